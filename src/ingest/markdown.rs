@@ -1,0 +1,202 @@
+//! Markdown (CommonMark + GFM tables, footnotes, task lists) to blocks.
+//!
+//! Each top-level node is one block, except lists: each item of a top-level list is its own
+//! block (nested lists stay inside their item). This matches remark's top-level nodes with list
+//! items split out. Link reference definitions, which the parser consumes silently, come back as
+//! `definition` blocks from the parser's definition spans; front matter is one `other` block.
+
+use pulldown_cmark::{Event, HeadingLevel, Options, Parser, Tag};
+
+use super::assemble::{fill_gaps, trim_range};
+use super::{BlockDraft, Drafts};
+use crate::model::BlockType;
+
+fn options() -> Options {
+    Options::ENABLE_TABLES
+        | Options::ENABLE_FOOTNOTES
+        | Options::ENABLE_TASKLISTS
+        | Options::ENABLE_STRIKETHROUGH
+        | Options::ENABLE_YAML_STYLE_METADATA_BLOCKS
+        | Options::ENABLE_PLUSES_DELIMITED_METADATA_BLOCKS
+        | Options::ENABLE_GFM
+}
+
+fn tag_type(tag: &Tag<'_>) -> BlockType {
+    match tag {
+        Tag::Heading { .. } => BlockType::Heading,
+        Tag::Paragraph => BlockType::Paragraph,
+        Tag::BlockQuote(_) => BlockType::Blockquote,
+        Tag::CodeBlock(_) => BlockType::CodeBlock,
+        Tag::HtmlBlock => BlockType::HtmlBlock,
+        Tag::Item => BlockType::ListItem,
+        Tag::FootnoteDefinition(_) => BlockType::Footnote,
+        Tag::Table(_) => BlockType::Table,
+        Tag::MetadataBlock(_) => BlockType::Other,
+        _ => BlockType::Other,
+    }
+}
+
+/// Split Markdown source into block drafts (byte ranges into `text`).
+pub fn markdown_drafts(text: &str) -> Drafts {
+    let parser = Parser::new_ext(text, options());
+    let mut drafts: Vec<BlockDraft> = Vec::new();
+    let mut title: Option<String> = None;
+    let mut in_title = false;
+    let mut title_buf = String::new();
+    // Open tags: `true` for a top-level list (whose items are the blocks).
+    let mut stack: Vec<bool> = Vec::new();
+    let mut iter = parser.into_offset_iter();
+    for (event, range) in iter.by_ref() {
+        match event {
+            Event::Start(tag) => {
+                let depth = stack.len();
+                let is_top_list = depth == 0 && matches!(tag, Tag::List(_));
+                let emit = (depth == 0 && !is_top_list)
+                    || (depth == 1 && stack[0] && matches!(tag, Tag::Item));
+                if emit {
+                    let (start, end) = trim_range(text, range.start, range.end);
+                    if end > start {
+                        drafts.push(BlockDraft {
+                            block_type: refine(tag_type(&tag), &text[start..end]),
+                            start,
+                            end,
+                        });
+                    }
+                }
+                if depth == 0
+                    && title.is_none()
+                    && matches!(
+                        tag,
+                        Tag::Heading {
+                            level: HeadingLevel::H1,
+                            ..
+                        }
+                    )
+                {
+                    in_title = true;
+                    title_buf.clear();
+                }
+                stack.push(is_top_list);
+            }
+            Event::End(_) => {
+                stack.pop();
+                if in_title && stack.is_empty() {
+                    in_title = false;
+                    title = Some(title_buf.trim().to_string());
+                }
+            }
+            Event::Text(t) | Event::Code(t) if in_title => title_buf.push_str(&t),
+            Event::SoftBreak | Event::HardBreak if in_title => title_buf.push(' '),
+            Event::Rule if stack.is_empty() => {
+                let (start, end) = trim_range(text, range.start, range.end);
+                drafts.push(BlockDraft {
+                    block_type: BlockType::Divider,
+                    start,
+                    end,
+                });
+            }
+            // Anything else at top level (should not occur) still becomes a block.
+            Event::Html(_) | Event::Text(_) if stack.is_empty() => {
+                let (start, end) = trim_range(text, range.start, range.end);
+                if end > start {
+                    drafts.push(BlockDraft {
+                        block_type: BlockType::Other,
+                        start,
+                        end,
+                    });
+                }
+            }
+            _ => {}
+        }
+    }
+    // Link reference definitions at top level: those not inside another block.
+    let mut covered: Vec<(usize, usize)> = drafts.iter().map(|d| (d.start, d.end)).collect();
+    covered.sort_unstable();
+    for (_, def) in iter.reference_definitions().iter() {
+        let (start, end) = trim_range(text, def.span.start, def.span.end.min(text.len()));
+        if end > start && !inside_any(&covered, start) {
+            drafts.push(BlockDraft {
+                block_type: BlockType::Definition,
+                start,
+                end,
+            });
+        }
+    }
+    Drafts {
+        blocks: fill_gaps(text, drafts, classify_gap),
+        title,
+    }
+}
+
+/// A paragraph that is only an image is a figure.
+fn refine(t: BlockType, content: &str) -> BlockType {
+    if t == BlockType::Paragraph && is_lone_image(content) {
+        BlockType::Figure
+    } else {
+        t
+    }
+}
+
+fn is_lone_image(content: &str) -> bool {
+    let c = content.trim();
+    c.starts_with("![") && c.ends_with(')') && !c.contains('\n') && c.matches("![").count() == 1
+}
+
+fn inside_any(sorted: &[(usize, usize)], pos: usize) -> bool {
+    let i = sorted.partition_point(|(s, _)| *s <= pos);
+    i > 0 && pos < sorted[i - 1].1
+}
+
+/// Text the parser did not report (e.g. a duplicate link reference definition, which the parser
+/// drops because the first one wins).
+fn classify_gap(gap: &str) -> BlockType {
+    let t = gap.trim_start();
+    if t.starts_with('[') && t.contains("]:") {
+        BlockType::Definition
+    } else {
+        BlockType::Other
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn blocks(src: &str) -> Vec<(BlockType, &str)> {
+        markdown_drafts(src)
+            .blocks
+            .iter()
+            .map(|d| (d.block_type, &src[d.start..d.end]))
+            .collect()
+    }
+
+    #[test]
+    fn list_items_are_split_and_nested_lists_stay_inside() {
+        let src = "- a\n  - a1\n- b\n\npara\n";
+        assert_eq!(
+            blocks(src),
+            vec![
+                (BlockType::ListItem, "- a\n  - a1"),
+                (BlockType::ListItem, "- b"),
+                (BlockType::Paragraph, "para"),
+            ]
+        );
+    }
+
+    #[test]
+    fn reference_definitions_are_kept_including_duplicates() {
+        let src = "See [x].\n\n[x]: https://a.example\n[x]: https://b.example\n";
+        let got = blocks(src);
+        assert_eq!(got[0], (BlockType::Paragraph, "See [x]."));
+        assert_eq!(got[1], (BlockType::Definition, "[x]: https://a.example"));
+        assert_eq!(got[2], (BlockType::Definition, "[x]: https://b.example"));
+    }
+
+    #[test]
+    fn title_is_first_h1_and_image_paragraph_is_figure() {
+        let src = "## sub\n\n# The `Big` Title\n\n![alt](img.png)\n";
+        let d = markdown_drafts(src);
+        assert_eq!(d.title.as_deref(), Some("The Big Title"));
+        assert_eq!(d.blocks[2].block_type, BlockType::Figure);
+    }
+}

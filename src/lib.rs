@@ -1,0 +1,13 @@
+//! Blockwise: turn long documents into structured, reviewed data, block by block.
+//!
+//! The library holds every rule of the product; `main.rs` and the TUI are thin fronts over it.
+
+pub mod cli;
+pub mod clock;
+pub mod hashing;
+pub mod ingest;
+pub mod logging;
+pub mod model;
+pub mod paths;
+pub mod provider;
+pub mod store;

@@ -1,0 +1,13 @@
+//! Plain serde types shared by every module. No I/O here.
+
+mod block;
+mod document;
+mod run;
+mod usage;
+
+pub use block::{Block, BlockType, Locator};
+pub use document::Document;
+pub use run::{
+    CallRecord, ModelConfig, Overlay, OverlayStatus, Run, RunCounters, RunStatus, UsageTotals,
+};
+pub use usage::Usage;

@@ -1,0 +1,237 @@
+use std::collections::BTreeMap;
+
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+
+use super::Usage;
+
+/// Run status (SPEC §3).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum RunStatus {
+    /// Created or being worked on; a worker may claim its pending overlays.
+    Running,
+    /// Waiting on the user (bad key, no credit); `paused_reason` says why.
+    Paused,
+    Complete,
+    Cancelled,
+}
+
+impl RunStatus {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            RunStatus::Running => "running",
+            RunStatus::Paused => "paused",
+            RunStatus::Complete => "complete",
+            RunStatus::Cancelled => "cancelled",
+        }
+    }
+}
+
+/// Overlay status machine (SPEC §3). The numeric code is the key of the status index.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum OverlayStatus {
+    Pending,
+    Claimed,
+    AiComplete,
+    Confirmed,
+    Failed,
+}
+
+impl OverlayStatus {
+    pub const ALL: [OverlayStatus; 5] = [
+        OverlayStatus::Pending,
+        OverlayStatus::Claimed,
+        OverlayStatus::AiComplete,
+        OverlayStatus::Confirmed,
+        OverlayStatus::Failed,
+    ];
+
+    pub fn code(self) -> u8 {
+        match self {
+            OverlayStatus::Pending => 0,
+            OverlayStatus::Claimed => 1,
+            OverlayStatus::AiComplete => 2,
+            OverlayStatus::Confirmed => 3,
+            OverlayStatus::Failed => 4,
+        }
+    }
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            OverlayStatus::Pending => "pending",
+            OverlayStatus::Claimed => "claimed",
+            OverlayStatus::AiComplete => "ai_complete",
+            OverlayStatus::Confirmed => "confirmed",
+            OverlayStatus::Failed => "failed",
+        }
+    }
+}
+
+/// Everything a run needs to behave the same forever: provider, model controls, and a snapshot
+/// of every effective policy value at creation (SPEC §3, §5).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ModelConfig {
+    /// `anthropic`, `openai`, `google`, `custom`, `demo`.
+    pub provider: String,
+    pub model: String,
+    pub temperature: f64,
+    pub max_tokens: u32,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub base_url: Option<String>,
+    /// Where each effective value above came from, e.g. `temperature -> "policy baseline"`.
+    #[serde(default)]
+    pub sources: BTreeMap<String, String>,
+    /// Policy key -> effective value at run creation.
+    #[serde(default)]
+    pub policy: BTreeMap<String, Value>,
+}
+
+/// Overlay counts of a run, kept in step with the overlays in the same transactions.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RunCounters {
+    pub total: u32,
+    pub pending: u32,
+    pub claimed: u32,
+    pub ai_complete: u32,
+    pub confirmed: u32,
+    pub failed: u32,
+}
+
+impl RunCounters {
+    pub fn get_mut(&mut self, s: OverlayStatus) -> &mut u32 {
+        match s {
+            OverlayStatus::Pending => &mut self.pending,
+            OverlayStatus::Claimed => &mut self.claimed,
+            OverlayStatus::AiComplete => &mut self.ai_complete,
+            OverlayStatus::Confirmed => &mut self.confirmed,
+            OverlayStatus::Failed => &mut self.failed,
+        }
+    }
+
+    /// Record one overlay moving from `from` to `to`.
+    pub fn shift(&mut self, from: OverlayStatus, to: OverlayStatus) {
+        if from != to {
+            let f = self.get_mut(from);
+            *f = f.saturating_sub(1);
+            *self.get_mut(to) += 1;
+        }
+    }
+}
+
+/// Usage totals of a run.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Serialize, Deserialize)]
+pub struct UsageTotals {
+    pub calls: u64,
+    pub cache_hit_calls: u64,
+    pub failed_calls: u64,
+    #[serde(flatten)]
+    pub tokens: Usage,
+    /// Estimated cost in USD; `None` when the model has no price (never shown as zero).
+    pub cost_usd: Option<f64>,
+}
+
+/// One schema applied to one document, one execution.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Run {
+    pub run_id: String,
+    pub conv_uid: String,
+    pub schema_id: String,
+    pub schema_ref: String,
+    pub schema_uid: String,
+    pub status: RunStatus,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub paused_reason: Option<String>,
+    pub model_config: ModelConfig,
+    pub counters: RunCounters,
+    pub usage: UsageTotals,
+    pub created_at: String,
+    pub created_by: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub started_at: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub finished_at: Option<String>,
+    /// Milliseconds spent with a worker active, summed over sessions.
+    #[serde(default)]
+    pub active_millis: u64,
+}
+
+/// The run's mutable output for one block.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Overlay {
+    pub run_id: String,
+    pub block_index: u32,
+    pub status: OverlayStatus,
+    #[serde(default)]
+    pub attempt_count: u32,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub last_error: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub claimed_by: Option<String>,
+    /// Lease start, milliseconds since the epoch.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub claimed_at: Option<u64>,
+    /// The staged value shown for review (the model's answer, possibly edited).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub staging: Option<Value>,
+    /// The model's answer as received (after local deterministic fields), kept so a draft edit
+    /// can be discarded.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub model_output: Option<Value>,
+    #[serde(default)]
+    pub edited: bool,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub confirmed: Option<Value>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub confirmed_at: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub confirmed_by: Option<String>,
+    /// Sequence number of the call whose answer produced `model_output`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub result_call: Option<u64>,
+}
+
+impl Overlay {
+    pub fn new_pending(run_id: &str, block_index: u32) -> Overlay {
+        Overlay {
+            run_id: run_id.to_string(),
+            block_index,
+            status: OverlayStatus::Pending,
+            attempt_count: 0,
+            last_error: None,
+            claimed_by: None,
+            claimed_at: None,
+            staging: None,
+            model_output: None,
+            edited: false,
+            confirmed: None,
+            confirmed_at: None,
+            confirmed_by: None,
+            result_call: None,
+        }
+    }
+}
+
+/// Telemetry of one provider call.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct CallRecord {
+    pub seq: u64,
+    pub run_id: String,
+    pub pack_size: u32,
+    pub first_block: u32,
+    pub last_block: u32,
+    pub usage: Usage,
+    pub latency_ms: u64,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub stop_reason: Option<String>,
+    /// `ok`, `partial`, `split`, `error:<class>`.
+    pub outcome: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub detail: Option<String>,
+    pub mapped: u32,
+    pub missing: u32,
+    pub unexpected: u32,
+    pub duplicate: u32,
+    pub at: String,
+}

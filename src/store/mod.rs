@@ -1,0 +1,69 @@
+//! The only code that knows redb. Every multi-row change is one write transaction.
+
+mod documents;
+pub use documents::InsertOutcome;
+mod error;
+mod migrations;
+mod prefix;
+pub mod tables;
+
+use std::path::{Path, PathBuf};
+
+use redb::{Database, ReadableDatabase};
+
+pub use error::StoreError;
+pub use prefix::PrefixMatch;
+
+/// Store format this build writes and reads. Bump with a named migration.
+pub const FORMAT_VERSION: u64 = 1;
+
+/// An open Blockwise store (one redb file).
+pub struct Store {
+    db: Database,
+    path: PathBuf,
+}
+
+impl Store {
+    /// Open (or create) the store at `path`, creating parent directories. Refuses a store written
+    /// by a newer format version.
+    pub fn open(path: &Path) -> Result<Store, StoreError> {
+        if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
+            std::fs::create_dir_all(parent).map_err(|e| StoreError::Io {
+                path: parent.to_path_buf(),
+                source: e,
+            })?;
+        }
+        let db = Database::builder()
+            .set_concurrency_mode(redb::ConcurrencyMode::MultiWriter)
+            .create(path)
+            .map_err(|e| StoreError::Open {
+                path: path.to_path_buf(),
+                reason: e.to_string(),
+            })?;
+        let store = Store {
+            db,
+            path: path.to_path_buf(),
+        };
+        migrations::check_and_migrate(&store)?;
+        Ok(store)
+    }
+
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    /// The raw database, for store submodules only.
+    pub(crate) fn db(&self) -> &Database {
+        &self.db
+    }
+
+    /// Begin a read transaction (a consistent snapshot).
+    pub(crate) fn read(&self) -> Result<redb::ReadTransaction, StoreError> {
+        Ok(self.db.begin_read()?)
+    }
+
+    /// Begin a write transaction. Dropping it without `commit` writes nothing.
+    pub(crate) fn write(&self) -> Result<redb::WriteTransaction, StoreError> {
+        Ok(self.db.begin_write()?)
+    }
+}

@@ -1,0 +1,67 @@
+//! Every redb table of the product, in one place.
+//!
+//! Names carry a version suffix: a layout change gets a new name and a named migration in
+//! `migrations.rs`, never a silent reinterpretation of old bytes. Values are JSON (serde) unless
+//! noted, so a record can gain optional fields without a migration.
+//!
+//! Key layouts are chosen so the hot queries are range scans:
+//! - blocks of a document in index order: `BLOCKS` range `(conv, 0)..=(conv, u32::MAX)`;
+//! - overlays of a run with status S in index order: `OVERLAY_STATUS` range
+//!   `(run, S, 0)..=(run, S, u32::MAX)`;
+//! - calls of a run in order: `CALLS` range `(run, 0)..`.
+
+use redb::TableDefinition;
+
+/// `key -> bytes`. Holds `format_version` (u64 little-endian) and other store-wide values.
+pub const META: TableDefinition<&str, &[u8]> = TableDefinition::new("meta_v1");
+
+/// `conv_uid -> Document` JSON.
+pub const DOCUMENTS: TableDefinition<&str, &[u8]> = TableDefinition::new("documents_v1");
+
+/// `source_uid -> conv_uid`: which conversion a source file produced.
+pub const SOURCES: TableDefinition<&str, &str> = TableDefinition::new("sources_v1");
+
+/// `(conv_uid, block_index) -> Block` JSON. Immutable after ingest.
+pub const BLOCKS: TableDefinition<(&str, u32), &[u8]> = TableDefinition::new("blocks_v1");
+
+/// `schema_id -> Schema` JSON.
+pub const SCHEMAS: TableDefinition<&str, &[u8]> = TableDefinition::new("schemas_v1");
+
+/// `schema_ref -> schema_id`.
+pub const SCHEMA_REFS: TableDefinition<&str, &str> = TableDefinition::new("schema_refs_v1");
+
+/// `schema_uid -> schema_id` (content identity; one schema per content per owner).
+pub const SCHEMA_UIDS: TableDefinition<&str, &str> = TableDefinition::new("schema_uids_v1");
+
+/// `run_id -> Run` JSON (status, model_config with the policy snapshot, counters, usage).
+pub const RUNS: TableDefinition<&str, &[u8]> = TableDefinition::new("runs_v1");
+
+/// `(schema_id, run_id) -> ()`: which runs reference a schema (delete guard).
+pub const RUNS_BY_SCHEMA: TableDefinition<(&str, &str), ()> =
+    TableDefinition::new("runs_by_schema_v1");
+
+/// `(run_id, block_index) -> Overlay` JSON: the run's mutable output for one block.
+pub const OVERLAYS: TableDefinition<(&str, u32), &[u8]> = TableDefinition::new("overlays_v1");
+
+/// `(run_id, status code, block_index) -> ()`: status index kept in the same transaction as
+/// every overlay change, so "pending overlays of run R in index order" is one range scan.
+pub const OVERLAY_STATUS: TableDefinition<(&str, u8, u32), ()> =
+    TableDefinition::new("overlay_status_v1");
+
+/// `(run_id, seq) -> CallRecord` JSON: per-call telemetry.
+pub const CALLS: TableDefinition<(&str, u64), &[u8]> = TableDefinition::new("calls_v1");
+
+/// `policy key -> value` JSON. Absent key = default from the registry.
+pub const POLICY: TableDefinition<&str, &[u8]> = TableDefinition::new("policy_v1");
+
+/// `seq -> AuditEntry` JSON. Append-only.
+pub const AUDIT: TableDefinition<u64, &[u8]> = TableDefinition::new("audit_v1");
+
+/// `os user -> AdminRecord` JSON.
+pub const ADMINS: TableDefinition<&str, &[u8]> = TableDefinition::new("admins_v1");
+
+/// `provider -> StoredKey` JSON (age-encrypted secret, defaults, validity).
+pub const API_KEYS: TableDefinition<&str, &[u8]> = TableDefinition::new("api_keys_v1");
+
+/// `seq -> ReviewEvent` JSON: who confirmed / rejected / edited what, when. Append-only.
+pub const REVIEW_LOG: TableDefinition<u64, &[u8]> = TableDefinition::new("review_log_v1");
