@@ -11,3 +11,4 @@ pub mod model;
 pub mod paths;
 pub mod provider;
 pub mod store;
+pub mod synth;

@@ -5,35 +5,76 @@ use std::collections::BTreeMap;
 use super::validate::{is_blank, validate_text};
 use super::{BlockDraft, SourceFormat};
 use crate::hashing;
-use crate::model::{Block, Document, Locator};
+use crate::model::{Block, BlockRef, Document, Locator};
 
-/// A converted file ready to be stored.
+/// A converted file ready to be stored: the document record, the validated text and the block
+/// ranges. Blocks are views into `text`, built on demand.
 #[derive(Debug, Clone)]
 pub struct Prepared {
     pub document: Document,
-    pub blocks: Vec<Block>,
+    pub text: String,
+    pub drafts: Vec<BlockDraft>,
 }
 
-/// Validate, split and identify `raw`. Pure: no I/O.
-pub fn assemble(format: SourceFormat, file_name: &str, raw: Vec<u8>) -> Result<Prepared, String> {
+impl Prepared {
+    /// Borrowed blocks in index order (what the store writes).
+    pub fn block_refs(&self) -> impl Iterator<Item = BlockRef<'_>> + '_ {
+        let text = self.text.as_str();
+        self.drafts.iter().enumerate().map(move |(i, d)| {
+            let next_start = self.drafts.get(i + 1).map(|n| n.start).unwrap_or(text.len());
+            BlockRef {
+                block_index: i as u32,
+                block_type: d.block_type,
+                start: d.start as u64,
+                end: d.end as u64,
+                content: &text[d.start..d.end],
+                separator_after: &text[d.end..next_start],
+            }
+        })
+    }
+
+    /// Owned blocks with their uids, in index order.
+    pub fn blocks(&self) -> Vec<Block> {
+        self.block_refs()
+            .map(|r| Block {
+                block_uid: hashing::block_uid(&self.document.conv_uid, r.block_index),
+                block_index: r.block_index,
+                block_type: r.block_type,
+                block_locator: Locator::TextOffsetRange {
+                    start: r.start,
+                    end: r.end,
+                },
+                block_content: r.content.to_string(),
+                separator_after: r.separator_after.to_string(),
+            })
+            .collect()
+    }
+}
+
+/// Validate, split and identify `raw`. Pure: no I/O. Hashing runs on a second thread while the
+/// text is validated and parsed.
+pub fn assemble(format: SourceFormat, file_name: &str, raw: &[u8]) -> Result<Prepared, String> {
     let source_type = format.source_type();
-    let source_uid = hashing::source_uid(source_type, &raw);
+    let ((source_uid, conv_uid), parsed) = std::thread::scope(|scope| {
+        let hashes = scope.spawn(|| {
+            // For Markdown and text the representation is the file itself.
+            (
+                hashing::source_uid(source_type, raw),
+                hashing::conv_uid(format.parsing_tool(), format.representation_type(), raw),
+            )
+        });
+        let parsed = validate_text(raw).map(|text| (text, format.drafts(text)));
+        let hashes = hashes.join().unwrap_or_else(|p| std::panic::resume_unwind(p));
+        (hashes, parsed)
+    });
+    let (text, drafts) = parsed?;
     let source_filesize = raw.len() as u64;
-    let text = validate_text(raw)?;
-    // For Markdown and text the representation is the file itself.
-    let conv_uid = hashing::conv_uid(
-        format.parsing_tool(),
-        format.representation_type(),
-        text.as_bytes(),
-    );
-    let drafts = format.drafts(&text);
-    let blocks = build_blocks(&conv_uid, &text, &drafts.blocks);
-    if blocks.is_empty() {
+    if drafts.blocks.is_empty() {
         return Err("no content blocks found".into());
     }
     let mut freq: BTreeMap<String, u32> = BTreeMap::new();
-    for b in &blocks {
-        *freq.entry(b.block_type.as_str().to_string()).or_default() += 1;
+    for d in &drafts.blocks {
+        *freq.entry(d.block_type.as_str().to_string()).or_default() += 1;
     }
     let first_start = drafts.blocks.first().map(|d| d.start).unwrap_or(0);
     let document = Document {
@@ -46,37 +87,18 @@ pub fn assemble(format: SourceFormat, file_name: &str, raw: Vec<u8>) -> Result<P
             .title
             .filter(|t| !t.trim().is_empty())
             .unwrap_or_else(|| file_name.to_string()),
-        total_blocks: blocks.len() as u32,
+        total_blocks: drafts.blocks.len() as u32,
         block_type_freq: freq,
         parsing_tool: format.parsing_tool().to_string(),
         representation_type: format.representation_type().to_string(),
         ingested_at: crate::clock::now_rfc3339(),
         leading_whitespace: text[..first_start].to_string(),
     };
-    Ok(Prepared { document, blocks })
-}
-
-/// Turn sorted, non-overlapping drafts into blocks; each keeps the whitespace that follows it.
-fn build_blocks(conv_uid: &str, text: &str, drafts: &[BlockDraft]) -> Vec<Block> {
-    let mut blocks = Vec::with_capacity(drafts.len());
-    for (i, d) in drafts.iter().enumerate() {
-        let next_start = drafts.get(i + 1).map(|n| n.start).unwrap_or(text.len());
-        let separator = &text[d.end..next_start];
-        debug_assert!(separator.chars().all(is_blank), "gap must be whitespace");
-        let index = i as u32;
-        blocks.push(Block {
-            block_uid: hashing::block_uid(conv_uid, index),
-            block_index: index,
-            block_type: d.block_type,
-            block_locator: Locator::TextOffsetRange {
-                start: d.start as u64,
-                end: d.end as u64,
-            },
-            block_content: text[d.start..d.end].to_string(),
-            separator_after: separator.to_string(),
-        });
-    }
-    blocks
+    Ok(Prepared {
+        document,
+        text: text.to_string(),
+        drafts: drafts.blocks,
+    })
 }
 
 /// Cover every non-blank byte: any gap between drafts that holds text becomes its own block,

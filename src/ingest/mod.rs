@@ -157,7 +157,7 @@ pub fn prepare_path(path: &Path, limits: IngestLimits) -> Result<Prepared, Inges
         .file_name()
         .map(|n| n.to_string_lossy().into_owned())
         .unwrap_or_else(|| path.display().to_string());
-    assemble(format, &file_name, raw).map_err(bad)
+    assemble(format, &file_name, &raw).map_err(bad)
 }
 
 /// Ingest one file: validate, convert, and store in one write transaction. Re-ingesting the same
@@ -182,7 +182,7 @@ pub fn ingest_path(
         });
     }
     let outcome = store
-        .insert_document(&prepared.document, &prepared.blocks)
+        .insert_document(&prepared.document, prepared.block_refs())
         .map_err(store_err)?;
     match outcome {
         InsertOutcome::Created => Ok(IngestReport {

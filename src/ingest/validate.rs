@@ -4,26 +4,30 @@
 pub const DEFAULT_MAX_FILE_BYTES: u64 = 50 * 1024 * 1024;
 
 /// Validate raw bytes as a text document and return them as a string.
-pub fn validate_text(raw: Vec<u8>) -> Result<String, String> {
+pub fn validate_text(raw: &[u8]) -> Result<&str, String> {
     if raw.is_empty() {
         return Err("empty file: nothing to ingest".into());
     }
-    if let Some(pos) = raw.iter().position(|&b| b == 0) {
+    if raw.contains(&0) {
+        let pos = raw.iter().position(|&b| b == 0).unwrap_or(0);
         return Err(format!(
             "binary content: NUL byte at offset {pos} (expected a text file)"
         ));
     }
-    let text = String::from_utf8(raw).map_err(|e| {
+    let text = std::str::from_utf8(raw).map_err(|e| {
         format!(
             "not valid UTF-8: invalid byte sequence at offset {} (convert the file to UTF-8)",
-            e.utf8_error().valid_up_to()
+            e.valid_up_to()
         )
     })?;
-    let control = text
-        .chars()
-        .filter(|c| c.is_control() && !matches!(c, '\n' | '\r' | '\t' | '\u{c}'))
+    // ASCII control bytes other than tab, newlines and form feed mark a binary file. Like git
+    // and file(1), look at the head of the file only.
+    let head = &raw[..raw.len().min(8192)];
+    let control = head
+        .iter()
+        .filter(|&&b| (b < 0x20 && !matches!(b, b'\n' | b'\r' | b'\t' | 0x0c)) || b == 0x7f)
         .count();
-    if control * 10 > text.chars().count() {
+    if control * 10 > head.len() {
         return Err("binary content: mostly control characters (expected a text file)".into());
     }
     if text.trim_matches(is_blank).is_empty() {
@@ -43,19 +47,19 @@ mod tests {
 
     #[test]
     fn rejects_each_bad_kind_with_reason() {
-        assert!(validate_text(vec![]).unwrap_err().contains("empty"));
-        assert!(validate_text(b"  \n\t\n".to_vec())
+        assert!(validate_text(&[]).unwrap_err().contains("empty"));
+        assert!(validate_text(b"  \n\t\n")
             .unwrap_err()
             .contains("only whitespace"));
-        assert!(validate_text(b"ab\0cd".to_vec())
+        assert!(validate_text(b"ab\0cd")
             .unwrap_err()
             .contains("NUL byte at offset 2"));
-        assert!(validate_text(vec![b'a', 0xff, b'b'])
+        assert!(validate_text(&[b'a', 0xff, b'b'])
             .unwrap_err()
             .contains("offset 1"));
-        assert!(validate_text(vec![1, 2, 3, 4, 5, b'a'])
+        assert!(validate_text(&[1, 2, 3, 4, 5, b'a'])
             .unwrap_err()
             .contains("control"));
-        assert_eq!(validate_text(b"# ok\n".to_vec()).unwrap(), "# ok\n");
+        assert_eq!(validate_text(b"# ok\n").unwrap(), "# ok\n");
     }
 }

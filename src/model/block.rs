@@ -109,3 +109,28 @@ pub struct Block {
     #[serde(default, skip_serializing_if = "String::is_empty")]
     pub separator_after: String,
 }
+
+/// A borrowed view of a block, used to store a fresh ingest without copying every block.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct BlockRef<'a> {
+    pub block_index: u32,
+    pub block_type: BlockType,
+    pub start: u64,
+    pub end: u64,
+    pub content: &'a str,
+    pub separator_after: &'a str,
+}
+
+impl Block {
+    pub fn as_ref(&self) -> BlockRef<'_> {
+        let Locator::TextOffsetRange { start, end } = self.block_locator;
+        BlockRef {
+            block_index: self.block_index,
+            block_type: self.block_type,
+            start,
+            end,
+            content: &self.block_content,
+            separator_after: &self.separator_after,
+        }
+    }
+}

@@ -5,7 +5,7 @@ mod document;
 mod run;
 mod usage;
 
-pub use block::{Block, BlockType, Locator};
+pub use block::{Block, BlockRef, BlockType, Locator};
 pub use document::Document;
 pub use run::{
     CallRecord, ModelConfig, Overlay, OverlayStatus, Run, RunCounters, RunStatus, UsageTotals,

@@ -2,9 +2,10 @@
 
 use redb::ReadableTable;
 
+use super::block_codec;
 use super::tables::{BLOCKS, DOCUMENTS, SOURCES};
 use super::{Store, StoreError};
-use crate::model::{Block, Document};
+use crate::model::{Block, BlockRef, Document};
 
 /// What `insert_document` did.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -15,12 +16,12 @@ pub enum InsertOutcome {
 }
 
 impl Store {
-    /// Store a document and all its blocks in one write transaction. If `conv_uid` is already
+    /// Store a document and all its blocks (in index order) in one write transaction. If `conv_uid` is already
     /// present nothing is written (ingest is idempotent).
-    pub fn insert_document(
+    pub fn insert_document<'a>(
         &self,
         doc: &Document,
-        blocks: &[Block],
+        blocks: impl IntoIterator<Item = BlockRef<'a>>,
     ) -> Result<InsertOutcome, StoreError> {
         if self.get_document(&doc.conv_uid)?.is_some() {
             return Ok(InsertOutcome::AlreadyPresent);
@@ -36,11 +37,22 @@ impl Store {
             let mut sources = tx.open_table(SOURCES)?;
             sources.insert(doc.source_uid.as_str(), doc.conv_uid.as_str())?;
             let mut table = tx.open_table(BLOCKS)?;
-            let mut buf = Vec::with_capacity(1024);
+            let mut buf = Vec::with_capacity(64 * 1024);
+            let mut current: Option<u32> = None;
             for block in blocks {
-                buf.clear();
-                serde_json::to_writer(&mut buf, block)?;
-                table.insert((doc.conv_uid.as_str(), block.block_index), buf.as_slice())?;
+                let chunk = block_codec::chunk_of(block.block_index);
+                if current != Some(chunk) {
+                    if let Some(done) = current {
+                        table.insert((doc.conv_uid.as_str(), done), buf.as_slice())?;
+                    }
+                    buf.clear();
+                    block_codec::begin(&mut buf);
+                    current = Some(chunk);
+                }
+                block_codec::push(&block, &mut buf);
+            }
+            if let Some(done) = current {
+                table.insert((doc.conv_uid.as_str(), done), buf.as_slice())?;
             }
         }
         tx.commit()?;
@@ -95,7 +107,9 @@ impl Store {
         let table = tx.open_table(BLOCKS)?;
         for entry in table.range((conv_uid, 0u32)..=(conv_uid, u32::MAX))? {
             let (_, v) = entry?;
-            visit(serde_json::from_slice(v.value())?)?;
+            for block in block_codec::decode(conv_uid, v.value()).map_err(StoreError::Corrupt)? {
+                visit(block)?;
+            }
         }
         Ok(())
     }
@@ -114,9 +128,10 @@ impl Store {
     pub fn block(&self, conv_uid: &str, index: u32) -> Result<Option<Block>, StoreError> {
         let tx = self.read()?;
         let table = tx.open_table(BLOCKS)?;
-        match table.get((conv_uid, index))? {
-            Some(raw) => Ok(Some(serde_json::from_slice(raw.value())?)),
-            None => Ok(None),
-        }
+        let Some(raw) = table.get((conv_uid, block_codec::chunk_of(index)))? else {
+            return Ok(None);
+        };
+        let chunk = block_codec::decode(conv_uid, raw.value()).map_err(StoreError::Corrupt)?;
+        Ok(chunk.into_iter().find(|b| b.block_index == index))
     }
 }

@@ -1,5 +1,6 @@
 //! The only code that knows redb. Every multi-row change is one write transaction.
 
+mod block_codec;
 mod documents;
 pub use documents::InsertOutcome;
 mod error;

@@ -5,7 +5,7 @@
 //! noted, so a record can gain optional fields without a migration.
 //!
 //! Key layouts are chosen so the hot queries are range scans:
-//! - blocks of a document in index order: `BLOCKS` range `(conv, 0)..=(conv, u32::MAX)`;
+//! - blocks of a document in index order: `BLOCKS` range `(conv, 0)..=(conv, u32::MAX)` (chunks);
 //! - overlays of a run with status S in index order: `OVERLAY_STATUS` range
 //!   `(run, S, 0)..=(run, S, u32::MAX)`;
 //! - calls of a run in order: `CALLS` range `(run, 0)..`.
@@ -21,8 +21,9 @@ pub const DOCUMENTS: TableDefinition<&str, &[u8]> = TableDefinition::new("docume
 /// `source_uid -> conv_uid`: which conversion a source file produced.
 pub const SOURCES: TableDefinition<&str, &str> = TableDefinition::new("sources_v1");
 
-/// `(conv_uid, block_index) -> Block` JSON. Immutable after ingest.
-pub const BLOCKS: TableDefinition<(&str, u32), &[u8]> = TableDefinition::new("blocks_v1");
+/// `(conv_uid, chunk) -> chunk of 128 consecutive blocks` in the binary layout of
+/// `block_codec.rs` (chunk = block_index / 128). Immutable after ingest.
+pub const BLOCKS: TableDefinition<(&str, u32), &[u8]> = TableDefinition::new("block_chunks_v1");
 
 /// `schema_id -> Schema` JSON.
 pub const SCHEMAS: TableDefinition<&str, &[u8]> = TableDefinition::new("schemas_v1");
