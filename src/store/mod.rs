@@ -2,6 +2,7 @@
 
 mod block_codec;
 mod documents;
+mod fingerprint;
 pub use documents::InsertOutcome;
 mod error;
 mod migrations;
