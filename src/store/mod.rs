@@ -1,6 +1,7 @@
 //! The only code that knows redb. Every multi-row change is one write transaction.
 
 mod documents;
+pub mod policy;
 pub use documents::InsertOutcome;
 mod error;
 mod migrations;
