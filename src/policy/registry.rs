@@ -223,22 +223,35 @@ pub const REGISTRY: &[PolicyKey] = &[
 ];
 
 /// Look a key up by its full name, or by its last dotted segment when that is unique
-/// (`pack_size` → `worker.batching.pack_size`).
+/// (`pack_size` → `worker.batching.pack_size`), else by a unique `_`-suffix (`temperature`).
 pub fn lookup(name: &str) -> Result<&'static PolicyKey, PolicyError> {
     if let Some(k) = REGISTRY.iter().find(|k| k.key == name) {
         return Ok(k);
     }
-    let tail: Vec<&PolicyKey> = REGISTRY
+    let unique = |hits: Vec<&'static PolicyKey>| match hits.as_slice() {
+        [one] => Some(*one),
+        _ => None,
+    };
+    let segment = REGISTRY
         .iter()
         .filter(|k| k.key.rsplit('.').next() == Some(name))
         .collect();
-    match tail.as_slice() {
-        [one] => Ok(one),
-        _ => Err(PolicyError::UnknownKey {
+    let suffix = || {
+        REGISTRY
+            .iter()
+            .filter(|k| {
+                !name.is_empty()
+                    && (k.key.ends_with(&format!(".{name}"))
+                        || k.key.ends_with(&format!("_{name}")))
+            })
+            .collect()
+    };
+    unique(segment)
+        .or_else(|| unique(suffix()))
+        .ok_or_else(|| PolicyError::UnknownKey {
             key: name.to_string(),
             suggestion: suggest(name),
-        }),
-    }
+        })
 }
 
 fn suggest(name: &str) -> Option<&'static str> {
