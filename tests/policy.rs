@@ -653,6 +653,28 @@ fn cli_policy_list_set_audit_admins() {
         (json!(12), json!("stored"))
     );
 
+    let prompt = d.join("prompt.txt");
+    std::fs::write(&prompt, "Classify each block on its own.\n").unwrap();
+    let (code, _, err) = cli(
+        d,
+        "alice",
+        &[
+            "policy",
+            "set",
+            "default_block_prompt",
+            "--file",
+            prompt.to_str().unwrap(),
+        ],
+    );
+    assert_eq!(code, 0, "{err}");
+    let (_, out, _) = cli(
+        d,
+        "alice",
+        &["--json", "policy", "show", "default_block_prompt"],
+    );
+    let shown: Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(shown["value"], "Classify each block on its own.");
+
     let (code, _, err) = cli(d, "alice", &["policy", "admins", "remove", "alice"]);
     assert_eq!(code, 1);
     assert!(err.contains("last workspace admin"), "{err}");
@@ -665,7 +687,15 @@ fn cli_policy_list_set_audit_admins() {
     assert_eq!(code, 0);
     let audit: Vec<Value> = serde_json::from_str(&out).unwrap();
     let keys: Vec<&str> = audit.iter().map(|e| e["key"].as_str().unwrap()).collect();
-    assert_eq!(keys, ["admins", "worker.batching.pack_size", "admins"]);
+    assert_eq!(
+        keys,
+        [
+            "admins",
+            "worker.batching.pack_size",
+            "worker.default_block_prompt",
+            "admins"
+        ]
+    );
     assert_eq!(
         audit[0]["user"], "alice",
         "the first opener created the workspace"

@@ -21,7 +21,11 @@ pub enum PolicyCommand {
         /// Full key, or its last segment when unique (e.g. pack_size).
         key: String,
         /// New value, parsed by the key's type (true/false, whole number, number, text).
-        value: String,
+        #[arg(required_unless_present = "file", conflicts_with = "file")]
+        value: Option<String>,
+        /// Read the value from a file instead (handy for the long prompt keys).
+        #[arg(long, value_name = "PATH")]
+        file: Option<std::path::PathBuf>,
         /// Why, recorded in the audit log.
         #[arg(long)]
         reason: Option<String>,
@@ -65,7 +69,24 @@ pub fn run(ctx: &Ctx, command: PolicyCommand) -> anyhow::Result<u8> {
     match command {
         PolicyCommand::List => list(ctx),
         PolicyCommand::Show { key } => show(ctx, &key),
-        PolicyCommand::Set { key, value, reason } => set(ctx, &key, &value, reason.as_deref()),
+        PolicyCommand::Set {
+            key,
+            value,
+            file,
+            reason,
+        } => {
+            let value = match (value, file) {
+                (Some(v), _) => v,
+                (None, Some(path)) => std::fs::read_to_string(&path)
+                    .map_err(|e| {
+                        Exit::new(1, format!("error: cannot read {}: {e}", path.display()))
+                    })?
+                    .trim_end()
+                    .to_string(),
+                (None, None) => return Err(Exit::new(2, "error: give VALUE or --file PATH").into()),
+            };
+            set(ctx, &key, &value, reason.as_deref())
+        }
         PolicyCommand::Audit { key } => audit(ctx, key.as_deref()),
         PolicyCommand::Admins { command } => admins(ctx, command),
     }
@@ -102,7 +123,19 @@ fn show(ctx: &Ctx, key: &str) -> anyhow::Result<u8> {
         print_json(&e)?;
         return Ok(0);
     }
-    println!("{}  {e}", e.key);
+    let shown = display_value(&e.value);
+    println!(
+        "{}  effective={} (source={})",
+        e.key,
+        one_line(&shown, 70),
+        e.source
+    );
+    if shown.chars().count() > 70 || shown.contains('\n') {
+        println!("  value:");
+        for line in shown.lines() {
+            println!("    {line}");
+        }
+    }
     println!("  type:        {}", e.value_type);
     if !e.bounds.is_empty() {
         println!("  bounds:      {}", e.bounds);
