@@ -9,6 +9,7 @@ pub mod ingest;
 pub mod logging;
 pub mod model;
 pub mod paths;
+pub mod policy;
 pub mod provider;
 pub mod store;
 pub mod synth;

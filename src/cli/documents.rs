@@ -6,12 +6,12 @@ use serde_json::json;
 
 use super::output::{one_line, print_json, short_id};
 use super::{Ctx, Exit};
-use crate::ingest::{self, IngestLimits};
+use crate::ingest;
 use crate::model::BlockType;
 
 pub fn ingest(ctx: &Ctx, files: &[PathBuf]) -> anyhow::Result<u8> {
     let store = ctx.open_store()?;
-    let limits = IngestLimits::default();
+    let limits = crate::policy::ingest_limits(&store)?;
     let mut rows = Vec::new();
     let mut failed = 0;
     for file in files {

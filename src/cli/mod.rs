@@ -3,6 +3,7 @@
 mod documents;
 mod exit;
 mod output;
+mod policy;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -51,6 +52,11 @@ pub enum Command {
         #[arg(long = "type", value_name = "T")]
         block_type: Option<String>,
     },
+    /// Runtime policy: effective values with their source, changes (admins only), audit, admins.
+    Policy {
+        #[command(subcommand)]
+        command: policy::PolicyCommand,
+    },
 }
 
 /// What every command gets: global flags and a way to open the store.
@@ -62,7 +68,9 @@ pub struct Ctx {
 
 impl Ctx {
     pub fn open_store(&self) -> anyhow::Result<Store> {
-        Ok(Store::open(&self.store_path)?)
+        let store = Store::open(&self.store_path)?;
+        crate::policy::ensure_workspace_admin(&store)?;
+        Ok(store)
     }
 }
 
@@ -109,5 +117,6 @@ fn run(cli: Cli) -> anyhow::Result<u8> {
         Command::Ingest { files } => documents::ingest(&ctx, &files),
         Command::Docs => documents::docs(&ctx),
         Command::Blocks { doc, block_type } => documents::blocks(&ctx, &doc, block_type.as_deref()),
+        Command::Policy { command } => policy::run(&ctx, command),
     }
 }

@@ -3,6 +3,7 @@
 mod block_codec;
 mod documents;
 mod fingerprint;
+pub mod policy;
 pub use documents::InsertOutcome;
 mod error;
 mod migrations;

@@ -1,0 +1,264 @@
+//! `policy list | show | set | audit | admins ...` (SPEC §5).
+
+use clap::Subcommand;
+use serde_json::json;
+
+use super::output::{one_line, print_json};
+use super::{Ctx, Exit};
+use crate::policy::{self as pol, display_value, AdminChange, PolicyError, SetOutcome};
+
+#[derive(Debug, Subcommand)]
+pub enum PolicyCommand {
+    /// Effective value, source and bounds of every key.
+    List,
+    /// One key in full: effective value with its source, type, bounds, default, meaning.
+    Show {
+        /// Full key, or its last segment when unique (e.g. pack_size).
+        key: String,
+    },
+    /// Change a key (workspace admins only); appends an audit entry.
+    Set {
+        /// Full key, or its last segment when unique (e.g. pack_size).
+        key: String,
+        /// New value, parsed by the key's type (true/false, whole number, number, text).
+        #[arg(required_unless_present = "file", conflicts_with = "file")]
+        value: Option<String>,
+        /// Read the value from a file instead (handy for the long prompt keys).
+        #[arg(long, value_name = "PATH")]
+        file: Option<std::path::PathBuf>,
+        /// Why, recorded in the audit log.
+        #[arg(long)]
+        reason: Option<String>,
+    },
+    /// The append-only audit log, oldest first.
+    Audit {
+        /// Only entries for this key (`admins` for admin-list changes).
+        #[arg(long)]
+        key: Option<String>,
+    },
+    /// Workspace admins: list, add, remove.
+    Admins {
+        #[command(subcommand)]
+        command: AdminsCommand,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum AdminsCommand {
+    /// List workspace admins.
+    List,
+    /// Make an OS user a workspace admin (admins only).
+    Add {
+        user: String,
+        #[arg(long)]
+        reason: Option<String>,
+    },
+    /// Remove a workspace admin (admins only; never the last one).
+    Remove {
+        user: String,
+        #[arg(long)]
+        reason: Option<String>,
+    },
+}
+
+fn exit(e: PolicyError) -> anyhow::Error {
+    Exit::new(e.exit_code(), format!("error: {e}")).into()
+}
+
+pub fn run(ctx: &Ctx, command: PolicyCommand) -> anyhow::Result<u8> {
+    match command {
+        PolicyCommand::List => list(ctx),
+        PolicyCommand::Show { key } => show(ctx, &key),
+        PolicyCommand::Set {
+            key,
+            value,
+            file,
+            reason,
+        } => {
+            let value = match (value, file) {
+                (Some(v), _) => v,
+                (None, Some(path)) => std::fs::read_to_string(&path)
+                    .map_err(|e| {
+                        Exit::new(1, format!("error: cannot read {}: {e}", path.display()))
+                    })?
+                    .trim_end()
+                    .to_string(),
+                (None, None) => return Err(Exit::new(2, "error: give VALUE or --file PATH").into()),
+            };
+            set(ctx, &key, &value, reason.as_deref())
+        }
+        PolicyCommand::Audit { key } => audit(ctx, key.as_deref()),
+        PolicyCommand::Admins { command } => admins(ctx, command),
+    }
+}
+
+fn list(ctx: &Ctx) -> anyhow::Result<u8> {
+    let store = ctx.open_store()?;
+    let all = pol::effective_all(&store).map_err(exit)?;
+    if ctx.json {
+        print_json(&all)?;
+        return Ok(0);
+    }
+    let width = all.iter().map(|e| e.key.len()).max().unwrap_or(3);
+    println!(
+        "{:<width$}  {:<24}  {:<7}  BOUNDS",
+        "KEY", "EFFECTIVE", "SOURCE"
+    );
+    for e in &all {
+        println!(
+            "{:<width$}  {:<24}  {:<7}  {}",
+            e.key,
+            one_line(&display_value(&e.value), 23),
+            e.source.as_str(),
+            e.bounds
+        );
+    }
+    Ok(0)
+}
+
+fn show(ctx: &Ctx, key: &str) -> anyhow::Result<u8> {
+    let store = ctx.open_store()?;
+    let e = pol::effective_value(&store, key).map_err(exit)?;
+    if ctx.json {
+        print_json(&e)?;
+        return Ok(0);
+    }
+    let shown = display_value(&e.value);
+    println!(
+        "{}  effective={} (source={})",
+        e.key,
+        one_line(&shown, 70),
+        e.source
+    );
+    if shown.chars().count() > 70 || shown.contains('\n') {
+        println!("  value:");
+        for line in shown.lines() {
+            println!("    {line}");
+        }
+    }
+    println!("  type:        {}", e.value_type);
+    if !e.bounds.is_empty() {
+        println!("  bounds:      {}", e.bounds);
+    }
+    println!(
+        "  default:     {}",
+        one_line(&display_value(&e.default), 70)
+    );
+    println!("  description: {}", e.description);
+    Ok(0)
+}
+
+fn set(ctx: &Ctx, key: &str, value: &str, reason: Option<&str>) -> anyhow::Result<u8> {
+    let store = ctx.open_store()?;
+    let user = pol::current_user();
+    let outcome = pol::set_value_text(&store, &user, key, value, reason).map_err(exit)?;
+    match outcome {
+        SetOutcome::Changed(entry) => {
+            if ctx.json {
+                print_json(&json!({"status": "changed", "entry": entry}))?;
+            } else if !ctx.quiet {
+                println!(
+                    "{}: {} -> {}; effective={} (source=stored)",
+                    entry.key,
+                    one_line(&display_value(&entry.old), 40),
+                    one_line(&display_value(&entry.new), 40),
+                    one_line(&display_value(&entry.new), 40),
+                );
+            }
+        }
+        SetOutcome::Unchanged { key, value } => {
+            if ctx.json {
+                print_json(&json!({"status": "unchanged", "key": key, "value": value}))?;
+            } else if !ctx.quiet {
+                println!(
+                    "{key} is already {}; nothing changed",
+                    one_line(&display_value(&value), 40)
+                );
+            }
+        }
+    }
+    Ok(0)
+}
+
+fn audit(ctx: &Ctx, key: Option<&str>) -> anyhow::Result<u8> {
+    let store = ctx.open_store()?;
+    let wanted = match key {
+        None => None,
+        Some("admins") => Some("admins".to_string()),
+        Some(k) => Some(pol::lookup(k).map_err(exit)?.key.to_string()),
+    };
+    let entries: Vec<_> = pol::audit_log(&store)
+        .map_err(exit)?
+        .into_iter()
+        .filter(|e| wanted.as_deref().is_none_or(|k| e.key == k))
+        .collect();
+    if ctx.json {
+        print_json(&entries)?;
+        return Ok(0);
+    }
+    if entries.is_empty() {
+        if !ctx.quiet {
+            println!("No audit entries.");
+        }
+        return Ok(0);
+    }
+    for e in entries {
+        println!(
+            "#{:<4} {}  {:<12} {}: {} -> {}{}",
+            e.seq,
+            e.at,
+            e.user,
+            e.key,
+            one_line(&display_value(&e.old), 40),
+            one_line(&display_value(&e.new), 40),
+            e.reason
+                .as_deref()
+                .map(|r| format!("  ({})", one_line(r, 80)))
+                .unwrap_or_default()
+        );
+    }
+    Ok(0)
+}
+
+fn admins(ctx: &Ctx, command: AdminsCommand) -> anyhow::Result<u8> {
+    let store = ctx.open_store()?;
+    let user = pol::current_user();
+    let (verb, outcome) = match command {
+        AdminsCommand::List => {
+            let admins = pol::list_admins(&store).map_err(exit)?;
+            if ctx.json {
+                print_json(&admins)?;
+            } else {
+                for a in admins {
+                    println!("{:<16} added by {} at {}", a.user, a.added_by, a.added_at);
+                }
+            }
+            return Ok(0);
+        }
+        AdminsCommand::Add { user: who, reason } => (
+            format!("added admin {who}"),
+            pol::add_admin(&store, &user, &who, reason.as_deref()).map_err(exit)?,
+        ),
+        AdminsCommand::Remove { user: who, reason } => (
+            format!("removed admin {who}"),
+            pol::remove_admin(&store, &user, &who, reason.as_deref()).map_err(exit)?,
+        ),
+    };
+    match outcome {
+        AdminChange::Changed(entry) => {
+            if ctx.json {
+                print_json(&json!({"status": "changed", "entry": entry}))?;
+            } else if !ctx.quiet {
+                println!("{verb}; admins: {}", display_value(&entry.new));
+            }
+        }
+        AdminChange::Unchanged => {
+            if ctx.json {
+                print_json(&json!({"status": "unchanged"}))?;
+            } else if !ctx.quiet {
+                println!("nothing changed: already an admin");
+            }
+        }
+    }
+    Ok(0)
+}
