@@ -76,6 +76,7 @@ impl Ctx {
 
 /// Entry point of the binary.
 pub fn main() -> ExitCode {
+    restore_default_sigpipe();
     let cli = Cli::parse();
     crate::logging::init_file_logging(crate::paths::state_dir().as_deref());
     match run(cli) {
@@ -118,5 +119,15 @@ fn run(cli: Cli) -> anyhow::Result<u8> {
         Command::Docs => documents::docs(&ctx),
         Command::Blocks { doc, block_type } => documents::blocks(&ctx, &doc, block_type.as_deref()),
         Command::Policy { command } => policy::run(&ctx, command),
+    }
+}
+
+/// Let `blockwise docs | head` end quietly like other Unix tools instead of panicking on a
+/// closed pipe (Rust ignores SIGPIPE by default).
+fn restore_default_sigpipe() {
+    #[cfg(unix)]
+    // SAFETY: called first thing in main, before any thread exists; SIG_DFL is always valid.
+    unsafe {
+        libc::signal(libc::SIGPIPE, libc::SIG_DFL);
     }
 }
