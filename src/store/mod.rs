@@ -8,6 +8,9 @@ pub use documents::InsertOutcome;
 mod error;
 mod migrations;
 mod prefix;
+mod run_txn;
+mod runs;
+pub use run_txn::RunTxn;
 pub mod tables;
 
 use std::path::{Path, PathBuf};

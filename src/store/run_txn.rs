@@ -1,0 +1,203 @@
+//! One write transaction over one run: overlays, their status index, call records and the run
+//! record (counters) change together or not at all.
+
+use redb::{ReadableTable, Table};
+
+use super::tables::{CALLS, OVERLAYS, OVERLAY_STATUS, RUNS};
+use super::{Store, StoreError};
+use crate::model::{CallRecord, Overlay, OverlayStatus, Run};
+
+/// Mutable view of one run inside a write transaction. Build with [`Store::with_run`].
+pub struct RunTxn<'t> {
+    pub run: Run,
+    overlays: Table<'t, (&'static str, u32), &'static [u8]>,
+    status: Table<'t, (&'static str, u8, u32), ()>,
+    calls: Table<'t, (&'static str, u64), &'static [u8]>,
+}
+
+impl RunTxn<'_> {
+    pub fn overlay(&self, index: u32) -> Result<Option<Overlay>, StoreError> {
+        match self.overlays.get((self.run.run_id.as_str(), index))? {
+            Some(raw) => Ok(Some(serde_json::from_slice(raw.value())?)),
+            None => Ok(None),
+        }
+    }
+
+    /// Insert or replace an overlay, keeping the status index and the run counters in step.
+    pub fn put_overlay(&mut self, overlay: &Overlay) -> Result<(), StoreError> {
+        let run_id = self.run.run_id.clone();
+        let key = (run_id.as_str(), overlay.block_index);
+        let old = self
+            .overlays
+            .get(key)?
+            .map(|raw| serde_json::from_slice::<Overlay>(raw.value()))
+            .transpose()?;
+        self.overlays
+            .insert(key, serde_json::to_vec(overlay)?.as_slice())?;
+        match old {
+            Some(old) if old.status == overlay.status => {}
+            Some(old) => {
+                self.status
+                    .remove((run_id.as_str(), old.status.code(), old.block_index))?;
+                self.status
+                    .insert((run_id.as_str(), overlay.status.code(), overlay.block_index), ())?;
+                self.run.counters.shift(old.status, overlay.status);
+            }
+            None => {
+                self.status
+                    .insert((run_id.as_str(), overlay.status.code(), overlay.block_index), ())?;
+                *self.run.counters.get_mut(overlay.status) += 1;
+                self.run.counters.total += 1;
+            }
+        }
+        Ok(())
+    }
+
+    /// Block indices of overlays with `status`, ascending, at most `limit`.
+    pub fn indices_with_status(
+        &self,
+        status: OverlayStatus,
+        limit: usize,
+    ) -> Result<Vec<u32>, StoreError> {
+        let run_id = self.run.run_id.as_str();
+        let code = status.code();
+        let mut out = Vec::new();
+        for entry in self
+            .status
+            .range((run_id, code, 0u32)..=(run_id, code, u32::MAX))?
+        {
+            if out.len() >= limit {
+                break;
+            }
+            out.push(entry?.0.value().2);
+        }
+        Ok(out)
+    }
+
+    /// Append a call record; returns its sequence number.
+    pub fn append_call(&mut self, mut record: CallRecord) -> Result<u64, StoreError> {
+        let run_id = self.run.run_id.clone();
+        let next = match self
+            .calls
+            .range((run_id.as_str(), 0u64)..=(run_id.as_str(), u64::MAX))?
+            .next_back()
+        {
+            Some(last) => last?.0.value().1 + 1,
+            None => 1,
+        };
+        record.seq = next;
+        self.calls
+            .insert((run_id.as_str(), next), serde_json::to_vec(&record)?.as_slice())?;
+        Ok(next)
+    }
+}
+
+impl Store {
+    /// Run `f` on one run inside a single write transaction. If `f` fails nothing is written;
+    /// otherwise the run record (with its counters) is saved and the transaction committed.
+    pub fn with_run<R, E: From<StoreError>>(
+        &self,
+        run_id: &str,
+        f: impl FnOnce(&mut RunTxn<'_>) -> Result<R, E>,
+    ) -> Result<R, E> {
+        let tx = self.write()?;
+        let out = {
+            let mut runs = tx.open_table(RUNS).map_err(StoreError::from)?;
+            let run: Run = match runs.get(run_id).map_err(StoreError::from)? {
+                Some(raw) => serde_json::from_slice(raw.value()).map_err(StoreError::from)?,
+                None => {
+                    return Err(StoreError::NotFound {
+                        kind: "run",
+                        prefix: run_id.to_string(),
+                    }
+                    .into())
+                }
+            };
+            let mut rt = RunTxn {
+                run,
+                overlays: tx.open_table(OVERLAYS).map_err(StoreError::from)?,
+                status: tx.open_table(OVERLAY_STATUS).map_err(StoreError::from)?,
+                calls: tx.open_table(CALLS).map_err(StoreError::from)?,
+            };
+            let out = f(&mut rt)?;
+            let bytes = serde_json::to_vec(&rt.run).map_err(StoreError::from)?;
+            runs.insert(run_id, bytes.as_slice())
+                .map_err(StoreError::from)?;
+            out
+        };
+        tx.commit().map_err(StoreError::from)?;
+        Ok(out)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::{ModelConfig, RunCounters, RunStatus, UsageTotals};
+
+    pub(crate) fn sample_run(run_id: &str) -> Run {
+        Run {
+            run_id: run_id.into(),
+            conv_uid: "conv".into(),
+            schema_id: "sch".into(),
+            schema_ref: "s".into(),
+            schema_uid: "uid".into(),
+            status: RunStatus::Running,
+            paused_reason: None,
+            model_config: ModelConfig {
+                provider: "demo".into(),
+                model: "m".into(),
+                temperature: 0.0,
+                max_tokens: 100,
+                base_url: None,
+                sources: Default::default(),
+                policy: Default::default(),
+            },
+            counters: RunCounters::default(),
+            usage: UsageTotals::default(),
+            created_at: "2026-01-01T00:00:00Z".into(),
+            created_by: "me".into(),
+            started_at: None,
+            finished_at: None,
+            active_millis: 0,
+        }
+    }
+
+    #[test]
+    fn status_index_and_counters_follow_every_change_and_failures_write_nothing() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(&dir.path().join("s.redb")).unwrap();
+        store.create_run(&sample_run("r1"), 12).unwrap();
+        // Numeric order: 10 comes after 9, not after 1.
+        let first: Vec<u32> = store
+            .with_run("r1", |rt| {
+                let ids = rt.indices_with_status(OverlayStatus::Pending, 11)?;
+                for &i in &ids {
+                    let mut ov = rt.overlay(i)?.unwrap();
+                    ov.status = OverlayStatus::Claimed;
+                    rt.put_overlay(&ov)?;
+                }
+                Ok::<_, StoreError>(ids)
+            })
+            .unwrap();
+        assert_eq!(first, (0..11).collect::<Vec<u32>>());
+        let run = store.get_run("r1").unwrap().unwrap();
+        assert_eq!((run.counters.pending, run.counters.claimed), (1, 11));
+        assert_eq!(
+            store.indices_with_status("r1", OverlayStatus::Pending).unwrap(),
+            vec![11]
+        );
+        let before = store.fingerprint().unwrap();
+        let err: Result<(), StoreError> = store.with_run("r1", |rt| {
+            let mut ov = rt.overlay(11)?.unwrap();
+            ov.status = OverlayStatus::Failed;
+            rt.put_overlay(&ov)?;
+            Err(StoreError::Corrupt("abort".into()))
+        });
+        assert!(err.is_err());
+        assert_eq!(store.fingerprint().unwrap(), before, "aborted txn wrote");
+        store.delete_run("r1").unwrap();
+        assert!(store.get_run("r1").unwrap().is_none());
+        assert!(store.overlay("r1", 3).unwrap().is_none());
+    }
+}

@@ -1,0 +1,163 @@
+//! Runs: creation (one pending overlay per block), lookup, listing, overlays and call records.
+
+use redb::ReadableTable;
+
+use super::tables::{CALLS, OVERLAYS, OVERLAY_STATUS, RUNS, RUNS_BY_SCHEMA};
+use super::{Store, StoreError};
+use crate::model::{CallRecord, Overlay, OverlayStatus, Run};
+
+impl Store {
+    /// Create a run and one `pending` overlay per block, in one write transaction.
+    pub fn create_run(&self, run: &Run, total_blocks: u32) -> Result<(), StoreError> {
+        let tx = self.write()?;
+        {
+            let mut runs = tx.open_table(RUNS)?;
+            if runs.get(run.run_id.as_str())?.is_some() {
+                return Err(StoreError::Corrupt(format!(
+                    "run {} already exists",
+                    run.run_id
+                )));
+            }
+            let mut run = run.clone();
+            run.counters = Default::default();
+            run.counters.total = total_blocks;
+            run.counters.pending = total_blocks;
+            runs.insert(run.run_id.as_str(), serde_json::to_vec(&run)?.as_slice())?;
+            let mut by_schema = tx.open_table(RUNS_BY_SCHEMA)?;
+            by_schema.insert((run.schema_id.as_str(), run.run_id.as_str()), ())?;
+            let mut overlays = tx.open_table(OVERLAYS)?;
+            let mut status = tx.open_table(OVERLAY_STATUS)?;
+            let pending = OverlayStatus::Pending.code();
+            for index in 0..total_blocks {
+                let ov = Overlay::new_pending(&run.run_id, index);
+                overlays.insert(
+                    (run.run_id.as_str(), index),
+                    serde_json::to_vec(&ov)?.as_slice(),
+                )?;
+                status.insert((run.run_id.as_str(), pending, index), ())?;
+            }
+        }
+        tx.commit()?;
+        Ok(())
+    }
+
+    pub fn get_run(&self, run_id: &str) -> Result<Option<Run>, StoreError> {
+        let tx = self.read()?;
+        let runs = tx.open_table(RUNS)?;
+        match runs.get(run_id)? {
+            Some(raw) => Ok(Some(serde_json::from_slice(raw.value())?)),
+            None => Ok(None),
+        }
+    }
+
+    /// Resolve a full `run_id` or a unique prefix.
+    pub fn resolve_run(&self, prefix: &str) -> Result<String, StoreError> {
+        self.resolve_prefix(RUNS, "run", prefix)
+    }
+
+    /// Every run, oldest first.
+    pub fn list_runs(&self) -> Result<Vec<Run>, StoreError> {
+        let tx = self.read()?;
+        let runs = tx.open_table(RUNS)?;
+        let mut out = Vec::new();
+        for entry in runs.iter()? {
+            out.push(serde_json::from_slice::<Run>(entry?.1.value())?);
+        }
+        out.sort_by(|a, b| a.created_at.cmp(&b.created_at).then(a.run_id.cmp(&b.run_id)));
+        Ok(out)
+    }
+
+    pub fn overlay(&self, run_id: &str, index: u32) -> Result<Option<Overlay>, StoreError> {
+        let tx = self.read()?;
+        let t = tx.open_table(OVERLAYS)?;
+        match t.get((run_id, index))? {
+            Some(raw) => Ok(Some(serde_json::from_slice(raw.value())?)),
+            None => Ok(None),
+        }
+    }
+
+    /// Visit a run's overlays in block order (a range scan; memory stays flat).
+    pub fn for_each_overlay(
+        &self,
+        run_id: &str,
+        mut visit: impl FnMut(Overlay) -> Result<(), StoreError>,
+    ) -> Result<(), StoreError> {
+        let tx = self.read()?;
+        let t = tx.open_table(OVERLAYS)?;
+        for entry in t.range((run_id, 0u32)..=(run_id, u32::MAX))? {
+            visit(serde_json::from_slice(entry?.1.value())?)?;
+        }
+        Ok(())
+    }
+
+    /// Overlays of a run in `[from, to)` block order (for the grid's visible rows).
+    pub fn overlays_range(
+        &self,
+        run_id: &str,
+        from: u32,
+        to: u32,
+    ) -> Result<Vec<Overlay>, StoreError> {
+        let tx = self.read()?;
+        let t = tx.open_table(OVERLAYS)?;
+        let mut out = Vec::new();
+        if to > from {
+            for entry in t.range((run_id, from)..(run_id, to))? {
+                out.push(serde_json::from_slice(entry?.1.value())?);
+            }
+        }
+        Ok(out)
+    }
+
+    /// Block indices of a run's overlays with `status`, ascending (index range scan).
+    pub fn indices_with_status(
+        &self,
+        run_id: &str,
+        status: OverlayStatus,
+    ) -> Result<Vec<u32>, StoreError> {
+        let tx = self.read()?;
+        let t = tx.open_table(OVERLAY_STATUS)?;
+        let code = status.code();
+        let mut out = Vec::new();
+        for entry in t.range((run_id, code, 0u32)..=(run_id, code, u32::MAX))? {
+            out.push(entry?.0.value().2);
+        }
+        Ok(out)
+    }
+
+    /// A run's call records in order.
+    pub fn calls(&self, run_id: &str) -> Result<Vec<CallRecord>, StoreError> {
+        let tx = self.read()?;
+        let t = tx.open_table(CALLS)?;
+        let mut out = Vec::new();
+        for entry in t.range((run_id, 0u64)..=(run_id, u64::MAX))? {
+            out.push(serde_json::from_slice(entry?.1.value())?);
+        }
+        Ok(out)
+    }
+
+    /// Delete a run with its overlays, status index and call records, in one transaction.
+    pub fn delete_run(&self, run_id: &str) -> Result<(), StoreError> {
+        let tx = self.write()?;
+        {
+            let mut runs = tx.open_table(RUNS)?;
+            let Some(raw) = runs.remove(run_id)? else {
+                return Err(StoreError::NotFound {
+                    kind: "run",
+                    prefix: run_id.to_string(),
+                });
+            };
+            let run: Run = serde_json::from_slice(raw.value())?;
+            drop(raw);
+            tx.open_table(RUNS_BY_SCHEMA)?
+                .remove((run.schema_id.as_str(), run_id))?;
+            tx.open_table(OVERLAYS)?
+                .retain_in((run_id, 0u32)..=(run_id, u32::MAX), |_, _| false)?;
+            tx.open_table(OVERLAY_STATUS)?
+                .retain_in((run_id, 0u8, 0u32)..=(run_id, u8::MAX, u32::MAX), |_, _| false)?;
+            tx.open_table(CALLS)?
+                .retain_in((run_id, 0u64)..=(run_id, u64::MAX), |_, _| false)?;
+        }
+        tx.commit()?;
+        Ok(())
+    }
+}
