@@ -10,4 +10,5 @@ pub mod logging;
 pub mod model;
 pub mod paths;
 pub mod provider;
+pub mod schema;
 pub mod store;

@@ -5,6 +5,8 @@ pub use documents::InsertOutcome;
 mod error;
 mod migrations;
 mod prefix;
+mod schemas;
+pub use schemas::{SchemaDelete, SchemaInsert};
 pub mod tables;
 
 use std::path::{Path, PathBuf};
