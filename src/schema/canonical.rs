@@ -7,9 +7,12 @@
 //!   UTF-8, no `\u` escapes for non-ASCII);
 //! - numbers in one form: an integer that fits `i64`/`u64` prints as an integer; a float whose
 //!   fractional part is zero and that fits `i64` (`1.0`, `-3.0`, `1e2`, `-0.0`) prints as that
-//!   integer (`1`, `-3`, `100`, `0`); every other float prints in serde_json's shortest
-//!   round-trip form (`0.5`, `2.5e-7`, `1e20`). So `1.0` and `1` give the
-//!   same uid, while `0.1` and `0.10000000000000001` (the same f64) do too.
+//!   integer (`1`, `-3`, `100`, `0`); every other float prints its shortest round-trip digits
+//!   in the ECMAScript / RFC 8785 (JCS) layout: plain decimals for 1e-7 <= |x| < 1e21 (`0.5`,
+//!   `0.000001`, `100000000000000000000`), otherwise an exponent with an explicit sign
+//!   (`1e+21`, `2.5e-7`). So `1.0` and `1` give the same uid, and so do `0.1` and
+//!   `0.10000000000000001` (the same f64). The layout is written here, not borrowed from
+//!   serde_json's float printer, so a dependency upgrade cannot change a uid.
 
 use serde_json::{Map, Number, Value};
 
@@ -66,11 +69,60 @@ fn write_string(s: &str, out: &mut String) {
     }
 }
 
+fn write_number(n: &Number, out: &mut String) {
+    let n = canonical_number(n);
+    match n.as_f64() {
+        Some(f) if !(n.is_i64() || n.is_u64()) => out.push_str(&format_float(f)),
+        _ => out.push_str(&n.to_string()),
+    }
+}
+
+/// RFC 8785 (ECMAScript `Number.prototype.toString`) layout of a finite f64's shortest
+/// round-trip digits. (serde_json cannot hold NaN or infinities.)
+fn format_float(f: f64) -> String {
+    if f == 0.0 {
+        return "0".into();
+    }
+    // `{:e}` gives the shortest round-trip digits as `d.ddde<exp>`.
+    let sci = format!("{:e}", f.abs());
+    let (mantissa, exp) = sci.split_once('e').unwrap_or((sci.as_str(), "0"));
+    let digits: String = mantissa.chars().filter(char::is_ascii_digit).collect();
+    let exp: i32 = exp.parse().unwrap_or(0);
+    let k = digits.len() as i32;
+    let n = exp + 1; // position of the decimal point relative to the digits
+    let mut s = String::new();
+    if f < 0.0 {
+        s.push('-');
+    }
+    if k <= n && n <= 21 {
+        s.push_str(&digits);
+        s.extend(std::iter::repeat_n('0', (n - k) as usize));
+    } else if 0 < n && n <= 21 {
+        s.push_str(&digits[..n as usize]);
+        s.push('.');
+        s.push_str(&digits[n as usize..]);
+    } else if -6 < n && n <= 0 {
+        s.push_str("0.");
+        s.extend(std::iter::repeat_n('0', (-n) as usize));
+        s.push_str(&digits);
+    } else {
+        s.push_str(&digits[..1]);
+        if k > 1 {
+            s.push('.');
+            s.push_str(&digits[1..]);
+        }
+        s.push('e');
+        s.push(if n - 1 >= 0 { '+' } else { '-' });
+        s.push_str(&(n - 1).abs().to_string());
+    }
+    s
+}
+
 fn write_value(v: &Value, out: &mut String) {
     match v {
         Value::Null => out.push_str("null"),
         Value::Bool(b) => out.push_str(if *b { "true" } else { "false" }),
-        Value::Number(n) => out.push_str(&canonical_number(n).to_string()),
+        Value::Number(n) => write_number(n, out),
         Value::String(s) => write_string(s, out),
         Value::Array(a) => {
             out.push('[');
@@ -120,9 +172,20 @@ mod tests {
         assert_eq!(canon("0.10000000000000001"), "0.1");
         assert_eq!(canon("18446744073709551615"), "18446744073709551615");
         assert_eq!(canon("-9223372036854775808"), "-9223372036854775808");
-        // Beyond i64: stays a float in shortest form.
-        assert_eq!(canon("1e20"), "1e20");
+        // Beyond i64 or fractional: RFC 8785 layout of the shortest digits.
+        assert_eq!(canon("1e20"), "100000000000000000000");
+        assert_eq!(canon("1e21"), "1e+21");
+        assert_eq!(canon("-1.5e300"), "-1.5e+300");
         assert_eq!(canon("2.5e-7"), "2.5e-7");
+        assert_eq!(canon("1e-6"), "0.000001");
+        assert_eq!(canon("123.456"), "123.456");
+        assert_eq!(canon("-0.001"), "-0.001");
+        assert_eq!(canon("5e-324"), "5e-324");
+        // Every canonical number parses back to the same value.
+        for t in ["0.1", "1e21", "2.5e-7", "123.456", "1.7976931348623157e308"] {
+            let back: f64 = canon(t).parse().unwrap();
+            assert_eq!(back, t.parse::<f64>().unwrap());
+        }
     }
 
     #[test]
