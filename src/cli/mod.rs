@@ -3,6 +3,7 @@
 mod documents;
 mod exit;
 mod output;
+mod schema;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -50,6 +51,11 @@ pub enum Command {
         /// Only blocks of this type (heading, paragraph, list_item, ...).
         #[arg(long = "type", value_name = "T")]
         block_type: Option<String>,
+    },
+    /// Schemas: list, show, add, from-template, fork, delete, templates.
+    Schema {
+        #[command(subcommand)]
+        cmd: schema::SchemaCmd,
     },
 }
 
@@ -109,5 +115,6 @@ fn run(cli: Cli) -> anyhow::Result<u8> {
         Command::Ingest { files } => documents::ingest(&ctx, &files),
         Command::Docs => documents::docs(&ctx),
         Command::Blocks { doc, block_type } => documents::blocks(&ctx, &doc, block_type.as_deref()),
+        Command::Schema { cmd } => schema::run(&ctx, cmd),
     }
 }
