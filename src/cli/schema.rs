@@ -314,8 +314,10 @@ fn delete(ctx: &Ctx, name: &str) -> anyhow::Result<u8> {
         }
         SchemaDelete::Referenced { schema, run_ids } => {
             if ctx.json {
-                print_json(&json!({"status": "referenced", "schema_ref": schema.schema_ref,
-                    "schema_id": schema.schema_id, "runs": run_ids}))?;
+                print_json(
+                    &json!({"status": "referenced", "schema_ref": schema.schema_ref,
+                    "schema_id": schema.schema_id, "runs": run_ids}),
+                )?;
             }
             Err(Exit::new(
                 1,

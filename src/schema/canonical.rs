@@ -12,7 +12,10 @@
 //!   `0.000001`, `100000000000000000000`), otherwise an exponent with an explicit sign
 //!   (`1e+21`, `2.5e-7`). So `1.0` and `1` give the same uid, and so do `0.1` and
 //!   `0.10000000000000001` (the same f64). The layout is written here, not borrowed from
-//!   serde_json's float printer, so a dependency upgrade cannot change a uid.
+//!   serde_json's float printer, so a dependency upgrade cannot change a uid. Parsing must be
+//!   correctly rounded for this to hold across machines, hence serde_json's `float_roundtrip`
+//!   feature (without it `1.56224997173851e-224` parses one ulp off and re-canonicalizes
+//!   differently; the property test in `tests/schema.rs` catches that).
 
 use serde_json::{Map, Number, Value};
 
@@ -112,7 +115,7 @@ fn format_float(f: f64) -> String {
             s.push_str(&digits[1..]);
         }
         s.push('e');
-        s.push(if n - 1 >= 0 { '+' } else { '-' });
+        s.push(if n > 0 { '+' } else { '-' });
         s.push_str(&(n - 1).abs().to_string());
     }
     s
