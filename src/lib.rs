@@ -11,5 +11,6 @@ pub mod model;
 pub mod paths;
 pub mod policy;
 pub mod provider;
+pub mod schema;
 pub mod store;
 pub mod synth;

@@ -4,6 +4,7 @@ mod documents;
 mod exit;
 mod output;
 mod policy;
+mod schema;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -56,6 +57,11 @@ pub enum Command {
     Policy {
         #[command(subcommand)]
         command: policy::PolicyCommand,
+    },
+    /// Schemas: list, show, add, from-template, fork, delete, templates.
+    Schema {
+        #[command(subcommand)]
+        cmd: schema::SchemaCmd,
     },
 }
 
@@ -119,6 +125,7 @@ fn run(cli: Cli) -> anyhow::Result<u8> {
         Command::Docs => documents::docs(&ctx),
         Command::Blocks { doc, block_type } => documents::blocks(&ctx, &doc, block_type.as_deref()),
         Command::Policy { command } => policy::run(&ctx, command),
+        Command::Schema { cmd } => schema::run(&ctx, cmd),
     }
 }
 

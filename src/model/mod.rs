@@ -3,6 +3,7 @@
 mod block;
 mod document;
 mod run;
+mod schema;
 mod usage;
 
 pub use block::{Block, BlockRef, BlockType, Locator};
@@ -10,4 +11,5 @@ pub use document::Document;
 pub use run::{
     CallRecord, ModelConfig, Overlay, OverlayStatus, Run, RunCounters, RunStatus, UsageTotals,
 };
+pub use schema::{generate_schema_id, Schema};
 pub use usage::Usage;

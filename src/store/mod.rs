@@ -10,7 +10,9 @@ mod migrations;
 mod prefix;
 mod run_txn;
 mod runs;
+mod schemas;
 pub use run_txn::RunTxn;
+pub use schemas::{SchemaDelete, SchemaInsert};
 pub mod tables;
 
 use std::path::{Path, PathBuf};

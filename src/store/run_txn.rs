@@ -39,13 +39,17 @@ impl RunTxn<'_> {
             Some(old) => {
                 self.status
                     .remove((run_id.as_str(), old.status.code(), old.block_index))?;
-                self.status
-                    .insert((run_id.as_str(), overlay.status.code(), overlay.block_index), ())?;
+                self.status.insert(
+                    (run_id.as_str(), overlay.status.code(), overlay.block_index),
+                    (),
+                )?;
                 self.run.counters.shift(old.status, overlay.status);
             }
             None => {
-                self.status
-                    .insert((run_id.as_str(), overlay.status.code(), overlay.block_index), ())?;
+                self.status.insert(
+                    (run_id.as_str(), overlay.status.code(), overlay.block_index),
+                    (),
+                )?;
                 *self.run.counters.get_mut(overlay.status) += 1;
                 self.run.counters.total += 1;
             }
@@ -86,8 +90,10 @@ impl RunTxn<'_> {
             None => 1,
         };
         record.seq = next;
-        self.calls
-            .insert((run_id.as_str(), next), serde_json::to_vec(&record)?.as_slice())?;
+        self.calls.insert(
+            (run_id.as_str(), next),
+            serde_json::to_vec(&record)?.as_slice(),
+        )?;
         Ok(next)
     }
 }
@@ -184,7 +190,9 @@ mod tests {
         let run = store.get_run("r1").unwrap().unwrap();
         assert_eq!((run.counters.pending, run.counters.claimed), (1, 11));
         assert_eq!(
-            store.indices_with_status("r1", OverlayStatus::Pending).unwrap(),
+            store
+                .indices_with_status("r1", OverlayStatus::Pending)
+                .unwrap(),
             vec![11]
         );
         let before = store.fingerprint().unwrap();

@@ -63,7 +63,11 @@ impl Store {
         for entry in runs.iter()? {
             out.push(serde_json::from_slice::<Run>(entry?.1.value())?);
         }
-        out.sort_by(|a, b| a.created_at.cmp(&b.created_at).then(a.run_id.cmp(&b.run_id)));
+        out.sort_by(|a, b| {
+            a.created_at
+                .cmp(&b.created_at)
+                .then(a.run_id.cmp(&b.run_id))
+        });
         Ok(out)
     }
 
@@ -153,7 +157,9 @@ impl Store {
             tx.open_table(OVERLAYS)?
                 .retain_in((run_id, 0u32)..=(run_id, u32::MAX), |_, _| false)?;
             tx.open_table(OVERLAY_STATUS)?
-                .retain_in((run_id, 0u8, 0u32)..=(run_id, u8::MAX, u32::MAX), |_, _| false)?;
+                .retain_in((run_id, 0u8, 0u32)..=(run_id, u8::MAX, u32::MAX), |_, _| {
+                    false
+                })?;
             tx.open_table(CALLS)?
                 .retain_in((run_id, 0u64)..=(run_id, u64::MAX), |_, _| false)?;
         }

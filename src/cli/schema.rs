@@ -1,0 +1,405 @@
+//! `schema list | show | add | from-template | fork | delete | templates | check`.
+
+use std::path::{Path, PathBuf};
+
+use clap::Subcommand;
+use serde_json::{json, Value};
+
+use super::output::{one_line, print_json, short_id};
+use super::{Ctx, Exit};
+use crate::schema::{self, ImportClass, SaveOutcome, SaveRequest, SchemaError};
+use crate::store::SchemaDelete;
+
+#[derive(Debug, Subcommand)]
+pub enum SchemaCmd {
+    /// List saved schemas.
+    List,
+    /// Show one schema (by schema_ref, or a schema_id prefix).
+    Show { schema: String },
+    /// Save a JSON schema file through the single save boundary.
+    Add {
+        file: PathBuf,
+        /// Ref to save under (default: from `$id`, `title`, else `schema`).
+        #[arg(long = "ref", value_name = "REF")]
+        schema_ref: Option<String>,
+    },
+    /// Save a copy of a built-in template.
+    FromTemplate {
+        /// Template id (see `blockwise schema templates`).
+        id: String,
+        /// Ref to save under (default: the template id).
+        #[arg(long = "ref", value_name = "REF")]
+        schema_ref: Option<String>,
+    },
+    /// Save an edited (or renamed) copy of a schema; the original is untouched.
+    Fork {
+        schema: String,
+        /// New ref (default: the first free `<ref>_v2`, `_v3`, ...).
+        #[arg(long = "ref", value_name = "NEW")]
+        schema_ref: Option<String>,
+        /// The edited schema (default: the same content, renamed).
+        #[arg(long, value_name = "EDITED.json")]
+        file: Option<PathBuf>,
+    },
+    /// Delete a schema; refused while a run references it.
+    Delete { schema: String },
+    /// List the built-in templates.
+    Templates,
+    /// Check a JSON file without saving: import class and compatibility warnings.
+    Check { file: PathBuf },
+}
+
+pub fn run(ctx: &Ctx, cmd: SchemaCmd) -> anyhow::Result<u8> {
+    match cmd {
+        SchemaCmd::List => list(ctx),
+        SchemaCmd::Show { schema } => show(ctx, &schema),
+        SchemaCmd::Add { file, schema_ref } => add(ctx, &file, schema_ref),
+        SchemaCmd::FromTemplate { id, schema_ref } => from_template(ctx, &id, schema_ref),
+        SchemaCmd::Fork {
+            schema,
+            schema_ref,
+            file,
+        } => fork(ctx, &schema, schema_ref, file.as_deref()),
+        SchemaCmd::Delete { schema } => delete(ctx, &schema),
+        SchemaCmd::Templates => templates(ctx),
+        SchemaCmd::Check { file } => check(ctx, &file),
+    }
+}
+
+/// Read and parse a schema file; invalid JSON is an error naming the file, line and column.
+fn read_schema_file(path: &Path) -> anyhow::Result<(Value, ImportClass)> {
+    let text = std::fs::read_to_string(path).map_err(|e| {
+        Exit::new(
+            1,
+            format!("error: cannot read schema file {}: {e}", path.display()),
+        )
+    })?;
+    let class = schema::classify(&text);
+    match &class {
+        ImportClass::Invalid {
+            reason,
+            line,
+            column,
+        } => {
+            let at = match (line, column) {
+                (Some(l), Some(c)) => format!(":{l}:{c}"),
+                _ => String::new(),
+            };
+            Err(Exit::new(
+                1,
+                format!("error: {}{at}: {reason}; nothing saved", path.display()),
+            )
+            .into())
+        }
+        _ => Ok((class.json().cloned().unwrap_or(Value::Null), class)),
+    }
+}
+
+/// Print a save result; conflicts exit 3, rejections 1.
+fn report(
+    ctx: &Ctx,
+    result: Result<SaveOutcome, SchemaError>,
+    class: Option<&ImportClass>,
+) -> anyhow::Result<u8> {
+    match result {
+        Ok(outcome) => {
+            let s = outcome.schema();
+            if ctx.json {
+                print_json(&json!({
+                    "status": outcome.status(),
+                    "schema_ref": s.schema_ref,
+                    "schema_id": s.schema_id,
+                    "schema_uid": s.schema_uid,
+                    "warnings": s.warnings,
+                    "import_class": class.map(ImportClass::name),
+                }))?;
+            } else if !ctx.quiet {
+                println!("{} {} {}", outcome.status(), s.schema_ref, s.schema_uid);
+                for w in &s.warnings {
+                    eprintln!("warning: {w}");
+                }
+                if let Some(ImportClass::Advanced { .. }) = class {
+                    eprintln!(
+                        "note: parts of this schema are outside the wizard's subset; edit it as \
+                         raw JSON"
+                    );
+                }
+            }
+            Ok(0)
+        }
+        Err(e) if e.is_conflict() => {
+            if ctx.json {
+                let body = match &e {
+                    SchemaError::RefConflict {
+                        schema_ref,
+                        existing_id,
+                        existing_uid,
+                        suggested_ref,
+                    } => json!({
+                        "status": "ref_conflict",
+                        "schema_ref": schema_ref,
+                        "existing_schema_id": existing_id,
+                        "existing_schema_uid": existing_uid,
+                        "suggested_ref": suggested_ref,
+                        "message": e.to_string(),
+                    }),
+                    SchemaError::ContentConflict {
+                        requested_ref,
+                        existing_ref,
+                        existing_id,
+                        schema_uid,
+                    } => json!({
+                        "status": "content_conflict",
+                        "schema_ref": requested_ref,
+                        "existing_schema_ref": existing_ref,
+                        "existing_schema_id": existing_id,
+                        "schema_uid": schema_uid,
+                        "message": e.to_string(),
+                    }),
+                    _ => json!({"status": "conflict", "message": e.to_string()}),
+                };
+                print_json(&body)?;
+            }
+            Err(Exit::new(3, format!("{e}; nothing saved")).into())
+        }
+        Err(e) if e.is_rejected() => Err(Exit::new(1, format!("error: {e}; nothing saved")).into()),
+        Err(e) => Err(e.into()),
+    }
+}
+
+fn list(ctx: &Ctx) -> anyhow::Result<u8> {
+    let store = ctx.open_store()?;
+    let all = store.list_schemas()?;
+    if ctx.json {
+        print_json(&all)?;
+        return Ok(0);
+    }
+    if all.is_empty() {
+        if !ctx.quiet {
+            println!(
+                "No schemas yet. Start from a template (`blockwise schema templates`) or add a \
+                 file (`blockwise schema add FILE`)."
+            );
+        }
+        return Ok(0);
+    }
+    println!(
+        "{:<28}  {:<16}  {:<12}  {:>6}  {:<20}  ORIGIN",
+        "REF", "ID", "UID", "FIELDS", "CREATED"
+    );
+    for s in all {
+        let fields = schema::properties(&s.json).map_or(0, |p| p.len());
+        let origin = match (&s.template_id, &s.forked_from) {
+            (_, Some(f)) => format!("fork of {f}"),
+            (Some(t), None) => format!("template {t}"),
+            _ => String::new(),
+        };
+        let warn = if s.warnings.is_empty() { "" } else { " (!)" };
+        println!(
+            "{:<28}  {:<16}  {:<12}  {:>6}  {:<20}  {origin}{warn}",
+            one_line(&s.schema_ref, 28),
+            s.schema_id,
+            short_id(&s.schema_uid),
+            fields,
+            s.created_at,
+        );
+    }
+    Ok(0)
+}
+
+fn show(ctx: &Ctx, name: &str) -> anyhow::Result<u8> {
+    let store = ctx.open_store()?;
+    let s = store.resolve_schema(name)?;
+    let runs = store.runs_referencing(&s.schema_id)?;
+    let prompt = schema::PromptConfig::from_schema(&s.json).ok();
+    if ctx.json {
+        let mut v = serde_json::to_value(&s)?;
+        if let Some(obj) = v.as_object_mut() {
+            obj.insert("runs".into(), json!(runs));
+            obj.insert("prompt_config".into(), json!(prompt));
+        }
+        print_json(&v)?;
+        return Ok(0);
+    }
+    println!("ref        {}", s.schema_ref);
+    println!("id         {}", s.schema_id);
+    println!("uid        {}", s.schema_uid);
+    println!("owner      {}", s.owner);
+    println!("created    {}", s.created_at);
+    if let Some(t) = &s.template_id {
+        println!("template   {t}");
+    }
+    if let Some(f) = &s.forked_from {
+        println!("forked     from {f}");
+    }
+    let fields: Vec<&String> = schema::properties(&s.json)
+        .map(|p| p.keys().collect())
+        .unwrap_or_default();
+    println!(
+        "fields     {}",
+        if fields.is_empty() {
+            "(none)".to_string()
+        } else {
+            fields
+                .iter()
+                .map(|f| f.as_str())
+                .collect::<Vec<_>>()
+                .join(", ")
+        }
+    );
+    println!(
+        "runs       {}",
+        if runs.is_empty() {
+            "(none)".to_string()
+        } else {
+            runs.join(", ")
+        }
+    );
+    for w in &s.warnings {
+        println!("warning    {w}");
+    }
+    println!();
+    println!("{}", serde_json::to_string_pretty(&s.json)?);
+    Ok(0)
+}
+
+fn add(ctx: &Ctx, file: &Path, schema_ref: Option<String>) -> anyhow::Result<u8> {
+    let (json, class) = read_schema_file(file)?;
+    let store = ctx.open_store()?;
+    let result = schema::save(
+        &store,
+        SaveRequest::new(json, schema_ref, schema::current_user()),
+    );
+    report(ctx, result, Some(&class))
+}
+
+fn from_template(ctx: &Ctx, id: &str, schema_ref: Option<String>) -> anyhow::Result<u8> {
+    let store = ctx.open_store()?;
+    let result = schema::apply_template(&store, id, schema_ref, &schema::current_user());
+    if let Err(e @ SchemaError::UnknownTemplate { .. }) = result {
+        return Err(Exit::new(1, format!("error: {e}")).into());
+    }
+    report(ctx, result, None)
+}
+
+fn fork(
+    ctx: &Ctx,
+    name: &str,
+    schema_ref: Option<String>,
+    file: Option<&Path>,
+) -> anyhow::Result<u8> {
+    let (edited, class) = match file {
+        Some(f) => {
+            let (json, class) = read_schema_file(f)?;
+            (Some(json), Some(class))
+        }
+        None => (None, None),
+    };
+    let store = ctx.open_store()?;
+    let result = schema::fork(&store, name, schema_ref, edited, &schema::current_user());
+    report(ctx, result, class.as_ref())
+}
+
+fn delete(ctx: &Ctx, name: &str) -> anyhow::Result<u8> {
+    let store = ctx.open_store()?;
+    match store.delete_schema(name)? {
+        SchemaDelete::Deleted(s) => {
+            if ctx.json {
+                print_json(&json!({"status": "deleted", "schema_ref": s.schema_ref,
+                    "schema_id": s.schema_id}))?;
+            } else if !ctx.quiet {
+                println!("deleted {} {}", s.schema_ref, s.schema_id);
+            }
+            Ok(0)
+        }
+        SchemaDelete::Referenced { schema, run_ids } => {
+            if ctx.json {
+                print_json(
+                    &json!({"status": "referenced", "schema_ref": schema.schema_ref,
+                    "schema_id": schema.schema_id, "runs": run_ids}),
+                )?;
+            }
+            Err(Exit::new(
+                1,
+                format!(
+                    "error: schema '{}' is referenced by {} run(s): {}; delete those runs first \
+                     (nothing deleted)",
+                    schema.schema_ref,
+                    run_ids.len(),
+                    run_ids.join(", ")
+                ),
+            )
+            .into())
+        }
+    }
+}
+
+fn templates(ctx: &Ctx) -> anyhow::Result<u8> {
+    let all = schema::templates()?;
+    if ctx.json {
+        print_json(&all)?;
+        return Ok(0);
+    }
+    println!("{:<22}  {:<16}  DESCRIPTION", "ID", "CATEGORY");
+    for t in all {
+        println!(
+            "{:<22}  {:<16}  {}",
+            t.id,
+            t.category,
+            one_line(&t.description, 80)
+        );
+    }
+    Ok(0)
+}
+
+fn check(ctx: &Ctx, file: &Path) -> anyhow::Result<u8> {
+    let text = std::fs::read_to_string(file).map_err(|e| {
+        Exit::new(
+            1,
+            format!("error: cannot read schema file {}: {e}", file.display()),
+        )
+    })?;
+    let class = schema::classify(&text);
+    let compat = class.json().map(schema::check);
+    if ctx.json {
+        print_json(&json!({"import": class, "compat": compat,
+            "derived_ref": class.json().map(schema::derive_ref)}))?;
+    } else {
+        println!("class      {}", class.name());
+        match &class {
+            ImportClass::Invalid {
+                reason,
+                line,
+                column,
+            } => match (line, column) {
+                (Some(l), Some(c)) => println!("invalid    line {l}, column {c}: {reason}"),
+                _ => println!("invalid    {reason}"),
+            },
+            ImportClass::Advanced { reasons, .. } => {
+                for r in reasons {
+                    println!("advanced   {r}");
+                }
+            }
+            ImportClass::WizardEditable { .. } => {}
+        }
+        if let Some(json) = class.json() {
+            println!("ref        {} (derived)", schema::derive_ref(json));
+        }
+        if let Some(c) = &compat {
+            for w in &c.warnings {
+                println!("warning    {w}");
+            }
+            for e in &c.errors {
+                println!("error      {e}");
+            }
+            if c.passes() {
+                println!("compat     pass");
+            }
+        }
+    }
+    Ok(match (&class, &compat) {
+        (ImportClass::Invalid { .. }, _) => 1,
+        (_, Some(c)) if !c.errors.is_empty() => 1,
+        _ => 0,
+    })
+}

@@ -1,0 +1,81 @@
+//! The compatibility check (SPEC §2): does the grid/worker find a field set in this schema?
+
+use serde::Serialize;
+use serde_json::Value;
+
+use super::error::kind_of;
+use super::prompt::{parse_map, PROMPT_CONFIG_KEYS};
+
+/// Result of [`check`]. Warnings never block saving; `errors` (invalid `prompt_config` values)
+/// do.
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+pub struct Compat {
+    pub warnings: Vec<String>,
+    pub errors: Vec<String>,
+}
+
+impl Compat {
+    /// `type: "object"`, `properties` an object of schema objects, and a clean `prompt_config`.
+    pub fn passes(&self) -> bool {
+        self.warnings.is_empty() && self.errors.is_empty()
+    }
+}
+
+/// Check a schema. A non-object schema gets one error (it is rejected by the save boundary).
+pub fn check(schema: &Value) -> Compat {
+    let mut c = Compat::default();
+    let Some(obj) = schema.as_object() else {
+        c.errors.push(format!(
+            "a schema must be a JSON object, found {}",
+            kind_of(schema)
+        ));
+        return c;
+    };
+    let no_columns = "the grid will show no result columns";
+    match obj.get("type") {
+        Some(Value::String(t)) if t == "object" => {}
+        Some(other) => c.warnings.push(format!(
+            "top-level type is {other}, not \"object\": {no_columns}"
+        )),
+        None => c
+            .warnings
+            .push(format!("no top-level \"type\": \"object\": {no_columns}")),
+    }
+    match obj.get("properties") {
+        Some(Value::Object(props)) => {
+            for (name, p) in props {
+                if !p.is_object() {
+                    c.warnings.push(format!(
+                        "property '{name}' is {}, not a schema object: the model gets no \
+                         description of it",
+                        kind_of(p)
+                    ));
+                }
+            }
+        }
+        Some(other) => c.warnings.push(format!(
+            "\"properties\" is {}, not an object: {no_columns}",
+            kind_of(other)
+        )),
+        None => c.warnings.push(format!("no \"properties\": {no_columns}")),
+    }
+    match obj.get("prompt_config") {
+        None | Some(Value::Null) => {}
+        Some(Value::Object(pc)) => {
+            for key in pc.keys() {
+                if !PROMPT_CONFIG_KEYS.contains(&key.as_str()) {
+                    c.warnings.push(format!(
+                        "unknown prompt_config key '{key}' is ignored (known: {})",
+                        PROMPT_CONFIG_KEYS.join(", ")
+                    ));
+                }
+            }
+            c.errors.extend(parse_map(pc).1);
+        }
+        Some(other) => c.errors.push(format!(
+            "prompt_config must be an object, found {}",
+            kind_of(other)
+        )),
+    }
+    c
+}

@@ -1,0 +1,35 @@
+//! Schemas (SPEC §2): canonical identity, refs, the compatibility check, the single save
+//! boundary, fork, built-in templates, import classification and the wizard's data model.
+//!
+//! Every way of making a schema ends in [`save`]; nothing else writes schemas.
+
+mod canonical;
+mod compat;
+mod error;
+mod import;
+mod prompt;
+mod reference;
+mod save;
+mod templates;
+mod wizard;
+
+pub use canonical::{canonical_json, canonical_value, schema_uid};
+pub use compat::{check, Compat};
+pub use error::SchemaError;
+pub use import::{classify, classify_value, ImportClass};
+pub use prompt::{PromptConfig, PROMPT_CONFIG_KEYS};
+pub use reference::{derive_ref, slugify, suggest_fork_ref, validate_ref, MAX_REF_LEN};
+pub use save::{apply_template, fork, save, SaveOutcome, SaveRequest};
+pub use templates::{template, templates, Template};
+pub use wizard::{Field, FieldSpec, FieldType, WizardModel};
+
+use serde_json::{Map, Value};
+
+/// The schema's top-level `properties` map: the field set the grid and the worker use.
+/// `None` when the schema has no `properties` object.
+pub fn properties(schema: &Value) -> Option<&Map<String, Value>> {
+    schema.get("properties")?.as_object()
+}
+
+/// The OS user saving or owning things: one definition for the whole product.
+pub use crate::policy::current_user;
