@@ -23,51 +23,11 @@ impl SplitMix64 {
 }
 
 const WORDS: &[&str] = &[
-    "the",
-    "contract",
-    "party",
-    "shall",
-    "deliver",
-    "notice",
-    "within",
-    "days",
-    "of",
-    "receipt",
-    "agreement",
-    "term",
-    "provider",
-    "customer",
-    "data",
-    "review",
-    "block",
-    "schema",
-    "model",
-    "result",
-    "obligation",
-    "payment",
-    "invoice",
-    "clause",
-    "section",
-    "liability",
-    "warranty",
-    "confidential",
-    "information",
-    "service",
-    "level",
-    "report",
-    "quarterly",
-    "annual",
-    "café",
-    "naïve",
-    "résumé",
-    "Zürich",
-    "straße",
-    "東京",
-    "emoji🙂",
-    "and",
-    "or",
-    "not",
-    "with",
+    "the", "contract", "party", "shall", "deliver", "notice", "within", "days", "of", "receipt",
+    "agreement", "term", "provider", "customer", "data", "review", "block", "schema", "model",
+    "result", "obligation", "payment", "invoice", "clause", "section", "liability", "warranty",
+    "confidential", "information", "service", "level", "report", "quarterly", "annual", "café",
+    "naïve", "résumé", "Zürich", "straße", "東京", "emoji🙂", "and", "or", "not", "with",
 ];
 
 fn sentence(rng: &mut SplitMix64, words: usize) -> String {
@@ -124,9 +84,7 @@ pub fn markdown(blocks: usize, seed: u64) -> String {
                 made += items;
             }
             13 => {
-                out.push_str(
-                    "```rust\nfn main() {\n    println!(\"hi\");\n\n    let x = 1;\n}\n```\n\n",
-                );
+                out.push_str("```rust\nfn main() {\n    println!(\"hi\");\n\n    let x = 1;\n}\n```\n\n");
                 made += 1;
             }
             14 => {

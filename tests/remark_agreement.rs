@@ -165,7 +165,7 @@ fn fixtures() -> Vec<(String, PathBuf, PathBuf)> {
 
 fn collect(prefix: &str, md_dir: &Path, remark_dir: &Path) -> Vec<(String, PathBuf, PathBuf)> {
     let mut out = Vec::new();
-    let entries = std::fs::read_dir(&md_dir)
+    let entries = std::fs::read_dir(md_dir)
         .unwrap_or_else(|e| panic!("cannot list {}: {e}", md_dir.display()));
     for entry in entries {
         let path = entry.expect("directory entry").path();

@@ -21,11 +21,7 @@ impl Prepared {
     pub fn block_refs(&self) -> impl Iterator<Item = BlockRef<'_>> + '_ {
         let text = self.text.as_str();
         self.drafts.iter().enumerate().map(move |(i, d)| {
-            let next_start = self
-                .drafts
-                .get(i + 1)
-                .map(|n| n.start)
-                .unwrap_or(text.len());
+            let next_start = self.drafts.get(i + 1).map(|n| n.start).unwrap_or(text.len());
             BlockRef {
                 block_index: i as u32,
                 block_type: d.block_type,
@@ -68,9 +64,7 @@ pub fn assemble(format: SourceFormat, file_name: &str, raw: &[u8]) -> Result<Pre
             )
         });
         let parsed = validate_text(raw).map(|text| (text, format.drafts(text)));
-        let hashes = hashes
-            .join()
-            .unwrap_or_else(|p| std::panic::resume_unwind(p));
+        let hashes = hashes.join().unwrap_or_else(|p| std::panic::resume_unwind(p));
         (hashes, parsed)
     });
     let (text, drafts) = parsed?;

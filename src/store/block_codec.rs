@@ -118,11 +118,7 @@ mod tests {
                     end: i as u64 * 10 + 3,
                 },
                 block_content: format!("é{i}"),
-                separator_after: if i % 2 == 0 {
-                    "\n\n".into()
-                } else {
-                    String::new()
-                },
+                separator_after: if i % 2 == 0 { "\n\n".into() } else { String::new() },
             })
             .collect();
         let mut buf = Vec::new();
