@@ -16,8 +16,6 @@ fn options() -> Options {
         | Options::ENABLE_FOOTNOTES
         | Options::ENABLE_TASKLISTS
         | Options::ENABLE_STRIKETHROUGH
-        | Options::ENABLE_YAML_STYLE_METADATA_BLOCKS
-        | Options::ENABLE_PLUSES_DELIMITED_METADATA_BLOCKS
         | Options::ENABLE_GFM
 }
 
@@ -38,15 +36,39 @@ fn tag_type(tag: &Tag<'_>) -> BlockType {
 
 /// Split Markdown source into block drafts (byte ranges into `text`).
 pub fn markdown_drafts(text: &str) -> Drafts {
-    let parser = Parser::new_ext(text, options());
+    // Like remark (micromark), skip a leading byte-order mark and take front matter only at the
+    // very start: pulldown-cmark would see `\u{feff}# Title` as a paragraph and its metadata
+    // option would turn any `---` line ... `---` line pair mid-document into metadata.
+    let bom = if text.starts_with('\u{feff}') { 3 } else { 0 };
+    let base = bom + front_matter_len(&text[bom..]);
     let mut drafts: Vec<BlockDraft> = Vec::new();
+    if base > bom {
+        drafts.push(BlockDraft {
+            block_type: BlockType::Other,
+            start: bom,
+            end: base,
+        });
+    }
+    let parser = Parser::new_ext(&text[base..], options());
     let mut title: Option<String> = None;
     let mut in_title = false;
     let mut title_buf = String::new();
     // Open tags: `true` for a top-level list (whose items are the blocks).
     let mut stack: Vec<bool> = Vec::new();
+    // The open top-level paragraph: its draft index, how many inline children it has so far,
+    // and whether the first is an image. A paragraph whose only child is an image is a figure.
+    let mut para: Option<(usize, usize, bool)> = None;
     let mut iter = parser.into_offset_iter();
     for (event, range) in iter.by_ref() {
+        let range = range.start + base..range.end + base;
+        if let Some((_, children, first_is_image)) = para.as_mut() {
+            if stack.len() == 1 && !matches!(event, Event::End(_)) {
+                *children += 1;
+                if *children == 1 {
+                    *first_is_image = matches!(event, Event::Start(Tag::Image { .. }));
+                }
+            }
+        }
         match event {
             Event::Start(tag) => {
                 let depth = stack.len();
@@ -56,8 +78,11 @@ pub fn markdown_drafts(text: &str) -> Drafts {
                 if emit {
                     let (start, end) = trim_range(text, range.start, range.end);
                     if end > start {
+                        if depth == 0 && matches!(tag, Tag::Paragraph) {
+                            para = Some((drafts.len(), 0, false));
+                        }
                         drafts.push(BlockDraft {
-                            block_type: refine(tag_type(&tag), &text[start..end]),
+                            block_type: tag_type(&tag),
                             start,
                             end,
                         });
@@ -80,6 +105,11 @@ pub fn markdown_drafts(text: &str) -> Drafts {
             }
             Event::End(_) => {
                 stack.pop();
+                if stack.is_empty() {
+                    if let Some((i, 1, true)) = para.take() {
+                        drafts[i].block_type = BlockType::Figure;
+                    }
+                }
                 if in_title && stack.is_empty() {
                     in_title = false;
                     title = Some(title_buf.trim().to_string());
@@ -113,7 +143,11 @@ pub fn markdown_drafts(text: &str) -> Drafts {
     let mut covered: Vec<(usize, usize)> = drafts.iter().map(|d| (d.start, d.end)).collect();
     covered.sort_unstable();
     for (_, def) in iter.reference_definitions().iter() {
-        let (start, end) = trim_range(text, def.span.start, def.span.end.min(text.len()));
+        let (start, end) = trim_range(
+            text,
+            def.span.start + base,
+            (def.span.end + base).min(text.len()),
+        );
         if end > start && !inside_any(&covered, start) {
             drafts.push(BlockDraft {
                 block_type: BlockType::Definition,
@@ -128,18 +162,32 @@ pub fn markdown_drafts(text: &str) -> Drafts {
     }
 }
 
-/// A paragraph that is only an image is a figure.
-fn refine(t: BlockType, content: &str) -> BlockType {
-    if t == BlockType::Paragraph && is_lone_image(content) {
-        BlockType::Figure
-    } else {
-        t
+/// Length of a front matter block at the start of `text` (0 if none): an opening `---` (YAML)
+/// or `+++` (TOML) line, then lines up to a closing line with the same fence, as
+/// remark-frontmatter reads it: fences may carry trailing spaces or tabs, nothing else.
+fn front_matter_len(text: &str) -> usize {
+    let is_fence = |line: &str, fence: &str| {
+        line.strip_prefix(fence)
+            .is_some_and(|rest| rest.trim_end_matches([' ', '\t', '\r', '\n']).is_empty())
+    };
+    let mut lines = text.split_inclusive('\n');
+    let Some(first) = lines.next() else {
+        return 0;
+    };
+    let Some(fence) = ["---", "+++"].into_iter().find(|f| is_fence(first, f)) else {
+        return 0;
+    };
+    if !first.ends_with('\n') {
+        return 0;
     }
-}
-
-fn is_lone_image(content: &str) -> bool {
-    let c = content.trim();
-    c.starts_with("![") && c.ends_with(')') && !c.contains('\n') && c.matches("![").count() == 1
+    let mut offset = first.len();
+    for line in lines {
+        if is_fence(line, fence) {
+            return offset + line.trim_end_matches(['\n', '\r']).len();
+        }
+        offset += line.len();
+    }
+    0
 }
 
 fn inside_any(sorted: &[(usize, usize)], pos: usize) -> bool {
@@ -198,5 +246,55 @@ mod tests {
         let d = markdown_drafts(src);
         assert_eq!(d.title.as_deref(), Some("The Big Title"));
         assert_eq!(d.blocks[2].block_type, BlockType::Figure);
+    }
+
+    #[test]
+    fn figure_is_a_paragraph_holding_one_image_and_nothing_else() {
+        let src = "![a](b.png) text after (c)\n\n![a][r]\n\n![a](b.png)\n![c](d.png)\n\n\
+                   [![a](b.png)](c)\n\n![*x*](y.png)\n\n[r]: r.png\n";
+        let types: Vec<BlockType> = blocks(src).iter().map(|b| b.0).collect();
+        use BlockType::{Definition, Figure, Paragraph};
+        assert_eq!(
+            types,
+            vec![Paragraph, Figure, Paragraph, Paragraph, Figure, Definition]
+        );
+    }
+
+    #[test]
+    fn leading_byte_order_mark_does_not_hide_the_first_heading() {
+        let src = "\u{feff}# Title\n\nBody.\n";
+        let d = markdown_drafts(src);
+        assert_eq!(d.title.as_deref(), Some("Title"));
+        assert_eq!(
+            blocks(src),
+            vec![
+                (BlockType::Heading, "# Title"),
+                (BlockType::Paragraph, "Body."),
+            ]
+        );
+    }
+
+    #[test]
+    fn front_matter_only_at_the_start_and_dashes_later_are_markdown() {
+        let src = "---\ntitle: x\n---\n\nIntro.\n\n---\nnot front matter\n---\n";
+        assert_eq!(
+            blocks(src),
+            vec![
+                (BlockType::Other, "---\ntitle: x\n---"),
+                (BlockType::Paragraph, "Intro."),
+                (BlockType::Divider, "---"),
+                (BlockType::Heading, "not front matter\n---"),
+            ]
+        );
+        let toml = "+++\r\ntitle = 'x'\r\n+++\r\n# H\r\n";
+        assert_eq!(
+            blocks(toml),
+            vec![
+                (BlockType::Other, "+++\r\ntitle = 'x'\r\n+++"),
+                (BlockType::Heading, "# H"),
+            ]
+        );
+        // Unclosed: no front matter, a divider and a paragraph.
+        assert_eq!(blocks("---\na: b\n")[0], (BlockType::Divider, "---"));
     }
 }
