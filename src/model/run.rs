@@ -230,6 +230,9 @@ pub struct CallRecord {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub detail: Option<String>,
     pub mapped: u32,
+    /// Results of this call actually written (a block already staged is never overwritten).
+    #[serde(default)]
+    pub written: u32,
     pub missing: u32,
     pub unexpected: u32,
     pub duplicate: u32,

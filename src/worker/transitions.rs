@@ -1,0 +1,241 @@
+//! Overlay state changes of the worker (SPEC §3), each one write transaction through
+//! [`Store::with_run`].
+
+use serde_json::Value;
+
+use crate::clock;
+use crate::model::{CallRecord, Overlay, OverlayStatus, Run, RunStatus};
+use crate::store::{RunTxn, Store, StoreError};
+
+/// One provider call's effect on the store.
+#[derive(Debug, Clone)]
+pub struct CallOutcome {
+    pub record: CallRecord,
+    /// `(block_index, result object)` to stage as `ai_complete`.
+    pub results: Vec<(u32, Value)>,
+    /// `(block_index, error)`: ordinary failures that use up one attempt.
+    pub failures: Vec<(u32, String)>,
+    /// Estimated cost of the call in USD; `None` when the model has no price.
+    pub cost_usd: Option<f64>,
+}
+
+/// Claim up to `n` pending overlays in ascending block order. Returns the run as it is after
+/// the claim, and the claimed indices (empty when the run is not `running`).
+pub fn claim(
+    store: &Store,
+    run_id: &str,
+    n: usize,
+    worker: &str,
+    now_ms: u64,
+) -> Result<(Run, Vec<u32>), StoreError> {
+    store.with_run(run_id, |rt| {
+        if rt.run.status != RunStatus::Running {
+            return Ok((rt.run.clone(), Vec::new()));
+        }
+        let indices = rt.indices_with_status(OverlayStatus::Pending, n)?;
+        for &i in &indices {
+            if let Some(mut ov) = rt.overlay(i)? {
+                ov.status = OverlayStatus::Claimed;
+                ov.claimed_by = Some(worker.to_string());
+                ov.claimed_at = Some(now_ms);
+                rt.put_overlay(&ov)?;
+            }
+        }
+        if rt.run.started_at.is_none() && !indices.is_empty() {
+            rt.run.started_at = Some(clock::now_rfc3339());
+        }
+        Ok((rt.run.clone(), indices))
+    })
+}
+
+fn unclaim(ov: &mut Overlay) {
+    ov.status = OverlayStatus::Pending;
+    ov.claimed_by = None;
+    ov.claimed_at = None;
+}
+
+/// Return claimed overlays to `pending` without using attempts: `indices`, or (with `None`)
+/// every claimed overlay of the run whose lease `should_release` says to give back.
+fn release_where(
+    rt: &mut RunTxn<'_>,
+    indices: Option<&[u32]>,
+    should_release: impl Fn(&Overlay) -> bool,
+) -> Result<u32, StoreError> {
+    let candidates = match indices {
+        Some(list) => list.to_vec(),
+        None => rt.indices_with_status(OverlayStatus::Claimed, usize::MAX)?,
+    };
+    let mut released = 0;
+    for i in candidates {
+        if let Some(mut ov) = rt.overlay(i)? {
+            if ov.status == OverlayStatus::Claimed && should_release(&ov) {
+                unclaim(&mut ov);
+                rt.put_overlay(&ov)?;
+                released += 1;
+            }
+        }
+    }
+    Ok(released)
+}
+
+/// Give back claims this worker holds but will not process.
+pub fn release(store: &Store, run_id: &str, indices: &[u32], worker: &str) -> Result<u32, StoreError> {
+    store.with_run(run_id, |rt| {
+        release_where(rt, Some(indices), |ov| ov.claimed_by.as_deref() == Some(worker))
+    })
+}
+
+/// Lease recovery: claims whose lease expired or whose worker is gone return to `pending`.
+pub fn recover_leases(
+    store: &Store,
+    run_id: &str,
+    now_ms: u64,
+    lease_ms: u64,
+    owner_alive: impl Fn(&str) -> bool,
+) -> Result<u32, StoreError> {
+    store.with_run(run_id, |rt| {
+        release_where(rt, None, |ov| {
+            let expired = ov.claimed_at.is_none_or(|t| t + lease_ms < now_ms);
+            let dead = ov.claimed_by.as_deref().is_none_or(|w| !owner_alive(w));
+            expired || dead
+        })
+    })
+}
+
+/// Pause a run (out of credit, bad key, provider down): release every claim without using
+/// attempts and record the reason. Resuming continues where it stopped.
+pub fn pause(store: &Store, run_id: &str, reason: &str) -> Result<Run, StoreError> {
+    store.with_run(run_id, |rt| {
+        release_where(rt, None, |_| true)?;
+        if rt.run.status == RunStatus::Running {
+            rt.run.status = RunStatus::Paused;
+            rt.run.paused_reason = Some(reason.to_string());
+        }
+        Ok(rt.run.clone())
+    })
+}
+
+/// Apply finished calls in ONE transaction (group commit): call records, staged results,
+/// failures, usage totals, and the rollup to `complete`.
+pub fn apply_outcomes(
+    store: &Store,
+    run_id: &str,
+    outcomes: Vec<CallOutcome>,
+    max_retries: u32,
+) -> Result<Run, StoreError> {
+    store.with_run(run_id, |rt| {
+        for outcome in outcomes {
+            apply_one(rt, outcome, max_retries)?;
+        }
+        rollup(rt);
+        Ok(rt.run.clone())
+    })
+}
+
+fn apply_one(rt: &mut RunTxn<'_>, outcome: CallOutcome, max_retries: u32) -> Result<(), StoreError> {
+    let mut record = outcome.record;
+    let mut written = 0u32;
+    let mut staged = Vec::new();
+    for (index, value) in outcome.results {
+        let Some(ov) = rt.overlay(index)? else { continue };
+        // Only a block still waiting for a result takes one: never overwrite a staged,
+        // confirmed or failed block, so no result is written twice.
+        if matches!(ov.status, OverlayStatus::Claimed | OverlayStatus::Pending) {
+            staged.push((ov, value));
+            written += 1;
+        }
+    }
+    record.written = written;
+    let usage = record.usage;
+    let seq = rt.append_call(record)?;
+    for (mut ov, value) in staged {
+        ov.status = OverlayStatus::AiComplete;
+        ov.staging = Some(value.clone());
+        ov.model_output = Some(value);
+        ov.edited = false;
+        ov.last_error = None;
+        ov.claimed_by = None;
+        ov.claimed_at = None;
+        ov.result_call = Some(seq);
+        rt.put_overlay(&ov)?;
+    }
+    for (index, error) in outcome.failures {
+        let Some(mut ov) = rt.overlay(index)? else { continue };
+        if !matches!(ov.status, OverlayStatus::Claimed | OverlayStatus::Pending) {
+            continue;
+        }
+        ov.attempt_count += 1;
+        ov.last_error = Some(error);
+        ov.claimed_by = None;
+        ov.claimed_at = None;
+        ov.status = if ov.attempt_count >= max_retries {
+            OverlayStatus::Failed
+        } else {
+            OverlayStatus::Pending
+        };
+        rt.put_overlay(&ov)?;
+    }
+    let u = &mut rt.run.usage;
+    u.calls += 1;
+    u.tokens.add(&usage);
+    if usage.cache_read_tokens > 0 {
+        u.cache_hit_calls += 1;
+    }
+    if outcome.record_failed() {
+        u.failed_calls += 1;
+    }
+    u.cost_usd = match (u.cost_usd, outcome.cost_usd) {
+        (Some(a), Some(b)) => Some(a + b),
+        (None, Some(b)) if u.calls == 1 => Some(b),
+        _ => None,
+    };
+    Ok(())
+}
+
+impl CallOutcome {
+    fn record_failed(&self) -> bool {
+        self.record.outcome.starts_with("error")
+    }
+}
+
+/// A running run with nothing left to do becomes `complete`.
+fn rollup(rt: &mut RunTxn<'_>) {
+    let c = rt.run.counters;
+    if rt.run.status == RunStatus::Running && c.pending == 0 && c.claimed == 0 {
+        rt.run.status = RunStatus::Complete;
+        rt.run.finished_at = Some(clock::now_rfc3339());
+    }
+}
+
+/// Roll a run up to `complete` if nothing is left (e.g. every block failed or was staged).
+pub fn finalize(store: &Store, run_id: &str, active_millis: u64) -> Result<Run, StoreError> {
+    store.with_run(run_id, |rt| {
+        rollup(rt);
+        rt.run.active_millis += active_millis;
+        Ok(rt.run.clone())
+    })
+}
+
+/// `run cancel`: no new claims; claims are released; remaining overlays stay `pending`.
+pub fn cancel(store: &Store, run_id: &str) -> Result<Run, StoreError> {
+    store.with_run(run_id, |rt| {
+        if matches!(rt.run.status, RunStatus::Running | RunStatus::Paused) {
+            rt.run.status = RunStatus::Cancelled;
+            rt.run.paused_reason = None;
+        }
+        Ok(rt.run.clone())
+    })
+}
+
+/// `run resume`: a paused or cancelled run goes back to `running`.
+pub fn resume(store: &Store, run_id: &str) -> Result<Run, StoreError> {
+    store.with_run(run_id, |rt| {
+        if matches!(rt.run.status, RunStatus::Paused | RunStatus::Cancelled) {
+            rt.run.status = RunStatus::Running;
+            rt.run.paused_reason = None;
+            rt.run.finished_at = None;
+        }
+        rollup(rt);
+        Ok(rt.run.clone())
+    })
+}
