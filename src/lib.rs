@@ -12,3 +12,4 @@ pub mod model;
 pub mod paths;
 pub mod provider;
 pub mod store;
+pub mod vault;

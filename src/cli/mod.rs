@@ -2,6 +2,7 @@
 
 mod documents;
 mod exit;
+mod keys;
 mod output;
 
 use std::path::PathBuf;
@@ -50,6 +51,11 @@ pub enum Command {
         /// Only blocks of this type (heading, paragraph, list_item, ...).
         #[arg(long = "type", value_name = "T")]
         block_type: Option<String>,
+    },
+    /// Manage API keys: set | list | test | remove (stored encrypted, shown as …last4).
+    Keys {
+        #[command(subcommand)]
+        action: keys::KeysCommand,
     },
 }
 
@@ -109,5 +115,6 @@ fn run(cli: Cli) -> anyhow::Result<u8> {
         Command::Ingest { files } => documents::ingest(&ctx, &files),
         Command::Docs => documents::docs(&ctx),
         Command::Blocks { doc, block_type } => documents::blocks(&ctx, &doc, block_type.as_deref()),
+        Command::Keys { action } => keys::run(&ctx, action),
     }
 }

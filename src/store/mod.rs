@@ -3,6 +3,7 @@
 mod documents;
 pub use documents::InsertOutcome;
 mod error;
+mod keys;
 mod migrations;
 mod prefix;
 pub mod tables;
