@@ -92,7 +92,10 @@ async fn anthropic_single_and_batched_answers_and_usage() {
     assert_eq!(a.stop_reason.as_deref(), Some("tool_use"));
     assert!(!a.truncated);
     assert!(a.usage.input_tokens > 0 && a.usage.output_tokens > 0);
-    assert_eq!((a.usage.cache_write_tokens, a.usage.cache_read_tokens), (0, 0));
+    assert_eq!(
+        (a.usage.cache_write_tokens, a.usage.cache_read_tokens),
+        (0, 0)
+    );
     assert!(a.rate_limit.requests_remaining.is_some());
 
     let batched = request(5, true, false);
@@ -122,7 +125,10 @@ async fn anthropic_prompt_caching_writes_then_reads() {
     assert_eq!(first.usage.cache_read_tokens, 0);
     let second = client.call(&request(3, true, true)).await.unwrap();
     assert_eq!(second.usage.cache_write_tokens, 0);
-    assert_eq!(second.usage.cache_read_tokens, first.usage.cache_write_tokens);
+    assert_eq!(
+        second.usage.cache_read_tokens,
+        first.usage.cache_write_tokens
+    );
     let sent = server.last_request().unwrap();
     assert_eq!(
         sent.body["system"][0]["cache_control"],
@@ -160,12 +166,7 @@ async fn openai_json_schema_single_batched_and_cached_tokens() {
 async fn openai_falls_back_to_a_forced_tool_when_json_schema_is_refused() {
     let server = fake();
     server.set_json_schema_supported(false);
-    let client = OpenAiClient::new(
-        Flavor::Custom,
-        KEY.into(),
-        server.openai_base_url(),
-        http(),
-    );
+    let client = OpenAiClient::new(Flavor::Custom, KEY.into(), server.openai_base_url(), http());
     let req = request(3, true, false);
     let a = client.call(&req).await.unwrap();
     assert_batched_results(a.output.as_ref().unwrap(), &req);
@@ -180,7 +181,10 @@ async fn openai_falls_back_to_a_forced_tool_when_json_schema_is_refused() {
     // Remembered: the next call goes straight to the tool.
     client.call(&req).await.unwrap();
     assert_eq!(server.call_count(), 3);
-    assert_eq!(bodies[1]["max_tokens"], 512, "custom servers get max_tokens");
+    assert_eq!(
+        bodies[1]["max_tokens"], 512,
+        "custom servers get max_tokens"
+    );
 }
 
 fn check_error(err: &ProviderError, fault: &Fault) {
@@ -302,7 +306,10 @@ async fn answer_level_faults_are_reported_not_hidden() {
                 .then(Fault::Truncated),
         );
         let none = client.call(&req).await.unwrap();
-        assert!(none.output.is_none() && none.parse_issue.is_some(), "{none:?}");
+        assert!(
+            none.output.is_none() && none.parse_issue.is_some(),
+            "{none:?}"
+        );
 
         let missing = client.call(&req).await.unwrap();
         let got = uids(missing.output.as_ref().unwrap());
@@ -312,10 +319,17 @@ async fn answer_level_faults_are_reported_not_hidden() {
         let dup = client.call(&req).await.unwrap();
         let got = uids(dup.output.as_ref().unwrap());
         assert_eq!(got.len(), 5);
-        assert_eq!(got.iter().filter(|u| **u == req.blocks[0].block_uid).count(), 2);
+        assert_eq!(
+            got.iter()
+                .filter(|u| **u == req.blocks[0].block_uid)
+                .count(),
+            2
+        );
 
         let unexpected = client.call(&req).await.unwrap();
-        let got: BTreeSet<String> = uids(unexpected.output.as_ref().unwrap()).into_iter().collect();
+        let got: BTreeSet<String> = uids(unexpected.output.as_ref().unwrap())
+            .into_iter()
+            .collect();
         assert!(got.contains("unexpected:9999"));
 
         let cut = client.call(&req).await.unwrap();
@@ -365,7 +379,11 @@ async fn fake_serves_32_concurrent_calls() {
         assert!(t.await.unwrap().is_ok());
     }
     // Serially this would take 3.2 s; overlapping calls finish far sooner.
-    assert!(started.elapsed() < Duration::from_millis(2500), "{:?}", started.elapsed());
+    assert!(
+        started.elapsed() < Duration::from_millis(2500),
+        "{:?}",
+        started.elapsed()
+    );
     assert_eq!(server.call_count(), 32);
 }
 
@@ -406,8 +424,14 @@ fn anthropic_bodies_match_the_documented_shapes() {
 
     let cached_doc = fixture("anthropic_cache_control_request.json");
     let cached = anthropic::request_body(&request(1, false, true));
-    assert_eq!(keys_of(&cached["system"][0]), keys_of(&cached_doc["system"][0]));
-    assert_eq!(cached["system"][0]["cache_control"], cached_doc["system"][0]["cache_control"]);
+    assert_eq!(
+        keys_of(&cached["system"][0]),
+        keys_of(&cached_doc["system"][0])
+    );
+    assert_eq!(
+        cached["system"][0]["cache_control"],
+        cached_doc["system"][0]["cache_control"]
+    );
     assert_eq!(cached["system"][0]["type"], "text");
     // Single call: the tool's schema is the properties themselves.
     assert_eq!(cached["tools"][0]["input_schema"]["properties"], props());
@@ -416,13 +440,18 @@ fn anthropic_bodies_match_the_documented_shapes() {
 #[test]
 fn anthropic_documented_answer_parses_with_all_usage_counters() {
     let body = fixture("anthropic_tool_use_response.json");
-    let (output, issue, usage, stop) =
-        anthropic::parse_answer(&body, &request(1, false, true)).unwrap();
-    assert_eq!(output.unwrap()["label"], "positive");
-    assert_eq!(issue, None);
-    assert_eq!(stop.as_deref(), Some("tool_use"));
+    let parsed = anthropic::parse_answer(&body, &request(1, false, true)).unwrap();
+    let usage = parsed.usage;
+    assert_eq!(parsed.output.unwrap()["label"], "positive");
+    assert_eq!(parsed.parse_issue, None);
+    assert_eq!(parsed.stop_reason.as_deref(), Some("tool_use"));
     assert_eq!(
-        (usage.input_tokens, usage.output_tokens, usage.cache_write_tokens, usage.cache_read_tokens),
+        (
+            usage.input_tokens,
+            usage.output_tokens,
+            usage.cache_write_tokens,
+            usage.cache_read_tokens
+        ),
         (21, 393, 188086, 0)
     );
 }
@@ -430,8 +459,15 @@ fn anthropic_documented_answer_parses_with_all_usage_counters() {
 #[test]
 fn openai_bodies_match_the_documented_shapes() {
     let doc = fixture("openai_json_schema_request.json");
-    let ours = openai::request_body(&request(2, true, false), Flavor::OpenAi, OutputMode::JsonSchema);
-    assert_eq!(ours["response_format"]["type"], doc["response_format"]["type"]);
+    let ours = openai::request_body(
+        &request(2, true, false),
+        Flavor::OpenAi,
+        OutputMode::JsonSchema,
+    );
+    assert_eq!(
+        ours["response_format"]["type"],
+        doc["response_format"]["type"]
+    );
     let allowed: BTreeSet<String> = ["name", "description", "schema", "strict"]
         .into_iter()
         .map(String::from)
@@ -461,12 +497,18 @@ fn openai_bodies_match_the_documented_shapes() {
         keys_of(&tool["tools"][0]["function"]),
         keys_of(&tool_doc["tools"][0]["function"])
     );
-    assert_eq!(keys_of(&tool["tool_choice"]), keys_of(&tool_doc["tool_choice"]));
+    assert_eq!(
+        keys_of(&tool["tool_choice"]),
+        keys_of(&tool_doc["tool_choice"])
+    );
     assert_eq!(
         keys_of(&tool["tool_choice"]["function"]),
         keys_of(&tool_doc["tool_choice"]["function"])
     );
-    assert_eq!(tool["tool_choice"]["function"]["name"], tool["tools"][0]["function"]["name"]);
+    assert_eq!(
+        tool["tool_choice"]["function"]["name"],
+        tool["tools"][0]["function"]["name"]
+    );
     assert!(tool.get("response_format").is_none());
 }
 

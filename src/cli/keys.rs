@@ -83,7 +83,11 @@ fn read_secret(provider: &str, stdin: bool, env: Option<&str>) -> anyhow::Result
     if let Some(var) = env {
         return match std::env::var(var) {
             Ok(v) if !v.trim().is_empty() => Ok(v),
-            _ => Err(Exit::new(1, format!("error: environment variable {var} is not set or empty")).into()),
+            _ => Err(Exit::new(
+                1,
+                format!("error: environment variable {var} is not set or empty"),
+            )
+            .into()),
         };
     }
     let input = std::io::stdin();
@@ -252,7 +256,9 @@ fn test(ctx: &Ctx, provider: &str, model: Option<&str>) -> anyhow::Result<u8> {
         Err(_) => None,
     };
     let recorded = match (verdict, source) {
-        (Some(v), Some(KeySource::Stored)) => vault::record_test(&store, provider, v).map_err(vault_error)?,
+        (Some(v), Some(KeySource::Stored)) => {
+            vault::record_test(&store, provider, v).map_err(vault_error)?
+        }
         _ => false,
     };
     let key_shown = resolved

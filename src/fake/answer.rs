@@ -32,7 +32,11 @@ fn seed(block_uid: &str, name: &str, content: &str) -> u64 {
 }
 
 fn first_words(content: &str, n: usize) -> String {
-    content.split_whitespace().take(n).collect::<Vec<_>>().join(" ")
+    content
+        .split_whitespace()
+        .take(n)
+        .collect::<Vec<_>>()
+        .join(" ")
 }
 
 fn schema_type(schema: &Value) -> &str {
@@ -88,14 +92,17 @@ fn value_for(
             if lname.contains("question") {
                 json!(content.contains('?'))
             } else {
-                json!(h % 2 == 0)
+                json!(h.is_multiple_of(2))
             }
         }
         "array" => {
             if depth > 4 {
                 return json!([]);
             }
-            let items = schema.get("items").cloned().unwrap_or(json!({"type": "string"}));
+            let items = schema
+                .get("items")
+                .cloned()
+                .unwrap_or(json!({"type": "string"}));
             let n = 1 + (h % 2) as usize;
             let n = schema
                 .get("minItems")
@@ -179,7 +186,12 @@ mod tests {
             "tags": {"type": "array", "items": {"type": "string"}, "maxItems": 3},
             "final": {"type": "object", "properties": {"content": {"type": "string"}}}
         });
-        let a = answer_for("c:0", "paragraph", "Is this the first one? Yes it is.", &props);
+        let a = answer_for(
+            "c:0",
+            "paragraph",
+            "Is this the first one? Yes it is.",
+            &props,
+        );
         assert_eq!(a["summary"], "demo: Is this the first one? Yes");
         assert!(["x", "y", "z"].contains(&a["label"].as_str().unwrap()));
         assert_eq!(a["word_count"], 8);
@@ -187,9 +199,20 @@ mod tests {
         let c = a["confidence"].as_f64().unwrap();
         assert!((0.0..=1.0).contains(&c));
         assert!(a["tags"].as_array().unwrap().len() <= 3);
-        assert!(a["final"]["content"].as_str().unwrap().starts_with("demo: "));
+        assert!(a["final"]["content"]
+            .as_str()
+            .unwrap()
+            .starts_with("demo: "));
         // Pure: same input, same output; different content, different summary.
-        assert_eq!(a, answer_for("c:0", "paragraph", "Is this the first one? Yes it is.", &props));
+        assert_eq!(
+            a,
+            answer_for(
+                "c:0",
+                "paragraph",
+                "Is this the first one? Yes it is.",
+                &props
+            )
+        );
         let b = answer_for("c:1", "paragraph", "Another block entirely", &props);
         assert_ne!(a["summary"], b["summary"]);
     }

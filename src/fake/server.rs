@@ -87,8 +87,8 @@ async fn handle(shared: Arc<Shared>, req: Request<Incoming>) -> Result<Reply, st
         }
         (&Method::GET, "/v1/models") | (&Method::GET, "/models") => {
             return Ok(match check_bearer(&shared, &headers) {
-                Err(reply) => reply,
-                Ok(()) => reply(
+                Some(refused) => refused,
+                None => reply(
                     StatusCode::OK,
                     json!({"object": "list", "data": [
                         {"id": FAKE_MODEL, "object": "model", "created": 0, "owned_by": "blockwise-fake"}
@@ -322,7 +322,12 @@ fn anthropic(
         );
     }
     if body.is_null() {
-        return anthropic_error(400, "invalid_request_error", "request body is not JSON", &[]);
+        return anthropic_error(
+            400,
+            "invalid_request_error",
+            "request body is not JSON",
+            &[],
+        );
     }
     let extra = retry_header(fault);
     match fault {
@@ -382,7 +387,10 @@ fn anthropic(
         _ => {}
     }
 
-    let model = body.get("model").and_then(Value::as_str).unwrap_or(FAKE_MODEL);
+    let model = body
+        .get("model")
+        .and_then(Value::as_str)
+        .unwrap_or(FAKE_MODEL);
     let (system, cacheable) = match body.get("system") {
         Some(Value::String(s)) => (s.clone(), false),
         Some(v @ Value::Array(parts)) => (
@@ -463,16 +471,17 @@ fn anthropic(
     )
 }
 
-fn check_bearer(shared: &Shared, headers: &BTreeMap<String, String>) -> Result<(), Reply> {
+/// `Some(401 reply)` when the bearer key is missing or wrong.
+fn check_bearer(shared: &Shared, headers: &BTreeMap<String, String>) -> Option<Reply> {
     let key = headers
         .get("authorization")
         .and_then(|a| a.strip_prefix("Bearer "));
     if key_ok(shared, key) {
-        return Ok(());
+        return None;
     }
     // Like OpenAI, name the key it got; the client must scrub it.
     let shown = key.unwrap_or("");
-    Err(openai_error(
+    Some(openai_error(
         401,
         "invalid_request_error",
         Some("invalid_api_key"),
@@ -488,13 +497,21 @@ fn openai(
     fault: &Fault,
     n: u64,
 ) -> Reply {
-    if let Err(r) = check_bearer(shared, headers) {
-        return r;
+    if let Some(refused) = check_bearer(shared, headers) {
+        return refused;
     }
     if body.is_null() {
-        return openai_error(400, "invalid_request_error", None, "We could not parse the JSON body of your request.", &[]);
+        return openai_error(
+            400,
+            "invalid_request_error",
+            None,
+            "We could not parse the JSON body of your request.",
+            &[],
+        );
     }
-    let json_mode = body.pointer("/response_format/type").and_then(Value::as_str)
+    let json_mode = body
+        .pointer("/response_format/type")
+        .and_then(Value::as_str)
         == Some("json_schema");
     if json_mode && !lock(&shared.config).json_schema_supported {
         return openai_error(
@@ -568,8 +585,15 @@ fn openai(
         _ => {}
     }
 
-    let model = body.get("model").and_then(Value::as_str).unwrap_or(FAKE_MODEL);
-    let messages = body.get("messages").and_then(Value::as_array).cloned().unwrap_or_default();
+    let model = body
+        .get("model")
+        .and_then(Value::as_str)
+        .unwrap_or(FAKE_MODEL);
+    let messages = body
+        .get("messages")
+        .and_then(Value::as_array)
+        .cloned()
+        .unwrap_or_default();
     let system = messages
         .iter()
         .filter(|m| m["role"] == "system" || m["role"] == "developer")
@@ -595,7 +619,10 @@ fn openai(
                 .map(str::to_string),
         )
     };
-    let extra_chars = body.get("tools").or(body.get("response_format")).map_or(0, |t| t.to_string().len());
+    let extra_chars = body
+        .get("tools")
+        .or(body.get("response_format"))
+        .map_or(0, |t| t.to_string().len());
     let system_tokens = tokens(system.len());
     let prompt_tokens = system_tokens + tokens(user_text.len() + extra_chars) + 8;
 

@@ -3,7 +3,7 @@
 use serde_json::{json, Value};
 
 use super::http::{self, header_u64};
-use super::prompt;
+use super::prompt::{self, Parsed};
 use super::types::{CallAnswer, CallRequest, Provider, ProviderError, RateLimitInfo};
 use crate::model::Usage;
 
@@ -103,10 +103,7 @@ pub fn request_body(request: &CallRequest) -> Value {
 }
 
 /// Decode a 2xx Messages answer.
-pub fn parse_answer(
-    body: &Value,
-    request: &CallRequest,
-) -> Result<(Option<Value>, Option<String>, Usage, Option<String>), ProviderError> {
+pub fn parse_answer(body: &Value, request: &CallRequest) -> Result<Parsed, ProviderError> {
     let Some(content) = body.get("content").and_then(Value::as_array) else {
         return Err(ProviderError::Malformed {
             message: "answer has no content array".into(),
@@ -130,7 +127,10 @@ pub fn parse_answer(
             && c.get("name").and_then(Value::as_str) == Some(tool)
     });
     let (output, issue) = match tool_use.and_then(|t| t.get("input")) {
-        None => (None, Some(format!("no tool output (expected a {tool} tool_use block)"))),
+        None => (
+            None,
+            Some(format!("no tool output (expected a {tool} tool_use block)")),
+        ),
         Some(Value::Object(map)) => {
             let v = Value::Object(map.clone());
             let issue = (request.batched && !v.get("results").is_some_and(Value::is_array))
@@ -145,7 +145,12 @@ pub fn parse_answer(
             )),
         ),
     };
-    Ok((output, issue, usage, stop_reason))
+    Ok(Parsed {
+        output,
+        parse_issue: issue,
+        usage,
+        stop_reason,
+    })
 }
 
 impl Provider for AnthropicClient {
@@ -155,14 +160,14 @@ impl Provider for AnthropicClient {
 
     async fn call(&self, request: &CallRequest) -> Result<CallAnswer, ProviderError> {
         let answer = http::send(self.post(&request_body(request)), &self.key).await?;
-        let (output, parse_issue, usage, stop_reason) = parse_answer(&answer.body, request)?;
-        let truncated = stop_reason.as_deref() == Some("max_tokens");
+        let parsed = parse_answer(&answer.body, request)?;
+        let truncated = parsed.stop_reason.as_deref() == Some("max_tokens");
         Ok(CallAnswer {
-            output,
-            parse_issue,
-            usage,
+            output: parsed.output,
+            parse_issue: parsed.parse_issue,
+            usage: parsed.usage,
             truncated,
-            stop_reason,
+            stop_reason: parsed.stop_reason,
             latency: answer.latency,
             rate_limit: RateLimitInfo {
                 requests_remaining: header_u64(

@@ -78,7 +78,11 @@ fn error_fields(body: &str) -> (String, String, String) {
         Some(v) => v,
         None => {
             let text = body.trim();
-            let text = if text.is_empty() { "(empty body)" } else { text };
+            let text = if text.is_empty() {
+                "(empty body)"
+            } else {
+                text
+            };
             return (String::new(), String::new(), text.to_string());
         }
     };
@@ -231,15 +235,36 @@ mod tests {
             format!(r#"{{"type":"error","error":{{"type":"{t}","message":"{m}"}}}}"#)
         };
         assert!(matches!(
-            classify_http(400, None, &anth("invalid_request_error", "Your credit balance is too low to access the Anthropic API."), "k"),
+            classify_http(
+                400,
+                None,
+                &anth(
+                    "invalid_request_error",
+                    "Your credit balance is too low to access the Anthropic API."
+                ),
+                "k"
+            ),
             ProviderError::OutOfCredit { .. }
         ));
         assert!(matches!(
-            classify_http(400, None, &anth("invalid_request_error", "prompt is too long: 250000 tokens > 200000 maximum"), "k"),
+            classify_http(
+                400,
+                None,
+                &anth(
+                    "invalid_request_error",
+                    "prompt is too long: 250000 tokens > 200000 maximum"
+                ),
+                "k"
+            ),
             ProviderError::ContextOverflow { .. }
         ));
         assert!(matches!(
-            classify_http(400, None, &anth("invalid_request_error", "max_tokens: field required"), "k"),
+            classify_http(
+                400,
+                None,
+                &anth("invalid_request_error", "max_tokens: field required"),
+                "k"
+            ),
             ProviderError::BadRequest { status: 400, .. }
         ));
         assert!(matches!(

@@ -167,10 +167,14 @@ pub fn connect(
     }
     let http = http::client().map_err(|e| ConnectError::Http(e.to_string()))?;
     if name == "demo" {
-        let server = FakeServer::start(FakeConfig::demo())
-            .map_err(|e| ConnectError::Demo(e.to_string()))?;
-        let client =
-            AnthropicClient::new("demo", "demo".to_string(), server.anthropic_base_url(), http);
+        let server =
+            FakeServer::start(FakeConfig::demo()).map_err(|e| ConnectError::Demo(e.to_string()))?;
+        let client = AnthropicClient::new(
+            "demo",
+            "demo".to_string(),
+            server.anthropic_base_url(),
+            http,
+        );
         return Ok(AnyProvider::Demo {
             client,
             server: Arc::new(server),
@@ -249,10 +253,22 @@ mod tests {
 
     #[test]
     fn cacheable_minimums_follow_the_docs() {
-        assert_eq!(min_cacheable_tokens("anthropic", "claude-sonnet-4-5"), Some(1024));
-        assert_eq!(min_cacheable_tokens("anthropic", "claude-opus-4-1"), Some(1024));
-        assert_eq!(min_cacheable_tokens("anthropic", "claude-3-5-haiku-latest"), Some(2048));
-        assert_eq!(min_cacheable_tokens("anthropic", "claude-haiku-4-5"), Some(4096));
+        assert_eq!(
+            min_cacheable_tokens("anthropic", "claude-sonnet-4-5"),
+            Some(1024)
+        );
+        assert_eq!(
+            min_cacheable_tokens("anthropic", "claude-opus-4-1"),
+            Some(1024)
+        );
+        assert_eq!(
+            min_cacheable_tokens("anthropic", "claude-3-5-haiku-latest"),
+            Some(2048)
+        );
+        assert_eq!(
+            min_cacheable_tokens("anthropic", "claude-haiku-4-5"),
+            Some(4096)
+        );
         assert_eq!(min_cacheable_tokens("openai", "gpt-4o"), Some(1024));
         assert_eq!(min_cacheable_tokens("custom", "llama"), None);
     }

@@ -12,7 +12,7 @@ use serde_json::{json, Value};
 
 use super::errors::short;
 use super::http::{self, header_u64};
-use super::prompt;
+use super::prompt::{self, Parsed};
 use super::types::{CallAnswer, CallRequest, Provider, ProviderError, RateLimitInfo};
 use crate::model::Usage;
 
@@ -108,7 +108,11 @@ impl OpenAiClient {
         http::send(req, &self.key).await.map(|_| ())
     }
 
-    async fn send(&self, request: &CallRequest, mode: OutputMode) -> Result<http::Answer, ProviderError> {
+    async fn send(
+        &self,
+        request: &CallRequest,
+        mode: OutputMode,
+    ) -> Result<http::Answer, ProviderError> {
         let body = request_body(request, self.flavor, mode);
         let req = self
             .http
@@ -175,14 +179,6 @@ pub fn request_body(request: &CallRequest, flavor: Flavor, mode: OutputMode) -> 
     body
 }
 
-/// Decoded pieces of a 2xx chat completion.
-pub struct Parsed {
-    pub output: Option<Value>,
-    pub parse_issue: Option<String>,
-    pub usage: Usage,
-    pub stop_reason: Option<String>,
-}
-
 /// Decode a 2xx chat completion.
 pub fn parse_answer(body: &Value, request: &CallRequest) -> Result<Parsed, ProviderError> {
     let Some(choice) = body
@@ -217,9 +213,9 @@ pub fn parse_answer(body: &Value, request: &CallRequest) -> Result<Parsed, Provi
         .get("tool_calls")
         .and_then(Value::as_array)
         .and_then(|calls| {
-            calls.iter().find(|c| {
-                c.pointer("/function/name").and_then(Value::as_str) == Some(name)
-            })
+            calls
+                .iter()
+                .find(|c| c.pointer("/function/name").and_then(Value::as_str) == Some(name))
         })
         .and_then(|c| c.pointer("/function/arguments"))
         .and_then(Value::as_str);
@@ -248,7 +244,10 @@ pub fn parse_answer(body: &Value, request: &CallRequest) -> Result<Parsed, Provi
             }
             Ok(other) => (
                 None,
-                Some(format!("{source} is JSON but not an object: {}", short(&other.to_string()))),
+                Some(format!(
+                    "{source} is JSON but not an object: {}",
+                    short(&other.to_string())
+                )),
             ),
             Err(e) => (None, Some(format!("{source} is not valid JSON: {e}"))),
         },
@@ -288,7 +287,7 @@ impl Provider for OpenAiClient {
     }
 
     async fn call(&self, request: &CallRequest) -> Result<CallAnswer, ProviderError> {
-        let mut mode = self.output_mode();
+        let mode = self.output_mode();
         let answer = match self.send(request, mode).await {
             Err(e) if mode == OutputMode::JsonSchema && refuses_json_schema(&e) => {
                 tracing::info!(
@@ -296,12 +295,10 @@ impl Provider for OpenAiClient {
                     "server refused json_schema; falling back to a forced tool"
                 );
                 self.set_output_mode(OutputMode::Tool);
-                mode = OutputMode::Tool;
-                self.send(request, mode).await?
+                self.send(request, OutputMode::Tool).await?
             }
             other => other?,
         };
-        let _ = mode;
         let parsed = parse_answer(&answer.body, request)?;
         let truncated = parsed.stop_reason.as_deref() == Some("length");
         Ok(CallAnswer {

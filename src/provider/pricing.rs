@@ -142,8 +142,12 @@ impl PriceTable {
                     Some(_) => Err(invalid(format!("{model}.{name} must be a number"))),
                 }
             };
-            let (input, output, write, read) =
-                (get("input")?, get("output")?, get("cache_write")?, get("cache_read")?);
+            let (input, output, write, read) = (
+                get("input")?,
+                get("output")?,
+                get("cache_write")?,
+                get("cache_read")?,
+            );
             let price = match staged.get(&model) {
                 Some(old) => ModelPrice {
                     input: input.unwrap_or(old.input),
@@ -260,6 +264,9 @@ mod tests {
         )
         .unwrap();
         let err = PriceTable::load(dir.path()).unwrap_err().to_string();
-        assert!(err.contains("new-model") && err.contains("prices.json"), "{err}");
+        assert!(
+            err.contains("new-model") && err.contains("prices.json"),
+            "{err}"
+        );
     }
 }

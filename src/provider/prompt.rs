@@ -6,6 +6,16 @@
 use serde_json::{json, Map, Value};
 
 use super::types::{BlockInput, CallRequest};
+use crate::model::Usage;
+
+/// The decoded pieces of a 2xx answer, common to both wire protocols.
+#[derive(Debug, Clone)]
+pub struct Parsed {
+    pub output: Option<Value>,
+    pub parse_issue: Option<String>,
+    pub usage: Usage,
+    pub stop_reason: Option<String>,
+}
 
 /// Opens a block: `<<<BLOCK block_uid="…" block_type="…">>>` on its own line.
 pub const BLOCK_OPEN: &str = "<<<BLOCK ";

@@ -36,7 +36,10 @@ pub fn decrypt_with_identity(path: &Path, cipher: &[u8]) -> Result<Vec<u8>, Vaul
     })
 }
 
-pub fn encrypt_with_passphrase(passphrase: &SecretString, plain: &[u8]) -> Result<Vec<u8>, VaultError> {
+pub fn encrypt_with_passphrase(
+    passphrase: &SecretString,
+    plain: &[u8],
+) -> Result<Vec<u8>, VaultError> {
     let recipient = age::scrypt::Recipient::new(passphrase.clone());
     age::encrypt(&recipient, plain).map_err(|e| VaultError::Crypto(e.to_string()))
 }

@@ -290,7 +290,11 @@ impl Vault {
 
     /// The key the worker should use for `provider`: the stored one, else the environment
     /// variable. `Ok(None)` when there is neither (and always for `demo`, which needs none).
-    pub fn key_for(&self, store: &Store, provider: &str) -> Result<Option<ResolvedKey>, VaultError> {
+    pub fn key_for(
+        &self,
+        store: &Store,
+        provider: &str,
+    ) -> Result<Option<ResolvedKey>, VaultError> {
         if provider == "demo" {
             return Ok(None);
         }
@@ -419,7 +423,12 @@ mod tests {
             passphrase: None,
         };
         let s = vault
-            .set_key(&store, "anthropic", "sk-ant-secret-9876", KeyOptions::default())
+            .set_key(
+                &store,
+                "anthropic",
+                "sk-ant-secret-9876",
+                KeyOptions::default(),
+            )
             .unwrap();
         assert_eq!(s.key, "…9876");
         let k = vault.key_for(&store, "anthropic").unwrap().unwrap();
