@@ -464,4 +464,57 @@ mod tests {
         // Refused operations wrote nothing.
         assert_eq!(store.list_api_keys().unwrap().len(), 2);
     }
+
+    #[cfg(unix)]
+    #[test]
+    fn identity_readable_by_others_is_refused() {
+        use std::os::unix::fs::PermissionsExt;
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(&dir.path().join("s.redb")).unwrap();
+        let vault = Vault {
+            config_dir: dir.path().join("cfg"),
+            passphrase: None,
+        };
+        vault
+            .set_key(&store, "openai", "sk-abcdef-1111", KeyOptions::default())
+            .unwrap();
+        let path = vault.identity_path();
+        std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o644)).unwrap();
+        let err = vault.key_for(&store, "openai").unwrap_err().to_string();
+        assert!(err.contains("chmod 600"), "{err}");
+        assert!(!err.contains("sk-abcdef-1111"));
+    }
+
+    #[test]
+    fn passphrase_mode_round_trips_and_rejects_a_wrong_passphrase() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(&dir.path().join("s.redb")).unwrap();
+        let cfg = dir.path().join("cfg");
+        let vault = Vault::with_passphrase(&cfg, "correct horse battery".into());
+        let s = vault
+            .set_key(
+                &store,
+                "google",
+                "AIzaSyPASSPHRASEkey42",
+                KeyOptions::default(),
+            )
+            .unwrap();
+        assert_eq!(s.encryption.as_deref(), Some("age-scrypt"));
+        // No identity file is needed or created in passphrase mode.
+        assert!(!vault.identity_path().exists());
+        let k = vault.key_for(&store, "google").unwrap().unwrap();
+        assert_eq!(k.secret, "AIzaSyPASSPHRASEkey42");
+
+        let wrong = Vault::with_passphrase(&cfg, "wrong".into());
+        let err = wrong.key_for(&store, "google").unwrap_err().to_string();
+        assert!(err.contains("wrong passphrase"), "{err}");
+        let none = Vault {
+            config_dir: cfg,
+            passphrase: None,
+        };
+        assert!(matches!(
+            none.key_for(&store, "google"),
+            Err(VaultError::NeedPassphrase { .. })
+        ));
+    }
 }
