@@ -4,6 +4,7 @@
 
 pub mod cli;
 pub mod clock;
+pub mod fake;
 pub mod hashing;
 pub mod ingest;
 pub mod logging;
@@ -14,3 +15,4 @@ pub mod provider;
 pub mod schema;
 pub mod store;
 pub mod synth;
+pub mod vault;

@@ -18,6 +18,9 @@ pub fn default_store_path() -> Option<PathBuf> {
 
 /// Configuration directory (keys identity, theme and keymap overrides, price table).
 pub fn config_dir() -> Option<PathBuf> {
+    if let Some(dir) = std::env::var_os("BLOCKWISE_CONFIG_DIR").filter(|d| !d.is_empty()) {
+        return Some(PathBuf::from(dir));
+    }
     project_dirs().map(|d| d.config_dir().to_path_buf())
 }
 

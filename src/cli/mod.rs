@@ -2,6 +2,7 @@
 
 mod documents;
 mod exit;
+mod keys;
 mod output;
 mod policy;
 mod schema;
@@ -62,6 +63,11 @@ pub enum Command {
     Schema {
         #[command(subcommand)]
         cmd: schema::SchemaCmd,
+    },
+    /// Manage API keys: set | list | test | remove (stored encrypted, shown as …last4).
+    Keys {
+        #[command(subcommand)]
+        action: keys::KeysCommand,
     },
 }
 
@@ -126,6 +132,7 @@ fn run(cli: Cli) -> anyhow::Result<u8> {
         Command::Blocks { doc, block_type } => documents::blocks(&ctx, &doc, block_type.as_deref()),
         Command::Policy { command } => policy::run(&ctx, command),
         Command::Schema { cmd } => schema::run(&ctx, cmd),
+        Command::Keys { action } => keys::run(&ctx, action),
     }
 }
 

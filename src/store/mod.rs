@@ -6,6 +6,7 @@ mod fingerprint;
 pub mod policy;
 pub use documents::InsertOutcome;
 mod error;
+mod keys;
 mod migrations;
 mod prefix;
 mod run_txn;

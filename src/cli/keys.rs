@@ -1,0 +1,309 @@
+//! `keys set | list | test | remove`. The plain key is read from stdin or an environment
+//! variable (never an argument, which would land in shell history) and never printed.
+
+use std::io::{IsTerminal, Read, Write};
+
+use clap::{ArgGroup, Subcommand};
+use serde_json::json;
+
+use super::output::print_json;
+use super::{Ctx, Exit};
+use crate::provider::{self, ProviderError};
+use crate::vault::{self, KeyOptions, KeySource, Vault};
+
+#[derive(Debug, Subcommand)]
+pub enum KeysCommand {
+    /// Store (or replace) a provider's key, encrypted with age. The key is read from stdin
+    /// (hidden prompt on a terminal) or from --env VAR.
+    #[command(group(ArgGroup::new("from").args(["stdin", "env"])))]
+    Set {
+        /// anthropic, openai, google or custom.
+        provider: String,
+        /// Read the key from standard input.
+        #[arg(long)]
+        stdin: bool,
+        /// Read the key from this environment variable.
+        #[arg(long, value_name = "VAR")]
+        env: Option<String>,
+        /// Endpoint of an OpenAI-compatible server (custom only), e.g. http://localhost:8080/v1.
+        #[arg(long, value_name = "URL")]
+        base_url: Option<String>,
+        /// Default model for this key.
+        #[arg(long, value_name = "M")]
+        model: Option<String>,
+        /// Default temperature for this key.
+        #[arg(long, value_name = "T")]
+        temperature: Option<f64>,
+        /// Default max output tokens for this key.
+        #[arg(long, value_name = "N")]
+        max_tokens: Option<u32>,
+    },
+    /// List stored keys (and environment fallbacks), shown as …last4.
+    List,
+    /// Make the cheapest real call with the key and record whether it is valid.
+    Test {
+        provider: String,
+        /// Model for the Anthropic test message (default: the key's model or the built-in one).
+        #[arg(long, value_name = "M")]
+        model: Option<String>,
+    },
+    /// Delete a provider's stored key.
+    Remove { provider: String },
+}
+
+pub fn run(ctx: &Ctx, command: KeysCommand) -> anyhow::Result<u8> {
+    match command {
+        KeysCommand::Set {
+            provider,
+            stdin,
+            env,
+            base_url,
+            model,
+            temperature,
+            max_tokens,
+        } => set(
+            ctx,
+            &provider,
+            stdin,
+            env.as_deref(),
+            KeyOptions {
+                base_url,
+                model,
+                temperature,
+                max_tokens,
+            },
+        ),
+        KeysCommand::List => list(ctx),
+        KeysCommand::Test { provider, model } => test(ctx, &provider, model.as_deref()),
+        KeysCommand::Remove { provider } => remove(ctx, &provider),
+    }
+}
+
+fn read_secret(provider: &str, stdin: bool, env: Option<&str>) -> anyhow::Result<String> {
+    if let Some(var) = env {
+        return match std::env::var(var) {
+            Ok(v) if !v.trim().is_empty() => Ok(v),
+            _ => Err(Exit::new(
+                1,
+                format!("error: environment variable {var} is not set or empty"),
+            )
+            .into()),
+        };
+    }
+    let input = std::io::stdin();
+    if !stdin && input.is_terminal() {
+        return read_hidden(&format!("API key for {provider} (input hidden): "));
+    }
+    let mut text = String::new();
+    input.lock().read_to_string(&mut text)?;
+    Ok(text.trim().to_string())
+}
+
+/// Read a line from the terminal without echo.
+fn read_hidden(prompt: &str) -> anyhow::Result<String> {
+    use crossterm::event::{self, Event, KeyCode, KeyEventKind, KeyModifiers};
+    eprint!("{prompt}");
+    std::io::stderr().flush()?;
+    crossterm::terminal::enable_raw_mode()?;
+    let result = (|| -> anyhow::Result<String> {
+        let mut s = String::new();
+        loop {
+            match event::read()? {
+                Event::Key(k) if k.kind != KeyEventKind::Release => match k.code {
+                    KeyCode::Enter => return Ok(s),
+                    KeyCode::Char('c') if k.modifiers.contains(KeyModifiers::CONTROL) => {
+                        return Err(Exit::new(130, "interrupted").into())
+                    }
+                    KeyCode::Esc => return Err(Exit::new(1, "cancelled").into()),
+                    KeyCode::Backspace => {
+                        s.pop();
+                    }
+                    KeyCode::Char(c) => s.push(c),
+                    _ => {}
+                },
+                Event::Paste(p) => s.push_str(&p),
+                _ => {}
+            }
+        }
+    })();
+    let _ = crossterm::terminal::disable_raw_mode();
+    eprintln!();
+    result
+}
+
+fn vault_error(e: vault::VaultError) -> anyhow::Error {
+    Exit::new(1, format!("error: {e}")).into()
+}
+
+fn set(
+    ctx: &Ctx,
+    provider: &str,
+    stdin: bool,
+    env: Option<&str>,
+    options: KeyOptions,
+) -> anyhow::Result<u8> {
+    // Check the provider before asking for a secret.
+    if provider == "demo" || !vault::KEYED_PROVIDERS.contains(&provider) {
+        let e = if provider == "demo" {
+            vault::VaultError::DemoNeedsNoKey
+        } else {
+            vault::VaultError::UnknownProvider(provider.to_string())
+        };
+        return Err(vault_error(e));
+    }
+    let secret = read_secret(provider, stdin, env)?;
+    let store = ctx.open_store()?;
+    let vault = Vault::from_env().map_err(vault_error)?;
+    let summary = vault
+        .set_key(&store, provider, &secret, options)
+        .map_err(vault_error)?;
+    if ctx.json {
+        print_json(&summary)?;
+    } else if !ctx.quiet {
+        let how = if summary.encryption.as_deref() == Some("age-scrypt") {
+            "with your passphrase".to_string()
+        } else {
+            format!("with the age identity {}", vault.identity_path().display())
+        };
+        println!(
+            "Stored the {provider} key {} (encrypted {how}). Check it with `blockwise keys test {provider}`.",
+            summary.key
+        );
+    }
+    Ok(0)
+}
+
+fn list(ctx: &Ctx) -> anyhow::Result<u8> {
+    let store = ctx.open_store()?;
+    let keys = vault::list_keys(&store).map_err(vault_error)?;
+    if ctx.json {
+        print_json(&keys)?;
+        return Ok(0);
+    }
+    if keys.is_empty() {
+        if !ctx.quiet {
+            println!(
+                "No keys. Store one with `blockwise keys set anthropic` (reads the key from stdin), \
+                 or set ANTHROPIC_API_KEY / OPENAI_API_KEY / GEMINI_API_KEY. \
+                 The demo provider needs no key."
+            );
+        }
+        return Ok(0);
+    }
+    println!(
+        "{:<10} {:<8} {:<26} {:<8} {:<22} {:<6} {:<7} BASE_URL",
+        "PROVIDER", "KEY", "SOURCE", "VALID", "MODEL", "TEMP", "MAX_TOK"
+    );
+    for k in keys {
+        let valid = match k.is_valid {
+            Some(true) => "yes",
+            Some(false) => "NO",
+            None => "untested",
+        };
+        println!(
+            "{:<10} {:<8} {:<26} {:<8} {:<22} {:<6} {:<7} {}",
+            k.provider,
+            k.key,
+            k.source,
+            valid,
+            k.model.as_deref().unwrap_or("-"),
+            k.temperature.map_or("-".into(), |t| t.to_string()),
+            k.max_tokens.map_or("-".into(), |t| t.to_string()),
+            k.base_url.as_deref().unwrap_or("-"),
+        );
+    }
+    Ok(0)
+}
+
+fn test(ctx: &Ctx, provider: &str, model: Option<&str>) -> anyhow::Result<u8> {
+    let store = ctx.open_store()?;
+    let vault = Vault::from_env().map_err(vault_error)?;
+    let resolved = vault.key_for(&store, provider).map_err(vault_error)?;
+    if provider != "demo" && resolved.is_none() {
+        let hint = provider::key_env_var(provider)
+            .map(|v| format!(" or set {v}"))
+            .unwrap_or_default();
+        return Err(Exit::new(
+            1,
+            format!("error: no key for {provider}: store one with `blockwise keys set {provider}`{hint}"),
+        )
+        .into());
+    }
+    let (secret, base_url, key_model, source) = match &resolved {
+        Some(k) => (
+            Some(k.secret.clone()),
+            k.base_url.clone(),
+            k.model.clone(),
+            Some(k.source),
+        ),
+        None => (None, None, None, None),
+    };
+    let client = provider::connect(provider, secret, base_url)
+        .map_err(|e| Exit::new(1, format!("error: {e}")))?;
+    let model = model
+        .map(str::to_string)
+        .or(key_model)
+        .unwrap_or_else(|| provider::default_model(provider).to_string());
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()?;
+    let outcome = runtime.block_on(client.test_key(&model));
+    // Out of credit still proves the key authenticates.
+    let verdict = match &outcome {
+        Ok(()) => Some(true),
+        Err(ProviderError::OutOfCredit { .. }) => Some(true),
+        Err(ProviderError::BadKey { .. }) => Some(false),
+        Err(_) => None,
+    };
+    let recorded = match (verdict, source) {
+        (Some(v), Some(KeySource::Stored)) => {
+            vault::record_test(&store, provider, v).map_err(vault_error)?
+        }
+        _ => false,
+    };
+    let key_shown = resolved
+        .as_ref()
+        .map(|k| vault::display_key(&k.secret))
+        .unwrap_or_else(|| "(none needed)".into());
+    let detail = outcome.as_ref().err().map(|e| e.to_string());
+    if ctx.json {
+        print_json(&json!({
+            "provider": provider,
+            "key": key_shown,
+            "valid": verdict,
+            "recorded": recorded,
+            "error": detail,
+        }))?;
+    } else if !ctx.quiet || verdict != Some(true) {
+        match verdict {
+            Some(true) => println!(
+                "{provider} key {key_shown}: valid{}",
+                detail.map(|d| format!(" ({d})")).unwrap_or_default()
+            ),
+            Some(false) => println!(
+                "{provider} key {key_shown}: REJECTED: {}",
+                detail.unwrap_or_default()
+            ),
+            None => println!(
+                "{provider} key {key_shown}: could not be checked: {}",
+                detail.unwrap_or_default()
+            ),
+        }
+    }
+    Ok(if verdict == Some(true) { 0 } else { 1 })
+}
+
+fn remove(ctx: &Ctx, provider: &str) -> anyhow::Result<u8> {
+    let store = ctx.open_store()?;
+    let removed = vault::remove_key(&store, provider).map_err(vault_error)?;
+    if ctx.json {
+        print_json(&json!({"provider": provider, "removed": removed}))?;
+    } else if !ctx.quiet || !removed {
+        if removed {
+            println!("Removed the stored {provider} key.");
+        } else {
+            println!("No stored {provider} key.");
+        }
+    }
+    Ok(if removed { 0 } else { 1 })
+}
