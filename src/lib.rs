@@ -16,3 +16,4 @@ pub mod schema;
 pub mod store;
 pub mod synth;
 pub mod vault;
+pub mod worker;

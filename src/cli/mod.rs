@@ -5,6 +5,7 @@ mod exit;
 mod keys;
 mod output;
 mod policy;
+mod run;
 mod schema;
 
 use std::path::PathBuf;
@@ -63,6 +64,11 @@ pub enum Command {
     Schema {
         #[command(subcommand)]
         cmd: schema::SchemaCmd,
+    },
+    /// Runs: create, start (headless worker), list, status, calls, cancel, resume, delete.
+    Run {
+        #[command(subcommand)]
+        cmd: run::RunCommand,
     },
     /// Manage API keys: set | list | test | remove (stored encrypted, shown as …last4).
     Keys {
@@ -133,6 +139,7 @@ fn run(cli: Cli) -> anyhow::Result<u8> {
         Command::Policy { command } => policy::run(&ctx, command),
         Command::Schema { cmd } => schema::run(&ctx, cmd),
         Command::Keys { action } => keys::run(&ctx, action),
+        Command::Run { cmd } => run::run(&ctx, cmd),
     }
 }
 

@@ -124,6 +124,32 @@ impl Store {
         Ok(out)
     }
 
+    /// The blocks at `indices` (ascending), decoding each chunk once.
+    pub fn blocks_at(&self, conv_uid: &str, indices: &[u32]) -> Result<Vec<Block>, StoreError> {
+        let tx = self.read()?;
+        let table = tx.open_table(BLOCKS)?;
+        let mut out = Vec::with_capacity(indices.len());
+        let mut current: Option<(u32, Vec<Block>)> = None;
+        for &index in indices {
+            let chunk = block_codec::chunk_of(index);
+            if current.as_ref().is_none_or(|(c, _)| *c != chunk) {
+                let blocks = match table.get((conv_uid, chunk))? {
+                    Some(raw) => {
+                        block_codec::decode(conv_uid, raw.value()).map_err(StoreError::Corrupt)?
+                    }
+                    None => Vec::new(),
+                };
+                current = Some((chunk, blocks));
+            }
+            if let Some((_, blocks)) = &current {
+                if let Some(b) = blocks.iter().find(|b| b.block_index == index) {
+                    out.push(b.clone());
+                }
+            }
+        }
+        Ok(out)
+    }
+
     /// One block by index.
     pub fn block(&self, conv_uid: &str, index: u32) -> Result<Option<Block>, StoreError> {
         let tx = self.read()?;

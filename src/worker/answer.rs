@@ -80,7 +80,11 @@ pub fn parse_single(output: Option<&Value>, issue: Option<&str>, uid: &str) -> P
 }
 
 /// Local deterministic fields: computed from the block itself, overwriting the model.
-pub fn apply_local_fields(properties: &Map<String, Value>, content: &str, value: &mut Map<String, Value>) {
+pub fn apply_local_fields(
+    properties: &Map<String, Value>,
+    content: &str,
+    value: &mut Map<String, Value>,
+) {
     if properties.contains_key("word_count") {
         value.insert(
             "word_count".into(),
@@ -126,17 +130,26 @@ mod tests {
         assert_eq!(none.parse_issue.as_deref(), Some("no tool output"));
         assert_eq!(none.missing.len(), 2);
         let bad = parse_batched(Some(&json!({"items": []})), None, &uids(1));
-        assert_eq!(bad.parse_issue.as_deref(), Some("answer has no results array"));
+        assert_eq!(
+            bad.parse_issue.as_deref(),
+            Some("answer has no results array")
+        );
     }
 
     #[test]
     fn local_fields_overwrite_the_model() {
         let props = json!({"word_count": {}, "has_question": {}, "first_40_chars": {}});
-        let mut v = json!({"word_count": 999, "has_question": false}).as_object().unwrap().clone();
+        let mut v = json!({"word_count": 999, "has_question": false})
+            .as_object()
+            .unwrap()
+            .clone();
         let text = "Is this the real life? Is this just fantasy, caught in a landslide";
         apply_local_fields(props.as_object().unwrap(), text, &mut v);
         assert_eq!(v["word_count"], 13);
         assert_eq!(v["has_question"], true);
-        assert_eq!(v["first_40_chars"], "Is this the real life? Is this just fant");
+        assert_eq!(
+            v["first_40_chars"],
+            "Is this the real life? Is this just fant"
+        );
     }
 }

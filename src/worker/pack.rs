@@ -133,7 +133,10 @@ pub enum CloseReason {
 
 /// Split `block_tokens` (input tokens per block, in order) into packs of consecutive indices.
 /// A block too big for any budget still gets a pack of its own.
-pub fn make_packs(block_tokens: &[u32], limits: &PackLimits) -> Vec<(std::ops::Range<usize>, CloseReason)> {
+pub fn make_packs(
+    block_tokens: &[u32],
+    limits: &PackLimits,
+) -> Vec<(std::ops::Range<usize>, CloseReason)> {
     let mut packs = Vec::new();
     let mut start = 0usize;
     let (mut input, mut output) = (0u32, 0u32);

@@ -79,9 +79,23 @@ fn release_where(
 }
 
 /// Give back claims this worker holds but will not process.
-pub fn release(store: &Store, run_id: &str, indices: &[u32], worker: &str) -> Result<u32, StoreError> {
+pub fn release(
+    store: &Store,
+    run_id: &str,
+    indices: &[u32],
+    worker: &str,
+) -> Result<u32, StoreError> {
     store.with_run(run_id, |rt| {
-        release_where(rt, Some(indices), |ov| ov.claimed_by.as_deref() == Some(worker))
+        release_where(rt, Some(indices), |ov| {
+            ov.claimed_by.as_deref() == Some(worker)
+        })
+    })
+}
+
+/// Give back every claim `worker` holds on the run (interrupted worker).
+pub fn release_worker(store: &Store, run_id: &str, worker: &str) -> Result<u32, StoreError> {
+    store.with_run(run_id, |rt| {
+        release_where(rt, None, |ov| ov.claimed_by.as_deref() == Some(worker))
     })
 }
 
@@ -132,12 +146,19 @@ pub fn apply_outcomes(
     })
 }
 
-fn apply_one(rt: &mut RunTxn<'_>, outcome: CallOutcome, max_retries: u32) -> Result<(), StoreError> {
+fn apply_one(
+    rt: &mut RunTxn<'_>,
+    outcome: CallOutcome,
+    max_retries: u32,
+) -> Result<(), StoreError> {
+    let failed_call = outcome.record.outcome.starts_with("error");
     let mut record = outcome.record;
     let mut written = 0u32;
     let mut staged = Vec::new();
     for (index, value) in outcome.results {
-        let Some(ov) = rt.overlay(index)? else { continue };
+        let Some(ov) = rt.overlay(index)? else {
+            continue;
+        };
         // Only a block still waiting for a result takes one: never overwrite a staged,
         // confirmed or failed block, so no result is written twice.
         if matches!(ov.status, OverlayStatus::Claimed | OverlayStatus::Pending) {
@@ -160,7 +181,9 @@ fn apply_one(rt: &mut RunTxn<'_>, outcome: CallOutcome, max_retries: u32) -> Res
         rt.put_overlay(&ov)?;
     }
     for (index, error) in outcome.failures {
-        let Some(mut ov) = rt.overlay(index)? else { continue };
+        let Some(mut ov) = rt.overlay(index)? else {
+            continue;
+        };
         if !matches!(ov.status, OverlayStatus::Claimed | OverlayStatus::Pending) {
             continue;
         }
@@ -181,21 +204,12 @@ fn apply_one(rt: &mut RunTxn<'_>, outcome: CallOutcome, max_retries: u32) -> Res
     if usage.cache_read_tokens > 0 {
         u.cache_hit_calls += 1;
     }
-    if outcome.record_failed() {
+    if failed_call {
         u.failed_calls += 1;
     }
-    u.cost_usd = match (u.cost_usd, outcome.cost_usd) {
-        (Some(a), Some(b)) => Some(a + b),
-        (None, Some(b)) if u.calls == 1 => Some(b),
-        _ => None,
-    };
+    // One unpriced call makes the total unknown: never shown as zero.
+    u.cost_usd = u.cost_usd.zip(outcome.cost_usd).map(|(a, b)| a + b);
     Ok(())
-}
-
-impl CallOutcome {
-    fn record_failed(&self) -> bool {
-        self.record.outcome.starts_with("error")
-    }
 }
 
 /// A running run with nothing left to do becomes `complete`.

@@ -1,0 +1,409 @@
+//! `run create | start | list | status | calls | cancel | resume | delete` (SPEC §3).
+
+use std::io::{IsTerminal, Write};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use clap::Subcommand;
+use serde_json::json;
+use tokio::sync::{mpsc, watch};
+
+use super::output::{one_line, print_json, short_id};
+use super::{Ctx, Exit};
+use crate::model::Run;
+use crate::provider::{self, format_cost, PriceTable};
+use crate::store::Store;
+use crate::worker::{self, CreateRunOptions, EngineOptions, RunEnd, WorkerError, WorkerEvent};
+
+#[derive(Debug, Subcommand)]
+pub enum RunCommand {
+    /// Bind a document and a schema into a new run (one pending overlay per block).
+    Create {
+        /// conv_uid or a unique prefix.
+        doc: String,
+        /// schema_ref (or schema_id).
+        schema: String,
+        /// anthropic, openai, google, custom or demo (default: the first with a key, else demo).
+        #[arg(long)]
+        provider: Option<String>,
+        #[arg(long)]
+        model: Option<String>,
+        #[arg(long)]
+        temperature: Option<f64>,
+        /// Max output tokens per block.
+        #[arg(long)]
+        max_tokens: Option<u32>,
+    },
+    /// Run the worker until the run is complete (exit 0), paused (4) or cancelled.
+    Start {
+        run: String,
+        /// Calls in flight at once (default: the run's worker.concurrency).
+        #[arg(long)]
+        concurrency: Option<u32>,
+    },
+    /// List runs.
+    List,
+    /// Counters, usage, cost, timing and effective settings of a run.
+    Status { run: String },
+    /// Per-call telemetry of a run.
+    Calls { run: String },
+    /// Stop claiming; remaining blocks stay pending (resume later).
+    Cancel { run: String },
+    /// Resume a paused or cancelled run (then `run start`).
+    Resume { run: String },
+    /// Delete a run with its overlays and call records.
+    Delete {
+        run: String,
+        /// Also when the run holds confirmed results.
+        #[arg(long)]
+        force: bool,
+    },
+}
+
+pub fn run(ctx: &Ctx, cmd: RunCommand) -> anyhow::Result<u8> {
+    let store = ctx.open_store()?;
+    match cmd {
+        RunCommand::Create {
+            doc,
+            schema,
+            provider,
+            model,
+            temperature,
+            max_tokens,
+        } => {
+            let opts = CreateRunOptions {
+                provider,
+                model,
+                temperature,
+                max_tokens,
+            };
+            let run = worker::create_run(&store, &doc, &schema, &opts).map_err(refused)?;
+            if ctx.json {
+                print_json(&run)?;
+            } else if !ctx.quiet {
+                println!(
+                    "created {}  {} blocks  schema {}  {} {}{}",
+                    run.run_id,
+                    run.counters.total,
+                    run.schema_ref,
+                    run.model_config.provider,
+                    run.model_config.model,
+                    demo_label(&run)
+                );
+            }
+            Ok(0)
+        }
+        RunCommand::Start { run, concurrency } => start(ctx, store, &run, concurrency),
+        RunCommand::List => list(ctx, &store),
+        RunCommand::Status { run } => status(ctx, &store, &run),
+        RunCommand::Calls { run } => calls(ctx, &store, &run),
+        RunCommand::Cancel { run } => {
+            let id = store.resolve_run(&run)?;
+            let r = worker::transitions::cancel(&store, &id)?;
+            report_state(ctx, &r)
+        }
+        RunCommand::Resume { run } => {
+            let id = store.resolve_run(&run)?;
+            let r = worker::transitions::resume(&store, &id)?;
+            report_state(ctx, &r)
+        }
+        RunCommand::Delete { run, force } => {
+            let id = store.resolve_run(&run)?;
+            let r = store
+                .get_run(&id)?
+                .ok_or_else(|| Exit::new(1, format!("run {id} does not exist")))?;
+            if r.counters.confirmed > 0 && !force {
+                return Err(Exit::new(
+                    1,
+                    format!(
+                        "run {id} holds {} confirmed results; export them first, or pass --force \
+                         to delete them with the run",
+                        r.counters.confirmed
+                    ),
+                )
+                .into());
+            }
+            store.delete_run(&id)?;
+            if !ctx.quiet {
+                println!("deleted {id}");
+            }
+            Ok(0)
+        }
+    }
+}
+
+fn refused(e: WorkerError) -> anyhow::Error {
+    match e {
+        WorkerError::Refused(msg) => Exit::new(1, msg).into(),
+        other => other.into(),
+    }
+}
+
+fn demo_label(run: &Run) -> &'static str {
+    if run.model_config.provider == "demo" {
+        "  [DEMO: offline provider, not a real model]"
+    } else {
+        ""
+    }
+}
+
+fn report_state(ctx: &Ctx, r: &Run) -> anyhow::Result<u8> {
+    if ctx.json {
+        print_json(r)?;
+    } else if !ctx.quiet {
+        println!("{}  {}", r.run_id, r.status.as_str());
+    }
+    Ok(0)
+}
+
+/// Connect the run's provider with its stored or environment key.
+pub fn connect_for(store: &Store, run: &Run) -> anyhow::Result<provider::AnyProvider> {
+    let name = run.model_config.provider.as_str();
+    let key = crate::vault::key_for(store, name)?;
+    let base_url = run
+        .model_config
+        .base_url
+        .clone()
+        .or_else(|| key.as_ref().and_then(|k| k.base_url.clone()));
+    Ok(provider::connect(name, key.map(|k| k.secret), base_url)?)
+}
+
+fn prices() -> PriceTable {
+    crate::paths::config_dir()
+        .and_then(|d| PriceTable::load(&d).ok())
+        .unwrap_or_else(PriceTable::builtin)
+}
+
+fn start(ctx: &Ctx, store: Store, run: &str, concurrency: Option<u32>) -> anyhow::Result<u8> {
+    let id = store.resolve_run(run)?;
+    let r = store
+        .get_run(&id)?
+        .ok_or_else(|| Exit::new(1, format!("run {id} does not exist")))?;
+    let provider = Arc::new(connect_for(&store, &r)?);
+    let store = Arc::new(store);
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()?;
+    let opts = EngineOptions {
+        concurrency,
+        prices: prices(),
+        ..EngineOptions::default()
+    };
+    let tty = std::io::stdout().is_terminal() && !ctx.json && !ctx.quiet;
+    let quiet = ctx.quiet || ctx.json;
+    let end = runtime.block_on(async move {
+        let (stop_tx, stop_rx) = watch::channel(false);
+        tokio::spawn(async move {
+            if tokio::signal::ctrl_c().await.is_ok() {
+                let _ = stop_tx.send(true);
+            }
+        });
+        let (ev_tx, ev_rx) = mpsc::channel(256);
+        let printer = tokio::spawn(print_progress(ev_rx, r, tty, quiet));
+        let end = worker::run_worker(store, provider, &id, opts, Some(ev_tx), stop_rx).await;
+        let _ = printer.await;
+        end
+    })?;
+    match end {
+        RunEnd::Complete => Ok(0),
+        RunEnd::Cancelled => {
+            if !ctx.quiet {
+                println!("cancelled; `blockwise run resume` then `run start` to continue");
+            }
+            Ok(0)
+        }
+        RunEnd::Paused(reason) => Err(Exit::new(4, format!("run paused: {reason}")).into()),
+        RunEnd::Interrupted => Err(Exit::new(
+            130,
+            "interrupted: claims released; `blockwise run start` continues where it stopped",
+        )
+        .into()),
+    }
+}
+
+async fn print_progress(mut rx: mpsc::Receiver<WorkerEvent>, run: Run, tty: bool, quiet: bool) {
+    let started = Instant::now();
+    let done_at_start = run.counters.total - run.counters.pending - run.counters.claimed;
+    let mut last_line = Instant::now() - Duration::from_secs(10);
+    let label = if run.model_config.provider == "demo" {
+        " [DEMO]"
+    } else {
+        ""
+    };
+    while let Some(ev) = rx.recv().await {
+        match ev {
+            WorkerEvent::Progress {
+                counters, usage, ..
+            } if !quiet => {
+                let done = counters.total - counters.pending - counters.claimed;
+                let secs = started.elapsed().as_secs_f64().max(0.001);
+                let rate = (done.saturating_sub(done_at_start)) as f64 / secs;
+                let left = counters.pending + counters.claimed;
+                let eta = if rate > 0.0 {
+                    format!("{:.0}s", left as f64 / rate)
+                } else {
+                    "?".into()
+                };
+                let cost = format_cost(usage.cost_usd);
+                if tty {
+                    let width = 30usize;
+                    let filled = (done as usize * width) / counters.total.max(1) as usize;
+                    print!(
+                        "\r[{}{}] {done}/{} blocks  {rate:.1}/s  ETA {eta}  calls {}  {cost}{label}  ",
+                        "#".repeat(filled),
+                        ".".repeat(width - filled),
+                        counters.total,
+                        usage.calls
+                    );
+                    let _ = std::io::stdout().flush();
+                } else if last_line.elapsed() >= Duration::from_secs(2) || left == 0 {
+                    last_line = Instant::now();
+                    println!(
+                        "{}: {done}/{} done ({} staged, {} failed), {rate:.1} blocks/s, calls {}, {cost}{label}",
+                        run.run_id, counters.total, counters.ai_complete, counters.failed, usage.calls
+                    );
+                }
+            }
+            WorkerEvent::Warning { message, .. } => eprintln!("warning: {message}"),
+            WorkerEvent::Complete { run_id } if !quiet => {
+                if tty {
+                    println!();
+                }
+                println!("{run_id} complete");
+            }
+            _ => {}
+        }
+    }
+}
+
+fn list(ctx: &Ctx, store: &Store) -> anyhow::Result<u8> {
+    let runs = store.list_runs()?;
+    if ctx.json {
+        print_json(&runs)?;
+        return Ok(0);
+    }
+    if runs.is_empty() {
+        if !ctx.quiet {
+            println!("No runs yet. Create one with `blockwise run create DOC SCHEMA`.");
+        }
+        return Ok(0);
+    }
+    println!(
+        "{:<16}  {:<9}  {:>7}  {:>7}  {:>9}  {:>7}  {:<20}  SCHEMA / DOC",
+        "RUN", "STATUS", "BLOCKS", "PENDING", "STAGED", "FAILED", "MODEL"
+    );
+    for r in runs {
+        let c = r.counters;
+        println!(
+            "{:<16}  {:<9}  {:>7}  {:>7}  {:>9}  {:>7}  {:<20}  {} / {}{}",
+            r.run_id,
+            r.status.as_str(),
+            c.total,
+            c.pending + c.claimed,
+            c.ai_complete + c.confirmed,
+            c.failed,
+            one_line(
+                &format!("{}:{}", r.model_config.provider, r.model_config.model),
+                20
+            ),
+            r.schema_ref,
+            short_id(&r.conv_uid),
+            demo_label(&r)
+        );
+    }
+    Ok(0)
+}
+
+fn status(ctx: &Ctx, store: &Store, run: &str) -> anyhow::Result<u8> {
+    let id = store.resolve_run(run)?;
+    let r = store
+        .get_run(&id)?
+        .ok_or_else(|| Exit::new(1, format!("run {id} does not exist")))?;
+    let secs = r.active_millis as f64 / 1000.0;
+    let done = r.counters.ai_complete + r.counters.confirmed + r.counters.failed;
+    let rate = if secs > 0.0 { done as f64 / secs } else { 0.0 };
+    if ctx.json {
+        print_json(&json!({
+            "run": r,
+            "elapsed_seconds": secs,
+            "blocks_per_second": rate,
+            "estimated_cost": format_cost(r.usage.cost_usd),
+        }))?;
+        return Ok(0);
+    }
+    let c = r.counters;
+    let u = r.usage;
+    let mc = &r.model_config;
+    println!("run       {}{}", r.run_id, demo_label(&r));
+    println!(
+        "status    {}{}",
+        r.status.as_str(),
+        r.paused_reason
+            .as_deref()
+            .map(|p| format!(" — {p}"))
+            .unwrap_or_default()
+    );
+    println!("document  {}", r.conv_uid);
+    println!("schema    {} ({})", r.schema_ref, short_id(&r.schema_uid));
+    println!(
+        "blocks    total {}  pending {}  claimed {}  ai_complete {}  confirmed {}  failed {}",
+        c.total, c.pending, c.claimed, c.ai_complete, c.confirmed, c.failed
+    );
+    println!(
+        "usage     calls {} (cache hits {}, failed {})  input {}  output {}  cache-write {}  cache-read {}",
+        u.calls,
+        u.cache_hit_calls,
+        u.failed_calls,
+        u.tokens.input_tokens,
+        u.tokens.output_tokens,
+        u.tokens.cache_write_tokens,
+        u.tokens.cache_read_tokens
+    );
+    println!("cost      {} (estimated)", format_cost(u.cost_usd));
+    println!("time      {secs:.1}s active, {rate:.1} blocks/s");
+    println!("provider  {}", mc.provider);
+    for (name, value) in [
+        ("model", json!(mc.model)),
+        ("temperature", json!(mc.temperature)),
+        ("max_tokens", json!(mc.max_tokens)),
+    ] {
+        let source = mc.sources.get(name).map(String::as_str).unwrap_or("run");
+        println!("          {name}={value} ({source})");
+    }
+    let p = crate::policy::WorkerPolicy::from_snapshot(&mc.policy);
+    println!(
+        "policy    batching={} pack_size={} caching={} concurrency={} max_retries={} (run snapshot)",
+        p.batching, p.pack_size, p.prompt_caching, p.concurrency, p.max_retries
+    );
+    Ok(0)
+}
+
+fn calls(ctx: &Ctx, store: &Store, run: &str) -> anyhow::Result<u8> {
+    let id = store.resolve_run(run)?;
+    let calls = store.calls(&id)?;
+    if ctx.json {
+        print_json(&calls)?;
+        return Ok(0);
+    }
+    println!(
+        "{:>5}  {:>4}  {:<11}  {:>7}  {:>7}  {:>7}  {:>7}  {:>6}  {:<10}  {:<10}  DETAIL",
+        "SEQ", "PACK", "BLOCKS", "IN", "OUT", "C-WRITE", "C-READ", "MS", "STOP", "OUTCOME"
+    );
+    for c in calls {
+        println!(
+            "{:>5}  {:>4}  {:<11}  {:>7}  {:>7}  {:>7}  {:>7}  {:>6}  {:<10}  {:<10}  {}",
+            c.seq,
+            c.pack_size,
+            format!("{}-{}", c.first_block, c.last_block),
+            c.usage.input_tokens,
+            c.usage.output_tokens,
+            c.usage.cache_write_tokens,
+            c.usage.cache_read_tokens,
+            c.latency_ms,
+            c.stop_reason.as_deref().unwrap_or("-"),
+            c.outcome,
+            one_line(c.detail.as_deref().unwrap_or(""), 60)
+        );
+    }
+    Ok(0)
+}

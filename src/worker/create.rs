@@ -1,0 +1,132 @@
+//! Run creation: bind a document and a schema, snapshot the effective policy, one pending
+//! overlay per block (SPEC §3).
+
+use serde_json::{json, Value};
+
+use super::WorkerError;
+use crate::model::{Run, RunStatus, UsageTotals};
+use crate::policy::{self, RunModelInputs};
+use crate::provider;
+use crate::schema::{self, PromptConfig};
+use crate::store::Store;
+use crate::vault;
+
+/// Options of `run create`; `None` means "use the precedence chain".
+#[derive(Debug, Clone, Default)]
+pub struct CreateRunOptions {
+    pub provider: Option<String>,
+    pub model: Option<String>,
+    pub temperature: Option<f64>,
+    pub max_tokens: Option<u32>,
+}
+
+fn new_run_id(conv: &str, schema_id: &str) -> String {
+    let salt = format!(
+        "{}:{}:{:?}",
+        crate::clock::now_millis(),
+        std::process::id(),
+        std::time::Instant::now()
+    );
+    let h = crate::hashing::sha256_hex(&[conv.as_bytes(), schema_id.as_bytes(), salt.as_bytes()]);
+    format!("run_{}", &h[..12])
+}
+
+/// The provider used when none is named: Anthropic when a key exists, else the offline demo.
+fn default_provider(store: &Store) -> Result<String, WorkerError> {
+    for p in ["anthropic", "openai", "google"] {
+        if vault::key_for(store, p)?.is_some() {
+            return Ok(p.to_string());
+        }
+    }
+    Ok("demo".to_string())
+}
+
+/// Create a run of schema `schema_name` (ref or id) over document `doc` (conv_uid prefix).
+pub fn create_run(
+    store: &Store,
+    doc: &str,
+    schema_name: &str,
+    opts: &CreateRunOptions,
+) -> Result<Run, WorkerError> {
+    let conv = store.resolve_document(doc)?;
+    let document = store
+        .get_document(&conv)?
+        .ok_or_else(|| WorkerError::Refused(format!("document {conv} is missing")))?;
+    let schema = store.resolve_schema(schema_name)?;
+    let has_fields = schema::properties(&schema.json).is_some_and(|p| !p.is_empty());
+    if !has_fields {
+        return Err(WorkerError::Refused(format!(
+            "schema '{}' has no properties: the model would have nothing to fill and the grid \
+             no columns; add a `properties` object (fork it with `blockwise schema fork {}`)",
+            schema.schema_ref, schema.schema_ref
+        )));
+    }
+    let prompt = PromptConfig::from_schema(&schema.json)
+        .map_err(|e| WorkerError::Refused(format!("schema '{}': {e}", schema.schema_ref)))?;
+    let provider_name = match &opts.provider {
+        Some(p) => p.to_ascii_lowercase(),
+        None => default_provider(store)?,
+    };
+    if !provider::PROVIDERS.contains(&provider_name.as_str()) {
+        return Err(WorkerError::Refused(format!(
+            "unknown provider '{provider_name}' (expected one of: {})",
+            provider::PROVIDERS.join(", ")
+        )));
+    }
+    let key = vault::key_for(store, &provider_name)?;
+    if provider_name != "demo" && key.is_none() {
+        let env = provider::key_env_var(&provider_name)
+            .map(|v| format!(" or set {v}"))
+            .unwrap_or_default();
+        return Err(WorkerError::Refused(format!(
+            "no API key for {provider_name}: run `blockwise keys set {provider_name} --stdin`{env}, \
+             or use `--provider demo` for the offline demo"
+        )));
+    }
+    // The key's defaults, with the provider's own default model when the key names none, so a
+    // run on OpenAI never inherits an Anthropic model name from the policy baseline.
+    let key_defaults: Value = json!({
+        "model": key
+            .as_ref()
+            .and_then(|k| k.model.clone())
+            .unwrap_or_else(|| provider::default_model(&provider_name).to_string()),
+        "temperature": key.as_ref().and_then(|k| k.temperature),
+        "max_tokens": key.as_ref().and_then(|k| k.max_tokens),
+    });
+    let prompt_config = prompt.to_map();
+    let prompt_value = Value::Object(prompt_config);
+    let model_config = policy::build_model_config(
+        store,
+        &RunModelInputs {
+            provider: provider_name.clone(),
+            base_url: key.as_ref().and_then(|k| k.base_url.clone()),
+            model: opts.model.clone(),
+            temperature: opts.temperature,
+            max_tokens: opts.max_tokens,
+            prompt_config: Some(&prompt_value),
+            key_defaults: Some(&key_defaults),
+        },
+    )?;
+    let run = Run {
+        run_id: new_run_id(&conv, &schema.schema_id),
+        conv_uid: conv,
+        schema_id: schema.schema_id.clone(),
+        schema_ref: schema.schema_ref.clone(),
+        schema_uid: schema.schema_uid.clone(),
+        status: RunStatus::Running,
+        paused_reason: None,
+        model_config,
+        counters: Default::default(),
+        usage: UsageTotals {
+            cost_usd: Some(0.0),
+            ..Default::default()
+        },
+        created_at: crate::clock::now_rfc3339(),
+        created_by: policy::current_user(),
+        started_at: None,
+        finished_at: None,
+        active_millis: 0,
+    };
+    store.create_run(&run, document.total_blocks)?;
+    Ok(store.get_run(&run.run_id)?.unwrap_or(run))
+}

@@ -1,0 +1,37 @@
+//! The worker (SPEC §3): claim → pack → call → parse → write / split / retry.
+//!
+//! Packing ([`pack`]) and answer parsing ([`answer`]) are pure; [`transitions`] holds every
+//! overlay state change as one store transaction; [`engine`] owns concurrency, backoff,
+//! cancellation and lease recovery and reports through [`events`].
+
+pub mod answer;
+mod backoff;
+mod create;
+pub mod engine;
+pub mod events;
+mod identity;
+pub mod pack;
+mod prepare;
+mod task;
+pub mod transitions;
+mod writer;
+
+pub use create::{create_run, CreateRunOptions};
+pub use engine::{run_worker, EngineOptions, RunEnd};
+pub use events::WorkerEvent;
+pub use identity::{owner_alive, worker_id};
+
+/// Why a worker operation failed.
+#[derive(Debug, thiserror::Error)]
+pub enum WorkerError {
+    #[error(transparent)]
+    Store(#[from] crate::store::StoreError),
+    #[error(transparent)]
+    Policy(#[from] crate::policy::PolicyError),
+    #[error(transparent)]
+    Vault(#[from] crate::vault::VaultError),
+    #[error(transparent)]
+    Connect(#[from] crate::provider::ConnectError),
+    #[error("{0}")]
+    Refused(String),
+}

@@ -1,0 +1,76 @@
+//! Everything a worker needs to know about a run before its first call, read once.
+
+use serde_json::{Map, Value};
+
+use super::pack::{OutputShape, PackLimits};
+use super::WorkerError;
+use crate::model::Run;
+use crate::policy::WorkerPolicy;
+use crate::schema::{self, PromptConfig};
+use crate::store::Store;
+
+/// A run's fixed call parameters (from its snapshot and schema; never from current policy).
+#[derive(Debug, Clone)]
+pub struct RunPlan {
+    pub run: Run,
+    pub properties: Map<String, Value>,
+    pub required: Vec<String>,
+    pub system_prompt: String,
+    pub block_prompt: String,
+    pub policy: WorkerPolicy,
+    pub limits: PackLimits,
+}
+
+impl RunPlan {
+    pub fn load(store: &Store, run_id: &str) -> Result<RunPlan, WorkerError> {
+        let run = store
+            .get_run(run_id)?
+            .ok_or_else(|| WorkerError::Refused(format!("run {run_id} does not exist")))?;
+        let schema = store.get_schema(&run.schema_id)?.ok_or_else(|| {
+            WorkerError::Refused(format!(
+                "run {run_id}: its schema {} ({}) is missing",
+                run.schema_ref, run.schema_id
+            ))
+        })?;
+        let properties = schema::properties(&schema.json)
+            .cloned()
+            .unwrap_or_default();
+        let required = schema
+            .json
+            .get("required")
+            .and_then(Value::as_array)
+            .map(|a| {
+                a.iter()
+                    .filter_map(|v| v.as_str().map(str::to_string))
+                    .collect()
+            })
+            .unwrap_or_default();
+        let prompt = PromptConfig::from_schema(&schema.json)
+            .map_err(|e| WorkerError::Refused(format!("schema '{}': {e}", schema.schema_ref)))?;
+        let policy = WorkerPolicy::from_snapshot(&run.model_config.policy);
+        let system_prompt = prompt
+            .system_instructions
+            .clone()
+            .unwrap_or_else(|| policy.default_system_prompt.clone());
+        let block_prompt = prompt
+            .per_block_prompt
+            .clone()
+            .unwrap_or_else(|| policy.default_block_prompt.clone());
+        let limits = PackLimits::new(
+            &policy,
+            prompt.max_batch_size,
+            OutputShape::of(&properties),
+            &system_prompt,
+            &block_prompt,
+        );
+        Ok(RunPlan {
+            run,
+            properties,
+            required,
+            system_prompt,
+            block_prompt,
+            policy,
+            limits,
+        })
+    }
+}
