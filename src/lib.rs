@@ -4,6 +4,7 @@
 
 pub mod cli;
 pub mod clock;
+pub mod demo;
 pub mod fake;
 pub mod hashing;
 pub mod ingest;

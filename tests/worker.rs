@@ -565,3 +565,46 @@ async fn expired_leases_and_dead_workers_return_to_pending() {
     assert_eq!(env.work(&run, 2).await, RunEnd::Complete);
     env.assert_all_staged_correctly(&run);
 }
+
+#[test]
+fn demo_runs_the_whole_flow_offline_and_never_replaces_a_real_workspace() {
+    let dir = tempfile::tempdir().unwrap();
+    let demo = dir.path().join("demo.redb");
+    let cli = |store: &std::path::Path, args: &[&str]| {
+        std::process::Command::new(env!("CARGO_BIN_EXE_blockwise"))
+            .arg("--store")
+            .arg(store)
+            .args(args)
+            .env("HOME", dir.path())
+            .env_remove("ANTHROPIC_API_KEY")
+            .env_remove("OPENAI_API_KEY")
+            .env_remove("GEMINI_API_KEY")
+            .output()
+            .unwrap()
+    };
+    for _ in 0..2 {
+        let out = cli(&demo, &["demo"]);
+        let stdout = String::from_utf8_lossy(&out.stdout);
+        assert_eq!(
+            out.status.code(),
+            Some(0),
+            "{stdout}{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        assert!(stdout.contains("DEMO OUTPUT"), "{stdout}");
+        let runs = cli(&demo, &["--json", "run", "list"]);
+        let runs: Value = serde_json::from_slice(&runs.stdout).unwrap();
+        assert_eq!(
+            runs.as_array().unwrap().len(),
+            1,
+            "a fresh workspace each time"
+        );
+        assert_eq!(runs[0]["status"], "complete");
+        assert_eq!(runs[0]["model_config"]["provider"], "demo");
+    }
+    let real = dir.path().join("real.redb");
+    assert_eq!(cli(&real, &["docs"]).status.code(), Some(0));
+    let out = cli(&real, &["demo"]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("not a demo workspace"));
+}

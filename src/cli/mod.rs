@@ -1,5 +1,6 @@
 //! The headless command line (CLI.md). Every command is a thin call into the library.
 
+mod demo;
 mod documents;
 mod exit;
 mod keys;
@@ -39,6 +40,9 @@ pub struct Cli {
 
 #[derive(Debug, Subcommand)]
 pub enum Command {
+    /// Fresh offline demo workspace: sample document, template schemas, a run on the demo
+    /// provider (no network, no key).
+    Demo,
     /// Ingest files; prints conv_uid, title and block count per file.
     Ingest {
         /// Markdown (.md) or plain-text (.txt) files.
@@ -115,7 +119,12 @@ pub fn main() -> ExitCode {
 }
 
 fn run(cli: Cli) -> anyhow::Result<u8> {
-    let store_path = match cli.store.clone().or_else(crate::paths::default_store_path) {
+    let default_path = if matches!(cli.command, Some(Command::Demo)) {
+        demo::default_path()
+    } else {
+        crate::paths::default_store_path()
+    };
+    let store_path = match cli.store.clone().or(default_path) {
         Some(p) => p,
         None => anyhow::bail!(
             "cannot find a home directory for the store: pass --store PATH or set BLOCKWISE_STORE"
@@ -133,6 +142,7 @@ fn run(cli: Cli) -> anyhow::Result<u8> {
         return Ok(2);
     };
     match command {
+        Command::Demo => demo::run(&ctx),
         Command::Ingest { files } => documents::ingest(&ctx, &files),
         Command::Docs => documents::docs(&ctx),
         Command::Blocks { doc, block_type } => documents::blocks(&ctx, &doc, block_type.as_deref()),

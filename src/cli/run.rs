@@ -174,7 +174,12 @@ fn prices() -> PriceTable {
         .unwrap_or_else(PriceTable::builtin)
 }
 
-fn start(ctx: &Ctx, store: Store, run: &str, concurrency: Option<u32>) -> anyhow::Result<u8> {
+pub(super) fn start(
+    ctx: &Ctx,
+    store: Store,
+    run: &str,
+    concurrency: Option<u32>,
+) -> anyhow::Result<u8> {
     let id = store.resolve_run(run)?;
     let r = store
         .get_run(&id)?

@@ -7,6 +7,7 @@ pub mod policy;
 pub use documents::InsertOutcome;
 mod error;
 mod keys;
+mod meta;
 mod migrations;
 mod prefix;
 mod run_txn;

@@ -1,0 +1,114 @@
+//! `blockwise demo`: a fresh offline demo workspace, run end to end with the demo provider.
+
+use std::path::PathBuf;
+
+use super::output::one_line;
+use super::{Ctx, Exit};
+use crate::store::Store;
+
+/// Default demo store: `<data dir>/demo/blockwise-demo.redb`, apart from the real workspace.
+pub fn default_path() -> Option<PathBuf> {
+    crate::paths::default_store_path().and_then(|p| {
+        p.parent()
+            .map(|d| d.join("demo").join("blockwise-demo.redb"))
+    })
+}
+
+pub fn run(ctx: &Ctx) -> anyhow::Result<u8> {
+    let path = ctx.store_path.clone();
+    if !crate::demo::may_reset(&path)? {
+        return Err(Exit::new(
+            1,
+            format!(
+                "{} is not a demo workspace: refusing to replace it (pass another --store path)",
+                path.display()
+            ),
+        )
+        .into());
+    }
+    if path.exists() {
+        std::fs::remove_file(&path)
+            .map_err(|e| Exit::new(1, format!("cannot reset {}: {e}", path.display())))?;
+    }
+    let store = Store::open(&path)?;
+    let samples = path
+        .parent()
+        .map(|d| d.join("samples"))
+        .unwrap_or_else(|| PathBuf::from("samples"));
+    let run = crate::demo::populate(&store, &samples)
+        .map_err(|e| Exit::new(1, format!("demo setup failed: {e}")))?;
+    if !ctx.quiet {
+        println!("Blockwise demo workspace: {}", path.display());
+        println!(
+            "  sample document {}  ({} blocks)",
+            samples.join(crate::demo::SAMPLE_NAME).display(),
+            run.counters.total
+        );
+        println!(
+            "  schemas from templates: {}",
+            crate::demo::DEMO_TEMPLATES.join(", ")
+        );
+        println!(
+            "  run {} applies '{}' with the OFFLINE DEMO provider (deterministic, not a real model)\n",
+            run.run_id, run.schema_ref
+        );
+    }
+    let code = super::run::start(ctx, store, &run.run_id, None)?;
+    let store = Store::open(&path)?;
+    if !ctx.quiet {
+        preview(&store, &run.run_id)?;
+        let s = path.display();
+        println!("\nNext, try:");
+        println!("  blockwise --store {s} run status {}", run.run_id);
+        println!("  blockwise --store {s} blocks {}", &run.conv_uid[..12]);
+        println!("  blockwise --store {s} schema list");
+        println!("  blockwise --store {s} policy list");
+        println!("(The terminal UI is not built yet; every action is a headless command.)");
+    }
+    Ok(code)
+}
+
+/// The first rows of the run as a compact grid, labelled as demo output.
+fn preview(store: &Store, run_id: &str) -> anyhow::Result<()> {
+    let Some(run) = store.get_run(run_id)? else {
+        return Ok(());
+    };
+    let schema = store.get_schema(&run.schema_id)?;
+    let fields: Vec<String> = schema
+        .as_ref()
+        .and_then(|s| crate::schema::properties(&s.json))
+        .map(|p| p.keys().take(3).cloned().collect())
+        .unwrap_or_default();
+    println!("\nDEMO OUTPUT — offline demo provider, not a real model:");
+    let mut header = format!("{:>3}  {:<10}  {:<34}", "#", "type", "content");
+    for f in &fields {
+        header.push_str(&format!("  {:<22}", one_line(f, 22)));
+    }
+    println!("{header}");
+    let blocks = store.blocks(&run.conv_uid)?;
+    for ov in store.overlays_range(run_id, 0, 12)? {
+        let Some(b) = blocks.get(ov.block_index as usize) else {
+            continue;
+        };
+        let mut line = format!(
+            "{:>3}  {:<10}  {:<34}",
+            b.block_index,
+            one_line(b.block_type.as_str(), 10),
+            one_line(&b.block_content, 33)
+        );
+        for f in &fields {
+            let v = ov
+                .staging
+                .as_ref()
+                .and_then(|s| s.get(f))
+                .map(|v| match v {
+                    serde_json::Value::String(s) => s.clone(),
+                    other => other.to_string(),
+                })
+                .unwrap_or_else(|| ov.status.as_str().to_string());
+            line.push_str(&format!("  {:<22}", one_line(&v, 21)));
+        }
+        println!("{line}");
+    }
+    Ok(())
+}
