@@ -4,6 +4,7 @@
 
 pub mod cli;
 pub mod clock;
+pub mod export;
 pub mod hashing;
 pub mod ingest;
 pub mod logging;
@@ -11,6 +12,7 @@ pub mod model;
 pub mod paths;
 pub mod policy;
 pub mod provider;
+pub mod review;
 pub mod schema;
 pub mod store;
 pub mod synth;
