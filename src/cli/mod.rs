@@ -2,8 +2,10 @@
 
 mod documents;
 mod exit;
+mod export;
 mod output;
 mod policy;
+mod review;
 mod schema;
 
 use std::path::PathBuf;
@@ -63,6 +65,13 @@ pub enum Command {
         #[command(subcommand)]
         cmd: schema::SchemaCmd,
     },
+    /// Review staged results: confirm, reject, edit, discard a draft edit, show the record.
+    Review {
+        #[command(subcommand)]
+        cmd: review::ReviewCmd,
+    },
+    /// Export a run as JSONL, CSV or a reconstructed Markdown document.
+    Export(export::ExportArgs),
 }
 
 /// What every command gets: global flags and a way to open the store.
@@ -126,6 +135,8 @@ fn run(cli: Cli) -> anyhow::Result<u8> {
         Command::Blocks { doc, block_type } => documents::blocks(&ctx, &doc, block_type.as_deref()),
         Command::Policy { command } => policy::run(&ctx, command),
         Command::Schema { cmd } => schema::run(&ctx, cmd),
+        Command::Review { cmd } => review::run(&ctx, cmd),
+        Command::Export(args) => export::run(&ctx, args),
     }
 }
 
