@@ -426,6 +426,15 @@ fn jsonl_shape_key_by_key_in_every_mode() {
     let lines: Vec<Value> = text.lines().map(|l| serde_json::from_str(l).unwrap()).collect();
     assert_eq!(lines.len(), n as usize);
     assert!(text.ends_with('\n'));
+    // Keys come in contract order, so the lines read the way the contract is written.
+    let first = text.lines().next().unwrap();
+    assert!(
+        first.starts_with(r#"{"immutable":{"source_upload":{"source_uid":""#)
+            && first.contains(r#""conversion":{"conv_uid":""#)
+            && first.contains(r#""block":{"block_uid":""#)
+            && first.contains(r#""user_defined":{"schema_ref":"rw","schema_uid":""#),
+        "{first}"
+    );
     for (i, line) in lines.iter().enumerate() {
         let b = &fx.blocks[i];
         assert_eq!(keys(line), set(&["immutable", "user_defined"]));

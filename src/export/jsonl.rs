@@ -2,10 +2,10 @@
 //! `user_defined` (SPEC §4). The per-document parts are serialized once; stored values are
 //! copied as raw JSON, never rebuilt.
 
+use std::collections::BTreeMap;
 use std::io::Write;
 
 use serde::Serialize;
-use serde_json::json;
 use serde_json::value::RawValue;
 
 use super::{io_at, pick, Context, ExportError, ExportSummary, Mode};
@@ -48,8 +48,27 @@ struct UserDefined<'a> {
     staging: Option<Option<&'a RawValue>>,
 }
 
-fn raw(v: serde_json::Value) -> Result<Box<RawValue>, ExportError> {
-    Ok(RawValue::from_string(v.to_string()).map_err(StoreError::from)?)
+/// `immutable.source_upload`, keys in contract order.
+#[derive(Serialize)]
+struct SourceUpload<'a> {
+    source_uid: &'a str,
+    source_type: &'a str,
+    source_filesize: u64,
+}
+
+/// `immutable.conversion`, keys in contract order.
+#[derive(Serialize)]
+struct Conversion<'a> {
+    conv_uid: &'a str,
+    conv_parsing_tool: &'a str,
+    conv_total_blocks: u32,
+    conv_block_type_freq: &'a BTreeMap<String, u32>,
+}
+
+/// Serialize once; every line copies the bytes.
+fn raw<T: Serialize>(v: &T) -> Result<Box<RawValue>, ExportError> {
+    let text = serde_json::to_string(v).map_err(StoreError::from)?;
+    Ok(RawValue::from_string(text).map_err(StoreError::from)?)
 }
 
 pub(super) fn write<W: Write>(
@@ -59,17 +78,17 @@ pub(super) fn write<W: Write>(
     target: &str,
 ) -> Result<ExportSummary, ExportError> {
     let doc = &ctx.doc;
-    let source_upload = raw(json!({
-        "source_uid": doc.source_uid,
-        "source_type": doc.source_type,
-        "source_filesize": doc.source_filesize,
-    }))?;
-    let conversion = raw(json!({
-        "conv_uid": doc.conv_uid,
-        "conv_parsing_tool": doc.parsing_tool,
-        "conv_total_blocks": doc.total_blocks,
-        "conv_block_type_freq": doc.block_type_freq,
-    }))?;
+    let source_upload = raw(&SourceUpload {
+        source_uid: &doc.source_uid,
+        source_type: &doc.source_type,
+        source_filesize: doc.source_filesize,
+    })?;
+    let conversion = raw(&Conversion {
+        conv_uid: &doc.conv_uid,
+        conv_parsing_tool: &doc.parsing_tool,
+        conv_total_blocks: doc.total_blocks,
+        conv_block_type_freq: &doc.block_type_freq,
+    })?;
     let mut summary = ExportSummary {
         blocks: 0,
         bytes: 0,
