@@ -18,7 +18,9 @@ use serde_json::{json, Value};
 const USER: &str = "reviewer";
 
 fn fixture(rel: &str) -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures").join(rel)
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("fixtures")
+        .join(rel)
 }
 
 fn schema_json() -> Value {
@@ -174,8 +176,7 @@ impl Fx {
 
     fn export(&self, format: Format, mode: Mode) -> String {
         let mut out = Vec::new();
-        export::export_to_writer(&self.store, &self.run_id, format, mode, &mut out, "mem")
-            .unwrap();
+        export::export_to_writer(&self.store, &self.run_id, format, mode, &mut out, "mem").unwrap();
         String::from_utf8(out).unwrap()
     }
 
@@ -202,9 +203,17 @@ fn confirm_one_a_selection_and_all_stamps_and_records() {
     assert_eq!(ov.confirmed_by.as_deref(), Some(USER));
     assert!(ov.confirmed_at.as_deref().is_some_and(|t| t.ends_with('Z')));
 
-    let sel = review::confirm(&fx.store, &fx.run_id, &Target::Blocks(Fx::sel("3,5-6")), USER)
-        .unwrap();
-    assert_eq!((sel.count, sel.blocks.to_string()), (3, "3,5-6".to_string()));
+    let sel = review::confirm(
+        &fx.store,
+        &fx.run_id,
+        &Target::Blocks(Fx::sel("3,5-6")),
+        USER,
+    )
+    .unwrap();
+    assert_eq!(
+        (sel.count, sel.blocks.to_string()),
+        (3, "3,5-6".to_string())
+    );
     for i in [3, 5, 6] {
         assert_eq!(fx.ov(i).status, OverlayStatus::Confirmed);
     }
@@ -214,7 +223,13 @@ fn confirm_one_a_selection_and_all_stamps_and_records() {
     assert_eq!(all.blocks.to_string(), "1-2,4,7-9");
     let c = fx.run().counters;
     assert_eq!((c.confirmed, c.ai_complete, c.pending), (10, 0, n - 10));
-    assert_eq!(fx.store.indices_with_status(&fx.run_id, OverlayStatus::Confirmed).unwrap().len(), 10);
+    assert_eq!(
+        fx.store
+            .indices_with_status(&fx.run_id, OverlayStatus::Confirmed)
+            .unwrap()
+            .len(),
+        10
+    );
 
     // Nothing left staged: confirm --all is a no-op and records nothing.
     let none = review::confirm(&fx.store, &fx.run_id, &Target::AllStaged, USER).unwrap();
@@ -234,7 +249,9 @@ fn confirm_one_a_selection_and_all_stamps_and_records() {
         ]
     );
     assert!(log.windows(2).all(|w| w[0].seq < w[1].seq));
-    assert!(log.iter().all(|e| e.run_id == fx.run_id && !e.at.is_empty()));
+    assert!(log
+        .iter()
+        .all(|e| e.run_id == fx.run_id && !e.at.is_empty()));
 }
 
 #[test]
@@ -247,38 +264,99 @@ fn refusals_name_the_block_and_state_and_change_nothing() {
         r.unwrap_err().to_string()
     }
 
-    let m = msg(review::confirm(&fx.store, &fx.run_id, &Target::Blocks(Fx::sel("7")), USER));
-    assert!(m.starts_with("block 7 is pending: nothing to confirm"), "{m}");
-    // A mixed selection is refused as a whole: block 0 is not confirmed either.
-    let m = msg(review::confirm(&fx.store, &fx.run_id, &Target::Blocks(Fx::sel("0-2,7")), USER));
+    let m = msg(review::confirm(
+        &fx.store,
+        &fx.run_id,
+        &Target::Blocks(Fx::sel("7")),
+        USER,
+    ));
     assert!(
-        m.contains("block 2 is confirmed") && m.contains("block 7 is pending") && m.contains("nothing was changed"),
+        m.starts_with("block 7 is pending: nothing to confirm"),
+        "{m}"
+    );
+    // A mixed selection is refused as a whole: block 0 is not confirmed either.
+    let m = msg(review::confirm(
+        &fx.store,
+        &fx.run_id,
+        &Target::Blocks(Fx::sel("0-2,7")),
+        USER,
+    ));
+    assert!(
+        m.contains("block 2 is confirmed")
+            && m.contains("block 7 is pending")
+            && m.contains("nothing was changed"),
         "{m}"
     );
     assert_eq!(fx.ov(0).status, OverlayStatus::AiComplete);
-    let m = msg(review::confirm(&fx.store, &fx.run_id, &Target::Blocks(Fx::sel("0,9999")), USER));
+    let m = msg(review::confirm(
+        &fx.store,
+        &fx.run_id,
+        &Target::Blocks(Fx::sel("0,9999")),
+        USER,
+    ));
     assert!(m.contains("block 9999 does not exist"), "{m}");
     let m = msg(review::reject(&fx.store, &fx.run_id, &Fx::sel("2"), USER));
-    assert!(m.starts_with("block 2 is confirmed: nothing to reject"), "{m}");
+    assert!(
+        m.starts_with("block 2 is confirmed: nothing to reject"),
+        "{m}"
+    );
     let m = msg(review::reject(&fx.store, &fx.run_id, &Fx::sel("5"), USER));
-    assert!(m.starts_with("block 5 is pending: nothing to reject"), "{m}");
-    let m = msg(review::edit(&fx.store, &fx.run_id, 5, "confidence", "0.2", USER));
+    assert!(
+        m.starts_with("block 5 is pending: nothing to reject"),
+        "{m}"
+    );
+    let m = msg(review::edit(
+        &fx.store,
+        &fx.run_id,
+        5,
+        "confidence",
+        "0.2",
+        USER,
+    ));
     assert!(m.starts_with("block 5 is pending: nothing to edit"), "{m}");
-    let m = msg(review::edit(&fx.store, &fx.run_id, 2, "confidence", "0.2", USER));
-    assert!(m.starts_with("block 2 is confirmed: nothing to edit"), "{m}");
+    let m = msg(review::edit(
+        &fx.store,
+        &fx.run_id,
+        2,
+        "confidence",
+        "0.2",
+        USER,
+    ));
+    assert!(
+        m.starts_with("block 2 is confirmed: nothing to edit"),
+        "{m}"
+    );
     let m = msg(review::discard_edit(&fx.store, &fx.run_id, 0, USER));
     assert!(m.contains("block 0 has no draft edit"), "{m}");
     let m = msg(review::discard_edit(&fx.store, &fx.run_id, 6, USER));
     assert!(m.starts_with("block 6 is pending"), "{m}");
     let m = msg(review::edit(&fx.store, &fx.run_id, 0, "nope", "1", USER));
-    assert!(m.contains("no field 'nope'") && m.contains("confidence"), "{m}");
+    assert!(
+        m.contains("no field 'nope'") && m.contains("confidence"),
+        "{m}"
+    );
     // Many offenders: the first few are named, the rest counted.
-    let m = msg(review::confirm(&fx.store, &fx.run_id, &Target::Blocks(Fx::sel("3-13")), USER));
-    assert!(m.contains("block 3 is pending") && m.contains("more)"), "{m}");
+    let m = msg(review::confirm(
+        &fx.store,
+        &fx.run_id,
+        &Target::Blocks(Fx::sel("3-13")),
+        USER,
+    ));
+    assert!(
+        m.contains("block 3 is pending") && m.contains("more)"),
+        "{m}"
+    );
     let e = review::confirm(&fx.store, "no_such_run", &Target::AllStaged, USER).unwrap_err();
-    assert!(e.to_string().contains("no run matches 'no_such_run'"), "{e}");
+    assert!(
+        e.to_string().contains("no run matches 'no_such_run'"),
+        "{e}"
+    );
 
-    assert_eq!(fx.store.fingerprint().unwrap(), before, "a refusal wrote something");
+    assert_eq!(
+        fx.store.fingerprint().unwrap(),
+        before,
+        "a refusal wrote something"
+    );
 }
 
 #[test]
@@ -298,22 +376,37 @@ fn reject_returns_blocks_to_the_queue_with_attempts_reset() {
     for i in [1, 4, 5] {
         let ov = fx.ov(i);
         assert_eq!(ov.status, OverlayStatus::Pending);
-        assert_eq!((ov.staging, ov.model_output, ov.edited), (None, None, false));
+        assert_eq!(
+            (ov.staging, ov.model_output, ov.edited),
+            (None, None, false)
+        );
         assert_eq!((ov.attempt_count, ov.last_error), (0, None));
     }
     assert_eq!(fx.ov(2).status, OverlayStatus::AiComplete);
     assert_eq!(
-        fx.store.indices_with_status(&fx.run_id, OverlayStatus::Pending).unwrap(),
+        fx.store
+            .indices_with_status(&fx.run_id, OverlayStatus::Pending)
+            .unwrap(),
         vec![1, 4, 5],
         "rejected blocks are back in the worker's queue"
     );
     let run = fx.run();
-    assert_eq!(run.status, RunStatus::Running, "a complete run has work again");
+    assert_eq!(
+        run.status,
+        RunStatus::Running,
+        "a complete run has work again"
+    );
     assert_eq!(run.finished_at, None);
-    assert_eq!((run.counters.pending, run.counters.ai_complete), (3, fx.doc.total_blocks - 3));
+    assert_eq!(
+        (run.counters.pending, run.counters.ai_complete),
+        (3, fx.doc.total_blocks - 3)
+    );
     let log = fx.store.review_log(None).unwrap();
     assert_eq!(log.len(), 1);
-    assert_eq!((log[0].action.as_str(), log[0].blocks.as_str()), ("reject", "1,4-5"));
+    assert_eq!(
+        (log[0].action.as_str(), log[0].blocks.as_str()),
+        ("reject", "1,4-5")
+    );
 }
 
 #[test]
@@ -323,7 +416,10 @@ fn edit_is_type_aware_validated_and_discardable() {
     let original = answer(&fx.blocks[0]);
 
     let out = review::edit(&fx.store, &fx.run_id, 0, "confidence", "0.9", USER).unwrap();
-    assert_eq!((out.old_value, out.new_value), (Some(json!(0.5)), Some(json!(0.9))));
+    assert_eq!(
+        (out.old_value, out.new_value),
+        (Some(json!(0.5)), Some(json!(0.9)))
+    );
     assert!(out.edited);
     review::edit(&fx.store, &fx.run_id, 0, "count", "42", USER).unwrap();
     review::edit(&fx.store, &fx.run_id, 0, "action", "keep", USER).unwrap();
@@ -347,7 +443,11 @@ fn edit_is_type_aware_validated_and_discardable() {
     assert_eq!(staged["note"], json!("checked by hand"));
     assert_eq!(staged["final"]["content"], json!("Edited."));
     assert!(ov.edited);
-    assert_eq!(ov.model_output, Some(original.clone()), "the model's answer is kept");
+    assert_eq!(
+        ov.model_output,
+        Some(original.clone()),
+        "the model's answer is kept"
+    );
     review::edit(&fx.store, &fx.run_id, 0, "note", "null", USER).unwrap();
     assert_eq!(fx.ov(0).staging.unwrap()["note"], Value::Null);
 
@@ -359,7 +459,11 @@ fn edit_is_type_aware_validated_and_discardable() {
         ("count", "2.5", "an integer"),
         ("action", "delete", "keep, rewrite, skip_nonprose"),
         ("tags", "[1]", "not of type"),
-        ("final", r#"{"format": "html", "content": "x"}"#, "markdown_fragment"),
+        (
+            "final",
+            r#"{"format": "html", "content": "x"}"#,
+            "markdown_fragment",
+        ),
         ("final", r#"{"content": "x"}"#, "format"),
         ("count", "null", "not nullable"),
         ("action", "null", "is not one of keep"),
@@ -423,7 +527,10 @@ fn jsonl_shape_key_by_key_in_every_mode() {
     let run = fx.run();
 
     let text = fx.export(Format::Jsonl, Mode::Confirmed);
-    let lines: Vec<Value> = text.lines().map(|l| serde_json::from_str(l).unwrap()).collect();
+    let lines: Vec<Value> = text
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
     assert_eq!(lines.len(), n as usize);
     assert!(text.ends_with('\n'));
     // Keys come in contract order, so the lines read the way the contract is written.
@@ -446,36 +553,73 @@ fn jsonl_shape_key_by_key_in_every_mode() {
         );
         assert_eq!(im["source_upload"]["source_uid"], json!(fx.doc.source_uid));
         assert_eq!(im["source_upload"]["source_type"], json!("md"));
-        assert_eq!(im["source_upload"]["source_filesize"], json!(fx.source.len()));
+        assert_eq!(
+            im["source_upload"]["source_filesize"],
+            json!(fx.source.len())
+        );
         assert_eq!(
             keys(&im["conversion"]),
-            set(&["conv_uid", "conv_parsing_tool", "conv_total_blocks", "conv_block_type_freq"])
+            set(&[
+                "conv_uid",
+                "conv_parsing_tool",
+                "conv_total_blocks",
+                "conv_block_type_freq"
+            ])
         );
         assert_eq!(im["conversion"]["conv_uid"], json!(fx.doc.conv_uid));
-        assert_eq!(im["conversion"]["conv_parsing_tool"], json!(fx.doc.parsing_tool));
+        assert_eq!(
+            im["conversion"]["conv_parsing_tool"],
+            json!(fx.doc.parsing_tool)
+        );
         assert_eq!(im["conversion"]["conv_total_blocks"], json!(n));
-        assert_eq!(im["conversion"]["conv_block_type_freq"], json!(fx.doc.block_type_freq));
+        assert_eq!(
+            im["conversion"]["conv_block_type_freq"],
+            json!(fx.doc.block_type_freq)
+        );
         assert_eq!(
             keys(&im["block"]),
-            set(&["block_uid", "block_index", "block_type", "block_locator", "block_content"])
+            set(&[
+                "block_uid",
+                "block_index",
+                "block_type",
+                "block_locator",
+                "block_content"
+            ])
         );
-        assert_eq!(im["block"]["block_uid"], json!(format!("{}:{i}", fx.doc.conv_uid)));
+        assert_eq!(
+            im["block"]["block_uid"],
+            json!(format!("{}:{i}", fx.doc.conv_uid))
+        );
         assert_eq!(im["block"]["block_index"], json!(i));
         assert_eq!(im["block"]["block_type"], json!(b.block_type.as_str()));
         assert_eq!(im["block"]["block_content"], json!(b.block_content));
         let loc = &im["block"]["block_locator"];
         assert_eq!(loc["type"], json!("text_offset_range"));
-        let (s, e) = (loc["start"].as_u64().unwrap() as usize, loc["end"].as_u64().unwrap() as usize);
-        assert_eq!(&fx.source[s..e], b.block_content.as_bytes(), "locator of block {i}");
+        let (s, e) = (
+            loc["start"].as_u64().unwrap() as usize,
+            loc["end"].as_u64().unwrap() as usize,
+        );
+        assert_eq!(
+            &fx.source[s..e],
+            b.block_content.as_bytes(),
+            "locator of block {i}"
+        );
         let ud = &line["user_defined"];
-        assert_eq!(keys(ud), set(&["schema_ref", "schema_uid", "run_id", "data"]));
+        assert_eq!(
+            keys(ud),
+            set(&["schema_ref", "schema_uid", "run_id", "data"])
+        );
         assert_eq!(ud["schema_ref"], json!("rw"));
         assert_eq!(ud["schema_uid"], json!(run.schema_uid));
         assert_eq!(ud["run_id"], json!(fx.run_id));
         if i <= 2 {
             assert_eq!(ud["data"], answer(b), "confirmed value of block {i}");
         } else {
-            assert_eq!(ud["data"], Value::Null, "unconfirmed block {i} carries null");
+            assert_eq!(
+                ud["data"],
+                Value::Null,
+                "unconfirmed block {i} carries null"
+            );
         }
     }
 
@@ -488,7 +632,10 @@ fn jsonl_shape_key_by_key_in_every_mode() {
     for (i, line) in staging.iter().enumerate() {
         assert_eq!(keys(line), set(&["immutable", "user_defined"]));
         let ud = &line["user_defined"];
-        assert_eq!(keys(ud), set(&["schema_ref", "schema_uid", "run_id", "data", "draft"]));
+        assert_eq!(
+            keys(ud),
+            set(&["schema_ref", "schema_uid", "run_id", "data", "draft"])
+        );
         let (data, draft) = (&ud["data"], &ud["draft"]);
         match i {
             0..=2 => assert_eq!((data, draft), (&answer(&fx.blocks[i]), &json!(false))),
@@ -499,7 +646,11 @@ fn jsonl_shape_key_by_key_in_every_mode() {
             _ => assert_eq!((data, draft), (&Value::Null, &json!(false))),
         }
     }
-    assert_eq!(staging[4]["user_defined"]["data"]["count"], json!(99), "the edit is exported");
+    assert_eq!(
+        staging[4]["user_defined"]["data"]["count"],
+        json!(99),
+        "the edit is exported"
+    );
 
     // Both: confirmed in data, unconfirmed staged value in staging.
     let both: Vec<Value> = fx
@@ -509,7 +660,10 @@ fn jsonl_shape_key_by_key_in_every_mode() {
         .collect();
     for (i, line) in both.iter().enumerate() {
         let ud = &line["user_defined"];
-        assert_eq!(keys(ud), set(&["schema_ref", "schema_uid", "run_id", "data", "staging"]));
+        assert_eq!(
+            keys(ud),
+            set(&["schema_ref", "schema_uid", "run_id", "data", "staging"])
+        );
         assert_eq!(ud["data"].is_null(), i > 2, "block {i}");
         assert_eq!(ud["staging"].is_null(), !(3..=5).contains(&i), "block {i}");
     }
@@ -531,10 +685,16 @@ fn csv_round_trips_through_a_csv_parser() {
         .keys()
         .cloned()
         .collect();
-    let mut expected = vec!["block_index", "block_uid", "block_type", "status", "block_content"]
-        .into_iter()
-        .map(String::from)
-        .collect::<Vec<_>>();
+    let mut expected = vec![
+        "block_index",
+        "block_uid",
+        "block_type",
+        "status",
+        "block_content",
+    ]
+    .into_iter()
+    .map(String::from)
+    .collect::<Vec<_>>();
     expected.extend(props.iter().cloned());
     assert_eq!(header, expected);
     let rows: Vec<csv::StringRecord> = rd.records().map(|r| r.unwrap()).collect();
@@ -546,7 +706,10 @@ fn csv_round_trips_through_a_csv_parser() {
         assert_eq!(&row[0], i.to_string());
         assert_eq!(&row[1], b.block_uid);
         assert_eq!(&row[2], b.block_type.as_str());
-        assert_eq!(&row[4], b.block_content, "content of block {i} survives quoting");
+        assert_eq!(
+            &row[4], b.block_content,
+            "content of block {i} survives quoting"
+        );
         saw_multiline |= b.block_content.contains('\n') && b.block_content.contains('"');
         let cell = |name: &str| &row[header.iter().position(|h| h == name).unwrap()];
         if i <= 5 {
@@ -563,17 +726,26 @@ fn csv_round_trips_through_a_csv_parser() {
             assert_eq!(tags, json!(["a", "b, c"]));
         } else {
             assert_eq!(&row[3], "ai_complete");
-            assert!(props.iter().all(|p| cell(p).is_empty()), "block {i} not confirmed");
+            assert!(
+                props.iter().all(|p| cell(p).is_empty()),
+                "block {i} not confirmed"
+            );
         }
     }
-    assert!(saw_multiline, "fixture should exercise quotes and line breaks in a cell");
+    assert!(
+        saw_multiline,
+        "fixture should exercise quotes and line breaks in a cell"
+    );
 
     // Staging mode fills drafts; both mode adds staging.<field> columns.
     let staging = fx.export(Format::Csv, Mode::Staging);
     let mut rd = csv::Reader::from_reader(staging.as_bytes());
     let last = rd.records().last().unwrap().unwrap();
     assert_eq!(&last[3], "ai_complete");
-    assert_eq!(&last[5 + props.iter().position(|p| p == "count").unwrap()], (fx.blocks.len() - 1).to_string());
+    assert_eq!(
+        &last[5 + props.iter().position(|p| p == "count").unwrap()],
+        (fx.blocks.len() - 1).to_string()
+    );
     let both = fx.export(Format::Csv, Mode::Both);
     let mut rd = csv::Reader::from_reader(both.as_bytes());
     let h = rd.headers().unwrap().clone();
@@ -593,9 +765,17 @@ fn reconstruction_of_an_unchanged_run_reproduces_every_fixture_exactly() {
             let fx = setup_with(&rel, None);
             // Unchanged: nothing staged; then everything staged but nothing confirmed.
             let md = fx.export(Format::Markdown, Mode::Confirmed);
-            assert_eq!(md.as_bytes(), fx.source.as_slice(), "{rel}: reconstruction differs");
+            assert_eq!(
+                md.as_bytes(),
+                fx.source.as_slice(),
+                "{rel}: reconstruction differs"
+            );
             fx.stage_all();
-            assert_eq!(fx.export(Format::Markdown, Mode::Confirmed).as_bytes(), fx.source.as_slice(), "{rel}");
+            assert_eq!(
+                fx.export(Format::Markdown, Mode::Confirmed).as_bytes(),
+                fx.source.as_slice(),
+                "{rel}"
+            );
             checked += 1;
         }
     }
@@ -649,10 +829,19 @@ fn a_failed_export_leaves_no_partial_file() {
     let out_dir = tempfile::tempdir().unwrap();
     let target = out_dir.path().join("out.jsonl");
     std::fs::write(&target, "previous export\n").unwrap();
-    let e = export::export_to_path(&fx.store, &fx.run_id, Format::Jsonl, Mode::Confirmed, &target)
-        .unwrap_err();
+    let e = export::export_to_path(
+        &fx.store,
+        &fx.run_id,
+        Format::Jsonl,
+        Mode::Confirmed,
+        &target,
+    )
+    .unwrap_err();
     assert!(e.to_string().contains("has no overlay for block"), "{e}");
-    assert_eq!(std::fs::read_to_string(&target).unwrap(), "previous export\n");
+    assert_eq!(
+        std::fs::read_to_string(&target).unwrap(),
+        "previous export\n"
+    );
     let names: Vec<_> = std::fs::read_dir(out_dir.path())
         .unwrap()
         .map(|e| e.unwrap().file_name())
@@ -661,12 +850,21 @@ fn a_failed_export_leaves_no_partial_file() {
 
     // A good export replaces the file whole.
     let good = setup();
-    let s = export::export_to_path(&good.store, &good.run_id, Format::Jsonl, Mode::Confirmed, &target)
-        .unwrap();
+    let s = export::export_to_path(
+        &good.store,
+        &good.run_id,
+        Format::Jsonl,
+        Mode::Confirmed,
+        &target,
+    )
+    .unwrap();
     let written = std::fs::read(&target).unwrap();
     assert_eq!(s.bytes, written.len() as u64);
     assert_eq!(s.blocks, good.doc.total_blocks as u64);
-    assert_eq!(written, good.export(Format::Jsonl, Mode::Confirmed).into_bytes());
+    assert_eq!(
+        written,
+        good.export(Format::Jsonl, Mode::Confirmed).into_bytes()
+    );
 }
 
 // ---------------------------------------------------------------- CLI
@@ -691,18 +889,30 @@ fn cli_review_and_export() {
     let fx = setup();
     fx.stage(0..8);
     let Fx {
-        store, store_path, doc, blocks, source, _dir, ..
+        store,
+        store_path,
+        doc,
+        blocks,
+        source,
+        _dir,
+        ..
     } = fx;
     drop(store); // the binary opens the store file itself
     let p = store_path.as_path();
 
     let (code, out, err) = cli(p, &["review", "confirm", "run_", "--blocks", "0,2-3"]);
     assert_eq!(code, 0, "{err}");
-    assert!(out.contains("confirmed 3 blocks of run run_1 (0,2-3)"), "{out}");
+    assert!(
+        out.contains("confirmed 3 blocks of run run_1 (0,2-3)"),
+        "{out}"
+    );
 
     let (code, _, err) = cli(p, &["review", "confirm", "run_1", "--blocks", "9"]);
     assert_eq!(code, 1);
-    assert!(err.contains("block 9 is pending: nothing to confirm"), "{err}");
+    assert!(
+        err.contains("block 9 is pending: nothing to confirm"),
+        "{err}"
+    );
     let (code, _, err) = cli(p, &["review", "confirm", "run_1", "--blocks", "3-1"]);
     assert_eq!(code, 2, "{err}");
     assert!(err.contains("backwards"), "{err}");
@@ -721,7 +931,10 @@ fn cli_review_and_export() {
     assert_eq!(code, 0, "{err}");
     let (code, _, err) = cli(p, &["review", "reject", "run_1", "--blocks", "5"]);
     assert_eq!(code, 1);
-    assert!(err.contains("block 5 is pending: nothing to reject"), "{err}");
+    assert!(
+        err.contains("block 5 is pending: nothing to reject"),
+        "{err}"
+    );
     let (code, out, _) = cli(p, &["review", "confirm", "run_1", "--all", "--json"]);
     assert_eq!(code, 0);
     let v: Value = serde_json::from_str(&out).unwrap();
@@ -731,7 +944,10 @@ fn cli_review_and_export() {
     assert_eq!(code, 0);
     let log: Vec<Value> = serde_json::from_str(&out).unwrap();
     let actions: Vec<&str> = log.iter().map(|e| e["action"].as_str().unwrap()).collect();
-    assert_eq!(actions, vec!["confirm", "edit", "discard", "reject", "confirm"]);
+    assert_eq!(
+        actions,
+        vec!["confirm", "edit", "discard", "reject", "confirm"]
+    );
     assert!(log.iter().all(|e| e["by"] == json!("cli_reviewer")));
 
     // Exports to stdout and to a file.
@@ -739,9 +955,25 @@ fn cli_review_and_export() {
     assert_eq!(code, 0, "{err}");
     assert_eq!(jsonl.lines().count(), doc.total_blocks as usize);
     let out_file = p.with_file_name("x.csv");
-    let (code, _, err) = cli(p, &["export", "run_1", "--format", "csv", "-o", out_file.to_str().unwrap()]);
+    let (code, _, err) = cli(
+        p,
+        &[
+            "export",
+            "run_1",
+            "--format",
+            "csv",
+            "-o",
+            out_file.to_str().unwrap(),
+        ],
+    );
     assert_eq!(code, 0, "{err}");
-    assert!(err.contains(&format!("exported {} blocks (7 confirmed, 0 drafts)", doc.total_blocks)), "{err}");
+    assert!(
+        err.contains(&format!(
+            "exported {} blocks (7 confirmed, 0 drafts)",
+            doc.total_blocks
+        )),
+        "{err}"
+    );
     let mut rd = csv::Reader::from_path(&out_file).unwrap();
     assert_eq!(rd.records().count(), blocks.len());
     let (code, md, _) = cli(p, &["export", "run_1", "--format", "md"]);
@@ -756,4 +988,95 @@ fn cli_review_and_export() {
     assert!(err.contains("no run matches 'nope'"), "{err}");
     let (code, _, _) = cli(p, &["export", "run_1", "--mode", "drafts"]);
     assert_eq!(code, 2);
+}
+
+// ---------------------------------------------------------------- parallel rendering
+
+#[test]
+fn parallel_rendering_keeps_block_order_for_any_thread_count() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("big.md");
+    std::fs::write(&path, blockwise::synth::markdown(1000, 3)).unwrap();
+    let store = Store::open(&dir.path().join("s.redb")).unwrap();
+    let doc = ingest_path(&store, &path, IngestLimits::default())
+        .unwrap()
+        .document;
+    assert!(doc.total_blocks > 3 * 128, "needs several chunks");
+    let schema = save(
+        &store,
+        SaveRequest::new(schema_json(), Some("rw".into()), "t"),
+    )
+    .unwrap()
+    .schema()
+    .clone();
+    store
+        .create_run(&new_run("r", &doc, &schema), doc.total_blocks)
+        .unwrap();
+    let mut sequential = Vec::new();
+    store
+        .for_each_block_overlay(&doc.conv_uid, "r", |b, ov| {
+            sequential
+                .extend_from_slice(format!("{}:{}\n", b.block_index, ov.block_index).as_bytes());
+            Ok::<(), StoreError>(())
+        })
+        .unwrap();
+    for workers in 1..=4 {
+        let mut out = Vec::new();
+        store
+            .par_render_block_overlays(
+                &doc.conv_uid,
+                "r",
+                workers,
+                |buf: &mut Vec<u8>, b, ov| {
+                    buf.extend_from_slice(
+                        format!("{}:{}\n", b.block_index, ov.block_index).as_bytes(),
+                    );
+                    Ok::<(), StoreError>(())
+                },
+                |bytes| {
+                    out.extend_from_slice(bytes);
+                    Ok(())
+                },
+            )
+            .unwrap();
+        assert_eq!(out, sequential, "{workers} workers");
+    }
+    // An error from a renderer stops the export and is returned.
+    let e = store
+        .par_render_block_overlays(
+            &doc.conv_uid,
+            "r",
+            3,
+            |_: &mut Vec<u8>, b, _| {
+                if b.block_index == 300 {
+                    Err(StoreError::Corrupt("stop at 300".into()))
+                } else {
+                    Ok(())
+                }
+            },
+            |_| Ok(()),
+        )
+        .unwrap_err();
+    assert!(e.to_string().contains("stop at 300"));
+    // The JSONL export of this run lists every block once, in order.
+    let mut jsonl = Vec::new();
+    export::export_to_writer(
+        &store,
+        "r",
+        Format::Jsonl,
+        Mode::Confirmed,
+        &mut jsonl,
+        "mem",
+    )
+    .unwrap();
+    let indices: Vec<u64> = String::from_utf8(jsonl)
+        .unwrap()
+        .lines()
+        .map(|l| {
+            serde_json::from_str::<Value>(l).unwrap()["immutable"]["block"]["block_index"]
+                .as_u64()
+                .unwrap()
+        })
+        .collect();
+    assert_eq!(indices, (0..doc.total_blocks as u64).collect::<Vec<_>>());
 }

@@ -104,8 +104,7 @@ pub fn run(ctx: &Ctx, cmd: ReviewCmd) -> anyhow::Result<u8> {
         }
         ReviewCmd::Discard { run, block_index } => {
             let run_id = store.resolve_run(&run)?;
-            let out =
-                review::discard_edit(&store, &run_id, block_index, &user).map_err(refusal)?;
+            let out = review::discard_edit(&store, &run_id, block_index, &user).map_err(refusal)?;
             if ctx.json {
                 print_json(&json!({
                     "run_id": out.run_id,

@@ -101,7 +101,11 @@ mod tests {
             // dropped without commit
         }
         assert_eq!(std::fs::read_to_string(&target).unwrap(), "old");
-        assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 1, "temp file left");
+        assert_eq!(
+            std::fs::read_dir(dir.path()).unwrap().count(),
+            1,
+            "temp file left"
+        );
         let mut f = AtomicFile::create(&target).unwrap();
         f.write_all(b"new").unwrap();
         f.commit().unwrap();

@@ -4,13 +4,14 @@
 
 use std::collections::BTreeMap;
 use std::io::Write;
+use std::sync::atomic::{AtomicU64, Ordering};
 
 use serde::Serialize;
 use serde_json::value::RawValue;
 
 use super::{io_at, pick, Context, ExportError, ExportSummary, Mode};
-use crate::model::{BlockType, Locator};
-use crate::store::{Store, StoreError};
+use crate::model::{Block, BlockType, Locator};
+use crate::store::{OverlayView, Store, StoreError};
 
 #[derive(Serialize)]
 struct Line<'a> {
@@ -71,6 +72,20 @@ fn raw<T: Serialize>(v: &T) -> Result<Box<RawValue>, ExportError> {
     Ok(RawValue::from_string(text).map_err(StoreError::from)?)
 }
 
+/// Threads rendering JSONL: `BLOCKWISE_EXPORT_THREADS` when set, else the available cores (at
+/// most 4).
+pub fn threads() -> usize {
+    std::env::var("BLOCKWISE_EXPORT_THREADS")
+        .ok()
+        .and_then(|v| v.trim().parse::<usize>().ok())
+        .unwrap_or_else(|| {
+            std::thread::available_parallelism()
+                .map(|n| n.get())
+                .unwrap_or(1)
+        })
+        .clamp(1, 4)
+}
+
 pub(super) fn write<W: Write>(
     store: &Store,
     ctx: &Context,
@@ -89,14 +104,9 @@ pub(super) fn write<W: Write>(
         conv_total_blocks: doc.total_blocks,
         conv_block_type_freq: &doc.block_type_freq,
     })?;
-    let mut summary = ExportSummary {
-        blocks: 0,
-        bytes: 0,
-        confirmed: 0,
-        drafts: 0,
-    };
+    let (blocks, confirmed, drafts) = (AtomicU64::new(0), AtomicU64::new(0), AtomicU64::new(0));
     let io = io_at(target);
-    store.for_each_block_overlay(&doc.conv_uid, &ctx.run.run_id, |block, ov| {
+    let render = |buf: &mut Vec<u8>, block: &Block, ov: &OverlayView<'_>| {
         let picked = pick(ctx.mode, ov);
         let line = Line {
             immutable: Immutable {
@@ -119,16 +129,29 @@ pub(super) fn write<W: Write>(
                 staging: (ctx.mode == Mode::Both).then_some(picked.staging),
             },
         };
-        serde_json::to_writer(&mut *w, &line).map_err(|e| io(e.into()))?;
-        w.write_all(b"\n").map_err(&io)?;
-        summary.blocks += 1;
+        serde_json::to_writer(&mut *buf, &line).map_err(|e| io_at(target)(e.into()))?;
+        buf.push(b'\n');
+        blocks.fetch_add(1, Ordering::Relaxed);
         if picked.draft || picked.staging.is_some() {
-            summary.drafts += 1;
+            drafts.fetch_add(1, Ordering::Relaxed);
         }
         if picked.data.is_some() && !picked.draft {
-            summary.confirmed += 1;
+            confirmed.fetch_add(1, Ordering::Relaxed);
         }
         Ok::<(), ExportError>(())
-    })?;
-    Ok(summary)
+    };
+    // Serialization runs on a few threads over one read snapshot; lines stay in block order.
+    store.par_render_block_overlays(
+        &doc.conv_uid,
+        &ctx.run.run_id,
+        threads(),
+        render,
+        |bytes| w.write_all(bytes).map_err(&io),
+    )?;
+    Ok(ExportSummary {
+        blocks: blocks.into_inner(),
+        bytes: 0,
+        confirmed: confirmed.into_inner(),
+        drafts: drafts.into_inner(),
+    })
 }

@@ -25,6 +25,7 @@ use std::path::Path;
 use serde_json::value::RawValue;
 
 pub use atomic::AtomicFile;
+pub use jsonl::threads as jsonl_threads;
 
 use crate::model::{Document, OverlayStatus, Run, Schema};
 use crate::store::{OverlayView, Store, StoreError};

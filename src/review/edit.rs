@@ -44,12 +44,14 @@ pub enum EditError {
 /// The top-level property schema of `field`, or the reason it is not there.
 pub fn field_schema<'a>(schema: &'a Value, field: &str) -> Result<&'a Value, EditError> {
     let props = crate::schema::properties(schema);
-    props.and_then(|p| p.get(field)).ok_or_else(|| EditError::UnknownField {
-        field: field.to_string(),
-        fields: props
-            .map(|p| p.keys().cloned().collect())
-            .unwrap_or_default(),
-    })
+    props
+        .and_then(|p| p.get(field))
+        .ok_or_else(|| EditError::UnknownField {
+            field: field.to_string(),
+            fields: props
+                .map(|p| p.keys().cloned().collect())
+                .unwrap_or_default(),
+        })
 }
 
 /// Parse `text` as a value of `field` (type-aware) and check it against the field's schema.
@@ -79,7 +81,9 @@ fn resolve<'a>(root: &'a Value, mut s: &'a Value) -> &'a Value {
 fn types_of(root: &Value, s: &Value, out: &mut Vec<String>) {
     match s.get("type") {
         Some(Value::String(t)) => out.push(t.clone()),
-        Some(Value::Array(ts)) => out.extend(ts.iter().filter_map(|t| t.as_str().map(String::from))),
+        Some(Value::Array(ts)) => {
+            out.extend(ts.iter().filter_map(|t| t.as_str().map(String::from)))
+        }
         _ => {}
     }
     if s.get("nullable").and_then(Value::as_bool) == Some(true) {
@@ -300,7 +304,11 @@ mod tests {
         assert_eq!(ok("flag", "TRUE"), json!(true));
         assert_eq!(ok("note", "null"), Value::Null);
         assert_eq!(ok("note", "short"), json!("short"));
-        assert_eq!(ok("title", "null"), json!("null"), "non-nullable string keeps text");
+        assert_eq!(
+            ok("title", "null"),
+            json!("null"),
+            "non-nullable string keeps text"
+        );
         assert_eq!(ok("title", " spaced "), json!(" spaced "));
         assert_eq!(ok("tags", r#"["a","b"]"#), json!(["a", "b"]));
         assert_eq!(ok("final", r#"{"content":"x"}"#), json!({"content": "x"}));
@@ -330,6 +338,9 @@ mod tests {
         assert!(err("tags", "a,b").contains("JSON array"));
         assert!(err("final", r#"{"x":1}"#).contains("content"));
         let e = err("nope", "1");
-        assert!(e.contains("no field 'nope'") && e.contains("confidence"), "{e}");
+        assert!(
+            e.contains("no field 'nope'") && e.contains("confidence"),
+            "{e}"
+        );
     }
 }

@@ -123,9 +123,9 @@ pub fn confirm(
 ) -> Result<ReviewOutcome, ReviewError> {
     store.with_run(run_id, |rt| {
         let selection = match target {
-            Target::AllStaged => {
-                Selection::from_indices(rt.indices_with_status(OverlayStatus::AiComplete, usize::MAX)?)
-            }
+            Target::AllStaged => Selection::from_indices(
+                rt.indices_with_status(OverlayStatus::AiComplete, usize::MAX)?,
+            ),
             Target::Blocks(sel) => {
                 check_range(rt, sel)?;
                 sel.clone()

@@ -156,7 +156,10 @@ mod tests {
     #[test]
     fn parses_lists_and_ranges_merging_overlaps() {
         let s: Selection = "12, 0,3,7-12,8".parse().unwrap();
-        assert_eq!(s.iter().collect::<Vec<_>>(), vec![0, 3, 7, 8, 9, 10, 11, 12]);
+        assert_eq!(
+            s.iter().collect::<Vec<_>>(),
+            vec![0, 3, 7, 8, 9, 10, 11, 12]
+        );
         assert_eq!(s.to_string(), "0,3,7-12");
         assert_eq!(s.len(), 8);
         assert!(s.contains(9) && !s.contains(4));
@@ -176,7 +179,10 @@ mod tests {
         let e = "-3".parse::<Selection>().unwrap_err().to_string();
         assert!(e.contains("'-3'"), "{e}");
         let e = "12-7".parse::<Selection>().unwrap_err();
-        assert!(matches!(e, SelectionError::Backwards { lo: 7, hi: 12, .. }), "{e}");
+        assert!(
+            matches!(e, SelectionError::Backwards { lo: 7, hi: 12, .. }),
+            "{e}"
+        );
         assert!("99999999999".parse::<Selection>().is_err());
     }
 

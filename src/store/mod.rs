@@ -14,9 +14,9 @@ mod run_txn;
 mod run_txn_review;
 mod runs;
 mod schemas;
-pub use run_txn::RunTxn;
 pub use export_scan::OverlayView;
 pub use review_log::ReviewEvent;
+pub use run_txn::RunTxn;
 pub use schemas::{SchemaDelete, SchemaInsert};
 pub mod tables;
 
