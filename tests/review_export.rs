@@ -50,7 +50,7 @@ fn schema_json() -> Value {
 /// The answer the simulated worker gives for a block: every third block is rewritten.
 fn answer(b: &Block) -> Value {
     let i = b.block_index;
-    let rewrite = i % 3 == 0;
+    let rewrite = i.is_multiple_of(3);
     json!({
         "action": if rewrite { "rewrite" } else { "keep" },
         "final": {

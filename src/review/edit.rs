@@ -29,7 +29,7 @@ pub enum EditError {
         input: String,
         members: Vec<String>,
     },
-    #[error("field '{field}' expects {expected}: cannot read '{input}' as that")]
+    #[error("field '{field}' expects {expected}, not '{input}'")]
     WrongType {
         field: String,
         expected: String,
