@@ -140,14 +140,28 @@ pub(super) fn write<W: Write>(
         }
         Ok::<(), ExportError>(())
     };
-    // Serialization runs on a few threads over one read snapshot; lines stay in block order.
-    store.par_render_block_overlays(
-        &doc.conv_uid,
-        &ctx.run.run_id,
-        threads(),
-        render,
-        |bytes| w.write_all(bytes).map_err(&io),
-    )?;
+    let workers = threads();
+    if workers > 1 {
+        // Serialization runs on a few threads over one read snapshot; lines stay in order.
+        store.par_render_block_overlays(
+            &doc.conv_uid,
+            &ctx.run.run_id,
+            workers,
+            render,
+            |bytes| w.write_all(bytes).map_err(&io),
+        )?;
+    } else {
+        let mut buf = Vec::with_capacity(64 * 1024);
+        store.for_each_block_overlay(&doc.conv_uid, &ctx.run.run_id, |block, ov| {
+            render(&mut buf, block, ov)?;
+            if buf.len() >= 60 * 1024 {
+                w.write_all(&buf).map_err(&io)?;
+                buf.clear();
+            }
+            Ok::<(), ExportError>(())
+        })?;
+        w.write_all(&buf).map_err(&io)?;
+    }
     Ok(ExportSummary {
         blocks: blocks.into_inner(),
         bytes: 0,
