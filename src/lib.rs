@@ -5,6 +5,7 @@
 pub mod cli;
 pub mod clock;
 pub mod demo;
+pub mod export;
 pub mod fake;
 pub mod hashing;
 pub mod ingest;
@@ -13,6 +14,7 @@ pub mod model;
 pub mod paths;
 pub mod policy;
 pub mod provider;
+pub mod review;
 pub mod schema;
 pub mod store;
 pub mod synth;

@@ -3,9 +3,11 @@
 mod demo;
 mod documents;
 mod exit;
+mod export;
 mod keys;
 mod output;
 mod policy;
+mod review;
 mod run;
 mod schema;
 
@@ -79,6 +81,13 @@ pub enum Command {
         #[command(subcommand)]
         action: keys::KeysCommand,
     },
+    /// Review staged results: confirm, reject, edit, discard a draft edit, show the record.
+    Review {
+        #[command(subcommand)]
+        cmd: review::ReviewCmd,
+    },
+    /// Export a run as JSONL, CSV or a reconstructed Markdown document.
+    Export(export::ExportArgs),
 }
 
 /// What every command gets: global flags and a way to open the store.
@@ -150,6 +159,8 @@ fn run(cli: Cli) -> anyhow::Result<u8> {
         Command::Schema { cmd } => schema::run(&ctx, cmd),
         Command::Keys { action } => keys::run(&ctx, action),
         Command::Run { cmd } => run::run(&ctx, cmd),
+        Command::Review { cmd } => review::run(&ctx, cmd),
+        Command::Export(args) => export::run(&ctx, args),
     }
 }
 

@@ -2,6 +2,7 @@
 
 mod block_codec;
 mod documents;
+mod export_scan;
 mod fingerprint;
 pub mod policy;
 pub use documents::InsertOutcome;
@@ -10,9 +11,13 @@ mod keys;
 mod meta;
 mod migrations;
 mod prefix;
+mod review_log;
 mod run_txn;
+mod run_txn_review;
 mod runs;
 mod schemas;
+pub use export_scan::OverlayView;
+pub use review_log::ReviewEvent;
 pub use run_txn::RunTxn;
 pub use schemas::{SchemaDelete, SchemaInsert};
 pub mod tables;

@@ -3,7 +3,7 @@
 
 use redb::{ReadableTable, Table};
 
-use super::tables::{CALLS, OVERLAYS, OVERLAY_STATUS, RUNS};
+use super::tables::{CALLS, OVERLAYS, OVERLAY_STATUS, REVIEW_LOG, RUNS};
 use super::{Store, StoreError};
 use crate::model::{CallRecord, Overlay, OverlayStatus, Run};
 
@@ -13,6 +13,9 @@ pub struct RunTxn<'t> {
     overlays: Table<'t, (&'static str, u32), &'static [u8]>,
     status: Table<'t, (&'static str, u8, u32), ()>,
     calls: Table<'t, (&'static str, u64), &'static [u8]>,
+    /// Review record (REVIEW_LOG), appended in the same transaction as the change it records;
+    /// see `run_txn_review.rs`.
+    pub(super) review: Table<'t, u64, &'static [u8]>,
 }
 
 impl RunTxn<'_> {
@@ -124,6 +127,7 @@ impl Store {
                 overlays: tx.open_table(OVERLAYS).map_err(StoreError::from)?,
                 status: tx.open_table(OVERLAY_STATUS).map_err(StoreError::from)?,
                 calls: tx.open_table(CALLS).map_err(StoreError::from)?,
+                review: tx.open_table(REVIEW_LOG).map_err(StoreError::from)?,
             };
             let out = f(&mut rt)?;
             let bytes = serde_json::to_vec(&rt.run).map_err(StoreError::from)?;

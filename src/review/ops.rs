@@ -1,0 +1,319 @@
+//! The review operations. Each is one `with_run` transaction that checks every block first-hand,
+//! changes the overlays, and appends the review event; any refusal aborts the whole transaction.
+
+use serde_json::Value;
+
+use super::edit::parse_and_validate;
+use super::{Action, ReviewError, Selection, NAMED_WRONG};
+use crate::model::{Overlay, OverlayStatus, RunStatus};
+use crate::store::{ReviewEvent, RunTxn, Store};
+
+/// Which blocks to confirm.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Target {
+    /// Every staged (ai_complete) block of the run.
+    AllStaged,
+    /// Exactly these blocks; all must be staged.
+    Blocks(Selection),
+}
+
+/// What a confirm or reject did.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ReviewOutcome {
+    pub run_id: String,
+    pub action: Action,
+    /// The blocks changed.
+    pub blocks: Selection,
+    pub count: u32,
+    /// Sequence number of the review event; `None` when nothing changed (nothing recorded).
+    pub event_seq: Option<u64>,
+}
+
+/// What an edit or discard did.
+#[derive(Debug, Clone, PartialEq)]
+pub struct EditOutcome {
+    pub run_id: String,
+    pub block_index: u32,
+    pub field: Option<String>,
+    pub old_value: Option<Value>,
+    pub new_value: Option<Value>,
+    /// Whether the staged value now differs from the model's answer (a draft edit).
+    pub edited: bool,
+    pub event_seq: u64,
+}
+
+fn event(rt: &RunTxn<'_>, user: &str, action: Action, blocks: &Selection) -> ReviewEvent {
+    ReviewEvent {
+        seq: 0,
+        at: crate::clock::now_rfc3339(),
+        by: user.to_string(),
+        run_id: rt.run.run_id.clone(),
+        action: action.as_str().to_string(),
+        blocks: blocks.to_string(),
+        count: u32::try_from(blocks.len()).unwrap_or(u32::MAX),
+        field: None,
+        old_value: None,
+        new_value: None,
+    }
+}
+
+/// Collects blocks in the wrong state while a transaction walks a selection.
+struct Wrong {
+    action: Action,
+    named: Vec<(u32, OverlayStatus)>,
+    total: usize,
+}
+
+impl Wrong {
+    fn new(action: Action) -> Wrong {
+        Wrong {
+            action,
+            named: Vec::new(),
+            total: 0,
+        }
+    }
+
+    fn push(&mut self, index: u32, status: OverlayStatus) {
+        self.total += 1;
+        if self.named.len() < NAMED_WRONG {
+            self.named.push((index, status));
+        }
+    }
+
+    fn into_result(self, run_id: &str) -> Result<(), ReviewError> {
+        if self.total == 0 {
+            return Ok(());
+        }
+        Err(ReviewError::WrongState {
+            run_id: run_id.to_string(),
+            action: self.action,
+            wrong: self.named,
+            wrong_total: self.total,
+        })
+    }
+}
+
+fn check_range(rt: &RunTxn<'_>, sel: &Selection) -> Result<(), ReviewError> {
+    let total = rt.run.counters.total;
+    match sel.max() {
+        Some(max) if max >= total => Err(ReviewError::OutOfRange {
+            run_id: rt.run.run_id.clone(),
+            index: sel.iter().find(|&i| i >= total).unwrap_or(max),
+            total,
+        }),
+        _ => Ok(()),
+    }
+}
+
+fn load(rt: &RunTxn<'_>, index: u32) -> Result<Overlay, ReviewError> {
+    rt.overlay(index)?.ok_or_else(|| ReviewError::OutOfRange {
+        run_id: rt.run.run_id.clone(),
+        index,
+        total: rt.run.counters.total,
+    })
+}
+
+/// Confirm staged blocks: the staged value is copied to `confirmed`, stamped with `user` and the
+/// time. A selection containing any block that is not staged is refused as a whole.
+pub fn confirm(
+    store: &Store,
+    run_id: &str,
+    target: &Target,
+    user: &str,
+) -> Result<ReviewOutcome, ReviewError> {
+    store.with_run(run_id, |rt| {
+        let selection = match target {
+            Target::AllStaged => Selection::from_indices(
+                rt.indices_with_status(OverlayStatus::AiComplete, usize::MAX)?,
+            ),
+            Target::Blocks(sel) => {
+                check_range(rt, sel)?;
+                sel.clone()
+            }
+        };
+        let now = crate::clock::now_rfc3339();
+        let mut wrong = Wrong::new(Action::Confirm);
+        for index in selection.iter() {
+            let mut ov = load(rt, index)?;
+            if ov.status != OverlayStatus::AiComplete {
+                wrong.push(index, ov.status);
+                continue;
+            }
+            ov.confirmed = Some(ov.staging.clone().unwrap_or(Value::Null));
+            ov.confirmed_at = Some(now.clone());
+            ov.confirmed_by = Some(user.to_string());
+            ov.status = OverlayStatus::Confirmed;
+            rt.put_overlay(&ov)?;
+        }
+        wrong.into_result(run_id)?;
+        finish(rt, user, Action::Confirm, selection)
+    })
+}
+
+/// Reject staged blocks back to `pending`: the staged value and the model's answer are cleared,
+/// attempts reset, and the blocks return to the worker's queue. A completed run becomes
+/// `running` again so a worker picks them up.
+pub fn reject(
+    store: &Store,
+    run_id: &str,
+    selection: &Selection,
+    user: &str,
+) -> Result<ReviewOutcome, ReviewError> {
+    store.with_run(run_id, |rt| {
+        check_range(rt, selection)?;
+        let mut wrong = Wrong::new(Action::Reject);
+        for index in selection.iter() {
+            let mut ov = load(rt, index)?;
+            if ov.status != OverlayStatus::AiComplete {
+                wrong.push(index, ov.status);
+                continue;
+            }
+            ov.status = OverlayStatus::Pending;
+            ov.staging = None;
+            ov.model_output = None;
+            ov.edited = false;
+            ov.attempt_count = 0;
+            ov.last_error = None;
+            ov.claimed_by = None;
+            ov.claimed_at = None;
+            ov.result_call = None;
+            rt.put_overlay(&ov)?;
+        }
+        wrong.into_result(run_id)?;
+        if rt.run.status == RunStatus::Complete && rt.run.counters.pending > 0 {
+            rt.run.status = RunStatus::Running;
+            rt.run.finished_at = None;
+        }
+        finish(rt, user, Action::Reject, selection.clone())
+    })
+}
+
+fn finish(
+    rt: &mut RunTxn<'_>,
+    user: &str,
+    action: Action,
+    selection: Selection,
+) -> Result<ReviewOutcome, ReviewError> {
+    let count = u32::try_from(selection.len()).unwrap_or(u32::MAX);
+    let event_seq = if selection.is_empty() {
+        None
+    } else {
+        Some(rt.append_review(&event(rt, user, action, &selection))?)
+    };
+    Ok(ReviewOutcome {
+        run_id: rt.run.run_id.clone(),
+        action,
+        blocks: selection,
+        count,
+        event_seq,
+    })
+}
+
+fn run_schema(store: &Store, run_id: &str) -> Result<Value, ReviewError> {
+    let run = store
+        .get_run(run_id)?
+        .ok_or_else(|| crate::store::StoreError::NotFound {
+            kind: "run",
+            prefix: run_id.to_string(),
+        })?;
+    let schema = store
+        .get_schema(&run.schema_id)?
+        .ok_or_else(|| ReviewError::SchemaMissing {
+            run_id: run_id.to_string(),
+            schema_id: run.schema_id.clone(),
+        })?;
+    Ok(schema.json)
+}
+
+/// Edit one field of a staged value. `text` is parsed by the field's type and checked against
+/// the field's schema ([`edit::parse_and_validate`]); an invalid value is refused with the
+/// validator's reason and nothing changes. The model's answer is kept for [`discard_edit`].
+pub fn edit(
+    store: &Store,
+    run_id: &str,
+    index: u32,
+    field: &str,
+    text: &str,
+    user: &str,
+) -> Result<EditOutcome, ReviewError> {
+    let schema = run_schema(store, run_id)?;
+    let edit_err = |source| ReviewError::Edit {
+        run_id: run_id.to_string(),
+        index,
+        source,
+    };
+    // Field and value are checked before the transaction: a refusal never takes the write lock.
+    let value = parse_and_validate(&schema, field, text).map_err(edit_err)?;
+    store.with_run(run_id, |rt| {
+        let mut ov = load(rt, index)?;
+        if ov.status != OverlayStatus::AiComplete {
+            let mut wrong = Wrong::new(Action::Edit);
+            wrong.push(index, ov.status);
+            wrong.into_result(run_id)?;
+        }
+        let Some(Value::Object(staged)) = ov.staging.as_mut() else {
+            return Err(ReviewError::StagingNotObject {
+                run_id: run_id.to_string(),
+                index,
+                field: field.to_string(),
+            });
+        };
+        let old = staged.insert(field.to_string(), value.clone());
+        ov.edited = ov.staging != ov.model_output;
+        rt.put_overlay(&ov)?;
+        let mut ev = event(rt, user, Action::Edit, &Selection::from_indices([index]));
+        ev.field = Some(field.to_string());
+        ev.old_value = Some(old.clone().unwrap_or(Value::Null));
+        ev.new_value = Some(value.clone());
+        let seq = rt.append_review(&ev)?;
+        Ok(EditOutcome {
+            run_id: run_id.to_string(),
+            block_index: index,
+            field: Some(field.to_string()),
+            old_value: old,
+            new_value: Some(value),
+            edited: ov.edited,
+            event_seq: seq,
+        })
+    })
+}
+
+/// Throw away a draft edit: the staged value goes back to the model's answer.
+pub fn discard_edit(
+    store: &Store,
+    run_id: &str,
+    index: u32,
+    user: &str,
+) -> Result<EditOutcome, ReviewError> {
+    store.with_run(run_id, |rt| {
+        let mut ov = load(rt, index)?;
+        if ov.status != OverlayStatus::AiComplete {
+            let mut wrong = Wrong::new(Action::Discard);
+            wrong.push(index, ov.status);
+            wrong.into_result(run_id)?;
+        }
+        if !ov.edited || ov.model_output.is_none() || ov.staging == ov.model_output {
+            return Err(ReviewError::NoDraft {
+                run_id: run_id.to_string(),
+                index,
+            });
+        }
+        let old = ov.staging.take();
+        ov.staging = ov.model_output.clone();
+        ov.edited = false;
+        rt.put_overlay(&ov)?;
+        let mut ev = event(rt, user, Action::Discard, &Selection::from_indices([index]));
+        ev.old_value = old.clone();
+        ev.new_value = ov.staging.clone();
+        let seq = rt.append_review(&ev)?;
+        Ok(EditOutcome {
+            run_id: run_id.to_string(),
+            block_index: index,
+            field: None,
+            old_value: old,
+            new_value: ov.staging.clone(),
+            edited: false,
+            event_seq: seq,
+        })
+    })
+}

@@ -1,0 +1,155 @@
+//! One consistent read snapshot over a run's blocks and overlays, in block order, for export.
+//! Overlays are decoded into a borrowed view whose values stay raw JSON, so an export copies
+//! them instead of rebuilding them; memory stays flat (one block chunk at a time per thread).
+
+use std::sync::mpsc;
+
+use redb::ReadOnlyTable;
+use serde::Deserialize;
+use serde_json::value::RawValue;
+
+use super::block_codec;
+use super::tables::{BLOCKS, OVERLAYS};
+use super::{Store, StoreError};
+use crate::model::{Block, OverlayStatus};
+
+/// The parts of an overlay an export reads, borrowed from the stored bytes.
+#[derive(Debug, Deserialize)]
+pub struct OverlayView<'a> {
+    pub block_index: u32,
+    pub status: OverlayStatus,
+    #[serde(default)]
+    pub edited: bool,
+    #[serde(borrow, default)]
+    pub staging: Option<&'a RawValue>,
+    #[serde(borrow, default)]
+    pub confirmed: Option<&'a RawValue>,
+}
+
+fn missing(run_id: &str, conv_uid: &str, index: u32) -> StoreError {
+    StoreError::Corrupt(format!(
+        "run {run_id} has no overlay for block {index} of document {conv_uid}"
+    ))
+}
+
+/// Chunks of output in flight per worker thread (bounds memory: threads × this × one chunk).
+const IN_FLIGHT: usize = 2;
+
+type BlockTable = ReadOnlyTable<(&'static str, u32), &'static [u8]>;
+
+/// Decode block chunk `chunk` and the run's overlays for it, and feed each pair to `each`.
+/// Returns `false` when the document has no such chunk (the end).
+fn visit_chunk<E: From<StoreError>>(
+    blocks: &BlockTable,
+    overlays: &BlockTable,
+    conv_uid: &str,
+    run_id: &str,
+    chunk: u32,
+    mut each: impl FnMut(&Block, &OverlayView<'_>) -> Result<(), E>,
+) -> Result<bool, E> {
+    let Some(raw) = blocks.get((conv_uid, chunk)).map_err(StoreError::from)? else {
+        return Ok(false);
+    };
+    let decoded = block_codec::decode(conv_uid, raw.value()).map_err(StoreError::Corrupt)?;
+    let (Some(first), Some(last)) = (decoded.first(), decoded.last()) else {
+        return Ok(true);
+    };
+    let mut ovs = overlays
+        .range((run_id, first.block_index)..=(run_id, last.block_index))
+        .map_err(StoreError::from)?;
+    for block in &decoded {
+        let gone = || missing(run_id, conv_uid, block.block_index);
+        let (_, raw) = ovs.next().ok_or_else(gone)?.map_err(StoreError::from)?;
+        let view: OverlayView<'_> =
+            serde_json::from_slice(raw.value()).map_err(StoreError::from)?;
+        if view.block_index != block.block_index {
+            return Err(gone().into());
+        }
+        each(block, &view)?;
+    }
+    Ok(true)
+}
+
+impl Store {
+    /// Visit every block of `conv_uid` with the overlay of `run_id` for it, in block order, in
+    /// one read transaction. A block without an overlay is reported as store corruption.
+    pub fn for_each_block_overlay<E: From<StoreError>>(
+        &self,
+        conv_uid: &str,
+        run_id: &str,
+        mut visit: impl FnMut(&Block, &OverlayView<'_>) -> Result<(), E>,
+    ) -> Result<(), E> {
+        let tx = self.read()?;
+        let blocks = tx.open_table(BLOCKS).map_err(StoreError::from)?;
+        let overlays = tx.open_table(OVERLAYS).map_err(StoreError::from)?;
+        let mut chunk = 0;
+        while visit_chunk(&blocks, &overlays, conv_uid, run_id, chunk, &mut visit)? {
+            chunk += 1;
+        }
+        Ok(())
+    }
+
+    /// Like [`Store::for_each_block_overlay`], but `render` runs on `workers` threads, each
+    /// taking every `workers`-th chunk of blocks from the same read snapshot and rendering it
+    /// into a buffer; `consume` receives the buffers on this thread in block order. At most a
+    /// few chunks per thread are in flight, so memory stays flat.
+    pub fn par_render_block_overlays<E, R, C>(
+        &self,
+        conv_uid: &str,
+        run_id: &str,
+        workers: usize,
+        render: R,
+        mut consume: C,
+    ) -> Result<(), E>
+    where
+        E: From<StoreError> + Send,
+        R: Fn(&mut Vec<u8>, &Block, &OverlayView<'_>) -> Result<(), E> + Sync,
+        C: FnMut(&[u8]) -> Result<(), E>,
+    {
+        let workers = workers.max(1);
+        let tx = self.read()?;
+        let blocks = tx.open_table(BLOCKS).map_err(StoreError::from)?;
+        let overlays = tx.open_table(OVERLAYS).map_err(StoreError::from)?;
+        let (blocks, overlays, render) = (&blocks, &overlays, &render);
+        std::thread::scope(|scope| {
+            let mut receivers = Vec::with_capacity(workers);
+            for w in 0..workers {
+                let (tx, rx) = mpsc::sync_channel::<Result<Vec<u8>, E>>(IN_FLIGHT);
+                receivers.push(rx);
+                scope.spawn(move || {
+                    let mut chunk = w as u32;
+                    loop {
+                        let mut buf = Vec::with_capacity(256 * 1024);
+                        let res =
+                            visit_chunk(blocks, overlays, conv_uid, run_id, chunk, |b, ov| {
+                                render(&mut buf, b, ov)
+                            });
+                        let more = match res {
+                            Ok(true) => tx.send(Ok(buf)).is_ok(),
+                            Ok(false) => false,
+                            Err(e) => {
+                                let _ = tx.send(Err(e));
+                                false
+                            }
+                        };
+                        if !more {
+                            break;
+                        }
+                        chunk += workers as u32;
+                    }
+                });
+            }
+            // Chunk c comes from worker c % workers; the first worker with nothing more to send
+            // marks the end of the document.
+            for next in 0.. {
+                match receivers[next % workers].recv() {
+                    Ok(Ok(buf)) => consume(&buf)?,
+                    Ok(Err(e)) => return Err(e),
+                    Err(mpsc::RecvError) => break,
+                }
+            }
+            Ok(())
+        })
+        // Leaving the scope drops the receivers first (on error), so blocked workers stop.
+    }
+}
