@@ -608,3 +608,45 @@ fn demo_runs_the_whole_flow_offline_and_never_replaces_a_real_workspace() {
     assert_eq!(out.status.code(), Some(1));
     assert!(String::from_utf8_lossy(&out.stderr).contains("not a demo workspace"));
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_interrupt_releases_claims_and_a_restart_finishes() {
+    let env = setup(30);
+    env.policy("worker.batching.enabled", json!(false));
+    env.fake.set_default_latency(Duration::from_millis(40));
+    let run = env.create();
+    let p = provider::connect(
+        "anthropic",
+        Some("test-key".into()),
+        Some(env.fake.anthropic_base_url()),
+    )
+    .unwrap();
+    let (stop, rx) = watch::channel(false);
+    let (store, id) = (env.store.clone(), run.run_id.clone());
+    let worker = tokio::spawn(async move {
+        worker::run_worker(store, Arc::new(p), &id, fast(3), None, rx).await
+    });
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    stop.send(true).unwrap();
+    let end = tokio::time::timeout(Duration::from_secs(5), worker)
+        .await
+        .expect("stops promptly")
+        .unwrap()
+        .unwrap();
+    assert_eq!(end, RunEnd::Interrupted);
+    let r = env.run(&run);
+    assert_eq!(
+        r.status,
+        RunStatus::Running,
+        "still resumable by `run start`"
+    );
+    assert_eq!(r.counters.claimed, 0, "claims released");
+    assert!(
+        r.counters.ai_complete > 0 && r.counters.pending > 0,
+        "{:?}",
+        r.counters
+    );
+    env.fake.set_default_latency(Duration::ZERO);
+    assert_eq!(env.work(&run, 4).await, RunEnd::Complete);
+    env.assert_all_staged_correctly(&run);
+}

@@ -196,7 +196,7 @@ pub async fn run_worker<P: Provider>(
             }
             tokio::select! {
                 _ = tasks.join_next() => { exhausted = false; }
-                _ = stop.changed() => {}
+                _ = stopped(&mut stop) => {}
             }
             continue;
         }
@@ -213,7 +213,7 @@ pub async fn run_worker<P: Provider>(
                 Ok(p) => p,
                 Err(_) => break,
             },
-            _ = stop.changed() => continue,
+            _ = stopped(&mut stop) => continue,
         };
         let pack: Vec<Item> = buffer.drain(range).collect();
         let shared = shared.clone();
@@ -265,6 +265,18 @@ pub async fn run_worker<P: Provider>(
         }
     }
     Ok(end)
+}
+
+/// Resolves once `stop` is `true`; never, if its sender is gone without asking to stop.
+async fn stopped(stop: &mut watch::Receiver<bool>) {
+    loop {
+        if *stop.borrow_and_update() {
+            return;
+        }
+        if stop.changed().await.is_err() {
+            std::future::pending::<()>().await;
+        }
+    }
 }
 
 /// Caching silently does nothing below the provider's minimum prefix: say so.
