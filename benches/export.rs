@@ -16,9 +16,7 @@ use std::time::{Duration, Instant};
 
 use blockwise::export::{self, Format, Mode};
 use blockwise::ingest::{ingest_path, IngestLimits};
-use blockwise::model::{
-    BlockType, Locator, ModelConfig, OverlayStatus, Run, RunCounters, RunStatus, UsageTotals,
-};
+use blockwise::model::{BlockType, Locator, ModelConfig, OverlayStatus, Run};
 use blockwise::review::{self, Target};
 use blockwise::schema::{save, SaveRequest};
 use blockwise::store::{Store, StoreError};
@@ -126,31 +124,13 @@ fn main() {
     .expect("schema")
     .schema()
     .clone();
-    let run = Run {
-        run_id: "bench_run".into(),
-        conv_uid: doc.conv_uid.clone(),
-        schema_id: schema.schema_id.clone(),
-        schema_ref: schema.schema_ref.clone(),
-        schema_uid: schema.schema_uid.clone(),
-        status: RunStatus::Running,
-        paused_reason: None,
-        model_config: ModelConfig {
-            provider: "demo".into(),
-            model: "demo".into(),
-            temperature: 0.0,
-            max_tokens: 100,
-            base_url: None,
-            sources: Default::default(),
-            policy: Default::default(),
-        },
-        counters: RunCounters::default(),
-        usage: UsageTotals::default(),
-        created_at: "2026-01-01T00:00:00Z".into(),
-        created_by: "bench".into(),
-        started_at: None,
-        finished_at: None,
-        active_millis: 0,
-    };
+    let run = Run::new(
+        "bench_run",
+        &doc.conv_uid,
+        (&schema.schema_id, &schema.schema_ref, &schema.schema_uid),
+        ModelConfig::fixed("demo", "demo", 0.0, 100),
+        "bench",
+    );
     store.create_run(&run, doc.total_blocks).expect("run");
     // Stage every block as the worker would, then confirm them all (one transaction each).
     store

@@ -7,9 +7,7 @@ use std::process::Command;
 
 use blockwise::export::{self, Format, Mode};
 use blockwise::ingest::{ingest_path, IngestLimits};
-use blockwise::model::{
-    Block, Document, ModelConfig, Overlay, OverlayStatus, Run, RunCounters, RunStatus, UsageTotals,
-};
+use blockwise::model::{Block, Document, ModelConfig, Overlay, OverlayStatus, Run, RunStatus};
 use blockwise::review::{self, ReviewError, Selection, Target};
 use blockwise::schema::{save, SaveRequest};
 use blockwise::store::{Store, StoreError};
@@ -79,31 +77,13 @@ struct Fx {
 }
 
 fn new_run(run_id: &str, doc: &Document, schema: &blockwise::model::Schema) -> Run {
-    Run {
-        run_id: run_id.into(),
-        conv_uid: doc.conv_uid.clone(),
-        schema_id: schema.schema_id.clone(),
-        schema_ref: schema.schema_ref.clone(),
-        schema_uid: schema.schema_uid.clone(),
-        status: RunStatus::Running,
-        paused_reason: None,
-        model_config: ModelConfig {
-            provider: "demo".into(),
-            model: "demo".into(),
-            temperature: 0.0,
-            max_tokens: 100,
-            base_url: None,
-            sources: Default::default(),
-            policy: Default::default(),
-        },
-        counters: RunCounters::default(),
-        usage: UsageTotals::default(),
-        created_at: "2026-01-01T00:00:00Z".into(),
-        created_by: "tester".into(),
-        started_at: None,
-        finished_at: None,
-        active_millis: 0,
-    }
+    Run::new(
+        run_id,
+        &doc.conv_uid,
+        (&schema.schema_id, &schema.schema_ref, &schema.schema_uid),
+        ModelConfig::fixed("demo", "demo", 0.0, 100),
+        "tester",
+    )
 }
 
 /// Ingest `rel`, save the schema, create run `run_1` with one overlay per block (or `overlays`).

@@ -88,6 +88,21 @@ pub struct ModelConfig {
     pub policy: BTreeMap<String, Value>,
 }
 
+impl ModelConfig {
+    /// A config with explicit values and no recorded sources or policy snapshot.
+    pub fn fixed(provider: &str, model: &str, temperature: f64, max_tokens: u32) -> ModelConfig {
+        ModelConfig {
+            provider: provider.to_string(),
+            model: model.to_string(),
+            temperature,
+            max_tokens,
+            base_url: None,
+            sources: BTreeMap::new(),
+            policy: BTreeMap::new(),
+        }
+    }
+}
+
 /// Overlay counts of a run, kept in step with the overlays in the same transactions.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct RunCounters {
@@ -155,6 +170,39 @@ pub struct Run {
     /// Milliseconds spent with a worker active, summed over sessions.
     #[serde(default)]
     pub active_millis: u64,
+}
+
+impl Run {
+    /// A new `running` run with zero counters and usage (cost known: zero so far).
+    pub fn new(
+        run_id: &str,
+        conv_uid: &str,
+        schema: (&str, &str, &str),
+        model_config: ModelConfig,
+        created_by: &str,
+    ) -> Run {
+        let (schema_id, schema_ref, schema_uid) = schema;
+        Run {
+            run_id: run_id.to_string(),
+            conv_uid: conv_uid.to_string(),
+            schema_id: schema_id.to_string(),
+            schema_ref: schema_ref.to_string(),
+            schema_uid: schema_uid.to_string(),
+            status: RunStatus::Running,
+            paused_reason: None,
+            model_config,
+            counters: RunCounters::default(),
+            usage: UsageTotals {
+                cost_usd: Some(0.0),
+                ..UsageTotals::default()
+            },
+            created_at: crate::clock::now_rfc3339(),
+            created_by: created_by.to_string(),
+            started_at: None,
+            finished_at: None,
+            active_millis: 0,
+        }
+    }
 }
 
 /// The run's mutable output for one block.

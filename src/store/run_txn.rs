@@ -143,34 +143,11 @@ impl Store {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::model::{ModelConfig, RunCounters, RunStatus, UsageTotals};
+    use crate::model::ModelConfig;
 
     pub(crate) fn sample_run(run_id: &str) -> Run {
-        Run {
-            run_id: run_id.into(),
-            conv_uid: "conv".into(),
-            schema_id: "sch".into(),
-            schema_ref: "s".into(),
-            schema_uid: "uid".into(),
-            status: RunStatus::Running,
-            paused_reason: None,
-            model_config: ModelConfig {
-                provider: "demo".into(),
-                model: "m".into(),
-                temperature: 0.0,
-                max_tokens: 100,
-                base_url: None,
-                sources: Default::default(),
-                policy: Default::default(),
-            },
-            counters: RunCounters::default(),
-            usage: UsageTotals::default(),
-            created_at: "2026-01-01T00:00:00Z".into(),
-            created_by: "me".into(),
-            started_at: None,
-            finished_at: None,
-            active_millis: 0,
-        }
+        let config = ModelConfig::fixed("demo", "m", 0.0, 100);
+        Run::new(run_id, "conv", ("sch", "s", "uid"), config, "me")
     }
 
     #[test]

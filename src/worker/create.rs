@@ -4,7 +4,7 @@
 use serde_json::{json, Value};
 
 use super::WorkerError;
-use crate::model::{Run, RunStatus, UsageTotals};
+use crate::model::Run;
 use crate::policy::{self, RunModelInputs};
 use crate::provider;
 use crate::schema::{self, PromptConfig};
@@ -107,26 +107,13 @@ pub fn create_run(
             key_defaults: Some(&key_defaults),
         },
     )?;
-    let run = Run {
-        run_id: new_run_id(&conv, &schema.schema_id),
-        conv_uid: conv,
-        schema_id: schema.schema_id.clone(),
-        schema_ref: schema.schema_ref.clone(),
-        schema_uid: schema.schema_uid.clone(),
-        status: RunStatus::Running,
-        paused_reason: None,
+    let run = Run::new(
+        &new_run_id(&conv, &schema.schema_id),
+        &conv,
+        (&schema.schema_id, &schema.schema_ref, &schema.schema_uid),
         model_config,
-        counters: Default::default(),
-        usage: UsageTotals {
-            cost_usd: Some(0.0),
-            ..Default::default()
-        },
-        created_at: crate::clock::now_rfc3339(),
-        created_by: policy::current_user(),
-        started_at: None,
-        finished_at: None,
-        active_millis: 0,
-    };
+        &policy::current_user(),
+    );
     store.create_run(&run, document.total_blocks)?;
     Ok(store.get_run(&run.run_id)?.unwrap_or(run))
 }
