@@ -196,7 +196,7 @@ fn sigkilled_worker_restarts_to_a_complete_run_with_every_result_written_once() 
     while progress_kills < PROGRESS_KILLS || early_kills < EARLY_KILLS {
         attempt += 1;
         // Every fourth restart is killed early: during open, lease recovery or the first claim.
-        let early = early_kills < EARLY_KILLS && attempt % 4 == 0;
+        let early = early_kills < EARLY_KILLS && attempt.is_multiple_of(4);
         let before = env.fake.call_count();
         let mut child = env.start_worker(&run_id, attempt);
         if early {
