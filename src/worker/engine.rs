@@ -135,6 +135,9 @@ pub async fn run_worker<P: Provider>(
     let conv = shared.plan.run.conv_uid.clone();
 
     loop {
+        // Reap finished calls at once: a JoinSet keeps every completed task (with its future's
+        // whole allocation) until it is joined, so memory would grow with the number of calls.
+        while tasks.try_join_next().is_some() {}
         if *stop.borrow() {
             interrupted = true;
             break;
