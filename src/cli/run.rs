@@ -218,6 +218,7 @@ pub(super) fn start(
             Ok(0)
         }
         RunEnd::Paused(reason) => Err(Exit::new(4, format!("run paused: {reason}")).into()),
+        RunEnd::Busy(msg) => Err(Exit::new(1, msg).into()),
         RunEnd::Interrupted => Err(Exit::new(
             130,
             "interrupted: claims released; `blockwise run start` continues where it stopped",

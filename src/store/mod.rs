@@ -29,6 +29,9 @@ use redb::{Database, ReadableDatabase};
 pub use error::StoreError;
 pub use prefix::PrefixMatch;
 
+/// redb's in-process page cache.
+const CACHE_BYTES: usize = 8 * 1024 * 1024;
+
 /// Store format this build writes and reads. Bump with a named migration.
 pub const FORMAT_VERSION: u64 = 1;
 
@@ -50,6 +53,9 @@ impl Store {
         }
         let db = Database::builder()
             .set_concurrency_mode(redb::ConcurrencyMode::MultiWriter)
+            // redb's default cache (up to 1 GiB) would end up holding the whole store during a
+            // long run; the OS page cache serves re-reads anyway, so keep ours small and flat.
+            .set_cache_size(CACHE_BYTES)
             .create(path)
             .map_err(|e| StoreError::Open {
                 path: path.to_path_buf(),

@@ -26,6 +26,8 @@ pub enum RunEnd {
     Cancelled,
     /// Stopped by the user (Ctrl-C); claims released, run still `running`.
     Interrupted,
+    /// Nothing left to claim, but blocks are still claimed by another live worker.
+    Busy(String),
 }
 
 #[derive(Debug, Clone)]
@@ -247,7 +249,12 @@ pub async fn run_worker<P: Provider>(
         RunStatus::Cancelled => RunEnd::Cancelled,
         RunStatus::Running if interrupted => RunEnd::Interrupted,
         RunStatus::Running if cancelled => RunEnd::Cancelled,
-        RunStatus::Running => RunEnd::Interrupted,
+        RunStatus::Running => RunEnd::Busy(format!(
+            "{} blocks are claimed by another worker that is still alive; they return to this \
+             run when it finishes or its lease ({} s) expires",
+            run.counters.claimed,
+            opts.lease.as_secs()
+        )),
     };
     if let Some(tx) = &events {
         let ev = match &end {
@@ -261,7 +268,7 @@ pub async fn run_worker<P: Provider>(
             RunEnd::Cancelled => Some(WorkerEvent::Cancelled {
                 run_id: run_id.clone(),
             }),
-            RunEnd::Interrupted => None,
+            RunEnd::Interrupted | RunEnd::Busy(_) => None,
         };
         if let Some(ev) = ev {
             let _ = tx.send(ev).await;
