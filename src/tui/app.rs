@@ -92,7 +92,7 @@ pub struct Picker {
 pub enum Modal {
     None,
     Help,
-    Prompt(Prompt),
+    Prompt(Box<Prompt>),
     Picker(Picker),
 }
 
@@ -314,9 +314,7 @@ impl App {
                 self.stale = true;
             }
             WorkerEvent::CallFinished(_) => {}
-            WorkerEvent::Warning { run_id, message } => {
-                self.error(format!("{run_id}: {message}"))
-            }
+            WorkerEvent::Warning { run_id, message } => self.error(format!("{run_id}: {message}")),
             WorkerEvent::Paused { run_id, reason } => {
                 self.error(format!("run {run_id} paused: {reason}"));
                 self.stale = true;
@@ -388,9 +386,7 @@ impl App {
                 let sel = Selection::from_indices(self.grid.targets());
                 self.confirm(Target::Blocks(sel));
             }
-            Action::ConfirmAllStaged if self.pane == Pane::Grid => {
-                self.confirm(Target::AllStaged)
-            }
+            Action::ConfirmAllStaged if self.pane == Pane::Grid => self.confirm(Target::AllStaged),
             Action::Reject if self.pane == Pane::Grid => self.reject(),
             Action::Edit if self.pane == Pane::Grid => self.begin_edit(),
             Action::Edit if self.pane == Pane::Policy => self.begin_policy_edit(),
@@ -516,7 +512,7 @@ impl App {
             .and_then(|p| p.get(&field))
             .map(|s| serde_json::to_string(s).unwrap_or_default())
             .unwrap_or_default();
-        self.modal = Modal::Prompt(new_prompt(
+        self.modal = Modal::Prompt(Box::new(new_prompt(
             PromptKind::EditCell {
                 run_id,
                 index,
@@ -525,7 +521,7 @@ impl App {
             format!("Edit block {index} · {field}"),
             format!("schema {ty} · Enter saves, Esc cancels"),
             current,
-        ));
+        )));
     }
 
     fn begin_export(&mut self) {
@@ -533,7 +529,7 @@ impl App {
             self.error("no run to export");
             return;
         };
-        self.modal = Modal::Prompt(new_prompt(
+        self.modal = Modal::Prompt(Box::new(new_prompt(
             PromptKind::Export {
                 run_id: run_id.clone(),
             },
@@ -542,7 +538,7 @@ impl App {
              unconfirmed values · Enter exports, Esc cancels"
                 .into(),
             format!("{run_id}.jsonl"),
-        ));
+        )));
     }
 
     fn begin_policy_edit(&mut self) {
@@ -557,12 +553,15 @@ impl App {
             ));
             return;
         }
-        self.modal = Modal::Prompt(new_prompt(
+        self.modal = Modal::Prompt(Box::new(new_prompt(
             PromptKind::PolicyValue { key: v.key.clone() },
             format!("Set {}", v.key),
-            format!("{} · bounds {} · Enter next (reason), Esc cancels", v.value_type, v.bounds),
+            format!(
+                "{} · bounds {} · Enter next (reason), Esc cancels",
+                v.value_type, v.bounds
+            ),
             crate::policy::display_value(&v.value),
-        ));
+        )));
     }
 
     fn update_prompt(&mut self, action: Action) {
@@ -608,7 +607,11 @@ impl App {
                 self.info(format!(
                     "block {index}: {field} = {}{}",
                     out.new_value.as_ref().map(compact).unwrap_or_default(),
-                    if out.edited { " (draft edit; d discards)" } else { "" }
+                    if out.edited {
+                        " (draft edit; d discards)"
+                    } else {
+                        ""
+                    }
                 ));
                 self.after_review();
                 Ok(true)
@@ -649,7 +652,7 @@ impl App {
                 let spec = crate::policy::lookup(&key).map_err(|e| e.to_string())?;
                 crate::policy::registry::parse_value(spec, text.trim())
                     .map_err(|e| e.to_string())?;
-                self.modal = Modal::Prompt(new_prompt(
+                self.modal = Modal::Prompt(Box::new(new_prompt(
                     PromptKind::PolicyReason {
                         key: key.clone(),
                         value: text.trim().to_string(),
@@ -657,13 +660,14 @@ impl App {
                     format!("Why set {key} = {}?", text.trim()),
                     "reason recorded in the audit log · Enter saves, Esc cancels".into(),
                     String::new(),
-                ));
+                )));
                 Ok(false)
             }
             PromptKind::PolicyReason { key, value } => {
                 let reason = Some(text.trim()).filter(|r| !r.is_empty());
-                let out = crate::policy::set_value_text(&self.store, &self.user, &key, &value, reason)
-                    .map_err(|e| e.to_string())?;
+                let out =
+                    crate::policy::set_value_text(&self.store, &self.user, &key, &value, reason)
+                        .map_err(|e| e.to_string())?;
                 match out {
                     crate::policy::SetOutcome::Changed(e) => self.info(format!(
                         "{key}: {} → {} (audit #{})",
@@ -820,7 +824,9 @@ impl App {
         }
         let provider = match worker::connect_provider(&self.store, &run) {
             Ok(p) => Arc::new(p),
-            Err(e) => return self.error(format!("cannot connect {}: {e}", run.model_config.provider)),
+            Err(e) => {
+                return self.error(format!("cannot connect {}: {e}", run.model_config.provider))
+            }
         };
         let (stop_tx, stop_rx) = watch::channel(false);
         let opts = EngineOptions {
@@ -849,7 +855,11 @@ impl App {
         self.workers.insert(run_id.to_string(), stop_tx);
         self.info(format!(
             "worker started on {run_id}{}",
-            if is_demo(&run) { " (offline DEMO provider)" } else { "" }
+            if is_demo(&run) {
+                " (offline DEMO provider)"
+            } else {
+                ""
+            }
         ));
     }
 

@@ -124,7 +124,7 @@ impl GridPane {
         } else if self.cursor >= self.offset + h {
             self.offset = self.cursor + 1 - h;
         }
-        self.offset = self.offset.min(total.saturating_sub(h).max(0));
+        self.offset = self.offset.min(total.saturating_sub(h));
         before != self.offset
     }
 
@@ -207,10 +207,7 @@ pub fn render(frame: &mut Frame, area: Rect, grid: &GridPane, theme: &Theme, dem
     };
     let (first, last) = grid.field_window(area.width);
     let mut header: Vec<Cell> = FIXED.iter().map(|(n, _)| Cell::from(*n)).collect();
-    let mut widths: Vec<Constraint> = FIXED
-        .iter()
-        .map(|(_, w)| Constraint::Length(*w))
-        .collect();
+    let mut widths: Vec<Constraint> = FIXED.iter().map(|(_, w)| Constraint::Length(*w)).collect();
     for (i, f) in grid.fields[first..last].iter().enumerate() {
         let mut style = theme.title();
         if first + i == grid.col {
@@ -238,9 +235,7 @@ pub fn render(frame: &mut Frame, area: Rect, grid: &GridPane, theme: &Theme, dem
         for (i, f) in grid.fields[first..last].iter().enumerate() {
             let text = match (&row.value, row.status) {
                 (Some(v), _) => v.get(f).map(compact).unwrap_or_default(),
-                (None, OverlayStatus::Failed) if i == 0 => {
-                    row.error.clone().unwrap_or_default()
-                }
+                (None, OverlayStatus::Failed) if i == 0 => row.error.clone().unwrap_or_default(),
                 _ => String::new(),
             };
             let mut style = status_style;
@@ -266,7 +261,11 @@ pub fn render(frame: &mut Frame, area: Rect, grid: &GridPane, theme: &Theme, dem
             c.total,
             c.ai_complete,
             c.confirmed,
-            if grid.fields.is_empty() { 0 } else { grid.col + 1 },
+            if grid.fields.is_empty() {
+                0
+            } else {
+                grid.col + 1
+            },
             grid.fields.len()
         ),
         theme.title(),

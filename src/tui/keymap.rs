@@ -35,8 +35,20 @@ enum KeyName {
 }
 
 const NAMES: [&str; 14] = [
-    "enter", "esc", "tab", "backtab", "space", "up", "down", "left", "right", "pageup",
-    "pagedown", "home", "end", "backspace",
+    "enter",
+    "esc",
+    "tab",
+    "backtab",
+    "space",
+    "up",
+    "down",
+    "left",
+    "right",
+    "pageup",
+    "pagedown",
+    "home",
+    "end",
+    "backspace",
 ];
 
 impl KeySpec {
@@ -61,8 +73,7 @@ impl KeySpec {
                 let lower = rest.to_ascii_lowercase();
                 if lower == "delete" || lower == "del" {
                     KeyName::Named("delete")
-                } else if let Some(n) = lower.strip_prefix('f').and_then(|n| n.parse::<u8>().ok())
-                {
+                } else if let Some(n) = lower.strip_prefix('f').and_then(|n| n.parse::<u8>().ok()) {
                     KeyName::F(n)
                 } else {
                     KeyName::Named(NAMES.iter().find(|n| **n == lower)?)
@@ -172,10 +183,10 @@ impl Keymap {
                     table.remove(&spec);
                     continue;
                 }
-                let action: Action =
-                    serde_json::from_value(serde_json::Value::String(action.clone())).map_err(
-                        |_| invalid(format!("[{context}] '{key}': unknown action '{action}'")),
-                    )?;
+                let action: Action = serde_json::from_value(serde_json::Value::String(
+                    action.clone(),
+                ))
+                .map_err(|_| invalid(format!("[{context}] '{key}': unknown action '{action}'")))?;
                 table.insert(spec, action);
             }
         }
@@ -269,8 +280,11 @@ mod tests {
     #[test]
     fn user_file_overrides_only_the_keys_it_names() {
         let mut map = Keymap::default_keymap();
-        map.merge("[grid]\n\"y\" = \"confirm_selected\"\n\"a\" = \"none\"\n", "user")
-            .unwrap();
+        map.merge(
+            "[grid]\n\"y\" = \"confirm_selected\"\n\"a\" = \"none\"\n",
+            "user",
+        )
+        .unwrap();
         let grid = |c| map.lookup("grid", &key(KeyCode::Char(c), KeyModifiers::NONE));
         assert!(matches!(grid('y'), Some(Action::ConfirmSelected)));
         assert!(grid('a').is_none());

@@ -80,7 +80,11 @@ pub fn render(frame: &mut Frame, area: Rect, pane: &PolicyPane, theme: &Theme, u
             Cell::from(a.at.clone()),
             Cell::from(a.user.clone()),
             Cell::from(a.key.clone()),
-            Cell::from(format!("{} → {}", display_value(&a.old), display_value(&a.new))),
+            Cell::from(format!(
+                "{} → {}",
+                display_value(&a.old),
+                display_value(&a.new)
+            )),
             Cell::from(a.reason.clone().unwrap_or_default()),
         ])
     });

@@ -70,7 +70,8 @@ pub fn render(frame: &mut Frame, area: Rect, pane: &RunsPane, theme: &Theme, wor
             Cell::from(r.run_id.clone()),
             Cell::from(status),
             Cell::from(progress_bar(r, 16)),
-            Cell::from(format!("{}", c.pending + c.claimed)).style(theme.status(OverlayStatus::Pending)),
+            Cell::from(format!("{}", c.pending + c.claimed))
+                .style(theme.status(OverlayStatus::Pending)),
             Cell::from(format!("{}", c.ai_complete)).style(theme.status(OverlayStatus::AiComplete)),
             Cell::from(format!("{}", c.confirmed)).style(theme.status(OverlayStatus::Confirmed)),
             Cell::from(format!("{}", c.failed)).style(theme.status(OverlayStatus::Failed)),

@@ -31,7 +31,11 @@ pub fn render(frame: &mut Frame, area: Rect, pane: &SchemasPane, theme: &Theme) 
         .iter()
         .enumerate()
         .map(|(i, s)| {
-            let item = ListItem::new(format!("{}  {}", s.schema_ref, &s.schema_uid[..8.min(s.schema_uid.len())]));
+            let item = ListItem::new(format!(
+                "{}  {}",
+                s.schema_ref,
+                &s.schema_uid[..8.min(s.schema_uid.len())]
+            ));
             if i == pane.cursor {
                 item.style(theme.selection())
             } else {
@@ -43,7 +47,10 @@ pub fn render(frame: &mut Frame, area: Rect, pane: &SchemasPane, theme: &Theme) 
         Block::default()
             .borders(Borders::ALL)
             .border_style(theme.border())
-            .title(Span::styled(format!(" Schemas · {} ", pane.schemas.len()), theme.title())),
+            .title(Span::styled(
+                format!(" Schemas · {} ", pane.schemas.len()),
+                theme.title(),
+            )),
     );
     frame.render_widget(list, left);
     let (title, body) = match pane.schemas.get(pane.cursor) {

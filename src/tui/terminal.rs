@@ -16,11 +16,7 @@ pub type Term = Terminal<CrosstermBackend<Stdout>>;
 /// Leave raw mode and the alternate screen, show the cursor. Safe to call more than once.
 pub fn restore() {
     let _ = disable_raw_mode();
-    let _ = execute!(
-        io::stdout(),
-        LeaveAlternateScreen,
-        crossterm::cursor::Show
-    );
+    let _ = execute!(io::stdout(), LeaveAlternateScreen, crossterm::cursor::Show);
 }
 
 fn install_panic_hook() {

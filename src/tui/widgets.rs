@@ -62,7 +62,7 @@ fn centered(area: Rect, width: u16, height: u16) -> Rect {
     }
 }
 
-/// Every binding of the keymap, grouped by context.
+/// Every binding of the keymap, grouped by context, flowed into as many columns as needed.
 pub fn help(frame: &mut Frame, area: Rect, app: &App) {
     let mut lines = Vec::new();
     for (context, bindings) in app.keymap.help() {
@@ -72,25 +72,38 @@ pub fn help(frame: &mut Frame, area: Rect, app: &App) {
         )));
         for (keys, desc) in bindings {
             lines.push(Line::from(vec![
-                Span::styled(format!("  {keys:<22}"), app.theme.fg("staged")),
+                Span::styled(format!("  {keys:<16}"), app.theme.fg("staged")),
                 Span::raw(desc),
             ]));
         }
     }
-    let rect = centered(area, 76, area.height.saturating_sub(2));
+    let rect = centered(area, area.width.saturating_sub(4), area.height);
     frame.render_widget(Clear, rect);
-    frame.render_widget(
-        Paragraph::new(lines).wrap(Wrap { trim: false }).block(
-            Block::default()
-                .borders(Borders::ALL)
-                .border_style(app.theme.border())
-                .title(Span::styled(
-                    " Keys (from keymap.toml; any key closes) ",
-                    app.theme.title(),
-                )),
-        ),
-        rect,
-    );
+    let block = Block::default()
+        .borders(Borders::ALL)
+        .border_style(app.theme.border())
+        .title(Span::styled(
+            " Keys (from keymap.toml; any key closes) ",
+            app.theme.title(),
+        ));
+    let inner = block.inner(rect);
+    frame.render_widget(block, rect);
+    let per_col = inner.height.max(1) as usize;
+    let columns = lines.len().div_ceil(per_col).max(1) as u16;
+    let col_width = (inner.width / columns).max(30);
+    for (i, chunk) in lines.chunks(per_col).enumerate() {
+        let x = inner.x + i as u16 * col_width;
+        if x >= inner.x + inner.width {
+            break;
+        }
+        let col = Rect {
+            x,
+            y: inner.y,
+            width: col_width.min(inner.x + inner.width - x),
+            height: inner.height,
+        };
+        frame.render_widget(Paragraph::new(chunk.to_vec()), col);
+    }
 }
 
 pub fn prompt(frame: &mut Frame, area: Rect, app: &App, prompt: &Prompt) {
@@ -100,7 +113,10 @@ pub fn prompt(frame: &mut Frame, area: Rect, app: &App, prompt: &Prompt) {
     let block = Block::default()
         .borders(Borders::ALL)
         .border_style(app.theme.border())
-        .title(Span::styled(format!(" {} ", prompt.title), app.theme.title()));
+        .title(Span::styled(
+            format!(" {} ", prompt.title),
+            app.theme.title(),
+        ));
     let inner = block.inner(rect);
     frame.render_widget(block, rect);
     let [text, hint, err] = Layout::default()
