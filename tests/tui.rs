@@ -331,3 +331,90 @@ fn bare_blockwise_without_a_terminal_says_so_and_exits() {
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(err.contains("needs a terminal"), "{err}");
 }
+
+#[test]
+fn export_prompt_writes_the_file_and_labels_demo_output() {
+    let env = demo_env(true);
+    let mut app = app(&env);
+    app.handle_key(key('2'));
+    app.handle_key(key('a'));
+    app.handle_key(key('E'));
+    assert!(matches!(app.modal, Modal::Prompt(_)));
+    for _ in 0..60 {
+        app.handle_key(code(KeyCode::Backspace));
+    }
+    let target = env._dir.path().join("out.csv");
+    for c in format!("{} both", target.display()).chars() {
+        app.handle_key(key(c));
+    }
+    app.handle_key(code(KeyCode::Enter));
+    assert!(matches!(app.modal, Modal::None), "{:?}", app.message);
+    let csv = std::fs::read_to_string(&target).unwrap();
+    assert!(csv.lines().count() > 2, "{csv}");
+    let (msg, is_error) = app.message.clone().unwrap();
+    assert!(
+        !is_error && msg.contains("1 confirmed") && msg.contains("DEMO"),
+        "{msg}"
+    );
+    // An unknown extension is refused in the prompt, and no file appears.
+    app.handle_key(key('E'));
+    for _ in 0..60 {
+        app.handle_key(code(KeyCode::Backspace));
+    }
+    let bad = env._dir.path().join("out.xls");
+    for c in bad.display().to_string().chars() {
+        app.handle_key(key(c));
+    }
+    app.handle_key(code(KeyCode::Enter));
+    let Modal::Prompt(p) = &app.modal else {
+        panic!("prompt stays open")
+    };
+    assert!(p.error.as_deref().unwrap().contains(".jsonl, .csv or .md"));
+    assert!(!bad.exists());
+}
+
+#[test]
+fn admin_edits_a_policy_key_with_a_reason_and_it_is_audited() {
+    let env = demo_env(false);
+    let mut app = app(&env);
+    assert!(app.policy.is_admin, "the demo makes the current user admin");
+    app.handle_key(key('4'));
+    app.handle_key(key('j'));
+    let key_name = app.policy.current().unwrap().key.clone();
+    assert_eq!(key_name, "models.platform_default_temperature");
+    let typed = |app: &mut App, text: &str| {
+        for _ in 0..30 {
+            app.handle_key(code(KeyCode::Backspace));
+        }
+        for c in text.chars() {
+            app.handle_key(key(c));
+        }
+        app.handle_key(code(KeyCode::Enter));
+    };
+    app.handle_key(key('e'));
+    // Out of bounds (0..=1): refused at once, nothing written.
+    let before = env.store.fingerprint().unwrap();
+    typed(&mut app, "7");
+    let Modal::Prompt(p) = &app.modal else {
+        panic!("value prompt stays open")
+    };
+    assert!(
+        p.error.as_deref().unwrap().contains("refused"),
+        "{:?}",
+        p.error
+    );
+    assert_eq!(env.store.fingerprint().unwrap(), before);
+    let n_audit = blockwise::policy::audit_log(&env.store).unwrap().len();
+    typed(&mut app, "0.7");
+    typed(&mut app, "steadier answers");
+    let audit = blockwise::policy::audit_log(&env.store).unwrap();
+    let shown = format!("{:?}", app.message);
+    if let Some(last) = audit.last().filter(|_| audit.len() > n_audit) {
+        assert_eq!(last.key, key_name);
+        assert_eq!(last.reason.as_deref(), Some("steadier answers"));
+        assert!(screen(&app).contains("steadier answers"), "audit shown");
+    } else {
+        panic!("no audit entry written: {shown}");
+    }
+    assert_ne!(env.store.fingerprint().unwrap(), before);
+}

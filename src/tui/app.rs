@@ -519,7 +519,7 @@ impl App {
                 field: field.clone(),
             },
             format!("Edit block {index} · {field}"),
-            format!("schema {ty} · Enter saves, Esc cancels"),
+            format!("Enter saves, Esc cancels · schema {ty}"),
             current,
         )));
     }
@@ -650,7 +650,12 @@ impl App {
             }
             PromptKind::PolicyValue { key } => {
                 let spec = crate::policy::lookup(&key).map_err(|e| e.to_string())?;
-                crate::policy::registry::parse_value(spec, text.trim())
+                let value = crate::policy::registry::parse_value(spec, text.trim())
+                    .map_err(|e| e.to_string())?;
+                // Bounds now, so the reason prompt only follows a value that can be saved.
+                let mut values = self.store.policy_values().map_err(|e| e.to_string())?;
+                values.insert(spec.key.to_string(), value.clone());
+                crate::policy::registry::check_bounds(spec, &value, &values)
                     .map_err(|e| e.to_string())?;
                 self.modal = Modal::Prompt(Box::new(new_prompt(
                     PromptKind::PolicyReason {

@@ -59,10 +59,10 @@ pub fn render(frame: &mut Frame, area: Rect, pane: &PolicyPane, theme: &Theme, u
     let table = Table::new(
         rows,
         [
-            Constraint::Length(30),
-            Constraint::Length(14),
-            Constraint::Length(8),
+            Constraint::Length(40),
             Constraint::Length(22),
+            Constraint::Length(8),
+            Constraint::Length(16),
             Constraint::Min(10),
         ],
     )
