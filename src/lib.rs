@@ -18,5 +18,6 @@ pub mod review;
 pub mod schema;
 pub mod store;
 pub mod synth;
+pub mod tui;
 pub mod vault;
 pub mod worker;

@@ -583,7 +583,7 @@ fn demo_runs_the_whole_flow_offline_and_never_replaces_a_real_workspace() {
             .unwrap()
     };
     for _ in 0..2 {
-        let out = cli(&demo, &["demo"]);
+        let out = cli(&demo, &["demo", "--headless"]);
         let stdout = String::from_utf8_lossy(&out.stdout);
         assert_eq!(
             out.status.code(),

@@ -14,7 +14,39 @@ pub fn default_path() -> Option<PathBuf> {
     })
 }
 
-pub fn run(ctx: &Ctx) -> anyhow::Result<u8> {
+/// Build the demo workspace, then open the TUI on it (the worker starts at once), or run it
+/// headless when asked or when stdout is not a terminal.
+pub fn run(ctx: &Ctx, headless: bool) -> anyhow::Result<u8> {
+    let headless = headless || !super::interactive();
+    let (store, run) = build(ctx, headless)?;
+    if !headless {
+        crate::tui::run(
+            store,
+            crate::tui::TuiOptions {
+                open_run: Some(run.run_id),
+                start_worker: true,
+            },
+        )?;
+        return Ok(0);
+    }
+    let path = ctx.store_path.clone();
+    let code = super::run::start(ctx, store, &run.run_id, None)?;
+    let store = Store::open(&path)?;
+    if !ctx.quiet {
+        preview(&store, &run.run_id)?;
+        let s = path.display();
+        println!("\nNext, try:");
+        println!("  blockwise --store {s}            (the terminal UI)");
+        println!("  blockwise --store {s} run status {}", run.run_id);
+        println!("  blockwise --store {s} blocks {}", &run.conv_uid[..12]);
+        println!("  blockwise --store {s} schema list");
+        println!("  blockwise --store {s} policy list");
+    }
+    Ok(code)
+}
+
+/// A fresh demo store with its sample document, schemas and run.
+fn build(ctx: &Ctx, announce: bool) -> anyhow::Result<(Store, crate::model::Run)> {
     let path = ctx.store_path.clone();
     if !crate::demo::may_reset(&path)? {
         return Err(Exit::new(
@@ -37,7 +69,7 @@ pub fn run(ctx: &Ctx) -> anyhow::Result<u8> {
         .unwrap_or_else(|| PathBuf::from("samples"));
     let run = crate::demo::populate(&store, &samples)
         .map_err(|e| Exit::new(1, format!("demo setup failed: {e}")))?;
-    if !ctx.quiet {
+    if announce && !ctx.quiet {
         println!("Blockwise demo workspace: {}", path.display());
         println!(
             "  sample document {}  ({} blocks)",
@@ -53,19 +85,7 @@ pub fn run(ctx: &Ctx) -> anyhow::Result<u8> {
             run.run_id, run.schema_ref
         );
     }
-    let code = super::run::start(ctx, store, &run.run_id, None)?;
-    let store = Store::open(&path)?;
-    if !ctx.quiet {
-        preview(&store, &run.run_id)?;
-        let s = path.display();
-        println!("\nNext, try:");
-        println!("  blockwise --store {s} run status {}", run.run_id);
-        println!("  blockwise --store {s} blocks {}", &run.conv_uid[..12]);
-        println!("  blockwise --store {s} schema list");
-        println!("  blockwise --store {s} policy list");
-        println!("(The terminal UI is not built yet; every action is a headless command.)");
-    }
-    Ok(code)
+    Ok((store, run))
 }
 
 /// The first rows of the run as a compact grid, labelled as demo output.

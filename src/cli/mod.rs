@@ -43,8 +43,13 @@ pub struct Cli {
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Fresh offline demo workspace: sample document, template schemas, a run on the demo
-    /// provider (no network, no key).
-    Demo,
+    /// provider (no network, no key), opened in the terminal UI.
+    Demo {
+        /// Run the demo to completion without the UI and print a preview (also what happens
+        /// when stdout is not a terminal).
+        #[arg(long)]
+        headless: bool,
+    },
     /// Ingest files; prints conv_uid, title and block count per file.
     Ingest {
         /// Markdown (.md) or plain-text (.txt) files.
@@ -128,7 +133,7 @@ pub fn main() -> ExitCode {
 }
 
 fn run(cli: Cli) -> anyhow::Result<u8> {
-    let default_path = if matches!(cli.command, Some(Command::Demo)) {
+    let default_path = if matches!(cli.command, Some(Command::Demo { .. })) {
         demo::default_path()
     } else {
         crate::paths::default_store_path()
@@ -145,13 +150,10 @@ fn run(cli: Cli) -> anyhow::Result<u8> {
         quiet: cli.quiet,
     };
     let Some(command) = cli.command else {
-        eprintln!(
-            "The terminal UI is not built yet. Use the headless commands; see `blockwise --help`."
-        );
-        return Ok(2);
+        return open_tui(&ctx);
     };
     match command {
-        Command::Demo => demo::run(&ctx),
+        Command::Demo { headless } => demo::run(&ctx, headless),
         Command::Ingest { files } => documents::ingest(&ctx, &files),
         Command::Docs => documents::docs(&ctx),
         Command::Blocks { doc, block_type } => documents::blocks(&ctx, &doc, block_type.as_deref()),
@@ -162,6 +164,27 @@ fn run(cli: Cli) -> anyhow::Result<u8> {
         Command::Review { cmd } => review::run(&ctx, cmd),
         Command::Export(args) => export::run(&ctx, args),
     }
+}
+
+/// Whether stdin and stdout are both terminals (the TUI needs them).
+pub fn interactive() -> bool {
+    use std::io::IsTerminal;
+    std::io::stdout().is_terminal() && std::io::stdin().is_terminal()
+}
+
+/// `blockwise` with no command: the terminal UI on the workspace.
+fn open_tui(ctx: &Ctx) -> anyhow::Result<u8> {
+    if !interactive() {
+        return Err(Exit::new(
+            2,
+            "blockwise: the terminal UI needs a terminal (stdin and stdout are not one); use the \
+             headless commands instead, see `blockwise --help`",
+        )
+        .into());
+    }
+    let store = ctx.open_store()?;
+    crate::tui::run(store, crate::tui::TuiOptions::default())?;
+    Ok(0)
 }
 
 /// Let `blockwise docs | head` end quietly like other Unix tools instead of panicking on a

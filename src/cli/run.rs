@@ -158,14 +158,7 @@ fn report_state(ctx: &Ctx, r: &Run) -> anyhow::Result<u8> {
 
 /// Connect the run's provider with its stored or environment key.
 pub fn connect_for(store: &Store, run: &Run) -> anyhow::Result<provider::AnyProvider> {
-    let name = run.model_config.provider.as_str();
-    let key = crate::vault::key_for(store, name)?;
-    let base_url = run
-        .model_config
-        .base_url
-        .clone()
-        .or_else(|| key.as_ref().and_then(|k| k.base_url.clone()));
-    Ok(provider::connect(name, key.map(|k| k.secret), base_url)?)
+    Ok(worker::connect_provider(store, run)?)
 }
 
 fn prices() -> PriceTable {

@@ -6,6 +6,7 @@
 
 pub mod answer;
 mod backoff;
+mod connect;
 mod create;
 pub mod engine;
 pub mod events;
@@ -16,6 +17,7 @@ mod task;
 pub mod transitions;
 mod writer;
 
+pub use connect::connect_provider;
 pub use create::{create_run, CreateRunOptions};
 pub use engine::{run_worker, EngineOptions, RunEnd};
 pub use events::WorkerEvent;

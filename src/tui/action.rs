@@ -1,0 +1,103 @@
+//! Every state change of the TUI is one [`Action`]; the keymap file names them in snake_case.
+
+use serde::{Deserialize, Serialize};
+
+use crate::worker::{RunEnd, WorkerEvent};
+
+/// Things the user (through the keymap) or the program (worker, terminal) asks the app to do.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Action {
+    Quit,
+    ToggleHelp,
+    NextPane,
+    PrevPane,
+    ShowRuns,
+    ShowGrid,
+    ShowSchemas,
+    ShowPolicy,
+    Up,
+    Down,
+    PageUp,
+    PageDown,
+    Top,
+    Bottom,
+    Left,
+    Right,
+    /// Open the selected item (a run: its grid).
+    Open,
+    NewRun,
+    StartWorker,
+    CancelRun,
+    ResumeRun,
+    ToggleSelect,
+    ConfirmSelected,
+    ConfirmAllStaged,
+    Reject,
+    Edit,
+    DiscardEdit,
+    Export,
+    /// Enter in a prompt or picker.
+    Submit,
+    /// Esc in a prompt, picker or overlay.
+    Cancel,
+    /// Re-read everything from the store.
+    Refresh,
+    /// A key typed into a text prompt (not bindable).
+    #[serde(skip)]
+    Input(tui_textarea::Input),
+    /// The terminal was resized to (columns, rows).
+    #[serde(skip)]
+    Resize(u16, u16),
+    #[serde(skip)]
+    Worker(WorkerEvent),
+    /// A background worker session ended.
+    #[serde(skip)]
+    WorkerEnded {
+        run_id: String,
+        result: Result<RunEnd, String>,
+    },
+}
+
+impl Action {
+    /// One line for the help overlay.
+    pub fn describe(&self) -> &'static str {
+        match self {
+            Action::Quit => "quit",
+            Action::ToggleHelp => "show / hide this help",
+            Action::NextPane => "next pane",
+            Action::PrevPane => "previous pane",
+            Action::ShowRuns => "Runs pane",
+            Action::ShowGrid => "Grid pane",
+            Action::ShowSchemas => "Schemas pane",
+            Action::ShowPolicy => "Policy pane",
+            Action::Up => "move up",
+            Action::Down => "move down",
+            Action::PageUp => "page up",
+            Action::PageDown => "page down",
+            Action::Top => "first row",
+            Action::Bottom => "last row",
+            Action::Left => "previous column",
+            Action::Right => "next column",
+            Action::Open => "open the selected run in the grid",
+            Action::NewRun => "new run (pick document, then schema)",
+            Action::StartWorker => "start / continue the worker in the background",
+            Action::CancelRun => "cancel the run (pending blocks stay pending)",
+            Action::ResumeRun => "resume a paused or cancelled run",
+            Action::ToggleSelect => "select / unselect the row",
+            Action::ConfirmSelected => "confirm selected rows (or the current one)",
+            Action::ConfirmAllStaged => "confirm every staged block",
+            Action::Reject => "reject selected rows (or the current one) to pending",
+            Action::Edit => "edit the current cell / policy key",
+            Action::DiscardEdit => "discard the draft edit of the current row",
+            Action::Export => "export the run (JSONL / CSV / MD by file extension)",
+            Action::Submit => "save / choose",
+            Action::Cancel => "cancel / close",
+            Action::Refresh => "reload from the store",
+            Action::Input(_)
+            | Action::Resize(..)
+            | Action::Worker(_)
+            | Action::WorkerEnded { .. } => "",
+        }
+    }
+}

@@ -1,0 +1,303 @@
+//! The keymap: one table per context, embedded from `keymap.toml`, with an optional user file
+//! that overrides only the keys it names. The help overlay is generated from it.
+
+use std::collections::BTreeMap;
+use std::path::Path;
+
+use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+
+use super::action::Action;
+
+const DEFAULT_KEYMAP: &str = include_str!("keymap.toml");
+
+/// Where a key is looked up: a pane's table first, then `global`; prompts use `input` only.
+pub const CONTEXTS: [&str; 6] = ["global", "runs", "grid", "schemas", "policy", "input"];
+
+#[derive(Debug, thiserror::Error)]
+pub enum KeymapError {
+    #[error("keymap {file}: {reason}; fix or remove the file")]
+    Invalid { file: String, reason: String },
+}
+
+/// A normalised key: modifiers (ctrl / alt only; shift is in the character) and the code.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub struct KeySpec {
+    ctrl: bool,
+    alt: bool,
+    code: KeyName,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+enum KeyName {
+    Char(char),
+    Named(&'static str),
+    F(u8),
+}
+
+const NAMES: [&str; 14] = [
+    "enter",
+    "esc",
+    "tab",
+    "backtab",
+    "space",
+    "up",
+    "down",
+    "left",
+    "right",
+    "pageup",
+    "pagedown",
+    "home",
+    "end",
+    "backspace",
+];
+
+impl KeySpec {
+    pub fn parse(text: &str) -> Option<KeySpec> {
+        let mut rest = text;
+        let (mut ctrl, mut alt) = (false, false);
+        loop {
+            if let Some(r) = rest.strip_prefix("ctrl-").filter(|r| !r.is_empty()) {
+                ctrl = true;
+                rest = r;
+            } else if let Some(r) = rest.strip_prefix("alt-").filter(|r| !r.is_empty()) {
+                alt = true;
+                rest = r;
+            } else {
+                break;
+            }
+        }
+        let mut chars = rest.chars();
+        let code = match (chars.next(), chars.next()) {
+            (Some(c), None) => KeyName::Char(c),
+            _ => {
+                let lower = rest.to_ascii_lowercase();
+                if lower == "delete" || lower == "del" {
+                    KeyName::Named("delete")
+                } else if let Some(n) = lower.strip_prefix('f').and_then(|n| n.parse::<u8>().ok()) {
+                    KeyName::F(n)
+                } else {
+                    KeyName::Named(NAMES.iter().find(|n| **n == lower)?)
+                }
+            }
+        };
+        Some(KeySpec { ctrl, alt, code })
+    }
+
+    pub fn from_event(ev: &KeyEvent) -> Option<KeySpec> {
+        let code = match ev.code {
+            KeyCode::Char(' ') => KeyName::Named("space"),
+            KeyCode::Char(c) => KeyName::Char(c),
+            KeyCode::Enter => KeyName::Named("enter"),
+            KeyCode::Esc => KeyName::Named("esc"),
+            KeyCode::Tab => KeyName::Named("tab"),
+            KeyCode::BackTab => KeyName::Named("backtab"),
+            KeyCode::Up => KeyName::Named("up"),
+            KeyCode::Down => KeyName::Named("down"),
+            KeyCode::Left => KeyName::Named("left"),
+            KeyCode::Right => KeyName::Named("right"),
+            KeyCode::PageUp => KeyName::Named("pageup"),
+            KeyCode::PageDown => KeyName::Named("pagedown"),
+            KeyCode::Home => KeyName::Named("home"),
+            KeyCode::End => KeyName::Named("end"),
+            KeyCode::Backspace => KeyName::Named("backspace"),
+            KeyCode::Delete => KeyName::Named("delete"),
+            KeyCode::F(n) => KeyName::F(n),
+            _ => return None,
+        };
+        Some(KeySpec {
+            ctrl: ev.modifiers.contains(KeyModifiers::CONTROL),
+            alt: ev.modifiers.contains(KeyModifiers::ALT),
+            code,
+        })
+    }
+
+    /// The key as written in the keymap file.
+    pub fn label(&self) -> String {
+        let mut s = String::new();
+        if self.ctrl {
+            s.push_str("ctrl-");
+        }
+        if self.alt {
+            s.push_str("alt-");
+        }
+        match self.code {
+            KeyName::Char(c) => s.push(c),
+            KeyName::Named(n) => s.push_str(n),
+            KeyName::F(n) => s.push_str(&format!("f{n}")),
+        }
+        s
+    }
+}
+
+/// Context name → key → action.
+#[derive(Debug, Clone)]
+pub struct Keymap {
+    tables: BTreeMap<String, BTreeMap<KeySpec, Action>>,
+}
+
+type RawKeymap = BTreeMap<String, BTreeMap<String, String>>;
+
+impl Keymap {
+    /// The embedded default keymap.
+    pub fn default_keymap() -> Keymap {
+        let mut map = Keymap {
+            tables: BTreeMap::new(),
+        };
+        // The embedded file is part of the program and covered by a test.
+        if let Err(e) = map.merge(DEFAULT_KEYMAP, "built-in keymap.toml") {
+            tracing::error!("{e}");
+        }
+        map
+    }
+
+    /// The default keymap with `<dir>/keymap.toml` merged over it when present.
+    pub fn load(config_dir: Option<&Path>) -> Result<Keymap, KeymapError> {
+        let mut map = Keymap::default_keymap();
+        if let Some(path) = config_dir.map(|d| d.join("keymap.toml")) {
+            if let Ok(text) = std::fs::read_to_string(&path) {
+                map.merge(&text, &path.display().to_string())?;
+            }
+        }
+        Ok(map)
+    }
+
+    /// Merge a keymap file: each named key replaces (or, with "none", removes) that binding.
+    pub fn merge(&mut self, text: &str, file: &str) -> Result<(), KeymapError> {
+        let invalid = |reason: String| KeymapError::Invalid {
+            file: file.to_string(),
+            reason,
+        };
+        let raw: RawKeymap = toml::from_str(text).map_err(|e| invalid(e.to_string()))?;
+        for (context, keys) in raw {
+            if !CONTEXTS.contains(&context.as_str()) {
+                return Err(invalid(format!(
+                    "unknown section [{context}] (sections: {})",
+                    CONTEXTS.join(", ")
+                )));
+            }
+            let table = self.tables.entry(context.clone()).or_default();
+            for (key, action) in keys {
+                let spec = KeySpec::parse(&key)
+                    .ok_or_else(|| invalid(format!("[{context}] unknown key '{key}'")))?;
+                if action == "none" {
+                    table.remove(&spec);
+                    continue;
+                }
+                let action: Action = serde_json::from_value(serde_json::Value::String(
+                    action.clone(),
+                ))
+                .map_err(|_| invalid(format!("[{context}] '{key}': unknown action '{action}'")))?;
+                table.insert(spec, action);
+            }
+        }
+        Ok(())
+    }
+
+    /// The action bound to `key` in `context`, falling back to `global` (except in `input`).
+    pub fn lookup(&self, context: &str, key: &KeyEvent) -> Option<Action> {
+        let spec = KeySpec::from_event(key)?;
+        let found = self.tables.get(context).and_then(|t| t.get(&spec));
+        let found = match found {
+            Some(a) => Some(a),
+            None if context != "input" => self.tables.get("global").and_then(|t| t.get(&spec)),
+            None => None,
+        };
+        found.cloned()
+    }
+
+    /// Help lines per context: (context, [(keys, description)]), keys of one action joined.
+    pub fn help(&self) -> Vec<(String, Vec<(String, String)>)> {
+        let mut out = Vec::new();
+        for context in CONTEXTS {
+            let Some(table) = self.tables.get(context) else {
+                continue;
+            };
+            let mut by_action: Vec<(String, Vec<String>)> = Vec::new();
+            for (spec, action) in table {
+                let name = action_name(action);
+                match by_action.iter_mut().find(|(n, _)| *n == name) {
+                    Some((_, keys)) => keys.push(spec.label()),
+                    None => by_action.push((name, vec![spec.label()])),
+                }
+            }
+            let lines = by_action
+                .into_iter()
+                .map(|(name, keys)| {
+                    let action: Option<Action> =
+                        serde_json::from_value(serde_json::Value::String(name.clone())).ok();
+                    let desc = action.map(|a| a.describe()).unwrap_or("");
+                    (keys.join(" "), desc.to_string())
+                })
+                .collect::<Vec<_>>();
+            if !lines.is_empty() {
+                out.push((context.to_string(), lines));
+            }
+        }
+        out
+    }
+}
+
+fn action_name(action: &Action) -> String {
+    serde_json::to_value(action)
+        .ok()
+        .and_then(|v| v.as_str().map(str::to_string))
+        .unwrap_or_default()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crossterm::event::KeyEventKind;
+
+    fn key(code: KeyCode, mods: KeyModifiers) -> KeyEvent {
+        KeyEvent {
+            code,
+            modifiers: mods,
+            kind: KeyEventKind::Press,
+            state: crossterm::event::KeyEventState::NONE,
+        }
+    }
+
+    #[test]
+    fn default_keymap_parses_and_binds_the_essentials() {
+        let mut map = Keymap {
+            tables: BTreeMap::new(),
+        };
+        map.merge(DEFAULT_KEYMAP, "default").unwrap();
+        let grid = |c| map.lookup("grid", &key(KeyCode::Char(c), KeyModifiers::NONE));
+        assert!(matches!(grid('a'), Some(Action::ConfirmSelected)));
+        assert!(matches!(grid('q'), Some(Action::Quit)), "global fallback");
+        // Shift+A arrives as 'A' with SHIFT; shift is part of the character.
+        let shift_a = map.lookup("grid", &key(KeyCode::Char('A'), KeyModifiers::SHIFT));
+        assert!(matches!(shift_a, Some(Action::ConfirmAllStaged)));
+        let enter = map.lookup("input", &key(KeyCode::Enter, KeyModifiers::NONE));
+        assert!(matches!(enter, Some(Action::Submit)));
+        assert!(map
+            .lookup("input", &key(KeyCode::Char('q'), KeyModifiers::NONE))
+            .is_none());
+    }
+
+    #[test]
+    fn user_file_overrides_only_the_keys_it_names() {
+        let mut map = Keymap::default_keymap();
+        map.merge(
+            "[grid]\n\"y\" = \"confirm_selected\"\n\"a\" = \"none\"\n",
+            "user",
+        )
+        .unwrap();
+        let grid = |c| map.lookup("grid", &key(KeyCode::Char(c), KeyModifiers::NONE));
+        assert!(matches!(grid('y'), Some(Action::ConfirmSelected)));
+        assert!(grid('a').is_none());
+        assert!(matches!(grid('x'), Some(Action::Reject)), "untouched");
+    }
+
+    #[test]
+    fn bad_user_file_names_the_problem() {
+        let mut map = Keymap::default_keymap();
+        let err = map
+            .merge("[grid]\n\"y\" = \"fly\"\n", "/tmp/k.toml")
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("/tmp/k.toml") && err.contains("fly"), "{err}");
+    }
+}
