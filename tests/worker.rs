@@ -659,8 +659,13 @@ async fn blocks_held_by_another_live_worker_are_left_to_it_and_reported() {
     // A worker on another host holds a fresh lease on blocks 0 and 1.
     transitions::claim(&env.store, &run.run_id, 2, "other-host:42:1", now).unwrap();
     let end = env.work(&run, 2).await;
-    let RunEnd::Busy(msg) = end else { panic!("{end:?}") };
-    assert!(msg.contains("2 blocks are claimed by another worker"), "{msg}");
+    let RunEnd::Busy(msg) = end else {
+        panic!("{end:?}")
+    };
+    assert!(
+        msg.contains("2 blocks are claimed by another worker"),
+        "{msg}"
+    );
     let r = env.run(&run);
     assert_eq!((r.counters.claimed, r.counters.ai_complete), (2, 3));
     assert_eq!(r.status, RunStatus::Running);

@@ -278,6 +278,7 @@ impl App {
                     }
                     Ok(RunEnd::Cancelled) => self.info(format!("run {run_id} cancelled")),
                     Ok(RunEnd::Interrupted) => self.info(format!("worker for {run_id} stopped")),
+                    Ok(RunEnd::Busy(msg)) => self.info(format!("run {run_id}: {msg}")),
                     Err(e) => self.error(format!("worker for {run_id} failed: {e}")),
                 }
                 self.stale = true;
