@@ -3,7 +3,7 @@
 use std::collections::BTreeMap;
 
 use super::validate::{is_blank, validate_text};
-use super::{BlockDraft, SourceFormat};
+use super::{BlockDraft, Drafts, SourceFormat};
 use crate::hashing;
 use crate::model::{Block, BlockRef, Document, Locator};
 
@@ -16,25 +16,28 @@ pub struct Prepared {
     pub drafts: Vec<BlockDraft>,
 }
 
+/// Borrowed blocks of `text` in index order; each keeps the whitespace up to the next block.
+pub fn block_refs<'a>(
+    text: &'a str,
+    drafts: &'a [BlockDraft],
+) -> impl Iterator<Item = BlockRef<'a>> + 'a {
+    drafts.iter().enumerate().map(move |(i, d)| {
+        let next_start = drafts.get(i + 1).map(|n| n.start).unwrap_or(text.len());
+        BlockRef {
+            block_index: i as u32,
+            block_type: d.block_type,
+            start: d.start as u64,
+            end: d.end as u64,
+            content: &text[d.start..d.end],
+            separator_after: &text[d.end..next_start],
+        }
+    })
+}
+
 impl Prepared {
     /// Borrowed blocks in index order (what the store writes).
     pub fn block_refs(&self) -> impl Iterator<Item = BlockRef<'_>> + '_ {
-        let text = self.text.as_str();
-        self.drafts.iter().enumerate().map(move |(i, d)| {
-            let next_start = self
-                .drafts
-                .get(i + 1)
-                .map(|n| n.start)
-                .unwrap_or(text.len());
-            BlockRef {
-                block_index: i as u32,
-                block_type: d.block_type,
-                start: d.start as u64,
-                end: d.end as u64,
-                content: &text[d.start..d.end],
-                separator_after: &text[d.end..next_start],
-            }
-        })
+        block_refs(&self.text, &self.drafts)
     }
 
     /// Owned blocks with their uids, in index order.
@@ -55,42 +58,53 @@ impl Prepared {
     }
 }
 
-/// Validate, split and identify `raw`. Pure: no I/O. Hashing runs on a second thread while the
-/// text is validated and parsed.
-pub fn assemble(format: SourceFormat, file_name: &str, raw: &[u8]) -> Result<Prepared, String> {
-    let source_type = format.source_type();
-    let ((source_uid, conv_uid), parsed) = std::thread::scope(|scope| {
-        let hashes = scope.spawn(|| {
-            // For Markdown and text the representation is the file itself.
-            (
-                hashing::source_uid(source_type, raw),
-                hashing::conv_uid(format.parsing_tool(), format.representation_type(), raw),
-            )
-        });
-        let parsed = validate_text(raw).map(|text| (text, format.drafts(text)));
-        let hashes = hashes
-            .join()
-            .unwrap_or_else(|p| std::panic::resume_unwind(p));
-        (hashes, parsed)
-    });
-    let (text, drafts) = parsed?;
-    let source_filesize = raw.len() as u64;
+/// The identities of a source file (SPEC §1).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Identity {
+    pub source_uid: String,
+    pub conv_uid: String,
+}
+
+/// Hash `raw` into its identities. For Markdown and text the representation is the file itself.
+pub fn identity(format: SourceFormat, raw: &[u8]) -> Identity {
+    Identity {
+        source_uid: hashing::source_uid(format.source_type(), raw),
+        conv_uid: hashing::conv_uid(format.parsing_tool(), format.representation_type(), raw),
+    }
+}
+
+/// Validate `raw` as text and split it into drafts; refuse a file with no blocks.
+pub fn convert(format: SourceFormat, raw: &[u8]) -> Result<(&str, Drafts), String> {
+    let text = validate_text(raw)?;
+    let drafts = format.drafts(text);
     if drafts.blocks.is_empty() {
         return Err("no content blocks found".into());
     }
+    Ok((text, drafts))
+}
+
+/// The document record of a converted file.
+pub fn document(
+    format: SourceFormat,
+    file_name: &str,
+    ids: Identity,
+    text: &str,
+    drafts: &Drafts,
+) -> Document {
     let mut freq: BTreeMap<String, u32> = BTreeMap::new();
     for d in &drafts.blocks {
         *freq.entry(d.block_type.as_str().to_string()).or_default() += 1;
     }
     let first_start = drafts.blocks.first().map(|d| d.start).unwrap_or(0);
-    let document = Document {
-        conv_uid,
-        source_uid,
-        source_type: source_type.to_string(),
-        source_filesize,
+    Document {
+        conv_uid: ids.conv_uid,
+        source_uid: ids.source_uid,
+        source_type: format.source_type().to_string(),
+        source_filesize: text.len() as u64,
         file_name: file_name.to_string(),
         title: drafts
             .title
+            .clone()
             .filter(|t| !t.trim().is_empty())
             .unwrap_or_else(|| file_name.to_string()),
         total_blocks: drafts.blocks.len() as u32,
@@ -99,7 +113,22 @@ pub fn assemble(format: SourceFormat, file_name: &str, raw: &[u8]) -> Result<Pre
         representation_type: format.representation_type().to_string(),
         ingested_at: crate::clock::now_rfc3339(),
         leading_whitespace: text[..first_start].to_string(),
-    };
+    }
+}
+
+/// Validate, split and identify `raw`. Pure: no I/O. Hashing runs on a second thread while the
+/// text is validated and parsed.
+pub fn assemble(format: SourceFormat, file_name: &str, raw: &[u8]) -> Result<Prepared, String> {
+    let (ids, converted) = std::thread::scope(|scope| {
+        let ids = scope.spawn(|| identity(format, raw));
+        let converted = convert(format, raw);
+        (
+            ids.join().unwrap_or_else(|p| std::panic::resume_unwind(p)),
+            converted,
+        )
+    });
+    let (text, drafts) = converted?;
+    let document = document(format, file_name, ids, text, &drafts);
     Ok(Prepared {
         document,
         text: text.to_string(),

@@ -10,13 +10,13 @@ mod validate;
 
 use std::path::{Path, PathBuf};
 
-pub use assemble::{assemble, Prepared};
+pub use assemble::{assemble, block_refs, convert, document, identity, Identity, Prepared};
 pub use markdown::markdown_drafts;
 pub use text::text_drafts;
 pub use validate::{validate_text, DEFAULT_MAX_FILE_BYTES};
 
 use crate::model::{BlockType, Document};
-use crate::store::{InsertOutcome, Store, StoreError};
+use crate::store::{DocumentWriter, Store, StoreError};
 
 /// A block before identities are assigned: a type and a byte range of the representation.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -123,81 +123,103 @@ pub struct IngestReport {
     pub created: bool,
 }
 
-/// Read, validate and convert a file without touching any store.
-pub fn prepare_path(path: &Path, limits: IngestLimits) -> Result<Prepared, IngestError> {
-    let bad = |reason: String| IngestError::BadInput {
+fn bad(path: &Path, reason: String) -> IngestError {
+    IngestError::BadInput {
         path: path.to_path_buf(),
         reason,
-    };
+    }
+}
+
+/// Check a path (exists, a file, a known format, within the size limit) and read it.
+fn read_checked(
+    path: &Path,
+    limits: IngestLimits,
+) -> Result<(SourceFormat, String, Vec<u8>), IngestError> {
     let meta = std::fs::metadata(path).map_err(|e| match e.kind() {
-        std::io::ErrorKind::NotFound => bad("no such file".into()),
-        _ => bad(format!("cannot read: {e}")),
+        std::io::ErrorKind::NotFound => bad(path, "no such file".into()),
+        _ => bad(path, format!("cannot read: {e}")),
     })?;
     if meta.is_dir() {
-        return Err(bad("is a directory, not a file".into()));
+        return Err(bad(path, "is a directory, not a file".into()));
     }
-    let format = SourceFormat::from_path(path).map_err(bad)?;
+    let format = SourceFormat::from_path(path).map_err(|r| bad(path, r))?;
+    let too_big = |len: u64| {
+        bad(
+            path,
+            format!(
+                "file is {len} bytes, over the limit of {} bytes (policy upload.max_file_bytes)",
+                limits.max_file_bytes
+            ),
+        )
+    };
     if meta.len() > limits.max_file_bytes {
-        return Err(bad(format!(
-            "file is {} bytes, over the limit of {} bytes (policy upload.max_file_bytes)",
-            meta.len(),
-            limits.max_file_bytes
-        )));
+        return Err(too_big(meta.len()));
     }
-    let raw = std::fs::read(path).map_err(|e| bad(format!("cannot read: {e}")))?;
+    let raw = std::fs::read(path).map_err(|e| bad(path, format!("cannot read: {e}")))?;
     // The file may have grown between metadata and read.
     if raw.len() as u64 > limits.max_file_bytes {
-        return Err(bad(format!(
-            "file is {} bytes, over the limit of {} bytes (policy upload.max_file_bytes)",
-            raw.len(),
-            limits.max_file_bytes
-        )));
+        return Err(too_big(raw.len() as u64));
     }
     let file_name = path
         .file_name()
         .map(|n| n.to_string_lossy().into_owned())
         .unwrap_or_else(|| path.display().to_string());
-    assemble(format, &file_name, &raw).map_err(bad)
+    Ok((format, file_name, raw))
 }
 
-/// Ingest one file: validate, convert, and store in one write transaction. Re-ingesting the same
-/// bytes returns the existing document and writes nothing.
+/// Read, validate and convert a file without touching any store.
+pub fn prepare_path(path: &Path, limits: IngestLimits) -> Result<Prepared, IngestError> {
+    let (format, file_name, raw) = read_checked(path, limits)?;
+    assemble(format, &file_name, &raw).map_err(|r| bad(path, r))
+}
+
+/// Ingest one file in one write transaction. Re-ingesting the same bytes returns the existing
+/// document and writes nothing; a file that fails validation writes nothing either.
+///
+/// Two threads share the work: one hashes the file and, in the open write transaction, stores
+/// its text pages; meanwhile this thread validates and parses it. The block records and the
+/// document record follow, then one durable commit.
 pub fn ingest_path(
     store: &Store,
     path: &Path,
     limits: IngestLimits,
 ) -> Result<IngestReport, IngestError> {
-    let prepared = prepare_path(path, limits)?;
+    let (format, file_name, raw) = read_checked(path, limits)?;
     let store_err = |source| IngestError::Store {
         path: path.to_path_buf(),
         source,
     };
-    if let Some(existing) = store
-        .get_document(&prepared.document.conv_uid)
-        .map_err(store_err)?
-    {
+    let raw = raw.as_slice();
+    let (staged, converted) = std::thread::scope(|scope| {
+        let writer = scope.spawn(move || -> Result<(Identity, DocumentWriter), StoreError> {
+            let ids = identity(format, raw);
+            let mut w = store.begin_document(&ids.conv_uid)?;
+            if w.existing().is_none() {
+                w.write_text(raw)?;
+            }
+            Ok((ids, w))
+        });
+        let converted = convert(format, raw);
+        let staged = writer
+            .join()
+            .unwrap_or_else(|p| std::panic::resume_unwind(p));
+        (staged, converted)
+    });
+    let (ids, writer) = staged.map_err(store_err)?;
+    if let Some(existing) = writer.existing() {
         return Ok(IngestReport {
-            document: existing,
+            document: existing.clone(),
             created: false,
         });
     }
-    let outcome = store
-        .insert_document(&prepared.document, prepared.block_refs())
+    // A file that fails validation drops the transaction: nothing is written.
+    let (text, drafts) = converted.map_err(|r| bad(path, r))?;
+    let document = document(format, &file_name, ids, text, &drafts);
+    writer
+        .finish(&document, block_refs(text, &drafts.blocks))
         .map_err(store_err)?;
-    match outcome {
-        InsertOutcome::Created => Ok(IngestReport {
-            document: prepared.document,
-            created: true,
-        }),
-        InsertOutcome::AlreadyPresent => {
-            let existing = store
-                .get_document(&prepared.document.conv_uid)
-                .map_err(store_err)?
-                .unwrap_or(prepared.document);
-            Ok(IngestReport {
-                document: existing,
-                created: false,
-            })
-        }
-    }
+    Ok(IngestReport {
+        document,
+        created: true,
+    })
 }

@@ -1,19 +1,22 @@
 //! Binary encoding of block chunks (table `BLOCKS`).
 //!
 //! Blocks are immutable and written in bulk at ingest, so they are stored in chunks of
-//! [`CHUNK`] consecutive blocks per row, in a compact binary layout rather than JSON: a 50k-block
-//! ingest is then ~400 inserts and little more than one copy of the text.
+//! [`CHUNK`] consecutive blocks per row, as byte ranges only: the text itself lives once in the
+//! document's text pages (`text_pages.rs`).
 //!
-//! Chunk layout (all integers little-endian):
-//! `version u8 (=1)`, then per block: `index u32, type u8, start u64, end u64,
-//! content_len u32, content bytes, sep_len u32, sep bytes`.
+//! Chunk layout (all integers little-endian): `version u8 (=2)`, then per block:
+//! `index u32, type u8, start u64, end u64, next u64` where `text[end..next]` is the whitespace
+//! that separates the block from the next one (or the end of the text).
 
+use super::text_pages::TextReader;
+use super::StoreError;
 use crate::hashing::block_uid;
 use crate::model::{Block, BlockRef, BlockType, Locator};
 
 /// Blocks per chunk row.
 pub const CHUNK: u32 = 128;
-const VERSION: u8 = 1;
+const VERSION: u8 = 2;
+const RECORD: usize = 4 + 1 + 8 + 8 + 8;
 
 pub fn chunk_of(index: u32) -> u32 {
     index / CHUNK
@@ -34,70 +37,83 @@ pub fn push(b: &BlockRef<'_>, out: &mut Vec<u8>) {
     out.push(type_code(b.block_type));
     out.extend_from_slice(&b.start.to_le_bytes());
     out.extend_from_slice(&b.end.to_le_bytes());
-    out.extend_from_slice(&(b.content.len() as u32).to_le_bytes());
-    out.extend_from_slice(b.content.as_bytes());
-    out.extend_from_slice(&(b.separator_after.len() as u32).to_le_bytes());
-    out.extend_from_slice(b.separator_after.as_bytes());
+    out.extend_from_slice(&(b.end + b.separator_after.len() as u64).to_le_bytes());
 }
 
-struct Reader<'a> {
-    buf: &'a [u8],
-    pos: usize,
+/// One decoded record: the block's place in the text.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Record {
+    pub index: u32,
+    pub block_type: BlockType,
+    pub start: u64,
+    pub end: u64,
+    pub next: u64,
 }
 
-impl<'a> Reader<'a> {
-    fn take(&mut self, n: usize) -> Result<&'a [u8], String> {
-        let end = self.pos.checked_add(n).filter(|e| *e <= self.buf.len());
-        let end = end.ok_or_else(|| format!("block chunk truncated at byte {}", self.pos))?;
-        let s = &self.buf[self.pos..end];
-        self.pos = end;
-        Ok(s)
-    }
-    fn u32(&mut self) -> Result<u32, String> {
-        let b = self.take(4)?;
-        Ok(u32::from_le_bytes([b[0], b[1], b[2], b[3]]))
-    }
-    fn u64(&mut self) -> Result<u64, String> {
-        let b = self.take(8)?;
-        let mut a = [0u8; 8];
-        a.copy_from_slice(b);
-        Ok(u64::from_le_bytes(a))
-    }
-    fn string(&mut self) -> Result<String, String> {
-        let n = self.u32()? as usize;
-        let b = self.take(n)?;
-        String::from_utf8(b.to_vec()).map_err(|_| "block text is not UTF-8".to_string())
-    }
+fn u64_at(b: &[u8], at: usize) -> u64 {
+    let mut a = [0u8; 8];
+    a.copy_from_slice(&b[at..at + 8]);
+    u64::from_le_bytes(a)
 }
 
-/// Decode a chunk into its blocks (in index order).
-pub fn decode(conv_uid: &str, buf: &[u8]) -> Result<Vec<Block>, String> {
-    let mut out = Vec::with_capacity(CHUNK as usize);
-    let mut r = Reader { buf, pos: 0 };
-    let version = r.take(1)?[0];
-    if version != VERSION {
-        return Err(format!("unknown block chunk version {version}"));
+/// Decode a chunk's records.
+pub fn records(buf: &[u8]) -> Result<Vec<Record>, String> {
+    match buf.first() {
+        Some(&VERSION) => {}
+        Some(v) => return Err(format!("unknown block chunk version {v}")),
+        None => return Err("empty block chunk".into()),
     }
-    while r.pos < buf.len() {
-        let index = r.u32()?;
-        let code = r.take(1)?[0] as usize;
-        let block_type = *BlockType::ALL
-            .get(code)
-            .ok_or_else(|| format!("unknown block type code {code}"))?;
-        let start = r.u64()?;
-        let end = r.u64()?;
-        let block_content = r.string()?;
-        let separator_after = r.string()?;
-        out.push(Block {
-            block_uid: block_uid(conv_uid, index),
-            block_index: index,
-            block_type,
-            block_locator: Locator::TextOffsetRange { start, end },
-            block_content,
-            separator_after,
-        });
+    let body = &buf[1..];
+    if body.len() % RECORD != 0 {
+        return Err(format!("block chunk truncated ({} bytes)", buf.len()));
     }
-    Ok(out)
+    body.chunks(RECORD)
+        .map(|r| {
+            let code = r[4] as usize;
+            let block_type = *BlockType::ALL
+                .get(code)
+                .ok_or_else(|| format!("unknown block type code {code}"))?;
+            Ok(Record {
+                index: u32::from_le_bytes([r[0], r[1], r[2], r[3]]),
+                block_type,
+                start: u64_at(r, 5),
+                end: u64_at(r, 13),
+                next: u64_at(r, 21),
+            })
+        })
+        .collect()
+}
+
+/// The full block of a record, its content read from the text pages.
+pub(super) fn block(
+    conv_uid: &str,
+    r: &Record,
+    text: &mut TextReader<'_>,
+) -> Result<Block, StoreError> {
+    Ok(Block {
+        block_uid: block_uid(conv_uid, r.index),
+        block_index: r.index,
+        block_type: r.block_type,
+        block_locator: Locator::TextOffsetRange {
+            start: r.start,
+            end: r.end,
+        },
+        block_content: text.slice(r.start, r.end)?,
+        separator_after: text.slice(r.end, r.next)?,
+    })
+}
+
+/// Decode a whole chunk into blocks (in index order).
+pub(super) fn decode(
+    conv_uid: &str,
+    buf: &[u8],
+    text: &mut TextReader<'_>,
+) -> Result<Vec<Block>, StoreError> {
+    records(buf)
+        .map_err(StoreError::Corrupt)?
+        .iter()
+        .map(|r| block(conv_uid, r, text))
+        .collect()
 }
 
 #[cfg(test)]
@@ -105,32 +121,38 @@ mod tests {
     use super::*;
 
     #[test]
-    fn round_trip_every_type() {
-        let blocks: Vec<Block> = BlockType::ALL
+    fn records_round_trip_every_type_and_reject_damage() {
+        let text = "x".repeat(400);
+        let refs: Vec<BlockRef<'_>> = BlockType::ALL
             .iter()
             .enumerate()
-            .map(|(i, t)| Block {
-                block_uid: block_uid("c", i as u32),
+            .map(|(i, t)| BlockRef {
                 block_index: i as u32,
                 block_type: *t,
-                block_locator: Locator::TextOffsetRange {
-                    start: i as u64 * 10,
-                    end: i as u64 * 10 + 3,
-                },
-                block_content: format!("é{i}"),
-                separator_after: if i % 2 == 0 {
-                    "\n\n".into()
-                } else {
-                    String::new()
-                },
+                start: i as u64 * 10,
+                end: i as u64 * 10 + 3,
+                content: &text[..3],
+                separator_after: if i % 2 == 0 { "\n\n" } else { "" },
             })
             .collect();
         let mut buf = Vec::new();
         begin(&mut buf);
-        for b in &blocks {
-            push(&b.as_ref(), &mut buf);
+        for r in &refs {
+            push(r, &mut buf);
         }
-        assert_eq!(decode("c", &buf).unwrap(), blocks);
-        assert!(decode("c", &buf[..buf.len() - 1]).is_err());
+        let back = records(&buf).unwrap();
+        assert_eq!(back.len(), refs.len());
+        for (r, b) in refs.iter().zip(&back) {
+            assert_eq!(
+                (b.index, b.block_type, b.start, b.end),
+                (r.block_index, r.block_type, r.start, r.end)
+            );
+            assert_eq!(b.next - b.end, r.separator_after.len() as u64);
+        }
+        assert!(records(&buf[..buf.len() - 1]).is_err());
+        assert!(
+            records(&[1]).is_err(),
+            "version 1 chunks are refused by name"
+        );
     }
 }

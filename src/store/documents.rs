@@ -1,9 +1,10 @@
-//! Documents and their immutable blocks.
+//! Documents: the record, the text (in pages) and the immutable block records.
 
 use redb::ReadableTable;
 
 use super::block_codec;
-use super::tables::{BLOCKS, DOCUMENTS, SOURCES};
+use super::tables::{BLOCKS, DOCUMENTS, DOC_TEXT, SOURCES};
+use super::text_pages::{self, TextReader};
 use super::{Store, StoreError};
 use crate::model::{Block, BlockRef, Document};
 
@@ -15,35 +16,48 @@ pub enum InsertOutcome {
     AlreadyPresent,
 }
 
-impl Store {
-    /// Store a document and all its blocks (in index order) in one write transaction. If `conv_uid` is already
-    /// present nothing is written (ingest is idempotent).
-    pub fn insert_document<'a>(
-        &self,
+/// One document being written, in one write transaction: the text first (it does not depend
+/// on parsing), then the blocks and the record. Dropping it unfinished writes nothing.
+pub struct DocumentWriter {
+    tx: redb::WriteTransaction,
+    conv_uid: String,
+    existing: Option<Document>,
+}
+
+impl DocumentWriter {
+    /// The stored document when this conversion is already in the store (nothing to write).
+    pub fn existing(&self) -> Option<&Document> {
+        self.existing.as_ref()
+    }
+
+    pub fn write_text(&mut self, text: &[u8]) -> Result<(), StoreError> {
+        let mut pages = self.tx.open_table(DOC_TEXT)?;
+        text_pages::insert_pages(&mut pages, &self.conv_uid, text)
+    }
+
+    /// Store the block records (in index order) and the document record, and commit.
+    pub fn finish<'a>(
+        self,
         doc: &Document,
         blocks: impl IntoIterator<Item = BlockRef<'a>>,
     ) -> Result<InsertOutcome, StoreError> {
-        if self.get_document(&doc.conv_uid)?.is_some() {
+        if self.existing.is_some() {
             return Ok(InsertOutcome::AlreadyPresent);
         }
-        let tx = self.write()?;
         {
-            let mut docs = tx.open_table(DOCUMENTS)?;
-            // Re-check inside the write transaction: another process may have won the race.
-            if docs.get(doc.conv_uid.as_str())?.is_some() {
-                return Ok(InsertOutcome::AlreadyPresent);
-            }
-            docs.insert(doc.conv_uid.as_str(), serde_json::to_vec(doc)?.as_slice())?;
-            let mut sources = tx.open_table(SOURCES)?;
-            sources.insert(doc.source_uid.as_str(), doc.conv_uid.as_str())?;
-            let mut table = tx.open_table(BLOCKS)?;
-            let mut buf = Vec::with_capacity(64 * 1024);
+            let conv = self.conv_uid.as_str();
+            let mut docs = self.tx.open_table(DOCUMENTS)?;
+            docs.insert(conv, serde_json::to_vec(doc)?.as_slice())?;
+            let mut sources = self.tx.open_table(SOURCES)?;
+            sources.insert(doc.source_uid.as_str(), conv)?;
+            let mut table = self.tx.open_table(BLOCKS)?;
+            let mut buf = Vec::with_capacity(8 * 1024);
             let mut current: Option<u32> = None;
             for block in blocks {
                 let chunk = block_codec::chunk_of(block.block_index);
                 if current != Some(chunk) {
                     if let Some(done) = current {
-                        table.insert((doc.conv_uid.as_str(), done), buf.as_slice())?;
+                        table.insert((conv, done), buf.as_slice())?;
                     }
                     buf.clear();
                     block_codec::begin(&mut buf);
@@ -52,11 +66,48 @@ impl Store {
                 block_codec::push(&block, &mut buf);
             }
             if let Some(done) = current {
-                table.insert((doc.conv_uid.as_str(), done), buf.as_slice())?;
+                table.insert((conv, done), buf.as_slice())?;
             }
         }
-        tx.commit()?;
+        self.tx.commit()?;
         Ok(InsertOutcome::Created)
+    }
+}
+
+impl Store {
+    /// Open the write transaction of a new document. If `conv_uid` is already stored, the
+    /// writer reports it through [`DocumentWriter::existing`] and writes nothing.
+    pub fn begin_document(&self, conv_uid: &str) -> Result<DocumentWriter, StoreError> {
+        let tx = self.write()?;
+        let existing = {
+            let docs = tx.open_table(DOCUMENTS)?;
+            let found = docs.get(conv_uid)?;
+            match found {
+                Some(raw) => Some(serde_json::from_slice(raw.value())?),
+                None => None,
+            }
+        };
+        Ok(DocumentWriter {
+            tx,
+            conv_uid: conv_uid.to_string(),
+            existing,
+        })
+    }
+
+    /// Store a document, its text and all its blocks (in index order) in one write transaction.
+    /// If `conv_uid` is already present nothing is written (ingest is idempotent).
+    pub fn insert_document<'a>(
+        &self,
+        doc: &Document,
+        text: &str,
+        blocks: impl IntoIterator<Item = BlockRef<'a>>,
+    ) -> Result<InsertOutcome, StoreError> {
+        let mut w = self.begin_document(&doc.conv_uid)?;
+        if w.existing().is_some() {
+            return Ok(InsertOutcome::AlreadyPresent);
+        }
+        w.write_text(text.as_bytes())?;
+        w.finish(doc, blocks)
     }
 
     pub fn get_document(&self, conv_uid: &str) -> Result<Option<Document>, StoreError> {
@@ -105,9 +156,11 @@ impl Store {
     ) -> Result<(), StoreError> {
         let tx = self.read()?;
         let table = tx.open_table(BLOCKS)?;
+        let pages = tx.open_table(DOC_TEXT)?;
+        let mut text = TextReader::new(&pages, conv_uid);
         for entry in table.range((conv_uid, 0u32)..=(conv_uid, u32::MAX))? {
             let (_, v) = entry?;
-            for block in block_codec::decode(conv_uid, v.value()).map_err(StoreError::Corrupt)? {
+            for block in block_codec::decode(conv_uid, v.value(), &mut text)? {
                 visit(block)?;
             }
         }
@@ -124,26 +177,26 @@ impl Store {
         Ok(out)
     }
 
-    /// The blocks at `indices` (ascending), decoding each chunk once.
+    /// The blocks at `indices` (ascending), reading each chunk once.
     pub fn blocks_at(&self, conv_uid: &str, indices: &[u32]) -> Result<Vec<Block>, StoreError> {
         let tx = self.read()?;
         let table = tx.open_table(BLOCKS)?;
+        let pages = tx.open_table(DOC_TEXT)?;
+        let mut text = TextReader::new(&pages, conv_uid);
         let mut out = Vec::with_capacity(indices.len());
-        let mut current: Option<(u32, Vec<Block>)> = None;
+        let mut current: Option<(u32, Vec<block_codec::Record>)> = None;
         for &index in indices {
             let chunk = block_codec::chunk_of(index);
             if current.as_ref().is_none_or(|(c, _)| *c != chunk) {
-                let blocks = match table.get((conv_uid, chunk))? {
-                    Some(raw) => {
-                        block_codec::decode(conv_uid, raw.value()).map_err(StoreError::Corrupt)?
-                    }
+                let records = match table.get((conv_uid, chunk))? {
+                    Some(raw) => block_codec::records(raw.value()).map_err(StoreError::Corrupt)?,
                     None => Vec::new(),
                 };
-                current = Some((chunk, blocks));
+                current = Some((chunk, records));
             }
-            if let Some((_, blocks)) = &current {
-                if let Some(b) = blocks.iter().find(|b| b.block_index == index) {
-                    out.push(b.clone());
+            if let Some((_, records)) = &current {
+                if let Some(r) = records.iter().find(|r| r.index == index) {
+                    out.push(block_codec::block(conv_uid, r, &mut text)?);
                 }
             }
         }
@@ -152,12 +205,6 @@ impl Store {
 
     /// One block by index.
     pub fn block(&self, conv_uid: &str, index: u32) -> Result<Option<Block>, StoreError> {
-        let tx = self.read()?;
-        let table = tx.open_table(BLOCKS)?;
-        let Some(raw) = table.get((conv_uid, block_codec::chunk_of(index)))? else {
-            return Ok(None);
-        };
-        let chunk = block_codec::decode(conv_uid, raw.value()).map_err(StoreError::Corrupt)?;
-        Ok(chunk.into_iter().find(|b| b.block_index == index))
+        Ok(self.blocks_at(conv_uid, &[index])?.pop())
     }
 }

@@ -9,7 +9,8 @@ use serde::Deserialize;
 use serde_json::value::RawValue;
 
 use super::block_codec;
-use super::tables::{BLOCKS, OVERLAYS};
+use super::tables::{BLOCKS, DOC_TEXT, OVERLAYS};
+use super::text_pages::TextReader;
 use super::{Store, StoreError};
 use crate::model::{Block, OverlayStatus};
 
@@ -42,6 +43,7 @@ type BlockTable = ReadOnlyTable<(&'static str, u32), &'static [u8]>;
 fn visit_chunk<E: From<StoreError>>(
     blocks: &BlockTable,
     overlays: &BlockTable,
+    text: &mut TextReader<'_>,
     conv_uid: &str,
     run_id: &str,
     chunk: u32,
@@ -50,7 +52,7 @@ fn visit_chunk<E: From<StoreError>>(
     let Some(raw) = blocks.get((conv_uid, chunk)).map_err(StoreError::from)? else {
         return Ok(false);
     };
-    let decoded = block_codec::decode(conv_uid, raw.value()).map_err(StoreError::Corrupt)?;
+    let decoded = block_codec::decode(conv_uid, raw.value(), text)?;
     let (Some(first), Some(last)) = (decoded.first(), decoded.last()) else {
         return Ok(true);
     };
@@ -82,8 +84,12 @@ impl Store {
         let tx = self.read()?;
         let blocks = tx.open_table(BLOCKS).map_err(StoreError::from)?;
         let overlays = tx.open_table(OVERLAYS).map_err(StoreError::from)?;
+        let pages = tx.open_table(DOC_TEXT).map_err(StoreError::from)?;
+        let mut text = TextReader::new(&pages, conv_uid);
         let mut chunk = 0;
-        while visit_chunk(&blocks, &overlays, conv_uid, run_id, chunk, &mut visit)? {
+        while visit_chunk(
+            &blocks, &overlays, &mut text, conv_uid, run_id, chunk, &mut visit,
+        )? {
             chunk += 1;
         }
         Ok(())
@@ -110,20 +116,27 @@ impl Store {
         let tx = self.read()?;
         let blocks = tx.open_table(BLOCKS).map_err(StoreError::from)?;
         let overlays = tx.open_table(OVERLAYS).map_err(StoreError::from)?;
-        let (blocks, overlays, render) = (&blocks, &overlays, &render);
+        let pages = tx.open_table(DOC_TEXT).map_err(StoreError::from)?;
+        let (blocks, overlays, pages, render) = (&blocks, &overlays, &pages, &render);
         std::thread::scope(|scope| {
             let mut receivers = Vec::with_capacity(workers);
             for w in 0..workers {
                 let (tx, rx) = mpsc::sync_channel::<Result<Vec<u8>, E>>(IN_FLIGHT);
                 receivers.push(rx);
                 scope.spawn(move || {
+                    let mut text = TextReader::new(pages, conv_uid);
                     let mut chunk = w as u32;
                     loop {
                         let mut buf = Vec::with_capacity(256 * 1024);
-                        let res =
-                            visit_chunk(blocks, overlays, conv_uid, run_id, chunk, |b, ov| {
-                                render(&mut buf, b, ov)
-                            });
+                        let res = visit_chunk(
+                            blocks,
+                            overlays,
+                            &mut text,
+                            conv_uid,
+                            run_id,
+                            chunk,
+                            |b, ov| render(&mut buf, b, ov),
+                        );
                         let more = match res {
                             Ok(true) => tx.send(Ok(buf)).is_ok(),
                             Ok(false) => false,

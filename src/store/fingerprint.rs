@@ -36,6 +36,7 @@ impl Store {
         feed(&tx, DOCUMENTS, &mut h)?;
         feed(&tx, SOURCES, &mut h)?;
         feed(&tx, BLOCKS, &mut h)?;
+        feed(&tx, DOC_TEXT, &mut h)?;
         feed(&tx, SCHEMAS, &mut h)?;
         feed(&tx, SCHEMA_REFS, &mut h)?;
         feed(&tx, SCHEMA_UIDS, &mut h)?;

@@ -54,6 +54,7 @@ fn create_all_tables(tx: &redb::WriteTransaction) -> Result<(), StoreError> {
     tx.open_table(tables::DOCUMENTS)?;
     tx.open_table(tables::SOURCES)?;
     tx.open_table(tables::BLOCKS)?;
+    tx.open_table(tables::DOC_TEXT)?;
     tx.open_table(tables::SCHEMAS)?;
     tx.open_table(tables::SCHEMA_REFS)?;
     tx.open_table(tables::SCHEMA_UIDS)?;

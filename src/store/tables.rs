@@ -21,9 +21,13 @@ pub const DOCUMENTS: TableDefinition<&str, &[u8]> = TableDefinition::new("docume
 /// `source_uid -> conv_uid`: which conversion a source file produced.
 pub const SOURCES: TableDefinition<&str, &str> = TableDefinition::new("sources_v1");
 
-/// `(conv_uid, chunk) -> chunk of 128 consecutive blocks` in the binary layout of
+/// `(conv_uid, chunk) -> chunk of 128 consecutive blocks` (byte ranges) in the binary layout of
 /// `block_codec.rs` (chunk = block_index / 128). Immutable after ingest.
-pub const BLOCKS: TableDefinition<(&str, u32), &[u8]> = TableDefinition::new("block_chunks_v1");
+pub const BLOCKS: TableDefinition<(&str, u32), &[u8]> = TableDefinition::new("block_chunks_v2");
+
+/// `(conv_uid, page) -> 64 KiB page of the document's text` (`text_pages.rs`): block content is
+/// `text[start..end]`, so the text is stored once. Immutable after ingest.
+pub const DOC_TEXT: TableDefinition<(&str, u32), &[u8]> = TableDefinition::new("doc_text_v1");
 
 /// `schema_id -> Schema` JSON.
 pub const SCHEMAS: TableDefinition<&str, &[u8]> = TableDefinition::new("schemas_v1");
