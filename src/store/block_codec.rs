@@ -64,7 +64,7 @@ pub fn records(buf: &[u8]) -> Result<Vec<Record>, String> {
         None => return Err("empty block chunk".into()),
     }
     let body = &buf[1..];
-    if body.len() % RECORD != 0 {
+    if !body.len().is_multiple_of(RECORD) {
         return Err(format!("block chunk truncated ({} bytes)", buf.len()));
     }
     body.chunks(RECORD)
