@@ -458,11 +458,16 @@ fn blocks_spanning_several_text_pages_read_back_exactly() {
     let store = Store::open(&path).unwrap();
     let file = dir.path().join("big.md");
     // A 300 KB code block with multi-byte characters crosses several 64 KiB text pages.
-    let body: String = (0..6000).map(|i| format!("línea {i} — ünïcödé 東京\n")).collect();
+    let body: String = (0..6000)
+        .map(|i| format!("línea {i} — ünïcödé 東京\n"))
+        .collect();
     std::fs::write(&file, format!("# Big\n\n```\n{body}```\n\nAfter.\n")).unwrap();
     let report = ingest_path(&store, &file, IngestLimits::default()).unwrap();
     let expected = prepare(&file).blocks();
     assert!(expected[1].block_content.len() > 200_000);
     assert_eq!(store.blocks(&report.document.conv_uid).unwrap(), expected);
-    assert_eq!(store.block(&report.document.conv_uid, 2).unwrap().unwrap(), expected[2]);
+    assert_eq!(
+        store.block(&report.document.conv_uid, 2).unwrap().unwrap(),
+        expected[2]
+    );
 }
