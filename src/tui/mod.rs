@@ -4,8 +4,11 @@
 
 pub mod action;
 pub mod app;
+mod app_panes;
+mod app_review;
 pub mod grid;
 pub mod keymap;
+mod modal;
 pub mod policy;
 pub mod runs;
 pub mod schemas;
@@ -13,6 +16,7 @@ pub mod terminal;
 pub mod theme;
 pub mod ui;
 pub mod widgets;
+mod worker_link;
 
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
