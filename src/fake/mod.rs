@@ -8,6 +8,9 @@
 //! own runtime, so it works from sync code and from any async runtime.
 
 mod answer;
+mod anthropic;
+mod openai;
+mod reply;
 mod server;
 
 use std::collections::{BTreeMap, HashSet, VecDeque};
