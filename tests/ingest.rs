@@ -1,8 +1,9 @@
 //! Ingest behaviour on real files and a real redb store (issue 2).
 
+mod support;
+
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
-use std::process::Command;
 
 use blockwise::ingest::{ingest_path, prepare_path, IngestLimits, Prepared};
 use blockwise::model::{BlockType, Locator};
@@ -308,12 +309,10 @@ fn blocks_of_a_large_document_come_back_in_numeric_order() {
 // ---- bad input through the real binary ----
 
 fn blockwise(store: &Path, args: &[&str]) -> std::process::Output {
-    Command::new(env!("CARGO_BIN_EXE_blockwise"))
+    support::blockwise_in(store.parent().unwrap())
         .arg("--store")
         .arg(store)
         .args(args)
-        .env("HOME", store.parent().unwrap())
-        .env("XDG_STATE_HOME", store.parent().unwrap().join("state"))
         .output()
         .unwrap()
 }

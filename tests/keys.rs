@@ -39,21 +39,12 @@ impl Env {
     }
 
     fn command(&self, args: &[&str]) -> Command {
-        let mut c = Command::new(env!("CARGO_BIN_EXE_blockwise"));
+        let mut c = support::blockwise_in(self.dir.path());
         c.args(args)
             .env("BLOCKWISE_STORE", self.path("store.redb"))
-            .env("BLOCKWISE_CONFIG_DIR", self.path("config"))
-            .env("XDG_STATE_HOME", self.path("state"))
-            .env("XDG_CONFIG_HOME", self.path("xdg-config"))
-            .env("XDG_DATA_HOME", self.path("xdg-data"))
-            .env("HOME", self.path("home"))
             .env("BLOCKWISE_LOG", "trace")
             .env("ANTHROPIC_BASE_URL", self.fake.anthropic_base_url())
-            .env("OPENAI_BASE_URL", self.fake.openai_base_url())
-            .env_remove("ANTHROPIC_API_KEY")
-            .env_remove("OPENAI_API_KEY")
-            .env_remove("GEMINI_API_KEY")
-            .env_remove("BLOCKWISE_PASSPHRASE");
+            .env("OPENAI_BASE_URL", self.fake.openai_base_url());
         c
     }
 

@@ -1,7 +1,8 @@
 //! Runtime policy (SPEC §5, §3 precedence): bounds, types, admins, audit, snapshots, CLI.
 
+mod support;
+
 use std::collections::BTreeMap;
-use std::process::Command;
 
 use blockwise::model::ModelConfig;
 use blockwise::policy::{
@@ -596,17 +597,13 @@ fn layers_are_read_from_real_objects() {
 // ---- CLI ----
 
 fn cli(dir: &std::path::Path, user: &str, args: &[&str]) -> (i32, String, String) {
-    let out = Command::new(env!("CARGO_BIN_EXE_blockwise"))
+    let out = support::blockwise_in(dir)
         .args(args)
         .env("BLOCKWISE_STORE", dir.join("cli.redb"))
         .env("BLOCKWISE_USER", user)
         .output()
         .unwrap();
-    (
-        out.status.code().unwrap_or(-1),
-        String::from_utf8_lossy(&out.stdout).into_owned(),
-        String::from_utf8_lossy(&out.stderr).into_owned(),
-    )
+    support::outcome(out)
 }
 
 #[test]

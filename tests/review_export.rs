@@ -1,9 +1,10 @@
 //! Review operations (confirm, reject, edit, discard, refusals, review record) and exports
 //! (JSONL shape, CSV round trip, Markdown reconstruction, atomic -o), library and CLI.
 
+mod support;
+
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
-use std::process::Command;
 
 use blockwise::export::{self, Format, Mode};
 use blockwise::ingest::{ingest_path, IngestLimits};
@@ -850,18 +851,14 @@ fn a_failed_export_leaves_no_partial_file() {
 // ---------------------------------------------------------------- CLI
 
 fn cli(store: &Path, args: &[&str]) -> (i32, String, String) {
-    let out = Command::new(env!("CARGO_BIN_EXE_blockwise"))
+    let out = support::blockwise_in(store.parent().unwrap())
         .arg("--store")
         .arg(store)
         .args(args)
         .env("BLOCKWISE_USER", "cli_reviewer")
         .output()
         .unwrap();
-    (
-        out.status.code().unwrap_or(-1),
-        String::from_utf8_lossy(&out.stdout).into_owned(),
-        String::from_utf8_lossy(&out.stderr).into_owned(),
-    )
+    support::outcome(out)
 }
 
 #[test]

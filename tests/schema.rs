@@ -1,7 +1,8 @@
 //! Schemas: save boundary outcomes, identity, refs, templates, fork/delete, import, wizard, CLI.
 
+mod support;
+
 use std::path::{Path, PathBuf};
-use std::process::Command;
 
 use blockwise::schema::{
     self, apply_template, canonical_json, check, classify, derive_ref, fork, save, schema_uid,
@@ -781,18 +782,14 @@ fn delete_is_refused_while_a_run_references_the_schema() {
 // ---------------------------------------------------------------- CLI
 
 fn cli(store: &Path, args: &[&str]) -> (i32, String, String) {
-    let out = Command::new(env!("CARGO_BIN_EXE_blockwise"))
+    let out = support::blockwise_in(store.parent().unwrap())
         .arg("--store")
         .arg(store)
         .args(args)
         .env("USER", "tester")
         .output()
         .unwrap();
-    (
-        out.status.code().unwrap_or(-1),
-        String::from_utf8_lossy(&out.stdout).into_owned(),
-        String::from_utf8_lossy(&out.stderr).into_owned(),
-    )
+    support::outcome(out)
 }
 
 fn write(dir: &Path, name: &str, text: &str) -> PathBuf {

@@ -1,6 +1,8 @@
 //! The terminal UI on a demo-like store, rendered with ratatui's TestBackend: what the user sees
 //! and what keys do to the store.
 
+mod support;
+
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -320,10 +322,9 @@ fn policy_edit_is_refused_for_non_admins_with_the_reason() {
 #[test]
 fn bare_blockwise_without_a_terminal_says_so_and_exits() {
     let dir = tempfile::tempdir().unwrap();
-    let out = std::process::Command::new(env!("CARGO_BIN_EXE_blockwise"))
+    let out = support::blockwise_in(dir.path())
         .arg("--store")
         .arg(dir.path().join("s.redb"))
-        .env("HOME", dir.path())
         .stdin(std::process::Stdio::null())
         .output()
         .unwrap();

@@ -571,14 +571,10 @@ fn demo_runs_the_whole_flow_offline_and_never_replaces_a_real_workspace() {
     let dir = tempfile::tempdir().unwrap();
     let demo = dir.path().join("demo.redb");
     let cli = |store: &std::path::Path, args: &[&str]| {
-        std::process::Command::new(env!("CARGO_BIN_EXE_blockwise"))
+        support::blockwise_in(dir.path())
             .arg("--store")
             .arg(store)
             .args(args)
-            .env("HOME", dir.path())
-            .env_remove("ANTHROPIC_API_KEY")
-            .env_remove("OPENAI_API_KEY")
-            .env_remove("GEMINI_API_KEY")
             .output()
             .unwrap()
     };

@@ -3,6 +3,8 @@
 //! is complete, every block has exactly one staged result equal to the fake provider's
 //! deterministic answer, and no call's result was written twice.
 
+mod support;
+
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
@@ -32,20 +34,11 @@ impl Env {
     }
 
     fn command(&self, args: &[&str]) -> Command {
-        let mut c = Command::new(env!("CARGO_BIN_EXE_blockwise"));
+        let mut c = support::blockwise_in(self.dir.path());
         c.args(args)
             .env("BLOCKWISE_STORE", self.path("store.redb"))
-            .env("BLOCKWISE_CONFIG_DIR", self.path("config"))
-            .env("XDG_STATE_HOME", self.path("state"))
-            .env("XDG_CONFIG_HOME", self.path("xdg-config"))
-            .env("XDG_DATA_HOME", self.path("xdg-data"))
-            .env("HOME", self.path("home"))
             .env("ANTHROPIC_BASE_URL", self.fake.anthropic_base_url())
-            .env("ANTHROPIC_API_KEY", "sk-ant-crash-test-key")
-            .env_remove("OPENAI_API_KEY")
-            .env_remove("GEMINI_API_KEY")
-            .env_remove("BLOCKWISE_PASSPHRASE")
-            .env_remove("BLOCKWISE_LOG");
+            .env("ANTHROPIC_API_KEY", "sk-ant-crash-test-key");
         c
     }
 

@@ -20,3 +20,33 @@ pub fn fixture(name: &str) -> serde_json::Value {
     let text = std::fs::read_to_string(&path).expect("read fixture");
     serde_json::from_str(&text).expect("fixture is JSON")
 }
+
+/// The real `blockwise` binary with its config, data, state and home directories inside `dir`,
+/// and no provider keys, passphrase or log level inherited from the caller: a test never reads
+/// or writes the user's files. Callers add `--store`, arguments and any extra environment.
+pub fn blockwise_in(dir: &std::path::Path) -> std::process::Command {
+    let mut c = std::process::Command::new(env!("CARGO_BIN_EXE_blockwise"));
+    c.env("BLOCKWISE_CONFIG_DIR", dir.join("config"))
+        .env("XDG_STATE_HOME", dir.join("state"))
+        .env("XDG_CONFIG_HOME", dir.join("xdg-config"))
+        .env("XDG_DATA_HOME", dir.join("xdg-data"))
+        .env("HOME", dir.join("home"))
+        .env_remove("ANTHROPIC_API_KEY")
+        .env_remove("OPENAI_API_KEY")
+        .env_remove("GEMINI_API_KEY")
+        .env_remove("ANTHROPIC_BASE_URL")
+        .env_remove("OPENAI_BASE_URL")
+        .env_remove("BLOCKWISE_PASSPHRASE")
+        .env_remove("BLOCKWISE_STORE")
+        .env_remove("BLOCKWISE_LOG");
+    c
+}
+
+/// Exit code (-1 when killed by a signal), stdout and stderr of a finished command.
+pub fn outcome(out: std::process::Output) -> (i32, String, String) {
+    (
+        out.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
