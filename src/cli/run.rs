@@ -11,7 +11,7 @@ use tokio::sync::{mpsc, watch};
 use super::output::{one_line, print_json, short_id};
 use super::{Ctx, Exit};
 use crate::model::Run;
-use crate::provider::{self, format_cost, PriceTable};
+use crate::provider::{self, format_cost};
 use crate::store::Store;
 use crate::worker::{self, CreateRunOptions, EngineOptions, RunEnd, WorkerError, WorkerEvent};
 
@@ -156,17 +156,6 @@ fn report_state(ctx: &Ctx, r: &Run) -> anyhow::Result<u8> {
     Ok(0)
 }
 
-/// Connect the run's provider with its stored or environment key.
-pub fn connect_for(store: &Store, run: &Run) -> anyhow::Result<provider::AnyProvider> {
-    Ok(worker::connect_provider(store, run)?)
-}
-
-fn prices() -> PriceTable {
-    crate::paths::config_dir()
-        .and_then(|d| PriceTable::load(&d).ok())
-        .unwrap_or_else(PriceTable::builtin)
-}
-
 pub(super) fn start(
     ctx: &Ctx,
     store: Store,
@@ -177,14 +166,14 @@ pub(super) fn start(
     let r = store
         .get_run(&id)?
         .ok_or_else(|| Exit::new(1, format!("run {id} does not exist")))?;
-    let provider = Arc::new(connect_for(&store, &r)?);
+    let provider = Arc::new(worker::connect_provider(&store, &r)?);
     let store = Arc::new(store);
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()?;
     let opts = EngineOptions {
         concurrency,
-        prices: prices(),
+        prices: provider::PriceTable::for_user(),
         ..EngineOptions::default()
     };
     let tty = std::io::stdout().is_terminal() && !ctx.json && !ctx.quiet;

@@ -109,6 +109,19 @@ impl PriceTable {
         Ok(table)
     }
 
+    /// The table a worker uses: built-in prices merged with the user's `prices.json` from the
+    /// config directory. A broken file is logged with its path and the reason, and the built-in
+    /// prices are used.
+    pub fn for_user() -> PriceTable {
+        let Some(dir) = crate::paths::config_dir() else {
+            return PriceTable::builtin();
+        };
+        PriceTable::load(&dir).unwrap_or_else(|e| {
+            tracing::warn!(error = %e, "ignoring the price file; using built-in prices");
+            PriceTable::builtin()
+        })
+    }
+
     /// Merge a price file. Accepts `{"models": {...}}` or the bare map. A field left out keeps
     /// the built-in value; a new model needs `input` and `output`, and its cache prices default
     /// to the input price.

@@ -8,7 +8,7 @@ use super::text_pages::{self, TextReader};
 use super::{Store, StoreError};
 use crate::model::{Block, BlockRef, Document};
 
-/// What `insert_document` did.
+/// What [`DocumentWriter::finish`] did.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum InsertOutcome {
     Created,
@@ -94,22 +94,6 @@ impl Store {
         })
     }
 
-    /// Store a document, its text and all its blocks (in index order) in one write transaction.
-    /// If `conv_uid` is already present nothing is written (ingest is idempotent).
-    pub fn insert_document<'a>(
-        &self,
-        doc: &Document,
-        text: &str,
-        blocks: impl IntoIterator<Item = BlockRef<'a>>,
-    ) -> Result<InsertOutcome, StoreError> {
-        let mut w = self.begin_document(&doc.conv_uid)?;
-        if w.existing().is_some() {
-            return Ok(InsertOutcome::AlreadyPresent);
-        }
-        w.write_text(text.as_bytes())?;
-        w.finish(doc, blocks)
-    }
-
     pub fn get_document(&self, conv_uid: &str) -> Result<Option<Document>, StoreError> {
         let tx = self.read()?;
         let docs = tx.open_table(DOCUMENTS)?;
@@ -117,13 +101,6 @@ impl Store {
             Some(raw) => Ok(Some(serde_json::from_slice(raw.value())?)),
             None => Ok(None),
         }
-    }
-
-    /// The conversion a source file produced, if it was ingested before.
-    pub fn conv_for_source(&self, source_uid: &str) -> Result<Option<String>, StoreError> {
-        let tx = self.read()?;
-        let sources = tx.open_table(SOURCES)?;
-        Ok(sources.get(source_uid)?.map(|v| v.value().to_string()))
     }
 
     /// Every document, oldest ingest first.

@@ -115,7 +115,7 @@ impl App {
         };
         let (stop_tx, stop_rx) = watch::channel(false);
         let opts = EngineOptions {
-            prices: prices(),
+            prices: crate::provider::PriceTable::for_user(),
             ..EngineOptions::default()
         };
         let store = self.store.clone();
@@ -154,10 +154,4 @@ impl App {
             let _ = stop.send(true);
         }
     }
-}
-
-fn prices() -> crate::provider::PriceTable {
-    crate::paths::config_dir()
-        .and_then(|d| crate::provider::PriceTable::load(&d).ok())
-        .unwrap_or_else(crate::provider::PriceTable::builtin)
 }
