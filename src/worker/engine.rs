@@ -13,7 +13,7 @@ use super::events::WorkerEvent;
 use super::pack::{estimate_tokens, make_packs, CloseReason};
 use super::prepare::RunPlan;
 use super::task::{Item, Shared};
-use super::{identity, transitions, writer, WorkerError};
+use super::{identity, lease, transitions, writer, WorkerError};
 use crate::model::RunStatus;
 use crate::provider::{PriceTable, Provider};
 use crate::store::Store;
@@ -49,7 +49,7 @@ impl Default for EngineOptions {
         EngineOptions {
             worker_id: identity::worker_id(),
             concurrency: None,
-            lease: Duration::from_secs(600),
+            lease: lease::LEASE,
             backoff_base: Duration::from_millis(500),
             backoff_max: Duration::from_secs(60),
             max_transient_retries: 8,
@@ -81,13 +81,7 @@ pub async fn run_worker<P: Provider>(
         let (s, r, lease) = (store.clone(), run_id.clone(), opts.lease.as_millis() as u64);
         blocking(move || {
             let now = crate::clock::now_millis();
-            Ok(transitions::recover_leases(
-                &s,
-                &r,
-                now,
-                lease,
-                identity::owner_alive,
-            )?)
+            Ok(lease::recover(&s, &r, now, lease, lease::owner_alive)?)
         })
         .await?;
     }
