@@ -108,3 +108,75 @@ pub enum WorkspaceError {
     #[error(transparent)]
     Policy(#[from] PolicyError),
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::OverlayStatus;
+
+    /// A demo store whose first two blocks are claimed by a worker that no longer exists.
+    fn store_with_orphaned_claims(dir: &Path) -> (std::path::PathBuf, String) {
+        let path = dir.join("s.redb");
+        let store = Store::open(&path).unwrap();
+        let run = crate::demo::populate(&store, &dir.join("samples")).unwrap();
+        // An owner id that is not `host:pid:start`: never alive (lease::owner_alive).
+        crate::worker::transitions::claim(
+            &store,
+            &run.run_id,
+            2,
+            "gone",
+            crate::clock::now_millis(),
+        )
+        .unwrap();
+        (path, run.run_id)
+    }
+
+    #[test]
+    fn opening_for_writing_recovers_orphaned_leases_and_reading_does_not() {
+        let dir = tempfile::tempdir().unwrap();
+        let (path, run_id) = store_with_orphaned_claims(dir.path());
+        {
+            let ws = Workspace::open_for_reading(&path).unwrap();
+            assert_eq!(ws.get_run(&run_id).unwrap().unwrap().counters.claimed, 2);
+        }
+        let ws = Workspace::open_for_writing(&path).unwrap();
+        let run = ws.get_run(&run_id).unwrap().unwrap();
+        assert_eq!(run.counters.claimed, 0);
+        assert_eq!(run.counters.pending, run.counters.total);
+        let ov = ws.overlay(&run_id, 0).unwrap().unwrap();
+        assert_eq!(ov.status, OverlayStatus::Pending);
+        assert_eq!(ov.attempt_count, 0, "recovery uses no attempt");
+    }
+
+    #[test]
+    fn retry_failed_returns_failed_blocks_to_pending_and_reopens_the_run() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("s.redb");
+        let ws = Workspace::open_for_writing(&path).unwrap();
+        let run = ws.populate_demo(&dir.path().join("samples")).unwrap();
+        let total = run.counters.total;
+        // Every block failed for good: the run rolls up to complete.
+        ws.store
+            .with_run(&run.run_id, |rt| {
+                for i in 0..total {
+                    let mut ov = rt.overlay(i)?.unwrap();
+                    ov.status = OverlayStatus::Failed;
+                    ov.attempt_count = 3;
+                    ov.last_error = Some("bad".into());
+                    rt.put_overlay(&ov)?;
+                }
+                rt.run.status = crate::model::RunStatus::Complete;
+                Ok::<_, StoreError>(())
+            })
+            .unwrap();
+        let (after, reset) = ws.retry_failed(&run.run_id).unwrap();
+        assert_eq!(reset, total);
+        assert_eq!(after.status, crate::model::RunStatus::Running);
+        assert_eq!(after.counters.failed, 0);
+        assert_eq!(after.counters.pending, total);
+        let ov = ws.overlay(&run.run_id, 0).unwrap().unwrap();
+        assert_eq!((ov.attempt_count, ov.last_error), (0, None));
+        // Nothing failed: nothing changes.
+        assert_eq!(ws.retry_failed(&run.run_id).unwrap().1, 0);
+    }
+}
