@@ -50,6 +50,8 @@ pub enum RunCommand {
     Cancel { run: String },
     /// Resume a paused or cancelled run (then `run start`).
     Resume { run: String },
+    /// Give failed blocks fresh attempts: they return to pending (then `run start`).
+    RetryFailed { run: String },
     /// Delete a run with its overlays and call records.
     Delete {
         run: String,
@@ -105,6 +107,22 @@ pub fn run(ctx: &Ctx, cmd: RunCommand) -> anyhow::Result<u8> {
             let id = ws.resolve_run(&run)?;
             let r = ws.resume_run(&id)?;
             report_state(ctx, &r)
+        }
+        RunCommand::RetryFailed { run } => {
+            let id = ws.resolve_run(&run)?;
+            let (r, reset) = ws.retry_failed(&id)?;
+            if ctx.json {
+                print_json(&serde_json::json!({"run": r, "reset": reset}))?;
+            } else if !ctx.quiet {
+                println!(
+                    "{}  {}  {reset} failed blocks back to pending; `blockwise run start {}` \
+                     processes them",
+                    r.run_id,
+                    r.status.as_str(),
+                    r.run_id
+                );
+            }
+            Ok(0)
         }
         RunCommand::Delete { run, force } => {
             let id = ws.resolve_run(&run)?;
