@@ -1,6 +1,8 @@
 //! The TUI never waits on a store transaction: confirm-all on a 100,000-block run runs in the
 //! background while key presses are still handled (TestBackend, real redb file, real runtime).
 
+mod support;
+
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -9,37 +11,16 @@ use blockwise::model::{ModelConfig, OverlayStatus, Run};
 use blockwise::schema::{save, SaveRequest};
 use blockwise::store::{Store, StoreError};
 use blockwise::tui::theme::ColorMode;
-use blockwise::tui::{draw, Action, App, Keymap, Pane, Spawner, Theme};
-use crossterm::event::{KeyCode, KeyEvent, KeyEventKind, KeyEventState, KeyModifiers};
-use ratatui::backend::TestBackend;
-use ratatui::Terminal;
+use blockwise::tui::{Action, App, Keymap, Pane, Spawner, Theme};
 use serde_json::json;
+use support::tui::key;
 
 const BLOCKS: u32 = 100_000;
 const W: u16 = 120;
 const H: u16 = 40;
 
-fn key(c: char) -> KeyEvent {
-    KeyEvent {
-        code: KeyCode::Char(c),
-        modifiers: KeyModifiers::NONE,
-        kind: KeyEventKind::Press,
-        state: KeyEventState::NONE,
-    }
-}
-
 fn screen(app: &App) -> String {
-    let mut term = Terminal::new(TestBackend::new(W, H)).unwrap();
-    term.draw(|f| draw(f, app)).unwrap();
-    let buf = term.backend().buffer();
-    let mut out = String::new();
-    for y in 0..buf.area.height {
-        for x in 0..buf.area.width {
-            out.push_str(buf[(x, y)].symbol());
-        }
-        out.push('\n');
-    }
-    out
+    support::tui::screen(app, W, H)
 }
 
 /// A plain-text document of `BLOCKS` paragraphs, a run over it, and every block staged as the

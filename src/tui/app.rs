@@ -217,18 +217,33 @@ impl App {
                 None => vec![Effect::Error("no run to export".into())],
             },
             action => {
+                let (store, user) = (self.store.clone(), self.user.clone());
                 let ctx = Ctx {
-                    store: &self.store,
-                    user: &self.user,
+                    store: &store,
+                    user: &user,
                     page: self.grid.height,
                 };
-                match self.pane {
-                    Pane::Runs => self.runs.update(action, &ctx),
-                    Pane::Grid => self.grid.update(action, &ctx),
-                    Pane::Schemas => self.schemas.update(action, &ctx),
-                    Pane::Policy => self.policy.update(action, &ctx),
-                }
+                self.focused_mut().update(action, &ctx)
             }
+        }
+    }
+
+    /// The pane with the focus: the one place a pane is looked up by its tab.
+    pub fn focused(&self) -> &dyn Component {
+        match self.pane {
+            Pane::Runs => &self.runs,
+            Pane::Grid => &self.grid,
+            Pane::Schemas => &self.schemas,
+            Pane::Policy => &self.policy,
+        }
+    }
+
+    fn focused_mut(&mut self) -> &mut dyn Component {
+        match self.pane {
+            Pane::Runs => &mut self.runs,
+            Pane::Grid => &mut self.grid,
+            Pane::Schemas => &mut self.schemas,
+            Pane::Policy => &mut self.policy,
         }
     }
 

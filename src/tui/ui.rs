@@ -4,7 +4,7 @@ use ratatui::layout::{Constraint, Direction, Layout};
 use ratatui::Frame;
 
 use super::app::App;
-use super::panes::{Component, Pane, View};
+use super::panes::View;
 use super::widgets;
 
 pub fn draw(frame: &mut Frame, app: &App) {
@@ -24,13 +24,7 @@ pub fn draw(frame: &mut Frame, app: &App) {
         working: &working,
     };
     widgets::tabs(frame, top, app);
-    let pane: &dyn Component = match app.pane {
-        Pane::Runs => &app.runs,
-        Pane::Grid => &app.grid,
-        Pane::Schemas => &app.schemas,
-        Pane::Policy => &app.policy,
-    };
-    pane.render(frame, main, &view);
+    app.focused().render(frame, main, &view);
     widgets::status_bar(frame, bottom, app);
     app.modal.render(frame, main, &view);
 }
