@@ -12,6 +12,7 @@ use blockwise::schema::{save, SaveRequest};
 use blockwise::store::{Store, StoreError};
 use blockwise::tui::theme::ColorMode;
 use blockwise::tui::{Action, App, Keymap, Pane, Spawner, Theme};
+use blockwise::workspace::Workspace;
 use serde_json::json;
 use support::tui::key;
 
@@ -89,7 +90,7 @@ fn confirm_all_on_100k_blocks_runs_while_keys_are_still_handled() {
         .unwrap();
     let (tx, mut rx) = tokio::sync::mpsc::channel(1024);
     let mut app = App::new(
-        store.clone(),
+        Workspace::new(store.clone()),
         Keymap::default_keymap(),
         Theme::with_mode(ColorMode::None),
     )

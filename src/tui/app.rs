@@ -3,7 +3,6 @@
 //! and long reads run as [`Job`]s off the UI task and come back as [`Action::JobDone`].
 
 use std::path::PathBuf;
-use std::sync::Arc;
 
 use crossterm::event::{KeyEvent, KeyEventKind};
 use tokio::sync::mpsc;
@@ -15,14 +14,14 @@ use super::keymap::Keymap;
 pub use super::modals::{Help, Modal, Picker, Prompt, PromptKind};
 use super::panes::grid::GridPane;
 use super::panes::policy::PolicyPane;
-use super::panes::runs::{is_demo, RunsPane};
+use super::panes::runs::RunsPane;
 use super::panes::schemas::SchemasPane;
 pub use super::panes::Pane;
 use super::panes::{Component, Ctx};
 use super::theme::Theme;
 use super::workers::{self, Workers};
-use crate::store::Store;
-use crate::worker::CreateRunOptions;
+use crate::model::ProviderKind;
+use crate::workspace::{CreateRunOptions, Workspace};
 
 /// Sends actions from background tasks back to the UI loop.
 #[derive(Clone)]
@@ -32,7 +31,7 @@ pub struct Spawner {
 }
 
 pub struct App {
-    pub store: Arc<Store>,
+    pub ws: Workspace,
     pub keymap: Keymap,
     pub theme: Theme,
     pub pane: Pane,
@@ -55,9 +54,10 @@ pub struct App {
 }
 
 impl App {
-    pub fn new(store: Arc<Store>, keymap: Keymap, theme: Theme) -> App {
+    pub fn new(ws: Workspace, keymap: Keymap, theme: Theme) -> App {
         let mut app = App {
-            store,
+            user: ws.user().to_string(),
+            ws,
             keymap,
             theme,
             pane: Pane::Runs,
@@ -68,14 +68,13 @@ impl App {
             policy: PolicyPane::default(),
             message: None,
             quit: false,
-            user: crate::policy::current_user(),
             workers: Workers::default(),
             jobs: Jobs::default(),
             spawner: None,
             stale: false,
         };
         // The first frame needs the lists: read them here, before any runtime exists.
-        match Snapshot::read(&app.store, &app.user) {
+        match Snapshot::read(&app.ws) {
             Ok(s) => app.apply_snapshot(s),
             Err(e) => app.error(format!("cannot read the store: {e}")),
         }
@@ -92,15 +91,16 @@ impl App {
     }
 
     pub fn workspace(&self) -> PathBuf {
-        self.store.path().to_path_buf()
+        self.ws.path().to_path_buf()
     }
 
     /// Whether the run on screen (grid, else the Runs cursor) uses the demo provider.
     pub fn showing_demo(&self) -> bool {
         match self.pane {
-            Pane::Runs => self.runs.current().is_some_and(is_demo),
-            _ => self.grid.run.as_ref().is_some_and(is_demo),
+            Pane::Runs => self.runs.current(),
+            _ => self.grid.run.as_ref(),
         }
+        .is_some_and(|r| r.model_config.is_demo())
     }
 
     /// Nothing in the background still needs the process (workers and jobs all reported).
@@ -149,7 +149,7 @@ impl App {
                 self.quit = true;
                 Vec::new()
             }
-            Action::Resize(_, rows) => self.grid.resize(rows, &self.store),
+            Action::Resize(_, rows) => self.grid.resize(rows, &self.ws),
             Action::Worker(ev) => workers::on_event(ev, &mut self.runs),
             Action::WorkerEnded { run_id, result } => {
                 let mut fx = self.workers.ended(&run_id, result);
@@ -162,7 +162,7 @@ impl App {
             Action::Refresh => vec![Effect::Job(Job::Reload { announce: true }, Reply::Status)],
             Action::ShowRun(id) => vec![Effect::OpenRun(id), Effect::Focus(Pane::Grid)],
             Action::StartWorkerOn(id) => {
-                vec![self.workers.start(self.spawner.as_ref(), &self.store, &id)]
+                vec![self.workers.start(self.spawner.as_ref(), &self.ws, &id)]
             }
             Action::Shutdown => {
                 self.workers.stop_all();
@@ -170,7 +170,7 @@ impl App {
             }
             action if self.modal.is_open() => {
                 let ctx = Ctx {
-                    store: &self.store,
+                    ws: &self.ws,
                     user: &self.user,
                     page: self.grid.height,
                 };
@@ -191,12 +191,12 @@ impl App {
             Action::ShowGrid => vec![Effect::Focus(Pane::Grid)],
             Action::ShowSchemas => vec![Effect::Focus(Pane::Schemas)],
             Action::ShowPolicy => vec![Effect::Focus(Pane::Policy)],
-            Action::NewRun => match Picker::documents(&self.store) {
+            Action::NewRun => match Picker::documents(&self.ws) {
                 Ok(p) => vec![Effect::Open(Modal::Picker(p))],
                 Err(e) => vec![Effect::Error(e)],
             },
             Action::StartWorker => match self.target_run() {
-                Some(id) => vec![self.workers.start(self.spawner.as_ref(), &self.store, &id)],
+                Some(id) => vec![self.workers.start(self.spawner.as_ref(), &self.ws, &id)],
                 None => Vec::new(),
             },
             Action::CancelRun | Action::ResumeRun => {
@@ -217,9 +217,9 @@ impl App {
                 None => vec![Effect::Error("no run to export".into())],
             },
             action => {
-                let (store, user) = (self.store.clone(), self.user.clone());
+                let (ws, user) = (self.ws.clone(), self.user.clone());
                 let ctx = Ctx {
-                    store: &store,
+                    ws: &ws,
                     user: &user,
                     page: self.grid.height,
                 };
@@ -270,9 +270,7 @@ impl App {
                 Effect::OpenRun(id) => self.open_run(&id),
                 Effect::CreateRun { doc, schema } => self.create_run(&doc, &schema),
                 Effect::Job(job, reply) => {
-                    let done =
-                        self.jobs
-                            .start(self.spawner.as_ref(), &self.store, &self.user, job, reply);
+                    let done = self.jobs.start(self.spawner.as_ref(), &self.ws, job, reply);
                     if let Some(done) = done {
                         self.update(done);
                     }
@@ -292,7 +290,7 @@ impl App {
         self.runs.set_runs(s.runs);
         self.schemas.set_schemas(s.schemas);
         self.policy.set(s.policy, s.audit, s.is_admin);
-        let fx = self.grid.refresh(&self.store);
+        let fx = self.grid.refresh(&self.ws);
         self.apply(fx);
     }
 
@@ -301,18 +299,18 @@ impl App {
         if !std::mem::take(&mut self.stale) {
             return;
         }
-        if let Ok(runs) = self.store.list_runs() {
+        if let Ok(runs) = self.ws.list_runs() {
             self.runs.set_runs(runs);
         }
-        let fx = self.grid.refresh(&self.store);
+        let fx = self.grid.refresh(&self.ws);
         self.apply(fx);
     }
 
     fn open_run(&mut self, run_id: &str) {
-        match self.store.get_run(run_id) {
+        match self.ws.get_run(run_id) {
             Ok(Some(run)) => {
                 self.runs.select(run_id);
-                if let Err(e) = self.grid.open(&self.store, run) {
+                if let Err(e) = self.grid.open(&self.ws, run) {
                     self.error(e);
                 }
             }
@@ -325,10 +323,10 @@ impl App {
     /// at once (tests/tui.rs asserts it right after Enter).
     fn create_run(&mut self, doc: &str, schema: &str) {
         let opts = CreateRunOptions {
-            provider: Some("demo".into()),
+            provider: Some(ProviderKind::Demo.as_str().into()),
             ..Default::default()
         };
-        match crate::worker::create_run(&self.store, doc, schema, &opts) {
+        match self.ws.create_run(doc, schema, &opts) {
             Ok(run) => {
                 self.message = Some((
                     format!(
@@ -338,7 +336,7 @@ impl App {
                     ),
                     false,
                 ));
-                if let Ok(runs) = self.store.list_runs() {
+                if let Ok(runs) = self.ws.list_runs() {
                     self.runs.set_runs(runs);
                 }
                 self.open_run(&run.run_id);

@@ -4,18 +4,16 @@
 //! result comes back through the UI's action channel as [`Action::JobDone`].
 
 use std::path::PathBuf;
-use std::sync::Arc;
 
 use super::action::Action;
 use super::effect::Reply;
 use super::panes::grid::compact;
 use super::Spawner;
-use crate::export::{Format, Mode};
 use crate::model::{Run, Schema};
-use crate::policy::{AuditEntry, EffectiveValue};
-use crate::review::{self, Selection, Target};
-use crate::store::Store;
-use crate::worker::transitions;
+use crate::workspace::{
+    display_value, AuditEntry, EffectiveValue, Format, Mode, Selection, SetOutcome, Target,
+    Workspace,
+};
 
 #[derive(Debug, Clone)]
 pub enum Job {
@@ -102,13 +100,13 @@ pub struct Snapshot {
 }
 
 impl Snapshot {
-    pub fn read(store: &Store, user: &str) -> anyhow::Result<Snapshot> {
+    pub fn read(ws: &Workspace) -> anyhow::Result<Snapshot> {
         Ok(Snapshot {
-            runs: store.list_runs()?,
-            schemas: store.list_schemas()?,
-            policy: crate::policy::effective_all(store)?,
-            audit: crate::policy::audit_log(store)?,
-            is_admin: crate::policy::is_admin(store, user)?,
+            runs: ws.list_runs()?,
+            schemas: ws.list_schemas()?,
+            policy: ws.policy_all()?,
+            audit: ws.audit_log()?,
+            is_admin: ws.is_admin()?,
         })
     }
 }
@@ -157,24 +155,25 @@ impl Job {
         }
     }
 
-    /// Do the work. Runs on a blocking thread (or inline when there is no runtime).
-    pub fn run(self, store: &Store, user: &str) -> Result<Output, String> {
+    /// Do the work, as the workspace's user. Runs on a blocking thread (or inline when there is
+    /// no runtime).
+    pub fn run(self, ws: &Workspace) -> Result<Output, String> {
         let text = |m: String| Ok(Output::Message(m));
         let err = |e: &dyn std::fmt::Display| e.to_string();
         match self {
             Job::Confirm { run_id, target } => {
-                let out = review::confirm(store, &run_id, &target, user).map_err(|e| err(&e))?;
+                let out = ws.confirm(&run_id, &target).map_err(|e| err(&e))?;
                 text(format!("confirmed {} block(s): {}", out.count, out.blocks))
             }
             Job::Reject { run_id, selection } => {
-                let out = review::reject(store, &run_id, &selection, user).map_err(|e| err(&e))?;
+                let out = ws.reject(&run_id, &selection).map_err(|e| err(&e))?;
                 text(format!(
                     "rejected {} block(s) back to pending: {} (s runs the worker again)",
                     out.count, out.blocks
                 ))
             }
             Job::Discard { run_id, index } => {
-                let out = review::discard_edit(store, &run_id, index, user).map_err(|e| err(&e))?;
+                let out = ws.discard_edit(&run_id, index).map_err(|e| err(&e))?;
                 text(format!(
                     "block {}: draft edit discarded, back to the model's answer",
                     out.block_index
@@ -186,7 +185,8 @@ impl Job {
                 field,
                 text: value,
             } => {
-                let out = review::edit(store, &run_id, index, &field, &value, user)
+                let out = ws
+                    .edit(&run_id, index, &field, &value)
                     .map_err(|e| err(&e))?;
                 text(format!(
                     "block {index}: {field} = {}{}",
@@ -205,7 +205,8 @@ impl Job {
                 mode,
                 demo,
             } => {
-                let sum = crate::export::export_to_path(store, &run_id, format, mode, &path)
+                let sum = ws
+                    .export_to_path(&run_id, format, mode, &path)
                     .map_err(|e| err(&e))?;
                 text(format!(
                     "exported {} blocks ({} confirmed, {} drafts, {} bytes) to {}{}",
@@ -218,26 +219,26 @@ impl Job {
                 ))
             }
             Job::SetPolicy { key, value, reason } => {
-                let out =
-                    crate::policy::set_value_text(store, user, &key, &value, reason.as_deref())
-                        .map_err(|e| err(&e))?;
+                let out = ws
+                    .set_policy_text(&key, &value, reason.as_deref())
+                    .map_err(|e| err(&e))?;
                 text(match out {
-                    crate::policy::SetOutcome::Changed(e) => format!(
+                    SetOutcome::Changed(e) => format!(
                         "{key}: {} → {} (audit #{})",
-                        crate::policy::display_value(&e.old),
-                        crate::policy::display_value(&e.new),
+                        display_value(&e.old),
+                        display_value(&e.new),
                         e.seq
                     ),
-                    crate::policy::SetOutcome::Unchanged { .. } => {
+                    SetOutcome::Unchanged { .. } => {
                         format!("{key} already holds {value}; nothing was written")
                     }
                 })
             }
             Job::Transition { run_id, cancel } => {
                 let r = if cancel {
-                    transitions::cancel(store, &run_id)
+                    ws.cancel_run(&run_id)
                 } else {
-                    transitions::resume(store, &run_id)
+                    ws.resume_run(&run_id)
                 }
                 .map_err(|e| err(&e))?;
                 text(format!(
@@ -247,7 +248,7 @@ impl Job {
                     if cancel { "" } else { "; s starts the worker" }
                 ))
             }
-            Job::Reload { .. } => Snapshot::read(store, user)
+            Job::Reload { .. } => Snapshot::read(ws)
                 .map(|s| Output::Snapshot(Box::new(s)))
                 .map_err(|e| format!("cannot read the store: {e}")),
         }
@@ -281,8 +282,7 @@ impl Jobs {
     pub fn start(
         &mut self,
         spawner: Option<&Spawner>,
-        store: &Arc<Store>,
-        user: &str,
+        ws: &Workspace,
         job: Job,
         reply: Reply,
     ) -> Option<Action> {
@@ -290,10 +290,9 @@ impl Jobs {
         let id = self.next_id;
         let kind = job.kind();
         let label = job.label();
-        let store = store.clone();
-        let user = user.to_string();
+        let ws = ws.clone();
         let work = move || {
-            let result = job.run(&store, &user);
+            let result = job.run(&ws);
             Action::JobDone(JobDone {
                 id,
                 kind,

@@ -35,7 +35,7 @@ pub use panes::Pane;
 pub use theme::Theme;
 pub use ui::draw;
 
-use crate::store::Store;
+use crate::workspace::Workspace;
 
 const FRAME: Duration = Duration::from_millis(16);
 const BATCH: usize = 512;
@@ -54,21 +54,21 @@ pub struct TuiOptions {
 }
 
 /// Build the app with the user's keymap and theme from the config directory.
-pub fn build_app(store: Arc<Store>) -> anyhow::Result<App> {
+pub fn build_app(ws: Workspace) -> anyhow::Result<App> {
     let config = crate::paths::config_dir();
     let keymap = Keymap::load(config.as_deref())?;
     let theme = Theme::load(config.as_deref());
-    Ok(App::new(store, keymap, theme))
+    Ok(App::new(ws, keymap, theme))
 }
 
 /// Run the TUI until the user quits. The caller checks that stdin/stdout are terminals.
-pub fn run(store: Store, opts: TuiOptions) -> anyhow::Result<()> {
+pub fn run(ws: Workspace, opts: TuiOptions) -> anyhow::Result<()> {
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
         .enable_all()
         .build()?;
     let (tx, rx) = mpsc::channel::<Action>(1024);
-    let mut app = build_app(Arc::new(store))?.with_spawner(Spawner {
+    let mut app = build_app(ws)?.with_spawner(Spawner {
         handle: runtime.handle().clone(),
         tx,
     });

@@ -2,17 +2,15 @@
 //! events mean for the screen. Events arrive as actions; nothing here waits on the network.
 
 use std::collections::HashMap;
-use std::sync::Arc;
 
-use tokio::sync::{mpsc, watch};
+use tokio::sync::watch;
 
 use super::action::Action;
 use super::effect::Effect;
-use super::panes::runs::{is_demo, RunsPane};
+use super::panes::runs::RunsPane;
 use super::Spawner;
 use crate::model::RunStatus;
-use crate::store::Store;
-use crate::worker::{self, EngineOptions, RunEnd, WorkerEvent};
+use crate::workspace::{RunEnd, Session, SessionOptions, WorkerEvent, Workspace};
 
 /// Runs with a background worker, and the switch that stops each.
 #[derive(Default)]
@@ -51,14 +49,14 @@ impl Workers {
     }
 
     /// Start the worker on `run_id` as a background task; its events come back as actions.
-    pub fn start(&mut self, spawner: Option<&Spawner>, store: &Arc<Store>, run_id: &str) -> Effect {
+    pub fn start(&mut self, spawner: Option<&Spawner>, ws: &Workspace, run_id: &str) -> Effect {
         if self.contains(run_id) {
             return Effect::Info(format!("the worker is already running on {run_id}"));
         }
         let Some(spawner) = spawner else {
             return Effect::Error("no background runtime: the worker cannot start here".into());
         };
-        let run = match store.get_run(run_id) {
+        let run = match ws.get_run(run_id) {
             Ok(Some(r)) => r,
             Ok(None) => return Effect::Error(format!("run {run_id} does not exist")),
             Err(e) => return Effect::Error(e.to_string()),
@@ -75,40 +73,40 @@ impl Workers {
                 ))
             }
         }
-        let provider = match worker::connect_provider(store, &run) {
-            Ok(p) => Arc::new(p),
+        let session = match ws.start_session(&spawner.handle, run_id, SessionOptions::default()) {
+            Ok(s) => s,
             Err(e) => {
                 return Effect::Error(format!("cannot connect {}: {e}", run.model_config.provider))
             }
         };
-        let (stop_tx, stop_rx) = watch::channel(false);
-        let opts = EngineOptions {
-            prices: crate::provider::PriceTable::for_user(),
-            ..EngineOptions::default()
-        };
-        let store = store.clone();
+        let Session {
+            mut events,
+            stop,
+            done,
+            ..
+        } = session;
         let id = run_id.to_string();
         let tx = spawner.tx.clone();
         spawner.handle.spawn(async move {
-            let (ev_tx, mut ev_rx) = mpsc::channel(256);
             let fwd_tx = tx.clone();
             let forward = tokio::spawn(async move {
-                while let Some(ev) = ev_rx.recv().await {
+                while let Some(ev) = events.recv().await {
                     if fwd_tx.send(Action::Worker(ev)).await.is_err() {
                         break;
                     }
                 }
             });
-            let result = worker::run_worker(store, provider, &id, opts, Some(ev_tx), stop_rx)
-                .await
-                .map_err(|e| e.to_string());
+            let result = match done.await {
+                Ok(end) => end.map_err(|e| e.to_string()),
+                Err(e) => Err(format!("worker task failed: {e}")),
+            };
             let _ = forward.await;
             let _ = tx.send(Action::WorkerEnded { run_id: id, result }).await;
         });
-        self.stops.insert(run_id.to_string(), stop_tx);
+        self.stops.insert(run_id.to_string(), stop);
         Effect::Info(format!(
             "worker started on {run_id}{}",
-            if is_demo(&run) {
+            if run.model_config.is_demo() {
                 " (offline DEMO provider)"
             } else {
                 ""

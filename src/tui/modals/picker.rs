@@ -6,10 +6,10 @@ use ratatui::widgets::{Block, Borders, Clear, List, ListItem};
 use ratatui::Frame;
 
 use super::centered;
-use crate::store::Store;
 use crate::tui::action::Action;
 use crate::tui::effect::Effect;
 use crate::tui::panes::{navigate, Component, Ctx, View};
+use crate::workspace::Workspace;
 
 #[derive(Debug, Clone)]
 pub struct Picker {
@@ -22,8 +22,8 @@ pub struct Picker {
 
 impl Picker {
     /// Step 1: the workspace's documents, or why there is nothing to pick.
-    pub fn documents(store: &Store) -> Result<Picker, String> {
-        let docs = store.list_documents().map_err(|e| e.to_string())?;
+    pub fn documents(ws: &Workspace) -> Result<Picker, String> {
+        let docs = ws.list_documents().map_err(|e| e.to_string())?;
         if docs.is_empty() {
             return Err("no documents yet: `blockwise ingest FILE` first".into());
         }
@@ -47,12 +47,12 @@ impl Picker {
         })
     }
 
-    fn submit(&mut self, store: &Store) -> Vec<Effect> {
+    fn submit(&mut self, ws: &Workspace) -> Vec<Effect> {
         let Some((id, _)) = self.items.get(self.cursor).cloned() else {
             return Vec::new();
         };
         match self.doc.clone() {
-            None => match store.list_schemas() {
+            None => match ws.list_schemas() {
                 Ok(s) if s.is_empty() => vec![
                     Effect::Close,
                     Effect::Error(
@@ -86,7 +86,7 @@ impl Component for Picker {
         }
         match action {
             Action::Cancel => vec![Effect::Close],
-            Action::Submit => self.submit(ctx.store),
+            Action::Submit => self.submit(ctx.ws),
             _ => Vec::new(),
         }
     }

@@ -11,13 +11,12 @@ use ratatui::Frame;
 use tui_textarea::TextArea;
 
 use super::{centered, Modal};
-use crate::export::{Format, Mode};
 use crate::model::Run;
 use crate::tui::action::Action;
 use crate::tui::effect::{Effect, Reply};
 use crate::tui::jobs::Job;
-use crate::tui::panes::runs::is_demo;
 use crate::tui::panes::{Component, Ctx, View};
+use crate::workspace::{Format, Mode};
 
 /// What a text prompt is for.
 #[derive(Debug, Clone)]
@@ -72,7 +71,7 @@ impl Prompt {
         Prompt::new(
             PromptKind::Export {
                 run_id: run_id.clone(),
-                demo: is_demo(run),
+                demo: run.model_config.is_demo(),
             },
             format!("Export run {run_id}"),
             "file path; .jsonl, .csv or .md picks the format; add ' staging' or ' both' for \
@@ -216,35 +215,31 @@ impl Component for Prompt {
 }
 
 /// Parse and bound-check a policy value before asking for the reason, so the reason prompt
-/// only follows a value that can be saved. Reads the stored values (a small read).
+/// only follows a value that can be saved (a small read of the stored values).
 fn check_policy_value(key: &str, text: &str, ctx: &Ctx) -> Result<(), String> {
-    let spec = crate::policy::lookup(key).map_err(|e| e.to_string())?;
-    let value = crate::policy::registry::parse_value(spec, text).map_err(|e| e.to_string())?;
-    let mut values = ctx.store.policy_values().map_err(|e| e.to_string())?;
-    values.insert(spec.key.to_string(), value.clone());
-    crate::policy::registry::check_bounds(spec, &value, &values).map_err(|e| e.to_string())
+    ctx.ws
+        .check_policy_text(key, text)
+        .map_err(|e| e.to_string())
 }
 
 fn format_of(path: &std::path::Path) -> Result<Format, String> {
-    match path.extension().and_then(|e| e.to_str()) {
-        Some("jsonl") | Some("json") => Ok(Format::Jsonl),
-        Some("csv") => Ok(Format::Csv),
-        Some("md") | Some("markdown") => Ok(Format::Markdown),
-        _ => Err(format!(
+    Format::from_path(path).ok_or_else(|| {
+        format!(
             "{}: end the file name with .jsonl, .csv or .md to pick the format",
             path.display()
-        )),
-    }
+        )
+    })
 }
 
 /// `PATH [confirmed|staging|both]`.
 fn parse_export_target(text: &str) -> Result<(PathBuf, Mode), String> {
     let text = text.trim();
     let (path, mode) = match text.rsplit_once(' ') {
-        Some((p, "staging")) => (p.trim(), Mode::Staging),
-        Some((p, "both")) => (p.trim(), Mode::Both),
-        Some((p, "confirmed")) => (p.trim(), Mode::Confirmed),
-        _ => (text, Mode::Confirmed),
+        Some((p, m)) => match m.parse::<Mode>() {
+            Ok(mode) => (p.trim(), mode),
+            Err(_) => (text, Mode::Confirmed),
+        },
+        None => (text, Mode::Confirmed),
     };
     if path.is_empty() {
         return Err("type a file path to export to".into());

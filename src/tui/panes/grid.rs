@@ -11,15 +11,13 @@ use ratatui::widgets::{Block, Borders, Cell, Paragraph, Row, Table};
 use ratatui::Frame;
 use serde_json::Value;
 
-use super::runs::is_demo;
 use super::{nav_delta, Component, Ctx, View};
 use crate::model::{OverlayStatus, Run};
-use crate::review::{Selection, Target};
-use crate::store::{Store, StoreError};
 use crate::tui::action::Action;
 use crate::tui::effect::{Effect, Reply};
 use crate::tui::jobs::Job;
 use crate::tui::modals::{Modal, Prompt, PromptKind};
+use crate::workspace::{properties, Selection, StoreError, Target, Workspace};
 
 /// Fixed columns before the schema's properties.
 const FIXED: [(&str, u16); 4] = [("#", 6), ("type", 10), ("status", 11), ("content", 36)];
@@ -78,32 +76,32 @@ impl GridPane {
     }
 
     /// Show `run` (fresh cursor when it is another run).
-    pub fn open(&mut self, store: &Store, run: Run) -> Result<(), StoreError> {
+    pub fn open(&mut self, ws: &Workspace, run: Run) -> Result<(), StoreError> {
         let same = self.run.as_ref().is_some_and(|r| r.run_id == run.run_id);
         if !same {
             self.cursor = 0;
             self.offset = 0;
             self.col = 0;
             self.selected.clear();
-            let schema = store.get_schema(&run.schema_id)?.map(|s| s.json);
+            let schema = ws.get_schema(&run.schema_id)?.map(|s| s.json);
             self.fields = schema
                 .as_ref()
-                .and_then(crate::schema::properties)
+                .and_then(properties)
                 .map(|p| p.keys().cloned().collect())
                 .unwrap_or_default();
             self.schema = schema;
         }
         self.run = Some(run);
-        self.reload(store)
+        self.reload(ws)
     }
 
     /// Re-read the run and the visible window (a bounded read: `height` rows).
-    pub fn reload(&mut self, store: &Store) -> Result<(), StoreError> {
+    pub fn reload(&mut self, ws: &Workspace) -> Result<(), StoreError> {
         let Some(run) = &self.run else {
             self.rows.clear();
             return Ok(());
         };
-        if let Some(fresh) = store.get_run(&run.run_id)? {
+        if let Some(fresh) = ws.get_run(&run.run_id)? {
             self.run = Some(fresh);
         }
         self.clamp();
@@ -111,18 +109,14 @@ impl GridPane {
             return Ok(());
         };
         let to = (self.offset + self.height.max(1)).min(run.counters.total);
-        let overlays = store.overlays_range(&run.run_id, self.offset, to)?;
+        let overlays = ws.overlays_range(&run.run_id, self.offset, to)?;
         let indices: Vec<u32> = overlays.iter().map(|o| o.block_index).collect();
-        let blocks = store.blocks_at(&run.conv_uid, &indices)?;
+        let blocks = ws.blocks_at(&run.conv_uid, &indices)?;
         self.rows = overlays
             .into_iter()
             .zip(blocks)
             .map(|(ov, b)| {
-                let value = match ov.status {
-                    OverlayStatus::Confirmed => ov.confirmed,
-                    OverlayStatus::AiComplete => ov.staging,
-                    _ => None,
-                };
+                let value = ov.status.shown(ov.confirmed, ov.staging).value();
                 GridRow {
                     index: ov.block_index,
                     block_type: b.block_type.as_str().to_string(),
@@ -138,18 +132,18 @@ impl GridPane {
     }
 
     /// Re-read, reporting a failure as an effect.
-    pub fn refresh(&mut self, store: &Store) -> Vec<Effect> {
-        match self.reload(store) {
+    pub fn refresh(&mut self, ws: &Workspace) -> Vec<Effect> {
+        match self.reload(ws) {
             Ok(()) => Vec::new(),
             Err(e) => vec![Effect::Error(format!("cannot read the grid: {e}"))],
         }
     }
 
     /// The terminal now has `rows` rows: size the window and fetch what became visible.
-    pub fn resize(&mut self, rows: u16, store: &Store) -> Vec<Effect> {
+    pub fn resize(&mut self, rows: u16, ws: &Workspace) -> Vec<Effect> {
         self.height = u32::from(rows.saturating_sub(CHROME_ROWS)).max(1);
         if self.clamp() || self.rows.len() < self.height as usize {
-            return self.refresh(store);
+            return self.refresh(ws);
         }
         Vec::new()
     }
@@ -179,10 +173,10 @@ impl GridPane {
     }
 
     /// Move and fetch the window when the cursor left it.
-    fn move_and_fetch(&mut self, delta: i64, store: &Store) -> Vec<Effect> {
+    fn move_and_fetch(&mut self, delta: i64, ws: &Workspace) -> Vec<Effect> {
         self.move_by(delta);
         if self.clamp() || self.current_row().is_none() {
-            return self.refresh(store);
+            return self.refresh(ws);
         }
         Vec::new()
     }
@@ -245,7 +239,7 @@ impl GridPane {
         let ty = self
             .schema
             .as_ref()
-            .and_then(crate::schema::properties)
+            .and_then(properties)
             .and_then(|p| p.get(&field))
             .map(|s| serde_json::to_string(s).unwrap_or_default())
             .unwrap_or_default();
@@ -278,7 +272,7 @@ fn no_run() -> Effect {
 impl Component for GridPane {
     fn update(&mut self, action: Action, ctx: &Ctx) -> Vec<Effect> {
         if let Some(delta) = nav_delta(&action, self.height) {
-            return self.move_and_fetch(delta, ctx.store);
+            return self.move_and_fetch(delta, ctx.ws);
         }
         match action {
             Action::Left => self.col = self.col.saturating_sub(1),
@@ -288,7 +282,7 @@ impl Component for GridPane {
                 if !self.selected.remove(&i) {
                     self.selected.insert(i);
                 }
-                return self.move_and_fetch(1, ctx.store);
+                return self.move_and_fetch(1, ctx.ws);
             }
             Action::ConfirmSelected => {
                 let target = Target::Blocks(Selection::from_indices(self.targets()));
@@ -394,7 +388,7 @@ impl Component for GridPane {
             ),
             theme.title(),
         )];
-        if is_demo(run) {
+        if run.model_config.is_demo() {
             title.push(Span::styled(" DEMO OUTPUT ", theme.demo()));
         }
         if !self.selected.is_empty() {

@@ -14,7 +14,7 @@ use super::action::Action;
 use super::effect::Effect;
 use super::keymap::Keymap;
 use super::theme::Theme;
-use crate::store::Store;
+use crate::workspace::Workspace;
 
 /// The tabs, in tab-bar order.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -55,10 +55,10 @@ impl Pane {
     }
 }
 
-/// What `update` may read: the store for bounded reads (a window of rows, a short list) and who
+/// What `update` may read: the workspace for bounded reads (a window of rows, a short list) and who
 /// is at the keyboard. Writes and long work leave as [`Effect::Job`].
 pub struct Ctx<'a> {
-    pub store: &'a Store,
+    pub ws: &'a Workspace,
     pub user: &'a str,
     /// Rows a page-up / page-down moves.
     pub page: u32,

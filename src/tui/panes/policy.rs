@@ -7,10 +7,10 @@ use ratatui::widgets::{Block, Borders, Cell, Row, Table};
 use ratatui::Frame;
 
 use super::{navigate, Component, Ctx, View};
-use crate::policy::{display_value, AuditEntry, EffectiveValue, PolicySource};
 use crate::tui::action::Action;
 use crate::tui::effect::Effect;
 use crate::tui::modals::{Modal, Prompt, PromptKind};
+use crate::workspace::{display_value, AuditEntry, EffectiveValue, PolicySource};
 
 #[derive(Debug, Default)]
 pub struct PolicyPane {

@@ -7,9 +7,9 @@ use ratatui::Frame;
 
 use super::{navigate, Component, Ctx, Pane, View};
 use crate::model::{OverlayStatus, Run, RunCounters, UsageTotals};
-use crate::provider::format_cost;
 use crate::tui::action::Action;
 use crate::tui::effect::Effect;
+use crate::workspace::format_cost;
 
 #[derive(Debug, Default)]
 pub struct RunsPane {
@@ -46,10 +46,6 @@ impl RunsPane {
             r.usage = usage;
         }
     }
-}
-
-pub fn is_demo(run: &Run) -> bool {
-    run.model_config.provider == "demo"
 }
 
 /// `[#####.....] 12/40` from the counters.
@@ -103,7 +99,7 @@ impl Component for RunsPane {
                 "{}:{} ",
                 r.model_config.provider, r.model_config.model
             ))];
-            if is_demo(r) {
+            if r.model_config.is_demo() {
                 model.push(Span::styled("DEMO", theme.demo()));
             }
             let row = Row::new(vec![
