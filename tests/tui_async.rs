@@ -10,6 +10,7 @@ use blockwise::ingest::{ingest_path, IngestLimits};
 use blockwise::model::{ModelConfig, OverlayStatus, Run};
 use blockwise::schema::{save, SaveRequest};
 use blockwise::store::{Store, StoreError};
+use blockwise::tui::app::Modal;
 use blockwise::tui::theme::ColorMode;
 use blockwise::tui::{Action, App, Keymap, Pane, Spawner, Theme};
 use blockwise::workspace::Workspace;
@@ -163,4 +164,140 @@ fn confirm_all_on_100k_blocks_runs_while_keys_are_still_handled() {
         Some(OverlayStatus::Confirmed)
     );
     assert!(screen(&app).contains(&format!("confirmed {BLOCKS}")));
+}
+
+/// The demo workspace processed by the offline worker, and an app with a background runtime.
+struct Demo {
+    dir: tempfile::TempDir,
+    store: Arc<Store>,
+    run_id: String,
+    rt: tokio::runtime::Runtime,
+    rx: tokio::sync::mpsc::Receiver<Action>,
+}
+
+fn demo_app() -> (Demo, App) {
+    std::env::set_var("BLOCKWISE_USER", "reviewer");
+    let dir = tempfile::tempdir().unwrap();
+    let store = Arc::new(Store::open(&dir.path().join("demo.redb")).unwrap());
+    let ws = Workspace::new(store.clone());
+    let run = ws.populate_demo(&dir.path().join("samples")).unwrap();
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .unwrap();
+    let session = ws
+        .start_session(rt.handle(), &run.run_id, Default::default())
+        .unwrap();
+    let end = rt.block_on(session.done).unwrap().unwrap();
+    assert_eq!(end, blockwise::workspace::RunEnd::Complete);
+    let (tx, rx) = tokio::sync::mpsc::channel(1024);
+    let mut app = App::new(
+        ws,
+        Keymap::default_keymap(),
+        Theme::with_mode(ColorMode::None),
+    )
+    .with_spawner(Spawner {
+        handle: rt.handle().clone(),
+        tx,
+    });
+    app.update(Action::Resize(W, H));
+    let demo = Demo {
+        dir,
+        store,
+        run_id: run.run_id,
+        rt,
+        rx,
+    };
+    (demo, app)
+}
+
+/// Apply what the background sends until every job has reported.
+fn drain(demo: &mut Demo, app: &mut App) {
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while !app.jobs.is_empty() && Instant::now() < deadline {
+        let rx = &mut demo.rx;
+        let a = demo
+            .rt
+            .block_on(async { tokio::time::timeout(Duration::from_secs(5), rx.recv()).await });
+        if let Ok(Some(a)) = a {
+            app.update(a);
+        }
+    }
+    assert!(app.jobs.is_empty(), "every job reported back");
+}
+
+fn status(demo: &Demo, index: u32) -> OverlayStatus {
+    demo.store
+        .overlay(&demo.run_id, index)
+        .unwrap()
+        .unwrap()
+        .status
+}
+
+#[test]
+fn background_jobs_land_in_the_order_the_keys_asked() {
+    let (mut demo, mut app) = demo_app();
+    app.handle_key(key('2'));
+    // Confirm block 0, then at once try to reject it: the reject must see the confirm.
+    app.handle_key(key('a'));
+    app.handle_key(key('x'));
+    drain(&mut demo, &mut app);
+    assert_eq!(status(&demo, 0), OverlayStatus::Confirmed);
+    let (msg, is_error) = app.message.clone().unwrap();
+    assert!(is_error && msg.contains("block 0 is confirmed"), "{msg}");
+}
+
+#[test]
+fn a_prompt_waits_for_its_job_then_shows_the_refusal_or_closes() {
+    let (mut demo, mut app) = demo_app();
+    app.handle_key(key('2'));
+    let before = demo.store.fingerprint().unwrap();
+    app.handle_key(key('e'));
+    for _ in 0..40 {
+        app.handle_key(support::tui::code(crossterm::event::KeyCode::Backspace));
+    }
+    for c in "bogus_kind".chars() {
+        app.handle_key(key(c));
+    }
+    app.handle_key(support::tui::code(crossterm::event::KeyCode::Enter));
+    // Submitted: the prompt stays open and says it is working until the job reports.
+    let Modal::Prompt(p) = &app.modal else {
+        panic!("the prompt stays open while its job runs");
+    };
+    assert!(p.busy && p.error.is_none());
+    drain(&mut demo, &mut app);
+    let Modal::Prompt(p) = &app.modal else {
+        panic!("a refused edit keeps the prompt open");
+    };
+    assert!(!p.busy);
+    assert!(
+        p.error.as_deref().unwrap().contains("bogus_kind"),
+        "{:?}",
+        p.error
+    );
+    assert!(screen(&app).contains("refused:"));
+    assert_eq!(demo.store.fingerprint().unwrap(), before, "nothing saved");
+
+    // Export from the prompt: the file exists once the job reported, and the prompt closed.
+    app.handle_key(support::tui::code(crossterm::event::KeyCode::Esc));
+    app.handle_key(key('E'));
+    for _ in 0..60 {
+        app.handle_key(support::tui::code(crossterm::event::KeyCode::Backspace));
+    }
+    let target = demo.dir.path().join("out.jsonl");
+    for c in format!("{} staging", target.display()).chars() {
+        app.handle_key(key(c));
+    }
+    app.handle_key(support::tui::code(crossterm::event::KeyCode::Enter));
+    drain(&mut demo, &mut app);
+    assert!(matches!(app.modal, Modal::None), "{:?}", app.message);
+    let text = std::fs::read_to_string(&target).unwrap();
+    let run = demo.store.get_run(&demo.run_id).unwrap().unwrap();
+    assert_eq!(text.lines().count() as u32, run.counters.total);
+    let (msg, is_error) = app.message.clone().unwrap();
+    assert!(
+        !is_error && msg.contains("exported") && msg.contains("DEMO"),
+        "{msg}"
+    );
 }
