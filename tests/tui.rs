@@ -3,62 +3,18 @@
 
 mod support;
 
-use std::sync::Arc;
 use std::time::Duration;
 
 use blockwise::model::OverlayStatus;
-use blockwise::store::Store;
 use blockwise::tui::app::Modal;
 use blockwise::tui::theme::ColorMode;
 use blockwise::tui::{Action, App, Keymap, Pane, Spawner, Theme};
-use blockwise::worker::{self, EngineOptions, RunEnd};
 use blockwise::workspace::Workspace;
 use crossterm::event::{KeyCode, KeyEventKind};
-use support::tui::{code, key};
+use support::tui::{code, ctrl, demo_env, key, Env};
 
 const W: u16 = 180;
 const H: u16 = 30;
-
-struct Env {
-    _dir: tempfile::TempDir,
-    store: Arc<Store>,
-    run_id: String,
-    rt: tokio::runtime::Runtime,
-}
-
-/// A demo workspace whose run was processed to completion by the worker (offline provider).
-fn demo_env(process: bool) -> Env {
-    std::env::set_var("BLOCKWISE_USER", "reviewer");
-    let dir = tempfile::tempdir().unwrap();
-    let store = Arc::new(Store::open(&dir.path().join("demo.redb")).unwrap());
-    let run = blockwise::demo::populate(&store, &dir.path().join("samples")).unwrap();
-    let rt = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .enable_all()
-        .build()
-        .unwrap();
-    if process {
-        let provider = Arc::new(worker::connect_provider(&store, &run).unwrap());
-        let (_stop_tx, stop_rx) = tokio::sync::watch::channel(false);
-        let end = rt
-            .block_on(worker::run_worker(
-                store.clone(),
-                provider,
-                &run.run_id,
-                EngineOptions::default(),
-                None,
-                stop_rx,
-            ))
-            .unwrap();
-        assert_eq!(end, RunEnd::Complete);
-    }
-    Env {
-        _dir: dir,
-        store,
-        run_id: run.run_id,
-        rt,
-    }
-}
 
 fn app(env: &Env) -> App {
     let mut app = App::new(
@@ -121,6 +77,7 @@ fn keys_confirm_the_current_block_and_a_selection() {
     app.handle_key(key('a'));
     assert_eq!(status(&env, 0), OverlayStatus::Confirmed);
     assert_eq!(status(&env, 1), OverlayStatus::AiComplete);
+    assert_eq!(app.grid.cursor, 1, "accept-and-next");
     assert!(screen(&app).contains("confirmed"));
     // Block 0 is confirmed now: confirming it again is refused with the reason, nothing changes.
     let before = env.store.fingerprint().unwrap();
@@ -129,7 +86,9 @@ fn keys_confirm_the_current_block_and_a_selection() {
     assert_eq!(env.store.fingerprint().unwrap(), before);
     let (msg, is_error) = app.message.clone().unwrap();
     assert!(is_error && msg.contains("block 0 is confirmed"), "{msg}");
-    // space selects (and moves down): select 2 and 3, then confirm both.
+    // space selects (and moves down): select 2 and 3, then confirm both. (a moves on to the
+    // next staged block at once, before its job reports, so go back to the top first.)
+    app.handle_key(key('g'));
     app.handle_key(key('j'));
     app.handle_key(key('j'));
     app.handle_key(code(KeyCode::Char(' ')));
@@ -138,13 +97,15 @@ fn keys_confirm_the_current_block_and_a_selection() {
     assert_eq!(status(&env, 2), OverlayStatus::Confirmed);
     assert_eq!(status(&env, 3), OverlayStatus::Confirmed);
     assert_eq!(status(&env, 1), OverlayStatus::AiComplete);
-    // x rejects the current block back to pending.
+    // x rejects the current block back to pending (Enter: no reason).
     app.handle_key(key('g'));
     app.handle_key(key('j'));
     app.handle_key(key('x'));
+    app.handle_key(code(KeyCode::Enter));
     assert_eq!(status(&env, 1), OverlayStatus::Pending);
-    // A confirms everything still staged.
+    // A confirms everything still staged, once Enter answers its question.
     app.handle_key(key('A'));
+    app.handle_key(code(KeyCode::Enter));
     let run = env.store.get_run(&env.run_id).unwrap().unwrap();
     assert_eq!(run.counters.ai_complete, 0);
     assert_eq!(run.counters.confirmed, run.counters.total - 1);
@@ -168,25 +129,34 @@ fn invalid_edit_shows_the_validator_reason_and_changes_nothing() {
     app.handle_key(key('2'));
     assert_eq!(app.grid.current_field(), Some("clause_type"));
     let before = env.store.fingerprint().unwrap();
-    app.handle_key(key('e'));
-    assert!(matches!(app.modal, Modal::Prompt(_)));
-    for _ in 0..40 {
-        app.handle_key(code(KeyCode::Backspace));
+    // An array field opens the multi-line JSON editor; ctrl-s saves, the refusal shows inline.
+    while app.grid.current_field() != Some("obligations") {
+        app.handle_key(key('l'));
     }
-    for c in "bogus_kind".chars() {
+    app.handle_key(key('e'));
+    let Modal::Prompt(p) = &app.modal else {
+        panic!("an array field opens the JSON editor");
+    };
+    assert!(p.multiline);
+    app.handle_key(ctrl('a'));
+    for _ in 0..20 {
+        app.handle_key(code(KeyCode::Down));
+    }
+    app.handle_key(ctrl('e'));
+    for c in "oops".chars() {
         app.handle_key(key(c));
     }
-    app.handle_key(code(KeyCode::Enter));
+    app.handle_key(ctrl('s'));
     assert_eq!(env.store.fingerprint().unwrap(), before, "nothing saved");
     let Modal::Prompt(p) = &app.modal else {
-        panic!("the prompt stays open after a refusal");
+        panic!("the editor stays open after a refusal");
     };
     let reason = p.error.clone().unwrap();
+    let text = p.textarea.lines().join("\n");
     let schema = app.grid.schema.clone().unwrap();
-    let expected =
-        blockwise::review::edit::parse_and_validate(&schema, "clause_type", "bogus_kind")
-            .unwrap_err()
-            .to_string();
+    let expected = blockwise::review::edit::parse_and_validate(&schema, "obligations", &text)
+        .unwrap_err()
+        .to_string();
     assert!(reason.contains(&expected), "{reason} / {expected}");
     let s = screen(&app);
     assert!(s.contains("refused:"), "{s}");
@@ -195,14 +165,25 @@ fn invalid_edit_shows_the_validator_reason_and_changes_nothing() {
     assert!(matches!(app.modal, Modal::None));
     assert_eq!(env.store.fingerprint().unwrap(), before);
 
-    // A valid edit is saved as a draft, and d discards it.
+    // An enum field opens a picker of its members: choosing one saves a draft, d discards it.
+    while app.grid.current_field() != Some("clause_type") {
+        app.handle_key(key('h'));
+    }
     app.handle_key(key('e'));
-    for _ in 0..40 {
-        app.handle_key(code(KeyCode::Backspace));
+    let Modal::Picker(p) = &app.modal else {
+        panic!("an enum field opens a picker");
+    };
+    let at = p
+        .items
+        .iter()
+        .position(|(id, _)| id == "indemnity")
+        .unwrap();
+    let from = p.cursor;
+    app.handle_key(key('g'));
+    for _ in 0..at {
+        app.handle_key(key('j'));
     }
-    for c in "indemnity".chars() {
-        app.handle_key(key(c));
-    }
+    let _ = from;
     app.handle_key(code(KeyCode::Enter));
     assert!(matches!(app.modal, Modal::None));
     let ov = env.store.overlay(&env.run_id, 0).unwrap().unwrap();

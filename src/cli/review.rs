@@ -1,4 +1,4 @@
-//! `review confirm | reject | edit | discard | log`.
+//! `review confirm | reject | unconfirm | edit | discard | log`.
 
 use clap::Subcommand;
 use serde_json::json;
@@ -24,6 +24,16 @@ pub enum ReviewCmd {
     Reject {
         run: String,
         /// Blocks to reject, like 0,3,7-12; all must be staged.
+        #[arg(long, value_name = "SPEC")]
+        blocks: String,
+        /// Why (kept in the review log).
+        #[arg(long)]
+        reason: Option<String>,
+    },
+    /// Confirmed blocks back to staged (logged with who and when); they can be edited again.
+    Unconfirm {
+        run: String,
+        /// Blocks to unconfirm, like 0,3,7-12; all must be confirmed.
         #[arg(long, value_name = "SPEC")]
         blocks: String,
     },
@@ -59,11 +69,24 @@ pub fn run(ctx: &Ctx, cmd: ReviewCmd) -> anyhow::Result<u8> {
             let out = ws.confirm(&run_id, &target).map_err(refusal)?;
             report(ctx, &out, "confirmed")
         }
-        ReviewCmd::Reject { run, blocks } => {
+        ReviewCmd::Reject {
+            run,
+            blocks,
+            reason,
+        } => {
             let run_id = ws.resolve_run(&run)?;
             let sel = selection(&blocks)?;
-            let out = ws.reject(&run_id, &sel).map_err(refusal)?;
+            let reason = reason.as_deref().map(str::trim).filter(|r| !r.is_empty());
+            let out = ws
+                .reject_with_reason(&run_id, &sel, reason)
+                .map_err(refusal)?;
             report(ctx, &out, "rejected to pending")
+        }
+        ReviewCmd::Unconfirm { run, blocks } => {
+            let run_id = ws.resolve_run(&run)?;
+            let sel = selection(&blocks)?;
+            let out = ws.unconfirm(&run_id, &sel).map_err(refusal)?;
+            report(ctx, &out, "unconfirmed (back to staged)")
         }
         ReviewCmd::Edit {
             run,
@@ -129,8 +152,12 @@ pub fn run(ctx: &Ctx, cmd: ReviewCmd) -> anyhow::Result<u8> {
             } else {
                 for e in events {
                     let field = e.field.map(|f| format!(" field {f}")).unwrap_or_default();
+                    let reason = e
+                        .reason
+                        .map(|r| format!(" · {}", super::output::one_line(&r, 200)))
+                        .unwrap_or_default();
                     println!(
-                        "{:>5}  {}  {:<10} {:<8} run {} blocks {}{field}",
+                        "{:>5}  {}  {:<10} {:<9} run {} blocks {}{field}{reason}",
                         e.seq, e.at, e.by, e.action, e.run_id, e.blocks
                     );
                 }

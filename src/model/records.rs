@@ -84,4 +84,7 @@ pub struct ReviewEvent {
     pub old_value: Option<Value>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub new_value: Option<Value>,
+    /// Why (a reject's optional reason; for `undo`, which event it undoes).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reason: Option<String>,
 }

@@ -9,10 +9,14 @@
 pub mod edit;
 mod ops;
 mod selection;
+mod undo;
 
 pub use edit::EditError;
-pub use ops::{confirm, discard_edit, edit, reject, EditOutcome, ReviewOutcome, Target};
+pub use ops::{
+    confirm, discard_edit, edit, reject, reject_with_reason, EditOutcome, ReviewOutcome, Target,
+};
 pub use selection::{Selection, SelectionError};
+pub use undo::{unconfirm, undo, Undo};
 
 pub use crate::model::ReviewEvent;
 
@@ -26,6 +30,10 @@ pub enum Action {
     Reject,
     Edit,
     Discard,
+    /// Confirmed back to staged (`review unconfirm`, `U`).
+    Unconfirm,
+    /// Reverses one earlier action of this session (`u`); the event's reason names it.
+    Undo,
 }
 
 impl Action {
@@ -35,6 +43,8 @@ impl Action {
             Action::Reject => "reject",
             Action::Edit => "edit",
             Action::Discard => "discard",
+            Action::Unconfirm => "unconfirm",
+            Action::Undo => "undo",
         }
     }
 }
@@ -76,6 +86,15 @@ pub enum ReviewError {
         index: u32,
         field: String,
     },
+    #[error("block {index} of run {run_id} changed since that {action} (it is {status} now); nothing was changed")]
+    Changed {
+        run_id: String,
+        index: u32,
+        action: &'static str,
+        status: &'static str,
+    },
+    #[error("nothing to undo: {0}")]
+    NothingToUndo(String),
     #[error("schema {schema_id} of run {run_id} is missing from the store")]
     SchemaMissing { run_id: String, schema_id: String },
 }
@@ -89,6 +108,8 @@ fn wrong_state_message(action: Action, wrong: &[(u32, OverlayStatus)], total: us
         Action::Reject => "only staged blocks (ai_complete) can be rejected",
         Action::Edit => "only staged blocks (ai_complete) can be edited",
         Action::Discard => "only staged blocks (ai_complete) have draft edits to discard",
+        Action::Unconfirm => "only confirmed blocks can be unconfirmed",
+        Action::Undo => "it changed since the action being undone",
     };
     let named: Vec<String> = wrong
         .iter()

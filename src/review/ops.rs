@@ -4,7 +4,7 @@
 use serde_json::Value;
 
 use super::edit::parse_and_validate;
-use super::{Action, ReviewError, Selection, NAMED_WRONG};
+use super::{Action, ReviewError, Selection, Undo, NAMED_WRONG};
 use crate::model::{Overlay, OverlayStatus, RunStatus};
 use crate::store::{ReviewEvent, RunTxn, Store};
 
@@ -27,6 +27,8 @@ pub struct ReviewOutcome {
     pub count: u32,
     /// Sequence number of the review event; `None` when nothing changed (nothing recorded).
     pub event_seq: Option<u64>,
+    /// How to reverse it (the TUI's `u`).
+    pub undo: Undo,
 }
 
 /// What an edit or discard did.
@@ -40,9 +42,16 @@ pub struct EditOutcome {
     /// Whether the staged value now differs from the model's answer (a draft edit).
     pub edited: bool,
     pub event_seq: u64,
+    /// How to reverse it (the TUI's `u`).
+    pub undo: Undo,
 }
 
-fn event(rt: &RunTxn<'_>, user: &str, action: Action, blocks: &Selection) -> ReviewEvent {
+pub(super) fn event(
+    rt: &RunTxn<'_>,
+    user: &str,
+    action: Action,
+    blocks: &Selection,
+) -> ReviewEvent {
     ReviewEvent {
         seq: 0,
         at: crate::clock::now_rfc3339(),
@@ -54,18 +63,19 @@ fn event(rt: &RunTxn<'_>, user: &str, action: Action, blocks: &Selection) -> Rev
         field: None,
         old_value: None,
         new_value: None,
+        reason: None,
     }
 }
 
 /// Collects blocks in the wrong state while a transaction walks a selection.
-struct Wrong {
+pub(super) struct Wrong {
     action: Action,
     named: Vec<(u32, OverlayStatus)>,
     total: usize,
 }
 
 impl Wrong {
-    fn new(action: Action) -> Wrong {
+    pub(super) fn new(action: Action) -> Wrong {
         Wrong {
             action,
             named: Vec::new(),
@@ -73,14 +83,14 @@ impl Wrong {
         }
     }
 
-    fn push(&mut self, index: u32, status: OverlayStatus) {
+    pub(super) fn push(&mut self, index: u32, status: OverlayStatus) {
         self.total += 1;
         if self.named.len() < NAMED_WRONG {
             self.named.push((index, status));
         }
     }
 
-    fn into_result(self, run_id: &str) -> Result<(), ReviewError> {
+    pub(super) fn into_result(self, run_id: &str) -> Result<(), ReviewError> {
         if self.total == 0 {
             return Ok(());
         }
@@ -93,7 +103,7 @@ impl Wrong {
     }
 }
 
-fn check_range(rt: &RunTxn<'_>, sel: &Selection) -> Result<(), ReviewError> {
+pub(super) fn check_range(rt: &RunTxn<'_>, sel: &Selection) -> Result<(), ReviewError> {
     let total = rt.run.counters.total;
     match sel.max() {
         Some(max) if max >= total => Err(ReviewError::OutOfRange {
@@ -105,7 +115,7 @@ fn check_range(rt: &RunTxn<'_>, sel: &Selection) -> Result<(), ReviewError> {
     }
 }
 
-fn load(rt: &RunTxn<'_>, index: u32) -> Result<Overlay, ReviewError> {
+pub(super) fn load(rt: &RunTxn<'_>, index: u32) -> Result<Overlay, ReviewError> {
     rt.overlay(index)?.ok_or_else(|| ReviewError::OutOfRange {
         run_id: rt.run.run_id.clone(),
         index,
@@ -146,7 +156,8 @@ pub fn confirm(
             rt.put_overlay(&ov)?;
         }
         wrong.into_result(run_id)?;
-        finish(rt, user, Action::Confirm, selection)
+        let undo = Undo::Confirm(selection.clone());
+        finish(rt, user, Action::Confirm, selection, None, undo)
     })
 }
 
@@ -159,15 +170,28 @@ pub fn reject(
     selection: &Selection,
     user: &str,
 ) -> Result<ReviewOutcome, ReviewError> {
+    reject_with_reason(store, run_id, selection, user, None)
+}
+
+/// [`reject`], with the reviewer's reason kept in the review log.
+pub fn reject_with_reason(
+    store: &Store,
+    run_id: &str,
+    selection: &Selection,
+    user: &str,
+    reason: Option<&str>,
+) -> Result<ReviewOutcome, ReviewError> {
     store.with_run(run_id, |rt| {
         check_range(rt, selection)?;
         let mut wrong = Wrong::new(Action::Reject);
+        let (mut before, mut after) = (Vec::new(), Vec::new());
         for index in selection.iter() {
             let mut ov = load(rt, index)?;
             if ov.status != OverlayStatus::AiComplete {
                 wrong.push(index, ov.status);
                 continue;
             }
+            before.push(ov.clone());
             ov.status = OverlayStatus::Pending;
             ov.staging = None;
             ov.model_output = None;
@@ -178,27 +202,33 @@ pub fn reject(
             ov.claimed_at = None;
             ov.result_call = None;
             rt.put_overlay(&ov)?;
+            after.push(ov);
         }
         wrong.into_result(run_id)?;
         if rt.run.status == RunStatus::Complete && rt.run.counters.pending > 0 {
             rt.run.status = RunStatus::Running;
             rt.run.finished_at = None;
         }
-        finish(rt, user, Action::Reject, selection.clone())
+        let undo = Undo::Restore { before, after };
+        finish(rt, user, Action::Reject, selection.clone(), reason, undo)
     })
 }
 
-fn finish(
+pub(super) fn finish(
     rt: &mut RunTxn<'_>,
     user: &str,
     action: Action,
     selection: Selection,
+    reason: Option<&str>,
+    undo: Undo,
 ) -> Result<ReviewOutcome, ReviewError> {
     let count = u32::try_from(selection.len()).unwrap_or(u32::MAX);
     let event_seq = if selection.is_empty() {
         None
     } else {
-        Some(rt.append_review(&event(rt, user, action, &selection))?)
+        let mut ev = event(rt, user, action, &selection);
+        ev.reason = reason.map(str::to_string);
+        Some(rt.append_review(&ev)?)
     };
     Ok(ReviewOutcome {
         run_id: rt.run.run_id.clone(),
@@ -206,6 +236,7 @@ fn finish(
         blocks: selection,
         count,
         event_seq,
+        undo,
     })
 }
 
@@ -251,6 +282,7 @@ pub fn edit(
             wrong.push(index, ov.status);
             wrong.into_result(run_id)?;
         }
+        let before = ov.clone();
         let Some(Value::Object(staged)) = ov.staging.as_mut() else {
             return Err(ReviewError::StagingNotObject {
                 run_id: run_id.to_string(),
@@ -274,6 +306,10 @@ pub fn edit(
             new_value: Some(value),
             edited: ov.edited,
             event_seq: seq,
+            undo: Undo::Restore {
+                before: vec![before],
+                after: vec![ov],
+            },
         })
     })
 }
@@ -298,6 +334,7 @@ pub fn discard_edit(
                 index,
             });
         }
+        let before = ov.clone();
         let old = ov.staging.take();
         ov.staging = ov.model_output.clone();
         ov.edited = false;
@@ -314,6 +351,10 @@ pub fn discard_edit(
             new_value: ov.staging.clone(),
             edited: false,
             event_seq: seq,
+            undo: Undo::Restore {
+                before: vec![before],
+                after: vec![ov],
+            },
         })
     })
 }

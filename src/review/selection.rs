@@ -49,6 +49,12 @@ impl Selection {
         Selection { ranges: merged }
     }
 
+    /// This selection plus the inclusive range `lo..=hi`.
+    pub fn with_range(mut self, lo: u32, hi: u32) -> Selection {
+        self.ranges.push((lo.min(hi), lo.max(hi)));
+        Selection::from_ranges(self.ranges)
+    }
+
     pub fn ranges(&self) -> &[(u32, u32)] {
         &self.ranges
     }

@@ -128,6 +128,38 @@ impl Store {
         Ok(out)
     }
 
+    /// The first block at or after `from` (`forward`), else the last one before `from`, whose
+    /// overlay has `status`: one index lookup, however long the run.
+    pub fn next_with_status(
+        &self,
+        run_id: &str,
+        status: OverlayStatus,
+        from: u32,
+        forward: bool,
+    ) -> Result<Option<u32>, StoreError> {
+        let tx = self.read()?;
+        let t = tx.open_table(OVERLAY_STATUS)?;
+        let code = status.code();
+        let entry = if forward {
+            t.range((run_id, code, from)..=(run_id, code, u32::MAX))?
+                .next()
+        } else {
+            t.range((run_id, code, 0u32)..(run_id, code, from))?
+                .next_back()
+        };
+        Ok(entry.transpose()?.map(|(k, _)| k.value().2))
+    }
+
+    /// One call record of a run by its sequence number.
+    pub fn call(&self, run_id: &str, seq: u64) -> Result<Option<CallRecord>, StoreError> {
+        let tx = self.read()?;
+        let t = tx.open_table(CALLS)?;
+        match t.get((run_id, seq))? {
+            Some(raw) => Ok(Some(serde_json::from_slice(raw.value())?)),
+            None => Ok(None),
+        }
+    }
+
     /// A run's call records in order.
     pub fn calls(&self, run_id: &str) -> Result<Vec<CallRecord>, StoreError> {
         let tx = self.read()?;

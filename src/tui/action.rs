@@ -37,6 +37,22 @@ pub enum Action {
     Reject,
     Edit,
     DiscardEdit,
+    /// Start / end a range selection from the current row.
+    RangeSelect,
+    /// Undo the last review action made since the TUI opened.
+    Undo,
+    /// Confirmed rows back to staged.
+    Unconfirm,
+    /// Search block content and values.
+    Search,
+    SearchNext,
+    SearchPrev,
+    /// Filter the grid by status and block type.
+    Filter,
+    NextStaged,
+    PrevStaged,
+    NextFailed,
+    PrevFailed,
     Export,
     /// Enter in a prompt or picker.
     Submit,
@@ -95,20 +111,35 @@ impl Action {
             Action::Bottom => "last row",
             Action::Left => "previous column",
             Action::Right => "next column",
-            Action::Open => "open the selected run in the grid",
+            Action::Open => "open: a run's grid (Runs), a block's detail view (Grid)",
             Action::NewRun => "new run (pick document, then schema)",
             Action::StartWorker => "start / continue the worker in the background",
             Action::CancelRun => "cancel the run (pending blocks stay pending)",
             Action::ResumeRun => "resume a paused or cancelled run",
             Action::ToggleSelect => "select / unselect the row",
-            Action::ConfirmSelected => "confirm selected rows (or the current one)",
-            Action::ConfirmAllStaged => "confirm every staged block",
-            Action::Reject => "reject selected rows (or the current one) to pending",
+            Action::ConfirmSelected => {
+                "confirm selected rows (or the current one), then go to the next staged block"
+            }
+            Action::ConfirmAllStaged => "confirm every staged block (asks first, with the count)",
+            Action::Reject => {
+                "reject selected rows (or the current one) to pending, optional reason; moves on"
+            }
             Action::Edit => "edit the current cell / policy key",
             Action::DiscardEdit => "discard the draft edit of the current row",
+            Action::RangeSelect => "start / stop a range selection (v, then move)",
+            Action::Undo => "undo the last confirm / reject / edit / discard of this session",
+            Action::Unconfirm => "unconfirm selected rows (or the current one) back to staged",
+            Action::Search => "search block content and values",
+            Action::SearchNext => "next search match",
+            Action::SearchPrev => "previous search match",
+            Action::Filter => "filter by status and block type",
+            Action::NextStaged => "next staged block (needs review)",
+            Action::PrevStaged => "previous staged block",
+            Action::NextFailed => "next failed block",
+            Action::PrevFailed => "previous failed block",
             Action::Export => "export the run (JSONL / CSV / MD by file extension)",
             Action::Submit => "save / choose",
-            Action::Cancel => "cancel / close",
+            Action::Cancel => "cancel / close / back",
             Action::Refresh => "reload from the store",
             Action::Input(_)
             | Action::Resize(..)

@@ -9,7 +9,7 @@ use tokio::sync::mpsc;
 
 use super::action::Action;
 use super::effect::{Effect, Reply};
-use super::jobs::{Job, JobDone, JobKind, Jobs, Output, Snapshot};
+use super::jobs::{Job, JobDone, JobKind, Jobs, Output, Snapshot, UndoEntry};
 use super::keymap::Keymap;
 pub use super::modals::{Help, Modal, Picker, Prompt, PromptKind};
 use super::panes::grid::GridPane;
@@ -49,6 +49,8 @@ pub struct App {
     pub jobs: Jobs,
     /// Where background work runs; without one, jobs run inline (headless tests).
     pub spawner: Option<Spawner>,
+    /// Review actions of this session, newest last: what `u` undoes.
+    pub undo: Vec<UndoEntry>,
     /// Worker events arrived since the last flush.
     stale: bool,
 }
@@ -71,6 +73,7 @@ impl App {
             workers: Workers::default(),
             jobs: Jobs::default(),
             spawner: None,
+            undo: Vec::new(),
             stale: false,
         };
         // The first frame needs the lists: read them here, before any runtime exists.
@@ -120,7 +123,11 @@ impl App {
         }
         let bound = self.keymap.lookup(self.context(), key);
         match &self.modal {
-            Modal::Prompt(_) => bound.or(Some(Action::Input((*key).into()))),
+            // The JSON editor types Enter as a new line (ctrl-s saves).
+            Modal::Prompt(p) if p.multiline && key.code == crossterm::event::KeyCode::Enter => {
+                Some(Action::Input((*key).into()))
+            }
+            Modal::Prompt(_) | Modal::Ask(_) => bound.or(Some(Action::Input((*key).into()))),
             Modal::Picker(_) => bound.or_else(|| self.keymap.lookup("global", key)),
             Modal::Help(_) => match bound {
                 Some(Action::Quit) => Some(Action::Quit),
@@ -212,6 +219,12 @@ impl App {
                     Reply::Status,
                 )]
             }
+            Action::Undo => match self.undo.pop() {
+                Some(entry) => vec![Effect::Job(Job::Undo(entry), Reply::Status)],
+                None => vec![Effect::Info(
+                    "nothing to undo: no review action since the TUI opened".into(),
+                )],
+            },
             Action::Export => match self.target() {
                 Some(run) => vec![Effect::Open(Modal::Prompt(Box::new(Prompt::export(run))))],
                 None => vec![Effect::Error("no run to export".into())],
@@ -268,6 +281,10 @@ impl App {
                 Effect::Open(modal) => self.modal = modal,
                 Effect::Close => self.modal = Modal::None,
                 Effect::OpenRun(id) => self.open_run(&id),
+                Effect::GoTo(index) => {
+                    let fx = self.grid.goto(index, &self.ws);
+                    self.apply(fx);
+                }
                 Effect::CreateRun { doc, schema } => self.create_run(&doc, &schema),
                 Effect::Job(job, reply) => {
                     let done = self.jobs.start(self.spawner.as_ref(), &self.ws, job, reply);
@@ -364,19 +381,26 @@ impl App {
                 }
                 self.message = Some((msg, false));
             }
+            Ok(Output::Decided(msg, entry)) => {
+                if to_prompt {
+                    self.modal = Modal::None;
+                }
+                self.message = Some((msg, false));
+                self.undo.push(*entry);
+            }
             Err(reason) => match &mut self.modal {
                 Modal::Prompt(p) if to_prompt => p.job_refused(reason),
                 _ => self.error(reason),
             },
         }
         match done.kind {
-            JobKind::Confirm | JobKind::Reject => {
+            JobKind::Confirm | JobKind::Reject | JobKind::Unconfirm => {
                 if ok {
-                    self.grid.selected.clear();
+                    self.grid.clear_selection();
                 }
                 self.stale = true;
             }
-            JobKind::Discard | JobKind::Transition => self.stale = true,
+            JobKind::Discard | JobKind::Transition | JobKind::Undo => self.stale = true,
             JobKind::Edit => self.stale |= ok,
             JobKind::SetPolicy if ok => {
                 self.apply(vec![Effect::Job(

@@ -22,6 +22,8 @@ pub enum Effect {
     CreateRun { doc: String, schema: String },
     /// Long or writing work: runs off the UI task, comes back as `Action::JobDone`.
     Job(Job, Reply),
+    /// Move the grid's cursor to this block (accept-and-next after a reject's reason prompt).
+    GoTo(u32),
     /// Background events changed the store: re-read runs and the grid window before drawing.
     Stale,
 }

@@ -11,9 +11,19 @@ use super::panes::grid::compact;
 use super::Spawner;
 use crate::model::{Run, Schema};
 use crate::workspace::{
-    display_value, AuditEntry, EffectiveValue, Format, Mode, Selection, SetOutcome, Target,
-    Workspace,
+    display_value, AuditEntry, EffectiveValue, Format, Mode, ReviewAction, Selection, SetOutcome,
+    Target, Undo, Workspace,
 };
+
+/// One review action of this session that `u` can reverse.
+#[derive(Debug, Clone)]
+pub struct UndoEntry {
+    pub run_id: String,
+    pub action: ReviewAction,
+    /// The review event it wrote.
+    pub seq: Option<u64>,
+    pub undo: Undo,
+}
 
 #[derive(Debug, Clone)]
 pub enum Job {
@@ -24,7 +34,13 @@ pub enum Job {
     Reject {
         run_id: String,
         selection: Selection,
+        reason: Option<String>,
     },
+    Unconfirm {
+        run_id: String,
+        selection: Selection,
+    },
+    Undo(UndoEntry),
     Discard {
         run_id: String,
         index: u32,
@@ -63,6 +79,8 @@ pub enum Job {
 pub enum JobKind {
     Confirm,
     Reject,
+    Unconfirm,
+    Undo,
     Discard,
     Edit,
     Export,
@@ -76,6 +94,8 @@ pub enum JobKind {
 pub enum Output {
     /// One line for the status bar.
     Message(String),
+    /// A review action: its line, and how `u` reverses it.
+    Decided(String, Box<UndoEntry>),
     /// A full re-read of the lists.
     Snapshot(Box<Snapshot>),
 }
@@ -116,6 +136,8 @@ impl Job {
         match self {
             Job::Confirm { .. } => JobKind::Confirm,
             Job::Reject { .. } => JobKind::Reject,
+            Job::Unconfirm { .. } => JobKind::Unconfirm,
+            Job::Undo(_) => JobKind::Undo,
             Job::Discard { .. } => JobKind::Discard,
             Job::Edit { .. } => JobKind::Edit,
             Job::Export { .. } => JobKind::Export,
@@ -138,9 +160,15 @@ impl Job {
                 Target::Blocks(sel) => format!("confirming {} block(s) of {run_id}", sel.len()),
                 Target::AllStaged => format!("confirming {run_id}"),
             },
-            Job::Reject { run_id, selection } => {
+            Job::Reject {
+                run_id, selection, ..
+            } => {
                 format!("rejecting {} block(s) of {run_id}", selection.len())
             }
+            Job::Unconfirm { run_id, selection } => {
+                format!("unconfirming {} block(s) of {run_id}", selection.len())
+            }
+            Job::Undo(e) => format!("undoing a {} on {}", e.action.as_str(), e.run_id),
             Job::Discard { run_id, index } => format!("discarding the edit of {run_id}/{index}"),
             Job::Edit { index, field, .. } => format!("saving block {index} · {field}"),
             Job::Export { path, .. } => format!("exporting to {}", path.display()),
@@ -160,24 +188,65 @@ impl Job {
     pub fn run(self, ws: &Workspace) -> Result<Output, String> {
         let text = |m: String| Ok(Output::Message(m));
         let err = |e: &dyn std::fmt::Display| e.to_string();
+        let decided = |m: String, run_id: &str, action, seq, undo| {
+            let entry = UndoEntry {
+                run_id: run_id.to_string(),
+                action,
+                seq,
+                undo,
+            };
+            Ok(Output::Decided(m, Box::new(entry)))
+        };
         match self {
             Job::Confirm { run_id, target } => {
                 let out = ws.confirm(&run_id, &target).map_err(|e| err(&e))?;
-                text(format!("confirmed {} block(s): {}", out.count, out.blocks))
-            }
-            Job::Reject { run_id, selection } => {
-                let out = ws.reject(&run_id, &selection).map_err(|e| err(&e))?;
-                text(format!(
-                    "rejected {} block(s) back to pending: {} (s runs the worker again)",
+                let msg = format!(
+                    "confirmed {} block(s): {} (u undoes)",
                     out.count, out.blocks
+                );
+                decided(msg, &run_id, out.action, out.event_seq, out.undo)
+            }
+            Job::Reject {
+                run_id,
+                selection,
+                reason,
+            } => {
+                let out = ws
+                    .reject_with_reason(&run_id, &selection, reason.as_deref())
+                    .map_err(|e| err(&e))?;
+                let msg = format!(
+                    "rejected {} block(s) back to pending: {} (u undoes; s runs the worker again)",
+                    out.count, out.blocks
+                );
+                decided(msg, &run_id, out.action, out.event_seq, out.undo)
+            }
+            Job::Unconfirm { run_id, selection } => {
+                let out = ws.unconfirm(&run_id, &selection).map_err(|e| err(&e))?;
+                let msg = format!(
+                    "unconfirmed {} block(s), back to staged: {}",
+                    out.count, out.blocks
+                );
+                decided(msg, &run_id, out.action, out.event_seq, out.undo)
+            }
+            Job::Undo(e) => {
+                let out = ws
+                    .undo(&e.run_id, &e.undo, e.action, e.seq)
+                    .map_err(|x| format!("cannot undo that {}: {}", e.action.as_str(), err(&x)))?;
+                text(format!(
+                    "undid the {} of block(s) {} (logged as review event #{})",
+                    e.action.as_str(),
+                    out.blocks,
+                    out.event_seq.unwrap_or_default()
                 ))
             }
             Job::Discard { run_id, index } => {
                 let out = ws.discard_edit(&run_id, index).map_err(|e| err(&e))?;
-                text(format!(
-                    "block {}: draft edit discarded, back to the model's answer",
+                let msg = format!(
+                    "block {}: draft edit discarded, back to the model's answer (u undoes)",
                     out.block_index
-                ))
+                );
+                let seq = Some(out.event_seq);
+                decided(msg, &run_id, ReviewAction::Discard, seq, out.undo)
             }
             Job::Edit {
                 run_id,
@@ -188,15 +257,17 @@ impl Job {
                 let out = ws
                     .edit(&run_id, index, &field, &value)
                     .map_err(|e| err(&e))?;
-                text(format!(
+                let msg = format!(
                     "block {index}: {field} = {}{}",
                     out.new_value.as_ref().map(compact).unwrap_or_default(),
                     if out.edited {
-                        " (draft edit; d discards)"
+                        " (draft edit; d discards, u undoes)"
                     } else {
                         ""
                     }
-                ))
+                );
+                let seq = Some(out.event_seq);
+                decided(msg, &run_id, ReviewAction::Edit, seq, out.undo)
             }
             Job::Export {
                 run_id,

@@ -31,7 +31,8 @@ pub use crate::policy::{
 };
 pub use crate::provider::{format_cost, key_env_var, ProviderError};
 pub use crate::review::{
-    EditOutcome, ReviewError, ReviewEvent, ReviewOutcome, Selection, SelectionError, Target,
+    Action as ReviewAction, EditOutcome, ReviewError, ReviewEvent, ReviewOutcome, Selection,
+    SelectionError, Target, Undo,
 };
 pub use crate::schema::{
     check as check_schema, classify as classify_schema, derive_ref, properties, templates, Compat,

@@ -4,10 +4,10 @@ use std::io::Write;
 use std::path::Path;
 
 use super::{
-    EditOutcome, ExportError, ExportSummary, Format, Mode, ReviewError, ReviewEvent, ReviewOutcome,
-    Selection, Target, Workspace,
+    EditOutcome, ExportError, ExportSummary, Format, Mode, ReviewAction, ReviewError, ReviewEvent,
+    ReviewOutcome, Selection, Target, Undo, Workspace,
 };
-use crate::model::Overlay;
+use crate::model::{Overlay, OverlayStatus};
 use crate::store::StoreError;
 
 impl Workspace {
@@ -17,6 +17,62 @@ impl Workspace {
 
     pub fn reject(&self, run_id: &str, sel: &Selection) -> Result<ReviewOutcome, ReviewError> {
         crate::review::reject(&self.store, run_id, sel, &self.user)
+    }
+
+    /// Reject with the reviewer's reason kept in the review log.
+    pub fn reject_with_reason(
+        &self,
+        run_id: &str,
+        sel: &Selection,
+        reason: Option<&str>,
+    ) -> Result<ReviewOutcome, ReviewError> {
+        crate::review::reject_with_reason(&self.store, run_id, sel, &self.user, reason)
+    }
+
+    /// Confirmed blocks back to staged, logged with who and when.
+    pub fn unconfirm(&self, run_id: &str, sel: &Selection) -> Result<ReviewOutcome, ReviewError> {
+        crate::review::unconfirm(&self.store, run_id, sel, &self.user)
+    }
+
+    /// Reverse one earlier review action (`of`, logged as event `seq`) as a new `undo` event.
+    pub fn undo(
+        &self,
+        run_id: &str,
+        what: &Undo,
+        of: ReviewAction,
+        seq: Option<u64>,
+    ) -> Result<ReviewOutcome, ReviewError> {
+        crate::review::undo(&self.store, run_id, what, of, seq, &self.user)
+    }
+
+    /// The first block at or after `from` (`forward`), else the last before `from`, with `status`
+    /// (an index lookup).
+    pub fn next_with_status(
+        &self,
+        run_id: &str,
+        status: OverlayStatus,
+        from: u32,
+        forward: bool,
+    ) -> Result<Option<u32>, StoreError> {
+        self.store.next_with_status(run_id, status, from, forward)
+    }
+
+    /// Block indices of a run with `status`, ascending (index scan, no overlay decoded).
+    pub fn indices_with_status(
+        &self,
+        run_id: &str,
+        status: OverlayStatus,
+    ) -> Result<Vec<u32>, StoreError> {
+        self.store.indices_with_status(run_id, status)
+    }
+
+    /// Visit a run's overlays in block order (memory stays flat).
+    pub fn for_each_overlay(
+        &self,
+        run_id: &str,
+        visit: impl FnMut(Overlay) -> Result<(), StoreError>,
+    ) -> Result<(), StoreError> {
+        self.store.for_each_overlay(run_id, visit)
     }
 
     /// Set one field of a staged block from the text the user typed.

@@ -31,6 +31,11 @@ impl Workspace {
     }
 
     /// Every provider call of a run, in order.
+    /// One call record (the one that produced a block's answer: `Overlay::result_call`).
+    pub fn call(&self, run_id: &str, seq: u64) -> Result<Option<CallRecord>, StoreError> {
+        self.store.call(run_id, seq)
+    }
+
     pub fn calls(&self, run_id: &str) -> Result<Vec<CallRecord>, StoreError> {
         self.store.calls(run_id)
     }

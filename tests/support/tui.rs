@@ -1,6 +1,10 @@
 //! Key events and screen text for TUI tests (ratatui TestBackend).
 
+use std::sync::Arc;
+
+use blockwise::store::Store;
 use blockwise::tui::{draw, App};
+use blockwise::worker::{self, EngineOptions, RunEnd};
 use crossterm::event::{KeyCode, KeyEvent, KeyEventKind, KeyEventState, KeyModifiers};
 use ratatui::backend::TestBackend;
 use ratatui::Terminal;
@@ -12,6 +16,14 @@ pub fn code(code: KeyCode) -> KeyEvent {
         modifiers: KeyModifiers::NONE,
         kind: KeyEventKind::Press,
         state: KeyEventState::NONE,
+    }
+}
+
+/// `ctrl-<c>`.
+pub fn ctrl(c: char) -> KeyEvent {
+    KeyEvent {
+        modifiers: KeyModifiers::CONTROL,
+        ..key(c)
     }
 }
 
@@ -32,4 +44,47 @@ pub fn screen(app: &App, width: u16, height: u16) -> String {
         out.push('\n');
     }
     out
+}
+
+/// A demo workspace in a temp dir, and a runtime for background work.
+pub struct Env {
+    pub _dir: tempfile::TempDir,
+    pub store: Arc<Store>,
+    pub run_id: String,
+    pub rt: tokio::runtime::Runtime,
+}
+
+/// A demo workspace; with `process`, its run was processed to completion by the worker
+/// (offline demo provider), so every block is staged.
+pub fn demo_env(process: bool) -> Env {
+    std::env::set_var("BLOCKWISE_USER", "reviewer");
+    let dir = tempfile::tempdir().unwrap();
+    let store = Arc::new(Store::open(&dir.path().join("demo.redb")).unwrap());
+    let run = blockwise::demo::populate(&store, &dir.path().join("samples")).unwrap();
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .unwrap();
+    if process {
+        let provider = Arc::new(worker::connect_provider(&store, &run).unwrap());
+        let (_stop_tx, stop_rx) = tokio::sync::watch::channel(false);
+        let end = rt
+            .block_on(worker::run_worker(
+                store.clone(),
+                provider,
+                &run.run_id,
+                EngineOptions::default(),
+                None,
+                stop_rx,
+            ))
+            .unwrap();
+        assert_eq!(end, RunEnd::Complete);
+    }
+    Env {
+        _dir: dir,
+        store,
+        run_id: run.run_id,
+        rt,
+    }
 }

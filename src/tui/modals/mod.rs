@@ -1,6 +1,7 @@
 //! Dialogs drawn over the panes. Each file owns one modal's state, `update` and `render`, like
 //! the panes; a new dialog is one file plus a [`Modal`] variant.
 
+pub mod ask;
 pub mod help;
 pub mod picker;
 pub mod prompt;
@@ -8,8 +9,9 @@ pub mod prompt;
 use ratatui::layout::Rect;
 use ratatui::Frame;
 
+pub use ask::Ask;
 pub use help::Help;
-pub use picker::Picker;
+pub use picker::{PickFor, Picker};
 pub use prompt::{Prompt, PromptKind};
 
 use super::action::Action;
@@ -21,13 +23,14 @@ pub enum Modal {
     Help(Help),
     Prompt(Box<Prompt>),
     Picker(Picker),
+    Ask(Ask),
 }
 
 impl Modal {
     /// The keymap section for keys while this modal is open (`None`: the focused pane's).
     pub fn context(&self) -> Option<&'static str> {
         match self {
-            Modal::Prompt(_) | Modal::Picker(_) => Some("input"),
+            Modal::Prompt(_) | Modal::Picker(_) | Modal::Ask(_) => Some("input"),
             Modal::Help(_) | Modal::None => None,
         }
     }
@@ -42,6 +45,7 @@ impl Modal {
             Modal::Help(m) => Some(m),
             Modal::Prompt(m) => Some(m.as_mut()),
             Modal::Picker(m) => Some(m),
+            Modal::Ask(m) => Some(m),
         }
     }
 
@@ -58,6 +62,7 @@ impl Modal {
             Modal::Help(m) => m.render(frame, area, view),
             Modal::Prompt(m) => m.render(frame, area, view),
             Modal::Picker(m) => m.render(frame, area, view),
+            Modal::Ask(m) => m.render(frame, area, view),
         }
     }
 }

@@ -1,4 +1,5 @@
-//! The new-run picker: a document, then a schema; the run is created on the demo provider.
+//! Pickers: the new-run picker (a document, then a schema; the run is created on the demo
+//! provider) and the enum-field picker of the grid's editor.
 
 use ratatui::layout::Rect;
 use ratatui::text::Span;
@@ -7,12 +8,28 @@ use ratatui::Frame;
 
 use super::centered;
 use crate::tui::action::Action;
-use crate::tui::effect::Effect;
+use crate::tui::effect::{Effect, Reply};
+use crate::tui::jobs::Job;
 use crate::tui::panes::{navigate, Component, Ctx, View};
 use crate::workspace::Workspace;
 
+/// What choosing an item does.
+#[derive(Debug, Clone)]
+pub enum PickFor {
+    NewRun,
+    /// Set this field of a staged block to the chosen enum member.
+    Edit {
+        run_id: String,
+        index: u32,
+        field: String,
+    },
+}
+
 #[derive(Debug, Clone)]
 pub struct Picker {
+    pub purpose: PickFor,
+    /// Set for every picker but the new-run one (whose title follows its step).
+    pub title: Option<String>,
     /// The document chosen in step 1.
     pub doc: Option<String>,
     /// (id, label) of the current step's choices.
@@ -41,16 +58,43 @@ impl Picker {
             })
             .collect();
         Ok(Picker {
+            purpose: PickFor::NewRun,
+            title: None,
             doc: None,
             items,
             cursor: 0,
         })
     }
 
+    /// Pick one of `choices` (shown as they are), starting on `cursor`.
+    pub fn choices(title: String, choices: Vec<String>, cursor: usize, purpose: PickFor) -> Picker {
+        Picker {
+            purpose,
+            title: Some(title),
+            doc: None,
+            items: choices.into_iter().map(|c| (c.clone(), c)).collect(),
+            cursor,
+        }
+    }
+
     fn submit(&mut self, ws: &Workspace) -> Vec<Effect> {
         let Some((id, _)) = self.items.get(self.cursor).cloned() else {
             return Vec::new();
         };
+        if let PickFor::Edit {
+            run_id,
+            index,
+            field,
+        } = &self.purpose
+        {
+            let job = Job::Edit {
+                run_id: run_id.clone(),
+                index: *index,
+                field: field.clone(),
+                text: id,
+            };
+            return vec![Effect::Close, Effect::Job(job, Reply::Status)];
+        }
         match self.doc.clone() {
             None => match ws.list_schemas() {
                 Ok(s) if s.is_empty() => vec![
@@ -93,10 +137,12 @@ impl Component for Picker {
 
     fn render(&self, frame: &mut Frame, area: Rect, view: &View) {
         let theme = view.theme;
-        let title = if self.doc.is_none() {
-            " New run · 1/2 pick a document (Enter), Esc cancels "
-        } else {
-            " New run · 2/2 pick a schema (Enter creates the run on the demo provider) "
+        let title = match (&self.title, &self.doc) {
+            (Some(t), _) => t.as_str(),
+            (None, None) => " New run · 1/2 pick a document (Enter), Esc cancels ",
+            (None, Some(_)) => {
+                " New run · 2/2 pick a schema (Enter creates the run on the demo provider) "
+            }
         };
         let rect = centered(area, 80, (self.items.len() as u16 + 2).clamp(5, 20));
         frame.render_widget(Clear, rect);

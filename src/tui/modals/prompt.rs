@@ -5,10 +5,11 @@
 use std::path::PathBuf;
 
 use ratatui::layout::{Constraint, Direction, Layout, Rect};
+use ratatui::style::{Modifier, Style};
 use ratatui::text::Span;
 use ratatui::widgets::{Block, Borders, Clear, Paragraph, Wrap};
 use ratatui::Frame;
-use tui_textarea::TextArea;
+use tui_textarea::{CursorMove, Input, Key, TextArea};
 
 use super::{centered, Modal};
 use crate::model::Run;
@@ -16,7 +17,7 @@ use crate::tui::action::Action;
 use crate::tui::effect::{Effect, Reply};
 use crate::tui::jobs::Job;
 use crate::tui::panes::{Component, Ctx, View};
-use crate::workspace::{Format, Mode};
+use crate::workspace::{Format, Mode, Selection};
 
 /// What a text prompt is for.
 #[derive(Debug, Clone)]
@@ -37,6 +38,13 @@ pub enum PromptKind {
         key: String,
         value: String,
     },
+    /// The optional reason of a reject; then the grid moves on to `next`.
+    RejectReason {
+        run_id: String,
+        title: String,
+        selection: Selection,
+        next: Option<u32>,
+    },
 }
 
 pub struct Prompt {
@@ -48,10 +56,16 @@ pub struct Prompt {
     pub error: Option<String>,
     /// A submitted job is running; the prompt closes or shows its refusal when it reports.
     pub busy: bool,
+    /// A multi-line JSON editor: Enter types a new line, ctrl-s saves.
+    pub multiline: bool,
 }
 
 impl Prompt {
     pub fn new(kind: PromptKind, title: String, hint: String, text: String) -> Prompt {
+        let title = match &kind {
+            PromptKind::RejectReason { title, .. } => title.clone(),
+            _ => title,
+        };
         let mut textarea = TextArea::new(text.lines().map(str::to_string).collect());
         textarea.move_cursor(tui_textarea::CursorMove::Bottom);
         textarea.move_cursor(tui_textarea::CursorMove::End);
@@ -62,6 +76,7 @@ impl Prompt {
             textarea,
             error: None,
             busy: false,
+            multiline: false,
         }
     }
 
@@ -82,8 +97,24 @@ impl Prompt {
     }
 
     /// A job for this prompt's text, the next prompt, or the reason nothing can be saved.
-    fn submit(&self, text: String, ctx: &Ctx) -> Result<Effect, String> {
+    fn submit(&self, text: String, ctx: &Ctx) -> Result<Vec<Effect>, String> {
         let job = match &self.kind {
+            PromptKind::RejectReason {
+                run_id,
+                selection,
+                next,
+                ..
+            } => {
+                let reason = Some(text.trim().to_string()).filter(|r| !r.is_empty());
+                let job = Job::Reject {
+                    run_id: run_id.clone(),
+                    selection: selection.clone(),
+                    reason,
+                };
+                let mut fx = vec![Effect::Close, Effect::Job(job, Reply::Status)];
+                fx.extend(next.map(Effect::GoTo));
+                return Ok(fx);
+            }
             PromptKind::EditCell {
                 run_id,
                 index,
@@ -115,7 +146,7 @@ impl Prompt {
                     "reason recorded in the audit log · Enter saves, Esc cancels".into(),
                     String::new(),
                 );
-                return Ok(Effect::Open(Modal::Prompt(Box::new(next))));
+                return Ok(vec![Effect::Open(Modal::Prompt(Box::new(next)))]);
             }
             PromptKind::PolicyReason { key, value } => Job::SetPolicy {
                 key: key.clone(),
@@ -123,7 +154,50 @@ impl Prompt {
                 reason: Some(text.trim().to_string()).filter(|r| !r.is_empty()),
             },
         };
-        Ok(Effect::Job(job, Reply::Prompt))
+        Ok(vec![Effect::Job(job, Reply::Prompt)])
+    }
+
+    /// Readline keys the text area binds otherwise (ctrl-u is its undo): ctrl-u deletes to the
+    /// start of the line, ctrl-w the word before the cursor, ctrl-a / ctrl-e go to start / end.
+    fn input(&mut self, input: Input) {
+        let ta = &mut self.textarea;
+        match input {
+            Input {
+                key: Key::Char('u'),
+                ctrl: true,
+                alt: false,
+                ..
+            } => {
+                ta.delete_line_by_head();
+            }
+            Input {
+                key: Key::Char('w'),
+                ctrl: true,
+                alt: false,
+                ..
+            } => {
+                ta.delete_word();
+            }
+            Input {
+                key: Key::Char('a'),
+                ctrl: true,
+                alt: false,
+                ..
+            } => ta.move_cursor(CursorMove::Head),
+            Input {
+                key: Key::Char('e'),
+                ctrl: true,
+                alt: false,
+                ..
+            } => ta.move_cursor(CursorMove::End),
+            // One line: Enter never reaches here (it submits); a pasted newline is dropped.
+            Input {
+                key: Key::Enter, ..
+            } if !self.multiline => {}
+            input => {
+                ta.input(input);
+            }
+        }
     }
 
     /// The job it started reported: `Err` keeps the prompt open with the reason.
@@ -146,18 +220,21 @@ impl Component for Prompt {
             ],
             _ if self.busy => Vec::new(),
             Action::Input(input) => {
-                self.textarea.input(input);
+                self.input(input);
                 Vec::new()
             }
             Action::Submit => {
                 let text = self.textarea.lines().join("\n");
                 match self.submit(text, ctx) {
-                    Ok(effect) => {
-                        if matches!(effect, Effect::Job(..)) {
+                    Ok(effects) => {
+                        if effects
+                            .iter()
+                            .any(|e| matches!(e, Effect::Job(_, Reply::Prompt)))
+                        {
                             self.busy = true;
                             self.error = None;
                         }
-                        vec![effect]
+                        effects
                     }
                     Err(reason) => {
                         self.error = Some(reason);
@@ -171,7 +248,12 @@ impl Component for Prompt {
 
     fn render(&self, frame: &mut Frame, area: Rect, view: &View) {
         let theme = view.theme;
-        let height = if self.error.is_some() { 9 } else { 6 };
+        let text_rows: u16 = if self.multiline {
+            (self.textarea.lines().len() as u16 + 2).clamp(5, area.height.saturating_sub(8).max(5))
+        } else {
+            3
+        };
+        let height = text_rows + if self.error.is_some() { 6 } else { 3 };
         let rect = centered(area, area.width.saturating_sub(8).max(20), height);
         frame.render_widget(Clear, rect);
         let block = Block::default()
@@ -183,7 +265,7 @@ impl Component for Prompt {
         let [text, hint, err] = Layout::default()
             .direction(Direction::Vertical)
             .constraints([
-                Constraint::Length(3),
+                Constraint::Length(text_rows),
                 Constraint::Length(1),
                 Constraint::Min(0),
             ])
@@ -194,7 +276,16 @@ impl Component for Prompt {
                 .borders(Borders::ALL)
                 .border_style(theme.fg("staged")),
         );
+        // A visible block cursor even in a monochrome theme; the terminal cursor goes there too.
+        ta.set_cursor_style(Style::default().add_modifier(Modifier::REVERSED));
+        ta.set_cursor_line_style(Style::default());
         frame.render_widget(&ta, text);
+        if !self.busy {
+            let (row, col) = ta.cursor();
+            let x = text.x + 1 + (col as u16).min(text.width.saturating_sub(3));
+            let y = text.y + 1 + (row as u16).min(text.height.saturating_sub(3));
+            frame.set_cursor_position((x, y));
+        }
         let hint_text = if self.busy {
             "working… (Esc closes; the work finishes in the background)"
         } else {

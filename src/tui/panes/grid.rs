@@ -16,7 +16,7 @@ use crate::model::{OverlayStatus, Run};
 use crate::tui::action::Action;
 use crate::tui::effect::{Effect, Reply};
 use crate::tui::jobs::Job;
-use crate::tui::modals::{Modal, Prompt, PromptKind};
+use crate::tui::modals::{Ask, Modal, PickFor, Picker, Prompt, PromptKind};
 use crate::workspace::{properties, Selection, StoreError, Target, Workspace};
 
 /// Fixed columns before the schema's properties.
@@ -49,6 +49,8 @@ pub struct GridPane {
     /// Index into `fields` of the current cell.
     pub col: usize,
     pub selected: BTreeSet<u32>,
+    /// Where a range selection (`v`) started; the range runs to the cursor.
+    pub anchor: Option<u32>,
     pub rows: Vec<GridRow>,
     /// Rows the table can show (set from the terminal size).
     pub height: u32,
@@ -64,6 +66,7 @@ impl Default for GridPane {
             offset: 0,
             col: 0,
             selected: BTreeSet::new(),
+            anchor: None,
             rows: Vec::new(),
             height: 20,
         }
@@ -82,7 +85,7 @@ impl GridPane {
             self.cursor = 0;
             self.offset = 0;
             self.col = 0;
-            self.selected.clear();
+            self.clear_selection();
             let schema = ws.get_schema(&run.schema_id)?.map(|s| s.json);
             self.fields = schema
                 .as_ref()
@@ -189,16 +192,84 @@ impl GridPane {
         self.fields.get(self.col).map(String::as_str)
     }
 
-    /// Selected rows, or the current row when none is selected.
-    pub fn targets(&self) -> Vec<u32> {
-        if self.selected.is_empty() {
-            if self.total() == 0 {
-                Vec::new()
-            } else {
-                vec![self.cursor]
+    /// Selected rows (marked and the `v` range), or the current row when none is selected.
+    pub fn targets(&self) -> Selection {
+        let marked = Selection::from_indices(self.selected.iter().copied());
+        match self.anchor {
+            Some(a) => marked.with_range(a, self.cursor),
+            None if self.selected.is_empty() && self.total() > 0 => {
+                Selection::from_indices([self.cursor])
             }
+            None => marked,
+        }
+    }
+
+    pub fn is_selected(&self, index: u32) -> bool {
+        self.selected.contains(&index)
+            || self
+                .anchor
+                .is_some_and(|a| (a.min(self.cursor)..=a.max(self.cursor)).contains(&index))
+    }
+
+    pub fn clear_selection(&mut self) {
+        self.selected.clear();
+        self.anchor = None;
+    }
+
+    /// The first staged block after `sel` (wrapping to the start), for accept-and-next: the
+    /// blocks of `sel` still read as staged until the job lands, so they are skipped.
+    fn next_needing_review(&self, ws: &Workspace, sel: &Selection) -> Option<u32> {
+        let run = self.run.as_ref()?;
+        let staged = |from| {
+            ws.next_with_status(&run.run_id, OverlayStatus::AiComplete, from, true)
+                .ok()
+                .flatten()
+        };
+        let mut from = sel.max().map_or(self.cursor, |m| m.saturating_add(1));
+        let mut wrapped = false;
+        // At most |sel| + 1 look-ups: each skipped hit is a block of `sel`.
+        loop {
+            match staged(from) {
+                Some(i) if sel.contains(i) => from = i + 1,
+                Some(i) => return Some(i),
+                None if !wrapped => {
+                    wrapped = true;
+                    from = 0;
+                }
+                None => return None,
+            }
+        }
+    }
+
+    /// Put the cursor on block `index` and fetch the window around it.
+    pub fn goto(&mut self, index: u32, ws: &Workspace) -> Vec<Effect> {
+        self.cursor = index;
+        self.clamp();
+        self.refresh(ws)
+    }
+
+    /// Jump to the nearest block with `status` after (`forward`) or before the cursor.
+    fn jump(&mut self, status: OverlayStatus, forward: bool, ws: &Workspace) -> Vec<Effect> {
+        let Some(run) = &self.run else {
+            return vec![no_run()];
+        };
+        let from = if forward {
+            self.cursor.saturating_add(1)
         } else {
-            self.selected.iter().copied().collect()
+            self.cursor
+        };
+        let what = match status {
+            OverlayStatus::Failed => "failed",
+            _ => "staged",
+        };
+        match ws.next_with_status(&run.run_id, status, from, forward) {
+            Ok(Some(i)) => self.goto(i, ws),
+            Ok(None) => vec![Effect::Info(format!(
+                "no {what} block {} row {}",
+                if forward { "after" } else { "before" },
+                self.cursor
+            ))],
+            Err(e) => vec![Effect::Error(e.to_string())],
         }
     }
 
@@ -210,7 +281,71 @@ impl GridPane {
         }
     }
 
-    /// Open the cell editor on the current staged cell.
+    /// Accept-and-next: confirm the targets, then go to the next block needing review.
+    fn confirm_and_next(&mut self, ws: &Workspace) -> Vec<Effect> {
+        let sel = self.targets();
+        if sel.is_empty() {
+            return Vec::new();
+        }
+        let next = self.next_needing_review(ws, &sel);
+        let target = Target::Blocks(sel);
+        let mut fx = self.review(|run_id| Job::Confirm { run_id, target });
+        self.clear_selection();
+        if let Some(i) = next {
+            fx.extend(self.goto(i, ws));
+        }
+        fx
+    }
+
+    /// Ask for an optional reason, then reject the targets and move on.
+    fn begin_reject(&self, ws: &Workspace) -> Vec<Effect> {
+        let Some(run) = &self.run else {
+            return vec![no_run()];
+        };
+        let selection = self.targets();
+        if selection.is_empty() {
+            return Vec::new();
+        }
+        let next = self.next_needing_review(ws, &selection);
+        let prompt = Prompt::new(
+            PromptKind::RejectReason {
+                run_id: run.run_id.clone(),
+                title: format!("Reject {} block(s): {selection}", selection.len()),
+                selection,
+                next,
+            },
+            String::new(),
+            "optional reason, kept in the review log · Enter rejects, Esc cancels".into(),
+            String::new(),
+        );
+        vec![Effect::Open(Modal::Prompt(Box::new(prompt)))]
+    }
+
+    /// `A`: ask first, with the count.
+    fn ask_confirm_all(&self) -> Vec<Effect> {
+        let Some(run) = &self.run else {
+            return vec![no_run()];
+        };
+        let n = run.counters.ai_complete;
+        if n == 0 {
+            return vec![Effect::Info("no staged blocks to confirm".into())];
+        }
+        let ask = Ask::new(
+            format!(
+                "Confirm all {} staged blocks of run {}?",
+                thousands(n),
+                run.run_id
+            ),
+            Job::Confirm {
+                run_id: run.run_id.clone(),
+                target: Target::AllStaged,
+            },
+        );
+        vec![Effect::Open(Modal::Ask(ask))]
+    }
+
+    /// Open the editor that fits the current field: a picker for an enum, a toggle for a
+    /// boolean, a multi-line JSON editor for an array or object, else the one-line prompt.
     fn begin_edit(&self) -> Vec<Effect> {
         let Some(run) = &self.run else {
             return vec![no_run()];
@@ -236,13 +371,63 @@ impl GridPane {
             .and_then(|v| v.get(&field))
             .map(compact)
             .unwrap_or_default();
-        let ty = self
+        let field_schema = self
             .schema
             .as_ref()
             .and_then(properties)
             .and_then(|p| p.get(&field))
-            .map(|s| serde_json::to_string(s).unwrap_or_default())
-            .unwrap_or_default();
+            .cloned()
+            .unwrap_or(Value::Null);
+        let ty = serde_json::to_string(&field_schema).unwrap_or_default();
+        let kind = field_kind(&field_schema);
+        if let FieldKind::Enum(members) = &kind {
+            let picker = Picker::choices(
+                format!(
+                    " Block {} · {} (Enter sets, Esc cancels) ",
+                    row.index, field
+                ),
+                members.clone(),
+                members.iter().position(|m| *m == current).unwrap_or(0),
+                PickFor::Edit {
+                    run_id: run.run_id.clone(),
+                    index: row.index,
+                    field,
+                },
+            );
+            return vec![Effect::Open(Modal::Picker(picker))];
+        }
+        if kind == FieldKind::Boolean {
+            let text = if current == "true" { "false" } else { "true" };
+            return vec![Effect::Job(
+                Job::Edit {
+                    run_id: run.run_id.clone(),
+                    index: row.index,
+                    field,
+                    text: text.into(),
+                },
+                Reply::Status,
+            )];
+        }
+        if kind == FieldKind::Json {
+            let pretty = row
+                .value
+                .as_ref()
+                .and_then(|v| v.get(&field))
+                .and_then(|v| serde_json::to_string_pretty(v).ok())
+                .unwrap_or_default();
+            let mut prompt = Prompt::new(
+                PromptKind::EditCell {
+                    run_id: run.run_id.clone(),
+                    index: row.index,
+                    field: field.clone(),
+                },
+                format!("Edit block {} · {field} (JSON)", row.index),
+                format!("Enter: new line · ctrl-s saves, Esc cancels · schema {ty}"),
+                pretty,
+            );
+            prompt.multiline = true;
+            return vec![Effect::Open(Modal::Prompt(Box::new(prompt)))];
+        }
         let prompt = Prompt::new(
             PromptKind::EditCell {
                 run_id: run.run_id.clone(),
@@ -277,6 +462,17 @@ impl Component for GridPane {
         match action {
             Action::Left => self.col = self.col.saturating_sub(1),
             Action::Right => self.col = (self.col + 1).min(self.fields.len().saturating_sub(1)),
+            Action::RangeSelect if self.total() > 0 => {
+                self.anchor = match self.anchor {
+                    Some(_) => None,
+                    None => Some(self.cursor),
+                };
+            }
+            Action::Cancel => self.clear_selection(),
+            Action::NextStaged => return self.jump(OverlayStatus::AiComplete, true, ctx.ws),
+            Action::PrevStaged => return self.jump(OverlayStatus::AiComplete, false, ctx.ws),
+            Action::NextFailed => return self.jump(OverlayStatus::Failed, true, ctx.ws),
+            Action::PrevFailed => return self.jump(OverlayStatus::Failed, false, ctx.ws),
             Action::ToggleSelect if self.total() > 0 => {
                 let i = self.cursor;
                 if !self.selected.remove(&i) {
@@ -284,19 +480,13 @@ impl Component for GridPane {
                 }
                 return self.move_and_fetch(1, ctx.ws);
             }
-            Action::ConfirmSelected => {
-                let target = Target::Blocks(Selection::from_indices(self.targets()));
-                return self.review(|run_id| Job::Confirm { run_id, target });
-            }
-            Action::ConfirmAllStaged => {
-                return self.review(|run_id| Job::Confirm {
-                    run_id,
-                    target: Target::AllStaged,
-                })
-            }
-            Action::Reject => {
-                let selection = Selection::from_indices(self.targets());
-                return self.review(|run_id| Job::Reject { run_id, selection });
+            Action::ConfirmSelected => return self.confirm_and_next(ctx.ws),
+            Action::ConfirmAllStaged => return self.ask_confirm_all(),
+            Action::Reject => return self.begin_reject(ctx.ws),
+            Action::Unconfirm => {
+                let selection = self.targets();
+                self.clear_selection();
+                return self.review(|run_id| Job::Unconfirm { run_id, selection });
             }
             Action::DiscardEdit => {
                 let index = self.cursor;
@@ -334,7 +524,7 @@ impl Component for GridPane {
         }
         let rows = self.rows.iter().map(|row| {
             let status_style = theme.status(row.status);
-            let marker = if self.selected.contains(&row.index) {
+            let marker = if self.is_selected(row.index) {
                 "●"
             } else {
                 " "
@@ -391,9 +581,17 @@ impl Component for GridPane {
         if run.model_config.is_demo() {
             title.push(Span::styled(" DEMO OUTPUT ", theme.demo()));
         }
-        if !self.selected.is_empty() {
+        if !self.selected.is_empty() || self.anchor.is_some() {
             title.push(Span::styled(
-                format!(" {} selected ", self.selected.len()),
+                format!(
+                    " {} selected{} ",
+                    self.targets().len(),
+                    if self.anchor.is_some() {
+                        " (range: v ends)"
+                    } else {
+                        ""
+                    }
+                ),
                 theme.fg("marked"),
             ));
         }
@@ -437,4 +635,46 @@ fn status_label(row: &GridRow) -> &'static str {
         (OverlayStatus::AiComplete, false) => "staged",
         (s, _) => s.as_str(),
     }
+}
+
+/// How a field is edited.
+#[derive(Debug, Clone, PartialEq)]
+enum FieldKind {
+    /// Members shown as they are typed (strings bare).
+    Enum(Vec<String>),
+    Boolean,
+    /// An array or object: the multi-line JSON editor.
+    Json,
+    Text,
+}
+
+fn field_kind(schema: &Value) -> FieldKind {
+    if let Some(members) = schema.get("enum").and_then(Value::as_array) {
+        return FieldKind::Enum(members.iter().map(compact).collect());
+    }
+    let types: Vec<&str> = match schema.get("type") {
+        Some(Value::String(t)) => vec![t.as_str()],
+        Some(Value::Array(ts)) => ts.iter().filter_map(Value::as_str).collect(),
+        _ => Vec::new(),
+    };
+    if types.iter().any(|t| *t == "array" || *t == "object") {
+        FieldKind::Json
+    } else if types == ["boolean"] {
+        FieldKind::Boolean
+    } else {
+        FieldKind::Text
+    }
+}
+
+/// `9452` as `9,452`.
+pub fn thousands(n: u32) -> String {
+    let digits = n.to_string();
+    let mut out = String::new();
+    for (i, c) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i) % 3 == 0 {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    out
 }
