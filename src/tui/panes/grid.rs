@@ -11,12 +11,14 @@ use ratatui::widgets::{Block, Borders, Cell, Paragraph, Row, Table};
 use ratatui::Frame;
 use serde_json::Value;
 
+use super::detail::Detail;
 use super::{nav_delta, Component, Ctx, View};
 use crate::model::{OverlayStatus, Run};
 use crate::tui::action::Action;
 use crate::tui::effect::{Effect, Reply};
 use crate::tui::jobs::Job;
 use crate::tui::modals::{Ask, Modal, PickFor, Picker, Prompt, PromptKind};
+use crate::tui::safe;
 use crate::workspace::{properties, Selection, StoreError, Target, Workspace};
 
 /// Fixed columns before the schema's properties.
@@ -54,6 +56,8 @@ pub struct GridPane {
     pub rows: Vec<GridRow>,
     /// Rows the table can show (set from the terminal size).
     pub height: u32,
+    /// The detail view of the cursor's block, when open (`enter`; `esc` closes it).
+    pub detail: Option<Detail>,
 }
 
 impl Default for GridPane {
@@ -69,6 +73,7 @@ impl Default for GridPane {
             anchor: None,
             rows: Vec::new(),
             height: 20,
+            detail: None,
         }
     }
 }
@@ -85,6 +90,7 @@ impl GridPane {
             self.cursor = 0;
             self.offset = 0;
             self.col = 0;
+            self.detail = None;
             self.clear_selection();
             let schema = ws.get_schema(&run.schema_id)?.map(|s| s.json);
             self.fields = schema
@@ -131,7 +137,44 @@ impl GridPane {
                 }
             })
             .collect();
+        if self.detail.is_some() {
+            self.load_detail(ws)?;
+        }
         Ok(())
+    }
+
+    /// (Re)read the detail view for the cursor's block, keeping the scroll on the same block.
+    fn load_detail(&mut self, ws: &Workspace) -> Result<(), StoreError> {
+        let Some(run) = &self.run else {
+            self.detail = None;
+            return Ok(());
+        };
+        let scroll = match &self.detail {
+            Some(d) if d.index == self.cursor => d.scroll,
+            _ => 0,
+        };
+        self.detail = Detail::load(ws, run, self.cursor)?.map(|mut d| {
+            d.scroll = scroll;
+            d
+        });
+        Ok(())
+    }
+
+    /// The detail view's keys: scrolling and closing; everything else is the grid's.
+    fn update_detail(&mut self, action: &Action) -> Option<Vec<Effect>> {
+        let detail = self.detail.as_mut()?;
+        let page = i64::from(self.height.max(2) / 2);
+        match action {
+            Action::Cancel => self.detail = None,
+            Action::Down => detail.scroll_by(1),
+            Action::Up => detail.scroll_by(-1),
+            Action::PageDown => detail.scroll_by(page),
+            Action::PageUp => detail.scroll_by(-page),
+            Action::Top => detail.scroll = 0,
+            Action::Open => {}
+            _ => return None,
+        }
+        Some(Vec::new())
     }
 
     /// Re-read, reporting a failure as an effect.
@@ -456,6 +499,26 @@ fn no_run() -> Effect {
 
 impl Component for GridPane {
     fn update(&mut self, action: Action, ctx: &Ctx) -> Vec<Effect> {
+        if let Some(fx) = self.update_detail(&action) {
+            return fx;
+        }
+        let fx = self.update_grid(action, ctx);
+        // The detail view follows the cursor (accept-and-next, jumps).
+        if self.detail.as_ref().is_some_and(|d| d.index != self.cursor) {
+            if let Err(e) = self.load_detail(ctx.ws) {
+                return vec![Effect::Error(e.to_string())];
+            }
+        }
+        fx
+    }
+
+    fn render(&self, frame: &mut Frame, area: Rect, view: &View) {
+        self.render_grid(frame, area, view);
+    }
+}
+
+impl GridPane {
+    fn update_grid(&mut self, action: Action, ctx: &Ctx) -> Vec<Effect> {
         if let Some(delta) = nav_delta(&action, self.height) {
             return self.move_and_fetch(delta, ctx.ws);
         }
@@ -469,6 +532,12 @@ impl Component for GridPane {
                 };
             }
             Action::Cancel => self.clear_selection(),
+            Action::Open if self.total() > 0 => {
+                return match self.load_detail(ctx.ws) {
+                    Ok(()) => Vec::new(),
+                    Err(e) => vec![Effect::Error(e.to_string())],
+                };
+            }
             Action::NextStaged => return self.jump(OverlayStatus::AiComplete, true, ctx.ws),
             Action::PrevStaged => return self.jump(OverlayStatus::AiComplete, false, ctx.ws),
             Action::NextFailed => return self.jump(OverlayStatus::Failed, true, ctx.ws),
@@ -498,8 +567,12 @@ impl Component for GridPane {
         Vec::new()
     }
 
-    fn render(&self, frame: &mut Frame, area: Rect, view: &View) {
+    fn render_grid(&self, frame: &mut Frame, area: Rect, view: &View) {
         let theme = view.theme;
+        if let (Some(run), Some(detail)) = (&self.run, &self.detail) {
+            detail.render(frame, area, view, self.title(run, view));
+            return;
+        }
         let Some(run) = &self.run else {
             let p = Paragraph::new("No run open. Pick one in the Runs pane (1) and press Enter.")
                 .block(
@@ -559,16 +632,47 @@ impl Component for GridPane {
             };
             Row::new(cells).style(row_style)
         });
+        let title = self.title(run, view);
+        let table = Table::new(rows, widths)
+            .header(Row::new(header).style(theme.title()))
+            .block(
+                Block::default()
+                    .borders(Borders::ALL)
+                    .border_style(theme.border())
+                    .title(title),
+            );
+        frame.render_widget(table, area);
+    }
+
+    /// `Grid · run · schema · row r/T · reviewed 1,204 / 9,452 (12.7%) · …`, or the detail
+    /// view's `Block N · type · …`.
+    fn title(&self, run: &Run, view: &View) -> Line<'static> {
+        let theme = view.theme;
         let c = &run.counters;
-        let mut title = vec![Span::styled(
-            format!(
-                " Grid · run {} · {} · row {}/{} · staged {} confirmed {} · col {}/{} ",
-                run.run_id,
-                run.schema_ref,
+        let reviewed = format!(
+            "reviewed {} / {} ({:.1}%)",
+            thousands(c.confirmed),
+            thousands(c.total),
+            if c.total == 0 {
+                0.0
+            } else {
+                f64::from(c.confirmed) * 100.0 / f64::from(c.total)
+            }
+        );
+        let head = match &self.detail {
+            Some(d) => format!(
+                " Block {} · {} · run {} · {reviewed} · esc back ",
+                d.index,
+                d.block.block_type,
+                safe::line(&run.run_id),
+            ),
+            None => format!(
+                " Grid · run {} · {} · row {}/{} · {reviewed} · staged {} · col {}/{} ",
+                safe::line(&run.run_id),
+                safe::line(&run.schema_ref),
                 if c.total == 0 { 0 } else { self.cursor + 1 },
                 c.total,
                 c.ai_complete,
-                c.confirmed,
                 if self.fields.is_empty() {
                     0
                 } else {
@@ -576,8 +680,8 @@ impl Component for GridPane {
                 },
                 self.fields.len()
             ),
-            theme.title(),
-        )];
+        };
+        let mut title = vec![Span::styled(head, theme.title())];
         if run.model_config.is_demo() {
             title.push(Span::styled(" DEMO OUTPUT ", theme.demo()));
         }
@@ -595,15 +699,7 @@ impl Component for GridPane {
                 theme.fg("marked"),
             ));
         }
-        let table = Table::new(rows, widths)
-            .header(Row::new(header).style(theme.title()))
-            .block(
-                Block::default()
-                    .borders(Borders::ALL)
-                    .border_style(theme.border())
-                    .title(Line::from(title)),
-            );
-        frame.render_widget(table, area);
+        Line::from(title)
     }
 }
 
@@ -616,12 +712,14 @@ pub fn compact(v: &Value) -> String {
 }
 
 fn one_line(s: &str, width: usize) -> String {
-    let flat: String = s
-        .chars()
-        .map(|c| if c.is_control() { ' ' } else { c })
-        .collect();
+    // Cut before sanitizing: a cell never copies a 100 kB block.
+    let head = match s.char_indices().nth(width + 1) {
+        Some((end, _)) => &s[..end],
+        None => s,
+    };
+    let flat = safe::line(head);
     if flat.chars().count() <= width {
-        flat
+        flat.into_owned()
     } else {
         let mut out: String = flat.chars().take(width.saturating_sub(1)).collect();
         out.push('…');

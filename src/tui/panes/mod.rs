@@ -2,6 +2,7 @@
 //! [`Effect`]s out) and its `render` (`&self`, never mutating). A new screen is one new file
 //! here, one [`Pane`] variant and a `[context]` section in `keymap.toml`.
 
+pub mod detail;
 pub mod grid;
 pub mod policy;
 pub mod runs;

@@ -1,0 +1,289 @@
+//! The detail view of one block (`enter` on a grid row, `esc` back): its full content wrapped
+//! and scrollable between its dimmed neighbours, every field of its value as pretty JSON, the
+//! model's answer / staged edit / confirmed value side by side when they differ (a word diff for
+//! text fields), `last_error` and attempts, and the call that produced it. Everything is read
+//! when the view opens or its block changes: a handful of bounded reads.
+
+use ratatui::layout::{Constraint, Direction, Layout, Rect};
+use ratatui::style::{Modifier, Style};
+use ratatui::text::{Line, Span};
+use ratatui::widgets::{Block, Borders, Paragraph, Wrap};
+use ratatui::Frame;
+use serde_json::Value;
+use similar::{ChangeTag, TextDiff};
+
+use super::View;
+use crate::model::{Block as DocBlock, CallRecord, Overlay, OverlayStatus, Run};
+use crate::tui::safe;
+use crate::workspace::{StoreError, Workspace};
+
+#[derive(Debug, Clone)]
+pub struct Detail {
+    pub index: u32,
+    pub block: DocBlock,
+    pub before: Option<DocBlock>,
+    pub after: Option<DocBlock>,
+    pub overlay: Overlay,
+    /// The call whose answer produced the value (`Overlay::result_call`).
+    pub call: Option<CallRecord>,
+    /// Lines scrolled in the content panel.
+    pub scroll: u16,
+}
+
+impl Detail {
+    /// Read block `index` of `run`, its neighbours, overlay and call.
+    pub fn load(ws: &Workspace, run: &Run, index: u32) -> Result<Option<Detail>, StoreError> {
+        let Some(overlay) = ws.overlay(&run.run_id, index)? else {
+            return Ok(None);
+        };
+        let mut wanted = vec![index];
+        if index > 0 {
+            wanted.push(index - 1);
+        }
+        if index + 1 < run.counters.total {
+            wanted.push(index + 1);
+        }
+        let mut blocks = ws.blocks_at(&run.conv_uid, &wanted)?;
+        let take = |blocks: &mut Vec<DocBlock>, i: u32| {
+            let at = blocks.iter().position(|b| b.block_index == i)?;
+            Some(blocks.swap_remove(at))
+        };
+        let Some(block) = take(&mut blocks, index) else {
+            return Ok(None);
+        };
+        let before = index.checked_sub(1).and_then(|i| take(&mut blocks, i));
+        let after = take(&mut blocks, index + 1);
+        let call = match overlay.result_call {
+            Some(seq) => ws.call(&run.run_id, seq)?,
+            None => None,
+        };
+        Ok(Some(Detail {
+            index,
+            block,
+            before,
+            after,
+            overlay,
+            call,
+            scroll: 0,
+        }))
+    }
+
+    pub fn scroll_by(&mut self, delta: i64) {
+        self.scroll = (i64::from(self.scroll) + delta).clamp(0, i64::from(u16::MAX)) as u16;
+    }
+
+    pub fn render(&self, frame: &mut Frame, area: Rect, view: &View, title: Line) {
+        let theme = view.theme;
+        let outer = Block::default()
+            .borders(Borders::ALL)
+            .border_style(theme.border())
+            .title(title);
+        let inner = outer.inner(area);
+        frame.render_widget(outer, area);
+        let [left, right] = Layout::default()
+            .direction(Direction::Horizontal)
+            .constraints([Constraint::Percentage(50), Constraint::Percentage(50)])
+            .areas(inner);
+        frame.render_widget(
+            Paragraph::new(self.content_lines(view))
+                .wrap(Wrap { trim: false })
+                .scroll((self.scroll, 0))
+                .block(
+                    Block::default()
+                        .borders(Borders::RIGHT)
+                        .border_style(theme.border()),
+                ),
+            left,
+        );
+        frame.render_widget(
+            Paragraph::new(self.value_lines(view)).wrap(Wrap { trim: false }),
+            right,
+        );
+    }
+
+    /// The previous block dimmed, this block, the next block dimmed.
+    fn content_lines(&self, view: &View) -> Vec<Line<'static>> {
+        let theme = view.theme;
+        let dim = theme.fg("muted").add_modifier(Modifier::DIM);
+        let mut lines = Vec::new();
+        let push_block = |b: &DocBlock, style: Style, lines: &mut Vec<Line<'static>>| {
+            lines.push(Line::from(Span::styled(
+                format!("── #{} {} ──", b.block_index, b.block_type),
+                style.add_modifier(Modifier::ITALIC),
+            )));
+            for l in safe::text(&b.block_content).lines() {
+                lines.push(Line::from(Span::styled(l.to_string(), style)));
+            }
+        };
+        if let Some(b) = &self.before {
+            push_block(b, dim, &mut lines);
+            lines.push(Line::default());
+        }
+        push_block(&self.block, theme.fg("text"), &mut lines);
+        if let Some(b) = &self.after {
+            lines.push(Line::default());
+            push_block(b, dim, &mut lines);
+        }
+        lines
+    }
+
+    /// Status, value fields, differing versions, failure and call.
+    fn value_lines(&self, view: &View) -> Vec<Line<'static>> {
+        let theme = view.theme;
+        let ov = &self.overlay;
+        let head = theme.title();
+        let mut lines = vec![Line::from(vec![
+            Span::styled("status ", head),
+            Span::styled(label(ov).to_string(), theme.status(ov.status)),
+            Span::raw(format!("  attempts {}", ov.attempt_count)),
+        ])];
+        if let (Some(at), Some(by)) = (&ov.confirmed_at, &ov.confirmed_by) {
+            lines.push(Line::from(format!(
+                "confirmed by {} at {at}",
+                safe::line(by)
+            )));
+        }
+        if let Some(e) = &ov.last_error {
+            lines.push(Line::from(Span::styled("last error", theme.fg("error"))));
+            for l in safe::text(e).lines() {
+                lines.push(Line::from(Span::styled(l.to_string(), theme.fg("error"))));
+            }
+        }
+        let shown = ov
+            .status
+            .shown(ov.confirmed.as_ref(), ov.staging.as_ref())
+            .value();
+        lines.push(Line::default());
+        match shown {
+            Some(Value::Object(map)) => {
+                for (k, v) in map {
+                    lines.push(Line::from(Span::styled(
+                        format!("{}:", safe::line(k)),
+                        head,
+                    )));
+                    lines.extend(json_lines(v, Style::default()));
+                }
+            }
+            Some(v) => lines.extend(json_lines(v, Style::default())),
+            None => lines.push(Line::from(Span::styled(
+                "(no value yet)",
+                theme.fg("muted"),
+            ))),
+        }
+        lines.extend(self.versions(view));
+        lines.push(Line::default());
+        lines.push(Line::from(Span::styled("call", head)));
+        lines.push(Line::from(match &self.call {
+            Some(c) => format!(
+                "#{} · pack {} (blocks {}-{}) · tokens in {} out {} · {} · {} ms",
+                c.seq,
+                c.pack_size,
+                c.first_block,
+                c.last_block,
+                c.usage.input_tokens,
+                c.usage.output_tokens,
+                c.outcome,
+                c.latency_ms
+            ),
+            None => "no call produced this value yet".into(),
+        }));
+        lines
+    }
+
+    /// Model answer / staged / confirmed, per field where they differ.
+    fn versions(&self, view: &View) -> Vec<Line<'static>> {
+        let ov = &self.overlay;
+        let model = ov.model_output.as_ref();
+        let other = match ov.status {
+            OverlayStatus::Confirmed => ov.confirmed.as_ref().map(|v| ("confirmed", v)),
+            _ => ov.staging.as_ref().map(|v| ("staged", v)),
+        };
+        let (Some(model), Some((name, other))) = (model, other) else {
+            return Vec::new();
+        };
+        if model == other {
+            return Vec::new();
+        }
+        let theme = view.theme;
+        let mut lines = vec![
+            Line::default(),
+            Line::from(Span::styled(
+                format!("model answer → {name} (differs)"),
+                theme.title(),
+            )),
+        ];
+        let empty = serde_json::Map::new();
+        let (m, o) = (
+            model.as_object().unwrap_or(&empty),
+            other.as_object().unwrap_or(&empty),
+        );
+        let mut keys: Vec<&String> = m.keys().chain(o.keys()).collect();
+        keys.sort();
+        keys.dedup();
+        for k in keys {
+            let (a, b) = (m.get(k), o.get(k));
+            if a == b {
+                continue;
+            }
+            lines.push(Line::from(Span::styled(
+                format!("{}:", safe::line(k)),
+                theme.fg("staged"),
+            )));
+            match (a, b) {
+                (Some(Value::String(a)), Some(Value::String(b))) => {
+                    lines.push(word_diff(a, b, view));
+                }
+                _ => {
+                    let show = |v: Option<&Value>| v.map_or("(absent)".into(), compact_json);
+                    lines.push(Line::from(vec![
+                        Span::styled(show(a), theme.fg("error")),
+                        Span::raw("  →  "),
+                        Span::styled(show(b), theme.fg("confirmed")),
+                    ]));
+                }
+            }
+        }
+        lines
+    }
+}
+
+fn label(ov: &Overlay) -> &'static str {
+    match (ov.status, ov.edited) {
+        (OverlayStatus::AiComplete, true) => "staged* (edited)",
+        (OverlayStatus::AiComplete, false) => "staged",
+        (s, _) => s.as_str(),
+    }
+}
+
+fn compact_json(v: &Value) -> String {
+    safe::line(&v.to_string()).into_owned()
+}
+
+/// A value as pretty JSON, indented under its field name.
+fn json_lines(v: &Value, style: Style) -> Vec<Line<'static>> {
+    let pretty = serde_json::to_string_pretty(v).unwrap_or_default();
+    safe::text(&pretty)
+        .lines()
+        .map(|l| Line::from(Span::styled(format!("  {l}"), style)))
+        .collect()
+}
+
+/// Removed words struck through, added words underlined (readable without colour too).
+fn word_diff(old: &str, new: &str, view: &View) -> Line<'static> {
+    let theme = view.theme;
+    let mut spans = vec![Span::raw("  ")];
+    for change in TextDiff::from_words(old, new).iter_all_changes() {
+        let text = safe::line(change.value()).into_owned();
+        spans.push(match change.tag() {
+            ChangeTag::Equal => Span::raw(text),
+            ChangeTag::Delete => {
+                Span::styled(text, theme.fg("error").add_modifier(Modifier::CROSSED_OUT))
+            }
+            ChangeTag::Insert => Span::styled(
+                text,
+                theme.fg("confirmed").add_modifier(Modifier::UNDERLINED),
+            ),
+        });
+    }
+    Line::from(spans)
+}

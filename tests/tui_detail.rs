@@ -1,0 +1,114 @@
+//! Issue 12 item 1: the detail view (TestBackend, real redb store, demo workspace).
+
+mod support;
+
+use blockwise::model::OverlayStatus;
+use blockwise::tui::theme::ColorMode;
+use blockwise::tui::{Action, App, Keymap, Theme};
+use blockwise::workspace::Workspace;
+use crossterm::event::KeyCode;
+use support::tui::{code, demo_env, key, screen, Env};
+
+fn app(env: &Env) -> App {
+    let mut app = App::new(
+        Workspace::new(env.store.clone()),
+        Keymap::default_keymap(),
+        Theme::with_mode(ColorMode::None),
+    );
+    app.update(Action::Resize(120, 40));
+    app.handle_key(key('2'));
+    app
+}
+
+#[test]
+fn enter_shows_the_block_its_neighbours_value_and_call_and_review_keys_work_there() {
+    let env = demo_env(true);
+    let mut app = app(&env);
+    app.handle_key(key('j'));
+    app.handle_key(code(KeyCode::Enter));
+    let d = app
+        .grid
+        .detail
+        .as_ref()
+        .expect("enter opens the detail view");
+    assert_eq!(d.index, 1);
+    let s = screen(&app, 120, 40);
+    println!("{s}");
+    assert!(s.contains("Block 1 ·") && s.contains("esc back"), "{s}");
+    for i in 0..3 {
+        assert!(
+            s.contains(&format!("── #{i} ")),
+            "neighbour {i} shown:\n{s}"
+        );
+    }
+    assert!(
+        s.contains("clause_type:") && s.contains("status staged"),
+        "{s}"
+    );
+    let ov = env.store.overlay(&env.run_id, 1).unwrap().unwrap();
+    let call = ov.result_call.expect("the worker recorded the call");
+    assert!(
+        s.contains(&format!("#{call} · pack ")),
+        "the producing call:\n{s}"
+    );
+    // A review key in the detail view: a confirms block 1 and the view follows to block 2.
+    app.handle_key(key('a'));
+    assert_eq!(
+        env.store.overlay(&env.run_id, 1).unwrap().unwrap().status,
+        OverlayStatus::Confirmed
+    );
+    assert_eq!(app.grid.detail.as_ref().unwrap().index, 2);
+    // An edit shows the model's answer against the staged value (text fields as a word diff).
+    while app.grid.current_field() != Some("risk_reason") {
+        app.handle_key(key('l'));
+    }
+    app.handle_key(key('e'));
+    for _ in 0..200 {
+        app.handle_key(code(KeyCode::Backspace));
+    }
+    for c in "edited reason words".chars() {
+        app.handle_key(key(c));
+    }
+    app.handle_key(code(KeyCode::Enter));
+    let s = screen(&app, 120, 40);
+    assert!(s.contains("model answer → staged (differs)"), "{s}");
+    assert!(
+        s.contains("edited reason words") || s.contains("edited"),
+        "{s}"
+    );
+    // j / k scroll the content, esc goes back to the grid on the same row.
+    app.handle_key(key('j'));
+    assert_eq!(app.grid.detail.as_ref().unwrap().scroll, 1);
+    app.handle_key(code(KeyCode::Esc));
+    assert!(app.grid.detail.is_none());
+    assert_eq!(app.grid.cursor, 2);
+    assert!(screen(&app, 120, 40).contains("reviewed 1 / "));
+}
+
+#[test]
+fn a_failed_block_shows_its_last_error_and_attempts() {
+    let env = demo_env(true);
+    env.store
+        .with_run(&env.run_id, |rt| {
+            let mut ov = rt.overlay(3)?.unwrap();
+            ov.status = OverlayStatus::Failed;
+            ov.attempt_count = 3;
+            ov.last_error = Some("model answer did not match the schema: risk_level".into());
+            rt.put_overlay(&ov)
+        })
+        .unwrap();
+    let mut app = app(&env);
+    // } jumps to the failed block; enter opens it.
+    app.handle_key(key('}'));
+    assert_eq!(app.grid.cursor, 3);
+    app.handle_key(code(KeyCode::Enter));
+    let s = screen(&app, 120, 40);
+    assert!(
+        s.contains("status failed") && s.contains("attempts 3"),
+        "{s}"
+    );
+    assert!(
+        s.contains("last error") && s.contains("did not match the schema"),
+        "{s}"
+    );
+}
