@@ -862,6 +862,58 @@ fn cli(store: &Path, args: &[&str]) -> (i32, String, String) {
 }
 
 #[test]
+fn cli_reject_with_a_reason_and_unconfirm_are_logged_with_who_and_when() {
+    let fx = setup();
+    fx.stage(0..4);
+    let Fx {
+        store,
+        store_path,
+        _dir,
+        ..
+    } = fx;
+    drop(store);
+    let p = store_path.as_path();
+    let (code, _, err) = cli(
+        p,
+        &[
+            "review",
+            "reject",
+            "run_1",
+            "--blocks",
+            "3",
+            "--reason",
+            "off topic",
+        ],
+    );
+    assert_eq!(code, 0, "{err}");
+    let (code, _, err) = cli(p, &["review", "confirm", "run_1", "--blocks", "0-1"]);
+    assert_eq!(code, 0, "{err}");
+    // Block 2 is staged, not confirmed: the whole unconfirm is refused.
+    let (code, _, err) = cli(p, &["review", "unconfirm", "run_1", "--blocks", "1-2"]);
+    assert_eq!(code, 1);
+    assert!(
+        err.contains("block 2 is ai_complete") && err.contains("nothing was changed"),
+        "{err}"
+    );
+    let (code, out, err) = cli(p, &["review", "unconfirm", "run_1", "--blocks", "1"]);
+    assert_eq!(code, 0, "{err}");
+    assert!(
+        out.contains("unconfirmed (back to staged) 1 block of run run_1"),
+        "{out}"
+    );
+    let (code, out, _) = cli(p, &["review", "log", "run_1", "--json"]);
+    assert_eq!(code, 0);
+    let log: Vec<Value> = serde_json::from_str(&out).unwrap();
+    let last = log.last().unwrap();
+    assert_eq!(last["action"], json!("unconfirm"));
+    assert_eq!(last["by"], json!("cli_reviewer"));
+    assert!(last["at"].as_str().unwrap().starts_with("20"));
+    assert_eq!(log[0]["reason"], json!("off topic"));
+    let (_, text, _) = cli(p, &["review", "log", "run_1"]);
+    assert!(text.contains("· off topic"), "{text}");
+}
+
+#[test]
 fn cli_review_and_export() {
     let fx = setup();
     fx.stage(0..8);

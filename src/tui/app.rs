@@ -129,6 +129,9 @@ impl App {
             }
             Modal::Prompt(_) | Modal::Ask(_) => bound.or(Some(Action::Input((*key).into()))),
             Modal::Picker(_) => bound.or_else(|| self.keymap.lookup("global", key)),
+            Modal::Filter(_) => bound
+                .or_else(|| self.keymap.lookup("global", key))
+                .or(Some(Action::Input((*key).into()))),
             Modal::Help(_) => match bound {
                 Some(Action::Quit) => Some(Action::Quit),
                 _ => Some(Action::ToggleHelp),
@@ -362,6 +365,18 @@ impl App {
         }
     }
 
+    /// A review changed statuses: run the grid's filter again in the background.
+    fn refilter(&mut self) {
+        let (Some(run), Some((filter, _))) = (&self.grid.run, &self.grid.view) else {
+            return;
+        };
+        let job = Job::Filter {
+            run: Box::new(run.clone()),
+            filter: filter.clone(),
+        };
+        self.apply(vec![Effect::Job(job, Reply::Status)]);
+    }
+
     /// A job reported back: show its outcome where it belongs, then refresh what it changed.
     fn on_job_done(&mut self, done: JobDone) {
         self.jobs.finished(done.id);
@@ -381,6 +396,17 @@ impl App {
                 }
                 self.message = Some((msg, false));
             }
+            Ok(Output::Found(query, hits)) => {
+                let fx = self.grid.set_search(query, hits, &self.ws);
+                self.apply(fx);
+            }
+            Ok(Output::View(filter, kept)) => {
+                let described = filter.describe();
+                let n = kept.len();
+                let fx = self.grid.set_view(filter, kept, &self.ws);
+                self.message = Some((format!("filter: {described} · {n} row(s)"), false));
+                self.apply(fx);
+            }
             Ok(Output::Decided(msg, entry)) => {
                 if to_prompt {
                     self.modal = Modal::None;
@@ -399,9 +425,13 @@ impl App {
                     self.grid.clear_selection();
                 }
                 self.stale = true;
+                self.refilter();
+            }
+            JobKind::Undo | JobKind::Edit | JobKind::Discard if ok => {
+                self.stale = true;
+                self.refilter();
             }
             JobKind::Discard | JobKind::Transition | JobKind::Undo => self.stale = true,
-            JobKind::Edit => self.stale |= ok,
             JobKind::SetPolicy if ok => {
                 self.apply(vec![Effect::Job(
                     Job::Reload { announce: false },

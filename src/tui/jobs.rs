@@ -7,7 +7,11 @@ use std::path::PathBuf;
 
 use super::action::Action;
 use super::effect::Reply;
+use std::sync::Arc;
+
+use super::panes::find::{self, Filter};
 use super::panes::grid::compact;
+use super::safe;
 use super::Spawner;
 use crate::model::{Run, Schema};
 use crate::workspace::{
@@ -68,6 +72,16 @@ pub enum Job {
         run_id: String,
         cancel: bool,
     },
+    /// Find the blocks whose content or value contains `query`.
+    Search {
+        run: Box<Run>,
+        query: String,
+    },
+    /// Find the blocks `filter` keeps.
+    Filter {
+        run: Box<Run>,
+        filter: Filter,
+    },
     /// Re-read runs, schemas and policy; `announce` says "reloaded" when done.
     Reload {
         announce: bool,
@@ -81,6 +95,8 @@ pub enum JobKind {
     Reject,
     Unconfirm,
     Undo,
+    Search,
+    Filter,
     Discard,
     Edit,
     Export,
@@ -96,6 +112,10 @@ pub enum Output {
     Message(String),
     /// A review action: its line, and how `u` reverses it.
     Decided(String, Box<UndoEntry>),
+    /// A search's query and matching blocks.
+    Found(String, Arc<[u32]>),
+    /// A filter and the blocks it keeps.
+    View(Filter, Arc<[u32]>),
     /// A full re-read of the lists.
     Snapshot(Box<Snapshot>),
 }
@@ -138,6 +158,8 @@ impl Job {
             Job::Reject { .. } => JobKind::Reject,
             Job::Unconfirm { .. } => JobKind::Unconfirm,
             Job::Undo(_) => JobKind::Undo,
+            Job::Search { .. } => JobKind::Search,
+            Job::Filter { .. } => JobKind::Filter,
             Job::Discard { .. } => JobKind::Discard,
             Job::Edit { .. } => JobKind::Edit,
             Job::Export { .. } => JobKind::Export,
@@ -179,6 +201,8 @@ impl Job {
                     if *cancel { "cancelling" } else { "resuming" }
                 )
             }
+            Job::Search { query, .. } => format!("searching for {}", safe::line(query)),
+            Job::Filter { filter, .. } => format!("filtering: {}", filter.describe()),
             Job::Reload { .. } => "reloading".into(),
         }
     }
@@ -318,6 +342,22 @@ impl Job {
                     r.status.as_str(),
                     if cancel { "" } else { "; s starts the worker" }
                 ))
+            }
+            Job::Search { run, query } => {
+                let hits = if query.is_empty() {
+                    Arc::from(Vec::new())
+                } else {
+                    find::search(ws, &run, &query)?
+                };
+                Ok(Output::Found(query, hits))
+            }
+            Job::Filter { run, filter } => {
+                let kept = if filter.is_empty() {
+                    Arc::from(Vec::new())
+                } else {
+                    filter.apply(ws, &run)?
+                };
+                Ok(Output::View(filter, kept))
             }
             Job::Reload { .. } => Snapshot::read(ws)
                 .map(|s| Output::Snapshot(Box::new(s)))

@@ -2,6 +2,7 @@
 //! the panes; a new dialog is one file plus a [`Modal`] variant.
 
 pub mod ask;
+pub mod filter;
 pub mod help;
 pub mod picker;
 pub mod prompt;
@@ -10,6 +11,7 @@ use ratatui::layout::Rect;
 use ratatui::Frame;
 
 pub use ask::Ask;
+pub use filter::FilterPicker;
 pub use help::Help;
 pub use picker::{PickFor, Picker};
 pub use prompt::{Prompt, PromptKind};
@@ -24,13 +26,14 @@ pub enum Modal {
     Prompt(Box<Prompt>),
     Picker(Picker),
     Ask(Ask),
+    Filter(FilterPicker),
 }
 
 impl Modal {
     /// The keymap section for keys while this modal is open (`None`: the focused pane's).
     pub fn context(&self) -> Option<&'static str> {
         match self {
-            Modal::Prompt(_) | Modal::Picker(_) | Modal::Ask(_) => Some("input"),
+            Modal::Prompt(_) | Modal::Picker(_) | Modal::Ask(_) | Modal::Filter(_) => Some("input"),
             Modal::Help(_) | Modal::None => None,
         }
     }
@@ -46,6 +49,7 @@ impl Modal {
             Modal::Prompt(m) => Some(m.as_mut()),
             Modal::Picker(m) => Some(m),
             Modal::Ask(m) => Some(m),
+            Modal::Filter(m) => Some(m),
         }
     }
 
@@ -63,6 +67,7 @@ impl Modal {
             Modal::Prompt(m) => m.render(frame, area, view),
             Modal::Picker(m) => m.render(frame, area, view),
             Modal::Ask(m) => m.render(frame, area, view),
+            Modal::Filter(m) => m.render(frame, area, view),
         }
     }
 }

@@ -38,6 +38,10 @@ pub enum PromptKind {
         key: String,
         value: String,
     },
+    /// What `/` searches for in `run`.
+    Search {
+        run: Run,
+    },
     /// The optional reason of a reject; then the grid moves on to `next`.
     RejectReason {
         run_id: String,
@@ -99,6 +103,13 @@ impl Prompt {
     /// A job for this prompt's text, the next prompt, or the reason nothing can be saved.
     fn submit(&self, text: String, ctx: &Ctx) -> Result<Vec<Effect>, String> {
         let job = match &self.kind {
+            PromptKind::Search { run } => {
+                let job = Job::Search {
+                    run: Box::new(run.clone()),
+                    query: text.trim().to_string(),
+                };
+                return Ok(vec![Effect::Close, Effect::Job(job, Reply::Status)]);
+            }
             PromptKind::RejectReason {
                 run_id,
                 selection,

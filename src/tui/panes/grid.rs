@@ -11,13 +11,16 @@ use ratatui::widgets::{Block, Borders, Cell, Paragraph, Row, Table};
 use ratatui::Frame;
 use serde_json::Value;
 
+use std::sync::Arc;
+
 use super::detail::Detail;
+use super::find::{self, Filter};
 use super::{nav_delta, Component, Ctx, View};
 use crate::model::{OverlayStatus, Run};
 use crate::tui::action::Action;
 use crate::tui::effect::{Effect, Reply};
 use crate::tui::jobs::Job;
-use crate::tui::modals::{Ask, Modal, PickFor, Picker, Prompt, PromptKind};
+use crate::tui::modals::{Ask, FilterPicker, Modal, PickFor, Picker, Prompt, PromptKind};
 use crate::tui::safe;
 use crate::workspace::{properties, Selection, StoreError, Target, Workspace};
 
@@ -58,6 +61,11 @@ pub struct GridPane {
     pub height: u32,
     /// The detail view of the cursor's block, when open (`enter`; `esc` closes it).
     pub detail: Option<Detail>,
+    /// The active filter and the blocks it keeps (ascending); `cursor` and `offset` are then
+    /// positions in this list. `None`: every block, position = block index.
+    pub view: Option<(Filter, Arc<[u32]>)>,
+    /// The last search (`/`) and its matching blocks (ascending), for `n` / `N` and highlights.
+    pub search: Option<(String, Arc<[u32]>)>,
 }
 
 impl Default for GridPane {
@@ -74,13 +82,91 @@ impl Default for GridPane {
             rows: Vec::new(),
             height: 20,
             detail: None,
+            view: None,
+            search: None,
         }
     }
 }
 
 impl GridPane {
+    /// Rows in the grid: the filtered blocks, else every block of the run.
     pub fn total(&self) -> u32 {
-        self.run.as_ref().map(|r| r.counters.total).unwrap_or(0)
+        match &self.view {
+            Some((_, v)) => v.len() as u32,
+            None => self.run.as_ref().map(|r| r.counters.total).unwrap_or(0),
+        }
+    }
+
+    /// The block shown at row `pos`.
+    pub fn index_at(&self, pos: u32) -> u32 {
+        match &self.view {
+            Some((_, v)) => v.get(pos as usize).copied().unwrap_or(u32::MAX),
+            None => pos,
+        }
+    }
+
+    /// The block under the cursor.
+    pub fn index(&self) -> u32 {
+        self.index_at(self.cursor)
+    }
+
+    /// The row of block `index`, or of the first kept block after it (filtered).
+    pub fn position_of(&self, index: u32) -> u32 {
+        match &self.view {
+            Some((_, v)) => match v.binary_search(&index) {
+                Ok(p) => p as u32,
+                Err(p) => (p as u32).min((v.len() as u32).saturating_sub(1)),
+            },
+            None => index,
+        }
+    }
+
+    /// A filter's result arrived: show only those blocks, keeping the cursor's block if kept.
+    pub fn set_view(&mut self, filter: Filter, kept: Arc<[u32]>, ws: &Workspace) -> Vec<Effect> {
+        let at = self.index();
+        self.view = if filter.is_empty() {
+            None
+        } else {
+            Some((filter, kept))
+        };
+        self.anchor = None;
+        self.cursor = self.position_of(at);
+        self.clamp();
+        self.refresh(ws)
+    }
+
+    /// A search's result arrived: go to the first match at or after the cursor.
+    pub fn set_search(&mut self, query: String, hits: Arc<[u32]>, ws: &Workspace) -> Vec<Effect> {
+        if query.is_empty() {
+            self.search = None;
+            return vec![Effect::Info("search cleared".into())];
+        }
+        let n = hits.len();
+        let first = find::next_in(&hits, self.index().saturating_sub(1), true);
+        self.search = Some((query.clone(), hits));
+        let shown = safe::line(&query).into_owned();
+        match first {
+            Some(i) => {
+                let mut fx = self.goto(i, ws);
+                fx.push(Effect::Info(format!(
+                    "/{shown}: {} block(s) match · n / N next / previous",
+                    thousands(n as u32)
+                )));
+                fx
+            }
+            None => vec![Effect::Info(format!("/{shown}: no block matches"))],
+        }
+    }
+
+    /// `n` / `N`: the next / previous match (wrapping).
+    fn next_match(&mut self, forward: bool, ws: &Workspace) -> Vec<Effect> {
+        let Some((_, hits)) = &self.search else {
+            return vec![Effect::Info("no search yet: / searches".into())];
+        };
+        match find::next_in(hits, self.index(), forward) {
+            Some(i) => self.goto(i, ws),
+            None => vec![Effect::Info("no block matches the search".into())],
+        }
     }
 
     /// Show `run` (fresh cursor when it is another run).
@@ -91,6 +177,8 @@ impl GridPane {
             self.offset = 0;
             self.col = 0;
             self.detail = None;
+            self.view = None;
+            self.search = None;
             self.clear_selection();
             let schema = ws.get_schema(&run.schema_id)?.map(|s| s.json);
             self.fields = schema
@@ -117,8 +205,17 @@ impl GridPane {
         let Some(run) = &self.run else {
             return Ok(());
         };
-        let to = (self.offset + self.height.max(1)).min(run.counters.total);
-        let overlays = ws.overlays_range(&run.run_id, self.offset, to)?;
+        let to = (self.offset + self.height.max(1)).min(self.total());
+        let overlays = match &self.view {
+            None => ws.overlays_range(&run.run_id, self.offset, to)?,
+            Some((_, kept)) => {
+                let mut out = Vec::new();
+                for &i in kept.get(self.offset as usize..to as usize).unwrap_or(&[]) {
+                    out.extend(ws.overlay(&run.run_id, i)?);
+                }
+                out
+            }
+        };
         let indices: Vec<u32> = overlays.iter().map(|o| o.block_index).collect();
         let blocks = ws.blocks_at(&run.conv_uid, &indices)?;
         self.rows = overlays
@@ -150,10 +247,10 @@ impl GridPane {
             return Ok(());
         };
         let scroll = match &self.detail {
-            Some(d) if d.index == self.cursor => d.scroll,
+            Some(d) if d.index == self.index() => d.scroll,
             _ => 0,
         };
-        self.detail = Detail::load(ws, run, self.cursor)?.map(|mut d| {
+        self.detail = Detail::load(ws, run, self.index())?.map(|mut d| {
             d.scroll = scroll;
             d
         });
@@ -228,7 +325,8 @@ impl GridPane {
     }
 
     pub fn current_row(&self) -> Option<&GridRow> {
-        self.rows.iter().find(|r| r.index == self.cursor)
+        let at = self.index();
+        self.rows.iter().find(|r| r.index == at)
     }
 
     pub fn current_field(&self) -> Option<&str> {
@@ -238,20 +336,26 @@ impl GridPane {
     /// Selected rows (marked and the `v` range), or the current row when none is selected.
     pub fn targets(&self) -> Selection {
         let marked = Selection::from_indices(self.selected.iter().copied());
-        match self.anchor {
-            Some(a) => marked.with_range(a, self.cursor),
-            None if self.selected.is_empty() && self.total() > 0 => {
-                Selection::from_indices([self.cursor])
+        match (self.anchor, &self.view) {
+            (Some(a), None) => marked.with_range(a, self.cursor),
+            (Some(a), Some((_, kept))) => {
+                let (lo, hi) = (a.min(self.cursor) as usize, a.max(self.cursor) as usize);
+                let range = kept.get(lo..=hi).unwrap_or(&[]).iter().copied();
+                Selection::from_indices(self.selected.iter().copied().chain(range))
             }
-            None => marked,
+            (None, _) if self.selected.is_empty() && self.total() > 0 => {
+                Selection::from_indices([self.index()])
+            }
+            (None, _) => marked,
         }
     }
 
-    pub fn is_selected(&self, index: u32) -> bool {
+    /// Whether the row at `pos` (showing block `index`) is selected.
+    pub fn is_selected(&self, pos: u32, index: u32) -> bool {
         self.selected.contains(&index)
             || self
                 .anchor
-                .is_some_and(|a| (a.min(self.cursor)..=a.max(self.cursor)).contains(&index))
+                .is_some_and(|a| (a.min(self.cursor)..=a.max(self.cursor)).contains(&pos))
     }
 
     pub fn clear_selection(&mut self) {
@@ -268,7 +372,7 @@ impl GridPane {
                 .ok()
                 .flatten()
         };
-        let mut from = sel.max().map_or(self.cursor, |m| m.saturating_add(1));
+        let mut from = sel.max().map_or(self.index(), |m| m.saturating_add(1));
         let mut wrapped = false;
         // At most |sel| + 1 look-ups: each skipped hit is a block of `sel`.
         loop {
@@ -286,7 +390,7 @@ impl GridPane {
 
     /// Put the cursor on block `index` and fetch the window around it.
     pub fn goto(&mut self, index: u32, ws: &Workspace) -> Vec<Effect> {
-        self.cursor = index;
+        self.cursor = self.position_of(index);
         self.clamp();
         self.refresh(ws)
     }
@@ -297,9 +401,9 @@ impl GridPane {
             return vec![no_run()];
         };
         let from = if forward {
-            self.cursor.saturating_add(1)
+            self.index().saturating_add(1)
         } else {
-            self.cursor
+            self.index()
         };
         let what = match status {
             OverlayStatus::Failed => "failed",
@@ -310,7 +414,7 @@ impl GridPane {
             Ok(None) => vec![Effect::Info(format!(
                 "no {what} block {} row {}",
                 if forward { "after" } else { "before" },
-                self.cursor
+                self.index()
             ))],
             Err(e) => vec![Effect::Error(e.to_string())],
         }
@@ -362,6 +466,41 @@ impl GridPane {
             String::new(),
         );
         vec![Effect::Open(Modal::Prompt(Box::new(prompt)))]
+    }
+
+    /// `/`: ask for the text to find (empty clears the search).
+    fn begin_search(&self) -> Vec<Effect> {
+        let Some(run) = &self.run else {
+            return vec![no_run()];
+        };
+        let current = self
+            .search
+            .as_ref()
+            .map(|(q, _)| q.clone())
+            .unwrap_or_default();
+        let prompt = Prompt::new(
+            PromptKind::Search { run: run.clone() },
+            "Search block content and values".into(),
+            "case-insensitive · Enter searches (empty clears), Esc cancels · then n / N".into(),
+            current,
+        );
+        vec![Effect::Open(Modal::Prompt(Box::new(prompt)))]
+    }
+
+    /// `f`: choose statuses and block types.
+    fn begin_filter(&self) -> Vec<Effect> {
+        let Some(run) = &self.run else {
+            return vec![no_run()];
+        };
+        let current = self
+            .view
+            .as_ref()
+            .map(|(f, _)| f.clone())
+            .unwrap_or_default();
+        vec![Effect::Open(Modal::Filter(FilterPicker::new(
+            run.clone(),
+            &current,
+        )))]
     }
 
     /// `A`: ask first, with the count.
@@ -504,7 +643,11 @@ impl Component for GridPane {
         }
         let fx = self.update_grid(action, ctx);
         // The detail view follows the cursor (accept-and-next, jumps).
-        if self.detail.as_ref().is_some_and(|d| d.index != self.cursor) {
+        if self
+            .detail
+            .as_ref()
+            .is_some_and(|d| d.index != self.index())
+        {
             if let Err(e) = self.load_detail(ctx.ws) {
                 return vec![Effect::Error(e.to_string())];
             }
@@ -538,12 +681,16 @@ impl GridPane {
                     Err(e) => vec![Effect::Error(e.to_string())],
                 };
             }
+            Action::SearchNext => return self.next_match(true, ctx.ws),
+            Action::SearchPrev => return self.next_match(false, ctx.ws),
+            Action::Search => return self.begin_search(),
+            Action::Filter => return self.begin_filter(),
             Action::NextStaged => return self.jump(OverlayStatus::AiComplete, true, ctx.ws),
             Action::PrevStaged => return self.jump(OverlayStatus::AiComplete, false, ctx.ws),
             Action::NextFailed => return self.jump(OverlayStatus::Failed, true, ctx.ws),
             Action::PrevFailed => return self.jump(OverlayStatus::Failed, false, ctx.ws),
             Action::ToggleSelect if self.total() > 0 => {
-                let i = self.cursor;
+                let i = self.index();
                 if !self.selected.remove(&i) {
                     self.selected.insert(i);
                 }
@@ -558,7 +705,7 @@ impl GridPane {
                 return self.review(|run_id| Job::Unconfirm { run_id, selection });
             }
             Action::DiscardEdit => {
-                let index = self.cursor;
+                let index = self.index();
                 return self.review(|run_id| Job::Discard { run_id, index });
             }
             Action::Edit => return self.begin_edit(),
@@ -595,9 +742,16 @@ impl GridPane {
             header.push(Cell::from(one_line(f, FIELD_WIDTH as usize)).style(style));
             widths.push(Constraint::Length(FIELD_WIDTH));
         }
-        let rows = self.rows.iter().map(|row| {
+        let here = self.index();
+        let query = self.search.as_ref().map(|(q, _)| q.to_lowercase());
+        let hl = theme.fg("marked").add_modifier(Modifier::REVERSED);
+        let mark = |text: String, base: Style| match &query {
+            Some(q) => Cell::from(highlighted(text, q, base, hl)),
+            None => Cell::from(text).style(base),
+        };
+        let rows = self.rows.iter().enumerate().map(|(n, row)| {
             let status_style = theme.status(row.status);
-            let marker = if self.is_selected(row.index) {
+            let marker = if self.is_selected(self.offset + n as u32, row.index) {
                 "●"
             } else {
                 " "
@@ -609,7 +763,7 @@ impl GridPane {
                 ])),
                 Cell::from(one_line(&row.block_type, 10)).style(theme.fg("muted")),
                 Cell::from(status_label(row)).style(status_style),
-                Cell::from(one_line(&row.content, 36)).style(theme.fg("text")),
+                mark(one_line(&row.content, 36), theme.fg("text")),
             ];
             for (i, f) in self.fields[first..last].iter().enumerate() {
                 let text = match (&row.value, row.status) {
@@ -620,12 +774,12 @@ impl GridPane {
                     _ => String::new(),
                 };
                 let mut style = status_style;
-                if row.index == self.cursor && first + i == self.col {
+                if row.index == here && first + i == self.col {
                     style = style.add_modifier(Modifier::REVERSED | Modifier::BOLD);
                 }
-                cells.push(Cell::from(one_line(&text, FIELD_WIDTH as usize)).style(style));
+                cells.push(mark(one_line(&text, FIELD_WIDTH as usize), style));
             }
-            let row_style = if row.index == self.cursor {
+            let row_style = if row.index == here {
                 theme.selection()
             } else {
                 Style::default()
@@ -667,12 +821,15 @@ impl GridPane {
                 safe::line(&run.run_id),
             ),
             None => format!(
-                " Grid · run {} · {} · row {}/{} · {reviewed} · staged {} · col {}/{} ",
+                " Grid · {} · {} · row {}/{} · {reviewed} · col {}/{} ",
                 safe::line(&run.run_id),
                 safe::line(&run.schema_ref),
-                if c.total == 0 { 0 } else { self.cursor + 1 },
-                c.total,
-                c.ai_complete,
+                if self.total() == 0 {
+                    0
+                } else {
+                    self.cursor + 1
+                },
+                self.total(),
                 if self.fields.is_empty() {
                     0
                 } else {
@@ -682,6 +839,18 @@ impl GridPane {
             ),
         };
         let mut title = vec![Span::styled(head, theme.title())];
+        if let Some((filter, _)) = &self.view {
+            title.push(Span::styled(
+                format!(" filter: {} ", filter.describe()),
+                theme.fg("marked"),
+            ));
+        }
+        if let Some((q, hits)) = &self.search {
+            title.push(Span::styled(
+                format!(" /{} ({}) ", one_line(q, 20), thousands(hits.len() as u32)),
+                theme.fg("marked"),
+            ));
+        }
         if run.model_config.is_demo() {
             title.push(Span::styled(" DEMO OUTPUT ", theme.demo()));
         }
@@ -769,10 +938,31 @@ pub fn thousands(n: u32) -> String {
     let digits = n.to_string();
     let mut out = String::new();
     for (i, c) in digits.chars().enumerate() {
-        if i > 0 && (digits.len() - i) % 3 == 0 {
+        if i > 0 && (digits.len() - i).is_multiple_of(3) {
             out.push(',');
         }
         out.push(c);
     }
     out
+}
+
+/// `text` with every case-insensitive occurrence of `query` (lower-cased) in `hl`.
+fn highlighted(text: String, query: &str, base: Style, hl: Style) -> Line<'static> {
+    let ranges = find::match_ranges(&text, query);
+    if ranges.is_empty() {
+        return Line::from(Span::styled(text, base));
+    }
+    let mut spans = Vec::new();
+    let mut at = 0;
+    for (lo, hi) in ranges {
+        if lo > at {
+            spans.push(Span::styled(text[at..lo].to_string(), base));
+        }
+        spans.push(Span::styled(text[lo..hi].to_string(), hl));
+        at = hi;
+    }
+    if at < text.len() {
+        spans.push(Span::styled(text[at..].to_string(), base));
+    }
+    Line::from(spans)
 }

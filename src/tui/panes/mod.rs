@@ -3,6 +3,7 @@
 //! here, one [`Pane`] variant and a `[context]` section in `keymap.toml`.
 
 pub mod detail;
+pub mod find;
 pub mod grid;
 pub mod policy;
 pub mod runs;

@@ -1,0 +1,212 @@
+//! Finding work in a run without building rows: a search over block content and shown values,
+//! and a filter by status and block type. Both run as background jobs and return the matching
+//! block indices (ascending), which the grid keeps as a compact `Arc<[u32]>`.
+
+use std::sync::Arc;
+
+use crate::model::{BlockType, OverlayStatus, Run};
+use crate::workspace::Workspace;
+
+/// The status choices of the filter (`staged` includes `edited`, the staged blocks with a draft
+/// edit).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum StatusChoice {
+    Pending,
+    Staged,
+    Edited,
+    Confirmed,
+    Failed,
+}
+
+impl StatusChoice {
+    pub const ALL: [StatusChoice; 5] = [
+        StatusChoice::Pending,
+        StatusChoice::Staged,
+        StatusChoice::Edited,
+        StatusChoice::Confirmed,
+        StatusChoice::Failed,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            StatusChoice::Pending => "pending",
+            StatusChoice::Staged => "staged",
+            StatusChoice::Edited => "edited",
+            StatusChoice::Confirmed => "confirmed",
+            StatusChoice::Failed => "failed",
+        }
+    }
+}
+
+/// Which blocks the grid shows: any of `statuses` (none = every status) and any of `types`
+/// (none = every type).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Filter {
+    pub statuses: Vec<StatusChoice>,
+    pub types: Vec<BlockType>,
+}
+
+impl Filter {
+    pub fn is_empty(&self) -> bool {
+        self.statuses.is_empty() && self.types.is_empty()
+    }
+
+    /// For the grid title: `staged, failed · heading`.
+    pub fn describe(&self) -> String {
+        let s: Vec<&str> = self.statuses.iter().map(|s| s.as_str()).collect();
+        let t: Vec<&str> = self.types.iter().map(|t| t.as_str()).collect();
+        match (s.is_empty(), t.is_empty()) {
+            (false, false) => format!("{} · {}", s.join(", "), t.join(", ")),
+            (false, true) => s.join(", "),
+            (true, false) => t.join(", "),
+            (true, true) => "all".into(),
+        }
+    }
+
+    /// The matching block indices, ascending. Statuses come from the status index (no overlay
+    /// decoded) except `edited`; types need one pass over the blocks.
+    pub fn apply(&self, ws: &Workspace, run: &Run) -> Result<Arc<[u32]>, String> {
+        let err = |e: crate::workspace::StoreError| e.to_string();
+        let total = run.counters.total as usize;
+        let mut keep = vec![self.statuses.is_empty(); total];
+        for choice in &self.statuses {
+            let status = match choice {
+                StatusChoice::Pending => OverlayStatus::Pending,
+                StatusChoice::Staged => OverlayStatus::AiComplete,
+                StatusChoice::Confirmed => OverlayStatus::Confirmed,
+                StatusChoice::Failed => OverlayStatus::Failed,
+                StatusChoice::Edited => {
+                    ws.for_each_overlay(&run.run_id, |ov| {
+                        if ov.status == OverlayStatus::AiComplete && ov.edited {
+                            mark(&mut keep, ov.block_index);
+                        }
+                        Ok(())
+                    })
+                    .map_err(err)?;
+                    continue;
+                }
+            };
+            for i in ws.indices_with_status(&run.run_id, status).map_err(err)? {
+                mark(&mut keep, i);
+            }
+        }
+        if !self.types.is_empty() {
+            ws.for_each_block(&run.conv_uid, |b| {
+                if !self.types.contains(&b.block_type) {
+                    if let Some(k) = keep.get_mut(b.block_index as usize) {
+                        *k = false;
+                    }
+                }
+                Ok(())
+            })
+            .map_err(err)?;
+        }
+        Ok(indices(&keep))
+    }
+}
+
+fn mark(keep: &mut [bool], i: u32) {
+    if let Some(k) = keep.get_mut(i as usize) {
+        *k = true;
+    }
+}
+
+fn indices(keep: &[bool]) -> Arc<[u32]> {
+    keep.iter()
+        .enumerate()
+        .filter(|(_, k)| **k)
+        .map(|(i, _)| i as u32)
+        .collect()
+}
+
+/// Blocks whose content or shown value (confirmed, else staged) contains `query`, ignoring
+/// case. One pass over the blocks and one over the overlays.
+pub fn search(ws: &Workspace, run: &Run, query: &str) -> Result<Arc<[u32]>, String> {
+    let err = |e: crate::workspace::StoreError| e.to_string();
+    let needle = query.to_lowercase();
+    let mut hit = vec![false; run.counters.total as usize];
+    ws.for_each_block(&run.conv_uid, |b| {
+        if contains_ci(&b.block_content, &needle) {
+            mark(&mut hit, b.block_index);
+        }
+        Ok(())
+    })
+    .map_err(err)?;
+    ws.for_each_overlay(&run.run_id, |ov| {
+        let shown = ov.status.shown(ov.confirmed, ov.staging).value();
+        if shown.is_some_and(|v| contains_ci(&v.to_string(), &needle)) {
+            mark(&mut hit, ov.block_index);
+        }
+        Ok(())
+    })
+    .map_err(err)?;
+    Ok(indices(&hit))
+}
+
+/// `haystack` contains the lower-cased `needle`, ignoring case (ASCII fast path).
+pub fn contains_ci(haystack: &str, needle: &str) -> bool {
+    if needle.is_empty() {
+        return false;
+    }
+    if haystack.is_ascii() && needle.is_ascii() {
+        let (h, n) = (haystack.as_bytes(), needle.as_bytes());
+        return h.windows(n.len()).any(|w| w.eq_ignore_ascii_case(n));
+    }
+    haystack.to_lowercase().contains(needle)
+}
+
+/// Byte ranges of `needle` (lower-cased) in `text`, ignoring ASCII case, for highlighting.
+pub fn match_ranges(text: &str, needle: &str) -> Vec<(usize, usize)> {
+    let mut out = Vec::new();
+    if needle.is_empty() || !needle.is_ascii() {
+        return out;
+    }
+    let (h, n) = (text.as_bytes(), needle.as_bytes());
+    let mut i = 0;
+    while i + n.len() <= h.len() {
+        if h[i..i + n.len()].eq_ignore_ascii_case(n)
+            && text.is_char_boundary(i)
+            && text.is_char_boundary(i + n.len())
+        {
+            out.push((i, i + n.len()));
+            i += n.len();
+        } else {
+            i += 1;
+        }
+    }
+    out
+}
+
+/// The first of `sorted` after (`forward`) or before `index`, wrapping around.
+pub fn next_in(sorted: &[u32], index: u32, forward: bool) -> Option<u32> {
+    if sorted.is_empty() {
+        return None;
+    }
+    if forward {
+        let p = sorted.partition_point(|&i| i <= index);
+        Some(*sorted.get(p).unwrap_or(&sorted[0]))
+    } else {
+        let p = sorted.partition_point(|&i| i < index);
+        Some(if p == 0 {
+            sorted[sorted.len() - 1]
+        } else {
+            sorted[p - 1]
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn matching_ignores_case_and_next_wraps() {
+        assert!(contains_ci("The Provider shall", "provider"));
+        assert!(!contains_ci("abc", ""));
+        assert_eq!(match_ranges("aXa xa", "xa"), vec![(1, 3), (4, 6)]);
+        assert_eq!(next_in(&[2, 5, 9], 5, true), Some(9));
+        assert_eq!(next_in(&[2, 5, 9], 9, true), Some(2));
+        assert_eq!(next_in(&[2, 5, 9], 2, false), Some(9));
+        assert_eq!(next_in(&[], 2, false), None);
+    }
+}
