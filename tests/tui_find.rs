@@ -148,7 +148,7 @@ fn filter_by_status_and_type_is_shown_in_the_title_and_follows_decisions() {
         .collect();
     assert_eq!(app.grid.total() as usize, headings.len());
     let s = screen(&app, 120, 40);
-    assert!(s.contains("filter: heading "), "{s}");
+    assert!(s.contains("[filter: heading]"), "{s}");
     assert!(!s.contains(" paragraph "), "only headings listed:\n{s}");
 }
 

@@ -175,7 +175,7 @@ impl Detail {
         lines.push(Line::from(Span::styled("call", head)));
         lines.push(Line::from(match &self.call {
             Some(c) => format!(
-                "#{} · pack {} (blocks {}-{}) · tokens in {} out {} · {} · {} ms",
+                "#{} · pack {} (blocks {}-{}) · tokens in {} out {} · {}",
                 c.seq,
                 c.pack_size,
                 c.first_block,
@@ -183,7 +183,6 @@ impl Detail {
                 c.usage.input_tokens,
                 c.usage.output_tokens,
                 c.outcome,
-                c.latency_ms
             ),
             None => "no call produced this value yet".into(),
         }));

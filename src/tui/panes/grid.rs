@@ -821,7 +821,11 @@ impl GridPane {
                 safe::line(&run.run_id),
             ),
             None => format!(
-                " Grid · {} · {} · row {}/{} · {reviewed} · col {}/{} ",
+                " Grid{} · {} · {} · row {}/{} · {reviewed} · col {}/{} ",
+                match &self.view {
+                    Some((f, _)) => format!(" [filter: {}]", f.describe()),
+                    None => String::new(),
+                },
                 safe::line(&run.run_id),
                 safe::line(&run.schema_ref),
                 if self.total() == 0 {
@@ -839,12 +843,6 @@ impl GridPane {
             ),
         };
         let mut title = vec![Span::styled(head, theme.title())];
-        if let Some((filter, _)) = &self.view {
-            title.push(Span::styled(
-                format!(" filter: {} ", filter.describe()),
-                theme.fg("marked"),
-            ));
-        }
         if let Some((q, hits)) = &self.search {
             title.push(Span::styled(
                 format!(" /{} ({}) ", one_line(q, 20), thousands(hits.len() as u32)),
