@@ -66,6 +66,9 @@ fn filtered_grid_snapshots() {
         };
         f.toggle("heading");
         app.handle_key(code(KeyCode::Enter));
-        insta::assert_snapshot!(format!("grid_heading_filter_{w}x{h}"), shot(&env, &app, w, h));
+        insta::assert_snapshot!(
+            format!("grid_heading_filter_{w}x{h}"),
+            shot(&env, &app, w, h)
+        );
     }
 }

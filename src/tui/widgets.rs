@@ -58,7 +58,7 @@ pub fn status_bar(frame: &mut Frame, area: Rect, app: &App) {
         } else {
             app.theme.fg("text")
         };
-        spans.push(Span::styled(msg.clone(), style));
+        spans.push(Span::styled(super::safe::line(msg).into_owned(), style));
     }
     frame.render_widget(Paragraph::new(Line::from(spans)), area);
 }

@@ -57,7 +57,10 @@ impl Component for Ask {
         let rect = centered(area, area.width.saturating_sub(8).clamp(20, 70), 5);
         frame.render_widget(Clear, rect);
         let text = vec![
-            Line::from(Span::styled(self.question.clone(), theme.fg("text"))),
+            Line::from(Span::styled(
+                crate::tui::safe::line(&self.question).into_owned(),
+                theme.fg("text"),
+            )),
             Line::from(Span::styled(
                 "Enter / y: yes · Esc / n: no",
                 theme.fg("muted"),

@@ -11,6 +11,7 @@ use crate::tui::action::Action;
 use crate::tui::effect::{Effect, Reply};
 use crate::tui::jobs::Job;
 use crate::tui::panes::{navigate, Component, Ctx, View};
+use crate::tui::safe;
 use crate::workspace::Workspace;
 
 /// What choosing an item does.
@@ -151,7 +152,7 @@ impl Component for Picker {
             .iter()
             .enumerate()
             .map(|(i, (_, label))| {
-                let item = ListItem::new(label.clone());
+                let item = ListItem::new(safe::line(label).into_owned());
                 if i == self.cursor {
                     item.style(theme.selection())
                 } else {
@@ -164,7 +165,7 @@ impl Component for Picker {
                 Block::default()
                     .borders(Borders::ALL)
                     .border_style(theme.border())
-                    .title(Span::styled(title, theme.title())),
+                    .title(Span::styled(safe::line(title).into_owned(), theme.title())),
             ),
             rect,
         );

@@ -17,6 +17,7 @@ use crate::tui::action::Action;
 use crate::tui::effect::{Effect, Reply};
 use crate::tui::jobs::Job;
 use crate::tui::panes::{Component, Ctx, View};
+use crate::tui::safe;
 use crate::workspace::{Format, Mode, Selection};
 
 /// What a text prompt is for.
@@ -70,6 +71,9 @@ impl Prompt {
             PromptKind::RejectReason { title, .. } => title.clone(),
             _ => title,
         };
+        // The value being edited can hold hostile bytes: the editor shows (and would save) their
+        // visible stand-ins, never the raw control characters.
+        let text = crate::tui::safe::text(&text).into_owned();
         let mut textarea = TextArea::new(text.lines().map(str::to_string).collect());
         textarea.move_cursor(tui_textarea::CursorMove::Bottom);
         textarea.move_cursor(tui_textarea::CursorMove::End);
@@ -270,7 +274,10 @@ impl Component for Prompt {
         let block = Block::default()
             .borders(Borders::ALL)
             .border_style(theme.border())
-            .title(Span::styled(format!(" {} ", self.title), theme.title()));
+            .title(Span::styled(
+                format!(" {} ", safe::line(&self.title)),
+                theme.title(),
+            ));
         let inner = block.inner(rect);
         frame.render_widget(block, rect);
         let [text, hint, err] = Layout::default()
@@ -300,16 +307,20 @@ impl Component for Prompt {
         let hint_text = if self.busy {
             "working… (Esc closes; the work finishes in the background)"
         } else {
-            self.hint.as_str()
+            &self.hint
         };
+        let hint_text = safe::line(hint_text);
         frame.render_widget(
             Paragraph::new(Span::styled(hint_text, theme.fg("muted"))),
             hint,
         );
         if let Some(e) = &self.error {
             frame.render_widget(
-                Paragraph::new(Span::styled(format!("refused: {e}"), theme.fg("error")))
-                    .wrap(Wrap { trim: false }),
+                Paragraph::new(Span::styled(
+                    format!("refused: {}", safe::text(e)),
+                    theme.fg("error"),
+                ))
+                .wrap(Wrap { trim: false }),
                 err,
             );
         }
