@@ -26,7 +26,7 @@ pub enum Modal {
     Prompt(Box<Prompt>),
     Picker(Picker),
     Ask(Ask),
-    Filter(FilterPicker),
+    Filter(Box<FilterPicker>),
 }
 
 impl Modal {
@@ -49,7 +49,7 @@ impl Modal {
             Modal::Prompt(m) => Some(m.as_mut()),
             Modal::Picker(m) => Some(m),
             Modal::Ask(m) => Some(m),
-            Modal::Filter(m) => Some(m),
+            Modal::Filter(m) => Some(m.as_mut()),
         }
     }
 

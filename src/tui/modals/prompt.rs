@@ -41,7 +41,7 @@ pub enum PromptKind {
     },
     /// What `/` searches for in `run`.
     Search {
-        run: Run,
+        run: Box<Run>,
     },
     /// The optional reason of a reject; then the grid moves on to `next`.
     RejectReason {
@@ -109,7 +109,7 @@ impl Prompt {
         let job = match &self.kind {
             PromptKind::Search { run } => {
                 let job = Job::Search {
-                    run: Box::new(run.clone()),
+                    run: run.clone(),
                     query: text.trim().to_string(),
                 };
                 return Ok(vec![Effect::Close, Effect::Job(job, Reply::Status)]);

@@ -479,7 +479,9 @@ impl GridPane {
             .map(|(q, _)| q.clone())
             .unwrap_or_default();
         let prompt = Prompt::new(
-            PromptKind::Search { run: run.clone() },
+            PromptKind::Search {
+                run: Box::new(run.clone()),
+            },
             "Search block content and values".into(),
             "case-insensitive · Enter searches (empty clears), Esc cancels · then n / N".into(),
             current,
@@ -497,10 +499,8 @@ impl GridPane {
             .as_ref()
             .map(|(f, _)| f.clone())
             .unwrap_or_default();
-        vec![Effect::Open(Modal::Filter(FilterPicker::new(
-            run.clone(),
-            &current,
-        )))]
+        let picker = FilterPicker::new(run.clone(), &current);
+        vec![Effect::Open(Modal::Filter(Box::new(picker)))]
     }
 
     /// `A`: ask first, with the count.
