@@ -3,21 +3,12 @@
 mod support;
 
 use blockwise::model::OverlayStatus;
-use blockwise::tui::theme::ColorMode;
-use blockwise::tui::{Action, App, Keymap, Theme};
-use blockwise::workspace::Workspace;
+use blockwise::tui::App;
 use crossterm::event::KeyCode;
 use support::tui::{code, demo_env, key, screen, Env};
 
 fn app(env: &Env) -> App {
-    let mut app = App::new(
-        Workspace::new(env.store.clone()),
-        Keymap::default_keymap(),
-        Theme::with_mode(ColorMode::None),
-    );
-    app.update(Action::Resize(120, 40));
-    app.handle_key(key('2'));
-    app
+    support::tui::grid_app(env, 120, 40)
 }
 
 #[test]

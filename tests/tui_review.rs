@@ -6,9 +6,7 @@ mod support;
 
 use blockwise::model::OverlayStatus;
 use blockwise::tui::app::Modal;
-use blockwise::tui::theme::ColorMode;
-use blockwise::tui::{draw, Action, App, Keymap, Theme};
-use blockwise::workspace::Workspace;
+use blockwise::tui::{draw, App};
 use crossterm::event::KeyCode;
 use ratatui::backend::TestBackend;
 use ratatui::style::Modifier;
@@ -16,14 +14,7 @@ use ratatui::Terminal;
 use support::tui::{code, ctrl, demo_env, key, Env};
 
 fn app(env: &Env) -> App {
-    let mut app = App::new(
-        Workspace::new(env.store.clone()),
-        Keymap::default_keymap(),
-        Theme::with_mode(ColorMode::None),
-    );
-    app.update(Action::Resize(120, 40));
-    app.handle_key(key('2'));
-    app
+    support::tui::grid_app(env, 120, 40)
 }
 
 fn status(env: &Env, index: u32) -> OverlayStatus {

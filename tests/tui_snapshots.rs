@@ -4,9 +4,7 @@
 
 mod support;
 
-use blockwise::tui::theme::ColorMode;
-use blockwise::tui::{Action, App, Keymap, Theme};
-use blockwise::workspace::Workspace;
+use blockwise::tui::App;
 use crossterm::event::KeyCode;
 use support::tui::{code, demo_env, key, screen, Env};
 
@@ -33,14 +31,7 @@ fn shot(env: &Env, app: &App, w: u16, h: u16) -> String {
 }
 
 fn app(env: &Env, w: u16, h: u16) -> App {
-    let mut app = App::new(
-        Workspace::new(env.store.clone()),
-        Keymap::default_keymap(),
-        Theme::with_mode(ColorMode::None),
-    );
-    app.update(Action::Resize(w, h));
-    app.handle_key(key('2'));
-    app
+    support::tui::grid_app(env, w, h)
 }
 
 #[test]

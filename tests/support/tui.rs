@@ -2,9 +2,12 @@
 
 use std::sync::Arc;
 
+use blockwise::model::OverlayStatus;
 use blockwise::store::Store;
-use blockwise::tui::{draw, App};
+use blockwise::tui::theme::ColorMode;
+use blockwise::tui::{draw, Action, App, Keymap, Theme};
 use blockwise::worker::{self, EngineOptions, RunEnd};
+use blockwise::workspace::Workspace;
 use crossterm::event::{KeyCode, KeyEvent, KeyEventKind, KeyEventState, KeyModifiers};
 use ratatui::backend::TestBackend;
 use ratatui::Terminal;
@@ -87,4 +90,25 @@ pub fn demo_env(process: bool) -> Env {
         run_id: run.run_id,
         rt,
     }
+}
+
+/// The app on `env`'s store, sized `width` x `height`, with the grid in front.
+pub fn grid_app(env: &Env, width: u16, height: u16) -> App {
+    let mut app = App::new(
+        Workspace::new(env.store.clone()),
+        Keymap::default_keymap(),
+        Theme::with_mode(ColorMode::None),
+    );
+    app.update(Action::Resize(width, height));
+    app.handle_key(key('2'));
+    app
+}
+
+/// The stored status of block `index` of `env`'s run.
+pub fn status(env: &Env, index: u32) -> OverlayStatus {
+    env.store
+        .overlay(&env.run_id, index)
+        .unwrap()
+        .unwrap()
+        .status
 }
