@@ -12,6 +12,7 @@ mod policy;
 mod review;
 mod runs;
 mod schemas;
+pub use schemas::PromptPreview;
 mod session;
 
 use std::path::Path;
@@ -33,9 +34,11 @@ pub use crate::provider::{format_cost, key_env_var, ProviderError};
 pub use crate::review::{
     EditOutcome, ReviewError, ReviewEvent, ReviewOutcome, Selection, SelectionError, Target,
 };
+pub use crate::schema::validate_ref;
 pub use crate::schema::{
     check as check_schema, classify as classify_schema, derive_ref, properties, templates, Compat,
-    ImportClass, PromptConfig, SaveOutcome, SaveRequest, SchemaError, Template,
+    Field, FieldSpec, FieldType, ImportClass, PromptConfig, SaveOutcome, SaveRequest, SchemaError,
+    Template, WizardModel,
 };
 pub use crate::store::{SchemaDelete, StoreError};
 pub use crate::vault::{display_key, KeyOptions, KeySource, KeySummary, VaultError};
