@@ -64,11 +64,18 @@ impl SchemasPane {
     }
 
     fn preview_text(s: &Schema) -> String {
-        let mut body = serde_json::to_string_pretty(&s.json).unwrap_or_default();
-        if !s.warnings.is_empty() {
-            body = format!("warnings: {}\n\n{body}", s.warnings.join("; "));
+        let mut head = format!("owner: {}", s.owner);
+        if let Some(t) = &s.template_id {
+            head.push_str(&format!(" · from template {t}"));
         }
-        safe(&body)
+        if let Some(f) = &s.forked_from {
+            head.push_str(&format!(" · forked from {f}"));
+        }
+        if !s.warnings.is_empty() {
+            head.push_str(&format!("\nwarnings: {}", s.warnings.join("; ")));
+        }
+        let json = serde_json::to_string_pretty(&s.json).unwrap_or_default();
+        safe(&format!("{head}\n\n{json}"))
     }
 
     fn delete(&self) -> Vec<Effect> {
@@ -183,11 +190,7 @@ impl Component for SchemasPane {
                     format!("runs: {}", runs.join(", "))
                 };
                 (
-                    format!(
-                        " {} · owner {} · {used} · J/K scroll ",
-                        safe(&s.schema_ref),
-                        safe(&s.owner)
-                    ),
+                    format!(" {} · {used} · J/K scroll ", safe(&s.schema_ref)),
                     Self::preview_text(s),
                 )
             }

@@ -136,7 +136,9 @@ impl Gallery {
             .iter()
             .enumerate()
             .map(|(i, t)| {
-                let item = ListItem::new(format!("{} · {}", safe(&t.name), safe(&t.category)));
+                let mark = if i == self.cursor { "› " } else { "  " };
+                let item =
+                    ListItem::new(format!("{mark}{} · {}", safe(&t.name), safe(&t.category)));
                 if i == self.cursor {
                     item.style(theme.selection())
                 } else {

@@ -202,7 +202,8 @@ impl Studio {
             .iter()
             .enumerate()
             .map(|(i, (k, label))| {
-                let item = ListItem::new(format!(" {k}  {label}"));
+                let mark = if i == cursor { "›" } else { " " };
+                let item = ListItem::new(format!("{mark}{k}  {label}"));
                 if i == cursor {
                     item.style(theme.selection())
                 } else {

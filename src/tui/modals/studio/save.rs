@@ -208,10 +208,9 @@ impl SaveForm {
         let what = match &self.origin {
             Origin::New => "new schema".to_string(),
             Origin::Template(id) => format!("from template {}", safe(id)),
-            Origin::Fork { source_ref, .. } => format!(
-                "fork of {} (the original stays untouched; title and $id get the new ref)",
-                safe(source_ref)
-            ),
+            Origin::Fork { source_ref, .. } => {
+                format!("fork of {} (original untouched)", safe(source_ref))
+            }
         };
         let [top, rest] = split_rows(area, 3);
         let mut field = self.ref_field.clone();
@@ -279,7 +278,7 @@ impl SaveForm {
             frame,
             hints,
             view,
-            "Enter (or ctrl-s / F2) saves · type to change the ref · F3 edit the JSON · Esc back",
+            "Enter / ctrl-s / F2 saves · type to change the ref · F3 edit the JSON · Esc back",
         );
     }
 }

@@ -529,16 +529,18 @@ impl Wizard {
         } else {
             match self.step {
                 Step::Fields if self.editor.is_some() => {
-                    "j/k row · Enter edit (choices: cycle) · space/←/→ change a choice · Esc list · Tab step · ctrl-s/F2 save"
+                    "j/k · Enter edit/cycle · space ←/→ choice · Esc list · Tab step · ctrl-s save"
                 }
                 Step::Fields => {
-                    "a add · c add nested (object) · d delete · J/K reorder · Enter edit · Tab/1-5 steps · F3 JSON · ctrl-s/F2 save"
+                    "a add · c nested · d del · J/K move · Enter edit · Tab/1-5 step · ctrl-s save"
                 }
                 Step::Preview => {
-                    "d next document · +/- sample blocks (1-3) · j/k scroll · Tab/1-5 steps · F3 JSON"
+                    "d next doc · +/- blocks (1-3) · j/k scroll · Tab/1-5 step · F3 JSON"
                 }
-                Step::Save => "Enter saves · ref is set in step 1 · Tab/1-5 steps · F3 JSON · Esc back",
-                _ => "j/k row · Enter edit · Tab/shift-Tab or 1-5 steps · F3 JSON editor · ctrl-s/F2 save · Esc back",
+                Step::Save => {
+                    "Enter saves · the ref is set in step 1 · Tab/1-5 step · F3 JSON · Esc back"
+                }
+                _ => "j/k · Enter edit · Tab/1-5 step · F3 JSON · ctrl-s save (F2: ref) · Esc back",
             }
         };
         hint(frame, hints, view, keys);
@@ -568,7 +570,7 @@ impl Wizard {
                 ..inner
             };
             let selected = i == self.cursor();
-            let label = format!("{label:width$}  ");
+            let label = format!("{}{label:width$}  ", marker(selected));
             let editing = selected
                 && self
                     .edit
@@ -624,7 +626,8 @@ impl Wizard {
                     ""
                 };
                 let item = ListItem::new(format!(
-                    "{}{} : {ty}{req}",
+                    "{}{}{} : {ty}{req}",
+                    marker(i == self.row),
                     "  ".repeat(*depth),
                     safe(&f.name)
                 ));
@@ -678,7 +681,7 @@ impl Wizard {
                 height: 1,
                 ..inner
             };
-            let label = format!("{label:width$}  ");
+            let label = format!("{}{label:width$}  ", marker(i == e.row));
             let editing = i == e.row
                 && self
                     .edit
@@ -717,7 +720,13 @@ impl Wizard {
             .iter()
             .map(|(n, _)| n.to_string())
             .collect();
-        columns.extend(self.model.fields.iter().map(|f| safe(&f.name)));
+        // In the order the grid will show them: the saved JSON's property order.
+        columns.extend(
+            crate::workspace::properties(&json)
+                .into_iter()
+                .flatten()
+                .map(|(name, _)| safe(name)),
+        );
         let c = check_schema(&json);
         let compat = if c.passes() {
             "ok: the grid shows a column per field".to_string()
@@ -817,5 +826,14 @@ impl Wizard {
             Paragraph::new(lines).block(boxed(view, "Save".into())),
             area,
         );
+    }
+}
+
+/// The cursor mark, visible without colours too.
+fn marker(selected: bool) -> &'static str {
+    if selected {
+        "› "
+    } else {
+        "  "
     }
 }
