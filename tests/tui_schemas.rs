@@ -178,8 +178,17 @@ fn wizard_builds_a_schema_with_a_nested_object_and_a_nullable_field_and_saves_it
     enter(&mut app);
     press(&mut app, "obligations");
     enter(&mut app);
-    // Step 2: fields.
+    // Steps are freely reachable: shift-Tab wraps to Save, Tab comes back, 2 jumps to Fields.
+    let step = |app: &App| match studio(app) {
+        Screen::Wizard(w) => w.step,
+        _ => panic!("not in the wizard"),
+    };
+    press_code(&mut app, KeyCode::BackTab, 1);
+    assert_eq!(step(&app), Step::Save);
     press_code(&mut app, KeyCode::Tab, 1);
+    assert_eq!(step(&app), Step::Intent);
+    press(&mut app, "2");
+    assert_eq!(step(&app), Step::Fields);
     press(&mut app, "a"); // party: string, required
     enter(&mut app);
     retype(&mut app, "party");
