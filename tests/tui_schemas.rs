@@ -511,7 +511,7 @@ fn json_editor_blocks_invalid_saves_and_keeps_unknown_keys_through_the_wizard() 
 /// Screen text with what differs between runs (temp paths, run ids) replaced.
 fn redacted(app: &App, env: &Env, w: u16, h: u16) -> String {
     let s = support::tui::screen(app, w, h);
-    let s = hide_run_ids(&s);
+    let s = hide_ids(&s);
     let dir = env.dir.path().display().to_string();
     // The status bar may cut the path: redact every visible prefix of it.
     let mut out = String::new();
@@ -529,21 +529,31 @@ fn redacted(app: &App, env: &Env, w: u16, h: u16) -> String {
     out
 }
 
-/// `run_` and the hex digits after it (an id, maybe cut by the screen width) → `run_<id>`.
-fn hide_run_ids(s: &str) -> String {
-    let mut out = String::new();
-    let mut rest = s;
-    while let Some(i) = rest.find("run_") {
-        out.push_str(&rest[..i]);
-        let after = &rest[i + 4..];
-        let n = after
-            .find(|c: char| !c.is_ascii_hexdigit())
-            .unwrap_or(after.len());
-        out.push_str(if n >= 4 { "run_<id>" } else { "run_" });
-        rest = if n >= 4 { &after[n..] } else { after };
+/// Run and schema ids (`run_` / `sch_` and hex digits, maybe cut by the screen width) →
+/// `run_<id>` / `sch_<id>`: they differ between runs.
+fn hide_ids(s: &str) -> String {
+    let mut s = s.to_string();
+    for prefix in ["run_", "sch_"] {
+        let mut out = String::new();
+        let mut rest = s.as_str();
+        while let Some(i) = rest.find(prefix) {
+            out.push_str(&rest[..i]);
+            let after = &rest[i + 4..];
+            let n = after
+                .find(|c: char| !c.is_ascii_hexdigit())
+                .unwrap_or(after.len());
+            out.push_str(prefix);
+            if n >= 4 {
+                out.push_str("<id>");
+                rest = &after[n..];
+            } else {
+                rest = after;
+            }
+        }
+        out.push_str(rest);
+        s = out;
     }
-    out.push_str(rest);
-    out
+    s
 }
 
 fn snap(app: &mut App, env: &Env, name: &str) {
