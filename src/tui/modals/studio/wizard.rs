@@ -478,7 +478,11 @@ impl Wizard {
         let [msg, hints] = split_rows(rest, msg_rows);
         let mut spans = vec![Span::styled("Wizard ", theme.title())];
         for (i, s) in Step::ALL.iter().enumerate() {
-            let label = format!(" {} {} ", i + 1, s.title());
+            let label = if *s == self.step {
+                format!("[{} {}]", i + 1, s.title())
+            } else {
+                format!(" {} {} ", i + 1, s.title())
+            };
             spans.push(if *s == self.step {
                 Span::styled(label, theme.selection())
             } else {
