@@ -34,12 +34,12 @@ pub use crate::provider::{format_cost, key_env_var, ProviderError};
 pub use crate::review::{
     EditOutcome, ReviewError, ReviewEvent, ReviewOutcome, Selection, SelectionError, Target,
 };
-pub use crate::schema::validate_ref;
 pub use crate::schema::{
     check as check_schema, classify as classify_schema, derive_ref, properties, templates, Compat,
     Field, FieldSpec, FieldType, ImportClass, PromptConfig, SaveOutcome, SaveRequest, SchemaError,
     Template, WizardModel,
 };
+pub use crate::schema::{validate_ref, PROMPT_CONFIG_KEYS};
 pub use crate::store::{SchemaDelete, StoreError};
 pub use crate::vault::{display_key, KeyOptions, KeySource, KeySummary, VaultError};
 pub use crate::worker::{CreateRunOptions, RunEnd, WorkerError, WorkerEvent};

@@ -16,7 +16,7 @@ use super::{
 };
 use crate::tui::action::Action;
 use crate::tui::panes::View;
-use crate::workspace::{check_schema, PromptPreview, WizardModel, Workspace};
+use crate::workspace::{check_schema, PromptPreview, WizardModel, Workspace, PROMPT_CONFIG_KEYS};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Step {
@@ -54,14 +54,7 @@ impl Step {
 /// Intent step rows.
 const INTENT_ROWS: [&str; 3] = ["intent (what to get from each block)", "title", "ref"];
 /// Prompt config rows (the `prompt_config` keys the worker reads).
-const PROMPT_ROWS: [&str; 6] = [
-    "system_instructions",
-    "per_block_prompt",
-    "model",
-    "temperature",
-    "max_tokens_per_block",
-    "max_batch_size",
-];
+const PROMPT_ROWS: [&str; 6] = PROMPT_CONFIG_KEYS;
 
 /// What a one-line edit writes to.
 #[derive(Debug, Clone, PartialEq)]
@@ -550,21 +543,26 @@ impl Wizard {
         hint(frame, hints, view, keys);
     }
 
-    /// A label / value form with the cursor row highlighted and an open edit in place.
-    fn render_rows(
+    /// A label / value form: the cursor row marked, an open one-line edit drawn in place of its
+    /// value. `spacing`: screen rows per form row.
+    #[allow(clippy::too_many_arguments)]
+    fn render_form(
         &self,
         frame: &mut Frame,
         area: Rect,
         view: &View,
-        title: &str,
+        title: String,
         rows: Vec<(String, String)>,
+        cursor: usize,
+        spacing: u16,
+        editing: bool,
     ) {
         let width = rows.iter().map(|(l, _)| l.len()).max().unwrap_or(0);
-        let block = boxed(view, title.to_string());
+        let block = boxed(view, title);
         let inner = block.inner(area);
         frame.render_widget(block, area);
         for (i, (label, value)) in rows.iter().enumerate() {
-            let y = inner.y + i as u16 * 2;
+            let y = inner.y + i as u16 * spacing;
             if y >= inner.y + inner.height {
                 break;
             }
@@ -573,22 +571,15 @@ impl Wizard {
                 height: 1,
                 ..inner
             };
-            let selected = i == self.cursor();
+            let selected = i == cursor;
             let label = format!("{}{label:width$}  ", marker(selected));
-            let editing = selected
-                && self
-                    .edit
-                    .as_ref()
-                    .is_some_and(|e| matches!(e.target, Target::Intent(_) | Target::Prompt(_)));
-            if editing {
+            if let (true, true, Some(e)) = (selected, editing, &self.edit) {
                 let [l, r] = Layout::default()
                     .direction(Direction::Horizontal)
                     .constraints([Constraint::Length(label.len() as u16), Constraint::Min(1)])
                     .areas(line_area);
                 frame.render_widget(Paragraph::new(label), l);
-                if let Some(e) = &self.edit {
-                    frame.render_widget(&e.field, r);
-                }
+                frame.render_widget(&e.field, r);
                 continue;
             }
             let style = if selected {
@@ -604,6 +595,31 @@ impl Wizard {
                 line_area,
             );
         }
+    }
+
+    /// Intent and Prompt config: one field every other line.
+    fn render_rows(
+        &self,
+        frame: &mut Frame,
+        area: Rect,
+        view: &View,
+        title: &str,
+        rows: Vec<(String, String)>,
+    ) {
+        let editing = self
+            .edit
+            .as_ref()
+            .is_some_and(|e| matches!(e.target, Target::Intent(_) | Target::Prompt(_)));
+        self.render_form(
+            frame,
+            area,
+            view,
+            title.to_string(),
+            rows,
+            self.cursor(),
+            2,
+            editing,
+        );
     }
 
     fn render_fields(&self, frame: &mut Frame, area: Rect, view: &View) {
@@ -672,49 +688,20 @@ impl Wizard {
                 )
             })
             .collect();
-        let block = boxed(view, format!("Field · {}", safe(&f.name)));
-        let inner = block.inner(editor_area);
-        frame.render_widget(block, editor_area);
-        let width = rows.iter().map(|(l, _)| l.len()).max().unwrap_or(0);
-        for (i, (label, value)) in rows.iter().enumerate() {
-            if i as u16 >= inner.height {
-                break;
-            }
-            let line_area = Rect {
-                y: inner.y + i as u16,
-                height: 1,
-                ..inner
-            };
-            let label = format!("{}{label:width$}  ", marker(i == e.row));
-            let editing = i == e.row
-                && self
-                    .edit
-                    .as_ref()
-                    .is_some_and(|x| matches!(x.target, Target::Field(..)));
-            if editing {
-                let [l, r] = Layout::default()
-                    .direction(Direction::Horizontal)
-                    .constraints([Constraint::Length(label.len() as u16), Constraint::Min(1)])
-                    .areas(line_area);
-                frame.render_widget(Paragraph::new(label), l);
-                if let Some(x) = &self.edit {
-                    frame.render_widget(&x.field, r);
-                }
-                continue;
-            }
-            let style = if i == e.row {
-                theme.selection()
-            } else {
-                ratatui::style::Style::default()
-            };
-            frame.render_widget(
-                Paragraph::new(Line::from(vec![
-                    Span::styled(label, theme.fg("muted")),
-                    Span::styled(safe(value), style),
-                ])),
-                line_area,
-            );
-        }
+        let editing = self
+            .edit
+            .as_ref()
+            .is_some_and(|x| matches!(x.target, Target::Field(..)));
+        self.render_form(
+            frame,
+            editor_area,
+            view,
+            format!("Field · {}", safe(&f.name)),
+            rows,
+            e.row,
+            1,
+            editing,
+        );
     }
 
     fn render_preview(&self, frame: &mut Frame, area: Rect, view: &View) {
