@@ -618,3 +618,38 @@ fn snapshots_of_the_schema_screens() {
     press(&mut app, "5");
     snap(&mut app, &env, "wizard_save");
 }
+
+#[test]
+fn hostile_schema_text_never_reaches_the_terminal_raw() {
+    let env = demo_env();
+    let ws = Workspace::new(env.store.clone());
+    let evil = "\u{1b}[2J\u{1b}]0;pwned\u{7}\r\u{202e}";
+    let json = json!({
+        "type": "object",
+        "title": format!("T{evil}"),
+        "description": format!("D{evil}"),
+        "properties": {format!("f{evil}"): {"type": "string", "description": format!("x{evil}")}}
+    });
+    ws.save_schema(json, Some("evil".into())).unwrap();
+    let mut app = app(&env);
+    let mut screens = Vec::new();
+    select(&mut app, "evil");
+    screens.push(screen(&app));
+    press(&mut app, "f"); // fork → save screen
+    screens.push(screen(&app));
+    press_code(&mut app, KeyCode::F(3), 1); // JSON editor
+    screens.push(screen(&app));
+    press_code(&mut app, KeyCode::F(3), 1); // wizard
+    screens.push(screen(&app));
+    press(&mut app, "2");
+    enter(&mut app);
+    screens.push(screen(&app));
+    press(&mut app, "4");
+    screens.push(screen(&app));
+    for s in &screens {
+        for bad in ['\u{1b}', '\u{7}', '\r', '\u{202e}'] {
+            assert!(!s.contains(bad), "{bad:?} reached the screen:\n{s}");
+        }
+    }
+    assert!(screens[4].contains("f\u{fffd}"), "{}", screens[4]);
+}
