@@ -320,6 +320,12 @@ fn fork_suggests_v2_and_leaves_the_original_untouched() {
     let s = screen(&app);
     assert!(s.contains("fork of summary_key_points"), "{s}");
     assert!(s.contains("summary_key_points_v2"), "{s}");
+    press_code(&mut app, KeyCode::Esc, 1);
+    assert!(
+        !app.modal.is_open(),
+        "Esc leaves a fork started from the pane"
+    );
+    press(&mut app, "f");
     enter(&mut app);
     assert!(message(&app).contains("created schema 'summary_key_points_v2'"));
     let fork = stored(&env, "summary_key_points_v2");

@@ -91,6 +91,8 @@ pub struct Studio {
     selected: Option<Schema>,
     /// The last problem or note to show under the screen.
     pub note: Option<String>,
+    /// Opened straight on a screen (fork from the pane): leaving it closes the studio.
+    close_on_back: bool,
 }
 
 /// What a screen's key handling asks of the studio.
@@ -117,6 +119,7 @@ impl Studio {
             screen: Screen::Menu { cursor: 0 },
             selected: selected.cloned(),
             note: None,
+            close_on_back: false,
         }
     }
 
@@ -124,6 +127,7 @@ impl Studio {
     pub fn fork(ws: &Workspace, source: &Schema) -> Result<Studio, String> {
         let mut s = Studio::menu(Some(source));
         s.screen = Screen::Save(Box::new(SaveForm::fork(ws, source)?));
+        s.close_on_back = true;
         Ok(s)
     }
 
@@ -256,6 +260,10 @@ impl Component for Studio {
                 self.screen = screen;
                 Vec::new()
             }
+            Next::Back if self.close_on_back => vec![
+                Effect::Close,
+                Effect::Info("closed; nothing was saved".into()),
+            ],
             Next::Back => {
                 self.screen = Screen::Menu { cursor: 0 };
                 Vec::new()
