@@ -127,7 +127,18 @@ impl App {
             Modal::Prompt(p) if p.multiline && key.code == crossterm::event::KeyCode::Enter => {
                 Some(Action::Input((*key).into()))
             }
-            Modal::Prompt(_) | Modal::Ask(_) => bound.or(Some(Action::Input((*key).into()))),
+            Modal::Prompt(_) | Modal::Confirm(_) | Modal::Ask(_) => {
+                bound.or(Some(Action::Input((*key).into())))
+            }
+            // The studio is mostly text fields: it reads raw keys (shift-Tab as a shifted Tab).
+            Modal::Studio(_) => bound.or(Some(Action::Input(match key.code {
+                crossterm::event::KeyCode::BackTab => tui_textarea::Input {
+                    key: tui_textarea::Key::Tab,
+                    shift: true,
+                    ..Default::default()
+                },
+                _ => (*key).into(),
+            }))),
             Modal::Picker(_) => bound.or_else(|| self.keymap.lookup("global", key)),
             Modal::Filter(_) => bound
                 .or_else(|| self.keymap.lookup("global", key))
@@ -296,6 +307,7 @@ impl App {
                     }
                 }
                 Effect::Stale => self.stale = true,
+                Effect::SchemasChanged(select) => self.reload_schemas(select.as_deref()),
             }
         }
     }
@@ -306,7 +318,21 @@ impl App {
         self.message = Some((msg, true));
     }
 
+    /// Re-read the schema list after a save or delete, and put the cursor on `select`.
+    fn reload_schemas(&mut self, select: Option<&str>) {
+        match self.ws.list_schemas() {
+            Ok(list) => {
+                self.schemas.set_schemas(list);
+                if let Some(id) = select {
+                    self.schemas.select(id);
+                }
+            }
+            Err(e) => self.error(e),
+        }
+    }
+
     fn apply_snapshot(&mut self, s: Snapshot) {
+        self.schemas.set_usage(&s.runs);
         self.runs.set_runs(s.runs);
         self.schemas.set_schemas(s.schemas);
         self.policy.set(s.policy, s.audit, s.is_admin);
@@ -320,6 +346,7 @@ impl App {
             return;
         }
         if let Ok(runs) = self.ws.list_runs() {
+            self.schemas.set_usage(&runs);
             self.runs.set_runs(runs);
         }
         let fx = self.grid.refresh(&self.ws);
@@ -357,6 +384,7 @@ impl App {
                     false,
                 ));
                 if let Ok(runs) = self.ws.list_runs() {
+                    self.schemas.set_usage(&runs);
                     self.runs.set_runs(runs);
                 }
                 self.open_run(&run.run_id);

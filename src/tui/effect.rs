@@ -26,6 +26,8 @@ pub enum Effect {
     GoTo(u32),
     /// Background events changed the store: re-read runs and the grid window before drawing.
     Stale,
+    /// A schema was saved or deleted: re-read the schema list (and select this id).
+    SchemasChanged(Option<String>),
 }
 
 /// Where a job's outcome is shown.

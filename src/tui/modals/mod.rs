@@ -2,15 +2,18 @@
 //! the panes; a new dialog is one file plus a [`Modal`] variant.
 
 pub mod ask;
+pub mod confirm;
 pub mod filter;
 pub mod help;
 pub mod picker;
 pub mod prompt;
+pub mod studio;
 
 use ratatui::layout::Rect;
 use ratatui::Frame;
 
 pub use ask::Ask;
+pub use confirm::Confirm;
 pub use filter::FilterPicker;
 pub use help::Help;
 pub use picker::{PickFor, Picker};
@@ -27,13 +30,20 @@ pub enum Modal {
     Picker(Picker),
     Ask(Ask),
     Filter(Box<FilterPicker>),
+    Confirm(Confirm),
+    Studio(Box<studio::Studio>),
 }
 
 impl Modal {
     /// The keymap section for keys while this modal is open (`None`: the focused pane's).
     pub fn context(&self) -> Option<&'static str> {
         match self {
-            Modal::Prompt(_) | Modal::Picker(_) | Modal::Ask(_) | Modal::Filter(_) => Some("input"),
+            Modal::Prompt(_)
+            | Modal::Picker(_)
+            | Modal::Ask(_)
+            | Modal::Filter(_)
+            | Modal::Confirm(_)
+            | Modal::Studio(_) => Some("input"),
             Modal::Help(_) | Modal::None => None,
         }
     }
@@ -50,6 +60,8 @@ impl Modal {
             Modal::Picker(m) => Some(m),
             Modal::Ask(m) => Some(m),
             Modal::Filter(m) => Some(m.as_mut()),
+            Modal::Confirm(m) => Some(m),
+            Modal::Studio(m) => Some(m.as_mut()),
         }
     }
 
@@ -68,6 +80,8 @@ impl Modal {
             Modal::Picker(m) => m.render(frame, area, view),
             Modal::Ask(m) => m.render(frame, area, view),
             Modal::Filter(m) => m.render(frame, area, view),
+            Modal::Confirm(m) => m.render(frame, area, view),
+            Modal::Studio(m) => m.render(frame, area, view),
         }
     }
 }
