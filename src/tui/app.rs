@@ -123,9 +123,16 @@ impl App {
         }
         let bound = self.keymap.lookup(self.context(), key);
         match &self.modal {
-            // The JSON editor types Enter as a new line (ctrl-s saves).
-            Modal::Prompt(p) if p.multiline && key.code == crossterm::event::KeyCode::Enter => {
-                Some(Action::Input((*key).into()))
+            // The JSON editor types Enter as a new line; ctrl-s saves (as in the schema studio).
+            Modal::Prompt(p) if p.multiline => {
+                let ctrl = key
+                    .modifiers
+                    .contains(crossterm::event::KeyModifiers::CONTROL);
+                match key.code {
+                    crossterm::event::KeyCode::Enter => Some(Action::Input((*key).into())),
+                    crossterm::event::KeyCode::Char('s') if ctrl => Some(Action::Submit),
+                    _ => bound.or(Some(Action::Input((*key).into()))),
+                }
             }
             Modal::Prompt(_) | Modal::Confirm(_) | Modal::Ask(_) => {
                 bound.or(Some(Action::Input((*key).into())))
