@@ -6,6 +6,9 @@ use std::sync::Mutex;
 
 use tracing_subscriber::EnvFilter;
 
+/// Name of the log file inside the state directory.
+pub const LOG_FILE: &str = "blockwise.log";
+
 /// Install a file logger at `<dir>/blockwise.log`. Failing to log is never fatal.
 pub fn init_file_logging(dir: Option<&Path>) {
     let Some(dir) = dir else { return };
@@ -15,7 +18,7 @@ pub fn init_file_logging(dir: Option<&Path>) {
     let Ok(file) = OpenOptions::new()
         .create(true)
         .append(true)
-        .open(dir.join("blockwise.log"))
+        .open(dir.join(LOG_FILE))
     else {
         return;
     };

@@ -1,0 +1,404 @@
+//! Issue 10 ("Trust"): one test per promise, each failing when the behaviour it names breaks.
+//! Real parts: the `blockwise` binary as a subprocess, real signals, the real redb file, the
+//! fake provider over loopback HTTP.
+
+mod support;
+
+use std::os::unix::fs::PermissionsExt;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use blockwise::ingest::{ingest_path, IngestLimits};
+use blockwise::model::{OverlayStatus, Run};
+use blockwise::policy;
+use blockwise::provider;
+use blockwise::schema::{self, SaveRequest};
+use blockwise::store::Store;
+use blockwise::worker::{self, CreateRunOptions, EngineOptions, RunEnd};
+use serde_json::{json, Value};
+use support::{FakeScript, Fault};
+use tokio::sync::watch;
+
+const ADMIN: &str = "tester";
+
+/// A workspace folder with a store holding one document of `blocks` paragraphs, schema `s`
+/// and one demo run (created through the library, then closed so subprocesses can open it).
+struct Ws {
+    dir: tempfile::TempDir,
+    store: PathBuf,
+    conv: String,
+    run_id: String,
+}
+
+fn label_schema() -> Value {
+    json!({"type": "object", "properties": {
+        "label": {"type": "string", "enum": ["fact", "claim", "other"]},
+        "score": {"type": "integer", "minimum": 0, "maximum": 9}
+    }})
+}
+
+fn doc_text(blocks: usize) -> String {
+    (0..blocks)
+        .map(|i| format!("Paragraph {i} says something plain and a little longer.\n\n"))
+        .collect()
+}
+
+fn ws(blocks: usize) -> Ws {
+    let dir = tempfile::tempdir().unwrap();
+    let store_path = dir.path().join("ws.redb");
+    let store = Store::open(&store_path).unwrap();
+    policy::ensure_workspace_admin_as(&store, ADMIN).unwrap();
+    let doc = dir.path().join("doc.md");
+    std::fs::write(&doc, doc_text(blocks)).unwrap();
+    let conv = ingest_path(&store, &doc, IngestLimits::default())
+        .unwrap()
+        .document
+        .conv_uid;
+    schema::save(
+        &store,
+        SaveRequest::new(label_schema(), Some("s".into()), ADMIN),
+    )
+    .unwrap();
+    let run = create(&store, &conv);
+    Ws {
+        dir,
+        store: store_path,
+        conv,
+        run_id: run.run_id,
+    }
+}
+
+fn create(store: &Store, conv: &str) -> Run {
+    worker::create_run(
+        store,
+        conv,
+        "s",
+        &CreateRunOptions {
+            provider: Some("demo".into()),
+            model: Some("claude-sonnet-4-5".into()),
+            ..Default::default()
+        },
+    )
+    .unwrap()
+}
+
+impl Ws {
+    fn path(&self, name: &str) -> PathBuf {
+        self.dir.path().join(name)
+    }
+
+    fn cmd(&self, args: &[&str]) -> Command {
+        let mut c = support::blockwise_in(self.dir.path());
+        c.arg("--store").arg(&self.store).args(args);
+        c
+    }
+
+    fn cli(&self, args: &[&str]) -> (i32, String, String) {
+        support::outcome(self.cmd(args).output().unwrap())
+    }
+
+    fn config_dir(&self) -> PathBuf {
+        self.path("config")
+    }
+
+    fn open(&self) -> Store {
+        Store::open(&self.store).unwrap()
+    }
+}
+
+// ------------------------------------------------------------------ 1. export -o refusals
+
+#[test]
+fn item1_export_refuses_the_store_its_siblings_config_files_and_non_files() {
+    let w = ws(3);
+    std::fs::create_dir_all(w.config_dir()).unwrap();
+    std::fs::write(w.config_dir().join("identity.txt"), "AGE-SECRET-KEY-1X\n").unwrap();
+    std::fs::write(w.config_dir().join("keymap.toml"), "# mine\n").unwrap();
+    std::os::unix::fs::symlink(&w.store, w.path("link.jsonl")).unwrap();
+    std::fs::hard_link(&w.store, w.path("hard.jsonl")).unwrap();
+    std::fs::create_dir(w.path("folder")).unwrap();
+    let fifo = w.path("pipe.jsonl");
+    let c = std::ffi::CString::new(fifo.to_str().unwrap()).unwrap();
+    // SAFETY: valid NUL-terminated path.
+    assert_eq!(unsafe { libc::mkfifo(c.as_ptr(), 0o600) }, 0);
+    let cases: Vec<(PathBuf, &str)> = vec![
+        (w.store.clone(), "open Blockwise store"),
+        (w.dir.path().join("sub/../ws.redb"), "open Blockwise store"),
+        (w.path("link.jsonl"), "open Blockwise store"),
+        (w.path("hard.jsonl"), "open Blockwise store"),
+        (w.path("ws.redb.lock"), "lock or temporary file"),
+        (w.path(".ws.redb.1.tmp"), "lock or temporary file"),
+        (w.config_dir().join("identity.txt"), "config folder"),
+        (w.config_dir().join("keymap.toml"), "config folder"),
+        (w.config_dir().join("prices.json"), "config folder"),
+        (PathBuf::from("/dev/null"), "character device"),
+        (w.path("folder"), "directory"),
+        (fifo.clone(), "FIFO"),
+    ];
+    std::fs::create_dir(w.path("sub")).unwrap();
+    for (target, why) in &cases {
+        let (code, out, err) = w.cli(&["export", &w.run_id, "-o", target.to_str().unwrap()]);
+        assert_eq!(code, 1, "{}: {err}", target.display());
+        assert!(out.is_empty());
+        assert!(
+            err.contains("refusing to export") && err.contains(why),
+            "{}: {err}",
+            target.display()
+        );
+    }
+    let store = w.open();
+    assert!(store.get_run(&w.run_id).unwrap().is_some(), "the workspace was damaged");
+    assert_eq!(store.blocks(&w.conv).unwrap().len(), 3);
+    drop(store);
+    assert_eq!(
+        std::fs::read_to_string(w.config_dir().join("keymap.toml")).unwrap(),
+        "# mine\n"
+    );
+    assert!(!w.config_dir().join("prices.json").exists());
+    assert!(!w.path("ws.redb.lock").exists());
+    // The workspace still works, and a plain path is accepted.
+    let (code, _, err) = w.cli(&[
+        "export",
+        &w.run_id,
+        "-o",
+        w.path("ok.jsonl").to_str().unwrap(),
+    ]);
+    assert_eq!(code, 0, "{err}");
+    assert_eq!(
+        std::fs::read_to_string(w.path("ok.jsonl"))
+            .unwrap()
+            .lines()
+            .count(),
+        3
+    );
+}
+
+// ------------------------------------------------------------------ 2. mode, signals, stale temps
+
+fn temps(dir: &Path, name: &str) -> Vec<PathBuf> {
+    std::fs::read_dir(dir)
+        .unwrap()
+        .flatten()
+        .map(|e| e.path())
+        .filter(|p| {
+            let n = p.file_name().unwrap().to_string_lossy();
+            n.starts_with(&format!(".{name}.")) && n.ends_with(".tmp")
+        })
+        .collect()
+}
+
+#[test]
+fn item2_export_keeps_mode_and_a_signal_removes_its_temp_file() {
+    let w = ws(6000);
+    let out = w.path("out.jsonl");
+    std::fs::write(&out, "previous\n").unwrap();
+    std::fs::set_permissions(&out, std::fs::Permissions::from_mode(0o600)).unwrap();
+    let (code, _, err) = w.cli(&["export", &w.run_id, "-o", out.to_str().unwrap()]);
+    assert_eq!(code, 0, "{err}");
+    assert_eq!(
+        std::fs::metadata(&out).unwrap().permissions().mode() & 0o777,
+        0o600
+    );
+    std::fs::write(&out, "previous\n").unwrap();
+
+    for sig in [libc::SIGINT, libc::SIGTERM, libc::SIGHUP] {
+        // Catch the export while its temp file exists: stop it, queue the signal, let it go.
+        let mut caught = false;
+        for _attempt in 0..20 {
+            let mut child = w
+                .cmd(&["export", &w.run_id, "-o", out.to_str().unwrap()])
+                .spawn()
+                .unwrap();
+            let pid = child.id() as i32;
+            let deadline = Instant::now() + Duration::from_secs(30);
+            while temps(w.dir.path(), "out.jsonl").is_empty() && Instant::now() < deadline {
+                if child.try_wait().unwrap().is_some() {
+                    break;
+                }
+                std::thread::sleep(Duration::from_micros(200));
+            }
+            // SAFETY: pid is our own child.
+            unsafe { libc::kill(pid, libc::SIGSTOP) };
+            std::thread::sleep(Duration::from_millis(20));
+            if temps(w.dir.path(), "out.jsonl").is_empty() {
+                unsafe { libc::kill(pid, libc::SIGCONT) };
+                let _ = child.wait();
+                std::fs::write(&out, "previous\n").unwrap();
+                continue; // finished before we caught it; try again
+            }
+            unsafe {
+                libc::kill(pid, sig);
+                libc::kill(pid, libc::SIGCONT);
+            }
+            let status = child.wait().unwrap();
+            use std::os::unix::process::ExitStatusExt;
+            assert_eq!(status.signal(), Some(sig), "ends by the signal: {status:?}");
+            caught = true;
+            break;
+        }
+        assert!(caught, "never caught the export mid-write (signal {sig})");
+        assert!(
+            temps(w.dir.path(), "out.jsonl").is_empty(),
+            "temp file left by signal {sig}"
+        );
+        assert_eq!(std::fs::read_to_string(&out).unwrap(), "previous\n");
+    }
+}
+
+#[test]
+fn item2_next_export_sweeps_temp_files_of_dead_exports() {
+    let w = ws(3);
+    // A killed export's leftovers: pid 2147483646 is never alive; pid 1 always is.
+    let dead = w.path(".report.csv.2147483646.12.0.tmp");
+    let live = w.path(".report.csv.1.12.0.tmp");
+    std::fs::write(&dead, "half").unwrap();
+    std::fs::write(&live, "half").unwrap();
+    let (code, _, err) = w.cli(&[
+        "export",
+        &w.run_id,
+        "-o",
+        w.path("out.jsonl").to_str().unwrap(),
+    ]);
+    assert_eq!(code, 0, "{err}");
+    assert!(!dead.exists(), "stale temp of a dead export kept");
+    assert!(live.exists(), "temp of a live process removed");
+}
+
+// ------------------------------------------------------------------ 3. answers obey the schema
+
+fn fast() -> EngineOptions {
+    EngineOptions {
+        concurrency: Some(1),
+        backoff_base: Duration::from_millis(5),
+        backoff_max: Duration::from_millis(20),
+        ..EngineOptions::default()
+    }
+}
+
+async fn work(store: &Arc<Store>, fake: &support::FakeServer, run: &str) -> RunEnd {
+    let p = provider::connect(
+        "anthropic",
+        Some("test-key".into()),
+        Some(fake.anthropic_base_url()),
+    )
+    .unwrap();
+    let (_stop, rx) = watch::channel(false);
+    worker::run_worker(store.clone(), Arc::new(p), run, fast(), None, rx)
+        .await
+        .unwrap()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn item3_an_invalid_answer_is_retried_alone_then_failed_naming_field_and_rule() {
+    let w = ws(3);
+    let store = Arc::new(w.open());
+    policy::set_value(&store, ADMIN, "worker.max_retries", json!(2), Some("t")).unwrap();
+    let run = create(&store, &w.conv);
+    let fake = support::fake();
+    let bad = || Fault::InvalidValue {
+        field: "score".into(),
+        value: json!(12),
+    };
+    // Call 1: the batch, block 0 invalid -> blocks 1 and 2 staged, block 0 retried alone
+    // (call 2, invalid again: attempt 1), then once more (call 3, invalid: failed at attempt 2).
+    fake.script(FakeScript::new().then(bad()).then(bad()).then(bad()));
+    assert_eq!(work(&store, &fake, &run.run_id).await, RunEnd::Complete);
+    let ov0 = store.overlay(&run.run_id, 0).unwrap().unwrap();
+    assert_eq!(ov0.status, OverlayStatus::Failed);
+    assert_eq!(ov0.staging, None, "an invalid value was staged");
+    let err = ov0.last_error.unwrap();
+    assert!(err.contains("'score'") && err.contains("maximum"), "{err}");
+    for i in [1, 2] {
+        let ov = store.overlay(&run.run_id, i).unwrap().unwrap();
+        assert_eq!(ov.status, OverlayStatus::AiComplete, "block {i}");
+    }
+    // The retries went alone: every call after the first sent one block.
+    let sizes: Vec<u32> = store
+        .calls(&run.run_id)
+        .unwrap()
+        .iter()
+        .map(|c| c.pack_size)
+        .collect();
+    assert_eq!(sizes, vec![3, 1, 1], "{sizes:?}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn item3_a_wrong_type_and_a_missing_required_field_are_bad_answers_too() {
+    let w = ws(1);
+    let store = Arc::new(w.open());
+    let strict = json!({"type": "object", "required": ["label"], "properties": {
+        "label": {"type": "string", "enum": ["fact", "claim", "other"]},
+        "score": {"type": "integer"}
+    }});
+    schema::save(
+        &store,
+        SaveRequest::new(strict, Some("strict".into()), ADMIN),
+    )
+    .unwrap();
+    policy::set_value(&store, ADMIN, "worker.max_retries", json!(1), Some("t")).unwrap();
+    let run = worker::create_run(
+        &store,
+        &w.conv,
+        "strict",
+        &CreateRunOptions {
+            provider: Some("demo".into()),
+            model: Some("claude-sonnet-4-5".into()),
+            ..Default::default()
+        },
+    )
+    .unwrap();
+    let fake = support::fake();
+    fake.script(FakeScript::new().then(Fault::InvalidValue {
+        field: "score".into(),
+        value: json!("seven"),
+    }));
+    work(&store, &fake, &run.run_id).await;
+    let ov = store.overlay(&run.run_id, 0).unwrap().unwrap();
+    assert_eq!(ov.status, OverlayStatus::Failed);
+    let err = ov.last_error.unwrap();
+    assert!(err.contains("'score'") && err.contains("integer"), "{err}");
+}
+
+#[test]
+fn item3_confirm_refuses_a_staged_value_that_does_not_validate() {
+    let w = ws(2);
+    let store = w.open();
+    // As staged by a build that did not validate answers.
+    store
+        .with_run(&w.run_id, |rt| {
+            for (i, v) in [
+                (0u32, json!({"label": "fact", "score": 3})),
+                (1, json!({"label": "opinion", "score": 3})),
+            ] {
+                let mut ov = rt.overlay(i)?.unwrap();
+                ov.status = OverlayStatus::AiComplete;
+                ov.staging = Some(v.clone());
+                ov.model_output = Some(v);
+                rt.put_overlay(&ov)?;
+            }
+            Ok::<_, blockwise::store::StoreError>(())
+        })
+        .unwrap();
+    drop(store);
+    let (code, _, err) = w.cli(&["review", "confirm", &w.run_id, "--all"]);
+    assert_eq!(code, 1, "{err}");
+    assert!(
+        err.contains("block 1") && err.contains("'label'") && err.contains("nothing was confirmed"),
+        "{err}"
+    );
+    let store = w.open();
+    for i in [0, 1] {
+        assert_eq!(
+            store.overlay(&w.run_id, i).unwrap().unwrap().status,
+            OverlayStatus::AiComplete
+        );
+    }
+    // The valid one alone can be confirmed; an export never carries the invalid value.
+    drop(store);
+    let (code, _, err) = w.cli(&["review", "confirm", &w.run_id, "--blocks", "0"]);
+    assert_eq!(code, 0, "{err}");
+    let (_, out, _) = w.cli(&["export", &w.run_id]);
+    assert!(!out.contains("opinion"));
+}
