@@ -1,11 +1,14 @@
 //! Everything a worker needs to know about a run before its first call, read once.
 
+use std::sync::Arc;
+
 use serde_json::{Map, Value};
 
 use super::pack::{OutputShape, PackLimits};
 use super::WorkerError;
 use crate::model::Run;
 use crate::policy::WorkerPolicy;
+use crate::review::edit::FieldValidators;
 use crate::schema::{self, PromptConfig};
 use crate::store::Store;
 
@@ -19,6 +22,8 @@ pub struct RunPlan {
     pub block_prompt: String,
     pub policy: WorkerPolicy,
     pub limits: PackLimits,
+    /// The review validators: every answer is checked with them before it is staged.
+    pub validators: Arc<FieldValidators>,
 }
 
 impl RunPlan {
@@ -47,6 +52,8 @@ impl RunPlan {
             .unwrap_or_default();
         let prompt = PromptConfig::from_schema(&schema.json)
             .map_err(|e| WorkerError::Refused(format!("schema '{}': {e}", schema.schema_ref)))?;
+        let validators = FieldValidators::new(&schema.json)
+            .map_err(|e| WorkerError::Refused(format!("schema '{}': {e}", schema.schema_ref)))?;
         let policy = WorkerPolicy::from_snapshot(&run.model_config.policy);
         let system_prompt = prompt
             .system_instructions
@@ -71,6 +78,7 @@ impl RunPlan {
             block_prompt,
             policy,
             limits,
+            validators: Arc::new(validators),
         })
     }
 }

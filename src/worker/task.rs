@@ -311,20 +311,49 @@ impl<P: Provider> Shared<P> {
             }
             return;
         }
+        let single = pack.len() == 1;
         let mut missing = Vec::new();
+        let mut invalid = Vec::new();
         for item in pack {
             match parsed.mapped.get(&item.uid) {
                 Some(value) => {
-                    let mut value = value.clone();
-                    apply_local_fields(&self.plan.properties, &item.content, &mut value);
-                    outcome.results.push((item.index, Value::Object(value)));
+                    let mut value = Value::Object(value.clone());
+                    if let Value::Object(obj) = &mut value {
+                        apply_local_fields(&self.plan.properties, &item.content, obj);
+                    }
+                    // Same validator as review edits: an invalid value is a bad answer.
+                    match self.plan.validators.check_object(&value) {
+                        Ok(()) => outcome.results.push((item.index, value)),
+                        Err(e) if single => outcome
+                            .failures
+                            .push((item.index, format!("invalid answer: {e}"))),
+                        Err(e) => invalid.push((item, e.to_string())),
+                    }
                 }
                 None => missing.push(item),
             }
         }
-        rec.outcome = if missing.is_empty() { "ok" } else { "partial" }.into();
-        if parsed.unexpected + parsed.duplicate > 0 {
-            rec.detail = Some(format!(
+        outcome.record.outcome =
+            if missing.is_empty() && invalid.is_empty() && outcome.failures.is_empty() {
+                "ok"
+            } else if outcome.results.is_empty() && single {
+                "failed"
+            } else {
+                "partial"
+            }
+            .into();
+        if let Some((_, why)) = invalid.first() {
+            outcome.record.detail = Some(format!(
+                "{} invalid result(s) retried alone; first: {why}",
+                invalid.len()
+            ));
+        }
+        // Invalid results of a batch are retried alone, one call each.
+        for (item, _) in invalid.into_iter().rev() {
+            queue.push_front(vec![item]);
+        }
+        if parsed.unexpected + parsed.duplicate > 0 && outcome.record.detail.is_none() {
+            outcome.record.detail = Some(format!(
                 "ignored {} unexpected and {} duplicate results",
                 parsed.unexpected, parsed.duplicate
             ));
