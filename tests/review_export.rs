@@ -676,7 +676,7 @@ fn csv_round_trips_through_a_csv_parser() {
     .into_iter()
     .map(String::from)
     .collect::<Vec<_>>();
-    expected.extend(props.iter().cloned());
+    expected.extend(props.iter().map(|p| format!("data.{p}")));
     assert_eq!(header, expected);
     let rows: Vec<csv::StringRecord> = rd.records().map(|r| r.unwrap()).collect();
     assert_eq!(rows.len(), fx.blocks.len());
@@ -692,7 +692,10 @@ fn csv_round_trips_through_a_csv_parser() {
             "content of block {i} survives quoting"
         );
         saw_multiline |= b.block_content.contains('\n') && b.block_content.contains('"');
-        let cell = |name: &str| &row[header.iter().position(|h| h == name).unwrap()];
+        let cell = |name: &str| {
+            let col = format!("data.{name}");
+            &row[header.iter().position(|h| *h == col).unwrap()]
+        };
         if i <= 5 {
             assert_eq!(&row[3], "confirmed");
             let a = answer(b);

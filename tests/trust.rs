@@ -402,3 +402,58 @@ fn item3_confirm_refuses_a_staged_value_that_does_not_validate() {
     let (_, out, _) = w.cli(&["export", &w.run_id]);
     assert!(!out.contains("opinion"));
 }
+
+// ------------------------------------------------------------------ 4. unique CSV headers
+
+#[test]
+fn item4_csv_headers_are_unique_whatever_the_field_names() {
+    let w = ws(2);
+    let store = w.open();
+    let clash = json!({"type": "object", "properties": {
+        "status": {"type": "string"}, "block_index": {"type": "integer"},
+        "staging.status": {"type": "string"}, "data": {"type": "string"},
+        "block_content": {"type": "string"}
+    }});
+    schema::save(&store, SaveRequest::new(clash, Some("clash".into()), ADMIN)).unwrap();
+    let run = worker::create_run(
+        &store,
+        &w.conv,
+        "clash",
+        &CreateRunOptions {
+            provider: Some("demo".into()),
+            ..Default::default()
+        },
+    )
+    .unwrap();
+    let value = json!({"status": "S", "block_index": 77, "staging.status": "SS", "data": "D",
+        "block_content": "BC"});
+    store
+        .with_run(&run.run_id, |rt| {
+            let mut ov = rt.overlay(0)?.unwrap();
+            ov.status = OverlayStatus::AiComplete;
+            ov.staging = Some(value.clone());
+            ov.model_output = Some(value.clone());
+            rt.put_overlay(&ov)?;
+            Ok::<_, blockwise::store::StoreError>(())
+        })
+        .unwrap();
+    drop(store);
+    let (code, out, err) = w.cli(&["export", &run.run_id, "--format", "csv", "--mode", "both"]);
+    assert_eq!(code, 0, "{err}");
+    let mut rd = csv::Reader::from_reader(out.as_bytes());
+    let header: Vec<String> = rd.headers().unwrap().iter().map(String::from).collect();
+    let unique: std::collections::BTreeSet<&String> = header.iter().collect();
+    assert_eq!(unique.len(), header.len(), "repeated header: {header:?}");
+    // A DictReader-style read (name -> value) gives every column.
+    let row = rd.records().next().unwrap().unwrap();
+    let dict: std::collections::BTreeMap<&str, &str> =
+        header.iter().map(String::as_str).zip(row.iter()).collect();
+    assert_eq!(dict.len(), header.len());
+    assert_eq!(dict["status"], "ai_complete");
+    assert_eq!(dict["block_index"], "0");
+    assert_eq!(dict["staging.status"], "S");
+    assert_eq!(dict["staging.staging.status"], "SS");
+    assert_eq!(dict["staging.block_index"], "77");
+    assert_eq!(dict["data.status"], "", "unconfirmed: data is empty in both mode");
+    assert!(dict.contains_key("data.data") && dict.contains_key("data.block_content"));
+}
