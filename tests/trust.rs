@@ -149,7 +149,10 @@ fn item1_export_refuses_the_store_its_siblings_config_files_and_non_files() {
         );
     }
     let store = w.open();
-    assert!(store.get_run(&w.run_id).unwrap().is_some(), "the workspace was damaged");
+    assert!(
+        store.get_run(&w.run_id).unwrap().is_some(),
+        "the workspace was damaged"
+    );
     assert_eq!(store.blocks(&w.conv).unwrap().len(), 3);
     drop(store);
     assert_eq!(
@@ -454,6 +457,116 @@ fn item4_csv_headers_are_unique_whatever_the_field_names() {
     assert_eq!(dict["staging.status"], "S");
     assert_eq!(dict["staging.staging.status"], "SS");
     assert_eq!(dict["staging.block_index"], "77");
-    assert_eq!(dict["data.status"], "", "unconfirmed: data is empty in both mode");
+    assert_eq!(
+        dict["data.status"], "",
+        "unconfirmed: data is empty in both mode"
+    );
     assert!(dict.contains_key("data.data") && dict.contains_key("data.block_content"));
+}
+
+// ------------------------------------------------------------------ 5. damage is detected
+
+/// Change one stored value of the store file directly (as a bad disk or a bug would).
+fn tamper(
+    store: &Path,
+    table: redb::TableDefinition<(&'static str, u32), &'static [u8]>,
+    key: (&str, u32),
+    change: impl FnOnce(&mut Vec<u8>),
+) {
+    use redb::ReadableTable;
+    let db = redb::Database::create(store).unwrap();
+    let tx = db.begin_write().unwrap();
+    {
+        let mut t = tx.open_table(table).unwrap();
+        let mut bytes = t
+            .get(key)
+            .unwrap()
+            .expect("value to tamper with")
+            .value()
+            .to_vec();
+        change(&mut bytes);
+        t.insert(key, bytes.as_slice()).unwrap();
+    }
+    tx.commit().unwrap();
+}
+
+#[test]
+fn item5_check_finds_a_flipped_text_byte_and_blocks_and_export_refuse_it() {
+    use blockwise::store::tables::DOC_TEXT;
+    let w = ws(4);
+    let (code, out, err) = w.cli(&["check"]);
+    println!("== check, clean store: exit {code}\n{out}");
+    assert_eq!(code, 0, "{out}{err}");
+    assert!(out.contains("no damage found"), "{out}");
+    let (code, out, _) = w.cli(&["check", "--json"]);
+    assert_eq!(code, 0);
+    let report: Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(report["documents"], 1);
+    assert_eq!(report["blocks"], 4);
+    assert_eq!(report["damage"], json!([]));
+
+    // "Paragraph 2" becomes "Paragraph 3": valid UTF-8, same length, wrong text.
+    tamper(&w.store, DOC_TEXT, (w.conv.as_str(), 0u32), |b| {
+        let at = b.windows(11).position(|x| x == b"Paragraph 2").unwrap();
+        b[at + 10] = b'3';
+    });
+    let (code, out, err) = w.cli(&["check"]);
+    println!("== check, one flipped byte in document text: exit {code}\n{out}");
+    assert_eq!(code, 1, "{out}{err}");
+    assert!(
+        out.contains(&format!("document {} (doc.md)", w.conv))
+            && out.contains("does not hash to its conv_uid"),
+        "{out}"
+    );
+    for args in [
+        vec!["blocks", w.conv.as_str()],
+        vec!["export", w.run_id.as_str()],
+        vec!["export", w.run_id.as_str(), "--format", "md"],
+    ] {
+        let (code, out, err) = w.cli(&args);
+        assert_eq!(code, 1, "{args:?}: {err}");
+        assert!(
+            !out.contains("Paragraph 3"),
+            "{args:?} printed damaged text: {out}"
+        );
+        println!("== {args:?}: exit {code}\n{err}");
+        assert!(
+            err.contains("store is corrupt: document") && err.contains(&w.conv),
+            "{args:?}: {err}"
+        );
+    }
+}
+
+#[test]
+fn item5_check_names_a_truncated_overlay_and_bad_block_ranges_never_panic() {
+    use blockwise::store::tables::{BLOCKS, OVERLAYS};
+    let w = ws(3);
+    tamper(&w.store, OVERLAYS, (w.run_id.as_str(), 1u32), |b| {
+        b.truncate(b.len() / 2)
+    });
+    let (code, out, err) = w.cli(&["check"]);
+    println!("== check, truncated overlay record: exit {code}\n{out}");
+    assert_eq!(code, 1, "{out}{err}");
+    assert!(
+        out.contains(&format!(
+            "run {}: overlay of block 1 is undecodable",
+            w.run_id
+        )),
+        "{out}"
+    );
+    let (code, _, err) = w.cli(&["export", &w.run_id]);
+    assert_eq!(code, 1, "{err}");
+    assert!(err.contains("store is corrupt"), "{err}");
+
+    // A block record claiming a huge range: refused by name, never an abort.
+    tamper(&w.store, BLOCKS, (w.conv.as_str(), 0u32), |b| {
+        let end = 1 + 4 + 1 + 8; // version, index, type, start
+        b[end..end + 8].copy_from_slice(&u64::MAX.to_le_bytes());
+    });
+    let (code, out, err) = w.cli(&["check"]);
+    assert_eq!(code, 1, "{out}{err}");
+    assert!(out.contains("block 0 has the range"), "{out}");
+    let (code, _, err) = w.cli(&["blocks", &w.conv]);
+    assert_eq!(code, 1, "exit {code}: {err}");
+    assert!(err.contains("store is corrupt"), "{err}");
 }

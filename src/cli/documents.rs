@@ -51,7 +51,7 @@ pub fn ingest(ctx: &Ctx, files: &[PathBuf]) -> anyhow::Result<u8> {
 }
 
 pub fn docs(ctx: &Ctx) -> anyhow::Result<u8> {
-    let store = ctx.open_store()?;
+    let store = ctx.open_read()?;
     let docs = store.list_documents()?;
     if ctx.json {
         print_json(&docs)?;
@@ -85,7 +85,7 @@ pub fn blocks(ctx: &Ctx, doc: &str, block_type: Option<&str>) -> anyhow::Result<
         Some(t) => Some(t.parse().map_err(|e: String| Exit::new(2, e))?),
         None => None,
     };
-    let store = ctx.open_store()?;
+    let store = ctx.open_read()?;
     let conv = store.resolve_document(doc)?;
     let mut list = Vec::new();
     store.for_each_block(&conv, |b| {

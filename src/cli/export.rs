@@ -41,7 +41,7 @@ pub struct ExportArgs {
 }
 
 pub fn run(ctx: &Ctx, args: ExportArgs) -> anyhow::Result<u8> {
-    let store = ctx.open_store()?;
+    let store = ctx.open_read()?;
     let run_id = store.resolve_run(&args.run)?;
     let format = match args.format {
         FormatArg::Jsonl => Format::Jsonl,

@@ -1,5 +1,6 @@
 //! The headless command line (CLI.md). Every command is a thin call into the library.
 
+mod check;
 mod demo;
 mod documents;
 mod exit;
@@ -58,6 +59,9 @@ pub enum Command {
     },
     /// List documents.
     Docs,
+    /// Verify the store (read-only): text hashes to its ids, blocks cover the text, overlays
+    /// and counters agree. Exit 1 naming what is damaged.
+    Check,
     /// List a document's blocks.
     Blocks {
         /// conv_uid or a unique prefix of one.
@@ -108,6 +112,11 @@ impl Ctx {
         crate::policy::ensure_workspace_admin(&store)?;
         Ok(store)
     }
+
+    /// For read-only commands: never creates, modifies or waits on the store.
+    pub fn open_read(&self) -> anyhow::Result<Store> {
+        Ok(Store::open_read_only(&self.store_path)?)
+    }
 }
 
 /// Entry point of the binary.
@@ -156,6 +165,7 @@ fn run(cli: Cli) -> anyhow::Result<u8> {
         Command::Demo { headless } => demo::run(&ctx, headless),
         Command::Ingest { files } => documents::ingest(&ctx, &files),
         Command::Docs => documents::docs(&ctx),
+        Command::Check => check::run(&ctx),
         Command::Blocks { doc, block_type } => documents::blocks(&ctx, &doc, block_type.as_deref()),
         Command::Policy { command } => policy::run(&ctx, command),
         Command::Schema { cmd } => schema::run(&ctx, cmd),

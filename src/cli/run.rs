@@ -61,7 +61,15 @@ pub enum RunCommand {
 }
 
 pub fn run(ctx: &Ctx, cmd: RunCommand) -> anyhow::Result<u8> {
-    let store = ctx.open_store()?;
+    let read_only = matches!(
+        cmd,
+        RunCommand::List | RunCommand::Status { .. } | RunCommand::Calls { .. }
+    );
+    let store = if read_only {
+        ctx.open_read()?
+    } else {
+        ctx.open_store()?
+    };
     match cmd {
         RunCommand::Create {
             doc,

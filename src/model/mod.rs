@@ -3,6 +3,7 @@
 mod block;
 mod document;
 mod run;
+mod sanitize;
 mod schema;
 mod usage;
 
@@ -11,5 +12,6 @@ pub use document::Document;
 pub use run::{
     CallRecord, ModelConfig, Overlay, OverlayStatus, Run, RunCounters, RunStatus, UsageTotals,
 };
+pub use sanitize::{sanitize, sanitize_line};
 pub use schema::{generate_schema_id, Schema};
 pub use usage::Usage;

@@ -2,7 +2,6 @@
 
 use super::tables::{self, META};
 use super::{Store, StoreError, FORMAT_VERSION};
-use redb::ReadableDatabase;
 
 const FORMAT_KEY: &str = "format_version";
 
@@ -31,8 +30,26 @@ pub(super) fn check_and_migrate(store: &Store) -> Result<(), StoreError> {
     }
 }
 
+/// For a read-only open: the store must be of this build's format already (no migration can run).
+pub(super) fn check_readable(store: &Store) -> Result<(), StoreError> {
+    match read_version(store)? {
+        Some(v) if v > FORMAT_VERSION => Err(StoreError::NewerFormat {
+            path: store.path.clone(),
+            found: v,
+            supported: FORMAT_VERSION,
+        }),
+        Some(v) if v == FORMAT_VERSION => Ok(()),
+        _ => Err(StoreError::Open {
+            path: store.path.clone(),
+            reason: "it is not an initialised Blockwise store of this version; open it once \
+                     with a writing command (e.g. `blockwise ingest`) to set it up"
+                .into(),
+        }),
+    }
+}
+
 fn read_version(store: &Store) -> Result<Option<u64>, StoreError> {
-    let tx = store.db().begin_read()?;
+    let tx = store.read()?;
     let meta = match tx.open_table(META) {
         Ok(t) => t,
         Err(redb::TableError::TableDoesNotExist(_)) => return Ok(None),

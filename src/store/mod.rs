@@ -1,9 +1,11 @@
 //! The only code that knows redb. Every multi-row change is one write transaction.
 
 mod block_codec;
+mod check;
 mod documents;
 mod export_scan;
 mod fingerprint;
+mod holders;
 pub mod policy;
 pub use documents::{DocumentWriter, InsertOutcome};
 mod error;
@@ -24,9 +26,11 @@ pub use schemas::{SchemaDelete, SchemaInsert};
 pub mod tables;
 
 use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
 
-use redb::{Database, ReadableDatabase};
+use redb::{Database, ReadOnlyDatabase, ReadableDatabase};
 
+pub use check::{CheckReport, Damage};
 pub use error::StoreError;
 pub use prefix::PrefixMatch;
 
@@ -37,10 +41,20 @@ const CACHE_BYTES: usize = 2 * 1024 * 1024;
 /// Store format this build writes and reads. Bump with a named migration.
 pub const FORMAT_VERSION: u64 = 1;
 
+/// How long a write waits for another process's write transaction before giving up.
+pub const WRITE_WAIT: Duration = Duration::from_secs(5);
+
+enum Db {
+    ReadWrite(Database),
+    /// Opened by a read-only command: never creates, repairs or writes the file.
+    ReadOnly(ReadOnlyDatabase),
+}
+
 /// An open Blockwise store (one redb file).
 pub struct Store {
-    db: Database,
+    db: Db,
     path: PathBuf,
+    write_wait: Duration,
 }
 
 impl Store {
@@ -64,29 +78,98 @@ impl Store {
                 reason: e.to_string(),
             })?;
         let store = Store {
-            db,
+            db: Db::ReadWrite(db),
             path: path.to_path_buf(),
+            write_wait: WRITE_WAIT,
         };
         migrations::check_and_migrate(&store)?;
         Ok(store)
+    }
+
+    /// Open an existing store for reading only (issue 10 item 12): a missing store is an error
+    /// saying how to make one, nothing is created or modified, a store the user may read but not
+    /// write opens, and a writer in another process is never waited for.
+    pub fn open_read_only(path: &Path) -> Result<Store, StoreError> {
+        match std::fs::metadata(path) {
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+                return Err(StoreError::Missing {
+                    path: path.to_path_buf(),
+                })
+            }
+            Err(e) => {
+                return Err(StoreError::Io {
+                    path: path.to_path_buf(),
+                    source: e,
+                })
+            }
+            Ok(_) => {}
+        }
+        let db = Database::builder()
+            .set_concurrency_mode(redb::ConcurrencyMode::MultiWriter)
+            .set_cache_size(CACHE_BYTES)
+            .open_read_only(path)
+            .map_err(|e| StoreError::Open {
+                path: path.to_path_buf(),
+                reason: match e {
+                    redb::DatabaseError::RepairAborted => "it needs the repair redb does after a                         crash, which a read-only command does not make; run a writing command                         (e.g. `blockwise ingest`, `blockwise run start`) once"
+                        .to_string(),
+                    e => e.to_string(),
+                },
+            })?;
+        let store = Store {
+            db: Db::ReadOnly(db),
+            path: path.to_path_buf(),
+            write_wait: WRITE_WAIT,
+        };
+        migrations::check_readable(&store)?;
+        Ok(store)
+    }
+
+    /// How long a write waits behind another process's write transaction (default
+    /// [`WRITE_WAIT`]).
+    pub fn set_write_wait(&mut self, wait: Duration) {
+        self.write_wait = wait;
     }
 
     pub fn path(&self) -> &Path {
         &self.path
     }
 
-    /// The raw database, for store submodules only.
-    pub(crate) fn db(&self) -> &Database {
-        &self.db
-    }
-
     /// Begin a read transaction (a consistent snapshot).
     pub(crate) fn read(&self) -> Result<redb::ReadTransaction, StoreError> {
-        Ok(self.db.begin_read()?)
+        Ok(match &self.db {
+            Db::ReadWrite(db) => db.begin_read()?,
+            Db::ReadOnly(db) => db.begin_read()?,
+        })
     }
 
-    /// Begin a write transaction. Dropping it without `commit` writes nothing.
+    /// Begin a write transaction. Dropping it without `commit` writes nothing. Behind another
+    /// process's write transaction this waits at most `write_wait`, then fails naming the
+    /// processes that hold the store (issue 10 item 11).
     pub(crate) fn write(&self) -> Result<redb::WriteTransaction, StoreError> {
-        Ok(self.db.begin_write()?)
+        let Db::ReadWrite(db) = &self.db else {
+            return Err(StoreError::ReadOnly {
+                path: self.path.clone(),
+            });
+        };
+        let deadline = Instant::now() + self.write_wait;
+        let mut pause = Duration::from_millis(2);
+        loop {
+            match db.try_begin_write() {
+                Ok(tx) => return Ok(tx),
+                Err(redb::TransactionError::WouldBlock) if Instant::now() < deadline => {
+                    std::thread::sleep(pause);
+                    pause = (pause * 2).min(Duration::from_millis(50));
+                }
+                Err(redb::TransactionError::WouldBlock) => {
+                    return Err(StoreError::Busy {
+                        path: self.path.clone(),
+                        waited: self.write_wait,
+                        holders: holders::describe(&self.path),
+                    })
+                }
+                Err(e) => return Err(e.into()),
+            }
+        }
     }
 }
