@@ -570,3 +570,103 @@ fn item5_check_names_a_truncated_overlay_and_bad_block_ranges_never_panic() {
     assert_eq!(code, 1, "exit {code}: {err}");
     assert!(err.contains("store is corrupt"), "{err}");
 }
+
+// ------------------------------------------------------------------ 9. one sanitizer
+
+const HOSTILE: &str = "Evil \x1b[2J\x1b]0;t\x07 \u{9b}31m\r title";
+
+fn assert_inert(what: &str, text: &str) {
+    assert!(
+        !text.chars().any(|c| c.is_control() && c != '\n'),
+        "{what} let a control character through: {text:?}"
+    );
+    assert!(
+        text.contains("␛[2J") && text.contains("␛]0;t␇"),
+        "{what}: {text:?}"
+    );
+}
+
+#[test]
+fn item9_cli_output_shows_escape_sequences_and_never_obeys_them() {
+    let w = ws(1);
+    let name = "evil\x1b[2J\x1b]0;t\x07.md";
+    let file = w.path(name);
+    std::fs::write(
+        &file,
+        format!("# {HOSTILE}\n\nBody with \x1b[2J\x1b]0;t\x07 inside.\n"),
+    )
+    .unwrap();
+    let (code, out, err) = w.cli(&["ingest", file.to_str().unwrap()]);
+    assert_eq!(code, 0, "{err}");
+    assert_inert("ingest", &out);
+    let (_, out, _) = w.cli(&["docs"]);
+    assert_inert("docs", &out);
+    let conv = {
+        let s = w.open();
+        s.list_documents()
+            .unwrap()
+            .into_iter()
+            .find(|d| d.title.contains("Evil"))
+            .unwrap()
+            .conv_uid
+    };
+    let (_, out, _) = w.cli(&["blocks", &conv]);
+    assert_inert("blocks", &out);
+    // An error naming a hostile file name (unknown extension).
+    let bad = w.path("bad\x1b[2J\x1b]0;t\x07.xyz");
+    std::fs::write(&bad, "x").unwrap();
+    let (code, _, err) = w.cli(&["ingest", bad.to_str().unwrap()]);
+    assert_eq!(code, 1);
+    assert_inert("ingest error", &err);
+    // JSON output stays valid JSON with the same data, and inert.
+    let (_, out, _) = w.cli(&["docs", "--json"]);
+    assert!(!out.chars().any(|c| c.is_control() && c != '\n'), "{out:?}");
+    let docs: Value = serde_json::from_str(&out).unwrap();
+    assert!(
+        docs.as_array().unwrap().iter().any(|d| d["title"]
+            .as_str()
+            .is_some_and(|t| t.contains("\x1b[2J\x1b]0;t\x07"))),
+        "{docs}"
+    );
+}
+
+#[test]
+fn item9_tui_shows_hostile_titles_inert_in_the_picker() {
+    use blockwise::tui::theme::ColorMode;
+    use blockwise::tui::{draw, Action, App, Keymap, Theme};
+    use crossterm::event::{KeyCode, KeyEvent, KeyEventKind, KeyEventState, KeyModifiers};
+    let w = ws(1);
+    let store = w.open();
+    let file = w.path("evil\x1b[2J.md");
+    let filler = "A perfectly ordinary paragraph of text. ".repeat(10);
+    std::fs::write(
+        &file,
+        format!("# {HOSTILE}\n\n{filler}\n\nBody \x1b]0;t\x07.\n"),
+    )
+    .unwrap();
+    ingest_path(&store, &file, IngestLimits::default()).unwrap();
+    let mut app = App::new(
+        Arc::new(store),
+        Keymap::default_keymap(),
+        Theme::with_mode(ColorMode::None),
+    );
+    app.update(Action::Resize(160, 30));
+    app.handle_key(KeyEvent {
+        code: KeyCode::Char('n'),
+        modifiers: KeyModifiers::NONE,
+        kind: KeyEventKind::Press,
+        state: KeyEventState::NONE,
+    });
+    let mut term = ratatui::Terminal::new(ratatui::backend::TestBackend::new(160, 30)).unwrap();
+    term.draw(|f| draw(f, &app)).unwrap();
+    let buf = term.backend().buffer();
+    let mut screen = String::new();
+    for y in 0..buf.area.height {
+        for x in 0..buf.area.width {
+            screen.push_str(buf[(x, y)].symbol());
+        }
+        screen.push('\n');
+    }
+    assert!(screen.contains("pick a document"), "{screen}");
+    assert_inert("TUI picker", &screen);
+}

@@ -11,14 +11,14 @@ pub fn run(ctx: &Ctx) -> anyhow::Result<u8> {
         print_json(&report)?;
     } else {
         for d in &report.damage {
-            println!(
+            outln!(
                 "DAMAGED  {}: {}",
                 sanitize_line(&d.subject),
                 sanitize_line(&d.problem)
             );
         }
         if !ctx.quiet || !report.ok() {
-            println!(
+            outln!(
                 "{}: {} documents ({} blocks), {} runs ({} overlays) checked; {}",
                 store.path().display(),
                 report.documents,

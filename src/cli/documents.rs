@@ -20,9 +20,11 @@ pub fn ingest(ctx: &Ctx, files: &[PathBuf]) -> anyhow::Result<u8> {
                 let d = &report.document;
                 let status = if report.created { "created" } else { "exists" };
                 if !ctx.json && !ctx.quiet {
-                    println!(
+                    outln!(
                         "{status:<8} {}  {:>6} blocks  {}",
-                        d.conv_uid, d.total_blocks, d.title
+                        d.conv_uid,
+                        d.total_blocks,
+                        d.title
                     );
                 }
                 rows.push(json!({
@@ -35,7 +37,7 @@ pub fn ingest(ctx: &Ctx, files: &[PathBuf]) -> anyhow::Result<u8> {
             }
             Err(e) => {
                 failed += 1;
-                eprintln!("error: {e}");
+                errln!("error: {e}");
                 rows.push(json!({
                     "file": file.display().to_string(),
                     "status": "error",
@@ -59,16 +61,19 @@ pub fn docs(ctx: &Ctx) -> anyhow::Result<u8> {
     }
     if docs.is_empty() {
         if !ctx.quiet {
-            println!("No documents yet. Ingest one with `blockwise ingest FILE`.");
+            outln!("No documents yet. Ingest one with `blockwise ingest FILE`.");
         }
         return Ok(0);
     }
-    println!(
+    outln!(
         "{:<12}  {:>7}  {:<4}  {:<20}  TITLE",
-        "CONV_UID", "BLOCKS", "TYPE", "INGESTED"
+        "CONV_UID",
+        "BLOCKS",
+        "TYPE",
+        "INGESTED"
     );
     for d in docs {
-        println!(
+        outln!(
             "{:<12}  {:>7}  {:<4}  {:<20}  {}",
             short_id(&d.conv_uid),
             d.total_blocks,
@@ -99,7 +104,7 @@ pub fn blocks(ctx: &Ctx, doc: &str, block_type: Option<&str>) -> anyhow::Result<
         return Ok(0);
     }
     for b in list {
-        println!(
+        outln!(
             "{:>6}  {:<11}  {}",
             b.block_index,
             b.block_type.as_str(),

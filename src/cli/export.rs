@@ -71,7 +71,7 @@ pub fn run(ctx: &Ctx, args: ExportArgs) -> anyhow::Result<u8> {
             "bytes": s.bytes,
         }))?;
     } else if !ctx.quiet {
-        eprintln!(
+        errln!(
             "exported {} blocks ({} confirmed, {} drafts) of run {run_id} as {} to {} ({} bytes)",
             s.blocks,
             s.confirmed,

@@ -127,7 +127,7 @@ fn read_hidden(prompt: &str) -> anyhow::Result<String> {
         }
     })();
     let _ = crossterm::terminal::disable_raw_mode();
-    eprintln!();
+    errln!();
     result
 }
 
@@ -165,7 +165,7 @@ fn set(
         } else {
             format!("with the age identity {}", vault.identity_path().display())
         };
-        println!(
+        outln!(
             "Stored the {provider} key {} (encrypted {how}). Check it with `blockwise keys test {provider}`.",
             summary.key
         );
@@ -182,7 +182,7 @@ fn list(ctx: &Ctx) -> anyhow::Result<u8> {
     }
     if keys.is_empty() {
         if !ctx.quiet {
-            println!(
+            outln!(
                 "No keys. Store one with `blockwise keys set anthropic` (reads the key from stdin), \
                  or set ANTHROPIC_API_KEY / OPENAI_API_KEY / GEMINI_API_KEY. \
                  The demo provider needs no key."
@@ -190,9 +190,15 @@ fn list(ctx: &Ctx) -> anyhow::Result<u8> {
         }
         return Ok(0);
     }
-    println!(
+    outln!(
         "{:<10} {:<8} {:<26} {:<8} {:<22} {:<6} {:<7} BASE_URL",
-        "PROVIDER", "KEY", "SOURCE", "VALID", "MODEL", "TEMP", "MAX_TOK"
+        "PROVIDER",
+        "KEY",
+        "SOURCE",
+        "VALID",
+        "MODEL",
+        "TEMP",
+        "MAX_TOK"
     );
     for k in keys {
         let valid = match k.is_valid {
@@ -200,7 +206,7 @@ fn list(ctx: &Ctx) -> anyhow::Result<u8> {
             Some(false) => "NO",
             None => "untested",
         };
-        println!(
+        outln!(
             "{:<10} {:<8} {:<26} {:<8} {:<22} {:<6} {:<7} {}",
             k.provider,
             k.key,
@@ -276,15 +282,15 @@ fn test(ctx: &Ctx, provider: &str, model: Option<&str>) -> anyhow::Result<u8> {
         }))?;
     } else if !ctx.quiet || verdict != Some(true) {
         match verdict {
-            Some(true) => println!(
+            Some(true) => outln!(
                 "{provider} key {key_shown}: valid{}",
                 detail.map(|d| format!(" ({d})")).unwrap_or_default()
             ),
-            Some(false) => println!(
+            Some(false) => outln!(
                 "{provider} key {key_shown}: REJECTED: {}",
                 detail.unwrap_or_default()
             ),
-            None => println!(
+            None => outln!(
                 "{provider} key {key_shown}: could not be checked: {}",
                 detail.unwrap_or_default()
             ),
@@ -300,9 +306,9 @@ fn remove(ctx: &Ctx, provider: &str) -> anyhow::Result<u8> {
         print_json(&json!({"provider": provider, "removed": removed}))?;
     } else if !ctx.quiet || !removed {
         if removed {
-            println!("Removed the stored {provider} key.");
+            outln!("Removed the stored {provider} key.");
         } else {
-            println!("No stored {provider} key.");
+            outln!("No stored {provider} key.");
         }
     }
     Ok(if removed { 0 } else { 1 })

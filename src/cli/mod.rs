@@ -1,4 +1,20 @@
 //! The headless command line (CLI.md). Every command is a thin call into the library.
+//!
+//! Every line printed here goes through the one terminal sanitizer ([`crate::model::sanitize`]):
+//! `outln!` / `errln!` replace `println!` / `eprintln!`, so a title, file name, block, field
+//! name or error holding escape sequences is shown, never obeyed.
+
+/// `println!` through the terminal sanitizer.
+macro_rules! outln {
+    () => { println!() };
+    ($($t:tt)*) => { println!("{}", $crate::model::sanitize(&format!($($t)*))) };
+}
+
+/// `eprintln!` through the terminal sanitizer.
+macro_rules! errln {
+    () => { eprintln!() };
+    ($($t:tt)*) => { eprintln!("{}", $crate::model::sanitize(&format!($($t)*))) };
+}
 
 mod check;
 mod demo;
@@ -129,12 +145,12 @@ pub fn main() -> ExitCode {
         Err(err) => match err.downcast_ref::<Exit>() {
             Some(exit) => {
                 if !exit.message.is_empty() {
-                    eprintln!("{}", exit.message);
+                    errln!("{}", exit.message);
                 }
                 ExitCode::from(exit.code)
             }
             None => {
-                eprintln!("error: {err:#}");
+                errln!("error: {err:#}");
                 ExitCode::from(1)
             }
         },

@@ -89,7 +89,7 @@ pub fn run(ctx: &Ctx, cmd: RunCommand) -> anyhow::Result<u8> {
             if ctx.json {
                 print_json(&run)?;
             } else if !ctx.quiet {
-                println!(
+                outln!(
                     "created {}  {} blocks  schema {}  {} {}{}",
                     run.run_id,
                     run.counters.total,
@@ -133,7 +133,7 @@ pub fn run(ctx: &Ctx, cmd: RunCommand) -> anyhow::Result<u8> {
             }
             store.delete_run(&id)?;
             if !ctx.quiet {
-                println!("deleted {id}");
+                outln!("deleted {id}");
             }
             Ok(0)
         }
@@ -159,7 +159,7 @@ fn report_state(ctx: &Ctx, r: &Run) -> anyhow::Result<u8> {
     if ctx.json {
         print_json(r)?;
     } else if !ctx.quiet {
-        println!("{}  {}", r.run_id, r.status.as_str());
+        outln!("{}  {}", r.run_id, r.status.as_str());
     }
     Ok(0)
 }
@@ -203,7 +203,7 @@ pub(super) fn start(
         RunEnd::Complete => Ok(0),
         RunEnd::Cancelled => {
             if !ctx.quiet {
-                println!("cancelled; `blockwise run resume` then `run start` to continue");
+                outln!("cancelled; `blockwise run resume` then `run start` to continue");
             }
             Ok(0)
         }
@@ -254,18 +254,18 @@ async fn print_progress(mut rx: mpsc::Receiver<WorkerEvent>, run: Run, tty: bool
                     let _ = std::io::stdout().flush();
                 } else if last_line.elapsed() >= Duration::from_secs(2) || left == 0 {
                     last_line = Instant::now();
-                    println!(
+                    outln!(
                         "{}: {done}/{} done ({} staged, {} failed), {rate:.1} blocks/s, calls {}, {cost}{label}",
                         run.run_id, counters.total, counters.ai_complete, counters.failed, usage.calls
                     );
                 }
             }
-            WorkerEvent::Warning { message, .. } => eprintln!("warning: {message}"),
+            WorkerEvent::Warning { message, .. } => errln!("warning: {message}"),
             WorkerEvent::Complete { run_id } if !quiet => {
                 if tty {
-                    println!();
+                    outln!();
                 }
-                println!("{run_id} complete");
+                outln!("{run_id} complete");
             }
             _ => {}
         }
@@ -280,17 +280,23 @@ fn list(ctx: &Ctx, store: &Store) -> anyhow::Result<u8> {
     }
     if runs.is_empty() {
         if !ctx.quiet {
-            println!("No runs yet. Create one with `blockwise run create DOC SCHEMA`.");
+            outln!("No runs yet. Create one with `blockwise run create DOC SCHEMA`.");
         }
         return Ok(0);
     }
-    println!(
+    outln!(
         "{:<16}  {:<9}  {:>7}  {:>7}  {:>9}  {:>7}  {:<20}  SCHEMA / DOC",
-        "RUN", "STATUS", "BLOCKS", "PENDING", "STAGED", "FAILED", "MODEL"
+        "RUN",
+        "STATUS",
+        "BLOCKS",
+        "PENDING",
+        "STAGED",
+        "FAILED",
+        "MODEL"
     );
     for r in runs {
         let c = r.counters;
-        println!(
+        outln!(
             "{:<16}  {:<9}  {:>7}  {:>7}  {:>9}  {:>7}  {:<20}  {} / {}{}",
             r.run_id,
             r.status.as_str(),
@@ -330,8 +336,8 @@ fn status(ctx: &Ctx, store: &Store, run: &str) -> anyhow::Result<u8> {
     let c = r.counters;
     let u = r.usage;
     let mc = &r.model_config;
-    println!("run       {}{}", r.run_id, demo_label(&r));
-    println!(
+    outln!("run       {}{}", r.run_id, demo_label(&r));
+    outln!(
         "status    {}{}",
         r.status.as_str(),
         r.paused_reason
@@ -339,13 +345,18 @@ fn status(ctx: &Ctx, store: &Store, run: &str) -> anyhow::Result<u8> {
             .map(|p| format!(" — {p}"))
             .unwrap_or_default()
     );
-    println!("document  {}", r.conv_uid);
-    println!("schema    {} ({})", r.schema_ref, short_id(&r.schema_uid));
-    println!(
+    outln!("document  {}", r.conv_uid);
+    outln!("schema    {} ({})", r.schema_ref, short_id(&r.schema_uid));
+    outln!(
         "blocks    total {}  pending {}  claimed {}  ai_complete {}  confirmed {}  failed {}",
-        c.total, c.pending, c.claimed, c.ai_complete, c.confirmed, c.failed
+        c.total,
+        c.pending,
+        c.claimed,
+        c.ai_complete,
+        c.confirmed,
+        c.failed
     );
-    println!(
+    outln!(
         "usage     calls {} (cache hits {}, failed {})  input {}  output {}  cache-write {}  cache-read {}",
         u.calls,
         u.cache_hit_calls,
@@ -355,19 +366,19 @@ fn status(ctx: &Ctx, store: &Store, run: &str) -> anyhow::Result<u8> {
         u.tokens.cache_write_tokens,
         u.tokens.cache_read_tokens
     );
-    println!("cost      {} (estimated)", format_cost(u.cost_usd));
-    println!("time      {secs:.1}s active, {rate:.1} blocks/s");
-    println!("provider  {}", mc.provider);
+    outln!("cost      {} (estimated)", format_cost(u.cost_usd));
+    outln!("time      {secs:.1}s active, {rate:.1} blocks/s");
+    outln!("provider  {}", mc.provider);
     for (name, value) in [
         ("model", json!(mc.model)),
         ("temperature", json!(mc.temperature)),
         ("max_tokens", json!(mc.max_tokens)),
     ] {
         let source = mc.sources.get(name).map(String::as_str).unwrap_or("run");
-        println!("          {name}={value} ({source})");
+        outln!("          {name}={value} ({source})");
     }
     let p = crate::policy::WorkerPolicy::from_snapshot(&mc.policy);
-    println!(
+    outln!(
         "policy    batching={} pack_size={} caching={} concurrency={} max_retries={} (run snapshot)",
         p.batching, p.pack_size, p.prompt_caching, p.concurrency, p.max_retries
     );
@@ -381,12 +392,21 @@ fn calls(ctx: &Ctx, store: &Store, run: &str) -> anyhow::Result<u8> {
         print_json(&calls)?;
         return Ok(0);
     }
-    println!(
+    outln!(
         "{:>5}  {:>4}  {:<11}  {:>7}  {:>7}  {:>7}  {:>7}  {:>6}  {:<10}  {:<10}  DETAIL",
-        "SEQ", "PACK", "BLOCKS", "IN", "OUT", "C-WRITE", "C-READ", "MS", "STOP", "OUTCOME"
+        "SEQ",
+        "PACK",
+        "BLOCKS",
+        "IN",
+        "OUT",
+        "C-WRITE",
+        "C-READ",
+        "MS",
+        "STOP",
+        "OUTCOME"
     );
     for c in calls {
-        println!(
+        outln!(
             "{:>5}  {:>4}  {:<11}  {:>7}  {:>7}  {:>7}  {:>7}  {:>6}  {:<10}  {:<10}  {}",
             c.seq,
             c.pack_size,

@@ -12,6 +12,6 @@ pub use document::Document;
 pub use run::{
     CallRecord, ModelConfig, Overlay, OverlayStatus, Run, RunCounters, RunStatus, UsageTotals,
 };
-pub use sanitize::{sanitize, sanitize_line};
+pub use sanitize::{json_escape_controls, one_line, sanitize, sanitize_line};
 pub use schema::{generate_schema_id, Schema};
 pub use usage::Usage;

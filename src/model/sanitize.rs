@@ -63,9 +63,59 @@ pub fn sanitize_line(s: &str) -> Cow<'_, str> {
     clean(s, false)
 }
 
+/// Serialized JSON made terminal-safe without changing its data: characters the terminal could
+/// obey that serde_json leaves raw (C1 controls, DEL, bidi controls; they can only occur inside
+/// strings) become `\uXXXX` escapes.
+pub fn json_escape_controls(json: &str) -> Cow<'_, str> {
+    let risky = |c: char| (c.is_control() && c != '\n' && c != '\t') || is_bidi_control(c);
+    if !json.contains(risky) {
+        return Cow::Borrowed(json);
+    }
+    let mut out = String::with_capacity(json.len() + 16);
+    for c in json.chars() {
+        if risky(c) {
+            out.push_str(&format!("\\u{:04x}", c as u32));
+        } else {
+            out.push(c);
+        }
+    }
+    Cow::Owned(out)
+}
+
+/// The first `max` characters of `s` on one line, sanitized, with an ellipsis when cut.
+pub fn one_line(s: &str, max: usize) -> String {
+    let flat = sanitize_line(s);
+    if flat.chars().count() <= max {
+        return flat.into_owned();
+    }
+    let mut out: String = flat.chars().take(max.saturating_sub(1)).collect();
+    out.push('…');
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn json_keeps_its_data() {
+        let v = serde_json::json!({"t": "a\u{9b}b\u{202e}c\x1bd"});
+        let s = serde_json::to_string(&v).unwrap();
+        let safe = json_escape_controls(&s);
+        assert!(
+            !safe.chars().any(|c| c.is_control() || is_bidi_control(c)),
+            "{safe}"
+        );
+        let back: serde_json::Value = serde_json::from_str(&safe).unwrap();
+        assert_eq!(back, v);
+    }
+
+    #[test]
+    fn one_line_cuts_after_sanitizing() {
+        assert_eq!(one_line("a\x1b[2Jb", 10), "a␛[2Jb");
+        assert_eq!(one_line("abcdef", 4), "abc…");
+        assert_eq!(one_line("ab\ncd", 10), "ab␊cd");
+    }
 
     #[test]
     fn escape_sequences_become_visible_and_inert() {

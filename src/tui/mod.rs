@@ -11,6 +11,7 @@ pub mod keymap;
 mod modal;
 pub mod policy;
 pub mod runs;
+mod safe_buffer;
 pub mod schemas;
 pub mod terminal;
 pub mod theme;

@@ -35,4 +35,6 @@ pub fn draw(frame: &mut Frame, app: &App) {
         Modal::Prompt(p) => widgets::prompt(frame, main, app, p),
         Modal::Picker(p) => widgets::picker(frame, main, app, p),
     }
+    // Last line of defence: no control character reaches the terminal from any widget.
+    crate::tui::safe_buffer::sweep(frame.buffer_mut());
 }

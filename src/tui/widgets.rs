@@ -6,6 +6,7 @@ use ratatui::widgets::{Block, Borders, Clear, List, ListItem, Paragraph, Wrap};
 use ratatui::Frame;
 
 use super::app::{App, Pane, Picker, Prompt};
+use crate::model::{sanitize, sanitize_line};
 
 pub fn tabs(frame: &mut Frame, area: Rect, app: &App) {
     let mut spans = vec![Span::styled(" Blockwise ", app.theme.title())];
@@ -46,7 +47,7 @@ pub fn status_bar(frame: &mut Frame, area: Rect, app: &App) {
         } else {
             app.theme.fg("text")
         };
-        spans.push(Span::styled(msg.clone(), style));
+        spans.push(Span::styled(sanitize_line(msg).into_owned(), style));
     }
     frame.render_widget(Paragraph::new(Line::from(spans)), area);
 }
@@ -114,7 +115,7 @@ pub fn prompt(frame: &mut Frame, area: Rect, app: &App, prompt: &Prompt) {
         .borders(Borders::ALL)
         .border_style(app.theme.border())
         .title(Span::styled(
-            format!(" {} ", prompt.title),
+            format!(" {} ", sanitize_line(&prompt.title)),
             app.theme.title(),
         ));
     let inner = block.inner(rect);
@@ -135,13 +136,19 @@ pub fn prompt(frame: &mut Frame, area: Rect, app: &App, prompt: &Prompt) {
     );
     frame.render_widget(&ta, text);
     frame.render_widget(
-        Paragraph::new(Span::styled(prompt.hint.clone(), app.theme.fg("muted"))),
+        Paragraph::new(Span::styled(
+            sanitize_line(&prompt.hint).into_owned(),
+            app.theme.fg("muted"),
+        )),
         hint,
     );
     if let Some(e) = &prompt.error {
         frame.render_widget(
-            Paragraph::new(Span::styled(format!("refused: {e}"), app.theme.fg("error")))
-                .wrap(Wrap { trim: false }),
+            Paragraph::new(Span::styled(
+                format!("refused: {}", sanitize(e)),
+                app.theme.fg("error"),
+            ))
+            .wrap(Wrap { trim: false }),
             err,
         );
     }
@@ -160,7 +167,7 @@ pub fn picker(frame: &mut Frame, area: Rect, app: &App, picker: &Picker) {
         .iter()
         .enumerate()
         .map(|(i, (_, label))| {
-            let item = ListItem::new(label.clone());
+            let item = ListItem::new(sanitize_line(label).into_owned());
             if i == picker.cursor {
                 item.style(app.theme.selection())
             } else {
