@@ -858,7 +858,6 @@ fn cli(store: &Path, args: &[&str]) -> (i32, String, String) {
         .arg("--store")
         .arg(store)
         .args(args)
-        .env("BLOCKWISE_USER", "cli_reviewer")
         .output()
         .unwrap();
     support::outcome(out)
@@ -928,7 +927,9 @@ fn cli_review_and_export() {
         actions,
         vec!["confirm", "edit", "discard", "reject", "confirm"]
     );
-    assert!(log.iter().all(|e| e["by"] == json!("cli_reviewer")));
+    // Stamped with the OS account of the process, never an environment variable.
+    let me = blockwise::policy::current_user();
+    assert!(log.iter().all(|e| e["by"] == json!(me)));
 
     // Exports to stdout and to a file.
     let (code, jsonl, err) = cli(p, &["export", "run_1"]);

@@ -670,3 +670,63 @@ fn item9_tui_shows_hostile_titles_inert_in_the_picker() {
     assert!(screen.contains("pick a document"), "{screen}");
     assert_inert("TUI picker", &screen);
 }
+
+// ------------------------------------------------------------------ 8. identity from the OS
+
+#[test]
+fn item8_no_environment_variable_makes_anyone_an_admin() {
+    let me = policy::current_user();
+    assert_ne!(me, "alice");
+    let dir = tempfile::tempdir().unwrap();
+    let store_path = dir.path().join("shared.redb");
+    // alice created this workspace (library API acting as alice).
+    policy::ensure_workspace_admin_as(&Store::open(&store_path).unwrap(), "alice").unwrap();
+    let as_alice = |args: &[&str]| {
+        let out = support::blockwise_in(dir.path())
+            .arg("--store")
+            .arg(&store_path)
+            .args(args)
+            .env("BLOCKWISE_USER", "alice")
+            .env("USER", "alice")
+            .env("USERNAME", "alice")
+            .env("LOGNAME", "alice")
+            .output()
+            .unwrap();
+        support::outcome(out)
+    };
+    let (code, _, err) = as_alice(&["policy", "set", "worker.max_retries", "5"]);
+    assert_eq!(code, 1, "{err}");
+    assert!(
+        err.contains(&format!("user '{me}' may not change")) && !err.contains("user 'alice'"),
+        "{err}"
+    );
+    let (code, _, err) = as_alice(&["policy", "admins", "add", "mallory"]);
+    assert_eq!(code, 1, "{err}");
+    let store = Store::open(&store_path).unwrap();
+    let admins: Vec<String> = policy::list_admins(&store)
+        .unwrap()
+        .into_iter()
+        .map(|a| a.user)
+        .collect();
+    assert_eq!(admins, vec!["alice".to_string()]);
+    drop(store);
+
+    // The first account to create a store is its admin: the OS account, whatever USER says.
+    let fresh = dir.path().join("fresh.redb");
+    let out = support::blockwise_in(dir.path())
+        .arg("--store")
+        .arg(&fresh)
+        .args(["policy", "list"])
+        .env("BLOCKWISE_USER", "alice")
+        .env("USER", "alice")
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    let store = Store::open(&fresh).unwrap();
+    let admins: Vec<String> = policy::list_admins(&store)
+        .unwrap()
+        .into_iter()
+        .map(|a| a.user)
+        .collect();
+    assert_eq!(admins, vec![me]);
+}
