@@ -730,3 +730,76 @@ fn item8_no_environment_variable_makes_anyone_an_admin() {
         .collect();
     assert_eq!(admins, vec![me]);
 }
+
+// ------------------------------------------------------------------ 14. exit 5 on failures
+
+/// A run on the anthropic provider, created through the CLI (the key comes from the
+/// environment, as a user would give it).
+fn anthropic_run(w: &Ws) -> String {
+    let out = w
+        .cmd(&[
+            "--json",
+            "run",
+            "create",
+            &w.conv,
+            "s",
+            "--provider",
+            "anthropic",
+        ])
+        .env("ANTHROPIC_API_KEY", "sk-ant-test")
+        .output()
+        .unwrap();
+    let (code, out, err) = support::outcome(out);
+    assert_eq!(code, 0, "{err}");
+    let run: Value = serde_json::from_str(&out).unwrap();
+    run["run_id"].as_str().unwrap().to_string()
+}
+
+#[test]
+fn item14_run_start_exits_5_with_failures_by_cause_and_0_when_already_done() {
+    let w = ws(3);
+    {
+        let store = w.open();
+        policy::set_value(&store, ADMIN, "worker.max_retries", json!(1), Some("t")).unwrap();
+        policy::set_value(
+            &store,
+            ADMIN,
+            "worker.batching.enabled",
+            json!(false),
+            Some("t"),
+        )
+        .unwrap();
+    }
+    let run_id = anthropic_run(&w);
+    let fake = support::fake();
+    // Blocks 0 and 1 fail for two different causes; block 2 succeeds.
+    fake.script(
+        FakeScript::new()
+            .then(Fault::BadRequest)
+            .then(Fault::InvalidValue {
+                field: "score".into(),
+                value: json!(99),
+            }),
+    );
+    let start = || {
+        let out = w
+            .cmd(&["run", "start", &run_id, "--concurrency", "1"])
+            .env("ANTHROPIC_API_KEY", "sk-ant-test")
+            .env("ANTHROPIC_BASE_URL", fake.anthropic_base_url())
+            .output()
+            .unwrap();
+        support::outcome(out)
+    };
+    let (code, out, err) = start();
+    assert_eq!(code, 5, "{out}{err}");
+    assert!(err.contains("2 blocks failed"), "{err}");
+    assert!(
+        err.contains("invalid answer (field 'score') (block 1)"),
+        "{err}"
+    );
+    assert!(err.contains("(block 0)"), "{err}");
+    // Another worker (or a second start) finds it finished: nothing failed in this call.
+    let (code, out, err) = start();
+    assert_eq!(code, 0, "{out}{err}");
+    assert!(out.contains("already complete"), "{out}");
+}

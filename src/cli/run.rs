@@ -10,7 +10,7 @@ use tokio::sync::{mpsc, watch};
 
 use super::output::{one_line, print_json, short_id};
 use super::{Ctx, Exit};
-use crate::model::Run;
+use crate::model::{Run, RunStatus};
 use crate::provider::{self, format_cost};
 use crate::store::Store;
 use crate::worker::{self, CreateRunOptions, EngineOptions, RunEnd, WorkerError, WorkerEvent};
@@ -174,8 +174,17 @@ pub(super) fn start(
     let r = store
         .get_run(&id)?
         .ok_or_else(|| Exit::new(1, format!("run {id} does not exist")))?;
+    if r.status == RunStatus::Complete {
+        // Finished already (by another worker): nothing for this invocation to fail.
+        if !ctx.quiet {
+            outln!("{id} is already complete");
+        }
+        return Ok(0);
+    }
     let provider = Arc::new(worker::connect_provider(&store, &r)?);
     let store = Arc::new(store);
+    let check_store = store.clone();
+    let run_id = id.clone();
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()?;
@@ -200,7 +209,23 @@ pub(super) fn start(
         end
     })?;
     match end {
-        RunEnd::Complete => Ok(0),
+        RunEnd::Complete => {
+            let id = run_id;
+            let causes = worker::failures_by_cause(&check_store, &id)?;
+            if causes.is_empty() {
+                Ok(0)
+            } else {
+                Err(Exit::new(
+                    5,
+                    format!(
+                        "run {id} finished with failed blocks: {}; details: `blockwise run \
+                         status {id}`",
+                        worker::failure_summary(&causes)
+                    ),
+                )
+                .into())
+            }
+        }
         RunEnd::Cancelled => {
             if !ctx.quiet {
                 outln!("cancelled; `blockwise run resume` then `run start` to continue");

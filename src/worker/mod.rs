@@ -10,6 +10,7 @@ mod connect;
 mod create;
 pub mod engine;
 pub mod events;
+mod failures;
 mod identity;
 pub mod pack;
 mod prepare;
@@ -21,6 +22,7 @@ pub use connect::connect_provider;
 pub use create::{create_run, CreateRunOptions};
 pub use engine::{run_worker, EngineOptions, RunEnd};
 pub use events::WorkerEvent;
+pub use failures::{failures_by_cause, summary as failure_summary, FailureCause};
 pub use identity::{owner_alive, worker_id};
 
 /// Why a worker operation failed.
