@@ -803,3 +803,47 @@ fn item14_run_start_exits_5_with_failures_by_cause_and_0_when_already_done() {
     assert_eq!(code, 0, "{out}{err}");
     assert!(out.contains("already complete"), "{out}");
 }
+
+// ------------------------------------------------------------------ 11. never wait forever
+
+#[test]
+fn item11_a_writer_behind_a_held_write_gives_up_naming_the_holder_and_readers_never_wait() {
+    let w = ws(2);
+    // Another process's write transaction, held open (as a stopped writer would hold it).
+    let db = redb::Database::builder()
+        .set_concurrency_mode(redb::ConcurrencyMode::MultiWriter)
+        .create(&w.store)
+        .unwrap();
+    let held = db.begin_write().unwrap();
+
+    let t = Instant::now();
+    let (code, out, err) = w.cli(&["docs"]);
+    assert_eq!(code, 0, "{err}");
+    assert!(out.contains("doc.md") || out.contains("Paragraph"), "{out}");
+    let (code, _, err) = w.cli(&["export", &w.run_id]);
+    assert_eq!(code, 0, "{err}");
+    assert!(
+        t.elapsed() < Duration::from_secs(4),
+        "readers waited {:?}",
+        t.elapsed()
+    );
+
+    let t = Instant::now();
+    let (code, _, err) = w.cli(&["review", "confirm", &w.run_id, "--all"]);
+    let waited = t.elapsed();
+    println!("== review confirm behind a held write: exit {code} after {waited:?}\n{err}");
+    assert_eq!(code, 1, "{err}");
+    assert!(
+        waited >= Duration::from_secs(4) && waited < Duration::from_secs(20),
+        "{waited:?}"
+    );
+    assert!(err.contains("is busy"), "{err}");
+    assert!(
+        err.contains(&format!("pid {}", std::process::id())),
+        "names the holder: {err}"
+    );
+    assert!(err.contains("trust-"), "names the holder's command: {err}");
+    assert!(err.contains("nothing was changed"), "{err}");
+    drop(held);
+    drop(db);
+}

@@ -67,16 +67,33 @@ impl Store {
                 source: e,
             })?;
         }
-        let db = Database::builder()
-            .set_concurrency_mode(redb::ConcurrencyMode::MultiWriter)
-            // redb's default cache (up to 1 GiB) would end up holding the whole store during a
-            // long run; the OS page cache serves re-reads anyway, so keep ours small and flat.
-            .set_cache_size(CACHE_BYTES)
-            .create(path)
-            .map_err(|e| StoreError::Open {
+        // redb's writable open waits (without a timeout) for any write transaction another
+        // process holds. Open on a helper thread and give up after WRITE_WAIT, naming who has
+        // the store open; the helper, still blocked, ends with the process.
+        let (tx, rx) = std::sync::mpsc::channel();
+        let target = path.to_path_buf();
+        std::thread::spawn(move || {
+            let db = Database::builder()
+                .set_concurrency_mode(redb::ConcurrencyMode::MultiWriter)
+                // redb's default cache (up to 1 GiB) would end up holding the whole store during
+                // a long run; the OS page cache serves re-reads anyway, so keep ours small.
+                .set_cache_size(CACHE_BYTES)
+                .create(&target);
+            let _ = tx.send(db);
+        });
+        let db = match rx.recv_timeout(WRITE_WAIT) {
+            Ok(db) => db.map_err(|e| StoreError::Open {
                 path: path.to_path_buf(),
                 reason: e.to_string(),
-            })?;
+            })?,
+            Err(_) => {
+                return Err(StoreError::Busy {
+                    path: path.to_path_buf(),
+                    waited: WRITE_WAIT,
+                    holders: holders::describe(path),
+                })
+            }
+        };
         let store = Store {
             db: Db::ReadWrite(db),
             path: path.to_path_buf(),
