@@ -847,3 +847,75 @@ fn item11_a_writer_behind_a_held_write_gives_up_naming_the_holder_and_readers_ne
     drop(held);
     drop(db);
 }
+
+// ------------------------------------------------------------------ 17. calls never vanish
+
+#[test]
+fn item17_a_killed_workers_calls_in_flight_show_as_lost_and_count_at_their_upper_bound() {
+    let w = ws(2);
+    {
+        let store = w.open();
+        policy::set_value(
+            &store,
+            ADMIN,
+            "worker.batching.enabled",
+            json!(false),
+            Some("t"),
+        )
+        .unwrap();
+    }
+    let run_id = anthropic_run(&w);
+    let fake = support::fake();
+    fake.set_default_latency(Duration::from_secs(60));
+    let with_fake = |c: &mut Command| {
+        c.env("ANTHROPIC_API_KEY", "sk-ant-test")
+            .env("ANTHROPIC_BASE_URL", fake.anthropic_base_url());
+    };
+    let mut start = w.cmd(&["run", "start", &run_id, "--concurrency", "2"]);
+    with_fake(&mut start);
+    let mut child = start
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    // Wait until both calls are recorded as started and have reached the provider.
+    let deadline = Instant::now() + Duration::from_secs(60);
+    let calls = |w: &Ws| -> Vec<Value> {
+        let (code, out, err) = w.cli(&["--json", "run", "calls", &run_id]);
+        assert_eq!(code, 0, "{err}");
+        serde_json::from_str(&out).unwrap()
+    };
+    loop {
+        let c = calls(&w);
+        let in_flight = c.iter().filter(|c| c["outcome"] == "in_flight").count();
+        if in_flight == 2 && fake.call_count() == 2 {
+            break;
+        }
+        assert!(Instant::now() < deadline, "calls never started: {c:?}");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    child.kill().unwrap();
+    child.wait().unwrap();
+    let c = calls(&w);
+    assert_eq!(c.len(), 2, "{c:?}");
+    assert!(c.iter().all(|c| c["outcome"] == "lost"), "{c:?}");
+    let upper: f64 = c
+        .iter()
+        .map(|c| c["cost_upper_usd"].as_f64().unwrap())
+        .sum();
+    assert!(upper > 0.0);
+
+    // The next worker counts them (calls and cost upper bound) and finishes the run.
+    fake.set_default_latency(Duration::ZERO);
+    let mut again = w.cmd(&["run", "start", &run_id]);
+    with_fake(&mut again);
+    let (code, _, err) = support::outcome(again.output().unwrap());
+    assert_eq!(code, 0, "{err}");
+    let run = w.open().get_run(&run_id).unwrap().unwrap();
+    assert_eq!(run.usage.calls, 4, "2 lost + 2 answered");
+    assert_eq!(run.usage.failed_calls, 2);
+    // The lost calls' upper bound is in the run's cost (plus what the answered calls cost).
+    assert!(run.usage.cost_usd.unwrap() > upper, "{:?}", run.usage);
+    let stored = w.open().calls(&run_id).unwrap();
+    assert_eq!(stored.iter().filter(|c| c.outcome == "lost").count(), 2);
+}

@@ -412,7 +412,15 @@ fn status(ctx: &Ctx, store: &Store, run: &str) -> anyhow::Result<u8> {
 
 fn calls(ctx: &Ctx, store: &Store, run: &str) -> anyhow::Result<u8> {
     let id = store.resolve_run(run)?;
-    let calls = store.calls(&id)?;
+    // A call recorded as started whose worker is gone shows as `lost`.
+    let calls: Vec<_> = store
+        .calls(&id)?
+        .into_iter()
+        .map(|mut c| {
+            c.outcome = worker::transitions::call_state(&c, worker::owner_alive).to_string();
+            c
+        })
+        .collect();
     if ctx.json {
         print_json(&calls)?;
         return Ok(0);

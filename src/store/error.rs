@@ -29,8 +29,8 @@ pub enum StoreError {
     ReadOnly { path: PathBuf },
     #[error(
         "store {path} is busy: another process has been writing to it for {}s ({holders}). \
-         Wait for it to finish, or stop it (a stopped process holds the store until it is \
-         continued or ended); nothing was changed",
+         Wait for it to finish; a stopped process (Ctrl-Z) keeps the store until it is \
+         continued (`fg`, `kill -CONT PID`) or ended; nothing was changed",
         waited.as_secs()
     )]
     Busy {

@@ -121,18 +121,50 @@ impl Store {
             }
             Ok(_) => {}
         }
-        let db = Database::builder()
-            .set_concurrency_mode(redb::ConcurrencyMode::MultiWriter)
-            .set_cache_size(CACHE_BYTES)
-            .open_read_only(path)
-            .map_err(|e| StoreError::Open {
-                path: path.to_path_buf(),
-                reason: match e {
-                    redb::DatabaseError::RepairAborted => "it needs the repair redb does after a                         crash, which a read-only command does not make; run a writing command                         (e.g. `blockwise ingest`, `blockwise run start`) once"
-                        .to_string(),
-                    e => e.to_string(),
+        // A file a live writer is between commits on, or is still opening, reads as unclean
+        // for a moment: retry briefly. A file left unclean by a crash needs a writer's repair.
+        let mut tries = 0;
+        let db = loop {
+            let opened = Database::builder()
+                .set_concurrency_mode(redb::ConcurrencyMode::MultiWriter)
+                .set_cache_size(CACHE_BYTES)
+                .open_read_only(path);
+            match opened {
+                Err(redb::DatabaseError::RepairAborted) if tries < 3 => {
+                    tries += 1;
+                    std::thread::sleep(Duration::from_millis(20));
+                }
+                Ok(db) => break db,
+                // redb refuses a read-only open of a file it considers unclean (left by a crash,
+                // or while some writers are live). Open it as a writer instead: that repairs
+                // after a crash (redb's own recovery, no content change) and waits at most
+                // WRITE_WAIT; nothing is created (the file exists) and nothing is written.
+                Err(redb::DatabaseError::RepairAborted) => match Store::open(path) {
+                    Ok(store) => return Ok(store),
+                    Err(StoreError::Open { .. }) => {
+                        return Err(StoreError::Open {
+                            path: path.to_path_buf(),
+                            reason: "it needs the repair redb makes after a crash, which needs \
+                                     write access to the file"
+                                .to_string(),
+                        })
+                    }
+                    Err(e) => return Err(e),
                 },
-            })?;
+                Err(e) => {
+                    return Err(StoreError::Open {
+                        path: path.to_path_buf(),
+                        reason: match e {
+                            redb::DatabaseError::RepairAborted => "it needs the repair redb makes \
+                                after a crash, which a read-only command does not make; run a \
+                                writing command (e.g. `blockwise run start`) once"
+                                .to_string(),
+                            e => e.to_string(),
+                        },
+                    })
+                }
+            }
+        };
         let store = Store {
             db: Db::ReadOnly(db),
             path: path.to_path_buf(),

@@ -81,6 +81,7 @@ pub async fn run_worker<P: Provider>(
         let (s, r, lease) = (store.clone(), run_id.clone(), opts.lease.as_millis() as u64);
         blocking(move || {
             let now = crate::clock::now_millis();
+            transitions::mark_lost_calls(&s, &r, identity::owner_alive)?;
             Ok(transitions::recover_leases(
                 &s,
                 &r,
@@ -127,6 +128,7 @@ pub async fn run_worker<P: Provider>(
         backoff_base: opts.backoff_base,
         backoff_max: opts.backoff_max,
         max_transient_retries: opts.max_transient_retries.max(1),
+        worker_id: opts.worker_id.clone(),
     });
     let semaphore = Arc::new(Semaphore::new(concurrency));
     let mut tasks = JoinSet::new();
@@ -240,6 +242,8 @@ pub async fn run_worker<P: Provider>(
     let active = session.elapsed().as_millis() as u64;
     let run = blocking(move || {
         transitions::release_worker(&s, &r, &w)?;
+        // Calls this worker aborted (interrupt) never answered: counted at their upper bound.
+        transitions::mark_lost_calls(&s, &r, |owner| owner != w)?;
         Ok(transitions::finalize(&s, &r, active)?)
     })
     .await?;

@@ -38,6 +38,8 @@ pub struct Shared<P> {
     pub backoff_base: Duration,
     pub backoff_max: Duration,
     pub max_transient_retries: u32,
+    /// Stamped on call records, so a dead worker's calls in flight can be told apart.
+    pub worker_id: String,
 }
 
 impl<P> Shared<P> {
@@ -51,6 +53,37 @@ impl<P> Shared<P> {
             *g = Some(h.clone());
             let _ = self.writer.send(WriterMsg::Halt(h));
         }
+    }
+
+    /// Record a call as started (durably) before its request is sent; returns its sequence
+    /// number (0 if it could not be recorded: the call is then recorded when it ends).
+    async fn start(&self, pack: &[Item], request: &CallRequest) -> u64 {
+        let mut rec = record(&self.plan.run.run_id, pack);
+        rec.outcome = super::transitions::STARTED.to_string();
+        rec.worker = Some(self.worker_id.clone());
+        // Upper bound: the whole request as input (about 4 characters a token), all output.
+        let chars = request.system_prompt.len()
+            + request.block_prompt.len()
+            + request
+                .blocks
+                .iter()
+                .map(|b| b.content.len() + 120)
+                .sum::<usize>();
+        let most = Usage {
+            input_tokens: (chars as u64).div_ceil(4),
+            output_tokens: u64::from(request.max_tokens),
+            ..Usage::default()
+        };
+        rec.cost_upper_usd = self.prices.estimate(&request.model, &most);
+        let (tx, rx) = oneshot::channel();
+        if self
+            .writer
+            .send(WriterMsg::Started(Box::new(rec), tx))
+            .is_err()
+        {
+            return 0;
+        }
+        rx.await.unwrap_or(0)
     }
 
     /// Send an outcome to the writer and wait until it is committed.
@@ -84,6 +117,8 @@ fn record(run_id: &str, pack: &[Item]) -> CallRecord {
         unexpected: 0,
         duplicate: 0,
         at: crate::clock::now_rfc3339(),
+        worker: None,
+        cost_upper_usd: None,
     }
 }
 
@@ -142,15 +177,16 @@ impl<P: Provider> Shared<P> {
     /// Call with backoff for transient trouble (never using a block's attempts). Every failed
     /// try is recorded as a call. `Err` is a non-transient error, or transient trouble that
     /// outlasted `max_transient_retries`.
-    async fn call_with_retry(&self, pack: &[Item]) -> Result<CallAnswer, ProviderError> {
+    async fn call_with_retry(&self, pack: &[Item]) -> (Result<CallAnswer, ProviderError>, u64) {
         let request = self.request(pack);
         let mut attempt = 0u32;
         loop {
             self.gate.wait().await;
+            let seq = self.start(pack, &request).await;
             let started = Instant::now();
             let result = self.provider.call(&request).await;
             let err = match result {
-                Ok(answer) => return Ok(answer),
+                Ok(answer) => return (Ok(answer), seq),
                 Err(e) => e,
             };
             let wait = match &err {
@@ -165,9 +201,12 @@ impl<P: Provider> Shared<P> {
                 }
                 _ => None,
             };
-            let Some(wait) = wait else { return Err(err) };
+            let Some(wait) = wait else {
+                return (Err(err), seq);
+            };
             attempt += 1;
             let mut rec = record(&self.plan.run.run_id, pack);
+            rec.seq = seq;
             rec.latency_ms = started.elapsed().as_millis() as u64;
             rec.outcome = format!("error:{}", error_class(&err));
             rec.detail = Some(format!("{err} (try {attempt}, retrying)"));
@@ -179,11 +218,11 @@ impl<P: Provider> Shared<P> {
             })
             .await;
             if attempt >= self.max_transient_retries {
-                return Err(err);
+                return (Err(err), 0);
             }
             tokio::time::sleep(wait).await;
             if self.halted() {
-                return Err(err);
+                return (Err(err), 0);
             }
         }
     }
@@ -198,7 +237,8 @@ impl<P: Provider> Shared<P> {
             }
             let mut rec = record(&self.plan.run.run_id, &pack);
             let started = Instant::now();
-            let result = self.call_with_retry(&pack).await;
+            let (result, seq) = self.call_with_retry(&pack).await;
+            rec.seq = seq;
             rec.latency_ms = started.elapsed().as_millis() as u64;
             let mut outcome = CallOutcome {
                 record: rec,

@@ -99,6 +99,68 @@ pub fn release_worker(store: &Store, run_id: &str, worker: &str) -> Result<u32, 
     })
 }
 
+/// Record calls as `started` before their requests are sent (one transaction for the batch);
+/// returns their sequence numbers in order.
+pub fn record_started(
+    store: &Store,
+    run_id: &str,
+    records: Vec<CallRecord>,
+) -> Result<Vec<u64>, StoreError> {
+    store.with_run(run_id, |rt| {
+        records
+            .into_iter()
+            .map(|r| rt.append_call(r))
+            .collect::<Result<Vec<u64>, StoreError>>()
+    })
+}
+
+/// What a call record says, for display: a `started` call whose worker is gone is `lost`, one
+/// whose worker lives is `in_flight`.
+pub fn call_state<'a>(record: &'a CallRecord, owner_alive: impl Fn(&str) -> bool) -> &'a str {
+    if record.outcome != STARTED {
+        return &record.outcome;
+    }
+    match record.worker.as_deref() {
+        Some(w) if owner_alive(w) => "in_flight",
+        _ => LOST,
+    }
+}
+
+/// Outcome of a call recorded before its request was sent, not yet finished.
+pub const STARTED: &str = "started";
+/// Outcome of a started call whose worker died: counted in usage with its cost upper bound.
+pub const LOST: &str = "lost";
+
+/// Calls left `started` by workers that are gone become `lost`: counted as calls, their cost
+/// as its upper bound (the answer, if any, never arrived). Returns how many.
+pub fn mark_lost_calls(
+    store: &Store,
+    run_id: &str,
+    owner_alive: impl Fn(&str) -> bool,
+) -> Result<u32, StoreError> {
+    store.with_run(run_id, |rt| {
+        let mut n = 0;
+        for mut rec in rt.calls()? {
+            if rec.outcome != STARTED || call_state(&rec, &owner_alive) != LOST {
+                continue;
+            }
+            rec.outcome = LOST.to_string();
+            rec.detail = Some(
+                "the worker ended while this call was in flight; its cost is counted as an upper \
+                 bound"
+                    .to_string(),
+            );
+            rt.put_call(&rec)?;
+            let u = &mut rt.run.usage;
+            u.calls += 1;
+            u.failed_calls += 1;
+            u.cost_usd = u.cost_usd.zip(rec.cost_upper_usd).map(|(a, b)| a + b);
+            n += 1;
+        }
+        Ok(n)
+    })
+}
+
 /// Lease recovery: claims whose lease expired or whose worker is gone return to `pending`.
 pub fn recover_leases(
     store: &Store,
@@ -168,7 +230,13 @@ fn apply_one(
     }
     record.written = written;
     let usage = record.usage;
-    let seq = rt.append_call(record)?;
+    // A call recorded as started before it was sent keeps its sequence number.
+    let seq = if record.seq != 0 {
+        rt.put_call(&record)?;
+        record.seq
+    } else {
+        rt.append_call(record)?
+    };
     for (mut ov, value) in staged {
         ov.status = OverlayStatus::AiComplete;
         ov.staging = Some(value.clone());
