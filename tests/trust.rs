@@ -13,7 +13,6 @@ use std::time::{Duration, Instant};
 use blockwise::ingest::{ingest_path, IngestLimits};
 use blockwise::model::{OverlayStatus, Run};
 use blockwise::policy;
-use blockwise::provider;
 use blockwise::schema::{self, SaveRequest};
 use blockwise::store::Store;
 use blockwise::worker::{self, CreateRunOptions, EngineOptions, RunEnd};
@@ -281,7 +280,7 @@ fn fast() -> EngineOptions {
 }
 
 async fn work(store: &Arc<Store>, fake: &support::FakeServer, run: &str) -> RunEnd {
-    let p = provider::connect(
+    let p = worker::connect(
         "anthropic",
         Some("test-key".into()),
         Some(fake.anthropic_base_url()),
@@ -646,7 +645,7 @@ fn item9_tui_shows_hostile_titles_inert_in_the_picker() {
     .unwrap();
     ingest_path(&store, &file, IngestLimits::default()).unwrap();
     let mut app = App::new(
-        Arc::new(store),
+        blockwise::workspace::Workspace::new(Arc::new(store)),
         Keymap::default_keymap(),
         Theme::with_mode(ColorMode::None),
     );

@@ -5,8 +5,8 @@ use super::Ctx;
 use crate::model::sanitize_line;
 
 pub fn run(ctx: &Ctx) -> anyhow::Result<u8> {
-    let store = ctx.open_read()?;
-    let report = store.check()?;
+    let ws = ctx.open_read()?;
+    let report = ws.check()?;
     if ctx.json {
         print_json(&report)?;
     } else {
@@ -20,7 +20,7 @@ pub fn run(ctx: &Ctx) -> anyhow::Result<u8> {
         if !ctx.quiet || !report.ok() {
             outln!(
                 "{}: {} documents ({} blocks), {} runs ({} overlays) checked; {}",
-                store.path().display(),
+                ws.path().display(),
                 report.documents,
                 report.blocks,
                 report.runs,

@@ -19,8 +19,8 @@ mod run_txn_review;
 mod runs;
 mod schemas;
 mod text_pages;
+pub use crate::model::ReviewEvent;
 pub use export_scan::OverlayView;
-pub use review_log::ReviewEvent;
 pub use run_txn::RunTxn;
 pub use schemas::{SchemaDelete, SchemaInsert};
 pub mod tables;
@@ -38,8 +38,9 @@ pub use prefix::PrefixMatch;
 /// unchanged wall time; sequential scans are served by the OS page cache).
 const CACHE_BYTES: usize = 2 * 1024 * 1024;
 
-/// Store format this build writes and reads. Bump with a named migration.
-pub const FORMAT_VERSION: u64 = 1;
+/// Store format this build writes and reads. Bump with a numbered migration in
+/// `migrations.rs` (2: the v1 stamp covered three block layouts; see `v1_to_v2`).
+pub const FORMAT_VERSION: u64 = 2;
 
 /// How long a write waits for another process's write transaction before giving up.
 pub const WRITE_WAIT: Duration = Duration::from_secs(5);

@@ -4,12 +4,12 @@
 use serde_json::Value;
 
 use crate::clock;
-use crate::model::{CallRecord, Overlay, OverlayStatus, Run, RunStatus};
+use crate::model::{CallOutcome, CallRecord, Overlay, OverlayStatus, Run, RunStatus};
 use crate::store::{RunTxn, Store, StoreError};
 
 /// One provider call's effect on the store.
 #[derive(Debug, Clone)]
-pub struct CallOutcome {
+pub struct CallEffect {
     pub record: CallRecord,
     /// `(block_index, result object)` to stage as `ai_complete`.
     pub results: Vec<(u32, Value)>,
@@ -56,7 +56,7 @@ fn unclaim(ov: &mut Overlay) {
 
 /// Return claimed overlays to `pending` without using attempts: `indices`, or (with `None`)
 /// every claimed overlay of the run whose lease `should_release` says to give back.
-fn release_where(
+pub(super) fn release_where(
     rt: &mut RunTxn<'_>,
     indices: Option<&[u32]>,
     should_release: impl Fn(&Overlay) -> bool,
@@ -116,20 +116,15 @@ pub fn record_started(
 
 /// What a call record says, for display: a `started` call whose worker is gone is `lost`, one
 /// whose worker lives is `in_flight`.
-pub fn call_state<'a>(record: &'a CallRecord, owner_alive: impl Fn(&str) -> bool) -> &'a str {
-    if record.outcome != STARTED {
-        return &record.outcome;
+pub fn call_state(record: &CallRecord, owner_alive: impl Fn(&str) -> bool) -> CallOutcome {
+    if record.outcome != CallOutcome::Started {
+        return record.outcome;
     }
     match record.worker.as_deref() {
-        Some(w) if owner_alive(w) => "in_flight",
-        _ => LOST,
+        Some(w) if owner_alive(w) => CallOutcome::InFlight,
+        _ => CallOutcome::Lost,
     }
 }
-
-/// Outcome of a call recorded before its request was sent, not yet finished.
-pub const STARTED: &str = "started";
-/// Outcome of a started call whose worker died: counted in usage with its cost upper bound.
-pub const LOST: &str = "lost";
 
 /// Calls left `started` by workers that are gone become `lost`: counted as calls, their cost
 /// as its upper bound (the answer, if any, never arrived). Returns how many.
@@ -141,10 +136,12 @@ pub fn mark_lost_calls(
     store.with_run(run_id, |rt| {
         let mut n = 0;
         for mut rec in rt.calls()? {
-            if rec.outcome != STARTED || call_state(&rec, &owner_alive) != LOST {
+            if call_state(&rec, &owner_alive) != CallOutcome::Lost
+                || rec.outcome != CallOutcome::Started
+            {
                 continue;
             }
-            rec.outcome = LOST.to_string();
+            rec.outcome = CallOutcome::Lost;
             rec.detail = Some(
                 "the worker ended while this call was in flight; its cost is counted as an upper \
                  bound"
@@ -158,23 +155,6 @@ pub fn mark_lost_calls(
             n += 1;
         }
         Ok(n)
-    })
-}
-
-/// Lease recovery: claims whose lease expired or whose worker is gone return to `pending`.
-pub fn recover_leases(
-    store: &Store,
-    run_id: &str,
-    now_ms: u64,
-    lease_ms: u64,
-    owner_alive: impl Fn(&str) -> bool,
-) -> Result<u32, StoreError> {
-    store.with_run(run_id, |rt| {
-        release_where(rt, None, |ov| {
-            let expired = ov.claimed_at.is_none_or(|t| t + lease_ms < now_ms);
-            let dead = ov.claimed_by.as_deref().is_none_or(|w| !owner_alive(w));
-            expired || dead
-        })
     })
 }
 
@@ -196,7 +176,7 @@ pub fn pause(store: &Store, run_id: &str, reason: &str) -> Result<Run, StoreErro
 pub fn apply_outcomes(
     store: &Store,
     run_id: &str,
-    outcomes: Vec<CallOutcome>,
+    outcomes: Vec<CallEffect>,
     max_retries: u32,
 ) -> Result<Run, StoreError> {
     store.with_run(run_id, |rt| {
@@ -208,12 +188,8 @@ pub fn apply_outcomes(
     })
 }
 
-fn apply_one(
-    rt: &mut RunTxn<'_>,
-    outcome: CallOutcome,
-    max_retries: u32,
-) -> Result<(), StoreError> {
-    let failed_call = outcome.record.outcome.starts_with("error");
+fn apply_one(rt: &mut RunTxn<'_>, outcome: CallEffect, max_retries: u32) -> Result<(), StoreError> {
+    let failed_call = outcome.record.outcome.is_error();
     let mut record = outcome.record;
     let mut written = 0u32;
     let mut staged = Vec::new();
@@ -319,5 +295,28 @@ pub fn resume(store: &Store, run_id: &str) -> Result<Run, StoreError> {
         }
         rollup(rt);
         Ok(rt.run.clone())
+    })
+}
+
+/// `run retry-failed`: every failed block goes back to `pending` with its attempts reset, and a
+/// complete run runs again. Returns the run and how many blocks were reset.
+pub fn retry_failed(store: &Store, run_id: &str) -> Result<(Run, u32), StoreError> {
+    store.with_run(run_id, |rt| {
+        let failed = rt.indices_with_status(OverlayStatus::Failed, usize::MAX)?;
+        let mut reset = 0;
+        for i in failed {
+            if let Some(mut ov) = rt.overlay(i)? {
+                ov.status = OverlayStatus::Pending;
+                ov.attempt_count = 0;
+                ov.last_error = None;
+                rt.put_overlay(&ov)?;
+                reset += 1;
+            }
+        }
+        if reset > 0 && rt.run.status == RunStatus::Complete {
+            rt.run.status = RunStatus::Running;
+            rt.run.finished_at = None;
+        }
+        Ok((rt.run.clone(), reset))
     })
 }

@@ -7,7 +7,7 @@ use std::sync::Arc;
 use tokio::sync::{mpsc, oneshot};
 
 use super::events::WorkerEvent;
-use super::transitions::{self, CallOutcome};
+use super::transitions::{self, CallEffect};
 use crate::model::Run;
 use crate::store::Store;
 
@@ -23,7 +23,7 @@ pub enum WriterMsg {
     /// committed (0 when it could not be written).
     Started(Box<crate::model::CallRecord>, oneshot::Sender<u64>),
     /// A finished call; `ack` fires once it is durably committed.
-    Call(Box<CallOutcome>, Option<oneshot::Sender<()>>),
+    Call(Box<CallEffect>, Option<oneshot::Sender<()>>),
     Halt(Halt),
 }
 
