@@ -6,6 +6,24 @@ use std::io::{self, Read};
 use std::os::unix::fs::FileTypeExt;
 use std::path::Path;
 
+/// Largest schema file `schema add/check` reads.
+pub const SCHEMA_FILE_MAX: u64 = 4 * 1024 * 1024;
+/// Largest value file `policy set --file` reads.
+pub const VALUE_FILE_MAX: u64 = 1024 * 1024;
+/// Largest API key `keys set --stdin` reads.
+pub const KEY_MAX: u64 = 64 * 1024;
+
+/// Read a plain text file of at most `limit` bytes as UTF-8; the error says what and why.
+pub fn read_text(path: &Path, limit: u64) -> Result<String, String> {
+    let bytes = read_regular(path, limit).map_err(|e| e.to_string())?;
+    String::from_utf8(bytes).map_err(|e| {
+        format!(
+            "not valid UTF-8 at byte {} (convert the file to UTF-8)",
+            e.utf8_error().valid_up_to()
+        )
+    })
+}
+
 /// "a directory", "a FIFO (named pipe)", ... for messages.
 pub fn file_kind(t: &FileType) -> &'static str {
     if t.is_dir() {
@@ -25,6 +43,26 @@ pub fn file_kind(t: &FileType) -> &'static str {
     } else {
         "not a plain file"
     }
+}
+
+/// Create `dir` and any missing parents with mode 0700 (existing folders are left as they are).
+pub fn create_private_dir(dir: &Path) -> io::Result<()> {
+    use std::os::unix::fs::DirBuilderExt;
+    std::fs::DirBuilder::new()
+        .recursive(true)
+        .mode(0o700)
+        .create(dir)
+}
+
+/// Create an empty file with mode 0600; `AlreadyExists` when it is there.
+pub fn create_private_file(path: &Path) -> io::Result<()> {
+    use std::os::unix::fs::OpenOptionsExt;
+    std::fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .mode(0o600)
+        .open(path)
+        .map(drop)
 }
 
 /// Why a file could not be read.

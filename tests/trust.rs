@@ -918,3 +918,330 @@ fn item17_a_killed_workers_calls_in_flight_show_as_lost_and_count_at_their_upper
     let stored = w.open().calls(&run_id).unwrap();
     assert_eq!(stored.iter().filter(|c| c.outcome == "lost").count(), 2);
 }
+
+// ------------------------------------------------------------------ 6. no secrets in URLs
+
+#[test]
+fn item6_base_urls_with_credentials_or_a_query_are_refused_and_never_shown() {
+    let w = ws(1);
+    for url in [
+        "http://user:sk-secret-1234@127.0.0.1:9/v1",
+        "http://127.0.0.1:9/v1?api_key=sk-secret-1234",
+    ] {
+        let mut c = w.cmd(&["keys", "set", "custom", "--stdin", "--base-url", url]);
+        c.stdin(std::process::Stdio::piped());
+        let mut child = c
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .unwrap();
+        use std::io::Write;
+        child
+            .stdin
+            .take()
+            .unwrap()
+            .write_all(b"sk-local-key\n")
+            .unwrap();
+        let (code, out, err) = support::outcome(child.wait_with_output().unwrap());
+        assert_eq!(code, 1, "{url}: {out}{err}");
+        assert!(!err.contains("sk-secret"), "the secret was shown: {err}");
+        assert!(
+            err.contains("keys set PROVIDER --stdin"),
+            "says where a key belongs: {err}"
+        );
+    }
+    // A URL stored by an older build is listed without its credentials.
+    {
+        let store = w.open();
+        store
+            .put_api_key(&blockwise::model::StoredKey {
+                provider: "custom".into(),
+                encryption: "age-x25519".into(),
+                ciphertext: String::new(),
+                last4: "1234".into(),
+                model: None,
+                temperature: None,
+                max_tokens: None,
+                base_url: Some(
+                    "http://user:sk-secret-1234@127.0.0.1:9/v1?token=sk-secret-1234".into(),
+                ),
+                is_valid: None,
+                tested_at: None,
+                created_at: "2026-01-01T00:00:00Z".into(),
+                updated_at: "2026-01-01T00:00:00Z".into(),
+            })
+            .unwrap();
+    }
+    for args in [vec!["keys", "list"], vec!["--json", "keys", "list"]] {
+        let (code, out, err) = w.cli(&args);
+        assert_eq!(code, 0, "{err}");
+        assert!(
+            !out.contains("sk-secret") && !err.contains("sk-secret"),
+            "{out}{err}"
+        );
+        assert!(out.contains("127.0.0.1:9/v1"), "{out}");
+    }
+}
+
+// ------------------------------------------------------------------ 7. private files
+
+#[test]
+fn item7_store_log_and_their_folders_are_created_owner_only() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = dir.path().join("new/deeper/ws.redb");
+    let out = support::blockwise_in(dir.path())
+        .arg("--store")
+        .arg(&store)
+        .args(["policy", "list"])
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    let mode = |p: &Path| std::fs::metadata(p).unwrap().permissions().mode() & 0o777;
+    assert_eq!(mode(&store), 0o600, "store");
+    assert_eq!(mode(&dir.path().join("new/deeper")), 0o700, "store folder");
+    assert_eq!(mode(&dir.path().join("new")), 0o700, "created parent");
+    let log_dir = dir.path().join("state/blockwise");
+    assert_eq!(mode(&log_dir.join("blockwise.log")), 0o600, "log");
+    assert_eq!(mode(&log_dir), 0o700, "log folder");
+}
+
+// ------------------------------------------------------------------ 10. no hangs on input
+
+#[test]
+fn item10_fifos_devices_and_oversized_input_are_refused_at_once() {
+    let w = ws(1);
+    let fifo_md = w.path("pipe.md");
+    let fifo_json = w.path("pipe.json");
+    for f in [&fifo_md, &fifo_json] {
+        let c = std::ffi::CString::new(f.to_str().unwrap()).unwrap();
+        // SAFETY: valid NUL-terminated path.
+        assert_eq!(unsafe { libc::mkfifo(c.as_ptr(), 0o600) }, 0);
+    }
+    let zero = w.path("zero.md");
+    std::os::unix::fs::symlink("/dev/zero", &zero).unwrap();
+    let t = Instant::now();
+    for (args, why) in [
+        (vec!["ingest", fifo_md.to_str().unwrap()], "FIFO"),
+        (vec!["ingest", zero.to_str().unwrap()], "character device"),
+        (vec!["schema", "add", fifo_json.to_str().unwrap()], "FIFO"),
+        (vec!["schema", "check", fifo_json.to_str().unwrap()], "FIFO"),
+        (
+            vec![
+                "policy",
+                "set",
+                "worker.default_block_prompt",
+                "--file",
+                fifo_md.to_str().unwrap(),
+            ],
+            "FIFO",
+        ),
+    ] {
+        let mut c = w.cmd(&args);
+        let mut child = c
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .unwrap();
+        let deadline = Instant::now() + Duration::from_secs(10);
+        while child.try_wait().unwrap().is_none() {
+            if Instant::now() > deadline {
+                child.kill().unwrap();
+                panic!("{args:?} hung");
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        let (code, _, err) = support::outcome(child.wait_with_output().unwrap());
+        assert_eq!(code, 1, "{args:?}: {err}");
+        assert!(err.contains(why), "{args:?}: {err}");
+    }
+    assert!(t.elapsed() < Duration::from_secs(20));
+    // keys set --stdin reads at most its limit: an endless stdin is refused, not buffered.
+    let (code, _, err) = support::outcome(
+        w.cmd(&["keys", "set", "anthropic", "--stdin"])
+            .stdin(std::fs::File::open("/dev/zero").unwrap())
+            .output()
+            .unwrap(),
+    );
+    assert_eq!(code, 1, "{err}");
+    assert!(err.contains("larger than the limit"), "{err}");
+}
+
+// ------------------------------------------------------------------ 12. reading never writes
+
+#[test]
+fn item12_read_only_commands_never_create_or_change_a_store() {
+    let dir = tempfile::tempdir().unwrap();
+    let missing = dir.path().join("nothing-here.redb");
+    for args in [vec!["docs"], vec!["run", "list"], vec!["check"]] {
+        let out = support::blockwise_in(dir.path())
+            .arg("--store")
+            .arg(&missing)
+            .args(&args)
+            .output()
+            .unwrap();
+        let (code, _, err) = support::outcome(out);
+        assert_eq!(code, 1, "{args:?}");
+        assert!(
+            err.contains("no workspace at") && err.contains("ingest"),
+            "{err}"
+        );
+        assert!(!missing.exists(), "{args:?} created a store");
+    }
+    // A store the user may read but not write: listed and exported; nothing changes.
+    let w = ws(2);
+    let before = w.open().fingerprint().unwrap();
+    let modified = std::fs::metadata(&w.store).unwrap().modified().unwrap();
+    std::fs::set_permissions(&w.store, std::fs::Permissions::from_mode(0o400)).unwrap();
+    std::fs::set_permissions(w.dir.path(), std::fs::Permissions::from_mode(0o500)).unwrap();
+    let as_nobody = |args: &[&str]| {
+        // Root ignores permissions: run the read as an unprivileged account when we are root.
+        let mut c = w.cmd(args);
+        if unsafe { libc::getuid() } == 0 {
+            use std::os::unix::process::CommandExt;
+            c.uid(65534).gid(65534);
+        }
+        support::outcome(c.output().unwrap())
+    };
+    if unsafe { libc::getuid() } == 0 {
+        // The unprivileged account must be able to reach the file at all.
+        std::fs::set_permissions(w.dir.path(), std::fs::Permissions::from_mode(0o555)).unwrap();
+        std::fs::set_permissions(&w.store, std::fs::Permissions::from_mode(0o444)).unwrap();
+    }
+    let (code, out, err) = as_nobody(&["docs"]);
+    assert_eq!(code, 0, "{err}");
+    assert!(out.contains("doc.md") || out.contains("Paragraph"), "{out}");
+    let (code, out, err) = as_nobody(&["export", &w.run_id]);
+    assert_eq!(code, 0, "{err}");
+    assert_eq!(out.lines().count(), 2);
+    std::fs::set_permissions(w.dir.path(), std::fs::Permissions::from_mode(0o700)).unwrap();
+    std::fs::set_permissions(&w.store, std::fs::Permissions::from_mode(0o600)).unwrap();
+    assert_eq!(
+        std::fs::metadata(&w.store).unwrap().modified().unwrap(),
+        modified
+    );
+    assert_eq!(w.open().fingerprint().unwrap(), before);
+}
+
+// ------------------------------------------------------------------ 13. errors name the cause
+
+#[test]
+fn item13_utf16_input_is_named_with_how_to_convert_it() {
+    let w = ws(1);
+    let file = w.path("notes.md");
+    let mut bytes = vec![0xff, 0xfe];
+    bytes.extend(
+        "# Notes\n\nSome text.\n"
+            .encode_utf16()
+            .flat_map(u16::to_le_bytes),
+    );
+    std::fs::write(&file, bytes).unwrap();
+    let (code, _, err) = w.cli(&["ingest", file.to_str().unwrap()]);
+    assert_eq!(code, 1);
+    assert!(
+        err.contains("notes.md") && err.contains("UTF-16") && err.contains("iconv"),
+        "{err}"
+    );
+}
+
+// ------------------------------------------------------------------ 15. prompt must fit
+
+#[test]
+fn item15_a_run_whose_fixed_prompt_cannot_fit_one_block_is_refused_with_sizes() {
+    let w = ws(1);
+    let store = w.open();
+    let long = "Be careful. ".repeat(4000); // ~12k tokens of system prompt
+    let schema_json = json!({"type": "object", "properties": {"label": {"type": "string"}},
+        "prompt_config": {"system_instructions": long}});
+    schema::save(
+        &store,
+        SaveRequest::new(schema_json, Some("huge".into()), ADMIN),
+    )
+    .unwrap();
+    policy::set_value(
+        &store,
+        ADMIN,
+        "worker.batching.context_window_tokens",
+        json!(8000),
+        Some("t"),
+    )
+    .unwrap();
+    policy::set_value(
+        &store,
+        ADMIN,
+        "worker.batching.output_reserve_tokens",
+        json!(256),
+        Some("t"),
+    )
+    .unwrap();
+    let runs_before = store.list_runs().unwrap().len();
+    let err = worker::create_run(
+        &store,
+        &w.conv,
+        "huge",
+        &CreateRunOptions {
+            provider: Some("demo".into()),
+            ..Default::default()
+        },
+    )
+    .unwrap_err()
+    .to_string();
+    assert!(
+        err.contains("context window 8000") && err.contains("system prompt ~"),
+        "{err}"
+    );
+    assert_eq!(
+        store.list_runs().unwrap().len(),
+        runs_before,
+        "nothing created"
+    );
+    // The same document and a short prompt fit.
+    assert!(worker::create_run(
+        &store,
+        &w.conv,
+        "s",
+        &CreateRunOptions {
+            provider: Some("demo".into()),
+            ..Default::default()
+        }
+    )
+    .is_ok());
+}
+
+// ------------------------------------------------------------------ 16. offline schemas only
+
+#[test]
+fn item16_remote_refs_are_refused_by_check_and_the_save_boundary() {
+    let w = ws(1);
+    for r in [
+        "https://example.com/s.json",
+        "http://example.com/s.json#/x",
+        "file:///etc/passwd",
+        "other.json",
+    ] {
+        let file = w.path("remote.json");
+        std::fs::write(
+            &file,
+            serde_json::to_string(&json!({"type": "object", "properties": {
+                "a": {"type": "object", "properties": {"b": {"$ref": r}}}
+            }}))
+            .unwrap(),
+        )
+        .unwrap();
+        let (code, out, err) = w.cli(&["schema", "check", file.to_str().unwrap()]);
+        assert_eq!(code, 1, "{r}: {out}{err}");
+        assert!(
+            out.contains("remote $ref") && out.contains("/properties/a/properties/b/$ref"),
+            "{out}"
+        );
+        let (code, _, err) = w.cli(&["schema", "add", file.to_str().unwrap(), "--ref", "remote"]);
+        assert_eq!(code, 1, "{r}: {err}");
+        assert!(
+            err.contains("rejected: remote $ref") && err.contains("$defs"),
+            "{err}"
+        );
+    }
+    let local = json!({"type": "object", "$defs": {"L": {"type": "string"}},
+        "properties": {"a": {"$ref": "#/$defs/L"}}});
+    let store = w.open();
+    assert!(schema::save(&store, SaveRequest::new(local, Some("local".into()), ADMIN)).is_ok());
+}

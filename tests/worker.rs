@@ -163,6 +163,15 @@ impl Env {
     }
 }
 
+/// Wait (at most 60 s) until the run has a staged block.
+async fn staged_some(store: &Store, run_id: &str) {
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while store.get_run(run_id).unwrap().unwrap().counters.ai_complete == 0 {
+        assert!(Instant::now() < deadline, "no block was staged");
+        tokio::time::sleep(Duration::from_millis(5)).await;
+    }
+}
+
 fn fast(concurrency: u32) -> EngineOptions {
     EngineOptions {
         concurrency: Some(concurrency),
@@ -466,8 +475,10 @@ async fn cancel_stops_claiming_and_resume_finishes() {
     let run = env.create();
     let store = env.store.clone();
     let id = run.run_id.clone();
+    // Cancel once some work is done (not after a fixed time: each call is two commits, which
+    // a loaded disk makes slow).
     let canceller = tokio::spawn(async move {
-        tokio::time::sleep(Duration::from_millis(200)).await;
+        staged_some(&store, &id).await;
         transitions::cancel(&store, &id).unwrap();
     });
     assert_eq!(env.work(&run, 1).await, RunEnd::Cancelled);
@@ -626,7 +637,7 @@ async fn an_interrupt_releases_claims_and_a_restart_finishes() {
     let worker = tokio::spawn(async move {
         worker::run_worker(store, Arc::new(p), &id, fast(3), None, rx).await
     });
-    tokio::time::sleep(Duration::from_millis(200)).await;
+    staged_some(&env.store, &run.run_id).await;
     stop.send(true).unwrap();
     let end = tokio::time::timeout(Duration::from_secs(5), worker)
         .await

@@ -1,7 +1,7 @@
 //! `keys set | list | test | remove`. The plain key is read from stdin or an environment
 //! variable (never an argument, which would land in shell history) and never printed.
 
-use std::io::{IsTerminal, Read, Write};
+use std::io::{IsTerminal, Write};
 
 use clap::{ArgGroup, Subcommand};
 use serde_json::json;
@@ -93,8 +93,12 @@ fn read_secret(provider: &str, stdin: bool, env: Option<&str>) -> anyhow::Result
     if !stdin && input.is_terminal() {
         return read_hidden(&format!("API key for {provider} (input hidden): "));
     }
-    let mut text = String::new();
-    input.lock().read_to_string(&mut text)?;
+    drop(input);
+    // At most KEY_MAX bytes: `--stdin < /dev/zero` cannot exhaust memory.
+    let bytes = crate::workspace::read_stdin(crate::workspace::KEY_MAX)
+        .map_err(|e| Exit::new(1, format!("error: cannot read the key from stdin: {e}")))?;
+    let text = String::from_utf8(bytes)
+        .map_err(|_| Exit::new(1, "error: the key on stdin is not UTF-8 text"))?;
     Ok(text.trim().to_string())
 }
 

@@ -77,12 +77,14 @@ pub fn run(ctx: &Ctx, command: PolicyCommand) -> anyhow::Result<u8> {
         } => {
             let value = match (value, file) {
                 (Some(v), _) => v,
-                (None, Some(path)) => std::fs::read_to_string(&path)
-                    .map_err(|e| {
-                        Exit::new(1, format!("error: cannot read {}: {e}", path.display()))
-                    })?
-                    .trim_end()
-                    .to_string(),
+                (None, Some(path)) => {
+                    crate::workspace::read_text(&path, crate::workspace::VALUE_FILE_MAX)
+                        .map_err(|e| {
+                            Exit::new(1, format!("error: cannot read {}: {e}", path.display()))
+                        })?
+                        .trim_end()
+                        .to_string()
+                }
                 (None, None) => return Err(Exit::new(2, "error: give VALUE or --file PATH").into()),
             };
             set(ctx, &key, &value, reason.as_deref())

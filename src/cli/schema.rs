@@ -67,7 +67,7 @@ pub fn run(ctx: &Ctx, cmd: SchemaCmd) -> anyhow::Result<u8> {
 
 /// Read and parse a schema file; invalid JSON is an error naming the file, line and column.
 fn read_schema_file(path: &Path) -> anyhow::Result<(Value, ImportClass)> {
-    let text = std::fs::read_to_string(path).map_err(|e| {
+    let text = workspace::read_text(path, workspace::SCHEMA_FILE_MAX).map_err(|e| {
         Exit::new(
             1,
             format!("error: cannot read schema file {}: {e}", path.display()),
@@ -353,7 +353,7 @@ fn templates(ctx: &Ctx) -> anyhow::Result<u8> {
 }
 
 fn check(ctx: &Ctx, file: &Path) -> anyhow::Result<u8> {
-    let text = std::fs::read_to_string(file).map_err(|e| {
+    let text = workspace::read_text(file, workspace::SCHEMA_FILE_MAX).map_err(|e| {
         Exit::new(
             1,
             format!("error: cannot read schema file {}: {e}", file.display()),

@@ -311,6 +311,11 @@ impl FieldValidators {
     /// Check a whole result object: every known field present obeys its schema, and every
     /// required field is present. The first problem names the field and the rule.
     pub fn check_object(&self, value: &Value) -> Result<(), EditError> {
+        self.check_object_except(value, &[])
+    }
+
+    /// [`Self::check_object`], skipping `skip` (fields the program computes itself).
+    pub fn check_object_except(&self, value: &Value, skip: &[&str]) -> Result<(), EditError> {
         let Some(obj) = value.as_object() else {
             return Err(EditError::Invalid {
                 field: "(result)".into(),
@@ -326,6 +331,9 @@ impl FieldValidators {
             }
         }
         for (name, validator) in &self.fields {
+            if skip.contains(&name.as_str()) {
+                continue;
+            }
             if let Some(v) = obj.get(name) {
                 check_with(validator, name, v)?;
             }

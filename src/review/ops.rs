@@ -148,7 +148,8 @@ pub fn confirm(
                 continue;
             }
             let staged = ov.staging.clone().unwrap_or(Value::Null);
-            if let Err(source) = validators.check_object(&staged) {
+            let local = &crate::worker::answer::LOCAL_FIELDS;
+            if let Err(source) = validators.check_object_except(&staged, local) {
                 return Err(ReviewError::InvalidStaged {
                     run_id: run_id.to_string(),
                     index,

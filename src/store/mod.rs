@@ -63,10 +63,21 @@ impl Store {
     /// by a newer format version.
     pub fn open(path: &Path) -> Result<Store, StoreError> {
         if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
-            std::fs::create_dir_all(parent).map_err(|e| StoreError::Io {
+            crate::files::create_private_dir(parent).map_err(|e| StoreError::Io {
                 path: parent.to_path_buf(),
                 source: e,
             })?;
+        }
+        // A new store is created owner-only (0600) before redb initialises it: its
+        // permissions are the real boundary (README "Trust model"). An existing file keeps
+        // the mode its owner gave it.
+        if let Err(e) = crate::files::create_private_file(path) {
+            if e.kind() != std::io::ErrorKind::AlreadyExists {
+                return Err(StoreError::Io {
+                    path: path.to_path_buf(),
+                    source: e,
+                });
+            }
         }
         // redb's writable open waits (without a timeout) for any write transaction another
         // process holds. Open on a helper thread and give up after WRITE_WAIT, naming who has

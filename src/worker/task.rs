@@ -363,7 +363,12 @@ impl<P: Provider> Shared<P> {
                         apply_local_fields(&self.plan.properties, &item.content, obj);
                     }
                     // Same validator as review edits: an invalid value is a bad answer.
-                    match self.plan.validators.check_object(&value) {
+                    // The model's answer is checked; fields the program computed are its own.
+                    match self
+                        .plan
+                        .validators
+                        .check_object_except(&value, &super::answer::LOCAL_FIELDS)
+                    {
                         Ok(()) => outcome.results.push((item.index, value)),
                         Err(e) if single => outcome
                             .failures

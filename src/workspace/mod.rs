@@ -23,6 +23,7 @@ pub use session::{Session, SessionOptions};
 // Types and pure helpers the fronts show or pass back; re-exported so the fronts have one door.
 pub use crate::demo::{DEMO_TEMPLATES, SAMPLE_NAME};
 pub use crate::export::{ExportError, ExportSummary, Format, Mode};
+pub use crate::files::{read_stdin, read_text, KEY_MAX, SCHEMA_FILE_MAX, VALUE_FILE_MAX};
 pub use crate::ingest::{IngestError, IngestLimits, IngestReport};
 pub use crate::model::ProviderKind;
 pub use crate::policy::{
