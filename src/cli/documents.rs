@@ -36,7 +36,10 @@ pub fn ingest(ctx: &Ctx, files: &[PathBuf]) -> anyhow::Result<u8> {
             }
             Err(e) => {
                 failed += 1;
-                errln!("error: {e}");
+                errln!(
+                    "{}",
+                    super::output::with_store_path(format!("error: {e}"), &ctx.store_path)
+                );
                 rows.push(json!({
                     "file": file.display().to_string(),
                     "status": "error",

@@ -176,7 +176,7 @@ fn run(cli: Cli) -> anyhow::Result<u8> {
     let Some(command) = cli.command else {
         return open_tui(&ctx);
     };
-    match command {
+    let result = match command {
         Command::Demo { headless } => demo::run(&ctx, headless),
         Command::Ingest { files } => documents::ingest(&ctx, &files),
         Command::Docs => documents::docs(&ctx),
@@ -188,7 +188,16 @@ fn run(cli: Cli) -> anyhow::Result<u8> {
         Command::Run { cmd } => run::run(&ctx, cmd),
         Command::Review { cmd } => review::run(&ctx, cmd),
         Command::Export(args) => export::run(&ctx, args),
-    }
+    };
+    result.map_err(|e| {
+        let message = format!("error: {e:#}");
+        let named = output::with_store_path(message.clone(), &ctx.store_path);
+        if named == message {
+            e
+        } else {
+            Exit::new(1, named).into()
+        }
+    })
 }
 
 /// Whether stdin and stdout are both terminals (the TUI needs them).

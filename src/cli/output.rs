@@ -14,6 +14,16 @@ pub fn print_json<T: Serialize + ?Sized>(value: &T) -> anyhow::Result<()> {
 /// First `max` characters of `s` on one line, through the one terminal sanitizer.
 pub use crate::model::one_line;
 
+/// A storage failure (e.g. "No space left on device") names the store file it happened to.
+pub fn with_store_path(message: String, store: &std::path::Path) -> String {
+    let path = store.display().to_string();
+    if message.contains("store error:") && !message.contains(&path) {
+        format!("{message} (store file {path})")
+    } else {
+        message
+    }
+}
+
 /// First 12 characters of an id, for human tables.
 pub fn short_id(id: &str) -> &str {
     let end = id
