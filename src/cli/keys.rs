@@ -93,7 +93,6 @@ fn read_secret(provider: &str, stdin: bool, env: Option<&str>) -> anyhow::Result
     if !stdin && input.is_terminal() {
         return read_hidden(&format!("API key for {provider} (input hidden): "));
     }
-    drop(input);
     // At most KEY_MAX bytes: `--stdin < /dev/zero` cannot exhaust memory.
     let bytes = crate::workspace::read_stdin(crate::workspace::KEY_MAX)
         .map_err(|e| Exit::new(1, format!("error: cannot read the key from stdin: {e}")))?;
