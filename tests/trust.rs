@@ -70,17 +70,29 @@ fn ws(blocks: usize) -> Ws {
 }
 
 fn create(store: &Store, conv: &str) -> Run {
+    create_with(store, conv, "s").unwrap()
+}
+
+/// A run of `schema_ref` on the offline demo provider.
+fn create_with(
+    store: &Store,
+    conv: &str,
+    schema_ref: &str,
+) -> Result<Run, blockwise::worker::WorkerError> {
     worker::create_run(
         store,
         conv,
-        "s",
+        schema_ref,
         &CreateRunOptions {
             provider: Some("demo".into()),
             model: Some("claude-sonnet-4-5".into()),
             ..Default::default()
         },
     )
-    .unwrap()
+}
+
+fn set_policy(store: &Store, key: &str, value: Value) {
+    policy::set_value(store, ADMIN, key, value, Some("test")).unwrap();
 }
 
 impl Ws {
@@ -296,7 +308,7 @@ async fn work(store: &Arc<Store>, fake: &support::FakeServer, run: &str) -> RunE
 async fn item3_an_invalid_answer_is_retried_alone_then_failed_naming_field_and_rule() {
     let w = ws(3);
     let store = Arc::new(w.open());
-    policy::set_value(&store, ADMIN, "worker.max_retries", json!(2), Some("t")).unwrap();
+    set_policy(&store, "worker.max_retries", json!(2));
     let run = create(&store, &w.conv);
     let fake = support::fake();
     let bad = || Fault::InvalidValue {
@@ -339,18 +351,8 @@ async fn item3_a_wrong_type_and_a_missing_required_field_are_bad_answers_too() {
         SaveRequest::new(strict, Some("strict".into()), ADMIN),
     )
     .unwrap();
-    policy::set_value(&store, ADMIN, "worker.max_retries", json!(1), Some("t")).unwrap();
-    let run = worker::create_run(
-        &store,
-        &w.conv,
-        "strict",
-        &CreateRunOptions {
-            provider: Some("demo".into()),
-            model: Some("claude-sonnet-4-5".into()),
-            ..Default::default()
-        },
-    )
-    .unwrap();
+    set_policy(&store, "worker.max_retries", json!(1));
+    let run = create_with(&store, &w.conv, "strict").unwrap();
     let fake = support::fake();
     fake.script(FakeScript::new().then(Fault::InvalidValue {
         field: "score".into(),
@@ -417,16 +419,7 @@ fn item4_csv_headers_are_unique_whatever_the_field_names() {
         "block_content": {"type": "string"}
     }});
     schema::save(&store, SaveRequest::new(clash, Some("clash".into()), ADMIN)).unwrap();
-    let run = worker::create_run(
-        &store,
-        &w.conv,
-        "clash",
-        &CreateRunOptions {
-            provider: Some("demo".into()),
-            ..Default::default()
-        },
-    )
-    .unwrap();
+    let run = create_with(&store, &w.conv, "clash").unwrap();
     let value = json!({"status": "S", "block_index": 77, "staging.status": "SS", "data": "D",
         "block_content": "BC"});
     store
@@ -759,15 +752,8 @@ fn item14_run_start_exits_5_with_failures_by_cause_and_0_when_already_done() {
     let w = ws(3);
     {
         let store = w.open();
-        policy::set_value(&store, ADMIN, "worker.max_retries", json!(1), Some("t")).unwrap();
-        policy::set_value(
-            &store,
-            ADMIN,
-            "worker.batching.enabled",
-            json!(false),
-            Some("t"),
-        )
-        .unwrap();
+        set_policy(&store, "worker.max_retries", json!(1));
+        set_policy(&store, "worker.batching.enabled", json!(false));
     }
     let run_id = anthropic_run(&w);
     let fake = support::fake();
@@ -854,14 +840,7 @@ fn item17_a_killed_workers_calls_in_flight_show_as_lost_and_count_at_their_upper
     let w = ws(2);
     {
         let store = w.open();
-        policy::set_value(
-            &store,
-            ADMIN,
-            "worker.batching.enabled",
-            json!(false),
-            Some("t"),
-        )
-        .unwrap();
+        set_policy(&store, "worker.batching.enabled", json!(false));
     }
     let run_id = anthropic_run(&w);
     let fake = support::fake();
@@ -1157,34 +1136,12 @@ fn item15_a_run_whose_fixed_prompt_cannot_fit_one_block_is_refused_with_sizes() 
         SaveRequest::new(schema_json, Some("huge".into()), ADMIN),
     )
     .unwrap();
-    policy::set_value(
-        &store,
-        ADMIN,
-        "worker.batching.context_window_tokens",
-        json!(8000),
-        Some("t"),
-    )
-    .unwrap();
-    policy::set_value(
-        &store,
-        ADMIN,
-        "worker.batching.output_reserve_tokens",
-        json!(256),
-        Some("t"),
-    )
-    .unwrap();
+    set_policy(&store, "worker.batching.context_window_tokens", json!(8000));
+    set_policy(&store, "worker.batching.output_reserve_tokens", json!(256));
     let runs_before = store.list_runs().unwrap().len();
-    let err = worker::create_run(
-        &store,
-        &w.conv,
-        "huge",
-        &CreateRunOptions {
-            provider: Some("demo".into()),
-            ..Default::default()
-        },
-    )
-    .unwrap_err()
-    .to_string();
+    let err = create_with(&store, &w.conv, "huge")
+        .unwrap_err()
+        .to_string();
     assert!(
         err.contains("context window 8000") && err.contains("system prompt ~"),
         "{err}"
@@ -1195,16 +1152,7 @@ fn item15_a_run_whose_fixed_prompt_cannot_fit_one_block_is_refused_with_sizes() 
         "nothing created"
     );
     // The same document and a short prompt fit.
-    assert!(worker::create_run(
-        &store,
-        &w.conv,
-        "s",
-        &CreateRunOptions {
-            provider: Some("demo".into()),
-            ..Default::default()
-        }
-    )
-    .is_ok());
+    assert!(create_with(&store, &w.conv, "s").is_ok());
 }
 
 // ------------------------------------------------------------------ 16. offline schemas only

@@ -208,6 +208,6 @@ mod tests {
             assert!(e.contains("keys set PROVIDER --stdin"), "{e}");
         }
         assert_eq!(redact_url("http://u:p@h:1/v1?k=s"), "http://h:1/v1?…");
-        assert_eq!(redact_url("http://u:p@h/v1 bad url"), "http://h/v1 bad url");
+        assert_eq!(redact_url("http://u:p@[bad/v1?k=s"), "http://[bad/v1");
     }
 }

@@ -130,24 +130,10 @@ fn fits_one_block(
     prompt: &PromptConfig,
     schema_json: &Value,
 ) -> Result<(), WorkerError> {
-    use super::pack::{estimate_tokens, OutputShape, PackLimits, BLOCK_FRAMING_TOKENS};
+    use super::pack::{estimate_tokens, BLOCK_FRAMING_TOKENS};
     let policy = crate::policy::WorkerPolicy::from_snapshot(snapshot);
-    let system = prompt
-        .system_instructions
-        .clone()
-        .unwrap_or_else(|| policy.default_system_prompt.clone());
-    let block = prompt
-        .per_block_prompt
-        .clone()
-        .unwrap_or_else(|| policy.default_block_prompt.clone());
     let props = schema::properties(schema_json).cloned().unwrap_or_default();
-    let limits = PackLimits::new(
-        &policy,
-        prompt.max_batch_size,
-        OutputShape::of(&props),
-        &system,
-        &block,
-    );
+    let (system, block, limits) = super::prepare::fixed_prompt(&policy, prompt, &props);
     let one_block = BLOCK_FRAMING_TOKENS + 1;
     if limits.input_budget >= one_block {
         return Ok(());

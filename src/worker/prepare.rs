@@ -26,6 +26,31 @@ pub struct RunPlan {
     pub validators: Arc<FieldValidators>,
 }
 
+/// The system prompt, block prompt and pack limits a run uses: the schema's prompts, else the
+/// policy's defaults (shared by run creation's fit check and the worker).
+pub(super) fn fixed_prompt(
+    policy: &WorkerPolicy,
+    prompt: &PromptConfig,
+    properties: &Map<String, Value>,
+) -> (String, String, PackLimits) {
+    let system_prompt = prompt
+        .system_instructions
+        .clone()
+        .unwrap_or_else(|| policy.default_system_prompt.clone());
+    let block_prompt = prompt
+        .per_block_prompt
+        .clone()
+        .unwrap_or_else(|| policy.default_block_prompt.clone());
+    let limits = PackLimits::new(
+        policy,
+        prompt.max_batch_size,
+        OutputShape::of(properties),
+        &system_prompt,
+        &block_prompt,
+    );
+    (system_prompt, block_prompt, limits)
+}
+
 impl RunPlan {
     pub fn load(store: &Store, run_id: &str) -> Result<RunPlan, WorkerError> {
         let run = store
@@ -55,21 +80,7 @@ impl RunPlan {
         let validators = FieldValidators::new(&schema.json)
             .map_err(|e| WorkerError::Refused(format!("schema '{}': {e}", schema.schema_ref)))?;
         let policy = WorkerPolicy::from_snapshot(&run.model_config.policy);
-        let system_prompt = prompt
-            .system_instructions
-            .clone()
-            .unwrap_or_else(|| policy.default_system_prompt.clone());
-        let block_prompt = prompt
-            .per_block_prompt
-            .clone()
-            .unwrap_or_else(|| policy.default_block_prompt.clone());
-        let limits = PackLimits::new(
-            &policy,
-            prompt.max_batch_size,
-            OutputShape::of(&properties),
-            &system_prompt,
-            &block_prompt,
-        );
+        let (system_prompt, block_prompt, limits) = fixed_prompt(&policy, &prompt, &properties);
         Ok(RunPlan {
             run,
             properties,
