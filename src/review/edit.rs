@@ -296,15 +296,7 @@ impl FieldValidators {
                 fields.push((name.clone(), compile_field(schema, name)?));
             }
         }
-        let required = schema
-            .get("required")
-            .and_then(Value::as_array)
-            .map(|a| {
-                a.iter()
-                    .filter_map(|v| v.as_str().map(String::from))
-                    .collect()
-            })
-            .unwrap_or_default();
+        let required = crate::schema::required(schema);
         Ok(FieldValidators { fields, required })
     }
 

@@ -65,16 +65,7 @@ impl RunPlan {
         let properties = schema::properties(&schema.json)
             .cloned()
             .unwrap_or_default();
-        let required = schema
-            .json
-            .get("required")
-            .and_then(Value::as_array)
-            .map(|a| {
-                a.iter()
-                    .filter_map(|v| v.as_str().map(str::to_string))
-                    .collect()
-            })
-            .unwrap_or_default();
+        let required = schema::required(&schema.json);
         let prompt = PromptConfig::from_schema(&schema.json)
             .map_err(|e| WorkerError::Refused(format!("schema '{}': {e}", schema.schema_ref)))?;
         let validators = FieldValidators::new(&schema.json)
