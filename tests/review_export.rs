@@ -676,7 +676,7 @@ fn csv_round_trips_through_a_csv_parser() {
     .into_iter()
     .map(String::from)
     .collect::<Vec<_>>();
-    expected.extend(props.iter().cloned());
+    expected.extend(props.iter().map(|p| format!("data.{p}")));
     assert_eq!(header, expected);
     let rows: Vec<csv::StringRecord> = rd.records().map(|r| r.unwrap()).collect();
     assert_eq!(rows.len(), fx.blocks.len());
@@ -692,7 +692,10 @@ fn csv_round_trips_through_a_csv_parser() {
             "content of block {i} survives quoting"
         );
         saw_multiline |= b.block_content.contains('\n') && b.block_content.contains('"');
-        let cell = |name: &str| &row[header.iter().position(|h| h == name).unwrap()];
+        let cell = |name: &str| {
+            let col = format!("data.{name}");
+            &row[header.iter().position(|h| *h == col).unwrap()]
+        };
         if i <= 5 {
             assert_eq!(&row[3], "confirmed");
             let a = answer(b);
@@ -855,7 +858,6 @@ fn cli(store: &Path, args: &[&str]) -> (i32, String, String) {
         .arg("--store")
         .arg(store)
         .args(args)
-        .env("BLOCKWISE_USER", "cli_reviewer")
         .output()
         .unwrap();
     support::outcome(out)
@@ -925,7 +927,9 @@ fn cli_review_and_export() {
         actions,
         vec!["confirm", "edit", "discard", "reject", "confirm"]
     );
-    assert!(log.iter().all(|e| e["by"] == json!("cli_reviewer")));
+    // Stamped with the OS account of the process, never an environment variable.
+    let me = blockwise::policy::current_user();
+    assert!(log.iter().all(|e| e["by"] == json!(me)));
 
     // Exports to stdout and to a file.
     let (code, jsonl, err) = cli(p, &["export", "run_1"]);

@@ -28,7 +28,6 @@ struct Env {
 
 /// A demo workspace whose run was processed to completion by the worker (offline provider).
 fn demo_env(process: bool) -> Env {
-    std::env::set_var("BLOCKWISE_USER", "reviewer");
     let dir = tempfile::tempdir().unwrap();
     let store = Arc::new(Store::open(&dir.path().join("demo.redb")).unwrap());
     let run = blockwise::demo::populate(&store, &dir.path().join("samples")).unwrap();

@@ -62,7 +62,15 @@ pub enum RunCommand {
 }
 
 pub fn run(ctx: &Ctx, cmd: RunCommand) -> anyhow::Result<u8> {
-    let ws = ctx.open()?;
+    let read_only = matches!(
+        cmd,
+        RunCommand::List | RunCommand::Status { .. } | RunCommand::Calls { .. }
+    );
+    let ws = if read_only {
+        ctx.open_read()?
+    } else {
+        ctx.open()?
+    };
     match cmd {
         RunCommand::Create {
             doc,
@@ -82,7 +90,7 @@ pub fn run(ctx: &Ctx, cmd: RunCommand) -> anyhow::Result<u8> {
             if ctx.json {
                 print_json(&run)?;
             } else if !ctx.quiet {
-                println!(
+                outln!(
                     "created {}  {} blocks  schema {}  {} {}{}",
                     run.run_id,
                     run.counters.total,
@@ -114,7 +122,7 @@ pub fn run(ctx: &Ctx, cmd: RunCommand) -> anyhow::Result<u8> {
             if ctx.json {
                 print_json(&serde_json::json!({"run": r, "reset": reset}))?;
             } else if !ctx.quiet {
-                println!(
+                outln!(
                     "{}  {}  {reset} failed blocks back to pending; `blockwise run start {}` \
                      processes them",
                     r.run_id,
@@ -142,7 +150,7 @@ pub fn run(ctx: &Ctx, cmd: RunCommand) -> anyhow::Result<u8> {
             }
             ws.delete_run(&id)?;
             if !ctx.quiet {
-                println!("deleted {id}");
+                outln!("deleted {id}");
             }
             Ok(0)
         }
@@ -168,7 +176,7 @@ fn report_state(ctx: &Ctx, r: &Run) -> anyhow::Result<u8> {
     if ctx.json {
         print_json(r)?;
     } else if !ctx.quiet {
-        println!("{}  {}", r.run_id, r.status.as_str());
+        outln!("{}  {}", r.run_id, r.status.as_str());
     }
     Ok(0)
 }
@@ -180,6 +188,16 @@ pub(super) fn start(
     concurrency: Option<u32>,
 ) -> anyhow::Result<u8> {
     let id = ws.resolve_run(run)?;
+    if ws
+        .get_run(&id)?
+        .is_some_and(|r| r.status == crate::model::RunStatus::Complete)
+    {
+        // Finished already (by another worker): nothing for this invocation to fail.
+        if !ctx.quiet {
+            outln!("{id} is already complete");
+        }
+        return Ok(0);
+    }
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()?;
@@ -201,10 +219,24 @@ pub(super) fn start(
         end
     })??;
     match end {
-        RunEnd::Complete => Ok(0),
+        RunEnd::Complete => {
+            let causes = ws.failures_by_cause(&id)?;
+            if causes.is_empty() {
+                return Ok(0);
+            }
+            Err(Exit::new(
+                5,
+                format!(
+                    "run {id} finished with failed blocks: {}; details: `blockwise run status \
+                     {id}`, then `blockwise run retry-failed {id}` to queue them again",
+                    crate::workspace::failure_summary(&causes)
+                ),
+            )
+            .into())
+        }
         RunEnd::Cancelled => {
             if !ctx.quiet {
-                println!("cancelled; `blockwise run resume` then `run start` to continue");
+                outln!("cancelled; `blockwise run resume` then `run start` to continue");
             }
             Ok(0)
         }
@@ -255,18 +287,18 @@ async fn print_progress(mut rx: mpsc::Receiver<WorkerEvent>, run: Run, tty: bool
                     let _ = std::io::stdout().flush();
                 } else if last_line.elapsed() >= Duration::from_secs(2) || left == 0 {
                     last_line = Instant::now();
-                    println!(
+                    outln!(
                         "{}: {done}/{} done ({} staged, {} failed), {rate:.1} blocks/s, calls {}, {cost}{label}",
                         run.run_id, counters.total, counters.ai_complete, counters.failed, usage.calls
                     );
                 }
             }
-            WorkerEvent::Warning { message, .. } => eprintln!("warning: {message}"),
+            WorkerEvent::Warning { message, .. } => errln!("warning: {message}"),
             WorkerEvent::Complete { run_id } if !quiet => {
                 if tty {
-                    println!();
+                    outln!();
                 }
-                println!("{run_id} complete");
+                outln!("{run_id} complete");
             }
             _ => {}
         }
@@ -281,17 +313,23 @@ fn list(ctx: &Ctx, ws: &Workspace) -> anyhow::Result<u8> {
     }
     if runs.is_empty() {
         if !ctx.quiet {
-            println!("No runs yet. Create one with `blockwise run create DOC SCHEMA`.");
+            outln!("No runs yet. Create one with `blockwise run create DOC SCHEMA`.");
         }
         return Ok(0);
     }
-    println!(
+    outln!(
         "{:<16}  {:<9}  {:>7}  {:>7}  {:>9}  {:>7}  {:<20}  SCHEMA / DOC",
-        "RUN", "STATUS", "BLOCKS", "PENDING", "STAGED", "FAILED", "MODEL"
+        "RUN",
+        "STATUS",
+        "BLOCKS",
+        "PENDING",
+        "STAGED",
+        "FAILED",
+        "MODEL"
     );
     for r in runs {
         let c = r.counters;
-        println!(
+        outln!(
             "{:<16}  {:<9}  {:>7}  {:>7}  {:>9}  {:>7}  {:<20}  {} / {}{}",
             r.run_id,
             r.status.as_str(),
@@ -331,8 +369,8 @@ fn status(ctx: &Ctx, ws: &Workspace, run: &str) -> anyhow::Result<u8> {
     let c = r.counters;
     let u = r.usage;
     let mc = &r.model_config;
-    println!("run       {}{}", r.run_id, demo_label(&r));
-    println!(
+    outln!("run       {}{}", r.run_id, demo_label(&r));
+    outln!(
         "status    {}{}",
         r.status.as_str(),
         r.paused_reason
@@ -340,13 +378,18 @@ fn status(ctx: &Ctx, ws: &Workspace, run: &str) -> anyhow::Result<u8> {
             .map(|p| format!(" — {p}"))
             .unwrap_or_default()
     );
-    println!("document  {}", r.conv_uid);
-    println!("schema    {} ({})", r.schema_ref, short_id(&r.schema_uid));
-    println!(
+    outln!("document  {}", r.conv_uid);
+    outln!("schema    {} ({})", r.schema_ref, short_id(&r.schema_uid));
+    outln!(
         "blocks    total {}  pending {}  claimed {}  ai_complete {}  confirmed {}  failed {}",
-        c.total, c.pending, c.claimed, c.ai_complete, c.confirmed, c.failed
+        c.total,
+        c.pending,
+        c.claimed,
+        c.ai_complete,
+        c.confirmed,
+        c.failed
     );
-    println!(
+    outln!(
         "usage     calls {} (cache hits {}, failed {})  input {}  output {}  cache-write {}  cache-read {}",
         u.calls,
         u.cache_hit_calls,
@@ -356,19 +399,19 @@ fn status(ctx: &Ctx, ws: &Workspace, run: &str) -> anyhow::Result<u8> {
         u.tokens.cache_write_tokens,
         u.tokens.cache_read_tokens
     );
-    println!("cost      {} (estimated)", format_cost(u.cost_usd));
-    println!("time      {secs:.1}s active, {rate:.1} blocks/s");
-    println!("provider  {}", mc.provider);
+    outln!("cost      {} (estimated)", format_cost(u.cost_usd));
+    outln!("time      {secs:.1}s active, {rate:.1} blocks/s");
+    outln!("provider  {}", mc.provider);
     for (name, value) in [
         ("model", json!(mc.model)),
         ("temperature", json!(mc.temperature)),
         ("max_tokens", json!(mc.max_tokens)),
     ] {
         let source = mc.sources.get(name).map(String::as_str).unwrap_or("run");
-        println!("          {name}={value} ({source})");
+        outln!("          {name}={value} ({source})");
     }
     let p = crate::workspace::WorkerPolicy::from_snapshot(&mc.policy);
-    println!(
+    outln!(
         "policy    batching={} pack_size={} caching={} concurrency={} max_retries={} (run snapshot)",
         p.batching, p.pack_size, p.prompt_caching, p.concurrency, p.max_retries
     );
@@ -382,12 +425,21 @@ fn calls(ctx: &Ctx, ws: &Workspace, run: &str) -> anyhow::Result<u8> {
         print_json(&calls)?;
         return Ok(0);
     }
-    println!(
+    outln!(
         "{:>5}  {:>4}  {:<11}  {:>7}  {:>7}  {:>7}  {:>7}  {:>6}  {:<10}  {:<10}  DETAIL",
-        "SEQ", "PACK", "BLOCKS", "IN", "OUT", "C-WRITE", "C-READ", "MS", "STOP", "OUTCOME"
+        "SEQ",
+        "PACK",
+        "BLOCKS",
+        "IN",
+        "OUT",
+        "C-WRITE",
+        "C-READ",
+        "MS",
+        "STOP",
+        "OUTCOME"
     );
     for c in calls {
-        println!(
+        outln!(
             "{:>5}  {:>4}  {:<11}  {:>7}  {:>7}  {:>7}  {:>7}  {:>6}  {:<10}  {:<10}  {}",
             c.seq,
             c.pack_size,

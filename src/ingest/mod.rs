@@ -152,6 +152,16 @@ fn read_checked(
     if meta.is_dir() {
         return Err(bad(path, "is a directory, not a file".into()));
     }
+    if !meta.is_file() {
+        // A FIFO would block the read forever, a device could be endless (/dev/zero).
+        return Err(bad(
+            path,
+            format!(
+                "it is {}, not a plain file",
+                crate::files::file_kind(&meta.file_type())
+            ),
+        ));
+    }
     let format = SourceFormat::from_path(path).map_err(|r| bad(path, r))?;
     let too_big = |len: u64| {
         bad(
@@ -165,11 +175,11 @@ fn read_checked(
     if meta.len() > limits.max_file_bytes {
         return Err(too_big(meta.len()));
     }
-    let raw = std::fs::read(path).map_err(|e| bad(path, format!("cannot read: {e}")))?;
-    // The file may have grown between metadata and read.
-    if raw.len() as u64 > limits.max_file_bytes {
-        return Err(too_big(raw.len() as u64));
-    }
+    // Never more than limit + 1 bytes, and the type is checked again on the open handle.
+    let raw = crate::files::read_regular(path, limits.max_file_bytes).map_err(|e| match e {
+        crate::files::ReadError::TooLarge { .. } => too_big(limits.max_file_bytes + 1),
+        e => bad(path, format!("cannot read: {e}")),
+    })?;
     let file_name = path
         .file_name()
         .map(|n| n.to_string_lossy().into_owned())

@@ -323,4 +323,11 @@ pub struct CallRecord {
     pub unexpected: u32,
     pub duplicate: u32,
     pub at: String,
+    /// The worker that sent the call (`host:pid:start`), recorded with outcome `started` before
+    /// the request goes out, so a call in flight when its worker dies is never lost from view.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub worker: Option<String>,
+    /// Most the call can cost (estimated input, maximum output): counted for a `lost` call.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cost_upper_usd: Option<f64>,
 }

@@ -132,6 +132,7 @@ impl Store {
         mut visit: impl FnMut(Block) -> Result<(), StoreError>,
     ) -> Result<(), StoreError> {
         let tx = self.read()?;
+        super::check::verify_in(&tx, conv_uid)?;
         let table = tx.open_table(BLOCKS)?;
         let pages = tx.open_table(DOC_TEXT)?;
         let mut text = TextReader::new(&pages, conv_uid);

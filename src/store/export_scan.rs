@@ -82,6 +82,8 @@ impl Store {
         mut visit: impl FnMut(&Block, &OverlayView<'_>) -> Result<(), E>,
     ) -> Result<(), E> {
         let tx = self.read()?;
+        // Damaged text is refused before the first byte is exported.
+        super::check::verify_in(&tx, conv_uid)?;
         let blocks = tx.open_table(BLOCKS).map_err(StoreError::from)?;
         let overlays = tx.open_table(OVERLAYS).map_err(StoreError::from)?;
         let pages = tx.open_table(DOC_TEXT).map_err(StoreError::from)?;
@@ -114,6 +116,8 @@ impl Store {
     {
         let workers = workers.max(1);
         let tx = self.read()?;
+        // Damaged text is refused before the first byte is exported.
+        super::check::verify_in(&tx, conv_uid)?;
         let blocks = tx.open_table(BLOCKS).map_err(StoreError::from)?;
         let overlays = tx.open_table(OVERLAYS).map_err(StoreError::from)?;
         let pages = tx.open_table(DOC_TEXT).map_err(StoreError::from)?;

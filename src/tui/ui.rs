@@ -27,4 +27,6 @@ pub fn draw(frame: &mut Frame, app: &App) {
     app.focused().render(frame, main, &view);
     widgets::status_bar(frame, bottom, app);
     app.modal.render(frame, main, &view);
+    // Last line of defence: no control character reaches the terminal from any widget.
+    super::safe_buffer::sweep(frame.buffer_mut());
 }

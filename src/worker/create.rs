@@ -111,6 +111,7 @@ pub fn create_run(
             key_defaults: Some(&key_defaults),
         },
     )?;
+    fits_one_block(&model_config.policy, &prompt, &schema.json)?;
     let run = Run::new(
         &new_run_id(&conv, &schema.schema_id),
         &conv,
@@ -120,4 +121,34 @@ pub fn create_run(
     );
     store.create_run(&run, document.total_blocks)?;
     Ok(store.get_run(&run.run_id)?.unwrap_or(run))
+}
+
+/// Refuse a run whose fixed prompt (system prompt, block prompt, tool overhead, output reserve)
+/// leaves no room in the context window for even one block, naming the sizes.
+fn fits_one_block(
+    snapshot: &std::collections::BTreeMap<String, Value>,
+    prompt: &PromptConfig,
+    schema_json: &Value,
+) -> Result<(), WorkerError> {
+    use super::pack::{estimate_tokens, BLOCK_FRAMING_TOKENS};
+    let policy = crate::policy::WorkerPolicy::from_snapshot(snapshot);
+    let props = schema::properties(schema_json).cloned().unwrap_or_default();
+    let (system, block, limits) = super::prepare::fixed_prompt(&policy, prompt, &props);
+    let one_block = BLOCK_FRAMING_TOKENS + 1;
+    if limits.input_budget >= one_block {
+        return Ok(());
+    }
+    Err(WorkerError::Refused(format!(
+        "the fixed prompt leaves no room for a block: context window {} tokens − output reserve \
+         {} − tool overhead {} − system prompt ~{} − block prompt ~{} = {} tokens, and one block \
+         needs at least {one_block}; shorten the prompts, or raise \
+         worker.batching.context_window_tokens (if the model allows) / lower \
+         worker.batching.output_reserve_tokens",
+        policy.context_window_tokens,
+        policy.output_reserve_tokens,
+        policy.tool_overhead_tokens,
+        estimate_tokens(&system),
+        estimate_tokens(&block),
+        limits.input_budget,
+    )))
 }

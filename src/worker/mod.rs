@@ -10,6 +10,7 @@ mod connect;
 mod create;
 pub mod engine;
 pub mod events;
+mod failures;
 mod identity;
 pub mod lease;
 pub mod pack;
@@ -22,6 +23,7 @@ pub use connect::{connect, connect_provider, AnyProvider};
 pub use create::{create_run, CreateRunOptions};
 pub use engine::{run_worker, EngineOptions, RunEnd};
 pub use events::WorkerEvent;
+pub use failures::{failures_by_cause, summary as failure_summary, FailureCause};
 pub use identity::worker_id;
 pub use lease::owner_alive;
 

@@ -1,11 +1,14 @@
 //! Everything a worker needs to know about a run before its first call, read once.
 
+use std::sync::Arc;
+
 use serde_json::{Map, Value};
 
 use super::pack::{OutputShape, PackLimits};
 use super::WorkerError;
 use crate::model::Run;
 use crate::policy::WorkerPolicy;
+use crate::review::edit::FieldValidators;
 use crate::schema::{self, PromptConfig};
 use crate::store::Store;
 
@@ -19,6 +22,33 @@ pub struct RunPlan {
     pub block_prompt: String,
     pub policy: WorkerPolicy,
     pub limits: PackLimits,
+    /// The review validators: every answer is checked with them before it is staged.
+    pub validators: Arc<FieldValidators>,
+}
+
+/// The system prompt, block prompt and pack limits a run uses: the schema's prompts, else the
+/// policy's defaults (shared by run creation's fit check and the worker).
+pub(super) fn fixed_prompt(
+    policy: &WorkerPolicy,
+    prompt: &PromptConfig,
+    properties: &Map<String, Value>,
+) -> (String, String, PackLimits) {
+    let system_prompt = prompt
+        .system_instructions
+        .clone()
+        .unwrap_or_else(|| policy.default_system_prompt.clone());
+    let block_prompt = prompt
+        .per_block_prompt
+        .clone()
+        .unwrap_or_else(|| policy.default_block_prompt.clone());
+    let limits = PackLimits::new(
+        policy,
+        prompt.max_batch_size,
+        OutputShape::of(properties),
+        &system_prompt,
+        &block_prompt,
+    );
+    (system_prompt, block_prompt, limits)
 }
 
 impl RunPlan {
@@ -35,34 +65,13 @@ impl RunPlan {
         let properties = schema::properties(&schema.json)
             .cloned()
             .unwrap_or_default();
-        let required = schema
-            .json
-            .get("required")
-            .and_then(Value::as_array)
-            .map(|a| {
-                a.iter()
-                    .filter_map(|v| v.as_str().map(str::to_string))
-                    .collect()
-            })
-            .unwrap_or_default();
+        let required = schema::required(&schema.json);
         let prompt = PromptConfig::from_schema(&schema.json)
             .map_err(|e| WorkerError::Refused(format!("schema '{}': {e}", schema.schema_ref)))?;
+        let validators = FieldValidators::new(&schema.json)
+            .map_err(|e| WorkerError::Refused(format!("schema '{}': {e}", schema.schema_ref)))?;
         let policy = WorkerPolicy::from_snapshot(&run.model_config.policy);
-        let system_prompt = prompt
-            .system_instructions
-            .clone()
-            .unwrap_or_else(|| policy.default_system_prompt.clone());
-        let block_prompt = prompt
-            .per_block_prompt
-            .clone()
-            .unwrap_or_else(|| policy.default_block_prompt.clone());
-        let limits = PackLimits::new(
-            &policy,
-            prompt.max_batch_size,
-            OutputShape::of(&properties),
-            &system_prompt,
-            &block_prompt,
-        );
+        let (system_prompt, block_prompt, limits) = fixed_prompt(&policy, &prompt, &properties);
         Ok(RunPlan {
             run,
             properties,
@@ -71,6 +80,7 @@ impl RunPlan {
             block_prompt,
             policy,
             limits,
+            validators: Arc::new(validators),
         })
     }
 }

@@ -30,9 +30,26 @@ impl Workspace {
         self.store.resolve_run(prefix)
     }
 
-    /// Every provider call of a run, in order.
+    /// Every provider call of a run, in order. A call recorded as started whose worker is gone
+    /// shows as `lost`, one whose worker lives as `in_flight`.
     pub fn calls(&self, run_id: &str) -> Result<Vec<CallRecord>, StoreError> {
-        self.store.calls(run_id)
+        Ok(self
+            .store
+            .calls(run_id)?
+            .into_iter()
+            .map(|mut c| {
+                c.outcome = transitions::call_state(&c, crate::worker::owner_alive);
+                c
+            })
+            .collect())
+    }
+
+    /// A run's failed blocks grouped by cause, most frequent first.
+    pub fn failures_by_cause(
+        &self,
+        run_id: &str,
+    ) -> Result<Vec<crate::worker::FailureCause>, StoreError> {
+        crate::worker::failures_by_cause(&self.store, run_id)
     }
 
     /// No new claims; a worker on it stops at its next claim. Remaining blocks stay `pending`.

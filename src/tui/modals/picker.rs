@@ -1,5 +1,6 @@
 //! The new-run picker: a document, then a schema; the run is created on the demo provider.
 
+use crate::model::sanitize_line;
 use ratatui::layout::Rect;
 use ratatui::text::Span;
 use ratatui::widgets::{Block, Borders, Clear, List, ListItem};
@@ -105,7 +106,7 @@ impl Component for Picker {
             .iter()
             .enumerate()
             .map(|(i, (_, label))| {
-                let item = ListItem::new(label.clone());
+                let item = ListItem::new(sanitize_line(label).into_owned());
                 if i == self.cursor {
                     item.style(theme.selection())
                 } else {

@@ -2,6 +2,7 @@
 //! either refuses at once with the reason (nothing saved) or starts a job; while the job runs
 //! the prompt waits, then closes on success or shows the refusal.
 
+use crate::model::{sanitize, sanitize_line};
 use std::path::PathBuf;
 
 use ratatui::layout::{Constraint, Direction, Layout, Rect};
@@ -177,7 +178,10 @@ impl Component for Prompt {
         let block = Block::default()
             .borders(Borders::ALL)
             .border_style(theme.border())
-            .title(Span::styled(format!(" {} ", self.title), theme.title()));
+            .title(Span::styled(
+                format!(" {} ", sanitize_line(&self.title)),
+                theme.title(),
+            ));
         let inner = block.inner(rect);
         frame.render_widget(block, rect);
         let [text, hint, err] = Layout::default()
@@ -201,13 +205,19 @@ impl Component for Prompt {
             self.hint.as_str()
         };
         frame.render_widget(
-            Paragraph::new(Span::styled(hint_text, theme.fg("muted"))),
+            Paragraph::new(Span::styled(
+                sanitize_line(hint_text).into_owned(),
+                theme.fg("muted"),
+            )),
             hint,
         );
         if let Some(e) = &self.error {
             frame.render_widget(
-                Paragraph::new(Span::styled(format!("refused: {e}"), theme.fg("error")))
-                    .wrap(Wrap { trim: false }),
+                Paragraph::new(Span::styled(
+                    format!("refused: {}", sanitize(e)),
+                    theme.fg("error"),
+                ))
+                .wrap(Wrap { trim: false }),
                 err,
             );
         }
