@@ -11,7 +11,8 @@ use super::output::{one_line, print_json, short_id};
 use super::{Ctx, Exit};
 use crate::model::Run;
 use crate::workspace::{
-    format_cost, CreateRunOptions, RunEnd, SessionOptions, WorkerError, WorkerEvent, Workspace,
+    format_cost, CreateRunOptions, RunEnd, RunEstimate, SessionOptions, WorkerError, WorkerEvent,
+    Workspace,
 };
 
 #[derive(Debug, Subcommand)]
@@ -32,6 +33,28 @@ pub enum RunCommand {
         /// Max output tokens per block.
         #[arg(long)]
         max_tokens: Option<u32>,
+        /// Only the first N blocks of the document: a cheap trial of a schema.
+        #[arg(long, value_name = "N")]
+        sample: Option<u32>,
+    },
+    /// What a run would cost, without creating it: blocks, calls with the current packing,
+    /// input / cache / output tokens and dollars at the model's prices.
+    Estimate {
+        /// conv_uid or a unique prefix.
+        doc: String,
+        /// schema_ref (or schema_id).
+        schema: String,
+        #[arg(long)]
+        provider: Option<String>,
+        #[arg(long)]
+        model: Option<String>,
+        #[arg(long)]
+        temperature: Option<f64>,
+        #[arg(long)]
+        max_tokens: Option<u32>,
+        /// Only the first N blocks.
+        #[arg(long, value_name = "N")]
+        sample: Option<u32>,
     },
     /// Run the worker until the run is complete (exit 0), paused (4) or cancelled.
     Start {
@@ -71,12 +94,14 @@ pub fn run(ctx: &Ctx, cmd: RunCommand) -> anyhow::Result<u8> {
             model,
             temperature,
             max_tokens,
+            sample,
         } => {
             let opts = CreateRunOptions {
                 provider,
                 model,
                 temperature,
                 max_tokens,
+                sample,
             };
             let run = ws.create_run(&doc, &schema, &opts).map_err(refused)?;
             if ctx.json {
@@ -91,6 +116,32 @@ pub fn run(ctx: &Ctx, cmd: RunCommand) -> anyhow::Result<u8> {
                     run.model_config.model,
                     demo_label(&run)
                 );
+            }
+            Ok(0)
+        }
+        RunCommand::Estimate {
+            doc,
+            schema,
+            provider,
+            model,
+            temperature,
+            max_tokens,
+            sample,
+        } => {
+            let opts = CreateRunOptions {
+                provider,
+                model,
+                temperature,
+                max_tokens,
+                sample,
+            };
+            let e = ws.estimate_run(&doc, &schema, &opts).map_err(refused)?;
+            if ctx.json {
+                print_json(&e)?;
+            } else if !ctx.quiet {
+                for line in estimate_lines(&e) {
+                    println!("{line}");
+                }
             }
             Ok(0)
         }
@@ -147,6 +198,11 @@ pub fn run(ctx: &Ctx, cmd: RunCommand) -> anyhow::Result<u8> {
             Ok(0)
         }
     }
+}
+
+/// The estimate for people (the TUI's cost preview shows the same lines).
+fn estimate_lines(e: &RunEstimate) -> Vec<String> {
+    crate::workspace::estimate_summary(e)
 }
 
 fn refused(e: WorkerError) -> anyhow::Error {

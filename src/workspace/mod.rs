@@ -9,6 +9,7 @@
 mod documents;
 mod keys;
 mod policy;
+mod providers;
 mod review;
 mod runs;
 mod schemas;
@@ -18,6 +19,8 @@ use std::path::Path;
 use std::sync::Arc;
 
 pub use keys::KeyTest;
+pub use providers::ProviderChoice;
+pub use runs::estimate_summary;
 pub use session::{Session, SessionOptions};
 
 // Types and pure helpers the fronts show or pass back; re-exported so the fronts have one door.
@@ -39,7 +42,7 @@ pub use crate::schema::{
 };
 pub use crate::store::{SchemaDelete, StoreError};
 pub use crate::vault::{display_key, KeyOptions, KeySource, KeySummary, VaultError};
-pub use crate::worker::{CreateRunOptions, RunEnd, WorkerError, WorkerEvent};
+pub use crate::worker::{CreateRunOptions, RunEnd, RunEstimate, WorkerError, WorkerEvent};
 
 use crate::store::Store;
 
