@@ -11,7 +11,7 @@ use super::action::Action;
 use super::effect::{Effect, Reply};
 use super::jobs::{Job, JobDone, JobKind, Jobs, Output, Snapshot};
 use super::keymap::Keymap;
-pub use super::modals::{Help, Modal, Picker, Prompt, PromptKind};
+pub use super::modals::{Help, Modal, NewRunForm, Prompt, PromptKind};
 use super::panes::grid::GridPane;
 use super::panes::policy::PolicyPane;
 use super::panes::runs::RunsPane;
@@ -20,8 +20,7 @@ pub use super::panes::Pane;
 use super::panes::{Component, Ctx};
 use super::theme::Theme;
 use super::workers::{self, Workers};
-use crate::model::ProviderKind;
-use crate::workspace::{CreateRunOptions, Workspace};
+use crate::workspace::Workspace;
 
 /// Sends actions from background tasks back to the UI loop.
 #[derive(Clone)]
@@ -51,6 +50,8 @@ pub struct App {
     pub spawner: Option<Spawner>,
     /// Worker events arrived since the last flush.
     stale: bool,
+    /// The document ingested last in this session: the new-run form starts on it.
+    pub last_ingested: Option<String>,
 }
 
 impl App {
@@ -72,6 +73,7 @@ impl App {
             jobs: Jobs::default(),
             spawner: None,
             stale: false,
+            last_ingested: None,
         };
         // The first frame needs the lists: read them here, before any runtime exists.
         match Snapshot::read(&app.ws) {
@@ -120,8 +122,7 @@ impl App {
         }
         let bound = self.keymap.lookup(self.context(), key);
         match &self.modal {
-            Modal::Prompt(_) => bound.or(Some(Action::Input((*key).into()))),
-            Modal::Picker(_) => bound.or_else(|| self.keymap.lookup("global", key)),
+            Modal::Prompt(_) | Modal::NewRun(_) => bound.or(Some(Action::Input((*key).into()))),
             Modal::Help(_) => match bound {
                 Some(Action::Quit) => Some(Action::Quit),
                 _ => Some(Action::ToggleHelp),
@@ -191,8 +192,15 @@ impl App {
             Action::ShowGrid => vec![Effect::Focus(Pane::Grid)],
             Action::ShowSchemas => vec![Effect::Focus(Pane::Schemas)],
             Action::ShowPolicy => vec![Effect::Focus(Pane::Policy)],
-            Action::NewRun => match Picker::documents(&self.ws) {
-                Ok(p) => vec![Effect::Open(Modal::Picker(p))],
+            Action::NewRun => match NewRunForm::open(&self.ws) {
+                Ok(mut form) => {
+                    if let Some(doc) = &self.last_ingested {
+                        form.select_document(doc);
+                    }
+                    let mut fx = form.refresh();
+                    fx.insert(0, Effect::Open(Modal::NewRun(Box::new(form))));
+                    fx
+                }
                 Err(e) => vec![Effect::Error(e)],
             },
             Action::StartWorker => match self.target_run() {
@@ -268,7 +276,6 @@ impl App {
                 Effect::Open(modal) => self.modal = modal,
                 Effect::Close => self.modal = Modal::None,
                 Effect::OpenRun(id) => self.open_run(&id),
-                Effect::CreateRun { doc, schema } => self.create_run(&doc, &schema),
                 Effect::Job(job, reply) => {
                     let done = self.jobs.start(self.spawner.as_ref(), &self.ws, job, reply);
                     if let Some(done) = done {
@@ -319,30 +326,31 @@ impl App {
         }
     }
 
-    /// Create a run on the demo provider. Kept on the UI task: the picker shows the new run
-    /// at once (tests/tui.rs asserts it right after Enter).
-    fn create_run(&mut self, doc: &str, schema: &str) {
-        let opts = CreateRunOptions {
-            provider: Some(ProviderKind::Demo.as_str().into()),
-            ..Default::default()
-        };
-        match self.ws.create_run(doc, schema, &opts) {
-            Ok(run) => {
-                self.message = Some((
-                    format!(
-                        "created run {} ({} blocks, schema {}, provider demo — offline DEMO \
-                         output); s starts the worker",
-                        run.run_id, run.counters.total, run.schema_ref
-                    ),
-                    false,
-                ));
-                if let Ok(runs) = self.ws.list_runs() {
-                    self.runs.set_runs(runs);
-                }
-                self.open_run(&run.run_id);
-            }
-            Err(e) => self.error(e),
+    /// A run was created (by the new-run form's job): list it, show it, close the form.
+    fn created(&mut self, run: crate::model::Run) {
+        if matches!(self.modal, Modal::NewRun(_)) {
+            self.modal = Modal::None;
         }
+        let demo = if run.model_config.is_demo() {
+            " — offline DEMO output"
+        } else {
+            ""
+        };
+        self.message = Some((
+            format!(
+                "created run {} ({} blocks, schema {}, {}:{}{demo}); s starts the worker",
+                run.run_id,
+                run.counters.total,
+                run.schema_ref,
+                run.model_config.provider,
+                run.model_config.model
+            ),
+            false,
+        ));
+        if let Ok(runs) = self.ws.list_runs() {
+            self.runs.set_runs(runs);
+        }
+        self.open_run(&run.run_id);
     }
 
     /// A job reported back: show its outcome where it belongs, then refresh what it changed.
@@ -364,8 +372,24 @@ impl App {
                 }
                 self.message = Some((msg, false));
             }
+            Ok(Output::Estimate { ask, result }) => {
+                if let Modal::NewRun(form) = &mut self.modal {
+                    form.preview_done(ask, result);
+                }
+            }
+            Ok(Output::Created(run)) => self.created(*run),
+            Ok(Output::Ingested { conv_uid, message }) => {
+                if to_prompt {
+                    self.modal = Modal::None;
+                }
+                self.last_ingested = Some(conv_uid);
+                self.message = Some((format!("{message} · n makes a run of it"), false));
+            }
             Err(reason) => match &mut self.modal {
                 Modal::Prompt(p) if to_prompt => p.job_refused(reason),
+                Modal::NewRun(form) if done.kind == JobKind::CreateRun => {
+                    form.create_refused(reason)
+                }
                 _ => self.error(reason),
             },
         }
@@ -378,7 +402,7 @@ impl App {
             }
             JobKind::Discard | JobKind::Transition => self.stale = true,
             JobKind::Edit => self.stale |= ok,
-            JobKind::SetPolicy if ok => {
+            JobKind::SetPolicy | JobKind::Keys | JobKind::Ingest if ok => {
                 self.apply(vec![Effect::Job(
                     Job::Reload { announce: false },
                     Reply::Status,

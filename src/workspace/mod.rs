@@ -18,6 +18,7 @@ mod session;
 use std::path::Path;
 use std::sync::Arc;
 
+pub use documents::ingest_line;
 pub use keys::KeyTest;
 pub use providers::ProviderChoice;
 pub use runs::estimate_summary;

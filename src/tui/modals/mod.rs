@@ -2,14 +2,14 @@
 //! the panes; a new dialog is one file plus a [`Modal`] variant.
 
 pub mod help;
-pub mod picker;
+pub mod new_run;
 pub mod prompt;
 
 use ratatui::layout::Rect;
 use ratatui::Frame;
 
 pub use help::Help;
-pub use picker::Picker;
+pub use new_run::NewRunForm;
 pub use prompt::{Prompt, PromptKind};
 
 use super::action::Action;
@@ -20,14 +20,14 @@ pub enum Modal {
     None,
     Help(Help),
     Prompt(Box<Prompt>),
-    Picker(Picker),
+    NewRun(Box<NewRunForm>),
 }
 
 impl Modal {
     /// The keymap section for keys while this modal is open (`None`: the focused pane's).
     pub fn context(&self) -> Option<&'static str> {
         match self {
-            Modal::Prompt(_) | Modal::Picker(_) => Some("input"),
+            Modal::Prompt(_) | Modal::NewRun(_) => Some("input"),
             Modal::Help(_) | Modal::None => None,
         }
     }
@@ -41,7 +41,7 @@ impl Modal {
             Modal::None => None,
             Modal::Help(m) => Some(m),
             Modal::Prompt(m) => Some(m.as_mut()),
-            Modal::Picker(m) => Some(m),
+            Modal::NewRun(m) => Some(m.as_mut()),
         }
     }
 
@@ -57,7 +57,7 @@ impl Modal {
             Modal::None => {}
             Modal::Help(m) => m.render(frame, area, view),
             Modal::Prompt(m) => m.render(frame, area, view),
-            Modal::Picker(m) => m.render(frame, area, view),
+            Modal::NewRun(m) => m.render(frame, area, view),
         }
     }
 }
