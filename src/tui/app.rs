@@ -13,6 +13,7 @@ use super::jobs::{Job, JobDone, JobKind, Jobs, Output, Snapshot};
 use super::keymap::Keymap;
 pub use super::modals::{Help, Modal, NewRunForm, Prompt, PromptKind};
 use super::panes::grid::GridPane;
+use super::panes::keys::KeysPane;
 use super::panes::policy::PolicyPane;
 use super::panes::runs::RunsPane;
 use super::panes::schemas::SchemasPane;
@@ -39,6 +40,7 @@ pub struct App {
     pub grid: GridPane,
     pub schemas: SchemasPane,
     pub policy: PolicyPane,
+    pub keys: KeysPane,
     /// The last message and whether it is an error.
     pub message: Option<(String, bool)>,
     pub quit: bool,
@@ -67,6 +69,7 @@ impl App {
             grid: GridPane::default(),
             schemas: SchemasPane::default(),
             policy: PolicyPane::default(),
+            keys: KeysPane::default(),
             message: None,
             quit: false,
             workers: Workers::default(),
@@ -192,6 +195,8 @@ impl App {
             Action::ShowGrid => vec![Effect::Focus(Pane::Grid)],
             Action::ShowSchemas => vec![Effect::Focus(Pane::Schemas)],
             Action::ShowPolicy => vec![Effect::Focus(Pane::Policy)],
+            Action::ShowKeys => vec![Effect::Focus(Pane::Keys)],
+            Action::Ingest => vec![Effect::Open(Modal::Prompt(Box::new(Prompt::ingest())))],
             Action::NewRun => match NewRunForm::open(&self.ws) {
                 Ok(mut form) => {
                     if let Some(doc) = &self.last_ingested {
@@ -243,6 +248,7 @@ impl App {
             Pane::Grid => &self.grid,
             Pane::Schemas => &self.schemas,
             Pane::Policy => &self.policy,
+            Pane::Keys => &self.keys,
         }
     }
 
@@ -252,6 +258,7 @@ impl App {
             Pane::Grid => &mut self.grid,
             Pane::Schemas => &mut self.schemas,
             Pane::Policy => &mut self.policy,
+            Pane::Keys => &mut self.keys,
         }
     }
 
@@ -297,6 +304,7 @@ impl App {
         self.runs.set_runs(s.runs);
         self.schemas.set_schemas(s.schemas);
         self.policy.set(s.policy, s.audit, s.is_admin);
+        self.keys.set(s.keys);
         let fx = self.grid.refresh(&self.ws);
         self.apply(fx);
     }

@@ -1,6 +1,7 @@
 //! Dialogs drawn over the panes. Each file owns one modal's state, `update` and `render`, like
 //! the panes; a new dialog is one file plus a [`Modal`] variant.
 
+pub mod complete;
 pub mod help;
 pub mod new_run;
 pub mod prompt;

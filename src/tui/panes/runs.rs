@@ -136,10 +136,10 @@ impl Component for RunsPane {
             Constraint::Min(10),
         ];
         let title = if self.runs.is_empty() {
-            " Runs · none yet: press n to create one ".to_string()
+            " Runs · none yet: i ingests a file, n creates a run ".to_string()
         } else {
             format!(
-                " Runs · {} · Enter opens the grid, n new, s start, c cancel, r resume ",
+                " Runs · {} · Enter opens the grid, n new, i ingest, s start, c cancel, r resume ",
                 self.runs.len()
             )
         };
