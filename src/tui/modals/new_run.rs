@@ -155,21 +155,25 @@ impl NewRunForm {
 
     /// The run options the form describes, or why a typed value cannot be used.
     pub fn options(&self) -> Result<CreateRunOptions, String> {
-        fn parse<T: std::str::FromStr>(text: &str, what: &str) -> Result<Option<T>, String> {
+        fn parse<T: std::str::FromStr>(
+            text: &str,
+            name: &str,
+            expected: &str,
+        ) -> Result<Option<T>, String> {
             let t = text.trim();
             if t.is_empty() {
                 return Ok(None);
             }
             t.parse().map(Some).map_err(|_| {
-                format!("{what} '{t}' is not a valid value; leave it empty for the default")
+                format!("{name} '{t}' is not {expected}; leave it empty for the default")
             })
         }
         Ok(CreateRunOptions {
             provider: self.provider_choice().map(|p| p.name.clone()),
             model: Some(self.model.trim().to_string()).filter(|m| !m.is_empty()),
-            temperature: parse(&self.temperature, "temperature (a number 0.0–2.0)")?,
-            max_tokens: parse(&self.max_tokens, "max tokens (a whole number)")?,
-            sample: parse(&self.sample, "sample (a number of blocks)")?,
+            temperature: parse(&self.temperature, "temperature", "a number from 0.0 to 2.0")?,
+            max_tokens: parse(&self.max_tokens, "max tokens", "a whole number")?,
+            sample: parse(&self.sample, "sample", "a number of blocks")?,
         })
     }
 

@@ -126,14 +126,15 @@ impl Component for KeysPane {
         });
         let table = Table::new(
             rows,
+            // Fixed columns keep their width; the free-text ones share what is left.
             [
-                Constraint::Length(10),
-                Constraint::Length(7),
-                Constraint::Length(24),
                 Constraint::Length(9),
-                Constraint::Length(20),
-                Constraint::Length(28),
-                Constraint::Min(10),
+                Constraint::Length(6),
+                Constraint::Length(21),
+                Constraint::Length(8),
+                Constraint::Fill(2),
+                Constraint::Fill(3),
+                Constraint::Fill(2),
             ],
         )
         .header(

@@ -191,12 +191,13 @@ impl Component for PolicyPane {
         };
         let table = Table::new(
             rows,
+            // The key name keeps its width; bounds and description share what is left.
             [
-                Constraint::Length(42),
-                Constraint::Length(18),
-                Constraint::Length(8),
-                Constraint::Length(16),
-                Constraint::Min(10),
+                Constraint::Length(41),
+                Constraint::Length(12),
+                Constraint::Length(7),
+                Constraint::Fill(1),
+                Constraint::Fill(2),
             ],
         )
         .header(
