@@ -217,6 +217,7 @@ fn a_sample_run_covers_the_first_n_blocks_and_exports_only_them() {
         ],
     );
     assert_eq!(run["counters"]["total"], 7);
+    assert_eq!(run["sample"], 7, "the run says it is a sample");
     let run_id = run["run_id"].as_str().unwrap();
     let (code, out, err) = cli(d, &fake, &["run", "start", run_id]);
     assert_eq!(code, 0, "{out}{err}");

@@ -38,14 +38,15 @@ const IN_FLIGHT: usize = 2;
 
 type BlockTable = ReadOnlyTable<(&'static str, u32), &'static [u8]>;
 
-/// How many blocks of its document a run covers (fewer than all for a sample run).
+/// How many blocks of its document a run covers: the sample size of a sample run, else all
+/// (so a missing overlay of a full run is still reported as corruption).
 fn run_blocks(tx: &redb::ReadTransaction, run_id: &str) -> Result<u32, StoreError> {
     let runs = tx.open_table(RUNS)?;
     let raw = runs
         .get(run_id)?
         .ok_or_else(|| StoreError::Corrupt(format!("run {run_id} does not exist")))?;
     let run: crate::model::Run = serde_json::from_slice(raw.value())?;
-    Ok(run.counters.total)
+    Ok(run.sample.unwrap_or(u32::MAX))
 }
 
 /// Decode block chunk `chunk` and the run's overlays for it, and feed each pair to `each`.

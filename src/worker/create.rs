@@ -153,6 +153,7 @@ pub fn plan_run(
         model_config,
         &policy::current_user(),
     );
+    run.sample = opts.sample.map(|_| blocks);
     run.counters.total = blocks;
     run.counters.pending = blocks;
     Ok(PlannedRun {

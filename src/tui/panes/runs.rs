@@ -114,7 +114,10 @@ impl Component for RunsPane {
                     .style(theme.status(OverlayStatus::Confirmed)),
                 Cell::from(format!("{}", c.failed)).style(theme.status(OverlayStatus::Failed)),
                 Cell::from(format_cost(r.usage.cost_usd)),
-                Cell::from(r.schema_ref.clone()),
+                Cell::from(match r.sample {
+                    Some(n) => format!("{} (sample {n})", r.schema_ref),
+                    None => r.schema_ref.clone(),
+                }),
                 Cell::from(Line::from(model)),
             ]);
             if i == self.cursor {
