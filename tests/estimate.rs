@@ -61,6 +61,18 @@ fn workspace(dir: &Path, fake: &support::FakeServer, paragraphs: usize) -> Strin
     conv
 }
 
+/// `run VERB DOC label --provider P` plus `extra`.
+fn run_args<'a>(
+    verb: &'a str,
+    conv: &'a str,
+    provider: &'a str,
+    extra: &[&'a str],
+) -> Vec<&'a str> {
+    let mut v = vec!["run", verb, conv, "label", "--provider", provider];
+    v.extend_from_slice(extra);
+    v
+}
+
 fn within(estimated: f64, used: f64, what: &str) {
     let off = (estimated - used).abs() / used.max(1.0);
     assert!(
@@ -81,32 +93,23 @@ fn the_estimate_is_within_ten_percent_of_what_a_finished_run_used() {
     let est = json_of(
         d,
         &fake,
-        &[
-            "--json",
-            "run",
+        &run_args(
             "estimate",
             conv,
-            "label",
-            "--provider",
             "anthropic",
-            "--model",
-            "claude-haiku-4-5",
-        ],
+            &["--model", "claude-haiku-4-5", "--json"],
+        ),
     );
     // The human form says the same.
     let (code, human, err) = cli(
         d,
         &fake,
-        &[
-            "run",
+        &run_args(
             "estimate",
             conv,
-            "label",
-            "--provider",
             "anthropic",
-            "--model",
-            "claude-haiku-4-5",
-        ],
+            &["--model", "claude-haiku-4-5"],
+        ),
     );
     assert_eq!(code, 0, "{err}");
     assert!(
@@ -116,17 +119,12 @@ fn the_estimate_is_within_ten_percent_of_what_a_finished_run_used() {
     let run = json_of(
         d,
         &fake,
-        &[
-            "--json",
-            "run",
+        &run_args(
             "create",
             conv,
-            "label",
-            "--provider",
             "anthropic",
-            "--model",
-            "claude-haiku-4-5",
-        ],
+            &["--model", "claude-haiku-4-5", "--json"],
+        ),
     );
     let run_id = run["run_id"].as_str().unwrap();
     let (code, out, err) = cli(d, &fake, &["run", "start", run_id]);
@@ -185,17 +183,7 @@ fn a_sample_run_covers_the_first_n_blocks_and_exports_only_them() {
     let est = json_of(
         d,
         &fake,
-        &[
-            "--json",
-            "run",
-            "estimate",
-            conv,
-            "label",
-            "--provider",
-            "demo",
-            "--sample",
-            "7",
-        ],
+        &run_args("estimate", conv, "demo", &["--sample", "7", "--json"]),
     );
     assert_eq!(
         (est["blocks"].as_u64(), est["document_blocks"].as_u64()),
@@ -204,17 +192,7 @@ fn a_sample_run_covers_the_first_n_blocks_and_exports_only_them() {
     let run = json_of(
         d,
         &fake,
-        &[
-            "--json",
-            "run",
-            "create",
-            conv,
-            "label",
-            "--provider",
-            "demo",
-            "--sample",
-            "7",
-        ],
+        &run_args("create", conv, "demo", &["--sample", "7", "--json"]),
     );
     assert_eq!(run["counters"]["total"], 7);
     assert_eq!(run["sample"], 7, "the run says it is a sample");
@@ -237,16 +215,7 @@ fn a_sample_run_covers_the_first_n_blocks_and_exports_only_them() {
     let (code, _, err) = cli(
         d,
         &fake,
-        &[
-            "run",
-            "create",
-            conv,
-            "label",
-            "--provider",
-            "demo",
-            "--sample",
-            "0",
-        ],
+        &run_args("create", conv, "demo", &["--sample", "0"]),
     );
     assert_eq!(code, 1);
     assert!(err.contains("--sample 0"), "{err}");

@@ -12,11 +12,9 @@ use std::time::{Duration, Instant};
 use blockwise::store::Store;
 use blockwise::tui::app::Modal;
 use blockwise::tui::theme::ColorMode;
-use blockwise::tui::{draw, Action, App, Keymap, Pane, Spawner, Theme};
+use blockwise::tui::{Action, App, Keymap, Pane, Spawner, Theme};
 use blockwise::workspace::Workspace;
 use crossterm::event::KeyCode;
-use ratatui::backend::TestBackend;
-use ratatui::Terminal;
 use support::tui::{code, key};
 use support::{FakeConfig, FakeServer};
 
@@ -119,17 +117,7 @@ fn typed(app: &mut App, text: &str) {
 
 /// Every row of the buffer, cell by cell.
 fn buffer_text(app: &App, w: u16, h: u16) -> String {
-    let mut term = Terminal::new(TestBackend::new(w, h)).unwrap();
-    term.draw(|f| draw(f, app)).unwrap();
-    let buf = term.backend().buffer();
-    let mut out = String::new();
-    for y in 0..buf.area.height {
-        for x in 0..buf.area.width {
-            out.push_str(buf[(x, y)].symbol());
-        }
-        out.push('\n');
-    }
-    out
+    support::tui::screen(app, w, h)
 }
 
 /// Neither the key nor any 5 characters of it before its last four appear in any cell, row or
