@@ -2,13 +2,16 @@
 //! the panes; a new dialog is one file plus a [`Modal`] variant.
 
 pub mod complete;
+pub mod confirm;
 pub mod help;
 pub mod new_run;
 pub mod prompt;
+pub mod studio;
 
 use ratatui::layout::Rect;
 use ratatui::Frame;
 
+pub use confirm::Confirm;
 pub use help::Help;
 pub use new_run::NewRunForm;
 pub use prompt::{Prompt, PromptKind};
@@ -22,13 +25,17 @@ pub enum Modal {
     Help(Help),
     Prompt(Box<Prompt>),
     NewRun(Box<NewRunForm>),
+    Confirm(Confirm),
+    Studio(Box<studio::Studio>),
 }
 
 impl Modal {
     /// The keymap section for keys while this modal is open (`None`: the focused pane's).
     pub fn context(&self) -> Option<&'static str> {
         match self {
-            Modal::Prompt(_) | Modal::NewRun(_) => Some("input"),
+            Modal::Prompt(_) | Modal::NewRun(_) | Modal::Confirm(_) | Modal::Studio(_) => {
+                Some("input")
+            }
             Modal::Help(_) | Modal::None => None,
         }
     }
@@ -43,6 +50,8 @@ impl Modal {
             Modal::Help(m) => Some(m),
             Modal::Prompt(m) => Some(m.as_mut()),
             Modal::NewRun(m) => Some(m.as_mut()),
+            Modal::Confirm(m) => Some(m),
+            Modal::Studio(m) => Some(m.as_mut()),
         }
     }
 
@@ -59,6 +68,8 @@ impl Modal {
             Modal::Help(m) => m.render(frame, area, view),
             Modal::Prompt(m) => m.render(frame, area, view),
             Modal::NewRun(m) => m.render(frame, area, view),
+            Modal::Confirm(m) => m.render(frame, area, view),
+            Modal::Studio(m) => m.render(frame, area, view),
         }
     }
 }

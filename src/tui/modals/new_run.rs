@@ -9,6 +9,7 @@ use ratatui::Frame;
 use tui_textarea::{Input, Key};
 
 use super::centered;
+use super::studio::safe;
 use crate::tui::action::Action;
 use crate::tui::effect::{Effect, Reply};
 use crate::tui::jobs::Job;
@@ -99,13 +100,14 @@ impl NewRunForm {
             .map_err(|e| e.to_string())?
             .into_iter()
             .map(|d| DocChoice {
-                label: format!(
+                // Titles and file names come from documents: made safe before they are drawn.
+                label: safe(&format!(
                     "{}  {}  ({} blocks)  {}",
                     &d.conv_uid[..12.min(d.conv_uid.len())],
                     d.title,
                     d.total_blocks,
                     d.file_name
-                ),
+                )),
                 blocks: d.total_blocks,
                 conv_uid: d.conv_uid,
             })
@@ -119,6 +121,7 @@ impl NewRunForm {
             .into_iter()
             .map(|s| s.schema_ref)
             .collect();
+        // Schema refs are drawn through `row` (made safe there).
         if schemas.is_empty() {
             return Err("no schemas yet: make one in the Schemas pane (3, then n)".into());
         }
@@ -445,8 +448,8 @@ impl Component for NewRunForm {
                 };
                 Line::from(vec![
                     Span::styled(format!("{marker}{:<12}", f.label()), style),
-                    Span::styled(value, style),
-                    Span::styled(format!("  {note}"), theme.fg("muted")),
+                    Span::styled(safe(&value), style),
+                    Span::styled(safe(&format!("  {note}")), theme.fg("muted")),
                 ])
             })
             .collect();
@@ -454,16 +457,16 @@ impl Component for NewRunForm {
         let mut text = vec![Line::from(Span::styled("Cost preview", theme.title()))];
         match (&self.error, &self.preview) {
             (Some(e), _) => text.push(Line::from(Span::styled(
-                format!("refused: {e}"),
+                safe(&format!("refused: {e}")),
                 theme.fg("error"),
             ))),
             (None, None) => text.push(Line::from("estimating…")),
             (None, Some(Err(e))) => text.push(Line::from(Span::styled(
-                format!("refused: {e}"),
+                safe(&format!("refused: {e}")),
                 theme.fg("error"),
             ))),
             (None, Some(Ok(e))) => {
-                text.extend(estimate_summary(e).into_iter().map(Line::from));
+                text.extend(estimate_summary(e).iter().map(|l| Line::from(safe(l))));
             }
         }
         frame.render_widget(Paragraph::new(text).wrap(Wrap { trim: false }), preview);

@@ -11,6 +11,7 @@ use super::{navigate, Component, Ctx, View};
 use crate::tui::action::Action;
 use crate::tui::effect::{Effect, Reply};
 use crate::tui::jobs::Job;
+use crate::tui::modals::studio::safe;
 use crate::tui::modals::{Modal, Prompt, PromptKind};
 use crate::workspace::{KeySummary, ProviderKind};
 
@@ -113,7 +114,8 @@ impl Component for KeysPane {
                 Some(Some(true)) => ("valid", theme.fg("confirmed")),
                 Some(Some(false)) => ("REJECTED", theme.fg("error")),
             };
-            let text = |v: Option<String>| v.unwrap_or_else(|| "-".into());
+            // Models, URLs and sources are user or environment text: made safe to draw.
+            let text = |v: Option<String>| v.map(|v| safe(&v)).unwrap_or_else(|| "-".into());
             Row::new(vec![
                 Cell::from(p),
                 Cell::from(text(k.map(|k| k.key.clone()))),

@@ -11,6 +11,7 @@ use ratatui::Frame;
 use super::{navigate, Component, Ctx, View};
 use crate::tui::action::Action;
 use crate::tui::effect::Effect;
+use crate::tui::modals::studio::safe;
 use crate::tui::modals::{Modal, Prompt, PromptKind};
 use crate::workspace::{display_value, AuditEntry, EffectiveValue, PolicySource};
 
@@ -177,7 +178,7 @@ impl Component for PolicyPane {
             };
             Row::new(vec![
                 Cell::from(v.key.clone()),
-                Cell::from(display_value(&v.value)),
+                Cell::from(safe(&display_value(&v.value))),
                 Cell::from(v.source.as_str()).style(source_style),
                 Cell::from(v.bounds.clone()).style(theme.fg("muted")),
                 Cell::from(v.description.clone()).style(theme.fg("muted")),
@@ -229,14 +230,15 @@ impl Component for PolicyPane {
             Row::new(vec![
                 Cell::from(a.seq.to_string()),
                 Cell::from(a.at.clone()),
-                Cell::from(a.user.clone()),
+                // Values, users and reasons are typed by people: made safe to draw.
+                Cell::from(safe(&a.user)),
                 Cell::from(a.key.clone()),
-                Cell::from(format!(
+                Cell::from(safe(&format!(
                     "{} → {}",
                     display_value(&a.old),
                     display_value(&a.new)
-                )),
-                Cell::from(a.reason.clone().unwrap_or_default()),
+                ))),
+                Cell::from(safe(&a.reason.clone().unwrap_or_default())),
             ])
         });
         let filter = match &self.filter {
@@ -280,14 +282,19 @@ impl Component for PolicyPane {
             PolicyFocus::Audit => " Selected change (full values) ",
         };
         frame.render_widget(
-            Paragraph::new(self.detail())
-                .wrap(Wrap { trim: false })
-                .block(
-                    Block::default()
-                        .borders(Borders::ALL)
-                        .border_style(theme.border())
-                        .title(Span::styled(title, theme.title())),
-                ),
+            Paragraph::new(
+                self.detail()
+                    .into_iter()
+                    .map(|l| Line::from(safe(&l.to_string())))
+                    .collect::<Vec<_>>(),
+            )
+            .wrap(Wrap { trim: false })
+            .block(
+                Block::default()
+                    .borders(Borders::ALL)
+                    .border_style(theme.border())
+                    .title(Span::styled(title, theme.title())),
+            ),
             bottom,
         );
     }
