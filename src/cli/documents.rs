@@ -19,12 +19,7 @@ pub fn ingest(ctx: &Ctx, files: &[PathBuf]) -> anyhow::Result<u8> {
                 let d = &report.document;
                 let status = if report.created { "created" } else { "exists" };
                 if !ctx.json && !ctx.quiet {
-                    outln!(
-                        "{status:<8} {}  {:>6} blocks  {}",
-                        d.conv_uid,
-                        d.total_blocks,
-                        d.title
-                    );
+                    outln!("{}", crate::workspace::ingest_line(&report));
                 }
                 rows.push(json!({
                     "file": file.display().to_string(),

@@ -3,7 +3,7 @@
 use std::io::{IsTerminal, Write};
 use std::time::{Duration, Instant};
 
-use clap::Subcommand;
+use clap::{Args, Subcommand};
 use serde_json::json;
 use tokio::sync::mpsc;
 
@@ -11,28 +11,51 @@ use super::output::{one_line, print_json, short_id};
 use super::{Ctx, Exit};
 use crate::model::Run;
 use crate::workspace::{
-    format_cost, CreateRunOptions, RunEnd, SessionOptions, WorkerError, WorkerEvent, Workspace,
+    format_cost, CreateRunOptions, RunEnd, RunEstimate, SessionOptions, WorkerError, WorkerEvent,
+    Workspace,
 };
+
+/// A document, a schema and the run's options (`run create` and `run estimate`).
+#[derive(Debug, Args)]
+pub struct RunArgs {
+    /// conv_uid or a unique prefix.
+    doc: String,
+    /// schema_ref (or schema_id).
+    schema: String,
+    /// anthropic, openai, google, custom or demo (default: the first with a key, else demo).
+    #[arg(long)]
+    provider: Option<String>,
+    #[arg(long)]
+    model: Option<String>,
+    #[arg(long)]
+    temperature: Option<f64>,
+    /// Max output tokens per block.
+    #[arg(long)]
+    max_tokens: Option<u32>,
+    /// Only the first N blocks of the document: a cheap trial of a schema.
+    #[arg(long, value_name = "N")]
+    sample: Option<u32>,
+}
+
+impl RunArgs {
+    fn options(&self) -> CreateRunOptions {
+        CreateRunOptions {
+            provider: self.provider.clone(),
+            model: self.model.clone(),
+            temperature: self.temperature,
+            max_tokens: self.max_tokens,
+            sample: self.sample,
+        }
+    }
+}
 
 #[derive(Debug, Subcommand)]
 pub enum RunCommand {
     /// Bind a document and a schema into a new run (one pending overlay per block).
-    Create {
-        /// conv_uid or a unique prefix.
-        doc: String,
-        /// schema_ref (or schema_id).
-        schema: String,
-        /// anthropic, openai, google, custom or demo (default: the first with a key, else demo).
-        #[arg(long)]
-        provider: Option<String>,
-        #[arg(long)]
-        model: Option<String>,
-        #[arg(long)]
-        temperature: Option<f64>,
-        /// Max output tokens per block.
-        #[arg(long)]
-        max_tokens: Option<u32>,
-    },
+    Create(RunArgs),
+    /// What a run would cost, without creating it: blocks, calls with the current packing,
+    /// input / cache / output tokens and dollars at the model's prices.
+    Estimate(RunArgs),
     /// Run the worker until the run is complete (exit 0), paused (4) or cancelled.
     Start {
         run: String,
@@ -72,21 +95,10 @@ pub fn run(ctx: &Ctx, cmd: RunCommand) -> anyhow::Result<u8> {
         ctx.open()?
     };
     match cmd {
-        RunCommand::Create {
-            doc,
-            schema,
-            provider,
-            model,
-            temperature,
-            max_tokens,
-        } => {
-            let opts = CreateRunOptions {
-                provider,
-                model,
-                temperature,
-                max_tokens,
-            };
-            let run = ws.create_run(&doc, &schema, &opts).map_err(refused)?;
+        RunCommand::Create(args) => {
+            let run = ws
+                .create_run(&args.doc, &args.schema, &args.options())
+                .map_err(refused)?;
             if ctx.json {
                 print_json(&run)?;
             } else if !ctx.quiet {
@@ -99,6 +111,19 @@ pub fn run(ctx: &Ctx, cmd: RunCommand) -> anyhow::Result<u8> {
                     run.model_config.model,
                     demo_label(&run)
                 );
+            }
+            Ok(0)
+        }
+        RunCommand::Estimate(args) => {
+            let e = ws
+                .estimate_run(&args.doc, &args.schema, &args.options())
+                .map_err(refused)?;
+            if ctx.json {
+                print_json(&e)?;
+            } else if !ctx.quiet {
+                for line in estimate_lines(&e) {
+                    println!("{line}");
+                }
             }
             Ok(0)
         }
@@ -155,6 +180,11 @@ pub fn run(ctx: &Ctx, cmd: RunCommand) -> anyhow::Result<u8> {
             Ok(0)
         }
     }
+}
+
+/// The estimate for people (the TUI's cost preview shows the same lines).
+fn estimate_lines(e: &RunEstimate) -> Vec<String> {
+    crate::workspace::estimate_summary(e)
 }
 
 fn refused(e: WorkerError) -> anyhow::Error {

@@ -8,6 +8,7 @@ use super::pack::{OutputShape, PackLimits};
 use super::WorkerError;
 use crate::model::Run;
 use crate::policy::WorkerPolicy;
+use crate::provider::{BlockInput, CallRequest};
 use crate::review::edit::FieldValidators;
 use crate::schema::{self, PromptConfig};
 use crate::store::Store;
@@ -56,6 +57,12 @@ impl RunPlan {
         let run = store
             .get_run(run_id)?
             .ok_or_else(|| WorkerError::Refused(format!("run {run_id} does not exist")))?;
+        RunPlan::for_run(store, run)
+    }
+
+    /// The plan of a run, stored or not yet (the cost estimate plans a run it has not created).
+    pub fn for_run(store: &Store, run: Run) -> Result<RunPlan, WorkerError> {
+        let run_id = run.run_id.clone();
         let schema = store.get_schema(&run.schema_id)?.ok_or_else(|| {
             WorkerError::Refused(format!(
                 "run {run_id}: its schema {} ({}) is missing",
@@ -82,5 +89,33 @@ impl RunPlan {
             limits,
             validators: Arc::new(validators),
         })
+    }
+}
+
+impl RunPlan {
+    /// The call for one pack of blocks, as the worker sends it (and the estimate counts it).
+    pub fn request(&self, blocks: Vec<BlockInput>) -> CallRequest {
+        let mc = &self.run.model_config;
+        let batched = blocks.len() > 1;
+        let max_tokens = if batched {
+            mc.max_tokens
+                .saturating_mul(blocks.len() as u32)
+                .min(self.policy.max_output_tokens)
+                .max(1)
+        } else {
+            mc.max_tokens
+        };
+        CallRequest {
+            model: mc.model.clone(),
+            temperature: mc.temperature,
+            max_tokens,
+            system_prompt: self.system_prompt.clone(),
+            block_prompt: self.block_prompt.clone(),
+            properties: Value::Object(self.properties.clone()),
+            required: self.required.clone(),
+            blocks,
+            batched,
+            prompt_caching: self.policy.prompt_caching,
+        }
     }
 }

@@ -143,36 +143,15 @@ fn halves(pack: Vec<Item>) -> (Vec<Item>, Vec<Item>) {
 
 impl<P: Provider> Shared<P> {
     fn request(&self, pack: &[Item]) -> CallRequest {
-        let plan = &self.plan;
-        let mc = &plan.run.model_config;
-        let batched = pack.len() > 1;
-        let max_tokens = if batched {
-            mc.max_tokens
-                .saturating_mul(pack.len() as u32)
-                .min(plan.policy.max_output_tokens)
-                .max(1)
-        } else {
-            mc.max_tokens
-        };
-        CallRequest {
-            model: mc.model.clone(),
-            temperature: mc.temperature,
-            max_tokens,
-            system_prompt: plan.system_prompt.clone(),
-            block_prompt: plan.block_prompt.clone(),
-            properties: Value::Object(plan.properties.clone()),
-            required: plan.required.clone(),
-            blocks: pack
-                .iter()
+        self.plan.request(
+            pack.iter()
                 .map(|i| BlockInput {
                     block_uid: i.uid.clone(),
                     block_type: i.block_type.clone(),
                     content: i.content.clone(),
                 })
                 .collect(),
-            batched,
-            prompt_caching: plan.policy.prompt_caching,
-        }
+        )
     }
 
     /// Call with backoff for transient trouble (never using a block's attempts). Every failed

@@ -9,6 +9,7 @@
 mod documents;
 mod keys;
 mod policy;
+mod providers;
 mod review;
 mod runs;
 mod schemas;
@@ -18,7 +19,10 @@ mod session;
 use std::path::Path;
 use std::sync::Arc;
 
+pub use documents::ingest_line;
 pub use keys::KeyTest;
+pub use providers::ProviderChoice;
+pub use runs::estimate_summary;
 pub use session::{Session, SessionOptions};
 
 // Types and pure helpers the fronts show or pass back; re-exported so the fronts have one door.
@@ -44,7 +48,8 @@ pub use crate::schema::{validate_ref, PROMPT_CONFIG_KEYS};
 pub use crate::store::{CheckReport, Damage, SchemaDelete, StoreError};
 pub use crate::vault::{display_key, KeyOptions, KeySource, KeySummary, VaultError};
 pub use crate::worker::{
-    failure_summary, CreateRunOptions, FailureCause, RunEnd, WorkerError, WorkerEvent,
+    failure_summary, CreateRunOptions, FailureCause, RunEnd, RunEstimate, WorkerError,
+    WorkerEvent,
 };
 
 use crate::store::Store;

@@ -114,7 +114,10 @@ impl Component for RunsPane {
                     .style(theme.status(OverlayStatus::Confirmed)),
                 Cell::from(format!("{}", c.failed)).style(theme.status(OverlayStatus::Failed)),
                 Cell::from(format_cost(r.usage.cost_usd)),
-                Cell::from(r.schema_ref.clone()),
+                Cell::from(match r.sample {
+                    Some(n) => format!("{} (sample {n})", r.schema_ref),
+                    None => r.schema_ref.clone(),
+                }),
                 Cell::from(Line::from(model)),
             ]);
             if i == self.cursor {
@@ -136,10 +139,10 @@ impl Component for RunsPane {
             Constraint::Min(10),
         ];
         let title = if self.runs.is_empty() {
-            " Runs · none yet: press n to create one ".to_string()
+            " Runs · none yet: i ingests a file, n creates a run ".to_string()
         } else {
             format!(
-                " Runs · {} · Enter opens the grid, n new, s start, c cancel, r resume ",
+                " Runs · {} · Enter opens the grid, n new, i ingest, s start, c cancel, r resume ",
                 self.runs.len()
             )
         };
