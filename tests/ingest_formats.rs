@@ -264,3 +264,27 @@ fn bad_html_and_csv_are_refused_by_name_and_change_nothing() {
     check_refused(&fixture("bad/header-only.csv"), "no data rows");
     check_refused(&fixture("bad/latin1.html"), "not valid UTF-8");
 }
+
+#[test]
+fn docx_fixture_matches_its_expected_blocks() {
+    let docs = check_format("docx", &["docx"]);
+    let p = &docs[0];
+    // Footnotes come from word/footnotes.xml, body blocks from word/document.xml.
+    let parts: Vec<String> = p
+        .blocks()
+        .iter()
+        .filter_map(|b| match &b.block_locator {
+            Locator::DocxParagraph { part, .. } => Some(part.clone()),
+            _ => None,
+        })
+        .collect();
+    assert!(parts.iter().any(|x| x == "word/footnotes.xml"));
+    assert!(parts.iter().any(|x| x == "word/document.xml"));
+}
+
+#[test]
+fn bad_docx_files_are_refused_by_name_and_change_nothing() {
+    check_refused(&fixture("bad/truncated.docx"), "truncated");
+    check_refused(&fixture("bad/password.docx"), "password-protected");
+    check_refused(&fixture("bad/not-a-zip.docx"), "not a zip archive");
+}

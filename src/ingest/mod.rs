@@ -6,14 +6,17 @@
 //! Markdown (`render.rs`) and CSV/TSV to normalised CSV rows; those blocks also carry a locator
 //! into the source (element path, paragraph index, page and box, row).
 
+mod archive;
 mod assemble;
 mod csv_rows;
+mod docx;
 mod html;
 mod html_dom;
 mod markdown;
 mod render;
 mod text;
 mod validate;
+mod xml;
 
 use std::path::{Path, PathBuf};
 
@@ -140,7 +143,8 @@ impl SourceFormat {
             SourceFormat::Csv => csv_rows::csv_drafts(raw, b','),
             SourceFormat::Tsv => csv_rows::csv_drafts(raw, b'\t'),
             SourceFormat::Html => html::html_drafts(raw),
-            SourceFormat::Docx | SourceFormat::Epub | SourceFormat::Pdf => Err(format!(
+            SourceFormat::Docx => docx::docx_drafts(raw),
+            SourceFormat::Epub | SourceFormat::Pdf => Err(format!(
                 "'.{}' files are not supported yet ({SUPPORTED})",
                 self.source_type()
             )),
