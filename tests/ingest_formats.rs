@@ -288,3 +288,31 @@ fn bad_docx_files_are_refused_by_name_and_change_nothing() {
     check_refused(&fixture("bad/password.docx"), "password-protected");
     check_refused(&fixture("bad/not-a-zip.docx"), "not a zip archive");
 }
+
+#[test]
+fn epub_fixture_reads_chapters_in_spine_order() {
+    let docs = check_format("epub", &["epub"]);
+    let p = &docs[0];
+    let mut parts: Vec<String> = Vec::new();
+    for b in p.blocks() {
+        let Locator::HtmlElement {
+            part: Some(part), ..
+        } = &b.block_locator
+        else {
+            panic!("EPUB block without its chapter: {:?}", b.block_locator)
+        };
+        if parts.last() != Some(part) {
+            parts.push(part.clone());
+        }
+    }
+    assert_eq!(
+        parts,
+        [
+            "EPUB/chap_01.xhtml",
+            "EPUB/chap_02.xhtml",
+            "EPUB/chap_03.xhtml"
+        ],
+        "one run of blocks per chapter, in spine order, navigation skipped"
+    );
+    check_refused(&fixture("bad/truncated.epub"), "truncated");
+}

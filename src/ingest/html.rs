@@ -48,7 +48,8 @@ pub(crate) fn render_html(source: &str, part: Option<&str>, r: &mut Renderer) {
         part,
         in_notes: false,
     };
-    walk.children(&root, &root_path, false);
+    // An EPUB chapter has no site around it: its header, footer and asides are content.
+    walk.children(&root, &root_path, part.is_some());
 }
 
 struct Walk<'a> {
@@ -106,6 +107,9 @@ fn is_chrome(node: &Handle, in_article: bool) -> bool {
     if NEVER.contains(&name) {
         return true;
     }
+    if is_note(node) || is_notes_section(node) {
+        return false;
+    }
     if matches!(name, "header" | "footer" | "aside") && !in_article {
         return true;
     }
@@ -131,19 +135,47 @@ fn is_chrome(node: &Handle, in_article: bool) -> bool {
         .any(|w| CHROME_WORDS.contains(&w))
 }
 
-fn is_footnotes(node: &Handle) -> bool {
-    let role = node.attr("role").unwrap_or_default();
-    let words = format!(
-        "{} {}",
+/// Words of an element's class, id, role and `epub:type`, lower-cased.
+fn marks(node: &Handle) -> Vec<String> {
+    let all = format!(
+        "{} {} {} {}",
         node.attr("class").unwrap_or_default(),
-        node.attr("id").unwrap_or_default()
+        node.attr("id").unwrap_or_default(),
+        node.attr("role").unwrap_or_default(),
+        node.attr("epub:type").unwrap_or_default()
     )
     .to_ascii_lowercase();
-    role == "doc-endnotes"
-        || role == "doc-footnote"
-        || words
-            .split(|c: char| c.is_whitespace() || c == '_')
-            .any(|w| matches!(w, "footnotes" | "footnote" | "endnotes" | "notes"))
+    all.split(|c: char| c.is_whitespace() || c == '_')
+        .filter(|w| !w.is_empty())
+        .map(str::to_string)
+        .collect()
+}
+
+/// A section holding footnotes or endnotes (its list items are notes).
+fn is_notes_section(node: &Handle) -> bool {
+    marks(node).iter().any(|w| {
+        matches!(
+            w.as_str(),
+            "footnotes" | "endnotes" | "notes" | "rearnotes" | "doc-endnotes"
+        )
+    })
+}
+
+/// One footnote or endnote.
+fn is_note(node: &Handle) -> bool {
+    marks(node).iter().any(|w| {
+        matches!(
+            w.as_str(),
+            "footnote" | "endnote" | "rearnote" | "doc-footnote" | "doc-endnote"
+        )
+    })
+}
+
+/// A note label usable in Markdown (`[^label]`): letters, digits, `-` and `_` of an id.
+fn note_label(id: &str) -> String {
+    id.chars()
+        .filter(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_'))
+        .collect()
 }
 
 impl Walk<'_> {
@@ -208,7 +240,7 @@ impl Walk<'_> {
                     self.r.push(BlockType::Paragraph, &text, loc);
                 }
             }
-            "ul" | "ol" | "menu" if self.in_notes || is_footnotes(node) => {
+            "ul" | "ol" | "menu" if self.in_notes || is_notes_section(node) => {
                 self.list(node, path, BlockType::Footnote)
             }
             "ul" | "ol" => self.list(node, path, BlockType::ListItem),
@@ -234,11 +266,17 @@ impl Walk<'_> {
                 self.r
                     .push(BlockType::Caption, &render::paragraph(&text_of(node)), loc)
             }
-            _ if is_footnotes(node) && !has_block_child(node) => {
-                self.r
-                    .push(BlockType::Footnote, &render::paragraph(&text_of(node)), loc)
+            _ if is_note(node) => {
+                let label = note_label(&node.attr("id").unwrap_or_default());
+                let body = paragraphs_of(node);
+                let text = if label.is_empty() {
+                    body
+                } else {
+                    format!("[^{label}]: {body}")
+                };
+                self.r.push(BlockType::Footnote, &text, loc)
             }
-            _ if is_footnotes(node) => {
+            _ if is_notes_section(node) => {
                 let outer = std::mem::replace(&mut self.in_notes, true);
                 self.children(node, path, in_article);
                 self.in_notes = outer;
@@ -261,12 +299,17 @@ impl Walk<'_> {
             }
             let text = item_text(&item, ordered.then_some(n), 0);
             let text = if block_type == BlockType::Footnote {
-                // `[^n]: text`, without the list marker and the back-link arrow.
+                // `[^id]: text`, without the list marker and the back-link arrow.
                 let mut own = String::new();
                 collect_text(&item, &mut own, false);
                 let own = render::paragraph(&own);
+                let label = item
+                    .attr("id")
+                    .map(|id| note_label(&id))
+                    .filter(|l| !l.is_empty())
+                    .unwrap_or_else(|| n.to_string());
                 format!(
-                    "[^{n}]: {}",
+                    "[^{label}]: {}",
                     own.trim_end_matches(['↩', '↑', '^', ' ', '\u{fe0e}'])
                 )
             } else {
@@ -417,14 +460,6 @@ fn find_all(node: &Handle, name: &str, out: &mut Vec<Handle>) {
     }
 }
 
-fn has_block_child(node: &Handle) -> bool {
-    node.children.borrow().iter().any(|c| {
-        matches!(c.kind, Kind::Element { .. })
-            && !INLINE.contains(&c.name())
-            && !NEVER.contains(&c.name())
-    })
-}
-
 /// The readable text under a node: whitespace as written, `<br>` as a line break, never the
 /// text of scripts, styles or other non-content elements.
 pub(crate) fn text_of(node: &Handle) -> String {
@@ -444,7 +479,7 @@ fn collect_text(node: &Handle, out: &mut String, skip_lists: bool) {
                 }
                 match name {
                     "br" => out.push('\n'),
-                    // A footnote reference (`<sup><a href="#fn1">1</a></sup>`) reads `[^1]`.
+                    // A footnote reference (`<sup><a href="#fn1">1</a></sup>`) reads `[^fn1]`.
                     "sup" if footnote_ref(c).is_some() => {
                         out.push_str(&format!("[^{}]", footnote_ref(c).unwrap_or_default()))
                     }
@@ -463,15 +498,21 @@ fn collect_text(node: &Handle, out: &mut String, skip_lists: bool) {
     }
 }
 
-/// The number of a footnote reference: a `<sup>` whose link points into the page and whose
-/// text is a number.
+/// The label of a footnote reference (`<sup><a href="#fn1">1</a></sup>` reads `[^fn1]`): a
+/// `<sup>` whose link points into the page and whose text is a number, or any `noteref` link.
 fn footnote_ref(sup: &Handle) -> Option<String> {
     let mut links = Vec::new();
     find_all(sup, "a", &mut links);
     let link = links.first()?;
     let number = inline(&text_of(link));
-    let internal = link.attr("href").is_some_and(|h| h.starts_with('#'));
-    (internal && !number.is_empty() && number.chars().all(|c| c.is_ascii_digit())).then_some(number)
+    let target = link.attr("href")?;
+    let (_, fragment) = target.split_once('#')?;
+    let noteref = marks(link)
+        .iter()
+        .any(|w| w == "noteref" || w == "doc-noteref");
+    let numbered = !number.is_empty() && number.chars().all(|c| c.is_ascii_digit());
+    let label = note_label(fragment);
+    ((noteref || numbered) && !label.is_empty()).then_some(label)
 }
 
 /// Text exactly as written (for `<pre>`): no whitespace collapsing.

@@ -10,6 +10,7 @@ mod archive;
 mod assemble;
 mod csv_rows;
 mod docx;
+mod epub;
 mod html;
 mod html_dom;
 mod markdown;
@@ -144,7 +145,8 @@ impl SourceFormat {
             SourceFormat::Tsv => csv_rows::csv_drafts(raw, b'\t'),
             SourceFormat::Html => html::html_drafts(raw),
             SourceFormat::Docx => docx::docx_drafts(raw),
-            SourceFormat::Epub | SourceFormat::Pdf => Err(format!(
+            SourceFormat::Epub => epub::epub_drafts(raw),
+            SourceFormat::Pdf => Err(format!(
                 "'.{}' files are not supported yet ({SUPPORTED})",
                 self.source_type()
             )),
