@@ -316,3 +316,36 @@ fn epub_fixture_reads_chapters_in_spine_order() {
     );
     check_refused(&fixture("bad/truncated.epub"), "truncated");
 }
+
+#[test]
+fn pdf_fixture_matches_its_expected_blocks() {
+    let docs = check_format("pdf", &["pdf"]);
+    let p = &docs[0];
+    for b in p.blocks() {
+        let Locator::PdfBox { page, bbox, .. } = &b.block_locator else {
+            panic!("PDF block without a page box")
+        };
+        assert!(*page >= 1);
+        assert!(bbox[0] < bbox[2] && bbox[1] < bbox[3], "{bbox:?}");
+        // Running header and page numbers were dropped.
+        assert!(
+            !b.block_content.contains("Annual Report 2023 -"),
+            "{}",
+            b.block_content
+        );
+        assert!(!b.block_content.starts_with("Page "), "{}", b.block_content);
+    }
+    // "doc-<br/>ument" was set as a hyphenated line end in the source.
+    assert!(p.text.contains("the document planning"));
+}
+
+#[test]
+fn bad_pdfs_are_refused_by_name_and_change_nothing() {
+    check_refused(&fixture("bad/truncated.pdf"), "truncated");
+    check_refused(&fixture("bad/garbage.pdf"), "damaged");
+    check_refused(&fixture("bad/scan.pdf"), "OCR is needed");
+    check_refused(
+        &fixture("bad/encrypted.pdf"),
+        "encrypted and needs a password",
+    );
+}

@@ -14,6 +14,9 @@ mod epub;
 mod html;
 mod html_dom;
 mod markdown;
+mod pdf;
+mod pdf_layout;
+mod pdf_metrics;
 mod render;
 mod text;
 mod validate;
@@ -146,10 +149,7 @@ impl SourceFormat {
             SourceFormat::Html => html::html_drafts(raw),
             SourceFormat::Docx => docx::docx_drafts(raw),
             SourceFormat::Epub => epub::epub_drafts(raw),
-            SourceFormat::Pdf => Err(format!(
-                "'.{}' files are not supported yet ({SUPPORTED})",
-                self.source_type()
-            )),
+            SourceFormat::Pdf => pdf::pdf_drafts(raw),
         }
     }
 }

@@ -124,7 +124,7 @@ pub enum Locator {
         start: u64,
         end: u64,
         page: u32,
-        bbox: [f32; 4],
+        bbox: [f64; 4],
     },
     /// A CSV/TSV record: 1-based record number after the header, and the 1-based line it starts on.
     CsvRow {
