@@ -22,11 +22,16 @@ pub(crate) fn csv_drafts(raw: &[u8], delimiter: u8) -> Result<(Cow<'static, str>
         .iter()
         .map(str::to_string)
         .collect();
-    let mut out = String::with_capacity(text.len());
+    // One writer re-writes every record with minimal quoting; each block is the bytes it added.
+    let mut writer = csv::WriterBuilder::new()
+        .delimiter(delimiter)
+        .terminator(csv::Terminator::Any(b'\n'))
+        .from_writer(Vec::with_capacity(text.len()));
     let mut blocks = Vec::new();
-    let mut line_buf = Vec::new();
     let mut record = csv::StringRecord::new();
     let mut row = 0u64;
+    // Line breaks before `counted_to`, counted once as the reader moves on.
+    let (mut counted_to, mut lines_before) = (0usize, 0u64);
     loop {
         match reader.read_record(&mut record) {
             Ok(true) => {}
@@ -40,39 +45,29 @@ pub(crate) fn csv_drafts(raw: &[u8], delimiter: u8) -> Result<(Cow<'static, str>
         // The reader's line count is off after skipped blank lines: count from the byte offset,
         // past the line breaks that precede the record.
         let byte = record.position().map(|p| p.byte() as usize).unwrap_or(0);
-        let byte = byte + text[byte.min(text.len())..].len()
-            - text[byte.min(text.len())..]
-                .trim_start_matches(['\r', '\n'])
-                .len();
-        let line = 1 + text.as_bytes()[..byte.min(text.len())]
+        let rest = &text[byte.min(text.len())..];
+        let byte = byte + rest.len() - rest.trim_start_matches(['\r', '\n']).len();
+        let byte = byte.min(text.len()).max(counted_to);
+        lines_before += text.as_bytes()[counted_to..byte]
             .iter()
             .filter(|&&b| b == b'\n')
             .count() as u64;
-        line_buf.clear();
-        {
-            let mut w = csv::WriterBuilder::new()
-                .delimiter(delimiter)
-                .terminator(csv::Terminator::Any(b'\n'))
-                .from_writer(&mut line_buf);
-            w.write_record(&record)
-                .and_then(|_| w.flush().map_err(csv::Error::from))
-                .map_err(|e| format!("cannot re-write row {row}: {e}"))?;
-        }
-        let rendered = std::str::from_utf8(&line_buf)
-            .map_err(|_| format!("row {row} is not UTF-8"))?
-            .trim_end_matches('\n');
-        if !out.is_empty() {
-            out.push('\n');
-        }
-        let start = out.len();
-        out.push_str(rendered);
+        counted_to = byte;
+        let line = 1 + lines_before;
+        let start = writer.get_ref().len();
+        writer
+            .write_record(&record)
+            .and_then(|_| writer.flush().map_err(csv::Error::from))
+            .map_err(|e| format!("cannot re-write row {row}: {e}"))?;
+        // The record without its line break.
+        let end = writer.get_ref().len() - 1;
         blocks.push(BlockDraft {
             block_type: BlockType::Table,
             start,
-            end: out.len(),
+            end,
             locator: Some(Locator::CsvRow {
                 start: start as u64,
-                end: out.len() as u64,
+                end: end as u64,
                 row,
                 line,
             }),
@@ -84,7 +79,10 @@ pub(crate) fn csv_drafts(raw: &[u8], delimiter: u8) -> Result<(Cow<'static, str>
             kind(delimiter)
         ));
     }
-    out.push('\n');
+    let out = writer
+        .into_inner()
+        .map_err(|e| format!("cannot re-write the rows: {e}"))?;
+    let out = String::from_utf8(out).map_err(|_| "re-written rows are not UTF-8".to_string())?;
     Ok((
         Cow::Owned(out),
         Drafts {

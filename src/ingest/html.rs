@@ -405,17 +405,22 @@ impl Walk<'_> {
 
 /// Pair each element child with its path: `name` or `name[n]` when it has same-name siblings.
 fn with_paths(kids: &[Handle], path: &str) -> Vec<(Handle, String)> {
+    let mut total: std::collections::HashMap<&str, usize> = std::collections::HashMap::new();
+    for k in kids {
+        *total.entry(k.name()).or_default() += 1;
+    }
+    let mut seen: std::collections::HashMap<&str, usize> = std::collections::HashMap::new();
     let mut out = Vec::with_capacity(kids.len());
-    for (i, k) in kids.iter().enumerate() {
+    for k in kids {
         let name = k.name();
         if name.is_empty() {
             out.push((k.clone(), path.to_string()));
             continue;
         }
-        let before = kids[..i].iter().filter(|s| s.name() == name).count();
-        let total = before + kids[i..].iter().filter(|s| s.name() == name).count();
-        let step = if total > 1 {
-            format!("{name}[{}]", before + 1)
+        let nth = seen.entry(name).or_default();
+        *nth += 1;
+        let step = if total.get(name).copied().unwrap_or(0) > 1 {
+            format!("{name}[{nth}]")
         } else {
             name.to_string()
         };
