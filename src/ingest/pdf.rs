@@ -438,5 +438,6 @@ fn info_title(doc: &Document) -> Option<String> {
     } else {
         raw.iter().map(|&b| b as char).collect()
     };
-    Some(text).filter(|t| !t.trim().is_empty())
+    // Generators that leave the title unset often write a placeholder.
+    Some(text).filter(|t| !t.trim().is_empty() && !t.trim().eq_ignore_ascii_case("untitled"))
 }
