@@ -6,7 +6,7 @@ use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 
 use blockwise::ingest::{ingest_path, prepare_path, IngestLimits, Prepared};
-use blockwise::model::{BlockType, Locator};
+use blockwise::model::BlockType;
 use blockwise::store::Store;
 
 fn fixture(rel: &str) -> PathBuf {

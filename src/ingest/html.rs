@@ -573,11 +573,10 @@ fn item_text(item: &Handle, ordinal: Option<usize>, depth: usize) -> String {
     for sub in item.children.borrow().iter() {
         if matches!(sub.name(), "ul" | "ol") {
             let ordered = sub.name() == "ol";
-            let mut n = 1;
-            for li in sub.children.borrow().iter().filter(|c| c.name() == "li") {
+            let items = sub.children.borrow();
+            for (n, li) in (1..).zip(items.iter().filter(|c| c.name() == "li")) {
                 out.push('\n');
                 out.push_str(&item_text(li, ordered.then_some(n), depth + 1));
-                n += 1;
             }
         }
     }

@@ -170,15 +170,13 @@ impl TreeSink for Sink<'_> {
     }
 
     fn create_element(&self, name: QualName, attrs: Vec<Attribute>, _: ElementFlags) -> Handle {
-        let at = self.tag_start();
-        let node = Node::new(
+        Node::new(
             Kind::Element {
                 name,
                 attrs: RefCell::new(attrs),
             },
-            at,
-        );
-        node
+            self.tag_start(),
+        )
     }
 
     fn create_comment(&self, _text: StrTendril) -> Handle {

@@ -307,7 +307,7 @@ fn read_page(doc: &Document, number: u32, id: ObjectId) -> Result<(Page, usize),
             "Tj" | "'" | "\"" | "TJ" => {
                 if op.operator == "'" || op.operator == "\"" {
                     if op.operator == "\"" {
-                        if let Some([aw, ac]) = o.get(..2).and_then(|s| nums::<2>(s)) {
+                        if let Some([aw, ac]) = o.get(..2).and_then(nums::<2>) {
                             st.word_spacing = aw;
                             st.char_spacing = ac;
                         }

@@ -96,7 +96,7 @@ pub(crate) fn inline(s: &str) -> String {
 /// table or fence is escaped with a backslash so the rendering reads back as a paragraph.
 pub(crate) fn paragraph(s: &str) -> String {
     s.lines()
-        .map(|l| inline(l))
+        .map(inline)
         .filter(|l| !l.is_empty())
         .map(|l| escape_line_start(&l))
         .collect::<Vec<_>>()
