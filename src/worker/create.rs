@@ -4,7 +4,7 @@
 use serde_json::{json, Value};
 
 use super::WorkerError;
-use crate::model::Run;
+use crate::model::{ProviderKind, Run};
 use crate::policy::{self, RunModelInputs};
 use crate::provider;
 use crate::schema::{self, PromptConfig};
@@ -33,12 +33,16 @@ fn new_run_id(conv: &str, schema_id: &str) -> String {
 
 /// The provider used when none is named: Anthropic when a key exists, else the offline demo.
 fn default_provider(store: &Store) -> Result<String, WorkerError> {
-    for p in ["anthropic", "openai", "google"] {
-        if vault::key_for(store, p)?.is_some() {
-            return Ok(p.to_string());
+    for p in [
+        ProviderKind::Anthropic,
+        ProviderKind::OpenAi,
+        ProviderKind::Google,
+    ] {
+        if vault::key_for(store, p.as_str())?.is_some() {
+            return Ok(p.as_str().to_string());
         }
     }
-    Ok("demo".to_string())
+    Ok(ProviderKind::Demo.as_str().to_string())
 }
 
 /// Create a run of schema `schema_name` (ref or id) over document `doc` (conv_uid prefix).
@@ -74,7 +78,7 @@ pub fn create_run(
         )));
     }
     let key = vault::key_for(store, &provider_name)?;
-    if provider_name != "demo" && key.is_none() {
+    if !ProviderKind::is_demo_name(&provider_name) && key.is_none() {
         let env = provider::key_env_var(&provider_name)
             .map(|v| format!(" or set {v}"))
             .unwrap_or_default();
