@@ -41,22 +41,26 @@ impl<'a> Archive<'a> {
     /// A member's bytes, `None` when the archive has no such member.
     pub fn read(&mut self, name: &str) -> Result<Option<Vec<u8>>, String> {
         let kind = self.kind;
+        // Member names come from the file: escape them before they reach an error message.
+        let shown = name.escape_debug().to_string();
         let mut file = match self.zip.by_name(name) {
             Ok(f) => f,
             Err(zip::result::ZipError::FileNotFound) => return Ok(None),
-            Err(e) => return Err(format!("damaged {kind}: cannot open {name} ({e})")),
+            Err(e) => return Err(format!("damaged {kind}: cannot open {shown} ({e})")),
         };
         if file.encrypted() {
-            return Err(format!("the {kind} is encrypted ({name} needs a password)"));
+            return Err(format!(
+                "the {kind} is encrypted ({shown} needs a password)"
+            ));
         }
         let mut out = Vec::with_capacity(file.size().min(MAX_MEMBER_BYTES) as usize);
         (&mut file)
             .take(MAX_MEMBER_BYTES + 1)
             .read_to_end(&mut out)
-            .map_err(|e| format!("damaged or truncated {kind}: cannot read {name} ({e})"))?;
+            .map_err(|e| format!("damaged or truncated {kind}: cannot read {shown} ({e})"))?;
         if out.len() as u64 > MAX_MEMBER_BYTES {
             return Err(format!(
-                "{name} inflates to more than {MAX_MEMBER_BYTES} bytes: refused as a zip bomb"
+                "{shown} inflates to more than {MAX_MEMBER_BYTES} bytes: refused as a zip bomb"
             ));
         }
         Ok(Some(out))
@@ -65,7 +69,11 @@ impl<'a> Archive<'a> {
     /// A member that must exist.
     pub fn require(&mut self, name: &str) -> Result<Vec<u8>, String> {
         let kind = self.kind;
-        self.read(name)?
-            .ok_or_else(|| format!("not a {kind} file: the archive has no {name}"))
+        self.read(name)?.ok_or_else(|| {
+            format!(
+                "not a {kind} file: the archive has no {}",
+                name.escape_debug()
+            )
+        })
     }
 }

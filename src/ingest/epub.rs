@@ -36,17 +36,19 @@ pub(crate) fn epub_drafts(raw: &[u8]) -> Result<(Cow<'static, str>, Drafts), Str
             continue;
         }
         let part = resolve(&base, &item.href);
+        // Escaped for messages: the name comes from the file.
+        let shown = part.escape_debug().to_string();
         if encrypted.iter().any(|e| e == &part) {
             return Err(format!(
-                "the EPUB is DRM-protected: chapter {part} is encrypted"
+                "the EPUB is DRM-protected: chapter {shown} is encrypted"
             ));
         }
         let bytes = zip
             .read(&part)?
-            .ok_or_else(|| format!("damaged EPUB: the spine names {part}, which is missing"))?;
+            .ok_or_else(|| format!("damaged EPUB: the spine names {shown}, which is missing"))?;
         let html = std::str::from_utf8(&bytes).map_err(|e| {
             format!(
-                "chapter {part} is not valid UTF-8 (at byte {})",
+                "chapter {shown} is not valid UTF-8 (at byte {})",
                 e.valid_up_to()
             )
         })?;

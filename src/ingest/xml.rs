@@ -26,6 +26,7 @@ fn local(qname: &str) -> String {
 /// Walk `xml`, calling `f` for every element start, end and text run. `what` names the part in
 /// errors (`word/document.xml`).
 pub(crate) fn walk(xml: &[u8], what: &str, mut f: impl FnMut(XmlEvent<'_>)) -> Result<(), String> {
+    let what = what.escape_debug().to_string();
     let mut reader = Reader::from_reader(xml);
     let mut buf = Vec::new();
     let mut attrs: Vec<(String, String)> = Vec::new();

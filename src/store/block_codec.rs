@@ -202,4 +202,46 @@ mod tests {
             "version 1 chunks are refused by name"
         );
     }
+
+    #[test]
+    fn located_chunks_round_trip_their_locators_and_reject_damage() {
+        let loc = Locator::PdfBox {
+            start: 0,
+            end: 0,
+            page: 3,
+            bbox: [72.0, 700.5, 500.0, 720.0],
+        };
+        let refs = [
+            BlockRef {
+                block_index: 0,
+                block_type: BlockType::Heading,
+                start: 0,
+                end: 7,
+                content: "# Title",
+                separator_after: "\n\n",
+                locator: Some(&loc),
+            },
+            BlockRef {
+                block_index: 1,
+                block_type: BlockType::Paragraph,
+                start: 9,
+                end: 13,
+                content: "Body",
+                separator_after: "",
+                locator: None,
+            },
+        ];
+        let mut buf = Vec::new();
+        begin(&mut buf, true);
+        for r in &refs {
+            push(r, &mut buf).unwrap();
+        }
+        let back = records(&buf).unwrap();
+        assert_eq!(back[0].locator.as_ref(), Some(&loc));
+        assert_eq!(back[1].locator, None);
+        assert_eq!((back[1].start, back[1].end, back[1].next), (9, 13, 13));
+        for cut in [1, 5, buf.len() - 3] {
+            assert!(records(&buf[..buf.len() - cut]).is_err(), "cut {cut}");
+        }
+    }
 }
