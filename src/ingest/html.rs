@@ -124,15 +124,9 @@ fn is_chrome(node: &Handle, in_article: bool) -> bool {
     {
         return true;
     }
-    let words = format!(
-        "{} {}",
-        node.attr("class").unwrap_or_default(),
-        node.attr("id").unwrap_or_default()
-    )
-    .to_ascii_lowercase();
-    words
-        .split(|c: char| c.is_whitespace() || c == '_')
-        .any(|w| CHROME_WORDS.contains(&w))
+    marks(node)
+        .iter()
+        .any(|w| CHROME_WORDS.contains(&w.as_str()))
 }
 
 /// Words of an element's class, id, role and `epub:type`, lower-cased.
