@@ -337,6 +337,22 @@ fn pdf_fixture_matches_its_expected_blocks() {
     }
     // "doc-<br/>ument" was set as a hyphenated line end in the source.
     assert!(p.text.contains("the document planning"));
+    // Two columns: the left column is read to its end before the right one starts.
+    let news = docs
+        .iter()
+        .find(|d| d.document.file_name == "two-column-newsletter.pdf")
+        .expect("two-column fixture");
+    let items: Vec<usize> = news
+        .blocks()
+        .iter()
+        .filter_map(|b| {
+            let rest = b.block_content.strip_prefix("Item ")?;
+            rest.split(':').next()?.parse().ok()
+        })
+        .collect();
+    let mut sorted = items.clone();
+    sorted.sort_unstable();
+    assert_eq!(items, sorted, "items out of reading order");
 }
 
 #[test]

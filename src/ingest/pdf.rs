@@ -336,6 +336,7 @@ fn read_page(doc: &Document, number: u32, id: ObjectId) -> Result<(Page, usize),
     Ok((
         Page {
             number,
+            width: media[2] - media[0],
             height: media[3] - media[1],
             origin: (media[0], media[1]),
             spans,
@@ -439,5 +440,11 @@ fn info_title(doc: &Document) -> Option<String> {
         raw.iter().map(|&b| b as char).collect()
     };
     // Generators that leave the title unset often write a placeholder.
-    Some(text).filter(|t| !t.trim().is_empty() && !t.trim().eq_ignore_ascii_case("untitled"))
+    Some(text).filter(|t| {
+        !t.trim().is_empty()
+            && !matches!(
+                t.trim().to_ascii_lowercase().as_str(),
+                "untitled" | "(anonymous)" | "anonymous"
+            )
+    })
 }

@@ -30,6 +30,7 @@ pub(crate) struct Span {
 #[derive(Debug, Clone)]
 pub(crate) struct Page {
     pub number: u32,
+    pub width: f32,
     pub height: f32,
     pub origin: (f32, f32),
     pub spans: Vec<Span>,
@@ -47,11 +48,70 @@ struct Line {
     bold: bool,
 }
 
-/// Spans on (nearly) the same baseline, left to right, joined with spaces where there is a gap.
-fn lines(page: &Page) -> Vec<Line> {
-    let mut spans: Vec<&Span> = page
+/// Lines of a page in reading order. A page set in two columns (a vertical gutter in the middle
+/// that almost no text crosses) is read as: full-width text above the columns, the left column,
+/// the right column, full-width text below.
+fn page_lines(page: &Page) -> Vec<Line> {
+    let spans: Vec<&Span> = page
         .spans
         .iter()
+        .filter(|s| !s.text.trim().is_empty())
+        .collect();
+    let Some(gutter) = gutter(page, &spans) else {
+        return lines(&spans);
+    };
+    let (mut left, mut right, mut wide) = (Vec::new(), Vec::new(), Vec::new());
+    for s in spans {
+        if s.x1 <= gutter {
+            left.push(s);
+        } else if s.x0 >= gutter {
+            right.push(s);
+        } else {
+            wide.push(s);
+        }
+    }
+    let columns_top = left
+        .iter()
+        .chain(&right)
+        .map(|s| s.y)
+        .fold(f32::MIN, f32::max);
+    let (above, below): (Vec<&Span>, Vec<&Span>) =
+        wide.into_iter().partition(|s| s.y > columns_top);
+    let mut out = lines(&above);
+    out.extend(lines(&left));
+    out.extend(lines(&right));
+    out.extend(lines(&below));
+    out
+}
+
+/// The x of a column gutter: a 1 pt strip in the middle half of the page crossed by at most a
+/// few spans, with enough text on both sides.
+fn gutter(page: &Page, spans: &[&Span]) -> Option<f32> {
+    if spans.len() < 10 {
+        return None;
+    }
+    let left_edge = page.origin.0 + page.width * 0.3;
+    let right_edge = page.origin.0 + page.width * 0.7;
+    let mut best: Option<(usize, f32)> = None;
+    let mut x = left_edge;
+    while x <= right_edge {
+        let crossing = spans.iter().filter(|s| s.x0 < x && s.x1 > x).count();
+        if best.is_none_or(|(c, _)| crossing < c) {
+            best = Some((crossing, x));
+        }
+        x += 1.0;
+    }
+    let (crossing, x) = best?;
+    let left = spans.iter().filter(|s| s.x1 <= x).count();
+    let right = spans.iter().filter(|s| s.x0 >= x).count();
+    (crossing * 10 <= spans.len() && left >= 5 && right >= 5).then_some(x)
+}
+
+/// Spans on (nearly) the same baseline, left to right, joined with spaces where there is a gap.
+fn lines(spans: &[&Span]) -> Vec<Line> {
+    let mut spans: Vec<&Span> = spans
+        .iter()
+        .copied()
         .filter(|s| !s.text.trim().is_empty())
         .collect();
     spans.sort_by(|a, b| b.y.total_cmp(&a.y).then(a.x0.total_cmp(&b.x0)));
@@ -241,7 +301,7 @@ fn push(r: &mut Renderer, b: Open) {
 
 /// Lay out every page into blocks.
 pub(crate) fn layout(pages: &[Page]) -> Renderer {
-    let pages: Vec<(Page, Vec<Line>)> = pages.iter().map(|p| (p.clone(), lines(p))).collect();
+    let pages: Vec<(Page, Vec<Line>)> = pages.iter().map(|p| (p.clone(), page_lines(p))).collect();
     let running = running_lines(&pages);
     // Body size: the size most characters are set in.
     let mut by_size: BTreeMap<i32, usize> = BTreeMap::new();
@@ -387,6 +447,7 @@ mod tests {
     fn page(number: u32, spans: Vec<Span>) -> Page {
         Page {
             number,
+            width: 600.0,
             height: 800.0,
             origin: (0.0, 0.0),
             spans,
