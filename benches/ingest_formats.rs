@@ -306,7 +306,7 @@ fn main() {
     let dir = tempfile::tempdir().expect("temp dir");
     println!(
         "ingest formats benchmark: {sections} sections per document (best of 3); \
-         ratio = full ingest / Markdown parse of the same text"
+         bound = Markdown parse of the same text representation"
     );
     measure(dir.path(), "report.html", &html(sections));
     measure(dir.path(), "loans.csv", &csv(sections * 8));
