@@ -6,7 +6,7 @@ use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 
 use blockwise::ingest::{ingest_path, prepare_path, IngestLimits, Prepared};
-use blockwise::model::{BlockType, Locator};
+use blockwise::model::BlockType;
 use blockwise::store::Store;
 
 fn fixture(rel: &str) -> PathBuf {
@@ -47,7 +47,7 @@ fn check_invariants(path: &Path) {
             path.display()
         );
         assert_eq!(b.block_uid, format!("{}:{}", p.document.conv_uid, i));
-        let Locator::TextOffsetRange { start, end } = b.block_locator;
+        let (start, end) = b.block_locator.range();
         assert!(start >= prev_end, "{}: block {i} overlaps", path.display());
         assert!(end > start, "{}: block {i} empty", path.display());
         assert_eq!(

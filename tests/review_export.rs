@@ -767,6 +767,39 @@ fn reconstruction_of_an_unchanged_run_reproduces_every_fixture_exactly() {
 }
 
 #[test]
+fn markdown_export_of_other_formats_rebuilds_their_representation() {
+    // HTML, DOCX, PDF and EPUB are stored as a Markdown rendering, CSV/TSV as CSV rows: the
+    // unchanged rebuild is exactly that representation, and the JSONL export keeps each
+    // block's source locator.
+    let mut checked = 0;
+    for dir in ["html", "csv", "docx", "epub", "pdf"] {
+        let Ok(entries) = std::fs::read_dir(fixture(dir)) else {
+            continue;
+        };
+        for entry in entries {
+            let path = entry.unwrap().path();
+            if path.to_string_lossy().ends_with(".json") {
+                continue;
+            }
+            let rel = format!("{dir}/{}", path.file_name().unwrap().to_string_lossy());
+            let fx = setup_with(&rel, None);
+            let prepared = blockwise::ingest::prepare_path(&path, IngestLimits::default()).unwrap();
+            let md = fx.export(Format::Markdown, Mode::Confirmed);
+            assert_eq!(md, prepared.text, "{rel}: rebuild differs");
+            let jsonl = fx.export(Format::Jsonl, Mode::Both);
+            let first: Value = serde_json::from_str(jsonl.lines().next().unwrap()).unwrap();
+            let kind = first["immutable"]["block"]["block_locator"]["type"]
+                .as_str()
+                .unwrap()
+                .to_string();
+            assert_ne!(kind, "text_offset_range", "{rel}: locator lost in export");
+            checked += 1;
+        }
+    }
+    assert!(checked >= 3, "only {checked} fixtures");
+}
+
+#[test]
 fn reconstruction_uses_confirmed_rewrites_in_block_order() {
     let fx = setup();
     fx.stage_all();

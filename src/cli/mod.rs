@@ -69,7 +69,7 @@ pub enum Command {
     },
     /// Ingest files; prints conv_uid, title and block count per file.
     Ingest {
-        /// Markdown (.md) or plain-text (.txt) files.
+        /// Markdown (.md), plain text (.txt), HTML, CSV/TSV, DOCX, EPUB or PDF files.
         #[arg(required = true)]
         files: Vec<PathBuf>,
     },

@@ -60,10 +60,10 @@ impl DocumentWriter {
                         table.insert((conv, done), buf.as_slice())?;
                     }
                     buf.clear();
-                    block_codec::begin(&mut buf);
+                    block_codec::begin(&mut buf, block.locator.is_some());
                     current = Some(chunk);
                 }
-                block_codec::push(&block, &mut buf);
+                block_codec::push(&block, &mut buf)?;
             }
             if let Some(done) = current {
                 table.insert((conv, done), buf.as_slice())?;
