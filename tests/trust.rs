@@ -649,6 +649,13 @@ fn item9_tui_shows_hostile_titles_inert_in_the_picker() {
         kind: KeyEventKind::Press,
         state: KeyEventState::NONE,
     });
+    // The new-run form lists documents in order; → shows the hostile one.
+    app.handle_key(KeyEvent {
+        code: KeyCode::Right,
+        modifiers: KeyModifiers::NONE,
+        kind: KeyEventKind::Press,
+        state: KeyEventState::NONE,
+    });
     let mut term = ratatui::Terminal::new(ratatui::backend::TestBackend::new(160, 30)).unwrap();
     term.draw(|f| draw(f, &app)).unwrap();
     let buf = term.backend().buffer();
