@@ -44,6 +44,10 @@ pub enum Action {
     Cancel,
     /// Re-read everything from the store.
     Refresh,
+    /// The call log of the selected run (what `run calls` shows).
+    CallLog,
+    /// Failed blocks of the selected run back to pending (`run retry-failed`).
+    RetryFailed,
     /// A key typed into a text prompt (not bindable).
     #[serde(skip)]
     Input(tui_textarea::Input),
@@ -110,6 +114,8 @@ impl Action {
             Action::Submit => "save / choose",
             Action::Cancel => "cancel / close",
             Action::Refresh => "reload from the store",
+            Action::CallLog => "call log of the run (what `run calls` shows)",
+            Action::RetryFailed => "retry the failed blocks of the run",
             Action::Input(_)
             | Action::Resize(..)
             | Action::Worker(_)

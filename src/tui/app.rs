@@ -126,7 +126,7 @@ impl App {
                 Some(Action::Quit) => Some(Action::Quit),
                 _ => Some(Action::ToggleHelp),
             },
-            Modal::None => bound,
+            Modal::Calls(_) | Modal::None => bound,
         }
     }
 
@@ -302,6 +302,9 @@ impl App {
         if let Ok(runs) = self.ws.list_runs() {
             self.runs.set_runs(runs);
         }
+        if let Modal::Calls(log) = &mut self.modal {
+            log.reload(&self.ws);
+        }
         let fx = self.grid.refresh(&self.ws);
         self.apply(fx);
     }
@@ -376,7 +379,7 @@ impl App {
                 }
                 self.stale = true;
             }
-            JobKind::Discard | JobKind::Transition => self.stale = true,
+            JobKind::Discard | JobKind::Transition | JobKind::RetryFailed => self.stale = true,
             JobKind::Edit => self.stale |= ok,
             JobKind::SetPolicy if ok => {
                 self.apply(vec![Effect::Job(

@@ -52,6 +52,10 @@ pub enum Job {
         run_id: String,
         cancel: bool,
     },
+    /// Failed blocks back to pending with fresh attempts.
+    RetryFailed {
+        run_id: String,
+    },
     /// Re-read runs, schemas and policy; `announce` says "reloaded" when done.
     Reload {
         announce: bool,
@@ -68,6 +72,7 @@ pub enum JobKind {
     Export,
     SetPolicy,
     Transition,
+    RetryFailed,
     Reload { announce: bool },
 }
 
@@ -121,6 +126,7 @@ impl Job {
             Job::Export { .. } => JobKind::Export,
             Job::SetPolicy { .. } => JobKind::SetPolicy,
             Job::Transition { .. } => JobKind::Transition,
+            Job::RetryFailed { .. } => JobKind::RetryFailed,
             Job::Reload { announce } => JobKind::Reload {
                 announce: *announce,
             },
@@ -151,6 +157,7 @@ impl Job {
                     if *cancel { "cancelling" } else { "resuming" }
                 )
             }
+            Job::RetryFailed { run_id } => format!("retrying the failed blocks of {run_id}"),
             Job::Reload { .. } => "reloading".into(),
         }
     }
@@ -246,6 +253,15 @@ impl Job {
                     r.run_id,
                     r.status.as_str(),
                     if cancel { "" } else { "; s starts the worker" }
+                ))
+            }
+            Job::RetryFailed { run_id } => {
+                let (r, reset) = ws.retry_failed(&run_id).map_err(|e| err(&e))?;
+                text(format!(
+                    "{reset} failed block(s) of {} back to pending; the run is {} (s starts the \
+                     worker)",
+                    r.run_id,
+                    r.status.as_str()
                 ))
             }
             Job::Reload { .. } => Snapshot::read(ws)

@@ -213,6 +213,18 @@ impl Keymap {
         found.cloned()
     }
 
+    /// The first key bound to `action` in `context`, else in `global`, as the file writes it.
+    pub fn key_for(&self, context: &str, action: &Action) -> Option<String> {
+        let name = action_name(action);
+        [context, "global"].iter().find_map(|ctx| {
+            self.tables
+                .get(*ctx)?
+                .iter()
+                .find(|(_, a)| action_name(a) == name)
+                .map(|(spec, _)| spec.label())
+        })
+    }
+
     /// Help lines per context: (context, [(keys, description)]), keys of one action joined.
     pub fn help(&self) -> Vec<(String, Vec<(String, String)>)> {
         let mut out = Vec::new();

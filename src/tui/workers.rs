@@ -142,14 +142,28 @@ pub fn on_event(ev: WorkerEvent, runs: &mut RunsPane) -> Vec<Effect> {
             runs.progress(&run_id, counters, usage);
             vec![Effect::Stale]
         }
+        WorkerEvent::CallFinished(call) if call.outcome.is_error() => {
+            let problem = format!(
+                "call #{} {}: {}",
+                call.seq,
+                call.outcome,
+                call.detail.as_deref().unwrap_or("no detail")
+            );
+            runs.reasons.insert(call.run_id.clone(), problem);
+            Vec::new()
+        }
         WorkerEvent::CallFinished(_) => Vec::new(),
         WorkerEvent::Warning { run_id, message } => {
+            runs.reasons.insert(run_id.clone(), message.clone());
             vec![Effect::Error(format!("{run_id}: {message}"))]
         }
-        WorkerEvent::Paused { run_id, reason } => vec![
-            Effect::Error(format!("run {run_id} paused: {reason}")),
-            Effect::Stale,
-        ],
+        WorkerEvent::Paused { run_id, reason } => {
+            runs.paused(&run_id, &reason);
+            vec![
+                Effect::Error(format!("run {run_id} paused: {reason}")),
+                Effect::Stale,
+            ]
+        }
         WorkerEvent::Complete { .. } | WorkerEvent::Cancelled { .. } => vec![Effect::Stale],
     }
 }

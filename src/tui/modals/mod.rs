@@ -1,6 +1,7 @@
 //! Dialogs drawn over the panes. Each file owns one modal's state, `update` and `render`, like
 //! the panes; a new dialog is one file plus a [`Modal`] variant.
 
+pub mod calls;
 pub mod help;
 pub mod picker;
 pub mod prompt;
@@ -8,6 +9,7 @@ pub mod prompt;
 use ratatui::layout::Rect;
 use ratatui::Frame;
 
+pub use calls::CallLog;
 pub use help::Help;
 pub use picker::Picker;
 pub use prompt::{Prompt, PromptKind};
@@ -21,6 +23,7 @@ pub enum Modal {
     Help(Help),
     Prompt(Box<Prompt>),
     Picker(Picker),
+    Calls(Box<CallLog>),
 }
 
 impl Modal {
@@ -28,7 +31,7 @@ impl Modal {
     pub fn context(&self) -> Option<&'static str> {
         match self {
             Modal::Prompt(_) | Modal::Picker(_) => Some("input"),
-            Modal::Help(_) | Modal::None => None,
+            Modal::Help(_) | Modal::Calls(_) | Modal::None => None,
         }
     }
 
@@ -42,6 +45,7 @@ impl Modal {
             Modal::Help(m) => Some(m),
             Modal::Prompt(m) => Some(m.as_mut()),
             Modal::Picker(m) => Some(m),
+            Modal::Calls(m) => Some(m.as_mut()),
         }
     }
 
@@ -58,6 +62,7 @@ impl Modal {
             Modal::Help(m) => m.render(frame, area, view),
             Modal::Prompt(m) => m.render(frame, area, view),
             Modal::Picker(m) => m.render(frame, area, view),
+            Modal::Calls(m) => m.render(frame, area, view),
         }
     }
 }
