@@ -80,6 +80,46 @@ pub enum Action {
 }
 
 impl Action {
+    /// A word or two for the key-hint line (`None`: not worth a hint, e.g. moving).
+    pub fn hint(&self) -> Option<&'static str> {
+        Some(match self {
+            Action::Up
+            | Action::Down
+            | Action::PageUp
+            | Action::PageDown
+            | Action::Top
+            | Action::Bottom
+            | Action::Left
+            | Action::Right
+            | Action::NextPane
+            | Action::PrevPane
+            | Action::ShowRuns
+            | Action::ShowGrid
+            | Action::ShowSchemas
+            | Action::ShowPolicy => return None,
+            Action::Open => "open",
+            Action::NewRun => "new run",
+            Action::StartWorker => "start worker",
+            Action::CancelRun => "cancel run",
+            Action::ResumeRun => "resume",
+            Action::ToggleSelect => "select",
+            Action::ConfirmSelected => "confirm",
+            Action::ConfirmAllStaged => "confirm all",
+            Action::DiscardEdit => "discard edit",
+            Action::Reject => "reject",
+            Action::Edit => "edit",
+            Action::Export => "export",
+            Action::CallLog => "calls",
+            Action::RetryFailed => "retry failed",
+            Action::Submit => "save",
+            Action::Cancel => "close",
+            Action::ToggleHelp => "help",
+            Action::Refresh => "reload",
+            other => other.describe().split(" (").next().unwrap_or(""),
+        })
+        .filter(|h| !h.is_empty())
+    }
+
     /// One line for the help overlay.
     pub fn describe(&self) -> &'static str {
         match self {

@@ -109,7 +109,7 @@ impl App {
     }
 
     /// The keymap context for the current mode.
-    fn context(&self) -> &'static str {
+    pub fn context(&self) -> &'static str {
         self.modal.context().unwrap_or(self.pane.context())
     }
 
@@ -124,6 +124,7 @@ impl App {
             Modal::Picker(_) => bound.or_else(|| self.keymap.lookup("global", key)),
             Modal::Help(_) => match bound {
                 Some(Action::Quit) => Some(Action::Quit),
+                Some(a) if Help::scrolls(&a) => Some(a),
                 _ => Some(Action::ToggleHelp),
             },
             Modal::Calls(_) | Modal::None => bound,
@@ -184,7 +185,7 @@ impl App {
     /// No modal open: app-wide actions first, the rest to the focused pane.
     fn update_pane(&mut self, action: Action) -> Vec<Effect> {
         match action {
-            Action::ToggleHelp => vec![Effect::Open(Modal::Help(Help))],
+            Action::ToggleHelp => vec![Effect::Open(Modal::Help(Help::default()))],
             Action::NextPane => vec![Effect::Focus(self.pane.cycle(1))],
             Action::PrevPane => vec![Effect::Focus(self.pane.cycle(-1))],
             Action::ShowRuns => vec![Effect::Focus(Pane::Runs)],

@@ -63,6 +63,42 @@ pub fn status_bar(frame: &mut Frame, area: Rect, app: &App) {
     frame.render_widget(Paragraph::new(Line::from(spans)), area);
 }
 
+/// The key hints of the focused pane or open dialog, generated from the keymap, cut to width.
+pub fn hints(frame: &mut Frame, area: Rect, app: &App) {
+    if matches!(app.modal, super::modals::Modal::Help(_)) {
+        let line = " j/k pageup/pagedown scroll · any other key closes the help";
+        frame.render_widget(Paragraph::new(Span::styled(line, app.theme.fg("muted"))), area);
+        return;
+    }
+    // `?` and `q` (the last hints) always show; the pane's own fill the room before them.
+    let all = app.keymap.hints(app.context());
+    let split = all
+        .iter()
+        .position(|(_, h)| *h == "help" || *h == "quit")
+        .unwrap_or(all.len());
+    let (own, global) = all.split_at(split);
+    let piece = |(keys, hint): &(String, &str)| {
+        [
+            Span::styled(format!(" {keys}"), app.theme.fg("staged")),
+            Span::styled(format!(" {hint} "), app.theme.fg("muted")),
+        ]
+    };
+    let width = |spans: &[Span]| spans.iter().map(Span::width).sum::<usize>();
+    let tail: Vec<Span> = global.iter().flat_map(piece).collect();
+    let room = (area.width as usize).saturating_sub(width(&tail) + 1);
+    let mut spans = Vec::new();
+    for h in own {
+        let p = piece(h);
+        if width(&spans) + width(&p) > room {
+            spans.push(Span::styled("…", app.theme.fg("muted")));
+            break;
+        }
+        spans.extend(p);
+    }
+    spans.extend(tail);
+    frame.render_widget(Paragraph::new(Line::from(spans)), area);
+}
+
 /// `s` with control characters shown as `�`: text from documents, models and errors never
 /// moves the cursor or retitles the terminal.
 pub fn inert(s: &str) -> String {
@@ -119,8 +155,9 @@ mod tests {
         // An emoji ZWJ sequence is one grapheme: kept whole or dropped whole.
         let family = "👨‍👩‍👧 family";
         let cut = cut_to_width(family, 4);
-        assert!(cut == "👨‍👩‍👧…" || cut == "…", "{cut}");
+        assert!(cut.starts_with("👨‍👩‍👧") && cut.ends_with('…'), "{cut}");
         assert!(cut.width() <= 4);
+        assert_eq!(cut_to_width(family, 2), "…", "the emoji does not fit beside the ellipsis");
         assert_eq!(cut_to_width("anything", 0), "");
         assert_eq!(cut_to_width("anything", 1), "…");
     }

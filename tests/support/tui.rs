@@ -26,8 +26,16 @@ pub fn screen(app: &App, width: u16, height: u16) -> String {
     let buf = term.backend().buffer();
     let mut out = String::new();
     for y in 0..buf.area.height {
+        // A wide character (CJK, emoji) fills two cells; the second holds nothing to print.
+        let mut hidden = 0;
         for x in 0..buf.area.width {
-            out.push_str(buf[(x, y)].symbol());
+            if hidden > 0 {
+                hidden -= 1;
+                continue;
+            }
+            let symbol = buf[(x, y)].symbol();
+            hidden = unicode_width::UnicodeWidthStr::width(symbol).saturating_sub(1);
+            out.push_str(symbol);
         }
         out.push('\n');
     }
