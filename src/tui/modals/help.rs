@@ -49,11 +49,15 @@ impl Component for Help {
         let rect = centered(area, area.width.saturating_sub(4), area.height);
         frame.render_widget(Clear, rect);
         let inner_w = rect.width.saturating_sub(2);
-        let columns = (inner_w / COLUMN).max(1);
+        let per_col = rect.height.saturating_sub(2).max(1) as usize;
+        let help = view.keymap.help();
+        let count: usize = help.iter().map(|(_, b)| b.len() + 1).sum();
+        // As many columns as fit, but no more than the lines need (wider text instead).
+        let columns = (inner_w / COLUMN).clamp(1, count.div_ceil(per_col).max(1) as u16);
         let col_width = inner_w / columns;
         let desc_w = col_width.saturating_sub(2 + 17) as usize;
         let mut lines = Vec::new();
-        for (context, bindings) in view.keymap.help() {
+        for (context, bindings) in help {
             lines.push(Line::from(Span::styled(
                 format!("[{context}]"),
                 theme.title(),
@@ -68,7 +72,6 @@ impl Component for Help {
                 ]));
             }
         }
-        let per_col = rect.height.saturating_sub(2).max(1) as usize;
         let shown = per_col * columns as usize;
         let max_scroll = lines.len().saturating_sub(shown);
         self.max_scroll.set(max_scroll);
