@@ -1,9 +1,11 @@
 //! The only code that knows redb. Every multi-row change is one write transaction.
 
 mod block_codec;
+mod change_stamp;
 mod documents;
 mod export_scan;
 mod fingerprint;
+mod holders;
 pub mod policy;
 pub use documents::{DocumentWriter, InsertOutcome};
 mod error;
@@ -19,6 +21,8 @@ mod schemas;
 mod text_pages;
 pub use crate::model::ReviewEvent;
 pub use export_scan::OverlayView;
+pub use change_stamp::ChangeStamp;
+pub use holders::{Alive, Holder};
 pub use run_txn::RunTxn;
 pub use schemas::{SchemaDelete, SchemaInsert};
 pub mod tables;

@@ -77,6 +77,10 @@ pub enum Action {
     /// The UI is closing: ask every background worker to stop.
     #[serde(skip)]
     Shutdown,
+    /// The store changed (any process): `runs` — runs, reviews or holders; `rest` — the other
+    /// panes' lists.
+    #[serde(skip)]
+    StoreChanged { runs: bool, rest: bool },
 }
 
 impl Action {
@@ -164,7 +168,8 @@ impl Action {
             | Action::Flush
             | Action::ShowRun(_)
             | Action::StartWorkerOn(_)
-            | Action::Shutdown => "",
+            | Action::Shutdown
+            | Action::StoreChanged { .. } => "",
         }
     }
 }

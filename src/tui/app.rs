@@ -160,6 +160,16 @@ impl App {
             }
             Action::JobDone(done) => return self.on_job_done(done),
             Action::Flush => return self.flush_now(),
+            Action::StoreChanged { runs, rest } => {
+                self.stale |= runs;
+                if rest {
+                    self.apply(vec![Effect::Job(
+                        Job::Reload { announce: false },
+                        Reply::Status,
+                    )]);
+                }
+                return self.flush_now();
+            }
             Action::Refresh => vec![Effect::Job(Job::Reload { announce: true }, Reply::Status)],
             Action::ShowRun(id) => vec![Effect::OpenRun(id), Effect::Focus(Pane::Grid)],
             Action::StartWorkerOn(id) => {
@@ -289,6 +299,7 @@ impl App {
 
     fn apply_snapshot(&mut self, s: Snapshot) {
         self.runs.set_runs(s.runs);
+        self.read_holders();
         self.schemas.set_schemas(s.schemas);
         self.policy.set(s.policy, s.audit, s.is_admin);
         let fx = self.grid.refresh(&self.ws);
@@ -303,11 +314,19 @@ impl App {
         if let Ok(runs) = self.ws.list_runs() {
             self.runs.set_runs(runs);
         }
+        self.read_holders();
         if let Modal::Calls(log) = &mut self.modal {
             log.reload(&self.ws);
         }
         let fx = self.grid.refresh(&self.ws);
         self.apply(fx);
+    }
+
+    /// Which runs a worker of another process holds (shown as their state in the Runs pane).
+    fn read_holders(&mut self) {
+        if let Ok(held) = self.ws.run_holders() {
+            self.runs.holders = held.into_iter().map(|(id, h)| (id, h.describe())).collect();
+        }
     }
 
     fn open_run(&mut self, run_id: &str) {

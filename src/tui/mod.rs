@@ -18,6 +18,7 @@ pub mod panes;
 pub mod terminal;
 pub mod theme;
 pub mod ui;
+pub mod watch;
 pub mod widgets;
 pub mod workers;
 
@@ -68,10 +69,12 @@ pub fn run(ws: Workspace, opts: TuiOptions) -> anyhow::Result<()> {
         .enable_all()
         .build()?;
     let (tx, rx) = mpsc::channel::<Action>(1024);
-    let mut app = build_app(ws)?.with_spawner(Spawner {
+    let spawner = Spawner {
         handle: runtime.handle().clone(),
         tx,
-    });
+    };
+    watch::spawn(&spawner, ws.clone(), watch::POLL);
+    let mut app = build_app(ws)?.with_spawner(spawner);
     if let Some(id) = &opts.open_run {
         app.update(Action::ShowRun(id.clone()));
         if opts.start_worker {

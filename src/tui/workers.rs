@@ -10,7 +10,7 @@ use super::effect::Effect;
 use super::panes::runs::RunsPane;
 use super::Spawner;
 use crate::model::RunStatus;
-use crate::workspace::{RunEnd, Session, SessionOptions, WorkerEvent, Workspace};
+use crate::workspace::{RunEnd, Session, SessionOptions, WorkerError, WorkerEvent, Workspace};
 
 /// Runs with a background worker, and the switch that stops each.
 #[derive(Default)]
@@ -75,6 +75,7 @@ impl Workers {
         }
         let session = match ws.start_session(&spawner.handle, run_id, SessionOptions::default()) {
             Ok(s) => s,
+            Err(WorkerError::Refused(why)) => return Effect::Error(why),
             Err(e) => {
                 return Effect::Error(format!("cannot connect {}: {e}", run.model_config.provider))
             }

@@ -10,6 +10,7 @@ mod connect;
 mod create;
 pub mod engine;
 pub mod events;
+pub mod holding;
 mod identity;
 pub mod lease;
 pub mod pack;

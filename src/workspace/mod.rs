@@ -37,7 +37,7 @@ pub use crate::schema::{
     check as check_schema, classify as classify_schema, derive_ref, properties, templates, Compat,
     ImportClass, PromptConfig, SaveOutcome, SaveRequest, SchemaError, Template,
 };
-pub use crate::store::{SchemaDelete, StoreError};
+pub use crate::store::{ChangeStamp, Holder, SchemaDelete, StoreError};
 pub use crate::vault::{display_key, KeyOptions, KeySource, KeySummary, VaultError};
 pub use crate::worker::{CreateRunOptions, RunEnd, WorkerError, WorkerEvent};
 
@@ -87,6 +87,16 @@ impl Workspace {
     /// A digest of the whole store (tests: proof that nothing changed).
     pub fn fingerprint(&self) -> Result<String, StoreError> {
         self.store.fingerprint()
+    }
+
+    /// A cheap witness of changes by any process (the TUI polls it off the UI task).
+    pub fn change_stamp(&self) -> Result<ChangeStamp, StoreError> {
+        self.store.change_stamp()
+    }
+
+    /// Runs held by a live worker of another process (or another session id), by run id.
+    pub fn run_holders(&self) -> Result<Vec<(String, Holder)>, StoreError> {
+        crate::worker::holding::live_holders(&self.store, &crate::worker::worker_id())
     }
 
     /// Make the offline demo workspace: sample documents in `samples_dir`, templates, one run.
