@@ -625,7 +625,13 @@ async fn an_interrupt_releases_claims_and_a_restart_finishes() {
     let worker = tokio::spawn(async move {
         worker::run_worker(store, Arc::new(p), &id, fast(3), None, rx).await
     });
-    tokio::time::sleep(Duration::from_millis(200)).await;
+    // Stop once some results landed (a fixed sleep raced the session's start on a loaded
+    // machine: the hold and the first claim are write transactions with an fsync each).
+    let started = std::time::Instant::now();
+    while env.run(&run).counters.ai_complete == 0 {
+        assert!(started.elapsed() < Duration::from_secs(10), "no result landed");
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
     stop.send(true).unwrap();
     let end = tokio::time::timeout(Duration::from_secs(5), worker)
         .await
