@@ -4,7 +4,8 @@
 
 use std::path::PathBuf;
 
-use crossterm::event::{KeyEvent, KeyEventKind};
+use crossterm::event::{KeyEvent, KeyEventKind, MouseButton, MouseEvent, MouseEventKind};
+use ratatui::layout::{Position, Rect};
 use tokio::sync::mpsc;
 
 use super::action::Action;
@@ -51,7 +52,12 @@ pub struct App {
     pub spawner: Option<Spawner>,
     /// Worker events arrived since the last flush.
     stale: bool,
+    /// The terminal's (columns, rows), to map mouse clicks onto the layout.
+    pub size: (u16, u16),
 }
+
+/// Rows one wheel notch moves.
+const WHEEL: usize = 3;
 
 impl App {
     pub fn new(ws: Workspace, keymap: Keymap, theme: Theme) -> App {
@@ -72,6 +78,7 @@ impl App {
             jobs: Jobs::default(),
             spawner: None,
             stale: false,
+            size: (0, 0),
         };
         // The first frame needs the lists: read them here, before any runtime exists.
         match Snapshot::read(&app.ws) {
@@ -138,6 +145,42 @@ impl App {
         }
     }
 
+    /// Wheel scrolls what has the focus (the open dialog, else the pane); a left click on a tab
+    /// switches pane, on a list row selects it.
+    pub fn handle_mouse(&mut self, m: MouseEvent) {
+        let (w, h) = self.size;
+        let [top, main, _, _] = super::ui::areas(Rect::new(0, 0, w, h));
+        let step = match m.kind {
+            MouseEventKind::ScrollDown => Some(Action::Down),
+            MouseEventKind::ScrollUp => Some(Action::Up),
+            _ => None,
+        };
+        if let Some(step) = step {
+            for _ in 0..WHEEL {
+                self.update(step.clone());
+            }
+            return;
+        }
+        if m.kind != MouseEventKind::Down(MouseButton::Left) {
+            return;
+        }
+        let fx = if m.row == top.y && !self.modal.is_open() {
+            match super::widgets::tab_at(m.column) {
+                Some(pane) => vec![Effect::Focus(pane)],
+                None => Vec::new(),
+            }
+        } else if main.contains(Position::new(m.column, m.row)) {
+            match &mut self.modal {
+                Modal::Calls(log) => log.click(main, m.row),
+                Modal::None => self.focused_mut().click(main, m.row),
+                _ => Vec::new(),
+            }
+        } else {
+            Vec::new()
+        };
+        self.apply(fx);
+    }
+
     /// Apply what background events changed (the event loop sends [`Action::Flush`]).
     pub fn flush(&mut self) {
         self.update(Action::Flush);
@@ -150,7 +193,10 @@ impl App {
                 self.quit = true;
                 Vec::new()
             }
-            Action::Resize(_, rows) => self.grid.resize(rows, &self.ws),
+            Action::Resize(cols, rows) => {
+                self.size = (cols, rows);
+                self.grid.resize(rows, &self.ws)
+            }
             Action::Worker(ev) => workers::on_event(ev, &mut self.runs),
             Action::WorkerEnded { run_id, result } => {
                 let mut fx = self.workers.ended(&run_id, result);

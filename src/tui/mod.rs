@@ -122,6 +122,7 @@ fn on_event(app: &mut App, ev: Event) {
     match ev {
         Event::Key(key) => app.handle_key(key),
         Event::Resize(w, h) => app.update(Action::Resize(w, h)),
+        Event::Mouse(m) => app.handle_mouse(m),
         _ => {}
     }
 }

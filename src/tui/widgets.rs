@@ -8,10 +8,29 @@ use ratatui::Frame;
 use super::app::App;
 use super::panes::Pane;
 
-pub fn tabs(frame: &mut Frame, area: Rect, app: &App) {
-    let mut spans = vec![Span::styled(" Blockwise ", app.theme.title())];
+const BRAND: &str = " Blockwise ";
+
+fn tab_label(i: usize, pane: Pane) -> String {
+    format!(" {} {} ", i + 1, pane.title())
+}
+
+/// The tab under column `x` of the tab bar (a click there switches pane).
+pub fn tab_at(x: u16) -> Option<Pane> {
+    let mut start = BRAND.len() as u16;
     for (i, p) in Pane::ALL.iter().enumerate() {
-        let label = format!(" {} {} ", i + 1, p.title());
+        let end = start + tab_label(i, *p).len() as u16;
+        if (start..end).contains(&x) {
+            return Some(*p);
+        }
+        start = end;
+    }
+    None
+}
+
+pub fn tabs(frame: &mut Frame, area: Rect, app: &App) {
+    let mut spans = vec![Span::styled(BRAND, app.theme.title())];
+    for (i, p) in Pane::ALL.iter().enumerate() {
+        let label = tab_label(i, *p);
         if *p == app.pane {
             spans.push(Span::styled(label, app.theme.selection()));
         } else {

@@ -61,13 +61,20 @@ impl Component for CallLog {
         }
     }
 
+    fn click(&mut self, area: Rect, y: u16) -> Vec<Effect> {
+        let [list, _] = split(area);
+        if let Some(row) = crate::tui::panes::row_at(list, self.offset.get(), y) {
+            if row < self.calls.len() {
+                self.cursor = row;
+            }
+        }
+        Vec::new()
+    }
+
     fn render(&self, frame: &mut Frame, area: Rect, view: &View) {
         let theme = view.theme;
         frame.render_widget(Clear, area);
-        let [list, info] = Layout::default()
-            .direction(Direction::Vertical)
-            .constraints([Constraint::Min(3), Constraint::Length(5)])
-            .areas(area);
+        let [list, info] = split(area);
         let wide = area.width >= 100;
         let mut head = vec!["seq", "pack", "blocks", "in", "out", "ms", "outcome"];
         let mut widths = vec![
@@ -156,4 +163,12 @@ impl Component for CallLog {
             );
         frame.render_widget(para, info);
     }
+}
+
+/// The calls above, the selected call's detail below.
+fn split(area: Rect) -> [Rect; 2] {
+    Layout::default()
+        .direction(Direction::Vertical)
+        .constraints([Constraint::Min(3), Constraint::Length(5)])
+        .areas(area)
 }

@@ -362,6 +362,19 @@ impl RunsPane {
     }
 }
 
+/// The list above, the selected run's detail box below (when there is room for both).
+fn split(area: Rect) -> [Rect; 2] {
+    let detail = if area.height >= DETAIL_ROWS + 5 {
+        DETAIL_ROWS
+    } else {
+        0
+    };
+    Layout::default()
+        .direction(Direction::Vertical)
+        .constraints([Constraint::Min(3), Constraint::Length(detail)])
+        .areas(area)
+}
+
 fn done(c: &RunCounters) -> u32 {
     c.total.saturating_sub(c.pending + c.claimed)
 }
@@ -427,18 +440,20 @@ impl Component for RunsPane {
     }
 
     fn render(&self, frame: &mut Frame, area: Rect, view: &View) {
-        let detail = if area.height >= DETAIL_ROWS + 5 {
-            DETAIL_ROWS
-        } else {
-            0
-        };
-        let [list, info] = Layout::default()
-            .direction(Direction::Vertical)
-            .constraints([Constraint::Min(3), Constraint::Length(detail)])
-            .areas(area);
+        let [list, info] = split(area);
         self.table(frame, list, view);
-        if detail > 0 {
+        if info.height > 0 {
             self.detail(frame, info, view);
         }
+    }
+
+    fn click(&mut self, area: Rect, y: u16) -> Vec<Effect> {
+        let [list, _] = split(area);
+        if let Some(row) = super::row_at(list, self.offset.get(), y) {
+            if row < self.runs.len() {
+                self.cursor = row;
+            }
+        }
+        Vec::new()
     }
 }
