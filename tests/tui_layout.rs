@@ -81,16 +81,26 @@ fn many_runs(env: &Env, per_schema: usize) -> Vec<String> {
 fn the_runs_list_scrolls_and_keeps_the_selection_visible() {
     let env = demo_env();
     let ids = many_runs(&env, 6);
-    assert!(ids.len() > 12, "more runs than the 11 rows shown: {}", ids.len());
+    assert!(
+        ids.len() > 12,
+        "more runs than the 11 rows shown: {}",
+        ids.len()
+    );
     let mut app = app(&env);
     let s = screen(&app, 80, 24);
     assert!(s.contains(&ids[0][..12]), "{s}");
-    assert!(!s.contains(&ids[ids.len() - 1][..12]), "the oldest is below the fold:\n{s}");
+    assert!(
+        !s.contains(&ids[ids.len() - 1][..12]),
+        "the oldest is below the fold:\n{s}"
+    );
     app.handle_key(key('G'));
     let s = screen(&app, 80, 24);
     println!("{s}");
     assert_eq!(app.runs.current().unwrap().run_id, ids[ids.len() - 1]);
-    assert!(s.contains(&ids[ids.len() - 1][..12]), "G shows the last run:\n{s}");
+    assert!(
+        s.contains(&ids[ids.len() - 1][..12]),
+        "G shows the last run:\n{s}"
+    );
     assert!(!s.contains(&ids[0][..12]), "{s}");
     // Up by one keeps the window where it is (no jump back to the top).
     app.handle_key(key('k'));
@@ -123,8 +133,17 @@ fn wide_text_is_cut_by_display_width_and_80x24_keeps_id_state_and_progress() {
         .unwrap_or_else(|| panic!("{s}"));
     assert!(row.contains("paused: 契約書"), "{row}");
     assert!(row.contains('…'), "cut with an ellipsis: {row}");
-    let total = env.store.get_run(&env.run_id).unwrap().unwrap().counters.total;
-    assert!(row.contains(&format!("0/{total}")), "progress survives: {row}");
+    let total = env
+        .store
+        .get_run(&env.run_id)
+        .unwrap()
+        .unwrap()
+        .counters
+        .total;
+    assert!(
+        row.contains(&format!("0/{total}")),
+        "progress survives: {row}"
+    );
     for line in s.lines() {
         assert!(line.width() <= 80, "wider than the terminal: {line}");
     }
@@ -137,7 +156,13 @@ fn the_hint_line_comes_from_the_keymap_and_never_shows_an_unbound_key() {
     let s = screen(&app, 120, 40);
     let hints = s.lines().nth(38).unwrap();
     println!("{hints}");
-    for h in ["enter open", "c calls", "X cancel run", "R retry failed", "? help"] {
+    for h in [
+        "enter open",
+        "c calls",
+        "X cancel run",
+        "R retry failed",
+        "? help",
+    ] {
         assert!(hints.contains(h), "{h:?} missing: {hints}");
     }
     let mut keymap = Keymap::default_keymap();
@@ -147,12 +172,18 @@ fn the_hint_line_comes_from_the_keymap_and_never_shows_an_unbound_key() {
     let mut app = app_with(&env, keymap);
     let s = screen(&app, 120, 40);
     let hints = s.lines().nth(38).unwrap();
-    assert!(!hints.contains("c calls") && hints.contains("L calls"), "{hints}");
+    assert!(
+        !hints.contains("c calls") && hints.contains("L calls"),
+        "{hints}"
+    );
     // The grid's hints differ from the Runs pane's.
     app.handle_key(key('2'));
     let s = screen(&app, 120, 40);
     let hints = s.lines().nth(38).unwrap();
-    assert!(hints.contains("a confirm") && !hints.contains("calls"), "{hints}");
+    assert!(
+        hints.contains("a confirm") && !hints.contains("calls"),
+        "{hints}"
+    );
 }
 
 #[test]

@@ -39,7 +39,11 @@ fn setup() -> (tempfile::TempDir, Arc<Store>, Vec<String>) {
             provider: Some("demo".into()),
             ..Default::default()
         };
-        ids.push(ws.create_run(&first.conv_uid, &s.schema_ref, &opts).unwrap().run_id);
+        ids.push(
+            ws.create_run(&first.conv_uid, &s.schema_ref, &opts)
+                .unwrap()
+                .run_id,
+        );
     }
     for (i, id) in ids.iter().enumerate() {
         store
@@ -132,19 +136,29 @@ fn a_click_selects_a_call_in_the_call_log() {
         rx,
     ))
     .unwrap();
-    let mut app = App::new(ws, Keymap::default_keymap(), Theme::with_mode(ColorMode::None));
+    let mut app = App::new(
+        ws,
+        Keymap::default_keymap(),
+        Theme::with_mode(ColorMode::None),
+    );
     app.update(Action::Resize(120, 40));
     app.handle_key(key('1'));
     app.runs.select(&target);
     app.handle_key(key('c'));
     let _ = screen(&app, 120, 40);
-    let Modal::Calls(log) = &app.modal else { panic!("c opens the call log") };
+    let Modal::Calls(log) = &app.modal else {
+        panic!("c opens the call log")
+    };
     assert!(log.calls.len() >= 2);
     // The call log covers the pane: row 1 its border, 2 its header, 3 the first call.
     app.handle_mouse(click(5, 3));
-    let Modal::Calls(log) = &app.modal else { panic!() };
+    let Modal::Calls(log) = &app.modal else {
+        panic!()
+    };
     assert_eq!(log.cursor, 0);
     app.handle_mouse(click(5, 4));
-    let Modal::Calls(log) = &app.modal else { panic!() };
+    let Modal::Calls(log) = &app.modal else {
+        panic!()
+    };
     assert_eq!(log.cursor, 1);
 }

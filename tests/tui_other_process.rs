@@ -71,8 +71,12 @@ fn live_app(env: &Env) -> (App, tokio::sync::mpsc::Receiver<Action>) {
     };
     let ws = Workspace::new(env.store.clone());
     watch::spawn(&spawner, ws.clone(), watch::POLL);
-    let mut app = App::new(ws, Keymap::default_keymap(), Theme::with_mode(ColorMode::None))
-        .with_spawner(spawner);
+    let mut app = App::new(
+        ws,
+        Keymap::default_keymap(),
+        Theme::with_mode(ColorMode::None),
+    )
+    .with_spawner(spawner);
     app.update(Action::Resize(120, 40));
     (app, rx)
 }
@@ -123,7 +127,11 @@ fn changes_by_another_process_show_within_a_second_without_ctrl_r() {
     let out = cli(&env, &["review", "confirm", &env.run_id, "--blocks", "0,1"])
         .output()
         .unwrap();
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     assert_eq!(
         env.store.overlay(&env.run_id, 0).unwrap().unwrap().status,
         OverlayStatus::Confirmed
@@ -142,7 +150,11 @@ fn changes_by_another_process_show_within_a_second_without_ctrl_r() {
 
     // A cancel in another process.
     let out = cli(&env, &["run", "cancel", &idle]).output().unwrap();
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let took = pump_until(&env, &mut app, &mut rx, Duration::from_secs(5), |a| {
         a.runs.find(&idle).unwrap().status == RunStatus::Cancelled
     })
@@ -185,7 +197,10 @@ fn a_second_worker_is_refused_naming_the_live_process_that_holds_the_run() {
     let pid = child.id();
     let start = Instant::now();
     while ws.run_holders().unwrap().is_empty() {
-        assert!(start.elapsed() < Duration::from_secs(20), "the child never took the run");
+        assert!(
+            start.elapsed() < Duration::from_secs(20),
+            "the child never took the run"
+        );
         std::thread::sleep(Duration::from_millis(50));
     }
     let held = ws.run_holders().unwrap();
@@ -207,7 +222,10 @@ fn a_second_worker_is_refused_naming_the_live_process_that_holds_the_run() {
     let s = support::tui::screen(&app, 120, 40);
     println!("{s}");
     let row = s.lines().find(|l| l.contains(&run.run_id)).unwrap();
-    assert!(row.contains(&format!("running ▶ worker pid {pid}")), "{row}");
+    assert!(
+        row.contains(&format!("running ▶ worker pid {pid}")),
+        "{row}"
+    );
     app.runs.select(&run.run_id);
     let before = env.store.fingerprint().unwrap();
     app.handle_key(key('s'));
@@ -224,7 +242,11 @@ fn a_second_worker_is_refused_naming_the_live_process_that_holds_the_run() {
     let (code, _, stderr) = support::outcome(out);
     assert_ne!(code, 0);
     assert!(stderr.contains(&format!("pid {pid}")), "{stderr}");
-    assert_eq!(env.store.fingerprint().unwrap(), before, "refusals wrote nothing");
+    assert_eq!(
+        env.store.fingerprint().unwrap(),
+        before,
+        "refusals wrote nothing"
+    );
 
     // Once that process is gone, its hold no longer counts.
     child.kill().unwrap();
@@ -252,10 +274,15 @@ fn run_retry_failed_on_the_cli_returns_failed_blocks_to_pending() {
             Ok::<_, StoreError>(())
         })
         .unwrap();
-    let out = cli(&env, &["run", "retry-failed", &env.run_id]).output().unwrap();
+    let out = cli(&env, &["run", "retry-failed", &env.run_id])
+        .output()
+        .unwrap();
     let (code, stdout, stderr) = support::outcome(out);
     assert_eq!(code, 0, "{stderr}");
-    assert!(stdout.contains("3 failed blocks back to pending"), "{stdout}");
+    assert!(
+        stdout.contains("3 failed blocks back to pending"),
+        "{stdout}"
+    );
     let run = env.store.get_run(&env.run_id).unwrap().unwrap();
     assert_eq!((run.counters.failed, run.counters.pending), (0, 3));
     assert_eq!(run.status, RunStatus::Running);

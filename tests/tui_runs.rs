@@ -133,7 +133,10 @@ fn newest_first_with_states_in_words_and_cancel_on_capital_x() {
     let s = support::tui::screen(&app, 80, 24);
     println!("{s}");
     // Newest first: the fresh run is above the processed one, and the cursor starts on it.
-    let pos = |id: &str| s.find(&id[..12]).unwrap_or_else(|| panic!("{id} missing:\n{s}"));
+    let pos = |id: &str| {
+        s.find(&id[..12])
+            .unwrap_or_else(|| panic!("{id} missing:\n{s}"))
+    };
     assert!(pos(&newer) < pos(&env.run_id), "{s}");
     assert_eq!(app.runs.current().unwrap().run_id, newer);
     // At 80 columns: id prefix, state and progress as done/total survive.
@@ -144,7 +147,10 @@ fn newest_first_with_states_in_words_and_cancel_on_capital_x() {
     let new_row = line_with(&s, &newer[..12]);
     assert!(new_row.contains("idle"), "{new_row}");
     assert!(new_row.contains(&format!("0/{total}")), "{new_row}");
-    assert!(s.contains("s starts the worker"), "what to do is said:\n{s}");
+    assert!(
+        s.contains("s starts the worker"),
+        "what to do is said:\n{s}"
+    );
 
     // `c` is the call log now; cancel moved to `X`.
     app.handle_key(key('X'));
@@ -267,6 +273,9 @@ fn a_paused_run_shows_the_reason_in_full_as_soon_as_the_worker_reports_it() {
         .join(" ");
     let words: Vec<&str> = reason.split_whitespace().collect();
     let last_word = words.last().unwrap();
-    assert!(flat.contains(words[0]) && flat.contains(last_word), "{reason}\n{s}");
+    assert!(
+        flat.contains(words[0]) && flat.contains(last_word),
+        "{reason}\n{s}"
+    );
     assert!(flat.contains("then r resumes"), "{s}");
 }

@@ -25,14 +25,20 @@ fn demo_app() -> (tempfile::TempDir, App) {
     let store = Arc::new(Store::open(&dir.path().join("demo.redb")).unwrap());
     let ws = Workspace::new(store);
     ws.populate_demo(&dir.path().join("samples")).unwrap();
-    let app = App::new(ws, Keymap::default_keymap(), Theme::with_mode(ColorMode::None));
+    let app = App::new(
+        ws,
+        Keymap::default_keymap(),
+        Theme::with_mode(ColorMode::None),
+    );
     (dir, app)
 }
 
 /// `text` with the varying parts replaced by `X`/digits of the same width.
 fn masked(text: &str) -> String {
     let mut c: Vec<char> = text.chars().collect();
-    let at = |c: &[char], i: usize, s: &str| s.chars().enumerate().all(|(k, x)| c.get(i + k) == Some(&x));
+    let at = |c: &[char], i: usize, s: &str| {
+        s.chars().enumerate().all(|(k, x)| c.get(i + k) == Some(&x))
+    };
     let mut i = 0;
     while i < c.len() {
         if at(&c, i, "run_") {
@@ -48,11 +54,15 @@ fn masked(text: &str) -> String {
         }
         // 2026-11-27T05:37:17Z, also when a column cut it short (`2026-11-2`).
         let date = "dddd-d";
-        if date.chars().enumerate().all(|(k, p)| match (p, c.get(i + k)) {
-            ('d', Some(x)) => x.is_ascii_digit(),
-            (p, Some(x)) => p == *x,
-            _ => false,
-        }) {
+        if date
+            .chars()
+            .enumerate()
+            .all(|(k, p)| match (p, c.get(i + k)) {
+                ('d', Some(x)) => x.is_ascii_digit(),
+                (p, Some(x)) => p == *x,
+                _ => false,
+            })
+        {
             let mut j = i;
             while j < c.len() && (c[j].is_ascii_digit() || "-T:".contains(c[j])) {
                 if c[j].is_ascii_digit() {

@@ -43,9 +43,16 @@ fn light_and_high_contrast_colours_reach_the_screen() {
         let theme = Theme::named(name, ColorMode::Rgb).unwrap();
         let idle = theme.fg("text").fg;
         let buf = buffer(theme);
-        assert_eq!(fg_of(&buf, "state  idle"), idle, "theme {name}: the idle state uses its text colour");
+        assert_eq!(
+            fg_of(&buf, "state  idle"),
+            idle,
+            "theme {name}: the idle state uses its text colour"
+        );
     }
-    let light = fg_of(&buffer(Theme::named("light", ColorMode::Rgb).unwrap()), "state  idle");
+    let light = fg_of(
+        &buffer(Theme::named("light", ColorMode::Rgb).unwrap()),
+        "state  idle",
+    );
     let dark = fg_of(&buffer(Theme::with_mode(ColorMode::Rgb)), "state  idle");
     assert_ne!(light, dark);
 }
@@ -63,7 +70,9 @@ fn the_16_colour_fallback_and_no_color_emit_no_rgb_or_indexed_colours() {
     assert!(seen > 0, "the fallback still has colour");
     let buf = buffer(Theme::named("light", ColorMode::None).unwrap());
     assert!(
-        buf.content().iter().all(|c| c.fg == Color::Reset && c.bg == Color::Reset),
+        buf.content()
+            .iter()
+            .all(|c| c.fg == Color::Reset && c.bg == Color::Reset),
         "NO_COLOR: no colour at all"
     );
 }

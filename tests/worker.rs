@@ -629,7 +629,10 @@ async fn an_interrupt_releases_claims_and_a_restart_finishes() {
     // machine: the hold and the first claim are write transactions with an fsync each).
     let started = std::time::Instant::now();
     while env.run(&run).counters.ai_complete == 0 {
-        assert!(started.elapsed() < Duration::from_secs(10), "no result landed");
+        assert!(
+            started.elapsed() < Duration::from_secs(10),
+            "no result landed"
+        );
         tokio::time::sleep(Duration::from_millis(10)).await;
     }
     stop.send(true).unwrap();

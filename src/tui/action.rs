@@ -80,7 +80,10 @@ pub enum Action {
     /// The store changed (any process): `runs` — runs, reviews or holders; `rest` — the other
     /// panes' lists.
     #[serde(skip)]
-    StoreChanged { runs: bool, rest: bool },
+    StoreChanged {
+        runs: bool,
+        rest: bool,
+    },
 }
 
 impl Action {

@@ -18,7 +18,10 @@ const DEFAULT_THEME: &str = include_str!("../../themes/default.toml");
 pub const THEMES: [(&str, &str); 3] = [
     ("default", DEFAULT_THEME),
     ("light", include_str!("../../themes/light.toml")),
-    ("high-contrast", include_str!("../../themes/high-contrast.toml")),
+    (
+        "high-contrast",
+        include_str!("../../themes/high-contrast.toml"),
+    ),
 ];
 
 #[derive(Debug, thiserror::Error)]
@@ -82,8 +85,8 @@ impl Theme {
                 None => ("default".to_string(), "the default".to_string()),
             },
         };
-        let mut theme = Theme::named(&name, ColorMode::detect())
-            .ok_or(ThemeError::Unknown { name, from })?;
+        let mut theme =
+            Theme::named(&name, ColorMode::detect()).ok_or(ThemeError::Unknown { name, from })?;
         if let Some(path) = config_dir.map(|d| d.join("theme.toml")) {
             if let Ok(text) = std::fs::read_to_string(&path) {
                 if let Err(e) = theme.merge(&text) {
@@ -308,7 +311,15 @@ mod tests {
         assert_eq!(fg("failed"), Color::LightRed);
         assert_eq!(fg("confirmed"), Color::LightGreen);
         assert_ne!(fg("staged"), fg("confirmed"));
-        for role in ["pending", "claimed", "staged", "confirmed", "failed", "text", "title"] {
+        for role in [
+            "pending",
+            "claimed",
+            "staged",
+            "confirmed",
+            "failed",
+            "text",
+            "title",
+        ] {
             assert!(
                 !matches!(fg(role), Color::Rgb(..) | Color::Indexed(_)),
                 "{role}: only the 16 ANSI colours"
@@ -319,7 +330,10 @@ mod tests {
 
     #[test]
     fn every_built_in_theme_parses_and_names_every_role() {
-        let roles: Vec<String> = Theme::with_mode(ColorMode::Rgb).colors.into_keys().collect();
+        let roles: Vec<String> = Theme::with_mode(ColorMode::Rgb)
+            .colors
+            .into_keys()
+            .collect();
         for (name, _) in THEMES {
             let t = Theme::named(name, ColorMode::Rgb).unwrap();
             let mine: Vec<String> = t.colors.keys().cloned().collect();
@@ -341,14 +355,25 @@ mod tests {
         let t = Theme::load(Some(dir.path()), None).unwrap();
         assert_eq!(rgb_text(&t), rgb_text(&Theme::with_mode(ColorMode::Rgb)));
         std::fs::write(dir.path().join("config.toml"), "theme = \"light\"\n").unwrap();
-        assert_eq!(rgb_text(&Theme::load(Some(dir.path()), None).unwrap()), rgb_text(&light));
+        assert_eq!(
+            rgb_text(&Theme::load(Some(dir.path()), None).unwrap()),
+            rgb_text(&light)
+        );
         let t = Theme::load(Some(dir.path()), Some("high-contrast")).unwrap();
         assert_eq!(rgb_text(&t), rgb_text(&hc), "the flag wins over the file");
-        let err = Theme::load(Some(dir.path()), Some("neon")).unwrap_err().to_string();
-        assert!(err.contains("'neon'") && err.contains("--theme") && err.contains("light"), "{err}");
+        let err = Theme::load(Some(dir.path()), Some("neon"))
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.contains("'neon'") && err.contains("--theme") && err.contains("light"),
+            "{err}"
+        );
         std::fs::write(dir.path().join("config.toml"), "theme = 3\n").unwrap();
         let err = Theme::load(Some(dir.path()), None).unwrap_err().to_string();
-        assert!(err.contains("config.toml") && err.contains("theme must be"), "{err}");
+        assert!(
+            err.contains("config.toml") && err.contains("theme must be"),
+            "{err}"
+        );
     }
 
     #[test]

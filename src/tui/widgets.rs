@@ -86,7 +86,10 @@ pub fn status_bar(frame: &mut Frame, area: Rect, app: &App) {
 pub fn hints(frame: &mut Frame, area: Rect, app: &App) {
     if matches!(app.modal, super::modals::Modal::Help(_)) {
         let line = " j/k pageup/pagedown scroll · any other key closes the help";
-        frame.render_widget(Paragraph::new(Span::styled(line, app.theme.fg("muted"))), area);
+        frame.render_widget(
+            Paragraph::new(Span::styled(line, app.theme.fg("muted"))),
+            area,
+        );
         return;
     }
     // `?` and `q` (the last hints) always show; the pane's own fill the room before them.
@@ -176,7 +179,11 @@ mod tests {
         let cut = cut_to_width(family, 4);
         assert!(cut.starts_with("👨‍👩‍👧") && cut.ends_with('…'), "{cut}");
         assert!(cut.width() <= 4);
-        assert_eq!(cut_to_width(family, 2), "…", "the emoji does not fit beside the ellipsis");
+        assert_eq!(
+            cut_to_width(family, 2),
+            "…",
+            "the emoji does not fit beside the ellipsis"
+        );
         assert_eq!(cut_to_width("anything", 0), "");
         assert_eq!(cut_to_width("anything", 1), "…");
     }

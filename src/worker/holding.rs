@@ -38,7 +38,10 @@ fn command_line() -> Option<String> {
         .file_name()
         .map(|n| n.to_string_lossy().into_owned())
         .unwrap_or(first);
-    let line: String = std::iter::once(name).chain(args).collect::<Vec<_>>().join(" ");
+    let line: String = std::iter::once(name)
+        .chain(args)
+        .collect::<Vec<_>>()
+        .join(" ");
     Some(line.chars().take(120).collect())
 }
 
@@ -46,7 +49,8 @@ fn command_line() -> Option<String> {
 /// they count while the run has claimed blocks or the record is younger than the lease.
 pub fn alive(h: &Holder, run: Option<&Run>) -> bool {
     if h.host != hostname() {
-        let young = crate::clock::now_millis().saturating_sub(h.since_ms) < LEASE.as_millis() as u64;
+        let young =
+            crate::clock::now_millis().saturating_sub(h.since_ms) < LEASE.as_millis() as u64;
         return young || run.is_some_and(|r| r.counters.claimed > 0);
     }
     owner_alive(&h.worker)

@@ -95,7 +95,11 @@ impl Component for Help {
             ));
         let inner = block.inner(rect);
         frame.render_widget(block, rect);
-        for (i, chunk) in lines[scroll..].chunks(per_col).take(columns as usize).enumerate() {
+        for (i, chunk) in lines[scroll..]
+            .chunks(per_col)
+            .take(columns as usize)
+            .enumerate()
+        {
             let col = Rect {
                 x: inner.x + i as u16 * col_width,
                 y: inner.y,

@@ -317,7 +317,11 @@ impl RunsPane {
 
     /// The next step for a run in its state, naming the keys from the keymap.
     fn what_to_do(&self, run: &Run, view: &View) -> String {
-        let k = |a: Action| view.keymap.key_for("runs", &a).unwrap_or_else(|| "?".into());
+        let k = |a: Action| {
+            view.keymap
+                .key_for("runs", &a)
+                .unwrap_or_else(|| "?".into())
+        };
         let c = &run.counters;
         let retry = if c.failed > 0 {
             format!(
@@ -354,10 +358,9 @@ impl RunsPane {
                     k(Action::Open)
                 )
             }
-            RunStatus::Running => format!(
-                "{} starts the worker on it{retry}",
-                k(Action::StartWorker)
-            ),
+            RunStatus::Running => {
+                format!("{} starts the worker on it{retry}", k(Action::StartWorker))
+            }
         }
     }
 }
