@@ -4,57 +4,17 @@
 
 mod support;
 
-use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use blockwise::model::{OverlayStatus, RunStatus};
-use blockwise::store::{Store, StoreError};
+use blockwise::store::StoreError;
 use blockwise::tui::theme::ColorMode;
 use blockwise::tui::{watch, Action, App, Keymap, Spawner, Theme};
-use blockwise::worker::{self, EngineOptions, RunEnd};
+use blockwise::worker;
 use blockwise::workspace::{CreateRunOptions, SessionOptions, WorkerError, Workspace};
 use support::tui::key;
 
-struct Env {
-    dir: tempfile::TempDir,
-    path: std::path::PathBuf,
-    store: Arc<Store>,
-    run_id: String,
-    rt: tokio::runtime::Runtime,
-}
-
-fn demo_env() -> Env {
-    std::env::set_var("BLOCKWISE_USER", "reviewer");
-    let dir = tempfile::tempdir().unwrap();
-    let path = dir.path().join("demo.redb");
-    let store = Arc::new(Store::open(&path).unwrap());
-    let run = blockwise::demo::populate(&store, &dir.path().join("samples")).unwrap();
-    let rt = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .enable_all()
-        .build()
-        .unwrap();
-    let provider = Arc::new(worker::connect_provider(&store, &run).unwrap());
-    let (_stop, stop_rx) = tokio::sync::watch::channel(false);
-    let end = rt
-        .block_on(worker::run_worker(
-            store.clone(),
-            provider,
-            &run.run_id,
-            EngineOptions::default(),
-            None,
-            stop_rx,
-        ))
-        .unwrap();
-    assert_eq!(end, RunEnd::Complete);
-    Env {
-        dir,
-        path,
-        store,
-        run_id: run.run_id,
-        rt,
-    }
-}
+use support::tui::Demo as Env;
 
 fn cli(env: &Env, args: &[&str]) -> std::process::Command {
     let mut c = support::blockwise_in(env.dir.path());
@@ -108,7 +68,7 @@ fn pump_until(
 
 #[test]
 fn changes_by_another_process_show_within_a_second_without_ctrl_r() {
-    let env = demo_env();
+    let env = support::tui::demo(true);
     let first = env.store.get_run(&env.run_id).unwrap().unwrap();
     let idle = Workspace::new(env.store.clone())
         .create_run(
@@ -168,7 +128,7 @@ fn changes_by_another_process_show_within_a_second_without_ctrl_r() {
 
 #[test]
 fn a_second_worker_is_refused_naming_the_live_process_that_holds_the_run() {
-    let env = demo_env();
+    let env = support::tui::demo(true);
     let fake = support::fake();
     fake.set_default_latency(Duration::from_secs(30));
     let conv = env.store.get_run(&env.run_id).unwrap().unwrap().conv_uid;
@@ -261,7 +221,7 @@ fn a_second_worker_is_refused_naming_the_live_process_that_holds_the_run() {
 
 #[test]
 fn run_retry_failed_on_the_cli_returns_failed_blocks_to_pending() {
-    let env = demo_env();
+    let env = support::tui::demo(true);
     env.store
         .with_run(&env.run_id, |rt| {
             for i in 0..3 {

@@ -7,7 +7,7 @@ mod support;
 use std::sync::Arc;
 
 use blockwise::model::{OverlayStatus, RunStatus};
-use blockwise::store::Store;
+
 use blockwise::tui::app::Modal;
 use blockwise::tui::theme::ColorMode;
 use blockwise::tui::{Action, App, Keymap, Theme};
@@ -16,45 +16,7 @@ use blockwise::workspace::{CreateRunOptions, Workspace};
 use crossterm::event::KeyCode;
 use support::tui::{code, key};
 
-struct Env {
-    _dir: tempfile::TempDir,
-    store: Arc<Store>,
-    run_id: String,
-    rt: tokio::runtime::Runtime,
-}
-
-fn demo_env(process: bool) -> Env {
-    std::env::set_var("BLOCKWISE_USER", "reviewer");
-    let dir = tempfile::tempdir().unwrap();
-    let store = Arc::new(Store::open(&dir.path().join("demo.redb")).unwrap());
-    let run = blockwise::demo::populate(&store, &dir.path().join("samples")).unwrap();
-    let rt = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .enable_all()
-        .build()
-        .unwrap();
-    if process {
-        let provider = Arc::new(worker::connect_provider(&store, &run).unwrap());
-        let (_stop, stop_rx) = tokio::sync::watch::channel(false);
-        let end = rt
-            .block_on(worker::run_worker(
-                store.clone(),
-                provider,
-                &run.run_id,
-                EngineOptions::default(),
-                None,
-                stop_rx,
-            ))
-            .unwrap();
-        assert_eq!(end, RunEnd::Complete);
-    }
-    Env {
-        _dir: dir,
-        store,
-        run_id: run.run_id,
-        rt,
-    }
-}
+use support::tui::Demo as Env;
 
 fn app(env: &Env, w: u16, h: u16) -> App {
     let mut app = App::new(
@@ -127,7 +89,7 @@ fn line_with<'a>(screen: &'a str, needle: &str) -> &'a str {
 
 #[test]
 fn newest_first_with_states_in_words_and_cancel_on_capital_x() {
-    let env = demo_env(true);
+    let env = support::tui::demo(true);
     let newer = second_run(&env);
     let mut app = app(&env, 80, 24);
     let s = support::tui::screen(&app, 80, 24);
@@ -164,7 +126,7 @@ fn newest_first_with_states_in_words_and_cancel_on_capital_x() {
 
 #[test]
 fn complete_with_failed_blocks_says_so_and_capital_r_retries_them() {
-    let env = demo_env(true);
+    let env = support::tui::demo(true);
     fail_blocks(&env, &env.run_id, 3);
     let mut app = app(&env, 120, 40);
     let s = support::tui::screen(&app, 120, 40);
@@ -194,7 +156,7 @@ fn complete_with_failed_blocks_says_so_and_capital_r_retries_them() {
 
 #[test]
 fn c_shows_the_call_log_of_the_selected_run_and_esc_closes_it() {
-    let env = demo_env(true);
+    let env = support::tui::demo(true);
     let calls = env.store.calls(&env.run_id).unwrap();
     assert!(!calls.is_empty());
     let mut app = app(&env, 120, 40);
@@ -230,7 +192,7 @@ fn c_shows_the_call_log_of_the_selected_run_and_esc_closes_it() {
 
 #[test]
 fn a_paused_run_shows_the_reason_in_full_as_soon_as_the_worker_reports_it() {
-    let env = demo_env(false);
+    let env = support::tui::demo(false);
     let fake = support::fake();
     fake.script(support::FakeScript::new().then(support::Fault::Unauthorized));
     let mut app = app(&env, 120, 40);

@@ -466,8 +466,17 @@ async fn cancel_stops_claiming_and_resume_finishes() {
     let run = env.create();
     let store = env.store.clone();
     let id = run.run_id.clone();
+    // Cancel once some results landed (a fixed 200 ms raced the session's start on a loaded
+    // machine: taking the run's hold is one more write transaction).
     let canceller = tokio::spawn(async move {
-        tokio::time::sleep(Duration::from_millis(200)).await;
+        let started = std::time::Instant::now();
+        while store.get_run(&id).unwrap().unwrap().counters.ai_complete == 0 {
+            assert!(
+                started.elapsed() < Duration::from_secs(10),
+                "no result landed"
+            );
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
         transitions::cancel(&store, &id).unwrap();
     });
     assert_eq!(env.work(&run, 1).await, RunEnd::Cancelled);

@@ -199,6 +199,7 @@ impl App {
             }
             Action::Worker(ev) => workers::on_event(ev, &mut self.runs),
             Action::WorkerEnded { run_id, result } => {
+                self.runs.worker_ended(&run_id);
                 let mut fx = self.workers.ended(&run_id, result);
                 fx.push(Effect::Stale);
                 self.apply(fx);

@@ -121,6 +121,31 @@ pub fn hints(frame: &mut Frame, area: Rect, app: &App) {
     frame.render_widget(Paragraph::new(Line::from(spans)), area);
 }
 
+/// A bordered list table with `title`, the `cursor` row highlighted and kept in view; `offset`
+/// carries the first row shown from frame to frame so moving up does not jump the window.
+pub fn list_table(
+    frame: &mut Frame,
+    area: Rect,
+    table: ratatui::widgets::Table,
+    title: &str,
+    theme: &super::theme::Theme,
+    cursor: Option<usize>,
+    offset: &std::cell::Cell<usize>,
+) {
+    let title = cut_to_width(title, area.width.saturating_sub(2) as usize);
+    let table = table.row_highlight_style(theme.selection()).block(
+        ratatui::widgets::Block::default()
+            .borders(ratatui::widgets::Borders::ALL)
+            .border_style(theme.border())
+            .title(Span::styled(title, theme.title())),
+    );
+    let mut state = ratatui::widgets::TableState::default()
+        .with_offset(offset.get())
+        .with_selected(cursor);
+    frame.render_stateful_widget(table, area, &mut state);
+    offset.set(state.offset());
+}
+
 /// `s` with control characters shown as `�`: text from documents, models and errors never
 /// moves the cursor or retitles the terminal.
 pub fn inert(s: &str) -> String {

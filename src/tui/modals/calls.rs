@@ -5,14 +5,14 @@ use std::cell::Cell as StdCell;
 
 use ratatui::layout::{Constraint, Direction, Layout, Rect};
 use ratatui::text::{Line, Span};
-use ratatui::widgets::{Block, Borders, Cell, Clear, Paragraph, Row, Table, TableState, Wrap};
+use ratatui::widgets::{Block, Borders, Cell, Clear, Paragraph, Row, Table, Wrap};
 use ratatui::Frame;
 
 use crate::model::CallRecord;
 use crate::tui::action::Action;
 use crate::tui::effect::Effect;
 use crate::tui::panes::{navigate, Component, Ctx, View};
-use crate::tui::widgets::{cut_to_width, inert};
+use crate::tui::widgets::{cut_to_width, inert, list_table};
 use crate::workspace::Workspace;
 
 #[derive(Debug)]
@@ -121,28 +121,15 @@ impl Component for CallLog {
             };
             Row::new(cells.into_iter().map(Cell::from)).style(style)
         });
-        let title = cut_to_width(
-            &format!(
-                " Calls · {} · {} call(s) · what `blockwise run calls` shows · c / esc closes ",
-                self.run_id,
-                self.calls.len()
-            ),
-            area.width.saturating_sub(2) as usize,
+        let title = format!(
+            " Calls · {} · {} call(s) · what `blockwise run calls` shows · c / esc closes ",
+            self.run_id,
+            self.calls.len()
         );
         let table = Table::new(rows, widths)
-            .header(Row::new(head.into_iter().map(Cell::from)).style(theme.title()))
-            .row_highlight_style(theme.selection())
-            .block(
-                Block::default()
-                    .borders(Borders::ALL)
-                    .border_style(theme.border())
-                    .title(Span::styled(title, theme.title())),
-            );
-        let mut state = TableState::default()
-            .with_offset(self.offset.get())
-            .with_selected((!self.calls.is_empty()).then_some(self.cursor));
-        frame.render_stateful_widget(table, list, &mut state);
-        self.offset.set(state.offset());
+            .header(Row::new(head.into_iter().map(Cell::from)).style(theme.title()));
+        let cursor = (!self.calls.is_empty()).then_some(self.cursor);
+        list_table(frame, list, table, &title, theme, cursor, &self.offset);
         let detail = match self.calls.get(self.cursor) {
             Some(c) => format!(
                 "#{} {} at {}: {}",

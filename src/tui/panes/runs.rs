@@ -8,7 +8,7 @@ use std::time::Instant;
 
 use ratatui::layout::{Constraint, Direction, Layout, Rect};
 use ratatui::text::{Line, Span};
-use ratatui::widgets::{Block, Borders, Cell, Paragraph, Row, Table, TableState, Wrap};
+use ratatui::widgets::{Block, Borders, Cell, Paragraph, Row, Table, Wrap};
 use ratatui::Frame;
 
 use super::{navigate, Component, Ctx, Pane, View};
@@ -17,7 +17,7 @@ use crate::tui::action::Action;
 use crate::tui::effect::Effect;
 use crate::tui::jobs::Job;
 use crate::tui::modals::{CallLog, Modal};
-use crate::tui::widgets::{cut_to_width, inert};
+use crate::tui::widgets::{cut_to_width, inert, list_table};
 use crate::workspace::format_cost;
 
 /// From this width the list shows the progress bar and every counter.
@@ -91,6 +91,11 @@ impl RunsPane {
         }
     }
 
+    /// A worker of this TUI ended: the next session measures its own speed.
+    pub fn worker_ended(&mut self, run_id: &str) {
+        self.speed.remove(run_id);
+    }
+
     /// A worker paused the run: show it at once, with its reason.
     pub fn paused(&mut self, run_id: &str, reason: &str) {
         if let Some(r) = self.runs.iter_mut().find(|r| r.run_id == run_id) {
@@ -102,8 +107,8 @@ impl RunsPane {
 
     /// Blocks per second: measured while a worker of this TUI runs, else over the run's active
     /// time. `None` when nothing has been measured yet.
-    fn rate(&self, run: &Run) -> Option<f64> {
-        if let Some(s) = self.speed.get(&run.run_id) {
+    fn rate(&self, run: &Run, working: bool) -> Option<f64> {
+        if let Some(s) = self.speed.get(&run.run_id).filter(|_| working) {
             let secs = s.since.elapsed().as_secs_f64();
             let delta = done(&run.counters).saturating_sub(s.done_then);
             if secs >= 1.0 && delta > 0 {
@@ -201,21 +206,9 @@ impl RunsPane {
         } else {
             format!(" Runs · {} · newest first ", self.runs.len())
         };
-        let title = cut_to_width(&title, area.width.saturating_sub(2) as usize);
-        let table = Table::new(rows, widths)
-            .header(header)
-            .row_highlight_style(theme.selection())
-            .block(
-                Block::default()
-                    .borders(Borders::ALL)
-                    .border_style(theme.border())
-                    .title(Span::styled(title, theme.title())),
-            );
-        let mut state = TableState::default()
-            .with_offset(self.offset.get())
-            .with_selected((!self.runs.is_empty()).then_some(self.cursor));
-        frame.render_stateful_widget(table, area, &mut state);
-        self.offset.set(state.offset());
+        let cursor = (!self.runs.is_empty()).then_some(self.cursor);
+        let table = Table::new(rows, widths).header(header);
+        list_table(frame, area, table, &title, theme, cursor, &self.offset);
     }
 
     /// What is happening to `run`, in words.
@@ -268,7 +261,7 @@ impl RunsPane {
             label("do"),
             Span::raw(self.what_to_do(run, view)),
         ]));
-        let rate = self.rate(run);
+        let rate = self.rate(run, view.working.contains(&run.run_id));
         let remaining = c.pending + c.claimed;
         let eta = match rate {
             Some(r) if remaining > 0 && run.status == RunStatus::Running => {
