@@ -48,6 +48,12 @@ pub enum Action {
     CallLog,
     /// Failed blocks of the selected run back to pending (`run retry-failed`).
     RetryFailed,
+    /// Schemas pane: open the schema studio (five ways to a new schema).
+    NewSchema,
+    ForkSchema,
+    DeleteSchema,
+    PreviewDown,
+    PreviewUp,
     /// A key typed into a text prompt (not bindable).
     #[serde(skip)]
     Input(tui_textarea::Input),
@@ -103,7 +109,12 @@ impl Action {
             | Action::ShowRuns
             | Action::ShowGrid
             | Action::ShowSchemas
-            | Action::ShowPolicy => return None,
+            | Action::ShowPolicy
+            | Action::PreviewDown
+            | Action::PreviewUp => return None,
+            Action::NewSchema => "new schema",
+            Action::ForkSchema => "fork",
+            Action::DeleteSchema => "delete",
             Action::Open => "open",
             Action::NewRun => "new run",
             Action::StartWorker => "start worker",
@@ -163,6 +174,13 @@ impl Action {
             Action::Refresh => "reload from the store",
             Action::CallLog => "call log of the run (what `run calls` shows)",
             Action::RetryFailed => "retry the failed blocks of the run",
+            Action::NewSchema => "new schema: template, fork, wizard, import or JSON editor",
+            Action::ForkSchema => "fork the selected schema (the original stays untouched)",
+            Action::DeleteSchema => {
+                "delete the selected schema (asks first; refused while runs use it)"
+            }
+            Action::PreviewDown => "scroll the preview down",
+            Action::PreviewUp => "scroll the preview up",
             Action::Input(_)
             | Action::Resize(..)
             | Action::Worker(_)

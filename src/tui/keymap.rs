@@ -298,7 +298,7 @@ impl Keymap {
 }
 
 /// Which hints come first when the line is too short for all (the rest follow in key order).
-const HINT_ORDER: [&str; 14] = [
+const HINT_ORDER: [&str; 17] = [
     "open",
     "submit",
     "confirm_selected",
@@ -307,6 +307,9 @@ const HINT_ORDER: [&str; 14] = [
     "edit",
     "start_worker",
     "new_run",
+    "new_schema",
+    "fork_schema",
+    "delete_schema",
     "call_log",
     "cancel_run",
     "resume_run",

@@ -84,6 +84,10 @@ pub fn status_bar(frame: &mut Frame, area: Rect, app: &App) {
 
 /// The key hints of the focused pane or open dialog, generated from the keymap, cut to width.
 pub fn hints(frame: &mut Frame, area: Rect, app: &App) {
+    // The schema studio draws its own hint line inside its screens.
+    if matches!(app.modal, super::modals::Modal::Studio(_)) {
+        return;
+    }
     if matches!(app.modal, super::modals::Modal::Help(_)) {
         let line = " j/k pageup/pagedown scroll · any other key closes the help";
         frame.render_widget(

@@ -2,14 +2,17 @@
 //! the panes; a new dialog is one file plus a [`Modal`] variant.
 
 pub mod calls;
+pub mod confirm;
 pub mod help;
 pub mod picker;
 pub mod prompt;
+pub mod studio;
 
 use ratatui::layout::Rect;
 use ratatui::Frame;
 
 pub use calls::CallLog;
+pub use confirm::Confirm;
 pub use help::Help;
 pub use picker::Picker;
 pub use prompt::{Prompt, PromptKind};
@@ -24,13 +27,17 @@ pub enum Modal {
     Prompt(Box<Prompt>),
     Picker(Picker),
     Calls(Box<CallLog>),
+    Confirm(Confirm),
+    Studio(Box<studio::Studio>),
 }
 
 impl Modal {
     /// The keymap section for keys while this modal is open (`None`: the focused pane's).
     pub fn context(&self) -> Option<&'static str> {
         match self {
-            Modal::Prompt(_) | Modal::Picker(_) => Some("input"),
+            Modal::Prompt(_) | Modal::Picker(_) | Modal::Confirm(_) | Modal::Studio(_) => {
+                Some("input")
+            }
             Modal::Help(_) | Modal::Calls(_) | Modal::None => None,
         }
     }
@@ -46,6 +53,8 @@ impl Modal {
             Modal::Prompt(m) => Some(m.as_mut()),
             Modal::Picker(m) => Some(m),
             Modal::Calls(m) => Some(m.as_mut()),
+            Modal::Confirm(m) => Some(m),
+            Modal::Studio(m) => Some(m.as_mut()),
         }
     }
 
@@ -63,6 +72,8 @@ impl Modal {
             Modal::Prompt(m) => m.render(frame, area, view),
             Modal::Picker(m) => m.render(frame, area, view),
             Modal::Calls(m) => m.render(frame, area, view),
+            Modal::Confirm(m) => m.render(frame, area, view),
+            Modal::Studio(m) => m.render(frame, area, view),
         }
     }
 }
