@@ -4,10 +4,8 @@
 
 mod support;
 
-use std::sync::Arc;
-
 use blockwise::model::RunStatus;
-use blockwise::store::{Store, StoreError};
+use blockwise::store::StoreError;
 use blockwise::tui::app::Modal;
 use blockwise::tui::theme::ColorMode;
 use blockwise::tui::{Action, App, Keymap, Theme};
@@ -15,23 +13,7 @@ use blockwise::workspace::{CreateRunOptions, Workspace};
 use support::tui::{key, screen};
 use unicode_width::UnicodeWidthStr;
 
-struct Env {
-    _dir: tempfile::TempDir,
-    store: Arc<Store>,
-    run_id: String,
-}
-
-fn demo_env() -> Env {
-    std::env::set_var("BLOCKWISE_USER", "reviewer");
-    let dir = tempfile::tempdir().unwrap();
-    let store = Arc::new(Store::open(&dir.path().join("demo.redb")).unwrap());
-    let run = blockwise::demo::populate(&store, &dir.path().join("samples")).unwrap();
-    Env {
-        _dir: dir,
-        store,
-        run_id: run.run_id,
-    }
-}
+use support::tui::Demo as Env;
 
 fn app_with(env: &Env, keymap: Keymap) -> App {
     let mut app = App::new(
@@ -79,7 +61,7 @@ fn many_runs(env: &Env, per_schema: usize) -> Vec<String> {
 
 #[test]
 fn the_runs_list_scrolls_and_keeps_the_selection_visible() {
-    let env = demo_env();
+    let env = support::tui::demo(false);
     let ids = many_runs(&env, 6);
     assert!(
         ids.len() > 12,
@@ -114,7 +96,7 @@ fn the_runs_list_scrolls_and_keeps_the_selection_visible() {
 
 #[test]
 fn wide_text_is_cut_by_display_width_and_80x24_keeps_id_state_and_progress() {
-    let env = demo_env();
+    let env = support::tui::demo(false);
     let reason = "契約書の条項が見つかりません 👨‍👩‍👧 the provider refused the request because \
                   the key has no credit left on this account";
     env.store
@@ -151,7 +133,7 @@ fn wide_text_is_cut_by_display_width_and_80x24_keeps_id_state_and_progress() {
 
 #[test]
 fn the_hint_line_comes_from_the_keymap_and_never_shows_an_unbound_key() {
-    let env = demo_env();
+    let env = support::tui::demo(false);
     let app = app(&env);
     let s = screen(&app, 120, 40);
     let hints = s.lines().nth(38).unwrap();
@@ -188,7 +170,7 @@ fn the_hint_line_comes_from_the_keymap_and_never_shows_an_unbound_key() {
 
 #[test]
 fn help_scrolls_at_80x24_and_any_other_key_closes_it() {
-    let env = demo_env();
+    let env = support::tui::demo(false);
     let mut app = app(&env);
     app.handle_key(key('?'));
     let s = screen(&app, 80, 24);

@@ -163,6 +163,28 @@ fn a_second_worker_is_refused_naming_the_live_process_that_holds_the_run() {
         );
         std::thread::sleep(Duration::from_millis(50));
     }
+    // Let the child claim its first blocks and settle (its calls then wait 30 s on the fake),
+    // so the fingerprints below see only what the refusals would write.
+    let mut last = String::new();
+    loop {
+        assert!(
+            start.elapsed() < Duration::from_secs(30),
+            "the child never settled"
+        );
+        std::thread::sleep(Duration::from_millis(400));
+        let now = env.store.fingerprint().unwrap();
+        let claimed = env
+            .store
+            .get_run(&run.run_id)
+            .unwrap()
+            .unwrap()
+            .counters
+            .claimed;
+        if claimed > 0 && now == last {
+            break;
+        }
+        last = now;
+    }
     let held = ws.run_holders().unwrap();
     assert_eq!(held[0].0, run.run_id);
     assert_eq!(held[0].1.pid, pid);
