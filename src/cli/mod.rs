@@ -1,5 +1,22 @@
 //! The headless command line (CLI.md). Every command is a thin call into the library.
+//!
+//! Every line printed here goes through the one terminal sanitizer ([`crate::model::sanitize`]):
+//! `outln!` / `errln!` replace `println!` / `eprintln!`, so a title, file name, block, field
+//! name or error holding escape sequences is shown, never obeyed.
 
+/// `println!` through the terminal sanitizer.
+macro_rules! outln {
+    () => { println!() };
+    ($($t:tt)*) => { println!("{}", $crate::model::sanitize(&format!($($t)*))) };
+}
+
+/// `eprintln!` through the terminal sanitizer.
+macro_rules! errln {
+    () => { eprintln!() };
+    ($($t:tt)*) => { eprintln!("{}", $crate::model::sanitize(&format!($($t)*))) };
+}
+
+mod check;
 mod demo;
 mod documents;
 mod exit;
@@ -56,12 +73,15 @@ pub enum Command {
     },
     /// Ingest files; prints conv_uid, title and block count per file.
     Ingest {
-        /// Markdown (.md) or plain-text (.txt) files.
+        /// Markdown (.md), plain text (.txt), HTML, CSV/TSV, DOCX, EPUB or PDF files.
         #[arg(required = true)]
         files: Vec<PathBuf>,
     },
     /// List documents.
     Docs,
+    /// Verify the store (read-only): text hashes to its ids, blocks cover the text, overlays
+    /// and counters agree. Exit 1 naming what is damaged.
+    Check,
     /// List a document's blocks.
     Blocks {
         /// conv_uid or a unique prefix of one.
@@ -113,6 +133,11 @@ impl Ctx {
     pub fn open(&self) -> anyhow::Result<Workspace> {
         Ok(Workspace::open_for_writing(&self.store_path)?)
     }
+
+    /// For read-only commands: never creates, modifies or waits on the store.
+    pub fn open_read(&self) -> anyhow::Result<Workspace> {
+        Ok(Workspace::open_for_reading(&self.store_path)?)
+    }
 }
 
 /// Entry point of the binary.
@@ -125,12 +150,12 @@ pub fn main() -> ExitCode {
         Err(err) => match err.downcast_ref::<Exit>() {
             Some(exit) => {
                 if !exit.message.is_empty() {
-                    eprintln!("{}", exit.message);
+                    errln!("{}", exit.message);
                 }
                 ExitCode::from(exit.code)
             }
             None => {
-                eprintln!("error: {err:#}");
+                errln!("error: {err:#}");
                 ExitCode::from(1)
             }
         },
@@ -158,10 +183,11 @@ fn run(cli: Cli) -> anyhow::Result<u8> {
     let Some(command) = cli.command else {
         return open_tui(&ctx);
     };
-    match command {
+    let result = match command {
         Command::Demo { headless } => demo::run(&ctx, headless),
         Command::Ingest { files } => documents::ingest(&ctx, &files),
         Command::Docs => documents::docs(&ctx),
+        Command::Check => check::run(&ctx),
         Command::Blocks { doc, block_type } => documents::blocks(&ctx, &doc, block_type.as_deref()),
         Command::Policy { command } => policy::run(&ctx, command),
         Command::Schema { cmd } => schema::run(&ctx, cmd),
@@ -169,7 +195,16 @@ fn run(cli: Cli) -> anyhow::Result<u8> {
         Command::Run { cmd } => run::run(&ctx, cmd),
         Command::Review { cmd } => review::run(&ctx, cmd),
         Command::Export(args) => export::run(&ctx, args),
-    }
+    };
+    result.map_err(|e| {
+        let message = format!("error: {e:#}");
+        let named = output::with_store_path(message.clone(), &ctx.store_path);
+        if named == message {
+            e
+        } else {
+            Exit::new(1, named).into()
+        }
+    })
 }
 
 /// Whether stdin and stdout are both terminals (the TUI needs them).

@@ -1,118 +1,63 @@
-//! Which worker process holds a run (META `holder/<run_id>`), so a second worker is refused
-//! with who holds it. Taken and released by the engine; a holder whose process is gone is
-//! replaced.
+//! Who has the store open (for the "store is busy" message): Linux lists every process with the
+//! file open in `/proc/<pid>/fd`; we name their pid and command line. Best effort: elsewhere, or
+//! when `/proc` is not readable, the message says so.
 
-use redb::ReadableTable;
-use serde::{Deserialize, Serialize};
+use std::path::Path;
 
-use super::tables::{META, RUNS};
-use super::{Store, StoreError};
-use crate::model::Run;
-
-const PREFIX: &str = "holder/";
-
-/// The worker session working on a run.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Holder {
-    /// `host:pid:start_ms`, as written on its claims.
-    pub worker: String,
-    pub host: String,
-    pub pid: u32,
-    /// The command line of that process, when it could be read.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub command: Option<String>,
-    /// When it took the run (RFC 3339).
-    pub since: String,
-    /// Milliseconds since the epoch, for the lease rule of other hosts.
-    pub since_ms: u64,
+/// "pid 1234 (blockwise run start r1), pid 99 (...)" for the other processes with `store`
+/// open, or a sentence saying none could be found.
+pub fn describe(store: &Path) -> String {
+    let found = find(store);
+    if found.is_empty() {
+        return "no other process with it open could be found in /proc".to_string();
+    }
+    let list: Vec<String> = found
+        .iter()
+        .map(|(pid, cmd)| format!("pid {pid} ({cmd})"))
+        .collect();
+    format!("held by {}", list.join(", "))
 }
 
-impl Holder {
-    /// `pid 1234 on host-a (blockwise run start run_…) since 2026-…`.
-    pub fn describe(&self) -> String {
-        let command = self
-            .command
-            .as_deref()
-            .map(|c| format!(" ({c})"))
-            .unwrap_or_default();
-        format!(
-            "pid {} on {}{command} since {}",
-            self.pid, self.host, self.since
-        )
+fn find(store: &Path) -> Vec<(u32, String)> {
+    let Ok(target) = std::fs::canonicalize(store) else {
+        return Vec::new();
+    };
+    let me = std::process::id();
+    let Ok(procs) = std::fs::read_dir("/proc") else {
+        return Vec::new();
+    };
+    let mut out = Vec::new();
+    for p in procs.flatten() {
+        let Some(pid) = p.file_name().to_str().and_then(|s| s.parse::<u32>().ok()) else {
+            continue;
+        };
+        if pid == me {
+            continue;
+        }
+        let Ok(fds) = std::fs::read_dir(p.path().join("fd")) else {
+            continue;
+        };
+        let holds = fds
+            .flatten()
+            .any(|fd| std::fs::read_link(fd.path()).is_ok_and(|l| l == target));
+        if holds {
+            out.push((pid, command_line(pid)));
+        }
     }
+    out
 }
 
-/// Whether a stored holder still counts, given the run's record: `alive` says whether its
-/// process lives (same host: a pid check; other hosts cannot be checked and count while the run
-/// has claims or the holder is younger than `lease_ms`).
-pub type Alive<'a> = &'a dyn Fn(&Holder, Option<&Run>) -> bool;
-
-impl Store {
-    /// Take `run_id` for `me`, unless another live worker holds it: then that holder, and
-    /// nothing is written. One write transaction, so two workers cannot both take it.
-    pub fn acquire_holder(
-        &self,
-        run_id: &str,
-        me: &Holder,
-        alive: Alive,
-    ) -> Result<Option<Holder>, StoreError> {
-        let key = format!("{PREFIX}{run_id}");
-        let tx = self.write()?;
-        {
-            let run: Option<Run> = match tx.open_table(RUNS)?.get(run_id)? {
-                Some(raw) => Some(serde_json::from_slice(raw.value())?),
-                None => None,
-            };
-            let mut meta = tx.open_table(META)?;
-            let current: Option<Holder> = match meta.get(key.as_str())? {
-                Some(raw) => serde_json::from_slice(raw.value()).ok(),
-                None => None,
-            };
-            if let Some(h) = current {
-                if h.worker != me.worker && alive(&h, run.as_ref()) {
-                    return Ok(Some(h));
-                }
-            }
-            meta.insert(key.as_str(), serde_json::to_vec(me)?.as_slice())?;
-        }
-        tx.commit()?;
-        Ok(None)
-    }
-
-    /// Give `run_id` up, if `worker` holds it.
-    pub fn release_holder(&self, run_id: &str, worker: &str) -> Result<(), StoreError> {
-        let key = format!("{PREFIX}{run_id}");
-        let tx = self.write()?;
-        {
-            let mut meta = tx.open_table(META)?;
-            let ours = match meta.get(key.as_str())? {
-                Some(raw) => serde_json::from_slice::<Holder>(raw.value())
-                    .map(|h| h.worker == worker)
-                    .unwrap_or(true),
-                None => false,
-            };
-            if ours {
-                meta.remove(key.as_str())?;
-            }
-        }
-        tx.commit()?;
-        Ok(())
-    }
-
-    /// Every recorded holder, by run id (live or not: the caller decides).
-    pub fn holders(&self) -> Result<Vec<(String, Holder)>, StoreError> {
-        let tx = self.read()?;
-        let meta = tx.open_table(META)?;
-        let mut out = Vec::new();
-        for entry in meta.range(PREFIX..)? {
-            let (k, v) = entry?;
-            let Some(run_id) = k.value().strip_prefix(PREFIX).map(str::to_string) else {
-                break;
-            };
-            if let Ok(h) = serde_json::from_slice::<Holder>(v.value()) {
-                out.push((run_id, h));
-            }
-        }
-        Ok(out)
-    }
+fn command_line(pid: u32) -> String {
+    let raw = std::fs::read(format!("/proc/{pid}/cmdline")).unwrap_or_default();
+    let words: Vec<String> = raw
+        .split(|&b| b == 0)
+        .filter(|w| !w.is_empty())
+        .map(|w| String::from_utf8_lossy(w).into_owned())
+        .collect();
+    let cmd = if words.is_empty() {
+        "command unknown".to_string()
+    } else {
+        words.join(" ")
+    };
+    crate::model::sanitize_line(&cmd).into_owned()
 }

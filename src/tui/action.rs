@@ -17,6 +17,7 @@ pub enum Action {
     ShowGrid,
     ShowSchemas,
     ShowPolicy,
+    ShowKeys,
     Up,
     Down,
     PageUp,
@@ -38,6 +39,15 @@ pub enum Action {
     Edit,
     DiscardEdit,
     Export,
+    /// Ingest a file (a path prompt).
+    Ingest,
+    SetKey,
+    TestKey,
+    RemoveKey,
+    /// Policy pane: move between the keys and the audit log.
+    SwitchFocus,
+    /// Policy pane: show only the audit entries of the selected key (again: all).
+    FilterAudit,
     /// Enter in a prompt or picker.
     Submit,
     /// Esc in a prompt, picker or overlay.
@@ -149,6 +159,7 @@ impl Action {
             Action::ShowGrid => "Grid pane",
             Action::ShowSchemas => "Schemas pane",
             Action::ShowPolicy => "Policy pane",
+            Action::ShowKeys => "Keys pane",
             Action::Up => "move up",
             Action::Down => "move down",
             Action::PageUp => "page up",
@@ -158,7 +169,7 @@ impl Action {
             Action::Left => "previous column",
             Action::Right => "next column",
             Action::Open => "open the selected run in the grid",
-            Action::NewRun => "new run (pick document, then schema)",
+            Action::NewRun => "new run: document, schema, provider, model, cost preview",
             Action::StartWorker => "start / continue the worker in the background",
             Action::CancelRun => "cancel the run (pending blocks stay pending)",
             Action::ResumeRun => "resume a paused or cancelled run",
@@ -169,6 +180,12 @@ impl Action {
             Action::Edit => "edit the current cell / policy key",
             Action::DiscardEdit => "discard the draft edit of the current row",
             Action::Export => "export the run (JSONL / CSV / MD by file extension)",
+            Action::Ingest => "ingest a file (path prompt, Tab completes)",
+            Action::SetKey => "set the provider's key (input hidden)",
+            Action::TestKey => "test the provider's key with the cheapest real call",
+            Action::RemoveKey => "remove the stored key (asks first)",
+            Action::SwitchFocus => "move between the keys and the audit log",
+            Action::FilterAudit => "audit log: only the selected key / all keys",
             Action::Submit => "save / choose",
             Action::Cancel => "cancel / close",
             Action::Refresh => "reload from the store",

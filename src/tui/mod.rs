@@ -15,6 +15,7 @@ pub mod jobs;
 pub mod keymap;
 pub mod modals;
 pub mod panes;
+mod safe_buffer;
 pub mod terminal;
 pub mod theme;
 pub mod ui;

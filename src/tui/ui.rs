@@ -21,6 +21,8 @@ pub fn draw(frame: &mut Frame, app: &App) {
     widgets::hints(frame, hints, app);
     widgets::status_bar(frame, bottom, app);
     app.modal.render(frame, main, &view);
+    // Last line of defence: no control character reaches the terminal from any widget.
+    super::safe_buffer::sweep(frame.buffer_mut());
 }
 
 /// Tab bar, the focused pane, the key-hint line and the status bar (mouse clicks map back

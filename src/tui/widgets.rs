@@ -1,5 +1,6 @@
 //! The chrome around the panes: tab bar and status bar.
 
+use crate::model::sanitize_line;
 use ratatui::layout::Rect;
 use ratatui::text::{Line, Span};
 use ratatui::widgets::Paragraph;
@@ -77,7 +78,7 @@ pub fn status_bar(frame: &mut Frame, area: Rect, app: &App) {
         } else {
             app.theme.fg("text")
         };
-        spans.push(Span::styled(msg.clone(), style));
+        spans.push(Span::styled(sanitize_line(msg).into_owned(), style));
     }
     frame.render_widget(Paragraph::new(Line::from(spans)), area);
 }

@@ -106,6 +106,8 @@ async fn work<P: Provider>(
         let (s, r, lease_ms) = (store.clone(), run_id.clone(), opts.lease.as_millis() as u64);
         blocking(move || {
             let now = crate::clock::now_millis();
+            // Calls a dead worker left in flight are counted, at their cost's upper bound.
+            transitions::mark_lost_calls(&s, &r, lease::owner_alive)?;
             Ok(lease::recover(&s, &r, now, lease_ms, lease::owner_alive)?)
         })
         .await?;
@@ -152,6 +154,7 @@ async fn work<P: Provider>(
         backoff_base: opts.backoff_base,
         backoff_max: opts.backoff_max,
         max_transient_retries: opts.max_transient_retries.max(1),
+        worker_id: opts.worker_id.clone(),
     });
     let semaphore = Arc::new(Semaphore::new(concurrency));
     let mut tasks = JoinSet::new();
@@ -345,6 +348,8 @@ pub(crate) fn finish(
     lease: Duration,
 ) -> Result<RunEnd, WorkerError> {
     transitions::release_worker(store, run_id, worker)?;
+    // Calls this worker aborted (interrupt) never answered: counted at their upper bound.
+    transitions::mark_lost_calls(store, run_id, |owner| owner != worker)?;
     let run = transitions::finalize(store, run_id, active_millis)?;
     Ok(match run.status {
         RunStatus::Complete => RunEnd::Complete,

@@ -418,19 +418,8 @@ pub fn compact(v: &Value) -> String {
     }
 }
 
-fn one_line(s: &str, width: usize) -> String {
-    let flat: String = s
-        .chars()
-        .map(|c| if c.is_control() { ' ' } else { c })
-        .collect();
-    if flat.chars().count() <= width {
-        flat
-    } else {
-        let mut out: String = flat.chars().take(width.saturating_sub(1)).collect();
-        out.push('…');
-        out
-    }
-}
+/// One sanitized line, cut to the column (the one terminal sanitizer, `model::sanitize`).
+use crate::model::one_line;
 
 fn status_label(row: &GridRow) -> &'static str {
     match (row.status, row.edited) {

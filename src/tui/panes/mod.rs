@@ -3,6 +3,7 @@
 //! here, one [`Pane`] variant and a `[context]` section in `keymap.toml`.
 
 pub mod grid;
+pub mod keys;
 pub mod policy;
 pub mod runs;
 pub mod schemas;
@@ -23,10 +24,17 @@ pub enum Pane {
     Grid,
     Schemas,
     Policy,
+    Keys,
 }
 
 impl Pane {
-    pub const ALL: [Pane; 4] = [Pane::Runs, Pane::Grid, Pane::Schemas, Pane::Policy];
+    pub const ALL: [Pane; 5] = [
+        Pane::Runs,
+        Pane::Grid,
+        Pane::Schemas,
+        Pane::Policy,
+        Pane::Keys,
+    ];
 
     pub fn title(self) -> &'static str {
         match self {
@@ -34,6 +42,7 @@ impl Pane {
             Pane::Grid => "Grid",
             Pane::Schemas => "Schemas",
             Pane::Policy => "Policy",
+            Pane::Keys => "Keys",
         }
     }
 
@@ -44,6 +53,7 @@ impl Pane {
             Pane::Grid => "grid",
             Pane::Schemas => "schemas",
             Pane::Policy => "policy",
+            Pane::Keys => "keys",
         }
     }
 

@@ -189,7 +189,11 @@ impl RunsPane {
                 );
             }
             if extra {
-                cells.push(Cell::from(cut_to_width(&r.schema_ref, 18)));
+                let schema = match r.sample {
+                    Some(n) => format!("{} (sample {n})", r.schema_ref),
+                    None => r.schema_ref.clone(),
+                };
+                cells.push(Cell::from(cut_to_width(&schema, 18)));
                 let mut model = vec![Span::raw(cut_to_width(
                     &format!("{}:{} ", r.model_config.provider, r.model_config.model),
                     if r.model_config.is_demo() { 17 } else { 22 },
@@ -202,7 +206,7 @@ impl RunsPane {
             Row::new(cells)
         });
         let title = if self.runs.is_empty() {
-            " Runs · none yet: press n to create one ".to_string()
+            " Runs · none yet: i ingests a file, n creates a run ".to_string()
         } else {
             format!(" Runs · {} · newest first ", self.runs.len())
         };
