@@ -25,6 +25,7 @@ pub fn run(ctx: &Ctx, headless: bool) -> anyhow::Result<u8> {
             crate::tui::TuiOptions {
                 open_run: Some(run.run_id),
                 start_worker: true,
+                theme: ctx.theme.clone(),
             },
         )?;
         return Ok(0);

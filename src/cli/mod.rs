@@ -53,6 +53,10 @@ pub struct Cli {
     /// Print nothing but errors.
     #[arg(short, long, global = true)]
     pub quiet: bool,
+    /// Terminal UI colours: default, light or high-contrast (else `theme = "NAME"` in the
+    /// config directory's config.toml).
+    #[arg(long, global = true, env = "BLOCKWISE_THEME", value_name = "NAME")]
+    pub theme: Option<String>,
     #[command(subcommand)]
     pub command: Option<Command>,
 }
@@ -120,6 +124,8 @@ pub struct Ctx {
     pub store_path: PathBuf,
     pub json: bool,
     pub quiet: bool,
+    /// `--theme` for the terminal UI.
+    pub theme: Option<String>,
 }
 
 impl Ctx {
@@ -172,6 +178,7 @@ fn run(cli: Cli) -> anyhow::Result<u8> {
         store_path,
         json: cli.json,
         quiet: cli.quiet,
+        theme: cli.theme.clone(),
     };
     let Some(command) = cli.command else {
         return open_tui(&ctx);
@@ -217,7 +224,11 @@ fn open_tui(ctx: &Ctx) -> anyhow::Result<u8> {
         .into());
     }
     let ws = ctx.open()?;
-    crate::tui::run(ws, crate::tui::TuiOptions::default())?;
+    let opts = crate::tui::TuiOptions {
+        theme: ctx.theme.clone(),
+        ..Default::default()
+    };
+    crate::tui::run(ws, opts)?;
     Ok(0)
 }
 

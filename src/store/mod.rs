@@ -1,12 +1,14 @@
 //! The only code that knows redb. Every multi-row change is one write transaction.
 
 mod block_codec;
+mod change_stamp;
 mod check;
 mod documents;
 mod export_scan;
 mod fingerprint;
 mod holders;
 pub mod policy;
+mod run_holders;
 pub use documents::{DocumentWriter, InsertOutcome};
 mod error;
 mod keys;
@@ -20,7 +22,9 @@ mod runs;
 mod schemas;
 mod text_pages;
 pub use crate::model::ReviewEvent;
+pub use change_stamp::ChangeStamp;
 pub use export_scan::OverlayView;
+pub use run_holders::{Alive, Holder};
 pub use run_txn::RunTxn;
 pub use schemas::{SchemaDelete, SchemaInsert};
 pub mod tables;

@@ -54,6 +54,10 @@ pub enum Action {
     Cancel,
     /// Re-read everything from the store.
     Refresh,
+    /// The call log of the selected run (what `run calls` shows).
+    CallLog,
+    /// Failed blocks of the selected run back to pending (`run retry-failed`).
+    RetryFailed,
     /// Schemas pane: open the schema studio (five ways to a new schema).
     NewSchema,
     ForkSchema,
@@ -89,9 +93,61 @@ pub enum Action {
     /// The UI is closing: ask every background worker to stop.
     #[serde(skip)]
     Shutdown,
+    /// The store changed (any process): `runs` — runs, reviews or holders; `rest` — the other
+    /// panes' lists.
+    #[serde(skip)]
+    StoreChanged {
+        runs: bool,
+        rest: bool,
+    },
 }
 
 impl Action {
+    /// A word or two for the key-hint line (`None`: not worth a hint, e.g. moving).
+    pub fn hint(&self) -> Option<&'static str> {
+        Some(match self {
+            Action::Up
+            | Action::Down
+            | Action::PageUp
+            | Action::PageDown
+            | Action::Top
+            | Action::Bottom
+            | Action::Left
+            | Action::Right
+            | Action::NextPane
+            | Action::PrevPane
+            | Action::ShowRuns
+            | Action::ShowGrid
+            | Action::ShowSchemas
+            | Action::ShowPolicy
+            | Action::PreviewDown
+            | Action::PreviewUp => return None,
+            Action::NewSchema => "new schema",
+            Action::ForkSchema => "fork",
+            Action::DeleteSchema => "delete",
+            Action::Open => "open",
+            Action::NewRun => "new run",
+            Action::StartWorker => "start worker",
+            Action::CancelRun => "cancel run",
+            Action::ResumeRun => "resume",
+            Action::ToggleSelect => "select",
+            Action::ConfirmSelected => "confirm",
+            Action::ConfirmAllStaged => "confirm all",
+            Action::DiscardEdit => "discard edit",
+            Action::Reject => "reject",
+            Action::Edit => "edit",
+            Action::Export => "export",
+            Action::CallLog => "calls",
+            Action::RetryFailed => "retry failed",
+            Action::Submit => "save",
+            Action::Cancel => "close",
+            Action::ToggleHelp => "help",
+            Action::Refresh => "reload",
+            other => other.describe().split(" (").next().unwrap_or(""),
+        })
+        .filter(|h| !h.is_empty())
+    }
+
     /// One line for the help overlay.
     pub fn describe(&self) -> &'static str {
         match self {
@@ -133,6 +189,8 @@ impl Action {
             Action::Submit => "save / choose",
             Action::Cancel => "cancel / close",
             Action::Refresh => "reload from the store",
+            Action::CallLog => "call log of the run (what `run calls` shows)",
+            Action::RetryFailed => "retry the failed blocks of the run",
             Action::NewSchema => "new schema: template, fork, wizard, import or JSON editor",
             Action::ForkSchema => "fork the selected schema (the original stays untouched)",
             Action::DeleteSchema => {
@@ -148,7 +206,8 @@ impl Action {
             | Action::Flush
             | Action::ShowRun(_)
             | Action::StartWorkerOn(_)
-            | Action::Shutdown => "",
+            | Action::Shutdown
+            | Action::StoreChanged { .. } => "",
         }
     }
 }

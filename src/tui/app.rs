@@ -4,7 +4,8 @@
 
 use std::path::PathBuf;
 
-use crossterm::event::{KeyEvent, KeyEventKind};
+use crossterm::event::{KeyEvent, KeyEventKind, MouseButton, MouseEvent, MouseEventKind};
+use ratatui::layout::{Position, Rect};
 use tokio::sync::mpsc;
 
 use super::action::Action;
@@ -52,9 +53,14 @@ pub struct App {
     pub spawner: Option<Spawner>,
     /// Worker events arrived since the last flush.
     stale: bool,
+    /// The terminal's (columns, rows), to map mouse clicks onto the layout.
+    pub size: (u16, u16),
     /// The document ingested last in this session: the new-run form starts on it.
     pub last_ingested: Option<String>,
 }
+
+/// Rows one wheel notch moves.
+const WHEEL: usize = 3;
 
 impl App {
     pub fn new(ws: Workspace, keymap: Keymap, theme: Theme) -> App {
@@ -76,6 +82,7 @@ impl App {
             jobs: Jobs::default(),
             spawner: None,
             stale: false,
+            size: (0, 0),
             last_ingested: None,
         };
         // The first frame needs the lists: read them here, before any runtime exists.
@@ -114,7 +121,7 @@ impl App {
     }
 
     /// The keymap context for the current mode.
-    fn context(&self) -> &'static str {
+    pub fn context(&self) -> &'static str {
         self.modal.context().unwrap_or(self.pane.context())
     }
 
@@ -139,9 +146,10 @@ impl App {
             }))),
             Modal::Help(_) => match bound {
                 Some(Action::Quit) => Some(Action::Quit),
+                Some(a) if Help::scrolls(&a) => Some(a),
                 _ => Some(Action::ToggleHelp),
             },
-            Modal::None => bound,
+            Modal::Calls(_) | Modal::None => bound,
         }
     }
 
@@ -150,6 +158,42 @@ impl App {
         if let Some(action) = self.key_action(&key) {
             self.update(action);
         }
+    }
+
+    /// Wheel scrolls what has the focus (the open dialog, else the pane); a left click on a tab
+    /// switches pane, on a list row selects it.
+    pub fn handle_mouse(&mut self, m: MouseEvent) {
+        let (w, h) = self.size;
+        let [top, main, _, _] = super::ui::areas(Rect::new(0, 0, w, h));
+        let step = match m.kind {
+            MouseEventKind::ScrollDown => Some(Action::Down),
+            MouseEventKind::ScrollUp => Some(Action::Up),
+            _ => None,
+        };
+        if let Some(step) = step {
+            for _ in 0..WHEEL {
+                self.update(step.clone());
+            }
+            return;
+        }
+        if m.kind != MouseEventKind::Down(MouseButton::Left) {
+            return;
+        }
+        let fx = if m.row == top.y && !self.modal.is_open() {
+            match super::widgets::tab_at(m.column) {
+                Some(pane) => vec![Effect::Focus(pane)],
+                None => Vec::new(),
+            }
+        } else if main.contains(Position::new(m.column, m.row)) {
+            match &mut self.modal {
+                Modal::Calls(log) => log.click(main, m.row),
+                Modal::None => self.focused_mut().click(main, m.row),
+                _ => Vec::new(),
+            }
+        } else {
+            Vec::new()
+        };
+        self.apply(fx);
     }
 
     /// Apply what background events changed (the event loop sends [`Action::Flush`]).
@@ -164,9 +208,13 @@ impl App {
                 self.quit = true;
                 Vec::new()
             }
-            Action::Resize(_, rows) => self.grid.resize(rows, &self.ws),
+            Action::Resize(cols, rows) => {
+                self.size = (cols, rows);
+                self.grid.resize(rows, &self.ws)
+            }
             Action::Worker(ev) => workers::on_event(ev, &mut self.runs),
             Action::WorkerEnded { run_id, result } => {
+                self.runs.worker_ended(&run_id);
                 let mut fx = self.workers.ended(&run_id, result);
                 fx.push(Effect::Stale);
                 self.apply(fx);
@@ -174,6 +222,16 @@ impl App {
             }
             Action::JobDone(done) => return self.on_job_done(done),
             Action::Flush => return self.flush_now(),
+            Action::StoreChanged { runs, rest } => {
+                self.stale |= runs;
+                if rest {
+                    self.apply(vec![Effect::Job(
+                        Job::Reload { announce: false },
+                        Reply::Status,
+                    )]);
+                }
+                return self.flush_now();
+            }
             Action::Refresh => vec![Effect::Job(Job::Reload { announce: true }, Reply::Status)],
             Action::ShowRun(id) => vec![Effect::OpenRun(id), Effect::Focus(Pane::Grid)],
             Action::StartWorkerOn(id) => {
@@ -199,7 +257,7 @@ impl App {
     /// No modal open: app-wide actions first, the rest to the focused pane.
     fn update_pane(&mut self, action: Action) -> Vec<Effect> {
         match action {
-            Action::ToggleHelp => vec![Effect::Open(Modal::Help(Help))],
+            Action::ToggleHelp => vec![Effect::Open(Modal::Help(Help::default()))],
             Action::NextPane => vec![Effect::Focus(self.pane.cycle(1))],
             Action::PrevPane => vec![Effect::Focus(self.pane.cycle(-1))],
             Action::ShowRuns => vec![Effect::Focus(Pane::Runs)],
@@ -328,6 +386,7 @@ impl App {
     fn apply_snapshot(&mut self, s: Snapshot) {
         self.schemas.set_usage(&s.runs);
         self.runs.set_runs(s.runs);
+        self.read_holders();
         self.schemas.set_schemas(s.schemas);
         self.policy.set(s.policy, s.audit, s.is_admin);
         self.keys.set(s.keys);
@@ -344,8 +403,19 @@ impl App {
             self.schemas.set_usage(&runs);
             self.runs.set_runs(runs);
         }
+        self.read_holders();
+        if let Modal::Calls(log) = &mut self.modal {
+            log.reload(&self.ws);
+        }
         let fx = self.grid.refresh(&self.ws);
         self.apply(fx);
+    }
+
+    /// Which runs a worker of another process holds (shown as their state in the Runs pane).
+    fn read_holders(&mut self) {
+        if let Ok(held) = self.ws.run_holders() {
+            self.runs.holders = held.into_iter().map(|(id, h)| (id, h.describe())).collect();
+        }
     }
 
     fn open_run(&mut self, run_id: &str) {
@@ -436,7 +506,7 @@ impl App {
                 }
                 self.stale = true;
             }
-            JobKind::Discard | JobKind::Transition => self.stale = true,
+            JobKind::Discard | JobKind::Transition | JobKind::RetryFailed => self.stale = true,
             JobKind::Edit => self.stale |= ok,
             JobKind::SetPolicy | JobKind::Keys | JobKind::Ingest if ok => {
                 self.apply(vec![Effect::Job(

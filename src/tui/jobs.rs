@@ -62,6 +62,10 @@ pub enum Job {
         run_id: String,
         cancel: bool,
     },
+    /// Failed blocks back to pending with fresh attempts.
+    RetryFailed {
+        run_id: String,
+    },
     /// Re-read runs, schemas and policy; `announce` says "reloaded" when done.
     Reload {
         announce: bool,
@@ -106,6 +110,7 @@ pub enum JobKind {
     Export,
     SetPolicy,
     Transition,
+    RetryFailed,
     Reload { announce: bool },
     Estimate,
     CreateRun,
@@ -174,6 +179,7 @@ impl Job {
             Job::Export { .. } => JobKind::Export,
             Job::SetPolicy { .. } => JobKind::SetPolicy,
             Job::Transition { .. } => JobKind::Transition,
+            Job::RetryFailed { .. } => JobKind::RetryFailed,
             Job::Reload { announce } => JobKind::Reload {
                 announce: *announce,
             },
@@ -208,6 +214,7 @@ impl Job {
                     if *cancel { "cancelling" } else { "resuming" }
                 )
             }
+            Job::RetryFailed { run_id } => format!("retrying the failed blocks of {run_id}"),
             Job::Reload { .. } => "reloading".into(),
             Job::Estimate { .. } => "estimating the cost".into(),
             Job::CreateRun { schema, .. } => format!("creating a run of {schema}"),
@@ -309,6 +316,15 @@ impl Job {
                     r.run_id,
                     r.status.as_str(),
                     if cancel { "" } else { "; s starts the worker" }
+                ))
+            }
+            Job::RetryFailed { run_id } => {
+                let (r, reset) = ws.retry_failed(&run_id).map_err(|e| err(&e))?;
+                text(format!(
+                    "{reset} failed block(s) of {} back to pending; the run is {} (s starts the \
+                     worker)",
+                    r.run_id,
+                    r.status.as_str()
                 ))
             }
             Job::Reload { .. } => Snapshot::read(ws)

@@ -15,7 +15,7 @@ use super::events::WorkerEvent;
 use super::pack::{estimate_tokens, make_packs, CloseReason, PackLimits};
 use super::prepare::RunPlan;
 use super::task::{Item, Shared};
-use super::{identity, lease, transitions, writer, WorkerError};
+use super::{holding, identity, lease, transitions, writer, WorkerError};
 use crate::model::{OverlayStatus, RunStatus};
 use crate::provider::{PriceTable, Provider};
 use crate::store::Store;
@@ -74,6 +74,25 @@ async fn blocking<T: Send + 'static>(
 /// blocks are buffered, [`next_pack`] decides which buffered blocks go out now, each pack runs
 /// as a task — and [`finish`] releases what was never sent and says how the session ended.
 pub async fn run_worker<P: Provider>(
+    store: Arc<Store>,
+    provider: Arc<P>,
+    run_id: &str,
+    opts: EngineOptions,
+    events: Option<mpsc::Sender<WorkerEvent>>,
+    stop: watch::Receiver<bool>,
+) -> Result<RunEnd, WorkerError> {
+    // One worker per run: refused (with who holds it) before anything is claimed.
+    let (s, r, w) = (store.clone(), run_id.to_string(), opts.worker_id.clone());
+    blocking(move || holding::take(&s, &r, &w)).await?;
+    let end = work(store.clone(), provider, run_id, opts.clone(), events, stop).await;
+    let (s, r, w) = (store, run_id.to_string(), opts.worker_id);
+    if let Err(e) = blocking(move || Ok(s.release_holder(&r, &w)?)).await {
+        tracing::warn!("cannot release the hold on {run_id}: {e}");
+    }
+    end
+}
+
+async fn work<P: Provider>(
     store: Arc<Store>,
     provider: Arc<P>,
     run_id: &str,

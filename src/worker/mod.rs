@@ -12,6 +12,7 @@ pub mod engine;
 mod estimate;
 pub mod events;
 mod failures;
+pub mod holding;
 mod identity;
 pub mod lease;
 pub mod pack;

@@ -45,11 +45,10 @@ pub use crate::schema::{
     Template, WizardModel,
 };
 pub use crate::schema::{validate_ref, PROMPT_CONFIG_KEYS};
-pub use crate::store::{CheckReport, Damage, SchemaDelete, StoreError};
+pub use crate::store::{ChangeStamp, CheckReport, Damage, Holder, SchemaDelete, StoreError};
 pub use crate::vault::{display_key, KeyOptions, KeySource, KeySummary, VaultError};
 pub use crate::worker::{
-    failure_summary, CreateRunOptions, FailureCause, RunEnd, RunEstimate, WorkerError,
-    WorkerEvent,
+    failure_summary, CreateRunOptions, FailureCause, RunEnd, RunEstimate, WorkerError, WorkerEvent,
 };
 
 use crate::store::Store;
@@ -105,6 +104,16 @@ impl Workspace {
     /// A digest of the whole store (tests: proof that nothing changed).
     pub fn fingerprint(&self) -> Result<String, StoreError> {
         self.store.fingerprint()
+    }
+
+    /// A cheap witness of changes by any process (the TUI polls it off the UI task).
+    pub fn change_stamp(&self) -> Result<ChangeStamp, StoreError> {
+        self.store.change_stamp()
+    }
+
+    /// Runs held by a live worker of another process (or another session id), by run id.
+    pub fn run_holders(&self) -> Result<Vec<(String, Holder)>, StoreError> {
+        crate::worker::holding::live_holders(&self.store, &crate::worker::worker_id())
     }
 
     /// Make the offline demo workspace: sample documents in `samples_dir`, templates, one run.

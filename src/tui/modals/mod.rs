@@ -1,6 +1,7 @@
 //! Dialogs drawn over the panes. Each file owns one modal's state, `update` and `render`, like
 //! the panes; a new dialog is one file plus a [`Modal`] variant.
 
+pub mod calls;
 pub mod complete;
 pub mod confirm;
 pub mod help;
@@ -11,6 +12,7 @@ pub mod studio;
 use ratatui::layout::Rect;
 use ratatui::Frame;
 
+pub use calls::CallLog;
 pub use confirm::Confirm;
 pub use help::Help;
 pub use new_run::NewRunForm;
@@ -25,6 +27,7 @@ pub enum Modal {
     Help(Help),
     Prompt(Box<Prompt>),
     NewRun(Box<NewRunForm>),
+    Calls(Box<CallLog>),
     Confirm(Confirm),
     Studio(Box<studio::Studio>),
 }
@@ -36,7 +39,7 @@ impl Modal {
             Modal::Prompt(_) | Modal::NewRun(_) | Modal::Confirm(_) | Modal::Studio(_) => {
                 Some("input")
             }
-            Modal::Help(_) | Modal::None => None,
+            Modal::Help(_) | Modal::Calls(_) | Modal::None => None,
         }
     }
 
@@ -50,6 +53,7 @@ impl Modal {
             Modal::Help(m) => Some(m),
             Modal::Prompt(m) => Some(m.as_mut()),
             Modal::NewRun(m) => Some(m.as_mut()),
+            Modal::Calls(m) => Some(m.as_mut()),
             Modal::Confirm(m) => Some(m),
             Modal::Studio(m) => Some(m.as_mut()),
         }
@@ -68,6 +72,7 @@ impl Modal {
             Modal::Help(m) => m.render(frame, area, view),
             Modal::Prompt(m) => m.render(frame, area, view),
             Modal::NewRun(m) => m.render(frame, area, view),
+            Modal::Calls(m) => m.render(frame, area, view),
             Modal::Confirm(m) => m.render(frame, area, view),
             Modal::Studio(m) => m.render(frame, area, view),
         }

@@ -24,7 +24,7 @@ pub(crate) const FIXED: [(&str, u16); 4] =
     [("#", 6), ("type", 10), ("status", 11), ("content", 36)];
 const FIELD_WIDTH: u16 = 22;
 /// Tab bar, status bar, table borders and header.
-const CHROME_ROWS: u16 = 5;
+const CHROME_ROWS: u16 = 6;
 
 /// One visible row, built from the block and its overlay.
 #[derive(Debug, Clone)]
