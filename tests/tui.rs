@@ -11,12 +11,12 @@ use blockwise::tui::theme::ColorMode;
 use blockwise::tui::{Action, App, Keymap, Pane, Spawner, Theme};
 use blockwise::workspace::Workspace;
 use crossterm::event::{KeyCode, KeyEventKind};
-use support::tui::{code, ctrl, demo_env, key, Env};
+use support::tui::{code, ctrl, demo, key, Demo};
 
 const W: u16 = 180;
 const H: u16 = 30;
 
-fn app(env: &Env) -> App {
+fn app(env: &Demo) -> App {
     let mut app = App::new(
         Workspace::new(env.store.clone()),
         Keymap::default_keymap(),
@@ -30,7 +30,7 @@ fn screen(app: &App) -> String {
     support::tui::screen(app, W, H)
 }
 
-fn status(env: &Env, index: u32) -> OverlayStatus {
+fn status(env: &Demo, index: u32) -> OverlayStatus {
     env.store
         .overlay(&env.run_id, index)
         .unwrap()
@@ -40,7 +40,7 @@ fn status(env: &Env, index: u32) -> OverlayStatus {
 
 #[test]
 fn grid_shows_schema_columns_staged_values_and_the_demo_label() {
-    let env = demo_env(true);
+    let env = demo(true);
     let mut app = app(&env);
     app.handle_key(key('2'));
     assert_eq!(app.pane, Pane::Grid);
@@ -71,7 +71,7 @@ fn grid_shows_schema_columns_staged_values_and_the_demo_label() {
 
 #[test]
 fn keys_confirm_the_current_block_and_a_selection() {
-    let env = demo_env(true);
+    let env = demo(true);
     let mut app = app(&env);
     app.handle_key(key('2'));
     app.handle_key(key('a'));
@@ -113,7 +113,7 @@ fn keys_confirm_the_current_block_and_a_selection() {
 
 #[test]
 fn key_releases_are_ignored() {
-    let env = demo_env(true);
+    let env = demo(true);
     let mut app = app(&env);
     app.handle_key(key('2'));
     let mut release = key('a');
@@ -124,7 +124,7 @@ fn key_releases_are_ignored() {
 
 #[test]
 fn invalid_edit_shows_the_validator_reason_and_changes_nothing() {
-    let env = demo_env(true);
+    let env = demo(true);
     let mut app = app(&env);
     app.handle_key(key('2'));
     assert_eq!(app.grid.current_field(), Some("clause_type"));
@@ -170,20 +170,14 @@ fn invalid_edit_shows_the_validator_reason_and_changes_nothing() {
         app.handle_key(key('h'));
     }
     app.handle_key(key('e'));
-    let Modal::Picker(p) = &app.modal else {
+    let Modal::EnumPick(p) = &app.modal else {
         panic!("an enum field opens a picker");
     };
-    let at = p
-        .items
-        .iter()
-        .position(|(id, _)| id == "indemnity")
-        .unwrap();
-    let from = p.cursor;
+    let at = p.members.iter().position(|m| m == "indemnity").unwrap();
     app.handle_key(key('g'));
     for _ in 0..at {
         app.handle_key(key('j'));
     }
-    let _ = from;
     app.handle_key(code(KeyCode::Enter));
     assert!(matches!(app.modal, Modal::None));
     let ov = env.store.overlay(&env.run_id, 0).unwrap().unwrap();
@@ -200,7 +194,7 @@ fn invalid_edit_shows_the_validator_reason_and_changes_nothing() {
 
 #[test]
 fn help_overlay_lists_the_keymap() {
-    let env = demo_env(false);
+    let env = demo(false);
     let mut app = app(&env);
     app.handle_key(key('?'));
     let s = screen(&app);
@@ -220,7 +214,7 @@ fn help_overlay_lists_the_keymap() {
 
 #[test]
 fn new_run_from_the_picker_and_the_background_worker_fill_the_grid() {
-    let env = demo_env(false);
+    let env = demo(false);
     let mut app = app(&env);
     let (tx, mut rx) = tokio::sync::mpsc::channel(1024);
     app.spawner = Some(Spawner {
@@ -233,6 +227,16 @@ fn new_run_from_the_picker_and_the_background_worker_fill_the_grid() {
     app.handle_key(code(KeyCode::Enter));
     assert!(screen(&app).contains("pick a schema"));
     app.handle_key(code(KeyCode::Enter));
+    // The run is created by a background job: wait for it to report, as tests/tui_async.rs does.
+    let deadline = std::time::Instant::now() + Duration::from_secs(60);
+    while !app.jobs.is_empty() && std::time::Instant::now() < deadline {
+        let a = env
+            .rt
+            .block_on(async { tokio::time::timeout(Duration::from_secs(5), rx.recv()).await });
+        if let Ok(Some(a)) = a {
+            app.update(a);
+        }
+    }
     let runs = env.store.list_runs().unwrap();
     assert_eq!(runs.len(), runs_before + 1);
     let new_run = app.grid.run.clone().unwrap();
@@ -260,7 +264,7 @@ fn new_run_from_the_picker_and_the_background_worker_fill_the_grid() {
 
 #[test]
 fn policy_edit_is_refused_for_non_admins_with_the_reason() {
-    let env = demo_env(false);
+    let env = demo(false);
     let mut app = app(&env);
     app.user = "visitor".into();
     app.policy.is_admin = false;
@@ -293,7 +297,7 @@ fn bare_blockwise_without_a_terminal_says_so_and_exits() {
 
 #[test]
 fn export_prompt_writes_the_file_and_labels_demo_output() {
-    let env = demo_env(true);
+    let env = demo(true);
     let mut app = app(&env);
     app.handle_key(key('2'));
     app.handle_key(key('a'));
@@ -302,7 +306,7 @@ fn export_prompt_writes_the_file_and_labels_demo_output() {
     for _ in 0..60 {
         app.handle_key(code(KeyCode::Backspace));
     }
-    let target = env._dir.path().join("out.csv");
+    let target = env.dir.path().join("out.csv");
     for c in format!("{} both", target.display()).chars() {
         app.handle_key(key(c));
     }
@@ -320,7 +324,7 @@ fn export_prompt_writes_the_file_and_labels_demo_output() {
     for _ in 0..60 {
         app.handle_key(code(KeyCode::Backspace));
     }
-    let bad = env._dir.path().join("out.xls");
+    let bad = env.dir.path().join("out.xls");
     for c in bad.display().to_string().chars() {
         app.handle_key(key(c));
     }
@@ -334,7 +338,7 @@ fn export_prompt_writes_the_file_and_labels_demo_output() {
 
 #[test]
 fn admin_edits_a_policy_key_with_a_reason_and_it_is_audited() {
-    let env = demo_env(false);
+    let env = demo(false);
     let mut app = app(&env);
     assert!(app.policy.is_admin, "the demo makes the current user admin");
     app.handle_key(key('4'));

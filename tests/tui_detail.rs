@@ -5,15 +5,15 @@ mod support;
 use blockwise::model::OverlayStatus;
 use blockwise::tui::App;
 use crossterm::event::KeyCode;
-use support::tui::{code, demo_env, key, screen, Env};
+use support::tui::{code, demo, key, screen, Demo};
 
-fn app(env: &Env) -> App {
+fn app(env: &Demo) -> App {
     support::tui::grid_app(env, 120, 40)
 }
 
 #[test]
 fn enter_shows_the_block_its_neighbours_value_and_call_and_review_keys_work_there() {
-    let env = demo_env(true);
+    let env = demo(true);
     let mut app = app(&env);
     app.handle_key(key('j'));
     app.handle_key(code(KeyCode::Enter));
@@ -78,7 +78,7 @@ fn enter_shows_the_block_its_neighbours_value_and_call_and_review_keys_work_ther
 
 #[test]
 fn a_failed_block_shows_its_last_error_and_attempts() {
-    let env = demo_env(true);
+    let env = demo(true);
     env.store
         .with_run(&env.run_id, |rt| {
             let mut ov = rt.overlay(3)?.unwrap();

@@ -11,13 +11,13 @@ use crossterm::event::KeyCode;
 use ratatui::backend::TestBackend;
 use ratatui::style::Modifier;
 use ratatui::Terminal;
-use support::tui::{code, demo_env, key, screen, Env};
+use support::tui::{code, demo, key, screen, Demo};
 
-fn app(env: &Env) -> App {
+fn app(env: &Demo) -> App {
     support::tui::grid_app(env, 120, 40)
 }
 
-fn status(env: &Env, index: u32) -> OverlayStatus {
+fn status(env: &Demo, index: u32) -> OverlayStatus {
     env.store
         .overlay(&env.run_id, index)
         .unwrap()
@@ -27,7 +27,7 @@ fn status(env: &Env, index: u32) -> OverlayStatus {
 
 #[test]
 fn search_finds_content_and_values_n_and_n_move_and_the_match_is_highlighted() {
-    let env = demo_env(true);
+    let env = demo(true);
     let mut app = app(&env);
     let blocks = env
         .store
@@ -88,7 +88,7 @@ fn search_finds_content_and_values_n_and_n_move_and_the_match_is_highlighted() {
 
 #[test]
 fn filter_by_status_and_type_is_shown_in_the_title_and_follows_decisions() {
-    let env = demo_env(true);
+    let env = demo(true);
     let mut app = app(&env);
     // Confirm blocks 0 and 2 (a moves on; 1 is skipped with j... a goes to 1, then j to 2).
     app.handle_key(key('a'));
@@ -145,7 +145,7 @@ fn filter_by_status_and_type_is_shown_in_the_title_and_follows_decisions() {
 
 #[test]
 fn jumps_go_to_the_next_and_previous_staged_and_failed_blocks() {
-    let env = demo_env(true);
+    let env = demo(true);
     env.store
         .with_run(&env.run_id, |rt| {
             for i in [6u32, 12] {

@@ -137,7 +137,7 @@ fn control_bytes_reach_the_buffer_only_as_visible_stand_ins() {
         // Enum picker on the other field: its name in the title, the members.
         app.handle_key(key('l'));
         app.handle_key(key('e'));
-        assert!(matches!(app.modal, Modal::Picker(_)));
+        assert!(matches!(app.modal, Modal::EnumPick(_)));
         let s = inert_screen(&app, w, h);
         assert!(
             s.contains("ok␛]0;pwned␇") && s.contains("verdict␛[2J"),
@@ -145,7 +145,7 @@ fn control_bytes_reach_the_buffer_only_as_visible_stand_ins() {
         );
         app.handle_key(code(KeyCode::Esc));
         app.handle_key(key('h'));
-        // Reject prompt title, then the new-run picker listing the document title.
+        // Reject prompt title, then the new-run form showing the document title.
         app.handle_key(key('x'));
         inert_screen(&app, w, h);
         app.handle_key(code(KeyCode::Esc));

@@ -11,13 +11,14 @@ use crossterm::event::KeyCode;
 use ratatui::backend::TestBackend;
 use ratatui::style::Modifier;
 use ratatui::Terminal;
-use support::tui::{code, ctrl, demo_env, key, Env};
+use blockwise::policy::identity::os_user;
+use support::tui::{code, ctrl, demo, key, Demo};
 
-fn app(env: &Env) -> App {
+fn app(env: &Demo) -> App {
     support::tui::grid_app(env, 120, 40)
 }
 
-fn status(env: &Env, index: u32) -> OverlayStatus {
+fn status(env: &Demo, index: u32) -> OverlayStatus {
     env.store
         .overlay(&env.run_id, index)
         .unwrap()
@@ -25,7 +26,7 @@ fn status(env: &Env, index: u32) -> OverlayStatus {
         .status
 }
 
-fn last_event(env: &Env) -> blockwise::model::ReviewEvent {
+fn last_event(env: &Demo) -> blockwise::model::ReviewEvent {
     env.store
         .review_log(Some(&env.run_id))
         .unwrap()
@@ -41,7 +42,7 @@ fn type_text(app: &mut App, text: &str) {
 
 #[test]
 fn accept_and_next_reject_with_reason_range_and_confirm_all_asks_first() {
-    let env = demo_env(true);
+    let env = demo(true);
     let mut app = app(&env);
     // a: confirm block 0 and land on the next block needing review.
     app.handle_key(key('a'));
@@ -57,7 +58,7 @@ fn accept_and_next_reject_with_reason_range_and_confirm_all_asks_first() {
     let ev = last_event(&env);
     assert_eq!(
         (ev.action.as_str(), ev.blocks.as_str(), ev.by.as_str()),
-        ("reject", "1", "reviewer")
+        ("reject", "1", os_user().as_str())
     );
     assert_eq!(ev.reason.as_deref(), Some("wrong clause type"));
     assert_eq!(app.grid.cursor, 2);
@@ -107,7 +108,7 @@ fn accept_and_next_reject_with_reason_range_and_confirm_all_asks_first() {
 
 #[test]
 fn undo_reverses_the_last_actions_in_order_as_logged_events() {
-    let env = demo_env(true);
+    let env = demo(true);
     let mut app = app(&env);
     let ov1 = env.store.overlay(&env.run_id, 1).unwrap().unwrap();
     // Nothing done yet: nothing to undo, nothing written.
@@ -171,7 +172,7 @@ fn undo_reverses_the_last_actions_in_order_as_logged_events() {
 
 #[test]
 fn undo_is_refused_when_the_block_moved_on_since() {
-    let env = demo_env(true);
+    let env = demo(true);
     let mut app = app(&env);
     app.handle_key(key('x'));
     app.handle_key(code(KeyCode::Enter));
@@ -191,7 +192,7 @@ fn undo_is_refused_when_the_block_moved_on_since() {
 
 #[test]
 fn unconfirm_takes_selected_confirmed_blocks_back_to_staged_with_who_and_when() {
-    let env = demo_env(true);
+    let env = demo(true);
     let mut app = app(&env);
     app.handle_key(key('A'));
     app.handle_key(code(KeyCode::Enter));
@@ -220,7 +221,7 @@ fn unconfirm_takes_selected_confirmed_blocks_back_to_staged_with_who_and_when() 
     let ev = last_event(&env);
     assert_eq!(
         (ev.action.as_str(), ev.blocks.as_str(), ev.by.as_str()),
-        ("unconfirm", "0-1", "reviewer")
+        ("unconfirm", "0-1", os_user().as_str())
     );
     assert!(ev.at.starts_with("20"), "{}", ev.at);
     // U on a staged block is refused, nothing changes.
@@ -238,7 +239,7 @@ fn unconfirm_takes_selected_confirmed_blocks_back_to_staged_with_who_and_when() 
 
 #[test]
 fn the_prompt_shows_its_cursor_and_takes_readline_keys() {
-    let env = demo_env(true);
+    let env = demo(true);
     let mut app = app(&env);
     app.handle_key(key('x'));
     type_text(&mut app, "abc def");

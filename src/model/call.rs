@@ -31,6 +31,12 @@ pub enum CallOutcome {
     Failed,
     /// The provider call itself failed.
     Error(ErrorClass),
+    /// Recorded before the request was sent; not finished yet.
+    Started,
+    /// Shown for a `started` call whose worker is still alive (never stored).
+    InFlight,
+    /// A `started` call whose worker died: counted in usage at its cost's upper bound.
+    Lost,
 }
 
 impl ErrorClass {
@@ -65,6 +71,9 @@ impl CallOutcome {
             CallOutcome::Partial => "partial",
             CallOutcome::Split => "split",
             CallOutcome::Failed => "failed",
+            CallOutcome::Started => "started",
+            CallOutcome::InFlight => "in_flight",
+            CallOutcome::Lost => "lost",
             CallOutcome::Error(c) => match c {
                 ErrorClass::Transient => "error:transient",
                 ErrorClass::RateLimited => "error:rate_limited",
@@ -88,6 +97,9 @@ impl CallOutcome {
             "partial" => Some(CallOutcome::Partial),
             "split" => Some(CallOutcome::Split),
             "failed" => Some(CallOutcome::Failed),
+            "started" => Some(CallOutcome::Started),
+            "in_flight" => Some(CallOutcome::InFlight),
+            "lost" => Some(CallOutcome::Lost),
             _ => {
                 let class = s.strip_prefix("error:")?;
                 ErrorClass::ALL
@@ -137,6 +149,9 @@ mod tests {
             CallOutcome::Partial,
             CallOutcome::Split,
             CallOutcome::Failed,
+            CallOutcome::Started,
+            CallOutcome::InFlight,
+            CallOutcome::Lost,
         ];
         all.extend(ErrorClass::ALL.map(CallOutcome::Error));
         for o in all {

@@ -38,6 +38,8 @@ pub struct Shared<P> {
     pub backoff_base: Duration,
     pub backoff_max: Duration,
     pub max_transient_retries: u32,
+    /// Stamped on call records, so a dead worker's calls in flight can be told apart.
+    pub worker_id: String,
 }
 
 impl<P> Shared<P> {
@@ -51,6 +53,37 @@ impl<P> Shared<P> {
             *g = Some(h.clone());
             let _ = self.writer.send(WriterMsg::Halt(h));
         }
+    }
+
+    /// Record a call as started (durably) before its request is sent; returns its sequence
+    /// number (0 if it could not be recorded: the call is then recorded when it ends).
+    async fn start(&self, pack: &[Item], request: &CallRequest) -> u64 {
+        let mut rec = record(&self.plan.run.run_id, pack);
+        rec.outcome = CallOutcome::Started;
+        rec.worker = Some(self.worker_id.clone());
+        // Upper bound: the whole request as input (about 4 characters a token), all output.
+        let chars = request.system_prompt.len()
+            + request.block_prompt.len()
+            + request
+                .blocks
+                .iter()
+                .map(|b| b.content.len() + 120)
+                .sum::<usize>();
+        let most = Usage {
+            input_tokens: (chars as u64).div_ceil(4),
+            output_tokens: u64::from(request.max_tokens),
+            ..Usage::default()
+        };
+        rec.cost_upper_usd = self.prices.estimate(&request.model, &most);
+        let (tx, rx) = oneshot::channel();
+        if self
+            .writer
+            .send(WriterMsg::Started(Box::new(rec), tx))
+            .is_err()
+        {
+            return 0;
+        }
+        rx.await.unwrap_or(0)
     }
 
     /// Send an outcome to the writer and wait until it is committed.
@@ -85,6 +118,8 @@ fn record(run_id: &str, pack: &[Item]) -> CallRecord {
         unexpected: 0,
         duplicate: 0,
         at: crate::clock::now_rfc3339(),
+        worker: None,
+        cost_upper_usd: None,
     }
 }
 
@@ -108,50 +143,30 @@ fn halves(pack: Vec<Item>) -> (Vec<Item>, Vec<Item>) {
 
 impl<P: Provider> Shared<P> {
     fn request(&self, pack: &[Item]) -> CallRequest {
-        let plan = &self.plan;
-        let mc = &plan.run.model_config;
-        let batched = pack.len() > 1;
-        let max_tokens = if batched {
-            mc.max_tokens
-                .saturating_mul(pack.len() as u32)
-                .min(plan.policy.max_output_tokens)
-                .max(1)
-        } else {
-            mc.max_tokens
-        };
-        CallRequest {
-            model: mc.model.clone(),
-            temperature: mc.temperature,
-            max_tokens,
-            system_prompt: plan.system_prompt.clone(),
-            block_prompt: plan.block_prompt.clone(),
-            properties: Value::Object(plan.properties.clone()),
-            required: plan.required.clone(),
-            blocks: pack
-                .iter()
+        self.plan.request(
+            pack.iter()
                 .map(|i| BlockInput {
                     block_uid: i.uid.clone(),
                     block_type: i.block_type.clone(),
                     content: i.content.clone(),
                 })
                 .collect(),
-            batched,
-            prompt_caching: plan.policy.prompt_caching,
-        }
+        )
     }
 
     /// Call with backoff for transient trouble (never using a block's attempts). Every failed
     /// try is recorded as a call. `Err` is a non-transient error, or transient trouble that
     /// outlasted `max_transient_retries`.
-    async fn call_with_retry(&self, pack: &[Item]) -> Result<CallAnswer, ProviderError> {
+    async fn call_with_retry(&self, pack: &[Item]) -> (Result<CallAnswer, ProviderError>, u64) {
         let request = self.request(pack);
         let mut attempt = 0u32;
         loop {
             self.gate.wait().await;
+            let seq = self.start(pack, &request).await;
             let started = Instant::now();
             let result = self.provider.call(&request).await;
             let err = match result {
-                Ok(answer) => return Ok(answer),
+                Ok(answer) => return (Ok(answer), seq),
                 Err(e) => e,
             };
             let wait = match &err {
@@ -166,9 +181,12 @@ impl<P: Provider> Shared<P> {
                 }
                 _ => None,
             };
-            let Some(wait) = wait else { return Err(err) };
+            let Some(wait) = wait else {
+                return (Err(err), seq);
+            };
             attempt += 1;
             let mut rec = record(&self.plan.run.run_id, pack);
+            rec.seq = seq;
             rec.latency_ms = started.elapsed().as_millis() as u64;
             rec.outcome = CallOutcome::Error(error_class(&err));
             rec.detail = Some(format!("{err} (try {attempt}, retrying)"));
@@ -180,11 +198,11 @@ impl<P: Provider> Shared<P> {
             })
             .await;
             if attempt >= self.max_transient_retries {
-                return Err(err);
+                return (Err(err), 0);
             }
             tokio::time::sleep(wait).await;
             if self.halted() {
-                return Err(err);
+                return (Err(err), 0);
             }
         }
     }
@@ -199,7 +217,8 @@ impl<P: Provider> Shared<P> {
             }
             let mut rec = record(&self.plan.run.run_id, &pack);
             let started = Instant::now();
-            let result = self.call_with_retry(&pack).await;
+            let (result, seq) = self.call_with_retry(&pack).await;
+            rec.seq = seq;
             rec.latency_ms = started.elapsed().as_millis() as u64;
             let mut outcome = CallEffect {
                 record: rec,
@@ -312,23 +331,51 @@ impl<P: Provider> Shared<P> {
             }
             return;
         }
+        let single = pack.len() == 1;
         let mut missing = Vec::new();
+        let mut invalid = Vec::new();
         for item in pack {
             match parsed.mapped.get(&item.uid) {
                 Some(value) => {
-                    let mut value = value.clone();
-                    apply_local_fields(&self.plan.properties, &item.content, &mut value);
-                    outcome.results.push((item.index, Value::Object(value)));
+                    let mut value = Value::Object(value.clone());
+                    if let Value::Object(obj) = &mut value {
+                        apply_local_fields(&self.plan.properties, &item.content, obj);
+                    }
+                    // Same validator as review edits: an invalid value is a bad answer.
+                    // The model's answer is checked; fields the program computed are its own.
+                    match self
+                        .plan
+                        .validators
+                        .check_object_except(&value, &super::answer::LOCAL_FIELDS)
+                    {
+                        Ok(()) => outcome.results.push((item.index, value)),
+                        Err(e) if single => outcome
+                            .failures
+                            .push((item.index, format!("invalid answer: {e}"))),
+                        Err(e) => invalid.push((item, e.to_string())),
+                    }
                 }
                 None => missing.push(item),
             }
         }
-        rec.outcome = if missing.is_empty() {
+        rec.outcome = if missing.is_empty() && invalid.is_empty() && outcome.failures.is_empty() {
             CallOutcome::Ok
+        } else if outcome.results.is_empty() && single {
+            CallOutcome::Failed
         } else {
             CallOutcome::Partial
         };
-        if parsed.unexpected + parsed.duplicate > 0 {
+        if let Some((_, why)) = invalid.first() {
+            rec.detail = Some(format!(
+                "{} invalid result(s) retried alone; first: {why}",
+                invalid.len()
+            ));
+        }
+        // Invalid results of a batch are retried alone, one call each.
+        for (item, _) in invalid.into_iter().rev() {
+            queue.push_front(vec![item]);
+        }
+        if parsed.unexpected + parsed.duplicate > 0 && rec.detail.is_none() {
             rec.detail = Some(format!(
                 "ignored {} unexpected and {} duplicate results",
                 parsed.unexpected, parsed.duplicate

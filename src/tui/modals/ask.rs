@@ -8,6 +8,7 @@ use ratatui::Frame;
 use tui_textarea::{Input, Key};
 
 use super::centered;
+use crate::model::sanitize_line;
 use crate::tui::action::Action;
 use crate::tui::effect::{Effect, Reply};
 use crate::tui::jobs::Job;
@@ -58,7 +59,7 @@ impl Component for Ask {
         frame.render_widget(Clear, rect);
         let text = vec![
             Line::from(Span::styled(
-                crate::tui::safe::line(&self.question).into_owned(),
+                sanitize_line(&self.question).into_owned(),
                 theme.fg("text"),
             )),
             Line::from(Span::styled(

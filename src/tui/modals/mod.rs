@@ -2,10 +2,12 @@
 //! the panes; a new dialog is one file plus a [`Modal`] variant.
 
 pub mod ask;
-pub mod confirm;
+pub mod calls;
+pub mod complete;
+pub mod enum_pick;
 pub mod filter;
 pub mod help;
-pub mod picker;
+pub mod new_run;
 pub mod prompt;
 pub mod studio;
 
@@ -13,10 +15,11 @@ use ratatui::layout::Rect;
 use ratatui::Frame;
 
 pub use ask::Ask;
-pub use confirm::Confirm;
+pub use calls::CallLog;
+pub use enum_pick::EnumPicker;
 pub use filter::FilterPicker;
 pub use help::Help;
-pub use picker::{PickFor, Picker};
+pub use new_run::NewRunForm;
 pub use prompt::{Prompt, PromptKind};
 
 use super::action::Action;
@@ -27,10 +30,11 @@ pub enum Modal {
     None,
     Help(Help),
     Prompt(Box<Prompt>),
-    Picker(Picker),
+    EnumPick(Box<EnumPicker>),
     Ask(Ask),
     Filter(Box<FilterPicker>),
-    Confirm(Confirm),
+    NewRun(Box<NewRunForm>),
+    Calls(Box<CallLog>),
     Studio(Box<studio::Studio>),
 }
 
@@ -39,12 +43,12 @@ impl Modal {
     pub fn context(&self) -> Option<&'static str> {
         match self {
             Modal::Prompt(_)
-            | Modal::Picker(_)
+            | Modal::NewRun(_)
+            | Modal::EnumPick(_)
             | Modal::Ask(_)
             | Modal::Filter(_)
-            | Modal::Confirm(_)
             | Modal::Studio(_) => Some("input"),
-            Modal::Help(_) | Modal::None => None,
+            Modal::Help(_) | Modal::Calls(_) | Modal::None => None,
         }
     }
 
@@ -57,10 +61,11 @@ impl Modal {
             Modal::None => None,
             Modal::Help(m) => Some(m),
             Modal::Prompt(m) => Some(m.as_mut()),
-            Modal::Picker(m) => Some(m),
+            Modal::EnumPick(m) => Some(m.as_mut()),
             Modal::Ask(m) => Some(m),
             Modal::Filter(m) => Some(m.as_mut()),
-            Modal::Confirm(m) => Some(m),
+            Modal::NewRun(m) => Some(m.as_mut()),
+            Modal::Calls(m) => Some(m.as_mut()),
             Modal::Studio(m) => Some(m.as_mut()),
         }
     }
@@ -77,10 +82,11 @@ impl Modal {
             Modal::None => {}
             Modal::Help(m) => m.render(frame, area, view),
             Modal::Prompt(m) => m.render(frame, area, view),
-            Modal::Picker(m) => m.render(frame, area, view),
+            Modal::EnumPick(m) => m.render(frame, area, view),
             Modal::Ask(m) => m.render(frame, area, view),
             Modal::Filter(m) => m.render(frame, area, view),
-            Modal::Confirm(m) => m.render(frame, area, view),
+            Modal::NewRun(m) => m.render(frame, area, view),
+            Modal::Calls(m) => m.render(frame, area, view),
             Modal::Studio(m) => m.render(frame, area, view),
         }
     }

@@ -2,6 +2,7 @@
 //! either refuses at once with the reason (nothing saved) or starts a job; while the job runs
 //! the prompt waits, then closes on success or shows the refusal.
 
+use crate::model::{sanitize, sanitize_line};
 use std::path::PathBuf;
 
 use ratatui::layout::{Constraint, Direction, Layout, Rect};
@@ -15,9 +16,8 @@ use super::{centered, Modal};
 use crate::model::Run;
 use crate::tui::action::Action;
 use crate::tui::effect::{Effect, Reply};
-use crate::tui::jobs::Job;
+use crate::tui::jobs::{Job, Secret};
 use crate::tui::panes::{Component, Ctx, View};
-use crate::tui::safe;
 use crate::workspace::{Format, Mode, Selection};
 
 /// What a text prompt is for.
@@ -50,6 +50,21 @@ pub enum PromptKind {
         selection: Selection,
         next: Option<u32>,
     },
+    /// A file to ingest (Tab completes the path).
+    Ingest,
+    /// The custom provider's base URL, asked before its key.
+    KeyBaseUrl {
+        provider: String,
+    },
+    /// A provider's key: the text is masked and never drawn.
+    SetKey {
+        provider: String,
+        base_url: Option<String>,
+    },
+    /// Asks before removing a stored key.
+    RemoveKey {
+        provider: String,
+    },
 }
 
 pub struct Prompt {
@@ -73,7 +88,7 @@ impl Prompt {
         };
         // The value being edited can hold hostile bytes: the editor shows (and would save) their
         // visible stand-ins, never the raw control characters.
-        let text = crate::tui::safe::text(&text).into_owned();
+        let text = sanitize(&text).into_owned();
         let mut textarea = TextArea::new(text.lines().map(str::to_string).collect());
         textarea.move_cursor(tui_textarea::CursorMove::Bottom);
         textarea.move_cursor(tui_textarea::CursorMove::End);
@@ -86,6 +101,33 @@ impl Prompt {
             busy: false,
             multiline: false,
         }
+    }
+
+    /// A provider's key, typed into a masked field (each character drawn as `•`).
+    pub fn secret(provider: &str, base_url: Option<String>) -> Prompt {
+        let mut p = Prompt::new(
+            PromptKind::SetKey {
+                provider: provider.to_string(),
+                base_url,
+            },
+            format!("API key for {provider} (input hidden)"),
+            "paste or type the key · stored encrypted, shown only as its last 4 characters · \
+             Enter stores it, Esc cancels"
+                .into(),
+            String::new(),
+        );
+        p.textarea.set_mask_char('•');
+        p
+    }
+
+    /// A file to ingest.
+    pub fn ingest() -> Prompt {
+        Prompt::new(
+            PromptKind::Ingest,
+            "Ingest a file (.md or .txt)".into(),
+            "path · Tab completes · Enter ingests, Esc cancels".into(),
+            String::new(),
+        )
     }
 
     /// Export `run` to a file.
@@ -163,10 +205,51 @@ impl Prompt {
                 );
                 return Ok(vec![Effect::Open(Modal::Prompt(Box::new(next)))]);
             }
-            PromptKind::PolicyReason { key, value } => Job::SetPolicy {
-                key: key.clone(),
-                value: value.clone(),
-                reason: Some(text.trim().to_string()).filter(|r| !r.is_empty()),
+            PromptKind::PolicyReason { key, value } => {
+                let reason = text.trim();
+                if reason.is_empty() {
+                    return Err(format!(
+                        "a reason is required: say why {key} should be {value} (it goes in the \
+                         audit log)"
+                    ));
+                }
+                Job::SetPolicy {
+                    key: key.clone(),
+                    value: value.clone(),
+                    reason: Some(reason.to_string()),
+                }
+            }
+            PromptKind::Ingest => {
+                let path = text.trim();
+                if path.is_empty() {
+                    return Err("type the path of a .md or .txt file (Tab completes)".into());
+                }
+                Job::Ingest {
+                    path: super::complete::expand_home(path),
+                }
+            }
+            PromptKind::KeyBaseUrl { provider } => {
+                let url = text.trim();
+                if url.is_empty() {
+                    return Err("the custom provider needs a base URL, e.g. \
+                                http://localhost:8080/v1"
+                        .into());
+                }
+                let next = Prompt::secret(provider, Some(url.to_string()));
+                return Ok(vec![Effect::Open(Modal::Prompt(Box::new(next)))]);
+            }
+            PromptKind::SetKey { provider, base_url } => {
+                if text.trim().is_empty() {
+                    return Err(format!("the key for {provider} is empty"));
+                }
+                Job::SetKey {
+                    provider: provider.clone(),
+                    secret: Secret(text),
+                    base_url: base_url.clone(),
+                }
+            }
+            PromptKind::RemoveKey { provider } => Job::RemoveKey {
+                provider: provider.clone(),
             },
         };
         Ok(vec![Effect::Job(job, Reply::Prompt)])
@@ -215,6 +298,30 @@ impl Prompt {
         }
     }
 
+    /// Tab in a path prompt: complete the path as far as it is unambiguous, and list the
+    /// candidates when there are several.
+    fn complete(&mut self) {
+        let text = self.textarea.lines().join("");
+        let done = super::complete::complete_path(&text);
+        if done.text != text {
+            self.textarea = TextArea::new(vec![done.text]);
+            self.textarea.move_cursor(tui_textarea::CursorMove::End);
+        }
+        self.error = match done.candidates.len() {
+            0 => Some(format!("nothing matches '{text}'")),
+            1 => None,
+            n => Some(format!(
+                "{n} matches: {}",
+                done.candidates
+                    .iter()
+                    .take(12)
+                    .cloned()
+                    .collect::<Vec<_>>()
+                    .join("  ")
+            )),
+        };
+    }
+
     /// The job it started reported: `Err` keeps the prompt open with the reason.
     pub fn job_refused(&mut self, reason: String) {
         self.busy = false;
@@ -234,6 +341,13 @@ impl Component for Prompt {
                 Effect::Info("cancelled; nothing was changed".into()),
             ],
             _ if self.busy => Vec::new(),
+            Action::Input(input)
+                if matches!(self.kind, PromptKind::Ingest)
+                    && input.key == tui_textarea::Key::Tab =>
+            {
+                self.complete();
+                Vec::new()
+            }
             Action::Input(input) => {
                 self.input(input);
                 Vec::new()
@@ -275,7 +389,7 @@ impl Component for Prompt {
             .borders(Borders::ALL)
             .border_style(theme.border())
             .title(Span::styled(
-                format!(" {} ", safe::line(&self.title)),
+                format!(" {} ", sanitize_line(&self.title)),
                 theme.title(),
             ));
         let inner = block.inner(rect);
@@ -309,15 +423,17 @@ impl Component for Prompt {
         } else {
             &self.hint
         };
-        let hint_text = safe::line(hint_text);
         frame.render_widget(
-            Paragraph::new(Span::styled(hint_text, theme.fg("muted"))),
+            Paragraph::new(Span::styled(
+                sanitize_line(hint_text).into_owned(),
+                theme.fg("muted"),
+            )),
             hint,
         );
         if let Some(e) = &self.error {
             frame.render_widget(
                 Paragraph::new(Span::styled(
-                    format!("refused: {}", safe::text(e)),
+                    format!("refused: {}", sanitize(e)),
                     theme.fg("error"),
                 ))
                 .wrap(Wrap { trim: false }),

@@ -13,8 +13,7 @@ use serde_json::Value;
 use similar::{ChangeTag, TextDiff};
 
 use super::View;
-use crate::model::{Block as DocBlock, CallRecord, Overlay, OverlayStatus, Run};
-use crate::tui::safe;
+use crate::model::{sanitize, sanitize_line, Block as DocBlock, CallRecord, Overlay, OverlayStatus, Run};
 use crate::workspace::{StoreError, Workspace};
 
 #[derive(Debug, Clone)]
@@ -111,7 +110,7 @@ impl Detail {
                 format!("── #{} {} ──", b.block_index, b.block_type),
                 style.add_modifier(Modifier::ITALIC),
             )));
-            for l in safe::text(&b.block_content).lines() {
+            for l in sanitize(&b.block_content).lines() {
                 lines.push(Line::from(Span::styled(l.to_string(), style)));
             }
         };
@@ -140,12 +139,12 @@ impl Detail {
         if let (Some(at), Some(by)) = (&ov.confirmed_at, &ov.confirmed_by) {
             lines.push(Line::from(format!(
                 "confirmed by {} at {at}",
-                safe::line(by)
+                sanitize_line(by)
             )));
         }
         if let Some(e) = &ov.last_error {
             lines.push(Line::from(Span::styled("last error", theme.fg("error"))));
-            for l in safe::text(e).lines() {
+            for l in sanitize(e).lines() {
                 lines.push(Line::from(Span::styled(l.to_string(), theme.fg("error"))));
             }
         }
@@ -158,7 +157,7 @@ impl Detail {
             Some(Value::Object(map)) => {
                 for (k, v) in map {
                     lines.push(Line::from(Span::styled(
-                        format!("{}:", safe::line(k)),
+                        format!("{}:", sanitize_line(k)),
                         head,
                     )));
                     lines.extend(json_lines(v, Style::default()));
@@ -225,7 +224,7 @@ impl Detail {
                 continue;
             }
             lines.push(Line::from(Span::styled(
-                format!("{}:", safe::line(k)),
+                format!("{}:", sanitize_line(k)),
                 theme.fg("staged"),
             )));
             match (a, b) {
@@ -255,13 +254,13 @@ fn label(ov: &Overlay) -> &'static str {
 }
 
 fn compact_json(v: &Value) -> String {
-    safe::line(&v.to_string()).into_owned()
+    sanitize_line(&v.to_string()).into_owned()
 }
 
 /// A value as pretty JSON, indented under its field name.
 fn json_lines(v: &Value, style: Style) -> Vec<Line<'static>> {
     let pretty = serde_json::to_string_pretty(v).unwrap_or_default();
-    safe::text(&pretty)
+    sanitize(&pretty)
         .lines()
         .map(|l| Line::from(Span::styled(format!("  {l}"), style)))
         .collect()
@@ -272,7 +271,7 @@ fn word_diff(old: &str, new: &str, view: &View) -> Line<'static> {
     let theme = view.theme;
     let mut spans = vec![Span::raw("  ")];
     for change in TextDiff::from_words(old, new).iter_all_changes() {
-        let text = safe::line(change.value()).into_owned();
+        let text = sanitize_line(change.value()).into_owned();
         spans.push(match change.tag() {
             ChangeTag::Equal => Span::raw(text),
             ChangeTag::Delete => {

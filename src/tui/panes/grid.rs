@@ -16,12 +16,12 @@ use std::sync::Arc;
 use super::detail::Detail;
 use super::find::{self, Filter};
 use super::{nav_delta, Component, Ctx, View};
-use crate::model::{OverlayStatus, Run};
+use crate::model::{sanitize_line, OverlayStatus, Run};
 use crate::tui::action::Action;
 use crate::tui::effect::{Effect, Reply};
 use crate::tui::jobs::Job;
-use crate::tui::modals::{Ask, FilterPicker, Modal, PickFor, Picker, Prompt, PromptKind};
-use crate::tui::safe;
+use crate::tui::modals::{Ask, EnumPicker, FilterPicker, Modal, Prompt, PromptKind};
+use crate::tui::widgets::cut_to_width;
 use crate::workspace::{properties, Selection, StoreError, Target, Workspace};
 
 /// Fixed columns before the schema's properties.
@@ -29,7 +29,7 @@ pub(crate) const FIXED: [(&str, u16); 4] =
     [("#", 6), ("type", 10), ("status", 11), ("content", 36)];
 const FIELD_WIDTH: u16 = 22;
 /// Tab bar, status bar, table borders and header.
-const CHROME_ROWS: u16 = 5;
+const CHROME_ROWS: u16 = 6;
 
 /// One visible row, built from the block and its overlay.
 #[derive(Debug, Clone)]
@@ -145,7 +145,7 @@ impl GridPane {
         let n = hits.len();
         let first = find::next_in(&hits, self.index().saturating_sub(1), true);
         self.search = Some((query.clone(), hits));
-        let shown = safe::line(&query).into_owned();
+        let shown = sanitize_line(&query).into_owned();
         match first {
             Some(i) => {
                 let mut fx = self.goto(i, ws);
@@ -564,20 +564,14 @@ impl GridPane {
         let ty = serde_json::to_string(&field_schema).unwrap_or_default();
         let kind = field_kind(&field_schema);
         if let FieldKind::Enum(members) = &kind {
-            let picker = Picker::choices(
-                format!(
-                    " Block {} · {} (Enter sets, Esc cancels) ",
-                    row.index, field
-                ),
+            let picker = EnumPicker::new(
+                run.run_id.clone(),
+                row.index,
+                field,
                 members.clone(),
-                members.iter().position(|m| *m == current).unwrap_or(0),
-                PickFor::Edit {
-                    run_id: run.run_id.clone(),
-                    index: row.index,
-                    field,
-                },
+                &current,
             );
-            return vec![Effect::Open(Modal::Picker(picker))];
+            return vec![Effect::Open(Modal::EnumPick(Box::new(picker)))];
         }
         if kind == FieldKind::Boolean {
             let text = if current == "true" { "false" } else { "true" };
@@ -819,7 +813,7 @@ impl GridPane {
                 " Block {} · {} · run {} · {reviewed} · esc back ",
                 d.index,
                 d.block.block_type,
-                safe::line(&run.run_id),
+                sanitize_line(&run.run_id),
             ),
             None => format!(
                 " Grid{} · {} · {} · row {}/{} · {reviewed} · col {}/{} ",
@@ -827,8 +821,8 @@ impl GridPane {
                     Some((f, _)) => format!(" [filter: {}]", f.describe()),
                     None => String::new(),
                 },
-                safe::line(&run.run_id),
-                safe::line(&run.schema_ref),
+                sanitize_line(&run.run_id),
+                sanitize_line(&run.schema_ref),
                 if self.total() == 0 {
                     0
                 } else {
@@ -879,20 +873,15 @@ pub fn compact(v: &Value) -> String {
     }
 }
 
+/// One sanitized line cut to `width` columns (display width, `widgets::cut_to_width`).
 fn one_line(s: &str, width: usize) -> String {
-    // Cut before sanitizing: a cell never copies a 100 kB block.
-    let head = match s.char_indices().nth(width + 1) {
+    // Cut before sanitizing: a cell never copies a 100 kB block. Every character takes at least
+    // one column except zero-width ones, so twice the width in characters is plenty.
+    let head = match s.char_indices().nth(2 * width + 2) {
         Some((end, _)) => &s[..end],
         None => s,
     };
-    let flat = safe::line(head);
-    if flat.chars().count() <= width {
-        flat.into_owned()
-    } else {
-        let mut out: String = flat.chars().take(width.saturating_sub(1)).collect();
-        out.push('…');
-        out
-    }
+    cut_to_width(head, width)
 }
 
 fn status_label(row: &GridRow) -> &'static str {

@@ -14,7 +14,8 @@ use crate::model::{Run, Schema};
 use crate::tui::action::Action;
 use crate::tui::effect::Effect;
 use crate::tui::modals::studio::{safe, Studio};
-use crate::tui::modals::{Confirm, Modal};
+use crate::tui::jobs::Job;
+use crate::tui::modals::{Ask, Modal};
 use crate::workspace::properties;
 
 #[derive(Debug, Default)]
@@ -91,7 +92,16 @@ impl SchemasPane {
                 runs.join(", ")
             ))];
         }
-        vec![Effect::Open(Modal::Confirm(Confirm::delete_schema(s)))]
+        let question = format!(
+            "Delete schema '{}' ({})? No run uses it. This cannot be undone.",
+            s.schema_ref,
+            s.schema_id
+        );
+        let job = Job::DeleteSchema {
+            schema_id: s.schema_id.clone(),
+            schema_ref: s.schema_ref.clone(),
+        };
+        vec![Effect::Open(Modal::Ask(Ask::new(question, job)))]
     }
 }
 

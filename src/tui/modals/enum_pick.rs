@@ -1,0 +1,95 @@
+//! The grid editor's picker for an enum field: its members in a list, Enter saves the chosen one
+//! as a draft edit (a background job, checked against the schema like any edit).
+
+use ratatui::layout::Rect;
+use ratatui::text::Span;
+use ratatui::widgets::{Block, Borders, Clear, List, ListItem, ListState};
+use ratatui::Frame;
+
+use super::centered;
+use crate::tui::action::Action;
+use crate::tui::effect::{Effect, Reply};
+use crate::tui::jobs::Job;
+use crate::tui::panes::{navigate, Component, Ctx, View};
+use crate::tui::widgets::cut_to_width;
+
+#[derive(Debug, Clone)]
+pub struct EnumPicker {
+    pub run_id: String,
+    pub index: u32,
+    pub field: String,
+    /// The enum's members, as the schema lists them.
+    pub members: Vec<String>,
+    pub cursor: usize,
+}
+
+impl EnumPicker {
+    /// Starts on the member the block holds now (else the first).
+    pub fn new(run_id: String, index: u32, field: String, members: Vec<String>, current: &str) -> Self {
+        let cursor = members.iter().position(|m| m == current).unwrap_or(0);
+        EnumPicker {
+            run_id,
+            index,
+            field,
+            members,
+            cursor,
+        }
+    }
+
+    fn submit(&self) -> Vec<Effect> {
+        let Some(member) = self.members.get(self.cursor) else {
+            return vec![Effect::Close];
+        };
+        let job = Job::Edit {
+            run_id: self.run_id.clone(),
+            index: self.index,
+            field: self.field.clone(),
+            text: member.clone(),
+        };
+        vec![Effect::Close, Effect::Job(job, Reply::Status)]
+    }
+}
+
+impl Component for EnumPicker {
+    fn update(&mut self, action: Action, ctx: &Ctx) -> Vec<Effect> {
+        match action {
+            Action::Up | Action::Down | Action::Top | Action::Bottom => {
+                navigate(&mut self.cursor, self.members.len(), &action, ctx.page);
+                Vec::new()
+            }
+            Action::Cancel => vec![Effect::Close],
+            Action::Submit => self.submit(),
+            _ => Vec::new(),
+        }
+    }
+
+    fn render(&self, frame: &mut Frame, area: Rect, view: &View) {
+        let theme = view.theme;
+        let rect = centered(area, 60, (self.members.len() as u16 + 2).clamp(5, 20));
+        frame.render_widget(Clear, rect);
+        let inner = rect.width.saturating_sub(2) as usize;
+        let title = format!(
+            " Block {} · {} (Enter sets, Esc cancels) ",
+            self.index, self.field
+        );
+        let items: Vec<ListItem> = self
+            .members
+            .iter()
+            .map(|m| ListItem::new(cut_to_width(m, inner)))
+            .collect();
+        // A long enum scrolls: the list state keeps the cursor in view.
+        let mut state = ListState::default().with_selected(Some(self.cursor));
+        frame.render_stateful_widget(
+            List::new(items)
+                .highlight_style(theme.selection())
+                .block(
+                    Block::default()
+                        .borders(Borders::ALL)
+                        .border_style(theme.border())
+                        .title(Span::styled(cut_to_width(&title, inner), theme.title())),
+                ),
+            rect,
+            &mut state,
+        );
+    }
+}
