@@ -941,7 +941,7 @@ fn cli_reject_with_a_reason_and_unconfirm_are_logged_with_who_and_when() {
     let log: Vec<Value> = serde_json::from_str(&out).unwrap();
     let last = log.last().unwrap();
     assert_eq!(last["action"], json!("unconfirm"));
-    assert_eq!(last["by"], json!("cli_reviewer"));
+    assert_eq!(last["by"], json!(blockwise::policy::identity::os_user()));
     assert!(last["at"].as_str().unwrap().starts_with("20"));
     assert_eq!(log[0]["reason"], json!("off topic"));
     let (_, text, _) = cli(p, &["review", "log", "run_1"]);

@@ -192,3 +192,62 @@ fn help_scrolls_at_80x24_and_any_other_key_closes_it() {
     app.handle_key(key('x'));
     assert!(matches!(app.modal, Modal::None), "any other key closes");
 }
+
+/// The data rows shown of the bordered list whose header holds `header` (the list's own box
+/// only, not a box beside it).
+fn shown_rows<'a>(s: &'a str, header: &str) -> Vec<&'a str> {
+    s.lines()
+        .skip_while(|l| !l.contains(header))
+        .skip(1)
+        .take_while(|l| !l.starts_with('└'))
+        .map(|l| l.split("││").next().unwrap_or(l))
+        .collect()
+}
+
+#[test]
+fn the_schemas_and_policy_lists_scroll_keep_the_selection_visible_and_the_window_still() {
+    let env = support::tui::demo(false);
+    let ws = Workspace::new(env.store.clone());
+    for i in 0..25 {
+        // Distinct content: the same schema under a second ref is refused.
+        let field = format!("n{i}");
+        let json = serde_json::json!({"type": "object", "properties": {field: {"type": "string"}}});
+        ws.save_schema(json, Some(format!("extra_{i:02}"))).unwrap();
+    }
+    let mut app = app(&env);
+    app.handle_key(key('3'));
+    let n = app.schemas.schemas.len();
+    assert!(n >= 28);
+    let s = screen(&app, 80, 24);
+    let first = app.schemas.schemas[0].schema_ref.clone();
+    let last = app.schemas.schemas[n - 1].schema_ref.clone();
+    assert!(s.contains(&first[..12]) && !s.contains(&last[..12]), "{s}");
+    // G: the last schema is on screen, the first is not.
+    app.handle_key(key('G'));
+    let s = screen(&app, 80, 24);
+    assert!(s.contains(&last[..12]) && !s.contains(&first[..12]), "{s}");
+    let top = shown_rows(&s, "ref")[0].to_string();
+    // k inside the window does not move it.
+    app.handle_key(key('k'));
+    app.handle_key(key('k'));
+    let s = screen(&app, 80, 24);
+    assert_eq!(shown_rows(&s, "ref")[0], top, "{s}");
+    app.handle_key(key('g'));
+    let s = screen(&app, 80, 24);
+    assert!(s.contains(&first[..12]), "{s}");
+
+    // Policy at 80x24: more keys than rows.
+    app.handle_key(key('4'));
+    let keys = app.policy.values.len();
+    app.handle_key(key('G'));
+    let s = screen(&app, 80, 24);
+    let last = app.policy.values[keys - 1].key.clone();
+    let first = app.policy.values[0].key.clone();
+    assert!(s.contains(&last[..20]) && !s.contains(&first), "{s}");
+    let top = shown_rows(&s, "key")[0].to_string();
+    app.handle_key(key('k'));
+    let s = screen(&app, 80, 24);
+    assert_eq!(shown_rows(&s, "key")[0], top, "{s}");
+    app.handle_key(key('g'));
+    assert!(screen(&app, 80, 24).contains(&first), "the first key again");
+}

@@ -162,3 +162,111 @@ fn a_click_selects_a_call_in_the_call_log() {
     };
     assert_eq!(log.cursor, 1);
 }
+
+/// The screen row (y) of the first line of `s` containing `needle`.
+fn row_of(s: &str, needle: &str) -> u16 {
+    s.lines()
+        .position(|l| l.contains(needle))
+        .unwrap_or_else(|| panic!("{needle} not on screen:\n{s}")) as u16
+}
+
+#[test]
+fn a_click_selects_a_grid_row_not_the_header_nor_in_the_detail_view() {
+    let env = support::tui::demo(true);
+    let (w, h) = (80, 24);
+    let mut app = support::tui::grid_app(&env, w, h);
+    let before = env.store.fingerprint().unwrap();
+    let s = screen(&app, w, h);
+    // Rows: 0 tabs, 1 the table's border, 2 its header, 3.. the blocks from the window's top.
+    app.handle_mouse(click(10, row_of(&s, "    4  ")));
+    assert_eq!(app.grid.cursor, 4);
+    assert!(screen(&app, w, h).contains("row 5/21"));
+    app.handle_mouse(click(10, 2));
+    app.handle_mouse(click(0, row_of(&s, "    6  ")));
+    assert_eq!(app.grid.cursor, 4, "header and border select nothing");
+    // Scrolled to the end: a click maps through the window's offset.
+    app.handle_key(key('G'));
+    let s = screen(&app, w, h);
+    assert!(app.grid.offset > 0);
+    app.handle_mouse(click(30, row_of(&s, "   17  ")));
+    assert_eq!(app.grid.index(), 17);
+    // In the detail view a click changes nothing.
+    app.handle_key(crossterm_enter());
+    assert!(app.grid.detail.is_some());
+    app.handle_mouse(click(10, 5));
+    assert_eq!(app.grid.index(), 17);
+    assert_eq!(
+        env.store.fingerprint().unwrap(),
+        before,
+        "clicks only select"
+    );
+}
+
+fn crossterm_enter() -> crossterm::event::KeyEvent {
+    support::tui::code(crossterm::event::KeyCode::Enter)
+}
+
+#[test]
+fn a_click_selects_a_schema_a_policy_key_and_an_audit_entry() {
+    let env = support::tui::demo(false);
+    let ws = Workspace::new(env.store.clone());
+    ws.set_policy_text("models.platform_default_temperature", "0.6", Some("calmer"))
+        .unwrap();
+    ws.set_policy_text(
+        "models.platform_default_temperature",
+        "0.5",
+        Some("calmer still"),
+    )
+    .unwrap();
+    let mut app = App::new(
+        ws,
+        Keymap::default_keymap(),
+        Theme::with_mode(ColorMode::None),
+    );
+    let (w, h) = (120, 40);
+    app.update(Action::Resize(w, h));
+
+    app.handle_key(key('3'));
+    let s = screen(&app, w, h);
+    let y = row_of(&s, "summary_key_po");
+    // A click in the preview beside the row selects nothing.
+    app.handle_mouse(click(100, y));
+    assert_eq!(app.schemas.cursor, 0);
+    app.handle_mouse(click(3, y));
+    assert!(app
+        .schemas
+        .current()
+        .unwrap()
+        .schema_ref
+        .starts_with("summary_key_po"));
+    app.handle_mouse(click(3, row_of(&s, "clause_review")));
+    assert_eq!(app.schemas.current().unwrap().schema_ref, "clause_review");
+
+    app.handle_key(key('4'));
+    let s = screen(&app, w, h);
+    app.handle_mouse(click(3, row_of(&s, "│models.platform_default_temperature")));
+    assert_eq!(
+        app.policy.current().unwrap().key,
+        "models.platform_default_temperature"
+    );
+    // The audit log's second row is the older change; the click moves the focus there.
+    let y = row_of(&s, "calmer still") + 1;
+    app.handle_mouse(click(3, y));
+    assert_eq!(
+        app.policy.focus,
+        blockwise::tui::panes::policy::PolicyFocus::Audit
+    );
+    assert_eq!(
+        app.policy.shown_audit()[app.policy.audit_cursor]
+            .reason
+            .as_deref(),
+        Some("calmer")
+    );
+    assert!(screen(&app, w, h).contains("new: 0.6"));
+    // Back up to a key.
+    app.handle_mouse(click(3, row_of(&s, "│models.platform_default_temperature")));
+    assert_eq!(
+        app.policy.focus,
+        blockwise::tui::panes::policy::PolicyFocus::Keys
+    );
+}

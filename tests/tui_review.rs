@@ -5,13 +5,13 @@
 mod support;
 
 use blockwise::model::OverlayStatus;
+use blockwise::policy::identity::os_user;
 use blockwise::tui::app::Modal;
 use blockwise::tui::{draw, App};
 use crossterm::event::KeyCode;
 use ratatui::backend::TestBackend;
 use ratatui::style::Modifier;
 use ratatui::Terminal;
-use blockwise::policy::identity::os_user;
 use support::tui::{code, ctrl, demo, key, Demo};
 
 fn app(env: &Demo) -> App {

@@ -203,9 +203,10 @@ impl App {
                 None => Vec::new(),
             }
         } else if main.contains(Position::new(m.column, m.row)) {
+            let at = Position::new(m.column, m.row);
             match &mut self.modal {
-                Modal::Calls(log) => log.click(main, m.row),
-                Modal::None => self.focused_mut().click(main, m.row),
+                Modal::Calls(log) => log.click(main, at),
+                Modal::None => self.focused_mut().click(main, at),
                 _ => Vec::new(),
             }
         } else {

@@ -3,7 +3,7 @@
 
 use std::cell::Cell as StdCell;
 
-use ratatui::layout::{Constraint, Direction, Layout, Rect};
+use ratatui::layout::{Constraint, Direction, Layout, Position, Rect};
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Borders, Cell, Clear, Paragraph, Row, Table, Wrap};
 use ratatui::Frame;
@@ -61,9 +61,9 @@ impl Component for CallLog {
         }
     }
 
-    fn click(&mut self, area: Rect, y: u16) -> Vec<Effect> {
+    fn click(&mut self, area: Rect, at: Position) -> Vec<Effect> {
         let [list, _] = split(area);
-        if let Some(row) = crate::tui::panes::row_at(list, self.offset.get(), y) {
+        if let Some(row) = crate::tui::panes::row_at(list, self.offset.get(), at) {
             if row < self.calls.len() {
                 self.cursor = row;
             }

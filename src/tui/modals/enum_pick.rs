@@ -25,7 +25,13 @@ pub struct EnumPicker {
 
 impl EnumPicker {
     /// Starts on the member the block holds now (else the first).
-    pub fn new(run_id: String, index: u32, field: String, members: Vec<String>, current: &str) -> Self {
+    pub fn new(
+        run_id: String,
+        index: u32,
+        field: String,
+        members: Vec<String>,
+        current: &str,
+    ) -> Self {
         let cursor = members.iter().position(|m| m == current).unwrap_or(0);
         EnumPicker {
             run_id,
@@ -80,14 +86,12 @@ impl Component for EnumPicker {
         // A long enum scrolls: the list state keeps the cursor in view.
         let mut state = ListState::default().with_selected(Some(self.cursor));
         frame.render_stateful_widget(
-            List::new(items)
-                .highlight_style(theme.selection())
-                .block(
-                    Block::default()
-                        .borders(Borders::ALL)
-                        .border_style(theme.border())
-                        .title(Span::styled(cut_to_width(&title, inner), theme.title())),
-                ),
+            List::new(items).highlight_style(theme.selection()).block(
+                Block::default()
+                    .borders(Borders::ALL)
+                    .border_style(theme.border())
+                    .title(Span::styled(cut_to_width(&title, inner), theme.title())),
+            ),
             rect,
             &mut state,
         );

@@ -13,7 +13,9 @@ use serde_json::Value;
 use similar::{ChangeTag, TextDiff};
 
 use super::View;
-use crate::model::{sanitize, sanitize_line, Block as DocBlock, CallRecord, Overlay, OverlayStatus, Run};
+use crate::model::{
+    sanitize, sanitize_line, Block as DocBlock, CallRecord, Overlay, OverlayStatus, Run,
+};
 use crate::workspace::{StoreError, Workspace};
 
 #[derive(Debug, Clone)]

@@ -4,7 +4,7 @@
 
 use std::collections::BTreeSet;
 
-use ratatui::layout::{Constraint, Rect};
+use ratatui::layout::{Constraint, Position, Rect};
 use ratatui::style::{Modifier, Style};
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Borders, Cell, Paragraph, Row, Table};
@@ -652,6 +652,22 @@ impl Component for GridPane {
 
     fn render(&self, frame: &mut Frame, area: Rect, view: &View) {
         self.render_grid(frame, area, view);
+    }
+
+    /// A click on a row of the table puts the cursor there (the detail view ignores clicks).
+    fn click(&mut self, area: Rect, at: Position) -> Vec<Effect> {
+        if self.detail.is_some() || self.run.is_none() {
+            return Vec::new();
+        }
+        let Some(pos) = super::row_at(area, self.offset as usize, at) else {
+            return Vec::new();
+        };
+        // Only a row on screen can be clicked, and its block is already fetched.
+        if pos < self.offset as usize + self.rows.len() && (pos as u32) < self.total() {
+            self.cursor = pos as u32;
+            self.clamp();
+        }
+        Vec::new()
     }
 }
 

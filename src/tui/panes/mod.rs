@@ -10,7 +10,7 @@ pub mod policy;
 pub mod runs;
 pub mod schemas;
 
-use ratatui::layout::Rect;
+use ratatui::layout::{Position, Rect};
 use ratatui::Frame;
 
 use super::action::Action;
@@ -89,17 +89,19 @@ pub struct View<'a> {
 pub trait Component {
     fn update(&mut self, action: Action, ctx: &Ctx) -> Vec<Effect>;
     fn render(&self, frame: &mut Frame, area: Rect, view: &View);
-    /// A left click at screen row `y` of the component drawn in `area`: select what is there.
-    fn click(&mut self, _area: Rect, _y: u16) -> Vec<Effect> {
+    /// A left click at screen cell `at` of the component drawn in `area`: select what is there.
+    fn click(&mut self, _area: Rect, _at: Position) -> Vec<Effect> {
         Vec::new()
     }
 }
 
-/// The list row under screen row `y` of a bordered table with a one-line header drawn in `area`
-/// from row `offset` (`None`: the border or the header).
-pub fn row_at(area: Rect, offset: usize, y: u16) -> Option<usize> {
+/// The list row under screen cell `at` of a bordered table with a one-line header drawn in
+/// `area` from row `offset` (`None`: outside it, its border or the header).
+pub fn row_at(area: Rect, offset: usize, at: Position) -> Option<usize> {
     let first = area.y + 2;
-    (y >= first && y + 1 < area.y + area.height).then(|| offset + usize::from(y - first))
+    let across = at.x > area.x && at.x + 1 < area.x + area.width;
+    (across && at.y >= first && at.y + 1 < area.y + area.height)
+        .then(|| offset + usize::from(at.y - first))
 }
 
 /// How far a navigation action moves a cursor (`None`: not a navigation action).

@@ -3,7 +3,7 @@
 //! at the bottom shows the selected key or audit entry in full. Admins edit a key with `e`
 //! (value, then a reason, which is required); others see why they cannot.
 
-use ratatui::layout::{Constraint, Direction, Layout, Rect};
+use ratatui::layout::{Constraint, Direction, Layout, Position, Rect};
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Borders, Cell, Paragraph, Row, Table, TableState, Wrap};
 use ratatui::Frame;
@@ -35,6 +35,9 @@ pub struct PolicyPane {
     pub filter: Option<String>,
     pub focus: PolicyFocus,
     pub is_admin: bool,
+    /// First row shown in the last frame of the keys / audit tables (keeps each window still
+    /// while its cursor moves inside it; maps clicks to rows).
+    pub offsets: [std::cell::Cell<usize>; 2],
 }
 
 impl PolicyPane {
@@ -128,6 +131,18 @@ impl PolicyPane {
     }
 }
 
+/// The keys table, the audit log, the box with the selection in full.
+fn split(area: Rect) -> [Rect; 3] {
+    Layout::default()
+        .direction(Direction::Vertical)
+        .constraints([
+            Constraint::Percentage(50),
+            Constraint::Min(4),
+            Constraint::Length(6),
+        ])
+        .areas(area)
+}
+
 impl Component for PolicyPane {
     fn update(&mut self, action: Action, ctx: &Ctx) -> Vec<Effect> {
         let moved = match self.focus {
@@ -156,14 +171,7 @@ impl Component for PolicyPane {
 
     fn render(&self, frame: &mut Frame, area: Rect, view: &View) {
         let theme = view.theme;
-        let [top, middle, bottom] = Layout::default()
-            .direction(Direction::Vertical)
-            .constraints([
-                Constraint::Percentage(50),
-                Constraint::Min(4),
-                Constraint::Length(6),
-            ])
-            .areas(area);
+        let [top, middle, bottom] = split(area);
         let border = |focused: bool| {
             if focused {
                 theme.fg("staged")
@@ -222,8 +230,11 @@ impl Component for PolicyPane {
                     theme.title(),
                 )),
         );
-        let mut state = TableState::default().with_selected(Some(self.cursor));
+        let mut state = TableState::default()
+            .with_offset(self.offsets[0].get())
+            .with_selected(Some(self.cursor));
         frame.render_stateful_widget(table, top, &mut state);
+        self.offsets[0].set(state.offset());
 
         let shown = self.shown_audit();
         let audit_rows = shown.iter().map(|a| {
@@ -271,11 +282,12 @@ impl Component for PolicyPane {
                     theme.title(),
                 )),
         );
-        let mut audit_state = TableState::default();
+        let mut audit_state = TableState::default().with_offset(self.offsets[1].get());
         if !shown.is_empty() {
             audit_state.select(Some(self.audit_cursor));
         }
         frame.render_stateful_widget(audit, middle, &mut audit_state);
+        self.offsets[1].set(audit_state.offset());
 
         let title = match self.focus {
             PolicyFocus::Keys => " Selected key ",
@@ -297,5 +309,23 @@ impl Component for PolicyPane {
             ),
             bottom,
         );
+    }
+
+    /// A click on a key's row selects it; on an audit entry's row, selects that entry (and
+    /// moves the focus to the table clicked).
+    fn click(&mut self, area: Rect, at: Position) -> Vec<Effect> {
+        let [top, middle, _] = split(area);
+        if let Some(row) = super::row_at(top, self.offsets[0].get(), at) {
+            if row < self.values.len() {
+                self.cursor = row;
+                self.focus = PolicyFocus::Keys;
+            }
+        } else if let Some(row) = super::row_at(middle, self.offsets[1].get(), at) {
+            if row < self.shown_audit().len() {
+                self.audit_cursor = row;
+                self.focus = PolicyFocus::Audit;
+            }
+        }
+        Vec::new()
     }
 }

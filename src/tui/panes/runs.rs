@@ -6,7 +6,7 @@ use std::cell::Cell as StdCell;
 use std::collections::HashMap;
 use std::time::Instant;
 
-use ratatui::layout::{Constraint, Direction, Layout, Rect};
+use ratatui::layout::{Constraint, Direction, Layout, Position, Rect};
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Borders, Cell, Paragraph, Row, Table, Wrap};
 use ratatui::Frame;
@@ -447,9 +447,9 @@ impl Component for RunsPane {
         }
     }
 
-    fn click(&mut self, area: Rect, y: u16) -> Vec<Effect> {
+    fn click(&mut self, area: Rect, at: Position) -> Vec<Effect> {
         let [list, _] = split(area);
-        if let Some(row) = super::row_at(list, self.offset.get(), y) {
+        if let Some(row) = super::row_at(list, self.offset.get(), at) {
             if row < self.runs.len() {
                 self.cursor = row;
             }

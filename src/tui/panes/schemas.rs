@@ -4,18 +4,19 @@
 
 use std::collections::BTreeMap;
 
-use ratatui::layout::{Constraint, Direction, Layout, Rect};
+use ratatui::layout::{Constraint, Direction, Layout, Position, Rect};
 use ratatui::text::Span;
-use ratatui::widgets::{Block, Borders, Paragraph, Row, Table, TableState, Wrap};
+use ratatui::widgets::{Block, Borders, Paragraph, Row, Table, Wrap};
 use ratatui::Frame;
 
 use super::{navigate, Component, Ctx, View};
 use crate::model::{Run, Schema};
 use crate::tui::action::Action;
 use crate::tui::effect::Effect;
-use crate::tui::modals::studio::{safe, Studio};
 use crate::tui::jobs::Job;
+use crate::tui::modals::studio::{safe, Studio};
 use crate::tui::modals::{Ask, Modal};
+use crate::tui::widgets::list_table;
 use crate::workspace::properties;
 
 #[derive(Debug, Default)]
@@ -26,6 +27,9 @@ pub struct SchemasPane {
     pub usage: BTreeMap<String, Vec<String>>,
     /// First preview line shown.
     pub scroll: u16,
+    /// First list row shown in the last frame (keeps the window still while the cursor moves
+    /// inside it; maps clicks to rows).
+    pub offset: std::cell::Cell<usize>,
 }
 
 impl SchemasPane {
@@ -94,8 +98,7 @@ impl SchemasPane {
         }
         let question = format!(
             "Delete schema '{}' ({})? No run uses it. This cannot be undone.",
-            s.schema_ref,
-            s.schema_id
+            s.schema_ref, s.schema_id
         );
         let job = Job::DeleteSchema {
             schema_id: s.schema_id.clone(),
@@ -103,6 +106,15 @@ impl SchemasPane {
         };
         vec![Effect::Open(Modal::Ask(Ask::new(question, job)))]
     }
+}
+
+/// The list on the left, the preview on the right.
+fn split(area: Rect) -> [Rect; 2] {
+    let list_width = if area.width >= 110 { 62 } else { 44 };
+    Layout::default()
+        .direction(Direction::Horizontal)
+        .constraints([Constraint::Length(list_width), Constraint::Min(20)])
+        .areas(area)
 }
 
 impl Component for SchemasPane {
@@ -140,11 +152,7 @@ impl Component for SchemasPane {
 
     fn render(&self, frame: &mut Frame, area: Rect, view: &View) {
         let theme = view.theme;
-        let list_width = if area.width >= 110 { 62 } else { 44 };
-        let [left, right] = Layout::default()
-            .direction(Direction::Horizontal)
-            .constraints([Constraint::Length(list_width), Constraint::Min(20)])
-            .areas(area);
+        let [left, right] = split(area);
         let header = Row::new(["ref", "uid", "fields", "compat", "runs"]).style(theme.fg("muted"));
         let rows: Vec<Row> = self
             .schemas
@@ -173,24 +181,19 @@ impl Component for SchemasPane {
             Constraint::Length(6),
             Constraint::Length(4),
         ];
-        let table = Table::new(rows, widths)
-            .header(header)
-            .row_highlight_style(theme.selection())
-            .block(
-                Block::default()
-                    .borders(Borders::ALL)
-                    .border_style(theme.border())
-                    .title(Span::styled(
-                        format!(
-                            " Schemas · {} · n new  f fork  d delete ",
-                            self.schemas.len()
-                        ),
-                        theme.title(),
-                    )),
-            );
-        let mut state =
-            TableState::default().with_selected((!self.schemas.is_empty()).then_some(self.cursor));
-        frame.render_stateful_widget(table, left, &mut state);
+        let title = format!(
+            " Schemas · {} · n new  f fork  d delete ",
+            self.schemas.len()
+        );
+        list_table(
+            frame,
+            left,
+            Table::new(rows, widths).header(header),
+            &title,
+            theme,
+            (!self.schemas.is_empty()).then_some(self.cursor),
+            &self.offset,
+        );
         let (title, body) = match self.current() {
             Some(s) => {
                 let runs = self.runs_of(s);
@@ -221,5 +224,17 @@ impl Component for SchemasPane {
                     .title(Span::styled(title, theme.title())),
             );
         frame.render_widget(preview, right);
+    }
+
+    /// A click on a schema's row selects it.
+    fn click(&mut self, area: Rect, at: Position) -> Vec<Effect> {
+        let [list, _] = split(area);
+        if let Some(row) = super::row_at(list, self.offset.get(), at) {
+            if row < self.schemas.len() && row != self.cursor {
+                self.cursor = row;
+                self.scroll = 0;
+            }
+        }
+        Vec::new()
     }
 }
