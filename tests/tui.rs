@@ -11,7 +11,7 @@ use blockwise::tui::theme::ColorMode;
 use blockwise::tui::{Action, App, Keymap, Pane, Spawner, Theme};
 use blockwise::workspace::Workspace;
 use crossterm::event::{KeyCode, KeyEventKind};
-use support::tui::{code, ctrl, demo, key, Demo};
+use support::tui::{code, ctrl, demo, key, status, Demo};
 
 const W: u16 = 180;
 const H: u16 = 30;
@@ -28,14 +28,6 @@ fn app(env: &Demo) -> App {
 
 fn screen(app: &App) -> String {
     support::tui::screen(app, W, H)
-}
-
-fn status(env: &Demo, index: u32) -> OverlayStatus {
-    env.store
-        .overlay(&env.run_id, index)
-        .unwrap()
-        .unwrap()
-        .status
 }
 
 #[test]

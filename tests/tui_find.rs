@@ -11,18 +11,10 @@ use crossterm::event::KeyCode;
 use ratatui::backend::TestBackend;
 use ratatui::style::Modifier;
 use ratatui::Terminal;
-use support::tui::{code, demo, key, screen, Demo};
+use support::tui::{code, demo, key, screen, status, Demo};
 
 fn app(env: &Demo) -> App {
     support::tui::grid_app(env, 120, 40)
-}
-
-fn status(env: &Demo, index: u32) -> OverlayStatus {
-    env.store
-        .overlay(&env.run_id, index)
-        .unwrap()
-        .unwrap()
-        .status
 }
 
 #[test]
@@ -117,6 +109,13 @@ fn filter_by_status_and_type_is_shown_in_the_title_and_follows_decisions() {
     app.handle_key(key('U'));
     assert_eq!(status(&env, 2), OverlayStatus::AiComplete);
     assert_eq!(app.grid.total(), 1);
+    // The decision's own line stays on the status bar (the re-run filter does not replace it).
+    let s = screen(&app, 120, 40);
+    assert!(
+        s.lines().last().unwrap().contains("unconfirmed"),
+        "{}",
+        s.lines().last().unwrap()
+    );
     // Type filter: headings only, with space toggling in the modal.
     app.handle_key(key('f'));
     for _ in 0..3 {

@@ -12,18 +12,10 @@ use crossterm::event::KeyCode;
 use ratatui::backend::TestBackend;
 use ratatui::style::Modifier;
 use ratatui::Terminal;
-use support::tui::{code, ctrl, demo, key, Demo};
+use support::tui::{code, ctrl, demo, key, status, Demo};
 
 fn app(env: &Demo) -> App {
     support::tui::grid_app(env, 120, 40)
-}
-
-fn status(env: &Demo, index: u32) -> OverlayStatus {
-    env.store
-        .overlay(&env.run_id, index)
-        .unwrap()
-        .unwrap()
-        .status
 }
 
 fn last_event(env: &Demo) -> blockwise::model::ReviewEvent {

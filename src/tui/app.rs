@@ -496,6 +496,7 @@ impl App {
         let job = Job::Filter {
             run: Box::new(run.clone()),
             filter: filter.clone(),
+            announce: false,
         };
         self.apply(vec![Effect::Job(job, Reply::Status)]);
     }
@@ -523,11 +524,13 @@ impl App {
                 let fx = self.grid.set_search(query, hits, &self.ws);
                 self.apply(fx);
             }
-            Ok(Output::View(filter, kept)) => {
+            Ok(Output::View(filter, kept, announce)) => {
                 let described = filter.describe();
                 let n = kept.len();
                 let fx = self.grid.set_view(filter, kept, &self.ws);
-                self.message = Some((format!("filter: {described} · {n} row(s)"), false));
+                if announce {
+                    self.message = Some((format!("filter: {described} · {n} row(s)"), false));
+                }
                 self.apply(fx);
             }
             Ok(Output::Decided(msg, entry)) => {

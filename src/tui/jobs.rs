@@ -87,10 +87,12 @@ pub enum Job {
         run: Box<Run>,
         query: String,
     },
-    /// Find the blocks `filter` keeps.
+    /// Find the blocks `filter` keeps; `announce` says how many (not after a review action,
+    /// whose own line stays on the status bar).
     Filter {
         run: Box<Run>,
         filter: Filter,
+        announce: bool,
     },
     /// Failed blocks back to pending with fresh attempts.
     RetryFailed {
@@ -167,8 +169,8 @@ pub enum Output {
     Decided(String, Box<UndoEntry>),
     /// A search's query and matching blocks.
     Found(String, Arc<[u32]>),
-    /// A filter and the blocks it keeps.
-    View(Filter, Arc<[u32]>),
+    /// A filter, the blocks it keeps, and whether to say how many.
+    View(Filter, Arc<[u32]>, bool),
     /// A full re-read of the lists.
     Snapshot(Box<Snapshot>),
     /// A cost preview for the new-run form (its refusal is shown in the form).
@@ -431,13 +433,17 @@ impl Job {
                 };
                 Ok(Output::Found(query, hits))
             }
-            Job::Filter { run, filter } => {
+            Job::Filter {
+                run,
+                filter,
+                announce,
+            } => {
                 let kept = if filter.is_empty() {
                     Arc::from(Vec::new())
                 } else {
                     filter.apply(ws, &run)?
                 };
-                Ok(Output::View(filter, kept))
+                Ok(Output::View(filter, kept, announce))
             }
             Job::RetryFailed { run_id } => {
                 let (r, reset) = ws.retry_failed(&run_id).map_err(|e| err(&e))?;

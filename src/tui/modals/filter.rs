@@ -80,6 +80,7 @@ impl Component for FilterPicker {
                 let job = Job::Filter {
                     run: Box::new(self.run.clone()),
                     filter: self.filter(),
+                    announce: true,
                 };
                 vec![Effect::Close, Effect::Job(job, Reply::Status)]
             }
