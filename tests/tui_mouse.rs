@@ -207,7 +207,7 @@ fn crossterm_enter() -> crossterm::event::KeyEvent {
 }
 
 #[test]
-fn a_click_selects_a_schema_a_policy_key_and_an_audit_entry() {
+fn a_click_selects_a_schema_a_policy_key_an_audit_entry_and_a_provider() {
     let env = support::tui::demo(false);
     let ws = Workspace::new(env.store.clone());
     ws.set_policy_text("models.platform_default_temperature", "0.6", Some("calmer"))
@@ -269,4 +269,12 @@ fn a_click_selects_a_schema_a_policy_key_and_an_audit_entry() {
         app.policy.focus,
         blockwise::tui::panes::policy::PolicyFocus::Keys
     );
+
+    app.handle_key(key('5'));
+    let s = screen(&app, w, h);
+    let last = blockwise::tui::panes::keys::KeysPane::providers()[3];
+    app.handle_mouse(click(3, row_of(&s, &format!("│{last} "))));
+    assert_eq!(app.keys.current(), last);
+    app.handle_mouse(click(3, 2));
+    assert_eq!(app.keys.current(), last, "the header selects nothing");
 }

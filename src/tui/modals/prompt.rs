@@ -61,10 +61,6 @@ pub enum PromptKind {
         provider: String,
         base_url: Option<String>,
     },
-    /// Asks before removing a stored key.
-    RemoveKey {
-        provider: String,
-    },
 }
 
 pub struct Prompt {
@@ -248,9 +244,6 @@ impl Prompt {
                     base_url: base_url.clone(),
                 }
             }
-            PromptKind::RemoveKey { provider } => Job::RemoveKey {
-                provider: provider.clone(),
-            },
         };
         Ok(vec![Effect::Job(job, Reply::Prompt)])
     }

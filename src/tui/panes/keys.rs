@@ -2,7 +2,7 @@
 //! characters, where it comes from, whether it was found valid, its default model and base URL.
 //! `s` sets a key (masked input), `t` tests it (a background job), `d` removes it (asks first).
 
-use ratatui::layout::{Constraint, Direction, Layout, Rect};
+use ratatui::layout::{Constraint, Direction, Layout, Position, Rect};
 use ratatui::text::Span;
 use ratatui::widgets::{Block, Borders, Cell, Paragraph, Row, Table, TableState};
 use ratatui::Frame;
@@ -12,13 +12,15 @@ use crate::tui::action::Action;
 use crate::tui::effect::{Effect, Reply};
 use crate::tui::jobs::Job;
 use crate::tui::modals::studio::safe;
-use crate::tui::modals::{Modal, Prompt, PromptKind};
+use crate::tui::modals::{Ask, Modal, Prompt, PromptKind};
 use crate::workspace::{KeySummary, ProviderKind};
 
 #[derive(Debug, Default)]
 pub struct KeysPane {
     pub keys: Vec<KeySummary>,
     pub cursor: usize,
+    /// First row shown in the last frame (maps clicks to rows).
+    pub offset: std::cell::Cell<usize>,
 }
 
 impl KeysPane {
@@ -63,15 +65,14 @@ impl KeysPane {
         let provider = self.current();
         match self.summary(provider) {
             Some(k) if k.source == "stored" => {
-                let prompt = Prompt::new(
-                    PromptKind::RemoveKey {
-                        provider: provider.into(),
-                    },
-                    format!("Remove the stored {provider} key {}?", k.key),
-                    "Enter removes it (it cannot be undone), Esc keeps it".into(),
-                    String::new(),
+                let question = format!(
+                    "Remove the stored {provider} key {}? It cannot be undone.",
+                    k.key
                 );
-                vec![Effect::Open(Modal::Prompt(Box::new(prompt)))]
+                let job = Job::RemoveKey {
+                    provider: provider.into(),
+                };
+                vec![Effect::Open(Modal::Ask(Ask::new(question, job)))]
             }
             Some(k) => vec![Effect::Error(format!(
                 "the {provider} key comes from {}; it is not stored, so there is nothing to remove",
@@ -80,6 +81,14 @@ impl KeysPane {
             None => vec![Effect::Error(format!("no stored {provider} key"))],
         }
     }
+}
+
+/// The providers' table, the note under it.
+fn split(area: Rect) -> [Rect; 2] {
+    Layout::default()
+        .direction(Direction::Vertical)
+        .constraints([Constraint::Min(4), Constraint::Length(3)])
+        .areas(area)
 }
 
 impl Component for KeysPane {
@@ -102,10 +111,7 @@ impl Component for KeysPane {
 
     fn render(&self, frame: &mut Frame, area: Rect, view: &View) {
         let theme = view.theme;
-        let [top, bottom] = Layout::default()
-            .direction(Direction::Vertical)
-            .constraints([Constraint::Min(4), Constraint::Length(3)])
-            .areas(area);
+        let [top, bottom] = split(area);
         let rows = Self::providers().into_iter().map(|p| {
             let k = self.summary(p);
             let valid = match k.map(|k| k.is_valid) {
@@ -155,8 +161,11 @@ impl Component for KeysPane {
                     theme.title(),
                 )),
         );
-        let mut state = TableState::default().with_selected(Some(self.cursor));
+        let mut state = TableState::default()
+            .with_offset(self.offset.get())
+            .with_selected(Some(self.cursor));
         frame.render_stateful_widget(table, top, &mut state);
+        self.offset.set(state.offset());
         frame.render_widget(
             Paragraph::new(vec![
                 ratatui::text::Line::from(
@@ -169,5 +178,16 @@ impl Component for KeysPane {
             .style(theme.fg("muted")),
             bottom,
         );
+    }
+
+    /// A click on a provider's row selects it.
+    fn click(&mut self, area: Rect, at: Position) -> Vec<Effect> {
+        let [table, _] = split(area);
+        if let Some(row) = super::row_at(table, self.offset.get(), at) {
+            if row < Self::providers().len() {
+                self.cursor = row;
+            }
+        }
+        Vec::new()
     }
 }
