@@ -103,3 +103,38 @@ fn a_failed_block_shows_its_last_error_and_attempts() {
         "{s}"
     );
 }
+
+#[test]
+fn a_long_value_scrolls_with_j_and_k_capitals_and_the_content_stays() {
+    let env = demo(true);
+    // 80x24: the value of a clause (with its obligations) is longer than the panel.
+    let mut app = support::tui::grid_app(&env, 80, 24);
+    app.handle_key(key('j'));
+    app.handle_key(code(KeyCode::Enter));
+    let s = screen(&app, 80, 24);
+    assert!(s.contains("clause_type:"), "{s}");
+    assert!(
+        !s.contains(" · pack "),
+        "the call is below the panel at first:\n{s}"
+    );
+    let mut shown = false;
+    for _ in 0..60 {
+        app.handle_key(key('J'));
+        if screen(&app, 80, 24).contains(" · pack ") {
+            shown = true;
+            break;
+        }
+    }
+    let s = screen(&app, 80, 24);
+    assert!(shown, "J scrolls down to the producing call:\n{s}");
+    assert!(
+        !s.contains("clause_type:"),
+        "the top of the value scrolled away:\n{s}"
+    );
+    assert!(s.contains("── #1 "), "the content panel did not move:\n{s}");
+    for _ in 0..60 {
+        app.handle_key(key('K'));
+    }
+    assert!(screen(&app, 80, 24).contains("clause_type:"));
+    assert_eq!(app.grid.index(), 1, "J / K do not move the cursor");
+}

@@ -235,8 +235,8 @@ impl Action {
             Action::DeleteSchema => {
                 "delete the selected schema (asks first; refused while runs use it)"
             }
-            Action::PreviewDown => "scroll the preview down",
-            Action::PreviewUp => "scroll the preview up",
+            Action::PreviewDown => "scroll the preview / the value down",
+            Action::PreviewUp => "scroll the preview / the value up",
             Action::Input(_)
             | Action::Resize(..)
             | Action::Worker(_)

@@ -29,6 +29,13 @@ pub struct Detail {
     pub call: Option<CallRecord>,
     /// Lines scrolled in the content panel.
     pub scroll: u16,
+    /// Lines scrolled in the value panel (`J` / `K`): a long value does not fit beside the
+    /// content.
+    pub value_scroll: u16,
+}
+
+fn scrolled(at: u16, delta: i64) -> u16 {
+    (i64::from(at) + delta).clamp(0, i64::from(u16::MAX)) as u16
 }
 
 impl Detail {
@@ -66,11 +73,16 @@ impl Detail {
             overlay,
             call,
             scroll: 0,
+            value_scroll: 0,
         }))
     }
 
     pub fn scroll_by(&mut self, delta: i64) {
-        self.scroll = (i64::from(self.scroll) + delta).clamp(0, i64::from(u16::MAX)) as u16;
+        self.scroll = scrolled(self.scroll, delta);
+    }
+
+    pub fn scroll_value_by(&mut self, delta: i64) {
+        self.value_scroll = scrolled(self.value_scroll, delta);
     }
 
     pub fn render(&self, frame: &mut Frame, area: Rect, view: &View, title: Line) {
@@ -97,7 +109,9 @@ impl Detail {
             left,
         );
         frame.render_widget(
-            Paragraph::new(self.value_lines(view)).wrap(Wrap { trim: false }),
+            Paragraph::new(self.value_lines(view))
+                .wrap(Wrap { trim: false })
+                .scroll((self.value_scroll, 0)),
             right,
         );
     }

@@ -247,12 +247,13 @@ impl GridPane {
             self.detail = None;
             return Ok(());
         };
-        let scroll = match &self.detail {
-            Some(d) if d.index == self.index() => d.scroll,
-            _ => 0,
+        let (scroll, value_scroll) = match &self.detail {
+            Some(d) if d.index == self.index() => (d.scroll, d.value_scroll),
+            _ => (0, 0),
         };
         self.detail = Detail::load(ws, run, self.index())?.map(|mut d| {
             d.scroll = scroll;
+            d.value_scroll = value_scroll;
             d
         });
         Ok(())
@@ -269,6 +270,8 @@ impl GridPane {
             Action::PageDown => detail.scroll_by(page),
             Action::PageUp => detail.scroll_by(-page),
             Action::Top => detail.scroll = 0,
+            Action::PreviewDown => detail.scroll_value_by(1),
+            Action::PreviewUp => detail.scroll_value_by(-1),
             Action::Open => {}
             _ => return None,
         }
