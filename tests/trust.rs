@@ -715,7 +715,8 @@ fn item8_no_environment_variable_makes_anyone_an_admin() {
     let out = support::blockwise_in(dir.path())
         .arg("--store")
         .arg(&fresh)
-        .args(["policy", "list"])
+        // A writing command makes the workspace (`policy list` is read-only).
+        .args(["schema", "from-template", "classification"])
         .env("BLOCKWISE_USER", "alice")
         .env("USER", "alice")
         .output()
@@ -1096,7 +1097,8 @@ fn item7_store_log_and_their_folders_are_created_owner_only() {
     let out = support::blockwise_in(dir.path())
         .arg("--store")
         .arg(&store)
-        .args(["policy", "list"])
+        // A writing command makes the workspace (`policy list` is read-only).
+        .args(["schema", "from-template", "classification"])
         .output()
         .unwrap();
     assert!(out.status.success());

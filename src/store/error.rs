@@ -5,7 +5,7 @@ use std::path::PathBuf;
 pub enum StoreError {
     #[error("cannot open store {path}: {reason}")]
     Open { path: PathBuf, reason: String },
-    #[error("cannot create directory {path}: {source}")]
+    #[error("cannot use {path}: {source}")]
     Io {
         path: PathBuf,
         source: std::io::Error,

@@ -98,15 +98,19 @@ pub struct Writer {
 
 /// Who holds the write mark on `path`, if anyone.
 pub fn writer(path: &Path) -> Option<Writer> {
-    // Query through our registered descriptor when there is one: opening and closing another
-    // would drop this process's own mark.
+    with_file(path, query).flatten()
+}
+
+/// Run `f` on a descriptor of `path`: our registered one when this process holds a mark there,
+/// since opening and closing another would drop this process's own mark.
+fn with_file<T>(path: &Path, f: impl FnOnce(&File) -> T) -> Option<T> {
     if let Ok(meta) = std::fs::metadata(path) {
         let all = registry().lock().unwrap_or_else(|e| e.into_inner());
         if let Some(m) = all.get(&(meta.dev(), meta.ino())) {
-            return query(&m.file);
+            return Some(f(&m.file));
         }
     }
-    query(&File::open(path).ok()?)
+    Some(f(&File::open(path).ok()?))
 }
 
 /// redb 4's writer byte (`WRITER_BYTE` = 2^62 in redb's `db.rs`): in multi-writer mode a
@@ -115,15 +119,13 @@ pub fn writer(path: &Path) -> Option<Writer> {
 const REDB_WRITER_BYTE: i64 = 1 << 62;
 
 pub(crate) fn redb_writer_byte_held(path: &Path) -> bool {
-    let Ok(file) = File::open(path) else {
-        return false;
-    };
-    let mut fl = flock(libc::F_WRLCK, REDB_WRITER_BYTE, 1);
-    // SAFETY: a valid descriptor and a fully initialised flock; F_OFD_GETLK wants l_pid = 0.
-    let r = unsafe { libc::fcntl(file.as_raw_fd(), libc::F_OFD_GETLK, &mut fl) };
-    // Closing `file` drops no lock of ours: OFD locks belong to their own descriptions, and
-    // this process holds no mark while it opens read-only.
-    r == 0 && fl.l_type != libc::F_UNLCK as libc::c_short
+    with_file(path, |file| {
+        let mut fl = flock(libc::F_WRLCK, REDB_WRITER_BYTE, 1);
+        // SAFETY: a valid descriptor and a fully initialised flock; F_OFD_GETLK wants l_pid 0.
+        let r = unsafe { libc::fcntl(file.as_raw_fd(), libc::F_OFD_GETLK, &mut fl) };
+        r == 0 && fl.l_type != libc::F_UNLCK as libc::c_short
+    })
+    .unwrap_or(false)
 }
 
 fn query(file: &File) -> Option<Writer> {
