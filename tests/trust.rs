@@ -954,6 +954,13 @@ fn item11_a_stopped_writer_process_is_named_and_readers_never_wait_on_it() {
     );
     assert_eq!(code, 0, "{err}");
     assert!(out.contains(&w.run_id), "{out}");
+    // The kill left the file unclean with no live writer: the read repaired it (redb's
+    // recovery) instead of waiting or failing.
+    let log = std::fs::read_to_string(w.path("state/blockwise/blockwise.log")).unwrap();
+    assert!(
+        log.contains("repairing a store left unclean before reading it"),
+        "{log}"
+    );
     let (code, _, err) = w.cli(&["review", "confirm", &w.run_id, "--all"]);
     assert_eq!(code, 0, "{err}");
     assert!(!err.contains(&format!("pid {pid}")), "{err}");
