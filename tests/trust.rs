@@ -946,6 +946,35 @@ fn item11_a_stopped_writer_process_is_named_and_readers_never_wait_on_it() {
     signal(pid, libc::SIGKILL);
     child.wait().unwrap();
     assert_eq!(blockwise::store::write_holder(&w.store), None);
+    // The file is now unclean. While a writer repairs it (it holds redb's writer byte, 2^62,
+    // as an OFD lock during its open; here the test holds that byte), a read does not wait for
+    // the repair: it retries briefly, then says so.
+    {
+        let f = std::fs::OpenOptions::new()
+            .read(true)
+            .write(true)
+            .open(&w.store)
+            .unwrap();
+        let mut fl: libc::flock = unsafe { std::mem::zeroed() };
+        fl.l_type = libc::F_WRLCK as libc::c_short;
+        fl.l_whence = libc::SEEK_SET as libc::c_short;
+        fl.l_start = 1 << 62;
+        fl.l_len = 1;
+        use std::os::fd::AsRawFd;
+        assert_eq!(
+            unsafe { libc::fcntl(f.as_raw_fd(), libc::F_OFD_SETLK, &fl) },
+            0
+        );
+        let t = Instant::now();
+        let (code, _, err) = w.cli(&["docs"]);
+        let took = t.elapsed();
+        println!(
+            "== docs while the unclean store is being repaired: exit {code} in {took:?}\n{err}"
+        );
+        assert_eq!(code, 1, "{err}");
+        assert!(err.contains("is repairing it now"), "{err}");
+        assert!(took < Duration::from_secs(3), "{took:?}");
+    }
     let t = Instant::now();
     let (code, out, err) = w.cli(&["run", "status", &w.run_id]);
     println!(

@@ -24,21 +24,25 @@ pub fn describe(store: &Path) -> String {
             format!("{who}. Wait for it to finish (or end it: `kill {pid}`), then try again")
         };
     }
-    let found = find(store);
-    let open = if found.is_empty() {
-        "no other process with it open could be found in /proc".to_string()
-    } else {
-        let list: Vec<String> = found
-            .iter()
-            .map(|(pid, cmd)| format!("pid {pid} ({cmd})"))
-            .collect();
-        format!("processes with it open: {}", list.join(", "))
-    };
     format!(
-        "another process is writing to it and could not be named ({open}). Wait for it to \
+        "another process is writing to it and could not be named ({}). Wait for it to \
          finish; a stopped process (Ctrl-Z) keeps the store until it is continued (`fg`, \
-         `kill -CONT PID`) or ended, then try again"
+         `kill -CONT PID`) or ended, then try again",
+        open_by(store)
     )
+}
+
+/// "processes with it open: pid 1 (cmd), …", or a sentence saying none could be found.
+pub fn open_by(store: &Path) -> String {
+    let found = find(store);
+    if found.is_empty() {
+        return "no other process with it open could be found in /proc".to_string();
+    }
+    let list: Vec<String> = found
+        .iter()
+        .map(|(pid, cmd)| format!("pid {pid} ({cmd})"))
+        .collect();
+    format!("processes with it open: {}", list.join(", "))
 }
 
 /// Whether `pid` is stopped (state `T`) or being traced (`t`).

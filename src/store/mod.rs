@@ -151,8 +151,8 @@ impl Store {
                             path: path.to_path_buf(),
                             reason: format!(
                                 "it was not closed cleanly (a crash or kill) and another \
-                                 process is repairing it now: {}. Try again in a moment",
-                                holders::describe(path)
+                                 process is repairing it now ({}); try again in a moment",
+                                holders::open_by(path)
                             ),
                         });
                     }
