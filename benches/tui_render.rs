@@ -154,7 +154,6 @@ fn measure(store: &Path, samples: usize) -> Figures {
 }
 
 fn main() {
-    std::env::set_var("BLOCKWISE_USER", "bench");
     let samples: usize = std::env::var("BENCH_SAMPLES")
         .ok()
         .and_then(|s| s.parse().ok())
