@@ -630,6 +630,23 @@ impl GridPane {
     }
 }
 
+/// The content column's width: at most its own, less when the table (borders, the other fixed
+/// columns, `fields` value columns and one space between columns) would not fit, so the text is
+/// cut here with an ellipsis rather than clipped by the layout.
+fn content_width(width: u16, fields: usize) -> u16 {
+    let fields = fields as u16;
+    let others: u16 = FIXED
+        .iter()
+        .filter(|(n, _)| *n != "content")
+        .map(|(_, w)| w)
+        .sum();
+    let spacing = FIXED.len() as u16 - 1 + fields;
+    let room = width
+        .saturating_sub(2 + others + fields * FIELD_WIDTH + spacing)
+        .min(FIXED[3].1);
+    room.max(8)
+}
+
 fn no_run() -> Effect {
     Effect::Error("no run open: pick one in the Runs pane and press Enter".into())
 }
@@ -745,9 +762,12 @@ impl GridPane {
             return;
         };
         let (first, last) = self.field_window(area.width);
+        let content_w = content_width(area.width, last - first);
         let mut header: Vec<Cell> = FIXED.iter().map(|(n, _)| Cell::from(*n)).collect();
-        let mut widths: Vec<Constraint> =
-            FIXED.iter().map(|(_, w)| Constraint::Length(*w)).collect();
+        let mut widths: Vec<Constraint> = FIXED
+            .iter()
+            .map(|(n, w)| Constraint::Length(if *n == "content" { content_w } else { *w }))
+            .collect();
         for (i, f) in self.fields[first..last].iter().enumerate() {
             let mut style = theme.title();
             if first + i == self.col {
@@ -777,7 +797,7 @@ impl GridPane {
                 ])),
                 Cell::from(one_line(&row.block_type, 10)).style(theme.fg("muted")),
                 Cell::from(status_label(row)).style(status_style),
-                mark(one_line(&row.content, 36), theme.fg("text")),
+                mark(one_line(&row.content, content_w.into()), theme.fg("text")),
             ];
             for (i, f) in self.fields[first..last].iter().enumerate() {
                 let text = match (&row.value, row.status) {
@@ -972,4 +992,21 @@ fn highlighted(text: String, query: &str, base: Style, hl: Style) -> Line<'stati
         spans.push(Span::styled(text[at..].to_string(), base));
     }
     Line::from(spans)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_content_column_shrinks_to_what_the_table_leaves() {
+        // 80 columns, one value column: 78 inside the borders - 27 other fixed - 22 - 4 spaces.
+        assert_eq!(content_width(80, 1), 25);
+        // Wide enough: its own width.
+        assert_eq!(content_width(120, 2), 36);
+        // Never below 8 (the layout clips from there).
+        assert_eq!(content_width(40, 1), 8);
+        let cell = one_line("The Provider shall deliver the data-review services", 25);
+        assert_eq!(cell, "The Provider shall deliv…");
+    }
 }
