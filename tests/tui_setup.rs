@@ -451,6 +451,67 @@ fn policy_scrolls_requires_a_reason_and_filters_the_audit_log_with_full_values()
     assert_eq!(app.policy.shown_audit().len(), audit_before + 2);
 }
 
+#[test]
+fn a_long_value_in_the_policy_detail_box_scrolls_into_view_with_j_and_k() {
+    let (mut env, mut app) = demo("policy-scroll", 80, 24);
+    app.handle_key(key('4'));
+    app.handle_key(key('j'));
+    assert_eq!(
+        app.policy.current().unwrap().key,
+        "models.platform_default_temperature"
+    );
+    // A reason of 60 numbered words: about 6 rows of the box's 4 at 80 columns.
+    let words: Vec<String> = (1..=60).map(|i| format!("word{i:02}")).collect();
+    app.handle_key(key('e'));
+    for _ in 0..10 {
+        app.handle_key(code(KeyCode::Backspace));
+    }
+    typed(&mut app, "0.4");
+    app.handle_key(code(KeyCode::Enter));
+    typed(&mut app, &words.join(" "));
+    app.handle_key(code(KeyCode::Enter));
+    drain(&mut env, &mut app);
+    app.handle_key(key('a'));
+    let shown = |s: &str| -> Vec<String> {
+        words
+            .iter()
+            .filter(|w| s.contains(w.as_str()))
+            .cloned()
+            .collect()
+    };
+    let s = buffer_text(&app, 80, 24);
+    assert!(s.contains("J/K scroll"), "the box says it scrolls:\n{s}");
+    assert!(s.contains("reason: word01"), "{s}");
+    assert!(
+        !s.contains("word60"),
+        "the end is below the box at first:\n{s}"
+    );
+    // J until the last word is in view: every word was on screen at some point.
+    let mut seen = shown(&s);
+    for _ in 0..20 {
+        app.handle_key(key('J'));
+        let s = buffer_text(&app, 80, 24);
+        seen.extend(shown(&s));
+        if s.contains("word60") {
+            break;
+        }
+    }
+    let s = buffer_text(&app, 80, 24);
+    assert!(s.contains("word60"), "{s}");
+    assert!(!s.contains("reason: word01"), "the top scrolled away:\n{s}");
+    seen.sort();
+    seen.dedup();
+    assert_eq!(seen, words, "the whole reason can be read");
+    // More J stays at the end; K goes back; moving the selection starts at the top again.
+    let end = app.policy.detail_scroll;
+    app.handle_key(key('J'));
+    assert_eq!(app.policy.detail_scroll, end);
+    app.handle_key(key('K'));
+    assert_eq!(app.policy.detail_scroll, end - 1);
+    app.handle_key(key('j'));
+    assert_eq!(app.policy.detail_scroll, 0);
+}
+
 /// The screen at `w`x`h`, with the store's fixed directory named as such.
 /// The screen without the status bar (it shows the store's temp path, cut at the width), with
 /// run ids and timestamps (random, the clock) replaced by placeholders of the same width.
