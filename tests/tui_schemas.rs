@@ -513,7 +513,7 @@ fn json_editor_blocks_invalid_saves_and_keeps_unknown_keys_through_the_wizard() 
 
 /// Screen text with what differs between runs (temp paths, run ids) replaced.
 fn redacted(app: &App, env: &Env, w: u16, h: u16) -> String {
-    let s = support::tui::screen(app, w, h);
+    let s = support::tui::without_user(&support::tui::screen(app, w, h));
     let s = hide_ids(&s);
     let dir = env.dir.path().display().to_string();
     // The status bar may cut the path: redact every visible prefix of it.
@@ -760,4 +760,16 @@ fn the_field_order_chosen_in_the_wizard_is_the_grid_and_csv_column_order_after_r
         head.ends_with("data.zeta,data.mid,data.alpha,staging.zeta,staging.mid,staging.alpha"),
         "{head}"
     );
+}
+
+#[test]
+fn the_account_name_is_replaced_in_snapshots_keeping_each_line_its_width() {
+    let s = "│owner: root · x   │\n┌ root is admin ────┐\n│[\"root\"]   rooted │\n";
+    let out = support::tui::without_name(s, "root", "<user>");
+    assert_eq!(
+        out,
+        "│owner: <user> · x │\n┌ <user> is admin ──┐\n│[\"<user>\"] rooted │\n"
+    );
+    let long = support::tui::without_name("│by alexandra    │\n", "alexandra", "<user>");
+    assert_eq!(long, "│by <user>       │\n");
 }

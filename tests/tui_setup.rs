@@ -516,7 +516,7 @@ fn a_long_value_in_the_policy_detail_box_scrolls_into_view_with_j_and_k() {
 /// The screen without the status bar (it shows the store's temp path, cut at the width), with
 /// run ids and timestamps (random, the clock) replaced by placeholders of the same width.
 fn snapshot_text(app: &App, env: &Env, w: u16, h: u16) -> String {
-    let full = buffer_text(app, w, h);
+    let full = support::tui::without_user(&buffer_text(app, w, h));
     let rows: Vec<&str> = full.lines().collect();
     let text = rows[..rows.len() - 1].join("\n");
     let text = text.replace(&env.dir.display().to_string(), "[dir]");
