@@ -98,6 +98,13 @@ pub enum Job {
     RemoveKey {
         provider: String,
     },
+    /// A stored key's defaults (`keys set --model --temperature --max-tokens`).
+    SetKeyDefaults {
+        provider: String,
+        model: Option<String>,
+        temperature: Option<f64>,
+        max_tokens: Option<u32>,
+    },
 }
 
 /// Which job finished, without its payload: decides what the app does next.
@@ -186,7 +193,10 @@ impl Job {
             Job::Estimate { .. } => JobKind::Estimate,
             Job::CreateRun { .. } => JobKind::CreateRun,
             Job::Ingest { .. } => JobKind::Ingest,
-            Job::SetKey { .. } | Job::TestKey { .. } | Job::RemoveKey { .. } => JobKind::Keys,
+            Job::SetKey { .. }
+            | Job::TestKey { .. }
+            | Job::RemoveKey { .. }
+            | Job::SetKeyDefaults { .. } => JobKind::Keys,
         }
     }
 
@@ -222,6 +232,9 @@ impl Job {
             Job::SetKey { provider, .. } => format!("storing the {provider} key"),
             Job::TestKey { provider } => format!("testing the {provider} key"),
             Job::RemoveKey { provider } => format!("removing the {provider} key"),
+            Job::SetKeyDefaults { provider, .. } => {
+                format!("storing the {provider} key's defaults")
+            }
         }
     }
 
@@ -394,6 +407,17 @@ impl Job {
                         out.key_shown
                     )),
                 }
+            }
+            Job::SetKeyDefaults {
+                provider,
+                model,
+                temperature,
+                max_tokens,
+            } => {
+                let key = ws
+                    .set_key_defaults(&provider, model, temperature, max_tokens)
+                    .map_err(|e| err(&e))?;
+                text(crate::tui::modals::key_defaults::stored_line(&key))
             }
             Job::RemoveKey { provider } => {
                 if ws.remove_key(&provider).map_err(|e| err(&e))? {
