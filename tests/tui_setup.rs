@@ -501,9 +501,15 @@ fn ingest_completes_the_path_checks_like_the_cli_and_the_document_is_offered_at_
     let doc = docs.iter().find(|d| d.title == "Lease").unwrap();
     let (msg, is_error) = app.message.clone().unwrap();
     assert!(
-        !is_error && msg.starts_with("created") && msg.contains(&doc.conv_uid),
+        !is_error
+            && msg.starts_with("created 'Lease' · 3 blocks")
+            && msg.contains(&doc.conv_uid[..12]),
         "{msg}"
     );
+    // Title, count and the next step fit the status row at 120 columns.
+    let s = buffer_text(&app, 120, 40);
+    let status = s.lines().last().unwrap();
+    assert!(status.contains("n makes a run of it"), "{status}");
     // n: the new document is the form's choice already.
     app.handle_key(key('n'));
     drain(&mut env, &mut app);

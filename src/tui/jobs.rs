@@ -11,8 +11,8 @@ use super::panes::grid::compact;
 use super::Spawner;
 use crate::model::{Run, Schema};
 use crate::workspace::{
-    display_value, ingest_line, AuditEntry, CreateRunOptions, EffectiveValue, Format, KeyOptions,
-    KeySummary, Mode, RunEstimate, Selection, SetOutcome, Target, Workspace,
+    display_value, AuditEntry, CreateRunOptions, EffectiveValue, Format, KeyOptions, KeySummary,
+    Mode, RunEstimate, Selection, SetOutcome, Target, Workspace,
 };
 
 /// A key as typed: shown nowhere, not even in `Debug` output.
@@ -362,9 +362,18 @@ impl Job {
             Job::Ingest { path } => {
                 let limits = ws.ingest_limits().map_err(|e| err(&e))?;
                 let report = ws.ingest(&path, limits).map_err(|e| err(&e))?;
+                // The CLI's line leads with the 64-hex uid; in the one status row that pushed
+                // the title and the next step off an 80- or 120-column screen.
+                let d = &report.document;
+                let status = if report.created { "created" } else { "exists" };
                 Ok(Output::Ingested {
-                    conv_uid: report.document.conv_uid.clone(),
-                    message: ingest_line(&report),
+                    conv_uid: d.conv_uid.clone(),
+                    message: format!(
+                        "{status} '{}' · {} blocks · {}",
+                        d.title,
+                        d.total_blocks,
+                        d.conv_uid.get(..12).unwrap_or(&d.conv_uid)
+                    ),
                 })
             }
             Job::SetKey {
