@@ -87,7 +87,10 @@ pub enum RunCommand {
 pub fn run(ctx: &Ctx, cmd: RunCommand) -> anyhow::Result<u8> {
     let read_only = matches!(
         cmd,
-        RunCommand::List | RunCommand::Status { .. } | RunCommand::Calls { .. }
+        RunCommand::List
+            | RunCommand::Status { .. }
+            | RunCommand::Calls { .. }
+            | RunCommand::Estimate(_)
     );
     let ws = if read_only {
         ctx.open_read()?
@@ -122,7 +125,7 @@ pub fn run(ctx: &Ctx, cmd: RunCommand) -> anyhow::Result<u8> {
                 print_json(&e)?;
             } else if !ctx.quiet {
                 for line in estimate_lines(&e) {
-                    println!("{line}");
+                    outln!("{line}");
                 }
             }
             Ok(0)
