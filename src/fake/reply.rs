@@ -63,7 +63,7 @@ pub(super) fn wanted(user_text: &str, schema: &Value) -> Wanted {
     match results {
         Some(Value::Object(props)) => {
             let mut props = props.clone();
-            props.remove("block_uid");
+            props.shift_remove("block_uid");
             Wanted {
                 blocks,
                 batched: true,

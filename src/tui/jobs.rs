@@ -14,9 +14,8 @@ use super::panes::grid::compact;
 use super::Spawner;
 use crate::model::{sanitize_line, Run, Schema};
 use crate::workspace::{
-    display_value, ingest_line, AuditEntry, CreateRunOptions, EffectiveValue, Format, KeyOptions,
-    KeySummary, Mode, ReviewAction, RunEstimate, SchemaDelete, Selection, SetOutcome, Target, Undo,
-    Workspace,
+    display_value, AuditEntry, CreateRunOptions, EffectiveValue, Format, KeyOptions, KeySummary,
+    Mode, ReviewAction, RunEstimate, SchemaDelete, Selection, SetOutcome, Target, Undo, Workspace,
 };
 
 /// One review action of this session that `u` can reverse.
@@ -135,6 +134,13 @@ pub enum Job {
         schema_id: String,
         schema_ref: String,
     },
+    /// A stored key's defaults (`keys set --model --temperature --max-tokens`).
+    SetKeyDefaults {
+        provider: String,
+        model: Option<String>,
+        temperature: Option<f64>,
+        max_tokens: Option<u32>,
+    },
 }
 
 /// Which job finished, without its payload: decides what the app does next.
@@ -238,7 +244,10 @@ impl Job {
             Job::Estimate { .. } => JobKind::Estimate,
             Job::CreateRun { .. } => JobKind::CreateRun,
             Job::Ingest { .. } => JobKind::Ingest,
-            Job::SetKey { .. } | Job::TestKey { .. } | Job::RemoveKey { .. } => JobKind::Keys,
+            Job::SetKey { .. }
+            | Job::TestKey { .. }
+            | Job::RemoveKey { .. }
+            | Job::SetKeyDefaults { .. } => JobKind::Keys,
             Job::DeleteSchema { .. } => JobKind::DeleteSchema,
         }
     }
@@ -285,6 +294,9 @@ impl Job {
             Job::RemoveKey { provider } => format!("removing the {provider} key"),
             Job::DeleteSchema { schema_ref, .. } => {
                 format!("deleting schema '{}'", sanitize_line(schema_ref))
+            }
+            Job::SetKeyDefaults { provider, .. } => {
+                format!("storing the {provider} key's defaults")
             }
         }
     }
@@ -476,9 +488,18 @@ impl Job {
             Job::Ingest { path } => {
                 let limits = ws.ingest_limits().map_err(|e| err(&e))?;
                 let report = ws.ingest(&path, limits).map_err(|e| err(&e))?;
+                // The CLI's line leads with the 64-hex uid; in the one status row that pushed
+                // the title and the next step off an 80- or 120-column screen.
+                let d = &report.document;
+                let status = if report.created { "created" } else { "exists" };
                 Ok(Output::Ingested {
-                    conv_uid: report.document.conv_uid.clone(),
-                    message: ingest_line(&report),
+                    conv_uid: d.conv_uid.clone(),
+                    message: format!(
+                        "{status} '{}' · {} blocks · {}",
+                        d.title,
+                        d.total_blocks,
+                        d.conv_uid.get(..12).unwrap_or(&d.conv_uid)
+                    ),
                 })
             }
             Job::SetKey {
@@ -521,6 +542,17 @@ impl Job {
                         out.key_shown
                     )),
                 }
+            }
+            Job::SetKeyDefaults {
+                provider,
+                model,
+                temperature,
+                max_tokens,
+            } => {
+                let key = ws
+                    .set_key_defaults(&provider, model, temperature, max_tokens)
+                    .map_err(|e| err(&e))?;
+                text(crate::tui::modals::key_defaults::stored_line(&key))
             }
             Job::RemoveKey { provider } => {
                 if ws.remove_key(&provider).map_err(|e| err(&e))? {

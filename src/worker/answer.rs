@@ -40,7 +40,7 @@ pub fn parse_batched(output: Option<&Value>, issue: Option<&str>, sent: &[String
                         p.duplicate += 1;
                     } else {
                         let mut value = obj.clone();
-                        value.remove("block_uid");
+                        value.shift_remove("block_uid");
                         p.mapped.insert(uid.to_string(), value);
                     }
                 }
@@ -67,7 +67,7 @@ pub fn parse_single(output: Option<&Value>, issue: Option<&str>, uid: &str) -> P
                     value = first.clone();
                 }
             }
-            value.remove("block_uid");
+            value.shift_remove("block_uid");
             p.mapped.insert(uid.to_string(), value);
         }
         Some(_) => p.parse_issue = Some("answer is not a JSON object".to_string()),

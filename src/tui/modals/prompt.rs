@@ -61,6 +61,8 @@ pub enum PromptKind {
         provider: String,
         base_url: Option<String>,
     },
+    /// A stored key's default model, temperature and max tokens, one prompt each.
+    KeyDefaults(super::key_defaults::KeyDefaults),
 }
 
 pub struct Prompt {
@@ -244,6 +246,7 @@ impl Prompt {
                     base_url: base_url.clone(),
                 }
             }
+            PromptKind::KeyDefaults(d) => return d.submit(&text).map(|e| vec![e]),
         };
         Ok(vec![Effect::Job(job, Reply::Prompt)])
     }
