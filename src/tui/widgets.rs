@@ -153,6 +153,33 @@ pub fn list_table(
     offset.set(state.offset());
 }
 
+/// A dialog's list of `items` in a bordered box at `rect` (cleared first) with `title` cut to
+/// its width, the `cursor` item highlighted and kept in view (a long list scrolls).
+pub fn list_dialog(
+    frame: &mut Frame,
+    rect: Rect,
+    items: Vec<ratatui::widgets::ListItem>,
+    title: &str,
+    theme: &super::theme::Theme,
+    cursor: usize,
+) {
+    frame.render_widget(ratatui::widgets::Clear, rect);
+    let title = cut_to_width(title, rect.width.saturating_sub(2) as usize);
+    let mut state = ratatui::widgets::ListState::default().with_selected(Some(cursor));
+    frame.render_stateful_widget(
+        ratatui::widgets::List::new(items)
+            .highlight_style(theme.selection())
+            .block(
+                ratatui::widgets::Block::default()
+                    .borders(ratatui::widgets::Borders::ALL)
+                    .border_style(theme.border())
+                    .title(Span::styled(title, theme.title())),
+            ),
+        rect,
+        &mut state,
+    );
+}
+
 /// `s` on one line through the one terminal sanitizer ([`crate::model::sanitize_line`]): text
 /// from documents, models and errors never moves the cursor or retitles the terminal.
 pub fn inert(s: &str) -> String {

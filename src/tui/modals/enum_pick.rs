@@ -2,8 +2,7 @@
 //! as a draft edit (a background job, checked against the schema like any edit).
 
 use ratatui::layout::Rect;
-use ratatui::text::Span;
-use ratatui::widgets::{Block, Borders, Clear, List, ListItem, ListState};
+use ratatui::widgets::ListItem;
 use ratatui::Frame;
 
 use super::centered;
@@ -11,7 +10,7 @@ use crate::tui::action::Action;
 use crate::tui::effect::{Effect, Reply};
 use crate::tui::jobs::Job;
 use crate::tui::panes::{navigate, Component, Ctx, View};
-use crate::tui::widgets::cut_to_width;
+use crate::tui::widgets::{cut_to_width, list_dialog};
 
 #[derive(Debug, Clone)]
 pub struct EnumPicker {
@@ -70,9 +69,7 @@ impl Component for EnumPicker {
     }
 
     fn render(&self, frame: &mut Frame, area: Rect, view: &View) {
-        let theme = view.theme;
         let rect = centered(area, 60, (self.members.len() as u16 + 2).clamp(5, 20));
-        frame.render_widget(Clear, rect);
         let inner = rect.width.saturating_sub(2) as usize;
         let title = format!(
             " Block {} · {} (Enter sets, Esc cancels) ",
@@ -83,17 +80,6 @@ impl Component for EnumPicker {
             .iter()
             .map(|m| ListItem::new(cut_to_width(m, inner)))
             .collect();
-        // A long enum scrolls: the list state keeps the cursor in view.
-        let mut state = ListState::default().with_selected(Some(self.cursor));
-        frame.render_stateful_widget(
-            List::new(items).highlight_style(theme.selection()).block(
-                Block::default()
-                    .borders(Borders::ALL)
-                    .border_style(theme.border())
-                    .title(Span::styled(cut_to_width(&title, inner), theme.title())),
-            ),
-            rect,
-            &mut state,
-        );
+        list_dialog(frame, rect, items, &title, view.theme, self.cursor);
     }
 }

@@ -2,8 +2,7 @@
 //! Enter applies (nothing checked: every block), Esc leaves the filter as it was.
 
 use ratatui::layout::Rect;
-use ratatui::text::Span;
-use ratatui::widgets::{Block, Borders, Clear, List, ListItem, ListState};
+use ratatui::widgets::ListItem;
 use ratatui::Frame;
 use tui_textarea::{Input, Key};
 
@@ -14,6 +13,7 @@ use crate::tui::effect::{Effect, Reply};
 use crate::tui::jobs::Job;
 use crate::tui::panes::find::{Filter, StatusChoice};
 use crate::tui::panes::{navigate, Component, Ctx, View};
+use crate::tui::widgets::list_dialog;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Choice {
@@ -99,9 +99,7 @@ impl Component for FilterPicker {
     }
 
     fn render(&self, frame: &mut Frame, area: Rect, view: &View) {
-        let theme = view.theme;
         let rect = centered(area, 48, (self.items.len() as u16 + 2).min(area.height));
-        frame.render_widget(Clear, rect);
         let items: Vec<ListItem> = self
             .items
             .iter()
@@ -114,19 +112,7 @@ impl Component for FilterPicker {
                 ListItem::new(format!("{mark} {kind} {}", choice_label(*choice)))
             })
             .collect();
-        let mut state = ListState::default().with_selected(Some(self.cursor));
-        frame.render_stateful_widget(
-            List::new(items).highlight_style(theme.selection()).block(
-                Block::default()
-                    .borders(Borders::ALL)
-                    .border_style(theme.border())
-                    .title(Span::styled(
-                        " Filter · space toggles, Enter applies, Esc cancels ",
-                        theme.title(),
-                    )),
-            ),
-            rect,
-            &mut state,
-        );
+        let title = " Filter · space toggles, Enter applies, Esc cancels ";
+        list_dialog(frame, rect, items, title, view.theme, self.cursor);
     }
 }
