@@ -94,7 +94,7 @@ fn registry_holds_every_spec_key_with_its_default() {
         let text = effective(&store, prompt);
         let text = text.as_str().unwrap();
         assert!(
-            text.contains("block_uid") && text.contains("independent"),
+            text.contains("block_index") && text.contains("independent"),
             "{text}"
         );
     }

@@ -124,7 +124,7 @@ impl Env {
                     .unwrap_or_default();
                 prompt::parse_blocks(&text)
                     .iter()
-                    .map(|b| b.block_uid.rsplit(':').next().unwrap().parse().unwrap())
+                    .map(|b| b.block_index)
                     .collect()
             })
             .collect()
@@ -146,7 +146,7 @@ impl Env {
                 b.block_index
             );
             let expected = answer_for(
-                &b.block_uid,
+                b.block_index,
                 b.block_type.as_str(),
                 &b.block_content,
                 &self.properties,

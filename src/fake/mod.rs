@@ -93,7 +93,7 @@ pub enum Fault {
     MissingUid,
     /// The first result of a batch appears twice.
     DuplicateUid,
-    /// An extra result with a block_uid that was not asked for.
+    /// An extra result with a block_index that was not asked for.
     UnexpectedUid,
     /// Cut by the output limit: half the results, stop reason `max_tokens` / `length`.
     Truncated,

@@ -10,7 +10,7 @@ use serde_json::{json, Value};
 use sha2::{Digest, Sha256};
 
 use super::{answer_for, lock, Fault, Shared};
-use crate::provider::prompt;
+use crate::provider::prompt::{self, INDEX_KEY};
 
 pub(super) type Reply = Response<Full<Bytes>>;
 
@@ -50,6 +50,9 @@ pub(super) fn retry_header(fault: &Fault) -> Vec<(&'static str, String)> {
     }
 }
 
+/// The block_index of the extra result [`Fault::UnexpectedUid`] adds (never in a test pack).
+const UNASKED_INDEX: u32 = 999_999;
+
 /// What the structured output of a request should contain.
 pub(super) struct Wanted {
     pub(super) blocks: Vec<crate::provider::BlockInput>,
@@ -63,7 +66,7 @@ pub(super) fn wanted(user_text: &str, schema: &Value) -> Wanted {
     match results {
         Some(Value::Object(props)) => {
             let mut props = props.clone();
-            props.remove("block_uid");
+            props.remove(INDEX_KEY);
             Wanted {
                 blocks,
                 batched: true,
@@ -83,8 +86,8 @@ pub(super) fn build_output(w: &Wanted, fault: &Fault) -> (Value, bool) {
     if !w.batched {
         let b = w.blocks.first();
         let out = match b {
-            Some(b) => answer_for(&b.block_uid, &b.block_type, &b.content, &w.properties),
-            None => answer_for("", "other", "", &w.properties),
+            Some(b) => answer_for(b.block_index, &b.block_type, &b.content, &w.properties),
+            None => answer_for(0, "other", "", &w.properties),
         };
         return match fault {
             Fault::Truncated => (json!({}), true),
@@ -95,9 +98,9 @@ pub(super) fn build_output(w: &Wanted, fault: &Fault) -> (Value, bool) {
         .blocks
         .iter()
         .map(|b| {
-            let mut v = answer_for(&b.block_uid, &b.block_type, &b.content, &w.properties);
+            let mut v = answer_for(b.block_index, &b.block_type, &b.content, &w.properties);
             if let Value::Object(m) = &mut v {
-                m.insert("block_uid".into(), json!(b.block_uid));
+                m.insert(INDEX_KEY.into(), json!(b.block_index));
             }
             v
         })
@@ -113,9 +116,9 @@ pub(super) fn build_output(w: &Wanted, fault: &Fault) -> (Value, bool) {
             }
         }
         Fault::UnexpectedUid => {
-            let mut extra = answer_for("unexpected:9999", "paragraph", "", &w.properties);
+            let mut extra = answer_for(UNASKED_INDEX, "paragraph", "", &w.properties);
             if let Value::Object(m) = &mut extra {
-                m.insert("block_uid".into(), json!("unexpected:9999"));
+                m.insert(INDEX_KEY.into(), json!(UNASKED_INDEX));
             }
             results.push(extra);
         }

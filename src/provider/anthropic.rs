@@ -80,11 +80,12 @@ pub fn request_body(request: &CallRequest) -> Value {
         "model": request.model,
         "max_tokens": request.max_tokens,
         "temperature": request.temperature,
-        "messages": [{"role": "user", "content": prompt::user_message(request)}],
+        "messages": [{"role": "user", "content": prompt::user_message(request, true)}],
         "tools": [{
             "name": tool,
             "description": prompt::tool_description(request),
-            "input_schema": prompt::output_schema(request),
+            // A tool's input_schema takes any JSON Schema, so the result count can be fixed.
+            "input_schema": prompt::output_schema(request, true),
         }],
         "tool_choice": {"type": "tool", "name": tool},
     });

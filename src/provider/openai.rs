@@ -37,6 +37,13 @@ impl Flavor {
             Flavor::Custom => "custom",
         }
     }
+
+    /// Whether the schema may fix an array's length (`minItems` / `maxItems`). The grammar
+    /// engines of local servers (llama.cpp, Ollama, vLLM) accept them; OpenAI's and Gemini's
+    /// strict subsets have not always, and a refused schema would cost every batched call.
+    pub fn accepts_array_bounds(self) -> bool {
+        self == Flavor::Custom
+    }
 }
 
 /// How structured output is requested.
@@ -132,12 +139,13 @@ fn takes_temperature(model: &str) -> bool {
 /// The request body for a call (public so tests can compare it with the documented shape).
 pub fn request_body(request: &CallRequest, flavor: Flavor, mode: OutputMode) -> Value {
     let name = prompt::tool_name(request);
-    let schema = prompt::output_schema(request);
+    let schema = prompt::output_schema(request, flavor.accepts_array_bounds());
     let mut messages = Vec::new();
     if !request.system_prompt.trim().is_empty() {
         messages.push(json!({"role": "system", "content": request.system_prompt}));
     }
-    messages.push(json!({"role": "user", "content": prompt::user_message(request)}));
+    let via_tool = mode == OutputMode::Tool;
+    messages.push(json!({"role": "user", "content": prompt::user_message(request, via_tool)}));
     let mut body = json!({
         "model": request.model,
         "messages": messages,

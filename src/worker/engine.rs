@@ -176,7 +176,6 @@ pub async fn run_worker<P: Provider>(
             buffer.extend(items.into_iter().map(|b| Item {
                 index: b.block_index,
                 tokens: estimate_tokens(&b.block_content),
-                uid: b.block_uid,
                 block_type: b.block_type.as_str().to_string(),
                 content: b.block_content,
             }));

@@ -21,7 +21,6 @@ use crate::provider::{BlockInput, CallAnswer, CallRequest, Provider, ProviderErr
 #[derive(Debug, Clone)]
 pub struct Item {
     pub index: u32,
-    pub uid: String,
     pub block_type: String,
     pub content: String,
     pub tokens: u32,
@@ -129,7 +128,7 @@ impl<P: Provider> Shared<P> {
             blocks: pack
                 .iter()
                 .map(|i| BlockInput {
-                    block_uid: i.uid.clone(),
+                    block_index: i.index,
                     block_type: i.block_type.clone(),
                     content: i.content.clone(),
                 })
@@ -277,14 +276,18 @@ impl<P: Provider> Shared<P> {
         outcome.cost_usd = self
             .prices
             .estimate(&self.plan.run.model_config.model, &answer.usage);
-        let uids: Vec<String> = pack.iter().map(|i| i.uid.clone()).collect();
+        let indices: Vec<u32> = pack.iter().map(|i| i.index).collect();
         let parsed: ParsedAnswer = if pack.len() > 1 {
-            parse_batched(answer.output.as_ref(), answer.parse_issue.as_deref(), &uids)
+            parse_batched(
+                answer.output.as_ref(),
+                answer.parse_issue.as_deref(),
+                &indices,
+            )
         } else {
             parse_single(
                 answer.output.as_ref(),
                 answer.parse_issue.as_deref(),
-                &uids[0],
+                indices[0],
             )
         };
         rec.mapped = parsed.mapped.len() as u32;
@@ -313,7 +316,7 @@ impl<P: Provider> Shared<P> {
         }
         let mut missing = Vec::new();
         for item in pack {
-            match parsed.mapped.get(&item.uid) {
+            match parsed.mapped.get(&item.index) {
                 Some(value) => {
                     let mut value = value.clone();
                     apply_local_fields(&self.plan.properties, &item.content, &mut value);
