@@ -666,3 +666,58 @@ async fn blocks_held_by_another_live_worker_are_left_to_it_and_reported() {
     assert_eq!((r.counters.claimed, r.counters.ai_complete), (2, 3));
     assert_eq!(r.status, RunStatus::Running);
 }
+
+/// Issue 14 item 7: a run served by a server that is not the vendor's never gets a vendor
+/// price; the user's price file can name one.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_local_endpoint_costs_unknown_unless_the_user_prices_its_model() {
+    let env = setup(4);
+    let custom =
+        || provider::connect("custom", Some("k".into()), Some(env.fake.openai_base_url())).unwrap();
+    // The model has a built-in (Anthropic) price, but the calls go to a local server.
+    let run = env.create();
+    let (_stop, rx) = watch::channel(false);
+    let end = worker::run_worker(
+        env.store.clone(),
+        Arc::new(custom()),
+        &run.run_id,
+        fast(1),
+        None,
+        rx,
+    )
+    .await
+    .unwrap();
+    assert_eq!(end, RunEnd::Complete);
+    let r = env.run(&run);
+    assert!(r.usage.tokens.output_tokens > 0);
+    assert_eq!(
+        r.usage.cost_usd, None,
+        "cost unknown, never the vendor's price"
+    );
+    assert_eq!(provider::format_cost(r.usage.cost_usd), "unknown");
+
+    let mut prices = provider::PriceTable::builtin();
+    prices
+        .merge_json(
+            r#"{"models": {"claude-sonnet-4-5": {"input": 0, "output": 1, "cache_write": 0, "cache_read": 0}}}"#,
+            std::path::Path::new("prices.json"),
+        )
+        .unwrap();
+    let priced = env.create();
+    let (_stop, rx) = watch::channel(false);
+    let opts = EngineOptions { prices, ..fast(1) };
+    worker::run_worker(
+        env.store.clone(),
+        Arc::new(custom()),
+        &priced.run_id,
+        opts,
+        None,
+        rx,
+    )
+    .await
+    .unwrap();
+    let r = env.run(&priced);
+    let want = r.usage.tokens.output_tokens as f64 / 1e6;
+    let got = r.usage.cost_usd.expect("the user's price applies");
+    assert!((got - want).abs() < 1e-12, "{got} vs {want}");
+}

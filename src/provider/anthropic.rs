@@ -49,10 +49,6 @@ impl AnthropicClient {
         }
     }
 
-    pub fn base_url(&self) -> &str {
-        &self.base_url
-    }
-
     fn post(&self, body: &Value) -> reqwest::RequestBuilder {
         self.http
             .post(http::join(&self.base_url, "/v1/messages"))
@@ -157,6 +153,10 @@ pub fn parse_answer(body: &Value, request: &CallRequest) -> Result<Parsed, Provi
 impl Provider for AnthropicClient {
     fn name(&self) -> &str {
         &self.name
+    }
+
+    fn base_url(&self) -> &str {
+        &self.base_url
     }
 
     async fn call(&self, request: &CallRequest) -> Result<CallAnswer, ProviderError> {

@@ -43,6 +43,20 @@ pub fn base_url_env_var(provider: &str) -> Option<&'static str> {
     }
 }
 
+/// Whether `base_url` is the provider's own public endpoint, whose built-in prices apply.
+/// Custom servers never are; the demo is priced by its own zero-price entry.
+pub fn is_vendor_endpoint(provider: &str, base_url: &str) -> bool {
+    let url = base_url.trim_end_matches('/');
+    let vendor = match provider {
+        "anthropic" => anthropic::DEFAULT_BASE_URL,
+        "openai" => openai::OPENAI_BASE_URL,
+        "google" => openai::GOOGLE_BASE_URL,
+        "demo" => return true,
+        _ => return false,
+    };
+    url == vendor.trim_end_matches('/')
+}
+
 /// A sensible model when neither the run, the schema nor the key names one.
 pub fn default_model(provider: &str) -> &'static str {
     match provider {
@@ -125,14 +139,6 @@ impl AnyProvider {
     pub fn is_demo(&self) -> bool {
         matches!(self, AnyProvider::Demo { .. })
     }
-
-    pub fn base_url(&self) -> &str {
-        match self {
-            AnyProvider::Anthropic(c) => c.base_url(),
-            AnyProvider::OpenAi(c) => c.base_url(),
-            AnyProvider::Demo { client, .. } => client.base_url(),
-        }
-    }
 }
 
 impl Provider for AnyProvider {
@@ -141,6 +147,14 @@ impl Provider for AnyProvider {
             AnyProvider::Anthropic(c) => c.name(),
             AnyProvider::OpenAi(c) => c.name(),
             AnyProvider::Demo { client, .. } => client.name(),
+        }
+    }
+
+    fn base_url(&self) -> &str {
+        match self {
+            AnyProvider::Anthropic(c) => c.base_url(),
+            AnyProvider::OpenAi(c) => c.base_url(),
+            AnyProvider::Demo { client, .. } => client.base_url(),
         }
     }
 
@@ -271,6 +285,23 @@ mod tests {
         );
         assert_eq!(min_cacheable_tokens("openai", "gpt-4o"), Some(1024));
         assert_eq!(min_cacheable_tokens("custom", "llama"), None);
+    }
+
+    #[test]
+    fn only_the_vendors_own_endpoint_is_vendor_priced() {
+        assert!(is_vendor_endpoint(
+            "anthropic",
+            "https://api.anthropic.com/"
+        ));
+        assert!(is_vendor_endpoint("openai", "https://api.openai.com/v1"));
+        assert!(is_vendor_endpoint("google", openai::GOOGLE_BASE_URL));
+        assert!(!is_vendor_endpoint("openai", "http://127.0.0.1:8080/v1"));
+        assert!(!is_vendor_endpoint(
+            "anthropic",
+            "https://gateway.example.com"
+        ));
+        assert!(!is_vendor_endpoint("custom", "https://api.openai.com/v1"));
+        assert!(is_vendor_endpoint("demo", "http://127.0.0.1:1"));
     }
 
     #[test]

@@ -87,10 +87,6 @@ impl OpenAiClient {
         }
     }
 
-    pub fn base_url(&self) -> &str {
-        &self.base_url
-    }
-
     /// The output mode the next call will use.
     pub fn output_mode(&self) -> OutputMode {
         if self.use_tool.load(Ordering::Relaxed) {
@@ -292,6 +288,10 @@ fn refuses_json_schema(err: &ProviderError) -> bool {
 impl Provider for OpenAiClient {
     fn name(&self) -> &str {
         self.flavor.name()
+    }
+
+    fn base_url(&self) -> &str {
+        &self.base_url
     }
 
     async fn call(&self, request: &CallRequest) -> Result<CallAnswer, ProviderError> {

@@ -102,6 +102,9 @@ pub trait Provider: Send + Sync + 'static {
     /// `anthropic`, `openai`, `google`, `custom` or `demo`.
     fn name(&self) -> &str;
 
+    /// The base URL calls go to (recorded with each call; decides which prices apply).
+    fn base_url(&self) -> &str;
+
     /// Send one call and decode the answer.
     fn call(
         &self,

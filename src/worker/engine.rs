@@ -117,12 +117,27 @@ pub async fn run_worker<P: Provider>(
         plan.policy.max_retries,
         events.clone(),
     );
+    let vendor_prices = crate::provider::is_vendor_endpoint(provider.name(), provider.base_url());
+    if !vendor_prices
+        && opts
+            .prices
+            .price_at(&plan.run.model_config.model, false)
+            .is_none()
+    {
+        tracing::info!(
+            run_id = %run_id,
+            base_url = provider.base_url(),
+            "cost unknown: not the vendor's endpoint and prices.json names no price for {}",
+            plan.run.model_config.model
+        );
+    }
     let shared = Arc::new(Shared {
         provider,
         plan,
         gate: Gate::new(),
         halt: Mutex::new(None),
         writer: writer.tx.clone(),
+        vendor_prices,
         prices: opts.prices.clone(),
         backoff_base: opts.backoff_base,
         backoff_max: opts.backoff_max,

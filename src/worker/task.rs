@@ -34,6 +34,8 @@ pub struct Shared<P> {
     pub halt: Mutex<Option<Halt>>,
     pub writer: std::sync::mpsc::Sender<WriterMsg>,
     pub prices: PriceTable,
+    /// The provider's base URL is the vendor's own, so built-in prices apply.
+    pub vendor_prices: bool,
     pub backoff_base: Duration,
     pub backoff_max: Duration,
     pub max_transient_retries: u32,
@@ -273,9 +275,11 @@ impl<P: Provider> Shared<P> {
         let rec = &mut outcome.record;
         rec.usage = answer.usage;
         rec.stop_reason = answer.stop_reason.clone();
-        outcome.cost_usd = self
-            .prices
-            .estimate(&self.plan.run.model_config.model, &answer.usage);
+        outcome.cost_usd = self.prices.estimate_at(
+            &self.plan.run.model_config.model,
+            &answer.usage,
+            self.vendor_prices,
+        );
         let indices: Vec<u32> = pack.iter().map(|i| i.index).collect();
         let parsed: ParsedAnswer = if pack.len() > 1 {
             parse_batched(
