@@ -6,7 +6,7 @@ use std::io::{IsTerminal, Read, Write};
 use clap::{ArgGroup, Subcommand};
 use serde_json::json;
 
-use super::output::print_json;
+use super::output::{one_line, print_json};
 use super::{Ctx, Exit};
 use crate::provider::{self, ProviderError};
 use crate::vault::{self, KeyOptions, KeySource, Vault};
@@ -14,7 +14,8 @@ use crate::vault::{self, KeyOptions, KeySource, Vault};
 #[derive(Debug, Subcommand)]
 pub enum KeysCommand {
     /// Store (or replace) a provider's key, encrypted with age. The key is read from stdin
-    /// (hidden prompt on a terminal) or from --env VAR.
+    /// (hidden prompt on a terminal) or from --env VAR. `custom` takes --base-url and needs no
+    /// key: without --stdin or --env it stores the endpoint alone.
     #[command(group(ArgGroup::new("from").args(["stdin", "env"])))]
     Set {
         /// anthropic, openai, google or custom.
@@ -151,14 +152,28 @@ fn set(
         };
         return Err(vault_error(e));
     }
-    let secret = read_secret(provider, stdin, env)?;
+    // A local server usually needs no key: `keys set custom --base-url URL` is enough.
+    let keyless = provider == "custom" && !stdin && env.is_none();
+    let secret = if keyless {
+        None
+    } else {
+        Some(read_secret(provider, stdin, env)?)
+    };
     let store = ctx.open_store()?;
     let vault = Vault::from_env().map_err(vault_error)?;
-    let summary = vault
-        .set_key(&store, provider, &secret, options)
-        .map_err(vault_error)?;
+    let summary = match &secret {
+        Some(secret) => vault.set_key(&store, provider, secret, options),
+        None => vault.set_keyless_endpoint(&store, options),
+    }
+    .map_err(vault_error)?;
     if ctx.json {
         print_json(&summary)?;
+    } else if !ctx.quiet && keyless {
+        println!(
+            "Stored the custom endpoint {} with no key (pass --stdin or --env VAR if the server \
+             wants one). Check it with `blockwise keys test custom`.",
+            one_line(summary.base_url.as_deref().unwrap_or_default(), 200)
+        );
     } else if !ctx.quiet {
         let how = if summary.encryption.as_deref() == Some("age-scrypt") {
             "with your passphrase".to_string()
@@ -220,9 +235,12 @@ fn test(ctx: &Ctx, provider: &str, model: Option<&str>) -> anyhow::Result<u8> {
     let vault = Vault::from_env().map_err(vault_error)?;
     let resolved = vault.key_for(&store, provider).map_err(vault_error)?;
     if provider != "demo" && resolved.is_none() {
-        let hint = provider::key_env_var(provider)
-            .map(|v| format!(" or set {v}"))
-            .unwrap_or_default();
+        let hint = match provider {
+            "custom" => format!(" --base-url URL, or set {}", provider::CUSTOM_BASE_URL_ENV),
+            _ => provider::key_env_var(provider)
+                .map(|v| format!(" or set {v}"))
+                .unwrap_or_default(),
+        };
         return Err(Exit::new(
             1,
             format!("error: no key for {provider}: store one with `blockwise keys set {provider}`{hint}"),
@@ -263,7 +281,7 @@ fn test(ctx: &Ctx, provider: &str, model: Option<&str>) -> anyhow::Result<u8> {
     };
     let key_shown = resolved
         .as_ref()
-        .map(|k| vault::display_key(&k.secret))
+        .map(|k| vault::shown_key(&k.secret))
         .unwrap_or_else(|| "(none needed)".into());
     let detail = outcome.as_ref().err().map(|e| e.to_string());
     if ctx.json {

@@ -23,7 +23,8 @@ pub enum RunCommand {
         doc: String,
         /// schema_ref (or schema_id).
         schema: String,
-        /// anthropic, openai, google, custom or demo (default: the first with a key, else demo).
+        /// anthropic, openai, google, custom or demo (default: the first one set up; demo only
+        /// when named).
         #[arg(long)]
         provider: Option<String>,
         #[arg(long)]

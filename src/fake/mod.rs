@@ -33,6 +33,8 @@ pub struct FakeConfig {
     pub default_latency: Duration,
     /// When set, any other key gets 401. When unset, any non-empty key is accepted.
     pub expected_key: Option<String>,
+    /// Accept requests with no key at all, as a local server started without one does.
+    pub keyless: bool,
     /// `false` answers `response_format: json_schema` with a 400, like servers that lack it.
     pub json_schema_supported: bool,
     /// System prompts shorter than this (≈ chars/4 tokens) are not cached. 0 caches any size.
@@ -44,6 +46,7 @@ impl Default for FakeConfig {
         FakeConfig {
             default_latency: Duration::ZERO,
             expected_key: None,
+            keyless: false,
             json_schema_supported: true,
             min_cacheable_tokens: 0,
         }

@@ -165,10 +165,13 @@ pub(super) fn text_of(content: &Value) -> String {
 }
 
 pub(super) fn key_ok(shared: &Shared, key: Option<&str>) -> bool {
-    let expected = lock(&shared.config).expected_key.clone();
+    let (expected, keyless) = {
+        let c = lock(&shared.config);
+        (c.expected_key.clone(), c.keyless)
+    };
     match (key, expected) {
-        (None, _) => false,
-        (Some(k), _) if k.trim().is_empty() => false,
+        (None, _) => keyless,
+        (Some(k), _) if k.trim().is_empty() => keyless,
         (Some(k), Some(e)) => k == e,
         (Some(_), None) => true,
     }

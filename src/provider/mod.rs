@@ -30,15 +30,22 @@ pub fn key_env_var(provider: &str) -> Option<&'static str> {
         "anthropic" => Some("ANTHROPIC_API_KEY"),
         "openai" => Some("OPENAI_API_KEY"),
         "google" => Some("GEMINI_API_KEY"),
+        "custom" => Some(CUSTOM_KEY_ENV),
         _ => None,
     }
 }
+
+/// The custom endpoint's key, when its server wants one (a local server usually does not).
+pub const CUSTOM_KEY_ENV: &str = "BLOCKWISE_CUSTOM_API_KEY";
+/// The custom endpoint's base URL, used when no stored one exists.
+pub const CUSTOM_BASE_URL_ENV: &str = "BLOCKWISE_CUSTOM_BASE_URL";
 
 /// The environment variable that overrides a provider's base URL.
 pub fn base_url_env_var(provider: &str) -> Option<&'static str> {
     match provider {
         "anthropic" => Some("ANTHROPIC_BASE_URL"),
         "openai" => Some("OPENAI_BASE_URL"),
+        "custom" => Some(CUSTOM_BASE_URL_ENV),
         _ => None,
     }
 }
@@ -83,7 +90,7 @@ pub enum ConnectError {
     },
     #[error(
         "the custom provider needs a base URL: `blockwise keys set custom --base-url \
-         http://host:port/v1`"
+         http://host:port/v1` or set {CUSTOM_BASE_URL_ENV}"
     )]
     MissingBaseUrl,
     #[error("invalid base URL '{url}': {reason}")]
@@ -194,17 +201,22 @@ pub fn connect(
             server: Arc::new(server),
         });
     }
-    let key = key
-        .filter(|k| !k.trim().is_empty())
-        .or_else(|| {
-            key_env_var(name)
-                .and_then(|v| std::env::var(v).ok())
-                .filter(|k| !k.trim().is_empty())
-        })
-        .ok_or_else(|| ConnectError::MissingKey {
-            provider: name.to_string(),
-            env: key_env_var(name),
-        })?;
+    let key = key.filter(|k| !k.trim().is_empty()).or_else(|| {
+        key_env_var(name)
+            .and_then(|v| std::env::var(v).ok())
+            .filter(|k| !k.trim().is_empty())
+    });
+    // A custom server may need no key (llama.cpp, Ollama and vLLM run without one).
+    let key = match key {
+        Some(k) => k,
+        None if name == "custom" => String::new(),
+        None => {
+            return Err(ConnectError::MissingKey {
+                provider: name.to_string(),
+                env: key_env_var(name),
+            })
+        }
+    };
     let env_url = base_url_env_var(name)
         .and_then(|v| std::env::var(v).ok())
         .filter(|u| !u.trim().is_empty());

@@ -102,12 +102,18 @@ impl OpenAiClient {
             .store(mode == OutputMode::Tool, Ordering::Relaxed);
     }
 
+    /// The bearer key, when there is one (a keyless local server gets no header).
+    fn auth(&self, req: reqwest::RequestBuilder) -> reqwest::RequestBuilder {
+        if self.key.is_empty() {
+            req
+        } else {
+            req.bearer_auth(&self.key)
+        }
+    }
+
     /// The cheapest real check of the key: list models.
     pub async fn test_key(&self) -> Result<(), ProviderError> {
-        let req = self
-            .http
-            .get(http::join(&self.base_url, "/models"))
-            .bearer_auth(&self.key);
+        let req = self.auth(self.http.get(http::join(&self.base_url, "/models")));
         http::send(req, &self.key).await.map(|_| ())
     }
 
@@ -118,9 +124,10 @@ impl OpenAiClient {
     ) -> Result<http::Answer, ProviderError> {
         let body = request_body(request, self.flavor, mode);
         let req = self
-            .http
-            .post(http::join(&self.base_url, "/chat/completions"))
-            .bearer_auth(&self.key)
+            .auth(
+                self.http
+                    .post(http::join(&self.base_url, "/chat/completions")),
+            )
             .json(&body);
         http::send(req, &self.key).await
     }

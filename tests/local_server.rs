@@ -1,0 +1,182 @@
+//! Local and self-hosted servers as first-class providers (issue 14), end to end through the
+//! real binary against the fake provider over loopback: keyless custom endpoints, the custom
+//! environment variables, and `run create` without a usable provider.
+
+mod support;
+
+use std::path::PathBuf;
+use std::process::Command;
+
+use serde_json::{json, Value};
+use support::{FakeConfig, FakeServer};
+
+struct Env {
+    dir: tempfile::TempDir,
+    fake: FakeServer,
+    conv: String,
+}
+
+impl Env {
+    /// A store with one small document and a schema `s`, and a fake that wants no key.
+    fn new() -> Env {
+        let fake = FakeServer::start(FakeConfig {
+            keyless: true,
+            ..FakeConfig::default()
+        })
+        .unwrap();
+        let dir = tempfile::tempdir().unwrap();
+        let doc = dir.path().join("doc.md");
+        let text: String = (0..6)
+            .map(|i| format!("Paragraph {i} is plain.\n\n"))
+            .collect();
+        std::fs::write(&doc, text).unwrap();
+        let schema = dir.path().join("schema.json");
+        std::fs::write(
+            &schema,
+            json!({"type": "object", "properties": {
+                "label": {"type": "string", "enum": ["fact", "claim", "other"]}
+            }})
+            .to_string(),
+        )
+        .unwrap();
+        let mut env = Env {
+            dir,
+            fake,
+            conv: String::new(),
+        };
+        let docs = env.json(&["ingest", doc.to_str().unwrap()], &[]);
+        env.conv = docs[0]["conv_uid"].as_str().unwrap().to_string();
+        env.json(
+            &["schema", "add", schema.to_str().unwrap(), "--ref", "s"],
+            &[],
+        );
+        env
+    }
+
+    fn path(&self, p: &str) -> PathBuf {
+        self.dir.path().join(p)
+    }
+
+    fn command(&self, args: &[&str], extra_env: &[(&str, &str)]) -> Command {
+        let mut c = support::blockwise_in(self.dir.path());
+        c.args(args).env("BLOCKWISE_STORE", self.path("store.redb"));
+        for (k, v) in extra_env {
+            c.env(k, v);
+        }
+        c
+    }
+
+    /// Exit code, stdout, stderr.
+    fn run(&self, args: &[&str], extra_env: &[(&str, &str)]) -> (i32, String, String) {
+        support::outcome(self.command(args, extra_env).output().unwrap())
+    }
+
+    fn json(&self, args: &[&str], extra_env: &[(&str, &str)]) -> Value {
+        let mut full = vec!["--json"];
+        full.extend_from_slice(args);
+        let (code, out, err) = self.run(&full, extra_env);
+        assert_eq!(code, 0, "blockwise {args:?}: {out}\n{err}");
+        serde_json::from_str(&out).unwrap_or_else(|e| panic!("{args:?}: {e}: {out}"))
+    }
+
+    fn model_calls(&self) -> Vec<support::RecordedRequest> {
+        self.fake
+            .requests()
+            .into_iter()
+            .filter(|r| r.path.ends_with("/chat/completions"))
+            .collect()
+    }
+}
+
+#[test]
+fn a_keyless_custom_endpoint_runs_without_inventing_a_key() {
+    let env = Env::new();
+    let url = env.fake.openai_base_url();
+    // No --stdin, no --env: the endpoint alone.
+    let (code, out, err) = env.run(&["keys", "set", "custom", "--base-url", &url], &[]);
+    assert_eq!(code, 0, "{out}{err}");
+    assert!(out.contains("no key"), "{out}");
+    let keys = env.json(&["keys", "list"], &[]);
+    assert_eq!(keys[0]["provider"], "custom");
+    assert_eq!(keys[0]["key"], "(no key)");
+    assert_eq!(keys[0]["base_url"], url.as_str());
+
+    // No --provider: the one set up is used.
+    let run = env.json(&["run", "create", &env.conv, "s"], &[]);
+    assert_eq!(run["model_config"]["provider"], "custom");
+    let id = run["run_id"].as_str().unwrap();
+    let (code, out, err) = env.run(&["run", "start", id], &[]);
+    assert_eq!(code, 0, "{out}{err}");
+    let status = env.json(&["run", "status", id], &[]);
+    assert_eq!(status["run"]["status"], "complete");
+    assert_eq!(status["run"]["counters"]["ai_complete"], 6);
+    let calls = env.model_calls();
+    assert!(!calls.is_empty());
+    for c in &calls {
+        assert!(
+            !c.headers.contains_key("authorization"),
+            "a keyless endpoint gets no Authorization header"
+        );
+    }
+}
+
+#[test]
+fn the_custom_environment_variables_are_read_like_the_sdk_ones() {
+    let env = Env::new();
+    env.fake.set_expected_key(Some("local-secret-1234".into()));
+    let vars = [
+        ("BLOCKWISE_CUSTOM_BASE_URL", env.fake.openai_base_url()),
+        ("BLOCKWISE_CUSTOM_API_KEY", "local-secret-1234".to_string()),
+    ];
+    let vars: Vec<(&str, &str)> = vars.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    let keys = env.json(&["keys", "list"], &vars);
+    assert_eq!(keys[0]["provider"], "custom");
+    assert_eq!(keys[0]["source"], "env:BLOCKWISE_CUSTOM_API_KEY");
+    assert_eq!(keys[0]["key"], "…1234");
+    let run = env.json(&["run", "create", &env.conv, "s"], &vars);
+    assert_eq!(run["model_config"]["provider"], "custom");
+    let id = run["run_id"].as_str().unwrap();
+    let (code, out, err) = env.run(&["run", "start", id], &vars);
+    assert_eq!(code, 0, "{out}{err}");
+    let calls = env.model_calls();
+    assert!(!calls.is_empty());
+    for c in &calls {
+        assert_eq!(c.headers["authorization"], "Bearer local-secret-1234");
+    }
+    // The URL alone is enough for a keyless server.
+    env.fake.set_expected_key(None);
+    let url_only = [vars[0]];
+    let keys = env.json(&["keys", "list"], &url_only);
+    assert_eq!(keys[0]["key"], "(no key)");
+    assert_eq!(keys[0]["source"], "env:BLOCKWISE_CUSTOM_BASE_URL");
+}
+
+#[test]
+fn run_create_without_a_provider_is_an_error_listing_the_ways_to_get_one() {
+    let env = Env::new();
+    let (code, out, err) = env.run(&["run", "create", &env.conv, "s"], &[]);
+    assert_eq!(code, 1, "{out}{err}");
+    for way in [
+        "keys set anthropic",
+        "ANTHROPIC_API_KEY",
+        "keys set custom --base-url",
+        "BLOCKWISE_CUSTOM_BASE_URL",
+        "--provider demo",
+    ] {
+        assert!(err.contains(way), "missing {way:?} in: {err}");
+    }
+    // Nothing was created; the demo only when asked for.
+    assert_eq!(env.json(&["run", "list"], &[]), json!([]));
+    let run = env.json(
+        &["run", "create", &env.conv, "s", "--provider", "demo"],
+        &[],
+    );
+    assert_eq!(run["model_config"]["provider"], "demo");
+    // A named custom provider without an endpoint says how to set one.
+    let (code, _, err) = env.run(
+        &["run", "create", &env.conv, "s", "--provider", "custom"],
+        &[],
+    );
+    assert_eq!(code, 1);
+    assert!(err.contains("keys set custom --base-url"), "{err}");
+}
