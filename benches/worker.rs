@@ -193,8 +193,9 @@ fn setup_child(case: Case, blocks: usize, dir: &Path) {
 /// Its `VmHWM` is the worker's peak memory.
 fn run_child(dir: &Path, run_id: &str, fake_url: String) {
     let store = Arc::new(Store::open(&store_path(dir)).expect("open store"));
-    let client = provider::connect("anthropic", Some(env("ANTHROPIC_API_KEY")), Some(fake_url))
-        .expect("connect");
+    let client =
+        blockwise::worker::connect("anthropic", Some(env("ANTHROPIC_API_KEY")), Some(fake_url))
+            .expect("connect");
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()

@@ -5,7 +5,7 @@
 use std::path::Path;
 
 use crate::ingest::{ingest_path, IngestLimits};
-use crate::model::Run;
+use crate::model::{ProviderKind, Run};
 use crate::schema;
 use crate::store::Store;
 use crate::worker::{self, CreateRunOptions, WorkerError};
@@ -54,7 +54,7 @@ pub fn populate(store: &Store, samples_dir: &Path) -> Result<Run, WorkerError> {
         &doc.conv_uid,
         DEMO_RUN_TEMPLATE,
         &CreateRunOptions {
-            provider: Some("demo".into()),
+            provider: Some(ProviderKind::Demo.as_str().into()),
             ..Default::default()
         },
     )

@@ -8,8 +8,8 @@ use std::collections::BTreeSet;
 use std::time::{Duration, Instant};
 
 use blockwise::provider::{
-    self, anthropic, openai, AnthropicClient, BlockInput, CallRequest, Flavor, OpenAiClient,
-    OutputMode, Provider, ProviderError,
+    anthropic, openai, AnthropicClient, BlockInput, CallRequest, Flavor, OpenAiClient, OutputMode,
+    Provider, ProviderError,
 };
 use serde_json::{json, Value};
 use support::{answer_for, fake, fixture, FakeScript, FakeServer, Fault};
@@ -241,8 +241,8 @@ fn error_faults() -> Vec<Fault> {
 #[tokio::test]
 async fn every_error_class_over_both_protocols() {
     let server = fake();
-    let a = provider::AnyProvider::Anthropic(anthropic_client(&server));
-    let o = provider::AnyProvider::OpenAi(openai_client(&server));
+    let a = blockwise::worker::AnyProvider::Anthropic(anthropic_client(&server));
+    let o = blockwise::worker::AnyProvider::OpenAi(openai_client(&server));
     for client in [&a, &o] {
         let faults = error_faults();
         let mut script = FakeScript::new();
@@ -285,8 +285,8 @@ async fn timeouts_are_transient() {
 #[tokio::test]
 async fn answer_level_faults_are_reported_not_hidden() {
     let server = fake();
-    let a = provider::AnyProvider::Anthropic(anthropic_client(&server));
-    let o = provider::AnyProvider::OpenAi(openai_client(&server));
+    let a = blockwise::worker::AnyProvider::Anthropic(anthropic_client(&server));
+    let o = blockwise::worker::AnyProvider::OpenAi(openai_client(&server));
     for client in [&a, &o] {
         let req = request(4, true, false);
         let uids = |v: &Value| -> Vec<u64> {
@@ -394,7 +394,7 @@ async fn fake_serves_32_concurrent_calls() {
 
 #[tokio::test]
 async fn demo_provider_runs_offline_with_deterministic_answers() {
-    let demo = provider::connect("demo", None, None).unwrap();
+    let demo = blockwise::worker::connect("demo", None, None).unwrap();
     assert!(demo.is_demo());
     assert_eq!(demo.name(), "demo");
     let req = request(3, true, true);

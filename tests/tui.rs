@@ -12,6 +12,7 @@ use blockwise::tui::app::Modal;
 use blockwise::tui::theme::ColorMode;
 use blockwise::tui::{draw, Action, App, Keymap, Pane, Spawner, Theme};
 use blockwise::worker::{self, EngineOptions, RunEnd};
+use blockwise::workspace::Workspace;
 use crossterm::event::{KeyCode, KeyEvent, KeyEventKind, KeyEventState, KeyModifiers};
 use ratatui::backend::TestBackend;
 use ratatui::Terminal;
@@ -62,7 +63,7 @@ fn demo_env(process: bool) -> Env {
 
 fn app(env: &Env) -> App {
     let mut app = App::new(
-        env.store.clone(),
+        Workspace::new(env.store.clone()),
         Keymap::default_keymap(),
         Theme::with_mode(ColorMode::None),
     );

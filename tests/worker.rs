@@ -85,7 +85,7 @@ impl Env {
     }
 
     async fn work_with(&self, run: &Run, opts: EngineOptions) -> RunEnd {
-        let p = provider::connect(
+        let p = worker::connect(
             "anthropic",
             Some("test-key".into()),
             Some(self.fake.anthropic_base_url()),
@@ -352,7 +352,11 @@ async fn overloaded_and_server_errors_back_off_and_retry() {
     );
     let run = env.create();
     assert_eq!(env.work(&run, 1).await, RunEnd::Complete);
-    let outcomes: Vec<String> = env.calls(&run).into_iter().map(|c| c.outcome).collect();
+    let outcomes: Vec<String> = env
+        .calls(&run)
+        .into_iter()
+        .map(|c| c.outcome.to_string())
+        .collect();
     assert_eq!(
         outcomes,
         vec![
@@ -555,12 +559,11 @@ async fn expired_leases_and_dead_workers_return_to_pending() {
     transitions::claim(&env.store, &run.run_id, 2, "ghost-host:1:1", now).unwrap();
     transitions::claim(&env.store, &run.run_id, 2, "ghost-host:2:1", now - 700_000).unwrap();
     // A lease of a live worker on another host that has not expired is kept...
-    let released =
-        transitions::recover_leases(&env.store, &run.run_id, now, 600_000, |_| true).unwrap();
+    let released = worker::lease::recover(&env.store, &run.run_id, now, 600_000, |_| true).unwrap();
     assert_eq!(released, 2, "only the expired lease");
     assert_eq!(env.run(&run).counters.claimed, 2);
     // ...until its worker is known dead.
-    transitions::recover_leases(&env.store, &run.run_id, now, 600_000, |_| false).unwrap();
+    worker::lease::recover(&env.store, &run.run_id, now, 600_000, |_| false).unwrap();
     assert_eq!(env.run(&run).counters.claimed, 0);
     assert_eq!(env.work(&run, 2).await, RunEnd::Complete);
     env.assert_all_staged_correctly(&run);
@@ -611,7 +614,7 @@ async fn an_interrupt_releases_claims_and_a_restart_finishes() {
     env.policy("worker.batching.enabled", json!(false));
     env.fake.set_default_latency(Duration::from_millis(40));
     let run = env.create();
-    let p = provider::connect(
+    let p = worker::connect(
         "anthropic",
         Some("test-key".into()),
         Some(env.fake.anthropic_base_url()),
@@ -673,7 +676,7 @@ async fn blocks_held_by_another_live_worker_are_left_to_it_and_reported() {
 async fn a_local_endpoint_costs_unknown_unless_the_user_prices_its_model() {
     let env = setup(4);
     let custom =
-        || provider::connect("custom", Some("k".into()), Some(env.fake.openai_base_url())).unwrap();
+        || worker::connect("custom", Some("k".into()), Some(env.fake.openai_base_url())).unwrap();
     // The model has a built-in (Anthropic) price, but the calls go to a local server.
     let run = env.create();
     let (_stop, rx) = watch::channel(false);

@@ -4,7 +4,7 @@ use std::path::PathBuf;
 
 use super::output::one_line;
 use super::{Ctx, Exit};
-use crate::store::Store;
+use crate::workspace::{self, Workspace};
 
 /// Default demo store: `<data dir>/demo/blockwise-demo.redb`, apart from the real workspace.
 pub fn default_path() -> Option<PathBuf> {
@@ -18,10 +18,10 @@ pub fn default_path() -> Option<PathBuf> {
 /// headless when asked or when stdout is not a terminal.
 pub fn run(ctx: &Ctx, headless: bool) -> anyhow::Result<u8> {
     let headless = headless || !super::interactive();
-    let (store, run) = build(ctx, headless)?;
+    let (ws, run) = build(ctx, headless)?;
     if !headless {
         crate::tui::run(
-            store,
+            ws,
             crate::tui::TuiOptions {
                 open_run: Some(run.run_id),
                 start_worker: true,
@@ -30,10 +30,9 @@ pub fn run(ctx: &Ctx, headless: bool) -> anyhow::Result<u8> {
         return Ok(0);
     }
     let path = ctx.store_path.clone();
-    let code = super::run::start(ctx, store, &run.run_id, None)?;
-    let store = Store::open(&path)?;
+    let code = super::run::start(ctx, &ws, &run.run_id, None)?;
     if !ctx.quiet {
-        preview(&store, &run.run_id)?;
+        preview(&ws, &run.run_id)?;
         let s = path.display();
         println!("\nNext, try:");
         println!("  blockwise --store {s}            (the terminal UI)");
@@ -46,9 +45,9 @@ pub fn run(ctx: &Ctx, headless: bool) -> anyhow::Result<u8> {
 }
 
 /// A fresh demo store with its sample document, schemas and run.
-fn build(ctx: &Ctx, announce: bool) -> anyhow::Result<(Store, crate::model::Run)> {
+fn build(ctx: &Ctx, announce: bool) -> anyhow::Result<(Workspace, crate::model::Run)> {
     let path = ctx.store_path.clone();
-    if !crate::demo::may_reset(&path)? {
+    if !Workspace::demo_may_reset(&path)? {
         return Err(Exit::new(
             1,
             format!(
@@ -62,41 +61,42 @@ fn build(ctx: &Ctx, announce: bool) -> anyhow::Result<(Store, crate::model::Run)
         std::fs::remove_file(&path)
             .map_err(|e| Exit::new(1, format!("cannot reset {}: {e}", path.display())))?;
     }
-    let store = Store::open(&path)?;
+    let ws = Workspace::open_for_writing(&path)?;
     let samples = path
         .parent()
         .map(|d| d.join("samples"))
         .unwrap_or_else(|| PathBuf::from("samples"));
-    let run = crate::demo::populate(&store, &samples)
+    let run = ws
+        .populate_demo(&samples)
         .map_err(|e| Exit::new(1, format!("demo setup failed: {e}")))?;
     if announce && !ctx.quiet {
         println!("Blockwise demo workspace: {}", path.display());
         println!(
             "  sample document {}  ({} blocks)",
-            samples.join(crate::demo::SAMPLE_NAME).display(),
+            samples.join(workspace::SAMPLE_NAME).display(),
             run.counters.total
         );
         println!(
             "  schemas from templates: {}",
-            crate::demo::DEMO_TEMPLATES.join(", ")
+            workspace::DEMO_TEMPLATES.join(", ")
         );
         println!(
             "  run {} applies '{}' with the OFFLINE DEMO provider (deterministic, not a real model)\n",
             run.run_id, run.schema_ref
         );
     }
-    Ok((store, run))
+    Ok((ws, run))
 }
 
 /// The first rows of the run as a compact grid, labelled as demo output.
-fn preview(store: &Store, run_id: &str) -> anyhow::Result<()> {
-    let Some(run) = store.get_run(run_id)? else {
+fn preview(ws: &Workspace, run_id: &str) -> anyhow::Result<()> {
+    let Some(run) = ws.get_run(run_id)? else {
         return Ok(());
     };
-    let schema = store.get_schema(&run.schema_id)?;
+    let schema = ws.get_schema(&run.schema_id)?;
     let fields: Vec<String> = schema
         .as_ref()
-        .and_then(|s| crate::schema::properties(&s.json))
+        .and_then(|s| workspace::properties(&s.json))
         .map(|p| p.keys().take(3).cloned().collect())
         .unwrap_or_default();
     println!("\nDEMO OUTPUT — offline demo provider, not a real model:");
@@ -105,8 +105,8 @@ fn preview(store: &Store, run_id: &str) -> anyhow::Result<()> {
         header.push_str(&format!("  {:<22}", one_line(f, 22)));
     }
     println!("{header}");
-    let blocks = store.blocks(&run.conv_uid)?;
-    for ov in store.overlays_range(run_id, 0, 12)? {
+    let blocks = ws.blocks(&run.conv_uid)?;
+    for ov in ws.overlays_range(run_id, 0, 12)? {
         let Some(b) = blocks.get(ov.block_index as usize) else {
             continue;
         };

@@ -6,16 +6,15 @@ use serde_json::json;
 
 use super::output::{one_line, print_json, short_id};
 use super::{Ctx, Exit};
-use crate::ingest;
 use crate::model::BlockType;
 
 pub fn ingest(ctx: &Ctx, files: &[PathBuf]) -> anyhow::Result<u8> {
-    let store = ctx.open_store()?;
-    let limits = crate::policy::ingest_limits(&store)?;
+    let ws = ctx.open()?;
+    let limits = ws.ingest_limits()?;
     let mut rows = Vec::new();
     let mut failed = 0;
     for file in files {
-        match ingest::ingest_path(&store, file, limits) {
+        match ws.ingest(file, limits) {
             Ok(report) => {
                 let d = &report.document;
                 let status = if report.created { "created" } else { "exists" };
@@ -51,8 +50,8 @@ pub fn ingest(ctx: &Ctx, files: &[PathBuf]) -> anyhow::Result<u8> {
 }
 
 pub fn docs(ctx: &Ctx) -> anyhow::Result<u8> {
-    let store = ctx.open_store()?;
-    let docs = store.list_documents()?;
+    let ws = ctx.open()?;
+    let docs = ws.list_documents()?;
     if ctx.json {
         print_json(&docs)?;
         return Ok(0);
@@ -85,10 +84,10 @@ pub fn blocks(ctx: &Ctx, doc: &str, block_type: Option<&str>) -> anyhow::Result<
         Some(t) => Some(t.parse().map_err(|e: String| Exit::new(2, e))?),
         None => None,
     };
-    let store = ctx.open_store()?;
-    let conv = store.resolve_document(doc)?;
+    let ws = ctx.open()?;
+    let conv = ws.resolve_document(doc)?;
     let mut list = Vec::new();
-    store.for_each_block(&conv, |b| {
+    ws.for_each_block(&conv, |b| {
         if filter.is_none_or(|t| t == b.block_type) {
             list.push(b);
         }

@@ -7,7 +7,7 @@ use serde_json::json;
 
 use super::output::print_json;
 use super::Ctx;
-use crate::export::{self, Format, Mode};
+use crate::workspace::{Format, Mode};
 
 #[derive(Debug, Clone, Copy, ValueEnum)]
 pub enum FormatArg {
@@ -41,8 +41,8 @@ pub struct ExportArgs {
 }
 
 pub fn run(ctx: &Ctx, args: ExportArgs) -> anyhow::Result<u8> {
-    let store = ctx.open_store()?;
-    let run_id = store.resolve_run(&args.run)?;
+    let ws = ctx.open()?;
+    let run_id = ws.resolve_run(&args.run)?;
     let format = match args.format {
         FormatArg::Jsonl => Format::Jsonl,
         FormatArg::Csv => Format::Csv,
@@ -55,10 +55,10 @@ pub fn run(ctx: &Ctx, args: ExportArgs) -> anyhow::Result<u8> {
     };
     let Some(path) = args.output else {
         let stdout = std::io::stdout();
-        export::export_to_writer(&store, &run_id, format, mode, stdout.lock(), "stdout")?;
+        ws.export_to_writer(&run_id, format, mode, stdout.lock(), "stdout")?;
         return Ok(0);
     };
-    let s = export::export_to_path(&store, &run_id, format, mode, &path)?;
+    let s = ws.export_to_path(&run_id, format, mode, &path)?;
     if ctx.json {
         print_json(&json!({
             "run_id": run_id,

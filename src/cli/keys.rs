@@ -8,8 +8,7 @@ use serde_json::json;
 
 use super::output::{one_line, print_json};
 use super::{Ctx, Exit};
-use crate::provider::{self, ProviderError};
-use crate::vault::{self, KeyOptions, KeySource, Vault};
+use crate::workspace::{KeyOptions, KeyTest, VaultError, Workspace};
 
 #[derive(Debug, Subcommand)]
 pub enum KeysCommand {
@@ -132,7 +131,7 @@ fn read_hidden(prompt: &str) -> anyhow::Result<String> {
     result
 }
 
-fn vault_error(e: vault::VaultError) -> anyhow::Error {
+fn vault_error(e: VaultError) -> anyhow::Error {
     Exit::new(1, format!("error: {e}")).into()
 }
 
@@ -144,14 +143,7 @@ fn set(
     options: KeyOptions,
 ) -> anyhow::Result<u8> {
     // Check the provider before asking for a secret.
-    if provider == "demo" || !vault::KEYED_PROVIDERS.contains(&provider) {
-        let e = if provider == "demo" {
-            vault::VaultError::DemoNeedsNoKey
-        } else {
-            vault::VaultError::UnknownProvider(provider.to_string())
-        };
-        return Err(vault_error(e));
-    }
+    Workspace::check_keyed_provider(provider).map_err(vault_error)?;
     // A local server usually needs no key: `keys set custom --base-url URL` is enough.
     let keyless = provider == "custom" && !stdin && env.is_none();
     let secret = if keyless {
@@ -159,13 +151,10 @@ fn set(
     } else {
         Some(read_secret(provider, stdin, env)?)
     };
-    let store = ctx.open_store()?;
-    let vault = Vault::from_env().map_err(vault_error)?;
-    let summary = match &secret {
-        Some(secret) => vault.set_key(&store, provider, secret, options),
-        None => vault.set_keyless_endpoint(&store, options),
-    }
-    .map_err(vault_error)?;
+    let ws = ctx.open()?;
+    let (summary, how) = ws
+        .set_key(provider, secret.as_deref(), options)
+        .map_err(vault_error)?;
     if ctx.json {
         print_json(&summary)?;
     } else if !ctx.quiet && keyless {
@@ -175,11 +164,6 @@ fn set(
             one_line(summary.base_url.as_deref().unwrap_or_default(), 200)
         );
     } else if !ctx.quiet {
-        let how = if summary.encryption.as_deref() == Some("age-scrypt") {
-            "with your passphrase".to_string()
-        } else {
-            format!("with the age identity {}", vault.identity_path().display())
-        };
         println!(
             "Stored the {provider} key {} (encrypted {how}). Check it with `blockwise keys test {provider}`.",
             summary.key
@@ -189,8 +173,8 @@ fn set(
 }
 
 fn list(ctx: &Ctx) -> anyhow::Result<u8> {
-    let store = ctx.open_store()?;
-    let keys = vault::list_keys(&store).map_err(vault_error)?;
+    let ws = ctx.open()?;
+    let keys = ws.list_keys().map_err(vault_error)?;
     if ctx.json {
         print_json(&keys)?;
         return Ok(0);
@@ -231,59 +215,18 @@ fn list(ctx: &Ctx) -> anyhow::Result<u8> {
 }
 
 fn test(ctx: &Ctx, provider: &str, model: Option<&str>) -> anyhow::Result<u8> {
-    let store = ctx.open_store()?;
-    let vault = Vault::from_env().map_err(vault_error)?;
-    let resolved = vault.key_for(&store, provider).map_err(vault_error)?;
-    if provider != "demo" && resolved.is_none() {
-        let hint = match provider {
-            "custom" => format!(" --base-url URL, or set {}", provider::CUSTOM_BASE_URL_ENV),
-            _ => provider::key_env_var(provider)
-                .map(|v| format!(" or set {v}"))
-                .unwrap_or_default(),
-        };
-        return Err(Exit::new(
-            1,
-            format!("error: no key for {provider}: store one with `blockwise keys set {provider}`{hint}"),
-        )
-        .into());
-    }
-    let (secret, base_url, key_model, source) = match &resolved {
-        Some(k) => (
-            Some(k.secret.clone()),
-            k.base_url.clone(),
-            k.model.clone(),
-            Some(k.source),
-        ),
-        None => (None, None, None, None),
-    };
-    let client = provider::connect(provider, secret, base_url)
-        .map_err(|e| Exit::new(1, format!("error: {e}")))?;
-    let model = model
-        .map(str::to_string)
-        .or(key_model)
-        .unwrap_or_else(|| provider::default_model(provider).to_string());
+    let ws = ctx.open()?;
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()?;
-    let outcome = runtime.block_on(client.test_key(&model));
-    // Out of credit still proves the key authenticates.
-    let verdict = match &outcome {
-        Ok(()) => Some(true),
-        Err(ProviderError::OutOfCredit { .. }) => Some(true),
-        Err(ProviderError::BadKey { .. }) => Some(false),
-        Err(_) => None,
-    };
-    let recorded = match (verdict, source) {
-        (Some(v), Some(KeySource::Stored)) => {
-            vault::record_test(&store, provider, v).map_err(vault_error)?
-        }
-        _ => false,
-    };
-    let key_shown = resolved
-        .as_ref()
-        .map(|k| vault::shown_key(&k.secret))
-        .unwrap_or_else(|| "(none needed)".into());
-    let detail = outcome.as_ref().err().map(|e| e.to_string());
+    let KeyTest {
+        key_shown,
+        verdict,
+        recorded,
+        detail,
+    } = runtime
+        .block_on(ws.test_key(provider, model))
+        .map_err(|e| Exit::new(1, format!("error: {e}")))?;
     if ctx.json {
         print_json(&json!({
             "provider": provider,
@@ -312,8 +255,8 @@ fn test(ctx: &Ctx, provider: &str, model: Option<&str>) -> anyhow::Result<u8> {
 }
 
 fn remove(ctx: &Ctx, provider: &str) -> anyhow::Result<u8> {
-    let store = ctx.open_store()?;
-    let removed = vault::remove_key(&store, provider).map_err(vault_error)?;
+    let ws = ctx.open()?;
+    let removed = ws.remove_key(provider).map_err(vault_error)?;
     if ctx.json {
         print_json(&json!({"provider": provider, "removed": removed}))?;
     } else if !ctx.quiet || !removed {

@@ -18,7 +18,7 @@ use clap::{Parser, Subcommand};
 
 pub use exit::Exit;
 
-use crate::store::Store;
+use crate::workspace::Workspace;
 
 #[derive(Debug, Parser)]
 #[command(
@@ -95,7 +95,7 @@ pub enum Command {
     Export(export::ExportArgs),
 }
 
-/// What every command gets: global flags and a way to open the store.
+/// What every command gets: global flags and a way to open the workspace.
 pub struct Ctx {
     pub store_path: PathBuf,
     pub json: bool,
@@ -103,10 +103,9 @@ pub struct Ctx {
 }
 
 impl Ctx {
-    pub fn open_store(&self) -> anyhow::Result<Store> {
-        let store = Store::open(&self.store_path)?;
-        crate::policy::ensure_workspace_admin(&store)?;
-        Ok(store)
+    /// Open the workspace for writing (admin bootstrap and lease recovery, SPEC §3).
+    pub fn open(&self) -> anyhow::Result<Workspace> {
+        Ok(Workspace::open_for_writing(&self.store_path)?)
     }
 }
 
@@ -182,8 +181,8 @@ fn open_tui(ctx: &Ctx) -> anyhow::Result<u8> {
         )
         .into());
     }
-    let store = ctx.open_store()?;
-    crate::tui::run(store, crate::tui::TuiOptions::default())?;
+    let ws = ctx.open()?;
+    crate::tui::run(ws, crate::tui::TuiOptions::default())?;
     Ok(0)
 }
 

@@ -5,7 +5,7 @@ use serde_json::json;
 
 use super::output::{one_line, print_json};
 use super::{Ctx, Exit};
-use crate::policy::{self as pol, display_value, AdminChange, PolicyError, SetOutcome};
+use crate::workspace::{display_value, AdminChange, PolicyError, SetOutcome};
 
 #[derive(Debug, Subcommand)]
 pub enum PolicyCommand {
@@ -93,8 +93,8 @@ pub fn run(ctx: &Ctx, command: PolicyCommand) -> anyhow::Result<u8> {
 }
 
 fn list(ctx: &Ctx) -> anyhow::Result<u8> {
-    let store = ctx.open_store()?;
-    let all = pol::effective_all(&store).map_err(exit)?;
+    let ws = ctx.open()?;
+    let all = ws.policy_all().map_err(exit)?;
     if ctx.json {
         print_json(&all)?;
         return Ok(0);
@@ -117,8 +117,8 @@ fn list(ctx: &Ctx) -> anyhow::Result<u8> {
 }
 
 fn show(ctx: &Ctx, key: &str) -> anyhow::Result<u8> {
-    let store = ctx.open_store()?;
-    let e = pol::effective_value(&store, key).map_err(exit)?;
+    let ws = ctx.open()?;
+    let e = ws.policy_value(key).map_err(exit)?;
     if ctx.json {
         print_json(&e)?;
         return Ok(0);
@@ -149,9 +149,8 @@ fn show(ctx: &Ctx, key: &str) -> anyhow::Result<u8> {
 }
 
 fn set(ctx: &Ctx, key: &str, value: &str, reason: Option<&str>) -> anyhow::Result<u8> {
-    let store = ctx.open_store()?;
-    let user = pol::current_user();
-    let outcome = pol::set_value_text(&store, &user, key, value, reason).map_err(exit)?;
+    let ws = ctx.open()?;
+    let outcome = ws.set_policy_text(key, value, reason).map_err(exit)?;
     match outcome {
         SetOutcome::Changed(entry) => {
             if ctx.json {
@@ -181,13 +180,14 @@ fn set(ctx: &Ctx, key: &str, value: &str, reason: Option<&str>) -> anyhow::Resul
 }
 
 fn audit(ctx: &Ctx, key: Option<&str>) -> anyhow::Result<u8> {
-    let store = ctx.open_store()?;
+    let ws = ctx.open()?;
     let wanted = match key {
         None => None,
         Some("admins") => Some("admins".to_string()),
-        Some(k) => Some(pol::lookup(k).map_err(exit)?.key.to_string()),
+        Some(k) => Some(ws.policy_key_name(k).map_err(exit)?.to_string()),
     };
-    let entries: Vec<_> = pol::audit_log(&store)
+    let entries: Vec<_> = ws
+        .audit_log()
         .map_err(exit)?
         .into_iter()
         .filter(|e| wanted.as_deref().is_none_or(|k| e.key == k))
@@ -221,11 +221,10 @@ fn audit(ctx: &Ctx, key: Option<&str>) -> anyhow::Result<u8> {
 }
 
 fn admins(ctx: &Ctx, command: AdminsCommand) -> anyhow::Result<u8> {
-    let store = ctx.open_store()?;
-    let user = pol::current_user();
+    let ws = ctx.open()?;
     let (verb, outcome) = match command {
         AdminsCommand::List => {
-            let admins = pol::list_admins(&store).map_err(exit)?;
+            let admins = ws.list_admins().map_err(exit)?;
             if ctx.json {
                 print_json(&admins)?;
             } else {
@@ -237,11 +236,11 @@ fn admins(ctx: &Ctx, command: AdminsCommand) -> anyhow::Result<u8> {
         }
         AdminsCommand::Add { user: who, reason } => (
             format!("added admin {who}"),
-            pol::add_admin(&store, &user, &who, reason.as_deref()).map_err(exit)?,
+            ws.add_admin(&who, reason.as_deref()).map_err(exit)?,
         ),
         AdminsCommand::Remove { user: who, reason } => (
             format!("removed admin {who}"),
-            pol::remove_admin(&store, &user, &who, reason.as_deref()).map_err(exit)?,
+            ws.remove_admin(&who, reason.as_deref()).map_err(exit)?,
         ),
     };
     match outcome {

@@ -5,7 +5,7 @@ use serde_json::json;
 
 use super::output::print_json;
 use super::{Ctx, Exit};
-use crate::review::{self, ReviewError, ReviewOutcome, Selection, Target};
+use crate::workspace::{ReviewError, ReviewOutcome, Selection, Target};
 
 #[derive(Debug, Subcommand)]
 pub enum ReviewCmd {
@@ -47,23 +47,22 @@ pub enum ReviewCmd {
 }
 
 pub fn run(ctx: &Ctx, cmd: ReviewCmd) -> anyhow::Result<u8> {
-    let store = ctx.open_store()?;
-    let user = crate::policy::current_user();
+    let ws = ctx.open()?;
     match cmd {
         ReviewCmd::Confirm { run, all, blocks } => {
-            let run_id = store.resolve_run(&run)?;
+            let run_id = ws.resolve_run(&run)?;
             let target = match (all, blocks) {
                 (true, _) => Target::AllStaged,
                 (false, Some(spec)) => Target::Blocks(selection(&spec)?),
                 (false, None) => return Err(Exit::new(2, "give --all or --blocks SPEC").into()),
             };
-            let out = review::confirm(&store, &run_id, &target, &user).map_err(refusal)?;
+            let out = ws.confirm(&run_id, &target).map_err(refusal)?;
             report(ctx, &out, "confirmed")
         }
         ReviewCmd::Reject { run, blocks } => {
-            let run_id = store.resolve_run(&run)?;
+            let run_id = ws.resolve_run(&run)?;
             let sel = selection(&blocks)?;
-            let out = review::reject(&store, &run_id, &sel, &user).map_err(refusal)?;
+            let out = ws.reject(&run_id, &sel).map_err(refusal)?;
             report(ctx, &out, "rejected to pending")
         }
         ReviewCmd::Edit {
@@ -72,8 +71,9 @@ pub fn run(ctx: &Ctx, cmd: ReviewCmd) -> anyhow::Result<u8> {
             field,
             value,
         } => {
-            let run_id = store.resolve_run(&run)?;
-            let out = review::edit(&store, &run_id, block_index, &field, &value, &user)
+            let run_id = ws.resolve_run(&run)?;
+            let out = ws
+                .edit(&run_id, block_index, &field, &value)
                 .map_err(refusal)?;
             if ctx.json {
                 print_json(&json!({
@@ -103,8 +103,8 @@ pub fn run(ctx: &Ctx, cmd: ReviewCmd) -> anyhow::Result<u8> {
             Ok(0)
         }
         ReviewCmd::Discard { run, block_index } => {
-            let run_id = store.resolve_run(&run)?;
-            let out = review::discard_edit(&store, &run_id, block_index, &user).map_err(refusal)?;
+            let run_id = ws.resolve_run(&run)?;
+            let out = ws.discard_edit(&run_id, block_index).map_err(refusal)?;
             if ctx.json {
                 print_json(&json!({
                     "run_id": out.run_id,
@@ -118,8 +118,8 @@ pub fn run(ctx: &Ctx, cmd: ReviewCmd) -> anyhow::Result<u8> {
             Ok(0)
         }
         ReviewCmd::Log { run } => {
-            let run_id = run.map(|r| store.resolve_run(&r)).transpose()?;
-            let events = store.review_log(run_id.as_deref())?;
+            let run_id = run.map(|r| ws.resolve_run(&r)).transpose()?;
+            let events = ws.review_log(run_id.as_deref())?;
             if ctx.json {
                 print_json(&events)?;
             } else if events.is_empty() {

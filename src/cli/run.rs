@@ -1,19 +1,18 @@
 //! `run create | start | list | status | calls | cancel | resume | delete` (SPEC §3).
 
 use std::io::{IsTerminal, Write};
-use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use clap::Subcommand;
 use serde_json::json;
-use tokio::sync::{mpsc, watch};
+use tokio::sync::mpsc;
 
 use super::output::{one_line, print_json, short_id};
 use super::{Ctx, Exit};
 use crate::model::Run;
-use crate::provider::{self, format_cost};
-use crate::store::Store;
-use crate::worker::{self, CreateRunOptions, EngineOptions, RunEnd, WorkerError, WorkerEvent};
+use crate::workspace::{
+    format_cost, CreateRunOptions, RunEnd, SessionOptions, WorkerError, WorkerEvent, Workspace,
+};
 
 #[derive(Debug, Subcommand)]
 pub enum RunCommand {
@@ -52,6 +51,8 @@ pub enum RunCommand {
     Cancel { run: String },
     /// Resume a paused or cancelled run (then `run start`).
     Resume { run: String },
+    /// Give failed blocks fresh attempts: they return to pending (then `run start`).
+    RetryFailed { run: String },
     /// Delete a run with its overlays and call records.
     Delete {
         run: String,
@@ -62,7 +63,7 @@ pub enum RunCommand {
 }
 
 pub fn run(ctx: &Ctx, cmd: RunCommand) -> anyhow::Result<u8> {
-    let store = ctx.open_store()?;
+    let ws = ctx.open()?;
     match cmd {
         RunCommand::Create {
             doc,
@@ -78,7 +79,7 @@ pub fn run(ctx: &Ctx, cmd: RunCommand) -> anyhow::Result<u8> {
                 temperature,
                 max_tokens,
             };
-            let run = worker::create_run(&store, &doc, &schema, &opts).map_err(refused)?;
+            let run = ws.create_run(&doc, &schema, &opts).map_err(refused)?;
             if ctx.json {
                 print_json(&run)?;
             } else if !ctx.quiet {
@@ -94,23 +95,39 @@ pub fn run(ctx: &Ctx, cmd: RunCommand) -> anyhow::Result<u8> {
             }
             Ok(0)
         }
-        RunCommand::Start { run, concurrency } => start(ctx, store, &run, concurrency),
-        RunCommand::List => list(ctx, &store),
-        RunCommand::Status { run } => status(ctx, &store, &run),
-        RunCommand::Calls { run } => calls(ctx, &store, &run),
+        RunCommand::Start { run, concurrency } => start(ctx, &ws, &run, concurrency),
+        RunCommand::List => list(ctx, &ws),
+        RunCommand::Status { run } => status(ctx, &ws, &run),
+        RunCommand::Calls { run } => calls(ctx, &ws, &run),
         RunCommand::Cancel { run } => {
-            let id = store.resolve_run(&run)?;
-            let r = worker::transitions::cancel(&store, &id)?;
+            let id = ws.resolve_run(&run)?;
+            let r = ws.cancel_run(&id)?;
             report_state(ctx, &r)
         }
         RunCommand::Resume { run } => {
-            let id = store.resolve_run(&run)?;
-            let r = worker::transitions::resume(&store, &id)?;
+            let id = ws.resolve_run(&run)?;
+            let r = ws.resume_run(&id)?;
             report_state(ctx, &r)
         }
+        RunCommand::RetryFailed { run } => {
+            let id = ws.resolve_run(&run)?;
+            let (r, reset) = ws.retry_failed(&id)?;
+            if ctx.json {
+                print_json(&serde_json::json!({"run": r, "reset": reset}))?;
+            } else if !ctx.quiet {
+                println!(
+                    "{}  {}  {reset} failed blocks back to pending; `blockwise run start {}` \
+                     processes them",
+                    r.run_id,
+                    r.status.as_str(),
+                    r.run_id
+                );
+            }
+            Ok(0)
+        }
         RunCommand::Delete { run, force } => {
-            let id = store.resolve_run(&run)?;
-            let r = store
+            let id = ws.resolve_run(&run)?;
+            let r = ws
                 .get_run(&id)?
                 .ok_or_else(|| Exit::new(1, format!("run {id} does not exist")))?;
             if r.counters.confirmed > 0 && !force {
@@ -124,7 +141,7 @@ pub fn run(ctx: &Ctx, cmd: RunCommand) -> anyhow::Result<u8> {
                 )
                 .into());
             }
-            store.delete_run(&id)?;
+            ws.delete_run(&id)?;
             if !ctx.quiet {
                 println!("deleted {id}");
             }
@@ -141,7 +158,7 @@ fn refused(e: WorkerError) -> anyhow::Error {
 }
 
 fn demo_label(run: &Run) -> &'static str {
-    if run.model_config.provider == "demo" {
+    if run.model_config.is_demo() {
         "  [DEMO: offline provider, not a real model]"
     } else {
         ""
@@ -159,39 +176,31 @@ fn report_state(ctx: &Ctx, r: &Run) -> anyhow::Result<u8> {
 
 pub(super) fn start(
     ctx: &Ctx,
-    store: Store,
+    ws: &Workspace,
     run: &str,
     concurrency: Option<u32>,
 ) -> anyhow::Result<u8> {
-    let id = store.resolve_run(run)?;
-    let r = store
-        .get_run(&id)?
-        .ok_or_else(|| Exit::new(1, format!("run {id} does not exist")))?;
-    let provider = Arc::new(worker::connect_provider(&store, &r)?);
-    let store = Arc::new(store);
+    let id = ws.resolve_run(run)?;
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()?;
-    let opts = EngineOptions {
-        concurrency,
-        prices: provider::PriceTable::for_user(),
-        ..EngineOptions::default()
-    };
+    let session = ws
+        .start_session(runtime.handle(), &id, SessionOptions { concurrency })
+        .map_err(refused)?;
     let tty = std::io::stdout().is_terminal() && !ctx.json && !ctx.quiet;
     let quiet = ctx.quiet || ctx.json;
     let end = runtime.block_on(async move {
-        let (stop_tx, stop_rx) = watch::channel(false);
+        let stop = session.stop;
         tokio::spawn(async move {
             if tokio::signal::ctrl_c().await.is_ok() {
-                let _ = stop_tx.send(true);
+                let _ = stop.send(true);
             }
         });
-        let (ev_tx, ev_rx) = mpsc::channel(256);
-        let printer = tokio::spawn(print_progress(ev_rx, r, tty, quiet));
-        let end = worker::run_worker(store, provider, &id, opts, Some(ev_tx), stop_rx).await;
+        let printer = tokio::spawn(print_progress(session.events, session.run, tty, quiet));
+        let end = session.done.await;
         let _ = printer.await;
         end
-    })?;
+    })??;
     match end {
         RunEnd::Complete => Ok(0),
         RunEnd::Cancelled => {
@@ -214,7 +223,7 @@ async fn print_progress(mut rx: mpsc::Receiver<WorkerEvent>, run: Run, tty: bool
     let started = Instant::now();
     let done_at_start = run.counters.total - run.counters.pending - run.counters.claimed;
     let mut last_line = Instant::now() - Duration::from_secs(10);
-    let label = if run.model_config.provider == "demo" {
+    let label = if run.model_config.is_demo() {
         " [DEMO]"
     } else {
         ""
@@ -265,8 +274,8 @@ async fn print_progress(mut rx: mpsc::Receiver<WorkerEvent>, run: Run, tty: bool
     }
 }
 
-fn list(ctx: &Ctx, store: &Store) -> anyhow::Result<u8> {
-    let runs = store.list_runs()?;
+fn list(ctx: &Ctx, ws: &Workspace) -> anyhow::Result<u8> {
+    let runs = ws.list_runs()?;
     if ctx.json {
         print_json(&runs)?;
         return Ok(0);
@@ -303,9 +312,9 @@ fn list(ctx: &Ctx, store: &Store) -> anyhow::Result<u8> {
     Ok(0)
 }
 
-fn status(ctx: &Ctx, store: &Store, run: &str) -> anyhow::Result<u8> {
-    let id = store.resolve_run(run)?;
-    let r = store
+fn status(ctx: &Ctx, ws: &Workspace, run: &str) -> anyhow::Result<u8> {
+    let id = ws.resolve_run(run)?;
+    let r = ws
         .get_run(&id)?
         .ok_or_else(|| Exit::new(1, format!("run {id} does not exist")))?;
     let secs = r.active_millis as f64 / 1000.0;
@@ -359,7 +368,7 @@ fn status(ctx: &Ctx, store: &Store, run: &str) -> anyhow::Result<u8> {
         let source = mc.sources.get(name).map(String::as_str).unwrap_or("run");
         println!("          {name}={value} ({source})");
     }
-    let p = crate::policy::WorkerPolicy::from_snapshot(&mc.policy);
+    let p = crate::workspace::WorkerPolicy::from_snapshot(&mc.policy);
     println!(
         "policy    batching={} pack_size={} caching={} concurrency={} max_retries={} (run snapshot)",
         p.batching, p.pack_size, p.prompt_caching, p.concurrency, p.max_retries
@@ -367,9 +376,9 @@ fn status(ctx: &Ctx, store: &Store, run: &str) -> anyhow::Result<u8> {
     Ok(0)
 }
 
-fn calls(ctx: &Ctx, store: &Store, run: &str) -> anyhow::Result<u8> {
-    let id = store.resolve_run(run)?;
-    let calls = store.calls(&id)?;
+fn calls(ctx: &Ctx, ws: &Workspace, run: &str) -> anyhow::Result<u8> {
+    let id = ws.resolve_run(run)?;
+    let calls = ws.calls(&id)?;
     if ctx.json {
         print_json(&calls)?;
         return Ok(0);

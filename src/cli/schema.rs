@@ -7,8 +7,7 @@ use serde_json::{json, Value};
 
 use super::output::{one_line, print_json, short_id};
 use super::{Ctx, Exit};
-use crate::schema::{self, ImportClass, SaveOutcome, SaveRequest, SchemaError};
-use crate::store::SchemaDelete;
+use crate::workspace::{self, ImportClass, SaveOutcome, SchemaDelete, SchemaError};
 
 #[derive(Debug, Subcommand)]
 pub enum SchemaCmd {
@@ -74,7 +73,7 @@ fn read_schema_file(path: &Path) -> anyhow::Result<(Value, ImportClass)> {
             format!("error: cannot read schema file {}: {e}", path.display()),
         )
     })?;
-    let class = schema::classify(&text);
+    let class = workspace::classify_schema(&text);
     match &class {
         ImportClass::Invalid {
             reason,
@@ -168,8 +167,8 @@ fn report(
 }
 
 fn list(ctx: &Ctx) -> anyhow::Result<u8> {
-    let store = ctx.open_store()?;
-    let all = store.list_schemas()?;
+    let ws = ctx.open()?;
+    let all = ws.list_schemas()?;
     if ctx.json {
         print_json(&all)?;
         return Ok(0);
@@ -188,7 +187,7 @@ fn list(ctx: &Ctx) -> anyhow::Result<u8> {
         "REF", "ID", "UID", "FIELDS", "CREATED"
     );
     for s in all {
-        let fields = schema::properties(&s.json).map_or(0, |p| p.len());
+        let fields = workspace::properties(&s.json).map_or(0, |p| p.len());
         let origin = match (&s.template_id, &s.forked_from) {
             (_, Some(f)) => format!("fork of {f}"),
             (Some(t), None) => format!("template {t}"),
@@ -208,10 +207,10 @@ fn list(ctx: &Ctx) -> anyhow::Result<u8> {
 }
 
 fn show(ctx: &Ctx, name: &str) -> anyhow::Result<u8> {
-    let store = ctx.open_store()?;
-    let s = store.resolve_schema(name)?;
-    let runs = store.runs_referencing(&s.schema_id)?;
-    let prompt = schema::PromptConfig::from_schema(&s.json).ok();
+    let ws = ctx.open()?;
+    let s = ws.resolve_schema(name)?;
+    let runs = ws.runs_referencing(&s.schema_id)?;
+    let prompt = workspace::PromptConfig::from_schema(&s.json).ok();
     if ctx.json {
         let mut v = serde_json::to_value(&s)?;
         if let Some(obj) = v.as_object_mut() {
@@ -232,7 +231,7 @@ fn show(ctx: &Ctx, name: &str) -> anyhow::Result<u8> {
     if let Some(f) = &s.forked_from {
         println!("forked     from {f}");
     }
-    let fields: Vec<&String> = schema::properties(&s.json)
+    let fields: Vec<&String> = workspace::properties(&s.json)
         .map(|p| p.keys().collect())
         .unwrap_or_default();
     println!(
@@ -265,17 +264,14 @@ fn show(ctx: &Ctx, name: &str) -> anyhow::Result<u8> {
 
 fn add(ctx: &Ctx, file: &Path, schema_ref: Option<String>) -> anyhow::Result<u8> {
     let (json, class) = read_schema_file(file)?;
-    let store = ctx.open_store()?;
-    let result = schema::save(
-        &store,
-        SaveRequest::new(json, schema_ref, schema::current_user()),
-    );
+    let ws = ctx.open()?;
+    let result = ws.save_schema(json, schema_ref);
     report(ctx, result, Some(&class))
 }
 
 fn from_template(ctx: &Ctx, id: &str, schema_ref: Option<String>) -> anyhow::Result<u8> {
-    let store = ctx.open_store()?;
-    let result = schema::apply_template(&store, id, schema_ref, &schema::current_user());
+    let ws = ctx.open()?;
+    let result = ws.schema_from_template(id, schema_ref);
     if let Err(e @ SchemaError::UnknownTemplate { .. }) = result {
         return Err(Exit::new(1, format!("error: {e}")).into());
     }
@@ -295,14 +291,14 @@ fn fork(
         }
         None => (None, None),
     };
-    let store = ctx.open_store()?;
-    let result = schema::fork(&store, name, schema_ref, edited, &schema::current_user());
+    let ws = ctx.open()?;
+    let result = ws.fork_schema(name, schema_ref, edited);
     report(ctx, result, class.as_ref())
 }
 
 fn delete(ctx: &Ctx, name: &str) -> anyhow::Result<u8> {
-    let store = ctx.open_store()?;
-    match store.delete_schema(name)? {
+    let ws = ctx.open()?;
+    match ws.delete_schema(name)? {
         SchemaDelete::Deleted(s) => {
             if ctx.json {
                 print_json(&json!({"status": "deleted", "schema_ref": s.schema_ref,
@@ -335,7 +331,7 @@ fn delete(ctx: &Ctx, name: &str) -> anyhow::Result<u8> {
 }
 
 fn templates(ctx: &Ctx) -> anyhow::Result<u8> {
-    let all = schema::templates()?;
+    let all = workspace::templates()?;
     if ctx.json {
         print_json(&all)?;
         return Ok(0);
@@ -359,11 +355,11 @@ fn check(ctx: &Ctx, file: &Path) -> anyhow::Result<u8> {
             format!("error: cannot read schema file {}: {e}", file.display()),
         )
     })?;
-    let class = schema::classify(&text);
-    let compat = class.json().map(schema::check);
+    let class = workspace::classify_schema(&text);
+    let compat = class.json().map(workspace::check_schema);
     if ctx.json {
         print_json(&json!({"import": class, "compat": compat,
-            "derived_ref": class.json().map(schema::derive_ref)}))?;
+            "derived_ref": class.json().map(workspace::derive_ref)}))?;
     } else {
         println!("class      {}", class.name());
         match &class {
@@ -383,7 +379,7 @@ fn check(ctx: &Ctx, file: &Path) -> anyhow::Result<u8> {
             ImportClass::WizardEditable { .. } => {}
         }
         if let Some(json) = class.json() {
-            println!("ref        {} (derived)", schema::derive_ref(json));
+            println!("ref        {} (derived)", workspace::derive_ref(json));
         }
         if let Some(c) = &compat {
             for w in &c.warnings {

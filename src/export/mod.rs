@@ -27,7 +27,7 @@ use serde_json::value::RawValue;
 pub use atomic::AtomicFile;
 pub use jsonl::threads as jsonl_threads;
 
-use crate::model::{Document, OverlayStatus, Run, Schema};
+use crate::model::{Document, Run, Schema, Shown};
 use crate::store::{OverlayView, Store, StoreError};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -38,6 +38,17 @@ pub enum Format {
 }
 
 impl Format {
+    /// The format a file name asks for by its extension (`.jsonl`/`.json`, `.csv`,
+    /// `.md`/`.markdown`); `None` for anything else.
+    pub fn from_path(path: &Path) -> Option<Format> {
+        match path.extension().and_then(|e| e.to_str())? {
+            "jsonl" | "json" => Some(Format::Jsonl),
+            "csv" => Some(Format::Csv),
+            "md" | "markdown" => Some(Format::Markdown),
+            _ => None,
+        }
+    }
+
     pub fn extension(self) -> &'static str {
         match self {
             Format::Jsonl => "jsonl",
@@ -62,6 +73,17 @@ impl Mode {
             Mode::Staging => "staging",
             Mode::Both => "both",
         }
+    }
+}
+
+impl std::str::FromStr for Mode {
+    type Err = String;
+
+    fn from_str(s: &str) -> Result<Mode, String> {
+        [Mode::Confirmed, Mode::Staging, Mode::Both]
+            .into_iter()
+            .find(|m| m.as_str() == s)
+            .ok_or_else(|| format!("unknown export mode '{s}': use confirmed, staging or both"))
     }
 }
 
@@ -107,14 +129,7 @@ pub(crate) struct Picked<'a> {
 }
 
 pub(crate) fn pick<'a>(mode: Mode, ov: &OverlayView<'a>) -> Picked<'a> {
-    let confirmed = match ov.status {
-        OverlayStatus::Confirmed => ov.confirmed,
-        _ => None,
-    };
-    let staged = match ov.status {
-        OverlayStatus::AiComplete => ov.staging,
-        _ => None,
-    };
+    let Shown { confirmed, staged } = ov.status.shown(ov.confirmed, ov.staging);
     match mode {
         Mode::Confirmed => Picked {
             data: confirmed,

@@ -108,6 +108,16 @@ pub struct IngestLimits {
     pub max_file_bytes: u64,
 }
 
+impl IngestLimits {
+    /// The limits policy sets (`upload.max_file_bytes`).
+    pub fn from_policy(store: &Store) -> Result<IngestLimits, crate::policy::PolicyError> {
+        let v = crate::policy::effective_value(store, crate::policy::keys::MAX_FILE_BYTES)?;
+        Ok(IngestLimits {
+            max_file_bytes: v.value.as_u64().unwrap_or(DEFAULT_MAX_FILE_BYTES),
+        })
+    }
+}
+
 impl Default for IngestLimits {
     fn default() -> Self {
         IngestLimits {

@@ -1,15 +1,22 @@
 //! Plain serde types shared by every module. No I/O here.
 
 mod block;
+mod call;
 mod document;
+mod provider;
+mod records;
 mod run;
 mod schema;
 mod usage;
 
 pub use block::{Block, BlockRef, BlockType, Locator};
+pub use call::{CallOutcome, ErrorClass};
 pub use document::Document;
+pub use provider::{ProviderKind, UnknownProvider};
+pub use records::{AdminRecord, AuditEntry, ReviewEvent, StoredKey};
 pub use run::{
-    CallRecord, ModelConfig, Overlay, OverlayStatus, Run, RunCounters, RunStatus, UsageTotals,
+    CallRecord, ModelConfig, Overlay, OverlayStatus, Run, RunCounters, RunStatus, Shown,
+    UsageTotals,
 };
 pub use schema::{generate_schema_id, Schema};
 pub use usage::Usage;

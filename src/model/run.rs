@@ -39,7 +39,40 @@ pub enum OverlayStatus {
     Failed,
 }
 
+/// The values a block shows (the one rule used by the grid and by export): the confirmed value
+/// of a confirmed block, the staged value of a staged (`ai_complete`) block, else nothing.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Shown<T> {
+    pub confirmed: Option<T>,
+    pub staged: Option<T>,
+}
+
+impl<T> Shown<T> {
+    /// The single value a reviewer sees: confirmed, else staged.
+    pub fn value(self) -> Option<T> {
+        self.confirmed.or(self.staged)
+    }
+}
+
 impl OverlayStatus {
+    /// Apply the shown-value rule to a block's stored `confirmed` and `staging` values.
+    pub fn shown<T>(self, confirmed: Option<T>, staging: Option<T>) -> Shown<T> {
+        match self {
+            OverlayStatus::Confirmed => Shown {
+                confirmed,
+                staged: None,
+            },
+            OverlayStatus::AiComplete => Shown {
+                confirmed: None,
+                staged: staging,
+            },
+            _ => Shown {
+                confirmed: None,
+                staged: None,
+            },
+        }
+    }
+
     pub const ALL: [OverlayStatus; 5] = [
         OverlayStatus::Pending,
         OverlayStatus::Claimed,
@@ -89,6 +122,11 @@ pub struct ModelConfig {
 }
 
 impl ModelConfig {
+    /// Whether this run uses the offline demo provider (its output must be labelled).
+    pub fn is_demo(&self) -> bool {
+        super::ProviderKind::is_demo_name(&self.provider)
+    }
+
     /// A config with explicit values and no recorded sources or policy snapshot.
     pub fn fixed(provider: &str, model: &str, temperature: f64, max_tokens: u32) -> ModelConfig {
         ModelConfig {
@@ -273,8 +311,8 @@ pub struct CallRecord {
     pub latency_ms: u64,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub stop_reason: Option<String>,
-    /// `ok`, `partial`, `split`, `error:<class>`.
-    pub outcome: String,
+    /// Stored as `ok`, `partial`, `split`, `failed`, `error:<class>`.
+    pub outcome: super::CallOutcome,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub detail: Option<String>,
     pub mapped: u32,

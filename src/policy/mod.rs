@@ -6,6 +6,7 @@
 mod admins;
 mod audit;
 mod change;
+pub mod keys;
 mod prompts;
 pub mod registry;
 mod resolve;
@@ -20,12 +21,12 @@ pub use change::{set_value, set_value_text, SetOutcome};
 pub use prompts::{DEFAULT_BLOCK_PROMPT, DEFAULT_SYSTEM_PROMPT};
 pub use registry::{lookup, PolicyKey, REGISTRY};
 pub use resolve::{
-    display_value, effective_all, effective_value, format_param, ingest_limits, param_value_ok,
-    resolve_param, EffectiveValue, ParamLayers, PolicySource, Source,
+    display_value, effective_all, effective_value, format_param, param_value_ok, resolve_param,
+    EffectiveValue, ParamLayers, PolicySource, Source,
 };
 pub use snapshot::{build_model_config, snapshot, RunModelInputs, WorkerPolicy};
 
-pub use crate::store::policy::{AdminRecord, AuditEntry};
+pub use crate::model::{AdminRecord, AuditEntry};
 use crate::store::StoreError;
 
 /// Why a policy operation failed. Messages say what, to which key or user, and what to do.

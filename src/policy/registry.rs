@@ -5,7 +5,7 @@ use std::collections::BTreeMap;
 use serde_json::{json, Value};
 
 use super::prompts::{DEFAULT_BLOCK_PROMPT, DEFAULT_SYSTEM_PROMPT};
-use super::PolicyError;
+use super::{keys, PolicyError};
 
 /// One end of an integer range: a number, or another key's effective value.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -95,12 +95,10 @@ const fn int(min: i64, max: Option<Bound>, ceiling: i64) -> KeyType {
     KeyType::Integer { min, max, ceiling }
 }
 
-const PACK_SIZE_MAX: &str = "worker.batching.pack_size_max";
-
 /// The registry, in display order.
 pub const REGISTRY: &[PolicyKey] = &[
     PolicyKey {
-        key: "models.platform_default_model",
+        key: keys::DEFAULT_MODEL,
         ty: KeyType::String { non_empty: true },
         description:
             "Model used when neither the invocation, the schema, the run nor the provider \
@@ -108,114 +106,114 @@ pub const REGISTRY: &[PolicyKey] = &[
         default: DefaultValue::Str("claude-sonnet-4-5"),
     },
     PolicyKey {
-        key: "models.platform_default_temperature",
+        key: keys::DEFAULT_TEMPERATURE,
         ty: KeyType::Number { min: 0.0, max: 1.0 },
         description: "Sampling temperature when nothing more specific sets one.",
         default: DefaultValue::Num(0.3),
     },
     PolicyKey {
-        key: "models.platform_default_max_tokens",
+        key: keys::DEFAULT_MAX_TOKENS,
         ty: int(1, Some(Bound::Fixed(64000)), U32),
         description: "Maximum output tokens per block when nothing more specific sets it.",
         default: DefaultValue::Int(2000),
     },
     PolicyKey {
-        key: "worker.prompt_caching.enabled",
+        key: keys::PROMPT_CACHING,
         ty: KeyType::Bool,
         description: "Mark the system prompt cacheable (Anthropic cache_control) so repeated \
                       calls of a run pay less for it.",
         default: DefaultValue::Bool(true),
     },
     PolicyKey {
-        key: "worker.batching.enabled",
+        key: keys::BATCHING,
         ty: KeyType::Bool,
         description: "Pack several blocks into one model call; off = one call per block.",
         default: DefaultValue::Bool(true),
     },
     PolicyKey {
-        key: "worker.batching.pack_size",
-        ty: int(1, Some(Bound::Key(PACK_SIZE_MAX)), U32),
+        key: keys::PACK_SIZE,
+        ty: int(1, Some(Bound::Key(keys::PACK_SIZE_MAX)), U32),
         description: "Preferred number of blocks per call.",
         default: DefaultValue::Int(10),
     },
     PolicyKey {
-        key: PACK_SIZE_MAX,
+        key: keys::PACK_SIZE_MAX,
         ty: int(1, Some(Bound::Fixed(200)), U32),
         description: "Hard cap on blocks per call; pack_size and text_heavy_max_pack_size must \
                       not exceed it.",
         default: DefaultValue::Int(40),
     },
     PolicyKey {
-        key: "worker.batching.text_heavy_max_pack_size",
-        ty: int(1, Some(Bound::Key(PACK_SIZE_MAX)), U32),
+        key: keys::TEXT_HEAVY_MAX_PACK_SIZE,
+        ty: int(1, Some(Bound::Key(keys::PACK_SIZE_MAX)), U32),
         description: "Cap on blocks per call when the schema asks for free text (rewrite, \
                       summary, final, ...).",
         default: DefaultValue::Int(6),
     },
     PolicyKey {
-        key: "worker.batching.context_window_tokens",
+        key: keys::CONTEXT_WINDOW_TOKENS,
         ty: int(1024, None, U32),
         description: "Model context window assumed when sizing packs.",
         default: DefaultValue::Int(200_000),
     },
     PolicyKey {
-        key: "worker.batching.output_reserve_tokens",
+        key: keys::OUTPUT_RESERVE_TOKENS,
         ty: int(256, None, U32),
         description: "Tokens of the context window kept free for the answer.",
         default: DefaultValue::Int(20_000),
     },
     PolicyKey {
-        key: "worker.batching.tool_overhead_tokens",
+        key: keys::TOOL_OVERHEAD_TOKENS,
         ty: int(0, None, U32),
         description: "Tokens assumed for the tool / response-format definition of each call.",
         default: DefaultValue::Int(2000),
     },
     PolicyKey {
-        key: "worker.batching.max_output_tokens",
+        key: keys::MAX_OUTPUT_TOKENS,
         ty: int(256, None, U32),
         description: "Output budget of one call; a pack closes before its estimated output \
                       exceeds it.",
         default: DefaultValue::Int(8192),
     },
     PolicyKey {
-        key: "worker.batching.per_block_output_tokens",
+        key: keys::PER_BLOCK_OUTPUT_TOKENS,
         ty: int(1, None, U32),
         description: "Base estimate of output tokens per block (grows with the schema).",
         default: DefaultValue::Int(200),
     },
     PolicyKey {
-        key: "worker.claim_batch_size",
+        key: keys::CLAIM_BATCH_SIZE,
         ty: int(1, Some(Bound::Fixed(100)), U32),
         description: "Pending blocks a worker claims at once (lowest block_index first).",
         default: DefaultValue::Int(25),
     },
     PolicyKey {
-        key: "worker.max_retries",
+        key: keys::MAX_RETRIES,
         ty: int(1, Some(Bound::Fixed(10)), U32),
         description: "Attempts before a block that keeps failing is marked failed.",
         default: DefaultValue::Int(3),
     },
     PolicyKey {
-        key: "worker.concurrency",
+        key: keys::CONCURRENCY,
         ty: int(1, Some(Bound::Fixed(64)), U32),
         description: "Model calls in flight at once per run.",
         default: DefaultValue::Int(4),
     },
     PolicyKey {
-        key: "worker.default_system_prompt",
+        key: keys::DEFAULT_SYSTEM_PROMPT,
         ty: KeyType::String { non_empty: false },
         description: "System prompt of every call when the schema has no system_instructions.",
         default: DefaultValue::Str(DEFAULT_SYSTEM_PROMPT),
     },
     PolicyKey {
-        key: "worker.default_block_prompt",
+        key: keys::DEFAULT_BLOCK_PROMPT,
         ty: KeyType::String { non_empty: false },
         description: "Instruction placed before the blocks when the schema has no \
                       per_block_prompt.",
         default: DefaultValue::Str(DEFAULT_BLOCK_PROMPT),
     },
     PolicyKey {
-        key: "upload.max_file_bytes",
+        key: keys::MAX_FILE_BYTES,
         ty: int(1, None, i64::MAX),
         description: "Largest file ingest accepts, in bytes.",
         default: DefaultValue::Int(50 * 1024 * 1024),

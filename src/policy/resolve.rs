@@ -7,9 +7,9 @@ use std::fmt;
 use serde::Serialize;
 use serde_json::Value;
 
+use super::keys;
 use super::registry::{self, check_type, effective_in, REGISTRY};
 use super::PolicyError;
-use crate::ingest::IngestLimits;
 use crate::model::ModelConfig;
 use crate::store::Store;
 
@@ -97,17 +97,6 @@ pub fn effective_value(store: &Store, key: &str) -> Result<EffectiveValue, Polic
     Ok(effective_from(&store.policy_values()?, spec))
 }
 
-/// Ingest limits from the effective `upload.max_file_bytes`.
-pub fn ingest_limits(store: &Store) -> Result<IngestLimits, PolicyError> {
-    let v = effective_value(store, "upload.max_file_bytes")?;
-    Ok(IngestLimits {
-        max_file_bytes: v
-            .value
-            .as_u64()
-            .unwrap_or(crate::ingest::DEFAULT_MAX_FILE_BYTES),
-    })
-}
-
 /// A value for humans: strings bare, everything else as compact JSON.
 pub fn display_value(v: &Value) -> String {
     match v {
@@ -187,35 +176,35 @@ fn param_spec(name: &str) -> Option<ParamSpec> {
             prompt_config: "model",
             model_config: Some("model"),
             key_defaults: Some("model"),
-            policy_key: "models.platform_default_model",
+            policy_key: keys::DEFAULT_MODEL,
             valid: non_empty_str,
         },
         "temperature" => ParamSpec {
             prompt_config: "temperature",
             model_config: Some("temperature"),
             key_defaults: Some("temperature"),
-            policy_key: "models.platform_default_temperature",
+            policy_key: keys::DEFAULT_TEMPERATURE,
             valid: temperature,
         },
         "max_tokens" => ParamSpec {
             prompt_config: "max_tokens_per_block",
             model_config: Some("max_tokens"),
             key_defaults: Some("max_tokens"),
-            policy_key: "models.platform_default_max_tokens",
+            policy_key: keys::DEFAULT_MAX_TOKENS,
             valid: positive_u32,
         },
         "system_prompt" => ParamSpec {
             prompt_config: "system_instructions",
             model_config: None,
             key_defaults: None,
-            policy_key: "worker.default_system_prompt",
+            policy_key: keys::DEFAULT_SYSTEM_PROMPT,
             valid: any_str,
         },
         "block_prompt" => ParamSpec {
             prompt_config: "per_block_prompt",
             model_config: None,
             key_defaults: None,
-            policy_key: "worker.default_block_prompt",
+            policy_key: keys::DEFAULT_BLOCK_PROMPT,
             valid: any_str,
         },
         _ => return None,

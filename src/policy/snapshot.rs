@@ -6,6 +6,7 @@ use std::collections::BTreeMap;
 use serde::Serialize;
 use serde_json::Value;
 
+use super::keys;
 use super::registry::REGISTRY;
 use super::resolve::{display_value, effective_all, param_value_ok, resolve_param, ParamLayers};
 use super::PolicyError;
@@ -82,25 +83,25 @@ impl WorkerPolicy {
     pub fn from_snapshot(snapshot: &BTreeMap<String, Value>) -> WorkerPolicy {
         let r = Reader(snapshot);
         WorkerPolicy {
-            prompt_caching: r.bool("worker.prompt_caching.enabled"),
-            batching: r.bool("worker.batching.enabled"),
-            pack_size: r.u32("worker.batching.pack_size"),
-            pack_size_max: r.u32("worker.batching.pack_size_max"),
-            text_heavy_max_pack_size: r.u32("worker.batching.text_heavy_max_pack_size"),
-            context_window_tokens: r.u32("worker.batching.context_window_tokens"),
-            output_reserve_tokens: r.u32("worker.batching.output_reserve_tokens"),
-            tool_overhead_tokens: r.u32("worker.batching.tool_overhead_tokens"),
-            max_output_tokens: r.u32("worker.batching.max_output_tokens"),
-            per_block_output_tokens: r.u32("worker.batching.per_block_output_tokens"),
-            claim_batch_size: r.u32("worker.claim_batch_size"),
-            max_retries: r.u32("worker.max_retries"),
-            concurrency: r.u32("worker.concurrency"),
-            default_system_prompt: r.string("worker.default_system_prompt"),
-            default_block_prompt: r.string("worker.default_block_prompt"),
-            default_model: r.string("models.platform_default_model"),
-            default_temperature: r.f64("models.platform_default_temperature"),
-            default_max_tokens: r.u32("models.platform_default_max_tokens"),
-            max_file_bytes: r.u64("upload.max_file_bytes"),
+            prompt_caching: r.bool(keys::PROMPT_CACHING),
+            batching: r.bool(keys::BATCHING),
+            pack_size: r.u32(keys::PACK_SIZE),
+            pack_size_max: r.u32(keys::PACK_SIZE_MAX),
+            text_heavy_max_pack_size: r.u32(keys::TEXT_HEAVY_MAX_PACK_SIZE),
+            context_window_tokens: r.u32(keys::CONTEXT_WINDOW_TOKENS),
+            output_reserve_tokens: r.u32(keys::OUTPUT_RESERVE_TOKENS),
+            tool_overhead_tokens: r.u32(keys::TOOL_OVERHEAD_TOKENS),
+            max_output_tokens: r.u32(keys::MAX_OUTPUT_TOKENS),
+            per_block_output_tokens: r.u32(keys::PER_BLOCK_OUTPUT_TOKENS),
+            claim_batch_size: r.u32(keys::CLAIM_BATCH_SIZE),
+            max_retries: r.u32(keys::MAX_RETRIES),
+            concurrency: r.u32(keys::CONCURRENCY),
+            default_system_prompt: r.string(keys::DEFAULT_SYSTEM_PROMPT),
+            default_block_prompt: r.string(keys::DEFAULT_BLOCK_PROMPT),
+            default_model: r.string(keys::DEFAULT_MODEL),
+            default_temperature: r.f64(keys::DEFAULT_TEMPERATURE),
+            default_max_tokens: r.u32(keys::DEFAULT_MAX_TOKENS),
+            max_file_bytes: r.u64(keys::MAX_FILE_BYTES),
         }
     }
 }

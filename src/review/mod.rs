@@ -14,7 +14,7 @@ pub use edit::EditError;
 pub use ops::{confirm, discard_edit, edit, reject, EditOutcome, ReviewOutcome, Target};
 pub use selection::{Selection, SelectionError};
 
-pub use crate::store::ReviewEvent;
+pub use crate::model::ReviewEvent;
 
 use crate::model::OverlayStatus;
 use crate::store::StoreError;

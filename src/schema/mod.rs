@@ -30,6 +30,3 @@ use serde_json::{Map, Value};
 pub fn properties(schema: &Value) -> Option<&Map<String, Value>> {
     schema.get("properties")?.as_object()
 }
-
-/// The OS user saving or owning things: one definition for the whole product.
-pub use crate::policy::current_user;

@@ -5,7 +5,7 @@ use redb::ReadableTable;
 
 use super::tables::API_KEYS;
 use super::{Store, StoreError};
-use crate::vault::StoredKey;
+use crate::model::StoredKey;
 
 impl Store {
     /// Insert or replace the key of `record.provider` (one write transaction).

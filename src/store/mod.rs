@@ -17,8 +17,8 @@ mod run_txn_review;
 mod runs;
 mod schemas;
 mod text_pages;
+pub use crate::model::ReviewEvent;
 pub use export_scan::OverlayView;
-pub use review_log::ReviewEvent;
 pub use run_txn::RunTxn;
 pub use schemas::{SchemaDelete, SchemaInsert};
 pub mod tables;
@@ -34,8 +34,9 @@ pub use prefix::PrefixMatch;
 /// unchanged wall time; sequential scans are served by the OS page cache).
 const CACHE_BYTES: usize = 2 * 1024 * 1024;
 
-/// Store format this build writes and reads. Bump with a named migration.
-pub const FORMAT_VERSION: u64 = 1;
+/// Store format this build writes and reads. Bump with a numbered migration in
+/// `migrations.rs` (2: the v1 stamp covered three block layouts; see `v1_to_v2`).
+pub const FORMAT_VERSION: u64 = 2;
 
 /// An open Blockwise store (one redb file).
 pub struct Store {

@@ -7,39 +7,11 @@
 use std::collections::BTreeMap;
 
 use redb::{ReadableTable, ReadableTableMetadata};
-use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
 use super::tables::{ADMINS, AUDIT, POLICY};
 use super::{Store, StoreError};
-
-/// One workspace admin (`ADMINS` value).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct AdminRecord {
-    pub user: String,
-    /// Who made this user an admin (the user themself for the workspace creator).
-    pub added_by: String,
-    /// UTC RFC 3339.
-    pub added_at: String,
-}
-
-/// One audit entry (`AUDIT` value). Append-only: nothing edits or deletes entries.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct AuditEntry {
-    /// Position in the log, from 1.
-    pub seq: u64,
-    /// UTC RFC 3339.
-    pub at: String,
-    /// OS user who made the change.
-    pub user: String,
-    /// A policy key, or `admins` for a change of the admin list.
-    pub key: String,
-    /// Effective value before the change (the default when the key was never set).
-    pub old: Value,
-    pub new: Value,
-    #[serde(default)]
-    pub reason: Option<String>,
-}
+use crate::model::{AdminRecord, AuditEntry};
 
 /// A write transaction over the policy tables, handed to a closure by
 /// [`Store::policy_transaction`]. Nothing is committed unless the closure returns `Ok`.

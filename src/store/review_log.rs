@@ -3,38 +3,10 @@
 //! (see [`RunTxn::append_review`](super::RunTxn::append_review)).
 
 use redb::{ReadableTable, Table};
-use serde::{Deserialize, Serialize};
-use serde_json::Value;
 
 use super::tables::REVIEW_LOG;
 use super::{Store, StoreError};
-
-/// One review action on one run.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct ReviewEvent {
-    /// Position in the store-wide review log (set on append).
-    #[serde(default)]
-    pub seq: u64,
-    /// UTC RFC 3339.
-    pub at: String,
-    /// OS user who acted.
-    pub by: String,
-    pub run_id: String,
-    /// `confirm`, `reject`, `edit`, `discard`.
-    pub action: String,
-    /// The blocks acted on, as a compact selection (`0,3,7-12`).
-    pub blocks: String,
-    /// How many blocks changed.
-    pub count: u32,
-    /// For `edit`: the field changed.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub field: Option<String>,
-    /// For `edit`: the value before and after.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub old_value: Option<Value>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub new_value: Option<Value>,
-}
+use crate::model::ReviewEvent;
 
 /// Append `event` to the log open in a write transaction; returns its sequence number.
 pub(super) fn append(

@@ -1,8 +1,9 @@
 //! Review additions to [`RunTxn`]: the review record is written in the run's transaction, so a
 //! change and its record commit together or not at all.
 
-use super::review_log::{self, ReviewEvent};
+use super::review_log;
 use super::{RunTxn, StoreError};
+use crate::model::ReviewEvent;
 
 impl RunTxn<'_> {
     /// Append a review event in this transaction; returns its sequence number.

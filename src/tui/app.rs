@@ -2,7 +2,6 @@
 
 use std::collections::HashMap;
 use std::path::PathBuf;
-use std::sync::Arc;
 
 use crossterm::event::{KeyEvent, KeyEventKind};
 use tokio::sync::{mpsc, watch};
@@ -12,10 +11,10 @@ use super::grid::GridPane;
 use super::keymap::Keymap;
 pub use super::modal::{Picker, Prompt, PromptKind};
 use super::policy::PolicyPane;
-use super::runs::{is_demo, RunsPane};
+use super::runs::RunsPane;
 use super::schemas::SchemasPane;
 use super::theme::Theme;
-use crate::store::Store;
+use crate::workspace::Workspace;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Pane {
@@ -62,7 +61,7 @@ pub struct Spawner {
 }
 
 pub struct App {
-    pub store: Arc<Store>,
+    pub ws: Workspace,
     pub keymap: Keymap,
     pub theme: Theme,
     pub pane: Pane,
@@ -83,9 +82,10 @@ pub struct App {
 }
 
 impl App {
-    pub fn new(store: Arc<Store>, keymap: Keymap, theme: Theme) -> App {
+    pub fn new(ws: Workspace, keymap: Keymap, theme: Theme) -> App {
         let mut app = App {
-            store,
+            user: ws.user().to_string(),
+            ws,
             keymap,
             theme,
             pane: Pane::Runs,
@@ -96,7 +96,6 @@ impl App {
             policy: PolicyPane::default(),
             message: None,
             quit: false,
-            user: crate::policy::current_user(),
             workers: HashMap::new(),
             spawner: None,
             stale: false,
@@ -110,14 +109,21 @@ impl App {
     }
 
     pub fn workspace(&self) -> PathBuf {
-        self.store.path().to_path_buf()
+        self.ws.path().to_path_buf()
     }
 
     /// Whether the run on screen (grid, else the Runs cursor) uses the demo provider.
     pub fn showing_demo(&self) -> bool {
         match self.pane {
-            Pane::Runs => self.runs.current().is_some_and(is_demo),
-            _ => self.grid.run.as_ref().is_some_and(is_demo),
+            Pane::Runs => self
+                .runs
+                .current()
+                .is_some_and(|r| r.model_config.is_demo()),
+            _ => self
+                .grid
+                .run
+                .as_ref()
+                .is_some_and(|r| r.model_config.is_demo()),
         }
     }
 
@@ -139,20 +145,20 @@ impl App {
     }
 
     fn try_reload_all(&mut self) -> anyhow::Result<()> {
-        self.runs.runs = self.store.list_runs()?;
+        self.runs.runs = self.ws.list_runs()?;
         self.runs.move_by(0);
-        self.schemas.schemas = self.store.list_schemas()?;
+        self.schemas.schemas = self.ws.list_schemas()?;
         self.schemas.move_by(0);
-        self.policy.values = crate::policy::effective_all(&self.store)?;
-        self.policy.audit = crate::policy::audit_log(&self.store)?;
-        self.policy.is_admin = crate::policy::is_admin(&self.store, &self.user)?;
+        self.policy.values = self.ws.policy_all()?;
+        self.policy.audit = self.ws.audit_log()?;
+        self.policy.is_admin = self.ws.is_admin()?;
         self.policy.move_by(0);
-        self.grid.reload(&self.store)?;
+        self.grid.reload(&self.ws)?;
         Ok(())
     }
 
     pub(super) fn reload_grid(&mut self) {
-        if let Err(e) = self.grid.reload(&self.store) {
+        if let Err(e) = self.grid.reload(&self.ws) {
             self.error(format!("cannot read the grid: {e}"));
         }
     }
@@ -160,7 +166,7 @@ impl App {
     /// Apply what background events changed (once per batch of events, not per event).
     pub fn flush(&mut self) {
         if std::mem::take(&mut self.stale) {
-            if let Ok(runs) = self.store.list_runs() {
+            if let Ok(runs) = self.ws.list_runs() {
                 self.runs.runs = runs;
                 self.runs.move_by(0);
             }
@@ -169,12 +175,12 @@ impl App {
     }
 
     pub fn open_run(&mut self, run_id: &str) {
-        match self.store.get_run(run_id) {
+        match self.ws.get_run(run_id) {
             Ok(Some(run)) => {
                 if let Some(i) = self.runs.runs.iter().position(|r| r.run_id == run_id) {
                     self.runs.cursor = i;
                 }
-                if let Err(e) = self.grid.open(&self.store, run) {
+                if let Err(e) = self.grid.open(&self.ws, run) {
                     self.error(e);
                 }
             }

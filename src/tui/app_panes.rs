@@ -4,7 +4,7 @@
 use super::action::Action;
 use super::app::{App, Modal, Pane};
 use super::modal::{new_prompt, PromptKind};
-use crate::review::{Selection, Target};
+use crate::workspace::{Selection, Target};
 
 impl App {
     pub(super) fn update_pane(&mut self, action: Action) {
@@ -136,7 +136,7 @@ impl App {
                 "{} · bounds {} · Enter next (reason), Esc cancels",
                 v.value_type, v.bounds
             ),
-            crate::policy::display_value(&v.value),
+            crate::workspace::display_value(&v.value),
         )));
     }
 }

@@ -3,7 +3,7 @@
 use super::app::{App, Modal};
 use super::grid::compact;
 use super::modal::{new_prompt, PromptKind};
-use crate::review::{self, Selection, Target};
+use crate::workspace::{Selection, Target};
 
 impl App {
     fn grid_run_id(&mut self) -> Option<String> {
@@ -23,7 +23,7 @@ impl App {
         let Some(run_id) = self.grid_run_id() else {
             return;
         };
-        match review::confirm(&self.store, &run_id, &target, &self.user) {
+        match self.ws.confirm(&run_id, &target) {
             Ok(out) => {
                 self.grid.selected.clear();
                 self.info(format!("confirmed {} block(s): {}", out.count, out.blocks));
@@ -38,7 +38,7 @@ impl App {
             return;
         };
         let sel = Selection::from_indices(self.grid.targets());
-        match review::reject(&self.store, &run_id, &sel, &self.user) {
+        match self.ws.reject(&run_id, &sel) {
             Ok(out) => {
                 self.grid.selected.clear();
                 self.info(format!(
@@ -55,7 +55,7 @@ impl App {
         let Some(run_id) = self.grid_run_id() else {
             return;
         };
-        match review::discard_edit(&self.store, &run_id, self.grid.cursor, &self.user) {
+        match self.ws.discard_edit(&run_id, self.grid.cursor) {
             Ok(out) => self.info(format!(
                 "block {}: draft edit discarded, back to the model's answer",
                 out.block_index
@@ -95,7 +95,7 @@ impl App {
             .grid
             .schema
             .as_ref()
-            .and_then(crate::schema::properties)
+            .and_then(crate::workspace::properties)
             .and_then(|p| p.get(&field))
             .map(|s| serde_json::to_string(s).unwrap_or_default())
             .unwrap_or_default();

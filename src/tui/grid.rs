@@ -12,7 +12,7 @@ use serde_json::Value;
 
 use super::theme::Theme;
 use crate::model::{OverlayStatus, Run};
-use crate::store::{Store, StoreError};
+use crate::workspace::{StoreError, Workspace};
 
 /// Fixed columns before the schema's properties.
 const FIXED: [(&str, u16); 4] = [("#", 6), ("type", 10), ("status", 11), ("content", 36)];
@@ -53,32 +53,32 @@ impl GridPane {
     }
 
     /// Show `run` (fresh cursor when it is another run).
-    pub fn open(&mut self, store: &Store, run: Run) -> Result<(), StoreError> {
+    pub fn open(&mut self, ws: &Workspace, run: Run) -> Result<(), StoreError> {
         let same = self.run.as_ref().is_some_and(|r| r.run_id == run.run_id);
         if !same {
             self.cursor = 0;
             self.offset = 0;
             self.col = 0;
             self.selected.clear();
-            let schema = store.get_schema(&run.schema_id)?.map(|s| s.json);
+            let schema = ws.get_schema(&run.schema_id)?.map(|s| s.json);
             self.fields = schema
                 .as_ref()
-                .and_then(crate::schema::properties)
+                .and_then(crate::workspace::properties)
                 .map(|p| p.keys().cloned().collect())
                 .unwrap_or_default();
             self.schema = schema;
         }
         self.run = Some(run);
-        self.reload(store)
+        self.reload(ws)
     }
 
     /// Re-read the run and the visible window.
-    pub fn reload(&mut self, store: &Store) -> Result<(), StoreError> {
+    pub fn reload(&mut self, ws: &Workspace) -> Result<(), StoreError> {
         let Some(run) = &self.run else {
             self.rows.clear();
             return Ok(());
         };
-        if let Some(fresh) = store.get_run(&run.run_id)? {
+        if let Some(fresh) = ws.get_run(&run.run_id)? {
             self.run = Some(fresh);
         }
         self.clamp();
@@ -86,18 +86,14 @@ impl GridPane {
             return Ok(());
         };
         let to = (self.offset + self.height.max(1)).min(run.counters.total);
-        let overlays = store.overlays_range(&run.run_id, self.offset, to)?;
+        let overlays = ws.overlays_range(&run.run_id, self.offset, to)?;
         let indices: Vec<u32> = overlays.iter().map(|o| o.block_index).collect();
-        let blocks = store.blocks_at(&run.conv_uid, &indices)?;
+        let blocks = ws.blocks_at(&run.conv_uid, &indices)?;
         self.rows = overlays
             .into_iter()
             .zip(blocks)
             .map(|(ov, b)| {
-                let value = match ov.status {
-                    OverlayStatus::Confirmed => ov.confirmed,
-                    OverlayStatus::AiComplete => ov.staging,
-                    _ => None,
-                };
+                let value = ov.status.shown(ov.confirmed, ov.staging).value();
                 GridRow {
                     index: ov.block_index,
                     block_type: b.block_type.as_str().to_string(),

@@ -31,7 +31,7 @@ pub use keymap::Keymap;
 pub use theme::Theme;
 pub use ui::draw;
 
-use crate::store::Store;
+use crate::workspace::Workspace;
 
 const FRAME: Duration = Duration::from_millis(16);
 const BATCH: usize = 512;
@@ -46,16 +46,16 @@ pub struct TuiOptions {
 }
 
 /// Build the app with the user's keymap and theme from the config directory.
-pub fn build_app(store: Arc<Store>) -> anyhow::Result<App> {
+pub fn build_app(ws: Workspace) -> anyhow::Result<App> {
     let config = crate::paths::config_dir();
     let keymap = Keymap::load(config.as_deref())?;
     let theme = Theme::load(config.as_deref());
-    Ok(App::new(store, keymap, theme))
+    Ok(App::new(ws, keymap, theme))
 }
 
 /// Run the TUI until the user quits. The caller checks that stdin/stdout are terminals.
-pub fn run(store: Store, opts: TuiOptions) -> anyhow::Result<()> {
-    let mut app = build_app(Arc::new(store))?;
+pub fn run(ws: Workspace, opts: TuiOptions) -> anyhow::Result<()> {
+    let mut app = build_app(ws)?;
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
         .enable_all()

@@ -8,10 +8,8 @@ use tui_textarea::TextArea;
 use super::action::Action;
 use super::app::{App, Modal};
 use super::grid::compact;
-use super::runs::is_demo;
-use crate::export::{Format, Mode};
-use crate::review;
-use crate::worker::{self, CreateRunOptions};
+use crate::model::ProviderKind;
+use crate::workspace::{display_value, CreateRunOptions, Format, Mode, SetOutcome};
 
 /// What a text prompt is for.
 #[derive(Debug, Clone)]
@@ -90,7 +88,9 @@ impl App {
                 index,
                 field,
             } => {
-                let out = review::edit(&self.store, &run_id, index, &field, &text, &self.user)
+                let out = self
+                    .ws
+                    .edit(&run_id, index, &field, &text)
                     .map_err(|e| e.to_string())?;
                 self.info(format!(
                     "block {index}: {field} = {}{}",
@@ -106,24 +106,21 @@ impl App {
             }
             PromptKind::Export { run_id } => {
                 let (path, mode) = parse_export_target(&text)?;
-                let format = match path.extension().and_then(|e| e.to_str()) {
-                    Some("jsonl") | Some("json") => Format::Jsonl,
-                    Some("csv") => Format::Csv,
-                    Some("md") | Some("markdown") => Format::Markdown,
-                    _ => {
-                        return Err(format!(
-                            "{}: end the file name with .jsonl, .csv or .md to pick the format",
-                            path.display()
-                        ))
-                    }
-                };
+                let format = Format::from_path(&path).ok_or_else(|| {
+                    format!(
+                        "{}: end the file name with .jsonl, .csv or .md to pick the format",
+                        path.display()
+                    )
+                })?;
                 let demo = self
                     .runs
                     .runs
                     .iter()
                     .find(|r| r.run_id == run_id)
-                    .is_some_and(is_demo);
-                let sum = crate::export::export_to_path(&self.store, &run_id, format, mode, &path)
+                    .is_some_and(|r| r.model_config.is_demo());
+                let sum = self
+                    .ws
+                    .export_to_path(&run_id, format, mode, &path)
                     .map_err(|e| e.to_string())?;
                 self.info(format!(
                     "exported {} blocks ({} confirmed, {} drafts, {} bytes) to {}{}",
@@ -137,13 +134,9 @@ impl App {
                 Ok(true)
             }
             PromptKind::PolicyValue { key } => {
-                let spec = crate::policy::lookup(&key).map_err(|e| e.to_string())?;
-                let value = crate::policy::registry::parse_value(spec, text.trim())
-                    .map_err(|e| e.to_string())?;
                 // Bounds now, so the reason prompt only follows a value that can be saved.
-                let mut values = self.store.policy_values().map_err(|e| e.to_string())?;
-                values.insert(spec.key.to_string(), value.clone());
-                crate::policy::registry::check_bounds(spec, &value, &values)
+                self.ws
+                    .check_policy_text(&key, &text)
                     .map_err(|e| e.to_string())?;
                 self.modal = Modal::Prompt(Box::new(new_prompt(
                     PromptKind::PolicyReason {
@@ -158,17 +151,18 @@ impl App {
             }
             PromptKind::PolicyReason { key, value } => {
                 let reason = Some(text.trim()).filter(|r| !r.is_empty());
-                let out =
-                    crate::policy::set_value_text(&self.store, &self.user, &key, &value, reason)
-                        .map_err(|e| e.to_string())?;
+                let out = self
+                    .ws
+                    .set_policy_text(&key, &value, reason)
+                    .map_err(|e| e.to_string())?;
                 match out {
-                    crate::policy::SetOutcome::Changed(e) => self.info(format!(
+                    SetOutcome::Changed(e) => self.info(format!(
                         "{key}: {} → {} (audit #{})",
-                        crate::policy::display_value(&e.old),
-                        crate::policy::display_value(&e.new),
+                        display_value(&e.old),
+                        display_value(&e.new),
                         e.seq
                     )),
-                    crate::policy::SetOutcome::Unchanged { .. } => {
+                    SetOutcome::Unchanged { .. } => {
                         self.info(format!("{key} already holds {value}; nothing was written"))
                     }
                 }
@@ -179,7 +173,7 @@ impl App {
     }
 
     pub(super) fn open_picker(&mut self) {
-        match self.store.list_documents() {
+        match self.ws.list_documents() {
             Ok(docs) if docs.is_empty() => {
                 self.error("no documents yet: `blockwise ingest FILE` first")
             }
@@ -223,7 +217,7 @@ impl App {
                     return;
                 };
                 match p.doc.clone() {
-                    None => match self.store.list_schemas() {
+                    None => match self.ws.list_schemas() {
                         Ok(s) if s.is_empty() => {
                             self.modal = Modal::None;
                             self.error("no schemas yet: `blockwise schema from-template ID` first")
@@ -241,10 +235,10 @@ impl App {
                     Some(doc) => {
                         self.modal = Modal::None;
                         let opts = CreateRunOptions {
-                            provider: Some("demo".into()),
+                            provider: Some(ProviderKind::Demo.as_str().into()),
                             ..Default::default()
                         };
-                        match worker::create_run(&self.store, &doc, &id, &opts) {
+                        match self.ws.create_run(&doc, &id, &opts) {
                             Ok(run) => {
                                 self.info(format!(
                                     "created run {} ({} blocks, schema {}, provider demo — \
@@ -281,10 +275,11 @@ pub(super) fn new_prompt(kind: PromptKind, title: String, hint: String, text: St
 fn parse_export_target(text: &str) -> Result<(PathBuf, Mode), String> {
     let text = text.trim();
     let (path, mode) = match text.rsplit_once(' ') {
-        Some((p, "staging")) => (p.trim(), Mode::Staging),
-        Some((p, "both")) => (p.trim(), Mode::Both),
-        Some((p, "confirmed")) => (p.trim(), Mode::Confirmed),
-        _ => (text, Mode::Confirmed),
+        Some((p, m)) => match m.parse::<Mode>() {
+            Ok(mode) => (p.trim(), mode),
+            Err(_) => (text, Mode::Confirmed),
+        },
+        None => (text, Mode::Confirmed),
     };
     if path.is_empty() {
         return Err("type a file path to export to".into());

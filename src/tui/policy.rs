@@ -7,7 +7,7 @@ use ratatui::widgets::{Block, Borders, Cell, Row, Table};
 use ratatui::Frame;
 
 use super::theme::Theme;
-use crate::policy::{display_value, AuditEntry, EffectiveValue, PolicySource};
+use crate::workspace::{display_value, AuditEntry, EffectiveValue, PolicySource};
 
 #[derive(Debug, Default)]
 pub struct PolicyPane {

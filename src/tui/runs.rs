@@ -7,7 +7,7 @@ use ratatui::Frame;
 
 use super::theme::Theme;
 use crate::model::{OverlayStatus, Run};
-use crate::provider::format_cost;
+use crate::workspace::format_cost;
 
 #[derive(Debug, Default)]
 pub struct RunsPane {
@@ -24,10 +24,6 @@ impl RunsPane {
         let max = self.runs.len().saturating_sub(1) as i64;
         self.cursor = (self.cursor as i64 + delta).clamp(0, max.max(0)) as usize;
     }
-}
-
-pub fn is_demo(run: &Run) -> bool {
-    run.model_config.provider == "demo"
 }
 
 /// `[#####.....] 12/40` from the counters.
@@ -63,7 +59,7 @@ pub fn render(frame: &mut Frame, area: Rect, pane: &RunsPane, theme: &Theme, wor
             "{}:{} ",
             r.model_config.provider, r.model_config.model
         ))];
-        if is_demo(r) {
+        if r.model_config.is_demo() {
             model.push(Span::styled("DEMO", theme.demo()));
         }
         let row = Row::new(vec![

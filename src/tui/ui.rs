@@ -22,7 +22,11 @@ pub fn draw(frame: &mut Frame, app: &App) {
             runs::render(frame, main, &app.runs, &app.theme, &working)
         }
         Pane::Grid => {
-            let demo = app.grid.run.as_ref().is_some_and(runs::is_demo);
+            let demo = app
+                .grid
+                .run
+                .as_ref()
+                .is_some_and(|r| r.model_config.is_demo());
             grid::render(frame, main, &app.grid, &app.theme, demo)
         }
         Pane::Schemas => schemas::render(frame, main, &app.schemas, &app.theme),

@@ -1,15 +1,10 @@
 //! Background workers seen from the UI: starting one, stopping them, cancel/resume, and the
 //! events they send back.
 
-use std::sync::Arc;
-
-use tokio::sync::{mpsc, watch};
-
 use super::action::Action;
 use super::app::App;
-use super::runs::is_demo;
 use crate::model::RunStatus;
-use crate::worker::{self, transitions, EngineOptions, RunEnd, WorkerEvent};
+use crate::workspace::{RunEnd, Session, SessionOptions, WorkerEvent};
 
 impl App {
     pub(super) fn on_worker_event(&mut self, ev: WorkerEvent) {
@@ -63,9 +58,9 @@ impl App {
             if let Some(stop) = self.workers.get(&id) {
                 let _ = stop.send(true);
             }
-            transitions::cancel(&self.store, &id)
+            self.ws.cancel_run(&id)
         } else {
-            transitions::resume(&self.store, &id)
+            self.ws.resume_run(&id)
         };
         match result {
             Ok(r) => self.info(format!(
@@ -90,7 +85,7 @@ impl App {
             self.error("no background runtime: the worker cannot start here");
             return;
         };
-        let run = match self.store.get_run(run_id) {
+        let run = match self.ws.get_run(run_id) {
             Ok(Some(r)) => r,
             Ok(None) => return self.error(format!("run {run_id} does not exist")),
             Err(e) => return self.error(e),
@@ -107,40 +102,44 @@ impl App {
                 ))
             }
         }
-        let provider = match worker::connect_provider(&self.store, &run) {
-            Ok(p) => Arc::new(p),
-            Err(e) => {
-                return self.error(format!("cannot connect {}: {e}", run.model_config.provider))
-            }
-        };
-        let (stop_tx, stop_rx) = watch::channel(false);
-        let opts = EngineOptions {
-            prices: crate::provider::PriceTable::for_user(),
-            ..EngineOptions::default()
-        };
-        let store = self.store.clone();
+        let session =
+            match self
+                .ws
+                .start_session(&spawner.handle, run_id, SessionOptions::default())
+            {
+                Ok(s) => s,
+                Err(e) => {
+                    return self.error(format!("cannot connect {}: {e}", run.model_config.provider))
+                }
+            };
+        let Session {
+            mut events,
+            stop,
+            done,
+            ..
+        } = session;
         let id = run_id.to_string();
         let tx = spawner.tx.clone();
         spawner.handle.spawn(async move {
-            let (ev_tx, mut ev_rx) = mpsc::channel(256);
             let fwd_tx = tx.clone();
             let forward = tokio::spawn(async move {
-                while let Some(ev) = ev_rx.recv().await {
+                while let Some(ev) = events.recv().await {
                     if fwd_tx.send(Action::Worker(ev)).await.is_err() {
                         break;
                     }
                 }
             });
-            let result = worker::run_worker(store, provider, &id, opts, Some(ev_tx), stop_rx)
-                .await
-                .map_err(|e| e.to_string());
+            let result = match done.await {
+                Ok(end) => end.map_err(|e| e.to_string()),
+                Err(e) => Err(format!("worker task failed: {e}")),
+            };
             let _ = forward.await;
             let _ = tx.send(Action::WorkerEnded { run_id: id, result }).await;
         });
-        self.workers.insert(run_id.to_string(), stop_tx);
+        self.workers.insert(run_id.to_string(), stop);
         self.info(format!(
             "worker started on {run_id}{}",
-            if is_demo(&run) {
+            if run.model_config.is_demo() {
                 " (offline DEMO provider)"
             } else {
                 ""

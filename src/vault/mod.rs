@@ -6,10 +6,12 @@ mod crypto;
 use std::path::{Path, PathBuf};
 
 use age::secrecy::SecretString;
-use serde::{Deserialize, Serialize};
+use serde::Serialize;
 
 pub use crypto::IDENTITY_FILE;
 
+use crate::model::ProviderKind;
+pub use crate::model::StoredKey;
 use crate::provider::{key_env_var, validate_base_url, CUSTOM_BASE_URL_ENV};
 use crate::store::{Store, StoreError};
 
@@ -18,39 +20,18 @@ use crate::store::{Store, StoreError};
 pub const PASSPHRASE_ENV: &str = "BLOCKWISE_PASSPHRASE";
 
 /// Providers that take a key.
-pub const KEYED_PROVIDERS: [&str; 4] = ["anthropic", "openai", "google", "custom"];
+pub const KEYED_PROVIDERS: [&str; 4] = [
+    ProviderKind::KEYED[0].as_str(),
+    ProviderKind::KEYED[1].as_str(),
+    ProviderKind::KEYED[2].as_str(),
+    ProviderKind::KEYED[3].as_str(),
+];
 
 /// `encryption` of a custom endpoint stored without a key (a local server that needs none).
 pub const NO_KEY: &str = "none";
 
 /// How a key is shown when there is none.
 pub const NO_KEY_SHOWN: &str = "(no key)";
-
-/// One stored key: ciphertext and metadata, never the plain key.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct StoredKey {
-    pub provider: String,
-    /// `age-x25519` or `age-scrypt`.
-    pub encryption: String,
-    /// age ciphertext, hex.
-    pub ciphertext: String,
-    pub last4: String,
-    #[serde(default)]
-    pub model: Option<String>,
-    #[serde(default)]
-    pub temperature: Option<f64>,
-    #[serde(default)]
-    pub max_tokens: Option<u32>,
-    #[serde(default)]
-    pub base_url: Option<String>,
-    /// `None` until tested.
-    #[serde(default)]
-    pub is_valid: Option<bool>,
-    #[serde(default)]
-    pub tested_at: Option<String>,
-    pub created_at: String,
-    pub updated_at: String,
-}
 
 /// Where a resolved key came from.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -337,7 +318,7 @@ impl Vault {
         store: &Store,
         provider: &str,
     ) -> Result<Option<ResolvedKey>, VaultError> {
-        if provider == "demo" {
+        if ProviderKind::is_demo_name(provider) {
             return Ok(None);
         }
         check_provider(provider)?;
@@ -372,8 +353,9 @@ impl Vault {
     }
 }
 
-fn check_provider(provider: &str) -> Result<(), VaultError> {
-    if provider == "demo" {
+/// Refuse `demo` (it needs no key) and names that are not keyed providers.
+pub fn check_provider(provider: &str) -> Result<(), VaultError> {
+    if ProviderKind::is_demo_name(provider) {
         return Err(VaultError::DemoNeedsNoKey);
     }
     if !KEYED_PROVIDERS.contains(&provider) {

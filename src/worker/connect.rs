@@ -1,8 +1,16 @@
-//! Connect a run's provider with its stored or environment key (shared by the CLI and the TUI).
+//! The provider client for a name or a run: the wire client with its key, or the offline demo
+//! (the in-process fake server). Lives here, above `provider/` and `fake/`, so those two stay
+//! leaves that do not import each other.
+
+use std::sync::Arc;
 
 use super::WorkerError;
-use crate::model::Run;
-use crate::provider::{self, AnyProvider};
+use crate::fake::{FakeConfig, FakeServer};
+use crate::model::{ProviderKind, Run};
+use crate::provider::{
+    anthropic, base_url_env_var, http, key_env_var, openai, validate_base_url, AnthropicClient,
+    CallAnswer, CallRequest, ConnectError, Flavor, OpenAiClient, Provider, ProviderError,
+};
 use crate::store::Store;
 
 /// The provider client for `run`: its stored key (or the environment's), and the run's base URL,
@@ -15,5 +23,156 @@ pub fn connect_provider(store: &Store, run: &Run) -> Result<AnyProvider, WorkerE
         .base_url
         .clone()
         .or_else(|| key.as_ref().and_then(|k| k.base_url.clone()));
-    Ok(provider::connect(name, key.map(|k| k.secret), base_url)?)
+    Ok(connect(name, key.map(|k| k.secret), base_url)?)
+}
+
+/// Any provider, dispatching [`Provider`] to the right wire client.
+#[derive(Debug, Clone)]
+pub enum AnyProvider {
+    Anthropic(AnthropicClient),
+    OpenAi(OpenAiClient),
+    /// The offline demo: an Anthropic client pointed at the in-process fake server, which is
+    /// kept alive as long as this value (or a clone) lives.
+    Demo {
+        client: AnthropicClient,
+        server: Arc<FakeServer>,
+    },
+}
+
+impl AnyProvider {
+    /// The cheapest real check of the key (Anthropic: a 1-token message with `model`;
+    /// OpenAI-compatible: list models).
+    pub async fn test_key(&self, model: &str) -> Result<(), ProviderError> {
+        match self {
+            AnyProvider::Anthropic(c) => c.test_key(model).await,
+            AnyProvider::OpenAi(c) => c.test_key().await,
+            AnyProvider::Demo { client, .. } => client.test_key(model).await,
+        }
+    }
+
+    /// `true` for the offline demo provider, so fronts can label its results as such.
+    pub fn is_demo(&self) -> bool {
+        matches!(self, AnyProvider::Demo { .. })
+    }
+}
+
+impl Provider for AnyProvider {
+    fn name(&self) -> &str {
+        match self {
+            AnyProvider::Anthropic(c) => c.name(),
+            AnyProvider::OpenAi(c) => c.name(),
+            AnyProvider::Demo { client, .. } => client.name(),
+        }
+    }
+
+    fn base_url(&self) -> &str {
+        match self {
+            AnyProvider::Anthropic(c) => c.base_url(),
+            AnyProvider::OpenAi(c) => c.base_url(),
+            AnyProvider::Demo { client, .. } => client.base_url(),
+        }
+    }
+
+    async fn call(&self, request: &CallRequest) -> Result<CallAnswer, ProviderError> {
+        match self {
+            AnyProvider::Anthropic(c) => c.call(request).await,
+            AnyProvider::OpenAi(c) => c.call(request).await,
+            AnyProvider::Demo { client, .. } => client.call(request).await,
+        }
+    }
+}
+
+/// Build the client for `name`. `key` falls back to the provider's environment variable;
+/// `base_url` (an explicit override, e.g. the stored custom URL) falls back to
+/// `ANTHROPIC_BASE_URL` / `OPENAI_BASE_URL`, then the default. `demo` needs neither: it starts
+/// the in-process fake server on 127.0.0.1 (its own thread, so no runtime is required here).
+pub fn connect(
+    name: &str,
+    key: Option<String>,
+    base_url: Option<String>,
+) -> Result<AnyProvider, ConnectError> {
+    let Some(kind) = ProviderKind::parse(name) else {
+        return Err(ConnectError::UnknownProvider(name.to_string()));
+    };
+    let http = http::client().map_err(|e| ConnectError::Http(e.to_string()))?;
+    if kind.is_demo() {
+        let server =
+            FakeServer::start(FakeConfig::demo()).map_err(|e| ConnectError::Demo(e.to_string()))?;
+        let client = AnthropicClient::new(
+            ProviderKind::Demo.as_str(),
+            ProviderKind::Demo.as_str().to_string(),
+            server.anthropic_base_url(),
+            http,
+        );
+        return Ok(AnyProvider::Demo {
+            client,
+            server: Arc::new(server),
+        });
+    }
+    let key = key.filter(|k| !k.trim().is_empty()).or_else(|| {
+        key_env_var(name)
+            .and_then(|v| std::env::var(v).ok())
+            .filter(|k| !k.trim().is_empty())
+    });
+    // A custom server may need no key (llama.cpp, Ollama and vLLM run without one).
+    let key = match key {
+        Some(k) => k,
+        None if kind == ProviderKind::Custom => String::new(),
+        None => {
+            return Err(ConnectError::MissingKey {
+                provider: name.to_string(),
+                env: key_env_var(name),
+            })
+        }
+    };
+    let env_url = base_url_env_var(name)
+        .and_then(|v| std::env::var(v).ok())
+        .filter(|u| !u.trim().is_empty());
+    let url = base_url.filter(|u| !u.trim().is_empty()).or(env_url);
+    if let Some(u) = &url {
+        validate_base_url(u)?;
+    }
+    Ok(match kind {
+        ProviderKind::Anthropic => AnyProvider::Anthropic(AnthropicClient::new(
+            ProviderKind::Anthropic.as_str(),
+            key,
+            url.unwrap_or_else(|| anthropic::DEFAULT_BASE_URL.to_string()),
+            http,
+        )),
+        ProviderKind::OpenAi => AnyProvider::OpenAi(OpenAiClient::new(
+            Flavor::OpenAi,
+            key,
+            url.unwrap_or_else(|| openai::OPENAI_BASE_URL.to_string()),
+            http,
+        )),
+        ProviderKind::Google => AnyProvider::OpenAi(OpenAiClient::new(
+            Flavor::Google,
+            key,
+            url.unwrap_or_else(|| openai::GOOGLE_BASE_URL.to_string()),
+            http,
+        )),
+        ProviderKind::Custom | ProviderKind::Demo => AnyProvider::OpenAi(OpenAiClient::new(
+            Flavor::Custom,
+            key,
+            url.ok_or(ConnectError::MissingBaseUrl)?,
+            http,
+        )),
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn base_url_rules() {
+        assert!(matches!(
+            connect("custom", Some("k".into()), None),
+            Err(ConnectError::MissingBaseUrl)
+        ));
+        assert!(matches!(
+            connect("nope", None, None),
+            Err(ConnectError::UnknownProvider(_))
+        ));
+    }
 }

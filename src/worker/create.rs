@@ -4,7 +4,7 @@
 use serde_json::{json, Value};
 
 use super::WorkerError;
-use crate::model::Run;
+use crate::model::{ProviderKind, Run};
 use crate::policy::{self, RunModelInputs};
 use crate::provider;
 use crate::schema::{self, PromptConfig};
@@ -35,9 +35,9 @@ fn new_run_id(conv: &str, schema_id: &str) -> String {
 /// custom, an endpoint). With none, an error listing every way to get one: the offline demo is
 /// used only when asked for by name.
 fn default_provider(store: &Store) -> Result<String, WorkerError> {
-    for p in ["anthropic", "openai", "google", "custom"] {
-        if vault::key_for(store, p)?.is_some() {
-            return Ok(p.to_string());
+    for p in ProviderKind::KEYED {
+        if vault::key_for(store, p.as_str())?.is_some() {
+            return Ok(p.as_str().to_string());
         }
     }
     Err(WorkerError::Refused(format!(
@@ -86,14 +86,16 @@ pub fn create_run(
         )));
     }
     let key = vault::key_for(store, &provider_name)?;
-    if provider_name == "custom" && key.as_ref().is_none_or(|k| k.base_url.is_none()) {
+    if provider_name == ProviderKind::Custom.as_str()
+        && key.as_ref().is_none_or(|k| k.base_url.is_none())
+    {
         return Err(WorkerError::Refused(format!(
             "no custom endpoint: run `blockwise keys set custom --base-url URL` (add --stdin if \
              the server wants a key), or set {}",
             provider::CUSTOM_BASE_URL_ENV
         )));
     }
-    if provider_name != "demo" && key.is_none() {
+    if !ProviderKind::is_demo_name(&provider_name) && key.is_none() {
         let env = provider::key_env_var(&provider_name)
             .map(|v| format!(" or set {v}"))
             .unwrap_or_default();

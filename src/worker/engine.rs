@@ -1,7 +1,9 @@
 //! The engine: recovers leases, claims in block order, packs, runs up to `concurrency` calls at
-//! once, and stops cleanly on completion, pause, cancel or interrupt.
+//! once, and stops cleanly on completion, pause, cancel or interrupt. Each step of the loop is a
+//! named function with its own tests.
 
 use std::collections::VecDeque;
+use std::ops::Range;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -10,11 +12,11 @@ use tokio::task::JoinSet;
 
 use super::backoff::Gate;
 use super::events::WorkerEvent;
-use super::pack::{estimate_tokens, make_packs, CloseReason};
+use super::pack::{estimate_tokens, make_packs, CloseReason, PackLimits};
 use super::prepare::RunPlan;
 use super::task::{Item, Shared};
-use super::{identity, transitions, writer, WorkerError};
-use crate::model::RunStatus;
+use super::{identity, lease, transitions, writer, WorkerError};
+use crate::model::{OverlayStatus, RunStatus};
 use crate::provider::{PriceTable, Provider};
 use crate::store::Store;
 
@@ -49,7 +51,7 @@ impl Default for EngineOptions {
         EngineOptions {
             worker_id: identity::worker_id(),
             concurrency: None,
-            lease: Duration::from_secs(600),
+            lease: lease::LEASE,
             backoff_base: Duration::from_millis(500),
             backoff_max: Duration::from_secs(60),
             max_transient_retries: 8,
@@ -67,6 +69,10 @@ async fn blocking<T: Send + 'static>(
 }
 
 /// Work on `run_id` until it is complete, paused, cancelled, or `stop` becomes `true`.
+///
+/// The steps: recover leases, then loop — [`refill`] claims while fewer than two packs' worth of
+/// blocks are buffered, [`next_pack`] decides which buffered blocks go out now, each pack runs
+/// as a task — and [`finish`] releases what was never sent and says how the session ended.
 pub async fn run_worker<P: Provider>(
     store: Arc<Store>,
     provider: Arc<P>,
@@ -78,16 +84,10 @@ pub async fn run_worker<P: Provider>(
     let session = std::time::Instant::now();
     let run_id = run_id.to_string();
     {
-        let (s, r, lease) = (store.clone(), run_id.clone(), opts.lease.as_millis() as u64);
+        let (s, r, lease_ms) = (store.clone(), run_id.clone(), opts.lease.as_millis() as u64);
         blocking(move || {
             let now = crate::clock::now_millis();
-            Ok(transitions::recover_leases(
-                &s,
-                &r,
-                now,
-                lease,
-                identity::owner_alive,
-            )?)
+            Ok(lease::recover(&s, &r, now, lease_ms, lease::owner_alive)?)
         })
         .await?;
     }
@@ -107,7 +107,13 @@ pub async fn run_worker<P: Provider>(
         .concurrency
         .unwrap_or(plan.policy.concurrency)
         .clamp(1, 256) as usize;
-    let claim_n = plan.policy.claim_batch_size.max(1) as usize;
+    let claim = Claim {
+        store: store.clone(),
+        run_id: run_id.clone(),
+        worker: opts.worker_id.clone(),
+        conv: plan.run.conv_uid.clone(),
+        n: plan.policy.claim_batch_size.max(1) as usize,
+    };
     let cap = plan.limits.block_cap as usize;
     let limits = plan.limits;
     let writer = writer::spawn(
@@ -146,87 +152,51 @@ pub async fn run_worker<P: Provider>(
     let semaphore = Arc::new(Semaphore::new(concurrency));
     let mut tasks = JoinSet::new();
     let mut buffer: VecDeque<Item> = VecDeque::new();
+    // No more pending blocks to claim right now (failed ones may return later).
     let mut exhausted = false;
-    let mut cancelled = false;
-    let mut interrupted = false;
-    let conv = shared.plan.run.conv_uid.clone();
+    let mut stopped_by = StoppedBy::Nothing;
 
     loop {
         // Reap finished calls at once: a JoinSet keeps every completed task (with its future's
         // whole allocation) until it is joined, so memory would grow with the number of calls.
         while tasks.try_join_next().is_some() {}
         if *stop.borrow() {
-            interrupted = true;
+            stopped_by = StoppedBy::Interrupt;
             break;
         }
         if shared.halted() {
             break;
         }
-        // Keep at least two packs' worth of blocks ready so no task waits on a claim.
-        if !exhausted && buffer.len() < cap * 2 {
-            let (s, r, w, c) = (
-                store.clone(),
-                run_id.clone(),
-                opts.worker_id.clone(),
-                conv.clone(),
-            );
-            let (run, items) = blocking(move || {
-                let (run, indices) =
-                    transitions::claim(&s, &r, claim_n, &w, crate::clock::now_millis())?;
-                let blocks = s.blocks_at(&c, &indices)?;
-                Ok((run, blocks))
-            })
-            .await?;
-            match run.status {
-                RunStatus::Running => {}
-                RunStatus::Cancelled => {
-                    cancelled = true;
+        if needs_refill(exhausted, buffer.len(), cap) {
+            match refill(&claim, &mut buffer).await? {
+                Refill::Claimed(n) => exhausted = n < claim.n,
+                Refill::Cancelled => {
+                    stopped_by = StoppedBy::Cancel;
                     break;
                 }
-                _ => break,
+                Refill::NotRunning => break,
             }
-            if items.len() < claim_n {
-                exhausted = true;
-            }
-            buffer.extend(items.into_iter().map(|b| Item {
-                index: b.block_index,
-                tokens: estimate_tokens(&b.block_content),
-                block_type: b.block_type.as_str().to_string(),
-                content: b.block_content,
-            }));
             continue;
         }
         if buffer.is_empty() {
-            if tasks.is_empty() {
-                if exhausted {
-                    // Failed blocks may have returned to pending: look once more.
-                    exhausted = false;
-                    let (s, r) = (store.clone(), run_id.clone());
-                    let pending = blocking(move || {
-                        Ok(s.indices_with_status(&r, crate::model::OverlayStatus::Pending)?)
-                    })
-                    .await?;
-                    if pending.is_empty() {
-                        break;
-                    }
-                    continue;
+            if !tasks.is_empty() {
+                tokio::select! {
+                    _ = tasks.join_next() => { exhausted = false; }
+                    _ = stopped(&mut stop) => {}
                 }
-                break;
+                continue;
             }
-            tokio::select! {
-                _ = tasks.join_next() => { exhausted = false; }
-                _ = stopped(&mut stop) => {}
+            // Nothing buffered, nothing in flight: failed blocks may have returned to pending.
+            if exhausted && claim.any_pending().await? {
+                exhausted = false;
+                continue;
             }
-            continue;
+            break;
         }
-        // The next pack: full ones go at once; a partial tail waits for more claims unless
-        // nothing more is coming.
         let tokens: Vec<u32> = buffer.iter().map(|i| i.tokens).collect();
-        let packs = make_packs(&tokens, &limits);
-        let (range, reason) = packs[0].clone();
-        if reason == CloseReason::End && !exhausted && buffer.len() < cap {
+        let Some(range) = next_pack(&tokens, &limits, exhausted, cap) else {
             continue;
-        }
+        };
         let permit = tokio::select! {
             p = semaphore.clone().acquire_owned() => match p {
                 Ok(p) => p,
@@ -242,53 +212,162 @@ pub async fn run_worker<P: Provider>(
         });
     }
 
-    if interrupted {
+    if stopped_by == StoppedBy::Interrupt {
         tasks.abort_all();
     }
     while tasks.join_next().await.is_some() {}
     drop(shared);
     drop(writer.tx);
     let _ = writer.thread.join();
-    // Claims taken but never sent (or cut short) go back to pending.
-    let (s, r, w) = (store.clone(), run_id.clone(), opts.worker_id.clone());
     let active = session.elapsed().as_millis() as u64;
-    let run = blocking(move || {
-        transitions::release_worker(&s, &r, &w)?;
-        Ok(transitions::finalize(&s, &r, active)?)
+    let (s, r, w, lease_len) = (
+        store.clone(),
+        run_id.clone(),
+        opts.worker_id.clone(),
+        opts.lease,
+    );
+    let end = blocking(move || finish(&s, &r, &w, active, stopped_by, lease_len)).await?;
+    if let (Some(tx), Some(ev)) = (&events, end_event(&run_id, &end)) {
+        let _ = tx.send(ev).await;
+    }
+    Ok(end)
+}
+
+/// Why the loop stopped, when it was not the run's own state.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum StoppedBy {
+    Nothing,
+    /// The user asked the session to stop (Ctrl-C, quitting the TUI).
+    Interrupt,
+    /// A claim found the run cancelled.
+    Cancel,
+}
+
+/// Keep at least two packs' worth of blocks ready so no task waits on a claim.
+pub(crate) fn needs_refill(exhausted: bool, buffered: usize, block_cap: usize) -> bool {
+    !exhausted && buffered < block_cap * 2
+}
+
+/// Which buffered blocks to send now: the first pack when it is full, or the partial tail once
+/// nothing more is coming (`exhausted`) or enough is buffered; `None` waits for more claims.
+pub(crate) fn next_pack(
+    tokens: &[u32],
+    limits: &PackLimits,
+    exhausted: bool,
+    block_cap: usize,
+) -> Option<Range<usize>> {
+    let (range, reason) = make_packs(tokens, limits).into_iter().next()?;
+    if reason == CloseReason::End && !exhausted && tokens.len() < block_cap {
+        return None;
+    }
+    Some(range)
+}
+
+/// What one claim of a session needs.
+pub(crate) struct Claim {
+    pub store: Arc<Store>,
+    pub run_id: String,
+    pub worker: String,
+    pub conv: String,
+    /// Blocks per claim (`worker.claim_batch_size`).
+    pub n: usize,
+}
+
+impl Claim {
+    /// Whether the run has pending blocks (failed ones that returned, or released claims).
+    async fn any_pending(&self) -> Result<bool, WorkerError> {
+        let (s, r) = (self.store.clone(), self.run_id.clone());
+        blocking(move || {
+            Ok(!s
+                .indices_with_status(&r, OverlayStatus::Pending)?
+                .is_empty())
+        })
+        .await
+    }
+}
+
+/// The outcome of a [`refill`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Refill {
+    /// The run is running; this many blocks were claimed and buffered.
+    Claimed(usize),
+    Cancelled,
+    /// Paused or complete: nothing more to do in this session.
+    NotRunning,
+}
+
+/// Claim up to `claim.n` pending blocks in block order (one write transaction) and buffer them.
+pub(crate) async fn refill(
+    claim: &Claim,
+    buffer: &mut VecDeque<Item>,
+) -> Result<Refill, WorkerError> {
+    let (s, r, w, c, n) = (
+        claim.store.clone(),
+        claim.run_id.clone(),
+        claim.worker.clone(),
+        claim.conv.clone(),
+        claim.n,
+    );
+    let (run, blocks) = blocking(move || {
+        let (run, indices) = transitions::claim(&s, &r, n, &w, crate::clock::now_millis())?;
+        let blocks = s.blocks_at(&c, &indices)?;
+        Ok((run, blocks))
     })
     .await?;
-    let end = match run.status {
+    match run.status {
+        RunStatus::Running => {}
+        RunStatus::Cancelled => return Ok(Refill::Cancelled),
+        _ => return Ok(Refill::NotRunning),
+    }
+    let claimed = blocks.len();
+    buffer.extend(blocks.into_iter().map(|b| Item {
+        index: b.block_index,
+        tokens: estimate_tokens(&b.block_content),
+        block_type: b.block_type.as_str().to_string(),
+        content: b.block_content,
+    }));
+    Ok(Refill::Claimed(claimed))
+}
+
+/// End a session: claims this worker took but never sent go back to pending, the run rolls up
+/// to `complete` when nothing is left, and the end state is named.
+pub(crate) fn finish(
+    store: &Store,
+    run_id: &str,
+    worker: &str,
+    active_millis: u64,
+    stopped_by: StoppedBy,
+    lease: Duration,
+) -> Result<RunEnd, WorkerError> {
+    transitions::release_worker(store, run_id, worker)?;
+    let run = transitions::finalize(store, run_id, active_millis)?;
+    Ok(match run.status {
         RunStatus::Complete => RunEnd::Complete,
         RunStatus::Paused => RunEnd::Paused(run.paused_reason.clone().unwrap_or_default()),
         RunStatus::Cancelled => RunEnd::Cancelled,
-        RunStatus::Running if interrupted => RunEnd::Interrupted,
-        RunStatus::Running if cancelled => RunEnd::Cancelled,
+        RunStatus::Running if stopped_by == StoppedBy::Interrupt => RunEnd::Interrupted,
+        RunStatus::Running if stopped_by == StoppedBy::Cancel => RunEnd::Cancelled,
         RunStatus::Running => RunEnd::Busy(format!(
             "{} blocks are claimed by another worker that is still alive; they return to this \
              run when it finishes or its lease ({} s) expires",
             run.counters.claimed,
-            opts.lease.as_secs()
+            lease.as_secs()
         )),
-    };
-    if let Some(tx) = &events {
-        let ev = match &end {
-            RunEnd::Complete => Some(WorkerEvent::Complete {
-                run_id: run_id.clone(),
-            }),
-            RunEnd::Paused(reason) => Some(WorkerEvent::Paused {
-                run_id: run_id.clone(),
-                reason: reason.clone(),
-            }),
-            RunEnd::Cancelled => Some(WorkerEvent::Cancelled {
-                run_id: run_id.clone(),
-            }),
-            RunEnd::Interrupted | RunEnd::Busy(_) => None,
-        };
-        if let Some(ev) = ev {
-            let _ = tx.send(ev).await;
-        }
+    })
+}
+
+/// The event that announces a session's end (none for an interrupt or a busy run).
+fn end_event(run_id: &str, end: &RunEnd) -> Option<WorkerEvent> {
+    let run_id = run_id.to_string();
+    match end {
+        RunEnd::Complete => Some(WorkerEvent::Complete { run_id }),
+        RunEnd::Paused(reason) => Some(WorkerEvent::Paused {
+            run_id,
+            reason: reason.clone(),
+        }),
+        RunEnd::Cancelled => Some(WorkerEvent::Cancelled { run_id }),
+        RunEnd::Interrupted | RunEnd::Busy(_) => None,
     }
-    Ok(end)
 }
 
 /// Resolves once `stop` is `true`; never, if its sender is gone without asking to stop.
@@ -327,4 +406,121 @@ fn warn_short_cache_prefix(plan: &RunPlan, events: &Option<mpsc::Sender<WorkerEv
             });
         }
     }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::Run;
+    use crate::worker::pack::OutputShape;
+
+    fn limits(block_cap: u32) -> PackLimits {
+        PackLimits {
+            block_cap,
+            input_budget: 100_000,
+            output_budget: 100_000,
+            per_block_output_base: 10,
+            shape: OutputShape::default(),
+        }
+    }
+
+    /// A demo store (sample document, one running run) in a temp dir.
+    fn demo() -> (tempfile::TempDir, Arc<Store>, Run) {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Arc::new(Store::open(&dir.path().join("s.redb")).unwrap());
+        let run = crate::demo::populate(&store, &dir.path().join("samples")).unwrap();
+        (dir, store, run)
+    }
+
+    fn claim(store: &Arc<Store>, run: &Run, worker: &str, n: usize) -> Claim {
+        Claim {
+            store: store.clone(),
+            run_id: run.run_id.clone(),
+            worker: worker.to_string(),
+            conv: run.conv_uid.clone(),
+            n,
+        }
+    }
+
+    #[test]
+    fn refill_only_below_two_packs_and_never_once_exhausted() {
+        assert!(needs_refill(false, 0, 3));
+        assert!(needs_refill(false, 5, 3));
+        assert!(!needs_refill(false, 6, 3));
+        assert!(!needs_refill(true, 0, 3));
+    }
+
+    #[test]
+    fn a_full_pack_goes_at_once_and_a_partial_tail_waits_until_nothing_more_comes() {
+        let l = limits(3);
+        assert_eq!(next_pack(&[10, 10, 10, 10], &l, false, 3), Some(0..3));
+        assert_eq!(
+            next_pack(&[10, 10], &l, false, 3),
+            None,
+            "more claims may come"
+        );
+        assert_eq!(
+            next_pack(&[10, 10], &l, true, 3),
+            Some(0..2),
+            "nothing more comes"
+        );
+        assert_eq!(next_pack(&[], &l, true, 3), None);
+    }
+
+    #[tokio::test]
+    async fn refill_claims_in_block_order_and_finish_gives_unsent_claims_back() {
+        let (_dir, store, run) = demo();
+        let c = claim(&store, &run, "me", 2);
+        let mut buffer = VecDeque::new();
+        assert_eq!(refill(&c, &mut buffer).await.unwrap(), Refill::Claimed(2));
+        let indices: Vec<u32> = buffer.iter().map(|i| i.index).collect();
+        assert_eq!(indices, vec![0, 1]);
+        assert!(buffer.iter().all(|i| i.tokens > 0 && !i.content.is_empty()));
+        let r = store.get_run(&run.run_id).unwrap().unwrap();
+        assert_eq!(r.counters.claimed, 2);
+        let end = finish(
+            &store,
+            &run.run_id,
+            "me",
+            5,
+            StoppedBy::Interrupt,
+            Duration::from_secs(1),
+        )
+        .unwrap();
+        assert_eq!(end, RunEnd::Interrupted);
+        let r = store.get_run(&run.run_id).unwrap().unwrap();
+        assert_eq!(r.counters.claimed, 0);
+        assert_eq!(r.counters.pending, r.counters.total);
+        assert_eq!(r.active_millis, 5);
+    }
+
+    #[tokio::test]
+    async fn refill_sees_a_cancelled_run_and_finish_reports_it() {
+        let (_dir, store, run) = demo();
+        transitions::cancel(&store, &run.run_id).unwrap();
+        let mut buffer = VecDeque::new();
+        let c = claim(&store, &run, "me", 4);
+        assert_eq!(refill(&c, &mut buffer).await.unwrap(), Refill::Cancelled);
+        assert!(buffer.is_empty());
+        let end = finish(&store, &run.run_id, "me", 0, StoppedBy::Cancel, LEASE).unwrap();
+        assert_eq!(end, RunEnd::Cancelled);
+    }
+
+    #[tokio::test]
+    async fn finish_names_a_run_still_claimed_by_another_live_worker_busy() {
+        let (_dir, store, run) = demo();
+        transitions::claim(&store, &run.run_id, 1, "other", crate::clock::now_millis()).unwrap();
+        let end = finish(&store, &run.run_id, "me", 0, StoppedBy::Nothing, LEASE).unwrap();
+        match end {
+            RunEnd::Busy(msg) => assert!(msg.starts_with("1 blocks are claimed"), "{msg}"),
+            other => panic!("expected Busy, got {other:?}"),
+        }
+        let r = store.get_run(&run.run_id).unwrap().unwrap();
+        assert_eq!(
+            r.counters.claimed, 1,
+            "another worker's claim is not ours to release"
+        );
+    }
+
+    const LEASE: Duration = lease::LEASE;
 }

@@ -11,17 +11,19 @@ mod create;
 pub mod engine;
 pub mod events;
 mod identity;
+pub mod lease;
 pub mod pack;
 mod prepare;
 mod task;
 pub mod transitions;
 mod writer;
 
-pub use connect::connect_provider;
+pub use connect::{connect, connect_provider, AnyProvider};
 pub use create::{create_run, CreateRunOptions};
 pub use engine::{run_worker, EngineOptions, RunEnd};
 pub use events::WorkerEvent;
-pub use identity::{owner_alive, worker_id};
+pub use identity::worker_id;
+pub use lease::owner_alive;
 
 /// Why a worker operation failed.
 #[derive(Debug, thiserror::Error)]

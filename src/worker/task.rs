@@ -11,9 +11,9 @@ use tokio::time::Instant;
 use super::answer::{apply_local_fields, parse_batched, parse_single, ParsedAnswer};
 use super::backoff::{delay, Gate};
 use super::prepare::RunPlan;
-use super::transitions::CallOutcome;
+use super::transitions::CallEffect;
 use super::writer::{Halt, WriterMsg};
-use crate::model::{CallRecord, Usage};
+use crate::model::{CallOutcome, CallRecord, ErrorClass, Usage};
 use crate::provider::pricing::PriceTable;
 use crate::provider::{BlockInput, CallAnswer, CallRequest, Provider, ProviderError};
 
@@ -55,7 +55,7 @@ impl<P> Shared<P> {
     }
 
     /// Send an outcome to the writer and wait until it is committed.
-    async fn write(&self, outcome: CallOutcome) {
+    async fn write(&self, outcome: CallEffect) {
         let (tx, rx) = oneshot::channel();
         if self
             .writer
@@ -77,7 +77,8 @@ fn record(run_id: &str, pack: &[Item]) -> CallRecord {
         usage: Usage::default(),
         latency_ms: 0,
         stop_reason: None,
-        outcome: String::new(),
+        // Overwritten on every path; a record that escaped that would not claim success.
+        outcome: CallOutcome::Failed,
         detail: None,
         mapped: 0,
         written: 0,
@@ -88,15 +89,15 @@ fn record(run_id: &str, pack: &[Item]) -> CallRecord {
     }
 }
 
-fn error_class(e: &ProviderError) -> &'static str {
+fn error_class(e: &ProviderError) -> ErrorClass {
     match e {
-        ProviderError::Transient { .. } => "transient",
-        ProviderError::RateLimited { .. } => "rate_limited",
-        ProviderError::OutOfCredit { .. } => "out_of_credit",
-        ProviderError::BadKey { .. } => "bad_key",
-        ProviderError::ContextOverflow { .. } => "context_overflow",
-        ProviderError::BadRequest { .. } => "bad_request",
-        ProviderError::Malformed { .. } => "malformed",
+        ProviderError::Transient { .. } => ErrorClass::Transient,
+        ProviderError::RateLimited { .. } => ErrorClass::RateLimited,
+        ProviderError::OutOfCredit { .. } => ErrorClass::OutOfCredit,
+        ProviderError::BadKey { .. } => ErrorClass::BadKey,
+        ProviderError::ContextOverflow { .. } => ErrorClass::ContextOverflow,
+        ProviderError::BadRequest { .. } => ErrorClass::BadRequest,
+        ProviderError::Malformed { .. } => ErrorClass::Malformed,
     }
 }
 
@@ -170,9 +171,9 @@ impl<P: Provider> Shared<P> {
             attempt += 1;
             let mut rec = record(&self.plan.run.run_id, pack);
             rec.latency_ms = started.elapsed().as_millis() as u64;
-            rec.outcome = format!("error:{}", error_class(&err));
+            rec.outcome = CallOutcome::Error(error_class(&err));
             rec.detail = Some(format!("{err} (try {attempt}, retrying)"));
-            self.write(CallOutcome {
+            self.write(CallEffect {
                 record: rec,
                 results: Vec::new(),
                 failures: Vec::new(),
@@ -201,7 +202,7 @@ impl<P: Provider> Shared<P> {
             let started = Instant::now();
             let result = self.call_with_retry(&pack).await;
             rec.latency_ms = started.elapsed().as_millis() as u64;
-            let mut outcome = CallOutcome {
+            let mut outcome = CallEffect {
                 record: rec,
                 results: Vec::new(),
                 failures: Vec::new(),
@@ -210,7 +211,7 @@ impl<P: Provider> Shared<P> {
             match result {
                 Ok(answer) => self.on_answer(answer, pack, &mut outcome, &mut queue),
                 Err(e) => {
-                    outcome.record.outcome = format!("error:{}", error_class(&e));
+                    outcome.record.outcome = CallOutcome::Error(error_class(&e));
                     outcome.record.detail = Some(e.to_string());
                     match e {
                         ProviderError::OutOfCredit { .. } => self.halt(Halt {
@@ -244,7 +245,7 @@ impl<P: Provider> Shared<P> {
                         | ProviderError::BadRequest { .. }
                         | ProviderError::Malformed { .. } => {
                             if pack.len() > 1 {
-                                outcome.record.outcome = "split".into();
+                                outcome.record.outcome = CallOutcome::Split;
                                 let (a, b) = halves(pack);
                                 queue.push_front(b);
                                 queue.push_front(a);
@@ -269,7 +270,7 @@ impl<P: Provider> Shared<P> {
         &self,
         answer: CallAnswer,
         pack: Vec<Item>,
-        outcome: &mut CallOutcome,
+        outcome: &mut CallEffect,
         queue: &mut VecDeque<Vec<Item>>,
     ) {
         let rec = &mut outcome.record;
@@ -308,12 +309,12 @@ impl<P: Provider> Shared<P> {
             };
             rec.detail = Some(why.clone());
             if pack.len() > 1 {
-                rec.outcome = "split".into();
+                rec.outcome = CallOutcome::Split;
                 let (a, b) = halves(pack);
                 queue.push_front(b);
                 queue.push_front(a);
             } else {
-                rec.outcome = "failed".into();
+                rec.outcome = CallOutcome::Failed;
                 outcome.failures = vec![(pack[0].index, why)];
             }
             return;
@@ -329,7 +330,11 @@ impl<P: Provider> Shared<P> {
                 None => missing.push(item),
             }
         }
-        rec.outcome = if missing.is_empty() { "ok" } else { "partial" }.into();
+        rec.outcome = if missing.is_empty() {
+            CallOutcome::Ok
+        } else {
+            CallOutcome::Partial
+        };
         if parsed.unexpected + parsed.duplicate > 0 {
             rec.detail = Some(format!(
                 "ignored {} unexpected and {} duplicate results",

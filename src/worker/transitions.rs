@@ -9,7 +9,7 @@ use crate::store::{RunTxn, Store, StoreError};
 
 /// One provider call's effect on the store.
 #[derive(Debug, Clone)]
-pub struct CallOutcome {
+pub struct CallEffect {
     pub record: CallRecord,
     /// `(block_index, result object)` to stage as `ai_complete`.
     pub results: Vec<(u32, Value)>,
@@ -56,7 +56,7 @@ fn unclaim(ov: &mut Overlay) {
 
 /// Return claimed overlays to `pending` without using attempts: `indices`, or (with `None`)
 /// every claimed overlay of the run whose lease `should_release` says to give back.
-fn release_where(
+pub(super) fn release_where(
     rt: &mut RunTxn<'_>,
     indices: Option<&[u32]>,
     should_release: impl Fn(&Overlay) -> bool,
@@ -99,23 +99,6 @@ pub fn release_worker(store: &Store, run_id: &str, worker: &str) -> Result<u32, 
     })
 }
 
-/// Lease recovery: claims whose lease expired or whose worker is gone return to `pending`.
-pub fn recover_leases(
-    store: &Store,
-    run_id: &str,
-    now_ms: u64,
-    lease_ms: u64,
-    owner_alive: impl Fn(&str) -> bool,
-) -> Result<u32, StoreError> {
-    store.with_run(run_id, |rt| {
-        release_where(rt, None, |ov| {
-            let expired = ov.claimed_at.is_none_or(|t| t + lease_ms < now_ms);
-            let dead = ov.claimed_by.as_deref().is_none_or(|w| !owner_alive(w));
-            expired || dead
-        })
-    })
-}
-
 /// Pause a run (out of credit, bad key, provider down): release every claim without using
 /// attempts and record the reason. Resuming continues where it stopped.
 pub fn pause(store: &Store, run_id: &str, reason: &str) -> Result<Run, StoreError> {
@@ -134,7 +117,7 @@ pub fn pause(store: &Store, run_id: &str, reason: &str) -> Result<Run, StoreErro
 pub fn apply_outcomes(
     store: &Store,
     run_id: &str,
-    outcomes: Vec<CallOutcome>,
+    outcomes: Vec<CallEffect>,
     max_retries: u32,
 ) -> Result<Run, StoreError> {
     store.with_run(run_id, |rt| {
@@ -146,12 +129,8 @@ pub fn apply_outcomes(
     })
 }
 
-fn apply_one(
-    rt: &mut RunTxn<'_>,
-    outcome: CallOutcome,
-    max_retries: u32,
-) -> Result<(), StoreError> {
-    let failed_call = outcome.record.outcome.starts_with("error");
+fn apply_one(rt: &mut RunTxn<'_>, outcome: CallEffect, max_retries: u32) -> Result<(), StoreError> {
+    let failed_call = outcome.record.outcome.is_error();
     let mut record = outcome.record;
     let mut written = 0u32;
     let mut staged = Vec::new();
@@ -251,5 +230,28 @@ pub fn resume(store: &Store, run_id: &str) -> Result<Run, StoreError> {
         }
         rollup(rt);
         Ok(rt.run.clone())
+    })
+}
+
+/// `run retry-failed`: every failed block goes back to `pending` with its attempts reset, and a
+/// complete run runs again. Returns the run and how many blocks were reset.
+pub fn retry_failed(store: &Store, run_id: &str) -> Result<(Run, u32), StoreError> {
+    store.with_run(run_id, |rt| {
+        let failed = rt.indices_with_status(OverlayStatus::Failed, usize::MAX)?;
+        let mut reset = 0;
+        for i in failed {
+            if let Some(mut ov) = rt.overlay(i)? {
+                ov.status = OverlayStatus::Pending;
+                ov.attempt_count = 0;
+                ov.last_error = None;
+                rt.put_overlay(&ov)?;
+                reset += 1;
+            }
+        }
+        if reset > 0 && rt.run.status == RunStatus::Complete {
+            rt.run.status = RunStatus::Running;
+            rt.run.finished_at = None;
+        }
+        Ok((rt.run.clone(), reset))
     })
 }

@@ -7,7 +7,7 @@ use std::sync::Arc;
 use tokio::sync::{mpsc, oneshot};
 
 use super::events::WorkerEvent;
-use super::transitions::{self, CallOutcome};
+use super::transitions::{self, CallEffect};
 use crate::model::Run;
 use crate::store::Store;
 
@@ -20,7 +20,7 @@ pub struct Halt {
 
 pub enum WriterMsg {
     /// A finished call; `ack` fires once it is durably committed.
-    Call(Box<CallOutcome>, Option<oneshot::Sender<()>>),
+    Call(Box<CallEffect>, Option<oneshot::Sender<()>>),
     Halt(Halt),
 }
 

@@ -1,0 +1,137 @@
+//! API keys (SPEC §6): store, list, test, remove. Secrets never leave through this API except
+//! into a provider client.
+
+use std::path::PathBuf;
+
+use super::{KeyOptions, KeySource, KeySummary, ProviderError, VaultError, Workspace};
+use crate::provider::ConnectError;
+use crate::vault::{self, Vault};
+
+/// The outcome of `keys test`.
+#[derive(Debug, Clone)]
+pub struct KeyTest {
+    /// `…abcd`, or `(none needed)` for the demo provider.
+    pub key_shown: String,
+    /// `Some(true)` valid, `Some(false)` rejected, `None` could not be checked.
+    pub verdict: Option<bool>,
+    /// The verdict was written on the stored key.
+    pub recorded: bool,
+    /// The provider's message when the check did not plainly succeed.
+    pub detail: Option<String>,
+}
+
+/// Why a key could not be tested.
+#[derive(Debug, thiserror::Error)]
+pub enum KeyTestError {
+    #[error(
+        "no key for {provider}: store one with `blockwise keys set {provider}`{}",
+        if provider == "custom" {
+            format!(" --base-url URL, or set {}", crate::provider::CUSTOM_BASE_URL_ENV)
+        } else {
+            env.map(|v| format!(" or set {v}")).unwrap_or_default()
+        }
+    )]
+    NoKey {
+        provider: String,
+        env: Option<&'static str>,
+    },
+    #[error(transparent)]
+    Vault(#[from] VaultError),
+    #[error(transparent)]
+    Connect(#[from] ConnectError),
+}
+
+impl Workspace {
+    /// Refuse a provider that takes no key before asking the user for a secret.
+    pub fn check_keyed_provider(provider: &str) -> Result<(), VaultError> {
+        vault::check_provider(provider)
+    }
+
+    /// Encrypt and store a key (`None`: the custom endpoint alone, for a server that needs no
+    /// key). Returns what was stored and how it is encrypted (in words).
+    pub fn set_key(
+        &self,
+        provider: &str,
+        secret: Option<&str>,
+        options: KeyOptions,
+    ) -> Result<(KeySummary, String), VaultError> {
+        let vault = Vault::from_env()?;
+        let summary = match secret {
+            Some(secret) => vault.set_key(&self.store, provider, secret, options)?,
+            None => vault.set_keyless_endpoint(&self.store, options)?,
+        };
+        let how = if summary.encryption.as_deref() == Some(vault::NO_KEY) {
+            "no key".to_string()
+        } else if summary.encryption.as_deref() == Some("age-scrypt") {
+            "with your passphrase".to_string()
+        } else {
+            format!("with the age identity {}", identity_path(&vault).display())
+        };
+        Ok((summary, how))
+    }
+
+    /// Stored and environment keys, never decrypted.
+    pub fn list_keys(&self) -> Result<Vec<KeySummary>, VaultError> {
+        vault::list_keys(&self.store)
+    }
+
+    /// Remove a stored key; `false` when there was none.
+    pub fn remove_key(&self, provider: &str) -> Result<bool, VaultError> {
+        vault::remove_key(&self.store, provider)
+    }
+
+    /// Make the cheapest real call with the key and record the verdict on a stored key.
+    pub async fn test_key(
+        &self,
+        provider: &str,
+        model: Option<&str>,
+    ) -> Result<KeyTest, KeyTestError> {
+        let resolved = Vault::from_env()?.key_for(&self.store, provider)?;
+        let demo = crate::model::ProviderKind::parse(provider).is_some_and(|k| k.is_demo());
+        if !demo && resolved.is_none() {
+            return Err(KeyTestError::NoKey {
+                provider: provider.to_string(),
+                env: crate::provider::key_env_var(provider),
+            });
+        }
+        let (secret, base_url, key_model, source) = match &resolved {
+            Some(k) => (
+                Some(k.secret.clone()),
+                k.base_url.clone(),
+                k.model.clone(),
+                Some(k.source),
+            ),
+            None => (None, None, None, None),
+        };
+        let client = crate::worker::connect(provider, secret, base_url)?;
+        let model = model
+            .map(str::to_string)
+            .or(key_model)
+            .unwrap_or_else(|| crate::provider::default_model(provider).to_string());
+        let outcome = client.test_key(&model).await;
+        // Out of credit still proves the key authenticates.
+        let verdict = match &outcome {
+            Ok(()) => Some(true),
+            Err(ProviderError::OutOfCredit { .. }) => Some(true),
+            Err(ProviderError::BadKey { .. }) => Some(false),
+            Err(_) => None,
+        };
+        let recorded = match (verdict, source) {
+            (Some(v), Some(KeySource::Stored)) => vault::record_test(&self.store, provider, v)?,
+            _ => false,
+        };
+        Ok(KeyTest {
+            key_shown: resolved
+                .as_ref()
+                .map(|k| vault::shown_key(&k.secret))
+                .unwrap_or_else(|| "(none needed)".into()),
+            verdict,
+            recorded,
+            detail: outcome.as_ref().err().map(|e| e.to_string()),
+        })
+    }
+}
+
+fn identity_path(vault: &Vault) -> PathBuf {
+    vault.identity_path()
+}

@@ -1,0 +1,182 @@
+//! The one API the front ends use (DESIGN "The shape"): `cli/` and `tui/` call a [`Workspace`]
+//! and read `model/` types; they never reach the store, the worker's transitions or the policy
+//! registry themselves.
+//!
+//! A workspace is a store plus the person using it. [`Workspace::open_for_writing`] also does
+//! what SPEC §3 asks of every writer: make sure the workspace has an admin and recover expired
+//! or orphaned leases before anything claims a block.
+
+mod documents;
+mod keys;
+mod policy;
+mod review;
+mod runs;
+mod schemas;
+mod session;
+
+use std::path::Path;
+use std::sync::Arc;
+
+pub use keys::KeyTest;
+pub use session::{Session, SessionOptions};
+
+// Types and pure helpers the fronts show or pass back; re-exported so the fronts have one door.
+pub use crate::demo::{DEMO_TEMPLATES, SAMPLE_NAME};
+pub use crate::export::{ExportError, ExportSummary, Format, Mode};
+pub use crate::ingest::{IngestError, IngestLimits, IngestReport};
+pub use crate::model::ProviderKind;
+pub use crate::policy::{
+    display_value, AdminChange, AdminRecord, AuditEntry, EffectiveValue, PolicyError, PolicySource,
+    SetOutcome, WorkerPolicy,
+};
+pub use crate::provider::{format_cost, key_env_var, ProviderError};
+pub use crate::review::{
+    EditOutcome, ReviewError, ReviewEvent, ReviewOutcome, Selection, SelectionError, Target,
+};
+pub use crate::schema::{
+    check as check_schema, classify as classify_schema, derive_ref, properties, templates, Compat,
+    ImportClass, PromptConfig, SaveOutcome, SaveRequest, SchemaError, Template,
+};
+pub use crate::store::{SchemaDelete, StoreError};
+pub use crate::vault::{display_key, KeyOptions, KeySource, KeySummary, VaultError};
+pub use crate::worker::{CreateRunOptions, RunEnd, WorkerError, WorkerEvent};
+
+use crate::store::Store;
+
+/// An open store and the person working in it.
+#[derive(Clone)]
+pub struct Workspace {
+    store: Arc<Store>,
+    user: String,
+}
+
+impl Workspace {
+    /// Open the store at `path` for reading (list, show, export): no admin bootstrap and no lease
+    /// recovery, so looking never changes anything.
+    pub fn open_for_reading(path: &Path) -> Result<Workspace, WorkspaceError> {
+        Ok(Workspace::new(Arc::new(Store::open(path)?)))
+    }
+
+    /// Open the store at `path` for writing: the first user becomes the workspace admin and
+    /// leases that expired or whose worker is gone return to `pending` (SPEC §3).
+    pub fn open_for_writing(path: &Path) -> Result<Workspace, WorkspaceError> {
+        let ws = Workspace::open_for_reading(path)?;
+        crate::policy::ensure_workspace_admin(&ws.store)?;
+        crate::worker::lease::recover_all(&ws.store, crate::clock::now_millis())?;
+        Ok(ws)
+    }
+
+    /// A workspace over an already open store (tests, the demo, the TUI).
+    pub fn new(store: Arc<Store>) -> Workspace {
+        Workspace {
+            store,
+            user: crate::policy::current_user(),
+        }
+    }
+
+    /// Who is acting (the OS user, or `BLOCKWISE_USER`).
+    pub fn user(&self) -> &str {
+        &self.user
+    }
+
+    /// Where the store file lives.
+    pub fn path(&self) -> &Path {
+        self.store.path()
+    }
+
+    /// A digest of the whole store (tests: proof that nothing changed).
+    pub fn fingerprint(&self) -> Result<String, StoreError> {
+        self.store.fingerprint()
+    }
+
+    /// Make the offline demo workspace: sample documents in `samples_dir`, templates, one run.
+    pub fn populate_demo(&self, samples_dir: &Path) -> Result<crate::model::Run, WorkerError> {
+        crate::demo::populate(&self.store, samples_dir)
+    }
+
+    /// Whether `path` may be replaced by a fresh demo (absent, or itself a demo workspace).
+    pub fn demo_may_reset(path: &Path) -> Result<bool, WorkerError> {
+        crate::demo::may_reset(path)
+    }
+}
+
+/// Why a workspace could not be opened.
+#[derive(Debug, thiserror::Error)]
+pub enum WorkspaceError {
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    #[error(transparent)]
+    Policy(#[from] PolicyError),
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::OverlayStatus;
+
+    /// A demo store whose first two blocks are claimed by a worker that no longer exists.
+    fn store_with_orphaned_claims(dir: &Path) -> (std::path::PathBuf, String) {
+        let path = dir.join("s.redb");
+        let store = Store::open(&path).unwrap();
+        let run = crate::demo::populate(&store, &dir.join("samples")).unwrap();
+        // An owner id that is not `host:pid:start`: never alive (lease::owner_alive).
+        crate::worker::transitions::claim(
+            &store,
+            &run.run_id,
+            2,
+            "gone",
+            crate::clock::now_millis(),
+        )
+        .unwrap();
+        (path, run.run_id)
+    }
+
+    #[test]
+    fn opening_for_writing_recovers_orphaned_leases_and_reading_does_not() {
+        let dir = tempfile::tempdir().unwrap();
+        let (path, run_id) = store_with_orphaned_claims(dir.path());
+        {
+            let ws = Workspace::open_for_reading(&path).unwrap();
+            assert_eq!(ws.get_run(&run_id).unwrap().unwrap().counters.claimed, 2);
+        }
+        let ws = Workspace::open_for_writing(&path).unwrap();
+        let run = ws.get_run(&run_id).unwrap().unwrap();
+        assert_eq!(run.counters.claimed, 0);
+        assert_eq!(run.counters.pending, run.counters.total);
+        let ov = ws.overlay(&run_id, 0).unwrap().unwrap();
+        assert_eq!(ov.status, OverlayStatus::Pending);
+        assert_eq!(ov.attempt_count, 0, "recovery uses no attempt");
+    }
+
+    #[test]
+    fn retry_failed_returns_failed_blocks_to_pending_and_reopens_the_run() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("s.redb");
+        let ws = Workspace::open_for_writing(&path).unwrap();
+        let run = ws.populate_demo(&dir.path().join("samples")).unwrap();
+        let total = run.counters.total;
+        // Every block failed for good: the run rolls up to complete.
+        ws.store
+            .with_run(&run.run_id, |rt| {
+                for i in 0..total {
+                    let mut ov = rt.overlay(i)?.unwrap();
+                    ov.status = OverlayStatus::Failed;
+                    ov.attempt_count = 3;
+                    ov.last_error = Some("bad".into());
+                    rt.put_overlay(&ov)?;
+                }
+                rt.run.status = crate::model::RunStatus::Complete;
+                Ok::<_, StoreError>(())
+            })
+            .unwrap();
+        let (after, reset) = ws.retry_failed(&run.run_id).unwrap();
+        assert_eq!(reset, total);
+        assert_eq!(after.status, crate::model::RunStatus::Running);
+        assert_eq!(after.counters.failed, 0);
+        assert_eq!(after.counters.pending, total);
+        let ov = ws.overlay(&run.run_id, 0).unwrap().unwrap();
+        assert_eq!((ov.attempt_count, ov.last_error), (0, None));
+        // Nothing failed: nothing changes.
+        assert_eq!(ws.retry_failed(&run.run_id).unwrap().1, 0);
+    }
+}

@@ -1,0 +1,67 @@
+//! Policy (SPEC §5): effective values, changes with an audit trail, admins.
+
+use super::{
+    AdminChange, AdminRecord, AuditEntry, EffectiveValue, PolicyError, SetOutcome, Workspace,
+};
+use crate::policy::registry;
+
+impl Workspace {
+    /// Every policy key with its effective value and where it comes from.
+    pub fn policy_all(&self) -> Result<Vec<EffectiveValue>, PolicyError> {
+        crate::policy::effective_all(&self.store)
+    }
+
+    pub fn policy_value(&self, key: &str) -> Result<EffectiveValue, PolicyError> {
+        crate::policy::effective_value(&self.store, key)
+    }
+
+    /// The full name of a key given by its full name or a unique short form.
+    pub fn policy_key_name(&self, name: &str) -> Result<&'static str, PolicyError> {
+        Ok(registry::lookup(name)?.key)
+    }
+
+    /// Would `text` be accepted for `key` now (type and bounds)? Writes nothing; lets a front
+    /// refuse a value before asking for the reason.
+    pub fn check_policy_text(&self, key: &str, text: &str) -> Result<(), PolicyError> {
+        let spec = registry::lookup(key)?;
+        let value = registry::parse_value(spec, text.trim())?;
+        let mut values = self.store.policy_values()?;
+        values.insert(spec.key.to_string(), value.clone());
+        registry::check_bounds(spec, &value, &values)
+    }
+
+    /// Set `key` from text as this workspace's user (admins only), recording `reason`.
+    pub fn set_policy_text(
+        &self,
+        key: &str,
+        text: &str,
+        reason: Option<&str>,
+    ) -> Result<SetOutcome, PolicyError> {
+        crate::policy::set_value_text(&self.store, &self.user, key, text, reason)
+    }
+
+    pub fn audit_log(&self) -> Result<Vec<AuditEntry>, PolicyError> {
+        crate::policy::audit_log(&self.store)
+    }
+
+    /// Whether this workspace's user may change policy.
+    pub fn is_admin(&self) -> Result<bool, PolicyError> {
+        crate::policy::is_admin(&self.store, &self.user)
+    }
+
+    pub fn list_admins(&self) -> Result<Vec<AdminRecord>, PolicyError> {
+        crate::policy::list_admins(&self.store)
+    }
+
+    pub fn add_admin(&self, who: &str, reason: Option<&str>) -> Result<AdminChange, PolicyError> {
+        crate::policy::add_admin(&self.store, &self.user, who, reason)
+    }
+
+    pub fn remove_admin(
+        &self,
+        who: &str,
+        reason: Option<&str>,
+    ) -> Result<AdminChange, PolicyError> {
+        crate::policy::remove_admin(&self.store, &self.user, who, reason)
+    }
+}

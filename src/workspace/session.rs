@@ -1,0 +1,67 @@
+//! The one way to start a worker session, for `run start` and the TUI alike: connect the run's
+//! provider with its key, load the user's price table, and run the engine as a task whose
+//! events arrive on a channel.
+
+use std::sync::Arc;
+
+use tokio::runtime::Handle;
+use tokio::sync::{mpsc, watch};
+use tokio::task::JoinHandle;
+
+use super::{RunEnd, WorkerError, WorkerEvent, Workspace};
+use crate::model::Run;
+use crate::worker::EngineOptions;
+
+/// Events a session may queue before the worker waits for the front to read them.
+const EVENT_BUFFER: usize = 256;
+
+#[derive(Debug, Clone, Default)]
+pub struct SessionOptions {
+    /// Overrides the run's `worker.concurrency` for this session.
+    pub concurrency: Option<u32>,
+}
+
+/// A running worker session.
+pub struct Session {
+    /// The run as it was when the session started.
+    pub run: Run,
+    /// Progress, warnings and the end state, in order.
+    pub events: mpsc::Receiver<WorkerEvent>,
+    /// Send `true` to stop: claims are released and the run stays `running`.
+    pub stop: watch::Sender<bool>,
+    /// How the session ended.
+    pub done: JoinHandle<Result<RunEnd, WorkerError>>,
+}
+
+impl Workspace {
+    /// Start the worker on `run_id` as a task on `runtime`.
+    pub fn start_session(
+        &self,
+        runtime: &Handle,
+        run_id: &str,
+        opts: SessionOptions,
+    ) -> Result<Session, WorkerError> {
+        let run = self
+            .store
+            .get_run(run_id)?
+            .ok_or_else(|| WorkerError::Refused(format!("run {run_id} does not exist")))?;
+        let provider = Arc::new(crate::worker::connect_provider(&self.store, &run)?);
+        let engine = EngineOptions {
+            concurrency: opts.concurrency,
+            prices: crate::provider::PriceTable::for_user(),
+            ..EngineOptions::default()
+        };
+        let (stop, stop_rx) = watch::channel(false);
+        let (ev_tx, events) = mpsc::channel(EVENT_BUFFER);
+        let (store, id) = (self.store.clone(), run_id.to_string());
+        let done = runtime.spawn(async move {
+            crate::worker::run_worker(store, provider, &id, engine, Some(ev_tx), stop_rx).await
+        });
+        Ok(Session {
+            run,
+            events,
+            stop,
+            done,
+        })
+    }
+}
