@@ -7,6 +7,7 @@ mod support;
 use std::path::PathBuf;
 use std::process::Command;
 
+use blockwise::fake::FakeLocal;
 use serde_json::{json, Value};
 use support::{FakeConfig, FakeServer};
 
@@ -179,4 +180,80 @@ fn run_create_without_a_provider_is_an_error_listing_the_ways_to_get_one() {
     );
     assert_eq!(code, 1);
     assert!(err.contains("keys set custom --base-url"), "{err}");
+}
+
+/// Issue 14 item 2: a llama.cpp server's `/props` is read at `keys set` and `keys test`, and the
+/// values are shown with source `server`; `keys test` also tells which structured output works.
+#[test]
+fn keys_set_and_test_discover_a_llama_cpp_server_and_its_structured_output() {
+    let env = Env::new();
+    env.fake.set_local(Some(FakeLocal::LlamaCpp {
+        n_ctx: 4096,
+        slots: 1,
+    }));
+    let url = env.fake.openai_base_url();
+    let (code, out, err) = env.run(&["keys", "set", "custom", "--base-url", &url], &[]);
+    assert_eq!(code, 0, "{out}{err}");
+    assert!(
+        out.contains("llama.cpp: context 4096 tokens per request, 1 slot")
+            && out.contains("(source: server)"),
+        "{out}"
+    );
+    let (code, out, err) = env.run(&["keys", "test", "custom"], &[]);
+    assert_eq!(code, 0, "{out}{err}");
+    assert!(
+        out.contains("structured output: json_schema works"),
+        "{out}"
+    );
+    let t = env.json(&["keys", "test", "custom"], &[]);
+    assert_eq!(t["server"]["kind"], "llama_cpp");
+    assert_eq!(t["server"]["context_tokens"], 4096);
+    assert_eq!(t["server"]["slots"], 1);
+    assert_eq!(t["structured_output"], "json_schema");
+    // The probe is a real structured request: a json_schema response format was sent.
+    assert!(env.model_calls().iter().any(|r| r
+        .body
+        .pointer("/response_format/json_schema/schema")
+        .is_some()));
+
+    // json_schema refused: a forced tool is what works.
+    env.fake.set_json_schema_supported(false);
+    let t = env.json(&["keys", "test", "custom"], &[]);
+    assert_eq!(t["structured_output"], "tool");
+    // Neither: the key is fine, but the server cannot run a schema; exit 1 says so.
+    env.fake.set_tools_supported(false);
+    let (code, out, _) = env.run(&["keys", "test", "custom"], &[]);
+    assert_eq!(code, 1, "{out}");
+    assert!(out.contains("NEITHER"), "{out}");
+}
+
+#[test]
+fn vllm_and_ollama_limits_are_discovered_and_a_plain_api_reports_none() {
+    let env = Env::new();
+    let url = env.fake.openai_base_url();
+    env.run(&["keys", "set", "custom", "--base-url", &url], &[]);
+    env.fake.set_local(Some(FakeLocal::Vllm {
+        max_model_len: 8192,
+    }));
+    let t = env.json(&["keys", "test", "custom"], &[]);
+    assert_eq!(t["server"]["kind"], "vllm");
+    assert_eq!(t["server"]["context_tokens"], 8192);
+    assert_eq!(
+        t["server"]["model"], "fake-model",
+        "the one model it serves"
+    );
+    env.fake.set_local(Some(FakeLocal::Ollama {
+        num_ctx: Some(2048),
+        context_length: 32768,
+    }));
+    let t = env.json(&["keys", "test", "custom"], &[]);
+    assert_eq!(t["server"]["kind"], "ollama");
+    assert_eq!(
+        t["server"]["context_tokens"], 2048,
+        "num_ctx is what it runs with"
+    );
+    env.fake.set_local(None);
+    let t = env.json(&["keys", "test", "custom"], &[]);
+    assert_eq!(t["server"], Value::Null);
+    assert_eq!(t["structured_output"], "json_schema");
 }

@@ -8,7 +8,7 @@ use serde_json::json;
 
 use super::output::{one_line, print_json};
 use super::{Ctx, Exit};
-use crate::workspace::{KeyOptions, KeyTest, VaultError, Workspace};
+use crate::workspace::{KeyOptions, KeyTest, StructuredSupport, VaultError, Workspace};
 
 #[derive(Debug, Subcommand)]
 pub enum KeysCommand {
@@ -131,6 +131,24 @@ fn read_hidden(prompt: &str) -> anyhow::Result<String> {
     result
 }
 
+/// After storing a custom endpoint: what the server says about itself, when it is up.
+fn show_server(ws: &Workspace, provider: &str) -> anyhow::Result<()> {
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()?;
+    match runtime.block_on(ws.discover_server(provider)) {
+        Some(s) => println!(
+            "  server    {} (source: server)",
+            one_line(&s.describe(), 200)
+        ),
+        None => println!(
+            "  the server did not describe its context or slots (not reachable now, or not \
+             llama.cpp / vLLM / Ollama): the run's policy values will be used"
+        ),
+    }
+    Ok(())
+}
+
 fn vault_error(e: VaultError) -> anyhow::Error {
     Exit::new(1, format!("error: {e}")).into()
 }
@@ -163,11 +181,15 @@ fn set(
              wants one). Check it with `blockwise keys test custom`.",
             one_line(summary.base_url.as_deref().unwrap_or_default(), 200)
         );
+        show_server(&ws, provider)?;
     } else if !ctx.quiet {
         println!(
             "Stored the {provider} key {} (encrypted {how}). Check it with `blockwise keys test {provider}`.",
             summary.key
         );
+        if provider == "custom" {
+            show_server(&ws, provider)?;
+        }
     }
     Ok(0)
 }
@@ -224,9 +246,13 @@ fn test(ctx: &Ctx, provider: &str, model: Option<&str>) -> anyhow::Result<u8> {
         verdict,
         recorded,
         detail,
+        structured,
+        server,
     } = runtime
         .block_on(ws.test_key(provider, model))
         .map_err(|e| Exit::new(1, format!("error: {e}")))?;
+    // A server that cannot give structured output cannot run a schema: say so in the exit code.
+    let usable = verdict == Some(true) && structured != Some(StructuredSupport::Neither);
     if ctx.json {
         print_json(&json!({
             "provider": provider,
@@ -234,8 +260,12 @@ fn test(ctx: &Ctx, provider: &str, model: Option<&str>) -> anyhow::Result<u8> {
             "valid": verdict,
             "recorded": recorded,
             "error": detail,
+            "structured_output": structured,
+            "server": server,
         }))?;
-    } else if !ctx.quiet || verdict != Some(true) {
+        return Ok(u8::from(!usable));
+    }
+    if !ctx.quiet || verdict != Some(true) {
         match verdict {
             Some(true) => println!(
                 "{provider} key {key_shown}: valid{}",
@@ -251,7 +281,18 @@ fn test(ctx: &Ctx, provider: &str, model: Option<&str>) -> anyhow::Result<u8> {
             ),
         }
     }
-    Ok(if verdict == Some(true) { 0 } else { 1 })
+    if !ctx.quiet {
+        if let Some(s) = &server {
+            println!(
+                "  server    {} (source: server)",
+                one_line(&s.describe(), 200)
+            );
+        }
+        if let Some(s) = structured {
+            println!("  structured output: {}", s.describe());
+        }
+    }
+    Ok(u8::from(!usable))
 }
 
 fn remove(ctx: &Ctx, provider: &str) -> anyhow::Result<u8> {

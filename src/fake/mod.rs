@@ -37,6 +37,10 @@ pub struct FakeConfig {
     pub keyless: bool,
     /// `false` answers `response_format: json_schema` with a 400, like servers that lack it.
     pub json_schema_supported: bool,
+    /// `false` answers a request with `tools` with a 400, like servers without tool calling.
+    pub tools_supported: bool,
+    /// Which self-hosted server the fake also imitates for discovery (none: a hosted API).
+    pub local: Option<FakeLocal>,
     /// System prompts shorter than this (≈ chars/4 tokens) are not cached. 0 caches any size.
     pub min_cacheable_tokens: u64,
 }
@@ -48,6 +52,8 @@ impl Default for FakeConfig {
             expected_key: None,
             keyless: false,
             json_schema_supported: true,
+            tools_supported: true,
+            local: None,
             min_cacheable_tokens: 0,
         }
     }
@@ -61,6 +67,20 @@ impl FakeConfig {
             ..FakeConfig::default()
         }
     }
+}
+
+/// A self-hosted server's own description of itself, answered on its discovery endpoint.
+#[derive(Debug, Clone, PartialEq)]
+pub enum FakeLocal {
+    /// llama.cpp: `GET /props` with the context of one slot and the number of slots.
+    LlamaCpp { n_ctx: u32, slots: u32 },
+    /// vLLM: `max_model_len` on each model of `GET /v1/models`.
+    Vllm { max_model_len: u32 },
+    /// Ollama: `POST /api/show` with `num_ctx` (when set) and the model's context length.
+    Ollama {
+        num_ctx: Option<u32>,
+        context_length: u32,
+    },
 }
 
 /// One scripted failure (or misbehaviour) for one call.
@@ -255,6 +275,15 @@ impl FakeServer {
 
     pub fn set_json_schema_supported(&self, supported: bool) {
         lock(&self.shared.config).json_schema_supported = supported;
+    }
+
+    pub fn set_tools_supported(&self, supported: bool) {
+        lock(&self.shared.config).tools_supported = supported;
+    }
+
+    /// Imitate a self-hosted server's discovery endpoint (or none).
+    pub fn set_local(&self, local: Option<FakeLocal>) {
+        lock(&self.shared.config).local = local;
     }
 
     /// Model calls received (POSTs to the messages / chat-completions endpoints).

@@ -6,6 +6,7 @@
 //! client for a run's provider is built in `worker::connect`.
 
 pub mod anthropic;
+pub mod discover;
 pub mod errors;
 pub mod http;
 pub mod openai;
@@ -15,7 +16,8 @@ mod types;
 
 use crate::model::ProviderKind;
 pub use anthropic::AnthropicClient;
-pub use openai::{Flavor, OpenAiClient, OutputMode};
+pub use discover::{ServerKind, ServerLimits};
+pub use openai::{Flavor, OpenAiClient, OutputMode, StructuredSupport};
 pub use pricing::{format_cost, ModelPrice, PriceTable};
 pub use types::{BlockInput, CallAnswer, CallRequest, Provider, ProviderError, RateLimitInfo};
 

@@ -102,8 +102,20 @@ impl OpenAiClient {
             .store(mode == OutputMode::Tool, Ordering::Relaxed);
     }
 
+    pub fn flavor(&self) -> Flavor {
+        self.flavor
+    }
+
+    pub(super) fn http(&self) -> &reqwest::Client {
+        &self.http
+    }
+
+    pub(super) fn key(&self) -> &str {
+        &self.key
+    }
+
     /// The bearer key, when there is one (a keyless local server gets no header).
-    fn auth(&self, req: reqwest::RequestBuilder) -> reqwest::RequestBuilder {
+    pub(super) fn authorized(&self, req: reqwest::RequestBuilder) -> reqwest::RequestBuilder {
         if self.key.is_empty() {
             req
         } else {
@@ -111,9 +123,37 @@ impl OpenAiClient {
         }
     }
 
+    /// One tiny structured call per mode (json_schema first, then a forced tool) to learn what
+    /// the server honours. A rejected key or no credit is returned as the error it is.
+    pub async fn probe_structured(&self, model: &str) -> Result<StructuredSupport, ProviderError> {
+        let request = probe_request(model);
+        for (mode, support) in [
+            (OutputMode::JsonSchema, StructuredSupport::JsonSchema),
+            (OutputMode::Tool, StructuredSupport::Tool),
+        ] {
+            match self.send(&request, mode).await {
+                Ok(answer) => {
+                    let parsed = parse_answer(&answer.body, &request)?;
+                    if parsed
+                        .output
+                        .as_ref()
+                        .is_some_and(|o| o.get("ok").is_some_and(Value::is_boolean))
+                    {
+                        return Ok(support);
+                    }
+                }
+                Err(e @ (ProviderError::BadKey { .. } | ProviderError::OutOfCredit { .. })) => {
+                    return Err(e)
+                }
+                Err(_) => {}
+            }
+        }
+        Ok(StructuredSupport::Neither)
+    }
+
     /// The cheapest real check of the key: list models.
     pub async fn test_key(&self) -> Result<(), ProviderError> {
-        let req = self.auth(self.http.get(http::join(&self.base_url, "/models")));
+        let req = self.authorized(self.http.get(http::join(&self.base_url, "/models")));
         http::send(req, &self.key).await.map(|_| ())
     }
 
@@ -124,12 +164,56 @@ impl OpenAiClient {
     ) -> Result<http::Answer, ProviderError> {
         let body = request_body(request, self.flavor, mode);
         let req = self
-            .auth(
+            .authorized(
                 self.http
                     .post(http::join(&self.base_url, "/chat/completions")),
             )
             .json(&body);
         http::send(req, &self.key).await
+    }
+}
+
+/// Which structured-output mode a server honours, found with one tiny call each.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum StructuredSupport {
+    /// `response_format: json_schema` is accepted and its answer parses.
+    JsonSchema,
+    /// Only a forced function tool gives a structured answer.
+    Tool,
+    /// Neither gives a structured answer: runs on this server will fail their blocks.
+    Neither,
+}
+
+impl StructuredSupport {
+    pub fn describe(self) -> &'static str {
+        match self {
+            StructuredSupport::JsonSchema => "json_schema works",
+            StructuredSupport::Tool => "json_schema refused; a forced tool works",
+            StructuredSupport::Neither => {
+                "NEITHER json_schema nor a forced tool gave a structured answer"
+            }
+        }
+    }
+}
+
+/// The smallest structured request: one boolean for one tiny block.
+fn probe_request(model: &str) -> CallRequest {
+    CallRequest {
+        model: model.to_string(),
+        temperature: 0.0,
+        max_tokens: 32,
+        system_prompt: String::new(),
+        block_prompt: "Set ok to true.".into(),
+        properties: json!({"ok": {"type": "boolean"}}),
+        required: vec!["ok".into()],
+        blocks: vec![super::types::BlockInput {
+            block_index: 0,
+            block_type: "paragraph".into(),
+            content: "ping".into(),
+        }],
+        batched: false,
+        prompt_caching: false,
     }
 }
 

@@ -10,6 +10,7 @@ use crate::model::{ProviderKind, Run};
 use crate::provider::{
     anthropic, base_url_env_var, http, key_env_var, openai, validate_base_url, AnthropicClient,
     CallAnswer, CallRequest, ConnectError, Flavor, OpenAiClient, Provider, ProviderError,
+    ServerLimits,
 };
 use crate::store::Store;
 
@@ -47,6 +48,23 @@ impl AnyProvider {
             AnyProvider::Anthropic(c) => c.test_key(model).await,
             AnyProvider::OpenAi(c) => c.test_key().await,
             AnyProvider::Demo { client, .. } => client.test_key(model).await,
+        }
+    }
+
+    /// The OpenAI-compatible client (OpenAI, Google, custom), which can probe structured output.
+    pub fn as_openai(&self) -> Option<&OpenAiClient> {
+        match self {
+            AnyProvider::OpenAi(c) => Some(c),
+            _ => None,
+        }
+    }
+
+    /// What a self-hosted (custom) server says about its context and slots; `None` for hosted
+    /// APIs, which have no such endpoint, and for servers that do not say.
+    pub async fn discover(&self, model: Option<&str>) -> Option<ServerLimits> {
+        match self {
+            AnyProvider::OpenAi(c) if c.flavor() == Flavor::Custom => c.discover(model).await,
+            _ => None,
         }
     }
 

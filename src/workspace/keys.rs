@@ -4,7 +4,7 @@
 use std::path::PathBuf;
 
 use super::{KeyOptions, KeySource, KeySummary, ProviderError, VaultError, Workspace};
-use crate::provider::ConnectError;
+use crate::provider::{ConnectError, ServerLimits, StructuredSupport};
 use crate::vault::{self, Vault};
 
 /// The outcome of `keys test`.
@@ -18,6 +18,10 @@ pub struct KeyTest {
     pub recorded: bool,
     /// The provider's message when the check did not plainly succeed.
     pub detail: Option<String>,
+    /// OpenAI-compatible providers: what one tiny structured call showed works.
+    pub structured: Option<StructuredSupport>,
+    /// A self-hosted server's own limits (source `server`), when it tells them.
+    pub server: Option<ServerLimits>,
 }
 
 /// Why a key could not be tested.
@@ -104,11 +108,20 @@ impl Workspace {
             None => (None, None, None, None),
         };
         let client = crate::worker::connect(provider, secret, base_url)?;
-        let model = model
-            .map(str::to_string)
-            .or(key_model)
+        let asked = model.map(str::to_string).or(key_model);
+        let server = client.discover(asked.as_deref()).await;
+        // A server serving one model names it; a request for another may be refused (vLLM).
+        let model = asked
+            .or_else(|| server.as_ref().and_then(|s| s.model.clone()))
             .unwrap_or_else(|| crate::provider::default_model(provider).to_string());
-        let outcome = client.test_key(&model).await;
+        let mut outcome = client.test_key(&model).await;
+        let mut structured = None;
+        if let (Ok(()), Some(c)) = (&outcome, client.as_openai()) {
+            match c.probe_structured(&model).await {
+                Ok(s) => structured = Some(s),
+                Err(e) => outcome = Err(e),
+            }
+        }
         // Out of credit still proves the key authenticates.
         let verdict = match &outcome {
             Ok(()) => Some(true),
@@ -128,7 +141,19 @@ impl Workspace {
             verdict,
             recorded,
             detail: outcome.as_ref().err().map(|e| e.to_string()),
+            structured,
+            server,
         })
+    }
+
+    /// What the stored (or environment) custom endpoint says about itself, best effort.
+    pub async fn discover_server(&self, provider: &str) -> Option<ServerLimits> {
+        let key = Vault::from_env()
+            .ok()?
+            .key_for(&self.store, provider)
+            .ok()??;
+        let client = crate::worker::connect(provider, Some(key.secret), key.base_url).ok()?;
+        client.discover(key.model.as_deref()).await
     }
 }
 
