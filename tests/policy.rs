@@ -53,6 +53,8 @@ const INTEGER_BOUNDS: &[(&str, i64, Option<i64>)] = &[
     ("worker.claim_batch_size", 1, Some(100)),
     ("worker.max_retries", 1, Some(10)),
     ("worker.concurrency", 1, Some(64)),
+    ("worker.request_timeout_seconds", 5, Some(3600)),
+    ("worker.transient_retries", 0, Some(100)),
     ("upload.max_file_bytes", 1, None),
 ];
 
@@ -75,11 +77,13 @@ fn registry_holds_every_spec_key_with_its_default() {
         "worker.claim_batch_size": 25,
         "worker.max_retries": 3,
         "worker.concurrency": 4,
+        "worker.request_timeout_seconds": 120,
+        "worker.transient_retries": 8,
         "upload.max_file_bytes": 52428800,
     });
     let (_d, store) = store();
     let all = policy::effective_all(&store).unwrap();
-    assert_eq!(all.len(), 19, "SPEC §5 lists 19 keys");
+    assert_eq!(all.len(), 21, "SPEC §5 lists 21 keys");
     for e in &all {
         assert_eq!(e.source, PolicySource::Default, "{}", e.key);
         assert!(!e.description.is_empty(), "{} has no description", e.key);

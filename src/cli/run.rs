@@ -228,11 +228,37 @@ async fn print_progress(mut rx: mpsc::Receiver<WorkerEvent>, run: Run, tty: bool
     } else {
         ""
     };
-    while let Some(ev) = rx.recv().await {
+    // Until the first answer, say that calls are out and for how long (a one-slot local server
+    // can take minutes): at once, then every second on a terminal, every 10 s otherwise.
+    let mut waiting = Waiting::default();
+    let mut tick = tokio::time::interval(Duration::from_secs(1));
+    loop {
+        let ev = tokio::select! {
+            ev = rx.recv() => match ev {
+                Some(ev) => ev,
+                None => break,
+            },
+            _ = tick.tick() => {
+                if !quiet {
+                    waiting.show(tty, started, false);
+                }
+                continue;
+            }
+        };
         match ev {
+            WorkerEvent::InFlight { calls, .. } => {
+                waiting.in_flight = calls;
+                if !quiet {
+                    waiting.show(tty, started, true);
+                }
+            }
+            WorkerEvent::Notice { message, .. } if !quiet => {
+                println!("{}", one_line(&message, 300));
+            }
             WorkerEvent::Progress {
                 counters, usage, ..
             } if !quiet => {
+                waiting.answered = true;
                 let done = counters.total - counters.pending - counters.claimed;
                 let secs = started.elapsed().as_secs_f64().max(0.001);
                 let rate = (done.saturating_sub(done_at_start)) as f64 / secs;
@@ -262,7 +288,9 @@ async fn print_progress(mut rx: mpsc::Receiver<WorkerEvent>, run: Run, tty: bool
                     );
                 }
             }
-            WorkerEvent::Warning { message, .. } => eprintln!("warning: {message}"),
+            WorkerEvent::Warning { message, .. } => {
+                eprintln!("warning: {}", one_line(&message, 300))
+            }
             WorkerEvent::Complete { run_id } if !quiet => {
                 if tty {
                     println!();
@@ -270,6 +298,47 @@ async fn print_progress(mut rx: mpsc::Receiver<WorkerEvent>, run: Run, tty: bool
                 println!("{run_id} complete");
             }
             _ => {}
+        }
+    }
+}
+
+/// The "waiting for the first answer" line of `run start`.
+#[derive(Default)]
+struct Waiting {
+    in_flight: usize,
+    answered: bool,
+    last: Option<Instant>,
+}
+
+impl Waiting {
+    /// Show the line unless an answer came; `now` forces it (a change in the calls in flight).
+    fn show(&mut self, tty: bool, started: Instant, now: bool) {
+        if self.answered || self.in_flight == 0 {
+            return;
+        }
+        let every = if tty { 1 } else { 10 };
+        if !now
+            && self
+                .last
+                .is_some_and(|t| t.elapsed() < Duration::from_secs(every))
+        {
+            return;
+        }
+        if !now && self.last.is_none() {
+            return;
+        }
+        self.last = Some(Instant::now());
+        let line = format!(
+            "waiting for the first answer ({} call{} in flight, {} s)",
+            self.in_flight,
+            if self.in_flight == 1 { "" } else { "s" },
+            started.elapsed().as_secs()
+        );
+        if tty {
+            print!("\r{line}  ");
+            let _ = std::io::stdout().flush();
+        } else {
+            println!("{line}");
         }
     }
 }
@@ -360,6 +429,10 @@ fn status(ctx: &Ctx, ws: &Workspace, run: &str) -> anyhow::Result<u8> {
     println!("cost      {} (estimated)", format_cost(u.cost_usd));
     println!("time      {secs:.1}s active, {rate:.1} blocks/s");
     println!("provider  {}", mc.provider);
+    // The endpoint is taken when a session starts; each call records the one it used.
+    if let Some(endpoint) = ws.calls(&id)?.iter().rev().find_map(|c| c.endpoint.clone()) {
+        println!("endpoint  {} (last call)", one_line(&endpoint, 200));
+    }
     for (name, value) in [
         ("model", json!(mc.model)),
         ("temperature", json!(mc.temperature)),

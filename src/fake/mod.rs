@@ -181,6 +181,9 @@ struct Shared {
     config: Mutex<FakeConfig>,
     script: Mutex<VecDeque<ScriptedCall>>,
     calls: AtomicU64,
+    /// Model calls being answered right now, and the most there ever were at once.
+    active: AtomicU64,
+    max_active: AtomicU64,
     requests: Mutex<Vec<RecordedRequest>>,
     /// Cache keys of system prompts seen with caching on.
     cache: Mutex<HashSet<String>>,
@@ -216,6 +219,8 @@ impl FakeServer {
             config: Mutex::new(config),
             script: Mutex::new(VecDeque::new()),
             calls: AtomicU64::new(0),
+            active: AtomicU64::new(0),
+            max_active: AtomicU64::new(0),
             requests: Mutex::new(Vec::new()),
             cache: Mutex::new(HashSet::new()),
         });
@@ -289,6 +294,11 @@ impl FakeServer {
     /// Model calls received (POSTs to the messages / chat-completions endpoints).
     pub fn call_count(&self) -> u64 {
         self.shared.calls.load(Ordering::SeqCst)
+    }
+
+    /// The most model calls the fake was answering at the same moment.
+    pub fn max_concurrent_calls(&self) -> u64 {
+        self.shared.max_active.load(Ordering::SeqCst)
     }
 
     /// Every request received, in arrival order.

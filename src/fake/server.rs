@@ -57,6 +57,15 @@ fn local(shared: &Shared) -> Option<FakeLocal> {
     lock(&shared.config).local.clone()
 }
 
+/// Decrements the fake's count of calls being answered when dropped.
+struct Active<'a>(&'a Shared);
+
+impl Drop for Active<'_> {
+    fn drop(&mut self) {
+        self.0.active.fetch_sub(1, Ordering::SeqCst);
+    }
+}
+
 enum Protocol {
     Anthropic,
     OpenAi,
@@ -144,6 +153,10 @@ async fn handle(shared: Arc<Shared>, req: Request<Incoming>) -> Result<Reply, st
     };
 
     let n = shared.calls.fetch_add(1, Ordering::SeqCst) + 1;
+    let active = shared.active.fetch_add(1, Ordering::SeqCst) + 1;
+    shared.max_active.fetch_max(active, Ordering::SeqCst);
+    // Counted out however the call ends (answered, failed, or dropped by a client that hung up).
+    let _active = Active(&shared);
     let scripted = lock(&shared.script).pop_front().unwrap_or(ScriptedCall {
         latency: None,
         fault: Fault::None,

@@ -1,5 +1,5 @@
 //! How one provider call ended. Stored and printed as the strings it always was (`ok`,
-//! `partial`, `split`, `failed`, `error:<class>`), so old stores read unchanged.
+//! `partial`, `split`, `failed`, `error:<class>`, `cancelled`), so old stores read unchanged.
 
 use std::fmt;
 
@@ -31,6 +31,9 @@ pub enum CallOutcome {
     Failed,
     /// The provider call itself failed.
     Error(ErrorClass),
+    /// The run was cancelled while the call was in flight: the request was aborted and its
+    /// blocks returned to pending without using an attempt.
+    Cancelled,
 }
 
 impl ErrorClass {
@@ -65,6 +68,7 @@ impl CallOutcome {
             CallOutcome::Partial => "partial",
             CallOutcome::Split => "split",
             CallOutcome::Failed => "failed",
+            CallOutcome::Cancelled => "cancelled",
             CallOutcome::Error(c) => match c {
                 ErrorClass::Transient => "error:transient",
                 ErrorClass::RateLimited => "error:rate_limited",
@@ -88,6 +92,7 @@ impl CallOutcome {
             "partial" => Some(CallOutcome::Partial),
             "split" => Some(CallOutcome::Split),
             "failed" => Some(CallOutcome::Failed),
+            "cancelled" => Some(CallOutcome::Cancelled),
             _ => {
                 let class = s.strip_prefix("error:")?;
                 ErrorClass::ALL
@@ -137,6 +142,7 @@ mod tests {
             CallOutcome::Partial,
             CallOutcome::Split,
             CallOutcome::Failed,
+            CallOutcome::Cancelled,
         ];
         all.extend(ErrorClass::ALL.map(CallOutcome::Error));
         for o in all {

@@ -311,8 +311,11 @@ pub struct CallRecord {
     pub latency_ms: u64,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub stop_reason: Option<String>,
-    /// Stored as `ok`, `partial`, `split`, `failed`, `error:<class>`.
+    /// Stored as `ok`, `partial`, `split`, `failed`, `error:<class>`, `cancelled`.
     pub outcome: super::CallOutcome,
+    /// The base URL the call went to (taken when the session started; absent in old records).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub endpoint: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub detail: Option<String>,
     pub mapped: u32,

@@ -65,7 +65,8 @@ impl AnthropicClient {
             "max_tokens": 1,
             "messages": [{"role": "user", "content": "ping"}],
         });
-        http::send(self.post(&body), &self.key).await.map(|_| ())
+        let req = self.post(&body).timeout(http::REQUEST_TIMEOUT);
+        http::send(req, &self.key).await.map(|_| ())
     }
 }
 

@@ -131,7 +131,8 @@ impl OpenAiClient {
             (OutputMode::JsonSchema, StructuredSupport::JsonSchema),
             (OutputMode::Tool, StructuredSupport::Tool),
         ] {
-            match self.send(&request, mode).await {
+            let sent = tokio::time::timeout(http::REQUEST_TIMEOUT, self.send(&request, mode)).await;
+            match sent.unwrap_or_else(|_| Err(http::timed_out(http::REQUEST_TIMEOUT))) {
                 Ok(answer) => {
                     let parsed = parse_answer(&answer.body, &request)?;
                     if parsed
@@ -153,7 +154,9 @@ impl OpenAiClient {
 
     /// The cheapest real check of the key: list models.
     pub async fn test_key(&self) -> Result<(), ProviderError> {
-        let req = self.authorized(self.http.get(http::join(&self.base_url, "/models")));
+        let req = self
+            .authorized(self.http.get(http::join(&self.base_url, "/models")))
+            .timeout(http::REQUEST_TIMEOUT);
         http::send(req, &self.key).await.map(|_| ())
     }
 

@@ -105,6 +105,15 @@ pub trait Provider: Send + Sync + 'static {
     /// The base URL calls go to (recorded with each call; decides which prices apply).
     fn base_url(&self) -> &str;
 
+    /// What the server says about its context and slots (self-hosted servers only); asked once
+    /// when a worker session starts.
+    fn server_limits(
+        &self,
+        _model: &str,
+    ) -> impl Future<Output = Option<super::ServerLimits>> + Send {
+        async { None }
+    }
+
     /// Send one call and decode the answer.
     fn call(
         &self,

@@ -20,7 +20,8 @@ impl App {
                 }
                 self.stale = true;
             }
-            WorkerEvent::CallFinished(_) => {}
+            WorkerEvent::CallFinished(_) | WorkerEvent::InFlight { .. } => {}
+            WorkerEvent::Notice { run_id, message } => self.info(format!("{run_id}: {message}")),
             WorkerEvent::Warning { run_id, message } => self.error(format!("{run_id}: {message}")),
             WorkerEvent::Paused { run_id, reason } => {
                 self.error(format!("run {run_id} paused: {reason}"));

@@ -14,16 +14,19 @@ use crate::provider::{
 };
 use crate::store::Store;
 
-/// The provider client for `run`: its stored key (or the environment's), and the run's base URL,
-/// else the stored key's. `demo` starts the offline fake server and needs no key.
+/// The provider client for `run`, resolved now (SPEC §3: the endpoint is taken when a run
+/// starts, not frozen at creation): its stored key (or the environment's) with that key's
+/// current base URL, so `keys set custom --base-url NEW` moves every run that starts after it.
+/// A run created by an older build may carry a base URL; it is used only when nothing is
+/// configured now. The model and parameters stay the run's. `demo` starts the offline fake
+/// server and needs no key.
 pub fn connect_provider(store: &Store, run: &Run) -> Result<AnyProvider, WorkerError> {
     let name = run.model_config.provider.as_str();
     let key = crate::vault::key_for(store, name)?;
-    let base_url = run
-        .model_config
-        .base_url
-        .clone()
-        .or_else(|| key.as_ref().and_then(|k| k.base_url.clone()));
+    let base_url = key
+        .as_ref()
+        .and_then(|k| k.base_url.clone())
+        .or_else(|| run.model_config.base_url.clone());
     Ok(connect(name, key.map(|k| k.secret), base_url)?)
 }
 
@@ -81,6 +84,10 @@ impl Provider for AnyProvider {
             AnyProvider::OpenAi(c) => c.name(),
             AnyProvider::Demo { client, .. } => client.name(),
         }
+    }
+
+    async fn server_limits(&self, model: &str) -> Option<ServerLimits> {
+        self.discover(Some(model)).await
     }
 
     fn base_url(&self) -> &str {

@@ -120,7 +120,8 @@ pub fn create_run(
         store,
         &RunModelInputs {
             provider: provider_name.clone(),
-            base_url: key.as_ref().and_then(|k| k.base_url.clone()),
+            // The endpoint is resolved when the run starts (worker::connect_provider).
+            base_url: None,
             model: opts.model.clone(),
             temperature: opts.temperature,
             max_tokens: opts.max_tokens,

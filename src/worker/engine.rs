@@ -4,6 +4,7 @@
 
 use std::collections::VecDeque;
 use std::ops::Range;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -17,7 +18,7 @@ use super::prepare::RunPlan;
 use super::task::{Item, Shared};
 use super::{identity, lease, transitions, writer, WorkerError};
 use crate::model::{OverlayStatus, RunStatus};
-use crate::provider::{PriceTable, Provider};
+use crate::provider::{PriceTable, Provider, ServerLimits};
 use crate::store::Store;
 
 /// How a worker session ended.
@@ -41,8 +42,13 @@ pub struct EngineOptions {
     pub lease: Duration,
     pub backoff_base: Duration,
     pub backoff_max: Duration,
-    /// Transient failures of one call before the run pauses.
-    pub max_transient_retries: u32,
+    /// Overrides the run's `worker.transient_retries` (retries of one call before the run
+    /// pauses) for this session.
+    pub transient_retries: Option<u32>,
+    /// Overrides the run's `worker.request_timeout_seconds` for this session.
+    pub request_timeout: Option<Duration>,
+    /// How often the session looks for a cancel of its run (made by another process or thread).
+    pub cancel_poll: Duration,
     pub prices: PriceTable,
 }
 
@@ -54,7 +60,9 @@ impl Default for EngineOptions {
             lease: lease::LEASE,
             backoff_base: Duration::from_millis(500),
             backoff_max: Duration::from_secs(60),
-            max_transient_retries: 8,
+            transient_retries: None,
+            request_timeout: None,
+            cancel_poll: Duration::from_millis(200),
             prices: PriceTable::builtin(),
         }
     }
@@ -91,7 +99,7 @@ pub async fn run_worker<P: Provider>(
         })
         .await?;
     }
-    let plan = RunPlan::load(&store, &run_id)?;
+    let mut plan = RunPlan::load(&store, &run_id)?;
     match plan.run.status {
         RunStatus::Running => {}
         RunStatus::Complete => return Ok(RunEnd::Complete),
@@ -103,10 +111,9 @@ pub async fn run_worker<P: Provider>(
         }
     }
     warn_short_cache_prefix(&plan, &events);
-    let concurrency = opts
-        .concurrency
-        .unwrap_or(plan.policy.concurrency)
-        .clamp(1, 256) as usize;
+    tracing::info!(run_id = %run_id, endpoint = provider.base_url(), "worker session starts");
+    let server = provider.server_limits(&plan.run.model_config.model).await;
+    let concurrency = size_to_server(&mut plan, server.as_ref(), opts.concurrency, &events);
     let claim = Claim {
         store: store.clone(),
         run_id: run_id.clone(),
@@ -137,8 +144,25 @@ pub async fn run_worker<P: Provider>(
             plan.run.model_config.model
         );
     }
+    let (cancel_tx, mut cancel) = watch::channel(false);
+    let watcher = tokio::spawn(watch_for_cancel(
+        store.clone(),
+        run_id.clone(),
+        opts.cancel_poll,
+        cancel_tx,
+    ));
+    let request_timeout = opts
+        .request_timeout
+        .unwrap_or(Duration::from_secs(u64::from(
+            plan.policy.request_timeout_seconds.max(1),
+        )));
     let shared = Arc::new(Shared {
+        endpoint: provider.base_url().to_string(),
         provider,
+        transient_retries: opts
+            .transient_retries
+            .unwrap_or(plan.policy.transient_retries),
+        request_timeout,
         plan,
         gate: Gate::new(),
         halt: Mutex::new(None),
@@ -147,7 +171,9 @@ pub async fn run_worker<P: Provider>(
         prices: opts.prices.clone(),
         backoff_base: opts.backoff_base,
         backoff_max: opts.backoff_max,
-        max_transient_retries: opts.max_transient_retries.max(1),
+        cancel: cancel.clone(),
+        in_flight: AtomicUsize::new(0),
+        events: events.clone(),
     });
     let semaphore = Arc::new(Semaphore::new(concurrency));
     let mut tasks = JoinSet::new();
@@ -162,6 +188,15 @@ pub async fn run_worker<P: Provider>(
         while tasks.try_join_next().is_some() {}
         if *stop.borrow() {
             stopped_by = StoppedBy::Interrupt;
+            break;
+        }
+        if *cancel.borrow() {
+            tracing::info!(
+                run_id = %run_id,
+                in_flight = shared.in_flight.load(Ordering::SeqCst),
+                "run cancelled: no new calls; calls in flight are aborted"
+            );
+            stopped_by = StoppedBy::Cancel;
             break;
         }
         if shared.halted() {
@@ -183,6 +218,7 @@ pub async fn run_worker<P: Provider>(
                 tokio::select! {
                     _ = tasks.join_next() => { exhausted = false; }
                     _ = stopped(&mut stop) => {}
+                    _ = stopped(&mut cancel) => {}
                 }
                 continue;
             }
@@ -203,6 +239,7 @@ pub async fn run_worker<P: Provider>(
                 Err(_) => break,
             },
             _ = stopped(&mut stop) => continue,
+            _ = stopped(&mut cancel) => continue,
         };
         let pack: Vec<Item> = buffer.drain(range).collect();
         let shared = shared.clone();
@@ -215,7 +252,10 @@ pub async fn run_worker<P: Provider>(
     if stopped_by == StoppedBy::Interrupt {
         tasks.abort_all();
     }
+    // After a cancel, tasks see it themselves: each aborts its request, records the call as
+    // cancelled and returns at once.
     while tasks.join_next().await.is_some() {}
+    watcher.abort();
     drop(shared);
     drop(writer.tx);
     let _ = writer.thread.join();
@@ -231,6 +271,65 @@ pub async fn run_worker<P: Provider>(
         let _ = tx.send(ev).await;
     }
     Ok(end)
+}
+
+/// Poll the run's status until it is cancelled (by `run cancel` in another process, or the
+/// TUI), then say so on `cancel`. Ends with the session (aborted) or when nobody listens.
+async fn watch_for_cancel(
+    store: Arc<Store>,
+    run_id: String,
+    every: Duration,
+    cancel: watch::Sender<bool>,
+) {
+    loop {
+        tokio::time::sleep(every).await;
+        let (s, r) = (store.clone(), run_id.clone());
+        let status = blocking(move || Ok(s.get_run(&r)?.map(|run| run.status))).await;
+        if let Ok(Some(RunStatus::Cancelled)) = status {
+            let _ = cancel.send(true);
+            return;
+        }
+        if cancel.is_closed() {
+            return;
+        }
+    }
+}
+
+/// Apply what the server said about itself to this session: packs sized to its context,
+/// concurrency to its slots (unless the session was given one explicitly). Says what changed
+/// (source `server`) on the events and in the log. Returns the concurrency to use.
+fn size_to_server(
+    plan: &mut RunPlan,
+    server: Option<&ServerLimits>,
+    explicit_concurrency: Option<u32>,
+    events: &Option<mpsc::Sender<WorkerEvent>>,
+) -> usize {
+    let mut concurrency = explicit_concurrency.unwrap_or(plan.policy.concurrency);
+    let Some(server) = server else {
+        return concurrency.clamp(1, 256) as usize;
+    };
+    let mut said = vec![server.describe()];
+    if let Some(fit) = server.context_tokens.and_then(|c| plan.fit_to_context(c)) {
+        said.push(format!(
+            "context_window_tokens={} (source=server), max_output_tokens={} (source=server)",
+            fit.context_tokens, fit.max_output_tokens
+        ));
+    }
+    if let (Some(slots), None) = (server.slots, explicit_concurrency) {
+        if slots < concurrency {
+            concurrency = slots;
+            said.push(format!("concurrency={slots} (source=server)"));
+        }
+    }
+    let message = said.join("; ");
+    tracing::info!(run_id = %plan.run.run_id, "{message}");
+    if let Some(tx) = events {
+        let _ = tx.try_send(WorkerEvent::Notice {
+            run_id: plan.run.run_id.clone(),
+            message,
+        });
+    }
+    concurrency.clamp(1, 256) as usize
 }
 
 /// Why the loop stopped, when it was not the run's own state.

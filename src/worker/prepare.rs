@@ -19,6 +19,8 @@ pub struct RunPlan {
     pub block_prompt: String,
     pub policy: WorkerPolicy,
     pub limits: PackLimits,
+    /// The schema's `max_batch_size`, kept to size packs again for a server's context.
+    max_batch_size: Option<u32>,
 }
 
 impl RunPlan {
@@ -56,9 +58,10 @@ impl RunPlan {
             .per_block_prompt
             .clone()
             .unwrap_or_else(|| policy.default_block_prompt.clone());
+        let max_batch_size = prompt.max_batch_size;
         let limits = PackLimits::new(
             &policy,
-            prompt.max_batch_size,
+            max_batch_size,
             OutputShape::of(&properties),
             &system_prompt,
             &block_prompt,
@@ -71,6 +74,42 @@ impl RunPlan {
             block_prompt,
             policy,
             limits,
+            max_batch_size,
+        })
+    }
+}
+
+/// The per-request context a server reported, applied to one session (source `server`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ServerFit {
+    pub context_tokens: u32,
+    pub max_output_tokens: u32,
+}
+
+impl RunPlan {
+    /// Size packs to a server's context window when it is smaller than the run's policy
+    /// assumes: the answer keeps at most half of it, the tool definition at most an eighth, and
+    /// the packs' input budget is what is left. `None` when the policy already fits.
+    pub fn fit_to_context(&mut self, context_tokens: u32) -> Option<ServerFit> {
+        let p = &mut self.policy;
+        if context_tokens >= p.context_window_tokens {
+            return None;
+        }
+        p.context_window_tokens = context_tokens;
+        p.max_output_tokens = p.max_output_tokens.min(context_tokens / 2).max(1);
+        // The reserve is what the answer may use; keep input + answer inside the window.
+        p.output_reserve_tokens = p.max_output_tokens;
+        p.tool_overhead_tokens = p.tool_overhead_tokens.min(context_tokens / 8);
+        self.limits = PackLimits::new(
+            p,
+            self.max_batch_size,
+            self.limits.shape,
+            &self.system_prompt,
+            &self.block_prompt,
+        );
+        Some(ServerFit {
+            context_tokens,
+            max_output_tokens: p.max_output_tokens,
         })
     }
 }

@@ -1,19 +1,22 @@
 //! One pack's life: call, parse, write, and split-and-retry down to single blocks (SPEC §3).
 
 use std::collections::VecDeque;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use serde_json::Value;
-use tokio::sync::oneshot;
+use tokio::sync::{mpsc, oneshot, watch};
 use tokio::time::Instant;
 
 use super::answer::{apply_local_fields, parse_batched, parse_single, ParsedAnswer};
 use super::backoff::{delay, Gate};
+use super::events::WorkerEvent;
 use super::prepare::RunPlan;
 use super::transitions::CallEffect;
 use super::writer::{Halt, WriterMsg};
 use crate::model::{CallOutcome, CallRecord, ErrorClass, Usage};
+use crate::provider::http::timed_out;
 use crate::provider::pricing::PriceTable;
 use crate::provider::{BlockInput, CallAnswer, CallRequest, Provider, ProviderError};
 
@@ -38,7 +41,25 @@ pub struct Shared<P> {
     pub vendor_prices: bool,
     pub backoff_base: Duration,
     pub backoff_max: Duration,
-    pub max_transient_retries: u32,
+    /// Retries of one call after transient trouble before the run pauses.
+    pub transient_retries: u32,
+    /// Limit of one call to its first byte, server queue included.
+    pub request_timeout: Duration,
+    /// The base URL every call of this session goes to (recorded with each call).
+    pub endpoint: String,
+    /// Becomes `true` when the run is cancelled: no new calls, no retries, in-flight aborted.
+    pub cancel: watch::Receiver<bool>,
+    /// Calls in flight right now (reported so a slow first answer is not silence).
+    pub in_flight: AtomicUsize,
+    pub events: Option<mpsc::Sender<WorkerEvent>>,
+}
+
+/// Why a call produced no answer.
+enum CallEnd {
+    /// The provider failed (after retries, for transient trouble).
+    Failed(ProviderError),
+    /// The run was cancelled; the request in flight (if any) was aborted after `after`.
+    Cancelled { after: Duration },
 }
 
 impl<P> Shared<P> {
@@ -46,11 +67,41 @@ impl<P> Shared<P> {
         self.halt.lock().map(|h| h.is_some()).unwrap_or(true)
     }
 
+    pub fn cancelled(&self) -> bool {
+        *self.cancel.borrow()
+    }
+
+    /// Resolves once the run is cancelled (never, if nobody can cancel it any more).
+    async fn on_cancel(&self) {
+        let mut rx = self.cancel.clone();
+        if rx.wait_for(|c| *c).await.is_err() {
+            std::future::pending::<()>().await;
+        }
+    }
+
     fn halt(&self, h: Halt) {
         let mut g = self.halt.lock().unwrap_or_else(|p| p.into_inner());
         if g.is_none() {
+            tracing::warn!(run_id = %self.plan.run.run_id, reason = %h.reason, "run paused");
             *g = Some(h.clone());
             let _ = self.writer.send(WriterMsg::Halt(h));
+        }
+    }
+
+    /// Count a call in or out of flight and tell the front.
+    fn in_flight(&self, delta: isize) {
+        let n = if delta > 0 {
+            self.in_flight.fetch_add(1, Ordering::SeqCst) + 1
+        } else {
+            self.in_flight
+                .fetch_sub(1, Ordering::SeqCst)
+                .saturating_sub(1)
+        };
+        if let Some(tx) = &self.events {
+            let _ = tx.try_send(WorkerEvent::InFlight {
+                run_id: self.plan.run.run_id.clone(),
+                calls: n,
+            });
         }
     }
 
@@ -67,10 +118,11 @@ impl<P> Shared<P> {
     }
 }
 
-fn record(run_id: &str, pack: &[Item]) -> CallRecord {
+fn record(run_id: &str, endpoint: &str, pack: &[Item]) -> CallRecord {
     CallRecord {
         seq: 0,
         run_id: run_id.to_string(),
+        endpoint: Some(endpoint.to_string()),
         pack_size: pack.len() as u32,
         first_block: pack.first().map(|i| i.index).unwrap_or(0),
         last_block: pack.last().map(|i| i.index).unwrap_or(0),
@@ -118,7 +170,7 @@ impl<P: Provider> Shared<P> {
                 .min(plan.policy.max_output_tokens)
                 .max(1)
         } else {
-            mc.max_tokens
+            mc.max_tokens.min(plan.policy.max_output_tokens).max(1)
         };
         CallRequest {
             model: mc.model.clone(),
@@ -141,16 +193,34 @@ impl<P: Provider> Shared<P> {
         }
     }
 
-    /// Call with backoff for transient trouble (never using a block's attempts). Every failed
-    /// try is recorded as a call. `Err` is a non-transient error, or transient trouble that
-    /// outlasted `max_transient_retries`.
-    async fn call_with_retry(&self, pack: &[Item]) -> Result<CallAnswer, ProviderError> {
+    /// Call with backoff for transient trouble (never using a block's attempts), each try
+    /// limited to `request_timeout`. Every failed try that is retried is recorded as a call.
+    /// `Failed` is a non-transient error, or transient trouble that outlasted
+    /// `transient_retries`; `Cancelled` means the run was cancelled (the request is aborted).
+    async fn call_with_retry(&self, pack: &[Item]) -> Result<CallAnswer, CallEnd> {
         let request = self.request(pack);
-        let mut attempt = 0u32;
+        let run_id = &self.plan.run.run_id;
+        let mut retries = 0u32;
         loop {
-            self.gate.wait().await;
+            tokio::select! {
+                _ = self.gate.wait() => {}
+                _ = self.on_cancel() => return Err(CallEnd::Cancelled { after: Duration::ZERO }),
+            }
             let started = Instant::now();
-            let result = self.provider.call(&request).await;
+            self.in_flight(1);
+            // Dropping the call's future on cancel aborts its HTTP request.
+            let result = tokio::select! {
+                r = tokio::time::timeout(self.request_timeout, self.provider.call(&request)) => {
+                    Some(r.unwrap_or_else(|_| Err(timed_out(self.request_timeout))))
+                }
+                _ = self.on_cancel() => None,
+            };
+            self.in_flight(-1);
+            let Some(result) = result else {
+                return Err(CallEnd::Cancelled {
+                    after: started.elapsed().max(Duration::from_millis(1)),
+                });
+            };
             let err = match result {
                 Ok(answer) => return Ok(answer),
                 Err(e) => e,
@@ -158,21 +228,42 @@ impl<P: Provider> Shared<P> {
             let wait = match &err {
                 ProviderError::RateLimited { retry_after, .. } => {
                     let d = retry_after
-                        .unwrap_or_else(|| delay(attempt + 1, self.backoff_base, self.backoff_max));
+                        .unwrap_or_else(|| delay(retries + 1, self.backoff_base, self.backoff_max));
                     self.gate.close_until(Instant::now() + d);
-                    Some(Duration::ZERO)
+                    Some(d)
                 }
                 ProviderError::Transient { .. } => {
-                    Some(delay(attempt + 1, self.backoff_base, self.backoff_max))
+                    Some(delay(retries + 1, self.backoff_base, self.backoff_max))
                 }
                 _ => None,
             };
-            let Some(wait) = wait else { return Err(err) };
-            attempt += 1;
-            let mut rec = record(&self.plan.run.run_id, pack);
+            let Some(wait) = wait else {
+                return Err(CallEnd::Failed(err));
+            };
+            if retries >= self.transient_retries {
+                tracing::warn!(
+                    run_id = %run_id, retries, error = %err,
+                    "transient provider trouble outlasted the retries"
+                );
+                return Err(CallEnd::Failed(err));
+            }
+            retries += 1;
+            tracing::warn!(
+                run_id = %run_id,
+                blocks = %format!("{}-{}", pack[0].index, pack[pack.len() - 1].index),
+                retry = retries,
+                of = self.transient_retries,
+                wait_ms = wait.as_millis() as u64,
+                error = %err,
+                "transient provider trouble; retrying"
+            );
+            let mut rec = record(run_id, &self.endpoint, pack);
             rec.latency_ms = started.elapsed().as_millis() as u64;
             rec.outcome = CallOutcome::Error(error_class(&err));
-            rec.detail = Some(format!("{err} (try {attempt}, retrying)"));
+            rec.detail = Some(format!(
+                "{err} (retry {retries} of {})",
+                self.transient_retries
+            ));
             self.write(CallEffect {
                 record: rec,
                 results: Vec::new(),
@@ -180,12 +271,18 @@ impl<P: Provider> Shared<P> {
                 cost_usd: Some(0.0),
             })
             .await;
-            if attempt >= self.max_transient_retries {
-                return Err(err);
+            // A rate limit holds every task at the gate; others just wait their own backoff.
+            let own_wait = if matches!(err, ProviderError::RateLimited { .. }) {
+                Duration::ZERO
+            } else {
+                wait
+            };
+            tokio::select! {
+                _ = tokio::time::sleep(own_wait) => {}
+                _ = self.on_cancel() => return Err(CallEnd::Cancelled { after: Duration::ZERO }),
             }
-            tokio::time::sleep(wait).await;
             if self.halted() {
-                return Err(err);
+                return Err(CallEnd::Failed(err));
             }
         }
     }
@@ -198,7 +295,11 @@ impl<P: Provider> Shared<P> {
                 // Claims are released by the pause; nothing to send.
                 return;
             }
-            let mut rec = record(&self.plan.run.run_id, &pack);
+            if self.cancelled() {
+                // Claims are released when the session ends; nothing more is sent.
+                return;
+            }
+            let mut rec = record(&self.plan.run.run_id, &self.endpoint, &pack);
             let started = Instant::now();
             let result = self.call_with_retry(&pack).await;
             rec.latency_ms = started.elapsed().as_millis() as u64;
@@ -210,7 +311,21 @@ impl<P: Provider> Shared<P> {
             };
             match result {
                 Ok(answer) => self.on_answer(answer, pack, &mut outcome, &mut queue),
-                Err(e) => {
+                Err(CallEnd::Cancelled { after }) => {
+                    if after.is_zero() {
+                        // Nothing was in flight (waiting at the gate or between retries).
+                        return;
+                    }
+                    outcome.record.latency_ms = after.as_millis() as u64;
+                    outcome.record.outcome = CallOutcome::Cancelled;
+                    outcome.record.detail = Some(format!(
+                        "run cancelled: request aborted after {} ms; its blocks return to pending",
+                        after.as_millis()
+                    ));
+                    self.write(outcome).await;
+                    return;
+                }
+                Err(CallEnd::Failed(e)) => {
                     outcome.record.outcome = CallOutcome::Error(error_class(&e));
                     outcome.record.detail = Some(e.to_string());
                     match e {
@@ -235,9 +350,9 @@ impl<P: Provider> Shared<P> {
                         ProviderError::Transient { .. } | ProviderError::RateLimited { .. } => self
                             .halt(Halt {
                                 reason: format!(
-                                    "provider still failing after {} tries ({e}) — \
+                                    "provider still failing after {} retries ({e}) — \
                                      `blockwise run resume {}` when it is back",
-                                    self.max_transient_retries, self.plan.run.run_id
+                                    self.transient_retries, self.plan.run.run_id
                                 ),
                                 bad_key: false,
                             }),
