@@ -257,3 +257,129 @@ fn vllm_and_ollama_limits_are_discovered_and_a_plain_api_reports_none() {
     assert_eq!(t["server"], Value::Null);
     assert_eq!(t["structured_output"], "json_schema");
 }
+
+/// Issue 14 item 3: the endpoint is taken when the run starts. A run created while the custom
+/// key pointed at one server calls the server configured when it starts, and each call
+/// records the endpoint it used.
+#[test]
+fn the_endpoint_changed_between_create_and_start_is_the_one_called() {
+    let env = Env::new();
+    let old = env.fake.openai_base_url();
+    env.run(&["keys", "set", "custom", "--base-url", &old], &[]);
+    let run = env.json(&["run", "create", &env.conv, "s"], &[]);
+    let id = run["run_id"].as_str().unwrap();
+    assert!(
+        run["model_config"].get("base_url").is_none(),
+        "not frozen: {run}"
+    );
+
+    let moved = FakeServer::start(FakeConfig {
+        keyless: true,
+        ..FakeConfig::default()
+    })
+    .unwrap();
+    let new = moved.openai_base_url();
+    env.run(&["keys", "set", "custom", "--base-url", &new], &[]);
+    let (code, out, err) = env.run(&["run", "start", id], &[]);
+    assert_eq!(code, 0, "{out}{err}");
+    assert_eq!(env.fake.call_count(), 0, "the old endpoint is not called");
+    assert!(moved.call_count() > 0);
+    let calls = env.json(&["run", "calls", id], &[]);
+    for c in calls.as_array().unwrap() {
+        assert_eq!(c["endpoint"], new.as_str());
+    }
+    let (_, out, _) = env.run(&["run", "status", id], &[]);
+    assert!(
+        out.contains(&format!("endpoint  {new} (last call)")),
+        "{out}"
+    );
+}
+
+/// Issue 14 item 5: `run start` says at once that calls are out, before any answer.
+#[test]
+fn run_start_shows_calls_in_flight_before_the_first_answer() {
+    let env = Env::new();
+    env.run(
+        &[
+            "keys",
+            "set",
+            "custom",
+            "--base-url",
+            &env.fake.openai_base_url(),
+        ],
+        &[],
+    );
+    let run = env.json(&["run", "create", &env.conv, "s"], &[]);
+    let id = run["run_id"].as_str().unwrap();
+    env.fake
+        .set_default_latency(std::time::Duration::from_millis(1500));
+    let (code, out, err) = env.run(&["run", "start", id], &[]);
+    assert_eq!(code, 0, "{out}{err}");
+    let first = out.lines().next().unwrap_or_default();
+    assert!(
+        first.starts_with("waiting for the first answer (1 call in flight, 0 s)"),
+        "{out}"
+    );
+    assert!(out.contains("complete"), "{out}");
+}
+
+/// Issue 14 item 4 across processes: `run cancel` from another process stops a `run start`
+/// whose call is in flight within a second, and nothing is lost.
+#[test]
+fn run_cancel_from_another_process_stops_run_start_within_a_second() {
+    let env = Env::new();
+    env.run(
+        &[
+            "keys",
+            "set",
+            "custom",
+            "--base-url",
+            &env.fake.openai_base_url(),
+        ],
+        &[],
+    );
+    let run = env.json(&["run", "create", &env.conv, "s"], &[]);
+    let id = run["run_id"].as_str().unwrap().to_string();
+    env.fake
+        .set_default_latency(std::time::Duration::from_secs(60));
+    let mut start = env
+        .command(&["--quiet", "run", "start", &id], &[])
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let t = std::time::Instant::now();
+    while env.fake.call_count() == 0 {
+        assert!(
+            t.elapsed() < std::time::Duration::from_secs(20),
+            "no call was sent"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    let (code, out, err) = env.run(&["run", "cancel", &id], &[]);
+    assert_eq!(code, 0, "{out}{err}");
+    let cancelled = std::time::Instant::now();
+    let status = loop {
+        if let Some(s) = start.try_wait().unwrap() {
+            break s;
+        }
+        if cancelled.elapsed() > std::time::Duration::from_secs(5) {
+            let _ = start.kill();
+            panic!("run start still running 5 s after the cancel");
+        }
+        std::thread::sleep(std::time::Duration::from_millis(10));
+    };
+    let took = cancelled.elapsed();
+    assert!(status.success(), "{status:?}");
+    assert!(took < std::time::Duration::from_secs(1), "took {took:?}");
+    let status = env.json(&["run", "status", &id], &[]);
+    assert_eq!(status["run"]["status"], "cancelled");
+    assert_eq!(status["run"]["counters"]["pending"], 6);
+    assert_eq!(status["run"]["counters"]["claimed"], 0);
+    let calls = env.json(&["run", "calls", &id], &[]);
+    assert!(calls
+        .as_array()
+        .unwrap()
+        .iter()
+        .all(|c| c["outcome"] == "cancelled"));
+}
