@@ -278,7 +278,7 @@ fn non_admins_can_read_but_change_nothing() {
     assert!(policy::remove_admin(&store, "mallory", ADMIN, None).is_err());
     assert_eq!(state(&store), before);
     // Reading is fine.
-    assert_eq!(policy::effective_all(&store).unwrap().len(), 19);
+    assert_eq!(policy::effective_all(&store).unwrap().len(), 21);
     assert!(!policy::is_admin(&store, "mallory").unwrap());
 }
 
@@ -385,7 +385,7 @@ fn a_run_snapshot_is_not_changed_by_later_policy_changes() {
         ..Default::default()
     };
     let config = policy::build_model_config(&store, &inputs).unwrap();
-    assert_eq!(config.policy.len(), 19, "every key is snapshotted");
+    assert_eq!(config.policy.len(), 21, "every key is snapshotted");
     // The run record is stored as JSON; keep it the way the store would.
     let stored_run = serde_json::to_vec(&config).unwrap();
 

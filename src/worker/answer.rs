@@ -1,5 +1,6 @@
 //! Mapping a model's answer to blocks, with diagnostics (SPEC §3). Pure functions.
 
+use std::collections::btree_map::Entry;
 use std::collections::{BTreeMap, BTreeSet};
 
 use serde_json::{Map, Value};
@@ -48,12 +49,15 @@ pub fn parse_batched(output: Option<&Value>, issue: Option<&str>, sent: &[u32]) 
                     };
                     if !expected.contains(&index) {
                         p.unexpected += 1;
-                    } else if p.mapped.contains_key(&index) {
-                        p.duplicate += 1;
-                    } else {
-                        let mut value = obj.clone();
-                        value.remove(INDEX_KEY);
-                        p.mapped.insert(index, value);
+                        continue;
+                    }
+                    match p.mapped.entry(index) {
+                        Entry::Occupied(_) => p.duplicate += 1,
+                        Entry::Vacant(slot) => {
+                            let mut value = obj.clone();
+                            value.remove(INDEX_KEY);
+                            slot.insert(value);
+                        }
                     }
                 }
             }
