@@ -80,6 +80,15 @@ impl Env {
         serde_json::from_str(&out).unwrap_or_else(|e| panic!("{args:?}: {e}: {out}"))
     }
 
+    /// Point `custom` at the fake (no key) and create a run on it; its id.
+    fn custom_run(&self) -> String {
+        let url = self.fake.openai_base_url();
+        let (code, out, err) = self.run(&["keys", "set", "custom", "--base-url", &url], &[]);
+        assert_eq!(code, 0, "{out}{err}");
+        let run = self.json(&["run", "create", &self.conv, "s"], &[]);
+        run["run_id"].as_str().unwrap().to_string()
+    }
+
     fn model_calls(&self) -> Vec<support::RecordedRequest> {
         self.fake
             .requests()
@@ -299,18 +308,7 @@ fn the_endpoint_changed_between_create_and_start_is_the_one_called() {
 #[test]
 fn run_start_shows_calls_in_flight_before_the_first_answer() {
     let env = Env::new();
-    env.run(
-        &[
-            "keys",
-            "set",
-            "custom",
-            "--base-url",
-            &env.fake.openai_base_url(),
-        ],
-        &[],
-    );
-    let run = env.json(&["run", "create", &env.conv, "s"], &[]);
-    let id = run["run_id"].as_str().unwrap();
+    let id = &env.custom_run();
     env.fake
         .set_default_latency(std::time::Duration::from_millis(1500));
     let (code, out, err) = env.run(&["run", "start", id], &[]);
@@ -328,18 +326,7 @@ fn run_start_shows_calls_in_flight_before_the_first_answer() {
 #[test]
 fn run_cancel_from_another_process_stops_run_start_within_a_second() {
     let env = Env::new();
-    env.run(
-        &[
-            "keys",
-            "set",
-            "custom",
-            "--base-url",
-            &env.fake.openai_base_url(),
-        ],
-        &[],
-    );
-    let run = env.json(&["run", "create", &env.conv, "s"], &[]);
-    let id = run["run_id"].as_str().unwrap().to_string();
+    let id = env.custom_run();
     env.fake
         .set_default_latency(std::time::Duration::from_secs(60));
     let mut start = env

@@ -97,6 +97,24 @@ impl Env {
             .unwrap()
     }
 
+    /// The worker on `run` as a task (against the fake as Anthropic), to act while it works.
+    fn spawn_worker(
+        &self,
+        run: &Run,
+        opts: EngineOptions,
+    ) -> tokio::task::JoinHandle<Result<RunEnd, worker::WorkerError>> {
+        let (store, url, id) = (
+            self.store.clone(),
+            self.fake.anthropic_base_url(),
+            run.run_id.clone(),
+        );
+        tokio::spawn(async move {
+            let p = worker::connect("anthropic", Some("k".into()), Some(url)).unwrap();
+            let (_stop, rx) = watch::channel(false);
+            worker::run_worker(store, Arc::new(p), &id, opts, None, rx).await
+        })
+    }
+
     async fn work(&self, run: &Run, concurrency: u32) -> RunEnd {
         self.work_with(run, fast(concurrency)).await
     }
@@ -771,18 +789,7 @@ async fn cancel_during_a_slow_call_returns_within_a_second_with_nothing_lost() {
     env.policy("worker.batching.pack_size", json!(3));
     env.fake.set_default_latency(Duration::from_secs(30));
     let run = env.create();
-    let worker = {
-        let (store, url, id) = (
-            env.store.clone(),
-            env.fake.anthropic_base_url(),
-            run.run_id.clone(),
-        );
-        tokio::spawn(async move {
-            let p = worker::connect("anthropic", Some("k".into()), Some(url)).unwrap();
-            let (_stop, rx) = watch::channel(false);
-            worker::run_worker(store, Arc::new(p), &id, fast(2), None, rx).await
-        })
-    };
+    let worker = env.spawn_worker(&run, fast(2));
     until_calls(&env.fake, 2).await;
     let cancelled_at = Instant::now();
     transitions::cancel(&env.store, &run.run_id).unwrap();
@@ -823,23 +830,12 @@ async fn cancel_stops_retries_of_a_failing_server() {
             .then(Fault::ServerError),
     );
     let run = env.create();
-    let worker = {
-        let (store, url, id) = (
-            env.store.clone(),
-            env.fake.anthropic_base_url(),
-            run.run_id.clone(),
-        );
-        tokio::spawn(async move {
-            let p = worker::connect("anthropic", Some("k".into()), Some(url)).unwrap();
-            let (_stop, rx) = watch::channel(false);
-            let opts = EngineOptions {
-                backoff_base: Duration::from_secs(60),
-                backoff_max: Duration::from_secs(60),
-                ..fast(1)
-            };
-            worker::run_worker(store, Arc::new(p), &id, opts, None, rx).await
-        })
+    let opts = EngineOptions {
+        backoff_base: Duration::from_secs(60),
+        backoff_max: Duration::from_secs(60),
+        ..fast(1)
     };
+    let worker = env.spawn_worker(&run, opts);
     until_calls(&env.fake, 1).await;
     // Let the failure be recorded; the task now sleeps a minute before its retry.
     tokio::time::sleep(Duration::from_millis(200)).await;
