@@ -10,12 +10,11 @@ use blockwise::model::OverlayStatus;
 use blockwise::store::Store;
 use blockwise::tui::app::Modal;
 use blockwise::tui::theme::ColorMode;
-use blockwise::tui::{draw, Action, App, Keymap, Pane, Spawner, Theme};
+use blockwise::tui::{Action, App, Keymap, Pane, Spawner, Theme};
 use blockwise::worker::{self, EngineOptions, RunEnd};
 use blockwise::workspace::Workspace;
-use crossterm::event::{KeyCode, KeyEvent, KeyEventKind, KeyEventState, KeyModifiers};
-use ratatui::backend::TestBackend;
-use ratatui::Terminal;
+use crossterm::event::{KeyCode, KeyEventKind};
+use support::tui::{code, key};
 
 const W: u16 = 180;
 const H: u16 = 30;
@@ -71,31 +70,8 @@ fn app(env: &Env) -> App {
     app
 }
 
-fn key(c: char) -> KeyEvent {
-    code(KeyCode::Char(c))
-}
-
-fn code(code: KeyCode) -> KeyEvent {
-    KeyEvent {
-        code,
-        modifiers: KeyModifiers::NONE,
-        kind: KeyEventKind::Press,
-        state: KeyEventState::NONE,
-    }
-}
-
 fn screen(app: &App) -> String {
-    let mut term = Terminal::new(TestBackend::new(W, H)).unwrap();
-    term.draw(|f| draw(f, app)).unwrap();
-    let buf = term.backend().buffer();
-    let mut out = String::new();
-    for y in 0..buf.area.height {
-        for x in 0..buf.area.width {
-            out.push_str(buf[(x, y)].symbol());
-        }
-        out.push('\n');
-    }
-    out
+    support::tui::screen(app, W, H)
 }
 
 fn status(env: &Env, index: u32) -> OverlayStatus {

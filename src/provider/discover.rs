@@ -74,6 +74,13 @@ fn server_root(base: &str) -> &str {
     b.strip_suffix("/v1").unwrap_or(b)
 }
 
+/// A model name as a server gave it, made safe to print: no control characters (a hostile
+/// server could move the cursor or recolour a terminal), at most 200 characters.
+fn printable_name(name: &str) -> Option<String> {
+    let clean: String = name.chars().filter(|c| !c.is_control()).take(200).collect();
+    (!clean.trim().is_empty()).then_some(clean)
+}
+
 fn positive_u32(v: Option<&Value>) -> Option<u32> {
     v.and_then(Value::as_u64)
         .and_then(|n| u32::try_from(n).ok())
@@ -91,8 +98,7 @@ pub fn from_llama_props(body: &Value) -> Option<ServerLimits> {
         .get("model_alias")
         .or_else(|| body.get("model_path"))
         .and_then(Value::as_str)
-        .filter(|m| !m.is_empty())
-        .map(str::to_string);
+        .and_then(printable_name);
     Some(ServerLimits {
         kind: ServerKind::LlamaCpp,
         context_tokens: n_ctx,
@@ -116,7 +122,10 @@ pub fn from_vllm_models(body: &Value, model: Option<&str>) -> Option<ServerLimit
         kind: ServerKind::Vllm,
         context_tokens: Some(len),
         slots: None,
-        model: entry.get("id").and_then(Value::as_str).map(str::to_string),
+        model: entry
+            .get("id")
+            .and_then(Value::as_str)
+            .and_then(printable_name),
     })
 }
 
@@ -147,7 +156,7 @@ pub fn from_ollama_show(body: &Value, model: &str) -> Option<ServerLimits> {
         kind: ServerKind::Ollama,
         context_tokens: Some(context),
         slots: None,
-        model: Some(model.to_string()),
+        model: printable_name(model),
     })
 }
 
@@ -236,6 +245,12 @@ mod tests {
             Some(131072)
         );
         assert_eq!(from_ollama_show(&json!({}), "x"), None);
+
+        let hostile = json!({"total_slots": 1, "model_path": "m\u{1b}[2J\u{7}x"});
+        assert_eq!(
+            from_llama_props(&hostile).unwrap().model.as_deref(),
+            Some("m[2Jx")
+        );
     }
 
     #[test]

@@ -2,6 +2,7 @@
 
 use serde::{Deserialize, Serialize};
 
+use super::jobs::JobDone;
 use crate::workspace::{RunEnd, WorkerEvent};
 
 /// Things the user (through the keymap) or the program (worker, terminal) asks the app to do.
@@ -57,6 +58,21 @@ pub enum Action {
         run_id: String,
         result: Result<RunEnd, String>,
     },
+    /// A background job (confirm, export, reload, ...) finished.
+    #[serde(skip)]
+    JobDone(JobDone),
+    /// The event loop drained a batch: apply what background events changed, once.
+    #[serde(skip)]
+    Flush,
+    /// Show this run in the grid (the demo opens its run at start).
+    #[serde(skip)]
+    ShowRun(String),
+    /// Start the worker on this run.
+    #[serde(skip)]
+    StartWorkerOn(String),
+    /// The UI is closing: ask every background worker to stop.
+    #[serde(skip)]
+    Shutdown,
 }
 
 impl Action {
@@ -97,7 +113,12 @@ impl Action {
             Action::Input(_)
             | Action::Resize(..)
             | Action::Worker(_)
-            | Action::WorkerEnded { .. } => "",
+            | Action::WorkerEnded { .. }
+            | Action::JobDone(_)
+            | Action::Flush
+            | Action::ShowRun(_)
+            | Action::StartWorkerOn(_)
+            | Action::Shutdown => "",
         }
     }
 }

@@ -1,57 +1,27 @@
-//! The application state and the one place it changes: [`App::update`].
+//! The application state and the one place it changes: [`App::update`]. An action goes to the
+//! open modal, else to the focused pane; what they return ([`Effect`]s) is executed here. Writes
+//! and long reads run as [`Job`]s off the UI task and come back as [`Action::JobDone`].
 
-use std::collections::HashMap;
 use std::path::PathBuf;
 
 use crossterm::event::{KeyEvent, KeyEventKind};
-use tokio::sync::{mpsc, watch};
+use tokio::sync::mpsc;
 
 use super::action::Action;
-use super::grid::GridPane;
+use super::effect::{Effect, Reply};
+use super::jobs::{Job, JobDone, JobKind, Jobs, Output, Snapshot};
 use super::keymap::Keymap;
-pub use super::modal::{Picker, Prompt, PromptKind};
-use super::policy::PolicyPane;
-use super::runs::RunsPane;
-use super::schemas::SchemasPane;
+pub use super::modals::{Help, Modal, Picker, Prompt, PromptKind};
+use super::panes::grid::GridPane;
+use super::panes::policy::PolicyPane;
+use super::panes::runs::RunsPane;
+use super::panes::schemas::SchemasPane;
+pub use super::panes::Pane;
+use super::panes::{Component, Ctx};
 use super::theme::Theme;
-use crate::workspace::Workspace;
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Pane {
-    Runs,
-    Grid,
-    Schemas,
-    Policy,
-}
-
-impl Pane {
-    pub const ALL: [Pane; 4] = [Pane::Runs, Pane::Grid, Pane::Schemas, Pane::Policy];
-
-    pub fn title(self) -> &'static str {
-        match self {
-            Pane::Runs => "Runs",
-            Pane::Grid => "Grid",
-            Pane::Schemas => "Schemas",
-            Pane::Policy => "Policy",
-        }
-    }
-
-    fn context(self) -> &'static str {
-        match self {
-            Pane::Runs => "runs",
-            Pane::Grid => "grid",
-            Pane::Schemas => "schemas",
-            Pane::Policy => "policy",
-        }
-    }
-}
-
-pub enum Modal {
-    None,
-    Help,
-    Prompt(Box<Prompt>),
-    Picker(Picker),
-}
+use super::workers::{self, Workers};
+use crate::model::ProviderKind;
+use crate::workspace::{CreateRunOptions, Workspace};
 
 /// Sends actions from background tasks back to the UI loop.
 #[derive(Clone)]
@@ -74,11 +44,13 @@ pub struct App {
     pub message: Option<(String, bool)>,
     pub quit: bool,
     pub user: String,
-    /// Runs with a background worker, and the switch that stops it.
-    pub workers: HashMap<String, watch::Sender<bool>>,
+    pub workers: Workers,
+    /// Background jobs in flight.
+    pub jobs: Jobs,
+    /// Where background work runs; without one, jobs run inline (headless tests).
     pub spawner: Option<Spawner>,
-    /// Worker events arrived since the last [`App::flush`].
-    pub(super) stale: bool,
+    /// Worker events arrived since the last flush.
+    stale: bool,
 }
 
 impl App {
@@ -96,16 +68,26 @@ impl App {
             policy: PolicyPane::default(),
             message: None,
             quit: false,
-            workers: HashMap::new(),
+            workers: Workers::default(),
+            jobs: Jobs::default(),
             spawner: None,
             stale: false,
         };
-        app.grid.height = 20;
-        app.reload_all();
-        if let Some(run) = app.runs.current().cloned() {
-            app.open_run(&run.run_id);
+        // The first frame needs the lists: read them here, before any runtime exists.
+        match Snapshot::read(&app.ws) {
+            Ok(s) => app.apply_snapshot(s),
+            Err(e) => app.error(format!("cannot read the store: {e}")),
+        }
+        if let Some(id) = app.runs.current().map(|r| r.run_id.clone()) {
+            app.open_run(&id);
         }
         app
+    }
+
+    /// Run background work (jobs, workers) on this runtime, reporting on its channel.
+    pub fn with_spawner(mut self, spawner: Spawner) -> App {
+        self.spawner = Some(spawner);
+        self
     }
 
     pub fn workspace(&self) -> PathBuf {
@@ -115,86 +97,20 @@ impl App {
     /// Whether the run on screen (grid, else the Runs cursor) uses the demo provider.
     pub fn showing_demo(&self) -> bool {
         match self.pane {
-            Pane::Runs => self
-                .runs
-                .current()
-                .is_some_and(|r| r.model_config.is_demo()),
-            _ => self
-                .grid
-                .run
-                .as_ref()
-                .is_some_and(|r| r.model_config.is_demo()),
+            Pane::Runs => self.runs.current(),
+            _ => self.grid.run.as_ref(),
         }
+        .is_some_and(|r| r.model_config.is_demo())
     }
 
-    pub(super) fn info(&mut self, msg: impl Into<String>) {
-        self.message = Some((msg.into(), false));
-    }
-
-    pub(super) fn error(&mut self, msg: impl std::fmt::Display) {
-        let msg = msg.to_string();
-        tracing::warn!("{msg}");
-        self.message = Some((msg, true));
-    }
-
-    /// Re-read runs, schemas, policy and the grid window.
-    pub fn reload_all(&mut self) {
-        if let Err(e) = self.try_reload_all() {
-            self.error(format!("cannot read the store: {e}"));
-        }
-    }
-
-    fn try_reload_all(&mut self) -> anyhow::Result<()> {
-        self.runs.runs = self.ws.list_runs()?;
-        self.runs.move_by(0);
-        self.schemas.schemas = self.ws.list_schemas()?;
-        self.schemas.move_by(0);
-        self.policy.values = self.ws.policy_all()?;
-        self.policy.audit = self.ws.audit_log()?;
-        self.policy.is_admin = self.ws.is_admin()?;
-        self.policy.move_by(0);
-        self.grid.reload(&self.ws)?;
-        Ok(())
-    }
-
-    pub(super) fn reload_grid(&mut self) {
-        if let Err(e) = self.grid.reload(&self.ws) {
-            self.error(format!("cannot read the grid: {e}"));
-        }
-    }
-
-    /// Apply what background events changed (once per batch of events, not per event).
-    pub fn flush(&mut self) {
-        if std::mem::take(&mut self.stale) {
-            if let Ok(runs) = self.ws.list_runs() {
-                self.runs.runs = runs;
-                self.runs.move_by(0);
-            }
-            self.reload_grid();
-        }
-    }
-
-    pub fn open_run(&mut self, run_id: &str) {
-        match self.ws.get_run(run_id) {
-            Ok(Some(run)) => {
-                if let Some(i) = self.runs.runs.iter().position(|r| r.run_id == run_id) {
-                    self.runs.cursor = i;
-                }
-                if let Err(e) = self.grid.open(&self.ws, run) {
-                    self.error(e);
-                }
-            }
-            Ok(None) => self.error(format!("run {run_id} does not exist")),
-            Err(e) => self.error(e),
-        }
+    /// Nothing in the background still needs the process (workers and jobs all reported).
+    pub fn idle(&self) -> bool {
+        self.workers.is_empty() && self.jobs.is_empty()
     }
 
     /// The keymap context for the current mode.
     fn context(&self) -> &'static str {
-        match self.modal {
-            Modal::Prompt(_) | Modal::Picker(_) => "input",
-            _ => self.pane.context(),
-        }
+        self.modal.context().unwrap_or(self.pane.context())
     }
 
     /// Translate a key into an action (releases are dropped; text prompts take other keys).
@@ -206,7 +122,7 @@ impl App {
         match &self.modal {
             Modal::Prompt(_) => bound.or(Some(Action::Input((*key).into()))),
             Modal::Picker(_) => bound.or_else(|| self.keymap.lookup("global", key)),
-            Modal::Help => match bound {
+            Modal::Help(_) => match bound {
                 Some(Action::Quit) => Some(Action::Quit),
                 _ => Some(Action::ToggleHelp),
             },
@@ -221,33 +137,255 @@ impl App {
         }
     }
 
+    /// Apply what background events changed (the event loop sends [`Action::Flush`]).
+    pub fn flush(&mut self) {
+        self.update(Action::Flush);
+    }
+
     /// The only place state changes.
     pub fn update(&mut self, action: Action) {
+        let effects = match action {
+            Action::Quit => {
+                self.quit = true;
+                Vec::new()
+            }
+            Action::Resize(_, rows) => self.grid.resize(rows, &self.ws),
+            Action::Worker(ev) => workers::on_event(ev, &mut self.runs),
+            Action::WorkerEnded { run_id, result } => {
+                let mut fx = self.workers.ended(&run_id, result);
+                fx.push(Effect::Stale);
+                self.apply(fx);
+                return self.flush_now();
+            }
+            Action::JobDone(done) => return self.on_job_done(done),
+            Action::Flush => return self.flush_now(),
+            Action::Refresh => vec![Effect::Job(Job::Reload { announce: true }, Reply::Status)],
+            Action::ShowRun(id) => vec![Effect::OpenRun(id), Effect::Focus(Pane::Grid)],
+            Action::StartWorkerOn(id) => {
+                vec![self.workers.start(self.spawner.as_ref(), &self.ws, &id)]
+            }
+            Action::Shutdown => {
+                self.workers.stop_all();
+                Vec::new()
+            }
+            action if self.modal.is_open() => {
+                let ctx = Ctx {
+                    ws: &self.ws,
+                    user: &self.user,
+                    page: self.grid.height,
+                };
+                self.modal.update(action, &ctx)
+            }
+            action => self.update_pane(action),
+        };
+        self.apply(effects);
+    }
+
+    /// No modal open: app-wide actions first, the rest to the focused pane.
+    fn update_pane(&mut self, action: Action) -> Vec<Effect> {
         match action {
-            Action::Quit => self.quit = true,
-            Action::Resize(_, rows) => {
-                // Tabs, status bar, table borders and header.
-                self.grid.height = u32::from(rows.saturating_sub(5)).max(1);
-                if self.grid.clamp() || self.grid.rows.len() < self.grid.height as usize {
-                    self.reload_grid();
+            Action::ToggleHelp => vec![Effect::Open(Modal::Help(Help))],
+            Action::NextPane => vec![Effect::Focus(self.pane.cycle(1))],
+            Action::PrevPane => vec![Effect::Focus(self.pane.cycle(-1))],
+            Action::ShowRuns => vec![Effect::Focus(Pane::Runs)],
+            Action::ShowGrid => vec![Effect::Focus(Pane::Grid)],
+            Action::ShowSchemas => vec![Effect::Focus(Pane::Schemas)],
+            Action::ShowPolicy => vec![Effect::Focus(Pane::Policy)],
+            Action::NewRun => match Picker::documents(&self.ws) {
+                Ok(p) => vec![Effect::Open(Modal::Picker(p))],
+                Err(e) => vec![Effect::Error(e)],
+            },
+            Action::StartWorker => match self.target_run() {
+                Some(id) => vec![self.workers.start(self.spawner.as_ref(), &self.ws, &id)],
+                None => Vec::new(),
+            },
+            Action::CancelRun | Action::ResumeRun => {
+                let Some(run_id) = self.target_run() else {
+                    return Vec::new();
+                };
+                let cancel = matches!(action, Action::CancelRun);
+                if cancel {
+                    self.workers.stop(&run_id);
                 }
+                vec![Effect::Job(
+                    Job::Transition { run_id, cancel },
+                    Reply::Status,
+                )]
             }
-            Action::Worker(ev) => self.on_worker_event(ev),
-            Action::WorkerEnded { run_id, result } => self.on_worker_ended(run_id, result),
-            Action::Refresh => {
-                self.reload_all();
-                self.info("reloaded");
+            Action::Export => match self.target() {
+                Some(run) => vec![Effect::Open(Modal::Prompt(Box::new(Prompt::export(run))))],
+                None => vec![Effect::Error("no run to export".into())],
+            },
+            action => {
+                let (ws, user) = (self.ws.clone(), self.user.clone());
+                let ctx = Ctx {
+                    ws: &ws,
+                    user: &user,
+                    page: self.grid.height,
+                };
+                self.focused_mut().update(action, &ctx)
             }
-            action => match &self.modal {
-                Modal::Help => {
-                    if matches!(action, Action::ToggleHelp | Action::Cancel) {
-                        self.modal = Modal::None;
+        }
+    }
+
+    /// The pane with the focus: the one place a pane is looked up by its tab.
+    pub fn focused(&self) -> &dyn Component {
+        match self.pane {
+            Pane::Runs => &self.runs,
+            Pane::Grid => &self.grid,
+            Pane::Schemas => &self.schemas,
+            Pane::Policy => &self.policy,
+        }
+    }
+
+    fn focused_mut(&mut self) -> &mut dyn Component {
+        match self.pane {
+            Pane::Runs => &mut self.runs,
+            Pane::Grid => &mut self.grid,
+            Pane::Schemas => &mut self.schemas,
+            Pane::Policy => &mut self.policy,
+        }
+    }
+
+    /// The run an app-wide action applies to: the Runs cursor in the Runs pane, else the grid's.
+    fn target(&self) -> Option<&crate::model::Run> {
+        match self.pane {
+            Pane::Runs => self.runs.current(),
+            _ => self.grid.run.as_ref(),
+        }
+    }
+
+    fn target_run(&self) -> Option<String> {
+        self.target().map(|r| r.run_id.clone())
+    }
+
+    fn apply(&mut self, effects: Vec<Effect>) {
+        for effect in effects {
+            match effect {
+                Effect::Info(msg) => self.message = Some((msg, false)),
+                Effect::Error(msg) => self.error(msg),
+                Effect::Focus(pane) => self.pane = pane,
+                Effect::Open(modal) => self.modal = modal,
+                Effect::Close => self.modal = Modal::None,
+                Effect::OpenRun(id) => self.open_run(&id),
+                Effect::CreateRun { doc, schema } => self.create_run(&doc, &schema),
+                Effect::Job(job, reply) => {
+                    let done = self.jobs.start(self.spawner.as_ref(), &self.ws, job, reply);
+                    if let Some(done) = done {
+                        self.update(done);
                     }
                 }
-                Modal::Prompt(_) => self.update_prompt(action),
-                Modal::Picker(_) => self.update_picker(action),
-                Modal::None => self.update_pane(action),
+                Effect::Stale => self.stale = true,
+            }
+        }
+    }
+
+    fn error(&mut self, msg: impl std::fmt::Display) {
+        let msg = msg.to_string();
+        tracing::warn!("{msg}");
+        self.message = Some((msg, true));
+    }
+
+    fn apply_snapshot(&mut self, s: Snapshot) {
+        self.runs.set_runs(s.runs);
+        self.schemas.set_schemas(s.schemas);
+        self.policy.set(s.policy, s.audit, s.is_admin);
+        let fx = self.grid.refresh(&self.ws);
+        self.apply(fx);
+    }
+
+    /// Re-read the run list and the grid window when background events changed them.
+    fn flush_now(&mut self) {
+        if !std::mem::take(&mut self.stale) {
+            return;
+        }
+        if let Ok(runs) = self.ws.list_runs() {
+            self.runs.set_runs(runs);
+        }
+        let fx = self.grid.refresh(&self.ws);
+        self.apply(fx);
+    }
+
+    fn open_run(&mut self, run_id: &str) {
+        match self.ws.get_run(run_id) {
+            Ok(Some(run)) => {
+                self.runs.select(run_id);
+                if let Err(e) = self.grid.open(&self.ws, run) {
+                    self.error(e);
+                }
+            }
+            Ok(None) => self.error(format!("run {run_id} does not exist")),
+            Err(e) => self.error(e),
+        }
+    }
+
+    /// Create a run on the demo provider. Kept on the UI task: the picker shows the new run
+    /// at once (tests/tui.rs asserts it right after Enter).
+    fn create_run(&mut self, doc: &str, schema: &str) {
+        let opts = CreateRunOptions {
+            provider: Some(ProviderKind::Demo.as_str().into()),
+            ..Default::default()
+        };
+        match self.ws.create_run(doc, schema, &opts) {
+            Ok(run) => {
+                self.message = Some((
+                    format!(
+                        "created run {} ({} blocks, schema {}, provider demo — offline DEMO \
+                         output); s starts the worker",
+                        run.run_id, run.counters.total, run.schema_ref
+                    ),
+                    false,
+                ));
+                if let Ok(runs) = self.ws.list_runs() {
+                    self.runs.set_runs(runs);
+                }
+                self.open_run(&run.run_id);
+            }
+            Err(e) => self.error(e),
+        }
+    }
+
+    /// A job reported back: show its outcome where it belongs, then refresh what it changed.
+    fn on_job_done(&mut self, done: JobDone) {
+        self.jobs.finished(done.id);
+        let to_prompt =
+            done.reply == Reply::Prompt && matches!(&self.modal, Modal::Prompt(p) if p.busy);
+        let ok = done.result.is_ok();
+        match done.result {
+            Ok(Output::Snapshot(s)) => {
+                self.apply_snapshot(*s);
+                if done.kind == (JobKind::Reload { announce: true }) {
+                    self.message = Some(("reloaded".into(), false));
+                }
+            }
+            Ok(Output::Message(msg)) => {
+                if to_prompt {
+                    self.modal = Modal::None;
+                }
+                self.message = Some((msg, false));
+            }
+            Err(reason) => match &mut self.modal {
+                Modal::Prompt(p) if to_prompt => p.job_refused(reason),
+                _ => self.error(reason),
             },
         }
+        match done.kind {
+            JobKind::Confirm | JobKind::Reject => {
+                if ok {
+                    self.grid.selected.clear();
+                }
+                self.stale = true;
+            }
+            JobKind::Discard | JobKind::Transition => self.stale = true,
+            JobKind::Edit => self.stale |= ok,
+            JobKind::SetPolicy if ok => {
+                self.apply(vec![Effect::Job(
+                    Job::Reload { announce: false },
+                    Reply::Status,
+                )]);
+            }
+            _ => {}
+        }
+        self.flush_now();
     }
 }

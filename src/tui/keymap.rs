@@ -7,11 +7,18 @@ use std::path::Path;
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 
 use super::action::Action;
+use super::panes::Pane;
 
 const DEFAULT_KEYMAP: &str = include_str!("keymap.toml");
 
 /// Where a key is looked up: a pane's table first, then `global`; prompts use `input` only.
-pub const CONTEXTS: [&str; 6] = ["global", "runs", "grid", "schemas", "policy", "input"];
+/// One section per pane, taken from [`Pane::ALL`], so a new pane needs no edit here.
+pub fn contexts() -> Vec<&'static str> {
+    let mut all = vec!["global"];
+    all.extend(Pane::ALL.map(Pane::context));
+    all.push("input");
+    all
+}
 
 #[derive(Debug, thiserror::Error)]
 pub enum KeymapError {
@@ -168,11 +175,12 @@ impl Keymap {
             reason,
         };
         let raw: RawKeymap = toml::from_str(text).map_err(|e| invalid(e.to_string()))?;
+        let contexts = contexts();
         for (context, keys) in raw {
-            if !CONTEXTS.contains(&context.as_str()) {
+            if !contexts.contains(&context.as_str()) {
                 return Err(invalid(format!(
                     "unknown section [{context}] (sections: {})",
-                    CONTEXTS.join(", ")
+                    contexts.join(", ")
                 )));
             }
             let table = self.tables.entry(context.clone()).or_default();
@@ -208,7 +216,7 @@ impl Keymap {
     /// Help lines per context: (context, [(keys, description)]), keys of one action joined.
     pub fn help(&self) -> Vec<(String, Vec<(String, String)>)> {
         let mut out = Vec::new();
-        for context in CONTEXTS {
+        for context in contexts() {
             let Some(table) = self.tables.get(context) else {
                 continue;
             };

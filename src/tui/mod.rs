@@ -1,22 +1,25 @@
 //! The terminal UI (DESIGN.md "tui/"): [`App`] state changed only by [`App::update`] with an
-//! [`Action`]; [`ui::draw`] reads `&App`. Keys go through the [`Keymap`]; worker events arrive on
-//! a bounded channel and become actions. Renders are coalesced to at most one per 16 ms.
+//! [`Action`]; [`ui::draw`] reads `&App`. Keys go through the [`Keymap`]; worker events and
+//! finished background jobs arrive on a bounded channel and become actions. Renders are
+//! coalesced to at most one per 16 ms.
+//!
+//! Where things live: `panes/` (one file per tab: state, update, render), `modals/` (prompt,
+//! picker, help), `effect.rs` (what components ask the app to do), `jobs.rs` (writes and long
+//! reads off the UI task), `workers.rs` (background worker sessions), `app.rs` (routing and
+//! effect execution), `keymap.toml` + `keymap.rs`, `theme.rs`, `terminal.rs` (restore).
 
 pub mod action;
 pub mod app;
-mod app_panes;
-mod app_review;
-pub mod grid;
+pub mod effect;
+pub mod jobs;
 pub mod keymap;
-mod modal;
-pub mod policy;
-pub mod runs;
-pub mod schemas;
+pub mod modals;
+pub mod panes;
 pub mod terminal;
 pub mod theme;
 pub mod ui;
 pub mod widgets;
-mod worker_link;
+pub mod workers;
 
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
@@ -26,8 +29,9 @@ use crossterm::event::{self, Event};
 use tokio::sync::mpsc;
 
 pub use action::Action;
-pub use app::{App, Pane, Spawner};
+pub use app::{App, Spawner};
 pub use keymap::Keymap;
+pub use panes::Pane;
 pub use theme::Theme;
 pub use ui::draw;
 
@@ -35,6 +39,10 @@ use crate::workspace::Workspace;
 
 const FRAME: Duration = Duration::from_millis(16);
 const BATCH: usize = 512;
+/// How long closing waits for background workers to release their claims.
+const WORKER_GRACE: Duration = Duration::from_secs(3);
+/// How long closing waits for running jobs (a confirm-all on a large run) to land.
+const JOB_GRACE: Duration = Duration::from_secs(120);
 
 /// How to open the TUI.
 #[derive(Debug, Default, Clone)]
@@ -55,21 +63,19 @@ pub fn build_app(ws: Workspace) -> anyhow::Result<App> {
 
 /// Run the TUI until the user quits. The caller checks that stdin/stdout are terminals.
 pub fn run(ws: Workspace, opts: TuiOptions) -> anyhow::Result<()> {
-    let mut app = build_app(ws)?;
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
         .enable_all()
         .build()?;
     let (tx, rx) = mpsc::channel::<Action>(1024);
-    app.spawner = Some(Spawner {
+    let mut app = build_app(ws)?.with_spawner(Spawner {
         handle: runtime.handle().clone(),
         tx,
     });
     if let Some(id) = &opts.open_run {
-        app.open_run(id);
-        app.pane = Pane::Grid;
+        app.update(Action::ShowRun(id.clone()));
         if opts.start_worker {
-            app.start_worker(id);
+            app.update(Action::StartWorkerOn(id.clone()));
         }
     }
     let (mut term, guard) = terminal::enter()?;
@@ -136,7 +142,7 @@ async fn event_loop(
         tokio::select! {
             ev = input.recv() => match ev {
                 Some(ev) => on_event(app, ev),
-                None => app.quit = true,
+                None => app.update(Action::Quit),
             },
             Some(a) = actions.recv() => app.update(a),
             _ = tokio::time::sleep_until(next_frame), if dirty => {}
@@ -155,17 +161,26 @@ async fn event_loop(
                 Err(_) => break,
             }
         }
-        app.flush();
+        app.update(Action::Flush);
         if app.quit {
             break;
         }
     }
     stop.store(true, Ordering::Relaxed);
-    // Let background workers release their claims before the runtime goes away.
-    app.stop_workers();
-    let deadline = tokio::time::Instant::now() + Duration::from_secs(3);
-    while !app.workers.is_empty() {
-        match tokio::time::timeout_at(deadline, actions.recv()).await {
+    // Let background workers release their claims, and let the jobs the user started (a
+    // confirm, an export) land, before the runtime goes away.
+    app.update(Action::Shutdown);
+    if !app.jobs.is_empty() {
+        term.draw(|f| draw(f, app))?;
+    }
+    let start = tokio::time::Instant::now();
+    while !app.idle() {
+        let grace = if app.jobs.is_empty() {
+            WORKER_GRACE
+        } else {
+            JOB_GRACE
+        };
+        match tokio::time::timeout_at(start + grace, actions.recv()).await {
             Ok(Some(a)) => app.update(a),
             _ => break,
         }

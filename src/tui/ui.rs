@@ -1,10 +1,11 @@
-//! Drawing: reads `&App`, never changes it.
+//! Drawing: reads `&App`, never changes it. Each pane and modal draws itself.
 
 use ratatui::layout::{Constraint, Direction, Layout};
 use ratatui::Frame;
 
-use super::app::{App, Modal, Pane};
-use super::{grid, policy, runs, schemas, widgets};
+use super::app::App;
+use super::panes::View;
+use super::widgets;
 
 pub fn draw(frame: &mut Frame, app: &App) {
     let [top, main, bottom] = Layout::default()
@@ -15,28 +16,15 @@ pub fn draw(frame: &mut Frame, app: &App) {
             Constraint::Length(1),
         ])
         .areas(frame.area());
+    let working = app.workers.ids();
+    let view = View {
+        theme: &app.theme,
+        keymap: &app.keymap,
+        user: &app.user,
+        working: &working,
+    };
     widgets::tabs(frame, top, app);
-    match app.pane {
-        Pane::Runs => {
-            let working: Vec<String> = app.workers.keys().cloned().collect();
-            runs::render(frame, main, &app.runs, &app.theme, &working)
-        }
-        Pane::Grid => {
-            let demo = app
-                .grid
-                .run
-                .as_ref()
-                .is_some_and(|r| r.model_config.is_demo());
-            grid::render(frame, main, &app.grid, &app.theme, demo)
-        }
-        Pane::Schemas => schemas::render(frame, main, &app.schemas, &app.theme),
-        Pane::Policy => policy::render(frame, main, &app.policy, &app.theme, &app.user),
-    }
+    app.focused().render(frame, main, &view);
     widgets::status_bar(frame, bottom, app);
-    match &app.modal {
-        Modal::None => {}
-        Modal::Help => widgets::help(frame, main, app),
-        Modal::Prompt(p) => widgets::prompt(frame, main, app, p),
-        Modal::Picker(p) => widgets::picker(frame, main, app, p),
-    }
+    app.modal.render(frame, main, &view);
 }

@@ -1,0 +1,36 @@
+//! What a pane or modal asks the app to do after an action. Components return effects instead
+//! of reaching into the app, so the app stays the one place that executes them.
+
+use super::jobs::Job;
+use super::modals::Modal;
+use super::panes::Pane;
+
+pub enum Effect {
+    /// A message in the status bar.
+    Info(String),
+    /// An error in the status bar (also logged).
+    Error(String),
+    /// Give the focus to a pane.
+    Focus(Pane),
+    /// Show a modal over the panes (replacing any open one).
+    Open(Modal),
+    /// Close the open modal.
+    Close,
+    /// Show this run in the grid.
+    OpenRun(String),
+    /// Create a run on the demo provider from the new-run picker's choices.
+    CreateRun { doc: String, schema: String },
+    /// Long or writing work: runs off the UI task, comes back as `Action::JobDone`.
+    Job(Job, Reply),
+    /// Background events changed the store: re-read runs and the grid window before drawing.
+    Stale,
+}
+
+/// Where a job's outcome is shown.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Reply {
+    /// The status bar.
+    Status,
+    /// The prompt that started it: success closes it, a refusal stays in it with the reason.
+    Prompt,
+}

@@ -1,0 +1,331 @@
+//! Work that must not run on the UI task: review writes (a confirm-all rewrites every staged
+//! overlay in one transaction), exports, policy changes, run transitions and full reloads.
+//! [`Jobs`] runs them one after another on tokio's blocking pool, in the order asked, and each
+//! result comes back through the UI's action channel as [`Action::JobDone`].
+
+use std::path::PathBuf;
+
+use super::action::Action;
+use super::effect::Reply;
+use super::panes::grid::compact;
+use super::Spawner;
+use crate::model::{Run, Schema};
+use crate::workspace::{
+    display_value, AuditEntry, EffectiveValue, Format, Mode, Selection, SetOutcome, Target,
+    Workspace,
+};
+
+#[derive(Debug, Clone)]
+pub enum Job {
+    Confirm {
+        run_id: String,
+        target: Target,
+    },
+    Reject {
+        run_id: String,
+        selection: Selection,
+    },
+    Discard {
+        run_id: String,
+        index: u32,
+    },
+    Edit {
+        run_id: String,
+        index: u32,
+        field: String,
+        text: String,
+    },
+    Export {
+        run_id: String,
+        path: PathBuf,
+        format: Format,
+        mode: Mode,
+        demo: bool,
+    },
+    SetPolicy {
+        key: String,
+        value: String,
+        reason: Option<String>,
+    },
+    /// Cancel (`cancel`) or resume a run.
+    Transition {
+        run_id: String,
+        cancel: bool,
+    },
+    /// Re-read runs, schemas and policy; `announce` says "reloaded" when done.
+    Reload {
+        announce: bool,
+    },
+}
+
+/// Which job finished, without its payload: decides what the app does next.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum JobKind {
+    Confirm,
+    Reject,
+    Discard,
+    Edit,
+    Export,
+    SetPolicy,
+    Transition,
+    Reload { announce: bool },
+}
+
+/// What a job produced.
+#[derive(Debug, Clone)]
+pub enum Output {
+    /// One line for the status bar.
+    Message(String),
+    /// A full re-read of the lists.
+    Snapshot(Box<Snapshot>),
+}
+
+/// A finished job, as it comes back to the UI.
+#[derive(Debug, Clone)]
+pub struct JobDone {
+    pub id: u64,
+    pub kind: JobKind,
+    pub reply: Reply,
+    pub result: Result<Output, String>,
+}
+
+/// Everything the Runs, Schemas and Policy panes list.
+#[derive(Debug, Clone)]
+pub struct Snapshot {
+    pub runs: Vec<Run>,
+    pub schemas: Vec<Schema>,
+    pub policy: Vec<EffectiveValue>,
+    pub audit: Vec<AuditEntry>,
+    pub is_admin: bool,
+}
+
+impl Snapshot {
+    pub fn read(ws: &Workspace) -> anyhow::Result<Snapshot> {
+        Ok(Snapshot {
+            runs: ws.list_runs()?,
+            schemas: ws.list_schemas()?,
+            policy: ws.policy_all()?,
+            audit: ws.audit_log()?,
+            is_admin: ws.is_admin()?,
+        })
+    }
+}
+
+impl Job {
+    pub fn kind(&self) -> JobKind {
+        match self {
+            Job::Confirm { .. } => JobKind::Confirm,
+            Job::Reject { .. } => JobKind::Reject,
+            Job::Discard { .. } => JobKind::Discard,
+            Job::Edit { .. } => JobKind::Edit,
+            Job::Export { .. } => JobKind::Export,
+            Job::SetPolicy { .. } => JobKind::SetPolicy,
+            Job::Transition { .. } => JobKind::Transition,
+            Job::Reload { announce } => JobKind::Reload {
+                announce: *announce,
+            },
+        }
+    }
+
+    /// What the status bar says while the job runs.
+    pub fn label(&self) -> String {
+        match self {
+            Job::Confirm {
+                run_id,
+                target: Target::AllStaged,
+            } => format!("confirming every staged block of {run_id}"),
+            Job::Confirm { run_id, target } => match target {
+                Target::Blocks(sel) => format!("confirming {} block(s) of {run_id}", sel.len()),
+                Target::AllStaged => format!("confirming {run_id}"),
+            },
+            Job::Reject { run_id, selection } => {
+                format!("rejecting {} block(s) of {run_id}", selection.len())
+            }
+            Job::Discard { run_id, index } => format!("discarding the edit of {run_id}/{index}"),
+            Job::Edit { index, field, .. } => format!("saving block {index} · {field}"),
+            Job::Export { path, .. } => format!("exporting to {}", path.display()),
+            Job::SetPolicy { key, .. } => format!("setting {key}"),
+            Job::Transition { run_id, cancel } => {
+                format!(
+                    "{} {run_id}",
+                    if *cancel { "cancelling" } else { "resuming" }
+                )
+            }
+            Job::Reload { .. } => "reloading".into(),
+        }
+    }
+
+    /// Do the work, as the workspace's user. Runs on a blocking thread (or inline when there is
+    /// no runtime).
+    pub fn run(self, ws: &Workspace) -> Result<Output, String> {
+        let text = |m: String| Ok(Output::Message(m));
+        let err = |e: &dyn std::fmt::Display| e.to_string();
+        match self {
+            Job::Confirm { run_id, target } => {
+                let out = ws.confirm(&run_id, &target).map_err(|e| err(&e))?;
+                text(format!("confirmed {} block(s): {}", out.count, out.blocks))
+            }
+            Job::Reject { run_id, selection } => {
+                let out = ws.reject(&run_id, &selection).map_err(|e| err(&e))?;
+                text(format!(
+                    "rejected {} block(s) back to pending: {} (s runs the worker again)",
+                    out.count, out.blocks
+                ))
+            }
+            Job::Discard { run_id, index } => {
+                let out = ws.discard_edit(&run_id, index).map_err(|e| err(&e))?;
+                text(format!(
+                    "block {}: draft edit discarded, back to the model's answer",
+                    out.block_index
+                ))
+            }
+            Job::Edit {
+                run_id,
+                index,
+                field,
+                text: value,
+            } => {
+                let out = ws
+                    .edit(&run_id, index, &field, &value)
+                    .map_err(|e| err(&e))?;
+                text(format!(
+                    "block {index}: {field} = {}{}",
+                    out.new_value.as_ref().map(compact).unwrap_or_default(),
+                    if out.edited {
+                        " (draft edit; d discards)"
+                    } else {
+                        ""
+                    }
+                ))
+            }
+            Job::Export {
+                run_id,
+                path,
+                format,
+                mode,
+                demo,
+            } => {
+                let sum = ws
+                    .export_to_path(&run_id, format, mode, &path)
+                    .map_err(|e| err(&e))?;
+                text(format!(
+                    "exported {} blocks ({} confirmed, {} drafts, {} bytes) to {}{}",
+                    sum.blocks,
+                    sum.confirmed,
+                    sum.drafts,
+                    sum.bytes,
+                    path.display(),
+                    if demo { " [DEMO output]" } else { "" }
+                ))
+            }
+            Job::SetPolicy { key, value, reason } => {
+                let out = ws
+                    .set_policy_text(&key, &value, reason.as_deref())
+                    .map_err(|e| err(&e))?;
+                text(match out {
+                    SetOutcome::Changed(e) => format!(
+                        "{key}: {} → {} (audit #{})",
+                        display_value(&e.old),
+                        display_value(&e.new),
+                        e.seq
+                    ),
+                    SetOutcome::Unchanged { .. } => {
+                        format!("{key} already holds {value}; nothing was written")
+                    }
+                })
+            }
+            Job::Transition { run_id, cancel } => {
+                let r = if cancel {
+                    ws.cancel_run(&run_id)
+                } else {
+                    ws.resume_run(&run_id)
+                }
+                .map_err(|e| err(&e))?;
+                text(format!(
+                    "run {} is {}{}",
+                    r.run_id,
+                    r.status.as_str(),
+                    if cancel { "" } else { "; s starts the worker" }
+                ))
+            }
+            Job::Reload { .. } => Snapshot::read(ws)
+                .map(|s| Output::Snapshot(Box::new(s)))
+                .map_err(|e| format!("cannot read the store: {e}")),
+        }
+    }
+}
+
+/// The jobs in flight and the queue that keeps them in order.
+#[derive(Default)]
+pub struct Jobs {
+    next_id: u64,
+    /// (id, label) of every job started and not yet reported back.
+    running: Vec<(u64, String)>,
+    /// The last job queued: the next one waits for it, so writes land in the order asked.
+    tail: Option<tokio::task::JoinHandle<()>>,
+}
+
+impl Jobs {
+    pub fn is_empty(&self) -> bool {
+        self.running.is_empty()
+    }
+
+    /// The oldest running job's label and how many more there are.
+    pub fn busy(&self) -> Option<(&str, usize)> {
+        let (_, label) = self.running.first()?;
+        Some((label, self.running.len() - 1))
+    }
+
+    /// Start `job`. With a runtime it runs on the blocking pool and this returns `None`; the
+    /// result arrives later on the spawner's channel. Without one (headless tests) it runs here
+    /// and the result is returned for the caller to apply at once.
+    pub fn start(
+        &mut self,
+        spawner: Option<&Spawner>,
+        ws: &Workspace,
+        job: Job,
+        reply: Reply,
+    ) -> Option<Action> {
+        self.next_id += 1;
+        let id = self.next_id;
+        let kind = job.kind();
+        let label = job.label();
+        let ws = ws.clone();
+        let work = move || {
+            let result = job.run(&ws);
+            Action::JobDone(JobDone {
+                id,
+                kind,
+                reply,
+                result,
+            })
+        };
+        let Some(spawner) = spawner else {
+            return Some(work());
+        };
+        self.running.push((id, label));
+        let previous = self.tail.take();
+        let tx = spawner.tx.clone();
+        let handle = spawner.handle.spawn(async move {
+            if let Some(previous) = previous {
+                let _ = previous.await;
+            }
+            let done = tokio::task::spawn_blocking(work).await.unwrap_or_else(|e| {
+                Action::JobDone(JobDone {
+                    id,
+                    kind,
+                    reply,
+                    result: Err(format!("the background task failed: {e}")),
+                })
+            });
+            let _ = tx.send(done).await;
+        });
+        self.tail = Some(handle);
+        None
+    }
+
+    /// A job reported back.
+    pub fn finished(&mut self, id: u64) {
+        self.running.retain(|(i, _)| *i != id);
+    }
+}

@@ -1,0 +1,75 @@
+//! Dialogs drawn over the panes. Each file owns one modal's state, `update` and `render`, like
+//! the panes; a new dialog is one file plus a [`Modal`] variant.
+
+pub mod help;
+pub mod picker;
+pub mod prompt;
+
+use ratatui::layout::Rect;
+use ratatui::Frame;
+
+pub use help::Help;
+pub use picker::Picker;
+pub use prompt::{Prompt, PromptKind};
+
+use super::action::Action;
+use super::effect::Effect;
+use super::panes::{Component, Ctx, View};
+
+pub enum Modal {
+    None,
+    Help(Help),
+    Prompt(Box<Prompt>),
+    Picker(Picker),
+}
+
+impl Modal {
+    /// The keymap section for keys while this modal is open (`None`: the focused pane's).
+    pub fn context(&self) -> Option<&'static str> {
+        match self {
+            Modal::Prompt(_) | Modal::Picker(_) => Some("input"),
+            Modal::Help(_) | Modal::None => None,
+        }
+    }
+
+    pub fn is_open(&self) -> bool {
+        !matches!(self, Modal::None)
+    }
+
+    fn component(&mut self) -> Option<&mut dyn Component> {
+        match self {
+            Modal::None => None,
+            Modal::Help(m) => Some(m),
+            Modal::Prompt(m) => Some(m.as_mut()),
+            Modal::Picker(m) => Some(m),
+        }
+    }
+
+    pub fn update(&mut self, action: Action, ctx: &Ctx) -> Vec<Effect> {
+        match self.component() {
+            Some(m) => m.update(action, ctx),
+            None => Vec::new(),
+        }
+    }
+
+    pub fn render(&self, frame: &mut Frame, area: Rect, view: &View) {
+        match self {
+            Modal::None => {}
+            Modal::Help(m) => m.render(frame, area, view),
+            Modal::Prompt(m) => m.render(frame, area, view),
+            Modal::Picker(m) => m.render(frame, area, view),
+        }
+    }
+}
+
+/// A `width` x `height` rectangle centred in `area` (clipped to it).
+pub fn centered(area: Rect, width: u16, height: u16) -> Rect {
+    let w = width.min(area.width);
+    let h = height.min(area.height);
+    Rect {
+        x: area.x + (area.width - w) / 2,
+        y: area.y + (area.height - h) / 2,
+        width: w,
+        height: h,
+    }
+}
