@@ -717,6 +717,23 @@ async fn a_local_endpoint_costs_unknown_unless_the_user_prices_its_model() {
     );
     assert_eq!(provider::format_cost(r.usage.cost_usd), "unknown");
 
+    // Not even `$0` before the first answer: a failed call on an unpriced endpoint is unknown.
+    let failing = env.create();
+    env.fake.script(FakeScript::new().then(Fault::Unauthorized));
+    let (_stop, rx) = watch::channel(false);
+    worker::run_worker(
+        env.store.clone(),
+        Arc::new(custom()),
+        &failing.run_id,
+        fast(1),
+        None,
+        rx,
+    )
+    .await
+    .unwrap();
+    assert_eq!(env.run(&failing).usage.calls, 1);
+    assert_eq!(env.run(&failing).usage.cost_usd, None);
+
     let mut prices = provider::PriceTable::builtin();
     prices
         .merge_json(

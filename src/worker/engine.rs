@@ -131,16 +131,15 @@ pub async fn run_worker<P: Provider>(
         events.clone(),
     );
     let vendor_prices = crate::provider::is_vendor_endpoint(provider.name(), provider.base_url());
-    if !vendor_prices
-        && opts
-            .prices
-            .price_at(&plan.run.model_config.model, false)
-            .is_none()
-    {
+    let priced = opts
+        .prices
+        .price_at(&plan.run.model_config.model, vendor_prices)
+        .is_some();
+    if !priced {
         tracing::info!(
             run_id = %run_id,
             base_url = provider.base_url(),
-            "cost unknown: not the vendor's endpoint and prices.json names no price for {}",
+            "cost unknown: no price for {} at this endpoint (built-in prices are the vendors' own; a local server is priced only by prices.json)",
             plan.run.model_config.model
         );
     }
@@ -168,6 +167,7 @@ pub async fn run_worker<P: Provider>(
         halt: Mutex::new(None),
         writer: writer.tx.clone(),
         vendor_prices,
+        priced,
         prices: opts.prices.clone(),
         backoff_base: opts.backoff_base,
         backoff_max: opts.backoff_max,

@@ -39,6 +39,9 @@ pub struct Shared<P> {
     pub prices: PriceTable,
     /// The provider's base URL is the vendor's own, so built-in prices apply.
     pub vendor_prices: bool,
+    /// The model has a price at this endpoint; without one every cost is unknown, even that of
+    /// a call that got no answer (a local run never shows `$0`).
+    pub priced: bool,
     pub backoff_base: Duration,
     pub backoff_max: Duration,
     /// Retries of one call after transient trouble before the run pauses.
@@ -103,6 +106,11 @@ impl<P> Shared<P> {
                 calls: n,
             });
         }
+    }
+
+    /// The cost of a call that got no answer: nothing, when the model has a price here.
+    fn no_answer_cost(&self) -> Option<f64> {
+        self.priced.then_some(0.0)
     }
 
     /// Send an outcome to the writer and wait until it is committed.
@@ -268,7 +276,7 @@ impl<P: Provider> Shared<P> {
                 record: rec,
                 results: Vec::new(),
                 failures: Vec::new(),
-                cost_usd: Some(0.0),
+                cost_usd: self.no_answer_cost(),
             })
             .await;
             // A rate limit holds every task at the gate; others just wait their own backoff.
@@ -307,7 +315,7 @@ impl<P: Provider> Shared<P> {
                 record: rec,
                 results: Vec::new(),
                 failures: Vec::new(),
-                cost_usd: Some(0.0),
+                cost_usd: self.no_answer_cost(),
             };
             match result {
                 Ok(answer) => self.on_answer(answer, pack, &mut outcome, &mut queue),
