@@ -880,7 +880,8 @@ async fn the_timeout_and_transient_retries_come_from_the_run_policy() {
     let end = env.work(&run, 1).await;
     let took = t.elapsed();
     assert!(
-        matches!(&end, RunEnd::Paused(r) if r.contains("after 1 retries")),
+        matches!(&end, RunEnd::Paused(r) if r.contains("after 1 retries")
+            && r.contains("worker.request_timeout_seconds` (this run: 5 s")),
         "{end:?}"
     );
     // Two tries of 5 s each (plus a short backoff), not 2 × 30 s.

@@ -108,6 +108,18 @@ impl<P> Shared<P> {
         }
     }
 
+    /// For a pause after timeouts: the knob, since a slow local server may just need longer.
+    fn timeout_hint(&self, e: &ProviderError) -> String {
+        match e {
+            ProviderError::Transient { status_text, .. } if status_text == "timeout" => format!(
+                "; a slow server may need a longer `worker.request_timeout_seconds` (this run: \
+                 {} s; `blockwise policy set` changes it for new runs)",
+                self.request_timeout.as_secs()
+            ),
+            _ => String::new(),
+        }
+    }
+
     /// The cost of a call that got no answer: nothing, when the model has a price here.
     fn no_answer_cost(&self) -> Option<f64> {
         self.priced.then_some(0.0)
@@ -359,8 +371,10 @@ impl<P: Provider> Shared<P> {
                             .halt(Halt {
                                 reason: format!(
                                     "provider still failing after {} retries ({e}) — \
-                                     `blockwise run resume {}` when it is back",
-                                    self.transient_retries, self.plan.run.run_id
+                                     `blockwise run resume {}` when it is back{}",
+                                    self.transient_retries,
+                                    self.plan.run.run_id,
+                                    self.timeout_hint(&e)
                                 ),
                                 bad_key: false,
                             }),
