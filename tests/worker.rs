@@ -484,8 +484,12 @@ async fn cancel_stops_claiming_and_resume_finishes() {
     let run = env.create();
     let store = env.store.clone();
     let id = run.run_id.clone();
+    // Cancel once some blocks are done (not after a fixed time: a cancel now takes effect
+    // within 200 ms, and a slow start on a loaded machine could leave nothing done by then).
     let canceller = tokio::spawn(async move {
-        tokio::time::sleep(Duration::from_millis(200)).await;
+        while store.get_run(&id).unwrap().unwrap().counters.ai_complete < 3 {
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
         transitions::cancel(&store, &id).unwrap();
     });
     assert_eq!(env.work(&run, 1).await, RunEnd::Cancelled);
@@ -643,7 +647,10 @@ async fn an_interrupt_releases_claims_and_a_restart_finishes() {
     let worker = tokio::spawn(async move {
         worker::run_worker(store, Arc::new(p), &id, fast(3), None, rx).await
     });
-    tokio::time::sleep(Duration::from_millis(200)).await;
+    // Interrupt once some blocks are done (a fixed delay flakes on a loaded machine).
+    while env.run(&run).counters.ai_complete < 3 {
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
     stop.send(true).unwrap();
     let end = tokio::time::timeout(Duration::from_secs(5), worker)
         .await
