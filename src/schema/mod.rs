@@ -19,6 +19,7 @@ pub use error::SchemaError;
 pub use import::{classify, classify_value, ImportClass};
 pub use prompt::{PromptConfig, PROMPT_CONFIG_KEYS};
 pub use reference::{derive_ref, slugify, suggest_fork_ref, validate_ref, MAX_REF_LEN};
+pub(crate) use save::free_ref;
 pub use save::{apply_template, fork, save, SaveOutcome, SaveRequest};
 pub use templates::{template, templates, Template};
 pub use wizard::{Field, FieldSpec, FieldType, WizardModel};

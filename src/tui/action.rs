@@ -44,6 +44,12 @@ pub enum Action {
     Cancel,
     /// Re-read everything from the store.
     Refresh,
+    /// Schemas pane: open the schema studio (five ways to a new schema).
+    NewSchema,
+    ForkSchema,
+    DeleteSchema,
+    PreviewDown,
+    PreviewUp,
     /// A key typed into a text prompt (not bindable).
     #[serde(skip)]
     Input(tui_textarea::Input),
@@ -110,6 +116,13 @@ impl Action {
             Action::Submit => "save / choose",
             Action::Cancel => "cancel / close",
             Action::Refresh => "reload from the store",
+            Action::NewSchema => "new schema: template, fork, wizard, import or JSON editor",
+            Action::ForkSchema => "fork the selected schema (the original stays untouched)",
+            Action::DeleteSchema => {
+                "delete the selected schema (asks first; refused while runs use it)"
+            }
+            Action::PreviewDown => "scroll the preview down",
+            Action::PreviewUp => "scroll the preview up",
             Action::Input(_)
             | Action::Resize(..)
             | Action::Worker(_)

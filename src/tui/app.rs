@@ -120,7 +120,16 @@ impl App {
         }
         let bound = self.keymap.lookup(self.context(), key);
         match &self.modal {
-            Modal::Prompt(_) => bound.or(Some(Action::Input((*key).into()))),
+            Modal::Prompt(_) | Modal::Confirm(_) => bound.or(Some(Action::Input((*key).into()))),
+            // The studio is mostly text fields: it reads raw keys (shift-Tab as a shifted Tab).
+            Modal::Studio(_) => bound.or(Some(Action::Input(match key.code {
+                crossterm::event::KeyCode::BackTab => tui_textarea::Input {
+                    key: tui_textarea::Key::Tab,
+                    shift: true,
+                    ..Default::default()
+                },
+                _ => (*key).into(),
+            }))),
             Modal::Picker(_) => bound.or_else(|| self.keymap.lookup("global", key)),
             Modal::Help(_) => match bound {
                 Some(Action::Quit) => Some(Action::Quit),
@@ -276,6 +285,7 @@ impl App {
                     }
                 }
                 Effect::Stale => self.stale = true,
+                Effect::SchemasChanged(select) => self.reload_schemas(select.as_deref()),
             }
         }
     }
@@ -286,7 +296,21 @@ impl App {
         self.message = Some((msg, true));
     }
 
+    /// Re-read the schema list after a save or delete, and put the cursor on `select`.
+    fn reload_schemas(&mut self, select: Option<&str>) {
+        match self.ws.list_schemas() {
+            Ok(list) => {
+                self.schemas.set_schemas(list);
+                if let Some(id) = select {
+                    self.schemas.select(id);
+                }
+            }
+            Err(e) => self.error(e),
+        }
+    }
+
     fn apply_snapshot(&mut self, s: Snapshot) {
+        self.schemas.set_usage(&s.runs);
         self.runs.set_runs(s.runs);
         self.schemas.set_schemas(s.schemas);
         self.policy.set(s.policy, s.audit, s.is_admin);
@@ -300,6 +324,7 @@ impl App {
             return;
         }
         if let Ok(runs) = self.ws.list_runs() {
+            self.schemas.set_usage(&runs);
             self.runs.set_runs(runs);
         }
         let fx = self.grid.refresh(&self.ws);
@@ -337,6 +362,7 @@ impl App {
                     false,
                 ));
                 if let Ok(runs) = self.ws.list_runs() {
+                    self.schemas.set_usage(&runs);
                     self.runs.set_runs(runs);
                 }
                 self.open_run(&run.run_id);

@@ -24,6 +24,8 @@ pub enum Effect {
     Job(Job, Reply),
     /// Background events changed the store: re-read runs and the grid window before drawing.
     Stale,
+    /// A schema was saved or deleted: re-read the schema list (and select this id).
+    SchemasChanged(Option<String>),
 }
 
 /// Where a job's outcome is shown.

@@ -12,6 +12,7 @@ mod policy;
 mod review;
 mod runs;
 mod schemas;
+pub use schemas::PromptPreview;
 mod session;
 
 use std::path::Path;
@@ -37,8 +38,10 @@ pub use crate::review::{
 };
 pub use crate::schema::{
     check as check_schema, classify as classify_schema, derive_ref, properties, templates, Compat,
-    ImportClass, PromptConfig, SaveOutcome, SaveRequest, SchemaError, Template,
+    Field, FieldSpec, FieldType, ImportClass, PromptConfig, SaveOutcome, SaveRequest, SchemaError,
+    Template, WizardModel,
 };
+pub use crate::schema::{validate_ref, PROMPT_CONFIG_KEYS};
 pub use crate::store::{SchemaDelete, StoreError};
 pub use crate::vault::{display_key, KeyOptions, KeySource, KeySummary, VaultError};
 pub use crate::worker::{CreateRunOptions, RunEnd, WorkerError, WorkerEvent};

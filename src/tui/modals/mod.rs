@@ -1,13 +1,16 @@
 //! Dialogs drawn over the panes. Each file owns one modal's state, `update` and `render`, like
 //! the panes; a new dialog is one file plus a [`Modal`] variant.
 
+pub mod confirm;
 pub mod help;
 pub mod picker;
 pub mod prompt;
+pub mod studio;
 
 use ratatui::layout::Rect;
 use ratatui::Frame;
 
+pub use confirm::Confirm;
 pub use help::Help;
 pub use picker::Picker;
 pub use prompt::{Prompt, PromptKind};
@@ -21,13 +24,17 @@ pub enum Modal {
     Help(Help),
     Prompt(Box<Prompt>),
     Picker(Picker),
+    Confirm(Confirm),
+    Studio(Box<studio::Studio>),
 }
 
 impl Modal {
     /// The keymap section for keys while this modal is open (`None`: the focused pane's).
     pub fn context(&self) -> Option<&'static str> {
         match self {
-            Modal::Prompt(_) | Modal::Picker(_) => Some("input"),
+            Modal::Prompt(_) | Modal::Picker(_) | Modal::Confirm(_) | Modal::Studio(_) => {
+                Some("input")
+            }
             Modal::Help(_) | Modal::None => None,
         }
     }
@@ -42,6 +49,8 @@ impl Modal {
             Modal::Help(m) => Some(m),
             Modal::Prompt(m) => Some(m.as_mut()),
             Modal::Picker(m) => Some(m),
+            Modal::Confirm(m) => Some(m),
+            Modal::Studio(m) => Some(m.as_mut()),
         }
     }
 
@@ -58,6 +67,8 @@ impl Modal {
             Modal::Help(m) => m.render(frame, area, view),
             Modal::Prompt(m) => m.render(frame, area, view),
             Modal::Picker(m) => m.render(frame, area, view),
+            Modal::Confirm(m) => m.render(frame, area, view),
+            Modal::Studio(m) => m.render(frame, area, view),
         }
     }
 }

@@ -20,7 +20,8 @@ use crate::tui::modals::{Modal, Prompt, PromptKind};
 use crate::workspace::{properties, Selection, StoreError, Target, Workspace};
 
 /// Fixed columns before the schema's properties.
-const FIXED: [(&str, u16); 4] = [("#", 6), ("type", 10), ("status", 11), ("content", 36)];
+pub(crate) const FIXED: [(&str, u16); 4] =
+    [("#", 6), ("type", 10), ("status", 11), ("content", 36)];
 const FIELD_WIDTH: u16 = 22;
 /// Tab bar, status bar, table borders and header.
 const CHROME_ROWS: u16 = 5;

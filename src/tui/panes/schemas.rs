@@ -1,19 +1,30 @@
-//! The Schemas pane: saved schemas and a JSON preview of the selected one.
+//! The Schemas pane: saved schemas (ref, uid prefix, fields, compatibility, runs using each), a
+//! scrollable JSON preview of the selected one, delete (asks first; refused while runs use it),
+//! and the doors into the schema studio (`n` new, `f` fork).
+
+use std::collections::BTreeMap;
 
 use ratatui::layout::{Constraint, Direction, Layout, Rect};
 use ratatui::text::Span;
-use ratatui::widgets::{Block, Borders, List, ListItem, Paragraph, Wrap};
+use ratatui::widgets::{Block, Borders, Paragraph, Row, Table, TableState, Wrap};
 use ratatui::Frame;
 
 use super::{navigate, Component, Ctx, View};
-use crate::model::Schema;
+use crate::model::{Run, Schema};
 use crate::tui::action::Action;
 use crate::tui::effect::Effect;
+use crate::tui::modals::studio::{safe, Studio};
+use crate::tui::modals::{Confirm, Modal};
+use crate::workspace::properties;
 
 #[derive(Debug, Default)]
 pub struct SchemasPane {
     pub schemas: Vec<Schema>,
     pub cursor: usize,
+    /// schema_id → the runs that pin it.
+    pub usage: BTreeMap<String, Vec<String>>,
+    /// First preview line shown.
+    pub scroll: u16,
 }
 
 impl SchemasPane {
@@ -21,67 +32,178 @@ impl SchemasPane {
         self.schemas = schemas;
         self.cursor = super::moved(self.cursor, self.schemas.len(), 0);
     }
+
+    /// Which runs use which schema (from the run list the app holds).
+    pub fn set_usage(&mut self, runs: &[Run]) {
+        self.usage.clear();
+        for r in runs {
+            self.usage
+                .entry(r.schema_id.clone())
+                .or_default()
+                .push(r.run_id.clone());
+        }
+    }
+
+    /// Put the cursor on this schema when it is listed.
+    pub fn select(&mut self, schema_id: &str) {
+        if let Some(i) = self.schemas.iter().position(|s| s.schema_id == schema_id) {
+            self.cursor = i;
+            self.scroll = 0;
+        }
+    }
+
+    pub fn current(&self) -> Option<&Schema> {
+        self.schemas.get(self.cursor)
+    }
+
+    fn runs_of(&self, s: &Schema) -> &[String] {
+        self.usage
+            .get(&s.schema_id)
+            .map(Vec::as_slice)
+            .unwrap_or(&[])
+    }
+
+    fn preview_text(s: &Schema) -> String {
+        let mut head = format!("owner: {}", s.owner);
+        if let Some(t) = &s.template_id {
+            head.push_str(&format!(" · from template {t}"));
+        }
+        if let Some(f) = &s.forked_from {
+            head.push_str(&format!(" · forked from {f}"));
+        }
+        if !s.warnings.is_empty() {
+            head.push_str(&format!("\nwarnings: {}", s.warnings.join("; ")));
+        }
+        let json = serde_json::to_string_pretty(&s.json).unwrap_or_default();
+        safe(&format!("{head}\n\n{json}"))
+    }
+
+    fn delete(&self) -> Vec<Effect> {
+        let Some(s) = self.current() else {
+            return vec![Effect::Error("no schema selected".into())];
+        };
+        let runs = self.runs_of(s);
+        if !runs.is_empty() {
+            return vec![Effect::Error(format!(
+                "refused: schema '{}' is used by run(s) {}; delete those runs first (nothing was \
+                 changed)",
+                safe(&s.schema_ref),
+                runs.join(", ")
+            ))];
+        }
+        vec![Effect::Open(Modal::Confirm(Confirm::delete_schema(s)))]
+    }
 }
 
 impl Component for SchemasPane {
     fn update(&mut self, action: Action, ctx: &Ctx) -> Vec<Effect> {
-        navigate(&mut self.cursor, self.schemas.len(), &action, ctx.page);
-        Vec::new()
+        if navigate(&mut self.cursor, self.schemas.len(), &action, ctx.page) {
+            self.scroll = 0;
+            return Vec::new();
+        }
+        match action {
+            Action::PreviewDown => {
+                let lines = self
+                    .current()
+                    .map_or(0, |s| Self::preview_text(s).lines().count());
+                self.scroll = (self.scroll + 1).min(lines.saturating_sub(1) as u16);
+                Vec::new()
+            }
+            Action::PreviewUp => {
+                self.scroll = self.scroll.saturating_sub(1);
+                Vec::new()
+            }
+            Action::NewSchema => vec![Effect::Open(Modal::Studio(Box::new(Studio::menu(
+                self.current(),
+            ))))],
+            Action::ForkSchema => match self.current() {
+                Some(s) => match Studio::fork(ctx.ws, s) {
+                    Ok(studio) => vec![Effect::Open(Modal::Studio(Box::new(studio)))],
+                    Err(e) => vec![Effect::Error(e)],
+                },
+                None => vec![Effect::Error("no schema selected to fork".into())],
+            },
+            Action::DeleteSchema => self.delete(),
+            _ => Vec::new(),
+        }
     }
 
     fn render(&self, frame: &mut Frame, area: Rect, view: &View) {
         let theme = view.theme;
+        let list_width = if area.width >= 110 { 62 } else { 44 };
         let [left, right] = Layout::default()
             .direction(Direction::Horizontal)
-            .constraints([Constraint::Length(34), Constraint::Min(20)])
+            .constraints([Constraint::Length(list_width), Constraint::Min(20)])
             .areas(area);
-        let items: Vec<ListItem> = self
+        let header = Row::new(["ref", "uid", "fields", "compat", "runs"]).style(theme.fg("muted"));
+        let rows: Vec<Row> = self
             .schemas
             .iter()
-            .enumerate()
-            .map(|(i, s)| {
-                let item = ListItem::new(format!(
-                    "{}  {}",
-                    s.schema_ref,
-                    &s.schema_uid[..8.min(s.schema_uid.len())]
-                ));
-                if i == self.cursor {
-                    item.style(theme.selection())
-                } else {
-                    item
-                }
+            .map(|s| {
+                let fields = properties(&s.json).map_or(0, |p| p.len());
+                let compat = if s.warnings.is_empty() { "ok" } else { "warn" };
+                let runs = self.runs_of(s);
+                let used = match runs.len() {
+                    0 => "-".to_string(),
+                    n => n.to_string(),
+                };
+                Row::new([
+                    safe(&s.schema_ref),
+                    s.schema_uid.chars().take(8).collect(),
+                    fields.to_string(),
+                    compat.to_string(),
+                    used,
+                ])
             })
             .collect();
-        let list = List::new(items).block(
-            Block::default()
-                .borders(Borders::ALL)
-                .border_style(theme.border())
-                .title(Span::styled(
-                    format!(" Schemas · {} ", self.schemas.len()),
-                    theme.title(),
-                )),
-        );
-        frame.render_widget(list, left);
-        let (title, body) = match self.schemas.get(self.cursor) {
+        let widths = [
+            Constraint::Min(12),
+            Constraint::Length(8),
+            Constraint::Length(6),
+            Constraint::Length(6),
+            Constraint::Length(4),
+        ];
+        let table = Table::new(rows, widths)
+            .header(header)
+            .row_highlight_style(theme.selection())
+            .block(
+                Block::default()
+                    .borders(Borders::ALL)
+                    .border_style(theme.border())
+                    .title(Span::styled(
+                        format!(
+                            " Schemas · {} · n new  f fork  d delete ",
+                            self.schemas.len()
+                        ),
+                        theme.title(),
+                    )),
+            );
+        let mut state =
+            TableState::default().with_selected((!self.schemas.is_empty()).then_some(self.cursor));
+        frame.render_stateful_widget(table, left, &mut state);
+        let (title, body) = match self.current() {
             Some(s) => {
-                let mut body = serde_json::to_string_pretty(&s.json).unwrap_or_default();
-                if !s.warnings.is_empty() {
-                    body = format!("warnings: {}\n\n{body}", s.warnings.join("; "));
-                }
+                let runs = self.runs_of(s);
+                let used = if runs.is_empty() {
+                    "no runs".to_string()
+                } else {
+                    format!("runs: {}", runs.join(", "))
+                };
                 (
-                    format!(" {} · owner {} · {} ", s.schema_ref, s.owner, s.created_at),
-                    body,
+                    format!(" {} · {used} · J/K scroll ", safe(&s.schema_ref)),
+                    Self::preview_text(s),
                 )
             }
             None => (
                 " Preview ".to_string(),
-                "No schemas yet: `blockwise schema from-template ID` or `schema add FILE`."
+                "No schemas yet: press n for a new schema (template, wizard, import, JSON)."
                     .to_string(),
             ),
         };
         let preview = Paragraph::new(body)
             .style(theme.fg("text"))
             .wrap(Wrap { trim: false })
+            .scroll((self.scroll, 0))
             .block(
                 Block::default()
                     .borders(Borders::ALL)
