@@ -275,7 +275,6 @@ fn run_case(case: Case, blocks: usize) -> Value {
             .env("BENCH_DIR", dir.path())
             .env("ANTHROPIC_API_KEY", "sk-ant-bench-key")
             .env("BLOCKWISE_CONFIG_DIR", dir.path().join("config"))
-            .env("BLOCKWISE_USER", USER)
             .env_remove("BLOCKWISE_STORE");
         c
     };

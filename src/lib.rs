@@ -29,6 +29,7 @@ pub mod clock;
 pub mod demo;
 pub mod export;
 pub mod fake;
+pub mod files;
 pub mod hashing;
 pub mod ingest;
 pub mod logging;

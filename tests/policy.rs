@@ -600,11 +600,16 @@ fn layers_are_read_from_real_objects() {
 
 // ---- CLI ----
 
-fn cli(dir: &std::path::Path, user: &str, args: &[&str]) -> (i32, String, String) {
+/// The CLI acts as the OS account of this process (never an environment variable, which is
+/// set here to prove it is ignored). Another user is simulated through the library's `*_as`
+/// functions, which take the acting user explicitly.
+fn cli(dir: &std::path::Path, args: &[&str]) -> (i32, String, String) {
     let out = support::blockwise_in(dir)
         .args(args)
         .env("BLOCKWISE_STORE", dir.join("cli.redb"))
-        .env("BLOCKWISE_USER", user)
+        .env("BLOCKWISE_USER", "alice")
+        .env("USER", "alice")
+        .env("USERNAME", "alice")
         .output()
         .unwrap();
     support::outcome(out)
@@ -614,7 +619,13 @@ fn cli(dir: &std::path::Path, user: &str, args: &[&str]) -> (i32, String, String
 fn cli_policy_list_set_audit_admins() {
     let dir = tempfile::tempdir().unwrap();
     let d = dir.path();
-    let (code, out, _) = cli(d, "alice", &["policy", "list"]);
+    let me = policy::current_user();
+    // alice created the workspace (library, acting as alice): the CLI user is not an admin.
+    {
+        let store = Store::open(&d.join("cli.redb")).unwrap();
+        policy::ensure_workspace_admin_as(&store, "alice").unwrap();
+    }
+    let (code, out, _) = cli(d, &["policy", "list"]);
     assert_eq!(code, 0);
     let row = out
         .lines()
@@ -626,23 +637,29 @@ fn cli_policy_list_set_audit_admins() {
         ["10", "default", "1..=worker.batching.pack_size_max"]
     );
 
-    let (code, _, err) = cli(d, "alice", &["policy", "set", "pack_size", "abc"]);
+    let (code, _, err) = cli(d, &["policy", "set", "pack_size", "12"]);
+    assert_eq!(code, 1);
+    assert!(
+        err.contains(&format!("'{me}'")) && err.contains("admins") && !err.contains("'alice' is"),
+        "{err}"
+    );
+
+    // alice adds the OS account; now the CLI may change policy.
+    {
+        let store = Store::open(&d.join("cli.redb")).unwrap();
+        policy::add_admin(&store, "alice", &me, None).unwrap();
+    }
+    let (code, _, err) = cli(d, &["policy", "set", "pack_size", "abc"]);
     assert_eq!(code, 2, "{err}");
     assert!(err.contains("invalid value 'abc'"), "{err}");
-
-    let (code, _, err) = cli(d, "bob", &["policy", "set", "pack_size", "12"]);
-    assert_eq!(code, 1);
-    assert!(err.contains("'bob'") && err.contains("admins"), "{err}");
-
     let (code, out, err) = cli(
         d,
-        "alice",
         &["policy", "set", "pack_size", "12", "--reason", "faster"],
     );
     assert_eq!(code, 0, "{err}");
     assert!(out.contains("effective=12 (source=stored)"), "{out}");
 
-    let (code, out, _) = cli(d, "bob", &["--json", "policy", "list"]);
+    let (code, out, _) = cli(d, &["--json", "policy", "list"]);
     assert_eq!(code, 0);
     let list: Vec<Value> = serde_json::from_str(&out).unwrap();
     let ps = list
@@ -658,7 +675,6 @@ fn cli_policy_list_set_audit_admins() {
     std::fs::write(&prompt, "Classify each block on its own.\n").unwrap();
     let (code, _, err) = cli(
         d,
-        "alice",
         &[
             "policy",
             "set",
@@ -668,23 +684,20 @@ fn cli_policy_list_set_audit_admins() {
         ],
     );
     assert_eq!(code, 0, "{err}");
-    let (_, out, _) = cli(
-        d,
-        "alice",
-        &["--json", "policy", "show", "default_block_prompt"],
-    );
+    let (_, out, _) = cli(d, &["--json", "policy", "show", "default_block_prompt"]);
     let shown: Value = serde_json::from_str(&out).unwrap();
     assert_eq!(shown["value"], "Classify each block on its own.");
 
-    let (code, _, err) = cli(d, "alice", &["policy", "admins", "remove", "alice"]);
+    assert_eq!(cli(d, &["policy", "admins", "remove", "alice"]).0, 0);
+    let (code, _, err) = cli(d, &["policy", "admins", "remove", &me]);
     assert_eq!(code, 1);
     assert!(err.contains("last workspace admin"), "{err}");
-    assert_eq!(cli(d, "alice", &["policy", "admins", "add", "bob"]).0, 0);
-    let (_, out, _) = cli(d, "bob", &["--json", "policy", "admins", "list"]);
+    assert_eq!(cli(d, &["policy", "admins", "add", "bob"]).0, 0);
+    let (_, out, _) = cli(d, &["--json", "policy", "admins", "list"]);
     let admins: Vec<Value> = serde_json::from_str(&out).unwrap();
     assert_eq!(admins.len(), 2);
 
-    let (code, out, _) = cli(d, "bob", &["--json", "policy", "audit"]);
+    let (code, out, _) = cli(d, &["--json", "policy", "audit"]);
     assert_eq!(code, 0);
     let audit: Vec<Value> = serde_json::from_str(&out).unwrap();
     let keys: Vec<&str> = audit.iter().map(|e| e["key"].as_str().unwrap()).collect();
@@ -692,8 +705,10 @@ fn cli_policy_list_set_audit_admins() {
         keys,
         [
             "admins",
+            "admins",
             "worker.batching.pack_size",
             "worker.default_block_prompt",
+            "admins",
             "admins"
         ]
     );
@@ -701,9 +716,14 @@ fn cli_policy_list_set_audit_admins() {
         audit[0]["user"], "alice",
         "the first opener created the workspace"
     );
-    assert_eq!(audit[1]["old"], 10);
-    assert_eq!(audit[1]["new"], 12);
-    assert_eq!(audit[1]["reason"], "faster");
+    assert_eq!(
+        audit[2]["user"],
+        json!(me),
+        "changes are stamped with the OS account"
+    );
+    assert_eq!(audit[2]["old"], 10);
+    assert_eq!(audit[2]["new"], 12);
+    assert_eq!(audit[2]["reason"], "faster");
 }
 
 #[test]
@@ -716,28 +736,19 @@ fn cli_ingest_honours_policy_max_file_bytes() {
         "# Title\n\nA paragraph that is longer than ten bytes.\n",
     )
     .unwrap();
-    let (code, _, err) = cli(
-        d,
-        "alice",
-        &["policy", "set", "upload.max_file_bytes", "10"],
-    );
+    let (code, _, err) = cli(d, &["policy", "set", "upload.max_file_bytes", "10"]);
     assert_eq!(code, 0, "{err}");
-    let (code, _, err) = cli(d, "alice", &["ingest", file.to_str().unwrap()]);
+    let (code, _, err) = cli(d, &["ingest", file.to_str().unwrap()]);
     assert_eq!(code, 1);
     assert!(err.contains("over the limit of 10 bytes"), "{err}");
     assert!(err.contains("upload.max_file_bytes"), "{err}");
-    let (_, out, _) = cli(d, "alice", &["--json", "docs"]);
+    let (_, out, _) = cli(d, &["--json", "docs"]);
     assert_eq!(serde_json::from_str::<Value>(&out).unwrap(), json!([]));
 
     assert_eq!(
-        cli(
-            d,
-            "alice",
-            &["policy", "set", "upload.max_file_bytes", "1000"]
-        )
-        .0,
+        cli(d, &["policy", "set", "upload.max_file_bytes", "1000"]).0,
         0
     );
-    let (code, _, err) = cli(d, "alice", &["ingest", file.to_str().unwrap()]);
+    let (code, _, err) = cli(d, &["ingest", file.to_str().unwrap()]);
     assert_eq!(code, 0, "{err}");
 }

@@ -676,7 +676,7 @@ fn csv_round_trips_through_a_csv_parser() {
     .into_iter()
     .map(String::from)
     .collect::<Vec<_>>();
-    expected.extend(props.iter().cloned());
+    expected.extend(props.iter().map(|p| format!("data.{p}")));
     assert_eq!(header, expected);
     let rows: Vec<csv::StringRecord> = rd.records().map(|r| r.unwrap()).collect();
     assert_eq!(rows.len(), fx.blocks.len());
@@ -692,7 +692,10 @@ fn csv_round_trips_through_a_csv_parser() {
             "content of block {i} survives quoting"
         );
         saw_multiline |= b.block_content.contains('\n') && b.block_content.contains('"');
-        let cell = |name: &str| &row[header.iter().position(|h| h == name).unwrap()];
+        let cell = |name: &str| {
+            let col = format!("data.{name}");
+            &row[header.iter().position(|h| *h == col).unwrap()]
+        };
         if i <= 5 {
             assert_eq!(&row[3], "confirmed");
             let a = answer(b);
@@ -761,6 +764,39 @@ fn reconstruction_of_an_unchanged_run_reproduces_every_fixture_exactly() {
         }
     }
     assert!(checked >= 10, "only {checked} fixtures");
+}
+
+#[test]
+fn markdown_export_of_other_formats_rebuilds_their_representation() {
+    // HTML, DOCX, PDF and EPUB are stored as a Markdown rendering, CSV/TSV as CSV rows: the
+    // unchanged rebuild is exactly that representation, and the JSONL export keeps each
+    // block's source locator.
+    let mut checked = 0;
+    for dir in ["html", "csv", "docx", "epub", "pdf"] {
+        let Ok(entries) = std::fs::read_dir(fixture(dir)) else {
+            continue;
+        };
+        for entry in entries {
+            let path = entry.unwrap().path();
+            if path.to_string_lossy().ends_with(".json") {
+                continue;
+            }
+            let rel = format!("{dir}/{}", path.file_name().unwrap().to_string_lossy());
+            let fx = setup_with(&rel, None);
+            let prepared = blockwise::ingest::prepare_path(&path, IngestLimits::default()).unwrap();
+            let md = fx.export(Format::Markdown, Mode::Confirmed);
+            assert_eq!(md, prepared.text, "{rel}: rebuild differs");
+            let jsonl = fx.export(Format::Jsonl, Mode::Both);
+            let first: Value = serde_json::from_str(jsonl.lines().next().unwrap()).unwrap();
+            let kind = first["immutable"]["block"]["block_locator"]["type"]
+                .as_str()
+                .unwrap()
+                .to_string();
+            assert_ne!(kind, "text_offset_range", "{rel}: locator lost in export");
+            checked += 1;
+        }
+    }
+    assert!(checked >= 3, "only {checked} fixtures");
 }
 
 #[test]
@@ -855,7 +891,6 @@ fn cli(store: &Path, args: &[&str]) -> (i32, String, String) {
         .arg("--store")
         .arg(store)
         .args(args)
-        .env("BLOCKWISE_USER", "cli_reviewer")
         .output()
         .unwrap();
     support::outcome(out)
@@ -925,7 +960,9 @@ fn cli_review_and_export() {
         actions,
         vec!["confirm", "edit", "discard", "reject", "confirm"]
     );
-    assert!(log.iter().all(|e| e["by"] == json!("cli_reviewer")));
+    // Stamped with the OS account of the process, never an environment variable.
+    let me = blockwise::policy::current_user();
+    assert!(log.iter().all(|e| e["by"] == json!(me)));
 
     // Exports to stdout and to a file.
     let (code, jsonl, err) = cli(p, &["export", "run_1"]);

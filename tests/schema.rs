@@ -845,7 +845,8 @@ fn cli_save_outcomes_and_exit_codes() {
     assert_eq!(code, 0);
     let list: Value = serde_json::from_str(&out).unwrap();
     assert_eq!(list.as_array().unwrap().len(), 1);
-    assert_eq!(list[0]["owner"], "tester");
+    // Owned by the OS account of the process; `USER` (set to "tester" above) is ignored.
+    assert_eq!(list[0]["owner"], blockwise::policy::current_user());
 
     // Templates, from-template, fork, show, delete.
     let (code, out, _) = cli(&store, &["--json", "schema", "templates"]);

@@ -28,7 +28,6 @@ struct Env {
 
 /// A demo workspace whose run was processed to completion by the worker (offline provider).
 fn demo_env(process: bool) -> Env {
-    std::env::set_var("BLOCKWISE_USER", "reviewer");
     let dir = tempfile::tempdir().unwrap();
     let store = Arc::new(Store::open(&dir.path().join("demo.redb")).unwrap());
     let run = blockwise::demo::populate(&store, &dir.path().join("samples")).unwrap();
@@ -252,6 +251,16 @@ fn new_run_from_the_picker_and_the_background_worker_fill_the_grid() {
     app.handle_key(code(KeyCode::Enter));
     assert!(screen(&app).contains("pick a schema"));
     app.handle_key(code(KeyCode::Enter));
+    // The run is created by a background job: wait for it to report, as tests/tui_async.rs does.
+    let deadline = std::time::Instant::now() + Duration::from_secs(60);
+    while !app.jobs.is_empty() && std::time::Instant::now() < deadline {
+        let a = env
+            .rt
+            .block_on(async { tokio::time::timeout(Duration::from_secs(5), rx.recv()).await });
+        if let Ok(Some(a)) = a {
+            app.update(a);
+        }
+    }
     let runs = env.store.list_runs().unwrap();
     assert_eq!(runs.len(), runs_before + 1);
     let new_run = app.grid.run.clone().unwrap();

@@ -76,7 +76,6 @@ fn staged_run(dir: &std::path::Path) -> (Arc<Store>, String) {
 
 #[test]
 fn confirm_all_on_100k_blocks_runs_while_keys_are_still_handled() {
-    std::env::set_var("BLOCKWISE_USER", "reviewer");
     let dir = tempfile::tempdir().unwrap();
     let t = Instant::now();
     let (store, run_id) = staged_run(dir.path());
@@ -176,7 +175,6 @@ struct Demo {
 }
 
 fn demo_app() -> (Demo, App) {
-    std::env::set_var("BLOCKWISE_USER", "reviewer");
     let dir = tempfile::tempdir().unwrap();
     let store = Arc::new(Store::open(&dir.path().join("demo.redb")).unwrap());
     let ws = Workspace::new(store.clone());

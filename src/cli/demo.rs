@@ -25,6 +25,7 @@ pub fn run(ctx: &Ctx, headless: bool) -> anyhow::Result<u8> {
             crate::tui::TuiOptions {
                 open_run: Some(run.run_id),
                 start_worker: true,
+                theme: ctx.theme.clone(),
             },
         )?;
         return Ok(0);
@@ -34,12 +35,12 @@ pub fn run(ctx: &Ctx, headless: bool) -> anyhow::Result<u8> {
     if !ctx.quiet {
         preview(&ws, &run.run_id)?;
         let s = path.display();
-        println!("\nNext, try:");
-        println!("  blockwise --store {s}            (the terminal UI)");
-        println!("  blockwise --store {s} run status {}", run.run_id);
-        println!("  blockwise --store {s} blocks {}", &run.conv_uid[..12]);
-        println!("  blockwise --store {s} schema list");
-        println!("  blockwise --store {s} policy list");
+        outln!("\nNext, try:");
+        outln!("  blockwise --store {s}            (the terminal UI)");
+        outln!("  blockwise --store {s} run status {}", run.run_id);
+        outln!("  blockwise --store {s} blocks {}", &run.conv_uid[..12]);
+        outln!("  blockwise --store {s} schema list");
+        outln!("  blockwise --store {s} policy list");
     }
     Ok(code)
 }
@@ -70,17 +71,17 @@ fn build(ctx: &Ctx, announce: bool) -> anyhow::Result<(Workspace, crate::model::
         .populate_demo(&samples)
         .map_err(|e| Exit::new(1, format!("demo setup failed: {e}")))?;
     if announce && !ctx.quiet {
-        println!("Blockwise demo workspace: {}", path.display());
-        println!(
+        outln!("Blockwise demo workspace: {}", path.display());
+        outln!(
             "  sample document {}  ({} blocks)",
             samples.join(workspace::SAMPLE_NAME).display(),
             run.counters.total
         );
-        println!(
+        outln!(
             "  schemas from templates: {}",
             workspace::DEMO_TEMPLATES.join(", ")
         );
-        println!(
+        outln!(
             "  run {} applies '{}' with the OFFLINE DEMO provider (deterministic, not a real model)\n",
             run.run_id, run.schema_ref
         );
@@ -99,12 +100,12 @@ fn preview(ws: &Workspace, run_id: &str) -> anyhow::Result<()> {
         .and_then(|s| workspace::properties(&s.json))
         .map(|p| p.keys().take(3).cloned().collect())
         .unwrap_or_default();
-    println!("\nDEMO OUTPUT — offline demo provider, not a real model:");
+    outln!("\nDEMO OUTPUT — offline demo provider, not a real model:");
     let mut header = format!("{:>3}  {:<10}  {:<34}", "#", "type", "content");
     for f in &fields {
         header.push_str(&format!("  {:<22}", one_line(f, 22)));
     }
-    println!("{header}");
+    outln!("{header}");
     let blocks = ws.blocks(&run.conv_uid)?;
     for ov in ws.overlays_range(run_id, 0, 12)? {
         let Some(b) = blocks.get(ov.block_index as usize) else {
@@ -128,7 +129,7 @@ fn preview(ws: &Workspace, run_id: &str) -> anyhow::Result<()> {
                 .unwrap_or_else(|| ov.status.as_str().to_string());
             line.push_str(&format!("  {:<22}", one_line(&v, 21)));
         }
-        println!("{line}");
+        outln!("{line}");
     }
     Ok(())
 }

@@ -19,10 +19,7 @@ pub fn ingest(ctx: &Ctx, files: &[PathBuf]) -> anyhow::Result<u8> {
                 let d = &report.document;
                 let status = if report.created { "created" } else { "exists" };
                 if !ctx.json && !ctx.quiet {
-                    println!(
-                        "{status:<8} {}  {:>6} blocks  {}",
-                        d.conv_uid, d.total_blocks, d.title
-                    );
+                    outln!("{}", crate::workspace::ingest_line(&report));
                 }
                 rows.push(json!({
                     "file": file.display().to_string(),
@@ -34,7 +31,10 @@ pub fn ingest(ctx: &Ctx, files: &[PathBuf]) -> anyhow::Result<u8> {
             }
             Err(e) => {
                 failed += 1;
-                eprintln!("error: {e}");
+                errln!(
+                    "{}",
+                    super::output::with_store_path(format!("error: {e}"), &ctx.store_path)
+                );
                 rows.push(json!({
                     "file": file.display().to_string(),
                     "status": "error",
@@ -50,7 +50,7 @@ pub fn ingest(ctx: &Ctx, files: &[PathBuf]) -> anyhow::Result<u8> {
 }
 
 pub fn docs(ctx: &Ctx) -> anyhow::Result<u8> {
-    let ws = ctx.open()?;
+    let ws = ctx.open_read()?;
     let docs = ws.list_documents()?;
     if ctx.json {
         print_json(&docs)?;
@@ -58,16 +58,19 @@ pub fn docs(ctx: &Ctx) -> anyhow::Result<u8> {
     }
     if docs.is_empty() {
         if !ctx.quiet {
-            println!("No documents yet. Ingest one with `blockwise ingest FILE`.");
+            outln!("No documents yet. Ingest one with `blockwise ingest FILE`.");
         }
         return Ok(0);
     }
-    println!(
+    outln!(
         "{:<12}  {:>7}  {:<4}  {:<20}  TITLE",
-        "CONV_UID", "BLOCKS", "TYPE", "INGESTED"
+        "CONV_UID",
+        "BLOCKS",
+        "TYPE",
+        "INGESTED"
     );
     for d in docs {
-        println!(
+        outln!(
             "{:<12}  {:>7}  {:<4}  {:<20}  {}",
             short_id(&d.conv_uid),
             d.total_blocks,
@@ -84,7 +87,7 @@ pub fn blocks(ctx: &Ctx, doc: &str, block_type: Option<&str>) -> anyhow::Result<
         Some(t) => Some(t.parse().map_err(|e: String| Exit::new(2, e))?),
         None => None,
     };
-    let ws = ctx.open()?;
+    let ws = ctx.open_read()?;
     let conv = ws.resolve_document(doc)?;
     let mut list = Vec::new();
     ws.for_each_block(&conv, |b| {
@@ -98,7 +101,7 @@ pub fn blocks(ctx: &Ctx, doc: &str, block_type: Option<&str>) -> anyhow::Result<
         return Ok(0);
     }
     for b in list {
-        println!(
+        outln!(
             "{:>6}  {:<11}  {}",
             b.block_index,
             b.block_type.as_str(),

@@ -41,7 +41,7 @@ pub struct ExportArgs {
 }
 
 pub fn run(ctx: &Ctx, args: ExportArgs) -> anyhow::Result<u8> {
-    let ws = ctx.open()?;
+    let ws = ctx.open_read()?;
     let run_id = ws.resolve_run(&args.run)?;
     let format = match args.format {
         FormatArg::Jsonl => Format::Jsonl,
@@ -71,7 +71,7 @@ pub fn run(ctx: &Ctx, args: ExportArgs) -> anyhow::Result<u8> {
             "bytes": s.bytes,
         }))?;
     } else if !ctx.quiet {
-        eprintln!(
+        errln!(
             "exported {} blocks ({} confirmed, {} drafts) of run {run_id} as {} to {} ({} bytes)",
             s.blocks,
             s.confirmed,

@@ -1,7 +1,7 @@
 //! `keys set | list | test | remove`. The plain key is read from stdin or an environment
 //! variable (never an argument, which would land in shell history) and never printed.
 
-use std::io::{IsTerminal, Read, Write};
+use std::io::{IsTerminal, Write};
 
 use clap::{ArgGroup, Subcommand};
 use serde_json::json;
@@ -94,8 +94,11 @@ fn read_secret(provider: &str, stdin: bool, env: Option<&str>) -> anyhow::Result
     if !stdin && input.is_terminal() {
         return read_hidden(&format!("API key for {provider} (input hidden): "));
     }
-    let mut text = String::new();
-    input.lock().read_to_string(&mut text)?;
+    // At most KEY_MAX bytes: `--stdin < /dev/zero` cannot exhaust memory.
+    let bytes = crate::workspace::read_stdin(crate::workspace::KEY_MAX)
+        .map_err(|e| Exit::new(1, format!("error: cannot read the key from stdin: {e}")))?;
+    let text = String::from_utf8(bytes)
+        .map_err(|_| Exit::new(1, "error: the key on stdin is not UTF-8 text"))?;
     Ok(text.trim().to_string())
 }
 
@@ -127,7 +130,7 @@ fn read_hidden(prompt: &str) -> anyhow::Result<String> {
         }
     })();
     let _ = crossterm::terminal::disable_raw_mode();
-    eprintln!();
+    errln!();
     result
 }
 
@@ -137,11 +140,11 @@ fn show_server(ws: &Workspace, provider: &str) -> anyhow::Result<()> {
         .enable_all()
         .build()?;
     match runtime.block_on(ws.discover_server(provider)) {
-        Some(s) => println!(
+        Some(s) => outln!(
             "  server    {} (source: server)",
             one_line(&s.describe(), 200)
         ),
-        None => println!(
+        None => outln!(
             "  the server did not describe its context or slots (not reachable now, or not \
              llama.cpp / vLLM / Ollama): the run's policy values will be used"
         ),
@@ -176,14 +179,14 @@ fn set(
     if ctx.json {
         print_json(&summary)?;
     } else if !ctx.quiet && keyless {
-        println!(
+        outln!(
             "Stored the custom endpoint {} with no key (pass --stdin or --env VAR if the server \
              wants one). Check it with `blockwise keys test custom`.",
             one_line(summary.base_url.as_deref().unwrap_or_default(), 200)
         );
         show_server(&ws, provider)?;
     } else if !ctx.quiet {
-        println!(
+        outln!(
             "Stored the {provider} key {} (encrypted {how}). Check it with `blockwise keys test {provider}`.",
             summary.key
         );
@@ -203,7 +206,7 @@ fn list(ctx: &Ctx) -> anyhow::Result<u8> {
     }
     if keys.is_empty() {
         if !ctx.quiet {
-            println!(
+            outln!(
                 "No keys. Store one with `blockwise keys set anthropic` (reads the key from stdin), \
                  or set ANTHROPIC_API_KEY / OPENAI_API_KEY / GEMINI_API_KEY. \
                  The demo provider needs no key."
@@ -211,9 +214,15 @@ fn list(ctx: &Ctx) -> anyhow::Result<u8> {
         }
         return Ok(0);
     }
-    println!(
+    outln!(
         "{:<10} {:<8} {:<26} {:<8} {:<22} {:<6} {:<7} BASE_URL",
-        "PROVIDER", "KEY", "SOURCE", "VALID", "MODEL", "TEMP", "MAX_TOK"
+        "PROVIDER",
+        "KEY",
+        "SOURCE",
+        "VALID",
+        "MODEL",
+        "TEMP",
+        "MAX_TOK"
     );
     for k in keys {
         let valid = match k.is_valid {
@@ -221,7 +230,7 @@ fn list(ctx: &Ctx) -> anyhow::Result<u8> {
             Some(false) => "NO",
             None => "untested",
         };
-        println!(
+        outln!(
             "{:<10} {:<8} {:<26} {:<8} {:<22} {:<6} {:<7} {}",
             k.provider,
             k.key,
@@ -267,15 +276,15 @@ fn test(ctx: &Ctx, provider: &str, model: Option<&str>) -> anyhow::Result<u8> {
     }
     if !ctx.quiet || verdict != Some(true) {
         match verdict {
-            Some(true) => println!(
+            Some(true) => outln!(
                 "{provider} key {key_shown}: valid{}",
                 detail.map(|d| format!(" ({d})")).unwrap_or_default()
             ),
-            Some(false) => println!(
+            Some(false) => outln!(
                 "{provider} key {key_shown}: REJECTED: {}",
                 detail.unwrap_or_default()
             ),
-            None => println!(
+            None => outln!(
                 "{provider} key {key_shown}: could not be checked: {}",
                 detail.unwrap_or_default()
             ),
@@ -283,13 +292,13 @@ fn test(ctx: &Ctx, provider: &str, model: Option<&str>) -> anyhow::Result<u8> {
     }
     if !ctx.quiet {
         if let Some(s) = &server {
-            println!(
+            outln!(
                 "  server    {} (source: server)",
                 one_line(&s.describe(), 200)
             );
         }
         if let Some(s) = structured {
-            println!("  structured output: {}", s.describe());
+            outln!("  structured output: {}", s.describe());
         }
     }
     Ok(u8::from(!usable))
@@ -302,9 +311,9 @@ fn remove(ctx: &Ctx, provider: &str) -> anyhow::Result<u8> {
         print_json(&json!({"provider": provider, "removed": removed}))?;
     } else if !ctx.quiet || !removed {
         if removed {
-            println!("Removed the stored {provider} key.");
+            outln!("Removed the stored {provider} key.");
         } else {
-            println!("No stored {provider} key.");
+            outln!("No stored {provider} key.");
         }
     }
     Ok(if removed { 0 } else { 1 })

@@ -1,5 +1,22 @@
 //! The headless command line (CLI.md). Every command is a thin call into the library.
+//!
+//! Every line printed here goes through the one terminal sanitizer ([`crate::model::sanitize`]):
+//! `outln!` / `errln!` replace `println!` / `eprintln!`, so a title, file name, block, field
+//! name or error holding escape sequences is shown, never obeyed.
 
+/// `println!` through the terminal sanitizer.
+macro_rules! outln {
+    () => { println!() };
+    ($($t:tt)*) => { println!("{}", $crate::model::sanitize(&format!($($t)*))) };
+}
+
+/// `eprintln!` through the terminal sanitizer.
+macro_rules! errln {
+    () => { eprintln!() };
+    ($($t:tt)*) => { eprintln!("{}", $crate::model::sanitize(&format!($($t)*))) };
+}
+
+mod check;
 mod demo;
 mod documents;
 mod exit;
@@ -36,6 +53,10 @@ pub struct Cli {
     /// Print nothing but errors.
     #[arg(short, long, global = true)]
     pub quiet: bool,
+    /// Terminal UI colours: default, light or high-contrast (else `theme = "NAME"` in the
+    /// config directory's config.toml).
+    #[arg(long, global = true, env = "BLOCKWISE_THEME", value_name = "NAME")]
+    pub theme: Option<String>,
     #[command(subcommand)]
     pub command: Option<Command>,
 }
@@ -52,12 +73,15 @@ pub enum Command {
     },
     /// Ingest files; prints conv_uid, title and block count per file.
     Ingest {
-        /// Markdown (.md) or plain-text (.txt) files.
+        /// Markdown (.md), plain text (.txt), HTML, CSV/TSV, DOCX, EPUB or PDF files.
         #[arg(required = true)]
         files: Vec<PathBuf>,
     },
     /// List documents.
     Docs,
+    /// Verify the store (read-only): text hashes to its ids, blocks cover the text, overlays
+    /// and counters agree. Exit 1 naming what is damaged.
+    Check,
     /// List a document's blocks.
     Blocks {
         /// conv_uid or a unique prefix of one.
@@ -100,12 +124,19 @@ pub struct Ctx {
     pub store_path: PathBuf,
     pub json: bool,
     pub quiet: bool,
+    /// `--theme` for the terminal UI.
+    pub theme: Option<String>,
 }
 
 impl Ctx {
     /// Open the workspace for writing (admin bootstrap and lease recovery, SPEC §3).
     pub fn open(&self) -> anyhow::Result<Workspace> {
         Ok(Workspace::open_for_writing(&self.store_path)?)
+    }
+
+    /// For read-only commands: never creates, modifies or waits on the store.
+    pub fn open_read(&self) -> anyhow::Result<Workspace> {
+        Ok(Workspace::open_for_reading(&self.store_path)?)
     }
 }
 
@@ -119,12 +150,12 @@ pub fn main() -> ExitCode {
         Err(err) => match err.downcast_ref::<Exit>() {
             Some(exit) => {
                 if !exit.message.is_empty() {
-                    eprintln!("{}", exit.message);
+                    errln!("{}", exit.message);
                 }
                 ExitCode::from(exit.code)
             }
             None => {
-                eprintln!("error: {err:#}");
+                errln!("error: {err:#}");
                 ExitCode::from(1)
             }
         },
@@ -147,14 +178,16 @@ fn run(cli: Cli) -> anyhow::Result<u8> {
         store_path,
         json: cli.json,
         quiet: cli.quiet,
+        theme: cli.theme.clone(),
     };
     let Some(command) = cli.command else {
         return open_tui(&ctx);
     };
-    match command {
+    let result = match command {
         Command::Demo { headless } => demo::run(&ctx, headless),
         Command::Ingest { files } => documents::ingest(&ctx, &files),
         Command::Docs => documents::docs(&ctx),
+        Command::Check => check::run(&ctx),
         Command::Blocks { doc, block_type } => documents::blocks(&ctx, &doc, block_type.as_deref()),
         Command::Policy { command } => policy::run(&ctx, command),
         Command::Schema { cmd } => schema::run(&ctx, cmd),
@@ -162,7 +195,16 @@ fn run(cli: Cli) -> anyhow::Result<u8> {
         Command::Run { cmd } => run::run(&ctx, cmd),
         Command::Review { cmd } => review::run(&ctx, cmd),
         Command::Export(args) => export::run(&ctx, args),
-    }
+    };
+    result.map_err(|e| {
+        let message = format!("error: {e:#}");
+        let named = output::with_store_path(message.clone(), &ctx.store_path);
+        if named == message {
+            e
+        } else {
+            Exit::new(1, named).into()
+        }
+    })
 }
 
 /// Whether stdin and stdout are both terminals (the TUI needs them).
@@ -182,7 +224,11 @@ fn open_tui(ctx: &Ctx) -> anyhow::Result<u8> {
         .into());
     }
     let ws = ctx.open()?;
-    crate::tui::run(ws, crate::tui::TuiOptions::default())?;
+    let opts = crate::tui::TuiOptions {
+        theme: ctx.theme.clone(),
+        ..Default::default()
+    };
+    crate::tui::run(ws, opts)?;
     Ok(0)
 }
 

@@ -77,12 +77,14 @@ pub fn run(ctx: &Ctx, command: PolicyCommand) -> anyhow::Result<u8> {
         } => {
             let value = match (value, file) {
                 (Some(v), _) => v,
-                (None, Some(path)) => std::fs::read_to_string(&path)
-                    .map_err(|e| {
-                        Exit::new(1, format!("error: cannot read {}: {e}", path.display()))
-                    })?
-                    .trim_end()
-                    .to_string(),
+                (None, Some(path)) => {
+                    crate::workspace::read_text(&path, crate::workspace::VALUE_FILE_MAX)
+                        .map_err(|e| {
+                            Exit::new(1, format!("error: cannot read {}: {e}", path.display()))
+                        })?
+                        .trim_end()
+                        .to_string()
+                }
                 (None, None) => return Err(Exit::new(2, "error: give VALUE or --file PATH").into()),
             };
             set(ctx, &key, &value, reason.as_deref())
@@ -100,12 +102,14 @@ fn list(ctx: &Ctx) -> anyhow::Result<u8> {
         return Ok(0);
     }
     let width = all.iter().map(|e| e.key.len()).max().unwrap_or(3);
-    println!(
+    outln!(
         "{:<width$}  {:<24}  {:<7}  BOUNDS",
-        "KEY", "EFFECTIVE", "SOURCE"
+        "KEY",
+        "EFFECTIVE",
+        "SOURCE"
     );
     for e in &all {
-        println!(
+        outln!(
             "{:<width$}  {:<24}  {:<7}  {}",
             e.key,
             one_line(&display_value(&e.value), 23),
@@ -124,27 +128,27 @@ fn show(ctx: &Ctx, key: &str) -> anyhow::Result<u8> {
         return Ok(0);
     }
     let shown = display_value(&e.value);
-    println!(
+    outln!(
         "{}  effective={} (source={})",
         e.key,
         one_line(&shown, 70),
         e.source
     );
     if shown.chars().count() > 70 || shown.contains('\n') {
-        println!("  value:");
+        outln!("  value:");
         for line in shown.lines() {
-            println!("    {line}");
+            outln!("    {line}");
         }
     }
-    println!("  type:        {}", e.value_type);
+    outln!("  type:        {}", e.value_type);
     if !e.bounds.is_empty() {
-        println!("  bounds:      {}", e.bounds);
+        outln!("  bounds:      {}", e.bounds);
     }
-    println!(
+    outln!(
         "  default:     {}",
         one_line(&display_value(&e.default), 70)
     );
-    println!("  description: {}", e.description);
+    outln!("  description: {}", e.description);
     Ok(0)
 }
 
@@ -156,7 +160,7 @@ fn set(ctx: &Ctx, key: &str, value: &str, reason: Option<&str>) -> anyhow::Resul
             if ctx.json {
                 print_json(&json!({"status": "changed", "entry": entry}))?;
             } else if !ctx.quiet {
-                println!(
+                outln!(
                     "{}: {} -> {}; effective={} (source=stored)",
                     entry.key,
                     one_line(&display_value(&entry.old), 40),
@@ -169,7 +173,7 @@ fn set(ctx: &Ctx, key: &str, value: &str, reason: Option<&str>) -> anyhow::Resul
             if ctx.json {
                 print_json(&json!({"status": "unchanged", "key": key, "value": value}))?;
             } else if !ctx.quiet {
-                println!(
+                outln!(
                     "{key} is already {}; nothing changed",
                     one_line(&display_value(&value), 40)
                 );
@@ -198,12 +202,12 @@ fn audit(ctx: &Ctx, key: Option<&str>) -> anyhow::Result<u8> {
     }
     if entries.is_empty() {
         if !ctx.quiet {
-            println!("No audit entries.");
+            outln!("No audit entries.");
         }
         return Ok(0);
     }
     for e in entries {
-        println!(
+        outln!(
             "#{:<4} {}  {:<12} {}: {} -> {}{}",
             e.seq,
             e.at,
@@ -229,7 +233,7 @@ fn admins(ctx: &Ctx, command: AdminsCommand) -> anyhow::Result<u8> {
                 print_json(&admins)?;
             } else {
                 for a in admins {
-                    println!("{:<16} added by {} at {}", a.user, a.added_by, a.added_at);
+                    outln!("{:<16} added by {} at {}", a.user, a.added_by, a.added_at);
                 }
             }
             return Ok(0);
@@ -248,14 +252,14 @@ fn admins(ctx: &Ctx, command: AdminsCommand) -> anyhow::Result<u8> {
             if ctx.json {
                 print_json(&json!({"status": "changed", "entry": entry}))?;
             } else if !ctx.quiet {
-                println!("{verb}; admins: {}", display_value(&entry.new));
+                outln!("{verb}; admins: {}", display_value(&entry.new));
             }
         }
         AdminChange::Unchanged => {
             if ctx.json {
                 print_json(&json!({"status": "unchanged"}))?;
             } else if !ctx.quiet {
-                println!("nothing changed: already an admin");
+                outln!("nothing changed: already an admin");
             }
         }
     }

@@ -89,7 +89,7 @@ pub fn run(ctx: &Ctx, cmd: ReviewCmd) -> anyhow::Result<u8> {
                 let show = |v: &Option<serde_json::Value>| {
                     v.as_ref().map_or("(absent)".to_string(), |v| v.to_string())
                 };
-                println!(
+                outln!(
                     "block {block_index} {field}: {} -> {}{}",
                     show(&out.old_value),
                     show(&out.new_value),
@@ -113,7 +113,7 @@ pub fn run(ctx: &Ctx, cmd: ReviewCmd) -> anyhow::Result<u8> {
                     "event_seq": out.event_seq,
                 }))?;
             } else if !ctx.quiet {
-                println!("block {block_index}: draft edit discarded; back to the model's answer");
+                outln!("block {block_index}: draft edit discarded; back to the model's answer");
             }
             Ok(0)
         }
@@ -124,14 +124,19 @@ pub fn run(ctx: &Ctx, cmd: ReviewCmd) -> anyhow::Result<u8> {
                 print_json(&events)?;
             } else if events.is_empty() {
                 if !ctx.quiet {
-                    println!("No review actions yet.");
+                    outln!("No review actions yet.");
                 }
             } else {
                 for e in events {
                     let field = e.field.map(|f| format!(" field {f}")).unwrap_or_default();
-                    println!(
+                    outln!(
                         "{:>5}  {}  {:<10} {:<8} run {} blocks {}{field}",
-                        e.seq, e.at, e.by, e.action, e.run_id, e.blocks
+                        e.seq,
+                        e.at,
+                        e.by,
+                        e.action,
+                        e.run_id,
+                        e.blocks
                     );
                 }
             }
@@ -164,9 +169,9 @@ fn report(ctx: &Ctx, out: &ReviewOutcome, verb: &str) -> anyhow::Result<u8> {
         }))?;
     } else if !ctx.quiet {
         if out.count == 0 {
-            println!("run {}: no staged blocks; nothing to confirm", out.run_id);
+            outln!("run {}: no staged blocks; nothing to confirm", out.run_id);
         } else {
-            println!(
+            outln!(
                 "{verb} {} block{} of run {} ({})",
                 out.count,
                 if out.count == 1 { "" } else { "s" },

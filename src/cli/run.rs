@@ -3,7 +3,7 @@
 use std::io::{IsTerminal, Write};
 use std::time::{Duration, Instant};
 
-use clap::Subcommand;
+use clap::{Args, Subcommand};
 use serde_json::json;
 use tokio::sync::mpsc;
 
@@ -11,29 +11,52 @@ use super::output::{one_line, print_json, short_id};
 use super::{Ctx, Exit};
 use crate::model::Run;
 use crate::workspace::{
-    format_cost, CreateRunOptions, RunEnd, SessionOptions, WorkerError, WorkerEvent, Workspace,
+    format_cost, CreateRunOptions, RunEnd, RunEstimate, SessionOptions, WorkerError, WorkerEvent,
+    Workspace,
 };
+
+/// A document, a schema and the run's options (`run create` and `run estimate`).
+#[derive(Debug, Args)]
+pub struct RunArgs {
+    /// conv_uid or a unique prefix.
+    doc: String,
+    /// schema_ref (or schema_id).
+    schema: String,
+    /// anthropic, openai, google, custom or demo (default: the first one set up; demo only
+    /// when named).
+    #[arg(long)]
+    provider: Option<String>,
+    #[arg(long)]
+    model: Option<String>,
+    #[arg(long)]
+    temperature: Option<f64>,
+    /// Max output tokens per block.
+    #[arg(long)]
+    max_tokens: Option<u32>,
+    /// Only the first N blocks of the document: a cheap trial of a schema.
+    #[arg(long, value_name = "N")]
+    sample: Option<u32>,
+}
+
+impl RunArgs {
+    fn options(&self) -> CreateRunOptions {
+        CreateRunOptions {
+            provider: self.provider.clone(),
+            model: self.model.clone(),
+            temperature: self.temperature,
+            max_tokens: self.max_tokens,
+            sample: self.sample,
+        }
+    }
+}
 
 #[derive(Debug, Subcommand)]
 pub enum RunCommand {
     /// Bind a document and a schema into a new run (one pending overlay per block).
-    Create {
-        /// conv_uid or a unique prefix.
-        doc: String,
-        /// schema_ref (or schema_id).
-        schema: String,
-        /// anthropic, openai, google, custom or demo (default: the first one set up; demo only
-        /// when named).
-        #[arg(long)]
-        provider: Option<String>,
-        #[arg(long)]
-        model: Option<String>,
-        #[arg(long)]
-        temperature: Option<f64>,
-        /// Max output tokens per block.
-        #[arg(long)]
-        max_tokens: Option<u32>,
-    },
+    Create(RunArgs),
+    /// What a run would cost, without creating it: blocks, calls with the current packing,
+    /// input / cache / output tokens and dollars at the model's prices.
+    Estimate(RunArgs),
     /// Run the worker until the run is complete (exit 0), paused (4) or cancelled.
     Start {
         run: String,
@@ -63,27 +86,24 @@ pub enum RunCommand {
 }
 
 pub fn run(ctx: &Ctx, cmd: RunCommand) -> anyhow::Result<u8> {
-    let ws = ctx.open()?;
+    let read_only = matches!(
+        cmd,
+        RunCommand::List | RunCommand::Status { .. } | RunCommand::Calls { .. }
+    );
+    let ws = if read_only {
+        ctx.open_read()?
+    } else {
+        ctx.open()?
+    };
     match cmd {
-        RunCommand::Create {
-            doc,
-            schema,
-            provider,
-            model,
-            temperature,
-            max_tokens,
-        } => {
-            let opts = CreateRunOptions {
-                provider,
-                model,
-                temperature,
-                max_tokens,
-            };
-            let run = ws.create_run(&doc, &schema, &opts).map_err(refused)?;
+        RunCommand::Create(args) => {
+            let run = ws
+                .create_run(&args.doc, &args.schema, &args.options())
+                .map_err(refused)?;
             if ctx.json {
                 print_json(&run)?;
             } else if !ctx.quiet {
-                println!(
+                outln!(
                     "created {}  {} blocks  schema {}  {} {}{}",
                     run.run_id,
                     run.counters.total,
@@ -92,6 +112,19 @@ pub fn run(ctx: &Ctx, cmd: RunCommand) -> anyhow::Result<u8> {
                     run.model_config.model,
                     demo_label(&run)
                 );
+            }
+            Ok(0)
+        }
+        RunCommand::Estimate(args) => {
+            let e = ws
+                .estimate_run(&args.doc, &args.schema, &args.options())
+                .map_err(refused)?;
+            if ctx.json {
+                print_json(&e)?;
+            } else if !ctx.quiet {
+                for line in estimate_lines(&e) {
+                    outln!("{line}");
+                }
             }
             Ok(0)
         }
@@ -115,7 +148,7 @@ pub fn run(ctx: &Ctx, cmd: RunCommand) -> anyhow::Result<u8> {
             if ctx.json {
                 print_json(&serde_json::json!({"run": r, "reset": reset}))?;
             } else if !ctx.quiet {
-                println!(
+                outln!(
                     "{}  {}  {reset} failed blocks back to pending; `blockwise run start {}` \
                      processes them",
                     r.run_id,
@@ -143,11 +176,16 @@ pub fn run(ctx: &Ctx, cmd: RunCommand) -> anyhow::Result<u8> {
             }
             ws.delete_run(&id)?;
             if !ctx.quiet {
-                println!("deleted {id}");
+                outln!("deleted {id}");
             }
             Ok(0)
         }
     }
+}
+
+/// The estimate for people (the TUI's cost preview shows the same lines).
+fn estimate_lines(e: &RunEstimate) -> Vec<String> {
+    crate::workspace::estimate_summary(e)
 }
 
 fn refused(e: WorkerError) -> anyhow::Error {
@@ -169,7 +207,7 @@ fn report_state(ctx: &Ctx, r: &Run) -> anyhow::Result<u8> {
     if ctx.json {
         print_json(r)?;
     } else if !ctx.quiet {
-        println!("{}  {}", r.run_id, r.status.as_str());
+        outln!("{}  {}", r.run_id, r.status.as_str());
     }
     Ok(0)
 }
@@ -181,6 +219,16 @@ pub(super) fn start(
     concurrency: Option<u32>,
 ) -> anyhow::Result<u8> {
     let id = ws.resolve_run(run)?;
+    if ws
+        .get_run(&id)?
+        .is_some_and(|r| r.status == crate::model::RunStatus::Complete)
+    {
+        // Finished already (by another worker): nothing for this invocation to fail.
+        if !ctx.quiet {
+            outln!("{id} is already complete");
+        }
+        return Ok(0);
+    }
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()?;
@@ -202,10 +250,24 @@ pub(super) fn start(
         end
     })??;
     match end {
-        RunEnd::Complete => Ok(0),
+        RunEnd::Complete => {
+            let causes = ws.failures_by_cause(&id)?;
+            if causes.is_empty() {
+                return Ok(0);
+            }
+            Err(Exit::new(
+                5,
+                format!(
+                    "run {id} finished with failed blocks: {}; details: `blockwise run status \
+                     {id}`, then `blockwise run retry-failed {id}` to queue them again",
+                    crate::workspace::failure_summary(&causes)
+                ),
+            )
+            .into())
+        }
         RunEnd::Cancelled => {
             if !ctx.quiet {
-                println!("cancelled; `blockwise run resume` then `run start` to continue");
+                outln!("cancelled; `blockwise run resume` then `run start` to continue");
             }
             Ok(0)
         }
@@ -253,7 +315,7 @@ async fn print_progress(mut rx: mpsc::Receiver<WorkerEvent>, run: Run, tty: bool
                 }
             }
             WorkerEvent::Notice { message, .. } if !quiet => {
-                println!("{}", one_line(&message, 300));
+                outln!("{}", one_line(&message, 300));
             }
             WorkerEvent::Progress {
                 counters, usage, ..
@@ -282,20 +344,18 @@ async fn print_progress(mut rx: mpsc::Receiver<WorkerEvent>, run: Run, tty: bool
                     let _ = std::io::stdout().flush();
                 } else if last_line.elapsed() >= Duration::from_secs(2) || left == 0 {
                     last_line = Instant::now();
-                    println!(
+                    outln!(
                         "{}: {done}/{} done ({} staged, {} failed), {rate:.1} blocks/s, calls {}, {cost}{label}",
                         run.run_id, counters.total, counters.ai_complete, counters.failed, usage.calls
                     );
                 }
             }
-            WorkerEvent::Warning { message, .. } => {
-                eprintln!("warning: {}", one_line(&message, 300))
-            }
+            WorkerEvent::Warning { message, .. } => errln!("warning: {message}"),
             WorkerEvent::Complete { run_id } if !quiet => {
                 if tty {
-                    println!();
+                    outln!();
                 }
-                println!("{run_id} complete");
+                outln!("{run_id} complete");
             }
             _ => {}
         }
@@ -335,10 +395,10 @@ impl Waiting {
             started.elapsed().as_secs()
         );
         if tty {
-            print!("\r{line}  ");
+            print!("\r{}  ", crate::model::sanitize(&line));
             let _ = std::io::stdout().flush();
         } else {
-            println!("{line}");
+            outln!("{line}");
         }
     }
 }
@@ -351,17 +411,23 @@ fn list(ctx: &Ctx, ws: &Workspace) -> anyhow::Result<u8> {
     }
     if runs.is_empty() {
         if !ctx.quiet {
-            println!("No runs yet. Create one with `blockwise run create DOC SCHEMA`.");
+            outln!("No runs yet. Create one with `blockwise run create DOC SCHEMA`.");
         }
         return Ok(0);
     }
-    println!(
+    outln!(
         "{:<16}  {:<9}  {:>7}  {:>7}  {:>9}  {:>7}  {:<20}  SCHEMA / DOC",
-        "RUN", "STATUS", "BLOCKS", "PENDING", "STAGED", "FAILED", "MODEL"
+        "RUN",
+        "STATUS",
+        "BLOCKS",
+        "PENDING",
+        "STAGED",
+        "FAILED",
+        "MODEL"
     );
     for r in runs {
         let c = r.counters;
-        println!(
+        outln!(
             "{:<16}  {:<9}  {:>7}  {:>7}  {:>9}  {:>7}  {:<20}  {} / {}{}",
             r.run_id,
             r.status.as_str(),
@@ -401,8 +467,8 @@ fn status(ctx: &Ctx, ws: &Workspace, run: &str) -> anyhow::Result<u8> {
     let c = r.counters;
     let u = r.usage;
     let mc = &r.model_config;
-    println!("run       {}{}", r.run_id, demo_label(&r));
-    println!(
+    outln!("run       {}{}", r.run_id, demo_label(&r));
+    outln!(
         "status    {}{}",
         r.status.as_str(),
         r.paused_reason
@@ -410,13 +476,18 @@ fn status(ctx: &Ctx, ws: &Workspace, run: &str) -> anyhow::Result<u8> {
             .map(|p| format!(" — {p}"))
             .unwrap_or_default()
     );
-    println!("document  {}", r.conv_uid);
-    println!("schema    {} ({})", r.schema_ref, short_id(&r.schema_uid));
-    println!(
+    outln!("document  {}", r.conv_uid);
+    outln!("schema    {} ({})", r.schema_ref, short_id(&r.schema_uid));
+    outln!(
         "blocks    total {}  pending {}  claimed {}  ai_complete {}  confirmed {}  failed {}",
-        c.total, c.pending, c.claimed, c.ai_complete, c.confirmed, c.failed
+        c.total,
+        c.pending,
+        c.claimed,
+        c.ai_complete,
+        c.confirmed,
+        c.failed
     );
-    println!(
+    outln!(
         "usage     calls {} (cache hits {}, failed {})  input {}  output {}  cache-write {}  cache-read {}",
         u.calls,
         u.cache_hit_calls,
@@ -426,12 +497,12 @@ fn status(ctx: &Ctx, ws: &Workspace, run: &str) -> anyhow::Result<u8> {
         u.tokens.cache_write_tokens,
         u.tokens.cache_read_tokens
     );
-    println!("cost      {} (estimated)", format_cost(u.cost_usd));
-    println!("time      {secs:.1}s active, {rate:.1} blocks/s");
-    println!("provider  {}", mc.provider);
+    outln!("cost      {} (estimated)", format_cost(u.cost_usd));
+    outln!("time      {secs:.1}s active, {rate:.1} blocks/s");
+    outln!("provider  {}", mc.provider);
     // The endpoint is taken when a session starts; each call records the one it used.
     if let Some(endpoint) = ws.calls(&id)?.iter().rev().find_map(|c| c.endpoint.clone()) {
-        println!("endpoint  {} (last call)", one_line(&endpoint, 200));
+        outln!("endpoint  {} (last call)", one_line(&endpoint, 200));
     }
     for (name, value) in [
         ("model", json!(mc.model)),
@@ -439,10 +510,10 @@ fn status(ctx: &Ctx, ws: &Workspace, run: &str) -> anyhow::Result<u8> {
         ("max_tokens", json!(mc.max_tokens)),
     ] {
         let source = mc.sources.get(name).map(String::as_str).unwrap_or("run");
-        println!("          {name}={value} ({source})");
+        outln!("          {name}={value} ({source})");
     }
     let p = crate::workspace::WorkerPolicy::from_snapshot(&mc.policy);
-    println!(
+    outln!(
         "policy    batching={} pack_size={} caching={} concurrency={} max_retries={} (run snapshot)",
         p.batching, p.pack_size, p.prompt_caching, p.concurrency, p.max_retries
     );
@@ -456,12 +527,21 @@ fn calls(ctx: &Ctx, ws: &Workspace, run: &str) -> anyhow::Result<u8> {
         print_json(&calls)?;
         return Ok(0);
     }
-    println!(
+    outln!(
         "{:>5}  {:>4}  {:<11}  {:>7}  {:>7}  {:>7}  {:>7}  {:>6}  {:<10}  {:<10}  DETAIL",
-        "SEQ", "PACK", "BLOCKS", "IN", "OUT", "C-WRITE", "C-READ", "MS", "STOP", "OUTCOME"
+        "SEQ",
+        "PACK",
+        "BLOCKS",
+        "IN",
+        "OUT",
+        "C-WRITE",
+        "C-READ",
+        "MS",
+        "STOP",
+        "OUTCOME"
     );
     for c in calls {
-        println!(
+        outln!(
             "{:>5}  {:>4}  {:<11}  {:>7}  {:>7}  {:>7}  {:>7}  {:>6}  {:<10}  {:<10}  {}",
             c.seq,
             c.pack_size,

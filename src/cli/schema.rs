@@ -67,7 +67,7 @@ pub fn run(ctx: &Ctx, cmd: SchemaCmd) -> anyhow::Result<u8> {
 
 /// Read and parse a schema file; invalid JSON is an error naming the file, line and column.
 fn read_schema_file(path: &Path) -> anyhow::Result<(Value, ImportClass)> {
-    let text = std::fs::read_to_string(path).map_err(|e| {
+    let text = workspace::read_text(path, workspace::SCHEMA_FILE_MAX).map_err(|e| {
         Exit::new(
             1,
             format!("error: cannot read schema file {}: {e}", path.display()),
@@ -113,12 +113,12 @@ fn report(
                     "import_class": class.map(ImportClass::name),
                 }))?;
             } else if !ctx.quiet {
-                println!("{} {} {}", outcome.status(), s.schema_ref, s.schema_uid);
+                outln!("{} {} {}", outcome.status(), s.schema_ref, s.schema_uid);
                 for w in &s.warnings {
-                    eprintln!("warning: {w}");
+                    errln!("warning: {w}");
                 }
                 if let Some(ImportClass::Advanced { .. }) = class {
-                    eprintln!(
+                    errln!(
                         "note: parts of this schema are outside the wizard's subset; edit it as \
                          raw JSON"
                     );
@@ -175,16 +175,20 @@ fn list(ctx: &Ctx) -> anyhow::Result<u8> {
     }
     if all.is_empty() {
         if !ctx.quiet {
-            println!(
+            outln!(
                 "No schemas yet. Start from a template (`blockwise schema templates`) or add a \
                  file (`blockwise schema add FILE`)."
             );
         }
         return Ok(0);
     }
-    println!(
+    outln!(
         "{:<28}  {:<16}  {:<12}  {:>6}  {:<20}  ORIGIN",
-        "REF", "ID", "UID", "FIELDS", "CREATED"
+        "REF",
+        "ID",
+        "UID",
+        "FIELDS",
+        "CREATED"
     );
     for s in all {
         let fields = workspace::properties(&s.json).map_or(0, |p| p.len());
@@ -194,7 +198,7 @@ fn list(ctx: &Ctx) -> anyhow::Result<u8> {
             _ => String::new(),
         };
         let warn = if s.warnings.is_empty() { "" } else { " (!)" };
-        println!(
+        outln!(
             "{:<28}  {:<16}  {:<12}  {:>6}  {:<20}  {origin}{warn}",
             one_line(&s.schema_ref, 28),
             s.schema_id,
@@ -220,21 +224,21 @@ fn show(ctx: &Ctx, name: &str) -> anyhow::Result<u8> {
         print_json(&v)?;
         return Ok(0);
     }
-    println!("ref        {}", s.schema_ref);
-    println!("id         {}", s.schema_id);
-    println!("uid        {}", s.schema_uid);
-    println!("owner      {}", s.owner);
-    println!("created    {}", s.created_at);
+    outln!("ref        {}", s.schema_ref);
+    outln!("id         {}", s.schema_id);
+    outln!("uid        {}", s.schema_uid);
+    outln!("owner      {}", s.owner);
+    outln!("created    {}", s.created_at);
     if let Some(t) = &s.template_id {
-        println!("template   {t}");
+        outln!("template   {t}");
     }
     if let Some(f) = &s.forked_from {
-        println!("forked     from {f}");
+        outln!("forked     from {f}");
     }
     let fields: Vec<&String> = workspace::properties(&s.json)
         .map(|p| p.keys().collect())
         .unwrap_or_default();
-    println!(
+    outln!(
         "fields     {}",
         if fields.is_empty() {
             "(none)".to_string()
@@ -246,7 +250,7 @@ fn show(ctx: &Ctx, name: &str) -> anyhow::Result<u8> {
                 .join(", ")
         }
     );
-    println!(
+    outln!(
         "runs       {}",
         if runs.is_empty() {
             "(none)".to_string()
@@ -255,10 +259,10 @@ fn show(ctx: &Ctx, name: &str) -> anyhow::Result<u8> {
         }
     );
     for w in &s.warnings {
-        println!("warning    {w}");
+        outln!("warning    {w}");
     }
-    println!();
-    println!("{}", serde_json::to_string_pretty(&s.json)?);
+    outln!();
+    outln!("{}", serde_json::to_string_pretty(&s.json)?);
     Ok(0)
 }
 
@@ -304,7 +308,7 @@ fn delete(ctx: &Ctx, name: &str) -> anyhow::Result<u8> {
                 print_json(&json!({"status": "deleted", "schema_ref": s.schema_ref,
                     "schema_id": s.schema_id}))?;
             } else if !ctx.quiet {
-                println!("deleted {} {}", s.schema_ref, s.schema_id);
+                outln!("deleted {} {}", s.schema_ref, s.schema_id);
             }
             Ok(0)
         }
@@ -336,9 +340,9 @@ fn templates(ctx: &Ctx) -> anyhow::Result<u8> {
         print_json(&all)?;
         return Ok(0);
     }
-    println!("{:<22}  {:<16}  DESCRIPTION", "ID", "CATEGORY");
+    outln!("{:<22}  {:<16}  DESCRIPTION", "ID", "CATEGORY");
     for t in all {
-        println!(
+        outln!(
             "{:<22}  {:<16}  {}",
             t.id,
             t.category,
@@ -349,7 +353,7 @@ fn templates(ctx: &Ctx) -> anyhow::Result<u8> {
 }
 
 fn check(ctx: &Ctx, file: &Path) -> anyhow::Result<u8> {
-    let text = std::fs::read_to_string(file).map_err(|e| {
+    let text = workspace::read_text(file, workspace::SCHEMA_FILE_MAX).map_err(|e| {
         Exit::new(
             1,
             format!("error: cannot read schema file {}: {e}", file.display()),
@@ -361,35 +365,35 @@ fn check(ctx: &Ctx, file: &Path) -> anyhow::Result<u8> {
         print_json(&json!({"import": class, "compat": compat,
             "derived_ref": class.json().map(workspace::derive_ref)}))?;
     } else {
-        println!("class      {}", class.name());
+        outln!("class      {}", class.name());
         match &class {
             ImportClass::Invalid {
                 reason,
                 line,
                 column,
             } => match (line, column) {
-                (Some(l), Some(c)) => println!("invalid    line {l}, column {c}: {reason}"),
-                _ => println!("invalid    {reason}"),
+                (Some(l), Some(c)) => outln!("invalid    line {l}, column {c}: {reason}"),
+                _ => outln!("invalid    {reason}"),
             },
             ImportClass::Advanced { reasons, .. } => {
                 for r in reasons {
-                    println!("advanced   {r}");
+                    outln!("advanced   {r}");
                 }
             }
             ImportClass::WizardEditable { .. } => {}
         }
         if let Some(json) = class.json() {
-            println!("ref        {} (derived)", workspace::derive_ref(json));
+            outln!("ref        {} (derived)", workspace::derive_ref(json));
         }
         if let Some(c) = &compat {
             for w in &c.warnings {
-                println!("warning    {w}");
+                outln!("warning    {w}");
             }
             for e in &c.errors {
-                println!("error      {e}");
+                outln!("error      {e}");
             }
             if c.passes() {
-                println!("compat     pass");
+                outln!("compat     pass");
             }
         }
     }

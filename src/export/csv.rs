@@ -1,8 +1,10 @@
 //! CSV export: RFC 4180 (CRLF line ends, fields quoted when they hold a comma, quote or line
 //! break, quotes doubled), a header row, one row per block: fixed columns, then one column per
-//! top-level schema property (strings as they are, other values as compact JSON, empty when
-//! absent). In `both` mode each property also gets a `staging.<field>` column. A schema without
-//! `properties` gets a single `data` column holding the whole value.
+//! top-level schema property, named `data.<field>` (strings as they are, other values as compact
+//! JSON, empty when absent). In `both` mode each property also gets a `staging.<field>` column.
+//! A schema without `properties` gets a single `data` column holding the whole value. Fixed
+//! columns have no dot and user columns always do, so no header repeats whatever the field
+//! names are (a field named `status` is `data.status`).
 
 use std::io::Write;
 
@@ -45,6 +47,22 @@ fn push_fields(row: &mut Vec<String>, fields: &Option<Vec<String>>, value: Optio
     }
 }
 
+/// Header names of the user columns (see the module comment for the layout).
+pub fn user_columns(fields: Option<&[String]>, mode: Mode) -> Vec<String> {
+    let Some(fields) = fields else {
+        let mut cols = vec!["data".to_string()];
+        if mode == Mode::Both {
+            cols.push("staging".to_string());
+        }
+        return cols;
+    };
+    let mut cols: Vec<String> = fields.iter().map(|n| format!("data.{n}")).collect();
+    if mode == Mode::Both {
+        cols.extend(fields.iter().map(|n| format!("staging.{n}")));
+    }
+    cols
+}
+
 pub(super) fn write<W: Write>(
     store: &Store,
     ctx: &Context,
@@ -62,11 +80,7 @@ pub(super) fn write<W: Write>(
         .terminator(::csv::Terminator::CRLF)
         .from_writer(&mut *w);
     let mut header: Vec<String> = FIXED_COLUMNS.iter().map(|s| s.to_string()).collect();
-    let names = fields.clone().unwrap_or_else(|| vec!["data".to_string()]);
-    header.extend(names.iter().cloned());
-    if ctx.mode == Mode::Both {
-        header.extend(names.iter().map(|n| format!("staging.{n}")));
-    }
+    header.extend(user_columns(fields.as_deref(), ctx.mode));
     out.write_record(&header).map_err(csv_err)?;
     let mut summary = ExportSummary {
         blocks: 0,

@@ -16,6 +16,8 @@
 
 mod atomic;
 mod csv;
+pub mod guard;
+mod interrupt;
 mod jsonl;
 mod markdown;
 
@@ -104,6 +106,8 @@ pub enum ExportError {
     Store(#[from] StoreError),
     #[error("cannot write the export to {target}: {source}")]
     Io { target: String, source: io::Error },
+    #[error(transparent)]
+    Refused(#[from] guard::Refused),
     #[error("run {run_id} refers to document {conv_uid}, which is not in the store")]
     DocumentMissing { run_id: String, conv_uid: String },
     #[error("run {run_id} refers to schema {schema_id}, which is not in the store")]
@@ -224,7 +228,8 @@ pub fn export_to_writer<W: Write>(
 }
 
 /// Export to `path` atomically: a temporary file in the same directory, renamed into place only
-/// when the whole export succeeded.
+/// when the whole export succeeded. Refused (nothing written) when `path` is the store, one of
+/// Blockwise's own files, or not a plain file ([`guard::check_output`]).
 pub fn export_to_path(
     store: &Store,
     run_id: &str,
@@ -237,7 +242,8 @@ pub fn export_to_path(
         target: target.clone(),
         source,
     };
-    let mut file = AtomicFile::create(path).map_err(io_err)?;
+    let path = guard::check_output(path, &guard::Protected::for_store(store.path()))?;
+    let mut file = AtomicFile::create(&path).map_err(io_err)?;
     let summary = export_to_writer(store, run_id, format, mode, &mut file, &target)?;
     file.commit().map_err(io_err)?;
     Ok(summary)

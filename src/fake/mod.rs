@@ -122,6 +122,9 @@ pub enum Fault {
     Truncated,
     /// The connection is closed without an answer.
     ConnectionReset,
+    /// A well-formed answer whose first result has `field` set to `value` (which may break the
+    /// field's schema: a value the worker must not stage).
+    InvalidValue { field: String, value: Value },
 }
 
 /// The behaviour of one call: optional latency (else the default) and a fault.

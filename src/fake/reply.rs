@@ -91,6 +91,13 @@ pub(super) fn build_output(w: &Wanted, fault: &Fault) -> (Value, bool) {
         };
         return match fault {
             Fault::Truncated => (json!({}), true),
+            Fault::InvalidValue { field, value } => {
+                let mut out = out;
+                if let Value::Object(m) = &mut out {
+                    m.insert(field.clone(), value.clone());
+                }
+                (out, false)
+            }
             _ => (out, false),
         };
     }
@@ -125,6 +132,11 @@ pub(super) fn build_output(w: &Wanted, fault: &Fault) -> (Value, bool) {
         Fault::Truncated => {
             results.truncate(results.len() / 2);
             truncated = true;
+        }
+        Fault::InvalidValue { field, value } => {
+            if let Some(Value::Object(m)) = results.first_mut() {
+                m.insert(field.clone(), value.clone());
+            }
         }
         _ => {}
     }

@@ -1,8 +1,9 @@
 //! Shared tail of every ingest: identities, blocks with separators, the document record.
 
+use std::borrow::Cow;
 use std::collections::BTreeMap;
 
-use super::validate::{is_blank, validate_text};
+use super::validate::is_blank;
 use super::{BlockDraft, Drafts, SourceFormat};
 use crate::hashing;
 use crate::model::{Block, BlockRef, Document, Locator};
@@ -30,6 +31,7 @@ pub fn block_refs<'a>(
             end: d.end as u64,
             content: &text[d.start..d.end],
             separator_after: &text[d.end..next_start],
+            locator: d.locator.as_ref(),
         }
     })
 }
@@ -47,9 +49,12 @@ impl Prepared {
                 block_uid: hashing::block_uid(&self.document.conv_uid, r.block_index),
                 block_index: r.block_index,
                 block_type: r.block_type,
-                block_locator: Locator::TextOffsetRange {
-                    start: r.start,
-                    end: r.end,
+                block_locator: match r.locator {
+                    Some(l) => l.clone().at_range(r.start, r.end),
+                    None => Locator::TextOffsetRange {
+                        start: r.start,
+                        end: r.end,
+                    },
                 },
                 block_content: r.content.to_string(),
                 separator_after: r.separator_after.to_string(),
@@ -65,22 +70,33 @@ pub struct Identity {
     pub conv_uid: String,
 }
 
-/// Hash `raw` into its identities. For Markdown and text the representation is the file itself.
-pub fn identity(format: SourceFormat, raw: &[u8]) -> Identity {
+/// Hash a source into its identities: `source_uid` from the raw file, `conv_uid` from the
+/// representation the blocks index (for Markdown and text, the file itself).
+pub fn identity(format: SourceFormat, raw: &[u8], representation: &[u8]) -> Identity {
     Identity {
         source_uid: hashing::source_uid(format.source_type(), raw),
-        conv_uid: hashing::conv_uid(format.parsing_tool(), format.representation_type(), raw),
+        conv_uid: hashing::conv_uid(
+            format.parsing_tool(),
+            format.representation_type(),
+            representation,
+        ),
     }
 }
 
-/// Validate `raw` as text and split it into drafts; refuse a file with no blocks.
-pub fn convert(format: SourceFormat, raw: &[u8]) -> Result<(&str, Drafts), String> {
-    let text = validate_text(raw)?;
-    let drafts = format.drafts(text);
+/// A source converted to its text representation and block drafts.
+#[derive(Debug, Clone)]
+pub struct Converted<'a> {
+    pub text: Cow<'a, str>,
+    pub drafts: Drafts,
+}
+
+/// Convert `raw` into its representation and drafts; refuse a file with no blocks.
+pub fn convert(format: SourceFormat, raw: &[u8]) -> Result<Converted<'_>, String> {
+    let (text, drafts) = format.convert(raw)?;
     if drafts.blocks.is_empty() {
         return Err("no content blocks found".into());
     }
-    Ok((text, drafts))
+    Ok(Converted { text, drafts })
 }
 
 /// The document record of a converted file.
@@ -88,6 +104,7 @@ pub fn document(
     format: SourceFormat,
     file_name: &str,
     ids: Identity,
+    source_size: u64,
     text: &str,
     drafts: &Drafts,
 ) -> Document {
@@ -100,7 +117,7 @@ pub fn document(
         conv_uid: ids.conv_uid,
         source_uid: ids.source_uid,
         source_type: format.source_type().to_string(),
-        source_filesize: text.len() as u64,
+        source_filesize: source_size,
         file_name: file_name.to_string(),
         title: drafts
             .title
@@ -113,26 +130,40 @@ pub fn document(
         representation_type: format.representation_type().to_string(),
         ingested_at: crate::clock::now_rfc3339(),
         leading_whitespace: text[..first_start].to_string(),
+        table_header: drafts.table_header.clone(),
     }
 }
 
-/// Validate, split and identify `raw`. Pure: no I/O. Hashing runs on a second thread while the
-/// text is validated and parsed.
+/// Validate, split and identify `raw`. Pure: no I/O. For a source that is its own
+/// representation, hashing runs on a second thread while the text is validated and parsed.
 pub fn assemble(format: SourceFormat, file_name: &str, raw: &[u8]) -> Result<Prepared, String> {
-    let (ids, converted) = std::thread::scope(|scope| {
-        let ids = scope.spawn(|| identity(format, raw));
-        let converted = convert(format, raw);
-        (
-            ids.join().unwrap_or_else(|p| std::panic::resume_unwind(p)),
-            converted,
-        )
-    });
-    let (text, drafts) = converted?;
-    let document = document(format, file_name, ids, text, &drafts);
+    let (converted, ids) = if format.is_own_representation() {
+        let (ids, converted) = std::thread::scope(|scope| {
+            let ids = scope.spawn(|| identity(format, raw, raw));
+            let converted = convert(format, raw);
+            (
+                ids.join().unwrap_or_else(|p| std::panic::resume_unwind(p)),
+                converted,
+            )
+        });
+        (converted?, ids)
+    } else {
+        let converted = convert(format, raw)?;
+        let ids = identity(format, raw, converted.text.as_bytes());
+        (converted, ids)
+    };
+    let document = document(
+        format,
+        file_name,
+        ids,
+        raw.len() as u64,
+        &converted.text,
+        &converted.drafts,
+    );
     Ok(Prepared {
         document,
-        text: text.to_string(),
-        drafts: drafts.blocks,
+        text: converted.text.into_owned(),
+        drafts: converted.drafts.blocks,
     })
 }
 
@@ -153,6 +184,7 @@ pub(crate) fn fill_gaps(
                 block_type: classify(&text[s..e]),
                 start: s,
                 end: e,
+                locator: None,
             });
         }
     };

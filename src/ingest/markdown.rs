@@ -47,6 +47,7 @@ pub fn markdown_drafts(text: &str) -> Drafts {
             block_type: BlockType::Other,
             start: bom,
             end: base,
+            locator: None,
         });
     }
     let parser = Parser::new_ext(&text[base..], options());
@@ -85,6 +86,7 @@ pub fn markdown_drafts(text: &str) -> Drafts {
                             block_type: tag_type(&tag),
                             start,
                             end,
+                            locator: None,
                         });
                     }
                 }
@@ -123,6 +125,7 @@ pub fn markdown_drafts(text: &str) -> Drafts {
                     block_type: BlockType::Divider,
                     start,
                     end,
+                    locator: None,
                 });
             }
             // Anything else at top level (should not occur) still becomes a block.
@@ -133,6 +136,7 @@ pub fn markdown_drafts(text: &str) -> Drafts {
                         block_type: BlockType::Other,
                         start,
                         end,
+                        locator: None,
                     });
                 }
             }
@@ -153,12 +157,14 @@ pub fn markdown_drafts(text: &str) -> Drafts {
                 block_type: BlockType::Definition,
                 start,
                 end,
+                locator: None,
             });
         }
     }
     Drafts {
         blocks: fill_gaps(text, drafts, classify_gap),
         title,
+        table_header: None,
     }
 }
 

@@ -1,21 +1,37 @@
 //! Ingest: a source file becomes a Document and its ordered, immutable blocks (SPEC §1).
 //!
-//! Each format module turns text into `BlockDraft`s (a type and a byte range); identity hashing,
-//! validation, separators and the store write are shared here.
+//! Each format module turns a file into `BlockDraft`s (a type and a byte range of the text
+//! representation); identity hashing, validation, separators and the store write are shared here.
+//! Markdown and plain text are their own representation. HTML, DOCX, PDF and EPUB are rendered to
+//! Markdown (`render.rs`) and CSV/TSV to normalised CSV rows; those blocks also carry a locator
+//! into the source (element path, paragraph index, page and box, row).
 
+mod archive;
 mod assemble;
+mod csv_rows;
+mod docx;
+mod epub;
+mod html;
+mod html_dom;
 mod markdown;
+mod pdf;
+mod pdf_layout;
+mod pdf_metrics;
+mod render;
 mod text;
 mod validate;
+mod xml;
 
 use std::path::{Path, PathBuf};
 
-pub use assemble::{assemble, block_refs, convert, document, identity, Identity, Prepared};
+pub use assemble::{
+    assemble, block_refs, convert, document, identity, Converted, Identity, Prepared,
+};
 pub use markdown::markdown_drafts;
 pub use text::text_drafts;
 pub use validate::{validate_text, DEFAULT_MAX_FILE_BYTES};
 
-use crate::model::{BlockType, Document};
+use crate::model::{BlockType, Document, Locator};
 use crate::store::{DocumentWriter, Store, StoreError};
 
 /// A block before identities are assigned: a type and a byte range of the representation.
@@ -24,6 +40,8 @@ pub struct BlockDraft {
     pub block_type: BlockType,
     pub start: usize,
     pub end: usize,
+    /// Where the block sits in a non-text source (its range is set to `start..end` on store).
+    pub locator: Option<Locator>,
 }
 
 /// Drafts plus the title a format found (first level-1 heading for Markdown).
@@ -31,6 +49,8 @@ pub struct BlockDraft {
 pub struct Drafts {
     pub blocks: Vec<BlockDraft>,
     pub title: Option<String>,
+    /// CSV/TSV column names, kept on the document record.
+    pub table_header: Option<Vec<String>>,
 }
 
 /// Supported source formats and their extension families.
@@ -38,7 +58,15 @@ pub struct Drafts {
 pub enum SourceFormat {
     Markdown,
     Text,
+    Html,
+    Csv,
+    Tsv,
+    Docx,
+    Epub,
+    Pdf,
 }
+
+const SUPPORTED: &str = "supported: .md, .txt, .html, .csv, .tsv, .docx, .epub, .pdf";
 
 impl SourceFormat {
     /// Map a file extension to a format, or say why not.
@@ -51,13 +79,19 @@ impl SourceFormat {
         match ext.as_str() {
             "md" | "markdown" | "mdown" | "mkd" | "mdx" => Ok(SourceFormat::Markdown),
             "txt" | "text" => Ok(SourceFormat::Text),
-            "" => Err("no file extension: cannot tell the format (supported: .md, .txt)".into()),
-            "html" | "htm" | "docx" | "pdf" => Err(format!(
-                "'.{ext}' files are not supported yet (supported: .md, .txt)"
+            "html" | "htm" | "xhtml" => Ok(SourceFormat::Html),
+            "csv" => Ok(SourceFormat::Csv),
+            "tsv" | "tab" => Ok(SourceFormat::Tsv),
+            "docx" => Ok(SourceFormat::Docx),
+            "epub" => Ok(SourceFormat::Epub),
+            "pdf" => Ok(SourceFormat::Pdf),
+            "" => Err(format!(
+                "no file extension: cannot tell the format ({SUPPORTED})"
             )),
-            other => Err(format!(
-                "unknown extension '.{other}' (supported: .md, .markdown, .txt)"
+            "doc" | "rtf" | "odt" => Err(format!(
+                "'.{ext}' files are not supported: save the document as .docx ({SUPPORTED})"
             )),
+            other => Err(format!("unknown extension '.{other}' ({SUPPORTED})")),
         }
     }
 
@@ -66,6 +100,12 @@ impl SourceFormat {
         match self {
             SourceFormat::Markdown => "md",
             SourceFormat::Text => "txt",
+            SourceFormat::Html => "html",
+            SourceFormat::Csv => "csv",
+            SourceFormat::Tsv => "tsv",
+            SourceFormat::Docx => "docx",
+            SourceFormat::Epub => "epub",
+            SourceFormat::Pdf => "pdf",
         }
     }
 
@@ -74,21 +114,42 @@ impl SourceFormat {
         match self {
             SourceFormat::Markdown => "blockwise-markdown/1 (pulldown-cmark 0.13)",
             SourceFormat::Text => "blockwise-text/1",
+            SourceFormat::Html => "blockwise-html/1 (html5ever 0.40)",
+            SourceFormat::Csv => "blockwise-csv/1 (csv 1)",
+            SourceFormat::Tsv => "blockwise-tsv/1 (csv 1)",
+            SourceFormat::Docx => "blockwise-docx/1 (zip 9, quick-xml 0.42)",
+            SourceFormat::Epub => "blockwise-epub/1 (zip 9, quick-xml 0.42, html5ever 0.40)",
+            SourceFormat::Pdf => "blockwise-pdf/1 (lopdf 0.47)",
         }
     }
 
     pub fn representation_type(self) -> &'static str {
         match self {
-            SourceFormat::Markdown => "markdown",
             SourceFormat::Text => "text",
+            SourceFormat::Csv | SourceFormat::Tsv => "csv",
+            _ => "markdown",
         }
     }
 
-    /// Split validated text into drafts.
-    pub fn drafts(self, text: &str) -> Drafts {
+    /// Whether the source file is its own text representation (blocks index the file itself).
+    pub fn is_own_representation(self) -> bool {
+        matches!(self, SourceFormat::Markdown | SourceFormat::Text)
+    }
+
+    /// Convert a source into its representation and drafts.
+    pub fn convert(self, raw: &[u8]) -> Result<(std::borrow::Cow<'_, str>, Drafts), String> {
+        use std::borrow::Cow;
         match self {
-            SourceFormat::Markdown => markdown_drafts(text),
-            SourceFormat::Text => text_drafts(text),
+            SourceFormat::Markdown => {
+                validate_text(raw).map(|t| (Cow::Borrowed(t), markdown_drafts(t)))
+            }
+            SourceFormat::Text => validate_text(raw).map(|t| (Cow::Borrowed(t), text_drafts(t))),
+            SourceFormat::Csv => csv_rows::csv_drafts(raw, b','),
+            SourceFormat::Tsv => csv_rows::csv_drafts(raw, b'\t'),
+            SourceFormat::Html => html::html_drafts(raw),
+            SourceFormat::Docx => docx::docx_drafts(raw),
+            SourceFormat::Epub => epub::epub_drafts(raw),
+            SourceFormat::Pdf => pdf::pdf_drafts(raw),
         }
     }
 }
@@ -152,6 +213,16 @@ fn read_checked(
     if meta.is_dir() {
         return Err(bad(path, "is a directory, not a file".into()));
     }
+    if !meta.is_file() {
+        // A FIFO would block the read forever, a device could be endless (/dev/zero).
+        return Err(bad(
+            path,
+            format!(
+                "it is {}, not a plain file",
+                crate::files::file_kind(&meta.file_type())
+            ),
+        ));
+    }
     let format = SourceFormat::from_path(path).map_err(|r| bad(path, r))?;
     let too_big = |len: u64| {
         bad(
@@ -165,11 +236,11 @@ fn read_checked(
     if meta.len() > limits.max_file_bytes {
         return Err(too_big(meta.len()));
     }
-    let raw = std::fs::read(path).map_err(|e| bad(path, format!("cannot read: {e}")))?;
-    // The file may have grown between metadata and read.
-    if raw.len() as u64 > limits.max_file_bytes {
-        return Err(too_big(raw.len() as u64));
-    }
+    // Never more than limit + 1 bytes, and the type is checked again on the open handle.
+    let raw = crate::files::read_regular(path, limits.max_file_bytes).map_err(|e| match e {
+        crate::files::ReadError::TooLarge { .. } => too_big(limits.max_file_bytes + 1),
+        e => bad(path, format!("cannot read: {e}")),
+    })?;
     let file_name = path
         .file_name()
         .map(|n| n.to_string_lossy().into_owned())
@@ -186,9 +257,10 @@ pub fn prepare_path(path: &Path, limits: IngestLimits) -> Result<Prepared, Inges
 /// Ingest one file in one write transaction. Re-ingesting the same bytes returns the existing
 /// document and writes nothing; a file that fails validation writes nothing either.
 ///
-/// Two threads share the work: one hashes the file and, in the open write transaction, stores
-/// its text pages; meanwhile this thread validates and parses it. The block records and the
-/// document record follow, then one durable commit.
+/// For Markdown and text two threads share the work: one hashes the file and, in the open write
+/// transaction, stores its text pages; meanwhile this thread validates and parses it. Other
+/// formats are converted first (their `conv_uid` hashes the rendered text). The block records
+/// and the document record follow, then one durable commit.
 pub fn ingest_path(
     store: &Store,
     path: &Path,
@@ -200,22 +272,34 @@ pub fn ingest_path(
         source,
     };
     let raw = raw.as_slice();
-    let (staged, converted) = std::thread::scope(|scope| {
-        let writer = scope.spawn(move || -> Result<(Identity, DocumentWriter), StoreError> {
-            let ids = identity(format, raw);
-            let mut w = store.begin_document(&ids.conv_uid)?;
-            if w.existing().is_none() {
-                w.write_text(raw)?;
-            }
-            Ok((ids, w))
+    let (ids, writer, converted) = if format.is_own_representation() {
+        let (staged, converted) = std::thread::scope(|scope| {
+            let writer = scope.spawn(move || -> Result<(Identity, DocumentWriter), StoreError> {
+                let ids = identity(format, raw, raw);
+                let mut w = store.begin_document(&ids.conv_uid)?;
+                if w.existing().is_none() {
+                    w.write_text(raw)?;
+                }
+                Ok((ids, w))
+            });
+            let converted = convert(format, raw);
+            let staged = writer
+                .join()
+                .unwrap_or_else(|p| std::panic::resume_unwind(p));
+            (staged, converted)
         });
-        let converted = convert(format, raw);
-        let staged = writer
-            .join()
-            .unwrap_or_else(|p| std::panic::resume_unwind(p));
-        (staged, converted)
-    });
-    let (ids, writer) = staged.map_err(store_err)?;
+        let (ids, writer) = staged.map_err(store_err)?;
+        (ids, writer, converted)
+    } else {
+        // A file that fails conversion never opens a write transaction.
+        let converted = convert(format, raw).map_err(|r| bad(path, r))?;
+        let ids = identity(format, raw, converted.text.as_bytes());
+        let mut w = store.begin_document(&ids.conv_uid).map_err(store_err)?;
+        if w.existing().is_none() {
+            w.write_text(converted.text.as_bytes()).map_err(store_err)?;
+        }
+        (ids, w, Ok(converted))
+    };
     if let Some(existing) = writer.existing() {
         return Ok(IngestReport {
             document: existing.clone(),
@@ -223,10 +307,10 @@ pub fn ingest_path(
         });
     }
     // A file that fails validation drops the transaction: nothing is written.
-    let (text, drafts) = converted.map_err(|r| bad(path, r))?;
-    let document = document(format, &file_name, ids, text, &drafts);
+    let Converted { text, drafts } = converted.map_err(|r| bad(path, r))?;
+    let document = document(format, &file_name, ids, raw.len() as u64, &text, &drafts);
     writer
-        .finish(&document, block_refs(text, &drafts.blocks))
+        .finish(&document, block_refs(&text, &drafts.blocks))
         .map_err(store_err)?;
     Ok(IngestReport {
         document,

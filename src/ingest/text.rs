@@ -17,6 +17,7 @@ pub fn text_drafts(text: &str) -> Drafts {
                 block_type: BlockType::Paragraph,
                 start,
                 end,
+                locator: None,
             });
         }
     };
@@ -38,6 +39,7 @@ pub fn text_drafts(text: &str) -> Drafts {
     Drafts {
         blocks,
         title: None,
+        table_header: None,
     }
 }
 

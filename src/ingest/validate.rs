@@ -8,6 +8,12 @@ pub fn validate_text(raw: &[u8]) -> Result<&str, String> {
     if raw.is_empty() {
         return Err("empty file: nothing to ingest".into());
     }
+    if let Some(kind) = utf16_kind(raw) {
+        return Err(format!(
+            "the file is {kind} text, not UTF-8; convert it first, e.g. \
+             `iconv -f UTF-16 -t UTF-8 FILE > FILE.utf8.md`"
+        ));
+    }
     if raw.contains(&0) {
         let pos = raw.iter().position(|&b| b == 0).unwrap_or(0);
         return Err(format!(
@@ -36,6 +42,33 @@ pub fn validate_text(raw: &[u8]) -> Result<&str, String> {
     Ok(text)
 }
 
+/// "UTF-16 (little-endian)" / "UTF-16 (big-endian)" when `raw` looks like UTF-16: a byte-order
+/// mark, or ASCII text with every other byte zero.
+fn utf16_kind(raw: &[u8]) -> Option<&'static str> {
+    match raw {
+        [0xff, 0xfe, ..] => return Some("UTF-16 (little-endian)"),
+        [0xfe, 0xff, ..] => return Some("UTF-16 (big-endian)"),
+        _ => {}
+    }
+    let head = &raw[..raw.len().min(512) & !1];
+    if head.len() < 4 {
+        return None;
+    }
+    let zeros = |odd: bool| {
+        head.chunks(2)
+            .filter(|p| (if odd { p[1] } else { p[0] }) == 0)
+            .count()
+    };
+    let pairs = head.len() / 2;
+    if zeros(true) * 10 >= pairs * 9 && zeros(false) == 0 {
+        Some("UTF-16 (little-endian)")
+    } else if zeros(false) * 10 >= pairs * 9 && zeros(true) == 0 {
+        Some("UTF-16 (big-endian)")
+    } else {
+        None
+    }
+}
+
 /// Whitespace for block boundaries: Unicode whitespace plus a byte-order mark.
 pub(crate) fn is_blank(c: char) -> bool {
     c.is_whitespace() || c == '\u{feff}'
@@ -61,5 +94,25 @@ mod tests {
             .unwrap_err()
             .contains("control"));
         assert_eq!(validate_text(b"# ok\n").unwrap(), "# ok\n");
+        let le: Vec<u8> = "# Title\n\nText\n"
+            .encode_utf16()
+            .flat_map(u16::to_le_bytes)
+            .collect();
+        let be: Vec<u8> = "# Title\n\nText\n"
+            .encode_utf16()
+            .flat_map(u16::to_be_bytes)
+            .collect();
+        for (bytes, kind) in [(le.clone(), "little"), (be, "big")] {
+            let e = validate_text(&bytes).unwrap_err();
+            assert!(
+                e.contains("UTF-16") && e.contains(kind) && e.contains("iconv"),
+                "{e}"
+            );
+        }
+        let mut bom = vec![0xff, 0xfe];
+        bom.extend(le);
+        assert!(validate_text(&bom)
+            .unwrap_err()
+            .contains("UTF-16 (little-endian)"));
     }
 }

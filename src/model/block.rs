@@ -88,12 +88,87 @@ impl FromStr for BlockType {
     }
 }
 
-/// How to find a block in its source.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+/// How to find a block in its source. Every variant keeps `start..end`, the block's byte range in
+/// the document's text representation (`block_content == representation[start..end]`); for
+/// Markdown and plain text the representation is the source file itself. The other variants add
+/// where the block sits in a source that is not text.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "type", rename_all = "snake_case")]
 pub enum Locator {
     /// Byte offsets into the source file: `block_content == source[start..end]`.
     TextOffsetRange { start: u64, end: u64 },
+    /// An HTML element (also an EPUB chapter's): its path from the root (`html/body/p[2]`, 1-based
+    /// among same-name siblings) and the byte range of its markup in the source file, or in the
+    /// archive member `part` for EPUB.
+    HtmlElement {
+        start: u64,
+        end: u64,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        part: Option<String>,
+        path: String,
+        source_start: u64,
+        source_end: u64,
+    },
+    /// A DOCX paragraph: index of its first `w:p` among all `w:p` of `part` (document order,
+    /// table cells included), and how many paragraphs the block spans (a table spans many).
+    DocxParagraph {
+        start: u64,
+        end: u64,
+        part: String,
+        paragraph: u32,
+        paragraph_count: u32,
+    },
+    /// A PDF text region: 1-based page and bounding box `[x0, y0, x1, y1]` in PDF points
+    /// (origin bottom-left).
+    PdfBox {
+        start: u64,
+        end: u64,
+        page: u32,
+        bbox: [f64; 4],
+    },
+    /// A CSV/TSV record: 1-based record number after the header, and the 1-based line it starts on.
+    CsvRow {
+        start: u64,
+        end: u64,
+        row: u64,
+        line: u64,
+    },
+}
+
+// Bounding boxes are finite numbers from the PDF reader (never NaN), so equality is total.
+impl Eq for Locator {}
+
+impl Locator {
+    /// The block's byte range in the text representation.
+    pub fn range(&self) -> (u64, u64) {
+        match *self {
+            Locator::TextOffsetRange { start, end }
+            | Locator::HtmlElement { start, end, .. }
+            | Locator::DocxParagraph { start, end, .. }
+            | Locator::PdfBox { start, end, .. }
+            | Locator::CsvRow { start, end, .. } => (start, end),
+        }
+    }
+
+    /// The same locator moved to the representation range `start..end`.
+    pub fn at_range(mut self, new_start: u64, new_end: u64) -> Locator {
+        match &mut self {
+            Locator::TextOffsetRange { start, end }
+            | Locator::HtmlElement { start, end, .. }
+            | Locator::DocxParagraph { start, end, .. }
+            | Locator::PdfBox { start, end, .. }
+            | Locator::CsvRow { start, end, .. } => {
+                *start = new_start;
+                *end = new_end;
+            }
+        }
+        self
+    }
+
+    /// Whether this locator says more than the text range (a non-text source).
+    pub fn is_source_specific(&self) -> bool {
+        !matches!(self, Locator::TextOffsetRange { .. })
+    }
 }
 
 /// One immutable block of a document.
@@ -119,11 +194,13 @@ pub struct BlockRef<'a> {
     pub end: u64,
     pub content: &'a str,
     pub separator_after: &'a str,
+    /// The source locator of a non-text format; `None` means a plain text range.
+    pub locator: Option<&'a Locator>,
 }
 
 impl Block {
     pub fn as_ref(&self) -> BlockRef<'_> {
-        let Locator::TextOffsetRange { start, end } = self.block_locator;
+        let (start, end) = self.block_locator.range();
         BlockRef {
             block_index: self.block_index,
             block_type: self.block_type,
@@ -131,6 +208,7 @@ impl Block {
             end,
             content: &self.block_content,
             separator_after: &self.separator_after,
+            locator: Some(&self.block_locator).filter(|l| l.is_source_specific()),
         }
     }
 }

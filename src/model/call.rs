@@ -34,6 +34,12 @@ pub enum CallOutcome {
     /// The run was cancelled while the call was in flight: the request was aborted and its
     /// blocks returned to pending without using an attempt.
     Cancelled,
+    /// Recorded before the request was sent; not finished yet.
+    Started,
+    /// Shown for a `started` call whose worker is still alive (never stored).
+    InFlight,
+    /// A `started` call whose worker died: counted in usage at its cost's upper bound.
+    Lost,
 }
 
 impl ErrorClass {
@@ -69,6 +75,9 @@ impl CallOutcome {
             CallOutcome::Split => "split",
             CallOutcome::Failed => "failed",
             CallOutcome::Cancelled => "cancelled",
+            CallOutcome::Started => "started",
+            CallOutcome::InFlight => "in_flight",
+            CallOutcome::Lost => "lost",
             CallOutcome::Error(c) => match c {
                 ErrorClass::Transient => "error:transient",
                 ErrorClass::RateLimited => "error:rate_limited",
@@ -93,6 +102,9 @@ impl CallOutcome {
             "split" => Some(CallOutcome::Split),
             "failed" => Some(CallOutcome::Failed),
             "cancelled" => Some(CallOutcome::Cancelled),
+            "started" => Some(CallOutcome::Started),
+            "in_flight" => Some(CallOutcome::InFlight),
+            "lost" => Some(CallOutcome::Lost),
             _ => {
                 let class = s.strip_prefix("error:")?;
                 ErrorClass::ALL
@@ -143,6 +155,9 @@ mod tests {
             CallOutcome::Split,
             CallOutcome::Failed,
             CallOutcome::Cancelled,
+            CallOutcome::Started,
+            CallOutcome::InFlight,
+            CallOutcome::Lost,
         ];
         all.extend(ErrorClass::ALL.map(CallOutcome::Error));
         for o in all {

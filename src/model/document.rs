@@ -20,4 +20,7 @@ pub struct Document {
     /// Whitespace before the first block, for exact reconstruction.
     #[serde(default, skip_serializing_if = "String::is_empty")]
     pub leading_whitespace: String,
+    /// Column names of a CSV/TSV source: the header row is kept here, not as a block.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub table_header: Option<Vec<String>>,
 }

@@ -6,6 +6,7 @@ mod document;
 mod provider;
 mod records;
 mod run;
+mod sanitize;
 mod schema;
 mod usage;
 
@@ -18,5 +19,6 @@ pub use run::{
     CallRecord, ModelConfig, Overlay, OverlayStatus, Run, RunCounters, RunStatus, Shown,
     UsageTotals,
 };
+pub use sanitize::{json_escape_controls, one_line, sanitize, sanitize_line};
 pub use schema::{generate_schema_id, Schema};
 pub use usage::Usage;

@@ -208,6 +208,9 @@ pub struct Run {
     /// Milliseconds spent with a worker active, summed over sessions.
     #[serde(default)]
     pub active_millis: u64,
+    /// A sample run covers only the document's first this-many blocks (`run create --sample`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sample: Option<u32>,
 }
 
 impl Run {
@@ -238,6 +241,7 @@ impl Run {
             created_by: created_by.to_string(),
             started_at: None,
             finished_at: None,
+            sample: None,
             active_millis: 0,
         }
     }
@@ -326,4 +330,11 @@ pub struct CallRecord {
     pub unexpected: u32,
     pub duplicate: u32,
     pub at: String,
+    /// The worker that sent the call (`host:pid:start`), recorded with outcome `started` before
+    /// the request goes out, so a call in flight when its worker dies is never lost from view.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub worker: Option<String>,
+    /// Most the call can cost (estimated input, maximum output): counted for a `lost` call.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cost_upper_usd: Option<f64>,
 }

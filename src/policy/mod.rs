@@ -6,6 +6,7 @@
 mod admins;
 mod audit;
 mod change;
+pub mod identity;
 pub mod keys;
 mod prompts;
 pub mod registry;
@@ -82,12 +83,8 @@ impl PolicyError {
     }
 }
 
-/// The OS user acting: `BLOCKWISE_USER` (tests), then `USER` / `USERNAME`, else `unknown`.
+/// The OS account acting ([`identity::os_user`]); never taken from the environment. Library
+/// callers that act for someone else (tests, tools) pass a user to the `*_as` functions.
 pub fn current_user() -> String {
-    ["BLOCKWISE_USER", "USER", "USERNAME"]
-        .iter()
-        .filter_map(|v| std::env::var(v).ok())
-        .map(|s| s.trim().to_string())
-        .find(|s| !s.is_empty())
-        .unwrap_or_else(|| "unknown".to_string())
+    identity::os_user()
 }

@@ -145,7 +145,13 @@ pub fn classify_transport(err: &reqwest::Error, secret: &str) -> ProviderError {
         "connection error"
     };
     // The source chain says why (reset, refused, closed); keep it short and key-free.
-    let mut detail = err.to_string();
+    // Without the URL: a base URL may carry credentials from an older store.
+    let mut detail = match err.url() {
+        Some(u) => err
+            .to_string()
+            .replace(u.as_str(), &super::redact_url(u.as_str())),
+        None => err.to_string(),
+    };
     let mut source = std::error::Error::source(err);
     while let Some(s) = source {
         detail.push_str(": ");

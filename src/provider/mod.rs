@@ -99,7 +99,7 @@ pub enum ConnectError {
          http://host:port/v1` or set {CUSTOM_BASE_URL_ENV}"
     )]
     MissingBaseUrl,
-    #[error("invalid base URL '{url}': {reason}")]
+    #[error("invalid base URL '{}': {reason}", redact_url(url))]
     InvalidBaseUrl { url: String, reason: String },
     #[error("cannot start the HTTP client: {0}")]
     Http(String),
@@ -107,7 +107,38 @@ pub enum ConnectError {
     Demo(String),
 }
 
-/// Check a base URL: absolute, http or https.
+/// `url` with any user name, password and query string removed (`?…` marks a dropped query),
+/// for every place a base URL is shown: `keys list`, errors, logs.
+pub fn redact_url(url: &str) -> String {
+    match reqwest::Url::parse(url) {
+        Ok(mut u) => {
+            let _ = u.set_username("");
+            let _ = u.set_password(None);
+            let had_query = u.query().is_some();
+            u.set_query(None);
+            u.set_fragment(None);
+            let mut s = u.to_string();
+            if had_query {
+                s.push_str("?…");
+            }
+            s
+        }
+        // Unparseable: drop everything between the scheme and an '@', and any query.
+        Err(_) => {
+            let no_query = url.split(['?', '#']).next().unwrap_or("");
+            match (no_query.find("://"), no_query.rfind('@')) {
+                (Some(i), Some(at)) if at > i => {
+                    format!("{}://{}", &no_query[..i], &no_query[at + 1..])
+                }
+                (None, Some(at)) => no_query[at + 1..].to_string(),
+                _ => no_query.to_string(),
+            }
+        }
+    }
+}
+
+/// Check a base URL: absolute, http or https, no credentials and no query string (a key
+/// belongs in `keys set --stdin`, where it is encrypted and never shown).
 pub fn validate_base_url(url: &str) -> Result<(), ConnectError> {
     let invalid = |reason: &str| ConnectError::InvalidBaseUrl {
         url: url.to_string(),
@@ -120,6 +151,18 @@ pub fn validate_base_url(url: &str) -> Result<(), ConnectError> {
     }
     if parsed.host_str().is_none_or(str::is_empty) {
         return Err(invalid("no host"));
+    }
+    if !parsed.username().is_empty() || parsed.password().is_some() {
+        return Err(invalid(
+            "it holds a user name or password; a key belongs in `blockwise keys set PROVIDER \
+             --stdin` (stored encrypted), not in the URL",
+        ));
+    }
+    if parsed.query().is_some() || parsed.fragment().is_some() {
+        return Err(invalid(
+            "it has a query string; a key belongs in `blockwise keys set PROVIDER --stdin` \
+             (stored encrypted), not in the URL",
+        ));
     }
     Ok(())
 }
@@ -195,5 +238,16 @@ mod tests {
         assert!(validate_base_url("ftp://example.com").is_err());
         assert!(validate_base_url("file:///etc/passwd").is_err());
         assert!(validate_base_url("localhost:8080").is_err());
+        for bad in [
+            "http://user:sk-secret@host:8080/v1",
+            "http://sk-secret@host/v1",
+            "https://host/v1?key=sk-secret",
+        ] {
+            let e = validate_base_url(bad).unwrap_err().to_string();
+            assert!(!e.contains("sk-secret"), "{e}");
+            assert!(e.contains("keys set PROVIDER --stdin"), "{e}");
+        }
+        assert_eq!(redact_url("http://u:p@h:1/v1?k=s"), "http://h:1/v1?…");
+        assert_eq!(redact_url("http://u:p@[bad/v1?k=s"), "http://[bad/v1");
     }
 }

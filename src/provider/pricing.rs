@@ -230,6 +230,19 @@ impl PriceTable {
             .map(|(_, p)| p)
     }
 
+    /// The priced models a provider serves, by family name (`claude-…` for Anthropic, `gpt-…`
+    /// / `o…` for OpenAI, `gemini-…` for Google, `demo`); empty for custom servers.
+    pub fn models_for(&self, provider: &str) -> Vec<String> {
+        let family = |m: &str| match provider {
+            "anthropic" => m.starts_with("claude"),
+            "openai" => m.starts_with("gpt-") || m.starts_with("o3") || m.starts_with("o4"),
+            "google" => m.starts_with("gemini"),
+            "demo" => m == "demo",
+            _ => false,
+        };
+        self.models.keys().filter(|m| family(m)).cloned().collect()
+    }
+
     /// Estimated cost in USD of one usage record at the vendor's endpoint; `None` when the
     /// model is unknown.
     pub fn estimate(&self, model: &str, usage: &Usage) -> Option<f64> {

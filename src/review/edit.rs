@@ -219,6 +219,12 @@ fn parse_integer(t: &str) -> Option<Value> {
 
 /// Check `value` against the schema of `field`; the error carries the validator's reasons.
 pub fn validate_field_value(schema: &Value, field: &str, value: &Value) -> Result<(), EditError> {
+    let validator = compile_field(schema, field)?;
+    check_with(&validator, field, value)
+}
+
+/// The field's schema compiled with the root's `$schema` and definitions (for local `$ref`s).
+fn compile_field(schema: &Value, field: &str) -> Result<jsonschema::Validator, EditError> {
     let fs = field_schema(schema, field)?;
     let compiled = match fs {
         Value::Object(obj) => {
@@ -232,11 +238,17 @@ pub fn validate_field_value(schema: &Value, field: &str, value: &Value) -> Resul
         }
         other => other.clone(),
     };
-    let validator =
-        jsonschema::validator_for(&compiled).map_err(|e| EditError::BadFieldSchema {
-            field: field.to_string(),
-            reason: e.to_string(),
-        })?;
+    jsonschema::validator_for(&compiled).map_err(|e| EditError::BadFieldSchema {
+        field: field.to_string(),
+        reason: e.to_string(),
+    })
+}
+
+fn check_with(
+    validator: &jsonschema::Validator,
+    field: &str,
+    value: &Value,
+) -> Result<(), EditError> {
     let reasons: Vec<String> = validator
         .iter_errors(value)
         .take(3)
@@ -256,6 +268,69 @@ pub fn validate_field_value(schema: &Value, field: &str, value: &Value) -> Resul
             field: field.to_string(),
             reason: reasons.join("; "),
         })
+    }
+}
+
+/// Every top-level field's validator, compiled once: the one check applied to review edits,
+/// to model answers before they are staged, and to staged values before they are confirmed.
+pub struct FieldValidators {
+    fields: Vec<(String, jsonschema::Validator)>,
+    required: Vec<String>,
+}
+
+impl std::fmt::Debug for FieldValidators {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let names: Vec<&str> = self.fields.iter().map(|(n, _)| n.as_str()).collect();
+        f.debug_struct("FieldValidators")
+            .field("fields", &names)
+            .field("required", &self.required)
+            .finish()
+    }
+}
+
+impl FieldValidators {
+    pub fn new(schema: &Value) -> Result<FieldValidators, EditError> {
+        let mut fields = Vec::new();
+        if let Some(props) = crate::schema::properties(schema) {
+            for name in props.keys() {
+                fields.push((name.clone(), compile_field(schema, name)?));
+            }
+        }
+        let required = crate::schema::required(schema);
+        Ok(FieldValidators { fields, required })
+    }
+
+    /// Check a whole result object: every known field present obeys its schema, and every
+    /// required field is present. The first problem names the field and the rule.
+    pub fn check_object(&self, value: &Value) -> Result<(), EditError> {
+        self.check_object_except(value, &[])
+    }
+
+    /// [`Self::check_object`], skipping `skip` (fields the program computes itself).
+    pub fn check_object_except(&self, value: &Value, skip: &[&str]) -> Result<(), EditError> {
+        let Some(obj) = value.as_object() else {
+            return Err(EditError::Invalid {
+                field: "(result)".into(),
+                reason: "the result is not a JSON object".into(),
+            });
+        };
+        for name in &self.required {
+            if !obj.contains_key(name) {
+                return Err(EditError::Invalid {
+                    field: name.clone(),
+                    reason: "required by the schema but missing".into(),
+                });
+            }
+        }
+        for (name, validator) in &self.fields {
+            if skip.contains(&name.as_str()) {
+                continue;
+            }
+            if let Some(v) = obj.get(name) {
+                check_with(validator, name, v)?;
+            }
+        }
+        Ok(())
     }
 }
 

@@ -68,6 +68,12 @@ pub enum ReviewError {
         index: u32,
         source: EditError,
     },
+    #[error("run {run_id}, block {index}: the staged value does not obey the schema ({source}); edit or reject the block; nothing was confirmed")]
+    InvalidStaged {
+        run_id: String,
+        index: u32,
+        source: EditError,
+    },
     #[error("block {index} has no draft edit: its staged value is the model's answer; nothing to discard")]
     NoDraft { run_id: String, index: u32 },
     #[error("block {index} of run {run_id} has a staged value that is not a JSON object, so field '{field}' cannot be edited; reject the block to have it processed again")]

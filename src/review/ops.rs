@@ -3,7 +3,7 @@
 
 use serde_json::Value;
 
-use super::edit::parse_and_validate;
+use super::edit::{parse_and_validate, FieldValidators};
 use super::{Action, ReviewError, Selection, NAMED_WRONG};
 use crate::model::{Overlay, OverlayStatus, RunStatus};
 use crate::store::{ReviewEvent, RunTxn, Store};
@@ -121,6 +121,14 @@ pub fn confirm(
     target: &Target,
     user: &str,
 ) -> Result<ReviewOutcome, ReviewError> {
+    // A value staged before answers were validated, or by an older build, may not obey the
+    // schema: it must never become confirmed.
+    let validators =
+        FieldValidators::new(&run_schema(store, run_id)?).map_err(|source| ReviewError::Edit {
+            run_id: run_id.to_string(),
+            index: 0,
+            source,
+        })?;
     store.with_run(run_id, |rt| {
         let selection = match target {
             Target::AllStaged => Selection::from_indices(
@@ -139,7 +147,16 @@ pub fn confirm(
                 wrong.push(index, ov.status);
                 continue;
             }
-            ov.confirmed = Some(ov.staging.clone().unwrap_or(Value::Null));
+            let staged = ov.staging.clone().unwrap_or(Value::Null);
+            let local = &crate::worker::answer::LOCAL_FIELDS;
+            if let Err(source) = validators.check_object_except(&staged, local) {
+                return Err(ReviewError::InvalidStaged {
+                    run_id: run_id.to_string(),
+                    index,
+                    source,
+                });
+            }
+            ov.confirmed = Some(staged);
             ov.confirmed_at = Some(now.clone());
             ov.confirmed_by = Some(user.to_string());
             ov.status = OverlayStatus::Confirmed;

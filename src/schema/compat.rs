@@ -21,6 +21,37 @@ impl Compat {
     }
 }
 
+/// Every `$ref` that points outside the schema itself (`http:`, `https:`, `file:`, or a relative
+/// file name), with its JSON pointer. Blockwise validates offline: such a schema is refused.
+pub fn remote_refs(schema: &Value) -> Vec<String> {
+    fn walk(v: &Value, at: &str, out: &mut Vec<String>) {
+        match v {
+            Value::Object(m) => {
+                for (k, child) in m {
+                    let here = format!("{at}/{}", k.replace('~', "~0").replace('/', "~1"));
+                    if k == "$ref" || k == "$dynamicRef" {
+                        if let Value::String(r) = child {
+                            if !r.starts_with('#') {
+                                out.push(format!("'{r}' at {here}"));
+                            }
+                        }
+                    }
+                    walk(child, &here, out);
+                }
+            }
+            Value::Array(a) => {
+                for (i, child) in a.iter().enumerate() {
+                    walk(child, &format!("{at}/{i}"), out);
+                }
+            }
+            _ => {}
+        }
+    }
+    let mut out = Vec::new();
+    walk(schema, "", &mut out);
+    out
+}
+
 /// Check a schema. A non-object schema gets one error (it is rejected by the save boundary).
 pub fn check(schema: &Value) -> Compat {
     let mut c = Compat::default();
@@ -31,6 +62,12 @@ pub fn check(schema: &Value) -> Compat {
         ));
         return c;
     };
+    for r in remote_refs(schema) {
+        c.errors.push(format!(
+            "remote $ref {r}: every schema must validate offline; copy the definition into \
+             \"$defs\" and refer to it as \"#/$defs/NAME\""
+        ));
+    }
     let no_columns = "the grid will show no result columns";
     match obj.get("type") {
         Some(Value::String(t)) if t == "object" => {}

@@ -9,6 +9,12 @@ pub enum SchemaError {
     /// Rejected: the ref does not match `^[a-z0-9][a-z0-9_-]{0,63}$`.
     #[error("rejected: invalid schema ref '{schema_ref}': {reason}")]
     InvalidRef { schema_ref: String, reason: String },
+    /// Rejected: a `$ref` points outside the schema (the validator runs offline).
+    #[error(
+        "rejected: remote $ref {}: every schema must validate offline; copy the definition \
+         into \"$defs\" and refer to it as \"#/$defs/NAME\"", refs.join(", ")
+    )]
+    RemoteRef { refs: Vec<String> },
     /// Rejected: `prompt_config` holds values the worker cannot use.
     #[error("rejected: invalid prompt_config: {}", problems.join("; "))]
     InvalidPromptConfig { problems: Vec<String> },
@@ -60,6 +66,7 @@ impl SchemaError {
             SchemaError::NotAnObject { .. }
                 | SchemaError::InvalidRef { .. }
                 | SchemaError::InvalidPromptConfig { .. }
+                | SchemaError::RemoteRef { .. }
         )
     }
 }

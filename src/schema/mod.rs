@@ -26,6 +26,19 @@ pub use wizard::{Field, FieldSpec, FieldType, WizardModel};
 
 use serde_json::{Map, Value};
 
+/// The top-level `required` field names (empty when absent or malformed).
+pub fn required(schema: &Value) -> Vec<String> {
+    schema
+        .get("required")
+        .and_then(Value::as_array)
+        .map(|a| {
+            a.iter()
+                .filter_map(|v| v.as_str().map(String::from))
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
 /// The schema's top-level `properties` map: the field set the grid and the worker use.
 /// `None` when the schema has no `properties` object.
 pub fn properties(schema: &Value) -> Option<&Map<String, Value>> {

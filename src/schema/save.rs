@@ -71,6 +71,10 @@ pub fn save(store: &Store, req: SaveRequest) -> Result<SaveOutcome, SchemaError>
         None => derive_ref(&req.json),
     };
     validate_ref(&schema_ref)?;
+    let refs = super::compat::remote_refs(&req.json);
+    if !refs.is_empty() {
+        return Err(SchemaError::RemoteRef { refs });
+    }
     let compat = check(&req.json);
     if !compat.errors.is_empty() {
         return Err(SchemaError::InvalidPromptConfig {

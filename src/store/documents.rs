@@ -60,10 +60,10 @@ impl DocumentWriter {
                         table.insert((conv, done), buf.as_slice())?;
                     }
                     buf.clear();
-                    block_codec::begin(&mut buf);
+                    block_codec::begin(&mut buf, block.locator.is_some());
                     current = Some(chunk);
                 }
-                block_codec::push(&block, &mut buf);
+                block_codec::push(&block, &mut buf)?;
             }
             if let Some(done) = current {
                 table.insert((conv, done), buf.as_slice())?;
@@ -132,6 +132,7 @@ impl Store {
         mut visit: impl FnMut(Block) -> Result<(), StoreError>,
     ) -> Result<(), StoreError> {
         let tx = self.read()?;
+        super::check::verify_in(&tx, conv_uid)?;
         let table = tx.open_table(BLOCKS)?;
         let pages = tx.open_table(DOC_TEXT)?;
         let mut text = TextReader::new(&pages, conv_uid);

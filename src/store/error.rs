@@ -19,6 +19,25 @@ pub enum StoreError {
         found: u64,
         supported: u64,
     },
+    #[error(
+        "no workspace at {path}: nothing to read there. Make one by ingesting a file \
+         (`blockwise --store {path} ingest FILE`), or pass --store / BLOCKWISE_STORE for an \
+         existing one"
+    )]
+    Missing { path: PathBuf },
+    #[error("store {path} was opened read-only; this command cannot change it")]
+    ReadOnly { path: PathBuf },
+    #[error(
+        "store {path} is busy: another process has been writing to it for {}s ({holders}). \
+         Wait for it to finish; a stopped process (Ctrl-Z) keeps the store until it is \
+         continued (`fg`, `kill -CONT PID`) or ended; nothing was changed",
+        waited.as_secs()
+    )]
+    Busy {
+        path: PathBuf,
+        waited: std::time::Duration,
+        holders: String,
+    },
     #[error("store is corrupt: {0}")]
     Corrupt(String),
     #[error("store error: {0}")]

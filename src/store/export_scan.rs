@@ -9,7 +9,7 @@ use serde::Deserialize;
 use serde_json::value::RawValue;
 
 use super::block_codec;
-use super::tables::{BLOCKS, DOC_TEXT, OVERLAYS};
+use super::tables::{BLOCKS, DOC_TEXT, OVERLAYS, RUNS};
 use super::text_pages::TextReader;
 use super::{Store, StoreError};
 use crate::model::{Block, OverlayStatus};
@@ -38,8 +38,21 @@ const IN_FLIGHT: usize = 2;
 
 type BlockTable = ReadOnlyTable<(&'static str, u32), &'static [u8]>;
 
+/// How many blocks of its document a run covers: the sample size of a sample run, else all
+/// (so a missing overlay of a full run is still reported as corruption).
+fn run_blocks(tx: &redb::ReadTransaction, run_id: &str) -> Result<u32, StoreError> {
+    let runs = tx.open_table(RUNS)?;
+    let raw = runs
+        .get(run_id)?
+        .ok_or_else(|| StoreError::Corrupt(format!("run {run_id} does not exist")))?;
+    let run: crate::model::Run = serde_json::from_slice(raw.value())?;
+    Ok(run.sample.unwrap_or(u32::MAX))
+}
+
 /// Decode block chunk `chunk` and the run's overlays for it, and feed each pair to `each`.
-/// Returns `false` when the document has no such chunk (the end).
+/// Returns `false` when the document has no such chunk or the run covers no block of it (the
+/// end; a sample run covers only the first `limit` blocks).
+#[allow(clippy::too_many_arguments)]
 fn visit_chunk<E: From<StoreError>>(
     blocks: &BlockTable,
     overlays: &BlockTable,
@@ -47,12 +60,17 @@ fn visit_chunk<E: From<StoreError>>(
     conv_uid: &str,
     run_id: &str,
     chunk: u32,
+    limit: u32,
     mut each: impl FnMut(&Block, &OverlayView<'_>) -> Result<(), E>,
 ) -> Result<bool, E> {
     let Some(raw) = blocks.get((conv_uid, chunk)).map_err(StoreError::from)? else {
         return Ok(false);
     };
-    let decoded = block_codec::decode(conv_uid, raw.value(), text)?;
+    let mut decoded = block_codec::decode(conv_uid, raw.value(), text)?;
+    if decoded.first().is_some_and(|b| b.block_index >= limit) {
+        return Ok(false);
+    }
+    decoded.retain(|b| b.block_index < limit);
     let (Some(first), Some(last)) = (decoded.first(), decoded.last()) else {
         return Ok(true);
     };
@@ -82,13 +100,16 @@ impl Store {
         mut visit: impl FnMut(&Block, &OverlayView<'_>) -> Result<(), E>,
     ) -> Result<(), E> {
         let tx = self.read()?;
+        // Damaged text is refused before the first byte is exported.
+        super::check::verify_in(&tx, conv_uid)?;
         let blocks = tx.open_table(BLOCKS).map_err(StoreError::from)?;
         let overlays = tx.open_table(OVERLAYS).map_err(StoreError::from)?;
         let pages = tx.open_table(DOC_TEXT).map_err(StoreError::from)?;
+        let limit = run_blocks(&tx, run_id)?;
         let mut text = TextReader::new(&pages, conv_uid);
         let mut chunk = 0;
         while visit_chunk(
-            &blocks, &overlays, &mut text, conv_uid, run_id, chunk, &mut visit,
+            &blocks, &overlays, &mut text, conv_uid, run_id, chunk, limit, &mut visit,
         )? {
             chunk += 1;
         }
@@ -114,6 +135,9 @@ impl Store {
     {
         let workers = workers.max(1);
         let tx = self.read()?;
+        // Damaged text is refused before the first byte is exported.
+        super::check::verify_in(&tx, conv_uid)?;
+        let limit = run_blocks(&tx, run_id)?;
         let blocks = tx.open_table(BLOCKS).map_err(StoreError::from)?;
         let overlays = tx.open_table(OVERLAYS).map_err(StoreError::from)?;
         let pages = tx.open_table(DOC_TEXT).map_err(StoreError::from)?;
@@ -135,6 +159,7 @@ impl Store {
                             conv_uid,
                             run_id,
                             chunk,
+                            limit,
                             |b, ov| render(&mut buf, b, ov),
                         );
                         let more = match res {

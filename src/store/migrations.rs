@@ -2,7 +2,7 @@
 
 use super::tables::{self, META};
 use super::{Store, StoreError, FORMAT_VERSION};
-use redb::{ReadableDatabase, TableHandle};
+use redb::TableHandle;
 
 const FORMAT_KEY: &str = "format_version";
 
@@ -46,8 +46,26 @@ pub(super) fn check_and_migrate(store: &Store) -> Result<(), StoreError> {
     Ok(())
 }
 
+/// For a read-only open: the store must be of this build's format already (no migration can run).
+pub(super) fn check_readable(store: &Store) -> Result<(), StoreError> {
+    match read_version(store)? {
+        Some(v) if v > FORMAT_VERSION => Err(StoreError::NewerFormat {
+            path: store.path.clone(),
+            found: v,
+            supported: FORMAT_VERSION,
+        }),
+        Some(v) if v == FORMAT_VERSION => Ok(()),
+        _ => Err(StoreError::Open {
+            path: store.path.clone(),
+            reason: "it is not an initialised Blockwise store of this version; open it once \
+                     with a writing command (e.g. `blockwise ingest`) to set it up"
+                .into(),
+        }),
+    }
+}
+
 fn read_version(store: &Store) -> Result<Option<u64>, StoreError> {
-    let tx = store.db().begin_read()?;
+    let tx = store.read()?;
     let meta = match tx.open_table(META) {
         Ok(t) => t,
         Err(redb::TableError::TableDoesNotExist(_)) => return Ok(None),
@@ -209,7 +227,7 @@ mod tests {
         );
         // The refused migration committed nothing: still version 1, old rows intact.
         let db = redb::Database::create(&path).unwrap();
-        let tx = db.begin_read().unwrap();
+        let tx = redb::ReadableDatabase::begin_read(&db).unwrap();
         let meta = tx.open_table(META).unwrap();
         let v = meta.get(FORMAT_KEY).unwrap().unwrap().value().to_vec();
         assert_eq!(v, 1u64.to_le_bytes().to_vec());

@@ -81,6 +81,26 @@ impl RunTxn<'_> {
         Ok(out)
     }
 
+    /// Replace the call record stored at `record.seq` (a `started` record finished).
+    pub fn put_call(&mut self, record: &CallRecord) -> Result<(), StoreError> {
+        let run_id = self.run.run_id.clone();
+        self.calls.insert(
+            (run_id.as_str(), record.seq),
+            serde_json::to_vec(record)?.as_slice(),
+        )?;
+        Ok(())
+    }
+
+    /// Calls of this run, in order.
+    pub fn calls(&self) -> Result<Vec<CallRecord>, StoreError> {
+        let run_id = self.run.run_id.as_str();
+        let mut out = Vec::new();
+        for entry in self.calls.range((run_id, 0u64)..=(run_id, u64::MAX))? {
+            out.push(serde_json::from_slice(entry?.1.value())?);
+        }
+        Ok(out)
+    }
+
     /// Append a call record; returns its sequence number.
     pub fn append_call(&mut self, mut record: CallRecord) -> Result<u64, StoreError> {
         let run_id = self.run.run_id.clone();

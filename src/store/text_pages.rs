@@ -68,7 +68,8 @@ impl<'t> TextReader<'t> {
                 "bad text range {start}..{end}"
             )));
         }
-        let mut out = Vec::with_capacity(end - start);
+        // A damaged range must not decide the allocation: pages fill the buffer as they are read.
+        let mut out = Vec::with_capacity((end - start).min(PAGE));
         let mut pos = start;
         while pos < end {
             let n = (pos / PAGE) as u32;

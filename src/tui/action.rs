@@ -17,6 +17,7 @@ pub enum Action {
     ShowGrid,
     ShowSchemas,
     ShowPolicy,
+    ShowKeys,
     Up,
     Down,
     PageUp,
@@ -38,12 +39,25 @@ pub enum Action {
     Edit,
     DiscardEdit,
     Export,
+    /// Ingest a file (a path prompt).
+    Ingest,
+    SetKey,
+    TestKey,
+    RemoveKey,
+    /// Policy pane: move between the keys and the audit log.
+    SwitchFocus,
+    /// Policy pane: show only the audit entries of the selected key (again: all).
+    FilterAudit,
     /// Enter in a prompt or picker.
     Submit,
     /// Esc in a prompt, picker or overlay.
     Cancel,
     /// Re-read everything from the store.
     Refresh,
+    /// The call log of the selected run (what `run calls` shows).
+    CallLog,
+    /// Failed blocks of the selected run back to pending (`run retry-failed`).
+    RetryFailed,
     /// Schemas pane: open the schema studio (five ways to a new schema).
     NewSchema,
     ForkSchema,
@@ -79,9 +93,61 @@ pub enum Action {
     /// The UI is closing: ask every background worker to stop.
     #[serde(skip)]
     Shutdown,
+    /// The store changed (any process): `runs` — runs, reviews or holders; `rest` — the other
+    /// panes' lists.
+    #[serde(skip)]
+    StoreChanged {
+        runs: bool,
+        rest: bool,
+    },
 }
 
 impl Action {
+    /// A word or two for the key-hint line (`None`: not worth a hint, e.g. moving).
+    pub fn hint(&self) -> Option<&'static str> {
+        Some(match self {
+            Action::Up
+            | Action::Down
+            | Action::PageUp
+            | Action::PageDown
+            | Action::Top
+            | Action::Bottom
+            | Action::Left
+            | Action::Right
+            | Action::NextPane
+            | Action::PrevPane
+            | Action::ShowRuns
+            | Action::ShowGrid
+            | Action::ShowSchemas
+            | Action::ShowPolicy
+            | Action::PreviewDown
+            | Action::PreviewUp => return None,
+            Action::NewSchema => "new schema",
+            Action::ForkSchema => "fork",
+            Action::DeleteSchema => "delete",
+            Action::Open => "open",
+            Action::NewRun => "new run",
+            Action::StartWorker => "start worker",
+            Action::CancelRun => "cancel run",
+            Action::ResumeRun => "resume",
+            Action::ToggleSelect => "select",
+            Action::ConfirmSelected => "confirm",
+            Action::ConfirmAllStaged => "confirm all",
+            Action::DiscardEdit => "discard edit",
+            Action::Reject => "reject",
+            Action::Edit => "edit",
+            Action::Export => "export",
+            Action::CallLog => "calls",
+            Action::RetryFailed => "retry failed",
+            Action::Submit => "save",
+            Action::Cancel => "close",
+            Action::ToggleHelp => "help",
+            Action::Refresh => "reload",
+            other => other.describe().split(" (").next().unwrap_or(""),
+        })
+        .filter(|h| !h.is_empty())
+    }
+
     /// One line for the help overlay.
     pub fn describe(&self) -> &'static str {
         match self {
@@ -93,6 +159,7 @@ impl Action {
             Action::ShowGrid => "Grid pane",
             Action::ShowSchemas => "Schemas pane",
             Action::ShowPolicy => "Policy pane",
+            Action::ShowKeys => "Keys pane",
             Action::Up => "move up",
             Action::Down => "move down",
             Action::PageUp => "page up",
@@ -102,7 +169,7 @@ impl Action {
             Action::Left => "previous column",
             Action::Right => "next column",
             Action::Open => "open the selected run in the grid",
-            Action::NewRun => "new run (pick document, then schema)",
+            Action::NewRun => "new run: document, schema, provider, model, cost preview",
             Action::StartWorker => "start / continue the worker in the background",
             Action::CancelRun => "cancel the run (pending blocks stay pending)",
             Action::ResumeRun => "resume a paused or cancelled run",
@@ -113,9 +180,17 @@ impl Action {
             Action::Edit => "edit the current cell / policy key",
             Action::DiscardEdit => "discard the draft edit of the current row",
             Action::Export => "export the run (JSONL / CSV / MD by file extension)",
+            Action::Ingest => "ingest a file (path prompt, Tab completes)",
+            Action::SetKey => "set the provider's key (input hidden)",
+            Action::TestKey => "test the provider's key with the cheapest real call",
+            Action::RemoveKey => "remove the stored key (asks first)",
+            Action::SwitchFocus => "move between the keys and the audit log",
+            Action::FilterAudit => "audit log: only the selected key / all keys",
             Action::Submit => "save / choose",
             Action::Cancel => "cancel / close",
             Action::Refresh => "reload from the store",
+            Action::CallLog => "call log of the run (what `run calls` shows)",
+            Action::RetryFailed => "retry the failed blocks of the run",
             Action::NewSchema => "new schema: template, fork, wizard, import or JSON editor",
             Action::ForkSchema => "fork the selected schema (the original stays untouched)",
             Action::DeleteSchema => {
@@ -131,7 +206,8 @@ impl Action {
             | Action::Flush
             | Action::ShowRun(_)
             | Action::StartWorkerOn(_)
-            | Action::Shutdown => "",
+            | Action::Shutdown
+            | Action::StoreChanged { .. } => "",
         }
     }
 }

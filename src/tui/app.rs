@@ -4,15 +4,17 @@
 
 use std::path::PathBuf;
 
-use crossterm::event::{KeyEvent, KeyEventKind};
+use crossterm::event::{KeyEvent, KeyEventKind, MouseButton, MouseEvent, MouseEventKind};
+use ratatui::layout::{Position, Rect};
 use tokio::sync::mpsc;
 
 use super::action::Action;
 use super::effect::{Effect, Reply};
 use super::jobs::{Job, JobDone, JobKind, Jobs, Output, Snapshot};
 use super::keymap::Keymap;
-pub use super::modals::{Help, Modal, Picker, Prompt, PromptKind};
+pub use super::modals::{Help, Modal, NewRunForm, Prompt, PromptKind};
 use super::panes::grid::GridPane;
+use super::panes::keys::KeysPane;
 use super::panes::policy::PolicyPane;
 use super::panes::runs::RunsPane;
 use super::panes::schemas::SchemasPane;
@@ -20,8 +22,7 @@ pub use super::panes::Pane;
 use super::panes::{Component, Ctx};
 use super::theme::Theme;
 use super::workers::{self, Workers};
-use crate::model::ProviderKind;
-use crate::workspace::{CreateRunOptions, Workspace};
+use crate::workspace::Workspace;
 
 /// Sends actions from background tasks back to the UI loop.
 #[derive(Clone)]
@@ -40,6 +41,7 @@ pub struct App {
     pub grid: GridPane,
     pub schemas: SchemasPane,
     pub policy: PolicyPane,
+    pub keys: KeysPane,
     /// The last message and whether it is an error.
     pub message: Option<(String, bool)>,
     pub quit: bool,
@@ -51,7 +53,14 @@ pub struct App {
     pub spawner: Option<Spawner>,
     /// Worker events arrived since the last flush.
     stale: bool,
+    /// The terminal's (columns, rows), to map mouse clicks onto the layout.
+    pub size: (u16, u16),
+    /// The document ingested last in this session: the new-run form starts on it.
+    pub last_ingested: Option<String>,
 }
+
+/// Rows one wheel notch moves.
+const WHEEL: usize = 3;
 
 impl App {
     pub fn new(ws: Workspace, keymap: Keymap, theme: Theme) -> App {
@@ -66,12 +75,15 @@ impl App {
             grid: GridPane::default(),
             schemas: SchemasPane::default(),
             policy: PolicyPane::default(),
+            keys: KeysPane::default(),
             message: None,
             quit: false,
             workers: Workers::default(),
             jobs: Jobs::default(),
             spawner: None,
             stale: false,
+            size: (0, 0),
+            last_ingested: None,
         };
         // The first frame needs the lists: read them here, before any runtime exists.
         match Snapshot::read(&app.ws) {
@@ -109,7 +121,7 @@ impl App {
     }
 
     /// The keymap context for the current mode.
-    fn context(&self) -> &'static str {
+    pub fn context(&self) -> &'static str {
         self.modal.context().unwrap_or(self.pane.context())
     }
 
@@ -120,7 +132,9 @@ impl App {
         }
         let bound = self.keymap.lookup(self.context(), key);
         match &self.modal {
-            Modal::Prompt(_) | Modal::Confirm(_) => bound.or(Some(Action::Input((*key).into()))),
+            Modal::Prompt(_) | Modal::NewRun(_) | Modal::Confirm(_) => {
+                bound.or(Some(Action::Input((*key).into())))
+            }
             // The studio is mostly text fields: it reads raw keys (shift-Tab as a shifted Tab).
             Modal::Studio(_) => bound.or(Some(Action::Input(match key.code {
                 crossterm::event::KeyCode::BackTab => tui_textarea::Input {
@@ -130,12 +144,12 @@ impl App {
                 },
                 _ => (*key).into(),
             }))),
-            Modal::Picker(_) => bound.or_else(|| self.keymap.lookup("global", key)),
             Modal::Help(_) => match bound {
                 Some(Action::Quit) => Some(Action::Quit),
+                Some(a) if Help::scrolls(&a) => Some(a),
                 _ => Some(Action::ToggleHelp),
             },
-            Modal::None => bound,
+            Modal::Calls(_) | Modal::None => bound,
         }
     }
 
@@ -144,6 +158,42 @@ impl App {
         if let Some(action) = self.key_action(&key) {
             self.update(action);
         }
+    }
+
+    /// Wheel scrolls what has the focus (the open dialog, else the pane); a left click on a tab
+    /// switches pane, on a list row selects it.
+    pub fn handle_mouse(&mut self, m: MouseEvent) {
+        let (w, h) = self.size;
+        let [top, main, _, _] = super::ui::areas(Rect::new(0, 0, w, h));
+        let step = match m.kind {
+            MouseEventKind::ScrollDown => Some(Action::Down),
+            MouseEventKind::ScrollUp => Some(Action::Up),
+            _ => None,
+        };
+        if let Some(step) = step {
+            for _ in 0..WHEEL {
+                self.update(step.clone());
+            }
+            return;
+        }
+        if m.kind != MouseEventKind::Down(MouseButton::Left) {
+            return;
+        }
+        let fx = if m.row == top.y && !self.modal.is_open() {
+            match super::widgets::tab_at(m.column) {
+                Some(pane) => vec![Effect::Focus(pane)],
+                None => Vec::new(),
+            }
+        } else if main.contains(Position::new(m.column, m.row)) {
+            match &mut self.modal {
+                Modal::Calls(log) => log.click(main, m.row),
+                Modal::None => self.focused_mut().click(main, m.row),
+                _ => Vec::new(),
+            }
+        } else {
+            Vec::new()
+        };
+        self.apply(fx);
     }
 
     /// Apply what background events changed (the event loop sends [`Action::Flush`]).
@@ -158,9 +208,13 @@ impl App {
                 self.quit = true;
                 Vec::new()
             }
-            Action::Resize(_, rows) => self.grid.resize(rows, &self.ws),
+            Action::Resize(cols, rows) => {
+                self.size = (cols, rows);
+                self.grid.resize(rows, &self.ws)
+            }
             Action::Worker(ev) => workers::on_event(ev, &mut self.runs),
             Action::WorkerEnded { run_id, result } => {
+                self.runs.worker_ended(&run_id);
                 let mut fx = self.workers.ended(&run_id, result);
                 fx.push(Effect::Stale);
                 self.apply(fx);
@@ -168,6 +222,16 @@ impl App {
             }
             Action::JobDone(done) => return self.on_job_done(done),
             Action::Flush => return self.flush_now(),
+            Action::StoreChanged { runs, rest } => {
+                self.stale |= runs;
+                if rest {
+                    self.apply(vec![Effect::Job(
+                        Job::Reload { announce: false },
+                        Reply::Status,
+                    )]);
+                }
+                return self.flush_now();
+            }
             Action::Refresh => vec![Effect::Job(Job::Reload { announce: true }, Reply::Status)],
             Action::ShowRun(id) => vec![Effect::OpenRun(id), Effect::Focus(Pane::Grid)],
             Action::StartWorkerOn(id) => {
@@ -193,15 +257,24 @@ impl App {
     /// No modal open: app-wide actions first, the rest to the focused pane.
     fn update_pane(&mut self, action: Action) -> Vec<Effect> {
         match action {
-            Action::ToggleHelp => vec![Effect::Open(Modal::Help(Help))],
+            Action::ToggleHelp => vec![Effect::Open(Modal::Help(Help::default()))],
             Action::NextPane => vec![Effect::Focus(self.pane.cycle(1))],
             Action::PrevPane => vec![Effect::Focus(self.pane.cycle(-1))],
             Action::ShowRuns => vec![Effect::Focus(Pane::Runs)],
             Action::ShowGrid => vec![Effect::Focus(Pane::Grid)],
             Action::ShowSchemas => vec![Effect::Focus(Pane::Schemas)],
             Action::ShowPolicy => vec![Effect::Focus(Pane::Policy)],
-            Action::NewRun => match Picker::documents(&self.ws) {
-                Ok(p) => vec![Effect::Open(Modal::Picker(p))],
+            Action::ShowKeys => vec![Effect::Focus(Pane::Keys)],
+            Action::Ingest => vec![Effect::Open(Modal::Prompt(Box::new(Prompt::ingest())))],
+            Action::NewRun => match NewRunForm::open(&self.ws) {
+                Ok(mut form) => {
+                    if let Some(doc) = &self.last_ingested {
+                        form.select_document(doc);
+                    }
+                    let mut fx = form.refresh();
+                    fx.insert(0, Effect::Open(Modal::NewRun(Box::new(form))));
+                    fx
+                }
                 Err(e) => vec![Effect::Error(e)],
             },
             Action::StartWorker => match self.target_run() {
@@ -244,6 +317,7 @@ impl App {
             Pane::Grid => &self.grid,
             Pane::Schemas => &self.schemas,
             Pane::Policy => &self.policy,
+            Pane::Keys => &self.keys,
         }
     }
 
@@ -253,6 +327,7 @@ impl App {
             Pane::Grid => &mut self.grid,
             Pane::Schemas => &mut self.schemas,
             Pane::Policy => &mut self.policy,
+            Pane::Keys => &mut self.keys,
         }
     }
 
@@ -277,7 +352,6 @@ impl App {
                 Effect::Open(modal) => self.modal = modal,
                 Effect::Close => self.modal = Modal::None,
                 Effect::OpenRun(id) => self.open_run(&id),
-                Effect::CreateRun { doc, schema } => self.create_run(&doc, &schema),
                 Effect::Job(job, reply) => {
                     let done = self.jobs.start(self.spawner.as_ref(), &self.ws, job, reply);
                     if let Some(done) = done {
@@ -312,8 +386,10 @@ impl App {
     fn apply_snapshot(&mut self, s: Snapshot) {
         self.schemas.set_usage(&s.runs);
         self.runs.set_runs(s.runs);
+        self.read_holders();
         self.schemas.set_schemas(s.schemas);
         self.policy.set(s.policy, s.audit, s.is_admin);
+        self.keys.set(s.keys);
         let fx = self.grid.refresh(&self.ws);
         self.apply(fx);
     }
@@ -327,8 +403,19 @@ impl App {
             self.schemas.set_usage(&runs);
             self.runs.set_runs(runs);
         }
+        self.read_holders();
+        if let Modal::Calls(log) = &mut self.modal {
+            log.reload(&self.ws);
+        }
         let fx = self.grid.refresh(&self.ws);
         self.apply(fx);
+    }
+
+    /// Which runs a worker of another process holds (shown as their state in the Runs pane).
+    fn read_holders(&mut self) {
+        if let Ok(held) = self.ws.run_holders() {
+            self.runs.holders = held.into_iter().map(|(id, h)| (id, h.describe())).collect();
+        }
     }
 
     fn open_run(&mut self, run_id: &str) {
@@ -344,31 +431,32 @@ impl App {
         }
     }
 
-    /// Create a run on the demo provider. Kept on the UI task: the picker shows the new run
-    /// at once (tests/tui.rs asserts it right after Enter).
-    fn create_run(&mut self, doc: &str, schema: &str) {
-        let opts = CreateRunOptions {
-            provider: Some(ProviderKind::Demo.as_str().into()),
-            ..Default::default()
-        };
-        match self.ws.create_run(doc, schema, &opts) {
-            Ok(run) => {
-                self.message = Some((
-                    format!(
-                        "created run {} ({} blocks, schema {}, provider demo — offline DEMO \
-                         output); s starts the worker",
-                        run.run_id, run.counters.total, run.schema_ref
-                    ),
-                    false,
-                ));
-                if let Ok(runs) = self.ws.list_runs() {
-                    self.schemas.set_usage(&runs);
-                    self.runs.set_runs(runs);
-                }
-                self.open_run(&run.run_id);
-            }
-            Err(e) => self.error(e),
+    /// A run was created (by the new-run form's job): list it, show it, close the form.
+    fn created(&mut self, run: crate::model::Run) {
+        if matches!(self.modal, Modal::NewRun(_)) {
+            self.modal = Modal::None;
         }
+        let demo = if run.model_config.is_demo() {
+            " — offline DEMO output"
+        } else {
+            ""
+        };
+        self.message = Some((
+            format!(
+                "created run {} ({} blocks, schema {}, {}:{}{demo}); s starts the worker",
+                run.run_id,
+                run.counters.total,
+                run.schema_ref,
+                run.model_config.provider,
+                run.model_config.model
+            ),
+            false,
+        ));
+        if let Ok(runs) = self.ws.list_runs() {
+            self.schemas.set_usage(&runs);
+            self.runs.set_runs(runs);
+        }
+        self.open_run(&run.run_id);
     }
 
     /// A job reported back: show its outcome where it belongs, then refresh what it changed.
@@ -390,8 +478,24 @@ impl App {
                 }
                 self.message = Some((msg, false));
             }
+            Ok(Output::Estimate { ask, result }) => {
+                if let Modal::NewRun(form) = &mut self.modal {
+                    form.preview_done(ask, result);
+                }
+            }
+            Ok(Output::Created(run)) => self.created(*run),
+            Ok(Output::Ingested { conv_uid, message }) => {
+                if to_prompt {
+                    self.modal = Modal::None;
+                }
+                self.last_ingested = Some(conv_uid);
+                self.message = Some((format!("{message} · n makes a run of it"), false));
+            }
             Err(reason) => match &mut self.modal {
                 Modal::Prompt(p) if to_prompt => p.job_refused(reason),
+                Modal::NewRun(form) if done.kind == JobKind::CreateRun => {
+                    form.create_refused(reason)
+                }
                 _ => self.error(reason),
             },
         }
@@ -402,9 +506,9 @@ impl App {
                 }
                 self.stale = true;
             }
-            JobKind::Discard | JobKind::Transition => self.stale = true,
+            JobKind::Discard | JobKind::Transition | JobKind::RetryFailed => self.stale = true,
             JobKind::Edit => self.stale |= ok,
-            JobKind::SetPolicy if ok => {
+            JobKind::SetPolicy | JobKind::Keys | JobKind::Ingest if ok => {
                 self.apply(vec![Effect::Job(
                     Job::Reload { announce: false },
                     Reply::Status,

@@ -18,8 +18,6 @@ pub enum Effect {
     Close,
     /// Show this run in the grid.
     OpenRun(String),
-    /// Create a run on the demo provider from the new-run picker's choices.
-    CreateRun { doc: String, schema: String },
     /// Long or writing work: runs off the UI task, comes back as `Action::JobDone`.
     Job(Job, Reply),
     /// Background events changed the store: re-read runs and the grid window before drawing.

@@ -11,9 +11,19 @@ use super::panes::grid::compact;
 use super::Spawner;
 use crate::model::{Run, Schema};
 use crate::workspace::{
-    display_value, AuditEntry, EffectiveValue, Format, Mode, Selection, SetOutcome, Target,
-    Workspace,
+    display_value, ingest_line, AuditEntry, CreateRunOptions, EffectiveValue, Format, KeyOptions,
+    KeySummary, Mode, RunEstimate, Selection, SetOutcome, Target, Workspace,
 };
+
+/// A key as typed: shown nowhere, not even in `Debug` output.
+#[derive(Clone)]
+pub struct Secret(pub String);
+
+impl std::fmt::Debug for Secret {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Secret(..)")
+    }
+}
 
 #[derive(Debug, Clone)]
 pub enum Job {
@@ -52,9 +62,41 @@ pub enum Job {
         run_id: String,
         cancel: bool,
     },
+    /// Failed blocks back to pending with fresh attempts.
+    RetryFailed {
+        run_id: String,
+    },
     /// Re-read runs, schemas and policy; `announce` says "reloaded" when done.
     Reload {
         announce: bool,
+    },
+    /// The new-run form's cost preview; `ask` tells a stale answer from the latest.
+    Estimate {
+        ask: u64,
+        doc: String,
+        schema: String,
+        opts: CreateRunOptions,
+    },
+    CreateRun {
+        doc: String,
+        schema: String,
+        opts: CreateRunOptions,
+    },
+    /// Ingest one file, with the CLI's checks and message.
+    Ingest {
+        path: PathBuf,
+    },
+    SetKey {
+        provider: String,
+        secret: Secret,
+        base_url: Option<String>,
+    },
+    /// The cheapest real call with the provider's key (`keys test`).
+    TestKey {
+        provider: String,
+    },
+    RemoveKey {
+        provider: String,
     },
 }
 
@@ -68,7 +110,12 @@ pub enum JobKind {
     Export,
     SetPolicy,
     Transition,
+    RetryFailed,
     Reload { announce: bool },
+    Estimate,
+    CreateRun,
+    Ingest,
+    Keys,
 }
 
 /// What a job produced.
@@ -78,6 +125,15 @@ pub enum Output {
     Message(String),
     /// A full re-read of the lists.
     Snapshot(Box<Snapshot>),
+    /// A cost preview for the new-run form (its refusal is shown in the form).
+    Estimate {
+        ask: u64,
+        result: Result<Box<RunEstimate>, String>,
+    },
+    /// A run was created.
+    Created(Box<Run>),
+    /// A file was ingested: the document and the CLI's line about it.
+    Ingested { conv_uid: String, message: String },
 }
 
 /// A finished job, as it comes back to the UI.
@@ -97,6 +153,7 @@ pub struct Snapshot {
     pub policy: Vec<EffectiveValue>,
     pub audit: Vec<AuditEntry>,
     pub is_admin: bool,
+    pub keys: Vec<KeySummary>,
 }
 
 impl Snapshot {
@@ -107,6 +164,7 @@ impl Snapshot {
             policy: ws.policy_all()?,
             audit: ws.audit_log()?,
             is_admin: ws.is_admin()?,
+            keys: ws.list_keys()?,
         })
     }
 }
@@ -121,9 +179,14 @@ impl Job {
             Job::Export { .. } => JobKind::Export,
             Job::SetPolicy { .. } => JobKind::SetPolicy,
             Job::Transition { .. } => JobKind::Transition,
+            Job::RetryFailed { .. } => JobKind::RetryFailed,
             Job::Reload { announce } => JobKind::Reload {
                 announce: *announce,
             },
+            Job::Estimate { .. } => JobKind::Estimate,
+            Job::CreateRun { .. } => JobKind::CreateRun,
+            Job::Ingest { .. } => JobKind::Ingest,
+            Job::SetKey { .. } | Job::TestKey { .. } | Job::RemoveKey { .. } => JobKind::Keys,
         }
     }
 
@@ -151,7 +214,14 @@ impl Job {
                     if *cancel { "cancelling" } else { "resuming" }
                 )
             }
+            Job::RetryFailed { run_id } => format!("retrying the failed blocks of {run_id}"),
             Job::Reload { .. } => "reloading".into(),
+            Job::Estimate { .. } => "estimating the cost".into(),
+            Job::CreateRun { schema, .. } => format!("creating a run of {schema}"),
+            Job::Ingest { path } => format!("ingesting {}", path.display()),
+            Job::SetKey { provider, .. } => format!("storing the {provider} key"),
+            Job::TestKey { provider } => format!("testing the {provider} key"),
+            Job::RemoveKey { provider } => format!("removing the {provider} key"),
         }
     }
 
@@ -248,9 +318,96 @@ impl Job {
                     if cancel { "" } else { "; s starts the worker" }
                 ))
             }
+            Job::RetryFailed { run_id } => {
+                let (r, reset) = ws.retry_failed(&run_id).map_err(|e| err(&e))?;
+                text(format!(
+                    "{reset} failed block(s) of {} back to pending; the run is {} (s starts the \
+                     worker)",
+                    r.run_id,
+                    r.status.as_str()
+                ))
+            }
             Job::Reload { .. } => Snapshot::read(ws)
                 .map(|s| Output::Snapshot(Box::new(s)))
                 .map_err(|e| format!("cannot read the store: {e}")),
+            Job::Estimate {
+                ask,
+                doc,
+                schema,
+                opts,
+            } => Ok(Output::Estimate {
+                ask,
+                result: ws
+                    .estimate_run(&doc, &schema, &opts)
+                    .map(Box::new)
+                    .map_err(|e| err(&e)),
+            }),
+            Job::CreateRun { doc, schema, opts } => ws
+                .create_run(&doc, &schema, &opts)
+                .map(|r| Output::Created(Box::new(r)))
+                .map_err(|e| err(&e)),
+            Job::Ingest { path } => {
+                let limits = ws.ingest_limits().map_err(|e| err(&e))?;
+                let report = ws.ingest(&path, limits).map_err(|e| err(&e))?;
+                Ok(Output::Ingested {
+                    conv_uid: report.document.conv_uid.clone(),
+                    message: ingest_line(&report),
+                })
+            }
+            Job::SetKey {
+                provider,
+                secret,
+                base_url,
+            } => {
+                let options = KeyOptions {
+                    base_url,
+                    ..KeyOptions::default()
+                };
+                let key = Some(secret.0.as_str()).filter(|k| !k.trim().is_empty());
+                let (summary, how) = ws.set_key(&provider, key, options).map_err(|e| err(&e))?;
+                if key.is_none() {
+                    text(format!(
+                        "stored the {provider} endpoint {} with no key; t tests it",
+                        summary.base_url.as_deref().unwrap_or_default()
+                    ))
+                } else {
+                    text(format!(
+                        "stored the {provider} key {} (encrypted {how}); t tests it",
+                        summary.key
+                    ))
+                }
+            }
+            Job::TestKey { provider } => {
+                let test = ws.test_key(&provider, None);
+                let out = match tokio::runtime::Handle::try_current() {
+                    Ok(h) => h.block_on(test),
+                    Err(_) => tokio::runtime::Builder::new_current_thread()
+                        .enable_all()
+                        .build()
+                        .map_err(|e| err(&e))?
+                        .block_on(test),
+                }
+                .map_err(|e| err(&e))?;
+                let detail = out.detail.map(|d| format!(": {d}")).unwrap_or_default();
+                match out.verdict {
+                    Some(true) => text(format!("{provider} key {}: valid{detail}", out.key_shown)),
+                    Some(false) => Err(format!(
+                        "{provider} key {}: REJECTED{detail}",
+                        out.key_shown
+                    )),
+                    None => Err(format!(
+                        "{provider} key {}: could not be checked{detail}",
+                        out.key_shown
+                    )),
+                }
+            }
+            Job::RemoveKey { provider } => {
+                if ws.remove_key(&provider).map_err(|e| err(&e))? {
+                    text(format!("removed the stored {provider} key"))
+                } else {
+                    Err(format!("no stored {provider} key"))
+                }
+            }
         }
     }
 }

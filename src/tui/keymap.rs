@@ -213,6 +213,58 @@ impl Keymap {
         found.cloned()
     }
 
+    /// The first key bound to `action` in `context`, else in `global`, as the file writes it.
+    pub fn key_for(&self, context: &str, action: &Action) -> Option<String> {
+        let name = action_name(action);
+        [context, "global"].iter().find_map(|ctx| {
+            self.tables
+                .get(*ctx)?
+                .iter()
+                .find(|(_, a)| action_name(a) == name)
+                .map(|(spec, _)| spec.label())
+        })
+    }
+
+    /// Key hints for `context` (lazygit's bottom line): its own bindings, then `?` and `q` from
+    /// `global`, keys of one action joined with `/`. Only bound keys can appear.
+    pub fn hints(&self, context: &str) -> Vec<(String, &'static str)> {
+        let mut out: Vec<(String, &'static str)> = Vec::new();
+        let rank = |a: &Action| {
+            let name = action_name(a);
+            HINT_ORDER
+                .iter()
+                .position(|n| *n == name)
+                .unwrap_or(HINT_ORDER.len())
+        };
+        let mut add = |spec: &KeySpec, action: &Action| {
+            let Some(hint) = action.hint() else { return };
+            match out.iter_mut().find(|(_, h)| *h == hint) {
+                Some((keys, _)) => {
+                    keys.push('/');
+                    keys.push_str(&spec.label());
+                }
+                None => out.push((spec.label(), hint)),
+            }
+        };
+        if let Some(table) = self.tables.get(context) {
+            let mut bound: Vec<_> = table.iter().collect();
+            bound.sort_by_key(|(_, a)| rank(a));
+            for (spec, action) in bound {
+                add(spec, action);
+            }
+        }
+        if context != "input" {
+            if let Some(table) = self.tables.get("global") {
+                for (spec, action) in table {
+                    if matches!(action, Action::ToggleHelp | Action::Quit) && !spec.ctrl {
+                        add(spec, action);
+                    }
+                }
+            }
+        }
+        out
+    }
+
     /// Help lines per context: (context, [(keys, description)]), keys of one action joined.
     pub fn help(&self) -> Vec<(String, Vec<(String, String)>)> {
         let mut out = Vec::new();
@@ -244,6 +296,27 @@ impl Keymap {
         out
     }
 }
+
+/// Which hints come first when the line is too short for all (the rest follow in key order).
+const HINT_ORDER: [&str; 17] = [
+    "open",
+    "submit",
+    "confirm_selected",
+    "toggle_select",
+    "reject",
+    "edit",
+    "start_worker",
+    "new_run",
+    "new_schema",
+    "fork_schema",
+    "delete_schema",
+    "call_log",
+    "cancel_run",
+    "resume_run",
+    "retry_failed",
+    "confirm_all_staged",
+    "export",
+];
 
 fn action_name(action: &Action) -> String {
     serde_json::to_value(action)

@@ -15,9 +15,11 @@ pub mod jobs;
 pub mod keymap;
 pub mod modals;
 pub mod panes;
+mod safe_buffer;
 pub mod terminal;
 pub mod theme;
 pub mod ui;
+pub mod watch;
 pub mod widgets;
 pub mod workers;
 
@@ -51,13 +53,15 @@ pub struct TuiOptions {
     pub open_run: Option<String>,
     /// Start the worker on `open_run` at once (the demo does).
     pub start_worker: bool,
+    /// A built-in theme by name (`--theme`); else `config.toml`'s, else the default.
+    pub theme: Option<String>,
 }
 
 /// Build the app with the user's keymap and theme from the config directory.
-pub fn build_app(ws: Workspace) -> anyhow::Result<App> {
+pub fn build_app(ws: Workspace, theme: Option<&str>) -> anyhow::Result<App> {
     let config = crate::paths::config_dir();
     let keymap = Keymap::load(config.as_deref())?;
-    let theme = Theme::load(config.as_deref());
+    let theme = Theme::load(config.as_deref(), theme)?;
     Ok(App::new(ws, keymap, theme))
 }
 
@@ -68,10 +72,12 @@ pub fn run(ws: Workspace, opts: TuiOptions) -> anyhow::Result<()> {
         .enable_all()
         .build()?;
     let (tx, rx) = mpsc::channel::<Action>(1024);
-    let mut app = build_app(ws)?.with_spawner(Spawner {
+    let spawner = Spawner {
         handle: runtime.handle().clone(),
         tx,
-    });
+    };
+    watch::spawn(&spawner, ws.clone(), watch::POLL);
+    let mut app = build_app(ws, opts.theme.as_deref())?.with_spawner(spawner);
     if let Some(id) = &opts.open_run {
         app.update(Action::ShowRun(id.clone()));
         if opts.start_worker {
@@ -117,6 +123,7 @@ fn on_event(app: &mut App, ev: Event) {
     match ev {
         Event::Key(key) => app.handle_key(key),
         Event::Resize(w, h) => app.update(Action::Resize(w, h)),
+        Event::Mouse(m) => app.handle_mouse(m),
         _ => {}
     }
 }

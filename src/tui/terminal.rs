@@ -4,6 +4,7 @@
 use std::io::{self, Stdout};
 use std::sync::Once;
 
+use crossterm::event::{DisableMouseCapture, EnableMouseCapture};
 use crossterm::execute;
 use crossterm::terminal::{
     disable_raw_mode, enable_raw_mode, EnterAlternateScreen, LeaveAlternateScreen,
@@ -13,10 +14,16 @@ use ratatui::Terminal;
 
 pub type Term = Terminal<CrosstermBackend<Stdout>>;
 
-/// Leave raw mode and the alternate screen, show the cursor. Safe to call more than once.
+/// Stop mouse reporting, leave raw mode and the alternate screen, show the cursor. Safe to call
+/// more than once.
 pub fn restore() {
     let _ = disable_raw_mode();
-    let _ = execute!(io::stdout(), LeaveAlternateScreen, crossterm::cursor::Show);
+    let _ = execute!(
+        io::stdout(),
+        DisableMouseCapture,
+        LeaveAlternateScreen,
+        crossterm::cursor::Show
+    );
 }
 
 fn install_panic_hook() {
@@ -43,7 +50,7 @@ pub fn enter() -> io::Result<(Term, Guard)> {
     install_panic_hook();
     enable_raw_mode()?;
     let guard = Guard;
-    execute!(io::stdout(), EnterAlternateScreen)?;
+    execute!(io::stdout(), EnterAlternateScreen, EnableMouseCapture)?;
     let terminal = Terminal::new(CrosstermBackend::new(io::stdout()))?;
     Ok((terminal, guard))
 }

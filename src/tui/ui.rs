@@ -1,6 +1,6 @@
 //! Drawing: reads `&App`, never changes it. Each pane and modal draws itself.
 
-use ratatui::layout::{Constraint, Direction, Layout};
+use ratatui::layout::{Constraint, Direction, Layout, Rect};
 use ratatui::Frame;
 
 use super::app::App;
@@ -8,14 +8,7 @@ use super::panes::View;
 use super::widgets;
 
 pub fn draw(frame: &mut Frame, app: &App) {
-    let [top, main, bottom] = Layout::default()
-        .direction(Direction::Vertical)
-        .constraints([
-            Constraint::Length(1),
-            Constraint::Min(3),
-            Constraint::Length(1),
-        ])
-        .areas(frame.area());
+    let [top, main, hints, bottom] = areas(frame.area());
     let working = app.workers.ids();
     let view = View {
         theme: &app.theme,
@@ -25,6 +18,23 @@ pub fn draw(frame: &mut Frame, app: &App) {
     };
     widgets::tabs(frame, top, app);
     app.focused().render(frame, main, &view);
+    widgets::hints(frame, hints, app);
     widgets::status_bar(frame, bottom, app);
     app.modal.render(frame, main, &view);
+    // Last line of defence: no control character reaches the terminal from any widget.
+    super::safe_buffer::sweep(frame.buffer_mut());
+}
+
+/// Tab bar, the focused pane, the key-hint line and the status bar (mouse clicks map back
+/// through the same split).
+pub fn areas(area: Rect) -> [Rect; 4] {
+    Layout::default()
+        .direction(Direction::Vertical)
+        .constraints([
+            Constraint::Length(1),
+            Constraint::Min(3),
+            Constraint::Length(1),
+            Constraint::Length(1),
+        ])
+        .areas(area)
 }

@@ -10,7 +10,7 @@ use super::effect::Effect;
 use super::panes::runs::RunsPane;
 use super::Spawner;
 use crate::model::RunStatus;
-use crate::workspace::{RunEnd, Session, SessionOptions, WorkerEvent, Workspace};
+use crate::workspace::{RunEnd, Session, SessionOptions, WorkerError, WorkerEvent, Workspace};
 
 /// Runs with a background worker, and the switch that stops each.
 #[derive(Default)]
@@ -75,6 +75,7 @@ impl Workers {
         }
         let session = match ws.start_session(&spawner.handle, run_id, SessionOptions::default()) {
             Ok(s) => s,
+            Err(WorkerError::Refused(why)) => return Effect::Error(why),
             Err(e) => {
                 return Effect::Error(format!("cannot connect {}: {e}", run.model_config.provider))
             }
@@ -142,17 +143,31 @@ pub fn on_event(ev: WorkerEvent, runs: &mut RunsPane) -> Vec<Effect> {
             runs.progress(&run_id, counters, usage);
             vec![Effect::Stale]
         }
+        WorkerEvent::CallFinished(call) if call.outcome.is_error() => {
+            let problem = format!(
+                "call #{} {}: {}",
+                call.seq,
+                call.outcome,
+                call.detail.as_deref().unwrap_or("no detail")
+            );
+            runs.reasons.insert(call.run_id.clone(), problem);
+            Vec::new()
+        }
         WorkerEvent::CallFinished(_) | WorkerEvent::InFlight { .. } => Vec::new(),
         WorkerEvent::Notice { run_id, message } => {
             vec![Effect::Info(format!("{run_id}: {message}"))]
         }
         WorkerEvent::Warning { run_id, message } => {
+            runs.reasons.insert(run_id.clone(), message.clone());
             vec![Effect::Error(format!("{run_id}: {message}"))]
         }
-        WorkerEvent::Paused { run_id, reason } => vec![
-            Effect::Error(format!("run {run_id} paused: {reason}")),
-            Effect::Stale,
-        ],
+        WorkerEvent::Paused { run_id, reason } => {
+            runs.paused(&run_id, &reason);
+            vec![
+                Effect::Error(format!("run {run_id} paused: {reason}")),
+                Effect::Stale,
+            ]
+        }
         WorkerEvent::Complete { .. } | WorkerEvent::Cancelled { .. } => vec![Effect::Stale],
     }
 }

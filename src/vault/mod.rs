@@ -400,7 +400,8 @@ fn summary(record: &StoredKey) -> KeySummary {
         },
         source: "stored".into(),
         encryption: Some(record.encryption.clone()),
-        base_url: record.base_url.clone(),
+        // A URL stored before credentials were refused is still shown without them.
+        base_url: record.base_url.as_deref().map(crate::provider::redact_url),
         model: record.model.clone(),
         temperature: record.temperature,
         max_tokens: record.max_tokens,

@@ -95,6 +95,9 @@ pub fn parse_single(output: Option<&Value>, issue: Option<&str>, index: u32) -> 
     p
 }
 
+/// Fields the program computes from the block itself (SPEC §3 "Local deterministic fields").
+pub const LOCAL_FIELDS: [&str; 3] = ["word_count", "has_question", "first_40_chars"];
+
 /// Local deterministic fields: computed from the block itself, overwriting the model.
 pub fn apply_local_fields(
     properties: &Map<String, Value>,

@@ -8,9 +8,9 @@ use super::WorkerError;
 use crate::fake::{FakeConfig, FakeServer};
 use crate::model::{ProviderKind, Run};
 use crate::provider::{
-    anthropic, base_url_env_var, http, key_env_var, openai, validate_base_url, AnthropicClient,
-    CallAnswer, CallRequest, ConnectError, Flavor, OpenAiClient, Provider, ProviderError,
-    ServerLimits,
+    anthropic, base_url_env_var, http, is_vendor_endpoint, key_env_var, openai, validate_base_url,
+    AnthropicClient, CallAnswer, CallRequest, ConnectError, Flavor, OpenAiClient, Provider,
+    ProviderError, ServerLimits,
 };
 use crate::store::Store;
 
@@ -28,6 +28,34 @@ pub fn connect_provider(store: &Store, run: &Run) -> Result<AnyProvider, WorkerE
         .and_then(|k| k.base_url.clone())
         .or_else(|| run.model_config.base_url.clone());
     Ok(connect(name, key.map(|k| k.secret), base_url)?)
+}
+
+/// Whether a session of `run` started now would call the vendor's own endpoint (so built-in
+/// prices apply), resolved like [`connect_provider`] without building a client.
+pub fn at_vendor_endpoint(store: &Store, run: &Run) -> Result<bool, WorkerError> {
+    let name = run.model_config.provider.as_str();
+    if ProviderKind::parse(name).is_some_and(|k| k.is_demo()) {
+        return Ok(true);
+    }
+    let stored = crate::vault::key_for(store, name)?
+        .and_then(|k| k.base_url)
+        .or_else(|| run.model_config.base_url.clone());
+    Ok(resolve_base_url(name, stored).is_some_and(|u| is_vendor_endpoint(name, &u)))
+}
+
+/// The base URL calls to `name` go to: `base_url` (the stored one), else the provider's
+/// `*_BASE_URL` variable, else the vendor's default (`None`: a custom server with none set).
+fn resolve_base_url(name: &str, base_url: Option<String>) -> Option<String> {
+    let env_url = base_url_env_var(name)
+        .and_then(|v| std::env::var(v).ok())
+        .filter(|u| !u.trim().is_empty());
+    let url = base_url.filter(|u| !u.trim().is_empty()).or(env_url);
+    url.or_else(|| match ProviderKind::parse(name)? {
+        ProviderKind::Anthropic => Some(anthropic::DEFAULT_BASE_URL.to_string()),
+        ProviderKind::OpenAi => Some(openai::OPENAI_BASE_URL.to_string()),
+        ProviderKind::Google => Some(openai::GOOGLE_BASE_URL.to_string()),
+        ProviderKind::Custom | ProviderKind::Demo => None,
+    })
 }
 
 /// Any provider, dispatching [`Provider`] to the right wire client.
@@ -150,38 +178,24 @@ pub fn connect(
             })
         }
     };
-    let env_url = base_url_env_var(name)
-        .and_then(|v| std::env::var(v).ok())
-        .filter(|u| !u.trim().is_empty());
-    let url = base_url.filter(|u| !u.trim().is_empty()).or(env_url);
-    if let Some(u) = &url {
-        validate_base_url(u)?;
-    }
+    let url = resolve_base_url(name, base_url).ok_or(ConnectError::MissingBaseUrl)?;
+    validate_base_url(&url)?;
     Ok(match kind {
         ProviderKind::Anthropic => AnyProvider::Anthropic(AnthropicClient::new(
             ProviderKind::Anthropic.as_str(),
             key,
-            url.unwrap_or_else(|| anthropic::DEFAULT_BASE_URL.to_string()),
+            url,
             http,
         )),
-        ProviderKind::OpenAi => AnyProvider::OpenAi(OpenAiClient::new(
-            Flavor::OpenAi,
-            key,
-            url.unwrap_or_else(|| openai::OPENAI_BASE_URL.to_string()),
-            http,
-        )),
-        ProviderKind::Google => AnyProvider::OpenAi(OpenAiClient::new(
-            Flavor::Google,
-            key,
-            url.unwrap_or_else(|| openai::GOOGLE_BASE_URL.to_string()),
-            http,
-        )),
-        ProviderKind::Custom | ProviderKind::Demo => AnyProvider::OpenAi(OpenAiClient::new(
-            Flavor::Custom,
-            key,
-            url.ok_or(ConnectError::MissingBaseUrl)?,
-            http,
-        )),
+        ProviderKind::OpenAi => {
+            AnyProvider::OpenAi(OpenAiClient::new(Flavor::OpenAi, key, url, http))
+        }
+        ProviderKind::Google => {
+            AnyProvider::OpenAi(OpenAiClient::new(Flavor::Google, key, url, http))
+        }
+        ProviderKind::Custom | ProviderKind::Demo => {
+            AnyProvider::OpenAi(OpenAiClient::new(Flavor::Custom, key, url, http))
+        }
     })
 }
 

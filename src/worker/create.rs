@@ -18,6 +18,19 @@ pub struct CreateRunOptions {
     pub model: Option<String>,
     pub temperature: Option<f64>,
     pub max_tokens: Option<u32>,
+    /// Only the first N blocks of the document (a cheap trial of a schema).
+    pub sample: Option<u32>,
+}
+
+/// A run ready to be written: everything resolved, nothing stored yet. The cost estimate and
+/// the new-run form read this, so they show exactly what creating the run would store.
+#[derive(Debug, Clone)]
+pub struct PlannedRun {
+    pub run: Run,
+    /// Blocks the run covers (the sample size, or the whole document).
+    pub blocks: u32,
+    /// Blocks in the document.
+    pub document_blocks: u32,
 }
 
 fn new_run_id(conv: &str, schema_id: &str) -> String {
@@ -60,6 +73,19 @@ pub fn create_run(
     schema_name: &str,
     opts: &CreateRunOptions,
 ) -> Result<Run, WorkerError> {
+    let plan = plan_run(store, doc, schema_name, opts)?;
+    store.create_run(&plan.run, plan.blocks)?;
+    Ok(store.get_run(&plan.run.run_id)?.unwrap_or(plan.run))
+}
+
+/// Resolve everything a new run stores (document, schema, provider, key defaults, the
+/// precedence chain, the policy snapshot) without writing anything.
+pub fn plan_run(
+    store: &Store,
+    doc: &str,
+    schema_name: &str,
+    opts: &CreateRunOptions,
+) -> Result<PlannedRun, WorkerError> {
     let conv = store.resolve_document(doc)?;
     let document = store
         .get_document(&conv)?
@@ -129,13 +155,59 @@ pub fn create_run(
             key_defaults: Some(&key_defaults),
         },
     )?;
-    let run = Run::new(
+    fits_one_block(&model_config.policy, &prompt, &schema.json)?;
+    let blocks = match opts.sample {
+        Some(0) => {
+            return Err(WorkerError::Refused(
+                "--sample 0 would make a run with no blocks: give at least 1".into(),
+            ))
+        }
+        Some(n) => n.min(document.total_blocks),
+        None => document.total_blocks,
+    };
+    let mut run = Run::new(
         &new_run_id(&conv, &schema.schema_id),
         &conv,
         (&schema.schema_id, &schema.schema_ref, &schema.schema_uid),
         model_config,
         &policy::current_user(),
     );
-    store.create_run(&run, document.total_blocks)?;
-    Ok(store.get_run(&run.run_id)?.unwrap_or(run))
+    run.sample = opts.sample.map(|_| blocks);
+    run.counters.total = blocks;
+    run.counters.pending = blocks;
+    Ok(PlannedRun {
+        run,
+        blocks,
+        document_blocks: document.total_blocks,
+    })
+}
+
+/// Refuse a run whose fixed prompt (system prompt, block prompt, tool overhead, output reserve)
+/// leaves no room in the context window for even one block, naming the sizes.
+fn fits_one_block(
+    snapshot: &std::collections::BTreeMap<String, Value>,
+    prompt: &PromptConfig,
+    schema_json: &Value,
+) -> Result<(), WorkerError> {
+    use super::pack::{estimate_tokens, BLOCK_FRAMING_TOKENS};
+    let policy = crate::policy::WorkerPolicy::from_snapshot(snapshot);
+    let props = schema::properties(schema_json).cloned().unwrap_or_default();
+    let (system, block, limits) = super::prepare::fixed_prompt(&policy, prompt, &props);
+    let one_block = BLOCK_FRAMING_TOKENS + 1;
+    if limits.input_budget >= one_block {
+        return Ok(());
+    }
+    Err(WorkerError::Refused(format!(
+        "the fixed prompt leaves no room for a block: context window {} tokens − output reserve \
+         {} − tool overhead {} − system prompt ~{} − block prompt ~{} = {} tokens, and one block \
+         needs at least {one_block}; shorten the prompts, or raise \
+         worker.batching.context_window_tokens (if the model allows) / lower \
+         worker.batching.output_reserve_tokens",
+        policy.context_window_tokens,
+        policy.output_reserve_tokens,
+        policy.tool_overhead_tokens,
+        estimate_tokens(&system),
+        estimate_tokens(&block),
+        limits.input_budget,
+    )))
 }

@@ -16,7 +16,7 @@ use super::events::WorkerEvent;
 use super::pack::{estimate_tokens, make_packs, CloseReason, PackLimits};
 use super::prepare::RunPlan;
 use super::task::{Item, Shared};
-use super::{identity, lease, transitions, writer, WorkerError};
+use super::{holding, identity, lease, transitions, writer, WorkerError};
 use crate::model::{OverlayStatus, RunStatus};
 use crate::provider::{PriceTable, Provider, ServerLimits};
 use crate::store::Store;
@@ -87,6 +87,25 @@ pub async fn run_worker<P: Provider>(
     run_id: &str,
     opts: EngineOptions,
     events: Option<mpsc::Sender<WorkerEvent>>,
+    stop: watch::Receiver<bool>,
+) -> Result<RunEnd, WorkerError> {
+    // One worker per run: refused (with who holds it) before anything is claimed.
+    let (s, r, w) = (store.clone(), run_id.to_string(), opts.worker_id.clone());
+    blocking(move || holding::take(&s, &r, &w)).await?;
+    let end = work(store.clone(), provider, run_id, opts.clone(), events, stop).await;
+    let (s, r, w) = (store, run_id.to_string(), opts.worker_id);
+    if let Err(e) = blocking(move || Ok(s.release_holder(&r, &w)?)).await {
+        tracing::warn!("cannot release the hold on {run_id}: {e}");
+    }
+    end
+}
+
+async fn work<P: Provider>(
+    store: Arc<Store>,
+    provider: Arc<P>,
+    run_id: &str,
+    opts: EngineOptions,
+    events: Option<mpsc::Sender<WorkerEvent>>,
     mut stop: watch::Receiver<bool>,
 ) -> Result<RunEnd, WorkerError> {
     let session = std::time::Instant::now();
@@ -95,6 +114,8 @@ pub async fn run_worker<P: Provider>(
         let (s, r, lease_ms) = (store.clone(), run_id.clone(), opts.lease.as_millis() as u64);
         blocking(move || {
             let now = crate::clock::now_millis();
+            // Calls a dead worker left in flight are counted, at their cost's upper bound.
+            transitions::mark_lost_calls(&s, &r, lease::owner_alive)?;
             Ok(lease::recover(&s, &r, now, lease_ms, lease::owner_alive)?)
         })
         .await?;
@@ -174,6 +195,7 @@ pub async fn run_worker<P: Provider>(
         cancel: cancel.clone(),
         in_flight: AtomicUsize::new(0),
         events: events.clone(),
+        worker_id: opts.worker_id.clone(),
     });
     let semaphore = Arc::new(Semaphore::new(concurrency));
     let mut tasks = JoinSet::new();
@@ -439,6 +461,8 @@ pub(crate) fn finish(
     lease: Duration,
 ) -> Result<RunEnd, WorkerError> {
     transitions::release_worker(store, run_id, worker)?;
+    // Calls this worker aborted (interrupt) never answered: counted at their upper bound.
+    transitions::mark_lost_calls(store, run_id, |owner| owner != worker)?;
     let run = transitions::finalize(store, run_id, active_millis)?;
     Ok(match run.status {
         RunStatus::Complete => RunEnd::Complete,

@@ -9,7 +9,10 @@ mod backoff;
 mod connect;
 mod create;
 pub mod engine;
+mod estimate;
 pub mod events;
+mod failures;
+pub mod holding;
 mod identity;
 pub mod lease;
 pub mod pack;
@@ -19,9 +22,11 @@ pub mod transitions;
 mod writer;
 
 pub use connect::{connect, connect_provider, AnyProvider};
-pub use create::{create_run, CreateRunOptions};
+pub use create::{create_run, plan_run, CreateRunOptions, PlannedRun};
 pub use engine::{run_worker, EngineOptions, RunEnd};
+pub use estimate::{estimate_run, RunEstimate};
 pub use events::WorkerEvent;
+pub use failures::{failures_by_cause, summary as failure_summary, FailureCause};
 pub use identity::worker_id;
 pub use lease::owner_alive;
 

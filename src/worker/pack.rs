@@ -15,7 +15,7 @@ const FREE_TEXT: &[&str] = &[
     "content", "summary", "analysis", "reason", "rewrite", "revised", "final",
 ];
 
-fn is_free_text_name(name: &str) -> bool {
+pub(crate) fn is_free_text_name(name: &str) -> bool {
     let lower = name.to_ascii_lowercase();
     FREE_TEXT.iter().any(|f| lower.contains(f))
 }

@@ -55,14 +55,19 @@ pub struct Shared<P> {
     /// Calls in flight right now (reported so a slow first answer is not silence).
     pub in_flight: AtomicUsize,
     pub events: Option<mpsc::Sender<WorkerEvent>>,
+    /// Stamped on call records, so a dead worker's calls in flight can be told apart.
+    pub worker_id: String,
 }
 
 /// Why a call produced no answer.
 enum CallEnd {
     /// The provider failed (after retries, for transient trouble).
     Failed(ProviderError),
-    /// The run was cancelled; the request in flight (if any) was aborted after `after`.
-    Cancelled { after: Duration },
+    /// The run was cancelled; the request in flight (if any) was aborted after `after`. The
+    /// provider may still bill an aborted request, so it costs its upper bound.
+    Cancelled { after: Duration, upper: Option<f64> },
+    /// The run paused while this call waited to retry (its tries are already recorded).
+    Halted,
 }
 
 impl<P> Shared<P> {
@@ -125,6 +130,43 @@ impl<P> Shared<P> {
         self.priced.then_some(0.0)
     }
 
+    /// The most a call can cost: the whole request as input (about 4 characters a token) and
+    /// all of its output budget; `None` where the model has no price at this endpoint.
+    fn cost_upper_bound(&self, request: &CallRequest) -> Option<f64> {
+        let chars = request.system_prompt.len()
+            + request.block_prompt.len()
+            + request
+                .blocks
+                .iter()
+                .map(|b| b.content.len() + 120)
+                .sum::<usize>();
+        let most = Usage {
+            input_tokens: (chars as u64).div_ceil(4),
+            output_tokens: u64::from(request.max_tokens),
+            ..Usage::default()
+        };
+        self.prices
+            .estimate_at(&request.model, &most, self.vendor_prices)
+    }
+
+    /// Record a call as started (durably) before its request is sent; returns its sequence
+    /// number (0 if it could not be recorded: the call is then recorded when it ends).
+    async fn start(&self, pack: &[Item], request: &CallRequest) -> u64 {
+        let mut rec = record(&self.plan.run.run_id, &self.endpoint, pack);
+        rec.outcome = CallOutcome::Started;
+        rec.worker = Some(self.worker_id.clone());
+        rec.cost_upper_usd = self.cost_upper_bound(request);
+        let (tx, rx) = oneshot::channel();
+        if self
+            .writer
+            .send(WriterMsg::Started(Box::new(rec), tx))
+            .is_err()
+        {
+            return 0;
+        }
+        rx.await.unwrap_or(0)
+    }
+
     /// Send an outcome to the writer and wait until it is committed.
     async fn write(&self, outcome: CallEffect) {
         let (tx, rx) = oneshot::channel();
@@ -158,6 +200,8 @@ fn record(run_id: &str, endpoint: &str, pack: &[Item]) -> CallRecord {
         unexpected: 0,
         duplicate: 0,
         at: crate::clock::now_rfc3339(),
+        worker: None,
+        cost_upper_usd: None,
     }
 }
 
@@ -181,51 +225,40 @@ fn halves(pack: Vec<Item>) -> (Vec<Item>, Vec<Item>) {
 
 impl<P: Provider> Shared<P> {
     fn request(&self, pack: &[Item]) -> CallRequest {
-        let plan = &self.plan;
-        let mc = &plan.run.model_config;
-        let batched = pack.len() > 1;
-        let max_tokens = if batched {
-            mc.max_tokens
-                .saturating_mul(pack.len() as u32)
-                .min(plan.policy.max_output_tokens)
-                .max(1)
-        } else {
-            mc.max_tokens.min(plan.policy.max_output_tokens).max(1)
-        };
-        CallRequest {
-            model: mc.model.clone(),
-            temperature: mc.temperature,
-            max_tokens,
-            system_prompt: plan.system_prompt.clone(),
-            block_prompt: plan.block_prompt.clone(),
-            properties: Value::Object(plan.properties.clone()),
-            required: plan.required.clone(),
-            blocks: pack
-                .iter()
+        self.plan.request(
+            pack.iter()
                 .map(|i| BlockInput {
                     block_index: i.index,
                     block_type: i.block_type.clone(),
                     content: i.content.clone(),
                 })
                 .collect(),
-            batched,
-            prompt_caching: plan.policy.prompt_caching,
-        }
+        )
     }
 
     /// Call with backoff for transient trouble (never using a block's attempts), each try
-    /// limited to `request_timeout`. Every failed try that is retried is recorded as a call.
-    /// `Failed` is a non-transient error, or transient trouble that outlasted
-    /// `transient_retries`; `Cancelled` means the run was cancelled (the request is aborted).
-    async fn call_with_retry(&self, pack: &[Item]) -> Result<CallAnswer, CallEnd> {
+    /// limited to `request_timeout` and recorded as `started` before its request is sent.
+    /// Every failed try that is retried is recorded as a call. `Failed` is a non-transient
+    /// error, or transient trouble that outlasted `transient_retries`; `Cancelled` means the
+    /// run was cancelled (the request is aborted). Also returns the sequence number of the
+    /// last try's `started` record (0: none), which the final record replaces.
+    async fn call_with_retry(&self, pack: &[Item]) -> (Result<CallAnswer, CallEnd>, u64) {
         let request = self.request(pack);
         let run_id = &self.plan.run.run_id;
+        let not_sent = || {
+            let nothing = CallEnd::Cancelled {
+                after: Duration::ZERO,
+                upper: None,
+            };
+            (Err(nothing), 0)
+        };
         let mut retries = 0u32;
         loop {
             tokio::select! {
                 _ = self.gate.wait() => {}
-                _ = self.on_cancel() => return Err(CallEnd::Cancelled { after: Duration::ZERO }),
+                _ = self.on_cancel() => return not_sent(),
             }
+            let seq = self.start(pack, &request).await;
             let started = Instant::now();
             self.in_flight(1);
             // Dropping the call's future on cancel aborts its HTTP request.
@@ -237,12 +270,12 @@ impl<P: Provider> Shared<P> {
             };
             self.in_flight(-1);
             let Some(result) = result else {
-                return Err(CallEnd::Cancelled {
-                    after: started.elapsed().max(Duration::from_millis(1)),
-                });
+                let after = started.elapsed().max(Duration::from_millis(1));
+                let upper = self.cost_upper_bound(&request);
+                return (Err(CallEnd::Cancelled { after, upper }), seq);
             };
             let err = match result {
-                Ok(answer) => return Ok(answer),
+                Ok(answer) => return (Ok(answer), seq),
                 Err(e) => e,
             };
             let wait = match &err {
@@ -258,14 +291,14 @@ impl<P: Provider> Shared<P> {
                 _ => None,
             };
             let Some(wait) = wait else {
-                return Err(CallEnd::Failed(err));
+                return (Err(CallEnd::Failed(err)), seq);
             };
             if retries >= self.transient_retries {
                 tracing::warn!(
                     run_id = %run_id, retries, error = %err,
                     "transient provider trouble outlasted the retries"
                 );
-                return Err(CallEnd::Failed(err));
+                return (Err(CallEnd::Failed(err)), seq);
             }
             retries += 1;
             tracing::warn!(
@@ -278,6 +311,7 @@ impl<P: Provider> Shared<P> {
                 "transient provider trouble; retrying"
             );
             let mut rec = record(run_id, &self.endpoint, pack);
+            rec.seq = seq;
             rec.latency_ms = started.elapsed().as_millis() as u64;
             rec.outcome = CallOutcome::Error(error_class(&err));
             rec.detail = Some(format!(
@@ -299,10 +333,11 @@ impl<P: Provider> Shared<P> {
             };
             tokio::select! {
                 _ = tokio::time::sleep(own_wait) => {}
-                _ = self.on_cancel() => return Err(CallEnd::Cancelled { after: Duration::ZERO }),
+                _ = self.on_cancel() => return not_sent(),
             }
             if self.halted() {
-                return Err(CallEnd::Failed(err));
+                // Another task paused the run; this try is recorded, the pause frees the claims.
+                return (Err(CallEnd::Halted), 0);
             }
         }
     }
@@ -321,7 +356,8 @@ impl<P: Provider> Shared<P> {
             }
             let mut rec = record(&self.plan.run.run_id, &self.endpoint, &pack);
             let started = Instant::now();
-            let result = self.call_with_retry(&pack).await;
+            let (result, seq) = self.call_with_retry(&pack).await;
+            rec.seq = seq;
             rec.latency_ms = started.elapsed().as_millis() as u64;
             let mut outcome = CallEffect {
                 record: rec,
@@ -331,20 +367,24 @@ impl<P: Provider> Shared<P> {
             };
             match result {
                 Ok(answer) => self.on_answer(answer, pack, &mut outcome, &mut queue),
-                Err(CallEnd::Cancelled { after }) => {
+                Err(CallEnd::Cancelled { after, upper }) => {
                     if after.is_zero() {
                         // Nothing was in flight (waiting at the gate or between retries).
                         return;
                     }
                     outcome.record.latency_ms = after.as_millis() as u64;
                     outcome.record.outcome = CallOutcome::Cancelled;
+                    outcome.record.cost_upper_usd = upper;
+                    outcome.cost_usd = upper;
                     outcome.record.detail = Some(format!(
-                        "run cancelled: request aborted after {} ms; its blocks return to pending",
+                        "run cancelled: request aborted after {} ms; its blocks return to \
+                         pending; its cost is counted as an upper bound",
                         after.as_millis()
                     ));
                     self.write(outcome).await;
                     return;
                 }
+                Err(CallEnd::Halted) => return,
                 Err(CallEnd::Failed(e)) => {
                     outcome.record.outcome = CallOutcome::Error(error_class(&e));
                     outcome.record.detail = Some(e.to_string());
@@ -456,23 +496,51 @@ impl<P: Provider> Shared<P> {
             }
             return;
         }
+        let single = pack.len() == 1;
         let mut missing = Vec::new();
+        let mut invalid = Vec::new();
         for item in pack {
             match parsed.mapped.get(&item.index) {
                 Some(value) => {
-                    let mut value = value.clone();
-                    apply_local_fields(&self.plan.properties, &item.content, &mut value);
-                    outcome.results.push((item.index, Value::Object(value)));
+                    let mut value = Value::Object(value.clone());
+                    if let Value::Object(obj) = &mut value {
+                        apply_local_fields(&self.plan.properties, &item.content, obj);
+                    }
+                    // Same validator as review edits: an invalid value is a bad answer.
+                    // The model's answer is checked; fields the program computed are its own.
+                    match self
+                        .plan
+                        .validators
+                        .check_object_except(&value, &super::answer::LOCAL_FIELDS)
+                    {
+                        Ok(()) => outcome.results.push((item.index, value)),
+                        Err(e) if single => outcome
+                            .failures
+                            .push((item.index, format!("invalid answer: {e}"))),
+                        Err(e) => invalid.push((item, e.to_string())),
+                    }
                 }
                 None => missing.push(item),
             }
         }
-        rec.outcome = if missing.is_empty() {
+        rec.outcome = if missing.is_empty() && invalid.is_empty() && outcome.failures.is_empty() {
             CallOutcome::Ok
+        } else if outcome.results.is_empty() && single {
+            CallOutcome::Failed
         } else {
             CallOutcome::Partial
         };
-        if parsed.unexpected + parsed.duplicate > 0 {
+        if let Some((_, why)) = invalid.first() {
+            rec.detail = Some(format!(
+                "{} invalid result(s) retried alone; first: {why}",
+                invalid.len()
+            ));
+        }
+        // Invalid results of a batch are retried alone, one call each.
+        for (item, _) in invalid.into_iter().rev() {
+            queue.push_front(vec![item]);
+        }
+        if parsed.unexpected + parsed.duplicate > 0 && rec.detail.is_none() {
             rec.detail = Some(format!(
                 "ignored {} unexpected and {} duplicate results",
                 parsed.unexpected, parsed.duplicate

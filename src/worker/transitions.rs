@@ -4,7 +4,7 @@
 use serde_json::Value;
 
 use crate::clock;
-use crate::model::{CallRecord, Overlay, OverlayStatus, Run, RunStatus};
+use crate::model::{CallOutcome, CallRecord, Overlay, OverlayStatus, Run, RunStatus};
 use crate::store::{RunTxn, Store, StoreError};
 
 /// One provider call's effect on the store.
@@ -99,6 +99,65 @@ pub fn release_worker(store: &Store, run_id: &str, worker: &str) -> Result<u32, 
     })
 }
 
+/// Record calls as `started` before their requests are sent (one transaction for the batch);
+/// returns their sequence numbers in order.
+pub fn record_started(
+    store: &Store,
+    run_id: &str,
+    records: Vec<CallRecord>,
+) -> Result<Vec<u64>, StoreError> {
+    store.with_run(run_id, |rt| {
+        records
+            .into_iter()
+            .map(|r| rt.append_call(r))
+            .collect::<Result<Vec<u64>, StoreError>>()
+    })
+}
+
+/// What a call record says, for display: a `started` call whose worker is gone is `lost`, one
+/// whose worker lives is `in_flight`.
+pub fn call_state(record: &CallRecord, owner_alive: impl Fn(&str) -> bool) -> CallOutcome {
+    if record.outcome != CallOutcome::Started {
+        return record.outcome;
+    }
+    match record.worker.as_deref() {
+        Some(w) if owner_alive(w) => CallOutcome::InFlight,
+        _ => CallOutcome::Lost,
+    }
+}
+
+/// Calls left `started` by workers that are gone become `lost`: counted as calls, their cost
+/// as its upper bound (the answer, if any, never arrived). Returns how many.
+pub fn mark_lost_calls(
+    store: &Store,
+    run_id: &str,
+    owner_alive: impl Fn(&str) -> bool,
+) -> Result<u32, StoreError> {
+    store.with_run(run_id, |rt| {
+        let mut n = 0;
+        for mut rec in rt.calls()? {
+            if call_state(&rec, &owner_alive) != CallOutcome::Lost
+                || rec.outcome != CallOutcome::Started
+            {
+                continue;
+            }
+            rec.outcome = CallOutcome::Lost;
+            rec.detail = Some(
+                "the worker ended while this call was in flight; its cost is counted as an upper \
+                 bound"
+                    .to_string(),
+            );
+            rt.put_call(&rec)?;
+            let u = &mut rt.run.usage;
+            u.calls += 1;
+            u.failed_calls += 1;
+            u.cost_usd = u.cost_usd.zip(rec.cost_upper_usd).map(|(a, b)| a + b);
+            n += 1;
+        }
+        Ok(n)
+    })
+}
+
 /// Pause a run (out of credit, bad key, provider down): release every claim without using
 /// attempts and record the reason. Resuming continues where it stopped.
 pub fn pause(store: &Store, run_id: &str, reason: &str) -> Result<Run, StoreError> {
@@ -147,7 +206,13 @@ fn apply_one(rt: &mut RunTxn<'_>, outcome: CallEffect, max_retries: u32) -> Resu
     }
     record.written = written;
     let usage = record.usage;
-    let seq = rt.append_call(record)?;
+    // A call recorded as started before it was sent keeps its sequence number.
+    let seq = if record.seq != 0 {
+        rt.put_call(&record)?;
+        record.seq
+    } else {
+        rt.append_call(record)?
+    };
     for (mut ov, value) in staged {
         ov.status = OverlayStatus::AiComplete;
         ov.staging = Some(value.clone());

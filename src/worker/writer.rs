@@ -19,6 +19,9 @@ pub struct Halt {
 }
 
 pub enum WriterMsg {
+    /// A call about to be sent: recorded as `started`; `ack` gets its sequence number once
+    /// committed (0 when it could not be written).
+    Started(Box<crate::model::CallRecord>, oneshot::Sender<u64>),
     /// A finished call; `ack` fires once it is durably committed.
     Call(Box<CallEffect>, Option<oneshot::Sender<()>>),
     Halt(Halt),
@@ -74,13 +77,28 @@ fn writer_loop(
         let mut calls = Vec::new();
         let mut acks = Vec::new();
         let mut halts = Vec::new();
+        let mut started = Vec::new();
+        let mut started_acks = Vec::new();
         for msg in batch {
             match msg {
+                WriterMsg::Started(record, ack) => {
+                    started.push(*record);
+                    started_acks.push(ack);
+                }
                 WriterMsg::Call(outcome, ack) => {
                     calls.push(*outcome);
                     acks.extend(ack);
                 }
                 WriterMsg::Halt(h) => halts.push(h),
+            }
+        }
+        if !started.is_empty() {
+            let seqs = transitions::record_started(store, run_id, started).unwrap_or_else(|e| {
+                tracing::error!(run_id, error = %e, "could not record calls as started");
+                Vec::new()
+            });
+            for (i, ack) in started_acks.into_iter().enumerate() {
+                let _ = ack.send(seqs.get(i).copied().unwrap_or(0));
             }
         }
         if !calls.is_empty() {

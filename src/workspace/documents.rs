@@ -43,3 +43,13 @@ impl Workspace {
         self.store.blocks_at(conv_uid, indices)
     }
 }
+
+/// The line `ingest` prints for one file (the TUI shows the same).
+pub fn ingest_line(report: &IngestReport) -> String {
+    let d = &report.document;
+    let status = if report.created { "created" } else { "exists" };
+    format!(
+        "{status:<8} {}  {:>6} blocks  {}",
+        d.conv_uid, d.total_blocks, d.title
+    )
+}

@@ -9,6 +9,7 @@
 mod documents;
 mod keys;
 mod policy;
+mod providers;
 mod review;
 mod runs;
 mod schemas;
@@ -18,12 +19,16 @@ mod session;
 use std::path::Path;
 use std::sync::Arc;
 
+pub use documents::ingest_line;
 pub use keys::KeyTest;
+pub use providers::ProviderChoice;
+pub use runs::estimate_summary;
 pub use session::{Session, SessionOptions};
 
 // Types and pure helpers the fronts show or pass back; re-exported so the fronts have one door.
 pub use crate::demo::{DEMO_TEMPLATES, SAMPLE_NAME};
 pub use crate::export::{ExportError, ExportSummary, Format, Mode};
+pub use crate::files::{read_stdin, read_text, KEY_MAX, SCHEMA_FILE_MAX, VALUE_FILE_MAX};
 pub use crate::ingest::{IngestError, IngestLimits, IngestReport};
 pub use crate::model::ProviderKind;
 pub use crate::policy::{
@@ -42,9 +47,11 @@ pub use crate::schema::{
     Template, WizardModel,
 };
 pub use crate::schema::{validate_ref, PROMPT_CONFIG_KEYS};
-pub use crate::store::{SchemaDelete, StoreError};
+pub use crate::store::{ChangeStamp, CheckReport, Damage, Holder, SchemaDelete, StoreError};
 pub use crate::vault::{display_key, KeyOptions, KeySource, KeySummary, VaultError};
-pub use crate::worker::{CreateRunOptions, RunEnd, WorkerError, WorkerEvent};
+pub use crate::worker::{
+    failure_summary, CreateRunOptions, FailureCause, RunEnd, RunEstimate, WorkerError, WorkerEvent,
+};
 
 use crate::store::Store;
 
@@ -56,16 +63,18 @@ pub struct Workspace {
 }
 
 impl Workspace {
-    /// Open the store at `path` for reading (list, show, export): no admin bootstrap and no lease
-    /// recovery, so looking never changes anything.
+    /// Open the store at `path` for reading (list, show, export, check): no admin bootstrap and
+    /// no lease recovery, and the file is opened read-only: a missing store is an error saying
+    /// how to make one, nothing is created or changed, a store the user may only read opens, and
+    /// a writer in another process is not waited for.
     pub fn open_for_reading(path: &Path) -> Result<Workspace, WorkspaceError> {
-        Ok(Workspace::new(Arc::new(Store::open(path)?)))
+        Ok(Workspace::new(Arc::new(Store::open_read_only(path)?)))
     }
 
     /// Open the store at `path` for writing: the first user becomes the workspace admin and
     /// leases that expired or whose worker is gone return to `pending` (SPEC §3).
     pub fn open_for_writing(path: &Path) -> Result<Workspace, WorkspaceError> {
-        let ws = Workspace::open_for_reading(path)?;
+        let ws = Workspace::new(Arc::new(Store::open(path)?));
         crate::policy::ensure_workspace_admin(&ws.store)?;
         crate::worker::lease::recover_all(&ws.store, crate::clock::now_millis())?;
         Ok(ws)
@@ -79,7 +88,7 @@ impl Workspace {
         }
     }
 
-    /// Who is acting (the OS user, or `BLOCKWISE_USER`).
+    /// Who is acting: the OS account of the process (never an environment variable).
     pub fn user(&self) -> &str {
         &self.user
     }
@@ -89,9 +98,24 @@ impl Workspace {
         self.store.path()
     }
 
+    /// Verify the whole store (read-only): what is damaged, per document and run.
+    pub fn check(&self) -> Result<CheckReport, StoreError> {
+        self.store.check()
+    }
+
     /// A digest of the whole store (tests: proof that nothing changed).
     pub fn fingerprint(&self) -> Result<String, StoreError> {
         self.store.fingerprint()
+    }
+
+    /// A cheap witness of changes by any process (the TUI polls it off the UI task).
+    pub fn change_stamp(&self) -> Result<ChangeStamp, StoreError> {
+        self.store.change_stamp()
+    }
+
+    /// Runs held by a live worker of another process (or another session id), by run id.
+    pub fn run_holders(&self) -> Result<Vec<(String, Holder)>, StoreError> {
+        crate::worker::holding::live_holders(&self.store, &crate::worker::worker_id())
     }
 
     /// Make the offline demo workspace: sample documents in `samples_dir`, templates, one run.

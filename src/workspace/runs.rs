@@ -1,6 +1,6 @@
 //! Runs: create, list, cancel, resume, delete, and the call log.
 
-use super::{CreateRunOptions, WorkerError, Workspace};
+use super::{CreateRunOptions, RunEstimate, WorkerError, Workspace};
 use crate::model::{CallRecord, Run};
 use crate::store::StoreError;
 use crate::worker::transitions;
@@ -17,6 +17,17 @@ impl Workspace {
         crate::worker::create_run(&self.store, doc, schema_name, opts)
     }
 
+    /// What creating this run would cost (nothing is written), priced with the user's table.
+    pub fn estimate_run(
+        &self,
+        doc: &str,
+        schema_name: &str,
+        opts: &CreateRunOptions,
+    ) -> Result<RunEstimate, WorkerError> {
+        let prices = crate::provider::PriceTable::for_user();
+        crate::worker::estimate_run(&self.store, doc, schema_name, opts, &prices)
+    }
+
     pub fn list_runs(&self) -> Result<Vec<Run>, StoreError> {
         self.store.list_runs()
     }
@@ -30,9 +41,26 @@ impl Workspace {
         self.store.resolve_run(prefix)
     }
 
-    /// Every provider call of a run, in order.
+    /// Every provider call of a run, in order. A call recorded as started whose worker is gone
+    /// shows as `lost`, one whose worker lives as `in_flight`.
     pub fn calls(&self, run_id: &str) -> Result<Vec<CallRecord>, StoreError> {
-        self.store.calls(run_id)
+        Ok(self
+            .store
+            .calls(run_id)?
+            .into_iter()
+            .map(|mut c| {
+                c.outcome = transitions::call_state(&c, crate::worker::owner_alive);
+                c
+            })
+            .collect())
+    }
+
+    /// A run's failed blocks grouped by cause, most frequent first.
+    pub fn failures_by_cause(
+        &self,
+        run_id: &str,
+    ) -> Result<Vec<crate::worker::FailureCause>, StoreError> {
+        crate::worker::failures_by_cause(&self.store, run_id)
     }
 
     /// No new claims and no retries; a worker on it sees the cancel within a second, aborts its
@@ -58,4 +86,48 @@ impl Workspace {
     pub fn delete_run(&self, run_id: &str) -> Result<(), StoreError> {
         self.store.delete_run(run_id)
     }
+}
+
+/// The estimate in lines for people: the CLI prints them, the new-run form shows them.
+pub fn estimate_summary(e: &RunEstimate) -> Vec<String> {
+    let src = |name: &str| e.sources.get(name).map(String::as_str).unwrap_or("run");
+    let blocks = if e.blocks < e.document_blocks {
+        format!("{} of {} (sample)", e.blocks, e.document_blocks)
+    } else {
+        e.blocks.to_string()
+    };
+    vec![
+        format!(
+            "provider {}  model {} ({})  temperature {} ({})  max_tokens {} ({})",
+            e.provider,
+            e.model,
+            src("model"),
+            e.temperature,
+            src("temperature"),
+            e.max_tokens,
+            src("max_tokens")
+        ),
+        format!(
+            "blocks {blocks}  calls {} (up to {} blocks per call{})",
+            e.calls,
+            e.block_cap,
+            if e.batching { "" } else { ", batching off" }
+        ),
+        format!(
+            "tokens input {}  cache-write {}  cache-read {}  output {}{}",
+            e.input_tokens,
+            e.cache_write_tokens,
+            e.cache_read_tokens,
+            e.output_tokens,
+            if e.prompt_caching {
+                ""
+            } else {
+                " (caching off)"
+            }
+        ),
+        format!(
+            "cost {} (estimate at about 4 characters per token)",
+            super::format_cost(e.cost_usd)
+        ),
+    ]
 }

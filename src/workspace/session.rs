@@ -45,6 +45,11 @@ impl Workspace {
             .store
             .get_run(run_id)?
             .ok_or_else(|| WorkerError::Refused(format!("run {run_id} does not exist")))?;
+        // Refuse at once, with who holds it, rather than from inside the spawned engine.
+        let me = crate::worker::worker_id();
+        if let Some(h) = crate::worker::holding::other_holder(&self.store, run_id, &me)? {
+            return Err(crate::worker::holding::refusal(run_id, &h));
+        }
         let provider = Arc::new(crate::worker::connect_provider(&self.store, &run)?);
         let engine = EngineOptions {
             concurrency: opts.concurrency,

@@ -1,4 +1,7 @@
-//! The help overlay: every binding of the keymap, grouped by context. Any key closes it.
+//! The help overlay: every binding of the keymap, grouped by context, flowed into as many
+//! columns as fit. `j` / `k` / page keys scroll it; any other key closes it.
+
+use std::cell::Cell as StdCell;
 
 use ratatui::layout::Rect;
 use ratatui::text::{Line, Span};
@@ -8,58 +11,99 @@ use ratatui::Frame;
 use super::centered;
 use crate::tui::action::Action;
 use crate::tui::effect::Effect;
-use crate::tui::panes::{Component, Ctx, View};
+use crate::tui::panes::{moved, nav_delta, Component, Ctx, View};
+use crate::tui::widgets::cut_to_width;
+
+/// Narrowest help column.
+const COLUMN: u16 = 40;
 
 #[derive(Debug, Default)]
-pub struct Help;
+pub struct Help {
+    /// First line shown.
+    pub scroll: usize,
+    /// The largest useful `scroll` at the last render (how many lines do not fit).
+    max_scroll: StdCell<usize>,
+}
+
+impl Help {
+    /// Whether `action` scrolls the overlay (every other key closes it).
+    pub fn scrolls(action: &Action) -> bool {
+        nav_delta(action, 1).is_some()
+    }
+}
 
 impl Component for Help {
-    fn update(&mut self, action: Action, _ctx: &Ctx) -> Vec<Effect> {
+    fn update(&mut self, action: Action, ctx: &Ctx) -> Vec<Effect> {
+        if let Some(delta) = nav_delta(&action, ctx.page) {
+            self.scroll = moved(self.scroll, self.max_scroll.get() + 1, delta);
+            return Vec::new();
+        }
         match action {
             Action::ToggleHelp | Action::Cancel => vec![Effect::Close],
             _ => Vec::new(),
         }
     }
 
-    /// Flowed into as many columns as needed.
     fn render(&self, frame: &mut Frame, area: Rect, view: &View) {
         let theme = view.theme;
+        let rect = centered(area, area.width.saturating_sub(4), area.height);
+        frame.render_widget(Clear, rect);
+        let inner_w = rect.width.saturating_sub(2);
+        let per_col = rect.height.saturating_sub(2).max(1) as usize;
+        let help = view.keymap.help();
+        let count: usize = help.iter().map(|(_, b)| b.len() + 1).sum();
+        // As many columns as fit, but no more than the lines need (wider text instead).
+        let columns = (inner_w / COLUMN).clamp(1, count.div_ceil(per_col).max(1) as u16);
+        let col_width = inner_w / columns;
+        let desc_w = col_width.saturating_sub(2 + 17) as usize;
         let mut lines = Vec::new();
-        for (context, bindings) in view.keymap.help() {
+        for (context, bindings) in help {
             lines.push(Line::from(Span::styled(
                 format!("[{context}]"),
                 theme.title(),
             )));
             for (keys, desc) in bindings {
                 lines.push(Line::from(vec![
-                    Span::styled(format!("  {keys:<16}"), theme.fg("staged")),
-                    Span::raw(desc),
+                    Span::styled(
+                        format!("  {:<16} ", cut_to_width(&keys, 16)),
+                        theme.fg("staged"),
+                    ),
+                    Span::raw(cut_to_width(&desc, desc_w)),
                 ]));
             }
         }
-        let rect = centered(area, area.width.saturating_sub(4), area.height);
-        frame.render_widget(Clear, rect);
+        let shown = per_col * columns as usize;
+        let max_scroll = lines.len().saturating_sub(shown);
+        self.max_scroll.set(max_scroll);
+        let scroll = self.scroll.min(max_scroll);
+        let title = if max_scroll > 0 {
+            format!(
+                " Keys · lines {}-{} of {} · j/k scroll, any other key closes ",
+                scroll + 1,
+                (scroll + shown).min(lines.len()),
+                lines.len()
+            )
+        } else {
+            " Keys (from keymap.toml) · any key but j/k closes ".to_string()
+        };
         let block = Block::default()
             .borders(Borders::ALL)
             .border_style(theme.border())
             .title(Span::styled(
-                " Keys (from keymap.toml; any key closes) ",
+                cut_to_width(&title, inner_w as usize),
                 theme.title(),
             ));
         let inner = block.inner(rect);
         frame.render_widget(block, rect);
-        let per_col = inner.height.max(1) as usize;
-        let columns = lines.len().div_ceil(per_col).max(1) as u16;
-        let col_width = (inner.width / columns).max(30);
-        for (i, chunk) in lines.chunks(per_col).enumerate() {
-            let x = inner.x + i as u16 * col_width;
-            if x >= inner.x + inner.width {
-                break;
-            }
+        for (i, chunk) in lines[scroll..]
+            .chunks(per_col)
+            .take(columns as usize)
+            .enumerate()
+        {
             let col = Rect {
-                x,
+                x: inner.x + i as u16 * col_width,
                 y: inner.y,
-                width: col_width.min(inner.x + inner.width - x),
+                width: col_width,
                 height: inner.height,
             };
             frame.render_widget(Paragraph::new(chunk.to_vec()), col);

@@ -1,18 +1,21 @@
 //! Dialogs drawn over the panes. Each file owns one modal's state, `update` and `render`, like
 //! the panes; a new dialog is one file plus a [`Modal`] variant.
 
+pub mod calls;
+pub mod complete;
 pub mod confirm;
 pub mod help;
-pub mod picker;
+pub mod new_run;
 pub mod prompt;
 pub mod studio;
 
 use ratatui::layout::Rect;
 use ratatui::Frame;
 
+pub use calls::CallLog;
 pub use confirm::Confirm;
 pub use help::Help;
-pub use picker::Picker;
+pub use new_run::NewRunForm;
 pub use prompt::{Prompt, PromptKind};
 
 use super::action::Action;
@@ -23,7 +26,8 @@ pub enum Modal {
     None,
     Help(Help),
     Prompt(Box<Prompt>),
-    Picker(Picker),
+    NewRun(Box<NewRunForm>),
+    Calls(Box<CallLog>),
     Confirm(Confirm),
     Studio(Box<studio::Studio>),
 }
@@ -32,10 +36,10 @@ impl Modal {
     /// The keymap section for keys while this modal is open (`None`: the focused pane's).
     pub fn context(&self) -> Option<&'static str> {
         match self {
-            Modal::Prompt(_) | Modal::Picker(_) | Modal::Confirm(_) | Modal::Studio(_) => {
+            Modal::Prompt(_) | Modal::NewRun(_) | Modal::Confirm(_) | Modal::Studio(_) => {
                 Some("input")
             }
-            Modal::Help(_) | Modal::None => None,
+            Modal::Help(_) | Modal::Calls(_) | Modal::None => None,
         }
     }
 
@@ -48,7 +52,8 @@ impl Modal {
             Modal::None => None,
             Modal::Help(m) => Some(m),
             Modal::Prompt(m) => Some(m.as_mut()),
-            Modal::Picker(m) => Some(m),
+            Modal::NewRun(m) => Some(m.as_mut()),
+            Modal::Calls(m) => Some(m.as_mut()),
             Modal::Confirm(m) => Some(m),
             Modal::Studio(m) => Some(m.as_mut()),
         }
@@ -66,7 +71,8 @@ impl Modal {
             Modal::None => {}
             Modal::Help(m) => m.render(frame, area, view),
             Modal::Prompt(m) => m.render(frame, area, view),
-            Modal::Picker(m) => m.render(frame, area, view),
+            Modal::NewRun(m) => m.render(frame, area, view),
+            Modal::Calls(m) => m.render(frame, area, view),
             Modal::Confirm(m) => m.render(frame, area, view),
             Modal::Studio(m) => m.render(frame, area, view),
         }

@@ -2,6 +2,7 @@
 //! either refuses at once with the reason (nothing saved) or starts a job; while the job runs
 //! the prompt waits, then closes on success or shows the refusal.
 
+use crate::model::{sanitize, sanitize_line};
 use std::path::PathBuf;
 
 use ratatui::layout::{Constraint, Direction, Layout, Rect};
@@ -14,7 +15,7 @@ use super::{centered, Modal};
 use crate::model::Run;
 use crate::tui::action::Action;
 use crate::tui::effect::{Effect, Reply};
-use crate::tui::jobs::Job;
+use crate::tui::jobs::{Job, Secret};
 use crate::tui::panes::{Component, Ctx, View};
 use crate::workspace::{Format, Mode};
 
@@ -36,6 +37,21 @@ pub enum PromptKind {
     PolicyReason {
         key: String,
         value: String,
+    },
+    /// A file to ingest (Tab completes the path).
+    Ingest,
+    /// The custom provider's base URL, asked before its key.
+    KeyBaseUrl {
+        provider: String,
+    },
+    /// A provider's key: the text is masked and never drawn.
+    SetKey {
+        provider: String,
+        base_url: Option<String>,
+    },
+    /// Asks before removing a stored key.
+    RemoveKey {
+        provider: String,
     },
 }
 
@@ -63,6 +79,38 @@ impl Prompt {
             error: None,
             busy: false,
         }
+    }
+
+    /// A provider's key, typed into a masked field (each character drawn as `•`).
+    pub fn secret(provider: &str, base_url: Option<String>) -> Prompt {
+        let hint = if provider == "custom" {
+            "the server's key, if it wants one · empty: the endpoint is stored with no key · \
+             Enter stores it, Esc cancels"
+        } else {
+            "paste or type the key · stored encrypted, shown only as its last 4 characters · \
+             Enter stores it, Esc cancels"
+        };
+        let mut p = Prompt::new(
+            PromptKind::SetKey {
+                provider: provider.to_string(),
+                base_url,
+            },
+            format!("API key for {provider} (input hidden)"),
+            hint.into(),
+            String::new(),
+        );
+        p.textarea.set_mask_char('•');
+        p
+    }
+
+    /// A file to ingest.
+    pub fn ingest() -> Prompt {
+        Prompt::new(
+            PromptKind::Ingest,
+            "Ingest a file (.md or .txt)".into(),
+            "path · Tab completes · Enter ingests, Esc cancels".into(),
+            String::new(),
+        )
     }
 
     /// Export `run` to a file.
@@ -117,13 +165,79 @@ impl Prompt {
                 );
                 return Ok(Effect::Open(Modal::Prompt(Box::new(next))));
             }
-            PromptKind::PolicyReason { key, value } => Job::SetPolicy {
-                key: key.clone(),
-                value: value.clone(),
-                reason: Some(text.trim().to_string()).filter(|r| !r.is_empty()),
+            PromptKind::PolicyReason { key, value } => {
+                let reason = text.trim();
+                if reason.is_empty() {
+                    return Err(format!(
+                        "a reason is required: say why {key} should be {value} (it goes in the \
+                         audit log)"
+                    ));
+                }
+                Job::SetPolicy {
+                    key: key.clone(),
+                    value: value.clone(),
+                    reason: Some(reason.to_string()),
+                }
+            }
+            PromptKind::Ingest => {
+                let path = text.trim();
+                if path.is_empty() {
+                    return Err("type the path of a .md or .txt file (Tab completes)".into());
+                }
+                Job::Ingest {
+                    path: super::complete::expand_home(path),
+                }
+            }
+            PromptKind::KeyBaseUrl { provider } => {
+                let url = text.trim();
+                if url.is_empty() {
+                    return Err("the custom provider needs a base URL, e.g. \
+                                http://localhost:8080/v1"
+                        .into());
+                }
+                let next = Prompt::secret(provider, Some(url.to_string()));
+                return Ok(Effect::Open(Modal::Prompt(Box::new(next))));
+            }
+            PromptKind::SetKey { provider, base_url } => {
+                // A local server usually needs no key: custom stores its endpoint alone.
+                if text.trim().is_empty() && provider != "custom" {
+                    return Err(format!("the key for {provider} is empty"));
+                }
+                Job::SetKey {
+                    provider: provider.clone(),
+                    secret: Secret(text),
+                    base_url: base_url.clone(),
+                }
+            }
+            PromptKind::RemoveKey { provider } => Job::RemoveKey {
+                provider: provider.clone(),
             },
         };
         Ok(Effect::Job(job, Reply::Prompt))
+    }
+
+    /// Tab in a path prompt: complete the path as far as it is unambiguous, and list the
+    /// candidates when there are several.
+    fn complete(&mut self) {
+        let text = self.textarea.lines().join("");
+        let done = super::complete::complete_path(&text);
+        if done.text != text {
+            self.textarea = TextArea::new(vec![done.text]);
+            self.textarea.move_cursor(tui_textarea::CursorMove::End);
+        }
+        self.error = match done.candidates.len() {
+            0 => Some(format!("nothing matches '{text}'")),
+            1 => None,
+            n => Some(format!(
+                "{n} matches: {}",
+                done.candidates
+                    .iter()
+                    .take(12)
+                    .cloned()
+                    .collect::<Vec<_>>()
+                    .join("  ")
+            )),
+        };
     }
 
     /// The job it started reported: `Err` keeps the prompt open with the reason.
@@ -145,6 +259,13 @@ impl Component for Prompt {
                 Effect::Info("cancelled; nothing was changed".into()),
             ],
             _ if self.busy => Vec::new(),
+            Action::Input(input)
+                if matches!(self.kind, PromptKind::Ingest)
+                    && input.key == tui_textarea::Key::Tab =>
+            {
+                self.complete();
+                Vec::new()
+            }
             Action::Input(input) => {
                 self.textarea.input(input);
                 Vec::new()
@@ -177,7 +298,10 @@ impl Component for Prompt {
         let block = Block::default()
             .borders(Borders::ALL)
             .border_style(theme.border())
-            .title(Span::styled(format!(" {} ", self.title), theme.title()));
+            .title(Span::styled(
+                format!(" {} ", sanitize_line(&self.title)),
+                theme.title(),
+            ));
         let inner = block.inner(rect);
         frame.render_widget(block, rect);
         let [text, hint, err] = Layout::default()
@@ -201,13 +325,19 @@ impl Component for Prompt {
             self.hint.as_str()
         };
         frame.render_widget(
-            Paragraph::new(Span::styled(hint_text, theme.fg("muted"))),
+            Paragraph::new(Span::styled(
+                sanitize_line(hint_text).into_owned(),
+                theme.fg("muted"),
+            )),
             hint,
         );
         if let Some(e) = &self.error {
             frame.render_widget(
-                Paragraph::new(Span::styled(format!("refused: {e}"), theme.fg("error")))
-                    .wrap(Wrap { trim: false }),
+                Paragraph::new(Span::styled(
+                    format!("refused: {}", sanitize(e)),
+                    theme.fg("error"),
+                ))
+                .wrap(Wrap { trim: false }),
                 err,
             );
         }

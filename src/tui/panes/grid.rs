@@ -24,7 +24,7 @@ pub(crate) const FIXED: [(&str, u16); 4] =
     [("#", 6), ("type", 10), ("status", 11), ("content", 36)];
 const FIELD_WIDTH: u16 = 22;
 /// Tab bar, status bar, table borders and header.
-const CHROME_ROWS: u16 = 5;
+const CHROME_ROWS: u16 = 6;
 
 /// One visible row, built from the block and its overlay.
 #[derive(Debug, Clone)]
@@ -418,19 +418,8 @@ pub fn compact(v: &Value) -> String {
     }
 }
 
-fn one_line(s: &str, width: usize) -> String {
-    let flat: String = s
-        .chars()
-        .map(|c| if c.is_control() { ' ' } else { c })
-        .collect();
-    if flat.chars().count() <= width {
-        flat
-    } else {
-        let mut out: String = flat.chars().take(width.saturating_sub(1)).collect();
-        out.push('…');
-        out
-    }
-}
+/// One sanitized line, cut to the column (the one terminal sanitizer, `model::sanitize`).
+use crate::model::one_line;
 
 fn status_label(row: &GridRow) -> &'static str {
     match (row.status, row.edited) {

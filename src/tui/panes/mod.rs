@@ -3,6 +3,7 @@
 //! here, one [`Pane`] variant and a `[context]` section in `keymap.toml`.
 
 pub mod grid;
+pub mod keys;
 pub mod policy;
 pub mod runs;
 pub mod schemas;
@@ -23,10 +24,17 @@ pub enum Pane {
     Grid,
     Schemas,
     Policy,
+    Keys,
 }
 
 impl Pane {
-    pub const ALL: [Pane; 4] = [Pane::Runs, Pane::Grid, Pane::Schemas, Pane::Policy];
+    pub const ALL: [Pane; 5] = [
+        Pane::Runs,
+        Pane::Grid,
+        Pane::Schemas,
+        Pane::Policy,
+        Pane::Keys,
+    ];
 
     pub fn title(self) -> &'static str {
         match self {
@@ -34,6 +42,7 @@ impl Pane {
             Pane::Grid => "Grid",
             Pane::Schemas => "Schemas",
             Pane::Policy => "Policy",
+            Pane::Keys => "Keys",
         }
     }
 
@@ -44,6 +53,7 @@ impl Pane {
             Pane::Grid => "grid",
             Pane::Schemas => "schemas",
             Pane::Policy => "policy",
+            Pane::Keys => "keys",
         }
     }
 
@@ -77,6 +87,17 @@ pub struct View<'a> {
 pub trait Component {
     fn update(&mut self, action: Action, ctx: &Ctx) -> Vec<Effect>;
     fn render(&self, frame: &mut Frame, area: Rect, view: &View);
+    /// A left click at screen row `y` of the component drawn in `area`: select what is there.
+    fn click(&mut self, _area: Rect, _y: u16) -> Vec<Effect> {
+        Vec::new()
+    }
+}
+
+/// The list row under screen row `y` of a bordered table with a one-line header drawn in `area`
+/// from row `offset` (`None`: the border or the header).
+pub fn row_at(area: Rect, offset: usize, y: u16) -> Option<usize> {
+    let first = area.y + 2;
+    (y >= first && y + 1 < area.y + area.height).then(|| offset + usize::from(y - first))
 }
 
 /// How far a navigation action moves a cursor (`None`: not a navigation action).

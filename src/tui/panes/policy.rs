@@ -1,22 +1,39 @@
-//! The Policy pane: effective value, source and bounds of every key, and the audit log.
-//! Admins edit a key with `e` (value, then reason); others see why they cannot.
+//! The Policy pane: effective value, source, bounds and description of every key, and the audit
+//! log newest first (filterable by key). Both lists scroll with their selection in view; the box
+//! at the bottom shows the selected key or audit entry in full. Admins edit a key with `e`
+//! (value, then a reason, which is required); others see why they cannot.
 
 use ratatui::layout::{Constraint, Direction, Layout, Rect};
-use ratatui::text::Span;
-use ratatui::widgets::{Block, Borders, Cell, Row, Table};
+use ratatui::text::{Line, Span};
+use ratatui::widgets::{Block, Borders, Cell, Paragraph, Row, Table, TableState, Wrap};
 use ratatui::Frame;
 
 use super::{navigate, Component, Ctx, View};
 use crate::tui::action::Action;
 use crate::tui::effect::Effect;
+use crate::tui::modals::studio::safe;
 use crate::tui::modals::{Modal, Prompt, PromptKind};
 use crate::workspace::{display_value, AuditEntry, EffectiveValue, PolicySource};
+
+/// Which list the navigation keys move.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum PolicyFocus {
+    #[default]
+    Keys,
+    Audit,
+}
 
 #[derive(Debug, Default)]
 pub struct PolicyPane {
     pub values: Vec<EffectiveValue>,
+    /// Oldest first, as stored; shown newest first.
     pub audit: Vec<AuditEntry>,
     pub cursor: usize,
+    /// Position in the shown (newest first, filtered) audit entries.
+    pub audit_cursor: usize,
+    /// Show only the audit entries of this key.
+    pub filter: Option<String>,
+    pub focus: PolicyFocus,
     pub is_admin: bool,
 }
 
@@ -30,6 +47,16 @@ impl PolicyPane {
         self.audit = audit;
         self.is_admin = is_admin;
         self.cursor = super::moved(self.cursor, self.values.len(), 0);
+        self.audit_cursor = super::moved(self.audit_cursor, self.shown_audit().len(), 0);
+    }
+
+    /// The audit entries on screen: newest first, only the filtered key's when filtering.
+    pub fn shown_audit(&self) -> Vec<&AuditEntry> {
+        self.audit
+            .iter()
+            .rev()
+            .filter(|a| self.filter.as_ref().is_none_or(|k| &a.key == k))
+            .collect()
     }
 
     fn begin_edit(&self, user: &str) -> Vec<Effect> {
@@ -53,42 +80,109 @@ impl PolicyPane {
         );
         vec![Effect::Open(Modal::Prompt(Box::new(prompt)))]
     }
+
+    fn toggle_filter(&mut self) -> Vec<Effect> {
+        self.filter = match (&self.filter, self.current()) {
+            (Some(_), _) | (None, None) => None,
+            (None, Some(v)) => Some(v.key.clone()),
+        };
+        self.audit_cursor = 0;
+        let shown = self.shown_audit().len();
+        vec![Effect::Info(match &self.filter {
+            Some(k) => format!("audit log: {shown} change(s) of {k} (f shows all keys)"),
+            None => format!("audit log: all {shown} change(s)"),
+        })]
+    }
+
+    /// The bottom box: the focused key or audit entry, in full.
+    fn detail(&self) -> Vec<Line<'static>> {
+        match self.focus {
+            PolicyFocus::Keys => match self.current() {
+                Some(v) => vec![
+                    Line::from(format!(
+                        "{} = {} (source: {}) · {} · bounds {} · default {}",
+                        v.key,
+                        display_value(&v.value),
+                        v.source.as_str(),
+                        v.value_type,
+                        v.bounds,
+                        display_value(&v.default)
+                    )),
+                    Line::from(v.description.clone()),
+                ],
+                None => Vec::new(),
+            },
+            PolicyFocus::Audit => match self.shown_audit().get(self.audit_cursor) {
+                Some(a) => vec![
+                    Line::from(format!("#{} {} by {} · {}", a.seq, a.at, a.user, a.key)),
+                    Line::from(format!("old: {}", display_value(&a.old))),
+                    Line::from(format!("new: {}", display_value(&a.new))),
+                    Line::from(format!(
+                        "reason: {}",
+                        a.reason.as_deref().unwrap_or("(none given)")
+                    )),
+                ],
+                None => vec![Line::from("no audit entries")],
+            },
+        }
+    }
 }
 
 impl Component for PolicyPane {
     fn update(&mut self, action: Action, ctx: &Ctx) -> Vec<Effect> {
-        if navigate(&mut self.cursor, self.values.len(), &action, ctx.page) {
+        let moved = match self.focus {
+            PolicyFocus::Keys => navigate(&mut self.cursor, self.values.len(), &action, ctx.page),
+            PolicyFocus::Audit => {
+                let n = self.shown_audit().len();
+                navigate(&mut self.audit_cursor, n, &action, ctx.page)
+            }
+        };
+        if moved {
             return Vec::new();
         }
         match action {
             Action::Edit => self.begin_edit(ctx.user),
+            Action::SwitchFocus => {
+                self.focus = match self.focus {
+                    PolicyFocus::Keys => PolicyFocus::Audit,
+                    PolicyFocus::Audit => PolicyFocus::Keys,
+                };
+                Vec::new()
+            }
+            Action::FilterAudit => self.toggle_filter(),
             _ => Vec::new(),
         }
     }
 
     fn render(&self, frame: &mut Frame, area: Rect, view: &View) {
         let theme = view.theme;
-        let [top, bottom] = Layout::default()
+        let [top, middle, bottom] = Layout::default()
             .direction(Direction::Vertical)
-            .constraints([Constraint::Percentage(65), Constraint::Percentage(35)])
+            .constraints([
+                Constraint::Percentage(50),
+                Constraint::Min(4),
+                Constraint::Length(6),
+            ])
             .areas(area);
-        let rows = self.values.iter().enumerate().map(|(i, v)| {
+        let border = |focused: bool| {
+            if focused {
+                theme.fg("staged")
+            } else {
+                theme.border()
+            }
+        };
+        let rows = self.values.iter().map(|v| {
             let source_style = match v.source {
                 PolicySource::Stored => theme.fg("staged"),
                 PolicySource::Default => theme.fg("muted"),
             };
-            let row = Row::new(vec![
+            Row::new(vec![
                 Cell::from(v.key.clone()),
-                Cell::from(display_value(&v.value)),
+                Cell::from(safe(&display_value(&v.value))),
                 Cell::from(v.source.as_str()).style(source_style),
                 Cell::from(v.bounds.clone()).style(theme.fg("muted")),
                 Cell::from(v.description.clone()).style(theme.fg("muted")),
-            ]);
-            if i == self.cursor {
-                row.style(theme.selection())
-            } else {
-                row
-            }
+            ])
         });
         let user = view.user;
         let who = if self.is_admin {
@@ -98,40 +192,61 @@ impl Component for PolicyPane {
         };
         let table = Table::new(
             rows,
+            // The key name keeps its width; bounds and description share what is left.
             [
-                Constraint::Length(40),
-                Constraint::Length(22),
-                Constraint::Length(8),
-                Constraint::Length(16),
-                Constraint::Min(10),
+                Constraint::Length(41),
+                Constraint::Length(12),
+                Constraint::Length(7),
+                Constraint::Fill(1),
+                Constraint::Fill(2),
             ],
         )
         .header(
             Row::new(["key", "effective", "source", "bounds", "description"]).style(theme.title()),
         )
+        .row_highlight_style(if self.focus == PolicyFocus::Keys {
+            theme.selection()
+        } else {
+            theme.fg("text")
+        })
         .block(
             Block::default()
                 .borders(Borders::ALL)
-                .border_style(theme.border())
-                .title(Span::styled(format!(" Policy · {who} "), theme.title())),
+                .border_style(border(self.focus == PolicyFocus::Keys))
+                .title(Span::styled(
+                    format!(
+                        " Policy · {}/{} · {who} · a audit log ",
+                        self.cursor + 1,
+                        self.values.len()
+                    ),
+                    theme.title(),
+                )),
         );
-        frame.render_widget(table, top);
-        let audit = self.audit.iter().rev().map(|a| {
+        let mut state = TableState::default().with_selected(Some(self.cursor));
+        frame.render_stateful_widget(table, top, &mut state);
+
+        let shown = self.shown_audit();
+        let audit_rows = shown.iter().map(|a| {
             Row::new(vec![
                 Cell::from(a.seq.to_string()),
                 Cell::from(a.at.clone()),
-                Cell::from(a.user.clone()),
+                // Values, users and reasons are typed by people: made safe to draw.
+                Cell::from(safe(&a.user)),
                 Cell::from(a.key.clone()),
-                Cell::from(format!(
+                Cell::from(safe(&format!(
                     "{} → {}",
                     display_value(&a.old),
                     display_value(&a.new)
-                )),
-                Cell::from(a.reason.clone().unwrap_or_default()),
+                ))),
+                Cell::from(safe(&a.reason.clone().unwrap_or_default())),
             ])
         });
+        let filter = match &self.filter {
+            Some(k) => format!("only {k} · f shows all"),
+            None => "f: only the selected key".into(),
+        };
         let audit = Table::new(
-            audit,
+            audit_rows,
             [
                 Constraint::Length(4),
                 Constraint::Length(21),
@@ -142,12 +257,45 @@ impl Component for PolicyPane {
             ],
         )
         .header(Row::new(["#", "at", "user", "key", "change", "reason"]).style(theme.title()))
+        .row_highlight_style(if self.focus == PolicyFocus::Audit {
+            theme.selection()
+        } else {
+            theme.fg("text")
+        })
         .block(
             Block::default()
                 .borders(Borders::ALL)
-                .border_style(theme.border())
-                .title(Span::styled(" Audit log (newest first) ", theme.title())),
+                .border_style(border(self.focus == PolicyFocus::Audit))
+                .title(Span::styled(
+                    format!(" Audit log (newest first) · {} · {filter} ", shown.len()),
+                    theme.title(),
+                )),
         );
-        frame.render_widget(audit, bottom);
+        let mut audit_state = TableState::default();
+        if !shown.is_empty() {
+            audit_state.select(Some(self.audit_cursor));
+        }
+        frame.render_stateful_widget(audit, middle, &mut audit_state);
+
+        let title = match self.focus {
+            PolicyFocus::Keys => " Selected key ",
+            PolicyFocus::Audit => " Selected change (full values) ",
+        };
+        frame.render_widget(
+            Paragraph::new(
+                self.detail()
+                    .into_iter()
+                    .map(|l| Line::from(safe(&l.to_string())))
+                    .collect::<Vec<_>>(),
+            )
+            .wrap(Wrap { trim: false })
+            .block(
+                Block::default()
+                    .borders(Borders::ALL)
+                    .border_style(theme.border())
+                    .title(Span::styled(title, theme.title())),
+            ),
+            bottom,
+        );
     }
 }

@@ -1,20 +1,51 @@
-//! The Runs pane: every run with status, counters, a progress bar and cost.
+//! The Runs pane: every run, newest first, with a state that says what is happening, progress as
+//! `done/total`, and below the list the selected run's reason (in full), what to do next, speed,
+//! ETA, tokens and cost.
 
-use ratatui::layout::{Constraint, Rect};
+use std::cell::Cell as StdCell;
+use std::collections::HashMap;
+use std::time::Instant;
+
+use ratatui::layout::{Constraint, Direction, Layout, Rect};
 use ratatui::text::{Line, Span};
-use ratatui::widgets::{Block, Borders, Cell, Row, Table};
+use ratatui::widgets::{Block, Borders, Cell, Paragraph, Row, Table, Wrap};
 use ratatui::Frame;
 
 use super::{navigate, Component, Ctx, Pane, View};
-use crate::model::{OverlayStatus, Run, RunCounters, UsageTotals};
+use crate::model::{OverlayStatus, Run, RunCounters, RunStatus, UsageTotals};
 use crate::tui::action::Action;
 use crate::tui::effect::Effect;
+use crate::tui::jobs::Job;
+use crate::tui::modals::{CallLog, Modal};
+use crate::tui::widgets::{cut_to_width, inert, list_table};
 use crate::workspace::format_cost;
+
+/// From this width the list shows the progress bar and every counter.
+const WIDE: u16 = 100;
+/// From this width it also shows the schema and the model.
+const EXTRA: u16 = 150;
+/// Rows of the selected run's detail box (borders included).
+const DETAIL_ROWS: u16 = 7;
+
+/// Blocks done when a worker of this TUI first reported on a run, to measure blocks/s.
+#[derive(Debug, Clone, Copy)]
+struct Speed {
+    since: Instant,
+    done_then: u32,
+}
 
 #[derive(Debug, Default)]
 pub struct RunsPane {
     pub runs: Vec<Run>,
     pub cursor: usize,
+    /// First row shown; kept by ratatui's TableState so the cursor stays visible.
+    offset: StdCell<usize>,
+    /// The latest problem a worker reported per run (pause reason, warning, failed call), shown
+    /// before the store has it.
+    pub reasons: HashMap<String, String>,
+    /// Who holds a run in another process (`pid 123 on host: blockwise run start …`).
+    pub holders: HashMap<String, String>,
+    speed: HashMap<String, Speed>,
 }
 
 impl RunsPane {
@@ -26,10 +57,19 @@ impl RunsPane {
         self.runs.iter().find(|r| r.run_id == run_id)
     }
 
-    /// Replace the list (after a reload), keeping the cursor in range.
-    pub fn set_runs(&mut self, runs: Vec<Run>) {
+    /// Replace the list (after a reload), newest first, keeping the cursor on the same run.
+    pub fn set_runs(&mut self, mut runs: Vec<Run>) {
+        let keep = self.current().map(|r| r.run_id.clone());
+        runs.sort_by(|a, b| {
+            b.created_at
+                .cmp(&a.created_at)
+                .then(b.run_id.cmp(&a.run_id))
+        });
         self.runs = runs;
         self.cursor = super::moved(self.cursor, self.runs.len(), 0);
+        if let Some(id) = keep {
+            self.select(&id);
+        }
     }
 
     /// Put the cursor on `run_id` when it is listed.
@@ -44,14 +84,326 @@ impl RunsPane {
         if let Some(r) = self.runs.iter_mut().find(|r| r.run_id == run_id) {
             r.counters = counters;
             r.usage = usage;
+            self.speed.entry(run_id.to_string()).or_insert(Speed {
+                since: Instant::now(),
+                done_then: done(&counters),
+            });
         }
+    }
+
+    /// A worker of this TUI ended: the next session measures its own speed.
+    pub fn worker_ended(&mut self, run_id: &str) {
+        self.speed.remove(run_id);
+    }
+
+    /// A worker paused the run: show it at once, with its reason.
+    pub fn paused(&mut self, run_id: &str, reason: &str) {
+        if let Some(r) = self.runs.iter_mut().find(|r| r.run_id == run_id) {
+            r.status = RunStatus::Paused;
+            r.paused_reason = Some(reason.to_string());
+        }
+        self.reasons.insert(run_id.to_string(), reason.to_string());
+    }
+
+    /// Blocks per second: measured while a worker of this TUI runs, else over the run's active
+    /// time. `None` when nothing has been measured yet.
+    fn rate(&self, run: &Run, working: bool) -> Option<f64> {
+        if let Some(s) = self.speed.get(&run.run_id).filter(|_| working) {
+            let secs = s.since.elapsed().as_secs_f64();
+            let delta = done(&run.counters).saturating_sub(s.done_then);
+            if secs >= 1.0 && delta > 0 {
+                return Some(f64::from(delta) / secs);
+            }
+        }
+        let secs = run.active_millis as f64 / 1000.0;
+        (secs > 0.0 && done(&run.counters) > 0).then(|| f64::from(done(&run.counters)) / secs)
+    }
+
+    fn table(&self, frame: &mut Frame, area: Rect, view: &View) {
+        let theme = view.theme;
+        // Narrow: id prefix, state, done/total. Medium adds the bar and every counter; wide adds
+        // schema and model (the detail box below always names them).
+        let wide = area.width >= WIDE;
+        let extra = area.width >= EXTRA;
+        let mut head = vec!["run", "state", "progress", "staged", "fail", "cost"];
+        let mut widths = vec![
+            Constraint::Length(if wide { 16 } else { 12 }),
+            Constraint::Min(10),
+            Constraint::Length(if wide { 22 } else { 11 }),
+            Constraint::Length(6),
+            Constraint::Length(5),
+            Constraint::Length(9),
+        ];
+        if wide {
+            head.insert(3, "pend");
+            widths.insert(3, Constraint::Length(5));
+            head.insert(5, "conf");
+            widths.insert(5, Constraint::Length(5));
+        }
+        if extra {
+            head.extend(["schema", "model"]);
+            widths.extend([Constraint::Length(18), Constraint::Length(22)]);
+        }
+        let header = Row::new(head.into_iter().map(Cell::from)).style(theme.title());
+        // The state column gets what the others leave (borders and one space between columns).
+        let fixed: u16 = widths
+            .iter()
+            .map(|c| match c {
+                Constraint::Length(n) => *n + 1,
+                _ => 1,
+            })
+            .sum();
+        let state_w = area.width.saturating_sub(fixed + 1).max(10) as usize;
+        let rows = self.runs.iter().map(|r| {
+            let c = &r.counters;
+            // A prefix is what `blockwise run … PREFIX` takes: no ellipsis on it.
+            let id: String = if wide {
+                r.run_id.clone()
+            } else {
+                r.run_id.chars().take(12).collect()
+            };
+            let progress = if wide {
+                progress_bar(r, 10)
+            } else {
+                format!("{}/{}", done(c), c.total)
+            };
+            let mut cells = vec![
+                Cell::from(id),
+                Cell::from(cut_to_width(&self.state(r, view), state_w)).style(state_style(r, view)),
+                Cell::from(progress),
+                Cell::from(format!("{}", c.ai_complete))
+                    .style(theme.status(OverlayStatus::AiComplete)),
+                Cell::from(format!("{}", c.failed)).style(theme.status(OverlayStatus::Failed)),
+                Cell::from(format_cost(r.usage.cost_usd)),
+            ];
+            if wide {
+                cells.insert(
+                    3,
+                    Cell::from(format!("{}", c.pending + c.claimed))
+                        .style(theme.status(OverlayStatus::Pending)),
+                );
+                cells.insert(
+                    5,
+                    Cell::from(format!("{}", c.confirmed))
+                        .style(theme.status(OverlayStatus::Confirmed)),
+                );
+            }
+            if extra {
+                let schema = match r.sample {
+                    Some(n) => format!("{} (sample {n})", r.schema_ref),
+                    None => r.schema_ref.clone(),
+                };
+                cells.push(Cell::from(cut_to_width(&schema, 18)));
+                let mut model = vec![Span::raw(cut_to_width(
+                    &format!("{}:{} ", r.model_config.provider, r.model_config.model),
+                    if r.model_config.is_demo() { 17 } else { 22 },
+                ))];
+                if r.model_config.is_demo() {
+                    model.push(Span::styled("DEMO", theme.demo()));
+                }
+                cells.push(Cell::from(Line::from(model)));
+            }
+            Row::new(cells)
+        });
+        let title = if self.runs.is_empty() {
+            " Runs · none yet: i ingests a file, n creates a run ".to_string()
+        } else {
+            format!(" Runs · {} · newest first ", self.runs.len())
+        };
+        let cursor = (!self.runs.is_empty()).then_some(self.cursor);
+        let table = Table::new(rows, widths).header(header);
+        list_table(frame, area, table, &title, theme, cursor, &self.offset);
+    }
+
+    /// What is happening to `run`, in words.
+    pub fn state(&self, run: &Run, view: &View) -> String {
+        let c = &run.counters;
+        match run.status {
+            RunStatus::Paused => format!(
+                "paused: {}",
+                run.paused_reason
+                    .as_deref()
+                    .or(self.reasons.get(&run.run_id).map(String::as_str))
+                    .unwrap_or("no reason recorded")
+            ),
+            RunStatus::Cancelled => "cancelled".into(),
+            RunStatus::Complete if c.failed > 0 => format!("complete with {} failed", c.failed),
+            RunStatus::Complete => "complete".into(),
+            RunStatus::Running if view.working.contains(&run.run_id) => {
+                "running ▶ worker in this window".into()
+            }
+            RunStatus::Running => match self.holders.get(&run.run_id) {
+                Some(h) => format!("running ▶ worker {h}"),
+                None => "idle".into(),
+            },
+        }
+    }
+
+    /// The selected run in full: state and reason, what to do, speed, usage.
+    fn detail(&self, frame: &mut Frame, area: Rect, view: &View) {
+        let theme = view.theme;
+        let Some(run) = self.current() else {
+            return;
+        };
+        let c = &run.counters;
+        let label = |s: &'static str| Span::styled(format!("{s:<7}"), theme.fg("muted"));
+        let mut lines = vec![Line::from(vec![
+            label("state"),
+            Span::styled(inert(&self.state(run, view)), state_style(run, view)),
+        ])];
+        if let Some(problem) = self
+            .reasons
+            .get(&run.run_id)
+            .filter(|p| run.paused_reason.as_ref() != Some(*p))
+        {
+            lines.push(Line::from(vec![
+                label("last"),
+                Span::styled(inert(problem), theme.fg("error")),
+            ]));
+        }
+        lines.push(Line::from(vec![
+            label("do"),
+            Span::raw(self.what_to_do(run, view)),
+        ]));
+        let rate = self.rate(run, view.working.contains(&run.run_id));
+        let remaining = c.pending + c.claimed;
+        let eta = match rate {
+            Some(r) if remaining > 0 && run.status == RunStatus::Running => {
+                format_secs(f64::from(remaining) / r)
+            }
+            _ if remaining == 0 => "done".into(),
+            _ => "–".into(),
+        };
+        lines.push(Line::from(vec![
+            label("speed"),
+            Span::raw(format!(
+                "{}/{} done · {} blocks/s · ETA {eta}",
+                done(c),
+                c.total,
+                rate.map_or("–".into(), |r| format!("{r:.1}"))
+            )),
+        ]));
+        let u = &run.usage;
+        lines.push(Line::from(vec![
+            label("usage"),
+            Span::raw(format!(
+                "{} calls ({} failed) · tokens in {} out {} cache-read {} · cost {}",
+                u.calls,
+                u.failed_calls,
+                u.tokens.input_tokens,
+                u.tokens.output_tokens,
+                u.tokens.cache_read_tokens,
+                format_cost(u.cost_usd)
+            )),
+        ]));
+        let title = cut_to_width(
+            &format!(
+                " {} · {} · {}:{} ",
+                run.run_id, run.schema_ref, run.model_config.provider, run.model_config.model
+            ),
+            area.width.saturating_sub(2) as usize,
+        );
+        let box_ = Paragraph::new(lines).wrap(Wrap { trim: false }).block(
+            Block::default()
+                .borders(Borders::ALL)
+                .border_style(theme.border())
+                .title(Span::styled(title, theme.title())),
+        );
+        frame.render_widget(box_, area);
+    }
+
+    /// The next step for a run in its state, naming the keys from the keymap.
+    fn what_to_do(&self, run: &Run, view: &View) -> String {
+        let k = |a: Action| {
+            view.keymap
+                .key_for("runs", &a)
+                .unwrap_or_else(|| "?".into())
+        };
+        let c = &run.counters;
+        let retry = if c.failed > 0 {
+            format!(
+                "; {} retries the {} failed block(s), {} shows the calls and their errors",
+                k(Action::RetryFailed),
+                c.failed,
+                k(Action::CallLog)
+            )
+        } else {
+            String::new()
+        };
+        match run.status {
+            RunStatus::Paused => format!(
+                "fix the cause above (a key: `blockwise keys set PROVIDER`), then {} resumes \
+                 and {} starts the worker",
+                k(Action::ResumeRun),
+                k(Action::StartWorker)
+            ),
+            RunStatus::Cancelled => format!(
+                "{} resumes it; its pending blocks stay pending until then",
+                k(Action::ResumeRun)
+            ),
+            RunStatus::Complete => format!(
+                "{} reviews the results in the grid, {} exports{retry}",
+                k(Action::Open),
+                k(Action::Export)
+            ),
+            RunStatus::Running
+                if view.working.contains(&run.run_id) || self.holders.contains_key(&run.run_id) =>
+            {
+                format!(
+                    "{} cancels; {} opens the grid while results land",
+                    k(Action::CancelRun),
+                    k(Action::Open)
+                )
+            }
+            RunStatus::Running => {
+                format!("{} starts the worker on it{retry}", k(Action::StartWorker))
+            }
+        }
+    }
+}
+
+/// The list above, the selected run's detail box below (when there is room for both).
+fn split(area: Rect) -> [Rect; 2] {
+    let detail = if area.height >= DETAIL_ROWS + 5 {
+        DETAIL_ROWS
+    } else {
+        0
+    };
+    Layout::default()
+        .direction(Direction::Vertical)
+        .constraints([Constraint::Min(3), Constraint::Length(detail)])
+        .areas(area)
+}
+
+fn done(c: &RunCounters) -> u32 {
+    c.total.saturating_sub(c.pending + c.claimed)
+}
+
+fn state_style(run: &Run, view: &View) -> ratatui::style::Style {
+    let theme = view.theme;
+    match run.status {
+        RunStatus::Paused => theme.fg("error"),
+        RunStatus::Complete if run.counters.failed > 0 => theme.status(OverlayStatus::Failed),
+        RunStatus::Complete => theme.status(OverlayStatus::Confirmed),
+        RunStatus::Running if view.working.contains(&run.run_id) => theme.fg("claimed"),
+        _ => theme.fg("text"),
+    }
+}
+
+/// `2h 05m`, `3m 10s`, `42s`.
+pub fn format_secs(secs: f64) -> String {
+    let s = secs.round().max(0.0) as u64;
+    match s {
+        0..=59 => format!("{s}s"),
+        60..=3599 => format!("{}m {:02}s", s / 60, s % 60),
+        _ => format!("{}h {:02}m", s / 3600, (s % 3600) / 60),
     }
 }
 
 /// `[#####.....] 12/40` from the counters.
 pub fn progress_bar(run: &Run, width: usize) -> String {
     let c = &run.counters;
-    let done = c.total.saturating_sub(c.pending + c.claimed);
+    let done = done(c);
     let filled = (done as usize * width) / c.total.max(1) as usize;
     format!(
         "[{}{}] {done}/{}",
@@ -66,89 +418,42 @@ impl Component for RunsPane {
         if navigate(&mut self.cursor, self.runs.len(), &action, ctx.page) {
             return Vec::new();
         }
+        let Some(run) = self.current() else {
+            return Vec::new();
+        };
+        let run_id = run.run_id.clone();
         match action {
-            Action::Open => match self.current() {
-                Some(run) => vec![
-                    Effect::OpenRun(run.run_id.clone()),
-                    Effect::Focus(Pane::Grid),
-                ],
-                None => Vec::new(),
+            Action::Open => vec![Effect::OpenRun(run_id), Effect::Focus(Pane::Grid)],
+            Action::CallLog => match CallLog::load(ctx.ws, &run_id) {
+                Ok(log) => vec![Effect::Open(Modal::Calls(Box::new(log)))],
+                Err(e) => vec![Effect::Error(e)],
             },
+            Action::RetryFailed if run.counters.failed == 0 => {
+                vec![Effect::Info(format!("run {run_id} has no failed blocks"))]
+            }
+            Action::RetryFailed => vec![Effect::Job(
+                Job::RetryFailed { run_id },
+                crate::tui::effect::Reply::Status,
+            )],
             _ => Vec::new(),
         }
     }
 
     fn render(&self, frame: &mut Frame, area: Rect, view: &View) {
-        let theme = view.theme;
-        let header = Row::new(
-            [
-                "run", "status", "progress", "pend", "staged", "conf", "fail", "cost", "schema",
-                "model",
-            ]
-            .map(Cell::from),
-        )
-        .style(theme.title());
-        let rows = self.runs.iter().enumerate().map(|(i, r)| {
-            let c = &r.counters;
-            let status = if view.working.contains(&r.run_id) {
-                format!("{}▶", r.status.as_str())
-            } else {
-                r.status.as_str().to_string()
-            };
-            let mut model = vec![Span::raw(format!(
-                "{}:{} ",
-                r.model_config.provider, r.model_config.model
-            ))];
-            if r.model_config.is_demo() {
-                model.push(Span::styled("DEMO", theme.demo()));
+        let [list, info] = split(area);
+        self.table(frame, list, view);
+        if info.height > 0 {
+            self.detail(frame, info, view);
+        }
+    }
+
+    fn click(&mut self, area: Rect, y: u16) -> Vec<Effect> {
+        let [list, _] = split(area);
+        if let Some(row) = super::row_at(list, self.offset.get(), y) {
+            if row < self.runs.len() {
+                self.cursor = row;
             }
-            let row = Row::new(vec![
-                Cell::from(r.run_id.clone()),
-                Cell::from(status),
-                Cell::from(progress_bar(r, 16)),
-                Cell::from(format!("{}", c.pending + c.claimed))
-                    .style(theme.status(OverlayStatus::Pending)),
-                Cell::from(format!("{}", c.ai_complete))
-                    .style(theme.status(OverlayStatus::AiComplete)),
-                Cell::from(format!("{}", c.confirmed))
-                    .style(theme.status(OverlayStatus::Confirmed)),
-                Cell::from(format!("{}", c.failed)).style(theme.status(OverlayStatus::Failed)),
-                Cell::from(format_cost(r.usage.cost_usd)),
-                Cell::from(r.schema_ref.clone()),
-                Cell::from(Line::from(model)),
-            ]);
-            if i == self.cursor {
-                row.style(theme.selection())
-            } else {
-                row
-            }
-        });
-        let widths = [
-            Constraint::Length(16),
-            Constraint::Length(10),
-            Constraint::Length(28),
-            Constraint::Length(5),
-            Constraint::Length(6),
-            Constraint::Length(5),
-            Constraint::Length(5),
-            Constraint::Length(9),
-            Constraint::Length(20),
-            Constraint::Min(10),
-        ];
-        let title = if self.runs.is_empty() {
-            " Runs · none yet: press n to create one ".to_string()
-        } else {
-            format!(
-                " Runs · {} · Enter opens the grid, n new, s start, c cancel, r resume ",
-                self.runs.len()
-            )
-        };
-        let table = Table::new(rows, widths).header(header).block(
-            Block::default()
-                .borders(Borders::ALL)
-                .border_style(theme.border())
-                .title(Span::styled(title, theme.title())),
-        );
-        frame.render_widget(table, area);
+        }
+        Vec::new()
     }
 }

@@ -32,21 +32,10 @@ pub use json_editor::JsonEditor;
 pub use save::SaveForm;
 pub use wizard::{Step, Wizard};
 
-/// Text from schemas, files and errors, made safe for the terminal: control characters (ESC,
-/// CR, BEL, ...) become U+FFFD so nothing a schema holds can move the cursor or restyle the
-/// screen. One place to switch to `crate::model::sanitize` once issue 10 lands.
+/// Text from schemas, files and errors, made safe for the terminal through the one sanitizer
+/// (`model::sanitize`): control characters become visible stand-ins, line feeds and tabs stay.
 pub fn safe(s: &str) -> String {
-    s.chars()
-        .map(|c| {
-            if c == '\n' || c == '\t' {
-                c
-            } else if c.is_control() || ('\u{202a}'..='\u{202e}').contains(&c) {
-                '\u{fffd}'
-            } else {
-                c
-            }
-        })
-        .collect()
+    crate::model::sanitize(s).into_owned()
 }
 
 /// Where a draft came from: decides which save call is made.

@@ -1,0 +1,596 @@
+//! DOCX to blocks: paragraph styles give heading levels (and quotes, captions, code), numbered
+//! and bulleted paragraphs are list items (deeper levels stay inside their top-level item),
+//! each table is one block, footnotes and endnotes follow the body. The locator is the index of
+//! the block's first `w:p` among all paragraphs of its part, in document order.
+
+use std::borrow::Cow;
+use std::collections::HashMap;
+
+use super::archive::Archive;
+use super::render::{self, Renderer};
+use super::xml::{attr, walk, XmlEvent};
+use super::Drafts;
+use crate::model::{BlockType, Locator};
+
+const BODY: &str = "word/document.xml";
+
+pub(crate) fn docx_drafts(raw: &[u8]) -> Result<(Cow<'static, str>, Drafts), String> {
+    let mut zip = Archive::open(raw, "DOCX")?;
+    let body = zip.require(BODY)?;
+    let styles = match zip.read("word/styles.xml")? {
+        Some(x) => Styles::parse(&x)?,
+        None => Styles::default(),
+    };
+    let numbering = match zip.read("word/numbering.xml")? {
+        Some(x) => Numbering::parse(&x)?,
+        None => Numbering::default(),
+    };
+    let targets = match zip.read("word/_rels/document.xml.rels")? {
+        Some(x) => relationships(&x)?,
+        None => HashMap::new(),
+    };
+    let mut r = Renderer::new();
+    if let Some(core) = zip.read("docProps/core.xml")? {
+        if let Some(title) = core_title(&core)? {
+            r.fallback_title(&title);
+        }
+    }
+    let items = parse_part(&body, BODY)?;
+    let mut out = Out {
+        r: &mut r,
+        styles: &styles,
+        numbering: &numbering,
+        pending: None,
+        counters: HashMap::new(),
+        targets: &targets,
+    };
+    for item in &items {
+        out.item(item);
+    }
+    out.flush();
+    for (part, label) in [("word/footnotes.xml", ""), ("word/endnotes.xml", "en")] {
+        if let Some(xml) = zip.read(part)? {
+            notes(&mut r, &parse_part(&xml, part)?, part, label);
+        }
+    }
+    if r.is_empty() {
+        return Err("the DOCX has no text".into());
+    }
+    let (text, drafts) = r.finish();
+    Ok((Cow::Owned(text), drafts))
+}
+
+/// One paragraph of a part.
+#[derive(Debug, Default)]
+struct Para {
+    index: u32,
+    style: Option<String>,
+    num: Option<(String, u32)>,
+    outline: Option<u32>,
+    text: String,
+    /// Images: description and relationship id of the picture.
+    images: Vec<(String, String)>,
+    /// The footnote or endnote (id, type) the paragraph belongs to.
+    note: Option<(String, String)>,
+}
+
+#[derive(Debug)]
+enum Item {
+    Para(Para),
+    Table {
+        rows: Vec<Vec<String>>,
+        first: u32,
+        count: u32,
+    },
+}
+
+/// Read the paragraphs and top-level tables of a part in document order.
+fn parse_part(xml: &[u8], part: &str) -> Result<Vec<Item>, String> {
+    let mut items = Vec::new();
+    let mut count = 0u32;
+    let mut para: Option<Para> = None;
+    let mut in_t = false;
+    let mut in_run = false;
+    let mut num: (Option<String>, Option<u32>) = (None, None);
+    let mut tbl_depth = 0u32;
+    let mut table: (Vec<Vec<String>>, u32) = (Vec::new(), 0);
+    let mut note: Option<(String, String)> = None;
+    walk(xml, part, |ev| match ev {
+        XmlEvent::Open { name, attrs } => match name {
+            "p" => {
+                para = Some(Para {
+                    index: count,
+                    note: note.clone(),
+                    ..Para::default()
+                });
+                count += 1;
+            }
+            "footnote" | "endnote" => {
+                note = Some((
+                    attr(attrs, "id").unwrap_or("").to_string(),
+                    attr(attrs, "type").unwrap_or("normal").to_string(),
+                ));
+            }
+            "tbl" => {
+                tbl_depth += 1;
+                if tbl_depth == 1 {
+                    table = (Vec::new(), count);
+                }
+            }
+            "tr" if tbl_depth == 1 => table.0.push(Vec::new()),
+            "tc" if tbl_depth == 1 => {
+                if let Some(row) = table.0.last_mut() {
+                    row.push(String::new());
+                }
+            }
+            "r" => in_run = true,
+            "t" => in_t = true,
+            _ => {
+                let Some(p) = para.as_mut() else { return };
+                match name {
+                    "pStyle" => p.style = attr(attrs, "val").map(str::to_string),
+                    "numId" => num.0 = attr(attrs, "val").map(str::to_string),
+                    "ilvl" => num.1 = attr(attrs, "val").and_then(|v| v.parse().ok()),
+                    "outlineLvl" => p.outline = attr(attrs, "val").and_then(|v| v.parse().ok()),
+                    "tab" if in_run => p.text.push('\t'),
+                    "br" | "cr"
+                        if in_run && attr(attrs, "type").is_none_or(|t| t == "textWrapping") =>
+                    {
+                        p.text.push('\n')
+                    }
+                    "footnoteReference" => p
+                        .text
+                        .push_str(&format!("[^{}]", attr(attrs, "id").unwrap_or(""))),
+                    "endnoteReference" => p
+                        .text
+                        .push_str(&format!("[^en{}]", attr(attrs, "id").unwrap_or(""))),
+                    "docPr" => p.images.push((
+                        attr(attrs, "descr")
+                            .filter(|d| !d.trim().is_empty())
+                            .or_else(|| attr(attrs, "title"))
+                            .or_else(|| attr(attrs, "name"))
+                            .unwrap_or("image")
+                            .to_string(),
+                        String::new(),
+                    )),
+                    "blip" => {
+                        if let (Some(last), Some(id)) = (p.images.last_mut(), attr(attrs, "embed"))
+                        {
+                            last.1 = id.to_string();
+                        }
+                    }
+                    _ => {}
+                }
+            }
+        },
+        XmlEvent::Text(t) => {
+            if in_t {
+                if let Some(p) = para.as_mut() {
+                    p.text.push_str(t);
+                }
+            }
+        }
+        XmlEvent::Close { name } => match name {
+            "t" => in_t = false,
+            "r" => in_run = false,
+            "numPr" => {
+                if let (Some(p), Some(id)) = (para.as_mut(), num.0.take()) {
+                    p.num = Some((id, num.1.take().unwrap_or(0)));
+                }
+                num = (None, None);
+            }
+            "p" => {
+                let Some(p) = para.take() else { return };
+                if tbl_depth > 0 {
+                    if let Some(cell) = table.0.last_mut().and_then(|r| r.last_mut()) {
+                        if !cell.is_empty() && !p.text.trim().is_empty() {
+                            cell.push(' ');
+                        }
+                        cell.push_str(&p.text);
+                    }
+                } else {
+                    items.push(Item::Para(p));
+                }
+            }
+            "tbl" => {
+                tbl_depth = tbl_depth.saturating_sub(1);
+                if tbl_depth == 0 {
+                    let (rows, first) = std::mem::take(&mut table);
+                    items.push(Item::Table {
+                        rows,
+                        first,
+                        count: count - first,
+                    });
+                }
+            }
+            "footnote" | "endnote" => note = None,
+            _ => {}
+        },
+    })?;
+    Ok(items)
+}
+
+/// Paragraph styles: what each style id means, following `basedOn`.
+#[derive(Debug, Default)]
+struct Styles {
+    by_id: HashMap<String, Style>,
+}
+
+#[derive(Debug, Default, Clone)]
+struct Style {
+    name: String,
+    based_on: Option<String>,
+    outline: Option<u32>,
+    num_id: Option<String>,
+    num_level: Option<u32>,
+}
+
+impl Styles {
+    fn parse(xml: &[u8]) -> Result<Styles, String> {
+        let mut by_id = HashMap::new();
+        let mut current: Option<(String, Style)> = None;
+        walk(xml, "word/styles.xml", |ev| match ev {
+            XmlEvent::Open { name, attrs } => match name {
+                "style" if attr(attrs, "type") == Some("paragraph") => {
+                    current = attr(attrs, "styleId").map(|id| (id.to_string(), Style::default()));
+                }
+                "name" => {
+                    if let Some((_, s)) = current.as_mut() {
+                        s.name = attr(attrs, "val").unwrap_or("").to_ascii_lowercase();
+                    }
+                }
+                "basedOn" => {
+                    if let Some((_, s)) = current.as_mut() {
+                        s.based_on = attr(attrs, "val").map(str::to_string);
+                    }
+                }
+                "outlineLvl" => {
+                    if let Some((_, s)) = current.as_mut() {
+                        s.outline = attr(attrs, "val").and_then(|v| v.parse().ok());
+                    }
+                }
+                "numId" => {
+                    if let Some((_, s)) = current.as_mut() {
+                        s.num_id = attr(attrs, "val").map(str::to_string);
+                    }
+                }
+                "ilvl" => {
+                    if let Some((_, s)) = current.as_mut() {
+                        s.num_level = attr(attrs, "val").and_then(|v| v.parse().ok());
+                    }
+                }
+                _ => {}
+            },
+            XmlEvent::Close { name: "style" } => {
+                if let Some((id, s)) = current.take() {
+                    by_id.insert(id, s);
+                }
+            }
+            _ => {}
+        })?;
+        Ok(Styles { by_id })
+    }
+
+    /// The style and its ancestors (bounded: a `basedOn` loop must not hang ingest).
+    fn chain(&self, id: Option<&str>) -> Vec<&Style> {
+        let mut out = Vec::new();
+        let mut next = id;
+        while let Some(id) = next {
+            let Some(s) = self.by_id.get(id) else { break };
+            out.push(s);
+            if out.len() > 16 {
+                break;
+            }
+            next = s.based_on.as_deref();
+        }
+        out
+    }
+
+    fn heading_level(&self, p: &Para) -> Option<usize> {
+        if let Some(l) = p.outline.filter(|l| *l < 9) {
+            return Some(l as usize + 1);
+        }
+        for s in self.chain(p.style.as_deref()) {
+            if let Some(n) = s
+                .name
+                .strip_prefix("heading ")
+                .and_then(|n| n.trim().parse().ok())
+            {
+                return Some(n);
+            }
+            if s.name == "title" {
+                return Some(1);
+            }
+            if let Some(l) = s.outline.filter(|l| *l < 9) {
+                return Some(l as usize + 1);
+            }
+        }
+        None
+    }
+
+    fn named(&self, p: &Para, words: &[&str]) -> bool {
+        self.chain(p.style.as_deref())
+            .iter()
+            .any(|s| words.iter().any(|w| s.name.contains(w)))
+    }
+
+    /// The list a paragraph belongs to and its level: its own numbering, else its style's. Word's
+    /// "List Bullet 2" styles carry no level, only their own list: the name's number is the level.
+    fn num(&self, p: &Para) -> Option<(String, u32)> {
+        p.num.clone().or_else(|| {
+            self.chain(p.style.as_deref()).iter().find_map(|s| {
+                let id = s.num_id.clone()?;
+                let from_name = s
+                    .name
+                    .rsplit_once(' ')
+                    .filter(|(head, _)| head.starts_with("list"))
+                    .and_then(|(_, n)| n.parse::<u32>().ok())
+                    .map(|n| n.saturating_sub(1));
+                Some((id, s.num_level.or(from_name).unwrap_or(0)))
+            })
+        })
+    }
+}
+
+/// Which list levels are bullets: `numId` → abstract numbering → per-level format.
+#[derive(Debug, Default)]
+struct Numbering {
+    abstract_of: HashMap<String, String>,
+    formats: HashMap<(String, u32), String>,
+}
+
+impl Numbering {
+    fn parse(xml: &[u8]) -> Result<Numbering, String> {
+        let mut n = Numbering::default();
+        let mut abs: Option<String> = None;
+        let mut lvl: Option<u32> = None;
+        let mut num: Option<String> = None;
+        walk(xml, "word/numbering.xml", |ev| match ev {
+            XmlEvent::Open { name, attrs } => match name {
+                "abstractNum" => abs = attr(attrs, "abstractNumId").map(str::to_string),
+                "lvl" => lvl = attr(attrs, "ilvl").and_then(|v| v.parse().ok()),
+                "numFmt" => {
+                    if let (Some(a), Some(l)) = (abs.as_ref(), lvl) {
+                        let fmt = attr(attrs, "val").unwrap_or("bullet").to_string();
+                        n.formats.insert((a.clone(), l), fmt);
+                    }
+                }
+                "num" => num = attr(attrs, "numId").map(str::to_string),
+                "abstractNumId" => {
+                    if let (Some(id), Some(a)) = (num.as_ref(), attr(attrs, "val")) {
+                        n.abstract_of.insert(id.clone(), a.to_string());
+                    }
+                }
+                _ => {}
+            },
+            XmlEvent::Close { name } => match name {
+                "abstractNum" => abs = None,
+                "num" => num = None,
+                _ => {}
+            },
+            _ => {}
+        })?;
+        Ok(n)
+    }
+
+    fn ordered(&self, num_id: &str, level: u32) -> Option<bool> {
+        let a = self.abstract_of.get(num_id)?;
+        let fmt = self.formats.get(&(a.clone(), level))?;
+        Some(!matches!(fmt.as_str(), "bullet" | "none"))
+    }
+}
+
+/// A block being built from consecutive paragraphs (a list item with its sub-items, a code
+/// block of several lines).
+struct Pending {
+    block_type: BlockType,
+    text: String,
+    first: u32,
+    count: u32,
+}
+
+struct Out<'a> {
+    r: &'a mut Renderer,
+    styles: &'a Styles,
+    numbering: &'a Numbering,
+    pending: Option<Pending>,
+    counters: HashMap<(String, u32), usize>,
+    /// Relationship id → target (`media/image1.png`).
+    targets: &'a HashMap<String, String>,
+}
+
+fn locator(part: &str, first: u32, count: u32) -> Locator {
+    Locator::DocxParagraph {
+        start: 0,
+        end: 0,
+        part: part.to_string(),
+        paragraph: first,
+        paragraph_count: count,
+    }
+}
+
+impl Out<'_> {
+    fn flush(&mut self) {
+        if let Some(p) = self.pending.take() {
+            let text = if p.block_type == BlockType::CodeBlock {
+                render::code_block(&p.text, "")
+            } else {
+                p.text
+            };
+            self.r
+                .push(p.block_type, &text, locator(BODY, p.first, p.count));
+        }
+    }
+
+    fn item(&mut self, item: &Item) {
+        match item {
+            Item::Table { rows, first, count } => {
+                self.flush();
+                self.r.push(
+                    BlockType::Table,
+                    &render::table(rows),
+                    locator(BODY, *first, *count),
+                );
+            }
+            Item::Para(p) => self.para(p),
+        }
+    }
+
+    fn para(&mut self, p: &Para) {
+        let loc = locator(BODY, p.index, 1);
+        let text = p.text.trim();
+        if text.is_empty() {
+            if !p.images.is_empty() {
+                self.flush();
+                let imgs: Vec<String> = p
+                    .images
+                    .iter()
+                    .map(|(alt, id)| {
+                        let target = self.targets.get(id).map(String::as_str).unwrap_or("");
+                        format!(
+                            "![{}]({})",
+                            render::inline(alt).replace(['[', ']'], ""),
+                            target.replace([' ', '(', ')'], "")
+                        )
+                    })
+                    .collect();
+                self.r.push(BlockType::Figure, &imgs.join("\n"), loc);
+            }
+            return;
+        }
+        if let Some(level) = self.styles.heading_level(p) {
+            self.flush();
+            self.r.heading(level, text, loc);
+            return;
+        }
+        if let Some((num_id, level)) = self.styles.num(p) {
+            let ordered = self
+                .numbering
+                .ordered(&num_id, level)
+                .unwrap_or_else(|| self.styles.named(p, &["number"]));
+            let n = self.counters.entry((num_id.clone(), level)).or_insert(0);
+            *n += 1;
+            let ordinal = ordered.then_some(*n);
+            // A new item at a level restarts the counts of the levels below it.
+            self.counters
+                .retain(|(id, l), _| id != &num_id || *l <= level);
+            let line = render::list_item(text, ordinal, level as usize);
+            match self.pending.as_mut() {
+                Some(open) if level > 0 && open.block_type == BlockType::ListItem => {
+                    open.text.push('\n');
+                    open.text.push_str(&line);
+                    open.count = p.index + 1 - open.first;
+                }
+                _ => {
+                    self.flush();
+                    let line = render::list_item(text, ordinal, 0);
+                    self.pending = Some(Pending {
+                        block_type: BlockType::ListItem,
+                        text: line,
+                        first: p.index,
+                        count: 1,
+                    });
+                }
+            }
+            return;
+        }
+        if self.styles.named(p, &["code", "preformatted", "source"]) {
+            match self.pending.as_mut() {
+                Some(open) if open.block_type == BlockType::CodeBlock => {
+                    open.text.push('\n');
+                    open.text.push_str(&p.text);
+                    open.count = p.index + 1 - open.first;
+                }
+                _ => {
+                    self.flush();
+                    self.pending = Some(Pending {
+                        block_type: BlockType::CodeBlock,
+                        text: p.text.clone(),
+                        first: p.index,
+                        count: 1,
+                    });
+                }
+            }
+            return;
+        }
+        self.flush();
+        self.counters.clear();
+        let (block_type, content) = if self.styles.named(p, &["quote"]) {
+            (
+                BlockType::Blockquote,
+                render::blockquote(&render::paragraph(text)),
+            )
+        } else if self.styles.named(p, &["caption"]) {
+            (BlockType::Caption, render::paragraph(text))
+        } else {
+            (BlockType::Paragraph, render::paragraph(text))
+        };
+        self.r.push(block_type, &content, loc);
+    }
+}
+
+/// Footnotes or endnotes: one block per note, `[^id]: text`.
+fn notes(r: &mut Renderer, items: &[Item], part: &str, label: &str) {
+    let mut current: Option<(String, String, u32, u32)> = None;
+    let flush = |r: &mut Renderer, cur: Option<(String, String, u32, u32)>| {
+        if let Some((id, text, first, count)) = cur {
+            let body = render::paragraph(&text);
+            if !body.is_empty() {
+                r.push(
+                    BlockType::Footnote,
+                    &format!("[^{label}{id}]: {body}"),
+                    locator(part, first, count),
+                );
+            }
+        }
+    };
+    for item in items {
+        let Item::Para(p) = item else { continue };
+        let Some((id, kind)) = &p.note else { continue };
+        if kind != "normal" {
+            continue;
+        }
+        match current.as_mut() {
+            Some((cur, text, first, count)) if cur == id => {
+                text.push('\n');
+                text.push_str(&p.text);
+                *count = p.index + 1 - *first;
+            }
+            _ => {
+                flush(r, current.take());
+                current = Some((id.clone(), p.text.clone(), p.index, 1));
+            }
+        }
+    }
+    flush(r, current);
+}
+
+/// Relationship ids of the body and their targets.
+fn relationships(xml: &[u8]) -> Result<HashMap<String, String>, String> {
+    let mut map = HashMap::new();
+    walk(xml, "word/_rels/document.xml.rels", |ev| {
+        if let XmlEvent::Open {
+            name: "Relationship",
+            attrs,
+        } = ev
+        {
+            if let (Some(id), Some(t)) = (attr(attrs, "Id"), attr(attrs, "Target")) {
+                map.insert(id.to_string(), t.to_string());
+            }
+        }
+    })?;
+    Ok(map)
+}
+
+/// `dc:title` of `docProps/core.xml`.
+fn core_title(xml: &[u8]) -> Result<Option<String>, String> {
+    let mut in_title = false;
+    let mut title = String::new();
+    walk(xml, "docProps/core.xml", |ev| match ev {
+        XmlEvent::Open { name: "title", .. } => in_title = true,
+        XmlEvent::Close { name: "title" } => in_title = false,
+        XmlEvent::Text(t) if in_title => title.push_str(t),
+        _ => {}
+    })?;
+    Ok(Some(title).filter(|t| !t.trim().is_empty()))
+}

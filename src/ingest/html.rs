@@ -1,0 +1,665 @@
+//! HTML to blocks: headings, paragraphs, list items, tables, code, blockquotes, figures with
+//! captions, definitions and footnotes. Scripts, styles, navigation and other page chrome are
+//! dropped. Each block's locator is its element path and the byte range of its markup.
+
+use std::borrow::Cow;
+
+use super::html_dom::{self, Handle, Kind};
+use super::render::{self, inline, Renderer};
+use super::validate::validate_text;
+use super::Drafts;
+use crate::model::{BlockType, Locator};
+
+/// Convert an HTML file (UTF-8) into its Markdown rendering and drafts.
+pub(crate) fn html_drafts(raw: &[u8]) -> Result<(Cow<'static, str>, Drafts), String> {
+    let source = validate_text(raw)?;
+    let mut r = Renderer::new();
+    render_html(source, None, &mut r);
+    if r.is_empty() {
+        return Err(
+            "no readable text found (scripts, styles and navigation are not content)".into(),
+        );
+    }
+    let (text, drafts) = r.finish();
+    Ok((Cow::Owned(text), drafts))
+}
+
+/// Render one HTML source into `r`. `part` names the file inside an archive (EPUB chapter).
+pub(crate) fn render_html(source: &str, part: Option<&str>, r: &mut Renderer) {
+    let doc = html_dom::parse(source);
+    let Some(html) = child_named(&doc, "html") else {
+        return;
+    };
+    if let Some(title) = child_named(&html, "head").and_then(|h| child_named(&h, "title")) {
+        r.fallback_title(&text_of(&title));
+    }
+    let Some(body) = child_named(&html, "body") else {
+        return;
+    };
+    // A page with one <main> keeps its content there; everything around it is chrome.
+    let mut mains = Vec::new();
+    find_all(&body, "main", &mut mains);
+    let (root, root_path) = match mains.as_slice() {
+        [main] => (main.clone(), path_of(main)),
+        _ => (body.clone(), "/html/body".to_string()),
+    };
+    let mut walk = Walk {
+        r,
+        part,
+        in_notes: false,
+    };
+    // An EPUB chapter has no site around it: its header, footer and asides are content.
+    walk.children(&root, &root_path, part.is_some());
+}
+
+struct Walk<'a> {
+    r: &'a mut Renderer,
+    part: Option<&'a str>,
+    /// Inside a footnotes section: its list items are footnotes.
+    in_notes: bool,
+}
+
+/// Elements that are never content.
+const NEVER: &[&str] = &[
+    "script", "style", "noscript", "template", "nav", "form", "button", "iframe", "svg", "canvas",
+    "select", "input", "textarea", "head", "dialog", "object", "embed", "audio", "video", "map",
+    "link", "meta",
+];
+
+/// Class or id words that mark page chrome.
+const CHROME_WORDS: &[&str] = &[
+    "nav",
+    "navbar",
+    "navigation",
+    "menu",
+    "breadcrumb",
+    "breadcrumbs",
+    "sidebar",
+    "cookie",
+    "cookies",
+    "cookie-banner",
+    "consent",
+    "share",
+    "sharing",
+    "social",
+    "skip-link",
+    "advert",
+    "ads",
+    "ad",
+    "advertisement",
+    "newsletter",
+    "site-header",
+    "site-footer",
+    "masthead",
+    "related",
+    "comments",
+    "pagination",
+];
+
+const INLINE: &[&str] = &[
+    "a", "abbr", "b", "bdi", "bdo", "br", "cite", "code", "data", "dfn", "em", "font", "i", "kbd",
+    "label", "mark", "q", "s", "samp", "small", "span", "strong", "sub", "sup", "time", "u", "var",
+    "wbr", "del", "ins", "tt", "big", "strike", "nobr",
+];
+
+fn is_chrome(node: &Handle, in_article: bool) -> bool {
+    let name = node.name();
+    if NEVER.contains(&name) {
+        return true;
+    }
+    if is_note(node) || is_notes_section(node) {
+        return false;
+    }
+    if matches!(name, "header" | "footer" | "aside") && !in_article {
+        return true;
+    }
+    if node.attr("hidden").is_some()
+        || node.attr("aria-hidden").is_some_and(|v| v == "true")
+        || node.attr("role").is_some_and(|r| {
+            matches!(
+                r.as_str(),
+                "navigation" | "banner" | "contentinfo" | "search" | "complementary" | "menu"
+            )
+        })
+    {
+        return true;
+    }
+    marks(node)
+        .iter()
+        .any(|w| CHROME_WORDS.contains(&w.as_str()))
+}
+
+/// Words of an element's class, id, role and `epub:type`, lower-cased.
+fn marks(node: &Handle) -> Vec<String> {
+    let all = format!(
+        "{} {} {} {}",
+        node.attr("class").unwrap_or_default(),
+        node.attr("id").unwrap_or_default(),
+        node.attr("role").unwrap_or_default(),
+        node.attr("epub:type").unwrap_or_default()
+    )
+    .to_ascii_lowercase();
+    all.split(|c: char| c.is_whitespace() || c == '_')
+        .filter(|w| !w.is_empty())
+        .map(str::to_string)
+        .collect()
+}
+
+/// A section holding footnotes or endnotes (its list items are notes).
+fn is_notes_section(node: &Handle) -> bool {
+    marks(node).iter().any(|w| {
+        matches!(
+            w.as_str(),
+            "footnotes" | "endnotes" | "notes" | "rearnotes" | "doc-endnotes"
+        )
+    })
+}
+
+/// One footnote or endnote.
+fn is_note(node: &Handle) -> bool {
+    marks(node).iter().any(|w| {
+        matches!(
+            w.as_str(),
+            "footnote" | "endnote" | "rearnote" | "doc-footnote" | "doc-endnote"
+        )
+    })
+}
+
+/// A note label usable in Markdown (`[^label]`): letters, digits, `-` and `_` of an id.
+fn note_label(id: &str) -> String {
+    id.chars()
+        .filter(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_'))
+        .collect()
+}
+
+impl Walk<'_> {
+    fn loc(&self, node: &Handle, path: &str) -> Locator {
+        let (s, e) = node.src.get();
+        Locator::HtmlElement {
+            start: 0,
+            end: 0,
+            part: self.part.map(str::to_string),
+            path: path.to_string(),
+            source_start: s as u64,
+            source_end: e as u64,
+        }
+    }
+
+    /// Walk the children of a container: block elements become blocks, runs of loose inline
+    /// content between them become paragraphs.
+    fn children(&mut self, node: &Handle, path: &str, in_article: bool) {
+        let in_article = in_article || matches!(node.name(), "article" | "main" | "section");
+        let mut run = String::new();
+        let kids: Vec<Handle> = node.children.borrow().clone();
+        for (child, child_path) in with_paths(&kids, path) {
+            match &child.kind {
+                Kind::Text(t) => run.push_str(&t.borrow()),
+                Kind::Element { .. } if INLINE.contains(&child.name()) => {
+                    run.push_str(&text_of(&child));
+                }
+                Kind::Element { .. } => {
+                    self.flush(&mut run, node, path);
+                    if !is_chrome(&child, in_article) {
+                        self.element(&child, &child_path, in_article);
+                    }
+                }
+                _ => {}
+            }
+        }
+        self.flush(&mut run, node, path);
+    }
+
+    fn flush(&mut self, run: &mut String, node: &Handle, path: &str) {
+        let text = render::paragraph(run);
+        run.clear();
+        if !text.is_empty() {
+            let loc = self.loc(node, path);
+            self.r.push(BlockType::Paragraph, &text, loc);
+        }
+    }
+
+    fn element(&mut self, node: &Handle, path: &str, in_article: bool) {
+        let loc = self.loc(node, path);
+        let name = node.name();
+        match name {
+            "h1" | "h2" | "h3" | "h4" | "h5" | "h6" => {
+                let level = name[1..].parse().unwrap_or(1);
+                self.r.heading(level, &text_of(node), loc);
+            }
+            "p" => {
+                let text = render::paragraph(&text_of(node));
+                if text.is_empty() {
+                    self.r.push(BlockType::Figure, &images(node), loc);
+                } else {
+                    self.r.push(BlockType::Paragraph, &text, loc);
+                }
+            }
+            "ul" | "ol" | "menu" if self.in_notes || is_notes_section(node) => {
+                self.list(node, path, BlockType::Footnote)
+            }
+            "ul" | "ol" => self.list(node, path, BlockType::ListItem),
+            "table" => self.table(node, path),
+            "pre" => {
+                let lang = code_lang(node);
+                self.r.push(
+                    BlockType::CodeBlock,
+                    &render::code_block(&raw_text(node), &lang),
+                    loc,
+                );
+            }
+            "blockquote" => {
+                let inner = paragraphs_of(node);
+                self.r
+                    .push(BlockType::Blockquote, &render::blockquote(&inner), loc);
+            }
+            "figure" => self.figure(node, path, in_article),
+            "img" => self.r.push(BlockType::Figure, &images(node), loc),
+            "hr" => self.r.push(BlockType::Divider, "---", loc),
+            "dl" => self.definitions(node, path),
+            "figcaption" | "caption" => {
+                self.r
+                    .push(BlockType::Caption, &render::paragraph(&text_of(node)), loc)
+            }
+            _ if is_note(node) => {
+                let label = note_label(&node.attr("id").unwrap_or_default());
+                let body = paragraphs_of(node);
+                let text = if label.is_empty() {
+                    body
+                } else {
+                    format!("[^{label}]: {body}")
+                };
+                self.r.push(BlockType::Footnote, &text, loc)
+            }
+            _ if is_notes_section(node) => {
+                let outer = std::mem::replace(&mut self.in_notes, true);
+                self.children(node, path, in_article);
+                self.in_notes = outer;
+            }
+            _ => self.children(node, path, in_article),
+        }
+    }
+
+    /// Each item of a list is a block; nested lists stay inside their item.
+    fn list(&mut self, list: &Handle, path: &str, block_type: BlockType) {
+        let ordered = list.name() == "ol";
+        let mut n: usize = list
+            .attr("start")
+            .and_then(|s| s.trim().parse().ok())
+            .unwrap_or(1);
+        let kids: Vec<Handle> = list.children.borrow().clone();
+        for (item, item_path) in with_paths(&kids, path) {
+            if item.name() != "li" {
+                continue;
+            }
+            let text = item_text(&item, ordered.then_some(n), 0);
+            let text = if block_type == BlockType::Footnote {
+                // `[^id]: text`, without the list marker and the back-link arrow.
+                let mut own = String::new();
+                collect_text(&item, &mut own, false);
+                let own = render::paragraph(&own);
+                let label = item
+                    .attr("id")
+                    .map(|id| note_label(&id))
+                    .filter(|l| !l.is_empty())
+                    .unwrap_or_else(|| n.to_string());
+                format!(
+                    "[^{label}]: {}",
+                    own.trim_end_matches(['↩', '↑', '^', ' ', '\u{fe0e}'])
+                )
+            } else {
+                text
+            };
+            let loc = self.loc(&item, &item_path);
+            self.r.push(block_type, &text, loc);
+            n += 1;
+        }
+    }
+
+    fn table(&mut self, table: &Handle, path: &str) {
+        if let Some(caption) = child_named(table, "caption") {
+            let loc = self.loc(&caption, &format!("{path}/caption"));
+            self.r.push(
+                BlockType::Caption,
+                &render::paragraph(&text_of(&caption)),
+                loc,
+            );
+        }
+        let mut rows = Vec::new();
+        collect_rows(table, &mut rows);
+        let loc = self.loc(table, path);
+        self.r.push(BlockType::Table, &render::table(&rows), loc);
+    }
+
+    fn figure(&mut self, fig: &Handle, path: &str, in_article: bool) {
+        let kids: Vec<Handle> = fig.children.borrow().clone();
+        let mut imgs = String::new();
+        for (child, child_path) in with_paths(&kids, path) {
+            match child.name() {
+                "figcaption" => {
+                    self.push_images(&mut imgs, fig, path);
+                    self.element(&child, &child_path, in_article);
+                }
+                "img" | "picture" => {
+                    if !imgs.is_empty() {
+                        imgs.push('\n');
+                    }
+                    imgs.push_str(&images(&child));
+                }
+                "" => {}
+                _ if is_chrome(&child, true) => {}
+                _ => {
+                    self.push_images(&mut imgs, fig, path);
+                    self.element(&child, &child_path, in_article);
+                }
+            }
+        }
+        self.push_images(&mut imgs, fig, path);
+    }
+
+    fn push_images(&mut self, imgs: &mut String, fig: &Handle, path: &str) {
+        if !imgs.is_empty() {
+            let loc = self.loc(fig, path);
+            self.r.push(BlockType::Figure, imgs, loc);
+            imgs.clear();
+        }
+    }
+
+    /// A term with its definitions is one `definition` block: `term` then `: definition` lines.
+    fn definitions(&mut self, dl: &Handle, path: &str) {
+        let kids: Vec<Handle> = dl.children.borrow().clone();
+        let mut group = String::new();
+        let mut group_loc: Option<Locator> = None;
+        for (child, child_path) in with_paths(&kids, path) {
+            match child.name() {
+                "dt" => {
+                    if group.contains("\n: ") {
+                        if let Some(loc) = group_loc.take() {
+                            self.r.push(BlockType::Definition, &group, loc);
+                        }
+                        group.clear();
+                    }
+                    if !group.is_empty() {
+                        group.push('\n');
+                    }
+                    group.push_str(&render::paragraph(&text_of(&child)));
+                    group_loc.get_or_insert_with(|| self.loc(&child, &child_path));
+                }
+                "dd" => {
+                    group.push_str(&format!("\n: {}", inline(&text_of(&child))));
+                    group_loc.get_or_insert_with(|| self.loc(&child, &child_path));
+                }
+                _ => {}
+            }
+        }
+        if let Some(loc) = group_loc {
+            self.r.push(BlockType::Definition, &group, loc);
+        }
+    }
+}
+
+/// Pair each element child with its path: `name` or `name[n]` when it has same-name siblings.
+fn with_paths(kids: &[Handle], path: &str) -> Vec<(Handle, String)> {
+    let mut total: std::collections::HashMap<&str, usize> = std::collections::HashMap::new();
+    for k in kids {
+        *total.entry(k.name()).or_default() += 1;
+    }
+    let mut seen: std::collections::HashMap<&str, usize> = std::collections::HashMap::new();
+    let mut out = Vec::with_capacity(kids.len());
+    for k in kids {
+        let name = k.name();
+        if name.is_empty() {
+            out.push((k.clone(), path.to_string()));
+            continue;
+        }
+        let nth = seen.entry(name).or_default();
+        *nth += 1;
+        let step = if total.get(name).copied().unwrap_or(0) > 1 {
+            format!("{name}[{nth}]")
+        } else {
+            name.to_string()
+        };
+        out.push((k.clone(), format!("{path}/{step}")));
+    }
+    out
+}
+
+fn path_of(node: &Handle) -> String {
+    let mut steps = Vec::new();
+    let mut cur = node.clone();
+    while let Some(parent) = cur.parent() {
+        if cur.name().is_empty() {
+            break;
+        }
+        let kids: Vec<Handle> = parent.children.borrow().clone();
+        let paths = with_paths(&kids, "");
+        if let Some((_, p)) = paths.iter().find(|(k, _)| std::rc::Rc::ptr_eq(k, &cur)) {
+            steps.push(p.trim_start_matches('/').to_string());
+        }
+        cur = parent;
+    }
+    steps.reverse();
+    format!("/{}", steps.join("/"))
+}
+
+fn child_named(node: &Handle, name: &str) -> Option<Handle> {
+    node.children
+        .borrow()
+        .iter()
+        .find(|c| c.name() == name)
+        .cloned()
+}
+
+fn find_all(node: &Handle, name: &str, out: &mut Vec<Handle>) {
+    for c in node.children.borrow().iter() {
+        if c.name() == name {
+            out.push(c.clone());
+        } else if !NEVER.contains(&c.name()) {
+            find_all(c, name, out);
+        }
+    }
+}
+
+/// The readable text under a node: whitespace as written, `<br>` as a line break, never the
+/// text of scripts, styles or other non-content elements.
+pub(crate) fn text_of(node: &Handle) -> String {
+    let mut out = String::new();
+    collect_text(node, &mut out, false);
+    out
+}
+
+fn collect_text(node: &Handle, out: &mut String, skip_lists: bool) {
+    for c in node.children.borrow().iter() {
+        match &c.kind {
+            Kind::Text(t) => out.push_str(&t.borrow()),
+            Kind::Element { .. } => {
+                let name = c.name();
+                if NEVER.contains(&name) || (skip_lists && matches!(name, "ul" | "ol")) {
+                    continue;
+                }
+                match name {
+                    "br" => out.push('\n'),
+                    // A footnote reference (`<sup><a href="#fn1">1</a></sup>`) reads `[^fn1]`.
+                    "sup" if footnote_ref(c).is_some() => {
+                        out.push_str(&format!("[^{}]", footnote_ref(c).unwrap_or_default()))
+                    }
+                    "img" => out.push_str(&c.attr("alt").unwrap_or_default()),
+                    n if INLINE.contains(&n) => collect_text(c, out, skip_lists),
+                    // Block children read as their own lines.
+                    _ => {
+                        out.push('\n');
+                        collect_text(c, out, skip_lists);
+                        out.push('\n');
+                    }
+                }
+            }
+            _ => {}
+        }
+    }
+}
+
+/// The label of a footnote reference (`<sup><a href="#fn1">1</a></sup>` reads `[^fn1]`): a
+/// `<sup>` whose link points into the page and whose text is a number, or any `noteref` link.
+fn footnote_ref(sup: &Handle) -> Option<String> {
+    let mut links = Vec::new();
+    find_all(sup, "a", &mut links);
+    let link = links.first()?;
+    let number = inline(&text_of(link));
+    let target = link.attr("href")?;
+    let (_, fragment) = target.split_once('#')?;
+    let noteref = marks(link)
+        .iter()
+        .any(|w| w == "noteref" || w == "doc-noteref");
+    let numbered = !number.is_empty() && number.chars().all(|c| c.is_ascii_digit());
+    let label = note_label(fragment);
+    ((noteref || numbered) && !label.is_empty()).then_some(label)
+}
+
+/// Text exactly as written (for `<pre>`): no whitespace collapsing.
+fn raw_text(node: &Handle) -> String {
+    let mut out = String::new();
+    fn go(n: &Handle, out: &mut String) {
+        for c in n.children.borrow().iter() {
+            match &c.kind {
+                Kind::Text(t) => out.push_str(&t.borrow()),
+                Kind::Element { .. } if c.name() == "br" => out.push('\n'),
+                Kind::Element { .. } => go(c, out),
+                _ => {}
+            }
+        }
+    }
+    go(node, &mut out);
+    out
+}
+
+fn code_lang(pre: &Handle) -> String {
+    let classes = |n: &Handle| n.attr("class").unwrap_or_default();
+    let mut all = classes(pre);
+    if let Some(code) = child_named(pre, "code") {
+        all.push(' ');
+        all.push_str(&classes(&code));
+    }
+    all.split_whitespace()
+        .find_map(|c| {
+            c.strip_prefix("language-")
+                .or_else(|| c.strip_prefix("lang-"))
+        })
+        .unwrap_or("")
+        .chars()
+        .filter(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '+' | '#' | '_'))
+        .collect()
+}
+
+/// The paragraphs inside a container, separated by blank lines.
+fn paragraphs_of(node: &Handle) -> String {
+    text_of(node)
+        .split("\n\n")
+        .map(render::paragraph)
+        .filter(|p| !p.is_empty())
+        .collect::<Vec<_>>()
+        .join("\n\n")
+}
+
+/// Text of a list item with its nested lists as indented sub-items.
+fn item_text(item: &Handle, ordinal: Option<usize>, depth: usize) -> String {
+    let mut own = String::new();
+    collect_text(item, &mut own, true);
+    let mut out = render::list_item(&own, ordinal, depth);
+    for sub in item.children.borrow().iter() {
+        if matches!(sub.name(), "ul" | "ol") {
+            let ordered = sub.name() == "ol";
+            let items = sub.children.borrow();
+            for (n, li) in (1..).zip(items.iter().filter(|c| c.name() == "li")) {
+                out.push('\n');
+                out.push_str(&item_text(li, ordered.then_some(n), depth + 1));
+            }
+        }
+    }
+    out
+}
+
+fn collect_rows(node: &Handle, rows: &mut Vec<Vec<String>>) {
+    for c in node.children.borrow().iter() {
+        match c.name() {
+            "tr" => rows.push(
+                c.children
+                    .borrow()
+                    .iter()
+                    .filter(|cell| matches!(cell.name(), "td" | "th"))
+                    .map(text_of)
+                    .collect(),
+            ),
+            "thead" | "tbody" | "tfoot" => collect_rows(c, rows),
+            _ => {}
+        }
+    }
+}
+
+/// Images under a node as Markdown image lines.
+fn images(node: &Handle) -> String {
+    let mut imgs = Vec::new();
+    if node.name() == "img" {
+        imgs.push(node.clone());
+    }
+    find_all(node, "img", &mut imgs);
+    imgs.iter()
+        .map(|i| {
+            let alt = inline(&i.attr("alt").unwrap_or_default()).replace(['[', ']'], "");
+            let src = i.attr("src").unwrap_or_default().replace([' ', ')'], "");
+            format!("![{alt}]({src})")
+        })
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn blocks(html: &str) -> Vec<(BlockType, String, String)> {
+        let (text, drafts) = html_drafts(html.as_bytes()).unwrap();
+        drafts
+            .blocks
+            .iter()
+            .map(|b| {
+                let path = match &b.locator {
+                    Some(Locator::HtmlElement { path, .. }) => path.clone(),
+                    other => panic!("unexpected locator {other:?}"),
+                };
+                (b.block_type, text[b.start..b.end].to_string(), path)
+            })
+            .collect()
+    }
+
+    #[test]
+    fn chrome_is_dropped_and_implied_paragraphs_end_before_the_next_tag() {
+        let html = "<html><head><title>T</title><style>p{}</style></head><body>\
+            <nav><a href=/>Home</a></nav><h1>Hello</h1><p>one<p>two <b>bold</b>\
+            <script>alert(1)</script><ul><li>a<ul><li>b</ul><li>c</ul></body></html>";
+        let got = blocks(html);
+        let kinds: Vec<_> = got.iter().map(|b| (b.0, b.1.as_str())).collect();
+        assert_eq!(
+            kinds,
+            [
+                (BlockType::Heading, "# Hello"),
+                (BlockType::Paragraph, "one"),
+                (BlockType::Paragraph, "two bold"),
+                (BlockType::ListItem, "- a\n  - b"),
+                (BlockType::ListItem, "- c"),
+            ]
+        );
+        assert_eq!(got[1].2, "/html/body/p[1]");
+        let (_, drafts) = html_drafts(html.as_bytes()).unwrap();
+        let Some(Locator::HtmlElement {
+            source_start,
+            source_end,
+            ..
+        }) = &drafts.blocks[1].locator
+        else {
+            panic!()
+        };
+        assert_eq!(
+            &html[*source_start as usize..*source_end as usize],
+            "<p>one"
+        );
+    }
+}

@@ -1,0 +1,450 @@
+//! PDF to blocks: the text layer of each page is read with lopdf (a small content-stream
+//! interpreter places every shown string on the page), then `pdf_layout.rs` turns the positioned
+//! text into lines, paragraphs, headings and list items, drops running headers and footers, and
+//! joins hyphenated line ends. The locator is the page and the bounding box of the block.
+
+use std::borrow::Cow;
+use std::collections::BTreeMap;
+
+use lopdf::content::Content;
+use lopdf::{Dictionary, Document, Encoding, Object, ObjectId};
+
+use super::pdf_layout::{layout, Page, Span};
+use super::pdf_metrics::standard_width;
+use super::Drafts;
+
+/// Most bytes one page's content streams may inflate to.
+const MAX_PAGE_CONTENT: usize = 64 * 1024 * 1024;
+
+pub(crate) fn pdf_drafts(raw: &[u8]) -> Result<(Cow<'static, str>, Drafts), String> {
+    if raw.is_empty() {
+        return Err("empty file: nothing to ingest".into());
+    }
+    let head = &raw[..raw.len().min(1024)];
+    if !head.windows(5).any(|w| w == b"%PDF-") {
+        return Err("not a PDF file: no %PDF- header".into());
+    }
+    // Readers look for the end marker in the last 1024 bytes; a file cut short has none.
+    let tail = &raw[raw.len().saturating_sub(1024)..];
+    if !tail.windows(5).any(|w| w == b"%%EOF") {
+        return Err("damaged or truncated PDF: the file ends without its %%EOF marker".into());
+    }
+    let doc = Document::load_mem(raw)
+        .map_err(|e| format!("damaged or truncated PDF: cannot be parsed ({e})"))?;
+    if doc.trailer.get(b"Encrypt").is_ok() && doc.encryption_state.is_none() {
+        return Err(
+            "the PDF is encrypted and needs a password: remove the password and save it again to \
+             ingest it"
+                .into(),
+        );
+    }
+    let page_ids = doc.get_pages();
+    if page_ids.is_empty() {
+        return Err("damaged PDF: it has no pages".into());
+    }
+    let mut pages = Vec::with_capacity(page_ids.len());
+    let mut images = 0usize;
+    for (&number, &id) in &page_ids {
+        let (page, page_images) = read_page(&doc, number, id)?;
+        images += page_images;
+        pages.push(page);
+    }
+    if pages
+        .iter()
+        .all(|p| p.spans.iter().all(|s| s.text.trim().is_empty()))
+    {
+        return Err(if images > 0 {
+            format!(
+                "the PDF has no text layer ({} page(s) of images, a scan?): OCR is needed, which \
+                 blockwise does not do; run it through an OCR tool first",
+                page_ids.len()
+            )
+        } else {
+            "the PDF has no text to read".into()
+        });
+    }
+    let mut r = layout(&pages);
+    if let Some(title) = info_title(&doc) {
+        r.fallback_title(&title);
+    }
+    let (text, drafts) = r.finish();
+    Ok((Cow::Owned(text), drafts))
+}
+
+/// The graphics and text state the interpreter tracks (PDF 32000-1 §9.3, §9.4).
+#[derive(Clone, Copy)]
+struct State {
+    ctm: [f32; 6],
+    char_spacing: f32,
+    word_spacing: f32,
+    scale: f32,
+    leading: f32,
+    rise: f32,
+    size: f32,
+}
+
+fn mul(a: [f32; 6], b: [f32; 6]) -> [f32; 6] {
+    [
+        a[0] * b[0] + a[1] * b[2],
+        a[0] * b[1] + a[1] * b[3],
+        a[2] * b[0] + a[3] * b[2],
+        a[2] * b[1] + a[3] * b[3],
+        a[4] * b[0] + a[5] * b[2] + b[4],
+        a[4] * b[1] + a[5] * b[3] + b[5],
+    ]
+}
+
+const IDENTITY: [f32; 6] = [1.0, 0.0, 0.0, 1.0, 0.0, 0.0];
+
+fn num(o: &Object) -> f32 {
+    match o {
+        Object::Integer(i) => *i as f32,
+        Object::Real(r) => *r,
+        _ => 0.0,
+    }
+}
+
+fn nums<const N: usize>(ops: &[Object]) -> Option<[f32; N]> {
+    if ops.len() < N {
+        return None;
+    }
+    let mut out = [0.0; N];
+    for (o, v) in out.iter_mut().zip(&ops[ops.len() - N..]) {
+        *o = num(v);
+    }
+    Some(out)
+}
+
+/// What the interpreter needs of a font: how to decode its codes and how wide each glyph is.
+struct Font<'a> {
+    encoding: Option<Encoding<'a>>,
+    two_byte: bool,
+    widths: BTreeMap<u32, f32>,
+    default_width: f32,
+    bold: bool,
+    /// Lower-case `BaseFont`, for standard-font widths.
+    base: String,
+}
+
+impl<'a> Font<'a> {
+    fn load(doc: &'a Document, dict: &'a Dictionary) -> Font<'a> {
+        let subtype = dict
+            .get(b"Subtype")
+            .and_then(Object::as_name)
+            .unwrap_or(b"");
+        let two_byte = subtype == b"Type0";
+        let base = dict
+            .get(b"BaseFont")
+            .and_then(Object::as_name)
+            .map(|n| String::from_utf8_lossy(n).to_ascii_lowercase())
+            .unwrap_or_default();
+        let mut widths = BTreeMap::new();
+        let mut default_width = 500.0;
+        if two_byte {
+            let descendant = dict
+                .get_deref(b"DescendantFonts", doc)
+                .and_then(Object::as_array)
+                .ok()
+                .and_then(|a| a.first())
+                .and_then(|d| doc.dereference(d).ok())
+                .and_then(|(_, d)| d.as_dict().ok());
+            if let Some(d) = descendant {
+                default_width = d.get(b"DW").map(num).unwrap_or(1000.0);
+                if let Ok(w) = d.get_deref(b"W", doc).and_then(Object::as_array) {
+                    cid_widths(doc, w, &mut widths);
+                }
+            }
+        } else {
+            let first = dict.get(b"FirstChar").map(num).unwrap_or(0.0) as u32;
+            if let Ok(w) = dict.get_deref(b"Widths", doc).and_then(Object::as_array) {
+                for (i, v) in w.iter().enumerate() {
+                    let v = doc.dereference(v).map(|(_, o)| num(o)).unwrap_or(0.0);
+                    widths.insert(first + i as u32, v);
+                }
+            }
+            if widths.is_empty() {
+                // The standard 14 fonts need no widths: a Helvetica-like average.
+                default_width = if base.contains("courier") {
+                    600.0
+                } else {
+                    520.0
+                };
+            }
+        }
+        Font {
+            encoding: dict.get_font_encoding(doc).ok(),
+            two_byte,
+            widths,
+            default_width,
+            bold: base.contains("bold") || base.contains("black") || base.contains("heavy"),
+            base,
+        }
+    }
+
+    fn codes(&self, bytes: &[u8]) -> Vec<u32> {
+        if self.two_byte {
+            bytes
+                .chunks(2)
+                .map(|c| (c[0] as u32) << 8 | *c.get(1).unwrap_or(&0) as u32)
+                .collect()
+        } else {
+            bytes.iter().map(|&b| b as u32).collect()
+        }
+    }
+
+    fn decode(&self, bytes: &[u8]) -> String {
+        match &self.encoding {
+            Some(e) => Document::decode_text(e, bytes)
+                .unwrap_or_else(|_| String::from_utf8_lossy(bytes).into_owned()),
+            None => bytes.iter().map(|&b| b as char).collect(),
+        }
+    }
+}
+
+/// `W` array of a CID font: `c [w1 w2 ...]` or `c_first c_last w`.
+fn cid_widths(doc: &Document, w: &[Object], out: &mut BTreeMap<u32, f32>) {
+    let mut i = 0;
+    while i < w.len() {
+        let start = num(&w[i]) as u32;
+        match w.get(i + 1).map(|o| doc.dereference(o).map(|(_, o)| o)) {
+            Some(Ok(Object::Array(list))) => {
+                for (k, v) in list.iter().enumerate() {
+                    out.insert(start + k as u32, num(v));
+                }
+                i += 2;
+            }
+            Some(Ok(end)) => {
+                let (end, width) = (num(end) as u32, w.get(i + 2).map(num).unwrap_or(0.0));
+                for c in start..=end.min(start + 65535) {
+                    out.insert(c, width);
+                }
+                i += 3;
+            }
+            _ => break,
+        }
+    }
+}
+
+/// Interpret one page's content: every shown string becomes a span with its position.
+fn read_page(doc: &Document, number: u32, id: ObjectId) -> Result<(Page, usize), String> {
+    let media = media_box(doc, id);
+    let fonts: BTreeMap<Vec<u8>, Font<'_>> = doc
+        .get_page_fonts(id)
+        .map_err(|e| format!("damaged PDF: page {number} fonts cannot be read ({e})"))?
+        .into_iter()
+        .map(|(name, dict)| (name, Font::load(doc, dict)))
+        .collect();
+    let images = doc.get_page_images(id).map(|v| v.len()).unwrap_or(0);
+    let bytes = doc
+        .get_page_content_with_limit(id, MAX_PAGE_CONTENT)
+        .map_err(|e| format!("damaged PDF: page {number} content cannot be read ({e})"))?;
+    let content = Content::decode(&bytes)
+        .map_err(|e| format!("damaged PDF: page {number} content cannot be parsed ({e})"))?;
+    let mut spans = Vec::new();
+    let mut stack: Vec<State> = Vec::new();
+    let mut st = State {
+        ctm: IDENTITY,
+        char_spacing: 0.0,
+        word_spacing: 0.0,
+        scale: 1.0,
+        leading: 0.0,
+        rise: 0.0,
+        size: 0.0,
+    };
+    let mut font: Option<&Font<'_>> = None;
+    let mut tm = IDENTITY;
+    let mut tlm = IDENTITY;
+    let mut draws = 0usize;
+    for op in &content.operations {
+        let o = &op.operands;
+        match op.operator.as_str() {
+            "q" => stack.push(st),
+            "Q" => {
+                if let Some(s) = stack.pop() {
+                    st = s;
+                }
+            }
+            "cm" => {
+                if let Some(m) = nums::<6>(o) {
+                    st.ctm = mul(m, st.ctm);
+                }
+            }
+            "BT" => {
+                tm = IDENTITY;
+                tlm = IDENTITY;
+            }
+            "Tf" => {
+                font = o
+                    .first()
+                    .and_then(|n| n.as_name().ok())
+                    .and_then(|n| fonts.get(n));
+                st.size = o.get(1).map(num).unwrap_or(0.0);
+            }
+            "Tc" => st.char_spacing = o.first().map(num).unwrap_or(0.0),
+            "Tw" => st.word_spacing = o.first().map(num).unwrap_or(0.0),
+            "Tz" => st.scale = o.first().map(num).unwrap_or(100.0) / 100.0,
+            "TL" => st.leading = o.first().map(num).unwrap_or(0.0),
+            "Ts" => st.rise = o.first().map(num).unwrap_or(0.0),
+            "Td" | "TD" => {
+                if let Some([tx, ty]) = nums::<2>(o) {
+                    if op.operator == "TD" {
+                        st.leading = -ty;
+                    }
+                    tlm = mul([1.0, 0.0, 0.0, 1.0, tx, ty], tlm);
+                    tm = tlm;
+                }
+            }
+            "Tm" => {
+                if let Some(m) = nums::<6>(o) {
+                    tlm = m;
+                    tm = m;
+                }
+            }
+            "T*" => {
+                tlm = mul([1.0, 0.0, 0.0, 1.0, 0.0, -st.leading], tlm);
+                tm = tlm;
+            }
+            "Tj" | "'" | "\"" | "TJ" => {
+                if op.operator == "'" || op.operator == "\"" {
+                    if op.operator == "\"" {
+                        if let Some([aw, ac]) = o.get(..2).and_then(nums::<2>) {
+                            st.word_spacing = aw;
+                            st.char_spacing = ac;
+                        }
+                    }
+                    tlm = mul([1.0, 0.0, 0.0, 1.0, 0.0, -st.leading], tlm);
+                    tm = tlm;
+                }
+                let Some(f) = font else { continue };
+                let parts: Vec<&Object> = match op.operator.as_str() {
+                    "TJ" => o
+                        .first()
+                        .and_then(|a| a.as_array().ok())
+                        .map(|a| a.iter().collect())
+                        .unwrap_or_default(),
+                    _ => o.last().into_iter().collect(),
+                };
+                draws += 1;
+                show(f, &st, &mut tm, &parts, &mut spans);
+            }
+            _ => {}
+        }
+        if draws > 2_000_000 {
+            return Err(format!("page {number} has too many text operations"));
+        }
+    }
+    Ok((
+        Page {
+            number,
+            width: media[2] - media[0],
+            height: media[3] - media[1],
+            origin: (media[0], media[1]),
+            spans,
+        },
+        images,
+    ))
+}
+
+/// Show strings (and `TJ` kerning numbers) with font `f`, advancing the text matrix.
+fn show(f: &Font<'_>, st: &State, tm: &mut [f32; 6], parts: &[&Object], spans: &mut Vec<Span>) {
+    let mut text = String::new();
+    let start = mul(*tm, st.ctm);
+    for part in parts {
+        match part {
+            Object::String(bytes, _) => {
+                let mut advance = 0.0;
+                for code in f.codes(bytes) {
+                    let w = f
+                        .widths
+                        .get(&code)
+                        .copied()
+                        .or_else(|| {
+                            (f.widths.is_empty() && !f.two_byte)
+                                .then(|| standard_width(&f.base, code))
+                                .flatten()
+                        })
+                        .unwrap_or(f.default_width)
+                        / 1000.0;
+                    let space = if !f.two_byte && code == 32 {
+                        st.word_spacing
+                    } else {
+                        0.0
+                    };
+                    advance += (w * st.size + st.char_spacing + space) * st.scale;
+                }
+                text.push_str(&f.decode(bytes));
+                *tm = mul([1.0, 0.0, 0.0, 1.0, advance, 0.0], *tm);
+            }
+            other => {
+                // A kerning adjustment in thousandths of text space; a large one is a space.
+                let adjust = -num(other) / 1000.0 * st.size * st.scale;
+                if adjust > st.size * 0.2 && !text.ends_with(' ') {
+                    text.push(' ');
+                }
+                *tm = mul([1.0, 0.0, 0.0, 1.0, adjust, 0.0], *tm);
+            }
+        }
+    }
+    if text.is_empty() {
+        return;
+    }
+    let end = mul(*tm, st.ctm);
+    // The size on the page: the font size scaled by the vertical part of text and page matrices.
+    let m = mul([st.size * st.scale, 0.0, 0.0, st.size, 0.0, st.rise], start);
+    let size = (m[2] * m[2] + m[3] * m[3]).sqrt();
+    spans.push(Span {
+        x0: start[4].min(end[4]),
+        x1: start[4].max(end[4]),
+        y: start[5] + st.rise,
+        size,
+        bold: f.bold,
+        text,
+    });
+}
+
+fn media_box(doc: &Document, page: ObjectId) -> [f32; 4] {
+    let mut id = Some(page);
+    for _ in 0..32 {
+        let Some(dict) = id.and_then(|i| doc.get_dictionary(i).ok()) else {
+            break;
+        };
+        if let Ok(a) = dict.get_deref(b"MediaBox", doc).and_then(Object::as_array) {
+            if let Some(b) = nums::<4>(a) {
+                return b;
+            }
+        }
+        id = dict.get(b"Parent").and_then(Object::as_reference).ok();
+    }
+    [0.0, 0.0, 612.0, 792.0]
+}
+
+/// The Info dictionary's `Title`, decoded (UTF-16 with a byte-order mark, else PDFDocEncoding
+/// read as Latin-1).
+fn info_title(doc: &Document) -> Option<String> {
+    let info = doc
+        .trailer
+        .get_deref(b"Info", doc)
+        .and_then(Object::as_dict)
+        .ok()?;
+    let raw = info
+        .get_deref(b"Title", doc)
+        .and_then(Object::as_str)
+        .ok()?;
+    let text = if let Some(utf16) = raw.strip_prefix(&[0xFE, 0xFF]) {
+        let units: Vec<u16> = utf16
+            .chunks(2)
+            .map(|c| (c[0] as u16) << 8 | *c.get(1).unwrap_or(&0) as u16)
+            .collect();
+        String::from_utf16_lossy(&units)
+    } else {
+        raw.iter().map(|&b| b as char).collect()
+    };
+    // Generators that leave the title unset often write a placeholder.
+    Some(text).filter(|t| {
+        !t.trim().is_empty()
+            && !matches!(
+                t.trim().to_ascii_lowercase().as_str(),
+                "untitled" | "(anonymous)" | "anonymous"
+            )
+    })
+}

@@ -1,0 +1,508 @@
+//! From positioned text to blocks: spans become lines (same baseline, left to right), lines are
+//! read top to bottom on each page, running headers and footers (the same text in the top or
+//! bottom margin of most pages, page numbers included) are dropped, lines larger than the body
+//! text are headings (a level per size, largest first; short bold lines come after), lines that
+//! start with a bullet or a number are list items, and the rest are paragraphs split on vertical
+//! gaps and short last lines. Hyphenated line ends are joined.
+//!
+//! Lines split into cells by wide gaps are table rows; consecutive rows make one table block.
+//!
+//! Known limits: one column only (two-column pages interleave their lines), tables are found only
+//! when their columns are set apart by wide gaps (a cell that wraps onto two lines becomes two
+//! rows), a paragraph that runs across a page break is two blocks.
+
+use std::collections::{BTreeMap, HashMap, HashSet};
+
+use super::render::{self, Renderer};
+use crate::model::{BlockType, Locator};
+
+/// One shown string on a page, in page coordinates (points, origin bottom-left).
+#[derive(Debug, Clone)]
+pub(crate) struct Span {
+    pub x0: f32,
+    pub x1: f32,
+    pub y: f32,
+    pub size: f32,
+    pub bold: bool,
+    pub text: String,
+}
+
+#[derive(Debug, Clone)]
+pub(crate) struct Page {
+    pub number: u32,
+    pub width: f32,
+    pub height: f32,
+    pub origin: (f32, f32),
+    pub spans: Vec<Span>,
+}
+
+#[derive(Debug, Clone)]
+struct Line {
+    text: String,
+    /// The line split at wide gaps: two or more cells mark a table row.
+    cells: Vec<String>,
+    x0: f32,
+    x1: f32,
+    y: f32,
+    size: f32,
+    bold: bool,
+}
+
+/// Lines of a page in reading order. A page set in two columns (a vertical gutter in the middle
+/// that almost no text crosses) is read as: full-width text above the columns, the left column,
+/// the right column, full-width text below.
+fn page_lines(page: &Page) -> Vec<Line> {
+    let spans: Vec<&Span> = page
+        .spans
+        .iter()
+        .filter(|s| !s.text.trim().is_empty())
+        .collect();
+    let Some(gutter) = gutter(page, &spans) else {
+        return lines(&spans);
+    };
+    let (mut left, mut right, mut wide) = (Vec::new(), Vec::new(), Vec::new());
+    for s in spans {
+        if s.x1 <= gutter {
+            left.push(s);
+        } else if s.x0 >= gutter {
+            right.push(s);
+        } else {
+            wide.push(s);
+        }
+    }
+    let columns_top = left
+        .iter()
+        .chain(&right)
+        .map(|s| s.y)
+        .fold(f32::MIN, f32::max);
+    let (above, below): (Vec<&Span>, Vec<&Span>) =
+        wide.into_iter().partition(|s| s.y > columns_top);
+    let mut out = lines(&above);
+    out.extend(lines(&left));
+    out.extend(lines(&right));
+    out.extend(lines(&below));
+    out
+}
+
+/// The x of a column gutter: a 1 pt strip in the middle half of the page crossed by at most a
+/// few spans, with enough text on both sides.
+fn gutter(page: &Page, spans: &[&Span]) -> Option<f32> {
+    if spans.len() < 10 {
+        return None;
+    }
+    let left_edge = page.origin.0 + page.width * 0.3;
+    let right_edge = page.origin.0 + page.width * 0.7;
+    let mut best: Option<(usize, f32)> = None;
+    let mut x = left_edge;
+    while x <= right_edge {
+        let crossing = spans.iter().filter(|s| s.x0 < x && s.x1 > x).count();
+        if best.is_none_or(|(c, _)| crossing < c) {
+            best = Some((crossing, x));
+        }
+        x += 1.0;
+    }
+    let (crossing, x) = best?;
+    let left = spans.iter().filter(|s| s.x1 <= x).count();
+    let right = spans.iter().filter(|s| s.x0 >= x).count();
+    (crossing * 10 <= spans.len() && left >= 5 && right >= 5).then_some(x)
+}
+
+/// Spans on (nearly) the same baseline, left to right, joined with spaces where there is a gap.
+fn lines(spans: &[&Span]) -> Vec<Line> {
+    let mut spans: Vec<&Span> = spans
+        .iter()
+        .copied()
+        .filter(|s| !s.text.trim().is_empty())
+        .collect();
+    spans.sort_by(|a, b| b.y.total_cmp(&a.y).then(a.x0.total_cmp(&b.x0)));
+    let mut rows: Vec<Vec<&Span>> = Vec::new();
+    for s in spans {
+        match rows.last_mut() {
+            Some(row) if (row[0].y - s.y).abs() <= 0.4 * row[0].size.max(s.size) => row.push(s),
+            _ => rows.push(vec![s]),
+        }
+    }
+    rows.into_iter()
+        .map(|mut row| {
+            row.sort_by(|a, b| a.x0.total_cmp(&b.x0));
+            let mut text = String::new();
+            let mut cells = vec![String::new()];
+            let mut prev_x1: Option<f32> = None;
+            for s in &row {
+                if let Some(px) = prev_x1 {
+                    let gap = s.x0 - px;
+                    if gap > 0.15 * s.size && !text.ends_with(' ') && !s.text.starts_with(' ') {
+                        text.push(' ');
+                        if let Some(c) = cells.last_mut() {
+                            c.push(' ');
+                        }
+                    }
+                    // Wider than a few spaces: a column gap (table cell padding is about an em).
+                    if gap > 0.9 * s.size {
+                        cells.push(String::new());
+                    }
+                }
+                text.push_str(&s.text);
+                if let Some(c) = cells.last_mut() {
+                    c.push_str(&s.text);
+                }
+                prev_x1 = Some(s.x1);
+            }
+            // The line's size and weight are those of most of its characters.
+            let main = row
+                .iter()
+                .max_by_key(|s| s.text.chars().count())
+                .copied()
+                .unwrap_or(row[0]);
+            let mut cells: Vec<String> = cells.iter().map(|c| render::inline(c)).collect();
+            // A bullet or number set apart from its text is a list marker, not a column.
+            if cells.len() >= 2
+                && list_marker(&format!("{} x", cells[0])).is_some_and(|(_, rest)| rest == "x")
+            {
+                let first = cells.remove(0);
+                cells[0] = format!("{first} {}", cells[0]);
+            }
+            Line {
+                text: render::inline(&text),
+                cells,
+                x0: row.iter().map(|s| s.x0).fold(f32::MAX, f32::min),
+                x1: row.iter().map(|s| s.x1).fold(f32::MIN, f32::max),
+                y: main.y,
+                size: main.size,
+                bold: row.iter().all(|s| s.bold),
+            }
+        })
+        .filter(|l| !l.text.is_empty())
+        .collect()
+}
+
+/// Text with digits folded, so "Page 3" and "Page 4" repeat.
+fn margin_key(text: &str) -> String {
+    let mut out = String::new();
+    let mut last_digit = false;
+    for c in text.to_lowercase().chars().filter(|c| !c.is_whitespace()) {
+        if c.is_ascii_digit() {
+            if !last_digit {
+                out.push('#');
+            }
+            last_digit = true;
+        } else {
+            out.push(c);
+            last_digit = false;
+        }
+    }
+    out
+}
+
+fn in_margin(page: &Page, line: &Line) -> bool {
+    let rel = (line.y - page.origin.1) / page.height.max(1.0);
+    !(0.09..=0.91).contains(&rel)
+}
+
+/// Keys of margin lines that repeat on at least half the pages (at least two).
+fn running_lines(pages: &[(Page, Vec<Line>)]) -> HashSet<String> {
+    let mut seen: HashMap<String, HashSet<u32>> = HashMap::new();
+    for (page, lines) in pages {
+        for l in lines.iter().filter(|l| in_margin(page, l)) {
+            seen.entry(margin_key(&l.text))
+                .or_default()
+                .insert(page.number);
+        }
+    }
+    let need = pages.len().div_ceil(2).max(2);
+    seen.into_iter()
+        .filter(|(_, p)| p.len() >= need)
+        .map(|(k, _)| k)
+        .collect()
+}
+
+fn size_key(size: f32) -> i32 {
+    (size * 2.0).round() as i32
+}
+
+/// The list marker a line starts with: `None`, or `Some(Some(n))` for `n.` / `n)`,
+/// `Some(None)` for a bullet. Returns the text after the marker too.
+fn list_marker(text: &str) -> Option<(Option<usize>, &str)> {
+    for bullet in ['•', '·', '▪', '◦', '‣', '–', '-', '*', '○', '■'] {
+        if let Some(rest) = text.strip_prefix(bullet) {
+            if rest.starts_with(' ') {
+                return Some((None, rest.trim_start()));
+            }
+        }
+    }
+    let digits = text.chars().take_while(|c| c.is_ascii_digit()).count();
+    if (1..4).contains(&digits) {
+        let rest = &text[digits..];
+        if let Some(after) = rest.strip_prefix('.').or_else(|| rest.strip_prefix(')')) {
+            if after.starts_with(' ') {
+                return Some((text[..digits].parse().ok(), after.trim_start()));
+            }
+        }
+    }
+    None
+}
+
+/// Join wrapped lines: a line ending in a hyphen after a letter, followed by a lower-case letter,
+/// is one word broken across lines.
+fn join(lines: &[String]) -> String {
+    let mut out = String::new();
+    for l in lines {
+        let l = l.trim();
+        if out.is_empty() {
+            out.push_str(l);
+            continue;
+        }
+        let hyphenated = out.ends_with('-')
+            && out.chars().rev().nth(1).is_some_and(|c| c.is_alphabetic())
+            && l.chars().next().is_some_and(|c| c.is_lowercase());
+        if hyphenated {
+            out.pop();
+        } else {
+            out.push(' ');
+        }
+        out.push_str(l);
+    }
+    out
+}
+
+struct Open {
+    block_type: BlockType,
+    rows: Vec<Vec<String>>,
+    level: usize,
+    ordinal: Option<usize>,
+    lines: Vec<String>,
+    page: u32,
+    bbox: [f32; 4],
+    size: f32,
+    x0: f32,
+    max_x1: f32,
+    last: Line,
+}
+
+fn push(r: &mut Renderer, b: Open) {
+    let text = join(&b.lines);
+    let loc = Locator::PdfBox {
+        start: 0,
+        end: 0,
+        page: b.page,
+        bbox: b.bbox.map(|v| (v as f64 * 10.0).round() / 10.0),
+    };
+    match b.block_type {
+        BlockType::Heading => r.heading(b.level, &text, loc),
+        BlockType::Table => r.push(BlockType::Table, &render::table(&b.rows), loc),
+        BlockType::ListItem => r.push(
+            BlockType::ListItem,
+            &render::list_item(&text, b.ordinal, 0),
+            loc,
+        ),
+        t => r.push(t, &render::paragraph(&text), loc),
+    }
+}
+
+/// Lay out every page into blocks.
+pub(crate) fn layout(pages: &[Page]) -> Renderer {
+    let pages: Vec<(Page, Vec<Line>)> = pages.iter().map(|p| (p.clone(), page_lines(p))).collect();
+    let running = running_lines(&pages);
+    // Body size: the size most characters are set in.
+    let mut by_size: BTreeMap<i32, usize> = BTreeMap::new();
+    for (_, lines) in &pages {
+        for l in lines {
+            *by_size.entry(size_key(l.size)).or_default() += l.text.chars().count();
+        }
+    }
+    let body = by_size
+        .iter()
+        .max_by_key(|(_, n)| **n)
+        .map(|(k, _)| *k)
+        .unwrap_or(20);
+    let body_pt = body as f32 / 2.0;
+    let mut heading_sizes: Vec<i32> = by_size
+        .keys()
+        .copied()
+        .filter(|k| (*k as f32 / 2.0) > body_pt * 1.15)
+        .collect();
+    heading_sizes.sort_unstable_by(|a, b| b.cmp(a));
+    let level_of = |l: &Line| -> Option<usize> {
+        let k = size_key(l.size);
+        if let Some(i) = heading_sizes.iter().position(|s| *s == k) {
+            return (l.text.chars().count() < 200).then_some((i + 1).min(6));
+        }
+        let short = l.text.chars().count() < 90 && !l.text.ends_with(['.', ',', ';', ':']);
+        (l.bold && k == body && short).then_some((heading_sizes.len() + 1).min(6))
+    };
+
+    let mut r = Renderer::new();
+    for (page, lines) in &pages {
+        let mut open: Option<Open> = None;
+        for l in lines {
+            if in_margin(page, l) && running.contains(&margin_key(&l.text)) {
+                continue;
+            }
+            let tabular = l.cells.len() >= 2;
+            let level = if tabular { None } else { level_of(l) };
+            let marker = if level.is_none() && !tabular {
+                list_marker(&l.text)
+            } else {
+                None
+            };
+            let continues = open.as_ref().is_some_and(|o| {
+                let gap = o.last.y - l.y;
+                let same_size = (o.size - l.size).abs() < 1.0;
+                let normal_gap = gap > 0.0 && gap < o.last.size.max(l.size) * 1.75;
+                if tabular || o.block_type == BlockType::Table {
+                    // Rows of one table: tabular lines close together.
+                    return tabular
+                        && o.block_type == BlockType::Table
+                        && gap > 0.0
+                        && gap < o.last.size.max(l.size) * 2.5;
+                }
+                match o.block_type {
+                    BlockType::Heading => level == Some(o.level) && same_size && normal_gap,
+                    BlockType::ListItem => {
+                        level.is_none()
+                            && marker.is_none()
+                            && same_size
+                            && normal_gap
+                            && l.x0 > o.x0 + 1.0
+                    }
+                    _ => {
+                        let short_last = o.last.x1 < o.max_x1 - 3.0 * o.size
+                            && o.last.text.ends_with(['.', '!', '?', ':', '"', '”']);
+                        level.is_none()
+                            && marker.is_none()
+                            && same_size
+                            && normal_gap
+                            && !short_last
+                    }
+                }
+            });
+            let top = l.y + l.size * 0.8;
+            let bottom = l.y - l.size * 0.25;
+            if continues {
+                if let Some(o) = open.as_mut() {
+                    o.lines.push(l.text.clone());
+                    if tabular {
+                        o.rows.push(l.cells.clone());
+                    }
+                    o.bbox = [
+                        o.bbox[0].min(l.x0),
+                        o.bbox[1].min(bottom),
+                        o.bbox[2].max(l.x1),
+                        o.bbox[3].max(top),
+                    ];
+                    o.max_x1 = o.max_x1.max(l.x1);
+                    o.last = l.clone();
+                }
+                continue;
+            }
+            if let Some(done) = open.take() {
+                push(&mut r, done);
+            }
+            let (block_type, level, ordinal, text) = match (level, marker) {
+                _ if tabular => (BlockType::Table, 0, None, l.text.clone()),
+                (Some(n), _) => (BlockType::Heading, n, None, l.text.clone()),
+                (None, Some((n, rest))) => (BlockType::ListItem, 0, n, rest.to_string()),
+                (None, None) => (BlockType::Paragraph, 0, None, l.text.clone()),
+            };
+            open = Some(Open {
+                block_type,
+                rows: if tabular {
+                    vec![l.cells.clone()]
+                } else {
+                    Vec::new()
+                },
+                level,
+                ordinal,
+                lines: vec![text],
+                page: page.number,
+                bbox: [l.x0, bottom, l.x1, top],
+                size: l.size,
+                x0: l.x0,
+                max_x1: l.x1,
+                last: l.clone(),
+            });
+        }
+        if let Some(done) = open.take() {
+            push(&mut r, done);
+        }
+    }
+    r
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn span(x0: f32, y: f32, size: f32, text: &str) -> Span {
+        Span {
+            x0,
+            x1: x0 + text.len() as f32 * size * 0.5,
+            y,
+            size,
+            bold: false,
+            text: text.into(),
+        }
+    }
+
+    fn page(number: u32, spans: Vec<Span>) -> Page {
+        Page {
+            number,
+            width: 600.0,
+            height: 800.0,
+            origin: (0.0, 0.0),
+            spans,
+        }
+    }
+
+    #[test]
+    fn hyphens_join_only_inside_words() {
+        assert_eq!(
+            join(&["a well-".into(), "known fact".into()]),
+            "a wellknown fact"
+        );
+        assert_eq!(join(&["pages 3-".into(), "5".into()]), "pages 3- 5");
+        assert_eq!(
+            join(&["the North-".into(), "East".into()]),
+            "the North- East"
+        );
+    }
+
+    #[test]
+    fn running_headers_and_page_numbers_are_dropped_and_sizes_make_headings() {
+        let pages: Vec<Page> = (1..=3)
+            .map(|n| {
+                page(
+                    n,
+                    vec![
+                        span(50.0, 770.0, 9.0, "Annual Report 2024"),
+                        span(50.0, 700.0, 18.0, &format!("Section {n}")),
+                        span(50.0, 670.0, 10.0, "Body text that goes on for a while and"),
+                        span(50.0, 658.0, 10.0, "wraps onto a second line."),
+                        span(50.0, 630.0, 10.0, "• a bullet point"),
+                        span(290.0, 30.0, 9.0, &format!("Page {n} of 3")),
+                    ],
+                )
+            })
+            .collect();
+        let (text, drafts) = layout(&pages).finish();
+        assert!(!text.contains("Annual Report"), "{text}");
+        assert!(!text.contains("Page 1"), "{text}");
+        let got: Vec<(BlockType, &str)> = drafts
+            .blocks
+            .iter()
+            .take(3)
+            .map(|b| (b.block_type, &text[b.start..b.end]))
+            .collect();
+        assert_eq!(
+            got,
+            [
+                (BlockType::Heading, "# Section 1"),
+                (
+                    BlockType::Paragraph,
+                    "Body text that goes on for a while and wraps onto a second line."
+                ),
+                (BlockType::ListItem, "- a bullet point"),
+            ]
+        );
+    }
+}
