@@ -370,3 +370,116 @@ fn run_cancel_from_another_process_stops_run_start_within_a_second() {
         .iter()
         .all(|c| c["outcome"] == "cancelled"));
 }
+
+/// Issue 14 gap: Ctrl-C (SIGINT) during `run start` aborts the calls in flight like a cancel
+/// does — each recorded `cancelled` with its cost counted at its upper bound, its blocks back to
+/// pending without using an attempt — and the run stays `running`, so `run start` finishes it.
+#[test]
+fn ctrl_c_during_run_start_records_calls_in_flight_as_cancelled_and_releases_their_blocks() {
+    let env = Env::new();
+    // A user price for the custom server's model, so the upper bound is a number.
+    std::fs::create_dir_all(env.path("config")).unwrap();
+    std::fs::write(
+        env.path("config").join("prices.json"),
+        r#"{"models": {"default": {"input": 1.0, "output": 5.0, "cache_write": 0.0, "cache_read": 0.0}}}"#,
+    )
+    .unwrap();
+    let id = env.custom_run();
+    env.fake
+        .set_default_latency(std::time::Duration::from_secs(60));
+    let mut start = env
+        .command(&["--quiet", "run", "start", &id], &[])
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    // Wait until every call sent is recorded in flight and has reached the server.
+    let t = std::time::Instant::now();
+    let sent = loop {
+        let calls = env.json(&["run", "calls", &id], &[]);
+        let in_flight = calls
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|c| c["outcome"] == "in_flight")
+            .count();
+        if in_flight > 0 && in_flight as u64 == env.fake.call_count() {
+            break in_flight;
+        }
+        assert!(
+            t.elapsed() < std::time::Duration::from_secs(30),
+            "no call in flight: {calls}"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    };
+    let r = unsafe { libc::kill(start.id() as i32, libc::SIGINT) };
+    assert_eq!(r, 0);
+    let interrupted = std::time::Instant::now();
+    let status = loop {
+        if let Some(s) = start.try_wait().unwrap() {
+            break s;
+        }
+        if interrupted.elapsed() > std::time::Duration::from_secs(10) {
+            let _ = start.kill();
+            panic!("run start still running 10 s after SIGINT");
+        }
+        std::thread::sleep(std::time::Duration::from_millis(10));
+    };
+    let took = interrupted.elapsed();
+    let mut err = String::new();
+    std::io::Read::read_to_string(&mut start.stderr.take().unwrap(), &mut err).unwrap();
+    println!("SIGINT with {sent} call(s) in flight: exit {status:?} after {took:?}: {err}");
+    assert_eq!(status.code(), Some(130), "{err}");
+    assert!(err.contains("interrupted"), "{err}");
+    assert!(took < std::time::Duration::from_secs(2), "took {took:?}");
+
+    let calls = env.json(&["run", "calls", &id], &[]);
+    let calls = calls.as_array().unwrap();
+    println!("{}", serde_json::to_string_pretty(calls).unwrap());
+    assert_eq!(calls.len(), sent, "one record per call sent");
+    let mut upper = 0.0;
+    for c in calls {
+        assert_eq!(c["outcome"], "cancelled", "{c}");
+        assert!(
+            c["detail"]
+                .as_str()
+                .unwrap()
+                .contains("session interrupted"),
+            "{c}"
+        );
+        assert_eq!(c["endpoint"], env.fake.openai_base_url().as_str(), "{c}");
+        upper += c["cost_upper_usd"].as_f64().expect("an upper bound");
+    }
+    assert!(upper > 0.0);
+    let status = env.json(&["run", "status", &id], &[]);
+    let run = &status["run"];
+    assert_eq!(run["status"], "running", "resumable by `run start`");
+    assert_eq!(run["counters"]["claimed"], 0, "blocks released: {run}");
+    assert_eq!(run["counters"]["pending"], 6, "{run}");
+    assert_eq!(run["usage"]["calls"], sent as u64);
+    assert_eq!(run["usage"]["failed_calls"], 0);
+    let cost = run["usage"]["cost_usd"].as_f64().unwrap();
+    assert!(
+        (cost - upper).abs() < 1e-9,
+        "cost {cost} = upper bound {upper}"
+    );
+    {
+        let store = blockwise::store::Store::open(&env.path("store.redb")).unwrap();
+        let unused = (0..6).all(|i| {
+            let ov = store.overlay(&id, i).unwrap().unwrap();
+            ov.attempt_count == 0 && ov.claimed_by.is_none()
+        });
+        assert!(
+            unused,
+            "the aborted calls used no attempt and hold no claim"
+        );
+    }
+
+    // The next session finishes the run, no attempt used by the aborted calls.
+    env.fake.set_default_latency(std::time::Duration::ZERO);
+    let (code, out, err) = env.run(&["run", "start", &id], &[]);
+    assert_eq!(code, 0, "{out}{err}");
+    let status = env.json(&["run", "status", &id], &[]);
+    assert_eq!(status["run"]["status"], "complete");
+    assert_eq!(status["run"]["counters"]["ai_complete"], 6);
+}

@@ -193,6 +193,7 @@ async fn work<P: Provider>(
         backoff_base: opts.backoff_base,
         backoff_max: opts.backoff_max,
         cancel: cancel.clone(),
+        stop: stop.clone(),
         in_flight: AtomicUsize::new(0),
         events: events.clone(),
         worker_id: opts.worker_id.clone(),
@@ -271,12 +272,21 @@ async fn work<P: Provider>(
         });
     }
 
-    if stopped_by == StoppedBy::Interrupt {
+    // After a cancel or an interrupt, tasks see it themselves: each aborts its request, records
+    // the call as cancelled (cost at its upper bound) and returns at once. A task that does not
+    // end within the grace period is dropped; its `started` call is then recorded as lost.
+    let grace = if stopped_by == StoppedBy::Nothing {
+        // Paused or done: calls in flight finish and are recorded as they are.
+        Duration::MAX
+    } else {
+        ABORT_GRACE
+    };
+    let drain = async { while tasks.join_next().await.is_some() {} };
+    if tokio::time::timeout(grace, drain).await.is_err() {
+        tracing::warn!(run_id = %run_id, "calls did not end within {ABORT_GRACE:?}; dropped");
         tasks.abort_all();
+        while tasks.join_next().await.is_some() {}
     }
-    // After a cancel, tasks see it themselves: each aborts its request, records the call as
-    // cancelled and returns at once.
-    while tasks.join_next().await.is_some() {}
     watcher.abort();
     drop(shared);
     drop(writer.tx);
@@ -294,6 +304,9 @@ async fn work<P: Provider>(
     }
     Ok(end)
 }
+
+/// How long a session waits, once stopped, for its tasks to record their aborted calls.
+const ABORT_GRACE: Duration = Duration::from_secs(3);
 
 /// Poll the run's status until it is cancelled (by `run cancel` in another process, or the
 /// TUI), then say so on `cancel`. Ends with the session (aborted) or when nobody listens.

@@ -52,6 +52,9 @@ pub struct Shared<P> {
     pub endpoint: String,
     /// Becomes `true` when the run is cancelled: no new calls, no retries, in-flight aborted.
     pub cancel: watch::Receiver<bool>,
+    /// Becomes `true` when the session is interrupted (Ctrl-C, the TUI quits): the same as a
+    /// cancel for calls in flight, but the run stays `running`.
+    pub stop: watch::Receiver<bool>,
     /// Calls in flight right now (reported so a slow first answer is not silence).
     pub in_flight: AtomicUsize,
     pub events: Option<mpsc::Sender<WorkerEvent>>,
@@ -59,12 +62,20 @@ pub struct Shared<P> {
     pub worker_id: String,
 }
 
+/// Resolves when `rx` turns `true`; never, once its sender is gone.
+async fn raised(mut rx: watch::Receiver<bool>) {
+    if rx.wait_for(|c| *c).await.is_err() {
+        std::future::pending::<()>().await;
+    }
+}
+
 /// Why a call produced no answer.
 enum CallEnd {
     /// The provider failed (after retries, for transient trouble).
     Failed(ProviderError),
-    /// The run was cancelled; the request in flight (if any) was aborted after `after`. The
-    /// provider may still bill an aborted request, so it costs its upper bound.
+    /// The run was cancelled or the session interrupted; the request in flight (if any) was
+    /// aborted after `after`. The provider may still bill an aborted request, so it costs its
+    /// upper bound.
     Cancelled { after: Duration, upper: Option<f64> },
     /// The run paused while this call waited to retry (its tries are already recorded).
     Halted,
@@ -75,15 +86,17 @@ impl<P> Shared<P> {
         self.halt.lock().map(|h| h.is_some()).unwrap_or(true)
     }
 
-    pub fn cancelled(&self) -> bool {
-        *self.cancel.borrow()
+    /// The run was cancelled or the session interrupted: nothing more is sent.
+    pub fn aborting(&self) -> bool {
+        *self.cancel.borrow() || *self.stop.borrow()
     }
 
-    /// Resolves once the run is cancelled (never, if nobody can cancel it any more).
-    async fn on_cancel(&self) {
-        let mut rx = self.cancel.clone();
-        if rx.wait_for(|c| *c).await.is_err() {
-            std::future::pending::<()>().await;
+    /// Resolves once the run is cancelled or the session interrupted (never, if nobody can do
+    /// either any more).
+    async fn on_abort(&self) {
+        tokio::select! {
+            _ = raised(self.cancel.clone()) => {}
+            _ = raised(self.stop.clone()) => {}
         }
     }
 
@@ -240,7 +253,7 @@ impl<P: Provider> Shared<P> {
     /// limited to `request_timeout` and recorded as `started` before its request is sent.
     /// Every failed try that is retried is recorded as a call. `Failed` is a non-transient
     /// error, or transient trouble that outlasted `transient_retries`; `Cancelled` means the
-    /// run was cancelled (the request is aborted). Also returns the sequence number of the
+    /// run was cancelled or the session interrupted (the request is aborted). Also returns the sequence number of the
     /// last try's `started` record (0: none), which the final record replaces.
     async fn call_with_retry(&self, pack: &[Item]) -> (Result<CallAnswer, CallEnd>, u64) {
         let request = self.request(pack);
@@ -256,7 +269,7 @@ impl<P: Provider> Shared<P> {
         loop {
             tokio::select! {
                 _ = self.gate.wait() => {}
-                _ = self.on_cancel() => return not_sent(),
+                _ = self.on_abort() => return not_sent(),
             }
             let seq = self.start(pack, &request).await;
             let started = Instant::now();
@@ -266,7 +279,7 @@ impl<P: Provider> Shared<P> {
                 r = tokio::time::timeout(self.request_timeout, self.provider.call(&request)) => {
                     Some(r.unwrap_or_else(|_| Err(timed_out(self.request_timeout))))
                 }
-                _ = self.on_cancel() => None,
+                _ = self.on_abort() => None,
             };
             self.in_flight(-1);
             let Some(result) = result else {
@@ -333,7 +346,7 @@ impl<P: Provider> Shared<P> {
             };
             tokio::select! {
                 _ = tokio::time::sleep(own_wait) => {}
-                _ = self.on_cancel() => return not_sent(),
+                _ = self.on_abort() => return not_sent(),
             }
             if self.halted() {
                 // Another task paused the run; this try is recorded, the pause frees the claims.
@@ -350,7 +363,7 @@ impl<P: Provider> Shared<P> {
                 // Claims are released by the pause; nothing to send.
                 return;
             }
-            if self.cancelled() {
+            if self.aborting() {
                 // Claims are released when the session ends; nothing more is sent.
                 return;
             }
@@ -376,9 +389,14 @@ impl<P: Provider> Shared<P> {
                     outcome.record.outcome = CallOutcome::Cancelled;
                     outcome.record.cost_upper_usd = upper;
                     outcome.cost_usd = upper;
+                    let why = if *self.cancel.borrow() {
+                        "run cancelled"
+                    } else {
+                        "session interrupted"
+                    };
                     outcome.record.detail = Some(format!(
-                        "run cancelled: request aborted after {} ms; its blocks return to \
-                         pending; its cost is counted as an upper bound",
+                        "{why}: request aborted after {} ms; its blocks return to pending; its \
+                         cost is counted as an upper bound",
                         after.as_millis()
                     ));
                     self.write(outcome).await;
