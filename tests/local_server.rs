@@ -483,3 +483,54 @@ fn ctrl_c_during_run_start_records_calls_in_flight_as_cancelled_and_releases_the
     assert_eq!(status["run"]["status"], "complete");
     assert_eq!(status["run"]["counters"]["ai_complete"], 6);
 }
+
+/// Issue 14 gap: `run status` shows the run's timeout and transient retries (from its policy
+/// snapshot) and what the server said at the last session start, with source `server`.
+#[test]
+fn run_status_shows_the_timeout_retries_and_the_servers_last_limits() {
+    let env = Env::new();
+    env.fake.set_local(Some(FakeLocal::LlamaCpp {
+        n_ctx: 2048,
+        slots: 1,
+    }));
+    for (key, value) in [
+        ("worker.request_timeout_seconds", "300"),
+        ("worker.transient_retries", "3"),
+    ] {
+        let (code, out, err) = env.run(&["policy", "set", key, value], &[]);
+        assert_eq!(code, 0, "{out}{err}");
+    }
+    let id = env.custom_run();
+    // Before any session: the policy line, no server line.
+    let (code, out, err) = env.run(&["run", "status", &id], &[]);
+    assert_eq!(code, 0, "{err}");
+    assert!(
+        out.contains("request_timeout_seconds=300 transient_retries=3 (run snapshot)"),
+        "{out}"
+    );
+    assert!(!out.contains("source: server"), "{out}");
+    let (code, out, err) = env.run(&["run", "start", &id], &[]);
+    assert_eq!(code, 0, "{out}{err}");
+    let (code, out, err) = env.run(&["run", "status", &id], &[]);
+    assert_eq!(code, 0, "{err}");
+    println!("{out}");
+    assert!(
+        out.contains("server    llama.cpp: context 2048 tokens per request, 1 slot")
+            && out.contains("(source: server, session of "),
+        "{out}"
+    );
+    assert!(out.contains("concurrency=1 (source=server)"), "{out}");
+    assert!(
+        out.contains("context_window_tokens=2048 (source=server)"),
+        "{out}"
+    );
+    let status = env.json(&["run", "status", &id], &[]);
+    let server = &status["run"]["server"];
+    assert_eq!(server["context_tokens"], 2048, "{status}");
+    assert_eq!(server["slots"], 1, "{status}");
+    // The snapshot itself is unchanged: the server's values are the session's, not the run's.
+    assert_eq!(
+        status["run"]["model_config"]["policy"]["worker.concurrency"],
+        json!(4)
+    );
+}

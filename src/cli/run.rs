@@ -517,6 +517,22 @@ fn status(ctx: &Ctx, ws: &Workspace, run: &str) -> anyhow::Result<u8> {
         "policy    batching={} pack_size={} caching={} concurrency={} max_retries={} (run snapshot)",
         p.batching, p.pack_size, p.prompt_caching, p.concurrency, p.max_retries
     );
+    outln!(
+        "          request_timeout_seconds={} transient_retries={} (run snapshot)",
+        p.request_timeout_seconds,
+        p.transient_retries
+    );
+    // What a self-hosted server said at the last session start, and what that session changed.
+    if let Some(seen) = &r.server {
+        outln!(
+            "server    {} (source: server, session of {})",
+            one_line(&seen.summary, 200),
+            seen.at
+        );
+        for applied in &seen.applied {
+            outln!("          {}", one_line(applied, 200));
+        }
+    }
     Ok(0)
 }
 

@@ -17,7 +17,7 @@ use super::pack::{estimate_tokens, make_packs, CloseReason, PackLimits};
 use super::prepare::RunPlan;
 use super::task::{Item, Shared};
 use super::{holding, identity, lease, transitions, writer, WorkerError};
-use crate::model::{OverlayStatus, RunStatus};
+use crate::model::{OverlayStatus, RunStatus, ServerSeen};
 use crate::provider::{PriceTable, Provider, ServerLimits};
 use crate::store::Store;
 
@@ -134,7 +134,12 @@ async fn work<P: Provider>(
     warn_short_cache_prefix(&plan, &events);
     tracing::info!(run_id = %run_id, endpoint = provider.base_url(), "worker session starts");
     let server = provider.server_limits(&plan.run.model_config.model).await;
-    let concurrency = size_to_server(&mut plan, server.as_ref(), opts.concurrency, &events);
+    let (concurrency, seen) = size_to_server(&mut plan, server.as_ref(), opts.concurrency, &events);
+    if let Some(seen) = seen {
+        // Kept with the run so `run status` can show it after the session (source `server`).
+        let (s, r) = (store.clone(), run_id.clone());
+        blocking(move || Ok(transitions::record_server(&s, &r, seen)?)).await?;
+    }
     let claim = Claim {
         store: store.clone(),
         run_id: run_id.clone(),
@@ -332,20 +337,21 @@ async fn watch_for_cancel(
 
 /// Apply what the server said about itself to this session: packs sized to its context,
 /// concurrency to its slots (unless the session was given one explicitly). Says what changed
-/// (source `server`) on the events and in the log. Returns the concurrency to use.
+/// (source `server`) on the events and in the log. Returns the concurrency to use and what the
+/// server said, to keep with the run.
 fn size_to_server(
     plan: &mut RunPlan,
     server: Option<&ServerLimits>,
     explicit_concurrency: Option<u32>,
     events: &Option<mpsc::Sender<WorkerEvent>>,
-) -> usize {
+) -> (usize, Option<ServerSeen>) {
     let mut concurrency = explicit_concurrency.unwrap_or(plan.policy.concurrency);
     let Some(server) = server else {
-        return concurrency.clamp(1, 256) as usize;
+        return (concurrency.clamp(1, 256) as usize, None);
     };
-    let mut said = vec![server.describe()];
+    let mut applied = Vec::new();
     if let Some(fit) = server.context_tokens.and_then(|c| plan.fit_to_context(c)) {
-        said.push(format!(
+        applied.push(format!(
             "context_window_tokens={} (source=server), max_output_tokens={} (source=server)",
             fit.context_tokens, fit.max_output_tokens
         ));
@@ -353,10 +359,14 @@ fn size_to_server(
     if let (Some(slots), None) = (server.slots, explicit_concurrency) {
         if slots < concurrency {
             concurrency = slots;
-            said.push(format!("concurrency={slots} (source=server)"));
+            applied.push(format!("concurrency={slots} (source=server)"));
         }
     }
-    let message = said.join("; ");
+    let summary = server.describe();
+    let message = std::iter::once(summary.clone())
+        .chain(applied.iter().cloned())
+        .collect::<Vec<_>>()
+        .join("; ");
     tracing::info!(run_id = %plan.run.run_id, "{message}");
     if let Some(tx) = events {
         let _ = tx.try_send(WorkerEvent::Notice {
@@ -364,7 +374,14 @@ fn size_to_server(
             message,
         });
     }
-    concurrency.clamp(1, 256) as usize
+    let seen = ServerSeen {
+        summary,
+        context_tokens: server.context_tokens,
+        slots: server.slots,
+        applied,
+        at: crate::clock::now_rfc3339(),
+    };
+    (concurrency.clamp(1, 256) as usize, Some(seen))
 }
 
 /// Why the loop stopped, when it was not the run's own state.
