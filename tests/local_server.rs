@@ -89,12 +89,47 @@ impl Env {
         run["run_id"].as_str().unwrap().to_string()
     }
 
+    /// A custom run whose calls take 60 s, and `run start` of it in a child process (stderr
+    /// piped).
+    fn slow_run_start(&self) -> (String, std::process::Child) {
+        let id = self.custom_run();
+        self.fake
+            .set_default_latency(std::time::Duration::from_secs(60));
+        let start = self
+            .command(&["--quiet", "run", "start", &id], &[])
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .unwrap();
+        (id, start)
+    }
+
     fn model_calls(&self) -> Vec<support::RecordedRequest> {
         self.fake
             .requests()
             .into_iter()
             .filter(|r| r.path.ends_with("/chat/completions"))
             .collect()
+    }
+}
+
+/// Wait for `child` to exit, at most `secs` seconds after `what` (then kill it and fail);
+/// returns its status and how long it took.
+fn exit_within(
+    child: &mut std::process::Child,
+    secs: u64,
+    what: &str,
+) -> (std::process::ExitStatus, std::time::Duration) {
+    let since = std::time::Instant::now();
+    loop {
+        if let Some(s) = child.try_wait().unwrap() {
+            return (s, since.elapsed());
+        }
+        if since.elapsed() > std::time::Duration::from_secs(secs) {
+            let _ = child.kill();
+            panic!("run start still running {secs} s after {what}");
+        }
+        std::thread::sleep(std::time::Duration::from_millis(10));
     }
 }
 
@@ -326,15 +361,7 @@ fn run_start_shows_calls_in_flight_before_the_first_answer() {
 #[test]
 fn run_cancel_from_another_process_stops_run_start_within_a_second() {
     let env = Env::new();
-    let id = env.custom_run();
-    env.fake
-        .set_default_latency(std::time::Duration::from_secs(60));
-    let mut start = env
-        .command(&["--quiet", "run", "start", &id], &[])
-        .stdout(std::process::Stdio::null())
-        .stderr(std::process::Stdio::null())
-        .spawn()
-        .unwrap();
+    let (id, mut start) = env.slow_run_start();
     let t = std::time::Instant::now();
     while env.fake.call_count() == 0 {
         assert!(
@@ -345,18 +372,7 @@ fn run_cancel_from_another_process_stops_run_start_within_a_second() {
     }
     let (code, out, err) = env.run(&["run", "cancel", &id], &[]);
     assert_eq!(code, 0, "{out}{err}");
-    let cancelled = std::time::Instant::now();
-    let status = loop {
-        if let Some(s) = start.try_wait().unwrap() {
-            break s;
-        }
-        if cancelled.elapsed() > std::time::Duration::from_secs(5) {
-            let _ = start.kill();
-            panic!("run start still running 5 s after the cancel");
-        }
-        std::thread::sleep(std::time::Duration::from_millis(10));
-    };
-    let took = cancelled.elapsed();
+    let (status, took) = exit_within(&mut start, 5, "the cancel");
     assert!(status.success(), "{status:?}");
     assert!(took < std::time::Duration::from_secs(1), "took {took:?}");
     let status = env.json(&["run", "status", &id], &[]);
@@ -384,15 +400,7 @@ fn ctrl_c_during_run_start_records_calls_in_flight_as_cancelled_and_releases_the
         r#"{"models": {"default": {"input": 1.0, "output": 5.0, "cache_write": 0.0, "cache_read": 0.0}}}"#,
     )
     .unwrap();
-    let id = env.custom_run();
-    env.fake
-        .set_default_latency(std::time::Duration::from_secs(60));
-    let mut start = env
-        .command(&["--quiet", "run", "start", &id], &[])
-        .stdout(std::process::Stdio::null())
-        .stderr(std::process::Stdio::piped())
-        .spawn()
-        .unwrap();
+    let (id, mut start) = env.slow_run_start();
     // Wait until every call sent is recorded in flight and has reached the server.
     let t = std::time::Instant::now();
     let sent = loop {
@@ -414,18 +422,7 @@ fn ctrl_c_during_run_start_records_calls_in_flight_as_cancelled_and_releases_the
     };
     let r = unsafe { libc::kill(start.id() as i32, libc::SIGINT) };
     assert_eq!(r, 0);
-    let interrupted = std::time::Instant::now();
-    let status = loop {
-        if let Some(s) = start.try_wait().unwrap() {
-            break s;
-        }
-        if interrupted.elapsed() > std::time::Duration::from_secs(10) {
-            let _ = start.kill();
-            panic!("run start still running 10 s after SIGINT");
-        }
-        std::thread::sleep(std::time::Duration::from_millis(10));
-    };
-    let took = interrupted.elapsed();
+    let (status, took) = exit_within(&mut start, 10, "SIGINT");
     let mut err = String::new();
     std::io::Read::read_to_string(&mut start.stderr.take().unwrap(), &mut err).unwrap();
     println!("SIGINT with {sent} call(s) in flight: exit {status:?} after {took:?}: {err}");
