@@ -65,6 +65,16 @@ pub fn create_private_file(path: &Path) -> io::Result<()> {
         .map(drop)
 }
 
+/// Whether this account may write `path` (the kernel's answer, `access(W_OK)`).
+pub fn writable(path: &Path) -> bool {
+    use std::os::unix::ffi::OsStrExt;
+    let Ok(c) = std::ffi::CString::new(path.as_os_str().as_bytes()) else {
+        return false;
+    };
+    // SAFETY: a NUL-terminated path; access only reads it.
+    unsafe { libc::access(c.as_ptr(), libc::W_OK) == 0 }
+}
+
 /// Why a file could not be read.
 #[derive(Debug, thiserror::Error)]
 pub enum ReadError {

@@ -334,8 +334,13 @@ fn every_bad_input_is_refused_by_name_with_exit_1_and_leaves_the_store_unchanged
     ];
     let fingerprint = || Store::open(&path).unwrap().fingerprint().unwrap();
     // The first writing command on a store creates the workspace (first admin); ingest comes
-    // after. (`docs` is read-only: it never creates or changes a store.)
-    assert_eq!(blockwise(&path, &["policy", "list"]).status.code(), Some(0));
+    // after. (`docs`, `policy list`… are read-only: they never create or change a store.)
+    assert_eq!(
+        blockwise(&path, &["schema", "from-template", "classification"])
+            .status
+            .code(),
+        Some(0)
+    );
     let before = fingerprint();
     for (file, reason) in &cases {
         let out = blockwise(&path, &["ingest", file.to_str().unwrap()]);

@@ -715,7 +715,8 @@ fn item8_no_environment_variable_makes_anyone_an_admin() {
     let out = support::blockwise_in(dir.path())
         .arg("--store")
         .arg(&fresh)
-        .args(["policy", "list"])
+        // A writing command makes the workspace (`policy list` is read-only).
+        .args(["schema", "from-template", "classification"])
         .env("BLOCKWISE_USER", "alice")
         .env("USER", "alice")
         .output()
@@ -820,10 +821,12 @@ fn item11_a_writer_behind_a_held_write_gives_up_naming_the_holder_and_readers_ne
         t.elapsed()
     );
 
+    // This raw redb handle carries no Blockwise write mark: the message falls back to the
+    // processes with the file open.
     let t = Instant::now();
     let (code, _, err) = w.cli(&["review", "confirm", &w.run_id, "--all"]);
     let waited = t.elapsed();
-    println!("== review confirm behind a held write: exit {code} after {waited:?}\n{err}");
+    println!("== review confirm behind an unmarked write: exit {code} after {waited:?}\n{err}");
     assert_eq!(code, 1, "{err}");
     assert!(
         waited >= Duration::from_secs(4) && waited < Duration::from_secs(20),
@@ -838,6 +841,158 @@ fn item11_a_writer_behind_a_held_write_gives_up_naming_the_holder_and_readers_ne
     assert!(err.contains("nothing was changed"), "{err}");
     drop(held);
     drop(db);
+}
+
+fn signal(pid: u32, sig: i32) {
+    assert_eq!(
+        unsafe { libc::kill(pid as i32, sig) },
+        0,
+        "signal {sig} to {pid}"
+    );
+}
+
+/// Stop `child` while it is inside a write transaction (its write mark names it), retrying
+/// between its transactions. Returns how many tries it took.
+fn stop_inside_a_write(store: &Path, child: u32) -> usize {
+    let inside = || blockwise::store::write_holder(store).is_some_and(|h| h.pid == child);
+    for attempt in 1..=500 {
+        let deadline = Instant::now() + Duration::from_secs(5);
+        while !inside() {
+            assert!(Instant::now() < deadline, "child {child} never wrote");
+            std::thread::sleep(Duration::from_micros(200));
+        }
+        signal(child, libc::SIGSTOP);
+        // Let the stop land, then check that it is still inside (it may have committed).
+        std::thread::sleep(Duration::from_millis(30));
+        if inside() {
+            return attempt;
+        }
+        signal(child, libc::SIGCONT);
+    }
+    panic!("could not stop {child} inside a write transaction");
+}
+
+/// A real `blockwise run start` stopped (SIGSTOP) inside a write transaction: readers answer at
+/// once, writers give up after a few seconds naming its pid and command and how to continue
+/// it; once it is SIGKILLed, nobody names it and everything works again.
+#[test]
+fn item11_a_stopped_writer_process_is_named_and_readers_never_wait_on_it() {
+    let w = ws(400);
+    let mut child = w
+        .cmd(&["run", "start", &w.run_id, "--concurrency", "8"])
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let pid = child.id();
+    let tries = stop_inside_a_write(&w.store, pid);
+    let holder = blockwise::store::write_holder(&w.store).unwrap();
+    println!("== run start pid {pid} stopped inside a write transaction (try {tries}): {holder:?}");
+
+    let mut slowest = Duration::ZERO;
+    for args in [
+        vec!["docs"],
+        vec!["run", "status", &w.run_id],
+        vec!["run", "calls", &w.run_id],
+        vec!["export", &w.run_id, "--mode", "staging"],
+        vec!["policy", "list"],
+        vec!["review", "log"],
+        vec!["check"],
+    ] {
+        let t = Instant::now();
+        let (code, _, err) = w.cli(&args);
+        let took = t.elapsed();
+        assert_eq!(code, 0, "{args:?} beside a stopped writer: {err}");
+        slowest = slowest.max(took);
+        println!("== {args:?} beside the stopped writer: exit 0 in {took:?}");
+    }
+    assert!(
+        slowest < Duration::from_secs(3),
+        "a reader waited {slowest:?}"
+    );
+
+    // A write transaction (confirm) and a writable open (ingest) each give up, naming it.
+    std::fs::write(w.path("more.md"), "More text.\n").unwrap();
+    let more = w.path("more.md");
+    for args in [
+        vec!["review", "confirm", &w.run_id, "--all"],
+        vec!["ingest", more.to_str().unwrap()],
+    ] {
+        let t = Instant::now();
+        let (code, _, err) = w.cli(&args);
+        let waited = t.elapsed();
+        println!("== {args:?} behind the stopped writer: exit {code} after {waited:?}\n{err}");
+        assert_eq!(code, 1, "{err}");
+        assert!(
+            waited >= Duration::from_secs(4) && waited < Duration::from_secs(15),
+            "{waited:?}"
+        );
+        assert!(err.contains("is busy"), "{err}");
+        assert!(
+            err.contains(&format!("pid {pid} (")),
+            "names the writer: {err}"
+        );
+        assert!(err.contains("run start"), "names its command: {err}");
+        assert!(err.contains("is stopped"), "{err}");
+        assert!(err.contains(&format!("kill -CONT {pid}")), "{err}");
+        assert!(err.contains("nothing was changed"), "{err}");
+        assert!(
+            !err.contains("processes with it open"),
+            "named exactly: {err}"
+        );
+    }
+
+    // SIGKILL inside the write: the kernel drops its mark with it; it is never named again.
+    signal(pid, libc::SIGKILL);
+    child.wait().unwrap();
+    assert_eq!(blockwise::store::write_holder(&w.store), None);
+    // The file is now unclean. While a writer repairs it (it holds redb's writer byte, 2^62,
+    // as an OFD lock during its open; here the test holds that byte), a read does not wait for
+    // the repair: it retries briefly, then says so.
+    {
+        let f = std::fs::OpenOptions::new()
+            .read(true)
+            .write(true)
+            .open(&w.store)
+            .unwrap();
+        let mut fl: libc::flock = unsafe { std::mem::zeroed() };
+        fl.l_type = libc::F_WRLCK as libc::c_short;
+        fl.l_whence = libc::SEEK_SET as libc::c_short;
+        fl.l_start = 1 << 62;
+        fl.l_len = 1;
+        use std::os::fd::AsRawFd;
+        assert_eq!(
+            unsafe { libc::fcntl(f.as_raw_fd(), libc::F_OFD_SETLK, &fl) },
+            0
+        );
+        let t = Instant::now();
+        let (code, _, err) = w.cli(&["docs"]);
+        let took = t.elapsed();
+        println!(
+            "== docs while the unclean store is being repaired: exit {code} in {took:?}\n{err}"
+        );
+        assert_eq!(code, 1, "{err}");
+        assert!(err.contains("is repairing it now"), "{err}");
+        assert!(took < Duration::from_secs(3), "{took:?}");
+    }
+    let t = Instant::now();
+    let (code, out, err) = w.cli(&["run", "status", &w.run_id]);
+    println!(
+        "== run status after SIGKILL: exit {code} in {:?}",
+        t.elapsed()
+    );
+    assert_eq!(code, 0, "{err}");
+    assert!(out.contains(&w.run_id), "{out}");
+    // The kill left the file unclean with no live writer: the read repaired it (redb's
+    // recovery) instead of waiting or failing.
+    let log = std::fs::read_to_string(w.path("state/blockwise/blockwise.log")).unwrap();
+    assert!(
+        log.contains("repairing a store left unclean before reading it"),
+        "{log}"
+    );
+    let (code, _, err) = w.cli(&["review", "confirm", &w.run_id, "--all"]);
+    assert_eq!(code, 0, "{err}");
+    assert!(!err.contains(&format!("pid {pid}")), "{err}");
 }
 
 // ------------------------------------------------------------------ 17. calls never vanish
@@ -986,7 +1141,8 @@ fn item7_store_log_and_their_folders_are_created_owner_only() {
     let out = support::blockwise_in(dir.path())
         .arg("--store")
         .arg(&store)
-        .args(["policy", "list"])
+        // A writing command makes the workspace (`policy list` is read-only).
+        .args(["schema", "from-template", "classification"])
         .output()
         .unwrap();
     assert!(out.status.success());
@@ -1062,11 +1218,63 @@ fn item10_fifos_devices_and_oversized_input_are_refused_at_once() {
 
 // ------------------------------------------------------------------ 12. reading never writes
 
+/// Every read-only command of CLI.md (and `review log`, `policy admins list`), with `DOC`,
+/// `RUN` and `SCHEMA` to be filled in.
+const READ_ONLY: &[&[&str]] = &[
+    &["docs"],
+    &["blocks", "DOC"],
+    &["check"],
+    &["schema", "list"],
+    &["schema", "show", "SCHEMA"],
+    &["keys", "list"],
+    &["policy", "list"],
+    &["policy", "show", "worker.max_retries"],
+    &["policy", "audit"],
+    &["policy", "admins", "list"],
+    &["run", "estimate", "DOC", "SCHEMA", "--provider", "demo"],
+    &["run", "list"],
+    &["run", "status", "RUN"],
+    &["run", "calls", "RUN"],
+    &["review", "log"],
+    &["export", "RUN"],
+    &["export", "RUN", "--format", "csv", "--mode", "both"],
+    &["export", "RUN", "--format", "md"],
+    &["--json", "docs"],
+    &["--json", "policy", "list"],
+    &["--json", "run", "status", "RUN"],
+];
+
+fn fill<'a>(args: &[&'a str], doc: &'a str, run: &'a str) -> Vec<&'a str> {
+    args.iter()
+        .map(|a| match *a {
+            "DOC" => doc,
+            "RUN" => run,
+            "SCHEMA" => "s",
+            a => a,
+        })
+        .collect()
+}
+
+/// Names and sizes of everything in `dir` (proof that no lock, temp or sidecar file appeared).
+fn listing(dir: &Path) -> Vec<(String, u64)> {
+    let mut all: Vec<(String, u64)> = std::fs::read_dir(dir)
+        .unwrap()
+        .flatten()
+        .map(|e| {
+            let len = e.metadata().map(|m| m.len()).unwrap_or(0);
+            (e.file_name().to_string_lossy().into_owned(), len)
+        })
+        .collect();
+    all.sort();
+    all
+}
+
 #[test]
 fn item12_read_only_commands_never_create_or_change_a_store() {
     let dir = tempfile::tempdir().unwrap();
     let missing = dir.path().join("nothing-here.redb");
-    for args in [vec!["docs"], vec!["run", "list"], vec!["check"]] {
+    for args in READ_ONLY {
+        let args = fill(args, "abc", "run_abc");
         let out = support::blockwise_in(dir.path())
             .arg("--store")
             .arg(&missing)
@@ -1074,52 +1282,104 @@ fn item12_read_only_commands_never_create_or_change_a_store() {
             .output()
             .unwrap();
         let (code, _, err) = support::outcome(out);
-        assert_eq!(code, 1, "{args:?}");
+        assert_eq!(code, 1, "{args:?}: {err}");
         assert!(
             err.contains("no workspace at") && err.contains("ingest"),
-            "{err}"
+            "{args:?}: {err}"
         );
         assert!(!missing.exists(), "{args:?} created a store");
     }
-    // A store the user may read but not write: listed and exported; nothing changes.
+    // `schema templates` needs no store at all.
+    let (code, out, err) = support::outcome(
+        support::blockwise_in(dir.path())
+            .arg("--store")
+            .arg(&missing)
+            .args(["schema", "templates"])
+            .output()
+            .unwrap(),
+    );
+    assert_eq!(code, 0, "{err}");
+    assert!(out.lines().count() > 1, "{out}");
+    assert!(!missing.exists(), "schema templates created a store");
+
+    // A store with something in every table a read shows: a finished run, a review action, a
+    // policy change. Then the user may read it but not write it.
     let w = ws(2);
+    set_policy(&w.open(), "worker.max_retries", json!(4));
+    let (code, _, err) = w.cli(&["run", "start", &w.run_id]);
+    assert_eq!(code, 0, "{err}");
+    let (code, _, err) = w.cli(&["review", "confirm", &w.run_id, "--blocks", "0"]);
+    assert_eq!(code, 0, "{err}");
     let before = w.open().fingerprint().unwrap();
     let modified = std::fs::metadata(&w.store).unwrap().modified().unwrap();
-    std::fs::set_permissions(&w.store, std::fs::Permissions::from_mode(0o400)).unwrap();
-    std::fs::set_permissions(w.dir.path(), std::fs::Permissions::from_mode(0o500)).unwrap();
-    let as_nobody = |args: &[&str]| {
-        // Root ignores permissions: run the read as an unprivileged account when we are root.
-        let mut c = w.cmd(args);
-        if unsafe { libc::getuid() } == 0 {
+    let files = listing(w.dir.path());
+
+    let root = unsafe { libc::getuid() } == 0;
+    // Root ignores permissions, so as root the reads run as the unprivileged uid 65534, from a
+    // copy of the binary in a folder that account can reach (the checkout may sit under a
+    // root-only folder, e.g. a CI clone into `mktemp -d`).
+    let bin_dir = tempfile::tempdir().unwrap();
+    let bin = bin_dir.path().join("blockwise");
+    if root {
+        std::fs::copy(env!("CARGO_BIN_EXE_blockwise"), &bin).unwrap();
+        std::fs::set_permissions(&bin, std::fs::Permissions::from_mode(0o755)).unwrap();
+        std::fs::set_permissions(bin_dir.path(), std::fs::Permissions::from_mode(0o755)).unwrap();
+        std::fs::set_permissions(&w.store, std::fs::Permissions::from_mode(0o444)).unwrap();
+        std::fs::set_permissions(w.dir.path(), std::fs::Permissions::from_mode(0o555)).unwrap();
+    } else {
+        std::fs::set_permissions(&w.store, std::fs::Permissions::from_mode(0o400)).unwrap();
+        std::fs::set_permissions(w.dir.path(), std::fs::Permissions::from_mode(0o500)).unwrap();
+    }
+    let read = |args: &[&str]| {
+        let mut c = if root {
             use std::os::unix::process::CommandExt;
+            let mut c = support::blockwise_at(&bin, w.dir.path());
             c.uid(65534).gid(65534);
-        }
+            c
+        } else {
+            support::blockwise_in(w.dir.path())
+        };
+        c.arg("--store").arg(&w.store).args(args);
         support::outcome(c.output().unwrap())
     };
-    if unsafe { libc::getuid() } == 0 {
-        // The unprivileged account must be able to reach the file at all.
-        std::fs::set_permissions(w.dir.path(), std::fs::Permissions::from_mode(0o555)).unwrap();
-        std::fs::set_permissions(&w.store, std::fs::Permissions::from_mode(0o444)).unwrap();
+    if root {
+        // The test is about the store, not about reaching it: the account can read it.
+        let (code, _, err) = read(&["--help"]);
+        assert_eq!(code, 0, "uid 65534 cannot run the copied binary: {err}");
     }
-    if unsafe { libc::getuid() } == 0 {
-        // The unprivileged account must be able to run the test binary at all (a clone under a
-        // root-only 0700 folder, e.g. mktemp -d, is out of its reach): otherwise say so.
-        let mut probe = w.cmd(&["--help"]);
-        use std::os::unix::process::CommandExt;
-        probe.uid(65534).gid(65534);
-        if let Err(e) = probe.output() {
-            eprintln!("SKIPPED read-only-store part: the binary cannot run as uid 65534 here: {e}");
-            return;
-        }
+    let mut outputs = Vec::new();
+    for args in READ_ONLY {
+        let args = fill(args, &w.conv, &w.run_id);
+        let (code, out, err) = read(&args);
+        assert_eq!(code, 0, "{args:?} on a read-only store: {err}");
+        assert!(!out.trim().is_empty(), "{args:?} printed nothing");
+        outputs.push((args, out));
     }
-    let (code, out, err) = as_nobody(&["docs"]);
-    assert_eq!(code, 0, "{err}");
-    assert!(out.contains("doc.md") || out.contains("Paragraph"), "{out}");
-    let (code, out, err) = as_nobody(&["export", &w.run_id]);
-    assert_eq!(code, 0, "{err}");
-    assert_eq!(out.lines().count(), 2);
+    let out_of = |args: &[&str]| {
+        let args: Vec<&str> = args.to_vec();
+        &outputs.iter().find(|(a, _)| *a == args).unwrap().1
+    };
+    assert!(out_of(&["docs"]).contains("doc.md"));
+    assert!(out_of(&["schema", "list"]).contains('s'));
+    assert!(out_of(&["policy", "list"]).contains("worker.max_retries"));
+    assert!(out_of(&["policy", "audit"]).contains("worker.max_retries"));
+    assert!(out_of(&["review", "log"]).contains("confirm"));
+    assert!(out_of(&["run", "status", &w.run_id]).contains(&w.run_id));
+    assert_eq!(out_of(&["export", &w.run_id]).lines().count(), 2);
+    assert!(out_of(&["export", &w.run_id, "--format", "md"]).contains("Paragraph 1"));
+
+    // A writing command on the same store fails saying why, and changes nothing either.
+    let (code, _, err) = read(&["review", "confirm", &w.run_id, "--all"]);
+    assert_ne!(code, 0, "a write to a read-only store succeeded");
+    println!("== write to a read-only store: exit {code}\n{err}");
+
     std::fs::set_permissions(w.dir.path(), std::fs::Permissions::from_mode(0o700)).unwrap();
     std::fs::set_permissions(&w.store, std::fs::Permissions::from_mode(0o600)).unwrap();
+    assert_eq!(
+        listing(w.dir.path()),
+        files,
+        "a read created or grew a file"
+    );
     assert_eq!(
         std::fs::metadata(&w.store).unwrap().modified().unwrap(),
         modified

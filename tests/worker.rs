@@ -632,7 +632,8 @@ fn demo_runs_the_whole_flow_offline_and_never_replaces_a_real_workspace() {
     }
     let real = dir.path().join("real.redb");
     // A real workspace (made by a writing command; `docs` is read-only and creates nothing).
-    assert_eq!(cli(&real, &["policy", "list"]).status.code(), Some(0));
+    let made = cli(&real, &["schema", "from-template", "classification"]);
+    assert_eq!(made.status.code(), Some(0));
     let out = cli(&real, &["demo"]);
     assert_eq!(out.status.code(), Some(1));
     assert!(String::from_utf8_lossy(&out.stderr).contains("not a demo workspace"));

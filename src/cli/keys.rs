@@ -198,7 +198,7 @@ fn set(
 }
 
 fn list(ctx: &Ctx) -> anyhow::Result<u8> {
-    let ws = ctx.open()?;
+    let ws = ctx.open_read()?;
     let keys = ws.list_keys().map_err(vault_error)?;
     if ctx.json {
         print_json(&keys)?;

@@ -155,7 +155,7 @@ pub fn main() -> ExitCode {
                 ExitCode::from(exit.code)
             }
             None => {
-                errln!("error: {err:#}");
+                errln!("error: {}", output::error_text(&err));
                 ExitCode::from(1)
             }
         },
@@ -197,7 +197,7 @@ fn run(cli: Cli) -> anyhow::Result<u8> {
         Command::Export(args) => export::run(&ctx, args),
     };
     result.map_err(|e| {
-        let message = format!("error: {e:#}");
+        let message = format!("error: {}", output::error_text(&e));
         let named = output::with_store_path(message.clone(), &ctx.store_path);
         if named == message {
             e

@@ -24,6 +24,24 @@ pub fn with_store_path(message: String, store: &std::path::Path) -> String {
     }
 }
 
+/// An error and its causes on one line, each cause only once: most errors here already quote
+/// their cause in their own message (`cannot write the export to X: Permission denied`), and
+/// anyhow's `{:#}` would repeat it.
+pub fn error_text(err: &anyhow::Error) -> String {
+    let mut text = String::new();
+    for cause in err.chain() {
+        let part = cause.to_string();
+        if text.contains(&part) {
+            continue;
+        }
+        if !text.is_empty() {
+            text.push_str(": ");
+        }
+        text.push_str(&part);
+    }
+    text
+}
+
 /// First 12 characters of an id, for human tables.
 pub fn short_id(id: &str) -> &str {
     let end = id
@@ -32,4 +50,25 @@ pub fn short_id(id: &str) -> &str {
         .map(|(i, _)| i)
         .unwrap_or(id.len());
     &id[..end]
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_cause_quoted_in_the_message_is_not_repeated() {
+        let io = std::io::Error::from(std::io::ErrorKind::PermissionDenied);
+        let quoted = crate::export::ExportError::Io {
+            target: "out.jsonl".into(),
+            source: io,
+        };
+        let text = error_text(&anyhow::Error::new(quoted));
+        assert_eq!(
+            text,
+            "cannot write the export to out.jsonl: permission denied"
+        );
+        let added = anyhow::Error::new(std::io::Error::other("disk gone")).context("saving");
+        assert_eq!(error_text(&added), "saving: disk gone");
+    }
 }

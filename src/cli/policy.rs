@@ -95,7 +95,7 @@ pub fn run(ctx: &Ctx, command: PolicyCommand) -> anyhow::Result<u8> {
 }
 
 fn list(ctx: &Ctx) -> anyhow::Result<u8> {
-    let ws = ctx.open()?;
+    let ws = ctx.open_read()?;
     let all = ws.policy_all().map_err(exit)?;
     if ctx.json {
         print_json(&all)?;
@@ -121,7 +121,7 @@ fn list(ctx: &Ctx) -> anyhow::Result<u8> {
 }
 
 fn show(ctx: &Ctx, key: &str) -> anyhow::Result<u8> {
-    let ws = ctx.open()?;
+    let ws = ctx.open_read()?;
     let e = ws.policy_value(key).map_err(exit)?;
     if ctx.json {
         print_json(&e)?;
@@ -184,7 +184,7 @@ fn set(ctx: &Ctx, key: &str, value: &str, reason: Option<&str>) -> anyhow::Resul
 }
 
 fn audit(ctx: &Ctx, key: Option<&str>) -> anyhow::Result<u8> {
-    let ws = ctx.open()?;
+    let ws = ctx.open_read()?;
     let wanted = match key {
         None => None,
         Some("admins") => Some("admins".to_string()),
@@ -225,7 +225,11 @@ fn audit(ctx: &Ctx, key: Option<&str>) -> anyhow::Result<u8> {
 }
 
 fn admins(ctx: &Ctx, command: AdminsCommand) -> anyhow::Result<u8> {
-    let ws = ctx.open()?;
+    let ws = if matches!(command, AdminsCommand::List) {
+        ctx.open_read()?
+    } else {
+        ctx.open()?
+    };
     let (verb, outcome) = match command {
         AdminsCommand::List => {
             let admins = ws.list_admins().map_err(exit)?;

@@ -47,7 +47,11 @@ pub enum ReviewCmd {
 }
 
 pub fn run(ctx: &Ctx, cmd: ReviewCmd) -> anyhow::Result<u8> {
-    let ws = ctx.open()?;
+    let ws = if matches!(cmd, ReviewCmd::Log { .. }) {
+        ctx.open_read()?
+    } else {
+        ctx.open()?
+    };
     match cmd {
         ReviewCmd::Confirm { run, all, blocks } => {
             let run_id = ws.resolve_run(&run)?;

@@ -88,7 +88,10 @@ pub enum RunCommand {
 pub fn run(ctx: &Ctx, cmd: RunCommand) -> anyhow::Result<u8> {
     let read_only = matches!(
         cmd,
-        RunCommand::List | RunCommand::Status { .. } | RunCommand::Calls { .. }
+        RunCommand::List
+            | RunCommand::Status { .. }
+            | RunCommand::Calls { .. }
+            | RunCommand::Estimate(_)
     );
     let ws = if read_only {
         ctx.open_read()?

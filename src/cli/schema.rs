@@ -167,7 +167,7 @@ fn report(
 }
 
 fn list(ctx: &Ctx) -> anyhow::Result<u8> {
-    let ws = ctx.open()?;
+    let ws = ctx.open_read()?;
     let all = ws.list_schemas()?;
     if ctx.json {
         print_json(&all)?;
@@ -211,7 +211,7 @@ fn list(ctx: &Ctx) -> anyhow::Result<u8> {
 }
 
 fn show(ctx: &Ctx, name: &str) -> anyhow::Result<u8> {
-    let ws = ctx.open()?;
+    let ws = ctx.open_read()?;
     let s = ws.resolve_schema(name)?;
     let runs = ws.runs_referencing(&s.schema_id)?;
     let prompt = workspace::PromptConfig::from_schema(&s.json).ok();

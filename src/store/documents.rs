@@ -19,7 +19,7 @@ pub enum InsertOutcome {
 /// One document being written, in one write transaction: the text first (it does not depend
 /// on parsing), then the blocks and the record. Dropping it unfinished writes nothing.
 pub struct DocumentWriter {
-    tx: redb::WriteTransaction,
+    tx: super::WriteTxn,
     conv_uid: String,
     existing: Option<Document>,
 }

@@ -5,7 +5,7 @@ use std::path::PathBuf;
 pub enum StoreError {
     #[error("cannot open store {path}: {reason}")]
     Open { path: PathBuf, reason: String },
-    #[error("cannot create directory {path}: {source}")]
+    #[error("cannot use {path}: {source}")]
     Io {
         path: PathBuf,
         source: std::io::Error,
@@ -28,9 +28,7 @@ pub enum StoreError {
     #[error("store {path} was opened read-only; this command cannot change it")]
     ReadOnly { path: PathBuf },
     #[error(
-        "store {path} is busy: another process has been writing to it for {}s ({holders}). \
-         Wait for it to finish; a stopped process (Ctrl-Z) keeps the store until it is \
-         continued (`fg`, `kill -CONT PID`) or ended; nothing was changed",
+        "store {path} is busy: {holders}. Gave up after waiting {}s; nothing was changed",
         waited.as_secs()
     )]
     Busy {

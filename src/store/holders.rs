@@ -1,12 +1,39 @@
-//! Who has the store open (for the "store is busy" message): Linux lists every process with the
-//! file open in `/proc/<pid>/fd`; we name their pid and command line. Best effort: elsewhere, or
-//! when `/proc` is not readable, the message says so.
+//! Who holds the store (for the "store is busy" message): the process inside a write
+//! transaction, named by its write mark ([`super::writer_mark`]) with its command line and
+//! whether it is stopped; when no mark names one, every process with the file open (Linux
+//! `/proc/<pid>/fd`). Best effort: elsewhere, or when `/proc` is not readable, the message says so.
 
 use std::path::Path;
 
-/// "pid 1234 (blockwise run start r1), pid 99 (...)" for the other processes with `store`
-/// open, or a sentence saying none could be found.
+/// Who is writing and what to do about it, as one or two sentences for [`super::StoreError::Busy`].
 pub fn describe(store: &Path) -> String {
+    if let Some(w) = super::writer_mark::writer(store) {
+        let pid = w.pid;
+        let now = crate::clock::now_millis() / 1000;
+        let held = now.saturating_sub(w.since);
+        let who = format!(
+            "pid {pid} ({}) has been inside a write transaction for {held}s",
+            command_line(pid)
+        );
+        return if stopped(pid) {
+            format!(
+                "{who} and is stopped (Ctrl-Z or SIGSTOP). Continue it (`fg` in its terminal, or \
+                 `kill -CONT {pid}`) or end it (`kill {pid}`), then try again"
+            )
+        } else {
+            format!("{who}. Wait for it to finish (or end it: `kill {pid}`), then try again")
+        };
+    }
+    format!(
+        "another process is writing to it and could not be named ({}). Wait for it to \
+         finish; a stopped process (Ctrl-Z) keeps the store until it is continued (`fg`, \
+         `kill -CONT PID`) or ended, then try again",
+        open_by(store)
+    )
+}
+
+/// "processes with it open: pid 1 (cmd), …", or a sentence saying none could be found.
+pub fn open_by(store: &Path) -> String {
     let found = find(store);
     if found.is_empty() {
         return "no other process with it open could be found in /proc".to_string();
@@ -15,7 +42,19 @@ pub fn describe(store: &Path) -> String {
         .iter()
         .map(|(pid, cmd)| format!("pid {pid} ({cmd})"))
         .collect();
-    format!("held by {}", list.join(", "))
+    format!("processes with it open: {}", list.join(", "))
+}
+
+/// Whether `pid` is stopped (state `T`) or being traced (`t`).
+fn stopped(pid: u32) -> bool {
+    let Ok(stat) = std::fs::read_to_string(format!("/proc/{pid}/stat")) else {
+        return false;
+    };
+    // "pid (comm) S ...": the command may hold spaces and parentheses; the state follows the
+    // last ')'.
+    stat.rsplit_once(')')
+        .and_then(|(_, rest)| rest.split_whitespace().next())
+        .is_some_and(|s| s == "T" || s == "t")
 }
 
 fn find(store: &Path) -> Vec<(u32, String)> {

@@ -21,12 +21,14 @@ mod run_txn_review;
 mod runs;
 mod schemas;
 mod text_pages;
+mod writer_mark;
 pub use crate::model::ReviewEvent;
 pub use change_stamp::ChangeStamp;
 pub use export_scan::OverlayView;
 pub use run_holders::{Alive, Holder};
 pub use run_txn::RunTxn;
 pub use schemas::{SchemaDelete, SchemaInsert};
+pub use writer_mark::{writer as write_holder, Writer};
 pub mod tables;
 
 use std::path::{Path, PathBuf};
@@ -48,6 +50,10 @@ pub const FORMAT_VERSION: u64 = 2;
 
 /// How long a write waits for another process's write transaction before giving up.
 pub const WRITE_WAIT: Duration = Duration::from_secs(5);
+
+/// How long a read-only open retries while another process repairs an unclean store before
+/// saying so (it never waits on a write transaction).
+const READ_RETRY: Duration = Duration::from_millis(500);
 
 enum Db {
     ReadWrite(Database),
@@ -82,34 +88,17 @@ impl Store {
                     source: e,
                 });
             }
-        }
-        // redb's writable open waits (without a timeout) for any write transaction another
-        // process holds. Open on a helper thread and give up after WRITE_WAIT, naming who has
-        // the store open; the helper, still blocked, ends with the process.
-        let (tx, rx) = std::sync::mpsc::channel();
-        let target = path.to_path_buf();
-        std::thread::spawn(move || {
-            let db = Database::builder()
-                .set_concurrency_mode(redb::ConcurrencyMode::MultiWriter)
-                // redb's default cache (up to 1 GiB) would end up holding the whole store during
-                // a long run; the OS page cache serves re-reads anyway, so keep ours small.
-                .set_cache_size(CACHE_BYTES)
-                .create(&target);
-            let _ = tx.send(db);
-        });
-        let db = match rx.recv_timeout(WRITE_WAIT) {
-            Ok(db) => db.map_err(|e| StoreError::Open {
-                path: path.to_path_buf(),
-                reason: e.to_string(),
-            })?,
-            Err(_) => {
-                return Err(StoreError::Busy {
+            if !crate::files::writable(path) {
+                return Err(StoreError::Open {
                     path: path.to_path_buf(),
-                    waited: WRITE_WAIT,
-                    holders: holders::describe(path),
-                })
+                    reason: "this account may read it but not write it (permission denied); \
+                             read-only commands (docs, blocks, check, export, run list/status) \
+                             still work"
+                        .to_string(),
+                });
             }
-        };
+        }
+        let db = open_writable(path)?;
         let store = Store {
             db: Db::ReadWrite(db),
             path: path.to_path_buf(),
@@ -137,46 +126,49 @@ impl Store {
             }
             Ok(_) => {}
         }
-        // A file a live writer is between commits on, or is still opening, reads as unclean
-        // for a moment: retry briefly. A file left unclean by a crash needs a writer's repair.
-        let mut tries = 0;
+        // redb refuses a shared read-only open of a file marked unclean that no live writer
+        // vouches for (it holds a "consistent" lock byte from the end of its open until it
+        // closes). That is a file a crash left unclean, or one a writer is opening right now
+        // (it repairs, then vouches). A reader never waits on that writer: it retries for a
+        // moment, then says so. A file nobody is repairing is repaired here when this account
+        // may write it (redb's own recovery of its bookkeeping: no record changes).
+        let gave_up = Instant::now() + READ_RETRY;
+        let mut repaired = false;
         let db = loop {
             let opened = Database::builder()
                 .set_concurrency_mode(redb::ConcurrencyMode::MultiWriter)
                 .set_cache_size(CACHE_BYTES)
                 .open_read_only(path);
             match opened {
-                Err(redb::DatabaseError::RepairAborted) if tries < 3 => {
-                    tries += 1;
-                    std::thread::sleep(Duration::from_millis(20));
-                }
                 Ok(db) => break db,
-                // redb refuses a read-only open of a file it considers unclean (left by a crash,
-                // or while some writers are live). Open it as a writer instead: that repairs
-                // after a crash (redb's own recovery, no content change) and waits at most
-                // WRITE_WAIT; nothing is created (the file exists) and nothing is written.
-                Err(redb::DatabaseError::RepairAborted) => match Store::open(path) {
-                    Ok(store) => return Ok(store),
-                    Err(StoreError::Open { .. }) => {
+                Err(redb::DatabaseError::RepairAborted) => {
+                    if writer_mark::redb_writer_byte_held(path) {
+                        if Instant::now() < gave_up {
+                            std::thread::sleep(Duration::from_millis(10));
+                            continue;
+                        }
                         return Err(StoreError::Open {
                             path: path.to_path_buf(),
-                            reason: "it needs the repair redb makes after a crash, which needs \
-                                     write access to the file"
-                                .to_string(),
-                        })
+                            reason: format!(
+                                "it was not closed cleanly (a crash or kill) and another \
+                                 process is repairing it now ({}); try again in a moment",
+                                holders::open_by(path)
+                            ),
+                        });
                     }
-                    Err(e) => return Err(e),
-                },
+                    if repaired {
+                        return Err(StoreError::Open {
+                            path: path.to_path_buf(),
+                            reason: "it still reads as unclean after redb's repair".to_string(),
+                        });
+                    }
+                    Store::repair_for_reading(path)?;
+                    repaired = true;
+                }
                 Err(e) => {
                     return Err(StoreError::Open {
                         path: path.to_path_buf(),
-                        reason: match e {
-                            redb::DatabaseError::RepairAborted => "it needs the repair redb makes \
-                                after a crash, which a read-only command does not make; run a \
-                                writing command (e.g. `blockwise run start`) once"
-                                .to_string(),
-                            e => e.to_string(),
-                        },
+                        reason: e.to_string(),
                     })
                 }
             }
@@ -188,6 +180,27 @@ impl Store {
         };
         migrations::check_readable(&store)?;
         Ok(store)
+    }
+
+    /// A store a crash left unclean, with no process repairing it: repair it the way every
+    /// writer's open does (redb's recovery: no record changes) when this account may write the
+    /// file, else say what is needed. Nobody held the writer byte a moment ago, so this waits
+    /// only if a writer started in between (at most [`WRITE_WAIT`]).
+    fn repair_for_reading(path: &Path) -> Result<(), StoreError> {
+        if !crate::files::writable(path) {
+            return Err(StoreError::Open {
+                path: path.to_path_buf(),
+                reason: "it was not closed cleanly (a crash or kill) and needs the repair redb \
+                         makes on the next open for writing, which this account may not make; \
+                         ask the store's owner to run any writing command (or open it in the \
+                         TUI) once"
+                    .to_string(),
+            });
+        }
+        tracing::info!(path = %path.display(), "repairing a store left unclean before reading it");
+        // Opened and closed at once: the open repairs, the close marks the file clean.
+        drop(open_writable(path)?);
+        Ok(())
     }
 
     /// How long a write waits behind another process's write transaction (default
@@ -210,8 +223,9 @@ impl Store {
 
     /// Begin a write transaction. Dropping it without `commit` writes nothing. Behind another
     /// process's write transaction this waits at most `write_wait`, then fails naming the
-    /// processes that hold the store (issue 10 item 11).
-    pub(crate) fn write(&self) -> Result<redb::WriteTransaction, StoreError> {
+    /// process inside it (issue 10 item 11). While it lives, this process is named the same way
+    /// to anyone waiting on it.
+    pub(crate) fn write(&self) -> Result<WriteTxn, StoreError> {
         let Db::ReadWrite(db) = &self.db else {
             return Err(StoreError::ReadOnly {
                 path: self.path.clone(),
@@ -221,7 +235,12 @@ impl Store {
         let mut pause = Duration::from_millis(2);
         loop {
             match db.try_begin_write() {
-                Ok(tx) => return Ok(tx),
+                Ok(tx) => {
+                    return Ok(WriteTxn {
+                        tx,
+                        _mark: writer_mark::Mark::take(&self.path),
+                    })
+                }
                 Err(redb::TransactionError::WouldBlock) if Instant::now() < deadline => {
                     std::thread::sleep(pause);
                     pause = (pause * 2).min(Duration::from_millis(50));
@@ -236,5 +255,64 @@ impl Store {
                 Err(e) => return Err(e.into()),
             }
         }
+    }
+}
+
+/// redb's writable *open* waits (without a timeout) for any write transaction another process
+/// holds, and repairs a file a crash left unclean. Open on a helper thread and give up after
+/// WRITE_WAIT, naming who holds the store; the helper, still blocked, ends with the process.
+fn open_writable(path: &Path) -> Result<Database, StoreError> {
+    let (tx, rx) = std::sync::mpsc::channel();
+    let target = path.to_path_buf();
+    std::thread::spawn(move || {
+        let db = Database::builder()
+            .set_concurrency_mode(redb::ConcurrencyMode::MultiWriter)
+            // redb's default cache (up to 1 GiB) would end up holding the whole store during a
+            // long run; the OS page cache serves re-reads anyway, so keep ours small.
+            .set_cache_size(CACHE_BYTES)
+            .create(&target);
+        let _ = tx.send(db);
+    });
+    match rx.recv_timeout(WRITE_WAIT) {
+        Ok(db) => db.map_err(|e| StoreError::Open {
+            path: path.to_path_buf(),
+            reason: e.to_string(),
+        }),
+        Err(_) => Err(StoreError::Busy {
+            path: path.to_path_buf(),
+            waited: WRITE_WAIT,
+            holders: holders::describe(path),
+        }),
+    }
+}
+
+/// A redb write transaction plus this process's write mark, released when it ends (commit,
+/// abort or drop; the transaction ends first).
+pub(crate) struct WriteTxn {
+    tx: redb::WriteTransaction,
+    _mark: writer_mark::Mark,
+}
+
+impl WriteTxn {
+    pub(crate) fn commit(self) -> Result<(), redb::CommitError> {
+        self.tx.commit()
+    }
+
+    pub(crate) fn abort(self) -> Result<(), redb::StorageError> {
+        self.tx.abort()
+    }
+}
+
+impl std::ops::Deref for WriteTxn {
+    type Target = redb::WriteTransaction;
+
+    fn deref(&self) -> &redb::WriteTransaction {
+        &self.tx
+    }
+}
+
+impl std::ops::DerefMut for WriteTxn {
+    fn deref_mut(&mut self) -> &mut redb::WriteTransaction {
+        &mut self.tx
     }
 }

@@ -25,7 +25,12 @@ pub fn fixture(name: &str) -> serde_json::Value {
 /// and no provider keys, passphrase or log level inherited from the caller: a test never reads
 /// or writes the user's files. Callers add `--store`, arguments and any extra environment.
 pub fn blockwise_in(dir: &std::path::Path) -> std::process::Command {
-    let mut c = std::process::Command::new(env!("CARGO_BIN_EXE_blockwise"));
+    blockwise_at(std::path::Path::new(env!("CARGO_BIN_EXE_blockwise")), dir)
+}
+
+/// [`blockwise_in`] running the binary at `bin` (e.g. a copy another account can reach).
+pub fn blockwise_at(bin: &std::path::Path, dir: &std::path::Path) -> std::process::Command {
+    let mut c = std::process::Command::new(bin);
     c.env("BLOCKWISE_CONFIG_DIR", dir.join("config"))
         .env("XDG_STATE_HOME", dir.join("state"))
         .env("XDG_CONFIG_HOME", dir.join("xdg-config"))
