@@ -513,7 +513,7 @@ fn json_editor_blocks_invalid_saves_and_keeps_unknown_keys_through_the_wizard() 
 
 /// Screen text with what differs between runs (temp paths, run ids) replaced.
 fn redacted(app: &App, env: &Env, w: u16, h: u16) -> String {
-    let s = support::tui::screen(app, w, h);
+    let s = support::tui::without_user(&support::tui::screen(app, w, h));
     let s = hide_ids(&s);
     let dir = env.dir.path().display().to_string();
     // The status bar may cut the path: redact every visible prefix of it.
@@ -655,4 +655,121 @@ fn hostile_schema_text_never_reaches_the_terminal_raw() {
         }
     }
     assert!(screens[4].contains("f␛[2J"), "{}", screens[4]);
+}
+
+/// Positions of `names` in `line`, which must all appear, in the order given.
+fn in_order(line: &str, names: &[&str]) -> bool {
+    let at: Vec<usize> = names
+        .iter()
+        .map(|n| {
+            line.find(n)
+                .unwrap_or_else(|| panic!("{n} missing from {line}"))
+        })
+        .collect();
+    at.windows(2).all(|w| w[0] < w[1])
+}
+
+#[test]
+fn the_field_order_chosen_in_the_wizard_is_the_grid_and_csv_column_order_after_reopening() {
+    let env = demo_env();
+    let path = env.dir.path().join("demo.redb");
+    let mut app = app(&env);
+    press(&mut app, "3nw");
+    enter(&mut app);
+    press(&mut app, "Ordered fields");
+    enter(&mut app);
+    press(&mut app, "jj");
+    enter(&mut app);
+    press(&mut app, "ordered");
+    enter(&mut app);
+    press(&mut app, "2");
+    // Not alphabetical on purpose: zeta, alpha, mid; then mid moves up one place.
+    for name in ["zeta", "alpha", "mid"] {
+        press(&mut app, "a");
+        enter(&mut app);
+        retype(&mut app, name);
+        enter(&mut app);
+        press_code(&mut app, KeyCode::Esc, 1);
+    }
+    press(&mut app, "K");
+    let want = ["zeta", "mid", "alpha"];
+    let Screen::Wizard(w) = studio(&app) else {
+        panic!("not in the wizard")
+    };
+    let names: Vec<&str> = w.model.fields.iter().map(|f| f.name.as_str()).collect();
+    assert_eq!(names, want);
+    press(&mut app, "4");
+    let s = screen(&app);
+    let columns = s.lines().find(|l| l.contains("grid columns:")).unwrap();
+    assert!(in_order(columns, &want), "preview: {columns}");
+    press(&mut app, "5");
+    enter(&mut app);
+    assert!(
+        message(&app).contains("created schema 'ordered'"),
+        "{}",
+        message(&app)
+    );
+    let keys: Vec<String> = stored(&env, "ordered").json["properties"]
+        .as_object()
+        .unwrap()
+        .keys()
+        .cloned()
+        .collect();
+    assert_eq!(keys, want, "stored in the chosen order");
+
+    // Reopen the store from its file: the order is in the saved schema, not in memory.
+    drop(app);
+    let Env { dir, store, .. } = env;
+    drop(store);
+    let store = Arc::new(Store::open(&path).unwrap());
+    let ws = Workspace::new(store.clone());
+    let doc = ws.list_documents().unwrap()[0].conv_uid.clone();
+    let opts = blockwise::workspace::CreateRunOptions {
+        provider: Some("demo".into()),
+        ..Default::default()
+    };
+    let run = ws.create_run(&doc, "ordered", &opts).unwrap();
+    let env = Env {
+        dir,
+        store,
+        run_id: run.run_id.clone(),
+    };
+    let mut app = self::app(&env);
+    app.update(Action::ShowRun(run.run_id.clone()));
+    // Wide enough for every column (the grid shows the columns that fit).
+    app.update(Action::Resize(200, 40));
+    let s = support::tui::screen(&app, 200, 40);
+    let header = s
+        .lines()
+        .find(|l| l.contains("content") && l.contains("zeta"))
+        .unwrap_or_else(|| panic!("grid header: {s}"));
+    assert!(in_order(header, &want), "grid: {header}");
+    let mut csv = Vec::new();
+    let ws = Workspace::new(env.store.clone());
+    ws.export_to_writer(
+        &run.run_id,
+        blockwise::workspace::Format::Csv,
+        blockwise::workspace::Mode::Both,
+        &mut csv,
+        "memory",
+    )
+    .unwrap();
+    let csv = String::from_utf8(csv).unwrap();
+    let head = csv.lines().next().unwrap();
+    assert!(
+        head.ends_with("data.zeta,data.mid,data.alpha,staging.zeta,staging.mid,staging.alpha"),
+        "{head}"
+    );
+}
+
+#[test]
+fn the_account_name_is_replaced_in_snapshots_keeping_each_line_its_width() {
+    let s = "│owner: root · x   │\n┌ root is admin ────┐\n│[\"root\"]   rooted │\n";
+    let out = support::tui::without_name(s, "root", "<user>");
+    assert_eq!(
+        out,
+        "│owner: <user> · x │\n┌ <user> is admin ──┐\n│[\"<user>\"] rooted │\n"
+    );
+    let long = support::tui::without_name("│by alexandra    │\n", "alexandra", "<user>");
+    assert_eq!(long, "│by <user>       │\n");
 }

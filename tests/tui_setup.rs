@@ -308,6 +308,141 @@ fn a_key_is_set_masked_tested_and_removed_and_never_drawn() {
     assert_key_hidden(&app, GOOD);
 }
 
+/// The refusal the real `blockwise keys set` prints for these defaults (on a throw-away store).
+fn cli_refusal(env: &Env, args: &[&str]) -> String {
+    let dir = env.dir.join("cli");
+    std::fs::create_dir_all(&dir).unwrap();
+    let (code_, _, err) = support::outcome(
+        support::blockwise_in(&dir)
+            .env("TUI_TEST_KEY", GOOD)
+            .arg("--store")
+            .arg(dir.join("cli.redb"))
+            .args(["keys", "set", "anthropic", "--env", "TUI_TEST_KEY"])
+            .args(args)
+            .output()
+            .unwrap(),
+    );
+    assert_eq!(code_, 1, "{err}");
+    err
+}
+
+#[test]
+fn a_stored_keys_default_model_temperature_and_max_tokens_are_set_with_the_clis_bounds() {
+    let (mut env, mut app) = demo("key-defaults", 120, 40);
+    app.handle_key(key('5'));
+    assert_eq!(app.keys.current(), "anthropic");
+    // Only a stored key has defaults: the environment key is refused with the reason.
+    app.handle_key(key('m'));
+    assert!(!app.modal.is_open());
+    let (msg, is_error) = app.message.clone().unwrap();
+    assert!(is_error && msg.contains("env:ANTHROPIC_API_KEY"), "{msg}");
+    app.handle_key(key('s'));
+    typed(&mut app, GOOD);
+    app.handle_key(code(KeyCode::Enter));
+    drain(&mut env, &mut app);
+    let before = env.store.get_api_key("anthropic").unwrap().unwrap();
+    assert_eq!(before.model, None);
+
+    app.handle_key(key('m'));
+    assert!(buffer_text(&app, 120, 40).contains("Default model of the anthropic key (1/3)"));
+    typed(&mut app, "claude-haiku-4-5");
+    app.handle_key(code(KeyCode::Enter));
+    // Temperature: not a number, then out of the CLI's bounds; refused in the prompt.
+    let refused = |app: &App| match &app.modal {
+        Modal::Prompt(p) => p.error.clone().unwrap_or_default(),
+        _ => panic!("the prompt stays open"),
+    };
+    let fingerprint = env.store.fingerprint().unwrap();
+    typed(&mut app, "0.5x");
+    app.handle_key(code(KeyCode::Enter));
+    assert!(
+        refused(&app).contains("invalid value '0.5x' for temperature"),
+        "{}",
+        refused(&app)
+    );
+    for _ in 0..10 {
+        app.handle_key(code(KeyCode::Backspace));
+    }
+    typed(&mut app, "2.5");
+    app.handle_key(code(KeyCode::Enter));
+    let tui = refused(&app);
+    assert_eq!(tui, "temperature 2.5 is out of range 0.0–2.0");
+    assert!(cli_refusal(&env, &["--temperature", "2.5"]).contains(&tui));
+    for _ in 0..10 {
+        app.handle_key(code(KeyCode::Backspace));
+    }
+    typed(&mut app, "0.2");
+    app.handle_key(code(KeyCode::Enter));
+    // Max tokens: 0 is out of bounds (same words as the CLI), 800 is stored.
+    assert!(buffer_text(&app, 120, 40).contains("Default max tokens of the anthropic key (3/3)"));
+    typed(&mut app, "0");
+    app.handle_key(code(KeyCode::Enter));
+    let tui = refused(&app);
+    assert_eq!(tui, "max tokens 0 is out of range 1–1000000");
+    assert!(cli_refusal(&env, &["--max-tokens", "0"]).contains(&tui));
+    assert_eq!(
+        env.store.fingerprint().unwrap(),
+        fingerprint,
+        "nothing written yet"
+    );
+    app.handle_key(code(KeyCode::Backspace));
+    typed(&mut app, "800");
+    app.handle_key(code(KeyCode::Enter));
+    drain(&mut env, &mut app);
+    assert!(!app.modal.is_open(), "{:?}", app.message);
+    let after = env.store.get_api_key("anthropic").unwrap().unwrap();
+    assert_eq!(after.model.as_deref(), Some("claude-haiku-4-5"));
+    assert_eq!(after.temperature, Some(0.2));
+    assert_eq!(after.max_tokens, Some(800));
+    assert_eq!(
+        after.ciphertext, before.ciphertext,
+        "the key itself is untouched"
+    );
+    assert_eq!(after.created_at, before.created_at);
+    let s = buffer_text(&app, 120, 40);
+    assert!(s.contains("claude-haiku-4-5 · T 0.2 · max 800"), "{s}");
+    assert_key_hidden(&app, GOOD);
+    // The worker's resolver sees them: a new run's defaults come from the key.
+    let resolved = blockwise::vault::key_for(&env.store, "anthropic")
+        .unwrap()
+        .unwrap();
+    assert_eq!(
+        (
+            resolved.model.as_deref(),
+            resolved.temperature,
+            resolved.max_tokens
+        ),
+        (Some("claude-haiku-4-5"), Some(0.2), Some(800))
+    );
+
+    // Again: the prompts start from the stored values; emptying the temperature clears it.
+    app.handle_key(key('m'));
+    let Modal::Prompt(p) = &app.modal else {
+        panic!("prompt")
+    };
+    assert_eq!(p.textarea.lines(), ["claude-haiku-4-5"]);
+    app.handle_key(code(KeyCode::Enter));
+    let Modal::Prompt(p) = &app.modal else {
+        panic!("prompt")
+    };
+    assert_eq!(p.textarea.lines(), ["0.2"]);
+    for _ in 0..5 {
+        app.handle_key(code(KeyCode::Backspace));
+    }
+    app.handle_key(code(KeyCode::Enter));
+    app.handle_key(code(KeyCode::Enter));
+    drain(&mut env, &mut app);
+    let cleared = env.store.get_api_key("anthropic").unwrap().unwrap();
+    assert_eq!(
+        (
+            cleared.model.as_deref(),
+            cleared.temperature,
+            cleared.max_tokens
+        ),
+        (Some("claude-haiku-4-5"), None, Some(800))
+    );
+}
+
 #[test]
 fn ingest_completes_the_path_checks_like_the_cli_and_the_document_is_offered_at_once() {
     let (mut env, mut app) = demo("ingest", 120, 40);
@@ -373,9 +508,15 @@ fn ingest_completes_the_path_checks_like_the_cli_and_the_document_is_offered_at_
     let doc = docs.iter().find(|d| d.title == "Lease").unwrap();
     let (msg, is_error) = app.message.clone().unwrap();
     assert!(
-        !is_error && msg.starts_with("created") && msg.contains(&doc.conv_uid),
+        !is_error
+            && msg.starts_with("created 'Lease' · 3 blocks")
+            && msg.contains(&doc.conv_uid[..12]),
         "{msg}"
     );
+    // Title, count and the next step fit the status row at 120 columns.
+    let s = buffer_text(&app, 120, 40);
+    let status = s.lines().last().unwrap();
+    assert!(status.contains("n makes a run of it"), "{status}");
     // n: the new document is the form's choice already.
     app.handle_key(key('n'));
     drain(&mut env, &mut app);
@@ -458,11 +599,72 @@ fn policy_scrolls_requires_a_reason_and_filters_the_audit_log_with_full_values()
     assert_eq!(app.policy.shown_audit().len(), audit_before + 2);
 }
 
+#[test]
+fn a_long_value_in_the_policy_detail_box_scrolls_into_view_with_j_and_k() {
+    let (mut env, mut app) = demo("policy-scroll", 80, 24);
+    app.handle_key(key('4'));
+    app.handle_key(key('j'));
+    assert_eq!(
+        app.policy.current().unwrap().key,
+        "models.platform_default_temperature"
+    );
+    // A reason of 60 numbered words: about 6 rows of the box's 4 at 80 columns.
+    let words: Vec<String> = (1..=60).map(|i| format!("word{i:02}")).collect();
+    app.handle_key(key('e'));
+    for _ in 0..10 {
+        app.handle_key(code(KeyCode::Backspace));
+    }
+    typed(&mut app, "0.4");
+    app.handle_key(code(KeyCode::Enter));
+    typed(&mut app, &words.join(" "));
+    app.handle_key(code(KeyCode::Enter));
+    drain(&mut env, &mut app);
+    app.handle_key(key('a'));
+    let shown = |s: &str| -> Vec<String> {
+        words
+            .iter()
+            .filter(|w| s.contains(w.as_str()))
+            .cloned()
+            .collect()
+    };
+    let s = buffer_text(&app, 80, 24);
+    assert!(s.contains("J/K scroll"), "the box says it scrolls:\n{s}");
+    assert!(s.contains("reason: word01"), "{s}");
+    assert!(
+        !s.contains("word60"),
+        "the end is below the box at first:\n{s}"
+    );
+    // J until the last word is in view: every word was on screen at some point.
+    let mut seen = shown(&s);
+    for _ in 0..20 {
+        app.handle_key(key('J'));
+        let s = buffer_text(&app, 80, 24);
+        seen.extend(shown(&s));
+        if s.contains("word60") {
+            break;
+        }
+    }
+    let s = buffer_text(&app, 80, 24);
+    assert!(s.contains("word60"), "{s}");
+    assert!(!s.contains("reason: word01"), "the top scrolled away:\n{s}");
+    seen.sort();
+    seen.dedup();
+    assert_eq!(seen, words, "the whole reason can be read");
+    // More J stays at the end; K goes back; moving the selection starts at the top again.
+    let end = app.policy.detail_scroll;
+    app.handle_key(key('J'));
+    assert_eq!(app.policy.detail_scroll, end);
+    app.handle_key(key('K'));
+    assert_eq!(app.policy.detail_scroll, end - 1);
+    app.handle_key(key('j'));
+    assert_eq!(app.policy.detail_scroll, 0);
+}
+
 /// The screen at `w`x`h`, with the store's fixed directory named as such.
 /// The screen without the status bar (it shows the store's temp path, cut at the width), with
 /// run ids and timestamps (random, the clock) replaced by placeholders of the same width.
 fn snapshot_text(app: &App, env: &Env, w: u16, h: u16) -> String {
-    let full = buffer_text(app, w, h);
+    let full = support::tui::without_user(&buffer_text(app, w, h));
     let rows: Vec<&str> = full.lines().collect();
     let text = rows[..rows.len() - 1].join("\n");
     let text = text.replace(&env.dir.display().to_string(), "[dir]");

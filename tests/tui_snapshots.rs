@@ -78,7 +78,7 @@ fn masked(text: &str) -> String {
 
 fn snap(app: &mut App, w: u16, h: u16) -> String {
     app.update(Action::Resize(w, h));
-    masked(&screen(app, w, h))
+    masked(&support::tui::without_user(&screen(app, w, h)))
 }
 
 #[test]

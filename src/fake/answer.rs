@@ -39,20 +39,6 @@ fn first_words(content: &str, n: usize) -> String {
         .join(" ")
 }
 
-fn schema_type(schema: &Value) -> &str {
-    match schema.get("type") {
-        Some(Value::String(t)) => t.as_str(),
-        Some(Value::Array(ts)) => ts
-            .iter()
-            .filter_map(Value::as_str)
-            .find(|t| *t != "null")
-            .unwrap_or("null"),
-        _ if schema.get("properties").is_some() => "object",
-        _ if schema.get("items").is_some() => "array",
-        _ => "string",
-    }
-}
-
 fn value_for(
     name: &str,
     schema: &Value,
@@ -71,7 +57,7 @@ fn value_for(
         }
     }
     let lname = name.to_ascii_lowercase();
-    match schema_type(schema) {
+    match crate::schema::value_type(schema) {
         "integer" => {
             let raw = if lname.contains("count") {
                 content.split_whitespace().count() as i64

@@ -66,7 +66,7 @@ pub(super) fn wanted(user_text: &str, schema: &Value) -> Wanted {
     match results {
         Some(Value::Object(props)) => {
             let mut props = props.clone();
-            props.remove(INDEX_KEY);
+            props.shift_remove(INDEX_KEY);
             Wanted {
                 blocks,
                 batched: true,

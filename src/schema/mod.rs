@@ -11,6 +11,7 @@ mod prompt;
 mod reference;
 mod save;
 mod templates;
+mod value_type;
 mod wizard;
 
 pub use canonical::{canonical_json, canonical_value, schema_uid};
@@ -22,6 +23,7 @@ pub use reference::{derive_ref, slugify, suggest_fork_ref, validate_ref, MAX_REF
 pub(crate) use save::free_ref;
 pub use save::{apply_template, fork, save, SaveOutcome, SaveRequest};
 pub use templates::{template, templates, Template};
+pub use value_type::value_type;
 pub use wizard::{Field, FieldSpec, FieldType, WizardModel};
 
 use serde_json::{Map, Value};

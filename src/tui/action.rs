@@ -44,6 +44,8 @@ pub enum Action {
     SetKey,
     TestKey,
     RemoveKey,
+    /// Keys pane: the stored key's default model, temperature and max tokens.
+    KeyDefaults,
     /// Policy pane: move between the keys and the audit log.
     SwitchFocus,
     /// Policy pane: show only the audit entries of the selected key (again: all).
@@ -139,6 +141,7 @@ impl Action {
             Action::Export => "export",
             Action::CallLog => "calls",
             Action::RetryFailed => "retry failed",
+            Action::KeyDefaults => "defaults",
             Action::Submit => "save",
             Action::Cancel => "close",
             Action::ToggleHelp => "help",
@@ -184,6 +187,7 @@ impl Action {
             Action::SetKey => "set the provider's key (input hidden)",
             Action::TestKey => "test the provider's key with the cheapest real call",
             Action::RemoveKey => "remove the stored key (asks first)",
+            Action::KeyDefaults => "default model, temperature and max tokens of the stored key",
             Action::SwitchFocus => "move between the keys and the audit log",
             Action::FilterAudit => "audit log: only the selected key / all keys",
             Action::Submit => "save / choose",
@@ -196,8 +200,8 @@ impl Action {
             Action::DeleteSchema => {
                 "delete the selected schema (asks first; refused while runs use it)"
             }
-            Action::PreviewDown => "scroll the preview down",
-            Action::PreviewUp => "scroll the preview up",
+            Action::PreviewDown => "scroll the preview / detail box down",
+            Action::PreviewUp => "scroll the preview / detail box up",
             Action::Input(_)
             | Action::Resize(..)
             | Action::Worker(_)

@@ -11,8 +11,8 @@ use super::panes::grid::compact;
 use super::Spawner;
 use crate::model::{Run, Schema};
 use crate::workspace::{
-    display_value, ingest_line, AuditEntry, CreateRunOptions, EffectiveValue, Format, KeyOptions,
-    KeySummary, Mode, RunEstimate, Selection, SetOutcome, Target, Workspace,
+    display_value, AuditEntry, CreateRunOptions, EffectiveValue, Format, KeyOptions, KeySummary,
+    Mode, RunEstimate, Selection, SetOutcome, Target, Workspace,
 };
 
 /// A key as typed: shown nowhere, not even in `Debug` output.
@@ -97,6 +97,13 @@ pub enum Job {
     },
     RemoveKey {
         provider: String,
+    },
+    /// A stored key's defaults (`keys set --model --temperature --max-tokens`).
+    SetKeyDefaults {
+        provider: String,
+        model: Option<String>,
+        temperature: Option<f64>,
+        max_tokens: Option<u32>,
     },
 }
 
@@ -186,7 +193,10 @@ impl Job {
             Job::Estimate { .. } => JobKind::Estimate,
             Job::CreateRun { .. } => JobKind::CreateRun,
             Job::Ingest { .. } => JobKind::Ingest,
-            Job::SetKey { .. } | Job::TestKey { .. } | Job::RemoveKey { .. } => JobKind::Keys,
+            Job::SetKey { .. }
+            | Job::TestKey { .. }
+            | Job::RemoveKey { .. }
+            | Job::SetKeyDefaults { .. } => JobKind::Keys,
         }
     }
 
@@ -222,6 +232,9 @@ impl Job {
             Job::SetKey { provider, .. } => format!("storing the {provider} key"),
             Job::TestKey { provider } => format!("testing the {provider} key"),
             Job::RemoveKey { provider } => format!("removing the {provider} key"),
+            Job::SetKeyDefaults { provider, .. } => {
+                format!("storing the {provider} key's defaults")
+            }
         }
     }
 
@@ -349,9 +362,18 @@ impl Job {
             Job::Ingest { path } => {
                 let limits = ws.ingest_limits().map_err(|e| err(&e))?;
                 let report = ws.ingest(&path, limits).map_err(|e| err(&e))?;
+                // The CLI's line leads with the 64-hex uid; in the one status row that pushed
+                // the title and the next step off an 80- or 120-column screen.
+                let d = &report.document;
+                let status = if report.created { "created" } else { "exists" };
                 Ok(Output::Ingested {
-                    conv_uid: report.document.conv_uid.clone(),
-                    message: ingest_line(&report),
+                    conv_uid: d.conv_uid.clone(),
+                    message: format!(
+                        "{status} '{}' · {} blocks · {}",
+                        d.title,
+                        d.total_blocks,
+                        d.conv_uid.get(..12).unwrap_or(&d.conv_uid)
+                    ),
                 })
             }
             Job::SetKey {
@@ -400,6 +422,17 @@ impl Job {
                         out.key_shown
                     )),
                 }
+            }
+            Job::SetKeyDefaults {
+                provider,
+                model,
+                temperature,
+                max_tokens,
+            } => {
+                let key = ws
+                    .set_key_defaults(&provider, model, temperature, max_tokens)
+                    .map_err(|e| err(&e))?;
+                text(crate::tui::modals::key_defaults::stored_line(&key))
             }
             Job::RemoveKey { provider } => {
                 if ws.remove_key(&provider).map_err(|e| err(&e))? {

@@ -68,18 +68,20 @@ pub fn status_bar(frame: &mut Frame, area: Rect, app: &App) {
             app.theme.fg("claimed"),
         ));
     }
-    spans.push(Span::styled(
-        format!("{}  ", app.workspace().display()),
-        app.theme.fg("muted"),
-    ));
+    // The message before the store path: when the row is too narrow for both, the path (the
+    // same all session) is what gets cut, not the outcome the user just asked for.
     if let Some((msg, is_error)) = &app.message {
         let style = if *is_error {
             app.theme.fg("error")
         } else {
             app.theme.fg("text")
         };
-        spans.push(Span::styled(sanitize_line(msg).into_owned(), style));
+        spans.push(Span::styled(format!("{}  ", sanitize_line(msg)), style));
     }
+    spans.push(Span::styled(
+        app.workspace().display().to_string(),
+        app.theme.fg("muted"),
+    ));
     frame.render_widget(Paragraph::new(Line::from(spans)), area);
 }
 

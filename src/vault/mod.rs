@@ -238,16 +238,7 @@ impl Vault {
             (_, Some(_)) => return Err(VaultError::BaseUrlNotAllowed(provider.into())),
             (_, None) => {}
         }
-        if let Some(t) = options.temperature {
-            if !(0.0..=2.0).contains(&t) || !t.is_finite() {
-                return Err(VaultError::BadTemperature(t));
-            }
-        }
-        if let Some(m) = options.max_tokens {
-            if !(1..=1_000_000).contains(&m) {
-                return Err(VaultError::BadMaxTokens(m));
-            }
-        }
+        check_defaults(options.temperature, options.max_tokens)?;
         let cipher = match (secret, &self.passphrase) {
             (None, _) => Vec::new(),
             (Some(secret), Some(p)) => crypto::encrypt_with_passphrase(p, secret.as_bytes())?,
@@ -440,6 +431,43 @@ pub fn list_keys(store: &Store) -> Result<Vec<KeySummary>, VaultError> {
         }
     }
     Ok(out)
+}
+
+/// The bounds of a key's default temperature and max tokens (`keys set`, the Keys pane).
+pub fn check_defaults(temperature: Option<f64>, max_tokens: Option<u32>) -> Result<(), VaultError> {
+    if let Some(t) = temperature {
+        if !(0.0..=2.0).contains(&t) || !t.is_finite() {
+            return Err(VaultError::BadTemperature(t));
+        }
+    }
+    if let Some(m) = max_tokens {
+        if !(1..=1_000_000).contains(&m) {
+            return Err(VaultError::BadMaxTokens(m));
+        }
+    }
+    Ok(())
+}
+
+/// Replace the default model, temperature and max tokens of a stored key (the secret, base URL
+/// and test verdict stay). Checked like `keys set`; a refusal writes nothing.
+pub fn set_key_defaults(
+    store: &Store,
+    provider: &str,
+    model: Option<String>,
+    temperature: Option<f64>,
+    max_tokens: Option<u32>,
+) -> Result<KeySummary, VaultError> {
+    check_provider(provider)?;
+    check_defaults(temperature, max_tokens)?;
+    let Some(mut record) = store.get_api_key(provider)? else {
+        return Err(VaultError::NotFound(provider.into()));
+    };
+    record.model = model.filter(|m| !m.trim().is_empty());
+    record.temperature = temperature;
+    record.max_tokens = max_tokens;
+    record.updated_at = crate::clock::now_rfc3339();
+    store.put_api_key(&record)?;
+    Ok(summary(&record))
 }
 
 /// Remove a stored key; `false` when there was none.

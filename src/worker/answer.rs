@@ -55,7 +55,7 @@ pub fn parse_batched(output: Option<&Value>, issue: Option<&str>, sent: &[u32]) 
                         Entry::Occupied(_) => p.duplicate += 1,
                         Entry::Vacant(slot) => {
                             let mut value = obj.clone();
-                            value.remove(INDEX_KEY);
+                            value.shift_remove(INDEX_KEY);
                             slot.insert(value);
                         }
                     }
@@ -83,7 +83,7 @@ pub fn parse_single(output: Option<&Value>, issue: Option<&str>, index: u32) -> 
                     value = first.clone();
                 }
             }
-            value.remove(INDEX_KEY);
+            value.shift_remove(INDEX_KEY);
             p.mapped.insert(index, value);
         }
         Some(_) => p.parse_issue = Some("answer is not a JSON object".to_string()),

@@ -172,16 +172,7 @@ fn typical_value(name: &str, spec: &Value, content: &str, depth: u32) -> Value {
             return (*v).clone();
         }
     }
-    let ty = match spec.get("type") {
-        Some(Value::String(t)) => t.as_str(),
-        Some(Value::Array(ts)) => ts
-            .iter()
-            .filter_map(Value::as_str)
-            .find(|t| *t != "null")
-            .unwrap_or("null"),
-        _ if spec.get("properties").is_some() => "object",
-        _ => "string",
-    };
+    let ty = crate::schema::value_type(spec);
     let bound = |k: &str| spec.get(k).and_then(Value::as_f64);
     match ty {
         "integer" => {
@@ -265,5 +256,8 @@ mod tests {
         assert_eq!(s.as_str().unwrap().len(), long.len());
         let t = typical_value("title", &json!({"type": ["string", "null"]}), &long, 0);
         assert_eq!(t.as_str().unwrap().len(), SHORT_TEXT_CHARS);
+        // No `type` but `items`: an array, as the fake provider answers it (one shared reader).
+        let tags = typical_value("tags", &json!({"items": {"type": "boolean"}}), "", 0);
+        assert_eq!(tags, json!([false, false]));
     }
 }

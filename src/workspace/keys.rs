@@ -79,6 +79,25 @@ impl Workspace {
         vault::list_keys(&self.store)
     }
 
+    /// Check a default temperature / max tokens the way `keys set` does (nothing is written).
+    pub fn check_key_defaults(
+        temperature: Option<f64>,
+        max_tokens: Option<u32>,
+    ) -> Result<(), VaultError> {
+        vault::check_defaults(temperature, max_tokens)
+    }
+
+    /// Replace a stored key's default model, temperature and max tokens (`None` clears one).
+    pub fn set_key_defaults(
+        &self,
+        provider: &str,
+        model: Option<String>,
+        temperature: Option<f64>,
+        max_tokens: Option<u32>,
+    ) -> Result<KeySummary, VaultError> {
+        vault::set_key_defaults(&self.store, provider, model, temperature, max_tokens)
+    }
+
     /// Remove a stored key; `false` when there was none.
     pub fn remove_key(&self, provider: &str) -> Result<bool, VaultError> {
         vault::remove_key(&self.store, provider)

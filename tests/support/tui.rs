@@ -87,3 +87,70 @@ pub fn demo(process: bool) -> Demo {
         rt,
     }
 }
+
+/// What a screen shows with the OS account running the tests (schema owners, audit entries, the
+/// admin in the Policy title) replaced by `<user>`, so snapshots pass for any account. Each
+/// line keeps its width: the difference is taken from (or given to) the first run of padding
+/// (spaces or `─`) after the name. Wrapping that depends on the name's length (a
+/// name longer than about 11 characters in the 80-column schema preview) is not undone.
+pub fn without_user(screen: &str) -> String {
+    without_name(screen, &blockwise::policy::current_user(), "<user>")
+}
+
+/// `screen` with the word `name` replaced by `placeholder`, each line keeping its width.
+pub fn without_name(screen: &str, name: &str, placeholder: &str) -> String {
+    use unicode_width::UnicodeWidthStr;
+    if name.is_empty() {
+        return screen.to_string();
+    }
+    let is_word = |c: char| c.is_alphanumeric() || c == '_' || c == '-' || c == '.';
+    let mut out = String::new();
+    for line in screen.split_inclusive('\n') {
+        let mut l = line.to_string();
+        let mut from = 0;
+        while let Some(i) = l[from..].find(name).map(|i| i + from) {
+            let end = i + name.len();
+            let alone = !l[..i].chars().next_back().is_some_and(is_word)
+                && !l[end..].chars().next().is_some_and(is_word);
+            if !alone {
+                from = end;
+                continue;
+            }
+            l.replace_range(i..end, placeholder);
+            from = i + placeholder.len();
+            let grow = placeholder.width() as isize - name.width() as isize;
+            // Take from padding that keeps a space after; give to padding (2+), not to the one
+            // space between two words.
+            let min = if grow > 0 { grow as usize + 1 } else { 2 };
+            if let Some((at, fill)) = padding_after(&l, from, min) {
+                if grow > 0 {
+                    l.replace_range(at..at + grow as usize * fill.len_utf8(), "");
+                } else {
+                    let extra: String = std::iter::repeat_n(fill, (-grow) as usize).collect();
+                    l.insert_str(at, &extra);
+                }
+            }
+        }
+        out.push_str(&l);
+    }
+    out
+}
+
+/// Byte offset and character of the first run of at least `min` spaces or `─` at or after `from`.
+fn padding_after(l: &str, from: usize, min: usize) -> Option<(usize, char)> {
+    let mut run: Option<(usize, char, usize)> = None;
+    for (i, c) in l[from..].char_indices() {
+        let i = i + from;
+        match run {
+            Some((at, f, n)) if c == f => {
+                if n + 1 >= min {
+                    return Some((at, f));
+                }
+                run = Some((at, f, n + 1));
+            }
+            _ if c == ' ' || c == '─' => run = Some((i, c, 1)),
+            _ => run = None,
+        }
+    }
+    None
+}

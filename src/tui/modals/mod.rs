@@ -5,6 +5,7 @@ pub mod calls;
 pub mod complete;
 pub mod confirm;
 pub mod help;
+pub mod key_defaults;
 pub mod new_run;
 pub mod prompt;
 pub mod studio;

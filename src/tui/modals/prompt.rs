@@ -53,6 +53,8 @@ pub enum PromptKind {
     RemoveKey {
         provider: String,
     },
+    /// A stored key's default model, temperature and max tokens, one prompt each.
+    KeyDefaults(super::key_defaults::KeyDefaults),
 }
 
 pub struct Prompt {
@@ -212,6 +214,7 @@ impl Prompt {
             PromptKind::RemoveKey { provider } => Job::RemoveKey {
                 provider: provider.clone(),
             },
+            PromptKind::KeyDefaults(d) => return d.submit(&text),
         };
         Ok(Effect::Job(job, Reply::Prompt))
     }

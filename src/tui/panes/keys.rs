@@ -1,6 +1,7 @@
 //! The Keys pane (SPEC §6): one row per provider that takes a key, with the key's last four
 //! characters, where it comes from, whether it was found valid, its default model and base URL.
-//! `s` sets a key (masked input), `t` tests it (a background job), `d` removes it (asks first).
+//! `s` sets a key (masked input), `t` tests it (a background job), `d` removes it (asks first),
+//! `m` sets its default model, temperature and max tokens.
 
 use ratatui::layout::{Constraint, Direction, Layout, Rect};
 use ratatui::text::Span;
@@ -11,6 +12,7 @@ use super::{navigate, Component, Ctx, View};
 use crate::tui::action::Action;
 use crate::tui::effect::{Effect, Reply};
 use crate::tui::jobs::Job;
+use crate::tui::modals::key_defaults::KeyDefaults;
 use crate::tui::modals::studio::safe;
 use crate::tui::modals::{Modal, Prompt, PromptKind};
 use crate::workspace::{KeySummary, ProviderKind};
@@ -59,6 +61,23 @@ impl KeysPane {
         vec![Effect::Open(Modal::Prompt(Box::new(prompt)))]
     }
 
+    fn begin_defaults(&self) -> Vec<Effect> {
+        let provider = self.current();
+        match self.summary(provider) {
+            Some(k) if k.source == "stored" => {
+                let prompt = KeyDefaults::of(k).prompt();
+                vec![Effect::Open(Modal::Prompt(Box::new(prompt)))]
+            }
+            Some(k) => vec![Effect::Error(format!(
+                "the {provider} key comes from {}; defaults belong to a stored key (s stores one)",
+                k.source
+            ))],
+            None => vec![Effect::Error(format!(
+                "no stored {provider} key: s stores one, then m sets its defaults"
+            ))],
+        }
+    }
+
     fn begin_remove(&self) -> Vec<Effect> {
         let provider = self.current();
         match self.summary(provider) {
@@ -96,6 +115,7 @@ impl Component for KeysPane {
                 Reply::Status,
             )],
             Action::RemoveKey => self.begin_remove(),
+            Action::KeyDefaults => self.begin_defaults(),
             _ => Vec::new(),
         }
     }
@@ -121,7 +141,7 @@ impl Component for KeysPane {
                 Cell::from(text(k.map(|k| k.key.clone()))),
                 Cell::from(text(k.map(|k| k.source.clone()))),
                 Cell::from(valid.0).style(valid.1),
-                Cell::from(text(k.and_then(|k| k.model.clone()))),
+                Cell::from(text(k.and_then(defaults_text))),
                 Cell::from(text(k.and_then(|k| k.base_url.clone()))),
                 Cell::from(text(k.and_then(|k| k.tested_at.clone()))).style(theme.fg("muted")),
             ])
@@ -134,14 +154,14 @@ impl Component for KeysPane {
                 Constraint::Length(6),
                 Constraint::Length(21),
                 Constraint::Length(8),
+                Constraint::Fill(4),
                 Constraint::Fill(2),
-                Constraint::Fill(3),
                 Constraint::Fill(2),
             ],
         )
         .header(
             Row::new([
-                "provider", "key", "source", "valid", "model", "base URL", "tested",
+                "provider", "key", "source", "valid", "defaults", "base URL", "tested",
             ])
             .style(theme.title()),
         )
@@ -151,7 +171,7 @@ impl Component for KeysPane {
                 .borders(Borders::ALL)
                 .border_style(theme.border())
                 .title(Span::styled(
-                    " Keys · s set (input hidden) · t test · d remove ",
+                    " Keys · s set (input hidden) · t test · m defaults · d remove ",
                     theme.title(),
                 )),
         );
@@ -170,4 +190,17 @@ impl Component for KeysPane {
             bottom,
         );
     }
+}
+
+/// A key's defaults in one cell: `model · T 0.2 · max 800`, leaving out what is not set.
+fn defaults_text(k: &KeySummary) -> Option<String> {
+    let parts: Vec<String> = [
+        k.model.clone(),
+        k.temperature.map(|t| format!("T {t}")),
+        k.max_tokens.map(|n| format!("max {n}")),
+    ]
+    .into_iter()
+    .flatten()
+    .collect();
+    (!parts.is_empty()).then(|| parts.join(" · "))
 }

@@ -3,9 +3,11 @@
 //! at the bottom shows the selected key or audit entry in full. Admins edit a key with `e`
 //! (value, then a reason, which is required); others see why they cannot.
 
+use std::cell::Cell as Measured;
+
 use ratatui::layout::{Constraint, Direction, Layout, Rect};
 use ratatui::text::{Line, Span};
-use ratatui::widgets::{Block, Borders, Cell, Paragraph, Row, Table, TableState, Wrap};
+use ratatui::widgets::{Block, Borders, Cell, Paragraph, Row, Table, TableState};
 use ratatui::Frame;
 
 use super::{navigate, Component, Ctx, View};
@@ -13,6 +15,7 @@ use crate::tui::action::Action;
 use crate::tui::effect::Effect;
 use crate::tui::modals::studio::safe;
 use crate::tui::modals::{Modal, Prompt, PromptKind};
+use crate::tui::theme::Theme;
 use crate::workspace::{display_value, AuditEntry, EffectiveValue, PolicySource};
 
 /// Which list the navigation keys move.
@@ -35,6 +38,10 @@ pub struct PolicyPane {
     pub filter: Option<String>,
     pub focus: PolicyFocus,
     pub is_admin: bool,
+    /// First row of the detail box shown (`J`/`K`): a long value or reason scrolls there.
+    pub detail_scroll: usize,
+    /// Wrapped rows of the detail box at the last draw, and how many fit: bounds the scroll.
+    detail_rows: Measured<(usize, usize)>,
 }
 
 impl PolicyPane {
@@ -94,12 +101,12 @@ impl PolicyPane {
         })]
     }
 
-    /// The bottom box: the focused key or audit entry, in full.
-    fn detail(&self) -> Vec<Line<'static>> {
-        match self.focus {
+    /// The bottom box: the focused key or audit entry, in full (made safe to draw).
+    fn detail(&self) -> Vec<String> {
+        let lines = match self.focus {
             PolicyFocus::Keys => match self.current() {
                 Some(v) => vec![
-                    Line::from(format!(
+                    format!(
                         "{} = {} (source: {}) · {} · bounds {} · default {}",
                         v.key,
                         display_value(&v.value),
@@ -107,25 +114,79 @@ impl PolicyPane {
                         v.value_type,
                         v.bounds,
                         display_value(&v.default)
-                    )),
-                    Line::from(v.description.clone()),
+                    ),
+                    v.description.clone(),
                 ],
                 None => Vec::new(),
             },
             PolicyFocus::Audit => match self.shown_audit().get(self.audit_cursor) {
                 Some(a) => vec![
-                    Line::from(format!("#{} {} by {} · {}", a.seq, a.at, a.user, a.key)),
-                    Line::from(format!("old: {}", display_value(&a.old))),
-                    Line::from(format!("new: {}", display_value(&a.new))),
-                    Line::from(format!(
-                        "reason: {}",
-                        a.reason.as_deref().unwrap_or("(none given)")
-                    )),
+                    format!("#{} {} by {} · {}", a.seq, a.at, a.user, a.key),
+                    format!("old: {}", display_value(&a.old)),
+                    format!("new: {}", display_value(&a.new)),
+                    format!("reason: {}", a.reason.as_deref().unwrap_or("(none given)")),
                 ],
-                None => vec![Line::from("no audit entries")],
+                None => vec!["no audit entries".into()],
             },
-        }
+        };
+        lines.iter().map(|l| safe(l)).collect()
     }
+
+    /// Scroll the detail box by `by` rows, within what the last draw measured.
+    fn scroll_detail(&mut self, by: isize) {
+        let (rows, fit) = self.detail_rows.get();
+        let last = rows.saturating_sub(fit);
+        self.detail_scroll = self.detail_scroll.saturating_add_signed(by).min(last);
+    }
+}
+
+/// `text` broken into rows of at most `width` terminal columns, at spaces where it can, inside
+/// a word when one word is wider than a row.
+pub fn wrap_rows(text: &str, width: usize) -> Vec<String> {
+    use unicode_width::UnicodeWidthChar;
+    let width = width.max(1);
+    let mut rows = Vec::new();
+    for line in text.split('\n') {
+        let mut row = String::new();
+        let mut used = 0;
+        for word in line.split(' ') {
+            let w: usize = word.chars().map(|c| c.width().unwrap_or(0)).sum();
+            if used > 0 && used + 1 + w > width {
+                rows.push(std::mem::take(&mut row));
+                used = 0;
+            }
+            if used > 0 {
+                row.push(' ');
+                used += 1;
+            }
+            for c in word.chars() {
+                let cw = c.width().unwrap_or(0);
+                if used > 0 && used + cw > width {
+                    rows.push(std::mem::take(&mut row));
+                    used = 0;
+                }
+                row.push(c);
+                used += cw;
+            }
+        }
+        rows.push(row);
+    }
+    rows
+}
+
+/// A list table framed and highlighted as focused or not.
+fn framed<'a>(table: Table<'a>, focused: bool, title: String, theme: &Theme) -> Table<'a> {
+    let (highlight, border) = if focused {
+        (theme.selection(), theme.fg("staged"))
+    } else {
+        (theme.fg("text"), theme.border())
+    };
+    table.row_highlight_style(highlight).block(
+        Block::default()
+            .borders(Borders::ALL)
+            .border_style(border)
+            .title(Span::styled(title, theme.title())),
+    )
 }
 
 impl Component for PolicyPane {
@@ -138,18 +199,31 @@ impl Component for PolicyPane {
             }
         };
         if moved {
+            self.detail_scroll = 0;
             return Vec::new();
         }
         match action {
             Action::Edit => self.begin_edit(ctx.user),
+            Action::PreviewDown => {
+                self.scroll_detail(1);
+                Vec::new()
+            }
+            Action::PreviewUp => {
+                self.scroll_detail(-1);
+                Vec::new()
+            }
             Action::SwitchFocus => {
+                self.detail_scroll = 0;
                 self.focus = match self.focus {
                     PolicyFocus::Keys => PolicyFocus::Audit,
                     PolicyFocus::Audit => PolicyFocus::Keys,
                 };
                 Vec::new()
             }
-            Action::FilterAudit => self.toggle_filter(),
+            Action::FilterAudit => {
+                self.detail_scroll = 0;
+                self.toggle_filter()
+            }
             _ => Vec::new(),
         }
     }
@@ -164,13 +238,6 @@ impl Component for PolicyPane {
                 Constraint::Length(6),
             ])
             .areas(area);
-        let border = |focused: bool| {
-            if focused {
-                theme.fg("staged")
-            } else {
-                theme.border()
-            }
-        };
         let rows = self.values.iter().map(|v| {
             let source_style = match v.source {
                 PolicySource::Stored => theme.fg("staged"),
@@ -203,25 +270,13 @@ impl Component for PolicyPane {
         )
         .header(
             Row::new(["key", "effective", "source", "bounds", "description"]).style(theme.title()),
-        )
-        .row_highlight_style(if self.focus == PolicyFocus::Keys {
-            theme.selection()
-        } else {
-            theme.fg("text")
-        })
-        .block(
-            Block::default()
-                .borders(Borders::ALL)
-                .border_style(border(self.focus == PolicyFocus::Keys))
-                .title(Span::styled(
-                    format!(
-                        " Policy · {}/{} · {who} · a audit log ",
-                        self.cursor + 1,
-                        self.values.len()
-                    ),
-                    theme.title(),
-                )),
         );
+        let title = format!(
+            " Policy · {}/{} · {who} · a audit log ",
+            self.cursor + 1,
+            self.values.len()
+        );
+        let table = framed(table, self.focus == PolicyFocus::Keys, title, theme);
         let mut state = TableState::default().with_selected(Some(self.cursor));
         frame.render_stateful_widget(table, top, &mut state);
 
@@ -256,40 +311,43 @@ impl Component for PolicyPane {
                 Constraint::Min(10),
             ],
         )
-        .header(Row::new(["#", "at", "user", "key", "change", "reason"]).style(theme.title()))
-        .row_highlight_style(if self.focus == PolicyFocus::Audit {
-            theme.selection()
-        } else {
-            theme.fg("text")
-        })
-        .block(
-            Block::default()
-                .borders(Borders::ALL)
-                .border_style(border(self.focus == PolicyFocus::Audit))
-                .title(Span::styled(
-                    format!(" Audit log (newest first) · {} · {filter} ", shown.len()),
-                    theme.title(),
-                )),
-        );
+        .header(Row::new(["#", "at", "user", "key", "change", "reason"]).style(theme.title()));
+        let title = format!(" Audit log (newest first) · {} · {filter} ", shown.len());
+        let audit = framed(audit, self.focus == PolicyFocus::Audit, title, theme);
         let mut audit_state = TableState::default();
         if !shown.is_empty() {
             audit_state.select(Some(self.audit_cursor));
         }
         frame.render_stateful_widget(audit, middle, &mut audit_state);
 
-        let title = match self.focus {
-            PolicyFocus::Keys => " Selected key ",
-            PolicyFocus::Audit => " Selected change (full values) ",
+        let what = match self.focus {
+            PolicyFocus::Keys => "Selected key",
+            PolicyFocus::Audit => "Selected change (full values)",
         };
-        frame.render_widget(
-            Paragraph::new(
-                self.detail()
-                    .into_iter()
-                    .map(|l| Line::from(safe(&l.to_string())))
-                    .collect::<Vec<_>>(),
+        let inner = (
+            bottom.width.saturating_sub(2) as usize,
+            bottom.height.saturating_sub(2) as usize,
+        );
+        let rows: Vec<String> = self
+            .detail()
+            .iter()
+            .flat_map(|l| wrap_rows(l, inner.0))
+            .collect();
+        self.detail_rows.set((rows.len(), inner.1));
+        let first = self.detail_scroll.min(rows.len().saturating_sub(inner.1));
+        let title = if rows.len() > inner.1 {
+            let last = (first + inner.1).min(rows.len());
+            format!(
+                " {what} · rows {}-{last} of {} · J/K scroll ",
+                first + 1,
+                rows.len()
             )
-            .wrap(Wrap { trim: false })
-            .block(
+        } else {
+            format!(" {what} ")
+        };
+        let shown: Vec<Line> = rows.into_iter().skip(first).map(Line::from).collect();
+        frame.render_widget(
+            Paragraph::new(shown).block(
                 Block::default()
                     .borders(Borders::ALL)
                     .border_style(theme.border())
@@ -297,5 +355,19 @@ impl Component for PolicyPane {
             ),
             bottom,
         );
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::wrap_rows;
+
+    #[test]
+    fn wraps_at_spaces_and_inside_words_wider_than_a_row() {
+        assert_eq!(wrap_rows("aa bb cc", 5), ["aa bb", "cc"]);
+        assert_eq!(wrap_rows("abcdefgh x", 3), ["abc", "def", "gh", "x"]);
+        assert_eq!(wrap_rows("one\ntwo", 10), ["one", "two"]);
+        assert_eq!(wrap_rows("漢字漢字", 4), ["漢字", "漢字"]);
+        assert_eq!(wrap_rows("", 4), [""]);
     }
 }

@@ -216,7 +216,7 @@ impl Wizard {
             Target::Intent(0) => self.model.intent = (!text.is_empty()).then(|| text.into()),
             Target::Intent(1) => {
                 if text.is_empty() {
-                    self.model.extra.remove("title");
+                    self.model.extra.shift_remove("title");
                 } else {
                     self.model.extra.insert("title".into(), Value::from(text));
                 }
@@ -238,7 +238,7 @@ impl Wizard {
         let key = PROMPT_ROWS[i.min(PROMPT_ROWS.len() - 1)];
         let mut map = self.model.prompt_config.to_map();
         if text.is_empty() {
-            map.remove(key);
+            map.shift_remove(key);
         } else {
             let value = if i < 3 {
                 Value::from(text)
@@ -253,7 +253,7 @@ impl Wizard {
         )
         .map_err(|e| e.to_string())?;
         self.model.prompt_config = config;
-        self.model.prompt_extra.remove(key);
+        self.model.prompt_extra.shift_remove(key);
         Ok(())
     }
 

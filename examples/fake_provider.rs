@@ -1,0 +1,27 @@
+//! The fake provider of the tests (`src/fake`) on 127.0.0.1, to try the whole set-up by hand
+//! (tmux, a new user's temp HOME) against a provider that speaks the real Anthropic and OpenAI
+//! wire formats without a network or an account:
+//!
+//! ```text
+//! cargo run --example fake_provider -- sk-ant-try-0000   # only this key is accepted
+//! ```
+//!
+//! It prints `ANTHROPIC_BASE_URL=…` and `OPENAI_BASE_URL=…`, then serves until killed. Answers
+//! are made up from the schema and the block (see `src/fake/answer.rs`), 150 ms per call.
+
+use std::time::Duration;
+
+use blockwise::fake::{FakeConfig, FakeServer};
+
+fn main() -> std::io::Result<()> {
+    let fake = FakeServer::start(FakeConfig {
+        default_latency: Duration::from_millis(150),
+        expected_key: std::env::args().nth(1),
+        ..FakeConfig::default()
+    })?;
+    println!("ANTHROPIC_BASE_URL={}", fake.anthropic_base_url());
+    println!("OPENAI_BASE_URL={}", fake.openai_base_url());
+    loop {
+        std::thread::sleep(Duration::from_secs(3600));
+    }
+}
