@@ -202,6 +202,8 @@ fn run_child(dir: &Path, run_id: &str, fake_url: String) {
         .expect("runtime");
     let opts = EngineOptions {
         concurrency: Some(CONCURRENCY),
+        // The fake stands in for Anthropic's endpoint: price it like the vendor.
+        prices: provider::PriceTable::builtin_anywhere(),
         ..EngineOptions::default()
     };
     let (_stop_tx, stop_rx) = tokio::sync::watch::channel(false);
@@ -407,6 +409,20 @@ fn main() {
                 ratio,
                 u(r, "peak_kib") as f64 / 1024.0,
                 r["cpu_s"].as_f64().unwrap_or(0.0)
+            );
+        }
+        println!("  per block (issue 14: output tokens are the expensive ones)");
+        for (case, r) in CASES.iter().zip(&results) {
+            let per = |v: f64| v / blocks.max(1) as f64;
+            let cost = r["cost"]
+                .as_f64()
+                .map_or("unknown".to_string(), |c| format!("${:.7}", per(c)));
+            println!(
+                "  {:<26} output tokens/block {:>7.2}   input tokens/block {:>8.2}   cost/block {}",
+                case.label,
+                per(u(r, "output") as f64),
+                per((u(r, "input") + u(r, "cache_write") + u(r, "cache_read")) as f64),
+                cost
             );
         }
         println!(

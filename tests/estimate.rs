@@ -87,6 +87,14 @@ fn the_estimate_is_within_ten_percent_of_what_a_finished_run_used() {
     let dir = tempfile::tempdir().unwrap();
     let d = dir.path();
     std::fs::create_dir_all(d.join("home")).unwrap();
+    // The fake stands in for Anthropic at another base URL, where built-in prices do not apply
+    // (issue 14 item 7): the user's prices.json gives the model Anthropic's price there.
+    std::fs::create_dir_all(d.join("config")).unwrap();
+    std::fs::write(
+        d.join("config").join("prices.json"),
+        r#"{"models": {"claude-haiku-4-5": {"input": 1.0, "output": 5.0, "cache_write": 1.25, "cache_read": 0.1}}}"#,
+    )
+    .unwrap();
     let fake = support::fake();
     let conv = workspace(d, &fake, 120);
     let conv = &conv[..12];

@@ -53,6 +53,8 @@ const INTEGER_BOUNDS: &[(&str, i64, Option<i64>)] = &[
     ("worker.claim_batch_size", 1, Some(100)),
     ("worker.max_retries", 1, Some(10)),
     ("worker.concurrency", 1, Some(64)),
+    ("worker.request_timeout_seconds", 5, Some(3600)),
+    ("worker.transient_retries", 0, Some(100)),
     ("upload.max_file_bytes", 1, None),
 ];
 
@@ -75,11 +77,13 @@ fn registry_holds_every_spec_key_with_its_default() {
         "worker.claim_batch_size": 25,
         "worker.max_retries": 3,
         "worker.concurrency": 4,
+        "worker.request_timeout_seconds": 120,
+        "worker.transient_retries": 8,
         "upload.max_file_bytes": 52428800,
     });
     let (_d, store) = store();
     let all = policy::effective_all(&store).unwrap();
-    assert_eq!(all.len(), 19, "SPEC §5 lists 19 keys");
+    assert_eq!(all.len(), 21, "SPEC §5 lists 21 keys");
     for e in &all {
         assert_eq!(e.source, PolicySource::Default, "{}", e.key);
         assert!(!e.description.is_empty(), "{} has no description", e.key);
@@ -94,7 +98,7 @@ fn registry_holds_every_spec_key_with_its_default() {
         let text = effective(&store, prompt);
         let text = text.as_str().unwrap();
         assert!(
-            text.contains("block_uid") && text.contains("independent"),
+            text.contains("block_index") && text.contains("independent"),
             "{text}"
         );
     }
@@ -274,7 +278,7 @@ fn non_admins_can_read_but_change_nothing() {
     assert!(policy::remove_admin(&store, "mallory", ADMIN, None).is_err());
     assert_eq!(state(&store), before);
     // Reading is fine.
-    assert_eq!(policy::effective_all(&store).unwrap().len(), 19);
+    assert_eq!(policy::effective_all(&store).unwrap().len(), 21);
     assert!(!policy::is_admin(&store, "mallory").unwrap());
 }
 
@@ -381,7 +385,7 @@ fn a_run_snapshot_is_not_changed_by_later_policy_changes() {
         ..Default::default()
     };
     let config = policy::build_model_config(&store, &inputs).unwrap();
-    assert_eq!(config.policy.len(), 19, "every key is snapshotted");
+    assert_eq!(config.policy.len(), 21, "every key is snapshotted");
     // The run record is stored as JSON; keep it the way the store would.
     let stored_run = serde_json::to_vec(&config).unwrap();
 

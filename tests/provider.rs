@@ -28,7 +28,7 @@ fn props() -> Value {
 fn blocks(n: usize) -> Vec<BlockInput> {
     (0..n)
         .map(|i| BlockInput {
-            block_uid: format!("conv{i}abc:{i}"),
+            block_index: 20 + i as u32,
             block_type: if i % 2 == 0 { "paragraph" } else { "heading" }.into(),
             content: format!("Block number {i} talks about topic {} in detail.", i * 7),
         })
@@ -66,16 +66,16 @@ fn openai_client(server: &FakeServer) -> OpenAiClient {
 }
 
 fn expected(b: &BlockInput) -> Value {
-    answer_for(&b.block_uid, &b.block_type, &b.content, &props())
+    answer_for(b.block_index, &b.block_type, &b.content, &props())
 }
 
 fn assert_batched_results(output: &Value, req: &CallRequest) {
     let results = output["results"].as_array().expect("results array");
     assert_eq!(results.len(), req.blocks.len());
     for (r, b) in results.iter().zip(&req.blocks) {
-        assert_eq!(r["block_uid"], b.block_uid.as_str());
+        assert_eq!(r["block_index"], b.block_index);
         let mut want = expected(b);
-        want["block_uid"] = json!(b.block_uid);
+        want["block_index"] = json!(b.block_index);
         assert_eq!(r, &want);
     }
 }
@@ -289,12 +289,12 @@ async fn answer_level_faults_are_reported_not_hidden() {
     let o = blockwise::worker::AnyProvider::OpenAi(openai_client(&server));
     for client in [&a, &o] {
         let req = request(4, true, false);
-        let uids = |v: &Value| -> Vec<String> {
+        let uids = |v: &Value| -> Vec<u64> {
             v["results"]
                 .as_array()
                 .unwrap()
                 .iter()
-                .map(|r| r["block_uid"].as_str().unwrap().to_string())
+                .map(|r| r["block_index"].as_u64().unwrap())
                 .collect()
         };
         server.script(
@@ -314,23 +314,28 @@ async fn answer_level_faults_are_reported_not_hidden() {
         let missing = client.call(&req).await.unwrap();
         let got = uids(missing.output.as_ref().unwrap());
         assert_eq!(got.len(), 3);
-        assert!(!got.contains(&req.blocks[3].block_uid));
+        assert!(!got.contains(&u64::from(req.blocks[3].block_index)));
 
         let dup = client.call(&req).await.unwrap();
         let got = uids(dup.output.as_ref().unwrap());
         assert_eq!(got.len(), 5);
         assert_eq!(
             got.iter()
-                .filter(|u| **u == req.blocks[0].block_uid)
+                .filter(|u| **u == u64::from(req.blocks[0].block_index))
                 .count(),
             2
         );
 
         let unexpected = client.call(&req).await.unwrap();
-        let got: BTreeSet<String> = uids(unexpected.output.as_ref().unwrap())
+        let got: BTreeSet<u64> = uids(unexpected.output.as_ref().unwrap())
             .into_iter()
             .collect();
-        assert!(got.contains("unexpected:9999"));
+        let asked: BTreeSet<u64> = req
+            .blocks
+            .iter()
+            .map(|b| u64::from(b.block_index))
+            .collect();
+        assert_eq!(got.difference(&asked).count(), 1, "one index not asked for");
 
         let cut = client.call(&req).await.unwrap();
         assert!(cut.truncated, "{}", client.name());
@@ -521,4 +526,88 @@ fn openai_documented_answer_parses_with_cached_tokens() {
     assert_eq!(parsed.usage.cache_read_tokens, 1920);
     assert_eq!(parsed.usage.input_tokens, 2006 - 1920);
     assert_eq!(parsed.usage.output_tokens, 300);
+}
+
+/// The user message of a recorded chat-completions or Messages request.
+fn user_text(body: &Value) -> String {
+    let messages = body["messages"].as_array().unwrap();
+    let user = messages.iter().rev().find(|m| m["role"] == "user").unwrap();
+    user["content"].as_str().unwrap().to_string()
+}
+
+/// Issue 14 item 6: what the model reads matches what is sent. A tool is named only when one
+/// is sent, a single block is not told about a results array, the pack's schema keys results
+/// by block_index (restricted to the pack's indices), and the result count is fixed where the
+/// provider's schema support takes minItems / maxItems.
+#[tokio::test]
+async fn prompts_and_schemas_follow_the_mode_of_each_call() {
+    let server = fake();
+    let pack = request(3, true, false);
+    let one = request(1, false, false);
+    let indices = json!([20, 21, 22]);
+
+    // Anthropic: always a forced tool.
+    let a = anthropic_client(&server);
+    a.call(&pack).await.unwrap();
+    let body = server.last_request().unwrap().body;
+    let text = user_text(&body);
+    assert!(text.contains("using the record_results tool"), "{text}");
+    assert!(text.contains("exactly 3 results"), "{text}");
+    let results = &body["tools"][0]["input_schema"]["properties"]["results"];
+    assert_eq!(
+        results["items"]["properties"]["block_index"]["enum"],
+        indices
+    );
+    assert_eq!(
+        (results["minItems"].as_u64(), results["maxItems"].as_u64()),
+        (Some(3), Some(3))
+    );
+    a.call(&one).await.unwrap();
+    let text = user_text(&server.last_request().unwrap().body);
+    assert!(text.contains("There is one block below") && text.contains("record_result tool"));
+    assert!(!text.contains("results"), "{text}");
+
+    // OpenAI json_schema: no tool wording; strict schema without array bounds.
+    let o = openai_client(&server);
+    o.call(&pack).await.unwrap();
+    let body = server.last_request().unwrap().body;
+    let text = user_text(&body);
+    assert!(!text.contains("tool"), "{text}");
+    assert!(text.contains("exactly 3 results"), "{text}");
+    let results = &body["response_format"]["json_schema"]["schema"]["properties"]["results"];
+    assert_eq!(
+        results["items"]["properties"]["block_index"]["enum"],
+        indices
+    );
+    assert!(results.get("minItems").is_none() && results.get("maxItems").is_none());
+    o.call(&one).await.unwrap();
+    let text = user_text(&server.last_request().unwrap().body);
+    assert!(
+        !text.contains("tool") && !text.contains("results"),
+        "{text}"
+    );
+
+    // A custom (local) server: json_schema with the result count fixed.
+    let c = OpenAiClient::new(Flavor::Custom, KEY.into(), server.openai_base_url(), http());
+    c.call(&pack).await.unwrap();
+    let body = server.last_request().unwrap().body;
+    let results = &body["response_format"]["json_schema"]["schema"]["properties"]["results"];
+    assert_eq!(
+        (results["minItems"].as_u64(), results["maxItems"].as_u64()),
+        (Some(3), Some(3))
+    );
+    assert!(!user_text(&body).contains("tool"));
+
+    // The same server once it refused json_schema: the forced tool, and wording that names it.
+    server.set_json_schema_supported(false);
+    let answer = c.call(&pack).await.unwrap();
+    assert_batched_results(answer.output.as_ref().unwrap(), &pack);
+    let body = server.last_request().unwrap().body;
+    assert!(body.get("tools").is_some());
+    assert!(user_text(&body).contains("using the record_results tool"));
+
+    // No request carries a block_uid anywhere.
+    for r in server.requests() {
+        assert!(!r.body.to_string().contains("block_uid"), "{}", r.path);
+    }
 }

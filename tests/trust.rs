@@ -1005,6 +1005,14 @@ fn item17_a_killed_workers_calls_in_flight_show_as_lost_and_count_at_their_upper
         set_policy(&store, "worker.batching.enabled", json!(false));
     }
     let run_id = anthropic_run(&w);
+    // The fake is not Anthropic's own endpoint, where built-in prices do not apply (issue 14):
+    // the user's prices.json prices the model there, so the upper bound has a value.
+    std::fs::create_dir_all(w.config_dir()).unwrap();
+    std::fs::write(
+        w.config_dir().join("prices.json"),
+        r#"{"models": {"claude": {"input": 3.0, "output": 15.0, "cache_write": 3.75, "cache_read": 0.3}}}"#,
+    )
+    .unwrap();
     let fake = support::fake();
     fake.set_default_latency(Duration::from_secs(60));
     let with_fake = |c: &mut Command| {

@@ -218,17 +218,33 @@ fn new_run_from_the_picker_and_the_background_worker_fill_the_grid() {
     assert!(screen(&app).contains("pick a document"));
     app.handle_key(code(KeyCode::Enter));
     assert!(screen(&app).contains("pick a schema"));
-    app.handle_key(code(KeyCode::Enter));
     // The run is created by a background job: wait for it to report, as tests/tui_async.rs does.
-    let deadline = std::time::Instant::now() + Duration::from_secs(60);
-    while !app.jobs.is_empty() && std::time::Instant::now() < deadline {
-        let a = env
-            .rt
-            .block_on(async { tokio::time::timeout(Duration::from_secs(5), rx.recv()).await });
-        if let Ok(Some(a)) = a {
-            app.update(a);
+    let settle = |app: &mut App, rx: &mut tokio::sync::mpsc::Receiver<Action>| {
+        let deadline = std::time::Instant::now() + Duration::from_secs(60);
+        while !app.jobs.is_empty() && std::time::Instant::now() < deadline {
+            let a = env
+                .rt
+                .block_on(async { tokio::time::timeout(Duration::from_secs(5), rx.recv()).await });
+            if let Ok(Some(a)) = a {
+                app.update(a);
+            }
         }
-    }
+    };
+    // No provider is set up: none is chosen for the user (issue 14), the demo is only offered.
+    let s = screen(&app);
+    assert!(s.contains("none set up"), "{s}");
+    app.handle_key(code(KeyCode::Enter));
+    settle(&mut app, &mut rx);
+    let s = screen(&app);
+    assert!(s.contains("no provider is set up"), "{s}");
+    assert_eq!(env.store.list_runs().unwrap().len(), runs_before);
+    // The demo, picked explicitly on the provider row, is labelled as such.
+    app.handle_key(code(KeyCode::Down));
+    app.handle_key(code(KeyCode::Right));
+    let s = screen(&app);
+    assert!(s.contains("offline demo, not a real model"), "{s}");
+    app.handle_key(code(KeyCode::Enter));
+    settle(&mut app, &mut rx);
     let runs = env.store.list_runs().unwrap();
     assert_eq!(runs.len(), runs_before + 1);
     let new_run = app.grid.run.clone().unwrap();

@@ -252,7 +252,7 @@ fn wizard_builds_a_schema_with_a_nested_object_and_a_nullable_field_and_saves_it
         s.contains("There are 2 blocks below"),
         "2 sample blocks: {s}"
     );
-    assert!(s.contains("<<<BLOCK block_uid="), "{s}");
+    assert!(s.contains("<<<BLOCK block_index="), "{s}");
     // Step 5: save.
     press(&mut app, "5");
     enter(&mut app);

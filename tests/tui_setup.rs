@@ -36,6 +36,13 @@ fn fake() -> &'static FakeServer {
         let config =
             std::env::temp_dir().join(format!("blockwise-13b-config-{}", std::process::id()));
         std::fs::create_dir_all(&config).unwrap();
+        // The fake is not Anthropic's own endpoint, where built-in prices do not apply (issue
+        // 14): the user's prices.json prices Claude models there, so previews show a cost.
+        std::fs::write(
+            config.join("prices.json"),
+            r#"{"models": {"claude": {"input": 3.0, "output": 15.0, "cache_write": 3.75, "cache_read": 0.3}}}"#,
+        )
+        .unwrap();
         std::env::set_var("BLOCKWISE_CONFIG_DIR", &config);
         std::env::set_var("BLOCKWISE_USER", "reviewer");
         std::env::set_var("ANTHROPIC_API_KEY", GOOD);

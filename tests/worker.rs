@@ -8,7 +8,7 @@ use std::time::{Duration, Instant};
 use blockwise::ingest::{ingest_path, IngestLimits};
 use blockwise::model::{CallRecord, OverlayStatus, Run, RunStatus};
 use blockwise::policy;
-use blockwise::provider::prompt;
+use blockwise::provider::{self, prompt};
 use blockwise::schema::{self, SaveRequest};
 use blockwise::store::Store;
 use blockwise::worker::{self, transitions, CreateRunOptions, EngineOptions, RunEnd};
@@ -97,6 +97,24 @@ impl Env {
             .unwrap()
     }
 
+    /// The worker on `run` as a task (against the fake as Anthropic), to act while it works.
+    fn spawn_worker(
+        &self,
+        run: &Run,
+        opts: EngineOptions,
+    ) -> tokio::task::JoinHandle<Result<RunEnd, worker::WorkerError>> {
+        let (store, url, id) = (
+            self.store.clone(),
+            self.fake.anthropic_base_url(),
+            run.run_id.clone(),
+        );
+        tokio::spawn(async move {
+            let p = worker::connect("anthropic", Some("k".into()), Some(url)).unwrap();
+            let (_stop, rx) = watch::channel(false);
+            worker::run_worker(store, Arc::new(p), &id, opts, None, rx).await
+        })
+    }
+
     async fn work(&self, run: &Run, concurrency: u32) -> RunEnd {
         self.work_with(run, fast(concurrency)).await
     }
@@ -124,7 +142,7 @@ impl Env {
                     .unwrap_or_default();
                 prompt::parse_blocks(&text)
                     .iter()
-                    .map(|b| b.block_uid.rsplit(':').next().unwrap().parse().unwrap())
+                    .map(|b| b.block_index)
                     .collect()
             })
             .collect()
@@ -146,7 +164,7 @@ impl Env {
                 b.block_index
             );
             let expected = answer_for(
-                &b.block_uid,
+                b.block_index,
                 b.block_type.as_str(),
                 &b.block_content,
                 &self.properties,
@@ -681,4 +699,302 @@ async fn blocks_held_by_another_live_worker_are_left_to_it_and_reported() {
     let r = env.run(&run);
     assert_eq!((r.counters.claimed, r.counters.ai_complete), (2, 3));
     assert_eq!(r.status, RunStatus::Running);
+}
+
+/// Issue 14 item 7: a run served by a server that is not the vendor's never gets a vendor
+/// price; the user's price file can name one.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_local_endpoint_costs_unknown_unless_the_user_prices_its_model() {
+    let env = setup(4);
+    let custom =
+        || worker::connect("custom", Some("k".into()), Some(env.fake.openai_base_url())).unwrap();
+    // The model has a built-in (Anthropic) price, but the calls go to a local server.
+    let run = env.create();
+    let (_stop, rx) = watch::channel(false);
+    let end = worker::run_worker(
+        env.store.clone(),
+        Arc::new(custom()),
+        &run.run_id,
+        fast(1),
+        None,
+        rx,
+    )
+    .await
+    .unwrap();
+    assert_eq!(end, RunEnd::Complete);
+    let r = env.run(&run);
+    assert!(r.usage.tokens.output_tokens > 0);
+    assert_eq!(
+        r.usage.cost_usd, None,
+        "cost unknown, never the vendor's price"
+    );
+    assert_eq!(provider::format_cost(r.usage.cost_usd), "unknown");
+
+    // Not even `$0` before the first answer: a failed call on an unpriced endpoint is unknown.
+    let failing = env.create();
+    env.fake.script(FakeScript::new().then(Fault::Unauthorized));
+    let (_stop, rx) = watch::channel(false);
+    worker::run_worker(
+        env.store.clone(),
+        Arc::new(custom()),
+        &failing.run_id,
+        fast(1),
+        None,
+        rx,
+    )
+    .await
+    .unwrap();
+    assert_eq!(env.run(&failing).usage.calls, 1);
+    assert_eq!(env.run(&failing).usage.cost_usd, None);
+
+    let mut prices = provider::PriceTable::builtin();
+    prices
+        .merge_json(
+            r#"{"models": {"claude-sonnet-4-5": {"input": 0, "output": 1, "cache_write": 0, "cache_read": 0}}}"#,
+            std::path::Path::new("prices.json"),
+        )
+        .unwrap();
+    let priced = env.create();
+    let (_stop, rx) = watch::channel(false);
+    let opts = EngineOptions { prices, ..fast(1) };
+    worker::run_worker(
+        env.store.clone(),
+        Arc::new(custom()),
+        &priced.run_id,
+        opts,
+        None,
+        rx,
+    )
+    .await
+    .unwrap();
+    let r = env.run(&priced);
+    let want = r.usage.tokens.output_tokens as f64 / 1e6;
+    let got = r.usage.cost_usd.expect("the user's price applies");
+    assert!((got - want).abs() < 1e-12, "{got} vs {want}");
+}
+
+/// Every overlay of the run is pending with no attempt used and no claim left.
+fn assert_nothing_lost(env: &Env, run: &Run) {
+    let r = env.run(run);
+    assert_eq!(r.counters.claimed, 0, "{:?}", r.counters);
+    assert_eq!(r.counters.failed, 0, "{:?}", r.counters);
+    for b in env.store.blocks(&env.conv).unwrap() {
+        let ov = env
+            .store
+            .overlay(&run.run_id, b.block_index)
+            .unwrap()
+            .unwrap();
+        assert!(
+            matches!(
+                ov.status,
+                OverlayStatus::Pending | OverlayStatus::AiComplete
+            ),
+            "block {}: {:?}",
+            b.block_index,
+            ov.status
+        );
+        assert_eq!(ov.attempt_count, 0, "block {}", b.block_index);
+    }
+}
+
+/// Wait (up to 10 s) until the fake has received `n` model calls.
+async fn until_calls(fake: &FakeServer, n: u64) {
+    let t = Instant::now();
+    while fake.call_count() < n {
+        assert!(
+            t.elapsed() < Duration::from_secs(10),
+            "only {} calls",
+            fake.call_count()
+        );
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+}
+
+/// Issue 14 item 4: a cancel during slow calls returns within a second: the requests in flight
+/// are aborted, recorded as cancelled, their blocks go back to pending unused, and a resume
+/// finishes every block.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn cancel_during_a_slow_call_returns_within_a_second_with_nothing_lost() {
+    let env = setup(6);
+    env.policy("worker.batching.pack_size", json!(3));
+    env.fake.set_default_latency(Duration::from_secs(30));
+    let run = env.create();
+    let worker = env.spawn_worker(&run, fast(2));
+    until_calls(&env.fake, 2).await;
+    let cancelled_at = Instant::now();
+    transitions::cancel(&env.store, &run.run_id).unwrap();
+    let end = worker.await.unwrap().unwrap();
+    let took = cancelled_at.elapsed();
+    assert_eq!(end, RunEnd::Cancelled);
+    assert!(took < Duration::from_secs(1), "cancel took {took:?}");
+    assert_eq!(env.fake.call_count(), 2, "no new call after the cancel");
+    let calls = env.calls(&run);
+    assert_eq!(calls.len(), 2, "{calls:?}");
+    for c in &calls {
+        assert_eq!(c.outcome, "cancelled");
+        assert_eq!(c.pack_size, 3);
+        assert_eq!(
+            c.endpoint.as_deref(),
+            Some(env.fake.anthropic_base_url().as_str())
+        );
+    }
+    assert_eq!(env.run(&run).status, RunStatus::Cancelled);
+    assert_eq!(env.run(&run).counters.pending, 6);
+    assert_nothing_lost(&env, &run);
+
+    transitions::resume(&env.store, &run.run_id).unwrap();
+    env.fake.set_default_latency(Duration::ZERO);
+    assert_eq!(env.work(&run, 2).await, RunEnd::Complete);
+    env.assert_all_staged_correctly(&run);
+}
+
+/// A cancel while a call waits to be retried stops the retries at once.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn cancel_stops_retries_of_a_failing_server() {
+    let env = setup(2);
+    env.policy("worker.batching.enabled", json!(false));
+    env.fake.script(
+        FakeScript::new()
+            .then(Fault::ServerError)
+            .then(Fault::ServerError)
+            .then(Fault::ServerError),
+    );
+    let run = env.create();
+    let opts = EngineOptions {
+        backoff_base: Duration::from_secs(60),
+        backoff_max: Duration::from_secs(60),
+        ..fast(1)
+    };
+    let worker = env.spawn_worker(&run, opts);
+    until_calls(&env.fake, 1).await;
+    // Let the failure be recorded; the task now sleeps a minute before its retry.
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    let cancelled_at = Instant::now();
+    transitions::cancel(&env.store, &run.run_id).unwrap();
+    assert_eq!(worker.await.unwrap().unwrap(), RunEnd::Cancelled);
+    assert!(cancelled_at.elapsed() < Duration::from_secs(1));
+    assert_eq!(env.fake.call_count(), 1, "no retry after the cancel");
+    assert_nothing_lost(&env, &run);
+}
+
+/// Issue 14 item 5: `worker.transient_retries` and `worker.request_timeout_seconds` come from the
+/// run's snapshot; a call that times out is transient trouble, retried, then the run pauses.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_timeout_and_transient_retries_come_from_the_run_policy() {
+    let env = setup(1);
+    env.policy("worker.transient_retries", json!(1));
+    env.policy("worker.request_timeout_seconds", json!(5));
+    let run = env.create();
+    // Later changes do not reach the run.
+    env.policy("worker.transient_retries", json!(50));
+    env.policy("worker.request_timeout_seconds", json!(3600));
+    env.fake.set_default_latency(Duration::from_secs(30));
+    let t = Instant::now();
+    let end = env.work(&run, 1).await;
+    let took = t.elapsed();
+    assert!(
+        matches!(&end, RunEnd::Paused(r) if r.contains("after 1 retries")
+            && r.contains("worker.request_timeout_seconds` (this run: 5 s")),
+        "{end:?}"
+    );
+    // Two tries of 5 s each (plus a short backoff), not 2 × 30 s.
+    assert!(
+        took >= Duration::from_secs(10) && took < Duration::from_secs(20),
+        "{took:?}"
+    );
+    let calls = env.calls(&run);
+    assert_eq!(calls.len(), 2, "one retry, then the final try");
+    for c in &calls {
+        assert_eq!(c.outcome, "error:transient");
+        assert!(
+            c.detail
+                .as_deref()
+                .unwrap_or("")
+                .contains("no answer within 5 s"),
+            "{c:?}"
+        );
+    }
+    assert_eq!(env.fake.call_count(), 2);
+    let ov = env.store.overlay(&run.run_id, 0).unwrap().unwrap();
+    assert_eq!((ov.status, ov.attempt_count), (OverlayStatus::Pending, 0));
+}
+
+/// Zero retries: the first transient failure pauses the run.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn zero_transient_retries_pause_at_the_first_failure() {
+    let env = setup(1);
+    env.policy("worker.transient_retries", json!(0));
+    env.fake.script(FakeScript::new().then(Fault::Overloaded));
+    let run = env.create();
+    assert!(matches!(env.work(&run, 1).await, RunEnd::Paused(_)));
+    assert_eq!(env.fake.call_count(), 1);
+    assert_eq!(env.calls(&run).len(), 1);
+}
+
+/// Issue 14 item 2 at run start: a llama.cpp server's context and slots size the packs and the
+/// concurrency of the session, and the values are announced with source `server`.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn packs_and_concurrency_follow_the_servers_context_and_slots() {
+    let env = setup(24);
+    env.fake
+        .set_local(Some(blockwise::fake::FakeLocal::LlamaCpp {
+            n_ctx: 2048,
+            slots: 1,
+        }));
+    env.fake.set_default_latency(Duration::from_millis(20));
+    let run = env.create();
+    let p = worker::connect("custom", Some("k".into()), Some(env.fake.openai_base_url())).unwrap();
+    let (_stop, rx) = watch::channel(false);
+    let (tx, mut events) = tokio::sync::mpsc::channel(1024);
+    let opts = EngineOptions {
+        concurrency: None,
+        ..fast(1)
+    };
+    let end = worker::run_worker(
+        env.store.clone(),
+        Arc::new(p),
+        &run.run_id,
+        opts,
+        Some(tx),
+        rx,
+    )
+    .await
+    .unwrap();
+    assert_eq!(end, RunEnd::Complete);
+    env.assert_all_staged_correctly(&run);
+    assert_eq!(
+        env.fake.max_concurrent_calls(),
+        1,
+        "one slot: one call at a time"
+    );
+    let mut notice = String::new();
+    while let Ok(ev) = events.try_recv() {
+        if let worker::WorkerEvent::Notice { message, .. } = ev {
+            notice = message;
+        }
+    }
+    assert!(notice.contains("llama.cpp: context 2048"), "{notice}");
+    assert!(
+        notice.contains("context_window_tokens=2048 (source=server)"),
+        "{notice}"
+    );
+    assert!(notice.contains("concurrency=1 (source=server)"), "{notice}");
+    // Every request fits the window: its prompt (≈ chars / 4) plus the answer it may write.
+    let calls: Vec<_> = env
+        .fake
+        .requests()
+        .into_iter()
+        .filter(|r| r.path.ends_with("/chat/completions"))
+        .collect();
+    assert!(
+        calls.len() > 2,
+        "packs were made smaller than the policy's 10"
+    );
+    for r in &calls {
+        let max_tokens = r.body["max_tokens"].as_u64().unwrap();
+        let prompt = r.body["messages"].to_string().len() as u64 / 4
+            + r.body["response_format"].to_string().len() as u64 / 4;
+        assert!(max_tokens <= 1024, "{max_tokens}");
+        assert!(prompt + max_tokens <= 2048, "{prompt} + {max_tokens}");
+    }
 }

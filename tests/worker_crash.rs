@@ -293,7 +293,7 @@ fn sigkilled_worker_restarts_to_a_complete_run_with_every_result_written_once() 
             );
             assert!(ov.claimed_by.is_none() && ov.claimed_at.is_none());
             let expected = answer_for(
-                &b.block_uid,
+                b.block_index,
                 b.block_type.as_str(),
                 &b.block_content,
                 &properties,

@@ -6,14 +6,15 @@ use std::io::{IsTerminal, Write};
 use clap::{ArgGroup, Subcommand};
 use serde_json::json;
 
-use super::output::print_json;
+use super::output::{one_line, print_json};
 use super::{Ctx, Exit};
-use crate::workspace::{KeyOptions, KeyTest, VaultError, Workspace};
+use crate::workspace::{KeyOptions, KeyTest, StructuredSupport, VaultError, Workspace};
 
 #[derive(Debug, Subcommand)]
 pub enum KeysCommand {
     /// Store (or replace) a provider's key, encrypted with age. The key is read from stdin
-    /// (hidden prompt on a terminal) or from --env VAR.
+    /// (hidden prompt on a terminal) or from --env VAR. `custom` takes --base-url and needs no
+    /// key: without --stdin or --env it stores the endpoint alone.
     #[command(group(ArgGroup::new("from").args(["stdin", "env"])))]
     Set {
         /// anthropic, openai, google or custom.
@@ -133,6 +134,24 @@ fn read_hidden(prompt: &str) -> anyhow::Result<String> {
     result
 }
 
+/// After storing a custom endpoint: what the server says about itself, when it is up.
+fn show_server(ws: &Workspace, provider: &str) -> anyhow::Result<()> {
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()?;
+    match runtime.block_on(ws.discover_server(provider)) {
+        Some(s) => outln!(
+            "  server    {} (source: server)",
+            one_line(&s.describe(), 200)
+        ),
+        None => outln!(
+            "  the server did not describe its context or slots (not reachable now, or not \
+             llama.cpp / vLLM / Ollama): the run's policy values will be used"
+        ),
+    }
+    Ok(())
+}
+
 fn vault_error(e: VaultError) -> anyhow::Error {
     Exit::new(1, format!("error: {e}")).into()
 }
@@ -146,18 +165,34 @@ fn set(
 ) -> anyhow::Result<u8> {
     // Check the provider before asking for a secret.
     Workspace::check_keyed_provider(provider).map_err(vault_error)?;
-    let secret = read_secret(provider, stdin, env)?;
+    // A local server usually needs no key: `keys set custom --base-url URL` is enough.
+    let keyless = provider == "custom" && !stdin && env.is_none();
+    let secret = if keyless {
+        None
+    } else {
+        Some(read_secret(provider, stdin, env)?)
+    };
     let ws = ctx.open()?;
     let (summary, how) = ws
-        .set_key(provider, &secret, options)
+        .set_key(provider, secret.as_deref(), options)
         .map_err(vault_error)?;
     if ctx.json {
         print_json(&summary)?;
+    } else if !ctx.quiet && keyless {
+        outln!(
+            "Stored the custom endpoint {} with no key (pass --stdin or --env VAR if the server \
+             wants one). Check it with `blockwise keys test custom`.",
+            one_line(summary.base_url.as_deref().unwrap_or_default(), 200)
+        );
+        show_server(&ws, provider)?;
     } else if !ctx.quiet {
         outln!(
             "Stored the {provider} key {} (encrypted {how}). Check it with `blockwise keys test {provider}`.",
             summary.key
         );
+        if provider == "custom" {
+            show_server(&ws, provider)?;
+        }
     }
     Ok(0)
 }
@@ -220,9 +255,13 @@ fn test(ctx: &Ctx, provider: &str, model: Option<&str>) -> anyhow::Result<u8> {
         verdict,
         recorded,
         detail,
+        structured,
+        server,
     } = runtime
         .block_on(ws.test_key(provider, model))
         .map_err(|e| Exit::new(1, format!("error: {e}")))?;
+    // A server that cannot give structured output cannot run a schema: say so in the exit code.
+    let usable = verdict == Some(true) && structured != Some(StructuredSupport::Neither);
     if ctx.json {
         print_json(&json!({
             "provider": provider,
@@ -230,8 +269,12 @@ fn test(ctx: &Ctx, provider: &str, model: Option<&str>) -> anyhow::Result<u8> {
             "valid": verdict,
             "recorded": recorded,
             "error": detail,
+            "structured_output": structured,
+            "server": server,
         }))?;
-    } else if !ctx.quiet || verdict != Some(true) {
+        return Ok(u8::from(!usable));
+    }
+    if !ctx.quiet || verdict != Some(true) {
         match verdict {
             Some(true) => outln!(
                 "{provider} key {key_shown}: valid{}",
@@ -247,7 +290,18 @@ fn test(ctx: &Ctx, provider: &str, model: Option<&str>) -> anyhow::Result<u8> {
             ),
         }
     }
-    Ok(if verdict == Some(true) { 0 } else { 1 })
+    if !ctx.quiet {
+        if let Some(s) = &server {
+            outln!(
+                "  server    {} (source: server)",
+                one_line(&s.describe(), 200)
+            );
+        }
+        if let Some(s) = structured {
+            outln!("  structured output: {}", s.describe());
+        }
+    }
+    Ok(u8::from(!usable))
 }
 
 fn remove(ctx: &Ctx, provider: &str) -> anyhow::Result<u8> {

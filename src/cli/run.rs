@@ -22,7 +22,8 @@ pub struct RunArgs {
     doc: String,
     /// schema_ref (or schema_id).
     schema: String,
-    /// anthropic, openai, google, custom or demo (default: the first with a key, else demo).
+    /// anthropic, openai, google, custom or demo (default: the first one set up; demo only
+    /// when named).
     #[arg(long)]
     provider: Option<String>,
     #[arg(long)]
@@ -292,11 +293,37 @@ async fn print_progress(mut rx: mpsc::Receiver<WorkerEvent>, run: Run, tty: bool
     } else {
         ""
     };
-    while let Some(ev) = rx.recv().await {
+    // Until the first answer, say that calls are out and for how long (a one-slot local server
+    // can take minutes): at once, then every second on a terminal, every 10 s otherwise.
+    let mut waiting = Waiting::default();
+    let mut tick = tokio::time::interval(Duration::from_secs(1));
+    loop {
+        let ev = tokio::select! {
+            ev = rx.recv() => match ev {
+                Some(ev) => ev,
+                None => break,
+            },
+            _ = tick.tick() => {
+                if !quiet {
+                    waiting.show(tty, started, false);
+                }
+                continue;
+            }
+        };
         match ev {
+            WorkerEvent::InFlight { calls, .. } => {
+                waiting.in_flight = calls;
+                if !quiet {
+                    waiting.show(tty, started, true);
+                }
+            }
+            WorkerEvent::Notice { message, .. } if !quiet => {
+                outln!("{}", one_line(&message, 300));
+            }
             WorkerEvent::Progress {
                 counters, usage, ..
             } if !quiet => {
+                waiting.answered = true;
                 let done = counters.total - counters.pending - counters.claimed;
                 let secs = started.elapsed().as_secs_f64().max(0.001);
                 let rate = (done.saturating_sub(done_at_start)) as f64 / secs;
@@ -334,6 +361,47 @@ async fn print_progress(mut rx: mpsc::Receiver<WorkerEvent>, run: Run, tty: bool
                 outln!("{run_id} complete");
             }
             _ => {}
+        }
+    }
+}
+
+/// The "waiting for the first answer" line of `run start`.
+#[derive(Default)]
+struct Waiting {
+    in_flight: usize,
+    answered: bool,
+    last: Option<Instant>,
+}
+
+impl Waiting {
+    /// Show the line unless an answer came; `now` forces it (a change in the calls in flight).
+    fn show(&mut self, tty: bool, started: Instant, now: bool) {
+        if self.answered || self.in_flight == 0 {
+            return;
+        }
+        let every = if tty { 1 } else { 10 };
+        if !now
+            && self
+                .last
+                .is_some_and(|t| t.elapsed() < Duration::from_secs(every))
+        {
+            return;
+        }
+        if !now && self.last.is_none() {
+            return;
+        }
+        self.last = Some(Instant::now());
+        let line = format!(
+            "waiting for the first answer ({} call{} in flight, {} s)",
+            self.in_flight,
+            if self.in_flight == 1 { "" } else { "s" },
+            started.elapsed().as_secs()
+        );
+        if tty {
+            print!("\r{}  ", crate::model::sanitize(&line));
+            let _ = std::io::stdout().flush();
+        } else {
+            outln!("{line}");
         }
     }
 }
@@ -435,6 +503,10 @@ fn status(ctx: &Ctx, ws: &Workspace, run: &str) -> anyhow::Result<u8> {
     outln!("cost      {} (estimated)", format_cost(u.cost_usd));
     outln!("time      {secs:.1}s active, {rate:.1} blocks/s");
     outln!("provider  {}", mc.provider);
+    // The endpoint is taken when a session starts; each call records the one it used.
+    if let Some(endpoint) = ws.calls(&id)?.iter().rev().find_map(|c| c.endpoint.clone()) {
+        outln!("endpoint  {} (last call)", one_line(&endpoint, 200));
+    }
     for (name, value) in [
         ("model", json!(mc.model)),
         ("temperature", json!(mc.temperature)),
@@ -448,6 +520,22 @@ fn status(ctx: &Ctx, ws: &Workspace, run: &str) -> anyhow::Result<u8> {
         "policy    batching={} pack_size={} caching={} concurrency={} max_retries={} (run snapshot)",
         p.batching, p.pack_size, p.prompt_caching, p.concurrency, p.max_retries
     );
+    outln!(
+        "          request_timeout_seconds={} transient_retries={} (run snapshot)",
+        p.request_timeout_seconds,
+        p.transient_retries
+    );
+    // What a self-hosted server said at the last session start, and what that session changed.
+    if let Some(seen) = &r.server {
+        outln!(
+            "server    {} (source: server, session of {})",
+            one_line(&seen.summary, 200),
+            seen.at
+        );
+        for applied in &seen.applied {
+            outln!("          {}", one_line(applied, 200));
+        }
+    }
     Ok(0)
 }
 

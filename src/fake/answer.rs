@@ -4,25 +4,25 @@ use serde_json::{json, Map, Value};
 use sha2::{Digest, Sha256};
 
 /// The value the fake (and the demo provider) returns for one block: an object with one entry
-/// per property, each a function of `block_uid`, the content and the property's schema.
+/// per property, each a function of `block_index`, the content and the property's schema.
 /// Strings are `"demo: <first words>"`, enums are picked by a hash, `word_count`-like integers
 /// count words, `has_question`-like booleans look for `?`.
-pub fn answer_for(block_uid: &str, block_type: &str, content: &str, properties: &Value) -> Value {
+pub fn answer_for(block_index: u32, block_type: &str, content: &str, properties: &Value) -> Value {
     let mut out = Map::new();
     if let Value::Object(props) = properties {
         for (name, schema) in props {
             out.insert(
                 name.clone(),
-                value_for(name, schema, block_uid, block_type, content, 0),
+                value_for(name, schema, block_index, block_type, content, 0),
             );
         }
     }
     Value::Object(out)
 }
 
-fn seed(block_uid: &str, name: &str, content: &str) -> u64 {
+fn seed(block_index: u32, name: &str, content: &str) -> u64 {
     let mut h = Sha256::new();
-    h.update(block_uid.as_bytes());
+    h.update(block_index.to_le_bytes());
     h.update([0]);
     h.update(name.as_bytes());
     h.update([0]);
@@ -42,12 +42,12 @@ fn first_words(content: &str, n: usize) -> String {
 fn value_for(
     name: &str,
     schema: &Value,
-    block_uid: &str,
+    block_index: u32,
     block_type: &str,
     content: &str,
     depth: usize,
 ) -> Value {
-    let h = seed(block_uid, name, content);
+    let h = seed(block_index, name, content);
     if let Some(c) = schema.get("const") {
         return c.clone();
     }
@@ -104,7 +104,7 @@ fn value_for(
                         value_for(
                             &format!("{name}[{i}]"),
                             &items,
-                            block_uid,
+                            block_index,
                             block_type,
                             content,
                             depth + 1,
@@ -123,7 +123,7 @@ fn value_for(
                     let child = value_for(
                         &format!("{name}.{k}"),
                         s,
-                        block_uid,
+                        block_index,
                         block_type,
                         content,
                         depth + 1,
@@ -172,12 +172,7 @@ mod tests {
             "tags": {"type": "array", "items": {"type": "string"}, "maxItems": 3},
             "final": {"type": "object", "properties": {"content": {"type": "string"}}}
         });
-        let a = answer_for(
-            "c:0",
-            "paragraph",
-            "Is this the first one? Yes it is.",
-            &props,
-        );
+        let a = answer_for(0, "paragraph", "Is this the first one? Yes it is.", &props);
         assert_eq!(a["summary"], "demo: Is this the first one? Yes");
         assert!(["x", "y", "z"].contains(&a["label"].as_str().unwrap()));
         assert_eq!(a["word_count"], 8);
@@ -192,14 +187,9 @@ mod tests {
         // Pure: same input, same output; different content, different summary.
         assert_eq!(
             a,
-            answer_for(
-                "c:0",
-                "paragraph",
-                "Is this the first one? Yes it is.",
-                &props
-            )
+            answer_for(0, "paragraph", "Is this the first one? Yes it is.", &props)
         );
-        let b = answer_for("c:1", "paragraph", "Another block entirely", &props);
+        let b = answer_for(1, "paragraph", "Another block entirely", &props);
         assert_ne!(a["summary"], b["summary"]);
     }
 }

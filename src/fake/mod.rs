@@ -33,8 +33,14 @@ pub struct FakeConfig {
     pub default_latency: Duration,
     /// When set, any other key gets 401. When unset, any non-empty key is accepted.
     pub expected_key: Option<String>,
+    /// Accept requests with no key at all, as a local server started without one does.
+    pub keyless: bool,
     /// `false` answers `response_format: json_schema` with a 400, like servers that lack it.
     pub json_schema_supported: bool,
+    /// `false` answers a request with `tools` with a 400, like servers without tool calling.
+    pub tools_supported: bool,
+    /// Which self-hosted server the fake also imitates for discovery (none: a hosted API).
+    pub local: Option<FakeLocal>,
     /// System prompts shorter than this (≈ chars/4 tokens) are not cached. 0 caches any size.
     pub min_cacheable_tokens: u64,
 }
@@ -44,7 +50,10 @@ impl Default for FakeConfig {
         FakeConfig {
             default_latency: Duration::ZERO,
             expected_key: None,
+            keyless: false,
             json_schema_supported: true,
+            tools_supported: true,
+            local: None,
             min_cacheable_tokens: 0,
         }
     }
@@ -58,6 +67,20 @@ impl FakeConfig {
             ..FakeConfig::default()
         }
     }
+}
+
+/// A self-hosted server's own description of itself, answered on its discovery endpoint.
+#[derive(Debug, Clone, PartialEq)]
+pub enum FakeLocal {
+    /// llama.cpp: `GET /props` with the context of one slot and the number of slots.
+    LlamaCpp { n_ctx: u32, slots: u32 },
+    /// vLLM: `max_model_len` on each model of `GET /v1/models`.
+    Vllm { max_model_len: u32 },
+    /// Ollama: `POST /api/show` with `num_ctx` (when set) and the model's context length.
+    Ollama {
+        num_ctx: Option<u32>,
+        context_length: u32,
+    },
 }
 
 /// One scripted failure (or misbehaviour) for one call.
@@ -93,7 +116,7 @@ pub enum Fault {
     MissingUid,
     /// The first result of a batch appears twice.
     DuplicateUid,
-    /// An extra result with a block_uid that was not asked for.
+    /// An extra result with a block_index that was not asked for.
     UnexpectedUid,
     /// Cut by the output limit: half the results, stop reason `max_tokens` / `length`.
     Truncated,
@@ -161,6 +184,9 @@ struct Shared {
     config: Mutex<FakeConfig>,
     script: Mutex<VecDeque<ScriptedCall>>,
     calls: AtomicU64,
+    /// Model calls being answered right now, and the most there ever were at once.
+    active: AtomicU64,
+    max_active: AtomicU64,
     requests: Mutex<Vec<RecordedRequest>>,
     /// Cache keys of system prompts seen with caching on.
     cache: Mutex<HashSet<String>>,
@@ -196,6 +222,8 @@ impl FakeServer {
             config: Mutex::new(config),
             script: Mutex::new(VecDeque::new()),
             calls: AtomicU64::new(0),
+            active: AtomicU64::new(0),
+            max_active: AtomicU64::new(0),
             requests: Mutex::new(Vec::new()),
             cache: Mutex::new(HashSet::new()),
         });
@@ -257,9 +285,23 @@ impl FakeServer {
         lock(&self.shared.config).json_schema_supported = supported;
     }
 
+    pub fn set_tools_supported(&self, supported: bool) {
+        lock(&self.shared.config).tools_supported = supported;
+    }
+
+    /// Imitate a self-hosted server's discovery endpoint (or none).
+    pub fn set_local(&self, local: Option<FakeLocal>) {
+        lock(&self.shared.config).local = local;
+    }
+
     /// Model calls received (POSTs to the messages / chat-completions endpoints).
     pub fn call_count(&self) -> u64 {
         self.shared.calls.load(Ordering::SeqCst)
+    }
+
+    /// The most model calls the fake was answering at the same moment.
+    pub fn max_concurrent_calls(&self) -> u64 {
+        self.shared.max_active.load(Ordering::SeqCst)
     }
 
     /// Every request received, in arrival order.

@@ -77,6 +77,15 @@ pub(super) fn openai(
             &[],
         );
     }
+    if body.get("tools").is_some() && !lock(&shared.config).tools_supported {
+        return openai_error(
+            400,
+            "invalid_request_error",
+            None,
+            "tools are not supported by this server",
+            &[],
+        );
+    }
     let extra = retry_header(fault);
     let key = headers
         .get("authorization")

@@ -10,7 +10,7 @@ use serde_json::{json, Value};
 use sha2::{Digest, Sha256};
 
 use super::{answer_for, lock, Fault, Shared};
-use crate::provider::prompt;
+use crate::provider::prompt::{self, INDEX_KEY};
 
 pub(super) type Reply = Response<Full<Bytes>>;
 
@@ -50,6 +50,9 @@ pub(super) fn retry_header(fault: &Fault) -> Vec<(&'static str, String)> {
     }
 }
 
+/// The block_index of the extra result [`Fault::UnexpectedUid`] adds (never in a test pack).
+const UNASKED_INDEX: u32 = 999_999;
+
 /// What the structured output of a request should contain.
 pub(super) struct Wanted {
     pub(super) blocks: Vec<crate::provider::BlockInput>,
@@ -63,7 +66,7 @@ pub(super) fn wanted(user_text: &str, schema: &Value) -> Wanted {
     match results {
         Some(Value::Object(props)) => {
             let mut props = props.clone();
-            props.shift_remove("block_uid");
+            props.shift_remove(INDEX_KEY);
             Wanted {
                 blocks,
                 batched: true,
@@ -83,8 +86,8 @@ pub(super) fn build_output(w: &Wanted, fault: &Fault) -> (Value, bool) {
     if !w.batched {
         let b = w.blocks.first();
         let out = match b {
-            Some(b) => answer_for(&b.block_uid, &b.block_type, &b.content, &w.properties),
-            None => answer_for("", "other", "", &w.properties),
+            Some(b) => answer_for(b.block_index, &b.block_type, &b.content, &w.properties),
+            None => answer_for(0, "other", "", &w.properties),
         };
         return match fault {
             Fault::Truncated => (json!({}), true),
@@ -102,9 +105,9 @@ pub(super) fn build_output(w: &Wanted, fault: &Fault) -> (Value, bool) {
         .blocks
         .iter()
         .map(|b| {
-            let mut v = answer_for(&b.block_uid, &b.block_type, &b.content, &w.properties);
+            let mut v = answer_for(b.block_index, &b.block_type, &b.content, &w.properties);
             if let Value::Object(m) = &mut v {
-                m.insert("block_uid".into(), json!(b.block_uid));
+                m.insert(INDEX_KEY.into(), json!(b.block_index));
             }
             v
         })
@@ -120,9 +123,9 @@ pub(super) fn build_output(w: &Wanted, fault: &Fault) -> (Value, bool) {
             }
         }
         Fault::UnexpectedUid => {
-            let mut extra = answer_for("unexpected:9999", "paragraph", "", &w.properties);
+            let mut extra = answer_for(UNASKED_INDEX, "paragraph", "", &w.properties);
             if let Value::Object(m) = &mut extra {
-                m.insert("block_uid".into(), json!("unexpected:9999"));
+                m.insert(INDEX_KEY.into(), json!(UNASKED_INDEX));
             }
             results.push(extra);
         }
@@ -174,10 +177,13 @@ pub(super) fn text_of(content: &Value) -> String {
 }
 
 pub(super) fn key_ok(shared: &Shared, key: Option<&str>) -> bool {
-    let expected = lock(&shared.config).expected_key.clone();
+    let (expected, keyless) = {
+        let c = lock(&shared.config);
+        (c.expected_key.clone(), c.keyless)
+    };
     match (key, expected) {
-        (None, _) => false,
-        (Some(k), _) if k.trim().is_empty() => false,
+        (None, _) => keyless,
+        (Some(k), _) if k.trim().is_empty() => keyless,
         (Some(k), Some(e)) => k == e,
         (Some(_), None) => true,
     }

@@ -13,7 +13,7 @@ use serde_json::{json, Value};
 use super::anthropic::anthropic;
 use super::openai::{check_bearer, openai};
 use super::reply::{reply, Reply};
-use super::{lock, Fault, RecordedRequest, ScriptedCall, Shared, FAKE_MODEL};
+use super::{lock, FakeLocal, Fault, RecordedRequest, ScriptedCall, Shared, FAKE_MODEL};
 
 pub(super) async fn serve(
     listener: std::net::TcpListener,
@@ -42,6 +42,27 @@ pub(super) async fn serve(
                 });
             }
         }
+    }
+}
+
+fn not_found(method: &Method, path: &str) -> Reply {
+    reply(
+        StatusCode::NOT_FOUND,
+        json!({"error": {"type": "not_found_error", "message": format!("no route {method} {path}")}}),
+        &[],
+    )
+}
+
+fn local(shared: &Shared) -> Option<FakeLocal> {
+    lock(&shared.config).local.clone()
+}
+
+/// Decrements the fake's count of calls being answered when dropped.
+struct Active<'a>(&'a Shared);
+
+impl Drop for Active<'_> {
+    fn drop(&mut self) {
+        self.0.active.fetch_sub(1, Ordering::SeqCst);
     }
 }
 
@@ -85,25 +106,57 @@ async fn handle(shared: Arc<Shared>, req: Request<Incoming>) -> Result<Reply, st
         (&Method::GET, "/v1/models") | (&Method::GET, "/models") => {
             return Ok(match check_bearer(&shared, &headers) {
                 Some(refused) => refused,
-                None => reply(
-                    StatusCode::OK,
-                    json!({"object": "list", "data": [
-                        {"id": FAKE_MODEL, "object": "model", "created": 0, "owned_by": "blockwise-fake"}
-                    ]}),
-                    &[],
-                ),
+                None => {
+                    let mut model = json!({"id": FAKE_MODEL, "object": "model", "created": 0, "owned_by": "blockwise-fake"});
+                    if let Some(FakeLocal::Vllm { max_model_len }) = local(&shared) {
+                        model["max_model_len"] = json!(max_model_len);
+                    }
+                    reply(
+                        StatusCode::OK,
+                        json!({"object": "list", "data": [model]}),
+                        &[],
+                    )
+                }
             });
         }
-        _ => {
-            return Ok(reply(
-                StatusCode::NOT_FOUND,
-                json!({"error": {"type": "not_found_error", "message": format!("no route {method} {path}")}}),
-                &[],
-            ))
+        (&Method::GET, "/props") => {
+            return Ok(match local(&shared) {
+                Some(FakeLocal::LlamaCpp { n_ctx, slots }) => reply(
+                    StatusCode::OK,
+                    json!({
+                        "default_generation_settings": {"n_ctx": n_ctx, "params": {}},
+                        "total_slots": slots,
+                        "model_path": "/models/fake-model.gguf",
+                    }),
+                    &[],
+                ),
+                _ => not_found(&method, &path),
+            });
         }
+        (&Method::POST, "/api/show") => {
+            return Ok(match local(&shared) {
+                Some(FakeLocal::Ollama {
+                    num_ctx,
+                    context_length,
+                }) => reply(
+                    StatusCode::OK,
+                    json!({
+                        "parameters": num_ctx.map(|n| format!("num_ctx {n}")).unwrap_or_default(),
+                        "model_info": {"fake.context_length": context_length},
+                    }),
+                    &[],
+                ),
+                _ => not_found(&method, &path),
+            });
+        }
+        _ => return Ok(not_found(&method, &path)),
     };
 
     let n = shared.calls.fetch_add(1, Ordering::SeqCst) + 1;
+    let active = shared.active.fetch_add(1, Ordering::SeqCst) + 1;
+    shared.max_active.fetch_max(active, Ordering::SeqCst);
+    // Counted out however the call ends (answered, failed, or dropped by a client that hung up).
+    let _active = Active(&shared);
     let scripted = lock(&shared.script).pop_front().unwrap_or(ScriptedCall {
         latency: None,
         fault: Fault::None,

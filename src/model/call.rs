@@ -1,5 +1,5 @@
 //! How one provider call ended. Stored and printed as the strings it always was (`ok`,
-//! `partial`, `split`, `failed`, `error:<class>`), so old stores read unchanged.
+//! `partial`, `split`, `failed`, `error:<class>`, `cancelled`), so old stores read unchanged.
 
 use std::fmt;
 
@@ -31,6 +31,9 @@ pub enum CallOutcome {
     Failed,
     /// The provider call itself failed.
     Error(ErrorClass),
+    /// The run was cancelled while the call was in flight: the request was aborted and its
+    /// blocks returned to pending without using an attempt.
+    Cancelled,
     /// Recorded before the request was sent; not finished yet.
     Started,
     /// Shown for a `started` call whose worker is still alive (never stored).
@@ -71,6 +74,7 @@ impl CallOutcome {
             CallOutcome::Partial => "partial",
             CallOutcome::Split => "split",
             CallOutcome::Failed => "failed",
+            CallOutcome::Cancelled => "cancelled",
             CallOutcome::Started => "started",
             CallOutcome::InFlight => "in_flight",
             CallOutcome::Lost => "lost",
@@ -97,6 +101,7 @@ impl CallOutcome {
             "partial" => Some(CallOutcome::Partial),
             "split" => Some(CallOutcome::Split),
             "failed" => Some(CallOutcome::Failed),
+            "cancelled" => Some(CallOutcome::Cancelled),
             "started" => Some(CallOutcome::Started),
             "in_flight" => Some(CallOutcome::InFlight),
             "lost" => Some(CallOutcome::Lost),
@@ -149,6 +154,7 @@ mod tests {
             CallOutcome::Partial,
             CallOutcome::Split,
             CallOutcome::Failed,
+            CallOutcome::Cancelled,
             CallOutcome::Started,
             CallOutcome::InFlight,
             CallOutcome::Lost,

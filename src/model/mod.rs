@@ -16,8 +16,8 @@ pub use document::Document;
 pub use provider::{ProviderKind, UnknownProvider};
 pub use records::{AdminRecord, AuditEntry, ReviewEvent, StoredKey};
 pub use run::{
-    CallRecord, ModelConfig, Overlay, OverlayStatus, Run, RunCounters, RunStatus, Shown,
-    UsageTotals,
+    CallRecord, ModelConfig, Overlay, OverlayStatus, Run, RunCounters, RunStatus, ServerSeen,
+    Shown, UsageTotals,
 };
 pub use sanitize::{json_escape_controls, one_line, sanitize, sanitize_line};
 pub use schema::{generate_schema_id, Schema};

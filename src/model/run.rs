@@ -211,6 +211,23 @@ pub struct Run {
     /// A sample run covers only the document's first this-many blocks (`run create --sample`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub sample: Option<u32>,
+    /// What the server said about itself at the start of the last session that asked it
+    /// (self-hosted servers only); the run's snapshot is never changed by it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub server: Option<ServerSeen>,
+}
+
+/// Limits a self-hosted server reported at a session's start (source `server`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ServerSeen {
+    /// One line for people, e.g. `llama.cpp: context 4096 tokens per request, 1 slot`.
+    pub summary: String,
+    pub context_tokens: Option<u32>,
+    pub slots: Option<u32>,
+    /// What the session applied because of it, e.g. `concurrency=1 (source=server)`.
+    #[serde(default)]
+    pub applied: Vec<String>,
+    pub at: String,
 }
 
 impl Run {
@@ -242,6 +259,7 @@ impl Run {
             started_at: None,
             finished_at: None,
             sample: None,
+            server: None,
             active_millis: 0,
         }
     }
@@ -315,8 +333,11 @@ pub struct CallRecord {
     pub latency_ms: u64,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub stop_reason: Option<String>,
-    /// Stored as `ok`, `partial`, `split`, `failed`, `error:<class>`.
+    /// Stored as `ok`, `partial`, `split`, `failed`, `error:<class>`, `cancelled`.
     pub outcome: super::CallOutcome,
+    /// The base URL the call went to (taken when the session started; absent in old records).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub endpoint: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub detail: Option<String>,
     pub mapped: u32,

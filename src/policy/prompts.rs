@@ -1,23 +1,26 @@
 //! Default prompts (policy `worker.default_system_prompt`, `worker.default_block_prompt`).
 //!
 //! The worker sends one or more blocks of a document per call and forces the answer through a
-//! tool / strict JSON schema `{results: [{block_uid, ...schema properties}]}` (SPEC §3). These
-//! texts tell the model how to behave inside that frame; the schema's own `prompt_config`
-//! replaces them when it sets `system_instructions` or `per_block_prompt`.
+//! tool / strict JSON schema `{results: [{block_index, ...schema properties}]}` (SPEC §3); a
+//! single block is answered as one object. The worker adds the wording of each call (how many
+//! blocks, tool or JSON), so these texts hold for both and tell the model how to behave inside
+//! that frame; the schema's own `prompt_config` replaces them when it sets
+//! `system_instructions` or `per_block_prompt`.
 
 pub const DEFAULT_SYSTEM_PROMPT: &str = "\
 You are a careful document analyst working through a long document one block at a time. \
 A block is a small, self-contained piece of the document: a heading, a paragraph, a list item, \
 a table, a code block, a footnote, and so on. The user gives you one or more blocks, each with \
-its block_uid, its block_type and its exact content, and a JSON schema describing the fields \
+its block_index, its block_type and its exact content, and a JSON schema describing the fields \
 to fill for every block.
 
 Rules:
 1. Treat every block independently. Judge each block only on its own content; do not carry \
 conclusions, entities or wording from one block into another, and give the last block the \
 same attention as the first.
-2. Return exactly one result per block_uid you were given, copying the block_uid exactly. \
-Never skip a block, never merge blocks, never invent a block_uid.
+2. Return exactly one result per block you were given; when there are several, label each \
+result with its block's block_index. Never skip a block, never merge blocks, never invent a \
+block_index.
 3. Fill every field the schema requires, using only the types and enum values the schema \
 allows. If a field does not apply to a block (for example a heading or a divider), give the \
 empty or neutral value the schema permits (an empty list, null where allowed, or the \
@@ -30,7 +33,5 @@ otherwise. Preserve Markdown, code, numbers and names exactly when you rewrite.
 6. Answer only through the provided tool or JSON format, with no commentary outside it.";
 
 pub const DEFAULT_BLOCK_PROMPT: &str = "\
-Apply the schema to each block below. Each block is delimited and labelled with its block_uid \
-and block_type. Treat each block independently, as if it were the only one, and return \
-exactly one result per block_uid in the results array, in the order given, with the block_uid \
-copied exactly.";
+Apply the schema to each block below. Each block is delimited and labelled with its \
+block_index and block_type. Treat each block independently, as if it were the only one.";

@@ -200,6 +200,21 @@ pub const REGISTRY: &[PolicyKey] = &[
         default: DefaultValue::Int(4),
     },
     PolicyKey {
+        key: keys::REQUEST_TIMEOUT_SECONDS,
+        ty: int(5, Some(Bound::Fixed(3600)), U32),
+        description: "Seconds a model call may take to its first byte, time queued in the \
+                      server included (a one-slot local server queues every other call); \
+                      then it is a transient failure and is retried.",
+        default: DefaultValue::Int(120),
+    },
+    PolicyKey {
+        key: keys::TRANSIENT_RETRIES,
+        ty: int(0, Some(Bound::Fixed(100)), U32),
+        description: "Retries of one call after transient trouble (timeouts, 429, 5xx) before \
+                      the run pauses; they never use a block's attempts.",
+        default: DefaultValue::Int(8),
+    },
+    PolicyKey {
         key: keys::DEFAULT_SYSTEM_PROMPT,
         ty: KeyType::String { non_empty: false },
         description: "System prompt of every call when the schema has no system_instructions.",

@@ -49,10 +49,6 @@ impl AnthropicClient {
         }
     }
 
-    pub fn base_url(&self) -> &str {
-        &self.base_url
-    }
-
     fn post(&self, body: &Value) -> reqwest::RequestBuilder {
         self.http
             .post(http::join(&self.base_url, "/v1/messages"))
@@ -69,7 +65,8 @@ impl AnthropicClient {
             "max_tokens": 1,
             "messages": [{"role": "user", "content": "ping"}],
         });
-        http::send(self.post(&body), &self.key).await.map(|_| ())
+        let req = self.post(&body).timeout(http::REQUEST_TIMEOUT);
+        http::send(req, &self.key).await.map(|_| ())
     }
 }
 
@@ -80,11 +77,12 @@ pub fn request_body(request: &CallRequest) -> Value {
         "model": request.model,
         "max_tokens": request.max_tokens,
         "temperature": request.temperature,
-        "messages": [{"role": "user", "content": prompt::user_message(request)}],
+        "messages": [{"role": "user", "content": prompt::user_message(request, true)}],
         "tools": [{
             "name": tool,
             "description": prompt::tool_description(request),
-            "input_schema": prompt::output_schema(request),
+            // A tool's input_schema takes any JSON Schema, so the result count can be fixed.
+            "input_schema": prompt::output_schema(request, true),
         }],
         "tool_choice": {"type": "tool", "name": tool},
     });
@@ -156,6 +154,10 @@ pub fn parse_answer(body: &Value, request: &CallRequest) -> Result<Parsed, Provi
 impl Provider for AnthropicClient {
     fn name(&self) -> &str {
         &self.name
+    }
+
+    fn base_url(&self) -> &str {
+        &self.base_url
     }
 
     async fn call(&self, request: &CallRequest) -> Result<CallAnswer, ProviderError> {

@@ -10,14 +10,17 @@ use super::types::ProviderError;
 
 /// Connect timeout for every provider.
 pub const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
-/// Whole-request timeout for every provider.
+/// Whole-request timeout of checks outside a run (key tests, structured-output probes).
 pub const REQUEST_TIMEOUT: Duration = Duration::from_secs(120);
+/// The client's backstop: a run's own limit (`worker.request_timeout_seconds`, at most an hour)
+/// is applied by the worker around each call, so the client must not cut it shorter.
+pub const BACKSTOP_TIMEOUT: Duration = Duration::from_secs(3660);
 
 /// A reqwest client with the product's timeouts.
 pub fn client() -> Result<reqwest::Client, reqwest::Error> {
     reqwest::Client::builder()
         .connect_timeout(CONNECT_TIMEOUT)
-        .timeout(REQUEST_TIMEOUT)
+        .timeout(BACKSTOP_TIMEOUT)
         .user_agent(concat!("blockwise/", env!("CARGO_PKG_VERSION")))
         .build()
 }
@@ -62,6 +65,17 @@ pub async fn send(request: reqwest::RequestBuilder, secret: &str) -> Result<Answ
         headers,
         latency,
     })
+}
+
+/// The transient error of a call that got no answer within `limit`.
+pub fn timed_out(limit: Duration) -> ProviderError {
+    ProviderError::Transient {
+        status_text: "timeout".into(),
+        message: format!(
+            "no answer within {} s (time to first byte, time queued in the server included)",
+            limit.as_secs()
+        ),
+    }
 }
 
 /// A header as a number, if present and numeric.

@@ -6,6 +6,7 @@
 //! client for a run's provider is built in `worker::connect`.
 
 pub mod anthropic;
+pub mod discover;
 pub mod errors;
 pub mod http;
 pub mod openai;
@@ -15,7 +16,8 @@ mod types;
 
 use crate::model::ProviderKind;
 pub use anthropic::AnthropicClient;
-pub use openai::{Flavor, OpenAiClient, OutputMode};
+pub use discover::{ServerKind, ServerLimits};
+pub use openai::{Flavor, OpenAiClient, OutputMode, StructuredSupport};
 pub use pricing::{format_cost, ModelPrice, PriceTable};
 pub use types::{BlockInput, CallAnswer, CallRequest, Provider, ProviderError, RateLimitInfo};
 
@@ -34,17 +36,38 @@ pub fn key_env_var(provider: &str) -> Option<&'static str> {
         ProviderKind::Anthropic => Some("ANTHROPIC_API_KEY"),
         ProviderKind::OpenAi => Some("OPENAI_API_KEY"),
         ProviderKind::Google => Some("GEMINI_API_KEY"),
-        ProviderKind::Custom | ProviderKind::Demo => None,
+        ProviderKind::Custom => Some(CUSTOM_KEY_ENV),
+        ProviderKind::Demo => None,
     }
 }
+
+/// The custom endpoint's key, when its server wants one (a local server usually does not).
+pub const CUSTOM_KEY_ENV: &str = "BLOCKWISE_CUSTOM_API_KEY";
+/// The custom endpoint's base URL, used when no stored one exists.
+pub const CUSTOM_BASE_URL_ENV: &str = "BLOCKWISE_CUSTOM_BASE_URL";
 
 /// The environment variable that overrides a provider's base URL.
 pub fn base_url_env_var(provider: &str) -> Option<&'static str> {
     match ProviderKind::parse(provider)? {
         ProviderKind::Anthropic => Some("ANTHROPIC_BASE_URL"),
         ProviderKind::OpenAi => Some("OPENAI_BASE_URL"),
+        ProviderKind::Custom => Some(CUSTOM_BASE_URL_ENV),
         _ => None,
     }
+}
+
+/// Whether `base_url` is the provider's own public endpoint, whose built-in prices apply.
+/// Custom servers never are; the demo is priced by its own zero-price entry.
+pub fn is_vendor_endpoint(provider: &str, base_url: &str) -> bool {
+    let url = base_url.trim_end_matches('/');
+    let vendor = match ProviderKind::parse(provider) {
+        Some(ProviderKind::Anthropic) => anthropic::DEFAULT_BASE_URL,
+        Some(ProviderKind::OpenAi) => openai::OPENAI_BASE_URL,
+        Some(ProviderKind::Google) => openai::GOOGLE_BASE_URL,
+        Some(ProviderKind::Demo) => return true,
+        Some(ProviderKind::Custom) | None => return false,
+    };
+    url == vendor.trim_end_matches('/')
 }
 
 /// A sensible model when neither the run, the schema nor the key names one.
@@ -73,7 +96,7 @@ pub enum ConnectError {
     },
     #[error(
         "the custom provider needs a base URL: `blockwise keys set custom --base-url \
-         http://host:port/v1`"
+         http://host:port/v1` or set {CUSTOM_BASE_URL_ENV}"
     )]
     MissingBaseUrl,
     #[error("invalid base URL '{}': {reason}", redact_url(url))]
@@ -168,6 +191,23 @@ pub fn min_cacheable_tokens(provider: &str, model: &str) -> Option<u32> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn only_the_vendors_own_endpoint_is_vendor_priced() {
+        assert!(is_vendor_endpoint(
+            "anthropic",
+            "https://api.anthropic.com/"
+        ));
+        assert!(is_vendor_endpoint("openai", "https://api.openai.com/v1"));
+        assert!(is_vendor_endpoint("google", openai::GOOGLE_BASE_URL));
+        assert!(!is_vendor_endpoint("openai", "http://127.0.0.1:8080/v1"));
+        assert!(!is_vendor_endpoint(
+            "anthropic",
+            "https://gateway.example.com"
+        ));
+        assert!(!is_vendor_endpoint("custom", "https://api.openai.com/v1"));
+        assert!(is_vendor_endpoint("demo", "http://127.0.0.1:1"));
+    }
 
     #[test]
     fn cacheable_minimums_follow_the_docs() {

@@ -37,6 +37,13 @@ impl Flavor {
             Flavor::Custom => "custom",
         }
     }
+
+    /// Whether the schema may fix an array's length (`minItems` / `maxItems`). The grammar
+    /// engines of local servers (llama.cpp, Ollama, vLLM) accept them; OpenAI's and Gemini's
+    /// strict subsets have not always, and a refused schema would cost every batched call.
+    pub fn accepts_array_bounds(self) -> bool {
+        self == Flavor::Custom
+    }
 }
 
 /// How structured output is requested.
@@ -80,10 +87,6 @@ impl OpenAiClient {
         }
     }
 
-    pub fn base_url(&self) -> &str {
-        &self.base_url
-    }
-
     /// The output mode the next call will use.
     pub fn output_mode(&self) -> OutputMode {
         if self.use_tool.load(Ordering::Relaxed) {
@@ -99,12 +102,61 @@ impl OpenAiClient {
             .store(mode == OutputMode::Tool, Ordering::Relaxed);
     }
 
+    pub fn flavor(&self) -> Flavor {
+        self.flavor
+    }
+
+    pub(super) fn http(&self) -> &reqwest::Client {
+        &self.http
+    }
+
+    pub(super) fn key(&self) -> &str {
+        &self.key
+    }
+
+    /// The bearer key, when there is one (a keyless local server gets no header).
+    pub(super) fn authorized(&self, req: reqwest::RequestBuilder) -> reqwest::RequestBuilder {
+        if self.key.is_empty() {
+            req
+        } else {
+            req.bearer_auth(&self.key)
+        }
+    }
+
+    /// One tiny structured call per mode (json_schema first, then a forced tool) to learn what
+    /// the server honours. A rejected key or no credit is returned as the error it is.
+    pub async fn probe_structured(&self, model: &str) -> Result<StructuredSupport, ProviderError> {
+        let request = probe_request(model);
+        for (mode, support) in [
+            (OutputMode::JsonSchema, StructuredSupport::JsonSchema),
+            (OutputMode::Tool, StructuredSupport::Tool),
+        ] {
+            let sent = tokio::time::timeout(http::REQUEST_TIMEOUT, self.send(&request, mode)).await;
+            match sent.unwrap_or_else(|_| Err(http::timed_out(http::REQUEST_TIMEOUT))) {
+                Ok(answer) => {
+                    let parsed = parse_answer(&answer.body, &request)?;
+                    if parsed
+                        .output
+                        .as_ref()
+                        .is_some_and(|o| o.get("ok").is_some_and(Value::is_boolean))
+                    {
+                        return Ok(support);
+                    }
+                }
+                Err(e @ (ProviderError::BadKey { .. } | ProviderError::OutOfCredit { .. })) => {
+                    return Err(e)
+                }
+                Err(_) => {}
+            }
+        }
+        Ok(StructuredSupport::Neither)
+    }
+
     /// The cheapest real check of the key: list models.
     pub async fn test_key(&self) -> Result<(), ProviderError> {
         let req = self
-            .http
-            .get(http::join(&self.base_url, "/models"))
-            .bearer_auth(&self.key);
+            .authorized(self.http.get(http::join(&self.base_url, "/models")))
+            .timeout(http::REQUEST_TIMEOUT);
         http::send(req, &self.key).await.map(|_| ())
     }
 
@@ -115,11 +167,56 @@ impl OpenAiClient {
     ) -> Result<http::Answer, ProviderError> {
         let body = request_body(request, self.flavor, mode);
         let req = self
-            .http
-            .post(http::join(&self.base_url, "/chat/completions"))
-            .bearer_auth(&self.key)
+            .authorized(
+                self.http
+                    .post(http::join(&self.base_url, "/chat/completions")),
+            )
             .json(&body);
         http::send(req, &self.key).await
+    }
+}
+
+/// Which structured-output mode a server honours, found with one tiny call each.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum StructuredSupport {
+    /// `response_format: json_schema` is accepted and its answer parses.
+    JsonSchema,
+    /// Only a forced function tool gives a structured answer.
+    Tool,
+    /// Neither gives a structured answer: runs on this server will fail their blocks.
+    Neither,
+}
+
+impl StructuredSupport {
+    pub fn describe(self) -> &'static str {
+        match self {
+            StructuredSupport::JsonSchema => "json_schema works",
+            StructuredSupport::Tool => "json_schema refused; a forced tool works",
+            StructuredSupport::Neither => {
+                "NEITHER json_schema nor a forced tool gave a structured answer"
+            }
+        }
+    }
+}
+
+/// The smallest structured request: one boolean for one tiny block.
+fn probe_request(model: &str) -> CallRequest {
+    CallRequest {
+        model: model.to_string(),
+        temperature: 0.0,
+        max_tokens: 32,
+        system_prompt: String::new(),
+        block_prompt: "Set ok to true.".into(),
+        properties: json!({"ok": {"type": "boolean"}}),
+        required: vec!["ok".into()],
+        blocks: vec![super::types::BlockInput {
+            block_index: 0,
+            block_type: "paragraph".into(),
+            content: "ping".into(),
+        }],
+        batched: false,
+        prompt_caching: false,
     }
 }
 
@@ -132,12 +229,13 @@ fn takes_temperature(model: &str) -> bool {
 /// The request body for a call (public so tests can compare it with the documented shape).
 pub fn request_body(request: &CallRequest, flavor: Flavor, mode: OutputMode) -> Value {
     let name = prompt::tool_name(request);
-    let schema = prompt::output_schema(request);
+    let schema = prompt::output_schema(request, flavor.accepts_array_bounds());
     let mut messages = Vec::new();
     if !request.system_prompt.trim().is_empty() {
         messages.push(json!({"role": "system", "content": request.system_prompt}));
     }
-    messages.push(json!({"role": "user", "content": prompt::user_message(request)}));
+    let via_tool = mode == OutputMode::Tool;
+    messages.push(json!({"role": "user", "content": prompt::user_message(request, via_tool)}));
     let mut body = json!({
         "model": request.model,
         "messages": messages,
@@ -284,6 +382,10 @@ fn refuses_json_schema(err: &ProviderError) -> bool {
 impl Provider for OpenAiClient {
     fn name(&self) -> &str {
         self.flavor.name()
+    }
+
+    fn base_url(&self) -> &str {
+        &self.base_url
     }
 
     async fn call(&self, request: &CallRequest) -> Result<CallAnswer, ProviderError> {

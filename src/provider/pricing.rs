@@ -2,9 +2,10 @@
 //!
 //! Built-in prices cover current Anthropic, OpenAI and Gemini models; `<config dir>/prices.json`
 //! overrides or extends them. A model that matches nothing has an unknown cost (`None`), never
-//! zero.
+//! zero. Built-in prices are vendor prices: a call to any other endpoint (a local server, a
+//! gateway) is priced only from the user's file.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
@@ -44,6 +45,9 @@ pub enum PricingError {
 #[derive(Debug, Clone, Default, PartialEq, Serialize)]
 pub struct PriceTable {
     pub models: BTreeMap<String, ModelPrice>,
+    /// Models named in the user's price file (the only prices used off the vendor's endpoint).
+    #[serde(skip)]
+    pub user_models: BTreeSet<String>,
 }
 
 const fn p(input: f64, output: f64, cache_write: f64, cache_read: f64) -> ModelPrice {
@@ -94,7 +98,16 @@ impl PriceTable {
                 .iter()
                 .map(|(name, price)| (name.to_string(), *price))
                 .collect(),
+            user_models: BTreeSet::new(),
         }
+    }
+
+    /// The built-in prices, applied at any endpoint: for benchmarks and tests whose stand-in of
+    /// a vendor (the fake provider) should be priced like the vendor.
+    pub fn builtin_anywhere() -> PriceTable {
+        let mut t = PriceTable::builtin();
+        t.user_models = t.models.keys().cloned().collect();
+        t
     }
 
     /// Built-in prices merged with `<config_dir>/prices.json` when it exists.
@@ -141,6 +154,7 @@ impl PriceTable {
             },
         };
         let mut staged = self.models.clone();
+        let mut named = self.user_models.clone();
         for (model, entry) in map {
             let Value::Object(fields) = entry else {
                 return Err(invalid(format!("entry for {model} must be an object")));
@@ -182,20 +196,36 @@ impl PriceTable {
                     }
                 }
             };
-            staged.insert(model, price);
+            staged.insert(model.clone(), price);
+            named.insert(model);
         }
         self.models = staged;
+        self.user_models = named;
         Ok(())
     }
 
     /// Prices for a model: exact name, else the longest known prefix.
     pub fn price(&self, model: &str) -> Option<&ModelPrice> {
-        if let Some(p) = self.models.get(model) {
+        self.lookup(model, |_| true)
+    }
+
+    /// Prices for a model served at an endpoint: any price at the vendor's own endpoint,
+    /// elsewhere only a price the user's file names (never a vendor price for a local server).
+    pub fn price_at(&self, model: &str, vendor_endpoint: bool) -> Option<&ModelPrice> {
+        if vendor_endpoint {
+            self.price(model)
+        } else {
+            self.lookup(model, |name| self.user_models.contains(name))
+        }
+    }
+
+    fn lookup(&self, model: &str, allowed: impl Fn(&str) -> bool) -> Option<&ModelPrice> {
+        if let Some(p) = self.models.get(model).filter(|_| allowed(model)) {
             return Some(p);
         }
         self.models
             .iter()
-            .filter(|(name, _)| model.starts_with(name.as_str()))
+            .filter(|(name, _)| model.starts_with(name.as_str()) && allowed(name))
             .max_by_key(|(name, _)| name.len())
             .map(|(_, p)| p)
     }
@@ -213,9 +243,15 @@ impl PriceTable {
         self.models.keys().filter(|m| family(m)).cloned().collect()
     }
 
-    /// Estimated cost in USD of one usage record; `None` when the model is unknown.
+    /// Estimated cost in USD of one usage record at the vendor's endpoint; `None` when the
+    /// model is unknown.
     pub fn estimate(&self, model: &str, usage: &Usage) -> Option<f64> {
-        let p = self.price(model)?;
+        self.estimate_at(model, usage, true)
+    }
+
+    /// [`PriceTable::estimate`] for a call to an endpoint that may not be the vendor's.
+    pub fn estimate_at(&self, model: &str, usage: &Usage, vendor_endpoint: bool) -> Option<f64> {
+        let p = self.price_at(model, vendor_endpoint)?;
         let per = |tokens: u64, price: f64| tokens as f64 * price / 1_000_000.0;
         Some(
             per(usage.input_tokens, p.input)
@@ -268,6 +304,30 @@ mod tests {
         let t = PriceTable::builtin();
         assert_eq!(t.estimate("llama-3-70b", &usage(10, 10, 0, 0)), None);
         assert_eq!(format_cost(None), "unknown");
+    }
+
+    #[test]
+    fn off_the_vendor_endpoint_only_user_prices_count() {
+        let dir = tempfile::tempdir().unwrap();
+        let t = PriceTable::load(dir.path()).unwrap();
+        let u = usage(1_000_000, 1_000_000, 0, 0);
+        assert!(t.estimate_at("gpt-4o", &u, true).is_some());
+        assert_eq!(
+            t.estimate_at("gpt-4o", &u, false),
+            None,
+            "no vendor price locally"
+        );
+        std::fs::write(
+            dir.path().join(PRICES_FILE),
+            r#"{"models": {"qwen2.5": {"input": 0.01, "output": 0.02}, "gpt-4o": {"output": 1.0}}}"#,
+        )
+        .unwrap();
+        let t = PriceTable::load(dir.path()).unwrap();
+        let local = t.estimate_at("qwen2.5-0.5b-instruct", &u, false).unwrap();
+        assert!((local - 0.03).abs() < 1e-9, "{local}");
+        // Named in the user's file: its merged price is the user's word for this model.
+        assert!(t.estimate_at("gpt-4o", &u, false).is_some());
+        assert_eq!(t.estimate_at("claude-sonnet-4-5", &u, false), None);
     }
 
     #[test]

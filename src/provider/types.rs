@@ -7,10 +7,12 @@ use serde_json::Value;
 
 use crate::model::Usage;
 
-/// One block as sent to the model.
+/// One block as sent to the model. It is keyed by its `block_index` (a few characters) rather
+/// than its 64-character uid: the key is repeated in every result, and output tokens are the
+/// expensive ones; the worker maps indices back to uids.
 #[derive(Debug, Clone, PartialEq)]
 pub struct BlockInput {
-    pub block_uid: String,
+    pub block_index: u32,
     pub block_type: String,
     pub content: String,
 }
@@ -30,7 +32,7 @@ pub struct CallRequest {
     /// The schema's top-level `required` list, if any.
     pub required: Vec<String>,
     pub blocks: Vec<BlockInput>,
-    /// `true`: ask for `{results: [{block_uid, ...properties}]}`, one per block.
+    /// `true`: ask for `{results: [{block_index, ...properties}]}`, one per block.
     /// `false`: exactly one block, answered as an object of the properties.
     pub batched: bool,
     /// Mark the system prompt cacheable (Anthropic `cache_control: ephemeral`).
@@ -99,6 +101,18 @@ pub enum ProviderError {
 pub trait Provider: Send + Sync + 'static {
     /// `anthropic`, `openai`, `google`, `custom` or `demo`.
     fn name(&self) -> &str;
+
+    /// The base URL calls go to (recorded with each call; decides which prices apply).
+    fn base_url(&self) -> &str;
+
+    /// What the server says about its context and slots (self-hosted servers only); asked once
+    /// when a worker session starts.
+    fn server_limits(
+        &self,
+        _model: &str,
+    ) -> impl Future<Output = Option<super::ServerLimits>> + Send {
+        async { None }
+    }
 
     /// Send one call and decode the answer.
     fn call(

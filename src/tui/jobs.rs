@@ -511,13 +511,19 @@ impl Job {
                     base_url,
                     ..KeyOptions::default()
                 };
-                let (summary, how) = ws
-                    .set_key(&provider, &secret.0, options)
-                    .map_err(|e| err(&e))?;
-                text(format!(
-                    "stored the {provider} key {} (encrypted {how}); t tests it",
-                    summary.key
-                ))
+                let key = Some(secret.0.as_str()).filter(|k| !k.trim().is_empty());
+                let (summary, how) = ws.set_key(&provider, key, options).map_err(|e| err(&e))?;
+                if key.is_none() {
+                    text(format!(
+                        "stored the {provider} endpoint {} with no key; t tests it",
+                        summary.base_url.as_deref().unwrap_or_default()
+                    ))
+                } else {
+                    text(format!(
+                        "stored the {provider} key {} (encrypted {how}); t tests it",
+                        summary.key
+                    ))
+                }
             }
             Job::TestKey { provider } => {
                 let test = ws.test_key(&provider, None);

@@ -153,7 +153,10 @@ pub fn on_event(ev: WorkerEvent, runs: &mut RunsPane) -> Vec<Effect> {
             runs.reasons.insert(call.run_id.clone(), problem);
             Vec::new()
         }
-        WorkerEvent::CallFinished(_) => Vec::new(),
+        WorkerEvent::CallFinished(_) | WorkerEvent::InFlight { .. } => Vec::new(),
+        WorkerEvent::Notice { run_id, message } => {
+            vec![Effect::Info(format!("{run_id}: {message}"))]
+        }
         WorkerEvent::Warning { run_id, message } => {
             runs.reasons.insert(run_id.clone(), message.clone());
             vec![Effect::Error(format!("{run_id}: {message}"))]

@@ -12,7 +12,7 @@ pub use crypto::IDENTITY_FILE;
 
 use crate::model::ProviderKind;
 pub use crate::model::StoredKey;
-use crate::provider::{key_env_var, validate_base_url};
+use crate::provider::{key_env_var, validate_base_url, CUSTOM_BASE_URL_ENV};
 use crate::store::{Store, StoreError};
 
 /// Environment variable holding a passphrase; when set, new keys are passphrase-encrypted and
@@ -26,6 +26,12 @@ pub const KEYED_PROVIDERS: [&str; 4] = [
     ProviderKind::KEYED[2].as_str(),
     ProviderKind::KEYED[3].as_str(),
 ];
+
+/// `encryption` of a custom endpoint stored without a key (a local server that needs none).
+pub const NO_KEY: &str = "none";
+
+/// How a key is shown when there is none.
+pub const NO_KEY_SHOWN: &str = "(no key)";
 
 /// Where a resolved key came from.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -191,12 +197,36 @@ impl Vault {
         secret: &str,
         options: KeyOptions,
     ) -> Result<KeySummary, VaultError> {
-        check_provider(provider)?;
         let secret = secret.trim();
         if secret.is_empty() {
+            check_provider(provider)?;
             return Err(VaultError::EmptyKey(provider.into()));
         }
-        if secret.chars().any(|c| c.is_whitespace() || c.is_control()) {
+        self.store_entry(store, provider, Some(secret), options)
+    }
+
+    /// Store the custom endpoint without a key, for a server that needs none (replacing any
+    /// earlier custom entry).
+    pub fn set_keyless_endpoint(
+        &self,
+        store: &Store,
+        options: KeyOptions,
+    ) -> Result<KeySummary, VaultError> {
+        self.store_entry(store, "custom", None, options)
+    }
+
+    fn store_entry(
+        &self,
+        store: &Store,
+        provider: &str,
+        secret: Option<&str>,
+        options: KeyOptions,
+    ) -> Result<KeySummary, VaultError> {
+        check_provider(provider)?;
+        if secret.is_none() && provider != "custom" {
+            return Err(VaultError::EmptyKey(provider.into()));
+        }
+        if secret.is_some_and(|s| s.chars().any(|c| c.is_whitespace() || c.is_control())) {
             return Err(VaultError::BadKeyText(provider.into()));
         }
         let base_url = options.base_url.filter(|u| !u.trim().is_empty());
@@ -209,9 +239,12 @@ impl Vault {
             (_, None) => {}
         }
         check_defaults(options.temperature, options.max_tokens)?;
-        let cipher = match &self.passphrase {
-            Some(p) => crypto::encrypt_with_passphrase(p, secret.as_bytes())?,
-            None => crypto::encrypt_with_identity(&self.identity_path(), secret.as_bytes())?,
+        let cipher = match (secret, &self.passphrase) {
+            (None, _) => Vec::new(),
+            (Some(secret), Some(p)) => crypto::encrypt_with_passphrase(p, secret.as_bytes())?,
+            (Some(secret), None) => {
+                crypto::encrypt_with_identity(&self.identity_path(), secret.as_bytes())?
+            }
         };
         let now = crate::clock::now_rfc3339();
         let created_at = store
@@ -220,9 +253,14 @@ impl Vault {
             .unwrap_or_else(|| now.clone());
         let record = StoredKey {
             provider: provider.to_string(),
-            encryption: self.encryption().to_string(),
+            encryption: match secret {
+                Some(_) => self.encryption().to_string(),
+                None => NO_KEY.to_string(),
+            },
             ciphertext: hex::encode(cipher),
-            last4: display_key(secret).trim_start_matches('…').to_string(),
+            last4: secret
+                .map(|s| display_key(s).trim_start_matches('…').to_string())
+                .unwrap_or_default(),
             model: options.model.filter(|m| !m.trim().is_empty()),
             temperature: options.temperature,
             max_tokens: options.max_tokens,
@@ -233,7 +271,10 @@ impl Vault {
             updated_at: now,
         };
         store.put_api_key(&record)?;
-        tracing::info!(provider, key = %display_key(secret), "stored API key");
+        match secret {
+            Some(secret) => tracing::info!(provider, key = %display_key(secret), "stored API key"),
+            None => tracing::info!(provider, "stored a keyless endpoint"),
+        }
         Ok(summary(&record))
     }
 
@@ -245,6 +286,7 @@ impl Vault {
         };
         let cipher = hex::decode(&record.ciphertext).map_err(|e| damaged(e.to_string()))?;
         let plain = match record.encryption.as_str() {
+            NO_KEY => Vec::new(),
             crypto::PASSPHRASE => {
                 let p = self
                     .passphrase
@@ -283,10 +325,17 @@ impl Vault {
                 source: KeySource::Stored,
             }));
         }
-        Ok(env_key(provider).map(|secret| ResolvedKey {
+        let base_url = env_base_url(provider);
+        let secret = match (env_key(provider), &base_url) {
+            (Some(k), _) => k,
+            // A custom server named by the environment alone needs no key.
+            (None, Some(_)) => String::new(),
+            (None, None) => return Ok(None),
+        };
+        Ok(Some(ResolvedKey {
             provider: provider.to_string(),
             secret,
-            base_url: None,
+            base_url,
             model: None,
             temperature: None,
             max_tokens: None,
@@ -314,10 +363,32 @@ pub fn env_key(provider: &str) -> Option<String> {
         .filter(|k| !k.is_empty())
 }
 
+/// The custom endpoint's environment base URL (the only provider whose URL comes from here).
+fn env_base_url(provider: &str) -> Option<String> {
+    (provider == "custom")
+        .then(|| std::env::var(CUSTOM_BASE_URL_ENV).ok())
+        .flatten()
+        .map(|u| u.trim().to_string())
+        .filter(|u| !u.is_empty())
+}
+
+/// How a plain key is shown: `…` + its last four characters, or that there is none.
+pub fn shown_key(secret: &str) -> String {
+    if secret.is_empty() {
+        NO_KEY_SHOWN.to_string()
+    } else {
+        display_key(secret)
+    }
+}
+
 fn summary(record: &StoredKey) -> KeySummary {
     KeySummary {
         provider: record.provider.clone(),
-        key: format!("…{}", record.last4),
+        key: if record.encryption == NO_KEY {
+            NO_KEY_SHOWN.to_string()
+        } else {
+            format!("…{}", record.last4)
+        },
         source: "stored".into(),
         encryption: Some(record.encryption.clone()),
         // A URL stored before credentials were refused is still shown without them.
@@ -337,13 +408,20 @@ pub fn list_keys(store: &Store) -> Result<Vec<KeySummary>, VaultError> {
     for provider in KEYED_PROVIDERS {
         if let Some(record) = stored.iter().find(|k| k.provider == provider) {
             out.push(summary(record));
-        } else if let (Some(var), Some(secret)) = (key_env_var(provider), env_key(provider)) {
+        } else if let Some(var) = key_env_var(provider)
+            .filter(|_| env_key(provider).is_some() || env_base_url(provider).is_some())
+        {
+            let base_url = env_base_url(provider);
+            let source = match (&base_url, env_key(provider)) {
+                (Some(_), None) => CUSTOM_BASE_URL_ENV,
+                _ => var,
+            };
             out.push(KeySummary {
                 provider: provider.to_string(),
-                key: display_key(&secret),
-                source: format!("env:{var}"),
+                key: shown_key(&env_key(provider).unwrap_or_default()),
+                source: format!("env:{source}"),
                 encryption: None,
-                base_url: None,
+                base_url,
                 model: None,
                 temperature: None,
                 max_tokens: None,

@@ -1,25 +1,38 @@
 //! Mapping a model's answer to blocks, with diagnostics (SPEC §3). Pure functions.
 
+use std::collections::btree_map::Entry;
 use std::collections::{BTreeMap, BTreeSet};
 
 use serde_json::{Map, Value};
 
+use crate::provider::prompt::INDEX_KEY;
+
 /// What one answer gave, per block, and what was wrong with it.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct ParsedAnswer {
-    /// `block_uid -> result object` (without the `block_uid` key).
-    pub mapped: BTreeMap<String, Map<String, Value>>,
-    pub missing: Vec<String>,
+    /// `block_index -> result object` (without the `block_index` key).
+    pub mapped: BTreeMap<u32, Map<String, Value>>,
+    pub missing: Vec<u32>,
     pub unexpected: u32,
     pub duplicate: u32,
     /// No tool output, no results array, invalid JSON, ...
     pub parse_issue: Option<String>,
 }
 
-/// Parse a batched answer `{results: [{block_uid, ...}]}` against the uids that were sent.
-pub fn parse_batched(output: Option<&Value>, issue: Option<&str>, sent: &[String]) -> ParsedAnswer {
+/// The `block_index` of one result: an integer, or a string holding one (a model without
+/// enforced output may quote it).
+fn index_of(result: &Map<String, Value>) -> Option<u32> {
+    match result.get(INDEX_KEY)? {
+        Value::Number(n) => n.as_u64().and_then(|n| u32::try_from(n).ok()),
+        Value::String(s) => s.trim().parse().ok(),
+        _ => None,
+    }
+}
+
+/// Parse a batched answer `{results: [{block_index, ...}]}` against the indices that were sent.
+pub fn parse_batched(output: Option<&Value>, issue: Option<&str>, sent: &[u32]) -> ParsedAnswer {
     let mut p = ParsedAnswer::default();
-    let expected: BTreeSet<&str> = sent.iter().map(String::as_str).collect();
+    let expected: BTreeSet<u32> = sent.iter().copied().collect();
     match output {
         None => p.parse_issue = Some(issue.unwrap_or("no structured output").to_string()),
         Some(out) => match out.get("results").and_then(Value::as_array) {
@@ -30,18 +43,21 @@ pub fn parse_batched(output: Option<&Value>, issue: Option<&str>, sent: &[String
                         p.unexpected += 1;
                         continue;
                     };
-                    let Some(uid) = obj.get("block_uid").and_then(Value::as_str) else {
+                    let Some(index) = index_of(obj) else {
                         p.unexpected += 1;
                         continue;
                     };
-                    if !expected.contains(uid) {
+                    if !expected.contains(&index) {
                         p.unexpected += 1;
-                    } else if p.mapped.contains_key(uid) {
-                        p.duplicate += 1;
-                    } else {
-                        let mut value = obj.clone();
-                        value.shift_remove("block_uid");
-                        p.mapped.insert(uid.to_string(), value);
+                        continue;
+                    }
+                    match p.mapped.entry(index) {
+                        Entry::Occupied(_) => p.duplicate += 1,
+                        Entry::Vacant(slot) => {
+                            let mut value = obj.clone();
+                            value.shift_remove(INDEX_KEY);
+                            slot.insert(value);
+                        }
                     }
                 }
             }
@@ -49,14 +65,14 @@ pub fn parse_batched(output: Option<&Value>, issue: Option<&str>, sent: &[String
     }
     p.missing = sent
         .iter()
-        .filter(|u| !p.mapped.contains_key(u.as_str()))
-        .cloned()
+        .filter(|i| !p.mapped.contains_key(i))
+        .copied()
         .collect();
     p
 }
 
 /// Parse a single-block answer: the output object is the block's result.
-pub fn parse_single(output: Option<&Value>, issue: Option<&str>, uid: &str) -> ParsedAnswer {
+pub fn parse_single(output: Option<&Value>, issue: Option<&str>, index: u32) -> ParsedAnswer {
     let mut p = ParsedAnswer::default();
     match output {
         Some(Value::Object(obj)) => {
@@ -67,14 +83,14 @@ pub fn parse_single(output: Option<&Value>, issue: Option<&str>, uid: &str) -> P
                     value = first.clone();
                 }
             }
-            value.shift_remove("block_uid");
-            p.mapped.insert(uid.to_string(), value);
+            value.shift_remove(INDEX_KEY);
+            p.mapped.insert(index, value);
         }
         Some(_) => p.parse_issue = Some("answer is not a JSON object".to_string()),
         None => p.parse_issue = Some(issue.unwrap_or("no structured output").to_string()),
     }
     if p.mapped.is_empty() {
-        p.missing.push(uid.to_string());
+        p.missing.push(index);
     }
     p
 }
@@ -108,31 +124,28 @@ mod tests {
     use super::*;
     use serde_json::json;
 
-    fn uids(n: usize) -> Vec<String> {
-        (0..n).map(|i| format!("c:{i}")).collect()
-    }
-
     #[test]
-    fn batched_answers_map_by_uid_and_count_problems() {
+    fn batched_answers_map_by_index_and_count_problems() {
         let out = json!({"results": [
-            {"block_uid": "c:0", "label": "a"},
-            {"block_uid": "c:0", "label": "dup"},
-            {"block_uid": "zzz", "label": "x"},
-            {"label": "no uid"},
-            {"block_uid": "c:2", "label": "c"}
+            {"block_index": 10, "label": "a"},
+            {"block_index": 10, "label": "dup"},
+            {"block_index": 99, "label": "x"},
+            {"label": "no index"},
+            {"block_index": "12", "label": "c"}
         ]});
-        let p = parse_batched(Some(&out), None, &uids(3));
+        let p = parse_batched(Some(&out), None, &[10, 11, 12]);
         assert_eq!(p.mapped.len(), 2);
-        assert_eq!(p.mapped["c:0"]["label"], "a", "first answer wins");
-        assert!(!p.mapped["c:0"].contains_key("block_uid"));
-        assert_eq!(p.missing, vec!["c:1".to_string()]);
+        assert_eq!(p.mapped[&10]["label"], "a", "first answer wins");
+        assert!(!p.mapped[&10].contains_key("block_index"));
+        assert_eq!(p.mapped[&12]["label"], "c", "a quoted index still maps");
+        assert_eq!(p.missing, vec![11]);
         assert_eq!((p.unexpected, p.duplicate), (2, 1));
         assert_eq!(p.parse_issue, None);
 
-        let none = parse_batched(None, Some("no tool output"), &uids(2));
+        let none = parse_batched(None, Some("no tool output"), &[0, 1]);
         assert_eq!(none.parse_issue.as_deref(), Some("no tool output"));
         assert_eq!(none.missing.len(), 2);
-        let bad = parse_batched(Some(&json!({"items": []})), None, &uids(1));
+        let bad = parse_batched(Some(&json!({"items": []})), None, &[0]);
         assert_eq!(
             bad.parse_issue.as_deref(),
             Some("answer has no results array")

@@ -8,22 +8,54 @@ use super::WorkerError;
 use crate::fake::{FakeConfig, FakeServer};
 use crate::model::{ProviderKind, Run};
 use crate::provider::{
-    anthropic, base_url_env_var, http, key_env_var, openai, validate_base_url, AnthropicClient,
-    CallAnswer, CallRequest, ConnectError, Flavor, OpenAiClient, Provider, ProviderError,
+    anthropic, base_url_env_var, http, is_vendor_endpoint, key_env_var, openai, validate_base_url,
+    AnthropicClient, CallAnswer, CallRequest, ConnectError, Flavor, OpenAiClient, Provider,
+    ProviderError, ServerLimits,
 };
 use crate::store::Store;
 
-/// The provider client for `run`: its stored key (or the environment's), and the run's base URL,
-/// else the stored key's. `demo` starts the offline fake server and needs no key.
+/// The provider client for `run`, resolved now (SPEC §3: the endpoint is taken when a run
+/// starts, not frozen at creation): its stored key (or the environment's) with that key's
+/// current base URL, so `keys set custom --base-url NEW` moves every run that starts after it.
+/// A run created by an older build may carry a base URL; it is used only when nothing is
+/// configured now. The model and parameters stay the run's. `demo` starts the offline fake
+/// server and needs no key.
 pub fn connect_provider(store: &Store, run: &Run) -> Result<AnyProvider, WorkerError> {
     let name = run.model_config.provider.as_str();
     let key = crate::vault::key_for(store, name)?;
-    let base_url = run
-        .model_config
-        .base_url
-        .clone()
-        .or_else(|| key.as_ref().and_then(|k| k.base_url.clone()));
+    let base_url = key
+        .as_ref()
+        .and_then(|k| k.base_url.clone())
+        .or_else(|| run.model_config.base_url.clone());
     Ok(connect(name, key.map(|k| k.secret), base_url)?)
+}
+
+/// Whether a session of `run` started now would call the vendor's own endpoint (so built-in
+/// prices apply), resolved like [`connect_provider`] without building a client.
+pub fn at_vendor_endpoint(store: &Store, run: &Run) -> Result<bool, WorkerError> {
+    let name = run.model_config.provider.as_str();
+    if ProviderKind::parse(name).is_some_and(|k| k.is_demo()) {
+        return Ok(true);
+    }
+    let stored = crate::vault::key_for(store, name)?
+        .and_then(|k| k.base_url)
+        .or_else(|| run.model_config.base_url.clone());
+    Ok(resolve_base_url(name, stored).is_some_and(|u| is_vendor_endpoint(name, &u)))
+}
+
+/// The base URL calls to `name` go to: `base_url` (the stored one), else the provider's
+/// `*_BASE_URL` variable, else the vendor's default (`None`: a custom server with none set).
+fn resolve_base_url(name: &str, base_url: Option<String>) -> Option<String> {
+    let env_url = base_url_env_var(name)
+        .and_then(|v| std::env::var(v).ok())
+        .filter(|u| !u.trim().is_empty());
+    let url = base_url.filter(|u| !u.trim().is_empty()).or(env_url);
+    url.or_else(|| match ProviderKind::parse(name)? {
+        ProviderKind::Anthropic => Some(anthropic::DEFAULT_BASE_URL.to_string()),
+        ProviderKind::OpenAi => Some(openai::OPENAI_BASE_URL.to_string()),
+        ProviderKind::Google => Some(openai::GOOGLE_BASE_URL.to_string()),
+        ProviderKind::Custom | ProviderKind::Demo => None,
+    })
 }
 
 /// Any provider, dispatching [`Provider`] to the right wire client.
@@ -50,17 +82,26 @@ impl AnyProvider {
         }
     }
 
+    /// The OpenAI-compatible client (OpenAI, Google, custom), which can probe structured output.
+    pub fn as_openai(&self) -> Option<&OpenAiClient> {
+        match self {
+            AnyProvider::OpenAi(c) => Some(c),
+            _ => None,
+        }
+    }
+
+    /// What a self-hosted (custom) server says about its context and slots; `None` for hosted
+    /// APIs, which have no such endpoint, and for servers that do not say.
+    pub async fn discover(&self, model: Option<&str>) -> Option<ServerLimits> {
+        match self {
+            AnyProvider::OpenAi(c) if c.flavor() == Flavor::Custom => c.discover(model).await,
+            _ => None,
+        }
+    }
+
     /// `true` for the offline demo provider, so fronts can label its results as such.
     pub fn is_demo(&self) -> bool {
         matches!(self, AnyProvider::Demo { .. })
-    }
-
-    pub fn base_url(&self) -> &str {
-        match self {
-            AnyProvider::Anthropic(c) => c.base_url(),
-            AnyProvider::OpenAi(c) => c.base_url(),
-            AnyProvider::Demo { client, .. } => client.base_url(),
-        }
     }
 }
 
@@ -70,6 +111,18 @@ impl Provider for AnyProvider {
             AnyProvider::Anthropic(c) => c.name(),
             AnyProvider::OpenAi(c) => c.name(),
             AnyProvider::Demo { client, .. } => client.name(),
+        }
+    }
+
+    async fn server_limits(&self, model: &str) -> Option<ServerLimits> {
+        self.discover(Some(model)).await
+    }
+
+    fn base_url(&self) -> &str {
+        match self {
+            AnyProvider::Anthropic(c) => c.base_url(),
+            AnyProvider::OpenAi(c) => c.base_url(),
+            AnyProvider::Demo { client, .. } => client.base_url(),
         }
     }
 
@@ -109,49 +162,40 @@ pub fn connect(
             server: Arc::new(server),
         });
     }
-    let key = key
-        .filter(|k| !k.trim().is_empty())
-        .or_else(|| {
-            key_env_var(name)
-                .and_then(|v| std::env::var(v).ok())
-                .filter(|k| !k.trim().is_empty())
-        })
-        .ok_or_else(|| ConnectError::MissingKey {
-            provider: name.to_string(),
-            env: key_env_var(name),
-        })?;
-    let env_url = base_url_env_var(name)
-        .and_then(|v| std::env::var(v).ok())
-        .filter(|u| !u.trim().is_empty());
-    let url = base_url.filter(|u| !u.trim().is_empty()).or(env_url);
-    if let Some(u) = &url {
-        validate_base_url(u)?;
-    }
+    let key = key.filter(|k| !k.trim().is_empty()).or_else(|| {
+        key_env_var(name)
+            .and_then(|v| std::env::var(v).ok())
+            .filter(|k| !k.trim().is_empty())
+    });
+    // A custom server may need no key (llama.cpp, Ollama and vLLM run without one).
+    let key = match key {
+        Some(k) => k,
+        None if kind == ProviderKind::Custom => String::new(),
+        None => {
+            return Err(ConnectError::MissingKey {
+                provider: name.to_string(),
+                env: key_env_var(name),
+            })
+        }
+    };
+    let url = resolve_base_url(name, base_url).ok_or(ConnectError::MissingBaseUrl)?;
+    validate_base_url(&url)?;
     Ok(match kind {
         ProviderKind::Anthropic => AnyProvider::Anthropic(AnthropicClient::new(
             ProviderKind::Anthropic.as_str(),
             key,
-            url.unwrap_or_else(|| anthropic::DEFAULT_BASE_URL.to_string()),
+            url,
             http,
         )),
-        ProviderKind::OpenAi => AnyProvider::OpenAi(OpenAiClient::new(
-            Flavor::OpenAi,
-            key,
-            url.unwrap_or_else(|| openai::OPENAI_BASE_URL.to_string()),
-            http,
-        )),
-        ProviderKind::Google => AnyProvider::OpenAi(OpenAiClient::new(
-            Flavor::Google,
-            key,
-            url.unwrap_or_else(|| openai::GOOGLE_BASE_URL.to_string()),
-            http,
-        )),
-        ProviderKind::Custom | ProviderKind::Demo => AnyProvider::OpenAi(OpenAiClient::new(
-            Flavor::Custom,
-            key,
-            url.ok_or(ConnectError::MissingBaseUrl)?,
-            http,
-        )),
+        ProviderKind::OpenAi => {
+            AnyProvider::OpenAi(OpenAiClient::new(Flavor::OpenAi, key, url, http))
+        }
+        ProviderKind::Google => {
+            AnyProvider::OpenAi(OpenAiClient::new(Flavor::Google, key, url, http))
+        }
+        ProviderKind::Custom | ProviderKind::Demo => {
+            AnyProvider::OpenAi(OpenAiClient::new(Flavor::Custom, key, url, http))
+        }
     })
 }
 

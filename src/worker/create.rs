@@ -44,18 +44,26 @@ fn new_run_id(conv: &str, schema_id: &str) -> String {
     format!("run_{}", &h[..12])
 }
 
-/// The provider used when none is named: Anthropic when a key exists, else the offline demo.
+/// The provider used when none is named: the first with a stored or environment key (or, for
+/// custom, an endpoint). With none, an error listing every way to get one: the offline demo is
+/// used only when asked for by name.
 fn default_provider(store: &Store) -> Result<String, WorkerError> {
-    for p in [
-        ProviderKind::Anthropic,
-        ProviderKind::OpenAi,
-        ProviderKind::Google,
-    ] {
+    for p in ProviderKind::KEYED {
         if vault::key_for(store, p.as_str())?.is_some() {
             return Ok(p.as_str().to_string());
         }
     }
-    Ok(ProviderKind::Demo.as_str().to_string())
+    Err(WorkerError::Refused(format!(
+        "no provider is set up. Any one of these works:\n\
+         - a hosted model: `blockwise keys set anthropic` (or openai, google), reading the key \
+         from stdin, or set ANTHROPIC_API_KEY / OPENAI_API_KEY / GEMINI_API_KEY;\n\
+         - a local or self-hosted OpenAI-compatible server (llama.cpp, Ollama, vLLM): \
+         `blockwise keys set custom --base-url http://localhost:8080/v1`, or set {} (and {} if it \
+         wants a key);\n\
+         - the offline demo (not a real model): `--provider demo`.",
+        provider::CUSTOM_BASE_URL_ENV,
+        provider::CUSTOM_KEY_ENV,
+    )))
 }
 
 /// Create a run of schema `schema_name` (ref or id) over document `doc` (conv_uid prefix).
@@ -104,6 +112,15 @@ pub fn plan_run(
         )));
     }
     let key = vault::key_for(store, &provider_name)?;
+    if provider_name == ProviderKind::Custom.as_str()
+        && key.as_ref().is_none_or(|k| k.base_url.is_none())
+    {
+        return Err(WorkerError::Refused(format!(
+            "no custom endpoint: run `blockwise keys set custom --base-url URL` (add --stdin if \
+             the server wants a key), or set {}",
+            provider::CUSTOM_BASE_URL_ENV
+        )));
+    }
     if !ProviderKind::is_demo_name(&provider_name) && key.is_none() {
         let env = provider::key_env_var(&provider_name)
             .map(|v| format!(" or set {v}"))
@@ -129,7 +146,8 @@ pub fn plan_run(
         store,
         &RunModelInputs {
             provider: provider_name.clone(),
-            base_url: key.as_ref().and_then(|k| k.base_url.clone()),
+            // The endpoint is resolved when the run starts (worker::connect_provider).
+            base_url: None,
             model: opts.model.clone(),
             temperature: opts.temperature,
             max_tokens: opts.max_tokens,

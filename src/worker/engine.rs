@@ -4,6 +4,7 @@
 
 use std::collections::VecDeque;
 use std::ops::Range;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -16,8 +17,8 @@ use super::pack::{estimate_tokens, make_packs, CloseReason, PackLimits};
 use super::prepare::RunPlan;
 use super::task::{Item, Shared};
 use super::{holding, identity, lease, transitions, writer, WorkerError};
-use crate::model::{OverlayStatus, RunStatus};
-use crate::provider::{PriceTable, Provider};
+use crate::model::{OverlayStatus, RunStatus, ServerSeen};
+use crate::provider::{PriceTable, Provider, ServerLimits};
 use crate::store::Store;
 
 /// How a worker session ended.
@@ -41,8 +42,13 @@ pub struct EngineOptions {
     pub lease: Duration,
     pub backoff_base: Duration,
     pub backoff_max: Duration,
-    /// Transient failures of one call before the run pauses.
-    pub max_transient_retries: u32,
+    /// Overrides the run's `worker.transient_retries` (retries of one call before the run
+    /// pauses) for this session.
+    pub transient_retries: Option<u32>,
+    /// Overrides the run's `worker.request_timeout_seconds` for this session.
+    pub request_timeout: Option<Duration>,
+    /// How often the session looks for a cancel of its run (made by another process or thread).
+    pub cancel_poll: Duration,
     pub prices: PriceTable,
 }
 
@@ -54,7 +60,9 @@ impl Default for EngineOptions {
             lease: lease::LEASE,
             backoff_base: Duration::from_millis(500),
             backoff_max: Duration::from_secs(60),
-            max_transient_retries: 8,
+            transient_retries: None,
+            request_timeout: None,
+            cancel_poll: Duration::from_millis(200),
             prices: PriceTable::builtin(),
         }
     }
@@ -112,7 +120,7 @@ async fn work<P: Provider>(
         })
         .await?;
     }
-    let plan = RunPlan::load(&store, &run_id)?;
+    let mut plan = RunPlan::load(&store, &run_id)?;
     match plan.run.status {
         RunStatus::Running => {}
         RunStatus::Complete => return Ok(RunEnd::Complete),
@@ -124,10 +132,14 @@ async fn work<P: Provider>(
         }
     }
     warn_short_cache_prefix(&plan, &events);
-    let concurrency = opts
-        .concurrency
-        .unwrap_or(plan.policy.concurrency)
-        .clamp(1, 256) as usize;
+    tracing::info!(run_id = %run_id, endpoint = provider.base_url(), "worker session starts");
+    let server = provider.server_limits(&plan.run.model_config.model).await;
+    let (concurrency, seen) = size_to_server(&mut plan, server.as_ref(), opts.concurrency, &events);
+    if let Some(seen) = seen {
+        // Kept with the run so `run status` can show it after the session (source `server`).
+        let (s, r) = (store.clone(), run_id.clone());
+        blocking(move || Ok(transitions::record_server(&s, &r, seen)?)).await?;
+    }
     let claim = Claim {
         store: store.clone(),
         run_id: run_id.clone(),
@@ -144,16 +156,51 @@ async fn work<P: Provider>(
         plan.policy.max_retries,
         events.clone(),
     );
+    let vendor_prices = crate::provider::is_vendor_endpoint(provider.name(), provider.base_url());
+    let priced = opts
+        .prices
+        .price_at(&plan.run.model_config.model, vendor_prices)
+        .is_some();
+    if !priced {
+        tracing::info!(
+            run_id = %run_id,
+            base_url = provider.base_url(),
+            "cost unknown: no price for {} at this endpoint (built-in prices are the vendors' own; a local server is priced only by prices.json)",
+            plan.run.model_config.model
+        );
+    }
+    let (cancel_tx, mut cancel) = watch::channel(false);
+    let watcher = tokio::spawn(watch_for_cancel(
+        store.clone(),
+        run_id.clone(),
+        opts.cancel_poll,
+        cancel_tx,
+    ));
+    let request_timeout = opts
+        .request_timeout
+        .unwrap_or(Duration::from_secs(u64::from(
+            plan.policy.request_timeout_seconds.max(1),
+        )));
     let shared = Arc::new(Shared {
+        endpoint: provider.base_url().to_string(),
         provider,
+        transient_retries: opts
+            .transient_retries
+            .unwrap_or(plan.policy.transient_retries),
+        request_timeout,
         plan,
         gate: Gate::new(),
         halt: Mutex::new(None),
         writer: writer.tx.clone(),
+        vendor_prices,
+        priced,
         prices: opts.prices.clone(),
         backoff_base: opts.backoff_base,
         backoff_max: opts.backoff_max,
-        max_transient_retries: opts.max_transient_retries.max(1),
+        cancel: cancel.clone(),
+        stop: stop.clone(),
+        in_flight: AtomicUsize::new(0),
+        events: events.clone(),
         worker_id: opts.worker_id.clone(),
     });
     let semaphore = Arc::new(Semaphore::new(concurrency));
@@ -169,6 +216,15 @@ async fn work<P: Provider>(
         while tasks.try_join_next().is_some() {}
         if *stop.borrow() {
             stopped_by = StoppedBy::Interrupt;
+            break;
+        }
+        if *cancel.borrow() {
+            tracing::info!(
+                run_id = %run_id,
+                in_flight = shared.in_flight.load(Ordering::SeqCst),
+                "run cancelled: no new calls; calls in flight are aborted"
+            );
+            stopped_by = StoppedBy::Cancel;
             break;
         }
         if shared.halted() {
@@ -190,6 +246,7 @@ async fn work<P: Provider>(
                 tokio::select! {
                     _ = tasks.join_next() => { exhausted = false; }
                     _ = stopped(&mut stop) => {}
+                    _ = stopped(&mut cancel) => {}
                 }
                 continue;
             }
@@ -210,6 +267,7 @@ async fn work<P: Provider>(
                 Err(_) => break,
             },
             _ = stopped(&mut stop) => continue,
+            _ = stopped(&mut cancel) => continue,
         };
         let pack: Vec<Item> = buffer.drain(range).collect();
         let shared = shared.clone();
@@ -219,10 +277,22 @@ async fn work<P: Provider>(
         });
     }
 
-    if stopped_by == StoppedBy::Interrupt {
+    // After a cancel or an interrupt, tasks see it themselves: each aborts its request, records
+    // the call as cancelled (cost at its upper bound) and returns at once. A task that does not
+    // end within the grace period is dropped; its `started` call is then recorded as lost.
+    let grace = if stopped_by == StoppedBy::Nothing {
+        // Paused or done: calls in flight finish and are recorded as they are.
+        Duration::MAX
+    } else {
+        ABORT_GRACE
+    };
+    let drain = async { while tasks.join_next().await.is_some() {} };
+    if tokio::time::timeout(grace, drain).await.is_err() {
+        tracing::warn!(run_id = %run_id, "calls did not end within {ABORT_GRACE:?}; dropped");
         tasks.abort_all();
+        while tasks.join_next().await.is_some() {}
     }
-    while tasks.join_next().await.is_some() {}
+    watcher.abort();
     drop(shared);
     drop(writer.tx);
     let _ = writer.thread.join();
@@ -238,6 +308,80 @@ async fn work<P: Provider>(
         let _ = tx.send(ev).await;
     }
     Ok(end)
+}
+
+/// How long a session waits, once stopped, for its tasks to record their aborted calls.
+const ABORT_GRACE: Duration = Duration::from_secs(3);
+
+/// Poll the run's status until it is cancelled (by `run cancel` in another process, or the
+/// TUI), then say so on `cancel`. Ends with the session (aborted) or when nobody listens.
+async fn watch_for_cancel(
+    store: Arc<Store>,
+    run_id: String,
+    every: Duration,
+    cancel: watch::Sender<bool>,
+) {
+    loop {
+        tokio::time::sleep(every).await;
+        let (s, r) = (store.clone(), run_id.clone());
+        let status = blocking(move || Ok(s.get_run(&r)?.map(|run| run.status))).await;
+        if let Ok(Some(RunStatus::Cancelled)) = status {
+            let _ = cancel.send(true);
+            return;
+        }
+        if cancel.is_closed() {
+            return;
+        }
+    }
+}
+
+/// Apply what the server said about itself to this session: packs sized to its context,
+/// concurrency to its slots (unless the session was given one explicitly). Says what changed
+/// (source `server`) on the events and in the log. Returns the concurrency to use and what the
+/// server said, to keep with the run.
+fn size_to_server(
+    plan: &mut RunPlan,
+    server: Option<&ServerLimits>,
+    explicit_concurrency: Option<u32>,
+    events: &Option<mpsc::Sender<WorkerEvent>>,
+) -> (usize, Option<ServerSeen>) {
+    let mut concurrency = explicit_concurrency.unwrap_or(plan.policy.concurrency);
+    let Some(server) = server else {
+        return (concurrency.clamp(1, 256) as usize, None);
+    };
+    let mut applied = Vec::new();
+    if let Some(fit) = server.context_tokens.and_then(|c| plan.fit_to_context(c)) {
+        applied.push(format!(
+            "context_window_tokens={} (source=server), max_output_tokens={} (source=server)",
+            fit.context_tokens, fit.max_output_tokens
+        ));
+    }
+    if let (Some(slots), None) = (server.slots, explicit_concurrency) {
+        if slots < concurrency {
+            concurrency = slots;
+            applied.push(format!("concurrency={slots} (source=server)"));
+        }
+    }
+    let summary = server.describe();
+    let message = std::iter::once(summary.clone())
+        .chain(applied.iter().cloned())
+        .collect::<Vec<_>>()
+        .join("; ");
+    tracing::info!(run_id = %plan.run.run_id, "{message}");
+    if let Some(tx) = events {
+        let _ = tx.try_send(WorkerEvent::Notice {
+            run_id: plan.run.run_id.clone(),
+            message,
+        });
+    }
+    let seen = ServerSeen {
+        summary,
+        context_tokens: server.context_tokens,
+        slots: server.slots,
+        applied,
+        at: crate::clock::now_rfc3339(),
+    };
+    (concurrency.clamp(1, 256) as usize, Some(seen))
 }
 
 /// Why the loop stopped, when it was not the run's own state.
@@ -330,7 +474,6 @@ pub(crate) async fn refill(
     buffer.extend(blocks.into_iter().map(|b| Item {
         index: b.block_index,
         tokens: estimate_tokens(&b.block_content),
-        uid: b.block_uid,
         block_type: b.block_type.as_str().to_string(),
         content: b.block_content,
     }));
@@ -485,7 +628,7 @@ mod tests {
         assert_eq!(refill(&c, &mut buffer).await.unwrap(), Refill::Claimed(2));
         let indices: Vec<u32> = buffer.iter().map(|i| i.index).collect();
         assert_eq!(indices, vec![0, 1]);
-        assert!(buffer.iter().all(|i| i.tokens > 0 && !i.uid.is_empty()));
+        assert!(buffer.iter().all(|i| i.tokens > 0 && !i.content.is_empty()));
         let r = store.get_run(&run.run_id).unwrap().unwrap();
         assert_eq!(r.counters.claimed, 2);
         let end = finish(

@@ -10,8 +10,8 @@ use super::create::{plan_run, CreateRunOptions, PlannedRun};
 use super::pack::{estimate_tokens, make_packs};
 use super::prepare::RunPlan;
 use super::WorkerError;
-use crate::model::Usage;
-use crate::provider::{prompt, BlockInput, PriceTable};
+use crate::model::{ProviderKind, Usage};
+use crate::provider::{prompt, BlockInput, Flavor, PriceTable};
 use crate::store::Store;
 
 /// The estimate of one run, with the effective settings it was made with.
@@ -63,12 +63,21 @@ pub fn estimate_run(
         document_blocks,
     } = plan_run(store, doc, schema_name, opts)?;
     let conv = run.conv_uid.clone();
+    // Built-in prices are the vendor's: a local server or a gateway is priced by prices.json.
+    let vendor = super::connect::at_vendor_endpoint(store, &run)?;
+    // The answer is asked for through a tool (Anthropic, the demo) or a JSON response format
+    // (OpenAI-compatible), with the results array's length fixed where the provider takes it.
+    let (via_tool, bounded) = match ProviderKind::parse(&run.model_config.provider) {
+        Some(ProviderKind::Anthropic | ProviderKind::Demo) => (true, true),
+        Some(ProviderKind::Custom) => (false, Flavor::Custom.accepts_array_bounds()),
+        _ => (false, false),
+    };
     let plan = RunPlan::for_run(store, run)?;
     let mut inputs: Vec<BlockInput> = Vec::with_capacity(blocks as usize);
     store.for_each_block(&conv, |b| {
         if b.block_index < blocks {
             inputs.push(BlockInput {
-                block_uid: b.block_uid,
+                block_index: b.block_index,
                 block_type: b.block_type.as_str().to_string(),
                 content: b.block_content,
             });
@@ -86,9 +95,10 @@ pub fn estimate_run(
         let tool = json!({
             "name": prompt::tool_name(&request),
             "description": prompt::tool_description(&request),
-            "input_schema": prompt::output_schema(&request),
+            "input_schema": prompt::output_schema(&request, bounded),
         });
-        let rest = estimate_tokens(&(prompt::user_message(&request) + &tool.to_string())) as u64;
+        let message = prompt::user_message(&request, via_tool);
+        let rest = estimate_tokens(&(message + &tool.to_string())) as u64;
         // With caching on, the first call writes the system prompt and later calls read it.
         match (caching, i) {
             (false, _) => usage.input_tokens += system,
@@ -111,7 +121,7 @@ pub fn estimate_run(
         block_cap: plan.limits.block_cap,
         batching: plan.policy.batching,
         prompt_caching: plan.policy.prompt_caching,
-        cost_usd: prices.estimate(&mc.model, &usage),
+        cost_usd: prices.estimate_at(&mc.model, &usage, vendor),
         input_tokens: usage.input_tokens,
         cache_write_tokens: usage.cache_write_tokens,
         cache_read_tokens: usage.cache_read_tokens,
@@ -119,7 +129,7 @@ pub fn estimate_run(
     })
 }
 
-/// The answer a call would get: `{results: [{block_uid, ...}]}` for a pack, the fields alone for
+/// The answer a call would get: `{results: [{block_index, ...}]}` for a pack, the fields alone for
 /// one block, each field holding a value of typical size for its type.
 fn typical_output(properties: &Map<String, Value>, blocks: &[BlockInput], batched: bool) -> Value {
     let one = |b: &BlockInput| -> Map<String, Value> {
@@ -138,7 +148,7 @@ fn typical_output(properties: &Map<String, Value>, blocks: &[BlockInput], batche
         .iter()
         .map(|b| {
             let mut m = Map::new();
-            m.insert("block_uid".into(), Value::String(b.block_uid.clone()));
+            m.insert(prompt::INDEX_KEY.into(), json!(b.block_index));
             m.extend(one(b));
             Value::Object(m)
         })

@@ -12,6 +12,17 @@ pub enum WorkerEvent {
     },
     /// One provider call finished and was recorded.
     CallFinished(CallRecord),
+    /// Calls in flight changed (sent when a call starts and when it ends), so a slow first
+    /// answer shows as waiting, not silence.
+    InFlight {
+        run_id: String,
+        calls: usize,
+    },
+    /// Information about the session, e.g. limits the server reported (source `server`).
+    Notice {
+        run_id: String,
+        message: String,
+    },
     /// Something the user should know but that does not stop the run.
     Warning {
         run_id: String,

@@ -71,7 +71,7 @@ impl OutputShape {
             + self.arrays * 40
             + self.objects * 30
             + self.free_text * (block_tokens + 30)
-            + 20 // block_uid and framing
+            + 20 // block_index key and framing
     }
 }
 
@@ -85,7 +85,7 @@ pub struct PackLimits {
     pub shape: OutputShape,
 }
 
-/// Tokens of framing per block in the user message (delimiters, uid, type).
+/// Tokens of framing per block in the user message (delimiters, index, type, fence).
 pub const BLOCK_FRAMING_TOKENS: u32 = 30;
 
 impl PackLimits {

@@ -23,6 +23,8 @@ pub struct RunPlan {
     pub block_prompt: String,
     pub policy: WorkerPolicy,
     pub limits: PackLimits,
+    /// The schema's `max_batch_size`, kept to size packs again for a server's context.
+    max_batch_size: Option<u32>,
     /// The review validators: every answer is checked with them before it is staged.
     pub validators: Arc<FieldValidators>,
 }
@@ -79,6 +81,7 @@ impl RunPlan {
             .map_err(|e| WorkerError::Refused(format!("schema '{}': {e}", schema.schema_ref)))?;
         let policy = WorkerPolicy::from_snapshot(&run.model_config.policy);
         let (system_prompt, block_prompt, limits) = fixed_prompt(&policy, &prompt, &properties);
+        let max_batch_size = prompt.max_batch_size;
         Ok(RunPlan {
             run,
             properties,
@@ -87,12 +90,46 @@ impl RunPlan {
             block_prompt,
             policy,
             limits,
+            max_batch_size,
             validators: Arc::new(validators),
         })
     }
 }
 
+/// The per-request context a server reported, applied to one session (source `server`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ServerFit {
+    pub context_tokens: u32,
+    pub max_output_tokens: u32,
+}
+
 impl RunPlan {
+    /// Size packs to a server's context window when it is smaller than the run's policy
+    /// assumes: the answer keeps at most half of it, the tool definition at most an eighth, and
+    /// the packs' input budget is what is left. `None` when the policy already fits.
+    pub fn fit_to_context(&mut self, context_tokens: u32) -> Option<ServerFit> {
+        let p = &mut self.policy;
+        if context_tokens >= p.context_window_tokens {
+            return None;
+        }
+        p.context_window_tokens = context_tokens;
+        p.max_output_tokens = p.max_output_tokens.min(context_tokens / 2).max(1);
+        // The reserve is what the answer may use; keep input + answer inside the window.
+        p.output_reserve_tokens = p.max_output_tokens;
+        p.tool_overhead_tokens = p.tool_overhead_tokens.min(context_tokens / 8);
+        self.limits = PackLimits::new(
+            p,
+            self.max_batch_size,
+            self.limits.shape,
+            &self.system_prompt,
+            &self.block_prompt,
+        );
+        Some(ServerFit {
+            context_tokens,
+            max_output_tokens: p.max_output_tokens,
+        })
+    }
+
     /// The call for one pack of blocks, as the worker sends it (and the estimate counts it).
     pub fn request(&self, blocks: Vec<BlockInput>) -> CallRequest {
         let mc = &self.run.model_config;
@@ -103,7 +140,8 @@ impl RunPlan {
                 .min(self.policy.max_output_tokens)
                 .max(1)
         } else {
-            mc.max_tokens
+            // A server's small context (fit_to_context) caps single calls too.
+            mc.max_tokens.min(self.policy.max_output_tokens).max(1)
         };
         CallRequest {
             model: mc.model.clone(),

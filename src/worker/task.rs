@@ -1,19 +1,22 @@
 //! One pack's life: call, parse, write, and split-and-retry down to single blocks (SPEC §3).
 
 use std::collections::VecDeque;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use serde_json::Value;
-use tokio::sync::oneshot;
+use tokio::sync::{mpsc, oneshot, watch};
 use tokio::time::Instant;
 
 use super::answer::{apply_local_fields, parse_batched, parse_single, ParsedAnswer};
 use super::backoff::{delay, Gate};
+use super::events::WorkerEvent;
 use super::prepare::RunPlan;
 use super::transitions::CallEffect;
 use super::writer::{Halt, WriterMsg};
 use crate::model::{CallOutcome, CallRecord, ErrorClass, Usage};
+use crate::provider::http::timed_out;
 use crate::provider::pricing::PriceTable;
 use crate::provider::{BlockInput, CallAnswer, CallRequest, Provider, ProviderError};
 
@@ -21,7 +24,6 @@ use crate::provider::{BlockInput, CallAnswer, CallRequest, Provider, ProviderErr
 #[derive(Debug, Clone)]
 pub struct Item {
     pub index: u32,
-    pub uid: String,
     pub block_type: String,
     pub content: String,
     pub tokens: u32,
@@ -35,11 +37,48 @@ pub struct Shared<P> {
     pub halt: Mutex<Option<Halt>>,
     pub writer: std::sync::mpsc::Sender<WriterMsg>,
     pub prices: PriceTable,
+    /// The provider's base URL is the vendor's own, so built-in prices apply.
+    pub vendor_prices: bool,
+    /// The model has a price at this endpoint; without one every cost is unknown, even that of
+    /// a call that got no answer (a local run never shows `$0`).
+    pub priced: bool,
     pub backoff_base: Duration,
     pub backoff_max: Duration,
-    pub max_transient_retries: u32,
+    /// Retries of one call after transient trouble before the run pauses.
+    pub transient_retries: u32,
+    /// Limit of one call to its first byte, server queue included.
+    pub request_timeout: Duration,
+    /// The base URL every call of this session goes to (recorded with each call).
+    pub endpoint: String,
+    /// Becomes `true` when the run is cancelled: no new calls, no retries, in-flight aborted.
+    pub cancel: watch::Receiver<bool>,
+    /// Becomes `true` when the session is interrupted (Ctrl-C, the TUI quits): the same as a
+    /// cancel for calls in flight, but the run stays `running`.
+    pub stop: watch::Receiver<bool>,
+    /// Calls in flight right now (reported so a slow first answer is not silence).
+    pub in_flight: AtomicUsize,
+    pub events: Option<mpsc::Sender<WorkerEvent>>,
     /// Stamped on call records, so a dead worker's calls in flight can be told apart.
     pub worker_id: String,
+}
+
+/// Resolves when `rx` turns `true`; never, once its sender is gone.
+async fn raised(mut rx: watch::Receiver<bool>) {
+    if rx.wait_for(|c| *c).await.is_err() {
+        std::future::pending::<()>().await;
+    }
+}
+
+/// Why a call produced no answer.
+enum CallEnd {
+    /// The provider failed (after retries, for transient trouble).
+    Failed(ProviderError),
+    /// The run was cancelled or the session interrupted; the request in flight (if any) was
+    /// aborted after `after`. The provider may still bill an aborted request, so it costs its
+    /// upper bound.
+    Cancelled { after: Duration, upper: Option<f64> },
+    /// The run paused while this call waited to retry (its tries are already recorded).
+    Halted,
 }
 
 impl<P> Shared<P> {
@@ -47,21 +86,66 @@ impl<P> Shared<P> {
         self.halt.lock().map(|h| h.is_some()).unwrap_or(true)
     }
 
+    /// The run was cancelled or the session interrupted: nothing more is sent.
+    pub fn aborting(&self) -> bool {
+        *self.cancel.borrow() || *self.stop.borrow()
+    }
+
+    /// Resolves once the run is cancelled or the session interrupted (never, if nobody can do
+    /// either any more).
+    async fn on_abort(&self) {
+        tokio::select! {
+            _ = raised(self.cancel.clone()) => {}
+            _ = raised(self.stop.clone()) => {}
+        }
+    }
+
     fn halt(&self, h: Halt) {
         let mut g = self.halt.lock().unwrap_or_else(|p| p.into_inner());
         if g.is_none() {
+            tracing::warn!(run_id = %self.plan.run.run_id, reason = %h.reason, "run paused");
             *g = Some(h.clone());
             let _ = self.writer.send(WriterMsg::Halt(h));
         }
     }
 
-    /// Record a call as started (durably) before its request is sent; returns its sequence
-    /// number (0 if it could not be recorded: the call is then recorded when it ends).
-    async fn start(&self, pack: &[Item], request: &CallRequest) -> u64 {
-        let mut rec = record(&self.plan.run.run_id, pack);
-        rec.outcome = CallOutcome::Started;
-        rec.worker = Some(self.worker_id.clone());
-        // Upper bound: the whole request as input (about 4 characters a token), all output.
+    /// Count a call in or out of flight and tell the front.
+    fn in_flight(&self, delta: isize) {
+        let n = if delta > 0 {
+            self.in_flight.fetch_add(1, Ordering::SeqCst) + 1
+        } else {
+            self.in_flight
+                .fetch_sub(1, Ordering::SeqCst)
+                .saturating_sub(1)
+        };
+        if let Some(tx) = &self.events {
+            let _ = tx.try_send(WorkerEvent::InFlight {
+                run_id: self.plan.run.run_id.clone(),
+                calls: n,
+            });
+        }
+    }
+
+    /// For a pause after timeouts: the knob, since a slow local server may just need longer.
+    fn timeout_hint(&self, e: &ProviderError) -> String {
+        match e {
+            ProviderError::Transient { status_text, .. } if status_text == "timeout" => format!(
+                "; a slow server may need a longer `worker.request_timeout_seconds` (this run: \
+                 {} s; `blockwise policy set` changes it for new runs)",
+                self.request_timeout.as_secs()
+            ),
+            _ => String::new(),
+        }
+    }
+
+    /// The cost of a call that got no answer: nothing, when the model has a price here.
+    fn no_answer_cost(&self) -> Option<f64> {
+        self.priced.then_some(0.0)
+    }
+
+    /// The most a call can cost: the whole request as input (about 4 characters a token) and
+    /// all of its output budget; `None` where the model has no price at this endpoint.
+    fn cost_upper_bound(&self, request: &CallRequest) -> Option<f64> {
         let chars = request.system_prompt.len()
             + request.block_prompt.len()
             + request
@@ -74,7 +158,17 @@ impl<P> Shared<P> {
             output_tokens: u64::from(request.max_tokens),
             ..Usage::default()
         };
-        rec.cost_upper_usd = self.prices.estimate(&request.model, &most);
+        self.prices
+            .estimate_at(&request.model, &most, self.vendor_prices)
+    }
+
+    /// Record a call as started (durably) before its request is sent; returns its sequence
+    /// number (0 if it could not be recorded: the call is then recorded when it ends).
+    async fn start(&self, pack: &[Item], request: &CallRequest) -> u64 {
+        let mut rec = record(&self.plan.run.run_id, &self.endpoint, pack);
+        rec.outcome = CallOutcome::Started;
+        rec.worker = Some(self.worker_id.clone());
+        rec.cost_upper_usd = self.cost_upper_bound(request);
         let (tx, rx) = oneshot::channel();
         if self
             .writer
@@ -99,10 +193,11 @@ impl<P> Shared<P> {
     }
 }
 
-fn record(run_id: &str, pack: &[Item]) -> CallRecord {
+fn record(run_id: &str, endpoint: &str, pack: &[Item]) -> CallRecord {
     CallRecord {
         seq: 0,
         run_id: run_id.to_string(),
+        endpoint: Some(endpoint.to_string()),
         pack_size: pack.len() as u32,
         first_block: pack.first().map(|i| i.index).unwrap_or(0),
         last_block: pack.last().map(|i| i.index).unwrap_or(0),
@@ -146,7 +241,7 @@ impl<P: Provider> Shared<P> {
         self.plan.request(
             pack.iter()
                 .map(|i| BlockInput {
-                    block_uid: i.uid.clone(),
+                    block_index: i.index,
                     block_type: i.block_type.clone(),
                     content: i.content.clone(),
                 })
@@ -154,17 +249,44 @@ impl<P: Provider> Shared<P> {
         )
     }
 
-    /// Call with backoff for transient trouble (never using a block's attempts). Every failed
-    /// try is recorded as a call. `Err` is a non-transient error, or transient trouble that
-    /// outlasted `max_transient_retries`.
-    async fn call_with_retry(&self, pack: &[Item]) -> (Result<CallAnswer, ProviderError>, u64) {
+    /// Call with backoff for transient trouble (never using a block's attempts), each try
+    /// limited to `request_timeout` and recorded as `started` before its request is sent.
+    /// Every failed try that is retried is recorded as a call. `Failed` is a non-transient
+    /// error, or transient trouble that outlasted `transient_retries`; `Cancelled` means the
+    /// run was cancelled or the session interrupted (the request is aborted). Also returns the sequence number of the
+    /// last try's `started` record (0: none), which the final record replaces.
+    async fn call_with_retry(&self, pack: &[Item]) -> (Result<CallAnswer, CallEnd>, u64) {
         let request = self.request(pack);
-        let mut attempt = 0u32;
+        let run_id = &self.plan.run.run_id;
+        let not_sent = || {
+            let nothing = CallEnd::Cancelled {
+                after: Duration::ZERO,
+                upper: None,
+            };
+            (Err(nothing), 0)
+        };
+        let mut retries = 0u32;
         loop {
-            self.gate.wait().await;
+            tokio::select! {
+                _ = self.gate.wait() => {}
+                _ = self.on_abort() => return not_sent(),
+            }
             let seq = self.start(pack, &request).await;
             let started = Instant::now();
-            let result = self.provider.call(&request).await;
+            self.in_flight(1);
+            // Dropping the call's future on cancel aborts its HTTP request.
+            let result = tokio::select! {
+                r = tokio::time::timeout(self.request_timeout, self.provider.call(&request)) => {
+                    Some(r.unwrap_or_else(|_| Err(timed_out(self.request_timeout))))
+                }
+                _ = self.on_abort() => None,
+            };
+            self.in_flight(-1);
+            let Some(result) = result else {
+                let after = started.elapsed().max(Duration::from_millis(1));
+                let upper = self.cost_upper_bound(&request);
+                return (Err(CallEnd::Cancelled { after, upper }), seq);
+            };
             let err = match result {
                 Ok(answer) => return (Ok(answer), seq),
                 Err(e) => e,
@@ -172,37 +294,63 @@ impl<P: Provider> Shared<P> {
             let wait = match &err {
                 ProviderError::RateLimited { retry_after, .. } => {
                     let d = retry_after
-                        .unwrap_or_else(|| delay(attempt + 1, self.backoff_base, self.backoff_max));
+                        .unwrap_or_else(|| delay(retries + 1, self.backoff_base, self.backoff_max));
                     self.gate.close_until(Instant::now() + d);
-                    Some(Duration::ZERO)
+                    Some(d)
                 }
                 ProviderError::Transient { .. } => {
-                    Some(delay(attempt + 1, self.backoff_base, self.backoff_max))
+                    Some(delay(retries + 1, self.backoff_base, self.backoff_max))
                 }
                 _ => None,
             };
             let Some(wait) = wait else {
-                return (Err(err), seq);
+                return (Err(CallEnd::Failed(err)), seq);
             };
-            attempt += 1;
-            let mut rec = record(&self.plan.run.run_id, pack);
+            if retries >= self.transient_retries {
+                tracing::warn!(
+                    run_id = %run_id, retries, error = %err,
+                    "transient provider trouble outlasted the retries"
+                );
+                return (Err(CallEnd::Failed(err)), seq);
+            }
+            retries += 1;
+            tracing::warn!(
+                run_id = %run_id,
+                blocks = %format!("{}-{}", pack[0].index, pack[pack.len() - 1].index),
+                retry = retries,
+                of = self.transient_retries,
+                wait_ms = wait.as_millis() as u64,
+                error = %err,
+                "transient provider trouble; retrying"
+            );
+            let mut rec = record(run_id, &self.endpoint, pack);
             rec.seq = seq;
             rec.latency_ms = started.elapsed().as_millis() as u64;
             rec.outcome = CallOutcome::Error(error_class(&err));
-            rec.detail = Some(format!("{err} (try {attempt}, retrying)"));
+            rec.detail = Some(format!(
+                "{err} (retry {retries} of {})",
+                self.transient_retries
+            ));
             self.write(CallEffect {
                 record: rec,
                 results: Vec::new(),
                 failures: Vec::new(),
-                cost_usd: Some(0.0),
+                cost_usd: self.no_answer_cost(),
             })
             .await;
-            if attempt >= self.max_transient_retries {
-                return (Err(err), 0);
+            // A rate limit holds every task at the gate; others just wait their own backoff.
+            let own_wait = if matches!(err, ProviderError::RateLimited { .. }) {
+                Duration::ZERO
+            } else {
+                wait
+            };
+            tokio::select! {
+                _ = tokio::time::sleep(own_wait) => {}
+                _ = self.on_abort() => return not_sent(),
             }
-            tokio::time::sleep(wait).await;
             if self.halted() {
-                return (Err(err), 0);
+                // Another task paused the run; this try is recorded, the pause frees the claims.
+                return (Err(CallEnd::Halted), 0);
             }
         }
     }
@@ -215,7 +363,11 @@ impl<P: Provider> Shared<P> {
                 // Claims are released by the pause; nothing to send.
                 return;
             }
-            let mut rec = record(&self.plan.run.run_id, &pack);
+            if self.aborting() {
+                // Claims are released when the session ends; nothing more is sent.
+                return;
+            }
+            let mut rec = record(&self.plan.run.run_id, &self.endpoint, &pack);
             let started = Instant::now();
             let (result, seq) = self.call_with_retry(&pack).await;
             rec.seq = seq;
@@ -224,11 +376,34 @@ impl<P: Provider> Shared<P> {
                 record: rec,
                 results: Vec::new(),
                 failures: Vec::new(),
-                cost_usd: Some(0.0),
+                cost_usd: self.no_answer_cost(),
             };
             match result {
                 Ok(answer) => self.on_answer(answer, pack, &mut outcome, &mut queue),
-                Err(e) => {
+                Err(CallEnd::Cancelled { after, upper }) => {
+                    if after.is_zero() {
+                        // Nothing was in flight (waiting at the gate or between retries).
+                        return;
+                    }
+                    outcome.record.latency_ms = after.as_millis() as u64;
+                    outcome.record.outcome = CallOutcome::Cancelled;
+                    outcome.record.cost_upper_usd = upper;
+                    outcome.cost_usd = upper;
+                    let why = if *self.cancel.borrow() {
+                        "run cancelled"
+                    } else {
+                        "session interrupted"
+                    };
+                    outcome.record.detail = Some(format!(
+                        "{why}: request aborted after {} ms; its blocks return to pending; its \
+                         cost is counted as an upper bound",
+                        after.as_millis()
+                    ));
+                    self.write(outcome).await;
+                    return;
+                }
+                Err(CallEnd::Halted) => return,
+                Err(CallEnd::Failed(e)) => {
                     outcome.record.outcome = CallOutcome::Error(error_class(&e));
                     outcome.record.detail = Some(e.to_string());
                     match e {
@@ -253,9 +428,11 @@ impl<P: Provider> Shared<P> {
                         ProviderError::Transient { .. } | ProviderError::RateLimited { .. } => self
                             .halt(Halt {
                                 reason: format!(
-                                    "provider still failing after {} tries ({e}) — \
-                                     `blockwise run resume {}` when it is back",
-                                    self.max_transient_retries, self.plan.run.run_id
+                                    "provider still failing after {} retries ({e}) — \
+                                     `blockwise run resume {}` when it is back{}",
+                                    self.transient_retries,
+                                    self.plan.run.run_id,
+                                    self.timeout_hint(&e)
                                 ),
                                 bad_key: false,
                             }),
@@ -294,17 +471,23 @@ impl<P: Provider> Shared<P> {
         let rec = &mut outcome.record;
         rec.usage = answer.usage;
         rec.stop_reason = answer.stop_reason.clone();
-        outcome.cost_usd = self
-            .prices
-            .estimate(&self.plan.run.model_config.model, &answer.usage);
-        let uids: Vec<String> = pack.iter().map(|i| i.uid.clone()).collect();
+        outcome.cost_usd = self.prices.estimate_at(
+            &self.plan.run.model_config.model,
+            &answer.usage,
+            self.vendor_prices,
+        );
+        let indices: Vec<u32> = pack.iter().map(|i| i.index).collect();
         let parsed: ParsedAnswer = if pack.len() > 1 {
-            parse_batched(answer.output.as_ref(), answer.parse_issue.as_deref(), &uids)
+            parse_batched(
+                answer.output.as_ref(),
+                answer.parse_issue.as_deref(),
+                &indices,
+            )
         } else {
             parse_single(
                 answer.output.as_ref(),
                 answer.parse_issue.as_deref(),
-                &uids[0],
+                indices[0],
             )
         };
         rec.mapped = parsed.mapped.len() as u32;
@@ -335,7 +518,7 @@ impl<P: Provider> Shared<P> {
         let mut missing = Vec::new();
         let mut invalid = Vec::new();
         for item in pack {
-            match parsed.mapped.get(&item.uid) {
+            match parsed.mapped.get(&item.index) {
                 Some(value) => {
                     let mut value = Value::Object(value.clone());
                     if let Value::Object(obj) = &mut value {

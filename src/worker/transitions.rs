@@ -4,7 +4,7 @@
 use serde_json::Value;
 
 use crate::clock;
-use crate::model::{CallOutcome, CallRecord, Overlay, OverlayStatus, Run, RunStatus};
+use crate::model::{CallOutcome, CallRecord, Overlay, OverlayStatus, Run, RunStatus, ServerSeen};
 use crate::store::{RunTxn, Store, StoreError};
 
 /// One provider call's effect on the store.
@@ -155,6 +155,15 @@ pub fn mark_lost_calls(
             n += 1;
         }
         Ok(n)
+    })
+}
+
+/// Keep what a self-hosted server reported at a session's start with the run (display only:
+/// the run's policy snapshot is not changed).
+pub fn record_server(store: &Store, run_id: &str, seen: ServerSeen) -> Result<(), StoreError> {
+    store.with_run(run_id, |rt| {
+        rt.run.server = Some(seen);
+        Ok(())
     })
 }
 

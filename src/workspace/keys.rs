@@ -4,7 +4,7 @@
 use std::path::PathBuf;
 
 use super::{KeyOptions, KeySource, KeySummary, ProviderError, VaultError, Workspace};
-use crate::provider::ConnectError;
+use crate::provider::{ConnectError, ServerLimits, StructuredSupport};
 use crate::vault::{self, Vault};
 
 /// The outcome of `keys test`.
@@ -18,6 +18,10 @@ pub struct KeyTest {
     pub recorded: bool,
     /// The provider's message when the check did not plainly succeed.
     pub detail: Option<String>,
+    /// OpenAI-compatible providers: what one tiny structured call showed works.
+    pub structured: Option<StructuredSupport>,
+    /// A self-hosted server's own limits (source `server`), when it tells them.
+    pub server: Option<ServerLimits>,
 }
 
 /// Why a key could not be tested.
@@ -25,7 +29,11 @@ pub struct KeyTest {
 pub enum KeyTestError {
     #[error(
         "no key for {provider}: store one with `blockwise keys set {provider}`{}",
-        env.map(|v| format!(" or set {v}")).unwrap_or_default()
+        if provider == "custom" {
+            format!(" --base-url URL, or set {}", crate::provider::CUSTOM_BASE_URL_ENV)
+        } else {
+            env.map(|v| format!(" or set {v}")).unwrap_or_default()
+        }
     )]
     NoKey {
         provider: String,
@@ -43,16 +51,22 @@ impl Workspace {
         vault::check_provider(provider)
     }
 
-    /// Encrypt and store a key. Returns what was stored and how it is encrypted (in words).
+    /// Encrypt and store a key (`None`: the custom endpoint alone, for a server that needs no
+    /// key). Returns what was stored and how it is encrypted (in words).
     pub fn set_key(
         &self,
         provider: &str,
-        secret: &str,
+        secret: Option<&str>,
         options: KeyOptions,
     ) -> Result<(KeySummary, String), VaultError> {
         let vault = Vault::from_env()?;
-        let summary = vault.set_key(&self.store, provider, secret, options)?;
-        let how = if summary.encryption.as_deref() == Some("age-scrypt") {
+        let summary = match secret {
+            Some(secret) => vault.set_key(&self.store, provider, secret, options)?,
+            None => vault.set_keyless_endpoint(&self.store, options)?,
+        };
+        let how = if summary.encryption.as_deref() == Some(vault::NO_KEY) {
+            "no key".to_string()
+        } else if summary.encryption.as_deref() == Some("age-scrypt") {
             "with your passphrase".to_string()
         } else {
             format!("with the age identity {}", identity_path(&vault).display())
@@ -113,11 +127,20 @@ impl Workspace {
             None => (None, None, None, None),
         };
         let client = crate::worker::connect(provider, secret, base_url)?;
-        let model = model
-            .map(str::to_string)
-            .or(key_model)
+        let asked = model.map(str::to_string).or(key_model);
+        let server = client.discover(asked.as_deref()).await;
+        // A server serving one model names it; a request for another may be refused (vLLM).
+        let model = asked
+            .or_else(|| server.as_ref().and_then(|s| s.model.clone()))
             .unwrap_or_else(|| crate::provider::default_model(provider).to_string());
-        let outcome = client.test_key(&model).await;
+        let mut outcome = client.test_key(&model).await;
+        let mut structured = None;
+        if let (Ok(()), Some(c)) = (&outcome, client.as_openai()) {
+            match c.probe_structured(&model).await {
+                Ok(s) => structured = Some(s),
+                Err(e) => outcome = Err(e),
+            }
+        }
         // Out of credit still proves the key authenticates.
         let verdict = match &outcome {
             Ok(()) => Some(true),
@@ -132,12 +155,24 @@ impl Workspace {
         Ok(KeyTest {
             key_shown: resolved
                 .as_ref()
-                .map(|k| vault::display_key(&k.secret))
+                .map(|k| vault::shown_key(&k.secret))
                 .unwrap_or_else(|| "(none needed)".into()),
             verdict,
             recorded,
             detail: outcome.as_ref().err().map(|e| e.to_string()),
+            structured,
+            server,
         })
+    }
+
+    /// What the stored (or environment) custom endpoint says about itself, best effort.
+    pub async fn discover_server(&self, provider: &str) -> Option<ServerLimits> {
+        let key = Vault::from_env()
+            .ok()?
+            .key_for(&self.store, provider)
+            .ok()??;
+        let client = crate::worker::connect(provider, Some(key.secret), key.base_url).ok()?;
+        client.discover(key.model.as_deref()).await
     }
 }
 

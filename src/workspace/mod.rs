@@ -35,7 +35,9 @@ pub use crate::policy::{
     display_value, AdminChange, AdminRecord, AuditEntry, EffectiveValue, PolicyError, PolicySource,
     SetOutcome, WorkerPolicy,
 };
-pub use crate::provider::{format_cost, key_env_var, ProviderError};
+pub use crate::provider::{
+    format_cost, key_env_var, ProviderError, ServerKind, ServerLimits, StructuredSupport,
+};
 pub use crate::review::{
     Action as ReviewAction, EditOutcome, ReviewError, ReviewEvent, ReviewOutcome, Selection,
     SelectionError, Target, Undo,

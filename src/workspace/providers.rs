@@ -16,6 +16,8 @@ pub struct ProviderChoice {
     /// Where its key comes from (`stored`, `env:VAR`), or `no key needed`.
     pub source: String,
     pub base_url: Option<String>,
+    /// The offline demo: offered last and labelled, never picked for the user.
+    pub demo: bool,
 }
 
 impl Workspace {
@@ -38,6 +40,7 @@ impl Workspace {
                 source: k.source.clone(),
                 base_url: k.base_url.clone(),
                 name: k.provider,
+                demo: false,
             });
         }
         let demo = ProviderKind::Demo.as_str();
@@ -45,8 +48,9 @@ impl Workspace {
             name: demo.to_string(),
             default_model: default_model(demo).to_string(),
             models: prices.models_for(demo),
-            source: "no key needed".into(),
+            source: "offline demo, not a real model (no key needed)".into(),
             base_url: None,
+            demo: true,
         });
         Ok(out)
     }

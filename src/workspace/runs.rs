@@ -72,14 +72,19 @@ impl Workspace {
         crate::worker::failures_by_cause(&self.store, run_id)
     }
 
-    /// No new claims; a worker on it stops at its next claim. Remaining blocks stay `pending`.
+    /// No new claims and no retries; a worker on it sees the cancel within a second, aborts its
+    /// calls in flight (recorded as cancelled) and returns their blocks to `pending`.
     pub fn cancel_run(&self, run_id: &str) -> Result<Run, StoreError> {
-        transitions::cancel(&self.store, run_id)
+        let run = transitions::cancel(&self.store, run_id)?;
+        tracing::info!(run_id, user = %self.user, "run cancelled");
+        Ok(run)
     }
 
     /// A paused or cancelled run goes back to `running`.
     pub fn resume_run(&self, run_id: &str) -> Result<Run, StoreError> {
-        transitions::resume(&self.store, run_id)
+        let run = transitions::resume(&self.store, run_id)?;
+        tracing::info!(run_id, user = %self.user, "run resumed");
+        Ok(run)
     }
 
     /// Failed blocks go back to `pending` with fresh attempts; the run runs again.

@@ -115,7 +115,7 @@ impl Workspace {
             blocks: blocks
                 .iter()
                 .map(|b| crate::provider::BlockInput {
-                    block_uid: b.block_uid.clone(),
+                    block_index: b.block_index,
                     block_type: b.block_type.as_str().to_string(),
                     content: b.block_content.clone(),
                 })
@@ -123,7 +123,8 @@ impl Workspace {
             prompt_caching: false,
         };
         Ok(PromptPreview {
-            user_message: crate::provider::prompt::user_message(&request),
+            // As the default provider (Anthropic, a forced tool) would be sent it.
+            user_message: crate::provider::prompt::user_message(&request, true),
             system_prompt: request.system_prompt,
             blocks: request.blocks.len(),
         })

@@ -41,6 +41,8 @@ pub fn blockwise_at(bin: &std::path::Path, dir: &std::path::Path) -> std::proces
         .env_remove("GEMINI_API_KEY")
         .env_remove("ANTHROPIC_BASE_URL")
         .env_remove("OPENAI_BASE_URL")
+        .env_remove("BLOCKWISE_CUSTOM_BASE_URL")
+        .env_remove("BLOCKWISE_CUSTOM_API_KEY")
         .env_remove("BLOCKWISE_PASSPHRASE")
         .env_remove("BLOCKWISE_STORE")
         .env_remove("BLOCKWISE_LOG");

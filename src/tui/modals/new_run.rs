@@ -76,7 +76,9 @@ pub struct NewRunForm {
     pub providers: Vec<ProviderChoice>,
     pub doc: usize,
     pub schema: usize,
-    pub provider: usize,
+    /// `None` until one is picked when no real provider is set up: the offline demo is never
+    /// chosen for the user (issue 14), only offered.
+    pub provider: Option<usize>,
     /// Typed overrides; empty means "use the precedence chain".
     pub model: String,
     pub temperature: String,
@@ -126,13 +128,14 @@ impl NewRunForm {
             return Err("no schemas yet: make one in the Schemas pane (3, then n)".into());
         }
         let providers = ws.run_providers().map_err(|e| e.to_string())?;
+        let provider = providers.iter().position(|p| !p.demo);
         Ok(NewRunForm {
             docs,
             schemas,
             providers,
             doc: 0,
             schema: 0,
-            provider: 0,
+            provider,
             model: String::new(),
             temperature: String::new(),
             max_tokens: String::new(),
@@ -153,7 +156,7 @@ impl NewRunForm {
     }
 
     fn provider_choice(&self) -> Option<&ProviderChoice> {
-        self.providers.get(self.provider)
+        self.providers.get(self.provider?)
     }
 
     /// The run options the form describes, or why a typed value cannot be used.
@@ -269,7 +272,12 @@ impl NewRunForm {
             Field::Document => turn(&mut self.doc, self.docs.len()),
             Field::Schema => turn(&mut self.schema, self.schemas.len()),
             Field::Provider => {
-                turn(&mut self.provider, self.providers.len());
+                // With none picked yet, the first step picks the first choice.
+                let mut i = self.provider.unwrap_or(0);
+                if self.provider.is_some() {
+                    turn(&mut i, self.providers.len());
+                }
+                self.provider = Some(i).filter(|i| *i < self.providers.len());
                 // A model typed for another provider would not fit this one.
                 self.model.clear();
             }
@@ -362,7 +370,12 @@ impl NewRunForm {
                             .unwrap_or_default()
                     ),
                 ),
-                None => (String::new(), String::new()),
+                None => (
+                    "none set up".into(),
+                    "a key in the Keys pane (5), an API key variable, or a local server \
+                 (BLOCKWISE_CUSTOM_BASE_URL); ←/→ picks the offline demo"
+                        .into(),
+                ),
             },
             Field::Model => (
                 self.model.clone(),

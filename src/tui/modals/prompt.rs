@@ -103,15 +103,20 @@ impl Prompt {
 
     /// A provider's key, typed into a masked field (each character drawn as `•`).
     pub fn secret(provider: &str, base_url: Option<String>) -> Prompt {
+        let hint = if provider == "custom" {
+            "the server's key, if it wants one · empty: the endpoint is stored with no key · \
+             Enter stores it, Esc cancels"
+        } else {
+            "paste or type the key · stored encrypted, shown only as its last 4 characters · \
+             Enter stores it, Esc cancels"
+        };
         let mut p = Prompt::new(
             PromptKind::SetKey {
                 provider: provider.to_string(),
                 base_url,
             },
             format!("API key for {provider} (input hidden)"),
-            "paste or type the key · stored encrypted, shown only as its last 4 characters · \
-             Enter stores it, Esc cancels"
-                .into(),
+            hint.into(),
             String::new(),
         );
         p.textarea.set_mask_char('•');
@@ -237,7 +242,8 @@ impl Prompt {
                 return Ok(vec![Effect::Open(Modal::Prompt(Box::new(next)))]);
             }
             PromptKind::SetKey { provider, base_url } => {
-                if text.trim().is_empty() {
+                // A local server usually needs no key: custom stores its endpoint alone.
+                if text.trim().is_empty() && provider != "custom" {
                     return Err(format!("the key for {provider} is empty"));
                 }
                 Job::SetKey {
