@@ -67,7 +67,11 @@ fn enter_shows_the_block_its_neighbours_value_and_call_and_review_keys_work_ther
         s.contains("edited reason words") || s.contains("edited"),
         "{s}"
     );
-    // j / k scroll the content, esc goes back to the grid on the same row.
+    // j / k scroll the content as far as it has lines: at 120x40 it fits, so j stays put; in a
+    // small terminal it scrolls. esc goes back to the grid on the same row.
+    app.handle_key(key('j'));
+    assert_eq!(app.grid.detail.as_ref().unwrap().scroll, 0);
+    screen(&app, 60, 14);
     app.handle_key(key('j'));
     assert_eq!(app.grid.detail.as_ref().unwrap().scroll, 1);
     app.handle_key(code(KeyCode::Esc));
@@ -137,4 +141,38 @@ fn a_long_value_scrolls_with_j_and_k_capitals_and_the_content_stays() {
     }
     assert!(screen(&app, 80, 24).contains("clause_type:"));
     assert_eq!(app.grid.index(), 1, "J / K do not move the cursor");
+}
+
+#[test]
+fn j_stops_at_the_end_of_the_value_instead_of_scrolling_into_blank_rows() {
+    let env = demo(true);
+    let mut app = support::tui::grid_app(&env, 80, 24);
+    app.handle_key(key('j'));
+    app.handle_key(code(KeyCode::Enter));
+    for _ in 0..500 {
+        app.handle_key(key('J'));
+    }
+    let end = screen(&app, 80, 24);
+    assert!(
+        end.contains(" · pack "),
+        "the call is the value panel's last line:\n{end}"
+    );
+    // One more `K` after 500 `J`s moves the panel at once: nothing was scrolled past the end.
+    app.handle_key(key('K'));
+    let up = screen(&app, 80, 24);
+    assert_ne!(
+        up, end,
+        "K after scrolling to the end moves the value panel back"
+    );
+    // The panel's last text row (the one above the bottom border and the two status rows) is
+    // not blank at the end: the value fills the panel down to its last line.
+    let rows: Vec<&str> = end.lines().collect();
+    let last = rows[rows.len() - 4];
+    let right_half: String = last.chars().skip(41).collect();
+    assert!(
+        !right_half
+            .trim_matches(|c: char| c == '│' || c.is_whitespace())
+            .is_empty(),
+        "the value panel's bottom row is blank:\n{end}"
+    );
 }

@@ -4,6 +4,8 @@
 //! text fields), `last_error` and attempts, and the call that produced it. Everything is read
 //! when the view opens or its block changes: a handful of bounded reads.
 
+use std::cell::Cell;
+
 use ratatui::layout::{Constraint, Direction, Layout, Rect};
 use ratatui::style::{Modifier, Style};
 use ratatui::text::{Line, Span};
@@ -32,10 +34,21 @@ pub struct Detail {
     /// Lines scrolled in the value panel (`J` / `K`): a long value does not fit beside the
     /// content.
     pub value_scroll: u16,
+    /// The furthest each panel can scroll (content, value) and still fill its height, as of the
+    /// last frame: scrolling stops at the end instead of running into blank rows.
+    limits: Cell<(u16, u16)>,
 }
 
-fn scrolled(at: u16, delta: i64) -> u16 {
-    (i64::from(at) + delta).clamp(0, i64::from(u16::MAX)) as u16
+/// `at` moved by `delta`, within `0..=max` (an `at` already past `max`, from before the panel
+/// was drawn at this size, counts from `max`).
+fn scrolled(at: u16, delta: i64, max: u16) -> u16 {
+    (i64::from(at.min(max)) + delta).clamp(0, i64::from(max)) as u16
+}
+
+/// How far `para` can scroll in `area` before its last line leaves the bottom row.
+fn scroll_limit(para: &Paragraph, area: Rect) -> u16 {
+    let lines = para.line_count(area.width);
+    u16::try_from(lines.saturating_sub(usize::from(area.height))).unwrap_or(u16::MAX)
 }
 
 impl Detail {
@@ -74,15 +87,16 @@ impl Detail {
             call,
             scroll: 0,
             value_scroll: 0,
+            limits: Cell::new((u16::MAX, u16::MAX)),
         }))
     }
 
     pub fn scroll_by(&mut self, delta: i64) {
-        self.scroll = scrolled(self.scroll, delta);
+        self.scroll = scrolled(self.scroll, delta, self.limits.get().0);
     }
 
     pub fn scroll_value_by(&mut self, delta: i64) {
-        self.value_scroll = scrolled(self.value_scroll, delta);
+        self.value_scroll = scrolled(self.value_scroll, delta, self.limits.get().1);
     }
 
     pub fn render(&self, frame: &mut Frame, area: Rect, view: &View, title: Line) {
@@ -97,23 +111,26 @@ impl Detail {
             .direction(Direction::Horizontal)
             .constraints([Constraint::Percentage(50), Constraint::Percentage(50)])
             .areas(inner);
-        frame.render_widget(
-            Paragraph::new(self.content_lines(view))
-                .wrap(Wrap { trim: false })
-                .scroll((self.scroll, 0))
-                .block(
-                    Block::default()
-                        .borders(Borders::RIGHT)
-                        .border_style(theme.border()),
-                ),
-            left,
+        let content = Paragraph::new(self.content_lines(view))
+            .wrap(Wrap { trim: false })
+            .block(
+                Block::default()
+                    .borders(Borders::RIGHT)
+                    .border_style(theme.border()),
+            );
+        let value = Paragraph::new(self.value_lines(view)).wrap(Wrap { trim: false });
+        // The width the text wraps in: the content panel gives one column to its border.
+        let text_left = Rect {
+            width: left.width.saturating_sub(1),
+            ..left
+        };
+        let limits = (
+            scroll_limit(&content, text_left),
+            scroll_limit(&value, right),
         );
-        frame.render_widget(
-            Paragraph::new(self.value_lines(view))
-                .wrap(Wrap { trim: false })
-                .scroll((self.value_scroll, 0)),
-            right,
-        );
+        self.limits.set(limits);
+        frame.render_widget(content.scroll((self.scroll.min(limits.0), 0)), left);
+        frame.render_widget(value.scroll((self.value_scroll.min(limits.1), 0)), right);
     }
 
     /// The previous block dimmed, this block, the next block dimmed.
