@@ -20,6 +20,7 @@ mod run_txn;
 mod run_txn_review;
 mod runs;
 mod schemas;
+mod space;
 mod text_pages;
 mod writer_mark;
 pub use crate::model::ReviewEvent;
@@ -28,6 +29,7 @@ pub use export_scan::OverlayView;
 pub use run_holders::{Alive, Holder};
 pub use run_txn::RunTxn;
 pub use schemas::{SchemaDelete, SchemaInsert};
+pub use space::Space;
 pub use writer_mark::{writer as write_holder, Writer};
 pub mod tables;
 
