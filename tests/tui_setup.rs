@@ -401,6 +401,16 @@ fn a_stored_keys_default_model_temperature_and_max_tokens_are_set_with_the_clis_
     assert_eq!(after.created_at, before.created_at);
     let s = buffer_text(&app, 120, 40);
     assert!(s.contains("claude-haiku-4-5 · T 0.2 · max 800"), "{s}");
+    // At 80 columns the defaults do not fit their column: cut with an ellipsis, not clipped.
+    let narrow = buffer_text(&app, 80, 24);
+    let row = narrow
+        .lines()
+        .find(|l| l.contains("anthropic"))
+        .expect("the anthropic row");
+    assert!(
+        row.contains("claude-haiku-…") && !row.contains("max 800"),
+        "{narrow}"
+    );
     assert_key_hidden(&app, GOOD);
     // The worker's resolver sees them: a new run's defaults come from the key.
     let resolved = blockwise::vault::key_for(&env.store, "anthropic")

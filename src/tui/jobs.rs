@@ -397,6 +397,8 @@ impl Job {
                 let sum = ws
                     .export_to_path(&run_id, format, mode, &path)
                     .map_err(|e| err(&e))?;
+                // A relative path lands in the directory the TUI was started from: say which.
+                let path = std::path::absolute(&path).unwrap_or(path);
                 text(format!(
                     "exported {} blocks ({} confirmed, {} drafts, {} bytes) to {}{}",
                     sum.blocks,

@@ -13,8 +13,8 @@ use crate::tui::action::Action;
 use crate::tui::effect::{Effect, Reply};
 use crate::tui::jobs::Job;
 use crate::tui::modals::key_defaults::KeyDefaults;
-use crate::tui::modals::studio::safe;
 use crate::tui::modals::{Ask, Modal, Prompt, PromptKind};
+use crate::tui::widgets::cut_to_width;
 use crate::workspace::{KeySummary, ProviderKind};
 
 #[derive(Debug, Default)]
@@ -132,6 +132,27 @@ impl Component for KeysPane {
     fn render(&self, frame: &mut Frame, area: Rect, view: &View) {
         let theme = view.theme;
         let [top, bottom] = split(area);
+        // Fixed columns keep their width; the free-text ones share what is left.
+        let columns = [
+            Constraint::Length(9),
+            Constraint::Length(6),
+            Constraint::Length(21),
+            Constraint::Length(8),
+            Constraint::Fill(4),
+            Constraint::Fill(2),
+            Constraint::Fill(2),
+        ];
+        // The widths the table will give each column (inside the borders, one space between
+        // columns), so long text is cut with an ellipsis instead of clipped.
+        let widths: Vec<usize> = Layout::horizontal(columns)
+            .spacing(1)
+            .split(Rect {
+                width: top.width.saturating_sub(2),
+                ..top
+            })
+            .iter()
+            .map(|r| usize::from(r.width))
+            .collect();
         let rows = Self::providers().into_iter().map(|p| {
             let k = self.summary(p);
             let valid = match k.map(|k| k.is_valid) {
@@ -140,47 +161,38 @@ impl Component for KeysPane {
                 Some(Some(true)) => ("valid", theme.fg("confirmed")),
                 Some(Some(false)) => ("REJECTED", theme.fg("error")),
             };
-            // Models, URLs and sources are user or environment text: made safe to draw.
-            let text = |v: Option<String>| v.map(|v| safe(&v)).unwrap_or_else(|| "-".into());
+            // Models, URLs and sources are user or environment text: made safe and cut to fit.
+            let text = |v: Option<String>, col: usize| {
+                v.map(|v| cut_to_width(&v, widths[col]))
+                    .unwrap_or_else(|| "-".into())
+            };
             Row::new(vec![
                 Cell::from(p),
-                Cell::from(text(k.map(|k| k.key.clone()))),
-                Cell::from(text(k.map(|k| k.source.clone()))),
+                Cell::from(text(k.map(|k| k.key.clone()), 1)),
+                Cell::from(text(k.map(|k| k.source.clone()), 2)),
                 Cell::from(valid.0).style(valid.1),
-                Cell::from(text(k.and_then(defaults_text))),
-                Cell::from(text(k.and_then(|k| k.base_url.clone()))),
-                Cell::from(text(k.and_then(|k| k.tested_at.clone()))).style(theme.fg("muted")),
+                Cell::from(text(k.and_then(defaults_text), 4)),
+                Cell::from(text(k.and_then(|k| k.base_url.clone()), 5)),
+                Cell::from(text(k.and_then(|k| k.tested_at.clone()), 6)).style(theme.fg("muted")),
             ])
         });
-        let table = Table::new(
-            rows,
-            // Fixed columns keep their width; the free-text ones share what is left.
-            [
-                Constraint::Length(9),
-                Constraint::Length(6),
-                Constraint::Length(21),
-                Constraint::Length(8),
-                Constraint::Fill(4),
-                Constraint::Fill(2),
-                Constraint::Fill(2),
-            ],
-        )
-        .header(
-            Row::new([
-                "provider", "key", "source", "valid", "defaults", "base URL", "tested",
-            ])
-            .style(theme.title()),
-        )
-        .row_highlight_style(theme.selection())
-        .block(
-            Block::default()
-                .borders(Borders::ALL)
-                .border_style(theme.border())
-                .title(Span::styled(
-                    " Keys · s set (input hidden) · t test · m defaults · d remove ",
-                    theme.title(),
-                )),
-        );
+        let table = Table::new(rows, columns)
+            .header(
+                Row::new([
+                    "provider", "key", "source", "valid", "defaults", "base URL", "tested",
+                ])
+                .style(theme.title()),
+            )
+            .row_highlight_style(theme.selection())
+            .block(
+                Block::default()
+                    .borders(Borders::ALL)
+                    .border_style(theme.border())
+                    .title(Span::styled(
+                        " Keys · s set (input hidden) · t test · m defaults · d remove ",
+                        theme.title(),
+                    )),
+            );
         let mut state = TableState::default()
             .with_offset(self.offset.get())
             .with_selected(Some(self.cursor));
