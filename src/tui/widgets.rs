@@ -180,6 +180,13 @@ pub fn list_dialog(
     );
 }
 
+/// Text from documents, schemas, files and errors through the one terminal sanitizer
+/// ([`crate::model::sanitize`]): control characters become visible stand-ins, line feeds and
+/// tabs stay.
+pub fn safe(s: &str) -> String {
+    crate::model::sanitize(s).into_owned()
+}
+
 /// `s` on one line through the one terminal sanitizer ([`crate::model::sanitize_line`]): text
 /// from documents, models and errors never moves the cursor or retitles the terminal.
 pub fn inert(s: &str) -> String {

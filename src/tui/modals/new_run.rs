@@ -9,11 +9,11 @@ use ratatui::Frame;
 use tui_textarea::{Input, Key};
 
 use super::centered;
-use super::studio::safe;
 use crate::tui::action::Action;
 use crate::tui::effect::{Effect, Reply};
 use crate::tui::jobs::Job;
 use crate::tui::panes::{Component, Ctx, View};
+use crate::tui::widgets::safe;
 use crate::workspace::{
     estimate_summary, CreateRunOptions, ProviderChoice, RunEstimate, Workspace,
 };

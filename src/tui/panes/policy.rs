@@ -13,9 +13,9 @@ use ratatui::Frame;
 use super::{navigate, Component, Ctx, View};
 use crate::tui::action::Action;
 use crate::tui::effect::Effect;
-use crate::tui::modals::studio::safe;
 use crate::tui::modals::{Modal, Prompt, PromptKind};
 use crate::tui::theme::Theme;
+use crate::tui::widgets::safe;
 use crate::workspace::{display_value, AuditEntry, EffectiveValue, PolicySource};
 
 /// Which list the navigation keys move.

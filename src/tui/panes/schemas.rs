@@ -14,9 +14,10 @@ use crate::model::{Run, Schema};
 use crate::tui::action::Action;
 use crate::tui::effect::Effect;
 use crate::tui::jobs::Job;
-use crate::tui::modals::studio::{safe, Studio};
+use crate::tui::modals::studio::Studio;
 use crate::tui::modals::{Ask, Modal};
 use crate::tui::widgets::list_table;
+use crate::tui::widgets::safe;
 use crate::workspace::properties;
 
 #[derive(Debug, Default)]

@@ -32,11 +32,7 @@ pub use json_editor::JsonEditor;
 pub use save::SaveForm;
 pub use wizard::{Step, Wizard};
 
-/// Text from schemas, files and errors, made safe for the terminal through the one sanitizer
-/// (`model::sanitize`): control characters become visible stand-ins, line feeds and tabs stay.
-pub fn safe(s: &str) -> String {
-    crate::model::sanitize(s).into_owned()
-}
+pub(crate) use crate::tui::widgets::safe;
 
 /// Where a draft came from: decides which save call is made.
 #[derive(Debug, Clone, PartialEq)]
