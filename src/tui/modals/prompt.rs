@@ -12,12 +12,13 @@ use ratatui::widgets::{Block, Borders, Clear, Paragraph, Wrap};
 use ratatui::Frame;
 use tui_textarea::{CursorMove, Input, Key, TextArea};
 
-use super::{centered, Modal};
 use crate::model::Run;
-use crate::tui::action::Action;
-use crate::tui::effect::{Effect, Reply};
-use crate::tui::jobs::{Job, Secret};
-use crate::tui::panes::{Component, Ctx, View};
+use crate::tui::kit::draw::centered;
+use crate::tui::kit::Action;
+use crate::tui::kit::{Component, Ctx, View};
+use crate::tui::kit::{Effect, Reply};
+use crate::tui::kit::{Job, Secret};
+use crate::tui::kit::{JobDone, JobFate, KeyMode, Modal, Output};
 use crate::workspace::{Format, Mode, Selection};
 
 /// What a text prompt is for.
@@ -206,7 +207,7 @@ impl Prompt {
                     "reason recorded in the audit log · Enter saves, Esc cancels".into(),
                     String::new(),
                 );
-                return Ok(vec![Effect::Open(Modal::Prompt(Box::new(next)))]);
+                return Ok(vec![Effect::Replace(Box::new(next))]);
             }
             PromptKind::PolicyReason { key, value } => {
                 let reason = text.trim();
@@ -239,7 +240,7 @@ impl Prompt {
                         .into());
                 }
                 let next = Prompt::secret(provider, Some(url.to_string()));
-                return Ok(vec![Effect::Open(Modal::Prompt(Box::new(next)))]);
+                return Ok(vec![Effect::Replace(Box::new(next))]);
             }
             PromptKind::SetKey { provider, base_url } => {
                 // A local server usually needs no key: custom stores its endpoint alone.
@@ -328,6 +329,35 @@ impl Prompt {
     pub fn job_refused(&mut self, reason: String) {
         self.busy = false;
         self.error = Some(reason);
+    }
+}
+
+impl Modal for Prompt {
+    fn key_mode(&self) -> KeyMode {
+        if self.multiline {
+            KeyMode::Lines
+        } else {
+            KeyMode::Text
+        }
+    }
+    /// The job it started came back: success closes it, a refusal stays in it with the reason.
+    fn job_done(&mut self, done: JobDone) -> JobFate {
+        if done.reply != Reply::Prompt || !self.busy {
+            return JobFate::Pass(done);
+        }
+        match done.result {
+            Err(reason) => {
+                self.job_refused(reason);
+                JobFate::Taken
+            }
+            Ok(Output::Message(_) | Output::Decided(..) | Output::Ingested { .. }) => {
+                JobFate::Close(done)
+            }
+            Ok(_) => JobFate::Pass(done),
+        }
+    }
+    fn as_any(&self) -> &dyn std::any::Any {
+        self
     }
 }
 

@@ -8,13 +8,13 @@ use ratatui::text::Span;
 use ratatui::widgets::{Block, Borders, Cell, Paragraph, Row, Table, TableState};
 use ratatui::Frame;
 
-use super::{navigate, Component, Ctx, View};
-use crate::tui::action::Action;
-use crate::tui::effect::{Effect, Reply};
-use crate::tui::jobs::Job;
+use crate::tui::kit::text::cut_to_width;
+use crate::tui::kit::Action;
+use crate::tui::kit::Job;
+use crate::tui::kit::{navigate, Component, Ctx, View};
+use crate::tui::kit::{Effect, Reply};
 use crate::tui::modals::key_defaults::KeyDefaults;
-use crate::tui::modals::{Ask, Modal, Prompt, PromptKind};
-use crate::tui::widgets::cut_to_width;
+use crate::tui::modals::{Ask, Prompt, PromptKind};
 use crate::workspace::{KeySummary, ProviderKind};
 
 #[derive(Debug, Default)]
@@ -60,7 +60,7 @@ impl KeysPane {
         } else {
             Prompt::secret(provider, None)
         };
-        vec![Effect::Open(Modal::Prompt(Box::new(prompt)))]
+        vec![Effect::Open(Box::new(prompt))]
     }
 
     fn begin_defaults(&self) -> Vec<Effect> {
@@ -68,7 +68,7 @@ impl KeysPane {
         match self.summary(provider) {
             Some(k) if k.source == "stored" => {
                 let prompt = KeyDefaults::of(k).prompt();
-                vec![Effect::Open(Modal::Prompt(Box::new(prompt)))]
+                vec![Effect::Open(Box::new(prompt))]
             }
             Some(k) => vec![Effect::Error(format!(
                 "the {provider} key comes from {}; defaults belong to a stored key (s stores one)",
@@ -91,7 +91,7 @@ impl KeysPane {
                 let job = Job::RemoveKey {
                     provider: provider.into(),
                 };
-                vec![Effect::Open(Modal::Ask(Ask::new(question, job)))]
+                vec![Effect::Open(Box::new(Ask::new(question, job)))]
             }
             Some(k) => vec![Effect::Error(format!(
                 "the {provider} key comes from {}; it is not stored, so there is nothing to remove",
@@ -215,7 +215,7 @@ impl Component for KeysPane {
     /// A click on a provider's row selects it.
     fn click(&mut self, area: Rect, at: Position) -> Vec<Effect> {
         let [table, _] = split(area);
-        if let Some(row) = super::row_at(table, self.offset.get(), at) {
+        if let Some(row) = crate::tui::kit::row_at(table, self.offset.get(), at) {
             if row < Self::providers().len() {
                 self.cursor = row;
             }

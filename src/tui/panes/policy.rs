@@ -10,12 +10,12 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Borders, Cell, Paragraph, Row, Table, TableState};
 use ratatui::Frame;
 
-use super::{navigate, Component, Ctx, View};
-use crate::tui::action::Action;
-use crate::tui::effect::Effect;
-use crate::tui::modals::{Modal, Prompt, PromptKind};
-use crate::tui::theme::Theme;
-use crate::tui::widgets::safe;
+use crate::tui::kit::text::safe;
+use crate::tui::kit::Action;
+use crate::tui::kit::Effect;
+use crate::tui::kit::Theme;
+use crate::tui::kit::{navigate, Component, Ctx, View};
+use crate::tui::modals::{Prompt, PromptKind};
 use crate::workspace::{display_value, AuditEntry, EffectiveValue, PolicySource};
 
 /// Which list the navigation keys move.
@@ -56,8 +56,8 @@ impl PolicyPane {
         self.values = values;
         self.audit = audit;
         self.is_admin = is_admin;
-        self.cursor = super::moved(self.cursor, self.values.len(), 0);
-        self.audit_cursor = super::moved(self.audit_cursor, self.shown_audit().len(), 0);
+        self.cursor = crate::tui::kit::moved(self.cursor, self.values.len(), 0);
+        self.audit_cursor = crate::tui::kit::moved(self.audit_cursor, self.shown_audit().len(), 0);
     }
 
     /// The audit entries on screen: newest first, only the filtered key's when filtering.
@@ -88,7 +88,7 @@ impl PolicyPane {
             ),
             display_value(&v.value),
         );
-        vec![Effect::Open(Modal::Prompt(Box::new(prompt)))]
+        vec![Effect::Open(Box::new(prompt))]
     }
 
     fn toggle_filter(&mut self) -> Vec<Effect> {
@@ -373,13 +373,13 @@ impl Component for PolicyPane {
     /// moves the focus to the table clicked).
     fn click(&mut self, area: Rect, at: Position) -> Vec<Effect> {
         let [top, middle, _] = split(area);
-        if let Some(row) = super::row_at(top, self.offsets[0].get(), at) {
+        if let Some(row) = crate::tui::kit::row_at(top, self.offsets[0].get(), at) {
             if row < self.values.len() {
                 self.cursor = row;
                 self.focus = PolicyFocus::Keys;
                 self.detail_scroll = 0;
             }
-        } else if let Some(row) = super::row_at(middle, self.offsets[1].get(), at) {
+        } else if let Some(row) = crate::tui::kit::row_at(middle, self.offsets[1].get(), at) {
             if row < self.shown_audit().len() {
                 self.audit_cursor = row;
                 self.focus = PolicyFocus::Audit;

@@ -11,13 +11,14 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Borders, Cell, Paragraph, Row, Table, Wrap};
 use ratatui::Frame;
 
-use super::{navigate, Component, Ctx, Pane, View};
 use crate::model::{OverlayStatus, Run, RunCounters, RunStatus, UsageTotals};
-use crate::tui::action::Action;
-use crate::tui::effect::Effect;
-use crate::tui::jobs::Job;
-use crate::tui::modals::{CallLog, Modal};
-use crate::tui::widgets::{cut_to_width, inert, list_table};
+use crate::tui::kit::draw::list_table;
+use crate::tui::kit::text::{cut_to_width, inert};
+use crate::tui::kit::Action;
+use crate::tui::kit::Effect;
+use crate::tui::kit::Job;
+use crate::tui::kit::{navigate, Component, Ctx, Pane, View};
+use crate::tui::modals::CallLog;
 use crate::workspace::format_cost;
 
 /// From this width the list shows the progress bar and every counter.
@@ -66,7 +67,7 @@ impl RunsPane {
                 .then(b.run_id.cmp(&a.run_id))
         });
         self.runs = runs;
-        self.cursor = super::moved(self.cursor, self.runs.len(), 0);
+        self.cursor = crate::tui::kit::moved(self.cursor, self.runs.len(), 0);
         if let Some(id) = keep {
             self.select(&id);
         }
@@ -316,7 +317,7 @@ impl RunsPane {
     fn what_to_do(&self, run: &Run, view: &View) -> String {
         let k = |a: Action| {
             view.keymap
-                .key_for("runs", &a)
+                .key_for(crate::tui::kit::KeyContext::Runs, &a)
                 .unwrap_or_else(|| "?".into())
         };
         let c = &run.counters;
@@ -425,7 +426,7 @@ impl Component for RunsPane {
         match action {
             Action::Open => vec![Effect::OpenRun(run_id), Effect::Focus(Pane::Grid)],
             Action::CallLog => match CallLog::load(ctx.ws, &run_id) {
-                Ok(log) => vec![Effect::Open(Modal::Calls(Box::new(log)))],
+                Ok(log) => vec![Effect::Open(Box::new(log))],
                 Err(e) => vec![Effect::Error(e)],
             },
             Action::RetryFailed if run.counters.failed == 0 => {
@@ -433,7 +434,7 @@ impl Component for RunsPane {
             }
             Action::RetryFailed => vec![Effect::Job(
                 Job::RetryFailed { run_id },
-                crate::tui::effect::Reply::Status,
+                crate::tui::kit::Reply::Status,
             )],
             _ => Vec::new(),
         }
@@ -449,7 +450,7 @@ impl Component for RunsPane {
 
     fn click(&mut self, area: Rect, at: Position) -> Vec<Effect> {
         let [list, _] = split(area);
-        if let Some(row) = super::row_at(list, self.offset.get(), at) {
+        if let Some(row) = crate::tui::kit::row_at(list, self.offset.get(), at) {
             if row < self.runs.len() {
                 self.cursor = row;
             }

@@ -21,9 +21,10 @@ use serde_json::Value;
 use tui_textarea::{Input, Key, TextArea};
 
 use crate::model::Schema;
-use crate::tui::action::Action;
-use crate::tui::effect::Effect;
-use crate::tui::panes::{Component, Ctx, View};
+use crate::tui::kit::Action;
+use crate::tui::kit::Effect;
+use crate::tui::kit::{Component, Ctx, View};
+use crate::tui::kit::{Hints, KeyMode, Modal};
 use crate::workspace::Workspace;
 
 pub use gallery::Gallery;
@@ -32,7 +33,7 @@ pub use json_editor::JsonEditor;
 pub use save::SaveForm;
 pub use wizard::{Step, Wizard};
 
-pub(crate) use crate::tui::widgets::safe;
+pub(crate) use crate::tui::kit::text::safe;
 
 /// Where a draft came from: decides which save call is made.
 #[derive(Debug, Clone, PartialEq)]
@@ -221,6 +222,20 @@ impl Studio {
             .wrap(Wrap { trim: false }),
             info,
         );
+    }
+}
+
+impl Modal for Studio {
+    /// Mostly text fields: it reads raw keys (shift-Tab as a shifted Tab).
+    fn key_mode(&self) -> KeyMode {
+        KeyMode::Raw
+    }
+    /// It draws its own hint line inside its screens.
+    fn hints(&self) -> Hints {
+        Hints::Own
+    }
+    fn as_any(&self) -> &dyn std::any::Any {
+        self
     }
 }
 

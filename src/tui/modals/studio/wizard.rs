@@ -14,8 +14,8 @@ use super::{
     boxed, hint, is_save, is_switch, line_field, plain_char, pretty, safe, split_rows,
     split_rows_bottom, JsonEditor, Next, Origin, Screen,
 };
-use crate::tui::action::Action;
-use crate::tui::panes::View;
+use crate::tui::kit::Action;
+use crate::tui::kit::View;
 use crate::workspace::{check_schema, PromptPreview, WizardModel, Workspace, PROMPT_CONFIG_KEYS};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -707,7 +707,7 @@ impl Wizard {
     fn render_preview(&self, frame: &mut Frame, area: Rect, view: &View) {
         let theme = view.theme;
         let json = self.model.to_schema();
-        let mut columns: Vec<String> = crate::tui::panes::grid::FIXED
+        let mut columns: Vec<String> = crate::tui::kit::draw::GRID_FIXED
             .iter()
             .map(|(n, _)| n.to_string())
             .collect();

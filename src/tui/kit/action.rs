@@ -2,7 +2,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::jobs::JobDone;
+use super::job::JobDone;
 use crate::workspace::{RunEnd, WorkerEvent};
 
 /// Things the user (through the keymap) or the program (worker, terminal) asks the app to do.

@@ -13,20 +13,22 @@ use serde_json::Value;
 
 use std::sync::Arc;
 
-use super::detail::Detail;
-use super::find::{self, Filter};
-use super::{nav_delta, Component, Ctx, View};
-use crate::model::{sanitize_line, OverlayStatus, Run};
-use crate::tui::action::Action;
-use crate::tui::effect::{Effect, Reply};
-use crate::tui::jobs::Job;
-use crate::tui::modals::{Ask, EnumPicker, FilterPicker, Modal, Prompt, PromptKind};
-use crate::tui::widgets::cut_to_width;
-use crate::workspace::{properties, Selection, StoreError, Target, Workspace};
+mod detail;
+mod find;
 
-/// Fixed columns before the schema's properties.
-pub(crate) const FIXED: [(&str, u16); 4] =
-    [("#", 6), ("type", 10), ("status", 11), ("content", 36)];
+use crate::model::{sanitize_line, OverlayStatus, Run};
+use crate::tui::kit::draw::GRID_FIXED as FIXED;
+use crate::tui::kit::text::compact;
+use crate::tui::kit::text::cut_to_width;
+use crate::tui::kit::Action;
+use crate::tui::kit::Job;
+use crate::tui::kit::{nav_delta, Component, Ctx, View};
+use crate::tui::kit::{Effect, Reply};
+use crate::tui::modals::{Ask, EnumPicker, FilterPicker, Prompt, PromptKind};
+use crate::workspace::BlockFilter as Filter;
+use crate::workspace::{properties, Selection, StoreError, Target, Workspace};
+use detail::Detail;
+
 const FIELD_WIDTH: u16 = 22;
 /// Tab bar, status bar, table borders and header.
 const CHROME_ROWS: u16 = 6;
@@ -469,7 +471,7 @@ impl GridPane {
             "optional reason, kept in the review log · Enter rejects, Esc cancels".into(),
             String::new(),
         );
-        vec![Effect::Open(Modal::Prompt(Box::new(prompt)))]
+        vec![Effect::Open(Box::new(prompt))]
     }
 
     /// `/`: ask for the text to find (empty clears the search).
@@ -490,7 +492,7 @@ impl GridPane {
             "case-insensitive · Enter searches (empty clears), Esc cancels · then n / N".into(),
             current,
         );
-        vec![Effect::Open(Modal::Prompt(Box::new(prompt)))]
+        vec![Effect::Open(Box::new(prompt))]
     }
 
     /// `f`: choose statuses and block types.
@@ -504,7 +506,7 @@ impl GridPane {
             .map(|(f, _)| f.clone())
             .unwrap_or_default();
         let picker = FilterPicker::new(run.clone(), &current);
-        vec![Effect::Open(Modal::Filter(Box::new(picker)))]
+        vec![Effect::Open(Box::new(picker))]
     }
 
     /// `A`: ask first, with the count.
@@ -527,7 +529,7 @@ impl GridPane {
                 target: Target::AllStaged,
             },
         );
-        vec![Effect::Open(Modal::Ask(ask))]
+        vec![Effect::Open(Box::new(ask))]
     }
 
     /// Open the editor that fits the current field: a picker for an enum, a toggle for a
@@ -574,7 +576,7 @@ impl GridPane {
                 members.clone(),
                 &current,
             );
-            return vec![Effect::Open(Modal::EnumPick(Box::new(picker)))];
+            return vec![Effect::Open(Box::new(picker))];
         }
         if kind == FieldKind::Boolean {
             let text = if current == "true" { "false" } else { "true" };
@@ -606,7 +608,7 @@ impl GridPane {
                 pretty,
             );
             prompt.multiline = true;
-            return vec![Effect::Open(Modal::Prompt(Box::new(prompt)))];
+            return vec![Effect::Open(Box::new(prompt))];
         }
         let prompt = Prompt::new(
             PromptKind::EditCell {
@@ -618,7 +620,7 @@ impl GridPane {
             format!("Enter saves, Esc cancels · schema {ty}"),
             current,
         );
-        vec![Effect::Open(Modal::Prompt(Box::new(prompt)))]
+        vec![Effect::Open(Box::new(prompt))]
     }
 
     /// Property columns that fit `width`, starting so the current one is visible.
@@ -679,7 +681,7 @@ impl Component for GridPane {
         if self.detail.is_some() || self.run.is_none() {
             return Vec::new();
         }
-        let Some(pos) = super::row_at(area, self.offset as usize, at) else {
+        let Some(pos) = crate::tui::kit::row_at(area, self.offset as usize, at) else {
             return Vec::new();
         };
         // Only a row on screen can be clicked, and its block is already fetched.
@@ -901,14 +903,6 @@ impl GridPane {
             ));
         }
         Line::from(title)
-    }
-}
-
-/// A value as one compact line: strings bare, everything else compact JSON.
-pub fn compact(v: &Value) -> String {
-    match v {
-        Value::String(s) => s.clone(),
-        other => other.to_string(),
     }
 }
 

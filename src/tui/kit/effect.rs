@@ -1,9 +1,9 @@
 //! What a pane or modal asks the app to do after an action. Components return effects instead
 //! of reaching into the app, so the app stays the one place that executes them.
 
-use super::jobs::Job;
-use super::modals::Modal;
-use super::panes::Pane;
+use super::component::Modal;
+use super::job::Job;
+use super::tab::Pane;
 
 pub enum Effect {
     /// A message in the status bar.
@@ -12,9 +12,11 @@ pub enum Effect {
     Error(String),
     /// Give the focus to a pane.
     Focus(Pane),
-    /// Show a modal over the panes (replacing any open one).
-    Open(Modal),
-    /// Close the open modal.
+    /// Show a modal on top of the stack (over the tab and any open modal).
+    Open(Box<dyn Modal>),
+    /// Replace the top modal with this one (the next step of a multi-step prompt).
+    Replace(Box<dyn Modal>),
+    /// Close the top modal: the one beneath, if any, has the keys again.
     Close,
     /// Show this run in the grid.
     OpenRun(String),
