@@ -254,3 +254,11 @@ impl Action {
         }
     }
 }
+
+/// Where background work runs and how its results come back: a runtime handle and the UI's
+/// action channel.
+#[derive(Clone)]
+pub struct Spawner {
+    pub handle: tokio::runtime::Handle,
+    pub tx: tokio::sync::mpsc::Sender<Action>,
+}

@@ -1,6 +1,7 @@
 //! What panes and modals are to the app: a [`Component`] changes only in `update` (an action in,
 //! [`Effect`]s out) and draws itself in `render` (`&self`, never mutating); a [`Modal`] is a
-//! component that also names how keys reach it. [`Ctx`] and [`View`] are what they may read.
+//! component that also names how keys reach it. [`Ctx`] and [`View`] are what they may read;
+//! an [`Effect`] is what they ask the app to do (one file: the three refer to each other).
 //! Plus the list-navigation helpers every list pane and dialog shares.
 
 use ratatui::layout::{Position, Rect};
@@ -8,11 +9,38 @@ use ratatui::Frame;
 
 use super::action::Action;
 use super::context::KeyContext;
-use super::effect::Effect;
-use super::job::JobDone;
+use super::job::{Job, JobDone, Reply};
 use super::keymap::Keymap;
+use super::tab::Pane;
 use super::theme::Theme;
 use crate::workspace::Workspace;
+
+/// What a pane or modal asks the app to do after an action. Components return effects instead
+/// of reaching into the app, so the app stays the one place that executes them.
+pub enum Effect {
+    /// A message in the status bar.
+    Info(String),
+    /// An error in the status bar (also logged).
+    Error(String),
+    /// Give the focus to a pane.
+    Focus(Pane),
+    /// Show a modal on top of the stack (over the tab and any open modal).
+    Open(Box<dyn Modal>),
+    /// Replace the top modal with this one (the next step of a multi-step prompt).
+    Replace(Box<dyn Modal>),
+    /// Close the top modal: the one beneath, if any, has the keys again.
+    Close,
+    /// Show this run in the grid.
+    OpenRun(String),
+    /// Long or writing work: runs off the UI task, comes back as `Action::JobDone`.
+    Job(Job, Reply),
+    /// Move the grid's cursor to this block (accept-and-next after a reject's reason prompt).
+    GoTo(u32),
+    /// Background events changed the store: re-read runs and the grid window before drawing.
+    Stale,
+    /// A schema was saved or deleted: re-read the schema list (and select this id).
+    SchemasChanged(Option<String>),
+}
 
 /// What `update` may read: the workspace for bounded reads (a window of rows, a short list) and who
 /// is at the keyboard. Writes and long work leave as [`Effect::Job`].

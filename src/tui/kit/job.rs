@@ -5,7 +5,6 @@
 use std::path::PathBuf;
 use std::sync::Arc;
 
-use super::effect::Reply;
 use crate::model::{sanitize_line, Run, Schema};
 use crate::workspace::{
     AuditEntry, BlockFilter as Filter, CreateRunOptions, EffectiveValue, Format, KeySummary, Mode,
@@ -296,10 +295,11 @@ impl Job {
     }
 }
 
-/// Where background work runs and how its results come back: a runtime handle and the UI's
-/// action channel.
-#[derive(Clone)]
-pub struct Spawner {
-    pub handle: tokio::runtime::Handle,
-    pub tx: tokio::sync::mpsc::Sender<crate::tui::kit::Action>,
+/// Where a job's outcome is shown.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Reply {
+    /// The status bar.
+    Status,
+    /// The prompt that started it: success closes it, a refusal stays in it with the reason.
+    Prompt,
 }

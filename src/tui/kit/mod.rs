@@ -7,7 +7,6 @@ pub mod action;
 pub mod component;
 pub mod context;
 pub mod draw;
-pub mod effect;
 pub mod job;
 pub mod keymap;
 pub mod tab;
@@ -15,12 +14,13 @@ pub mod text;
 pub mod theme;
 
 pub use action::Action;
+pub use action::Spawner;
 pub use component::{
-    moved, nav_delta, navigate, row_at, Component, Ctx, Hints, JobFate, KeyMode, Modal, View,
+    moved, nav_delta, navigate, row_at, Component, Ctx, Effect, Hints, JobFate, KeyMode, Modal,
+    View,
 };
 pub use context::KeyContext;
-pub use effect::{Effect, Reply};
-pub use job::{Job, JobDone, JobKind, Output, Secret, Snapshot, Spawner, UndoEntry};
+pub use job::{Job, JobDone, JobKind, Output, Reply, Secret, Snapshot, UndoEntry};
 pub use keymap::Keymap;
 pub use tab::Pane;
 pub use theme::Theme;

@@ -9,7 +9,6 @@ pub mod complete;
 pub mod enum_pick;
 pub mod filter;
 pub mod help;
-pub mod key_defaults;
 pub mod new_run;
 pub mod prompt;
 pub mod studio;

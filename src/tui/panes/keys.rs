@@ -13,7 +13,7 @@ use crate::tui::kit::Action;
 use crate::tui::kit::Job;
 use crate::tui::kit::{navigate, Component, Ctx, View};
 use crate::tui::kit::{Effect, Reply};
-use crate::tui::modals::key_defaults::KeyDefaults;
+use crate::tui::modals::prompt::key_defaults::KeyDefaults;
 use crate::tui::modals::{Ask, Prompt, PromptKind};
 use crate::workspace::{KeySummary, ProviderKind};
 

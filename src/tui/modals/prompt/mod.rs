@@ -2,6 +2,8 @@
 //! either refuses at once with the reason (nothing saved) or starts a job; while the job runs
 //! the prompt waits, then closes on success or shows the refusal.
 
+pub mod key_defaults;
+
 use crate::model::{sanitize, sanitize_line};
 use std::path::PathBuf;
 
@@ -63,7 +65,7 @@ pub enum PromptKind {
         base_url: Option<String>,
     },
     /// A stored key's default model, temperature and max tokens, one prompt each.
-    KeyDefaults(super::key_defaults::KeyDefaults),
+    KeyDefaults(key_defaults::KeyDefaults),
 }
 
 pub struct Prompt {
@@ -229,7 +231,7 @@ impl Prompt {
                     return Err("type the path of a .md or .txt file (Tab completes)".into());
                 }
                 Job::Ingest {
-                    path: super::complete::expand_home(path),
+                    path: crate::tui::modals::complete::expand_home(path),
                 }
             }
             PromptKind::KeyBaseUrl { provider } => {
@@ -305,7 +307,7 @@ impl Prompt {
     /// candidates when there are several.
     fn complete(&mut self) {
         let text = self.textarea.lines().join("");
-        let done = super::complete::complete_path(&text);
+        let done = crate::tui::modals::complete::complete_path(&text);
         if done.text != text {
             self.textarea = TextArea::new(vec![done.text]);
             self.textarea.move_cursor(tui_textarea::CursorMove::End);
