@@ -7,7 +7,7 @@ use std::sync::Arc;
 
 use blockwise::store::Store;
 use blockwise::tui::modals::studio::{Screen, Step};
-use blockwise::tui::modals::{Ask, Studio};
+use blockwise::tui::modals::{Ask, Help, Studio};
 use blockwise::tui::theme::ColorMode;
 use blockwise::tui::{Action, App, Keymap, Theme};
 use blockwise::workspace::Workspace;
@@ -766,4 +766,30 @@ fn the_account_name_is_replaced_in_snapshots_keeping_each_line_its_width() {
     );
     let long = support::tui::without_name("│by alexandra    │\n", "alexandra", "<user>");
     assert_eq!(long, "│by <user>       │\n");
+}
+
+#[test]
+fn help_opened_from_the_studio_stacks_over_it_and_esc_returns_to_it_intact() {
+    let env = demo_env();
+    let mut app = app(&env);
+    press(&mut app, "3nw");
+    enter(&mut app);
+    press(&mut app, "Find every obligation");
+    enter(&mut app);
+    let before = screen(&app);
+    assert!(before.contains("Find every obligation"), "{before}");
+    // F1 opens the key help on top of the studio: two modals, the help has the keys.
+    press_code(&mut app, KeyCode::F(1), 1);
+    assert_eq!(app.modals().count(), 2);
+    assert!(app.modal::<Help>().is_some());
+    let over = screen(&app);
+    assert!(over.contains("any other key closes the help"), "{over}");
+    // Esc closes the help only: the studio is back with what was typed, on the same step.
+    press_code(&mut app, KeyCode::Esc, 1);
+    assert_eq!(app.modals().count(), 1);
+    assert!(matches!(studio(&app), Screen::Wizard(_)));
+    assert_eq!(screen(&app), before);
+    // And Esc in the studio still means the studio's own back/close.
+    press_code(&mut app, KeyCode::Esc, 1);
+    assert!(app.modal::<Help>().is_none());
 }

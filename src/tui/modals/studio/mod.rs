@@ -243,6 +243,14 @@ impl Component for Studio {
     fn update(&mut self, action: Action, ctx: &Ctx) -> Vec<Effect> {
         // Enter arrives as `Submit`, Esc as `Cancel`; every other key as `Input`.
         self.note = None;
+        // F1: the key help over the studio (on the modal stack; any key returns here intact).
+        if let Action::Input(tui_textarea::Input {
+            key: tui_textarea::Key::F(1),
+            ..
+        }) = action
+        {
+            return vec![Effect::Open(Box::new(super::Help::default()))];
+        }
         let step = match &mut self.screen {
             Screen::Menu { cursor } => {
                 let c = *cursor;
