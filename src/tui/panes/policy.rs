@@ -204,48 +204,10 @@ fn split(area: Rect) -> [Rect; 3] {
         .areas(area)
 }
 
-impl Component for PolicyPane {
-    fn update(&mut self, action: Action, ctx: &Ctx) -> Vec<Effect> {
-        let moved = match self.focus {
-            PolicyFocus::Keys => navigate(&mut self.cursor, self.values.len(), &action, ctx.page),
-            PolicyFocus::Audit => {
-                let n = self.shown_audit().len();
-                navigate(&mut self.audit_cursor, n, &action, ctx.page)
-            }
-        };
-        if moved {
-            self.detail_scroll = 0;
-            return Vec::new();
-        }
-        match action {
-            Action::Edit => self.begin_edit(ctx.user),
-            Action::PreviewDown => {
-                self.scroll_detail(1);
-                Vec::new()
-            }
-            Action::PreviewUp => {
-                self.scroll_detail(-1);
-                Vec::new()
-            }
-            Action::SwitchFocus => {
-                self.detail_scroll = 0;
-                self.focus = match self.focus {
-                    PolicyFocus::Keys => PolicyFocus::Audit,
-                    PolicyFocus::Audit => PolicyFocus::Keys,
-                };
-                Vec::new()
-            }
-            Action::FilterAudit => {
-                self.detail_scroll = 0;
-                self.toggle_filter()
-            }
-            _ => Vec::new(),
-        }
-    }
-
-    fn render(&self, frame: &mut Frame, area: Rect, view: &View) {
+impl PolicyPane {
+    /// The policy keys with their effective values, source and bounds.
+    fn render_keys(&self, frame: &mut Frame, top: Rect, view: &View) {
         let theme = view.theme;
-        let [top, middle, bottom] = split(area);
         let rows = self.values.iter().map(|v| {
             let source_style = match v.source {
                 PolicySource::Stored => theme.fg("staged"),
@@ -290,7 +252,10 @@ impl Component for PolicyPane {
             .with_selected(Some(self.cursor));
         frame.render_stateful_widget(table, top, &mut state);
         self.offsets[0].set(state.offset());
+    }
 
+    /// The audit log, newest first, perhaps only the selected key's changes.
+    fn render_audit(&self, frame: &mut Frame, middle: Rect, theme: &Theme) {
         let shown = self.shown_audit();
         let audit_rows = shown.iter().map(|a| {
             Row::new(vec![
@@ -331,7 +296,10 @@ impl Component for PolicyPane {
         }
         frame.render_stateful_widget(audit, middle, &mut audit_state);
         self.offsets[1].set(audit_state.offset());
+    }
 
+    /// The selected key or change in full, wrapped, scrolled with J / K.
+    fn render_detail(&self, frame: &mut Frame, bottom: Rect, theme: &Theme) {
         let what = match self.focus {
             PolicyFocus::Keys => "Selected key",
             PolicyFocus::Audit => "Selected change (full values)",
@@ -367,6 +335,53 @@ impl Component for PolicyPane {
             ),
             bottom,
         );
+    }
+}
+
+impl Component for PolicyPane {
+    fn update(&mut self, action: Action, ctx: &Ctx) -> Vec<Effect> {
+        let moved = match self.focus {
+            PolicyFocus::Keys => navigate(&mut self.cursor, self.values.len(), &action, ctx.page),
+            PolicyFocus::Audit => {
+                let n = self.shown_audit().len();
+                navigate(&mut self.audit_cursor, n, &action, ctx.page)
+            }
+        };
+        if moved {
+            self.detail_scroll = 0;
+            return Vec::new();
+        }
+        match action {
+            Action::Edit => self.begin_edit(ctx.user),
+            Action::PreviewDown => {
+                self.scroll_detail(1);
+                Vec::new()
+            }
+            Action::PreviewUp => {
+                self.scroll_detail(-1);
+                Vec::new()
+            }
+            Action::SwitchFocus => {
+                self.detail_scroll = 0;
+                self.focus = match self.focus {
+                    PolicyFocus::Keys => PolicyFocus::Audit,
+                    PolicyFocus::Audit => PolicyFocus::Keys,
+                };
+                Vec::new()
+            }
+            Action::FilterAudit => {
+                self.detail_scroll = 0;
+                self.toggle_filter()
+            }
+            _ => Vec::new(),
+        }
+    }
+
+    fn render(&self, frame: &mut Frame, area: Rect, view: &View) {
+        let [top, middle, bottom] = split(area);
+        self.render_keys(frame, top, view);
+        self.render_audit(frame, middle, view.theme);
+        self.render_detail(frame, bottom, view.theme);
     }
 
     /// A click on a key's row selects it; on an audit entry's row, selects that entry (and

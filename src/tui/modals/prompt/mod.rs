@@ -167,17 +167,7 @@ impl Prompt {
                 selection,
                 next,
                 ..
-            } => {
-                let reason = Some(text.trim().to_string()).filter(|r| !r.is_empty());
-                let job = Job::Reject {
-                    run_id: run_id.clone(),
-                    selection: selection.clone(),
-                    reason,
-                };
-                let mut fx = vec![Effect::Close, Effect::Job(job, Reply::Status)];
-                fx.extend(next.map(Effect::GoTo));
-                return Ok(fx);
-            }
+            } => return Ok(reject(run_id, selection, *next, &text)),
             PromptKind::EditCell {
                 run_id,
                 index,
@@ -198,63 +188,11 @@ impl Prompt {
                     demo: *demo,
                 }
             }
-            PromptKind::PolicyValue { key } => {
-                check_policy_value(key, text.trim(), ctx)?;
-                let next = Prompt::new(
-                    PromptKind::PolicyReason {
-                        key: key.clone(),
-                        value: text.trim().to_string(),
-                    },
-                    format!("Why set {key} = {}?", text.trim()),
-                    "reason recorded in the audit log · Enter saves, Esc cancels".into(),
-                    String::new(),
-                );
-                return Ok(vec![Effect::Replace(Box::new(next))]);
-            }
-            PromptKind::PolicyReason { key, value } => {
-                let reason = text.trim();
-                if reason.is_empty() {
-                    return Err(format!(
-                        "a reason is required: say why {key} should be {value} (it goes in the \
-                         audit log)"
-                    ));
-                }
-                Job::SetPolicy {
-                    key: key.clone(),
-                    value: value.clone(),
-                    reason: Some(reason.to_string()),
-                }
-            }
-            PromptKind::Ingest => {
-                let path = text.trim();
-                if path.is_empty() {
-                    return Err("type the path of a .md or .txt file (Tab completes)".into());
-                }
-                Job::Ingest {
-                    path: crate::tui::modals::complete::expand_home(path),
-                }
-            }
-            PromptKind::KeyBaseUrl { provider } => {
-                let url = text.trim();
-                if url.is_empty() {
-                    return Err("the custom provider needs a base URL, e.g. \
-                                http://localhost:8080/v1"
-                        .into());
-                }
-                let next = Prompt::secret(provider, Some(url.to_string()));
-                return Ok(vec![Effect::Replace(Box::new(next))]);
-            }
-            PromptKind::SetKey { provider, base_url } => {
-                // A local server usually needs no key: custom stores its endpoint alone.
-                if text.trim().is_empty() && provider != "custom" {
-                    return Err(format!("the key for {provider} is empty"));
-                }
-                Job::SetKey {
-                    provider: provider.clone(),
-                    secret: Secret(text),
-                    base_url: base_url.clone(),
-                }
-            }
+            PromptKind::PolicyValue { key } => return policy_value(key, text.trim(), ctx),
+            PromptKind::PolicyReason { key, value } => policy_reason(key, value, text.trim())?,
+            PromptKind::Ingest => ingest(text.trim())?,
+            PromptKind::KeyBaseUrl { provider } => return key_base_url(provider, text.trim()),
+            PromptKind::SetKey { provider, base_url } => set_key(provider, base_url, text)?,
             PromptKind::KeyDefaults(d) => return d.submit(&text).map(|e| vec![e]),
         };
         Ok(vec![Effect::Job(job, Reply::Prompt)])
@@ -332,6 +270,77 @@ impl Prompt {
         self.busy = false;
         self.error = Some(reason);
     }
+}
+
+/// Reject with the typed reason (none when empty), then move to `next` (accept-and-next).
+fn reject(run_id: &str, selection: &Selection, next: Option<u32>, text: &str) -> Vec<Effect> {
+    let reason = Some(text.trim().to_string()).filter(|r| !r.is_empty());
+    let job = Job::Reject {
+        run_id: run_id.to_string(),
+        selection: selection.clone(),
+        reason,
+    };
+    let mut fx = vec![Effect::Close, Effect::Job(job, Reply::Status)];
+    fx.extend(next.map(Effect::GoTo));
+    fx
+}
+
+/// A valid policy value leads to the prompt for its reason.
+fn policy_value(key: &str, value: &str, ctx: &Ctx) -> Result<Vec<Effect>, String> {
+    check_policy_value(key, value, ctx)?;
+    let next = Prompt::new(
+        PromptKind::PolicyReason {
+            key: key.to_string(),
+            value: value.to_string(),
+        },
+        format!("Why set {key} = {value}?"),
+        "reason recorded in the audit log · Enter saves, Esc cancels".into(),
+        String::new(),
+    );
+    Ok(vec![Effect::Replace(Box::new(next))])
+}
+
+fn policy_reason(key: &str, value: &str, reason: &str) -> Result<Job, String> {
+    if reason.is_empty() {
+        return Err(format!(
+            "a reason is required: say why {key} should be {value} (it goes in the audit log)"
+        ));
+    }
+    Ok(Job::SetPolicy {
+        key: key.to_string(),
+        value: value.to_string(),
+        reason: Some(reason.to_string()),
+    })
+}
+
+fn ingest(path: &str) -> Result<Job, String> {
+    if path.is_empty() {
+        return Err("type the path of a .md or .txt file (Tab completes)".into());
+    }
+    Ok(Job::Ingest {
+        path: crate::tui::modals::complete::expand_home(path),
+    })
+}
+
+/// The custom provider's base URL leads to the prompt for its (optional) key.
+fn key_base_url(provider: &str, url: &str) -> Result<Vec<Effect>, String> {
+    if url.is_empty() {
+        return Err("the custom provider needs a base URL, e.g. http://localhost:8080/v1".into());
+    }
+    let next = Prompt::secret(provider, Some(url.to_string()));
+    Ok(vec![Effect::Replace(Box::new(next))])
+}
+
+fn set_key(provider: &str, base_url: &Option<String>, text: String) -> Result<Job, String> {
+    // A local server usually needs no key: custom stores its endpoint alone.
+    if text.trim().is_empty() && provider != "custom" {
+        return Err(format!("the key for {provider} is empty"));
+    }
+    Ok(Job::SetKey {
+        provider: provider.to_string(),
+        secret: Secret(text),
+        base_url: base_url.clone(),
+    })
 }
 
 impl Modal for Prompt {

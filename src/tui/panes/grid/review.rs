@@ -3,7 +3,7 @@
 
 use serde_json::Value;
 
-use super::{no_run, GridPane};
+use super::{no_run, GridPane, GridRow};
 use crate::model::OverlayStatus;
 use crate::tui::kit::text::{compact, thousands};
 use crate::tui::kit::{Effect, Job, Reply};
@@ -116,62 +116,74 @@ impl GridPane {
             .and_then(|p| p.get(&field))
             .cloned()
             .unwrap_or(Value::Null);
-        let ty = serde_json::to_string(&field_schema).unwrap_or_default();
-        let kind = field_kind(&field_schema);
-        if let FieldKind::Enum(members) = &kind {
-            let picker = EnumPicker::new(
-                run.run_id.clone(),
-                row.index,
+        cell_editor(&run.run_id, row, field, current, &field_schema)
+    }
+}
+
+/// The editor for one cell by its schema: an enum picker, a yes/no flip, the multi-line JSON
+/// editor or a text prompt.
+fn cell_editor(
+    run_id: &str,
+    row: &GridRow,
+    field: String,
+    current: String,
+    field_schema: &Value,
+) -> Vec<Effect> {
+    let ty = serde_json::to_string(field_schema).unwrap_or_default();
+    let kind = field_kind(field_schema);
+    if let FieldKind::Enum(members) = &kind {
+        let picker = EnumPicker::new(
+            run_id.to_string(),
+            row.index,
+            field,
+            members.clone(),
+            &current,
+        );
+        return vec![Effect::Open(Box::new(picker))];
+    }
+    if kind == FieldKind::Boolean {
+        let text = if current == "true" { "false" } else { "true" };
+        return vec![Effect::Job(
+            Job::Edit {
+                run_id: run_id.to_string(),
+                index: row.index,
                 field,
-                members.clone(),
-                &current,
-            );
-            return vec![Effect::Open(Box::new(picker))];
-        }
-        if kind == FieldKind::Boolean {
-            let text = if current == "true" { "false" } else { "true" };
-            return vec![Effect::Job(
-                Job::Edit {
-                    run_id: run.run_id.clone(),
-                    index: row.index,
-                    field,
-                    text: text.into(),
-                },
-                Reply::Status,
-            )];
-        }
-        if kind == FieldKind::Json {
-            let pretty = row
-                .value
-                .as_ref()
-                .and_then(|v| v.get(&field))
-                .and_then(|v| serde_json::to_string_pretty(v).ok())
-                .unwrap_or_default();
-            let mut prompt = Prompt::new(
-                PromptKind::EditCell {
-                    run_id: run.run_id.clone(),
-                    index: row.index,
-                    field: field.clone(),
-                },
-                format!("Edit block {} · {field} (JSON)", row.index),
-                format!("Enter: new line · ctrl-s saves, Esc cancels · schema {ty}"),
-                pretty,
-            );
-            prompt.multiline = true;
-            return vec![Effect::Open(Box::new(prompt))];
-        }
-        let prompt = Prompt::new(
+                text: text.into(),
+            },
+            Reply::Status,
+        )];
+    }
+    if kind == FieldKind::Json {
+        let pretty = row
+            .value
+            .as_ref()
+            .and_then(|v| v.get(&field))
+            .and_then(|v| serde_json::to_string_pretty(v).ok())
+            .unwrap_or_default();
+        let mut prompt = Prompt::new(
             PromptKind::EditCell {
-                run_id: run.run_id.clone(),
+                run_id: run_id.to_string(),
                 index: row.index,
                 field: field.clone(),
             },
-            format!("Edit block {} · {field}", row.index),
-            format!("Enter saves, Esc cancels · schema {ty}"),
-            current,
+            format!("Edit block {} · {field} (JSON)", row.index),
+            format!("Enter: new line · ctrl-s saves, Esc cancels · schema {ty}"),
+            pretty,
         );
-        vec![Effect::Open(Box::new(prompt))]
+        prompt.multiline = true;
+        return vec![Effect::Open(Box::new(prompt))];
     }
+    let prompt = Prompt::new(
+        PromptKind::EditCell {
+            run_id: run_id.to_string(),
+            index: row.index,
+            field: field.clone(),
+        },
+        format!("Edit block {} · {field}", row.index),
+        format!("Enter saves, Esc cancels · schema {ty}"),
+        current,
+    );
+    vec![Effect::Open(Box::new(prompt))]
 }
 
 /// How a field is edited.
