@@ -11,7 +11,7 @@ use ratatui::Frame;
 use crate::tui::kit::text::cut_to_width;
 use crate::tui::kit::Action;
 use crate::tui::kit::Job;
-use crate::tui::kit::{navigate, Component, Ctx, View};
+use crate::tui::kit::{navigate, Component, Ctx, Theme, View};
 use crate::tui::kit::{Effect, Reply};
 use crate::tui::modals::prompt::key_defaults::KeyDefaults;
 use crate::tui::modals::{Ask, Prompt, PromptKind};
@@ -110,6 +110,33 @@ fn split(area: Rect) -> [Rect; 2] {
         .areas(area)
 }
 
+impl KeysPane {
+    /// One provider's row, each text cut to its column's `widths`.
+    fn provider_row(&self, p: &'static str, theme: &Theme, widths: &[usize]) -> Row<'static> {
+        let k = self.summary(p);
+        let valid = match k.map(|k| k.is_valid) {
+            None => ("-", theme.fg("muted")),
+            Some(None) => ("untested", theme.fg("muted")),
+            Some(Some(true)) => ("valid", theme.fg("confirmed")),
+            Some(Some(false)) => ("REJECTED", theme.fg("error")),
+        };
+        // Models, URLs and sources are user or environment text: made safe and cut to fit.
+        let text = |v: Option<String>, col: usize| {
+            v.map(|v| cut_to_width(&v, widths[col]))
+                .unwrap_or_else(|| "-".into())
+        };
+        Row::new(vec![
+            Cell::from(p),
+            Cell::from(text(k.map(|k| k.key.clone()), 1)),
+            Cell::from(text(k.map(|k| k.source.clone()), 2)),
+            Cell::from(valid.0).style(valid.1),
+            Cell::from(text(k.and_then(defaults_text), 4)),
+            Cell::from(text(k.and_then(|k| k.base_url.clone()), 5)),
+            Cell::from(text(k.and_then(|k| k.tested_at.clone()), 6)).style(theme.fg("muted")),
+        ])
+    }
+}
+
 impl Component for KeysPane {
     fn update(&mut self, action: Action, ctx: &Ctx) -> Vec<Effect> {
         if navigate(&mut self.cursor, Self::providers().len(), &action, ctx.page) {
@@ -153,29 +180,9 @@ impl Component for KeysPane {
             .iter()
             .map(|r| usize::from(r.width))
             .collect();
-        let rows = Self::providers().into_iter().map(|p| {
-            let k = self.summary(p);
-            let valid = match k.map(|k| k.is_valid) {
-                None => ("-", theme.fg("muted")),
-                Some(None) => ("untested", theme.fg("muted")),
-                Some(Some(true)) => ("valid", theme.fg("confirmed")),
-                Some(Some(false)) => ("REJECTED", theme.fg("error")),
-            };
-            // Models, URLs and sources are user or environment text: made safe and cut to fit.
-            let text = |v: Option<String>, col: usize| {
-                v.map(|v| cut_to_width(&v, widths[col]))
-                    .unwrap_or_else(|| "-".into())
-            };
-            Row::new(vec![
-                Cell::from(p),
-                Cell::from(text(k.map(|k| k.key.clone()), 1)),
-                Cell::from(text(k.map(|k| k.source.clone()), 2)),
-                Cell::from(valid.0).style(valid.1),
-                Cell::from(text(k.and_then(defaults_text), 4)),
-                Cell::from(text(k.and_then(|k| k.base_url.clone()), 5)),
-                Cell::from(text(k.and_then(|k| k.tested_at.clone()), 6)).style(theme.fg("muted")),
-            ])
-        });
+        let rows = Self::providers()
+            .into_iter()
+            .map(|p| self.provider_row(p, theme, &widths));
         let table = Table::new(rows, columns)
             .header(
                 Row::new([

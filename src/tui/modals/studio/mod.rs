@@ -249,7 +249,7 @@ impl Component for Studio {
             ..
         }) = action
         {
-            return vec![Effect::Open(Box::new(super::Help::default()))];
+            return vec![Effect::Open(Box::new(super::help::Help::default()))];
         }
         let step = match &mut self.screen {
             Screen::Menu { cursor } => {

@@ -10,7 +10,7 @@ use ratatui::Frame;
 use super::{find, GridPane, GridRow, FIELD_WIDTH, FIXED};
 use crate::model::{sanitize_line, OverlayStatus, Run};
 use crate::tui::kit::text::{compact, cut_to_width, thousands};
-use crate::tui::kit::View;
+use crate::tui::kit::{Theme, View};
 
 impl GridPane {
     pub(super) fn render_grid(&self, frame: &mut Frame, area: Rect, view: &View) {
@@ -31,19 +31,7 @@ impl GridPane {
         };
         let (first, last) = self.field_window(area.width);
         let content_w = content_width(area.width, last - first);
-        let mut header: Vec<Cell> = FIXED.iter().map(|(n, _)| Cell::from(*n)).collect();
-        let mut widths: Vec<Constraint> = FIXED
-            .iter()
-            .map(|(n, w)| Constraint::Length(if *n == "content" { content_w } else { *w }))
-            .collect();
-        for (i, f) in self.fields[first..last].iter().enumerate() {
-            let mut style = theme.title();
-            if first + i == self.col {
-                style = style.add_modifier(Modifier::UNDERLINED);
-            }
-            header.push(Cell::from(one_line(f, FIELD_WIDTH as usize)).style(style));
-            widths.push(Constraint::Length(FIELD_WIDTH));
-        }
+        let (header, widths) = self.header(view.theme, (first, last), content_w);
         let here = self.index();
         let query = self.search.as_ref().map(|(q, _)| q.to_lowercase());
         let hl = theme.fg("marked").add_modifier(Modifier::REVERSED);
@@ -98,6 +86,30 @@ impl GridPane {
                     .title(title),
             );
         frame.render_widget(table, area);
+    }
+
+    /// The header cells (the current field underlined) and column widths of fields
+    /// `first..last`.
+    fn header(
+        &self,
+        theme: &Theme,
+        (first, last): (usize, usize),
+        content_w: u16,
+    ) -> (Vec<Cell<'static>>, Vec<Constraint>) {
+        let mut header: Vec<Cell<'static>> = FIXED.iter().map(|(n, _)| Cell::from(*n)).collect();
+        let mut widths: Vec<Constraint> = FIXED
+            .iter()
+            .map(|(n, w)| Constraint::Length(if *n == "content" { content_w } else { *w }))
+            .collect();
+        for (i, f) in self.fields[first..last].iter().enumerate() {
+            let mut style = theme.title();
+            if first + i == self.col {
+                style = style.add_modifier(Modifier::UNDERLINED);
+            }
+            header.push(Cell::from(one_line(f, FIELD_WIDTH as usize)).style(style));
+            widths.push(Constraint::Length(FIELD_WIDTH));
+        }
+        (header, widths)
     }
 
     /// `Grid · run · schema · row r/T · reviewed 1,204 / 9,452 (12.7%) · …`, or the detail
