@@ -226,12 +226,7 @@ fn unconfirm_takes_selected_confirmed_blocks_back_to_staged_with_who_and_when() 
     app.handle_key(key('g'));
     app.handle_key(key('U'));
     assert_eq!(env.store.fingerprint().unwrap(), before);
-    assert!(app
-        .message()
-        .clone()
-        .unwrap()
-        .0
-        .contains("only confirmed blocks"));
+    assert!(app.message().unwrap().0.contains("only confirmed blocks"));
 }
 
 #[test]

@@ -167,10 +167,9 @@ impl App {
         if let Some(modal) = self.modals.last_mut() {
             return modal.update(action, &ctx);
         }
-        let action = match self.app_wide(action) {
-            Ok(fx) => return fx,
-            Err(action) => action,
-        };
+        if let Some(fx) = self.app_wide(&action) {
+            return fx;
+        }
         let (ws, user) = (self.ws.clone(), self.user.clone());
         let ctx = Ctx {
             ws: &ws,
@@ -180,10 +179,10 @@ impl App {
         self.focused_mut().update(action, &ctx)
     }
 
-    /// The actions that mean the same in every pane (`Err`: the focused pane's business).
-    fn app_wide(&mut self, action: Action) -> Result<Vec<Effect>, Action> {
+    /// The actions that mean the same in every pane (`None`: the focused pane's business).
+    fn app_wide(&mut self, action: &Action) -> Option<Vec<Effect>> {
         let focus = |pane| vec![Effect::Focus(pane)];
-        Ok(match action {
+        Some(match action {
             Action::ToggleHelp => vec![Effect::Open(Box::new(Help::default()))],
             Action::NextPane => focus(self.pane.cycle(1)),
             Action::PrevPane => focus(self.pane.cycle(-1)),
@@ -210,7 +209,7 @@ impl App {
                 Some(run) => vec![Effect::Open(Box::new(Prompt::export(run)))],
                 None => vec![Effect::Error("no run to export".into())],
             },
-            other => return Err(other),
+            _ => return None,
         })
     }
 
