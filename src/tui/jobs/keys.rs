@@ -1,10 +1,30 @@
 //! Provider key jobs: store, test, remove a key, and store a key's defaults.
 
 use super::{err, text};
-use crate::tui::kit::{Output, Secret};
+use crate::tui::kit::{Job, Output, Secret};
 use crate::workspace::{KeyOptions, KeySummary, Workspace};
 
-pub(super) fn set_key(
+/// A key job (the caller sends only those here).
+pub(super) fn run(job: Job, ws: &Workspace) -> Result<Output, String> {
+    match job {
+        Job::SetKey {
+            provider,
+            secret,
+            base_url,
+        } => set_key(ws, &provider, &secret, base_url),
+        Job::TestKey { provider } => test_key(ws, &provider),
+        Job::RemoveKey { provider } => remove_key(ws, &provider),
+        Job::SetKeyDefaults {
+            provider,
+            model,
+            temperature,
+            max_tokens,
+        } => set_defaults(ws, &provider, model, temperature, max_tokens),
+        other => Err(format!("not a key job: {}", other.label())),
+    }
+}
+
+fn set_key(
     ws: &Workspace,
     provider: &str,
     secret: &Secret,
@@ -31,7 +51,7 @@ pub(super) fn set_key(
 
 /// The cheapest real call with the key; runs the async test on the current runtime, else on a
 /// small one of its own.
-pub(super) fn test_key(ws: &Workspace, provider: &str) -> Result<Output, String> {
+fn test_key(ws: &Workspace, provider: &str) -> Result<Output, String> {
     let test = ws.test_key(provider, None);
     let out = match tokio::runtime::Handle::try_current() {
         Ok(h) => h.block_on(test),
@@ -56,7 +76,7 @@ pub(super) fn test_key(ws: &Workspace, provider: &str) -> Result<Output, String>
     }
 }
 
-pub(super) fn set_defaults(
+fn set_defaults(
     ws: &Workspace,
     provider: &str,
     model: Option<String>,
@@ -81,7 +101,7 @@ fn stored_line(key: &KeySummary) -> String {
     )
 }
 
-pub(super) fn remove_key(ws: &Workspace, provider: &str) -> Result<Output, String> {
+fn remove_key(ws: &Workspace, provider: &str) -> Result<Output, String> {
     if ws.remove_key(provider).map_err(|e| err(&e))? {
         text(format!("removed the stored {provider} key"))
     } else {

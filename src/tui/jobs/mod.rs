@@ -55,19 +55,10 @@ pub fn run(job: Job, ws: &Workspace) -> Result<Output, String> {
         } => runs::estimate(ws, ask, (&doc, &schema), &opts),
         Job::CreateRun { doc, schema, opts } => runs::create_run(ws, &doc, &schema, &opts),
         Job::Ingest { path } => runs::ingest(ws, &path),
-        Job::SetKey {
-            provider,
-            secret,
-            base_url,
-        } => keys::set_key(ws, &provider, &secret, base_url),
-        Job::TestKey { provider } => keys::test_key(ws, &provider),
-        Job::RemoveKey { provider } => keys::remove_key(ws, &provider),
-        Job::SetKeyDefaults {
-            provider,
-            model,
-            temperature,
-            max_tokens,
-        } => keys::set_defaults(ws, &provider, model, temperature, max_tokens),
+        job @ (Job::SetKey { .. }
+        | Job::TestKey { .. }
+        | Job::RemoveKey { .. }
+        | Job::SetKeyDefaults { .. }) => keys::run(job, ws),
         Job::SetPolicy { key, value, reason } => {
             schemas::set_policy(ws, &key, &value, reason.as_deref())
         }
