@@ -34,9 +34,8 @@ pub fn populate(store: &Store, samples_dir: &Path) -> Result<Run, WorkerError> {
         return Err(WorkerError::Refused(why));
     }
     if !sample.exists() {
-        std::fs::write(&sample, SAMPLE).map_err(|e| {
-            WorkerError::Refused(format!("cannot write {}: {e}", sample.display()))
-        })?;
+        std::fs::write(&sample, SAMPLE)
+            .map_err(|e| WorkerError::Refused(format!("cannot write {}: {e}", sample.display())))?;
     }
     let doc = ingest_path(store, &sample, IngestLimits::default())
         .map_err(|e| WorkerError::Refused(e.to_string()))?

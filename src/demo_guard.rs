@@ -79,10 +79,20 @@ pub fn user_work(store: &Store) -> Result<Vec<String>, StoreError> {
         .collect();
     push_named(&mut lost, "run", &runs);
     let reviews = store.review_log(None)?.len();
-    push_count(&mut lost, reviews, "review action", "confirms, rejects, edits");
+    push_count(
+        &mut lost,
+        reviews,
+        "review action",
+        "confirms, rejects, edits",
+    );
     // The demo's only audit entry is the admin list it created with the workspace.
     let audit = store.audit_entries()?.len().saturating_sub(1);
-    push_count(&mut lost, audit, "policy audit entry", "policy or admin changes");
+    push_count(
+        &mut lost,
+        audit,
+        "policy audit entry",
+        "policy or admin changes",
+    );
     let keys: Vec<String> = (store.list_api_keys()?.into_iter())
         .map(|k| k.provider)
         .collect();

@@ -4,8 +4,20 @@
 mod support;
 
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::Duration;
 
-use serde_json::Value;
+use blockwise::ingest::{ingest_path, IngestLimits};
+use blockwise::model::{OverlayStatus, Run};
+use blockwise::policy;
+use blockwise::schema::{self, SaveRequest};
+use blockwise::store::Store;
+use blockwise::worker::{self, CreateRunOptions, EngineOptions, RunEnd};
+use serde_json::{json, Value};
+use support::{FakeScript, Fault};
+use tokio::sync::watch;
+
+const ADMIN: &str = "tester";
 
 /// A temp folder whose commands run the real binary with its own config/data/state dirs.
 struct Dir {
@@ -36,6 +48,57 @@ impl Dir {
         assert_eq!(code, 0, "{args:?}: {out}{err}");
         serde_json::from_str(&out).unwrap()
     }
+}
+
+/// A store in `d` with one document of `blocks` paragraphs and schema `s` = `schema`.
+fn workspace(d: &Dir, blocks: usize, schema: Value) -> (PathBuf, String) {
+    let path = d.path("ws.redb");
+    let store = Store::open(&path).unwrap();
+    policy::ensure_workspace_admin_as(&store, ADMIN).unwrap();
+    let doc = d.path("doc.md");
+    let text: String = (0..blocks)
+        .map(|i| format!("Paragraph {i} says something plain.\n\n"))
+        .collect();
+    std::fs::write(&doc, text).unwrap();
+    let conv = ingest_path(&store, &doc, IngestLimits::default())
+        .unwrap()
+        .document
+        .conv_uid;
+    schema::save(&store, SaveRequest::new(schema, Some("s".into()), ADMIN)).unwrap();
+    (path, conv)
+}
+
+fn create_run(store: &Store, conv: &str, provider: &str) -> Run {
+    worker::create_run(
+        store,
+        conv,
+        "s",
+        &CreateRunOptions {
+            provider: Some(provider.into()),
+            model: Some("claude-sonnet-4-5".into()),
+            ..Default::default()
+        },
+    )
+    .unwrap()
+}
+
+async fn work(store: &Arc<Store>, fake: &support::FakeServer, run: &str) -> RunEnd {
+    let p = worker::connect(
+        "anthropic",
+        Some("test-key".into()),
+        Some(fake.anthropic_base_url()),
+    )
+    .unwrap();
+    let options = EngineOptions {
+        concurrency: Some(1),
+        backoff_base: Duration::from_millis(5),
+        backoff_max: Duration::from_millis(20),
+        ..EngineOptions::default()
+    };
+    let (_stop, rx) = watch::channel(false);
+    worker::run_worker(store.clone(), Arc::new(p), run, options, None, rx)
+        .await
+        .unwrap()
 }
 
 fn file_bytes(p: &Path) -> Vec<u8> {
@@ -83,12 +146,26 @@ fn demo_refuses_runs_policy_changes_and_reviews_added_to_a_demo_store() {
     assert_eq!(code, 0, "{err}");
     let (code, _, err) = d.cli(
         &store,
-        &["policy", "set", "worker.concurrency", "2", "--reason", "mine"],
+        &[
+            "policy",
+            "set",
+            "worker.concurrency",
+            "2",
+            "--reason",
+            "mine",
+        ],
     );
     assert_eq!(code, 0, "{err}");
     let (code, _, err) = d.cli(
         &store,
-        &["run", "create", &conv, "classification", "--provider", "demo"],
+        &[
+            "run",
+            "create",
+            &conv,
+            "classification",
+            "--provider",
+            "demo",
+        ],
     );
     assert_eq!(code, 0, "{err}");
     let before = file_bytes(&store);
@@ -112,4 +189,72 @@ fn demo_never_writes_over_a_file_beside_the_store() {
     assert!(err.contains("is not the demo's sample"), "{err}");
     assert_eq!(file_bytes(&theirs), b"my own agreement, not the demo's\n");
     assert!(!store.exists(), "no store created beside the user's file");
+}
+
+// ------------------------------------------------------------ 1. answers obey the whole schema
+
+fn closed_schema() -> Value {
+    json!({"type": "object", "additionalProperties": false, "properties": {
+        "label": {"type": "string"},
+        "score": {"type": "integer"}
+    }})
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn item1_an_answer_with_a_key_the_schema_forbids_is_never_staged() {
+    let d = Dir::new();
+    let (path, conv) = workspace(&d, 3, closed_schema());
+    let store = Arc::new(Store::open(&path).unwrap());
+    policy::set_value(&store, ADMIN, "worker.max_retries", json!(1), Some("t")).unwrap();
+    let run = create_run(&store, &conv, "demo");
+    let fake = support::fake();
+    let extra = || Fault::InvalidValue {
+        field: "zzz".into(),
+        value: json!(1),
+    };
+    fake.script(FakeScript::new().then(extra()).then(extra()));
+    assert_eq!(work(&store, &fake, &run.run_id).await, RunEnd::Complete);
+    let ov0 = store.overlay(&run.run_id, 0).unwrap().unwrap();
+    assert_eq!(ov0.status, OverlayStatus::Failed);
+    assert_eq!(ov0.staging, None, "the forbidden key was staged");
+    let err = ov0.last_error.unwrap();
+    assert!(err.contains("zzz"), "names the extra key: {err}");
+    for i in [1, 2] {
+        let ov = store.overlay(&run.run_id, i).unwrap().unwrap();
+        assert_eq!(ov.status, OverlayStatus::AiComplete, "block {i}");
+        assert!(!ov.staging.unwrap().as_object().unwrap().contains_key("zzz"));
+    }
+}
+
+#[test]
+fn item1_confirm_refuses_a_staged_value_breaking_an_object_rule() {
+    let d = Dir::new();
+    let (path, conv) = workspace(&d, 2, closed_schema());
+    let store = Store::open(&path).unwrap();
+    let run = create_run(&store, &conv, "demo");
+    // As staged by a build that checked fields only.
+    store
+        .with_run(&run.run_id, |rt| {
+            for (i, v) in [
+                (0u32, json!({"label": "a", "score": 1})),
+                (1, json!({"label": "b", "score": 2, "zzz": 1})),
+            ] {
+                let mut ov = rt.overlay(i)?.unwrap();
+                ov.status = OverlayStatus::AiComplete;
+                ov.staging = Some(v.clone());
+                ov.model_output = Some(v);
+                rt.put_overlay(&ov)?;
+            }
+            Ok::<_, blockwise::store::StoreError>(())
+        })
+        .unwrap();
+    drop(store);
+    let (code, _, err) = d.cli(&path, &["review", "confirm", &run.run_id, "--all"]);
+    assert_eq!(code, 1, "{err}");
+    assert!(err.contains("block 1") && err.contains("zzz"), "{err}");
+    let (code, _, err) = d.cli(&path, &["review", "confirm", &run.run_id, "--blocks", "0"]);
+    assert_eq!(code, 0, "{err}");
+    let (code, out, _) = d.cli(&path, &["export", &run.run_id]);
+    assert_eq!(code, 0);
+    assert!(!out.contains("zzz"), "{out}");
 }
