@@ -258,3 +258,77 @@ fn item1_confirm_refuses_a_staged_value_breaking_an_object_rule() {
     assert_eq!(code, 0);
     assert!(!out.contains("zzz"), "{out}");
 }
+
+// ------------------------------------------------------- 6. a field named like the pack key
+
+fn index_field_schema() -> Value {
+    json!({"type": "object", "required": ["block_index"], "properties": {
+        "block_index": {"type": "string", "description": "the clause number as printed"},
+        "label": {"type": "string"}
+    }})
+}
+
+async fn work_with(store: &Arc<Store>, provider: worker::AnyProvider, run: &str) -> RunEnd {
+    let (_stop, rx) = watch::channel(false);
+    let options = EngineOptions {
+        concurrency: Some(2),
+        ..EngineOptions::default()
+    };
+    worker::run_worker(store.clone(), Arc::new(provider), run, options, None, rx)
+        .await
+        .unwrap()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn item6_a_field_named_block_index_is_staged_on_both_wire_protocols() {
+    let d = Dir::new();
+    let (path, conv) = workspace(&d, 12, index_field_schema());
+    let store = Arc::new(Store::open(&path).unwrap());
+    let fake = support::fake();
+    for (name, url) in [
+        ("anthropic", fake.anthropic_base_url()),
+        ("openai", fake.openai_base_url()),
+    ] {
+        let run = create_run(&store, &conv, "demo");
+        let p = worker::connect(name, Some("test-key".into()), Some(url)).unwrap();
+        assert_eq!(work_with(&store, p, &run.run_id).await, RunEnd::Complete);
+        let done = store.get_run(&run.run_id).unwrap().unwrap();
+        assert_eq!(done.counters.ai_complete, 12, "{name}: {:?}", done.counters);
+        for i in 0..12 {
+            let ov = store.overlay(&run.run_id, i).unwrap().unwrap();
+            let staged = ov.staging.unwrap();
+            assert!(
+                staged["block_index"].is_string(),
+                "{name} block {i}: {staged}"
+            );
+            assert!(!staged.as_object().unwrap().contains_key("_block_index"));
+        }
+        let calls = store.calls(&run.run_id).unwrap();
+        assert!(
+            calls.iter().any(|c| c.pack_size > 1),
+            "{name}: packs were batched"
+        );
+    }
+    let tool = &fake.last_request().unwrap().body;
+    assert!(tool.to_string().contains("_block_index"), "{tool}");
+}
+
+#[test]
+fn item6_schema_check_warns_about_names_the_worker_reserves() {
+    let d = Dir::new();
+    let file = d.path("s.json");
+    let mut schema = index_field_schema();
+    schema["properties"]["word_count"] = json!({"type": "integer"});
+    std::fs::write(&file, schema.to_string()).unwrap();
+    let (code, out, err) = d.cli(
+        &d.path("x.redb"),
+        &["schema", "check", file.to_str().unwrap()],
+    );
+    assert_eq!(code, 0, "{out}{err}");
+    assert!(
+        out.contains("field 'block_index'") && out.contains("'_block_index'"),
+        "{out}"
+    );
+    assert!(out.contains("field 'word_count' is reserved"), "{out}");
+    assert!(!out.contains("compat     pass"), "{out}");
+}

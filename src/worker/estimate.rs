@@ -91,7 +91,7 @@ pub fn estimate_run(
     let mut usage = Usage::default();
     for (i, (range, _)) in packs.iter().enumerate() {
         let request = plan.request(inputs[range.clone()].to_vec());
-        let output = typical_output(&plan.properties, &request.blocks, request.batched);
+        let output = typical_output(&plan, &request.blocks, request.batched);
         let tool = json!({
             "name": prompt::tool_name(&request),
             "description": prompt::tool_description(&request),
@@ -129,11 +129,11 @@ pub fn estimate_run(
     })
 }
 
-/// The answer a call would get: `{results: [{block_index, ...}]}` for a pack, the fields alone for
-/// one block, each field holding a value of typical size for its type.
-fn typical_output(properties: &Map<String, Value>, blocks: &[BlockInput], batched: bool) -> Value {
+/// The answer a call would get: `{results: [{KEY, ...}]}` for a pack, the fields alone for one
+/// block, each field holding a value of typical size for its type.
+fn typical_output(plan: &RunPlan, blocks: &[BlockInput], batched: bool) -> Value {
     let one = |b: &BlockInput| -> Map<String, Value> {
-        properties
+        plan.properties
             .iter()
             .map(|(name, spec)| (name.clone(), typical_value(name, spec, &b.content, 0)))
             .collect()
@@ -148,7 +148,7 @@ fn typical_output(properties: &Map<String, Value>, blocks: &[BlockInput], batche
         .iter()
         .map(|b| {
             let mut m = Map::new();
-            m.insert(prompt::INDEX_KEY.into(), json!(b.block_index));
+            m.insert(plan.pack_key.clone(), json!(b.block_index));
             m.extend(one(b));
             Value::Object(m)
         })
