@@ -332,3 +332,21 @@ fn item6_schema_check_warns_about_names_the_worker_reserves() {
     assert!(out.contains("field 'word_count' is reserved"), "{out}");
     assert!(!out.contains("compat     pass"), "{out}");
 }
+
+// ------------------------------------------------------------- 5. a cancelled run exits 6
+
+#[test]
+fn item5_run_start_exits_6_when_the_run_ends_cancelled() {
+    let d = Dir::new();
+    let (path, conv) = workspace(&d, 12, closed_schema());
+    let run = create_run(&Store::open(&path).unwrap(), &conv, "demo");
+    let (code, _, err) = d.cli(&path, &["run", "cancel", &run.run_id]);
+    assert_eq!(code, 0, "{err}");
+    let (code, out, err) = d.cli(&path, &["run", "start", &run.run_id]);
+    assert_eq!(code, 6, "{out}{err}");
+    assert!(err.contains("cancelled (12 blocks pending)"), "{err}");
+    // Resumed, the same command finishes it and exits 0.
+    assert_eq!(d.cli(&path, &["run", "resume", &run.run_id]).0, 0);
+    let (code, out, err) = d.cli(&path, &["run", "start", &run.run_id]);
+    assert_eq!(code, 0, "{out}{err}");
+}
