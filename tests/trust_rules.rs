@@ -350,3 +350,64 @@ fn item5_run_start_exits_6_when_the_run_ends_cancelled() {
     let (code, out, err) = d.cli(&path, &["run", "start", &run.run_id]);
     assert_eq!(code, 0, "{out}{err}");
 }
+
+// --------------------------------------------------- 8. the format follows the file name
+
+#[test]
+fn item8_export_takes_the_format_from_the_extension_and_refuses_a_contradiction() {
+    let d = Dir::new();
+    let (path, conv) = workspace(&d, 3, closed_schema());
+    let run = create_run(&Store::open(&path).unwrap(), &conv, "demo");
+    let csv = d.path("x.csv");
+    let (code, _, err) = d.cli(&path, &["export", &run.run_id, "-o", csv.to_str().unwrap()]);
+    assert_eq!(code, 0, "{err}");
+    let text = std::fs::read_to_string(&csv).unwrap();
+    assert!(
+        text.starts_with("block_index,block_uid,block_type,status,block_content"),
+        "CSV, not JSONL: {text}"
+    );
+    let md = d.path("x.md");
+    assert_eq!(
+        d.cli(&path, &["export", &run.run_id, "-o", md.to_str().unwrap()])
+            .0,
+        0
+    );
+    assert!(std::fs::read_to_string(&md)
+        .unwrap()
+        .starts_with("Paragraph 0"));
+    let jsonl = d.path("x.jsonl");
+    let args = [
+        "export",
+        &run.run_id,
+        "--format",
+        "csv",
+        "-o",
+        jsonl.to_str().unwrap(),
+    ];
+    let (code, _, err) = d.cli(&path, &args);
+    assert_eq!(code, 2, "{err}");
+    assert!(
+        err.contains("--format csv contradicts") && err.contains(".jsonl"),
+        "{err}"
+    );
+    assert!(!jsonl.exists(), "nothing written");
+    // An explicit format agreeing with the name, or an unknown extension, is fine.
+    let (code, _, err) = d.cli(
+        &path,
+        &[
+            "export",
+            &run.run_id,
+            "--format",
+            "csv",
+            "-o",
+            csv.to_str().unwrap(),
+        ],
+    );
+    assert_eq!(code, 0, "{err}");
+    let out = d.path("x.out");
+    let (code, _, err) = d.cli(&path, &["export", &run.run_id, "-o", out.to_str().unwrap()]);
+    assert_eq!(code, 0, "{err}");
+    assert!(std::fs::read_to_string(&out)
+        .unwrap()
+        .starts_with("{\"immutable\""));
+}
