@@ -411,3 +411,94 @@ fn item8_export_takes_the_format_from_the_extension_and_refuses_a_contradiction(
         .unwrap()
         .starts_with("{\"immutable\""));
 }
+
+// ------------------------------------------- 7. export to a terminal is shown, not obeyed
+
+/// Run `cmd` with its stdout on a new pseudo-terminal; what the terminal received, and the
+/// exit code.
+fn on_a_terminal(mut cmd: std::process::Command) -> (i32, Vec<u8>) {
+    use std::io::Read;
+    use std::os::fd::FromRawFd;
+    let (mut master, mut slave) = (0, 0);
+    // SAFETY: openpty writes two fresh descriptors; null name/termios/winsize are allowed.
+    let rc = unsafe {
+        libc::openpty(
+            &mut master,
+            &mut slave,
+            std::ptr::null_mut(),
+            std::ptr::null(),
+            std::ptr::null(),
+        )
+    };
+    assert_eq!(rc, 0, "openpty");
+    // SAFETY: both descriptors were just opened and are owned here alone.
+    let (master, slave) = unsafe {
+        (
+            std::fs::File::from_raw_fd(master),
+            std::process::Stdio::from_raw_fd(slave),
+        )
+    };
+    let mut child = cmd.stdout(slave).spawn().unwrap();
+    drop(cmd); // the parent's copy of the slave end, so EOF comes when the child exits
+    let reader = std::thread::spawn(move || {
+        let mut got = Vec::new();
+        let mut master = master;
+        let mut buf = [0u8; 4096];
+        // Linux reports EIO on the master once the last slave descriptor is closed.
+        while let Ok(n @ 1..) = master.read(&mut buf) {
+            got.extend_from_slice(&buf[..n]);
+        }
+        got
+    });
+    let code = child.wait().unwrap().code().unwrap_or(-1);
+    (code, reader.join().unwrap())
+}
+
+#[test]
+fn item7_export_to_a_terminal_shows_escapes_and_piped_output_stays_exact() {
+    let d = Dir::new();
+    let (path, _) = workspace(&d, 1, closed_schema());
+    let hostile = d.path("hostile.md");
+    std::fs::write(
+        &hostile,
+        "Clear \x1b[2J the \x1b]0;owned\x07 screen.\n\nSecond.\n",
+    )
+    .unwrap();
+    let (code, _, err) = d.cli(&path, &["ingest", hostile.to_str().unwrap()]);
+    assert_eq!(code, 0, "{err}");
+    let docs = d.json(&path, &["docs"]);
+    let conv = docs
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|d| d["file_name"] == "hostile.md")
+        .unwrap()["conv_uid"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let run = create_run(&Store::open(&path).unwrap(), &conv, "demo");
+    for format in ["csv", "md", "jsonl"] {
+        let args = ["export", &run.run_id, "--format", format, "--mode", "both"];
+        let mut cmd = support::blockwise_in(d.dir.path());
+        cmd.arg("--store").arg(&path).args(args);
+        let (code, shown) = on_a_terminal(cmd);
+        assert_eq!(code, 0, "{format}");
+        let shown = String::from_utf8_lossy(&shown);
+        assert!(
+            !shown.contains('\x1b') && !shown.contains('\x07'),
+            "{format}: {shown:?}"
+        );
+        if format != "jsonl" {
+            assert!(
+                shown.contains("␛[2J") && shown.contains("␇"),
+                "{format}: {shown:?}"
+            );
+        }
+        // Piped, the same export is byte-exact (the raw escape is data, not for a screen).
+        let (code, piped, _) = d.cli(&path, &args);
+        assert_eq!(code, 0);
+        if format != "jsonl" {
+            assert!(piped.contains("\x1b[2J"), "{format}: piped output changed");
+        }
+    }
+}

@@ -5,7 +5,10 @@ use std::path::{Path, PathBuf};
 use clap::{Args, ValueEnum};
 use serde_json::json;
 
+use std::io::IsTerminal;
+
 use super::output::print_json;
+use super::terminal_writer::TerminalSafe;
 use super::{Ctx, Exit};
 use crate::workspace::{Format, Mode};
 
@@ -53,7 +56,13 @@ pub fn run(ctx: &Ctx, args: ExportArgs) -> anyhow::Result<u8> {
     };
     let Some(path) = args.output else {
         let stdout = std::io::stdout();
-        ws.export_to_writer(&run_id, format, mode, stdout.lock(), "stdout")?;
+        if stdout.is_terminal() {
+            // Shown, not obeyed: document text and answers may hold escape sequences.
+            let safe = TerminalSafe::new(stdout.lock(), format == Format::Jsonl);
+            ws.export_to_writer(&run_id, format, mode, safe, "stdout")?;
+        } else {
+            ws.export_to_writer(&run_id, format, mode, stdout.lock(), "stdout")?;
+        }
         return Ok(0);
     };
     let s = ws.export_to_path(&run_id, format, mode, &path)?;
