@@ -158,10 +158,16 @@ pub fn validate_base_url(url: &str) -> Result<(), ConnectError> {
              --stdin` (stored encrypted), not in the URL",
         ));
     }
-    if parsed.query().is_some() || parsed.fragment().is_some() {
+    if parsed.query().is_some() {
         return Err(invalid(
             "it has a query string; a key belongs in `blockwise keys set PROVIDER --stdin` \
              (stored encrypted), not in the URL",
+        ));
+    }
+    if parsed.fragment().is_some() {
+        return Err(invalid(
+            "it has a fragment (the part from '#'), which is never sent to the server: drop \
+             it; a key belongs in `blockwise keys set PROVIDER --stdin`, not in the URL",
         ));
     }
     Ok(())
@@ -247,6 +253,11 @@ mod tests {
             assert!(!e.contains("sk-secret"), "{e}");
             assert!(e.contains("keys set PROVIDER --stdin"), "{e}");
         }
+        let e = validate_base_url("https://host/v1#sk-secret")
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("fragment") && !e.contains("query string"), "{e}");
+        assert!(!e.contains("sk-secret"), "{e}");
         assert_eq!(redact_url("http://u:p@h:1/v1?k=s"), "http://h:1/v1?…");
         assert_eq!(redact_url("http://u:p@[bad/v1?k=s"), "http://[bad/v1");
     }
