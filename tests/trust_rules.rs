@@ -594,3 +594,51 @@ fn item9_a_base_url_with_a_fragment_is_refused_naming_the_fragment() {
         "{err}"
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn item9_the_call_log_keeps_a_cut_of_a_huge_invalid_answer() {
+    let d = Dir::new();
+    let schema = json!({"type": "object", "properties": {
+        "label": {"type": "string", "maxLength": 10}
+    }});
+    let (path, conv) = workspace(&d, 2, schema);
+    let store = Arc::new(Store::open(&path).unwrap());
+    policy::set_value(&store, ADMIN, "worker.max_retries", json!(2), Some("t")).unwrap();
+    let run = create_run(&store, &conv, "demo");
+    let fake = support::fake();
+    let huge = || Fault::InvalidValue {
+        field: "label".into(),
+        value: json!("x".repeat(2_000_000)),
+    };
+    fake.script(FakeScript::new().then(huge()).then(huge()).then(huge()));
+    assert_eq!(work(&store, &fake, &run.run_id).await, RunEnd::Complete);
+    let calls = store.calls(&run.run_id).unwrap();
+    assert!(calls.len() >= 3, "{}", calls.len());
+    for c in &calls {
+        let detail = c.detail.as_deref().unwrap_or_default();
+        assert!(
+            detail.len() < 2100,
+            "call {} keeps {} bytes",
+            c.seq,
+            detail.len()
+        );
+    }
+    assert!(
+        calls
+            .iter()
+            .any(|c| c.detail.as_deref().unwrap_or_default().contains("[cut: ")),
+        "marked as cut"
+    );
+    let ov = store.overlay(&run.run_id, 0).unwrap().unwrap();
+    assert_eq!(ov.status, OverlayStatus::Failed);
+    let err = ov.last_error.unwrap();
+    assert!(
+        err.len() < 2100 && err.contains("'label'") && err.contains("[cut: "),
+        "{}",
+        err.len()
+    );
+    drop(store);
+    // Three 2 MB answers were refused: the store keeps kilobytes of them, not megabytes.
+    let size = std::fs::metadata(&path).unwrap().len();
+    assert!(size < 3_000_000, "store is {size} bytes");
+}

@@ -264,9 +264,10 @@ fn check_with(
     if reasons.is_empty() {
         Ok(())
     } else {
+        // A reason quotes the refused value, which a model can make megabytes long.
         Err(EditError::Invalid {
             field: field.to_string(),
-            reason: reasons.join("; "),
+            reason: crate::worker::record_cap::cap(reasons.join("; ")),
         })
     }
 }
