@@ -642,3 +642,75 @@ async fn item9_the_call_log_keeps_a_cut_of_a_huge_invalid_answer() {
     let size = std::fs::metadata(&path).unwrap().len();
     assert!(size < 3_000_000, "store is {size} bytes");
 }
+
+#[test]
+fn item9_run_estimate_needs_no_key_nor_network_and_prices_a_gateway() {
+    let d = Dir::new();
+    let (path, conv) = workspace(&d, 4, closed_schema());
+    let estimate = |env: &[(&str, &str)]| {
+        let mut c = support::blockwise_in(d.dir.path());
+        c.arg("--store").arg(&path).args([
+            "--json",
+            "run",
+            "estimate",
+            &conv,
+            "s",
+            "--provider",
+            "anthropic",
+        ]);
+        for (k, v) in env {
+            c.env(k, v);
+        }
+        let (code, out, err) = support::outcome(c.output().unwrap());
+        assert_eq!(code, 0, "{env:?}: {out}{err}");
+        serde_json::from_str::<Value>(&out).unwrap()
+    };
+    // No key anywhere, no network: an estimate all the same.
+    let e = estimate(&[]);
+    assert_eq!(e["calls"], 1, "{e}");
+    assert_eq!(e["sources"]["model"], "provider default", "{e}");
+    // The default system prompt is far below Sonnet's 1024-token minimum: never cached.
+    assert_eq!(e["cache_write_tokens"], 0, "{e}");
+    assert_eq!(e["cache_read_tokens"], 0, "{e}");
+    assert!(e["cost_usd"].is_number(), "{e}");
+    // A gateway in ANTHROPIC_BASE_URL and a key from the environment: the model keeps its
+    // price, the model's source says where the key came from, and nothing is called.
+    let fake = support::fake();
+    let gateway = fake.anthropic_base_url();
+    let e = estimate(&[
+        ("ANTHROPIC_BASE_URL", gateway.as_str()),
+        ("ANTHROPIC_API_KEY", "sk-ant-test-0000"),
+    ]);
+    assert!(
+        e["cost_usd"].is_number(),
+        "cost is not unknown behind a gateway: {e}"
+    );
+    assert_eq!(e["sources"]["model"], "environment", "{e}");
+    assert_eq!(fake.call_count(), 0, "an estimate makes no call");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn item9_a_run_through_an_anthropic_gateway_is_priced() {
+    let d = Dir::new();
+    let (path, conv) = workspace(&d, 3, closed_schema());
+    let store = Arc::new(Store::open(&path).unwrap());
+    let run = worker::create_run(
+        &store,
+        &conv,
+        "s",
+        &CreateRunOptions {
+            provider: Some("demo".into()),
+            model: Some("claude-sonnet-4-5".into()),
+            ..Default::default()
+        },
+    )
+    .unwrap();
+    let fake = support::fake();
+    assert_eq!(work(&store, &fake, &run.run_id).await, RunEnd::Complete);
+    let r = store.get_run(&run.run_id).unwrap().unwrap();
+    assert!(
+        r.usage.cost_usd.is_some_and(|c| c > 0.0),
+        "an Anthropic model behind a gateway keeps its price: {:?}",
+        r.usage.cost_usd
+    );
+}

@@ -70,6 +70,19 @@ pub fn is_vendor_endpoint(provider: &str, base_url: &str) -> bool {
     url == vendor.trim_end_matches('/')
 }
 
+/// Whether the built-in price table applies to calls of `provider` at `base_url`: a named
+/// vendor (Anthropic, OpenAI, Google) keeps its models' prices behind a gateway or proxy
+/// (`ANTHROPIC_BASE_URL`, a stored base URL), since the model is still the vendor's — a model
+/// the table does not know stays unknown; a custom server is priced only by the user's
+/// `prices.json`; the demo by its own zero-price entry.
+pub fn builtin_prices_apply(provider: &str, base_url: &str) -> bool {
+    match ProviderKind::parse(provider) {
+        Some(ProviderKind::Anthropic | ProviderKind::OpenAi | ProviderKind::Google) => true,
+        Some(ProviderKind::Demo) => true,
+        Some(ProviderKind::Custom) | None => is_vendor_endpoint(provider, base_url),
+    }
+}
+
 /// A sensible model when neither the run, the schema nor the key names one.
 pub fn default_model(provider: &str) -> &'static str {
     match ProviderKind::parse(provider) {
@@ -213,6 +226,11 @@ mod tests {
         ));
         assert!(!is_vendor_endpoint("custom", "https://api.openai.com/v1"));
         assert!(is_vendor_endpoint("demo", "http://127.0.0.1:1"));
+        assert!(builtin_prices_apply(
+            "anthropic",
+            "https://gateway.example/v1"
+        ));
+        assert!(!builtin_prices_apply("custom", "https://api.openai.com/v1"));
     }
 
     #[test]
