@@ -252,3 +252,61 @@ fn item5_run_start_exits_6_when_the_run_ends_cancelled() {
     let (code, out, err) = d.cli(&path, &["run", "start", &run.run_id]);
     assert_eq!(code, 0, "{out}{err}");
 }
+
+#[test]
+fn item1_export_never_writes_a_value_breaking_the_schema() {
+    let d = Dir::new();
+    let (path, conv) = workspace(&d, 3, closed_schema());
+    let store = Store::open(&path).unwrap();
+    let run = create_run(&store, &conv, "demo");
+    // As left by a build that checked fields only: block 1 confirmed, block 2 staged, both
+    // with a key the schema forbids.
+    store
+        .with_run(&run.run_id, |rt| {
+            for (i, status) in [
+                (1u32, OverlayStatus::Confirmed),
+                (2, OverlayStatus::AiComplete),
+            ] {
+                let v = json!({"label": "b", "score": 2, "zzz": 1});
+                let mut ov = rt.overlay(i)?.unwrap();
+                ov.status = status;
+                ov.staging = Some(v.clone());
+                ov.model_output = Some(v.clone());
+                if status == OverlayStatus::Confirmed {
+                    ov.confirmed = Some(v);
+                }
+                rt.put_overlay(&ov)?;
+            }
+            Ok::<_, blockwise::store::StoreError>(())
+        })
+        .unwrap();
+    drop(store);
+    let out = d.path("out.jsonl");
+    let (code, stdout, err) = d.cli(&path, &["export", &run.run_id, "-o", out.to_str().unwrap()]);
+    assert_eq!(code, 1, "{stdout}{err}");
+    assert!(
+        err.contains("blocks 1 do not obey") && err.contains("zzz"),
+        "{err}"
+    );
+    assert!(!out.exists(), "nothing written");
+    let (code, stdout, err) = d.cli(&path, &["export", &run.run_id, "--mode", "staging"]);
+    assert_eq!(code, 1, "{err}");
+    assert!(
+        stdout.is_empty() && err.contains("blocks 1, 2 do not obey"),
+        "{err}"
+    );
+    // Once block 1 is unconfirmed and both are rejected, the export goes through.
+    assert_eq!(
+        d.cli(
+            &path,
+            &["review", "unconfirm", &run.run_id, "--blocks", "1"]
+        )
+        .0,
+        0
+    );
+    let (code, _, err) = d.cli(&path, &["review", "reject", &run.run_id, "--blocks", "1,2"]);
+    assert_eq!(code, 0, "{err}");
+    let (code, stdout, err) = d.cli(&path, &["export", &run.run_id, "--mode", "staging"]);
+    assert_eq!(code, 0, "{err}");
+    assert!(!stdout.contains("zzz"), "{stdout}");
+}
