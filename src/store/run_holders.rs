@@ -56,6 +56,7 @@ impl Store {
         me: &Holder,
         alive: Alive,
     ) -> Result<Option<Holder>, StoreError> {
+        let _reading = super::guard::reading(format!("the workers of run {run_id}"));
         let key = format!("{PREFIX}{run_id}");
         let tx = self.write()?;
         {
@@ -81,6 +82,7 @@ impl Store {
 
     /// Give `run_id` up, if `worker` holds it.
     pub fn release_holder(&self, run_id: &str, worker: &str) -> Result<(), StoreError> {
+        let _reading = super::guard::reading(format!("the workers of run {run_id}"));
         let key = format!("{PREFIX}{run_id}");
         let tx = self.write()?;
         {
@@ -101,6 +103,7 @@ impl Store {
 
     /// Every recorded holder, by run id (live or not: the caller decides).
     pub fn holders(&self) -> Result<Vec<(String, Holder)>, StoreError> {
+        let _reading = super::guard::reading("the run workers");
         let tx = self.read()?;
         let meta = tx.open_table(META)?;
         let mut out = Vec::new();
