@@ -61,7 +61,9 @@ impl Store {
         let tx = self.write()?;
         {
             let run: Option<Run> = match tx.open_table(RUNS)?.get(run_id)? {
-                Some(raw) => Some(serde_json::from_slice(raw.value())?),
+                Some(raw) => Some(super::sealed::open_json(raw.value(), || {
+                    format!("run {run_id}")
+                })?),
                 None => None,
             };
             let mut meta = tx.open_table(META)?;
