@@ -147,12 +147,17 @@ pub struct Counts {
 
 /// Flip every `every`-th byte (xor 0x5a), one at a time, on a copy of the store.
 pub fn sweep(p: &Populated, every: usize) -> Counts {
+    sweep_limited(p, every, usize::MAX)
+}
+
+/// [`sweep`], stopping after `max` flips.
+pub fn sweep_limited(p: &Populated, every: usize, max: usize) -> Counts {
     let base = read_all(&p.store, &p.run_id);
     assert!(base.check.is_ok(), "undamaged store: {:?}", base.check);
     let clean = std::fs::read(&p.store).unwrap();
     let copy = p.dir.path().join("flipped.redb");
     let mut c = Counts::default();
-    for at in (0..clean.len()).step_by(every) {
+    for at in (0..clean.len()).step_by(every).take(max) {
         let mut bytes = clean.clone();
         bytes[at] ^= 0x5a;
         std::fs::write(&copy, &bytes).unwrap();
