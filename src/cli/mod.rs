@@ -80,7 +80,7 @@ pub enum Command {
     /// List documents.
     Docs,
     /// Verify the store (read-only): text hashes to its ids, blocks cover the text, overlays
-    /// and counters agree. Exit 1 naming what is damaged.
+    /// and counters agree, every record's checksum matches. Exit 1 listing what is damaged.
     Check,
     /// List a document's blocks.
     Blocks {

@@ -88,7 +88,7 @@ pub struct Reads {
 /// (inside [`guard::catch_damage`]); a panic that escapes is `Err("PANIC ...")`.
 pub fn read_all(store: &Path, run_id: &str) -> Reads {
     let guarded = |f: &dyn Fn() -> Result<String, String>| match std::panic::catch_unwind(
-        std::panic::AssertUnwindSafe(|| f()),
+        std::panic::AssertUnwindSafe(f),
     ) {
         Ok(r) => r,
         Err(_) => Err("PANIC".to_string()),
