@@ -11,7 +11,7 @@ use super::App;
 use crate::tui::kit::draw::areas;
 use crate::tui::kit::tab::tab_at;
 use crate::tui::kit::Pane;
-use crate::tui::kit::{Action, Ctx, Effect, Job, KeyContext, KeyMode, Modal, Reply};
+use crate::tui::kit::{nav_delta, Action, Ctx, Effect, Job, KeyContext, KeyMode, Modal, Reply};
 use crate::tui::modals::{Help, NewRunForm, Prompt};
 
 /// Rows one wheel notch moves.
@@ -67,9 +67,10 @@ impl App {
             }))),
             KeyMode::Picker { typed: false } => bound.or_else(global),
             KeyMode::Picker { typed: true } => bound.or_else(global).or_else(typed),
+            // Quit and the navigation keys act; any other key closes (ToggleHelp closes it).
             KeyMode::Dismiss => match bound {
                 Some(Action::Quit) => Some(Action::Quit),
-                Some(a) if Help::scrolls(&a) => Some(a),
+                Some(a) if nav_delta(&a, 1).is_some() => Some(a),
                 _ => Some(Action::ToggleHelp),
             },
         }

@@ -26,12 +26,7 @@ pub struct Help {
     max_scroll: StdCell<usize>,
 }
 
-impl Help {
-    /// Whether `action` scrolls the overlay (every other key closes it).
-    pub fn scrolls(action: &Action) -> bool {
-        nav_delta(action, 1).is_some()
-    }
-}
+impl Help {}
 
 impl Modal for Help {
     /// Over whatever pane is focused: its bindings decide what scrolls and what quits.
