@@ -6,6 +6,7 @@ mod check;
 mod documents;
 mod export_scan;
 mod fingerprint;
+mod groups;
 mod holders;
 pub mod policy;
 mod run_holders;

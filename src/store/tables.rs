@@ -70,3 +70,6 @@ pub const API_KEYS: TableDefinition<&str, &[u8]> = TableDefinition::new("api_key
 
 /// `seq -> ReviewEvent` JSON: who confirmed / rejected / edited what, when. Append-only.
 pub const REVIEW_LOG: TableDefinition<u64, &[u8]> = TableDefinition::new("review_log_v1");
+
+/// `group_id -> RunGroup` JSON: a run group's project snapshot and member runs (SPEC §1a).
+pub const RUN_GROUPS: TableDefinition<&str, &[u8]> = TableDefinition::new("run_groups_v1");

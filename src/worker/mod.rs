@@ -8,6 +8,7 @@ pub mod answer;
 mod backoff;
 mod connect;
 mod create;
+mod create_group;
 pub mod engine;
 mod estimate;
 pub mod events;
@@ -23,6 +24,7 @@ mod writer;
 
 pub use connect::{connect, connect_provider, AnyProvider};
 pub use create::{create_run, plan_run, CreateRunOptions, PlannedRun};
+pub use create_group::{create_group, plan_group, PlannedGroup};
 pub use engine::{run_worker, EngineOptions, RunEnd};
 pub use estimate::{estimate_run, RunEstimate};
 pub use events::WorkerEvent;

@@ -1,0 +1,114 @@
+//! Run groups (SPEC §1a): created with all their member runs in one transaction, looked up by
+//! id or unique prefix, listed, and found by project (the project delete guard).
+
+use redb::ReadableTable;
+
+use super::runs::insert_run;
+use super::tables::{RUN_GROUPS, RUNS};
+use super::{Store, StoreError};
+use crate::model::{Run, RunGroup};
+
+impl Store {
+    /// Write `group` and every member run (with `(run, blocks)` one pending overlay per block)
+    /// in ONE write transaction: a failure anywhere leaves no group and no member run.
+    pub fn create_group(&self, group: &RunGroup, members: &[(Run, u32)]) -> Result<(), StoreError> {
+        let tx = self.write()?;
+        {
+            let mut groups = tx.open_table(RUN_GROUPS)?;
+            if groups.get(group.group_id.as_str())?.is_some() {
+                return Err(StoreError::Corrupt(format!(
+                    "run group {} already exists",
+                    group.group_id
+                )));
+            }
+            groups.insert(
+                group.group_id.as_str(),
+                serde_json::to_vec(group)?.as_slice(),
+            )?;
+        }
+        for (run, blocks) in members {
+            insert_run(&tx, run, *blocks)?;
+        }
+        tx.commit()?;
+        Ok(())
+    }
+
+    pub fn get_group(&self, group_id: &str) -> Result<Option<RunGroup>, StoreError> {
+        let tx = self.read()?;
+        let t = tx.open_table(RUN_GROUPS)?;
+        match t.get(group_id)? {
+            Some(raw) => Ok(Some(serde_json::from_slice(raw.value())?)),
+            None => Ok(None),
+        }
+    }
+
+    /// Resolve a full `group_id` or a unique prefix.
+    pub fn resolve_group(&self, prefix: &str) -> Result<String, StoreError> {
+        self.resolve_prefix(RUN_GROUPS, "run group", prefix)
+    }
+
+    /// Every run group, oldest first.
+    pub fn list_groups(&self) -> Result<Vec<RunGroup>, StoreError> {
+        let tx = self.read()?;
+        let t = tx.open_table(RUN_GROUPS)?;
+        let mut out = Vec::new();
+        for entry in t.iter()? {
+            out.push(serde_json::from_slice::<RunGroup>(entry?.1.value())?);
+        }
+        out.sort_by(|a, b| {
+            a.created_at
+                .cmp(&b.created_at)
+                .then(a.group_id.cmp(&b.group_id))
+        });
+        Ok(out)
+    }
+
+    /// Ids of the run groups made from project `project_ref` (a project they use cannot be
+    /// deleted).
+    pub fn groups_of_project(&self, project_ref: &str) -> Result<Vec<String>, StoreError> {
+        Ok(self
+            .list_groups()?
+            .into_iter()
+            .filter(|g| g.project_ref == project_ref)
+            .map(|g| g.group_id)
+            .collect())
+    }
+
+    /// A group's member runs in project order (one read transaction).
+    pub fn group_runs(&self, group: &RunGroup) -> Result<Vec<Run>, StoreError> {
+        let tx = self.read()?;
+        let runs = tx.open_table(RUNS)?;
+        let mut out = Vec::with_capacity(group.run_ids.len());
+        for id in &group.run_ids {
+            let raw = runs.get(id.as_str())?.ok_or_else(|| {
+                StoreError::Corrupt(format!(
+                    "run group {}: member run {id} is missing",
+                    group.group_id
+                ))
+            })?;
+            out.push(serde_json::from_slice(raw.value())?);
+        }
+        Ok(out)
+    }
+
+    /// Set or clear a group's cancel flag (the member runs change through [`Store::with_runs`]).
+    pub fn set_group_cancelled(&self, group_id: &str, cancelled: bool) -> Result<(), StoreError> {
+        let tx = self.write()?;
+        {
+            let mut t = tx.open_table(RUN_GROUPS)?;
+            let mut group: RunGroup = match t.get(group_id)? {
+                Some(raw) => serde_json::from_slice(raw.value())?,
+                None => {
+                    return Err(StoreError::NotFound {
+                        kind: "run group",
+                        prefix: group_id.to_string(),
+                    })
+                }
+            };
+            group.cancelled = cancelled;
+            t.insert(group_id, serde_json::to_vec(&group)?.as_slice())?;
+        }
+        tx.commit()?;
+        Ok(())
+    }
+}
