@@ -104,7 +104,13 @@ mod tests {
     use crate::model::ModelConfig;
 
     fn member(id: &str, status: RunStatus, total: u32, calls: u64, cost: Option<f64>) -> Run {
-        let mut r = Run::new(id, "c", ("s", "s", "u"), ModelConfig::fixed("demo", "m", 0.0, 9), "me");
+        let mut r = Run::new(
+            id,
+            "c",
+            ("s", "s", "u"),
+            ModelConfig::fixed("demo", "m", 0.0, 9),
+            "me",
+        );
         r.status = status;
         r.counters.total = total;
         r.counters.ai_complete = total;
@@ -142,6 +148,9 @@ mod tests {
         let unpriced = member("c", RunStatus::Paused, 1, 1, None);
         let s = GroupSummary::of(&group(), &[done, unpriced]);
         assert_eq!(s.status, RunStatus::Paused);
-        assert_eq!(s.usage.cost_usd, None, "one unknown cost makes the sum unknown");
+        assert_eq!(
+            s.usage.cost_usd, None,
+            "one unknown cost makes the sum unknown"
+        );
     }
 }

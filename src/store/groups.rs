@@ -4,7 +4,7 @@
 use redb::ReadableTable;
 
 use super::runs::insert_run;
-use super::tables::{RUN_GROUPS, RUNS};
+use super::tables::{RUNS, RUN_GROUPS};
 use super::{Store, StoreError};
 use crate::model::{Run, RunGroup};
 
@@ -76,15 +76,18 @@ impl Store {
 
     /// A group's member runs in project order (one read transaction).
     pub fn group_runs(&self, group: &RunGroup) -> Result<Vec<Run>, StoreError> {
+        self.get_runs(&group.run_ids)
+    }
+
+    /// These runs, in this order (one read transaction); a missing one is an error naming it.
+    pub fn get_runs(&self, run_ids: &[String]) -> Result<Vec<Run>, StoreError> {
         let tx = self.read()?;
         let runs = tx.open_table(RUNS)?;
-        let mut out = Vec::with_capacity(group.run_ids.len());
-        for id in &group.run_ids {
-            let raw = runs.get(id.as_str())?.ok_or_else(|| {
-                StoreError::Corrupt(format!(
-                    "run group {}: member run {id} is missing",
-                    group.group_id
-                ))
+        let mut out = Vec::with_capacity(run_ids.len());
+        for id in run_ids {
+            let raw = runs.get(id.as_str())?.ok_or_else(|| StoreError::NotFound {
+                kind: "run",
+                prefix: id.clone(),
             })?;
             out.push(serde_json::from_slice(raw.value())?);
         }

@@ -5,6 +5,7 @@
 //! cancellation and lease recovery and reports through [`events`].
 
 pub mod answer;
+mod apply;
 mod backoff;
 mod connect;
 mod create;
@@ -13,6 +14,7 @@ pub mod engine;
 mod estimate;
 pub mod events;
 mod failures;
+pub mod group_transitions;
 pub mod holding;
 mod identity;
 pub mod lease;
