@@ -9,6 +9,8 @@
 mod documents;
 mod keys;
 mod policy;
+mod projects;
+pub use projects::{validate_project_ref, ProjectError, MAX_DESCRIPTION_CHARS};
 mod providers;
 mod review;
 mod runs;
@@ -30,7 +32,7 @@ pub use crate::demo::{DEMO_TEMPLATES, SAMPLE_NAME};
 pub use crate::export::{ExportError, ExportSummary, Format, Mode};
 pub use crate::files::{read_stdin, read_text, KEY_MAX, SCHEMA_FILE_MAX, VALUE_FILE_MAX};
 pub use crate::ingest::{IngestError, IngestLimits, IngestReport};
-pub use crate::model::ProviderKind;
+pub use crate::model::{MembershipChange, Project, ProviderKind};
 pub use crate::policy::{
     display_value, AdminChange, AdminRecord, AuditEntry, EffectiveValue, PolicyError, PolicySource,
     SetOutcome, WorkerPolicy,
