@@ -10,9 +10,23 @@ use crate::model::{Run, RunGroup};
 
 impl Store {
     /// Write `group` and every member run (with `(run, blocks)` one pending overlay per block)
-    /// in ONE write transaction: a failure anywhere leaves no group and no member run.
+    /// in ONE write transaction, linked to its project (which then cannot be deleted): a
+    /// failure anywhere leaves no group and no member run. The project's members are read
+    /// again inside the transaction; if they changed since the group was planned, nothing is
+    /// written and the error says so.
     pub fn create_group(&self, group: &RunGroup, members: &[(Run, u32)]) -> Result<(), StoreError> {
         let tx = self.write()?;
+        let now = super::projects::members_in(&tx, &group.project_ref)?;
+        if now != group.conv_uids {
+            return Err(StoreError::Changed(format!(
+                "project '{}' changed while the run group was being made ({} members planned, \
+                 {} now); nothing was created: run the command again",
+                group.project_ref,
+                group.conv_uids.len(),
+                now.len()
+            )));
+        }
+        super::projects::link_group(&tx, &group.project_ref, &group.group_id)?;
         {
             let mut groups = tx.open_table(RUN_GROUPS)?;
             if groups.get(group.group_id.as_str())?.is_some() {

@@ -18,6 +18,11 @@ const MIGRATIONS: &[(u64, &str, Step)] = &[
         "refuse pre-release block tables; create tables added since",
         v1_to_v2,
     ),
+    (
+        3,
+        "create the project and run-group tables",
+        create_all_tables,
+    ),
 ];
 
 /// Read the store's format version; upgrade an older store in place; refuse a newer one.
@@ -101,6 +106,12 @@ fn create_all_tables(tx: &redb::WriteTransaction) -> Result<(), StoreError> {
     tx.open_table(tables::ADMINS)?;
     tx.open_table(tables::API_KEYS)?;
     tx.open_table(tables::REVIEW_LOG)?;
+    tx.open_table(tables::PROJECTS)?;
+    tx.open_table(tables::PROJECT_MEMBERS)?;
+    tx.open_table(tables::PROJECT_POSITIONS)?;
+    tx.open_table(tables::DOCUMENT_PROJECTS)?;
+    tx.open_table(tables::PROJECT_GROUPS)?;
+    tx.open_table(tables::RUN_GROUPS)?;
     Ok(())
 }
 
@@ -193,7 +204,7 @@ mod tests {
         stamp(&path, 1);
         let store = Store::open(&path).unwrap();
         assert_eq!(read_version(&store).unwrap(), Some(FORMAT_VERSION));
-        assert_eq!(FORMAT_VERSION, 2);
+        assert_eq!(FORMAT_VERSION, 3);
         assert_eq!(store.list_documents().unwrap(), docs);
         assert_eq!(store.blocks(&docs[0].conv_uid).unwrap(), blocks);
         assert_eq!(store.meta("note").unwrap().as_deref(), Some(&b"kept"[..]));

@@ -16,6 +16,8 @@ mod keys;
 mod meta;
 mod migrations;
 mod prefix;
+pub(crate) mod projects;
+pub use projects::ProjectDelete;
 mod review_log;
 mod run_txn;
 mod run_txn_review;
@@ -48,8 +50,9 @@ pub use prefix::PrefixMatch;
 const CACHE_BYTES: usize = 2 * 1024 * 1024;
 
 /// Store format this build writes and reads. Bump with a numbered migration in
-/// `migrations.rs` (2: the v1 stamp covered three block layouts; see `v1_to_v2`).
-pub const FORMAT_VERSION: u64 = 2;
+/// `migrations.rs` (2: the v1 stamp covered three block layouts; see `v1_to_v2`; 3: projects
+/// and run groups).
+pub const FORMAT_VERSION: u64 = 3;
 
 /// How long a write waits for another process's write transaction before giving up.
 pub const WRITE_WAIT: Duration = Duration::from_secs(5);
