@@ -27,6 +27,7 @@ mod policy;
 mod project;
 mod review;
 mod run;
+mod run_group;
 mod schema;
 
 use std::path::PathBuf;

@@ -11,17 +11,23 @@ use super::output::{one_line, print_json, short_id};
 use super::{Ctx, Exit};
 use crate::model::Run;
 use crate::workspace::{
-    format_cost, CreateRunOptions, RunEnd, RunEstimate, SessionOptions, WorkerError, WorkerEvent,
-    Workspace,
+    format_cost, CreateRunOptions, RunEnd, RunEstimate, RunOrGroup, SessionOptions, WorkerError,
+    WorkerEvent, Workspace,
 };
 
-/// A document, a schema and the run's options (`run create` and `run estimate`).
+/// A document (or `--project REF`), a schema and the run's options (`run create` and
+/// `run estimate`).
 #[derive(Debug, Args)]
 pub struct RunArgs {
-    /// conv_uid or a unique prefix.
+    /// conv_uid or a unique prefix, then the schema; with --project, the schema alone.
+    #[arg(value_name = "DOC")]
     doc: String,
     /// schema_ref (or schema_id).
-    schema: String,
+    #[arg(value_name = "SCHEMA")]
+    schema: Option<String>,
+    /// Every document of project REF: one run group (`grp_…`), one run per document.
+    #[arg(long, value_name = "REF")]
+    project: Option<String>,
     /// anthropic, openai, google, custom or demo (default: the first one set up; demo only
     /// when named).
     #[arg(long)]
@@ -38,7 +44,34 @@ pub struct RunArgs {
     sample: Option<u32>,
 }
 
+/// What `run create` / `run estimate` is asked to cover.
+enum Over<'a> {
+    Doc { doc: &'a str, schema: &'a str },
+    Project { project: &'a str, schema: &'a str },
+}
+
 impl RunArgs {
+    fn over(&self) -> Result<Over<'_>, Exit> {
+        match (&self.project, &self.schema) {
+            (Some(project), None) => Ok(Over::Project {
+                project,
+                schema: &self.doc,
+            }),
+            (Some(_), Some(_)) => Err(Exit::new(
+                2,
+                "with --project give only the schema: `run create --project REF SCHEMA`",
+            )),
+            (None, Some(schema)) => Ok(Over::Doc {
+                doc: &self.doc,
+                schema,
+            }),
+            (None, None) => Err(Exit::new(
+                2,
+                "missing SCHEMA: `run create DOC SCHEMA` or `run create --project REF SCHEMA`",
+            )),
+        }
+    }
+
     fn options(&self) -> CreateRunOptions {
         CreateRunOptions {
             provider: self.provider.clone(),
@@ -98,10 +131,19 @@ pub fn run(ctx: &Ctx, cmd: RunCommand) -> anyhow::Result<u8> {
     } else {
         ctx.open()?
     };
+    if let Some(code) = on_group(ctx, &ws, &cmd)? {
+        return Ok(code);
+    }
     match cmd {
         RunCommand::Create(args) => {
+            let (doc, schema) = match args.over()? {
+                Over::Project { project, schema } => {
+                    return super::run_group::create(ctx, &ws, project, schema, &args.options())
+                }
+                Over::Doc { doc, schema } => (doc, schema),
+            };
             let run = ws
-                .create_run(&args.doc, &args.schema, &args.options())
+                .create_run(doc, schema, &args.options())
                 .map_err(refused)?;
             if ctx.json {
                 print_json(&run)?;
@@ -119,9 +161,13 @@ pub fn run(ctx: &Ctx, cmd: RunCommand) -> anyhow::Result<u8> {
             Ok(0)
         }
         RunCommand::Estimate(args) => {
-            let e = ws
-                .estimate_run(&args.doc, &args.schema, &args.options())
-                .map_err(refused)?;
+            let e = match args.over()? {
+                Over::Project { project, schema } => {
+                    ws.estimate_group(project, schema, &args.options())
+                }
+                Over::Doc { doc, schema } => ws.estimate_run(doc, schema, &args.options()),
+            }
+            .map_err(refused)?;
             if ctx.json {
                 print_json(&e)?;
             } else if !ctx.quiet {
@@ -186,12 +232,37 @@ pub fn run(ctx: &Ctx, cmd: RunCommand) -> anyhow::Result<u8> {
     }
 }
 
+/// A command naming a run group (`grp_…`) runs on the whole group; `None` for a run.
+fn on_group(ctx: &Ctx, ws: &Workspace, cmd: &RunCommand) -> anyhow::Result<Option<u8>> {
+    use super::run_group as g;
+    let name = match cmd {
+        RunCommand::Start { run, .. }
+        | RunCommand::Status { run }
+        | RunCommand::Calls { run }
+        | RunCommand::Cancel { run }
+        | RunCommand::Resume { run }
+        | RunCommand::RetryFailed { run } => run,
+        _ => return Ok(None),
+    };
+    let RunOrGroup::Group(group) = ws.resolve_run_or_group(name)? else {
+        return Ok(None);
+    };
+    Ok(Some(match cmd {
+        RunCommand::Start { concurrency, .. } => g::start(ctx, ws, &group, *concurrency)?,
+        RunCommand::Status { .. } => g::status(ctx, ws, &group)?,
+        RunCommand::Calls { .. } => g::calls(ctx, ws, &group)?,
+        RunCommand::Cancel { .. } => g::cancel(ctx, ws, &group)?,
+        RunCommand::Resume { .. } => g::resume(ctx, ws, &group)?,
+        _ => g::retry_failed(ctx, ws, &group)?,
+    }))
+}
+
 /// The estimate for people (the TUI's cost preview shows the same lines).
 fn estimate_lines(e: &RunEstimate) -> Vec<String> {
     crate::workspace::estimate_summary(e)
 }
 
-fn refused(e: WorkerError) -> anyhow::Error {
+pub(super) fn refused(e: WorkerError) -> anyhow::Error {
     match e {
         WorkerError::Refused(msg) => Exit::new(1, msg).into(),
         other => other.into(),
@@ -284,7 +355,12 @@ pub(super) fn start(
     }
 }
 
-async fn print_progress(mut rx: mpsc::Receiver<WorkerEvent>, run: Run, tty: bool, quiet: bool) {
+pub(super) async fn print_progress(
+    mut rx: mpsc::Receiver<WorkerEvent>,
+    run: Run,
+    tty: bool,
+    quiet: bool,
+) {
     let started = Instant::now();
     let done_at_start = run.counters.total - run.counters.pending - run.counters.claimed;
     let mut last_line = Instant::now() - Duration::from_secs(10);
@@ -447,6 +523,7 @@ fn list(ctx: &Ctx, ws: &Workspace) -> anyhow::Result<u8> {
             demo_label(&r)
         );
     }
+    super::run_group::list(ctx, ws)?;
     Ok(0)
 }
 
