@@ -24,6 +24,7 @@ mod export;
 mod keys;
 mod output;
 mod policy;
+mod progress;
 mod project;
 mod review;
 mod run;
