@@ -22,7 +22,7 @@ use tokio::sync::watch;
 const ADMIN: &str = "tester";
 
 struct Env {
-    dir: tempfile::TempDir,
+    _dir: tempfile::TempDir,
     store: Arc<Store>,
     ws: Workspace,
     fake: FakeServer,
@@ -56,7 +56,7 @@ fn setup(sizes: &[usize]) -> Env {
     ws.create_project("p", None).unwrap();
     ws.add_to_project("p", &docs).unwrap();
     Env {
-        dir,
+        _dir: dir,
         store,
         ws,
         fake: support::fake(),

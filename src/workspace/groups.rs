@@ -1,12 +1,17 @@
 //! Run groups (SPEC §1a): create one from a project, estimate it, name it the git way, show
 //! its summed state, cancel / resume / retry it, list its calls, and work it in one session.
 
+use std::io::Write;
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use tokio::runtime::Handle;
 use tokio::sync::{mpsc, watch};
 
-use super::{CreateRunOptions, RunEstimate, Session, SessionOptions, WorkerError, Workspace};
+use super::{
+    CreateRunOptions, ExportError, ExportSummary, Format, Mode, RunEstimate, Session,
+    SessionOptions, WorkerError, Workspace,
+};
 use crate::model::{CallRecord, GroupSummary, Run, RunGroup};
 use crate::store::StoreError;
 use crate::worker::group_transitions as many;
@@ -121,6 +126,39 @@ impl Workspace {
             out.extend(self.calls(run_id)?);
         }
         Ok(out)
+    }
+
+    /// The group as one JSONL or CSV file at `path` (project order; atomic, guarded).
+    pub fn export_group_to_path(
+        &self,
+        group: &RunGroup,
+        format: Format,
+        mode: Mode,
+        path: &Path,
+    ) -> Result<ExportSummary, ExportError> {
+        crate::export::export_group_to_path(&self.store, group, format, mode, path)
+    }
+
+    /// The group as one JSONL or CSV stream to `out`; `target` names it in errors.
+    pub fn export_group_to_writer<W: Write>(
+        &self,
+        group: &RunGroup,
+        format: Format,
+        mode: Mode,
+        out: W,
+        target: &str,
+    ) -> Result<ExportSummary, ExportError> {
+        crate::export::export_group_to_writer(&self.store, group, format, mode, out, target)
+    }
+
+    /// One reconstructed Markdown file per member document in `dir`.
+    pub fn export_group_markdown_dir(
+        &self,
+        group: &RunGroup,
+        mode: Mode,
+        dir: &Path,
+    ) -> Result<Vec<(PathBuf, ExportSummary)>, ExportError> {
+        crate::export::export_group_markdown_dir(&self.store, group, mode, dir)
     }
 
     /// Start one worker over the whole group as a task on `runtime`.
