@@ -157,6 +157,34 @@ fn a_project_group_is_created_worked_and_exported_in_project_order() {
             "{name}: an unchanged run rebuilds the source"
         );
     }
+
+    // Review: blocks are named per document (--doc); --all covers every member.
+    let (code, _, err) = cli(&store, &["review", "confirm", &gid, "--blocks", "0"]);
+    assert_eq!(code, 2);
+    assert!(err.contains("add --doc DOC"), "{err}");
+    let minutes = status["group"]["conv_uids"][1].as_str().unwrap()[..12].to_string();
+    let (code, out, err) = cli(
+        &store,
+        &[
+            "review", "confirm", &gid, "--doc", &minutes, "--blocks", "0,1",
+        ],
+    );
+    assert_eq!(code, 0, "{err}");
+    assert!(
+        out.contains(&format!("confirmed 2 blocks of run {}", runs[1])),
+        "{out}"
+    );
+    let (code, out, err) = cli(&store, &["review", "confirm", &gid, "--all"]);
+    assert_eq!(code, 0, "{err}");
+    assert!(out.contains("confirmed 15 blocks over 3 runs"), "{out}");
+    let (code, out, _) = cli(&store, &["--json", "review", "log", &gid]);
+    assert_eq!(code, 0);
+    let log: Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(
+        log.as_array().unwrap().len(),
+        4,
+        "one event per confirm that changed something"
+    );
 }
 
 #[test]
