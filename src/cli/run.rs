@@ -211,6 +211,16 @@ pub fn run(ctx: &Ctx, cmd: RunCommand) -> anyhow::Result<u8> {
             let r = ws
                 .get_run(&id)?
                 .ok_or_else(|| Exit::new(1, format!("run {id} does not exist")))?;
+            if let Some(g) = &r.group_id {
+                return Err(Exit::new(
+                    1,
+                    format!(
+                        "run {id} is a member of run group {g}; a group keeps its project \
+                         snapshot whole, so its runs are not deleted one by one"
+                    ),
+                )
+                .into());
+            }
             if r.counters.confirmed > 0 && !force {
                 return Err(Exit::new(
                     1,
