@@ -774,7 +774,7 @@ mod tests {
         assert_eq!(r.counters.claimed, 2);
         let end = finish(
             &store,
-            &[run.run_id.clone()],
+            std::slice::from_ref(&run.run_id),
             "me",
             5,
             StoppedBy::Interrupt,
@@ -801,7 +801,7 @@ mod tests {
         assert!(buffer.is_empty());
         let end = finish(
             &store,
-            &[run.run_id.clone()],
+            std::slice::from_ref(&run.run_id),
             "me",
             0,
             StoppedBy::Cancel,
@@ -817,7 +817,7 @@ mod tests {
         transitions::claim(&store, &run.run_id, 1, "other", crate::clock::now_millis()).unwrap();
         let end = finish(
             &store,
-            &[run.run_id.clone()],
+            std::slice::from_ref(&run.run_id),
             "me",
             0,
             StoppedBy::Nothing,
