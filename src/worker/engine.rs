@@ -12,13 +12,16 @@ use tokio::sync::{mpsc, watch, Semaphore};
 use tokio::task::JoinSet;
 
 use super::backoff::Gate;
+use super::claiming::{finish, idle_end, refill, Claim, Refill};
 use super::events::WorkerEvent;
+use super::group_session::watch_for_cancel;
+pub(crate) use super::group_session::Members;
 use super::group_transitions as many;
 use super::pack::{estimate_tokens, make_packs, CloseReason, PackLimits};
 use super::prepare::RunPlan;
 use super::task::{Item, Shared};
 use super::{holding, identity, lease, transitions, writer, WorkerError};
-use crate::model::{RunStatus, ServerSeen};
+use crate::model::ServerSeen;
 use crate::provider::{PriceTable, Provider, ServerLimits};
 use crate::store::Store;
 
@@ -69,7 +72,7 @@ impl Default for EngineOptions {
     }
 }
 
-async fn blocking<T: Send + 'static>(
+pub(crate) async fn blocking<T: Send + 'static>(
     f: impl FnOnce() -> Result<T, WorkerError> + Send + 'static,
 ) -> Result<T, WorkerError> {
     tokio::task::spawn_blocking(f)
@@ -105,44 +108,7 @@ pub async fn run_worker<P: Provider>(
     run_members(store, provider, members, opts, events, stop).await
 }
 
-/// Work on every member run of group `group_id` with one concurrency pool, one rate-limit gate
-/// and packs that may hold blocks of several members (SPEC §1a), until every member is
-/// complete, the group pauses or is cancelled, or `stop` becomes `true`.
-pub async fn run_group_worker<P: Provider>(
-    store: Arc<Store>,
-    provider: Arc<P>,
-    group_id: &str,
-    opts: EngineOptions,
-    events: Option<mpsc::Sender<WorkerEvent>>,
-    stop: watch::Receiver<bool>,
-) -> Result<RunEnd, WorkerError> {
-    let (s, g) = (store.clone(), group_id.to_string());
-    let group = blocking(move || {
-        s.get_group(&g)?
-            .ok_or_else(|| WorkerError::Refused(format!("run group {g} does not exist")))
-    })
-    .await?;
-    let members = Members {
-        label: group.group_id.clone(),
-        group: Some(group.group_id),
-        run_ids: Arc::new(group.run_ids),
-        convs: Arc::new(group.conv_uids),
-    };
-    run_members(store, provider, members, opts, events, stop).await
-}
-
-/// The runs one session works on: one run, or a group's members in project order.
-#[derive(Debug, Clone)]
-pub(crate) struct Members {
-    /// The run id, or the group id: named in messages and events.
-    pub label: String,
-    pub group: Option<String>,
-    pub run_ids: Arc<Vec<String>>,
-    /// `convs[i]` is the document of `run_ids[i]`.
-    pub convs: Arc<Vec<String>>,
-}
-
-async fn run_members<P: Provider>(
+pub(crate) async fn run_members<P: Provider>(
     store: Arc<Store>,
     provider: Arc<P>,
     members: Members,
@@ -171,21 +137,6 @@ async fn run_members<P: Provider>(
         tracing::warn!("cannot release the hold on {}: {e}", members.label);
     }
     end
-}
-
-/// How a session that has nothing to work on ends, from its runs' states: `None` while any
-/// of them is running.
-fn idle_end(runs: &[crate::model::Run]) -> Option<RunEnd> {
-    if runs.iter().all(|r| r.status == RunStatus::Complete) {
-        return Some(RunEnd::Complete);
-    }
-    if runs.iter().any(|r| r.status == RunStatus::Running) {
-        return None;
-    }
-    Some(match runs.iter().find(|r| r.status == RunStatus::Paused) {
-        Some(r) => RunEnd::Paused(r.paused_reason.clone().unwrap_or_default()),
-        None => RunEnd::Cancelled,
-    })
 }
 
 async fn work<P: Provider>(
@@ -415,37 +366,6 @@ async fn work<P: Provider>(
 /// How long a session waits, once stopped, for its tasks to record their aborted calls.
 const ABORT_GRACE: Duration = Duration::from_secs(3);
 
-/// Poll the run's status (a group: its cancel flag) until it is cancelled (by `run cancel` in
-/// another process, or the TUI), then say so on `cancel`. Ends with the session (aborted) or
-/// when nobody listens.
-async fn watch_for_cancel(
-    store: Arc<Store>,
-    members: Members,
-    every: Duration,
-    cancel: watch::Sender<bool>,
-) {
-    loop {
-        tokio::time::sleep(every).await;
-        let (s, m) = (store.clone(), members.clone());
-        let cancelled = blocking(move || {
-            Ok(match &m.group {
-                Some(g) => s.get_group(g)?.is_some_and(|g| g.cancelled),
-                None => s
-                    .get_run(&m.run_ids[0])?
-                    .is_some_and(|r| r.status == RunStatus::Cancelled),
-            })
-        })
-        .await;
-        if let Ok(true) = cancelled {
-            let _ = cancel.send(true);
-            return;
-        }
-        if cancel.is_closed() {
-            return;
-        }
-    }
-}
-
 /// Apply what the server said about itself to this session: packs sized to its context,
 /// concurrency to its slots (unless the session was given one explicitly). Says what changed
 /// (source `server`) on the events and in the log. Returns the concurrency to use and what the
@@ -523,127 +443,6 @@ pub(crate) fn next_pack(
         return None;
     }
     Some(range)
-}
-
-/// What one claim of a session needs.
-pub(crate) struct Claim {
-    pub store: Arc<Store>,
-    pub run_ids: Arc<Vec<String>>,
-    pub convs: Arc<Vec<String>>,
-    pub worker: String,
-    /// Blocks per claim (`worker.claim_batch_size`).
-    pub n: usize,
-    /// The first member that may still have pending blocks (members are claimed in order).
-    pub cursor: usize,
-}
-
-impl Claim {
-    /// Whether a running member has pending blocks (failed ones that returned, or released
-    /// claims); if so, the next claim starts at the first such member.
-    async fn any_pending(&mut self) -> Result<bool, WorkerError> {
-        let (s, r) = (self.store.clone(), self.run_ids.clone());
-        let first = blocking(move || {
-            Ok(s.get_runs(&r)?
-                .iter()
-                .position(|run| run.status == RunStatus::Running && run.counters.pending > 0))
-        })
-        .await?;
-        if let Some(at) = first {
-            self.cursor = at;
-        }
-        Ok(first.is_some())
-    }
-}
-
-/// The outcome of a [`refill`].
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum Refill {
-    /// This many blocks were claimed and buffered (the run, or some member, is running).
-    Claimed(usize),
-    Cancelled,
-    /// Paused or complete: nothing more to do in this session.
-    NotRunning,
-}
-
-/// Claim up to `claim.n` pending blocks in member order, block order within each member (one
-/// write transaction), and buffer them. The cursor moves past members with nothing pending.
-pub(crate) async fn refill(
-    claim: &mut Claim,
-    buffer: &mut VecDeque<Item>,
-) -> Result<Refill, WorkerError> {
-    let (s, r, c, w, n, from) = (
-        claim.store.clone(),
-        claim.run_ids.clone(),
-        claim.convs.clone(),
-        claim.worker.clone(),
-        claim.n,
-        claim.cursor,
-    );
-    if from >= claim.run_ids.len() {
-        return Ok(Refill::Claimed(0));
-    }
-    let (taken, blocks) = blocking(move || {
-        let now = crate::clock::now_millis();
-        let taken = many::claim_group(&s, &r, from, n, &w, now)?;
-        let mut blocks = Vec::with_capacity(taken.count());
-        for (slot, indices) in &taken.claimed {
-            for b in s.blocks_at(&c[*slot as usize], indices)? {
-                blocks.push((*slot, b));
-            }
-        }
-        Ok((taken, blocks))
-    })
-    .await?;
-    if claim.run_ids.len() == 1 && !taken.any_running {
-        return Ok(if taken.cancelled {
-            Refill::Cancelled
-        } else {
-            Refill::NotRunning
-        });
-    }
-    claim.cursor = taken.next;
-    let claimed = blocks.len();
-    buffer.extend(blocks.into_iter().map(|(run, b)| Item {
-        run,
-        index: b.block_index,
-        tokens: estimate_tokens(&b.block_content),
-        block_type: b.block_type.as_str().to_string(),
-        content: b.block_content,
-    }));
-    Ok(Refill::Claimed(claimed))
-}
-
-/// End a session: claims this worker took but never sent go back to pending, each run rolls
-/// up to `complete` when nothing is left, and the end state is named.
-pub(crate) fn finish(
-    store: &Store,
-    run_ids: &[String],
-    worker: &str,
-    active_millis: u64,
-    stopped_by: StoppedBy,
-    lease: Duration,
-) -> Result<RunEnd, WorkerError> {
-    many::release_worker_many(store, run_ids, worker)?;
-    // Calls this worker aborted (interrupt) never answered: counted at their upper bound.
-    many::mark_lost_many(store, run_ids, |owner| owner != worker)?;
-    let runs = many::finalize_many(store, run_ids, active_millis)?;
-    if stopped_by == StoppedBy::Interrupt && runs.iter().any(|r| r.status == RunStatus::Running) {
-        return Ok(RunEnd::Interrupted);
-    }
-    if stopped_by == StoppedBy::Cancel {
-        if let Some(RunEnd::Paused(_)) | None = idle_end(&runs) {
-            return Ok(RunEnd::Cancelled);
-        }
-    }
-    if let Some(end) = idle_end(&runs) {
-        return Ok(end);
-    }
-    let claimed: u32 = runs.iter().map(|r| r.counters.claimed).sum();
-    Ok(RunEnd::Busy(format!(
-        "{claimed} blocks are claimed by another worker that is still alive; they return to this \
-         run when it finishes or its lease ({} s) expires",
-        lease.as_secs()
-    )))
 }
 
 /// The event that announces a session's end (none for an interrupt or a busy run).
