@@ -241,3 +241,44 @@ pub fn retry_failed_many(store: &Store, run_ids: &[String]) -> Result<(Vec<Run>,
     })?;
     Ok((runs, reset))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::ModelConfig;
+
+    fn store_with(sizes: &[u32]) -> (tempfile::TempDir, Store, Vec<String>) {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(&dir.path().join("s.redb")).unwrap();
+        let mut ids = Vec::new();
+        for (i, n) in sizes.iter().enumerate() {
+            let id = format!("run_{i}");
+            let config = ModelConfig::fixed("demo", "m", 0.0, 100);
+            let run = Run::new(&id, "conv", ("sch", "s", "uid"), config, "me");
+            store.create_run(&run, *n).unwrap();
+            ids.push(id);
+        }
+        (dir, store, ids)
+    }
+
+    #[test]
+    fn claims_go_member_after_member_and_the_cursor_passes_drained_and_stopped_members() {
+        let (_dir, store, ids) = store_with(&[1, 5, 2]);
+        let c = claim_group(&store, &ids, 0, 4, "w", 1).unwrap();
+        assert_eq!(c.claimed, vec![(0, vec![0]), (1, vec![0, 1, 2])]);
+        assert_eq!(c.next, 1, "member 1 still has pending blocks");
+        cancel_many(&store, &ids[1..2]).unwrap();
+        let c = claim_group(&store, &ids, c.next, 4, "w", 1).unwrap();
+        assert_eq!(
+            c.claimed,
+            vec![(2, vec![0, 1])],
+            "a cancelled member is skipped"
+        );
+        assert_eq!(c.next, 3);
+        assert!(c.cancelled && c.any_running);
+        let released = release_worker_many(&store, &ids, "w").unwrap();
+        assert_eq!(released, 6);
+        let runs = store.get_runs(&ids).unwrap();
+        assert_eq!(runs.iter().map(|r| r.counters.claimed).sum::<u32>(), 0);
+    }
+}
