@@ -1,13 +1,15 @@
 //! `export RUN [--format jsonl|csv|md] [--mode confirmed|staging|both] [-o FILE]`.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use clap::{Args, ValueEnum};
 use serde_json::json;
 
+use std::io::IsTerminal;
+
 use super::output::print_json;
-use super::Ctx;
-use super::Exit;
+use super::terminal_writer::TerminalSafe;
+use super::{Ctx, Exit};
 use crate::workspace::{Format, Mode, RunGroup, RunOrGroup, Workspace};
 
 #[derive(Debug, Clone, Copy, ValueEnum)]
@@ -32,8 +34,10 @@ pub enum ModeArg {
 pub struct ExportArgs {
     /// run_id or group_id (`grp_…`), or a unique prefix.
     pub run: String,
-    #[arg(long, value_enum, default_value = "jsonl")]
-    pub format: FormatArg,
+    /// Output format; default: from the `-o` file's extension (`.jsonl`/`.json`, `.csv`,
+    /// `.md`/`.markdown`), else jsonl. A format that contradicts the extension is an error.
+    #[arg(long, value_enum)]
+    pub format: Option<FormatArg>,
     #[arg(long, value_enum, default_value = "confirmed")]
     pub mode: ModeArg,
     /// Write to FILE (atomically: a failed export leaves no partial file) instead of stdout.
@@ -43,16 +47,26 @@ pub struct ExportArgs {
 }
 
 pub fn run(ctx: &Ctx, args: ExportArgs) -> anyhow::Result<u8> {
+    let format = format_for(args.format, args.output.as_deref())?;
     let ws = ctx.open_read()?;
     let run_id = match ws.resolve_run_or_group(&args.run)? {
         RunOrGroup::Run(id) => id,
-        RunOrGroup::Group(group) => return export_group(ctx, &ws, &group, &args),
+        RunOrGroup::Group(group) => return export_group(ctx, &ws, &group, &args, format),
     };
-    let format = format_of(args.format);
-    let mode = mode_of(args.mode);
+    let mode = match args.mode {
+        ModeArg::Confirmed => Mode::Confirmed,
+        ModeArg::Staging => Mode::Staging,
+        ModeArg::Both => Mode::Both,
+    };
     let Some(path) = args.output else {
         let stdout = std::io::stdout();
-        ws.export_to_writer(&run_id, format, mode, stdout.lock(), "stdout")?;
+        if stdout.is_terminal() {
+            // Shown, not obeyed: document text and answers may hold escape sequences.
+            let safe = TerminalSafe::new(stdout.lock(), format == Format::Jsonl);
+            ws.export_to_writer(&run_id, format, mode, safe, "stdout")?;
+        } else {
+            ws.export_to_writer(&run_id, format, mode, stdout.lock(), "stdout")?;
+        }
         return Ok(0);
     };
     let s = ws.export_to_path(&run_id, format, mode, &path)?;
@@ -81,19 +95,31 @@ pub fn run(ctx: &Ctx, args: ExportArgs) -> anyhow::Result<u8> {
     Ok(0)
 }
 
-fn format_of(f: FormatArg) -> Format {
-    match f {
+/// The format to write: `--format` when given, else the `-o` file's extension, else JSONL.
+/// A `--format` that contradicts a known extension is a usage error (exit 2), before anything
+/// is read or written.
+fn format_for(flag: Option<FormatArg>, output: Option<&Path>) -> Result<Format, Exit> {
+    let asked = flag.map(|f| match f {
         FormatArg::Jsonl => Format::Jsonl,
         FormatArg::Csv => Format::Csv,
         FormatArg::Md => Format::Markdown,
-    }
-}
-
-fn mode_of(m: ModeArg) -> Mode {
-    match m {
-        ModeArg::Confirmed => Mode::Confirmed,
-        ModeArg::Staging => Mode::Staging,
-        ModeArg::Both => Mode::Both,
+    });
+    let by_name = output.and_then(Format::from_path);
+    match (asked, by_name) {
+        (Some(a), Some(n)) if a != n => Err(Exit::new(
+            2,
+            format!(
+                "--format {} contradicts the file name {} (a .{} file): drop --format, or \
+                 name the file .{}",
+                a.extension(),
+                output.map(|p| p.display().to_string()).unwrap_or_default(),
+                n.extension(),
+                a.extension()
+            ),
+        )),
+        (Some(a), _) => Ok(a),
+        (None, Some(n)) => Ok(n),
+        (None, None) => Ok(Format::Jsonl),
     }
 }
 
@@ -104,8 +130,13 @@ fn export_group(
     ws: &Workspace,
     group: &RunGroup,
     args: &ExportArgs,
+    format: Format,
 ) -> anyhow::Result<u8> {
-    let (format, mode) = (format_of(args.format), mode_of(args.mode));
+    let mode = match args.mode {
+        ModeArg::Confirmed => Mode::Confirmed,
+        ModeArg::Staging => Mode::Staging,
+        ModeArg::Both => Mode::Both,
+    };
     let gid = &group.group_id;
     if format == Format::Markdown {
         let Some(dir) = &args.output else {
@@ -143,7 +174,13 @@ fn export_group(
     }
     let Some(path) = &args.output else {
         let stdout = std::io::stdout();
-        ws.export_group_to_writer(group, format, mode, stdout.lock(), "stdout")?;
+        if stdout.is_terminal() {
+            // Shown, not obeyed: document text and answers may hold escape sequences.
+            let safe = TerminalSafe::new(stdout.lock(), format == Format::Jsonl);
+            ws.export_group_to_writer(group, format, mode, safe, "stdout")?;
+        } else {
+            ws.export_group_to_writer(group, format, mode, stdout.lock(), "stdout")?;
+        }
         return Ok(0);
     };
     let s = ws.export_group_to_path(group, format, mode, path)?;

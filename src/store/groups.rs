@@ -37,7 +37,7 @@ impl Store {
             }
             groups.insert(
                 group.group_id.as_str(),
-                serde_json::to_vec(group)?.as_slice(),
+                super::sealed::seal_json(group)?.as_slice(),
             )?;
         }
         for (run, blocks) in members {
@@ -51,7 +51,9 @@ impl Store {
         let tx = self.read()?;
         let t = tx.open_table(RUN_GROUPS)?;
         match t.get(group_id)? {
-            Some(raw) => Ok(Some(serde_json::from_slice(raw.value())?)),
+            Some(raw) => Ok(Some(super::sealed::open_json(raw.value(), || {
+                format!("run group {group_id}")
+            })?)),
             None => Ok(None),
         }
     }
@@ -67,7 +69,10 @@ impl Store {
         let t = tx.open_table(RUN_GROUPS)?;
         let mut out = Vec::new();
         for entry in t.iter()? {
-            out.push(serde_json::from_slice::<RunGroup>(entry?.1.value())?);
+            out.push(super::sealed::open_json::<RunGroup>(
+                entry?.1.value(),
+                || "a run group".to_string(),
+            )?);
         }
         out.sort_by(|a, b| {
             a.created_at
@@ -103,7 +108,9 @@ impl Store {
                 kind: "run",
                 prefix: id.clone(),
             })?;
-            out.push(serde_json::from_slice(raw.value())?);
+            out.push(super::sealed::open_json(raw.value(), || {
+                format!("run {id}")
+            })?);
         }
         Ok(out)
     }
@@ -114,7 +121,9 @@ impl Store {
         {
             let mut t = tx.open_table(RUN_GROUPS)?;
             let mut group: RunGroup = match t.get(group_id)? {
-                Some(raw) => serde_json::from_slice(raw.value())?,
+                Some(raw) => {
+                    super::sealed::open_json(raw.value(), || format!("run group {group_id}"))?
+                }
                 None => {
                     return Err(StoreError::NotFound {
                         kind: "run group",
@@ -123,7 +132,7 @@ impl Store {
                 }
             };
             group.cancelled = cancelled;
-            t.insert(group_id, serde_json::to_vec(&group)?.as_slice())?;
+            t.insert(group_id, super::sealed::seal_json(&group)?.as_slice())?;
         }
         tx.commit()?;
         Ok(())

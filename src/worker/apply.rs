@@ -153,9 +153,10 @@ fn stage_results(
 /// usage and cost to the run that keeps it.
 fn put_record(
     rt: &mut RunTxn<'_>,
-    record: CallRecord,
+    mut record: CallRecord,
     cost_usd: Option<f64>,
 ) -> Result<u64, StoreError> {
+    record.detail = record.detail.map(super::record_cap::cap);
     let failed_call = record.outcome.is_error();
     let usage = record.usage;
     let seq = if record.seq != 0 {

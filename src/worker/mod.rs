@@ -23,6 +23,7 @@ mod item;
 pub mod lease;
 pub mod pack;
 mod prepare;
+pub mod record_cap;
 mod task;
 pub mod transitions;
 mod writer;

@@ -128,6 +128,14 @@ impl Workspace {
         Ok(out)
     }
 
+    /// Refused (nothing written) when a member holds a value its schema does not accept.
+    fn check_group_exportable(&self, group: &RunGroup, mode: Mode) -> Result<(), ExportError> {
+        for run_id in &group.run_ids {
+            crate::export::check_exportable(&self.store, run_id, mode)?;
+        }
+        Ok(())
+    }
+
     /// The group as one JSONL or CSV file at `path` (project order; atomic, guarded).
     pub fn export_group_to_path(
         &self,
@@ -136,6 +144,7 @@ impl Workspace {
         mode: Mode,
         path: &Path,
     ) -> Result<ExportSummary, ExportError> {
+        self.check_group_exportable(group, mode)?;
         crate::export::export_group_to_path(&self.store, group, format, mode, path)
     }
 
@@ -148,6 +157,7 @@ impl Workspace {
         out: W,
         target: &str,
     ) -> Result<ExportSummary, ExportError> {
+        self.check_group_exportable(group, mode)?;
         crate::export::export_group_to_writer(&self.store, group, format, mode, out, target)
     }
 
@@ -158,6 +168,7 @@ impl Workspace {
         mode: Mode,
         dir: &Path,
     ) -> Result<Vec<(PathBuf, ExportSummary)>, ExportError> {
+        self.check_group_exportable(group, mode)?;
         crate::export::export_group_markdown_dir(&self.store, group, mode, dir)
     }
 
