@@ -10,7 +10,7 @@ use std::io::IsTerminal;
 use super::output::print_json;
 use super::terminal_writer::TerminalSafe;
 use super::{Ctx, Exit};
-use crate::workspace::{Format, Mode};
+use crate::workspace::{Format, Mode, RunGroup, RunOrGroup, Workspace};
 
 #[derive(Debug, Clone, Copy, ValueEnum)]
 pub enum FormatArg {
@@ -32,7 +32,7 @@ pub enum ModeArg {
 
 #[derive(Debug, Args)]
 pub struct ExportArgs {
-    /// run_id or a unique prefix.
+    /// run_id or group_id (`grp_…`), or a unique prefix.
     pub run: String,
     /// Output format; default: from the `-o` file's extension (`.jsonl`/`.json`, `.csv`,
     /// `.md`/`.markdown`), else jsonl. A format that contradicts the extension is an error.
@@ -41,14 +41,18 @@ pub struct ExportArgs {
     #[arg(long, value_enum, default_value = "confirmed")]
     pub mode: ModeArg,
     /// Write to FILE (atomically: a failed export leaves no partial file) instead of stdout.
-    #[arg(short, long, value_name = "FILE")]
+    /// A run group with `--format md`: a folder, one Markdown file per document.
+    #[arg(short, long, value_name = "FILE|DIR")]
     pub output: Option<PathBuf>,
 }
 
 pub fn run(ctx: &Ctx, args: ExportArgs) -> anyhow::Result<u8> {
     let format = format_for(args.format, args.output.as_deref())?;
     let ws = ctx.open_read()?;
-    let run_id = ws.resolve_run(&args.run)?;
+    let run_id = match ws.resolve_run_or_group(&args.run)? {
+        RunOrGroup::Run(id) => id,
+        RunOrGroup::Group(group) => return export_group(ctx, &ws, &group, &args, format),
+    };
     let mode = match args.mode {
         ModeArg::Confirmed => Mode::Confirmed,
         ModeArg::Staging => Mode::Staging,
@@ -117,4 +121,80 @@ fn format_for(flag: Option<FormatArg>, output: Option<&Path>) -> Result<Format, 
         (None, Some(n)) => Ok(n),
         (None, None) => Ok(Format::Jsonl),
     }
+}
+
+/// `export GROUP`: one JSONL / CSV file in project order, or (`--format md -o DIR`) one
+/// Markdown file per document.
+fn export_group(
+    ctx: &Ctx,
+    ws: &Workspace,
+    group: &RunGroup,
+    args: &ExportArgs,
+    format: Format,
+) -> anyhow::Result<u8> {
+    let mode = match args.mode {
+        ModeArg::Confirmed => Mode::Confirmed,
+        ModeArg::Staging => Mode::Staging,
+        ModeArg::Both => Mode::Both,
+    };
+    let gid = &group.group_id;
+    if format == Format::Markdown {
+        let Some(dir) = &args.output else {
+            return Err(Exit::new(
+                2,
+                format!(
+                    "a run group exports Markdown as one file per document: add -o DIR                      (`blockwise export {gid} --format md -o DIR`)"
+                ),
+            )
+            .into());
+        };
+        let files = ws.export_group_markdown_dir(group, mode, dir)?;
+        if ctx.json {
+            let list: Vec<_> = files
+                .iter()
+                .map(|(p, s)| json!({"file": p.display().to_string(), "blocks": s.blocks, "bytes": s.bytes}))
+                .collect();
+            print_json(&json!({"group_id": gid, "format": "md", "files": list}))?;
+        } else if !ctx.quiet {
+            for (p, s) in &files {
+                errln!(
+                    "wrote {} ({} blocks, {} bytes)",
+                    p.display(),
+                    s.blocks,
+                    s.bytes
+                );
+            }
+            errln!(
+                "exported {} documents of run group {gid} to {}",
+                files.len(),
+                dir.display()
+            );
+        }
+        return Ok(0);
+    }
+    let Some(path) = &args.output else {
+        let stdout = std::io::stdout();
+        if stdout.is_terminal() {
+            // Shown, not obeyed: document text and answers may hold escape sequences.
+            let safe = TerminalSafe::new(stdout.lock(), format == Format::Jsonl);
+            ws.export_group_to_writer(group, format, mode, safe, "stdout")?;
+        } else {
+            ws.export_group_to_writer(group, format, mode, stdout.lock(), "stdout")?;
+        }
+        return Ok(0);
+    };
+    let s = ws.export_group_to_path(group, format, mode, path)?;
+    if ctx.json {
+        print_json(&json!({
+            "group_id": gid, "format": format.extension(), "mode": mode.as_str(),
+            "file": path.display().to_string(), "blocks": s.blocks,
+            "confirmed": s.confirmed, "drafts": s.drafts, "bytes": s.bytes,
+        }))?;
+    } else if !ctx.quiet {
+        errln!(
+            "exported {} blocks ({} confirmed, {} drafts) of run group {gid} ({} documents) as {} to {} ({} bytes)",
+            s.blocks, s.confirmed, s.drafts, group.run_ids.len(), format.extension(), path.display(), s.bytes
+        );
+    }
+    Ok(0)
 }

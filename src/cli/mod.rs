@@ -24,8 +24,11 @@ mod export;
 mod keys;
 mod output;
 mod policy;
+mod progress;
+mod project;
 mod review;
 mod run;
+mod run_group;
 mod schema;
 mod terminal_writer;
 
@@ -90,6 +93,11 @@ pub enum Command {
         /// Only blocks of this type (heading, paragraph, list_item, ...).
         #[arg(long = "type", value_name = "T")]
         block_type: Option<String>,
+    },
+    /// Projects: create, list, show, add, remove, delete (ordered sets of documents).
+    Project {
+        #[command(subcommand)]
+        cmd: project::ProjectCmd,
     },
     /// Runtime policy: effective values with their source, changes (admins only), audit, admins.
     Policy {
@@ -205,6 +213,7 @@ fn dispatch(ctx: &Ctx, command: Command) -> anyhow::Result<u8> {
         Command::Check => check::run(ctx),
         Command::Blocks { doc, block_type } => documents::blocks(ctx, &doc, block_type.as_deref()),
         Command::Policy { command } => policy::run(ctx, command),
+        Command::Project { cmd } => project::run(ctx, cmd),
         Command::Schema { cmd } => schema::run(ctx, cmd),
         Command::Keys { action } => keys::run(ctx, action),
         Command::Run { cmd } => run::run(ctx, cmd),

@@ -5,15 +5,18 @@ use serde_json::json;
 
 use super::output::print_json;
 use super::{Ctx, Exit};
-use crate::workspace::{ReviewError, ReviewOutcome, Selection, Target};
+use crate::workspace::{ReviewError, ReviewOutcome, RunOrGroup, Selection, Target, Workspace};
 
 #[derive(Debug, Subcommand)]
 pub enum ReviewCmd {
     /// Confirm staged blocks: the staged value becomes the confirmed value.
     Confirm {
-        /// run_id or a unique prefix.
+        /// run_id or group_id (`grp_…`), or a unique prefix.
         run: String,
-        /// Every staged (ai_complete) block of the run.
+        /// The document whose blocks are meant, when RUN names a run group (`grp_…`).
+        #[arg(long, value_name = "DOC")]
+        doc: Option<String>,
+        /// Every staged (ai_complete) block of the run (of every member of a group).
         #[arg(long, conflicts_with = "blocks", required_unless_present = "blocks")]
         all: bool,
         /// Blocks to confirm, like 0,3,7-12; all must be staged.
@@ -23,6 +26,10 @@ pub enum ReviewCmd {
     /// Reject staged blocks back to pending: the answer is cleared and the blocks are redone.
     Reject {
         run: String,
+        /// The document whose blocks are meant, when RUN names a run group (`grp_…`).
+        #[arg(long, value_name = "DOC")]
+        doc: Option<String>,
+
         /// Blocks to reject, like 0,3,7-12; all must be staged.
         #[arg(long, value_name = "SPEC")]
         blocks: String,
@@ -33,6 +40,10 @@ pub enum ReviewCmd {
     /// Confirmed blocks back to staged (logged with who and when); they can be edited again.
     Unconfirm {
         run: String,
+        /// The document whose blocks are meant, when RUN names a run group (`grp_…`).
+        #[arg(long, value_name = "DOC")]
+        doc: Option<String>,
+
         /// Blocks to unconfirm, like 0,3,7-12; all must be confirmed.
         #[arg(long, value_name = "SPEC")]
         blocks: String,
@@ -40,6 +51,10 @@ pub enum ReviewCmd {
     /// Edit one field of a staged value (parsed by the field's type, checked against its schema).
     Edit {
         run: String,
+        /// The document whose blocks are meant, when RUN names a run group (`grp_…`).
+        #[arg(long, value_name = "DOC")]
+        doc: Option<String>,
+
         block_index: u32,
         field: String,
         /// New value: text for strings, 0.5 / 7 / true, an enum member, JSON for arrays and
@@ -48,10 +63,16 @@ pub enum ReviewCmd {
         value: String,
     },
     /// Discard a draft edit: the staged value goes back to the model's answer.
-    Discard { run: String, block_index: u32 },
+    Discard {
+        run: String,
+        /// The document whose blocks are meant, when RUN names a run group (`grp_…`).
+        #[arg(long, value_name = "DOC")]
+        doc: Option<String>,
+        block_index: u32,
+    },
     /// Show the review record (who confirmed, rejected, edited what, when).
     Log {
-        /// Only this run.
+        /// Only this run (or every member of this group).
         run: Option<String>,
     },
 }
@@ -63,22 +84,33 @@ pub fn run(ctx: &Ctx, cmd: ReviewCmd) -> anyhow::Result<u8> {
         ctx.open()?
     };
     match cmd {
-        ReviewCmd::Confirm { run, all, blocks } => {
-            let run_id = ws.resolve_run(&run)?;
+        ReviewCmd::Confirm {
+            run,
+            doc,
+            all,
+            blocks,
+        } => {
             let target = match (all, blocks) {
                 (true, _) => Target::AllStaged,
                 (false, Some(spec)) => Target::Blocks(selection(&spec)?),
                 (false, None) => return Err(Exit::new(2, "give --all or --blocks SPEC").into()),
             };
+            if let (Some(runs), Target::AllStaged) =
+                (group_members(&ws, &run, doc.as_deref())?, &target)
+            {
+                return confirm_all_members(ctx, &ws, &runs);
+            }
+            let run_id = member(&ws, &run, doc.as_deref())?;
             let out = ws.confirm(&run_id, &target).map_err(refusal)?;
             report(ctx, &out, "confirmed")
         }
         ReviewCmd::Reject {
             run,
+            doc,
             blocks,
             reason,
         } => {
-            let run_id = ws.resolve_run(&run)?;
+            let run_id = member(&ws, &run, doc.as_deref())?;
             let sel = selection(&blocks)?;
             let reason = reason.as_deref().map(str::trim).filter(|r| !r.is_empty());
             let out = ws
@@ -86,19 +118,20 @@ pub fn run(ctx: &Ctx, cmd: ReviewCmd) -> anyhow::Result<u8> {
                 .map_err(refusal)?;
             report(ctx, &out, "rejected to pending")
         }
-        ReviewCmd::Unconfirm { run, blocks } => {
-            let run_id = ws.resolve_run(&run)?;
+        ReviewCmd::Unconfirm { run, doc, blocks } => {
+            let run_id = member(&ws, &run, doc.as_deref())?;
             let sel = selection(&blocks)?;
             let out = ws.unconfirm(&run_id, &sel).map_err(refusal)?;
             report(ctx, &out, "unconfirmed (back to staged)")
         }
         ReviewCmd::Edit {
             run,
+            doc,
             block_index,
             field,
             value,
         } => {
-            let run_id = ws.resolve_run(&run)?;
+            let run_id = member(&ws, &run, doc.as_deref())?;
             let out = ws
                 .edit(&run_id, block_index, &field, &value)
                 .map_err(refusal)?;
@@ -129,8 +162,12 @@ pub fn run(ctx: &Ctx, cmd: ReviewCmd) -> anyhow::Result<u8> {
             }
             Ok(0)
         }
-        ReviewCmd::Discard { run, block_index } => {
-            let run_id = ws.resolve_run(&run)?;
+        ReviewCmd::Discard {
+            run,
+            doc,
+            block_index,
+        } => {
+            let run_id = member(&ws, &run, doc.as_deref())?;
             let out = ws.discard_edit(&run_id, block_index).map_err(refusal)?;
             if ctx.json {
                 print_json(&json!({
@@ -145,8 +182,17 @@ pub fn run(ctx: &Ctx, cmd: ReviewCmd) -> anyhow::Result<u8> {
             Ok(0)
         }
         ReviewCmd::Log { run } => {
-            let run_id = run.map(|r| ws.resolve_run(&r)).transpose()?;
-            let events = ws.review_log(run_id.as_deref())?;
+            let events = match run {
+                None => ws.review_log(None)?,
+                Some(name) => match group_members(&ws, &name, None)? {
+                    Some(runs) => ws
+                        .review_log(None)?
+                        .into_iter()
+                        .filter(|e| runs.contains(&e.run_id))
+                        .collect(),
+                    None => ws.review_log(Some(&ws.resolve_run(&name)?))?,
+                },
+            };
             if ctx.json {
                 print_json(&events)?;
             } else if events.is_empty() {
@@ -174,6 +220,84 @@ pub fn run(ctx: &Ctx, cmd: ReviewCmd) -> anyhow::Result<u8> {
             Ok(0)
         }
     }
+}
+
+/// The member runs when `name` is a run group and no `--doc` narrows it to one.
+fn group_members(
+    ws: &Workspace,
+    name: &str,
+    doc: Option<&str>,
+) -> anyhow::Result<Option<Vec<String>>> {
+    match (ws.resolve_run_or_group(name)?, doc) {
+        (RunOrGroup::Group(g), None) => Ok(Some(g.run_ids)),
+        _ => Ok(None),
+    }
+}
+
+/// The run whose blocks are named: the run itself, or the member of a group for `--doc DOC`
+/// (required with a group: block indices are per document).
+fn member(ws: &Workspace, name: &str, doc: Option<&str>) -> anyhow::Result<String> {
+    match ws.resolve_run_or_group(name)? {
+        RunOrGroup::Run(run_id) => {
+            if let Some(doc) = doc {
+                let conv = ws.resolve_document(doc)?;
+                let run = ws.get_run(&run_id)?;
+                if run.is_some_and(|r| r.conv_uid != conv) {
+                    return Err(
+                        Exit::new(1, format!("run {run_id} is not over document {conv}")).into(),
+                    );
+                }
+            }
+            Ok(run_id)
+        }
+        RunOrGroup::Group(g) => {
+            let Some(doc) = doc else {
+                return Err(Exit::new(
+                    2,
+                    format!(
+                        "{} is a run group: block numbers are per document, so add --doc DOC                          (one of its {} documents; `blockwise run status {}` lists them)",
+                        g.group_id,
+                        g.conv_uids.len(),
+                        g.group_id
+                    ),
+                )
+                .into());
+            };
+            let conv = ws.resolve_document(doc)?;
+            match g.conv_uids.iter().position(|c| *c == conv) {
+                Some(i) => Ok(g.run_ids[i].clone()),
+                None => Err(Exit::new(
+                    1,
+                    format!(
+                        "document {conv} is not in run group {} (project {})",
+                        g.group_id, g.project_ref
+                    ),
+                )
+                .into()),
+            }
+        }
+    }
+}
+
+/// `review confirm GROUP --all`: every staged block of every member.
+fn confirm_all_members(ctx: &Ctx, ws: &Workspace, runs: &[String]) -> anyhow::Result<u8> {
+    let mut count = 0;
+    let mut outcomes = Vec::new();
+    for run_id in runs {
+        let out = ws.confirm(run_id, &Target::AllStaged).map_err(refusal)?;
+        count += out.count;
+        outcomes
+            .push(json!({"run_id": out.run_id, "count": out.count, "event_seq": out.event_seq}));
+    }
+    if ctx.json {
+        print_json(&json!({"action": "confirm", "count": count, "runs": outcomes}))?;
+    } else if !ctx.quiet {
+        outln!(
+            "confirmed {count} blocks over {} runs of the group",
+            runs.len()
+        );
+    }
+    Ok(0)
 }
 
 fn selection(spec: &str) -> anyhow::Result<Selection> {

@@ -1,27 +1,32 @@
 //! `run create | start | list | status | calls | cancel | resume | delete` (SPEC §3).
 
-use std::io::{IsTerminal, Write};
-use std::time::{Duration, Instant};
+use std::io::IsTerminal;
 
 use clap::{Args, Subcommand};
 use serde_json::json;
-use tokio::sync::mpsc;
 
 use super::output::{one_line, print_json, short_id};
+use super::progress::print_progress;
 use super::{Ctx, Exit};
 use crate::model::Run;
 use crate::workspace::{
-    format_cost, CreateRunOptions, RunEnd, RunEstimate, SessionOptions, WorkerError, WorkerEvent,
+    format_cost, CreateRunOptions, RunEnd, RunEstimate, RunOrGroup, SessionOptions, WorkerError,
     Workspace,
 };
 
-/// A document, a schema and the run's options (`run create` and `run estimate`).
+/// A document (or `--project REF`), a schema and the run's options (`run create` and
+/// `run estimate`).
 #[derive(Debug, Args)]
 pub struct RunArgs {
-    /// conv_uid or a unique prefix.
+    /// conv_uid or a unique prefix, then the schema; with --project, the schema alone.
+    #[arg(value_name = "DOC")]
     doc: String,
     /// schema_ref (or schema_id).
-    schema: String,
+    #[arg(value_name = "SCHEMA")]
+    schema: Option<String>,
+    /// Every document of project REF: one run group (`grp_…`), one run per document.
+    #[arg(long, value_name = "REF")]
+    project: Option<String>,
     /// anthropic, openai, google, custom or demo (default: the first one set up; demo only
     /// when named).
     #[arg(long)]
@@ -38,7 +43,34 @@ pub struct RunArgs {
     sample: Option<u32>,
 }
 
+/// What `run create` / `run estimate` is asked to cover.
+enum Over<'a> {
+    Doc { doc: &'a str, schema: &'a str },
+    Project { project: &'a str, schema: &'a str },
+}
+
 impl RunArgs {
+    fn over(&self) -> Result<Over<'_>, Exit> {
+        match (&self.project, &self.schema) {
+            (Some(project), None) => Ok(Over::Project {
+                project,
+                schema: &self.doc,
+            }),
+            (Some(_), Some(_)) => Err(Exit::new(
+                2,
+                "with --project give only the schema: `run create --project REF SCHEMA`",
+            )),
+            (None, Some(schema)) => Ok(Over::Doc {
+                doc: &self.doc,
+                schema,
+            }),
+            (None, None) => Err(Exit::new(
+                2,
+                "missing SCHEMA: `run create DOC SCHEMA` or `run create --project REF SCHEMA`",
+            )),
+        }
+    }
+
     fn options(&self) -> CreateRunOptions {
         CreateRunOptions {
             provider: self.provider.clone(),
@@ -99,10 +131,19 @@ pub fn run(ctx: &Ctx, cmd: RunCommand) -> anyhow::Result<u8> {
     } else {
         ctx.open()?
     };
+    if let Some(code) = on_group(ctx, &ws, &cmd)? {
+        return Ok(code);
+    }
     match cmd {
         RunCommand::Create(args) => {
+            let (doc, schema) = match args.over()? {
+                Over::Project { project, schema } => {
+                    return super::run_group::create(ctx, &ws, project, schema, &args.options())
+                }
+                Over::Doc { doc, schema } => (doc, schema),
+            };
             let run = ws
-                .create_run(&args.doc, &args.schema, &args.options())
+                .create_run(doc, schema, &args.options())
                 .map_err(refused)?;
             if ctx.json {
                 print_json(&run)?;
@@ -120,9 +161,13 @@ pub fn run(ctx: &Ctx, cmd: RunCommand) -> anyhow::Result<u8> {
             Ok(0)
         }
         RunCommand::Estimate(args) => {
-            let e = ws
-                .estimate_run(&args.doc, &args.schema, &args.options())
-                .map_err(refused)?;
+            let e = match args.over()? {
+                Over::Project { project, schema } => {
+                    ws.estimate_group(project, schema, &args.options())
+                }
+                Over::Doc { doc, schema } => ws.estimate_run(doc, schema, &args.options()),
+            }
+            .map_err(refused)?;
             if ctx.json {
                 print_json(&e)?;
             } else if !ctx.quiet {
@@ -167,6 +212,16 @@ pub fn run(ctx: &Ctx, cmd: RunCommand) -> anyhow::Result<u8> {
             let r = ws
                 .get_run(&id)?
                 .ok_or_else(|| Exit::new(1, format!("run {id} does not exist")))?;
+            if let Some(g) = &r.group_id {
+                return Err(Exit::new(
+                    1,
+                    format!(
+                        "run {id} is a member of run group {g}; a group keeps its project \
+                         snapshot whole, so its runs are not deleted one by one"
+                    ),
+                )
+                .into());
+            }
             if r.counters.confirmed > 0 && !force {
                 return Err(Exit::new(
                     1,
@@ -187,12 +242,37 @@ pub fn run(ctx: &Ctx, cmd: RunCommand) -> anyhow::Result<u8> {
     }
 }
 
+/// A command naming a run group (`grp_…`) runs on the whole group; `None` for a run.
+fn on_group(ctx: &Ctx, ws: &Workspace, cmd: &RunCommand) -> anyhow::Result<Option<u8>> {
+    use super::run_group as g;
+    let name = match cmd {
+        RunCommand::Start { run, .. }
+        | RunCommand::Status { run }
+        | RunCommand::Calls { run }
+        | RunCommand::Cancel { run }
+        | RunCommand::Resume { run }
+        | RunCommand::RetryFailed { run } => run,
+        _ => return Ok(None),
+    };
+    let RunOrGroup::Group(group) = ws.resolve_run_or_group(name)? else {
+        return Ok(None);
+    };
+    Ok(Some(match cmd {
+        RunCommand::Start { concurrency, .. } => g::start(ctx, ws, &group, *concurrency)?,
+        RunCommand::Status { .. } => g::status(ctx, ws, &group)?,
+        RunCommand::Calls { .. } => g::calls(ctx, ws, &group)?,
+        RunCommand::Cancel { .. } => g::cancel(ctx, ws, &group)?,
+        RunCommand::Resume { .. } => g::resume(ctx, ws, &group)?,
+        _ => g::retry_failed(ctx, ws, &group)?,
+    }))
+}
+
 /// The estimate for people (the TUI's cost preview shows the same lines).
 fn estimate_lines(e: &RunEstimate) -> Vec<String> {
     crate::workspace::estimate_summary(e)
 }
 
-fn refused(e: WorkerError) -> anyhow::Error {
+pub(super) fn refused(e: WorkerError) -> anyhow::Error {
     match e {
         WorkerError::Refused(msg) => Exit::new(1, msg).into(),
         other => other.into(),
@@ -290,128 +370,6 @@ pub(super) fn start(
     }
 }
 
-async fn print_progress(mut rx: mpsc::Receiver<WorkerEvent>, run: Run, tty: bool, quiet: bool) {
-    let started = Instant::now();
-    let done_at_start = run.counters.total - run.counters.pending - run.counters.claimed;
-    let mut last_line = Instant::now() - Duration::from_secs(10);
-    let label = if run.model_config.is_demo() {
-        " [DEMO]"
-    } else {
-        ""
-    };
-    // Until the first answer, say that calls are out and for how long (a one-slot local server
-    // can take minutes): at once, then every second on a terminal, every 10 s otherwise.
-    let mut waiting = Waiting::default();
-    let mut tick = tokio::time::interval(Duration::from_secs(1));
-    loop {
-        let ev = tokio::select! {
-            ev = rx.recv() => match ev {
-                Some(ev) => ev,
-                None => break,
-            },
-            _ = tick.tick() => {
-                if !quiet {
-                    waiting.show(tty, started, false);
-                }
-                continue;
-            }
-        };
-        match ev {
-            WorkerEvent::InFlight { calls, .. } => {
-                waiting.in_flight = calls;
-                if !quiet {
-                    waiting.show(tty, started, true);
-                }
-            }
-            WorkerEvent::Notice { message, .. } if !quiet => {
-                outln!("{}", one_line(&message, 300));
-            }
-            WorkerEvent::Progress {
-                counters, usage, ..
-            } if !quiet => {
-                waiting.answered = true;
-                let done = counters.total - counters.pending - counters.claimed;
-                let secs = started.elapsed().as_secs_f64().max(0.001);
-                let rate = (done.saturating_sub(done_at_start)) as f64 / secs;
-                let left = counters.pending + counters.claimed;
-                let eta = if rate > 0.0 {
-                    format!("{:.0}s", left as f64 / rate)
-                } else {
-                    "?".into()
-                };
-                let cost = format_cost(usage.cost_usd);
-                if tty {
-                    let width = 30usize;
-                    let filled = (done as usize * width) / counters.total.max(1) as usize;
-                    print!(
-                        "\r[{}{}] {done}/{} blocks  {rate:.1}/s  ETA {eta}  calls {}  {cost}{label}  ",
-                        "#".repeat(filled),
-                        ".".repeat(width - filled),
-                        counters.total,
-                        usage.calls
-                    );
-                    let _ = std::io::stdout().flush();
-                } else if last_line.elapsed() >= Duration::from_secs(2) || left == 0 {
-                    last_line = Instant::now();
-                    outln!(
-                        "{}: {done}/{} done ({} staged, {} failed), {rate:.1} blocks/s, calls {}, {cost}{label}",
-                        run.run_id, counters.total, counters.ai_complete, counters.failed, usage.calls
-                    );
-                }
-            }
-            WorkerEvent::Warning { message, .. } => errln!("warning: {message}"),
-            WorkerEvent::Complete { run_id } if !quiet => {
-                if tty {
-                    outln!();
-                }
-                outln!("{run_id} complete");
-            }
-            _ => {}
-        }
-    }
-}
-
-/// The "waiting for the first answer" line of `run start`.
-#[derive(Default)]
-struct Waiting {
-    in_flight: usize,
-    answered: bool,
-    last: Option<Instant>,
-}
-
-impl Waiting {
-    /// Show the line unless an answer came; `now` forces it (a change in the calls in flight).
-    fn show(&mut self, tty: bool, started: Instant, now: bool) {
-        if self.answered || self.in_flight == 0 {
-            return;
-        }
-        let every = if tty { 1 } else { 10 };
-        if !now
-            && self
-                .last
-                .is_some_and(|t| t.elapsed() < Duration::from_secs(every))
-        {
-            return;
-        }
-        if !now && self.last.is_none() {
-            return;
-        }
-        self.last = Some(Instant::now());
-        let line = format!(
-            "waiting for the first answer ({} call{} in flight, {} s)",
-            self.in_flight,
-            if self.in_flight == 1 { "" } else { "s" },
-            started.elapsed().as_secs()
-        );
-        if tty {
-            print!("\r{}  ", crate::model::sanitize(&line));
-            let _ = std::io::stdout().flush();
-        } else {
-            outln!("{line}");
-        }
-    }
-}
-
 fn list(ctx: &Ctx, ws: &Workspace) -> anyhow::Result<u8> {
     let runs = ws.list_runs()?;
     if ctx.json {
@@ -453,6 +411,7 @@ fn list(ctx: &Ctx, ws: &Workspace) -> anyhow::Result<u8> {
             demo_label(&r)
         );
     }
+    super::run_group::list(ctx, ws)?;
     Ok(0)
 }
 

@@ -79,9 +79,15 @@ pub(super) fn write<W: Write>(
     let mut out = ::csv::WriterBuilder::new()
         .terminator(::csv::Terminator::CRLF)
         .from_writer(&mut *w);
-    let mut header: Vec<String> = FIXED_COLUMNS.iter().map(|s| s.to_string()).collect();
+    let mut header: Vec<String> = Vec::new();
+    if ctx.group_columns {
+        header.extend(["conv_uid".to_string(), "file_name".to_string()]);
+    }
+    header.extend(FIXED_COLUMNS.iter().map(|s| s.to_string()));
     header.extend(user_columns(fields.as_deref(), ctx.mode));
-    out.write_record(&header).map_err(csv_err)?;
+    if ctx.header {
+        out.write_record(&header).map_err(csv_err)?;
+    }
     let mut summary = ExportSummary {
         blocks: 0,
         bytes: 0,
@@ -92,6 +98,10 @@ pub(super) fn write<W: Write>(
     store.for_each_block_overlay(&ctx.doc.conv_uid, &ctx.run.run_id, |block, ov| {
         let picked = pick(ctx.mode, ov);
         row.clear();
+        if ctx.group_columns {
+            row.push(ctx.doc.conv_uid.clone());
+            row.push(ctx.doc.file_name.clone());
+        }
         row.push(block.block_index.to_string());
         row.push(block.block_uid.clone());
         row.push(block.block_type.as_str().to_string());

@@ -16,6 +16,8 @@
 
 mod atomic;
 mod csv;
+mod group;
+pub use group::{export_group_markdown_dir, export_group_to_path, export_group_to_writer};
 pub mod guard;
 mod interrupt;
 mod jsonl;
@@ -132,6 +134,10 @@ pub(crate) struct Context {
     pub doc: Document,
     pub schema: Schema,
     pub mode: Mode,
+    /// CSV of a run group: `conv_uid` and `file_name` columns lead each row.
+    pub group_columns: bool,
+    /// CSV: write the header row (a group's later members do not repeat it).
+    pub header: bool,
 }
 
 /// The value exported as `data` and the unconfirmed staged value, per the mode.
@@ -165,7 +171,7 @@ pub(crate) fn pick<'a>(mode: Mode, ov: &OverlayView<'a>) -> Picked<'a> {
     }
 }
 
-fn context(store: &Store, run_id: &str, mode: Mode) -> Result<Context, ExportError> {
+pub(crate) fn context(store: &Store, run_id: &str, mode: Mode) -> Result<Context, ExportError> {
     let run = store.get_run(run_id)?.ok_or_else(|| StoreError::NotFound {
         kind: "run",
         prefix: run_id.to_string(),
@@ -187,13 +193,15 @@ fn context(store: &Store, run_id: &str, mode: Mode) -> Result<Context, ExportErr
         doc,
         schema,
         mode,
+        group_columns: false,
+        header: true,
     })
 }
 
 /// Counts bytes on their way to the real writer.
-struct Counting<W> {
-    inner: W,
-    bytes: u64,
+pub(crate) struct Counting<W> {
+    pub inner: W,
+    pub bytes: u64,
 }
 
 impl<W: Write> Write for Counting<W> {

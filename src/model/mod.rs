@@ -3,6 +3,8 @@
 mod block;
 mod call;
 mod document;
+mod group;
+mod project;
 mod provider;
 mod records;
 mod run;
@@ -13,6 +15,8 @@ mod usage;
 pub use block::{Block, BlockRef, BlockType, Locator};
 pub use call::{CallOutcome, ErrorClass};
 pub use document::Document;
+pub use group::{GroupSummary, RunGroup};
+pub use project::{MembershipChange, Project};
 pub use provider::{ProviderKind, UnknownProvider};
 pub use records::{AdminRecord, AuditEntry, ReviewEvent, StoredKey};
 pub use run::{

@@ -215,6 +215,9 @@ pub struct Run {
     /// (self-hosted servers only); the run's snapshot is never changed by it.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub server: Option<ServerSeen>,
+    /// The run group this run belongs to (`grp_…`, SPEC §1a), if any.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub group_id: Option<String>,
 }
 
 /// Limits a self-hosted server reported at a session's start (source `server`).
@@ -261,6 +264,7 @@ impl Run {
             sample: None,
             server: None,
             active_millis: 0,
+            group_id: None,
         }
     }
 }

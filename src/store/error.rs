@@ -47,6 +47,9 @@ pub enum StoreError {
     Damaged { what: String, detail: String },
     #[error("store error: {0}")]
     Redb(String),
+    /// What a change was planned on moved under it; nothing was written.
+    #[error("{0}")]
+    Changed(String),
     #[error("no {kind} matches '{prefix}'")]
     NotFound { kind: &'static str, prefix: String },
     #[error("'{prefix}' is ambiguous: it matches {kind}s {}", candidates.join(", "))]

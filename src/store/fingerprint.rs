@@ -51,6 +51,12 @@ impl Store {
         feed(&tx, ADMINS, &mut h)?;
         feed(&tx, API_KEYS, &mut h)?;
         feed(&tx, REVIEW_LOG, &mut h)?;
+        feed(&tx, PROJECTS, &mut h)?;
+        feed(&tx, PROJECT_MEMBERS, &mut h)?;
+        feed(&tx, PROJECT_POSITIONS, &mut h)?;
+        feed(&tx, DOCUMENT_PROJECTS, &mut h)?;
+        feed(&tx, PROJECT_GROUPS, &mut h)?;
+        feed(&tx, RUN_GROUPS, &mut h)?;
         Ok(hex::encode(h.finalize()))
     }
 }

@@ -19,6 +19,11 @@ const MIGRATIONS: &[(u64, &str, Step)] = &[
         v1_to_v2,
     ),
     (3, "seal every record that carries user data", v2_to_v3),
+    (
+        4,
+        "create the project and run-group tables",
+        create_all_tables,
+    ),
 ];
 
 /// Read the store's format version; upgrade an older store in place; refuse a newer one.
@@ -103,6 +108,12 @@ fn create_all_tables(tx: &redb::WriteTransaction) -> Result<(), StoreError> {
     tx.open_table(tables::ADMINS)?;
     tx.open_table(tables::API_KEYS)?;
     tx.open_table(tables::REVIEW_LOG)?;
+    tx.open_table(tables::PROJECTS)?;
+    tx.open_table(tables::PROJECT_MEMBERS)?;
+    tx.open_table(tables::PROJECT_POSITIONS)?;
+    tx.open_table(tables::DOCUMENT_PROJECTS)?;
+    tx.open_table(tables::PROJECT_GROUPS)?;
+    tx.open_table(tables::RUN_GROUPS)?;
     Ok(())
 }
 
@@ -241,7 +252,7 @@ mod tests {
         stamp(&path, 1);
         let store = Store::open(&path).unwrap();
         assert_eq!(read_version(&store).unwrap(), Some(FORMAT_VERSION));
-        assert_eq!(FORMAT_VERSION, 3);
+        assert_eq!(FORMAT_VERSION, 4, "4: the project and run-group tables");
         assert_eq!(store.list_documents().unwrap(), docs);
         assert_eq!(store.blocks(&docs[0].conv_uid).unwrap(), blocks);
         assert_eq!(store.meta("note").unwrap().as_deref(), Some(&b"kept"[..]));
@@ -364,7 +375,7 @@ mod tests {
             "a reader cannot migrate"
         );
         let store = Store::open(&path).unwrap();
-        assert_eq!(read_version(&store).unwrap(), Some(3));
+        assert_eq!(read_version(&store).unwrap(), Some(FORMAT_VERSION));
         let run: Run = store.get_run("run_m1").unwrap().unwrap();
         assert_eq!(run.counters.confirmed, 1);
         assert_eq!(store.list_documents().unwrap(), before.0);

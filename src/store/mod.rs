@@ -7,6 +7,7 @@ mod check_records;
 mod documents;
 mod export_scan;
 mod fingerprint;
+mod groups;
 pub mod guard;
 mod holders;
 pub mod policy;
@@ -18,6 +19,8 @@ mod keys;
 mod meta;
 mod migrations;
 mod prefix;
+pub(crate) mod projects;
+pub use projects::ProjectDelete;
 mod review_log;
 pub(crate) mod run_txn;
 mod run_txn_review;
@@ -51,8 +54,8 @@ const CACHE_BYTES: usize = 2 * 1024 * 1024;
 
 /// Store format this build writes and reads. Bump with a numbered migration in
 /// `migrations.rs` (2: the v1 stamp covered three block layouts; see `v1_to_v2`; 3: user-data
-/// records are sealed with a checksum, `sealed.rs`).
-pub const FORMAT_VERSION: u64 = 3;
+/// records are sealed with a checksum, `sealed.rs`; 4: projects and run groups).
+pub const FORMAT_VERSION: u64 = 4;
 
 /// How long a write waits for another process's write transaction before giving up.
 pub const WRITE_WAIT: Duration = Duration::from_secs(5);

@@ -56,30 +56,68 @@ impl Store {
         me: &Holder,
         alive: Alive,
     ) -> Result<Option<Holder>, StoreError> {
-        let _reading = super::guard::reading(format!("the workers of run {run_id}"));
-        let key = format!("{PREFIX}{run_id}");
+        Ok(self
+            .acquire_holders(&[run_id.to_string()], me, alive)?
+            .map(|(_, h)| h))
+    }
+
+    /// Take every run of `run_ids` for `me` in ONE transaction (a run group's members), unless
+    /// another live worker holds one of them: then that run and holder, and nothing is written.
+    pub fn acquire_holders(
+        &self,
+        run_ids: &[String],
+        me: &Holder,
+        alive: Alive,
+    ) -> Result<Option<(String, Holder)>, StoreError> {
         let tx = self.write()?;
         {
-            let run: Option<Run> = match tx.open_table(RUNS)?.get(run_id)? {
-                Some(raw) => Some(super::sealed::open_json(raw.value(), || {
-                    format!("run {run_id}")
-                })?),
-                None => None,
-            };
+            let runs = tx.open_table(RUNS)?;
             let mut meta = tx.open_table(META)?;
-            let current: Option<Holder> = match meta.get(key.as_str())? {
-                Some(raw) => serde_json::from_slice(raw.value()).ok(),
-                None => None,
-            };
-            if let Some(h) = current {
-                if h.worker != me.worker && alive(&h, run.as_ref()) {
-                    return Ok(Some(h));
+            let mine = serde_json::to_vec(me)?;
+            for run_id in run_ids {
+                let key = format!("{PREFIX}{run_id}");
+                let current: Option<Holder> = match meta.get(key.as_str())? {
+                    Some(raw) => serde_json::from_slice(raw.value()).ok(),
+                    None => None,
+                };
+                if let Some(h) = current {
+                    let run: Option<Run> = match runs.get(run_id.as_str())? {
+                        Some(raw) => Some(super::sealed::open_json(raw.value(), || {
+                            format!("run {run_id}")
+                        })?),
+                        None => None,
+                    };
+                    if h.worker != me.worker && alive(&h, run.as_ref()) {
+                        return Ok(Some((run_id.clone(), h)));
+                    }
                 }
+                meta.insert(key.as_str(), mine.as_slice())?;
             }
-            meta.insert(key.as_str(), serde_json::to_vec(me)?.as_slice())?;
         }
         tx.commit()?;
         Ok(None)
+    }
+
+    /// Give up every run of `run_ids` that `worker` holds (one transaction).
+    pub fn release_holders(&self, run_ids: &[String], worker: &str) -> Result<(), StoreError> {
+        let tx = self.write()?;
+        {
+            let mut meta = tx.open_table(META)?;
+            for run_id in run_ids {
+                let key = format!("{PREFIX}{run_id}");
+                let ours = match meta.get(key.as_str())? {
+                    Some(raw) => serde_json::from_slice::<Holder>(raw.value())
+                        .map(|h| h.worker == worker)
+                        .unwrap_or(true),
+                    None => false,
+                };
+                if ours {
+                    meta.remove(key.as_str())?;
+                }
+            }
+        }
+        tx.commit()?;
+        Ok(())
     }
 
     /// Give `run_id` up, if `worker` holds it.

@@ -169,6 +169,63 @@ impl Store {
     }
 }
 
+impl Store {
+    /// Run `f` on each of `run_ids` in turn inside ONE write transaction (a group's claims,
+    /// results and state changes commit together, never one commit per member). If any call
+    /// fails nothing is written. Returns what `f` returned for each run, in order.
+    pub fn with_runs<R, E: From<StoreError>>(
+        &self,
+        run_ids: &[String],
+        mut f: impl FnMut(&mut RunTxn<'_>) -> Result<R, E>,
+    ) -> Result<Vec<R>, E> {
+        let tx = self.write()?;
+        let mut out = Vec::with_capacity(run_ids.len());
+        {
+            let mut runs = tx.open_table(RUNS).map_err(StoreError::from)?;
+            let mut rt: Option<RunTxn<'_>> = None;
+            for run_id in run_ids {
+                let (run, before): (Run, Vec<u8>) =
+                    match runs.get(run_id.as_str()).map_err(StoreError::from)? {
+                        Some(raw) => (
+                            super::sealed::open_json(raw.value(), || format!("run {run_id}"))?,
+                            raw.value().to_vec(),
+                        ),
+                        None => {
+                            return Err(StoreError::NotFound {
+                                kind: "run",
+                                prefix: run_id.clone(),
+                            }
+                            .into())
+                        }
+                    };
+                let view = match rt.as_mut() {
+                    Some(view) => {
+                        view.run = run;
+                        view
+                    }
+                    None => rt.insert(RunTxn {
+                        run,
+                        overlays: tx.open_table(OVERLAYS).map_err(StoreError::from)?,
+                        status: tx.open_table(OVERLAY_STATUS).map_err(StoreError::from)?,
+                        calls: tx.open_table(CALLS).map_err(StoreError::from)?,
+                        review: tx.open_table(REVIEW_LOG).map_err(StoreError::from)?,
+                    }),
+                };
+                out.push(f(view)?);
+                let bytes = super::sealed::seal_json(&view.run)?;
+                // A member the change did not touch is not rewritten (a claim window, a lease
+                // check over a whole group): fewer dirty pages, less to commit.
+                if bytes != before {
+                    runs.insert(run_id.as_str(), bytes.as_slice())
+                        .map_err(StoreError::from)?;
+                }
+            }
+        }
+        tx.commit().map_err(StoreError::from)?;
+        Ok(out)
+    }
+}
+
 #[cfg(test)]
 pub(crate) mod tests {
     use super::*;

@@ -11,36 +11,7 @@ impl Store {
     pub fn create_run(&self, run: &Run, total_blocks: u32) -> Result<(), StoreError> {
         let _reading = super::guard::reading(format!("run {}", run.run_id));
         let tx = self.write()?;
-        {
-            let mut runs = tx.open_table(RUNS)?;
-            if runs.get(run.run_id.as_str())?.is_some() {
-                return Err(StoreError::Corrupt(format!(
-                    "run {} already exists",
-                    run.run_id
-                )));
-            }
-            let mut run = run.clone();
-            run.counters = Default::default();
-            run.counters.total = total_blocks;
-            run.counters.pending = total_blocks;
-            runs.insert(
-                run.run_id.as_str(),
-                super::sealed::seal_json(&run)?.as_slice(),
-            )?;
-            let mut by_schema = tx.open_table(RUNS_BY_SCHEMA)?;
-            by_schema.insert((run.schema_id.as_str(), run.run_id.as_str()), ())?;
-            let mut overlays = tx.open_table(OVERLAYS)?;
-            let mut status = tx.open_table(OVERLAY_STATUS)?;
-            let pending = OverlayStatus::Pending.code();
-            for index in 0..total_blocks {
-                let ov = Overlay::new_pending(&run.run_id, index);
-                overlays.insert(
-                    (run.run_id.as_str(), index),
-                    super::sealed::seal_json(&ov)?.as_slice(),
-                )?;
-                status.insert((run.run_id.as_str(), pending, index), ())?;
-            }
-        }
+        insert_run(&tx, run, total_blocks)?;
         tx.commit()?;
         Ok(())
     }
@@ -227,4 +198,41 @@ impl Store {
         tx.commit()?;
         Ok(())
     }
+}
+
+/// Write a new run with one `pending` overlay per block inside `tx` (refused if its id exists).
+pub(super) fn insert_run(
+    tx: &redb::WriteTransaction,
+    run: &Run,
+    total_blocks: u32,
+) -> Result<(), StoreError> {
+    let mut runs = tx.open_table(RUNS)?;
+    if runs.get(run.run_id.as_str())?.is_some() {
+        return Err(StoreError::Corrupt(format!(
+            "run {} already exists",
+            run.run_id
+        )));
+    }
+    let mut run = run.clone();
+    run.counters = Default::default();
+    run.counters.total = total_blocks;
+    run.counters.pending = total_blocks;
+    runs.insert(
+        run.run_id.as_str(),
+        super::sealed::seal_json(&run)?.as_slice(),
+    )?;
+    let mut by_schema = tx.open_table(RUNS_BY_SCHEMA)?;
+    by_schema.insert((run.schema_id.as_str(), run.run_id.as_str()), ())?;
+    let mut overlays = tx.open_table(OVERLAYS)?;
+    let mut status = tx.open_table(OVERLAY_STATUS)?;
+    let pending = OverlayStatus::Pending.code();
+    for index in 0..total_blocks {
+        let ov = Overlay::new_pending(&run.run_id, index);
+        overlays.insert(
+            (run.run_id.as_str(), index),
+            super::sealed::seal_json(&ov)?.as_slice(),
+        )?;
+        status.insert((run.run_id.as_str(), pending, index), ())?;
+    }
+    Ok(())
 }

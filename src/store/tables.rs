@@ -76,3 +76,27 @@ pub const API_KEYS: TableDefinition<&str, &[u8]> = TableDefinition::new("api_key
 
 /// `seq -> ReviewEvent` JSON: who confirmed / rejected / edited what, when. Append-only.
 pub const REVIEW_LOG: TableDefinition<u64, &[u8]> = TableDefinition::new("review_log_v1");
+
+/// `group_id -> RunGroup` JSON: a run group's project snapshot and member runs (SPEC §1a).
+pub const RUN_GROUPS: TableDefinition<&str, &[u8]> = TableDefinition::new("run_groups_v1");
+/// `project_ref -> Project` JSON (description, counts; the members are in `PROJECT_MEMBERS`).
+pub const PROJECTS: TableDefinition<&str, &[u8]> = TableDefinition::new("projects_v1");
+
+/// `(project_ref, position) -> conv_uid`: the ordered member list (range scan = project order).
+/// Positions only grow; a removed member leaves a gap.
+pub const PROJECT_MEMBERS: TableDefinition<(&str, u64), &str> =
+    TableDefinition::new("project_members_v1");
+
+/// `(project_ref, conv_uid) -> position`: membership test (a document is kept once per project)
+/// and the key to remove it from `PROJECT_MEMBERS`.
+pub const PROJECT_POSITIONS: TableDefinition<(&str, &str), u64> =
+    TableDefinition::new("project_positions_v1");
+
+/// `(conv_uid, project_ref) -> ()`: which projects a document belongs to (Library pane).
+pub const DOCUMENT_PROJECTS: TableDefinition<(&str, &str), ()> =
+    TableDefinition::new("document_projects_v1");
+
+/// `(project_ref, group_id) -> ()`: run groups created from a project (delete guard). The run
+/// group creator writes it in the transaction that creates the group (`projects::link_group`).
+pub const PROJECT_GROUPS: TableDefinition<(&str, &str), ()> =
+    TableDefinition::new("project_groups_v1");

@@ -12,12 +12,16 @@ use tokio::sync::{mpsc, watch, Semaphore};
 use tokio::task::JoinSet;
 
 use super::backoff::Gate;
+use super::claiming::{finish, idle_end, refill, Claim, Refill};
 use super::events::WorkerEvent;
+use super::group_session::watch_for_cancel;
+pub(crate) use super::group_session::Members;
+use super::group_transitions as many;
 use super::pack::{estimate_tokens, make_packs, CloseReason, PackLimits};
 use super::prepare::RunPlan;
 use super::task::{Item, Shared};
 use super::{holding, identity, lease, transitions, writer, WorkerError};
-use crate::model::{OverlayStatus, RunStatus, ServerSeen};
+use crate::model::ServerSeen;
 use crate::provider::{PriceTable, Provider, ServerLimits};
 use crate::store::Store;
 
@@ -68,7 +72,7 @@ impl Default for EngineOptions {
     }
 }
 
-async fn blocking<T: Send + 'static>(
+pub(crate) async fn blocking<T: Send + 'static>(
     f: impl FnOnce() -> Result<T, WorkerError> + Send + 'static,
 ) -> Result<T, WorkerError> {
     tokio::task::spawn_blocking(f)
@@ -89,13 +93,48 @@ pub async fn run_worker<P: Provider>(
     events: Option<mpsc::Sender<WorkerEvent>>,
     stop: watch::Receiver<bool>,
 ) -> Result<RunEnd, WorkerError> {
+    let (s, r) = (store.clone(), run_id.to_string());
+    let run = blocking(move || {
+        s.get_run(&r)?
+            .ok_or_else(|| WorkerError::Refused(format!("run {r} does not exist")))
+    })
+    .await?;
+    let members = Members {
+        label: run_id.to_string(),
+        group: None,
+        run_ids: Arc::new(vec![run.run_id]),
+        convs: Arc::new(vec![run.conv_uid]),
+    };
+    run_members(store, provider, members, opts, events, stop).await
+}
+
+pub(crate) async fn run_members<P: Provider>(
+    store: Arc<Store>,
+    provider: Arc<P>,
+    members: Members,
+    opts: EngineOptions,
+    events: Option<mpsc::Sender<WorkerEvent>>,
+    stop: watch::Receiver<bool>,
+) -> Result<RunEnd, WorkerError> {
     // One worker per run: refused (with who holds it) before anything is claimed.
-    let (s, r, w) = (store.clone(), run_id.to_string(), opts.worker_id.clone());
-    blocking(move || holding::take(&s, &r, &w)).await?;
-    let end = work(store.clone(), provider, run_id, opts.clone(), events, stop).await;
-    let (s, r, w) = (store, run_id.to_string(), opts.worker_id);
-    if let Err(e) = blocking(move || Ok(s.release_holder(&r, &w)?)).await {
-        tracing::warn!("cannot release the hold on {run_id}: {e}");
+    let (s, r, w) = (
+        store.clone(),
+        members.run_ids.clone(),
+        opts.worker_id.clone(),
+    );
+    blocking(move || holding::take_all(&s, &r, &w)).await?;
+    let end = work(
+        store.clone(),
+        provider,
+        &members,
+        opts.clone(),
+        events,
+        stop,
+    )
+    .await;
+    let (s, r, w) = (store, members.run_ids.clone(), opts.worker_id);
+    if let Err(e) = blocking(move || Ok(s.release_holders(&r, &w)?)).await {
+        tracing::warn!("cannot release the hold on {}: {e}", members.label);
     }
     end
 }
@@ -103,34 +142,34 @@ pub async fn run_worker<P: Provider>(
 async fn work<P: Provider>(
     store: Arc<Store>,
     provider: Arc<P>,
-    run_id: &str,
+    members: &Members,
     opts: EngineOptions,
     events: Option<mpsc::Sender<WorkerEvent>>,
     mut stop: watch::Receiver<bool>,
 ) -> Result<RunEnd, WorkerError> {
     let session = std::time::Instant::now();
-    let run_id = run_id.to_string();
-    {
-        let (s, r, lease_ms) = (store.clone(), run_id.clone(), opts.lease.as_millis() as u64);
+    let run_id = members.label.clone();
+    let run_ids = members.run_ids.clone();
+    let runs = {
+        let (s, r, lease_ms) = (
+            store.clone(),
+            run_ids.clone(),
+            opts.lease.as_millis() as u64,
+        );
         blocking(move || {
             let now = crate::clock::now_millis();
             // Calls a dead worker left in flight are counted, at their cost's upper bound.
-            transitions::mark_lost_calls(&s, &r, lease::owner_alive)?;
-            Ok(lease::recover(&s, &r, now, lease_ms, lease::owner_alive)?)
+            many::mark_lost_many(&s, &r, lease::owner_alive)?;
+            many::recover_many(&s, &r, now, lease_ms, lease::owner_alive)?;
+            Ok(s.get_runs(&r)?)
         })
-        .await?;
+        .await?
+    };
+    if let Some(end) = idle_end(&runs) {
+        return Ok(end);
     }
-    let mut plan = RunPlan::load(&store, &run_id)?;
-    match plan.run.status {
-        RunStatus::Running => {}
-        RunStatus::Complete => return Ok(RunEnd::Complete),
-        RunStatus::Cancelled => return Ok(RunEnd::Cancelled),
-        RunStatus::Paused => {
-            return Ok(RunEnd::Paused(
-                plan.run.paused_reason.clone().unwrap_or_default(),
-            ))
-        }
-    }
+    drop(runs);
+    let mut plan = RunPlan::load(&store, &run_ids[0])?;
     warn_short_cache_prefix(&plan, &events);
     tracing::info!(run_id = %run_id, endpoint = provider.base_url(), "worker session starts");
     let server = provider.server_limits(&plan.run.model_config.model).await;
@@ -140,20 +179,24 @@ async fn work<P: Provider>(
         let (s, r) = (store.clone(), run_id.clone());
         blocking(move || Ok(transitions::record_server(&s, &r, seen)?)).await?;
     }
-    let claim = Claim {
+    let mut claim = Claim {
         store: store.clone(),
-        run_id: run_id.clone(),
+        run_ids: run_ids.clone(),
+        convs: members.convs.clone(),
         worker: opts.worker_id.clone(),
-        conv: plan.run.conv_uid.clone(),
         n: plan.policy.claim_batch_size.max(1) as usize,
+        cursor: 0,
     };
     let cap = plan.limits.block_cap as usize;
     let limits = plan.limits;
     let writer = writer::spawn(
         store.clone(),
-        run_id.clone(),
-        plan.run.model_config.provider.clone(),
-        plan.policy.max_retries,
+        writer::Scope {
+            label: run_id.clone(),
+            run_ids: run_ids.clone(),
+            provider: plan.run.model_config.provider.clone(),
+            max_retries: plan.policy.max_retries,
+        },
         events.clone(),
     );
     let vendor_prices = crate::provider::builtin_prices_apply(provider.name(), provider.base_url());
@@ -172,7 +215,7 @@ async fn work<P: Provider>(
     let (cancel_tx, mut cancel) = watch::channel(false);
     let watcher = tokio::spawn(watch_for_cancel(
         store.clone(),
-        run_id.clone(),
+        members.clone(),
         opts.cancel_poll,
         cancel_tx,
     ));
@@ -189,6 +232,8 @@ async fn work<P: Provider>(
             .unwrap_or(plan.policy.transient_retries),
         request_timeout,
         plan,
+        label: run_id.clone(),
+        run_ids: run_ids.clone(),
         gate: Gate::new(),
         halt: Mutex::new(None),
         writer: writer.tx.clone(),
@@ -200,6 +245,7 @@ async fn work<P: Provider>(
         cancel: cancel.clone(),
         stop: stop.clone(),
         in_flight: AtomicUsize::new(0),
+        returned: AtomicUsize::new(usize::MAX),
         events: events.clone(),
         worker_id: opts.worker_id.clone(),
     });
@@ -231,8 +277,8 @@ async fn work<P: Provider>(
             break;
         }
         if needs_refill(exhausted, buffer.len(), cap) {
-            match refill(&claim, &mut buffer).await? {
-                Refill::Claimed(n) => exhausted = n < claim.n,
+            match refill(&mut claim, &mut buffer).await? {
+                Refill::Claimed(_) => exhausted = claim.cursor >= claim.run_ids.len(),
                 Refill::Cancelled => {
                     stopped_by = StoppedBy::Cancel;
                     break;
@@ -244,7 +290,13 @@ async fn work<P: Provider>(
         if buffer.is_empty() {
             if !tasks.is_empty() {
                 tokio::select! {
-                    _ = tasks.join_next() => { exhausted = false; }
+                    _ = tasks.join_next() => {
+                        // Blocks a finished call gave back (a failure below max_retries) are
+                        // pending again: claim from their member on.
+                        let back = shared.returned.swap(usize::MAX, Ordering::SeqCst);
+                        claim.cursor = claim.cursor.min(back);
+                        exhausted = claim.cursor >= claim.run_ids.len();
+                    }
                     _ = stopped(&mut stop) => {}
                     _ = stopped(&mut cancel) => {}
                 }
@@ -252,6 +304,7 @@ async fn work<P: Provider>(
             }
             // Nothing buffered, nothing in flight: failed blocks may have returned to pending.
             if exhausted && claim.any_pending().await? {
+                // Blocks of earlier members came back (a retry): claim from the start again.
                 exhausted = false;
                 continue;
             }
@@ -299,7 +352,7 @@ async fn work<P: Provider>(
     let active = session.elapsed().as_millis() as u64;
     let (s, r, w, lease_len) = (
         store.clone(),
-        run_id.clone(),
+        run_ids.clone(),
         opts.worker_id.clone(),
         opts.lease,
     );
@@ -312,28 +365,6 @@ async fn work<P: Provider>(
 
 /// How long a session waits, once stopped, for its tasks to record their aborted calls.
 const ABORT_GRACE: Duration = Duration::from_secs(3);
-
-/// Poll the run's status until it is cancelled (by `run cancel` in another process, or the
-/// TUI), then say so on `cancel`. Ends with the session (aborted) or when nobody listens.
-async fn watch_for_cancel(
-    store: Arc<Store>,
-    run_id: String,
-    every: Duration,
-    cancel: watch::Sender<bool>,
-) {
-    loop {
-        tokio::time::sleep(every).await;
-        let (s, r) = (store.clone(), run_id.clone());
-        let status = blocking(move || Ok(s.get_run(&r)?.map(|run| run.status))).await;
-        if let Ok(Some(RunStatus::Cancelled)) = status {
-            let _ = cancel.send(true);
-            return;
-        }
-        if cancel.is_closed() {
-            return;
-        }
-    }
-}
 
 /// Apply what the server said about itself to this session: packs sized to its context,
 /// concurrency to its slots (unless the session was given one explicitly). Says what changed
@@ -412,101 +443,6 @@ pub(crate) fn next_pack(
         return None;
     }
     Some(range)
-}
-
-/// What one claim of a session needs.
-pub(crate) struct Claim {
-    pub store: Arc<Store>,
-    pub run_id: String,
-    pub worker: String,
-    pub conv: String,
-    /// Blocks per claim (`worker.claim_batch_size`).
-    pub n: usize,
-}
-
-impl Claim {
-    /// Whether the run has pending blocks (failed ones that returned, or released claims).
-    async fn any_pending(&self) -> Result<bool, WorkerError> {
-        let (s, r) = (self.store.clone(), self.run_id.clone());
-        blocking(move || {
-            Ok(!s
-                .indices_with_status(&r, OverlayStatus::Pending)?
-                .is_empty())
-        })
-        .await
-    }
-}
-
-/// The outcome of a [`refill`].
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum Refill {
-    /// The run is running; this many blocks were claimed and buffered.
-    Claimed(usize),
-    Cancelled,
-    /// Paused or complete: nothing more to do in this session.
-    NotRunning,
-}
-
-/// Claim up to `claim.n` pending blocks in block order (one write transaction) and buffer them.
-pub(crate) async fn refill(
-    claim: &Claim,
-    buffer: &mut VecDeque<Item>,
-) -> Result<Refill, WorkerError> {
-    let (s, r, w, c, n) = (
-        claim.store.clone(),
-        claim.run_id.clone(),
-        claim.worker.clone(),
-        claim.conv.clone(),
-        claim.n,
-    );
-    let (run, blocks) = blocking(move || {
-        let (run, indices) = transitions::claim(&s, &r, n, &w, crate::clock::now_millis())?;
-        let blocks = s.blocks_at(&c, &indices)?;
-        Ok((run, blocks))
-    })
-    .await?;
-    match run.status {
-        RunStatus::Running => {}
-        RunStatus::Cancelled => return Ok(Refill::Cancelled),
-        _ => return Ok(Refill::NotRunning),
-    }
-    let claimed = blocks.len();
-    buffer.extend(blocks.into_iter().map(|b| Item {
-        index: b.block_index,
-        tokens: estimate_tokens(&b.block_content),
-        block_type: b.block_type.as_str().to_string(),
-        content: b.block_content,
-    }));
-    Ok(Refill::Claimed(claimed))
-}
-
-/// End a session: claims this worker took but never sent go back to pending, the run rolls up
-/// to `complete` when nothing is left, and the end state is named.
-pub(crate) fn finish(
-    store: &Store,
-    run_id: &str,
-    worker: &str,
-    active_millis: u64,
-    stopped_by: StoppedBy,
-    lease: Duration,
-) -> Result<RunEnd, WorkerError> {
-    transitions::release_worker(store, run_id, worker)?;
-    // Calls this worker aborted (interrupt) never answered: counted at their upper bound.
-    transitions::mark_lost_calls(store, run_id, |owner| owner != worker)?;
-    let run = transitions::finalize(store, run_id, active_millis)?;
-    Ok(match run.status {
-        RunStatus::Complete => RunEnd::Complete,
-        RunStatus::Paused => RunEnd::Paused(run.paused_reason.clone().unwrap_or_default()),
-        RunStatus::Cancelled => RunEnd::Cancelled,
-        RunStatus::Running if stopped_by == StoppedBy::Interrupt => RunEnd::Interrupted,
-        RunStatus::Running if stopped_by == StoppedBy::Cancel => RunEnd::Cancelled,
-        RunStatus::Running => RunEnd::Busy(format!(
-            "{} blocks are claimed by another worker that is still alive; they return to this \
-             run when it finishes or its lease ({} s) expires",
-            run.counters.claimed,
-            lease.as_secs()
-        )),
-    })
 }
 
 /// The event that announces a session's end (none for an interrupt or a busy run).
@@ -588,10 +524,11 @@ mod tests {
     fn claim(store: &Arc<Store>, run: &Run, worker: &str, n: usize) -> Claim {
         Claim {
             store: store.clone(),
-            run_id: run.run_id.clone(),
+            run_ids: Arc::new(vec![run.run_id.clone()]),
+            convs: Arc::new(vec![run.conv_uid.clone()]),
             worker: worker.to_string(),
-            conv: run.conv_uid.clone(),
             n,
+            cursor: 0,
         }
     }
 
@@ -623,9 +560,12 @@ mod tests {
     #[tokio::test]
     async fn refill_claims_in_block_order_and_finish_gives_unsent_claims_back() {
         let (_dir, store, run) = demo();
-        let c = claim(&store, &run, "me", 2);
+        let mut c = claim(&store, &run, "me", 2);
         let mut buffer = VecDeque::new();
-        assert_eq!(refill(&c, &mut buffer).await.unwrap(), Refill::Claimed(2));
+        assert_eq!(
+            refill(&mut c, &mut buffer).await.unwrap(),
+            Refill::Claimed(2)
+        );
         let indices: Vec<u32> = buffer.iter().map(|i| i.index).collect();
         assert_eq!(indices, vec![0, 1]);
         assert!(buffer.iter().all(|i| i.tokens > 0 && !i.content.is_empty()));
@@ -633,7 +573,7 @@ mod tests {
         assert_eq!(r.counters.claimed, 2);
         let end = finish(
             &store,
-            &run.run_id,
+            std::slice::from_ref(&run.run_id),
             "me",
             5,
             StoppedBy::Interrupt,
@@ -652,10 +592,21 @@ mod tests {
         let (_dir, store, run) = demo();
         transitions::cancel(&store, &run.run_id).unwrap();
         let mut buffer = VecDeque::new();
-        let c = claim(&store, &run, "me", 4);
-        assert_eq!(refill(&c, &mut buffer).await.unwrap(), Refill::Cancelled);
+        let mut c = claim(&store, &run, "me", 4);
+        assert_eq!(
+            refill(&mut c, &mut buffer).await.unwrap(),
+            Refill::Cancelled
+        );
         assert!(buffer.is_empty());
-        let end = finish(&store, &run.run_id, "me", 0, StoppedBy::Cancel, LEASE).unwrap();
+        let end = finish(
+            &store,
+            std::slice::from_ref(&run.run_id),
+            "me",
+            0,
+            StoppedBy::Cancel,
+            LEASE,
+        )
+        .unwrap();
         assert_eq!(end, RunEnd::Cancelled);
     }
 
@@ -663,7 +614,15 @@ mod tests {
     async fn finish_names_a_run_still_claimed_by_another_live_worker_busy() {
         let (_dir, store, run) = demo();
         transitions::claim(&store, &run.run_id, 1, "other", crate::clock::now_millis()).unwrap();
-        let end = finish(&store, &run.run_id, "me", 0, StoppedBy::Nothing, LEASE).unwrap();
+        let end = finish(
+            &store,
+            std::slice::from_ref(&run.run_id),
+            "me",
+            0,
+            StoppedBy::Nothing,
+            LEASE,
+        )
+        .unwrap();
         match end {
             RunEnd::Busy(msg) => assert!(msg.starts_with("1 blocks are claimed"), "{msg}"),
             other => panic!("expected Busy, got {other:?}"),

@@ -62,7 +62,43 @@ pub fn estimate_run(
         blocks,
         document_blocks,
     } = plan_run_keyed(store, doc, schema_name, opts, false)?;
-    let conv = run.conv_uid.clone();
+    let docs = [(run.conv_uid.clone(), blocks)];
+    estimate_planned(store, run, &docs, document_blocks, prices)
+}
+
+/// Estimate a run group of `schema_name` over `docs` (a project's members in project order):
+/// packs run across documents as the group worker packs them. Nothing is written.
+pub fn estimate_group(
+    store: &Store,
+    project_ref: &str,
+    docs: &[String],
+    schema_name: &str,
+    opts: &CreateRunOptions,
+    prices: &PriceTable,
+) -> Result<RunEstimate, WorkerError> {
+    let plan = super::plan_group(store, project_ref, docs, schema_name, opts)?;
+    let mut document_blocks = 0u32;
+    for conv in docs {
+        document_blocks += store.get_document(conv)?.map_or(0, |d| d.total_blocks);
+    }
+    let sources: Vec<(String, u32)> = plan
+        .members
+        .iter()
+        .map(|(r, b)| (r.conv_uid.clone(), *b))
+        .collect();
+    let run = plan.members[0].0.clone();
+    estimate_planned(store, run, &sources, document_blocks, prices)
+}
+
+/// The estimate of `run`'s settings over the first `blocks` blocks of each `(conv, blocks)`.
+fn estimate_planned(
+    store: &Store,
+    run: crate::model::Run,
+    docs: &[(String, u32)],
+    document_blocks: u32,
+    prices: &PriceTable,
+) -> Result<RunEstimate, WorkerError> {
+    let blocks: u32 = docs.iter().map(|(_, b)| *b).sum();
     // Built-in prices are the vendor's: a local server or a gateway is priced by prices.json.
     let vendor = super::connect::at_vendor_endpoint(store, &run)?;
     // The answer is asked for through a tool (Anthropic, the demo) or a JSON response format
@@ -74,16 +110,18 @@ pub fn estimate_run(
     };
     let plan = RunPlan::for_run(store, run)?;
     let mut inputs: Vec<BlockInput> = Vec::with_capacity(blocks as usize);
-    store.for_each_block(&conv, |b| {
-        if b.block_index < blocks {
-            inputs.push(BlockInput {
-                block_index: b.block_index,
-                block_type: b.block_type.as_str().to_string(),
-                content: b.block_content,
-            });
-        }
-        Ok(())
-    })?;
+    for (conv, take) in docs {
+        store.for_each_block(conv, |b| {
+            if b.block_index < *take {
+                inputs.push(BlockInput {
+                    block_index: b.block_index,
+                    block_type: b.block_type.as_str().to_string(),
+                    content: b.block_content,
+                });
+            }
+            Ok(())
+        })?;
+    }
     let tokens: Vec<u32> = inputs.iter().map(|b| estimate_tokens(&b.content)).collect();
     let packs = make_packs(&tokens, &plan.limits);
     let system = estimate_tokens(&plan.system_prompt) as u64;

@@ -64,6 +64,15 @@ pub fn take(store: &Store, run_id: &str, worker_id: &str) -> Result<(), WorkerEr
     }
 }
 
+/// Take every run of `run_ids` (a group's members) for `worker_id` in one transaction, or
+/// refuse naming a live worker that holds one of them.
+pub fn take_all(store: &Store, run_ids: &[String], worker_id: &str) -> Result<(), WorkerError> {
+    match store.acquire_holders(run_ids, &me(worker_id), &alive)? {
+        None => Ok(()),
+        Some((run_id, h)) => Err(refusal(&run_id, &h)),
+    }
+}
+
 /// The refusal when another worker holds `run_id`.
 pub fn refusal(run_id: &str, h: &Holder) -> WorkerError {
     WorkerError::Refused(format!(

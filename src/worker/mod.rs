@@ -5,15 +5,21 @@
 //! cancellation and lease recovery and reports through [`events`].
 
 pub mod answer;
+mod apply;
 mod backoff;
+mod claiming;
 mod connect;
 mod create;
+mod create_group;
 pub mod engine;
 mod estimate;
 pub mod events;
 mod failures;
+mod group_session;
+pub mod group_transitions;
 pub mod holding;
 mod identity;
+mod item;
 pub mod lease;
 pub mod pack;
 mod prepare;
@@ -24,10 +30,12 @@ mod writer;
 
 pub use connect::{connect, connect_provider, AnyProvider};
 pub use create::{create_run, plan_run, CreateRunOptions, PlannedRun};
+pub use create_group::{create_group, plan_group, PlannedGroup};
 pub use engine::{run_worker, EngineOptions, RunEnd};
-pub use estimate::{estimate_run, RunEstimate};
+pub use estimate::{estimate_group, estimate_run, RunEstimate};
 pub use events::WorkerEvent;
 pub use failures::{failures_by_cause, summary as failure_summary, FailureCause};
+pub use group_session::run_group_worker;
 pub use identity::worker_id;
 pub use lease::owner_alive;
 

@@ -20,19 +20,17 @@ use crate::provider::http::timed_out;
 use crate::provider::pricing::PriceTable;
 use crate::provider::{BlockInput, CallAnswer, CallRequest, Provider, ProviderError};
 
-/// A claimed block, ready to send.
-#[derive(Debug, Clone)]
-pub struct Item {
-    pub index: u32,
-    pub block_type: String,
-    pub content: String,
-    pub tokens: u32,
-}
+pub use super::item::{call_keys, Item};
 
-/// What every task of a run shares.
+/// What every task of a session shares.
 pub struct Shared<P> {
     pub provider: Arc<P>,
+    /// The plan of the session's first run; a group's members share its schema and config.
     pub plan: RunPlan,
+    /// The run or group the session works on (named in messages and events).
+    pub label: String,
+    /// The session's runs (`Item::run` indexes it).
+    pub run_ids: Arc<Vec<String>>,
     pub gate: Gate,
     pub halt: Mutex<Option<Halt>>,
     pub writer: std::sync::mpsc::Sender<WriterMsg>,
@@ -57,6 +55,9 @@ pub struct Shared<P> {
     pub stop: watch::Receiver<bool>,
     /// Calls in flight right now (reported so a slow first answer is not silence).
     pub in_flight: AtomicUsize,
+    /// The first member (position) whose blocks a call gave back to the queue (failures that
+    /// may return to pending); `usize::MAX` when none since the engine last looked.
+    pub returned: AtomicUsize,
     pub events: Option<mpsc::Sender<WorkerEvent>>,
     /// Stamped on call records, so a dead worker's calls in flight can be told apart.
     pub worker_id: String,
@@ -103,7 +104,7 @@ impl<P> Shared<P> {
     fn halt(&self, h: Halt) {
         let mut g = self.halt.lock().unwrap_or_else(|p| p.into_inner());
         if g.is_none() {
-            tracing::warn!(run_id = %self.plan.run.run_id, reason = %h.reason, "run paused");
+            tracing::warn!(run_id = %self.label, reason = %h.reason, "run paused");
             *g = Some(h.clone());
             let _ = self.writer.send(WriterMsg::Halt(h));
         }
@@ -120,7 +121,7 @@ impl<P> Shared<P> {
         };
         if let Some(tx) = &self.events {
             let _ = tx.try_send(WorkerEvent::InFlight {
-                run_id: self.plan.run.run_id.clone(),
+                run_id: self.label.clone(),
                 calls: n,
             });
         }
@@ -165,7 +166,7 @@ impl<P> Shared<P> {
     /// Record a call as started (durably) before its request is sent; returns its sequence
     /// number (0 if it could not be recorded: the call is then recorded when it ends).
     async fn start(&self, pack: &[Item], request: &CallRequest) -> u64 {
-        let mut rec = record(&self.plan.run.run_id, &self.endpoint, pack);
+        let mut rec = record(self.home(pack), &self.endpoint, pack);
         rec.outcome = CallOutcome::Started;
         rec.worker = Some(self.worker_id.clone());
         rec.cost_upper_usd = self.cost_upper_bound(request);
@@ -182,6 +183,9 @@ impl<P> Shared<P> {
 
     /// Send an outcome to the writer and wait until it is committed.
     async fn write(&self, outcome: CallEffect) {
+        if let Some(first) = outcome.failures.iter().map(|(at, _)| at.run as usize).min() {
+            self.returned.fetch_min(first, Ordering::SeqCst);
+        }
         let (tx, rx) = oneshot::channel();
         if self
             .writer
@@ -190,6 +194,17 @@ impl<P> Shared<P> {
         {
             let _ = rx.await;
         }
+    }
+}
+
+impl<P> Shared<P> {
+    /// The run that keeps a pack's call record: the run of its first block.
+    fn home(&self, pack: &[Item]) -> &str {
+        let slot = pack.first().map(|i| i.run as usize).unwrap_or(0);
+        self.run_ids
+            .get(slot)
+            .map(String::as_str)
+            .unwrap_or(&self.label)
     }
 }
 
@@ -240,8 +255,9 @@ impl<P: Provider> Shared<P> {
     fn request(&self, pack: &[Item]) -> CallRequest {
         self.plan.request(
             pack.iter()
-                .map(|i| BlockInput {
-                    block_index: i.index,
+                .zip(call_keys(pack))
+                .map(|(i, key)| BlockInput {
+                    block_index: key,
                     block_type: i.block_type.clone(),
                     content: i.content.clone(),
                 })
@@ -257,7 +273,7 @@ impl<P: Provider> Shared<P> {
     /// last try's `started` record (0: none), which the final record replaces.
     async fn call_with_retry(&self, pack: &[Item]) -> (Result<CallAnswer, CallEnd>, u64) {
         let request = self.request(pack);
-        let run_id = &self.plan.run.run_id;
+        let run_id = &self.label;
         let not_sent = || {
             let nothing = CallEnd::Cancelled {
                 after: Duration::ZERO,
@@ -323,7 +339,7 @@ impl<P: Provider> Shared<P> {
                 error = %err,
                 "transient provider trouble; retrying"
             );
-            let mut rec = record(run_id, &self.endpoint, pack);
+            let mut rec = record(self.home(pack), &self.endpoint, pack);
             rec.seq = seq;
             rec.latency_ms = started.elapsed().as_millis() as u64;
             rec.outcome = CallOutcome::Error(error_class(&err));
@@ -367,7 +383,7 @@ impl<P: Provider> Shared<P> {
                 // Claims are released when the session ends; nothing more is sent.
                 return;
             }
-            let mut rec = record(&self.plan.run.run_id, &self.endpoint, &pack);
+            let mut rec = record(self.home(&pack), &self.endpoint, &pack);
             let started = Instant::now();
             let (result, seq) = self.call_with_retry(&pack).await;
             rec.seq = seq;
@@ -410,7 +426,7 @@ impl<P: Provider> Shared<P> {
                         ProviderError::OutOfCredit { .. } => self.halt(Halt {
                             reason: format!(
                                 "{e} — add credit, then `blockwise run resume {}`",
-                                self.plan.run.run_id
+                                self.label
                             ),
                             bad_key: false,
                         }),
@@ -420,7 +436,7 @@ impl<P: Provider> Shared<P> {
                                 reason: format!(
                                     "{e} — set a valid key with `blockwise keys set {p} --stdin`, \
                                      then `blockwise run resume {}`",
-                                    self.plan.run.run_id
+                                    self.label
                                 ),
                                 bad_key: true,
                             })
@@ -431,7 +447,7 @@ impl<P: Provider> Shared<P> {
                                     "provider still failing after {} retries ({e}) — \
                                      `blockwise run resume {}` when it is back{}",
                                     self.transient_retries,
-                                    self.plan.run.run_id,
+                                    self.label,
                                     self.timeout_hint(&e)
                                 ),
                                 bad_key: false,
@@ -446,7 +462,7 @@ impl<P: Provider> Shared<P> {
                                 queue.push_front(a);
                             } else {
                                 outcome.failures =
-                                    pack.iter().map(|i| (i.index, e.to_string())).collect();
+                                    pack.iter().map(|i| (i.at(), e.to_string())).collect();
                             }
                         }
                     }
@@ -476,7 +492,7 @@ impl<P: Provider> Shared<P> {
             &answer.usage,
             self.vendor_prices,
         );
-        let indices: Vec<u32> = pack.iter().map(|i| i.index).collect();
+        let indices = call_keys(&pack);
         let parsed: ParsedAnswer = if pack.len() > 1 {
             parse_batched(
                 answer.output.as_ref(),
@@ -513,15 +529,15 @@ impl<P: Provider> Shared<P> {
                 queue.push_front(a);
             } else {
                 rec.outcome = CallOutcome::Failed;
-                outcome.failures = vec![(pack[0].index, why)];
+                outcome.failures = vec![(pack[0].at(), why)];
             }
             return;
         }
         let single = pack.len() == 1;
         let mut missing = Vec::new();
         let mut invalid = Vec::new();
-        for item in pack {
-            match parsed.mapped.get(&item.index) {
+        for (item, key) in pack.into_iter().zip(indices) {
+            match parsed.mapped.get(&key) {
                 Some(value) => {
                     let mut value = Value::Object(value.clone());
                     if let Value::Object(obj) = &mut value {
@@ -534,10 +550,10 @@ impl<P: Provider> Shared<P> {
                         .validators
                         .check_object_except(&value, &super::answer::LOCAL_FIELDS)
                     {
-                        Ok(()) => outcome.results.push((item.index, value)),
+                        Ok(()) => outcome.results.push((item.at(), value)),
                         Err(e) if single => outcome
                             .failures
-                            .push((item.index, format!("invalid answer: {e}"))),
+                            .push((item.at(), format!("invalid answer: {e}"))),
                         Err(e) => invalid.push((item, e.to_string())),
                     }
                 }

@@ -1,23 +1,11 @@
 //! Overlay state changes of the worker (SPEC §3), each one write transaction through
 //! [`Store::with_run`].
 
-use serde_json::Value;
-
 use crate::clock;
 use crate::model::{CallOutcome, CallRecord, Overlay, OverlayStatus, Run, RunStatus, ServerSeen};
 use crate::store::{RunTxn, Store, StoreError};
 
-/// One provider call's effect on the store.
-#[derive(Debug, Clone)]
-pub struct CallEffect {
-    pub record: CallRecord,
-    /// `(block_index, result object)` to stage as `ai_complete`.
-    pub results: Vec<(u32, Value)>,
-    /// `(block_index, error)`: ordinary failures that use up one attempt.
-    pub failures: Vec<(u32, String)>,
-    /// Estimated cost of the call in USD; `None` when the model has no price.
-    pub cost_usd: Option<f64>,
-}
+pub use super::apply::{apply_outcomes, At, CallEffect};
 
 /// Claim up to `n` pending overlays in ascending block order. Returns the run as it is after
 /// the claim, and the claimed indices (empty when the run is not `running`).
@@ -56,7 +44,7 @@ fn unclaim(ov: &mut Overlay) {
 
 /// Return claimed overlays to `pending` without using attempts: `indices`, or (with `None`)
 /// every claimed overlay of the run whose lease `should_release` says to give back.
-pub(super) fn release_where(
+pub(crate) fn release_where(
     rt: &mut RunTxn<'_>,
     indices: Option<&[u32]>,
     should_release: impl Fn(&Overlay) -> bool,
@@ -180,94 +168,8 @@ pub fn pause(store: &Store, run_id: &str, reason: &str) -> Result<Run, StoreErro
     })
 }
 
-/// Apply finished calls in ONE transaction (group commit): call records, staged results,
-/// failures, usage totals, and the rollup to `complete`.
-pub fn apply_outcomes(
-    store: &Store,
-    run_id: &str,
-    outcomes: Vec<CallEffect>,
-    max_retries: u32,
-) -> Result<Run, StoreError> {
-    store.with_run(run_id, |rt| {
-        for outcome in outcomes {
-            apply_one(rt, outcome, max_retries)?;
-        }
-        rollup(rt);
-        Ok(rt.run.clone())
-    })
-}
-
-fn apply_one(rt: &mut RunTxn<'_>, outcome: CallEffect, max_retries: u32) -> Result<(), StoreError> {
-    let failed_call = outcome.record.outcome.is_error();
-    let mut record = outcome.record;
-    let mut written = 0u32;
-    let mut staged = Vec::new();
-    for (index, value) in outcome.results {
-        let Some(ov) = rt.overlay(index)? else {
-            continue;
-        };
-        // Only a block still waiting for a result takes one: never overwrite a staged,
-        // confirmed or failed block, so no result is written twice.
-        if matches!(ov.status, OverlayStatus::Claimed | OverlayStatus::Pending) {
-            staged.push((ov, value));
-            written += 1;
-        }
-    }
-    record.written = written;
-    record.detail = record.detail.map(super::record_cap::cap);
-    let usage = record.usage;
-    // A call recorded as started before it was sent keeps its sequence number.
-    let seq = if record.seq != 0 {
-        rt.put_call(&record)?;
-        record.seq
-    } else {
-        rt.append_call(record)?
-    };
-    for (mut ov, value) in staged {
-        ov.status = OverlayStatus::AiComplete;
-        ov.staging = Some(value.clone());
-        ov.model_output = Some(value);
-        ov.edited = false;
-        ov.last_error = None;
-        ov.claimed_by = None;
-        ov.claimed_at = None;
-        ov.result_call = Some(seq);
-        rt.put_overlay(&ov)?;
-    }
-    for (index, error) in outcome.failures {
-        let Some(mut ov) = rt.overlay(index)? else {
-            continue;
-        };
-        if !matches!(ov.status, OverlayStatus::Claimed | OverlayStatus::Pending) {
-            continue;
-        }
-        ov.attempt_count += 1;
-        ov.last_error = Some(super::record_cap::cap(error));
-        ov.claimed_by = None;
-        ov.claimed_at = None;
-        ov.status = if ov.attempt_count >= max_retries {
-            OverlayStatus::Failed
-        } else {
-            OverlayStatus::Pending
-        };
-        rt.put_overlay(&ov)?;
-    }
-    let u = &mut rt.run.usage;
-    u.calls += 1;
-    u.tokens.add(&usage);
-    if usage.cache_read_tokens > 0 {
-        u.cache_hit_calls += 1;
-    }
-    if failed_call {
-        u.failed_calls += 1;
-    }
-    // One unpriced call makes the total unknown: never shown as zero.
-    u.cost_usd = u.cost_usd.zip(outcome.cost_usd).map(|(a, b)| a + b);
-    Ok(())
-}
-
 /// A running run with nothing left to do becomes `complete`.
-fn rollup(rt: &mut RunTxn<'_>) {
+pub(super) fn rollup(rt: &mut RunTxn<'_>) {
     let c = rt.run.counters;
     if rt.run.status == RunStatus::Running && c.pending == 0 && c.claimed == 0 {
         rt.run.status = RunStatus::Complete;

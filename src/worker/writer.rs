@@ -1,14 +1,17 @@
 //! The single writer: applies finished calls in group commits on its own thread, so a durable
-//! commit never stalls the network tasks, and reports progress.
+//! commit never stalls the network tasks, and reports progress. A group session's writer
+//! commits the results of every member run a batch touched in one transaction.
 
+use std::collections::HashMap;
 use std::sync::mpsc::{Receiver, Sender};
 use std::sync::Arc;
 
 use tokio::sync::{mpsc, oneshot};
 
 use super::events::WorkerEvent;
+use super::group_transitions as many;
 use super::transitions::{self, CallEffect};
-use crate::model::Run;
+use crate::model::{Run, RunCounters, UsageTotals};
 use crate::store::Store;
 
 /// Why the engine must stop calling.
@@ -35,17 +38,24 @@ pub struct WriterHandle {
 /// Most messages folded into one transaction.
 const GROUP: usize = 512;
 
+/// The runs a session works on: one run, or a group's members (`label` is the group id).
+#[derive(Debug, Clone)]
+pub struct Scope {
+    pub label: String,
+    pub run_ids: Arc<Vec<String>>,
+    pub provider: String,
+    pub max_retries: u32,
+}
+
 pub fn spawn(
     store: Arc<Store>,
-    run_id: String,
-    provider: String,
-    max_retries: u32,
+    scope: Scope,
     events: Option<mpsc::Sender<WorkerEvent>>,
 ) -> WriterHandle {
     let (tx, rx) = std::sync::mpsc::channel::<WriterMsg>();
     let thread = std::thread::Builder::new()
         .name("blockwise-writer".into())
-        .spawn(move || writer_loop(&store, &run_id, &provider, max_retries, rx, events))
+        .spawn(move || writer_loop(&store, &scope, rx, events))
         .expect("spawn writer thread");
     WriterHandle { tx, thread }
 }
@@ -57,14 +67,60 @@ fn emit(events: &Option<mpsc::Sender<WorkerEvent>>, event: WorkerEvent) {
     }
 }
 
+/// The members' last known counters and usage, summed for a group's progress events.
+struct Totals {
+    each: HashMap<String, (RunCounters, UsageTotals)>,
+}
+
+impl Totals {
+    fn load(store: &Store, run_ids: &[String]) -> Totals {
+        let runs = store.get_runs(run_ids).unwrap_or_default();
+        Totals {
+            each: runs
+                .into_iter()
+                .map(|r| (r.run_id, (r.counters, r.usage)))
+                .collect(),
+        }
+    }
+
+    fn update(&mut self, runs: &[Run]) {
+        for r in runs {
+            self.each.insert(r.run_id.clone(), (r.counters, r.usage));
+        }
+    }
+
+    fn sum(&self) -> (RunCounters, UsageTotals) {
+        let mut c = RunCounters::default();
+        let mut u = UsageTotals {
+            cost_usd: Some(0.0),
+            ..UsageTotals::default()
+        };
+        for (rc, ru) in self.each.values() {
+            c.total += rc.total;
+            c.pending += rc.pending;
+            c.claimed += rc.claimed;
+            c.ai_complete += rc.ai_complete;
+            c.confirmed += rc.confirmed;
+            c.failed += rc.failed;
+            u.calls += ru.calls;
+            u.cache_hit_calls += ru.cache_hit_calls;
+            u.failed_calls += ru.failed_calls;
+            u.tokens.add(&ru.tokens);
+            u.cost_usd = u.cost_usd.zip(ru.cost_usd).map(|(a, b)| a + b);
+        }
+        (c, u)
+    }
+}
+
 fn writer_loop(
     store: &Store,
-    run_id: &str,
-    provider: &str,
-    max_retries: u32,
+    scope: &Scope,
     rx: Receiver<WriterMsg>,
     events: Option<mpsc::Sender<WorkerEvent>>,
 ) -> Option<Run> {
+    let run_ids = scope.run_ids.as_slice();
+    let label = scope.label.as_str();
+    let mut totals = (run_ids.len() > 1).then(|| Totals::load(store, run_ids));
     let mut last: Option<Run> = None;
     while let Ok(first) = rx.recv() {
         let mut batch = vec![first];
@@ -93,8 +149,8 @@ fn writer_loop(
             }
         }
         if !started.is_empty() {
-            let seqs = transitions::record_started(store, run_id, started).unwrap_or_else(|e| {
-                tracing::error!(run_id, error = %e, "could not record calls as started");
+            let seqs = many::record_started_many(store, started).unwrap_or_else(|e| {
+                tracing::error!(run = label, error = %e, "could not record calls as started");
                 Vec::new()
             });
             for (i, ack) in started_acks.into_iter().enumerate() {
@@ -103,25 +159,35 @@ fn writer_loop(
         }
         if !calls.is_empty() {
             let records: Vec<_> = calls.iter().map(|c| c.record.clone()).collect();
-            match transitions::apply_outcomes(store, run_id, calls, max_retries) {
-                Ok(run) => {
+            match transitions::apply_outcomes(store, run_ids, calls, scope.max_retries) {
+                Ok(runs) => {
                     for r in records {
                         emit(&events, WorkerEvent::CallFinished(r));
                     }
+                    let (counters, usage) = match totals.as_mut() {
+                        Some(t) => {
+                            t.update(&runs);
+                            t.sum()
+                        }
+                        None => runs
+                            .first()
+                            .map(|r| (r.counters, r.usage))
+                            .unwrap_or_default(),
+                    };
                     emit(
                         &events,
                         WorkerEvent::Progress {
-                            run_id: run_id.to_string(),
-                            counters: run.counters,
-                            usage: run.usage,
+                            run_id: label.to_string(),
+                            counters,
+                            usage,
                         },
                     );
-                    last = Some(run);
+                    last = runs.into_iter().next().or(last);
                 }
                 Err(e) => {
                     // Results are lost only as calls in flight are: the overlays stay claimed
                     // and return to pending through lease recovery.
-                    tracing::error!(run_id, error = %e, "could not write call results");
+                    tracing::error!(run = label, error = %e, "could not write call results");
                     halts.push(Halt {
                         reason: format!("could not write results to the store: {e}"),
                         bad_key: false,
@@ -133,25 +199,38 @@ fn writer_loop(
             let _ = ack.send(());
         }
         if let Some(h) = halts.into_iter().next() {
-            if h.bad_key {
-                if let Err(e) = crate::vault::record_test(store, provider, false) {
-                    tracing::warn!(provider, error = %e, "could not mark key invalid");
-                }
-            }
-            match transitions::pause(store, run_id, &h.reason) {
-                Ok(run) => {
-                    emit(
-                        &events,
-                        WorkerEvent::Paused {
-                            run_id: run_id.to_string(),
-                            reason: h.reason.clone(),
-                        },
-                    );
-                    last = Some(run);
-                }
-                Err(e) => tracing::error!(run_id, error = %e, "could not pause run"),
-            }
+            last = halt(store, scope, &h, &events).or(last);
         }
     }
     last
+}
+
+/// Pause the session's runs for `h` (marking the key invalid for a bad key) and say so.
+fn halt(
+    store: &Store,
+    scope: &Scope,
+    h: &Halt,
+    events: &Option<mpsc::Sender<WorkerEvent>>,
+) -> Option<Run> {
+    if h.bad_key {
+        if let Err(e) = crate::vault::record_test(store, &scope.provider, false) {
+            tracing::warn!(provider = scope.provider, error = %e, "could not mark key invalid");
+        }
+    }
+    match many::pause_many(store, &scope.run_ids, &h.reason) {
+        Ok(runs) => {
+            emit(
+                events,
+                WorkerEvent::Paused {
+                    run_id: scope.label.clone(),
+                    reason: h.reason.clone(),
+                },
+            );
+            runs.into_iter().next()
+        }
+        Err(e) => {
+            tracing::error!(run = scope.label, error = %e, "could not pause");
+            None
+        }
+    }
 }

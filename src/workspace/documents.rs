@@ -17,6 +17,10 @@ impl Workspace {
         crate::ingest::ingest_path(&self.store, path, limits)
     }
 
+    pub fn get_document(&self, conv_uid: &str) -> Result<Option<Document>, StoreError> {
+        self.store.get_document(conv_uid)
+    }
+
     pub fn list_documents(&self) -> Result<Vec<Document>, StoreError> {
         self.store.list_documents()
     }

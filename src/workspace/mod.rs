@@ -7,8 +7,12 @@
 //! or orphaned leases before anything claims a block.
 
 mod documents;
+mod groups;
+pub use groups::RunOrGroup;
 mod keys;
 mod policy;
+mod projects;
+pub use projects::{validate_project_ref, ProjectError, MAX_DESCRIPTION_CHARS};
 mod providers;
 mod review;
 mod runs;
@@ -30,7 +34,7 @@ pub use crate::demo::{DEMO_TEMPLATES, SAMPLE_NAME};
 pub use crate::export::{ExportError, ExportSummary, Format, Mode};
 pub use crate::files::{read_stdin, read_text, KEY_MAX, SCHEMA_FILE_MAX, VALUE_FILE_MAX};
 pub use crate::ingest::{IngestError, IngestLimits, IngestReport};
-pub use crate::model::ProviderKind;
+pub use crate::model::{GroupSummary, MembershipChange, Project, ProviderKind, RunGroup};
 pub use crate::policy::{
     display_value, AdminChange, AdminRecord, AuditEntry, EffectiveValue, PolicyError, PolicySource,
     SetOutcome, WorkerPolicy,

@@ -13,7 +13,7 @@ use crate::model::Run;
 use crate::worker::EngineOptions;
 
 /// Events a session may queue before the worker waits for the front to read them.
-const EVENT_BUFFER: usize = 256;
+pub(super) const EVENT_BUFFER: usize = 256;
 
 #[derive(Debug, Clone, Default)]
 pub struct SessionOptions {

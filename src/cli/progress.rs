@@ -1,0 +1,138 @@
+//! The progress lines of `run start` (a run or a run group): a bar on a terminal, a line every
+//! two seconds otherwise, and "waiting for the first answer" until one comes.
+
+use std::io::Write;
+use std::time::{Duration, Instant};
+
+use tokio::sync::mpsc;
+
+use super::output::one_line;
+use crate::model::Run;
+use crate::workspace::{format_cost, WorkerEvent};
+
+pub(super) async fn print_progress(
+    mut rx: mpsc::Receiver<WorkerEvent>,
+    run: Run,
+    tty: bool,
+    quiet: bool,
+) {
+    let started = Instant::now();
+    let done_at_start = run.counters.total - run.counters.pending - run.counters.claimed;
+    let mut last_line = Instant::now() - Duration::from_secs(10);
+    let label = if run.model_config.is_demo() {
+        " [DEMO]"
+    } else {
+        ""
+    };
+    // Until the first answer, say that calls are out and for how long (a one-slot local server
+    // can take minutes): at once, then every second on a terminal, every 10 s otherwise.
+    let mut waiting = Waiting::default();
+    let mut tick = tokio::time::interval(Duration::from_secs(1));
+    loop {
+        let ev = tokio::select! {
+            ev = rx.recv() => match ev {
+                Some(ev) => ev,
+                None => break,
+            },
+            _ = tick.tick() => {
+                if !quiet {
+                    waiting.show(tty, started, false);
+                }
+                continue;
+            }
+        };
+        match ev {
+            WorkerEvent::InFlight { calls, .. } => {
+                waiting.in_flight = calls;
+                if !quiet {
+                    waiting.show(tty, started, true);
+                }
+            }
+            WorkerEvent::Notice { message, .. } if !quiet => {
+                outln!("{}", one_line(&message, 300));
+            }
+            WorkerEvent::Progress {
+                counters, usage, ..
+            } if !quiet => {
+                waiting.answered = true;
+                let done = counters.total - counters.pending - counters.claimed;
+                let secs = started.elapsed().as_secs_f64().max(0.001);
+                let rate = (done.saturating_sub(done_at_start)) as f64 / secs;
+                let left = counters.pending + counters.claimed;
+                let eta = if rate > 0.0 {
+                    format!("{:.0}s", left as f64 / rate)
+                } else {
+                    "?".into()
+                };
+                let cost = format_cost(usage.cost_usd);
+                if tty {
+                    let width = 30usize;
+                    let filled = (done as usize * width) / counters.total.max(1) as usize;
+                    print!(
+                        "\r[{}{}] {done}/{} blocks  {rate:.1}/s  ETA {eta}  calls {}  {cost}{label}  ",
+                        "#".repeat(filled),
+                        ".".repeat(width - filled),
+                        counters.total,
+                        usage.calls
+                    );
+                    let _ = std::io::stdout().flush();
+                } else if last_line.elapsed() >= Duration::from_secs(2) || left == 0 {
+                    last_line = Instant::now();
+                    outln!(
+                        "{}: {done}/{} done ({} staged, {} failed), {rate:.1} blocks/s, calls {}, {cost}{label}",
+                        run.run_id, counters.total, counters.ai_complete, counters.failed, usage.calls
+                    );
+                }
+            }
+            WorkerEvent::Warning { message, .. } => errln!("warning: {message}"),
+            WorkerEvent::Complete { run_id } if !quiet => {
+                if tty {
+                    outln!();
+                }
+                outln!("{run_id} complete");
+            }
+            _ => {}
+        }
+    }
+}
+
+/// The "waiting for the first answer" line of `run start`.
+#[derive(Default)]
+struct Waiting {
+    in_flight: usize,
+    answered: bool,
+    last: Option<Instant>,
+}
+
+impl Waiting {
+    /// Show the line unless an answer came; `now` forces it (a change in the calls in flight).
+    fn show(&mut self, tty: bool, started: Instant, now: bool) {
+        if self.answered || self.in_flight == 0 {
+            return;
+        }
+        let every = if tty { 1 } else { 10 };
+        if !now
+            && self
+                .last
+                .is_some_and(|t| t.elapsed() < Duration::from_secs(every))
+        {
+            return;
+        }
+        if !now && self.last.is_none() {
+            return;
+        }
+        self.last = Some(Instant::now());
+        let line = format!(
+            "waiting for the first answer ({} call{} in flight, {} s)",
+            self.in_flight,
+            if self.in_flight == 1 { "" } else { "s" },
+            started.elapsed().as_secs()
+        );
+        if tty {
+            print!("\r{}  ", crate::model::sanitize(&line));
+            let _ = std::io::stdout().flush();
+        } else {
+            outln!("{line}");
+        }
+    }
+}

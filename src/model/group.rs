@@ -1,0 +1,156 @@
+//! Run groups (SPEC §1a): one schema over every document of a project snapshot, one ordinary
+//! run per member document. A group's status, counters and usage are its members' sums.
+
+use serde::{Deserialize, Serialize};
+
+use super::{Run, RunCounters, RunStatus, UsageTotals};
+
+/// A run group as stored: the project snapshot (member runs in project order) and what every
+/// member shares.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct RunGroup {
+    pub group_id: String,
+    /// The project the member list was taken from (its later changes do not change the group).
+    pub project_ref: String,
+    pub schema_id: String,
+    pub schema_ref: String,
+    pub schema_uid: String,
+    /// Member runs in project order; `conv_uids[i]` is the document of `run_ids[i]`.
+    pub run_ids: Vec<String>,
+    pub conv_uids: Vec<String>,
+    pub created_at: String,
+    pub created_by: String,
+    /// Set by a group cancel, cleared by a group resume: a group worker watches this one
+    /// record instead of every member.
+    #[serde(default)]
+    pub cancelled: bool,
+}
+
+/// What a group shows: its members' states summed.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct GroupSummary {
+    pub group_id: String,
+    pub project_ref: String,
+    pub schema_ref: String,
+    pub status: RunStatus,
+    pub runs: usize,
+    pub runs_complete: usize,
+    pub runs_paused: usize,
+    pub runs_cancelled: usize,
+    pub counters: RunCounters,
+    pub usage: UsageTotals,
+    /// The first paused member's reason, if any member is paused.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub paused_reason: Option<String>,
+}
+
+impl GroupSummary {
+    /// Sum `members` (the group's runs). Status: `complete` when every member is; else
+    /// `running` while any member runs, else `paused` if any is paused, else `cancelled`.
+    pub fn of(group: &RunGroup, members: &[Run]) -> GroupSummary {
+        let mut counters = RunCounters::default();
+        let mut usage = UsageTotals {
+            cost_usd: Some(0.0),
+            ..UsageTotals::default()
+        };
+        let count = |s: RunStatus| members.iter().filter(|r| r.status == s).count();
+        for r in members {
+            let (c, u) = (&r.counters, &r.usage);
+            counters.total += c.total;
+            counters.pending += c.pending;
+            counters.claimed += c.claimed;
+            counters.ai_complete += c.ai_complete;
+            counters.confirmed += c.confirmed;
+            counters.failed += c.failed;
+            usage.calls += u.calls;
+            usage.cache_hit_calls += u.cache_hit_calls;
+            usage.failed_calls += u.failed_calls;
+            usage.tokens.add(&u.tokens);
+            usage.cost_usd = usage.cost_usd.zip(u.cost_usd).map(|(a, b)| a + b);
+        }
+        let (complete, paused, cancelled) = (
+            count(RunStatus::Complete),
+            count(RunStatus::Paused),
+            count(RunStatus::Cancelled),
+        );
+        let status = if complete == members.len() {
+            RunStatus::Complete
+        } else if count(RunStatus::Running) > 0 {
+            RunStatus::Running
+        } else if paused > 0 {
+            RunStatus::Paused
+        } else {
+            RunStatus::Cancelled
+        };
+        GroupSummary {
+            group_id: group.group_id.clone(),
+            project_ref: group.project_ref.clone(),
+            schema_ref: group.schema_ref.clone(),
+            status,
+            runs: members.len(),
+            runs_complete: complete,
+            runs_paused: paused,
+            runs_cancelled: cancelled,
+            counters,
+            usage,
+            paused_reason: members.iter().find_map(|r| r.paused_reason.clone()),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::ModelConfig;
+
+    fn member(id: &str, status: RunStatus, total: u32, calls: u64, cost: Option<f64>) -> Run {
+        let mut r = Run::new(
+            id,
+            "c",
+            ("s", "s", "u"),
+            ModelConfig::fixed("demo", "m", 0.0, 9),
+            "me",
+        );
+        r.status = status;
+        r.counters.total = total;
+        r.counters.ai_complete = total;
+        r.usage.calls = calls;
+        r.usage.cost_usd = cost;
+        r
+    }
+
+    fn group() -> RunGroup {
+        RunGroup {
+            group_id: "grp_1".into(),
+            project_ref: "p".into(),
+            schema_id: "s".into(),
+            schema_ref: "s".into(),
+            schema_uid: "u".into(),
+            run_ids: vec![],
+            conv_uids: vec![],
+            created_at: String::new(),
+            created_by: String::new(),
+            cancelled: false,
+        }
+    }
+
+    #[test]
+    fn a_group_sums_its_members_and_is_complete_only_when_every_member_is() {
+        let done = member("a", RunStatus::Complete, 3, 1, Some(0.5));
+        let running = member("b", RunStatus::Running, 4, 2, Some(0.25));
+        let s = GroupSummary::of(&group(), &[done.clone(), running]);
+        assert_eq!(s.status, RunStatus::Running);
+        assert_eq!((s.counters.total, s.usage.calls), (7, 3));
+        assert_eq!(s.usage.cost_usd, Some(0.75));
+        assert_eq!(s.runs_complete, 1);
+        let s = GroupSummary::of(&group(), &[done.clone(), done.clone()]);
+        assert_eq!(s.status, RunStatus::Complete);
+        let unpriced = member("c", RunStatus::Paused, 1, 1, None);
+        let s = GroupSummary::of(&group(), &[done, unpriced]);
+        assert_eq!(s.status, RunStatus::Paused);
+        assert_eq!(
+            s.usage.cost_usd, None,
+            "one unknown cost makes the sum unknown"
+        );
+    }
+}

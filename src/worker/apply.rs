@@ -1,0 +1,227 @@
+//! Applying finished calls (SPEC §3), for one run or a group: a pack may hold blocks of
+//! several member runs, so every result names its run (`At`) and one group commit stages the
+//! results of every run a batch of calls touched.
+
+use std::collections::HashMap;
+
+use serde_json::Value;
+
+use super::transitions::rollup;
+use crate::model::{CallRecord, OverlayStatus, Run};
+use crate::store::{RunTxn, Store, StoreError};
+
+/// A block of a session: `run` is the member's position in the session's run list (0 for a
+/// single run), `index` its block index.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct At {
+    pub run: u32,
+    pub index: u32,
+}
+
+/// One provider call's effect on the store. The record is kept by the run of the pack's first
+/// block (`record.run_id`); results and failures go to their own runs.
+#[derive(Debug, Clone)]
+pub struct CallEffect {
+    pub record: CallRecord,
+    /// `(block, result object)` to stage as `ai_complete`.
+    pub results: Vec<(At, Value)>,
+    /// `(block, error)`: ordinary failures that use up one attempt.
+    pub failures: Vec<(At, String)>,
+    /// Estimated cost of the call in USD; `None` when the model has no price.
+    pub cost_usd: Option<f64>,
+}
+
+/// What one run takes from one call: its results and failures, and (for the run that keeps
+/// it) the call record with the usage.
+struct Part {
+    effect: usize,
+    results: Vec<(u32, Value)>,
+    failures: Vec<(u32, String)>,
+}
+
+/// Apply finished calls in ONE transaction (group commit): call records, staged results,
+/// failures, usage totals, and each touched run's rollup to `complete`. `run_ids` is the
+/// session's run list (`At::run` indexes it). Returns every touched run as it is after.
+pub fn apply_outcomes(
+    store: &Store,
+    run_ids: &[String],
+    outcomes: Vec<CallEffect>,
+    max_retries: u32,
+) -> Result<Vec<Run>, StoreError> {
+    let slot_of: HashMap<&str, u32> = if run_ids.len() == 1 {
+        HashMap::from([(run_ids[0].as_str(), 0)])
+    } else {
+        run_ids
+            .iter()
+            .enumerate()
+            .map(|(i, r)| (r.as_str(), i as u32))
+            .collect()
+    };
+    // Other runs' parts first, then each record's own run: a record's `written` then counts
+    // every result of its call, and its sequence number exists when its own blocks are staged.
+    let mut others: Vec<(u32, Part)> = Vec::new();
+    let mut homes: Vec<(u32, Part)> = Vec::new();
+    for (effect, o) in outcomes.iter().enumerate() {
+        let home = slot_of.get(o.record.run_id.as_str()).copied().unwrap_or(0);
+        let mut parts: std::collections::BTreeMap<u32, Part> = Default::default();
+        parts.insert(
+            home,
+            Part {
+                effect,
+                results: vec![],
+                failures: vec![],
+            },
+        );
+        for (at, value) in &o.results {
+            let p = parts.entry(at.run).or_insert(Part {
+                effect,
+                results: vec![],
+                failures: vec![],
+            });
+            p.results.push((at.index, value.clone()));
+        }
+        for (at, error) in &o.failures {
+            let p = parts.entry(at.run).or_insert(Part {
+                effect,
+                results: vec![],
+                failures: vec![],
+            });
+            p.failures.push((at.index, error.clone()));
+        }
+        for (slot, part) in parts {
+            if slot == home {
+                homes.push((slot, part));
+            } else {
+                others.push((slot, part));
+            }
+        }
+    }
+    let order: Vec<(u32, Part)> = others.into_iter().chain(homes).collect();
+    let ids: Vec<String> = order
+        .iter()
+        .map(|(s, _)| run_ids[*s as usize].clone())
+        .collect();
+    let mut written = vec![0u32; outcomes.len()];
+    let mut parts = order.into_iter();
+    let runs = store.with_runs(&ids, |rt| {
+        let (_, part) = parts.next().expect("one part per run visit");
+        let o = &outcomes[part.effect];
+        let is_home = o.record.run_id == rt.run.run_id;
+        let staged = stage_results(rt, part.results)?;
+        written[part.effect] += staged.len() as u32;
+        let seq = if is_home {
+            let mut record = o.record.clone();
+            record.written = written[part.effect];
+            Some(put_record(rt, record, o.cost_usd)?)
+        } else {
+            None
+        };
+        write_staged(rt, staged, seq)?;
+        apply_failures(rt, part.failures, max_retries)?;
+        rollup(rt);
+        Ok::<_, StoreError>(rt.run.clone())
+    })?;
+    // A run visited twice appears twice; its last visit is its final state.
+    let mut last: Vec<Run> = Vec::new();
+    for run in runs.into_iter().rev() {
+        if !last.iter().any(|r| r.run_id == run.run_id) {
+            last.push(run);
+        }
+    }
+    Ok(last)
+}
+
+/// The overlays still waiting for a result (claimed or pending), with their values: never
+/// overwrite a staged, confirmed or failed block, so no result is written twice.
+fn stage_results(
+    rt: &mut RunTxn<'_>,
+    results: Vec<(u32, Value)>,
+) -> Result<Vec<(crate::model::Overlay, Value)>, StoreError> {
+    let mut staged = Vec::new();
+    for (index, value) in results {
+        let Some(ov) = rt.overlay(index)? else {
+            continue;
+        };
+        if matches!(ov.status, OverlayStatus::Claimed | OverlayStatus::Pending) {
+            staged.push((ov, value));
+        }
+    }
+    Ok(staged)
+}
+
+/// Store the call record (a call recorded as started keeps its sequence number) and add its
+/// usage and cost to the run that keeps it.
+fn put_record(
+    rt: &mut RunTxn<'_>,
+    mut record: CallRecord,
+    cost_usd: Option<f64>,
+) -> Result<u64, StoreError> {
+    record.detail = record.detail.map(super::record_cap::cap);
+    let failed_call = record.outcome.is_error();
+    let usage = record.usage;
+    let seq = if record.seq != 0 {
+        rt.put_call(&record)?;
+        record.seq
+    } else {
+        rt.append_call(record)?
+    };
+    let u = &mut rt.run.usage;
+    u.calls += 1;
+    u.tokens.add(&usage);
+    if usage.cache_read_tokens > 0 {
+        u.cache_hit_calls += 1;
+    }
+    if failed_call {
+        u.failed_calls += 1;
+    }
+    // One unpriced call makes the total unknown: never shown as zero.
+    u.cost_usd = u.cost_usd.zip(cost_usd).map(|(a, b)| a + b);
+    Ok(seq)
+}
+
+/// `seq`: the call's sequence number when this run keeps its record (blocks of other member
+/// runs in the same pack name no call of their own).
+fn write_staged(
+    rt: &mut RunTxn<'_>,
+    staged: Vec<(crate::model::Overlay, Value)>,
+    seq: Option<u64>,
+) -> Result<(), StoreError> {
+    for (mut ov, value) in staged {
+        ov.status = OverlayStatus::AiComplete;
+        ov.staging = Some(value.clone());
+        ov.model_output = Some(value);
+        ov.edited = false;
+        ov.last_error = None;
+        ov.claimed_by = None;
+        ov.claimed_at = None;
+        ov.result_call = seq;
+        rt.put_overlay(&ov)?;
+    }
+    Ok(())
+}
+
+fn apply_failures(
+    rt: &mut RunTxn<'_>,
+    failures: Vec<(u32, String)>,
+    max_retries: u32,
+) -> Result<(), StoreError> {
+    for (index, error) in failures {
+        let Some(mut ov) = rt.overlay(index)? else {
+            continue;
+        };
+        if !matches!(ov.status, OverlayStatus::Claimed | OverlayStatus::Pending) {
+            continue;
+        }
+        ov.attempt_count += 1;
+        ov.last_error = Some(error);
+        ov.claimed_by = None;
+        ov.claimed_at = None;
+        ov.status = if ov.attempt_count >= max_retries {
+            OverlayStatus::Failed
+        } else {
+            OverlayStatus::Pending
+        };
+        rt.put_overlay(&ov)?;
+    }
+    Ok(())
+}

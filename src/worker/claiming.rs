@@ -1,0 +1,151 @@
+//! Claiming for a session (a run, or a group's members in project order) and ending it:
+//! [`refill`] claims member after member with a cursor, [`finish`] gives back what was never
+//! sent and names how the session ended.
+
+use std::collections::VecDeque;
+use std::sync::Arc;
+use std::time::Duration;
+
+use super::engine::{blocking, RunEnd, StoppedBy};
+use super::group_transitions as many;
+use super::pack::estimate_tokens;
+use super::task::Item;
+use super::WorkerError;
+use crate::model::RunStatus;
+use crate::store::Store;
+
+/// How a session that has nothing to work on ends, from its runs' states: `None` while any
+/// of them is running.
+pub(crate) fn idle_end(runs: &[crate::model::Run]) -> Option<RunEnd> {
+    if runs.iter().all(|r| r.status == RunStatus::Complete) {
+        return Some(RunEnd::Complete);
+    }
+    if runs.iter().any(|r| r.status == RunStatus::Running) {
+        return None;
+    }
+    Some(match runs.iter().find(|r| r.status == RunStatus::Paused) {
+        Some(r) => RunEnd::Paused(r.paused_reason.clone().unwrap_or_default()),
+        None => RunEnd::Cancelled,
+    })
+}
+
+/// What one claim of a session needs.
+pub(crate) struct Claim {
+    pub store: Arc<Store>,
+    pub run_ids: Arc<Vec<String>>,
+    pub convs: Arc<Vec<String>>,
+    pub worker: String,
+    /// Blocks per claim (`worker.claim_batch_size`).
+    pub n: usize,
+    /// The first member that may still have pending blocks (members are claimed in order).
+    pub cursor: usize,
+}
+
+impl Claim {
+    /// Whether a running member has pending blocks (failed ones that returned, or released
+    /// claims); if so, the next claim starts at the first such member.
+    pub(crate) async fn any_pending(&mut self) -> Result<bool, WorkerError> {
+        let (s, r) = (self.store.clone(), self.run_ids.clone());
+        let first = blocking(move || {
+            Ok(s.get_runs(&r)?
+                .iter()
+                .position(|run| run.status == RunStatus::Running && run.counters.pending > 0))
+        })
+        .await?;
+        if let Some(at) = first {
+            self.cursor = at;
+        }
+        Ok(first.is_some())
+    }
+}
+
+/// The outcome of a [`refill`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Refill {
+    /// This many blocks were claimed and buffered (the run, or some member, is running).
+    Claimed(usize),
+    Cancelled,
+    /// Paused or complete: nothing more to do in this session.
+    NotRunning,
+}
+
+/// Claim up to `claim.n` pending blocks in member order, block order within each member (one
+/// write transaction), and buffer them. The cursor moves past members with nothing pending.
+pub(crate) async fn refill(
+    claim: &mut Claim,
+    buffer: &mut VecDeque<Item>,
+) -> Result<Refill, WorkerError> {
+    let (s, r, c, w, n, from) = (
+        claim.store.clone(),
+        claim.run_ids.clone(),
+        claim.convs.clone(),
+        claim.worker.clone(),
+        claim.n,
+        claim.cursor,
+    );
+    if from >= claim.run_ids.len() {
+        return Ok(Refill::Claimed(0));
+    }
+    let (taken, blocks) = blocking(move || {
+        let now = crate::clock::now_millis();
+        let taken = many::claim_group(&s, &r, from, n, &w, now)?;
+        let mut blocks = Vec::with_capacity(taken.count());
+        for (slot, indices) in &taken.claimed {
+            for b in s.blocks_at(&c[*slot as usize], indices)? {
+                blocks.push((*slot, b));
+            }
+        }
+        Ok((taken, blocks))
+    })
+    .await?;
+    if claim.run_ids.len() == 1 && !taken.any_running {
+        return Ok(if taken.cancelled {
+            Refill::Cancelled
+        } else {
+            Refill::NotRunning
+        });
+    }
+    claim.cursor = taken.next;
+    let claimed = blocks.len();
+    buffer.extend(blocks.into_iter().map(|(run, b)| Item {
+        run,
+        index: b.block_index,
+        tokens: estimate_tokens(&b.block_content),
+        block_type: b.block_type.as_str().to_string(),
+        content: b.block_content,
+    }));
+    Ok(Refill::Claimed(claimed))
+}
+
+/// End a session: claims this worker took but never sent go back to pending, each run rolls
+/// up to `complete` when nothing is left, and the end state is named.
+pub(crate) fn finish(
+    store: &Store,
+    run_ids: &[String],
+    worker: &str,
+    active_millis: u64,
+    stopped_by: StoppedBy,
+    lease: Duration,
+) -> Result<RunEnd, WorkerError> {
+    many::release_worker_many(store, run_ids, worker)?;
+    // Calls this worker aborted (interrupt) never answered: counted at their upper bound.
+    many::mark_lost_many(store, run_ids, |owner| owner != worker)?;
+    let runs = many::finalize_many(store, run_ids, active_millis)?;
+    if stopped_by == StoppedBy::Interrupt && runs.iter().any(|r| r.status == RunStatus::Running) {
+        return Ok(RunEnd::Interrupted);
+    }
+    if stopped_by == StoppedBy::Cancel {
+        if let Some(RunEnd::Paused(_)) | None = idle_end(&runs) {
+            return Ok(RunEnd::Cancelled);
+        }
+    }
+    if let Some(end) = idle_end(&runs) {
+        return Ok(end);
+    }
+    let claimed: u32 = runs.iter().map(|r| r.counters.claimed).sum();
+    Ok(RunEnd::Busy(format!(
+        "{claimed} blocks are claimed by another worker that is still alive; they return to this \
+         run when it finishes or its lease ({} s) expires",
+        lease.as_secs()
+    )))
+}

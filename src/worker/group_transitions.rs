@@ -1,0 +1,284 @@
+//! The worker's state changes over several runs at once (a run group's members, SPEC §1a),
+//! each ONE write transaction however many members it touches. A single run is the list of one.
+
+use super::transitions::{call_state, release_where, rollup};
+use crate::clock;
+use crate::model::{CallOutcome, CallRecord, OverlayStatus, Run, RunStatus};
+use crate::store::{Store, StoreError};
+
+/// What one claim over a group took.
+#[derive(Debug, Clone, Default)]
+pub struct GroupClaim {
+    /// `(member position, claimed block indices)` in member order.
+    pub claimed: Vec<(u32, Vec<u32>)>,
+    /// Where the next claim starts: members before it had nothing pending at this claim.
+    pub next: usize,
+    /// Some member in the window was `running` (else none of them can be worked on now).
+    pub any_running: bool,
+    /// Some member in the window was `cancelled`.
+    pub cancelled: bool,
+}
+
+impl GroupClaim {
+    pub fn count(&self) -> usize {
+        self.claimed.iter().map(|(_, i)| i.len()).sum()
+    }
+}
+
+/// Claim up to `n` pending overlays, member after member from `from`, in ascending block order
+/// within each; skips members that are not `running`. One transaction over at most `n`
+/// members (every member has at least one block, so `n` members hold `n` blocks or the rest).
+pub fn claim_group(
+    store: &Store,
+    run_ids: &[String],
+    from: usize,
+    n: usize,
+    worker: &str,
+    now_ms: u64,
+) -> Result<GroupClaim, StoreError> {
+    let from = from.min(run_ids.len());
+    let window = &run_ids[from..(from + n.max(1)).min(run_ids.len())];
+    let mut out = GroupClaim {
+        next: from,
+        ..GroupClaim::default()
+    };
+    let mut left = n;
+    let mut position = from;
+    let mut drained = true;
+    store.with_runs(window, |rt| {
+        let slot = position as u32;
+        position += 1;
+        if rt.run.status != RunStatus::Running {
+            out.cancelled |= rt.run.status == RunStatus::Cancelled;
+            if drained {
+                out.next = position;
+            }
+            return Ok::<_, StoreError>(());
+        }
+        out.any_running = true;
+        if left == 0 {
+            drained = false;
+            return Ok(());
+        }
+        let indices = rt.indices_with_status(OverlayStatus::Pending, left)?;
+        for &i in &indices {
+            if let Some(mut ov) = rt.overlay(i)? {
+                ov.status = OverlayStatus::Claimed;
+                ov.claimed_by = Some(worker.to_string());
+                ov.claimed_at = Some(now_ms);
+                rt.put_overlay(&ov)?;
+            }
+        }
+        if rt.run.started_at.is_none() && !indices.is_empty() {
+            rt.run.started_at = Some(clock::now_rfc3339());
+        }
+        left -= indices.len();
+        // A member is passed once nothing of it is pending any more.
+        if rt.run.counters.pending == 0 && drained {
+            out.next = position;
+        } else {
+            drained = false;
+        }
+        if !indices.is_empty() {
+            out.claimed.push((slot, indices));
+        }
+        Ok(())
+    })?;
+    Ok(out)
+}
+
+/// Record calls as `started` (one transaction); returns their sequence numbers in order.
+pub fn record_started_many(
+    store: &Store,
+    records: Vec<CallRecord>,
+) -> Result<Vec<u64>, StoreError> {
+    let ids: Vec<String> = records.iter().map(|r| r.run_id.clone()).collect();
+    let mut records = records.into_iter();
+    store.with_runs(&ids, |rt| {
+        let rec = records.next().expect("one record per run visit");
+        rt.append_call(rec)
+    })
+}
+
+/// Give back every claim `worker` holds on these runs.
+pub fn release_worker_many(
+    store: &Store,
+    run_ids: &[String],
+    worker: &str,
+) -> Result<u32, StoreError> {
+    let n = store.with_runs(run_ids, |rt| {
+        release_where(rt, None, |ov| ov.claimed_by.as_deref() == Some(worker))
+    })?;
+    Ok(n.into_iter().sum())
+}
+
+/// Claims whose lease expired or whose worker is gone return to `pending` (lease recovery).
+pub fn recover_many(
+    store: &Store,
+    run_ids: &[String],
+    now_ms: u64,
+    lease_ms: u64,
+    owner_alive: impl Fn(&str) -> bool,
+) -> Result<u32, StoreError> {
+    let n = store.with_runs(run_ids, |rt| {
+        if rt.run.counters.claimed == 0 {
+            return Ok(0);
+        }
+        release_where(rt, None, |ov| {
+            let expired = ov.claimed_at.is_none_or(|t| t + lease_ms < now_ms);
+            let dead = ov.claimed_by.as_deref().is_none_or(|w| !owner_alive(w));
+            expired || dead
+        })
+    })?;
+    Ok(n.into_iter().sum())
+}
+
+/// Calls left `started` by workers that are gone become `lost` (counted at their cost's upper
+/// bound), on every run of the list.
+pub fn mark_lost_many(
+    store: &Store,
+    run_ids: &[String],
+    owner_alive: impl Fn(&str) -> bool,
+) -> Result<u32, StoreError> {
+    let n = store.with_runs(run_ids, |rt| {
+        let mut n = 0;
+        for mut rec in rt.calls()? {
+            if rec.outcome != CallOutcome::Started
+                || call_state(&rec, &owner_alive) != CallOutcome::Lost
+            {
+                continue;
+            }
+            rec.outcome = CallOutcome::Lost;
+            rec.detail = Some(
+                "the worker ended while this call was in flight; its cost is counted as an upper \
+                 bound"
+                    .to_string(),
+            );
+            rt.put_call(&rec)?;
+            let u = &mut rt.run.usage;
+            u.calls += 1;
+            u.failed_calls += 1;
+            u.cost_usd = u.cost_usd.zip(rec.cost_upper_usd).map(|(a, b)| a + b);
+            n += 1;
+        }
+        Ok::<_, StoreError>(n)
+    })?;
+    Ok(n.into_iter().sum())
+}
+
+/// Pause every running member (out of credit, bad key, provider down): claims released
+/// without using attempts, the reason recorded on each.
+pub fn pause_many(store: &Store, run_ids: &[String], reason: &str) -> Result<Vec<Run>, StoreError> {
+    store.with_runs(run_ids, |rt| {
+        release_where(rt, None, |_| true)?;
+        if rt.run.status == RunStatus::Running {
+            rt.run.status = RunStatus::Paused;
+            rt.run.paused_reason = Some(reason.to_string());
+        }
+        Ok(rt.run.clone())
+    })
+}
+
+/// Roll each run up to `complete` if nothing is left, adding the session's active time.
+pub fn finalize_many(
+    store: &Store,
+    run_ids: &[String],
+    active_millis: u64,
+) -> Result<Vec<Run>, StoreError> {
+    store.with_runs(run_ids, |rt| {
+        rollup(rt);
+        rt.run.active_millis += active_millis;
+        Ok(rt.run.clone())
+    })
+}
+
+/// `run cancel GROUP`: every running or paused member is cancelled, in one transaction.
+pub fn cancel_many(store: &Store, run_ids: &[String]) -> Result<Vec<Run>, StoreError> {
+    store.with_runs(run_ids, |rt| {
+        if matches!(rt.run.status, RunStatus::Running | RunStatus::Paused) {
+            rt.run.status = RunStatus::Cancelled;
+            rt.run.paused_reason = None;
+        }
+        Ok(rt.run.clone())
+    })
+}
+
+/// `run resume GROUP`: every paused or cancelled member runs again (one transaction).
+pub fn resume_many(store: &Store, run_ids: &[String]) -> Result<Vec<Run>, StoreError> {
+    store.with_runs(run_ids, |rt| {
+        if matches!(rt.run.status, RunStatus::Paused | RunStatus::Cancelled) {
+            rt.run.status = RunStatus::Running;
+            rt.run.paused_reason = None;
+            rt.run.finished_at = None;
+        }
+        rollup(rt);
+        Ok(rt.run.clone())
+    })
+}
+
+/// `run retry-failed GROUP`: every member's failed blocks go back to `pending` with fresh
+/// attempts. Returns the members and how many blocks were reset in all.
+pub fn retry_failed_many(store: &Store, run_ids: &[String]) -> Result<(Vec<Run>, u32), StoreError> {
+    let mut reset = 0;
+    let runs = store.with_runs(run_ids, |rt| {
+        let failed = rt.indices_with_status(OverlayStatus::Failed, usize::MAX)?;
+        let mut n = 0;
+        for i in failed {
+            if let Some(mut ov) = rt.overlay(i)? {
+                ov.status = OverlayStatus::Pending;
+                ov.attempt_count = 0;
+                ov.last_error = None;
+                rt.put_overlay(&ov)?;
+                n += 1;
+            }
+        }
+        if n > 0 && rt.run.status == RunStatus::Complete {
+            rt.run.status = RunStatus::Running;
+            rt.run.finished_at = None;
+        }
+        reset += n;
+        Ok::<_, StoreError>(rt.run.clone())
+    })?;
+    Ok((runs, reset))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::ModelConfig;
+
+    fn store_with(sizes: &[u32]) -> (tempfile::TempDir, Store, Vec<String>) {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(&dir.path().join("s.redb")).unwrap();
+        let mut ids = Vec::new();
+        for (i, n) in sizes.iter().enumerate() {
+            let id = format!("run_{i}");
+            let config = ModelConfig::fixed("demo", "m", 0.0, 100);
+            let run = Run::new(&id, "conv", ("sch", "s", "uid"), config, "me");
+            store.create_run(&run, *n).unwrap();
+            ids.push(id);
+        }
+        (dir, store, ids)
+    }
+
+    #[test]
+    fn claims_go_member_after_member_and_the_cursor_passes_drained_and_stopped_members() {
+        let (_dir, store, ids) = store_with(&[1, 5, 2]);
+        let c = claim_group(&store, &ids, 0, 4, "w", 1).unwrap();
+        assert_eq!(c.claimed, vec![(0, vec![0]), (1, vec![0, 1, 2])]);
+        assert_eq!(c.next, 1, "member 1 still has pending blocks");
+        cancel_many(&store, &ids[1..2]).unwrap();
+        let c = claim_group(&store, &ids, c.next, 4, "w", 1).unwrap();
+        assert_eq!(
+            c.claimed,
+            vec![(2, vec![0, 1])],
+            "a cancelled member is skipped"
+        );
+        assert_eq!(c.next, 3);
+        assert!(c.cancelled && c.any_running);
+        let released = release_worker_many(&store, &ids, "w").unwrap();
+        assert_eq!(released, 6);
+        let runs = store.get_runs(&ids).unwrap();
+        assert_eq!(runs.iter().map(|r| r.counters.claimed).sum::<u32>(), 0);
+    }
+}
