@@ -899,15 +899,14 @@ fn item11_a_stopped_writer_process_is_named_and_readers_never_wait_on_it() {
     println!("== run start pid {pid} stopped inside a write transaction (try {tries}): {holder:?}");
 
     let mut slowest = Duration::ZERO;
-    for args in [
-        vec!["docs"],
-        vec!["run", "status", &w.run_id],
-        vec!["run", "calls", &w.run_id],
-        vec!["export", &w.run_id, "--mode", "staging"],
-        vec!["policy", "list"],
-        vec!["review", "log"],
-        vec!["check"],
-    ] {
+    // Every read-only command (issue 20 item 9: the whole list of CLI.md, not a sample).
+    let mut reads: Vec<Vec<&str>> = READ_ONLY
+        .iter()
+        .map(|a| fill(a, &w.conv, &w.run_id))
+        .collect();
+    reads.push(vec!["export", &w.run_id, "--mode", "staging"]);
+    reads.push(vec!["schema", "templates"]);
+    for args in reads {
         let t = Instant::now();
         let (code, _, err) = w.cli(&args);
         let took = t.elapsed();

@@ -27,6 +27,7 @@ mod policy;
 mod review;
 mod run;
 mod schema;
+mod terminal_writer;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
