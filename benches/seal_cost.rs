@@ -109,6 +109,14 @@ fn report(what: &str, (on, off): (Duration, Duration)) -> bool {
 }
 
 fn main() {
+    // The run is created for the fake's Anthropic endpoint; creating it needs a key.
+    if std::env::var_os("ANTHROPIC_API_KEY").is_none() {
+        // SAFETY: first thing in main, before any other thread exists.
+        #[allow(unused_unsafe)]
+        unsafe {
+            std::env::set_var("ANTHROPIC_API_KEY", "bench-key")
+        };
+    }
     let dir = tempfile::tempdir().expect("temp dir");
     let blocks = env_usize("BENCH_BLOCKS", 50_000);
     let doc = dir.path().join("bench.md");

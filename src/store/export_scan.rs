@@ -9,7 +9,7 @@ use serde::Deserialize;
 use serde_json::value::RawValue;
 
 use super::block_codec;
-use super::tables::{BLOCKS, DOC_TEXT, OVERLAYS, RUNS};
+use super::tables::{BLOCKS, DOCUMENTS, DOC_TEXT, OVERLAYS, RUNS};
 use super::text_pages::TextReader;
 use super::{Store, StoreError};
 use crate::model::{Block, OverlayStatus};
@@ -39,14 +39,25 @@ const IN_FLIGHT: usize = 2;
 type BlockTable = ReadOnlyTable<(&'static str, u32), &'static [u8]>;
 
 /// How many blocks of its document a run covers: the sample size of a sample run, else all
-/// (so a missing overlay of a full run is still reported as corruption).
+/// the document's blocks (so a missing overlay or block chunk is reported as damage, never
+/// taken for the end of the document).
 fn run_blocks(tx: &redb::ReadTransaction, run_id: &str) -> Result<u32, StoreError> {
     let runs = tx.open_table(RUNS)?;
     let raw = runs
         .get(run_id)?
         .ok_or_else(|| StoreError::Corrupt(format!("run {run_id} does not exist")))?;
     let run: crate::model::Run = super::sealed::open_json(raw.value(), || format!("run {run_id}"))?;
-    Ok(run.sample.unwrap_or(u32::MAX))
+    let docs = tx.open_table(DOCUMENTS)?;
+    let conv = run.conv_uid.as_str();
+    let total = match docs.get(conv)? {
+        Some(raw) => {
+            let doc: crate::model::Document =
+                super::sealed::open_json(raw.value(), || format!("document {conv}"))?;
+            doc.total_blocks
+        }
+        None => u32::MAX,
+    };
+    Ok(run.sample.unwrap_or(u32::MAX).min(total))
 }
 
 /// Decode block chunk `chunk` and the run's overlays for it, and feed each pair to `each`.
@@ -64,6 +75,14 @@ fn visit_chunk<E: From<StoreError>>(
     mut each: impl FnMut(&Block, &OverlayView<'_>) -> Result<(), E>,
 ) -> Result<bool, E> {
     let Some(raw) = blocks.get((conv_uid, chunk)).map_err(StoreError::from)? else {
+        let first = chunk.saturating_mul(block_codec::CHUNK);
+        if first < limit {
+            return Err(StoreError::Damaged {
+                what: format!("the blocks of document {conv_uid}"),
+                detail: format!("block {first} is missing (the run covers {limit})"),
+            }
+            .into());
+        }
         return Ok(false);
     };
     let mut decoded = block_codec::decode(conv_uid, chunk, raw.value(), text)?;

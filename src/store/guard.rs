@@ -14,6 +14,7 @@
 
 use std::cell::RefCell;
 use std::panic::{self, AssertUnwindSafe};
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Mutex, Once};
 
 use super::StoreError;
@@ -27,6 +28,10 @@ thread_local! {
 /// the panicking thread, before unwinding pops the markers) and taken by [`catch_damage`]
 /// (possibly on another thread: export renders on several).
 static LAST_DAMAGE: Mutex<Option<(String, String)>> = Mutex::new(None);
+
+/// How many [`catch_damage`] calls are running (on any thread). With none, no panic is
+/// silenced: it reaches the previous hook (the TUI's terminal restore, the default printer).
+static CATCHING: AtomicUsize = AtomicUsize::new(0);
 
 /// Marks what the enclosing store function reads until it is dropped.
 pub(crate) struct Reading(());
@@ -62,7 +67,10 @@ pub(crate) fn current_or(fallback: &str) -> String {
 pub fn catch_damage<T, E: From<StoreError>>(f: impl FnOnce() -> Result<T, E>) -> Result<T, E> {
     install_hook();
     take_damage();
-    match panic::catch_unwind(AssertUnwindSafe(f)) {
+    CATCHING.fetch_add(1, Ordering::SeqCst);
+    let caught = panic::catch_unwind(AssertUnwindSafe(f));
+    CATCHING.fetch_sub(1, Ordering::SeqCst);
+    match caught {
         Ok(result) => result,
         Err(payload) => match take_damage() {
             Some((what, detail)) => Err(StoreError::Damaged { what, detail }.into()),
@@ -76,8 +84,8 @@ fn take_damage() -> Option<(String, String)> {
 }
 
 /// Chain a hook before the current one (the TUI's terminal restore, or the default printer):
-/// a panic inside redb or under a marker is recorded quietly; every other panic goes on to the
-/// previous hook as before.
+/// while a [`catch_damage`] runs, a panic inside redb or under a marker is recorded quietly;
+/// every other panic goes on to the previous hook as before.
 fn install_hook() {
     static ONCE: Once = Once::new();
     ONCE.call_once(|| {
@@ -87,7 +95,7 @@ fn install_hook() {
                 .location()
                 .is_some_and(|l| l.file().contains("/redb-") || l.file().contains("\\redb-"));
             let what = current();
-            if !in_redb && what.is_none() {
+            if (!in_redb && what.is_none()) || CATCHING.load(Ordering::SeqCst) == 0 {
                 return previous(info);
             }
             let detail = match (info.payload_as_str(), info.location()) {
