@@ -9,7 +9,7 @@ mod fingerprint;
 mod holders;
 pub mod policy;
 mod run_holders;
-pub use documents::{DocumentWriter, InsertOutcome};
+pub use documents::{BatchWriter, DocumentWriter, InsertOutcome};
 mod error;
 mod keys;
 mod meta;

@@ -42,6 +42,18 @@ pub(crate) fn project_in(tx: &WriteTransaction, project_ref: &str) -> Result<Pro
     }
 }
 
+/// Store `project` as a new, empty project (the caller checked that the ref is free).
+pub(crate) fn put_new_project(
+    tx: &WriteTransaction,
+    project: &Project,
+) -> Result<Project, StoreError> {
+    let mut fresh = project.clone();
+    fresh.member_count = 0;
+    fresh.next_position = 0;
+    put_project(tx, &fresh)?;
+    Ok(fresh)
+}
+
 fn put_project(tx: &WriteTransaction, project: &Project) -> Result<(), StoreError> {
     let mut t = tx.open_table(PROJECTS)?;
     t.insert(
@@ -166,10 +178,7 @@ impl Store {
             tx.abort()?;
             return Ok(None);
         }
-        let mut fresh = project.clone();
-        fresh.member_count = 0;
-        fresh.next_position = 0;
-        put_project(&tx, &fresh)?;
+        let fresh = put_new_project(&tx, project)?;
         tx.commit()?;
         Ok(Some(fresh))
     }
