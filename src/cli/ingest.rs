@@ -94,6 +94,13 @@ impl<'a> Printer<'a> {
         }
     }
 
+    /// Rows are kept only for --json (1,000s of files otherwise cost memory for nothing).
+    fn row(&mut self, row: serde_json::Value) {
+        if self.ctx.json {
+            self.rows.push(row);
+        }
+    }
+
     fn clear_bar(&mut self) {
         if self.bar && self.drawn.is_some() {
             eprint!("\r\x1b[2K");
@@ -118,7 +125,7 @@ impl<'a> Printer<'a> {
                     if s.kind.is_named() && !self.ctx.quiet && !self.ctx.json {
                         errln!("skipped {}: {}", s.path.display(), s.reason);
                     }
-                    self.rows.push(json!({"file": s.path.display().to_string(), "status": "skipped", "reason": s.reason}));
+                    self.row(json!({"file": s.path.display().to_string(), "status": "skipped", "reason": s.reason}));
                 }
             }
             IngestEvent::File { file, done, total } => {
@@ -142,7 +149,7 @@ impl<'a> Printer<'a> {
             };
             outln!("{}", crate::workspace::ingest_line(&report));
         }
-        self.rows.push(json!({
+        self.row(json!({
             "file": file.path.display().to_string(),
             "status": status,
             "conv_uid": doc.conv_uid,

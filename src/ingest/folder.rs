@@ -21,7 +21,7 @@ use crate::store::{Store, StoreError};
 
 /// Text held in one batch before it is written (redb keeps a transaction's dirty pages in
 /// memory, so this bounds the writer's memory too).
-pub const BATCH_BYTES: usize = 4 * 1024 * 1024;
+pub const BATCH_BYTES: usize = 1024 * 1024;
 /// Files in one batch at most.
 pub const BATCH_FILES: usize = 256;
 /// A batch is written at the latest this long after its first file arrived.
