@@ -51,7 +51,9 @@ fn generate(i: usize) -> (String, Vec<u8>) {
 }
 
 /// Run the real binary on `args` with a fresh store and private directories; returns the wall
-/// time and the peak RSS in KiB of that process.
+/// time and the peak RSS in KiB of that process. The child is reaped by `wait4` (which also
+/// returns its rusage), not by `Child::wait`.
+#[allow(clippy::zombie_processes)]
 fn run_blockwise(work: &Path, store: &Path, args: &[&Path]) -> (Duration, u64) {
     let mut c = Command::new(env!("CARGO_BIN_EXE_blockwise"));
     c.env("BLOCKWISE_CONFIG_DIR", work.join("config"))

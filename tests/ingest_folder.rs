@@ -266,7 +266,7 @@ fn a_file_vanishing_after_the_walk_is_refused_by_name_and_the_rest_go_in() {
     for i in 0..3 {
         write(&root.join(format!("{i}.md")), &format!("# V{i}\n"));
     }
-    let found = walk(&[root.clone()], &WalkOptions::default());
+    let found = walk(std::slice::from_ref(&root), &WalkOptions::default());
     assert_eq!(found.files.len(), 3);
     std::fs::remove_file(root.join("1.md")).unwrap();
     let store = Store::open(&dir.path().join("s.redb")).unwrap();
