@@ -338,3 +338,47 @@ fn ctrl_c_keeps_finished_files_and_none_half_ingested() {
     let want = format!("ingested {} · unchanged {created}", total - created);
     assert!(out.lines().last().unwrap().starts_with(&want), "{out}");
 }
+
+/// On a terminal (a pty from util-linux `script`) a progress bar is drawn on stderr and cleared
+/// before the summary; off a terminal there is none (asserted in the messy-folder test).
+#[test]
+fn a_progress_bar_is_drawn_on_a_terminal() {
+    if !Path::new("/usr/bin/script").exists() {
+        eprintln!("skipped: /usr/bin/script (util-linux) is not installed");
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path().join("tty");
+    for i in 0..30 {
+        write(
+            &root.join(format!("{i:02}.md")),
+            &format!("# T{i}\n\nBody.\n"),
+        );
+    }
+    let template = support::blockwise_in(dir.path());
+    let mut c = std::process::Command::new("/usr/bin/script");
+    for (k, v) in template.get_envs() {
+        match v {
+            Some(v) => c.env(k, v),
+            None => c.env_remove(k),
+        };
+    }
+    let line = format!(
+        "{} --store {} ingest {}",
+        env!("CARGO_BIN_EXE_blockwise"),
+        s(&dir.path().join("s.redb")),
+        s(&root)
+    );
+    c.args(["-qfec", &line, "/dev/null"]);
+    let (code, out, err) = support::outcome(c.output().unwrap());
+    assert_eq!(code, 0, "{out}{err}");
+    assert!(
+        out.contains("30/30 files"),
+        "the bar reaches the end: {out:?}"
+    );
+    assert!(
+        out.contains("\r\u{1b}[2K["),
+        "drawn and cleared in place: {out:?}"
+    );
+    assert!(out.contains("ingested 30 · unchanged 0"), "{out}");
+}
