@@ -28,6 +28,7 @@ pub struct CheckReport {
     pub blocks: u64,
     pub runs: u32,
     pub overlays: u64,
+    pub projects: u32,
     pub damage: Vec<Damage>,
 }
 
@@ -179,6 +180,7 @@ impl Store {
             let n = check_blocks(&blocks_t, doc, &text, &mut damage)?;
             report.blocks += n;
         }
+        report.projects = super::check_projects::check_projects(&tx, &docs, &mut report.damage)?;
         let runs_t = tx.open_table(RUNS)?;
         let overlays_t = tx.open_table(OVERLAYS)?;
         let status_t = tx.open_table(OVERLAY_STATUS)?;

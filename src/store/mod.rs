@@ -3,6 +3,7 @@
 mod block_codec;
 mod change_stamp;
 mod check;
+mod check_projects;
 mod documents;
 mod export_scan;
 mod fingerprint;
