@@ -27,6 +27,7 @@
 pub mod cli;
 pub mod clock;
 pub mod demo;
+pub mod demo_guard;
 pub mod export;
 pub mod fake;
 pub mod files;

@@ -41,15 +41,17 @@ fn workspace(dir: &Path, fake: &support::FakeServer, paragraphs: usize) -> Strin
         })
         .collect();
     std::fs::write(dir.join("doc.md"), text).unwrap();
-    std::fs::write(
-        dir.join("label.json"),
-        r#"{"type": "object", "properties": {
-            "label": {"type": "string", "enum": ["fact", "claim", "question", "other"]},
-            "score": {"type": "integer", "minimum": 0, "maximum": 9},
-            "has_question": {"type": "boolean"}
-        }}"#,
-    )
-    .unwrap();
+    // A system prompt above claude-haiku-4-5's minimum cacheable length (4096 tokens), so the
+    // estimate counts it as cached as the provider does (a shorter one is never cached).
+    let rules: String = (0..400)
+        .map(|i| format!("Rule {i}: label each block on its own merits. "))
+        .collect();
+    let schema = serde_json::json!({"type": "object", "properties": {
+        "label": {"type": "string", "enum": ["fact", "claim", "question", "other"]},
+        "score": {"type": "integer", "minimum": 0, "maximum": 9},
+        "has_question": {"type": "boolean"}
+    }, "prompt_config": {"system_instructions": rules}});
+    std::fs::write(dir.join("label.json"), schema.to_string()).unwrap();
     let docs = json_of(dir, fake, &["--json", "ingest", "doc.md"]);
     let conv = docs[0]["conv_uid"].as_str().unwrap().to_string();
     let (code, out, err) = cli(
@@ -87,8 +89,8 @@ fn the_estimate_is_within_ten_percent_of_what_a_finished_run_used() {
     let dir = tempfile::tempdir().unwrap();
     let d = dir.path();
     std::fs::create_dir_all(d.join("home")).unwrap();
-    // The fake stands in for Anthropic at another base URL, where built-in prices do not apply
-    // (issue 14 item 7): the user's prices.json gives the model Anthropic's price there.
+    // The fake stands in for Anthropic behind a gateway (ANTHROPIC_BASE_URL), where the model
+    // keeps its built-in price (issue 20 item 9); the user's prices.json sets it here.
     std::fs::create_dir_all(d.join("config")).unwrap();
     std::fs::write(
         d.join("config").join("prices.json"),

@@ -373,7 +373,11 @@ fn run_cancel_from_another_process_stops_run_start_within_a_second() {
     let (code, out, err) = env.run(&["run", "cancel", &id], &[]);
     assert_eq!(code, 0, "{out}{err}");
     let (status, took) = exit_within(&mut start, 5, "the cancel");
-    assert!(status.success(), "{status:?}");
+    assert_eq!(
+        status.code(),
+        Some(6),
+        "a cancelled run exits 6: {status:?}"
+    );
     assert!(took < std::time::Duration::from_secs(1), "took {took:?}");
     let status = env.json(&["run", "status", &id], &[]);
     assert_eq!(status["run"]["status"], "cancelled");

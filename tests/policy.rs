@@ -692,7 +692,7 @@ fn cli_policy_list_set_audit_admins() {
     let (code, _, err) = cli(d, &["policy", "admins", "remove", &me]);
     assert_eq!(code, 1);
     assert!(err.contains("last workspace admin"), "{err}");
-    assert_eq!(cli(d, &["policy", "admins", "add", "bob"]).0, 0);
+    assert_eq!(cli(d, &["policy", "admins", "add", "nobody"]).0, 0);
     let (_, out, _) = cli(d, &["--json", "policy", "admins", "list"]);
     let admins: Vec<Value> = serde_json::from_str(&out).unwrap();
     assert_eq!(admins.len(), 2);

@@ -1,9 +1,11 @@
 //! `blockwise demo`: a fresh offline demo workspace, run end to end with the demo provider.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use super::output::one_line;
 use super::{Ctx, Exit};
+use crate::demo::DemoStore;
+use crate::model::sanitize as clean;
 use crate::workspace::{self, Workspace};
 
 /// Default demo store: `<data dir>/demo/blockwise-demo.redb`, apart from the real workspace.
@@ -48,25 +50,19 @@ pub fn run(ctx: &Ctx, headless: bool) -> anyhow::Result<u8> {
 /// A fresh demo store with its sample document, schemas and run.
 fn build(ctx: &Ctx, announce: bool) -> anyhow::Result<(Workspace, crate::model::Run)> {
     let path = ctx.store_path.clone();
-    if !Workspace::demo_may_reset(&path)? {
-        return Err(Exit::new(
-            1,
-            format!(
-                "{} is not a demo workspace: refusing to replace it (pass another --store path)",
-                path.display()
-            ),
-        )
-        .into());
+    let samples = path
+        .parent()
+        .map(|d| d.join("samples"))
+        .unwrap_or_else(|| PathBuf::from("samples"));
+    may_replace(&path, !announce)?;
+    if let Some(why) = crate::demo::sample_in_the_way(&samples) {
+        return Err(Exit::new(1, why).into());
     }
     if path.exists() {
         std::fs::remove_file(&path)
             .map_err(|e| Exit::new(1, format!("cannot reset {}: {e}", path.display())))?;
     }
     let ws = Workspace::open_for_writing(&path)?;
-    let samples = path
-        .parent()
-        .map(|d| d.join("samples"))
-        .unwrap_or_else(|| PathBuf::from("samples"));
     let run = ws
         .populate_demo(&samples)
         .map_err(|e| Exit::new(1, format!("demo setup failed: {e}")))?;
@@ -87,6 +83,50 @@ fn build(ctx: &Ctx, announce: bool) -> anyhow::Result<(Workspace, crate::model::
         );
     }
     Ok((ws, run))
+}
+
+/// Refuse to replace `path` unless it is absent or a demo store holding only what the demo
+/// made. A demo store with the user's work is refused naming what would be lost; on a
+/// terminal (`interactive`), the user is asked instead and may say yes.
+fn may_replace(path: &Path, interactive: bool) -> anyhow::Result<()> {
+    let shown = path.display().to_string();
+    match Workspace::demo_store(path)? {
+        DemoStore::Absent | DemoStore::Pristine => Ok(()),
+        DemoStore::NotDemo => Err(Exit::new(
+            1,
+            format!("{shown} is not a demo workspace: refusing to replace it (pass another --store path)"),
+        )
+        .into()),
+        DemoStore::HoldsWork(lost) => {
+            let what = lost.join(", ");
+            if interactive && super::interactive() && ask_replace(&shown, &what)? {
+                return Ok(());
+            }
+            Err(Exit::new(
+                1,
+                format!(
+                    "{shown} is a demo workspace you added work to: a fresh demo would lose {what}. \
+                     Nothing was changed; pass another --store path for a fresh demo, or delete \
+                     the file yourself"
+                ),
+            )
+            .into())
+        }
+    }
+}
+
+/// Ask on the terminal whether to replace a demo store holding `what`; only `y`/`yes` agrees.
+fn ask_replace(shown: &str, what: &str) -> anyhow::Result<bool> {
+    use std::io::{BufRead, Write};
+    let (shown, what) = (clean(shown), clean(what));
+    eprint!("{shown} holds work the demo did not make: {what}.\nReplace it with a fresh demo and lose that? [y/N] ");
+    std::io::stderr().flush()?;
+    let mut answer = String::new();
+    std::io::stdin().lock().read_line(&mut answer)?;
+    Ok(matches!(
+        answer.trim().to_ascii_lowercase().as_str(),
+        "y" | "yes"
+    ))
 }
 
 /// The first rows of the run as a compact grid, labelled as demo output.

@@ -1,6 +1,7 @@
 use std::fmt;
 
-/// An error that carries its own exit code (CLI.md: 1 error, 2 usage, 3 conflict, 4 paused).
+/// An error that carries its own exit code (CLI.md: 1 error, 2 usage, 3 conflict, 4 paused, 5 failed
+/// blocks, 6 cancelled, 130 interrupted).
 #[derive(Debug)]
 pub struct Exit {
     pub code: u8,

@@ -1,12 +1,15 @@
 //! `export RUN [--format jsonl|csv|md] [--mode confirmed|staging|both] [-o FILE]`.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use clap::{Args, ValueEnum};
 use serde_json::json;
 
+use std::io::IsTerminal;
+
 use super::output::print_json;
-use super::Ctx;
+use super::terminal_writer::TerminalSafe;
+use super::{Ctx, Exit};
 use crate::workspace::{Format, Mode};
 
 #[derive(Debug, Clone, Copy, ValueEnum)]
@@ -31,8 +34,10 @@ pub enum ModeArg {
 pub struct ExportArgs {
     /// run_id or a unique prefix.
     pub run: String,
-    #[arg(long, value_enum, default_value = "jsonl")]
-    pub format: FormatArg,
+    /// Output format; default: from the `-o` file's extension (`.jsonl`/`.json`, `.csv`,
+    /// `.md`/`.markdown`), else jsonl. A format that contradicts the extension is an error.
+    #[arg(long, value_enum)]
+    pub format: Option<FormatArg>,
     #[arg(long, value_enum, default_value = "confirmed")]
     pub mode: ModeArg,
     /// Write to FILE (atomically: a failed export leaves no partial file) instead of stdout.
@@ -41,13 +46,9 @@ pub struct ExportArgs {
 }
 
 pub fn run(ctx: &Ctx, args: ExportArgs) -> anyhow::Result<u8> {
+    let format = format_for(args.format, args.output.as_deref())?;
     let ws = ctx.open_read()?;
     let run_id = ws.resolve_run(&args.run)?;
-    let format = match args.format {
-        FormatArg::Jsonl => Format::Jsonl,
-        FormatArg::Csv => Format::Csv,
-        FormatArg::Md => Format::Markdown,
-    };
     let mode = match args.mode {
         ModeArg::Confirmed => Mode::Confirmed,
         ModeArg::Staging => Mode::Staging,
@@ -55,7 +56,13 @@ pub fn run(ctx: &Ctx, args: ExportArgs) -> anyhow::Result<u8> {
     };
     let Some(path) = args.output else {
         let stdout = std::io::stdout();
-        ws.export_to_writer(&run_id, format, mode, stdout.lock(), "stdout")?;
+        if stdout.is_terminal() {
+            // Shown, not obeyed: document text and answers may hold escape sequences.
+            let safe = TerminalSafe::new(stdout.lock(), format == Format::Jsonl);
+            ws.export_to_writer(&run_id, format, mode, safe, "stdout")?;
+        } else {
+            ws.export_to_writer(&run_id, format, mode, stdout.lock(), "stdout")?;
+        }
         return Ok(0);
     };
     let s = ws.export_to_path(&run_id, format, mode, &path)?;
@@ -82,4 +89,32 @@ pub fn run(ctx: &Ctx, args: ExportArgs) -> anyhow::Result<u8> {
         );
     }
     Ok(0)
+}
+
+/// The format to write: `--format` when given, else the `-o` file's extension, else JSONL.
+/// A `--format` that contradicts a known extension is a usage error (exit 2), before anything
+/// is read or written.
+fn format_for(flag: Option<FormatArg>, output: Option<&Path>) -> Result<Format, Exit> {
+    let asked = flag.map(|f| match f {
+        FormatArg::Jsonl => Format::Jsonl,
+        FormatArg::Csv => Format::Csv,
+        FormatArg::Md => Format::Markdown,
+    });
+    let by_name = output.and_then(Format::from_path);
+    match (asked, by_name) {
+        (Some(a), Some(n)) if a != n => Err(Exit::new(
+            2,
+            format!(
+                "--format {} contradicts the file name {} (a .{} file): drop --format, or \
+                 name the file .{}",
+                a.extension(),
+                output.map(|p| p.display().to_string()).unwrap_or_default(),
+                n.extension(),
+                a.extension()
+            ),
+        )),
+        (Some(a), _) => Ok(a),
+        (None, Some(n)) => Ok(n),
+        (None, None) => Ok(Format::Jsonl),
+    }
 }

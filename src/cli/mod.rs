@@ -30,6 +30,7 @@ mod review;
 mod run;
 mod schema;
 mod sigint;
+mod terminal_writer;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -80,7 +81,7 @@ pub enum Command {
     /// List documents.
     Docs,
     /// Verify the store (read-only): text hashes to its ids, blocks cover the text, overlays
-    /// and counters agree. Exit 1 naming what is damaged.
+    /// and counters agree, every record's checksum matches. Exit 1 listing what is damaged.
     Check,
     /// List a document's blocks.
     Blocks {
@@ -188,20 +189,8 @@ fn run(cli: Cli) -> anyhow::Result<u8> {
     let Some(command) = cli.command else {
         return open_tui(&ctx);
     };
-    let result = match command {
-        Command::Demo { headless } => demo::run(&ctx, headless),
-        Command::Ingest(args) => ingest::run(&ctx, &args),
-        Command::Docs => documents::docs(&ctx),
-        Command::Check => check::run(&ctx),
-        Command::Blocks { doc, block_type } => documents::blocks(&ctx, &doc, block_type.as_deref()),
-        Command::Policy { command } => policy::run(&ctx, command),
-        Command::Project { cmd } => project::run(&ctx, cmd),
-        Command::Schema { cmd } => schema::run(&ctx, cmd),
-        Command::Keys { action } => keys::run(&ctx, action),
-        Command::Run { cmd } => run::run(&ctx, cmd),
-        Command::Review { cmd } => review::run(&ctx, cmd),
-        Command::Export(args) => export::run(&ctx, args),
-    };
+    // A panic from reading a damaged store file is a clean "store is damaged" error (exit 1).
+    let result = crate::store::guard::catch_damage(|| dispatch(&ctx, command));
     result.map_err(|e| {
         let message = format!("error: {}", output::error_text(&e));
         let named = output::with_store_path(message.clone(), &ctx.store_path);
@@ -211,6 +200,23 @@ fn run(cli: Cli) -> anyhow::Result<u8> {
             Exit::new(1, named).into()
         }
     })
+}
+
+fn dispatch(ctx: &Ctx, command: Command) -> anyhow::Result<u8> {
+    match command {
+        Command::Demo { headless } => demo::run(ctx, headless),
+        Command::Ingest(args) => ingest::run(ctx, &args),
+        Command::Docs => documents::docs(ctx),
+        Command::Check => check::run(ctx),
+        Command::Blocks { doc, block_type } => documents::blocks(ctx, &doc, block_type.as_deref()),
+        Command::Policy { command } => policy::run(ctx, command),
+        Command::Project { cmd } => project::run(ctx, cmd),
+        Command::Schema { cmd } => schema::run(ctx, cmd),
+        Command::Keys { action } => keys::run(ctx, action),
+        Command::Run { cmd } => run::run(ctx, cmd),
+        Command::Review { cmd } => review::run(ctx, cmd),
+        Command::Export(args) => export::run(ctx, args),
+    }
 }
 
 /// Whether stdin and stdout are both terminals (the TUI needs them).

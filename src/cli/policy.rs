@@ -21,7 +21,12 @@ pub enum PolicyCommand {
         /// Full key, or its last segment when unique (e.g. pack_size).
         key: String,
         /// New value, parsed by the key's type (true/false, whole number, number, text).
-        #[arg(required_unless_present = "file", conflicts_with = "file")]
+        /// A negative number is a value, not a flag (it then meets the key's bounds).
+        #[arg(
+            required_unless_present = "file",
+            conflicts_with = "file",
+            allow_negative_numbers = true
+        )]
         value: Option<String>,
         /// Read the value from a file instead (handy for the long prompt keys).
         #[arg(long, value_name = "PATH")]

@@ -57,7 +57,8 @@ pub enum RunCommand {
     /// What a run would cost, without creating it: blocks, calls with the current packing,
     /// input / cache / output tokens and dollars at the model's prices.
     Estimate(RunArgs),
-    /// Run the worker until the run is complete (exit 0), paused (4) or cancelled.
+    /// Run the worker until the run is complete (exit 0; 5 with failed blocks), paused (4) or
+    /// cancelled (6).
     Start {
         run: String,
         /// Calls in flight at once (default: the run's worker.concurrency).
@@ -269,10 +270,15 @@ pub(super) fn start(
             .into())
         }
         RunEnd::Cancelled => {
-            if !ctx.quiet {
-                outln!("cancelled; `blockwise run resume` then `run start` to continue");
-            }
-            Ok(0)
+            let left = ws.get_run(&id)?.map(|r| r.counters.pending).unwrap_or(0);
+            Err(Exit::new(
+                6,
+                format!(
+                    "run {id} is cancelled ({left} blocks pending): `blockwise run resume {id}` \
+                     then `blockwise run start {id}` to continue"
+                ),
+            )
+            .into())
         }
         RunEnd::Paused(reason) => Err(Exit::new(4, format!("run paused: {reason}")).into()),
         RunEnd::Busy(msg) => Err(Exit::new(1, msg).into()),

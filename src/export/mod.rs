@@ -20,6 +20,7 @@ pub mod guard;
 mod interrupt;
 mod jsonl;
 mod markdown;
+mod valid;
 
 use std::io::{self, BufWriter, Write};
 use std::path::Path;
@@ -28,6 +29,7 @@ use serde_json::value::RawValue;
 
 pub use atomic::AtomicFile;
 pub use jsonl::threads as jsonl_threads;
+pub use valid::check_exportable;
 
 use crate::model::{Document, Run, Schema, Shown};
 use crate::store::{OverlayView, Store, StoreError};
@@ -112,6 +114,16 @@ pub enum ExportError {
     DocumentMissing { run_id: String, conv_uid: String },
     #[error("run {run_id} refers to schema {schema_id}, which is not in the store")]
     SchemaMissing { run_id: String, schema_id: String },
+    #[error(
+        "run {run_id}: values of blocks {blocks} do not obey the run's schema, so nothing was \
+         exported (first: {first}); fix them with `blockwise review edit`, `review unconfirm` \
+         or `review reject`"
+    )]
+    Invalid {
+        run_id: String,
+        blocks: String,
+        first: String,
+    },
 }
 
 /// Everything an export needs besides the blocks and overlays.

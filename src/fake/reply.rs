@@ -58,6 +58,8 @@ pub(super) struct Wanted {
     pub(super) blocks: Vec<crate::provider::BlockInput>,
     pub(super) batched: bool,
     pub(super) properties: Value,
+    /// The key each batched result carries its block index under, as the tool schema says.
+    pub(super) key: String,
 }
 
 pub(super) fn wanted(user_text: &str, schema: &Value) -> Wanted {
@@ -65,18 +67,21 @@ pub(super) fn wanted(user_text: &str, schema: &Value) -> Wanted {
     let results = schema.pointer("/properties/results/items/properties");
     match results {
         Some(Value::Object(props)) => {
+            let key = prompt::pack_key_of_output_schema(schema).unwrap_or(INDEX_KEY.into());
             let mut props = props.clone();
-            props.shift_remove(INDEX_KEY);
+            props.shift_remove(&key);
             Wanted {
                 blocks,
                 batched: true,
                 properties: Value::Object(props),
+                key,
             }
         }
         _ => Wanted {
             blocks,
             batched: false,
             properties: schema.get("properties").cloned().unwrap_or(json!({})),
+            key: INDEX_KEY.into(),
         },
     }
 }
@@ -107,7 +112,7 @@ pub(super) fn build_output(w: &Wanted, fault: &Fault) -> (Value, bool) {
         .map(|b| {
             let mut v = answer_for(b.block_index, &b.block_type, &b.content, &w.properties);
             if let Value::Object(m) = &mut v {
-                m.insert(INDEX_KEY.into(), json!(b.block_index));
+                m.insert(w.key.clone(), json!(b.block_index));
             }
             v
         })
@@ -125,7 +130,7 @@ pub(super) fn build_output(w: &Wanted, fault: &Fault) -> (Value, bool) {
         Fault::UnexpectedUid => {
             let mut extra = answer_for(UNASKED_INDEX, "paragraph", "", &w.properties);
             if let Value::Object(m) = &mut extra {
-                m.insert(INDEX_KEY.into(), json!(UNASKED_INDEX));
+                m.insert(w.key.clone(), json!(UNASKED_INDEX));
             }
             results.push(extra);
         }

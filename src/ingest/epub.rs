@@ -52,7 +52,7 @@ pub(crate) fn epub_drafts(raw: &[u8]) -> Result<(Cow<'static, str>, Drafts), Str
                 e.valid_up_to()
             )
         })?;
-        render_html(html, Some(&part), &mut r);
+        render_html(html, Some(&part), &mut r)?;
     }
     if r.is_empty() {
         return Err("the EPUB has no readable text in its spine".into());

@@ -14,7 +14,7 @@ use crate::model::{BlockType, Locator};
 pub(crate) fn html_drafts(raw: &[u8]) -> Result<(Cow<'static, str>, Drafts), String> {
     let source = validate_text(raw)?;
     let mut r = Renderer::new();
-    render_html(source, None, &mut r);
+    render_html(source, None, &mut r)?;
     if r.is_empty() {
         return Err(
             "no readable text found (scripts, styles and navigation are not content)".into(),
@@ -25,16 +25,24 @@ pub(crate) fn html_drafts(raw: &[u8]) -> Result<(Cow<'static, str>, Drafts), Str
 }
 
 /// Render one HTML source into `r`. `part` names the file inside an archive (EPUB chapter).
-pub(crate) fn render_html(source: &str, part: Option<&str>, r: &mut Renderer) {
-    let doc = html_dom::parse(source);
+/// Refused (with the reason) when it nests deeper than [`html_dom::MAX_DEPTH`].
+pub(crate) fn render_html(
+    source: &str,
+    part: Option<&str>,
+    r: &mut Renderer,
+) -> Result<(), String> {
+    let doc = html_dom::parse(source).map_err(|deep| match part {
+        Some(p) => format!("{}: {deep}", crate::model::sanitize_line(p)),
+        None => deep.to_string(),
+    })?;
     let Some(html) = child_named(&doc, "html") else {
-        return;
+        return Ok(());
     };
     if let Some(title) = child_named(&html, "head").and_then(|h| child_named(&h, "title")) {
         r.fallback_title(&text_of(&title));
     }
     let Some(body) = child_named(&html, "body") else {
-        return;
+        return Ok(());
     };
     // A page with one <main> keeps its content there; everything around it is chrome.
     let mut mains = Vec::new();
@@ -50,6 +58,7 @@ pub(crate) fn render_html(source: &str, part: Option<&str>, r: &mut Renderer) {
     };
     // An EPUB chapter has no site around it: its header, footer and asides are content.
     walk.children(&root, &root_path, part.is_some());
+    Ok(())
 }
 
 struct Walk<'a> {

@@ -19,6 +19,33 @@ use html5ever::{Attribute, ExpandedName, QualName, TokenizerResult};
 
 pub(crate) type Handle = Rc<Node>;
 
+/// Deepest element nesting a document may have (issue 20 item 4). html5ever's tree builder
+/// scans its stack of open elements for every tag, so nesting costs time quadratic in depth
+/// (100,000 nested `<div>`s took 76 s, then the recursive walks overflowed the stack). No real
+/// page nests anywhere near this deep; past it the document is refused, naming the depth and
+/// where it was reached, after at most `MAX_DEPTH` levels of work: linear in the input.
+pub const MAX_DEPTH: u32 = 512;
+
+/// Why a document could not be parsed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct TooDeep {
+    /// Byte offset of the tag that went past [`MAX_DEPTH`].
+    pub at: usize,
+}
+
+impl std::fmt::Display for TooDeep {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "its elements are nested more than {MAX_DEPTH} levels deep (the tag at byte {} is \
+             level {}); Blockwise refuses documents nested deeper than {MAX_DEPTH} rather than \
+             risk stalling on them: nothing was stored",
+            self.at,
+            MAX_DEPTH + 1
+        )
+    }
+}
+
 #[derive(Debug)]
 pub(crate) enum Kind {
     Document,
@@ -38,6 +65,8 @@ pub(crate) struct Node {
     parent: RefCell<Option<Weak<Node>>>,
     /// Byte range of the element's markup in the source (start tag to end tag).
     pub src: Cell<(usize, usize)>,
+    /// Elements above this one when it was inserted (the document is 0).
+    depth: Cell<u32>,
 }
 
 impl Node {
@@ -47,6 +76,7 @@ impl Node {
             children: RefCell::new(Vec::new()),
             parent: RefCell::new(None),
             src: Cell::new((at, at)),
+            depth: Cell::new(0),
         })
     }
 
@@ -81,6 +111,8 @@ struct Sink<'s> {
     /// The piece being fed: it ends just after a `>`, i.e. at the end of the current tag.
     piece_start: Cell<usize>,
     piece_end: Cell<usize>,
+    /// Set when an element went past [`MAX_DEPTH`]: parsing stops after the current piece.
+    too_deep: Cell<Option<TooDeep>>,
 }
 
 impl Sink<'_> {
@@ -129,6 +161,14 @@ impl Sink<'_> {
             NodeOrText::AppendText(t) => self.append_text(parent, &t, before),
             NodeOrText::AppendNode(node) => {
                 self.detach(&node);
+                let depth = parent.depth.get().saturating_add(1);
+                node.depth.set(depth);
+                if depth > MAX_DEPTH {
+                    let first = self.too_deep.take().unwrap_or(TooDeep {
+                        at: self.tag_start(),
+                    });
+                    self.too_deep.set(Some(first));
+                }
                 *node.parent.borrow_mut() = Some(Rc::downgrade(parent));
                 let mut children = parent.children.borrow_mut();
                 match before {
@@ -261,13 +301,15 @@ impl TreeSink for Sink<'_> {
     }
 }
 
-/// Parse `source` into a document whose elements know their source byte ranges.
-pub(crate) fn parse(source: &str) -> Handle {
+/// Parse `source` into a document whose elements know their source byte ranges; refused when
+/// it nests deeper than [`MAX_DEPTH`].
+pub(crate) fn parse(source: &str) -> Result<Handle, TooDeep> {
     let sink = Sink {
         source,
         document: Node::new(Kind::Document, 0),
         piece_start: Cell::new(0),
         piece_end: Cell::new(0),
+        too_deep: Cell::new(None),
     };
     let builder = TreeBuilder::new(sink, TreeBuilderOpts::default());
     let tokenizer = Tokenizer::new(builder, TokenizerOpts::default());
@@ -283,12 +325,18 @@ pub(crate) fn parse(source: &str) -> Handle {
         queue.push_back(StrTendril::from_slice(&source[from..to]));
         // A script end or an encoding hint pauses the tokenizer; the text is UTF-8 already.
         while !matches!(tokenizer.feed(&queue), TokenizerResult::Done) {}
+        if let Some(deep) = tokenizer.sink.sink.too_deep.take() {
+            return Err(deep);
+        }
         from = to;
     }
     tokenizer.end();
+    if let Some(deep) = tokenizer.sink.sink.too_deep.take() {
+        return Err(deep);
+    }
     let doc = tokenizer.sink.sink.document.clone();
     set_ends(&doc, source);
-    doc
+    Ok(doc)
 }
 
 /// Give every element its end: the start of the first later node outside it, trimmed.

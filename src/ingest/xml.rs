@@ -89,3 +89,24 @@ pub(crate) fn attr<'a>(attrs: &'a [(String, String)], key: &str) -> Option<&'a s
         .find(|(k, _)| k == key)
         .map(|(_, v)| v.as_str())
 }
+
+#[cfg(test)]
+mod depth_tests {
+    use super::*;
+
+    /// DOCX and EPUB XML is read by this streaming loop: no recursion, so any nesting depth
+    /// costs time and memory linear in the input (issue 20 item 4).
+    #[test]
+    fn a_hundred_thousand_nested_elements_stream_without_recursion() {
+        let n = 100_000;
+        let xml = format!("{}x{}", "<w:p>".repeat(n), "</w:p>".repeat(n));
+        let (mut opens, mut closes, mut text) = (0, 0, String::new());
+        walk(xml.as_bytes(), "word/document.xml", |e| match e {
+            XmlEvent::Open { .. } => opens += 1,
+            XmlEvent::Close { .. } => closes += 1,
+            XmlEvent::Text(t) => text.push_str(t),
+        })
+        .unwrap();
+        assert_eq!((opens, closes, text.as_str()), (n, n, "x"));
+    }
+}

@@ -10,6 +10,37 @@ pub fn os_user() -> String {
     account_name(uid).unwrap_or_else(|| format!("uid:{uid}"))
 }
 
+/// Whether `name` is an account of this machine (`getpwnam_r`), or the `uid:<n>` form
+/// [`os_user`] gives an account the database has no entry for.
+pub fn account_exists(name: &str) -> bool {
+    if let Some(n) = name.strip_prefix("uid:") {
+        return !n.is_empty() && n.bytes().all(|b| b.is_ascii_digit());
+    }
+    let Ok(c_name) = std::ffi::CString::new(name) else {
+        return false;
+    };
+    let mut buf = vec![0 as libc::c_char; 1024];
+    loop {
+        // SAFETY: as in account_name: valid out-parameters, buf's length passed.
+        let mut pwd: libc::passwd = unsafe { std::mem::zeroed() };
+        let mut result: *mut libc::passwd = std::ptr::null_mut();
+        let rc = unsafe {
+            libc::getpwnam_r(
+                c_name.as_ptr(),
+                &mut pwd,
+                buf.as_mut_ptr(),
+                buf.len(),
+                &mut result,
+            )
+        };
+        if rc == libc::ERANGE && buf.len() < 1 << 20 {
+            buf.resize(buf.len() * 2, 0);
+            continue;
+        }
+        return rc == 0 && !result.is_null();
+    }
+}
+
 fn account_name(uid: libc::uid_t) -> Option<String> {
     let mut buf = vec![0 as libc::c_char; 1024];
     loop {
@@ -42,5 +73,14 @@ mod tests {
         assert_eq!(account_name(0).as_deref(), Some("root"));
         std::env::set_var("BLOCKWISE_USER", "someone-else");
         assert_ne!(os_user(), "someone-else");
+    }
+
+    #[test]
+    fn accounts_are_looked_up_in_the_account_database() {
+        assert!(account_exists("root"));
+        assert!(account_exists(&os_user()));
+        assert!(account_exists("uid:4242"));
+        assert!(!account_exists("no-such-account-bw20"));
+        assert!(!account_exists("uid:"));
     }
 }

@@ -70,6 +70,19 @@ pub fn is_vendor_endpoint(provider: &str, base_url: &str) -> bool {
     url == vendor.trim_end_matches('/')
 }
 
+/// Whether the built-in price table applies to calls of `provider` at `base_url`: a named
+/// vendor (Anthropic, OpenAI, Google) keeps its models' prices behind a gateway or proxy
+/// (`ANTHROPIC_BASE_URL`, a stored base URL), since the model is still the vendor's — a model
+/// the table does not know stays unknown; a custom server is priced only by the user's
+/// `prices.json`; the demo by its own zero-price entry.
+pub fn builtin_prices_apply(provider: &str, base_url: &str) -> bool {
+    match ProviderKind::parse(provider) {
+        Some(ProviderKind::Anthropic | ProviderKind::OpenAi | ProviderKind::Google) => true,
+        Some(ProviderKind::Demo) => true,
+        Some(ProviderKind::Custom) | None => is_vendor_endpoint(provider, base_url),
+    }
+}
+
 /// A sensible model when neither the run, the schema nor the key names one.
 pub fn default_model(provider: &str) -> &'static str {
     match ProviderKind::parse(provider) {
@@ -158,10 +171,16 @@ pub fn validate_base_url(url: &str) -> Result<(), ConnectError> {
              --stdin` (stored encrypted), not in the URL",
         ));
     }
-    if parsed.query().is_some() || parsed.fragment().is_some() {
+    if parsed.query().is_some() {
         return Err(invalid(
             "it has a query string; a key belongs in `blockwise keys set PROVIDER --stdin` \
              (stored encrypted), not in the URL",
+        ));
+    }
+    if parsed.fragment().is_some() {
+        return Err(invalid(
+            "it has a fragment (the part from '#'), which is never sent to the server: drop \
+             it; a key belongs in `blockwise keys set PROVIDER --stdin`, not in the URL",
         ));
     }
     Ok(())
@@ -207,6 +226,11 @@ mod tests {
         ));
         assert!(!is_vendor_endpoint("custom", "https://api.openai.com/v1"));
         assert!(is_vendor_endpoint("demo", "http://127.0.0.1:1"));
+        assert!(builtin_prices_apply(
+            "anthropic",
+            "https://gateway.example/v1"
+        ));
+        assert!(!builtin_prices_apply("custom", "https://api.openai.com/v1"));
     }
 
     #[test]
@@ -247,6 +271,11 @@ mod tests {
             assert!(!e.contains("sk-secret"), "{e}");
             assert!(e.contains("keys set PROVIDER --stdin"), "{e}");
         }
+        let e = validate_base_url("https://host/v1#sk-secret")
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("fragment") && !e.contains("query string"), "{e}");
+        assert!(!e.contains("sk-secret"), "{e}");
         assert_eq!(redact_url("http://u:p@h:1/v1?k=s"), "http://h:1/v1?…");
         assert_eq!(redact_url("http://u:p@[bad/v1?k=s"), "http://[bad/v1");
     }

@@ -67,11 +67,16 @@ pub fn user_message(request: &CallRequest, via_tool: bool) -> String {
     };
     if request.batched {
         let n = request.blocks.len();
+        let key = pack_key(&request.properties);
+        let carry = if key == INDEX_KEY {
+            "each with that block's block_index".to_string()
+        } else {
+            format!("each with that block's block_index in the field \"{key}\"")
+        };
         out.push_str(&format!(
             "There are {n} blocks below, each labelled with its block_index. Treat each block \
              independently: what one block says must not change the result of another. Answer \
-             {how}, with exactly {n} results: one per block, each with that block's \
-             block_index.\n\n"
+             {how}, with exactly {n} results: one per block, {carry}.\n\n"
         ));
     } else {
         out.push_str(&format!(
@@ -154,8 +159,8 @@ fn attr(header: &str, name: &str) -> Option<String> {
 }
 
 /// The JSON Schema of the structured output: the properties for a single call, or
-/// `{results: [{block_index, ...properties}]}` for a batched one, with `block_index` limited to
-/// the pack's indices. `bounded` also fixes the results array to the pack's length
+/// `{results: [{KEY, ...properties}]}` for a batched one, with the pack key ([`pack_key`])
+/// limited to the pack's indices. `bounded` also fixes the results array to the pack's length
 /// (`minItems` = `maxItems`), for providers whose schema support accepts those keywords.
 pub fn output_schema(request: &CallRequest, bounded: bool) -> Value {
     let properties = match &request.properties {
@@ -170,28 +175,20 @@ pub fn output_schema(request: &CallRequest, bounded: bool) -> Value {
         });
     }
     let indices: Vec<u32> = request.blocks.iter().map(|b| b.block_index).collect();
+    let key = pack_key(&request.properties);
     let mut item_props = Map::new();
     item_props.insert(
-        INDEX_KEY.to_string(),
+        key.clone(),
         json!({
             "type": "integer",
             "enum": indices,
             "description": "The block_index of the block this result is for.",
         }),
     );
-    for (k, v) in properties {
-        if k != INDEX_KEY {
-            item_props.insert(k, v);
-        }
-    }
-    let mut required = vec![Value::String(INDEX_KEY.into())];
-    required.extend(
-        request
-            .required
-            .iter()
-            .filter(|r| r.as_str() != INDEX_KEY)
-            .map(|r| Value::String(r.clone())),
-    );
+    // The key is none of the properties, so every field of the schema is kept.
+    item_props.extend(properties);
+    let mut required = vec![Value::String(key)];
+    required.extend(request.required.iter().map(|r| Value::String(r.clone())));
     let mut results = json!({
         "type": "array",
         "description": "One result per block, in the order given.",
@@ -212,8 +209,41 @@ pub fn output_schema(request: &CallRequest, bounded: bool) -> Value {
     })
 }
 
-/// The key of each result in a batched answer.
+/// The preferred key of each result in a batched answer (when the schema has no such field).
 pub const INDEX_KEY: &str = "block_index";
+
+/// Pack keys tried in order; the first that is not one of the schema's fields is used.
+const PACK_KEY_CANDIDATES: [&str; 3] = [INDEX_KEY, "_block_index", "__bw_index"];
+
+/// The key that carries each result's block index in a batched call, chosen so it cannot
+/// collide with a field of the schema (`properties`): `block_index`, else `_block_index`, else
+/// `__bw_index`, else `__bw_index_2`, `_3`, ... The tool schema, the user message and the
+/// answer parser all use it; the fake provider reads it back from the tool schema.
+pub fn pack_key(properties: &Value) -> String {
+    let taken = |k: &str| properties.get(k).is_some();
+    if let Some(k) = PACK_KEY_CANDIDATES.iter().find(|k| !taken(k)) {
+        return (*k).to_string();
+    }
+    (2..)
+        .map(|n| format!("__bw_index_{n}"))
+        .find(|k| !taken(k))
+        .unwrap_or_default()
+}
+
+/// The pack key a batched tool / json_schema declares: the first key its results' items
+/// require (see [`output_schema`]); `None` for a single-block schema.
+pub fn pack_key_of_output_schema(schema: &Value) -> Option<String> {
+    let items = schema.pointer("/properties/results/items")?;
+    let required = items.get("required").and_then(Value::as_array);
+    let first = required.and_then(|r| r.first()).and_then(Value::as_str);
+    let first = first.or_else(|| {
+        items
+            .get("properties")
+            .and_then(Value::as_object)
+            .and_then(|p| p.keys().next().map(String::as_str))
+    });
+    Some(first.unwrap_or(INDEX_KEY).to_string())
+}
 
 /// The schema made acceptable to OpenAI strict structured outputs: every object lists all of
 /// its properties as required and forbids additional ones.
@@ -348,6 +378,30 @@ mod tests {
         let single = output_schema(&request(false, vec![block(4, "a")]), true);
         assert_eq!(single["required"], json!(["label"]));
         assert!(single["properties"].get("results").is_none());
+    }
+
+    #[test]
+    fn the_pack_key_never_collides_with_a_field() {
+        assert_eq!(pack_key(&json!({"label": {}})), "block_index");
+        assert_eq!(pack_key(&json!({"block_index": {}})), "_block_index");
+        let taken = json!({"block_index": {}, "_block_index": {}, "__bw_index": {}});
+        assert_eq!(pack_key(&taken), "__bw_index_2");
+        let mut r = request(true, vec![block(4, "a"), block(5, "b")]);
+        r.properties = json!({"block_index": {"type": "string"}, "label": {"type": "string"}});
+        r.required = vec!["block_index".into()];
+        let schema = output_schema(&r, false);
+        let items = &schema["properties"]["results"]["items"];
+        assert_eq!(
+            items["properties"]["block_index"]["type"], "string",
+            "field kept"
+        );
+        assert_eq!(items["properties"]["_block_index"]["enum"], json!([4, 5]));
+        assert_eq!(items["required"], json!(["_block_index", "block_index"]));
+        assert_eq!(
+            pack_key_of_output_schema(&schema).as_deref(),
+            Some("_block_index")
+        );
+        assert!(user_message(&r, true).contains("in the field \"_block_index\""));
     }
 
     #[test]

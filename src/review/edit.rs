@@ -264,9 +264,10 @@ fn check_with(
     if reasons.is_empty() {
         Ok(())
     } else {
+        // A reason quotes the refused value, which a model can make megabytes long.
         Err(EditError::Invalid {
             field: field.to_string(),
-            reason: reasons.join("; "),
+            reason: crate::worker::record_cap::cap(reasons.join("; ")),
         })
     }
 }
@@ -276,6 +277,10 @@ fn check_with(
 pub struct FieldValidators {
     fields: Vec<(String, jsonschema::Validator)>,
     required: Vec<String>,
+    /// The schema's object-level rules (`additionalProperties`, `required`, `propertyNames`,
+    /// `minProperties`, `dependentRequired`, `patternProperties`, `allOf`, ...): the top-level
+    /// schema with each property's own schema replaced by `true`, since `fields` checks those.
+    object: Option<jsonschema::Validator>,
 }
 
 impl std::fmt::Debug for FieldValidators {
@@ -297,7 +302,12 @@ impl FieldValidators {
             }
         }
         let required = crate::schema::required(schema);
-        Ok(FieldValidators { fields, required })
+        let object = compile_object_rules(schema)?;
+        Ok(FieldValidators {
+            fields,
+            required,
+            object,
+        })
     }
 
     /// Check a whole result object: every known field present obeys its schema, and every
@@ -330,8 +340,34 @@ impl FieldValidators {
                 check_with(validator, name, v)?;
             }
         }
-        Ok(())
+        match &self.object {
+            Some(validator) => check_with(validator, "(result object)", value),
+            None => Ok(()),
+        }
     }
+}
+
+/// The top-level schema as a validator of the result object's own rules, with every property
+/// schema replaced by `true` (checked per field, with the field's name, by [`FieldValidators`]).
+/// `None` when the schema is not an object (nothing object-level to check).
+fn compile_object_rules(schema: &Value) -> Result<Option<jsonschema::Validator>, EditError> {
+    let Value::Object(root) = schema else {
+        return Ok(None);
+    };
+    let mut root = root.clone();
+    // Worker-owned: the prompt settings are not part of the answer's rules.
+    root.shift_remove("prompt_config");
+    if let Some(Value::Object(props)) = root.get_mut("properties") {
+        for v in props.values_mut() {
+            *v = Value::Bool(true);
+        }
+    }
+    jsonschema::validator_for(&Value::Object(root))
+        .map(Some)
+        .map_err(|e| EditError::BadFieldSchema {
+            field: "(result object)".into(),
+            reason: e.to_string(),
+        })
 }
 
 #[cfg(test)]
@@ -416,6 +452,48 @@ mod tests {
         assert!(
             e.contains("no field 'nope'") && e.contains("confidence"),
             "{e}"
+        );
+    }
+}
+
+#[cfg(test)]
+mod whole_schema_tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn object_level_rules_of_the_schema_are_checked() {
+        let schema = json!({
+            "type": "object",
+            "additionalProperties": false,
+            "minProperties": 1,
+            "dependentRequired": {"label": ["score"]},
+            "properties": {
+                "label": {"type": "string"},
+                "score": {"type": "integer"}
+            },
+            "prompt_config": {"model": "m"}
+        });
+        let v = FieldValidators::new(&schema).unwrap();
+        assert!(v.check_object(&json!({"label": "a", "score": 1})).is_ok());
+        let extra = v
+            .check_object(&json!({"label": "a", "score": 1, "zzz": 1}))
+            .unwrap_err()
+            .to_string();
+        assert!(extra.contains("zzz"), "names the extra key: {extra}");
+        assert!(v.check_object(&json!({})).is_err(), "minProperties");
+        let dep = v
+            .check_object(&json!({"label": "a"}))
+            .unwrap_err()
+            .to_string();
+        assert!(dep.contains("score"), "dependentRequired: {dep}");
+        let names = json!({"type": "object", "propertyNames": {"maxLength": 3},
+                           "properties": {"ab": {}}});
+        let v = FieldValidators::new(&names).unwrap();
+        assert!(v.check_object(&json!({"ab": 1})).is_ok());
+        assert!(
+            v.check_object(&json!({"abcd": 1})).is_err(),
+            "propertyNames"
         );
     }
 }

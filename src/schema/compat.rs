@@ -52,6 +52,31 @@ pub fn remote_refs(schema: &Value) -> Vec<String> {
     out
 }
 
+/// A warning per field whose name the worker reserves: the local deterministic fields (SPEC
+/// §3: computed from the block, the model's answer replaced) and the pack key `block_index`
+/// (kept as a field; the worker then carries the index under another key).
+fn reserved_names(schema: &Value) -> Vec<String> {
+    let props = &schema["properties"];
+    let mut out = Vec::new();
+    for name in crate::worker::answer::LOCAL_FIELDS {
+        if props.get(name).is_some() {
+            out.push(format!(
+                "field '{name}' is reserved: the program computes it from the block itself and \
+                 replaces whatever the model answers"
+            ));
+        }
+    }
+    let index = crate::provider::prompt::INDEX_KEY;
+    if props.get(index).is_some() {
+        let key = crate::provider::prompt::pack_key(props);
+        out.push(format!(
+            "field '{index}' is the name the worker gives each result's block index in a batched \
+             call: your field is kept, and this schema's calls carry the index as '{key}' instead"
+        ));
+    }
+    out
+}
+
 /// Check a schema. A non-object schema gets one error (it is rejected by the save boundary).
 pub fn check(schema: &Value) -> Compat {
     let mut c = Compat::default();
@@ -80,6 +105,7 @@ pub fn check(schema: &Value) -> Compat {
     }
     match obj.get("properties") {
         Some(Value::Object(props)) => {
+            c.warnings.extend(reserved_names(schema));
             for (name, p) in props {
                 if !p.is_object() {
                     c.warnings.push(format!(

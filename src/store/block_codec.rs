@@ -149,14 +149,34 @@ pub(super) fn block(
     })
 }
 
-/// Decode a whole chunk into blocks (in index order).
+/// The records of sealed chunk row `chunk` of `conv_uid`; damage names the chunk's blocks.
+pub(super) fn chunk_records(
+    conv_uid: &str,
+    chunk: u32,
+    sealed: &[u8],
+) -> Result<Vec<Record>, StoreError> {
+    let what = || {
+        let first = chunk.saturating_mul(CHUNK);
+        format!(
+            "blocks {first}..{} of document {conv_uid}",
+            first.saturating_add(CHUNK - 1)
+        )
+    };
+    let buf = super::sealed::open(sealed, what)?;
+    records(buf).map_err(|detail| StoreError::Damaged {
+        what: what(),
+        detail,
+    })
+}
+
+/// Decode a whole sealed chunk row into blocks (in index order).
 pub(super) fn decode(
     conv_uid: &str,
-    buf: &[u8],
+    chunk: u32,
+    sealed: &[u8],
     text: &mut TextReader<'_>,
 ) -> Result<Vec<Block>, StoreError> {
-    records(buf)
-        .map_err(StoreError::Corrupt)?
+    chunk_records(conv_uid, chunk, sealed)?
         .iter()
         .map(|r| block(conv_uid, r, text))
         .collect()

@@ -21,6 +21,7 @@ pub struct ChangeStamp {
 
 impl Store {
     pub fn change_stamp(&self) -> Result<ChangeStamp, StoreError> {
+        let _reading = super::guard::reading("the store's change stamp");
         let tx = self.read()?;
         let mut runs = DefaultHasher::new();
         for entry in tx.open_table(RUNS)?.iter()? {

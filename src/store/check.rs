@@ -115,11 +115,7 @@ pub(super) fn verify_in(tx: &redb::ReadTransaction, conv_uid: &str) -> Result<()
     let Some(raw) = docs.get(conv_uid)? else {
         return Ok(());
     };
-    let doc: Document = serde_json::from_slice(raw.value()).map_err(|e| {
-        StoreError::Corrupt(format!(
-            "document {conv_uid}: its record is undecodable ({e})"
-        ))
-    })?;
+    let doc: Document = super::sealed::open_json(raw.value(), || format!("document {conv_uid}"))?;
     let pages = tx.open_table(DOC_TEXT)?;
     verify_text(&pages, &doc)
 }
@@ -132,92 +128,179 @@ impl Store {
         verify_text(&pages, doc)
     }
 
-    /// Verify the whole store (read-only).
+    /// Verify the whole store (read-only). A table or record that cannot be read (a panic
+    /// inside redb, a checksum mismatch) is listed as damage and the check goes on with the rest.
     pub fn check(&self) -> Result<CheckReport, StoreError> {
+        let _reading = super::guard::reading("the store's tables");
         let tx = self.read()?;
         let mut report = CheckReport::default();
-        let docs_t = tx.open_table(DOCUMENTS)?;
-        let pages = tx.open_table(DOC_TEXT)?;
-        let blocks_t = tx.open_table(BLOCKS)?;
-        let mut docs: BTreeMap<String, Document> = BTreeMap::new();
-        for entry in docs_t.iter()? {
-            let (k, v) = entry?;
-            let key = k.value().to_string();
-            match serde_json::from_slice::<Document>(v.value()) {
-                Ok(d) => {
-                    docs.insert(key, d);
-                }
-                Err(e) => report.damage.push(Damage {
-                    subject: format!("document {key}"),
-                    problem: format!("its record is undecodable ({e})"),
-                }),
-            }
-        }
+        let docs = contain(&mut report, |r| read_documents(&tx, r))?.unwrap_or_default();
         for doc in docs.values() {
-            report.documents += 1;
-            let subject = format!(
-                "document {} ({})",
-                doc.conv_uid,
-                crate::model::sanitize_line(&doc.file_name)
-            );
-            let mut damage = |problem: String| {
-                report.damage.push(Damage {
-                    subject: subject.clone(),
-                    problem,
-                })
-            };
-            let text = match read_text(&pages, &doc.conv_uid) {
-                Ok(t) => t,
-                Err(StoreError::Corrupt(m)) => {
-                    damage(m);
-                    Vec::new()
-                }
-                Err(e) => return Err(e),
-            };
-            if let Some(why) = text_problem(&text, doc) {
-                damage(why);
-            }
-            let n = check_blocks(&blocks_t, doc, &text, &mut damage)?;
-            report.blocks += n;
+            contain(&mut report, |r| check_document(&tx, doc, r))?;
         }
-        report.projects = super::check_projects::check_projects(&tx, &docs, &mut report.damage)?;
-        let runs_t = tx.open_table(RUNS)?;
-        let overlays_t = tx.open_table(OVERLAYS)?;
-        let status_t = tx.open_table(OVERLAY_STATUS)?;
-        let schemas_t = tx.open_table(SCHEMAS)?;
-        for entry in runs_t.iter()? {
-            let (k, v) = entry?;
-            let run_id = k.value().to_string();
-            report.runs += 1;
-            let subject = format!("run {run_id}");
-            let mut damage = |problem: String| {
-                report.damage.push(Damage {
-                    subject: subject.clone(),
-                    problem,
-                })
-            };
-            let run: Run = match serde_json::from_slice(v.value()) {
-                Ok(r) => r,
-                Err(e) => {
-                    damage(format!("its record is undecodable ({e})"));
-                    continue;
-                }
-            };
-            let total_blocks = match docs.get(&run.conv_uid) {
-                Some(d) => Some(d.total_blocks),
-                None => {
-                    damage(format!("its document {} is not in the store", run.conv_uid));
-                    None
-                }
-            };
-            if schemas_t.get(run.schema_id.as_str())?.is_none() {
-                damage(format!("its schema {} is not in the store", run.schema_id));
-            }
-            report.overlays +=
-                check_overlays(&overlays_t, &status_t, &run, total_blocks, &mut damage)?;
+        let projects = contain(&mut report, |r| {
+            super::check_projects::check_projects(&tx, &docs, &mut r.damage)
+        })?;
+        report.projects = projects.unwrap_or(0);
+        let runs = contain(&mut report, |r| read_runs(&tx, r))?.unwrap_or_default();
+        for run in &runs {
+            contain(&mut report, |r| check_run(&tx, run, &docs, r))?;
         }
+        super::check_records::check_sealed_tables(&tx, &mut report)?;
         Ok(report)
     }
+}
+
+/// Run one part of the check; damage that stops it (a panic inside redb, an unreadable
+/// record) is listed under what was being read, and the check goes on.
+pub(super) fn contain<T>(
+    report: &mut CheckReport,
+    part: impl FnOnce(&mut CheckReport) -> Result<T, StoreError>,
+) -> Result<Option<T>, StoreError> {
+    match super::guard::catch_damage(|| part(report)) {
+        Ok(t) => Ok(Some(t)),
+        Err(StoreError::Damaged { what, detail }) => {
+            report.damage.push(Damage {
+                subject: what,
+                problem: format!("could not be read: {detail}"),
+            });
+            Ok(None)
+        }
+        Err(e) => Err(e),
+    }
+}
+
+/// Every document record (an unreadable one is listed and skipped).
+fn read_documents(
+    tx: &redb::ReadTransaction,
+    report: &mut CheckReport,
+) -> Result<BTreeMap<String, Document>, StoreError> {
+    let docs_t = tx.open_table(DOCUMENTS)?;
+    let mut docs = BTreeMap::new();
+    for entry in docs_t.iter()? {
+        let (k, v) = entry?;
+        let key = k.value().to_string();
+        let what = || format!("document {key}");
+        match super::sealed::open_json::<Document>(v.value(), what) {
+            Ok(d) if d.conv_uid == key => {
+                docs.insert(key, d);
+            }
+            Ok(d) => report.damage.push(Damage {
+                subject: what(),
+                problem: format!("its record says it is document {}", d.conv_uid),
+            }),
+            Err(e) => report.damage.push(Damage {
+                subject: what(),
+                problem: damage_text(e),
+            }),
+        }
+    }
+    Ok(docs)
+}
+
+/// What a failed record read says, without repeating the record's name.
+pub(super) fn damage_text(e: StoreError) -> String {
+    match e {
+        StoreError::Damaged { detail, .. } => detail,
+        other => other.to_string(),
+    }
+}
+
+/// The document's text hashes to its ids and its blocks cover it.
+fn check_document(
+    tx: &redb::ReadTransaction,
+    doc: &Document,
+    report: &mut CheckReport,
+) -> Result<(), StoreError> {
+    let _reading = super::guard::reading(format!("document {}", doc.conv_uid));
+    let pages = tx.open_table(DOC_TEXT)?;
+    let blocks_t = tx.open_table(BLOCKS)?;
+    report.documents += 1;
+    let subject = format!(
+        "document {} ({})",
+        doc.conv_uid,
+        crate::model::sanitize_line(&doc.file_name)
+    );
+    let mut found = Vec::new();
+    let mut damage = |problem: String| {
+        found.push(Damage {
+            subject: subject.clone(),
+            problem,
+        })
+    };
+    let text = match read_text(&pages, &doc.conv_uid) {
+        Ok(t) => t,
+        Err(StoreError::Corrupt(m)) => {
+            damage(m);
+            Vec::new()
+        }
+        Err(e) => return Err(e),
+    };
+    if let Some(why) = text_problem(&text, doc) {
+        damage(why);
+    }
+    let n = check_blocks(&blocks_t, doc, &text, &mut damage)?;
+    report.blocks += n;
+    report.damage.extend(found);
+    Ok(())
+}
+
+/// Every run record (an unreadable one is listed and skipped).
+fn read_runs(tx: &redb::ReadTransaction, report: &mut CheckReport) -> Result<Vec<Run>, StoreError> {
+    let runs_t = tx.open_table(RUNS)?;
+    let mut runs = Vec::new();
+    for entry in runs_t.iter()? {
+        let (k, v) = entry?;
+        let run_id = k.value().to_string();
+        report.runs += 1;
+        let what = || format!("run {run_id}");
+        match super::sealed::open_json::<Run>(v.value(), what) {
+            Ok(r) if r.run_id == run_id => runs.push(r),
+            Ok(r) => report.damage.push(Damage {
+                subject: what(),
+                problem: format!("its record says it is run {}", r.run_id),
+            }),
+            Err(e) => report.damage.push(Damage {
+                subject: what(),
+                problem: damage_text(e),
+            }),
+        }
+    }
+    Ok(runs)
+}
+
+/// A run's document and schema exist; its overlays agree with the index and the counters.
+fn check_run(
+    tx: &redb::ReadTransaction,
+    run: &Run,
+    docs: &BTreeMap<String, Document>,
+    report: &mut CheckReport,
+) -> Result<(), StoreError> {
+    let _reading = super::guard::reading(format!("run {}", run.run_id));
+    let overlays_t = tx.open_table(OVERLAYS)?;
+    let status_t = tx.open_table(OVERLAY_STATUS)?;
+    let schemas_t = tx.open_table(SCHEMAS)?;
+    let subject = format!("run {}", run.run_id);
+    let mut found = Vec::new();
+    let mut damage = |problem: String| {
+        found.push(Damage {
+            subject: subject.clone(),
+            problem,
+        })
+    };
+    let total_blocks = match docs.get(&run.conv_uid) {
+        Some(d) => Some(d.total_blocks),
+        None => {
+            damage(format!("its document {} is not in the store", run.conv_uid));
+            None
+        }
+    };
+    if schemas_t.get(run.schema_id.as_str())?.is_none() {
+        damage(format!("its schema {} is not in the store", run.schema_id));
+    }
+    report.overlays += check_overlays(&overlays_t, &status_t, run, total_blocks, &mut damage)?;
+    report.damage.extend(found);
+    Ok(())
 }
 
 /// Blocks decode, are dense, lie inside the text in order, and every byte between them is
@@ -243,10 +326,10 @@ fn check_blocks(
     for entry in blocks_t.range((conv, 0u32)..=(conv, u32::MAX))? {
         let (k, v) = entry?;
         let chunk = k.value().1;
-        let records = match block_codec::records(v.value()) {
+        let records = match block_codec::chunk_records(conv, chunk, v.value()) {
             Ok(r) => r,
             Err(e) => {
-                damage(format!("block chunk {chunk}: {e}"));
+                damage(format!("block chunk {chunk}: {}", damage_text(e)));
                 return Ok(expected_index as u64);
             }
         };
@@ -310,10 +393,10 @@ fn check_overlays(
         let (k, v) = entry?;
         let index = k.value().1;
         n += 1;
-        let ov: Overlay = match serde_json::from_slice(v.value()) {
+        let ov: Overlay = match super::sealed::open_json(v.value(), String::new) {
             Ok(o) => o,
             Err(e) => {
-                damage(format!("overlay of block {index} is undecodable ({e})"));
+                damage(format!("overlay of block {index}: {}", damage_text(e)));
                 continue;
             }
         };

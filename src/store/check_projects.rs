@@ -30,12 +30,14 @@ pub(super) fn check_projects(
                 problem,
             })
         };
-        let project: Project = match serde_json::from_slice(v.value()) {
+        let opened = super::sealed::open_json::<Project>(v.value(), String::new);
+        let project = match opened {
             Ok(p) => p,
-            Err(e) => {
-                damage(format!("its record is undecodable ({e})"));
+            Err(StoreError::Damaged { detail, .. }) => {
+                damage(detail);
                 continue;
             }
+            Err(e) => return Err(e),
         };
         let r = key.as_str();
         let mut n = 0u32;

@@ -58,7 +58,7 @@ fn put_document<'a>(
 ) -> Result<(), StoreError> {
     let conv = doc.conv_uid.as_str();
     let mut docs = tx.open_table(DOCUMENTS)?;
-    docs.insert(conv, serde_json::to_vec(doc)?.as_slice())?;
+    docs.insert(conv, super::sealed::seal_json(doc)?.as_slice())?;
     let mut sources = tx.open_table(SOURCES)?;
     sources.insert(doc.source_uid.as_str(), conv)?;
     let mut table = tx.open_table(BLOCKS)?;
@@ -68,6 +68,7 @@ fn put_document<'a>(
         let chunk = block_codec::chunk_of(block.block_index);
         if current != Some(chunk) {
             if let Some(done) = current {
+                super::sealed::seal_in_place(&mut buf);
                 table.insert((conv, done), buf.as_slice())?;
             }
             buf.clear();
@@ -77,6 +78,7 @@ fn put_document<'a>(
         block_codec::push(&block, &mut buf)?;
     }
     if let Some(done) = current {
+        super::sealed::seal_in_place(&mut buf);
         table.insert((conv, done), buf.as_slice())?;
     }
     Ok(())
@@ -102,7 +104,8 @@ impl BatchWriter {
             let docs = self.tx.open_table(DOCUMENTS)?;
             let found = docs.get(doc.conv_uid.as_str())?;
             if let Some(raw) = found {
-                return Ok(Some(serde_json::from_slice(raw.value())?));
+                let what = || format!("document {}", doc.conv_uid);
+                return Ok(Some(super::sealed::open_json(raw.value(), what)?));
             }
         }
         {
@@ -147,12 +150,15 @@ impl Store {
     /// Open the write transaction of a new document. If `conv_uid` is already stored, the
     /// writer reports it through [`DocumentWriter::existing`] and writes nothing.
     pub fn begin_document(&self, conv_uid: &str) -> Result<DocumentWriter, StoreError> {
+        let _reading = super::guard::reading(format!("document {conv_uid}"));
         let tx = self.write()?;
         let existing = {
             let docs = tx.open_table(DOCUMENTS)?;
             let found = docs.get(conv_uid)?;
             match found {
-                Some(raw) => Some(serde_json::from_slice(raw.value())?),
+                Some(raw) => Some(super::sealed::open_json(raw.value(), || {
+                    format!("document {conv_uid}")
+                })?),
                 None => None,
             }
         };
@@ -164,22 +170,28 @@ impl Store {
     }
 
     pub fn get_document(&self, conv_uid: &str) -> Result<Option<Document>, StoreError> {
+        let _reading = super::guard::reading(format!("document {conv_uid}"));
         let tx = self.read()?;
         let docs = tx.open_table(DOCUMENTS)?;
         match docs.get(conv_uid)? {
-            Some(raw) => Ok(Some(serde_json::from_slice(raw.value())?)),
+            Some(raw) => Ok(Some(super::sealed::open_json(raw.value(), || {
+                format!("document {conv_uid}")
+            })?)),
             None => Ok(None),
         }
     }
 
     /// Every document, oldest ingest first.
     pub fn list_documents(&self) -> Result<Vec<Document>, StoreError> {
+        let _reading = super::guard::reading("the documents table");
         let tx = self.read()?;
         let docs = tx.open_table(DOCUMENTS)?;
         let mut out = Vec::new();
         for entry in docs.iter()? {
-            let (_, v) = entry?;
-            out.push(serde_json::from_slice::<Document>(v.value())?);
+            let (k, v) = entry?;
+            out.push(super::sealed::open_json::<Document>(v.value(), || {
+                format!("document {}", k.value())
+            })?);
         }
         out.sort_by(|a, b| {
             a.ingested_at
@@ -200,14 +212,15 @@ impl Store {
         conv_uid: &str,
         mut visit: impl FnMut(Block) -> Result<(), StoreError>,
     ) -> Result<(), StoreError> {
+        let _reading = super::guard::reading(format!("the blocks of document {conv_uid}"));
         let tx = self.read()?;
         super::check::verify_in(&tx, conv_uid)?;
         let table = tx.open_table(BLOCKS)?;
         let pages = tx.open_table(DOC_TEXT)?;
         let mut text = TextReader::new(&pages, conv_uid);
         for entry in table.range((conv_uid, 0u32)..=(conv_uid, u32::MAX))? {
-            let (_, v) = entry?;
-            for block in block_codec::decode(conv_uid, v.value(), &mut text)? {
+            let (k, v) = entry?;
+            for block in block_codec::decode(conv_uid, k.value().1, v.value(), &mut text)? {
                 visit(block)?;
             }
         }
@@ -216,6 +229,7 @@ impl Store {
 
     /// All blocks of a document in index order.
     pub fn blocks(&self, conv_uid: &str) -> Result<Vec<Block>, StoreError> {
+        let _reading = super::guard::reading(format!("the blocks of document {conv_uid}"));
         let mut out = Vec::new();
         self.for_each_block(conv_uid, |b| {
             out.push(b);
@@ -226,6 +240,7 @@ impl Store {
 
     /// The blocks at `indices` (ascending), reading each chunk once.
     pub fn blocks_at(&self, conv_uid: &str, indices: &[u32]) -> Result<Vec<Block>, StoreError> {
+        let _reading = super::guard::reading(format!("the blocks of document {conv_uid}"));
         let tx = self.read()?;
         let table = tx.open_table(BLOCKS)?;
         let pages = tx.open_table(DOC_TEXT)?;
@@ -236,7 +251,7 @@ impl Store {
             let chunk = block_codec::chunk_of(index);
             if current.as_ref().is_none_or(|(c, _)| *c != chunk) {
                 let records = match table.get((conv_uid, chunk))? {
-                    Some(raw) => block_codec::records(raw.value()).map_err(StoreError::Corrupt)?,
+                    Some(raw) => block_codec::chunk_records(conv_uid, chunk, raw.value())?,
                     None => Vec::new(),
                 };
                 current = Some((chunk, records));
@@ -252,6 +267,7 @@ impl Store {
 
     /// One block by index.
     pub fn block(&self, conv_uid: &str, index: u32) -> Result<Option<Block>, StoreError> {
+        let _reading = super::guard::reading(format!("document {conv_uid} block {index}"));
         Ok(self.blocks_at(conv_uid, &[index])?.pop())
     }
 }

@@ -38,6 +38,13 @@ pub enum StoreError {
     },
     #[error("store is corrupt: {0}")]
     Corrupt(String),
+    /// A damaged store file (a panic inside redb, a page redb calls corrupted, or a record
+    /// whose checksum does not match): `what` names the table or record that could not be read.
+    #[error(
+        "store is damaged: could not read {what} ({detail}); nothing was changed. Run \
+         `blockwise check` to list the damage"
+    )]
+    Damaged { what: String, detail: String },
     #[error("store error: {0}")]
     Redb(String),
     #[error("no {kind} matches '{prefix}'")]
@@ -50,26 +57,81 @@ pub enum StoreError {
     },
 }
 
-macro_rules! from_redb {
-    ($($t:ty),*) => {$(
-        impl From<$t> for StoreError {
-            fn from(e: $t) -> Self {
-                StoreError::Redb(e.to_string())
-            }
-        }
-    )*};
+/// A storage error that means the file's bytes are wrong (not an I/O failure such as a full
+/// disk): reported as damage, naming the file until a [`super::guard::reading`] marker names more.
+fn from_storage(e: &redb::StorageError) -> Option<StoreError> {
+    match e {
+        redb::StorageError::Corrupted(m) => Some(damaged_file(m.clone())),
+        redb::StorageError::LockPoisoned(_) => Some(damaged_file(e.to_string())),
+        _ => None,
+    }
 }
 
-from_redb!(
-    redb::Error,
-    redb::TransactionError,
-    redb::TableError,
-    redb::StorageError,
-    redb::CommitError
-);
+fn damaged_file(detail: String) -> StoreError {
+    StoreError::Damaged {
+        what: super::guard::current_or("the store file"),
+        detail,
+    }
+}
+
+impl From<redb::StorageError> for StoreError {
+    fn from(e: redb::StorageError) -> Self {
+        from_storage(&e).unwrap_or_else(|| StoreError::Redb(e.to_string()))
+    }
+}
+
+impl From<redb::TableError> for StoreError {
+    fn from(e: redb::TableError) -> Self {
+        match &e {
+            redb::TableError::Storage(s) => from_storage(s),
+            // Every table is created by the migrations, with these types: another type or a
+            // missing table means the file's table directory is damaged.
+            redb::TableError::TableTypeMismatch { .. }
+            | redb::TableError::TableIsMultimap(_)
+            | redb::TableError::TableIsNotMultimap(_)
+            | redb::TableError::TypeDefinitionChanged { .. }
+            | redb::TableError::TableDoesNotExist(_) => Some(damaged_file(e.to_string())),
+            _ => None,
+        }
+        .unwrap_or_else(|| StoreError::Redb(e.to_string()))
+    }
+}
+
+impl From<redb::TransactionError> for StoreError {
+    fn from(e: redb::TransactionError) -> Self {
+        match &e {
+            redb::TransactionError::Storage(s) => from_storage(s),
+            _ => None,
+        }
+        .unwrap_or_else(|| StoreError::Redb(e.to_string()))
+    }
+}
+
+impl From<redb::CommitError> for StoreError {
+    fn from(e: redb::CommitError) -> Self {
+        match &e {
+            redb::CommitError::Storage(s) => from_storage(s),
+            _ => None,
+        }
+        .unwrap_or_else(|| StoreError::Redb(e.to_string()))
+    }
+}
+
+impl From<redb::Error> for StoreError {
+    fn from(e: redb::Error) -> Self {
+        match &e {
+            redb::Error::Corrupted(m) => Some(damaged_file(m.clone())),
+            _ => None,
+        }
+        .unwrap_or_else(|| StoreError::Redb(e.to_string()))
+    }
+}
 
 impl From<serde_json::Error> for StoreError {
     fn from(e: serde_json::Error) -> Self {
-        StoreError::Corrupt(format!("undecodable record: {e}"))
+        StoreError::Damaged {
+            what: super::guard::current_or("a record"),
+            detail: format!("undecodable: {e}"),
+        }
     }
 }

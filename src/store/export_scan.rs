@@ -45,7 +45,7 @@ fn run_blocks(tx: &redb::ReadTransaction, run_id: &str) -> Result<u32, StoreErro
     let raw = runs
         .get(run_id)?
         .ok_or_else(|| StoreError::Corrupt(format!("run {run_id} does not exist")))?;
-    let run: crate::model::Run = serde_json::from_slice(raw.value())?;
+    let run: crate::model::Run = super::sealed::open_json(raw.value(), || format!("run {run_id}"))?;
     Ok(run.sample.unwrap_or(u32::MAX))
 }
 
@@ -66,7 +66,7 @@ fn visit_chunk<E: From<StoreError>>(
     let Some(raw) = blocks.get((conv_uid, chunk)).map_err(StoreError::from)? else {
         return Ok(false);
     };
-    let mut decoded = block_codec::decode(conv_uid, raw.value(), text)?;
+    let mut decoded = block_codec::decode(conv_uid, chunk, raw.value(), text)?;
     if decoded.first().is_some_and(|b| b.block_index >= limit) {
         return Ok(false);
     }
@@ -80,8 +80,8 @@ fn visit_chunk<E: From<StoreError>>(
     for block in &decoded {
         let gone = || missing(run_id, conv_uid, block.block_index);
         let (_, raw) = ovs.next().ok_or_else(gone)?.map_err(StoreError::from)?;
-        let view: OverlayView<'_> =
-            serde_json::from_slice(raw.value()).map_err(StoreError::from)?;
+        let what = || format!("overlay {run_id} block {}", block.block_index);
+        let view: OverlayView<'_> = super::sealed::open_json_borrowed(raw.value(), what)?;
         if view.block_index != block.block_index {
             return Err(gone().into());
         }
@@ -99,6 +99,7 @@ impl Store {
         run_id: &str,
         mut visit: impl FnMut(&Block, &OverlayView<'_>) -> Result<(), E>,
     ) -> Result<(), E> {
+        let _reading = super::guard::reading(format!("the blocks and overlays of run {run_id}"));
         let tx = self.read()?;
         // Damaged text is refused before the first byte is exported.
         super::check::verify_in(&tx, conv_uid)?;
@@ -133,6 +134,7 @@ impl Store {
         R: Fn(&mut Vec<u8>, &Block, &OverlayView<'_>) -> Result<(), E> + Sync,
         C: FnMut(&[u8]) -> Result<(), E>,
     {
+        let _reading = super::guard::reading(format!("the blocks and overlays of run {run_id}"));
         let workers = workers.max(1);
         let tx = self.read()?;
         // Damaged text is refused before the first byte is exported.

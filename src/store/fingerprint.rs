@@ -30,6 +30,7 @@ fn feed<K: redb::Key + 'static, V: redb::Value + 'static>(
 impl Store {
     /// SHA-256 over the contents of every table, in key order.
     pub fn fingerprint(&self) -> Result<String, StoreError> {
+        let _reading = super::guard::reading("the store's fingerprint");
         let tx = self.read()?;
         let mut h = Sha256::new();
         feed(&tx, META, &mut h)?;

@@ -18,8 +18,9 @@ const MIGRATIONS: &[(u64, &str, Step)] = &[
         "refuse pre-release block tables; create tables added since",
         v1_to_v2,
     ),
+    (3, "seal every record that carries user data", v2_to_v3),
     (
-        3,
+        4,
         "create the project and run-group tables",
         create_all_tables,
     ),
@@ -70,6 +71,7 @@ pub(super) fn check_readable(store: &Store) -> Result<(), StoreError> {
 }
 
 fn read_version(store: &Store) -> Result<Option<u64>, StoreError> {
+    let _reading = super::guard::reading("the store's format version");
     let tx = store.read()?;
     let meta = match tx.open_table(META) {
         Ok(t) => t,
@@ -138,6 +140,52 @@ fn v1_to_v2(tx: &redb::WriteTransaction) -> Result<(), StoreError> {
     create_all_tables(tx)
 }
 
+/// Migration 3 (issue 20 item 3): append the checksum of `sealed.rs` to every record of the
+/// tables that carry user data. Idempotent: a record that already verifies as sealed is left
+/// as it is (an unsealed record passes that test only if its last 4 bytes happen to be the
+/// CRC-32 of the rest, a 1 in 2^32 chance; the step normally runs once, in the transaction that
+/// stamps version 3).
+fn v2_to_v3(tx: &redb::WriteTransaction) -> Result<(), StoreError> {
+    let mut sealed = 0u64;
+    sealed += seal_table(tx, tables::DOCUMENTS)?;
+    sealed += seal_table(tx, tables::BLOCKS)?;
+    sealed += seal_table(tx, tables::SCHEMAS)?;
+    sealed += seal_table(tx, tables::RUNS)?;
+    sealed += seal_table(tx, tables::OVERLAYS)?;
+    sealed += seal_table(tx, tables::CALLS)?;
+    sealed += seal_table(tx, tables::POLICY)?;
+    sealed += seal_table(tx, tables::AUDIT)?;
+    sealed += seal_table(tx, tables::ADMINS)?;
+    sealed += seal_table(tx, tables::API_KEYS)?;
+    sealed += seal_table(tx, tables::REVIEW_LOG)?;
+    tracing::info!(sealed, "store migration 3: records sealed");
+    Ok(())
+}
+
+/// Seal every record of `def` that is not sealed yet; returns how many were sealed.
+pub(super) fn seal_table<K: redb::Key + 'static>(
+    tx: &redb::WriteTransaction,
+    def: redb::TableDefinition<K, &'static [u8]>,
+) -> Result<u64, StoreError> {
+    use redb::ReadableTable;
+    let _reading = super::guard::reading(format!("table {} while sealing it", def.name()));
+    let mut table = tx.open_table(def)?;
+    let mut todo: Vec<(Vec<u8>, Vec<u8>)> = Vec::new();
+    for entry in table.iter()? {
+        let (k, v) = entry?;
+        if super::sealed::verify(v.value()).is_none() {
+            todo.push((
+                K::as_bytes(&k.value()).as_ref().to_vec(),
+                super::sealed::seal(v.value()),
+            ));
+        }
+    }
+    for (key, value) in &todo {
+        table.insert(K::from_bytes(key), value.as_slice())?;
+    }
+    Ok(todo.len() as u64)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -203,7 +251,7 @@ mod tests {
         stamp(&path, 1);
         let store = Store::open(&path).unwrap();
         assert_eq!(read_version(&store).unwrap(), Some(FORMAT_VERSION));
-        assert_eq!(FORMAT_VERSION, 3);
+        assert_eq!(FORMAT_VERSION, 4);
         assert_eq!(store.list_documents().unwrap(), docs);
         assert_eq!(store.blocks(&docs[0].conv_uid).unwrap(), blocks);
         assert_eq!(store.meta("note").unwrap().as_deref(), Some(&b"kept"[..]));
@@ -245,6 +293,99 @@ mod tests {
             redb::TableDefinition::new("blocks_v1");
         let t = tx.open_table(legacy).unwrap();
         assert_eq!(t.get(("conv", 0)).unwrap().unwrap().value(), b"old");
+    }
+
+    /// Strip the seal from every record of `def`, as format 2 stored it.
+    fn unseal<K: redb::Key + 'static>(
+        tx: &redb::WriteTransaction,
+        def: redb::TableDefinition<K, &'static [u8]>,
+    ) -> usize {
+        use redb::ReadableTable;
+        let mut t = tx.open_table(def).unwrap();
+        let rows: Vec<(Vec<u8>, Vec<u8>)> = t
+            .iter()
+            .unwrap()
+            .map(|e| {
+                let (k, v) = e.unwrap();
+                let payload = crate::store::sealed::verify(v.value())
+                    .expect("sealed")
+                    .to_vec();
+                let key = K::as_bytes(&k.value()).as_ref().to_vec();
+                (key, payload)
+            })
+            .collect();
+        for (k, v) in &rows {
+            t.insert(K::from_bytes(k), v.as_slice()).unwrap();
+        }
+        rows.len()
+    }
+
+    #[test]
+    fn a_version_2_store_of_unsealed_records_is_sealed_and_reads_the_same() {
+        use crate::model::{OverlayStatus, Run};
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("s.redb");
+        let doc = dir.path().join("d.md");
+        std::fs::write(&doc, "# Title\n\nFirst paragraph.\n\nSecond paragraph.\n").unwrap();
+        let before = {
+            let store = Store::open(&path).unwrap();
+            let report =
+                crate::ingest::ingest_path(&store, &doc, crate::ingest::IngestLimits::default())
+                    .unwrap();
+            let conv = report.document.conv_uid;
+            let schema_json = serde_json::json!({"type": "object",
+                "properties": {"label": {"type": "string"}}});
+            let req = crate::schema::SaveRequest::new(schema_json, Some("s".into()), "me");
+            let schema = crate::schema::save(&store, req).unwrap().schema().clone();
+            let mut run = crate::store::run_txn::tests::sample_run("run_m1");
+            run.conv_uid = conv.clone();
+            run.schema_id = schema.schema_id.clone();
+            store.create_run(&run, 3).unwrap();
+            store
+                .with_run("run_m1", |rt| {
+                    let mut ov = rt.overlay(1)?.unwrap();
+                    ov.status = OverlayStatus::Confirmed;
+                    ov.confirmed = Some(serde_json::json!({"label": "demo: Paragraph 1"}));
+                    rt.put_overlay(&ov)
+                })
+                .unwrap();
+            let ov: Vec<_> = store.overlays_range("run_m1", 0, 3).unwrap();
+            (
+                store.list_documents().unwrap(),
+                store.blocks(&conv).unwrap(),
+                ov,
+            )
+        };
+        // Format 2: the same records without their seals.
+        {
+            let db = redb::Database::create(&path).unwrap();
+            let tx = db.begin_write().unwrap();
+            let n = unseal(&tx, tables::DOCUMENTS)
+                + unseal(&tx, tables::BLOCKS)
+                + unseal(&tx, tables::RUNS)
+                + unseal(&tx, tables::OVERLAYS)
+                + unseal(&tx, tables::SCHEMAS);
+            assert!(n >= 6, "{n} records unsealed");
+            tx.commit().unwrap();
+        }
+        stamp(&path, 2);
+        assert!(
+            Store::open_read_only(&path).is_err(),
+            "a reader cannot migrate"
+        );
+        let store = Store::open(&path).unwrap();
+        assert_eq!(read_version(&store).unwrap(), Some(FORMAT_VERSION));
+        let run: Run = store.get_run("run_m1").unwrap().unwrap();
+        assert_eq!(run.counters.confirmed, 1);
+        assert_eq!(store.list_documents().unwrap(), before.0);
+        assert_eq!(store.blocks(&before.0[0].conv_uid).unwrap(), before.1);
+        assert_eq!(store.overlays_range("run_m1", 0, 3).unwrap(), before.2);
+        let report = store.check().unwrap();
+        assert!(report.ok(), "{:?}", report.damage);
+        // Idempotent: sealing again finds nothing left to seal.
+        let tx = store.write().unwrap();
+        assert_eq!(seal_table(&tx, tables::OVERLAYS).unwrap(), 0);
+        assert_eq!(seal_table(&tx, tables::BLOCKS).unwrap(), 0);
     }
 
     #[test]

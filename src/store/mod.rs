@@ -4,12 +4,15 @@ mod block_codec;
 mod change_stamp;
 mod check;
 mod check_projects;
+mod check_records;
 mod documents;
 mod export_scan;
 mod fingerprint;
+pub mod guard;
 mod holders;
 pub mod policy;
 mod run_holders;
+pub mod sealed;
 pub use documents::{BatchWriter, DocumentWriter, InsertOutcome};
 mod error;
 mod keys;
@@ -19,7 +22,7 @@ mod prefix;
 pub(crate) mod projects;
 pub use projects::ProjectDelete;
 mod review_log;
-mod run_txn;
+pub(crate) mod run_txn;
 mod run_txn_review;
 mod runs;
 mod schemas;
@@ -50,9 +53,9 @@ pub use prefix::PrefixMatch;
 const CACHE_BYTES: usize = 2 * 1024 * 1024;
 
 /// Store format this build writes and reads. Bump with a numbered migration in
-/// `migrations.rs` (2: the v1 stamp covered three block layouts; see `v1_to_v2`; 3: projects
-/// and run groups).
-pub const FORMAT_VERSION: u64 = 3;
+/// `migrations.rs` (2: the v1 stamp covered three block layouts; see `v1_to_v2`; 3: user-data
+/// records are sealed with a checksum, `sealed.rs`; 4: projects and run groups).
+pub const FORMAT_VERSION: u64 = 4;
 
 /// How long a write waits for another process's write transaction before giving up.
 pub const WRITE_WAIT: Duration = Duration::from_secs(5);
@@ -118,6 +121,7 @@ impl Store {
     /// saying how to make one, nothing is created or modified, a store the user may read but not
     /// write opens, and a writer in another process is never waited for.
     pub fn open_read_only(path: &Path) -> Result<Store, StoreError> {
+        let _reading = guard::reading("the store file while opening it");
         match std::fs::metadata(path) {
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
                 return Err(StoreError::Missing {
@@ -271,19 +275,24 @@ fn open_writable(path: &Path) -> Result<Database, StoreError> {
     let (tx, rx) = std::sync::mpsc::channel();
     let target = path.to_path_buf();
     std::thread::spawn(move || {
-        let db = Database::builder()
-            .set_concurrency_mode(redb::ConcurrencyMode::MultiWriter)
-            // redb's default cache (up to 1 GiB) would end up holding the whole store during a
-            // long run; the OS page cache serves re-reads anyway, so keep ours small.
-            .set_cache_size(CACHE_BYTES)
-            .create(&target);
+        // redb checks and repairs the file while it opens: damage found there is an error too.
+        let db = guard::catch_damage(|| {
+            let _reading = guard::reading("the store file while opening it");
+            Database::builder()
+                .set_concurrency_mode(redb::ConcurrencyMode::MultiWriter)
+                // redb's default cache (up to 1 GiB) would end up holding the whole store during a
+                // long run; the OS page cache serves re-reads anyway, so keep ours small.
+                .set_cache_size(CACHE_BYTES)
+                .create(&target)
+                .map_err(|e| StoreError::Open {
+                    path: target.clone(),
+                    reason: e.to_string(),
+                })
+        });
         let _ = tx.send(db);
     });
     match rx.recv_timeout(WRITE_WAIT) {
-        Ok(db) => db.map_err(|e| StoreError::Open {
-            path: path.to_path_buf(),
-            reason: e.to_string(),
-        }),
+        Ok(db) => db,
         Err(_) => Err(StoreError::Busy {
             path: path.to_path_buf(),
             waited: WRITE_WAIT,

@@ -28,7 +28,7 @@ impl PolicyTxn<'_> {
 
     pub fn set_value(&mut self, key: &str, value: &Value) -> Result<(), StoreError> {
         let mut table = self.tx.open_table(POLICY)?;
-        table.insert(key, serde_json::to_vec(value)?.as_slice())?;
+        table.insert(key, super::sealed::seal_json(value)?.as_slice())?;
         Ok(())
     }
 
@@ -39,7 +39,10 @@ impl PolicyTxn<'_> {
 
     pub fn insert_admin(&mut self, record: &AdminRecord) -> Result<(), StoreError> {
         let mut table = self.tx.open_table(ADMINS)?;
-        table.insert(record.user.as_str(), serde_json::to_vec(record)?.as_slice())?;
+        table.insert(
+            record.user.as_str(),
+            super::sealed::seal_json(record)?.as_slice(),
+        )?;
         Ok(())
     }
 
@@ -58,7 +61,7 @@ impl PolicyTxn<'_> {
             None => 1,
         };
         entry.seq = next;
-        table.insert(next, serde_json::to_vec(&entry)?.as_slice())?;
+        table.insert(next, super::sealed::seal_json(&entry)?.as_slice())?;
         Ok(entry)
     }
 }
@@ -69,7 +72,11 @@ fn read_values(
     let mut out = BTreeMap::new();
     for entry in table.iter()? {
         let (k, v) = entry?;
-        out.insert(k.value().to_string(), serde_json::from_slice(v.value())?);
+        let what = || format!("policy value {}", k.value());
+        out.insert(
+            k.value().to_string(),
+            super::sealed::open_json(v.value(), what)?,
+        );
     }
     Ok(out)
 }
@@ -79,8 +86,10 @@ fn read_admins(
 ) -> Result<Vec<AdminRecord>, StoreError> {
     let mut out = Vec::new();
     for entry in table.iter()? {
-        let (_, v) = entry?;
-        out.push(serde_json::from_slice(v.value())?);
+        let (k, v) = entry?;
+        out.push(super::sealed::open_json(v.value(), || {
+            format!("policy admin {}", k.value())
+        })?);
     }
     Ok(out)
 }
@@ -95,6 +104,7 @@ impl Store {
     where
         E: From<StoreError>,
     {
+        let _reading = super::guard::reading("the policy tables");
         let tx = self.write()?;
         let out = {
             let mut ptx = PolicyTxn { tx: &tx };
@@ -106,6 +116,7 @@ impl Store {
 
     /// Every stored (explicitly set) policy value; absent keys use the registry default.
     pub fn policy_values(&self) -> Result<BTreeMap<String, Value>, StoreError> {
+        let _reading = super::guard::reading("the policy values");
         let tx = self.read()?;
         let table = tx.open_table(POLICY)?;
         read_values(&table)
@@ -113,6 +124,7 @@ impl Store {
 
     /// Workspace admins, ordered by user name.
     pub fn policy_admins(&self) -> Result<Vec<AdminRecord>, StoreError> {
+        let _reading = super::guard::reading("the policy admins");
         let tx = self.read()?;
         let table = tx.open_table(ADMINS)?;
         read_admins(&table)
@@ -120,6 +132,7 @@ impl Store {
 
     /// Whether any admin exists (a fresh workspace has none until its creator opens it).
     pub fn has_policy_admins(&self) -> Result<bool, StoreError> {
+        let _reading = super::guard::reading("the policy admins");
         let tx = self.read()?;
         let table = tx.open_table(ADMINS)?;
         Ok(!table.is_empty()?)
@@ -127,12 +140,15 @@ impl Store {
 
     /// The whole audit log, oldest first.
     pub fn audit_entries(&self) -> Result<Vec<AuditEntry>, StoreError> {
+        let _reading = super::guard::reading("the policy audit log");
         let tx = self.read()?;
         let table = tx.open_table(AUDIT)?;
         let mut out = Vec::new();
         for entry in table.iter()? {
-            let (_, v) = entry?;
-            out.push(serde_json::from_slice(v.value())?);
+            let (k, v) = entry?;
+            out.push(super::sealed::open_json(v.value(), || {
+                format!("policy audit entry {}", k.value())
+            })?);
         }
         Ok(out)
     }

@@ -16,6 +16,7 @@ impl Store {
         kind: &'static str,
         prefix: &str,
     ) -> Result<PrefixMatch, StoreError> {
+        let _reading = super::guard::reading(format!("the {kind} names"));
         let not_found = || StoreError::NotFound {
             kind,
             prefix: prefix.to_string(),

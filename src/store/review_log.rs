@@ -19,18 +19,21 @@ pub(super) fn append(
     };
     let mut event = event.clone();
     event.seq = next;
-    table.insert(next, serde_json::to_vec(&event)?.as_slice())?;
+    table.insert(next, super::sealed::seal_json(&event)?.as_slice())?;
     Ok(next)
 }
 
 impl Store {
     /// Review events, oldest first; only those of `run_id` when given.
     pub fn review_log(&self, run_id: Option<&str>) -> Result<Vec<ReviewEvent>, StoreError> {
+        let _reading = super::guard::reading("the review log");
         let tx = self.read()?;
         let table = tx.open_table(REVIEW_LOG)?;
         let mut out = Vec::new();
         for entry in table.iter()? {
-            let event: ReviewEvent = serde_json::from_slice(entry?.1.value())?;
+            let (k, v) = entry?;
+            let what = || format!("review log entry {}", k.value());
+            let event: ReviewEvent = super::sealed::open_json(v.value(), what)?;
             if run_id.is_none_or(|r| r == event.run_id) {
                 out.push(event);
             }

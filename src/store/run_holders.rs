@@ -56,11 +56,14 @@ impl Store {
         me: &Holder,
         alive: Alive,
     ) -> Result<Option<Holder>, StoreError> {
+        let _reading = super::guard::reading(format!("the workers of run {run_id}"));
         let key = format!("{PREFIX}{run_id}");
         let tx = self.write()?;
         {
             let run: Option<Run> = match tx.open_table(RUNS)?.get(run_id)? {
-                Some(raw) => Some(serde_json::from_slice(raw.value())?),
+                Some(raw) => Some(super::sealed::open_json(raw.value(), || {
+                    format!("run {run_id}")
+                })?),
                 None => None,
             };
             let mut meta = tx.open_table(META)?;
@@ -81,6 +84,7 @@ impl Store {
 
     /// Give `run_id` up, if `worker` holds it.
     pub fn release_holder(&self, run_id: &str, worker: &str) -> Result<(), StoreError> {
+        let _reading = super::guard::reading(format!("the workers of run {run_id}"));
         let key = format!("{PREFIX}{run_id}");
         let tx = self.write()?;
         {
@@ -101,6 +105,7 @@ impl Store {
 
     /// Every recorded holder, by run id (live or not: the caller decides).
     pub fn holders(&self) -> Result<Vec<(String, Holder)>, StoreError> {
+        let _reading = super::guard::reading("the run workers");
         let tx = self.read()?;
         let meta = tx.open_table(META)?;
         let mut out = Vec::new();

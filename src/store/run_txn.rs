@@ -21,7 +21,9 @@ pub struct RunTxn<'t> {
 impl RunTxn<'_> {
     pub fn overlay(&self, index: u32) -> Result<Option<Overlay>, StoreError> {
         match self.overlays.get((self.run.run_id.as_str(), index))? {
-            Some(raw) => Ok(Some(serde_json::from_slice(raw.value())?)),
+            Some(raw) => Ok(Some(super::sealed::open_json(raw.value(), || {
+                format!("overlay {} block {index}", self.run.run_id)
+            })?)),
             None => Ok(None),
         }
     }
@@ -33,10 +35,14 @@ impl RunTxn<'_> {
         let old = self
             .overlays
             .get(key)?
-            .map(|raw| serde_json::from_slice::<Overlay>(raw.value()))
+            .map(|raw| {
+                super::sealed::open_json::<Overlay>(raw.value(), || {
+                    format!("overlay {} block {}", overlay.run_id, overlay.block_index)
+                })
+            })
             .transpose()?;
         self.overlays
-            .insert(key, serde_json::to_vec(overlay)?.as_slice())?;
+            .insert(key, super::sealed::seal_json(overlay)?.as_slice())?;
         match old {
             Some(old) if old.status == overlay.status => {}
             Some(old) => {
@@ -86,7 +92,7 @@ impl RunTxn<'_> {
         let run_id = self.run.run_id.clone();
         self.calls.insert(
             (run_id.as_str(), record.seq),
-            serde_json::to_vec(record)?.as_slice(),
+            super::sealed::seal_json(record)?.as_slice(),
         )?;
         Ok(())
     }
@@ -96,7 +102,9 @@ impl RunTxn<'_> {
         let run_id = self.run.run_id.as_str();
         let mut out = Vec::new();
         for entry in self.calls.range((run_id, 0u64)..=(run_id, u64::MAX))? {
-            out.push(serde_json::from_slice(entry?.1.value())?);
+            let (k, v) = entry?;
+            let what = || format!("call {} of run {}", k.value().1, self.run.run_id);
+            out.push(super::sealed::open_json(v.value(), what)?);
         }
         Ok(out)
     }
@@ -115,7 +123,7 @@ impl RunTxn<'_> {
         record.seq = next;
         self.calls.insert(
             (run_id.as_str(), next),
-            serde_json::to_vec(&record)?.as_slice(),
+            super::sealed::seal_json(&record)?.as_slice(),
         )?;
         Ok(next)
     }
@@ -129,11 +137,12 @@ impl Store {
         run_id: &str,
         f: impl FnOnce(&mut RunTxn<'_>) -> Result<R, E>,
     ) -> Result<R, E> {
+        let _reading = super::guard::reading(format!("run {run_id}"));
         let tx = self.write()?;
         let out = {
             let mut runs = tx.open_table(RUNS).map_err(StoreError::from)?;
             let run: Run = match runs.get(run_id).map_err(StoreError::from)? {
-                Some(raw) => serde_json::from_slice(raw.value()).map_err(StoreError::from)?,
+                Some(raw) => super::sealed::open_json(raw.value(), || format!("run {run_id}"))?,
                 None => {
                     return Err(StoreError::NotFound {
                         kind: "run",
@@ -150,7 +159,7 @@ impl Store {
                 review: tx.open_table(REVIEW_LOG).map_err(StoreError::from)?,
             };
             let out = f(&mut rt)?;
-            let bytes = serde_json::to_vec(&rt.run).map_err(StoreError::from)?;
+            let bytes = super::sealed::seal_json(&rt.run)?;
             runs.insert(run_id, bytes.as_slice())
                 .map_err(StoreError::from)?;
             out
@@ -161,7 +170,7 @@ impl Store {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
     use crate::model::ModelConfig;
 

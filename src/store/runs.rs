@@ -9,6 +9,7 @@ use crate::model::{CallRecord, Overlay, OverlayStatus, Run};
 impl Store {
     /// Create a run and one `pending` overlay per block, in one write transaction.
     pub fn create_run(&self, run: &Run, total_blocks: u32) -> Result<(), StoreError> {
+        let _reading = super::guard::reading(format!("run {}", run.run_id));
         let tx = self.write()?;
         {
             let mut runs = tx.open_table(RUNS)?;
@@ -22,7 +23,10 @@ impl Store {
             run.counters = Default::default();
             run.counters.total = total_blocks;
             run.counters.pending = total_blocks;
-            runs.insert(run.run_id.as_str(), serde_json::to_vec(&run)?.as_slice())?;
+            runs.insert(
+                run.run_id.as_str(),
+                super::sealed::seal_json(&run)?.as_slice(),
+            )?;
             let mut by_schema = tx.open_table(RUNS_BY_SCHEMA)?;
             by_schema.insert((run.schema_id.as_str(), run.run_id.as_str()), ())?;
             let mut overlays = tx.open_table(OVERLAYS)?;
@@ -32,7 +36,7 @@ impl Store {
                 let ov = Overlay::new_pending(&run.run_id, index);
                 overlays.insert(
                     (run.run_id.as_str(), index),
-                    serde_json::to_vec(&ov)?.as_slice(),
+                    super::sealed::seal_json(&ov)?.as_slice(),
                 )?;
                 status.insert((run.run_id.as_str(), pending, index), ())?;
             }
@@ -42,10 +46,13 @@ impl Store {
     }
 
     pub fn get_run(&self, run_id: &str) -> Result<Option<Run>, StoreError> {
+        let _reading = super::guard::reading(format!("run {run_id}"));
         let tx = self.read()?;
         let runs = tx.open_table(RUNS)?;
         match runs.get(run_id)? {
-            Some(raw) => Ok(Some(serde_json::from_slice(raw.value())?)),
+            Some(raw) => Ok(Some(super::sealed::open_json(raw.value(), || {
+                format!("run {run_id}")
+            })?)),
             None => Ok(None),
         }
     }
@@ -57,11 +64,15 @@ impl Store {
 
     /// Every run, oldest first.
     pub fn list_runs(&self) -> Result<Vec<Run>, StoreError> {
+        let _reading = super::guard::reading("the runs table");
         let tx = self.read()?;
         let runs = tx.open_table(RUNS)?;
         let mut out = Vec::new();
         for entry in runs.iter()? {
-            out.push(serde_json::from_slice::<Run>(entry?.1.value())?);
+            let (k, v) = entry?;
+            out.push(super::sealed::open_json::<Run>(v.value(), || {
+                format!("run {}", k.value())
+            })?);
         }
         out.sort_by(|a, b| {
             a.created_at
@@ -72,10 +83,13 @@ impl Store {
     }
 
     pub fn overlay(&self, run_id: &str, index: u32) -> Result<Option<Overlay>, StoreError> {
+        let _reading = super::guard::reading(format!("overlay {run_id} block {index}"));
         let tx = self.read()?;
         let t = tx.open_table(OVERLAYS)?;
         match t.get((run_id, index))? {
-            Some(raw) => Ok(Some(serde_json::from_slice(raw.value())?)),
+            Some(raw) => Ok(Some(super::sealed::open_json(raw.value(), || {
+                format!("overlay {run_id} block {index}")
+            })?)),
             None => Ok(None),
         }
     }
@@ -86,10 +100,13 @@ impl Store {
         run_id: &str,
         mut visit: impl FnMut(Overlay) -> Result<(), StoreError>,
     ) -> Result<(), StoreError> {
+        let _reading = super::guard::reading(format!("the overlays of run {run_id}"));
         let tx = self.read()?;
         let t = tx.open_table(OVERLAYS)?;
         for entry in t.range((run_id, 0u32)..=(run_id, u32::MAX))? {
-            visit(serde_json::from_slice(entry?.1.value())?)?;
+            let (k, v) = entry?;
+            let what = || format!("overlay {run_id} block {}", k.value().1);
+            visit(super::sealed::open_json(v.value(), what)?)?;
         }
         Ok(())
     }
@@ -101,12 +118,15 @@ impl Store {
         from: u32,
         to: u32,
     ) -> Result<Vec<Overlay>, StoreError> {
+        let _reading = super::guard::reading(format!("the overlays of run {run_id}"));
         let tx = self.read()?;
         let t = tx.open_table(OVERLAYS)?;
         let mut out = Vec::new();
         if to > from {
             for entry in t.range((run_id, from)..(run_id, to))? {
-                out.push(serde_json::from_slice(entry?.1.value())?);
+                let (k, v) = entry?;
+                let what = || format!("overlay {run_id} block {}", k.value().1);
+                out.push(super::sealed::open_json(v.value(), what)?);
             }
         }
         Ok(out)
@@ -118,6 +138,7 @@ impl Store {
         run_id: &str,
         status: OverlayStatus,
     ) -> Result<Vec<u32>, StoreError> {
+        let _reading = super::guard::reading(format!("the status index of run {run_id}"));
         let tx = self.read()?;
         let t = tx.open_table(OVERLAY_STATUS)?;
         let code = status.code();
@@ -137,6 +158,7 @@ impl Store {
         from: u32,
         forward: bool,
     ) -> Result<Option<u32>, StoreError> {
+        let _reading = super::guard::reading(format!("the status index of run {run_id}"));
         let tx = self.read()?;
         let t = tx.open_table(OVERLAY_STATUS)?;
         let code = status.code();
@@ -152,27 +174,34 @@ impl Store {
 
     /// One call record of a run by its sequence number.
     pub fn call(&self, run_id: &str, seq: u64) -> Result<Option<CallRecord>, StoreError> {
+        let _reading = super::guard::reading(format!("call {seq} of run {run_id}"));
         let tx = self.read()?;
         let t = tx.open_table(CALLS)?;
         match t.get((run_id, seq))? {
-            Some(raw) => Ok(Some(serde_json::from_slice(raw.value())?)),
+            Some(raw) => Ok(Some(super::sealed::open_json(raw.value(), || {
+                format!("call {seq} of run {run_id}")
+            })?)),
             None => Ok(None),
         }
     }
 
     /// A run's call records in order.
     pub fn calls(&self, run_id: &str) -> Result<Vec<CallRecord>, StoreError> {
+        let _reading = super::guard::reading(format!("the calls of run {run_id}"));
         let tx = self.read()?;
         let t = tx.open_table(CALLS)?;
         let mut out = Vec::new();
         for entry in t.range((run_id, 0u64)..=(run_id, u64::MAX))? {
-            out.push(serde_json::from_slice(entry?.1.value())?);
+            let (k, v) = entry?;
+            let what = || format!("call {} of run {run_id}", k.value().1);
+            out.push(super::sealed::open_json(v.value(), what)?);
         }
         Ok(out)
     }
 
     /// Delete a run with its overlays, status index and call records, in one transaction.
     pub fn delete_run(&self, run_id: &str) -> Result<(), StoreError> {
+        let _reading = super::guard::reading(format!("run {run_id}"));
         let tx = self.write()?;
         {
             let mut runs = tx.open_table(RUNS)?;
@@ -182,7 +211,7 @@ impl Store {
                     prefix: run_id.to_string(),
                 });
             };
-            let run: Run = serde_json::from_slice(raw.value())?;
+            let run: Run = super::sealed::open_json(raw.value(), || format!("run {run_id}"))?;
             drop(raw);
             tx.open_table(RUNS_BY_SCHEMA)?
                 .remove((run.schema_id.as_str(), run_id))?;

@@ -31,7 +31,7 @@ pub enum SchemaDelete {
 }
 
 fn decode(raw: &[u8]) -> Result<Schema, StoreError> {
-    Ok(serde_json::from_slice(raw)?)
+    super::sealed::open_json(raw, || super::guard::current_or("a schema record"))
 }
 
 impl Store {
@@ -39,6 +39,7 @@ impl Store {
     /// content identity inside the transaction, then writes the record and both indexes, or
     /// nothing. `schema.schema_id` is ignored: a fresh id is generated.
     pub fn save_schema(&self, schema: &Schema) -> Result<SchemaInsert, StoreError> {
+        let _reading = super::guard::reading("the schemas table");
         let tx = self.write()?;
         let outcome = save_in(&tx, schema)?;
         match outcome {
@@ -49,6 +50,7 @@ impl Store {
     }
 
     pub fn get_schema(&self, schema_id: &str) -> Result<Option<Schema>, StoreError> {
+        let _reading = super::guard::reading(format!("schema {schema_id}"));
         let tx = self.read()?;
         let t = tx.open_table(SCHEMAS)?;
         match t.get(schema_id)? {
@@ -58,6 +60,7 @@ impl Store {
     }
 
     pub fn schema_by_ref(&self, schema_ref: &str) -> Result<Option<Schema>, StoreError> {
+        let _reading = super::guard::reading(format!("schema {schema_ref}"));
         let tx = self.read()?;
         let refs = tx.open_table(SCHEMA_REFS)?;
         let Some(id) = refs.get(schema_ref)?.map(|v| v.value().to_string()) else {
@@ -74,6 +77,7 @@ impl Store {
 
     /// Whether a ref is taken (for suggesting free refs).
     pub fn schema_ref_exists(&self, schema_ref: &str) -> Result<bool, StoreError> {
+        let _reading = super::guard::reading(format!("schema ref {schema_ref}"));
         let tx = self.read()?;
         let refs = tx.open_table(SCHEMA_REFS)?;
         Ok(refs.get(schema_ref)?.is_some())
@@ -82,6 +86,7 @@ impl Store {
     /// A schema named on the command line: its exact `schema_ref`, else a `schema_id` or a
     /// unique prefix of one.
     pub fn resolve_schema(&self, name: &str) -> Result<Schema, StoreError> {
+        let _reading = super::guard::reading(format!("schema {name}"));
         if let Some(s) = self.schema_by_ref(name)? {
             return Ok(s);
         }
@@ -94,6 +99,7 @@ impl Store {
 
     /// Every schema, sorted by ref.
     pub fn list_schemas(&self) -> Result<Vec<Schema>, StoreError> {
+        let _reading = super::guard::reading("the schemas table");
         let tx = self.read()?;
         let t = tx.open_table(SCHEMAS)?;
         let mut out = Vec::new();
@@ -107,6 +113,7 @@ impl Store {
 
     /// Run ids that reference a schema, in id order.
     pub fn runs_referencing(&self, schema_id: &str) -> Result<Vec<String>, StoreError> {
+        let _reading = super::guard::reading(format!("the runs of schema {schema_id}"));
         let tx = self.read()?;
         let t = tx.open_table(RUNS_BY_SCHEMA)?;
         runs_of(&t, schema_id)
@@ -115,6 +122,7 @@ impl Store {
     /// Delete a schema (named by ref or id prefix) in one write transaction, refused while any
     /// run references it.
     pub fn delete_schema(&self, name: &str) -> Result<SchemaDelete, StoreError> {
+        let _reading = super::guard::reading(format!("schema {name}"));
         let schema = self.resolve_schema(name)?;
         let tx = self.write()?;
         {
@@ -164,6 +172,7 @@ impl Store {
     /// transaction; this helper exists for tests and tools).
     #[doc(hidden)]
     pub fn link_run_to_schema(&self, schema_id: &str, run_id: &str) -> Result<(), StoreError> {
+        let _reading = super::guard::reading(format!("the runs of schema {schema_id}"));
         let tx = self.write()?;
         {
             let mut t = tx.open_table(RUNS_BY_SCHEMA)?;
@@ -246,7 +255,7 @@ fn save_in(tx: &WriteTransaction, schema: &Schema) -> Result<SchemaInsert, Store
         }
         salt += 1;
     }
-    let bytes = serde_json::to_vec(&record)?;
+    let bytes = super::sealed::seal_json(&record)?;
     schemas.insert(record.schema_id.as_str(), bytes.as_slice())?;
     refs.insert(record.schema_ref.as_str(), record.schema_id.as_str())?;
     if indexed.is_none() {

@@ -20,6 +20,7 @@ impl Store {
     /// Measure the store's space. Walks every tree and takes the write lock for that long (redb
     /// reports these only in a write transaction), then aborts: nothing is written.
     pub fn space(&self) -> Result<Space, StoreError> {
+        let _reading = super::guard::reading("the store's space figures");
         let tx = self.write()?;
         let stats = tx.stats()?;
         tx.abort()?;

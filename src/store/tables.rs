@@ -4,6 +4,12 @@
 //! `migrations.rs`, never a silent reinterpretation of old bytes. Values are JSON (serde) unless
 //! noted, so a record can gain optional fields without a migration.
 //!
+//! From store format 3 every `&[u8]` value of a table holding user data (all below except
+//! `META` and `DOC_TEXT`, whose text is verified against its `conv_uid`) is sealed: the record
+//! followed by its CRC-32 (`sealed.rs`, which says how a new table adopts it in one line). The
+//! tables kept their names: the format version, not the name, marks the change, so the other
+//! work on these tables (and their key layouts) is untouched; migration 3 seals old records.
+//!
 //! Key layouts are chosen so the hot queries are range scans:
 //! - blocks of a document in index order: `BLOCKS` range `(conv, 0)..=(conv, u32::MAX)` (chunks);
 //! - overlays of a run with status S in index order: `OVERLAY_STATUS` range

@@ -5,12 +5,10 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use serde_json::{Map, Value};
 
-use crate::provider::prompt::INDEX_KEY;
-
 /// What one answer gave, per block, and what was wrong with it.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct ParsedAnswer {
-    /// `block_index -> result object` (without the `block_index` key).
+    /// `block_index -> result object` (without the pack key).
     pub mapped: BTreeMap<u32, Map<String, Value>>,
     pub missing: Vec<u32>,
     pub unexpected: u32,
@@ -19,18 +17,24 @@ pub struct ParsedAnswer {
     pub parse_issue: Option<String>,
 }
 
-/// The `block_index` of one result: an integer, or a string holding one (a model without
-/// enforced output may quote it).
-fn index_of(result: &Map<String, Value>) -> Option<u32> {
-    match result.get(INDEX_KEY)? {
+/// The block index of one result under the pack `key`: an integer, or a string holding one (a
+/// model without enforced output may quote it).
+fn index_of(result: &Map<String, Value>, key: &str) -> Option<u32> {
+    match result.get(key)? {
         Value::Number(n) => n.as_u64().and_then(|n| u32::try_from(n).ok()),
         Value::String(s) => s.trim().parse().ok(),
         _ => None,
     }
 }
 
-/// Parse a batched answer `{results: [{block_index, ...}]}` against the indices that were sent.
-pub fn parse_batched(output: Option<&Value>, issue: Option<&str>, sent: &[u32]) -> ParsedAnswer {
+/// Parse a batched answer `{results: [{KEY, ...}]}` against the indices that were sent; `key`
+/// is the call's pack key ([`crate::provider::prompt::pack_key`]).
+pub fn parse_batched(
+    output: Option<&Value>,
+    issue: Option<&str>,
+    sent: &[u32],
+    key: &str,
+) -> ParsedAnswer {
     let mut p = ParsedAnswer::default();
     let expected: BTreeSet<u32> = sent.iter().copied().collect();
     match output {
@@ -43,7 +47,7 @@ pub fn parse_batched(output: Option<&Value>, issue: Option<&str>, sent: &[u32]) 
                         p.unexpected += 1;
                         continue;
                     };
-                    let Some(index) = index_of(obj) else {
+                    let Some(index) = index_of(obj, key) else {
                         p.unexpected += 1;
                         continue;
                     };
@@ -55,7 +59,7 @@ pub fn parse_batched(output: Option<&Value>, issue: Option<&str>, sent: &[u32]) 
                         Entry::Occupied(_) => p.duplicate += 1,
                         Entry::Vacant(slot) => {
                             let mut value = obj.clone();
-                            value.shift_remove(INDEX_KEY);
+                            value.shift_remove(key);
                             slot.insert(value);
                         }
                     }
@@ -71,19 +75,27 @@ pub fn parse_batched(output: Option<&Value>, issue: Option<&str>, sent: &[u32]) 
     p
 }
 
-/// Parse a single-block answer: the output object is the block's result.
-pub fn parse_single(output: Option<&Value>, issue: Option<&str>, index: u32) -> ParsedAnswer {
+/// Parse a single-block answer: the output object is the block's result. `key` is the pack key
+/// (never a schema field, so removing it never drops the user's field); `results_is_field`
+/// says the schema has a field named `results`, which is then never taken for a wrapper.
+pub fn parse_single(
+    output: Option<&Value>,
+    issue: Option<&str>,
+    index: u32,
+    key: &str,
+    results_is_field: bool,
+) -> ParsedAnswer {
     let mut p = ParsedAnswer::default();
     match output {
         Some(Value::Object(obj)) => {
             let mut value = obj.clone();
             // A model may still wrap its answer the batched way.
-            if let Some(Value::Array(results)) = value.get("results") {
+            if let (false, Some(Value::Array(results))) = (results_is_field, value.get("results")) {
                 if let Some(Value::Object(first)) = results.first() {
                     value = first.clone();
                 }
             }
-            value.shift_remove(INDEX_KEY);
+            value.shift_remove(key);
             p.mapped.insert(index, value);
         }
         Some(_) => p.parse_issue = Some("answer is not a JSON object".to_string()),
@@ -133,7 +145,7 @@ mod tests {
             {"label": "no index"},
             {"block_index": "12", "label": "c"}
         ]});
-        let p = parse_batched(Some(&out), None, &[10, 11, 12]);
+        let p = parse_batched(Some(&out), None, &[10, 11, 12], "block_index");
         assert_eq!(p.mapped.len(), 2);
         assert_eq!(p.mapped[&10]["label"], "a", "first answer wins");
         assert!(!p.mapped[&10].contains_key("block_index"));
@@ -142,10 +154,10 @@ mod tests {
         assert_eq!((p.unexpected, p.duplicate), (2, 1));
         assert_eq!(p.parse_issue, None);
 
-        let none = parse_batched(None, Some("no tool output"), &[0, 1]);
+        let none = parse_batched(None, Some("no tool output"), &[0, 1], "block_index");
         assert_eq!(none.parse_issue.as_deref(), Some("no tool output"));
         assert_eq!(none.missing.len(), 2);
-        let bad = parse_batched(Some(&json!({"items": []})), None, &[0]);
+        let bad = parse_batched(Some(&json!({"items": []})), None, &[0], "block_index");
         assert_eq!(
             bad.parse_issue.as_deref(),
             Some("answer has no results array")

@@ -8,9 +8,9 @@ use super::WorkerError;
 use crate::fake::{FakeConfig, FakeServer};
 use crate::model::{ProviderKind, Run};
 use crate::provider::{
-    anthropic, base_url_env_var, http, is_vendor_endpoint, key_env_var, openai, validate_base_url,
-    AnthropicClient, CallAnswer, CallRequest, ConnectError, Flavor, OpenAiClient, Provider,
-    ProviderError, ServerLimits,
+    anthropic, base_url_env_var, http, key_env_var, openai, validate_base_url, AnthropicClient,
+    CallAnswer, CallRequest, ConnectError, Flavor, OpenAiClient, Provider, ProviderError,
+    ServerLimits,
 };
 use crate::store::Store;
 
@@ -30,8 +30,9 @@ pub fn connect_provider(store: &Store, run: &Run) -> Result<AnyProvider, WorkerE
     Ok(connect(name, key.map(|k| k.secret), base_url)?)
 }
 
-/// Whether a session of `run` started now would call the vendor's own endpoint (so built-in
-/// prices apply), resolved like [`connect_provider`] without building a client.
+/// Whether built-in prices apply to a session of `run` started now
+/// ([`crate::provider::builtin_prices_apply`]), its endpoint resolved like
+/// [`connect_provider`] without building a client.
 pub fn at_vendor_endpoint(store: &Store, run: &Run) -> Result<bool, WorkerError> {
     let name = run.model_config.provider.as_str();
     if ProviderKind::parse(name).is_some_and(|k| k.is_demo()) {
@@ -40,7 +41,8 @@ pub fn at_vendor_endpoint(store: &Store, run: &Run) -> Result<bool, WorkerError>
     let stored = crate::vault::key_for(store, name)?
         .and_then(|k| k.base_url)
         .or_else(|| run.model_config.base_url.clone());
-    Ok(resolve_base_url(name, stored).is_some_and(|u| is_vendor_endpoint(name, &u)))
+    Ok(resolve_base_url(name, stored)
+        .is_some_and(|u| crate::provider::builtin_prices_apply(name, &u)))
 }
 
 /// The base URL calls to `name` go to: `base_url` (the stored one), else the provider's

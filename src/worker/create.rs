@@ -86,6 +86,18 @@ pub fn plan_run(
     schema_name: &str,
     opts: &CreateRunOptions,
 ) -> Result<PlannedRun, WorkerError> {
+    plan_run_keyed(store, doc, schema_name, opts, true)
+}
+
+/// [`plan_run`]; with `need_key` false, no API key or custom endpoint is required (the cost
+/// estimate works offline, before any key is set).
+pub(super) fn plan_run_keyed(
+    store: &Store,
+    doc: &str,
+    schema_name: &str,
+    opts: &CreateRunOptions,
+    need_key: bool,
+) -> Result<PlannedRun, WorkerError> {
     let conv = store.resolve_document(doc)?;
     let document = store
         .get_document(&conv)?
@@ -112,7 +124,8 @@ pub fn plan_run(
         )));
     }
     let key = vault::key_for(store, &provider_name)?;
-    if provider_name == ProviderKind::Custom.as_str()
+    if need_key
+        && provider_name == ProviderKind::Custom.as_str()
         && key.as_ref().is_none_or(|k| k.base_url.is_none())
     {
         return Err(WorkerError::Refused(format!(
@@ -121,7 +134,7 @@ pub fn plan_run(
             provider::CUSTOM_BASE_URL_ENV
         )));
     }
-    if !ProviderKind::is_demo_name(&provider_name) && key.is_none() {
+    if need_key && !ProviderKind::is_demo_name(&provider_name) && key.is_none() {
         let env = provider::key_env_var(&provider_name)
             .map(|v| format!(" or set {v}"))
             .unwrap_or_default();
@@ -155,6 +168,7 @@ pub fn plan_run(
             key_defaults: Some(&key_defaults),
         },
     )?;
+    let model_config = name_the_default_model(model_config, key.as_ref());
     fits_one_block(&model_config.policy, &prompt, &schema.json)?;
     let blocks = match opts.sample {
         Some(0) => {
@@ -180,6 +194,25 @@ pub fn plan_run(
         blocks,
         document_blocks: document.total_blocks,
     })
+}
+
+/// A model taken from the "key defaults" layer when the key names none is the provider's
+/// default: say so, and say "environment" when the key came from an environment variable
+/// (there is no stored key whose defaults it could be).
+fn name_the_default_model(
+    mut config: crate::model::ModelConfig,
+    key: Option<&crate::vault::ResolvedKey>,
+) -> crate::model::ModelConfig {
+    let from_key_layer = config.sources.get("model").map(String::as_str)
+        == Some(crate::policy::Source::KeyDefaults.as_str());
+    if from_key_layer && key.and_then(|k| k.model.as_ref()).is_none() {
+        let label = match key.map(|k| &k.source) {
+            Some(crate::vault::KeySource::Env) => "environment",
+            _ => "provider default",
+        };
+        config.sources.insert("model".into(), label.into());
+    }
+    config
 }
 
 /// Refuse a run whose fixed prompt (system prompt, block prompt, tool overhead, output reserve)

@@ -156,7 +156,7 @@ async fn work<P: Provider>(
         plan.policy.max_retries,
         events.clone(),
     );
-    let vendor_prices = crate::provider::is_vendor_endpoint(provider.name(), provider.base_url());
+    let vendor_prices = crate::provider::builtin_prices_apply(provider.name(), provider.base_url());
     let priced = opts
         .prices
         .price_at(&plan.run.model_config.model, vendor_prices)

@@ -6,7 +6,7 @@
 use serde::Serialize;
 use serde_json::{json, Map, Value};
 
-use super::create::{plan_run, CreateRunOptions, PlannedRun};
+use super::create::{plan_run_keyed, CreateRunOptions, PlannedRun};
 use super::pack::{estimate_tokens, make_packs};
 use super::prepare::RunPlan;
 use super::WorkerError;
@@ -61,7 +61,7 @@ pub fn estimate_run(
         run,
         blocks,
         document_blocks,
-    } = plan_run(store, doc, schema_name, opts)?;
+    } = plan_run_keyed(store, doc, schema_name, opts, false)?;
     let conv = run.conv_uid.clone();
     // Built-in prices are the vendor's: a local server or a gateway is priced by prices.json.
     let vendor = super::connect::at_vendor_endpoint(store, &run)?;
@@ -87,11 +87,15 @@ pub fn estimate_run(
     let tokens: Vec<u32> = inputs.iter().map(|b| estimate_tokens(&b.content)).collect();
     let packs = make_packs(&tokens, &plan.limits);
     let system = estimate_tokens(&plan.system_prompt) as u64;
-    let caching = plan.policy.prompt_caching && system > 0;
+    // A prompt shorter than the provider's minimum cacheable length is never cached: it is
+    // plain input on every call, no cache write.
+    let mc = &plan.run.model_config;
+    let min_cached = crate::provider::min_cacheable_tokens(&mc.provider, &mc.model).unwrap_or(0);
+    let caching = plan.policy.prompt_caching && system > 0 && system >= u64::from(min_cached);
     let mut usage = Usage::default();
     for (i, (range, _)) in packs.iter().enumerate() {
         let request = plan.request(inputs[range.clone()].to_vec());
-        let output = typical_output(&plan.properties, &request.blocks, request.batched);
+        let output = typical_output(&plan, &request.blocks, request.batched);
         let tool = json!({
             "name": prompt::tool_name(&request),
             "description": prompt::tool_description(&request),
@@ -129,11 +133,11 @@ pub fn estimate_run(
     })
 }
 
-/// The answer a call would get: `{results: [{block_index, ...}]}` for a pack, the fields alone for
-/// one block, each field holding a value of typical size for its type.
-fn typical_output(properties: &Map<String, Value>, blocks: &[BlockInput], batched: bool) -> Value {
+/// The answer a call would get: `{results: [{KEY, ...}]}` for a pack, the fields alone for one
+/// block, each field holding a value of typical size for its type.
+fn typical_output(plan: &RunPlan, blocks: &[BlockInput], batched: bool) -> Value {
     let one = |b: &BlockInput| -> Map<String, Value> {
-        properties
+        plan.properties
             .iter()
             .map(|(name, spec)| (name.clone(), typical_value(name, spec, &b.content, 0)))
             .collect()
@@ -148,7 +152,7 @@ fn typical_output(properties: &Map<String, Value>, blocks: &[BlockInput], batche
         .iter()
         .map(|b| {
             let mut m = Map::new();
-            m.insert(prompt::INDEX_KEY.into(), json!(b.block_index));
+            m.insert(plan.pack_key.clone(), json!(b.block_index));
             m.extend(one(b));
             Value::Object(m)
         })

@@ -17,6 +17,7 @@ mod identity;
 pub mod lease;
 pub mod pack;
 mod prepare;
+pub mod record_cap;
 mod task;
 pub mod transitions;
 mod writer;

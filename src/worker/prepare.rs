@@ -27,6 +27,8 @@ pub struct RunPlan {
     max_batch_size: Option<u32>,
     /// The review validators: every answer is checked with them before it is staged.
     pub validators: Arc<FieldValidators>,
+    /// The key carrying each result's block index in a batched answer: never a schema field.
+    pub pack_key: String,
 }
 
 /// The system prompt, block prompt and pack limits a run uses: the schema's prompts, else the
@@ -82,6 +84,7 @@ impl RunPlan {
         let policy = WorkerPolicy::from_snapshot(&run.model_config.policy);
         let (system_prompt, block_prompt, limits) = fixed_prompt(&policy, &prompt, &properties);
         let max_batch_size = prompt.max_batch_size;
+        let pack_key = crate::provider::prompt::pack_key(&schema.json["properties"]);
         Ok(RunPlan {
             run,
             properties,
@@ -92,6 +95,7 @@ impl RunPlan {
             limits,
             max_batch_size,
             validators: Arc::new(validators),
+            pack_key,
         })
     }
 }

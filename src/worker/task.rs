@@ -482,12 +482,15 @@ impl<P: Provider> Shared<P> {
                 answer.output.as_ref(),
                 answer.parse_issue.as_deref(),
                 &indices,
+                &self.plan.pack_key,
             )
         } else {
             parse_single(
                 answer.output.as_ref(),
                 answer.parse_issue.as_deref(),
                 indices[0],
+                &self.plan.pack_key,
+                self.plan.properties.contains_key("results"),
             )
         };
         rec.mapped = parsed.mapped.len() as u32;

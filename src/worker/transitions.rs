@@ -214,6 +214,7 @@ fn apply_one(rt: &mut RunTxn<'_>, outcome: CallEffect, max_retries: u32) -> Resu
         }
     }
     record.written = written;
+    record.detail = record.detail.map(super::record_cap::cap);
     let usage = record.usage;
     // A call recorded as started before it was sent keeps its sequence number.
     let seq = if record.seq != 0 {
@@ -241,7 +242,7 @@ fn apply_one(rt: &mut RunTxn<'_>, outcome: CallEffect, max_retries: u32) -> Resu
             continue;
         }
         ov.attempt_count += 1;
-        ov.last_error = Some(error);
+        ov.last_error = Some(super::record_cap::cap(error));
         ov.claimed_by = None;
         ov.claimed_at = None;
         ov.status = if ov.attempt_count >= max_retries {

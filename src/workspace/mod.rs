@@ -130,9 +130,10 @@ impl Workspace {
         crate::demo::populate(&self.store, samples_dir)
     }
 
-    /// Whether `path` may be replaced by a fresh demo (absent, or itself a demo workspace).
-    pub fn demo_may_reset(path: &Path) -> Result<bool, WorkerError> {
-        crate::demo::may_reset(path)
+    /// What the store at `path` is for the demo: absent, a pristine demo, not a demo, or a
+    /// demo holding the user's work (read-only look).
+    pub fn demo_store(path: &Path) -> Result<crate::demo::DemoStore, StoreError> {
+        crate::demo::inspect(path)
     }
 }
 

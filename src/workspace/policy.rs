@@ -53,7 +53,18 @@ impl Workspace {
         crate::policy::list_admins(&self.store)
     }
 
+    /// Make the OS account `who` an admin: refused, writing nothing, when no such account
+    /// exists on this machine (a typo would otherwise name an admin nobody is).
     pub fn add_admin(&self, who: &str, reason: Option<&str>) -> Result<AdminChange, PolicyError> {
+        let name = who.trim();
+        if !name.is_empty() && !crate::policy::identity::account_exists(name) {
+            return Err(PolicyError::InvalidUser {
+                user: who.to_string(),
+                reason: "no such account on this machine (an admin is an OS account: see \
+                         `getent passwd`)"
+                    .into(),
+            });
+        }
         crate::policy::add_admin(&self.store, &self.user, who, reason)
     }
 

@@ -108,7 +108,8 @@ impl Workspace {
         self.store.overlays_range(run_id, from, to)
     }
 
-    /// Export atomically to `path` (a failed export leaves no partial file).
+    /// Export atomically to `path` (a failed export leaves no partial file); refused, writing
+    /// nothing, when a value it would export does not obey the run's schema.
     pub fn export_to_path(
         &self,
         run_id: &str,
@@ -116,10 +117,12 @@ impl Workspace {
         mode: Mode,
         path: &Path,
     ) -> Result<ExportSummary, ExportError> {
+        crate::export::check_exportable(&self.store, run_id, mode)?;
         crate::export::export_to_path(&self.store, run_id, format, mode, path)
     }
 
-    /// Stream an export to `out`; `target` names it in errors.
+    /// Stream an export to `out`; `target` names it in errors. Refused like
+    /// [`Self::export_to_path`] before anything is written.
     pub fn export_to_writer<W: Write>(
         &self,
         run_id: &str,
@@ -128,6 +131,7 @@ impl Workspace {
         out: W,
         target: &str,
     ) -> Result<ExportSummary, ExportError> {
+        crate::export::check_exportable(&self.store, run_id, mode)?;
         crate::export::export_to_writer(&self.store, run_id, format, mode, out, target)
     }
 }

@@ -58,4 +58,5 @@ pub fn outcome(out: std::process::Output) -> (i32, String, String) {
     )
 }
 
+pub mod rules;
 pub mod tui;
