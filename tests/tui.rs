@@ -6,7 +6,7 @@ mod support;
 use std::time::Duration;
 
 use blockwise::model::OverlayStatus;
-use blockwise::tui::app::Modal;
+use blockwise::tui::modals::{EnumPicker, Prompt};
 use blockwise::tui::theme::ColorMode;
 use blockwise::tui::{Action, App, Keymap, Pane, Spawner, Theme};
 use blockwise::workspace::Workspace;
@@ -35,7 +35,7 @@ fn grid_shows_schema_columns_staged_values_and_the_demo_label() {
     let env = demo(true);
     let mut app = app(&env);
     app.handle_key(key('2'));
-    assert_eq!(app.pane, Pane::Grid);
+    assert_eq!(app.pane(), Pane::Grid);
     let s = screen(&app);
     println!("{s}");
     for col in ["#", "type", "status", "content", "clause_type"] {
@@ -69,14 +69,14 @@ fn keys_confirm_the_current_block_and_a_selection() {
     app.handle_key(key('a'));
     assert_eq!(status(&env, 0), OverlayStatus::Confirmed);
     assert_eq!(status(&env, 1), OverlayStatus::AiComplete);
-    assert_eq!(app.grid.cursor, 1, "accept-and-next");
+    assert_eq!(app.grid().cursor, 1, "accept-and-next");
     assert!(screen(&app).contains("confirmed"));
     // Block 0 is confirmed now: confirming it again is refused with the reason, nothing changes.
     let before = env.store.fingerprint().unwrap();
     app.handle_key(key('g'));
     app.handle_key(key('a'));
     assert_eq!(env.store.fingerprint().unwrap(), before);
-    let (msg, is_error) = app.message.clone().unwrap();
+    let (msg, is_error) = app.message().cloned().unwrap();
     assert!(is_error && msg.contains("block 0 is confirmed"), "{msg}");
     // space selects (and moves down): select 2 and 3, then confirm both. (a moves on to the
     // next staged block at once, before its job reports, so go back to the top first.)
@@ -119,14 +119,14 @@ fn invalid_edit_shows_the_validator_reason_and_changes_nothing() {
     let env = demo(true);
     let mut app = app(&env);
     app.handle_key(key('2'));
-    assert_eq!(app.grid.current_field(), Some("clause_type"));
+    assert_eq!(app.grid().current_field(), Some("clause_type"));
     let before = env.store.fingerprint().unwrap();
     // An array field opens the multi-line JSON editor; ctrl-s saves, the refusal shows inline.
-    while app.grid.current_field() != Some("obligations") {
+    while app.grid().current_field() != Some("obligations") {
         app.handle_key(key('l'));
     }
     app.handle_key(key('e'));
-    let Modal::Prompt(p) = &app.modal else {
+    let Some(p) = app.modal::<Prompt>() else {
         panic!("an array field opens the JSON editor");
     };
     assert!(p.multiline);
@@ -140,12 +140,12 @@ fn invalid_edit_shows_the_validator_reason_and_changes_nothing() {
     }
     app.handle_key(ctrl('s'));
     assert_eq!(env.store.fingerprint().unwrap(), before, "nothing saved");
-    let Modal::Prompt(p) = &app.modal else {
+    let Some(p) = app.modal::<Prompt>() else {
         panic!("the editor stays open after a refusal");
     };
     let reason = p.error.clone().unwrap();
     let text = p.textarea.lines().join("\n");
-    let schema = app.grid.schema.clone().unwrap();
+    let schema = app.grid().schema.clone().unwrap();
     let expected = blockwise::review::edit::parse_and_validate(&schema, "obligations", &text)
         .unwrap_err()
         .to_string();
@@ -154,15 +154,15 @@ fn invalid_edit_shows_the_validator_reason_and_changes_nothing() {
     assert!(s.contains("refused:"), "{s}");
     // Esc cancels; still nothing changed.
     app.handle_key(code(KeyCode::Esc));
-    assert!(matches!(app.modal, Modal::None));
+    assert!(!app.modal_open());
     assert_eq!(env.store.fingerprint().unwrap(), before);
 
     // An enum field opens a picker of its members: choosing one saves a draft, d discards it.
-    while app.grid.current_field() != Some("clause_type") {
+    while app.grid().current_field() != Some("clause_type") {
         app.handle_key(key('h'));
     }
     app.handle_key(key('e'));
-    let Modal::EnumPick(p) = &app.modal else {
+    let Some(p) = app.modal::<EnumPicker>() else {
         panic!("an enum field opens a picker");
     };
     let at = p.members.iter().position(|m| m == "indemnity").unwrap();
@@ -171,7 +171,7 @@ fn invalid_edit_shows_the_validator_reason_and_changes_nothing() {
         app.handle_key(key('j'));
     }
     app.handle_key(code(KeyCode::Enter));
-    assert!(matches!(app.modal, Modal::None));
+    assert!(!app.modal_open());
     let ov = env.store.overlay(&env.run_id, 0).unwrap().unwrap();
     assert_eq!(ov.staging.as_ref().unwrap()["clause_type"], "indemnity");
     let model = ov.model_output.as_ref().unwrap()["clause_type"].clone();
@@ -201,15 +201,14 @@ fn help_overlay_lists_the_keymap() {
         assert!(s.contains(text), "help lacks {text}:\n{s}");
     }
     app.handle_key(key('x'));
-    assert!(matches!(app.modal, Modal::None), "any key closes help");
+    assert!(!app.modal_open(), "any key closes help");
 }
 
 #[test]
 fn new_run_from_the_picker_and_the_background_worker_fill_the_grid() {
     let env = demo(false);
-    let mut app = app(&env);
     let (tx, mut rx) = tokio::sync::mpsc::channel(1024);
-    app.spawner = Some(Spawner {
+    let mut app = app(&env).with_spawner(Spawner {
         handle: env.rt.handle().clone(),
         tx,
     });
@@ -221,7 +220,7 @@ fn new_run_from_the_picker_and_the_background_worker_fill_the_grid() {
     // The run is created by a background job: wait for it to report, as tests/tui_async.rs does.
     let settle = |app: &mut App, rx: &mut tokio::sync::mpsc::Receiver<Action>| {
         let deadline = std::time::Instant::now() + Duration::from_secs(60);
-        while !app.jobs.is_empty() && std::time::Instant::now() < deadline {
+        while !app.jobs().is_empty() && std::time::Instant::now() < deadline {
             let a = env
                 .rt
                 .block_on(async { tokio::time::timeout(Duration::from_secs(5), rx.recv()).await });
@@ -247,13 +246,13 @@ fn new_run_from_the_picker_and_the_background_worker_fill_the_grid() {
     settle(&mut app, &mut rx);
     let runs = env.store.list_runs().unwrap();
     assert_eq!(runs.len(), runs_before + 1);
-    let new_run = app.grid.run.clone().unwrap();
+    let new_run = app.grid().run.clone().unwrap();
     assert_eq!(new_run.model_config.provider, "demo");
     app.handle_key(key('2'));
     app.handle_key(key('s'));
-    assert_eq!(app.workers.len(), 1);
+    assert_eq!(app.workers().len(), 1);
     let deadline = std::time::Instant::now() + Duration::from_secs(60);
-    while !app.workers.is_empty() && std::time::Instant::now() < deadline {
+    while !app.workers().is_empty() && std::time::Instant::now() < deadline {
         let a = env
             .rt
             .block_on(async { tokio::time::timeout(Duration::from_secs(5), rx.recv()).await });
@@ -262,10 +261,10 @@ fn new_run_from_the_picker_and_the_background_worker_fill_the_grid() {
         }
         app.flush();
     }
-    assert!(app.workers.is_empty(), "the worker ended");
+    assert!(app.workers().is_empty(), "the worker ended");
     let run = env.store.get_run(&new_run.run_id).unwrap().unwrap();
     assert_eq!(run.counters.pending + run.counters.claimed, 0);
-    assert_eq!(app.grid.run.as_ref().unwrap().counters, run.counters);
+    assert_eq!(app.grid().run.as_ref().unwrap().counters, run.counters);
     let s = screen(&app);
     assert!(s.contains("staged") && s.contains("DEMO"), "{s}");
 }
@@ -273,16 +272,20 @@ fn new_run_from_the_picker_and_the_background_worker_fill_the_grid() {
 #[test]
 fn policy_edit_is_refused_for_non_admins_with_the_reason() {
     let env = demo(false);
+    // The demo made this OS user the admin: hand the workspace to another admin first, so the
+    // TUI opens as a real non-admin.
+    let me = blockwise::policy::current_user();
+    blockwise::policy::add_admin(&env.store, &me, "owner", None).unwrap();
+    blockwise::policy::remove_admin(&env.store, "owner", &me, None).unwrap();
     let mut app = app(&env);
-    app.user = "visitor".into();
-    app.policy.is_admin = false;
+    assert!(!app.policy().is_admin);
     let before = env.store.fingerprint().unwrap();
     app.handle_key(key('4'));
     app.handle_key(key('e'));
-    assert!(matches!(app.modal, Modal::None));
-    let (msg, is_error) = app.message.clone().unwrap();
+    assert!(!app.modal_open());
+    let (msg, is_error) = app.message().cloned().unwrap();
     assert!(
-        is_error && msg.contains("visitor") && msg.contains("admin"),
+        is_error && msg.contains(me.as_str()) && msg.contains("admin"),
         "{msg}"
     );
     assert_eq!(env.store.fingerprint().unwrap(), before);
@@ -310,7 +313,7 @@ fn export_prompt_writes_the_file_and_labels_demo_output() {
     app.handle_key(key('2'));
     app.handle_key(key('a'));
     app.handle_key(key('E'));
-    assert!(matches!(app.modal, Modal::Prompt(_)));
+    assert!(app.modal::<Prompt>().is_some());
     for _ in 0..60 {
         app.handle_key(code(KeyCode::Backspace));
     }
@@ -319,10 +322,10 @@ fn export_prompt_writes_the_file_and_labels_demo_output() {
         app.handle_key(key(c));
     }
     app.handle_key(code(KeyCode::Enter));
-    assert!(matches!(app.modal, Modal::None), "{:?}", app.message);
+    assert!(!app.modal_open(), "{:?}", app.message());
     let csv = std::fs::read_to_string(&target).unwrap();
     assert!(csv.lines().count() > 2, "{csv}");
-    let (msg, is_error) = app.message.clone().unwrap();
+    let (msg, is_error) = app.message().cloned().unwrap();
     assert!(
         !is_error && msg.contains("1 confirmed") && msg.contains("DEMO"),
         "{msg}"
@@ -337,7 +340,7 @@ fn export_prompt_writes_the_file_and_labels_demo_output() {
         app.handle_key(key(c));
     }
     app.handle_key(code(KeyCode::Enter));
-    let Modal::Prompt(p) = &app.modal else {
+    let Some(p) = app.modal::<Prompt>() else {
         panic!("prompt stays open")
     };
     assert!(p.error.as_deref().unwrap().contains(".jsonl, .csv or .md"));
@@ -348,10 +351,13 @@ fn export_prompt_writes_the_file_and_labels_demo_output() {
 fn admin_edits_a_policy_key_with_a_reason_and_it_is_audited() {
     let env = demo(false);
     let mut app = app(&env);
-    assert!(app.policy.is_admin, "the demo makes the current user admin");
+    assert!(
+        app.policy().is_admin,
+        "the demo makes the current user admin"
+    );
     app.handle_key(key('4'));
     app.handle_key(key('j'));
-    let key_name = app.policy.current().unwrap().key.clone();
+    let key_name = app.policy().current().unwrap().key.clone();
     assert_eq!(key_name, "models.platform_default_temperature");
     let typed = |app: &mut App, text: &str| {
         for _ in 0..30 {
@@ -366,7 +372,7 @@ fn admin_edits_a_policy_key_with_a_reason_and_it_is_audited() {
     // Out of bounds (0..=1): refused at once, nothing written.
     let before = env.store.fingerprint().unwrap();
     typed(&mut app, "7");
-    let Modal::Prompt(p) = &app.modal else {
+    let Some(p) = app.modal::<Prompt>() else {
         panic!("value prompt stays open")
     };
     assert!(
@@ -379,7 +385,7 @@ fn admin_edits_a_policy_key_with_a_reason_and_it_is_audited() {
     typed(&mut app, "0.7");
     typed(&mut app, "steadier answers");
     let audit = blockwise::policy::audit_log(&env.store).unwrap();
-    let shown = format!("{:?}", app.message);
+    let shown = format!("{:?}", app.message());
     if let Some(last) = audit.last().filter(|_| audit.len() > n_audit) {
         assert_eq!(last.key, key_name);
         assert_eq!(last.reason.as_deref(), Some("steadier answers"));

@@ -10,7 +10,7 @@ use blockwise::ingest::{ingest_path, IngestLimits};
 use blockwise::model::{ModelConfig, OverlayStatus, Run};
 use blockwise::schema::{save, SaveRequest};
 use blockwise::store::{Store, StoreError};
-use blockwise::tui::app::Modal;
+use blockwise::tui::modals::{Ask, Prompt};
 use blockwise::tui::theme::ColorMode;
 use blockwise::tui::{Action, App, Keymap, Pane, Spawner, Theme};
 use blockwise::workspace::Workspace;
@@ -100,13 +100,13 @@ fn confirm_all_on_100k_blocks_runs_while_keys_are_still_handled() {
     });
     app.update(Action::Resize(W, H));
     app.handle_key(key('2'));
-    assert_eq!(app.pane, Pane::Grid);
-    assert_eq!(app.grid.run.as_ref().unwrap().run_id, run_id);
+    assert_eq!(app.pane(), Pane::Grid);
+    assert_eq!(app.grid().run.as_ref().unwrap().run_id, run_id);
 
     // A: confirm every staged block. The key returns at once; the confirm runs in the background.
     let pressed = Instant::now();
     app.handle_key(key('A'));
-    assert!(matches!(app.modal, Modal::Ask(_)), "A asks first");
+    assert!(app.modal::<Ask>().is_some(), "A asks first");
     app.handle_key(support::tui::code(crossterm::event::KeyCode::Enter));
     // Navigation right after: the cursor moves and the screen shows it.
     for _ in 0..5 {
@@ -124,8 +124,8 @@ fn confirm_all_on_100k_blocks_runs_while_keys_are_still_handled() {
         (BLOCKS, 0),
         "the keys were handled only after the confirm landed (keys took {keys_took:?})"
     );
-    assert!(!app.jobs.is_empty(), "the confirm is still running");
-    assert_eq!(app.grid.cursor, BLOCKS - 2, "G then k moved the cursor");
+    assert!(!app.jobs().is_empty(), "the confirm is still running");
+    assert_eq!(app.grid().cursor, BLOCKS - 2, "G then k moved the cursor");
     assert!(
         s.contains(&format!("row {}/{BLOCKS}", BLOCKS - 1)),
         "the grid shows the new row:\n{s}"
@@ -135,14 +135,14 @@ fn confirm_all_on_100k_blocks_runs_while_keys_are_still_handled() {
         "the status bar says what runs in the background:\n{s}"
     );
     assert_eq!(
-        app.grid.current_row().map(|r| r.status),
+        app.grid().current_row().map(|r| r.status),
         Some(OverlayStatus::AiComplete),
         "the grid window fetched near the end still reads the pre-confirm snapshot"
     );
 
     // The result comes back through the action channel, like any worker event.
     let deadline = Instant::now() + Duration::from_secs(300);
-    while !app.jobs.is_empty() && Instant::now() < deadline {
+    while !app.jobs().is_empty() && Instant::now() < deadline {
         let a =
             rt.block_on(async { tokio::time::timeout(Duration::from_secs(5), rx.recv()).await });
         if let Ok(Some(a)) = a {
@@ -151,17 +151,17 @@ fn confirm_all_on_100k_blocks_runs_while_keys_are_still_handled() {
     }
     let confirm_took = pressed.elapsed();
     println!("keys handled in {keys_took:?}; confirm-all of {BLOCKS} blocks landed after {confirm_took:?}");
-    assert!(app.jobs.is_empty(), "the confirm reported back");
+    assert!(app.jobs().is_empty(), "the confirm reported back");
     let after = store.get_run(&run_id).unwrap().unwrap().counters;
     assert_eq!((after.ai_complete, after.confirmed), (0, BLOCKS));
-    let (msg, is_error) = app.message.clone().unwrap();
+    let (msg, is_error) = app.message().cloned().unwrap();
     assert!(
         !is_error && msg.contains(&format!("confirmed {BLOCKS} block(s)")),
         "{msg}"
     );
     // The grid re-read after the job: the current row is confirmed on screen.
     assert_eq!(
-        app.grid.current_row().map(|r| r.status),
+        app.grid().current_row().map(|r| r.status),
         Some(OverlayStatus::Confirmed)
     );
     assert!(screen(&app).contains(&format!("confirmed {BLOCKS}")));
@@ -215,7 +215,7 @@ fn demo_app() -> (Demo, App) {
 /// Apply what the background sends until every job has reported.
 fn drain(demo: &mut Demo, app: &mut App) {
     let deadline = Instant::now() + Duration::from_secs(60);
-    while !app.jobs.is_empty() && Instant::now() < deadline {
+    while !app.jobs().is_empty() && Instant::now() < deadline {
         let rx = &mut demo.rx;
         let a = demo
             .rt
@@ -224,7 +224,7 @@ fn drain(demo: &mut Demo, app: &mut App) {
             app.update(a);
         }
     }
-    assert!(app.jobs.is_empty(), "every job reported back");
+    assert!(app.jobs().is_empty(), "every job reported back");
 }
 
 fn status(demo: &Demo, index: u32) -> OverlayStatus {
@@ -247,7 +247,7 @@ fn background_jobs_land_in_the_order_the_keys_asked() {
     app.handle_key(support::tui::code(crossterm::event::KeyCode::Enter));
     drain(&mut demo, &mut app);
     assert_eq!(status(&demo, 0), OverlayStatus::Confirmed);
-    let (msg, is_error) = app.message.clone().unwrap();
+    let (msg, is_error) = app.message().cloned().unwrap();
     assert!(is_error && msg.contains("block 0 is confirmed"), "{msg}");
 }
 
@@ -257,7 +257,7 @@ fn a_prompt_waits_for_its_job_then_shows_the_refusal_or_closes() {
     app.handle_key(key('2'));
     let before = demo.store.fingerprint().unwrap();
     // The JSON editor of an array field; trailing junk makes the value invalid.
-    while app.grid.current_field() != Some("obligations") {
+    while app.grid().current_field() != Some("obligations") {
         app.handle_key(key('l'));
     }
     app.handle_key(key('e'));
@@ -266,12 +266,12 @@ fn a_prompt_waits_for_its_job_then_shows_the_refusal_or_closes() {
     }
     app.handle_key(support::tui::ctrl('s'));
     // Submitted: the prompt stays open and says it is working until the job reports.
-    let Modal::Prompt(p) = &app.modal else {
+    let Some(p) = app.modal::<Prompt>() else {
         panic!("the prompt stays open while its job runs");
     };
     assert!(p.busy && p.error.is_none());
     drain(&mut demo, &mut app);
-    let Modal::Prompt(p) = &app.modal else {
+    let Some(p) = app.modal::<Prompt>() else {
         panic!("a refused edit keeps the prompt open");
     };
     assert!(!p.busy);
@@ -295,11 +295,11 @@ fn a_prompt_waits_for_its_job_then_shows_the_refusal_or_closes() {
     }
     app.handle_key(support::tui::code(crossterm::event::KeyCode::Enter));
     drain(&mut demo, &mut app);
-    assert!(matches!(app.modal, Modal::None), "{:?}", app.message);
+    assert!(!app.modal_open(), "{:?}", app.message());
     let text = std::fs::read_to_string(&target).unwrap();
     let run = demo.store.get_run(&demo.run_id).unwrap().unwrap();
     assert_eq!(text.lines().count() as u32, run.counters.total);
-    let (msg, is_error) = app.message.clone().unwrap();
+    let (msg, is_error) = app.message().cloned().unwrap();
     assert!(
         !is_error && msg.contains("exported") && msg.contains("DEMO"),
         "{msg}"

@@ -18,7 +18,7 @@ fn enter_shows_the_block_its_neighbours_value_and_call_and_review_keys_work_ther
     app.handle_key(key('j'));
     app.handle_key(code(KeyCode::Enter));
     let d = app
-        .grid
+        .grid()
         .detail
         .as_ref()
         .expect("enter opens the detail view");
@@ -48,9 +48,9 @@ fn enter_shows_the_block_its_neighbours_value_and_call_and_review_keys_work_ther
         env.store.overlay(&env.run_id, 1).unwrap().unwrap().status,
         OverlayStatus::Confirmed
     );
-    assert_eq!(app.grid.detail.as_ref().unwrap().index, 2);
+    assert_eq!(app.grid().detail.as_ref().unwrap().index, 2);
     // An edit shows the model's answer against the staged value (text fields as a word diff).
-    while app.grid.current_field() != Some("risk_reason") {
+    while app.grid().current_field() != Some("risk_reason") {
         app.handle_key(key('l'));
     }
     app.handle_key(key('e'));
@@ -70,13 +70,13 @@ fn enter_shows_the_block_its_neighbours_value_and_call_and_review_keys_work_ther
     // j / k scroll the content as far as it has lines: at 120x40 it fits, so j stays put; in a
     // small terminal it scrolls. esc goes back to the grid on the same row.
     app.handle_key(key('j'));
-    assert_eq!(app.grid.detail.as_ref().unwrap().scroll, 0);
+    assert_eq!(app.grid().detail.as_ref().unwrap().scroll, 0);
     screen(&app, 60, 14);
     app.handle_key(key('j'));
-    assert_eq!(app.grid.detail.as_ref().unwrap().scroll, 1);
+    assert_eq!(app.grid().detail.as_ref().unwrap().scroll, 1);
     app.handle_key(code(KeyCode::Esc));
-    assert!(app.grid.detail.is_none());
-    assert_eq!(app.grid.cursor, 2);
+    assert!(app.grid().detail.is_none());
+    assert_eq!(app.grid().cursor, 2);
     assert!(screen(&app, 120, 40).contains("reviewed 1 / "));
 }
 
@@ -95,7 +95,7 @@ fn a_failed_block_shows_its_last_error_and_attempts() {
     let mut app = app(&env);
     // } jumps to the failed block; enter opens it.
     app.handle_key(key('}'));
-    assert_eq!(app.grid.cursor, 3);
+    assert_eq!(app.grid().cursor, 3);
     app.handle_key(code(KeyCode::Enter));
     let s = screen(&app, 120, 40);
     assert!(
@@ -140,7 +140,7 @@ fn a_long_value_scrolls_with_j_and_k_capitals_and_the_content_stays() {
         app.handle_key(key('K'));
     }
     assert!(screen(&app, 80, 24).contains("clause_type:"));
-    assert_eq!(app.grid.index(), 1, "J / K do not move the cursor");
+    assert_eq!(app.grid().index(), 1, "J / K do not move the cursor");
 }
 
 #[test]

@@ -5,7 +5,7 @@
 mod support;
 
 use blockwise::model::{BlockType, OverlayStatus};
-use blockwise::tui::app::Modal;
+
 use blockwise::tui::{draw, App};
 use crossterm::event::KeyCode;
 use ratatui::backend::TestBackend;
@@ -36,22 +36,23 @@ fn search_finds_content_and_values_n_and_n_move_and_the_match_is_highlighted() {
         app.handle_key(key(c));
     }
     app.handle_key(code(KeyCode::Enter));
-    let (q, hits) = app.grid.search.clone().expect("search ran");
+    let (q, hits) = app.grid().search.clone().expect("search ran");
     assert_eq!(q, "CUSTOMER");
     // Content matches are found (the demo values quote the content too, so no block is lost).
     for i in &expected {
         assert!(hits.contains(i), "block {i} matches");
     }
     assert_eq!(
-        app.grid.cursor, hits[0],
+        app.grid().cursor,
+        hits[0],
         "the cursor went to the first match"
     );
     app.handle_key(key('n'));
-    assert_eq!(app.grid.cursor, hits[1]);
+    assert_eq!(app.grid().cursor, hits[1]);
     app.handle_key(key('N'));
-    assert_eq!(app.grid.cursor, hits[0]);
+    assert_eq!(app.grid().cursor, hits[0]);
     app.handle_key(key('N'));
-    assert_eq!(app.grid.cursor, *hits.last().unwrap(), "N wraps");
+    assert_eq!(app.grid().cursor, *hits.last().unwrap(), "N wraps");
     // The match is drawn reversed in the content column.
     let mut term = Terminal::new(TestBackend::new(120, 40)).unwrap();
     term.draw(|f| draw(f, &app)).unwrap();
@@ -75,7 +76,7 @@ fn search_finds_content_and_values_n_and_n_move_and_the_match_is_highlighted() {
         app.handle_key(code(KeyCode::Backspace));
     }
     app.handle_key(code(KeyCode::Enter));
-    assert!(app.grid.search.is_none());
+    assert!(app.grid().search.is_none());
 }
 
 #[test]
@@ -91,14 +92,11 @@ fn filter_by_status_and_type_is_shown_in_the_title_and_follows_decisions() {
     assert!(screen(&app, 120, 40).contains("reviewed 2 / 21 (9.5%)"));
     // f, check "confirmed", Enter: only blocks 0 and 2.
     app.handle_key(key('f'));
-    let Modal::Filter(f) = &mut app.modal else {
-        panic!("f opens the filter");
-    };
-    f.toggle("confirmed");
+    support::tui::toggle_filter(&mut app, "confirmed");
     app.handle_key(code(KeyCode::Enter));
-    assert_eq!(app.grid.total(), 2);
-    assert_eq!(app.grid.index_at(0), 0);
-    assert_eq!(app.grid.index_at(1), 2);
+    assert_eq!(app.grid().total(), 2);
+    assert_eq!(app.grid().index_at(0), 0);
+    assert_eq!(app.grid().index_at(1), 2);
     let s = screen(&app, 120, 40);
     assert!(
         s.contains("row 2/2 ·") && s.contains("filter: confirmed "),
@@ -108,7 +106,7 @@ fn filter_by_status_and_type_is_shown_in_the_title_and_follows_decisions() {
     app.handle_key(key('j'));
     app.handle_key(key('U'));
     assert_eq!(status(&env, 2), OverlayStatus::AiComplete);
-    assert_eq!(app.grid.total(), 1);
+    assert_eq!(app.grid().total(), 1);
     // The decision's own line stays on the status bar (the re-run filter does not replace it).
     let s = screen(&app, 120, 40);
     assert!(
@@ -122,10 +120,7 @@ fn filter_by_status_and_type_is_shown_in_the_title_and_follows_decisions() {
         app.handle_key(key('j'));
     }
     app.handle_key(code(KeyCode::Char(' '))); // unchecks "confirmed"
-    let Modal::Filter(f) = &mut app.modal else {
-        panic!("filter");
-    };
-    f.toggle("heading");
+    support::tui::toggle_filter(&mut app, "heading");
     app.handle_key(code(KeyCode::Enter));
     let run = env.store.get_run(&env.run_id).unwrap().unwrap();
     let headings: Vec<u32> = env
@@ -136,7 +131,7 @@ fn filter_by_status_and_type_is_shown_in_the_title_and_follows_decisions() {
         .filter(|b| b.block_type == BlockType::Heading)
         .map(|b| b.block_index)
         .collect();
-    assert_eq!(app.grid.total() as usize, headings.len());
+    assert_eq!(app.grid().total() as usize, headings.len());
     let s = screen(&app, 120, 40);
     assert!(s.contains("[filter: heading]"), "{s}");
     assert!(!s.contains(" paragraph "), "only headings listed:\n{s}");
@@ -157,11 +152,11 @@ fn jumps_go_to_the_next_and_previous_staged_and_failed_blocks() {
         .unwrap();
     let mut app = app(&env);
     app.handle_key(key('}'));
-    assert_eq!(app.grid.cursor, 6);
+    assert_eq!(app.grid().cursor, 6);
     app.handle_key(key('}'));
-    assert_eq!(app.grid.cursor, 12);
+    assert_eq!(app.grid().cursor, 12);
     app.handle_key(key('{'));
-    assert_eq!(app.grid.cursor, 6);
+    assert_eq!(app.grid().cursor, 6);
     // Confirm 7 and 8 with accept-and-next; ] from 6 skips them to 9, [ from 9 goes to 5.
     app.handle_key(key('j'));
     app.handle_key(key('a'));
@@ -172,7 +167,7 @@ fn jumps_go_to_the_next_and_previous_staged_and_failed_blocks() {
         app.handle_key(key('j'));
     }
     app.handle_key(key(']'));
-    assert_eq!(app.grid.cursor, 9);
+    assert_eq!(app.grid().cursor, 9);
     app.handle_key(key('['));
-    assert_eq!(app.grid.cursor, 5);
+    assert_eq!(app.grid().cursor, 5);
 }

@@ -12,7 +12,7 @@ use blockwise::ingest::{ingest_path, IngestLimits};
 use blockwise::model::{OverlayStatus, ProviderKind};
 use blockwise::schema::{save, SaveRequest};
 use blockwise::store::Store;
-use blockwise::tui::app::Modal;
+use blockwise::tui::modals::{EnumPicker, Prompt};
 use blockwise::tui::theme::ColorMode;
 use blockwise::tui::{draw, Action, App, Keymap, Theme};
 use blockwise::workspace::{CreateRunOptions, Workspace};
@@ -129,7 +129,7 @@ fn control_bytes_reach_the_buffer_only_as_visible_stand_ins() {
         app.handle_key(code(KeyCode::Esc));
         // One-line edit prompt on the text field: title (field name) and value.
         app.handle_key(key('e'));
-        assert!(matches!(app.modal, Modal::Prompt(_)));
+        assert!(app.modal::<Prompt>().is_some());
         let s = inert_screen(&app, w, h);
         assert!(
             s.contains("note␛]0;t␇") && s.contains("say ␛[2J␇ hi"),
@@ -139,7 +139,7 @@ fn control_bytes_reach_the_buffer_only_as_visible_stand_ins() {
         // Enum picker on the other (first) field: its name in the title, the members.
         app.handle_key(key('h'));
         app.handle_key(key('e'));
-        assert!(matches!(app.modal, Modal::EnumPick(_)));
+        assert!(app.modal::<EnumPicker>().is_some());
         let s = inert_screen(&app, w, h);
         assert!(
             s.contains("ok␛]0;pwned␇") && s.contains("verdict␛[2J"),

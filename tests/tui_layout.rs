@@ -6,7 +6,7 @@ mod support;
 
 use blockwise::model::RunStatus;
 use blockwise::store::StoreError;
-use blockwise::tui::app::Modal;
+use blockwise::tui::modals::Help;
 use blockwise::tui::theme::ColorMode;
 use blockwise::tui::{Action, App, Keymap, Theme};
 use blockwise::workspace::{CreateRunOptions, Workspace};
@@ -78,7 +78,7 @@ fn the_runs_list_scrolls_and_keeps_the_selection_visible() {
     app.handle_key(key('G'));
     let s = screen(&app, 80, 24);
     println!("{s}");
-    assert_eq!(app.runs.current().unwrap().run_id, ids[ids.len() - 1]);
+    assert_eq!(app.runs().current().unwrap().run_id, ids[ids.len() - 1]);
     assert!(
         s.contains(&ids[ids.len() - 1][..12]),
         "G shows the last run:\n{s}"
@@ -179,7 +179,7 @@ fn help_scrolls_at_80x24_and_any_other_key_closes_it() {
     let last_desc = "save / choose"; // [input] enter: the last section
     assert!(!s.contains(last_desc), "{s}");
     app.handle_key(key('j'));
-    let Modal::Help(h) = &app.modal else {
+    let Some(h) = app.modal::<Help>() else {
         panic!("j scrolls, it does not close")
     };
     assert_eq!(h.scroll, 1);
@@ -188,9 +188,9 @@ fn help_scrolls_at_80x24_and_any_other_key_closes_it() {
     let s = screen(&app, 80, 24);
     assert!(s.contains(last_desc), "G shows the end:\n{s}");
     app.handle_key(key('k'));
-    assert!(matches!(app.modal, Modal::Help(_)));
+    assert!(app.modal::<Help>().is_some());
     app.handle_key(key('x'));
-    assert!(matches!(app.modal, Modal::None), "any other key closes");
+    assert!(!app.modal_open(), "any other key closes");
 }
 
 /// The data rows shown of the bordered list whose header holds `header` (the list's own box
@@ -216,11 +216,11 @@ fn the_schemas_and_policy_lists_scroll_keep_the_selection_visible_and_the_window
     }
     let mut app = app(&env);
     app.handle_key(key('3'));
-    let n = app.schemas.schemas.len();
+    let n = app.schemas().schemas.len();
     assert!(n >= 28);
     let s = screen(&app, 80, 24);
-    let first = app.schemas.schemas[0].schema_ref.clone();
-    let last = app.schemas.schemas[n - 1].schema_ref.clone();
+    let first = app.schemas().schemas[0].schema_ref.clone();
+    let last = app.schemas().schemas[n - 1].schema_ref.clone();
     assert!(s.contains(&first[..12]) && !s.contains(&last[..12]), "{s}");
     // G: the last schema is on screen, the first is not.
     app.handle_key(key('G'));
@@ -238,11 +238,11 @@ fn the_schemas_and_policy_lists_scroll_keep_the_selection_visible_and_the_window
 
     // Policy at 80x24: more keys than rows.
     app.handle_key(key('4'));
-    let keys = app.policy.values.len();
+    let keys = app.policy().values.len();
     app.handle_key(key('G'));
     let s = screen(&app, 80, 24);
-    let last = app.policy.values[keys - 1].key.clone();
-    let first = app.policy.values[0].key.clone();
+    let last = app.policy().values[keys - 1].key.clone();
+    let first = app.policy().values[0].key.clone();
     assert!(s.contains(&last[..20]) && !s.contains(&first), "{s}");
     let top = shown_rows(&s, "key")[0].to_string();
     app.handle_key(key('k'));

@@ -6,7 +6,7 @@ mod support;
 use std::sync::Arc;
 
 use blockwise::store::{Store, StoreError};
-use blockwise::tui::app::Modal;
+use blockwise::tui::modals::{CallLog, Help};
 use blockwise::tui::theme::ColorMode;
 use blockwise::tui::{Action, App, Keymap, Pane, Theme};
 use blockwise::workspace::{CreateRunOptions, Workspace};
@@ -72,36 +72,36 @@ fn wheel_scrolls_click_selects_and_a_tab_click_switches_pane() {
     let third = s.lines().nth(5).unwrap();
     assert!(third.contains(&ids[2]), "{third}");
     app.handle_mouse(click(10, 5));
-    assert_eq!(app.runs.current().unwrap().run_id, ids[2]);
+    assert_eq!(app.runs().current().unwrap().run_id, ids[2]);
     // A click on the header or below the last run selects nothing new.
     app.handle_mouse(click(10, 2));
     app.handle_mouse(click(10, 3 + ids.len() as u16 + 2));
-    assert_eq!(app.runs.current().unwrap().run_id, ids[2]);
+    assert_eq!(app.runs().current().unwrap().run_id, ids[2]);
     // The wheel moves by three, within the list.
     app.handle_mouse(mouse(MouseEventKind::ScrollUp, 10, 10));
-    assert_eq!(app.runs.cursor, 0);
+    assert_eq!(app.runs().cursor, 0);
     app.handle_mouse(mouse(MouseEventKind::ScrollDown, 10, 10));
-    assert_eq!(app.runs.cursor, 3.min(ids.len() - 1));
+    assert_eq!(app.runs().cursor, 3.min(ids.len() - 1));
 
     // A click on the last row selects the oldest run.
     app.handle_mouse(click(10, 3 + ids.len() as u16 - 1));
     let oldest = ids.last().unwrap().clone();
-    assert_eq!(app.runs.current().unwrap().run_id, oldest);
+    assert_eq!(app.runs().current().unwrap().run_id, oldest);
 
     // Tabs: " Blockwise " then " 1 Runs ", " 2 Grid ", " 3 Schemas ", " 4 Policy ".
     let tabs = s.lines().next().unwrap();
     let col = |label: &str| tabs.find(label).unwrap() as u16 + 1;
     app.handle_mouse(click(col("3 Schemas"), 0));
-    assert_eq!(app.pane, Pane::Schemas);
+    assert_eq!(app.pane(), Pane::Schemas);
     app.handle_mouse(click(col("2 Grid"), 0));
-    assert_eq!(app.pane, Pane::Grid);
+    assert_eq!(app.pane(), Pane::Grid);
     app.handle_mouse(click(col("4 Policy"), 0));
-    assert_eq!(app.pane, Pane::Policy);
+    assert_eq!(app.pane(), Pane::Policy);
     app.handle_mouse(click(col("1 Runs"), 0));
-    assert_eq!(app.pane, Pane::Runs);
+    assert_eq!(app.pane(), Pane::Runs);
     // A click right of the tabs changes nothing.
     app.handle_mouse(click(119, 0));
-    assert_eq!(app.pane, Pane::Runs);
+    assert_eq!(app.pane(), Pane::Runs);
 
     // The wheel scrolls the help overlay too.
     // The wheel scrolls the help overlay too (at 80x24 it does not fit; a draw measures it).
@@ -109,7 +109,7 @@ fn wheel_scrolls_click_selects_and_a_tab_click_switches_pane() {
     app.handle_key(key('?'));
     let _ = screen(&app, 80, 24);
     app.handle_mouse(mouse(MouseEventKind::ScrollDown, 40, 10));
-    let Modal::Help(h) = &app.modal else {
+    let Some(h) = app.modal::<Help>() else {
         panic!("the wheel does not close the help")
     };
     assert_eq!(h.scroll, 3, "one notch, three lines");
@@ -143,21 +143,21 @@ fn a_click_selects_a_call_in_the_call_log() {
     );
     app.update(Action::Resize(120, 40));
     app.handle_key(key('1'));
-    app.runs.select(&target);
+    support::tui::select_run(&mut app, &target);
     app.handle_key(key('c'));
     let _ = screen(&app, 120, 40);
-    let Modal::Calls(log) = &app.modal else {
+    let Some(log) = app.modal::<CallLog>() else {
         panic!("c opens the call log")
     };
     assert!(log.calls.len() >= 2);
     // The call log covers the pane: row 1 its border, 2 its header, 3 the first call.
     app.handle_mouse(click(5, 3));
-    let Modal::Calls(log) = &app.modal else {
+    let Some(log) = app.modal::<CallLog>() else {
         panic!()
     };
     assert_eq!(log.cursor, 0);
     app.handle_mouse(click(5, 4));
-    let Modal::Calls(log) = &app.modal else {
+    let Some(log) = app.modal::<CallLog>() else {
         panic!()
     };
     assert_eq!(log.cursor, 1);
@@ -179,22 +179,22 @@ fn a_click_selects_a_grid_row_not_the_header_nor_in_the_detail_view() {
     let s = screen(&app, w, h);
     // Rows: 0 tabs, 1 the table's border, 2 its header, 3.. the blocks from the window's top.
     app.handle_mouse(click(10, row_of(&s, "    4  ")));
-    assert_eq!(app.grid.cursor, 4);
+    assert_eq!(app.grid().cursor, 4);
     assert!(screen(&app, w, h).contains("row 5/21"));
     app.handle_mouse(click(10, 2));
     app.handle_mouse(click(0, row_of(&s, "    6  ")));
-    assert_eq!(app.grid.cursor, 4, "header and border select nothing");
+    assert_eq!(app.grid().cursor, 4, "header and border select nothing");
     // Scrolled to the end: a click maps through the window's offset.
     app.handle_key(key('G'));
     let s = screen(&app, w, h);
-    assert!(app.grid.offset > 0);
+    assert!(app.grid().offset > 0);
     app.handle_mouse(click(30, row_of(&s, "   17  ")));
-    assert_eq!(app.grid.index(), 17);
+    assert_eq!(app.grid().index(), 17);
     // In the detail view a click changes nothing.
     app.handle_key(crossterm_enter());
-    assert!(app.grid.detail.is_some());
+    assert!(app.grid().detail.is_some());
     app.handle_mouse(click(10, 5));
-    assert_eq!(app.grid.index(), 17);
+    assert_eq!(app.grid().index(), 17);
     assert_eq!(
         env.store.fingerprint().unwrap(),
         before,
@@ -231,33 +231,33 @@ fn a_click_selects_a_schema_a_policy_key_an_audit_entry_and_a_provider() {
     let y = row_of(&s, "summary_key_po");
     // A click in the preview beside the row selects nothing.
     app.handle_mouse(click(100, y));
-    assert_eq!(app.schemas.cursor, 0);
+    assert_eq!(app.schemas().cursor, 0);
     app.handle_mouse(click(3, y));
     assert!(app
-        .schemas
+        .schemas()
         .current()
         .unwrap()
         .schema_ref
         .starts_with("summary_key_po"));
     app.handle_mouse(click(3, row_of(&s, "clause_review")));
-    assert_eq!(app.schemas.current().unwrap().schema_ref, "clause_review");
+    assert_eq!(app.schemas().current().unwrap().schema_ref, "clause_review");
 
     app.handle_key(key('4'));
     let s = screen(&app, w, h);
     app.handle_mouse(click(3, row_of(&s, "│models.platform_default_temperature")));
     assert_eq!(
-        app.policy.current().unwrap().key,
+        app.policy().current().unwrap().key,
         "models.platform_default_temperature"
     );
     // The audit log's second row is the older change; the click moves the focus there.
     let y = row_of(&s, "calmer still") + 1;
     app.handle_mouse(click(3, y));
     assert_eq!(
-        app.policy.focus,
+        app.policy().focus,
         blockwise::tui::panes::policy::PolicyFocus::Audit
     );
     assert_eq!(
-        app.policy.shown_audit()[app.policy.audit_cursor]
+        app.policy().shown_audit()[app.policy().audit_cursor]
             .reason
             .as_deref(),
         Some("calmer")
@@ -266,7 +266,7 @@ fn a_click_selects_a_schema_a_policy_key_an_audit_entry_and_a_provider() {
     // Back up to a key.
     app.handle_mouse(click(3, row_of(&s, "│models.platform_default_temperature")));
     assert_eq!(
-        app.policy.focus,
+        app.policy().focus,
         blockwise::tui::panes::policy::PolicyFocus::Keys
     );
 
@@ -274,7 +274,7 @@ fn a_click_selects_a_schema_a_policy_key_an_audit_entry_and_a_provider() {
     let s = screen(&app, w, h);
     let last = blockwise::tui::panes::keys::KeysPane::providers()[3];
     app.handle_mouse(click(3, row_of(&s, &format!("│{last} "))));
-    assert_eq!(app.keys.current(), last);
+    assert_eq!(app.keys().current(), last);
     app.handle_mouse(click(3, 2));
-    assert_eq!(app.keys.current(), last, "the header selects nothing");
+    assert_eq!(app.keys().current(), last, "the header selects nothing");
 }

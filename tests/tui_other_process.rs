@@ -83,10 +83,10 @@ fn changes_by_another_process_show_within_a_second_without_ctrl_r() {
         .unwrap()
         .run_id;
     let (mut app, mut rx) = live_app(&env);
-    assert_eq!(app.runs.find(&env.run_id).unwrap().counters.confirmed, 0);
+    assert_eq!(app.runs().find(&env.run_id).unwrap().counters.confirmed, 0);
     // Show the processed run in the grid (both runs may carry the same created_at second, so
     // which one the grid opened at start is not fixed), then go back to the Runs pane.
-    app.runs.select(&env.run_id);
+    support::tui::select_run(&mut app, &env.run_id);
     app.handle_key(code(KeyCode::Enter));
     assert!(!support::tui::screen(&app, 120, 40).contains("confirmed"));
     app.handle_key(key('1'));
@@ -105,7 +105,7 @@ fn changes_by_another_process_show_within_a_second_without_ctrl_r() {
     );
     let run_id = env.run_id.clone();
     let took = pump_until(&env, &mut app, &mut rx, Duration::from_secs(5), |a| {
-        a.runs.find(&run_id).unwrap().counters.confirmed == 2
+        a.runs().find(&run_id).unwrap().counters.confirmed == 2
     })
     .expect("the Runs pane shows the CLI's confirm");
     println!("CLI confirm seen by the TUI after {took:?}");
@@ -123,7 +123,7 @@ fn changes_by_another_process_show_within_a_second_without_ctrl_r() {
         String::from_utf8_lossy(&out.stderr)
     );
     let took = pump_until(&env, &mut app, &mut rx, Duration::from_secs(5), |a| {
-        a.runs.find(&idle).unwrap().status == RunStatus::Cancelled
+        a.runs().find(&idle).unwrap().status == RunStatus::Cancelled
     })
     .expect("the Runs pane shows the CLI's cancel");
     println!("CLI cancel seen by the TUI after {took:?}");
@@ -215,12 +215,12 @@ fn a_second_worker_is_refused_naming_the_live_process_that_holds_the_run() {
         row.contains(&format!("running ▶ worker pid {pid}")),
         "{row}"
     );
-    app.runs.select(&run.run_id);
+    support::tui::select_run(&mut app, &run.run_id);
     let before = env.store.fingerprint().unwrap();
     app.handle_key(key('s'));
-    let (msg, is_error) = app.message.clone().unwrap();
+    let (msg, is_error) = app.message().cloned().unwrap();
     assert!(is_error && msg.contains(&format!("pid {pid}")), "{msg}");
-    assert!(app.workers.is_empty());
+    assert!(app.workers().is_empty());
 
     // And a second `run start` process.
     let out = cli(&env, &["run", "start", &run.run_id])

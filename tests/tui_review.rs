@@ -6,7 +6,7 @@ mod support;
 
 use blockwise::model::OverlayStatus;
 use blockwise::policy::identity::os_user;
-use blockwise::tui::app::Modal;
+use blockwise::tui::modals::{Ask, Prompt};
 use blockwise::tui::{draw, App};
 use crossterm::event::KeyCode;
 use ratatui::backend::TestBackend;
@@ -39,13 +39,13 @@ fn accept_and_next_reject_with_reason_range_and_confirm_all_asks_first() {
     // a: confirm block 0 and land on the next block needing review.
     app.handle_key(key('a'));
     assert_eq!(status(&env, 0), OverlayStatus::Confirmed);
-    assert_eq!(app.grid.cursor, 1);
+    assert_eq!(app.grid().cursor, 1);
     // x: reject block 1 with a reason; the reason is in the review log; the cursor moves on.
     app.handle_key(key('x'));
-    assert!(matches!(app.modal, Modal::Prompt(_)), "x asks for a reason");
+    assert!(app.modal::<Prompt>().is_some(), "x asks for a reason");
     type_text(&mut app, "wrong clause type");
     app.handle_key(code(KeyCode::Enter));
-    assert!(matches!(app.modal, Modal::None));
+    assert!(!app.modal_open());
     assert_eq!(status(&env, 1), OverlayStatus::Pending);
     let ev = last_event(&env);
     assert_eq!(
@@ -53,20 +53,20 @@ fn accept_and_next_reject_with_reason_range_and_confirm_all_asks_first() {
         ("reject", "1", os_user().as_str())
     );
     assert_eq!(ev.reason.as_deref(), Some("wrong clause type"));
-    assert_eq!(app.grid.cursor, 2);
+    assert_eq!(app.grid().cursor, 2);
     // v starts a range at 2; two rows down; a confirms 2-4 and moves to 5.
     app.handle_key(key('v'));
     app.handle_key(key('j'));
     app.handle_key(key('j'));
-    assert_eq!(app.grid.targets().to_string(), "2-4");
+    assert_eq!(app.grid().targets().to_string(), "2-4");
     app.handle_key(key('a'));
     for i in 2..=4 {
         assert_eq!(status(&env, i), OverlayStatus::Confirmed, "block {i}");
     }
     assert_eq!(status(&env, 5), OverlayStatus::AiComplete);
-    assert_eq!(app.grid.cursor, 5);
+    assert_eq!(app.grid().cursor, 5);
     assert!(
-        app.grid.targets().to_string() == "5",
+        app.grid().targets().to_string() == "5",
         "the range ended with the decision"
     );
     // A asks first with the count; n says no and changes nothing.
@@ -79,7 +79,7 @@ fn accept_and_next_reject_with_reason_range_and_confirm_all_asks_first() {
         .ai_complete;
     let before = env.store.fingerprint().unwrap();
     app.handle_key(key('A'));
-    let Modal::Ask(ask) = &app.modal else {
+    let Some(ask) = app.modal::<Ask>() else {
         panic!("A asks first");
     };
     assert!(
@@ -88,7 +88,7 @@ fn accept_and_next_reject_with_reason_range_and_confirm_all_asks_first() {
         ask.question
     );
     app.handle_key(key('n'));
-    assert!(matches!(app.modal, Modal::None));
+    assert!(!app.modal_open());
     assert_eq!(env.store.fingerprint().unwrap(), before);
     // y confirms every staged block.
     app.handle_key(key('A'));
@@ -107,16 +107,21 @@ fn undo_reverses_the_last_actions_in_order_as_logged_events() {
     let before = env.store.fingerprint().unwrap();
     app.handle_key(key('u'));
     assert_eq!(env.store.fingerprint().unwrap(), before);
-    assert!(app.message.clone().unwrap().0.contains("nothing to undo"));
+    assert!(app
+        .message()
+        .cloned()
+        .unwrap()
+        .0
+        .contains("nothing to undo"));
 
     app.handle_key(key('a')); // confirm 0
     app.handle_key(key('x')); // reject 1
     app.handle_key(code(KeyCode::Enter));
     // needs_lawyer is a boolean: e toggles it on block 2.
-    while app.grid.current_field() != Some("needs_lawyer") {
+    while app.grid().current_field() != Some("needs_lawyer") {
         app.handle_key(key('l'));
     }
-    assert_eq!(app.grid.cursor, 2);
+    assert_eq!(app.grid().cursor, 2);
     let was = env
         .store
         .overlay(&env.run_id, 2)
@@ -175,7 +180,7 @@ fn undo_is_refused_when_the_block_moved_on_since() {
     let before = env.store.fingerprint().unwrap();
     app.handle_key(key('u'));
     assert_eq!(env.store.fingerprint().unwrap(), before, "nothing changed");
-    let (msg, is_error) = app.message.clone().unwrap();
+    let (msg, is_error) = app.message().cloned().unwrap();
     assert!(
         is_error && msg.contains("changed since") && msg.contains("claimed"),
         "{msg}"
@@ -221,12 +226,7 @@ fn unconfirm_takes_selected_confirmed_blocks_back_to_staged_with_who_and_when() 
     app.handle_key(key('g'));
     app.handle_key(key('U'));
     assert_eq!(env.store.fingerprint().unwrap(), before);
-    assert!(app
-        .message
-        .clone()
-        .unwrap()
-        .0
-        .contains("only confirmed blocks"));
+    assert!(app.message().unwrap().0.contains("only confirmed blocks"));
 }
 
 #[test]
@@ -240,7 +240,7 @@ fn the_prompt_shows_its_cursor_and_takes_readline_keys() {
     type_text(&mut app, "X");
     app.handle_key(ctrl('e'));
     type_text(&mut app, "Y");
-    let Modal::Prompt(p) = &app.modal else {
+    let Some(p) = app.modal::<Prompt>() else {
         panic!("reason prompt");
     };
     assert_eq!(p.textarea.lines(), ["Xabc Y"]);
@@ -256,7 +256,7 @@ fn the_prompt_shows_its_cursor_and_takes_readline_keys() {
     let left = &term.backend().buffer()[(pos.x - 1, pos.y)];
     assert_eq!(left.symbol(), "Y");
     app.handle_key(ctrl('u'));
-    let Modal::Prompt(p) = &app.modal else {
+    let Some(p) = app.modal::<Prompt>() else {
         panic!("reason prompt");
     };
     assert_eq!(p.textarea.lines(), [""]);

@@ -8,7 +8,7 @@ use std::sync::Arc;
 
 use blockwise::model::{OverlayStatus, RunStatus};
 
-use blockwise::tui::app::Modal;
+use blockwise::tui::modals::CallLog;
 use blockwise::tui::theme::ColorMode;
 use blockwise::tui::{Action, App, Keymap, Theme};
 use blockwise::worker::{self, EngineOptions, RunEnd};
@@ -100,7 +100,7 @@ fn newest_first_with_states_in_words_and_cancel_on_capital_x() {
             .unwrap_or_else(|| panic!("{id} missing:\n{s}"))
     };
     assert!(pos(&newer) < pos(&env.run_id), "{s}");
-    assert_eq!(app.runs.current().unwrap().run_id, newer);
+    assert_eq!(app.runs().current().unwrap().run_id, newer);
     // At 80 columns: id prefix, state and progress as done/total survive.
     let total = run(&env, &env.run_id).counters.total;
     let done_row = line_with(&s, &env.run_id[..12]);
@@ -143,7 +143,7 @@ fn complete_with_failed_blocks_says_so_and_capital_r_retries_them() {
     assert_eq!(after.counters.pending, 3);
     let ov = env.store.overlay(&env.run_id, 0).unwrap().unwrap();
     assert_eq!((ov.status, ov.attempt_count), (OverlayStatus::Pending, 0));
-    let (msg, is_error) = app.message.clone().unwrap();
+    let (msg, is_error) = app.message().cloned().unwrap();
     assert!(!is_error && msg.contains("3 failed block(s)"), "{msg}");
     let s = support::tui::screen(&app, 120, 40);
     assert!(line_with(&s, &env.run_id).contains("idle"), "{s}");
@@ -151,7 +151,12 @@ fn complete_with_failed_blocks_says_so_and_capital_r_retries_them() {
     let before = env.store.fingerprint().unwrap();
     app.handle_key(key('R'));
     assert_eq!(env.store.fingerprint().unwrap(), before);
-    assert!(app.message.clone().unwrap().0.contains("no failed blocks"));
+    assert!(app
+        .message()
+        .cloned()
+        .unwrap()
+        .0
+        .contains("no failed blocks"));
 }
 
 #[test]
@@ -161,7 +166,7 @@ fn c_shows_the_call_log_of_the_selected_run_and_esc_closes_it() {
     assert!(!calls.is_empty());
     let mut app = app(&env, 120, 40);
     app.handle_key(key('c'));
-    let Modal::Calls(log) = &app.modal else {
+    let Some(log) = app.modal::<CallLog>() else {
         panic!("c opens the call log")
     };
     assert_eq!(log.calls.len(), calls.len());
@@ -178,15 +183,15 @@ fn c_shows_the_call_log_of_the_selected_run_and_esc_closes_it() {
     // j/k move inside the log; the store is untouched by looking.
     let before = env.store.fingerprint().unwrap();
     app.handle_key(key('g'));
-    let Modal::Calls(log) = &app.modal else {
+    let Some(log) = app.modal::<CallLog>() else {
         panic!()
     };
     assert_eq!(log.cursor, 0);
     app.handle_key(code(KeyCode::Esc));
-    assert!(matches!(app.modal, Modal::None));
+    assert!(!app.modal_open());
     app.handle_key(key('c'));
     app.handle_key(key('c'));
-    assert!(matches!(app.modal, Modal::None), "c toggles it");
+    assert!(!app.modal_open(), "c toggles it");
     assert_eq!(env.store.fingerprint().unwrap(), before);
 }
 

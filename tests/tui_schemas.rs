@@ -6,8 +6,8 @@ mod support;
 use std::sync::Arc;
 
 use blockwise::store::Store;
-use blockwise::tui::app::Modal;
 use blockwise::tui::modals::studio::{Screen, Step};
+use blockwise::tui::modals::{Ask, Help, Studio};
 use blockwise::tui::theme::ColorMode;
 use blockwise::tui::{Action, App, Keymap, Theme};
 use blockwise::workspace::Workspace;
@@ -74,21 +74,21 @@ fn screen(app: &App) -> String {
 }
 
 fn studio(app: &App) -> &Screen {
-    match &app.modal {
-        Modal::Studio(s) => &s.screen,
-        _ => panic!("the studio is not open"),
+    match app.modal::<Studio>() {
+        Some(s) => &s.screen,
+        None => panic!("the studio is not open"),
     }
 }
 
 fn message(app: &App) -> String {
-    app.message.clone().map(|(m, _)| m).unwrap_or_default()
+    app.message().cloned().map(|(m, _)| m).unwrap_or_default()
 }
 
 /// Focus the Schemas pane with the cursor on `schema_ref`.
 fn select(app: &mut App, schema_ref: &str) {
     press(app, "3g");
     let i = app
-        .schemas
+        .schemas()
         .schemas
         .iter()
         .position(|s| s.schema_ref == schema_ref)
@@ -96,7 +96,7 @@ fn select(app: &mut App, schema_ref: &str) {
     for _ in 0..i {
         press(app, "j");
     }
-    assert_eq!(app.schemas.current().unwrap().schema_ref, schema_ref);
+    assert_eq!(app.schemas().current().unwrap().schema_ref, schema_ref);
 }
 
 fn stored(env: &Env, schema_ref: &str) -> blockwise::model::Schema {
@@ -123,10 +123,10 @@ fn pane_lists_ref_uid_fields_compat_and_runs_and_scrolls_the_preview() {
     let owner = format!("│owner: {}", blockwise::policy::current_user());
     assert!(s.contains(&owner), "preview starts at the top: {s}");
     press(&mut app, "JJ");
-    assert_eq!(app.schemas.scroll, 2);
+    assert_eq!(app.schemas().scroll, 2);
     assert!(!screen(&app).contains(&owner));
     press(&mut app, "K");
-    assert_eq!(app.schemas.scroll, 1);
+    assert_eq!(app.schemas().scroll, 1);
 }
 
 #[test]
@@ -136,17 +136,14 @@ fn delete_asks_first_and_is_refused_while_a_run_uses_the_schema() {
     let before = env.store.fingerprint().unwrap();
     select(&mut app, "clause_review");
     press(&mut app, "d");
-    assert!(
-        !app.modal.is_open(),
-        "no question when it cannot be deleted"
-    );
+    assert!(!app.modal_open(), "no question when it cannot be deleted");
     let m = message(&app);
     assert!(m.contains("refused") && m.contains(&env.run_id), "{m}");
     assert_eq!(env.store.fingerprint().unwrap(), before);
 
     select(&mut app, "classification");
     press(&mut app, "d");
-    assert!(matches!(app.modal, Modal::Ask(_)));
+    assert!(app.modal::<Ask>().is_some());
     assert!(screen(&app).contains("Delete schema 'classification'"));
     press(&mut app, "n");
     assert!(message(&app).contains("nothing was changed"));
@@ -155,7 +152,7 @@ fn delete_asks_first_and_is_refused_while_a_run_uses_the_schema() {
     assert!(message(&app).contains("deleted schema 'classification'"));
     assert!(env.store.resolve_schema("classification").is_err());
     assert!(!app
-        .schemas
+        .schemas()
         .schemas
         .iter()
         .any(|s| s.schema_ref == "classification"));
@@ -256,14 +253,14 @@ fn wizard_builds_a_schema_with_a_nested_object_and_a_nullable_field_and_saves_it
     // Step 5: save.
     press(&mut app, "5");
     enter(&mut app);
-    assert!(!app.modal.is_open(), "closed after the save");
+    assert!(!app.modal_open(), "closed after the save");
     assert!(
         message(&app).contains("created schema 'obligations'"),
         "{}",
         message(&app)
     );
     let saved = stored(&env, "obligations");
-    assert_eq!(app.schemas.current().unwrap().schema_id, saved.schema_id);
+    assert_eq!(app.schemas().current().unwrap().schema_id, saved.schema_id);
     let j = &saved.json;
     assert_eq!(j["description"], "Find every obligation");
     assert_eq!(j["required"], json!(["party"]));
@@ -318,10 +315,7 @@ fn fork_suggests_v2_and_leaves_the_original_untouched() {
     assert!(s.contains("fork of summary_key_points"), "{s}");
     assert!(s.contains("summary_key_points_v2"), "{s}");
     press_code(&mut app, KeyCode::Esc, 1);
-    assert!(
-        !app.modal.is_open(),
-        "Esc leaves a fork started from the pane"
-    );
+    assert!(!app.modal_open(), "Esc leaves a fork started from the pane");
     press(&mut app, "f");
     enter(&mut app);
     assert!(message(&app).contains("created schema 'summary_key_points_v2'"));
@@ -772,4 +766,30 @@ fn the_account_name_is_replaced_in_snapshots_keeping_each_line_its_width() {
     );
     let long = support::tui::without_name("│by alexandra    │\n", "alexandra", "<user>");
     assert_eq!(long, "│by <user>       │\n");
+}
+
+#[test]
+fn help_opened_from_the_studio_stacks_over_it_and_esc_returns_to_it_intact() {
+    let env = demo_env();
+    let mut app = app(&env);
+    press(&mut app, "3nw");
+    enter(&mut app);
+    press(&mut app, "Find every obligation");
+    enter(&mut app);
+    let before = screen(&app);
+    assert!(before.contains("Find every obligation"), "{before}");
+    // F1 opens the key help on top of the studio: two modals, the help has the keys.
+    press_code(&mut app, KeyCode::F(1), 1);
+    assert_eq!(app.modals().count(), 2);
+    assert!(app.modal::<Help>().is_some());
+    let over = screen(&app);
+    assert!(over.contains("any other key closes the help"), "{over}");
+    // Esc closes the help only: the studio is back with what was typed, on the same step.
+    press_code(&mut app, KeyCode::Esc, 1);
+    assert_eq!(app.modals().count(), 1);
+    assert!(matches!(studio(&app), Screen::Wizard(_)));
+    assert_eq!(screen(&app), before);
+    // And Esc in the studio still means the studio's own back/close.
+    press_code(&mut app, KeyCode::Esc, 1);
+    assert!(app.modal::<Help>().is_none());
 }

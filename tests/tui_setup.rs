@@ -10,7 +10,7 @@ use std::sync::{Arc, OnceLock};
 use std::time::{Duration, Instant};
 
 use blockwise::store::Store;
-use blockwise::tui::app::Modal;
+use blockwise::tui::modals::{NewRunForm, Prompt};
 use blockwise::tui::theme::ColorMode;
 use blockwise::tui::{Action, App, Keymap, Pane, Spawner, Theme};
 use blockwise::workspace::Workspace;
@@ -143,7 +143,7 @@ fn assert_key_hidden(app: &App, secret: &str) {
             );
         }
     }
-    if let Some((msg, _)) = &app.message {
+    if let Some((msg, _)) = app.message() {
         assert!(!msg.contains(&secret[..secret.len() - 4]), "{msg}");
     }
 }
@@ -154,7 +154,7 @@ fn a_run_on_the_fake_anthropic_provider_with_a_model_override_shows_its_effectiv
     let runs_before = env.store.list_runs().unwrap().len();
     app.handle_key(key('n'));
     drain(&mut env, &mut app);
-    let Modal::NewRun(form) = &app.modal else {
+    let Some(form) = app.modal::<NewRunForm>() else {
         panic!("n opens the new-run form")
     };
     // The environment's key makes Anthropic usable; demo is always offered, last.
@@ -180,7 +180,7 @@ fn a_run_on_the_fake_anthropic_provider_with_a_model_override_shows_its_effectiv
         s.contains("provider anthropic  model claude-haiku-4-5"),
         "{s}"
     );
-    let Modal::NewRun(form) = &app.modal else {
+    let Some(form) = app.modal::<NewRunForm>() else {
         panic!("still in the form")
     };
     let est = form.preview.clone().unwrap().unwrap();
@@ -203,10 +203,10 @@ fn a_run_on_the_fake_anthropic_provider_with_a_model_override_shows_its_effectiv
     app.handle_key(code(KeyCode::Backspace));
     app.handle_key(code(KeyCode::Enter));
     drain(&mut env, &mut app);
-    assert!(matches!(app.modal, Modal::None), "{:?}", app.message);
+    assert!(!app.modal_open(), "{:?}", app.message());
     let runs = env.store.list_runs().unwrap();
     assert_eq!(runs.len(), runs_before + 1);
-    let run = app.grid.run.clone().unwrap();
+    let run = app.grid().run.clone().unwrap();
     let mc = &run.model_config;
     assert_eq!(
         (mc.provider.as_str(), mc.model.as_str()),
@@ -216,7 +216,7 @@ fn a_run_on_the_fake_anthropic_provider_with_a_model_override_shows_its_effectiv
     assert_eq!(mc.sources["model"], "override");
     assert_eq!(mc.sources["temperature"], "override");
     assert_eq!(mc.sources["max_tokens"], "schema prompt_config");
-    let (msg, is_error) = app.message.clone().unwrap();
+    let (msg, is_error) = app.message().cloned().unwrap();
     assert!(
         !is_error && msg.contains("anthropic:claude-haiku-4-5"),
         "{msg}"
@@ -229,7 +229,7 @@ fn a_run_on_the_fake_anthropic_provider_with_a_model_override_shows_its_effectiv
         done.counters.pending + done.counters.claimed,
         0,
         "{:?}",
-        app.message
+        app.message()
     );
     assert_eq!(done.counters.ai_complete, done.counters.total);
     assert!(fake()
@@ -242,8 +242,8 @@ fn a_run_on_the_fake_anthropic_provider_with_a_model_override_shows_its_effectiv
 fn a_key_is_set_masked_tested_and_removed_and_never_drawn() {
     let (mut env, mut app) = demo("keys", 120, 40);
     app.handle_key(key('5'));
-    assert_eq!(app.pane, Pane::Keys);
-    assert_eq!(app.keys.current(), "anthropic");
+    assert_eq!(app.pane(), Pane::Keys);
+    assert_eq!(app.keys().current(), "anthropic");
     // A wrong key first: stored, then rejected by the fake provider.
     app.handle_key(key('s'));
     typed(&mut app, WRONG);
@@ -256,7 +256,7 @@ fn a_key_is_set_masked_tested_and_removed_and_never_drawn() {
     assert_eq!(stored.last4, "p0q9");
     app.handle_key(key('t'));
     drain(&mut env, &mut app);
-    let (msg, is_error) = app.message.clone().unwrap();
+    let (msg, is_error) = app.message().cloned().unwrap();
     assert!(is_error && msg.contains("REJECTED"), "{msg}");
     assert_eq!(
         env.store
@@ -277,7 +277,7 @@ fn a_key_is_set_masked_tested_and_removed_and_never_drawn() {
     drain(&mut env, &mut app);
     app.handle_key(key('t'));
     drain(&mut env, &mut app);
-    let (msg, is_error) = app.message.clone().unwrap();
+    let (msg, is_error) = app.message().cloned().unwrap();
     assert!(
         !is_error && msg.contains("valid") && msg.contains("…7w3k"),
         "{msg}"
@@ -330,11 +330,11 @@ fn cli_refusal(env: &Env, args: &[&str]) -> String {
 fn a_stored_keys_default_model_temperature_and_max_tokens_are_set_with_the_clis_bounds() {
     let (mut env, mut app) = demo("key-defaults", 120, 40);
     app.handle_key(key('5'));
-    assert_eq!(app.keys.current(), "anthropic");
+    assert_eq!(app.keys().current(), "anthropic");
     // Only a stored key has defaults: the environment key is refused with the reason.
     app.handle_key(key('m'));
-    assert!(!app.modal.is_open());
-    let (msg, is_error) = app.message.clone().unwrap();
+    assert!(!app.modal_open());
+    let (msg, is_error) = app.message().cloned().unwrap();
     assert!(is_error && msg.contains("env:ANTHROPIC_API_KEY"), "{msg}");
     app.handle_key(key('s'));
     typed(&mut app, GOOD);
@@ -348,9 +348,9 @@ fn a_stored_keys_default_model_temperature_and_max_tokens_are_set_with_the_clis_
     typed(&mut app, "claude-haiku-4-5");
     app.handle_key(code(KeyCode::Enter));
     // Temperature: not a number, then out of the CLI's bounds; refused in the prompt.
-    let refused = |app: &App| match &app.modal {
-        Modal::Prompt(p) => p.error.clone().unwrap_or_default(),
-        _ => panic!("the prompt stays open"),
+    let refused = |app: &App| match app.modal::<Prompt>() {
+        Some(p) => p.error.clone().unwrap_or_default(),
+        None => panic!("the prompt stays open"),
     };
     let fingerprint = env.store.fingerprint().unwrap();
     typed(&mut app, "0.5x");
@@ -389,7 +389,7 @@ fn a_stored_keys_default_model_temperature_and_max_tokens_are_set_with_the_clis_
     typed(&mut app, "800");
     app.handle_key(code(KeyCode::Enter));
     drain(&mut env, &mut app);
-    assert!(!app.modal.is_open(), "{:?}", app.message);
+    assert!(!app.modal_open(), "{:?}", app.message());
     let after = env.store.get_api_key("anthropic").unwrap().unwrap();
     assert_eq!(after.model.as_deref(), Some("claude-haiku-4-5"));
     assert_eq!(after.temperature, Some(0.2));
@@ -427,12 +427,12 @@ fn a_stored_keys_default_model_temperature_and_max_tokens_are_set_with_the_clis_
 
     // Again: the prompts start from the stored values; emptying the temperature clears it.
     app.handle_key(key('m'));
-    let Modal::Prompt(p) = &app.modal else {
+    let Some(p) = app.modal::<Prompt>() else {
         panic!("prompt")
     };
     assert_eq!(p.textarea.lines(), ["claude-haiku-4-5"]);
     app.handle_key(code(KeyCode::Enter));
-    let Modal::Prompt(p) = &app.modal else {
+    let Some(p) = app.modal::<Prompt>() else {
         panic!("prompt")
     };
     assert_eq!(p.textarea.lines(), ["0.2"]);
@@ -468,7 +468,7 @@ fn ingest_completes_the_path_checks_like_the_cli_and_the_document_is_offered_at_
     app.handle_key(key('i'));
     typed(&mut app, &format!("{}/lea", dir.display()));
     app.handle_key(code(KeyCode::Tab));
-    let Modal::Prompt(p) = &app.modal else {
+    let Some(p) = app.modal::<Prompt>() else {
         panic!("i opens the path prompt")
     };
     assert_eq!(
@@ -489,7 +489,7 @@ fn ingest_completes_the_path_checks_like_the_cli_and_the_document_is_offered_at_
         .ingest(&pdf, ws.ingest_limits().unwrap())
         .unwrap_err()
         .to_string();
-    let Modal::Prompt(p) = &app.modal else {
+    let Some(p) = app.modal::<Prompt>() else {
         panic!("a refused file keeps the prompt open")
     };
     assert_eq!(p.error.as_deref(), Some(expected.as_str()));
@@ -512,11 +512,11 @@ fn ingest_completes_the_path_checks_like_the_cli_and_the_document_is_offered_at_
     typed(&mut app, &format!("{}/lease_terms.md", dir.display()));
     app.handle_key(code(KeyCode::Enter));
     drain(&mut env, &mut app);
-    assert!(matches!(app.modal, Modal::None));
+    assert!(!app.modal_open());
     let docs = env.store.list_documents().unwrap();
     assert_eq!(docs.len(), docs_before + 1);
     let doc = docs.iter().find(|d| d.title == "Lease").unwrap();
-    let (msg, is_error) = app.message.clone().unwrap();
+    let (msg, is_error) = app.message().cloned().unwrap();
     assert!(
         !is_error
             && msg.starts_with("created 'Lease' · 3 blocks")
@@ -530,7 +530,7 @@ fn ingest_completes_the_path_checks_like_the_cli_and_the_document_is_offered_at_
     // n: the new document is the form's choice already.
     app.handle_key(key('n'));
     drain(&mut env, &mut app);
-    let Modal::NewRun(form) = &app.modal else {
+    let Some(form) = app.modal::<NewRunForm>() else {
         panic!("form")
     };
     assert_eq!(form.docs[form.doc].conv_uid, doc.conv_uid);
@@ -541,15 +541,15 @@ fn ingest_completes_the_path_checks_like_the_cli_and_the_document_is_offered_at_
 fn policy_scrolls_requires_a_reason_and_filters_the_audit_log_with_full_values() {
     let (mut env, mut app) = demo("policy", 80, 24);
     app.handle_key(key('4'));
-    let audit_before = app.policy.shown_audit().len();
+    let audit_before = app.policy().shown_audit().len();
     // The last key is on screen after G even at 80x24.
     app.handle_key(key('G'));
-    let last = app.policy.current().unwrap().key.clone();
+    let last = app.policy().current().unwrap().key.clone();
     let s = buffer_text(&app, 80, 24);
     assert!(s.contains(&last[..30.min(last.len())]), "{last}:\n{s}");
     app.handle_key(key('g'));
     app.handle_key(key('j'));
-    let key_name = app.policy.current().unwrap().key.clone();
+    let key_name = app.policy().current().unwrap().key.clone();
     assert_eq!(key_name, "models.platform_default_temperature");
     // A value, then an empty reason: refused, nothing written.
     let before = env.store.fingerprint().unwrap();
@@ -560,7 +560,7 @@ fn policy_scrolls_requires_a_reason_and_filters_the_audit_log_with_full_values()
     typed(&mut app, "0.6");
     app.handle_key(code(KeyCode::Enter));
     app.handle_key(code(KeyCode::Enter));
-    let Modal::Prompt(p) = &app.modal else {
+    let Some(p) = app.modal::<Prompt>() else {
         panic!("the reason prompt stays open")
     };
     assert!(p.error.as_deref().unwrap().contains("a reason is required"));
@@ -580,16 +580,16 @@ fn policy_scrolls_requires_a_reason_and_filters_the_audit_log_with_full_values()
     typed(&mut app, "cheaper");
     app.handle_key(code(KeyCode::Enter));
     drain(&mut env, &mut app);
-    assert_eq!(app.policy.shown_audit().len(), audit_before + 2);
+    assert_eq!(app.policy().shown_audit().len(), audit_before + 2);
     assert_eq!(
-        app.policy.shown_audit()[0].key,
+        app.policy().shown_audit()[0].key,
         "models.platform_default_model",
         "newest first"
     );
     // f: only the selected key's changes.
     app.handle_key(key('j'));
     app.handle_key(key('f'));
-    let shown = app.policy.shown_audit();
+    let shown = app.policy().shown_audit();
     assert_eq!(shown.len(), 1);
     assert_eq!(shown[0].key, key_name);
     // a: the audit log has the focus; its selected entry is shown in full.
@@ -606,7 +606,7 @@ fn policy_scrolls_requires_a_reason_and_filters_the_audit_log_with_full_values()
         "{s}"
     );
     app.handle_key(key('f'));
-    assert_eq!(app.policy.shown_audit().len(), audit_before + 2);
+    assert_eq!(app.policy().shown_audit().len(), audit_before + 2);
 }
 
 #[test]
@@ -615,7 +615,7 @@ fn a_long_value_in_the_policy_detail_box_scrolls_into_view_with_j_and_k() {
     app.handle_key(key('4'));
     app.handle_key(key('j'));
     assert_eq!(
-        app.policy.current().unwrap().key,
+        app.policy().current().unwrap().key,
         "models.platform_default_temperature"
     );
     // A reason of 60 numbered words: about 6 rows of the box's 4 at 80 columns.
@@ -661,13 +661,13 @@ fn a_long_value_in_the_policy_detail_box_scrolls_into_view_with_j_and_k() {
     seen.dedup();
     assert_eq!(seen, words, "the whole reason can be read");
     // More J stays at the end; K goes back; moving the selection starts at the top again.
-    let end = app.policy.detail_scroll;
+    let end = app.policy().detail_scroll;
     app.handle_key(key('J'));
-    assert_eq!(app.policy.detail_scroll, end);
+    assert_eq!(app.policy().detail_scroll, end);
     app.handle_key(key('K'));
-    assert_eq!(app.policy.detail_scroll, end - 1);
+    assert_eq!(app.policy().detail_scroll, end - 1);
     app.handle_key(key('j'));
-    assert_eq!(app.policy.detail_scroll, 0);
+    assert_eq!(app.policy().detail_scroll, 0);
 }
 
 /// The screen at `w`x`h`, with the store's fixed directory named as such.
@@ -727,7 +727,6 @@ fn snapshots(name: &str, setup: impl Fn(&mut Env, &mut App)) {
     for (w, h) in [(80u16, 24u16), (120, 40)] {
         let (mut env, mut app) = demo(&format!("snap-{name}-{w}"), w, h);
         setup(&mut env, &mut app);
-        app.message = None;
         let text = snapshot_text(&app, &env, w, h);
         insta::assert_snapshot!(format!("{name}_{w}x{h}"), text);
     }

@@ -157,10 +157,7 @@ fn filtered_grid_snapshots() {
     for (w, h) in SIZES {
         let mut app = support::tui::grid_app(&env, w, h);
         app.handle_key(key('f'));
-        let blockwise::tui::app::Modal::Filter(f) = &mut app.modal else {
-            panic!("filter");
-        };
-        f.toggle("heading");
+        support::tui::toggle_filter(&mut app, "heading");
         app.handle_key(code(KeyCode::Enter));
         insta::assert_snapshot!(
             format!("grid_heading_filter_{w}x{h}"),

@@ -7,11 +7,13 @@
 //! [`Store::with_run`]: crate::store::Store::with_run
 
 pub mod edit;
+mod find;
 mod ops;
 mod selection;
 mod undo;
 
 pub use edit::EditError;
+pub use find::{search as find_blocks, Filter, StatusChoice};
 pub use ops::{
     confirm, discard_edit, edit, reject, reject_with_reason, EditOutcome, ReviewOutcome, Target,
 };

@@ -1,27 +1,26 @@
 //! The terminal UI (DESIGN.md "tui/"): [`App`] state changed only by [`App::update`] with an
-//! [`Action`]; [`ui::draw`] reads `&App`. Keys go through the [`Keymap`]; worker events and
+//! [`Action`]; [`draw`] reads `&App`. Keys go through the [`Keymap`]; worker events and
 //! finished background jobs arrive on a bounded channel and become actions. Renders are
 //! coalesced to at most one per 16 ms.
 //!
-//! Where things live: `panes/` (one file per tab: state, update, render), `modals/` (prompt,
-//! picker, help), `effect.rs` (what components ask the app to do), `jobs.rs` (writes and long
-//! reads off the UI task), `workers.rs` (background worker sessions), `app.rs` (routing and
-//! effect execution), `keymap.toml` + `keymap.rs`, `theme.rs`, `terminal.rs` (restore).
+//! The files sit on floors, and each imports only its own floor or lower ones
+//! (`tests/tui_floors.rs` checks it, naming file and line):
+//! `kit/` is the vocabulary — [`Action`], `Effect`, the `Component` and `Modal` traits, `Ctx`,
+//! `View`, `KeyContext`, jobs as data, keymap, theme, text and drawing helpers — and imports
+//! nothing else in `tui`; `jobs/` runs jobs (the queue, and one file per area: review, runs,
+//! keys, schemas); `modals/` are the dialogs (prompts, pickers, the schema studio) and never
+//! import a pane; `panes/` are the tabs (runs, `grid/` with its table, detail and find parts,
+//! schemas, policy, keys), which may open a modal; `app/` holds [`App`] with the modal stack,
+//! key routing (top modal, then the focused pane, then global), workers and the store watch;
+//! `frame/` draws the tab bar, the pane, the hints and status bar, then each modal in z-order.
+//! This file, above them all, runs the event loop.
 
-pub mod action;
 pub mod app;
-pub mod effect;
+pub mod frame;
 pub mod jobs;
-pub mod keymap;
+pub mod kit;
 pub mod modals;
 pub mod panes;
-mod safe_buffer;
-pub mod terminal;
-pub mod theme;
-pub mod ui;
-pub mod watch;
-pub mod widgets;
-pub mod workers;
 
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
@@ -30,12 +29,11 @@ use std::time::{Duration, Instant};
 use crossterm::event::{self, Event};
 use tokio::sync::mpsc;
 
-pub use action::Action;
-pub use app::{App, Spawner};
-pub use keymap::Keymap;
-pub use panes::Pane;
-pub use theme::Theme;
-pub use ui::draw;
+pub use app::{watch, App};
+pub use frame::draw;
+pub use kit::{keymap, theme, Action, Keymap, Pane, Spawner, Theme};
+
+use frame::terminal;
 
 use crate::workspace::Workspace;
 
@@ -169,7 +167,7 @@ async fn event_loop(
             }
         }
         app.update(Action::Flush);
-        if app.quit {
+        if app.quitting() {
             break;
         }
     }
@@ -177,12 +175,12 @@ async fn event_loop(
     // Let background workers release their claims, and let the jobs the user started (a
     // confirm, an export) land, before the runtime goes away.
     app.update(Action::Shutdown);
-    if !app.jobs.is_empty() {
+    if !app.jobs().is_empty() {
         term.draw(|f| draw(f, app))?;
     }
     let start = tokio::time::Instant::now();
     while !app.idle() {
-        let grace = if app.jobs.is_empty() {
+        let grace = if app.jobs().is_empty() {
             WORKER_GRACE
         } else {
             JOB_GRACE

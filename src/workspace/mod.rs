@@ -45,8 +45,8 @@ pub use crate::provider::{
     format_cost, key_env_var, ProviderError, ServerKind, ServerLimits, StructuredSupport,
 };
 pub use crate::review::{
-    Action as ReviewAction, EditOutcome, ReviewError, ReviewEvent, ReviewOutcome, Selection,
-    SelectionError, Target, Undo,
+    Action as ReviewAction, EditOutcome, Filter as BlockFilter, ReviewError, ReviewEvent,
+    ReviewOutcome, Selection, SelectionError, StatusChoice, Target, Undo,
 };
 pub use crate::schema::{
     check as check_schema, classify as classify_schema, derive_ref, properties, templates, Compat,

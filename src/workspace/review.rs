@@ -3,11 +3,13 @@
 use std::io::Write;
 use std::path::Path;
 
+use std::sync::Arc;
+
 use super::{
-    EditOutcome, ExportError, ExportSummary, Format, Mode, ReviewAction, ReviewError, ReviewEvent,
-    ReviewOutcome, Selection, Target, Undo, Workspace,
+    BlockFilter, EditOutcome, ExportError, ExportSummary, Format, Mode, ReviewAction, ReviewError,
+    ReviewEvent, ReviewOutcome, Selection, Target, Undo, Workspace,
 };
-use crate::model::{Overlay, OverlayStatus};
+use crate::model::{Overlay, OverlayStatus, Run};
 use crate::store::StoreError;
 
 impl Workspace {
@@ -64,6 +66,16 @@ impl Workspace {
         status: OverlayStatus,
     ) -> Result<Vec<u32>, StoreError> {
         self.store.indices_with_status(run_id, status)
+    }
+
+    /// The blocks of `run` that `filter` keeps, ascending.
+    pub fn filter_blocks(&self, run: &Run, filter: &BlockFilter) -> Result<Arc<[u32]>, StoreError> {
+        filter.apply(&self.store, run)
+    }
+
+    /// The blocks of `run` whose content or shown value contains `query`, ignoring case.
+    pub fn search_blocks(&self, run: &Run, query: &str) -> Result<Arc<[u32]>, StoreError> {
+        crate::review::find_blocks(&self.store, run, query)
     }
 
     /// Visit a run's overlays in block order (memory stays flat).

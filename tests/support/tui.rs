@@ -190,3 +190,30 @@ fn padding_after(l: &str, from: usize, min: usize) -> Option<(usize, char)> {
     }
     None
 }
+
+/// In the open filter, walk the cursor to the box named `label` and toggle it with space.
+pub fn toggle_filter(app: &mut App, label: &str) {
+    let f = app
+        .modal::<blockwise::tui::modals::FilterPicker>()
+        .expect("the filter is open");
+    let (from, to) = (f.cursor, f.position(label).expect("a filter box"));
+    let step = if to >= from { 'j' } else { 'k' };
+    for _ in 0..from.abs_diff(to) {
+        app.handle_key(key(step));
+    }
+    app.handle_key(key(' '));
+}
+
+/// In the Runs pane, walk the cursor to `run_id` with j / k.
+pub fn select_run(app: &mut App, run_id: &str) {
+    let pane = app.runs();
+    let to = pane
+        .runs
+        .iter()
+        .position(|r| r.run_id == run_id)
+        .expect("run listed");
+    let (from, step) = (pane.cursor, if to >= pane.cursor { 'j' } else { 'k' });
+    for _ in 0..from.abs_diff(to) {
+        app.handle_key(key(step));
+    }
+}

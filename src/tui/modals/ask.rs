@@ -7,12 +7,13 @@ use ratatui::widgets::{Block, Borders, Clear, Paragraph, Wrap};
 use ratatui::Frame;
 use tui_textarea::{Input, Key};
 
-use super::centered;
 use crate::model::sanitize_line;
-use crate::tui::action::Action;
-use crate::tui::effect::{Effect, Reply};
-use crate::tui::jobs::Job;
-use crate::tui::panes::{Component, Ctx, View};
+use crate::tui::kit::draw::centered;
+use crate::tui::kit::Action;
+use crate::tui::kit::Job;
+use crate::tui::kit::Modal;
+use crate::tui::kit::{Component, Ctx, View};
+use crate::tui::kit::{Effect, Reply};
 
 pub struct Ask {
     pub question: String,
@@ -33,6 +34,12 @@ impl Ask {
             Effect::Close,
             Effect::Info("cancelled; nothing was changed".into()),
         ]
+    }
+}
+
+impl Modal for Ask {
+    fn as_any(&self) -> &dyn std::any::Any {
+        self
     }
 }
 

@@ -9,10 +9,12 @@ use ratatui::widgets::{Block, Borders, Cell, Clear, Paragraph, Row, Table, Wrap}
 use ratatui::Frame;
 
 use crate::model::CallRecord;
-use crate::tui::action::Action;
-use crate::tui::effect::Effect;
-use crate::tui::panes::{navigate, Component, Ctx, View};
-use crate::tui::widgets::{cut_to_width, inert, list_table};
+use crate::tui::kit::draw::list_table;
+use crate::tui::kit::text::{cut_to_width, inert};
+use crate::tui::kit::Action;
+use crate::tui::kit::Effect;
+use crate::tui::kit::{navigate, Component, Ctx, View};
+use crate::tui::kit::{KeyContext, KeyMode, Modal};
 use crate::workspace::Workspace;
 
 #[derive(Debug)]
@@ -50,6 +52,22 @@ impl CallLog {
     }
 }
 
+impl Modal for CallLog {
+    /// A viewer over the Runs pane: its keys are the pane's.
+    fn context(&self) -> Option<KeyContext> {
+        None
+    }
+    fn key_mode(&self) -> KeyMode {
+        KeyMode::Bound
+    }
+    fn store_changed(&mut self, ws: &Workspace) {
+        self.reload(ws);
+    }
+    fn as_any(&self) -> &dyn std::any::Any {
+        self
+    }
+}
+
 impl Component for CallLog {
     fn update(&mut self, action: Action, ctx: &Ctx) -> Vec<Effect> {
         if navigate(&mut self.cursor, self.calls.len(), &action, ctx.page) {
@@ -63,7 +81,7 @@ impl Component for CallLog {
 
     fn click(&mut self, area: Rect, at: Position) -> Vec<Effect> {
         let [list, _] = split(area);
-        if let Some(row) = crate::tui::panes::row_at(list, self.offset.get(), at) {
+        if let Some(row) = crate::tui::kit::row_at(list, self.offset.get(), at) {
             if row < self.calls.len() {
                 self.cursor = row;
             }

@@ -5,12 +5,14 @@ use ratatui::layout::Rect;
 use ratatui::widgets::ListItem;
 use ratatui::Frame;
 
-use super::centered;
-use crate::tui::action::Action;
-use crate::tui::effect::{Effect, Reply};
-use crate::tui::jobs::Job;
-use crate::tui::panes::{navigate, Component, Ctx, View};
-use crate::tui::widgets::{cut_to_width, list_dialog};
+use crate::tui::kit::draw::centered;
+use crate::tui::kit::draw::list_dialog;
+use crate::tui::kit::text::cut_to_width;
+use crate::tui::kit::Action;
+use crate::tui::kit::Job;
+use crate::tui::kit::{navigate, Component, Ctx, View};
+use crate::tui::kit::{Effect, Reply};
+use crate::tui::kit::{KeyMode, Modal};
 
 #[derive(Debug, Clone)]
 pub struct EnumPicker {
@@ -52,6 +54,15 @@ impl EnumPicker {
             text: member.clone(),
         };
         vec![Effect::Close, Effect::Job(job, Reply::Status)]
+    }
+}
+
+impl Modal for EnumPicker {
+    fn key_mode(&self) -> KeyMode {
+        KeyMode::Picker { typed: false }
+    }
+    fn as_any(&self) -> &dyn std::any::Any {
+        self
     }
 }
 

@@ -6,14 +6,15 @@ use ratatui::widgets::ListItem;
 use ratatui::Frame;
 use tui_textarea::{Input, Key};
 
-use super::centered;
 use crate::model::{BlockType, Run};
-use crate::tui::action::Action;
-use crate::tui::effect::{Effect, Reply};
-use crate::tui::jobs::Job;
-use crate::tui::panes::find::{Filter, StatusChoice};
-use crate::tui::panes::{navigate, Component, Ctx, View};
-use crate::tui::widgets::list_dialog;
+use crate::tui::kit::draw::centered;
+use crate::tui::kit::draw::list_dialog;
+use crate::tui::kit::Action;
+use crate::tui::kit::Job;
+use crate::tui::kit::{navigate, Component, Ctx, View};
+use crate::tui::kit::{Effect, Reply};
+use crate::tui::kit::{KeyMode, Modal};
+use crate::workspace::{BlockFilter as Filter, StatusChoice};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Choice {
@@ -52,13 +53,11 @@ impl FilterPicker {
         f
     }
 
-    /// Check (or uncheck) the box named `label` (tests, and typing a name is not needed).
-    pub fn toggle(&mut self, label: &str) {
-        for (choice, on) in &mut self.items {
-            if choice_label(*choice) == label {
-                *on = !*on;
-            }
-        }
+    /// Where the box named `label` is in the list (tests walk the cursor there).
+    pub fn position(&self, label: &str) -> Option<usize> {
+        self.items
+            .iter()
+            .position(|(c, _)| choice_label(*c) == label)
     }
 }
 
@@ -66,6 +65,15 @@ fn choice_label(c: Choice) -> &'static str {
     match c {
         Choice::Status(s) => s.as_str(),
         Choice::Type(t) => t.as_str(),
+    }
+}
+
+impl Modal for FilterPicker {
+    fn key_mode(&self) -> KeyMode {
+        KeyMode::Picker { typed: true }
+    }
+    fn as_any(&self) -> &dyn std::any::Any {
+        self
     }
 }
 

@@ -8,11 +8,12 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Borders, Clear, Paragraph};
 use ratatui::Frame;
 
-use super::centered;
-use crate::tui::action::Action;
-use crate::tui::effect::Effect;
-use crate::tui::panes::{moved, nav_delta, Component, Ctx, View};
-use crate::tui::widgets::cut_to_width;
+use crate::tui::kit::draw::centered;
+use crate::tui::kit::text::cut_to_width;
+use crate::tui::kit::Action;
+use crate::tui::kit::Effect;
+use crate::tui::kit::{moved, nav_delta, Component, Ctx, View};
+use crate::tui::kit::{Hints, KeyContext, KeyMode, Modal};
 
 /// Narrowest help column.
 const COLUMN: u16 = 40;
@@ -25,10 +26,21 @@ pub struct Help {
     max_scroll: StdCell<usize>,
 }
 
-impl Help {
-    /// Whether `action` scrolls the overlay (every other key closes it).
-    pub fn scrolls(action: &Action) -> bool {
-        nav_delta(action, 1).is_some()
+impl Help {}
+
+impl Modal for Help {
+    /// Over whatever pane is focused: its bindings decide what scrolls and what quits.
+    fn context(&self) -> Option<KeyContext> {
+        None
+    }
+    fn key_mode(&self) -> KeyMode {
+        KeyMode::Dismiss
+    }
+    fn hints(&self) -> Hints {
+        Hints::Line(" j/k pageup/pagedown scroll · any other key closes the help")
+    }
+    fn as_any(&self) -> &dyn std::any::Any {
+        self
     }
 }
 

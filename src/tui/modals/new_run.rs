@@ -8,12 +8,13 @@ use ratatui::widgets::{Block, Borders, Clear, Paragraph, Wrap};
 use ratatui::Frame;
 use tui_textarea::{Input, Key};
 
-use super::centered;
-use crate::tui::action::Action;
-use crate::tui::effect::{Effect, Reply};
-use crate::tui::jobs::Job;
-use crate::tui::panes::{Component, Ctx, View};
-use crate::tui::widgets::safe;
+use crate::tui::kit::draw::centered;
+use crate::tui::kit::text::safe;
+use crate::tui::kit::Action;
+use crate::tui::kit::Job;
+use crate::tui::kit::{Component, Ctx, View};
+use crate::tui::kit::{Effect, Reply};
+use crate::tui::kit::{JobDone, JobFate, JobKind, Modal, Output};
 use crate::workspace::{
     estimate_summary, CreateRunOptions, ProviderChoice, RunEstimate, Workspace,
 };
@@ -403,6 +404,27 @@ impl NewRunForm {
                 },
             ),
         }
+    }
+}
+
+impl Modal for NewRunForm {
+    /// Its cost preview lands here; a created run closes it; a refused create stays in it.
+    fn job_done(&mut self, done: JobDone) -> JobFate {
+        match done.result {
+            Ok(Output::Estimate { ask, result }) => {
+                self.preview_done(ask, result);
+                JobFate::Taken
+            }
+            Ok(Output::Created(_)) => JobFate::Close(done),
+            Err(reason) if done.kind == JobKind::CreateRun => {
+                self.create_refused(reason);
+                JobFate::Taken
+            }
+            _ => JobFate::Pass(done),
+        }
+    }
+    fn as_any(&self) -> &dyn std::any::Any {
+        self
     }
 }
 

@@ -8,13 +8,13 @@ use ratatui::text::Span;
 use ratatui::widgets::{Block, Borders, Cell, Paragraph, Row, Table, TableState};
 use ratatui::Frame;
 
-use super::{navigate, Component, Ctx, View};
-use crate::tui::action::Action;
-use crate::tui::effect::{Effect, Reply};
-use crate::tui::jobs::Job;
-use crate::tui::modals::key_defaults::KeyDefaults;
-use crate::tui::modals::{Ask, Modal, Prompt, PromptKind};
-use crate::tui::widgets::cut_to_width;
+use crate::tui::kit::text::cut_to_width;
+use crate::tui::kit::Action;
+use crate::tui::kit::Job;
+use crate::tui::kit::{navigate, Component, Ctx, Theme, View};
+use crate::tui::kit::{Effect, Reply};
+use crate::tui::modals::prompt::key_defaults::KeyDefaults;
+use crate::tui::modals::{Ask, Prompt, PromptKind};
 use crate::workspace::{KeySummary, ProviderKind};
 
 #[derive(Debug, Default)]
@@ -60,7 +60,7 @@ impl KeysPane {
         } else {
             Prompt::secret(provider, None)
         };
-        vec![Effect::Open(Modal::Prompt(Box::new(prompt)))]
+        vec![Effect::Open(Box::new(prompt))]
     }
 
     fn begin_defaults(&self) -> Vec<Effect> {
@@ -68,7 +68,7 @@ impl KeysPane {
         match self.summary(provider) {
             Some(k) if k.source == "stored" => {
                 let prompt = KeyDefaults::of(k).prompt();
-                vec![Effect::Open(Modal::Prompt(Box::new(prompt)))]
+                vec![Effect::Open(Box::new(prompt))]
             }
             Some(k) => vec![Effect::Error(format!(
                 "the {provider} key comes from {}; defaults belong to a stored key (s stores one)",
@@ -91,7 +91,7 @@ impl KeysPane {
                 let job = Job::RemoveKey {
                     provider: provider.into(),
                 };
-                vec![Effect::Open(Modal::Ask(Ask::new(question, job)))]
+                vec![Effect::Open(Box::new(Ask::new(question, job)))]
             }
             Some(k) => vec![Effect::Error(format!(
                 "the {provider} key comes from {}; it is not stored, so there is nothing to remove",
@@ -108,6 +108,33 @@ fn split(area: Rect) -> [Rect; 2] {
         .direction(Direction::Vertical)
         .constraints([Constraint::Min(4), Constraint::Length(3)])
         .areas(area)
+}
+
+impl KeysPane {
+    /// One provider's row, each text cut to its column's `widths`.
+    fn provider_row(&self, p: &'static str, theme: &Theme, widths: &[usize]) -> Row<'static> {
+        let k = self.summary(p);
+        let valid = match k.map(|k| k.is_valid) {
+            None => ("-", theme.fg("muted")),
+            Some(None) => ("untested", theme.fg("muted")),
+            Some(Some(true)) => ("valid", theme.fg("confirmed")),
+            Some(Some(false)) => ("REJECTED", theme.fg("error")),
+        };
+        // Models, URLs and sources are user or environment text: made safe and cut to fit.
+        let text = |v: Option<String>, col: usize| {
+            v.map(|v| cut_to_width(&v, widths[col]))
+                .unwrap_or_else(|| "-".into())
+        };
+        Row::new(vec![
+            Cell::from(p),
+            Cell::from(text(k.map(|k| k.key.clone()), 1)),
+            Cell::from(text(k.map(|k| k.source.clone()), 2)),
+            Cell::from(valid.0).style(valid.1),
+            Cell::from(text(k.and_then(defaults_text), 4)),
+            Cell::from(text(k.and_then(|k| k.base_url.clone()), 5)),
+            Cell::from(text(k.and_then(|k| k.tested_at.clone()), 6)).style(theme.fg("muted")),
+        ])
+    }
 }
 
 impl Component for KeysPane {
@@ -153,29 +180,9 @@ impl Component for KeysPane {
             .iter()
             .map(|r| usize::from(r.width))
             .collect();
-        let rows = Self::providers().into_iter().map(|p| {
-            let k = self.summary(p);
-            let valid = match k.map(|k| k.is_valid) {
-                None => ("-", theme.fg("muted")),
-                Some(None) => ("untested", theme.fg("muted")),
-                Some(Some(true)) => ("valid", theme.fg("confirmed")),
-                Some(Some(false)) => ("REJECTED", theme.fg("error")),
-            };
-            // Models, URLs and sources are user or environment text: made safe and cut to fit.
-            let text = |v: Option<String>, col: usize| {
-                v.map(|v| cut_to_width(&v, widths[col]))
-                    .unwrap_or_else(|| "-".into())
-            };
-            Row::new(vec![
-                Cell::from(p),
-                Cell::from(text(k.map(|k| k.key.clone()), 1)),
-                Cell::from(text(k.map(|k| k.source.clone()), 2)),
-                Cell::from(valid.0).style(valid.1),
-                Cell::from(text(k.and_then(defaults_text), 4)),
-                Cell::from(text(k.and_then(|k| k.base_url.clone()), 5)),
-                Cell::from(text(k.and_then(|k| k.tested_at.clone()), 6)).style(theme.fg("muted")),
-            ])
-        });
+        let rows = Self::providers()
+            .into_iter()
+            .map(|p| self.provider_row(p, theme, &widths));
         let table = Table::new(rows, columns)
             .header(
                 Row::new([
@@ -215,7 +222,7 @@ impl Component for KeysPane {
     /// A click on a provider's row selects it.
     fn click(&mut self, area: Rect, at: Position) -> Vec<Effect> {
         let [table, _] = split(area);
-        if let Some(row) = super::row_at(table, self.offset.get(), at) {
+        if let Some(row) = crate::tui::kit::row_at(table, self.offset.get(), at) {
             if row < Self::providers().len() {
                 self.cursor = row;
             }

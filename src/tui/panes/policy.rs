@@ -10,12 +10,12 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Borders, Cell, Paragraph, Row, Table, TableState};
 use ratatui::Frame;
 
-use super::{navigate, Component, Ctx, View};
-use crate::tui::action::Action;
-use crate::tui::effect::Effect;
-use crate::tui::modals::{Modal, Prompt, PromptKind};
-use crate::tui::theme::Theme;
-use crate::tui::widgets::safe;
+use crate::tui::kit::text::safe;
+use crate::tui::kit::Action;
+use crate::tui::kit::Effect;
+use crate::tui::kit::Theme;
+use crate::tui::kit::{navigate, Component, Ctx, View};
+use crate::tui::modals::{Prompt, PromptKind};
 use crate::workspace::{display_value, AuditEntry, EffectiveValue, PolicySource};
 
 /// Which list the navigation keys move.
@@ -56,8 +56,8 @@ impl PolicyPane {
         self.values = values;
         self.audit = audit;
         self.is_admin = is_admin;
-        self.cursor = super::moved(self.cursor, self.values.len(), 0);
-        self.audit_cursor = super::moved(self.audit_cursor, self.shown_audit().len(), 0);
+        self.cursor = crate::tui::kit::moved(self.cursor, self.values.len(), 0);
+        self.audit_cursor = crate::tui::kit::moved(self.audit_cursor, self.shown_audit().len(), 0);
     }
 
     /// The audit entries on screen: newest first, only the filtered key's when filtering.
@@ -88,7 +88,7 @@ impl PolicyPane {
             ),
             display_value(&v.value),
         );
-        vec![Effect::Open(Modal::Prompt(Box::new(prompt)))]
+        vec![Effect::Open(Box::new(prompt))]
     }
 
     fn toggle_filter(&mut self) -> Vec<Effect> {
@@ -204,48 +204,10 @@ fn split(area: Rect) -> [Rect; 3] {
         .areas(area)
 }
 
-impl Component for PolicyPane {
-    fn update(&mut self, action: Action, ctx: &Ctx) -> Vec<Effect> {
-        let moved = match self.focus {
-            PolicyFocus::Keys => navigate(&mut self.cursor, self.values.len(), &action, ctx.page),
-            PolicyFocus::Audit => {
-                let n = self.shown_audit().len();
-                navigate(&mut self.audit_cursor, n, &action, ctx.page)
-            }
-        };
-        if moved {
-            self.detail_scroll = 0;
-            return Vec::new();
-        }
-        match action {
-            Action::Edit => self.begin_edit(ctx.user),
-            Action::PreviewDown => {
-                self.scroll_detail(1);
-                Vec::new()
-            }
-            Action::PreviewUp => {
-                self.scroll_detail(-1);
-                Vec::new()
-            }
-            Action::SwitchFocus => {
-                self.detail_scroll = 0;
-                self.focus = match self.focus {
-                    PolicyFocus::Keys => PolicyFocus::Audit,
-                    PolicyFocus::Audit => PolicyFocus::Keys,
-                };
-                Vec::new()
-            }
-            Action::FilterAudit => {
-                self.detail_scroll = 0;
-                self.toggle_filter()
-            }
-            _ => Vec::new(),
-        }
-    }
-
-    fn render(&self, frame: &mut Frame, area: Rect, view: &View) {
+impl PolicyPane {
+    /// The policy keys with their effective values, source and bounds.
+    fn render_keys(&self, frame: &mut Frame, top: Rect, view: &View) {
         let theme = view.theme;
-        let [top, middle, bottom] = split(area);
         let rows = self.values.iter().map(|v| {
             let source_style = match v.source {
                 PolicySource::Stored => theme.fg("staged"),
@@ -290,7 +252,10 @@ impl Component for PolicyPane {
             .with_selected(Some(self.cursor));
         frame.render_stateful_widget(table, top, &mut state);
         self.offsets[0].set(state.offset());
+    }
 
+    /// The audit log, newest first, perhaps only the selected key's changes.
+    fn render_audit(&self, frame: &mut Frame, middle: Rect, theme: &Theme) {
         let shown = self.shown_audit();
         let audit_rows = shown.iter().map(|a| {
             Row::new(vec![
@@ -331,7 +296,10 @@ impl Component for PolicyPane {
         }
         frame.render_stateful_widget(audit, middle, &mut audit_state);
         self.offsets[1].set(audit_state.offset());
+    }
 
+    /// The selected key or change in full, wrapped, scrolled with J / K.
+    fn render_detail(&self, frame: &mut Frame, bottom: Rect, theme: &Theme) {
         let what = match self.focus {
             PolicyFocus::Keys => "Selected key",
             PolicyFocus::Audit => "Selected change (full values)",
@@ -368,18 +336,65 @@ impl Component for PolicyPane {
             bottom,
         );
     }
+}
+
+impl Component for PolicyPane {
+    fn update(&mut self, action: Action, ctx: &Ctx) -> Vec<Effect> {
+        let moved = match self.focus {
+            PolicyFocus::Keys => navigate(&mut self.cursor, self.values.len(), &action, ctx.page),
+            PolicyFocus::Audit => {
+                let n = self.shown_audit().len();
+                navigate(&mut self.audit_cursor, n, &action, ctx.page)
+            }
+        };
+        if moved {
+            self.detail_scroll = 0;
+            return Vec::new();
+        }
+        match action {
+            Action::Edit => self.begin_edit(ctx.user),
+            Action::PreviewDown => {
+                self.scroll_detail(1);
+                Vec::new()
+            }
+            Action::PreviewUp => {
+                self.scroll_detail(-1);
+                Vec::new()
+            }
+            Action::SwitchFocus => {
+                self.detail_scroll = 0;
+                self.focus = match self.focus {
+                    PolicyFocus::Keys => PolicyFocus::Audit,
+                    PolicyFocus::Audit => PolicyFocus::Keys,
+                };
+                Vec::new()
+            }
+            Action::FilterAudit => {
+                self.detail_scroll = 0;
+                self.toggle_filter()
+            }
+            _ => Vec::new(),
+        }
+    }
+
+    fn render(&self, frame: &mut Frame, area: Rect, view: &View) {
+        let [top, middle, bottom] = split(area);
+        self.render_keys(frame, top, view);
+        self.render_audit(frame, middle, view.theme);
+        self.render_detail(frame, bottom, view.theme);
+    }
 
     /// A click on a key's row selects it; on an audit entry's row, selects that entry (and
     /// moves the focus to the table clicked).
     fn click(&mut self, area: Rect, at: Position) -> Vec<Effect> {
         let [top, middle, _] = split(area);
-        if let Some(row) = super::row_at(top, self.offsets[0].get(), at) {
+        if let Some(row) = crate::tui::kit::row_at(top, self.offsets[0].get(), at) {
             if row < self.values.len() {
                 self.cursor = row;
                 self.focus = PolicyFocus::Keys;
                 self.detail_scroll = 0;
             }
-        } else if let Some(row) = super::row_at(middle, self.offsets[1].get(), at) {
+        } else if let Some(row) = crate::tui::kit::row_at(middle, self.offsets[1].get(), at) {
             if row < self.shown_audit().len() {
                 self.audit_cursor = row;
                 self.focus = PolicyFocus::Audit;

@@ -11,13 +11,14 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Borders, Cell, Paragraph, Row, Table, Wrap};
 use ratatui::Frame;
 
-use super::{navigate, Component, Ctx, Pane, View};
 use crate::model::{OverlayStatus, Run, RunCounters, RunStatus, UsageTotals};
-use crate::tui::action::Action;
-use crate::tui::effect::Effect;
-use crate::tui::jobs::Job;
-use crate::tui::modals::{CallLog, Modal};
-use crate::tui::widgets::{cut_to_width, inert, list_table};
+use crate::tui::kit::draw::list_table;
+use crate::tui::kit::text::{cut_to_width, inert};
+use crate::tui::kit::Action;
+use crate::tui::kit::Effect;
+use crate::tui::kit::Job;
+use crate::tui::kit::{navigate, Component, Ctx, Pane, View};
+use crate::tui::modals::CallLog;
 use crate::workspace::format_cost;
 
 /// From this width the list shows the progress bar and every counter.
@@ -66,7 +67,7 @@ impl RunsPane {
                 .then(b.run_id.cmp(&a.run_id))
         });
         self.runs = runs;
-        self.cursor = super::moved(self.cursor, self.runs.len(), 0);
+        self.cursor = crate::tui::kit::moved(self.cursor, self.runs.len(), 0);
         if let Some(id) = keep {
             self.select(&id);
         }
@@ -125,25 +126,7 @@ impl RunsPane {
         // schema and model (the detail box below always names them).
         let wide = area.width >= WIDE;
         let extra = area.width >= EXTRA;
-        let mut head = vec!["run", "state", "progress", "staged", "fail", "cost"];
-        let mut widths = vec![
-            Constraint::Length(if wide { 16 } else { 12 }),
-            Constraint::Min(10),
-            Constraint::Length(if wide { 22 } else { 11 }),
-            Constraint::Length(6),
-            Constraint::Length(5),
-            Constraint::Length(9),
-        ];
-        if wide {
-            head.insert(3, "pend");
-            widths.insert(3, Constraint::Length(5));
-            head.insert(5, "conf");
-            widths.insert(5, Constraint::Length(5));
-        }
-        if extra {
-            head.extend(["schema", "model"]);
-            widths.extend([Constraint::Length(18), Constraint::Length(22)]);
-        }
+        let (head, widths) = columns(wide, extra);
         let header = Row::new(head.into_iter().map(Cell::from)).style(theme.title());
         // The state column gets what the others leave (borders and one space between columns).
         let fixed: u16 = widths
@@ -154,57 +137,10 @@ impl RunsPane {
             })
             .sum();
         let state_w = area.width.saturating_sub(fixed + 1).max(10) as usize;
-        let rows = self.runs.iter().map(|r| {
-            let c = &r.counters;
-            // A prefix is what `blockwise run … PREFIX` takes: no ellipsis on it.
-            let id: String = if wide {
-                r.run_id.clone()
-            } else {
-                r.run_id.chars().take(12).collect()
-            };
-            let progress = if wide {
-                progress_bar(r, 10)
-            } else {
-                format!("{}/{}", done(c), c.total)
-            };
-            let mut cells = vec![
-                Cell::from(id),
-                Cell::from(cut_to_width(&self.state(r, view), state_w)).style(state_style(r, view)),
-                Cell::from(progress),
-                Cell::from(format!("{}", c.ai_complete))
-                    .style(theme.status(OverlayStatus::AiComplete)),
-                Cell::from(format!("{}", c.failed)).style(theme.status(OverlayStatus::Failed)),
-                Cell::from(format_cost(r.usage.cost_usd)),
-            ];
-            if wide {
-                cells.insert(
-                    3,
-                    Cell::from(format!("{}", c.pending + c.claimed))
-                        .style(theme.status(OverlayStatus::Pending)),
-                );
-                cells.insert(
-                    5,
-                    Cell::from(format!("{}", c.confirmed))
-                        .style(theme.status(OverlayStatus::Confirmed)),
-                );
-            }
-            if extra {
-                let schema = match r.sample {
-                    Some(n) => format!("{} (sample {n})", r.schema_ref),
-                    None => r.schema_ref.clone(),
-                };
-                cells.push(Cell::from(cut_to_width(&schema, 18)));
-                let mut model = vec![Span::raw(cut_to_width(
-                    &format!("{}:{} ", r.model_config.provider, r.model_config.model),
-                    if r.model_config.is_demo() { 17 } else { 22 },
-                ))];
-                if r.model_config.is_demo() {
-                    model.push(Span::styled("DEMO", theme.demo()));
-                }
-                cells.push(Cell::from(Line::from(model)));
-            }
-            Row::new(cells)
-        });
+        let rows = self
+            .runs
+            .iter()
+            .map(|r| self.run_row(r, view, (wide, extra), state_w));
         let title = if self.runs.is_empty() {
             " Runs · none yet: i ingests a file, n creates a run ".to_string()
         } else {
@@ -213,6 +149,66 @@ impl RunsPane {
         let cursor = (!self.runs.is_empty()).then_some(self.cursor);
         let table = Table::new(rows, widths).header(header);
         list_table(frame, area, table, &title, theme, cursor, &self.offset);
+    }
+
+    /// One run's row: the counters, and with `wide` the bar and every counter, with `extra` the
+    /// schema and model.
+    fn run_row(
+        &self,
+        r: &Run,
+        view: &View,
+        (wide, extra): (bool, bool),
+        state_w: usize,
+    ) -> Row<'static> {
+        let theme = view.theme;
+        let c = &r.counters;
+        // A prefix is what `blockwise run … PREFIX` takes: no ellipsis on it.
+        let id: String = if wide {
+            r.run_id.clone()
+        } else {
+            r.run_id.chars().take(12).collect()
+        };
+        let progress = if wide {
+            progress_bar(r, 10)
+        } else {
+            format!("{}/{}", done(c), c.total)
+        };
+        let mut cells = vec![
+            Cell::from(id),
+            Cell::from(cut_to_width(&self.state(r, view), state_w)).style(state_style(r, view)),
+            Cell::from(progress),
+            Cell::from(format!("{}", c.ai_complete)).style(theme.status(OverlayStatus::AiComplete)),
+            Cell::from(format!("{}", c.failed)).style(theme.status(OverlayStatus::Failed)),
+            Cell::from(format_cost(r.usage.cost_usd)),
+        ];
+        if wide {
+            cells.insert(
+                3,
+                Cell::from(format!("{}", c.pending + c.claimed))
+                    .style(theme.status(OverlayStatus::Pending)),
+            );
+            cells.insert(
+                5,
+                Cell::from(format!("{}", c.confirmed))
+                    .style(theme.status(OverlayStatus::Confirmed)),
+            );
+        }
+        if extra {
+            let schema = match r.sample {
+                Some(n) => format!("{} (sample {n})", r.schema_ref),
+                None => r.schema_ref.clone(),
+            };
+            cells.push(Cell::from(cut_to_width(&schema, 18)));
+            let mut model = vec![Span::raw(cut_to_width(
+                &format!("{}:{} ", r.model_config.provider, r.model_config.model),
+                if r.model_config.is_demo() { 17 } else { 22 },
+            ))];
+            if r.model_config.is_demo() {
+                model.push(Span::styled("DEMO", theme.demo()));
+            }
+            cells.push(Cell::from(Line::from(model)));
+        }
+        Row::new(cells)
     }
 
     /// What is happening to `run`, in words.
@@ -316,7 +312,7 @@ impl RunsPane {
     fn what_to_do(&self, run: &Run, view: &View) -> String {
         let k = |a: Action| {
             view.keymap
-                .key_for("runs", &a)
+                .key_for(crate::tui::kit::KeyContext::Runs, &a)
                 .unwrap_or_else(|| "?".into())
         };
         let c = &run.counters;
@@ -425,7 +421,7 @@ impl Component for RunsPane {
         match action {
             Action::Open => vec![Effect::OpenRun(run_id), Effect::Focus(Pane::Grid)],
             Action::CallLog => match CallLog::load(ctx.ws, &run_id) {
-                Ok(log) => vec![Effect::Open(Modal::Calls(Box::new(log)))],
+                Ok(log) => vec![Effect::Open(Box::new(log))],
                 Err(e) => vec![Effect::Error(e)],
             },
             Action::RetryFailed if run.counters.failed == 0 => {
@@ -433,7 +429,7 @@ impl Component for RunsPane {
             }
             Action::RetryFailed => vec![Effect::Job(
                 Job::RetryFailed { run_id },
-                crate::tui::effect::Reply::Status,
+                crate::tui::kit::Reply::Status,
             )],
             _ => Vec::new(),
         }
@@ -449,11 +445,35 @@ impl Component for RunsPane {
 
     fn click(&mut self, area: Rect, at: Position) -> Vec<Effect> {
         let [list, _] = split(area);
-        if let Some(row) = super::row_at(list, self.offset.get(), at) {
+        if let Some(row) = crate::tui::kit::row_at(list, self.offset.get(), at) {
             if row < self.runs.len() {
                 self.cursor = row;
             }
         }
         Vec::new()
     }
+}
+
+/// The Runs table's header and column widths at this width.
+fn columns(wide: bool, extra: bool) -> (Vec<&'static str>, Vec<Constraint>) {
+    let mut head = vec!["run", "state", "progress", "staged", "fail", "cost"];
+    let mut widths = vec![
+        Constraint::Length(if wide { 16 } else { 12 }),
+        Constraint::Min(10),
+        Constraint::Length(if wide { 22 } else { 11 }),
+        Constraint::Length(6),
+        Constraint::Length(5),
+        Constraint::Length(9),
+    ];
+    if wide {
+        head.insert(3, "pend");
+        widths.insert(3, Constraint::Length(5));
+        head.insert(5, "conf");
+        widths.insert(5, Constraint::Length(5));
+    }
+    if extra {
+        head.extend(["schema", "model"]);
+        widths.extend([Constraint::Length(18), Constraint::Length(22)]);
+    }
+    (head, widths)
 }

@@ -9,15 +9,15 @@ use ratatui::text::Span;
 use ratatui::widgets::{Block, Borders, Paragraph, Row, Table, Wrap};
 use ratatui::Frame;
 
-use super::{navigate, Component, Ctx, View};
 use crate::model::{Run, Schema};
-use crate::tui::action::Action;
-use crate::tui::effect::Effect;
-use crate::tui::jobs::Job;
+use crate::tui::kit::draw::list_table;
+use crate::tui::kit::text::safe;
+use crate::tui::kit::Action;
+use crate::tui::kit::Effect;
+use crate::tui::kit::Job;
+use crate::tui::kit::{navigate, Component, Ctx, View};
 use crate::tui::modals::studio::Studio;
-use crate::tui::modals::{Ask, Modal};
-use crate::tui::widgets::list_table;
-use crate::tui::widgets::safe;
+use crate::tui::modals::Ask;
 use crate::workspace::properties;
 
 #[derive(Debug, Default)]
@@ -36,7 +36,7 @@ pub struct SchemasPane {
 impl SchemasPane {
     pub fn set_schemas(&mut self, schemas: Vec<Schema>) {
         self.schemas = schemas;
-        self.cursor = super::moved(self.cursor, self.schemas.len(), 0);
+        self.cursor = crate::tui::kit::moved(self.cursor, self.schemas.len(), 0);
     }
 
     /// Which runs use which schema (from the run list the app holds).
@@ -105,7 +105,7 @@ impl SchemasPane {
             schema_id: s.schema_id.clone(),
             schema_ref: s.schema_ref.clone(),
         };
-        vec![Effect::Open(Modal::Ask(Ask::new(question, job)))]
+        vec![Effect::Open(Box::new(Ask::new(question, job)))]
     }
 }
 
@@ -136,12 +136,10 @@ impl Component for SchemasPane {
                 self.scroll = self.scroll.saturating_sub(1);
                 Vec::new()
             }
-            Action::NewSchema => vec![Effect::Open(Modal::Studio(Box::new(Studio::menu(
-                self.current(),
-            ))))],
+            Action::NewSchema => vec![Effect::Open(Box::new(Studio::menu(self.current())))],
             Action::ForkSchema => match self.current() {
                 Some(s) => match Studio::fork(ctx.ws, s) {
-                    Ok(studio) => vec![Effect::Open(Modal::Studio(Box::new(studio)))],
+                    Ok(studio) => vec![Effect::Open(Box::new(studio))],
                     Err(e) => vec![Effect::Error(e)],
                 },
                 None => vec![Effect::Error("no schema selected to fork".into())],
@@ -230,7 +228,7 @@ impl Component for SchemasPane {
     /// A click on a schema's row selects it.
     fn click(&mut self, area: Rect, at: Position) -> Vec<Effect> {
         let [list, _] = split(area);
-        if let Some(row) = super::row_at(list, self.offset.get(), at) {
+        if let Some(row) = crate::tui::kit::row_at(list, self.offset.get(), at) {
             if row < self.schemas.len() && row != self.cursor {
                 self.cursor = row;
                 self.scroll = 0;

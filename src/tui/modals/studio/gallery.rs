@@ -8,8 +8,8 @@ use ratatui::Frame;
 use tui_textarea::Key;
 
 use super::{boxed, hint, plain_char, safe, split_rows_bottom, Next, Origin, Wizard};
-use crate::tui::action::Action;
-use crate::tui::panes::View;
+use crate::tui::kit::Action;
+use crate::tui::kit::View;
 use crate::workspace::{properties, templates, Template, WizardModel, Workspace};
 
 pub struct Gallery {

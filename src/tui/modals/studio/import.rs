@@ -14,8 +14,8 @@ use super::{
     boxed, hint, line_field, safe, split_rows, split_rows_bottom, JsonEditor, Next, Origin, Screen,
     Wizard,
 };
-use crate::tui::action::Action;
-use crate::tui::panes::View;
+use crate::tui::kit::Action;
+use crate::tui::kit::View;
 use crate::workspace::{classify_schema, ImportClass, WizardModel};
 
 /// Largest file the studio reads (a schema is small; this keeps a wrong path from eating memory).

@@ -13,8 +13,8 @@ use super::{
     boxed, hint, is_save, is_switch, safe, split_rows, split_rows_bottom, Next, Origin, Screen,
     Wizard,
 };
-use crate::tui::action::Action;
-use crate::tui::panes::View;
+use crate::tui::kit::Action;
+use crate::tui::kit::View;
 use crate::workspace::{check_schema, WizardModel, Workspace};
 
 /// Why the text is not a schema yet.

@@ -21,9 +21,10 @@ use serde_json::Value;
 use tui_textarea::{Input, Key, TextArea};
 
 use crate::model::Schema;
-use crate::tui::action::Action;
-use crate::tui::effect::Effect;
-use crate::tui::panes::{Component, Ctx, View};
+use crate::tui::kit::Action;
+use crate::tui::kit::Effect;
+use crate::tui::kit::{Component, Ctx, View};
+use crate::tui::kit::{Hints, KeyMode, Modal};
 use crate::workspace::Workspace;
 
 pub use gallery::Gallery;
@@ -32,7 +33,7 @@ pub use json_editor::JsonEditor;
 pub use save::SaveForm;
 pub use wizard::{Step, Wizard};
 
-pub(crate) use crate::tui::widgets::safe;
+pub(crate) use crate::tui::kit::text::safe;
 
 /// Where a draft came from: decides which save call is made.
 #[derive(Debug, Clone, PartialEq)]
@@ -224,10 +225,32 @@ impl Studio {
     }
 }
 
+impl Modal for Studio {
+    /// Mostly text fields: it reads raw keys (shift-Tab as a shifted Tab).
+    fn key_mode(&self) -> KeyMode {
+        KeyMode::Raw
+    }
+    /// It draws its own hint line inside its screens.
+    fn hints(&self) -> Hints {
+        Hints::Own
+    }
+    fn as_any(&self) -> &dyn std::any::Any {
+        self
+    }
+}
+
 impl Component for Studio {
     fn update(&mut self, action: Action, ctx: &Ctx) -> Vec<Effect> {
         // Enter arrives as `Submit`, Esc as `Cancel`; every other key as `Input`.
         self.note = None;
+        // F1: the key help over the studio (on the modal stack; any key returns here intact).
+        if let Action::Input(tui_textarea::Input {
+            key: tui_textarea::Key::F(1),
+            ..
+        }) = action
+        {
+            return vec![Effect::Open(Box::new(super::help::Help::default()))];
+        }
         let step = match &mut self.screen {
             Screen::Menu { cursor } => {
                 let c = *cursor;

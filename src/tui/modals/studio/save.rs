@@ -14,9 +14,9 @@ use super::{
     Origin, Screen,
 };
 use crate::model::Schema;
-use crate::tui::action::Action;
-use crate::tui::effect::Effect;
-use crate::tui::panes::View;
+use crate::tui::kit::Action;
+use crate::tui::kit::Effect;
+use crate::tui::kit::View;
 use crate::workspace::{derive_ref, templates, SaveOutcome, SchemaError, Workspace};
 
 /// What the last save attempt ran into.

@@ -7,18 +7,9 @@ use std::path::Path;
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 
 use super::action::Action;
-use super::panes::Pane;
+use super::context::KeyContext;
 
 const DEFAULT_KEYMAP: &str = include_str!("keymap.toml");
-
-/// Where a key is looked up: a pane's table first, then `global`; prompts use `input` only.
-/// One section per pane, taken from [`Pane::ALL`], so a new pane needs no edit here.
-pub fn contexts() -> Vec<&'static str> {
-    let mut all = vec!["global"];
-    all.extend(Pane::ALL.map(Pane::context));
-    all.push("input");
-    all
-}
 
 #[derive(Debug, thiserror::Error)]
 pub enum KeymapError {
@@ -136,10 +127,11 @@ impl KeySpec {
     }
 }
 
-/// Context name → key → action.
+/// Context → key → action. A key is looked up in the focused pane's or top modal's context
+/// first, then in `global`; prompts use `input` only.
 #[derive(Debug, Clone)]
 pub struct Keymap {
-    tables: BTreeMap<String, BTreeMap<KeySpec, Action>>,
+    tables: BTreeMap<KeyContext, BTreeMap<KeySpec, Action>>,
 }
 
 type RawKeymap = BTreeMap<String, BTreeMap<String, String>>;
@@ -175,15 +167,15 @@ impl Keymap {
             reason,
         };
         let raw: RawKeymap = toml::from_str(text).map_err(|e| invalid(e.to_string()))?;
-        let contexts = contexts();
-        for (context, keys) in raw {
-            if !contexts.contains(&context.as_str()) {
-                return Err(invalid(format!(
-                    "unknown section [{context}] (sections: {})",
-                    contexts.join(", ")
-                )));
-            }
-            let table = self.tables.entry(context.clone()).or_default();
+        for (name, keys) in raw {
+            let context = KeyContext::parse(&name).ok_or_else(|| {
+                let known: Vec<&str> = KeyContext::ALL.iter().map(|c| c.name()).collect();
+                invalid(format!(
+                    "unknown section [{name}] (sections: {})",
+                    known.join(", ")
+                ))
+            })?;
+            let table = self.tables.entry(context).or_default();
             for (key, action) in keys {
                 let spec = KeySpec::parse(&key)
                     .ok_or_else(|| invalid(format!("[{context}] unknown key '{key}'")))?;
@@ -202,23 +194,26 @@ impl Keymap {
     }
 
     /// The action bound to `key` in `context`, falling back to `global` (except in `input`).
-    pub fn lookup(&self, context: &str, key: &KeyEvent) -> Option<Action> {
+    pub fn lookup(&self, context: KeyContext, key: &KeyEvent) -> Option<Action> {
         let spec = KeySpec::from_event(key)?;
-        let found = self.tables.get(context).and_then(|t| t.get(&spec));
+        let found = self.tables.get(&context).and_then(|t| t.get(&spec));
         let found = match found {
             Some(a) => Some(a),
-            None if context != "input" => self.tables.get("global").and_then(|t| t.get(&spec)),
+            None if context != KeyContext::Input => self
+                .tables
+                .get(&KeyContext::Global)
+                .and_then(|t| t.get(&spec)),
             None => None,
         };
         found.cloned()
     }
 
     /// The first key bound to `action` in `context`, else in `global`, as the file writes it.
-    pub fn key_for(&self, context: &str, action: &Action) -> Option<String> {
+    pub fn key_for(&self, context: KeyContext, action: &Action) -> Option<String> {
         let name = action_name(action);
-        [context, "global"].iter().find_map(|ctx| {
+        [context, KeyContext::Global].iter().find_map(|ctx| {
             self.tables
-                .get(*ctx)?
+                .get(ctx)?
                 .iter()
                 .find(|(_, a)| action_name(a) == name)
                 .map(|(spec, _)| spec.label())
@@ -227,7 +222,7 @@ impl Keymap {
 
     /// Key hints for `context` (lazygit's bottom line): its own bindings, then `?` and `q` from
     /// `global`, keys of one action joined with `/`. Only bound keys can appear.
-    pub fn hints(&self, context: &str) -> Vec<(String, &'static str)> {
+    pub fn hints(&self, context: KeyContext) -> Vec<(String, &'static str)> {
         let mut out: Vec<(String, &'static str)> = Vec::new();
         let rank = |a: &Action| {
             let name = action_name(a);
@@ -246,15 +241,15 @@ impl Keymap {
                 None => out.push((spec.label(), hint)),
             }
         };
-        if let Some(table) = self.tables.get(context) {
+        if let Some(table) = self.tables.get(&context) {
             let mut bound: Vec<_> = table.iter().collect();
             bound.sort_by_key(|(_, a)| rank(a));
             for (spec, action) in bound {
                 add(spec, action);
             }
         }
-        if context != "input" {
-            if let Some(table) = self.tables.get("global") {
+        if context != KeyContext::Input {
+            if let Some(table) = self.tables.get(&KeyContext::Global) {
                 for (spec, action) in table {
                     if matches!(action, Action::ToggleHelp | Action::Quit) && !spec.ctrl {
                         add(spec, action);
@@ -268,8 +263,8 @@ impl Keymap {
     /// Help lines per context: (context, [(keys, description)]), keys of one action joined.
     pub fn help(&self) -> Vec<(String, Vec<(String, String)>)> {
         let mut out = Vec::new();
-        for context in contexts() {
-            let Some(table) = self.tables.get(context) else {
+        for context in KeyContext::ALL {
+            let Some(table) = self.tables.get(&context) else {
                 continue;
             };
             let mut by_action: Vec<(String, Vec<String>)> = Vec::new();
@@ -290,7 +285,7 @@ impl Keymap {
                 })
                 .collect::<Vec<_>>();
             if !lines.is_empty() {
-                out.push((context.to_string(), lines));
+                out.push((context.name().to_string(), lines));
             }
         }
         out
@@ -350,16 +345,22 @@ mod tests {
             tables: BTreeMap::new(),
         };
         map.merge(DEFAULT_KEYMAP, "default").unwrap();
-        let grid = |c| map.lookup("grid", &key(KeyCode::Char(c), KeyModifiers::NONE));
+        let grid = |c| map.lookup(KeyContext::Grid, &key(KeyCode::Char(c), KeyModifiers::NONE));
         assert!(matches!(grid('a'), Some(Action::ConfirmSelected)));
         assert!(matches!(grid('q'), Some(Action::Quit)), "global fallback");
         // Shift+A arrives as 'A' with SHIFT; shift is part of the character.
-        let shift_a = map.lookup("grid", &key(KeyCode::Char('A'), KeyModifiers::SHIFT));
+        let shift_a = map.lookup(
+            KeyContext::Grid,
+            &key(KeyCode::Char('A'), KeyModifiers::SHIFT),
+        );
         assert!(matches!(shift_a, Some(Action::ConfirmAllStaged)));
-        let enter = map.lookup("input", &key(KeyCode::Enter, KeyModifiers::NONE));
+        let enter = map.lookup(KeyContext::Input, &key(KeyCode::Enter, KeyModifiers::NONE));
         assert!(matches!(enter, Some(Action::Submit)));
         assert!(map
-            .lookup("input", &key(KeyCode::Char('q'), KeyModifiers::NONE))
+            .lookup(
+                KeyContext::Input,
+                &key(KeyCode::Char('q'), KeyModifiers::NONE)
+            )
             .is_none());
     }
 
@@ -371,7 +372,7 @@ mod tests {
             "user",
         )
         .unwrap();
-        let grid = |c| map.lookup("grid", &key(KeyCode::Char(c), KeyModifiers::NONE));
+        let grid = |c| map.lookup(KeyContext::Grid, &key(KeyCode::Char(c), KeyModifiers::NONE));
         assert!(matches!(grid('y'), Some(Action::ConfirmSelected)));
         assert!(grid('a').is_none());
         assert!(matches!(grid('x'), Some(Action::Reject)), "untouched");
@@ -385,5 +386,38 @@ mod tests {
             .unwrap_err()
             .to_string();
         assert!(err.contains("/tmp/k.toml") && err.contains("fly"), "{err}");
+    }
+
+    #[test]
+    fn an_unknown_section_is_refused_at_load_naming_it_and_the_known_ones() {
+        let mut map = Keymap::default_keymap();
+        let before = map.lookup(
+            KeyContext::Grid,
+            &key(KeyCode::Char('a'), KeyModifiers::NONE),
+        );
+        let err = map
+            .merge("[gird]\n\"y\" = \"confirm_selected\"\n", "/tmp/k.toml")
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.contains("/tmp/k.toml") && err.contains("unknown section [gird]"),
+            "{err}"
+        );
+        assert!(
+            err.contains("global, runs, grid, schemas, policy, keys, input"),
+            "{err}"
+        );
+        // Sections are lower-case names: `[Grid]` is not `[grid]`.
+        let err = map.merge("[Grid]\n", "user").unwrap_err().to_string();
+        assert!(err.contains("unknown section [Grid]"), "{err}");
+        let after = map.lookup(
+            KeyContext::Grid,
+            &key(KeyCode::Char('a'), KeyModifiers::NONE),
+        );
+        assert_eq!(
+            format!("{before:?}"),
+            format!("{after:?}"),
+            "nothing changed"
+        );
     }
 }

@@ -6,8 +6,7 @@ use std::time::Duration;
 
 use tokio::task::JoinHandle;
 
-use super::action::Action;
-use super::Spawner;
+use crate::tui::kit::{Action, Spawner};
 use crate::workspace::{ChangeStamp, Workspace};
 
 /// How often the stamp is read: a change shows within about this long plus one frame.

@@ -3,9 +3,9 @@
 //! with the current value; empty clears it. A bad value is refused in its prompt with the same
 //! bounds and words as the CLI (the vault's own check), and nothing is written until the last.
 
-use super::{Modal, Prompt, PromptKind};
-use crate::tui::effect::{Effect, Reply};
-use crate::tui::jobs::Job;
+use super::{Prompt, PromptKind};
+use crate::tui::kit::Job;
+use crate::tui::kit::{Effect, Reply};
 use crate::workspace::{KeySummary, Workspace};
 
 /// The values gathered so far and the one being asked (`step` 0 model, 1 temperature, 2 max
@@ -80,7 +80,7 @@ impl KeyDefaults {
             }
         }
         next.step += 1;
-        Ok(Effect::Open(Modal::Prompt(Box::new(next.prompt()))))
+        Ok(Effect::Replace(Box::new(next.prompt())))
     }
 }
 
@@ -92,16 +92,4 @@ fn parse<T: std::str::FromStr>(text: &str, what: &str, kind: &str) -> Result<Opt
     text.parse()
         .map(Some)
         .map_err(|_| format!("invalid value '{text}' for {what}: not {kind}"))
-}
-
-/// The line shown when the defaults are stored.
-pub fn stored_line(key: &KeySummary) -> String {
-    let or_dash = |v: Option<String>| v.unwrap_or_else(|| "-".into());
-    format!(
-        "stored the {} key's defaults: model {} · temperature {} · max tokens {}",
-        key.provider,
-        or_dash(key.model.clone()),
-        or_dash(key.temperature.map(|t| t.to_string())),
-        or_dash(key.max_tokens.map(|t| t.to_string())),
-    )
 }

@@ -12,15 +12,15 @@ use ratatui::style::{Color, Modifier, Style};
 
 use crate::model::OverlayStatus;
 
-const DEFAULT_THEME: &str = include_str!("../../themes/default.toml");
+const DEFAULT_THEME: &str = include_str!("../../../themes/default.toml");
 
 /// The built-in themes by name.
 pub const THEMES: [(&str, &str); 3] = [
     ("default", DEFAULT_THEME),
-    ("light", include_str!("../../themes/light.toml")),
+    ("light", include_str!("../../../themes/light.toml")),
     (
         "high-contrast",
-        include_str!("../../themes/high-contrast.toml"),
+        include_str!("../../../themes/high-contrast.toml"),
     ),
 ];
 

@@ -2,7 +2,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::jobs::JobDone;
+use super::job::JobDone;
 use crate::workspace::{RunEnd, WorkerEvent};
 
 /// Things the user (through the keymap) or the program (worker, terminal) asks the app to do.
@@ -253,4 +253,12 @@ impl Action {
             | Action::StoreChanged { .. } => "",
         }
     }
+}
+
+/// Where background work runs and how its results come back: a runtime handle and the UI's
+/// action channel.
+#[derive(Clone)]
+pub struct Spawner {
+    pub handle: tokio::runtime::Handle,
+    pub tx: tokio::sync::mpsc::Sender<Action>,
 }

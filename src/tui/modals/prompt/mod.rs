@@ -2,6 +2,8 @@
 //! either refuses at once with the reason (nothing saved) or starts a job; while the job runs
 //! the prompt waits, then closes on success or shows the refusal.
 
+pub mod key_defaults;
+
 use crate::model::{sanitize, sanitize_line};
 use std::path::PathBuf;
 
@@ -12,12 +14,13 @@ use ratatui::widgets::{Block, Borders, Clear, Paragraph, Wrap};
 use ratatui::Frame;
 use tui_textarea::{CursorMove, Input, Key, TextArea};
 
-use super::{centered, Modal};
 use crate::model::Run;
-use crate::tui::action::Action;
-use crate::tui::effect::{Effect, Reply};
-use crate::tui::jobs::{Job, Secret};
-use crate::tui::panes::{Component, Ctx, View};
+use crate::tui::kit::draw::centered;
+use crate::tui::kit::Action;
+use crate::tui::kit::{Component, Ctx, View};
+use crate::tui::kit::{Effect, Reply};
+use crate::tui::kit::{Job, Secret};
+use crate::tui::kit::{JobDone, JobFate, KeyMode, Modal, Output};
 use crate::workspace::{Format, Mode, Selection};
 
 /// What a text prompt is for.
@@ -62,7 +65,7 @@ pub enum PromptKind {
         base_url: Option<String>,
     },
     /// A stored key's default model, temperature and max tokens, one prompt each.
-    KeyDefaults(super::key_defaults::KeyDefaults),
+    KeyDefaults(key_defaults::KeyDefaults),
 }
 
 pub struct Prompt {
@@ -164,17 +167,7 @@ impl Prompt {
                 selection,
                 next,
                 ..
-            } => {
-                let reason = Some(text.trim().to_string()).filter(|r| !r.is_empty());
-                let job = Job::Reject {
-                    run_id: run_id.clone(),
-                    selection: selection.clone(),
-                    reason,
-                };
-                let mut fx = vec![Effect::Close, Effect::Job(job, Reply::Status)];
-                fx.extend(next.map(Effect::GoTo));
-                return Ok(fx);
-            }
+            } => return Ok(reject(run_id, selection, *next, &text)),
             PromptKind::EditCell {
                 run_id,
                 index,
@@ -195,63 +188,11 @@ impl Prompt {
                     demo: *demo,
                 }
             }
-            PromptKind::PolicyValue { key } => {
-                check_policy_value(key, text.trim(), ctx)?;
-                let next = Prompt::new(
-                    PromptKind::PolicyReason {
-                        key: key.clone(),
-                        value: text.trim().to_string(),
-                    },
-                    format!("Why set {key} = {}?", text.trim()),
-                    "reason recorded in the audit log · Enter saves, Esc cancels".into(),
-                    String::new(),
-                );
-                return Ok(vec![Effect::Open(Modal::Prompt(Box::new(next)))]);
-            }
-            PromptKind::PolicyReason { key, value } => {
-                let reason = text.trim();
-                if reason.is_empty() {
-                    return Err(format!(
-                        "a reason is required: say why {key} should be {value} (it goes in the \
-                         audit log)"
-                    ));
-                }
-                Job::SetPolicy {
-                    key: key.clone(),
-                    value: value.clone(),
-                    reason: Some(reason.to_string()),
-                }
-            }
-            PromptKind::Ingest => {
-                let path = text.trim();
-                if path.is_empty() {
-                    return Err("type the path of a .md or .txt file (Tab completes)".into());
-                }
-                Job::Ingest {
-                    path: super::complete::expand_home(path),
-                }
-            }
-            PromptKind::KeyBaseUrl { provider } => {
-                let url = text.trim();
-                if url.is_empty() {
-                    return Err("the custom provider needs a base URL, e.g. \
-                                http://localhost:8080/v1"
-                        .into());
-                }
-                let next = Prompt::secret(provider, Some(url.to_string()));
-                return Ok(vec![Effect::Open(Modal::Prompt(Box::new(next)))]);
-            }
-            PromptKind::SetKey { provider, base_url } => {
-                // A local server usually needs no key: custom stores its endpoint alone.
-                if text.trim().is_empty() && provider != "custom" {
-                    return Err(format!("the key for {provider} is empty"));
-                }
-                Job::SetKey {
-                    provider: provider.clone(),
-                    secret: Secret(text),
-                    base_url: base_url.clone(),
-                }
-            }
+            PromptKind::PolicyValue { key } => return policy_value(key, text.trim(), ctx),
+            PromptKind::PolicyReason { key, value } => policy_reason(key, value, text.trim())?,
+            PromptKind::Ingest => ingest(text.trim())?,
+            PromptKind::KeyBaseUrl { provider } => return key_base_url(provider, text.trim()),
+            PromptKind::SetKey { provider, base_url } => set_key(provider, base_url, text)?,
             PromptKind::KeyDefaults(d) => return d.submit(&text).map(|e| vec![e]),
         };
         Ok(vec![Effect::Job(job, Reply::Prompt)])
@@ -304,7 +245,7 @@ impl Prompt {
     /// candidates when there are several.
     fn complete(&mut self) {
         let text = self.textarea.lines().join("");
-        let done = super::complete::complete_path(&text);
+        let done = crate::tui::modals::complete::complete_path(&text);
         if done.text != text {
             self.textarea = TextArea::new(vec![done.text]);
             self.textarea.move_cursor(tui_textarea::CursorMove::End);
@@ -328,6 +269,106 @@ impl Prompt {
     pub fn job_refused(&mut self, reason: String) {
         self.busy = false;
         self.error = Some(reason);
+    }
+}
+
+/// Reject with the typed reason (none when empty), then move to `next` (accept-and-next).
+fn reject(run_id: &str, selection: &Selection, next: Option<u32>, text: &str) -> Vec<Effect> {
+    let reason = Some(text.trim().to_string()).filter(|r| !r.is_empty());
+    let job = Job::Reject {
+        run_id: run_id.to_string(),
+        selection: selection.clone(),
+        reason,
+    };
+    let mut fx = vec![Effect::Close, Effect::Job(job, Reply::Status)];
+    fx.extend(next.map(Effect::GoTo));
+    fx
+}
+
+/// A valid policy value leads to the prompt for its reason.
+fn policy_value(key: &str, value: &str, ctx: &Ctx) -> Result<Vec<Effect>, String> {
+    check_policy_value(key, value, ctx)?;
+    let next = Prompt::new(
+        PromptKind::PolicyReason {
+            key: key.to_string(),
+            value: value.to_string(),
+        },
+        format!("Why set {key} = {value}?"),
+        "reason recorded in the audit log · Enter saves, Esc cancels".into(),
+        String::new(),
+    );
+    Ok(vec![Effect::Replace(Box::new(next))])
+}
+
+fn policy_reason(key: &str, value: &str, reason: &str) -> Result<Job, String> {
+    if reason.is_empty() {
+        return Err(format!(
+            "a reason is required: say why {key} should be {value} (it goes in the audit log)"
+        ));
+    }
+    Ok(Job::SetPolicy {
+        key: key.to_string(),
+        value: value.to_string(),
+        reason: Some(reason.to_string()),
+    })
+}
+
+fn ingest(path: &str) -> Result<Job, String> {
+    if path.is_empty() {
+        return Err("type the path of a .md or .txt file (Tab completes)".into());
+    }
+    Ok(Job::Ingest {
+        path: crate::tui::modals::complete::expand_home(path),
+    })
+}
+
+/// The custom provider's base URL leads to the prompt for its (optional) key.
+fn key_base_url(provider: &str, url: &str) -> Result<Vec<Effect>, String> {
+    if url.is_empty() {
+        return Err("the custom provider needs a base URL, e.g. http://localhost:8080/v1".into());
+    }
+    let next = Prompt::secret(provider, Some(url.to_string()));
+    Ok(vec![Effect::Replace(Box::new(next))])
+}
+
+fn set_key(provider: &str, base_url: &Option<String>, text: String) -> Result<Job, String> {
+    // A local server usually needs no key: custom stores its endpoint alone.
+    if text.trim().is_empty() && provider != "custom" {
+        return Err(format!("the key for {provider} is empty"));
+    }
+    Ok(Job::SetKey {
+        provider: provider.to_string(),
+        secret: Secret(text),
+        base_url: base_url.clone(),
+    })
+}
+
+impl Modal for Prompt {
+    fn key_mode(&self) -> KeyMode {
+        if self.multiline {
+            KeyMode::Lines
+        } else {
+            KeyMode::Text
+        }
+    }
+    /// The job it started came back: success closes it, a refusal stays in it with the reason.
+    fn job_done(&mut self, done: JobDone) -> JobFate {
+        if done.reply != Reply::Prompt || !self.busy {
+            return JobFate::Pass(done);
+        }
+        match done.result {
+            Err(reason) => {
+                self.job_refused(reason);
+                JobFate::Taken
+            }
+            Ok(Output::Message(_) | Output::Decided(..) | Output::Ingested { .. }) => {
+                JobFate::Close(done)
+            }
+            Ok(_) => JobFate::Pass(done),
+        }
+    }
+    fn as_any(&self) -> &dyn std::any::Any {
+        self
     }
 }
 

@@ -1,11 +1,12 @@
-//! Finding work in a run without building rows: a search over block content and shown values,
-//! and a filter by status and block type. Both run as background jobs and return the matching
-//! block indices (ascending), which the grid keeps as a compact `Arc<[u32]>`.
+//! Finding work in a run without building rows: which blocks a filter by status and block type
+//! keeps, and which a search over block content and shown values hits. Both return block
+//! indices (ascending) as a compact `Arc<[u32]>`; the TUI runs them as background jobs through
+//! the workspace.
 
 use std::sync::Arc;
 
 use crate::model::{BlockType, OverlayStatus, Run};
-use crate::workspace::Workspace;
+use crate::store::{Store, StoreError};
 
 /// The status choices of the filter (`staged` includes `edited`, the staged blocks with a draft
 /// edit).
@@ -65,8 +66,7 @@ impl Filter {
 
     /// The matching block indices, ascending. Statuses come from the status index (no overlay
     /// decoded) except `edited`; types need one pass over the blocks.
-    pub fn apply(&self, ws: &Workspace, run: &Run) -> Result<Arc<[u32]>, String> {
-        let err = |e: crate::workspace::StoreError| e.to_string();
+    pub fn apply(&self, store: &Store, run: &Run) -> Result<Arc<[u32]>, StoreError> {
         let total = run.counters.total as usize;
         let mut keep = vec![self.statuses.is_empty(); total];
         for choice in &self.statuses {
@@ -76,30 +76,28 @@ impl Filter {
                 StatusChoice::Confirmed => OverlayStatus::Confirmed,
                 StatusChoice::Failed => OverlayStatus::Failed,
                 StatusChoice::Edited => {
-                    ws.for_each_overlay(&run.run_id, |ov| {
+                    store.for_each_overlay(&run.run_id, |ov| {
                         if ov.status == OverlayStatus::AiComplete && ov.edited {
                             mark(&mut keep, ov.block_index);
                         }
                         Ok(())
-                    })
-                    .map_err(err)?;
+                    })?;
                     continue;
                 }
             };
-            for i in ws.indices_with_status(&run.run_id, status).map_err(err)? {
+            for i in store.indices_with_status(&run.run_id, status)? {
                 mark(&mut keep, i);
             }
         }
         if !self.types.is_empty() {
-            ws.for_each_block(&run.conv_uid, |b| {
+            store.for_each_block(&run.conv_uid, |b| {
                 if !self.types.contains(&b.block_type) {
                     if let Some(k) = keep.get_mut(b.block_index as usize) {
                         *k = false;
                     }
                 }
                 Ok(())
-            })
-            .map_err(err)?;
+            })?;
         }
         Ok(indices(&keep))
     }
@@ -121,25 +119,22 @@ fn indices(keep: &[bool]) -> Arc<[u32]> {
 
 /// Blocks whose content or shown value (confirmed, else staged) contains `query`, ignoring
 /// case. One pass over the blocks and one over the overlays.
-pub fn search(ws: &Workspace, run: &Run, query: &str) -> Result<Arc<[u32]>, String> {
-    let err = |e: crate::workspace::StoreError| e.to_string();
+pub fn search(store: &Store, run: &Run, query: &str) -> Result<Arc<[u32]>, StoreError> {
     let needle = query.to_lowercase();
     let mut hit = vec![false; run.counters.total as usize];
-    ws.for_each_block(&run.conv_uid, |b| {
+    store.for_each_block(&run.conv_uid, |b| {
         if contains_ci(&b.block_content, &needle) {
             mark(&mut hit, b.block_index);
         }
         Ok(())
-    })
-    .map_err(err)?;
-    ws.for_each_overlay(&run.run_id, |ov| {
+    })?;
+    store.for_each_overlay(&run.run_id, |ov| {
         let shown = ov.status.shown(ov.confirmed, ov.staging).value();
         if shown.is_some_and(|v| contains_ci(&v.to_string(), &needle)) {
             mark(&mut hit, ov.block_index);
         }
         Ok(())
-    })
-    .map_err(err)?;
+    })?;
     Ok(indices(&hit))
 }
 
@@ -155,58 +150,14 @@ pub fn contains_ci(haystack: &str, needle: &str) -> bool {
     haystack.to_lowercase().contains(needle)
 }
 
-/// Byte ranges of `needle` (lower-cased) in `text`, ignoring ASCII case, for highlighting.
-pub fn match_ranges(text: &str, needle: &str) -> Vec<(usize, usize)> {
-    let mut out = Vec::new();
-    if needle.is_empty() || !needle.is_ascii() {
-        return out;
-    }
-    let (h, n) = (text.as_bytes(), needle.as_bytes());
-    let mut i = 0;
-    while i + n.len() <= h.len() {
-        if h[i..i + n.len()].eq_ignore_ascii_case(n)
-            && text.is_char_boundary(i)
-            && text.is_char_boundary(i + n.len())
-        {
-            out.push((i, i + n.len()));
-            i += n.len();
-        } else {
-            i += 1;
-        }
-    }
-    out
-}
-
-/// The first of `sorted` after (`forward`) or before `index`, wrapping around.
-pub fn next_in(sorted: &[u32], index: u32, forward: bool) -> Option<u32> {
-    if sorted.is_empty() {
-        return None;
-    }
-    if forward {
-        let p = sorted.partition_point(|&i| i <= index);
-        Some(*sorted.get(p).unwrap_or(&sorted[0]))
-    } else {
-        let p = sorted.partition_point(|&i| i < index);
-        Some(if p == 0 {
-            sorted[sorted.len() - 1]
-        } else {
-            sorted[p - 1]
-        })
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
 
     #[test]
-    fn matching_ignores_case_and_next_wraps() {
+    fn matching_ignores_case() {
         assert!(contains_ci("The Provider shall", "provider"));
         assert!(!contains_ci("abc", ""));
-        assert_eq!(match_ranges("aXa xa", "xa"), vec![(1, 3), (4, 6)]);
-        assert_eq!(next_in(&[2, 5, 9], 5, true), Some(9));
-        assert_eq!(next_in(&[2, 5, 9], 9, true), Some(2));
-        assert_eq!(next_in(&[2, 5, 9], 2, false), Some(9));
-        assert_eq!(next_in(&[], 2, false), None);
+        assert!(contains_ci("Ärger", "ärger"));
     }
 }

@@ -5,11 +5,9 @@ use std::collections::HashMap;
 
 use tokio::sync::watch;
 
-use super::action::Action;
-use super::effect::Effect;
-use super::panes::runs::RunsPane;
-use super::Spawner;
 use crate::model::RunStatus;
+use crate::tui::kit::{Action, Effect, Spawner};
+use crate::tui::panes::runs::RunsPane;
 use crate::workspace::{RunEnd, Session, SessionOptions, WorkerError, WorkerEvent, Workspace};
 
 /// Runs with a background worker, and the switch that stops each.

@@ -1,0 +1,230 @@
+//! The one executor: [`App::apply`] runs the effects components return, and finished jobs come
+//! back here to show their outcome and refresh what they changed.
+
+use super::route::reload;
+use super::App;
+use crate::tui::kit::Job;
+use crate::tui::kit::{Effect, JobDone, JobFate, JobKind, Output, Reply, Snapshot};
+
+impl App {
+    pub(super) fn apply(&mut self, effects: Vec<Effect>) {
+        for effect in effects {
+            match effect {
+                Effect::Info(msg) => self.message = Some((msg, false)),
+                Effect::Error(msg) => self.error(msg),
+                Effect::Focus(pane) => self.pane = pane,
+                Effect::Open(modal) => self.modals.push(modal),
+                Effect::Replace(modal) => {
+                    self.modals.pop();
+                    self.modals.push(modal);
+                }
+                Effect::Close => {
+                    self.modals.pop();
+                }
+                Effect::OpenRun(id) => self.open_run(&id),
+                Effect::GoTo(index) => {
+                    let fx = self.grid.goto(index, &self.ws);
+                    self.apply(fx);
+                }
+                Effect::Job(job, reply) => {
+                    let done = self.jobs.start(self.spawner.as_ref(), &self.ws, job, reply);
+                    if let Some(done) = done {
+                        self.update(done);
+                    }
+                }
+                Effect::Stale => self.stale = true,
+                Effect::SchemasChanged(select) => self.reload_schemas(select.as_deref()),
+            }
+        }
+    }
+
+    pub(super) fn error(&mut self, msg: impl std::fmt::Display) {
+        let msg = msg.to_string();
+        tracing::warn!("{msg}");
+        self.message = Some((msg, true));
+    }
+
+    /// Re-read the schema list after a save or delete, and put the cursor on `select`.
+    fn reload_schemas(&mut self, select: Option<&str>) {
+        match self.ws.list_schemas() {
+            Ok(list) => {
+                self.schemas.set_schemas(list);
+                if let Some(id) = select {
+                    self.schemas.select(id);
+                }
+            }
+            Err(e) => self.error(e),
+        }
+    }
+
+    pub(super) fn apply_snapshot(&mut self, s: Snapshot) {
+        self.schemas.set_usage(&s.runs);
+        self.runs.set_runs(s.runs);
+        self.read_holders();
+        self.schemas.set_schemas(s.schemas);
+        self.policy.set(s.policy, s.audit, s.is_admin);
+        self.keys.set(s.keys);
+        let fx = self.grid.refresh(&self.ws);
+        self.apply(fx);
+    }
+
+    /// Re-read the run list and the grid window when background events changed them.
+    pub(super) fn flush_now(&mut self) {
+        if !std::mem::take(&mut self.stale) {
+            return;
+        }
+        if let Ok(runs) = self.ws.list_runs() {
+            self.schemas.set_usage(&runs);
+            self.runs.set_runs(runs);
+        }
+        self.read_holders();
+        for modal in &mut self.modals {
+            modal.store_changed(&self.ws);
+        }
+        let fx = self.grid.refresh(&self.ws);
+        self.apply(fx);
+    }
+
+    /// Which runs a worker of another process holds (shown as their state in the Runs pane).
+    fn read_holders(&mut self) {
+        if let Ok(held) = self.ws.run_holders() {
+            self.runs.holders = held.into_iter().map(|(id, h)| (id, h.describe())).collect();
+        }
+    }
+
+    pub(super) fn open_run(&mut self, run_id: &str) {
+        match self.ws.get_run(run_id) {
+            Ok(Some(run)) => {
+                self.runs.select(run_id);
+                if let Err(e) = self.grid.open(&self.ws, run) {
+                    self.error(e);
+                }
+            }
+            Ok(None) => self.error(format!("run {run_id} does not exist")),
+            Err(e) => self.error(e),
+        }
+    }
+
+    /// A run was created (by the new-run form's job, which closed the form): list it, show it.
+    fn created(&mut self, run: crate::model::Run) {
+        let demo = if run.model_config.is_demo() {
+            " — offline DEMO output"
+        } else {
+            ""
+        };
+        self.message = Some((
+            format!(
+                "created run {} ({} blocks, schema {}, {}:{}{demo}); s starts the worker",
+                run.run_id,
+                run.counters.total,
+                run.schema_ref,
+                run.model_config.provider,
+                run.model_config.model
+            ),
+            false,
+        ));
+        if let Ok(runs) = self.ws.list_runs() {
+            self.schemas.set_usage(&runs);
+            self.runs.set_runs(runs);
+        }
+        self.open_run(&run.run_id);
+    }
+
+    /// A review changed statuses: run the grid's filter again in the background.
+    fn refilter(&mut self) {
+        let (Some(run), Some((filter, _))) = (&self.grid.run, &self.grid.view) else {
+            return;
+        };
+        let job = Job::Filter {
+            run: Box::new(run.clone()),
+            filter: filter.clone(),
+            announce: false,
+        };
+        self.apply(vec![Effect::Job(job, Reply::Status)]);
+    }
+
+    /// A job reported back: the top modal may take it (a prompt shows its refusal, the new-run
+    /// form its preview) or close; the rest is shown here; then refresh what it changed.
+    pub(super) fn on_job_done(&mut self, done: JobDone) {
+        self.jobs.finished(done.id);
+        let (kind, ok) = (done.kind, done.result.is_ok());
+        let fate = match self.modals.last_mut() {
+            Some(modal) => modal.job_done(done),
+            None => JobFate::Pass(done),
+        };
+        match fate {
+            JobFate::Taken => {}
+            JobFate::Close(done) => {
+                self.modals.pop();
+                self.show_outcome(done);
+            }
+            JobFate::Pass(done) => self.show_outcome(done),
+        }
+        self.after_job(kind, ok);
+        self.flush_now();
+    }
+
+    /// A finished job's outcome on the status bar, the grid or the lists.
+    fn show_outcome(&mut self, done: JobDone) {
+        match done.result {
+            Ok(Output::Snapshot(s)) => {
+                self.apply_snapshot(*s);
+                if done.kind == (JobKind::Reload { announce: true }) {
+                    self.message = Some(("reloaded".into(), false));
+                }
+            }
+            Ok(Output::Message(msg)) => self.message = Some((msg, false)),
+            Ok(Output::Found(query, hits)) => {
+                let fx = self.grid.set_search(query, hits, &self.ws);
+                self.apply(fx);
+            }
+            Ok(Output::View(filter, kept, announce)) => {
+                let described = filter.describe();
+                let n = kept.len();
+                let fx = self.grid.set_view(filter, kept, &self.ws);
+                if announce {
+                    self.message = Some((format!("filter: {described} · {n} row(s)"), false));
+                }
+                self.apply(fx);
+            }
+            Ok(Output::Decided(msg, entry)) => {
+                self.message = Some((msg, false));
+                self.undo.push(*entry);
+            }
+            // A preview whose form has closed: nothing shows it any more.
+            Ok(Output::Estimate { .. }) => {}
+            Ok(Output::Created(run)) => self.created(*run),
+            Ok(Output::Ingested { conv_uid, message }) => {
+                self.last_ingested = Some(conv_uid);
+                self.message = Some((format!("{message} · n makes a run of it"), false));
+            }
+            Err(reason) => self.error(reason),
+        }
+    }
+
+    /// What a finished job changed: statuses (re-read, filter again), the schema list, or the
+    /// lists a reload re-reads.
+    fn after_job(&mut self, kind: JobKind, ok: bool) {
+        match kind {
+            JobKind::Confirm | JobKind::Reject | JobKind::Unconfirm => {
+                if ok {
+                    self.grid.clear_selection();
+                }
+                self.stale = true;
+                self.refilter();
+            }
+            JobKind::Undo | JobKind::Edit | JobKind::Discard if ok => {
+                self.stale = true;
+                self.refilter();
+            }
+            JobKind::Discard | JobKind::Transition | JobKind::Undo | JobKind::RetryFailed => {
+                self.stale = true
+            }
+            JobKind::DeleteSchema if ok => self.reload_schemas(None),
+            JobKind::SetPolicy | JobKind::Keys | JobKind::Ingest if ok => {
+                self.apply(vec![reload(false)]);
+            }
+            _ => {}
+        }
+    }
+}

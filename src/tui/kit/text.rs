@@ -1,0 +1,103 @@
+//! Text helpers: everything from documents, models, files and errors reaches the terminal
+//! through the one sanitizer ([`crate::model::sanitize`]) by way of these.
+
+use crate::model::sanitize_line;
+use serde_json::Value;
+
+/// Text from documents, schemas, files and errors through the one terminal sanitizer
+/// ([`crate::model::sanitize`]): control characters become visible stand-ins, line feeds and
+/// tabs stay.
+pub fn safe(s: &str) -> String {
+    crate::model::sanitize(s).into_owned()
+}
+
+/// `s` on one line through the one terminal sanitizer ([`crate::model::sanitize_line`]): text
+/// from documents, models and errors never moves the cursor or retitles the terminal.
+pub fn inert(s: &str) -> String {
+    sanitize_line(s).into_owned()
+}
+
+/// `s` cut to at most `width` terminal columns, by display width (CJK and emoji take two),
+/// never splitting a grapheme, with `…` when something was cut. It is sanitized first, so a cut
+/// never leaves half an escape sequence on screen.
+pub fn cut_to_width(s: &str, width: usize) -> String {
+    use unicode_segmentation::UnicodeSegmentation;
+    use unicode_width::UnicodeWidthStr;
+    if width == 0 {
+        return String::new();
+    }
+    let clean = sanitize_line(s);
+    if clean.width() <= width {
+        return clean.into_owned();
+    }
+    let mut out = String::new();
+    let mut used = 0;
+    for g in clean.graphemes(true) {
+        let w = g.width();
+        if used + w > width - 1 {
+            break;
+        }
+        out.push_str(g);
+        used += w;
+    }
+    out.push('…');
+    out
+}
+
+/// A value as one compact line: strings bare, everything else compact JSON.
+pub fn compact(v: &Value) -> String {
+    match v {
+        Value::String(s) => s.clone(),
+        other => other.to_string(),
+    }
+}
+
+/// `9452` as `9,452`.
+pub fn thousands(n: u32) -> String {
+    let digits = n.to_string();
+    let mut out = String::new();
+    for (i, c) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i).is_multiple_of(3) {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::cut_to_width;
+    use unicode_width::UnicodeWidthStr;
+
+    #[test]
+    fn cuts_by_display_width_with_an_ellipsis() {
+        assert_eq!(cut_to_width("short", 10), "short");
+        assert_eq!(cut_to_width("exactly10!", 10), "exactly10!");
+        assert_eq!(cut_to_width("a longer line", 6), "a lon…");
+        // CJK: two columns each; never a half character.
+        assert_eq!(cut_to_width("契約書の条項", 7), "契約書…");
+        assert_eq!(cut_to_width("契約書の条項", 7).width(), 7);
+        assert_eq!(cut_to_width("契約書の条項", 6).width(), 5);
+        // An emoji ZWJ sequence is one grapheme: kept whole or dropped whole.
+        let family = "👨‍👩‍👧 family";
+        let cut = cut_to_width(family, 4);
+        assert!(cut.starts_with("👨‍👩‍👧") && cut.ends_with('…'), "{cut}");
+        assert!(cut.width() <= 4);
+        assert_eq!(
+            cut_to_width(family, 2),
+            "…",
+            "the emoji does not fit beside the ellipsis"
+        );
+        assert_eq!(cut_to_width("anything", 0), "");
+        assert_eq!(cut_to_width("anything", 1), "…");
+    }
+
+    #[test]
+    fn control_bytes_never_reach_the_screen() {
+        let cut = cut_to_width("a\x1b[2Jb\x07", 20);
+        assert!(!cut.chars().any(char::is_control), "{cut:?}");
+        assert_eq!(cut, "a␛[2Jb␇");
+        assert_eq!(super::inert("x\ny\u{9b}"), "x␊y<U+009B>");
+    }
+}

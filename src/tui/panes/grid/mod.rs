@@ -1,0 +1,475 @@
+//! The review grid: one row per block, `#`, `type`, `status`, `content`, then one column per
+//! top-level schema property. Only the visible window of rows is fetched and laid out.
+//! Review keys (confirm, reject, discard) leave as background jobs; `e` opens the cell editor.
+
+use std::collections::BTreeSet;
+
+use ratatui::layout::{Position, Rect};
+use ratatui::Frame;
+use serde_json::Value;
+
+use std::sync::Arc;
+
+mod detail;
+mod find;
+mod review;
+mod table;
+
+use crate::model::{OverlayStatus, Run};
+use crate::tui::kit::draw::GRID_FIXED as FIXED;
+use crate::tui::kit::Action;
+use crate::tui::kit::Effect;
+use crate::tui::kit::Job;
+use crate::tui::kit::{nav_delta, Component, Ctx, View};
+use crate::workspace::BlockFilter as Filter;
+use crate::workspace::{properties, Selection, StoreError, Workspace};
+use detail::Detail;
+
+pub(super) const FIELD_WIDTH: u16 = 22;
+/// Tab bar, status bar, table borders and header.
+const CHROME_ROWS: u16 = 6;
+
+/// One visible row, built from the block and its overlay.
+#[derive(Debug, Clone)]
+pub struct GridRow {
+    pub index: u32,
+    pub block_type: String,
+    pub content: String,
+    pub status: OverlayStatus,
+    /// Confirmed value when confirmed, staged when ai_complete, else `None`.
+    pub value: Option<Value>,
+    /// A draft edit differs from the model's answer.
+    pub edited: bool,
+    pub error: Option<String>,
+}
+
+#[derive(Debug)]
+pub struct GridPane {
+    pub run: Option<Run>,
+    pub schema: Option<Value>,
+    pub fields: Vec<String>,
+    pub cursor: u32,
+    pub offset: u32,
+    /// Index into `fields` of the current cell.
+    pub col: usize,
+    pub selected: BTreeSet<u32>,
+    /// Where a range selection (`v`) started; the range runs to the cursor.
+    pub anchor: Option<u32>,
+    pub rows: Vec<GridRow>,
+    /// Rows the table can show (set from the terminal size).
+    pub height: u32,
+    /// The detail view of the cursor's block, when open (`enter`; `esc` closes it).
+    pub detail: Option<Detail>,
+    /// The active filter and the blocks it keeps (ascending); `cursor` and `offset` are then
+    /// positions in this list. `None`: every block, position = block index.
+    pub view: Option<(Filter, Arc<[u32]>)>,
+    /// The last search (`/`) and its matching blocks (ascending), for `n` / `N` and highlights.
+    pub search: Option<(String, Arc<[u32]>)>,
+}
+
+impl Default for GridPane {
+    fn default() -> Self {
+        GridPane {
+            run: None,
+            schema: None,
+            fields: Vec::new(),
+            cursor: 0,
+            offset: 0,
+            col: 0,
+            selected: BTreeSet::new(),
+            anchor: None,
+            rows: Vec::new(),
+            height: 20,
+            detail: None,
+            view: None,
+            search: None,
+        }
+    }
+}
+
+impl GridPane {
+    /// Rows in the grid: the filtered blocks, else every block of the run.
+    pub fn total(&self) -> u32 {
+        match &self.view {
+            Some((_, v)) => v.len() as u32,
+            None => self.run.as_ref().map(|r| r.counters.total).unwrap_or(0),
+        }
+    }
+
+    /// The block shown at row `pos`.
+    pub fn index_at(&self, pos: u32) -> u32 {
+        match &self.view {
+            Some((_, v)) => v.get(pos as usize).copied().unwrap_or(u32::MAX),
+            None => pos,
+        }
+    }
+
+    /// The block under the cursor.
+    pub fn index(&self) -> u32 {
+        self.index_at(self.cursor)
+    }
+
+    /// The row of block `index`, or of the first kept block after it (filtered).
+    pub fn position_of(&self, index: u32) -> u32 {
+        match &self.view {
+            Some((_, v)) => match v.binary_search(&index) {
+                Ok(p) => p as u32,
+                Err(p) => (p as u32).min((v.len() as u32).saturating_sub(1)),
+            },
+            None => index,
+        }
+    }
+
+    /// Show `run` (fresh cursor when it is another run).
+    pub fn open(&mut self, ws: &Workspace, run: Run) -> Result<(), StoreError> {
+        let same = self.run.as_ref().is_some_and(|r| r.run_id == run.run_id);
+        if !same {
+            self.cursor = 0;
+            self.offset = 0;
+            self.col = 0;
+            self.detail = None;
+            self.view = None;
+            self.search = None;
+            self.clear_selection();
+            let schema = ws.get_schema(&run.schema_id)?.map(|s| s.json);
+            self.fields = schema
+                .as_ref()
+                .and_then(properties)
+                .map(|p| p.keys().cloned().collect())
+                .unwrap_or_default();
+            self.schema = schema;
+        }
+        self.run = Some(run);
+        self.reload(ws)
+    }
+
+    /// Re-read the run and the visible window (a bounded read: `height` rows).
+    pub fn reload(&mut self, ws: &Workspace) -> Result<(), StoreError> {
+        let Some(run) = &self.run else {
+            self.rows.clear();
+            return Ok(());
+        };
+        if let Some(fresh) = ws.get_run(&run.run_id)? {
+            self.run = Some(fresh);
+        }
+        self.clamp();
+        let Some(run) = &self.run else {
+            return Ok(());
+        };
+        let to = (self.offset + self.height.max(1)).min(self.total());
+        let overlays = match &self.view {
+            None => ws.overlays_range(&run.run_id, self.offset, to)?,
+            Some((_, kept)) => {
+                let mut out = Vec::new();
+                for &i in kept.get(self.offset as usize..to as usize).unwrap_or(&[]) {
+                    out.extend(ws.overlay(&run.run_id, i)?);
+                }
+                out
+            }
+        };
+        let indices: Vec<u32> = overlays.iter().map(|o| o.block_index).collect();
+        let blocks = ws.blocks_at(&run.conv_uid, &indices)?;
+        self.rows = overlays
+            .into_iter()
+            .zip(blocks)
+            .map(|(ov, b)| {
+                let value = ov.status.shown(ov.confirmed, ov.staging).value();
+                GridRow {
+                    index: ov.block_index,
+                    block_type: b.block_type.as_str().to_string(),
+                    content: b.block_content,
+                    status: ov.status,
+                    value,
+                    edited: ov.edited,
+                    error: ov.last_error,
+                }
+            })
+            .collect();
+        if self.detail.is_some() {
+            self.load_detail(ws)?;
+        }
+        Ok(())
+    }
+
+    /// (Re)read the detail view for the cursor's block, keeping the scroll on the same block.
+    fn load_detail(&mut self, ws: &Workspace) -> Result<(), StoreError> {
+        let Some(run) = &self.run else {
+            self.detail = None;
+            return Ok(());
+        };
+        let (scroll, value_scroll) = match &self.detail {
+            Some(d) if d.index == self.index() => (d.scroll, d.value_scroll),
+            _ => (0, 0),
+        };
+        self.detail = Detail::load(ws, run, self.index())?.map(|mut d| {
+            d.scroll = scroll;
+            d.value_scroll = value_scroll;
+            d
+        });
+        Ok(())
+    }
+
+    /// The detail view's keys: scrolling and closing; everything else is the grid's.
+    fn update_detail(&mut self, action: &Action) -> Option<Vec<Effect>> {
+        let detail = self.detail.as_mut()?;
+        let page = i64::from(self.height.max(2) / 2);
+        match action {
+            Action::Cancel => self.detail = None,
+            Action::Down => detail.scroll_by(1),
+            Action::Up => detail.scroll_by(-1),
+            Action::PageDown => detail.scroll_by(page),
+            Action::PageUp => detail.scroll_by(-page),
+            Action::Top => detail.scroll = 0,
+            Action::PreviewDown => detail.scroll_value_by(1),
+            Action::PreviewUp => detail.scroll_value_by(-1),
+            Action::Open => {}
+            _ => return None,
+        }
+        Some(Vec::new())
+    }
+
+    /// Re-read, reporting a failure as an effect.
+    pub fn refresh(&mut self, ws: &Workspace) -> Vec<Effect> {
+        match self.reload(ws) {
+            Ok(()) => Vec::new(),
+            Err(e) => vec![Effect::Error(format!("cannot read the grid: {e}"))],
+        }
+    }
+
+    /// The terminal now has `rows` rows: size the window and fetch what became visible.
+    pub fn resize(&mut self, rows: u16, ws: &Workspace) -> Vec<Effect> {
+        self.height = u32::from(rows.saturating_sub(CHROME_ROWS)).max(1);
+        if self.clamp() || self.rows.len() < self.height as usize {
+            return self.refresh(ws);
+        }
+        Vec::new()
+    }
+
+    /// Keep the cursor in range and inside the window. Returns whether the window moved.
+    pub fn clamp(&mut self) -> bool {
+        let total = self.total();
+        self.cursor = self.cursor.min(total.saturating_sub(1));
+        self.col = self.col.min(self.fields.len().saturating_sub(1));
+        let h = self.height.max(1);
+        let before = self.offset;
+        if self.cursor < self.offset {
+            self.offset = self.cursor;
+        } else if self.cursor >= self.offset + h {
+            self.offset = self.cursor + 1 - h;
+        }
+        self.offset = self.offset.min(total.saturating_sub(h));
+        before != self.offset
+    }
+
+    /// Move the cursor by `delta` rows.
+    pub fn move_by(&mut self, delta: i64) {
+        let max = self.total().saturating_sub(1) as i64;
+        self.cursor = (self.cursor as i64)
+            .saturating_add(delta)
+            .clamp(0, max.max(0)) as u32;
+    }
+
+    /// Move and fetch the window when the cursor left it.
+    fn move_and_fetch(&mut self, delta: i64, ws: &Workspace) -> Vec<Effect> {
+        self.move_by(delta);
+        if self.clamp() || self.current_row().is_none() {
+            return self.refresh(ws);
+        }
+        Vec::new()
+    }
+
+    pub fn current_row(&self) -> Option<&GridRow> {
+        let at = self.index();
+        self.rows.iter().find(|r| r.index == at)
+    }
+
+    pub fn current_field(&self) -> Option<&str> {
+        self.fields.get(self.col).map(String::as_str)
+    }
+
+    /// Selected rows (marked and the `v` range), or the current row when none is selected.
+    pub fn targets(&self) -> Selection {
+        let marked = Selection::from_indices(self.selected.iter().copied());
+        match (self.anchor, &self.view) {
+            (Some(a), None) => marked.with_range(a, self.cursor),
+            (Some(a), Some((_, kept))) => {
+                let (lo, hi) = (a.min(self.cursor) as usize, a.max(self.cursor) as usize);
+                let range = kept.get(lo..=hi).unwrap_or(&[]).iter().copied();
+                Selection::from_indices(self.selected.iter().copied().chain(range))
+            }
+            (None, _) if self.selected.is_empty() && self.total() > 0 => {
+                Selection::from_indices([self.index()])
+            }
+            (None, _) => marked,
+        }
+    }
+
+    /// Whether the row at `pos` (showing block `index`) is selected.
+    pub fn is_selected(&self, pos: u32, index: u32) -> bool {
+        self.selected.contains(&index)
+            || self
+                .anchor
+                .is_some_and(|a| (a.min(self.cursor)..=a.max(self.cursor)).contains(&pos))
+    }
+
+    pub fn clear_selection(&mut self) {
+        self.selected.clear();
+        self.anchor = None;
+    }
+
+    /// The first staged block after `sel` (wrapping to the start), for accept-and-next: the
+    /// blocks of `sel` still read as staged until the job lands, so they are skipped.
+    fn next_needing_review(&self, ws: &Workspace, sel: &Selection) -> Option<u32> {
+        let run = self.run.as_ref()?;
+        let staged = |from| {
+            ws.next_with_status(&run.run_id, OverlayStatus::AiComplete, from, true)
+                .ok()
+                .flatten()
+        };
+        let mut from = sel.max().map_or(self.index(), |m| m.saturating_add(1));
+        let mut wrapped = false;
+        // At most |sel| + 1 look-ups: each skipped hit is a block of `sel`.
+        loop {
+            match staged(from) {
+                Some(i) if sel.contains(i) => from = i + 1,
+                Some(i) => return Some(i),
+                None if !wrapped => {
+                    wrapped = true;
+                    from = 0;
+                }
+                None => return None,
+            }
+        }
+    }
+
+    /// Put the cursor on block `index` and fetch the window around it.
+    pub fn goto(&mut self, index: u32, ws: &Workspace) -> Vec<Effect> {
+        self.cursor = self.position_of(index);
+        self.clamp();
+        self.refresh(ws)
+    }
+
+    /// Jump to the nearest block with `status` after (`forward`) or before the cursor.
+    fn jump(&mut self, status: OverlayStatus, forward: bool, ws: &Workspace) -> Vec<Effect> {
+        let Some(run) = &self.run else {
+            return vec![no_run()];
+        };
+        let from = if forward {
+            self.index().saturating_add(1)
+        } else {
+            self.index()
+        };
+        let what = match status {
+            OverlayStatus::Failed => "failed",
+            _ => "staged",
+        };
+        match ws.next_with_status(&run.run_id, status, from, forward) {
+            Ok(Some(i)) => self.goto(i, ws),
+            Ok(None) => vec![Effect::Info(format!(
+                "no {what} block {} row {}",
+                if forward { "after" } else { "before" },
+                self.index()
+            ))],
+            Err(e) => vec![Effect::Error(e.to_string())],
+        }
+    }
+}
+
+pub(super) fn no_run() -> Effect {
+    Effect::Error("no run open: pick one in the Runs pane and press Enter".into())
+}
+
+impl Component for GridPane {
+    fn update(&mut self, action: Action, ctx: &Ctx) -> Vec<Effect> {
+        if let Some(fx) = self.update_detail(&action) {
+            return fx;
+        }
+        let fx = self.update_grid(action, ctx);
+        // The detail view follows the cursor (accept-and-next, jumps).
+        if self
+            .detail
+            .as_ref()
+            .is_some_and(|d| d.index != self.index())
+        {
+            if let Err(e) = self.load_detail(ctx.ws) {
+                return vec![Effect::Error(e.to_string())];
+            }
+        }
+        fx
+    }
+
+    fn render(&self, frame: &mut Frame, area: Rect, view: &View) {
+        self.render_grid(frame, area, view);
+    }
+
+    /// A click on a row of the table puts the cursor there (the detail view ignores clicks).
+    fn click(&mut self, area: Rect, at: Position) -> Vec<Effect> {
+        if self.detail.is_some() || self.run.is_none() {
+            return Vec::new();
+        }
+        let Some(pos) = crate::tui::kit::row_at(area, self.offset as usize, at) else {
+            return Vec::new();
+        };
+        // Only a row on screen can be clicked, and its block is already fetched.
+        if pos < self.offset as usize + self.rows.len() && (pos as u32) < self.total() {
+            self.cursor = pos as u32;
+            self.clamp();
+        }
+        Vec::new()
+    }
+}
+
+impl GridPane {
+    fn update_grid(&mut self, action: Action, ctx: &Ctx) -> Vec<Effect> {
+        if let Some(delta) = nav_delta(&action, self.height) {
+            return self.move_and_fetch(delta, ctx.ws);
+        }
+        match action {
+            Action::Left => self.col = self.col.saturating_sub(1),
+            Action::Right => self.col = (self.col + 1).min(self.fields.len().saturating_sub(1)),
+            Action::RangeSelect if self.total() > 0 => {
+                self.anchor = match self.anchor {
+                    Some(_) => None,
+                    None => Some(self.cursor),
+                };
+            }
+            Action::Cancel => self.clear_selection(),
+            Action::Open if self.total() > 0 => {
+                return match self.load_detail(ctx.ws) {
+                    Ok(()) => Vec::new(),
+                    Err(e) => vec![Effect::Error(e.to_string())],
+                };
+            }
+            Action::SearchNext => return self.next_match(true, ctx.ws),
+            Action::SearchPrev => return self.next_match(false, ctx.ws),
+            Action::Search => return self.begin_search(),
+            Action::Filter => return self.begin_filter(),
+            Action::NextStaged => return self.jump(OverlayStatus::AiComplete, true, ctx.ws),
+            Action::PrevStaged => return self.jump(OverlayStatus::AiComplete, false, ctx.ws),
+            Action::NextFailed => return self.jump(OverlayStatus::Failed, true, ctx.ws),
+            Action::PrevFailed => return self.jump(OverlayStatus::Failed, false, ctx.ws),
+            Action::ToggleSelect if self.total() > 0 => {
+                let i = self.index();
+                if !self.selected.remove(&i) {
+                    self.selected.insert(i);
+                }
+                return self.move_and_fetch(1, ctx.ws);
+            }
+            Action::ConfirmSelected => return self.confirm_and_next(ctx.ws),
+            Action::ConfirmAllStaged => return self.ask_confirm_all(),
+            Action::Reject => return self.begin_reject(ctx.ws),
+            Action::Unconfirm => {
+                let selection = self.targets();
+                self.clear_selection();
+                return self.review(|run_id| Job::Unconfirm { run_id, selection });
+            }
+            Action::DiscardEdit => {
+                let index = self.index();
+                return self.review(|run_id| Job::Discard { run_id, index });
+            }
+            Action::Edit => return self.begin_edit(),
+            _ => {}
+        }
+        Vec::new()
+    }
+}

@@ -1,0 +1,216 @@
+//! Review from the grid: confirm (and move on), reject with a reason, confirm-all after a
+//! question, and the cell editor `e` opens (an enum picker, a yes/no, a JSON or text prompt).
+
+use serde_json::Value;
+
+use super::{no_run, GridPane, GridRow};
+use crate::model::OverlayStatus;
+use crate::tui::kit::text::{compact, thousands};
+use crate::tui::kit::{Effect, Job, Reply};
+use crate::tui::modals::{Ask, EnumPicker, Prompt, PromptKind};
+use crate::workspace::{properties, Target, Workspace};
+
+impl GridPane {
+    /// A review job on the open run, or the reason there is none.
+    pub(super) fn review(&self, job: impl FnOnce(String) -> Job) -> Vec<Effect> {
+        match &self.run {
+            Some(run) => vec![Effect::Job(job(run.run_id.clone()), Reply::Status)],
+            None => vec![no_run()],
+        }
+    }
+
+    /// Accept-and-next: confirm the targets, then go to the next block needing review.
+    pub(super) fn confirm_and_next(&mut self, ws: &Workspace) -> Vec<Effect> {
+        let sel = self.targets();
+        if sel.is_empty() {
+            return Vec::new();
+        }
+        let next = self.next_needing_review(ws, &sel);
+        let target = Target::Blocks(sel);
+        let mut fx = self.review(|run_id| Job::Confirm { run_id, target });
+        self.clear_selection();
+        if let Some(i) = next {
+            fx.extend(self.goto(i, ws));
+        }
+        fx
+    }
+
+    /// Ask for an optional reason, then reject the targets and move on.
+    pub(super) fn begin_reject(&self, ws: &Workspace) -> Vec<Effect> {
+        let Some(run) = &self.run else {
+            return vec![no_run()];
+        };
+        let selection = self.targets();
+        if selection.is_empty() {
+            return Vec::new();
+        }
+        let next = self.next_needing_review(ws, &selection);
+        let prompt = Prompt::new(
+            PromptKind::RejectReason {
+                run_id: run.run_id.clone(),
+                title: format!("Reject {} block(s): {selection}", selection.len()),
+                selection,
+                next,
+            },
+            String::new(),
+            "optional reason, kept in the review log · Enter rejects, Esc cancels".into(),
+            String::new(),
+        );
+        vec![Effect::Open(Box::new(prompt))]
+    }
+
+    /// `A`: ask first, with the count.
+    pub(super) fn ask_confirm_all(&self) -> Vec<Effect> {
+        let Some(run) = &self.run else {
+            return vec![no_run()];
+        };
+        let n = run.counters.ai_complete;
+        if n == 0 {
+            return vec![Effect::Info("no staged blocks to confirm".into())];
+        }
+        let ask = Ask::new(
+            format!(
+                "Confirm all {} staged blocks of run {}?",
+                thousands(n),
+                run.run_id
+            ),
+            Job::Confirm {
+                run_id: run.run_id.clone(),
+                target: Target::AllStaged,
+            },
+        );
+        vec![Effect::Open(Box::new(ask))]
+    }
+
+    /// Open the editor that fits the current field: a picker for an enum, a toggle for a
+    /// boolean, a multi-line JSON editor for an array or object, else the one-line prompt.
+    pub(super) fn begin_edit(&self) -> Vec<Effect> {
+        let Some(run) = &self.run else {
+            return vec![no_run()];
+        };
+        let Some(field) = self.current_field().map(str::to_string) else {
+            return vec![Effect::Error(
+                "this run's schema has no top-level properties to edit".into(),
+            )];
+        };
+        let Some(row) = self.current_row() else {
+            return Vec::new();
+        };
+        if row.status != OverlayStatus::AiComplete {
+            return vec![Effect::Error(format!(
+                "block {} is {}: only staged blocks can be edited",
+                row.index,
+                row.status.as_str()
+            ))];
+        }
+        let current = row
+            .value
+            .as_ref()
+            .and_then(|v| v.get(&field))
+            .map(compact)
+            .unwrap_or_default();
+        let field_schema = self
+            .schema
+            .as_ref()
+            .and_then(properties)
+            .and_then(|p| p.get(&field))
+            .cloned()
+            .unwrap_or(Value::Null);
+        cell_editor(&run.run_id, row, field, current, &field_schema)
+    }
+}
+
+/// The editor for one cell by its schema: an enum picker, a yes/no flip, the multi-line JSON
+/// editor or a text prompt.
+fn cell_editor(
+    run_id: &str,
+    row: &GridRow,
+    field: String,
+    current: String,
+    field_schema: &Value,
+) -> Vec<Effect> {
+    let ty = serde_json::to_string(field_schema).unwrap_or_default();
+    let kind = field_kind(field_schema);
+    if let FieldKind::Enum(members) = &kind {
+        let picker = EnumPicker::new(
+            run_id.to_string(),
+            row.index,
+            field,
+            members.clone(),
+            &current,
+        );
+        return vec![Effect::Open(Box::new(picker))];
+    }
+    if kind == FieldKind::Boolean {
+        let text = if current == "true" { "false" } else { "true" };
+        return vec![Effect::Job(
+            Job::Edit {
+                run_id: run_id.to_string(),
+                index: row.index,
+                field,
+                text: text.into(),
+            },
+            Reply::Status,
+        )];
+    }
+    if kind == FieldKind::Json {
+        let pretty = row
+            .value
+            .as_ref()
+            .and_then(|v| v.get(&field))
+            .and_then(|v| serde_json::to_string_pretty(v).ok())
+            .unwrap_or_default();
+        let mut prompt = Prompt::new(
+            PromptKind::EditCell {
+                run_id: run_id.to_string(),
+                index: row.index,
+                field: field.clone(),
+            },
+            format!("Edit block {} · {field} (JSON)", row.index),
+            format!("Enter: new line · ctrl-s saves, Esc cancels · schema {ty}"),
+            pretty,
+        );
+        prompt.multiline = true;
+        return vec![Effect::Open(Box::new(prompt))];
+    }
+    let prompt = Prompt::new(
+        PromptKind::EditCell {
+            run_id: run_id.to_string(),
+            index: row.index,
+            field: field.clone(),
+        },
+        format!("Edit block {} · {field}", row.index),
+        format!("Enter saves, Esc cancels · schema {ty}"),
+        current,
+    );
+    vec![Effect::Open(Box::new(prompt))]
+}
+
+/// How a field is edited.
+#[derive(Debug, Clone, PartialEq)]
+pub(super) enum FieldKind {
+    /// Members shown as they are typed (strings bare).
+    Enum(Vec<String>),
+    Boolean,
+    /// An array or object: the multi-line JSON editor.
+    Json,
+    Text,
+}
+
+pub(super) fn field_kind(schema: &Value) -> FieldKind {
+    if let Some(members) = schema.get("enum").and_then(Value::as_array) {
+        return FieldKind::Enum(members.iter().map(compact).collect());
+    }
+    let types: Vec<&str> = match schema.get("type") {
+        Some(Value::String(t)) => vec![t.as_str()],
+        Some(Value::Array(ts)) => ts.iter().filter_map(Value::as_str).collect(),
+        _ => Vec::new(),
+    };
+    if types.iter().any(|t| *t == "array" || *t == "object") {
+        FieldKind::Json
+    } else if types == ["boolean"] {
+        FieldKind::Boolean
+    } else {
+        FieldKind::Text
+    }
+}
