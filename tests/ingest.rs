@@ -329,7 +329,10 @@ fn every_bad_input_is_refused_by_name_with_exit_1_and_leaves_the_store_unchanged
         (fixture("bad/binary.md"), "binary content"),
         (fixture("bad/unknown.xyz"), "unknown extension '.xyz'"),
         (fixture("bad/noext"), "no file extension"),
-        (fixture("bad/directory.md"), "is a directory"),
+        (
+            fixture("bad/directory.md"),
+            "no file to ingest in this folder",
+        ),
         (fixture("bad/missing.md"), "no such file"),
     ];
     let fingerprint = || Store::open(&path).unwrap().fingerprint().unwrap();

@@ -256,3 +256,38 @@ fn project_delete_through_the_cli_refuses_while_a_group_uses_it() {
         1
     );
 }
+
+#[test]
+fn check_verifies_projects_and_names_a_damaged_one() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("s.redb");
+    let docs = {
+        let (_store, ws) = workspace(dir.path());
+        let docs = ingest_docs(&ws, dir.path(), 2);
+        ws.create_project("p", None).unwrap();
+        ws.add_to_project("p", &docs).unwrap();
+        let report = ws.check().unwrap();
+        assert!(report.ok(), "{:?}", report.damage);
+        assert_eq!(report.projects, 1);
+        docs
+    };
+    // Damage the store behind Blockwise's back: drop one member's position entry.
+    {
+        let db = redb::Database::create(&path).unwrap();
+        let tx = db.begin_write().unwrap();
+        tx.open_table(blockwise::store::tables::PROJECT_POSITIONS)
+            .unwrap()
+            .remove(("p", docs[1].as_str()))
+            .unwrap();
+        tx.commit().unwrap();
+    }
+    let (code, out, _) = cli(&path, &["check"]);
+    assert_eq!(code, 1);
+    assert!(
+        out.contains(&format!(
+            "DAMAGED  project p: member {} at 1 is missing from the position index",
+            docs[1]
+        )),
+        "{out}"
+    );
+}

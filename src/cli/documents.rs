@@ -1,53 +1,8 @@
-//! `ingest`, `docs`, `blocks`.
-
-use std::path::PathBuf;
-
-use serde_json::json;
+//! `docs`, `blocks`.
 
 use super::output::{one_line, print_json, short_id};
 use super::{Ctx, Exit};
 use crate::model::BlockType;
-
-pub fn ingest(ctx: &Ctx, files: &[PathBuf]) -> anyhow::Result<u8> {
-    let ws = ctx.open()?;
-    let limits = ws.ingest_limits()?;
-    let mut rows = Vec::new();
-    let mut failed = 0;
-    for file in files {
-        match ws.ingest(file, limits) {
-            Ok(report) => {
-                let d = &report.document;
-                let status = if report.created { "created" } else { "exists" };
-                if !ctx.json && !ctx.quiet {
-                    outln!("{}", crate::workspace::ingest_line(&report));
-                }
-                rows.push(json!({
-                    "file": file.display().to_string(),
-                    "status": status,
-                    "conv_uid": d.conv_uid,
-                    "title": d.title,
-                    "total_blocks": d.total_blocks,
-                }));
-            }
-            Err(e) => {
-                failed += 1;
-                errln!(
-                    "{}",
-                    super::output::with_store_path(format!("error: {e}"), &ctx.store_path)
-                );
-                rows.push(json!({
-                    "file": file.display().to_string(),
-                    "status": "error",
-                    "error": e.to_string(),
-                }));
-            }
-        }
-    }
-    if ctx.json {
-        print_json(&rows)?;
-    }
-    Ok(if failed > 0 { 1 } else { 0 })
-}
 
 pub fn docs(ctx: &Ctx) -> anyhow::Result<u8> {
     let ws = ctx.open_read()?;

@@ -21,6 +21,7 @@ mod demo;
 mod documents;
 mod exit;
 mod export;
+mod ingest;
 mod keys;
 mod output;
 mod policy;
@@ -30,6 +31,7 @@ mod review;
 mod run;
 mod run_group;
 mod schema;
+mod sigint;
 mod terminal_writer;
 
 use std::path::PathBuf;
@@ -75,12 +77,9 @@ pub enum Command {
         #[arg(long)]
         headless: bool,
     },
-    /// Ingest files; prints conv_uid, title and block count per file.
-    Ingest {
-        /// Markdown (.md), plain text (.txt), HTML, CSV/TSV, DOCX, EPUB or PDF files.
-        #[arg(required = true)]
-        files: Vec<PathBuf>,
-    },
+    /// Ingest files and folders; prints conv_uid, title and block count per file and a
+    /// summary; exit 1 if any file was refused.
+    Ingest(ingest::IngestArgs),
     /// List documents.
     Docs,
     /// Verify the store (read-only): text hashes to its ids, blocks cover the text, overlays
@@ -208,7 +207,7 @@ fn run(cli: Cli) -> anyhow::Result<u8> {
 fn dispatch(ctx: &Ctx, command: Command) -> anyhow::Result<u8> {
     match command {
         Command::Demo { headless } => demo::run(ctx, headless),
-        Command::Ingest { files } => documents::ingest(ctx, &files),
+        Command::Ingest(args) => ingest::run(ctx, &args),
         Command::Docs => documents::docs(ctx),
         Command::Check => check::run(ctx),
         Command::Blocks { doc, block_type } => documents::blocks(ctx, &doc, block_type.as_deref()),

@@ -127,7 +127,7 @@ fn show(ctx: &Ctx, project_ref: &str) -> anyhow::Result<u8> {
             "{:>5}  {:<12}  {:>7}  {:<4}  {:<28}  {}",
             i + 1,
             short_id(&text("conv_uid")),
-            m["total_blocks"],
+            m["total_blocks"].as_u64().unwrap_or(0),
             text("source_type"),
             one_line(&text("file_name"), 28),
             one_line(&text("title"), 50)

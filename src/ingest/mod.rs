@@ -11,6 +11,8 @@ mod assemble;
 mod csv_rows;
 mod docx;
 mod epub;
+mod folder;
+mod glob;
 mod html;
 mod html_dom;
 mod markdown;
@@ -20,6 +22,7 @@ mod pdf_metrics;
 mod render;
 mod text;
 mod validate;
+mod walk;
 mod xml;
 
 use std::path::{Path, PathBuf};
@@ -27,9 +30,12 @@ use std::path::{Path, PathBuf};
 pub use assemble::{
     assemble, block_refs, convert, document, identity, Converted, Identity, Prepared,
 };
+pub use folder::{default_threads, ingest_many, FileDone, FileOutcome, ManyOptions};
+pub use glob::Glob;
 pub use markdown::markdown_drafts;
 pub use text::text_drafts;
 pub use validate::{validate_text, DEFAULT_MAX_FILE_BYTES};
+pub use walk::{walk, SkipKind, Skipped, Walk, WalkOptions};
 
 use crate::model::{BlockType, Document, Locator};
 use crate::store::{DocumentWriter, Store, StoreError};

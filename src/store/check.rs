@@ -28,6 +28,7 @@ pub struct CheckReport {
     pub blocks: u64,
     pub runs: u32,
     pub overlays: u64,
+    pub projects: u32,
     pub damage: Vec<Damage>,
 }
 
@@ -137,6 +138,10 @@ impl Store {
         for doc in docs.values() {
             contain(&mut report, |r| check_document(&tx, doc, r))?;
         }
+        let projects = contain(&mut report, |r| {
+            super::check_projects::check_projects(&tx, &docs, &mut r.damage)
+        })?;
+        report.projects = projects.unwrap_or(0);
         let runs = contain(&mut report, |r| read_runs(&tx, r))?.unwrap_or_default();
         for run in &runs {
             contain(&mut report, |r| check_run(&tx, run, &docs, r))?;

@@ -44,39 +44,109 @@ impl DocumentWriter {
         if self.existing.is_some() {
             return Ok(InsertOutcome::AlreadyPresent);
         }
-        {
-            let conv = self.conv_uid.as_str();
-            let mut docs = self.tx.open_table(DOCUMENTS)?;
-            docs.insert(conv, super::sealed::seal_json(doc)?.as_slice())?;
-            let mut sources = self.tx.open_table(SOURCES)?;
-            sources.insert(doc.source_uid.as_str(), conv)?;
-            let mut table = self.tx.open_table(BLOCKS)?;
-            let mut buf = Vec::with_capacity(8 * 1024);
-            let mut current: Option<u32> = None;
-            for block in blocks {
-                let chunk = block_codec::chunk_of(block.block_index);
-                if current != Some(chunk) {
-                    if let Some(done) = current {
-                        super::sealed::seal_in_place(&mut buf);
-                        table.insert((conv, done), buf.as_slice())?;
-                    }
-                    buf.clear();
-                    block_codec::begin(&mut buf, block.locator.is_some());
-                    current = Some(chunk);
-                }
-                block_codec::push(&block, &mut buf)?;
-            }
-            if let Some(done) = current {
-                super::sealed::seal_in_place(&mut buf);
-                table.insert((conv, done), buf.as_slice())?;
-            }
-        }
+        put_document(&self.tx, doc, blocks)?;
         self.tx.commit()?;
         Ok(InsertOutcome::Created)
     }
 }
 
+/// Write the record, the source index and the block chunks of a new document into `tx`.
+fn put_document<'a>(
+    tx: &redb::WriteTransaction,
+    doc: &Document,
+    blocks: impl IntoIterator<Item = BlockRef<'a>>,
+) -> Result<(), StoreError> {
+    let conv = doc.conv_uid.as_str();
+    let mut docs = tx.open_table(DOCUMENTS)?;
+    docs.insert(conv, super::sealed::seal_json(doc)?.as_slice())?;
+    let mut sources = tx.open_table(SOURCES)?;
+    sources.insert(doc.source_uid.as_str(), conv)?;
+    let mut table = tx.open_table(BLOCKS)?;
+    let mut buf = Vec::with_capacity(8 * 1024);
+    let mut current: Option<u32> = None;
+    for block in blocks {
+        let chunk = block_codec::chunk_of(block.block_index);
+        if current != Some(chunk) {
+            if let Some(done) = current {
+                super::sealed::seal_in_place(&mut buf);
+                table.insert((conv, done), buf.as_slice())?;
+            }
+            buf.clear();
+            block_codec::begin(&mut buf, block.locator.is_some());
+            current = Some(chunk);
+        }
+        block_codec::push(&block, &mut buf)?;
+    }
+    if let Some(done) = current {
+        super::sealed::seal_in_place(&mut buf);
+        table.insert((conv, done), buf.as_slice())?;
+    }
+    Ok(())
+}
+
+/// Several documents written in ONE write transaction (folder ingest: 1,000 small files must
+/// not cost 1,000 durable commits). Each document is whole or absent: nothing is visible
+/// before [`BatchWriter::commit`], and dropping the writer writes nothing.
+pub struct BatchWriter {
+    tx: super::WriteTxn,
+}
+
+impl BatchWriter {
+    /// Add one document. `Some(stored)` when this conversion is already in the store (also
+    /// earlier in this batch): nothing is written for it.
+    pub fn add<'a>(
+        &mut self,
+        doc: &Document,
+        text: &[u8],
+        blocks: impl IntoIterator<Item = BlockRef<'a>>,
+    ) -> Result<Option<Document>, StoreError> {
+        {
+            let docs = self.tx.open_table(DOCUMENTS)?;
+            let found = docs.get(doc.conv_uid.as_str())?;
+            if let Some(raw) = found {
+                let what = || format!("document {}", doc.conv_uid);
+                return Ok(Some(super::sealed::open_json(raw.value(), what)?));
+            }
+        }
+        {
+            let mut pages = self.tx.open_table(DOC_TEXT)?;
+            text_pages::insert_pages(&mut pages, &doc.conv_uid, text)?;
+        }
+        put_document(&self.tx, doc, blocks)?;
+        Ok(None)
+    }
+
+    /// One durable commit for the whole batch.
+    pub fn commit(self) -> Result<(), StoreError> {
+        self.tx.commit()?;
+        Ok(())
+    }
+}
+
 impl Store {
+    /// Open a write transaction for a batch of new documents.
+    pub fn begin_batch(&self) -> Result<BatchWriter, StoreError> {
+        Ok(BatchWriter { tx: self.write()? })
+    }
+
+    /// Add `conv_uids` (in order) to project `project_ref`, creating it first when it does not
+    /// exist, in one transaction. Returns what joined and what was a member already.
+    pub fn join_project(
+        &self,
+        project: &crate::model::Project,
+        conv_uids: &[String],
+    ) -> Result<crate::model::MembershipChange, StoreError> {
+        let tx = self.write()?;
+        if let Err(StoreError::NotFound { .. }) =
+            super::projects::project_in(&tx, &project.project_ref)
+        {
+            super::projects::put_new_project(&tx, project)?;
+        }
+        let change = super::projects::add_members_in(&tx, &project.project_ref, conv_uids)?;
+        tx.commit()?;
+        Ok(change)
+    }
+
     /// Open the write transaction of a new document. If `conv_uid` is already stored, the
     /// writer reports it through [`DocumentWriter::existing`] and writes nothing.
     pub fn begin_document(&self, conv_uid: &str) -> Result<DocumentWriter, StoreError> {

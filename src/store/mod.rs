@@ -3,6 +3,7 @@
 mod block_codec;
 mod change_stamp;
 mod check;
+mod check_projects;
 mod check_records;
 mod documents;
 mod export_scan;
@@ -13,7 +14,7 @@ mod holders;
 pub mod policy;
 mod run_holders;
 pub mod sealed;
-pub use documents::{DocumentWriter, InsertOutcome};
+pub use documents::{BatchWriter, DocumentWriter, InsertOutcome};
 mod error;
 mod keys;
 mod meta;

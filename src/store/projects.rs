@@ -21,8 +21,9 @@ pub enum ProjectDelete {
     },
 }
 
-fn decode(raw: &[u8]) -> Result<Project, StoreError> {
-    Ok(serde_json::from_slice(raw)?)
+/// A sealed project record (`sealed.rs`), checked and decoded.
+fn decode(raw: &[u8], project_ref: &str) -> Result<Project, StoreError> {
+    super::sealed::open_json(raw, || format!("project {project_ref}"))
 }
 
 fn not_found(project_ref: &str) -> StoreError {
@@ -37,16 +38,28 @@ pub(crate) fn project_in(tx: &WriteTransaction, project_ref: &str) -> Result<Pro
     let t = tx.open_table(PROJECTS)?;
     let found = t.get(project_ref)?;
     match found {
-        Some(raw) => decode(raw.value()),
+        Some(raw) => decode(raw.value(), project_ref),
         None => Err(not_found(project_ref)),
     }
+}
+
+/// Store `project` as a new, empty project (the caller checked that the ref is free).
+pub(crate) fn put_new_project(
+    tx: &WriteTransaction,
+    project: &Project,
+) -> Result<Project, StoreError> {
+    let mut fresh = project.clone();
+    fresh.member_count = 0;
+    fresh.next_position = 0;
+    put_project(tx, &fresh)?;
+    Ok(fresh)
 }
 
 fn put_project(tx: &WriteTransaction, project: &Project) -> Result<(), StoreError> {
     let mut t = tx.open_table(PROJECTS)?;
     t.insert(
         project.project_ref.as_str(),
-        serde_json::to_vec(project)?.as_slice(),
+        super::sealed::seal_json(project)?.as_slice(),
     )?;
     Ok(())
 }
@@ -166,10 +179,7 @@ impl Store {
             tx.abort()?;
             return Ok(None);
         }
-        let mut fresh = project.clone();
-        fresh.member_count = 0;
-        fresh.next_position = 0;
-        put_project(&tx, &fresh)?;
+        let fresh = put_new_project(&tx, project)?;
         tx.commit()?;
         Ok(Some(fresh))
     }
@@ -178,7 +188,7 @@ impl Store {
         let tx = self.read()?;
         let t = tx.open_table(PROJECTS)?;
         match t.get(project_ref)? {
-            Some(raw) => Ok(Some(decode(raw.value())?)),
+            Some(raw) => Ok(Some(decode(raw.value(), project_ref)?)),
             None => Ok(None),
         }
     }
@@ -189,8 +199,8 @@ impl Store {
         let t = tx.open_table(PROJECTS)?;
         let mut out = Vec::new();
         for entry in t.iter()? {
-            let (_, v) = entry?;
-            out.push(decode(v.value())?);
+            let (k, v) = entry?;
+            out.push(decode(v.value(), k.value())?);
         }
         Ok(out)
     }

@@ -7,7 +7,11 @@
 //! or orphaned leases before anything claims a block.
 
 mod documents;
+mod folder_ingest;
 mod groups;
+pub use folder_ingest::{
+    refused_line, Glob, IngestEvent, IngestRequest, IngestSummary, Skipped, WalkOptions,
+};
 pub use groups::RunOrGroup;
 mod keys;
 mod policy;
@@ -33,7 +37,7 @@ pub use session::{Session, SessionOptions};
 pub use crate::demo::{DEMO_TEMPLATES, SAMPLE_NAME};
 pub use crate::export::{ExportError, ExportSummary, Format, Mode};
 pub use crate::files::{read_stdin, read_text, KEY_MAX, SCHEMA_FILE_MAX, VALUE_FILE_MAX};
-pub use crate::ingest::{IngestError, IngestLimits, IngestReport};
+pub use crate::ingest::{FileDone, FileOutcome, IngestError, IngestLimits, IngestReport, SkipKind};
 pub use crate::model::{GroupSummary, MembershipChange, Project, ProviderKind, RunGroup};
 pub use crate::policy::{
     display_value, AdminChange, AdminRecord, AuditEntry, EffectiveValue, PolicyError, PolicySource,

@@ -93,7 +93,6 @@ pub fn read_all(store: &Path, run_id: &str) -> Reads {
         Ok(r) => r,
         Err(_) => Err("PANIC".to_string()),
     };
-    let open = || Store::open_read_only(store).map_err(|e| e.to_string());
     let check = guarded(&|| {
         guard::catch_damage(|| {
             let s = Store::open_read_only(store)?;
@@ -103,10 +102,12 @@ pub fn read_all(store: &Path, run_id: &str) -> Reads {
         .map_err(|e| e.to_string())
         .and_then(|d| if d == "[]" { Ok(d) } else { Err(d) })
     });
+    // The open is inside the guard too, as in the CLI (its whole dispatch is guarded): a flip
+    // in the META page panics redb while the format version is read.
     let export = guarded(&|| {
-        let s = open()?;
         let mut out = Vec::new();
         guard::catch_damage(|| {
+            let s = Store::open_read_only(store)?;
             export::export_to_writer(&s, run_id, Format::Jsonl, Mode::Both, &mut out, "-")
         })
         .map_err(|e| e.to_string())?;
@@ -114,8 +115,8 @@ pub fn read_all(store: &Path, run_id: &str) -> Reads {
     })
     .map(String::into_bytes);
     let status = guarded(&|| {
-        let s = open()?;
         guard::catch_damage(|| {
+            let s = Store::open_read_only(store)?;
             let run = s.get_run(run_id)?;
             let docs = s.list_documents()?;
             Ok::<_, StoreError>(format!("{run:?}{docs:?}"))

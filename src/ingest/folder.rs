@@ -1,0 +1,203 @@
+//! Many files at once (issue 22 item 2): parse on every core, write in batches.
+//!
+//! Worker threads take the next file (by index), read, validate and convert it
+//! ([`prepare_path`], no store), and hand the result over a bounded channel. This thread
+//! collects prepared documents into a batch and writes it in ONE durable transaction when it
+//! holds [`BATCH_BYTES`] of text or [`BATCH_FILES`] files, or [`BATCH_WAIT`] after its first file.
+//! Outcomes are reported in path order (a small reorder buffer of records, never of text).
+//!
+//! Interrupt: once the flag is set no new file is started; the files being parsed are finished
+//! and committed with the batch. A file is in the store whole or not at all (one transaction).
+
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::mpsc::{sync_channel, Receiver, RecvTimeoutError};
+use std::time::{Duration, Instant};
+
+use super::{prepare_path, IngestLimits, Prepared};
+use crate::model::Document;
+use crate::store::{Store, StoreError};
+
+/// Text held in one batch before it is written (redb keeps a transaction's dirty pages in
+/// memory, so this bounds the writer's memory too).
+pub const BATCH_BYTES: usize = 1024 * 1024;
+/// Files in one batch at most.
+pub const BATCH_FILES: usize = 256;
+/// A batch is written at the latest this long after its first file arrived.
+pub const BATCH_WAIT: Duration = Duration::from_millis(250);
+
+/// What happened to one file.
+#[derive(Debug, Clone)]
+pub enum FileOutcome {
+    /// Newly stored.
+    Created(Document),
+    /// The same conversion was already stored (or came earlier in this ingest).
+    Unchanged(Document),
+    /// Not ingested; the reason names what is wrong.
+    Refused(String),
+}
+
+/// One file's outcome, reported in path order.
+#[derive(Debug, Clone)]
+pub struct FileDone {
+    pub index: usize,
+    pub path: PathBuf,
+    pub outcome: FileOutcome,
+}
+
+/// How a many-file ingest ran.
+#[derive(Debug, Clone, Copy)]
+pub struct ManyOptions<'a> {
+    pub limits: IngestLimits,
+    /// Parser threads (at least 1).
+    pub threads: usize,
+    /// Set (e.g. by a Ctrl-C handler) to stop starting new files.
+    pub interrupt: Option<&'a AtomicBool>,
+}
+
+/// The number of parser threads to use: every core.
+pub fn default_threads() -> usize {
+    std::thread::available_parallelism().map_or(1, |n| n.get())
+}
+
+type Parsed = (usize, Result<Prepared, String>);
+
+/// Ingest `files` (already walked, in path order). `on_done` sees every finished file in path
+/// order, once it is durable; files never started (interrupt) are not reported. A store error
+/// stops the ingest: batches committed before it stay. Returns the number of write
+/// transactions committed.
+pub fn ingest_many(
+    store: &Store,
+    files: &[PathBuf],
+    opts: ManyOptions<'_>,
+    mut on_done: impl FnMut(FileDone),
+) -> Result<usize, StoreError> {
+    let threads = opts.threads.clamp(1, files.len().max(1));
+    let next = AtomicUsize::new(0);
+    let stopped = || opts.interrupt.is_some_and(|f| f.load(Ordering::SeqCst));
+    let (tx, rx) = sync_channel::<Parsed>(threads);
+    std::thread::scope(|scope| {
+        for _ in 0..threads {
+            let tx = tx.clone();
+            let (next, stopped) = (&next, &stopped);
+            scope.spawn(move || loop {
+                if stopped() {
+                    break;
+                }
+                let i = next.fetch_add(1, Ordering::SeqCst);
+                let Some(path) = files.get(i) else { break };
+                let parsed = prepare_path(path, opts.limits).map_err(|e| reason_of(&e));
+                if tx.send((i, parsed)).is_err() {
+                    break;
+                }
+            });
+        }
+        drop(tx);
+        let mut order = InOrder::new(files, &mut on_done);
+        // Returning drops `rx`: on a store error the parsers stop at their next send.
+        write_batches(store, rx, &mut order)
+    })
+}
+
+/// The reason alone (the caller names the path).
+fn reason_of(e: &super::IngestError) -> String {
+    match e {
+        super::IngestError::BadInput { reason, .. } => reason.clone(),
+        super::IngestError::Store { source, .. } => source.to_string(),
+    }
+}
+
+fn write_batches(
+    store: &Store,
+    rx: Receiver<Parsed>,
+    order: &mut InOrder<'_, impl FnMut(FileDone)>,
+) -> Result<usize, StoreError> {
+    let mut commits = 0;
+    let mut batch: Vec<(usize, Prepared)> = Vec::new();
+    let mut bytes = 0;
+    let mut since = Instant::now();
+    loop {
+        let received = if batch.is_empty() {
+            rx.recv().map_err(|_| RecvTimeoutError::Disconnected)
+        } else {
+            rx.recv_timeout(BATCH_WAIT.saturating_sub(since.elapsed()))
+        };
+        match received {
+            Ok((i, Err(reason))) => order.done(i, FileOutcome::Refused(reason)),
+            Ok((i, Ok(prepared))) => {
+                if batch.is_empty() {
+                    since = Instant::now();
+                }
+                bytes += prepared.text.len();
+                batch.push((i, prepared));
+                if bytes >= BATCH_BYTES || batch.len() >= BATCH_FILES {
+                    commits += commit_batch(store, std::mem::take(&mut batch), order)?;
+                    bytes = 0;
+                }
+            }
+            Err(RecvTimeoutError::Timeout) => {
+                commits += commit_batch(store, std::mem::take(&mut batch), order)?;
+                bytes = 0;
+            }
+            Err(RecvTimeoutError::Disconnected) => break,
+        }
+    }
+    Ok(commits + commit_batch(store, batch, order)?)
+}
+
+fn commit_batch(
+    store: &Store,
+    batch: Vec<(usize, Prepared)>,
+    order: &mut InOrder<'_, impl FnMut(FileDone)>,
+) -> Result<usize, StoreError> {
+    if batch.is_empty() {
+        return Ok(0);
+    }
+    let mut writer = store.begin_batch()?;
+    let mut outcomes = Vec::with_capacity(batch.len());
+    for (i, p) in &batch {
+        let existing = writer.add(&p.document, p.text.as_bytes(), p.block_refs())?;
+        outcomes.push((*i, existing));
+    }
+    writer.commit()?;
+    for ((i, existing), (_, p)) in outcomes.into_iter().zip(batch) {
+        let outcome = match existing {
+            Some(stored) => FileOutcome::Unchanged(stored),
+            None => FileOutcome::Created(p.document),
+        };
+        order.done(i, outcome);
+    }
+    Ok(1)
+}
+
+/// Hands outcomes on in index order: out-of-order ones wait (records only, no text).
+struct InOrder<'a, F: FnMut(FileDone)> {
+    files: &'a [PathBuf],
+    next: usize,
+    waiting: BTreeMap<usize, FileOutcome>,
+    sink: &'a mut F,
+}
+
+impl<'a, F: FnMut(FileDone)> InOrder<'a, F> {
+    fn new(files: &'a [PathBuf], sink: &'a mut F) -> Self {
+        InOrder {
+            files,
+            next: 0,
+            waiting: BTreeMap::new(),
+            sink,
+        }
+    }
+
+    fn done(&mut self, index: usize, outcome: FileOutcome) {
+        self.waiting.insert(index, outcome);
+        while let Some(outcome) = self.waiting.remove(&self.next) {
+            (self.sink)(FileDone {
+                index: self.next,
+                path: self.files[self.next].clone(),
+                outcome,
+            });
+            self.next += 1;
+        }
+    }
+}
