@@ -69,12 +69,17 @@ pub(crate) enum Refill {
     NotRunning,
 }
 
-/// Claim up to `claim.n` pending blocks in member order, block order within each member (one
-/// write transaction), and buffer them. The cursor moves past members with nothing pending.
-pub(crate) async fn refill(
-    claim: &mut Claim,
-    buffer: &mut VecDeque<Item>,
-) -> Result<Refill, WorkerError> {
+/// What one claim took: the claim itself and the claimed blocks, `(member position, block)`.
+pub(crate) type Taken = (many::GroupClaim, Vec<(u32, crate::model::Block)>);
+
+/// A claim running on the blocking pool while the session keeps sending what it has buffered
+/// (a claim is a durable commit: waiting for it inline would leave free slots idle).
+pub(crate) type ClaimAhead = tokio::task::JoinHandle<Result<Taken, WorkerError>>;
+
+/// Start claiming up to `claim.n` pending blocks in member order, block order within each
+/// member (one write transaction); [`accept`] buffers what it took. `None` when the cursor is
+/// past the last member.
+pub(crate) fn claim_ahead(claim: &Claim) -> Option<ClaimAhead> {
     let (s, r, c, w, n, from) = (
         claim.store.clone(),
         claim.run_ids.clone(),
@@ -84,9 +89,9 @@ pub(crate) async fn refill(
         claim.cursor,
     );
     if from >= claim.run_ids.len() {
-        return Ok(Refill::Claimed(0));
+        return None;
     }
-    let (taken, blocks) = blocking(move || {
+    Some(tokio::task::spawn_blocking(move || {
         let now = crate::clock::now_millis();
         let taken = many::claim_group(&s, &r, from, n, &w, now)?;
         let mut blocks = Vec::with_capacity(taken.count());
@@ -96,16 +101,32 @@ pub(crate) async fn refill(
             }
         }
         Ok((taken, blocks))
-    })
-    .await?;
+    }))
+}
+
+/// Wait for a claim started by [`claim_ahead`].
+pub(crate) async fn taken(ahead: ClaimAhead) -> Result<Taken, WorkerError> {
+    ahead
+        .await
+        .map_err(|e| WorkerError::Refused(format!("worker task failed: {e}")))?
+}
+
+/// Buffer what a claim took; the cursor moves past members with nothing pending, but never
+/// past `rewind` (the first member whose blocks returned to pending while the claim ran).
+pub(crate) fn accept(
+    claim: &mut Claim,
+    buffer: &mut VecDeque<Item>,
+    (taken, blocks): Taken,
+    rewind: usize,
+) -> Refill {
     if claim.run_ids.len() == 1 && !taken.any_running {
-        return Ok(if taken.cancelled {
+        return if taken.cancelled {
             Refill::Cancelled
         } else {
             Refill::NotRunning
-        });
+        };
     }
-    claim.cursor = taken.next;
+    claim.cursor = taken.next.min(rewind);
     let claimed = blocks.len();
     buffer.extend(blocks.into_iter().map(|(run, b)| Item {
         run,
@@ -114,7 +135,19 @@ pub(crate) async fn refill(
         block_type: b.block_type.as_str().to_string(),
         content: b.block_content,
     }));
-    Ok(Refill::Claimed(claimed))
+    Refill::Claimed(claimed)
+}
+
+/// Claim and buffer at once (see [`claim_ahead`] and [`accept`]).
+#[cfg(test)]
+pub(crate) async fn refill(
+    claim: &mut Claim,
+    buffer: &mut VecDeque<Item>,
+) -> Result<Refill, WorkerError> {
+    match claim_ahead(claim) {
+        None => Ok(Refill::Claimed(0)),
+        Some(ahead) => Ok(accept(claim, buffer, taken(ahead).await?, usize::MAX)),
+    }
 }
 
 /// End a session: claims this worker took but never sent go back to pending, each run rolls

@@ -12,7 +12,7 @@ use tokio::sync::{mpsc, watch, Semaphore};
 use tokio::task::JoinSet;
 
 use super::backoff::Gate;
-use super::claiming::{finish, idle_end, refill, Claim, Refill};
+use super::claiming::{accept, claim_ahead, finish, idle_end, taken, Claim, ClaimAhead, Refill};
 use super::events::WorkerEvent;
 use super::group_session::watch_for_cancel;
 pub(crate) use super::group_session::Members;
@@ -255,6 +255,9 @@ async fn work<P: Provider>(
     // No more pending blocks to claim right now (failed ones may return later).
     let mut exhausted = false;
     let mut stopped_by = StoppedBy::Nothing;
+    // A claim in flight, and the first member whose blocks returned to pending meanwhile.
+    let mut ahead: Option<ClaimAhead> = None;
+    let mut rewind = usize::MAX;
 
     loop {
         // Reap finished calls at once: a JoinSet keeps every completed task (with its future's
@@ -276,14 +279,42 @@ async fn work<P: Provider>(
         if shared.halted() {
             break;
         }
-        if needs_refill(exhausted, buffer.len(), cap) {
-            match refill(&mut claim, &mut buffer).await? {
-                Refill::Claimed(_) => exhausted = claim.cursor >= claim.run_ids.len(),
-                Refill::Cancelled => {
-                    stopped_by = StoppedBy::Cancel;
-                    break;
+        if ahead.as_ref().is_some_and(|h| h.is_finished()) {
+            let got = taken(ahead.take().expect("a claim in flight")).await?;
+            if let Some(by) = settle(&mut claim, &mut buffer, got, &mut rewind, &mut exhausted) {
+                stopped_by = by;
+                break;
+            }
+            continue;
+        }
+        if ahead.is_none() && needs_refill(exhausted, buffer.len(), cap) {
+            // Claimed in the background: the buffered blocks keep going out meanwhile.
+            match claim_ahead(&claim) {
+                Some(h) => ahead = Some(h),
+                None => exhausted = true,
+            }
+            continue;
+        }
+        let tokens: Vec<u32> = buffer.iter().map(|i| i.tokens).collect();
+        let next = next_pack(&tokens, &limits, exhausted, cap);
+        if let (None, Some(h)) = (&next, ahead.as_mut()) {
+            // Nothing to send until the claim lands (or a call ends, or the session stops).
+            tokio::select! {
+                got = h => {
+                    ahead = None;
+                    let got = got.map_err(|e| WorkerError::Refused(format!("worker task failed: {e}")))??;
+                    if let Some(by) = settle(&mut claim, &mut buffer, got, &mut rewind, &mut exhausted) {
+                        stopped_by = by;
+                        break;
+                    }
                 }
-                Refill::NotRunning => break,
+                _ = tasks.join_next(), if !tasks.is_empty() => {
+                    let back = shared.returned.swap(usize::MAX, Ordering::SeqCst);
+                    rewind = rewind.min(back);
+                    claim.cursor = claim.cursor.min(back);
+                }
+                _ = stopped(&mut stop) => {}
+                _ = stopped(&mut cancel) => {}
             }
             continue;
         }
@@ -310,8 +341,7 @@ async fn work<P: Provider>(
             }
             break;
         }
-        let tokens: Vec<u32> = buffer.iter().map(|i| i.tokens).collect();
-        let Some(range) = next_pack(&tokens, &limits, exhausted, cap) else {
+        let Some(range) = next else {
             continue;
         };
         let permit = tokio::select! {
@@ -333,6 +363,10 @@ async fn work<P: Provider>(
     // After a cancel or an interrupt, tasks see it themselves: each aborts its request, records
     // the call as cancelled (cost at its upper bound) and returns at once. A task that does not
     // end within the grace period is dropped; its `started` call is then recorded as lost.
+    if let Some(h) = ahead.take() {
+        // Its claims are committed before `finish` gives back what was never sent.
+        let _ = taken(h).await;
+    }
     let grace = if stopped_by == StoppedBy::Nothing {
         // Paused or done: calls in flight finish and are recorded as they are.
         Duration::MAX
@@ -425,6 +459,26 @@ pub(crate) enum StoppedBy {
     Cancel,
 }
 
+/// Buffer a finished claim; `Some` names why the session must stop.
+fn settle(
+    claim: &mut Claim,
+    buffer: &mut VecDeque<Item>,
+    got: super::claiming::Taken,
+    rewind: &mut usize,
+    exhausted: &mut bool,
+) -> Option<StoppedBy> {
+    let outcome = accept(claim, buffer, got, *rewind);
+    *rewind = usize::MAX;
+    match outcome {
+        Refill::Claimed(_) => {
+            *exhausted = claim.cursor >= claim.run_ids.len();
+            None
+        }
+        Refill::Cancelled => Some(StoppedBy::Cancel),
+        Refill::NotRunning => Some(StoppedBy::Nothing),
+    }
+}
+
 /// Keep at least two packs' worth of blocks ready so no task waits on a claim.
 pub(crate) fn needs_refill(exhausted: bool, buffered: usize, block_cap: usize) -> bool {
     !exhausted && buffered < block_cap * 2
@@ -501,6 +555,7 @@ fn warn_short_cache_prefix(plan: &RunPlan, events: &Option<mpsc::Sender<WorkerEv
 mod tests {
     use super::*;
     use crate::model::Run;
+    use crate::worker::claiming::refill;
     use crate::worker::pack::OutputShape;
 
     fn limits(block_cap: u32) -> PackLimits {
