@@ -3,6 +3,8 @@
 use serde_json::{json, Map, Value};
 use sha2::{Digest, Sha256};
 
+use crate::schema::ValueType;
+
 /// The value the fake (and the demo provider) returns for one block: an object with one entry
 /// per property, each a function of `block_index`, the content and the property's schema.
 /// Strings are `"demo: <first words>"`, enums are picked by a hash, `word_count`-like integers
@@ -57,8 +59,8 @@ fn value_for(
         }
     }
     let lname = name.to_ascii_lowercase();
-    match crate::schema::value_type(schema) {
-        "integer" => {
+    match ValueType::of(schema) {
+        ValueType::Integer => {
             let raw = if lname.contains("count") {
                 content.split_whitespace().count() as i64
             } else {
@@ -68,20 +70,20 @@ fn value_for(
             let max = schema.get("maximum").and_then(Value::as_i64);
             json!(clamp_i(raw, min, max))
         }
-        "number" => {
+        ValueType::Number => {
             let min = schema.get("minimum").and_then(Value::as_f64).unwrap_or(0.0);
             let max = schema.get("maximum").and_then(Value::as_f64).unwrap_or(1.0);
             let frac = (h % 101) as f64 / 100.0;
             json!(((min + (max - min) * frac) * 100.0).round() / 100.0)
         }
-        "boolean" => {
+        ValueType::Boolean => {
             if lname.contains("question") {
                 json!(content.contains('?'))
             } else {
                 json!(h.is_multiple_of(2))
             }
         }
-        "array" => {
+        ValueType::Array => {
             if depth > 4 {
                 return json!([]);
             }
@@ -113,7 +115,7 @@ fn value_for(
                     .collect(),
             )
         }
-        "object" => {
+        ValueType::Object => {
             if depth > 4 {
                 return json!({});
             }
@@ -133,8 +135,8 @@ fn value_for(
             }
             Value::Object(out)
         }
-        "null" => Value::Null,
-        _ => {
+        ValueType::Null => Value::Null,
+        ValueType::String => {
             let words = first_words(content, 6);
             let text = if lname.contains("first_40") {
                 content.chars().take(40).collect()
