@@ -83,75 +83,65 @@ fn value_for(
                 json!(h.is_multiple_of(2))
             }
         }
+        ValueType::Array if depth > 4 => json!([]),
         ValueType::Array => {
-            if depth > 4 {
-                return json!([]);
-            }
+            let n = item_count(schema, h);
             let items = schema
                 .get("items")
                 .cloned()
                 .unwrap_or(json!({"type": "string"}));
-            let n = 1 + (h % 2) as usize;
-            let n = schema
-                .get("minItems")
-                .and_then(Value::as_u64)
-                .map_or(n, |m| n.max(m as usize));
-            let n = schema
-                .get("maxItems")
-                .and_then(Value::as_u64)
-                .map_or(n, |m| n.min(m as usize));
-            Value::Array(
-                (0..n)
-                    .map(|i| {
-                        value_for(
-                            &format!("{name}[{i}]"),
-                            &items,
-                            block_index,
-                            block_type,
-                            content,
-                            depth + 1,
-                        )
-                    })
-                    .collect(),
-            )
+            let item = |i: usize| {
+                let name = format!("{name}[{i}]");
+                value_for(&name, &items, block_index, block_type, content, depth + 1)
+            };
+            Value::Array((0..n).map(item).collect())
         }
+        ValueType::Object if depth > 4 => json!({}),
         ValueType::Object => {
-            if depth > 4 {
-                return json!({});
-            }
             let mut out = Map::new();
             if let Some(Value::Object(props)) = schema.get("properties") {
                 for (k, s) in props {
-                    let child = value_for(
-                        &format!("{name}.{k}"),
-                        s,
-                        block_index,
-                        block_type,
-                        content,
-                        depth + 1,
-                    );
+                    let name = format!("{name}.{k}");
+                    let child = value_for(&name, s, block_index, block_type, content, depth + 1);
                     out.insert(k.clone(), child);
                 }
             }
             Value::Object(out)
         }
         ValueType::Null => Value::Null,
-        ValueType::String => {
-            let words = first_words(content, 6);
-            let text = if lname.contains("first_40") {
-                content.chars().take(40).collect()
-            } else if words.is_empty() {
-                format!("demo: ({block_type})")
-            } else {
-                format!("demo: {words}")
-            };
-            let max = schema.get("maxLength").and_then(Value::as_u64);
-            json!(match max {
-                Some(m) => text.chars().take(m as usize).collect::<String>(),
-                None => text,
-            })
-        }
+        ValueType::String => text_value(&lname, schema, block_type, content),
     }
+}
+
+/// How many items an array answer has: 1 or 2 by the hash, within `minItems`/`maxItems`.
+fn item_count(schema: &Value, h: u64) -> usize {
+    let n = 1 + (h % 2) as usize;
+    let n = schema
+        .get("minItems")
+        .and_then(Value::as_u64)
+        .map_or(n, |m| n.max(m as usize));
+    schema
+        .get("maxItems")
+        .and_then(Value::as_u64)
+        .map_or(n, |m| n.min(m as usize))
+}
+
+/// A text answer: `demo: <first words>` (or the first 40 characters for `first_40`-like
+/// names), cut to `maxLength`.
+fn text_value(lname: &str, schema: &Value, block_type: &str, content: &str) -> Value {
+    let words = first_words(content, 6);
+    let text = if lname.contains("first_40") {
+        content.chars().take(40).collect()
+    } else if words.is_empty() {
+        format!("demo: ({block_type})")
+    } else {
+        format!("demo: {words}")
+    };
+    let max = schema.get("maxLength").and_then(Value::as_u64);
+    json!(match max {
+        Some(m) => text.chars().take(m as usize).collect::<String>(),
+        None => text,
+    })
 }
 
 fn clamp_i(v: i64, min: Option<i64>, max: Option<i64>) -> i64 {
