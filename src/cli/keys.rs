@@ -8,7 +8,9 @@ use serde_json::json;
 
 use super::output::{one_line, print_json};
 use super::{Ctx, Exit};
-use crate::workspace::{KeyOptions, KeyTest, StructuredSupport, VaultError, Workspace};
+use crate::workspace::{
+    KeyOptions, KeyTest, ProviderKind, StructuredSupport, VaultError, Workspace,
+};
 
 #[derive(Debug, Subcommand)]
 pub enum KeysCommand {
@@ -166,7 +168,7 @@ fn set(
     // Check the provider before asking for a secret.
     Workspace::check_keyed_provider(provider).map_err(vault_error)?;
     // A local server usually needs no key: `keys set custom --base-url URL` is enough.
-    let keyless = provider == "custom" && !stdin && env.is_none();
+    let keyless = ProviderKind::is_custom_name(provider) && !stdin && env.is_none();
     let secret = if keyless {
         None
     } else {
@@ -190,7 +192,7 @@ fn set(
             "Stored the {provider} key {} (encrypted {how}). Check it with `blockwise keys test {provider}`.",
             summary.key
         );
-        if provider == "custom" {
+        if ProviderKind::is_custom_name(provider) {
             show_server(&ws, provider)?;
         }
     }

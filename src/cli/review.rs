@@ -89,21 +89,7 @@ pub fn run(ctx: &Ctx, cmd: ReviewCmd) -> anyhow::Result<u8> {
             doc,
             all,
             blocks,
-        } => {
-            let target = match (all, blocks) {
-                (true, _) => Target::AllStaged,
-                (false, Some(spec)) => Target::Blocks(selection(&spec)?),
-                (false, None) => return Err(Exit::new(2, "give --all or --blocks SPEC").into()),
-            };
-            if let (Some(runs), Target::AllStaged) =
-                (group_members(&ws, &run, doc.as_deref())?, &target)
-            {
-                return confirm_all_members(ctx, &ws, &runs);
-            }
-            let run_id = member(&ws, &run, doc.as_deref())?;
-            let out = ws.confirm(&run_id, &target).map_err(refusal)?;
-            report(ctx, &out, "confirmed")
-        }
+        } => confirm(ctx, &ws, &run, doc.as_deref(), all, blocks),
         ReviewCmd::Reject {
             run,
             doc,
@@ -132,35 +118,7 @@ pub fn run(ctx: &Ctx, cmd: ReviewCmd) -> anyhow::Result<u8> {
             value,
         } => {
             let run_id = member(&ws, &run, doc.as_deref())?;
-            let out = ws
-                .edit(&run_id, block_index, &field, &value)
-                .map_err(refusal)?;
-            if ctx.json {
-                print_json(&json!({
-                    "run_id": out.run_id,
-                    "block_index": out.block_index,
-                    "field": out.field,
-                    "old_value": out.old_value,
-                    "new_value": out.new_value,
-                    "edited": out.edited,
-                    "event_seq": out.event_seq,
-                }))?;
-            } else if !ctx.quiet {
-                let show = |v: &Option<serde_json::Value>| {
-                    v.as_ref().map_or("(absent)".to_string(), |v| v.to_string())
-                };
-                outln!(
-                    "block {block_index} {field}: {} -> {}{}",
-                    show(&out.old_value),
-                    show(&out.new_value),
-                    if out.edited {
-                        " (draft edit; `review discard` restores the model's answer)"
-                    } else {
-                        " (same as the model's answer)"
-                    }
-                );
-            }
-            Ok(0)
+            edit(ctx, &ws, &run_id, block_index, &field, &value)
         }
         ReviewCmd::Discard {
             run,
@@ -168,58 +126,128 @@ pub fn run(ctx: &Ctx, cmd: ReviewCmd) -> anyhow::Result<u8> {
             block_index,
         } => {
             let run_id = member(&ws, &run, doc.as_deref())?;
-            let out = ws.discard_edit(&run_id, block_index).map_err(refusal)?;
-            if ctx.json {
-                print_json(&json!({
-                    "run_id": out.run_id,
-                    "block_index": out.block_index,
-                    "value": out.new_value,
-                    "event_seq": out.event_seq,
-                }))?;
-            } else if !ctx.quiet {
-                outln!("block {block_index}: draft edit discarded; back to the model's answer");
-            }
-            Ok(0)
+            discard(ctx, &ws, &run_id, block_index)
         }
-        ReviewCmd::Log { run } => {
-            let events = match run {
-                None => ws.review_log(None)?,
-                Some(name) => match group_members(&ws, &name, None)? {
-                    Some(runs) => ws
-                        .review_log(None)?
-                        .into_iter()
-                        .filter(|e| runs.contains(&e.run_id))
-                        .collect(),
-                    None => ws.review_log(Some(&ws.resolve_run(&name)?))?,
-                },
-            };
-            if ctx.json {
-                print_json(&events)?;
-            } else if events.is_empty() {
-                if !ctx.quiet {
-                    outln!("No review actions yet.");
-                }
+        ReviewCmd::Log { run } => log(ctx, &ws, run.as_deref()),
+    }
+}
+
+/// `review confirm`: `--all` staged blocks (of every member, for a group) or `--blocks SPEC`.
+fn confirm(
+    ctx: &Ctx,
+    ws: &Workspace,
+    run: &str,
+    doc: Option<&str>,
+    all: bool,
+    blocks: Option<String>,
+) -> anyhow::Result<u8> {
+    let target = match (all, blocks) {
+        (true, _) => Target::AllStaged,
+        (false, Some(spec)) => Target::Blocks(selection(&spec)?),
+        (false, None) => return Err(Exit::new(2, "give --all or --blocks SPEC").into()),
+    };
+    if let (Some(runs), Target::AllStaged) = (group_members(ws, run, doc)?, &target) {
+        return confirm_all_members(ctx, ws, &runs);
+    }
+    let run_id = member(ws, run, doc)?;
+    let out = ws.confirm(&run_id, &target).map_err(refusal)?;
+    report(ctx, &out, "confirmed")
+}
+
+/// `review edit`: stage a draft value for one field and show old -> new.
+fn edit(
+    ctx: &Ctx,
+    ws: &Workspace,
+    run_id: &str,
+    block_index: u32,
+    field: &str,
+    value: &str,
+) -> anyhow::Result<u8> {
+    let out = ws
+        .edit(run_id, block_index, field, value)
+        .map_err(refusal)?;
+    if ctx.json {
+        print_json(&json!({
+            "run_id": out.run_id,
+            "block_index": out.block_index,
+            "field": out.field,
+            "old_value": out.old_value,
+            "new_value": out.new_value,
+            "edited": out.edited,
+            "event_seq": out.event_seq,
+        }))?;
+    } else if !ctx.quiet {
+        let show = |v: &Option<serde_json::Value>| {
+            v.as_ref().map_or("(absent)".to_string(), |v| v.to_string())
+        };
+        outln!(
+            "block {block_index} {field}: {} -> {}{}",
+            show(&out.old_value),
+            show(&out.new_value),
+            if out.edited {
+                " (draft edit; `review discard` restores the model's answer)"
             } else {
-                for e in events {
-                    let field = e.field.map(|f| format!(" field {f}")).unwrap_or_default();
-                    let reason = e
-                        .reason
-                        .map(|r| format!(" · {}", super::output::one_line(&r, 200)))
-                        .unwrap_or_default();
-                    outln!(
-                        "{:>5}  {}  {:<10} {:<9} run {} blocks {}{field}{reason}",
-                        e.seq,
-                        e.at,
-                        e.by,
-                        e.action,
-                        e.run_id,
-                        e.blocks
-                    );
-                }
+                " (same as the model's answer)"
             }
-            Ok(0)
+        );
+    }
+    Ok(0)
+}
+
+/// `review discard`: drop a block's draft edit.
+fn discard(ctx: &Ctx, ws: &Workspace, run_id: &str, block_index: u32) -> anyhow::Result<u8> {
+    let out = ws.discard_edit(run_id, block_index).map_err(refusal)?;
+    if ctx.json {
+        print_json(&json!({
+            "run_id": out.run_id,
+            "block_index": out.block_index,
+            "value": out.new_value,
+            "event_seq": out.event_seq,
+        }))?;
+    } else if !ctx.quiet {
+        outln!("block {block_index}: draft edit discarded; back to the model's answer");
+    }
+    Ok(0)
+}
+
+/// `review log`: every review event, or those of one run or of a group's members.
+fn log(ctx: &Ctx, ws: &Workspace, run: Option<&str>) -> anyhow::Result<u8> {
+    let events = match run {
+        None => ws.review_log(None)?,
+        Some(name) => match group_members(ws, name, None)? {
+            Some(runs) => ws
+                .review_log(None)?
+                .into_iter()
+                .filter(|e| runs.contains(&e.run_id))
+                .collect(),
+            None => ws.review_log(Some(&ws.resolve_run(name)?))?,
+        },
+    };
+    if ctx.json {
+        print_json(&events)?;
+    } else if events.is_empty() {
+        if !ctx.quiet {
+            outln!("No review actions yet.");
+        }
+    } else {
+        for e in events {
+            let field = e.field.map(|f| format!(" field {f}")).unwrap_or_default();
+            let reason = e
+                .reason
+                .map(|r| format!(" · {}", super::output::one_line(&r, 200)))
+                .unwrap_or_default();
+            outln!(
+                "{:>5}  {}  {:<10} {:<9} run {} blocks {}{field}{reason}",
+                e.seq,
+                e.at,
+                e.by,
+                e.action,
+                e.run_id,
+                e.blocks
+            );
         }
     }
+    Ok(0)
 }
 
 /// The member runs when `name` is a run group and no `--doc` narrows it to one.

@@ -135,48 +135,8 @@ pub fn run(ctx: &Ctx, cmd: RunCommand) -> anyhow::Result<u8> {
         return Ok(code);
     }
     match cmd {
-        RunCommand::Create(args) => {
-            let (doc, schema) = match args.over()? {
-                Over::Project { project, schema } => {
-                    return super::run_group::create(ctx, &ws, project, schema, &args.options())
-                }
-                Over::Doc { doc, schema } => (doc, schema),
-            };
-            let run = ws
-                .create_run(doc, schema, &args.options())
-                .map_err(refused)?;
-            if ctx.json {
-                print_json(&run)?;
-            } else if !ctx.quiet {
-                outln!(
-                    "created {}  {} blocks  schema {}  {} {}{}",
-                    run.run_id,
-                    run.counters.total,
-                    run.schema_ref,
-                    run.model_config.provider,
-                    run.model_config.model,
-                    demo_label(&run)
-                );
-            }
-            Ok(0)
-        }
-        RunCommand::Estimate(args) => {
-            let e = match args.over()? {
-                Over::Project { project, schema } => {
-                    ws.estimate_group(project, schema, &args.options())
-                }
-                Over::Doc { doc, schema } => ws.estimate_run(doc, schema, &args.options()),
-            }
-            .map_err(refused)?;
-            if ctx.json {
-                print_json(&e)?;
-            } else if !ctx.quiet {
-                for line in estimate_lines(&e) {
-                    outln!("{line}");
-                }
-            }
-            Ok(0)
-        }
+        RunCommand::Create(args) => create(ctx, &ws, &args),
+        RunCommand::Estimate(args) => estimate(ctx, &ws, &args),
         RunCommand::Start { run, concurrency } => start(ctx, &ws, &run, concurrency),
         RunCommand::List => list(ctx, &ws),
         RunCommand::Status { run } => status(ctx, &ws, &run),
@@ -207,39 +167,86 @@ pub fn run(ctx: &Ctx, cmd: RunCommand) -> anyhow::Result<u8> {
             }
             Ok(0)
         }
-        RunCommand::Delete { run, force } => {
-            let id = ws.resolve_run(&run)?;
-            let r = ws
-                .get_run(&id)?
-                .ok_or_else(|| Exit::new(1, format!("run {id} does not exist")))?;
-            if let Some(g) = &r.group_id {
-                return Err(Exit::new(
-                    1,
-                    format!(
-                        "run {id} is a member of run group {g}; a group keeps its project \
-                         snapshot whole, so its runs are not deleted one by one"
-                    ),
-                )
-                .into());
-            }
-            if r.counters.confirmed > 0 && !force {
-                return Err(Exit::new(
-                    1,
-                    format!(
-                        "run {id} holds {} confirmed results; export them first, or pass --force \
-                         to delete them with the run",
-                        r.counters.confirmed
-                    ),
-                )
-                .into());
-            }
-            ws.delete_run(&id)?;
-            if !ctx.quiet {
-                outln!("deleted {id}");
-            }
-            Ok(0)
+        RunCommand::Delete { run, force } => delete(ctx, &ws, &run, force),
+    }
+}
+
+/// `run create`: one run over a document, or a run group over a project.
+fn create(ctx: &Ctx, ws: &Workspace, args: &RunArgs) -> anyhow::Result<u8> {
+    let (doc, schema) = match args.over()? {
+        Over::Project { project, schema } => {
+            return super::run_group::create(ctx, ws, project, schema, &args.options())
+        }
+        Over::Doc { doc, schema } => (doc, schema),
+    };
+    let run = ws
+        .create_run(doc, schema, &args.options())
+        .map_err(refused)?;
+    if ctx.json {
+        print_json(&run)?;
+    } else if !ctx.quiet {
+        outln!(
+            "created {}  {} blocks  schema {}  {} {}{}",
+            run.run_id,
+            run.counters.total,
+            run.schema_ref,
+            run.model_config.provider,
+            run.model_config.model,
+            demo_label(&run)
+        );
+    }
+    Ok(0)
+}
+
+/// `run estimate`: the cost and time a run (or a group over a project) would take.
+fn estimate(ctx: &Ctx, ws: &Workspace, args: &RunArgs) -> anyhow::Result<u8> {
+    let e = match args.over()? {
+        Over::Project { project, schema } => ws.estimate_group(project, schema, &args.options()),
+        Over::Doc { doc, schema } => ws.estimate_run(doc, schema, &args.options()),
+    }
+    .map_err(refused)?;
+    if ctx.json {
+        print_json(&e)?;
+    } else if !ctx.quiet {
+        for line in estimate_lines(&e) {
+            outln!("{line}");
         }
     }
+    Ok(0)
+}
+
+/// `run delete`: refused for a group member, and for confirmed results without `--force`.
+fn delete(ctx: &Ctx, ws: &Workspace, run: &str, force: bool) -> anyhow::Result<u8> {
+    let id = ws.resolve_run(run)?;
+    let r = ws
+        .get_run(&id)?
+        .ok_or_else(|| Exit::new(1, format!("run {id} does not exist")))?;
+    if let Some(g) = &r.group_id {
+        return Err(Exit::new(
+            1,
+            format!(
+                "run {id} is a member of run group {g}; a group keeps its project \
+                 snapshot whole, so its runs are not deleted one by one"
+            ),
+        )
+        .into());
+    }
+    if r.counters.confirmed > 0 && !force {
+        return Err(Exit::new(
+            1,
+            format!(
+                "run {id} holds {} confirmed results; export them first, or pass --force \
+                 to delete them with the run",
+                r.counters.confirmed
+            ),
+        )
+        .into());
+    }
+    ws.delete_run(&id)?;
+    if !ctx.quiet {
+        outln!("deleted {id}");
+    }
+    Ok(0)
 }
 
 /// A command naming a run group (`grp_…`) runs on the whole group; `None` for a run.

@@ -3,6 +3,8 @@
 use serde_json::{json, Map, Value};
 use sha2::{Digest, Sha256};
 
+use crate::schema::ValueType;
+
 /// The value the fake (and the demo provider) returns for one block: an object with one entry
 /// per property, each a function of `block_index`, the content and the property's schema.
 /// Strings are `"demo: <first words>"`, enums are picked by a hash, `word_count`-like integers
@@ -57,8 +59,8 @@ fn value_for(
         }
     }
     let lname = name.to_ascii_lowercase();
-    match crate::schema::value_type(schema) {
-        "integer" => {
+    match ValueType::of(schema) {
+        ValueType::Integer => {
             let raw = if lname.contains("count") {
                 content.split_whitespace().count() as i64
             } else {
@@ -68,88 +70,78 @@ fn value_for(
             let max = schema.get("maximum").and_then(Value::as_i64);
             json!(clamp_i(raw, min, max))
         }
-        "number" => {
+        ValueType::Number => {
             let min = schema.get("minimum").and_then(Value::as_f64).unwrap_or(0.0);
             let max = schema.get("maximum").and_then(Value::as_f64).unwrap_or(1.0);
             let frac = (h % 101) as f64 / 100.0;
             json!(((min + (max - min) * frac) * 100.0).round() / 100.0)
         }
-        "boolean" => {
+        ValueType::Boolean => {
             if lname.contains("question") {
                 json!(content.contains('?'))
             } else {
                 json!(h.is_multiple_of(2))
             }
         }
-        "array" => {
-            if depth > 4 {
-                return json!([]);
-            }
+        ValueType::Array if depth > 4 => json!([]),
+        ValueType::Array => {
+            let n = item_count(schema, h);
             let items = schema
                 .get("items")
                 .cloned()
                 .unwrap_or(json!({"type": "string"}));
-            let n = 1 + (h % 2) as usize;
-            let n = schema
-                .get("minItems")
-                .and_then(Value::as_u64)
-                .map_or(n, |m| n.max(m as usize));
-            let n = schema
-                .get("maxItems")
-                .and_then(Value::as_u64)
-                .map_or(n, |m| n.min(m as usize));
-            Value::Array(
-                (0..n)
-                    .map(|i| {
-                        value_for(
-                            &format!("{name}[{i}]"),
-                            &items,
-                            block_index,
-                            block_type,
-                            content,
-                            depth + 1,
-                        )
-                    })
-                    .collect(),
-            )
+            let item = |i: usize| {
+                let name = format!("{name}[{i}]");
+                value_for(&name, &items, block_index, block_type, content, depth + 1)
+            };
+            Value::Array((0..n).map(item).collect())
         }
-        "object" => {
-            if depth > 4 {
-                return json!({});
-            }
+        ValueType::Object if depth > 4 => json!({}),
+        ValueType::Object => {
             let mut out = Map::new();
             if let Some(Value::Object(props)) = schema.get("properties") {
                 for (k, s) in props {
-                    let child = value_for(
-                        &format!("{name}.{k}"),
-                        s,
-                        block_index,
-                        block_type,
-                        content,
-                        depth + 1,
-                    );
+                    let name = format!("{name}.{k}");
+                    let child = value_for(&name, s, block_index, block_type, content, depth + 1);
                     out.insert(k.clone(), child);
                 }
             }
             Value::Object(out)
         }
-        "null" => Value::Null,
-        _ => {
-            let words = first_words(content, 6);
-            let text = if lname.contains("first_40") {
-                content.chars().take(40).collect()
-            } else if words.is_empty() {
-                format!("demo: ({block_type})")
-            } else {
-                format!("demo: {words}")
-            };
-            let max = schema.get("maxLength").and_then(Value::as_u64);
-            json!(match max {
-                Some(m) => text.chars().take(m as usize).collect::<String>(),
-                None => text,
-            })
-        }
+        ValueType::Null => Value::Null,
+        ValueType::String => text_value(&lname, schema, block_type, content),
     }
+}
+
+/// How many items an array answer has: 1 or 2 by the hash, within `minItems`/`maxItems`.
+fn item_count(schema: &Value, h: u64) -> usize {
+    let n = 1 + (h % 2) as usize;
+    let n = schema
+        .get("minItems")
+        .and_then(Value::as_u64)
+        .map_or(n, |m| n.max(m as usize));
+    schema
+        .get("maxItems")
+        .and_then(Value::as_u64)
+        .map_or(n, |m| n.min(m as usize))
+}
+
+/// A text answer: `demo: <first words>` (or the first 40 characters for `first_40`-like
+/// names), cut to `maxLength`.
+fn text_value(lname: &str, schema: &Value, block_type: &str, content: &str) -> Value {
+    let words = first_words(content, 6);
+    let text = if lname.contains("first_40") {
+        content.chars().take(40).collect()
+    } else if words.is_empty() {
+        format!("demo: ({block_type})")
+    } else {
+        format!("demo: {words}")
+    };
+    let max = schema.get("maxLength").and_then(Value::as_u64);
+    json!(match max {
+        Some(m) => text.chars().take(m as usize).collect::<String>(),
+        None => text,
+    })
 }
 
 fn clamp_i(v: i64, min: Option<i64>, max: Option<i64>) -> i64 {

@@ -26,44 +26,92 @@ pub(super) fn anthropic(
     fault: &Fault,
     n: u64,
 ) -> Reply {
+    if let Some(refused) = refuse_request(shared, headers, body) {
+        return refused;
+    }
+    if let Some(failed) = fault_reply(fault) {
+        return failed;
+    }
+    let request = MessagesRequest::read(body);
+    let (content, stop_reason, out_chars) = answer_content(&request, body, fault, n);
+    let (mut write, mut read) = (0, 0);
+    if request.cacheable {
+        match cache_lookup(
+            shared,
+            request.model,
+            &request.system,
+            request.system_tokens,
+        ) {
+            Some(true) => read = request.system_tokens,
+            Some(false) => write = request.system_tokens,
+            None => {}
+        }
+    }
+    let usage = json!({
+        "input_tokens": request.total_in - write - read,
+        "output_tokens": tokens(out_chars).max(1),
+        "cache_creation_input_tokens": write,
+        "cache_read_input_tokens": read,
+    });
+    message_reply(request.model, content, stop_reason, usage, n)
+}
+
+/// `Some(error reply)` for a request Anthropic would refuse: a wrong key, no
+/// `anthropic-version` header, or a body that is not JSON.
+fn refuse_request(
+    shared: &Shared,
+    headers: &BTreeMap<String, String>,
+    body: &Value,
+) -> Option<Reply> {
     if !key_ok(shared, headers.get("x-api-key").map(String::as_str)) {
-        return anthropic_error(401, "authentication_error", "invalid x-api-key", &[]);
+        return Some(anthropic_error(
+            401,
+            "authentication_error",
+            "invalid x-api-key",
+            &[],
+        ));
     }
     if !headers.contains_key("anthropic-version") {
-        return anthropic_error(
+        return Some(anthropic_error(
             400,
             "invalid_request_error",
             "anthropic-version: header is required",
             &[],
-        );
+        ));
     }
     if body.is_null() {
-        return anthropic_error(
+        return Some(anthropic_error(
             400,
             "invalid_request_error",
             "request body is not JSON",
             &[],
-        );
+        ));
     }
+    None
+}
+
+/// The error reply Anthropic sends for an injected fault; `None` for faults that still answer.
+/// One arm per fault, each a status and Anthropic's own wording, so it stays one table.
+fn fault_reply(fault: &Fault) -> Option<Reply> {
     let extra = retry_header(fault);
-    match fault {
+    Some(match fault {
         Fault::RateLimited { .. } | Fault::RateLimitedDate { .. } => {
-            return anthropic_error(
+            anthropic_error(
                 429,
                 "rate_limit_error",
                 "Number of request tokens has exceeded your per-minute rate limit",
                 &extra,
             )
         }
-        Fault::Overloaded => return anthropic_error(529, "overloaded_error", "Overloaded", &[]),
+        Fault::Overloaded => anthropic_error(529, "overloaded_error", "Overloaded", &[]),
         Fault::ServerError => {
-            return anthropic_error(500, "api_error", "Internal server error", &[])
+            anthropic_error(500, "api_error", "Internal server error", &[])
         }
         Fault::PaymentRequired => {
-            return anthropic_error(402, "billing_error", "Payment required for this request", &[])
+            anthropic_error(402, "billing_error", "Payment required for this request", &[])
         }
         Fault::LowCredit => {
-            return anthropic_error(
+            anthropic_error(
                 400,
                 "invalid_request_error",
                 "Your credit balance is too low to access the Anthropic API. Please go to Plans & Billing to upgrade or purchase credits.",
@@ -71,10 +119,10 @@ pub(super) fn anthropic(
             )
         }
         Fault::Unauthorized => {
-            return anthropic_error(401, "authentication_error", "invalid x-api-key", &[])
+            anthropic_error(401, "authentication_error", "invalid x-api-key", &[])
         }
         Fault::Forbidden => {
-            return anthropic_error(
+            anthropic_error(
                 403,
                 "permission_error",
                 "Your API key does not have permission to use the specified resource.",
@@ -82,7 +130,7 @@ pub(super) fn anthropic(
             )
         }
         Fault::BadRequest => {
-            return anthropic_error(
+            anthropic_error(
                 400,
                 "invalid_request_error",
                 "temperature: range: 0..1",
@@ -90,7 +138,7 @@ pub(super) fn anthropic(
             )
         }
         Fault::ContextOverflow => {
-            return anthropic_error(
+            anthropic_error(
                 400,
                 "invalid_request_error",
                 "prompt is too long: 250000 tokens > 200000 maximum",
@@ -98,35 +146,70 @@ pub(super) fn anthropic(
             )
         }
         Fault::MalformedJson => {
-            return raw_reply(StatusCode::OK, "{\"id\": \"msg_fake\", \"content\": [".into(), &[])
+            raw_reply(StatusCode::OK, "{\"id\": \"msg_fake\", \"content\": [".into(), &[])
         }
-        _ => {}
+        _ => return None,
+    })
+}
+
+/// What the fake reads from a Messages request.
+struct MessagesRequest<'a> {
+    model: &'a str,
+    system: String,
+    /// Whether a system part asks for prompt caching (`cache_control`).
+    cacheable: bool,
+    user_text: String,
+    /// The first tool, whose `input_schema` the answer follows.
+    tool: Option<Value>,
+    system_tokens: u64,
+    total_in: u64,
+}
+
+impl<'a> MessagesRequest<'a> {
+    fn read(body: &'a Value) -> MessagesRequest<'a> {
+        let model = body
+            .get("model")
+            .and_then(Value::as_str)
+            .unwrap_or(FAKE_MODEL);
+        let (system, cacheable) = match body.get("system") {
+            Some(Value::String(s)) => (s.clone(), false),
+            Some(v @ Value::Array(parts)) => (
+                text_of(v),
+                parts.iter().any(|p| p.get("cache_control").is_some()),
+            ),
+            _ => (String::new(), false),
+        };
+        let user_text = body
+            .get("messages")
+            .and_then(Value::as_array)
+            .and_then(|m| m.iter().rev().find(|m| m["role"] == "user"))
+            .map(|m| text_of(&m["content"]))
+            .unwrap_or_default();
+        let tool = body.pointer("/tools/0").cloned();
+        let tools_chars = body.get("tools").map_or(0, |t| t.to_string().len());
+        let system_tokens = tokens(system.len());
+        let total_in = system_tokens + tokens(user_text.len() + tools_chars) + 8;
+        MessagesRequest {
+            model,
+            system,
+            cacheable,
+            user_text,
+            tool,
+            system_tokens,
+            total_in,
+        }
     }
+}
 
-    let model = body
-        .get("model")
-        .and_then(Value::as_str)
-        .unwrap_or(FAKE_MODEL);
-    let (system, cacheable) = match body.get("system") {
-        Some(Value::String(s)) => (s.clone(), false),
-        Some(v @ Value::Array(parts)) => (
-            text_of(v),
-            parts.iter().any(|p| p.get("cache_control").is_some()),
-        ),
-        _ => (String::new(), false),
-    };
-    let user_text = body
-        .get("messages")
-        .and_then(Value::as_array)
-        .and_then(|m| m.iter().rev().find(|m| m["role"] == "user"))
-        .map(|m| text_of(&m["content"]))
-        .unwrap_or_default();
-    let tool = body.pointer("/tools/0").cloned();
-    let tools_chars = body.get("tools").map_or(0, |t| t.to_string().len());
-    let system_tokens = tokens(system.len());
-    let total_in = system_tokens + tokens(user_text.len() + tools_chars) + 8;
-
-    let (content, stop_reason, out_chars) = match (&tool, fault) {
+/// The content blocks (a text refusal, or one `tool_use` with the JSON answer), the stop
+/// reason and the answer's length in characters.
+fn answer_content(
+    request: &MessagesRequest,
+    body: &Value,
+    fault: &Fault,
+    n: u64,
+) -> (Value, &'static str, usize) {
+    match (&request.tool, fault) {
         (Some(_), Fault::NoToolOutput) | (None, _) => {
             let text = "I can't produce that output.".to_string();
             let len = text.len();
@@ -137,7 +220,7 @@ pub(super) fn anthropic(
         (Some(tool), _) => {
             let name = tool.get("name").and_then(Value::as_str).unwrap_or("tool");
             let schema = tool.get("input_schema").cloned().unwrap_or(json!({}));
-            let w = wanted(&user_text, &schema);
+            let w = wanted(&request.user_text, &schema);
             let (input, truncated) = build_output(&w, fault);
             let len = input.to_string().len();
             let block = json!({"type": "tool_use", "id": format!("toolu_fake_{n}"), "name": name, "input": input});
@@ -147,17 +230,11 @@ pub(super) fn anthropic(
                 len,
             )
         }
-    };
-
-    let (mut write, mut read) = (0, 0);
-    if cacheable {
-        match cache_lookup(shared, model, &system, system_tokens) {
-            Some(true) => read = system_tokens,
-            Some(false) => write = system_tokens,
-            None => {}
-        }
     }
-    let input_tokens = total_in - write - read;
+}
+
+/// The 200 reply: the message object and Anthropic's request-id and rate-limit headers.
+fn message_reply(model: &str, content: Value, stop_reason: &str, usage: Value, n: u64) -> Reply {
     let answer = json!({
         "id": format!("msg_fake_{n}"),
         "type": "message",
@@ -166,12 +243,7 @@ pub(super) fn anthropic(
         "content": content,
         "stop_reason": stop_reason,
         "stop_sequence": null,
-        "usage": {
-            "input_tokens": input_tokens,
-            "output_tokens": tokens(out_chars).max(1),
-            "cache_creation_input_tokens": write,
-            "cache_read_input_tokens": read,
-        }
+        "usage": usage,
     });
     reply(
         StatusCode::OK,

@@ -103,53 +103,7 @@ async fn handle(shared: Arc<Shared>, req: Request<Incoming>) -> Result<Reply, st
         (&Method::POST, "/v1/chat/completions") | (&Method::POST, "/chat/completions") => {
             Protocol::OpenAi
         }
-        (&Method::GET, "/v1/models") | (&Method::GET, "/models") => {
-            return Ok(match check_bearer(&shared, &headers) {
-                Some(refused) => refused,
-                None => {
-                    let mut model = json!({"id": FAKE_MODEL, "object": "model", "created": 0, "owned_by": "blockwise-fake"});
-                    if let Some(FakeLocal::Vllm { max_model_len }) = local(&shared) {
-                        model["max_model_len"] = json!(max_model_len);
-                    }
-                    reply(
-                        StatusCode::OK,
-                        json!({"object": "list", "data": [model]}),
-                        &[],
-                    )
-                }
-            });
-        }
-        (&Method::GET, "/props") => {
-            return Ok(match local(&shared) {
-                Some(FakeLocal::LlamaCpp { n_ctx, slots }) => reply(
-                    StatusCode::OK,
-                    json!({
-                        "default_generation_settings": {"n_ctx": n_ctx, "params": {}},
-                        "total_slots": slots,
-                        "model_path": "/models/fake-model.gguf",
-                    }),
-                    &[],
-                ),
-                _ => not_found(&method, &path),
-            });
-        }
-        (&Method::POST, "/api/show") => {
-            return Ok(match local(&shared) {
-                Some(FakeLocal::Ollama {
-                    num_ctx,
-                    context_length,
-                }) => reply(
-                    StatusCode::OK,
-                    json!({
-                        "parameters": num_ctx.map(|n| format!("num_ctx {n}")).unwrap_or_default(),
-                        "model_info": {"fake.context_length": context_length},
-                    }),
-                    &[],
-                ),
-                _ => not_found(&method, &path),
-            });
-        }
-        _ => return Ok(not_found(&method, &path)),
+        _ => return Ok(discovery_reply(&shared, &method, &path, &headers)),
     };
 
     let n = shared.calls.fetch_add(1, Ordering::SeqCst) + 1;
@@ -177,4 +131,59 @@ async fn handle(shared: Arc<Shared>, req: Request<Incoming>) -> Result<Reply, st
         Protocol::Anthropic => anthropic(&shared, &headers, &body, &scripted.fault, n),
         Protocol::OpenAi => openai(&shared, &headers, &body, &scripted.fault, n),
     })
+}
+
+/// The answer to a request that is no model call: the model list (`/v1/models`, behind the
+/// bearer check) and the local servers' discovery endpoints (`/props`, `/api/show`), else 404.
+fn discovery_reply(
+    shared: &Shared,
+    method: &Method,
+    path: &str,
+    headers: &BTreeMap<String, String>,
+) -> Reply {
+    match (method, path) {
+        (&Method::GET, "/v1/models") | (&Method::GET, "/models") => {
+            match check_bearer(shared, headers) {
+                Some(refused) => refused,
+                None => {
+                    let mut model = json!({"id": FAKE_MODEL, "object": "model", "created": 0, "owned_by": "blockwise-fake"});
+                    if let Some(FakeLocal::Vllm { max_model_len }) = local(shared) {
+                        model["max_model_len"] = json!(max_model_len);
+                    }
+                    reply(
+                        StatusCode::OK,
+                        json!({"object": "list", "data": [model]}),
+                        &[],
+                    )
+                }
+            }
+        }
+        (&Method::GET, "/props") => match local(shared) {
+            Some(FakeLocal::LlamaCpp { n_ctx, slots }) => reply(
+                StatusCode::OK,
+                json!({
+                    "default_generation_settings": {"n_ctx": n_ctx, "params": {}},
+                    "total_slots": slots,
+                    "model_path": "/models/fake-model.gguf",
+                }),
+                &[],
+            ),
+            _ => not_found(method, path),
+        },
+        (&Method::POST, "/api/show") => match local(shared) {
+            Some(FakeLocal::Ollama {
+                num_ctx,
+                context_length,
+            }) => reply(
+                StatusCode::OK,
+                json!({
+                    "parameters": num_ctx.map(|n| format!("num_ctx {n}")).unwrap_or_default(),
+                    "model_info": {"fake.context_length": context_length},
+                }),
+                &[],
+            ),
+            _ => not_found(method, path),
+        },
+        _ => not_found(method, path),
+    }
 }

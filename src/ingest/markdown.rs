@@ -41,9 +41,9 @@ pub fn markdown_drafts(text: &str) -> Drafts {
     // option would turn any `---` line ... `---` line pair mid-document into metadata.
     let bom = if text.starts_with('\u{feff}') { 3 } else { 0 };
     let base = bom + front_matter_len(&text[bom..]);
-    let mut drafts: Vec<BlockDraft> = Vec::new();
+    let mut walk = Walk::new(text);
     if base > bom {
-        drafts.push(BlockDraft {
+        walk.drafts.push(BlockDraft {
             block_type: BlockType::Other,
             start: bom,
             end: base,
@@ -51,19 +51,54 @@ pub fn markdown_drafts(text: &str) -> Drafts {
         });
     }
     let parser = Parser::new_ext(&text[base..], options());
-    let mut title: Option<String> = None;
-    let mut in_title = false;
-    let mut title_buf = String::new();
-    // Open tags: `true` for a top-level list (whose items are the blocks).
-    let mut stack: Vec<bool> = Vec::new();
-    // The open top-level paragraph: its draft index, how many inline children it has so far,
-    // and whether the first is an image. A paragraph whose only child is an image is a figure.
-    let mut para: Option<(usize, usize, bool)> = None;
     let mut iter = parser.into_offset_iter();
     for (event, range) in iter.by_ref() {
-        let range = range.start + base..range.end + base;
-        if let Some((_, children, first_is_image)) = para.as_mut() {
-            if stack.len() == 1 && !matches!(event, Event::End(_)) {
+        walk.event(event, range.start + base..range.end + base);
+    }
+    let mut drafts = walk.drafts;
+    let definitions: Vec<(usize, usize)> = iter
+        .reference_definitions()
+        .iter()
+        .map(|(_, def)| (def.span.start + base, (def.span.end + base).min(text.len())))
+        .collect();
+    push_top_level_definitions(text, &mut drafts, &definitions);
+    Drafts {
+        blocks: fill_gaps(text, drafts, classify_gap),
+        title: walk.title,
+        table_header: None,
+    }
+}
+
+/// The state of one pass over the parser's events: the drafts so far and the title.
+struct Walk<'t> {
+    text: &'t str,
+    drafts: Vec<BlockDraft>,
+    title: Option<String>,
+    in_title: bool,
+    title_buf: String,
+    /// Open tags: `true` for a top-level list (whose items are the blocks).
+    stack: Vec<bool>,
+    /// The open top-level paragraph: its draft index, how many inline children it has so far,
+    /// and whether the first is an image. A paragraph whose only child is an image is a figure.
+    para: Option<(usize, usize, bool)>,
+}
+
+impl<'t> Walk<'t> {
+    fn new(text: &'t str) -> Walk<'t> {
+        Walk {
+            text,
+            drafts: Vec::new(),
+            title: None,
+            in_title: false,
+            title_buf: String::new(),
+            stack: Vec::new(),
+            para: None,
+        }
+    }
+
+    fn event(&mut self, event: Event<'_>, range: std::ops::Range<usize>) {
+        if let Some((_, children, first_is_image)) = self.para.as_mut() {
+            if self.stack.len() == 1 && !matches!(event, Event::End(_)) {
                 *children += 1;
                 if *children == 1 {
                     *first_is_image = matches!(event, Event::Start(Tag::Image { .. }));
@@ -71,57 +106,13 @@ pub fn markdown_drafts(text: &str) -> Drafts {
             }
         }
         match event {
-            Event::Start(tag) => {
-                let depth = stack.len();
-                let is_top_list = depth == 0 && matches!(tag, Tag::List(_));
-                let emit = (depth == 0 && !is_top_list)
-                    || (depth == 1 && stack[0] && matches!(tag, Tag::Item));
-                if emit {
-                    let (start, end) = trim_range(text, range.start, range.end);
-                    if end > start {
-                        if depth == 0 && matches!(tag, Tag::Paragraph) {
-                            para = Some((drafts.len(), 0, false));
-                        }
-                        drafts.push(BlockDraft {
-                            block_type: tag_type(&tag),
-                            start,
-                            end,
-                            locator: None,
-                        });
-                    }
-                }
-                if depth == 0
-                    && title.is_none()
-                    && matches!(
-                        tag,
-                        Tag::Heading {
-                            level: HeadingLevel::H1,
-                            ..
-                        }
-                    )
-                {
-                    in_title = true;
-                    title_buf.clear();
-                }
-                stack.push(is_top_list);
-            }
-            Event::End(_) => {
-                stack.pop();
-                if stack.is_empty() {
-                    if let Some((i, 1, true)) = para.take() {
-                        drafts[i].block_type = BlockType::Figure;
-                    }
-                }
-                if in_title && stack.is_empty() {
-                    in_title = false;
-                    title = Some(title_buf.trim().to_string());
-                }
-            }
-            Event::Text(t) | Event::Code(t) if in_title => title_buf.push_str(&t),
-            Event::SoftBreak | Event::HardBreak if in_title => title_buf.push(' '),
-            Event::Rule if stack.is_empty() => {
-                let (start, end) = trim_range(text, range.start, range.end);
-                drafts.push(BlockDraft {
+            Event::Start(tag) => self.start(&tag, range),
+            Event::End(_) => self.end(),
+            Event::Text(t) | Event::Code(t) if self.in_title => self.title_buf.push_str(&t),
+            Event::SoftBreak | Event::HardBreak if self.in_title => self.title_buf.push(' '),
+            Event::Rule if self.stack.is_empty() => {
+                let (start, end) = trim_range(self.text, range.start, range.end);
+                self.drafts.push(BlockDraft {
                     block_type: BlockType::Divider,
                     start,
                     end,
@@ -129,10 +120,10 @@ pub fn markdown_drafts(text: &str) -> Drafts {
                 });
             }
             // Anything else at top level (should not occur) still becomes a block.
-            Event::Html(_) | Event::Text(_) if stack.is_empty() => {
-                let (start, end) = trim_range(text, range.start, range.end);
+            Event::Html(_) | Event::Text(_) if self.stack.is_empty() => {
+                let (start, end) = trim_range(self.text, range.start, range.end);
                 if end > start {
-                    drafts.push(BlockDraft {
+                    self.drafts.push(BlockDraft {
                         block_type: BlockType::Other,
                         start,
                         end,
@@ -143,15 +134,68 @@ pub fn markdown_drafts(text: &str) -> Drafts {
             _ => {}
         }
     }
-    // Link reference definitions at top level: those not inside another block.
+
+    /// A tag opens: a top-level node or an item of a top-level list is a block; the first
+    /// top-level H1 starts the title.
+    fn start(&mut self, tag: &Tag<'_>, range: std::ops::Range<usize>) {
+        let depth = self.stack.len();
+        let is_top_list = depth == 0 && matches!(tag, Tag::List(_));
+        let emit = (depth == 0 && !is_top_list)
+            || (depth == 1 && self.stack[0] && matches!(tag, Tag::Item));
+        if emit {
+            let (start, end) = trim_range(self.text, range.start, range.end);
+            if end > start {
+                if depth == 0 && matches!(tag, Tag::Paragraph) {
+                    self.para = Some((self.drafts.len(), 0, false));
+                }
+                self.drafts.push(BlockDraft {
+                    block_type: tag_type(tag),
+                    start,
+                    end,
+                    locator: None,
+                });
+            }
+        }
+        let h1 = matches!(
+            tag,
+            Tag::Heading {
+                level: HeadingLevel::H1,
+                ..
+            }
+        );
+        if depth == 0 && self.title.is_none() && h1 {
+            self.in_title = true;
+            self.title_buf.clear();
+        }
+        self.stack.push(is_top_list);
+    }
+
+    /// A tag closes: a lone-image paragraph becomes a figure; the title ends with its heading.
+    fn end(&mut self) {
+        self.stack.pop();
+        if self.stack.is_empty() {
+            if let Some((i, 1, true)) = self.para.take() {
+                self.drafts[i].block_type = BlockType::Figure;
+            }
+        }
+        if self.in_title && self.stack.is_empty() {
+            self.in_title = false;
+            self.title = Some(self.title_buf.trim().to_string());
+        }
+    }
+}
+
+/// Link reference definitions (byte spans into `text`) at top level, those not inside another
+/// block, become `definition` drafts.
+fn push_top_level_definitions(
+    text: &str,
+    drafts: &mut Vec<BlockDraft>,
+    definitions: &[(usize, usize)],
+) {
     let mut covered: Vec<(usize, usize)> = drafts.iter().map(|d| (d.start, d.end)).collect();
     covered.sort_unstable();
-    for (_, def) in iter.reference_definitions().iter() {
-        let (start, end) = trim_range(
-            text,
-            def.span.start + base,
-            (def.span.end + base).min(text.len()),
-        );
+    for &(def_start, def_end) in definitions {
+        let (start, end) = trim_range(text, def_start, def_end);
         if end > start && !inside_any(&covered, start) {
             drafts.push(BlockDraft {
                 block_type: BlockType::Definition,
@@ -160,11 +204,6 @@ pub fn markdown_drafts(text: &str) -> Drafts {
                 locator: None,
             });
         }
-    }
-    Drafts {
-        blocks: fill_gaps(text, drafts, classify_gap),
-        title,
-        table_header: None,
     }
 }
 

@@ -303,34 +303,7 @@ fn push(r: &mut Renderer, b: Open) {
 pub(crate) fn layout(pages: &[Page]) -> Renderer {
     let pages: Vec<(Page, Vec<Line>)> = pages.iter().map(|p| (p.clone(), page_lines(p))).collect();
     let running = running_lines(&pages);
-    // Body size: the size most characters are set in.
-    let mut by_size: BTreeMap<i32, usize> = BTreeMap::new();
-    for (_, lines) in &pages {
-        for l in lines {
-            *by_size.entry(size_key(l.size)).or_default() += l.text.chars().count();
-        }
-    }
-    let body = by_size
-        .iter()
-        .max_by_key(|(_, n)| **n)
-        .map(|(k, _)| *k)
-        .unwrap_or(20);
-    let body_pt = body as f32 / 2.0;
-    let mut heading_sizes: Vec<i32> = by_size
-        .keys()
-        .copied()
-        .filter(|k| (*k as f32 / 2.0) > body_pt * 1.15)
-        .collect();
-    heading_sizes.sort_unstable_by(|a, b| b.cmp(a));
-    let level_of = |l: &Line| -> Option<usize> {
-        let k = size_key(l.size);
-        if let Some(i) = heading_sizes.iter().position(|s| *s == k) {
-            return (l.text.chars().count() < 200).then_some((i + 1).min(6));
-        }
-        let short = l.text.chars().count() < 90 && !l.text.ends_with(['.', ',', ';', ':']);
-        (l.bold && k == body && short).then_some((heading_sizes.len() + 1).min(6))
-    };
-
+    let sizes = Sizes::measure(&pages);
     let mut r = Renderer::new();
     for (page, lines) in &pages {
         let mut open: Option<Open> = None;
@@ -339,94 +312,162 @@ pub(crate) fn layout(pages: &[Page]) -> Renderer {
                 continue;
             }
             let tabular = l.cells.len() >= 2;
-            let level = if tabular { None } else { level_of(l) };
+            let level = if tabular { None } else { sizes.level_of(l) };
             let marker = if level.is_none() && !tabular {
                 list_marker(&l.text)
             } else {
                 None
             };
-            let continues = open.as_ref().is_some_and(|o| {
-                let gap = o.last.y - l.y;
-                let same_size = (o.size - l.size).abs() < 1.0;
-                let normal_gap = gap > 0.0 && gap < o.last.size.max(l.size) * 1.75;
-                if tabular || o.block_type == BlockType::Table {
-                    // Rows of one table: tabular lines close together.
-                    return tabular
-                        && o.block_type == BlockType::Table
-                        && gap > 0.0
-                        && gap < o.last.size.max(l.size) * 2.5;
-                }
-                match o.block_type {
-                    BlockType::Heading => level == Some(o.level) && same_size && normal_gap,
-                    BlockType::ListItem => {
-                        level.is_none()
-                            && marker.is_none()
-                            && same_size
-                            && normal_gap
-                            && l.x0 > o.x0 + 1.0
-                    }
-                    _ => {
-                        let short_last = o.last.x1 < o.max_x1 - 3.0 * o.size
-                            && o.last.text.ends_with(['.', '!', '?', ':', '"', '”']);
-                        level.is_none()
-                            && marker.is_none()
-                            && same_size
-                            && normal_gap
-                            && !short_last
-                    }
-                }
-            });
-            let top = l.y + l.size * 0.8;
-            let bottom = l.y - l.size * 0.25;
-            if continues {
-                if let Some(o) = open.as_mut() {
-                    o.lines.push(l.text.clone());
-                    if tabular {
-                        o.rows.push(l.cells.clone());
-                    }
-                    o.bbox = [
-                        o.bbox[0].min(l.x0),
-                        o.bbox[1].min(bottom),
-                        o.bbox[2].max(l.x1),
-                        o.bbox[3].max(top),
-                    ];
-                    o.max_x1 = o.max_x1.max(l.x1);
-                    o.last = l.clone();
-                }
+            if let Some(o) = open
+                .as_mut()
+                .filter(|o| continues(o, l, tabular, level, marker))
+            {
+                o.extend(l, tabular);
                 continue;
             }
             if let Some(done) = open.take() {
                 push(&mut r, done);
             }
-            let (block_type, level, ordinal, text) = match (level, marker) {
-                _ if tabular => (BlockType::Table, 0, None, l.text.clone()),
-                (Some(n), _) => (BlockType::Heading, n, None, l.text.clone()),
-                (None, Some((n, rest))) => (BlockType::ListItem, 0, n, rest.to_string()),
-                (None, None) => (BlockType::Paragraph, 0, None, l.text.clone()),
-            };
-            open = Some(Open {
-                block_type,
-                rows: if tabular {
-                    vec![l.cells.clone()]
-                } else {
-                    Vec::new()
-                },
-                level,
-                ordinal,
-                lines: vec![text],
-                page: page.number,
-                bbox: [l.x0, bottom, l.x1, top],
-                size: l.size,
-                x0: l.x0,
-                max_x1: l.x1,
-                last: l.clone(),
-            });
+            open = Some(Open::start(page.number, l, tabular, level, marker));
         }
         if let Some(done) = open.take() {
             push(&mut r, done);
         }
     }
     r
+}
+
+/// The document's type sizes: the body size (the one most characters are set in) and the
+/// larger sizes that mark headings, largest first.
+struct Sizes {
+    body: i32,
+    heading_sizes: Vec<i32>,
+}
+
+impl Sizes {
+    fn measure(pages: &[(Page, Vec<Line>)]) -> Sizes {
+        let mut by_size: BTreeMap<i32, usize> = BTreeMap::new();
+        for (_, lines) in pages {
+            for l in lines {
+                *by_size.entry(size_key(l.size)).or_default() += l.text.chars().count();
+            }
+        }
+        let body = by_size
+            .iter()
+            .max_by_key(|(_, n)| **n)
+            .map(|(k, _)| *k)
+            .unwrap_or(20);
+        let body_pt = body as f32 / 2.0;
+        let mut heading_sizes: Vec<i32> = by_size
+            .keys()
+            .copied()
+            .filter(|k| (*k as f32 / 2.0) > body_pt * 1.15)
+            .collect();
+        heading_sizes.sort_unstable_by(|a, b| b.cmp(a));
+        Sizes {
+            body,
+            heading_sizes,
+        }
+    }
+
+    /// The heading level of a line set in a heading size, or of a short bold body-size line.
+    fn level_of(&self, l: &Line) -> Option<usize> {
+        let k = size_key(l.size);
+        if let Some(i) = self.heading_sizes.iter().position(|s| *s == k) {
+            return (l.text.chars().count() < 200).then_some((i + 1).min(6));
+        }
+        let short = l.text.chars().count() < 90 && !l.text.ends_with(['.', ',', ';', ':']);
+        (l.bold && k == self.body && short).then_some((self.heading_sizes.len() + 1).min(6))
+    }
+}
+
+/// Whether line `l` goes on in the open block: same kind, same size, a normal line gap.
+fn continues(
+    o: &Open,
+    l: &Line,
+    tabular: bool,
+    level: Option<usize>,
+    marker: Option<(Option<usize>, &str)>,
+) -> bool {
+    let gap = o.last.y - l.y;
+    let same_size = (o.size - l.size).abs() < 1.0;
+    let normal_gap = gap > 0.0 && gap < o.last.size.max(l.size) * 1.75;
+    if tabular || o.block_type == BlockType::Table {
+        // Rows of one table: tabular lines close together.
+        return tabular
+            && o.block_type == BlockType::Table
+            && gap > 0.0
+            && gap < o.last.size.max(l.size) * 2.5;
+    }
+    match o.block_type {
+        BlockType::Heading => level == Some(o.level) && same_size && normal_gap,
+        BlockType::ListItem => {
+            level.is_none() && marker.is_none() && same_size && normal_gap && l.x0 > o.x0 + 1.0
+        }
+        _ => {
+            let short_last = o.last.x1 < o.max_x1 - 3.0 * o.size
+                && o.last.text.ends_with(['.', '!', '?', ':', '"', '”']);
+            level.is_none() && marker.is_none() && same_size && normal_gap && !short_last
+        }
+    }
+}
+
+/// A line's box as (bottom, top), from its baseline and size.
+fn vertical_extent(l: &Line) -> (f32, f32) {
+    (l.y - l.size * 0.25, l.y + l.size * 0.8)
+}
+
+impl Open {
+    /// A new block starting at line `l`: a table, heading, list item or paragraph.
+    fn start(
+        page: u32,
+        l: &Line,
+        tabular: bool,
+        level: Option<usize>,
+        marker: Option<(Option<usize>, &str)>,
+    ) -> Open {
+        let (bottom, top) = vertical_extent(l);
+        let (block_type, level, ordinal, text) = match (level, marker) {
+            _ if tabular => (BlockType::Table, 0, None, l.text.clone()),
+            (Some(n), _) => (BlockType::Heading, n, None, l.text.clone()),
+            (None, Some((n, rest))) => (BlockType::ListItem, 0, n, rest.to_string()),
+            (None, None) => (BlockType::Paragraph, 0, None, l.text.clone()),
+        };
+        Open {
+            block_type,
+            rows: if tabular {
+                vec![l.cells.clone()]
+            } else {
+                Vec::new()
+            },
+            level,
+            ordinal,
+            lines: vec![text],
+            page,
+            bbox: [l.x0, bottom, l.x1, top],
+            size: l.size,
+            x0: l.x0,
+            max_x1: l.x1,
+            last: l.clone(),
+        }
+    }
+
+    /// Add line `l` to the block and grow its box.
+    fn extend(&mut self, l: &Line, tabular: bool) {
+        let (bottom, top) = vertical_extent(l);
+        self.lines.push(l.text.clone());
+        if tabular {
+            self.rows.push(l.cells.clone());
+        }
+        self.bbox = [
+            self.bbox[0].min(l.x0),
+            self.bbox[1].min(bottom),
+            self.bbox[2].max(l.x1),
+            self.bbox[3].max(top),
+        ];
+        self.max_x1 = self.max_x1.max(l.x1);
+        self.last = l.clone();
+    }
 }
 
 #[cfg(test)]

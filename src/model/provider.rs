@@ -52,6 +52,12 @@ impl ProviderKind {
         ProviderKind::parse(name) == Some(ProviderKind::Demo)
     }
 
+    /// Whether a stored provider name is the custom OpenAI-compatible endpoint (the one
+    /// provider that takes a base URL and may have no key).
+    pub fn is_custom_name(name: &str) -> bool {
+        ProviderKind::parse(name) == Some(ProviderKind::Custom)
+    }
+
     pub fn is_demo(self) -> bool {
         self == ProviderKind::Demo
     }

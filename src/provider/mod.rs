@@ -189,8 +189,8 @@ pub fn validate_base_url(url: &str) -> Result<(), ConnectError> {
 /// The shortest prompt prefix a provider will cache, in tokens, when it is documented
 /// (Anthropic per model; OpenAI 1024). The worker warns when the system prompt is shorter.
 pub fn min_cacheable_tokens(provider: &str, model: &str) -> Option<u32> {
-    match provider {
-        "anthropic" => {
+    match ProviderKind::parse(provider)? {
+        ProviderKind::Anthropic => {
             let m = model.to_ascii_lowercase();
             if m.contains("opus-4-5") || m.contains("opus-4-6") || m.contains("haiku-4-5") {
                 Some(4096)
@@ -202,8 +202,8 @@ pub fn min_cacheable_tokens(provider: &str, model: &str) -> Option<u32> {
                 None
             }
         }
-        "openai" => Some(1024),
-        _ => None,
+        ProviderKind::OpenAi => Some(1024),
+        ProviderKind::Google | ProviderKind::Custom | ProviderKind::Demo => None,
     }
 }
 

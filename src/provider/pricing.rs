@@ -11,7 +11,7 @@ use std::path::{Path, PathBuf};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
-use crate::model::Usage;
+use crate::model::{ProviderKind, Usage};
 
 /// Prices of one model in USD per million tokens.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
@@ -233,12 +233,15 @@ impl PriceTable {
     /// The priced models a provider serves, by family name (`claude-…` for Anthropic, `gpt-…`
     /// / `o…` for OpenAI, `gemini-…` for Google, `demo`); empty for custom servers.
     pub fn models_for(&self, provider: &str) -> Vec<String> {
-        let family = |m: &str| match provider {
-            "anthropic" => m.starts_with("claude"),
-            "openai" => m.starts_with("gpt-") || m.starts_with("o3") || m.starts_with("o4"),
-            "google" => m.starts_with("gemini"),
-            "demo" => m == "demo",
-            _ => false,
+        let kind = ProviderKind::parse(provider);
+        let family = |m: &str| match kind {
+            Some(ProviderKind::Anthropic) => m.starts_with("claude"),
+            Some(ProviderKind::OpenAi) => {
+                m.starts_with("gpt-") || m.starts_with("o3") || m.starts_with("o4")
+            }
+            Some(ProviderKind::Google) => m.starts_with("gemini"),
+            Some(ProviderKind::Demo) => m == "demo",
+            Some(ProviderKind::Custom) | None => false,
         };
         self.models.keys().filter(|m| family(m)).cloned().collect()
     }

@@ -223,16 +223,16 @@ impl Vault {
         options: KeyOptions,
     ) -> Result<KeySummary, VaultError> {
         check_provider(provider)?;
-        if secret.is_none() && provider != "custom" {
+        if secret.is_none() && !ProviderKind::is_custom_name(provider) {
             return Err(VaultError::EmptyKey(provider.into()));
         }
         if secret.is_some_and(|s| s.chars().any(|c| c.is_whitespace() || c.is_control())) {
             return Err(VaultError::BadKeyText(provider.into()));
         }
         let base_url = options.base_url.filter(|u| !u.trim().is_empty());
-        match (provider, &base_url) {
-            ("custom", None) => return Err(VaultError::MissingBaseUrl),
-            ("custom", Some(u)) => {
+        match (ProviderKind::parse(provider), &base_url) {
+            (Some(ProviderKind::Custom), None) => return Err(VaultError::MissingBaseUrl),
+            (Some(ProviderKind::Custom), Some(u)) => {
                 validate_base_url(u).map_err(|e| VaultError::InvalidBaseUrl(e.to_string()))?
             }
             (_, Some(_)) => return Err(VaultError::BaseUrlNotAllowed(provider.into())),
@@ -365,7 +365,7 @@ pub fn env_key(provider: &str) -> Option<String> {
 
 /// The custom endpoint's environment base URL (the only provider whose URL comes from here).
 fn env_base_url(provider: &str) -> Option<String> {
-    (provider == "custom")
+    ProviderKind::is_custom_name(provider)
         .then(|| std::env::var(CUSTOM_BASE_URL_ENV).ok())
         .flatten()
         .map(|u| u.trim().to_string())

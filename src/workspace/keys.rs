@@ -4,6 +4,7 @@
 use std::path::PathBuf;
 
 use super::{KeyOptions, KeySource, KeySummary, ProviderError, VaultError, Workspace};
+use crate::model::ProviderKind;
 use crate::provider::{ConnectError, ServerLimits, StructuredSupport};
 use crate::vault::{self, Vault};
 
@@ -29,7 +30,7 @@ pub struct KeyTest {
 pub enum KeyTestError {
     #[error(
         "no key for {provider}: store one with `blockwise keys set {provider}`{}",
-        if provider == "custom" {
+        if ProviderKind::is_custom_name(provider) {
             format!(" --base-url URL, or set {}", crate::provider::CUSTOM_BASE_URL_ENV)
         } else {
             env.map(|v| format!(" or set {v}")).unwrap_or_default()
