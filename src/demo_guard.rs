@@ -78,6 +78,14 @@ pub fn user_work(store: &Store) -> Result<Vec<String>, StoreError> {
         .map(|r| r.run_id)
         .collect();
     push_named(&mut lost, "run", &runs);
+    let projects: Vec<String> = (store.list_projects()?.into_iter())
+        .map(|p| p.project_ref)
+        .collect();
+    push_named(&mut lost, "project", &projects);
+    let groups: Vec<String> = (store.list_groups()?.into_iter())
+        .map(|g| g.group_id)
+        .collect();
+    push_named(&mut lost, "run group", &groups);
     let reviews = store.review_log(None)?.len();
     push_count(
         &mut lost,

@@ -87,6 +87,20 @@ fn demo_refuses_runs_policy_changes_and_reviews_added_to_a_demo_store() {
 }
 
 #[test]
+fn demo_refuses_a_project_added_to_a_demo_store() {
+    let d = Dir::new();
+    let store = d.path("demo.redb");
+    assert_eq!(d.cli(&store, &["demo", "--headless", "-q"]).0, 0);
+    let (code, _, err) = d.cli(&store, &["project", "create", "mine"]);
+    assert_eq!(code, 0, "{err}");
+    let before = file_bytes(&store);
+    let (code, _, err) = d.cli(&store, &["demo", "--headless"]);
+    assert_eq!(code, 1, "{err}");
+    assert!(err.contains("1 project (mine)"), "names the project: {err}");
+    assert!(file_bytes(&store) == before, "store untouched");
+}
+
+#[test]
 fn demo_never_writes_over_a_file_beside_the_store() {
     let d = Dir::new();
     let store = d.path("fresh.redb");
