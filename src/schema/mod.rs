@@ -23,7 +23,7 @@ pub use reference::{derive_ref, slugify, suggest_fork_ref, validate_ref, MAX_REF
 pub(crate) use save::free_ref;
 pub use save::{apply_template, fork, save, SaveOutcome, SaveRequest};
 pub use templates::{template, templates, Template};
-pub use value_type::{value_type, ValueType};
+pub use value_type::ValueType;
 pub use wizard::{Field, FieldSpec, FieldType, WizardModel};
 
 use serde_json::{Map, Value};

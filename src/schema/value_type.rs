@@ -70,15 +70,14 @@ impl fmt::Display for ValueType {
     }
 }
 
-/// [`ValueType::of`] as its JSON Schema name, for readers that still match on the name
-/// (`worker::estimate`, left for the helper working in `src/worker`).
-pub fn value_type(spec: &Value) -> &'static str {
-    ValueType::of(spec).as_str()
-}
-
 #[cfg(test)]
 mod tests {
-    use super::{value_type, ValueType};
+    use super::ValueType;
+    use serde_json::Value;
+
+    fn value_type(spec: &Value) -> &'static str {
+        ValueType::of(spec).as_str()
+    }
     use serde_json::json;
 
     #[test]

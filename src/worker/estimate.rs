@@ -12,6 +12,7 @@ use super::prepare::RunPlan;
 use super::WorkerError;
 use crate::model::{ProviderKind, Usage};
 use crate::provider::{prompt, BlockInput, Flavor, PriceTable};
+use crate::schema::ValueType;
 use crate::store::Store;
 
 /// The estimate of one run, with the effective settings it was made with.
@@ -214,26 +215,26 @@ fn typical_value(name: &str, spec: &Value, content: &str, depth: u32) -> Value {
             return (*v).clone();
         }
     }
-    let ty = crate::schema::value_type(spec);
+    let ty = ValueType::of(spec);
     let bound = |k: &str| spec.get(k).and_then(Value::as_f64);
     match ty {
-        "integer" => {
+        ValueType::Integer => {
             let (lo, hi) = (
                 bound("minimum").unwrap_or(0.0),
                 bound("maximum").unwrap_or(99.0),
             );
             json!(((lo + hi) / 2.0).round() as i64)
         }
-        "number" => {
+        ValueType::Number => {
             let (lo, hi) = (
                 bound("minimum").unwrap_or(0.0),
                 bound("maximum").unwrap_or(1.0),
             );
             json!(((lo + hi) / 2.0 * 100.0).round() / 100.0)
         }
-        "boolean" => json!(false),
-        "null" => Value::Null,
-        "array" if depth < 4 => {
+        ValueType::Boolean => json!(false),
+        ValueType::Null => Value::Null,
+        ValueType::Array if depth < 4 => {
             let items = spec
                 .get("items")
                 .cloned()
@@ -249,7 +250,7 @@ fn typical_value(name: &str, spec: &Value, content: &str, depth: u32) -> Value {
                     .collect(),
             )
         }
-        "object" if depth < 4 => Value::Object(
+        ValueType::Object if depth < 4 => Value::Object(
             spec.get("properties")
                 .and_then(Value::as_object)
                 .map(|p| {
@@ -259,9 +260,9 @@ fn typical_value(name: &str, spec: &Value, content: &str, depth: u32) -> Value {
                 })
                 .unwrap_or_default(),
         ),
-        "array" => json!([]),
-        "object" => json!({}),
-        _ => {
+        ValueType::Array => json!([]),
+        ValueType::Object => json!({}),
+        ValueType::String => {
             let chars = if super::pack::is_free_text_name(name) {
                 content.chars().count().max(SHORT_TEXT_CHARS)
             } else {
