@@ -227,6 +227,27 @@ fn item9_policy_set_takes_a_negative_value_and_names_the_bounds() {
 }
 
 #[test]
+fn a_negative_temperature_is_a_value_refused_by_its_bounds_not_a_usage_error() {
+    let d = Dir::new();
+    let path = own_store(&d);
+    let before = d.json(&path, &["keys", "list"]);
+    let args = [
+        "keys",
+        "set",
+        "anthropic",
+        "--env",
+        "HOME",
+        "--temperature",
+        "-1",
+    ];
+    let (code, _, err) = d.cli(&path, &args);
+    assert_eq!(code, 1, "a value out of bounds, not a usage error: {err}");
+    assert!(!err.contains("unexpected argument"), "{err}");
+    assert!(err.contains("temperature"), "names the value: {err}");
+    assert_eq!(d.json(&path, &["keys", "list"]), before, "no key stored");
+}
+
+#[test]
 fn item9_a_base_url_with_a_fragment_is_refused_naming_the_fragment() {
     let d = Dir::new();
     let path = d.path("k.redb");

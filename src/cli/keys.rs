@@ -33,8 +33,9 @@ pub enum KeysCommand {
         /// Default model for this key.
         #[arg(long, value_name = "M")]
         model: Option<String>,
-        /// Default temperature for this key.
-        #[arg(long, value_name = "T")]
+        /// Default temperature for this key (a negative number is a value, then refused by
+        /// the provider's bounds).
+        #[arg(long, value_name = "T", allow_negative_numbers = true)]
         temperature: Option<f64>,
         /// Default max output tokens for this key.
         #[arg(long, value_name = "N")]

@@ -33,7 +33,7 @@ pub struct RunArgs {
     provider: Option<String>,
     #[arg(long)]
     model: Option<String>,
-    #[arg(long)]
+    #[arg(long, allow_negative_numbers = true)]
     temperature: Option<f64>,
     /// Max output tokens per block.
     #[arg(long)]
