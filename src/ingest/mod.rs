@@ -15,6 +15,7 @@ mod folder;
 mod glob;
 mod html;
 mod html_dom;
+mod html_text;
 mod markdown;
 mod pdf;
 mod pdf_layout;
