@@ -10,6 +10,7 @@ mod archive;
 mod assemble;
 mod csv_rows;
 mod docx;
+mod docx_part;
 mod epub;
 mod folder;
 mod glob;
