@@ -291,22 +291,7 @@ impl Out<'_> {
         let loc = locator(BODY, p.index, 1);
         let text = p.text.trim();
         if text.is_empty() {
-            if !p.images.is_empty() {
-                self.flush();
-                let imgs: Vec<String> = p
-                    .images
-                    .iter()
-                    .map(|(alt, id)| {
-                        let target = self.targets.get(id).map(String::as_str).unwrap_or("");
-                        format!(
-                            "![{}]({})",
-                            render::inline(alt).replace(['[', ']'], ""),
-                            target.replace([' ', '(', ')'], "")
-                        )
-                    })
-                    .collect();
-                self.r.push(BlockType::Figure, &imgs.join("\n"), loc);
-            }
+            self.image_para(p, loc);
             return;
         }
         if let Some(level) = self.styles.heading_level(p) {
@@ -315,53 +300,11 @@ impl Out<'_> {
             return;
         }
         if let Some((num_id, level)) = self.styles.num(p) {
-            let ordered = self
-                .numbering
-                .ordered(&num_id, level)
-                .unwrap_or_else(|| self.styles.named(p, &["number"]));
-            let n = self.counters.entry((num_id.clone(), level)).or_insert(0);
-            *n += 1;
-            let ordinal = ordered.then_some(*n);
-            // A new item at a level restarts the counts of the levels below it.
-            self.counters
-                .retain(|(id, l), _| id != &num_id || *l <= level);
-            let line = render::list_item(text, ordinal, level as usize);
-            match self.pending.as_mut() {
-                Some(open) if level > 0 && open.block_type == BlockType::ListItem => {
-                    open.text.push('\n');
-                    open.text.push_str(&line);
-                    open.count = p.index + 1 - open.first;
-                }
-                _ => {
-                    self.flush();
-                    let line = render::list_item(text, ordinal, 0);
-                    self.pending = Some(Pending {
-                        block_type: BlockType::ListItem,
-                        text: line,
-                        first: p.index,
-                        count: 1,
-                    });
-                }
-            }
+            self.list_para(p, text, num_id, level);
             return;
         }
         if self.styles.named(p, &["code", "preformatted", "source"]) {
-            match self.pending.as_mut() {
-                Some(open) if open.block_type == BlockType::CodeBlock => {
-                    open.text.push('\n');
-                    open.text.push_str(&p.text);
-                    open.count = p.index + 1 - open.first;
-                }
-                _ => {
-                    self.flush();
-                    self.pending = Some(Pending {
-                        block_type: BlockType::CodeBlock,
-                        text: p.text.clone(),
-                        first: p.index,
-                        count: 1,
-                    });
-                }
-            }
+            self.code_para(p);
             return;
         }
         self.flush();
@@ -377,6 +320,78 @@ impl Out<'_> {
             (BlockType::Paragraph, render::paragraph(text))
         };
         self.r.push(block_type, &content, loc);
+    }
+
+    /// A paragraph with no text but pictures: one figure block of its images.
+    fn image_para(&mut self, p: &Para, loc: Locator) {
+        if !p.images.is_empty() {
+            self.flush();
+            let imgs: Vec<String> = p
+                .images
+                .iter()
+                .map(|(alt, id)| {
+                    let target = self.targets.get(id).map(String::as_str).unwrap_or("");
+                    format!(
+                        "![{}]({})",
+                        render::inline(alt).replace(['[', ']'], ""),
+                        target.replace([' ', '(', ')'], "")
+                    )
+                })
+                .collect();
+            self.r.push(BlockType::Figure, &imgs.join("\n"), loc);
+        }
+    }
+
+    /// A numbered or bulleted paragraph: a new list item, or a deeper level joining the open one.
+    fn list_para(&mut self, p: &Para, text: &str, num_id: String, level: u32) {
+        let ordered = self
+            .numbering
+            .ordered(&num_id, level)
+            .unwrap_or_else(|| self.styles.named(p, &["number"]));
+        let n = self.counters.entry((num_id.clone(), level)).or_insert(0);
+        *n += 1;
+        let ordinal = ordered.then_some(*n);
+        // A new item at a level restarts the counts of the levels below it.
+        self.counters
+            .retain(|(id, l), _| id != &num_id || *l <= level);
+        let line = render::list_item(text, ordinal, level as usize);
+        match self.pending.as_mut() {
+            Some(open) if level > 0 && open.block_type == BlockType::ListItem => {
+                open.text.push('\n');
+                open.text.push_str(&line);
+                open.count = p.index + 1 - open.first;
+            }
+            _ => {
+                self.flush();
+                let line = render::list_item(text, ordinal, 0);
+                self.pending = Some(Pending {
+                    block_type: BlockType::ListItem,
+                    text: line,
+                    first: p.index,
+                    count: 1,
+                });
+            }
+        }
+    }
+
+    /// A code-styled paragraph: consecutive ones form one code block.
+    fn code_para(&mut self, p: &Para) {
+        match self.pending.as_mut() {
+            Some(open) if open.block_type == BlockType::CodeBlock => {
+                open.text.push('\n');
+                open.text.push_str(&p.text);
+                open.count = p.index + 1 - open.first;
+            }
+            _ => {
+                self.flush();
+                self.pending = Some(Pending {
+                    block_type: BlockType::CodeBlock,
+                    text: p.text.clone(),
+                    first: p.index,
+                    count: 1,
+                });
+            }
+        }
     }
 }
 
