@@ -6,8 +6,8 @@ use std::borrow::Cow;
 
 use super::html_dom::{self, Handle, Kind};
 use super::html_text::{
-    child_named, code_lang, collect_rows, collect_text, find_all, images, item_text, paragraphs_of,
-    path_of, raw_text, text_of, with_paths,
+    child_named, code_lang, collect_rows, collect_text, find_all, images, item_text, marks,
+    note_label, paragraphs_of, path_of, raw_text, text_of, with_paths, INLINE, NEVER,
 };
 use super::render::{self, inline, Renderer};
 use super::validate::validate_text;
@@ -72,13 +72,6 @@ struct Walk<'a> {
     in_notes: bool,
 }
 
-/// Elements that are never content.
-pub(super) const NEVER: &[&str] = &[
-    "script", "style", "noscript", "template", "nav", "form", "button", "iframe", "svg", "canvas",
-    "select", "input", "textarea", "head", "dialog", "object", "embed", "audio", "video", "map",
-    "link", "meta",
-];
-
 /// Class or id words that mark page chrome.
 const CHROME_WORDS: &[&str] = &[
     "nav",
@@ -109,12 +102,6 @@ const CHROME_WORDS: &[&str] = &[
     "pagination",
 ];
 
-pub(super) const INLINE: &[&str] = &[
-    "a", "abbr", "b", "bdi", "bdo", "br", "cite", "code", "data", "dfn", "em", "font", "i", "kbd",
-    "label", "mark", "q", "s", "samp", "small", "span", "strong", "sub", "sup", "time", "u", "var",
-    "wbr", "del", "ins", "tt", "big", "strike", "nobr",
-];
-
 fn is_chrome(node: &Handle, in_article: bool) -> bool {
     let name = node.name();
     if NEVER.contains(&name) {
@@ -142,22 +129,6 @@ fn is_chrome(node: &Handle, in_article: bool) -> bool {
         .any(|w| CHROME_WORDS.contains(&w.as_str()))
 }
 
-/// Words of an element's class, id, role and `epub:type`, lower-cased.
-pub(super) fn marks(node: &Handle) -> Vec<String> {
-    let all = format!(
-        "{} {} {} {}",
-        node.attr("class").unwrap_or_default(),
-        node.attr("id").unwrap_or_default(),
-        node.attr("role").unwrap_or_default(),
-        node.attr("epub:type").unwrap_or_default()
-    )
-    .to_ascii_lowercase();
-    all.split(|c: char| c.is_whitespace() || c == '_')
-        .filter(|w| !w.is_empty())
-        .map(str::to_string)
-        .collect()
-}
-
 /// A section holding footnotes or endnotes (its list items are notes).
 fn is_notes_section(node: &Handle) -> bool {
     marks(node).iter().any(|w| {
@@ -176,13 +147,6 @@ fn is_note(node: &Handle) -> bool {
             "footnote" | "endnote" | "rearnote" | "doc-footnote" | "doc-endnote"
         )
     })
-}
-
-/// A note label usable in Markdown (`[^label]`): letters, digits, `-` and `_` of an id.
-pub(super) fn note_label(id: &str) -> String {
-    id.chars()
-        .filter(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_'))
-        .collect()
 }
 
 impl Walk<'_> {

@@ -1,9 +1,46 @@
-//! HTML text reading for the block walk in `html.rs`: element paths, the readable text of a
-//! node (inline markup, footnote references, `<pre>` text), list items, table rows and images.
+//! HTML text reading for the block walk in `html.rs`: which elements are never content or are
+//! inline, class/id marks, element paths, the readable text of a node (inline markup, footnote
+//! references, `<pre>` text), list items, table rows and images.
 
-use super::html::{marks, note_label, INLINE, NEVER};
 use super::html_dom::{Handle, Kind};
 use super::render::{self, inline};
+
+/// Elements that are never content.
+pub(super) const NEVER: &[&str] = &[
+    "script", "style", "noscript", "template", "nav", "form", "button", "iframe", "svg", "canvas",
+    "select", "input", "textarea", "head", "dialog", "object", "embed", "audio", "video", "map",
+    "link", "meta",
+];
+
+/// Inline elements: their text joins the surrounding line.
+pub(super) const INLINE: &[&str] = &[
+    "a", "abbr", "b", "bdi", "bdo", "br", "cite", "code", "data", "dfn", "em", "font", "i", "kbd",
+    "label", "mark", "q", "s", "samp", "small", "span", "strong", "sub", "sup", "time", "u", "var",
+    "wbr", "del", "ins", "tt", "big", "strike", "nobr",
+];
+
+/// Words of an element's class, id, role and `epub:type`, lower-cased.
+pub(super) fn marks(node: &Handle) -> Vec<String> {
+    let all = format!(
+        "{} {} {} {}",
+        node.attr("class").unwrap_or_default(),
+        node.attr("id").unwrap_or_default(),
+        node.attr("role").unwrap_or_default(),
+        node.attr("epub:type").unwrap_or_default()
+    )
+    .to_ascii_lowercase();
+    all.split(|c: char| c.is_whitespace() || c == '_')
+        .filter(|w| !w.is_empty())
+        .map(str::to_string)
+        .collect()
+}
+
+/// A note label usable in Markdown (`[^label]`): letters, digits, `-` and `_` of an id.
+pub(super) fn note_label(id: &str) -> String {
+    id.chars()
+        .filter(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_'))
+        .collect()
+}
 
 /// Pair each element child with its path: `name` or `name[n]` when it has same-name siblings.
 pub(super) fn with_paths(kids: &[Handle], path: &str) -> Vec<(Handle, String)> {
