@@ -30,8 +30,7 @@ pub(crate) fn csv_drafts(raw: &[u8], delimiter: u8) -> Result<(Cow<'static, str>
     let mut blocks = Vec::new();
     let mut record = csv::StringRecord::new();
     let mut row = 0u64;
-    // Line breaks before `counted_to`, counted once as the reader moves on.
-    let (mut counted_to, mut lines_before) = (0usize, 0u64);
+    let mut lines = LineCounter::default();
     loop {
         match reader.read_record(&mut record) {
             Ok(true) => {}
@@ -42,18 +41,7 @@ pub(crate) fn csv_drafts(raw: &[u8], delimiter: u8) -> Result<(Cow<'static, str>
         if record.iter().all(|f| f.trim().is_empty()) {
             continue;
         }
-        // The reader's line count is off after skipped blank lines: count from the byte offset,
-        // past the line breaks that precede the record.
-        let byte = record.position().map(|p| p.byte() as usize).unwrap_or(0);
-        let rest = &text[byte.min(text.len())..];
-        let byte = byte + rest.len() - rest.trim_start_matches(['\r', '\n']).len();
-        let byte = byte.min(text.len()).max(counted_to);
-        lines_before += text.as_bytes()[counted_to..byte]
-            .iter()
-            .filter(|&&b| b == b'\n')
-            .count() as u64;
-        counted_to = byte;
-        let line = 1 + lines_before;
+        let line = lines.line_of(text, &record);
         let start = writer.get_ref().len();
         writer
             .write_record(&record)
@@ -91,6 +79,30 @@ pub(crate) fn csv_drafts(raw: &[u8], delimiter: u8) -> Result<(Cow<'static, str>
             table_header: Some(header),
         },
     ))
+}
+
+/// Line breaks before `counted_to`, counted once as the reader moves on.
+#[derive(Default)]
+struct LineCounter {
+    counted_to: usize,
+    lines_before: u64,
+}
+
+impl LineCounter {
+    /// The 1-based line a record starts on. The reader's line count is off after skipped blank
+    /// lines: count from the byte offset, past the line breaks that precede the record.
+    fn line_of(&mut self, text: &str, record: &csv::StringRecord) -> u64 {
+        let byte = record.position().map(|p| p.byte() as usize).unwrap_or(0);
+        let rest = &text[byte.min(text.len())..];
+        let byte = byte + rest.len() - rest.trim_start_matches(['\r', '\n']).len();
+        let byte = byte.min(text.len()).max(self.counted_to);
+        self.lines_before += text.as_bytes()[self.counted_to..byte]
+            .iter()
+            .filter(|&&b| b == b'\n')
+            .count() as u64;
+        self.counted_to = byte;
+        1 + self.lines_before
+    }
 }
 
 fn kind(delimiter: u8) -> &'static str {

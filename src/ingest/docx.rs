@@ -7,6 +7,7 @@ use std::borrow::Cow;
 use std::collections::HashMap;
 
 use super::archive::Archive;
+use super::docx_part::{parse_part, Item, Para};
 use super::render::{self, Renderer};
 use super::xml::{attr, walk, XmlEvent};
 use super::Drafts;
@@ -58,156 +59,6 @@ pub(crate) fn docx_drafts(raw: &[u8]) -> Result<(Cow<'static, str>, Drafts), Str
     }
     let (text, drafts) = r.finish();
     Ok((Cow::Owned(text), drafts))
-}
-
-/// One paragraph of a part.
-#[derive(Debug, Default)]
-struct Para {
-    index: u32,
-    style: Option<String>,
-    num: Option<(String, u32)>,
-    outline: Option<u32>,
-    text: String,
-    /// Images: description and relationship id of the picture.
-    images: Vec<(String, String)>,
-    /// The footnote or endnote (id, type) the paragraph belongs to.
-    note: Option<(String, String)>,
-}
-
-#[derive(Debug)]
-enum Item {
-    Para(Para),
-    Table {
-        rows: Vec<Vec<String>>,
-        first: u32,
-        count: u32,
-    },
-}
-
-/// Read the paragraphs and top-level tables of a part in document order.
-fn parse_part(xml: &[u8], part: &str) -> Result<Vec<Item>, String> {
-    let mut items = Vec::new();
-    let mut count = 0u32;
-    let mut para: Option<Para> = None;
-    let mut in_t = false;
-    let mut in_run = false;
-    let mut num: (Option<String>, Option<u32>) = (None, None);
-    let mut tbl_depth = 0u32;
-    let mut table: (Vec<Vec<String>>, u32) = (Vec::new(), 0);
-    let mut note: Option<(String, String)> = None;
-    walk(xml, part, |ev| match ev {
-        XmlEvent::Open { name, attrs } => match name {
-            "p" => {
-                para = Some(Para {
-                    index: count,
-                    note: note.clone(),
-                    ..Para::default()
-                });
-                count += 1;
-            }
-            "footnote" | "endnote" => {
-                note = Some((
-                    attr(attrs, "id").unwrap_or("").to_string(),
-                    attr(attrs, "type").unwrap_or("normal").to_string(),
-                ));
-            }
-            "tbl" => {
-                tbl_depth += 1;
-                if tbl_depth == 1 {
-                    table = (Vec::new(), count);
-                }
-            }
-            "tr" if tbl_depth == 1 => table.0.push(Vec::new()),
-            "tc" if tbl_depth == 1 => {
-                if let Some(row) = table.0.last_mut() {
-                    row.push(String::new());
-                }
-            }
-            "r" => in_run = true,
-            "t" => in_t = true,
-            _ => {
-                let Some(p) = para.as_mut() else { return };
-                match name {
-                    "pStyle" => p.style = attr(attrs, "val").map(str::to_string),
-                    "numId" => num.0 = attr(attrs, "val").map(str::to_string),
-                    "ilvl" => num.1 = attr(attrs, "val").and_then(|v| v.parse().ok()),
-                    "outlineLvl" => p.outline = attr(attrs, "val").and_then(|v| v.parse().ok()),
-                    "tab" if in_run => p.text.push('\t'),
-                    "br" | "cr"
-                        if in_run && attr(attrs, "type").is_none_or(|t| t == "textWrapping") =>
-                    {
-                        p.text.push('\n')
-                    }
-                    "footnoteReference" => p
-                        .text
-                        .push_str(&format!("[^{}]", attr(attrs, "id").unwrap_or(""))),
-                    "endnoteReference" => p
-                        .text
-                        .push_str(&format!("[^en{}]", attr(attrs, "id").unwrap_or(""))),
-                    "docPr" => p.images.push((
-                        attr(attrs, "descr")
-                            .filter(|d| !d.trim().is_empty())
-                            .or_else(|| attr(attrs, "title"))
-                            .or_else(|| attr(attrs, "name"))
-                            .unwrap_or("image")
-                            .to_string(),
-                        String::new(),
-                    )),
-                    "blip" => {
-                        if let (Some(last), Some(id)) = (p.images.last_mut(), attr(attrs, "embed"))
-                        {
-                            last.1 = id.to_string();
-                        }
-                    }
-                    _ => {}
-                }
-            }
-        },
-        XmlEvent::Text(t) => {
-            if in_t {
-                if let Some(p) = para.as_mut() {
-                    p.text.push_str(t);
-                }
-            }
-        }
-        XmlEvent::Close { name } => match name {
-            "t" => in_t = false,
-            "r" => in_run = false,
-            "numPr" => {
-                if let (Some(p), Some(id)) = (para.as_mut(), num.0.take()) {
-                    p.num = Some((id, num.1.take().unwrap_or(0)));
-                }
-                num = (None, None);
-            }
-            "p" => {
-                let Some(p) = para.take() else { return };
-                if tbl_depth > 0 {
-                    if let Some(cell) = table.0.last_mut().and_then(|r| r.last_mut()) {
-                        if !cell.is_empty() && !p.text.trim().is_empty() {
-                            cell.push(' ');
-                        }
-                        cell.push_str(&p.text);
-                    }
-                } else {
-                    items.push(Item::Para(p));
-                }
-            }
-            "tbl" => {
-                tbl_depth = tbl_depth.saturating_sub(1);
-                if tbl_depth == 0 {
-                    let (rows, first) = std::mem::take(&mut table);
-                    items.push(Item::Table {
-                        rows,
-                        first,
-                        count: count - first,
-                    });
-                }
-            }
-            "footnote" | "endnote" => note = None,
-            _ => {}
-        },
-    })?;
-    Ok(items)
 }
 
 /// Paragraph styles: what each style id means, following `basedOn`.
@@ -440,22 +291,7 @@ impl Out<'_> {
         let loc = locator(BODY, p.index, 1);
         let text = p.text.trim();
         if text.is_empty() {
-            if !p.images.is_empty() {
-                self.flush();
-                let imgs: Vec<String> = p
-                    .images
-                    .iter()
-                    .map(|(alt, id)| {
-                        let target = self.targets.get(id).map(String::as_str).unwrap_or("");
-                        format!(
-                            "![{}]({})",
-                            render::inline(alt).replace(['[', ']'], ""),
-                            target.replace([' ', '(', ')'], "")
-                        )
-                    })
-                    .collect();
-                self.r.push(BlockType::Figure, &imgs.join("\n"), loc);
-            }
+            self.image_para(p, loc);
             return;
         }
         if let Some(level) = self.styles.heading_level(p) {
@@ -464,53 +300,11 @@ impl Out<'_> {
             return;
         }
         if let Some((num_id, level)) = self.styles.num(p) {
-            let ordered = self
-                .numbering
-                .ordered(&num_id, level)
-                .unwrap_or_else(|| self.styles.named(p, &["number"]));
-            let n = self.counters.entry((num_id.clone(), level)).or_insert(0);
-            *n += 1;
-            let ordinal = ordered.then_some(*n);
-            // A new item at a level restarts the counts of the levels below it.
-            self.counters
-                .retain(|(id, l), _| id != &num_id || *l <= level);
-            let line = render::list_item(text, ordinal, level as usize);
-            match self.pending.as_mut() {
-                Some(open) if level > 0 && open.block_type == BlockType::ListItem => {
-                    open.text.push('\n');
-                    open.text.push_str(&line);
-                    open.count = p.index + 1 - open.first;
-                }
-                _ => {
-                    self.flush();
-                    let line = render::list_item(text, ordinal, 0);
-                    self.pending = Some(Pending {
-                        block_type: BlockType::ListItem,
-                        text: line,
-                        first: p.index,
-                        count: 1,
-                    });
-                }
-            }
+            self.list_para(p, text, num_id, level);
             return;
         }
         if self.styles.named(p, &["code", "preformatted", "source"]) {
-            match self.pending.as_mut() {
-                Some(open) if open.block_type == BlockType::CodeBlock => {
-                    open.text.push('\n');
-                    open.text.push_str(&p.text);
-                    open.count = p.index + 1 - open.first;
-                }
-                _ => {
-                    self.flush();
-                    self.pending = Some(Pending {
-                        block_type: BlockType::CodeBlock,
-                        text: p.text.clone(),
-                        first: p.index,
-                        count: 1,
-                    });
-                }
-            }
+            self.code_para(p);
             return;
         }
         self.flush();
@@ -526,6 +320,78 @@ impl Out<'_> {
             (BlockType::Paragraph, render::paragraph(text))
         };
         self.r.push(block_type, &content, loc);
+    }
+
+    /// A paragraph with no text but pictures: one figure block of its images.
+    fn image_para(&mut self, p: &Para, loc: Locator) {
+        if !p.images.is_empty() {
+            self.flush();
+            let imgs: Vec<String> = p
+                .images
+                .iter()
+                .map(|(alt, id)| {
+                    let target = self.targets.get(id).map(String::as_str).unwrap_or("");
+                    format!(
+                        "![{}]({})",
+                        render::inline(alt).replace(['[', ']'], ""),
+                        target.replace([' ', '(', ')'], "")
+                    )
+                })
+                .collect();
+            self.r.push(BlockType::Figure, &imgs.join("\n"), loc);
+        }
+    }
+
+    /// A numbered or bulleted paragraph: a new list item, or a deeper level joining the open one.
+    fn list_para(&mut self, p: &Para, text: &str, num_id: String, level: u32) {
+        let ordered = self
+            .numbering
+            .ordered(&num_id, level)
+            .unwrap_or_else(|| self.styles.named(p, &["number"]));
+        let n = self.counters.entry((num_id.clone(), level)).or_insert(0);
+        *n += 1;
+        let ordinal = ordered.then_some(*n);
+        // A new item at a level restarts the counts of the levels below it.
+        self.counters
+            .retain(|(id, l), _| id != &num_id || *l <= level);
+        let line = render::list_item(text, ordinal, level as usize);
+        match self.pending.as_mut() {
+            Some(open) if level > 0 && open.block_type == BlockType::ListItem => {
+                open.text.push('\n');
+                open.text.push_str(&line);
+                open.count = p.index + 1 - open.first;
+            }
+            _ => {
+                self.flush();
+                let line = render::list_item(text, ordinal, 0);
+                self.pending = Some(Pending {
+                    block_type: BlockType::ListItem,
+                    text: line,
+                    first: p.index,
+                    count: 1,
+                });
+            }
+        }
+    }
+
+    /// A code-styled paragraph: consecutive ones form one code block.
+    fn code_para(&mut self, p: &Para) {
+        match self.pending.as_mut() {
+            Some(open) if open.block_type == BlockType::CodeBlock => {
+                open.text.push('\n');
+                open.text.push_str(&p.text);
+                open.count = p.index + 1 - open.first;
+            }
+            _ => {
+                self.flush();
+                self.pending = Some(Pending {
+                    block_type: BlockType::CodeBlock,
+                    text: p.text.clone(),
+                    first: p.index,
+                    count: 1,
+                });
+            }
+        }
     }
 }
 

@@ -228,29 +228,12 @@ fn cid_widths(doc: &Document, w: &[Object], out: &mut BTreeMap<u32, f32>) {
 /// Interpret one page's content: every shown string becomes a span with its position.
 fn read_page(doc: &Document, number: u32, id: ObjectId) -> Result<(Page, usize), String> {
     let media = media_box(doc, id);
-    let fonts: BTreeMap<Vec<u8>, Font<'_>> = doc
-        .get_page_fonts(id)
-        .map_err(|e| format!("damaged PDF: page {number} fonts cannot be read ({e})"))?
-        .into_iter()
-        .map(|(name, dict)| (name, Font::load(doc, dict)))
-        .collect();
+    let fonts = page_fonts(doc, number, id)?;
     let images = doc.get_page_images(id).map(|v| v.len()).unwrap_or(0);
-    let bytes = doc
-        .get_page_content_with_limit(id, MAX_PAGE_CONTENT)
-        .map_err(|e| format!("damaged PDF: page {number} content cannot be read ({e})"))?;
-    let content = Content::decode(&bytes)
-        .map_err(|e| format!("damaged PDF: page {number} content cannot be parsed ({e})"))?;
+    let content = page_content(doc, number, id)?;
     let mut spans = Vec::new();
     let mut stack: Vec<State> = Vec::new();
-    let mut st = State {
-        ctm: IDENTITY,
-        char_spacing: 0.0,
-        word_spacing: 0.0,
-        scale: 1.0,
-        leading: 0.0,
-        rise: 0.0,
-        size: 0.0,
-    };
+    let mut st = START;
     let mut font: Option<&Font<'_>> = None;
     let mut tm = IDENTITY;
     let mut tlm = IDENTITY;
@@ -269,9 +252,8 @@ fn read_page(doc: &Document, number: u32, id: ObjectId) -> Result<(Page, usize),
                     st.ctm = mul(m, st.ctm);
                 }
             }
-            "BT" => {
-                tm = IDENTITY;
-                tlm = IDENTITY;
+            "BT" | "Td" | "TD" | "Tm" | "T*" => {
+                move_text(&op.operator, o, &mut st, &mut tm, &mut tlm)
             }
             "Tf" => {
                 font = o
@@ -285,25 +267,6 @@ fn read_page(doc: &Document, number: u32, id: ObjectId) -> Result<(Page, usize),
             "Tz" => st.scale = o.first().map(num).unwrap_or(100.0) / 100.0,
             "TL" => st.leading = o.first().map(num).unwrap_or(0.0),
             "Ts" => st.rise = o.first().map(num).unwrap_or(0.0),
-            "Td" | "TD" => {
-                if let Some([tx, ty]) = nums::<2>(o) {
-                    if op.operator == "TD" {
-                        st.leading = -ty;
-                    }
-                    tlm = mul([1.0, 0.0, 0.0, 1.0, tx, ty], tlm);
-                    tm = tlm;
-                }
-            }
-            "Tm" => {
-                if let Some(m) = nums::<6>(o) {
-                    tlm = m;
-                    tm = m;
-                }
-            }
-            "T*" => {
-                tlm = mul([1.0, 0.0, 0.0, 1.0, 0.0, -st.leading], tlm);
-                tm = tlm;
-            }
             "Tj" | "'" | "\"" | "TJ" => {
                 if op.operator == "'" || op.operator == "\"" {
                     if op.operator == "\"" {
@@ -316,16 +279,8 @@ fn read_page(doc: &Document, number: u32, id: ObjectId) -> Result<(Page, usize),
                     tm = tlm;
                 }
                 let Some(f) = font else { continue };
-                let parts: Vec<&Object> = match op.operator.as_str() {
-                    "TJ" => o
-                        .first()
-                        .and_then(|a| a.as_array().ok())
-                        .map(|a| a.iter().collect())
-                        .unwrap_or_default(),
-                    _ => o.last().into_iter().collect(),
-                };
                 draws += 1;
-                show(f, &st, &mut tm, &parts, &mut spans);
+                show(f, &st, &mut tm, &shown_parts(&op.operator, o), &mut spans);
             }
             _ => {}
         }
@@ -343,6 +298,82 @@ fn read_page(doc: &Document, number: u32, id: ObjectId) -> Result<(Page, usize),
         },
         images,
     ))
+}
+
+/// The graphics and text state at the start of a page.
+const START: State = State {
+    ctm: IDENTITY,
+    char_spacing: 0.0,
+    word_spacing: 0.0,
+    scale: 1.0,
+    leading: 0.0,
+    rise: 0.0,
+    size: 0.0,
+};
+
+/// The fonts of a page's resources by name.
+fn page_fonts(
+    doc: &Document,
+    number: u32,
+    id: ObjectId,
+) -> Result<BTreeMap<Vec<u8>, Font<'_>>, String> {
+    Ok(doc
+        .get_page_fonts(id)
+        .map_err(|e| format!("damaged PDF: page {number} fonts cannot be read ({e})"))?
+        .into_iter()
+        .map(|(name, dict)| (name, Font::load(doc, dict)))
+        .collect())
+}
+
+/// A page's content stream, decoded into operations.
+fn page_content(doc: &Document, number: u32, id: ObjectId) -> Result<Content, String> {
+    let bytes = doc
+        .get_page_content_with_limit(id, MAX_PAGE_CONTENT)
+        .map_err(|e| format!("damaged PDF: page {number} content cannot be read ({e})"))?;
+    Content::decode(&bytes)
+        .map_err(|e| format!("damaged PDF: page {number} content cannot be parsed ({e})"))
+}
+
+/// The text-positioning operators `BT`, `Td`, `TD`, `Tm` and `T*` (PDF 32000-1 §9.4.2).
+fn move_text(op: &str, o: &[Object], st: &mut State, tm: &mut [f32; 6], tlm: &mut [f32; 6]) {
+    match op {
+        "BT" => {
+            *tm = IDENTITY;
+            *tlm = IDENTITY;
+        }
+        "Td" | "TD" => {
+            if let Some([tx, ty]) = nums::<2>(o) {
+                if op == "TD" {
+                    st.leading = -ty;
+                }
+                *tlm = mul([1.0, 0.0, 0.0, 1.0, tx, ty], *tlm);
+                *tm = *tlm;
+            }
+        }
+        "Tm" => {
+            if let Some(m) = nums::<6>(o) {
+                *tlm = m;
+                *tm = m;
+            }
+        }
+        "T*" => {
+            *tlm = mul([1.0, 0.0, 0.0, 1.0, 0.0, -st.leading], *tlm);
+            *tm = *tlm;
+        }
+        _ => {}
+    }
+}
+
+/// The operands a text-showing operator shows: the `TJ` array's items, else its last operand.
+fn shown_parts<'o>(op: &str, o: &'o [Object]) -> Vec<&'o Object> {
+    match op {
+        "TJ" => o
+            .first()
+            .and_then(|a| a.as_array().ok())
+            .map(|a| a.iter().collect())
+            .unwrap_or_default(),
+        _ => o.last().into_iter().collect(),
+    }
 }
 
 /// Show strings (and `TJ` kerning numbers) with font `f`, advancing the text matrix.

@@ -2,6 +2,7 @@
 //! last four characters, with the provider's environment variable as a fallback.
 
 mod crypto;
+mod records;
 
 use std::path::{Path, PathBuf};
 
@@ -9,6 +10,8 @@ use age::secrecy::SecretString;
 use serde::Serialize;
 
 pub use crypto::IDENTITY_FILE;
+use records::summary;
+pub use records::{check_defaults, list_keys, record_test, remove_key, set_key_defaults};
 
 use crate::model::ProviderKind;
 pub use crate::model::StoredKey;
@@ -364,7 +367,7 @@ pub fn env_key(provider: &str) -> Option<String> {
 }
 
 /// The custom endpoint's environment base URL (the only provider whose URL comes from here).
-fn env_base_url(provider: &str) -> Option<String> {
+pub(super) fn env_base_url(provider: &str) -> Option<String> {
     ProviderKind::is_custom_name(provider)
         .then(|| std::env::var(CUSTOM_BASE_URL_ENV).ok())
         .flatten()
@@ -379,113 +382,6 @@ pub fn shown_key(secret: &str) -> String {
     } else {
         display_key(secret)
     }
-}
-
-fn summary(record: &StoredKey) -> KeySummary {
-    KeySummary {
-        provider: record.provider.clone(),
-        key: if record.encryption == NO_KEY {
-            NO_KEY_SHOWN.to_string()
-        } else {
-            format!("…{}", record.last4)
-        },
-        source: "stored".into(),
-        encryption: Some(record.encryption.clone()),
-        // A URL stored before credentials were refused is still shown without them.
-        base_url: record.base_url.as_deref().map(crate::provider::redact_url),
-        model: record.model.clone(),
-        temperature: record.temperature,
-        max_tokens: record.max_tokens,
-        is_valid: record.is_valid,
-        tested_at: record.tested_at.clone(),
-    }
-}
-
-/// Stored keys plus environment-only ones, in provider order. Never decrypts.
-pub fn list_keys(store: &Store) -> Result<Vec<KeySummary>, VaultError> {
-    let stored = store.list_api_keys()?;
-    let mut out = Vec::new();
-    for provider in KEYED_PROVIDERS {
-        if let Some(record) = stored.iter().find(|k| k.provider == provider) {
-            out.push(summary(record));
-        } else if let Some(var) = key_env_var(provider)
-            .filter(|_| env_key(provider).is_some() || env_base_url(provider).is_some())
-        {
-            let base_url = env_base_url(provider);
-            let source = match (&base_url, env_key(provider)) {
-                (Some(_), None) => CUSTOM_BASE_URL_ENV,
-                _ => var,
-            };
-            out.push(KeySummary {
-                provider: provider.to_string(),
-                key: shown_key(&env_key(provider).unwrap_or_default()),
-                source: format!("env:{source}"),
-                encryption: None,
-                base_url,
-                model: None,
-                temperature: None,
-                max_tokens: None,
-                is_valid: None,
-                tested_at: None,
-            });
-        }
-    }
-    Ok(out)
-}
-
-/// The bounds of a key's default temperature and max tokens (`keys set`, the Keys pane).
-pub fn check_defaults(temperature: Option<f64>, max_tokens: Option<u32>) -> Result<(), VaultError> {
-    if let Some(t) = temperature {
-        if !(0.0..=2.0).contains(&t) || !t.is_finite() {
-            return Err(VaultError::BadTemperature(t));
-        }
-    }
-    if let Some(m) = max_tokens {
-        if !(1..=1_000_000).contains(&m) {
-            return Err(VaultError::BadMaxTokens(m));
-        }
-    }
-    Ok(())
-}
-
-/// Replace the default model, temperature and max tokens of a stored key (the secret, base URL
-/// and test verdict stay). Checked like `keys set`; a refusal writes nothing.
-pub fn set_key_defaults(
-    store: &Store,
-    provider: &str,
-    model: Option<String>,
-    temperature: Option<f64>,
-    max_tokens: Option<u32>,
-) -> Result<KeySummary, VaultError> {
-    check_provider(provider)?;
-    check_defaults(temperature, max_tokens)?;
-    let Some(mut record) = store.get_api_key(provider)? else {
-        return Err(VaultError::NotFound(provider.into()));
-    };
-    record.model = model.filter(|m| !m.trim().is_empty());
-    record.temperature = temperature;
-    record.max_tokens = max_tokens;
-    record.updated_at = crate::clock::now_rfc3339();
-    store.put_api_key(&record)?;
-    Ok(summary(&record))
-}
-
-/// Remove a stored key; `false` when there was none.
-pub fn remove_key(store: &Store, provider: &str) -> Result<bool, VaultError> {
-    check_provider(provider)?;
-    Ok(store.delete_api_key(provider)?)
-}
-
-/// Record the outcome of a key test (or a 401/403 seen by the worker) on the stored key.
-/// Returns `false` when no key is stored for the provider (an environment key has no record).
-pub fn record_test(store: &Store, provider: &str, valid: bool) -> Result<bool, VaultError> {
-    let Some(mut record) = store.get_api_key(provider)? else {
-        return Ok(false);
-    };
-    record.is_valid = Some(valid);
-    record.tested_at = Some(crate::clock::now_rfc3339());
-    store.put_api_key(&record)?;
-    Ok(true)
 }
 
 /// [`Vault::key_for`] with the default config directory.
