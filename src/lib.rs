@@ -38,6 +38,7 @@ pub mod model;
 pub mod paths;
 pub mod policy;
 pub mod provider;
+pub mod record_cap;
 pub mod review;
 pub mod schema;
 pub mod store;

@@ -5,13 +5,13 @@ use std::io::IsTerminal;
 use clap::{Args, Subcommand};
 use serde_json::json;
 
+use super::exit::refused;
 use super::output::{one_line, print_json, short_id};
 use super::progress::print_progress;
 use super::{Ctx, Exit};
 use crate::model::Run;
 use crate::workspace::{
-    format_cost, CreateRunOptions, RunEnd, RunEstimate, RunOrGroup, SessionOptions, WorkerError,
-    Workspace,
+    format_cost, CreateRunOptions, RunEnd, RunEstimate, RunOrGroup, SessionOptions, Workspace,
 };
 
 /// A document (or `--project REF`), a schema and the run's options (`run create` and
@@ -277,13 +277,6 @@ fn on_group(ctx: &Ctx, ws: &Workspace, cmd: &RunCommand) -> anyhow::Result<Optio
 /// The estimate for people (the TUI's cost preview shows the same lines).
 fn estimate_lines(e: &RunEstimate) -> Vec<String> {
     crate::workspace::estimate_summary(e)
-}
-
-pub(super) fn refused(e: WorkerError) -> anyhow::Error {
-    match e {
-        WorkerError::Refused(msg) => Exit::new(1, msg).into(),
-        other => other.into(),
-    }
 }
 
 fn demo_label(run: &Run) -> &'static str {

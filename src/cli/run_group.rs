@@ -5,9 +5,9 @@ use std::io::IsTerminal;
 
 use serde_json::json;
 
+use super::exit::refused;
 use super::output::{one_line, print_json, short_id};
 use super::progress::print_progress;
-use super::run::refused;
 use super::{Ctx, Exit};
 use crate::model::{GroupSummary, Run};
 use crate::workspace::{

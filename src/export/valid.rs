@@ -24,7 +24,7 @@ pub fn check_exportable(store: &Store, run_id: &str, mode: Mode) -> Result<(), E
     let Ok(validators) = FieldValidators::new(&schema.json) else {
         return Ok(()); // a schema the validator cannot compile was never enforced either
     };
-    let local = &crate::worker::answer::LOCAL_FIELDS;
+    let local = &crate::schema::LOCAL_FIELDS;
     let (mut bad, mut first) = (Vec::new(), None);
     store.for_each_overlay(run_id, |ov| {
         let staged = (mode != Mode::Confirmed && ov.status == OverlayStatus::AiComplete)

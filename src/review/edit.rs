@@ -284,7 +284,7 @@ fn check_with(
         // A reason quotes the refused value, which a model can make megabytes long.
         Err(EditError::Invalid {
             field: field.to_string(),
-            reason: crate::worker::record_cap::cap(reasons.join("; ")),
+            reason: crate::record_cap::cap(reasons.join("; ")),
         })
     }
 }

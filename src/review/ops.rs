@@ -158,7 +158,7 @@ pub fn confirm(
                 continue;
             }
             let staged = ov.staging.clone().unwrap_or(Value::Null);
-            let local = &crate::worker::answer::LOCAL_FIELDS;
+            let local = &crate::schema::LOCAL_FIELDS;
             if let Err(source) = validators.check_object_except(&staged, local) {
                 return Err(ReviewError::InvalidStaged {
                     run_id: run_id.to_string(),

@@ -58,7 +58,7 @@ pub fn remote_refs(schema: &Value) -> Vec<String> {
 fn reserved_names(schema: &Value) -> Vec<String> {
     let props = &schema["properties"];
     let mut out = Vec::new();
-    for name in crate::worker::answer::LOCAL_FIELDS {
+    for name in super::LOCAL_FIELDS {
         if props.get(name).is_some() {
             out.push(format!(
                 "field '{name}' is reserved: the program computes it from the block itself and \

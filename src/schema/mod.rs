@@ -26,6 +26,10 @@ pub use templates::{template, templates, Template};
 pub use value_type::ValueType;
 pub use wizard::{Field, FieldSpec, FieldType, WizardModel};
 
+/// Fields the program computes from the block itself and writes over what a model said (SPEC §3
+/// "Local deterministic fields"); `schema check` warns about them, the worker fills them.
+pub const LOCAL_FIELDS: [&str; 3] = ["word_count", "has_question", "first_40_chars"];
+
 use serde_json::{Map, Value};
 
 /// The top-level `required` field names (empty when absent or malformed).

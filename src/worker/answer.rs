@@ -107,8 +107,8 @@ pub fn parse_single(
     p
 }
 
-/// Fields the program computes from the block itself (SPEC §3 "Local deterministic fields").
-pub const LOCAL_FIELDS: [&str; 3] = ["word_count", "has_question", "first_40_chars"];
+/// The schema's local deterministic fields, where the answer parser reads them.
+pub use crate::schema::LOCAL_FIELDS;
 
 /// Local deterministic fields: computed from the block itself, overwriting the model.
 pub fn apply_local_fields(

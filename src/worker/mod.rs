@@ -23,7 +23,7 @@ mod item;
 pub mod lease;
 pub mod pack;
 mod prepare;
-pub mod record_cap;
+pub use crate::record_cap;
 mod task;
 pub mod transitions;
 mod writer;
