@@ -22,6 +22,8 @@ use crate::provider::{BlockInput, CallAnswer, CallRequest, Provider, ProviderErr
 
 pub use super::item::{call_keys, Item};
 
+mod failed;
+
 /// What every task of a session shares.
 pub struct Shared<P> {
     pub provider: Arc<P>,
@@ -401,71 +403,13 @@ impl<P: Provider> Shared<P> {
                         // Nothing was in flight (waiting at the gate or between retries).
                         return;
                     }
-                    outcome.record.latency_ms = after.as_millis() as u64;
-                    outcome.record.outcome = CallOutcome::Cancelled;
-                    outcome.record.cost_upper_usd = upper;
-                    outcome.cost_usd = upper;
-                    let why = if *self.cancel.borrow() {
-                        "run cancelled"
-                    } else {
-                        "session interrupted"
-                    };
-                    outcome.record.detail = Some(format!(
-                        "{why}: request aborted after {} ms; its blocks return to pending; its \
-                         cost is counted as an upper bound",
-                        after.as_millis()
-                    ));
+                    self.mark_cancelled(&mut outcome, after, upper);
                     self.write(outcome).await;
                     return;
                 }
                 Err(CallEnd::Halted) => return,
                 Err(CallEnd::Failed(e)) => {
-                    outcome.record.outcome = CallOutcome::Error(error_class(&e));
-                    outcome.record.detail = Some(e.to_string());
-                    match e {
-                        ProviderError::OutOfCredit { .. } => self.halt(Halt {
-                            reason: format!(
-                                "{e} — add credit, then `blockwise run resume {}`",
-                                self.label
-                            ),
-                            bad_key: false,
-                        }),
-                        ProviderError::BadKey { .. } => {
-                            let p = &self.plan.run.model_config.provider;
-                            self.halt(Halt {
-                                reason: format!(
-                                    "{e} — set a valid key with `blockwise keys set {p} --stdin`, \
-                                     then `blockwise run resume {}`",
-                                    self.label
-                                ),
-                                bad_key: true,
-                            })
-                        }
-                        ProviderError::Transient { .. } | ProviderError::RateLimited { .. } => self
-                            .halt(Halt {
-                                reason: format!(
-                                    "provider still failing after {} retries ({e}) — \
-                                     `blockwise run resume {}` when it is back{}",
-                                    self.transient_retries,
-                                    self.label,
-                                    self.timeout_hint(&e)
-                                ),
-                                bad_key: false,
-                            }),
-                        ProviderError::ContextOverflow { .. }
-                        | ProviderError::BadRequest { .. }
-                        | ProviderError::Malformed { .. } => {
-                            if pack.len() > 1 {
-                                outcome.record.outcome = CallOutcome::Split;
-                                let (a, b) = halves(pack);
-                                queue.push_front(b);
-                                queue.push_front(a);
-                            } else {
-                                outcome.failures =
-                                    pack.iter().map(|i| (i.at(), e.to_string())).collect();
-                            }
-                        }
-                    }
+                    self.on_failed(e, pack, &mut outcome, &mut queue);
                     // Credit / key / outage: the pause releases the claims; nothing to count.
                     if self.halted() {
                         self.write(outcome).await;
