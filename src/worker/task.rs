@@ -10,7 +10,7 @@ use tokio::sync::{mpsc, oneshot, watch};
 use tokio::time::Instant;
 
 use super::answer::{apply_local_fields, parse_batched, parse_single, ParsedAnswer};
-use super::backoff::{delay, Gate};
+use super::backoff::Gate;
 use super::events::WorkerEvent;
 use super::prepare::RunPlan;
 use super::transitions::CallEffect;
@@ -23,6 +23,7 @@ use crate::provider::{BlockInput, CallAnswer, CallRequest, Provider, ProviderErr
 pub use super::item::{call_keys, Item};
 
 mod failed;
+mod retry;
 
 /// What every task of a session shares.
 pub struct Shared<P> {
@@ -309,18 +310,7 @@ impl<P: Provider> Shared<P> {
                 Ok(answer) => return (Ok(answer), seq),
                 Err(e) => e,
             };
-            let wait = match &err {
-                ProviderError::RateLimited { retry_after, .. } => {
-                    let d = retry_after
-                        .unwrap_or_else(|| delay(retries + 1, self.backoff_base, self.backoff_max));
-                    self.gate.close_until(Instant::now() + d);
-                    Some(d)
-                }
-                ProviderError::Transient { .. } => {
-                    Some(delay(retries + 1, self.backoff_base, self.backoff_max))
-                }
-                _ => None,
-            };
+            let wait = self.retry_wait(&err, retries);
             let Some(wait) = wait else {
                 return (Err(CallEnd::Failed(err)), seq);
             };
@@ -341,21 +331,7 @@ impl<P: Provider> Shared<P> {
                 error = %err,
                 "transient provider trouble; retrying"
             );
-            let mut rec = record(self.home(pack), &self.endpoint, pack);
-            rec.seq = seq;
-            rec.latency_ms = started.elapsed().as_millis() as u64;
-            rec.outcome = CallOutcome::Error(error_class(&err));
-            rec.detail = Some(format!(
-                "{err} (retry {retries} of {})",
-                self.transient_retries
-            ));
-            self.write(CallEffect {
-                record: rec,
-                results: Vec::new(),
-                failures: Vec::new(),
-                cost_usd: self.no_answer_cost(),
-            })
-            .await;
+            self.record_retry(pack, seq, started, &err, retries).await;
             // A rate limit holds every task at the gate; others just wait their own backoff.
             let own_wait = if matches!(err, ProviderError::RateLimited { .. }) {
                 Duration::ZERO
