@@ -9,7 +9,7 @@ use serde_json::Value;
 use tokio::sync::{mpsc, oneshot, watch};
 use tokio::time::Instant;
 
-use super::answer::{apply_local_fields, parse_batched, parse_single, ParsedAnswer};
+use super::answer::apply_local_fields;
 use super::backoff::Gate;
 use super::events::WorkerEvent;
 use super::prepare::RunPlan;
@@ -19,9 +19,11 @@ use crate::model::{CallOutcome, CallRecord, ErrorClass, Usage};
 use crate::provider::http::timed_out;
 use crate::provider::pricing::PriceTable;
 use crate::provider::{BlockInput, CallAnswer, CallRequest, Provider, ProviderError};
+use answered::{reject_whole_pack, requeue_missing};
 
 pub use super::item::{call_keys, Item};
 
+mod answered;
 mod failed;
 mod retry;
 
@@ -413,22 +415,7 @@ impl<P: Provider> Shared<P> {
             self.vendor_prices,
         );
         let indices = call_keys(&pack);
-        let parsed: ParsedAnswer = if pack.len() > 1 {
-            parse_batched(
-                answer.output.as_ref(),
-                answer.parse_issue.as_deref(),
-                &indices,
-                &self.plan.pack_key,
-            )
-        } else {
-            parse_single(
-                answer.output.as_ref(),
-                answer.parse_issue.as_deref(),
-                indices[0],
-                &self.plan.pack_key,
-                self.plan.properties.contains_key("results"),
-            )
-        };
+        let parsed = self.parse_answer(&answer, &indices);
         rec.mapped = parsed.mapped.len() as u32;
         rec.missing = parsed.missing.len() as u32;
         rec.unexpected = parsed.unexpected;
@@ -436,21 +423,7 @@ impl<P: Provider> Shared<P> {
         let nothing = parsed.mapped.is_empty();
         let whole_pack_bad = answer.truncated || (parsed.parse_issue.is_some() && nothing);
         if whole_pack_bad {
-            let why = if answer.truncated {
-                "answer cut at the output limit (stop reason max_tokens)".to_string()
-            } else {
-                parsed.parse_issue.clone().unwrap_or_default()
-            };
-            rec.detail = Some(why.clone());
-            if pack.len() > 1 {
-                rec.outcome = CallOutcome::Split;
-                let (a, b) = halves(pack);
-                queue.push_front(b);
-                queue.push_front(a);
-            } else {
-                rec.outcome = CallOutcome::Failed;
-                outcome.failures = vec![(pack[0].at(), why)];
-            }
+            reject_whole_pack(&answer, &parsed, pack, outcome, queue);
             return;
         }
         let single = pack.len() == 1;
@@ -503,14 +476,6 @@ impl<P: Provider> Shared<P> {
                 parsed.unexpected, parsed.duplicate
             ));
         }
-        match missing.len() {
-            0 => {}
-            1 => queue.push_front(missing),
-            _ => {
-                let (a, b) = halves(missing);
-                queue.push_front(b);
-                queue.push_front(a);
-            }
-        }
+        requeue_missing(missing, queue);
     }
 }
