@@ -7,7 +7,7 @@ use std::time::{Duration, Instant};
 use tokio::sync::mpsc;
 
 use super::output::one_line;
-use crate::model::Run;
+use crate::model::{Run, RunCounters, UsageTotals};
 use crate::workspace::{format_cost, WorkerEvent};
 
 pub(super) async fn print_progress(
@@ -17,13 +17,7 @@ pub(super) async fn print_progress(
     quiet: bool,
 ) {
     let started = Instant::now();
-    let done_at_start = run.counters.total - run.counters.pending - run.counters.claimed;
-    let mut last_line = Instant::now() - Duration::from_secs(10);
-    let label = if run.model_config.is_demo() {
-        " [DEMO]"
-    } else {
-        ""
-    };
+    let mut bar = ProgressLine::new(&run, started, tty);
     // Until the first answer, say that calls are out and for how long (a one-slot local server
     // can take minutes): at once, then every second on a terminal, every 10 s otherwise.
     let mut waiting = Waiting::default();
@@ -55,34 +49,7 @@ pub(super) async fn print_progress(
                 counters, usage, ..
             } if !quiet => {
                 waiting.answered = true;
-                let done = counters.total - counters.pending - counters.claimed;
-                let secs = started.elapsed().as_secs_f64().max(0.001);
-                let rate = (done.saturating_sub(done_at_start)) as f64 / secs;
-                let left = counters.pending + counters.claimed;
-                let eta = if rate > 0.0 {
-                    format!("{:.0}s", left as f64 / rate)
-                } else {
-                    "?".into()
-                };
-                let cost = format_cost(usage.cost_usd);
-                if tty {
-                    let width = 30usize;
-                    let filled = (done as usize * width) / counters.total.max(1) as usize;
-                    print!(
-                        "\r[{}{}] {done}/{} blocks  {rate:.1}/s  ETA {eta}  calls {}  {cost}{label}  ",
-                        "#".repeat(filled),
-                        ".".repeat(width - filled),
-                        counters.total,
-                        usage.calls
-                    );
-                    let _ = std::io::stdout().flush();
-                } else if last_line.elapsed() >= Duration::from_secs(2) || left == 0 {
-                    last_line = Instant::now();
-                    outln!(
-                        "{}: {done}/{} done ({} staged, {} failed), {rate:.1} blocks/s, calls {}, {cost}{label}",
-                        run.run_id, counters.total, counters.ai_complete, counters.failed, usage.calls
-                    );
-                }
+                bar.show(&counters, &usage);
             }
             WorkerEvent::Warning { message, .. } => errln!("warning: {message}"),
             WorkerEvent::Complete { run_id } if !quiet => {
@@ -92,6 +59,67 @@ pub(super) async fn print_progress(
                 outln!("{run_id} complete");
             }
             _ => {}
+        }
+    }
+}
+
+/// The progress bar (terminal) or line (every two seconds, and at the end) of `run start`.
+struct ProgressLine {
+    run_id: String,
+    label: &'static str,
+    started: Instant,
+    /// Blocks already done when this session started (not counted in the rate).
+    done_at_start: u32,
+    last_line: Instant,
+    tty: bool,
+}
+
+impl ProgressLine {
+    fn new(run: &Run, started: Instant, tty: bool) -> Self {
+        let label = if run.model_config.is_demo() {
+            " [DEMO]"
+        } else {
+            ""
+        };
+        ProgressLine {
+            run_id: run.run_id.clone(),
+            label,
+            started,
+            done_at_start: run.counters.total - run.counters.pending - run.counters.claimed,
+            last_line: Instant::now() - Duration::from_secs(10),
+            tty,
+        }
+    }
+
+    fn show(&mut self, counters: &RunCounters, usage: &UsageTotals) {
+        let label = self.label;
+        let done = counters.total - counters.pending - counters.claimed;
+        let secs = self.started.elapsed().as_secs_f64().max(0.001);
+        let rate = (done.saturating_sub(self.done_at_start)) as f64 / secs;
+        let left = counters.pending + counters.claimed;
+        let eta = if rate > 0.0 {
+            format!("{:.0}s", left as f64 / rate)
+        } else {
+            "?".into()
+        };
+        let cost = format_cost(usage.cost_usd);
+        if self.tty {
+            let width = 30usize;
+            let filled = (done as usize * width) / counters.total.max(1) as usize;
+            print!(
+                "\r[{}{}] {done}/{} blocks  {rate:.1}/s  ETA {eta}  calls {}  {cost}{label}  ",
+                "#".repeat(filled),
+                ".".repeat(width - filled),
+                counters.total,
+                usage.calls
+            );
+            let _ = std::io::stdout().flush();
+        } else if self.last_line.elapsed() >= Duration::from_secs(2) || left == 0 {
+            self.last_line = Instant::now();
+            outln!(
+                "{}: {done}/{} done ({} staged, {} failed), {rate:.1} blocks/s, calls {}, {cost}{label}",
+                self.run_id, counters.total, counters.ai_complete, counters.failed, usage.calls
+            );
         }
     }
 }

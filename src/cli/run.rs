@@ -439,10 +439,16 @@ fn status(ctx: &Ctx, ws: &Workspace, run: &str) -> anyhow::Result<u8> {
         }))?;
         return Ok(0);
     }
+    print_status_progress(&r, secs, rate);
+    print_status_config(ws, &id, &r)?;
+    Ok(0)
+}
+
+/// `status`: what the run is, how far it got, what it used and cost.
+fn print_status_progress(r: &Run, secs: f64, rate: f64) {
     let c = r.counters;
     let u = r.usage;
-    let mc = &r.model_config;
-    outln!("run       {}{}", r.run_id, demo_label(&r));
+    outln!("run       {}{}", r.run_id, demo_label(r));
     outln!(
         "status    {}{}",
         r.status.as_str(),
@@ -474,9 +480,14 @@ fn status(ctx: &Ctx, ws: &Workspace, run: &str) -> anyhow::Result<u8> {
     );
     outln!("cost      {} (estimated)", format_cost(u.cost_usd));
     outln!("time      {secs:.1}s active, {rate:.1} blocks/s");
+}
+
+/// `status`: the provider, endpoint, model settings and policy the run works with.
+fn print_status_config(ws: &Workspace, id: &str, r: &Run) -> anyhow::Result<()> {
+    let mc = &r.model_config;
     outln!("provider  {}", mc.provider);
     // The endpoint is taken when a session starts; each call records the one it used.
-    if let Some(endpoint) = ws.calls(&id)?.iter().rev().find_map(|c| c.endpoint.clone()) {
+    if let Some(endpoint) = ws.calls(id)?.iter().rev().find_map(|c| c.endpoint.clone()) {
         outln!("endpoint  {} (last call)", one_line(&endpoint, 200));
     }
     for (name, value) in [
@@ -508,7 +519,7 @@ fn status(ctx: &Ctx, ws: &Workspace, run: &str) -> anyhow::Result<u8> {
             outln!("          {}", one_line(applied, 200));
         }
     }
-    Ok(0)
+    Ok(())
 }
 
 fn calls(ctx: &Ctx, ws: &Workspace, run: &str) -> anyhow::Result<u8> {

@@ -63,61 +63,89 @@ pub fn check_output(target: &Path, protected: &Protected) -> Result<PathBuf, Ref
         target: target.display().to_string(),
         reason,
     };
+    let meta = existing_plain_file(target).map_err(refuse)?;
+    let canon = canonical(target).ok_or_else(|| refuse("its folder does not exist".to_string()))?;
+    if let Some(store) = &protected.store {
+        if let Some(reason) = store_reason(&canon, meta.as_ref(), store) {
+            return Err(refuse(reason));
+        }
+    }
+    if let Some(reason) = protected_reason(&canon, meta.as_ref(), protected) {
+        return Err(refuse(reason));
+    }
+    Ok(canon)
+}
+
+/// What is at `target` today: nothing (`None`) or a plain file (followed through symlinks);
+/// anything else is the reason to refuse it.
+fn existing_plain_file(target: &Path) -> Result<Option<std::fs::Metadata>, String> {
     let meta = match std::fs::metadata(target) {
         Ok(m) => Some(m),
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => None,
-        Err(e) => return Err(refuse(format!("cannot inspect it ({e})"))),
+        Err(e) => return Err(format!("cannot inspect it ({e})")),
     };
     if let Some(m) = &meta {
         if !m.file_type().is_file() {
             let kind = crate::files::file_kind(&m.file_type());
-            return Err(refuse(format!(
+            return Err(format!(
                 "it is {kind}, not a plain file; choose a file path"
-            )));
-        }
-    } else if std::fs::symlink_metadata(target).is_ok() {
-        return Err(refuse("it is a dangling symbolic link".into()));
-    }
-    let canon = canonical(target).ok_or_else(|| refuse("its folder does not exist".to_string()))?;
-    if let Some(store) = &protected.store {
-        let store_canon = canonical(store).unwrap_or_else(|| store.clone());
-        let name = store_canon
-            .file_name()
-            .map(|n| n.to_string_lossy().into_owned())
-            .unwrap_or_default();
-        let target_name = canon
-            .file_name()
-            .map(|n| n.to_string_lossy().into_owned())
-            .unwrap_or_default();
-        let sibling = canon.parent() == store_canon.parent()
-            && !name.is_empty()
-            && (target_name.starts_with(&name) || target_name.starts_with(&format!(".{name}")));
-        if canon == store_canon || meta.as_ref().is_some_and(|m| same_file(m, store)) {
-            return Err(refuse(
-                "it is the open Blockwise store; exporting there would destroy the workspace"
-                    .into(),
             ));
         }
-        if sibling {
-            return Err(refuse(format!(
-                "it belongs to the store {} (a lock or temporary file)",
-                store.display()
-            )));
-        }
+    } else if std::fs::symlink_metadata(target).is_ok() {
+        return Err("it is a dangling symbolic link".into());
     }
+    Ok(meta)
+}
+
+/// Why `canon` may not be written because of the open `store` (it, or its lock and temporary
+/// files beside it), if it may not.
+fn store_reason(canon: &Path, meta: Option<&std::fs::Metadata>, store: &Path) -> Option<String> {
+    let store_canon = canonical(store).unwrap_or_else(|| store.to_path_buf());
+    let name = store_canon
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    let target_name = canon
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    let sibling = canon.parent() == store_canon.parent()
+        && !name.is_empty()
+        && (target_name.starts_with(&name) || target_name.starts_with(&format!(".{name}")));
+    if canon == store_canon || meta.is_some_and(|m| same_file(m, store)) {
+        return Some(
+            "it is the open Blockwise store; exporting there would destroy the workspace".into(),
+        );
+    }
+    if sibling {
+        return Some(format!(
+            "it belongs to the store {} (a lock or temporary file)",
+            store.display()
+        ));
+    }
+    None
+}
+
+/// Why `canon` may not be written because it is one of Blockwise's own files or folders (also
+/// through a hard link), if it may not.
+fn protected_reason(
+    canon: &Path,
+    meta: Option<&std::fs::Metadata>,
+    protected: &Protected,
+) -> Option<String> {
     for dir in &protected.dirs {
         let Ok(dir_canon) = std::fs::canonicalize(dir) else {
             continue;
         };
         if canon.starts_with(&dir_canon) {
-            return Err(refuse(format!(
+            return Some(format!(
                 "it is inside Blockwise's config folder {} (keys identity, keymap, prices)",
                 dir.display()
-            )));
+            ));
         }
     }
     // A hard link to a protected file has another path but the same inode.
-    if let Some(m) = &meta {
+    if let Some(m) = meta {
         let protected_files = protected.files.iter().cloned().chain(
             protected
                 .dirs
@@ -129,20 +157,13 @@ pub fn check_output(target: &Path, protected: &Protected) -> Result<PathBuf, Ref
         );
         for f in protected_files {
             if same_file(m, &f) {
-                return Err(refuse(format!(
-                    "it is Blockwise's own file {}",
-                    f.display()
-                )));
+                return Some(format!("it is Blockwise's own file {}", f.display()));
             }
         }
     }
-    for f in &protected.files {
-        if canonical(f).is_some_and(|c| c == canon) {
-            return Err(refuse(format!(
-                "it is Blockwise's own file {}",
-                f.display()
-            )));
-        }
-    }
-    Ok(canon)
+    protected
+        .files
+        .iter()
+        .find(|f| canonical(f).is_some_and(|c| c == canon))
+        .map(|f| format!("it is Blockwise's own file {}", f.display()))
 }

@@ -9,7 +9,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use serde::Serialize;
 use serde_json::value::RawValue;
 
-use super::{io_at, pick, Context, ExportError, ExportSummary, Mode};
+use super::{io_at, pick, Context, ExportError, ExportSummary, Mode, Picked};
 use crate::model::{Block, BlockType, Locator};
 use crate::store::{OverlayView, Store, StoreError};
 
@@ -86,12 +86,8 @@ pub fn threads() -> usize {
         .clamp(1, 4)
 }
 
-pub(super) fn write<W: Write>(
-    store: &Store,
-    ctx: &Context,
-    w: &mut W,
-    target: &str,
-) -> Result<ExportSummary, ExportError> {
+/// `immutable.source_upload` and `immutable.conversion` of the document, serialized once.
+fn document_parts(ctx: &Context) -> Result<(Box<RawValue>, Box<RawValue>), ExportError> {
     let doc = &ctx.doc;
     let source_upload = raw(&SourceUpload {
         source_uid: &doc.source_uid,
@@ -104,31 +100,53 @@ pub(super) fn write<W: Write>(
         conv_total_blocks: doc.total_blocks,
         conv_block_type_freq: &doc.block_type_freq,
     })?;
+    Ok((source_upload, conversion))
+}
+
+/// One block's line: the immutable parts and the value `picked` for the export mode.
+fn line<'a>(
+    ctx: &'a Context,
+    source_upload: &'a RawValue,
+    conversion: &'a RawValue,
+    block: &'a Block,
+    picked: &Picked<'a>,
+) -> Line<'a> {
+    Line {
+        immutable: Immutable {
+            source_upload,
+            conversion,
+            block: BlockOut {
+                block_uid: &block.block_uid,
+                block_index: block.block_index,
+                block_type: block.block_type,
+                block_locator: &block.block_locator,
+                block_content: &block.block_content,
+            },
+        },
+        user_defined: UserDefined {
+            schema_ref: &ctx.run.schema_ref,
+            schema_uid: &ctx.run.schema_uid,
+            run_id: &ctx.run.run_id,
+            data: picked.data,
+            draft: (ctx.mode == Mode::Staging).then_some(picked.draft),
+            staging: (ctx.mode == Mode::Both).then_some(picked.staging),
+        },
+    }
+}
+
+pub(super) fn write<W: Write>(
+    store: &Store,
+    ctx: &Context,
+    w: &mut W,
+    target: &str,
+) -> Result<ExportSummary, ExportError> {
+    let doc = &ctx.doc;
+    let (source_upload, conversion) = document_parts(ctx)?;
     let (blocks, confirmed, drafts) = (AtomicU64::new(0), AtomicU64::new(0), AtomicU64::new(0));
     let io = io_at(target);
     let render = |buf: &mut Vec<u8>, block: &Block, ov: &OverlayView<'_>| {
         let picked = pick(ctx.mode, ov);
-        let line = Line {
-            immutable: Immutable {
-                source_upload: &source_upload,
-                conversion: &conversion,
-                block: BlockOut {
-                    block_uid: &block.block_uid,
-                    block_index: block.block_index,
-                    block_type: block.block_type,
-                    block_locator: &block.block_locator,
-                    block_content: &block.block_content,
-                },
-            },
-            user_defined: UserDefined {
-                schema_ref: &ctx.run.schema_ref,
-                schema_uid: &ctx.run.schema_uid,
-                run_id: &ctx.run.run_id,
-                data: picked.data,
-                draft: (ctx.mode == Mode::Staging).then_some(picked.draft),
-                staging: (ctx.mode == Mode::Both).then_some(picked.staging),
-            },
-        };
+        let line = line(ctx, &source_upload, &conversion, block, &picked);
         serde_json::to_writer(&mut *buf, &line).map_err(|e| io_at(target)(e.into()))?;
         buf.push(b'\n');
         blocks.fetch_add(1, Ordering::Relaxed);

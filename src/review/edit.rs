@@ -120,26 +120,7 @@ pub fn parse_field_value(schema: &Value, field: &str, text: &str) -> Result<Valu
         }
     }
     if let Some(members) = members {
-        let as_string = Value::String(text.to_string());
-        if members.contains(&as_string) {
-            return Ok(as_string);
-        }
-        if let Ok(v) = serde_json::from_str::<Value>(trimmed) {
-            if members.contains(&v) {
-                return Ok(v);
-            }
-        }
-        return Err(EditError::NotEnumMember {
-            field: field.to_string(),
-            input: text.to_string(),
-            members: members
-                .iter()
-                .map(|m| match m {
-                    Value::String(s) => s.clone(),
-                    other => other.to_string(),
-                })
-                .collect(),
-        });
+        return enum_member(field, members, text);
     }
     if types.iter().all(|t| t == "null") {
         // Untyped: JSON when it reads as JSON, else the text itself.
@@ -150,33 +131,69 @@ pub fn parse_field_value(schema: &Value, field: &str, text: &str) -> Result<Valu
         if !types.iter().any(|t| t == wanted) {
             continue;
         }
-        let parsed = match wanted {
-            "integer" => parse_integer(trimmed),
-            "number" => parse_number(trimmed),
-            "boolean" => match trimmed.to_ascii_lowercase().as_str() {
-                "true" => Some(Value::Bool(true)),
-                "false" => Some(Value::Bool(false)),
-                _ => None,
-            },
-            "array" => serde_json::from_str::<Value>(trimmed)
-                .ok()
-                .filter(Value::is_array),
-            "object" => serde_json::from_str::<Value>(trimmed)
-                .ok()
-                .filter(Value::is_object),
-            _ => Some(Value::String(text.to_string())),
-        };
+        let parsed = parse_as(wanted, text);
         if let Some(v) = parsed {
             return Ok(v);
         }
     }
+    Err(wrong_type(field, &types, text))
+}
+
+/// `text` as one of the enum's `members`: the text itself when it is a member string, else the
+/// JSON it reads as when that is a member.
+fn enum_member(field: &str, members: &[Value], text: &str) -> Result<Value, EditError> {
+    let as_string = Value::String(text.to_string());
+    if members.contains(&as_string) {
+        return Ok(as_string);
+    }
+    if let Ok(v) = serde_json::from_str::<Value>(text.trim()) {
+        if members.contains(&v) {
+            return Ok(v);
+        }
+    }
+    Err(EditError::NotEnumMember {
+        field: field.to_string(),
+        input: text.to_string(),
+        members: members
+            .iter()
+            .map(|m| match m {
+                Value::String(s) => s.clone(),
+                other => other.to_string(),
+            })
+            .collect(),
+    })
+}
+
+/// `text` read as the JSON type `wanted` (`None`: it does not read as one).
+fn parse_as(wanted: &str, text: &str) -> Option<Value> {
+    let trimmed = text.trim();
+    match wanted {
+        "integer" => parse_integer(trimmed),
+        "number" => parse_number(trimmed),
+        "boolean" => match trimmed.to_ascii_lowercase().as_str() {
+            "true" => Some(Value::Bool(true)),
+            "false" => Some(Value::Bool(false)),
+            _ => None,
+        },
+        "array" => serde_json::from_str::<Value>(trimmed)
+            .ok()
+            .filter(Value::is_array),
+        "object" => serde_json::from_str::<Value>(trimmed)
+            .ok()
+            .filter(Value::is_object),
+        _ => Some(Value::String(text.to_string())),
+    }
+}
+
+/// The refusal naming the types `field` takes, in words.
+fn wrong_type(field: &str, types: &[String], text: &str) -> EditError {
     let mut expected: Vec<&str> = types
         .iter()
         .map(String::as_str)
         .filter(|t| *t != "null")
         .collect();
     expected.dedup();
-    Err(EditError::WrongType {
+    EditError::WrongType {
         field: field.to_string(),
         expected: expected
             .iter()
@@ -191,7 +208,7 @@ pub fn parse_field_value(schema: &Value, field: &str, text: &str) -> Result<Valu
             .collect::<Vec<_>>()
             .join(" or "),
         input: text.to_string(),
-    })
+    }
 }
 
 fn parse_number(t: &str) -> Option<Value> {
