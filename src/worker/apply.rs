@@ -39,15 +39,8 @@ struct Part {
     failures: Vec<(u32, String)>,
 }
 
-/// Apply finished calls in ONE transaction (group commit): call records, staged results,
-/// failures, usage totals, and each touched run's rollup to `complete`. `run_ids` is the
-/// session's run list (`At::run` indexes it). Returns every touched run as it is after.
-pub fn apply_outcomes(
-    store: &Store,
-    run_ids: &[String],
-    outcomes: Vec<CallEffect>,
-    max_retries: u32,
-) -> Result<Vec<Run>, StoreError> {
+/// Each call's part per run (member slot), other runs' parts first, then each record's own run.
+fn parts_in_order(run_ids: &[String], outcomes: &[CallEffect]) -> Vec<(u32, Part)> {
     let slot_of: HashMap<&str, u32> = if run_ids.len() == 1 {
         HashMap::from([(run_ids[0].as_str(), 0)])
     } else {
@@ -96,7 +89,19 @@ pub fn apply_outcomes(
             }
         }
     }
-    let order: Vec<(u32, Part)> = others.into_iter().chain(homes).collect();
+    others.into_iter().chain(homes).collect()
+}
+
+/// Apply finished calls in ONE transaction (group commit): call records, staged results,
+/// failures, usage totals, and each touched run's rollup to `complete`. `run_ids` is the
+/// session's run list (`At::run` indexes it). Returns every touched run as it is after.
+pub fn apply_outcomes(
+    store: &Store,
+    run_ids: &[String],
+    outcomes: Vec<CallEffect>,
+    max_retries: u32,
+) -> Result<Vec<Run>, StoreError> {
+    let order = parts_in_order(run_ids, &outcomes);
     let ids: Vec<String> = order
         .iter()
         .map(|(s, _)| run_ids[*s as usize].clone())

@@ -6,7 +6,7 @@ use std::collections::VecDeque;
 use std::sync::Arc;
 use std::time::Duration;
 
-use super::engine::{blocking, RunEnd, StoppedBy};
+use super::engine::{blocking, RunEnd};
 use super::group_transitions as many;
 use super::pack::estimate_tokens;
 use super::task::Item;
@@ -27,6 +27,16 @@ pub(crate) fn idle_end(runs: &[crate::model::Run]) -> Option<RunEnd> {
         Some(r) => RunEnd::Paused(r.paused_reason.clone().unwrap_or_default()),
         None => RunEnd::Cancelled,
     })
+}
+
+/// Why the loop stopped, when it was not the run's own state.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum StoppedBy {
+    Nothing,
+    /// The user asked the session to stop (Ctrl-C, quitting the TUI).
+    Interrupt,
+    /// A claim found the run cancelled.
+    Cancel,
 }
 
 /// What one claim of a session needs.
@@ -136,6 +146,64 @@ pub(crate) fn accept(
         content: b.block_content,
     }));
     Refill::Claimed(claimed)
+}
+
+/// The claim side of a session's loop: what is buffered, the claim in flight, where the next
+/// claim starts.
+pub(crate) struct Claims {
+    pub claim: Claim,
+    pub buffer: VecDeque<Item>,
+    /// No more pending blocks to claim right now (failed ones may return later).
+    pub exhausted: bool,
+    /// A claim in flight, and the first member whose blocks returned to pending meanwhile.
+    pub ahead: Option<ClaimAhead>,
+    pub rewind: usize,
+}
+
+impl Claims {
+    pub(crate) fn new(claim: Claim) -> Self {
+        Claims {
+            claim,
+            buffer: VecDeque::new(),
+            exhausted: false,
+            ahead: None,
+            rewind: usize::MAX,
+        }
+    }
+
+    /// Start a claim in the background; past the last member, nothing more is coming.
+    pub(crate) fn start_claim(&mut self) {
+        match claim_ahead(&self.claim) {
+            Some(h) => self.ahead = Some(h),
+            None => self.exhausted = true,
+        }
+    }
+
+    /// Buffer a finished claim; `Some` names why the session must stop.
+    pub(crate) fn settle(&mut self, got: Taken) -> Option<StoppedBy> {
+        let outcome = accept(&mut self.claim, &mut self.buffer, got, self.rewind);
+        self.rewind = usize::MAX;
+        match outcome {
+            Refill::Claimed(_) => {
+                self.exhausted = self.claim.cursor >= self.claim.run_ids.len();
+                None
+            }
+            Refill::Cancelled => Some(StoppedBy::Cancel),
+            Refill::NotRunning => Some(StoppedBy::Nothing),
+        }
+    }
+
+    /// A call ended while a claim ran: blocks from member `back` on are pending again.
+    pub(crate) fn returned_while_claiming(&mut self, back: usize) {
+        self.rewind = self.rewind.min(back);
+        self.claim.cursor = self.claim.cursor.min(back);
+    }
+
+    /// A call ended with no claim running: claim from member `back` on.
+    pub(crate) fn returned(&mut self, back: usize) {
+        self.claim.cursor = self.claim.cursor.min(back);
+        self.exhausted = self.claim.cursor >= self.claim.run_ids.len();
+    }
 }
 
 /// Claim and buffer at once (see [`claim_ahead`] and [`accept`]).

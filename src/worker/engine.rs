@@ -2,9 +2,7 @@
 //! once, and stops cleanly on completion, pause, cancel or interrupt. Each step of the loop is a
 //! named function with its own tests.
 
-use std::collections::VecDeque;
-use std::ops::Range;
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::atomic::AtomicUsize;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -12,14 +10,15 @@ use tokio::sync::{mpsc, watch, Semaphore};
 use tokio::task::JoinSet;
 
 use super::backoff::Gate;
-use super::claiming::{accept, claim_ahead, finish, idle_end, taken, Claim, ClaimAhead, Refill};
+use super::claiming::{finish, idle_end, Claim, Claims};
 use super::events::WorkerEvent;
 use super::group_session::watch_for_cancel;
 pub(crate) use super::group_session::Members;
 use super::group_transitions as many;
-use super::pack::{estimate_tokens, make_packs, CloseReason, PackLimits};
+use super::pack::estimate_tokens;
 use super::prepare::RunPlan;
-use super::task::{Item, Shared};
+use super::session_loop::{run_loop, wind_down};
+use super::task::Shared;
 use super::{holding, identity, lease, transitions, writer, WorkerError};
 use crate::model::ServerSeen;
 use crate::provider::{PriceTable, Provider, ServerLimits};
@@ -150,25 +149,9 @@ async fn work<P: Provider>(
     let session = std::time::Instant::now();
     let run_id = members.label.clone();
     let run_ids = members.run_ids.clone();
-    let runs = {
-        let (s, r, lease_ms) = (
-            store.clone(),
-            run_ids.clone(),
-            opts.lease.as_millis() as u64,
-        );
-        blocking(move || {
-            let now = crate::clock::now_millis();
-            // Calls a dead worker left in flight are counted, at their cost's upper bound.
-            many::mark_lost_many(&s, &r, lease::owner_alive)?;
-            many::recover_many(&s, &r, now, lease_ms, lease::owner_alive)?;
-            Ok(s.get_runs(&r)?)
-        })
-        .await?
-    };
-    if let Some(end) = idle_end(&runs) {
+    if let Some(end) = recover_leases(&store, &run_ids, opts.lease).await? {
         return Ok(end);
     }
-    drop(runs);
     let mut plan = RunPlan::load(&store, &run_ids[0])?;
     warn_short_cache_prefix(&plan, &events);
     tracing::info!(run_id = %run_id, endpoint = provider.base_url(), "worker session starts");
@@ -179,39 +162,15 @@ async fn work<P: Provider>(
         let (s, r) = (store.clone(), run_id.clone());
         blocking(move || Ok(transitions::record_server(&s, &r, seen)?)).await?;
     }
-    let mut claim = Claim {
+    let mut claims = Claims::new(Claim {
         store: store.clone(),
         run_ids: run_ids.clone(),
         convs: members.convs.clone(),
         worker: opts.worker_id.clone(),
         n: plan.policy.claim_batch_size.max(1) as usize,
         cursor: 0,
-    };
-    let cap = plan.limits.block_cap as usize;
-    let limits = plan.limits;
-    let writer = writer::spawn(
-        store.clone(),
-        writer::Scope {
-            label: run_id.clone(),
-            run_ids: run_ids.clone(),
-            provider: plan.run.model_config.provider.clone(),
-            max_retries: plan.policy.max_retries,
-        },
-        events.clone(),
-    );
-    let vendor_prices = crate::provider::builtin_prices_apply(provider.name(), provider.base_url());
-    let priced = opts
-        .prices
-        .price_at(&plan.run.model_config.model, vendor_prices)
-        .is_some();
-    if !priced {
-        tracing::info!(
-            run_id = %run_id,
-            base_url = provider.base_url(),
-            "cost unknown: no price for {} at this endpoint (built-in prices are the vendors' own; a local server is priced only by prices.json)",
-            plan.run.model_config.model
-        );
-    }
+    });
+    let writer = spawn_writer(&store, &plan, &run_id, &run_ids, &events);
     let (cancel_tx, mut cancel) = watch::channel(false);
     let watcher = tokio::spawn(watch_for_cancel(
         store.clone(),
@@ -219,166 +178,22 @@ async fn work<P: Provider>(
         opts.cancel_poll,
         cancel_tx,
     ));
-    let request_timeout = opts
-        .request_timeout
-        .unwrap_or(Duration::from_secs(u64::from(
-            plan.policy.request_timeout_seconds.max(1),
-        )));
-    let shared = Arc::new(Shared {
-        endpoint: provider.base_url().to_string(),
-        provider,
-        transient_retries: opts
-            .transient_retries
-            .unwrap_or(plan.policy.transient_retries),
-        request_timeout,
-        plan,
-        label: run_id.clone(),
-        run_ids: run_ids.clone(),
-        gate: Gate::new(),
-        halt: Mutex::new(None),
-        writer: writer.tx.clone(),
-        vendor_prices,
-        priced,
-        prices: opts.prices.clone(),
-        backoff_base: opts.backoff_base,
-        backoff_max: opts.backoff_max,
-        cancel: cancel.clone(),
-        stop: stop.clone(),
-        in_flight: AtomicUsize::new(0),
-        returned: AtomicUsize::new(usize::MAX),
-        events: events.clone(),
-        worker_id: opts.worker_id.clone(),
-    });
-    let semaphore = Arc::new(Semaphore::new(concurrency));
+    let limits = plan.limits;
+    let shared = new_shared(
+        provider, plan, members, &opts, &writer, &events, &cancel, &stop,
+    );
     let mut tasks = JoinSet::new();
-    let mut buffer: VecDeque<Item> = VecDeque::new();
-    // No more pending blocks to claim right now (failed ones may return later).
-    let mut exhausted = false;
-    let mut stopped_by = StoppedBy::Nothing;
-    // A claim in flight, and the first member whose blocks returned to pending meanwhile.
-    let mut ahead: Option<ClaimAhead> = None;
-    let mut rewind = usize::MAX;
-
-    loop {
-        // Reap finished calls at once: a JoinSet keeps every completed task (with its future's
-        // whole allocation) until it is joined, so memory would grow with the number of calls.
-        while tasks.try_join_next().is_some() {}
-        if *stop.borrow() {
-            stopped_by = StoppedBy::Interrupt;
-            break;
-        }
-        if *cancel.borrow() {
-            tracing::info!(
-                run_id = %run_id,
-                in_flight = shared.in_flight.load(Ordering::SeqCst),
-                "run cancelled: no new calls; calls in flight are aborted"
-            );
-            stopped_by = StoppedBy::Cancel;
-            break;
-        }
-        if shared.halted() {
-            break;
-        }
-        if ahead.as_ref().is_some_and(|h| h.is_finished()) {
-            let got = taken(ahead.take().expect("a claim in flight")).await?;
-            if let Some(by) = settle(&mut claim, &mut buffer, got, &mut rewind, &mut exhausted) {
-                stopped_by = by;
-                break;
-            }
-            continue;
-        }
-        if ahead.is_none() && needs_refill(exhausted, buffer.len(), cap) {
-            // Claimed in the background: the buffered blocks keep going out meanwhile.
-            match claim_ahead(&claim) {
-                Some(h) => ahead = Some(h),
-                None => exhausted = true,
-            }
-            continue;
-        }
-        let tokens: Vec<u32> = buffer.iter().map(|i| i.tokens).collect();
-        let next = next_pack(&tokens, &limits, exhausted, cap);
-        if let (None, Some(h)) = (&next, ahead.as_mut()) {
-            // Nothing to send until the claim lands (or a call ends, or the session stops).
-            tokio::select! {
-                got = h => {
-                    ahead = None;
-                    let got = got.map_err(|e| WorkerError::Refused(format!("worker task failed: {e}")))??;
-                    if let Some(by) = settle(&mut claim, &mut buffer, got, &mut rewind, &mut exhausted) {
-                        stopped_by = by;
-                        break;
-                    }
-                }
-                _ = tasks.join_next(), if !tasks.is_empty() => {
-                    let back = shared.returned.swap(usize::MAX, Ordering::SeqCst);
-                    rewind = rewind.min(back);
-                    claim.cursor = claim.cursor.min(back);
-                }
-                _ = stopped(&mut stop) => {}
-                _ = stopped(&mut cancel) => {}
-            }
-            continue;
-        }
-        if buffer.is_empty() {
-            if !tasks.is_empty() {
-                tokio::select! {
-                    _ = tasks.join_next() => {
-                        // Blocks a finished call gave back (a failure below max_retries) are
-                        // pending again: claim from their member on.
-                        let back = shared.returned.swap(usize::MAX, Ordering::SeqCst);
-                        claim.cursor = claim.cursor.min(back);
-                        exhausted = claim.cursor >= claim.run_ids.len();
-                    }
-                    _ = stopped(&mut stop) => {}
-                    _ = stopped(&mut cancel) => {}
-                }
-                continue;
-            }
-            // Nothing buffered, nothing in flight: failed blocks may have returned to pending.
-            if exhausted && claim.any_pending().await? {
-                // Blocks of earlier members came back (a retry): claim from the start again.
-                exhausted = false;
-                continue;
-            }
-            break;
-        }
-        let Some(range) = next else {
-            continue;
-        };
-        let permit = tokio::select! {
-            p = semaphore.clone().acquire_owned() => match p {
-                Ok(p) => p,
-                Err(_) => break,
-            },
-            _ = stopped(&mut stop) => continue,
-            _ = stopped(&mut cancel) => continue,
-        };
-        let pack: Vec<Item> = buffer.drain(range).collect();
-        let shared = shared.clone();
-        tasks.spawn(async move {
-            shared.process(pack).await;
-            drop(permit);
-        });
-    }
-
-    // After a cancel or an interrupt, tasks see it themselves: each aborts its request, records
-    // the call as cancelled (cost at its upper bound) and returns at once. A task that does not
-    // end within the grace period is dropped; its `started` call is then recorded as lost.
-    if let Some(h) = ahead.take() {
-        // Its claims are committed before `finish` gives back what was never sent.
-        let _ = taken(h).await;
-    }
-    let grace = if stopped_by == StoppedBy::Nothing {
-        // Paused or done: calls in flight finish and are recorded as they are.
-        Duration::MAX
-    } else {
-        ABORT_GRACE
-    };
-    let drain = async { while tasks.join_next().await.is_some() {} };
-    if tokio::time::timeout(grace, drain).await.is_err() {
-        tracing::warn!(run_id = %run_id, "calls did not end within {ABORT_GRACE:?}; dropped");
-        tasks.abort_all();
-        while tasks.join_next().await.is_some() {}
-    }
+    let loop_end = run_loop(
+        &shared,
+        &mut claims,
+        &mut tasks,
+        Arc::new(Semaphore::new(concurrency)),
+        &limits,
+        (&mut stop, &mut cancel),
+    )
+    .await;
+    let stopped_by = loop_end?;
+    wind_down(&mut tasks, claims.ahead.take(), stopped_by, &run_id).await;
     watcher.abort();
     drop(shared);
     drop(writer.tx);
@@ -397,8 +212,114 @@ async fn work<P: Provider>(
     Ok(end)
 }
 
-/// How long a session waits, once stopped, for its tasks to record their aborted calls.
-const ABORT_GRACE: Duration = Duration::from_secs(3);
+/// Recover what dead workers left (lost calls counted, stale leases back to pending); `Some`
+/// names how the session ends at once when none of its runs is running.
+async fn recover_leases(
+    store: &Arc<Store>,
+    run_ids: &Arc<Vec<String>>,
+    lease: Duration,
+) -> Result<Option<RunEnd>, WorkerError> {
+    let (s, r, lease_ms) = (store.clone(), run_ids.clone(), lease.as_millis() as u64);
+    let runs = blocking(move || {
+        let now = crate::clock::now_millis();
+        // Calls a dead worker left in flight are counted, at their cost's upper bound.
+        many::mark_lost_many(&s, &r, lease::owner_alive)?;
+        many::recover_many(&s, &r, now, lease_ms, lease::owner_alive)?;
+        Ok(s.get_runs(&r)?)
+    })
+    .await?;
+    Ok(idle_end(&runs))
+}
+
+/// The writer thread of a session: it records what the calls return.
+fn spawn_writer(
+    store: &Arc<Store>,
+    plan: &RunPlan,
+    run_id: &str,
+    run_ids: &Arc<Vec<String>>,
+    events: &Option<mpsc::Sender<WorkerEvent>>,
+) -> writer::WriterHandle {
+    writer::spawn(
+        store.clone(),
+        writer::Scope {
+            label: run_id.to_string(),
+            run_ids: run_ids.clone(),
+            provider: plan.run.model_config.provider.clone(),
+            max_retries: plan.policy.max_retries,
+        },
+        events.clone(),
+    )
+}
+
+/// What every call of the session shares: the provider, the plan, the policy (with this
+/// session's overrides), the writer, and the signals to stop.
+#[allow(clippy::too_many_arguments)]
+fn new_shared<P: Provider>(
+    provider: Arc<P>,
+    plan: RunPlan,
+    members: &Members,
+    opts: &EngineOptions,
+    writer: &writer::WriterHandle,
+    events: &Option<mpsc::Sender<WorkerEvent>>,
+    cancel: &watch::Receiver<bool>,
+    stop: &watch::Receiver<bool>,
+) -> Arc<Shared<P>> {
+    let vendor_prices = crate::provider::builtin_prices_apply(provider.name(), provider.base_url());
+    let priced = is_priced(&plan, opts, &*provider, vendor_prices, &members.label);
+    let request_timeout = opts
+        .request_timeout
+        .unwrap_or(Duration::from_secs(u64::from(
+            plan.policy.request_timeout_seconds.max(1),
+        )));
+    Arc::new(Shared {
+        endpoint: provider.base_url().to_string(),
+        provider,
+        transient_retries: opts
+            .transient_retries
+            .unwrap_or(plan.policy.transient_retries),
+        request_timeout,
+        plan,
+        label: members.label.clone(),
+        run_ids: members.run_ids.clone(),
+        gate: Gate::new(),
+        halt: Mutex::new(None),
+        writer: writer.tx.clone(),
+        vendor_prices,
+        priced,
+        prices: opts.prices.clone(),
+        backoff_base: opts.backoff_base,
+        backoff_max: opts.backoff_max,
+        cancel: cancel.clone(),
+        stop: stop.clone(),
+        in_flight: AtomicUsize::new(0),
+        returned: AtomicUsize::new(usize::MAX),
+        events: events.clone(),
+        worker_id: opts.worker_id.clone(),
+    })
+}
+
+/// Whether the session's model has a price at this endpoint; says so in the log when not.
+fn is_priced<P: Provider>(
+    plan: &RunPlan,
+    opts: &EngineOptions,
+    provider: &P,
+    vendor_prices: bool,
+    run_id: &str,
+) -> bool {
+    let priced = opts
+        .prices
+        .price_at(&plan.run.model_config.model, vendor_prices)
+        .is_some();
+    if !priced {
+        tracing::info!(
+            run_id = %run_id,
+            base_url = provider.base_url(),
+            "cost unknown: no price for {} at this endpoint (built-in prices are the vendors' own; a local server is priced only by prices.json)",
+            plan.run.model_config.model
+        );
+    }
+    priced
+}
 
 /// Apply what the server said about itself to this session: packs sized to its context,
 /// concurrency to its slots (unless the session was given one explicitly). Says what changed
@@ -449,56 +370,6 @@ fn size_to_server(
     (concurrency.clamp(1, 256) as usize, Some(seen))
 }
 
-/// Why the loop stopped, when it was not the run's own state.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum StoppedBy {
-    Nothing,
-    /// The user asked the session to stop (Ctrl-C, quitting the TUI).
-    Interrupt,
-    /// A claim found the run cancelled.
-    Cancel,
-}
-
-/// Buffer a finished claim; `Some` names why the session must stop.
-fn settle(
-    claim: &mut Claim,
-    buffer: &mut VecDeque<Item>,
-    got: super::claiming::Taken,
-    rewind: &mut usize,
-    exhausted: &mut bool,
-) -> Option<StoppedBy> {
-    let outcome = accept(claim, buffer, got, *rewind);
-    *rewind = usize::MAX;
-    match outcome {
-        Refill::Claimed(_) => {
-            *exhausted = claim.cursor >= claim.run_ids.len();
-            None
-        }
-        Refill::Cancelled => Some(StoppedBy::Cancel),
-        Refill::NotRunning => Some(StoppedBy::Nothing),
-    }
-}
-
-/// Keep at least two packs' worth of blocks ready so no task waits on a claim.
-pub(crate) fn needs_refill(exhausted: bool, buffered: usize, block_cap: usize) -> bool {
-    !exhausted && buffered < block_cap * 2
-}
-
-/// Which buffered blocks to send now: the first pack when it is full, or the partial tail once
-/// nothing more is coming (`exhausted`) or enough is buffered; `None` waits for more claims.
-pub(crate) fn next_pack(
-    tokens: &[u32],
-    limits: &PackLimits,
-    exhausted: bool,
-    block_cap: usize,
-) -> Option<Range<usize>> {
-    let (range, reason) = make_packs(tokens, limits).into_iter().next()?;
-    if reason == CloseReason::End && !exhausted && tokens.len() < block_cap {
-        return None;
-    }
-    Some(range)
-}
-
 /// The event that announces a session's end (none for an interrupt or a busy run).
 fn end_event(run_id: &str, end: &RunEnd) -> Option<WorkerEvent> {
     let run_id = run_id.to_string();
@@ -510,18 +381,6 @@ fn end_event(run_id: &str, end: &RunEnd) -> Option<WorkerEvent> {
         }),
         RunEnd::Cancelled => Some(WorkerEvent::Cancelled { run_id }),
         RunEnd::Interrupted | RunEnd::Busy(_) => None,
-    }
-}
-
-/// Resolves once `stop` is `true`; never, if its sender is gone without asking to stop.
-async fn stopped(stop: &mut watch::Receiver<bool>) {
-    loop {
-        if *stop.borrow_and_update() {
-            return;
-        }
-        if stop.changed().await.is_err() {
-            std::future::pending::<()>().await;
-        }
     }
 }
 
@@ -555,18 +414,8 @@ fn warn_short_cache_prefix(plan: &RunPlan, events: &Option<mpsc::Sender<WorkerEv
 mod tests {
     use super::*;
     use crate::model::Run;
-    use crate::worker::claiming::refill;
-    use crate::worker::pack::OutputShape;
-
-    fn limits(block_cap: u32) -> PackLimits {
-        PackLimits {
-            block_cap,
-            input_budget: 100_000,
-            output_budget: 100_000,
-            per_block_output_base: 10,
-            shape: OutputShape::default(),
-        }
-    }
+    use crate::worker::claiming::{refill, Refill, StoppedBy};
+    use std::collections::VecDeque;
 
     /// A demo store (sample document, one running run) in a temp dir.
     fn demo() -> (tempfile::TempDir, Arc<Store>, Run) {
@@ -585,31 +434,6 @@ mod tests {
             n,
             cursor: 0,
         }
-    }
-
-    #[test]
-    fn refill_only_below_two_packs_and_never_once_exhausted() {
-        assert!(needs_refill(false, 0, 3));
-        assert!(needs_refill(false, 5, 3));
-        assert!(!needs_refill(false, 6, 3));
-        assert!(!needs_refill(true, 0, 3));
-    }
-
-    #[test]
-    fn a_full_pack_goes_at_once_and_a_partial_tail_waits_until_nothing_more_comes() {
-        let l = limits(3);
-        assert_eq!(next_pack(&[10, 10, 10, 10], &l, false, 3), Some(0..3));
-        assert_eq!(
-            next_pack(&[10, 10], &l, false, 3),
-            None,
-            "more claims may come"
-        );
-        assert_eq!(
-            next_pack(&[10, 10], &l, true, 3),
-            Some(0..2),
-            "nothing more comes"
-        );
-        assert_eq!(next_pack(&[], &l, true, 3), None);
     }
 
     #[tokio::test]

@@ -24,6 +24,7 @@ pub mod lease;
 pub mod pack;
 mod prepare;
 pub use crate::record_cap;
+mod session_loop;
 mod task;
 pub mod transitions;
 mod writer;

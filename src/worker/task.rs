@@ -9,8 +9,8 @@ use serde_json::Value;
 use tokio::sync::{mpsc, oneshot, watch};
 use tokio::time::Instant;
 
-use super::answer::{apply_local_fields, parse_batched, parse_single, ParsedAnswer};
-use super::backoff::{delay, Gate};
+use super::answer::apply_local_fields;
+use super::backoff::Gate;
 use super::events::WorkerEvent;
 use super::prepare::RunPlan;
 use super::transitions::CallEffect;
@@ -19,8 +19,13 @@ use crate::model::{CallOutcome, CallRecord, ErrorClass, Usage};
 use crate::provider::http::timed_out;
 use crate::provider::pricing::PriceTable;
 use crate::provider::{BlockInput, CallAnswer, CallRequest, Provider, ProviderError};
+use answered::{reject_whole_pack, requeue_missing};
 
 pub use super::item::{call_keys, Item};
+
+mod answered;
+mod failed;
+mod retry;
 
 /// What every task of a session shares.
 pub struct Shared<P> {
@@ -307,18 +312,7 @@ impl<P: Provider> Shared<P> {
                 Ok(answer) => return (Ok(answer), seq),
                 Err(e) => e,
             };
-            let wait = match &err {
-                ProviderError::RateLimited { retry_after, .. } => {
-                    let d = retry_after
-                        .unwrap_or_else(|| delay(retries + 1, self.backoff_base, self.backoff_max));
-                    self.gate.close_until(Instant::now() + d);
-                    Some(d)
-                }
-                ProviderError::Transient { .. } => {
-                    Some(delay(retries + 1, self.backoff_base, self.backoff_max))
-                }
-                _ => None,
-            };
+            let wait = self.retry_wait(&err, retries);
             let Some(wait) = wait else {
                 return (Err(CallEnd::Failed(err)), seq);
             };
@@ -339,21 +333,7 @@ impl<P: Provider> Shared<P> {
                 error = %err,
                 "transient provider trouble; retrying"
             );
-            let mut rec = record(self.home(pack), &self.endpoint, pack);
-            rec.seq = seq;
-            rec.latency_ms = started.elapsed().as_millis() as u64;
-            rec.outcome = CallOutcome::Error(error_class(&err));
-            rec.detail = Some(format!(
-                "{err} (retry {retries} of {})",
-                self.transient_retries
-            ));
-            self.write(CallEffect {
-                record: rec,
-                results: Vec::new(),
-                failures: Vec::new(),
-                cost_usd: self.no_answer_cost(),
-            })
-            .await;
+            self.record_retry(pack, seq, started, &err, retries).await;
             // A rate limit holds every task at the gate; others just wait their own backoff.
             let own_wait = if matches!(err, ProviderError::RateLimited { .. }) {
                 Duration::ZERO
@@ -401,71 +381,13 @@ impl<P: Provider> Shared<P> {
                         // Nothing was in flight (waiting at the gate or between retries).
                         return;
                     }
-                    outcome.record.latency_ms = after.as_millis() as u64;
-                    outcome.record.outcome = CallOutcome::Cancelled;
-                    outcome.record.cost_upper_usd = upper;
-                    outcome.cost_usd = upper;
-                    let why = if *self.cancel.borrow() {
-                        "run cancelled"
-                    } else {
-                        "session interrupted"
-                    };
-                    outcome.record.detail = Some(format!(
-                        "{why}: request aborted after {} ms; its blocks return to pending; its \
-                         cost is counted as an upper bound",
-                        after.as_millis()
-                    ));
+                    self.mark_cancelled(&mut outcome, after, upper);
                     self.write(outcome).await;
                     return;
                 }
                 Err(CallEnd::Halted) => return,
                 Err(CallEnd::Failed(e)) => {
-                    outcome.record.outcome = CallOutcome::Error(error_class(&e));
-                    outcome.record.detail = Some(e.to_string());
-                    match e {
-                        ProviderError::OutOfCredit { .. } => self.halt(Halt {
-                            reason: format!(
-                                "{e} — add credit, then `blockwise run resume {}`",
-                                self.label
-                            ),
-                            bad_key: false,
-                        }),
-                        ProviderError::BadKey { .. } => {
-                            let p = &self.plan.run.model_config.provider;
-                            self.halt(Halt {
-                                reason: format!(
-                                    "{e} — set a valid key with `blockwise keys set {p} --stdin`, \
-                                     then `blockwise run resume {}`",
-                                    self.label
-                                ),
-                                bad_key: true,
-                            })
-                        }
-                        ProviderError::Transient { .. } | ProviderError::RateLimited { .. } => self
-                            .halt(Halt {
-                                reason: format!(
-                                    "provider still failing after {} retries ({e}) — \
-                                     `blockwise run resume {}` when it is back{}",
-                                    self.transient_retries,
-                                    self.label,
-                                    self.timeout_hint(&e)
-                                ),
-                                bad_key: false,
-                            }),
-                        ProviderError::ContextOverflow { .. }
-                        | ProviderError::BadRequest { .. }
-                        | ProviderError::Malformed { .. } => {
-                            if pack.len() > 1 {
-                                outcome.record.outcome = CallOutcome::Split;
-                                let (a, b) = halves(pack);
-                                queue.push_front(b);
-                                queue.push_front(a);
-                            } else {
-                                outcome.failures =
-                                    pack.iter().map(|i| (i.at(), e.to_string())).collect();
-                            }
-                        }
-                    }
+                    self.on_failed(e, pack, &mut outcome, &mut queue);
                     // Credit / key / outage: the pause releases the claims; nothing to count.
                     if self.halted() {
                         self.write(outcome).await;
@@ -493,22 +415,7 @@ impl<P: Provider> Shared<P> {
             self.vendor_prices,
         );
         let indices = call_keys(&pack);
-        let parsed: ParsedAnswer = if pack.len() > 1 {
-            parse_batched(
-                answer.output.as_ref(),
-                answer.parse_issue.as_deref(),
-                &indices,
-                &self.plan.pack_key,
-            )
-        } else {
-            parse_single(
-                answer.output.as_ref(),
-                answer.parse_issue.as_deref(),
-                indices[0],
-                &self.plan.pack_key,
-                self.plan.properties.contains_key("results"),
-            )
-        };
+        let parsed = self.parse_answer(&answer, &indices);
         rec.mapped = parsed.mapped.len() as u32;
         rec.missing = parsed.missing.len() as u32;
         rec.unexpected = parsed.unexpected;
@@ -516,21 +423,7 @@ impl<P: Provider> Shared<P> {
         let nothing = parsed.mapped.is_empty();
         let whole_pack_bad = answer.truncated || (parsed.parse_issue.is_some() && nothing);
         if whole_pack_bad {
-            let why = if answer.truncated {
-                "answer cut at the output limit (stop reason max_tokens)".to_string()
-            } else {
-                parsed.parse_issue.clone().unwrap_or_default()
-            };
-            rec.detail = Some(why.clone());
-            if pack.len() > 1 {
-                rec.outcome = CallOutcome::Split;
-                let (a, b) = halves(pack);
-                queue.push_front(b);
-                queue.push_front(a);
-            } else {
-                rec.outcome = CallOutcome::Failed;
-                outcome.failures = vec![(pack[0].at(), why)];
-            }
+            reject_whole_pack(&answer, &parsed, pack, outcome, queue);
             return;
         }
         let single = pack.len() == 1;
@@ -583,14 +476,6 @@ impl<P: Provider> Shared<P> {
                 parsed.unexpected, parsed.duplicate
             ));
         }
-        match missing.len() {
-            0 => {}
-            1 => queue.push_front(missing),
-            _ => {
-                let (a, b) = halves(missing);
-                queue.push_front(b);
-                queue.push_front(a);
-            }
-        }
+        requeue_missing(missing, queue);
     }
 }

@@ -11,7 +11,7 @@ use tokio::sync::{mpsc, oneshot};
 use super::events::WorkerEvent;
 use super::group_transitions as many;
 use super::transitions::{self, CallEffect};
-use crate::model::{Run, RunCounters, UsageTotals};
+use crate::model::{CallRecord, Run, RunCounters, UsageTotals};
 use crate::store::Store;
 
 /// Why the engine must stop calling.
@@ -149,13 +149,7 @@ fn writer_loop(
             }
         }
         if !started.is_empty() {
-            let seqs = many::record_started_many(store, started).unwrap_or_else(|e| {
-                tracing::error!(run = label, error = %e, "could not record calls as started");
-                Vec::new()
-            });
-            for (i, ack) in started_acks.into_iter().enumerate() {
-                let _ = ack.send(seqs.get(i).copied().unwrap_or(0));
-            }
+            record_started(store, label, started, started_acks);
         }
         if !calls.is_empty() {
             let records: Vec<_> = calls.iter().map(|c| c.record.clone()).collect();
@@ -164,24 +158,7 @@ fn writer_loop(
                     for r in records {
                         emit(&events, WorkerEvent::CallFinished(r));
                     }
-                    let (counters, usage) = match totals.as_mut() {
-                        Some(t) => {
-                            t.update(&runs);
-                            t.sum()
-                        }
-                        None => runs
-                            .first()
-                            .map(|r| (r.counters, r.usage))
-                            .unwrap_or_default(),
-                    };
-                    emit(
-                        &events,
-                        WorkerEvent::Progress {
-                            run_id: label.to_string(),
-                            counters,
-                            usage,
-                        },
-                    );
+                    emit_progress(&events, label, totals.as_mut(), &runs);
                     last = runs.into_iter().next().or(last);
                 }
                 Err(e) => {
@@ -203,6 +180,50 @@ fn writer_loop(
         }
     }
     last
+}
+
+/// Record calls as started in one transaction; each ack gets its call's sequence number (0 when
+/// the write failed).
+fn record_started(
+    store: &Store,
+    label: &str,
+    started: Vec<CallRecord>,
+    started_acks: Vec<oneshot::Sender<u64>>,
+) {
+    let seqs = many::record_started_many(store, started).unwrap_or_else(|e| {
+        tracing::error!(run = label, error = %e, "could not record calls as started");
+        Vec::new()
+    });
+    for (i, ack) in started_acks.into_iter().enumerate() {
+        let _ = ack.send(seqs.get(i).copied().unwrap_or(0));
+    }
+}
+
+/// Say how far the session is: a group's totals over its members, else the run's own.
+fn emit_progress(
+    events: &Option<mpsc::Sender<WorkerEvent>>,
+    label: &str,
+    totals: Option<&mut Totals>,
+    runs: &[Run],
+) {
+    let (counters, usage) = match totals {
+        Some(t) => {
+            t.update(runs);
+            t.sum()
+        }
+        None => runs
+            .first()
+            .map(|r| (r.counters, r.usage))
+            .unwrap_or_default(),
+    };
+    emit(
+        events,
+        WorkerEvent::Progress {
+            run_id: label.to_string(),
+            counters,
+            usage,
+        },
+    );
 }
 
 /// Pause the session's runs for `h` (marking the key invalid for a bad key) and say so.
