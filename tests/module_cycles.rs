@@ -9,18 +9,10 @@
 //! counted: they see their module through `super::*`, which is no design dependency.
 //! (The TUI's own floors are checked more strictly by tests/tui_floors.rs.)
 
-use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 
-/// One import between two modules: where it is written and what it names.
-#[derive(Debug, Clone)]
-struct Edge {
-    from: String,
-    to: String,
-    file: String,
-    line: usize,
-    path: String,
-}
+mod import_graph;
+use import_graph::{cycles, expand, Edge};
 
 /// The module path of a file under `root` (`cli/run.rs` → [cli, run]; a `mod.rs` is its
 /// directory; `lib.rs` and `main.rs` are the crate root, []).
@@ -57,35 +49,6 @@ fn unit_of(root: &Path, path: &[String], depth: usize) -> String {
         }
         _ => top.clone(),
     }
-}
-
-/// Expand `a::{b, c::{d, e}}` into `a::b`, `a::c::d`, `a::c::e`.
-fn expand(tree: &str) -> Vec<String> {
-    let tree: String = tree.chars().filter(|c| !c.is_whitespace()).collect();
-    let Some(open) = tree.find('{') else {
-        return vec![tree];
-    };
-    let prefix = &tree[..open];
-    let inner = &tree[open + 1..tree.len().saturating_sub(1)];
-    let mut parts = Vec::new();
-    let (mut depth, mut start) = (0, 0);
-    for (i, c) in inner.char_indices() {
-        match c {
-            '{' => depth += 1,
-            '}' => depth -= 1,
-            ',' if depth == 0 => {
-                parts.push(&inner[start..i]);
-                start = i + 1;
-            }
-            _ => {}
-        }
-    }
-    parts.push(&inner[start..]);
-    parts
-        .into_iter()
-        .filter(|p| !p.is_empty())
-        .flat_map(|p| expand(&format!("{prefix}{p}")))
-        .collect()
 }
 
 /// A path as written in `module` resolved to an absolute path in the crate (`None`: outside
@@ -218,63 +181,10 @@ fn edges(root: &Path, depth: usize) -> (usize, Vec<Edge>) {
     (files.len(), out)
 }
 
-/// Groups of more than one unit that reach each other, each with the imports inside it.
-fn cycles(edges: &[Edge]) -> Vec<String> {
-    let mut graph: BTreeMap<&str, BTreeSet<&str>> = BTreeMap::new();
-    for e in edges {
-        graph.entry(&e.from).or_default().insert(&e.to);
-        graph.entry(&e.to).or_default();
-    }
-    let reach = |from: &str| {
-        let mut seen = BTreeSet::new();
-        let mut stack = vec![from];
-        while let Some(n) = stack.pop() {
-            for m in &graph[n] {
-                if seen.insert(*m) {
-                    stack.push(m);
-                }
-            }
-        }
-        seen
-    };
-    let nodes: Vec<&str> = graph.keys().copied().collect();
-    let reaches: BTreeMap<&str, BTreeSet<&str>> = nodes.iter().map(|n| (*n, reach(n))).collect();
-    let mut done = BTreeSet::new();
-    let mut groups = Vec::new();
-    for n in &nodes {
-        if done.contains(n) || !reaches[n].contains(n) {
-            continue;
-        }
-        let group: BTreeSet<&str> = nodes
-            .iter()
-            .filter(|m| reaches[n].contains(*m) && reaches[*m].contains(n))
-            .copied()
-            .collect();
-        done.extend(group.iter().copied());
-        let inside: Vec<String> = edges
-            .iter()
-            .filter(|e| group.contains(e.from.as_str()) && group.contains(e.to.as_str()))
-            .map(|e| {
-                format!(
-                    "  src/{}:{}: {} -> {} (`{}`)",
-                    e.file, e.line, e.from, e.to, e.path
-                )
-            })
-            .collect();
-        let names: Vec<&str> = group.into_iter().collect();
-        groups.push(format!(
-            "cycle between {}:\n{}",
-            names.join(", "),
-            inside.join("\n")
-        ));
-    }
-    groups
-}
-
 /// Cycles between top-level modules, then between the children of each top-level module.
 fn crate_cycles(root: &Path) -> (usize, usize, Vec<String>, Vec<String>) {
     let (files, top) = edges(root, 1);
-    let top_cycles = cycles(&top);
+    let top_cycles = cycles(&top, "src/");
     let (_, inner) = edges(root, 2);
     // Only imports between two children of one top-level module (`cli::run -> cli::progress`).
     // A child naming its parent's `mod.rs` (`super::Workspace`) while that `mod.rs` re-exports
@@ -286,7 +196,7 @@ fn crate_cycles(root: &Path) -> (usize, usize, Vec<String>, Vec<String>) {
             matches!((a, b), (Some((a, _)), Some((b, _))) if a == b)
         })
         .collect();
-    (files, top.len(), top_cycles, cycles(&inner))
+    (files, top.len(), top_cycles, cycles(&inner, "src/"))
 }
 
 #[test]

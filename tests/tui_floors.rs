@@ -8,8 +8,11 @@
 //! with everything under it: `modals/studio/`, `panes/grid/`, `modals/prompt/`). Imports inside
 //! one module are its own business and not counted, nor are a file's unit tests (`mod tests`).
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
+
+mod import_graph;
+use import_graph::{cycles, expand, Edge};
 
 /// The floors, lowest first. `tui` itself (src/tui/mod.rs, the event loop) sits above them all.
 const FLOORS: [&str; 6] = ["kit", "jobs", "modals", "panes", "app", "frame"];
@@ -20,16 +23,6 @@ fn floor_of(unit: &str) -> usize {
         .iter()
         .position(|f| *f == top)
         .unwrap_or(FLOORS.len())
-}
-
-/// One import between two modules: where it is written and what it names.
-#[derive(Debug, Clone)]
-struct Edge {
-    from: String,
-    to: String,
-    file: String,
-    line: usize,
-    path: String,
 }
 
 /// The module path of a file under `root` (`modals/studio/gallery.rs` → [modals, studio,
@@ -74,35 +67,6 @@ fn unit_of_file(root: &Path, file: &Path) -> String {
         return "tui".into();
     }
     unit_of(root, &m)
-}
-
-/// Expand `a::{b, c::{d, e}}` into `a::b`, `a::c::d`, `a::c::e`.
-fn expand(tree: &str) -> Vec<String> {
-    let tree: String = tree.chars().filter(|c| !c.is_whitespace()).collect();
-    let Some(open) = tree.find('{') else {
-        return vec![tree];
-    };
-    let prefix = &tree[..open];
-    let inner = &tree[open + 1..tree.len().saturating_sub(1)];
-    let mut parts = Vec::new();
-    let (mut depth, mut start) = (0, 0);
-    for (i, c) in inner.char_indices() {
-        match c {
-            '{' => depth += 1,
-            '}' => depth -= 1,
-            ',' if depth == 0 => {
-                parts.push(&inner[start..i]);
-                start = i + 1;
-            }
-            _ => {}
-        }
-    }
-    parts.push(&inner[start..]);
-    parts
-        .into_iter()
-        .filter(|p| !p.is_empty())
-        .flat_map(|p| expand(&format!("{prefix}{p}")))
-        .collect()
 }
 
 /// A path as written in `module` resolved to an absolute path under `tui` (`None`: outside the
@@ -256,60 +220,6 @@ fn floor_name(unit: &str) -> &'static str {
     FLOORS.get(floor_of(unit)).copied().unwrap_or("tui")
 }
 
-/// Strongly connected groups of more than one module (Tarjan), each with the edges inside it.
-fn cycles(edges: &[Edge]) -> Vec<String> {
-    let mut graph: BTreeMap<&str, BTreeSet<&str>> = BTreeMap::new();
-    for e in edges {
-        graph.entry(&e.from).or_default().insert(&e.to);
-        graph.entry(&e.to).or_default();
-    }
-    let nodes: Vec<&str> = graph.keys().copied().collect();
-    let mut groups = Vec::new();
-    // Reachability is enough at this size: a and b share a cycle when each reaches the other.
-    let reach = |from: &str| {
-        let mut seen = BTreeSet::new();
-        let mut stack = vec![from];
-        while let Some(n) = stack.pop() {
-            for m in &graph[n] {
-                if seen.insert(*m) {
-                    stack.push(m);
-                }
-            }
-        }
-        seen
-    };
-    let reaches: BTreeMap<&str, BTreeSet<&str>> = nodes.iter().map(|n| (*n, reach(n))).collect();
-    let mut done = BTreeSet::new();
-    for n in &nodes {
-        if done.contains(n) || !reaches[n].contains(n) {
-            continue;
-        }
-        let group: BTreeSet<&str> = nodes
-            .iter()
-            .filter(|m| reaches[n].contains(*m) && reaches[*m].contains(n))
-            .copied()
-            .collect();
-        done.extend(group.iter().copied());
-        let inside: Vec<String> = edges
-            .iter()
-            .filter(|e| group.contains(e.from.as_str()) && group.contains(e.to.as_str()))
-            .map(|e| {
-                format!(
-                    "  src/tui/{}:{}: {} -> {} (`{}`)",
-                    e.file, e.line, e.from, e.to, e.path
-                )
-            })
-            .collect();
-        let names: Vec<&str> = group.into_iter().collect();
-        groups.push(format!(
-            "cycle between {}:\n{}",
-            names.join(", "),
-            inside.join("\n")
-        ));
-    }
-    groups
-}
-
 #[test]
 fn tui_floors_import_only_downward_and_without_cycles() {
     // `TUI_FLOORS_ROOT=<dir>` checks another tree (an older checkout, to compare).
@@ -318,7 +228,7 @@ fn tui_floors_import_only_downward_and_without_cycles() {
         .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("src/tui"));
     let (files, edges) = edges(&root);
     let up = upward(&edges);
-    let cyc = cycles(&edges);
+    let cyc = cycles(&edges, "src/tui/");
     let modules: BTreeSet<&str> = edges
         .iter()
         .flat_map(|e| [e.from.as_str(), e.to.as_str()])
@@ -393,7 +303,7 @@ fn the_floor_check_names_an_upward_import_and_a_cycle() {
         "{}",
         up[0]
     );
-    let cyc = cycles(&edges);
+    let cyc = cycles(&edges, "src/tui/");
     let text = cyc.join("\n");
     // kit::action -> panes::runs -> kit -> kit::action, and ask <-> help.
     assert_eq!(cyc.len(), 2, "{text}");
