@@ -52,6 +52,33 @@ pub fn short_id(id: &str) -> &str {
     &id[..end]
 }
 
+/// The `blocks`, `usage` and `cost` lines of `run status`, for a run and for a group (its sums).
+pub fn print_totals(c: &crate::model::RunCounters, u: &crate::model::UsageTotals) {
+    outln!(
+        "blocks    total {}  pending {}  claimed {}  ai_complete {}  confirmed {}  failed {}",
+        c.total,
+        c.pending,
+        c.claimed,
+        c.ai_complete,
+        c.confirmed,
+        c.failed
+    );
+    outln!(
+        "usage     calls {} (cache hits {}, failed {})  input {}  output {}  cache-write {}  cache-read {}",
+        u.calls,
+        u.cache_hit_calls,
+        u.failed_calls,
+        u.tokens.input_tokens,
+        u.tokens.output_tokens,
+        u.tokens.cache_write_tokens,
+        u.tokens.cache_read_tokens
+    );
+    outln!(
+        "cost      {} (estimated)",
+        crate::workspace::format_cost(u.cost_usd)
+    );
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

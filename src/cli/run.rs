@@ -6,7 +6,7 @@ use clap::{Args, Subcommand};
 use serde_json::json;
 
 use super::exit::refused;
-use super::output::{one_line, print_json, short_id};
+use super::output::{one_line, print_json, print_totals, short_id};
 use super::progress::print_progress;
 use super::{Ctx, Exit};
 use crate::model::Run;
@@ -452,26 +452,7 @@ fn print_status_progress(r: &Run, secs: f64, rate: f64) {
     );
     outln!("document  {}", r.conv_uid);
     outln!("schema    {} ({})", r.schema_ref, short_id(&r.schema_uid));
-    outln!(
-        "blocks    total {}  pending {}  claimed {}  ai_complete {}  confirmed {}  failed {}",
-        c.total,
-        c.pending,
-        c.claimed,
-        c.ai_complete,
-        c.confirmed,
-        c.failed
-    );
-    outln!(
-        "usage     calls {} (cache hits {}, failed {})  input {}  output {}  cache-write {}  cache-read {}",
-        u.calls,
-        u.cache_hit_calls,
-        u.failed_calls,
-        u.tokens.input_tokens,
-        u.tokens.output_tokens,
-        u.tokens.cache_write_tokens,
-        u.tokens.cache_read_tokens
-    );
-    outln!("cost      {} (estimated)", format_cost(u.cost_usd));
+    print_totals(&c, &u);
     outln!("time      {secs:.1}s active, {rate:.1} blocks/s");
 }
 

@@ -6,7 +6,7 @@ use std::io::IsTerminal;
 use serde_json::json;
 
 use super::exit::refused;
-use super::output::{one_line, print_json, short_id};
+use super::output::{one_line, print_json, print_totals, short_id};
 use super::progress::print_progress;
 use super::{Ctx, Exit};
 use crate::model::{GroupSummary, Run};
@@ -87,26 +87,7 @@ pub(super) fn status(ctx: &Ctx, ws: &Workspace, group: &RunGroup) -> anyhow::Res
         s.runs_cancelled,
         s.runs
     );
-    outln!(
-        "blocks    total {}  pending {}  claimed {}  ai_complete {}  confirmed {}  failed {}",
-        c.total,
-        c.pending,
-        c.claimed,
-        c.ai_complete,
-        c.confirmed,
-        c.failed
-    );
-    outln!(
-        "usage     calls {} (cache hits {}, failed {})  input {}  output {}  cache-write {}  cache-read {}",
-        u.calls,
-        u.cache_hit_calls,
-        u.failed_calls,
-        u.tokens.input_tokens,
-        u.tokens.output_tokens,
-        u.tokens.cache_write_tokens,
-        u.tokens.cache_read_tokens
-    );
-    outln!("cost      {} (estimated)", format_cost(u.cost_usd));
+    print_totals(&c, &u);
     if let Some(r) = runs.first() {
         let mc = &r.model_config;
         outln!(
