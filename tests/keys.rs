@@ -57,12 +57,7 @@ impl Env {
             .stdout(Stdio::piped())
             .stderr(Stdio::piped());
         let mut child = c.spawn().unwrap();
-        {
-            let mut input = child.stdin.take().unwrap();
-            if let Some(s) = stdin {
-                input.write_all(s.as_bytes()).unwrap();
-            }
-        }
+        support::feed_stdin(&mut child, stdin.unwrap_or("").as_bytes());
         let out = child.wait_with_output().unwrap();
         self.transcript.extend_from_slice(&out.stdout);
         self.transcript.extend_from_slice(&out.stderr);

@@ -1092,13 +1092,7 @@ fn item6_base_urls_with_credentials_or_a_query_are_refused_and_never_shown() {
             .stderr(std::process::Stdio::piped())
             .spawn()
             .unwrap();
-        use std::io::Write;
-        child
-            .stdin
-            .take()
-            .unwrap()
-            .write_all(b"sk-local-key\n")
-            .unwrap();
+        support::feed_stdin(&mut child, b"sk-local-key\n");
         let (code, out, err) = support::outcome(child.wait_with_output().unwrap());
         assert_eq!(code, 1, "{url}: {out}{err}");
         assert!(!err.contains("sk-secret"), "the secret was shown: {err}");

@@ -264,13 +264,7 @@ fn item9_a_base_url_with_a_fragment_is_refused_naming_the_fragment() {
     c.stdout(std::process::Stdio::piped())
         .stderr(std::process::Stdio::piped());
     let mut child = c.spawn().unwrap();
-    use std::io::Write;
-    child
-        .stdin
-        .take()
-        .unwrap()
-        .write_all(b"sk-test-1234\n")
-        .unwrap();
+    support::feed_stdin(&mut child, b"sk-test-1234\n");
     let (code, _, err) = support::outcome(child.wait_with_output().unwrap());
     assert_eq!(code, 1, "{err}");
     assert!(

@@ -50,6 +50,19 @@ pub fn blockwise_at(bin: &std::path::Path, dir: &std::path::Path) -> std::proces
 }
 
 /// Exit code (-1 when killed by a signal), stdout and stderr of a finished command.
+/// Writes `bytes` to the child's stdin and closes it. A child that refuses
+/// before it reads stdin (a refused provider, a bad URL) closes the pipe
+/// first; that broken pipe is the child's answer, not a test failure, so it
+/// is ignored here and the caller asserts on the exit code and output.
+pub fn feed_stdin(child: &mut std::process::Child, bytes: &[u8]) {
+    use std::io::Write;
+    let mut input = child.stdin.take().expect("stdin was piped");
+    match input.write_all(bytes) {
+        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => {}
+        other => other.expect("write to the child's stdin"),
+    }
+}
+
 pub fn outcome(out: std::process::Output) -> (i32, String, String) {
     (
         out.status.code().unwrap_or(-1),
