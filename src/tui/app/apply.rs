@@ -3,7 +3,6 @@
 
 use super::route::reload;
 use super::App;
-use crate::tui::kit::Job;
 use crate::tui::kit::{Effect, JobDone, JobFate, JobKind, Output, Reply, Snapshot};
 
 impl App {
@@ -22,6 +21,7 @@ impl App {
                     self.modals.pop();
                 }
                 Effect::OpenRun(id) => self.open_run(&id),
+                Effect::OpenGroup(id) => self.open_group(&id),
                 Effect::GoTo(index) => {
                     let fx = self.grid.goto(index, &self.ws);
                     self.apply(fx);
@@ -60,6 +60,7 @@ impl App {
     pub(super) fn apply_snapshot(&mut self, s: Snapshot) {
         self.schemas.set_usage(&s.runs);
         self.runs.set_runs(s.runs);
+        self.runs.set_groups(s.groups);
         self.read_holders();
         self.schemas.set_schemas(s.schemas);
         self.policy.set(s.policy, s.audit, s.is_admin);
@@ -93,6 +94,9 @@ impl App {
     }
 
     pub(super) fn open_run(&mut self, run_id: &str) {
+        if run_id.starts_with("grp_") {
+            return self.open_group(run_id);
+        }
         match self.ws.get_run(run_id) {
             Ok(Some(run)) => {
                 self.runs.select(run_id);
@@ -101,6 +105,20 @@ impl App {
                 }
             }
             Ok(None) => self.error(format!("run {run_id} does not exist")),
+            Err(e) => self.error(e),
+        }
+    }
+
+    /// Show every block of group `group_id`'s members in the grid.
+    pub(super) fn open_group(&mut self, group_id: &str) {
+        match self.ws.resolve_run_or_group(group_id) {
+            Ok(crate::workspace::RunOrGroup::Group(group)) => {
+                self.runs.select(&group.group_id);
+                if let Err(e) = self.grid.open_group(&self.ws, group) {
+                    self.error(e);
+                }
+            }
+            Ok(_) => self.error(format!("run group {group_id} does not exist")),
             Err(e) => self.error(e),
         }
     }
@@ -132,15 +150,9 @@ impl App {
 
     /// A review changed statuses: run the grid's filter again in the background.
     fn refilter(&mut self) {
-        let (Some(run), Some((filter, _))) = (&self.grid.run, &self.grid.view) else {
-            return;
-        };
-        let job = Job::Filter {
-            run: Box::new(run.clone()),
-            filter: filter.clone(),
-            announce: false,
-        };
-        self.apply(vec![Effect::Job(job, Reply::Status)]);
+        if let Some(job) = self.grid.refilter_job() {
+            self.apply(vec![Effect::Job(job, Reply::Status)]);
+        }
     }
 
     /// A job reported back: the top modal may take it (a prompt shows its refusal, the new-run
@@ -178,10 +190,13 @@ impl App {
                 let fx = self.grid.set_search(query, hits, &self.ws);
                 self.apply(fx);
             }
-            Ok(Output::View(filter, kept, announce)) => {
-                let described = filter.describe();
+            Ok(Output::View(filter, docs, kept, announce)) => {
+                let described = match docs.len() {
+                    0 => filter.describe(),
+                    n => format!("{} · {n} document(s)", filter.describe()),
+                };
                 let n = kept.len();
-                let fx = self.grid.set_view(filter, kept, &self.ws);
+                let fx = self.grid.set_view((filter, docs), kept, &self.ws);
                 if announce {
                     self.message = Some((format!("filter: {described} · {n} row(s)"), false));
                 }
@@ -190,6 +205,10 @@ impl App {
             Ok(Output::Decided(msg, entry)) => {
                 self.message = Some((msg, false));
                 self.undo.push(*entry);
+            }
+            Ok(Output::DecidedMany(msg, entries)) => {
+                self.message = Some((msg, false));
+                self.undo.extend(entries);
             }
             // A preview whose form has closed: nothing shows it any more.
             Ok(Output::Estimate { .. }) => {}

@@ -145,6 +145,16 @@ impl App {
         }
     }
 
+    /// The run group an app-wide action applies to: the group row under the Runs cursor, or
+    /// the group open in the grid.
+    fn target_group(&self) -> Option<crate::model::RunGroup> {
+        match self.pane {
+            Pane::Runs => self.runs.current_group().map(|g| g.group.clone()),
+            Pane::Grid => self.grid.group.as_ref().map(|g| g.group.clone()),
+            _ => None,
+        }
+    }
+
     fn target_run(&self) -> Option<String> {
         self.target().map(|r| r.run_id.clone())
     }

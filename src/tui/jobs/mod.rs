@@ -31,12 +31,14 @@ pub fn run(job: Job, ws: &Workspace) -> Result<Output, String> {
             field,
             text,
         } => review::edit(ws, &run_id, index, &field, &text),
-        Job::Search { run, query } => review::search(ws, &run, query),
+        Job::Search { scope, query } => review::search(ws, &scope, query),
         Job::Filter {
-            run,
+            scope,
             filter,
+            docs,
             announce,
-        } => review::filter(ws, &run, filter, announce),
+        } => review::filter(ws, &scope, filter, docs, announce),
+        Job::ConfirmAll { group_id, run_ids } => review::confirm_all(ws, &group_id, &run_ids),
         Job::Export {
             run_id,
             path,

@@ -31,6 +31,9 @@ pub(super) fn export(
 }
 
 pub(super) fn transition(ws: &Workspace, run_id: &str, cancel: bool) -> Result<Output, String> {
+    if run_id.starts_with("grp_") {
+        return group_transition(ws, run_id, cancel);
+    }
     let r = if cancel {
         ws.cancel_run(run_id)
     } else {
@@ -41,6 +44,28 @@ pub(super) fn transition(ws: &Workspace, run_id: &str, cancel: bool) -> Result<O
         "run {} is {}{}",
         r.run_id,
         r.status.as_str(),
+        if cancel { "" } else { "; s starts the worker" }
+    ))
+}
+
+/// Cancel or resume every member of a run group (one transaction).
+fn group_transition(ws: &Workspace, group_id: &str, cancel: bool) -> Result<Output, String> {
+    let crate::workspace::RunOrGroup::Group(group) =
+        ws.resolve_run_or_group(group_id).map_err(|e| err(&e))?
+    else {
+        return Err(format!("run group {group_id} does not exist"));
+    };
+    let s = if cancel {
+        ws.cancel_group(&group)
+    } else {
+        ws.resume_group(&group)
+    }
+    .map_err(|e| err(&e))?;
+    text(format!(
+        "group {} is {} ({} runs){}",
+        s.group_id,
+        s.status.as_str(),
+        s.runs,
         if cancel { "" } else { "; s starts the worker" }
     ))
 }

@@ -26,8 +26,10 @@ pub enum Action {
     Bottom,
     Left,
     Right,
-    /// Open the selected item (a run: its grid).
+    /// Open the selected item (a run or a run group: its grid).
     Open,
+    /// Runs pane: show / hide the member runs of the group under the cursor.
+    Fold,
     NewRun,
     StartWorker,
     CancelRun,
@@ -144,6 +146,7 @@ impl Action {
             Action::ForkSchema => "fork",
             Action::DeleteSchema => "delete",
             Action::Open => "open",
+            Action::Fold => "group runs",
             Action::NewRun => "new run",
             Action::StartWorker => "start worker",
             Action::CancelRun => "cancel run",
@@ -195,7 +198,8 @@ impl Action {
             Action::Bottom => "last row",
             Action::Left => "previous column",
             Action::Right => "next column",
-            Action::Open => "open: a run's grid (Runs), a block's detail view (Grid)",
+            Action::Open => "open: a run's or a group's grid (Runs), a block's detail view (Grid)",
+            Action::Fold => "show / hide the member runs of a run group",
             Action::NewRun => "new run: document, schema, provider, model, cost preview",
             Action::StartWorker => "start / continue the worker in the background",
             Action::CancelRun => "cancel the run (pending blocks stay pending)",

@@ -5,7 +5,7 @@
 use std::path::PathBuf;
 use std::sync::Arc;
 
-use crate::model::{sanitize_line, Run, Schema};
+use crate::model::{sanitize_line, Run, RunGroup, Schema};
 use crate::workspace::{
     AuditEntry, BlockFilter as Filter, CreateRunOptions, EffectiveValue, Format, KeySummary, Mode,
     ReviewAction, RunEstimate, Selection, Target, Undo, Workspace,
@@ -29,6 +29,14 @@ impl std::fmt::Debug for Secret {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str("Secret(..)")
     }
+}
+
+/// What a search or a filter runs over: one run, or a group's member runs each with the grid
+/// key of its block 0 (the grid of a group lists every member's blocks one after another).
+#[derive(Debug, Clone)]
+pub enum Scope {
+    Run(Box<Run>),
+    Group(Vec<(Run, u32)>),
 }
 
 #[derive(Debug, Clone)]
@@ -76,15 +84,22 @@ pub enum Job {
     },
     /// Find the blocks whose content or value contains `query`.
     Search {
-        run: Box<Run>,
+        scope: Scope,
         query: String,
     },
-    /// Find the blocks `filter` keeps; `announce` says how many (not after a review action,
-    /// whose own line stays on the status bar).
+    /// Find the blocks `filter` keeps (in a group: of the members `docs` only, when any is
+    /// named); `announce` says how many (not after a review action, whose own line stays on
+    /// the status bar).
     Filter {
-        run: Box<Run>,
+        scope: Scope,
         filter: Filter,
+        docs: Vec<usize>,
         announce: bool,
+    },
+    /// `A` on a group: every staged block of every member run, member by member.
+    ConfirmAll {
+        group_id: String,
+        run_ids: Vec<String>,
     },
     /// Failed blocks back to pending with fresh attempts.
     RetryFailed {
@@ -168,8 +183,11 @@ pub enum Output {
     Decided(String, Box<UndoEntry>),
     /// A search's query and matching blocks.
     Found(String, Arc<[u32]>),
-    /// A filter, the blocks it keeps, and whether to say how many.
-    View(Filter, Arc<[u32]>, bool),
+    /// A filter, the group members it keeps (none: all), the blocks it keeps, and whether to
+    /// say how many.
+    View(Filter, Vec<usize>, Arc<[u32]>, bool),
+    /// Review actions on several runs of a group: one line, and how `u` reverses each.
+    DecidedMany(String, Vec<UndoEntry>),
     /// A full re-read of the lists.
     Snapshot(Box<Snapshot>),
     /// A cost preview for the new-run form (its refusal is shown in the form).
@@ -196,6 +214,7 @@ pub struct JobDone {
 #[derive(Debug, Clone)]
 pub struct Snapshot {
     pub runs: Vec<Run>,
+    pub groups: Vec<RunGroup>,
     pub schemas: Vec<Schema>,
     pub policy: Vec<EffectiveValue>,
     pub audit: Vec<AuditEntry>,
@@ -207,6 +226,7 @@ impl Snapshot {
     pub fn read(ws: &Workspace) -> anyhow::Result<Snapshot> {
         Ok(Snapshot {
             runs: ws.list_runs()?,
+            groups: ws.list_groups()?,
             schemas: ws.list_schemas()?,
             policy: ws.policy_all()?,
             audit: ws.audit_log()?,
@@ -219,7 +239,7 @@ impl Snapshot {
 impl Job {
     pub fn kind(&self) -> JobKind {
         match self {
-            Job::Confirm { .. } => JobKind::Confirm,
+            Job::Confirm { .. } | Job::ConfirmAll { .. } => JobKind::Confirm,
             Job::Reject { .. } => JobKind::Reject,
             Job::Unconfirm { .. } => JobKind::Unconfirm,
             Job::Undo(_) => JobKind::Undo,
@@ -264,6 +284,10 @@ impl Job {
             Job::Unconfirm { run_id, selection } => {
                 format!("unconfirming {} block(s) of {run_id}", selection.len())
             }
+            Job::ConfirmAll { group_id, run_ids } => format!(
+                "confirming every staged block of the {} runs of {group_id}",
+                run_ids.len()
+            ),
             Job::Undo(e) => format!("undoing a {} on {}", e.action.as_str(), e.run_id),
             Job::Discard { run_id, index } => format!("discarding the edit of {run_id}/{index}"),
             Job::Edit { index, field, .. } => format!("saving block {index} · {field}"),

@@ -6,5 +6,6 @@
 pub mod grid;
 pub mod keys;
 pub mod policy;
+pub mod run_groups;
 pub mod runs;
 pub mod schemas;

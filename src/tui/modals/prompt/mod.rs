@@ -19,7 +19,7 @@ use crate::tui::kit::draw::centered;
 use crate::tui::kit::Action;
 use crate::tui::kit::{Component, Ctx, View};
 use crate::tui::kit::{Effect, Reply};
-use crate::tui::kit::{Job, Secret};
+use crate::tui::kit::{Job, Scope, Secret};
 use crate::tui::kit::{JobDone, JobFate, KeyMode, Modal, Output};
 use crate::workspace::{Format, Mode, Selection};
 
@@ -42,15 +42,15 @@ pub enum PromptKind {
         key: String,
         value: String,
     },
-    /// What `/` searches for in `run`.
+    /// What `/` searches for in a run or a group's runs.
     Search {
-        run: Box<Run>,
+        scope: Scope,
     },
-    /// The optional reason of a reject; then the grid moves on to `next`.
+    /// The optional reason of a reject of each (run, blocks) part (a group's selection may span
+    /// several runs); then the grid moves on to `next`.
     RejectReason {
-        run_id: String,
+        parts: Vec<(String, Selection)>,
         title: String,
-        selection: Selection,
         next: Option<u32>,
     },
     /// A file to ingest (Tab completes the path).
@@ -155,19 +155,14 @@ impl Prompt {
     /// A job for this prompt's text, the next prompt, or the reason nothing can be saved.
     fn submit(&self, text: String, ctx: &Ctx) -> Result<Vec<Effect>, String> {
         let job = match &self.kind {
-            PromptKind::Search { run } => {
+            PromptKind::Search { scope } => {
                 let job = Job::Search {
-                    run: run.clone(),
+                    scope: scope.clone(),
                     query: text.trim().to_string(),
                 };
                 return Ok(vec![Effect::Close, Effect::Job(job, Reply::Status)]);
             }
-            PromptKind::RejectReason {
-                run_id,
-                selection,
-                next,
-                ..
-            } => return Ok(reject(run_id, selection, *next, &text)),
+            PromptKind::RejectReason { parts, next, .. } => return Ok(reject(parts, *next, &text)),
             PromptKind::EditCell {
                 run_id,
                 index,
@@ -273,14 +268,17 @@ impl Prompt {
 }
 
 /// Reject with the typed reason (none when empty), then move to `next` (accept-and-next).
-fn reject(run_id: &str, selection: &Selection, next: Option<u32>, text: &str) -> Vec<Effect> {
+fn reject(parts: &[(String, Selection)], next: Option<u32>, text: &str) -> Vec<Effect> {
     let reason = Some(text.trim().to_string()).filter(|r| !r.is_empty());
-    let job = Job::Reject {
-        run_id: run_id.to_string(),
-        selection: selection.clone(),
-        reason,
-    };
-    let mut fx = vec![Effect::Close, Effect::Job(job, Reply::Status)];
+    let mut fx = vec![Effect::Close];
+    for (run_id, selection) in parts {
+        let job = Job::Reject {
+            run_id: run_id.clone(),
+            selection: selection.clone(),
+            reason: reason.clone(),
+        };
+        fx.push(Effect::Job(job, Reply::Status));
+    }
     fx.extend(next.map(Effect::GoTo));
     fx
 }
