@@ -11,7 +11,12 @@ impl App {
             match effect {
                 Effect::Info(msg) => self.message = Some((msg, false)),
                 Effect::Error(msg) => self.error(msg),
-                Effect::Focus(pane) => self.pane = pane,
+                Effect::Focus(pane) => {
+                    self.pane = pane;
+                    if pane == crate::tui::kit::Pane::Library {
+                        self.load_library();
+                    }
+                }
                 Effect::Open(modal) => self.modals.push(modal),
                 Effect::Replace(modal) => {
                     self.modals.pop();
@@ -35,6 +40,13 @@ impl App {
                 Effect::Stale => self.stale = true,
                 Effect::SchemasChanged(select) => self.reload_schemas(select.as_deref()),
             }
+        }
+    }
+
+    /// Re-read the Library pane's lists (shown now, or just changed).
+    pub(super) fn load_library(&mut self) {
+        if let Err(e) = self.library.load(&self.ws) {
+            self.error(e);
         }
     }
 
@@ -148,6 +160,26 @@ impl App {
         self.open_run(&run.run_id);
     }
 
+    /// A run group was created (by the form over a project): list it, show its grid.
+    fn created_group(&mut self, group: crate::model::RunGroup) {
+        self.message = Some((
+            format!(
+                "created run group {} ({} runs, schema {}, project {}); s starts the worker",
+                group.group_id,
+                group.run_ids.len(),
+                group.schema_ref,
+                group.project_ref
+            ),
+            false,
+        ));
+        match crate::tui::kit::Snapshot::read(&self.ws) {
+            Ok(s) => self.apply_snapshot(s),
+            Err(e) => self.error(e),
+        }
+        self.load_library();
+        self.open_group(&group.group_id);
+    }
+
     /// A review changed statuses: run the grid's filter again in the background.
     fn refilter(&mut self) {
         if let Some(job) = self.grid.refilter_job() {
@@ -213,9 +245,15 @@ impl App {
             // A preview whose form has closed: nothing shows it any more.
             Ok(Output::Estimate { .. }) => {}
             Ok(Output::Created(run)) => self.created(*run),
+            Ok(Output::CreatedGroup(group)) => self.created_group(*group),
             Ok(Output::Ingested { conv_uid, message }) => {
-                self.last_ingested = Some(conv_uid);
-                self.message = Some((format!("{message} · n makes a run of it"), false));
+                let next = if conv_uid.is_some() {
+                    " · n makes a run of it"
+                } else {
+                    ""
+                };
+                self.last_ingested = conv_uid.or(self.last_ingested.take());
+                self.message = Some((format!("{message}{next}"), false));
             }
             Err(reason) => self.error(reason),
         }
@@ -242,7 +280,9 @@ impl App {
             JobKind::DeleteSchema if ok => self.reload_schemas(None),
             JobKind::SetPolicy | JobKind::Keys | JobKind::Ingest if ok => {
                 self.apply(vec![reload(false)]);
+                self.load_library();
             }
+            JobKind::Project if ok => self.load_library(),
             _ => {}
         }
     }

@@ -14,6 +14,7 @@ use super::jobs::Jobs;
 use super::kit::{Action, Component, Keymap, Modal, Pane, Snapshot, Spawner, Theme, UndoEntry};
 use super::panes::grid::GridPane;
 use super::panes::keys::KeysPane;
+use super::panes::library::LibraryPane;
 use super::panes::policy::PolicyPane;
 use super::panes::runs::RunsPane;
 use super::panes::schemas::SchemasPane;
@@ -32,6 +33,7 @@ pub struct App {
     schemas: SchemasPane,
     policy: PolicyPane,
     keys: KeysPane,
+    library: LibraryPane,
     /// The last message and whether it is an error.
     message: Option<(String, bool)>,
     quit: bool,
@@ -65,6 +67,7 @@ impl App {
             schemas: SchemasPane::default(),
             policy: PolicyPane::default(),
             keys: KeysPane::default(),
+            library: LibraryPane::default(),
             message: None,
             quit: false,
             workers: Workers::default(),
@@ -124,6 +127,7 @@ impl App {
             Pane::Schemas => &self.schemas,
             Pane::Policy => &self.policy,
             Pane::Keys => &self.keys,
+            Pane::Library => &self.library,
         }
     }
 
@@ -134,6 +138,7 @@ impl App {
             Pane::Schemas => &mut self.schemas,
             Pane::Policy => &mut self.policy,
             Pane::Keys => &mut self.keys,
+            Pane::Library => &mut self.library,
         }
     }
 
@@ -222,6 +227,10 @@ impl App {
 
     pub fn keys(&self) -> &KeysPane {
         &self.keys
+    }
+
+    pub fn library(&self) -> &LibraryPane {
+        &self.library
     }
 
     pub fn workers(&self) -> &Workers {

@@ -192,6 +192,7 @@ impl App {
             Action::ShowSchemas => focus(Pane::Schemas),
             Action::ShowPolicy => focus(Pane::Policy),
             Action::ShowKeys => focus(Pane::Keys),
+            Action::ShowLibrary => focus(Pane::Library),
             Action::Ingest => vec![Effect::Open(Box::new(Prompt::ingest()))],
             Action::NewRun => self.new_run_form(),
             Action::StartWorker => match (self.target_group(), self.target_run()) {
@@ -223,9 +224,18 @@ impl App {
     }
 
     fn new_run_form(&self) -> Vec<Effect> {
-        match NewRunForm::open(&self.ws) {
+        let lib = (self.pane == Pane::Library).then_some(&self.library);
+        let form = match lib.and_then(|l| l.current_project()) {
+            Some(p) => {
+                let r = &p.project.project_ref;
+                NewRunForm::for_project(&self.ws, (r, p.members.len(), p.blocks as u32))
+            }
+            None => NewRunForm::open(&self.ws),
+        };
+        match form {
             Ok(mut form) => {
-                if let Some(doc) = &self.last_ingested {
+                let doc = lib.and_then(|l| l.current_doc()).map(|d| &d.doc.conv_uid);
+                if let Some(doc) = doc.or(self.last_ingested.as_ref()) {
                     form.select_document(doc);
                 }
                 let mut fx = form.refresh();

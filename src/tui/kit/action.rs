@@ -18,6 +18,7 @@ pub enum Action {
     ShowSchemas,
     ShowPolicy,
     ShowKeys,
+    ShowLibrary,
     Up,
     Down,
     PageUp,
@@ -57,8 +58,12 @@ pub enum Action {
     NextFailed,
     PrevFailed,
     Export,
-    /// Ingest a file (a path prompt).
+    /// Ingest a file or a folder (a path prompt).
     Ingest,
+    /// Library pane: create a project (a name prompt).
+    NewProject,
+    /// Library pane: add the selected documents to a project (a picker).
+    AddToProject,
     SetKey,
     TestKey,
     RemoveKey,
@@ -140,6 +145,7 @@ impl Action {
             | Action::ShowGrid
             | Action::ShowSchemas
             | Action::ShowPolicy
+            | Action::ShowLibrary
             | Action::PreviewDown
             | Action::PreviewUp => return None,
             Action::NewSchema => "new schema",
@@ -190,6 +196,9 @@ impl Action {
             Action::ShowSchemas => "Schemas pane",
             Action::ShowPolicy => "Policy pane",
             Action::ShowKeys => "Keys pane",
+            Action::ShowLibrary => "Library pane",
+            Action::NewProject => "new project (a name, same rule as a schema ref)",
+            Action::AddToProject => "add the selected documents (or the current one) to a project",
             Action::Up => "move up",
             Action::Down => "move down",
             Action::PageUp => "page up",
@@ -200,7 +209,9 @@ impl Action {
             Action::Right => "next column",
             Action::Open => "open: a run's or a group's grid (Runs), a block's detail view (Grid)",
             Action::Fold => "show / hide the member runs of a run group",
-            Action::NewRun => "new run: document, schema, provider, model, cost preview",
+            Action::NewRun => {
+                "new run: document (Library: a project makes a run group), schema, provider, model"
+            }
             Action::StartWorker => "start / continue the worker in the background",
             Action::CancelRun => "cancel the run (pending blocks stay pending)",
             Action::ResumeRun => "resume a paused or cancelled run",
@@ -226,7 +237,7 @@ impl Action {
             Action::NextFailed => "next failed block",
             Action::PrevFailed => "previous failed block",
             Action::Export => "export the run (JSONL / CSV / MD by file extension)",
-            Action::Ingest => "ingest a file (path prompt, Tab completes)",
+            Action::Ingest => "ingest a file or a folder (path prompt, Tab completes)",
             Action::SetKey => "set the provider's key (input hidden)",
             Action::TestKey => "test the provider's key with the cheapest real call",
             Action::RemoveKey => "remove the stored key (asks first)",

@@ -109,21 +109,38 @@ pub enum Job {
     Reload {
         announce: bool,
     },
-    /// The new-run form's cost preview; `ask` tells a stale answer from the latest.
+    /// The new-run form's cost preview; `ask` tells a stale answer from the latest. With
+    /// `project`, `doc` names a project and the preview is of a run group over it.
     Estimate {
         ask: u64,
         doc: String,
         schema: String,
         opts: CreateRunOptions,
+        project: bool,
     },
+    /// Create a run (with `project`: a run group over project `doc`).
     CreateRun {
         doc: String,
         schema: String,
         opts: CreateRunOptions,
+        project: bool,
     },
     /// Ingest one file, with the CLI's checks and message.
     Ingest {
         path: PathBuf,
+    },
+    /// Ingest a folder (its subfolders too) as `blockwise ingest -r` does, reporting progress
+    /// and stopping between files when asked.
+    IngestFolder {
+        path: PathBuf,
+        progress: Arc<IngestProgress>,
+    },
+    CreateProject {
+        project_ref: String,
+    },
+    AddToProject {
+        project_ref: String,
+        docs: Vec<String>,
     },
     SetKey {
         provider: String,
@@ -170,6 +187,7 @@ pub enum JobKind {
     Estimate,
     CreateRun,
     Ingest,
+    Project,
     Keys,
     DeleteSchema,
 }
@@ -197,8 +215,13 @@ pub enum Output {
     },
     /// A run was created.
     Created(Box<Run>),
-    /// A file was ingested: the document and the CLI's line about it.
-    Ingested { conv_uid: String, message: String },
+    /// Files were ingested: the (last) document and the CLI's line about it.
+    Ingested {
+        conv_uid: Option<String>,
+        message: String,
+    },
+    /// A run group was created.
+    CreatedGroup(Box<RunGroup>),
 }
 
 /// A finished job, as it comes back to the UI.
@@ -256,7 +279,8 @@ impl Job {
             },
             Job::Estimate { .. } => JobKind::Estimate,
             Job::CreateRun { .. } => JobKind::CreateRun,
-            Job::Ingest { .. } => JobKind::Ingest,
+            Job::Ingest { .. } | Job::IngestFolder { .. } => JobKind::Ingest,
+            Job::CreateProject { .. } | Job::AddToProject { .. } => JobKind::Project,
             Job::SetKey { .. }
             | Job::TestKey { .. }
             | Job::RemoveKey { .. }
@@ -306,6 +330,13 @@ impl Job {
             Job::Estimate { .. } => "estimating the cost".into(),
             Job::CreateRun { schema, .. } => format!("creating a run of {schema}"),
             Job::Ingest { path } => format!("ingesting {}", path.display()),
+            Job::IngestFolder { path, progress } => {
+                format!("ingesting {} ({})", path.display(), progress.describe())
+            }
+            Job::CreateProject { project_ref } => format!("creating project {project_ref}"),
+            Job::AddToProject { project_ref, docs } => {
+                format!("adding {} document(s) to {project_ref}", docs.len())
+            }
             Job::SetKey { provider, .. } => format!("storing the {provider} key"),
             Job::TestKey { provider } => format!("testing the {provider} key"),
             Job::RemoveKey { provider } => format!("removing the {provider} key"),
@@ -315,6 +346,39 @@ impl Job {
             Job::SetKeyDefaults { provider, .. } => {
                 format!("storing the {provider} key's defaults")
             }
+        }
+    }
+}
+
+/// How far a folder ingest is, shared by the job (which counts) and the screen (which reads),
+/// and the switch that stops it between files.
+#[derive(Debug, Default)]
+pub struct IngestProgress {
+    pub done: std::sync::atomic::AtomicUsize,
+    /// Files to ingest (known once the walk is done).
+    pub total: std::sync::atomic::AtomicUsize,
+    pub walked: std::sync::atomic::AtomicBool,
+    /// Set to stop: files being parsed finish, no new one starts.
+    pub stop: std::sync::atomic::AtomicBool,
+}
+
+impl IngestProgress {
+    /// `walking the folder`, `120/400 files`, with `stopping` once asked.
+    pub fn describe(&self) -> String {
+        use std::sync::atomic::Ordering::Relaxed;
+        let what = if self.walked.load(Relaxed) {
+            format!(
+                "{}/{} files",
+                self.done.load(Relaxed),
+                self.total.load(Relaxed)
+            )
+        } else {
+            "walking the folder".into()
+        };
+        if self.stop.load(Relaxed) {
+            format!("{what} · stopping after the files in progress")
+        } else {
+            what
         }
     }
 }

@@ -9,7 +9,9 @@ pub mod complete;
 pub mod enum_pick;
 pub mod filter;
 pub mod help;
+pub mod ingest_watch;
 pub mod new_run;
+pub mod project_pick;
 pub mod prompt;
 pub mod studio;
 
@@ -18,6 +20,8 @@ pub use calls::CallLog;
 pub use enum_pick::EnumPicker;
 pub use filter::FilterPicker;
 pub use help::Help;
+pub use ingest_watch::IngestWatch;
 pub use new_run::NewRunForm;
+pub use project_pick::ProjectPicker;
 pub use prompt::{Prompt, PromptKind};
 pub use studio::Studio;

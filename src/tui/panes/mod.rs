@@ -5,6 +5,7 @@
 
 pub mod grid;
 pub mod keys;
+pub mod library;
 pub mod policy;
 pub mod run_groups;
 pub mod runs;

@@ -53,8 +53,10 @@ pub enum PromptKind {
         title: String,
         next: Option<u32>,
     },
-    /// A file to ingest (Tab completes the path).
+    /// A file or folder to ingest (Tab completes the path).
     Ingest,
+    /// The name of a new project.
+    NewProject,
     /// The custom provider's base URL, asked before its key.
     KeyBaseUrl {
         provider: String,
@@ -126,12 +128,22 @@ impl Prompt {
         p
     }
 
-    /// A file to ingest.
+    /// A file or a folder to ingest.
     pub fn ingest() -> Prompt {
         Prompt::new(
             PromptKind::Ingest,
-            "Ingest a file (.md or .txt)".into(),
+            "Ingest a file or a folder (its subfolders too)".into(),
             "path · Tab completes · Enter ingests, Esc cancels".into(),
+            String::new(),
+        )
+    }
+
+    /// The name of a new project.
+    pub fn new_project() -> Prompt {
+        Prompt::new(
+            PromptKind::NewProject,
+            "New project".into(),
+            "a name: a-z 0-9 _ - (up to 64) · Enter creates, Esc cancels".into(),
             String::new(),
         )
     }
@@ -185,7 +197,12 @@ impl Prompt {
             }
             PromptKind::PolicyValue { key } => return policy_value(key, text.trim(), ctx),
             PromptKind::PolicyReason { key, value } => policy_reason(key, value, text.trim())?,
-            PromptKind::Ingest => ingest(text.trim())?,
+            PromptKind::Ingest => return ingest(text.trim()),
+            PromptKind::NewProject => {
+                let project_ref = text.trim().to_string();
+                crate::workspace::validate_project_ref(&project_ref).map_err(|e| e.to_string())?;
+                Job::CreateProject { project_ref }
+            }
             PromptKind::KeyBaseUrl { provider } => return key_base_url(provider, text.trim()),
             PromptKind::SetKey { provider, base_url } => set_key(provider, base_url, text)?,
             PromptKind::KeyDefaults(d) => return d.submit(&text).map(|e| vec![e]),
@@ -311,13 +328,22 @@ fn policy_reason(key: &str, value: &str, reason: &str) -> Result<Job, String> {
     })
 }
 
-fn ingest(path: &str) -> Result<Job, String> {
+/// A file is ingested by a job this prompt waits for; a folder by a job the progress dialog
+/// (which replaces the prompt) watches.
+fn ingest(path: &str) -> Result<Vec<Effect>, String> {
     if path.is_empty() {
-        return Err("type the path of a .md or .txt file (Tab completes)".into());
+        return Err("type the path of a file or a folder (Tab completes)".into());
     }
-    Ok(Job::Ingest {
-        path: crate::tui::modals::complete::expand_home(path),
-    })
+    let path = crate::tui::modals::complete::expand_home(path);
+    if path.is_dir() {
+        let progress = std::sync::Arc::new(crate::tui::kit::job::IngestProgress::default());
+        let watch = super::IngestWatch::new(path.clone(), progress.clone());
+        return Ok(vec![
+            Effect::Replace(Box::new(watch)),
+            Effect::Job(Job::IngestFolder { path, progress }, Reply::Status),
+        ]);
+    }
+    Ok(vec![Effect::Job(Job::Ingest { path }, Reply::Prompt)])
 }
 
 /// The custom provider's base URL leads to the prompt for its (optional) key.
