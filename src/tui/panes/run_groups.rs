@@ -9,7 +9,6 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Borders, Cell, Paragraph, Row, Wrap};
 use ratatui::Frame;
 
-use super::runs::RunsPane;
 use crate::tui::kit::{Action, Effect, Pane};
 
 use crate::model::{GroupSummary, OverlayStatus, Run, RunCounters, RunGroup, RunStatus};
@@ -256,59 +255,53 @@ pub struct GroupKeys {
     pub start: String,
 }
 
-impl RunsPane {
-    /// The selected group in full: its summed state, what to do, runs and usage.
-    pub(super) fn group_detail(&self, frame: &mut Frame, area: Rect, view: &View, row: &GroupRow) {
-        let theme = view.theme;
-        let k = |a: Action| {
-            view.keymap
-                .key_for(crate::tui::kit::KeyContext::Runs, &a)
-                .unwrap_or_else(|| "?".into())
-        };
-        let keys = GroupKeys {
-            open: k(Action::Open),
-            fold: k(Action::Fold),
-            start: k(Action::StartWorker),
-        };
-        let lines = group_lines(row, view, keys);
-        let title = cut_to_width(
-            &inert(&format!(
-                " group {} · project {} · schema {} ",
-                row.group.group_id, row.group.project_ref, row.group.schema_ref
-            )),
-            area.width.saturating_sub(2) as usize,
-        );
-        let box_ = Paragraph::new(lines).wrap(Wrap { trim: false }).block(
-            Block::default()
-                .borders(Borders::ALL)
-                .border_style(theme.border())
-                .title(Span::styled(title, theme.title())),
-        );
-        frame.render_widget(box_, area);
-    }
+/// The selected group in full, in the detail box: its summed state, what to do, runs, usage.
+pub fn group_detail(frame: &mut Frame, area: Rect, view: &View, row: &GroupRow) {
+    let theme = view.theme;
+    let k = |a: Action| {
+        view.keymap
+            .key_for(crate::tui::kit::KeyContext::Runs, &a)
+            .unwrap_or_else(|| "?".into())
+    };
+    let keys = GroupKeys {
+        open: k(Action::Open),
+        fold: k(Action::Fold),
+        start: k(Action::StartWorker),
+    };
+    let lines = group_lines(row, view, keys);
+    let title = cut_to_width(
+        &inert(&format!(
+            " group {} · project {} · schema {} ",
+            row.group.group_id, row.group.project_ref, row.group.schema_ref
+        )),
+        area.width.saturating_sub(2) as usize,
+    );
+    let box_ = Paragraph::new(lines).wrap(Wrap { trim: false }).block(
+        Block::default()
+            .borders(Borders::ALL)
+            .border_style(theme.border())
+            .title(Span::styled(title, theme.title())),
+    );
+    frame.render_widget(box_, area);
+}
 
-    /// A group row's keys: open its grid, fold it; the run keys name a member run.
-    pub(super) fn update_group(&mut self, action: Action) -> Vec<Effect> {
-        let Some(id) = self.current_group().map(|g| g.group.group_id.clone()) else {
-            return Vec::new();
-        };
-        match action {
-            Action::Open => {
-                if !self.unfolded.contains(&id) {
-                    self.fold(&id);
-                }
-                vec![Effect::OpenGroup(id), Effect::Focus(Pane::Grid)]
-            }
-            Action::Fold | Action::ToggleSelect => {
-                self.fold(&id);
-                Vec::new()
-            }
-            Action::CallLog | Action::RetryFailed => vec![Effect::Info(format!(
+/// What a key does on the row of group `id`: open its grid (unfolding it), fold it, or say
+/// where the run keys work. The bool: fold (or unfold) the row.
+pub fn group_action(action: Action, id: &str, unfolded: bool) -> (Vec<Effect>, bool) {
+    match action {
+        Action::Open => (
+            vec![Effect::OpenGroup(id.to_string()), Effect::Focus(Pane::Grid)],
+            !unfolded,
+        ),
+        Action::Fold | Action::ToggleSelect => (Vec::new(), true),
+        Action::CallLog | Action::RetryFailed => (
+            vec![Effect::Info(format!(
                 "group {id}: unfold it (space) and pick a member run, or `blockwise run calls \
                  / retry-failed {id}`"
             ))],
-            _ => Vec::new(),
-        }
+            false,
+        ),
+        _ => (Vec::new(), false),
     }
 }
 

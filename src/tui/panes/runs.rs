@@ -321,7 +321,7 @@ impl RunsPane {
     fn detail(&self, frame: &mut Frame, area: Rect, view: &View) {
         let theme = view.theme;
         if let Some(row) = self.current_group() {
-            return self.group_detail(frame, area, view, row);
+            return run_groups::group_detail(frame, area, view, row);
         }
         let Some(run) = self.current() else {
             return;
@@ -499,8 +499,12 @@ impl Component for RunsPane {
         if navigate(&mut self.cursor, self.entries.len(), &action, ctx.page) {
             return Vec::new();
         }
-        if self.current_group().is_some() {
-            return self.update_group(action);
+        if let Some(id) = self.current_group().map(|g| g.group.group_id.clone()) {
+            let (fx, fold) = run_groups::group_action(action, &id, self.unfolded.contains(&id));
+            if fold {
+                self.fold(&id);
+            }
+            return fx;
         }
         let Some(run) = self.current() else {
             return Vec::new();

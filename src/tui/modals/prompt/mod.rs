@@ -337,7 +337,7 @@ fn ingest(path: &str) -> Result<Vec<Effect>, String> {
     let path = crate::tui::modals::complete::expand_home(path);
     if path.is_dir() {
         let progress = std::sync::Arc::new(crate::tui::kit::job::IngestProgress::default());
-        let watch = super::IngestWatch::new(path.clone(), progress.clone());
+        let watch = super::ingest_watch::IngestWatch::new(path.clone(), progress.clone());
         return Ok(vec![
             Effect::Replace(Box::new(watch)),
             Effect::Job(Job::IngestFolder { path, progress }, Reply::Status),
