@@ -134,8 +134,8 @@ fn the_library_lists_projects_and_documents_with_what_uses_each() {
     // The detail box names the document's projects and runs.
     to_doc(&mut app, "alpha.md");
     let s = screen(&app, 120, 40);
-    assert!(s.contains("projects p"), "{s}");
-    assert!(s.contains("runs     run_"), "{s}");
+    assert!(s.contains("projects  p"), "{s}");
+    assert!(s.contains("runs      run_"), "{s}");
     // At 80 columns the list still fits its columns.
     let narrow = screen(&app, 80, 24);
     assert!(

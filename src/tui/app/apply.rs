@@ -88,7 +88,17 @@ impl App {
         }
         if let Ok(runs) = self.ws.list_runs() {
             self.schemas.set_usage(&runs);
+            // A group created elsewhere (the CLI): its members arrive first; read the groups.
+            let known = |g: &String| self.runs.groups.iter().any(|r| &r.group.group_id == g);
+            let new_group = runs
+                .iter()
+                .any(|r| r.group_id.as_ref().is_some_and(|g| !known(g)));
             self.runs.set_runs(runs);
+            if new_group {
+                if let Ok(groups) = self.ws.list_groups() {
+                    self.runs.set_groups(groups);
+                }
+            }
         }
         self.read_holders();
         for modal in &mut self.modals {
@@ -126,7 +136,8 @@ impl App {
         match self.ws.resolve_run_or_group(group_id) {
             Ok(crate::workspace::RunOrGroup::Group(group)) => {
                 self.runs.select(&group.group_id);
-                if let Err(e) = self.grid.open_group(&self.ws, group) {
+                let members = self.runs.members(&group);
+                if let Err(e) = self.grid.open_group(&self.ws, group, members) {
                     self.error(e);
                 }
             }

@@ -85,6 +85,8 @@ impl App {
         }
         if let Some(id) = app.runs.current().map(|r| r.run_id.clone()) {
             app.open_run(&id);
+        } else if let Some(id) = app.runs.current_group().map(|g| g.group.group_id.clone()) {
+            app.open_group(&id);
         }
         app
     }

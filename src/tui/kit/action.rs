@@ -153,6 +153,8 @@ impl Action {
             Action::DeleteSchema => "delete",
             Action::Open => "open",
             Action::Fold => "group runs",
+            Action::NewProject => "new project",
+            Action::AddToProject => "add to project",
             Action::NewRun => "new run",
             Action::StartWorker => "start worker",
             Action::CancelRun => "cancel run",

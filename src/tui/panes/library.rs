@@ -100,6 +100,12 @@ impl LibraryPane {
             });
         }
         let keep = self.current_key();
+        let mut docs = docs;
+        docs.sort_by(|a, b| {
+            a.file_name
+                .cmp(&b.file_name)
+                .then(a.conv_uid.cmp(&b.conv_uid))
+        });
         self.docs = docs
             .iter()
             .map(|d| DocRow {
@@ -262,7 +268,7 @@ impl LibraryPane {
     /// The selected row in full.
     fn detail(&self, frame: &mut Frame, area: Rect, view: &View) {
         let theme = view.theme;
-        let label = |s: &'static str| Span::styled(format!("{s:<9}"), theme.fg("muted"));
+        let label = |s: &'static str| Span::styled(format!("{s:<10}"), theme.fg("muted"));
         let list = |v: &[String]| match v.len() {
             0 => "none".to_string(),
             n if n > 6 => format!("{} … ({n})", v[..6].join(", ")),
@@ -275,9 +281,12 @@ impl LibraryPane {
                 .filter_map(|m| self.docs.iter().find(|d| &d.doc.conv_uid == m))
                 .map(|d| d.doc.file_name.clone())
                 .collect();
-            let desc = p.project.description.clone().unwrap_or_default();
+            let desc = match &p.project.description {
+                Some(d) => format!(" · {d}"),
+                None => String::new(),
+            };
             (
-                format!(" project {} · {desc} ", p.project.project_ref),
+                format!(" project {}{desc} ", p.project.project_ref),
                 vec![
                     Line::from(vec![label("documents"), Span::raw(inert(&list(&names)))]),
                     Line::from(vec![label("groups"), Span::raw(list(&p.groups))]),

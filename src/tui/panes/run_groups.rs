@@ -216,8 +216,8 @@ pub fn group_lines(row: &GroupRow, view: &View, keys: GroupKeys) -> Vec<Line<'st
         Line::from(vec![
             label("do"),
             Span::raw(format!(
-                "{} opens the grid of every document, {} shows its {} runs, {} starts the worker",
-                keys.open, keys.fold, s.runs, keys.start
+                "{}: grid of all {} documents · {}: their runs · {}: start the worker",
+                keys.open, s.runs, keys.fold, keys.start
             )),
         ]),
         Line::from(vec![

@@ -100,6 +100,16 @@ impl RunsPane {
         }
     }
 
+    /// `group`'s member runs in project order, if the list has every one of them.
+    pub fn members(&self, group: &RunGroup) -> Option<Vec<Run>> {
+        let by_id: HashMap<&str, &Run> = self.runs.iter().map(|r| (r.run_id.as_str(), r)).collect();
+        group
+            .run_ids
+            .iter()
+            .map(|id| by_id.get(id.as_str()).map(|r| (*r).clone()))
+            .collect()
+    }
+
     /// Show or hide the member runs of the group `group_id`.
     pub fn fold(&mut self, group_id: &str) {
         if !self.unfolded.remove(group_id) {

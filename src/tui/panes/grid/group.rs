@@ -26,6 +26,11 @@ impl GroupGrid {
     /// Read the group's member runs (one read transaction) and lay out their keys.
     pub fn load(ws: &Workspace, group: RunGroup) -> Result<GroupGrid, StoreError> {
         let runs = ws.group_runs(&group)?;
+        Ok(GroupGrid::with_runs(group, runs))
+    }
+
+    /// Over member runs already read (in project order).
+    pub fn with_runs(group: RunGroup, runs: Vec<Run>) -> GroupGrid {
         let mut g = GroupGrid {
             group,
             runs,
@@ -33,7 +38,7 @@ impl GroupGrid {
             names: HashMap::new(),
         };
         g.lay_out();
-        Ok(g)
+        g
     }
 
     fn lay_out(&mut self) {

@@ -9,17 +9,28 @@ use crate::workspace::{Selection, StoreError, Workspace};
 
 impl GridPane {
     /// Show every block of `group`'s members (fresh cursor unless it is already shown).
-    pub fn open_group(&mut self, ws: &Workspace, group: RunGroup) -> Result<(), StoreError> {
+    /// `members` are the member runs as just read (the Runs list), in project order, when the
+    /// caller has them all: then they are not read again.
+    pub fn open_group(
+        &mut self,
+        ws: &Workspace,
+        group: RunGroup,
+        members: Option<Vec<crate::model::Run>>,
+    ) -> Result<(), StoreError> {
         let same = self
             .group
             .as_ref()
             .is_some_and(|g| g.group.group_id == group.group_id);
         if !same {
             self.fresh(ws, &group.schema_id)?;
-            self.group = Some(GroupGrid::load(ws, group)?);
+            self.group = Some(match members {
+                Some(runs) => GroupGrid::with_runs(group, runs),
+                None => GroupGrid::load(ws, group)?,
+            });
             self.run = None;
         }
-        self.reload(ws)
+        // The members' counters are as fresh as the list (a flush re-reads them).
+        self.load_window(ws)
     }
 
     /// In a group's grid, `run` is the cursor's member run (edits, the detail view and the
