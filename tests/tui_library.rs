@@ -226,6 +226,7 @@ fn i_ingests_a_folder_with_the_cli_summary_line() {
     let (msg, _) = app.message().cloned().unwrap();
     assert!(msg.starts_with("ingested 0 · unchanged 2"), "{msg}");
     assert_eq!(env.ws.list_documents().unwrap().len(), 5);
+    assert!(env.store.check().unwrap().ok(), "the store checks clean");
 }
 
 #[test]
@@ -256,6 +257,8 @@ fn a_stopped_folder_ingest_starts_no_new_file_and_says_so() {
     );
     assert_eq!(progress.total.load(Ordering::SeqCst), 6);
     assert!(progress.describe().contains("stopping"));
+    let report = env.store.check().unwrap();
+    assert!(report.ok() && report.documents == 3, "{:?}", report.damage);
 }
 
 #[test]
