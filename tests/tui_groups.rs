@@ -308,3 +308,42 @@ fn an_edit_in_a_group_grid_writes_the_member_runs_block() {
         .unwrap();
     assert!(!other.edited, "block 1 of alpha.md is untouched");
 }
+
+#[test]
+fn cancel_and_resume_on_a_group_row_act_on_every_member() {
+    let env = setup();
+    // Put one block back to pending so the group has work left (a complete run stays complete).
+    let ws = &env.ws;
+    ws.reject_with_reason(
+        &env.group.run_ids[1],
+        &blockwise::workspace::Selection::from_indices([0]),
+        None,
+    )
+    .unwrap();
+    let mut app = app(&env, 120, 40);
+    to_group_row(&mut app, &env);
+    app.handle_key(key('X'));
+    let (msg, _) = app.message().cloned().unwrap();
+    assert!(
+        msg.contains(&format!("group {} is cancelled", env.group.group_id)),
+        "{msg}"
+    );
+    let status = |i: usize| {
+        env.store
+            .get_run(&env.group.run_ids[i])
+            .unwrap()
+            .unwrap()
+            .status
+    };
+    assert_eq!(status(1), blockwise::model::RunStatus::Cancelled);
+    let s = screen(&app, 120, 40);
+    assert!(s.contains("cancelled · 2/3 docs done"), "{s}");
+    app.handle_key(key('r'));
+    assert_eq!(status(1), blockwise::model::RunStatus::Running);
+    let (msg, _) = app.message().cloned().unwrap();
+    assert!(msg.contains("is running"), "{msg}");
+    // Without a background runtime the worker cannot start here: said, nothing started.
+    app.handle_key(key('s'));
+    assert!(app.workers().is_empty());
+    assert!(app.message().unwrap().0.contains("no background runtime"));
+}
