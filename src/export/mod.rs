@@ -18,7 +18,7 @@ mod atomic;
 mod csv;
 mod group;
 pub use group::{export_group_markdown_dir, export_group_to_path, export_group_to_writer};
-pub mod guard;
+pub(crate) mod guard;
 mod interrupt;
 mod jsonl;
 mod markdown;

@@ -12,7 +12,7 @@ mod fingerprint;
 mod groups;
 pub mod guard;
 mod holders;
-pub mod policy;
+pub(crate) mod policy;
 mod run_holders;
 pub mod sealed;
 pub use documents::{BatchWriter, DocumentWriter, InsertOutcome};

@@ -3,8 +3,8 @@
 //! is one new file here, one [`Pane`](super::kit::Pane) variant and a `[context]` section in
 //! `keymap.toml`. Panes may open modals; modals never import panes.
 
-pub mod grid;
+pub(crate) mod grid;
 pub mod keys;
 pub mod policy;
-pub mod runs;
-pub mod schemas;
+pub(crate) mod runs;
+pub(crate) mod schemas;
