@@ -1,6 +1,6 @@
 use std::fmt;
 
-use crate::workspace::WorkerError;
+use crate::workspace::{self, ReviewError, WorkerError};
 
 /// An error that carries its own exit code (CLI.md: 1 error, 2 usage, 3 conflict, 4 paused, 5 failed
 /// blocks, 6 cancelled, 130 interrupted).
@@ -27,11 +27,19 @@ impl fmt::Display for Exit {
 
 impl std::error::Error for Exit {}
 
-/// A worker refusal (bad input for a run or group: nothing was created) is exit 1 with its own
-/// message; any other worker error goes on as it is.
-pub(super) fn refused(e: WorkerError) -> anyhow::Error {
-    match e {
-        WorkerError::Refused(msg) => Exit::new(1, msg).into(),
+/// How a refused workspace operation leaves the CLI (CLI.md exit codes), read from the one
+/// [`workspace::Error`]: a worker refusal (bad input for a run or group: nothing was created)
+/// is exit 1 with its own message; a refused review operation, a vault error and a policy error
+/// are `error: <message>` with exit 1 (a policy error: 2 for an unknown key or a bad value);
+/// anything else (a store failure) goes on as it is, to be printed with the store's path.
+pub(super) fn refused(e: impl Into<workspace::Error>) -> anyhow::Error {
+    use workspace::Error;
+    match e.into() {
+        Error::Worker(WorkerError::Refused(msg)) => Exit::new(1, msg).into(),
+        Error::Review(ReviewError::Store(e)) => e.into(),
+        Error::Review(e) => Exit::new(1, format!("error: {e}")).into(),
+        Error::Policy(e) => Exit::new(e.exit_code(), format!("error: {e}")).into(),
+        Error::Vault(e) => Exit::new(1, format!("error: {e}")).into(),
         other => other.into(),
     }
 }
