@@ -5,6 +5,9 @@
 //! A workspace is a store plus the person using it. [`Workspace::open_for_writing`] also does
 //! what SPEC §3 asks of every writer: make sure the workspace has an admin and recover expired
 //! or orphaned leases before anything claims a block.
+//!
+//! Every method returns the one [`Error`]: each subsystem's error in its own variant, its
+//! message unchanged; the fronts match on the variant (the CLI's exit codes: `cli::exit`).
 
 mod documents;
 mod error;
