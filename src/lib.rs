@@ -22,7 +22,7 @@
 //! | [`fake`] | the fake provider HTTP server (tests, benchmarks, the offline demo) | — |
 //! | [`demo`] | the offline demo workspace | — |
 //! | [`synth`] | synthetic documents for tests and benchmarks | — |
-//! | [`clock`], [`hashing`], [`paths`], [`logging`] | time, sha256, where files live, file logging | — |
+//! | [`clock`], [`hashing`], `paths`, `logging` | time, sha256, where files live, file logging | — |
 
 pub mod cli;
 pub mod clock;

@@ -249,7 +249,7 @@ pub fn export_to_writer<W: Write>(
 
 /// Export to `path` atomically: a temporary file in the same directory, renamed into place only
 /// when the whole export succeeded. Refused (nothing written) when `path` is the store, one of
-/// Blockwise's own files, or not a plain file ([`guard::check_output`]).
+/// Blockwise's own files, or not a plain file (`guard::check_output`).
 pub fn export_to_path(
     store: &Store,
     run_id: &str,

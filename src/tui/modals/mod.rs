@@ -1,5 +1,5 @@
 //! Dialogs drawn over the tab, kept on the app's modal stack. Each file owns one modal's state,
-//! `update` and `render`, like the panes, and implements [`Modal`](super::kit::Modal) to name
+//! `update` and `render`, like the panes, and implements `kit::Modal` to name
 //! its key context, key mode and hints; a new dialog is one file here. Modals import only the
 //! kit (and each other): never a pane.
 
