@@ -6,7 +6,7 @@ use std::collections::HashMap;
 
 use serde_json::Value;
 
-use super::transitions::rollup;
+use super::steps::rollup;
 use crate::model::{CallRecord, OverlayStatus, Run};
 use crate::store::{RunTxn, Store, StoreError};
 

@@ -10,10 +10,10 @@ use tokio::sync::{mpsc, oneshot, watch};
 use tokio::time::Instant;
 
 use super::answer::apply_local_fields;
+use super::apply::CallEffect;
 use super::backoff::Gate;
 use super::events::WorkerEvent;
 use super::prepare::RunPlan;
-use super::transitions::CallEffect;
 use super::writer::{Halt, WriterMsg};
 use crate::model::{CallOutcome, CallRecord, ErrorClass, Usage};
 use crate::provider::http::timed_out;
