@@ -248,3 +248,54 @@ fn group_exports_refuse_what_would_lose_or_overwrite_data() {
     let (code, _, err) = cli(&store, &["run", "create", "--project", "p", "x", "s"]);
     assert_eq!(code, 2, "{err}");
 }
+
+/// `run estimate --project` needs no key and no network, like `run estimate` on one document
+/// (issue 22): with no key anywhere it estimates the project for a hosted provider, while
+/// `run create --project` still refuses without a key and writes nothing.
+#[test]
+fn a_project_estimate_needs_no_key_and_a_group_create_still_does() {
+    let dir = tempfile::tempdir().unwrap();
+    let (store, _) = setup(dir.path());
+    let (code, out, err) = cli(
+        &store,
+        &[
+            "--json",
+            "run",
+            "estimate",
+            "--project",
+            "p",
+            "s",
+            "--provider",
+            "anthropic",
+        ],
+    );
+    assert_eq!(code, 0, "no key needed for an estimate: {out}{err}");
+    let e: Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(e["blocks"], 17, "{e}");
+    assert_eq!(e["calls"], 2, "packs across documents: {e}");
+    assert!(e["cost_usd"].is_number(), "a hosted model is priced: {e}");
+    assert_eq!(e["sources"]["model"], "provider default", "{e}");
+    let before = Store::open_read_only(&store)
+        .unwrap()
+        .fingerprint()
+        .unwrap();
+    let (code, _, err) = cli(
+        &store,
+        &[
+            "run",
+            "create",
+            "--project",
+            "p",
+            "s",
+            "--provider",
+            "anthropic",
+        ],
+    );
+    assert_ne!(code, 0);
+    assert!(err.contains("no API key for anthropic"), "{err}");
+    let after = Store::open_read_only(&store)
+        .unwrap()
+        .fingerprint()
+        .unwrap();
+    assert_eq!(before, after, "a refused group create writes nothing");
+}
