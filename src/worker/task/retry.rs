@@ -50,6 +50,7 @@ impl<P: Provider> Shared<P> {
             results: Vec::new(),
             failures: Vec::new(),
             cost_usd: self.no_answer_cost(),
+            shares: crate::worker::apply::pack_shares(pack.iter().map(|i| i.run)),
         })
         .await;
     }
