@@ -1,17 +1,15 @@
 //! The Library pane (issue 22 item 6) on a real redb file, drawn with TestBackend: documents and
 //! projects with counts, types, sizes and who uses them; `p` creates a project, `space` + `a`
-//! add documents to one, `i` ingests a folder with the CLI's summary line (and stops between
-//! files when asked), `n` on a project creates a run group through the new-run form.
+//! add documents to one, `i` ingests a folder with the CLI's summary line, `n` on a project
+//! creates a run group through the new-run form. (Stopping a folder ingest between files is
+//! tested in `tui::jobs::library`.)
 
 mod support;
 
-use std::sync::atomic::Ordering;
 use std::sync::Arc;
 
 use blockwise::schema::{self, SaveRequest};
 use blockwise::store::Store;
-use blockwise::tui::kit::job::IngestProgress;
-use blockwise::tui::kit::{Job, Output};
 use blockwise::tui::modals::{NewRunForm, ProjectPicker, Prompt};
 use blockwise::tui::theme::ColorMode;
 use blockwise::tui::{Action, App, Keymap, Pane, Theme};
@@ -227,38 +225,6 @@ fn i_ingests_a_folder_with_the_cli_summary_line() {
     assert!(msg.starts_with("ingested 0 · unchanged 2"), "{msg}");
     assert_eq!(env.ws.list_documents().unwrap().len(), 5);
     assert!(env.store.check().unwrap().ok(), "the store checks clean");
-}
-
-#[test]
-fn a_stopped_folder_ingest_starts_no_new_file_and_says_so() {
-    let env = setup();
-    let folder = env.dir.path().join("many");
-    std::fs::create_dir_all(&folder).unwrap();
-    for i in 0..6 {
-        std::fs::write(folder.join(format!("f{i}.md")), format!("File {i}.\n")).unwrap();
-    }
-    // Esc in the progress dialog sets this switch; set before the job starts, no file starts.
-    let progress = Arc::new(IngestProgress::default());
-    progress.stop.store(true, Ordering::SeqCst);
-    let job = Job::IngestFolder {
-        path: folder.clone(),
-        progress: progress.clone(),
-    };
-    let out = blockwise::tui::jobs::run(job, &env.ws).unwrap();
-    let Output::Ingested { message, conv_uid } = out else {
-        panic!("an ingest summary");
-    };
-    assert!(message.contains("interrupted: 6 not started"), "{message}");
-    assert_eq!(conv_uid, None);
-    assert_eq!(
-        env.ws.list_documents().unwrap().len(),
-        3,
-        "nothing half-ingested"
-    );
-    assert_eq!(progress.total.load(Ordering::SeqCst), 6);
-    assert!(progress.describe().contains("stopping"));
-    let report = env.store.check().unwrap();
-    assert!(report.ok() && report.documents == 3, "{:?}", report.damage);
 }
 
 #[test]

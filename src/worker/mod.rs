@@ -24,7 +24,9 @@ pub mod lease;
 pub mod pack;
 mod prepare;
 pub use crate::record_cap;
+mod session;
 mod session_loop;
+mod steps;
 mod task;
 pub mod transitions;
 mod writer;
@@ -32,13 +34,14 @@ mod writer;
 pub use connect::{connect, connect_provider, AnyProvider};
 pub use create::{create_run, plan_run, CreateRunOptions, PlannedRun};
 pub use create_group::{create_group, plan_group, PlannedGroup};
-pub use engine::{run_worker, EngineOptions, RunEnd};
+pub use engine::{run_worker, EngineOptions};
 pub use estimate::{estimate_group, estimate_run, RunEstimate};
 pub use events::WorkerEvent;
 pub use failures::{failures_by_cause, summary as failure_summary, FailureCause};
 pub use group_session::run_group_worker;
 pub use identity::worker_id;
 pub use lease::owner_alive;
+pub use session::RunEnd;
 
 /// Why a worker operation failed.
 #[derive(Debug, thiserror::Error)]

@@ -84,3 +84,47 @@ pub(super) fn add_to_project(
         change.unchanged.len()
     ))
 }
+
+#[cfg(test)]
+mod tests {
+    use std::sync::atomic::Ordering::SeqCst;
+    use std::sync::Arc;
+
+    use super::*;
+    use crate::store::Store;
+
+    #[test]
+    fn a_stopped_folder_ingest_starts_no_new_file_and_says_so() {
+        let dir = tempfile::tempdir().unwrap();
+        let ws = Workspace::new(Arc::new(Store::open(&dir.path().join("s.redb")).unwrap()));
+        let folder = dir.path().join("many");
+        std::fs::create_dir_all(&folder).unwrap();
+        for i in 0..6 {
+            std::fs::write(folder.join(format!("f{i}.md")), format!("File {i}.\n")).unwrap();
+        }
+        // Esc in the progress dialog sets this switch; set before the job starts, no file starts.
+        let progress = IngestProgress::default();
+        progress.stop.store(true, SeqCst);
+        let Output::Ingested { message, conv_uid } =
+            ingest_folder(&ws, &folder, &progress).unwrap()
+        else {
+            panic!("an ingest summary");
+        };
+        assert!(message.contains("interrupted: 6 not started"), "{message}");
+        assert_eq!(conv_uid, None);
+        assert_eq!(progress.total.load(SeqCst), 6);
+        assert!(progress.describe().contains("stopping"));
+        assert!(
+            ws.list_documents().unwrap().is_empty(),
+            "nothing half-ingested"
+        );
+        // Not stopped: every file, counted as the CLI counts them.
+        let progress = IngestProgress::default();
+        let Output::Ingested { message, .. } = ingest_folder(&ws, &folder, &progress).unwrap()
+        else {
+            panic!("an ingest summary");
+        };
+        assert_eq!(message, "ingested 6 · unchanged 0");
+        assert_eq!(progress.describe(), "6/6 files");
+    }
+}

@@ -8,7 +8,7 @@ use std::collections::HashMap;
 
 use crate::model::{sanitize_line, OverlayStatus, Run, RunCounters, RunGroup};
 use crate::tui::kit::Scope;
-use crate::workspace::{Selection, StoreError, Workspace};
+use crate::workspace::{self, Selection, Workspace};
 
 /// A run group open in the grid.
 #[derive(Debug, Clone)]
@@ -24,7 +24,7 @@ pub struct GroupGrid {
 
 impl GroupGrid {
     /// Read the group's member runs (one read transaction) and lay out their keys.
-    pub fn load(ws: &Workspace, group: RunGroup) -> Result<GroupGrid, StoreError> {
+    pub fn load(ws: &Workspace, group: RunGroup) -> Result<GroupGrid, workspace::Error> {
         let runs = ws.group_runs(&group)?;
         Ok(GroupGrid::with_runs(group, runs))
     }
@@ -52,7 +52,7 @@ impl GroupGrid {
     }
 
     /// Re-read the members' counters (after reviews or worker progress).
-    pub fn refresh(&mut self, ws: &Workspace) -> Result<(), StoreError> {
+    pub fn refresh(&mut self, ws: &Workspace) -> Result<(), workspace::Error> {
         self.runs = ws.group_runs(&self.group)?;
         self.lay_out();
         Ok(())
@@ -137,7 +137,7 @@ impl GroupGrid {
         status: OverlayStatus,
         from: u32,
         forward: bool,
-    ) -> Result<Option<u32>, StoreError> {
+    ) -> Result<Option<u32>, workspace::Error> {
         let n = self.runs.len();
         let (m0, i0) = self.locate(from).unwrap_or((n.saturating_sub(1), u32::MAX));
         let has = |r: &Run| match status {

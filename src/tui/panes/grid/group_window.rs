@@ -5,7 +5,7 @@
 use super::{GridPane, GridRow, GroupGrid};
 use crate::model::{OverlayStatus, RunGroup};
 use crate::tui::kit::Scope;
-use crate::workspace::{Selection, StoreError, Workspace};
+use crate::workspace::{self, Selection, Workspace};
 
 impl GridPane {
     /// Show every block of `group`'s members (fresh cursor unless it is already shown).
@@ -16,7 +16,7 @@ impl GridPane {
         ws: &Workspace,
         group: RunGroup,
         members: Option<Vec<crate::model::Run>>,
-    ) -> Result<(), StoreError> {
+    ) -> Result<(), workspace::Error> {
         let same = self
             .group
             .as_ref()
@@ -54,7 +54,10 @@ impl GridPane {
     }
 
     /// The rows of the window `offset..offset + height` across member runs.
-    pub(super) fn group_window(&mut self, ws: &Workspace) -> Result<Vec<GridRow>, StoreError> {
+    pub(super) fn group_window(
+        &mut self,
+        ws: &Workspace,
+    ) -> Result<Vec<GridRow>, workspace::Error> {
         let to = (self.offset + self.height.max(1)).min(self.total());
         let keys: Vec<u32> = (self.offset..to).map(|p| self.index_at(p)).collect();
         let Some(g) = self.group.as_mut() else {
@@ -112,7 +115,7 @@ impl GridPane {
         status: OverlayStatus,
         from: u32,
         forward: bool,
-    ) -> Result<Option<u32>, StoreError> {
+    ) -> Result<Option<u32>, workspace::Error> {
         match (&self.group, &self.run) {
             (Some(g), _) => g.next_with_status(ws, status, from, forward),
             (None, Some(run)) => ws.next_with_status(&run.run_id, status, from, forward),

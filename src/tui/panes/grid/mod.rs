@@ -26,7 +26,7 @@ use crate::tui::kit::Effect;
 use crate::tui::kit::Job;
 use crate::tui::kit::{nav_delta, Component, Ctx, View};
 use crate::workspace::BlockFilter as Filter;
-use crate::workspace::{properties, Selection, StoreError, Workspace};
+use crate::workspace::{self, properties, Selection, Workspace};
 use detail::Detail;
 
 pub(super) const FIELD_WIDTH: u16 = 22;
@@ -151,7 +151,7 @@ impl GridPane {
     }
 
     /// Show `run` (fresh cursor when it is another run).
-    pub fn open(&mut self, ws: &Workspace, run: Run) -> Result<(), StoreError> {
+    pub fn open(&mut self, ws: &Workspace, run: Run) -> Result<(), workspace::Error> {
         let same =
             self.group.is_none() && self.run.as_ref().is_some_and(|r| r.run_id == run.run_id);
         if !same {
@@ -163,7 +163,7 @@ impl GridPane {
     }
 
     /// A fresh cursor, no filter, search or selection, and the fields of schema `schema_id`.
-    fn fresh(&mut self, ws: &Workspace, schema_id: &str) -> Result<(), StoreError> {
+    fn fresh(&mut self, ws: &Workspace, schema_id: &str) -> Result<(), workspace::Error> {
         self.cursor = 0;
         self.offset = 0;
         self.col = 0;
@@ -184,7 +184,7 @@ impl GridPane {
 
     /// Re-read the run (a group: its members) and the visible window (a bounded read:
     /// `height` rows).
-    pub fn reload(&mut self, ws: &Workspace) -> Result<(), StoreError> {
+    pub fn reload(&mut self, ws: &Workspace) -> Result<(), workspace::Error> {
         if let Some(g) = &mut self.group {
             g.refresh(ws)?;
         } else if let Some(run) = &self.run {
@@ -196,7 +196,7 @@ impl GridPane {
     }
 
     /// Read the visible window's rows (and the detail view's block when open).
-    fn load_window(&mut self, ws: &Workspace) -> Result<(), StoreError> {
+    fn load_window(&mut self, ws: &Workspace) -> Result<(), workspace::Error> {
         self.clamp();
         if self.group.is_some() {
             self.rows = self.group_window(ws)?;
@@ -240,7 +240,7 @@ impl GridPane {
         self.detail_follows(ws)
     }
 
-    fn detail_follows(&mut self, ws: &Workspace) -> Result<(), StoreError> {
+    fn detail_follows(&mut self, ws: &Workspace) -> Result<(), workspace::Error> {
         if self.detail.is_some() {
             self.load_detail(ws)?;
         }
@@ -248,7 +248,7 @@ impl GridPane {
     }
 
     /// (Re)read the detail view for the cursor's block, keeping the scroll on the same block.
-    fn load_detail(&mut self, ws: &Workspace) -> Result<(), StoreError> {
+    fn load_detail(&mut self, ws: &Workspace) -> Result<(), workspace::Error> {
         let Some(run) = &self.run else {
             self.detail = None;
             return Ok(());
