@@ -40,13 +40,12 @@ pub fn group_rows(groups: &[RunGroup], runs: &[Run]) -> Vec<GroupRow> {
     groups
         .iter()
         .map(|g| {
-            let members: Vec<Run> = g
+            let members = g
                 .run_ids
                 .iter()
-                .filter_map(|id| by_id.get(id.as_str()).map(|r| (*r).clone()))
-                .collect();
+                .filter_map(|id| by_id.get(id.as_str()).copied());
             GroupRow {
-                summary: GroupSummary::of(g, &members),
+                summary: GroupSummary::of(g, members),
                 group: g.clone(),
             }
         })

@@ -297,7 +297,8 @@ impl GridPane {
     pub fn resize(&mut self, rows: u16, ws: &Workspace) -> Vec<Effect> {
         self.height = u32::from(rows.saturating_sub(CHROME_ROWS)).max(1);
         if self.clamp() || self.rows.len() < self.height as usize {
-            return self.refresh(ws);
+            // The window only: a group's members are as fresh as the last reload.
+            return self.fetch(ws);
         }
         Vec::new()
     }
