@@ -198,9 +198,9 @@ impl Action {
             Action::ShowSchemas => "Schemas pane",
             Action::ShowPolicy => "Policy pane",
             Action::ShowKeys => "Keys pane",
-            Action::ShowLibrary => "Library pane",
-            Action::NewProject => "new project (a name, same rule as a schema ref)",
-            Action::AddToProject => "add the selected documents (or the current one) to a project",
+            Action::ShowLibrary | Action::NewProject | Action::AddToProject | Action::Fold => {
+                self.describe_projects()
+            }
             Action::Up => "move up",
             Action::Down => "move down",
             Action::PageUp => "page up",
@@ -210,10 +210,7 @@ impl Action {
             Action::Left => "previous column",
             Action::Right => "next column",
             Action::Open => "open: a run's or a group's grid (Runs), a block's detail view (Grid)",
-            Action::Fold => "show / hide the member runs of a run group",
-            Action::NewRun => {
-                "new run: document (Library: a project makes a run group), schema, provider, model"
-            }
+            Action::NewRun => "new run or, on a project (Library), a run group: schema, model",
             Action::StartWorker => "start / continue the worker in the background",
             Action::CancelRun => "cancel the run (pending blocks stay pending)",
             Action::ResumeRun => "resume a paused or cancelled run",
@@ -268,6 +265,19 @@ impl Action {
             | Action::StartWorkerOn(_)
             | Action::Shutdown
             | Action::StoreChanged { .. } => "",
+        }
+    }
+}
+
+impl Action {
+    /// The help lines of the Library pane's and the run groups' actions.
+    fn describe_projects(&self) -> &'static str {
+        match self {
+            Action::ShowLibrary => "Library pane",
+            Action::NewProject => "new project (a name, same rule as a schema ref)",
+            Action::AddToProject => "add the selected documents (or the current one) to a project",
+            Action::Fold => "show / hide the member runs of a run group",
+            _ => "",
         }
     }
 }

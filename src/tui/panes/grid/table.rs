@@ -20,14 +20,7 @@ impl GridPane {
             return;
         }
         let Some(run) = &self.run else {
-            let p = Paragraph::new("No run open. Pick one in the Runs pane (1) and press Enter.")
-                .block(
-                    Block::default()
-                        .borders(Borders::ALL)
-                        .border_style(theme.border()),
-                );
-            frame.render_widget(p, area);
-            return;
+            return no_run_box(frame, area, theme);
         };
         let doc_w = self.doc_width(area.width);
         let (first, last) = self.field_window(area.width);
@@ -157,15 +150,7 @@ impl GridPane {
             ),
             None => format!(
                 " Grid{} · {} · {} · row {}/{} · {reviewed} · col {}/{} ",
-                match &self.view {
-                    Some((f, _)) if !self.doc_filter.is_empty() => format!(
-                        " [filter: {} · {} doc(s)]",
-                        f.describe(),
-                        self.doc_filter.len()
-                    ),
-                    Some((f, _)) => format!(" [filter: {}]", f.describe()),
-                    None => String::new(),
-                },
+                self.filter_label(),
                 sanitize_line(&what),
                 sanitize_line(schema),
                 if self.total() == 0 {
@@ -209,6 +194,19 @@ impl GridPane {
         Line::from(title)
     }
 
+    /// ` [filter: … · 2 doc(s)]`, or nothing without a filter.
+    fn filter_label(&self) -> String {
+        match &self.view {
+            Some((f, _)) if !self.doc_filter.is_empty() => format!(
+                " [filter: {} · {} doc(s)]",
+                f.describe(),
+                self.doc_filter.len()
+            ),
+            Some((f, _)) => format!(" [filter: {}]", f.describe()),
+            None => String::new(),
+        }
+    }
+
     /// The doc column's width in a group's grid (0: no such column).
     pub(super) fn doc_width(&self, width: u16) -> u16 {
         match (&self.group, width) {
@@ -227,6 +225,16 @@ impl GridPane {
         let first = self.col.saturating_sub(fit - 1);
         (first, (first + fit).min(self.fields.len()))
     }
+}
+
+/// The grid before a run is opened: where to open one.
+fn no_run_box(frame: &mut Frame, area: Rect, theme: &Theme) {
+    let p = Paragraph::new("No run open. Pick one in the Runs pane (1) and press Enter.").block(
+        Block::default()
+            .borders(Borders::ALL)
+            .border_style(theme.border()),
+    );
+    frame.render_widget(p, area);
 }
 
 /// The content column's width: at most its own, less when the table (borders, the other fixed
