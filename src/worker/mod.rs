@@ -4,24 +4,24 @@
 //! overlay state change as one store transaction; [`engine`] owns concurrency, backoff,
 //! cancellation and lease recovery and reports through [`events`].
 
-pub mod answer;
+pub(crate) mod answer;
 mod apply;
 mod backoff;
 mod claiming;
 mod connect;
 mod create;
 mod create_group;
-pub mod engine;
+pub(crate) mod engine;
 mod estimate;
-pub mod events;
+pub(crate) mod events;
 mod failures;
 mod group_session;
-pub mod group_transitions;
+pub(crate) mod group_transitions;
 pub mod holding;
 mod identity;
 mod item;
 pub mod lease;
-pub mod pack;
+pub(crate) mod pack;
 mod prepare;
 pub use crate::record_cap;
 mod session;
