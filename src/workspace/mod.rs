@@ -48,7 +48,7 @@ pub use crate::provider::{
 };
 pub use crate::review::{
     Action as ReviewAction, EditOutcome, Filter as BlockFilter, ReviewError, ReviewEvent,
-    ReviewOutcome, Selection, SelectionError, StatusChoice, Target, Undo,
+    ReviewOutcome, Selection, SelectionError, SkippedBlock, StatusChoice, Target, Undo,
 };
 pub use crate::schema::{
     check as check_schema, classify as classify_schema, derive_ref, properties, templates, Compat,

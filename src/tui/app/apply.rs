@@ -187,9 +187,10 @@ impl App {
                 }
                 self.apply(fx);
             }
-            Ok(Output::Decided(msg, entry)) => {
+            Ok(Output::Decided(msg, entry, skipped)) => {
                 self.message = Some((msg, false));
                 self.undo.push(*entry);
+                self.grid.select_only(skipped);
             }
             // A preview whose form has closed: nothing shows it any more.
             Ok(Output::Estimate { .. }) => {}
@@ -206,10 +207,8 @@ impl App {
     /// lists a reload re-reads.
     fn after_job(&mut self, kind: JobKind, ok: bool) {
         match kind {
+            // The selection now holds what was skipped (a refusal keeps all of it).
             JobKind::Confirm | JobKind::Reject | JobKind::Unconfirm => {
-                if ok {
-                    self.grid.clear_selection();
-                }
                 self.stale = true;
                 self.refilter();
             }

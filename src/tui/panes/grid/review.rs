@@ -21,14 +21,13 @@ impl GridPane {
 
     /// Accept-and-next: confirm the targets, then go to the next block needing review.
     pub(super) fn confirm_and_next(&mut self, ws: &Workspace) -> Vec<Effect> {
-        let sel = self.targets();
+        let sel = self.take_targets();
         if sel.is_empty() {
             return Vec::new();
         }
         let next = self.next_needing_review(ws, &sel);
         let target = Target::Blocks(sel);
         let mut fx = self.review(|run_id| Job::Confirm { run_id, target });
-        self.clear_selection();
         if let Some(i) = next {
             fx.extend(self.goto(i, ws));
         }
@@ -36,15 +35,18 @@ impl GridPane {
     }
 
     /// Ask for an optional reason, then reject the targets and move on.
-    pub(super) fn begin_reject(&self, ws: &Workspace) -> Vec<Effect> {
-        let Some(run) = &self.run else {
+    pub(super) fn begin_reject(&mut self, ws: &Workspace) -> Vec<Effect> {
+        if self.run.is_none() {
             return vec![no_run()];
-        };
-        let selection = self.targets();
+        }
+        let selection = self.take_targets();
         if selection.is_empty() {
             return Vec::new();
         }
         let next = self.next_needing_review(ws, &selection);
+        let Some(run) = &self.run else {
+            return vec![no_run()];
+        };
         let prompt = Prompt::new(
             PromptKind::RejectReason {
                 run_id: run.run_id.clone(),
