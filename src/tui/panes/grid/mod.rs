@@ -10,6 +10,7 @@ use serde_json::Value;
 
 use std::sync::Arc;
 
+mod change;
 mod detail;
 mod find;
 mod review;
