@@ -10,7 +10,7 @@ impl App {
     pub(super) fn apply(&mut self, effects: Vec<Effect>) {
         for effect in effects {
             match effect {
-                Effect::Info(msg) => self.message = Some((msg, false)),
+                Effect::Info(msg) => self.messages.push((msg, false)),
                 Effect::Error(msg) => self.error(msg),
                 Effect::Focus(pane) => self.pane = pane,
                 Effect::Open(modal) => self.modals.push(modal),
@@ -41,7 +41,7 @@ impl App {
     pub(super) fn error(&mut self, msg: impl std::fmt::Display) {
         let msg = msg.to_string();
         tracing::warn!("{msg}");
-        self.message = Some((msg, true));
+        self.messages.push((msg, true));
     }
 
     /// Re-read the schema list after a save or delete, and put the cursor on `select`.
@@ -112,7 +112,7 @@ impl App {
         } else {
             ""
         };
-        self.message = Some((
+        self.messages.push((
             format!(
                 "created run {} ({} blocks, schema {}, {}:{}{demo}); s starts the worker",
                 run.run_id,
@@ -170,10 +170,10 @@ impl App {
             Ok(Output::Snapshot(s)) => {
                 self.apply_snapshot(*s);
                 if done.kind == (JobKind::Reload { announce: true }) {
-                    self.message = Some(("reloaded".into(), false));
+                    self.messages.push(("reloaded".into(), false));
                 }
             }
-            Ok(Output::Message(msg)) => self.message = Some((msg, false)),
+            Ok(Output::Message(msg)) => self.messages.push((msg, false)),
             Ok(Output::Found(query, hits)) => {
                 let fx = self.grid.set_search(query, hits, &self.ws);
                 self.apply(fx);
@@ -183,12 +183,13 @@ impl App {
                 let n = kept.len();
                 let fx = self.grid.set_view(filter, kept, &self.ws);
                 if announce {
-                    self.message = Some((format!("filter: {described} · {n} row(s)"), false));
+                    self.messages
+                        .push((format!("filter: {described} · {n} row(s)"), false));
                 }
                 self.apply(fx);
             }
             Ok(Output::Decided(msg, entry, skipped)) => {
-                self.message = Some((msg, false));
+                self.messages.push((msg, false));
                 self.undo.push(*entry);
                 self.grid.select_only(skipped);
             }
@@ -197,7 +198,8 @@ impl App {
             Ok(Output::Created(run)) => self.created(*run),
             Ok(Output::Ingested { conv_uid, message }) => {
                 self.last_ingested = Some(conv_uid);
-                self.message = Some((format!("{message} · n makes a run of it"), false));
+                self.messages
+                    .push((format!("{message} · n makes a run of it"), false));
             }
             Err(reason) => self.error(reason),
         }

@@ -11,7 +11,9 @@ pub mod workers;
 use std::path::PathBuf;
 
 use super::jobs::Jobs;
-use super::kit::{Action, Component, Keymap, Modal, Pane, Snapshot, Spawner, Theme, UndoEntry};
+use super::kit::{
+    Action, Component, Keymap, MessageLog, Modal, Pane, Snapshot, Spawner, Theme, UndoEntry,
+};
 use super::panes::grid::GridPane;
 use super::panes::keys::KeysPane;
 use super::panes::policy::PolicyPane;
@@ -32,8 +34,8 @@ pub struct App {
     schemas: SchemasPane,
     policy: PolicyPane,
     keys: KeysPane,
-    /// The last message and whether it is an error.
-    message: Option<(String, bool)>,
+    /// The session's messages; the status bar shows the last.
+    messages: MessageLog,
     quit: bool,
     user: String,
     workers: Workers,
@@ -65,7 +67,7 @@ impl App {
             schemas: SchemasPane::default(),
             policy: PolicyPane::default(),
             keys: KeysPane::default(),
-            message: None,
+            messages: MessageLog::default(),
             quit: false,
             workers: Workers::default(),
             jobs: Jobs::default(),
@@ -172,7 +174,7 @@ impl App {
 
     /// The last status-bar message and whether it is an error.
     pub fn message(&self) -> Option<&(String, bool)> {
-        self.message.as_ref()
+        self.messages.last()
     }
 
     /// The open modals, bottom first (the frame draws them in this order).

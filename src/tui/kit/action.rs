@@ -11,6 +11,8 @@ use crate::workspace::{RunEnd, WorkerEvent};
 pub enum Action {
     Quit,
     ToggleHelp,
+    /// Every message of this session in full (the status bar shows the last one).
+    MessageLog,
     NextPane,
     PrevPane,
     ShowRuns,
@@ -169,6 +171,7 @@ impl Action {
             Action::Submit => "save",
             Action::Cancel => "close",
             Action::ToggleHelp => "help",
+            Action::MessageLog => "messages",
             Action::Refresh => "reload",
             other => other.describe().split(" (").next().unwrap_or(""),
         })
@@ -180,6 +183,7 @@ impl Action {
         match self {
             Action::Quit => "quit",
             Action::ToggleHelp => "show / hide this help",
+            Action::MessageLog => "messages of this session in full (the status line's last one)",
             Action::NextPane => "next pane",
             Action::PrevPane => "previous pane",
             Action::ShowRuns => "Runs pane",

@@ -9,6 +9,7 @@ pub mod context;
 pub mod draw;
 pub mod job;
 pub mod keymap;
+pub mod messages;
 pub mod tab;
 pub mod text;
 pub mod theme;
@@ -22,5 +23,6 @@ pub use component::{
 pub use context::KeyContext;
 pub use job::{Job, JobDone, JobKind, Output, Reply, Secret, Snapshot, UndoEntry};
 pub use keymap::Keymap;
+pub use messages::{Message, MessageLog};
 pub use tab::Pane;
 pub use theme::Theme;

@@ -44,6 +44,15 @@ pub fn cut_to_width(s: &str, width: usize) -> String {
     out
 }
 
+/// Text that may hold line feeds (a refusal with a bulleted list) as one styled line per line
+/// of it, sanitized: a `Span` drops line feeds, which ran the bullets together.
+pub fn text_lines(s: &str, style: ratatui::style::Style) -> Vec<ratatui::text::Line<'static>> {
+    safe(s)
+        .split('\n')
+        .map(|l| ratatui::text::Line::styled(l.to_string(), style))
+        .collect()
+}
+
 /// A value as one compact line: strings bare, everything else compact JSON.
 pub fn compact(v: &Value) -> String {
     match v {
@@ -99,5 +108,15 @@ mod tests {
         assert!(!cut.chars().any(char::is_control), "{cut:?}");
         assert_eq!(cut, "a␛[2Jb␇");
         assert_eq!(super::inert("x\ny\u{9b}"), "x␊y<U+009B>");
+    }
+
+    #[test]
+    fn bullets_keep_their_lines() {
+        let lines = super::text_lines(
+            "works:\n- a hosted model;\n- a local one\u{1b}[2J",
+            ratatui::style::Style::default(),
+        );
+        let text: Vec<String> = lines.iter().map(|l| l.to_string()).collect();
+        assert_eq!(text, ["works:", "- a hosted model;", "- a local one␛[2J"]);
     }
 }

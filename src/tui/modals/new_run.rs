@@ -9,7 +9,7 @@ use ratatui::Frame;
 use tui_textarea::{Input, Key};
 
 use crate::tui::kit::draw::centered;
-use crate::tui::kit::text::safe;
+use crate::tui::kit::text::{safe, text_lines};
 use crate::tui::kit::Action;
 use crate::tui::kit::Job;
 use crate::tui::kit::{Component, Ctx, View};
@@ -491,15 +491,10 @@ impl Component for NewRunForm {
         frame.render_widget(Paragraph::new(lines), fields);
         let mut text = vec![Line::from(Span::styled("Cost preview", theme.title()))];
         match (&self.error, &self.preview) {
-            (Some(e), _) => text.push(Line::from(Span::styled(
-                safe(&format!("refused: {e}")),
-                theme.fg("error"),
-            ))),
+            (Some(e), _) | (None, Some(Err(e))) => {
+                text.extend(text_lines(&format!("refused: {e}"), theme.fg("error")));
+            }
             (None, None) => text.push(Line::from("estimating…")),
-            (None, Some(Err(e))) => text.push(Line::from(Span::styled(
-                safe(&format!("refused: {e}")),
-                theme.fg("error"),
-            ))),
             (None, Some(Ok(e))) => {
                 text.extend(estimate_summary(e).iter().map(|l| Line::from(safe(l))));
             }

@@ -16,6 +16,7 @@ use tui_textarea::{CursorMove, Input, Key, TextArea};
 
 use crate::model::Run;
 use crate::tui::kit::draw::centered;
+use crate::tui::kit::text::text_lines;
 use crate::tui::kit::Action;
 use crate::tui::kit::{Component, Ctx, View};
 use crate::tui::kit::{Effect, Reply};
@@ -425,8 +426,16 @@ impl Component for Prompt {
         } else {
             3
         };
-        let height = text_rows + if self.error.is_some() { 6 } else { 3 };
-        let rect = centered(area, area.width.saturating_sub(8).max(20), height);
+        let width = area.width.saturating_sub(8).max(20);
+        // The hint and a refusal wrap: the box grows to show them whole (as far as it can).
+        let (hint_para, err_para) = self.notes(view);
+        let rows = |p: &Paragraph| p.line_count(width.saturating_sub(2)) as u16;
+        let err_rows = err_para.as_ref().map_or(0, rows);
+        let hint_rows = rows(&hint_para).clamp(1, 2);
+        // A refusal has priority over the height of the text field (at least one text row).
+        let text_rows = text_rows.min(area.height.saturating_sub(2 + hint_rows + err_rows).max(3));
+        let height = text_rows + 2 + hint_rows + err_rows;
+        let rect = centered(area, width, height);
         frame.render_widget(Clear, rect);
         let block = Block::default()
             .borders(Borders::ALL)
@@ -441,7 +450,7 @@ impl Component for Prompt {
             .direction(Direction::Vertical)
             .constraints([
                 Constraint::Length(text_rows),
-                Constraint::Length(1),
+                Constraint::Length(hint_rows),
                 Constraint::Min(0),
             ])
             .areas(inner);
@@ -461,28 +470,32 @@ impl Component for Prompt {
             let y = text.y + 1 + (row as u16).min(text.height.saturating_sub(3));
             frame.set_cursor_position((x, y));
         }
+        frame.render_widget(hint_para, hint);
+        if let Some(p) = err_para {
+            frame.render_widget(p, err);
+        }
+    }
+}
+
+impl Prompt {
+    /// The hint line and the refusal (if any), both wrapped.
+    fn notes(&self, view: &View) -> (Paragraph<'static>, Option<Paragraph<'static>>) {
+        let theme = view.theme;
         let hint_text = if self.busy {
             "working… (Esc closes; the work finishes in the background)"
         } else {
             &self.hint
         };
-        frame.render_widget(
-            Paragraph::new(Span::styled(
-                sanitize_line(hint_text).into_owned(),
-                theme.fg("muted"),
-            )),
-            hint,
-        );
-        if let Some(e) = &self.error {
-            frame.render_widget(
-                Paragraph::new(Span::styled(
-                    format!("refused: {}", sanitize(e)),
-                    theme.fg("error"),
-                ))
-                .wrap(Wrap { trim: false }),
-                err,
-            );
-        }
+        let hint = Paragraph::new(Span::styled(
+            sanitize_line(hint_text).into_owned(),
+            theme.fg("muted"),
+        ))
+        .wrap(Wrap { trim: false });
+        let err = self.error.as_ref().map(|e| {
+            Paragraph::new(text_lines(&format!("refused: {e}"), theme.fg("error")))
+                .wrap(Wrap { trim: false })
+        });
+        (hint, err)
     }
 }
 

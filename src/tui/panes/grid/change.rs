@@ -64,7 +64,7 @@ fn runs(old: &str, new: &str) -> Vec<(ChangeTag, String)> {
 /// The plain text of [`text_change`]'s lines, as a terminal without colour shows them.
 #[cfg(test)]
 fn plain(old: &str, new: &str) -> String {
-    let theme = Theme::with_mode(crate::tui::theme::ColorMode::None);
+    let theme = Theme::with_mode(crate::tui::kit::theme::ColorMode::None);
     let lines = text_change(old, new, &theme);
     let text: Vec<String> = lines
         .iter()
