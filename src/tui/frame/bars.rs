@@ -40,7 +40,7 @@ pub fn status_bar(frame: &mut Frame, area: Rect, app: &App) {
         };
         (sanitize_line(msg).into_owned(), style)
     });
-    let msg_width = message.as_ref().map_or(0, |(m, _)| m.width() + 2);
+    let msg_width = message.as_ref().map_or(0, |(m, _)| m.width());
     let mut lead = lead_spans(app, false);
     let path = app.workspace().display().to_string();
     let fits = |lead: &[Span]| lead.iter().map(Span::width).sum::<usize>() + msg_width <= width;
@@ -50,7 +50,7 @@ pub fn status_bar(frame: &mut Frame, area: Rect, app: &App) {
     let mut spans = lead;
     if let Some((msg, style)) = message {
         let room = width.saturating_sub(spans.iter().map(Span::width).sum::<usize>());
-        if msg.width() + 2 <= room {
+        if msg.width() <= room {
             spans.push(Span::styled(format!("{msg}  "), style));
         } else {
             let cut = cut_to_width(&msg, room.saturating_sub(MORE.width()));

@@ -40,7 +40,7 @@ pub enum Action {
     Reject,
     Edit,
     DiscardEdit,
-    /// Start / end a range selection from the current row.
+    /// Start a range selection from the current row; again: keep the range selected.
     RangeSelect,
     /// Undo the last review action made since the TUI opened.
     Undo,
@@ -214,7 +214,7 @@ impl Action {
             }
             Action::Edit => "edit the current cell / policy key",
             Action::DiscardEdit => "discard the draft edit of the current row",
-            Action::RangeSelect => "start / stop a range selection (v, then move)",
+            Action::RangeSelect => "start a range (v, move, v keeps it selected)",
             Action::Undo => "undo the last confirm / reject / edit / discard of this session",
             Action::Unconfirm => "unconfirm selected rows (or the current one) back to staged",
             Action::Search => "search block content and values",

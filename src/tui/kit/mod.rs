@@ -4,9 +4,11 @@
 //! `tui` module.
 
 pub mod action;
+pub mod complete;
 pub mod component;
 pub mod context;
 pub mod draw;
+pub mod input;
 pub mod job;
 pub mod keymap;
 pub mod messages;
@@ -21,6 +23,7 @@ pub use component::{
     View,
 };
 pub use context::KeyContext;
+pub use input::{edit_string, TextInput};
 pub use job::{Job, JobDone, JobKind, Output, Reply, Secret, Snapshot, UndoEntry};
 pub use keymap::Keymap;
 pub use messages::{Message, MessageLog};

@@ -5,7 +5,6 @@
 
 pub mod ask;
 pub mod calls;
-pub mod complete;
 pub mod enum_pick;
 pub mod filter;
 pub mod help;

@@ -9,6 +9,7 @@ use ratatui::Frame;
 use tui_textarea::{Input, Key};
 
 use crate::tui::kit::draw::centered;
+use crate::tui::kit::edit_string;
 use crate::tui::kit::text::{safe, text_lines};
 use crate::tui::kit::Action;
 use crate::tui::kit::Job;
@@ -320,15 +321,11 @@ impl NewRunForm {
             }
             Key::Left => self.cycle(-1),
             Key::Right => self.cycle(1),
-            Key::Backspace => self.text_mut().and_then(|t| t.pop()).is_some(),
-            Key::Char(c) if !input.ctrl && !input.alt && !c.is_control() => match self.text_mut() {
-                Some(t) => {
-                    t.push(c);
-                    true
-                }
+            // Typed fields edit through the one text-input widget (ctrl-u, ctrl-w, ...).
+            _ => match self.text_mut() {
+                Some(t) => edit_string(t, input),
                 None => false,
             },
-            _ => false,
         };
         if changed {
             self.refresh()

@@ -172,7 +172,7 @@ fn cell_editor(
             format!("Enter: new line · ctrl-s saves, Esc cancels · schema {ty}"),
             pretty,
         );
-        prompt.multiline = true;
+        prompt.set_multiline();
         return vec![Effect::Open(Box::new(prompt))];
     }
     let prompt = Prompt::new(
