@@ -433,8 +433,11 @@ impl Wizard {
                     self.editor = Some(FieldEditor { path: p, row: 0 });
                 }
                 None => {
-                    self.message =
-                        Some("c adds a nested field to an object field; set its type first".into())
+                    self.message = Some(
+                        "c adds a nested field to an object, or an item field to an array of \
+                         objects: set its type (or its items type) to object first"
+                            .into(),
+                    )
                 }
             },
             (Key::Delete, _) | (_, Some('d')) => {
