@@ -180,8 +180,9 @@ impl App {
             }
             Ok(Output::View(filter, kept, announce)) => {
                 let described = filter.describe();
-                let n = kept.len();
                 let fx = self.grid.set_view(filter, kept, &self.ws);
+                // The rows the grid now shows (every block when the filter was cleared).
+                let n = self.grid.total();
                 if announce {
                     self.messages
                         .push((format!("filter: {described} · {n} row(s)"), false));

@@ -113,7 +113,13 @@ pub fn hints(frame: &mut Frame, area: Rect, app: &App) {
         Some(Hints::Keymap) | None => {}
     }
     // `?` and `q` (the last hints) always show; the pane's own fill the room before them.
-    let all = app.keymap().hints(app.context());
+    let mut all = app.keymap().hints(app.context());
+    // Enter says what it does in this dialog (search, apply, reject, ...), not always "save".
+    if let Some(label) = app.top_modal().and_then(|m| m.submit_label()) {
+        for (_, hint) in all.iter_mut().filter(|(_, h)| *h == "save") {
+            *hint = label;
+        }
+    }
     let split = all
         .iter()
         .position(|(_, h)| *h == "help" || *h == "quit")

@@ -69,6 +69,9 @@ fn choice_label(c: Choice) -> &'static str {
 }
 
 impl Modal for FilterPicker {
+    fn submit_label(&self) -> Option<&'static str> {
+        Some("apply")
+    }
     fn key_mode(&self) -> KeyMode {
         KeyMode::Picker { typed: true }
     }

@@ -454,16 +454,25 @@ impl Component for NewRunForm {
             .title(Span::styled(title, theme.title()));
         let inner = block.inner(rect);
         frame.render_widget(block, rect);
+        // The fields come first: in a small terminal the preview gives way, and a list taller
+        // than the room scrolls to keep the focused field in view (at 40x10 the provider shows).
+        let field_rows = (Field::ALL.len() as u16 + 1).min(inner.height.saturating_sub(1));
         let [fields, preview, hint] = Layout::default()
             .direction(Direction::Vertical)
             .constraints([
-                Constraint::Length(Field::ALL.len() as u16 + 1),
-                Constraint::Min(3),
+                Constraint::Length(field_rows),
+                Constraint::Min(0),
                 Constraint::Length(1),
             ])
             .areas(inner);
+        let focus_at = Field::ALL
+            .iter()
+            .position(|f| *f == self.focus)
+            .unwrap_or(0);
+        let skip = focus_at.saturating_sub(usize::from(field_rows.saturating_sub(1)));
         let lines: Vec<Line> = Field::ALL
             .iter()
+            .skip(skip)
             .map(|f| {
                 let (value, note) = self.row(*f);
                 let focused = *f == self.focus;

@@ -302,6 +302,17 @@ fn set_key(provider: &str, base_url: &Option<String>, text: String) -> Result<Jo
 }
 
 impl Modal for Prompt {
+    fn submit_label(&self) -> Option<&'static str> {
+        Some(match self.kind {
+            PromptKind::Search { .. } => "search",
+            PromptKind::RejectReason { .. } => "reject",
+            PromptKind::Export { .. } => "export",
+            PromptKind::Ingest => "ingest",
+            PromptKind::PolicyValue { .. } | PromptKind::KeyBaseUrl { .. } => "next",
+            PromptKind::SetKey { .. } => "store",
+            _ => return None,
+        })
+    }
     fn key_mode(&self) -> KeyMode {
         if self.multiline {
             KeyMode::Lines

@@ -20,7 +20,8 @@ impl GridPane {
         } else {
             Some((filter, kept))
         };
-        self.anchor = None;
+        // A range being drawn is kept as marked blocks: its positions belong to the old view.
+        self.keep_range();
         self.cursor = self.position_of(at);
         self.clamp();
         self.refresh(ws)
