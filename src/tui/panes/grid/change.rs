@@ -1,5 +1,6 @@
 //! How the detail view shows a changed text field, readable in every colour mode: a short value
-//! as a before line (`- old`) and an after line (`+ new`); a longer text as one word diff with
+//! (or a rewrite with little in common) as a before line (`- old`) and an after line
+//! (`+ new`); a longer, mostly kept text as one word diff with
 //! removed words in `[-…-]` and added words in `{+…+}` (git's `--word-diff=plain` markers), so
 //! old and new never run together ("nonemedium"). Colour and strike-through / underline come on
 //! top where the terminal has them.
@@ -18,7 +19,9 @@ const SHORT: usize = 60;
 pub(super) fn text_change(old: &str, new: &str, theme: &Theme) -> Vec<Line<'static>> {
     let removed = theme.fg("error").add_modifier(Modifier::CROSSED_OUT);
     let added = theme.fg("confirmed").add_modifier(Modifier::UNDERLINED);
-    if is_short(old) && is_short(new) {
+    // Short values, or texts with little in common (a word diff would be mostly markers):
+    // the whole old value above the whole new one.
+    if (is_short(old) && is_short(new)) || TextDiff::from_words(old, new).ratio() < 0.5 {
         return vec![
             Line::from(vec![Span::raw("  - "), Span::styled(shown(old), removed)]),
             Line::from(vec![Span::raw("  + "), Span::styled(shown(new), added)]),
@@ -91,6 +94,16 @@ mod tests {
         assert!(got.contains("[-must-]{+shall+}"), "{got}");
         assert!(got.contains("[-first-]{+fifth+}"), "{got}");
         assert!(got.starts_with("  The tenant "), "{got}");
+    }
+
+    #[test]
+    fn a_rewrite_with_little_in_common_is_before_and_after() {
+        let got = plain(
+            "demo: # Master Services Agreement and some more words here",
+            "The Provider may end this agreement on thirty days written notice to the Customer.",
+        );
+        assert!(got.starts_with("  - demo: # Master"), "{got}");
+        assert!(got.contains("\n  + The Provider may end"), "{got}");
     }
 
     #[test]
