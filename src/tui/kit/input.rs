@@ -67,7 +67,7 @@ impl TextInput {
     }
 
     /// The cursor to the start of the text (an editor opened on a whole document).
-    pub fn to_start(&mut self) {
+    pub fn cursor_to_start(&mut self) {
         self.area.move_cursor(CursorMove::Top);
         self.area.move_cursor(CursorMove::Head);
     }

@@ -31,14 +31,6 @@ impl MessageLog {
     pub fn entries(&self) -> impl Iterator<Item = &Message> {
         self.entries.iter()
     }
-
-    pub fn len(&self) -> usize {
-        self.entries.len()
-    }
-
-    pub fn is_empty(&self) -> bool {
-        self.entries.is_empty()
-    }
 }
 
 #[cfg(test)]
@@ -51,7 +43,7 @@ mod tests {
         for i in 0..KEPT + 3 {
             log.push((i.to_string(), false));
         }
-        assert_eq!(log.len(), KEPT);
+        assert_eq!(log.entries().count(), KEPT);
         assert_eq!(log.entries().next().unwrap().0, "3");
         assert_eq!(log.last().unwrap().0, (KEPT + 2).to_string());
     }

@@ -77,7 +77,7 @@ pub fn parse(text: &str) -> Result<Value, ParseProblem> {
 impl JsonEditor {
     pub fn new(text: &str, origin: Origin, schema_ref: String) -> JsonEditor {
         let mut field = TextInput::lines(text);
-        field.to_start();
+        field.cursor_to_start();
         field
             .area_mut()
             .set_line_number_style(ratatui::style::Style::default());
