@@ -112,3 +112,22 @@ fn a_json_edit_refusal_shows_whole_with_an_example_of_the_items() {
         "the end of the refusal shows ({tail}):\n{s}"
     );
 }
+
+#[test]
+fn a_refusal_with_a_bulleted_list_keeps_one_bullet_a_line() {
+    let env = demo(false);
+    let mut app = support::tui::grid_app(&env, 120, 40);
+    app.handle_key(key('1'));
+    app.handle_key(key('n'));
+    app.handle_key(code(KeyCode::Enter)); // document → schema
+    app.handle_key(code(KeyCode::Enter)); // create, with no provider picked
+    let s = screen(&app, 120, 40);
+    let form = app
+        .modal::<blockwise::tui::modals::NewRunForm>()
+        .expect("a refused create stays in the form");
+    let err = form.error.clone().unwrap_or_default();
+    assert!(err.contains("\n- "), "a bulleted refusal: {err}");
+    assert!(!s.contains(":- "), "bullets run together:\n{s}");
+    let bullets = s.lines().filter(|l| l.contains("│- ")).count();
+    assert!(bullets >= 2, "one bullet a line:\n{s}");
+}
