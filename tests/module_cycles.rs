@@ -200,9 +200,6 @@ fn crate_cycles(root: &Path) -> (usize, usize, Vec<String>, Vec<String>) {
 }
 
 #[test]
-#[ignore = "2 cycles today, both inside worker (worker::apply/transitions; \
-            worker::claiming/engine/group_session/session_loop), none between top-level \
-            modules: `cargo test --test module_cycles -- --ignored --nocapture` lists them"]
 fn the_crate_has_no_import_cycles_between_modules() {
     // `MODULE_CYCLES_ROOT=<dir>` checks another tree (an older checkout, to compare).
     let root = std::env::var_os("MODULE_CYCLES_ROOT")

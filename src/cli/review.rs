@@ -308,12 +308,12 @@ fn member(ws: &Workspace, name: &str, doc: Option<&str>) -> anyhow::Result<Strin
     }
 }
 
-/// `review confirm GROUP --all`: every staged block of every member.
+/// `review confirm GROUP --all`: every staged block of every member, in one transaction.
 fn confirm_all_members(ctx: &Ctx, ws: &Workspace, runs: &[String]) -> anyhow::Result<u8> {
     let mut count = 0;
     let mut outcomes = Vec::new();
-    for run_id in runs {
-        let out = ws.confirm(run_id, &Target::AllStaged).map_err(refused)?;
+    // One transaction for the whole group: a refusal in any member confirms nothing.
+    for out in ws.confirm_all_staged(runs).map_err(refused)? {
         count += out.count;
         outcomes
             .push(json!({"run_id": out.run_id, "count": out.count, "event_seq": out.event_seq}));

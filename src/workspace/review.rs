@@ -22,6 +22,16 @@ impl Workspace {
         )?)
     }
 
+    /// Every staged block of each run (a group's members) confirmed in one transaction, one
+    /// review event per run that changed; a refusal anywhere confirms nothing.
+    pub fn confirm_all_staged(&self, run_ids: &[String]) -> Result<Vec<ReviewOutcome>, Error> {
+        Ok(crate::review::confirm_all_staged(
+            &self.store,
+            run_ids,
+            &self.user,
+        )?)
+    }
+
     pub fn reject(&self, run_id: &str, sel: &Selection) -> Result<ReviewOutcome, Error> {
         Ok(crate::review::reject(&self.store, run_id, sel, &self.user)?)
     }
