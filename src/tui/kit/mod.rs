@@ -24,7 +24,7 @@ pub use component::{
 };
 pub use context::KeyContext;
 pub use input::{edit_string, TextInput};
-pub use job::{Job, JobDone, JobKind, Output, Reply, Secret, Snapshot, UndoEntry};
+pub use job::{Job, JobDone, JobKind, Output, Reply, Scope, Secret, Snapshot, UndoEntry};
 pub use keymap::Keymap;
 pub use messages::{Message, MessageLog};
 pub use tab::Pane;
