@@ -11,6 +11,8 @@ use crate::workspace::{RunEnd, WorkerEvent};
 pub enum Action {
     Quit,
     ToggleHelp,
+    /// Every message of this session in full (the status bar shows the last one).
+    MessageLog,
     NextPane,
     PrevPane,
     ShowRuns,
@@ -41,7 +43,7 @@ pub enum Action {
     Reject,
     Edit,
     DiscardEdit,
-    /// Start / end a range selection from the current row.
+    /// Start a range selection from the current row; again: keep the range selected.
     RangeSelect,
     /// Undo the last review action made since the TUI opened.
     Undo,
@@ -180,6 +182,7 @@ impl Action {
             Action::Submit => "save",
             Action::Cancel => "close",
             Action::ToggleHelp => "help",
+            Action::MessageLog => "messages",
             Action::Refresh => "reload",
             other => other.describe().split(" (").next().unwrap_or(""),
         })
@@ -191,6 +194,7 @@ impl Action {
         match self {
             Action::Quit => "quit",
             Action::ToggleHelp => "show / hide this help",
+            Action::MessageLog => "messages of this session in full (the status line's last one)",
             Action::NextPane => "next pane",
             Action::PrevPane => "previous pane",
             Action::ShowRuns => "Runs pane",
@@ -224,7 +228,7 @@ impl Action {
             }
             Action::Edit => "edit the current cell / policy key",
             Action::DiscardEdit => "discard the draft edit of the current row",
-            Action::RangeSelect => "start / stop a range selection (v, then move)",
+            Action::RangeSelect => "start a range (v, move, v keeps it selected)",
             Action::Undo => "undo the last confirm / reject / edit / discard of this session",
             Action::Unconfirm => "unconfirm selected rows (or the current one) back to staged",
             Action::Search => "search block content and values",
