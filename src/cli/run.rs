@@ -96,6 +96,10 @@ pub enum RunCommand {
         /// Calls in flight at once (default: the run's worker.concurrency).
         #[arg(long)]
         concurrency: Option<u32>,
+        /// Through the provider's batch API, at half price (anthropic; results within 24 h).
+        /// A run with open batches resumes polling them either way.
+        #[arg(long)]
+        batch: bool,
     },
     /// List runs.
     List,
@@ -137,7 +141,11 @@ pub fn run(ctx: &Ctx, cmd: RunCommand) -> anyhow::Result<u8> {
     match cmd {
         RunCommand::Create(args) => create(ctx, &ws, &args),
         RunCommand::Estimate(args) => estimate(ctx, &ws, &args),
-        RunCommand::Start { run, concurrency } => start(ctx, &ws, &run, concurrency),
+        RunCommand::Start {
+            run,
+            concurrency,
+            batch,
+        } => start(ctx, &ws, &run, SessionOptions { concurrency, batch }),
         RunCommand::List => list(ctx, &ws),
         RunCommand::Status { run } => status(ctx, &ws, &run),
         RunCommand::Calls { run } => calls(ctx, &ws, &run),
@@ -265,7 +273,17 @@ fn on_group(ctx: &Ctx, ws: &Workspace, cmd: &RunCommand) -> anyhow::Result<Optio
         return Ok(None);
     };
     Ok(Some(match cmd {
-        RunCommand::Start { concurrency, .. } => g::start(ctx, ws, &group, *concurrency)?,
+        RunCommand::Start {
+            concurrency, batch, ..
+        } => g::start(
+            ctx,
+            ws,
+            &group,
+            SessionOptions {
+                concurrency: *concurrency,
+                batch: *batch,
+            },
+        )?,
         RunCommand::Status { .. } => g::status(ctx, ws, &group)?,
         RunCommand::Calls { .. } => g::calls(ctx, ws, &group)?,
         RunCommand::Cancel { .. } => g::cancel(ctx, ws, &group)?,
@@ -300,7 +318,7 @@ pub(super) fn start(
     ctx: &Ctx,
     ws: &Workspace,
     run: &str,
-    concurrency: Option<u32>,
+    opts: SessionOptions,
 ) -> anyhow::Result<u8> {
     let id = ws.resolve_run(run)?;
     if ws
@@ -317,7 +335,7 @@ pub(super) fn start(
         .enable_all()
         .build()?;
     let session = ws
-        .start_session(runtime.handle(), &id, SessionOptions { concurrency })
+        .start_session(runtime.handle(), &id, opts)
         .map_err(refused)?;
     let tty = std::io::stdout().is_terminal() && !ctx.json && !ctx.quiet;
     let quiet = ctx.quiet || ctx.json;

@@ -179,7 +179,7 @@ pub(super) fn start(
     ctx: &Ctx,
     ws: &Workspace,
     group: &RunGroup,
-    concurrency: Option<u32>,
+    opts: SessionOptions,
 ) -> anyhow::Result<u8> {
     let gid = group.group_id.clone();
     let runs = ws.group_runs(group)?;
@@ -193,7 +193,7 @@ pub(super) fn start(
         .enable_all()
         .build()?;
     let mut session = ws
-        .start_group_session(runtime.handle(), group, SessionOptions { concurrency })
+        .start_group_session(runtime.handle(), group, opts)
         .map_err(refused)?;
     if let Some(view) = progress_view(group, &runs) {
         session.run = view;

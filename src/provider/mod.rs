@@ -6,6 +6,7 @@
 //! client for a run's provider is built in `worker::connect`.
 
 pub mod anthropic;
+pub mod batch;
 pub mod discover;
 pub mod errors;
 pub mod http;

@@ -7,6 +7,7 @@
 pub mod answer;
 mod apply;
 mod backoff;
+pub mod batch;
 mod claiming;
 mod connect;
 mod create;
