@@ -24,6 +24,8 @@ pub(super) struct FakeBatch {
     script: FakeBatchScript,
     /// When a cancel arrived before the end.
     cancelled: bool,
+    /// `http://host:port` the batch was created through (its results URL is absolute).
+    origin: String,
 }
 
 /// Every batch the fake holds, and the scripts of batches not created yet.
@@ -61,7 +63,10 @@ pub(super) async fn route(
     }
     let parts: Vec<&str> = rest.trim_start_matches('/').split('/').collect();
     Some(match (method, parts.as_slice()) {
-        (&Method::POST, [""]) => create(shared, body),
+        (&Method::POST, [""]) => {
+            let host = headers.get("host").cloned().unwrap_or_default();
+            create(shared, body, format!("http://{host}"))
+        }
         (&Method::GET, [id]) => with_batch(shared, id, |b, s, d| {
             reply(StatusCode::OK, object(b, s, d), &[])
         }),
@@ -78,7 +83,7 @@ fn valid_custom_id(id: &str) -> bool {
             .all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-')
 }
 
-fn create(shared: &Shared, body: &Value) -> Reply {
+fn create(shared: &Shared, body: &Value, origin: String) -> Reply {
     let mut batches = lock(&shared.batches);
     let script = batches.scripts.pop_front().unwrap_or_default();
     if let Some((code, message)) = &script.submit_error {
@@ -115,6 +120,7 @@ fn create(shared: &Shared, body: &Value) -> Reply {
         requests,
         script,
         cancelled: false,
+        origin,
     };
     let answer = object(&batch, Duration::MAX, 0);
     batches.held.push(batch);
@@ -194,7 +200,7 @@ fn object(b: &FakeBatch, processing: Duration, done_before_cancel: usize) -> Val
         "ended_at": if done { json!(crate::clock::now_rfc3339()) } else { Value::Null },
         "cancel_initiated_at": Value::Null,
         "archived_at": Value::Null,
-        "results_url": if done { json!(format!("/v1/messages/batches/{}/results", b.id)) } else { Value::Null },
+        "results_url": if done { json!(format!("{}/v1/messages/batches/{}/results", b.origin, b.id)) } else { Value::Null },
     })
 }
 

@@ -80,12 +80,15 @@ impl AnthropicBatch {
 
     /// Open the result file; its lines are read as they arrive.
     pub async fn results(&self, status: &BatchStatus) -> Result<LineStream, ProviderError> {
-        let url = status.results_url.clone().unwrap_or_else(|| {
-            join(
+        let url = match status.results_url.as_deref() {
+            // A gateway may answer with a path on itself.
+            Some(path) if path.starts_with('/') => join(&self.base_url, path),
+            Some(url) => url.to_string(),
+            None => join(
                 &self.base_url,
                 &format!("/v1/messages/batches/{}/results", status.id),
-            )
-        });
+            ),
+        };
         let req = self
             .http
             .get(url)

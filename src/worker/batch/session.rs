@@ -248,6 +248,7 @@ async fn run_loop<P: Provider>(
 ) -> Result<StoppedBy, WorkerError> {
     let mut cancel_sent = false;
     let mut held_back = 0u32;
+    let mut failed_in_a_row = 0u32;
     let mut waits: std::collections::HashMap<String, Duration> = Default::default();
     loop {
         if *stop.borrow() {
@@ -285,13 +286,28 @@ async fn run_loop<P: Provider>(
             match polled {
                 Polled::Open => {}
                 Polled::Gone(why) => {
-                    give_up(cx, &mut batch, format!("{why}; its blocks went back to pending")).await?;
+                    let why = format!("{why}; its blocks went back to pending");
+                    give_up(cx, &mut batch, why).await?;
+                    failed_in_a_row += 1;
                 }
                 Polled::Ended(status) => match join(cx, &mut batch, &status).await? {
-                    Joined::Done { expired } => held_back += expired,
-                    Joined::Failed(_) => {}
+                    Joined::Done { expired } => {
+                        held_back += expired;
+                        failed_in_a_row = 0;
+                    }
+                    Joined::Failed(_) => failed_in_a_row += 1,
                     Joined::Again(why) => cx.warning(format!("{why}; joining again later")),
                 },
+            }
+            if failed_in_a_row >= GIVE_UPS_BEFORE_PAUSE {
+                let reason = format!(
+                    "{failed_in_a_row} batches in a row were lost or their results could not be \
+                     read (last: {}); their blocks are pending",
+                    batch.message.as_deref().unwrap_or("no message")
+                );
+                let (s, r) = (cx.store.clone(), cx.members.run_ids.clone());
+                blocking(move || Ok(many::pause_many(&s, &r, &reason)?)).await?;
+                return Ok(StoppedBy::Nothing);
             }
             if *stop.borrow() {
                 return Ok(StoppedBy::Interrupt);
@@ -300,6 +316,10 @@ async fn run_loop<P: Provider>(
         sleep_until_due(cx, &mut stop, &mut cancel).await?;
     }
 }
+
+/// Batches given up one after another before the run pauses (rather than resubmitting the
+/// same blocks forever to a provider that keeps losing them).
+const GIVE_UPS_BEFORE_PAUSE: u32 = 3;
 
 /// An ended batch whose join did not finish (a restart, a broken download): its status again.
 fn ended_status(batch: &BatchRecord) -> Polled {
