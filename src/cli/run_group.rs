@@ -61,7 +61,8 @@ pub(super) fn status(ctx: &Ctx, ws: &Workspace, group: &RunGroup) -> anyhow::Res
     let runs = ws.group_runs(group)?;
     let s = GroupSummary::of(group, &runs);
     if ctx.json {
-        print_json(&json!({"group": group, "summary": s, "runs": runs}))?;
+        let batches = ws.batches(&group.run_ids)?;
+        print_json(&json!({"group": group, "summary": s, "runs": runs, "batches": batches}))?;
         return Ok(0);
     }
     let (c, u) = (s.counters, s.usage);
@@ -88,6 +89,7 @@ pub(super) fn status(ctx: &Ctx, ws: &Workspace, group: &RunGroup) -> anyhow::Res
         s.runs
     );
     print_totals(&c, &u);
+    super::run_batch::print_batches(ws, &group.run_ids)?;
     if let Some(r) = runs.first() {
         let mc = &r.model_config;
         outln!(

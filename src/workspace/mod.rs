@@ -6,6 +6,7 @@
 //! what SPEC §3 asks of every writer: make sure the workspace has an admin and recover expired
 //! or orphaned leases before anything claims a block.
 
+mod batches;
 mod documents;
 mod folder_ingest;
 mod groups;
@@ -30,6 +31,7 @@ use std::sync::Arc;
 pub use documents::ingest_line;
 pub use keys::KeyTest;
 pub use providers::ProviderChoice;
+pub use batches::batch_summary;
 pub use runs::estimate_summary;
 pub use session::{Session, SessionOptions};
 
