@@ -37,8 +37,13 @@ fn workspace(dir: &Path, fake: &support::FakeServer, paragraphs: usize) -> Strin
         "label": {"type": "string", "enum": ["fact", "claim", "other"]}
     }});
     std::fs::write(dir.join("label.json"), schema.to_string()).unwrap();
-    let docs: Value = serde_json::from_str(&ok(dir, fake, &["--json", "ingest", "doc.md"])).unwrap();
-    ok(dir, fake, &["schema", "add", "label.json", "--ref", "label"]);
+    let docs: Value =
+        serde_json::from_str(&ok(dir, fake, &["--json", "ingest", "doc.md"])).unwrap();
+    ok(
+        dir,
+        fake,
+        &["schema", "add", "label.json", "--ref", "label"],
+    );
     docs[0]["conv_uid"].as_str().unwrap().to_string()
 }
 
@@ -48,7 +53,16 @@ fn estimate_batch_prices_the_same_packs_at_half_and_demo_refuses_with_the_reason
     let d = dir.path();
     let fake = support::fake();
     let conv = workspace(d, &fake, 30);
-    let args = ["--json", "run", "estimate", &conv, "label", "--provider", "anthropic", "--batch"];
+    let args = [
+        "--json",
+        "run",
+        "estimate",
+        &conv,
+        "label",
+        "--provider",
+        "anthropic",
+        "--batch",
+    ];
     let e: Value = serde_json::from_str(&ok(d, &fake, &args)).unwrap();
     let real = e["cost_usd"].as_f64().unwrap();
     assert!(real > 0.0);
@@ -57,7 +71,19 @@ fn estimate_batch_prices_the_same_packs_at_half_and_demo_refuses_with_the_reason
     assert!((e["batch"]["cost_usd"].as_f64().unwrap() - real / 2.0).abs() < 1e-12);
     let human = ok(d, &fake, &args[1..]);
     assert!(human.contains("at the batch price"), "{human}");
-    let (code, out, err) = cli(d, &fake, &["run", "estimate", &conv, "label", "--provider", "demo", "--batch"]);
+    let (code, out, err) = cli(
+        d,
+        &fake,
+        &[
+            "run",
+            "estimate",
+            &conv,
+            "label",
+            "--provider",
+            "demo",
+            "--batch",
+        ],
+    );
     assert_eq!(code, 1, "{out}{err}");
     assert!(err.contains("demo provider has no batch API"), "{err}");
 }
@@ -68,12 +94,28 @@ fn run_start_batch_completes_and_status_shows_the_ended_batch() {
     let d = dir.path();
     let fake = support::fake();
     let conv = workspace(d, &fake, 12);
-    ok(d, &fake, &["policy", "set", "worker.batch_api.poll_seconds_min", "1"]);
-    ok(d, &fake, &["policy", "set", "worker.batch_api.poll_seconds_max", "1"]);
+    ok(
+        d,
+        &fake,
+        &["policy", "set", "worker.batch_api.poll_seconds_min", "1"],
+    );
+    ok(
+        d,
+        &fake,
+        &["policy", "set", "worker.batch_api.poll_seconds_max", "1"],
+    );
     let run: Value = serde_json::from_str(&ok(
         d,
         &fake,
-        &["--json", "run", "create", &conv, "label", "--provider", "anthropic"],
+        &[
+            "--json",
+            "run",
+            "create",
+            &conv,
+            "label",
+            "--provider",
+            "anthropic",
+        ],
     ))
     .unwrap();
     let id = run["run_id"].as_str().unwrap();
@@ -85,11 +127,16 @@ fn run_start_batch_completes_and_status_shows_the_ended_batch() {
     assert!(status.contains("batches   0 open, 1 ended"), "{status}");
     assert!(status.contains("msgbatch_fake0001  joined"), "{status}");
     assert!(status.contains("results until"), "{status}");
-    let json: Value = serde_json::from_str(&ok(d, &fake, &["--json", "run", "status", id])).unwrap();
+    let json: Value =
+        serde_json::from_str(&ok(d, &fake, &["--json", "run", "status", id])).unwrap();
     assert_eq!(json["batches"][0]["state"], "joined");
-    let calls: Value = serde_json::from_str(&ok(d, &fake, &["--json", "run", "calls", id])).unwrap();
+    let calls: Value =
+        serde_json::from_str(&ok(d, &fake, &["--json", "run", "calls", id])).unwrap();
     let calls = calls.as_array().unwrap();
-    assert!(!calls.is_empty() && calls.iter().all(|c| c["mode"] == "batch"), "{calls:?}");
+    assert!(
+        !calls.is_empty() && calls.iter().all(|c| c["mode"] == "batch"),
+        "{calls:?}"
+    );
 }
 
 #[test]
@@ -101,13 +148,22 @@ fn run_start_batch_on_a_demo_run_is_refused_before_anything_is_claimed() {
     let run: Value = serde_json::from_str(&ok(
         d,
         &fake,
-        &["--json", "run", "create", &conv, "label", "--provider", "demo"],
+        &[
+            "--json",
+            "run",
+            "create",
+            &conv,
+            "label",
+            "--provider",
+            "demo",
+        ],
     ))
     .unwrap();
     let id = run["run_id"].as_str().unwrap();
     let (code, out, err) = cli(d, &fake, &["run", "start", id, "--batch"]);
     assert_eq!(code, 1, "{out}{err}");
     assert!(err.contains("no batch API"), "{err}");
-    let status: Value = serde_json::from_str(&ok(d, &fake, &["--json", "run", "status", id])).unwrap();
+    let status: Value =
+        serde_json::from_str(&ok(d, &fake, &["--json", "run", "status", id])).unwrap();
     assert_eq!(status["run"]["counters"]["pending"], 3);
 }

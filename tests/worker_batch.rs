@@ -159,7 +159,11 @@ async fn a_clean_batch_run_stages_every_block_at_half_price_in_ceil_n_over_pack_
     }
     assert_eq!(env.fake.batches_created(), 1);
     assert_eq!(env.fake.batch_requests(), 3, "ceil(25 / 10) requests");
-    assert_eq!(env.realtime_calls(), 0, "no real-time call on clean answers");
+    assert_eq!(
+        env.realtime_calls(),
+        0,
+        "no real-time call on clean answers"
+    );
     let calls = env.store.calls(&run.run_id).unwrap();
     assert_eq!(calls.len(), 3);
     assert!(calls
@@ -181,10 +185,15 @@ async fn a_clean_batch_run_stages_every_block_at_half_price_in_ceil_n_over_pack_
         tokens.cache_write_tokens += c.usage.cache_write_tokens;
         tokens.cache_read_tokens += c.usage.cache_read_tokens;
     }
-    let full = prices.estimate_at("claude-sonnet-4-5", &tokens, true).unwrap();
+    let full = prices
+        .estimate_at("claude-sonnet-4-5", &tokens, true)
+        .unwrap();
     let cost = r.usage.cost_usd.unwrap();
     assert!(full > 0.0);
-    assert!((cost - full / 2.0).abs() < 1e-9, "batch {cost} vs real-time {full}");
+    assert!(
+        (cost - full / 2.0).abs() < 1e-9,
+        "batch {cost} vs real-time {full}"
+    );
     // The batch's requests are the real-time packs: same body as a real-time call.
     let create = env
         .fake
@@ -195,7 +204,10 @@ async fn a_clean_batch_run_stages_every_block_at_half_price_in_ceil_n_over_pack_
     let first = &create.body["requests"][0];
     assert!(first["custom_id"].as_str().unwrap().contains('-'));
     assert_eq!(first["params"]["tool_choice"]["type"], "tool");
-    assert_eq!(first["params"]["system"][0]["cache_control"]["type"], "ephemeral");
+    assert_eq!(
+        first["params"]["system"][0]["cache_control"]["type"],
+        "ephemeral"
+    );
 }
 
 #[tokio::test]
@@ -205,7 +217,10 @@ async fn errored_uses_an_attempt_expired_and_canceled_go_back_and_are_resubmitte
     let run = env.create();
     env.fake.script_batch(FakeBatchScript {
         outcomes: [
-            (1, FakeOutcome::Errored("max_tokens: 99999999 > 64000".into())),
+            (
+                1,
+                FakeOutcome::Errored("max_tokens: 99999999 > 64000".into()),
+            ),
             (2, FakeOutcome::Expired),
             (3, FakeOutcome::Canceled),
         ]
@@ -214,12 +229,22 @@ async fn errored_uses_an_attempt_expired_and_canceled_go_back_and_are_resubmitte
         ..Default::default()
     });
     assert_eq!(env.work(&run).await, RunEnd::Complete);
-    assert_eq!(env.fake.batches_created(), 2, "the second batch carries the three that came back");
+    assert_eq!(
+        env.fake.batches_created(),
+        2,
+        "the second batch carries the three that came back"
+    );
     assert_eq!(env.fake.batch_requests(), 4 + 3);
     for i in 0..4 {
         env.assert_staged_as_the_fake_says(&run, i);
     }
-    let attempts = |i| env.store.overlay(&run.run_id, i).unwrap().unwrap().attempt_count;
+    let attempts = |i| {
+        env.store
+            .overlay(&run.run_id, i)
+            .unwrap()
+            .unwrap()
+            .attempt_count
+    };
     assert_eq!(attempts(1), 1, "errored: a failed call for its block");
     assert_eq!(attempts(2), 0, "expired: no attempt used");
     assert_eq!(attempts(3), 0, "canceled: no attempt used");
@@ -275,9 +300,19 @@ async fn missing_and_invalid_blocks_of_a_batch_answer_are_retried_in_real_time()
         env.assert_staged_as_the_fake_says(&run, i);
     }
     assert_eq!(env.fake.batches_created(), 1);
-    assert_eq!(env.realtime_calls(), 2, "one missing block and one invalid, each alone");
+    assert_eq!(
+        env.realtime_calls(),
+        2,
+        "one missing block and one invalid, each alone"
+    );
     let calls = env.store.calls(&run.run_id).unwrap();
-    assert_eq!(calls.iter().filter(|c| c.mode == CallMode::Realtime).count(), 2);
+    assert_eq!(
+        calls
+            .iter()
+            .filter(|c| c.mode == CallMode::Realtime)
+            .count(),
+        2
+    );
 }
 
 #[tokio::test]
@@ -299,13 +334,28 @@ async fn unknown_duplicate_and_malformed_result_lines_are_counted_and_ignored() 
         env.assert_staged_as_the_fake_says(&run, i);
     }
     let batches = env.store.batches_of_run(&run.run_id).unwrap();
-    assert_eq!(batches.len(), 2, "the request without a line went out again");
+    assert_eq!(
+        batches.len(),
+        2,
+        "the request without a line went out again"
+    );
     let first = &batches[0];
-    assert_eq!((first.join.duplicate, first.join.unknown, first.join.malformed), (1, 1, 1));
+    assert_eq!(
+        (
+            first.join.duplicate,
+            first.join.unknown,
+            first.join.malformed
+        ),
+        (1, 1, 1)
+    );
     assert_eq!(first.join.missing, 1);
     // One call per joined request (the line-less request is closed without a result and
     // costs nothing): a second join of the duplicate would make it 3.
-    assert_eq!(env.run(&run).usage.calls, 2, "the duplicate line was not joined twice");
+    assert_eq!(
+        env.run(&run).usage.calls,
+        2,
+        "the duplicate line was not joined twice"
+    );
 }
 
 #[tokio::test]
@@ -348,7 +398,10 @@ async fn a_vanished_batch_or_failing_results_put_the_blocks_back_to_pending_neve
         let batches = env.store.batches_of_run(&run.run_id).unwrap();
         assert_eq!(batches[0].state, BatchState::Failed, "{script:?}");
         let why = batches[0].message.clone().unwrap();
-        assert!(why.contains("404") || why.contains("could not be read"), "{why}");
+        assert!(
+            why.contains("404") || why.contains("could not be read"),
+            "{why}"
+        );
         assert_eq!(batches[1].state, BatchState::Joined);
         for i in 0..3 {
             env.assert_staged_as_the_fake_says(&run, i);
@@ -369,7 +422,8 @@ async fn an_interrupted_session_resumes_polling_after_restart_and_never_resubmit
     let (p, c) = env.clients();
     let (stop, rx) = watch::channel(false);
     let (store, id) = (env.store.clone(), run.run_id.clone());
-    let task = tokio::spawn(async move { run_batch_worker(store, p, c, &id, fast(), None, rx).await });
+    let task =
+        tokio::spawn(async move { run_batch_worker(store, p, c, &id, fast(), None, rx).await });
     while env.fake.batches_created() == 0 {
         tokio::time::sleep(Duration::from_millis(5)).await;
     }
@@ -377,7 +431,10 @@ async fn an_interrupted_session_resumes_polling_after_restart_and_never_resubmit
     stop.send(true).unwrap();
     assert_eq!(task.await.unwrap().unwrap(), RunEnd::Interrupted);
     let r = env.run(&run);
-    assert_eq!(r.counters.claimed, 5, "the blocks stay leased to the open batch");
+    assert_eq!(
+        r.counters.claimed, 5,
+        "the blocks stay leased to the open batch"
+    );
     // Lease recovery (as at every program start) leaves the batch's blocks alone.
     worker::lease::recover_all(&env.store, u64::MAX / 2).unwrap();
     assert_eq!(env.run(&run).counters.claimed, 5);
@@ -401,7 +458,8 @@ async fn cancel_cancels_the_open_batch_keeps_what_succeeded_and_the_rest_goes_pe
     let (p, c) = env.clients();
     let (_stop, rx) = watch::channel(false);
     let (store, id) = (env.store.clone(), run.run_id.clone());
-    let task = tokio::spawn(async move { run_batch_worker(store, p, c, &id, fast(), None, rx).await });
+    let task =
+        tokio::spawn(async move { run_batch_worker(store, p, c, &id, fast(), None, rx).await });
     while env.fake.batches_created() == 0 {
         tokio::time::sleep(Duration::from_millis(5)).await;
     }
@@ -438,7 +496,10 @@ async fn batches_split_under_the_request_limit() {
 fn custom_and_demo_refuse_batch_mode_with_the_reason() {
     for p in ["custom", "demo"] {
         let why = blockwise::worker::batch::refusal(p).unwrap();
-        assert!(why.contains("no batch API") && why.contains("--batch"), "{why}");
+        assert!(
+            why.contains("no batch API") && why.contains("--batch"),
+            "{why}"
+        );
     }
     assert!(blockwise::worker::batch::refusal("anthropic").is_none());
     let _ = AnthropicBatch::of;

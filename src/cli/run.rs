@@ -220,7 +220,9 @@ fn estimate(ctx: &Ctx, ws: &Workspace, args: &RunArgs, batch: bool) -> anyhow::R
         Over::Doc { doc, schema } => ws.estimate_run(doc, schema, &args.options()),
     }
     .map_err(refused)?;
-    let batch = batch.then(|| super::run_batch::estimate_batch(&e)).transpose()?;
+    let batch = batch
+        .then(|| super::run_batch::estimate_batch(&e))
+        .transpose()?;
     if ctx.json {
         let mut v = serde_json::to_value(&e)?;
         if let Some((b, _)) = &batch {

@@ -51,12 +51,24 @@ pub(super) fn cancel_open_batches(ctx: &Ctx, ws: &Workspace, run_id: &str) -> an
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()?;
-    let session = match ws.start_session(runtime.handle(), run_id, SessionOptions { batch: true, ..Default::default() }) {
+    let session = match ws.start_session(
+        runtime.handle(),
+        run_id,
+        SessionOptions {
+            batch: true,
+            ..Default::default()
+        },
+    ) {
         Ok(s) => s,
         Err(e) => {
             // A live worker holds the run: it sees the cancel and cancels its batches itself.
             if !ctx.quiet {
-                eprintln!("{}", crate::model::sanitize_line(&format!("open batches are left to the worker that holds the run: {e}")));
+                eprintln!(
+                    "{}",
+                    crate::model::sanitize_line(&format!(
+                        "open batches are left to the worker that holds the run: {e}"
+                    ))
+                );
             }
             return Ok(());
         }

@@ -95,7 +95,10 @@ fn create(shared: &Shared, body: &Value, origin: String) -> Reply {
     let max = lock(&shared.config).batch.max_requests;
     let max = if max == 0 { 100_000 } else { max };
     if list.is_empty() || list.len() > max {
-        let m = format!("requests: a batch holds 1 to {max} requests, got {}", list.len());
+        let m = format!(
+            "requests: a batch holds 1 to {max} requests, got {}",
+            list.len()
+        );
         return error(400, "invalid_request_error", &m);
     }
     let mut requests = Vec::with_capacity(list.len());
@@ -110,7 +113,10 @@ fn create(shared: &Shared, body: &Value, origin: String) -> Reply {
             let m = format!("requests: custom_id '{id}' is not unique in the batch");
             return error(400, "invalid_request_error", &m);
         }
-        requests.push((id.to_string(), r.get("params").cloned().unwrap_or(Value::Null)));
+        requests.push((
+            id.to_string(),
+            r.get("params").cloned().unwrap_or(Value::Null),
+        ));
     }
     batches.created += 1;
     let batch = FakeBatch {
@@ -141,7 +147,11 @@ fn with_batch(
     let batches = lock(&shared.batches);
     match batches.held.iter().find(|b| b.id == id && !b.script.vanish) {
         Some(b) => f(b, processing, done_before_cancel),
-        None => error(404, "not_found_error", &format!("message batch {id} not found")),
+        None => error(
+            404,
+            "not_found_error",
+            &format!("message batch {id} not found"),
+        ),
     }
 }
 
@@ -149,14 +159,26 @@ fn cancel(shared: &Shared, id: &str) -> Reply {
     let (processing, done_before_cancel) = timing(shared);
     let mut batches = lock(&shared.batches);
     batches.cancels += 1;
-    match batches.held.iter_mut().find(|b| b.id == id && !b.script.vanish) {
+    match batches
+        .held
+        .iter_mut()
+        .find(|b| b.id == id && !b.script.vanish)
+    {
         Some(b) => {
             if !ended(b, processing) {
                 b.cancelled = true;
             }
-            reply(StatusCode::OK, object(b, processing, done_before_cancel), &[])
+            reply(
+                StatusCode::OK,
+                object(b, processing, done_before_cancel),
+                &[],
+            )
         }
-        None => error(404, "not_found_error", &format!("message batch {id} not found")),
+        None => error(
+            404,
+            "not_found_error",
+            &format!("message batch {id} not found"),
+        ),
     }
 }
 
@@ -176,7 +198,8 @@ fn outcome(b: &FakeBatch, i: usize, done_before_cancel: usize) -> FakeOutcome {
 /// The Message Batch object.
 fn object(b: &FakeBatch, processing: Duration, done_before_cancel: usize) -> Value {
     let done = ended(b, processing);
-    let mut counts = json!({"processing": 0, "succeeded": 0, "errored": 0, "canceled": 0, "expired": 0});
+    let mut counts =
+        json!({"processing": 0, "succeeded": 0, "errored": 0, "canceled": 0, "expired": 0});
     if done {
         for i in 0..b.requests.len() {
             let k = match outcome(b, i, done_before_cancel) {
@@ -210,18 +233,35 @@ async fn results(shared: &Shared, headers: &BTreeMap<String, String>, id: &str) 
     let (processing, done_before_cancel) = timing(shared);
     let picked = {
         let batches = lock(&shared.batches);
-        batches.held.iter().find(|b| b.id == id && !b.script.vanish).map(|b| {
-            let outcomes: Vec<FakeOutcome> = (0..b.requests.len())
-                .map(|i| outcome(b, i, done_before_cancel))
-                .collect();
-            (ended(b, processing), b.requests.clone(), outcomes, b.script.clone())
-        })
+        batches
+            .held
+            .iter()
+            .find(|b| b.id == id && !b.script.vanish)
+            .map(|b| {
+                let outcomes: Vec<FakeOutcome> = (0..b.requests.len())
+                    .map(|i| outcome(b, i, done_before_cancel))
+                    .collect();
+                (
+                    ended(b, processing),
+                    b.requests.clone(),
+                    outcomes,
+                    b.script.clone(),
+                )
+            })
     };
     let Some((done, requests, outcomes, script)) = picked else {
-        return error(404, "not_found_error", &format!("message batch {id} not found"));
+        return error(
+            404,
+            "not_found_error",
+            &format!("message batch {id} not found"),
+        );
     };
     if !done {
-        return error(400, "invalid_request_error", "message batch is still processing");
+        return error(
+            400,
+            "invalid_request_error",
+            "message batch is still processing",
+        );
     }
     if script.results_fail {
         return error(500, "api_error", "Internal server error");
@@ -236,7 +276,9 @@ async fn results(shared: &Shared, headers: &BTreeMap<String, String>, id: &str) 
                 let message = message_for(shared, headers, params, &fault, i as u64 + 1).await;
                 json!({"type": "succeeded", "message": message})
             }
-            FakeOutcome::Errored(m) => json!({"type": "errored", "error": {"type": "error", "error": {"type": "invalid_request_error", "message": m}}}),
+            FakeOutcome::Errored(m) => {
+                json!({"type": "errored", "error": {"type": "error", "error": {"type": "invalid_request_error", "message": m}}})
+            }
             FakeOutcome::Expired => json!({"type": "expired"}),
             FakeOutcome::Canceled => json!({"type": "canceled"}),
         };

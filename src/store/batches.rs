@@ -3,7 +3,6 @@
 
 use redb::TableError;
 
-
 use super::sealed::{open_json, seal_json};
 use super::tables::{BATCHES, BATCH_REQUESTS, RUN_BATCHES};
 use super::{Store, StoreError};
@@ -147,7 +146,7 @@ impl Store {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::model::{BatchState, BatchJoin, BatchCounts};
+    use crate::model::{BatchCounts, BatchJoin, BatchState};
 
     fn record(key: &str, runs: &[&str], at: &str) -> BatchRecord {
         BatchRecord {
@@ -184,7 +183,10 @@ mod tests {
             call_seq: 0,
         };
         store
-            .insert_batch(&record("b2", &["run_a", "run_b"], "2"), &[req("x-0"), req("x-1")])
+            .insert_batch(
+                &record("b2", &["run_a", "run_b"], "2"),
+                &[req("x-0"), req("x-1")],
+            )
             .unwrap();
         store
             .insert_batch(&record("b1", &["run_a"], "1"), &[req("y-0")])
@@ -201,7 +203,10 @@ mod tests {
         let mut b = store.get_batch("b2").unwrap().unwrap();
         b.state = BatchState::InProgress;
         store.put_batch(&b).unwrap();
-        assert_eq!(store.get_batch("b2").unwrap().unwrap().state, BatchState::InProgress);
+        assert_eq!(
+            store.get_batch("b2").unwrap().unwrap().state,
+            BatchState::InProgress
+        );
         let reqs = store.batch_requests("b2").unwrap();
         assert_eq!(reqs.get(1).unwrap().unwrap().custom_id, "x-1");
         assert!(reqs.get(2).unwrap().is_none());

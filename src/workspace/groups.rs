@@ -201,10 +201,13 @@ impl Workspace {
         let (stop, stop_rx) = watch::channel(false);
         let (ev_tx, events) = mpsc::channel(super::session::EVENT_BUFFER);
         let (store, id) = (self.store.clone(), group.group_id.clone());
-        let batch = opts.batch
-            || crate::worker::batch::has_open_batches(&self.store, &group.run_ids)?;
+        let batch =
+            opts.batch || crate::worker::batch::has_open_batches(&self.store, &group.run_ids)?;
         let client = if batch {
-            Some(super::session::batch_client(&provider, &run.model_config.provider)?)
+            Some(super::session::batch_client(
+                &provider,
+                &run.model_config.provider,
+            )?)
         } else {
             None
         };
@@ -216,13 +219,26 @@ impl Workspace {
                         ..Default::default()
                     };
                     crate::worker::batch::run_batch_group_worker(
-                        store, provider, client, &id, opts, Some(ev_tx), stop_rx,
+                        store,
+                        provider,
+                        client,
+                        &id,
+                        opts,
+                        Some(ev_tx),
+                        stop_rx,
                     )
                     .await
                 }
                 None => {
-                    crate::worker::run_group_worker(store, provider, &id, engine, Some(ev_tx), stop_rx)
-                        .await
+                    crate::worker::run_group_worker(
+                        store,
+                        provider,
+                        &id,
+                        engine,
+                        Some(ev_tx),
+                        stop_rx,
+                    )
+                    .await
                 }
             }
         });

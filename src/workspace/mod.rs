@@ -28,10 +28,10 @@ mod session;
 use std::path::Path;
 use std::sync::Arc;
 
+pub use batches::batch_summary;
 pub use documents::ingest_line;
 pub use keys::KeyTest;
 pub use providers::ProviderChoice;
-pub use batches::batch_summary;
 pub use runs::estimate_summary;
 pub use session::{Session, SessionOptions};
 

@@ -63,7 +63,10 @@ impl Workspace {
         let (ev_tx, events) = mpsc::channel(EVENT_BUFFER);
         let (store, id) = (self.store.clone(), run_id.to_string());
         let batch = opts.batch
-            || crate::worker::batch::has_open_batches(&self.store, std::slice::from_ref(&run.run_id))?;
+            || crate::worker::batch::has_open_batches(
+                &self.store,
+                std::slice::from_ref(&run.run_id),
+            )?;
         let client = if batch {
             Some(batch_client(&provider, &run.model_config.provider)?)
         } else {
@@ -77,7 +80,13 @@ impl Workspace {
                         ..Default::default()
                     };
                     crate::worker::batch::run_batch_worker(
-                        store, provider, client, &id, opts, Some(ev_tx), stop_rx,
+                        store,
+                        provider,
+                        client,
+                        &id,
+                        opts,
+                        Some(ev_tx),
+                        stop_rx,
                     )
                     .await
                 }

@@ -207,12 +207,18 @@ mod tests {
 
     #[test]
     fn result_lines_of_every_kind_decode_and_bad_ones_say_why() {
-        let ok = parse_line(br#"{"custom_id":"a-1","result":{"type":"succeeded","message":{"content":[]}}}"#).unwrap();
+        let ok = parse_line(
+            br#"{"custom_id":"a-1","result":{"type":"succeeded","message":{"content":[]}}}"#,
+        )
+        .unwrap();
         assert_eq!(ok.custom_id, "a-1");
         assert!(matches!(ok.outcome, BatchOutcome::Succeeded(_)));
         let err = parse_line(br#"{"custom_id":"a-2","result":{"type":"errored","error":{"type":"error","error":{"type":"invalid_request_error","message":"max_tokens: too big"}}}}"#).unwrap();
         match err.outcome {
-            BatchOutcome::Errored(ProviderError::BadRequest { status: 400, message }) => {
+            BatchOutcome::Errored(ProviderError::BadRequest {
+                status: 400,
+                message,
+            }) => {
                 assert!(message.contains("max_tokens"), "{message}")
             }
             other => panic!("{other:?}"),
@@ -220,7 +226,9 @@ mod tests {
         let exp = parse_line(br#"{"custom_id":"a-3","result":{"type":"expired"}}"#).unwrap();
         assert_eq!(exp.outcome, BatchOutcome::Expired);
         assert!(parse_line(b"{not json").unwrap_err().contains("not JSON"));
-        assert!(parse_line(br#"{"result":{"type":"expired"}}"#).unwrap_err().contains("custom_id"));
+        assert!(parse_line(br#"{"result":{"type":"expired"}}"#)
+            .unwrap_err()
+            .contains("custom_id"));
         assert!(parse_line(br#"{"custom_id":"x","result":{"type":"weird"}}"#).is_err());
     }
 

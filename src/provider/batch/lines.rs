@@ -44,7 +44,12 @@ impl LineStream {
                     self.response = None;
                     return Ok(self.rest());
                 }
-                Err(e) => return Err(crate::provider::errors::classify_transport(&e, &self.secret)),
+                Err(e) => {
+                    return Err(crate::provider::errors::classify_transport(
+                        &e,
+                        &self.secret,
+                    ))
+                }
             }
         }
     }

@@ -45,7 +45,14 @@ pub(super) async fn join<P: Provider>(
 ) -> Result<Joined, WorkerError> {
     let mut lines = match cx.client.results(status).await {
         Ok(l) => l,
-        Err(e) => return give_up(cx, batch, format!("the results of batch {} could not be read: {e}", status.id)).await,
+        Err(e) => {
+            return give_up(
+                cx,
+                batch,
+                format!("the results of batch {} could not be read: {e}", status.id),
+            )
+            .await
+        }
     };
     let (s, k) = (cx.store.clone(), batch.key.clone());
     let lookup = Arc::new(blocking(move || Ok(s.batch_requests(&k)?)).await?);
@@ -137,7 +144,9 @@ async fn join_line<P: Provider>(
     };
     let (l, id) = (lookup.clone(), parsed.custom_id.clone());
     let found = blocking(move || {
-        let Some(n) = request_number(&id) else { return Ok(None) };
+        let Some(n) = request_number(&id) else {
+            return Ok(None);
+        };
         Ok(l.get(n)?.filter(|r| r.custom_id == id).map(|r| (n, r)))
     })
     .await?;
@@ -186,7 +195,11 @@ async fn join_line<P: Provider>(
             effect.failures = items.iter().map(|i| (i.at(), why.clone())).collect();
         }
         BatchOutcome::Expired | BatchOutcome::Canceled => {
-            let what = if parsed.outcome == BatchOutcome::Expired { "expired" } else { "canceled" };
+            let what = if parsed.outcome == BatchOutcome::Expired {
+                "expired"
+            } else {
+                "canceled"
+            };
             j.expired += 1;
             effect.record.outcome = CallOutcome::Cancelled;
             effect.record.detail = Some(format!(
@@ -194,7 +207,10 @@ async fn join_line<P: Provider>(
             ));
         }
     }
-    let _ = cx.shared.writer.send(WriterMsg::Call(Box::new(effect), None));
+    let _ = cx
+        .shared
+        .writer
+        .send(WriterMsg::Call(Box::new(effect), None));
     Ok(())
 }
 
@@ -206,7 +222,9 @@ async fn load<P: Provider>(
 ) -> Result<Option<(Vec<Item>, String)>, WorkerError> {
     let (s, m, r) = (cx.store.clone(), cx.members.clone(), request.clone());
     blocking(move || {
-        let Some(&(home_slot, _)) = r.blocks.first() else { return Ok(None) };
+        let Some(&(home_slot, _)) = r.blocks.first() else {
+            return Ok(None);
+        };
         let home = m.run_ids[home_slot as usize].clone();
         match s.call(&home, r.call_seq)? {
             Some(rec) if rec.outcome == CallOutcome::Started => {}
@@ -216,7 +234,11 @@ async fn load<P: Provider>(
         let mut at = 0;
         while at < r.blocks.len() {
             let slot = r.blocks[at].0;
-            let same: Vec<u32> = r.blocks[at..].iter().take_while(|b| b.0 == slot).map(|b| b.1).collect();
+            let same: Vec<u32> = r.blocks[at..]
+                .iter()
+                .take_while(|b| b.0 == slot)
+                .map(|b| b.1)
+                .collect();
             at += same.len();
             for b in s.blocks_at(&m.convs[slot as usize], &same)? {
                 items.push(Item {
@@ -239,12 +261,16 @@ async fn retry_in_real_time<P: Provider>(cx: &Cx<P>, packs: Vec<Vec<Item>>) {
     if packs.is_empty() {
         return;
     }
-    let slots = Arc::new(Semaphore::new(cx.shared.plan.policy.concurrency.clamp(1, 64) as usize));
+    let slots = Arc::new(Semaphore::new(
+        cx.shared.plan.policy.concurrency.clamp(1, 64) as usize,
+    ));
     let mut tasks = tokio::task::JoinSet::new();
     for pack in packs {
         let (shared, slots) = (cx.shared.clone(), slots.clone());
         tasks.spawn(async move {
-            let Ok(_permit) = slots.acquire_owned().await else { return };
+            let Ok(_permit) = slots.acquire_owned().await else {
+                return;
+            };
             shared.process(pack).await;
         });
     }

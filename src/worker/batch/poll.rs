@@ -51,7 +51,10 @@ pub(super) async fn poll_one<P: Provider>(
             batch.counts = status.counts;
             if status.ended {
                 batch.state = BatchState::Ended;
-                batch.ended_at = status.ended_at.clone().or_else(|| Some(fmt(SystemTime::now())));
+                batch.ended_at = status
+                    .ended_at
+                    .clone()
+                    .or_else(|| Some(fmt(SystemTime::now())));
                 batch.results_url = status.results_url.clone();
                 batch.next_poll_at = None;
                 Polled::Ended(status)
@@ -62,7 +65,10 @@ pub(super) async fn poll_one<P: Provider>(
                 Polled::Open
             }
         }
-        Err(ProviderError::BadRequest { status: 404, message }) => {
+        Err(ProviderError::BadRequest {
+            status: 404,
+            message,
+        }) => {
             return Ok(Polled::Gone(format!(
                 "the provider no longer knows batch {id} (HTTP 404: {message})"
             )));
@@ -94,9 +100,18 @@ mod tests {
     fn the_wait_doubles_within_the_policy_bounds() {
         let b = (Duration::from_secs(10), Duration::from_secs(120));
         assert_eq!(next_wait(Duration::ZERO, b), Duration::from_secs(10));
-        assert_eq!(next_wait(Duration::from_secs(10), b), Duration::from_secs(20));
-        assert_eq!(next_wait(Duration::from_secs(80), b), Duration::from_secs(120));
+        assert_eq!(
+            next_wait(Duration::from_secs(10), b),
+            Duration::from_secs(20)
+        );
+        assert_eq!(
+            next_wait(Duration::from_secs(80), b),
+            Duration::from_secs(120)
+        );
         let odd = (Duration::from_secs(30), Duration::from_secs(5));
-        assert_eq!(next_wait(Duration::from_secs(30), odd), Duration::from_secs(30));
+        assert_eq!(
+            next_wait(Duration::from_secs(30), odd),
+            Duration::from_secs(30)
+        );
     }
 }

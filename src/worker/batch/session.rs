@@ -127,9 +127,22 @@ async fn run_batch_members<P: Provider>(
     events: Option<mpsc::Sender<WorkerEvent>>,
     stop: watch::Receiver<bool>,
 ) -> Result<RunEnd, WorkerError> {
-    let (s, r, w) = (store.clone(), members.run_ids.clone(), opts.engine.worker_id.clone());
+    let (s, r, w) = (
+        store.clone(),
+        members.run_ids.clone(),
+        opts.engine.worker_id.clone(),
+    );
     blocking(move || holding::take_all(&s, &r, &w)).await?;
-    let end = work(store.clone(), provider, client, &members, opts.clone(), events, stop).await;
+    let end = work(
+        store.clone(),
+        provider,
+        client,
+        &members,
+        opts.clone(),
+        events,
+        stop,
+    )
+    .await;
     let (s, r, w) = (store, members.run_ids.clone(), opts.engine.worker_id);
     if let Err(e) = blocking(move || Ok(s.release_holders(&r, &w)?)).await {
         tracing::warn!("cannot release the hold on {}: {e}", members.label);
@@ -138,7 +151,10 @@ async fn run_batch_members<P: Provider>(
 }
 
 /// Batches of the session's runs the provider may still be working on.
-async fn open_batches(store: &Arc<Store>, run_ids: &Arc<Vec<String>>) -> Result<Vec<BatchRecord>, WorkerError> {
+async fn open_batches(
+    store: &Arc<Store>,
+    run_ids: &Arc<Vec<String>>,
+) -> Result<Vec<BatchRecord>, WorkerError> {
     let (s, r) = (store.clone(), run_ids.clone());
     let all = blocking(move || Ok(s.batches_of_runs(&r)?)).await?;
     Ok(all.into_iter().filter(|b| b.state.is_open()).collect())
@@ -147,7 +163,10 @@ async fn open_batches(store: &Arc<Store>, run_ids: &Arc<Vec<String>>) -> Result<
 /// A batch left `submitting` was being sent when its worker stopped (this session holds the
 /// runs, so that worker is gone): the provider may have it. It is marked `unconfirmed` (shown
 /// by `run status`); its blocks were claims of that worker and are pending again.
-async fn mark_unconfirmed(store: &Arc<Store>, run_ids: &Arc<Vec<String>>) -> Result<u32, WorkerError> {
+async fn mark_unconfirmed(
+    store: &Arc<Store>,
+    run_ids: &Arc<Vec<String>>,
+) -> Result<u32, WorkerError> {
     let (s, r) = (store.clone(), run_ids.clone());
     blocking(move || {
         let mut n = 0;
@@ -196,8 +215,22 @@ async fn work<P: Provider>(
     let resubmit = plan.policy.batch_resubmit_expired;
     let writer = spawn_writer(&store, &plan, &members.label, &run_ids, &events);
     let (cancel_tx, cancel) = watch::channel(false);
-    let watcher = tokio::spawn(watch_for_cancel(store.clone(), members.clone(), opts.engine.cancel_poll, cancel_tx));
-    let shared = new_shared(provider, plan, members, &opts.engine, &writer, &events, &cancel, &stop);
+    let watcher = tokio::spawn(watch_for_cancel(
+        store.clone(),
+        members.clone(),
+        opts.engine.cancel_poll,
+        cancel_tx,
+    ));
+    let shared = new_shared(
+        provider,
+        plan,
+        members,
+        &opts.engine,
+        &writer,
+        &events,
+        &cancel,
+        &stop,
+    );
     let cx = Cx {
         shared,
         limits: opts.limits.unwrap_or_else(|| client.limits()),
@@ -215,7 +248,12 @@ async fn work<P: Provider>(
     let _ = writer.thread.join();
     let stopped_by = stopped_by?;
     let active = session.elapsed().as_millis() as u64;
-    let (s, r, w, lease) = (store.clone(), run_ids.clone(), opts.engine.worker_id.clone(), opts.engine.lease);
+    let (s, r, w, lease) = (
+        store.clone(),
+        run_ids.clone(),
+        opts.engine.worker_id.clone(),
+        opts.engine.lease,
+    );
     let end = blocking(move || finish(&s, &r, &w, active, stopped_by, lease)).await?;
     let end = match end {
         // Blocks held by open batches keep the run from completing: they are this run's own.
@@ -230,7 +268,11 @@ async fn work<P: Provider>(
 
 fn cancelled(store: &Store, members: &Members) -> bool {
     match &members.group {
-        Some(g) => store.get_group(g).ok().flatten().is_some_and(|g| g.cancelled),
+        Some(g) => store
+            .get_group(g)
+            .ok()
+            .flatten()
+            .is_some_and(|g| g.cancelled),
         None => store
             .get_run(&members.run_ids[0])
             .ok()
@@ -277,7 +319,9 @@ async fn run_loop<P: Provider>(
             if batch.state != BatchState::Ended && !due(&batch) {
                 continue;
             }
-            let wait = waits.entry(batch.key.clone()).or_insert(Duration::from_secs(u64::from(batch.poll_wait_seconds)).max(cx.poll.0));
+            let wait = waits
+                .entry(batch.key.clone())
+                .or_insert(Duration::from_secs(u64::from(batch.poll_wait_seconds)).max(cx.poll.0));
             let polled = if batch.state == BatchState::Ended {
                 ended_status(&batch)
             } else {
@@ -338,11 +382,20 @@ fn ended_status(batch: &BatchRecord) -> Polled {
 /// `run cancel`: ask the provider to cancel each batch still processing (what it finished is
 /// kept and joined when the batch ends).
 async fn cancel_open<P: Provider>(cx: &Cx<P>, open: &mut [BatchRecord]) -> Result<(), WorkerError> {
-    for b in open.iter_mut().filter(|b| b.state == BatchState::InProgress) {
-        let Some(id) = b.provider_batch_id.clone() else { continue };
+    for b in open
+        .iter_mut()
+        .filter(|b| b.state == BatchState::InProgress)
+    {
+        let Some(id) = b.provider_batch_id.clone() else {
+            continue;
+        };
         match cx.client.cancel(&id).await {
             Ok(status) => {
-                b.state = if status.ended { BatchState::Ended } else { BatchState::Canceling };
+                b.state = if status.ended {
+                    BatchState::Ended
+                } else {
+                    BatchState::Canceling
+                };
                 b.counts = status.counts;
                 b.results_url = status.results_url.clone().or(b.results_url.take());
                 b.next_poll_at = None;

@@ -116,7 +116,9 @@ pub(crate) fn release(
             slot += 1;
             let mut back = 0;
             for i in rt.indices_with_status(OverlayStatus::Claimed, usize::MAX)? {
-                let Some(mut ov) = rt.overlay(i)? else { continue };
+                let Some(mut ov) = rt.overlay(i)? else {
+                    continue;
+                };
                 if ov.claimed_by.as_deref() == Some(owner.as_str()) {
                     ov.status = OverlayStatus::Pending;
                     ov.claimed_by = None;
@@ -126,7 +128,9 @@ pub(crate) fn release(
                 }
             }
             for &(_, seq) in seqs.iter().filter(|(home, _)| *home == me) {
-                let Some(mut rec) = rt.calls_at(seq)? else { continue };
+                let Some(mut rec) = rt.calls_at(seq)? else {
+                    continue;
+                };
                 if rec.outcome == CallOutcome::Started {
                     rec.outcome = CallOutcome::Cancelled;
                     rec.detail = Some(why.to_string());

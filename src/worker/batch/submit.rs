@@ -131,7 +131,11 @@ fn new_key() -> String {
     use std::sync::atomic::{AtomicU32, Ordering};
     static N: AtomicU32 = AtomicU32::new(0);
     let n = N.fetch_add(1, Ordering::SeqCst);
-    format!("b{:x}{:x}{n:x}", crate::clock::now_millis(), std::process::id() & 0xfff)
+    format!(
+        "b{:x}{:x}{n:x}",
+        crate::clock::now_millis(),
+        std::process::id() & 0xfff
+    )
 }
 
 /// `custom_id` of request `n`: names the run (first 16 safe characters of its id), the batch
@@ -203,7 +207,11 @@ async fn submit_one<P: Provider>(
     match answer {
         Ok(status) => {
             accepted(&mut record, &status, cx);
-            let (s, w, e) = (cx.store.clone(), cx.worker.clone(), cx.shared.endpoint.clone());
+            let (s, w, e) = (
+                cx.store.clone(),
+                cx.worker.clone(),
+                cx.shared.endpoint.clone(),
+            );
             blocking(move || Ok(store_ops::accept(&s, &record, &requests, &w, &e)?)).await?;
             cx.notice(format!(
                 "batch {} submitted: {} requests, {} blocks",
@@ -273,7 +281,11 @@ async fn give_back<P: Provider>(cx: &Cx<P>, packs: Vec<Vec<Item>>) -> Result<(),
     if packs.is_empty() {
         return Ok(());
     }
-    let (s, r, w) = (cx.store.clone(), cx.members.run_ids.clone(), cx.worker.clone());
+    let (s, r, w) = (
+        cx.store.clone(),
+        cx.members.run_ids.clone(),
+        cx.worker.clone(),
+    );
     blocking(move || Ok(many::release_worker_many(&s, &r, &w)?)).await?;
     Ok(())
 }
@@ -290,7 +302,11 @@ mod tests {
         };
         assert_eq!(split(&[10; 7], limits), vec![3, 3, 1]);
         assert_eq!(split(&[40, 40, 40, 10], limits), vec![2, 2]);
-        assert_eq!(split(&[150, 10], limits), vec![1, 1], "an oversized one goes alone");
+        assert_eq!(
+            split(&[150, 10], limits),
+            vec![1, 1],
+            "an oversized one goes alone"
+        );
         assert!(split(&[], limits).is_empty());
     }
 
@@ -299,6 +315,8 @@ mod tests {
         let id = custom_id("run_ab12.cd:34-extra-long-name", "b18c", 7);
         assert_eq!(id, "run_ab12cd34-ext-b18c-7");
         assert!(id.len() <= 64);
-        assert!(id.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-'));
+        assert!(id
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-'));
     }
 }
