@@ -35,8 +35,8 @@ pub(super) enum Joined {
     Again(String),
 }
 
-/// Commit (and wait for) the writer every this many lines: group commits, bounded memory.
-const ACK_EVERY: usize = 256;
+/// Lines read, resolved (one store read on the blocking pool) and sent to the writer at once.
+const CHUNK: usize = 256;
 
 pub(super) async fn join<P: Provider>(
     cx: &Cx<P>,
@@ -57,23 +57,23 @@ pub(super) async fn join<P: Provider>(
     let (s, k) = (cx.store.clone(), batch.key.clone());
     let lookup = Arc::new(blocking(move || Ok(s.batch_requests(&k)?)).await?);
     let mut j = JoinState::default();
-    let mut n_lines = 0usize;
+    // The previous chunk's commit is awaited after the next chunk is read and sent: at most
+    // two chunks are in memory or in the writer's queue.
+    let mut committing: Option<oneshot::Receiver<()>> = None;
     loop {
-        let line = match lines.next_line().await {
-            Ok(Some(line)) => line,
-            Ok(None) => break,
-            Err(e) => {
-                flush(cx).await;
-                return Ok(Joined::Again(format!("the result download broke off: {e}")));
-            }
-        };
-        let ack = {
-            n_lines += 1;
-            n_lines % ACK_EVERY == 0
-        };
-        join_line(cx, batch, &lookup, &line, &mut j).await?;
-        if ack {
+        let (chunk, broke) = read_chunk(&mut lines).await;
+        let last = chunk.is_empty();
+        join_chunk(cx, batch, &lookup, chunk, &mut j).await?;
+        let next = send_flush(cx);
+        if let Some(rx) = committing.replace(next) {
+            let _ = rx.await;
+        }
+        if let Some(e) = broke {
             flush(cx).await;
+            return Ok(Joined::Again(format!("the result download broke off: {e}")));
+        }
+        if last {
+            break;
         }
     }
     flush(cx).await;
@@ -116,10 +116,29 @@ pub(super) async fn give_up<P: Provider>(
 
 /// Wait until everything sent to the writer so far is committed.
 async fn flush<P: Provider>(cx: &Cx<P>) {
+    let _ = send_flush(cx).await;
+}
+
+/// Resolves once everything sent to the writer so far is committed.
+fn send_flush<P: Provider>(cx: &Cx<P>) -> oneshot::Receiver<()> {
     let (tx, rx) = oneshot::channel();
-    if cx.shared.writer.send(WriterMsg::Flush(tx)).is_ok() {
-        let _ = rx.await;
+    let _ = cx.shared.writer.send(WriterMsg::Flush(tx));
+    rx
+}
+
+/// Up to [`CHUNK`] lines; empty at the end. A broken download returns what came before it.
+async fn read_chunk(
+    lines: &mut crate::provider::batch::LineStream,
+) -> (Vec<Vec<u8>>, Option<crate::provider::ProviderError>) {
+    let mut chunk = Vec::with_capacity(CHUNK);
+    while chunk.len() < CHUNK {
+        match lines.next_line().await {
+            Ok(Some(line)) => chunk.push(line),
+            Ok(None) => break,
+            Err(e) => return (chunk, Some(e)),
+        }
     }
+    (chunk, None)
 }
 
 /// The request number a `custom_id` of this batch names, if it names one.
@@ -127,42 +146,95 @@ fn request_number(custom_id: &str) -> Option<u32> {
     custom_id.rsplit('-').next()?.parse().ok()
 }
 
-async fn join_line<P: Provider>(
+/// What one line of the file stands for, resolved against the store.
+enum Resolved {
+    Unknown,
+    /// Its request, its blocks, and the run that keeps its call; `None`: joined already.
+    Request(u32, BatchRequest, Option<(Vec<Item>, String)>),
+}
+
+/// Parse a chunk of lines, resolve them all in one blocking step, and send each answer through
+/// the real-time path to the writer.
+async fn join_chunk<P: Provider>(
     cx: &Cx<P>,
     batch: &mut BatchRecord,
     lookup: &Arc<RequestLookup>,
-    line: &[u8],
+    chunk: Vec<Vec<u8>>,
     j: &mut JoinState,
 ) -> Result<(), WorkerError> {
-    let parsed = match cx.client.parse_line(line) {
-        Ok(p) => p,
-        Err(why) => {
-            tracing::warn!(batch = %batch.key, "malformed result line ignored: {why}");
-            batch.join.malformed += 1;
-            return Ok(());
+    let mut parsed = Vec::with_capacity(chunk.len());
+    for line in &chunk {
+        match cx.client.parse_line(line) {
+            Ok(p) => parsed.push(p),
+            Err(why) => {
+                tracing::warn!(batch = %batch.key, "malformed result line ignored: {why}");
+                batch.join.malformed += 1;
+            }
         }
-    };
-    let (l, id) = (lookup.clone(), parsed.custom_id.clone());
-    let found = blocking(move || {
-        let Some(n) = request_number(&id) else {
-            return Ok(None);
-        };
-        Ok(l.get(n)?.filter(|r| r.custom_id == id).map(|r| (n, r)))
-    })
-    .await?;
-    let Some((n, request)) = found else {
-        batch.join.unknown += 1;
-        return Ok(());
-    };
-    if !j.seen.insert(n) {
-        batch.join.duplicate += 1;
-        return Ok(());
     }
-    let Some((items, home)) = load(cx, &request).await? else {
-        // Already joined before a restart (its call is no longer `started`).
-        j.not_joined += 1;
-        return Ok(());
-    };
+    drop(chunk);
+    let ids: Vec<String> = parsed.iter().map(|p| p.custom_id.clone()).collect();
+    let (l, s, m) = (lookup.clone(), cx.store.clone(), cx.members.clone());
+    let resolved = blocking(move || resolve(&s, &m, &l, ids)).await?;
+    for (line, found) in parsed.into_iter().zip(resolved) {
+        let Resolved::Request(n, request, loaded) = found else {
+            batch.join.unknown += 1;
+            continue;
+        };
+        if !j.seen.insert(n) {
+            batch.join.duplicate += 1;
+            continue;
+        }
+        let Some((items, home)) = loaded else {
+            // Already joined before a restart (its call is no longer `started`).
+            j.not_joined += 1;
+            continue;
+        };
+        let effect = effect_of(cx, line.outcome, &request, items, home, j);
+        let _ = cx
+            .shared
+            .writer
+            .send(WriterMsg::Call(Box::new(effect), None));
+    }
+    Ok(())
+}
+
+/// Each line's request and blocks (one pass on the blocking pool for a whole chunk).
+fn resolve(
+    store: &crate::store::Store,
+    members: &crate::worker::engine::Members,
+    lookup: &RequestLookup,
+    ids: Vec<String>,
+) -> Result<Vec<Resolved>, WorkerError> {
+    let mut out = Vec::with_capacity(ids.len());
+    for id in ids {
+        let found = match request_number(&id) {
+            Some(n) => lookup.get(n)?.filter(|r| r.custom_id == id).map(|r| (n, r)),
+            None => None,
+        };
+        out.push(match found {
+            None => Resolved::Unknown,
+            Some((n, r)) => {
+                let loaded = load(store, members, &r)?;
+                Resolved::Request(n, r, loaded)
+            }
+        });
+    }
+    Ok(out)
+}
+
+/// The call effect of one line: its answer parsed, mapped, validated and staged as a
+/// real-time answer would be (cost at the batch price); missing and invalid blocks queued for
+/// real-time retries; an errored request a failed call; expired / canceled nothing (their
+/// blocks return to pending when the batch is released).
+fn effect_of<P: Provider>(
+    cx: &Cx<P>,
+    outcome: BatchOutcome,
+    request: &BatchRequest,
+    items: Vec<Item>,
+    home: String,
+    j: &mut JoinState,
+) -> CallEffect {
     let mut effect = CallEffect {
         record: record(&home, &cx.shared.endpoint, &items),
         results: Vec::new(),
@@ -171,7 +243,7 @@ async fn join_line<P: Provider>(
     };
     effect.record.seq = request.call_seq;
     effect.record.mode = CallMode::Batch;
-    match parsed.outcome {
+    match outcome {
         BatchOutcome::Succeeded(message) => {
             let call = cx.shared.request(&items);
             match cx.client.answer(&message, &call) {
@@ -190,12 +262,12 @@ async fn join_line<P: Provider>(
         }
         BatchOutcome::Errored(e) => {
             effect.record.outcome = CallOutcome::Error(error_class(&e));
-            effect.record.detail = Some(format!("batch request errored: {e}"));
             let why = format!("batch request errored: {e}");
+            effect.record.detail = Some(why.clone());
             effect.failures = items.iter().map(|i| (i.at(), why.clone())).collect();
         }
-        BatchOutcome::Expired | BatchOutcome::Canceled => {
-            let what = if parsed.outcome == BatchOutcome::Expired {
+        outcome @ (BatchOutcome::Expired | BatchOutcome::Canceled) => {
+            let what = if outcome == BatchOutcome::Expired {
                 "expired"
             } else {
                 "canceled"
@@ -207,52 +279,45 @@ async fn join_line<P: Provider>(
             ));
         }
     }
-    let _ = cx
-        .shared
-        .writer
-        .send(WriterMsg::Call(Box::new(effect), None));
-    Ok(())
+    effect
 }
 
 /// The request's blocks as items, and the run that keeps its call; `None` when its call is no
 /// longer `started` (joined before a restart).
-async fn load<P: Provider>(
-    cx: &Cx<P>,
-    request: &BatchRequest,
+fn load(
+    s: &crate::store::Store,
+    m: &crate::worker::engine::Members,
+    r: &BatchRequest,
 ) -> Result<Option<(Vec<Item>, String)>, WorkerError> {
-    let (s, m, r) = (cx.store.clone(), cx.members.clone(), request.clone());
-    blocking(move || {
-        let Some(&(home_slot, _)) = r.blocks.first() else {
-            return Ok(None);
-        };
-        let home = m.run_ids[home_slot as usize].clone();
-        match s.call(&home, r.call_seq)? {
-            Some(rec) if rec.outcome == CallOutcome::Started => {}
-            _ => return Ok(None),
+    let Some(&(home_slot, _)) = r.blocks.first() else {
+        return Ok(None);
+    };
+    let home = m.run_ids[home_slot as usize].clone();
+    match s.call(&home, r.call_seq)? {
+        Some(rec) if rec.outcome == CallOutcome::Started => {}
+        _ => return Ok(None),
+    }
+    let mut items = Vec::with_capacity(r.blocks.len());
+    let mut at = 0;
+    while at < r.blocks.len() {
+        let slot = r.blocks[at].0;
+        let same: Vec<u32> = r.blocks[at..]
+            .iter()
+            .take_while(|b| b.0 == slot)
+            .map(|b| b.1)
+            .collect();
+        at += same.len();
+        for b in s.blocks_at(&m.convs[slot as usize], &same)? {
+            items.push(Item {
+                run: slot,
+                index: b.block_index,
+                tokens: estimate_tokens(&b.block_content),
+                block_type: b.block_type.as_str().to_string(),
+                content: b.block_content,
+            });
         }
-        let mut items = Vec::with_capacity(r.blocks.len());
-        let mut at = 0;
-        while at < r.blocks.len() {
-            let slot = r.blocks[at].0;
-            let same: Vec<u32> = r.blocks[at..]
-                .iter()
-                .take_while(|b| b.0 == slot)
-                .map(|b| b.1)
-                .collect();
-            at += same.len();
-            for b in s.blocks_at(&m.convs[slot as usize], &same)? {
-                items.push(Item {
-                    run: slot,
-                    index: b.block_index,
-                    tokens: estimate_tokens(&b.block_content),
-                    block_type: b.block_type.as_str().to_string(),
-                    content: b.block_content,
-                });
-            }
-        }
-        Ok(Some((items, home)))
-    })
-    .await
+    }
+    Ok(Some((items, home)))
 }
 
 /// Missing and invalid blocks of joined answers, retried as today: split, then single,
