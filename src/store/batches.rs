@@ -1,7 +1,7 @@
 //! Provider batches of runs (tables `BATCHES`, `BATCH_REQUESTS`, `RUN_BATCHES`): the batch
 //! record, the pack behind each `custom_id`, and which batches hold a run's blocks.
 
-use redb::TableError;
+use redb::{ReadableTable, TableError};
 
 use super::sealed::{open_json, seal_json};
 use super::tables::{BATCHES, BATCH_REQUESTS, RUN_BATCHES};
@@ -111,6 +111,23 @@ impl Store {
             }
         }
         out.sort_by(|a, b| a.created_at.cmp(&b.created_at).then(a.key.cmp(&b.key)));
+        Ok(out)
+    }
+
+    /// Every batch in the store (the Runs pane's batch lines), oldest first.
+    pub fn all_batches(&self) -> Result<Vec<BatchRecord>, StoreError> {
+        let tx = self.read()?;
+        let table = match tx.open_table(BATCHES) {
+            Ok(t) => t,
+            Err(TableError::TableDoesNotExist(_)) => return Ok(Vec::new()),
+            Err(e) => return Err(e.into()),
+        };
+        let mut out = Vec::new();
+        for entry in table.iter()? {
+            let (k, v) = entry?;
+            out.push(open_json(v.value(), || format!("batch {}", k.value()))?);
+        }
+        out.sort_by(|a: &BatchRecord, b| a.created_at.cmp(&b.created_at).then(a.key.cmp(&b.key)));
         Ok(out)
     }
 

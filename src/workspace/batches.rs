@@ -14,6 +14,32 @@ impl Workspace {
     pub fn has_open_batches(&self, run_ids: &[String]) -> Result<bool, StoreError> {
         crate::worker::batch::has_open_batches(&self.store, run_ids)
     }
+
+    /// One line per run that has batches: the first line of [`batch_summary`] plus the next
+    /// poll of its newest open batch (the Runs pane's batch progress).
+    pub fn batch_lines(&self) -> Result<std::collections::HashMap<String, String>, StoreError> {
+        let mut by_run: std::collections::HashMap<String, Vec<BatchRecord>> = Default::default();
+        for b in self.store.all_batches()? {
+            for r in &b.run_ids {
+                by_run.entry(r.clone()).or_default().push(b.clone());
+            }
+        }
+        Ok(by_run
+            .into_iter()
+            .filter_map(|(run, list)| {
+                let mut line = batch_summary(&list)?.into_iter().next()?;
+                if let Some(at) = list
+                    .iter()
+                    .rev()
+                    .find(|b| b.state.is_open())
+                    .and_then(|b| b.next_poll_at.as_deref())
+                {
+                    line.push_str(&format!(" · next poll {at}"));
+                }
+                Some((run, line))
+            })
+            .collect())
+    }
 }
 
 /// Batches by state and their requests by outcome, for people: `None` when there are none.

@@ -198,6 +198,14 @@ impl App {
                 Some(id) => vec![self.workers.start(self.spawner.as_ref(), &self.ws, &id)],
                 None => Vec::new(),
             },
+            Action::StartBatch => match self.target_run() {
+                Some(id) => {
+                    vec![self
+                        .workers
+                        .start_with(self.spawner.as_ref(), &self.ws, &id, true)]
+                }
+                None => Vec::new(),
+            },
             Action::CancelRun => self.transition(true),
             Action::ResumeRun => self.transition(false),
             Action::Undo => match self.undo.pop() {

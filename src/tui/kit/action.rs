@@ -30,6 +30,8 @@ pub enum Action {
     Open,
     NewRun,
     StartWorker,
+    /// Start the worker through the provider's batch API (issue 24).
+    StartBatch,
     CancelRun,
     ResumeRun,
     ToggleSelect,
@@ -146,6 +148,7 @@ impl Action {
             Action::Open => "open",
             Action::NewRun => "new run",
             Action::StartWorker => "start worker",
+            Action::StartBatch => "start batch",
             Action::CancelRun => "cancel run",
             Action::ResumeRun => "resume",
             Action::ToggleSelect => "select",
@@ -198,6 +201,9 @@ impl Action {
             Action::Open => "open: a run's grid (Runs), a block's detail view (Grid)",
             Action::NewRun => "new run: document, schema, provider, model, cost preview",
             Action::StartWorker => "start / continue the worker in the background",
+            Action::StartBatch => {
+                "start the worker through the provider's batch API (half price, results within 24 h)"
+            }
             Action::CancelRun => "cancel the run (pending blocks stay pending)",
             Action::ResumeRun => "resume a paused or cancelled run",
             Action::ToggleSelect => "select / unselect the row",
