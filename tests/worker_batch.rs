@@ -505,3 +505,77 @@ fn custom_and_demo_refuse_batch_mode_with_the_reason() {
     let _ = AnthropicBatch::of;
     let _ = AnthropicClient::new;
 }
+
+#[tokio::test]
+async fn openai_batch_uploads_a_file_and_joins_output_and_error_files() {
+    let env = setup(6);
+    env.policy("worker.batching.pack_size", json!(2));
+    let run = env.create();
+    env.fake.script_batch(FakeBatchScript {
+        outcomes: [
+            (1, FakeOutcome::Errored("messages: too long".into())),
+            (2, FakeOutcome::Expired),
+        ]
+        .into_iter()
+        .collect(),
+        ..Default::default()
+    });
+    let p = worker::connect(
+        "openai",
+        Some("sk-test".into()),
+        Some(env.fake.openai_base_url()),
+    )
+    .unwrap();
+    let c = p.batch_client().unwrap();
+    let (_stop, rx) = watch::channel(false);
+    let end = run_batch_worker(
+        env.store.clone(),
+        Arc::new(p),
+        c,
+        &run.run_id,
+        fast(),
+        None,
+        rx,
+    )
+    .await
+    .unwrap();
+    assert_eq!(end, RunEnd::Complete);
+    for i in 0..6 {
+        env.assert_staged_as_the_fake_says(&run, i);
+    }
+    // The errored pack used an attempt; the expired one none; both went out again.
+    assert_eq!(
+        env.store
+            .overlay(&run.run_id, 2)
+            .unwrap()
+            .unwrap()
+            .attempt_count,
+        1
+    );
+    assert_eq!(
+        env.store
+            .overlay(&run.run_id, 4)
+            .unwrap()
+            .unwrap()
+            .attempt_count,
+        0
+    );
+    assert_eq!(env.fake.batches_created(), 2);
+    let upload = env
+        .fake
+        .requests()
+        .into_iter()
+        .find(|r| r.path == "/v1/files")
+        .expect("a file upload");
+    assert!(upload.headers["content-type"].starts_with("multipart/form-data; boundary="));
+    let create = env
+        .fake
+        .requests()
+        .into_iter()
+        .find(|r| r.path == "/v1/batches")
+        .unwrap();
+    assert_eq!(create.body["completion_window"], "24h");
+    assert_eq!(create.body["endpoint"], "/v1/chat/completions");
+    let calls = env.store.calls(&run.run_id).unwrap();
+    assert!(calls.iter().all(|c| c.mode == CallMode::Batch));
+}

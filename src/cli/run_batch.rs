@@ -27,7 +27,10 @@ pub(super) fn estimate_batch(e: &RunEstimate) -> anyhow::Result<(serde_json::Val
     if let Some(why) = crate::worker::batch::refusal(&e.provider) {
         return Err(Exit::new(1, format!("run estimate --batch: {why}")).into());
     }
-    let limit = crate::provider::batch::anthropic::LIMITS.max_requests as u32;
+    let limit = match e.provider.as_str() {
+        "openai" => crate::provider::batch::openai::LIMITS.max_requests,
+        _ => crate::provider::batch::anthropic::LIMITS.max_requests,
+    } as u32;
     let batches = e.calls.div_ceil(limit.max(1));
     let cost = batch_cost(e.cost_usd);
     let line = format!(

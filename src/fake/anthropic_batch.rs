@@ -38,6 +38,10 @@ pub(super) struct Batches {
     pub(super) scripts: std::collections::VecDeque<FakeBatchScript>,
     pub(super) created: u64,
     pub(super) cancels: u64,
+    /// The OpenAI Batch API's batches and uploaded files.
+    pub(super) openai: Vec<super::openai_batch::OaBatch>,
+    pub(super) files: std::collections::HashMap<String, String>,
+    pub(super) created_files: u64,
 }
 
 pub(super) fn request_count(b: &FakeBatch) -> u64 {

@@ -12,6 +12,7 @@ mod anthropic;
 mod anthropic_batch;
 mod batch_script;
 mod openai;
+mod openai_batch;
 mod reply;
 mod server;
 
@@ -342,11 +343,13 @@ impl FakeServer {
 
     /// Requests of every batch created, in order.
     pub fn batch_requests(&self) -> u64 {
-        lock(&self.shared.batches)
-            .held
-            .iter()
-            .map(anthropic_batch::request_count)
-            .sum()
+        let b = lock(&self.shared.batches);
+        let anthropic: u64 = b.held.iter().map(anthropic_batch::request_count).sum();
+        anthropic
+            + b.openai
+                .iter()
+                .map(openai_batch::request_count)
+                .sum::<u64>()
     }
 
     /// Forget cached prompts (the next cacheable call writes the cache again).

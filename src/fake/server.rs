@@ -103,6 +103,10 @@ async fn handle(shared: Arc<Shared>, req: Request<Incoming>) -> Result<Reply, st
     {
         return Ok(answer);
     }
+    if let Some(answer) = super::openai_batch::route(&shared, &method, &path, &headers, &raw).await
+    {
+        return Ok(answer);
+    }
     let protocol = match (&method, path.as_str()) {
         (&Method::POST, "/v1/messages") => Protocol::Anthropic,
         (&Method::POST, "/v1/chat/completions") | (&Method::POST, "/chat/completions") => {

@@ -128,6 +128,9 @@ pub struct BatchRecord {
     pub poll_wait_seconds: u32,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub results_url: Option<String>,
+    /// OpenAI: the error file (failed requests' lines), read after the output file.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub error_file: Option<String>,
     #[serde(default)]
     pub counts: BatchCounts,
     #[serde(default)]

@@ -184,6 +184,7 @@ mod tests {
             next_poll_at: None,
             poll_wait_seconds: 0,
             results_url: None,
+            error_file: None,
             counts: BatchCounts::default(),
             join: BatchJoin::default(),
             message: None,

@@ -108,6 +108,9 @@ impl AnyProvider {
             AnyProvider::Anthropic(c) if c.name() == "anthropic" => {
                 Ok(BatchClient::Anthropic(AnthropicBatch::of(c)))
             }
+            AnyProvider::OpenAi(c) if c.flavor() == crate::provider::Flavor::OpenAi => Ok(
+                BatchClient::OpenAi(crate::provider::batch::OpenAiBatch::of(c)),
+            ),
             other => Err(WorkerError::Refused(
                 super::batch::refusal(other.name()).unwrap_or_default(),
             )),

@@ -135,6 +135,7 @@ fn read_status(body: &Value) -> Result<BatchStatus, ProviderError> {
             expired: n("expired"),
         },
         results_url: text("results_url"),
+        error_file: None,
         created_at: text("created_at"),
         expires_at: text("expires_at"),
         ended_at: text("ended_at"),

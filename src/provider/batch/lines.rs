@@ -5,6 +5,8 @@ use super::ProviderError;
 /// Lines of a streamed HTTP body (JSONL), without their line ends; empty lines are skipped.
 pub struct LineStream {
     response: Option<reqwest::Response>,
+    /// Bodies read after this one (OpenAI: the error file after the output file).
+    then: std::collections::VecDeque<reqwest::Response>,
     buf: Vec<u8>,
     /// Where the next line starts in `buf`.
     at: usize,
@@ -15,9 +17,30 @@ impl LineStream {
     pub(crate) fn new(response: reqwest::Response, secret: &str) -> LineStream {
         LineStream {
             response: Some(response),
+            then: Default::default(),
             buf: Vec::new(),
             at: 0,
             secret: secret.to_string(),
+        }
+    }
+
+    /// A stream with no body yet; [`LineStream::push`] adds them in order.
+    pub(crate) fn empty(secret: &str) -> LineStream {
+        LineStream {
+            response: None,
+            then: Default::default(),
+            buf: Vec::new(),
+            at: 0,
+            secret: secret.to_string(),
+        }
+    }
+
+    /// Read `response` after the bodies already there.
+    pub(crate) fn push(&mut self, response: reqwest::Response) {
+        if self.response.is_none() {
+            self.response = Some(response);
+        } else {
+            self.then.push_back(response);
         }
     }
 
@@ -41,7 +64,14 @@ impl LineStream {
             match response.chunk().await {
                 Ok(Some(chunk)) => self.buf.extend_from_slice(&chunk),
                 Ok(None) => {
-                    self.response = None;
+                    self.response = self.then.pop_front();
+                    if self.response.is_some() {
+                        // A file that did not end with a line end still ends its last line.
+                        if !self.buf.is_empty() {
+                            self.buf.push(b'\n');
+                        }
+                        continue;
+                    }
                     return Ok(self.rest());
                 }
                 Err(e) => {

@@ -4,6 +4,7 @@
 
 pub mod anthropic;
 mod lines;
+pub mod openai;
 
 use serde_json::Value;
 
@@ -11,6 +12,7 @@ use super::types::{CallAnswer, CallRequest, ProviderError};
 use crate::model::BatchCounts;
 pub use anthropic::AnthropicBatch;
 pub use lines::LineStream;
+pub use openai::OpenAiBatch;
 
 /// What the provider accepts in one batch.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -35,7 +37,10 @@ pub struct BatchStatus {
     pub status: String,
     pub ended: bool,
     pub counts: BatchCounts,
+    /// Anthropic: the results URL; OpenAI: the output file id.
     pub results_url: Option<String>,
+    /// OpenAI: the error file id (failed requests' lines).
+    pub error_file: Option<String>,
     pub created_at: Option<String>,
     pub expires_at: Option<String>,
     pub ended_at: Option<String>,
@@ -63,12 +68,14 @@ pub struct BatchLine {
 #[derive(Debug, Clone)]
 pub enum BatchClient {
     Anthropic(AnthropicBatch),
+    OpenAi(OpenAiBatch),
 }
 
 impl BatchClient {
     pub fn limits(&self) -> BatchLimits {
         match self {
             BatchClient::Anthropic(c) => c.limits,
+            BatchClient::OpenAi(c) => c.limits,
         }
     }
 
@@ -76,6 +83,8 @@ impl BatchClient {
     pub fn results_kept_days(&self) -> u64 {
         match self {
             BatchClient::Anthropic(_) => 29,
+            // Batch output files are kept 30 days.
+            BatchClient::OpenAi(_) => 30,
         }
     }
 
@@ -83,24 +92,28 @@ impl BatchClient {
     pub fn request_body(&self, request: &CallRequest) -> Value {
         match self {
             BatchClient::Anthropic(_) => super::anthropic::request_body(request),
+            BatchClient::OpenAi(c) => c.request_body(request),
         }
     }
 
     pub async fn create(&self, items: &[BatchItem]) -> Result<BatchStatus, ProviderError> {
         match self {
             BatchClient::Anthropic(c) => c.create(items).await,
+            BatchClient::OpenAi(c) => c.create(items).await,
         }
     }
 
     pub async fn get(&self, id: &str) -> Result<BatchStatus, ProviderError> {
         match self {
             BatchClient::Anthropic(c) => c.get(id).await,
+            BatchClient::OpenAi(c) => c.get(id).await,
         }
     }
 
     pub async fn cancel(&self, id: &str) -> Result<BatchStatus, ProviderError> {
         match self {
             BatchClient::Anthropic(c) => c.cancel(id).await,
+            BatchClient::OpenAi(c) => c.cancel(id).await,
         }
     }
 
@@ -108,6 +121,7 @@ impl BatchClient {
     pub async fn results(&self, status: &BatchStatus) -> Result<LineStream, ProviderError> {
         match self {
             BatchClient::Anthropic(c) => c.results(status).await,
+            BatchClient::OpenAi(c) => c.results(status).await,
         }
     }
 
@@ -115,6 +129,7 @@ impl BatchClient {
     pub fn parse_line(&self, line: &[u8]) -> Result<BatchLine, String> {
         match self {
             BatchClient::Anthropic(_) => anthropic::parse_line(line),
+            BatchClient::OpenAi(_) => openai::parse_line(line),
         }
     }
 
@@ -122,6 +137,7 @@ impl BatchClient {
     pub fn answer(&self, body: &Value, request: &CallRequest) -> Result<CallAnswer, ProviderError> {
         match self {
             BatchClient::Anthropic(_) => anthropic::answer(body, request),
+            BatchClient::OpenAi(_) => openai::answer(body, request),
         }
     }
 }

@@ -36,11 +36,13 @@ pub fn has_open_batches(
 /// Why runs of `provider` cannot use batch mode, or `None` when they can.
 pub fn refusal(provider: &str) -> Option<String> {
     match ProviderKind::parse(provider) {
-        Some(ProviderKind::Anthropic) => None,
-        Some(ProviderKind::OpenAi) | Some(ProviderKind::Google) => Some(format!(
-            "batch mode for {provider} is not built yet (only anthropic's Message Batches \
-             are): run it in real time with `blockwise run start` (no --batch)"
-        )),
+        Some(ProviderKind::Anthropic) | Some(ProviderKind::OpenAi) => None,
+        Some(ProviderKind::Google) => Some(
+            "batch mode for google is not built yet (anthropic's Message Batches and \
+             OpenAI's Batch API are): run it in real time with `blockwise run start` (no \
+             --batch)"
+                .to_string(),
+        ),
         Some(ProviderKind::Custom) => Some(
             "the custom provider has no batch API (an OpenAI-compatible server answers calls \
              as they come): run it with `blockwise run start` (no --batch)"

@@ -56,6 +56,7 @@ pub(super) async fn poll_one<P: Provider>(
                     .clone()
                     .or_else(|| Some(fmt(SystemTime::now())));
                 batch.results_url = status.results_url.clone();
+                batch.error_file = status.error_file.clone();
                 batch.next_poll_at = None;
                 Polled::Ended(status)
             } else {

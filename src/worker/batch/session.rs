@@ -373,6 +373,7 @@ fn ended_status(batch: &BatchRecord) -> Polled {
         ended: true,
         counts: batch.counts,
         results_url: batch.results_url.clone(),
+        error_file: batch.error_file.clone(),
         created_at: None,
         expires_at: batch.expires_at.clone(),
         ended_at: batch.ended_at.clone(),

@@ -168,6 +168,7 @@ fn new_record<P: Provider>(cx: &Cx<P>, key: &str, packs: &[Vec<Item>]) -> BatchR
         next_poll_at: None,
         poll_wait_seconds: 0,
         results_url: None,
+        error_file: None,
         counts: BatchCounts::default(),
         join: BatchJoin::default(),
         message: None,
