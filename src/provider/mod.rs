@@ -7,11 +7,11 @@
 
 pub mod anthropic;
 pub mod batch;
-pub mod discover;
-pub mod errors;
-pub mod http;
+pub(crate) mod discover;
+pub(crate) mod errors;
+pub(crate) mod http;
 pub mod openai;
-pub mod pricing;
+pub(crate) mod pricing;
 pub mod prompt;
 mod types;
 
