@@ -160,3 +160,10 @@ pub fn batch_owner(key: &str) -> String {
 
 /// Prefix of every batch owner (`host:pid:start` worker ids never start with it).
 pub const BATCH_OWNER_PREFIX: &str = "batch!";
+
+/// Whether `ov` is leased to a provider batch (only that batch's join or failure frees it).
+pub fn held_by_a_batch(ov: &super::Overlay) -> bool {
+    ov.claimed_by
+        .as_deref()
+        .is_some_and(|w| w.starts_with(BATCH_OWNER_PREFIX))
+}

@@ -14,8 +14,8 @@ mod schema;
 mod usage;
 
 pub use batch::{
-    batch_owner, BatchCounts, BatchJoin, BatchRecord, BatchRequest, BatchState, CallMode,
-    BATCH_OWNER_PREFIX,
+    batch_owner, held_by_a_batch, BatchCounts, BatchJoin, BatchRecord, BatchRequest, BatchState,
+    CallMode, BATCH_OWNER_PREFIX,
 };
 pub use block::{Block, BlockRef, BlockType, Locator};
 pub use call::{CallOutcome, ErrorClass};

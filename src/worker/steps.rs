@@ -55,7 +55,7 @@ pub(crate) fn release_where(
         if let Some(mut ov) = rt.overlay(i)? {
             // A block leased to a provider batch is given back only by that batch's own join
             // or failure (worker::batch), never by a lease check, a pause or a worker's end.
-            if super::batch::held_by_a_batch(&ov) {
+            if crate::model::held_by_a_batch(&ov) {
                 continue;
             }
             if ov.status == OverlayStatus::Claimed && should_release(&ov) {

@@ -17,10 +17,10 @@ use crate::provider::batch::{BatchOutcome, BatchStatus};
 use crate::provider::pricing::batch_cost;
 use crate::provider::Provider;
 use crate::store::RequestLookup;
-use crate::worker::engine::blocking;
+use crate::worker::apply::{pack_shares, CallEffect};
 use crate::worker::pack::estimate_tokens;
+use crate::worker::session::blocking;
 use crate::worker::task::{error_class, record, Item};
-use crate::worker::transitions::CallEffect;
 use crate::worker::writer::WriterMsg;
 use crate::worker::WorkerError;
 
@@ -202,7 +202,7 @@ async fn join_chunk<P: Provider>(
 /// Each line's request and blocks (one pass on the blocking pool for a whole chunk).
 fn resolve(
     store: &crate::store::Store,
-    members: &crate::worker::engine::Members,
+    members: &crate::worker::session::Members,
     lookup: &RequestLookup,
     ids: Vec<String>,
 ) -> Result<Vec<Resolved>, WorkerError> {
@@ -240,6 +240,7 @@ fn effect_of<P: Provider>(
         results: Vec::new(),
         failures: Vec::new(),
         cost_usd: cx.shared.priced.then_some(0.0),
+        shares: pack_shares(items.iter().map(|i| i.run)),
     };
     effect.record.seq = request.call_seq;
     effect.record.mode = CallMode::Batch;
@@ -286,7 +287,7 @@ fn effect_of<P: Provider>(
 /// longer `started` (joined before a restart).
 fn load(
     s: &crate::store::Store,
-    m: &crate::worker::engine::Members,
+    m: &crate::worker::session::Members,
     r: &BatchRequest,
 ) -> Result<Option<(Vec<Item>, String)>, WorkerError> {
     let Some(&(home_slot, _)) = r.blocks.first() else {

@@ -11,15 +11,9 @@ mod session;
 mod store_ops;
 mod submit;
 
-use crate::model::{Overlay, ProviderKind, BATCH_OWNER_PREFIX};
+pub use crate::model::held_by_a_batch;
+use crate::model::ProviderKind;
 pub use session::{run_batch_group_worker, run_batch_worker, BatchOptions};
-
-/// Whether `ov` is leased to a provider batch (only that batch's join or failure frees it).
-pub fn held_by_a_batch(ov: &Overlay) -> bool {
-    ov.claimed_by
-        .as_deref()
-        .is_some_and(|w| w.starts_with(BATCH_OWNER_PREFIX))
-}
 
 /// Whether any batch of these runs may still be at the provider (then `run start` resumes
 /// polling it rather than working in real time).

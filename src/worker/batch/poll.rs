@@ -7,7 +7,7 @@ use super::session::Cx;
 use crate::model::{BatchRecord, BatchState};
 use crate::provider::batch::BatchStatus;
 use crate::provider::{Provider, ProviderError};
-use crate::worker::engine::blocking;
+use crate::worker::session::blocking;
 use crate::worker::WorkerError;
 
 /// What a poll found.

@@ -15,13 +15,13 @@ use crate::model::{BatchRecord, BatchState, RunStatus};
 use crate::provider::batch::{BatchClient, BatchLimits};
 use crate::provider::Provider;
 use crate::store::Store;
-use crate::worker::claiming::{finish, StoppedBy};
+use crate::worker::claiming::finish;
 use crate::worker::engine::{
-    blocking, end_event, new_shared, recover_leases, spawn_writer, EngineOptions, Members, RunEnd,
+    end_event, new_shared, recover_leases, spawn_writer, EngineOptions, RunEnd,
 };
-use crate::worker::group_session::watch_for_cancel;
 use crate::worker::group_transitions as many;
 use crate::worker::prepare::RunPlan;
+use crate::worker::session::{blocking, watch_for_cancel, Members, StoppedBy};
 use crate::worker::task::Shared;
 use crate::worker::{holding, WorkerError, WorkerEvent};
 

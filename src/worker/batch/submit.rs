@@ -12,9 +12,9 @@ use crate::model::{BatchCounts, BatchJoin, BatchRecord, BatchRequest, BatchState
 use crate::provider::batch::{BatchItem, BatchLimits, BatchStatus};
 use crate::provider::{Provider, ProviderError};
 use crate::worker::claiming::{accept, claim_ahead, taken, Claim, Refill};
-use crate::worker::engine::blocking;
 use crate::worker::group_transitions as many;
 use crate::worker::pack::make_packs;
+use crate::worker::session::blocking;
 use crate::worker::task::Item;
 use crate::worker::WorkerError;
 
