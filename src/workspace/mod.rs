@@ -9,6 +9,7 @@
 //! Every method returns the one [`Error`]: each subsystem's error in its own variant, its
 //! message unchanged; the fronts match on the variant (the CLI's exit codes: `cli::exit`).
 
+mod batches;
 mod documents;
 mod error;
 pub use error::Error;
@@ -32,6 +33,7 @@ mod session;
 use std::path::Path;
 use std::sync::Arc;
 
+pub use batches::batch_summary;
 pub use documents::ingest_line;
 pub use keys::{KeyTest, KeyTestError};
 pub use providers::ProviderChoice;

@@ -113,6 +113,9 @@ impl App {
         if let Ok(held) = self.ws.run_holders() {
             self.runs.holders = held.into_iter().map(|(id, h)| (id, h.describe())).collect();
         }
+        if let Ok(lines) = self.ws.batch_lines() {
+            self.runs.batches = lines;
+        }
     }
 
     pub(super) fn open_run(&mut self, run_id: &str) {

@@ -206,6 +206,14 @@ impl App {
                 (None, Some(id)) => vec![self.workers.start(self.spawner.as_ref(), &self.ws, &id)],
                 (None, None) => Vec::new(),
             },
+            Action::StartBatch => match self.target_run() {
+                Some(id) => {
+                    vec![self
+                        .workers
+                        .start_with(self.spawner.as_ref(), &self.ws, &id, true)]
+                }
+                None => Vec::new(),
+            },
             Action::CancelRun => self.transition(true),
             Action::ResumeRun => self.transition(false),
             Action::Undo => match self.undo.pop() {

@@ -35,6 +35,8 @@ pub enum Action {
     Fold,
     NewRun,
     StartWorker,
+    /// Start the worker through the provider's batch API (issue 24).
+    StartBatch,
     CancelRun,
     ResumeRun,
     ToggleSelect,
@@ -159,6 +161,7 @@ impl Action {
             Action::AddToProject => "add to project",
             Action::NewRun => "new run",
             Action::StartWorker => "start worker",
+            Action::StartBatch => "start batch",
             Action::CancelRun => "cancel run",
             Action::ResumeRun => "resume",
             Action::ToggleSelect => "select",
@@ -216,6 +219,9 @@ impl Action {
             Action::Open => "open: a run's or a group's grid (Runs), a block's detail view (Grid)",
             Action::NewRun => "new run or, on a project (Library), a run group: schema, model",
             Action::StartWorker => "start / continue the worker in the background",
+            Action::StartBatch => {
+                "start the worker through the provider's batch API (half price, results within 24 h)"
+            }
             Action::CancelRun => "cancel the run (pending blocks stay pending)",
             Action::ResumeRun => "resume a paused or cancelled run",
             Action::ToggleSelect => "select / unselect the row",
