@@ -3,6 +3,7 @@
 mod block;
 mod call;
 mod document;
+mod evidence;
 mod group;
 mod project;
 mod provider;
@@ -15,6 +16,7 @@ mod usage;
 pub use block::{Block, BlockRef, BlockType, Locator};
 pub use call::{CallOutcome, ErrorClass};
 pub use document::Document;
+pub use evidence::{Span, SpanKind};
 pub use group::{GroupSummary, RunGroup};
 pub use project::{MembershipChange, Project};
 pub use provider::{ProviderKind, UnknownProvider};
