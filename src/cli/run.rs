@@ -482,6 +482,20 @@ fn print_status_config(ws: &Workspace, id: &str, r: &Run) -> anyhow::Result<()> 
         p.request_timeout_seconds,
         p.transient_retries
     );
+    // The pack guard (SPEC §4a): packs that moved answers between blocks, and any halving.
+    if let Some(g) = &r.pack_guard {
+        let size = g
+            .pack_size
+            .map(|n| format!(", pack size now {n}"))
+            .unwrap_or_default();
+        outln!(
+            "guard     {} packs moved values between blocks{size}",
+            g.shifted_packs
+        );
+        for step in &g.steps {
+            outln!("          {}", one_line(step, 200));
+        }
+    }
     // What a self-hosted server said at the last session start, and what that session changed.
     if let Some(seen) = &r.server {
         outln!(

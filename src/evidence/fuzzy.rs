@@ -196,13 +196,19 @@ mod tests {
         let m = find("the quick brown cat jumps over the lazy dog", block)
             .unwrap()
             .unwrap();
-        assert_eq!(&block[m.start..m.end], "The quick brown fox jumps over the lazy dog");
+        assert_eq!(
+            &block[m.start..m.end],
+            "The quick brown fox jumps over the lazy dog"
+        );
         assert!((m.ratio - 8.0 / 9.0).abs() < 1e-9, "{}", m.ratio);
     }
 
     #[test]
     fn unrelated_text_is_no_match() {
-        assert_eq!(find("completely different words here", "The quick brown fox").unwrap(), None);
+        assert_eq!(
+            find("completely different words here", "The quick brown fox").unwrap(),
+            None
+        );
     }
 
     #[test]

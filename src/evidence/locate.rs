@@ -76,12 +76,7 @@ impl<'a> Prepared<'a> {
 
 /// Locate `value` (at `path` of the result) in `own`, else exactly in one of `others` (the
 /// other blocks of the same call, with their indices).
-pub fn locate(
-    path: String,
-    value: &str,
-    own: &mut Prepared<'_>,
-    others: &[(u32, &str)],
-) -> Span {
+pub fn locate(path: String, value: &str, own: &mut Prepared<'_>, others: &[(u32, &str)]) -> Span {
     if value.trim().is_empty() {
         let mut span = Span::new(path, SpanKind::None);
         span.note = Some("empty value".into());

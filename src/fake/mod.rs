@@ -125,6 +125,9 @@ pub enum Fault {
     /// A well-formed answer whose first result has `field` set to `value` (which may break the
     /// field's schema: a value the worker must not stage).
     InvalidValue { field: String, value: Value },
+    /// A pack shift: each result of a batch carries the answer for the next block of the
+    /// pack (the last one the first's), as a small model that loses its place does.
+    Shift,
 }
 
 /// The behaviour of one call: optional latency (else the default) and a fault.

@@ -77,3 +77,16 @@ impl Span {
         self
     }
 }
+
+/// What the pack guard did to a run: packs whose answers held values grounded in a neighbour
+/// block, and each halving of the pack size (at most one per two such packs, down to 1).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PackGuard {
+    pub shifted_packs: u32,
+    /// The pack size for the rest of the run, once halved.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub pack_size: Option<u32>,
+    /// One line per halving, e.g. `call 12: 2 packs moved values between blocks; pack size 10 -> 5`.
+    #[serde(default)]
+    pub steps: Vec<String>,
+}

@@ -17,6 +17,7 @@ pub mod events;
 mod failures;
 mod group_session;
 pub mod group_transitions;
+pub mod guard;
 pub mod holding;
 mod identity;
 mod item;

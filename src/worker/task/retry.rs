@@ -50,6 +50,8 @@ impl<P: Provider> Shared<P> {
             results: Vec::new(),
             failures: Vec::new(),
             cost_usd: self.no_answer_cost(),
+            evidence: Vec::new(),
+            guard: None,
         })
         .await;
     }
