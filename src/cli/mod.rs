@@ -29,6 +29,7 @@ mod progress;
 mod project;
 mod review;
 mod run;
+mod run_compare;
 mod run_group;
 mod schema;
 mod sigint;

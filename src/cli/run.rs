@@ -1,4 +1,5 @@
-//! `run create | start | list | status | calls | cancel | resume | delete` (SPEC §3).
+//! `run create | start | list | status | calls | cancel | resume | delete` (SPEC §3); `run
+//! compare` lives in `run_compare.rs`.
 
 use std::io::IsTerminal;
 
@@ -109,6 +110,19 @@ pub enum RunCommand {
     Resume { run: String },
     /// Give failed blocks fresh attempts: they return to pending (then `run start`).
     RetryFailed { run: String },
+    /// Agreement of two runs or groups over the same documents, per shared field (exact,
+    /// normalized, Cohen's κ for enums and booleans, blocks that differ); with --gold, RUN
+    /// scored against GOLD's confirmed values.
+    Compare {
+        a: String,
+        b: Option<String>,
+        /// Only this field.
+        #[arg(long)]
+        field: Option<String>,
+        /// Score A against this run's (or group's) confirmed values.
+        #[arg(long, value_name = "GOLD")]
+        gold: Option<String>,
+    },
     /// Delete a run with its overlays and call records.
     Delete {
         run: String,
@@ -125,6 +139,7 @@ pub fn run(ctx: &Ctx, cmd: RunCommand) -> anyhow::Result<u8> {
             | RunCommand::Status { .. }
             | RunCommand::Calls { .. }
             | RunCommand::Estimate(_)
+            | RunCommand::Compare { .. }
     );
     let ws = if read_only {
         ctx.open_read()?
@@ -168,6 +183,14 @@ pub fn run(ctx: &Ctx, cmd: RunCommand) -> anyhow::Result<u8> {
             Ok(0)
         }
         RunCommand::Delete { run, force } => delete(ctx, &ws, &run, force),
+        RunCommand::Compare { a, b, field, gold } => super::run_compare::compare(
+            ctx,
+            &ws,
+            &a,
+            b.as_deref(),
+            gold.as_deref(),
+            field.as_deref(),
+        ),
     }
 }
 

@@ -6,6 +6,8 @@
 //! (exactly in another block of the same call), `fuzzy` ([`fuzzy`]) or `none`. Spans are byte
 //! offsets into `block_content`, never cutting a grapheme (CJK, emoji, combining marks).
 
+pub mod compare;
+pub mod compare_runs;
 pub mod fuzzy;
 pub mod locate;
 pub mod normalize;

@@ -5,6 +5,7 @@ mod change_stamp;
 mod check;
 mod check_projects;
 mod check_records;
+mod compare_scan;
 mod documents;
 mod export_scan;
 mod fingerprint;
