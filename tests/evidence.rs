@@ -248,3 +248,69 @@ async fn an_edit_is_grounded_again_and_the_export_carries_the_evidence() {
         "still two top-level keys"
     );
 }
+
+/// The user message of a recorded request (Anthropic shape: a string or text parts).
+fn user_text(r: &support::RecordedRequest) -> String {
+    let content = &r.body["messages"][0]["content"];
+    content
+        .as_str()
+        .map(str::to_string)
+        .unwrap_or_else(|| content[0]["text"].as_str().unwrap_or_default().to_string())
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_invalid_value_is_sent_back_with_its_single_retry_and_the_call_log_keeps_the_history() {
+    let env = setup(3, 3);
+    env.fake.script(FakeScript::new().then(Fault::InvalidValue {
+        field: "label".into(),
+        value: json!("opinion"),
+    }));
+    let run = env.create();
+    env.work(&run).await;
+    assert_exact_spans(&env, &run);
+    let requests: Vec<_> = env
+        .fake
+        .requests()
+        .into_iter()
+        .filter(|r| r.path.ends_with("/messages"))
+        .collect();
+    assert_eq!(requests.len(), 2, "the pack, then block 0 alone");
+    assert!(!user_text(&requests[0]).contains("was refused"));
+    let retry = user_text(&requests[1]);
+    assert!(retry.contains("Your previous answer for this block was refused"), "{retry}");
+    assert!(retry.contains("'label'") && retry.contains("\"opinion\""), "{retry}");
+    let calls = env.store.calls(&run.run_id).unwrap();
+    let fb = calls[1].feedback.as_ref().expect("the retry keeps its feedback");
+    assert_eq!(fb.block_index, 0);
+    assert_eq!(fb.first_answer["label"], "opinion", "the first answer");
+    assert!(fb.error.contains("'label'"), "the error sent back: {}", fb.error);
+    let staged = env.store.overlay(&run.run_id, 0).unwrap().unwrap().staging;
+    assert_eq!(fb.passed.as_ref(), staged.as_ref(), "the answer that passed");
+    assert!(calls[0].feedback.is_none());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_planted_shift_in_every_pack_is_flagged_for_every_shifted_value() {
+    // 40 blocks, packs of 8, every packed answer shifted by one block.
+    let env = setup(40, 8);
+    env.fake.set_shift_packs(true);
+    let run = env.create();
+    env.work(&run).await;
+    let calls = env.store.calls(&run.run_id).unwrap();
+    let packed: u32 = calls.iter().filter(|c| c.pack_size > 1).map(|c| c.pack_size).sum();
+    let flagged: u32 = calls
+        .iter()
+        .filter(|c| c.detail.as_deref().unwrap_or("").contains("pack guard"))
+        .map(|c| c.pack_size)
+        .sum();
+    let retried = calls
+        .iter()
+        .filter(|c| c.pack_size == 1 && c.feedback.is_some())
+        .count() as u32;
+    // Every shifted value was flagged and its block retried alone (told why); nothing
+    // shifted was staged. 8, 8, 4, 4, 2, 2: then the guard is at 1 and the rest go singly.
+    assert_eq!((flagged, retried), (packed, packed), "{calls:#?}");
+    assert_eq!(packed, 28);
+    assert_eq!(env.run(&run).pack_guard.unwrap().pack_size, Some(1));
+    assert_exact_spans(&env, &run);
+}

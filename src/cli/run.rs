@@ -568,6 +568,16 @@ fn calls(ctx: &Ctx, ws: &Workspace, run: &str) -> anyhow::Result<u8> {
             c.outcome,
             one_line(c.detail.as_deref().unwrap_or(""), 60)
         );
+        if let Some(fb) = &c.feedback {
+            let passed = fb.passed.as_ref().map_or("none".into(), |v| v.to_string());
+            outln!(
+                "       block {}: first answer {}",
+                fb.block_index,
+                one_line(&fb.first_answer.to_string(), 100)
+            );
+            outln!("       sent back: {}", one_line(&fb.error, 100));
+            outln!("       passed: {}", one_line(&passed, 100));
+        }
     }
     Ok(0)
 }

@@ -43,6 +43,8 @@ pub struct FakeConfig {
     pub local: Option<FakeLocal>,
     /// System prompts shorter than this (≈ chars/4 tokens) are not cached. 0 caches any size.
     pub min_cacheable_tokens: u64,
+    /// Every unscripted batched call answers with a pack shift ([`Fault::Shift`]).
+    pub shift_packs: bool,
 }
 
 impl Default for FakeConfig {
@@ -55,6 +57,7 @@ impl Default for FakeConfig {
             tools_supported: true,
             local: None,
             min_cacheable_tokens: 0,
+            shift_packs: false,
         }
     }
 }
@@ -282,6 +285,11 @@ impl FakeServer {
 
     pub fn set_expected_key(&self, key: Option<String>) {
         lock(&self.shared.config).expected_key = key;
+    }
+
+    /// Plant a pack shift in every unscripted batched call from now on.
+    pub fn set_shift_packs(&self, on: bool) {
+        lock(&self.shared.config).shift_packs = on;
     }
 
     pub fn set_json_schema_supported(&self, supported: bool) {

@@ -90,3 +90,16 @@ pub struct PackGuard {
     #[serde(default)]
     pub steps: Vec<String>,
 }
+
+/// Validation feedback (SPEC §4a): a block's first answer was invalid, so its single retry
+/// told the model why. Kept on the retry's call record: the first answer, the error sent
+/// back, and the answer that passed (if one did).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct CallFeedback {
+    pub block_index: u32,
+    /// What was wrong (field, rule, value), as sent to the model.
+    pub error: String,
+    pub first_answer: serde_json::Value,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub passed: Option<serde_json::Value>,
+}

@@ -16,7 +16,7 @@ mod usage;
 pub use block::{Block, BlockRef, BlockType, Locator};
 pub use call::{CallOutcome, ErrorClass};
 pub use document::Document;
-pub use evidence::{PackGuard, Span, SpanKind};
+pub use evidence::{CallFeedback, PackGuard, Span, SpanKind};
 pub use group::{GroupSummary, RunGroup};
 pub use project::{MembershipChange, Project};
 pub use provider::{ProviderKind, UnknownProvider};

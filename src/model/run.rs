@@ -368,4 +368,7 @@ pub struct CallRecord {
     /// Most the call can cost (estimated input, maximum output): counted for a `lost` call.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub cost_upper_usd: Option<f64>,
+    /// A single retry after an invalid answer: what the model was told, and what passed.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub feedback: Option<Box<super::CallFeedback>>,
 }

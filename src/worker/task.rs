@@ -227,7 +227,12 @@ fn record(run_id: &str, endpoint: &str, pack: &[Item]) -> CallRecord {
         stop_reason: None,
         // Overwritten on every path; a record that escaped that would not claim success.
         outcome: CallOutcome::Failed,
-        detail: None,
+        detail: match pack {
+            [Item {
+                feedback: Some(fb), ..
+            }] => Some(format!("retried with feedback: {}", fb.error)),
+            _ => None,
+        },
         mapped: 0,
         written: 0,
         missing: 0,
@@ -236,6 +241,10 @@ fn record(run_id: &str, endpoint: &str, pack: &[Item]) -> CallRecord {
         at: crate::clock::now_rfc3339(),
         worker: None,
         cost_upper_usd: None,
+        feedback: match pack {
+            [one] => one.feedback.clone(),
+            _ => None,
+        },
     }
 }
 
@@ -259,6 +268,17 @@ fn halves(pack: Vec<Item>) -> (Vec<Item>, Vec<Item>) {
 
 impl<P: Provider> Shared<P> {
     fn request(&self, pack: &[Item]) -> CallRequest {
+        let mut request = self.plan_request(pack);
+        if let [Item {
+            feedback: Some(fb), ..
+        }] = pack
+        {
+            grounding::add_feedback(&mut request, fb);
+        }
+        request
+    }
+
+    fn plan_request(&self, pack: &[Item]) -> CallRequest {
         self.plan.request(
             pack.iter()
                 .zip(call_keys(pack))

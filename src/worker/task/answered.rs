@@ -5,6 +5,7 @@ use std::collections::VecDeque;
 
 use serde_json::Value;
 
+use super::grounding::feedback;
 use super::{halves, Item, Shared};
 use crate::model::CallOutcome;
 use crate::provider::{CallAnswer, Provider};
@@ -40,6 +41,10 @@ impl<P: Provider> Shared<P> {
             let ground = grounded.next().expect("one grounding per block");
             if let (Some(why), false) = (ground.shifted, single) {
                 shifted += 1;
+                let mut item = item;
+                if let Some(v) = parsed.mapped.get(&key) {
+                    item.feedback = Some(feedback(&item, &why, &Value::Object(v.clone())));
+                }
                 invalid.push((item, why));
                 continue;
             }
@@ -57,6 +62,9 @@ impl<P: Provider> Shared<P> {
                         .check_object_except(&value, &crate::worker::answer::LOCAL_FIELDS)
                     {
                         Ok(()) => {
+                            if let (Some(fb), true) = (outcome.record.feedback.as_mut(), single) {
+                                fb.passed = Some(value.clone());
+                            }
                             if let Some(spans) = ground.spans {
                                 outcome.evidence.push((item.at(), spans));
                             }
@@ -65,7 +73,11 @@ impl<P: Provider> Shared<P> {
                         Err(e) if single => outcome
                             .failures
                             .push((item.at(), format!("invalid answer: {e}"))),
-                        Err(e) => invalid.push((item, e.to_string())),
+                        Err(e) => {
+                            let mut item = item;
+                            item.feedback = Some(feedback(&item, &e.to_string(), &value));
+                            invalid.push((item, e.to_string()))
+                        }
                     }
                 }
                 None => missing.push(item),

@@ -4,8 +4,37 @@
 use serde_json::{Map, Value};
 
 use super::{Item, Shared};
-use crate::model::{Span, SpanKind};
-use crate::provider::Provider;
+use crate::model::{CallFeedback, Span, SpanKind};
+use crate::provider::{CallRequest, Provider};
+
+/// Most characters of a first answer quoted back to the model.
+const FEEDBACK_ANSWER_CHARS: usize = 2000;
+
+/// Tell the model, before the block, why its previous answer for it was refused (after the
+/// fixed prompts, so the cached system prompt is unchanged).
+pub(super) fn add_feedback(request: &mut CallRequest, fb: &CallFeedback) {
+    let answer: String = fb
+        .first_answer
+        .to_string()
+        .chars()
+        .take(FEEDBACK_ANSWER_CHARS)
+        .collect();
+    request.block_prompt.push_str(&format!(
+        "\n\nYour previous answer for this block was refused: {}. The answer you gave: {answer}\n\
+         Answer again for this block only, and follow the schema exactly.",
+        fb.error
+    ));
+}
+
+/// The feedback a block's single retry carries after `error` on `answer`.
+pub(super) fn feedback(item: &Item, error: &str, answer: &Value) -> Box<CallFeedback> {
+    Box::new(CallFeedback {
+        block_index: item.index,
+        error: error.to_string(),
+        first_answer: answer.clone(),
+        passed: None,
+    })
+}
 
 /// The grounding of one mapped result.
 pub(super) struct Grounded {
