@@ -277,15 +277,32 @@ async fn an_invalid_value_is_sent_back_with_its_single_retry_and_the_call_log_ke
     assert_eq!(requests.len(), 2, "the pack, then block 0 alone");
     assert!(!user_text(&requests[0]).contains("was refused"));
     let retry = user_text(&requests[1]);
-    assert!(retry.contains("Your previous answer for this block was refused"), "{retry}");
-    assert!(retry.contains("'label'") && retry.contains("\"opinion\""), "{retry}");
+    assert!(
+        retry.contains("Your previous answer for this block was refused"),
+        "{retry}"
+    );
+    assert!(
+        retry.contains("'label'") && retry.contains("\"opinion\""),
+        "{retry}"
+    );
     let calls = env.store.calls(&run.run_id).unwrap();
-    let fb = calls[1].feedback.as_ref().expect("the retry keeps its feedback");
+    let fb = calls[1]
+        .feedback
+        .as_ref()
+        .expect("the retry keeps its feedback");
     assert_eq!(fb.block_index, 0);
     assert_eq!(fb.first_answer["label"], "opinion", "the first answer");
-    assert!(fb.error.contains("'label'"), "the error sent back: {}", fb.error);
+    assert!(
+        fb.error.contains("'label'"),
+        "the error sent back: {}",
+        fb.error
+    );
     let staged = env.store.overlay(&run.run_id, 0).unwrap().unwrap().staging;
-    assert_eq!(fb.passed.as_ref(), staged.as_ref(), "the answer that passed");
+    assert_eq!(
+        fb.passed.as_ref(),
+        staged.as_ref(),
+        "the answer that passed"
+    );
     assert!(calls[0].feedback.is_none());
 }
 
@@ -297,7 +314,11 @@ async fn a_planted_shift_in_every_pack_is_flagged_for_every_shifted_value() {
     let run = env.create();
     env.work(&run).await;
     let calls = env.store.calls(&run.run_id).unwrap();
-    let packed: u32 = calls.iter().filter(|c| c.pack_size > 1).map(|c| c.pack_size).sum();
+    let packed: u32 = calls
+        .iter()
+        .filter(|c| c.pack_size > 1)
+        .map(|c| c.pack_size)
+        .sum();
     let flagged: u32 = calls
         .iter()
         .filter(|c| c.detail.as_deref().unwrap_or("").contains("pack guard"))
