@@ -11,6 +11,7 @@ use serde_json::Value;
 use std::sync::Arc;
 
 mod detail;
+mod evidence;
 mod find;
 mod review;
 mod table;
@@ -41,6 +42,9 @@ pub struct GridRow {
     /// A draft edit differs from the model's answer.
     pub edited: bool,
     pub error: Option<String>,
+    /// Top-level fields with a value grounded `none`, `fuzzy` or `neighbour` (SPEC §4a): the
+    /// grid marks them.
+    pub look: Vec<String>,
 }
 
 #[derive(Debug)]
@@ -173,6 +177,7 @@ impl GridPane {
             .into_iter()
             .zip(blocks)
             .map(|(ov, b)| {
+                let look = evidence::needs_a_look(&ov);
                 let value = ov.status.shown(ov.confirmed, ov.staging).value();
                 GridRow {
                     index: ov.block_index,
@@ -181,6 +186,7 @@ impl GridPane {
                     status: ov.status,
                     value,
                     edited: ov.edited,
+                    look,
                     error: ov.last_error,
                 }
             })
