@@ -47,6 +47,9 @@ pub struct Comparison {
 pub enum CompareError {
     #[error(transparent)]
     Store(#[from] StoreError),
+    /// A name that resolves to no run or group (the message names it).
+    #[error("{0}")]
+    Name(String),
     #[error("{a} and {b} are not over the same documents ({detail}); compare needs two runs or groups over the same documents")]
     DifferentDocuments {
         a: String,

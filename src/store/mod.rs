@@ -5,6 +5,7 @@ mod change_stamp;
 mod check;
 mod check_projects;
 mod check_records;
+mod check_report;
 mod compare_scan;
 mod documents;
 mod export_scan;
@@ -12,7 +13,7 @@ mod fingerprint;
 mod groups;
 pub mod guard;
 mod holders;
-pub mod policy;
+pub(crate) mod policy;
 mod run_holders;
 pub mod sealed;
 pub use documents::{BatchWriter, DocumentWriter, InsertOutcome};
@@ -46,7 +47,7 @@ use std::time::{Duration, Instant};
 
 use redb::{Database, ReadOnlyDatabase, ReadableDatabase};
 
-pub use check::{CheckReport, Damage};
+pub use check_report::{CheckReport, Damage};
 pub use error::StoreError;
 pub use prefix::PrefixMatch;
 

@@ -8,10 +8,10 @@ use std::time::Duration;
 use tokio::sync::{mpsc, oneshot, watch};
 use tokio::time::Instant;
 
+use super::apply::{pack_shares, CallEffect};
 use super::backoff::Gate;
 use super::events::WorkerEvent;
 use super::prepare::RunPlan;
-use super::transitions::CallEffect;
 use super::writer::{Halt, WriterMsg};
 use crate::model::{CallOutcome, CallRecord, ErrorClass, Usage};
 use crate::provider::http::timed_out;
@@ -394,6 +394,7 @@ impl<P: Provider> Shared<P> {
                 results: Vec::new(),
                 failures: Vec::new(),
                 cost_usd: self.no_answer_cost(),
+                shares: pack_shares(pack.iter().map(|i| i.run)),
                 evidence: Vec::new(),
                 guard: None,
             };

@@ -8,7 +8,10 @@ use crate::store::StoreError;
 impl Workspace {
     /// One side of a comparison from a run or group name.
     fn compare_side(&self, name: &str) -> Result<Side, CompareError> {
-        let (label, runs) = match self.resolve_run_or_group(name)? {
+        let resolved = self
+            .resolve_run_or_group(name)
+            .map_err(|e| CompareError::Name(e.to_string()))?;
+        let (label, runs) = match resolved {
             RunOrGroup::Run(id) => {
                 let run = self.store.get_run(&id)?.ok_or(StoreError::NotFound {
                     kind: "run",

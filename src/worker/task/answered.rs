@@ -11,7 +11,7 @@ use crate::model::CallOutcome;
 use crate::provider::{CallAnswer, Provider};
 use crate::worker::answer::apply_local_fields;
 use crate::worker::answer::{parse_batched, parse_single, ParsedAnswer};
-use crate::worker::transitions::CallEffect;
+use crate::worker::apply::CallEffect;
 
 /// A pack's blocks the answer did not settle: missing ones, bad answers to retry alone (with
 /// why), and how many of those were pack shifts.

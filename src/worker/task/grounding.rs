@@ -100,7 +100,7 @@ impl<P: Provider> Shared<P> {
     /// the call's record (its blocks are retried alone like invalid ones).
     pub(super) fn guard_step(
         &self,
-        outcome: &mut crate::worker::transitions::CallEffect,
+        outcome: &mut crate::worker::apply::CallEffect,
         shifted: usize,
     ) {
         let step = self.guard.shifted();
