@@ -7,6 +7,7 @@
 //!   a comparison cannot avoid), printed as the ratio compare / scan;
 //! - the compare's peak memory above its start (VmHWM, reset just before it) against the
 //!   memory one run's values take when loaded (`Vec<Value>`); target ≤ 2×.
+//!
 //! `BENCH_BLOCKS=N` changes the size.
 
 use std::time::{Duration, Instant};
@@ -49,7 +50,7 @@ fn value(i: u32, differ: bool) -> Value {
     let label = labels[(i as usize + usize::from(differ)) % 3];
     json!({
         "label": label,
-        "flag": i % 7 == 0,
+        "flag": i.is_multiple_of(7),
         "quote": format!("Block {i} quotes a short phrase"),
         "score": (i % 100) as f64 / 100.0,
     })
@@ -76,7 +77,7 @@ fn staged_run(
         .with_run(id, |rt| {
             for i in 0..n {
                 let mut ov = rt.overlay(i)?.expect("overlay");
-                let v = value(i, b && i % 50 == 0);
+                let v = value(i, b && i.is_multiple_of(50));
                 ov.status = OverlayStatus::AiComplete;
                 ov.staging = Some(v.clone());
                 ov.model_output = Some(v);

@@ -11,6 +11,7 @@
 //! 3. Pack shift: every pack of the synthetic document answered with its neighbour's values
 //!    (as the fake's `Fault::Shift` does) is grounded; target ≥ 95 % of the shifted values
 //!    flagged `neighbour`, and 0 values of the unshifted answers.
+//!
 //! `BENCH_BLOCKS=N` changes the run size of part 1.
 
 use std::path::Path;

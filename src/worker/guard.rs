@@ -42,7 +42,7 @@ impl PackGuardState {
     /// Count one shifted pack; every second one halves the pack size (down to 1).
     pub fn shifted(&self) -> GuardStep {
         let n = self.shifted.fetch_add(1, Ordering::SeqCst) + 1;
-        if n % 2 != 0 {
+        if !n.is_multiple_of(2) {
             return GuardStep { halved: None };
         }
         let mut halved = None;
