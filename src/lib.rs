@@ -16,6 +16,7 @@
 //! | [`worker`] | run creation, claim → pack → call → parse → write, leases (`worker::lease`), provider connection | §3 |
 //! | [`provider`] | wire clients (Anthropic, OpenAI-compatible), classified errors, prices (a leaf) | §3 Providers |
 //! | [`review`] | confirm, reject, edit, discard, selections | §4 |
+//! | [`evidence`] | grounding of quoted values in their blocks (spans, kinds), run comparison | §4a |
 //! | [`export`] | JSONL, CSV, Markdown; atomic files | §4 |
 //! | [`policy`] | policy keys (`policy::keys`), registry, bounds, precedence, snapshot, audit, admins | §5 |
 //! | [`vault`] | API key encryption (age) and lookup | §6 |
@@ -28,6 +29,7 @@ pub mod cli;
 pub mod clock;
 pub mod demo;
 pub(crate) mod demo_guard;
+pub mod evidence;
 pub mod export;
 pub mod fake;
 pub(crate) mod files;

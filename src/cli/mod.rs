@@ -30,6 +30,7 @@ mod project;
 mod review;
 mod run;
 mod run_batch;
+mod run_compare;
 mod run_group;
 mod schema;
 mod sigint;

@@ -1,4 +1,5 @@
-//! `run create | start | list | status | calls | cancel | resume | delete` (SPEC §3).
+//! `run create | start | list | status | calls | cancel | resume | delete` (SPEC §3); `run
+//! compare` lives in `run_compare.rs`.
 
 use std::io::IsTerminal;
 
@@ -119,6 +120,19 @@ pub enum RunCommand {
     Resume { run: String },
     /// Give failed blocks fresh attempts: they return to pending (then `run start`).
     RetryFailed { run: String },
+    /// Agreement of two runs or groups over the same documents, per shared field (exact,
+    /// normalized, Cohen's κ for enums and booleans, blocks that differ); with --gold, RUN
+    /// scored against GOLD's confirmed values.
+    Compare {
+        a: String,
+        b: Option<String>,
+        /// Only this field.
+        #[arg(long)]
+        field: Option<String>,
+        /// Score A against this run's (or group's) confirmed values.
+        #[arg(long, value_name = "GOLD")]
+        gold: Option<String>,
+    },
     /// Delete a run with its overlays and call records.
     Delete {
         run: String,
@@ -135,6 +149,7 @@ pub fn run(ctx: &Ctx, cmd: RunCommand) -> anyhow::Result<u8> {
             | RunCommand::Status { .. }
             | RunCommand::Calls { .. }
             | RunCommand::Estimate { .. }
+            | RunCommand::Compare { .. }
     );
     let ws = if read_only {
         ctx.open_read()?
@@ -183,6 +198,14 @@ pub fn run(ctx: &Ctx, cmd: RunCommand) -> anyhow::Result<u8> {
             Ok(0)
         }
         RunCommand::Delete { run, force } => delete(ctx, &ws, &run, force),
+        RunCommand::Compare { a, b, field, gold } => super::run_compare::compare(
+            ctx,
+            &ws,
+            &a,
+            b.as_deref(),
+            gold.as_deref(),
+            field.as_deref(),
+        ),
     }
 }
 
@@ -519,6 +542,20 @@ fn print_status_config(ws: &Workspace, id: &str, r: &Run) -> anyhow::Result<()> 
         p.request_timeout_seconds,
         p.transient_retries
     );
+    // The pack guard (SPEC §4a): packs that moved answers between blocks, and any halving.
+    if let Some(g) = &r.pack_guard {
+        let size = g
+            .pack_size
+            .map(|n| format!(", pack size now {n}"))
+            .unwrap_or_default();
+        outln!(
+            "guard     {} packs moved values between blocks{size}",
+            g.shifted_packs
+        );
+        for step in &g.steps {
+            outln!("          {}", one_line(step, 200));
+        }
+    }
     // What a self-hosted server said at the last session start, and what that session changed.
     if let Some(seen) = &r.server {
         outln!(
@@ -568,6 +605,16 @@ fn calls(ctx: &Ctx, ws: &Workspace, run: &str) -> anyhow::Result<u8> {
             c.outcome,
             one_line(c.detail.as_deref().unwrap_or(""), 60)
         );
+        if let Some(fb) = &c.feedback {
+            let passed = fb.passed.as_ref().map_or("none".into(), |v| v.to_string());
+            outln!(
+                "       block {}: first answer {}",
+                fb.block_index,
+                one_line(&fb.first_answer.to_string(), 100)
+            );
+            outln!("       sent back: {}", one_line(&fb.error, 100));
+            outln!("       passed: {}", one_line(&passed, 100));
+        }
     }
     Ok(0)
 }

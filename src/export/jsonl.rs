@@ -47,6 +47,9 @@ struct UserDefined<'a> {
     /// Both mode only (`null` when the block has no unconfirmed staged value).
     #[serde(skip_serializing_if = "Option::is_none")]
     staging: Option<Option<&'a RawValue>>,
+    /// Grounding of the exported value's quoted strings (SPEC §4a), when it has any.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    evidence: Option<&'a RawValue>,
 }
 
 /// `immutable.source_upload`, keys in contract order.
@@ -110,6 +113,7 @@ fn line<'a>(
     conversion: &'a RawValue,
     block: &'a Block,
     picked: &Picked<'a>,
+    evidence: Option<&'a RawValue>,
 ) -> Line<'a> {
     Line {
         immutable: Immutable {
@@ -130,6 +134,7 @@ fn line<'a>(
             data: picked.data,
             draft: (ctx.mode == Mode::Staging).then_some(picked.draft),
             staging: (ctx.mode == Mode::Both).then_some(picked.staging),
+            evidence: evidence.filter(|_| picked.data.is_some() || picked.staging.is_some()),
         },
     }
 }
@@ -146,7 +151,14 @@ pub(super) fn write<W: Write>(
     let io = io_at(target);
     let render = |buf: &mut Vec<u8>, block: &Block, ov: &OverlayView<'_>| {
         let picked = pick(ctx.mode, ov);
-        let line = line(ctx, &source_upload, &conversion, block, &picked);
+        let line = line(
+            ctx,
+            &source_upload,
+            &conversion,
+            block,
+            &picked,
+            ov.evidence,
+        );
         serde_json::to_writer(&mut *buf, &line).map_err(|e| io_at(target)(e.into()))?;
         buf.push(b'\n');
         blocks.fetch_add(1, Ordering::Relaxed);

@@ -86,10 +86,16 @@ fn value_for(
         ValueType::Array if depth > 4 => json!([]),
         ValueType::Array => {
             let n = item_count(schema, h);
-            let items = schema
+            let mut items = schema
                 .get("items")
                 .cloned()
                 .unwrap_or(json!({"type": "string"}));
+            if grounded(schema) {
+                // Strings under a grounded array quote the block too.
+                if let Value::Object(m) = &mut items {
+                    m.insert("x-grounded".into(), json!(true));
+                }
+            }
             let item = |i: usize| {
                 let name = format!("{name}[{i}]");
                 value_for(&name, &items, block_index, block_type, content, depth + 1)
@@ -109,6 +115,7 @@ fn value_for(
             Value::Object(out)
         }
         ValueType::Null => Value::Null,
+        ValueType::String if grounded(schema) => quote_value(h, block_type, content),
         ValueType::String => text_value(&lname, schema, block_type, content),
     }
 }
@@ -124,6 +131,28 @@ fn item_count(schema: &Value, h: u64) -> usize {
         .get("maxItems")
         .and_then(Value::as_u64)
         .map_or(n, |m| n.min(m as usize))
+}
+
+fn grounded(schema: &Value) -> bool {
+    schema.get("x-grounded").and_then(Value::as_bool) == Some(true)
+}
+
+/// A grounded (extractive) field's answer: up to four words copied verbatim from the block,
+/// starting at a word picked by the hash (SPEC §4a: such a field quotes its block).
+fn quote_value(h: u64, block_type: &str, content: &str) -> Value {
+    let words: Vec<(usize, usize)> = content
+        .split_whitespace()
+        .map(|w| {
+            let start = w.as_ptr() as usize - content.as_ptr() as usize;
+            (start, start + w.len())
+        })
+        .collect();
+    if words.is_empty() {
+        return json!(format!("demo: ({block_type})"));
+    }
+    let first = (h % words.len().saturating_sub(3).max(1) as u64) as usize;
+    let last = (first + 3).min(words.len() - 1);
+    json!(&content[words[first].0..words[last].1])
 }
 
 /// A text answer: `demo: <first words>` (or the first 40 characters for `first_40`-like

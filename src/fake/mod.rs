@@ -49,6 +49,8 @@ pub struct FakeConfig {
     pub min_cacheable_tokens: u64,
     /// The batch APIs' processing delay and cancel behaviour.
     pub batch: FakeBatchConfig,
+    /// Every unscripted batched call answers with a pack shift ([`Fault::Shift`]).
+    pub shift_packs: bool,
 }
 
 impl Default for FakeConfig {
@@ -62,6 +64,7 @@ impl Default for FakeConfig {
             local: None,
             min_cacheable_tokens: 0,
             batch: FakeBatchConfig::default(),
+            shift_packs: false,
         }
     }
 }
@@ -132,6 +135,9 @@ pub enum Fault {
     /// A well-formed answer whose first result has `field` set to `value` (which may break the
     /// field's schema: a value the worker must not stage).
     InvalidValue { field: String, value: Value },
+    /// A pack shift: each result of a batch carries the answer for the next block of the
+    /// pack (the last one the first's), as a small model that loses its place does.
+    Shift,
 }
 
 /// The behaviour of one call: optional latency (else the default) and a fault.
@@ -288,6 +294,11 @@ impl FakeServer {
 
     pub fn set_expected_key(&self, key: Option<String>) {
         lock(&self.shared.config).expected_key = key;
+    }
+
+    /// Plant a pack shift in every unscripted batched call from now on.
+    pub fn set_shift_packs(&self, on: bool) {
+        lock(&self.shared.config).shift_packs = on;
     }
 
     pub fn set_json_schema_supported(&self, supported: bool) {

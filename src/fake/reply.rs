@@ -106,11 +106,14 @@ pub(super) fn build_output(w: &Wanted, fault: &Fault) -> (Value, bool) {
             _ => (out, false),
         };
     }
+    let shift = usize::from(*fault == Fault::Shift);
     let mut results: Vec<Value> = w
         .blocks
         .iter()
-        .map(|b| {
-            let mut v = answer_for(b.block_index, &b.block_type, &b.content, &w.properties);
+        .enumerate()
+        .map(|(i, b)| {
+            let a = &w.blocks[(i + shift) % w.blocks.len()];
+            let mut v = answer_for(a.block_index, &a.block_type, &a.content, &w.properties);
             if let Value::Object(m) = &mut v {
                 m.insert(w.key.clone(), json!(b.block_index));
             }

@@ -122,7 +122,12 @@ async fn handle(shared: Arc<Shared>, req: Request<Incoming>) -> Result<Reply, st
     let _active = Active(&shared);
     let scripted = lock(&shared.script).pop_front().unwrap_or(ScriptedCall {
         latency: None,
-        fault: Fault::None,
+        // A planted pack shift applies to every unscripted call (single calls ignore it).
+        fault: if lock(&shared.config).shift_packs {
+            Fault::Shift
+        } else {
+            Fault::None
+        },
     });
     let latency = scripted
         .latency

@@ -4,6 +4,7 @@ mod batch;
 mod block;
 mod call;
 mod document;
+mod evidence;
 mod group;
 mod project;
 mod provider;
@@ -20,6 +21,7 @@ pub use batch::{
 pub use block::{Block, BlockRef, BlockType, Locator};
 pub use call::{CallOutcome, ErrorClass};
 pub use document::Document;
+pub use evidence::{CallFeedback, PackGuard, Span, SpanKind};
 pub use group::{GroupSummary, RunGroup};
 pub use project::{MembershipChange, Project};
 pub use provider::{ProviderKind, UnknownProvider};

@@ -218,6 +218,10 @@ pub struct Run {
     /// The run group this run belongs to (`grp_…`, SPEC §1a), if any.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub group_id: Option<String>,
+    /// The pack guard's record (SPEC §4a): packs whose answers moved values between blocks,
+    /// and the pack size the run was halved to.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub pack_guard: Option<super::PackGuard>,
 }
 
 /// Limits a self-hosted server reported at a session's start (source `server`).
@@ -265,6 +269,7 @@ impl Run {
             server: None,
             active_millis: 0,
             group_id: None,
+            pack_guard: None,
         }
     }
 }
@@ -302,6 +307,9 @@ pub struct Overlay {
     /// Sequence number of the call whose answer produced `model_output`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub result_call: Option<u64>,
+    /// Grounding of the staged value's quoted strings (SPEC §4a); recomputed after an edit.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub evidence: Option<Vec<super::Span>>,
 }
 
 impl Overlay {
@@ -321,6 +329,7 @@ impl Overlay {
             confirmed_at: None,
             confirmed_by: None,
             result_call: None,
+            evidence: None,
         }
     }
 }
@@ -362,4 +371,7 @@ pub struct CallRecord {
     /// `batch` for a request of a provider batch (priced at the batch rate); absent: real time.
     #[serde(default, skip_serializing_if = "super::CallMode::is_realtime")]
     pub mode: super::CallMode,
+    /// A single retry after an invalid answer: what the model was told, and what passed.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub feedback: Option<Box<super::CallFeedback>>,
 }

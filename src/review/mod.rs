@@ -9,6 +9,7 @@
 pub mod edit;
 mod find;
 mod ops;
+mod regrounding;
 mod selection;
 mod undo;
 mod wrong;

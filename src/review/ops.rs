@@ -325,6 +325,7 @@ pub fn edit(
     };
     // Field and value are checked before the transaction: a refusal never takes the write lock.
     let value = parse_and_validate(&schema, field, text).map_err(edit_err)?;
+    let reground = super::regrounding::regrounder(store, run_id, &schema, index)?;
     store.with_run(run_id, |rt| {
         let mut ov = load(rt, index)?;
         if ov.status != OverlayStatus::AiComplete {
@@ -342,6 +343,9 @@ pub fn edit(
         };
         let old = staged.insert(field.to_string(), value.clone());
         ov.edited = ov.staging != ov.model_output;
+        if let Some(r) = &reground {
+            r.apply(&mut ov);
+        }
         rt.put_overlay(&ov)?;
         let mut ev = event(rt, user, Action::Edit, &Selection::from_indices([index]));
         ev.field = Some(field.to_string());
@@ -371,6 +375,8 @@ pub fn discard_edit(
     index: u32,
     user: &str,
 ) -> Result<EditOutcome, ReviewError> {
+    let reground =
+        super::regrounding::regrounder(store, run_id, &run_schema(store, run_id)?, index)?;
     store.with_run(run_id, |rt| {
         let mut ov = load(rt, index)?;
         if ov.status != OverlayStatus::AiComplete {
@@ -388,6 +394,9 @@ pub fn discard_edit(
         let old = ov.staging.take();
         ov.staging = ov.model_output.clone();
         ov.edited = false;
+        if let Some(r) = &reground {
+            r.apply(&mut ov);
+        }
         rt.put_overlay(&ov)?;
         let mut ev = event(rt, user, Action::Discard, &Selection::from_indices([index]));
         ev.old_value = old.clone();

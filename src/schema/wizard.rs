@@ -83,6 +83,8 @@ pub struct FieldSpec {
     pub properties: Option<Vec<Field>>,
     pub required: Option<Vec<String>>,
     pub additional_properties: Option<bool>,
+    /// `x-grounded`: the field quotes its block ("quoted from the text", SPEC §2, §4a).
+    pub grounded: Option<bool>,
     /// Keys the wizard does not understand, kept verbatim.
     pub extra: Map<String, Value>,
 }
@@ -169,6 +171,7 @@ impl FieldSpec {
                 "properties" => fields_of(v).map(|f| s.properties = Some(f)),
                 "required" => string_list(v).map(|r| s.required = Some(r)),
                 "additionalProperties" => v.as_bool().map(|b| s.additional_properties = Some(b)),
+                "x-grounded" => v.as_bool().map(|b| s.grounded = Some(b)),
                 _ => None,
             };
             if understood.is_none() {
@@ -227,6 +230,7 @@ impl FieldSpec {
             "additionalProperties",
             self.additional_properties.map(Value::from),
         );
+        put("x-grounded", self.grounded.map(Value::from));
         m
     }
 

@@ -25,6 +25,9 @@ pub struct OverlayView<'a> {
     pub staging: Option<&'a RawValue>,
     #[serde(borrow, default)]
     pub confirmed: Option<&'a RawValue>,
+    /// Grounding of the staged value (SPEC §4a), raw.
+    #[serde(borrow, default)]
+    pub evidence: Option<&'a RawValue>,
 }
 
 fn missing(run_id: &str, conv_uid: &str, index: u32) -> StoreError {

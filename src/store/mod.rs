@@ -7,6 +7,7 @@ mod check;
 mod check_projects;
 mod check_records;
 mod check_report;
+mod compare_scan;
 mod documents;
 mod export_scan;
 mod fingerprint;

@@ -6,8 +6,9 @@ use std::collections::HashMap;
 
 use serde_json::Value;
 
+use super::guard::GuardStep;
 use super::steps::rollup;
-use crate::model::{CallRecord, OverlayStatus, Run, Usage};
+use crate::model::{CallRecord, OverlayStatus, Run, Span, Usage};
 use crate::store::{RunTxn, Store, StoreError};
 
 /// A block of a session: `run` is the member's position in the session's run list (0 for a
@@ -29,6 +30,11 @@ pub struct CallEffect {
     pub failures: Vec<(At, String)>,
     /// Estimated cost of the call in USD; `None` when the model has no price.
     pub cost_usd: Option<f64>,
+    /// Grounding of staged results (SPEC §4a), by block; absent for a schema with no
+    /// grounded field.
+    pub evidence: Vec<(At, Vec<Span>)>,
+    /// Set when this pack moved values between blocks (the pack guard, `guard.rs`).
+    pub guard: Option<GuardStep>,
     /// `(member slot, blocks)`: how many of the pack's blocks each run had, in pack order. The
     /// call's tokens and cost are shared by these counts (a pack may span documents).
     pub shares: Vec<(u32, u32)>,
@@ -103,7 +109,7 @@ pub(crate) fn split_usage(
 /// it) the call record with the usage.
 struct Part {
     effect: usize,
-    results: Vec<(u32, Value)>,
+    results: Vec<(u32, Value, Option<Vec<Span>>)>,
     failures: Vec<(u32, String)>,
     /// This run's share of the call's tokens and cost.
     usage: Usage,
@@ -145,7 +151,12 @@ fn parts_in_order(run_ids: &[String], outcomes: &[CallEffect]) -> Vec<(u32, Part
         }
         for (at, value) in &o.results {
             let p = parts.entry(at.run).or_insert_with(new_part);
-            p.results.push((at.index, value.clone()));
+            let spans = o
+                .evidence
+                .iter()
+                .find(|(a, _)| a == at)
+                .map(|(_, s)| s.clone());
+            p.results.push((at.index, value.clone(), spans));
         }
         for (at, error) in &o.failures {
             let p = parts.entry(at.run).or_insert_with(new_part);
@@ -187,7 +198,11 @@ pub fn apply_outcomes(
         let seq = if is_home {
             let mut record = o.record.clone();
             record.written = written[part.effect];
-            Some(put_record(rt, record, &part.usage, part.cost_usd)?)
+            let seq = put_record(rt, record, &part.usage, part.cost_usd)?;
+            if let Some(step) = &o.guard {
+                step.record(rt.run.pack_guard.get_or_insert_with(Default::default), seq);
+            }
+            Some(seq)
         } else {
             add_share(&mut rt.run.usage, &part.usage, part.cost_usd);
             None
@@ -207,19 +222,22 @@ pub fn apply_outcomes(
     Ok(last)
 }
 
+/// An overlay to stage, its value and the value's grounding.
+type Staged = (crate::model::Overlay, Value, Option<Vec<Span>>);
+
 /// The overlays still waiting for a result (claimed or pending), with their values: never
 /// overwrite a staged, confirmed or failed block, so no result is written twice.
 fn stage_results(
     rt: &mut RunTxn<'_>,
-    results: Vec<(u32, Value)>,
-) -> Result<Vec<(crate::model::Overlay, Value)>, StoreError> {
+    results: Vec<(u32, Value, Option<Vec<Span>>)>,
+) -> Result<Vec<Staged>, StoreError> {
     let mut staged = Vec::new();
-    for (index, value) in results {
+    for (index, value, spans) in results {
         let Some(ov) = rt.overlay(index)? else {
             continue;
         };
         if matches!(ov.status, OverlayStatus::Claimed | OverlayStatus::Pending) {
-            staged.push((ov, value));
+            staged.push((ov, value, spans));
         }
     }
     Ok(staged)
@@ -265,10 +283,10 @@ fn put_record(
 /// runs in the same pack name no call of their own).
 fn write_staged(
     rt: &mut RunTxn<'_>,
-    staged: Vec<(crate::model::Overlay, Value)>,
+    staged: Vec<Staged>,
     seq: Option<u64>,
 ) -> Result<(), StoreError> {
-    for (mut ov, value) in staged {
+    for (mut ov, value, spans) in staged {
         ov.status = OverlayStatus::AiComplete;
         ov.staging = Some(value.clone());
         ov.model_output = Some(value);
@@ -277,6 +295,7 @@ fn write_staged(
         ov.claimed_by = None;
         ov.claimed_at = None;
         ov.result_call = seq;
+        ov.evidence = spans;
         rt.put_overlay(&ov)?;
     }
     Ok(())

@@ -134,6 +134,7 @@ pub(crate) fn accept(
         tokens: estimate_tokens(&b.block_content),
         block_type: b.block_type.as_str().to_string(),
         content: b.block_content,
+        feedback: None,
     }));
     Refill::Claimed(claimed)
 }

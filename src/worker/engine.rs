@@ -246,6 +246,7 @@ pub(crate) fn new_shared<P: Provider>(
 ) -> Arc<Shared<P>> {
     let vendor_prices = crate::provider::builtin_prices_apply(provider.name(), provider.base_url());
     let priced = is_priced(&plan, opts, &*provider, vendor_prices, &members.label);
+    let (plan_cap, plan_guard) = (plan.limits.block_cap, plan.run.pack_guard.clone());
     let request_timeout = opts
         .request_timeout
         .unwrap_or(Duration::from_secs(u64::from(
@@ -275,6 +276,7 @@ pub(crate) fn new_shared<P: Provider>(
         returned: AtomicUsize::new(usize::MAX),
         events: events.clone(),
         worker_id: opts.worker_id.clone(),
+        guard: super::guard::PackGuardState::new(plan_cap, plan_guard.as_ref()),
     })
 }
 

@@ -11,6 +11,9 @@ pub struct Item {
     pub block_type: String,
     pub content: String,
     pub tokens: u32,
+    /// Why this block's previous answer in this session was refused, sent with its single
+    /// retry (SPEC §4a validation feedback).
+    pub feedback: Option<Box<crate::model::CallFeedback>>,
 }
 
 impl Item {

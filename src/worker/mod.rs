@@ -18,6 +18,7 @@ pub(crate) mod events;
 mod failures;
 mod group_session;
 pub(crate) mod group_transitions;
+pub mod guard;
 pub mod holding;
 mod identity;
 mod item;

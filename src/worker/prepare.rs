@@ -29,6 +29,8 @@ pub struct RunPlan {
     pub validators: Arc<FieldValidators>,
     /// The key carrying each result's block index in a batched answer: never a schema field.
     pub pack_key: String,
+    /// The schema's grounded fields (SPEC §4a); `None` when it has none.
+    pub grounded: Option<Arc<crate::evidence::GroundedFields>>,
 }
 
 /// The system prompt, block prompt and pack limits a run uses: the schema's prompts, else the
@@ -96,6 +98,7 @@ impl RunPlan {
             max_batch_size,
             validators: Arc::new(validators),
             pack_key,
+            grounded: crate::evidence::GroundedFields::from_schema(&schema.json).map(Arc::new),
         })
     }
 }

@@ -27,8 +27,12 @@ pub(crate) async fn run_loop<P: Provider>(
     limits: &PackLimits,
     (stop, cancel): (&mut watch::Receiver<bool>, &mut watch::Receiver<bool>),
 ) -> Result<StoppedBy, WorkerError> {
-    let cap = limits.block_cap as usize;
+    let policy_cap = limits.block_cap;
     loop {
+        // The pack guard may have halved the pack size since the last pack.
+        let mut limits = *limits;
+        limits.block_cap = shared.guard.cap(policy_cap);
+        let (limits, cap) = (&limits, limits.block_cap as usize);
         // Reap finished calls at once: a JoinSet keeps every completed task (with its future's
         // whole allocation) until it is joined, so memory would grow with the number of calls.
         while tasks.try_join_next().is_some() {}
@@ -80,6 +84,11 @@ pub(crate) async fn run_loop<P: Provider>(
             _ = stopped(stop) => continue,
             _ = stopped(cancel) => continue,
         };
+        if shared.guard.cap(policy_cap) as usize != cap {
+            // A call that ended while this one waited for its slot halved the pack size.
+            drop(permit);
+            continue;
+        }
         let pack: Vec<Item> = claims.buffer.drain(range).collect();
         let shared = shared.clone();
         tasks.spawn(async move {

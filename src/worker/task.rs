@@ -5,11 +5,9 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use serde_json::Value;
 use tokio::sync::{mpsc, oneshot, watch};
 use tokio::time::Instant;
 
-use super::answer::apply_local_fields;
 use super::apply::{pack_shares, CallEffect};
 use super::backoff::Gate;
 use super::events::WorkerEvent;
@@ -19,12 +17,13 @@ use crate::model::{CallOutcome, CallRecord, ErrorClass, Usage};
 use crate::provider::http::timed_out;
 use crate::provider::pricing::PriceTable;
 use crate::provider::{BlockInput, CallAnswer, CallRequest, Provider, ProviderError};
-use answered::{reject_whole_pack, requeue_missing};
+use answered::{reject_whole_pack, requeue_missing, Sorted};
 
 pub use super::item::{call_keys, Item};
 
 mod answered;
 mod failed;
+mod grounding;
 mod retry;
 
 /// What every task of a session shares.
@@ -66,6 +65,8 @@ pub struct Shared<P> {
     pub events: Option<mpsc::Sender<WorkerEvent>>,
     /// Stamped on call records, so a dead worker's calls in flight can be told apart.
     pub worker_id: String,
+    /// Shifted packs and the pack size in force (SPEC §4a pack guard).
+    pub guard: super::guard::PackGuardState,
 }
 
 /// Resolves when `rx` turns `true`; never, once its sender is gone.
@@ -226,7 +227,12 @@ pub(crate) fn record(run_id: &str, endpoint: &str, pack: &[Item]) -> CallRecord 
         stop_reason: None,
         // Overwritten on every path; a record that escaped that would not claim success.
         outcome: CallOutcome::Failed,
-        detail: None,
+        detail: match pack {
+            [Item {
+                feedback: Some(fb), ..
+            }] => Some(format!("retried with feedback: {}", fb.error)),
+            _ => None,
+        },
         mapped: 0,
         written: 0,
         missing: 0,
@@ -236,6 +242,10 @@ pub(crate) fn record(run_id: &str, endpoint: &str, pack: &[Item]) -> CallRecord 
         worker: None,
         cost_upper_usd: None,
         mode: crate::model::CallMode::Realtime,
+        feedback: match pack {
+            [one] => one.feedback.clone(),
+            _ => None,
+        },
     }
 }
 
@@ -259,6 +269,17 @@ fn halves(pack: Vec<Item>) -> (Vec<Item>, Vec<Item>) {
 
 impl<P: Provider> Shared<P> {
     pub(crate) fn request(&self, pack: &[Item]) -> CallRequest {
+        let mut request = self.plan_request(pack);
+        if let [Item {
+            feedback: Some(fb), ..
+        }] = pack
+        {
+            grounding::add_feedback(&mut request, fb);
+        }
+        request
+    }
+
+    fn plan_request(&self, pack: &[Item]) -> CallRequest {
         self.plan.request(
             pack.iter()
                 .zip(call_keys(pack))
@@ -375,6 +396,8 @@ impl<P: Provider> Shared<P> {
                 failures: Vec::new(),
                 cost_usd: self.no_answer_cost(),
                 shares: pack_shares(pack.iter().map(|i| i.run)),
+                evidence: Vec::new(),
+                guard: None,
             };
             match result {
                 Ok(answer) => self.on_answer(answer, pack, &mut outcome, &mut queue),
@@ -429,32 +452,12 @@ impl<P: Provider> Shared<P> {
             return;
         }
         let single = pack.len() == 1;
-        let mut missing = Vec::new();
-        let mut invalid = Vec::new();
-        for (item, key) in pack.into_iter().zip(indices) {
-            match parsed.mapped.get(&key) {
-                Some(value) => {
-                    let mut value = Value::Object(value.clone());
-                    if let Value::Object(obj) = &mut value {
-                        apply_local_fields(&self.plan.properties, &item.content, obj);
-                    }
-                    // Same validator as review edits: an invalid value is a bad answer.
-                    // The model's answer is checked; fields the program computed are its own.
-                    match self
-                        .plan
-                        .validators
-                        .check_object_except(&value, &super::answer::LOCAL_FIELDS)
-                    {
-                        Ok(()) => outcome.results.push((item.at(), value)),
-                        Err(e) if single => outcome
-                            .failures
-                            .push((item.at(), format!("invalid answer: {e}"))),
-                        Err(e) => invalid.push((item, e.to_string())),
-                    }
-                }
-                None => missing.push(item),
-            }
-        }
+        let Sorted {
+            missing,
+            invalid,
+            shifted,
+        } = self.sort_results(pack, &indices, &parsed, outcome);
+        let rec = &mut outcome.record;
         rec.outcome = if missing.is_empty() && invalid.is_empty() && outcome.failures.is_empty() {
             CallOutcome::Ok
         } else if outcome.results.is_empty() && single {
@@ -477,6 +480,9 @@ impl<P: Provider> Shared<P> {
                 "ignored {} unexpected and {} duplicate results",
                 parsed.unexpected, parsed.duplicate
             ));
+        }
+        if shifted > 0 {
+            self.guard_step(outcome, shifted);
         }
         requeue_missing(missing, queue);
     }

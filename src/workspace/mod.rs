@@ -10,6 +10,7 @@
 //! message unchanged; the fronts match on the variant (the CLI's exit codes: `cli::exit`).
 
 mod batches;
+mod compare;
 mod documents;
 mod error;
 pub use error::Error;

@@ -241,6 +241,8 @@ fn effect_of<P: Provider>(
         failures: Vec::new(),
         cost_usd: cx.shared.priced.then_some(0.0),
         shares: pack_shares(items.iter().map(|i| i.run)),
+        evidence: Vec::new(),
+        guard: None,
     };
     effect.record.seq = request.call_seq;
     effect.record.mode = CallMode::Batch;
@@ -315,6 +317,7 @@ fn load(
                 tokens: estimate_tokens(&b.block_content),
                 block_type: b.block_type.as_str().to_string(),
                 content: b.block_content,
+                feedback: None,
             });
         }
     }

@@ -83,6 +83,7 @@ fn started_record(run: &Run, r: &BatchRequest, batch: &BatchRecord, endpoint: &s
         worker: None,
         cost_upper_usd: None,
         mode: CallMode::Batch,
+        feedback: None,
     }
 }
 

@@ -3,13 +3,93 @@
 
 use std::collections::VecDeque;
 
+use serde_json::Value;
+
+use super::grounding::feedback;
 use super::{halves, Item, Shared};
 use crate::model::CallOutcome;
 use crate::provider::{CallAnswer, Provider};
+use crate::worker::answer::apply_local_fields;
 use crate::worker::answer::{parse_batched, parse_single, ParsedAnswer};
 use crate::worker::apply::CallEffect;
 
+/// A pack's blocks the answer did not settle: missing ones, bad answers to retry alone (with
+/// why), and how many of those were pack shifts.
+pub(super) struct Sorted {
+    pub missing: Vec<Item>,
+    pub invalid: Vec<(Item, String)>,
+    pub shifted: usize,
+}
+
 impl<P: Provider> Shared<P> {
+    /// Stage each valid, well-grounded result in `outcome` (a single block's invalid answer
+    /// fails there too); return what is left to retry.
+    pub(super) fn sort_results(
+        &self,
+        pack: Vec<Item>,
+        indices: &[u32],
+        parsed: &ParsedAnswer,
+        outcome: &mut CallEffect,
+    ) -> Sorted {
+        let single = pack.len() == 1;
+        let mapped: Vec<_> = indices.iter().map(|k| parsed.mapped.get(k)).collect();
+        let mut grounded = self.ground_pack(&pack, &mapped).into_iter();
+        let mut missing = Vec::new();
+        let mut invalid = Vec::new();
+        let mut shifted = 0usize;
+        for (item, key) in pack.into_iter().zip(indices.iter().copied()) {
+            let ground = grounded.next().expect("one grounding per block");
+            if let (Some(why), false) = (ground.shifted, single) {
+                shifted += 1;
+                let mut item = item;
+                if let Some(v) = parsed.mapped.get(&key) {
+                    item.feedback = Some(feedback(&item, &why, &Value::Object(v.clone())));
+                }
+                invalid.push((item, why));
+                continue;
+            }
+            match parsed.mapped.get(&key) {
+                Some(value) => {
+                    let mut value = Value::Object(value.clone());
+                    if let Value::Object(obj) = &mut value {
+                        apply_local_fields(&self.plan.properties, &item.content, obj);
+                    }
+                    // Same validator as review edits: an invalid value is a bad answer.
+                    // The model's answer is checked; fields the program computed are its own.
+                    match self
+                        .plan
+                        .validators
+                        .check_object_except(&value, &crate::worker::answer::LOCAL_FIELDS)
+                    {
+                        Ok(()) => {
+                            if let (Some(fb), true) = (outcome.record.feedback.as_mut(), single) {
+                                fb.passed = Some(value.clone());
+                            }
+                            if let Some(spans) = ground.spans {
+                                outcome.evidence.push((item.at(), spans));
+                            }
+                            outcome.results.push((item.at(), value));
+                        }
+                        Err(e) if single => outcome
+                            .failures
+                            .push((item.at(), format!("invalid answer: {e}"))),
+                        Err(e) => {
+                            let mut item = item;
+                            item.feedback = Some(feedback(&item, &e.to_string(), &value));
+                            invalid.push((item, e.to_string()))
+                        }
+                    }
+                }
+                None => missing.push(item),
+            }
+        }
+        Sorted {
+            missing,
+            invalid,
+            shifted,
+        }
+    }
+
     /// Parse `answer` for the blocks `indices` (one key per block of the pack): a batch maps
     /// results by the pack key, a single block takes its one result.
     pub(super) fn parse_answer(&self, answer: &CallAnswer, indices: &[u32]) -> ParsedAnswer {

@@ -51,6 +51,8 @@ impl<P: Provider> Shared<P> {
             failures: Vec::new(),
             cost_usd: self.no_answer_cost(),
             shares: crate::worker::apply::pack_shares(pack.iter().map(|i| i.run)),
+            evidence: Vec::new(),
+            guard: None,
         })
         .await;
     }

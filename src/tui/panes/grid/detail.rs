@@ -151,7 +151,20 @@ impl Detail {
             push_block(b, dim, &mut lines);
             lines.push(Line::default());
         }
-        push_block(&self.block, theme.fg("text"), &mut lines);
+        lines.push(Line::from(Span::styled(
+            format!(
+                "── #{} {} ──",
+                self.block.block_index, self.block.block_type
+            ),
+            theme.fg("text").add_modifier(Modifier::ITALIC),
+        )));
+        // This block with the value's grounded spans marked.
+        let own = super::evidence::marked_content(
+            &self.block.block_content,
+            &self.overlay,
+            theme.fg("text"),
+        );
+        lines.extend(own);
         if let Some(b) = &self.after {
             lines.push(Line::default());
             push_block(b, dim, &mut lines);
@@ -202,6 +215,8 @@ impl Detail {
                 theme.fg("muted"),
             ))),
         }
+        lines.extend(super::evidence::evidence_lines(ov, view));
+        lines.extend(super::evidence::feedback_lines(self.call.as_ref(), view));
         lines.extend(self.versions(view));
         lines.push(Line::default());
         lines.push(Line::from(Span::styled("call", head)));

@@ -91,6 +91,7 @@ impl GridPane {
             let at: Vec<u32> = overlays.iter().map(|o| o.block_index).collect();
             let blocks = ws.blocks_at(&run.conv_uid, &at)?;
             for (ov, b) in overlays.into_iter().zip(blocks) {
+                let look = super::evidence::needs_a_look(&ov);
                 rows.push(GridRow {
                     index: g.key(m, ov.block_index),
                     block: ov.block_index,
@@ -100,6 +101,7 @@ impl GridPane {
                     status: ov.status,
                     value: ov.status.shown(ov.confirmed, ov.staging).value(),
                     edited: ov.edited,
+                    look,
                     error: ov.last_error,
                 });
             }

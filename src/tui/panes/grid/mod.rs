@@ -12,6 +12,7 @@ use std::sync::Arc;
 
 mod change;
 mod detail;
+mod evidence;
 mod find;
 mod group;
 mod group_window;
@@ -51,6 +52,9 @@ pub struct GridRow {
     /// A draft edit differs from the model's answer.
     pub edited: bool,
     pub error: Option<String>,
+    /// Top-level fields with a value grounded `none`, `fuzzy` or `neighbour` (SPEC §4a): the
+    /// grid marks them.
+    pub look: Vec<String>,
 }
 
 #[derive(Debug)]
@@ -224,6 +228,7 @@ impl GridPane {
             .into_iter()
             .zip(blocks)
             .map(|(ov, b)| {
+                let look = evidence::needs_a_look(&ov);
                 let value = ov.status.shown(ov.confirmed, ov.staging).value();
                 GridRow {
                     index: ov.block_index,
@@ -234,6 +239,7 @@ impl GridPane {
                     status: ov.status,
                     value,
                     edited: ov.edited,
+                    look,
                     error: ov.last_error,
                 }
             })

@@ -64,6 +64,12 @@ impl GridPane {
                     }
                     _ => String::new(),
                 };
+                // A quote not found as such in its block (SPEC §4a): `?` before the value.
+                let text = if row.look.iter().any(|l| l == f) {
+                    format!("?{text}")
+                } else {
+                    text
+                };
                 let mut style = status_style;
                 if row.index == here && first + i == self.col {
                     style = style.add_modifier(Modifier::REVERSED | Modifier::BOLD);
