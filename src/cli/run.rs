@@ -423,16 +423,21 @@ fn status(ctx: &Ctx, ws: &Workspace, run: &str) -> anyhow::Result<u8> {
     let secs = r.active_millis as f64 / 1000.0;
     let done = r.counters.ai_complete + r.counters.confirmed + r.counters.failed;
     let rate = if secs > 0.0 { done as f64 / secs } else { 0.0 };
+    let failures = ws.failures_by_cause(&id)?;
     if ctx.json {
         print_json(&json!({
             "run": r,
             "elapsed_seconds": secs,
             "blocks_per_second": rate,
             "estimated_cost": format_cost(r.usage.cost_usd),
+            "failures": failures,
         }))?;
         return Ok(0);
     }
     print_status_progress(&r, secs, rate);
+    for line in crate::workspace::failure_lines(&failures) {
+        outln!("{}", one_line(&line, 240));
+    }
     print_status_config(ws, &id, &r)?;
     Ok(0)
 }

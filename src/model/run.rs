@@ -302,6 +302,10 @@ pub struct Overlay {
     /// Sequence number of the call whose answer produced `model_output`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub result_call: Option<u64>,
+    /// The model's last answer that did not validate (a failed block keeps it, so a reviewer
+    /// can fix the bad field and salvage it); with the reviewer's fixes so far.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub invalid_answer: Option<Value>,
 }
 
 impl Overlay {
@@ -321,6 +325,7 @@ impl Overlay {
             confirmed_at: None,
             confirmed_by: None,
             result_call: None,
+            invalid_answer: None,
         }
     }
 }

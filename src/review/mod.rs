@@ -9,13 +9,15 @@
 pub mod edit;
 mod find;
 mod ops;
+mod salvage;
 mod selection;
 mod undo;
 
 pub use edit::EditError;
 pub use find::{search as find_blocks, Filter, StatusChoice};
 pub use ops::{
-    confirm, discard_edit, edit, reject, reject_with_reason, EditOutcome, ReviewOutcome, Target,
+    confirm, discard_edit, edit, reject, reject_with_reason, EditOutcome, ReviewOutcome, Salvage,
+    Target,
 };
 pub use selection::{Selection, SelectionError};
 pub use undo::{unconfirm, undo, Undo};
@@ -114,7 +116,10 @@ fn wrong_state_message(action: Action, wrong: &[(u32, OverlayStatus)], total: us
     let rule = match action {
         Action::Confirm => "only staged blocks (ai_complete) can be confirmed",
         Action::Reject => "only staged blocks (ai_complete) can be rejected",
-        Action::Edit => "only staged blocks (ai_complete) can be edited",
+        Action::Edit => {
+            "only staged blocks (ai_complete), and failed blocks that kept an invalid answer, \
+             can be edited"
+        }
         Action::Discard => "only staged blocks (ai_complete) have draft edits to discard",
         Action::Unconfirm => "only confirmed blocks can be unconfirmed",
         Action::Undo => "it changed since the action being undone",

@@ -44,6 +44,17 @@ pub struct EditOutcome {
     pub event_seq: u64,
     /// How to reverse it (the TUI's `u`).
     pub undo: Undo,
+    /// Set when the edit fixed a failed block's invalid answer.
+    pub salvage: Option<Salvage>,
+}
+
+/// What an edit of a failed block's invalid answer left.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Salvage {
+    /// The answer obeys the schema now: the block is staged, ready to confirm.
+    Staged,
+    /// Still invalid (the first problem left): the block stays failed, keeping the fix.
+    StillInvalid(String),
 }
 
 pub(super) fn event(
@@ -294,6 +305,9 @@ pub fn edit(
     let value = parse_and_validate(&schema, field, text).map_err(edit_err)?;
     store.with_run(run_id, |rt| {
         let mut ov = load(rt, index)?;
+        if super::salvage::salvageable(&ov) {
+            return super::salvage::edit_failed(rt, &schema, ov, field, value.clone(), user);
+        }
         if ov.status != OverlayStatus::AiComplete {
             let mut wrong = Wrong::new(Action::Edit);
             wrong.push(index, ov.status);
@@ -327,6 +341,7 @@ pub fn edit(
                 before: vec![before],
                 after: vec![ov],
             },
+            salvage: None,
         })
     })
 }
@@ -372,6 +387,7 @@ pub fn discard_edit(
                 before: vec![before],
                 after: vec![ov],
             },
+            salvage: None,
         })
     })
 }

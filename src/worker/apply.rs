@@ -27,6 +27,8 @@ pub struct CallEffect {
     pub results: Vec<(At, Value)>,
     /// `(block, error)`: ordinary failures that use up one attempt.
     pub failures: Vec<(At, String)>,
+    /// `(block, answer)`: the answer that failed validation, kept with the block to salvage it.
+    pub invalid_answers: Vec<(At, Value)>,
     /// Estimated cost of the call in USD; `None` when the model has no price.
     pub cost_usd: Option<f64>,
 }
@@ -37,6 +39,7 @@ struct Part {
     effect: usize,
     results: Vec<(u32, Value)>,
     failures: Vec<(u32, String)>,
+    invalid_answers: Vec<(u32, Value)>,
 }
 
 /// Each call's part per run (member slot), other runs' parts first, then each record's own run.
@@ -63,6 +66,7 @@ fn parts_in_order(run_ids: &[String], outcomes: &[CallEffect]) -> Vec<(u32, Part
                 effect,
                 results: vec![],
                 failures: vec![],
+                invalid_answers: vec![],
             },
         );
         for (at, value) in &o.results {
@@ -70,6 +74,7 @@ fn parts_in_order(run_ids: &[String], outcomes: &[CallEffect]) -> Vec<(u32, Part
                 effect,
                 results: vec![],
                 failures: vec![],
+                invalid_answers: vec![],
             });
             p.results.push((at.index, value.clone()));
         }
@@ -78,8 +83,18 @@ fn parts_in_order(run_ids: &[String], outcomes: &[CallEffect]) -> Vec<(u32, Part
                 effect,
                 results: vec![],
                 failures: vec![],
+                invalid_answers: vec![],
             });
             p.failures.push((at.index, error.clone()));
+        }
+        for (at, answer) in &o.invalid_answers {
+            let p = parts.entry(at.run).or_insert(Part {
+                effect,
+                results: vec![],
+                failures: vec![],
+                invalid_answers: vec![],
+            });
+            p.invalid_answers.push((at.index, answer.clone()));
         }
         for (slot, part) in parts {
             if slot == home {
@@ -122,7 +137,7 @@ pub fn apply_outcomes(
             None
         };
         write_staged(rt, staged, seq)?;
-        apply_failures(rt, part.failures, max_retries)?;
+        apply_failures(rt, part.failures, part.invalid_answers, max_retries)?;
         rollup(rt);
         Ok::<_, StoreError>(rt.run.clone())
     })?;
@@ -162,7 +177,7 @@ fn put_record(
     cost_usd: Option<f64>,
 ) -> Result<u64, StoreError> {
     record.detail = record.detail.map(super::record_cap::cap);
-    let failed_call = record.outcome.is_error();
+    let failed_call = record.outcome.is_failure();
     let usage = record.usage;
     let seq = if record.seq != 0 {
         rt.put_call(&record)?;
@@ -197,6 +212,7 @@ fn write_staged(
         ov.model_output = Some(value);
         ov.edited = false;
         ov.last_error = None;
+        ov.invalid_answer = None;
         ov.claimed_by = None;
         ov.claimed_at = None;
         ov.result_call = seq;
@@ -208,9 +224,14 @@ fn write_staged(
 fn apply_failures(
     rt: &mut RunTxn<'_>,
     failures: Vec<(u32, String)>,
+    mut invalid_answers: Vec<(u32, Value)>,
     max_retries: u32,
 ) -> Result<(), StoreError> {
     for (index, error) in failures {
+        let answer = invalid_answers
+            .iter()
+            .position(|(i, _)| *i == index)
+            .map(|at| invalid_answers.swap_remove(at).1);
         let Some(mut ov) = rt.overlay(index)? else {
             continue;
         };
@@ -219,6 +240,9 @@ fn apply_failures(
         }
         ov.attempt_count += 1;
         ov.last_error = Some(error);
+        // Only the last try's answer is kept: a failure without one (a refused request) clears
+        // an older answer, which no longer explains the error.
+        ov.invalid_answer = answer;
         ov.claimed_by = None;
         ov.claimed_at = None;
         ov.status = if ov.attempt_count >= max_retries {

@@ -372,6 +372,7 @@ impl<P: Provider> Shared<P> {
                 record: rec,
                 results: Vec::new(),
                 failures: Vec::new(),
+                invalid_answers: Vec::new(),
                 cost_usd: self.no_answer_cost(),
             };
             match result {
@@ -444,9 +445,12 @@ impl<P: Provider> Shared<P> {
                         .check_object_except(&value, &super::answer::LOCAL_FIELDS)
                     {
                         Ok(()) => outcome.results.push((item.at(), value)),
-                        Err(e) if single => outcome
-                            .failures
-                            .push((item.at(), format!("invalid answer: {e}"))),
+                        Err(e) if single => {
+                            outcome
+                                .failures
+                                .push((item.at(), format!("invalid answer: {e}")));
+                            outcome.invalid_answers.push((item.at(), value));
+                        }
                         Err(e) => invalid.push((item, e.to_string())),
                     }
                 }
@@ -477,5 +481,6 @@ impl<P: Provider> Shared<P> {
             ));
         }
         requeue_missing(missing, queue);
+        answered::explain_failures(outcome);
     }
 }

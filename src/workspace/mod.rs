@@ -48,7 +48,7 @@ pub use crate::provider::{
 };
 pub use crate::review::{
     Action as ReviewAction, EditOutcome, Filter as BlockFilter, ReviewError, ReviewEvent,
-    ReviewOutcome, Selection, SelectionError, StatusChoice, Target, Undo,
+    ReviewOutcome, Salvage, Selection, SelectionError, StatusChoice, Target, Undo,
 };
 pub use crate::schema::{
     check as check_schema, classify as classify_schema, derive_ref, properties, templates, Compat,
@@ -59,7 +59,8 @@ pub use crate::schema::{validate_ref, PROMPT_CONFIG_KEYS};
 pub use crate::store::{ChangeStamp, CheckReport, Damage, Holder, SchemaDelete, StoreError};
 pub use crate::vault::{display_key, KeyOptions, KeySource, KeySummary, VaultError};
 pub use crate::worker::{
-    failure_summary, CreateRunOptions, FailureCause, RunEnd, RunEstimate, WorkerError, WorkerEvent,
+    failure_lines, failure_summary, CreateRunOptions, FailureCause, RunEnd, RunEstimate,
+    WorkerError, WorkerEvent,
 };
 
 use crate::store::Store;

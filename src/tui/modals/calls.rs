@@ -132,7 +132,7 @@ impl Component for CallLog {
                 ]);
             }
             cells.push(cut_to_width(c.detail.as_deref().unwrap_or(""), 60));
-            let style = if c.outcome.is_error() {
+            let style = if c.outcome.is_failure() {
                 theme.fg("error")
             } else {
                 theme.fg("text")
