@@ -167,7 +167,7 @@ impl Detail {
         let mut lines = vec![Line::from(vec![
             Span::styled("status ", head),
             Span::styled(label(ov).to_string(), theme.status(ov.status)),
-            Span::raw(format!("  attempts {}", ov.attempt_count)),
+            Span::raw(format!("  {}", tries(ov))),
         ])];
         if let (Some(at), Some(by)) = (&ov.confirmed_at, &ov.confirmed_by) {
             lines.push(Line::from(format!(
@@ -197,10 +197,21 @@ impl Detail {
                 }
             }
             Some(v) => lines.extend(json_lines(v, Style::default())),
-            None => lines.push(Line::from(Span::styled(
-                "(no value yet)",
-                theme.fg("muted"),
-            ))),
+            None => match &ov.invalid_answer {
+                Some(answer) => {
+                    lines.push(Line::from(Span::styled(
+                        "the model's last answer (invalid, not staged): e fixes the field \
+                         under the cursor; once the answer obeys the schema it is staged \
+                         and a confirms it",
+                        theme.fg("error"),
+                    )));
+                    lines.extend(json_lines(answer, Style::default()));
+                }
+                None => lines.push(Line::from(Span::styled(
+                    "(no value yet)",
+                    theme.fg("muted"),
+                ))),
+            },
         }
         lines.extend(self.versions(view));
         lines.push(Line::default());
@@ -275,6 +286,28 @@ impl Detail {
             }
         }
         lines
+    }
+}
+
+/// How many tries the block took, in words: `attempt_count` counts failed tries only, so an
+/// answered block never reads "attempts 0".
+pub fn tries(ov: &Overlay) -> String {
+    let failed = ov.attempt_count;
+    let plural = |n: u32| if n == 1 { "try" } else { "tries" };
+    match ov.status {
+        OverlayStatus::AiComplete | OverlayStatus::Confirmed if ov.model_output.is_some() => {
+            format!("answered on try {}", failed + 1)
+        }
+        OverlayStatus::AiComplete | OverlayStatus::Confirmed if failed > 0 => {
+            format!(
+                "salvaged by a reviewer after {failed} failed {}",
+                plural(failed)
+            )
+        }
+        OverlayStatus::AiComplete | OverlayStatus::Confirmed => "staged".to_string(),
+        OverlayStatus::Failed => format!("failed after {failed} {}", plural(failed)),
+        _ if failed == 0 => "not tried yet".to_string(),
+        _ => format!("{failed} failed {} so far", plural(failed)),
     }
 }
 

@@ -41,6 +41,8 @@ pub struct GridRow {
     /// A draft edit differs from the model's answer.
     pub edited: bool,
     pub error: Option<String>,
+    /// A failed block's last invalid answer (what `e` fixes to salvage it).
+    pub invalid_answer: Option<Value>,
 }
 
 #[derive(Debug)]
@@ -182,6 +184,7 @@ impl GridPane {
                     value,
                     edited: ov.edited,
                     error: ov.last_error,
+                    invalid_answer: ov.invalid_answer,
                 }
             })
             .collect();

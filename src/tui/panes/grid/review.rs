@@ -96,9 +96,11 @@ impl GridPane {
         let Some(row) = self.current_row() else {
             return Vec::new();
         };
-        if row.status != OverlayStatus::AiComplete {
+        let salvage = row.status == OverlayStatus::Failed && row.invalid_answer.is_some();
+        if row.status != OverlayStatus::AiComplete && !salvage {
             return vec![Effect::Error(format!(
-                "block {} is {}: only staged blocks can be edited",
+                "block {} is {}: only staged blocks, and failed ones that kept the model's \
+                 answer, can be edited",
                 row.index,
                 row.status.as_str()
             ))];
@@ -106,6 +108,7 @@ impl GridPane {
         let current = row
             .value
             .as_ref()
+            .or(row.invalid_answer.as_ref())
             .and_then(|v| v.get(&field))
             .map(compact)
             .unwrap_or_default();
@@ -157,6 +160,7 @@ fn cell_editor(
         let pretty = row
             .value
             .as_ref()
+            .or(row.invalid_answer.as_ref())
             .and_then(|v| v.get(&field))
             .and_then(|v| serde_json::to_string_pretty(v).ok())
             .unwrap_or_default();
