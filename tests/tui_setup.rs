@@ -363,11 +363,15 @@ fn a_stored_keys_default_model_temperature_and_max_tokens_are_set_with_the_clis_
     for _ in 0..10 {
         app.handle_key(code(KeyCode::Backspace));
     }
-    typed(&mut app, "2.5");
+    // Issue 23 item 11: Anthropic's API takes 0–1, so 2 is refused for its key (TUI and CLI).
+    typed(&mut app, "2");
     app.handle_key(code(KeyCode::Enter));
     let tui = refused(&app);
-    assert_eq!(tui, "temperature 2.5 is out of range 0.0–2.0");
-    assert!(cli_refusal(&env, &["--temperature", "2.5"]).contains(&tui));
+    assert_eq!(
+        tui,
+        "temperature 2 is out of range for anthropic: its API takes 0.0–1.0"
+    );
+    assert!(cli_refusal(&env, &["--temperature", "2"]).contains(&tui));
     for _ in 0..10 {
         app.handle_key(code(KeyCode::Backspace));
     }

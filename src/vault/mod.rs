@@ -11,7 +11,9 @@ use serde::Serialize;
 
 pub use crypto::IDENTITY_FILE;
 use records::summary;
-pub use records::{check_defaults, list_keys, record_test, remove_key, set_key_defaults};
+pub use records::{
+    check_defaults, list_keys, record_test, remove_key, set_key_defaults, temperature_max,
+};
 
 use crate::model::ProviderKind;
 pub use crate::model::StoredKey;
@@ -114,8 +116,12 @@ pub enum VaultError {
     MissingBaseUrl,
     #[error("invalid base URL: {0}")]
     InvalidBaseUrl(String),
-    #[error("temperature {0} is out of range 0.0–2.0")]
-    BadTemperature(f64),
+    #[error("temperature {value} is out of range for {provider}: its API takes 0.0–{max:.1}")]
+    BadTemperature {
+        provider: String,
+        value: f64,
+        max: f64,
+    },
     #[error("max tokens {0} is out of range 1–1000000")]
     BadMaxTokens(u32),
     #[error("no stored key for {0}: `blockwise keys list` shows what is stored")]
@@ -241,7 +247,7 @@ impl Vault {
             (_, Some(_)) => return Err(VaultError::BaseUrlNotAllowed(provider.into())),
             (_, None) => {}
         }
-        check_defaults(options.temperature, options.max_tokens)?;
+        check_defaults(provider, options.temperature, options.max_tokens)?;
         let cipher = match (secret, &self.passphrase) {
             (None, _) => Vec::new(),
             (Some(secret), Some(p)) => crypto::encrypt_with_passphrase(p, secret.as_bytes())?,

@@ -82,10 +82,11 @@ impl Workspace {
 
     /// Check a default temperature / max tokens the way `keys set` does (nothing is written).
     pub fn check_key_defaults(
+        provider: &str,
         temperature: Option<f64>,
         max_tokens: Option<u32>,
     ) -> Result<(), VaultError> {
-        vault::check_defaults(temperature, max_tokens)
+        vault::check_defaults(provider, temperature, max_tokens)
     }
 
     /// Replace a stored key's default model, temperature and max tokens (`None` clears one).
