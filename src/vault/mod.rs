@@ -12,7 +12,8 @@ use serde::Serialize;
 pub use crypto::IDENTITY_FILE;
 use records::summary;
 pub use records::{
-    check_defaults, list_keys, record_test, remove_key, set_key_defaults, temperature_max,
+    check_defaults, list_keys, record_test, remove_key, set_key_base_url, set_key_defaults,
+    temperature_max,
 };
 
 use crate::model::ProviderKind;
@@ -110,7 +111,7 @@ pub enum VaultError {
     EmptyKey(String),
     #[error("the key for {0} contains whitespace or control characters: check what was pasted")]
     BadKeyText(String),
-    #[error("only the custom provider takes a base URL ({0} has a fixed endpoint; use ANTHROPIC_BASE_URL / OPENAI_BASE_URL to point it at a gateway)")]
+    #[error("{0} takes no base URL (anthropic, openai, google and custom do)")]
     BaseUrlNotAllowed(String),
     #[error("the custom provider needs --base-url (an http or https URL, e.g. http://localhost:8080/v1)")]
     MissingBaseUrl,
@@ -239,14 +240,7 @@ impl Vault {
             return Err(VaultError::BadKeyText(provider.into()));
         }
         let base_url = options.base_url.filter(|u| !u.trim().is_empty());
-        match (ProviderKind::parse(provider), &base_url) {
-            (Some(ProviderKind::Custom), None) => return Err(VaultError::MissingBaseUrl),
-            (Some(ProviderKind::Custom), Some(u)) => {
-                validate_base_url(u).map_err(|e| VaultError::InvalidBaseUrl(e.to_string()))?
-            }
-            (_, Some(_)) => return Err(VaultError::BaseUrlNotAllowed(provider.into())),
-            (_, None) => {}
-        }
+        check_base_url(provider, base_url.as_deref())?;
         check_defaults(provider, options.temperature, options.max_tokens)?;
         let cipher = match (secret, &self.passphrase) {
             (None, _) => Vec::new(),
@@ -350,6 +344,19 @@ impl Vault {
             max_tokens: None,
             source: KeySource::Env,
         }))
+    }
+}
+
+/// A key's base URL (SPEC §3): required for custom; optional for anthropic, openai and google
+/// (a gateway or proxy in front of the hosted API); http(s), no credentials, no query.
+pub fn check_base_url(provider: &str, base_url: Option<&str>) -> Result<(), VaultError> {
+    match (ProviderKind::parse(provider), base_url) {
+        (Some(ProviderKind::Custom), None) => Err(VaultError::MissingBaseUrl),
+        (Some(ProviderKind::Demo), Some(_)) | (None, Some(_)) => {
+            Err(VaultError::BaseUrlNotAllowed(provider.into()))
+        }
+        (_, Some(u)) => validate_base_url(u).map_err(|e| VaultError::InvalidBaseUrl(e.to_string())),
+        (_, None) => Ok(()),
     }
 }
 

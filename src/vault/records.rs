@@ -115,6 +115,25 @@ pub fn set_key_defaults(
     Ok(summary(&record))
 }
 
+/// Replace the base URL of a stored key (empty or `None`: the vendor's own endpoint; custom
+/// needs one). Checked like `keys set --base-url`; a refusal writes nothing.
+pub fn set_key_base_url(
+    store: &Store,
+    provider: &str,
+    base_url: Option<String>,
+) -> Result<KeySummary, VaultError> {
+    check_provider(provider)?;
+    let base_url = base_url.filter(|u| !u.trim().is_empty());
+    super::check_base_url(provider, base_url.as_deref())?;
+    let Some(mut record) = store.get_api_key(provider)? else {
+        return Err(VaultError::NotFound(provider.into()));
+    };
+    record.base_url = base_url;
+    record.updated_at = crate::clock::now_rfc3339();
+    store.put_api_key(&record)?;
+    Ok(summary(&record))
+}
+
 /// Remove a stored key; `false` when there was none.
 pub fn remove_key(store: &Store, provider: &str) -> Result<bool, VaultError> {
     check_provider(provider)?;

@@ -52,6 +52,11 @@ impl Workspace {
         vault::check_provider(provider)
     }
 
+    /// Check a key's base URL the way `keys set` does (nothing is written).
+    pub fn check_key_base_url(provider: &str, base_url: Option<&str>) -> Result<(), VaultError> {
+        vault::check_base_url(provider, base_url.filter(|u| !u.trim().is_empty()))
+    }
+
     /// Encrypt and store a key (`None`: the custom endpoint alone, for a server that needs no
     /// key). Returns what was stored and how it is encrypted (in words).
     pub fn set_key(
@@ -98,6 +103,15 @@ impl Workspace {
         max_tokens: Option<u32>,
     ) -> Result<KeySummary, VaultError> {
         vault::set_key_defaults(&self.store, provider, model, temperature, max_tokens)
+    }
+
+    /// Replace a stored key's base URL (`None` / empty: the vendor's own endpoint).
+    pub fn set_key_base_url(
+        &self,
+        provider: &str,
+        base_url: Option<String>,
+    ) -> Result<KeySummary, VaultError> {
+        vault::set_key_base_url(&self.store, provider, base_url)
     }
 
     /// Remove a stored key; `false` when there was none.

@@ -62,6 +62,8 @@ pub enum Action {
     RemoveKey,
     /// Keys pane: the stored key's default model, temperature and max tokens.
     KeyDefaults,
+    /// Keys pane: the stored key's base URL (a gateway or proxy; custom: its server).
+    KeyBaseUrl,
     /// Policy pane: move between the keys and the audit log.
     SwitchFocus,
     /// Policy pane: show only the audit entries of the selected key (again: all).
@@ -166,6 +168,7 @@ impl Action {
             Action::CallLog => "calls",
             Action::RetryFailed => "retry failed",
             Action::KeyDefaults => "defaults",
+            Action::KeyBaseUrl => "base URL",
             Action::Submit => "save",
             Action::Cancel => "close",
             Action::ToggleHelp => "help",
@@ -227,6 +230,9 @@ impl Action {
             Action::TestKey => "test the provider's key with the cheapest real call",
             Action::RemoveKey => "remove the stored key (asks first)",
             Action::KeyDefaults => "default model, temperature and max tokens of the stored key",
+            Action::KeyBaseUrl => {
+                "base URL of the stored key (a gateway or proxy; empty: the vendor's own)"
+            }
             Action::SwitchFocus => "move between the keys and the audit log",
             Action::FilterAudit => "audit log: only the selected key / all keys",
             Action::Submit => "save / choose",
