@@ -38,7 +38,7 @@ pub use crate::demo::{DEMO_TEMPLATES, SAMPLE_NAME};
 pub use crate::export::{ExportError, ExportSummary, Format, Mode};
 pub use crate::files::{read_stdin, read_text, KEY_MAX, SCHEMA_FILE_MAX, VALUE_FILE_MAX};
 pub use crate::ingest::{FileDone, FileOutcome, IngestError, IngestLimits, IngestReport, SkipKind};
-pub use crate::model::{GroupSummary, MembershipChange, Project, ProviderKind, RunGroup};
+pub use crate::model::{GroupSummary, MembershipChange, Project, ProviderKind, RunGroup, RunState};
 pub use crate::policy::{
     display_value, AdminChange, AdminRecord, AuditEntry, EffectiveValue, PolicyError, PolicySource,
     SetOutcome, WorkerPolicy,

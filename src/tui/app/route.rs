@@ -233,13 +233,34 @@ impl App {
         let Some(run_id) = self.target_run() else {
             return Vec::new();
         };
-        if cancel {
-            self.workers.stop(&run_id);
+        if !cancel {
+            return self.resume_and_start(&run_id);
         }
+        self.workers.stop(&run_id);
         vec![Effect::Job(
             Job::Transition { run_id, cancel },
             Reply::Status,
         )]
+    }
+}
+
+impl App {
+    /// `r`: a paused or cancelled run back to `running`, and the worker started on it (as `s`
+    /// would), so "resumed" never leaves an idle run behind.
+    fn resume_and_start(&mut self, run_id: &str) -> Vec<Effect> {
+        let resumable = matches!(
+            self.ws.get_run(run_id),
+            Ok(Some(r)) if matches!(r.status, crate::model::RunStatus::Paused | crate::model::RunStatus::Cancelled)
+        );
+        if resumable {
+            if let Err(e) = self.ws.resume_run(run_id) {
+                return vec![Effect::Error(format!("cannot resume {run_id}: {e}"))];
+            }
+        }
+        vec![
+            Effect::Stale,
+            self.workers.start(self.spawner.as_ref(), &self.ws, run_id),
+        ]
     }
 }
 

@@ -202,7 +202,7 @@ impl Action {
             Action::NewRun => "new run: document, schema, provider, model, cost preview",
             Action::StartWorker => "start / continue the worker in the background",
             Action::CancelRun => "cancel the run (pending blocks stay pending)",
-            Action::ResumeRun => "resume a paused or cancelled run",
+            Action::ResumeRun => "resume a run and start its worker",
             Action::ToggleSelect => "select / unselect the row",
             Action::ConfirmSelected => {
                 "confirm selected rows (or the current one), then go to the next staged block"
@@ -230,9 +230,7 @@ impl Action {
             Action::TestKey => "test the provider's key with the cheapest real call",
             Action::RemoveKey => "remove the stored key (asks first)",
             Action::KeyDefaults => "default model, temperature and max tokens of the stored key",
-            Action::KeyBaseUrl => {
-                "base URL of the stored key (a gateway or proxy; empty: the vendor's own)"
-            }
+            Action::KeyBaseUrl => "the stored key's base URL (gateway)",
             Action::SwitchFocus => "move between the keys and the audit log",
             Action::FilterAudit => "audit log: only the selected key / all keys",
             Action::Submit => "save / choose",

@@ -15,8 +15,9 @@ use crate::tui::kit::Effect;
 use crate::tui::kit::{moved, nav_delta, Component, Ctx, View};
 use crate::tui::kit::{Hints, KeyContext, KeyMode, Modal};
 
-/// Narrowest help column.
-const COLUMN: u16 = 40;
+/// Narrowest help column: a key and a description of about 36 characters, uncut (narrower
+/// columns cut most descriptions; the help scrolls instead).
+const COLUMN: u16 = 56;
 
 #[derive(Debug, Default)]
 pub struct Help {
