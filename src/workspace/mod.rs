@@ -6,6 +6,7 @@
 //! what SPEC §3 asks of every writer: make sure the workspace has an admin and recover expired
 //! or orphaned leases before anything claims a block.
 
+mod detach;
 mod documents;
 mod folder_ingest;
 mod groups;

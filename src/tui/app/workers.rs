@@ -14,6 +14,8 @@ use crate::workspace::{RunEnd, Session, SessionOptions, WorkerError, WorkerEvent
 #[derive(Default)]
 pub struct Workers {
     stops: HashMap<String, watch::Sender<bool>>,
+    /// Runs whose workers go on in background processes once these have stopped (quit `k`).
+    handover: Vec<String>,
 }
 
 impl Workers {
@@ -38,6 +40,20 @@ impl Workers {
         if let Some(stop) = self.stops.get(run_id) {
             let _ = stop.send(true);
         }
+    }
+
+    /// Quitting: `keep`, remember every run with a worker to hand it over once it stopped.
+    pub fn hand_over(&mut self, keep: bool) {
+        self.handover = if keep { self.ids() } else { Vec::new() };
+    }
+
+    /// The runs to continue in background processes, and whether each worker here has ended
+    /// (only then may another process take the run).
+    pub fn handover(&self) -> Vec<(String, bool)> {
+        self.handover
+            .iter()
+            .map(|id| (id.clone(), !self.contains(id)))
+            .collect()
     }
 
     pub fn stop_all(&self) {

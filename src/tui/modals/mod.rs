@@ -11,6 +11,7 @@ pub mod filter;
 pub mod help;
 pub mod new_run;
 pub mod prompt;
+pub mod quit;
 pub mod studio;
 
 pub use ask::Ask;
@@ -20,4 +21,5 @@ pub use filter::FilterPicker;
 pub use help::Help;
 pub use new_run::NewRunForm;
 pub use prompt::{Prompt, PromptKind};
+pub use quit::QuitAsk;
 pub use studio::Studio;
