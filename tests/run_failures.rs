@@ -199,3 +199,51 @@ fn a_failed_block_keeps_its_invalid_answer_and_is_salvaged_by_an_edit_then_confi
         .collect();
     assert_eq!(actions, ["edit", "confirm"], "{log:#}");
 }
+
+#[test]
+fn a_groups_status_lists_each_members_failures_by_cause() {
+    let w = failed_run();
+    let doc2 = w.dir.path().join("two.md");
+    std::fs::write(&doc2, "Another document.\n\nIts second paragraph.\n").unwrap();
+    let doc1 = w.dir.path().join("doc.md");
+    let (code, _, err) = w.cli(&[
+        "ingest",
+        doc1.to_str().unwrap(),
+        doc2.to_str().unwrap(),
+        "--project",
+        "p",
+    ]);
+    assert_eq!(code, 0, "{err}");
+    let group = w.json(&[
+        "run",
+        "create",
+        "--project",
+        "p",
+        "s",
+        "--provider",
+        "anthropic",
+    ]);
+    let gid = group["group"]["group_id"]
+        .as_str()
+        .or(group["group_id"].as_str())
+        .unwrap_or_else(|| panic!("{group:#}"))
+        .to_string();
+    w.fake.script(FakeScript::new().then(Fault::InvalidValue {
+        field: "score".into(),
+        value: json!(11),
+    }));
+    let (code, out, err) = w.cli(&["run", "start", &gid, "--concurrency", "1"]);
+    assert_eq!(code, 5, "{out}{err}");
+    let status = w.json(&["run", "status", &gid]);
+    let failures = status["failures"].as_object().unwrap();
+    assert_eq!(failures.len(), 1, "{status:#}");
+    let (_, causes) = failures.iter().next().unwrap();
+    assert_eq!(causes[0]["cause"], "invalid answer (field 'score')");
+    let (code, out, _) = w.cli(&["run", "status", &gid]);
+    assert_eq!(code, 0);
+    assert!(
+        out.contains(": failures  1 blocks failed, 1 cause(s)"),
+        "{out}"
+    );
+    assert!(out.contains("e.g. block 0: invalid answer"), "{out}");
+}

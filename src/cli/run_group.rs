@@ -60,8 +60,17 @@ fn line(s: &GroupSummary) -> String {
 pub(super) fn status(ctx: &Ctx, ws: &Workspace, group: &RunGroup) -> anyhow::Result<u8> {
     let runs = ws.group_runs(group)?;
     let s = GroupSummary::of(group, &runs);
+    // Failures per member run (blocks are numbered per document).
+    let mut failures = Vec::new();
+    for r in runs.iter().filter(|r| r.counters.failed > 0) {
+        failures.push((r.run_id.clone(), ws.failures_by_cause(&r.run_id)?));
+    }
     if ctx.json {
-        print_json(&json!({"group": group, "summary": s, "runs": runs}))?;
+        let by_run: serde_json::Map<String, serde_json::Value> = failures
+            .iter()
+            .map(|(id, causes)| Ok((id.clone(), serde_json::to_value(causes)?)))
+            .collect::<Result<_, serde_json::Error>>()?;
+        print_json(&json!({"group": group, "summary": s, "runs": runs, "failures": by_run}))?;
         return Ok(0);
     }
     let (c, u) = (s.counters, s.usage);
@@ -88,6 +97,14 @@ pub(super) fn status(ctx: &Ctx, ws: &Workspace, group: &RunGroup) -> anyhow::Res
         s.runs
     );
     print_totals(&c, &u);
+    for (run_id, causes) in &failures {
+        for line in crate::workspace::failure_lines(causes) {
+            outln!(
+                "{}",
+                one_line(&format!("{run_id}: {}", line.trim_start()), 240)
+            );
+        }
+    }
     if let Some(r) = runs.first() {
         let mc = &r.model_config;
         outln!(
