@@ -186,32 +186,20 @@ impl Detail {
             .shown(ov.confirmed.as_ref(), ov.staging.as_ref())
             .value();
         lines.push(Line::default());
-        match shown {
-            Some(Value::Object(map)) => {
-                for (k, v) in map {
-                    lines.push(Line::from(Span::styled(
-                        format!("{}:", sanitize_line(k)),
-                        head,
-                    )));
-                    lines.extend(json_lines(v, Style::default()));
-                }
+        match (shown, &ov.invalid_answer) {
+            (Some(v), _) => lines.extend(field_lines(v, head)),
+            (None, Some(answer)) => {
+                lines.push(Line::from(Span::styled(
+                    "the model's last answer (invalid, not staged): e fixes the field under the \
+                     cursor; once the answer obeys the schema it is staged and a confirms it",
+                    theme.fg("error"),
+                )));
+                lines.extend(field_lines(answer, head));
             }
-            Some(v) => lines.extend(json_lines(v, Style::default())),
-            None => match &ov.invalid_answer {
-                Some(answer) => {
-                    lines.push(Line::from(Span::styled(
-                        "the model's last answer (invalid, not staged): e fixes the field \
-                         under the cursor; once the answer obeys the schema it is staged \
-                         and a confirms it",
-                        theme.fg("error"),
-                    )));
-                    lines.extend(json_lines(answer, Style::default()));
-                }
-                None => lines.push(Line::from(Span::styled(
-                    "(no value yet)",
-                    theme.fg("muted"),
-                ))),
-            },
+            (None, None) => lines.push(Line::from(Span::styled(
+                "(no value yet)",
+                theme.fg("muted"),
+            ))),
         }
         lines.extend(self.versions(view));
         lines.push(Line::default());
@@ -227,6 +215,10 @@ impl Detail {
                 c.usage.output_tokens,
                 c.outcome,
             ),
+            None if ov.status == OverlayStatus::Failed => {
+                "its failed calls, with their reasons: the call log (c in the Runs pane)".into()
+            }
+            None if ov.edited => "none: a reviewer fixed the model's invalid answer".into(),
             None => "no call produced this value yet".into(),
         }));
         lines
@@ -287,6 +279,22 @@ impl Detail {
         }
         lines
     }
+}
+
+/// A value's fields, each name over its pretty JSON (a non-object as JSON alone).
+fn field_lines(v: &Value, head: Style) -> Vec<Line<'static>> {
+    let Value::Object(map) = v else {
+        return json_lines(v, Style::default());
+    };
+    let mut lines = Vec::new();
+    for (k, v) in map {
+        lines.push(Line::from(Span::styled(
+            format!("{}:", sanitize_line(k)),
+            head,
+        )));
+        lines.extend(json_lines(v, Style::default()));
+    }
+    lines
 }
 
 /// How many tries the block took, in words: `attempt_count` counts failed tries only, so an
