@@ -228,6 +228,11 @@ fn a_groups_status_lists_each_members_failures_by_cause() {
         .or(group["group_id"].as_str())
         .unwrap_or_else(|| panic!("{group:#}"))
         .to_string();
+    // Nobody works on it yet: idle, as a run is (issue 23 item 6).
+    let (_, out, _) = w.cli(&["run", "status", &gid]);
+    assert!(out.contains("status    idle"), "{out}");
+    let (_, out, _) = w.cli(&["run", "list"]);
+    assert!(out.contains(&format!("{gid}  idle  2 runs")), "{out}");
     w.fake.script(FakeScript::new().then(Fault::InvalidValue {
         field: "score".into(),
         value: json!(11),

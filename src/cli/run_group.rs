@@ -41,12 +41,22 @@ pub(super) fn create(
     Ok(0)
 }
 
-fn line(s: &GroupSummary) -> String {
+/// A group's state as `run list` and `run status` show it: a running group nobody works on
+/// is `idle`, as a run is.
+fn group_state(ws: &Workspace, s: &GroupSummary, runs: &[Run]) -> anyhow::Result<&'static str> {
+    if s.status != crate::model::RunStatus::Running {
+        return Ok(s.status.as_str());
+    }
+    let worked = ws.run_states(runs)?.iter().any(|st| st.is_worked());
+    Ok(if worked { "running" } else { "idle" })
+}
+
+fn line(s: &GroupSummary, state: &str) -> String {
     let c = s.counters;
     format!(
         "{}  {}  {} runs ({} complete)  {}/{} blocks done  {} failed  calls {}  {}",
         s.group_id,
-        s.status.as_str(),
+        state,
         s.runs,
         s.runs_complete,
         c.ai_complete + c.confirmed + c.failed,
@@ -77,7 +87,7 @@ pub(super) fn status(ctx: &Ctx, ws: &Workspace, group: &RunGroup) -> anyhow::Res
     outln!("group     {}", s.group_id);
     outln!(
         "status    {}{}",
-        s.status.as_str(),
+        group_state(ws, &s, &runs)?,
         s.paused_reason
             .as_deref()
             .map(|p| format!(" — {}", one_line(p, 200)))
@@ -165,7 +175,7 @@ pub(super) fn retry_failed(ctx: &Ctx, ws: &Workspace, group: &RunGroup) -> anyho
     } else if !ctx.quiet {
         outln!(
             "{}  {reset} failed blocks back to pending; `blockwise run start {}` processes them",
-            line(&s),
+            line(&s, s.status.as_str()),
             s.group_id
         );
     }
@@ -176,7 +186,7 @@ fn report(ctx: &Ctx, s: &GroupSummary) -> anyhow::Result<u8> {
     if ctx.json {
         print_json(s)?;
     } else if !ctx.quiet {
-        outln!("{}", line(s));
+        outln!("{}", line(s, s.status.as_str()));
     }
     Ok(0)
 }
@@ -272,7 +282,9 @@ pub(super) fn list(ctx: &Ctx, ws: &Workspace) -> anyhow::Result<()> {
     outln!();
     outln!("GROUPS");
     for g in &groups {
-        outln!("{}", line(&ws.group_summary(g)?));
+        let runs = ws.group_runs(g)?;
+        let s = GroupSummary::of(g, &runs);
+        outln!("{}", line(&s, group_state(ws, &s, &runs)?));
     }
     Ok(())
 }
