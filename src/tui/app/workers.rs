@@ -157,7 +157,7 @@ pub fn on_event(ev: WorkerEvent, runs: &mut RunsPane) -> Vec<Effect> {
             runs.progress(&run_id, counters, usage);
             vec![Effect::Stale]
         }
-        WorkerEvent::CallFinished(call) if call.outcome.is_error() => {
+        WorkerEvent::CallFinished(call) if call.outcome.is_failure() => {
             let problem = format!(
                 "call #{} {}: {}",
                 call.seq,
