@@ -438,9 +438,18 @@ mod tests {
             base_url: Some("http://localhost:1/v1".into()),
             ..Default::default()
         };
+        // A hosted provider takes a gateway URL by the custom rules (issue 23 item 9).
+        let openai = vault
+            .set_key(&store, "openai", "k123456", with_url.clone())
+            .unwrap();
+        assert_eq!(openai.base_url.as_deref(), Some("http://localhost:1/v1"));
+        let query = KeyOptions {
+            base_url: Some("https://gw.example/v1?key=1".into()),
+            ..Default::default()
+        };
         assert!(matches!(
-            vault.set_key(&store, "openai", "k123456", with_url.clone()),
-            Err(VaultError::BaseUrlNotAllowed(_))
+            vault.set_key(&store, "google", "k123456", query),
+            Err(VaultError::InvalidBaseUrl(_))
         ));
         assert!(matches!(
             vault.set_key(&store, "custom", "k123456", KeyOptions::default()),
@@ -459,8 +468,8 @@ mod tests {
             vault.set_key(&store, "demo", "x", KeyOptions::default()),
             Err(VaultError::DemoNeedsNoKey)
         ));
-        // Refused operations wrote nothing.
-        assert_eq!(store.list_api_keys().unwrap().len(), 2);
+        // Refused operations wrote nothing: anthropic, openai (with its URL) and custom.
+        assert_eq!(store.list_api_keys().unwrap().len(), 3);
     }
 
     #[cfg(unix)]
