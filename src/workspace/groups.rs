@@ -84,7 +84,7 @@ impl Workspace {
             Err(StoreError::NotFound { .. }) if bare => match self.store.resolve_group(name) {
                 Ok(id) => self.resolve_run_or_group(&id),
                 Err(StoreError::NotFound { .. }) => Err(StoreError::NotFound {
-                    kind: "run or run group",
+                    kind: "run",
                     prefix: name.to_string(),
                 }),
                 Err(e) => Err(e),
