@@ -64,13 +64,26 @@ fn a_failed_block_shows_its_invalid_answer_and_e_then_a_salvages_and_confirms_it
     );
     let s = screen(&app, 120, 40);
     assert!(s.contains("salvaged"), "{s}");
+    // u undoes the salvage (the block is failed again, with the model's answer); the edit
+    // is then made again.
+    app.handle_key(key('u'));
+    let ov = env.store.overlay(&env.run_id, 3).unwrap().unwrap();
+    assert_eq!(ov.status, OverlayStatus::Failed, "{ov:?}");
+    assert_eq!(ov.invalid_answer.as_ref(), Some(&answer));
+    app.handle_key(key('e'));
+    app.handle_key(code(KeyCode::End));
+    app.handle_key(code(KeyCode::Enter));
+    assert_eq!(
+        env.store.overlay(&env.run_id, 3).unwrap().unwrap().status,
+        OverlayStatus::AiComplete
+    );
     app.handle_key(key('a'));
     let ov = env.store.overlay(&env.run_id, 3).unwrap().unwrap();
     assert_eq!(ov.status, OverlayStatus::Confirmed);
     assert_eq!(ov.confirmed.unwrap()["risk_level"], "high");
     let log = env.store.review_log(Some(&env.run_id)).unwrap();
     let actions: Vec<&str> = log.iter().map(|e| e.action.as_str()).collect();
-    assert_eq!(actions, ["edit", "confirm"], "{log:?}");
+    assert_eq!(actions, ["edit", "undo", "edit", "confirm"], "{log:?}");
 }
 
 #[test]
