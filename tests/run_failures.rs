@@ -125,6 +125,14 @@ fn every_failed_call_says_why_and_status_counts_and_groups_the_failures() {
         "{invalid:#}"
     );
 
+    // The human call log shows the whole reason, not its first 60 characters.
+    let (_, out, _) = w.cli(&["run", "calls", &w.run_id]);
+    assert!(
+        out.contains(
+            "block 0: invalid answer: field 'score': 11 is greater than the maximum of 10"
+        ),
+        "{out}"
+    );
     let status = w.json(&["run", "status", &w.run_id]);
     assert_eq!(status["run"]["usage"]["failed_calls"], 2, "{status:#}");
     let failures = status["failures"].as_array().unwrap();

@@ -567,7 +567,7 @@ fn calls(ctx: &Ctx, ws: &Workspace, run: &str) -> anyhow::Result<u8> {
             c.latency_ms,
             c.stop_reason.as_deref().unwrap_or("-"),
             c.outcome,
-            one_line(c.detail.as_deref().unwrap_or(""), 60)
+            one_line(c.detail.as_deref().unwrap_or(""), 240)
         );
     }
     Ok(0)

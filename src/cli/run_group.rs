@@ -154,7 +154,7 @@ pub(super) fn calls(ctx: &Ctx, ws: &Workspace, group: &RunGroup) -> anyhow::Resu
             c.usage.cache_read_tokens,
             c.latency_ms,
             c.outcome,
-            one_line(c.detail.as_deref().unwrap_or(""), 60)
+            one_line(c.detail.as_deref().unwrap_or(""), 240)
         );
     }
     Ok(0)
