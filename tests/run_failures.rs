@@ -260,26 +260,3 @@ fn a_groups_status_lists_each_members_failures_by_cause() {
     );
     assert!(out.contains("e.g. block 0: invalid answer"), "{out}");
 }
-
-/// The Runs pane's "last" line names a failed call's reason as soon as the worker reports it.
-#[test]
-fn a_failed_call_reported_by_the_worker_shows_its_reason_in_the_runs_pane() {
-    let mut runs = blockwise::tui::panes::runs::RunsPane::default();
-    let call: blockwise::model::CallRecord = serde_json::from_value(json!({
-        "seq": 7, "run_id": "run_x", "pack_size": 1, "first_block": 4, "last_block": 4,
-        "usage": {"input_tokens": 0, "output_tokens": 0, "cache_write_tokens": 0, "cache_read_tokens": 0},
-        "latency_ms": 3, "outcome": "failed", "mapped": 1, "missing": 0,
-        "unexpected": 0, "duplicate": 0, "at": "2026-01-01T00:00:00Z",
-        "detail": "block 4: invalid answer: field 'score': 11 is greater than the maximum of 10"
-    }))
-    .unwrap();
-    blockwise::tui::app::workers::on_event(
-        blockwise::workspace::WorkerEvent::CallFinished(call),
-        &mut runs,
-    );
-    let reason = runs.reasons.get("run_x").expect("the reason is kept");
-    assert!(
-        reason.contains("call #7 failed: block 4: invalid answer"),
-        "{reason}"
-    );
-}

@@ -6,11 +6,10 @@ use std::io::{IsTerminal, Write};
 use clap::{ArgGroup, Subcommand};
 use serde_json::json;
 
+use super::exit::refused;
 use super::output::{one_line, print_json};
 use super::{Ctx, Exit};
-use crate::workspace::{
-    KeyOptions, KeyTest, ProviderKind, StructuredSupport, VaultError, Workspace,
-};
+use crate::workspace::{KeyOptions, KeyTest, ProviderKind, StructuredSupport, Workspace};
 
 #[derive(Debug, Subcommand)]
 pub enum KeysCommand {
@@ -158,10 +157,6 @@ fn show_server(ws: &Workspace, provider: &str) -> anyhow::Result<()> {
     Ok(())
 }
 
-fn vault_error(e: VaultError) -> anyhow::Error {
-    Exit::new(1, format!("error: {e}")).into()
-}
-
 /// `keys set anthropic --base-url URL` with a stored key and nothing else: only the base URL
 /// changes (the key, its defaults and its test verdict stay). `None` when that is not the ask.
 fn set_base_url_only(
@@ -183,8 +178,10 @@ fn set_base_url_only(
     let ws = ctx.open()?;
     let summary = match ws.set_key_base_url(provider, options.base_url.clone()) {
         // No stored key yet: the usual `keys set` asks for one.
-        Err(crate::workspace::VaultError::NotFound(_)) => return Ok(None),
-        other => other.map_err(vault_error)?,
+        Err(crate::workspace::Error::Vault(crate::workspace::VaultError::NotFound(_))) => {
+            return Ok(None)
+        }
+        other => other.map_err(refused)?,
     };
     if ctx.json {
         print_json(&summary)?;
@@ -206,8 +203,8 @@ fn set(
     options: KeyOptions,
 ) -> anyhow::Result<u8> {
     // Check the provider and the URL before asking for a secret.
-    Workspace::check_keyed_provider(provider).map_err(vault_error)?;
-    Workspace::check_key_base_url(provider, options.base_url.as_deref()).map_err(vault_error)?;
+    Workspace::check_keyed_provider(provider).map_err(refused)?;
+    Workspace::check_key_base_url(provider, options.base_url.as_deref()).map_err(refused)?;
     if let Some(code) = set_base_url_only(ctx, provider, stdin, env, &options)? {
         return Ok(code);
     }
@@ -221,7 +218,7 @@ fn set(
     let ws = ctx.open()?;
     let (summary, how) = ws
         .set_key(provider, secret.as_deref(), options)
-        .map_err(vault_error)?;
+        .map_err(refused)?;
     if ctx.json {
         print_json(&summary)?;
     } else if !ctx.quiet && keyless {
@@ -245,7 +242,7 @@ fn set(
 
 fn list(ctx: &Ctx) -> anyhow::Result<u8> {
     let ws = ctx.open_read()?;
-    let keys = ws.list_keys().map_err(vault_error)?;
+    let keys = ws.list_keys().map_err(refused)?;
     if ctx.json {
         print_json(&keys)?;
         return Ok(0);
@@ -352,7 +349,7 @@ fn test(ctx: &Ctx, provider: &str, model: Option<&str>) -> anyhow::Result<u8> {
 
 fn remove(ctx: &Ctx, provider: &str) -> anyhow::Result<u8> {
     let ws = ctx.open()?;
-    let removed = ws.remove_key(provider).map_err(vault_error)?;
+    let removed = ws.remove_key(provider).map_err(refused)?;
     if ctx.json {
         print_json(&json!({"provider": provider, "removed": removed}))?;
     } else if !ctx.quiet || !removed {

@@ -4,6 +4,7 @@
 use serde_json::Value;
 
 use super::edit::{parse_and_validate, FieldValidators};
+use super::salvage::{self, Salvage};
 use super::{Action, ReviewError, Selection, Undo, NAMED_WRONG};
 use crate::model::{Overlay, OverlayStatus, RunStatus};
 use crate::store::{ReviewEvent, RunTxn, Store};
@@ -46,15 +47,6 @@ pub struct EditOutcome {
     pub undo: Undo,
     /// Set when the edit fixed a failed block's invalid answer.
     pub salvage: Option<Salvage>,
-}
-
-/// What an edit of a failed block's invalid answer left.
-#[derive(Debug, Clone, PartialEq)]
-pub enum Salvage {
-    /// The answer obeys the schema now: the block is staged, ready to confirm.
-    Staged,
-    /// Still invalid (the first problem left): the block stays failed, keeping the fix.
-    StillInvalid(String),
 }
 
 pub(super) fn event(
@@ -150,43 +142,85 @@ pub fn confirm(
             index: 0,
             source,
         })?;
-    store.with_run(run_id, |rt| {
-        let selection = match target {
-            Target::AllStaged => Selection::from_indices(
-                rt.indices_with_status(OverlayStatus::AiComplete, usize::MAX)?,
-            ),
-            Target::Blocks(sel) => {
-                check_range(rt, sel)?;
-                sel.clone()
-            }
-        };
-        let now = crate::clock::now_rfc3339();
-        let mut wrong = Wrong::new(Action::Confirm);
-        for index in selection.iter() {
-            let mut ov = load(rt, index)?;
-            if ov.status != OverlayStatus::AiComplete {
-                wrong.push(index, ov.status);
-                continue;
-            }
-            let staged = ov.staging.clone().unwrap_or(Value::Null);
-            let local = &crate::schema::LOCAL_FIELDS;
-            if let Err(source) = validators.check_object_except(&staged, local) {
-                return Err(ReviewError::InvalidStaged {
-                    run_id: run_id.to_string(),
-                    index,
-                    source,
-                });
-            }
-            ov.confirmed = Some(staged);
-            ov.confirmed_at = Some(now.clone());
-            ov.confirmed_by = Some(user.to_string());
-            ov.status = OverlayStatus::Confirmed;
-            rt.put_overlay(&ov)?;
+    store.with_run(run_id, |rt| confirm_in(rt, target, user, &validators))
+}
+
+/// Confirm every staged block of each of `run_ids` (a group's members) in ONE write
+/// transaction, with one review event per run that changed, as [`confirm`] records it; any
+/// refusal (a staged value its schema does not accept) confirms nothing anywhere.
+pub fn confirm_all_staged(
+    store: &Store,
+    run_ids: &[String],
+    user: &str,
+) -> Result<Vec<ReviewOutcome>, ReviewError> {
+    let Some(first) = run_ids.first() else {
+        return Ok(Vec::new());
+    };
+    let schema_of = |run_id: &str| {
+        FieldValidators::new(&run_schema(store, run_id)?).map_err(|source| ReviewError::Edit {
+            run_id: run_id.to_string(),
+            index: 0,
+            source,
+        })
+    };
+    // A group's members share one schema; a member on another one gets its own validators.
+    let shared = (
+        store.get_run(first)?.map(|r| r.schema_id),
+        schema_of(first)?,
+    );
+    store.with_runs(run_ids, |rt| {
+        if shared.0.as_deref() == Some(rt.run.schema_id.as_str()) {
+            confirm_in(rt, &Target::AllStaged, user, &shared.1)
+        } else {
+            let own = schema_of(&rt.run.run_id.clone())?;
+            confirm_in(rt, &Target::AllStaged, user, &own)
         }
-        wrong.into_result(run_id)?;
-        let undo = Undo::Confirm(selection.clone());
-        finish(rt, user, Action::Confirm, selection, None, undo)
     })
+}
+
+/// [`confirm`] inside an open transaction on one run.
+fn confirm_in(
+    rt: &mut RunTxn<'_>,
+    target: &Target,
+    user: &str,
+    validators: &FieldValidators,
+) -> Result<ReviewOutcome, ReviewError> {
+    let run_id = rt.run.run_id.clone();
+    let selection = match target {
+        Target::AllStaged => {
+            Selection::from_indices(rt.indices_with_status(OverlayStatus::AiComplete, usize::MAX)?)
+        }
+        Target::Blocks(sel) => {
+            check_range(rt, sel)?;
+            sel.clone()
+        }
+    };
+    let now = crate::clock::now_rfc3339();
+    let mut wrong = Wrong::new(Action::Confirm);
+    for index in selection.iter() {
+        let mut ov = load(rt, index)?;
+        if ov.status != OverlayStatus::AiComplete {
+            wrong.push(index, ov.status);
+            continue;
+        }
+        let staged = ov.staging.clone().unwrap_or(Value::Null);
+        let local = &crate::schema::LOCAL_FIELDS;
+        if let Err(source) = validators.check_object_except(&staged, local) {
+            return Err(ReviewError::InvalidStaged {
+                run_id: run_id.clone(),
+                index,
+                source,
+            });
+        }
+        ov.confirmed = Some(staged);
+        ov.confirmed_at = Some(now.clone());
+        ov.confirmed_by = Some(user.to_string());
+        ov.status = OverlayStatus::Confirmed;
+        rt.put_overlay(&ov)?;
+    }
+    wrong.into_result(&run_id)?;
+    let undo = Undo::Confirm(selection.clone());
+    finish(rt, user, Action::Confirm, selection, None, undo)
 }
 
 /// Reject staged blocks back to `pending`: the staged value and the model's answer are cleared,
@@ -305,8 +339,8 @@ pub fn edit(
     let value = parse_and_validate(&schema, field, text).map_err(edit_err)?;
     store.with_run(run_id, |rt| {
         let mut ov = load(rt, index)?;
-        if super::salvage::salvageable(&ov) {
-            return super::salvage::edit_failed(rt, &schema, ov, field, value.clone(), user);
+        if salvage::salvageable(&ov) {
+            return edit_failed(rt, &schema, ov, field, value.clone(), user);
         }
         if ov.status != OverlayStatus::AiComplete {
             let mut wrong = Wrong::new(Action::Edit);
@@ -343,6 +377,48 @@ pub fn edit(
             },
             salvage: None,
         })
+    })
+}
+
+/// [`edit`] of a failed block that kept the model's invalid answer ([`salvage::fix`]), logged
+/// as an edit whose reason says whether the block is staged now or still fails.
+fn edit_failed(
+    rt: &mut RunTxn<'_>,
+    schema: &Value,
+    mut ov: Overlay,
+    field: &str,
+    value: Value,
+    user: &str,
+) -> Result<EditOutcome, ReviewError> {
+    let (run_id, index) = (rt.run.run_id.clone(), ov.block_index);
+    let before = ov.clone();
+    let (old, outcome) = salvage::fix(schema, &mut ov, field, value.clone()).map_err(|source| {
+        ReviewError::Edit {
+            run_id: run_id.clone(),
+            index,
+            source,
+        }
+    })?;
+    rt.put_overlay(&ov)?;
+    let mut ev = event(rt, user, Action::Edit, &Selection::from_indices([index]));
+    ev.field = Some(field.to_string());
+    ev.old_value = Some(old.clone().unwrap_or(Value::Null));
+    ev.new_value = Some(value.clone());
+    ev.reason = Some(outcome.reason());
+    let event_seq = rt.append_review(&ev)?;
+    Ok(EditOutcome {
+        run_id,
+        block_index: index,
+        field: Some(field.to_string()),
+        old_value: old,
+        new_value: Some(value),
+        edited: true,
+        event_seq,
+        undo: Undo::Restore {
+            before: vec![before],
+            after: vec![ov],
+        },
+        salvage: Some(outcome),
     })
 }
 

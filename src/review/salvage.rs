@@ -5,85 +5,68 @@
 
 use serde_json::Value;
 
-use super::edit::FieldValidators;
-use super::ops::{event, EditOutcome, Salvage};
-use super::{Action, ReviewError, Selection, Undo};
+use super::edit::{EditError, FieldValidators};
 use crate::model::{Overlay, OverlayStatus};
-use crate::store::RunTxn;
+
+/// What an edit of a failed block's invalid answer left.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Salvage {
+    /// The answer obeys the schema now: the block is staged, ready to confirm.
+    Staged,
+    /// Still invalid (the first problem left): the block stays failed, keeping the fix.
+    StillInvalid(String),
+}
+
+impl Salvage {
+    /// The reason recorded with the edit's review event.
+    pub fn reason(&self) -> String {
+        match self {
+            Salvage::Staged => "salvaged a failed block: the fixed answer obeys the schema".into(),
+            Salvage::StillInvalid(why) => format!("fixing a failed block; still invalid: {why}"),
+        }
+    }
+}
 
 /// A failed block that kept an answer to fix.
 pub(super) fn salvageable(ov: &Overlay) -> bool {
     ov.status == OverlayStatus::Failed && matches!(ov.invalid_answer, Some(Value::Object(_)))
 }
 
-/// Set `field` to `value` (already parsed and checked on its own) in the block's invalid
-/// answer, then check the whole answer: valid → staged; else still failed, naming what is left.
-pub(super) fn edit_failed(
-    rt: &mut RunTxn<'_>,
+/// Set `field` to `value` (already parsed and checked on its own) in `ov`'s invalid answer,
+/// then check the whole answer: valid → staged; else still failed, naming what is left.
+/// Returns the field's old value. `ov` must be [`salvageable`].
+pub(super) fn fix(
     schema: &Value,
-    mut ov: Overlay,
+    ov: &mut Overlay,
     field: &str,
     value: Value,
-    user: &str,
-) -> Result<EditOutcome, ReviewError> {
-    let run_id = rt.run.run_id.clone();
-    let index = ov.block_index;
-    let before = ov.clone();
-    let Some(Value::Object(mut answer)) = ov.invalid_answer.take() else {
-        return Err(ReviewError::StagingNotObject {
-            run_id,
-            index,
-            field: field.to_string(),
-        });
+) -> Result<(Option<Value>, Salvage), EditError> {
+    let validators = FieldValidators::new(schema)?;
+    let mut answer = match ov.invalid_answer.take() {
+        Some(Value::Object(map)) => map,
+        other => {
+            ov.invalid_answer = other;
+            return Err(EditError::Invalid {
+                field: field.to_string(),
+                reason: "the block kept no answer to fix".into(),
+            });
+        }
     };
-    let old = answer.insert(field.to_string(), value.clone());
+    let old = answer.insert(field.to_string(), value);
     let answer = Value::Object(answer);
-    let validators = FieldValidators::new(schema).map_err(|source| ReviewError::Edit {
-        run_id: run_id.clone(),
-        index,
-        source,
-    })?;
-    let still_invalid = validators
-        .check_object_except(&answer, &crate::schema::LOCAL_FIELDS)
-        .err()
-        .map(|e| e.to_string());
-    match &still_invalid {
-        None => {
+    match validators.check_object_except(&answer, &crate::schema::LOCAL_FIELDS) {
+        Ok(()) => {
             ov.status = OverlayStatus::AiComplete;
             ov.staging = Some(answer);
             ov.edited = true;
             ov.last_error = None;
+            Ok((old, Salvage::Staged))
         }
-        Some(why) => {
+        Err(e) => {
+            let why = e.to_string();
             ov.invalid_answer = Some(answer);
             ov.last_error = Some(format!("invalid answer: {why}"));
+            Ok((old, Salvage::StillInvalid(why)))
         }
     }
-    rt.put_overlay(&ov)?;
-    let mut ev = event(rt, user, Action::Edit, &Selection::from_indices([index]));
-    ev.field = Some(field.to_string());
-    ev.old_value = Some(old.clone().unwrap_or(Value::Null));
-    ev.new_value = Some(value.clone());
-    ev.reason = Some(match &still_invalid {
-        None => "salvaged a failed block: the fixed answer obeys the schema".to_string(),
-        Some(why) => format!("fixing a failed block; still invalid: {why}"),
-    });
-    let seq = rt.append_review(&ev)?;
-    Ok(EditOutcome {
-        run_id,
-        block_index: index,
-        field: Some(field.to_string()),
-        old_value: old,
-        new_value: Some(value),
-        edited: true,
-        event_seq: seq,
-        undo: Undo::Restore {
-            before: vec![before],
-            after: vec![ov],
-        },
-        salvage: Some(match still_invalid {
-            None => Salvage::Staged,
-            Some(why) => Salvage::StillInvalid(why),
-        }),
-    })
 }

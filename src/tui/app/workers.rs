@@ -8,7 +8,9 @@ use tokio::sync::watch;
 use crate::model::RunStatus;
 use crate::tui::kit::{Action, Effect, Spawner};
 use crate::tui::panes::runs::RunsPane;
-use crate::workspace::{RunEnd, Session, SessionOptions, WorkerError, WorkerEvent, Workspace};
+use crate::workspace::{
+    self, RunEnd, Session, SessionOptions, WorkerError, WorkerEvent, Workspace,
+};
 
 /// Runs with a background worker, and the switch that stops each.
 #[derive(Default)]
@@ -89,7 +91,7 @@ impl Workers {
         }
         let session = match ws.start_session(&spawner.handle, run_id, SessionOptions::default()) {
             Ok(s) => s,
-            Err(WorkerError::Refused(why)) => return Effect::Error(why),
+            Err(workspace::Error::Worker(WorkerError::Refused(why))) => return Effect::Error(why),
             Err(e) => {
                 return Effect::Error(format!("cannot connect {}: {e}", run.model_config.provider))
             }
@@ -183,5 +185,32 @@ pub fn on_event(ev: WorkerEvent, runs: &mut RunsPane) -> Vec<Effect> {
             ]
         }
         WorkerEvent::Complete { .. } | WorkerEvent::Cancelled { .. } => vec![Effect::Stale],
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The Runs pane's "last" line names a failed call's reason as soon as the worker reports
+    /// it (issue 23 item 4; was: provider errors only).
+    #[test]
+    fn a_failed_call_shows_its_reason_in_the_runs_pane() {
+        let mut runs = RunsPane::default();
+        let call: crate::model::CallRecord = serde_json::from_value(serde_json::json!({
+            "seq": 7, "run_id": "run_x", "pack_size": 1, "first_block": 4, "last_block": 4,
+            "usage": {"input_tokens": 0, "output_tokens": 0, "cache_write_tokens": 0,
+                      "cache_read_tokens": 0},
+            "latency_ms": 3, "outcome": "failed", "mapped": 1, "missing": 0,
+            "unexpected": 0, "duplicate": 0, "at": "2026-01-01T00:00:00Z",
+            "detail": "block 4: invalid answer: field 'score': 11 is greater than the maximum of 10"
+        }))
+        .unwrap();
+        on_event(WorkerEvent::CallFinished(call), &mut runs);
+        let reason = runs.reasons.get("run_x").expect("the reason is kept");
+        assert!(
+            reason.contains("call #7 failed: block 4: invalid answer"),
+            "{reason}"
+        );
     }
 }
