@@ -291,6 +291,9 @@ fn write_staged(
     Ok(())
 }
 
+/// Largest invalid answer (as JSON) a failed block keeps for salvage.
+const MAX_KEPT_ANSWER: usize = 64 * 1024;
+
 fn apply_failures(
     rt: &mut RunTxn<'_>,
     failures: Vec<(u32, String)>,
@@ -301,7 +304,9 @@ fn apply_failures(
         let answer = invalid_answers
             .iter()
             .position(|(i, _)| *i == index)
-            .map(|at| invalid_answers.swap_remove(at).1);
+            .map(|at| invalid_answers.swap_remove(at).1)
+            // A huge answer is not kept (the store stays small; its error is cut too).
+            .filter(|a| a.to_string().len() <= MAX_KEPT_ANSWER);
         let Some(mut ov) = rt.overlay(index)? else {
             continue;
         };
