@@ -198,14 +198,15 @@ fn keys_are_encrypted_tested_listed_and_never_shown() {
             "openai",
             "--stdin",
             "--base-url",
-            "http://localhost:9/v1",
+            "http://user:pw@localhost:9/v1",
         ],
         Some(GOOD),
         &[],
     );
+    // Hosted providers take a base URL too (issue 23 item 9), by the same rules as custom.
     assert_eq!(out.status.code(), Some(1));
     assert!(
-        text(&out).contains("only the custom provider"),
+        text(&out).contains("user name or password"),
         "{}",
         text(&out)
     );

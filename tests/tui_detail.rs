@@ -99,7 +99,7 @@ fn a_failed_block_shows_its_last_error_and_attempts() {
     app.handle_key(code(KeyCode::Enter));
     let s = screen(&app, 120, 40);
     assert!(
-        s.contains("status failed") && s.contains("attempts 3"),
+        s.contains("status failed") && s.contains("failed after 3 tries"),
         "{s}"
     );
     assert!(

@@ -363,11 +363,15 @@ fn a_stored_keys_default_model_temperature_and_max_tokens_are_set_with_the_clis_
     for _ in 0..10 {
         app.handle_key(code(KeyCode::Backspace));
     }
-    typed(&mut app, "2.5");
+    // Issue 23 item 11: Anthropic's API takes 0–1, so 2 is refused for its key (TUI and CLI).
+    typed(&mut app, "2");
     app.handle_key(code(KeyCode::Enter));
     let tui = refused(&app);
-    assert_eq!(tui, "temperature 2.5 is out of range 0.0–2.0");
-    assert!(cli_refusal(&env, &["--temperature", "2.5"]).contains(&tui));
+    assert_eq!(
+        tui,
+        "temperature 2 is out of range for anthropic: its API takes 0.0–1.0"
+    );
+    assert!(cli_refusal(&env, &["--temperature", "2"]).contains(&tui));
     for _ in 0..10 {
         app.handle_key(code(KeyCode::Backspace));
     }
@@ -761,4 +765,57 @@ fn snapshots_of_the_new_screens() {
         typed(app, &format!("{}/con", dir.display()));
         app.handle_key(code(KeyCode::Tab));
     });
+}
+
+/// Issue 23 item 9: `b` in the Keys pane sets a hosted provider's base URL (a gateway), checked
+/// with the CLI's rules in the prompt; `t` then tests the key through it.
+#[test]
+fn b_sets_a_hosted_keys_base_url_with_the_clis_rules() {
+    let (mut env, mut app) = demo("key-base-url", 120, 40);
+    app.handle_key(key('5'));
+    assert_eq!(app.keys().current(), "anthropic");
+    app.handle_key(key('b'));
+    let (msg, is_error) = app.message().cloned().unwrap();
+    assert!(is_error && msg.contains("no stored anthropic key"), "{msg}");
+    app.handle_key(key('s'));
+    typed(&mut app, GOOD);
+    app.handle_key(code(KeyCode::Enter));
+    drain(&mut env, &mut app);
+    app.handle_key(key('b'));
+    assert!(buffer_text(&app, 120, 40).contains("Base URL of the anthropic key"));
+    typed(&mut app, "http://user:pw@gw.example/v1");
+    app.handle_key(code(KeyCode::Enter));
+    let refused = app
+        .modal::<Prompt>()
+        .and_then(|p| p.error.clone())
+        .unwrap_or_default();
+    assert!(refused.contains("user name or password"), "{refused}");
+    assert_eq!(
+        env.store
+            .get_api_key("anthropic")
+            .unwrap()
+            .unwrap()
+            .base_url,
+        None,
+        "a refused URL writes nothing"
+    );
+    for _ in 0..40 {
+        app.handle_key(code(KeyCode::Backspace));
+    }
+    let url = fake().anthropic_base_url();
+    typed(&mut app, &url);
+    app.handle_key(code(KeyCode::Enter));
+    drain(&mut env, &mut app);
+    assert!(!app.modal_open(), "{:?}", app.message());
+    let stored = env.store.get_api_key("anthropic").unwrap().unwrap();
+    assert_eq!(
+        stored.base_url.as_deref().map(|u| u.trim_end_matches('/')),
+        Some(url.trim_end_matches('/'))
+    );
+    let (msg, _) = app.message().cloned().unwrap();
+    assert!(msg.contains("keep their prices"), "{msg}");
+    app.handle_key(key('t'));
+    drain(&mut env, &mut app);
+    let (msg, is_error) = app.message().cloned().unwrap();
+    assert!(!is_error, "{msg}");
 }

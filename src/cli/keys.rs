@@ -14,8 +14,9 @@ use crate::workspace::{KeyOptions, KeyTest, ProviderKind, StructuredSupport, Wor
 #[derive(Debug, Subcommand)]
 pub enum KeysCommand {
     /// Store (or replace) a provider's key, encrypted with age. The key is read from stdin
-    /// (hidden prompt on a terminal) or from --env VAR. `custom` takes --base-url and needs no
-    /// key: without --stdin or --env it stores the endpoint alone.
+    /// (hidden prompt on a terminal) or from --env VAR. `custom` needs --base-url and no key:
+    /// without --stdin or --env it stores the endpoint alone. A hosted provider with a stored
+    /// key and only --base-url changes that key's base URL.
     #[command(group(ArgGroup::new("from").args(["stdin", "env"])))]
     Set {
         /// anthropic, openai, google or custom.
@@ -26,7 +27,9 @@ pub enum KeysCommand {
         /// Read the key from this environment variable.
         #[arg(long, value_name = "VAR")]
         env: Option<String>,
-        /// Endpoint of an OpenAI-compatible server (custom only), e.g. http://localhost:8080/v1.
+        /// Endpoint: an OpenAI-compatible server (custom, required), e.g.
+        /// http://localhost:8080/v1; or a gateway or proxy in front of anthropic, openai or
+        /// google (optional; the model's prices still apply). http(s), no user:password, no query.
         #[arg(long, value_name = "URL")]
         base_url: Option<String>,
         /// Default model for this key.
@@ -154,6 +157,44 @@ fn show_server(ws: &Workspace, provider: &str) -> anyhow::Result<()> {
     Ok(())
 }
 
+/// `keys set anthropic --base-url URL` with a stored key and nothing else: only the base URL
+/// changes (the key, its defaults and its test verdict stay). `None` when that is not the ask.
+fn set_base_url_only(
+    ctx: &Ctx,
+    provider: &str,
+    stdin: bool,
+    env: Option<&str>,
+    options: &KeyOptions,
+) -> anyhow::Result<Option<u8>> {
+    let only_url = options.base_url.is_some()
+        && !stdin
+        && env.is_none()
+        && options.model.is_none()
+        && options.temperature.is_none()
+        && options.max_tokens.is_none();
+    if !only_url || ProviderKind::is_custom_name(provider) {
+        return Ok(None);
+    }
+    let ws = ctx.open()?;
+    let summary = match ws.set_key_base_url(provider, options.base_url.clone()) {
+        // No stored key yet: the usual `keys set` asks for one.
+        Err(crate::workspace::Error::Vault(crate::workspace::VaultError::NotFound(_))) => {
+            return Ok(None)
+        }
+        other => other.map_err(refused)?,
+    };
+    if ctx.json {
+        print_json(&summary)?;
+    } else if !ctx.quiet {
+        outln!(
+            "The stored {provider} key {} now goes to {} (its models keep their prices).",
+            summary.key,
+            one_line(summary.base_url.as_deref().unwrap_or_default(), 200)
+        );
+    }
+    Ok(Some(0))
+}
+
 fn set(
     ctx: &Ctx,
     provider: &str,
@@ -161,8 +202,12 @@ fn set(
     env: Option<&str>,
     options: KeyOptions,
 ) -> anyhow::Result<u8> {
-    // Check the provider before asking for a secret.
+    // Check the provider and the URL before asking for a secret.
     Workspace::check_keyed_provider(provider).map_err(refused)?;
+    Workspace::check_key_base_url(provider, options.base_url.as_deref()).map_err(refused)?;
+    if let Some(code) = set_base_url_only(ctx, provider, stdin, env, &options)? {
+        return Ok(code);
+    }
     // A local server usually needs no key: `keys set custom --base-url URL` is enough.
     let keyless = ProviderKind::is_custom_name(provider) && !stdin && env.is_none();
     let secret = if keyless {

@@ -4,9 +4,9 @@ use clap::Subcommand;
 use serde_json::json;
 
 use super::exit::refused;
-use super::output::print_json;
+use super::output::{one_line, print_json};
 use super::{Ctx, Exit};
-use crate::workspace::{ReviewOutcome, RunOrGroup, Selection, Target, Workspace};
+use crate::workspace::{ReviewOutcome, RunOrGroup, Salvage, Selection, Target, Workspace};
 
 #[derive(Debug, Subcommand)]
 pub enum ReviewCmd {
@@ -176,20 +176,33 @@ fn edit(
             "new_value": out.new_value,
             "edited": out.edited,
             "event_seq": out.event_seq,
+            "salvaged": matches!(out.salvage, Some(Salvage::Staged)),
+            "still_invalid": match &out.salvage {
+                Some(Salvage::StillInvalid(why)) => Some(why),
+                _ => None,
+            },
         }))?;
     } else if !ctx.quiet {
         let show = |v: &Option<serde_json::Value>| {
             v.as_ref().map_or("(absent)".to_string(), |v| v.to_string())
         };
+        let note = match (&out.salvage, out.edited) {
+            (Some(Salvage::StillInvalid(why)), _) => format!(
+                " (the failed block's answer still breaks the schema: {why}; fix that field too)"
+            ),
+            (Some(Salvage::Staged), _) => " (failed block salvaged: staged now; \
+                `review confirm` confirms it)"
+                .to_string(),
+            (None, true) => {
+                " (draft edit; `review discard` restores the model's answer)".to_string()
+            }
+            (None, false) => " (same as the model's answer)".to_string(),
+        };
         outln!(
             "block {block_index} {field}: {} -> {}{}",
-            show(&out.old_value),
-            show(&out.new_value),
-            if out.edited {
-                " (draft edit; `review discard` restores the model's answer)"
-            } else {
-                " (same as the model's answer)"
-            }
+            one_line(&show(&out.old_value), 200),
+            one_line(&show(&out.new_value), 200),
+            one_line(&note, 300)
         );
     }
     Ok(0)

@@ -430,8 +430,14 @@ pub(super) fn start(
 
 fn list(ctx: &Ctx, ws: &Workspace) -> anyhow::Result<u8> {
     let runs = ws.list_runs()?;
+    let states = ws.run_states(&runs)?;
     if ctx.json {
-        print_json(&runs)?;
+        let rows: Vec<serde_json::Value> = runs
+            .iter()
+            .zip(&states)
+            .map(|(r, s)| with_state(r, s))
+            .collect::<anyhow::Result<_>>()?;
+        print_json(&rows)?;
         return Ok(0);
     }
     if runs.is_empty() {
@@ -450,12 +456,12 @@ fn list(ctx: &Ctx, ws: &Workspace) -> anyhow::Result<u8> {
         "FAILED",
         "MODEL"
     );
-    for r in runs {
+    for (r, state) in runs.into_iter().zip(states) {
         let c = r.counters;
         outln!(
             "{:<16}  {:<9}  {:>7}  {:>7}  {:>9}  {:>7}  {:<20}  {} / {}{}",
             r.run_id,
-            r.status.as_str(),
+            state.as_str(),
             c.total,
             c.pending + c.claimed,
             c.ai_complete + c.confirmed,
@@ -473,14 +479,38 @@ fn list(ctx: &Ctx, ws: &Workspace) -> anyhow::Result<u8> {
     Ok(0)
 }
 
+/// A run as JSON with its derived `state` (and `worker`, `reason`, `failed` where they apply)
+/// beside the stored `status`.
+fn with_state(r: &Run, state: &crate::workspace::RunState) -> anyhow::Result<serde_json::Value> {
+    let mut v = serde_json::to_value(r)?;
+    if let (Some(obj), serde_json::Value::Object(s)) =
+        (v.as_object_mut(), serde_json::to_value(state)?)
+    {
+        for (k, value) in s {
+            let key = if k == "state" {
+                k
+            } else {
+                format!("state_{k}")
+            };
+            obj.insert(key, value);
+        }
+    }
+    Ok(v)
+}
+
 fn status(ctx: &Ctx, ws: &Workspace, run: &str) -> anyhow::Result<u8> {
     let id = ws.resolve_run(run)?;
     let r = ws
         .get_run(&id)?
         .ok_or_else(|| Exit::new(1, format!("run {id} does not exist")))?;
+    let state = ws
+        .run_states(std::slice::from_ref(&r))?
+        .pop()
+        .unwrap_or(crate::workspace::RunState::Idle);
     let secs = r.active_millis as f64 / 1000.0;
     let done = r.counters.ai_complete + r.counters.confirmed + r.counters.failed;
     let rate = if secs > 0.0 { done as f64 / secs } else { 0.0 };
+    let failures = ws.failures_by_cause(&id)?;
     if ctx.json {
         print_json(&json!({
             "run": r,
@@ -488,28 +518,36 @@ fn status(ctx: &Ctx, ws: &Workspace, run: &str) -> anyhow::Result<u8> {
             "blocks_per_second": rate,
             "estimated_cost": format_cost(r.usage.cost_usd),
             "batches": ws.batches(std::slice::from_ref(&id))?,
+            "failures": failures,
+            "state": state.as_str(),
+            "state_label": state.label(),
         }))?;
         return Ok(0);
     }
-    print_status_progress(&r, secs, rate);
+    print_status_progress(&r, &state, secs, rate);
     super::run_batch::print_batches(ws, std::slice::from_ref(&id))?;
+    for line in crate::workspace::failure_lines(&failures) {
+        outln!("{}", one_line(&line, 240));
+    }
     print_status_config(ws, &id, &r)?;
     Ok(0)
 }
 
 /// `status`: what the run is, how far it got, what it used and cost.
-fn print_status_progress(r: &Run, secs: f64, rate: f64) {
+fn print_status_progress(r: &Run, state: &crate::workspace::RunState, secs: f64, rate: f64) {
     let c = r.counters;
     let u = r.usage;
     outln!("run       {}{}", r.run_id, demo_label(r));
-    outln!(
-        "status    {}{}",
-        r.status.as_str(),
-        r.paused_reason
-            .as_deref()
-            .map(|p| format!(" — {p}"))
-            .unwrap_or_default()
-    );
+    let next = match state {
+        crate::workspace::RunState::Idle => {
+            format!(" (no worker: `blockwise run start {}` continues)", r.run_id)
+        }
+        crate::workspace::RunState::Paused { .. } | crate::workspace::RunState::Cancelled => {
+            format!(" (`blockwise run resume {}`, then `run start`)", r.run_id)
+        }
+        _ => String::new(),
+    };
+    outln!("status    {}{next}", one_line(&state.label(), 300));
     outln!("document  {}", r.conv_uid);
     outln!("schema    {} ({})", r.schema_ref, short_id(&r.schema_uid));
     print_totals(&c, &u);
@@ -603,7 +641,7 @@ fn calls(ctx: &Ctx, ws: &Workspace, run: &str) -> anyhow::Result<u8> {
             c.latency_ms,
             c.stop_reason.as_deref().unwrap_or("-"),
             c.outcome,
-            one_line(c.detail.as_deref().unwrap_or(""), 60)
+            one_line(c.detail.as_deref().unwrap_or(""), 240)
         );
         if let Some(fb) = &c.feedback {
             let passed = fb.passed.as_ref().map_or("none".into(), |v| v.to_string());

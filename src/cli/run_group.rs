@@ -41,12 +41,22 @@ pub(super) fn create(
     Ok(0)
 }
 
-fn line(s: &GroupSummary) -> String {
+/// A group's state as `run list` and `run status` show it: a running group nobody works on
+/// is `idle`, as a run is.
+fn group_state(ws: &Workspace, s: &GroupSummary, runs: &[Run]) -> anyhow::Result<&'static str> {
+    if s.status != crate::model::RunStatus::Running {
+        return Ok(s.status.as_str());
+    }
+    let worked = ws.run_states(runs)?.iter().any(|st| st.is_worked());
+    Ok(if worked { "running" } else { "idle" })
+}
+
+fn line(s: &GroupSummary, state: &str) -> String {
     let c = s.counters;
     format!(
         "{}  {}  {} runs ({} complete)  {}/{} blocks done  {} failed  calls {}  {}",
         s.group_id,
-        s.status.as_str(),
+        state,
         s.runs,
         s.runs_complete,
         c.ai_complete + c.confirmed + c.failed,
@@ -60,16 +70,25 @@ fn line(s: &GroupSummary) -> String {
 pub(super) fn status(ctx: &Ctx, ws: &Workspace, group: &RunGroup) -> anyhow::Result<u8> {
     let runs = ws.group_runs(group)?;
     let s = GroupSummary::of(group, &runs);
+    // Failures per member run (blocks are numbered per document).
+    let mut failures = Vec::new();
+    for r in runs.iter().filter(|r| r.counters.failed > 0) {
+        failures.push((r.run_id.clone(), ws.failures_by_cause(&r.run_id)?));
+    }
     if ctx.json {
         let batches = ws.batches(&group.run_ids)?;
-        print_json(&json!({"group": group, "summary": s, "runs": runs, "batches": batches}))?;
+        let by_run: serde_json::Map<String, serde_json::Value> = failures
+            .iter()
+            .map(|(id, causes)| Ok((id.clone(), serde_json::to_value(causes)?)))
+            .collect::<Result<_, serde_json::Error>>()?;
+        print_json(&json!({"group": group, "summary": s, "runs": runs, "batches": batches, "failures": by_run}))?;
         return Ok(0);
     }
     let (c, u) = (s.counters, s.usage);
     outln!("group     {}", s.group_id);
     outln!(
         "status    {}{}",
-        s.status.as_str(),
+        group_state(ws, &s, &runs)?,
         s.paused_reason
             .as_deref()
             .map(|p| format!(" — {}", one_line(p, 200)))
@@ -90,6 +109,14 @@ pub(super) fn status(ctx: &Ctx, ws: &Workspace, group: &RunGroup) -> anyhow::Res
     );
     print_totals(&c, &u);
     super::run_batch::print_batches(ws, &group.run_ids)?;
+    for (run_id, causes) in &failures {
+        for line in crate::workspace::failure_lines(causes) {
+            outln!(
+                "{}",
+                one_line(&format!("{run_id}: {}", line.trim_start()), 240)
+            );
+        }
+    }
     if let Some(r) = runs.first() {
         let mc = &r.model_config;
         outln!(
@@ -129,7 +156,7 @@ pub(super) fn calls(ctx: &Ctx, ws: &Workspace, group: &RunGroup) -> anyhow::Resu
             c.usage.cache_read_tokens,
             c.latency_ms,
             c.outcome,
-            one_line(c.detail.as_deref().unwrap_or(""), 60)
+            one_line(c.detail.as_deref().unwrap_or(""), 240)
         );
     }
     Ok(0)
@@ -150,7 +177,7 @@ pub(super) fn retry_failed(ctx: &Ctx, ws: &Workspace, group: &RunGroup) -> anyho
     } else if !ctx.quiet {
         outln!(
             "{}  {reset} failed blocks back to pending; `blockwise run start {}` processes them",
-            line(&s),
+            line(&s, s.status.as_str()),
             s.group_id
         );
     }
@@ -161,7 +188,7 @@ fn report(ctx: &Ctx, s: &GroupSummary) -> anyhow::Result<u8> {
     if ctx.json {
         print_json(s)?;
     } else if !ctx.quiet {
-        outln!("{}", line(s));
+        outln!("{}", line(s, s.status.as_str()));
     }
     Ok(0)
 }
@@ -257,7 +284,9 @@ pub(super) fn list(ctx: &Ctx, ws: &Workspace) -> anyhow::Result<()> {
     outln!();
     outln!("GROUPS");
     for g in &groups {
-        outln!("{}", line(&ws.group_summary(g)?));
+        let runs = ws.group_runs(g)?;
+        let s = GroupSummary::of(g, &runs);
+        outln!("{}", line(&s, group_state(ws, &s, &runs)?));
     }
     Ok(())
 }

@@ -57,15 +57,15 @@ pub(super) fn write<W: Write>(
     };
     store.for_each_block_overlay(&ctx.doc.conv_uid, &ctx.run.run_id, |block, ov| {
         let picked = pick(mode, ov);
+        // Counted like JSONL and CSV: every block exported with a value, rewrite or not (a
+        // clause review confirms values but rewrites nothing).
+        match (picked.data.is_some(), picked.draft) {
+            (true, true) => summary.drafts += 1,
+            (true, false) => summary.confirmed += 1,
+            (false, _) => {}
+        }
         let text: Cow<'_, str> = match replacement(picked.data) {
-            Some(s) => {
-                if picked.draft {
-                    summary.drafts += 1;
-                } else {
-                    summary.confirmed += 1;
-                }
-                Cow::Owned(s)
-            }
+            Some(s) => Cow::Owned(s),
             None => Cow::Borrowed(&block.block_content),
         };
         w.write_all(text.as_bytes()).map_err(&io)?;

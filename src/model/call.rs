@@ -90,9 +90,15 @@ impl CallOutcome {
         }
     }
 
-    /// The call failed at the provider (counts in `failed_calls`).
+    /// The call failed at the provider.
     pub fn is_error(self) -> bool {
         matches!(self, CallOutcome::Error(_))
+    }
+
+    /// The call failed: at the provider, or its single block got no usable answer (counts in
+    /// `failed_calls`; a `failed` call is as failed as an `error:` one to whoever pays for it).
+    pub fn is_failure(self) -> bool {
+        matches!(self, CallOutcome::Error(_) | CallOutcome::Failed)
     }
 
     pub fn parse(s: &str) -> Option<CallOutcome> {

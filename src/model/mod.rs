@@ -10,6 +10,7 @@ mod project;
 mod provider;
 mod records;
 mod run;
+mod run_state;
 mod sanitize;
 mod schema;
 mod usage;
@@ -30,6 +31,7 @@ pub use run::{
     CallRecord, ModelConfig, Overlay, OverlayStatus, Run, RunCounters, RunStatus, ServerSeen,
     Shown, UsageTotals,
 };
+pub use run_state::RunState;
 pub use sanitize::{json_escape_controls, one_line, sanitize, sanitize_line};
 pub use schema::{generate_schema_id, Schema};
 pub use usage::Usage;

@@ -310,6 +310,10 @@ pub struct Overlay {
     /// Grounding of the staged value's quoted strings (SPEC §4a); recomputed after an edit.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub evidence: Option<Vec<super::Span>>,
+    /// The model's last answer that did not validate (a failed block keeps it, so a reviewer
+    /// can fix the bad field and salvage it); with the reviewer's fixes so far.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub invalid_answer: Option<Value>,
 }
 
 impl Overlay {
@@ -330,6 +334,7 @@ impl Overlay {
             confirmed_by: None,
             result_call: None,
             evidence: None,
+            invalid_answer: None,
         }
     }
 }

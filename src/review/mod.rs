@@ -10,6 +10,7 @@ pub mod edit;
 mod find;
 mod ops;
 mod regrounding;
+mod salvage;
 mod selection;
 mod undo;
 mod wrong;
@@ -20,6 +21,7 @@ pub use ops::{
     confirm, confirm_all_staged, discard_edit, edit, reject, reject_with_reason, EditOutcome,
     ReviewOutcome, Target,
 };
+pub use salvage::Salvage;
 pub use selection::{Selection, SelectionError};
 pub use undo::{unconfirm, undo, Undo};
 pub use wrong::{skipped_line, SkippedBlock};
@@ -119,7 +121,10 @@ fn state_rule(action: Action) -> &'static str {
     match action {
         Action::Confirm => "only staged blocks (ai_complete) can be confirmed",
         Action::Reject => "only staged blocks (ai_complete) can be rejected",
-        Action::Edit => "only staged blocks (ai_complete) can be edited",
+        Action::Edit => {
+            "only staged blocks (ai_complete), and failed blocks that kept an invalid answer, \
+             can be edited"
+        }
         Action::Discard => "only staged blocks (ai_complete) have draft edits to discard",
         Action::Unconfirm => "only confirmed blocks can be unconfirmed",
         Action::Undo => "it changed since the action being undone",

@@ -6,6 +6,7 @@
 use serde_json::Value;
 
 use super::edit::{parse_and_validate, FieldValidators};
+use super::salvage::{self, Salvage};
 use super::wrong::{SkippedBlock, Wrong};
 use super::{Action, ReviewError, Selection, Undo};
 use crate::model::{Overlay, OverlayStatus, RunStatus};
@@ -51,6 +52,8 @@ pub struct EditOutcome {
     pub event_seq: u64,
     /// How to reverse it (the TUI's `u`).
     pub undo: Undo,
+    /// Set when the edit fixed a failed block's invalid answer.
+    pub salvage: Option<Salvage>,
 }
 
 pub(super) fn event(
@@ -328,6 +331,9 @@ pub fn edit(
     let reground = super::regrounding::regrounder(store, run_id, &schema, index)?;
     store.with_run(run_id, |rt| {
         let mut ov = load(rt, index)?;
+        if salvage::salvageable(&ov) {
+            return edit_failed(rt, &schema, ov, field, value.clone(), user);
+        }
         if ov.status != OverlayStatus::AiComplete {
             let mut wrong = Wrong::new(Action::Edit);
             wrong.push(index, ov.status);
@@ -364,7 +370,50 @@ pub fn edit(
                 before: vec![before],
                 after: vec![ov],
             },
+            salvage: None,
         })
+    })
+}
+
+/// [`edit`] of a failed block that kept the model's invalid answer ([`salvage::fix`]), logged
+/// as an edit whose reason says whether the block is staged now or still fails.
+fn edit_failed(
+    rt: &mut RunTxn<'_>,
+    schema: &Value,
+    mut ov: Overlay,
+    field: &str,
+    value: Value,
+    user: &str,
+) -> Result<EditOutcome, ReviewError> {
+    let (run_id, index) = (rt.run.run_id.clone(), ov.block_index);
+    let before = ov.clone();
+    let (old, outcome) = salvage::fix(schema, &mut ov, field, value.clone()).map_err(|source| {
+        ReviewError::Edit {
+            run_id: run_id.clone(),
+            index,
+            source,
+        }
+    })?;
+    rt.put_overlay(&ov)?;
+    let mut ev = event(rt, user, Action::Edit, &Selection::from_indices([index]));
+    ev.field = Some(field.to_string());
+    ev.old_value = Some(old.clone().unwrap_or(Value::Null));
+    ev.new_value = Some(value.clone());
+    ev.reason = Some(outcome.reason());
+    let event_seq = rt.append_review(&ev)?;
+    Ok(EditOutcome {
+        run_id,
+        block_index: index,
+        field: Some(field.to_string()),
+        old_value: old,
+        new_value: Some(value),
+        edited: true,
+        event_seq,
+        undo: Undo::Restore {
+            before: vec![before],
+            after: vec![ov],
+        },
+        salvage: Some(outcome),
     })
 }
 
@@ -414,6 +463,7 @@ pub fn discard_edit(
                 before: vec![before],
                 after: vec![ov],
             },
+            salvage: None,
         })
     })
 }

@@ -60,7 +60,7 @@ impl Store {
 
     /// Resolve a full `group_id` or a unique prefix.
     pub fn resolve_group(&self, prefix: &str) -> Result<String, StoreError> {
-        self.resolve_prefix(RUN_GROUPS, "run group", prefix)
+        self.resolve_id(RUN_GROUPS, "run group", "grp_", prefix)
     }
 
     /// Every run group, oldest first.

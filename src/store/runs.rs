@@ -30,7 +30,7 @@ impl Store {
 
     /// Resolve a full `run_id` or a unique prefix.
     pub fn resolve_run(&self, prefix: &str) -> Result<String, StoreError> {
-        self.resolve_prefix(RUNS, "run", prefix)
+        self.resolve_id(RUNS, "run", "run_", prefix)
     }
 
     /// Every run, oldest first.

@@ -90,7 +90,7 @@ impl Store {
         if let Some(s) = self.schema_by_ref(name)? {
             return Ok(s);
         }
-        let id = self.resolve_prefix(SCHEMAS, "schema", name)?;
+        let id = self.resolve_id(SCHEMAS, "schema", "sch_", name)?;
         self.get_schema(&id)?.ok_or_else(|| StoreError::NotFound {
             kind: "schema",
             prefix: name.to_string(),

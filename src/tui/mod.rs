@@ -86,7 +86,44 @@ pub fn run(ws: Workspace, opts: TuiOptions) -> anyhow::Result<()> {
     let result = runtime.block_on(event_loop(&mut term, &mut app, rx));
     drop(guard);
     tracing::info!("tui closed");
+    if !app.workers().handover().is_empty() {
+        let exe = std::env::current_exe()?;
+        for line in hand_over_workers(&app, &exe) {
+            println!("{line}");
+        }
+    }
     result
+}
+
+/// Quit with `k`: each stopped worker goes on as a background `blockwise run start` (its
+/// claims were released, so it can take the run); what happened, one line per run, printed
+/// once the terminal is restored.
+pub fn hand_over_workers(app: &App, exe: &std::path::Path) -> Vec<String> {
+    let ws = app.ws();
+    app.workers()
+        .handover()
+        .into_iter()
+        .map(|(run_id, stopped)| {
+            let run_id = crate::model::sanitize_line(&run_id).into_owned();
+            if !stopped {
+                return format!(
+                    "{run_id}: its worker did not stop in time, so it was not handed over; \
+                     `blockwise run start {run_id}` continues it"
+                );
+            }
+            match ws.spawn_background_worker(exe, &run_id) {
+                Ok(pid) => format!(
+                    "{run_id}: the worker goes on in the background as pid {pid} \
+                     (`blockwise run status {run_id}` shows it; `blockwise run cancel {run_id}` \
+                     stops it)"
+                ),
+                Err(e) => format!(
+                    "{run_id}: could not start a background worker ({e}); `blockwise run start \
+                     {run_id}` continues it"
+                ),
+            }
+        })
+        .collect()
 }
 
 /// Read terminal events on a plain thread (crossterm's reader blocks) into a channel.
@@ -147,7 +184,8 @@ async fn event_loop(
         tokio::select! {
             ev = input.recv() => match ev {
                 Some(ev) => on_event(app, ev),
-                None => app.update(Action::Quit),
+                // The terminal is gone: nobody can answer a question; stop and close.
+                None => app.apply_quit(false),
             },
             Some(a) = actions.recv() => app.update(a),
             _ = tokio::time::sleep_until(next_frame), if dirty => {}

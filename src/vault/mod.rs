@@ -11,7 +11,10 @@ use serde::Serialize;
 
 pub use crypto::IDENTITY_FILE;
 use records::summary;
-pub use records::{check_defaults, list_keys, record_test, remove_key, set_key_defaults};
+pub use records::{
+    check_defaults, list_keys, record_test, remove_key, set_key_base_url, set_key_defaults,
+    temperature_max,
+};
 
 use crate::model::ProviderKind;
 pub use crate::model::StoredKey;
@@ -108,14 +111,18 @@ pub enum VaultError {
     EmptyKey(String),
     #[error("the key for {0} contains whitespace or control characters: check what was pasted")]
     BadKeyText(String),
-    #[error("only the custom provider takes a base URL ({0} has a fixed endpoint; use ANTHROPIC_BASE_URL / OPENAI_BASE_URL to point it at a gateway)")]
+    #[error("{0} takes no base URL (anthropic, openai, google and custom do)")]
     BaseUrlNotAllowed(String),
     #[error("the custom provider needs --base-url (an http or https URL, e.g. http://localhost:8080/v1)")]
     MissingBaseUrl,
     #[error("invalid base URL: {0}")]
     InvalidBaseUrl(String),
-    #[error("temperature {0} is out of range 0.0–2.0")]
-    BadTemperature(f64),
+    #[error("temperature {value} is out of range for {provider}: its API takes 0.0–{max:.1}")]
+    BadTemperature {
+        provider: String,
+        value: f64,
+        max: f64,
+    },
     #[error("max tokens {0} is out of range 1–1000000")]
     BadMaxTokens(u32),
     #[error("no stored key for {0}: `blockwise keys list` shows what is stored")]
@@ -233,15 +240,8 @@ impl Vault {
             return Err(VaultError::BadKeyText(provider.into()));
         }
         let base_url = options.base_url.filter(|u| !u.trim().is_empty());
-        match (ProviderKind::parse(provider), &base_url) {
-            (Some(ProviderKind::Custom), None) => return Err(VaultError::MissingBaseUrl),
-            (Some(ProviderKind::Custom), Some(u)) => {
-                validate_base_url(u).map_err(|e| VaultError::InvalidBaseUrl(e.to_string()))?
-            }
-            (_, Some(_)) => return Err(VaultError::BaseUrlNotAllowed(provider.into())),
-            (_, None) => {}
-        }
-        check_defaults(options.temperature, options.max_tokens)?;
+        check_base_url(provider, base_url.as_deref())?;
+        check_defaults(provider, options.temperature, options.max_tokens)?;
         let cipher = match (secret, &self.passphrase) {
             (None, _) => Vec::new(),
             (Some(secret), Some(p)) => crypto::encrypt_with_passphrase(p, secret.as_bytes())?,
@@ -347,6 +347,19 @@ impl Vault {
     }
 }
 
+/// A key's base URL (SPEC §3): required for custom; optional for anthropic, openai and google
+/// (a gateway or proxy in front of the hosted API); http(s), no credentials, no query.
+pub fn check_base_url(provider: &str, base_url: Option<&str>) -> Result<(), VaultError> {
+    match (ProviderKind::parse(provider), base_url) {
+        (Some(ProviderKind::Custom), None) => Err(VaultError::MissingBaseUrl),
+        (Some(ProviderKind::Demo), Some(_)) | (None, Some(_)) => {
+            Err(VaultError::BaseUrlNotAllowed(provider.into()))
+        }
+        (_, Some(u)) => validate_base_url(u).map_err(|e| VaultError::InvalidBaseUrl(e.to_string())),
+        (_, None) => Ok(()),
+    }
+}
+
 /// Refuse `demo` (it needs no key) and names that are not keyed providers.
 pub fn check_provider(provider: &str) -> Result<(), VaultError> {
     if ProviderKind::is_demo_name(provider) {
@@ -425,9 +438,18 @@ mod tests {
             base_url: Some("http://localhost:1/v1".into()),
             ..Default::default()
         };
+        // A hosted provider takes a gateway URL by the custom rules (issue 23 item 9).
+        let openai = vault
+            .set_key(&store, "openai", "k123456", with_url.clone())
+            .unwrap();
+        assert_eq!(openai.base_url.as_deref(), Some("http://localhost:1/v1"));
+        let query = KeyOptions {
+            base_url: Some("https://gw.example/v1?key=1".into()),
+            ..Default::default()
+        };
         assert!(matches!(
-            vault.set_key(&store, "openai", "k123456", with_url.clone()),
-            Err(VaultError::BaseUrlNotAllowed(_))
+            vault.set_key(&store, "google", "k123456", query),
+            Err(VaultError::InvalidBaseUrl(_))
         ));
         assert!(matches!(
             vault.set_key(&store, "custom", "k123456", KeyOptions::default()),
@@ -446,8 +468,8 @@ mod tests {
             vault.set_key(&store, "demo", "x", KeyOptions::default()),
             Err(VaultError::DemoNeedsNoKey)
         ));
-        // Refused operations wrote nothing.
-        assert_eq!(store.list_api_keys().unwrap().len(), 2);
+        // Refused operations wrote nothing: anthropic, openai (with its URL) and custom.
+        assert_eq!(store.list_api_keys().unwrap().len(), 3);
     }
 
     #[cfg(unix)]

@@ -61,10 +61,19 @@ pub fn list_keys(store: &Store) -> Result<Vec<KeySummary>, VaultError> {
 }
 
 /// The bounds of a key's default temperature and max tokens (`keys set`, the Keys pane).
-pub fn check_defaults(temperature: Option<f64>, max_tokens: Option<u32>) -> Result<(), VaultError> {
+pub fn check_defaults(
+    provider: &str,
+    temperature: Option<f64>,
+    max_tokens: Option<u32>,
+) -> Result<(), VaultError> {
     if let Some(t) = temperature {
-        if !(0.0..=2.0).contains(&t) || !t.is_finite() {
-            return Err(VaultError::BadTemperature(t));
+        let max = temperature_max(provider);
+        if !(0.0..=max).contains(&t) || !t.is_finite() {
+            return Err(VaultError::BadTemperature {
+                provider: provider.to_string(),
+                value: t,
+                max,
+            });
         }
     }
     if let Some(m) = max_tokens {
@@ -73,6 +82,15 @@ pub fn check_defaults(temperature: Option<f64>, max_tokens: Option<u32>) -> Resu
         }
     }
     Ok(())
+}
+
+/// The highest temperature `provider`'s API takes: Anthropic's Messages API 1.0, the
+/// OpenAI-compatible ones 2.0 (SPEC §6: defaults stay within the provider's own bounds).
+pub fn temperature_max(provider: &str) -> f64 {
+    match crate::model::ProviderKind::parse(provider) {
+        Some(crate::model::ProviderKind::Anthropic) => 1.0,
+        _ => 2.0,
+    }
 }
 
 /// Replace the default model, temperature and max tokens of a stored key (the secret, base URL
@@ -85,13 +103,32 @@ pub fn set_key_defaults(
     max_tokens: Option<u32>,
 ) -> Result<KeySummary, VaultError> {
     check_provider(provider)?;
-    check_defaults(temperature, max_tokens)?;
+    check_defaults(provider, temperature, max_tokens)?;
     let Some(mut record) = store.get_api_key(provider)? else {
         return Err(VaultError::NotFound(provider.into()));
     };
     record.model = model.filter(|m| !m.trim().is_empty());
     record.temperature = temperature;
     record.max_tokens = max_tokens;
+    record.updated_at = crate::clock::now_rfc3339();
+    store.put_api_key(&record)?;
+    Ok(summary(&record))
+}
+
+/// Replace the base URL of a stored key (empty or `None`: the vendor's own endpoint; custom
+/// needs one). Checked like `keys set --base-url`; a refusal writes nothing.
+pub fn set_key_base_url(
+    store: &Store,
+    provider: &str,
+    base_url: Option<String>,
+) -> Result<KeySummary, VaultError> {
+    check_provider(provider)?;
+    let base_url = base_url.filter(|u| !u.trim().is_empty());
+    super::check_base_url(provider, base_url.as_deref())?;
+    let Some(mut record) = store.get_api_key(provider)? else {
+        return Err(VaultError::NotFound(provider.into()));
+    };
+    record.base_url = base_url;
     record.updated_at = crate::clock::now_rfc3339();
     store.put_api_key(&record)?;
     Ok(summary(&record))

@@ -28,6 +28,8 @@ pub struct CallEffect {
     pub results: Vec<(At, Value)>,
     /// `(block, error)`: ordinary failures that use up one attempt.
     pub failures: Vec<(At, String)>,
+    /// `(block, answer)`: the answer that failed validation, kept with the block to salvage it.
+    pub invalid_answers: Vec<(At, Value)>,
     /// Estimated cost of the call in USD; `None` when the model has no price.
     pub cost_usd: Option<f64>,
     /// Grounding of staged results (SPEC §4a), by block; absent for a schema with no
@@ -111,6 +113,7 @@ struct Part {
     effect: usize,
     results: Vec<(u32, Value, Option<Vec<Span>>)>,
     failures: Vec<(u32, String)>,
+    invalid_answers: Vec<(u32, Value)>,
     /// This run's share of the call's tokens and cost.
     usage: Usage,
     cost_usd: Option<f64>,
@@ -138,6 +141,7 @@ fn parts_in_order(run_ids: &[String], outcomes: &[CallEffect]) -> Vec<(u32, Part
             effect,
             results: vec![],
             failures: vec![],
+            invalid_answers: vec![],
             usage: Usage::default(),
             cost_usd: Some(0.0),
         };
@@ -161,6 +165,10 @@ fn parts_in_order(run_ids: &[String], outcomes: &[CallEffect]) -> Vec<(u32, Part
         for (at, error) in &o.failures {
             let p = parts.entry(at.run).or_insert_with(new_part);
             p.failures.push((at.index, error.clone()));
+        }
+        for (at, answer) in &o.invalid_answers {
+            let p = parts.entry(at.run).or_insert_with(new_part);
+            p.invalid_answers.push((at.index, answer.clone()));
         }
         for (slot, part) in parts {
             if slot == home {
@@ -208,7 +216,7 @@ pub fn apply_outcomes(
             None
         };
         write_staged(rt, staged, seq)?;
-        apply_failures(rt, part.failures, max_retries)?;
+        apply_failures(rt, part.failures, part.invalid_answers, max_retries)?;
         rollup(rt);
         Ok::<_, StoreError>(rt.run.clone())
     })?;
@@ -259,7 +267,7 @@ fn put_record(
     cost_usd: Option<f64>,
 ) -> Result<u64, StoreError> {
     record.detail = record.detail.map(super::record_cap::cap);
-    let failed_call = record.outcome.is_error();
+    let failed_call = record.outcome.is_failure();
     let usage = record.usage;
     let seq = if record.seq != 0 {
         rt.put_call(&record)?;
@@ -292,6 +300,7 @@ fn write_staged(
         ov.model_output = Some(value);
         ov.edited = false;
         ov.last_error = None;
+        ov.invalid_answer = None;
         ov.claimed_by = None;
         ov.claimed_at = None;
         ov.result_call = seq;
@@ -301,12 +310,22 @@ fn write_staged(
     Ok(())
 }
 
+/// Largest invalid answer (as JSON) a failed block keeps for salvage.
+const MAX_KEPT_ANSWER: usize = 64 * 1024;
+
 fn apply_failures(
     rt: &mut RunTxn<'_>,
     failures: Vec<(u32, String)>,
+    mut invalid_answers: Vec<(u32, Value)>,
     max_retries: u32,
 ) -> Result<(), StoreError> {
     for (index, error) in failures {
+        let answer = invalid_answers
+            .iter()
+            .position(|(i, _)| *i == index)
+            .map(|at| invalid_answers.swap_remove(at).1)
+            // A huge answer is not kept (the store stays small; its error is cut too).
+            .filter(|a| a.to_string().len() <= MAX_KEPT_ANSWER);
         let Some(mut ov) = rt.overlay(index)? else {
             continue;
         };
@@ -315,6 +334,9 @@ fn apply_failures(
         }
         ov.attempt_count += 1;
         ov.last_error = Some(error);
+        // Only the last try's answer is kept: a failure without one (a refused request) clears
+        // an older answer, which no longer explains the error.
+        ov.invalid_answer = answer;
         ov.claimed_by = None;
         ov.claimed_at = None;
         ov.status = if ov.attempt_count >= max_retries {

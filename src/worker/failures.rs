@@ -12,6 +12,8 @@ pub struct FailureCause {
     pub cause: String,
     pub count: u32,
     pub blocks: Vec<u32>,
+    /// The full error of the first block (`blocks[0]`), e.g. the rule and the value given.
+    pub example: String,
 }
 
 /// The cause of a `last_error`: its leading clause (an invalid answer keeps the field it names),
@@ -35,10 +37,11 @@ pub fn failures_by_cause(store: &Store, run_id: &str) -> Result<Vec<FailureCause
             .and_then(|o| o.last_error)
             .unwrap_or_else(|| "no error recorded".to_string());
         let cause = cause_of(&error);
-        let entry = by.entry(cause.clone()).or_insert(FailureCause {
+        let entry = by.entry(cause.clone()).or_insert_with(|| FailureCause {
             cause,
             count: 0,
             blocks: Vec::new(),
+            example: error.clone(),
         });
         entry.count += 1;
         if entry.blocks.len() < 8 {
@@ -78,6 +81,37 @@ pub fn summary(causes: &[FailureCause]) -> String {
     format!("{total} blocks failed: {}", parts.join("; "))
 }
 
+/// The failures of `run status`: a heading line, then per cause its count, example blocks and
+/// the first block's full error.
+pub fn lines(causes: &[FailureCause]) -> Vec<String> {
+    let total: u32 = causes.iter().map(|c| c.count).sum();
+    if total == 0 {
+        return Vec::new();
+    }
+    let mut out = vec![format!(
+        "failures  {total} blocks failed, {} cause(s) (`run retry-failed` queues them again)",
+        causes.len()
+    )];
+    for c in causes {
+        let list: Vec<String> = c.blocks.iter().map(u32::to_string).collect();
+        let more = if c.count as usize > c.blocks.len() {
+            ", …"
+        } else {
+            ""
+        };
+        out.push(format!(
+            "          {} × {}  blocks {}{more}",
+            c.count,
+            c.cause,
+            list.join(", ")
+        ));
+        if let Some(first) = c.blocks.first() {
+            out.push(format!("            e.g. block {first}: {}", c.example));
+        }
+    }
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -93,6 +127,7 @@ mod tests {
             cause: "x".into(),
             count: 9,
             blocks: (0..8).collect(),
+            example: "x: y".into(),
         }]);
         assert!(s.starts_with("9 blocks failed: 9 × x (blocks 0, 1"), "{s}");
         assert!(s.ends_with(", …)"), "{s}");

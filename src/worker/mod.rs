@@ -39,7 +39,9 @@ pub use create_group::{create_group, plan_group, PlannedGroup};
 pub use engine::{run_worker, EngineOptions};
 pub use estimate::{estimate_group, estimate_run, RunEstimate};
 pub use events::WorkerEvent;
-pub use failures::{failures_by_cause, summary as failure_summary, FailureCause};
+pub use failures::{
+    failures_by_cause, lines as failure_lines, summary as failure_summary, FailureCause,
+};
 pub use group_session::run_group_worker;
 pub use identity::worker_id;
 pub use lease::owner_alive;

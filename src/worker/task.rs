@@ -394,6 +394,7 @@ impl<P: Provider> Shared<P> {
                 record: rec,
                 results: Vec::new(),
                 failures: Vec::new(),
+                invalid_answers: Vec::new(),
                 cost_usd: self.no_answer_cost(),
                 shares: pack_shares(pack.iter().map(|i| i.run)),
                 evidence: Vec::new(),
@@ -485,5 +486,6 @@ impl<P: Provider> Shared<P> {
             self.guard_step(outcome, shifted);
         }
         requeue_missing(missing, queue);
+        answered::explain_failures(outcome);
     }
 }

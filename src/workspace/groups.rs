@@ -87,7 +87,28 @@ impl Workspace {
             })?;
             return Ok(RunOrGroup::Group(group));
         }
-        Ok(RunOrGroup::Run(self.store.resolve_run(name)?))
+        // A bare id (`eb57`) may name a run (`run_eb57…`) or a group (`grp_eb57…`).
+        let bare = !name.starts_with("run_");
+        let found = match self.store.resolve_run(name) {
+            Err(StoreError::NotFound { .. }) if bare => match self.store.resolve_group(name) {
+                Ok(id) => return self.resolve_run_or_group(&id),
+                Err(StoreError::NotFound { .. }) => Err(StoreError::NotFound {
+                    kind: "run",
+                    prefix: name.to_string(),
+                }),
+                Err(e) => Err(e),
+            },
+            Ok(run) if bare && !name.is_empty() => match self.store.resolve_group(name) {
+                Ok(group) => Err(StoreError::Ambiguous {
+                    kind: "run or run group",
+                    prefix: name.to_string(),
+                    candidates: vec![run, group],
+                }),
+                Err(_) => Ok(run),
+            },
+            other => other,
+        };
+        Ok(RunOrGroup::Run(found?))
     }
 
     pub fn list_groups(&self) -> Result<Vec<RunGroup>, Error> {

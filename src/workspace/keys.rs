@@ -52,6 +52,14 @@ impl Workspace {
         Ok(vault::check_provider(provider)?)
     }
 
+    /// Check a key's base URL the way `keys set` does (nothing is written).
+    pub fn check_key_base_url(provider: &str, base_url: Option<&str>) -> Result<(), Error> {
+        Ok(vault::check_base_url(
+            provider,
+            base_url.filter(|u| !u.trim().is_empty()),
+        )?)
+    }
+
     /// Encrypt and store a key (`None`: the custom endpoint alone, for a server that needs no
     /// key). Returns what was stored and how it is encrypted (in words).
     pub fn set_key(
@@ -82,10 +90,11 @@ impl Workspace {
 
     /// Check a default temperature / max tokens the way `keys set` does (nothing is written).
     pub fn check_key_defaults(
+        provider: &str,
         temperature: Option<f64>,
         max_tokens: Option<u32>,
     ) -> Result<(), Error> {
-        Ok(vault::check_defaults(temperature, max_tokens)?)
+        Ok(vault::check_defaults(provider, temperature, max_tokens)?)
     }
 
     /// Replace a stored key's default model, temperature and max tokens (`None` clears one).
@@ -103,6 +112,15 @@ impl Workspace {
             temperature,
             max_tokens,
         )?)
+    }
+
+    /// Replace a stored key's base URL (`None` / empty: the vendor's own endpoint).
+    pub fn set_key_base_url(
+        &self,
+        provider: &str,
+        base_url: Option<String>,
+    ) -> Result<KeySummary, Error> {
+        Ok(vault::set_key_base_url(&self.store, provider, base_url)?)
     }
 
     /// Remove a stored key; `false` when there was none.

@@ -11,6 +11,7 @@
 
 mod batches;
 mod compare;
+mod detach;
 mod documents;
 mod error;
 pub use error::Error;
@@ -49,7 +50,7 @@ pub use crate::ingest::{
     FileDone, FileOutcome, IngestError, IngestLimits, IngestReport, SkipKind,
     SUPPORTED as SUPPORTED_FORMATS,
 };
-pub use crate::model::{GroupSummary, MembershipChange, Project, ProviderKind, RunGroup};
+pub use crate::model::{GroupSummary, MembershipChange, Project, ProviderKind, RunGroup, RunState};
 pub use crate::policy::{
     display_value, AdminChange, AdminRecord, AuditEntry, EffectiveValue, PolicyError, PolicySource,
     SetOutcome, WorkerPolicy,
@@ -59,7 +60,7 @@ pub use crate::provider::{
 };
 pub use crate::review::{
     Action as ReviewAction, EditOutcome, Filter as BlockFilter, ReviewError, ReviewEvent,
-    ReviewOutcome, Selection, SelectionError, SkippedBlock, StatusChoice, Target, Undo,
+    ReviewOutcome, Salvage, Selection, SelectionError, SkippedBlock, StatusChoice, Target, Undo,
 };
 pub use crate::schema::{
     check as check_schema, classify as classify_schema, derive_ref, properties, templates, Compat,
@@ -70,7 +71,8 @@ pub use crate::schema::{validate_ref, PROMPT_CONFIG_KEYS};
 pub use crate::store::{ChangeStamp, CheckReport, Damage, Holder, SchemaDelete, StoreError};
 pub use crate::vault::{display_key, KeyOptions, KeySource, KeySummary, VaultError};
 pub use crate::worker::{
-    failure_summary, CreateRunOptions, FailureCause, RunEnd, RunEstimate, WorkerError, WorkerEvent,
+    failure_lines, failure_summary, CreateRunOptions, FailureCause, RunEnd, RunEstimate,
+    WorkerError, WorkerEvent,
 };
 
 use crate::store::Store;

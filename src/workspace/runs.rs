@@ -1,7 +1,7 @@
 //! Runs: create, list, cancel, resume, delete, and the call log.
 
 use super::{CreateRunOptions, Error, RunEstimate, Workspace};
-use crate::model::{CallRecord, Run};
+use crate::model::{CallRecord, Run, RunState};
 use crate::worker::transitions;
 
 impl Workspace {
@@ -40,6 +40,18 @@ impl Workspace {
 
     pub fn list_runs(&self) -> Result<Vec<Run>, Error> {
         Ok(self.store.list_runs()?)
+    }
+
+    /// The derived state of each of `runs` (running with a live worker / idle / paused /
+    /// cancelled / complete), the holders read once. A worker of this process is not seen
+    /// here: the TUI adds its own.
+    pub fn run_states(&self, runs: &[Run]) -> Result<Vec<RunState>, Error> {
+        let held: std::collections::HashMap<String, crate::store::Holder> =
+            self.run_holders()?.into_iter().collect();
+        Ok(runs
+            .iter()
+            .map(|r| RunState::of(r, held.get(&r.run_id).map(|h| h.describe())))
+            .collect())
     }
 
     pub fn get_run(&self, run_id: &str) -> Result<Option<Run>, Error> {

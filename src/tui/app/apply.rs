@@ -39,6 +39,10 @@ impl App {
                 }
                 Effect::Stale => self.stale = true,
                 Effect::SchemasChanged(select) => self.reload_schemas(select.as_deref()),
+                Effect::Quit { keep_workers } => {
+                    self.workers.hand_over(keep_workers);
+                    self.quit = true;
+                }
             }
         }
     }

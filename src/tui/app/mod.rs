@@ -99,6 +99,15 @@ impl App {
         self
     }
 
+    pub fn ws(&self) -> &Workspace {
+        &self.ws
+    }
+
+    /// Close without asking (`keep_workers`: hand the workers over, as quit's `k`).
+    pub fn apply_quit(&mut self, keep_workers: bool) {
+        self.apply(vec![crate::tui::kit::Effect::Quit { keep_workers }]);
+    }
+
     pub fn workspace(&self) -> PathBuf {
         self.ws.path().to_path_buf()
     }

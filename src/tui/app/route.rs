@@ -12,7 +12,7 @@ use crate::tui::kit::draw::areas;
 use crate::tui::kit::tab::tab_at;
 use crate::tui::kit::Pane;
 use crate::tui::kit::{nav_delta, Action, Ctx, Effect, Job, KeyContext, KeyMode, Modal, Reply};
-use crate::tui::modals::{Help, Messages, NewRunForm, Prompt};
+use crate::tui::modals::{Help, Messages, NewRunForm, Prompt, QuitAsk};
 
 /// Rows one wheel notch moves.
 const WHEEL: usize = 3;
@@ -119,10 +119,7 @@ impl App {
     /// The only place state changes.
     pub fn update(&mut self, action: Action) {
         let effects = match action {
-            Action::Quit => {
-                self.quit = true;
-                Vec::new()
-            }
+            Action::Quit => self.ask_to_quit(),
             Action::Resize(cols, rows) => {
                 self.size = (cols, rows);
                 self.grid.resize(rows, &self.ws)
@@ -264,13 +261,49 @@ impl App {
         let Some(run_id) = group.or_else(|| self.target_run()) else {
             return Vec::new();
         };
-        if cancel {
-            self.workers.stop(&run_id);
+        if !cancel {
+            return self.resume_and_start(&run_id);
         }
+        self.workers.stop(&run_id);
         vec![Effect::Job(
             Job::Transition { run_id, cancel },
             Reply::Status,
         )]
+    }
+}
+
+impl App {
+    /// `q` with a worker of this window running asks first (stop it, or keep it running in
+    /// the background); `q` again in that question stops it and quits.
+    fn ask_to_quit(&mut self) -> Vec<Effect> {
+        let asking = self
+            .modals
+            .last()
+            .is_some_and(|m| m.as_any().is::<QuitAsk>());
+        if self.workers.is_empty() || asking {
+            return vec![Effect::Quit {
+                keep_workers: false,
+            }];
+        }
+        vec![Effect::Open(Box::new(QuitAsk::new(self.workers.ids())))]
+    }
+
+    /// `r`: a paused or cancelled run back to `running`, and the worker started on it (as `s`
+    /// would), so "resumed" never leaves an idle run behind.
+    fn resume_and_start(&mut self, run_id: &str) -> Vec<Effect> {
+        let resumable = matches!(
+            self.ws.get_run(run_id),
+            Ok(Some(r)) if matches!(r.status, crate::model::RunStatus::Paused | crate::model::RunStatus::Cancelled)
+        );
+        if resumable {
+            if let Err(e) = self.ws.resume_run(run_id) {
+                return vec![Effect::Error(format!("cannot resume {run_id}: {e}"))];
+            }
+        }
+        vec![
+            Effect::Stale,
+            self.workers.start(self.spawner.as_ref(), &self.ws, run_id),
+        ]
     }
 }
 

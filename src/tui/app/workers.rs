@@ -16,6 +16,8 @@ use crate::workspace::{
 #[derive(Default)]
 pub struct Workers {
     stops: HashMap<String, watch::Sender<bool>>,
+    /// Runs whose workers go on in background processes once these have stopped (quit `k`).
+    handover: Vec<String>,
 }
 
 impl Workers {
@@ -40,6 +42,20 @@ impl Workers {
         if let Some(stop) = self.stops.get(run_id) {
             let _ = stop.send(true);
         }
+    }
+
+    /// Quitting: `keep`, remember every run with a worker to hand it over once it stopped.
+    pub fn hand_over(&mut self, keep: bool) {
+        self.handover = if keep { self.ids() } else { Vec::new() };
+    }
+
+    /// The runs to continue in background processes, and whether each worker here has ended
+    /// (only then may another process take the run).
+    pub fn handover(&self) -> Vec<(String, bool)> {
+        self.handover
+            .iter()
+            .map(|id| (id.clone(), !self.contains(id)))
+            .collect()
     }
 
     pub fn stop_all(&self) {
@@ -197,7 +213,7 @@ pub fn on_event(ev: WorkerEvent, runs: &mut RunsPane) -> Vec<Effect> {
             runs.progress(&run_id, counters, usage);
             vec![Effect::Stale]
         }
-        WorkerEvent::CallFinished(call) if call.outcome.is_error() => {
+        WorkerEvent::CallFinished(call) if call.outcome.is_failure() => {
             let problem = format!(
                 "call #{} {}: {}",
                 call.seq,
@@ -223,5 +239,32 @@ pub fn on_event(ev: WorkerEvent, runs: &mut RunsPane) -> Vec<Effect> {
             ]
         }
         WorkerEvent::Complete { .. } | WorkerEvent::Cancelled { .. } => vec![Effect::Stale],
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The Runs pane's "last" line names a failed call's reason as soon as the worker reports
+    /// it (issue 23 item 4; was: provider errors only).
+    #[test]
+    fn a_failed_call_shows_its_reason_in_the_runs_pane() {
+        let mut runs = RunsPane::default();
+        let call: crate::model::CallRecord = serde_json::from_value(serde_json::json!({
+            "seq": 7, "run_id": "run_x", "pack_size": 1, "first_block": 4, "last_block": 4,
+            "usage": {"input_tokens": 0, "output_tokens": 0, "cache_write_tokens": 0,
+                      "cache_read_tokens": 0},
+            "latency_ms": 3, "outcome": "failed", "mapped": 1, "missing": 0,
+            "unexpected": 0, "duplicate": 0, "at": "2026-01-01T00:00:00Z",
+            "detail": "block 4: invalid answer: field 'score': 11 is greater than the maximum of 10"
+        }))
+        .unwrap();
+        on_event(WorkerEvent::CallFinished(call), &mut runs);
+        let reason = runs.reasons.get("run_x").expect("the reason is kept");
+        assert!(
+            reason.contains("call #7 failed: block 4: invalid answer"),
+            "{reason}"
+        );
     }
 }

@@ -14,6 +14,17 @@ pub(super) fn run(job: Job, ws: &Workspace) -> Result<Output, String> {
         } => set_key(ws, &provider, &secret, base_url),
         Job::TestKey { provider } => test_key(ws, &provider),
         Job::RemoveKey { provider } => remove_key(ws, &provider),
+        Job::SetKeyBaseUrl { provider, base_url } => {
+            let k = ws
+                .set_key_base_url(&provider, base_url)
+                .map_err(|e| err(&e))?;
+            text(match &k.base_url {
+                Some(u) => format!(
+                    "the {provider} key now goes to {u} (its models keep their prices); t tests it"
+                ),
+                None => format!("the {provider} key goes to the vendor's own endpoint"),
+            })
+        }
         Job::SetKeyDefaults {
             provider,
             model,

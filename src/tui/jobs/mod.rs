@@ -70,6 +70,7 @@ pub fn run(job: Job, ws: &Workspace) -> Result<Output, String> {
         job @ (Job::SetKey { .. }
         | Job::TestKey { .. }
         | Job::RemoveKey { .. }
+        | Job::SetKeyBaseUrl { .. }
         | Job::SetKeyDefaults { .. }) => keys::run(job, ws),
         Job::SetPolicy { key, value, reason } => {
             schemas::set_policy(ws, &key, &value, reason.as_deref())

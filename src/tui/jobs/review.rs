@@ -109,14 +109,19 @@ pub(super) fn edit(
     value: &str,
 ) -> Result<Output, String> {
     let out = ws.edit(run_id, index, field, value).map_err(|e| err(&e))?;
-    let msg = format!(
-        "block {index}: {field} = {}{}",
-        out.new_value.as_ref().map(compact).unwrap_or_default(),
-        if out.edited {
-            " (draft edit; d discards, u undoes)"
-        } else {
-            ""
+    let note = match &out.salvage {
+        Some(crate::workspace::Salvage::Staged) => {
+            " (failed block salvaged: staged now; a confirms, u undoes)".to_string()
         }
+        Some(crate::workspace::Salvage::StillInvalid(why)) => {
+            format!(" (still failed: {why}; e fixes that field too)")
+        }
+        None if out.edited => " (draft edit; d discards, u undoes)".to_string(),
+        None => String::new(),
+    };
+    let msg = format!(
+        "block {index}: {field} = {}{note}",
+        out.new_value.as_ref().map(compact).unwrap_or_default(),
     );
     let seq = Some(out.event_seq);
     decided(msg, run_id, ReviewAction::Edit, seq, out.undo)

@@ -73,6 +73,8 @@ pub enum Action {
     RemoveKey,
     /// Keys pane: the stored key's default model, temperature and max tokens.
     KeyDefaults,
+    /// Keys pane: the stored key's base URL (a gateway or proxy; custom: its server).
+    KeyBaseUrl,
     /// Policy pane: move between the keys and the audit log.
     SwitchFocus,
     /// Policy pane: show only the audit entries of the selected key (again: all).
@@ -182,6 +184,7 @@ impl Action {
             Action::CallLog => "calls",
             Action::RetryFailed => "retry failed",
             Action::KeyDefaults => "defaults",
+            Action::KeyBaseUrl => "base URL",
             Action::Submit => "save",
             Action::Cancel => "close",
             Action::ToggleHelp => "help",
@@ -223,7 +226,7 @@ impl Action {
                 "start the worker through the provider's batch API (half price, results within 24 h)"
             }
             Action::CancelRun => "cancel the run (pending blocks stay pending)",
-            Action::ResumeRun => "resume a paused or cancelled run",
+            Action::ResumeRun => "resume a run and start its worker",
             Action::ToggleSelect => "select / unselect the row",
             Action::ConfirmSelected => {
                 "confirm selected rows (or the current one), then go to the next staged block"
@@ -251,6 +254,7 @@ impl Action {
             Action::TestKey => "test the provider's key with the cheapest real call",
             Action::RemoveKey => "remove the stored key (asks first)",
             Action::KeyDefaults => "default model, temperature and max tokens of the stored key",
+            Action::KeyBaseUrl => "the stored key's base URL (gateway)",
             Action::SwitchFocus => "move between the keys and the audit log",
             Action::FilterAudit => "audit log: only the selected key / all keys",
             Action::Submit => "save / choose",

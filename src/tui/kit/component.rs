@@ -42,6 +42,9 @@ pub enum Effect {
     Stale,
     /// A schema was saved or deleted: re-read the schema list (and select this id).
     SchemasChanged(Option<String>),
+    /// Close the TUI; `keep_workers`: hand this window's workers over to background
+    /// `blockwise run start` processes instead of stopping them.
+    Quit { keep_workers: bool },
 }
 
 /// What `update` may read: the workspace for bounded reads (a window of rows, a short list) and who

@@ -159,6 +159,11 @@ pub enum Job {
         schema_id: String,
         schema_ref: String,
     },
+    /// A stored key's base URL (`keys set PROVIDER --base-url URL`; `None`: the vendor's).
+    SetKeyBaseUrl {
+        provider: String,
+        base_url: Option<String>,
+    },
     /// A stored key's defaults (`keys set --model --temperature --max-tokens`).
     SetKeyDefaults {
         provider: String,
@@ -285,6 +290,7 @@ impl Job {
             Job::SetKey { .. }
             | Job::TestKey { .. }
             | Job::RemoveKey { .. }
+            | Job::SetKeyBaseUrl { .. }
             | Job::SetKeyDefaults { .. } => JobKind::Keys,
             Job::DeleteSchema { .. } => JobKind::DeleteSchema,
         }
@@ -343,6 +349,9 @@ impl Job {
             Job::RemoveKey { provider } => format!("removing the {provider} key"),
             Job::DeleteSchema { schema_ref, .. } => {
                 format!("deleting schema '{}'", sanitize_line(schema_ref))
+            }
+            Job::SetKeyBaseUrl { provider, .. } => {
+                format!("storing the {provider} key's base URL")
             }
             Job::SetKeyDefaults { provider, .. } => {
                 format!("storing the {provider} key's defaults")

@@ -132,7 +132,7 @@ impl Component for CallLog {
                 ]);
             }
             cells.push(cut_to_width(c.detail.as_deref().unwrap_or(""), 60));
-            let style = if c.outcome.is_error() {
+            let style = if c.outcome.is_failure() {
                 theme.fg("error")
             } else {
                 theme.fg("text")
@@ -154,7 +154,10 @@ impl Component for CallLog {
                 c.seq,
                 c.outcome,
                 c.at,
-                c.detail.as_deref().unwrap_or("no detail recorded")
+                c.detail.as_deref().unwrap_or(match c.outcome {
+                    crate::model::CallOutcome::Ok => "every block of the call got a valid result",
+                    _ => "no detail recorded",
+                })
             ),
             None => "No calls yet: the worker records one per provider call.".into(),
         };

@@ -13,6 +13,7 @@ pub(crate) mod messages;
 pub(crate) mod new_run;
 pub(crate) mod project_pick;
 pub(crate) mod prompt;
+pub(crate) mod quit;
 pub mod studio;
 
 pub use ask::Ask;
@@ -25,4 +26,5 @@ pub use messages::Messages;
 pub use new_run::NewRunForm;
 pub use project_pick::ProjectPicker;
 pub use prompt::{Prompt, PromptKind};
+pub use quit::QuitAsk;
 pub use studio::Studio;

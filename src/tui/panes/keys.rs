@@ -63,6 +63,33 @@ impl KeysPane {
         vec![Effect::Open(Box::new(prompt))]
     }
 
+    /// `b`: the stored key's base URL, prefilled; empty goes back to the vendor's endpoint.
+    fn begin_base_url(&self) -> Vec<Effect> {
+        let provider = self.current();
+        match self.summary(provider) {
+            Some(k) if k.source == "stored" => {
+                let hint = if provider == ProviderKind::Custom.as_str() {
+                    "http(s), no user:password, no query · Enter saves, Esc cancels"
+                } else {
+                    "a gateway or proxy; http(s), no user:password, no query · empty: the \
+                     vendor's own · Enter saves, Esc cancels"
+                };
+                let prompt = Prompt::new(
+                    PromptKind::StoredKeyBaseUrl {
+                        provider: provider.into(),
+                    },
+                    format!("Base URL of the {provider} key"),
+                    hint.into(),
+                    k.base_url.clone().unwrap_or_default(),
+                );
+                vec![Effect::Open(Box::new(prompt))]
+            }
+            _ => vec![Effect::Error(format!(
+                "no stored {provider} key: s stores one, then b sets its base URL"
+            ))],
+        }
+    }
+
     fn begin_defaults(&self) -> Vec<Effect> {
         let provider = self.current();
         match self.summary(provider) {
@@ -152,6 +179,7 @@ impl Component for KeysPane {
             )],
             Action::RemoveKey => self.begin_remove(),
             Action::KeyDefaults => self.begin_defaults(),
+            Action::KeyBaseUrl => self.begin_base_url(),
             _ => Vec::new(),
         }
     }

@@ -12,7 +12,7 @@ use ratatui::widgets::{Block, Borders, Cell, Paragraph, Row, Table, Wrap};
 use ratatui::Frame;
 
 use super::run_groups::{self, Entry, GroupRow};
-use crate::model::{OverlayStatus, Run, RunCounters, RunGroup, RunStatus, UsageTotals};
+use crate::model::{OverlayStatus, Run, RunCounters, RunGroup, RunState, RunStatus, UsageTotals};
 use crate::tui::kit::draw::list_table;
 use crate::tui::kit::text::{cut_to_width, inert};
 use crate::tui::kit::Action;
@@ -305,27 +305,23 @@ impl RunsPane {
         Row::new(cells)
     }
 
-    /// What is happening to `run`, in words.
+    /// What is happening to `run`, in words (the CLI's `run status` says the same).
     pub fn state(&self, run: &Run, view: &View) -> String {
-        let c = &run.counters;
-        match run.status {
-            RunStatus::Paused => format!(
-                "paused: {}",
-                run.paused_reason
-                    .as_deref()
-                    .or(self.reasons.get(&run.run_id).map(String::as_str))
-                    .unwrap_or("no reason recorded")
-            ),
-            RunStatus::Cancelled => "cancelled".into(),
-            RunStatus::Complete if c.failed > 0 => format!("complete with {} failed", c.failed),
-            RunStatus::Complete => "complete".into(),
-            RunStatus::Running if view.working.contains(&run.run_id) => {
-                "running ▶ worker in this window".into()
-            }
-            RunStatus::Running => match self.holders.get(&run.run_id) {
-                Some(h) => format!("running ▶ worker {h}"),
-                None => "idle".into(),
+        self.derived(run, view).label()
+    }
+
+    /// The run's derived state: a worker of this window, or of another process, or none.
+    pub fn derived(&self, run: &Run, view: &View) -> RunState {
+        let worker = if view.working.contains(&run.run_id) {
+            Some("in this window".to_string())
+        } else {
+            self.holders.get(&run.run_id).cloned()
+        };
+        match RunState::of(run, worker) {
+            RunState::Paused { reason: None } => RunState::Paused {
+                reason: self.reasons.get(&run.run_id).cloned(),
             },
+            state => state,
         }
     }
 
@@ -360,12 +356,12 @@ impl RunsPane {
         ]));
         let rate = self.rate(run, view.working.contains(&run.run_id));
         let remaining = c.pending + c.claimed;
+        // An ETA only while a worker is on it, and never "0s" with blocks left.
         let eta = match rate {
-            Some(r) if remaining > 0 && run.status == RunStatus::Running => {
-                format_secs(f64::from(remaining) / r)
-            }
             _ if remaining == 0 => "done".into(),
-            _ => "–".into(),
+            _ if !self.derived(run, view).is_worked() => "– (no worker)".into(),
+            Some(r) => format_secs(f64::from(remaining) / r),
+            None => "–".into(),
         };
         if let Some(batch) = self.batches.get(&run.run_id) {
             // A batch run's progress is the provider's: blocks/s means nothing there.
@@ -444,9 +440,7 @@ impl RunsPane {
                 k(Action::Open),
                 k(Action::Export)
             ),
-            RunStatus::Running
-                if view.working.contains(&run.run_id) || self.holders.contains_key(&run.run_id) =>
-            {
+            RunStatus::Running if self.derived(run, view).is_worked() => {
                 format!(
                     "{} cancels; {} opens the grid while results land",
                     k(Action::CancelRun),
@@ -492,6 +486,7 @@ fn state_style(run: &Run, view: &View) -> ratatui::style::Style {
 pub fn format_secs(secs: f64) -> String {
     let s = secs.round().max(0.0) as u64;
     match s {
+        0 if secs > 0.0 => "<1s".into(),
         0..=59 => format!("{s}s"),
         60..=3599 => format!("{}m {:02}s", s / 60, s % 60),
         _ => format!("{}h {:02}m", s / 3600, (s % 3600) / 60),

@@ -243,6 +243,7 @@ fn effect_of<P: Provider>(
         shares: pack_shares(items.iter().map(|i| i.run)),
         evidence: Vec::new(),
         guard: None,
+        invalid_answers: Vec::new(),
     };
     effect.record.seq = request.call_seq;
     effect.record.mode = CallMode::Batch;

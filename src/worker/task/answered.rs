@@ -70,9 +70,13 @@ impl<P: Provider> Shared<P> {
                             }
                             outcome.results.push((item.at(), value));
                         }
-                        Err(e) if single => outcome
-                            .failures
-                            .push((item.at(), format!("invalid answer: {e}"))),
+                        Err(e) if single => {
+                            outcome
+                                .failures
+                                .push((item.at(), format!("invalid answer: {e}")));
+                            // Kept so a reviewer can fix the bad field and salvage it.
+                            outcome.invalid_answers.push((item.at(), value));
+                        }
                         Err(e) => {
                             let mut item = item;
                             item.feedback = Some(feedback(&item, &e.to_string(), &value));
@@ -125,7 +129,10 @@ pub(super) fn reject_whole_pack(
     let why = if answer.truncated {
         "answer cut at the output limit (stop reason max_tokens)".to_string()
     } else {
-        parsed.parse_issue.clone().unwrap_or_default()
+        parsed
+            .parse_issue
+            .clone()
+            .unwrap_or_else(|| "the answer held no usable result".to_string())
     };
     rec.detail = Some(why.clone());
     if pack.len() > 1 {
@@ -150,4 +157,24 @@ pub(super) fn requeue_missing(missing: Vec<Item>, queue: &mut VecDeque<Vec<Item>
             queue.push_front(a);
         }
     }
+}
+
+/// A call whose blocks failed says why in its own record (the call log), not only on the
+/// blocks: "block 4: invalid answer: field 'score': 11 is greater than the maximum of 10".
+pub(super) fn explain_failures(outcome: &mut CallEffect) {
+    let Some((at, why)) = outcome.failures.first() else {
+        return;
+    };
+    let first = format!("block {}: {why}", at.index);
+    let more = outcome.failures.len() - 1;
+    let text = if more == 0 {
+        first
+    } else {
+        format!("{first} (and {more} more)")
+    };
+    let rec = &mut outcome.record;
+    rec.detail = Some(match rec.detail.take() {
+        Some(d) if !d.is_empty() && !d.contains(why.as_str()) => format!("{text}; {d}"),
+        _ => text,
+    });
 }

@@ -49,6 +49,7 @@ impl<P: Provider> Shared<P> {
             record: rec,
             results: Vec::new(),
             failures: Vec::new(),
+            invalid_answers: Vec::new(),
             cost_usd: self.no_answer_cost(),
             shares: crate::worker::apply::pack_shares(pack.iter().map(|i| i.run)),
             evidence: Vec::new(),

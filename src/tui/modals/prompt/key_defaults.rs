@@ -42,7 +42,10 @@ impl KeyDefaults {
             ),
             1 => (
                 format!("Default temperature of the {p} key (2/3)"),
-                "0.0 to 2.0 · empty: no default · Enter next, Esc cancels".to_string(),
+                format!(
+                    "0.0 to {:.1} · empty: no default · Enter next, Esc cancels",
+                    crate::vault::temperature_max(p)
+                ),
                 self.temperature.map(|t| t.to_string()).unwrap_or_default(),
             ),
             _ => (
@@ -63,11 +66,13 @@ impl KeyDefaults {
             0 => next.model = (!text.is_empty()).then(|| text.to_string()),
             1 => {
                 next.temperature = parse(text, "temperature", "a number")?;
-                Workspace::check_key_defaults(next.temperature, None).map_err(|e| e.to_string())?;
+                Workspace::check_key_defaults(&next.provider, next.temperature, None)
+                    .map_err(|e| e.to_string())?;
             }
             _ => {
                 next.max_tokens = parse(text, "max tokens", "a whole number")?;
-                Workspace::check_key_defaults(None, next.max_tokens).map_err(|e| e.to_string())?;
+                Workspace::check_key_defaults(&next.provider, None, next.max_tokens)
+                    .map_err(|e| e.to_string())?;
                 return Ok(Effect::Job(
                     Job::SetKeyDefaults {
                         provider: next.provider,

@@ -63,6 +63,10 @@ pub enum PromptKind {
     KeyBaseUrl {
         provider: String,
     },
+    /// A stored key's base URL alone (the Keys pane's `b`).
+    StoredKeyBaseUrl {
+        provider: String,
+    },
     /// A provider's key: the text is masked and never drawn.
     SetKey {
         provider: String,
@@ -211,6 +215,9 @@ impl Prompt {
                 Job::CreateProject { project_ref }
             }
             PromptKind::KeyBaseUrl { provider } => return key_base_url(provider, text.trim()),
+            PromptKind::StoredKeyBaseUrl { provider } => {
+                stored_key_base_url(provider, text.trim())?
+            }
             PromptKind::SetKey { provider, base_url } => set_key(provider, base_url, text)?,
             PromptKind::KeyDefaults(d) => return d.submit(&text).map(|e| vec![e]),
         };
@@ -311,6 +318,16 @@ fn key_base_url(provider: &str, url: &str) -> Result<Vec<Effect>, String> {
     }
     let next = Prompt::secret(provider, Some(url.to_string()));
     Ok(vec![Effect::Replace(Box::new(next))])
+}
+
+/// Checked here with the CLI's rules and words, so a bad URL stays in the prompt.
+fn stored_key_base_url(provider: &str, url: &str) -> Result<Job, String> {
+    crate::workspace::Workspace::check_key_base_url(provider, Some(url))
+        .map_err(|e| e.to_string())?;
+    Ok(Job::SetKeyBaseUrl {
+        provider: provider.to_string(),
+        base_url: (!url.is_empty()).then(|| url.to_string()),
+    })
 }
 
 fn set_key(provider: &str, base_url: &Option<String>, text: String) -> Result<Job, String> {

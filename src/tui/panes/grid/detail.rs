@@ -180,7 +180,7 @@ impl Detail {
         let mut lines = vec![Line::from(vec![
             Span::styled("status ", head),
             Span::styled(label(ov).to_string(), theme.status(ov.status)),
-            Span::raw(format!("  attempts {}", ov.attempt_count)),
+            Span::raw(format!("  {}", tries(ov))),
         ])];
         if let (Some(at), Some(by)) = (&ov.confirmed_at, &ov.confirmed_by) {
             lines.push(Line::from(format!(
@@ -199,18 +199,17 @@ impl Detail {
             .shown(ov.confirmed.as_ref(), ov.staging.as_ref())
             .value();
         lines.push(Line::default());
-        match shown {
-            Some(Value::Object(map)) => {
-                for (k, v) in map {
-                    lines.push(Line::from(Span::styled(
-                        format!("{}:", sanitize_line(k)),
-                        head,
-                    )));
-                    lines.extend(json_lines(v, Style::default()));
-                }
+        match (shown, &ov.invalid_answer) {
+            (Some(v), _) => lines.extend(field_lines(v, head)),
+            (None, Some(answer)) => {
+                lines.push(Line::from(Span::styled(
+                    "the model's last answer (invalid, not staged): e fixes the field under the \
+                     cursor; once the answer obeys the schema it is staged and a confirms it",
+                    theme.fg("error"),
+                )));
+                lines.extend(field_lines(answer, head));
             }
-            Some(v) => lines.extend(json_lines(v, Style::default())),
-            None => lines.push(Line::from(Span::styled(
+            (None, None) => lines.push(Line::from(Span::styled(
                 "(no value yet)",
                 theme.fg("muted"),
             ))),
@@ -231,6 +230,10 @@ impl Detail {
                 c.usage.output_tokens,
                 c.outcome,
             ),
+            None if ov.status == OverlayStatus::Failed => {
+                "its failed calls, with their reasons: the call log (c in the Runs pane)".into()
+            }
+            None if ov.edited => "none: a reviewer fixed the model's invalid answer".into(),
             None => "no call produced this value yet".into(),
         }));
         lines
@@ -283,6 +286,44 @@ impl Detail {
             lines.extend(text_change(&text(a), &text(b), theme));
         }
         lines
+    }
+}
+
+/// A value's fields, each name over its pretty JSON (a non-object as JSON alone).
+fn field_lines(v: &Value, head: Style) -> Vec<Line<'static>> {
+    let Value::Object(map) = v else {
+        return json_lines(v, Style::default());
+    };
+    let mut lines = Vec::new();
+    for (k, v) in map {
+        lines.push(Line::from(Span::styled(
+            format!("{}:", sanitize_line(k)),
+            head,
+        )));
+        lines.extend(json_lines(v, Style::default()));
+    }
+    lines
+}
+
+/// How many tries the block took, in words: `attempt_count` counts failed tries only, so an
+/// answered block never reads "attempts 0".
+pub fn tries(ov: &Overlay) -> String {
+    let failed = ov.attempt_count;
+    let plural = |n: u32| if n == 1 { "try" } else { "tries" };
+    match ov.status {
+        OverlayStatus::AiComplete | OverlayStatus::Confirmed if ov.model_output.is_some() => {
+            format!("answered on try {}", failed + 1)
+        }
+        OverlayStatus::AiComplete | OverlayStatus::Confirmed if failed > 0 => {
+            format!(
+                "salvaged by a reviewer after {failed} failed {}",
+                plural(failed)
+            )
+        }
+        OverlayStatus::AiComplete | OverlayStatus::Confirmed => "staged".to_string(),
+        OverlayStatus::Failed => format!("failed after {failed} {}", plural(failed)),
+        _ if failed == 0 => "not tried yet".to_string(),
+        _ => format!("{failed} failed {} so far", plural(failed)),
     }
 }
 

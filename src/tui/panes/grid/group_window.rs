@@ -103,6 +103,7 @@ impl GridPane {
                     edited: ov.edited,
                     look,
                     error: ov.last_error,
+                    invalid_answer: ov.invalid_answer,
                 });
             }
         }

@@ -55,6 +55,8 @@ pub struct GridRow {
     /// Top-level fields with a value grounded `none`, `fuzzy` or `neighbour` (SPEC §4a): the
     /// grid marks them.
     pub look: Vec<String>,
+    /// A failed block's last invalid answer (what `e` fixes to salvage it).
+    pub invalid_answer: Option<Value>,
 }
 
 #[derive(Debug)]
@@ -241,6 +243,7 @@ impl GridPane {
                     edited: ov.edited,
                     look,
                     error: ov.last_error,
+                    invalid_answer: ov.invalid_answer,
                 }
             })
             .collect();

@@ -138,9 +138,11 @@ impl GridPane {
         let Some(row) = self.current_row() else {
             return Vec::new();
         };
-        if row.status != OverlayStatus::AiComplete {
+        let salvage = row.status == OverlayStatus::Failed && row.invalid_answer.is_some();
+        if row.status != OverlayStatus::AiComplete && !salvage {
             return vec![Effect::Error(format!(
-                "block {} is {}: only staged blocks can be edited",
+                "block {} is {}: only staged blocks, and failed ones that kept the model's \
+                 answer, can be edited",
                 row.block,
                 row.status.as_str()
             ))];
@@ -148,6 +150,7 @@ impl GridPane {
         let current = row
             .value
             .as_ref()
+            .or(row.invalid_answer.as_ref())
             .and_then(|v| v.get(&field))
             .map(compact)
             .unwrap_or_default();
@@ -199,6 +202,7 @@ fn cell_editor(
         let pretty = row
             .value
             .as_ref()
+            .or(row.invalid_answer.as_ref())
             .and_then(|v| v.get(&field))
             .and_then(|v| serde_json::to_string_pretty(v).ok())
             .unwrap_or_default();
