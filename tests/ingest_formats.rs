@@ -262,7 +262,12 @@ fn csv_and_tsv_fixtures_match_their_expected_blocks() {
 fn bad_html_and_csv_are_refused_by_name_and_change_nothing() {
     check_refused(&fixture("bad/only-chrome.html"), "no readable text");
     check_refused(&fixture("bad/header-only.csv"), "no data rows");
-    check_refused(&fixture("bad/latin1.html"), "not valid UTF-8");
+    // Undeclared Latin-1 now decodes as windows-1252 (tests/ingest_encodings.rs); an unknown
+    // declared charset is refused by name.
+    check_refused(
+        &fixture("bad/unknown-charset.html"),
+        "\"x-mac-klingon\", which is not a known encoding",
+    );
 }
 
 #[test]

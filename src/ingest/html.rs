@@ -14,9 +14,12 @@ use super::validate::validate_text;
 use super::Drafts;
 use crate::model::{BlockType, Locator};
 
-/// Convert an HTML file (UTF-8) into its Markdown rendering and drafts.
+/// Convert an HTML file (in the encoding it declares, see `charset.rs`) into its Markdown
+/// rendering and drafts. Locator source offsets index the decoded (UTF-8) source.
 pub(crate) fn html_drafts(raw: &[u8]) -> Result<(Cow<'static, str>, Drafts), String> {
-    let source = validate_text(raw)?;
+    let xml = raw.trim_ascii_start().starts_with(b"<?xml");
+    let decoded = super::charset::decode_html(raw, xml)?;
+    let source = validate_text(decoded.as_bytes())?;
     let mut r = Renderer::new();
     render_html(source, None, &mut r)?;
     if r.is_empty() {

@@ -8,6 +8,7 @@
 
 mod archive;
 mod assemble;
+mod charset;
 mod csv_rows;
 mod docx;
 mod docx_part;
@@ -30,7 +31,7 @@ mod xml;
 use std::path::{Path, PathBuf};
 
 pub use assemble::{
-    assemble, block_refs, convert, document, identity, Converted, Identity, Prepared,
+    assemble, block_refs, convert, document, identity, parsing_tool, Converted, Identity, Prepared,
 };
 pub use folder::{default_threads, ingest_many, FileDone, FileOutcome, ManyOptions};
 pub use glob::Glob;
@@ -59,6 +60,9 @@ pub struct Drafts {
     pub title: Option<String>,
     /// CSV/TSV column names, kept on the document record.
     pub table_header: Option<Vec<String>>,
+    /// The encoding a text/Markdown source was decoded from (UTF-16 with a BOM); its stored
+    /// text is then the UTF-8 decoding, not the file.
+    pub decoded_from: Option<&'static str>,
 }
 
 /// Supported source formats and their extension families.
@@ -144,20 +148,43 @@ impl SourceFormat {
         matches!(self, SourceFormat::Markdown | SourceFormat::Text)
     }
 
+    /// Whether the stored text of this very file is the file itself: an own-representation
+    /// format that is not UTF-16 (which is decoded to UTF-8).
+    pub fn is_own_representation_of(self, raw: &[u8]) -> bool {
+        self.is_own_representation() && !matches!(raw, [0xff, 0xfe, ..] | [0xfe, 0xff, ..])
+    }
+
     /// Convert a source into its representation and drafts.
     pub fn convert(self, raw: &[u8]) -> Result<(std::borrow::Cow<'_, str>, Drafts), String> {
-        use std::borrow::Cow;
         match self {
-            SourceFormat::Markdown => {
-                validate_text(raw).map(|t| (Cow::Borrowed(t), markdown_drafts(t)))
-            }
-            SourceFormat::Text => validate_text(raw).map(|t| (Cow::Borrowed(t), text_drafts(t))),
+            SourceFormat::Markdown | SourceFormat::Text => self.convert_text(raw),
             SourceFormat::Csv => csv_rows::csv_drafts(raw, b','),
             SourceFormat::Tsv => csv_rows::csv_drafts(raw, b'\t'),
             SourceFormat::Html => html::html_drafts(raw),
             SourceFormat::Docx => docx::docx_drafts(raw),
             SourceFormat::Epub => epub::epub_drafts(raw),
             SourceFormat::Pdf => pdf::pdf_drafts(raw),
+        }
+    }
+}
+
+impl SourceFormat {
+    /// Markdown and text: UTF-8 as is, BOM-marked UTF-16 decoded (and recorded on the drafts).
+    fn convert_text(self, raw: &[u8]) -> Result<(std::borrow::Cow<'_, str>, Drafts), String> {
+        use std::borrow::Cow;
+        let split = |t: &str| match self {
+            SourceFormat::Markdown => markdown_drafts(t),
+            _ => text_drafts(t),
+        };
+        match charset::decode_utf16_bom(raw) {
+            None => validate_text(raw).map(|t| (Cow::Borrowed(t), split(t))),
+            Some(decoded) => {
+                let (text, encoding) = decoded?;
+                validate_text(text.as_bytes())?;
+                let mut drafts = split(&text);
+                drafts.decoded_from = Some(encoding);
+                Ok((Cow::Owned(text), drafts))
+            }
         }
     }
 }
@@ -280,10 +307,10 @@ pub fn ingest_path(
         source,
     };
     let raw = raw.as_slice();
-    let (ids, writer, converted) = if format.is_own_representation() {
+    let (ids, writer, converted) = if format.is_own_representation_of(raw) {
         let (staged, converted) = std::thread::scope(|scope| {
             let writer = scope.spawn(move || -> Result<(Identity, DocumentWriter), StoreError> {
-                let ids = identity(format, raw, raw);
+                let ids = identity(format, format.parsing_tool(), raw, raw);
                 let mut w = store.begin_document(&ids.conv_uid)?;
                 if w.existing().is_none() {
                     w.write_text(raw)?;
@@ -301,7 +328,8 @@ pub fn ingest_path(
     } else {
         // A file that fails conversion never opens a write transaction.
         let converted = convert(format, raw).map_err(|r| bad(path, r))?;
-        let ids = identity(format, raw, converted.text.as_bytes());
+        let tool = parsing_tool(format, &converted.drafts);
+        let ids = identity(format, &tool, raw, converted.text.as_bytes());
         let mut w = store.begin_document(&ids.conv_uid).map_err(store_err)?;
         if w.existing().is_none() {
             w.write_text(converted.text.as_bytes()).map_err(store_err)?;

@@ -75,6 +75,7 @@ impl Renderer {
                 blocks: self.blocks,
                 title: self.title.or(self.fallback_title),
                 table_header: None,
+                ..Default::default()
             },
         )
     }
