@@ -136,6 +136,12 @@ pub fn document(
         ingested_at: crate::clock::now_rfc3339(),
         leading_whitespace: text[..first_start].to_string(),
         table_header: drafts.table_header.clone(),
+        hidden_skipped: drafts
+            .hidden_skipped
+            .map(|(count, kind)| crate::model::HiddenSkipped {
+                count,
+                kind: kind.to_string(),
+            }),
     }
 }
 

@@ -22,10 +22,13 @@ mod markdown;
 mod pdf;
 mod pdf_layout;
 mod pdf_metrics;
+mod pptx;
+mod pptx_slide;
 mod render;
 mod text;
 mod validate;
 mod walk;
+mod xlsx;
 mod xml;
 
 use std::path::{Path, PathBuf};
@@ -63,6 +66,8 @@ pub struct Drafts {
     /// The encoding a text/Markdown source was decoded from (UTF-16 with a BOM); its stored
     /// text is then the UTF-8 decoding, not the file.
     pub decoded_from: Option<&'static str>,
+    /// Hidden slides or sheets skipped (`(count, "slides" | "sheets")`), kept on the record.
+    pub hidden_skipped: Option<(u32, &'static str)>,
 }
 
 /// Supported source formats and their extension families.
@@ -76,9 +81,12 @@ pub enum SourceFormat {
     Docx,
     Epub,
     Pdf,
+    Pptx,
+    Xlsx,
 }
 
-const SUPPORTED: &str = "supported: .md, .txt, .html, .csv, .tsv, .docx, .epub, .pdf";
+const SUPPORTED: &str =
+    "supported: .md, .txt, .html, .csv, .tsv, .docx, .epub, .pdf, .pptx, .xlsx, .xlsm";
 
 impl SourceFormat {
     /// Map a file extension to a format, or say why not.
@@ -97,11 +105,19 @@ impl SourceFormat {
             "docx" => Ok(SourceFormat::Docx),
             "epub" => Ok(SourceFormat::Epub),
             "pdf" => Ok(SourceFormat::Pdf),
+            "pptx" => Ok(SourceFormat::Pptx),
+            "xlsx" | "xlsm" => Ok(SourceFormat::Xlsx),
             "" => Err(format!(
                 "no file extension: cannot tell the format ({SUPPORTED})"
             )),
             "doc" | "rtf" | "odt" => Err(format!(
                 "'.{ext}' files are not supported: save the document as .docx ({SUPPORTED})"
+            )),
+            "ppt" | "odp" => Err(format!(
+                "'.{ext}' files are not supported: save the presentation as .pptx ({SUPPORTED})"
+            )),
+            "xls" | "ods" | "xlsb" => Err(format!(
+                "'.{ext}' files are not supported: save the workbook as .xlsx ({SUPPORTED})"
             )),
             other => Err(format!("unknown extension '.{other}' ({SUPPORTED})")),
         }
@@ -118,6 +134,8 @@ impl SourceFormat {
             SourceFormat::Docx => "docx",
             SourceFormat::Epub => "epub",
             SourceFormat::Pdf => "pdf",
+            SourceFormat::Pptx => "pptx",
+            SourceFormat::Xlsx => "xlsx",
         }
     }
 
@@ -132,6 +150,8 @@ impl SourceFormat {
             SourceFormat::Docx => "blockwise-docx/1 (zip 9, quick-xml 0.42)",
             SourceFormat::Epub => "blockwise-epub/1 (zip 9, quick-xml 0.42, html5ever 0.40)",
             SourceFormat::Pdf => "blockwise-pdf/1 (lopdf 0.47)",
+            SourceFormat::Pptx => "blockwise-pptx/1 (zip 9, quick-xml 0.42)",
+            SourceFormat::Xlsx => "blockwise-xlsx/1 (calamine 0.32)",
         }
     }
 
@@ -164,6 +184,8 @@ impl SourceFormat {
             SourceFormat::Docx => docx::docx_drafts(raw),
             SourceFormat::Epub => epub::epub_drafts(raw),
             SourceFormat::Pdf => pdf::pdf_drafts(raw),
+            SourceFormat::Pptx => pptx::pptx_drafts(raw),
+            SourceFormat::Xlsx => xlsx::xlsx_drafts(raw),
         }
     }
 }

@@ -22,7 +22,21 @@ impl Renderer {
 
     /// Append one block. Blank content is skipped: a block always holds text.
     pub fn push(&mut self, block_type: BlockType, content: &str, locator: Locator) {
-        let content = content.trim_matches(is_blank);
+        self.push_trimmed(block_type, content.trim_matches(is_blank), locator);
+    }
+
+    /// Append one block keeping its leading indentation (a nested list item: `  - text`).
+    pub fn push_indented(&mut self, block_type: BlockType, content: &str, locator: Locator) {
+        let content = content
+            .trim_end_matches(is_blank)
+            .trim_start_matches(['\n', '\r']);
+        if content.trim_matches(is_blank).is_empty() {
+            return;
+        }
+        self.push_trimmed(block_type, content, locator);
+    }
+
+    fn push_trimmed(&mut self, block_type: BlockType, content: &str, locator: Locator) {
         if content.is_empty() {
             return;
         }

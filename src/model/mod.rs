@@ -14,7 +14,7 @@ mod usage;
 
 pub use block::{Block, BlockRef, BlockType, Locator};
 pub use call::{CallOutcome, ErrorClass};
-pub use document::Document;
+pub use document::{Document, HiddenSkipped};
 pub use group::{GroupSummary, RunGroup};
 pub use project::{MembershipChange, Project};
 pub use provider::{ProviderKind, UnknownProvider};
