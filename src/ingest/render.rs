@@ -36,12 +36,26 @@ impl Renderer {
         self.push_trimmed(block_type, content, locator);
     }
 
+    /// Append one block on the next line, not after a blank line: the rows of one table.
+    pub fn push_next_line(&mut self, block_type: BlockType, content: &str, locator: Locator) {
+        self.push_after(block_type, content.trim_matches(is_blank), locator, "\n");
+    }
+
+    /// The length of the rendering so far (size caps).
+    pub fn len(&self) -> usize {
+        self.text.len()
+    }
+
     fn push_trimmed(&mut self, block_type: BlockType, content: &str, locator: Locator) {
+        self.push_after(block_type, content, locator, "\n\n");
+    }
+
+    fn push_after(&mut self, block_type: BlockType, content: &str, locator: Locator, sep: &str) {
         if content.is_empty() {
             return;
         }
         if !self.text.is_empty() {
-            self.text.push_str("\n\n");
+            self.text.push_str(sep);
         }
         let start = self.text.len();
         self.text.push_str(content);

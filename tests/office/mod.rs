@@ -8,8 +8,14 @@ use std::io::Write;
 /// A zip file of `(name, bytes)` members, deflated.
 pub fn zip_of(members: &[(&str, Vec<u8>)]) -> Vec<u8> {
     let mut zip = zip::ZipWriter::new(std::io::Cursor::new(Vec::new()));
-    let opt = zip::write::SimpleFileOptions::default();
     for (name, bytes) in members {
+        // Large parts are stored: deflating tens of megabytes in a debug build is slow.
+        let method = if bytes.len() > 1 << 20 {
+            zip::CompressionMethod::Stored
+        } else {
+            zip::CompressionMethod::Deflated
+        };
+        let opt = zip::write::SimpleFileOptions::default().compression_method(method);
         zip.start_file(*name, opt).unwrap();
         zip.write_all(bytes).unwrap();
     }
@@ -123,6 +129,76 @@ pub fn pptx(slides: &[Vec<u8>], notes_of: &[Option<Vec<u8>>]) -> Vec<u8> {
     members.push((
         "docProps/core.xml".into(),
         br#"<?xml version="1.0"?><cp:coreProperties xmlns:cp="cp" xmlns:dc="http://purl.org/dc/elements/1.1/"><dc:title>Quarterly Plan</dc:title></cp:coreProperties>"#.to_vec(),
+    ));
+    let refs: Vec<(&str, Vec<u8>)> = members
+        .iter()
+        .map(|(n, b)| (n.as_str(), b.clone()))
+        .collect();
+    zip_of(&refs)
+}
+
+/// A worksheet part: `rows` are `(row number, cells xml)`; `extra` follows `sheetData`.
+pub fn sheet_xml(rows: &[(u32, String)], extra: &str) -> Vec<u8> {
+    let rows: String = rows
+        .iter()
+        .map(|(n, cells)| format!(r#"<row r="{n}">{cells}</row>"#))
+        .collect();
+    format!(
+        r#"<?xml version="1.0" encoding="UTF-8" standalone="yes"?><worksheet xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main" xmlns:r="http://schemas.openxmlformats.org/officeDocument/2006/relationships"><sheetData>{rows}</sheetData>{extra}</worksheet>"#
+    )
+    .into_bytes()
+}
+
+/// A workbook of `(name, state, worksheet xml)` sheets with shared strings `strings` and a
+/// style table where `s="1"` is a date (numFmt 14) and `s="2"` a date-time (numFmt 22).
+pub fn xlsx(sheets: &[(&str, &str, Vec<u8>)], strings: &[&str]) -> Vec<u8> {
+    let main = "http://schemas.openxmlformats.org/spreadsheetml/2006/main";
+    let rel = "http://schemas.openxmlformats.org/officeDocument/2006/relationships";
+    let mut list = String::new();
+    let mut rels = String::new();
+    let mut members: Vec<(String, Vec<u8>)> = Vec::new();
+    for (i, (name, state, xml)) in sheets.iter().enumerate() {
+        let n = i + 1;
+        let state = if state.is_empty() {
+            String::new()
+        } else {
+            format!(r#" state="{state}""#)
+        };
+        list.push_str(&format!(
+            r#"<sheet name="{name}" sheetId="{n}"{state} r:id="rId{n}"/>"#
+        ));
+        rels.push_str(&format!(
+            r#"<Relationship Id="rId{n}" Type="{rel}/worksheet" Target="worksheets/sheet{n}.xml"/>"#
+        ));
+        members.push((format!("xl/worksheets/sheet{n}.xml"), xml.clone()));
+    }
+    let sst: String = strings
+        .iter()
+        .map(|s| format!("<si><t>{s}</t></si>"))
+        .collect();
+    members.push((
+        "[Content_Types].xml".into(),
+        br#"<?xml version="1.0"?><Types xmlns="http://schemas.openxmlformats.org/package/2006/content-types"><Default Extension="xml" ContentType="application/xml"/><Override PartName="/xl/workbook.xml" ContentType="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet.main+xml"/></Types>"#.to_vec(),
+    ));
+    members.push((
+        "xl/workbook.xml".into(),
+        format!(r#"<?xml version="1.0"?><workbook xmlns="{main}" xmlns:r="{rel}"><sheets>{list}</sheets></workbook>"#).into_bytes(),
+    ));
+    members.push((
+        "xl/_rels/workbook.xml.rels".into(),
+        format!(r#"<?xml version="1.0"?><Relationships xmlns="http://schemas.openxmlformats.org/package/2006/relationships">{rels}<Relationship Id="rIdS" Type="{rel}/sharedStrings" Target="sharedStrings.xml"/><Relationship Id="rIdT" Type="{rel}/styles" Target="styles.xml"/></Relationships>"#).into_bytes(),
+    ));
+    members.push((
+        "xl/sharedStrings.xml".into(),
+        format!(
+            r#"<?xml version="1.0"?><sst xmlns="{main}" count="{0}" uniqueCount="{0}">{sst}</sst>"#,
+            strings.len()
+        )
+        .into_bytes(),
+    ));
+    members.push((
+        "xl/styles.xml".into(),
+        format!(r#"<?xml version="1.0"?><styleSheet xmlns="{main}"><cellXfs count="3"><xf numFmtId="0"/><xf numFmtId="14" applyNumberFormat="1"/><xf numFmtId="22" applyNumberFormat="1"/></cellXfs></styleSheet>"#).into_bytes(),
     ));
     let refs: Vec<(&str, Vec<u8>)> = members
         .iter()
