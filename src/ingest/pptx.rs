@@ -16,9 +16,12 @@ use crate::model::{BlockType, Locator};
 
 const PRESENTATION: &str = "ppt/presentation.xml";
 const NOTES_TYPE: &str = "/notesSlide";
+/// Most bytes the whole archive may inflate to (a zip bomb is refused before any part is read).
+const MAX_INFLATED_BYTES: u64 = 512 * 1024 * 1024;
 
 pub(crate) fn pptx_drafts(raw: &[u8]) -> Result<(Cow<'static, str>, Drafts), String> {
     let mut zip = Archive::open(raw, "PPTX")?;
+    zip.check_inflated_sizes(MAX_INFLATED_BYTES)?;
     let presentation = zip.require(PRESENTATION)?;
     let rels = match zip.read("ppt/_rels/presentation.xml.rels")? {
         Some(x) => relationships(&x, "ppt/_rels/presentation.xml.rels")?,
