@@ -22,6 +22,7 @@ mod markdown;
 mod pdf;
 mod pdf_layout;
 mod pdf_metrics;
+mod pdf_words;
 mod pptx;
 mod pptx_slide;
 mod render;

@@ -403,7 +403,7 @@ fn show(f: &Font<'_>, st: &State, tm: &mut [f32; 6], parts: &[&Object], spans: &
                     };
                     advance += (w * st.size + st.char_spacing + space) * st.scale;
                 }
-                text.push_str(&f.decode(bytes));
+                text.push_str(&super::pdf_words::expand_ligatures(&f.decode(bytes)));
                 *tm = mul([1.0, 0.0, 0.0, 1.0, advance, 0.0], *tm);
             }
             other => {

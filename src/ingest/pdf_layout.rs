@@ -1,9 +1,10 @@
 //! From positioned text to blocks: spans become lines (same baseline, left to right), lines are
 //! read top to bottom on each page, running headers and footers (the same text in the top or
-//! bottom margin of most pages, page numbers included) are dropped, lines larger than the body
+//! bottom margin of most pages, page numbers included) are kept as their own blocks, lines larger than the body
 //! text are headings (a level per size, largest first; short bold lines come after), lines that
 //! start with a bullet or a number are list items, and the rest are paragraphs split on vertical
-//! gaps and short last lines. Hyphenated line ends are joined.
+//! gaps and short last lines. A hyphenated line end is joined when the whole word occurs
+//! elsewhere (`pdf_words.rs`). Running headers and footers are `page_header` / `page_footer`.
 //!
 //! Lines split into cells by wide gaps are table rows; consecutive rows make one table block.
 //!
@@ -13,6 +14,7 @@
 
 use std::collections::{BTreeMap, HashMap, HashSet};
 
+use super::pdf_words::{join_lines, Vocabulary};
 use super::render::{self, Renderer};
 use crate::model::{BlockType, Locator};
 
@@ -242,29 +244,6 @@ fn list_marker(text: &str) -> Option<(Option<usize>, &str)> {
     None
 }
 
-/// Join wrapped lines: a line ending in a hyphen after a letter, followed by a lower-case letter,
-/// is one word broken across lines.
-fn join(lines: &[String]) -> String {
-    let mut out = String::new();
-    for l in lines {
-        let l = l.trim();
-        if out.is_empty() {
-            out.push_str(l);
-            continue;
-        }
-        let hyphenated = out.ends_with('-')
-            && out.chars().rev().nth(1).is_some_and(|c| c.is_alphabetic())
-            && l.chars().next().is_some_and(|c| c.is_lowercase());
-        if hyphenated {
-            out.pop();
-        } else {
-            out.push(' ');
-        }
-        out.push_str(l);
-    }
-    out
-}
-
 struct Open {
     block_type: BlockType,
     rows: Vec<Vec<String>>,
@@ -279,8 +258,8 @@ struct Open {
     last: Line,
 }
 
-fn push(r: &mut Renderer, b: Open) {
-    let text = join(&b.lines);
+fn push(r: &mut Renderer, b: Open, vocab: &Vocabulary) {
+    let text = join_lines(&b.lines, vocab);
     let loc = Locator::PdfBox {
         start: 0,
         end: 0,
@@ -299,16 +278,42 @@ fn push(r: &mut Renderer, b: Open) {
     }
 }
 
+/// A running header or footer line (repeated at the same place on most pages): kept as its
+/// own `page_header` / `page_footer` block, never dropped.
+fn furniture(r: &mut Renderer, page: &Page, l: &Line) {
+    let top = (l.y - page.origin.1) / page.height.max(1.0) > 0.5;
+    let block_type = if top {
+        BlockType::PageHeader
+    } else {
+        BlockType::PageFooter
+    };
+    let loc = Locator::PdfBox {
+        start: 0,
+        end: 0,
+        page: page.number,
+        bbox: [l.x0, l.y, l.x1, l.y + l.size].map(|v| (v as f64 * 10.0).round() / 10.0),
+    };
+    r.push(block_type, &render::paragraph(&l.text), loc);
+}
+
 /// Lay out every page into blocks.
 pub(crate) fn layout(pages: &[Page]) -> Renderer {
     let pages: Vec<(Page, Vec<Line>)> = pages.iter().map(|p| (p.clone(), page_lines(p))).collect();
     let running = running_lines(&pages);
     let sizes = Sizes::measure(&pages);
+    let mut vocab = Vocabulary::default();
+    for l in pages.iter().flat_map(|(_, lines)| lines) {
+        vocab.add_line(&l.text);
+    }
     let mut r = Renderer::new();
     for (page, lines) in &pages {
         let mut open: Option<Open> = None;
         for l in lines {
             if in_margin(page, l) && running.contains(&margin_key(&l.text)) {
+                if let Some(done) = open.take() {
+                    push(&mut r, done, &vocab);
+                }
+                furniture(&mut r, page, l);
                 continue;
             }
             let tabular = l.cells.len() >= 2;
@@ -326,12 +331,12 @@ pub(crate) fn layout(pages: &[Page]) -> Renderer {
                 continue;
             }
             if let Some(done) = open.take() {
-                push(&mut r, done);
+                push(&mut r, done, &vocab);
             }
             open = Some(Open::start(page.number, l, tabular, level, marker));
         }
         if let Some(done) = open.take() {
-            push(&mut r, done);
+            push(&mut r, done, &vocab);
         }
     }
     r
@@ -496,20 +501,7 @@ mod tests {
     }
 
     #[test]
-    fn hyphens_join_only_inside_words() {
-        assert_eq!(
-            join(&["a well-".into(), "known fact".into()]),
-            "a wellknown fact"
-        );
-        assert_eq!(join(&["pages 3-".into(), "5".into()]), "pages 3- 5");
-        assert_eq!(
-            join(&["the North-".into(), "East".into()]),
-            "the North- East"
-        );
-    }
-
-    #[test]
-    fn running_headers_and_page_numbers_are_dropped_and_sizes_make_headings() {
+    fn running_headers_and_page_numbers_are_typed_and_sizes_make_headings() {
         let pages: Vec<Page> = (1..=3)
             .map(|n| {
                 page(
@@ -526,24 +518,30 @@ mod tests {
             })
             .collect();
         let (text, drafts) = layout(&pages).finish();
-        assert!(!text.contains("Annual Report"), "{text}");
-        assert!(!text.contains("Page 1"), "{text}");
         let got: Vec<(BlockType, &str)> = drafts
             .blocks
             .iter()
-            .take(3)
+            .take(6)
             .map(|b| (b.block_type, &text[b.start..b.end]))
             .collect();
         assert_eq!(
             got,
             [
+                (BlockType::PageHeader, "Annual Report 2024"),
                 (BlockType::Heading, "# Section 1"),
                 (
                     BlockType::Paragraph,
                     "Body text that goes on for a while and wraps onto a second line."
                 ),
                 (BlockType::ListItem, "- a bullet point"),
+                (BlockType::PageFooter, "Page 1 of 3"),
+                (BlockType::PageHeader, "Annual Report 2024"),
             ]
         );
+        let footers = drafts
+            .blocks
+            .iter()
+            .filter(|b| b.block_type == BlockType::PageFooter);
+        assert_eq!(footers.count(), 3, "one footer per page: {text}");
     }
 }
