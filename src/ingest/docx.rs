@@ -7,6 +7,7 @@ use std::borrow::Cow;
 use std::collections::HashMap;
 
 use super::archive::Archive;
+use super::docx_furniture;
 use super::docx_part::{parse_part, Item, Para};
 use super::render::{self, Renderer};
 use super::xml::{attr, walk, XmlEvent};
@@ -26,9 +27,14 @@ pub(crate) fn docx_drafts(raw: &[u8]) -> Result<(Cow<'static, str>, Drafts), Str
         Some(x) => Numbering::parse(&x)?,
         None => Numbering::default(),
     };
-    let targets = match zip.read("word/_rels/document.xml.rels")? {
-        Some(x) => relationships(&x)?,
+    let rels = zip.read("word/_rels/document.xml.rels")?;
+    let targets = match &rels {
+        Some(x) => relationships(x)?,
         None => HashMap::new(),
+    };
+    let (headers, footers) = match &rels {
+        Some(x) => docx_furniture::parts(x)?,
+        None => (Vec::new(), Vec::new()),
     };
     let mut r = Renderer::new();
     if let Some(core) = zip.read("docProps/core.xml")? {
@@ -36,6 +42,8 @@ pub(crate) fn docx_drafts(raw: &[u8]) -> Result<(Cow<'static, str>, Drafts), Str
             r.fallback_title(&title);
         }
     }
+    let mut seen = std::collections::HashSet::new();
+    docx_furniture::render(&mut r, &mut zip, &headers, BlockType::PageHeader, &mut seen)?;
     let items = parse_part(&body, BODY)?;
     let mut out = Out {
         r: &mut r,
@@ -49,6 +57,7 @@ pub(crate) fn docx_drafts(raw: &[u8]) -> Result<(Cow<'static, str>, Drafts), Str
         out.item(item);
     }
     out.flush();
+    docx_furniture::render(&mut r, &mut zip, &footers, BlockType::PageFooter, &mut seen)?;
     for (part, label) in [("word/footnotes.xml", ""), ("word/endnotes.xml", "en")] {
         if let Some(xml) = zip.read(part)? {
             notes(&mut r, &parse_part(&xml, part)?, part, label);
@@ -309,7 +318,7 @@ impl Out<'_> {
         }
         self.flush();
         self.counters.clear();
-        let (block_type, content) = if self.styles.named(p, &["quote"]) {
+        let (block_type, content) = if self.styles.named(p, &["quote", "block text"]) {
             (
                 BlockType::Blockquote,
                 render::blockquote(&render::paragraph(text)),

@@ -38,9 +38,22 @@ pub(super) fn parse_part(xml: &[u8], part: &str) -> Result<Vec<Item>, String> {
     let mut tbl_depth = 0u32;
     let mut table: (Vec<Vec<String>>, u32) = (Vec::new(), 0);
     let mut note: Option<(String, String)> = None;
+    // A text box inside a paragraph holds paragraphs of its own: the outer one waits here.
+    let mut outer: Vec<Para> = Vec::new();
+    // `mc:Fallback` repeats `mc:Choice` (a text box as VML): read once, from the choice.
+    let mut fallback = 0u32;
     walk(xml, part, |ev| match ev {
+        XmlEvent::Open {
+            name: "Fallback", ..
+        } => fallback += 1,
+        XmlEvent::Close { name: "Fallback" } => fallback = fallback.saturating_sub(1),
+        XmlEvent::Open { name: "p", .. } if fallback > 0 => count += 1,
+        _ if fallback > 0 => {}
         XmlEvent::Open { name, attrs } => match name {
             "p" => {
+                if let Some(open) = para.take() {
+                    outer.push(open);
+                }
                 para = Some(Para {
                     index: count,
                     note: note.clone(),
@@ -92,6 +105,7 @@ pub(super) fn parse_part(xml: &[u8], part: &str) -> Result<Vec<Item>, String> {
                 } else {
                     items.push(Item::Para(p));
                 }
+                para = outer.pop();
             }
             "tbl" => {
                 tbl_depth = tbl_depth.saturating_sub(1);

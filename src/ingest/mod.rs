@@ -11,6 +11,7 @@ mod assemble;
 mod charset;
 mod csv_rows;
 mod docx;
+mod docx_furniture;
 mod docx_part;
 mod epub;
 mod folder;
