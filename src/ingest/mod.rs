@@ -19,6 +19,7 @@ mod glob;
 mod html;
 mod html_dom;
 mod html_text;
+mod inline_md;
 mod markdown;
 mod pdf;
 mod pdf_layout;

@@ -151,12 +151,20 @@ fn escape_line_start(line: &str) -> String {
 
 /// A list item at `depth` (0 = top level): `- text` or `1. text`, continuation lines indented.
 pub(crate) fn list_item(text: &str, ordinal: Option<usize>, depth: usize) -> String {
+    list_item_body(&paragraph(text), ordinal, depth)
+}
+
+/// [`list_item`] of text that already is inline Markdown (see `inline_md.rs`).
+pub(crate) fn list_item_md(md: &str, ordinal: Option<usize>, depth: usize) -> String {
+    list_item_body(&super::inline_md::paragraph(md), ordinal, depth)
+}
+
+fn list_item_body(body: &str, ordinal: Option<usize>, depth: usize) -> String {
     let indent = "  ".repeat(depth);
     let marker = match ordinal {
         Some(n) => format!("{n}. "),
         None => "- ".to_string(),
     };
-    let body = paragraph(text);
     let pad = " ".repeat(marker.len());
     let mut out = String::new();
     for (i, line) in body.lines().enumerate() {
