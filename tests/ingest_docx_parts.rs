@@ -1,7 +1,8 @@
 //! Issue 25 item 5 (DOCX): header and footer parts become `page_header` / `page_footer` blocks
 //! once per distinct text; a text box (`mc:AlternateContent` with a VML fallback) is read once
 //! and the paragraph around it keeps its own text; "Block Text", "Quote" and "Intense Quote"
-//! are blockquotes. Through a real redb store.
+//! are blockquotes; bold, italic, code (monospace) runs and hyperlinks are inline Markdown
+//! (item 6). Through a real redb store.
 
 mod office;
 
@@ -30,8 +31,9 @@ fn docx() -> Vec<u8> {
         para("", "Boxed words."),
         para("", "Boxed words."),
     );
+    let inline = r#"<w:p><w:r><w:t xml:space="preserve">Use </w:t></w:r><w:r><w:rPr><w:rFonts w:ascii="Consolas"/></w:rPr><w:t>make all</w:t></w:r><w:r><w:t xml:space="preserve">, </w:t></w:r><w:r><w:rPr><w:b/></w:rPr><w:t>not</w:t></w:r><w:r><w:rPr><w:b/><w:i w:val="0"/></w:rPr><w:t xml:space="preserve"> ever</w:t></w:r><w:r><w:t xml:space="preserve"> </w:t></w:r><w:r><w:rPr><w:i/></w:rPr><w:t>2*3</w:t></w:r><w:r><w:t xml:space="preserve">; see </w:t></w:r><w:hyperlink r:id="rId9"><w:r><w:rPr><w:rStyle w:val="Hyperlink"/></w:rPr><w:t>the guide</w:t></w:r></w:hyperlink><w:r><w:br/><w:t>[next]</w:t></w:r></w:p>"#;
     let body = format!(
-        "<w:body>{}{}{}{}{}</w:body>",
+        "<w:body>{}{inline}{}{}{}{}</w:body>",
         para("", "Body paragraph."),
         text_box,
         para("BlockText", "A block of text."),
@@ -41,7 +43,7 @@ fn docx() -> Vec<u8> {
     let styles = r#"<w:style w:type="paragraph" w:styleId="BlockText"><w:name w:val="Block Text"/></w:style><w:style w:type="paragraph" w:styleId="Quote"><w:name w:val="Quote"/></w:style><w:style w:type="paragraph" w:styleId="IntenseQuote"><w:name w:val="Intense Quote"/></w:style>"#;
     let rel = "http://schemas.openxmlformats.org/officeDocument/2006/relationships";
     let rels = format!(
-        r#"<?xml version="1.0"?><Relationships xmlns="http://schemas.openxmlformats.org/package/2006/relationships"><Relationship Id="rId1" Type="{rel}/styles" Target="styles.xml"/><Relationship Id="rId2" Type="{rel}/header" Target="header1.xml"/><Relationship Id="rId3" Type="{rel}/footer" Target="footer1.xml"/><Relationship Id="rId4" Type="{rel}/footer" Target="footer2.xml"/></Relationships>"#
+        r#"<?xml version="1.0"?><Relationships xmlns="http://schemas.openxmlformats.org/package/2006/relationships"><Relationship Id="rId1" Type="{rel}/styles" Target="styles.xml"/><Relationship Id="rId2" Type="{rel}/header" Target="header1.xml"/><Relationship Id="rId3" Type="{rel}/footer" Target="footer1.xml"/><Relationship Id="rId4" Type="{rel}/footer" Target="footer2.xml"/><Relationship Id="rId9" Type="{rel}/hyperlink" Target="https://example.org/guide" TargetMode="External"/></Relationships>"#
     );
     office::zip_of(&[
         ("word/document.xml", part("document", &body)),
@@ -79,6 +81,10 @@ fn headers_footers_text_boxes_and_quotes() {
         [
             (BlockType::PageHeader, "Acme Corp — Confidential"),
             (BlockType::Paragraph, "Body paragraph."),
+            (
+                BlockType::Paragraph,
+                "Use `make all`, **not ever** *2\\*3*; see [the guide](https://example.org/guide)\\\n\\[next\\]"
+            ),
             (BlockType::Paragraph, "Boxed words."),
             (BlockType::Paragraph, "Before the box. After the box."),
             (BlockType::Blockquote, "> A block of text."),

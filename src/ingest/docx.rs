@@ -9,6 +9,7 @@ use std::collections::HashMap;
 use super::archive::Archive;
 use super::docx_furniture;
 use super::docx_part::{parse_part, Item, Para};
+use super::inline_md;
 use super::render::{self, Renderer};
 use super::xml::{attr, walk, XmlEvent};
 use super::Drafts;
@@ -303,13 +304,14 @@ impl Out<'_> {
             self.image_para(p, loc);
             return;
         }
+        let md = p.markdown(self.targets);
         if let Some(level) = self.styles.heading_level(p) {
             self.flush();
-            self.r.heading(level, text, loc);
+            self.r.heading(level, &inline_md::one_line(&md), loc);
             return;
         }
         if let Some((num_id, level)) = self.styles.num(p) {
-            self.list_para(p, text, num_id, level);
+            self.list_para(p, &md, num_id, level);
             return;
         }
         if self.styles.named(p, &["code", "preformatted", "source"]) {
@@ -318,15 +320,13 @@ impl Out<'_> {
         }
         self.flush();
         self.counters.clear();
+        let md = inline_md::paragraph(&md);
         let (block_type, content) = if self.styles.named(p, &["quote", "block text"]) {
-            (
-                BlockType::Blockquote,
-                render::blockquote(&render::paragraph(text)),
-            )
+            (BlockType::Blockquote, render::blockquote(&md))
         } else if self.styles.named(p, &["caption"]) {
-            (BlockType::Caption, render::paragraph(text))
+            (BlockType::Caption, md)
         } else {
-            (BlockType::Paragraph, render::paragraph(text))
+            (BlockType::Paragraph, md)
         };
         self.r.push(block_type, &content, loc);
     }
@@ -351,8 +351,9 @@ impl Out<'_> {
         }
     }
 
-    /// A numbered or bulleted paragraph: a new list item, or a deeper level joining the open one.
-    fn list_para(&mut self, p: &Para, text: &str, num_id: String, level: u32) {
+    /// A numbered or bulleted paragraph (`md`: its inline Markdown): a new list item, or a
+    /// deeper level joining the open one.
+    fn list_para(&mut self, p: &Para, md: &str, num_id: String, level: u32) {
         let ordered = self
             .numbering
             .ordered(&num_id, level)
@@ -363,7 +364,7 @@ impl Out<'_> {
         // A new item at a level restarts the counts of the levels below it.
         self.counters
             .retain(|(id, l), _| id != &num_id || *l <= level);
-        let line = render::list_item(text, ordinal, level as usize);
+        let line = render::list_item_md(md, ordinal, level as usize);
         match self.pending.as_mut() {
             Some(open) if level > 0 && open.block_type == BlockType::ListItem => {
                 open.text.push('\n');
@@ -372,7 +373,7 @@ impl Out<'_> {
             }
             _ => {
                 self.flush();
-                let line = render::list_item(text, ordinal, 0);
+                let line = render::list_item_md(md, ordinal, 0);
                 self.pending = Some(Pending {
                     block_type: BlockType::ListItem,
                     text: line,
