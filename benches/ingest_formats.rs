@@ -96,13 +96,17 @@ fn reference(tool: &str, path: &Path) -> Option<std::process::Command> {
         ),
     };
     let mut c = std::process::Command::new(program);
-    c.args(args).stdout(std::process::Stdio::null()).stderr(std::process::Stdio::null());
+    c.args(args)
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null());
     Some(c)
 }
 
 /// Time the reference tool on `path` (best of 3) and print ours / its against `target`.
 fn versus(tool: &str, path: &Path, ours: Duration, target: f64) {
-    let ran = reference(tool, path).and_then(|mut c| c.status().ok()).is_some_and(|s| s.success());
+    let ran = reference(tool, path)
+        .and_then(|mut c| c.status().ok())
+        .is_some_and(|s| s.success());
     if !ran {
         println!("  {tool:<11} not installed (or failed on the file): ratio to it NOT MEASURED (target <= {target}x)");
         return;

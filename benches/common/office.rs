@@ -35,7 +35,11 @@ pub fn pptx(slides: usize) -> Vec<u8> {
         );
         let shapes = format!(
             "{}{}{table}",
-            sp(2, r#"<p:ph type="title"/>"#, &[format!("Slide {n}: {}", sentence(n, 4))]),
+            sp(
+                2,
+                r#"<p:ph type="title"/>"#,
+                &[format!("Slide {n}: {}", sentence(n, 4))]
+            ),
             sp(3, r#"<p:ph idx="1"/>"#, &bullets)
         );
         files.push((
@@ -50,8 +54,15 @@ pub fn pptx(slides: usize) -> Vec<u8> {
             format!("ppt/notesSlides/notesSlide{n}.xml"),
             format!(r#"<?xml version="1.0"?><p:notes {P}><p:cSld><p:spTree>{}</p:spTree></p:cSld></p:notes>"#, sp(3, r#"<p:ph type="body" idx="1"/>"#, &[sentence(n * 3, 20)])),
         ));
-        ids.push_str(&format!(r#"<p:sldId id="{}" r:id="rId{}"/>"#, 255 + n, 10 + n));
-        rels.push_str(&format!(r#"<Relationship Id="rId{}" Type="{REL}/slide" Target="slides/slide{n}.xml"/>"#, 10 + n));
+        ids.push_str(&format!(
+            r#"<p:sldId id="{}" r:id="rId{}"/>"#,
+            255 + n,
+            10 + n
+        ));
+        rels.push_str(&format!(
+            r#"<Relationship Id="rId{}" Type="{REL}/slide" Target="slides/slide{n}.xml"/>"#,
+            10 + n
+        ));
     }
     files.push((
         "ppt/presentation.xml".into(),
@@ -82,19 +93,27 @@ pub fn xlsx(rows: usize) -> Vec<u8> {
     let files = [
         (
             "xl/workbook.xml",
-            format!(r#"<?xml version="1.0"?><workbook xmlns="{main}" xmlns:r="{REL}"><sheets><sheet name="Data" sheetId="1" r:id="rId1"/></sheets></workbook>"#),
+            format!(
+                r#"<?xml version="1.0"?><workbook xmlns="{main}" xmlns:r="{REL}"><sheets><sheet name="Data" sheetId="1" r:id="rId1"/></sheets></workbook>"#
+            ),
         ),
         (
             "xl/_rels/workbook.xml.rels",
-            format!(r#"<?xml version="1.0"?><Relationships xmlns="{RELS}"><Relationship Id="rId1" Type="{REL}/worksheet" Target="worksheets/sheet1.xml"/><Relationship Id="rId2" Type="{REL}/styles" Target="styles.xml"/></Relationships>"#),
+            format!(
+                r#"<?xml version="1.0"?><Relationships xmlns="{RELS}"><Relationship Id="rId1" Type="{REL}/worksheet" Target="worksheets/sheet1.xml"/><Relationship Id="rId2" Type="{REL}/styles" Target="styles.xml"/></Relationships>"#
+            ),
         ),
         (
             "xl/styles.xml",
-            format!(r#"<?xml version="1.0"?><styleSheet xmlns="{main}"><cellXfs count="2"><xf numFmtId="0"/><xf numFmtId="14" applyNumberFormat="1"/></cellXfs></styleSheet>"#),
+            format!(
+                r#"<?xml version="1.0"?><styleSheet xmlns="{main}"><cellXfs count="2"><xf numFmtId="0"/><xf numFmtId="14" applyNumberFormat="1"/></cellXfs></styleSheet>"#
+            ),
         ),
         (
             "xl/worksheets/sheet1.xml",
-            format!(r#"<?xml version="1.0"?><worksheet xmlns="{main}"><sheetData>{data}</sheetData></worksheet>"#),
+            format!(
+                r#"<?xml version="1.0"?><worksheet xmlns="{main}"><sheetData>{data}</sheetData></worksheet>"#
+            ),
         ),
     ];
     zip_of(&files)

@@ -14,7 +14,7 @@
 
 use std::collections::{BTreeMap, HashMap, HashSet};
 
-use super::pdf_words::{join_lines, Vocabulary};
+use super::pdf_words::{join_lines, spaced, Vocabulary};
 use super::render::{self, Renderer};
 use crate::model::{BlockType, Locator};
 
@@ -26,6 +26,7 @@ pub(crate) struct Span {
     pub y: f32,
     pub size: f32,
     pub bold: bool,
+    pub mono: bool,
     pub text: String,
 }
 
@@ -48,6 +49,9 @@ struct Line {
     y: f32,
     size: f32,
     bold: bool,
+    /// Set in a monospace font throughout: a code line, `raw` its text with spacing kept.
+    mono: bool,
+    raw: String,
 }
 
 /// Lines of a page in reading order. A page set in two columns (a vertical gutter in the middle
@@ -172,6 +176,12 @@ fn lines(spans: &[&Span]) -> Vec<Line> {
                 y: main.y,
                 size: main.size,
                 bold: row.iter().all(|s| s.bold),
+                mono: row.iter().all(|s| s.mono),
+                raw: if row.iter().all(|s| s.mono) {
+                    spaced(&row)
+                } else {
+                    String::new()
+                },
             }
         })
         .filter(|l| !l.text.is_empty())
@@ -268,6 +278,11 @@ fn push(r: &mut Renderer, b: Open, vocab: &Vocabulary) {
     };
     match b.block_type {
         BlockType::Heading => r.heading(b.level, &text, loc),
+        BlockType::CodeBlock => r.push(
+            BlockType::CodeBlock,
+            &render::code_block(&b.lines.join("\n"), ""),
+            loc,
+        ),
         BlockType::Table => r.push(BlockType::Table, &render::table(&b.rows), loc),
         BlockType::ListItem => r.push(
             BlockType::ListItem,
@@ -316,9 +331,13 @@ pub(crate) fn layout(pages: &[Page]) -> Renderer {
                 furniture(&mut r, page, l);
                 continue;
             }
-            let tabular = l.cells.len() >= 2;
-            let level = if tabular { None } else { sizes.level_of(l) };
-            let marker = if level.is_none() && !tabular {
+            let tabular = l.cells.len() >= 2 && !l.mono;
+            let level = if tabular || l.mono {
+                None
+            } else {
+                sizes.level_of(l)
+            };
+            let marker = if level.is_none() && !tabular && !l.mono {
                 list_marker(&l.text)
             } else {
                 None
@@ -395,6 +414,13 @@ fn continues(
     marker: Option<(Option<usize>, &str)>,
 ) -> bool {
     let gap = o.last.y - l.y;
+    if o.block_type == BlockType::CodeBlock || l.mono {
+        // Code lines stay together across a blank line or two.
+        return o.block_type == BlockType::CodeBlock
+            && l.mono
+            && gap > 0.0
+            && gap < o.last.size.max(l.size) * 3.5;
+    }
     let same_size = (o.size - l.size).abs() < 1.0;
     let normal_gap = gap > 0.0 && gap < o.last.size.max(l.size) * 1.75;
     if tabular || o.block_type == BlockType::Table {
@@ -433,6 +459,7 @@ impl Open {
     ) -> Open {
         let (bottom, top) = vertical_extent(l);
         let (block_type, level, ordinal, text) = match (level, marker) {
+            _ if l.mono => (BlockType::CodeBlock, 0, None, l.raw.clone()),
             _ if tabular => (BlockType::Table, 0, None, l.text.clone()),
             (Some(n), _) => (BlockType::Heading, n, None, l.text.clone()),
             (None, Some((n, rest))) => (BlockType::ListItem, 0, n, rest.to_string()),
@@ -460,7 +487,16 @@ impl Open {
     /// Add line `l` to the block and grow its box.
     fn extend(&mut self, l: &Line, tabular: bool) {
         let (bottom, top) = vertical_extent(l);
-        self.lines.push(l.text.clone());
+        if self.block_type == BlockType::CodeBlock {
+            // Indentation from the offset to the block's first line, in monospace cells.
+            let cells = ((l.x0 - self.x0) / (0.6 * l.size)).round().max(0.0) as usize;
+            if self.last.y - l.y > 1.8 * l.size {
+                self.lines.push(String::new());
+            }
+            self.lines.push(format!("{}{}", " ".repeat(cells), l.raw));
+        } else {
+            self.lines.push(l.text.clone());
+        }
         if tabular {
             self.rows.push(l.cells.clone());
         }
@@ -476,72 +512,5 @@ impl Open {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn span(x0: f32, y: f32, size: f32, text: &str) -> Span {
-        Span {
-            x0,
-            x1: x0 + text.len() as f32 * size * 0.5,
-            y,
-            size,
-            bold: false,
-            text: text.into(),
-        }
-    }
-
-    fn page(number: u32, spans: Vec<Span>) -> Page {
-        Page {
-            number,
-            width: 600.0,
-            height: 800.0,
-            origin: (0.0, 0.0),
-            spans,
-        }
-    }
-
-    #[test]
-    fn running_headers_and_page_numbers_are_typed_and_sizes_make_headings() {
-        let pages: Vec<Page> = (1..=3)
-            .map(|n| {
-                page(
-                    n,
-                    vec![
-                        span(50.0, 770.0, 9.0, "Annual Report 2024"),
-                        span(50.0, 700.0, 18.0, &format!("Section {n}")),
-                        span(50.0, 670.0, 10.0, "Body text that goes on for a while and"),
-                        span(50.0, 658.0, 10.0, "wraps onto a second line."),
-                        span(50.0, 630.0, 10.0, "• a bullet point"),
-                        span(290.0, 30.0, 9.0, &format!("Page {n} of 3")),
-                    ],
-                )
-            })
-            .collect();
-        let (text, drafts) = layout(&pages).finish();
-        let got: Vec<(BlockType, &str)> = drafts
-            .blocks
-            .iter()
-            .take(6)
-            .map(|b| (b.block_type, &text[b.start..b.end]))
-            .collect();
-        assert_eq!(
-            got,
-            [
-                (BlockType::PageHeader, "Annual Report 2024"),
-                (BlockType::Heading, "# Section 1"),
-                (
-                    BlockType::Paragraph,
-                    "Body text that goes on for a while and wraps onto a second line."
-                ),
-                (BlockType::ListItem, "- a bullet point"),
-                (BlockType::PageFooter, "Page 1 of 3"),
-                (BlockType::PageHeader, "Annual Report 2024"),
-            ]
-        );
-        let footers = drafts
-            .blocks
-            .iter()
-            .filter(|b| b.block_type == BlockType::PageFooter);
-        assert_eq!(footers.count(), 3, "one footer per page: {text}");
-    }
-}
+#[path = "pdf_layout_tests.rs"]
+mod tests;
