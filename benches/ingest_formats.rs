@@ -140,9 +140,11 @@ fn main() {
     measure(dir.path(), "report.epub", &epub(sections));
     let pdf_wall = measure(dir.path(), "report.pdf", &pdf(sections));
     let pptx_wall = measure(dir.path(), "deck.pptx", &office::pptx(sections / 4));
+    #[cfg(feature = "xlsx")]
     let xlsx_wall = measure(dir.path(), "sheet.xlsx", &office::xlsx(sections * 8));
     println!("reference tools (issue 25 targets), same files:");
     versus("pdftotext", &dir.path().join("report.pdf"), pdf_wall, 1.0);
     versus("python-pptx", &dir.path().join("deck.pptx"), pptx_wall, 0.2);
+    #[cfg(feature = "xlsx")]
     versus("openpyxl", &dir.path().join("sheet.xlsx"), xlsx_wall, 0.2);
 }

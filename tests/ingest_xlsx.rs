@@ -4,6 +4,8 @@
 //! sheets skipped and counted. Truncated files, zip bombs, encrypted workbooks and oversized
 //! sheets are refused by name and write nothing. Through a real redb store.
 
+#![cfg(feature = "xlsx")]
+
 mod office;
 
 use std::path::{Path, PathBuf};

@@ -31,6 +31,7 @@ mod render;
 mod text;
 mod validate;
 mod walk;
+#[cfg(feature = "xlsx")]
 mod xlsx;
 mod xml;
 
@@ -188,7 +189,13 @@ impl SourceFormat {
             SourceFormat::Epub => epub::epub_drafts(raw),
             SourceFormat::Pdf => pdf::pdf_drafts(raw),
             SourceFormat::Pptx => pptx::pptx_drafts(raw),
+            #[cfg(feature = "xlsx")]
             SourceFormat::Xlsx => xlsx::xlsx_drafts(raw),
+            #[cfg(not(feature = "xlsx"))]
+            SourceFormat::Xlsx => Err(
+                "this build of blockwise reads no .xlsx files (built without the 'xlsx' feature)"
+                    .into(),
+            ),
         }
     }
 }

@@ -37,11 +37,13 @@ impl Renderer {
     }
 
     /// Append one block on the next line, not after a blank line: the rows of one table.
+    #[cfg_attr(not(feature = "xlsx"), allow(dead_code))]
     pub fn push_next_line(&mut self, block_type: BlockType, content: &str, locator: Locator) {
         self.push_after(block_type, content.trim_matches(is_blank), locator, "\n");
     }
 
     /// The length of the rendering so far (size caps).
+    #[cfg_attr(not(feature = "xlsx"), allow(dead_code))]
     pub fn len(&self) -> usize {
         self.text.len()
     }
