@@ -22,20 +22,20 @@
 //! | [`fake`] | the fake provider HTTP server (tests, benchmarks, the offline demo) | — |
 //! | [`demo`] | the offline demo workspace | — |
 //! | [`synth`] | synthetic documents for tests and benchmarks | — |
-//! | [`clock`], [`hashing`], [`paths`], [`logging`] | time, sha256, where files live, file logging | — |
+//! | [`clock`], [`hashing`], `paths`, `logging` | time, sha256, where files live, file logging | — |
 
 pub mod cli;
 pub mod clock;
 pub mod demo;
-pub mod demo_guard;
+pub(crate) mod demo_guard;
 pub mod export;
 pub mod fake;
-pub mod files;
+pub(crate) mod files;
 pub mod hashing;
 pub mod ingest;
-pub mod logging;
+pub(crate) mod logging;
 pub mod model;
-pub mod paths;
+pub(crate) mod paths;
 pub mod policy;
 pub mod provider;
 pub mod record_cap;

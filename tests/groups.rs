@@ -184,6 +184,70 @@ async fn one_session_packs_across_documents_and_maps_every_result_to_its_own_run
     assert_eq!(env.ws.group_calls(&group).unwrap().len(), 3);
 }
 
+/// A call whose pack spans documents shares its tokens and cost among their runs by block
+/// count (issue 22), and the members' totals add up to exactly what the calls used; the call
+/// itself is counted once, by the run of its first block.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_call_across_documents_shares_its_usage_by_blocks_and_the_totals_are_exact() {
+    // Packs of 10 in project order: [d0 1, d1 7, d2 2], [d3 3, d4 7], [d4 2, d5 1].
+    let env = setup(&[1, 7, 2, 3, 9, 1]);
+    env.policy("worker.batching.pack_size", json!(10));
+    let group = env.ws.create_group("p", "s", &demo()).unwrap();
+    assert_eq!(env.work(&group.group_id, 1).await, RunEnd::Complete);
+    let runs = env.ws.group_runs(&group).unwrap();
+    let calls = env.ws.group_calls(&group).unwrap();
+    assert_eq!(calls.len(), 3);
+    let call_of = |home: usize| {
+        let c: Vec<_> = calls
+            .iter()
+            .filter(|c| c.run_id == runs[home].run_id)
+            .collect();
+        assert_eq!(c.len(), 1, "one call kept by member {home}");
+        c[0].usage
+    };
+    let (c1, c2, c3) = (call_of(0), call_of(3), call_of(4));
+    // Each member's (call, blocks of it in the pack, pack size).
+    let parts: [&[(blockwise::model::Usage, u64, u64)]; 6] = [
+        &[(c1, 1, 10)],
+        &[(c1, 7, 10)],
+        &[(c1, 2, 10)],
+        &[(c2, 3, 10)],
+        &[(c2, 7, 10), (c3, 2, 3)],
+        &[(c3, 1, 3)],
+    ];
+    let kinds: [fn(&blockwise::model::Usage) -> u64; 4] = [
+        |u| u.input_tokens,
+        |u| u.output_tokens,
+        |u| u.cache_write_tokens,
+        |u| u.cache_read_tokens,
+    ];
+    for (m, run) in runs.iter().enumerate() {
+        for kind in kinds {
+            let got = kind(&run.usage.tokens) as f64;
+            let want: f64 = parts[m]
+                .iter()
+                .map(|(u, b, n)| kind(u) as f64 * *b as f64 / *n as f64)
+                .sum();
+            assert!(
+                (got - want).abs() <= parts[m].len() as f64,
+                "member {m}: {got} tokens, its share is {want}"
+            );
+        }
+        assert!(
+            run.usage.tokens.input_tokens > 0,
+            "member {m} shares a call"
+        );
+    }
+    for kind in kinds {
+        let members: u64 = runs.iter().map(|r| kind(&r.usage.tokens)).sum();
+        let used: u64 = calls.iter().map(|c| kind(&c.usage)).sum();
+        assert_eq!(members, used, "the members' shares add up to the calls");
+    }
+    let s = env.ws.group_summary(&group).unwrap();
+    assert_eq!(s.usage.calls, 3, "each call counted once");
+    assert_eq!(runs.iter().map(|r| r.usage.calls).sum::<u64>(), 3);
+}
+
 #[test]
 fn unknown_and_empty_projects_are_refused_and_write_nothing() {
     let env = setup(&[2]);

@@ -248,3 +248,99 @@ fn group_exports_refuse_what_would_lose_or_overwrite_data() {
     let (code, _, err) = cli(&store, &["run", "create", "--project", "p", "x", "s"]);
     assert_eq!(code, 2, "{err}");
 }
+
+/// `run estimate --project` needs no key and no network, like `run estimate` on one document
+/// (issue 22): with no key anywhere it estimates the project for a hosted provider, while
+/// `run create --project` still refuses without a key and writes nothing.
+#[test]
+fn a_project_estimate_needs_no_key_and_a_group_create_still_does() {
+    let dir = tempfile::tempdir().unwrap();
+    let (store, _) = setup(dir.path());
+    let (code, out, err) = cli(
+        &store,
+        &[
+            "--json",
+            "run",
+            "estimate",
+            "--project",
+            "p",
+            "s",
+            "--provider",
+            "anthropic",
+        ],
+    );
+    assert_eq!(code, 0, "no key needed for an estimate: {out}{err}");
+    let e: Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(e["blocks"], 17, "{e}");
+    assert_eq!(e["calls"], 2, "packs across documents: {e}");
+    assert!(e["cost_usd"].is_number(), "a hosted model is priced: {e}");
+    assert_eq!(e["sources"]["model"], "provider default", "{e}");
+    let before = Store::open_read_only(&store)
+        .unwrap()
+        .fingerprint()
+        .unwrap();
+    let (code, _, err) = cli(
+        &store,
+        &[
+            "run",
+            "create",
+            "--project",
+            "p",
+            "s",
+            "--provider",
+            "anthropic",
+        ],
+    );
+    assert_ne!(code, 0);
+    assert!(err.contains("no API key for anthropic"), "{err}");
+    let after = Store::open_read_only(&store)
+        .unwrap()
+        .fingerprint()
+        .unwrap();
+    assert_eq!(before, after, "a refused group create writes nothing");
+}
+
+/// `review confirm GROUP --all` is one transaction (issue 22): a member whose staged value its
+/// schema refuses makes the whole command refuse and confirm nothing in any member; once it is
+/// fixed, every member is confirmed with one review event each, as before.
+#[test]
+fn confirming_a_whole_group_is_one_transaction() {
+    let dir = tempfile::tempdir().unwrap();
+    let (store, _) = setup(dir.path());
+    let args = ["run", "create", "--project", "p", "s", "--provider", "demo"];
+    assert_eq!(cli(&store, &args).0, 0);
+    assert_eq!(cli(&store, &["run", "start", "grp_"]).0, 0);
+    let (_, out, _) = cli(&store, &["--json", "run", "status", "grp"]);
+    let status: Value = serde_json::from_str(&out).unwrap();
+    let gid = status["group"]["group_id"].as_str().unwrap().to_string();
+    let last = status["group"]["run_ids"][2].as_str().unwrap().to_string();
+    // The last member's block 0 holds a value its schema refuses (a label must be a string).
+    let bad = |value: Value| {
+        let s = Store::open(&store).unwrap();
+        s.with_run(&last, |rt| {
+            let mut ov = rt.overlay(0)?.unwrap();
+            ov.staging = Some(value);
+            rt.put_overlay(&ov)
+        })
+        .unwrap();
+    };
+    bad(json!({"label": 5}));
+    let before = Store::open_read_only(&store).unwrap().fingerprint().unwrap();
+    let (code, _, err) = cli(&store, &["review", "confirm", &gid, "--all"]);
+    assert_eq!(code, 1, "{err}");
+    assert!(err.contains(&last) && err.contains("block 0"), "{err}");
+    let after = Store::open_read_only(&store).unwrap().fingerprint().unwrap();
+    assert_eq!(before, after, "no member was confirmed");
+    bad(json!({"label": "fixed"}));
+    let (code, out, err) = cli(&store, &["--json", "review", "confirm", &gid, "--all"]);
+    assert_eq!(code, 0, "{err}");
+    let v: Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(v["count"], 17, "{v}");
+    assert_eq!(v["runs"].as_array().unwrap().len(), 3, "{v}");
+    let (_, out, _) = cli(&store, &["--json", "run", "status", &gid]);
+    let status: Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(status["summary"]["counters"]["confirmed"], 17, "{status}");
+    let (code, out, _) = cli(&store, &["review", "log", &gid]);
+    assert_eq!(code, 0);
+    assert_eq!(out.matches("confirm").count(), 3, "one event per member: {out}");
+}

@@ -200,10 +200,6 @@ fn crate_cycles(root: &Path) -> (usize, usize, Vec<String>, Vec<String>) {
 }
 
 #[test]
-#[ignore = "3 cycles today inside modules (store::check/check_records; worker::apply/\
-            transitions; worker::claiming/engine/group_session/session_loop), none between \
-            top-level modules: `cargo test --test module_cycles -- --ignored --nocapture` \
-            lists them"]
 fn the_crate_has_no_import_cycles_between_modules() {
     // `MODULE_CYCLES_ROOT=<dir>` checks another tree (an older checkout, to compare).
     let root = std::env::var_os("MODULE_CYCLES_ROOT")

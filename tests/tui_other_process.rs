@@ -11,7 +11,7 @@ use blockwise::store::StoreError;
 use blockwise::tui::theme::ColorMode;
 use blockwise::tui::{watch, Action, App, Keymap, Spawner, Theme};
 use blockwise::worker;
-use blockwise::workspace::{CreateRunOptions, SessionOptions, WorkerError, Workspace};
+use blockwise::workspace::{self, CreateRunOptions, SessionOptions, WorkerError, Workspace};
 use crossterm::event::KeyCode;
 use support::tui::{code, key};
 
@@ -198,7 +198,7 @@ fn a_second_worker_is_refused_naming_the_live_process_that_holds_the_run() {
 
     // The workspace refuses at once, naming pid, host and command.
     let err = match ws.start_session(env.rt.handle(), &run.run_id, SessionOptions::default()) {
-        Err(WorkerError::Refused(why)) => why,
+        Err(workspace::Error::Worker(WorkerError::Refused(why))) => why,
         Err(e) => panic!("expected a refusal, got {e}"),
         Ok(_) => panic!("a second worker started on a held run"),
     };

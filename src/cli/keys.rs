@@ -6,11 +6,10 @@ use std::io::{IsTerminal, Write};
 use clap::{ArgGroup, Subcommand};
 use serde_json::json;
 
+use super::exit::refused;
 use super::output::{one_line, print_json};
 use super::{Ctx, Exit};
-use crate::workspace::{
-    KeyOptions, KeyTest, ProviderKind, StructuredSupport, VaultError, Workspace,
-};
+use crate::workspace::{KeyOptions, KeyTest, ProviderKind, StructuredSupport, Workspace};
 
 #[derive(Debug, Subcommand)]
 pub enum KeysCommand {
@@ -155,10 +154,6 @@ fn show_server(ws: &Workspace, provider: &str) -> anyhow::Result<()> {
     Ok(())
 }
 
-fn vault_error(e: VaultError) -> anyhow::Error {
-    Exit::new(1, format!("error: {e}")).into()
-}
-
 fn set(
     ctx: &Ctx,
     provider: &str,
@@ -167,7 +162,7 @@ fn set(
     options: KeyOptions,
 ) -> anyhow::Result<u8> {
     // Check the provider before asking for a secret.
-    Workspace::check_keyed_provider(provider).map_err(vault_error)?;
+    Workspace::check_keyed_provider(provider).map_err(refused)?;
     // A local server usually needs no key: `keys set custom --base-url URL` is enough.
     let keyless = ProviderKind::is_custom_name(provider) && !stdin && env.is_none();
     let secret = if keyless {
@@ -178,7 +173,7 @@ fn set(
     let ws = ctx.open()?;
     let (summary, how) = ws
         .set_key(provider, secret.as_deref(), options)
-        .map_err(vault_error)?;
+        .map_err(refused)?;
     if ctx.json {
         print_json(&summary)?;
     } else if !ctx.quiet && keyless {
@@ -202,7 +197,7 @@ fn set(
 
 fn list(ctx: &Ctx) -> anyhow::Result<u8> {
     let ws = ctx.open_read()?;
-    let keys = ws.list_keys().map_err(vault_error)?;
+    let keys = ws.list_keys().map_err(refused)?;
     if ctx.json {
         print_json(&keys)?;
         return Ok(0);
@@ -309,7 +304,7 @@ fn test(ctx: &Ctx, provider: &str, model: Option<&str>) -> anyhow::Result<u8> {
 
 fn remove(ctx: &Ctx, provider: &str) -> anyhow::Result<u8> {
     let ws = ctx.open()?;
-    let removed = ws.remove_key(provider).map_err(vault_error)?;
+    let removed = ws.remove_key(provider).map_err(refused)?;
     if ctx.json {
         print_json(&json!({"provider": provider, "removed": removed}))?;
     } else if !ctx.quiet || !removed {

@@ -3,9 +3,10 @@
 use clap::Subcommand;
 use serde_json::json;
 
+use super::exit::refused;
 use super::output::{one_line, print_json};
 use super::{Ctx, Exit};
-use crate::workspace::{display_value, AdminChange, PolicyError, SetOutcome};
+use crate::workspace::{display_value, AdminChange, SetOutcome};
 
 #[derive(Debug, Subcommand)]
 pub enum PolicyCommand {
@@ -66,10 +67,6 @@ pub enum AdminsCommand {
     },
 }
 
-fn exit(e: PolicyError) -> anyhow::Error {
-    Exit::new(e.exit_code(), format!("error: {e}")).into()
-}
-
 pub fn run(ctx: &Ctx, command: PolicyCommand) -> anyhow::Result<u8> {
     match command {
         PolicyCommand::List => list(ctx),
@@ -101,7 +98,7 @@ pub fn run(ctx: &Ctx, command: PolicyCommand) -> anyhow::Result<u8> {
 
 fn list(ctx: &Ctx) -> anyhow::Result<u8> {
     let ws = ctx.open_read()?;
-    let all = ws.policy_all().map_err(exit)?;
+    let all = ws.policy_all().map_err(refused)?;
     if ctx.json {
         print_json(&all)?;
         return Ok(0);
@@ -127,7 +124,7 @@ fn list(ctx: &Ctx) -> anyhow::Result<u8> {
 
 fn show(ctx: &Ctx, key: &str) -> anyhow::Result<u8> {
     let ws = ctx.open_read()?;
-    let e = ws.policy_value(key).map_err(exit)?;
+    let e = ws.policy_value(key).map_err(refused)?;
     if ctx.json {
         print_json(&e)?;
         return Ok(0);
@@ -159,7 +156,7 @@ fn show(ctx: &Ctx, key: &str) -> anyhow::Result<u8> {
 
 fn set(ctx: &Ctx, key: &str, value: &str, reason: Option<&str>) -> anyhow::Result<u8> {
     let ws = ctx.open()?;
-    let outcome = ws.set_policy_text(key, value, reason).map_err(exit)?;
+    let outcome = ws.set_policy_text(key, value, reason).map_err(refused)?;
     match outcome {
         SetOutcome::Changed(entry) => {
             if ctx.json {
@@ -193,11 +190,11 @@ fn audit(ctx: &Ctx, key: Option<&str>) -> anyhow::Result<u8> {
     let wanted = match key {
         None => None,
         Some("admins") => Some("admins".to_string()),
-        Some(k) => Some(ws.policy_key_name(k).map_err(exit)?.to_string()),
+        Some(k) => Some(ws.policy_key_name(k).map_err(refused)?.to_string()),
     };
     let entries: Vec<_> = ws
         .audit_log()
-        .map_err(exit)?
+        .map_err(refused)?
         .into_iter()
         .filter(|e| wanted.as_deref().is_none_or(|k| e.key == k))
         .collect();
@@ -237,7 +234,7 @@ fn admins(ctx: &Ctx, command: AdminsCommand) -> anyhow::Result<u8> {
     };
     let (verb, outcome) = match command {
         AdminsCommand::List => {
-            let admins = ws.list_admins().map_err(exit)?;
+            let admins = ws.list_admins().map_err(refused)?;
             if ctx.json {
                 print_json(&admins)?;
             } else {
@@ -249,11 +246,11 @@ fn admins(ctx: &Ctx, command: AdminsCommand) -> anyhow::Result<u8> {
         }
         AdminsCommand::Add { user: who, reason } => (
             format!("added admin {who}"),
-            ws.add_admin(&who, reason.as_deref()).map_err(exit)?,
+            ws.add_admin(&who, reason.as_deref()).map_err(refused)?,
         ),
         AdminsCommand::Remove { user: who, reason } => (
             format!("removed admin {who}"),
-            ws.remove_admin(&who, reason.as_deref()).map_err(exit)?,
+            ws.remove_admin(&who, reason.as_deref()).map_err(refused)?,
         ),
     };
     match outcome {

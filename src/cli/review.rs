@@ -3,9 +3,10 @@
 use clap::Subcommand;
 use serde_json::json;
 
+use super::exit::refused;
 use super::output::print_json;
 use super::{Ctx, Exit};
-use crate::workspace::{ReviewError, ReviewOutcome, RunOrGroup, Selection, Target, Workspace};
+use crate::workspace::{ReviewOutcome, RunOrGroup, Selection, Target, Workspace};
 
 #[derive(Debug, Subcommand)]
 pub enum ReviewCmd {
@@ -101,13 +102,13 @@ pub fn run(ctx: &Ctx, cmd: ReviewCmd) -> anyhow::Result<u8> {
             let reason = reason.as_deref().map(str::trim).filter(|r| !r.is_empty());
             let out = ws
                 .reject_with_reason(&run_id, &sel, reason)
-                .map_err(refusal)?;
+                .map_err(refused)?;
             report(ctx, &out, "rejected to pending")
         }
         ReviewCmd::Unconfirm { run, doc, blocks } => {
             let run_id = member(&ws, &run, doc.as_deref())?;
             let sel = selection(&blocks)?;
-            let out = ws.unconfirm(&run_id, &sel).map_err(refusal)?;
+            let out = ws.unconfirm(&run_id, &sel).map_err(refused)?;
             report(ctx, &out, "unconfirmed (back to staged)")
         }
         ReviewCmd::Edit {
@@ -150,7 +151,7 @@ fn confirm(
         return confirm_all_members(ctx, ws, &runs);
     }
     let run_id = member(ws, run, doc)?;
-    let out = ws.confirm(&run_id, &target).map_err(refusal)?;
+    let out = ws.confirm(&run_id, &target).map_err(refused)?;
     report(ctx, &out, "confirmed")
 }
 
@@ -165,7 +166,7 @@ fn edit(
 ) -> anyhow::Result<u8> {
     let out = ws
         .edit(run_id, block_index, field, value)
-        .map_err(refusal)?;
+        .map_err(refused)?;
     if ctx.json {
         print_json(&json!({
             "run_id": out.run_id,
@@ -196,7 +197,7 @@ fn edit(
 
 /// `review discard`: drop a block's draft edit.
 fn discard(ctx: &Ctx, ws: &Workspace, run_id: &str, block_index: u32) -> anyhow::Result<u8> {
-    let out = ws.discard_edit(run_id, block_index).map_err(refusal)?;
+    let out = ws.discard_edit(run_id, block_index).map_err(refused)?;
     if ctx.json {
         print_json(&json!({
             "run_id": out.run_id,
@@ -307,12 +308,12 @@ fn member(ws: &Workspace, name: &str, doc: Option<&str>) -> anyhow::Result<Strin
     }
 }
 
-/// `review confirm GROUP --all`: every staged block of every member.
+/// `review confirm GROUP --all`: every staged block of every member, in one transaction.
 fn confirm_all_members(ctx: &Ctx, ws: &Workspace, runs: &[String]) -> anyhow::Result<u8> {
     let mut count = 0;
     let mut outcomes = Vec::new();
-    for run_id in runs {
-        let out = ws.confirm(run_id, &Target::AllStaged).map_err(refusal)?;
+    // One transaction for the whole group: a refusal in any member confirms nothing.
+    for out in ws.confirm_all_staged(runs).map_err(refused)? {
         count += out.count;
         outcomes
             .push(json!({"run_id": out.run_id, "count": out.count, "event_seq": out.event_seq}));
@@ -331,14 +332,6 @@ fn confirm_all_members(ctx: &Ctx, ws: &Workspace, runs: &[String]) -> anyhow::Re
 fn selection(spec: &str) -> anyhow::Result<Selection> {
     spec.parse::<Selection>()
         .map_err(|e| Exit::new(2, format!("error: {e}")).into())
-}
-
-/// A refused review operation exits 1 with the message naming the block and its state.
-fn refusal(e: ReviewError) -> anyhow::Error {
-    match e {
-        ReviewError::Store(e) => e.into(),
-        other => Exit::new(1, format!("error: {other}")).into(),
-    }
 }
 
 fn report(ctx: &Ctx, out: &ReviewOutcome, verb: &str) -> anyhow::Result<u8> {

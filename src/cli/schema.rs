@@ -97,7 +97,7 @@ fn read_schema_file(path: &Path) -> anyhow::Result<(Value, ImportClass)> {
 /// Print a save result; conflicts exit 3, rejections 1.
 fn report(
     ctx: &Ctx,
-    result: Result<SaveOutcome, SchemaError>,
+    result: Result<SaveOutcome, workspace::Error>,
     class: Option<&ImportClass>,
 ) -> anyhow::Result<u8> {
     match result {
@@ -126,7 +126,7 @@ fn report(
             }
             Ok(0)
         }
-        Err(e) if e.is_conflict() => {
+        Err(workspace::Error::Schema(e)) if e.is_conflict() => {
             if ctx.json {
                 let body = match &e {
                     SchemaError::RefConflict {
@@ -161,7 +161,9 @@ fn report(
             }
             Err(Exit::new(3, format!("{e}; nothing saved")).into())
         }
-        Err(e) if e.is_rejected() => Err(Exit::new(1, format!("error: {e}; nothing saved")).into()),
+        Err(workspace::Error::Schema(e)) if e.is_rejected() => {
+            Err(Exit::new(1, format!("error: {e}; nothing saved")).into())
+        }
         Err(e) => Err(e.into()),
     }
 }
@@ -276,7 +278,7 @@ fn add(ctx: &Ctx, file: &Path, schema_ref: Option<String>) -> anyhow::Result<u8>
 fn from_template(ctx: &Ctx, id: &str, schema_ref: Option<String>) -> anyhow::Result<u8> {
     let ws = ctx.open()?;
     let result = ws.schema_from_template(id, schema_ref);
-    if let Err(e @ SchemaError::UnknownTemplate { .. }) = result {
+    if let Err(workspace::Error::Schema(e @ SchemaError::UnknownTemplate { .. })) = result {
         return Err(Exit::new(1, format!("error: {e}")).into());
     }
     report(ctx, result, None)

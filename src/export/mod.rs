@@ -18,7 +18,7 @@ mod atomic;
 mod csv;
 mod group;
 pub use group::{export_group_markdown_dir, export_group_to_path, export_group_to_writer};
-pub mod guard;
+pub(crate) mod guard;
 mod interrupt;
 mod jsonl;
 mod markdown;
@@ -249,7 +249,7 @@ pub fn export_to_writer<W: Write>(
 
 /// Export to `path` atomically: a temporary file in the same directory, renamed into place only
 /// when the whole export succeeded. Refused (nothing written) when `path` is the store, one of
-/// Blockwise's own files, or not a plain file ([`guard::check_output`]).
+/// Blockwise's own files, or not a plain file (`guard::check_output`).
 pub fn export_to_path(
     store: &Store,
     run_id: &str,

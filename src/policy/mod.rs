@@ -7,9 +7,9 @@ mod admins;
 mod audit;
 mod change;
 pub mod identity;
-pub mod keys;
+pub(crate) mod keys;
 mod prompts;
-pub mod registry;
+pub(crate) mod registry;
 mod resolve;
 mod snapshot;
 

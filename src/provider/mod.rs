@@ -6,11 +6,11 @@
 //! client for a run's provider is built in `worker::connect`.
 
 pub mod anthropic;
-pub mod discover;
-pub mod errors;
-pub mod http;
+pub(crate) mod discover;
+pub(crate) mod errors;
+pub(crate) mod http;
 pub mod openai;
-pub mod pricing;
+pub(crate) mod pricing;
 pub mod prompt;
 mod types;
 

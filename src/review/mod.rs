@@ -15,7 +15,8 @@ mod undo;
 pub use edit::EditError;
 pub use find::{search as find_blocks, Filter, StatusChoice};
 pub use ops::{
-    confirm, discard_edit, edit, reject, reject_with_reason, EditOutcome, ReviewOutcome, Target,
+    confirm, confirm_all_staged, discard_edit, edit, reject, reject_with_reason, EditOutcome,
+    ReviewOutcome, Target,
 };
 pub use selection::{Selection, SelectionError};
 pub use undo::{unconfirm, undo, Undo};

@@ -139,43 +139,85 @@ pub fn confirm(
             index: 0,
             source,
         })?;
-    store.with_run(run_id, |rt| {
-        let selection = match target {
-            Target::AllStaged => Selection::from_indices(
-                rt.indices_with_status(OverlayStatus::AiComplete, usize::MAX)?,
-            ),
-            Target::Blocks(sel) => {
-                check_range(rt, sel)?;
-                sel.clone()
-            }
-        };
-        let now = crate::clock::now_rfc3339();
-        let mut wrong = Wrong::new(Action::Confirm);
-        for index in selection.iter() {
-            let mut ov = load(rt, index)?;
-            if ov.status != OverlayStatus::AiComplete {
-                wrong.push(index, ov.status);
-                continue;
-            }
-            let staged = ov.staging.clone().unwrap_or(Value::Null);
-            let local = &crate::schema::LOCAL_FIELDS;
-            if let Err(source) = validators.check_object_except(&staged, local) {
-                return Err(ReviewError::InvalidStaged {
-                    run_id: run_id.to_string(),
-                    index,
-                    source,
-                });
-            }
-            ov.confirmed = Some(staged);
-            ov.confirmed_at = Some(now.clone());
-            ov.confirmed_by = Some(user.to_string());
-            ov.status = OverlayStatus::Confirmed;
-            rt.put_overlay(&ov)?;
+    store.with_run(run_id, |rt| confirm_in(rt, target, user, &validators))
+}
+
+/// Confirm every staged block of each of `run_ids` (a group's members) in ONE write
+/// transaction, with one review event per run that changed, as [`confirm`] records it; any
+/// refusal (a staged value its schema does not accept) confirms nothing anywhere.
+pub fn confirm_all_staged(
+    store: &Store,
+    run_ids: &[String],
+    user: &str,
+) -> Result<Vec<ReviewOutcome>, ReviewError> {
+    let Some(first) = run_ids.first() else {
+        return Ok(Vec::new());
+    };
+    let schema_of = |run_id: &str| {
+        FieldValidators::new(&run_schema(store, run_id)?).map_err(|source| ReviewError::Edit {
+            run_id: run_id.to_string(),
+            index: 0,
+            source,
+        })
+    };
+    // A group's members share one schema; a member on another one gets its own validators.
+    let shared = (
+        store.get_run(first)?.map(|r| r.schema_id),
+        schema_of(first)?,
+    );
+    store.with_runs(run_ids, |rt| {
+        if shared.0.as_deref() == Some(rt.run.schema_id.as_str()) {
+            confirm_in(rt, &Target::AllStaged, user, &shared.1)
+        } else {
+            let own = schema_of(&rt.run.run_id.clone())?;
+            confirm_in(rt, &Target::AllStaged, user, &own)
         }
-        wrong.into_result(run_id)?;
-        let undo = Undo::Confirm(selection.clone());
-        finish(rt, user, Action::Confirm, selection, None, undo)
     })
+}
+
+/// [`confirm`] inside an open transaction on one run.
+fn confirm_in(
+    rt: &mut RunTxn<'_>,
+    target: &Target,
+    user: &str,
+    validators: &FieldValidators,
+) -> Result<ReviewOutcome, ReviewError> {
+    let run_id = rt.run.run_id.clone();
+    let selection = match target {
+        Target::AllStaged => {
+            Selection::from_indices(rt.indices_with_status(OverlayStatus::AiComplete, usize::MAX)?)
+        }
+        Target::Blocks(sel) => {
+            check_range(rt, sel)?;
+            sel.clone()
+        }
+    };
+    let now = crate::clock::now_rfc3339();
+    let mut wrong = Wrong::new(Action::Confirm);
+    for index in selection.iter() {
+        let mut ov = load(rt, index)?;
+        if ov.status != OverlayStatus::AiComplete {
+            wrong.push(index, ov.status);
+            continue;
+        }
+        let staged = ov.staging.clone().unwrap_or(Value::Null);
+        let local = &crate::schema::LOCAL_FIELDS;
+        if let Err(source) = validators.check_object_except(&staged, local) {
+            return Err(ReviewError::InvalidStaged {
+                run_id: run_id.clone(),
+                index,
+                source,
+            });
+        }
+        ov.confirmed = Some(staged);
+        ov.confirmed_at = Some(now.clone());
+        ov.confirmed_by = Some(user.to_string());
+        ov.status = OverlayStatus::Confirmed;
+        rt.put_overlay(&ov)?;
+    }
+    wrong.into_result(&run_id)?;
+    let undo = Undo::Confirm(selection.clone());
+    finish(rt, user, Action::Confirm, selection, None, undo)
 }
 
 /// Reject staged blocks back to `pending`: the staged value and the model's answer are cleared,

@@ -6,37 +6,12 @@
 use std::collections::BTreeMap;
 
 use redb::{ReadOnlyTable, ReadableTable};
-use serde::Serialize;
 use sha2::{Digest, Sha256};
 
+use super::check_report::{contain, damage_text, CheckReport, Damage};
 use super::tables::{BLOCKS, DOCUMENTS, DOC_TEXT, OVERLAYS, OVERLAY_STATUS, RUNS, SCHEMAS};
 use super::{block_codec, Store, StoreError};
 use crate::model::{Document, Overlay, Run, RunCounters};
-
-/// One thing found wrong, naming what it belongs to.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct Damage {
-    /// `document <conv_uid> (<file name>)` or `run <run_id>`, or `store`.
-    pub subject: String,
-    pub problem: String,
-}
-
-/// What `check` looked at and what it found.
-#[derive(Debug, Clone, Default, Serialize)]
-pub struct CheckReport {
-    pub documents: u32,
-    pub blocks: u64,
-    pub runs: u32,
-    pub overlays: u64,
-    pub projects: u32,
-    pub damage: Vec<Damage>,
-}
-
-impl CheckReport {
-    pub fn ok(&self) -> bool {
-        self.damage.is_empty()
-    }
-}
 
 type Pages = ReadOnlyTable<(&'static str, u32), &'static [u8]>;
 
@@ -152,25 +127,6 @@ impl Store {
     }
 }
 
-/// Run one part of the check; damage that stops it (a panic inside redb, an unreadable
-/// record) is listed under what was being read, and the check goes on.
-pub(super) fn contain<T>(
-    report: &mut CheckReport,
-    part: impl FnOnce(&mut CheckReport) -> Result<T, StoreError>,
-) -> Result<Option<T>, StoreError> {
-    match super::guard::catch_damage(|| part(report)) {
-        Ok(t) => Ok(Some(t)),
-        Err(StoreError::Damaged { what, detail }) => {
-            report.damage.push(Damage {
-                subject: what,
-                problem: format!("could not be read: {detail}"),
-            });
-            Ok(None)
-        }
-        Err(e) => Err(e),
-    }
-}
-
 /// Every document record (an unreadable one is listed and skipped).
 fn read_documents(
     tx: &redb::ReadTransaction,
@@ -197,14 +153,6 @@ fn read_documents(
         }
     }
     Ok(docs)
-}
-
-/// What a failed record read says, without repeating the record's name.
-pub(super) fn damage_text(e: StoreError) -> String {
-    match e {
-        StoreError::Damaged { detail, .. } => detail,
-        other => other.to_string(),
-    }
 }
 
 /// The document's text hashes to its ids and its blocks cover it.

@@ -3,7 +3,7 @@
 
 use redb::{ReadableTable, TableDefinition};
 
-use super::check::{contain, damage_text, CheckReport, Damage};
+use super::check_report::{contain, damage_text, CheckReport, Damage};
 use super::tables::{ADMINS, API_KEYS, AUDIT, CALLS, POLICY, REVIEW_LOG, SCHEMAS};
 use super::{sealed, StoreError};
 

@@ -5,13 +5,14 @@ mod change_stamp;
 mod check;
 mod check_projects;
 mod check_records;
+mod check_report;
 mod documents;
 mod export_scan;
 mod fingerprint;
 mod groups;
 pub mod guard;
 mod holders;
-pub mod policy;
+pub(crate) mod policy;
 mod run_holders;
 pub mod sealed;
 pub use documents::{BatchWriter, DocumentWriter, InsertOutcome};
@@ -45,7 +46,7 @@ use std::time::{Duration, Instant};
 
 use redb::{Database, ReadOnlyDatabase, ReadableDatabase};
 
-pub use check::{CheckReport, Damage};
+pub use check_report::{CheckReport, Damage};
 pub use error::StoreError;
 pub use prefix::PrefixMatch;
 

@@ -15,10 +15,10 @@
 //! `frame/` draws the tab bar, the pane, the hints and status bar, then each modal in z-order.
 //! This file, above them all, runs the event loop.
 
-pub mod app;
-pub mod frame;
-pub mod jobs;
-pub mod kit;
+pub(crate) mod app;
+pub(crate) mod frame;
+pub(crate) mod jobs;
+pub(crate) mod kit;
 pub mod modals;
 pub mod panes;
 

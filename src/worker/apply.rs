@@ -6,8 +6,8 @@ use std::collections::HashMap;
 
 use serde_json::Value;
 
-use super::transitions::rollup;
-use crate::model::{CallRecord, OverlayStatus, Run};
+use super::steps::rollup;
+use crate::model::{CallRecord, OverlayStatus, Run, Usage};
 use crate::store::{RunTxn, Store, StoreError};
 
 /// A block of a session: `run` is the member's position in the session's run list (0 for a
@@ -29,6 +29,74 @@ pub struct CallEffect {
     pub failures: Vec<(At, String)>,
     /// Estimated cost of the call in USD; `None` when the model has no price.
     pub cost_usd: Option<f64>,
+    /// `(member slot, blocks)`: how many of the pack's blocks each run had, in pack order. The
+    /// call's tokens and cost are shared by these counts (a pack may span documents).
+    pub shares: Vec<(u32, u32)>,
+}
+
+/// `(member slot, blocks)` of a pack's runs, in the order they appear.
+pub fn pack_shares(runs: impl IntoIterator<Item = u32>) -> Vec<(u32, u32)> {
+    let mut shares: Vec<(u32, u32)> = Vec::new();
+    for run in runs {
+        match shares.iter_mut().find(|(r, _)| *r == run) {
+            Some((_, n)) => *n += 1,
+            None => shares.push((run, 1)),
+        }
+    }
+    shares
+}
+
+/// A call's usage and cost split by `weights` (block counts): token counts by whole tokens
+/// with the remainder to the first shares, so they add up exactly; the last share's cost is
+/// what the others leave. No weights (or all zero): everything in one share.
+pub(crate) fn split_usage(
+    usage: &Usage,
+    cost: Option<f64>,
+    weights: &[u32],
+) -> Vec<(Usage, Option<f64>)> {
+    let total: u64 = weights.iter().map(|w| u64::from(*w)).sum();
+    if weights.len() <= 1 || total == 0 {
+        return vec![(*usage, cost)];
+    }
+    let split = |n: u64| -> Vec<u64> {
+        let mut parts: Vec<u64> = weights.iter().map(|w| n * u64::from(*w) / total).collect();
+        let mut left = n - parts.iter().sum::<u64>();
+        for p in parts.iter_mut() {
+            if left == 0 {
+                break;
+            }
+            *p += 1;
+            left -= 1;
+        }
+        parts
+    };
+    let (i, o, w, r) = (
+        split(usage.input_tokens),
+        split(usage.output_tokens),
+        split(usage.cache_write_tokens),
+        split(usage.cache_read_tokens),
+    );
+    let mut spent = 0.0;
+    (0..weights.len())
+        .map(|k| {
+            let share = Usage {
+                input_tokens: i[k],
+                output_tokens: o[k],
+                cache_write_tokens: w[k],
+                cache_read_tokens: r[k],
+            };
+            let c = cost.map(|c| {
+                if k + 1 == weights.len() {
+                    c - spent
+                } else {
+                    let part = c * f64::from(weights[k]) / total as f64;
+                    spent += part;
+                    part
+                }
+            });
+            (share, c)
+        })
+        .collect()
 }
 
 /// What one run takes from one call: its results and failures, and (for the run that keeps
@@ -37,6 +105,9 @@ struct Part {
     effect: usize,
     results: Vec<(u32, Value)>,
     failures: Vec<(u32, String)>,
+    /// This run's share of the call's tokens and cost.
+    usage: Usage,
+    cost_usd: Option<f64>,
 }
 
 /// Each call's part per run (member slot), other runs' parts first, then each record's own run.
@@ -57,28 +128,27 @@ fn parts_in_order(run_ids: &[String], outcomes: &[CallEffect]) -> Vec<(u32, Part
     for (effect, o) in outcomes.iter().enumerate() {
         let home = slot_of.get(o.record.run_id.as_str()).copied().unwrap_or(0);
         let mut parts: std::collections::BTreeMap<u32, Part> = Default::default();
-        parts.insert(
-            home,
-            Part {
-                effect,
-                results: vec![],
-                failures: vec![],
-            },
-        );
+        let new_part = || Part {
+            effect,
+            results: vec![],
+            failures: vec![],
+            usage: Usage::default(),
+            cost_usd: Some(0.0),
+        };
+        parts.insert(home, new_part());
+        let weights: Vec<u32> = o.shares.iter().map(|(_, n)| *n).collect();
+        let split = split_usage(&o.record.usage, o.cost_usd, &weights);
+        let slots = o.shares.iter().map(|(slot, _)| *slot);
+        for (slot, (usage, cost)) in slots.chain(std::iter::once(home)).zip(split) {
+            let p = parts.entry(slot).or_insert_with(new_part);
+            (p.usage, p.cost_usd) = (usage, cost);
+        }
         for (at, value) in &o.results {
-            let p = parts.entry(at.run).or_insert(Part {
-                effect,
-                results: vec![],
-                failures: vec![],
-            });
+            let p = parts.entry(at.run).or_insert_with(new_part);
             p.results.push((at.index, value.clone()));
         }
         for (at, error) in &o.failures {
-            let p = parts.entry(at.run).or_insert(Part {
-                effect,
-                results: vec![],
-                failures: vec![],
-            });
+            let p = parts.entry(at.run).or_insert_with(new_part);
             p.failures.push((at.index, error.clone()));
         }
         for (slot, part) in parts {
@@ -117,8 +187,9 @@ pub fn apply_outcomes(
         let seq = if is_home {
             let mut record = o.record.clone();
             record.written = written[part.effect];
-            Some(put_record(rt, record, o.cost_usd)?)
+            Some(put_record(rt, record, &part.usage, part.cost_usd)?)
         } else {
+            add_share(&mut rt.run.usage, &part.usage, part.cost_usd);
             None
         };
         write_staged(rt, staged, seq)?;
@@ -154,11 +225,19 @@ fn stage_results(
     Ok(staged)
 }
 
-/// Store the call record (a call recorded as started keeps its sequence number) and add its
-/// usage and cost to the run that keeps it.
+/// A run's share of a call it does not keep the record of: tokens and cost, not the call.
+fn add_share(u: &mut crate::model::UsageTotals, usage: &Usage, cost_usd: Option<f64>) {
+    u.tokens.add(usage);
+    // One unpriced call makes the total unknown: never shown as zero.
+    u.cost_usd = u.cost_usd.zip(cost_usd).map(|(a, b)| a + b);
+}
+
+/// Store the call record (a call recorded as started keeps its sequence number) and add the
+/// call, with this run's share of its usage and cost, to the run that keeps it.
 fn put_record(
     rt: &mut RunTxn<'_>,
     mut record: CallRecord,
+    share: &Usage,
     cost_usd: Option<f64>,
 ) -> Result<u64, StoreError> {
     record.detail = record.detail.map(super::record_cap::cap);
@@ -172,15 +251,13 @@ fn put_record(
     };
     let u = &mut rt.run.usage;
     u.calls += 1;
-    u.tokens.add(&usage);
     if usage.cache_read_tokens > 0 {
         u.cache_hit_calls += 1;
     }
     if failed_call {
         u.failed_calls += 1;
     }
-    // One unpriced call makes the total unknown: never shown as zero.
-    u.cost_usd = u.cost_usd.zip(cost_usd).map(|(a, b)| a + b);
+    add_share(u, share, cost_usd);
     Ok(seq)
 }
 
@@ -229,4 +306,35 @@ fn apply_failures(
         rt.put_overlay(&ov)?;
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_split_adds_up_exactly_and_follows_the_block_counts() {
+        let u = Usage {
+            input_tokens: 1001,
+            output_tokens: 7,
+            cache_write_tokens: 0,
+            cache_read_tokens: 333,
+        };
+        let parts = split_usage(&u, Some(0.3), &[1, 7, 2]);
+        assert_eq!(parts.len(), 3);
+        let sum = |k: fn(&Usage) -> u64| parts.iter().map(|(p, _)| k(p)).sum::<u64>();
+        assert_eq!(sum(|p| p.input_tokens), 1001);
+        assert_eq!(sum(|p| p.output_tokens), 7);
+        assert_eq!(sum(|p| p.cache_read_tokens), 333);
+        assert_eq!(parts[1].0.input_tokens, 700, "7 of 10 blocks");
+        let cost: f64 = parts.iter().map(|(_, c)| c.unwrap()).sum();
+        assert!((cost - 0.3).abs() < 1e-12);
+        assert!((parts[0].1.unwrap() - 0.03).abs() < 1e-12);
+        assert_eq!(
+            split_usage(&u, None, &[2, 2])[1].1,
+            None,
+            "unpriced stays unknown"
+        );
+        assert_eq!(split_usage(&u, Some(1.0), &[4]), vec![(u, Some(1.0))]);
+    }
 }

@@ -6,9 +6,9 @@ use std::collections::VecDeque;
 use std::sync::Arc;
 use std::time::Duration;
 
-use super::engine::{blocking, RunEnd};
 use super::group_transitions as many;
 use super::pack::estimate_tokens;
+use super::session::{blocking, RunEnd, StoppedBy};
 use super::task::Item;
 use super::WorkerError;
 use crate::model::RunStatus;
@@ -27,16 +27,6 @@ pub(crate) fn idle_end(runs: &[crate::model::Run]) -> Option<RunEnd> {
         Some(r) => RunEnd::Paused(r.paused_reason.clone().unwrap_or_default()),
         None => RunEnd::Cancelled,
     })
-}
-
-/// Why the loop stopped, when it was not the run's own state.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum StoppedBy {
-    Nothing,
-    /// The user asked the session to stop (Ctrl-C, quitting the TUI).
-    Interrupt,
-    /// A claim found the run cancelled.
-    Cancel,
 }
 
 /// What one claim of a session needs.

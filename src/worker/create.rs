@@ -102,59 +102,13 @@ pub(super) fn plan_run_keyed(
     let document = store
         .get_document(&conv)?
         .ok_or_else(|| WorkerError::Refused(format!("document {conv} is missing")))?;
-    let schema = store.resolve_schema(schema_name)?;
-    let has_fields = schema::properties(&schema.json).is_some_and(|p| !p.is_empty());
-    if !has_fields {
-        return Err(WorkerError::Refused(format!(
-            "schema '{}' has no properties: the model would have nothing to fill and the grid \
-             no columns; add a `properties` object (fork it with `blockwise schema fork {}`)",
-            schema.schema_ref, schema.schema_ref
-        )));
-    }
-    let prompt = PromptConfig::from_schema(&schema.json)
-        .map_err(|e| WorkerError::Refused(format!("schema '{}': {e}", schema.schema_ref)))?;
-    let provider_name = match &opts.provider {
-        Some(p) => p.to_ascii_lowercase(),
-        None => default_provider(store)?,
-    };
-    if !provider::PROVIDERS.contains(&provider_name.as_str()) {
-        return Err(WorkerError::Refused(format!(
-            "unknown provider '{provider_name}' (expected one of: {})",
-            provider::PROVIDERS.join(", ")
-        )));
-    }
+    let (schema, prompt) = schema_with_fields(store, schema_name)?;
+    let provider_name = chosen_provider(store, opts)?;
     let key = vault::key_for(store, &provider_name)?;
-    if need_key
-        && provider_name == ProviderKind::Custom.as_str()
-        && key.as_ref().is_none_or(|k| k.base_url.is_none())
-    {
-        return Err(WorkerError::Refused(format!(
-            "no custom endpoint: run `blockwise keys set custom --base-url URL` (add --stdin if \
-             the server wants a key), or set {}",
-            provider::CUSTOM_BASE_URL_ENV
-        )));
+    if need_key {
+        key_is_set_up(&provider_name, key.as_ref())?;
     }
-    if need_key && !ProviderKind::is_demo_name(&provider_name) && key.is_none() {
-        let env = provider::key_env_var(&provider_name)
-            .map(|v| format!(" or set {v}"))
-            .unwrap_or_default();
-        return Err(WorkerError::Refused(format!(
-            "no API key for {provider_name}: run `blockwise keys set {provider_name} --stdin`{env}, \
-             or use `--provider demo` for the offline demo"
-        )));
-    }
-    // The key's defaults, with the provider's own default model when the key names none, so a
-    // run on OpenAI never inherits an Anthropic model name from the policy baseline.
-    let key_defaults: Value = json!({
-        "model": key
-            .as_ref()
-            .and_then(|k| k.model.clone())
-            .unwrap_or_else(|| provider::default_model(&provider_name).to_string()),
-        "temperature": key.as_ref().and_then(|k| k.temperature),
-        "max_tokens": key.as_ref().and_then(|k| k.max_tokens),
-    });
-    let prompt_config = prompt.to_map();
-    let prompt_value = Value::Object(prompt_config);
+    let prompt_value = Value::Object(prompt.to_map());
     let model_config = policy::build_model_config(
         store,
         &RunModelInputs {
@@ -165,20 +119,12 @@ pub(super) fn plan_run_keyed(
             temperature: opts.temperature,
             max_tokens: opts.max_tokens,
             prompt_config: Some(&prompt_value),
-            key_defaults: Some(&key_defaults),
+            key_defaults: Some(&key_defaults(&provider_name, key.as_ref())),
         },
     )?;
     let model_config = name_the_default_model(model_config, key.as_ref());
     fits_one_block(&model_config.policy, &prompt, &schema.json)?;
-    let blocks = match opts.sample {
-        Some(0) => {
-            return Err(WorkerError::Refused(
-                "--sample 0 would make a run with no blocks: give at least 1".into(),
-            ))
-        }
-        Some(n) => n.min(document.total_blocks),
-        None => document.total_blocks,
-    };
+    let blocks = sampled_blocks(opts.sample, document.total_blocks)?;
     let mut run = Run::new(
         &new_run_id(&conv, &schema.schema_id),
         &conv,
@@ -194,6 +140,87 @@ pub(super) fn plan_run_keyed(
         blocks,
         document_blocks: document.total_blocks,
     })
+}
+
+/// The schema named (ref or id) and its prompt config; refused when it has no properties.
+fn schema_with_fields(
+    store: &Store,
+    schema_name: &str,
+) -> Result<(crate::model::Schema, PromptConfig), WorkerError> {
+    let schema = store.resolve_schema(schema_name)?;
+    let has_fields = schema::properties(&schema.json).is_some_and(|p| !p.is_empty());
+    if !has_fields {
+        return Err(WorkerError::Refused(format!(
+            "schema '{}' has no properties: the model would have nothing to fill and the grid \
+             no columns; add a `properties` object (fork it with `blockwise schema fork {}`)",
+            schema.schema_ref, schema.schema_ref
+        )));
+    }
+    let prompt = PromptConfig::from_schema(&schema.json)
+        .map_err(|e| WorkerError::Refused(format!("schema '{}': {e}", schema.schema_ref)))?;
+    Ok((schema, prompt))
+}
+
+/// The provider named in the options (checked against the known ones), or the default.
+fn chosen_provider(store: &Store, opts: &CreateRunOptions) -> Result<String, WorkerError> {
+    let provider_name = match &opts.provider {
+        Some(p) => p.to_ascii_lowercase(),
+        None => default_provider(store)?,
+    };
+    if !provider::PROVIDERS.contains(&provider_name.as_str()) {
+        return Err(WorkerError::Refused(format!(
+            "unknown provider '{provider_name}' (expected one of: {})",
+            provider::PROVIDERS.join(", ")
+        )));
+    }
+    Ok(provider_name)
+}
+
+/// Refuse a provider that has no key (custom: no endpoint), saying how to set one up.
+fn key_is_set_up(
+    provider_name: &str,
+    key: Option<&crate::vault::ResolvedKey>,
+) -> Result<(), WorkerError> {
+    if provider_name == ProviderKind::Custom.as_str() && key.is_none_or(|k| k.base_url.is_none()) {
+        return Err(WorkerError::Refused(format!(
+            "no custom endpoint: run `blockwise keys set custom --base-url URL` (add --stdin if \
+             the server wants a key), or set {}",
+            provider::CUSTOM_BASE_URL_ENV
+        )));
+    }
+    if !ProviderKind::is_demo_name(provider_name) && key.is_none() {
+        let env = provider::key_env_var(provider_name)
+            .map(|v| format!(" or set {v}"))
+            .unwrap_or_default();
+        return Err(WorkerError::Refused(format!(
+            "no API key for {provider_name}: run `blockwise keys set {provider_name} --stdin`{env}, \
+             or use `--provider demo` for the offline demo"
+        )));
+    }
+    Ok(())
+}
+
+/// The key's defaults, with the provider's own default model when the key names none, so a
+/// run on OpenAI never inherits an Anthropic model name from the policy baseline.
+fn key_defaults(provider_name: &str, key: Option<&crate::vault::ResolvedKey>) -> Value {
+    json!({
+        "model": key
+            .and_then(|k| k.model.clone())
+            .unwrap_or_else(|| provider::default_model(provider_name).to_string()),
+        "temperature": key.and_then(|k| k.temperature),
+        "max_tokens": key.and_then(|k| k.max_tokens),
+    })
+}
+
+/// How many blocks the run covers: the first `sample` (never 0), or the whole document.
+fn sampled_blocks(sample: Option<u32>, document_blocks: u32) -> Result<u32, WorkerError> {
+    match sample {
+        Some(0) => Err(WorkerError::Refused(
+            "--sample 0 would make a run with no blocks: give at least 1".into(),
+        )),
+        Some(n) => Ok(n.min(document_blocks)),
+        None => Ok(document_blocks),
+    }
 }
 
 /// A model taken from the "key defaults" layer when the key names none is the provider's

@@ -1,7 +1,7 @@
 //! Run group creation (SPEC §1a): one run per member document of a project snapshot, all with
 //! the same schema, model config and policy snapshot, written in one transaction.
 
-use super::create::{plan_run, CreateRunOptions};
+use super::create::{plan_run_keyed, CreateRunOptions};
 use super::WorkerError;
 use crate::model::{Run, RunGroup};
 use crate::store::Store;
@@ -48,13 +48,26 @@ pub fn plan_group(
     schema_name: &str,
     opts: &CreateRunOptions,
 ) -> Result<PlannedGroup, WorkerError> {
+    plan_group_keyed(store, project_ref, docs, schema_name, opts, true)
+}
+
+/// [`plan_group`]; with `need_key` false, no API key or custom endpoint is required (the
+/// project's cost estimate works offline, before any key is set, as a run's does).
+pub(super) fn plan_group_keyed(
+    store: &Store,
+    project_ref: &str,
+    docs: &[String],
+    schema_name: &str,
+    opts: &CreateRunOptions,
+    need_key: bool,
+) -> Result<PlannedGroup, WorkerError> {
     let Some(first) = docs.first() else {
         return Err(WorkerError::Refused(format!(
             "project '{project_ref}' has no documents: add some with `blockwise project add \
              {project_ref} DOC...` or `blockwise ingest DIR --project {project_ref}`"
         )));
     };
-    let template = plan_run(store, first, schema_name, opts)?.run;
+    let template = plan_run_keyed(store, first, schema_name, opts, need_key)?.run;
     let group_id = new_group_id(project_ref);
     let mut group = RunGroup {
         group_id: group_id.clone(),

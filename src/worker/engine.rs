@@ -12,29 +12,17 @@ use tokio::task::JoinSet;
 use super::backoff::Gate;
 use super::claiming::{finish, idle_end, Claim, Claims};
 use super::events::WorkerEvent;
-use super::group_session::watch_for_cancel;
-pub(crate) use super::group_session::Members;
 use super::group_transitions as many;
 use super::pack::estimate_tokens;
 use super::prepare::RunPlan;
+pub use super::session::RunEnd;
+use super::session::{blocking, watch_for_cancel, Members};
 use super::session_loop::{run_loop, wind_down};
 use super::task::Shared;
 use super::{holding, identity, lease, transitions, writer, WorkerError};
 use crate::model::ServerSeen;
 use crate::provider::{PriceTable, Provider, ServerLimits};
 use crate::store::Store;
-
-/// How a worker session ended.
-#[derive(Debug, Clone, PartialEq)]
-pub enum RunEnd {
-    Complete,
-    Paused(String),
-    Cancelled,
-    /// Stopped by the user (Ctrl-C); claims released, run still `running`.
-    Interrupted,
-    /// Nothing left to claim, but blocks are still claimed by another live worker.
-    Busy(String),
-}
 
 #[derive(Debug, Clone)]
 pub struct EngineOptions {
@@ -69,14 +57,6 @@ impl Default for EngineOptions {
             prices: PriceTable::builtin(),
         }
     }
-}
-
-pub(crate) async fn blocking<T: Send + 'static>(
-    f: impl FnOnce() -> Result<T, WorkerError> + Send + 'static,
-) -> Result<T, WorkerError> {
-    tokio::task::spawn_blocking(f)
-        .await
-        .map_err(|e| WorkerError::Refused(format!("worker task failed: {e}")))?
 }
 
 /// Work on `run_id` until it is complete, paused, cancelled, or `stop` becomes `true`.
@@ -414,7 +394,8 @@ fn warn_short_cache_prefix(plan: &RunPlan, events: &Option<mpsc::Sender<WorkerEv
 mod tests {
     use super::*;
     use crate::model::Run;
-    use crate::worker::claiming::{refill, Refill, StoppedBy};
+    use crate::worker::claiming::{refill, Refill};
+    use crate::worker::session::StoppedBy;
     use std::collections::VecDeque;
 
     /// A demo store (sample document, one running run) in a temp dir.

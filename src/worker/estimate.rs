@@ -77,7 +77,8 @@ pub fn estimate_group(
     opts: &CreateRunOptions,
     prices: &PriceTable,
 ) -> Result<RunEstimate, WorkerError> {
-    let plan = super::plan_group(store, project_ref, docs, schema_name, opts)?;
+    let plan =
+        super::create_group::plan_group_keyed(store, project_ref, docs, schema_name, opts, false)?;
     let mut document_blocks = 0u32;
     for conv in docs {
         document_blocks += store.get_document(conv)?.map_or(0, |d| d.total_blocks);

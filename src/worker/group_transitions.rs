@@ -1,9 +1,8 @@
 //! The worker's state changes over several runs at once (a run group's members, SPEC §1a),
 //! each ONE write transaction however many members it touches. A single run is the list of one.
 
-use super::transitions::{call_state, release_where, rollup};
-use crate::clock;
-use crate::model::{CallOutcome, CallRecord, OverlayStatus, Run, RunStatus};
+use super::steps::{self, release_where, rollup};
+use crate::model::{CallRecord, Run, RunStatus};
 use crate::store::{Store, StoreError};
 
 /// What one claim over a group took.
@@ -60,18 +59,7 @@ pub fn claim_group(
             drained = false;
             return Ok(());
         }
-        let indices = rt.indices_with_status(OverlayStatus::Pending, left)?;
-        for &i in &indices {
-            if let Some(mut ov) = rt.overlay(i)? {
-                ov.status = OverlayStatus::Claimed;
-                ov.claimed_by = Some(worker.to_string());
-                ov.claimed_at = Some(now_ms);
-                rt.put_overlay(&ov)?;
-            }
-        }
-        if rt.run.started_at.is_none() && !indices.is_empty() {
-            rt.run.started_at = Some(clock::now_rfc3339());
-        }
+        let indices = steps::claim_in(rt, left, worker, now_ms)?;
         left -= indices.len();
         // A member is passed once nothing of it is pending any more.
         if rt.run.counters.pending == 0 && drained {
@@ -140,29 +128,7 @@ pub fn mark_lost_many(
     run_ids: &[String],
     owner_alive: impl Fn(&str) -> bool,
 ) -> Result<u32, StoreError> {
-    let n = store.with_runs(run_ids, |rt| {
-        let mut n = 0;
-        for mut rec in rt.calls()? {
-            if rec.outcome != CallOutcome::Started
-                || call_state(&rec, &owner_alive) != CallOutcome::Lost
-            {
-                continue;
-            }
-            rec.outcome = CallOutcome::Lost;
-            rec.detail = Some(
-                "the worker ended while this call was in flight; its cost is counted as an upper \
-                 bound"
-                    .to_string(),
-            );
-            rt.put_call(&rec)?;
-            let u = &mut rt.run.usage;
-            u.calls += 1;
-            u.failed_calls += 1;
-            u.cost_usd = u.cost_usd.zip(rec.cost_upper_usd).map(|(a, b)| a + b);
-            n += 1;
-        }
-        Ok::<_, StoreError>(n)
-    })?;
+    let n = store.with_runs(run_ids, |rt| steps::mark_lost_in(rt, &owner_alive))?;
     Ok(n.into_iter().sum())
 }
 
@@ -170,11 +136,7 @@ pub fn mark_lost_many(
 /// without using attempts, the reason recorded on each.
 pub fn pause_many(store: &Store, run_ids: &[String], reason: &str) -> Result<Vec<Run>, StoreError> {
     store.with_runs(run_ids, |rt| {
-        release_where(rt, None, |_| true)?;
-        if rt.run.status == RunStatus::Running {
-            rt.run.status = RunStatus::Paused;
-            rt.run.paused_reason = Some(reason.to_string());
-        }
+        steps::pause_in(rt, reason)?;
         Ok(rt.run.clone())
     })
 }
@@ -195,24 +157,16 @@ pub fn finalize_many(
 /// `run cancel GROUP`: every running or paused member is cancelled, in one transaction.
 pub fn cancel_many(store: &Store, run_ids: &[String]) -> Result<Vec<Run>, StoreError> {
     store.with_runs(run_ids, |rt| {
-        if matches!(rt.run.status, RunStatus::Running | RunStatus::Paused) {
-            rt.run.status = RunStatus::Cancelled;
-            rt.run.paused_reason = None;
-        }
-        Ok(rt.run.clone())
+        steps::cancel_in(rt);
+        Ok::<_, StoreError>(rt.run.clone())
     })
 }
 
 /// `run resume GROUP`: every paused or cancelled member runs again (one transaction).
 pub fn resume_many(store: &Store, run_ids: &[String]) -> Result<Vec<Run>, StoreError> {
     store.with_runs(run_ids, |rt| {
-        if matches!(rt.run.status, RunStatus::Paused | RunStatus::Cancelled) {
-            rt.run.status = RunStatus::Running;
-            rt.run.paused_reason = None;
-            rt.run.finished_at = None;
-        }
-        rollup(rt);
-        Ok(rt.run.clone())
+        steps::resume_in(rt);
+        Ok::<_, StoreError>(rt.run.clone())
     })
 }
 
@@ -221,22 +175,7 @@ pub fn resume_many(store: &Store, run_ids: &[String]) -> Result<Vec<Run>, StoreE
 pub fn retry_failed_many(store: &Store, run_ids: &[String]) -> Result<(Vec<Run>, u32), StoreError> {
     let mut reset = 0;
     let runs = store.with_runs(run_ids, |rt| {
-        let failed = rt.indices_with_status(OverlayStatus::Failed, usize::MAX)?;
-        let mut n = 0;
-        for i in failed {
-            if let Some(mut ov) = rt.overlay(i)? {
-                ov.status = OverlayStatus::Pending;
-                ov.attempt_count = 0;
-                ov.last_error = None;
-                rt.put_overlay(&ov)?;
-                n += 1;
-            }
-        }
-        if n > 0 && rt.run.status == RunStatus::Complete {
-            rt.run.status = RunStatus::Running;
-            rt.run.finished_at = None;
-        }
-        reset += n;
+        reset += steps::retry_failed_in(rt)?;
         Ok::<_, StoreError>(rt.run.clone())
     })?;
     Ok((runs, reset))

@@ -1,6 +1,6 @@
 //! A claimed block of a session, and the key each block of a pack has in its call.
 
-use super::transitions::At;
+use super::apply::At;
 
 /// A claimed block, ready to send.
 #[derive(Debug, Clone)]

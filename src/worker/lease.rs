@@ -5,7 +5,7 @@
 use std::time::Duration;
 
 use super::identity::{hostname, worker_id};
-use super::transitions::release_where;
+use super::steps::release_where;
 use crate::store::{Store, StoreError};
 
 /// A claim older than this returns to pending.

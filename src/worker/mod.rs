@@ -4,27 +4,29 @@
 //! overlay state change as one store transaction; [`engine`] owns concurrency, backoff,
 //! cancellation and lease recovery and reports through [`events`].
 
-pub mod answer;
+pub(crate) mod answer;
 mod apply;
 mod backoff;
 mod claiming;
 mod connect;
 mod create;
 mod create_group;
-pub mod engine;
+pub(crate) mod engine;
 mod estimate;
-pub mod events;
+pub(crate) mod events;
 mod failures;
 mod group_session;
-pub mod group_transitions;
+pub(crate) mod group_transitions;
 pub mod holding;
 mod identity;
 mod item;
 pub mod lease;
-pub mod pack;
+pub(crate) mod pack;
 mod prepare;
 pub use crate::record_cap;
+mod session;
 mod session_loop;
+mod steps;
 mod task;
 pub mod transitions;
 mod writer;
@@ -32,13 +34,14 @@ mod writer;
 pub use connect::{connect, connect_provider, AnyProvider};
 pub use create::{create_run, plan_run, CreateRunOptions, PlannedRun};
 pub use create_group::{create_group, plan_group, PlannedGroup};
-pub use engine::{run_worker, EngineOptions, RunEnd};
+pub use engine::{run_worker, EngineOptions};
 pub use estimate::{estimate_group, estimate_run, RunEstimate};
 pub use events::WorkerEvent;
 pub use failures::{failures_by_cause, summary as failure_summary, FailureCause};
 pub use group_session::run_group_worker;
 pub use identity::worker_id;
 pub use lease::owner_alive;
+pub use session::RunEnd;
 
 /// Why a worker operation failed.
 #[derive(Debug, thiserror::Error)]

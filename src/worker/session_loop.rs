@@ -10,8 +10,9 @@ use std::time::Duration;
 use tokio::sync::{watch, Semaphore};
 use tokio::task::JoinSet;
 
-use super::claiming::{taken, ClaimAhead, Claims, StoppedBy};
+use super::claiming::{taken, ClaimAhead, Claims};
 use super::pack::{make_packs, CloseReason, PackLimits};
+use super::session::StoppedBy;
 use super::task::{Item, Shared};
 use super::WorkerError;
 use crate::provider::Provider;

@@ -10,10 +10,10 @@ use tokio::sync::{mpsc, oneshot, watch};
 use tokio::time::Instant;
 
 use super::answer::apply_local_fields;
+use super::apply::{pack_shares, CallEffect};
 use super::backoff::Gate;
 use super::events::WorkerEvent;
 use super::prepare::RunPlan;
-use super::transitions::CallEffect;
 use super::writer::{Halt, WriterMsg};
 use crate::model::{CallOutcome, CallRecord, ErrorClass, Usage};
 use crate::provider::http::timed_out;
@@ -373,6 +373,7 @@ impl<P: Provider> Shared<P> {
                 results: Vec::new(),
                 failures: Vec::new(),
                 cost_usd: self.no_answer_cost(),
+                shares: pack_shares(pack.iter().map(|i| i.run)),
             };
             match result {
                 Ok(answer) => self.on_answer(answer, pack, &mut outcome, &mut queue),

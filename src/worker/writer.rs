@@ -8,9 +8,9 @@ use std::sync::Arc;
 
 use tokio::sync::{mpsc, oneshot};
 
+use super::apply::{self, CallEffect};
 use super::events::WorkerEvent;
 use super::group_transitions as many;
-use super::transitions::{self, CallEffect};
 use crate::model::{CallRecord, Run, RunCounters, UsageTotals};
 use crate::store::Store;
 
@@ -153,7 +153,7 @@ fn writer_loop(
         }
         if !calls.is_empty() {
             let records: Vec<_> = calls.iter().map(|c| c.record.clone()).collect();
-            match transitions::apply_outcomes(store, run_ids, calls, scope.max_retries) {
+            match apply::apply_outcomes(store, run_ids, calls, scope.max_retries) {
                 Ok(runs) => {
                     for r in records {
                         emit(&events, WorkerEvent::CallFinished(r));

@@ -2,32 +2,32 @@
 
 use std::path::Path;
 
-use super::{IngestError, IngestLimits, IngestReport, PolicyError, Workspace};
+use super::{Error, IngestLimits, IngestReport, Workspace};
 use crate::model::{Block, Document};
 use crate::store::StoreError;
 
 impl Workspace {
     /// The ingest limits policy sets (read once per batch of files).
-    pub fn ingest_limits(&self) -> Result<IngestLimits, PolicyError> {
-        IngestLimits::from_policy(&self.store)
+    pub fn ingest_limits(&self) -> Result<IngestLimits, Error> {
+        Ok(IngestLimits::from_policy(&self.store)?)
     }
 
     /// Ingest one file (idempotent: the same bytes give the same document).
-    pub fn ingest(&self, path: &Path, limits: IngestLimits) -> Result<IngestReport, IngestError> {
-        crate::ingest::ingest_path(&self.store, path, limits)
+    pub fn ingest(&self, path: &Path, limits: IngestLimits) -> Result<IngestReport, Error> {
+        Ok(crate::ingest::ingest_path(&self.store, path, limits)?)
     }
 
-    pub fn get_document(&self, conv_uid: &str) -> Result<Option<Document>, StoreError> {
-        self.store.get_document(conv_uid)
+    pub fn get_document(&self, conv_uid: &str) -> Result<Option<Document>, Error> {
+        Ok(self.store.get_document(conv_uid)?)
     }
 
-    pub fn list_documents(&self) -> Result<Vec<Document>, StoreError> {
-        self.store.list_documents()
+    pub fn list_documents(&self) -> Result<Vec<Document>, Error> {
+        Ok(self.store.list_documents()?)
     }
 
     /// A document's `conv_uid` from a unique prefix.
-    pub fn resolve_document(&self, prefix: &str) -> Result<String, StoreError> {
-        self.store.resolve_document(prefix)
+    pub fn resolve_document(&self, prefix: &str) -> Result<String, Error> {
+        Ok(self.store.resolve_document(prefix)?)
     }
 
     /// Visit every block of a document in order, without holding them all in memory.
@@ -35,16 +35,16 @@ impl Workspace {
         &self,
         conv_uid: &str,
         visit: impl FnMut(Block) -> Result<(), StoreError>,
-    ) -> Result<(), StoreError> {
-        self.store.for_each_block(conv_uid, visit)
+    ) -> Result<(), Error> {
+        Ok(self.store.for_each_block(conv_uid, visit)?)
     }
 
-    pub fn blocks(&self, conv_uid: &str) -> Result<Vec<Block>, StoreError> {
-        self.store.blocks(conv_uid)
+    pub fn blocks(&self, conv_uid: &str) -> Result<Vec<Block>, Error> {
+        Ok(self.store.blocks(conv_uid)?)
     }
 
-    pub fn blocks_at(&self, conv_uid: &str, indices: &[u32]) -> Result<Vec<Block>, StoreError> {
-        self.store.blocks_at(conv_uid, indices)
+    pub fn blocks_at(&self, conv_uid: &str, indices: &[u32]) -> Result<Vec<Block>, Error> {
+        Ok(self.store.blocks_at(conv_uid, indices)?)
     }
 }
 

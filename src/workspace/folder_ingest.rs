@@ -6,7 +6,7 @@ use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, Ordering};
 
 use super::projects::validate_project_ref;
-use super::{ProjectError, Workspace};
+use super::{Error, ProjectError, Workspace};
 use crate::ingest::{FileDone, FileOutcome, IngestLimits, ManyOptions, SkipKind, Walk};
 use crate::model::{MembershipChange, Project};
 
@@ -91,7 +91,7 @@ impl Workspace {
         &self,
         req: &IngestRequest<'_>,
         mut on_event: impl FnMut(IngestEvent<'_>),
-    ) -> Result<IngestSummary, ProjectError> {
+    ) -> Result<IngestSummary, Error> {
         if let Some(p) = req.project {
             validate_project_ref(p)?;
         }
@@ -130,7 +130,8 @@ impl Workspace {
                 done,
                 total,
             });
-        })?;
+        })
+        .map_err(ProjectError::from)?;
         summary.not_started = total - done;
         summary.interrupted = req.interrupt.is_some_and(|f| f.load(Ordering::SeqCst));
         if let (Some(project_ref), false) = (req.project, members.is_empty()) {

@@ -9,7 +9,7 @@ use tokio::runtime::Handle;
 use tokio::sync::{mpsc, watch};
 
 use super::{
-    CreateRunOptions, ExportError, ExportSummary, Format, Mode, RunEstimate, Session,
+    CreateRunOptions, Error, ExportError, ExportSummary, Format, Mode, RunEstimate, Session,
     SessionOptions, WorkerError, Workspace,
 };
 use crate::model::{CallRecord, GroupSummary, Run, RunGroup};
@@ -44,13 +44,15 @@ impl Workspace {
         project_ref: &str,
         schema_name: &str,
         opts: &CreateRunOptions,
-    ) -> Result<RunGroup, WorkerError> {
+    ) -> Result<RunGroup, Error> {
         let docs = self
-            .project_members_nonempty(project_ref)
+            .members_nonempty(project_ref)
             .map_err(project_refused)?;
         match crate::worker::create_group(&self.store, project_ref, &docs, schema_name, opts) {
-            Err(WorkerError::Store(StoreError::Changed(why))) => Err(WorkerError::Refused(why)),
-            other => other,
+            Err(WorkerError::Store(StoreError::Changed(why))) => {
+                Err(Error::from(WorkerError::Refused(why)))
+            }
+            other => Ok(other?),
         }
     }
 
@@ -60,16 +62,23 @@ impl Workspace {
         project_ref: &str,
         schema_name: &str,
         opts: &CreateRunOptions,
-    ) -> Result<RunEstimate, WorkerError> {
+    ) -> Result<RunEstimate, Error> {
         let docs = self
-            .project_members_nonempty(project_ref)
+            .members_nonempty(project_ref)
             .map_err(project_refused)?;
         let prices = crate::provider::PriceTable::for_user();
-        crate::worker::estimate_group(&self.store, project_ref, &docs, schema_name, opts, &prices)
+        Ok(crate::worker::estimate_group(
+            &self.store,
+            project_ref,
+            &docs,
+            schema_name,
+            opts,
+            &prices,
+        )?)
     }
 
     /// A run id or a group from a full id or unique prefix (`grp_…` names a group).
-    pub fn resolve_run_or_group(&self, name: &str) -> Result<RunOrGroup, StoreError> {
+    pub fn resolve_run_or_group(&self, name: &str) -> Result<RunOrGroup, Error> {
         if names_a_group(name) {
             let id = self.store.resolve_group(name)?;
             let group = self.store.get_group(&id)?.ok_or(StoreError::NotFound {
@@ -81,23 +90,23 @@ impl Workspace {
         Ok(RunOrGroup::Run(self.store.resolve_run(name)?))
     }
 
-    pub fn list_groups(&self) -> Result<Vec<RunGroup>, StoreError> {
-        self.store.list_groups()
+    pub fn list_groups(&self) -> Result<Vec<RunGroup>, Error> {
+        Ok(self.store.list_groups()?)
     }
 
     /// A group's member runs in project order.
-    pub fn group_runs(&self, group: &RunGroup) -> Result<Vec<Run>, StoreError> {
-        self.store.group_runs(group)
+    pub fn group_runs(&self, group: &RunGroup) -> Result<Vec<Run>, Error> {
+        Ok(self.store.group_runs(group)?)
     }
 
     /// A group's state: its members' counters, usage and cost summed.
-    pub fn group_summary(&self, group: &RunGroup) -> Result<GroupSummary, StoreError> {
+    pub fn group_summary(&self, group: &RunGroup) -> Result<GroupSummary, Error> {
         Ok(GroupSummary::of(group, &self.store.group_runs(group)?))
     }
 
     /// Cancel every running or paused member (one transaction) and flag the group, so a
     /// worker on it stops within a second.
-    pub fn cancel_group(&self, group: &RunGroup) -> Result<GroupSummary, StoreError> {
+    pub fn cancel_group(&self, group: &RunGroup) -> Result<GroupSummary, Error> {
         self.store.set_group_cancelled(&group.group_id, true)?;
         let runs = many::cancel_many(&self.store, &group.run_ids)?;
         tracing::info!(group_id = %group.group_id, user = %self.user, "run group cancelled");
@@ -105,7 +114,7 @@ impl Workspace {
     }
 
     /// Every paused or cancelled member runs again.
-    pub fn resume_group(&self, group: &RunGroup) -> Result<GroupSummary, StoreError> {
+    pub fn resume_group(&self, group: &RunGroup) -> Result<GroupSummary, Error> {
         self.store.set_group_cancelled(&group.group_id, false)?;
         let runs = many::resume_many(&self.store, &group.run_ids)?;
         tracing::info!(group_id = %group.group_id, user = %self.user, "run group resumed");
@@ -113,14 +122,14 @@ impl Workspace {
     }
 
     /// Every member's failed blocks go back to pending with fresh attempts.
-    pub fn retry_failed_group(&self, group: &RunGroup) -> Result<(GroupSummary, u32), StoreError> {
+    pub fn retry_failed_group(&self, group: &RunGroup) -> Result<(GroupSummary, u32), Error> {
         let (runs, reset) = many::retry_failed_many(&self.store, &group.run_ids)?;
         Ok((GroupSummary::of(group, &runs), reset))
     }
 
     /// Every call of a group's members, member by member in project order. A call whose pack
     /// held blocks of several members is kept (once) by the run of its first block.
-    pub fn group_calls(&self, group: &RunGroup) -> Result<Vec<CallRecord>, StoreError> {
+    pub fn group_calls(&self, group: &RunGroup) -> Result<Vec<CallRecord>, Error> {
         let mut out = Vec::new();
         for run_id in &group.run_ids {
             out.extend(self.calls(run_id)?);
@@ -143,9 +152,15 @@ impl Workspace {
         format: Format,
         mode: Mode,
         path: &Path,
-    ) -> Result<ExportSummary, ExportError> {
+    ) -> Result<ExportSummary, Error> {
         self.check_group_exportable(group, mode)?;
-        crate::export::export_group_to_path(&self.store, group, format, mode, path)
+        Ok(crate::export::export_group_to_path(
+            &self.store,
+            group,
+            format,
+            mode,
+            path,
+        )?)
     }
 
     /// The group as one JSONL or CSV stream to `out`; `target` names it in errors.
@@ -156,9 +171,16 @@ impl Workspace {
         mode: Mode,
         out: W,
         target: &str,
-    ) -> Result<ExportSummary, ExportError> {
+    ) -> Result<ExportSummary, Error> {
         self.check_group_exportable(group, mode)?;
-        crate::export::export_group_to_writer(&self.store, group, format, mode, out, target)
+        Ok(crate::export::export_group_to_writer(
+            &self.store,
+            group,
+            format,
+            mode,
+            out,
+            target,
+        )?)
     }
 
     /// One reconstructed Markdown file per member document in `dir`.
@@ -167,9 +189,14 @@ impl Workspace {
         group: &RunGroup,
         mode: Mode,
         dir: &Path,
-    ) -> Result<Vec<(PathBuf, ExportSummary)>, ExportError> {
+    ) -> Result<Vec<(PathBuf, ExportSummary)>, Error> {
         self.check_group_exportable(group, mode)?;
-        crate::export::export_group_markdown_dir(&self.store, group, mode, dir)
+        Ok(crate::export::export_group_markdown_dir(
+            &self.store,
+            group,
+            mode,
+            dir,
+        )?)
     }
 
     /// Start one worker over the whole group as a task on `runtime`.
@@ -178,7 +205,7 @@ impl Workspace {
         runtime: &Handle,
         group: &RunGroup,
         opts: SessionOptions,
-    ) -> Result<Session, WorkerError> {
+    ) -> Result<Session, Error> {
         let first = group.run_ids.first().ok_or_else(|| {
             WorkerError::Refused(format!("run group {} has no runs", group.group_id))
         })?;
@@ -189,7 +216,7 @@ impl Workspace {
         let me = crate::worker::worker_id();
         for (run_id, h) in crate::worker::holding::live_holders(&self.store, &me)? {
             if group.run_ids.contains(&run_id) {
-                return Err(crate::worker::holding::refusal(&run_id, &h));
+                return Err(Error::from(crate::worker::holding::refusal(&run_id, &h)));
             }
         }
         let provider = Arc::new(crate::worker::connect_provider(&self.store, &run)?);

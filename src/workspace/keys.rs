@@ -3,7 +3,7 @@
 
 use std::path::PathBuf;
 
-use super::{KeyOptions, KeySource, KeySummary, ProviderError, VaultError, Workspace};
+use super::{Error, KeyOptions, KeySource, KeySummary, ProviderError, VaultError, Workspace};
 use crate::model::ProviderKind;
 use crate::provider::{ConnectError, ServerLimits, StructuredSupport};
 use crate::vault::{self, Vault};
@@ -48,8 +48,8 @@ pub enum KeyTestError {
 
 impl Workspace {
     /// Refuse a provider that takes no key before asking the user for a secret.
-    pub fn check_keyed_provider(provider: &str) -> Result<(), VaultError> {
-        vault::check_provider(provider)
+    pub fn check_keyed_provider(provider: &str) -> Result<(), Error> {
+        Ok(vault::check_provider(provider)?)
     }
 
     /// Encrypt and store a key (`None`: the custom endpoint alone, for a server that needs no
@@ -59,7 +59,7 @@ impl Workspace {
         provider: &str,
         secret: Option<&str>,
         options: KeyOptions,
-    ) -> Result<(KeySummary, String), VaultError> {
+    ) -> Result<(KeySummary, String), Error> {
         let vault = Vault::from_env()?;
         let summary = match secret {
             Some(secret) => vault.set_key(&self.store, provider, secret, options)?,
@@ -76,16 +76,16 @@ impl Workspace {
     }
 
     /// Stored and environment keys, never decrypted.
-    pub fn list_keys(&self) -> Result<Vec<KeySummary>, VaultError> {
-        vault::list_keys(&self.store)
+    pub fn list_keys(&self) -> Result<Vec<KeySummary>, Error> {
+        Ok(vault::list_keys(&self.store)?)
     }
 
     /// Check a default temperature / max tokens the way `keys set` does (nothing is written).
     pub fn check_key_defaults(
         temperature: Option<f64>,
         max_tokens: Option<u32>,
-    ) -> Result<(), VaultError> {
-        vault::check_defaults(temperature, max_tokens)
+    ) -> Result<(), Error> {
+        Ok(vault::check_defaults(temperature, max_tokens)?)
     }
 
     /// Replace a stored key's default model, temperature and max tokens (`None` clears one).
@@ -95,13 +95,19 @@ impl Workspace {
         model: Option<String>,
         temperature: Option<f64>,
         max_tokens: Option<u32>,
-    ) -> Result<KeySummary, VaultError> {
-        vault::set_key_defaults(&self.store, provider, model, temperature, max_tokens)
+    ) -> Result<KeySummary, Error> {
+        Ok(vault::set_key_defaults(
+            &self.store,
+            provider,
+            model,
+            temperature,
+            max_tokens,
+        )?)
     }
 
     /// Remove a stored key; `false` when there was none.
-    pub fn remove_key(&self, provider: &str) -> Result<bool, VaultError> {
-        vault::remove_key(&self.store, provider)
+    pub fn remove_key(&self, provider: &str) -> Result<bool, Error> {
+        Ok(vault::remove_key(&self.store, provider)?)
     }
 
     /// Make the cheapest real call with the key and record the verdict on a stored key.

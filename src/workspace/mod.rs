@@ -5,8 +5,13 @@
 //! A workspace is a store plus the person using it. [`Workspace::open_for_writing`] also does
 //! what SPEC §3 asks of every writer: make sure the workspace has an admin and recover expired
 //! or orphaned leases before anything claims a block.
+//!
+//! Every method returns the one [`Error`]: each subsystem's error in its own variant, its
+//! message unchanged; the fronts match on the variant (the CLI's exit codes: `cli::exit`).
 
 mod documents;
+mod error;
+pub use error::Error;
 mod folder_ingest;
 mod groups;
 pub use folder_ingest::{
@@ -28,7 +33,7 @@ use std::path::Path;
 use std::sync::Arc;
 
 pub use documents::ingest_line;
-pub use keys::KeyTest;
+pub use keys::{KeyTest, KeyTestError};
 pub use providers::ProviderChoice;
 pub use runs::estimate_summary;
 pub use session::{Session, SessionOptions};
@@ -76,13 +81,13 @@ impl Workspace {
     /// no lease recovery, and the file is opened read-only: a missing store is an error saying
     /// how to make one, nothing is created or changed, a store the user may only read opens, and
     /// a writer in another process is not waited for.
-    pub fn open_for_reading(path: &Path) -> Result<Workspace, WorkspaceError> {
+    pub fn open_for_reading(path: &Path) -> Result<Workspace, Error> {
         Ok(Workspace::new(Arc::new(Store::open_read_only(path)?)))
     }
 
     /// Open the store at `path` for writing: the first user becomes the workspace admin and
     /// leases that expired or whose worker is gone return to `pending` (SPEC §3).
-    pub fn open_for_writing(path: &Path) -> Result<Workspace, WorkspaceError> {
+    pub fn open_for_writing(path: &Path) -> Result<Workspace, Error> {
         let ws = Workspace::new(Arc::new(Store::open(path)?));
         crate::policy::ensure_workspace_admin(&ws.store)?;
         crate::worker::lease::recover_all(&ws.store, crate::clock::now_millis())?;
@@ -108,44 +113,38 @@ impl Workspace {
     }
 
     /// Verify the whole store (read-only): what is damaged, per document and run.
-    pub fn check(&self) -> Result<CheckReport, StoreError> {
-        self.store.check()
+    pub fn check(&self) -> Result<CheckReport, Error> {
+        Ok(self.store.check()?)
     }
 
     /// A digest of the whole store (tests: proof that nothing changed).
-    pub fn fingerprint(&self) -> Result<String, StoreError> {
-        self.store.fingerprint()
+    pub fn fingerprint(&self) -> Result<String, Error> {
+        Ok(self.store.fingerprint()?)
     }
 
     /// A cheap witness of changes by any process (the TUI polls it off the UI task).
-    pub fn change_stamp(&self) -> Result<ChangeStamp, StoreError> {
-        self.store.change_stamp()
+    pub fn change_stamp(&self) -> Result<ChangeStamp, Error> {
+        Ok(self.store.change_stamp()?)
     }
 
     /// Runs held by a live worker of another process (or another session id), by run id.
-    pub fn run_holders(&self) -> Result<Vec<(String, Holder)>, StoreError> {
-        crate::worker::holding::live_holders(&self.store, &crate::worker::worker_id())
+    pub fn run_holders(&self) -> Result<Vec<(String, Holder)>, Error> {
+        Ok(crate::worker::holding::live_holders(
+            &self.store,
+            &crate::worker::worker_id(),
+        )?)
     }
 
     /// Make the offline demo workspace: sample documents in `samples_dir`, templates, one run.
-    pub fn populate_demo(&self, samples_dir: &Path) -> Result<crate::model::Run, WorkerError> {
-        crate::demo::populate(&self.store, samples_dir)
+    pub fn populate_demo(&self, samples_dir: &Path) -> Result<crate::model::Run, Error> {
+        Ok(crate::demo::populate(&self.store, samples_dir)?)
     }
 
     /// What the store at `path` is for the demo: absent, a pristine demo, not a demo, or a
     /// demo holding the user's work (read-only look).
-    pub fn demo_store(path: &Path) -> Result<crate::demo::DemoStore, StoreError> {
-        crate::demo::inspect(path)
+    pub fn demo_store(path: &Path) -> Result<crate::demo::DemoStore, Error> {
+        Ok(crate::demo::inspect(path)?)
     }
-}
-
-/// Why a workspace could not be opened.
-#[derive(Debug, thiserror::Error)]
-pub enum WorkspaceError {
-    #[error(transparent)]
-    Store(#[from] StoreError),
-    #[error(transparent)]
-    Policy(#[from] PolicyError),
 }
 
 #[cfg(test)]

@@ -4,7 +4,7 @@
 //! own write transaction, `store::members_in`) and records itself with `store::link_group` in
 //! that same transaction; [`Workspace::delete_project`] then refuses, naming the groups.
 
-use super::Workspace;
+use super::{Error, Workspace};
 use crate::model::{MembershipChange, Project};
 use crate::store::{ProjectDelete, StoreError};
 
@@ -71,13 +71,13 @@ impl Workspace {
         &self,
         project_ref: &str,
         description: Option<&str>,
-    ) -> Result<Project, ProjectError> {
+    ) -> Result<Project, Error> {
         validate_project_ref(project_ref)?;
         let description = description.map(str::trim).filter(|d| !d.is_empty());
         if let Some(d) = description {
             let chars = d.chars().count();
             if chars > MAX_DESCRIPTION_CHARS {
-                return Err(ProjectError::DescriptionTooLong { chars });
+                return Err(Error::from(ProjectError::DescriptionTooLong { chars }));
             }
         }
         let project = Project {
@@ -87,32 +87,44 @@ impl Workspace {
             member_count: 0,
             next_position: 0,
         };
-        self.store
-            .create_project(&project)?
-            .ok_or_else(|| ProjectError::Exists(project_ref.to_string()))
+        Ok(self
+            .store
+            .create_project(&project)
+            .map_err(ProjectError::from)?
+            .ok_or_else(|| ProjectError::Exists(project_ref.to_string()))?)
     }
 
     /// A project by its ref (exact; refs are short slugs).
-    pub fn project(&self, project_ref: &str) -> Result<Project, ProjectError> {
-        self.store
-            .get_project(project_ref)?
-            .ok_or_else(|| ProjectError::NotFound(project_ref.to_string()))
+    pub fn project(&self, project_ref: &str) -> Result<Project, Error> {
+        Ok(self
+            .store
+            .get_project(project_ref)
+            .map_err(ProjectError::from)?
+            .ok_or_else(|| ProjectError::NotFound(project_ref.to_string()))?)
     }
 
     /// Every project, by ref.
-    pub fn list_projects(&self) -> Result<Vec<Project>, StoreError> {
-        self.store.list_projects()
+    pub fn list_projects(&self) -> Result<Vec<Project>, Error> {
+        Ok(self.store.list_projects()?)
     }
 
     /// The member documents' `conv_uid`s in project order.
-    pub fn project_members(&self, project_ref: &str) -> Result<Vec<String>, ProjectError> {
-        Ok(self.store.project_members(project_ref)?)
+    pub fn project_members(&self, project_ref: &str) -> Result<Vec<String>, Error> {
+        Ok(self
+            .store
+            .project_members(project_ref)
+            .map_err(ProjectError::from)?)
     }
 
     /// Like [`Workspace::project_members`], but an empty project is [`ProjectError::Empty`]
     /// (what a run group needs).
-    pub fn project_members_nonempty(&self, project_ref: &str) -> Result<Vec<String>, ProjectError> {
-        let members = self.project_members(project_ref)?;
+    pub fn project_members_nonempty(&self, project_ref: &str) -> Result<Vec<String>, Error> {
+        Ok(self.members_nonempty(project_ref)?)
+    }
+
+    /// [`Workspace::project_members_nonempty`] as a [`ProjectError`] (a run group refuses it).
+    pub(super) fn members_nonempty(&self, project_ref: &str) -> Result<Vec<String>, ProjectError> {
+        let members = self.store.project_members(project_ref)?;
         if members.is_empty() {
             return Err(ProjectError::Empty(project_ref.to_string()));
         }
@@ -126,10 +138,13 @@ impl Workspace {
         &self,
         project_ref: &str,
         docs: &[String],
-    ) -> Result<MembershipChange, ProjectError> {
+    ) -> Result<MembershipChange, Error> {
         self.project(project_ref)?;
-        let convs = self.resolve_documents(docs)?;
-        Ok(self.store.add_project_members(project_ref, &convs)?)
+        let convs = self.resolve_documents(docs).map_err(ProjectError::from)?;
+        Ok(self
+            .store
+            .add_project_members(project_ref, &convs)
+            .map_err(ProjectError::from)?)
     }
 
     /// Remove documents from a project (never from the store), in one transaction.
@@ -137,31 +152,40 @@ impl Workspace {
         &self,
         project_ref: &str,
         docs: &[String],
-    ) -> Result<MembershipChange, ProjectError> {
+    ) -> Result<MembershipChange, Error> {
         self.project(project_ref)?;
-        let convs = self.resolve_documents(docs)?;
-        Ok(self.store.remove_project_members(project_ref, &convs)?)
+        let convs = self.resolve_documents(docs).map_err(ProjectError::from)?;
+        Ok(self
+            .store
+            .remove_project_members(project_ref, &convs)
+            .map_err(ProjectError::from)?)
     }
 
     /// Delete a project (its documents stay), unless a run group was created from it.
-    pub fn delete_project(&self, project_ref: &str) -> Result<Project, ProjectError> {
-        match self.store.delete_project(project_ref)? {
+    pub fn delete_project(&self, project_ref: &str) -> Result<Project, Error> {
+        match self
+            .store
+            .delete_project(project_ref)
+            .map_err(ProjectError::from)?
+        {
             ProjectDelete::Deleted(p) => Ok(p),
-            ProjectDelete::UsedByGroups { project, group_ids } => Err(ProjectError::UsedByGroups {
-                project_ref: project.project_ref,
-                group_ids,
-            }),
+            ProjectDelete::UsedByGroups { project, group_ids } => {
+                Err(Error::from(ProjectError::UsedByGroups {
+                    project_ref: project.project_ref,
+                    group_ids,
+                }))
+            }
         }
     }
 
     /// Run groups created from a project.
-    pub fn project_groups(&self, project_ref: &str) -> Result<Vec<String>, StoreError> {
-        self.store.project_groups(project_ref)
+    pub fn project_groups(&self, project_ref: &str) -> Result<Vec<String>, Error> {
+        Ok(self.store.project_groups(project_ref)?)
     }
 
     /// Projects a document belongs to.
-    pub fn projects_of_document(&self, conv_uid: &str) -> Result<Vec<String>, StoreError> {
-        self.store.projects_of_document(conv_uid)
+    pub fn projects_of_document(&self, conv_uid: &str) -> Result<Vec<String>, Error> {
+        Ok(self.store.projects_of_document(conv_uid)?)
     }
 
     fn resolve_documents(&self, docs: &[String]) -> Result<Vec<String>, StoreError> {

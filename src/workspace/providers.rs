@@ -1,7 +1,7 @@
 //! Which providers a new run can use, and the models each is known to serve. One function, so
 //! a change in what makes a provider usable (keyless custom servers, discovery) lands here only.
 
-use super::{WorkerError, Workspace};
+use super::{Error, WorkerError, Workspace};
 use crate::model::ProviderKind;
 use crate::provider::{default_model, PriceTable};
 
@@ -23,10 +23,11 @@ pub struct ProviderChoice {
 impl Workspace {
     /// Providers with a usable key (stored or from the environment, not known to be rejected;
     /// custom also needs a base URL), then the offline demo, which needs nothing.
-    pub fn run_providers(&self) -> Result<Vec<ProviderChoice>, WorkerError> {
+    pub fn run_providers(&self) -> Result<Vec<ProviderChoice>, Error> {
         let prices = PriceTable::for_user();
         let mut out = Vec::new();
-        for k in self.list_keys()? {
+        // Through WorkerError, as before `workspace::Error`: a vault failure here is a worker one.
+        for k in crate::vault::list_keys(&self.store).map_err(WorkerError::from)? {
             let custom = k.provider == ProviderKind::Custom.as_str();
             if k.is_valid == Some(false) || (custom && k.base_url.is_none()) {
                 continue;

@@ -6,19 +6,34 @@ use std::path::Path;
 use std::sync::Arc;
 
 use super::{
-    BlockFilter, EditOutcome, ExportError, ExportSummary, Format, Mode, ReviewAction, ReviewError,
-    ReviewEvent, ReviewOutcome, Selection, Target, Undo, Workspace,
+    BlockFilter, EditOutcome, Error, ExportSummary, Format, Mode, ReviewAction, ReviewEvent,
+    ReviewOutcome, Selection, Target, Undo, Workspace,
 };
 use crate::model::{Overlay, OverlayStatus, Run};
 use crate::store::StoreError;
 
 impl Workspace {
-    pub fn confirm(&self, run_id: &str, target: &Target) -> Result<ReviewOutcome, ReviewError> {
-        crate::review::confirm(&self.store, run_id, target, &self.user)
+    pub fn confirm(&self, run_id: &str, target: &Target) -> Result<ReviewOutcome, Error> {
+        Ok(crate::review::confirm(
+            &self.store,
+            run_id,
+            target,
+            &self.user,
+        )?)
     }
 
-    pub fn reject(&self, run_id: &str, sel: &Selection) -> Result<ReviewOutcome, ReviewError> {
-        crate::review::reject(&self.store, run_id, sel, &self.user)
+    /// Every staged block of each run (a group's members) confirmed in one transaction, one
+    /// review event per run that changed; a refusal anywhere confirms nothing.
+    pub fn confirm_all_staged(&self, run_ids: &[String]) -> Result<Vec<ReviewOutcome>, Error> {
+        Ok(crate::review::confirm_all_staged(
+            &self.store,
+            run_ids,
+            &self.user,
+        )?)
+    }
+
+    pub fn reject(&self, run_id: &str, sel: &Selection) -> Result<ReviewOutcome, Error> {
+        Ok(crate::review::reject(&self.store, run_id, sel, &self.user)?)
     }
 
     /// Reject with the reviewer's reason kept in the review log.
@@ -27,13 +42,24 @@ impl Workspace {
         run_id: &str,
         sel: &Selection,
         reason: Option<&str>,
-    ) -> Result<ReviewOutcome, ReviewError> {
-        crate::review::reject_with_reason(&self.store, run_id, sel, &self.user, reason)
+    ) -> Result<ReviewOutcome, Error> {
+        Ok(crate::review::reject_with_reason(
+            &self.store,
+            run_id,
+            sel,
+            &self.user,
+            reason,
+        )?)
     }
 
     /// Confirmed blocks back to staged, logged with who and when.
-    pub fn unconfirm(&self, run_id: &str, sel: &Selection) -> Result<ReviewOutcome, ReviewError> {
-        crate::review::unconfirm(&self.store, run_id, sel, &self.user)
+    pub fn unconfirm(&self, run_id: &str, sel: &Selection) -> Result<ReviewOutcome, Error> {
+        Ok(crate::review::unconfirm(
+            &self.store,
+            run_id,
+            sel,
+            &self.user,
+        )?)
     }
 
     /// Reverse one earlier review action (`of`, logged as event `seq`) as a new `undo` event.
@@ -43,8 +69,15 @@ impl Workspace {
         what: &Undo,
         of: ReviewAction,
         seq: Option<u64>,
-    ) -> Result<ReviewOutcome, ReviewError> {
-        crate::review::undo(&self.store, run_id, what, of, seq, &self.user)
+    ) -> Result<ReviewOutcome, Error> {
+        Ok(crate::review::undo(
+            &self.store,
+            run_id,
+            what,
+            of,
+            seq,
+            &self.user,
+        )?)
     }
 
     /// The first block at or after `from` (`forward`), else the last before `from`, with `status`
@@ -55,8 +88,8 @@ impl Workspace {
         status: OverlayStatus,
         from: u32,
         forward: bool,
-    ) -> Result<Option<u32>, StoreError> {
-        self.store.next_with_status(run_id, status, from, forward)
+    ) -> Result<Option<u32>, Error> {
+        Ok(self.store.next_with_status(run_id, status, from, forward)?)
     }
 
     /// Block indices of a run with `status`, ascending (index scan, no overlay decoded).
@@ -64,18 +97,18 @@ impl Workspace {
         &self,
         run_id: &str,
         status: OverlayStatus,
-    ) -> Result<Vec<u32>, StoreError> {
-        self.store.indices_with_status(run_id, status)
+    ) -> Result<Vec<u32>, Error> {
+        Ok(self.store.indices_with_status(run_id, status)?)
     }
 
     /// The blocks of `run` that `filter` keeps, ascending.
-    pub fn filter_blocks(&self, run: &Run, filter: &BlockFilter) -> Result<Arc<[u32]>, StoreError> {
-        filter.apply(&self.store, run)
+    pub fn filter_blocks(&self, run: &Run, filter: &BlockFilter) -> Result<Arc<[u32]>, Error> {
+        Ok(filter.apply(&self.store, run)?)
     }
 
     /// The blocks of `run` whose content or shown value contains `query`, ignoring case.
-    pub fn search_blocks(&self, run: &Run, query: &str) -> Result<Arc<[u32]>, StoreError> {
-        crate::review::find_blocks(&self.store, run, query)
+    pub fn search_blocks(&self, run: &Run, query: &str) -> Result<Arc<[u32]>, Error> {
+        Ok(crate::review::find_blocks(&self.store, run, query)?)
     }
 
     /// Visit a run's overlays in block order (memory stays flat).
@@ -83,8 +116,8 @@ impl Workspace {
         &self,
         run_id: &str,
         visit: impl FnMut(Overlay) -> Result<(), StoreError>,
-    ) -> Result<(), StoreError> {
-        self.store.for_each_overlay(run_id, visit)
+    ) -> Result<(), Error> {
+        Ok(self.store.for_each_overlay(run_id, visit)?)
     }
 
     /// Set one field of a staged block from the text the user typed.
@@ -94,30 +127,37 @@ impl Workspace {
         index: u32,
         field: &str,
         text: &str,
-    ) -> Result<EditOutcome, ReviewError> {
-        crate::review::edit(&self.store, run_id, index, field, text, &self.user)
+    ) -> Result<EditOutcome, Error> {
+        Ok(crate::review::edit(
+            &self.store,
+            run_id,
+            index,
+            field,
+            text,
+            &self.user,
+        )?)
     }
 
-    pub fn discard_edit(&self, run_id: &str, index: u32) -> Result<EditOutcome, ReviewError> {
-        crate::review::discard_edit(&self.store, run_id, index, &self.user)
+    pub fn discard_edit(&self, run_id: &str, index: u32) -> Result<EditOutcome, Error> {
+        Ok(crate::review::discard_edit(
+            &self.store,
+            run_id,
+            index,
+            &self.user,
+        )?)
     }
 
-    pub fn review_log(&self, run_id: Option<&str>) -> Result<Vec<ReviewEvent>, StoreError> {
-        self.store.review_log(run_id)
+    pub fn review_log(&self, run_id: Option<&str>) -> Result<Vec<ReviewEvent>, Error> {
+        Ok(self.store.review_log(run_id)?)
     }
 
-    pub fn overlay(&self, run_id: &str, index: u32) -> Result<Option<Overlay>, StoreError> {
-        self.store.overlay(run_id, index)
+    pub fn overlay(&self, run_id: &str, index: u32) -> Result<Option<Overlay>, Error> {
+        Ok(self.store.overlay(run_id, index)?)
     }
 
     /// Overlays `from..to` of a run, in block order.
-    pub fn overlays_range(
-        &self,
-        run_id: &str,
-        from: u32,
-        to: u32,
-    ) -> Result<Vec<Overlay>, StoreError> {
-        self.store.overlays_range(run_id, from, to)
+    pub fn overlays_range(&self, run_id: &str, from: u32, to: u32) -> Result<Vec<Overlay>, Error> {
+        Ok(self.store.overlays_range(run_id, from, to)?)
     }
 
     /// Export atomically to `path` (a failed export leaves no partial file); refused, writing
@@ -128,9 +168,15 @@ impl Workspace {
         format: Format,
         mode: Mode,
         path: &Path,
-    ) -> Result<ExportSummary, ExportError> {
+    ) -> Result<ExportSummary, Error> {
         crate::export::check_exportable(&self.store, run_id, mode)?;
-        crate::export::export_to_path(&self.store, run_id, format, mode, path)
+        Ok(crate::export::export_to_path(
+            &self.store,
+            run_id,
+            format,
+            mode,
+            path,
+        )?)
     }
 
     /// Stream an export to `out`; `target` names it in errors. Refused like
@@ -142,8 +188,15 @@ impl Workspace {
         mode: Mode,
         out: W,
         target: &str,
-    ) -> Result<ExportSummary, ExportError> {
+    ) -> Result<ExportSummary, Error> {
         crate::export::check_exportable(&self.store, run_id, mode)?;
-        crate::export::export_to_writer(&self.store, run_id, format, mode, out, target)
+        Ok(crate::export::export_to_writer(
+            &self.store,
+            run_id,
+            format,
+            mode,
+            out,
+            target,
+        )?)
     }
 }

@@ -1,8 +1,7 @@
 //! Runs: create, list, cancel, resume, delete, and the call log.
 
-use super::{CreateRunOptions, RunEstimate, WorkerError, Workspace};
+use super::{CreateRunOptions, Error, RunEstimate, Workspace};
 use crate::model::{CallRecord, Run};
-use crate::store::StoreError;
 use crate::worker::transitions;
 
 impl Workspace {
@@ -13,8 +12,13 @@ impl Workspace {
         doc: &str,
         schema_name: &str,
         opts: &CreateRunOptions,
-    ) -> Result<Run, WorkerError> {
-        crate::worker::create_run(&self.store, doc, schema_name, opts)
+    ) -> Result<Run, Error> {
+        Ok(crate::worker::create_run(
+            &self.store,
+            doc,
+            schema_name,
+            opts,
+        )?)
     }
 
     /// What creating this run would cost (nothing is written), priced with the user's table.
@@ -23,27 +27,33 @@ impl Workspace {
         doc: &str,
         schema_name: &str,
         opts: &CreateRunOptions,
-    ) -> Result<RunEstimate, WorkerError> {
+    ) -> Result<RunEstimate, Error> {
         let prices = crate::provider::PriceTable::for_user();
-        crate::worker::estimate_run(&self.store, doc, schema_name, opts, &prices)
+        Ok(crate::worker::estimate_run(
+            &self.store,
+            doc,
+            schema_name,
+            opts,
+            &prices,
+        )?)
     }
 
-    pub fn list_runs(&self) -> Result<Vec<Run>, StoreError> {
-        self.store.list_runs()
+    pub fn list_runs(&self) -> Result<Vec<Run>, Error> {
+        Ok(self.store.list_runs()?)
     }
 
-    pub fn get_run(&self, run_id: &str) -> Result<Option<Run>, StoreError> {
-        self.store.get_run(run_id)
+    pub fn get_run(&self, run_id: &str) -> Result<Option<Run>, Error> {
+        Ok(self.store.get_run(run_id)?)
     }
 
     /// A run id from a unique prefix.
-    pub fn resolve_run(&self, prefix: &str) -> Result<String, StoreError> {
-        self.store.resolve_run(prefix)
+    pub fn resolve_run(&self, prefix: &str) -> Result<String, Error> {
+        Ok(self.store.resolve_run(prefix)?)
     }
 
     /// One call record (the one that produced a block's answer: `Overlay::result_call`), its
     /// outcome read as [`Workspace::calls`] reads it.
-    pub fn call(&self, run_id: &str, seq: u64) -> Result<Option<CallRecord>, StoreError> {
+    pub fn call(&self, run_id: &str, seq: u64) -> Result<Option<CallRecord>, Error> {
         Ok(self.store.call(run_id, seq)?.map(|mut c| {
             c.outcome = transitions::call_state(&c, crate::worker::owner_alive);
             c
@@ -52,7 +62,7 @@ impl Workspace {
 
     /// Every provider call of a run, in order. A call recorded as started whose worker is gone
     /// shows as `lost`, one whose worker lives as `in_flight`.
-    pub fn calls(&self, run_id: &str) -> Result<Vec<CallRecord>, StoreError> {
+    pub fn calls(&self, run_id: &str) -> Result<Vec<CallRecord>, Error> {
         Ok(self
             .store
             .calls(run_id)?
@@ -68,32 +78,32 @@ impl Workspace {
     pub fn failures_by_cause(
         &self,
         run_id: &str,
-    ) -> Result<Vec<crate::worker::FailureCause>, StoreError> {
-        crate::worker::failures_by_cause(&self.store, run_id)
+    ) -> Result<Vec<crate::worker::FailureCause>, Error> {
+        Ok(crate::worker::failures_by_cause(&self.store, run_id)?)
     }
 
     /// No new claims and no retries; a worker on it sees the cancel within a second, aborts its
     /// calls in flight (recorded as cancelled) and returns their blocks to `pending`.
-    pub fn cancel_run(&self, run_id: &str) -> Result<Run, StoreError> {
+    pub fn cancel_run(&self, run_id: &str) -> Result<Run, Error> {
         let run = transitions::cancel(&self.store, run_id)?;
         tracing::info!(run_id, user = %self.user, "run cancelled");
         Ok(run)
     }
 
     /// A paused or cancelled run goes back to `running`.
-    pub fn resume_run(&self, run_id: &str) -> Result<Run, StoreError> {
+    pub fn resume_run(&self, run_id: &str) -> Result<Run, Error> {
         let run = transitions::resume(&self.store, run_id)?;
         tracing::info!(run_id, user = %self.user, "run resumed");
         Ok(run)
     }
 
     /// Failed blocks go back to `pending` with fresh attempts; the run runs again.
-    pub fn retry_failed(&self, run_id: &str) -> Result<(Run, u32), StoreError> {
-        transitions::retry_failed(&self.store, run_id)
+    pub fn retry_failed(&self, run_id: &str) -> Result<(Run, u32), Error> {
+        Ok(transitions::retry_failed(&self.store, run_id)?)
     }
 
-    pub fn delete_run(&self, run_id: &str) -> Result<(), StoreError> {
-        self.store.delete_run(run_id)
+    pub fn delete_run(&self, run_id: &str) -> Result<(), Error> {
+        Ok(self.store.delete_run(run_id)?)
     }
 }
 

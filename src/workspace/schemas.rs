@@ -2,27 +2,26 @@
 
 use serde_json::Value;
 
-use super::{SaveOutcome, SaveRequest, SchemaDelete, SchemaError, Workspace};
+use super::{Error, SaveOutcome, SaveRequest, SchemaDelete, Workspace};
 use crate::model::Schema;
-use crate::store::StoreError;
 
 impl Workspace {
-    pub fn list_schemas(&self) -> Result<Vec<Schema>, StoreError> {
-        self.store.list_schemas()
+    pub fn list_schemas(&self) -> Result<Vec<Schema>, Error> {
+        Ok(self.store.list_schemas()?)
     }
 
-    pub fn get_schema(&self, schema_id: &str) -> Result<Option<Schema>, StoreError> {
-        self.store.get_schema(schema_id)
+    pub fn get_schema(&self, schema_id: &str) -> Result<Option<Schema>, Error> {
+        Ok(self.store.get_schema(schema_id)?)
     }
 
     /// A schema by ref, id or unique prefix.
-    pub fn resolve_schema(&self, name: &str) -> Result<Schema, StoreError> {
-        self.store.resolve_schema(name)
+    pub fn resolve_schema(&self, name: &str) -> Result<Schema, Error> {
+        Ok(self.store.resolve_schema(name)?)
     }
 
     /// The runs that pin this schema (they keep it from being deleted).
-    pub fn runs_referencing(&self, schema_id: &str) -> Result<Vec<String>, StoreError> {
-        self.store.runs_referencing(schema_id)
+    pub fn runs_referencing(&self, schema_id: &str) -> Result<Vec<String>, Error> {
+        Ok(self.store.runs_referencing(schema_id)?)
     }
 
     /// Save `json` as a schema owned by this workspace's user.
@@ -30,19 +29,24 @@ impl Workspace {
         &self,
         json: Value,
         schema_ref: Option<String>,
-    ) -> Result<SaveOutcome, SchemaError> {
-        crate::schema::save(
+    ) -> Result<SaveOutcome, Error> {
+        Ok(crate::schema::save(
             &self.store,
             SaveRequest::new(json, schema_ref, self.user.clone()),
-        )
+        )?)
     }
 
     pub fn schema_from_template(
         &self,
         template_id: &str,
         schema_ref: Option<String>,
-    ) -> Result<SaveOutcome, SchemaError> {
-        crate::schema::apply_template(&self.store, template_id, schema_ref, &self.user)
+    ) -> Result<SaveOutcome, Error> {
+        Ok(crate::schema::apply_template(
+            &self.store,
+            template_id,
+            schema_ref,
+            &self.user,
+        )?)
     }
 
     /// A new schema from `source`, optionally with an edited body.
@@ -51,13 +55,19 @@ impl Workspace {
         source: &str,
         new_ref: Option<String>,
         edited: Option<Value>,
-    ) -> Result<SaveOutcome, SchemaError> {
-        crate::schema::fork(&self.store, source, new_ref, edited, &self.user)
+    ) -> Result<SaveOutcome, Error> {
+        Ok(crate::schema::fork(
+            &self.store,
+            source,
+            new_ref,
+            edited,
+            &self.user,
+        )?)
     }
 
     /// Delete a schema no run references.
-    pub fn delete_schema(&self, name: &str) -> Result<SchemaDelete, StoreError> {
-        self.store.delete_schema(name)
+    pub fn delete_schema(&self, name: &str) -> Result<SchemaDelete, Error> {
+        Ok(self.store.delete_schema(name)?)
     }
 }
 
@@ -72,8 +82,8 @@ pub struct PromptPreview {
 
 impl Workspace {
     /// The first free `<ref>_v2`, `_v3`, ... (the fork and conflict suggestion).
-    pub fn suggest_schema_ref(&self, schema_ref: &str) -> Result<String, SchemaError> {
-        crate::schema::free_ref(&self.store, schema_ref)
+    pub fn suggest_schema_ref(&self, schema_ref: &str) -> Result<String, Error> {
+        Ok(crate::schema::free_ref(&self.store, schema_ref)?)
     }
 
     /// The prompt a run of `schema` would send for the first `count` blocks of document

@@ -8,7 +8,7 @@ use tokio::runtime::Handle;
 use tokio::sync::{mpsc, watch};
 use tokio::task::JoinHandle;
 
-use super::{RunEnd, WorkerError, WorkerEvent, Workspace};
+use super::{Error, RunEnd, WorkerError, WorkerEvent, Workspace};
 use crate::model::Run;
 use crate::worker::EngineOptions;
 
@@ -40,7 +40,7 @@ impl Workspace {
         runtime: &Handle,
         run_id: &str,
         opts: SessionOptions,
-    ) -> Result<Session, WorkerError> {
+    ) -> Result<Session, Error> {
         let run = self
             .store
             .get_run(run_id)?
@@ -48,7 +48,7 @@ impl Workspace {
         // Refuse at once, with who holds it, rather than from inside the spawned engine.
         let me = crate::worker::worker_id();
         if let Some(h) = crate::worker::holding::other_holder(&self.store, run_id, &me)? {
-            return Err(crate::worker::holding::refusal(run_id, &h));
+            return Err(Error::from(crate::worker::holding::refusal(run_id, &h)));
         }
         let provider = Arc::new(crate::worker::connect_provider(&self.store, &run)?);
         let engine = EngineOptions {

@@ -6,7 +6,7 @@
 mod apply;
 mod route;
 pub mod watch;
-pub mod workers;
+pub(crate) mod workers;
 
 use std::path::PathBuf;
 

@@ -8,7 +8,9 @@ use tokio::sync::watch;
 use crate::model::RunStatus;
 use crate::tui::kit::{Action, Effect, Spawner};
 use crate::tui::panes::runs::RunsPane;
-use crate::workspace::{RunEnd, Session, SessionOptions, WorkerError, WorkerEvent, Workspace};
+use crate::workspace::{
+    self, RunEnd, Session, SessionOptions, WorkerError, WorkerEvent, Workspace,
+};
 
 /// Runs with a background worker, and the switch that stops each.
 #[derive(Default)]
@@ -73,7 +75,7 @@ impl Workers {
         }
         let session = match ws.start_session(&spawner.handle, run_id, SessionOptions::default()) {
             Ok(s) => s,
-            Err(WorkerError::Refused(why)) => return Effect::Error(why),
+            Err(workspace::Error::Worker(WorkerError::Refused(why))) => return Effect::Error(why),
             Err(e) => {
                 return Effect::Error(format!("cannot connect {}: {e}", run.model_config.provider))
             }

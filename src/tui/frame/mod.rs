@@ -4,7 +4,7 @@
 
 mod bars;
 mod safe_buffer;
-pub mod terminal;
+pub(crate) mod terminal;
 
 use ratatui::Frame;
 

@@ -3,14 +3,14 @@
 //! data, the keymap, the theme, and text and drawing helpers. Nothing here imports another
 //! `tui` module.
 
-pub mod action;
-pub mod component;
-pub mod context;
-pub mod draw;
-pub mod job;
+pub(crate) mod action;
+pub(crate) mod component;
+pub(crate) mod context;
+pub(crate) mod draw;
+pub(crate) mod job;
 pub mod keymap;
-pub mod tab;
-pub mod text;
+pub(crate) mod tab;
+pub(crate) mod text;
 pub mod theme;
 
 pub use action::Action;

@@ -1,16 +1,16 @@
 //! Dialogs drawn over the tab, kept on the app's modal stack. Each file owns one modal's state,
-//! `update` and `render`, like the panes, and implements [`Modal`](super::kit::Modal) to name
+//! `update` and `render`, like the panes, and implements `kit::Modal` to name
 //! its key context, key mode and hints; a new dialog is one file here. Modals import only the
 //! kit (and each other): never a pane.
 
-pub mod ask;
-pub mod calls;
-pub mod complete;
-pub mod enum_pick;
-pub mod filter;
-pub mod help;
-pub mod new_run;
-pub mod prompt;
+pub(crate) mod ask;
+pub(crate) mod calls;
+pub(crate) mod complete;
+pub(crate) mod enum_pick;
+pub(crate) mod filter;
+pub(crate) mod help;
+pub(crate) mod new_run;
+pub(crate) mod prompt;
 pub mod studio;
 
 pub use ask::Ask;

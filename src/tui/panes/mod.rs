@@ -1,10 +1,10 @@
 //! The panes behind the tab bar. Each file owns one pane's state, its `update` (an action in,
-//! [`Effect`](super::kit::Effect)s out) and its `render` (`&self`, never mutating). A new screen
+//! `Effect`s out) and its `render` (`&self`, never mutating). A new screen
 //! is one new file here, one [`Pane`](super::kit::Pane) variant and a `[context]` section in
 //! `keymap.toml`. Panes may open modals; modals never import panes.
 
-pub mod grid;
+pub(crate) mod grid;
 pub mod keys;
 pub mod policy;
-pub mod runs;
-pub mod schemas;
+pub(crate) mod runs;
+pub(crate) mod schemas;

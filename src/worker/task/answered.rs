@@ -7,7 +7,7 @@ use super::{halves, Item, Shared};
 use crate::model::CallOutcome;
 use crate::provider::{CallAnswer, Provider};
 use crate::worker::answer::{parse_batched, parse_single, ParsedAnswer};
-use crate::worker::transitions::CallEffect;
+use crate::worker::apply::CallEffect;
 
 impl<P: Provider> Shared<P> {
     /// Parse `answer` for the blocks `indices` (one key per block of the pack): a batch maps

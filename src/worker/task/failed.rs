@@ -7,7 +7,7 @@ use std::time::Duration;
 use super::{error_class, halves, Item, Shared};
 use crate::model::CallOutcome;
 use crate::provider::{Provider, ProviderError};
-use crate::worker::transitions::CallEffect;
+use crate::worker::apply::CallEffect;
 use crate::worker::writer::Halt;
 
 impl<P: Provider> Shared<P> {

@@ -7,8 +7,8 @@ use tokio::time::Instant;
 use super::{error_class, record, Item, Shared};
 use crate::model::CallOutcome;
 use crate::provider::{Provider, ProviderError};
+use crate::worker::apply::CallEffect;
 use crate::worker::backoff::delay;
-use crate::worker::transitions::CallEffect;
 
 impl<P: Provider> Shared<P> {
     /// How long to wait before retry `retries + 1`, or `None` when `err` is not worth a retry.
@@ -50,6 +50,7 @@ impl<P: Provider> Shared<P> {
             results: Vec::new(),
             failures: Vec::new(),
             cost_usd: self.no_answer_cost(),
+            shares: crate::worker::apply::pack_shares(pack.iter().map(|i| i.run)),
         })
         .await;
     }

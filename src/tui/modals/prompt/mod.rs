@@ -2,7 +2,7 @@
 //! either refuses at once with the reason (nothing saved) or starts a job; while the job runs
 //! the prompt waits, then closes on success or shows the refusal.
 
-pub mod key_defaults;
+pub(crate) mod key_defaults;
 
 use crate::model::{sanitize, sanitize_line};
 use std::path::PathBuf;

@@ -17,7 +17,7 @@ use crate::model::Schema;
 use crate::tui::kit::Action;
 use crate::tui::kit::Effect;
 use crate::tui::kit::View;
-use crate::workspace::{derive_ref, templates, SaveOutcome, SchemaError, Workspace};
+use crate::workspace::{self, derive_ref, templates, SaveOutcome, SchemaError, Workspace};
 
 /// What the last save attempt ran into.
 pub struct Conflict {
@@ -90,7 +90,7 @@ impl SaveForm {
         self.json.as_ref().or(self.source_json.as_ref())
     }
 
-    fn call(&self, ws: &Workspace) -> Result<SaveOutcome, SchemaError> {
+    fn call(&self, ws: &Workspace) -> Result<SaveOutcome, workspace::Error> {
         let schema_ref = self.typed_ref();
         match (&self.origin, &self.json) {
             (Origin::Fork { source_id, .. }, edited) => {
@@ -100,7 +100,7 @@ impl SaveForm {
                 ws.schema_from_template(id, schema_ref)
             }
             (_, Some(json)) => ws.save_schema(json.clone(), schema_ref),
-            (_, None) => Err(SchemaError::NotAnObject { found: "nothing" }),
+            (_, None) => Err(SchemaError::NotAnObject { found: "nothing" }.into()),
         }
     }
 
@@ -129,12 +129,12 @@ impl SaveForm {
                     Effect::SchemasChanged(Some(s.schema_id.clone())),
                 ])
             }
-            Err(SchemaError::RefConflict {
+            Err(workspace::Error::Schema(SchemaError::RefConflict {
                 schema_ref,
                 existing_id,
                 suggested_ref,
                 ..
-            }) => {
+            })) => {
                 self.conflict = Some(Conflict {
                     message: format!(
                         "conflict: ref '{}' is taken by a schema with different content (right). \
@@ -148,11 +148,11 @@ impl SaveForm {
                 self.ref_field = line_field(&suggested_ref);
                 Next::Stay
             }
-            Err(SchemaError::ContentConflict {
+            Err(workspace::Error::Schema(SchemaError::ContentConflict {
                 existing_ref,
                 existing_id,
                 ..
-            }) => {
+            })) => {
                 self.conflict = Some(Conflict {
                     message: format!(
                         "conflict: this content is already saved as '{}' (right); use that \

@@ -18,7 +18,7 @@ use super::View;
 use crate::model::{
     sanitize, sanitize_line, Block as DocBlock, CallRecord, Overlay, OverlayStatus, Run,
 };
-use crate::workspace::{StoreError, Workspace};
+use crate::workspace::{self, Workspace};
 
 #[derive(Debug, Clone)]
 pub struct Detail {
@@ -53,7 +53,7 @@ fn scroll_limit(para: &Paragraph, area: Rect) -> u16 {
 
 impl Detail {
     /// Read block `index` of `run`, its neighbours, overlay and call.
-    pub fn load(ws: &Workspace, run: &Run, index: u32) -> Result<Option<Detail>, StoreError> {
+    pub fn load(ws: &Workspace, run: &Run, index: u32) -> Result<Option<Detail>, workspace::Error> {
         let Some(overlay) = ws.overlay(&run.run_id, index)? else {
             return Ok(None);
         };

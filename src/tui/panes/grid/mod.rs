@@ -22,7 +22,7 @@ use crate::tui::kit::Effect;
 use crate::tui::kit::Job;
 use crate::tui::kit::{nav_delta, Component, Ctx, View};
 use crate::workspace::BlockFilter as Filter;
-use crate::workspace::{properties, Selection, StoreError, Workspace};
+use crate::workspace::{self, properties, Selection, Workspace};
 use detail::Detail;
 
 pub(super) const FIELD_WIDTH: u16 = 22;
@@ -121,7 +121,7 @@ impl GridPane {
     }
 
     /// Show `run` (fresh cursor when it is another run).
-    pub fn open(&mut self, ws: &Workspace, run: Run) -> Result<(), StoreError> {
+    pub fn open(&mut self, ws: &Workspace, run: Run) -> Result<(), workspace::Error> {
         let same = self.run.as_ref().is_some_and(|r| r.run_id == run.run_id);
         if !same {
             self.cursor = 0;
@@ -144,7 +144,7 @@ impl GridPane {
     }
 
     /// Re-read the run and the visible window (a bounded read: `height` rows).
-    pub fn reload(&mut self, ws: &Workspace) -> Result<(), StoreError> {
+    pub fn reload(&mut self, ws: &Workspace) -> Result<(), workspace::Error> {
         let Some(run) = &self.run else {
             self.rows.clear();
             return Ok(());
@@ -192,7 +192,7 @@ impl GridPane {
     }
 
     /// (Re)read the detail view for the cursor's block, keeping the scroll on the same block.
-    fn load_detail(&mut self, ws: &Workspace) -> Result<(), StoreError> {
+    fn load_detail(&mut self, ws: &Workspace) -> Result<(), workspace::Error> {
         let Some(run) = &self.run else {
             self.detail = None;
             return Ok(());
