@@ -364,7 +364,7 @@ impl Out<'_> {
         // A new item at a level restarts the counts of the levels below it.
         self.counters
             .retain(|(id, l), _| id != &num_id || *l <= level);
-        let line = render::list_item_md(md, ordinal, level as usize);
+        let line = inline_md::list_item(md, ordinal, level as usize);
         match self.pending.as_mut() {
             Some(open) if level > 0 && open.block_type == BlockType::ListItem => {
                 open.text.push('\n');
@@ -373,7 +373,7 @@ impl Out<'_> {
             }
             _ => {
                 self.flush();
-                let line = render::list_item_md(md, ordinal, 0);
+                let line = inline_md::list_item(md, ordinal, 0);
                 self.pending = Some(Pending {
                     block_type: BlockType::ListItem,
                     text: line,

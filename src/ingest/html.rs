@@ -412,7 +412,7 @@ mod tests {
             [
                 (BlockType::Heading, "# Hello"),
                 (BlockType::Paragraph, "one"),
-                (BlockType::Paragraph, "two bold"),
+                (BlockType::Paragraph, "two **bold**"),
                 (BlockType::ListItem, "- a\n  - b"),
                 (BlockType::ListItem, "- c"),
             ]

@@ -4,7 +4,7 @@
 
 use super::html_dom::{Handle, Kind};
 use super::inline_md;
-use super::render::{self, inline};
+use super::render::inline;
 
 /// Elements that are never content.
 pub(super) const NEVER: &[&str] = &[
@@ -251,7 +251,7 @@ pub(super) fn paragraphs_of(node: &Handle) -> String {
 pub(super) fn item_text(item: &Handle, ordinal: Option<usize>, depth: usize) -> String {
     let mut own = String::new();
     collect_text(item, &mut own, true);
-    let mut out = render::list_item_md(&own, ordinal, depth);
+    let mut out = inline_md::list_item(&own, ordinal, depth);
     for sub in item.children.borrow().iter() {
         if matches!(sub.name(), "ul" | "ol") {
             let ordered = sub.name() == "ol";

@@ -3,7 +3,7 @@
 //! hard line breaks are written in their Markdown forms, and paragraphs of such text keep
 //! their inline markup at line starts (only block-level starts are escaped).
 
-use super::render::inline;
+use super::render::{inline, list_item_body};
 
 /// Escape literal text so it reads back as itself: `\`, `` ` ``, `*`, `[`, `]`, `<`, an `_`
 /// at a word boundary and an `&` that starts an entity.
@@ -115,6 +115,11 @@ pub(crate) fn paragraph(md: &str) -> String {
         out.truncate(out.trim_end().len());
     }
     out
+}
+
+/// A list item (`render::list_item`) of text that already is inline Markdown.
+pub(crate) fn list_item(md: &str, ordinal: Option<usize>, depth: usize) -> String {
+    list_item_body(&paragraph(md), ordinal, depth)
 }
 
 /// Escape what would start a block at the start of a line. Inline markers (`*`, `` ` ``, `[`,

@@ -178,7 +178,11 @@ fn lines(spans: &[&Span]) -> Vec<Line> {
                 bold: row.iter().all(|s| s.bold),
                 mono: row.iter().all(|s| s.mono),
                 raw: if row.iter().all(|s| s.mono) {
-                    spaced(&row)
+                    let cells: Vec<_> = row
+                        .iter()
+                        .map(|s| (s.x0, s.x1, s.size, s.text.as_str()))
+                        .collect();
+                    spaced(&cells)
                 } else {
                     String::new()
                 },

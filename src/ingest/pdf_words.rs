@@ -103,21 +103,22 @@ pub(crate) fn is_monospace(base: &str) -> bool {
     .any(|m| b.contains(m))
 }
 
-/// A monospace line's text with its spacing kept: the gap between two spans becomes as many
-/// spaces as monospace cells (0.6 em) fit in it, at least one where there is any gap.
-pub(crate) fn spaced(row: &[&super::pdf_layout::Span]) -> String {
+/// A monospace line's text with its spacing kept: the gap between two spans (`(x0, x1, size,
+/// text)`, left to right) becomes as many spaces as monospace cells (0.6 em) fit in it, at
+/// least one where there is any gap.
+pub(crate) fn spaced(row: &[(f32, f32, f32, &str)]) -> String {
     let mut out = String::new();
     let mut prev_x1: Option<f32> = None;
-    for s in row {
+    for &(x0, x1, size, text) in row {
         if let Some(px) = prev_x1 {
-            let cell = 0.6 * s.size.max(1.0);
-            let gap = s.x0 - px;
-            if gap > 0.3 * cell && !out.ends_with(' ') && !s.text.starts_with(' ') {
+            let cell = 0.6 * size.max(1.0);
+            let gap = x0 - px;
+            if gap > 0.3 * cell && !out.ends_with(' ') && !text.starts_with(' ') {
                 out.push_str(&" ".repeat(((gap / cell).round() as usize).clamp(1, 200)));
             }
         }
-        out.push_str(&s.text);
-        prev_x1 = Some(s.x1);
+        out.push_str(text);
+        prev_x1 = Some(x1);
     }
     out.trim_end().to_string()
 }

@@ -156,12 +156,8 @@ pub(crate) fn list_item(text: &str, ordinal: Option<usize>, depth: usize) -> Str
     list_item_body(&paragraph(text), ordinal, depth)
 }
 
-/// [`list_item`] of text that already is inline Markdown (see `inline_md.rs`).
-pub(crate) fn list_item_md(md: &str, ordinal: Option<usize>, depth: usize) -> String {
-    list_item_body(&super::inline_md::paragraph(md), ordinal, depth)
-}
-
-fn list_item_body(body: &str, ordinal: Option<usize>, depth: usize) -> String {
+/// A list item of an already rendered body (see also `inline_md::list_item`).
+pub(crate) fn list_item_body(body: &str, ordinal: Option<usize>, depth: usize) -> String {
     let indent = "  ".repeat(depth);
     let marker = match ordinal {
         Some(n) => format!("{n}. "),
