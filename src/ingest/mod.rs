@@ -89,7 +89,8 @@ pub enum SourceFormat {
     Xlsx,
 }
 
-const SUPPORTED: &str =
+/// The formats ingest reads, as said to the user (refusals, the ingest prompt).
+pub const SUPPORTED: &str =
     "supported: .md, .txt, .html, .csv, .tsv, .docx, .epub, .pdf, .pptx, .xlsx, .xlsm";
 
 impl SourceFormat {

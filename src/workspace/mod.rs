@@ -42,7 +42,10 @@ pub use session::{Session, SessionOptions};
 pub use crate::demo::{DEMO_TEMPLATES, SAMPLE_NAME};
 pub use crate::export::{ExportError, ExportSummary, Format, Mode};
 pub use crate::files::{read_stdin, read_text, KEY_MAX, SCHEMA_FILE_MAX, VALUE_FILE_MAX};
-pub use crate::ingest::{FileDone, FileOutcome, IngestError, IngestLimits, IngestReport, SkipKind};
+pub use crate::ingest::{
+    FileDone, FileOutcome, IngestError, IngestLimits, IngestReport, SkipKind,
+    SUPPORTED as SUPPORTED_FORMATS,
+};
 pub use crate::model::{GroupSummary, MembershipChange, Project, ProviderKind, RunGroup};
 pub use crate::policy::{
     display_value, AdminChange, AdminRecord, AuditEntry, EffectiveValue, PolicyError, PolicySource,
@@ -53,7 +56,7 @@ pub use crate::provider::{
 };
 pub use crate::review::{
     Action as ReviewAction, EditOutcome, Filter as BlockFilter, ReviewError, ReviewEvent,
-    ReviewOutcome, Selection, SelectionError, StatusChoice, Target, Undo,
+    ReviewOutcome, Selection, SelectionError, SkippedBlock, StatusChoice, Target, Undo,
 };
 pub use crate::schema::{
     check as check_schema, classify as classify_schema, derive_ref, properties, templates, Compat,

@@ -11,9 +11,12 @@ pub(crate) mod workers;
 use std::path::PathBuf;
 
 use super::jobs::Jobs;
-use super::kit::{Action, Component, Keymap, Modal, Pane, Snapshot, Spawner, Theme, UndoEntry};
+use super::kit::{
+    Action, Component, Keymap, MessageLog, Modal, Pane, Snapshot, Spawner, Theme, UndoEntry,
+};
 use super::panes::grid::GridPane;
 use super::panes::keys::KeysPane;
+use super::panes::library::LibraryPane;
 use super::panes::policy::PolicyPane;
 use super::panes::runs::RunsPane;
 use super::panes::schemas::SchemasPane;
@@ -32,8 +35,9 @@ pub struct App {
     schemas: SchemasPane,
     policy: PolicyPane,
     keys: KeysPane,
-    /// The last message and whether it is an error.
-    message: Option<(String, bool)>,
+    library: LibraryPane,
+    /// The session's messages; the status bar shows the last.
+    messages: MessageLog,
     quit: bool,
     user: String,
     workers: Workers,
@@ -65,7 +69,8 @@ impl App {
             schemas: SchemasPane::default(),
             policy: PolicyPane::default(),
             keys: KeysPane::default(),
-            message: None,
+            library: LibraryPane::default(),
+            messages: MessageLog::default(),
             quit: false,
             workers: Workers::default(),
             jobs: Jobs::default(),
@@ -82,6 +87,8 @@ impl App {
         }
         if let Some(id) = app.runs.current().map(|r| r.run_id.clone()) {
             app.open_run(&id);
+        } else if let Some(id) = app.runs.current_group().map(|g| g.group.group_id.clone()) {
+            app.open_group(&id);
         }
         app
     }
@@ -124,6 +131,7 @@ impl App {
             Pane::Schemas => &self.schemas,
             Pane::Policy => &self.policy,
             Pane::Keys => &self.keys,
+            Pane::Library => &self.library,
         }
     }
 
@@ -134,6 +142,7 @@ impl App {
             Pane::Schemas => &mut self.schemas,
             Pane::Policy => &mut self.policy,
             Pane::Keys => &mut self.keys,
+            Pane::Library => &mut self.library,
         }
     }
 
@@ -142,6 +151,16 @@ impl App {
         match self.pane {
             Pane::Runs => self.runs.current(),
             _ => self.grid.run.as_ref(),
+        }
+    }
+
+    /// The run group an app-wide action applies to: the group row under the Runs cursor, or
+    /// the group open in the grid.
+    fn target_group(&self) -> Option<crate::model::RunGroup> {
+        match self.pane {
+            Pane::Runs => self.runs.current_group().map(|g| g.group.clone()),
+            Pane::Grid => self.grid.group.as_ref().map(|g| g.group.clone()),
+            _ => None,
         }
     }
 
@@ -172,7 +191,7 @@ impl App {
 
     /// The last status-bar message and whether it is an error.
     pub fn message(&self) -> Option<&(String, bool)> {
-        self.message.as_ref()
+        self.messages.last()
     }
 
     /// The open modals, bottom first (the frame draws them in this order).
@@ -212,6 +231,10 @@ impl App {
 
     pub fn keys(&self) -> &KeysPane {
         &self.keys
+    }
+
+    pub fn library(&self) -> &LibraryPane {
+        &self.library
     }
 
     pub fn workers(&self) -> &Workers {

@@ -11,6 +11,8 @@ use crate::workspace::{RunEnd, WorkerEvent};
 pub enum Action {
     Quit,
     ToggleHelp,
+    /// Every message of this session in full (the status bar shows the last one).
+    MessageLog,
     NextPane,
     PrevPane,
     ShowRuns,
@@ -18,6 +20,7 @@ pub enum Action {
     ShowSchemas,
     ShowPolicy,
     ShowKeys,
+    ShowLibrary,
     Up,
     Down,
     PageUp,
@@ -26,8 +29,10 @@ pub enum Action {
     Bottom,
     Left,
     Right,
-    /// Open the selected item (a run: its grid).
+    /// Open the selected item (a run or a run group: its grid).
     Open,
+    /// Runs pane: show / hide the member runs of the group under the cursor.
+    Fold,
     NewRun,
     StartWorker,
     CancelRun,
@@ -38,7 +43,7 @@ pub enum Action {
     Reject,
     Edit,
     DiscardEdit,
-    /// Start / end a range selection from the current row.
+    /// Start a range selection from the current row; again: keep the range selected.
     RangeSelect,
     /// Undo the last review action made since the TUI opened.
     Undo,
@@ -55,8 +60,12 @@ pub enum Action {
     NextFailed,
     PrevFailed,
     Export,
-    /// Ingest a file (a path prompt).
+    /// Ingest a file or a folder (a path prompt).
     Ingest,
+    /// Library pane: create a project (a name prompt).
+    NewProject,
+    /// Library pane: add the selected documents to a project (a picker).
+    AddToProject,
     SetKey,
     TestKey,
     RemoveKey,
@@ -138,12 +147,16 @@ impl Action {
             | Action::ShowGrid
             | Action::ShowSchemas
             | Action::ShowPolicy
+            | Action::ShowLibrary
             | Action::PreviewDown
             | Action::PreviewUp => return None,
             Action::NewSchema => "new schema",
             Action::ForkSchema => "fork",
             Action::DeleteSchema => "delete",
             Action::Open => "open",
+            Action::Fold => "group runs",
+            Action::NewProject => "new project",
+            Action::AddToProject => "add to project",
             Action::NewRun => "new run",
             Action::StartWorker => "start worker",
             Action::CancelRun => "cancel run",
@@ -169,6 +182,7 @@ impl Action {
             Action::Submit => "save",
             Action::Cancel => "close",
             Action::ToggleHelp => "help",
+            Action::MessageLog => "messages",
             Action::Refresh => "reload",
             other => other.describe().split(" (").next().unwrap_or(""),
         })
@@ -180,6 +194,7 @@ impl Action {
         match self {
             Action::Quit => "quit",
             Action::ToggleHelp => "show / hide this help",
+            Action::MessageLog => "messages of this session in full (the status line's last one)",
             Action::NextPane => "next pane",
             Action::PrevPane => "previous pane",
             Action::ShowRuns => "Runs pane",
@@ -187,6 +202,9 @@ impl Action {
             Action::ShowSchemas => "Schemas pane",
             Action::ShowPolicy => "Policy pane",
             Action::ShowKeys => "Keys pane",
+            Action::ShowLibrary | Action::NewProject | Action::AddToProject | Action::Fold => {
+                self.describe_projects()
+            }
             Action::Up => "move up",
             Action::Down => "move down",
             Action::PageUp => "page up",
@@ -195,8 +213,8 @@ impl Action {
             Action::Bottom => "last row",
             Action::Left => "previous column",
             Action::Right => "next column",
-            Action::Open => "open: a run's grid (Runs), a block's detail view (Grid)",
-            Action::NewRun => "new run: document, schema, provider, model, cost preview",
+            Action::Open => "open: a run's or a group's grid (Runs), a block's detail view (Grid)",
+            Action::NewRun => "new run or, on a project (Library), a run group: schema, model",
             Action::StartWorker => "start / continue the worker in the background",
             Action::CancelRun => "cancel the run (pending blocks stay pending)",
             Action::ResumeRun => "resume a paused or cancelled run",
@@ -210,7 +228,7 @@ impl Action {
             }
             Action::Edit => "edit the current cell / policy key",
             Action::DiscardEdit => "discard the draft edit of the current row",
-            Action::RangeSelect => "start / stop a range selection (v, then move)",
+            Action::RangeSelect => "start a range (v, move, v keeps it selected)",
             Action::Undo => "undo the last confirm / reject / edit / discard of this session",
             Action::Unconfirm => "unconfirm selected rows (or the current one) back to staged",
             Action::Search => "search block content and values",
@@ -222,7 +240,7 @@ impl Action {
             Action::NextFailed => "next failed block",
             Action::PrevFailed => "previous failed block",
             Action::Export => "export the run (JSONL / CSV / MD by file extension)",
-            Action::Ingest => "ingest a file (path prompt, Tab completes)",
+            Action::Ingest => "ingest a file or a folder (path prompt, Tab completes)",
             Action::SetKey => "set the provider's key (input hidden)",
             Action::TestKey => "test the provider's key with the cheapest real call",
             Action::RemoveKey => "remove the stored key (asks first)",
@@ -251,6 +269,19 @@ impl Action {
             | Action::StartWorkerOn(_)
             | Action::Shutdown
             | Action::StoreChanged { .. } => "",
+        }
+    }
+}
+
+impl Action {
+    /// The help lines of the Library pane's and the run groups' actions.
+    fn describe_projects(&self) -> &'static str {
+        match self {
+            Action::ShowLibrary => "Library pane",
+            Action::NewProject => "new project (a name, same rule as a schema ref)",
+            Action::AddToProject => "add the selected documents (or the current one) to a project",
+            Action::Fold => "show / hide the member runs of a run group",
+            _ => "",
         }
     }
 }

@@ -32,6 +32,8 @@ pub enum Effect {
     Close,
     /// Show this run in the grid.
     OpenRun(String),
+    /// Show every block of this run group's members in the grid.
+    OpenGroup(String),
     /// Long or writing work: runs off the UI task, comes back as `Action::JobDone`.
     Job(Job, Reply),
     /// Move the grid's cursor to this block (accept-and-next after a reject's reason prompt).
@@ -161,6 +163,10 @@ pub trait Modal: Component {
     }
     fn hints(&self) -> Hints {
         Hints::Keymap
+    }
+    /// What Enter does here, for the hint line ("search", "apply"); `None`: "save".
+    fn submit_label(&self) -> Option<&'static str> {
+        None
     }
     /// A job came back while this modal is on top.
     fn job_done(&mut self, done: JobDone) -> JobFate {

@@ -9,7 +9,8 @@ use ratatui::Frame;
 use tui_textarea::{Input, Key};
 
 use crate::tui::kit::draw::centered;
-use crate::tui::kit::text::safe;
+use crate::tui::kit::edit_string;
+use crate::tui::kit::text::{safe, text_lines};
 use crate::tui::kit::Action;
 use crate::tui::kit::Job;
 use crate::tui::kit::{Component, Ctx, View};
@@ -93,6 +94,8 @@ pub struct NewRunForm {
     pub error: Option<String>,
     /// The creation job is running.
     pub busy: bool,
+    /// A run group over this project (its one "document" choice names the project).
+    pub project: Option<String>,
 }
 
 impl NewRunForm {
@@ -146,7 +149,33 @@ impl NewRunForm {
             preview: None,
             error: None,
             busy: false,
+            project: None,
         })
+    }
+
+    /// The same form with project `project_ref` as the target: it creates a run group, one run
+    /// per member document (`n` on a project in the Library pane).
+    pub fn for_project(
+        ws: &Workspace,
+        (project_ref, docs, blocks): (&str, usize, u32),
+    ) -> Result<NewRunForm, String> {
+        if docs == 0 {
+            return Err(format!(
+                "project {project_ref} has no documents: a adds the selected ones"
+            ));
+        }
+        let mut form = NewRunForm::open(ws)?;
+        form.docs = vec![DocChoice {
+            conv_uid: project_ref.to_string(),
+            label: safe(&format!(
+                "project {project_ref}  ({docs} documents, {blocks} blocks): a run group"
+            )),
+            blocks,
+        }];
+        form.doc = 0;
+        form.focus = Field::Schema;
+        form.project = Some(project_ref.to_string());
+        Ok(form)
     }
 
     /// Put the cursor on a document (the one just ingested).
@@ -212,6 +241,7 @@ impl NewRunForm {
                 doc,
                 schema,
                 opts,
+                project: self.project.is_some(),
             },
             Reply::Status,
         )]
@@ -248,7 +278,12 @@ impl NewRunForm {
         self.busy = true;
         self.error = None;
         vec![Effect::Job(
-            Job::CreateRun { doc, schema, opts },
+            Job::CreateRun {
+                doc,
+                schema,
+                opts,
+                project: self.project.is_some(),
+            },
             Reply::Status,
         )]
     }
@@ -320,15 +355,11 @@ impl NewRunForm {
             }
             Key::Left => self.cycle(-1),
             Key::Right => self.cycle(1),
-            Key::Backspace => self.text_mut().and_then(|t| t.pop()).is_some(),
-            Key::Char(c) if !input.ctrl && !input.alt && !c.is_control() => match self.text_mut() {
-                Some(t) => {
-                    t.push(c);
-                    true
-                }
+            // Typed fields edit through the one text-input widget (ctrl-u, ctrl-w, ...).
+            _ => match self.text_mut() {
+                Some(t) => edit_string(t, input),
                 None => false,
             },
-            _ => false,
         };
         if changed {
             self.refresh()
@@ -415,7 +446,7 @@ impl Modal for NewRunForm {
                 self.preview_done(ask, result);
                 JobFate::Taken
             }
-            Ok(Output::Created(_)) => JobFate::Close(done),
+            Ok(Output::Created(_) | Output::CreatedGroup(_)) => JobFate::Close(done),
             Err(reason) if done.kind == JobKind::CreateRun => {
                 self.create_refused(reason);
                 JobFate::Taken
@@ -444,9 +475,13 @@ impl Component for NewRunForm {
 
     fn render(&self, frame: &mut Frame, area: Rect, view: &View) {
         let theme = view.theme;
-        let title = match self.focus {
-            Field::Document => " New run · pick a document (←/→), Enter: next ",
-            Field::Schema => " New run · pick a schema (←/→), Enter creates the run ",
+        let title = match (self.focus, &self.project) {
+            (Field::Schema | Field::Document, Some(_)) => {
+                " New run group · pick a schema (←/→), Enter creates one run per document "
+            }
+            (_, Some(_)) => " New run group · Enter creates one run per document ",
+            (Field::Document, None) => " New run · pick a document (←/→), Enter: next ",
+            (Field::Schema, None) => " New run · pick a schema (←/→), Enter creates the run ",
             _ => " New run · Enter creates the run ",
         };
         let rect = centered(area, area.width.saturating_sub(4).min(110), 22);
@@ -457,16 +492,25 @@ impl Component for NewRunForm {
             .title(Span::styled(title, theme.title()));
         let inner = block.inner(rect);
         frame.render_widget(block, rect);
+        // The fields come first: in a small terminal the preview gives way, and a list taller
+        // than the room scrolls to keep the focused field in view (at 40x10 the provider shows).
+        let field_rows = (Field::ALL.len() as u16 + 1).min(inner.height.saturating_sub(1));
         let [fields, preview, hint] = Layout::default()
             .direction(Direction::Vertical)
             .constraints([
-                Constraint::Length(Field::ALL.len() as u16 + 1),
-                Constraint::Min(3),
+                Constraint::Length(field_rows),
+                Constraint::Min(0),
                 Constraint::Length(1),
             ])
             .areas(inner);
+        let focus_at = Field::ALL
+            .iter()
+            .position(|f| *f == self.focus)
+            .unwrap_or(0);
+        let skip = focus_at.saturating_sub(usize::from(field_rows.saturating_sub(1)));
         let lines: Vec<Line> = Field::ALL
             .iter()
+            .skip(skip)
             .map(|f| {
                 let (value, note) = self.row(*f);
                 let focused = *f == self.focus;
@@ -491,15 +535,10 @@ impl Component for NewRunForm {
         frame.render_widget(Paragraph::new(lines), fields);
         let mut text = vec![Line::from(Span::styled("Cost preview", theme.title()))];
         match (&self.error, &self.preview) {
-            (Some(e), _) => text.push(Line::from(Span::styled(
-                safe(&format!("refused: {e}")),
-                theme.fg("error"),
-            ))),
+            (Some(e), _) | (None, Some(Err(e))) => {
+                text.extend(text_lines(&format!("refused: {e}"), theme.fg("error")));
+            }
             (None, None) => text.push(Line::from("estimating…")),
-            (None, Some(Err(e))) => text.push(Line::from(Span::styled(
-                safe(&format!("refused: {e}")),
-                theme.fg("error"),
-            ))),
             (None, Some(Ok(e))) => {
                 text.extend(estimate_summary(e).iter().map(|l| Line::from(safe(l))));
             }
