@@ -61,7 +61,12 @@ fn main() {
     });
     let hashing = best_of(runs, || {
         let t = Instant::now();
-        let ids = identity(SourceFormat::Markdown, text.as_bytes(), text.as_bytes());
+        let ids = identity(
+            SourceFormat::Markdown,
+            SourceFormat::Markdown.parsing_tool(),
+            text.as_bytes(),
+            text.as_bytes(),
+        );
         assert_eq!(ids.conv_uid.len(), 64);
         t.elapsed()
     });

@@ -1,4 +1,4 @@
-//! Ingest benchmark for HTML, CSV, DOCX, EPUB and PDF (issue 15):
+//! Ingest benchmark for HTML, CSV, DOCX, EPUB, PDF (issue 15), PPTX and XLSX (issue 25):
 //! `cargo bench --bench ingest_formats`.
 //!
 //! For each format a large file is generated here (the same synthetic report: sections with a
@@ -11,6 +11,11 @@
 //!
 //! Prints blocks/s of each and the ratio convert / bound. There is no target: the ratio says
 //! what each container format costs over parsing plain Markdown of the same content.
+//!
+//! Issue 25 targets against reference tools on the same file, in the same run: PDF full ingest
+//! <= 1.0x the wall of `pdftotext`, PPTX <= 0.2x `python-pptx`, XLSX <= 0.2x `openpyxl`
+//! (reading every shape / cell). A tool that is not installed is named and its ratio is not
+//! measured; a missed target prints FAIL.
 
 use std::path::Path;
 use std::time::{Duration, Instant};
@@ -21,12 +26,15 @@ use blockwise::store::Store;
 #[path = "common/formats.rs"]
 mod formats;
 use formats::{csv, docx, epub, html, pdf};
+#[path = "common/office.rs"]
+mod office;
 
 fn best_of(n: usize, mut f: impl FnMut() -> Duration) -> Duration {
     (0..n).map(|_| f()).min().unwrap_or_default()
 }
 
-fn measure(dir: &Path, name: &str, bytes: &[u8]) {
+/// Measure one file; returns the full-ingest wall time.
+fn measure(dir: &Path, name: &str, bytes: &[u8]) -> Duration {
     let path = dir.join(name);
     std::fs::write(&path, bytes).expect("write bench file");
     let limits = IngestLimits {
@@ -70,6 +78,50 @@ fn measure(dir: &Path, name: &str, bytes: &[u8]) {
         rate(bound),
         convert.as_secs_f64() / bound.as_secs_f64()
     );
+    full
+}
+
+/// A reference reader: the program and arguments that read `path` fully.
+fn reference(tool: &str, path: &Path) -> Option<std::process::Command> {
+    let p = path.to_str()?;
+    let (program, args): (&str, Vec<String>) = match tool {
+        "pdftotext" => ("pdftotext", vec![p.into(), "/dev/null".into()]),
+        "python-pptx" => (
+            "python3",
+            vec!["-c".into(), format!("import pptx\nd=pptx.Presentation({p:?})\nn=sum(len(s.shapes) for s in d.slides)")],
+        ),
+        _ => (
+            "python3",
+            vec!["-c".into(), format!("import openpyxl\nw=openpyxl.load_workbook({p:?}, read_only=True)\nn=sum(1 for s in w for r in s.iter_rows(values_only=True))")],
+        ),
+    };
+    let mut c = std::process::Command::new(program);
+    c.args(args)
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null());
+    Some(c)
+}
+
+/// Time the reference tool on `path` (best of 3) and print ours / its against `target`.
+fn versus(tool: &str, path: &Path, ours: Duration, target: f64) {
+    let ran = reference(tool, path)
+        .and_then(|mut c| c.status().ok())
+        .is_some_and(|s| s.success());
+    if !ran {
+        println!("  {tool:<11} not installed (or failed on the file): ratio to it NOT MEASURED (target <= {target}x)");
+        return;
+    }
+    let theirs = best_of(3, || {
+        let t = Instant::now();
+        let _ = reference(tool, path).map(|mut c| c.status());
+        t.elapsed()
+    });
+    let ratio = ours.as_secs_f64() / theirs.as_secs_f64();
+    let verdict = if ratio <= target { "ok" } else { "FAIL" };
+    println!(
+        "  {tool:<11} {:>7.1} ms; ours/{tool} = {ratio:.3} (target <= {target}) {verdict}",
+        theirs.as_secs_f64() * 1e3
+    );
 }
 
 fn main() {
@@ -86,5 +138,13 @@ fn main() {
     measure(dir.path(), "loans.csv", &csv(sections * 8));
     measure(dir.path(), "report.docx", &docx(sections));
     measure(dir.path(), "report.epub", &epub(sections));
-    measure(dir.path(), "report.pdf", &pdf(sections));
+    let pdf_wall = measure(dir.path(), "report.pdf", &pdf(sections));
+    let pptx_wall = measure(dir.path(), "deck.pptx", &office::pptx(sections / 4));
+    #[cfg(feature = "xlsx")]
+    let xlsx_wall = measure(dir.path(), "sheet.xlsx", &office::xlsx(sections * 8));
+    println!("reference tools (issue 25 targets), same files:");
+    versus("pdftotext", &dir.path().join("report.pdf"), pdf_wall, 1.0);
+    versus("python-pptx", &dir.path().join("deck.pptx"), pptx_wall, 0.2);
+    #[cfg(feature = "xlsx")]
+    versus("openpyxl", &dir.path().join("sheet.xlsx"), xlsx_wall, 0.2);
 }

@@ -223,7 +223,8 @@ fn ten_thousand_files_take_few_commits_and_bad_ones_are_counted() {
         std::fs::write(root.join(format!("f{i:05}.md")), body).unwrap();
     }
     for i in 0..5 {
-        std::fs::write(root.join(format!("bad{i}.md")), [0xff, 0xfe, 0x00]).unwrap();
+        // Not UTF-8 (a lone lead byte); a UTF-16 BOM would now be decoded (issue 25).
+        std::fs::write(root.join(format!("bad{i}.md")), [b'a', 0xc3, 0x28, b'\n']).unwrap();
     }
     let store = Arc::new(Store::open(&dir.path().join("s.redb")).unwrap());
     let ws = Workspace::new(store.clone());

@@ -66,6 +66,44 @@ impl<'a> Archive<'a> {
         Ok(Some(out))
     }
 
+    /// Inflate every member once without keeping it: refuse a member over the per-member cap or
+    /// a whole archive over `total_cap` (a zip bomb) before another reader loads any of it.
+    pub fn check_inflated_sizes(&mut self, total_cap: u64) -> Result<(), String> {
+        let kind = self.kind;
+        let mut total = 0u64;
+        for i in 0..self.zip.len() {
+            let mut file = self.zip.by_index(i).map_err(|e| {
+                format!("damaged or truncated {kind}: cannot open member {i} ({e})")
+            })?;
+            let shown = file
+                .name()
+                .map(|n| n.escape_debug().to_string())
+                .unwrap_or_else(|_| format!("member {i}"));
+            if file.encrypted() {
+                return Err(format!(
+                    "the {kind} is encrypted ({shown} needs a password)"
+                ));
+            }
+            let n = std::io::copy(
+                &mut (&mut file).take(MAX_MEMBER_BYTES + 1),
+                &mut std::io::sink(),
+            )
+            .map_err(|e| format!("damaged or truncated {kind}: cannot read {shown} ({e})"))?;
+            if n > MAX_MEMBER_BYTES {
+                return Err(format!(
+                    "{shown} inflates to more than {MAX_MEMBER_BYTES} bytes: refused as a zip bomb"
+                ));
+            }
+            total += n;
+            if total > total_cap {
+                return Err(format!(
+                    "the {kind} inflates to more than {total_cap} bytes: refused as a zip bomb"
+                ));
+            }
+        }
+        Ok(())
+    }
+
     /// A member that must exist.
     pub fn require(&mut self, name: &str) -> Result<Vec<u8>, String> {
         let kind = self.kind;

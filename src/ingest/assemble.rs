@@ -72,14 +72,19 @@ pub struct Identity {
 
 /// Hash a source into its identities: `source_uid` from the raw file, `conv_uid` from the
 /// representation the blocks index (for Markdown and text, the file itself).
-pub fn identity(format: SourceFormat, raw: &[u8], representation: &[u8]) -> Identity {
+pub fn identity(format: SourceFormat, tool: &str, raw: &[u8], representation: &[u8]) -> Identity {
     Identity {
         source_uid: hashing::source_uid(format.source_type(), raw),
-        conv_uid: hashing::conv_uid(
-            format.parsing_tool(),
-            format.representation_type(),
-            representation,
-        ),
+        conv_uid: hashing::conv_uid(tool, format.representation_type(), representation),
+    }
+}
+
+/// The `parsing_tool` of a converted file: the format's, plus the encoding a text source was
+/// decoded from (`store::check` reads it to know the stored text is not the file itself).
+pub fn parsing_tool(format: SourceFormat, drafts: &Drafts) -> String {
+    match drafts.decoded_from {
+        Some(encoding) => format!("{} (from {encoding})", format.parsing_tool()),
+        None => format.parsing_tool().to_string(),
     }
 }
 
@@ -126,20 +131,26 @@ pub fn document(
             .unwrap_or_else(|| file_name.to_string()),
         total_blocks: drafts.blocks.len() as u32,
         block_type_freq: freq,
-        parsing_tool: format.parsing_tool().to_string(),
+        parsing_tool: parsing_tool(format, drafts),
         representation_type: format.representation_type().to_string(),
         ingested_at: crate::clock::now_rfc3339(),
         leading_whitespace: text[..first_start].to_string(),
         table_header: drafts.table_header.clone(),
+        hidden_skipped: drafts
+            .hidden_skipped
+            .map(|(count, kind)| crate::model::HiddenSkipped {
+                count,
+                kind: kind.to_string(),
+            }),
     }
 }
 
 /// Validate, split and identify `raw`. Pure: no I/O. For a source that is its own
 /// representation, hashing runs on a second thread while the text is validated and parsed.
 pub fn assemble(format: SourceFormat, file_name: &str, raw: &[u8]) -> Result<Prepared, String> {
-    let (converted, ids) = if format.is_own_representation() {
+    let (converted, ids) = if format.is_own_representation_of(raw) {
         let (ids, converted) = std::thread::scope(|scope| {
-            let ids = scope.spawn(|| identity(format, raw, raw));
+            let ids = scope.spawn(|| identity(format, format.parsing_tool(), raw, raw));
             let converted = convert(format, raw);
             (
                 ids.join().unwrap_or_else(|p| std::panic::resume_unwind(p)),
@@ -149,7 +160,8 @@ pub fn assemble(format: SourceFormat, file_name: &str, raw: &[u8]) -> Result<Pre
         (converted?, ids)
     } else {
         let converted = convert(format, raw)?;
-        let ids = identity(format, raw, converted.text.as_bytes());
+        let tool = parsing_tool(format, &converted.drafts);
+        let ids = identity(format, &tool, raw, converted.text.as_bytes());
         (converted, ids)
     };
     let document = document(

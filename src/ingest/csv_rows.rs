@@ -77,6 +77,7 @@ pub(crate) fn csv_drafts(raw: &[u8], delimiter: u8) -> Result<(Cow<'static, str>
             blocks,
             title: None,
             table_header: Some(header),
+            ..Default::default()
         },
     ))
 }

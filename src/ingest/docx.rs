@@ -7,7 +7,9 @@ use std::borrow::Cow;
 use std::collections::HashMap;
 
 use super::archive::Archive;
+use super::docx_furniture;
 use super::docx_part::{parse_part, Item, Para};
+use super::inline_md;
 use super::render::{self, Renderer};
 use super::xml::{attr, walk, XmlEvent};
 use super::Drafts;
@@ -26,9 +28,14 @@ pub(crate) fn docx_drafts(raw: &[u8]) -> Result<(Cow<'static, str>, Drafts), Str
         Some(x) => Numbering::parse(&x)?,
         None => Numbering::default(),
     };
-    let targets = match zip.read("word/_rels/document.xml.rels")? {
-        Some(x) => relationships(&x)?,
+    let rels = zip.read("word/_rels/document.xml.rels")?;
+    let targets = match &rels {
+        Some(x) => relationships(x)?,
         None => HashMap::new(),
+    };
+    let (headers, footers) = match &rels {
+        Some(x) => docx_furniture::parts(x)?,
+        None => (Vec::new(), Vec::new()),
     };
     let mut r = Renderer::new();
     if let Some(core) = zip.read("docProps/core.xml")? {
@@ -36,6 +43,8 @@ pub(crate) fn docx_drafts(raw: &[u8]) -> Result<(Cow<'static, str>, Drafts), Str
             r.fallback_title(&title);
         }
     }
+    let mut seen = std::collections::HashSet::new();
+    docx_furniture::render(&mut r, &mut zip, &headers, BlockType::PageHeader, &mut seen)?;
     let items = parse_part(&body, BODY)?;
     let mut out = Out {
         r: &mut r,
@@ -49,6 +58,7 @@ pub(crate) fn docx_drafts(raw: &[u8]) -> Result<(Cow<'static, str>, Drafts), Str
         out.item(item);
     }
     out.flush();
+    docx_furniture::render(&mut r, &mut zip, &footers, BlockType::PageFooter, &mut seen)?;
     for (part, label) in [("word/footnotes.xml", ""), ("word/endnotes.xml", "en")] {
         if let Some(xml) = zip.read(part)? {
             notes(&mut r, &parse_part(&xml, part)?, part, label);
@@ -294,13 +304,14 @@ impl Out<'_> {
             self.image_para(p, loc);
             return;
         }
+        let md = p.markdown(self.targets);
         if let Some(level) = self.styles.heading_level(p) {
             self.flush();
-            self.r.heading(level, text, loc);
+            self.r.heading(level, &inline_md::one_line(&md), loc);
             return;
         }
         if let Some((num_id, level)) = self.styles.num(p) {
-            self.list_para(p, text, num_id, level);
+            self.list_para(p, &md, num_id, level);
             return;
         }
         if self.styles.named(p, &["code", "preformatted", "source"]) {
@@ -309,15 +320,13 @@ impl Out<'_> {
         }
         self.flush();
         self.counters.clear();
-        let (block_type, content) = if self.styles.named(p, &["quote"]) {
-            (
-                BlockType::Blockquote,
-                render::blockquote(&render::paragraph(text)),
-            )
+        let md = inline_md::paragraph(&md);
+        let (block_type, content) = if self.styles.named(p, &["quote", "block text"]) {
+            (BlockType::Blockquote, render::blockquote(&md))
         } else if self.styles.named(p, &["caption"]) {
-            (BlockType::Caption, render::paragraph(text))
+            (BlockType::Caption, md)
         } else {
-            (BlockType::Paragraph, render::paragraph(text))
+            (BlockType::Paragraph, md)
         };
         self.r.push(block_type, &content, loc);
     }
@@ -342,8 +351,9 @@ impl Out<'_> {
         }
     }
 
-    /// A numbered or bulleted paragraph: a new list item, or a deeper level joining the open one.
-    fn list_para(&mut self, p: &Para, text: &str, num_id: String, level: u32) {
+    /// A numbered or bulleted paragraph (`md`: its inline Markdown): a new list item, or a
+    /// deeper level joining the open one.
+    fn list_para(&mut self, p: &Para, md: &str, num_id: String, level: u32) {
         let ordered = self
             .numbering
             .ordered(&num_id, level)
@@ -354,7 +364,7 @@ impl Out<'_> {
         // A new item at a level restarts the counts of the levels below it.
         self.counters
             .retain(|(id, l), _| id != &num_id || *l <= level);
-        let line = render::list_item(text, ordinal, level as usize);
+        let line = inline_md::list_item(md, ordinal, level as usize);
         match self.pending.as_mut() {
             Some(open) if level > 0 && open.block_type == BlockType::ListItem => {
                 open.text.push('\n');
@@ -363,7 +373,7 @@ impl Out<'_> {
             }
             _ => {
                 self.flush();
-                let line = render::list_item(text, ordinal, 0);
+                let line = inline_md::list_item(md, ordinal, 0);
                 self.pending = Some(Pending {
                     block_type: BlockType::ListItem,
                     text: line,

@@ -46,13 +46,9 @@ pub(crate) fn epub_drafts(raw: &[u8]) -> Result<(Cow<'static, str>, Drafts), Str
         let bytes = zip
             .read(&part)?
             .ok_or_else(|| format!("damaged EPUB: the spine names {shown}, which is missing"))?;
-        let html = std::str::from_utf8(&bytes).map_err(|e| {
-            format!(
-                "chapter {shown} is not valid UTF-8 (at byte {})",
-                e.valid_up_to()
-            )
-        })?;
-        render_html(html, Some(&part), &mut r)?;
+        let html = super::charset::decode_html(&bytes, true)
+            .map_err(|e| format!("chapter {shown}: {e}"))?;
+        render_html(&html, Some(&part), &mut r)?;
     }
     if r.is_empty() {
         return Err("the EPUB has no readable text in its spine".into());

@@ -7,16 +7,21 @@ use std::borrow::Cow;
 use super::html_dom::{self, Handle, Kind};
 use super::html_text::{
     child_named, code_lang, collect_rows, collect_text, find_all, images, item_text, marks,
-    note_label, paragraphs_of, path_of, raw_text, text_of, with_paths, INLINE, NEVER,
+    note_label, paragraphs_of, path_of, plain_text_of, push_markdown, raw_text, text_of,
+    with_paths, INLINE, NEVER,
 };
-use super::render::{self, inline, Renderer};
+use super::inline_md;
+use super::render::{self, Renderer};
 use super::validate::validate_text;
 use super::Drafts;
 use crate::model::{BlockType, Locator};
 
-/// Convert an HTML file (UTF-8) into its Markdown rendering and drafts.
+/// Convert an HTML file (in the encoding it declares, see `charset.rs`) into its Markdown
+/// rendering and drafts. Locator source offsets index the decoded (UTF-8) source.
 pub(crate) fn html_drafts(raw: &[u8]) -> Result<(Cow<'static, str>, Drafts), String> {
-    let source = validate_text(raw)?;
+    let xml = raw.trim_ascii_start().starts_with(b"<?xml");
+    let decoded = super::charset::decode_html(raw, xml)?;
+    let source = validate_text(decoded.as_bytes())?;
     let mut r = Renderer::new();
     render_html(source, None, &mut r)?;
     if r.is_empty() {
@@ -43,7 +48,7 @@ pub(crate) fn render_html(
         return Ok(());
     };
     if let Some(title) = child_named(&html, "head").and_then(|h| child_named(&h, "title")) {
-        r.fallback_title(&text_of(&title));
+        r.fallback_title(&plain_text_of(&title));
     }
     let Some(body) = child_named(&html, "body") else {
         return Ok(());
@@ -170,9 +175,9 @@ impl Walk<'_> {
         let kids: Vec<Handle> = node.children.borrow().clone();
         for (child, child_path) in with_paths(&kids, path) {
             match &child.kind {
-                Kind::Text(t) => run.push_str(&t.borrow()),
+                Kind::Text(_) => push_markdown(&child, &mut run, false),
                 Kind::Element { .. } if INLINE.contains(&child.name()) => {
-                    run.push_str(&text_of(&child));
+                    push_markdown(&child, &mut run, false);
                 }
                 Kind::Element { .. } => {
                     self.flush(&mut run, node, path);
@@ -187,7 +192,7 @@ impl Walk<'_> {
     }
 
     fn flush(&mut self, run: &mut String, node: &Handle, path: &str) {
-        let text = render::paragraph(run);
+        let text = inline_md::paragraph(run);
         run.clear();
         if !text.is_empty() {
             let loc = self.loc(node, path);
@@ -201,10 +206,11 @@ impl Walk<'_> {
         match name {
             "h1" | "h2" | "h3" | "h4" | "h5" | "h6" => {
                 let level = name[1..].parse().unwrap_or(1);
-                self.r.heading(level, &text_of(node), loc);
+                self.r
+                    .heading(level, &inline_md::one_line(&text_of(node)), loc);
             }
             "p" => {
-                let text = render::paragraph(&text_of(node));
+                let text = inline_md::paragraph(&text_of(node));
                 if text.is_empty() {
                     self.r.push(BlockType::Figure, &images(node), loc);
                 } else {
@@ -233,10 +239,11 @@ impl Walk<'_> {
             "img" => self.r.push(BlockType::Figure, &images(node), loc),
             "hr" => self.r.push(BlockType::Divider, "---", loc),
             "dl" => self.definitions(node, path),
-            "figcaption" | "caption" => {
-                self.r
-                    .push(BlockType::Caption, &render::paragraph(&text_of(node)), loc)
-            }
+            "figcaption" | "caption" => self.r.push(
+                BlockType::Caption,
+                &inline_md::paragraph(&text_of(node)),
+                loc,
+            ),
             _ if is_note(node) => {
                 let label = note_label(&node.attr("id").unwrap_or_default());
                 let body = paragraphs_of(node);
@@ -273,7 +280,7 @@ impl Walk<'_> {
                 // `[^id]: text`, without the list marker and the back-link arrow.
                 let mut own = String::new();
                 collect_text(&item, &mut own, false);
-                let own = render::paragraph(&own);
+                let own = inline_md::paragraph(&own);
                 let label = item
                     .attr("id")
                     .map(|id| note_label(&id))
@@ -297,7 +304,7 @@ impl Walk<'_> {
             let loc = self.loc(&caption, &format!("{path}/caption"));
             self.r.push(
                 BlockType::Caption,
-                &render::paragraph(&text_of(&caption)),
+                &inline_md::paragraph(&text_of(&caption)),
                 loc,
             );
         }
@@ -358,11 +365,11 @@ impl Walk<'_> {
                     if !group.is_empty() {
                         group.push('\n');
                     }
-                    group.push_str(&render::paragraph(&text_of(&child)));
+                    group.push_str(&inline_md::paragraph(&text_of(&child)));
                     group_loc.get_or_insert_with(|| self.loc(&child, &child_path));
                 }
                 "dd" => {
-                    group.push_str(&format!("\n: {}", inline(&text_of(&child))));
+                    group.push_str(&format!("\n: {}", inline_md::one_line(&text_of(&child))));
                     group_loc.get_or_insert_with(|| self.loc(&child, &child_path));
                 }
                 _ => {}
@@ -405,7 +412,7 @@ mod tests {
             [
                 (BlockType::Heading, "# Hello"),
                 (BlockType::Paragraph, "one"),
-                (BlockType::Paragraph, "two bold"),
+                (BlockType::Paragraph, "two **bold**"),
                 (BlockType::ListItem, "- a\n  - b"),
                 (BlockType::ListItem, "- c"),
             ]

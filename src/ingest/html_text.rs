@@ -3,7 +3,8 @@
 //! references, `<pre>` text), list items, table rows and images.
 
 use super::html_dom::{Handle, Kind};
-use super::render::{self, inline};
+use super::inline_md;
+use super::render::inline;
 
 /// Elements that are never content.
 pub(super) const NEVER: &[&str] = &[
@@ -104,40 +105,82 @@ pub(super) fn find_all(node: &Handle, name: &str, out: &mut Vec<Handle>) {
     }
 }
 
-/// The readable text under a node: whitespace as written, `<br>` as a line break, never the
-/// text of scripts, styles or other non-content elements.
+/// The readable text under a node as inline Markdown (issue 25): literal text escaped, code
+/// spans, emphasis, strong, links with their URLs and `<br>` as a hard break; whitespace as
+/// written, never the text of scripts, styles or other non-content elements.
 pub(crate) fn text_of(node: &Handle) -> String {
     let mut out = String::new();
     collect_text(node, &mut out, false);
     out
 }
 
+/// The plain text under a node (a page title): no Markdown, `<br>` as a line break.
+pub(crate) fn plain_text_of(node: &Handle) -> String {
+    raw_text(node)
+}
+
 pub(super) fn collect_text(node: &Handle, out: &mut String, skip_lists: bool) {
     for c in node.children.borrow().iter() {
-        match &c.kind {
-            Kind::Text(t) => out.push_str(&t.borrow()),
-            Kind::Element { .. } => {
-                let name = c.name();
-                if NEVER.contains(&name) || (skip_lists && matches!(name, "ul" | "ol")) {
-                    continue;
+        push_markdown(c, out, skip_lists);
+    }
+}
+
+/// One node as inline Markdown, appended to `out` (see [`text_of`]).
+pub(super) fn push_markdown(c: &Handle, out: &mut String, skip_lists: bool) {
+    match &c.kind {
+        Kind::Text(t) => out.push_str(&inline_md::escape(&t.borrow())),
+        Kind::Element { .. } => {
+            let name = c.name();
+            if NEVER.contains(&name) || (skip_lists && matches!(name, "ul" | "ol")) {
+                return;
+            }
+            match name {
+                "br" => out.push_str(inline_md::HARD_BREAK),
+                // A footnote reference (`<sup><a href="#fn1">1</a></sup>`) reads `[^fn1]`.
+                "sup" if footnote_ref(c).is_some() => {
+                    out.push_str(&format!("[^{}]", footnote_ref(c).unwrap_or_default()))
                 }
-                match name {
-                    "br" => out.push('\n'),
-                    // A footnote reference (`<sup><a href="#fn1">1</a></sup>`) reads `[^fn1]`.
-                    "sup" if footnote_ref(c).is_some() => {
-                        out.push_str(&format!("[^{}]", footnote_ref(c).unwrap_or_default()))
-                    }
-                    "img" => out.push_str(&c.attr("alt").unwrap_or_default()),
-                    n if INLINE.contains(&n) => collect_text(c, out, skip_lists),
-                    // Block children read as their own lines.
-                    _ => {
-                        out.push('\n');
-                        collect_text(c, out, skip_lists);
-                        out.push('\n');
-                    }
+                "img" => out.push_str(&inline_md::escape(&c.attr("alt").unwrap_or_default())),
+                "code" | "kbd" | "samp" | "tt" => out.push_str(&inline_md::code_span(&raw_text(c))),
+                "em" | "i" | "strong" | "b" | "a" => inline_markup(c, name, out, skip_lists),
+                n if INLINE.contains(&n) => collect_text(c, out, skip_lists),
+                // Block children read as their own lines.
+                _ => {
+                    out.push('\n');
+                    collect_text(c, out, skip_lists);
+                    out.push('\n');
                 }
             }
-            _ => {}
+        }
+        _ => {}
+    }
+}
+
+/// Emphasis, strong and links around their inner Markdown; a permalink glyph (`¶` linking
+/// into the page, Sphinx's `headerlink`) is dropped, an in-page link keeps only its text.
+fn inline_markup(c: &Handle, name: &str, out: &mut String, skip_lists: bool) {
+    let mut inner = String::new();
+    collect_text(c, &mut inner, skip_lists);
+    match name {
+        "em" | "i" => out.push_str(&inline_md::emphasis(&inner, "*")),
+        "strong" | "b" => out.push_str(&inline_md::emphasis(&inner, "**")),
+        _ => {
+            let href = c.attr("href").unwrap_or_default();
+            let glyph = matches!(inner.trim(), "¶" | "§" | "#" | "\\#" | "🔗");
+            if marks(c).iter().any(|w| w == "headerlink") || (glyph && href.starts_with('#')) {
+                return;
+            }
+            let external = !href.is_empty()
+                && !href.starts_with('#')
+                && !href
+                    .trim_start()
+                    .to_ascii_lowercase()
+                    .starts_with("javascript:");
+            if external {
+                out.push_str(&inline_md::link(&inner, &href));
+            } else {
+                out.push_str(&inner);
+            }
         }
     }
 }
@@ -198,7 +241,7 @@ pub(super) fn code_lang(pre: &Handle) -> String {
 pub(super) fn paragraphs_of(node: &Handle) -> String {
     text_of(node)
         .split("\n\n")
-        .map(render::paragraph)
+        .map(inline_md::paragraph)
         .filter(|p| !p.is_empty())
         .collect::<Vec<_>>()
         .join("\n\n")
@@ -208,7 +251,7 @@ pub(super) fn paragraphs_of(node: &Handle) -> String {
 pub(super) fn item_text(item: &Handle, ordinal: Option<usize>, depth: usize) -> String {
     let mut own = String::new();
     collect_text(item, &mut own, true);
-    let mut out = render::list_item(&own, ordinal, depth);
+    let mut out = inline_md::list_item(&own, ordinal, depth);
     for sub in item.children.borrow().iter() {
         if matches!(sub.name(), "ul" | "ol") {
             let ordered = sub.name() == "ol";
@@ -230,7 +273,7 @@ pub(super) fn collect_rows(node: &Handle, rows: &mut Vec<Vec<String>>) {
                     .borrow()
                     .iter()
                     .filter(|cell| matches!(cell.name(), "td" | "th"))
-                    .map(text_of)
+                    .map(|cell| inline_md::one_line(&text_of(cell)))
                     .collect(),
             ),
             "thead" | "tbody" | "tfoot" => collect_rows(c, rows),

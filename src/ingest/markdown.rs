@@ -66,6 +66,7 @@ pub fn markdown_drafts(text: &str) -> Drafts {
         blocks: fill_gaps(text, drafts, classify_gap),
         title: walk.title,
         table_header: None,
+        ..Default::default()
     }
 }
 

@@ -8,8 +8,10 @@
 
 mod archive;
 mod assemble;
+mod charset;
 mod csv_rows;
 mod docx;
+mod docx_furniture;
 mod docx_part;
 mod epub;
 mod folder;
@@ -17,20 +19,26 @@ mod glob;
 mod html;
 mod html_dom;
 mod html_text;
+mod inline_md;
 mod markdown;
 mod pdf;
 mod pdf_layout;
 mod pdf_metrics;
+mod pdf_words;
+mod pptx;
+mod pptx_slide;
 mod render;
 mod text;
 mod validate;
 mod walk;
+#[cfg(feature = "xlsx")]
+mod xlsx;
 mod xml;
 
 use std::path::{Path, PathBuf};
 
 pub use assemble::{
-    assemble, block_refs, convert, document, identity, Converted, Identity, Prepared,
+    assemble, block_refs, convert, document, identity, parsing_tool, Converted, Identity, Prepared,
 };
 pub use folder::{default_threads, ingest_many, FileDone, FileOutcome, ManyOptions};
 pub use glob::Glob;
@@ -59,6 +67,11 @@ pub struct Drafts {
     pub title: Option<String>,
     /// CSV/TSV column names, kept on the document record.
     pub table_header: Option<Vec<String>>,
+    /// The encoding a text/Markdown source was decoded from (UTF-16 with a BOM); its stored
+    /// text is then the UTF-8 decoding, not the file.
+    pub decoded_from: Option<&'static str>,
+    /// Hidden slides or sheets skipped (`(count, "slides" | "sheets")`), kept on the record.
+    pub hidden_skipped: Option<(u32, &'static str)>,
 }
 
 /// Supported source formats and their extension families.
@@ -72,10 +85,13 @@ pub enum SourceFormat {
     Docx,
     Epub,
     Pdf,
+    Pptx,
+    Xlsx,
 }
 
 /// The formats ingest reads, as said to the user (refusals, the ingest prompt).
-pub const SUPPORTED: &str = "supported: .md, .txt, .html, .csv, .tsv, .docx, .epub, .pdf";
+pub const SUPPORTED: &str =
+    "supported: .md, .txt, .html, .csv, .tsv, .docx, .epub, .pdf, .pptx, .xlsx, .xlsm";
 
 impl SourceFormat {
     /// Map a file extension to a format, or say why not.
@@ -94,11 +110,19 @@ impl SourceFormat {
             "docx" => Ok(SourceFormat::Docx),
             "epub" => Ok(SourceFormat::Epub),
             "pdf" => Ok(SourceFormat::Pdf),
+            "pptx" => Ok(SourceFormat::Pptx),
+            "xlsx" | "xlsm" => Ok(SourceFormat::Xlsx),
             "" => Err(format!(
                 "no file extension: cannot tell the format ({SUPPORTED})"
             )),
             "doc" | "rtf" | "odt" => Err(format!(
                 "'.{ext}' files are not supported: save the document as .docx ({SUPPORTED})"
+            )),
+            "ppt" | "odp" => Err(format!(
+                "'.{ext}' files are not supported: save the presentation as .pptx ({SUPPORTED})"
+            )),
+            "xls" | "ods" | "xlsb" => Err(format!(
+                "'.{ext}' files are not supported: save the workbook as .xlsx ({SUPPORTED})"
             )),
             other => Err(format!("unknown extension '.{other}' ({SUPPORTED})")),
         }
@@ -115,6 +139,8 @@ impl SourceFormat {
             SourceFormat::Docx => "docx",
             SourceFormat::Epub => "epub",
             SourceFormat::Pdf => "pdf",
+            SourceFormat::Pptx => "pptx",
+            SourceFormat::Xlsx => "xlsx",
         }
     }
 
@@ -129,6 +155,8 @@ impl SourceFormat {
             SourceFormat::Docx => "blockwise-docx/1 (zip 9, quick-xml 0.42)",
             SourceFormat::Epub => "blockwise-epub/1 (zip 9, quick-xml 0.42, html5ever 0.40)",
             SourceFormat::Pdf => "blockwise-pdf/1 (lopdf 0.47)",
+            SourceFormat::Pptx => "blockwise-pptx/1 (zip 9, quick-xml 0.42)",
+            SourceFormat::Xlsx => "blockwise-xlsx/1 (calamine 0.32)",
         }
     }
 
@@ -145,20 +173,51 @@ impl SourceFormat {
         matches!(self, SourceFormat::Markdown | SourceFormat::Text)
     }
 
+    /// Whether the stored text of this very file is the file itself: an own-representation
+    /// format that is not UTF-16 (which is decoded to UTF-8).
+    pub fn is_own_representation_of(self, raw: &[u8]) -> bool {
+        self.is_own_representation() && !matches!(raw, [0xff, 0xfe, ..] | [0xfe, 0xff, ..])
+    }
+
     /// Convert a source into its representation and drafts.
     pub fn convert(self, raw: &[u8]) -> Result<(std::borrow::Cow<'_, str>, Drafts), String> {
-        use std::borrow::Cow;
         match self {
-            SourceFormat::Markdown => {
-                validate_text(raw).map(|t| (Cow::Borrowed(t), markdown_drafts(t)))
-            }
-            SourceFormat::Text => validate_text(raw).map(|t| (Cow::Borrowed(t), text_drafts(t))),
+            SourceFormat::Markdown | SourceFormat::Text => self.convert_text(raw),
             SourceFormat::Csv => csv_rows::csv_drafts(raw, b','),
             SourceFormat::Tsv => csv_rows::csv_drafts(raw, b'\t'),
             SourceFormat::Html => html::html_drafts(raw),
             SourceFormat::Docx => docx::docx_drafts(raw),
             SourceFormat::Epub => epub::epub_drafts(raw),
             SourceFormat::Pdf => pdf::pdf_drafts(raw),
+            SourceFormat::Pptx => pptx::pptx_drafts(raw),
+            #[cfg(feature = "xlsx")]
+            SourceFormat::Xlsx => xlsx::xlsx_drafts(raw),
+            #[cfg(not(feature = "xlsx"))]
+            SourceFormat::Xlsx => Err(
+                "this build of blockwise reads no .xlsx files (built without the 'xlsx' feature)"
+                    .into(),
+            ),
+        }
+    }
+}
+
+impl SourceFormat {
+    /// Markdown and text: UTF-8 as is, BOM-marked UTF-16 decoded (and recorded on the drafts).
+    fn convert_text(self, raw: &[u8]) -> Result<(std::borrow::Cow<'_, str>, Drafts), String> {
+        use std::borrow::Cow;
+        let split = |t: &str| match self {
+            SourceFormat::Markdown => markdown_drafts(t),
+            _ => text_drafts(t),
+        };
+        match charset::decode_utf16_bom(raw) {
+            None => validate_text(raw).map(|t| (Cow::Borrowed(t), split(t))),
+            Some(decoded) => {
+                let (text, encoding) = decoded?;
+                validate_text(text.as_bytes())?;
+                let mut drafts = split(&text);
+                drafts.decoded_from = Some(encoding);
+                Ok((Cow::Owned(text), drafts))
+            }
         }
     }
 }
@@ -281,10 +340,10 @@ pub fn ingest_path(
         source,
     };
     let raw = raw.as_slice();
-    let (ids, writer, converted) = if format.is_own_representation() {
+    let (ids, writer, converted) = if format.is_own_representation_of(raw) {
         let (staged, converted) = std::thread::scope(|scope| {
             let writer = scope.spawn(move || -> Result<(Identity, DocumentWriter), StoreError> {
-                let ids = identity(format, raw, raw);
+                let ids = identity(format, format.parsing_tool(), raw, raw);
                 let mut w = store.begin_document(&ids.conv_uid)?;
                 if w.existing().is_none() {
                     w.write_text(raw)?;
@@ -302,7 +361,8 @@ pub fn ingest_path(
     } else {
         // A file that fails conversion never opens a write transaction.
         let converted = convert(format, raw).map_err(|r| bad(path, r))?;
-        let ids = identity(format, raw, converted.text.as_bytes());
+        let tool = parsing_tool(format, &converted.drafts);
+        let ids = identity(format, &tool, raw, converted.text.as_bytes());
         let mut w = store.begin_document(&ids.conv_uid).map_err(store_err)?;
         if w.existing().is_none() {
             w.write_text(converted.text.as_bytes()).map_err(store_err)?;

@@ -122,6 +122,8 @@ struct Font<'a> {
     widths: BTreeMap<u32, f32>,
     default_width: f32,
     bold: bool,
+    /// A fixed-pitch font (Courier, a "Mono" face): its lines are code.
+    mono: bool,
     /// Lower-case `BaseFont`, for standard-font widths.
     base: String,
 }
@@ -177,6 +179,7 @@ impl<'a> Font<'a> {
             widths,
             default_width,
             bold: base.contains("bold") || base.contains("black") || base.contains("heavy"),
+            mono: super::pdf_words::is_monospace(&base),
             base,
         }
     }
@@ -403,7 +406,7 @@ fn show(f: &Font<'_>, st: &State, tm: &mut [f32; 6], parts: &[&Object], spans: &
                     };
                     advance += (w * st.size + st.char_spacing + space) * st.scale;
                 }
-                text.push_str(&f.decode(bytes));
+                text.push_str(&super::pdf_words::expand_ligatures(&f.decode(bytes)));
                 *tm = mul([1.0, 0.0, 0.0, 1.0, advance, 0.0], *tm);
             }
             other => {
@@ -429,6 +432,7 @@ fn show(f: &Font<'_>, st: &State, tm: &mut [f32; 6], parts: &[&Object], spans: &
         y: start[5] + st.rise,
         size,
         bold: f.bold,
+        mono: f.mono,
         text,
     });
 }

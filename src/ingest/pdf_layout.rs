@@ -1,9 +1,10 @@
 //! From positioned text to blocks: spans become lines (same baseline, left to right), lines are
 //! read top to bottom on each page, running headers and footers (the same text in the top or
-//! bottom margin of most pages, page numbers included) are dropped, lines larger than the body
+//! bottom margin of most pages, page numbers included) are kept as their own blocks, lines larger than the body
 //! text are headings (a level per size, largest first; short bold lines come after), lines that
 //! start with a bullet or a number are list items, and the rest are paragraphs split on vertical
-//! gaps and short last lines. Hyphenated line ends are joined.
+//! gaps and short last lines. A hyphenated line end is joined when the whole word occurs
+//! elsewhere (`pdf_words.rs`). Running headers and footers are `page_header` / `page_footer`.
 //!
 //! Lines split into cells by wide gaps are table rows; consecutive rows make one table block.
 //!
@@ -13,6 +14,7 @@
 
 use std::collections::{BTreeMap, HashMap, HashSet};
 
+use super::pdf_words::{join_lines, spaced, Vocabulary};
 use super::render::{self, Renderer};
 use crate::model::{BlockType, Locator};
 
@@ -24,6 +26,7 @@ pub(crate) struct Span {
     pub y: f32,
     pub size: f32,
     pub bold: bool,
+    pub mono: bool,
     pub text: String,
 }
 
@@ -46,6 +49,9 @@ struct Line {
     y: f32,
     size: f32,
     bold: bool,
+    /// Set in a monospace font throughout: a code line, `raw` its text with spacing kept.
+    mono: bool,
+    raw: String,
 }
 
 /// Lines of a page in reading order. A page set in two columns (a vertical gutter in the middle
@@ -170,6 +176,16 @@ fn lines(spans: &[&Span]) -> Vec<Line> {
                 y: main.y,
                 size: main.size,
                 bold: row.iter().all(|s| s.bold),
+                mono: row.iter().all(|s| s.mono),
+                raw: if row.iter().all(|s| s.mono) {
+                    let cells: Vec<_> = row
+                        .iter()
+                        .map(|s| (s.x0, s.x1, s.size, s.text.as_str()))
+                        .collect();
+                    spaced(&cells)
+                } else {
+                    String::new()
+                },
             }
         })
         .filter(|l| !l.text.is_empty())
@@ -242,29 +258,6 @@ fn list_marker(text: &str) -> Option<(Option<usize>, &str)> {
     None
 }
 
-/// Join wrapped lines: a line ending in a hyphen after a letter, followed by a lower-case letter,
-/// is one word broken across lines.
-fn join(lines: &[String]) -> String {
-    let mut out = String::new();
-    for l in lines {
-        let l = l.trim();
-        if out.is_empty() {
-            out.push_str(l);
-            continue;
-        }
-        let hyphenated = out.ends_with('-')
-            && out.chars().rev().nth(1).is_some_and(|c| c.is_alphabetic())
-            && l.chars().next().is_some_and(|c| c.is_lowercase());
-        if hyphenated {
-            out.pop();
-        } else {
-            out.push(' ');
-        }
-        out.push_str(l);
-    }
-    out
-}
-
 struct Open {
     block_type: BlockType,
     rows: Vec<Vec<String>>,
@@ -279,8 +272,8 @@ struct Open {
     last: Line,
 }
 
-fn push(r: &mut Renderer, b: Open) {
-    let text = join(&b.lines);
+fn push(r: &mut Renderer, b: Open, vocab: &Vocabulary) {
+    let text = join_lines(&b.lines, vocab);
     let loc = Locator::PdfBox {
         start: 0,
         end: 0,
@@ -289,6 +282,11 @@ fn push(r: &mut Renderer, b: Open) {
     };
     match b.block_type {
         BlockType::Heading => r.heading(b.level, &text, loc),
+        BlockType::CodeBlock => r.push(
+            BlockType::CodeBlock,
+            &render::code_block(&b.lines.join("\n"), ""),
+            loc,
+        ),
         BlockType::Table => r.push(BlockType::Table, &render::table(&b.rows), loc),
         BlockType::ListItem => r.push(
             BlockType::ListItem,
@@ -299,21 +297,51 @@ fn push(r: &mut Renderer, b: Open) {
     }
 }
 
+/// A running header or footer line (repeated at the same place on most pages): kept as its
+/// own `page_header` / `page_footer` block, never dropped.
+fn furniture(r: &mut Renderer, page: &Page, l: &Line) {
+    let top = (l.y - page.origin.1) / page.height.max(1.0) > 0.5;
+    let block_type = if top {
+        BlockType::PageHeader
+    } else {
+        BlockType::PageFooter
+    };
+    let loc = Locator::PdfBox {
+        start: 0,
+        end: 0,
+        page: page.number,
+        bbox: [l.x0, l.y, l.x1, l.y + l.size].map(|v| (v as f64 * 10.0).round() / 10.0),
+    };
+    r.push(block_type, &render::paragraph(&l.text), loc);
+}
+
 /// Lay out every page into blocks.
 pub(crate) fn layout(pages: &[Page]) -> Renderer {
     let pages: Vec<(Page, Vec<Line>)> = pages.iter().map(|p| (p.clone(), page_lines(p))).collect();
     let running = running_lines(&pages);
     let sizes = Sizes::measure(&pages);
+    let mut vocab = Vocabulary::default();
+    for l in pages.iter().flat_map(|(_, lines)| lines) {
+        vocab.add_line(&l.text);
+    }
     let mut r = Renderer::new();
     for (page, lines) in &pages {
         let mut open: Option<Open> = None;
         for l in lines {
             if in_margin(page, l) && running.contains(&margin_key(&l.text)) {
+                if let Some(done) = open.take() {
+                    push(&mut r, done, &vocab);
+                }
+                furniture(&mut r, page, l);
                 continue;
             }
-            let tabular = l.cells.len() >= 2;
-            let level = if tabular { None } else { sizes.level_of(l) };
-            let marker = if level.is_none() && !tabular {
+            let tabular = l.cells.len() >= 2 && !l.mono;
+            let level = if tabular || l.mono {
+                None
+            } else {
+                sizes.level_of(l)
+            };
+            let marker = if level.is_none() && !tabular && !l.mono {
                 list_marker(&l.text)
             } else {
                 None
@@ -326,12 +354,12 @@ pub(crate) fn layout(pages: &[Page]) -> Renderer {
                 continue;
             }
             if let Some(done) = open.take() {
-                push(&mut r, done);
+                push(&mut r, done, &vocab);
             }
             open = Some(Open::start(page.number, l, tabular, level, marker));
         }
         if let Some(done) = open.take() {
-            push(&mut r, done);
+            push(&mut r, done, &vocab);
         }
     }
     r
@@ -390,6 +418,13 @@ fn continues(
     marker: Option<(Option<usize>, &str)>,
 ) -> bool {
     let gap = o.last.y - l.y;
+    if o.block_type == BlockType::CodeBlock || l.mono {
+        // Code lines stay together across a blank line or two.
+        return o.block_type == BlockType::CodeBlock
+            && l.mono
+            && gap > 0.0
+            && gap < o.last.size.max(l.size) * 3.5;
+    }
     let same_size = (o.size - l.size).abs() < 1.0;
     let normal_gap = gap > 0.0 && gap < o.last.size.max(l.size) * 1.75;
     if tabular || o.block_type == BlockType::Table {
@@ -428,6 +463,7 @@ impl Open {
     ) -> Open {
         let (bottom, top) = vertical_extent(l);
         let (block_type, level, ordinal, text) = match (level, marker) {
+            _ if l.mono => (BlockType::CodeBlock, 0, None, l.raw.clone()),
             _ if tabular => (BlockType::Table, 0, None, l.text.clone()),
             (Some(n), _) => (BlockType::Heading, n, None, l.text.clone()),
             (None, Some((n, rest))) => (BlockType::ListItem, 0, n, rest.to_string()),
@@ -455,7 +491,16 @@ impl Open {
     /// Add line `l` to the block and grow its box.
     fn extend(&mut self, l: &Line, tabular: bool) {
         let (bottom, top) = vertical_extent(l);
-        self.lines.push(l.text.clone());
+        if self.block_type == BlockType::CodeBlock {
+            // Indentation from the offset to the block's first line, in monospace cells.
+            let cells = ((l.x0 - self.x0) / (0.6 * l.size)).round().max(0.0) as usize;
+            if self.last.y - l.y > 1.8 * l.size {
+                self.lines.push(String::new());
+            }
+            self.lines.push(format!("{}{}", " ".repeat(cells), l.raw));
+        } else {
+            self.lines.push(l.text.clone());
+        }
         if tabular {
             self.rows.push(l.cells.clone());
         }
@@ -471,79 +516,5 @@ impl Open {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn span(x0: f32, y: f32, size: f32, text: &str) -> Span {
-        Span {
-            x0,
-            x1: x0 + text.len() as f32 * size * 0.5,
-            y,
-            size,
-            bold: false,
-            text: text.into(),
-        }
-    }
-
-    fn page(number: u32, spans: Vec<Span>) -> Page {
-        Page {
-            number,
-            width: 600.0,
-            height: 800.0,
-            origin: (0.0, 0.0),
-            spans,
-        }
-    }
-
-    #[test]
-    fn hyphens_join_only_inside_words() {
-        assert_eq!(
-            join(&["a well-".into(), "known fact".into()]),
-            "a wellknown fact"
-        );
-        assert_eq!(join(&["pages 3-".into(), "5".into()]), "pages 3- 5");
-        assert_eq!(
-            join(&["the North-".into(), "East".into()]),
-            "the North- East"
-        );
-    }
-
-    #[test]
-    fn running_headers_and_page_numbers_are_dropped_and_sizes_make_headings() {
-        let pages: Vec<Page> = (1..=3)
-            .map(|n| {
-                page(
-                    n,
-                    vec![
-                        span(50.0, 770.0, 9.0, "Annual Report 2024"),
-                        span(50.0, 700.0, 18.0, &format!("Section {n}")),
-                        span(50.0, 670.0, 10.0, "Body text that goes on for a while and"),
-                        span(50.0, 658.0, 10.0, "wraps onto a second line."),
-                        span(50.0, 630.0, 10.0, "• a bullet point"),
-                        span(290.0, 30.0, 9.0, &format!("Page {n} of 3")),
-                    ],
-                )
-            })
-            .collect();
-        let (text, drafts) = layout(&pages).finish();
-        assert!(!text.contains("Annual Report"), "{text}");
-        assert!(!text.contains("Page 1"), "{text}");
-        let got: Vec<(BlockType, &str)> = drafts
-            .blocks
-            .iter()
-            .take(3)
-            .map(|b| (b.block_type, &text[b.start..b.end]))
-            .collect();
-        assert_eq!(
-            got,
-            [
-                (BlockType::Heading, "# Section 1"),
-                (
-                    BlockType::Paragraph,
-                    "Body text that goes on for a while and wraps onto a second line."
-                ),
-                (BlockType::ListItem, "- a bullet point"),
-            ]
-        );
-    }
-}
+#[path = "pdf_layout_tests.rs"]
+mod tests;

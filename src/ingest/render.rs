@@ -22,12 +22,42 @@ impl Renderer {
 
     /// Append one block. Blank content is skipped: a block always holds text.
     pub fn push(&mut self, block_type: BlockType, content: &str, locator: Locator) {
-        let content = content.trim_matches(is_blank);
+        self.push_trimmed(block_type, content.trim_matches(is_blank), locator);
+    }
+
+    /// Append one block keeping its leading indentation (a nested list item: `  - text`).
+    pub fn push_indented(&mut self, block_type: BlockType, content: &str, locator: Locator) {
+        let content = content
+            .trim_end_matches(is_blank)
+            .trim_start_matches(['\n', '\r']);
+        if content.trim_matches(is_blank).is_empty() {
+            return;
+        }
+        self.push_trimmed(block_type, content, locator);
+    }
+
+    /// Append one block on the next line, not after a blank line: the rows of one table.
+    #[cfg_attr(not(feature = "xlsx"), allow(dead_code))]
+    pub fn push_next_line(&mut self, block_type: BlockType, content: &str, locator: Locator) {
+        self.push_after(block_type, content.trim_matches(is_blank), locator, "\n");
+    }
+
+    /// The length of the rendering so far (size caps).
+    #[cfg_attr(not(feature = "xlsx"), allow(dead_code))]
+    pub fn len(&self) -> usize {
+        self.text.len()
+    }
+
+    fn push_trimmed(&mut self, block_type: BlockType, content: &str, locator: Locator) {
+        self.push_after(block_type, content, locator, "\n\n");
+    }
+
+    fn push_after(&mut self, block_type: BlockType, content: &str, locator: Locator, sep: &str) {
         if content.is_empty() {
             return;
         }
         if !self.text.is_empty() {
-            self.text.push_str("\n\n");
+            self.text.push_str(sep);
         }
         let start = self.text.len();
         self.text.push_str(content);
@@ -75,6 +105,7 @@ impl Renderer {
                 blocks: self.blocks,
                 title: self.title.or(self.fallback_title),
                 table_header: None,
+                ..Default::default()
             },
         )
     }
@@ -122,12 +153,16 @@ fn escape_line_start(line: &str) -> String {
 
 /// A list item at `depth` (0 = top level): `- text` or `1. text`, continuation lines indented.
 pub(crate) fn list_item(text: &str, ordinal: Option<usize>, depth: usize) -> String {
+    list_item_body(&paragraph(text), ordinal, depth)
+}
+
+/// A list item of an already rendered body (see also `inline_md::list_item`).
+pub(crate) fn list_item_body(body: &str, ordinal: Option<usize>, depth: usize) -> String {
     let indent = "  ".repeat(depth);
     let marker = match ordinal {
         Some(n) => format!("{n}. "),
         None => "- ".to_string(),
     };
-    let body = paragraph(text);
     let pad = " ".repeat(marker.len());
     let mut out = String::new();
     for (i, line) in body.lines().enumerate() {

@@ -40,6 +40,7 @@ pub fn text_drafts(text: &str) -> Drafts {
         blocks,
         title: None,
         table_header: None,
+        ..Default::default()
     }
 }
 

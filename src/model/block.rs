@@ -133,6 +133,24 @@ pub enum Locator {
         row: u64,
         line: u64,
     },
+    /// A PowerPoint shape: 1-based slide number (presentation order, hidden slides counted) and
+    /// the shape's id on that slide (`p:cNvPr/@id`); `notes` marks the slide's speaker notes.
+    Pptx {
+        start: u64,
+        end: u64,
+        slide: u32,
+        shape: u32,
+        #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+        notes: bool,
+    },
+    /// A spreadsheet row: the sheet's name and the row's 1-based number in the sheet (the
+    /// heading of a sheet names its first used row).
+    Sheet {
+        start: u64,
+        end: u64,
+        sheet: String,
+        row: u32,
+    },
 }
 
 // Bounding boxes are finite numbers from the PDF reader (never NaN), so equality is total.
@@ -146,7 +164,9 @@ impl Locator {
             | Locator::HtmlElement { start, end, .. }
             | Locator::DocxParagraph { start, end, .. }
             | Locator::PdfBox { start, end, .. }
-            | Locator::CsvRow { start, end, .. } => (start, end),
+            | Locator::CsvRow { start, end, .. }
+            | Locator::Pptx { start, end, .. }
+            | Locator::Sheet { start, end, .. } => (start, end),
         }
     }
 
@@ -157,7 +177,9 @@ impl Locator {
             | Locator::HtmlElement { start, end, .. }
             | Locator::DocxParagraph { start, end, .. }
             | Locator::PdfBox { start, end, .. }
-            | Locator::CsvRow { start, end, .. } => {
+            | Locator::CsvRow { start, end, .. }
+            | Locator::Pptx { start, end, .. }
+            | Locator::Sheet { start, end, .. } => {
                 *start = new_start;
                 *end = new_end;
             }

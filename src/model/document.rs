@@ -23,4 +23,14 @@ pub struct Document {
     /// Column names of a CSV/TSV source: the header row is kept here, not as a block.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub table_header: Option<Vec<String>>,
+    /// Hidden slides (PPTX) or sheets (XLSX) skipped at ingest, and what they are.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub hidden_skipped: Option<HiddenSkipped>,
+}
+
+/// How many hidden parts of a source were skipped: `{count, kind: "slides" | "sheets"}`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct HiddenSkipped {
+    pub count: u32,
+    pub kind: String,
 }

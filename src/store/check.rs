@@ -34,8 +34,9 @@ fn read_text(pages: &Pages, conv_uid: &str) -> Result<Vec<u8>, StoreError> {
 /// Whether the source file is itself the stored text (Markdown, plain text), as
 /// `ingest::SourceFormat::is_own_representation` says; other formats store a conversion, so only
 /// `conv_uid` can be checked against the text.
+/// A UTF-16 source is stored decoded: its parsing tool says `(from UTF-16LE)` / `(from UTF-16BE)`.
 fn text_is_source(doc: &Document) -> bool {
-    matches!(doc.source_type.as_str(), "md" | "txt")
+    matches!(doc.source_type.as_str(), "md" | "txt") && !doc.parsing_tool.contains("(from UTF-16")
 }
 
 /// What is wrong with `doc`'s stored text, if anything: it must hash to its `conv_uid`, and

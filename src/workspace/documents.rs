@@ -52,8 +52,12 @@ impl Workspace {
 pub fn ingest_line(report: &IngestReport) -> String {
     let d = &report.document;
     let status = if report.created { "created" } else { "exists" };
+    let hidden = match &d.hidden_skipped {
+        Some(h) => format!("  ({} hidden {} skipped)", h.count, h.kind),
+        None => String::new(),
+    };
     format!(
-        "{status:<8} {}  {:>6} blocks  {}",
+        "{status:<8} {}  {:>6} blocks  {}{hidden}",
         d.conv_uid, d.total_blocks, d.title
     )
 }

@@ -1,0 +1,104 @@
+//! Tests of `pdf_layout.rs` (kept apart so the module stays small).
+use super::*;
+
+fn span(x0: f32, y: f32, size: f32, text: &str) -> Span {
+    Span {
+        x0,
+        x1: x0 + text.len() as f32 * size * 0.5,
+        y,
+        size,
+        bold: false,
+        mono: false,
+        text: text.into(),
+    }
+}
+
+fn page(number: u32, spans: Vec<Span>) -> Page {
+    Page {
+        number,
+        width: 600.0,
+        height: 800.0,
+        origin: (0.0, 0.0),
+        spans,
+    }
+}
+
+#[test]
+fn running_headers_and_page_numbers_are_typed_and_sizes_make_headings() {
+    let pages: Vec<Page> = (1..=3)
+        .map(|n| {
+            page(
+                n,
+                vec![
+                    span(50.0, 770.0, 9.0, "Annual Report 2024"),
+                    span(50.0, 700.0, 18.0, &format!("Section {n}")),
+                    span(50.0, 670.0, 10.0, "Body text that goes on for a while and"),
+                    span(50.0, 658.0, 10.0, "wraps onto a second line."),
+                    span(50.0, 630.0, 10.0, "• a bullet point"),
+                    span(290.0, 30.0, 9.0, &format!("Page {n} of 3")),
+                ],
+            )
+        })
+        .collect();
+    let (text, drafts) = layout(&pages).finish();
+    let got: Vec<(BlockType, &str)> = drafts
+        .blocks
+        .iter()
+        .take(6)
+        .map(|b| (b.block_type, &text[b.start..b.end]))
+        .collect();
+    assert_eq!(
+        got,
+        [
+            (BlockType::PageHeader, "Annual Report 2024"),
+            (BlockType::Heading, "# Section 1"),
+            (
+                BlockType::Paragraph,
+                "Body text that goes on for a while and wraps onto a second line."
+            ),
+            (BlockType::ListItem, "- a bullet point"),
+            (BlockType::PageFooter, "Page 1 of 3"),
+            (BlockType::PageHeader, "Annual Report 2024"),
+        ]
+    );
+    let footers = drafts
+        .blocks
+        .iter()
+        .filter(|b| b.block_type == BlockType::PageFooter);
+    assert_eq!(footers.count(), 3, "one footer per page: {text}");
+}
+
+#[test]
+fn monospace_lines_are_code_with_their_spacing_and_diagrams_are_not_tables() {
+    let mono = |x0: f32, y: f32, text: &str| Span {
+        mono: true,
+        x1: x0 + text.len() as f32 * 6.0,
+        ..span(x0, y, 10.0, text)
+    };
+    let spans = vec![
+        span(50.0, 700.0, 10.0, "Run this:"),
+        mono(50.0, 680.0, "fn main() {"),
+        mono(74.0, 668.0, "println!(\"hi\");"),
+        mono(50.0, 656.0, "}"),
+        mono(50.0, 630.0, "+-----+"),
+        mono(110.0, 630.0, "+-----+"),
+        mono(50.0, 618.0, "| a   |-->"),
+        mono(110.0, 618.0, "| b   |"),
+    ];
+    let (text, drafts) = layout(&[page(1, spans)]).finish();
+    let got: Vec<(BlockType, &str)> = drafts
+        .blocks
+        .iter()
+        .map(|b| (b.block_type, &text[b.start..b.end]))
+        .collect();
+    assert_eq!(
+        got,
+        [
+            (BlockType::Paragraph, "Run this:"),
+            (
+                BlockType::CodeBlock,
+                "```\nfn main() {\n    println!(\"hi\");\n}\n\n+-----+   +-----+\n| a   |-->| b   |\n```"
+            ),
+        ]
+    );
+}
