@@ -9,6 +9,7 @@ mod error;
 mod import;
 mod prompt;
 mod reference;
+pub mod suggest;
 mod save;
 mod templates;
 mod value_type;
