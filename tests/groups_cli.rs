@@ -325,11 +325,17 @@ fn confirming_a_whole_group_is_one_transaction() {
         .unwrap();
     };
     bad(json!({"label": 5}));
-    let before = Store::open_read_only(&store).unwrap().fingerprint().unwrap();
+    let before = Store::open_read_only(&store)
+        .unwrap()
+        .fingerprint()
+        .unwrap();
     let (code, _, err) = cli(&store, &["review", "confirm", &gid, "--all"]);
     assert_eq!(code, 1, "{err}");
     assert!(err.contains(&last) && err.contains("block 0"), "{err}");
-    let after = Store::open_read_only(&store).unwrap().fingerprint().unwrap();
+    let after = Store::open_read_only(&store)
+        .unwrap()
+        .fingerprint()
+        .unwrap();
     assert_eq!(before, after, "no member was confirmed");
     bad(json!({"label": "fixed"}));
     let (code, out, err) = cli(&store, &["--json", "review", "confirm", &gid, "--all"]);
@@ -342,5 +348,9 @@ fn confirming_a_whole_group_is_one_transaction() {
     assert_eq!(status["summary"]["counters"]["confirmed"], 17, "{status}");
     let (code, out, _) = cli(&store, &["review", "log", &gid]);
     assert_eq!(code, 0);
-    assert_eq!(out.matches("confirm").count(), 3, "one event per member: {out}");
+    assert_eq!(
+        out.matches("confirm").count(),
+        3,
+        "one event per member: {out}"
+    );
 }

@@ -46,6 +46,34 @@ pub enum SchemaCmd {
     Templates,
     /// Check a JSON file without saving: import class and compatibility warnings.
     Check { file: PathBuf },
+    /// Suggest a schema for an intent from sample blocks (checked before it is shown).
+    Suggest {
+        /// What to extract, in plain words.
+        intent: String,
+        /// Document (conv_uid prefix; default: the only document).
+        #[arg(long)]
+        doc: Option<String>,
+        /// Most sample blocks the request carries.
+        #[arg(long, default_value_t = 8)]
+        blocks: usize,
+        /// Provider (only `demo`, offline and deterministic, for now).
+        #[arg(long, default_value = "demo")]
+        provider: String,
+        /// Model name for a real provider.
+        #[arg(long)]
+        model: Option<String>,
+        /// Write the suggestion to a new file.
+        #[arg(
+            short = 'o',
+            long = "out",
+            value_name = "FILE",
+            conflicts_with = "save"
+        )]
+        out: Option<PathBuf>,
+        /// Save the suggestion under this ref.
+        #[arg(long, value_name = "REF")]
+        save: Option<String>,
+    },
 }
 
 pub fn run(ctx: &Ctx, cmd: SchemaCmd) -> anyhow::Result<u8> {
@@ -62,6 +90,26 @@ pub fn run(ctx: &Ctx, cmd: SchemaCmd) -> anyhow::Result<u8> {
         SchemaCmd::Delete { schema } => delete(ctx, &schema),
         SchemaCmd::Templates => templates(ctx),
         SchemaCmd::Check { file } => check(ctx, &file),
+        SchemaCmd::Suggest {
+            intent,
+            doc,
+            blocks,
+            provider,
+            model,
+            out,
+            save,
+        } => super::schema_suggest::run(
+            ctx,
+            super::schema_suggest::SuggestArgs {
+                intent,
+                doc,
+                blocks,
+                provider,
+                model,
+                out,
+                save,
+            },
+        ),
     }
 }
 
@@ -95,7 +143,7 @@ fn read_schema_file(path: &Path) -> anyhow::Result<(Value, ImportClass)> {
 }
 
 /// Print a save result; conflicts exit 3, rejections 1.
-fn report(
+pub(super) fn report(
     ctx: &Ctx,
     result: Result<SaveOutcome, workspace::Error>,
     class: Option<&ImportClass>,

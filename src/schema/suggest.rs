@@ -181,7 +181,10 @@ mod tests {
 
     #[test]
     fn demo_suggestion_passes_its_own_checks() {
-        let s = demo_suggestion("Find the parties, dates and amounts", &["paragraph", "heading"]);
+        let s = demo_suggestion(
+            "Find the parties, dates and amounts",
+            &["paragraph", "heading"],
+        );
         assert_eq!(problems(&s), Vec::<String>::new());
         let props = s["properties"].as_object().unwrap();
         assert!(props.contains_key("parties") && props.contains_key("amounts"));
@@ -197,8 +200,9 @@ mod tests {
         assert!(p.iter().any(|m| m.contains("unknown type")), "{p:?}");
         assert!(p.iter().any(|m| m.contains("non-empty")), "{p:?}");
         assert!(!problems(&json!({"type": "object", "properties": {}})).is_empty());
-        let many: Map<String, Value> =
-            (0..31).map(|i| (format!("f{i}"), json!({"type": "string"}))).collect();
+        let many: Map<String, Value> = (0..31)
+            .map(|i| (format!("f{i}"), json!({"type": "string"})))
+            .collect();
         assert!(problems(&json!({"properties": many}))
             .iter()
             .any(|m| m.contains("31 fields")));
