@@ -259,3 +259,77 @@ fn request_for_a_50000_block_document_carries_at_most_n_samples() {
     assert!(v["samples"].as_u64().unwrap() <= 8);
     assert!(bytes < 8 * 1_500 * 4 + 4_096, "request {bytes} bytes");
 }
+
+#[test]
+fn refine_prints_the_field_diff_and_never_changes_the_draft_or_store() {
+    let d = tempfile::tempdir().unwrap();
+    let p = d.path();
+    ingest_sample(p);
+    let draft = p.join("draft.json");
+    let (code, _, err) = cli(
+        p,
+        &[
+            "schema",
+            "suggest",
+            "parties",
+            "-o",
+            draft.to_str().unwrap(),
+        ],
+    );
+    assert_eq!(code, 0, "{err}");
+    let before = std::fs::read_to_string(&draft).unwrap();
+    let out_file = p.join("refined.json");
+    let (code, _, err) = cli(
+        p,
+        &[
+            "schema",
+            "refine",
+            draft.to_str().unwrap(),
+            "add owner, due_date",
+            "-o",
+            out_file.to_str().unwrap(),
+        ],
+    );
+    assert_eq!(code, 0, "{err}");
+    assert!(
+        err.contains("+ owner") && err.contains("+ due_date"),
+        "{err}"
+    );
+    let refined: Value =
+        serde_json::from_str(&std::fs::read_to_string(&out_file).unwrap()).unwrap();
+    assert!(refined["properties"]["owner"].is_object());
+    assert_eq!(std::fs::read_to_string(&draft).unwrap(), before);
+
+    // from a saved schema, to stdout
+    let (code, _, err) = cli(p, &["schema", "suggest", "parties", "--save", "ai"]);
+    assert_eq!(code, 0, "{err}");
+    let (code, out, err) = cli(p, &["schema", "refine", "ai", "remove summary"]);
+    assert_eq!(code, 0, "{err}");
+    assert!(err.contains("- summary"), "{err}");
+    let v: Value = serde_json::from_str(&out).unwrap();
+    assert!(v["properties"].get("summary").is_none());
+    assert!(!v["required"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|r| r == "summary"));
+
+    let all = "remove parties, block_kind, summary";
+    let refusals: [(&str, &str); 4] = [
+        (all, "removes every field"),
+        ("add parties", "collide"),
+        ("make it nicer", "DEMO provider"),
+        ("", "instruction is empty"),
+    ];
+    for (instruction, why) in refusals {
+        let (code, out, err) = cli(p, &["schema", "refine", "ai", instruction]);
+        assert_eq!(code, 1, "{instruction}: {out}{err}");
+        assert!(
+            err.contains(why) && err.contains("nothing written"),
+            "{instruction}: {err}"
+        );
+    }
+    let (code, _, err) = cli(p, &["schema", "refine", "no_such", "add x"]);
+    assert_eq!(code, 1, "{err}");
+    assert_eq!(schema_count(p), 1);
+}

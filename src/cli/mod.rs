@@ -31,6 +31,7 @@ mod review;
 mod run;
 mod run_group;
 mod schema;
+mod schema_refine;
 mod schema_suggest;
 mod sigint;
 mod terminal_writer;

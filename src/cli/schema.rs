@@ -74,6 +74,16 @@ pub enum SchemaCmd {
         #[arg(long, value_name = "REF")]
         save: Option<String>,
     },
+    /// Apply one instruction to a draft (file or saved schema); prints the field diff.
+    Refine {
+        /// A draft JSON file, or a saved schema's ref or id (never changed).
+        draft: String,
+        /// The change, e.g. "add owner, due_date" or "remove summary".
+        instruction: String,
+        /// Write the refined schema to a new file (default: stdout).
+        #[arg(short = 'o', long = "out", value_name = "FILE")]
+        out: Option<PathBuf>,
+    },
 }
 
 pub fn run(ctx: &Ctx, cmd: SchemaCmd) -> anyhow::Result<u8> {
@@ -108,6 +118,18 @@ pub fn run(ctx: &Ctx, cmd: SchemaCmd) -> anyhow::Result<u8> {
                 model,
                 out,
                 save,
+            },
+        ),
+        SchemaCmd::Refine {
+            draft,
+            instruction,
+            out,
+        } => super::schema_refine::run(
+            ctx,
+            super::schema_refine::RefineArgs {
+                draft,
+                instruction,
+                out,
             },
         ),
     }

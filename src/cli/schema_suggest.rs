@@ -172,7 +172,7 @@ fn deliver(
 }
 
 /// Write to a file that must not exist yet.
-fn write_new(path: &Path, schema: &Value) -> anyhow::Result<()> {
+pub(super) fn write_new(path: &Path, schema: &Value) -> anyhow::Result<()> {
     use std::io::Write;
     let mut f = std::fs::OpenOptions::new()
         .write(true)

@@ -11,6 +11,7 @@ mod prompt;
 mod reference;
 mod save;
 pub mod suggest;
+pub mod suggest_refine;
 mod templates;
 mod value_type;
 mod wizard;
