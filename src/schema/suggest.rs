@@ -149,7 +149,7 @@ fn field_problems(name: &str, spec: &Value) -> Vec<String> {
         }
     }
     if let Some(e) = spec.get("enum") {
-        if !e.as_array().is_some_and(|a| !a.is_empty()) {
+        if e.as_array().is_none_or(|a| a.is_empty()) {
             out.push(format!("field {name:?}: `enum` must be a non-empty list"));
         }
     }
