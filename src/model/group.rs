@@ -47,14 +47,15 @@ pub struct GroupSummary {
 impl GroupSummary {
     /// Sum `members` (the group's runs). Status: `complete` when every member is; else
     /// `running` while any member runs, else `paused` if any is paused, else `cancelled`.
-    pub fn of(group: &RunGroup, members: &[Run]) -> GroupSummary {
+    pub fn of<'a>(group: &RunGroup, members: impl IntoIterator<Item = &'a Run>) -> GroupSummary {
+        let members: Vec<&Run> = members.into_iter().collect();
         let mut counters = RunCounters::default();
         let mut usage = UsageTotals {
             cost_usd: Some(0.0),
             ..UsageTotals::default()
         };
         let count = |s: RunStatus| members.iter().filter(|r| r.status == s).count();
-        for r in members {
+        for r in &members {
             let (c, u) = (&r.counters, &r.usage);
             counters.total += c.total;
             counters.pending += c.pending;

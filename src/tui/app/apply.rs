@@ -3,7 +3,6 @@
 
 use super::route::reload;
 use super::App;
-use crate::tui::kit::Job;
 use crate::tui::kit::{Effect, JobDone, JobFate, JobKind, Output, Reply, Snapshot};
 
 impl App {
@@ -12,7 +11,12 @@ impl App {
             match effect {
                 Effect::Info(msg) => self.message = Some((msg, false)),
                 Effect::Error(msg) => self.error(msg),
-                Effect::Focus(pane) => self.pane = pane,
+                Effect::Focus(pane) => {
+                    self.pane = pane;
+                    if pane == crate::tui::kit::Pane::Library {
+                        self.load_library();
+                    }
+                }
                 Effect::Open(modal) => self.modals.push(modal),
                 Effect::Replace(modal) => {
                     self.modals.pop();
@@ -22,6 +26,7 @@ impl App {
                     self.modals.pop();
                 }
                 Effect::OpenRun(id) => self.open_run(&id),
+                Effect::OpenGroup(id) => self.open_group(&id),
                 Effect::GoTo(index) => {
                     let fx = self.grid.goto(index, &self.ws);
                     self.apply(fx);
@@ -35,6 +40,13 @@ impl App {
                 Effect::Stale => self.stale = true,
                 Effect::SchemasChanged(select) => self.reload_schemas(select.as_deref()),
             }
+        }
+    }
+
+    /// Re-read the Library pane's lists (shown now, or just changed).
+    pub(super) fn load_library(&mut self) {
+        if let Err(e) = self.library.load(&self.ws) {
+            self.error(e);
         }
     }
 
@@ -60,6 +72,7 @@ impl App {
     pub(super) fn apply_snapshot(&mut self, s: Snapshot) {
         self.schemas.set_usage(&s.runs);
         self.runs.set_runs(s.runs);
+        self.runs.set_groups(s.groups);
         self.read_holders();
         self.schemas.set_schemas(s.schemas);
         self.policy.set(s.policy, s.audit, s.is_admin);
@@ -75,7 +88,17 @@ impl App {
         }
         if let Ok(runs) = self.ws.list_runs() {
             self.schemas.set_usage(&runs);
+            // A group created elsewhere (the CLI): its members arrive first; read the groups.
+            let known = |g: &String| self.runs.groups.iter().any(|r| &r.group.group_id == g);
+            let new_group = runs
+                .iter()
+                .any(|r| r.group_id.as_ref().is_some_and(|g| !known(g)));
             self.runs.set_runs(runs);
+            if new_group {
+                if let Ok(groups) = self.ws.list_groups() {
+                    self.runs.set_groups(groups);
+                }
+            }
         }
         self.read_holders();
         for modal in &mut self.modals {
@@ -93,6 +116,9 @@ impl App {
     }
 
     pub(super) fn open_run(&mut self, run_id: &str) {
+        if run_id.starts_with("grp_") {
+            return self.open_group(run_id);
+        }
         match self.ws.get_run(run_id) {
             Ok(Some(run)) => {
                 self.runs.select(run_id);
@@ -101,6 +127,21 @@ impl App {
                 }
             }
             Ok(None) => self.error(format!("run {run_id} does not exist")),
+            Err(e) => self.error(e),
+        }
+    }
+
+    /// Show every block of group `group_id`'s members in the grid.
+    pub(super) fn open_group(&mut self, group_id: &str) {
+        match self.ws.resolve_run_or_group(group_id) {
+            Ok(crate::workspace::RunOrGroup::Group(group)) => {
+                self.runs.select(&group.group_id);
+                let members = self.runs.members(&group);
+                if let Err(e) = self.grid.open_group(&self.ws, group, members) {
+                    self.error(e);
+                }
+            }
+            Ok(_) => self.error(format!("run group {group_id} does not exist")),
             Err(e) => self.error(e),
         }
     }
@@ -130,17 +171,31 @@ impl App {
         self.open_run(&run.run_id);
     }
 
+    /// A run group was created (by the form over a project): list it, show its grid.
+    fn created_group(&mut self, group: crate::model::RunGroup) {
+        self.message = Some((
+            format!(
+                "created run group {} ({} runs, schema {}, project {}); s starts the worker",
+                group.group_id,
+                group.run_ids.len(),
+                group.schema_ref,
+                group.project_ref
+            ),
+            false,
+        ));
+        match crate::tui::kit::Snapshot::read(&self.ws) {
+            Ok(s) => self.apply_snapshot(s),
+            Err(e) => self.error(e),
+        }
+        self.load_library();
+        self.open_group(&group.group_id);
+    }
+
     /// A review changed statuses: run the grid's filter again in the background.
     fn refilter(&mut self) {
-        let (Some(run), Some((filter, _))) = (&self.grid.run, &self.grid.view) else {
-            return;
-        };
-        let job = Job::Filter {
-            run: Box::new(run.clone()),
-            filter: filter.clone(),
-            announce: false,
-        };
-        self.apply(vec![Effect::Job(job, Reply::Status)]);
+        if let Some(job) = self.grid.refilter_job() {
+            self.apply(vec![Effect::Job(job, Reply::Status)]);
+        }
     }
 
     /// A job reported back: the top modal may take it (a prompt shows its refusal, the new-run
@@ -178,10 +233,13 @@ impl App {
                 let fx = self.grid.set_search(query, hits, &self.ws);
                 self.apply(fx);
             }
-            Ok(Output::View(filter, kept, announce)) => {
-                let described = filter.describe();
+            Ok(Output::View(filter, docs, kept, announce)) => {
+                let described = match docs.len() {
+                    0 => filter.describe(),
+                    n => format!("{} · {n} document(s)", filter.describe()),
+                };
                 let n = kept.len();
-                let fx = self.grid.set_view(filter, kept, &self.ws);
+                let fx = self.grid.set_view((filter, docs), kept, &self.ws);
                 if announce {
                     self.message = Some((format!("filter: {described} · {n} row(s)"), false));
                 }
@@ -191,12 +249,22 @@ impl App {
                 self.message = Some((msg, false));
                 self.undo.push(*entry);
             }
+            Ok(Output::DecidedMany(msg, entries)) => {
+                self.message = Some((msg, false));
+                self.undo.extend(entries);
+            }
             // A preview whose form has closed: nothing shows it any more.
             Ok(Output::Estimate { .. }) => {}
             Ok(Output::Created(run)) => self.created(*run),
+            Ok(Output::CreatedGroup(group)) => self.created_group(*group),
             Ok(Output::Ingested { conv_uid, message }) => {
-                self.last_ingested = Some(conv_uid);
-                self.message = Some((format!("{message} · n makes a run of it"), false));
+                let next = if conv_uid.is_some() {
+                    " · n makes a run of it"
+                } else {
+                    ""
+                };
+                self.last_ingested = conv_uid.or(self.last_ingested.take());
+                self.message = Some((format!("{message}{next}"), false));
             }
             Err(reason) => self.error(reason),
         }
@@ -223,7 +291,9 @@ impl App {
             JobKind::DeleteSchema if ok => self.reload_schemas(None),
             JobKind::SetPolicy | JobKind::Keys | JobKind::Ingest if ok => {
                 self.apply(vec![reload(false)]);
+                self.load_library();
             }
+            JobKind::Project if ok => self.load_library(),
             _ => {}
         }
     }

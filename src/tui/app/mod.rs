@@ -14,6 +14,7 @@ use super::jobs::Jobs;
 use super::kit::{Action, Component, Keymap, Modal, Pane, Snapshot, Spawner, Theme, UndoEntry};
 use super::panes::grid::GridPane;
 use super::panes::keys::KeysPane;
+use super::panes::library::LibraryPane;
 use super::panes::policy::PolicyPane;
 use super::panes::runs::RunsPane;
 use super::panes::schemas::SchemasPane;
@@ -32,6 +33,7 @@ pub struct App {
     schemas: SchemasPane,
     policy: PolicyPane,
     keys: KeysPane,
+    library: LibraryPane,
     /// The last message and whether it is an error.
     message: Option<(String, bool)>,
     quit: bool,
@@ -65,6 +67,7 @@ impl App {
             schemas: SchemasPane::default(),
             policy: PolicyPane::default(),
             keys: KeysPane::default(),
+            library: LibraryPane::default(),
             message: None,
             quit: false,
             workers: Workers::default(),
@@ -82,6 +85,8 @@ impl App {
         }
         if let Some(id) = app.runs.current().map(|r| r.run_id.clone()) {
             app.open_run(&id);
+        } else if let Some(id) = app.runs.current_group().map(|g| g.group.group_id.clone()) {
+            app.open_group(&id);
         }
         app
     }
@@ -124,6 +129,7 @@ impl App {
             Pane::Schemas => &self.schemas,
             Pane::Policy => &self.policy,
             Pane::Keys => &self.keys,
+            Pane::Library => &self.library,
         }
     }
 
@@ -134,6 +140,7 @@ impl App {
             Pane::Schemas => &mut self.schemas,
             Pane::Policy => &mut self.policy,
             Pane::Keys => &mut self.keys,
+            Pane::Library => &mut self.library,
         }
     }
 
@@ -142,6 +149,16 @@ impl App {
         match self.pane {
             Pane::Runs => self.runs.current(),
             _ => self.grid.run.as_ref(),
+        }
+    }
+
+    /// The run group an app-wide action applies to: the group row under the Runs cursor, or
+    /// the group open in the grid.
+    fn target_group(&self) -> Option<crate::model::RunGroup> {
+        match self.pane {
+            Pane::Runs => self.runs.current_group().map(|g| g.group.clone()),
+            Pane::Grid => self.grid.group.as_ref().map(|g| g.group.clone()),
+            _ => None,
         }
     }
 
@@ -212,6 +229,10 @@ impl App {
 
     pub fn keys(&self) -> &KeysPane {
         &self.keys
+    }
+
+    pub fn library(&self) -> &LibraryPane {
+        &self.library
     }
 
     pub fn workers(&self) -> &Workers {

@@ -192,11 +192,15 @@ impl App {
             Action::ShowSchemas => focus(Pane::Schemas),
             Action::ShowPolicy => focus(Pane::Policy),
             Action::ShowKeys => focus(Pane::Keys),
+            Action::ShowLibrary => focus(Pane::Library),
             Action::Ingest => vec![Effect::Open(Box::new(Prompt::ingest()))],
             Action::NewRun => self.new_run_form(),
-            Action::StartWorker => match self.target_run() {
-                Some(id) => vec![self.workers.start(self.spawner.as_ref(), &self.ws, &id)],
-                None => Vec::new(),
+            Action::StartWorker => match (self.target_group(), self.target_run()) {
+                (Some(g), _) => vec![self
+                    .workers
+                    .start_group(self.spawner.as_ref(), &self.ws, &g)],
+                (None, Some(id)) => vec![self.workers.start(self.spawner.as_ref(), &self.ws, &id)],
+                (None, None) => Vec::new(),
             },
             Action::CancelRun => self.transition(true),
             Action::ResumeRun => self.transition(false),
@@ -206,6 +210,11 @@ impl App {
                     "nothing to undo: no review action since the TUI opened".into(),
                 )],
             },
+            Action::Export if self.target_group().is_some() => vec![Effect::Info(
+                "export a group from the command line: `blockwise export GROUP -o FILE` \
+                 (one file in project order)"
+                    .into(),
+            )],
             Action::Export => match self.target() {
                 Some(run) => vec![Effect::Open(Box::new(Prompt::export(run)))],
                 None => vec![Effect::Error("no run to export".into())],
@@ -215,9 +224,18 @@ impl App {
     }
 
     fn new_run_form(&self) -> Vec<Effect> {
-        match NewRunForm::open(&self.ws) {
+        let lib = (self.pane == Pane::Library).then_some(&self.library);
+        let form = match lib.and_then(|l| l.current_project()) {
+            Some(p) => {
+                let r = &p.project.project_ref;
+                NewRunForm::for_project(&self.ws, (r, p.members.len(), p.blocks as u32))
+            }
+            None => NewRunForm::open(&self.ws),
+        };
+        match form {
             Ok(mut form) => {
-                if let Some(doc) = &self.last_ingested {
+                let doc = lib.and_then(|l| l.current_doc()).map(|d| &d.doc.conv_uid);
+                if let Some(doc) = doc.or(self.last_ingested.as_ref()) {
                     form.select_document(doc);
                 }
                 let mut fx = form.refresh();
@@ -230,7 +248,8 @@ impl App {
 
     /// Cancel (`cancel`) or resume the target run.
     fn transition(&mut self, cancel: bool) -> Vec<Effect> {
-        let Some(run_id) = self.target_run() else {
+        let group = self.target_group().map(|g| g.group_id);
+        let Some(run_id) = group.or_else(|| self.target_run()) else {
             return Vec::new();
         };
         if cancel {

@@ -5,7 +5,7 @@ use std::collections::HashMap;
 
 use tokio::sync::watch;
 
-use crate::model::RunStatus;
+use crate::model::{RunGroup, RunStatus};
 use crate::tui::kit::{Action, Effect, Spawner};
 use crate::tui::panes::runs::RunsPane;
 use crate::workspace::{
@@ -80,13 +80,58 @@ impl Workers {
                 return Effect::Error(format!("cannot connect {}: {e}", run.model_config.provider))
             }
         };
+        self.spawn(spawner, session, run_id);
+        Effect::Info(format!(
+            "worker started on {run_id}{}",
+            if run.model_config.is_demo() {
+                " (offline DEMO provider)"
+            } else {
+                ""
+            }
+        ))
+    }
+
+    /// Start one worker over every member of `group` (one pool; packs may mix documents).
+    pub fn start_group(
+        &mut self,
+        spawner: Option<&Spawner>,
+        ws: &Workspace,
+        group: &RunGroup,
+    ) -> Effect {
+        let id = &group.group_id;
+        if self.contains(id) {
+            return Effect::Info(format!("the worker is already running on {id}"));
+        }
+        let Some(spawner) = spawner else {
+            return Effect::Error("no background runtime: the worker cannot start here".into());
+        };
+        let session =
+            match ws.start_group_session(&spawner.handle, group, SessionOptions::default()) {
+                Ok(s) => s,
+                Err(workspace::Error::Worker(WorkerError::Refused(why))) => {
+                    return Effect::Error(why)
+                }
+                Err(e) => return Effect::Error(format!("cannot start the worker on {id}: {e}")),
+            };
+        let demo = session.run.model_config.is_demo();
+        self.spawn(spawner, session, id);
+        Effect::Info(format!(
+            "worker started on group {id} ({} runs){}",
+            group.run_ids.len(),
+            if demo { " (offline DEMO provider)" } else { "" }
+        ))
+    }
+
+    /// Forward a session's events as actions and report its end as `WorkerEnded { id }`.
+    fn spawn(&mut self, spawner: &Spawner, session: Session, id: &str) {
         let Session {
             mut events,
             stop,
             done,
             ..
         } = session;
-        let id = run_id.to_string();
+        let key = id.to_string();
+        let id = id.to_string();
         let tx = spawner.tx.clone();
         spawner.handle.spawn(async move {
             let fwd_tx = tx.clone();
@@ -104,15 +149,7 @@ impl Workers {
             let _ = forward.await;
             let _ = tx.send(Action::WorkerEnded { run_id: id, result }).await;
         });
-        self.stops.insert(run_id.to_string(), stop);
-        Effect::Info(format!(
-            "worker started on {run_id}{}",
-            if run.model_config.is_demo() {
-                " (offline DEMO provider)"
-            } else {
-                ""
-            }
-        ))
+        self.stops.insert(key, stop);
     }
 
     /// A session ended: forget its switch and say how it ended.

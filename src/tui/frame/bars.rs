@@ -20,7 +20,14 @@ pub fn tabs(frame: &mut Frame, area: Rect, app: &App) {
             spans.push(Span::styled(label, app.theme().fg("muted")));
         }
     }
-    spans.push(Span::styled("  ? help  q quit", app.theme().fg("muted")));
+    // The help reminder as far as it fits after the tabs (the help itself lists q).
+    let used: usize = spans.iter().map(|s| s.width()).sum();
+    let room = usize::from(area.width).saturating_sub(used);
+    let tail = ["  ? help  q quit", "  ? help", ""]
+        .into_iter()
+        .find(|t| t.len() <= room)
+        .unwrap_or("");
+    spans.push(Span::styled(tail, app.theme().fg("muted")));
     frame.render_widget(Paragraph::new(Line::from(spans)), area);
 }
 

@@ -5,6 +5,7 @@
 //! lives in one file per area: `review`, `runs`, `keys`, `schemas` (schemas and policy).
 
 mod keys;
+mod library;
 mod review;
 mod runs;
 mod schemas;
@@ -31,12 +32,14 @@ pub fn run(job: Job, ws: &Workspace) -> Result<Output, String> {
             field,
             text,
         } => review::edit(ws, &run_id, index, &field, &text),
-        Job::Search { run, query } => review::search(ws, &run, query),
+        Job::Search { scope, query } => review::search(ws, &scope, query),
         Job::Filter {
-            run,
+            scope,
             filter,
+            docs,
             announce,
-        } => review::filter(ws, &run, filter, announce),
+        } => review::filter(ws, &scope, filter, docs, announce),
+        Job::ConfirmAll { group_id, run_ids } => review::confirm_all(ws, &group_id, &run_ids),
         Job::Export {
             run_id,
             path,
@@ -52,9 +55,18 @@ pub fn run(job: Job, ws: &Workspace) -> Result<Output, String> {
             doc,
             schema,
             opts,
-        } => runs::estimate(ws, ask, (&doc, &schema), &opts),
-        Job::CreateRun { doc, schema, opts } => runs::create_run(ws, &doc, &schema, &opts),
+            project,
+        } => runs::estimate(ws, ask, (&doc, &schema, project), &opts),
+        Job::CreateRun {
+            doc,
+            schema,
+            opts,
+            project,
+        } => runs::create_run(ws, (&doc, &schema, project), &opts),
         Job::Ingest { path } => runs::ingest(ws, &path),
+        Job::IngestFolder { path, progress } => library::ingest_folder(ws, &path, &progress),
+        Job::CreateProject { project_ref } => library::create_project(ws, &project_ref),
+        Job::AddToProject { project_ref, docs } => library::add_to_project(ws, &project_ref, &docs),
         job @ (Job::SetKey { .. }
         | Job::TestKey { .. }
         | Job::RemoveKey { .. }

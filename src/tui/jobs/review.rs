@@ -5,7 +5,7 @@ use std::sync::Arc;
 
 use super::{err, text};
 use crate::tui::kit::text::compact;
-use crate::tui::kit::{Output, UndoEntry};
+use crate::tui::kit::{Output, Scope, UndoEntry};
 use crate::workspace::{
     BlockFilter, ReviewAction, ReviewOutcome, Selection, Target, Undo, Workspace,
 };
@@ -112,29 +112,85 @@ pub(super) fn edit(
     decided(msg, run_id, ReviewAction::Edit, seq, out.undo)
 }
 
-pub(super) fn search(
-    ws: &Workspace,
-    run: &crate::model::Run,
-    query: String,
-) -> Result<Output, String> {
+pub(super) fn search(ws: &Workspace, scope: &Scope, query: String) -> Result<Output, String> {
     let hits = if query.is_empty() {
         Arc::from(Vec::new())
     } else {
-        ws.search_blocks(run, &query).map_err(|e| err(&e))?
+        match scope {
+            Scope::Run(run) => ws.search_blocks(run, &query).map_err(|e| err(&e))?,
+            Scope::Group(members) => {
+                let mut keys = Vec::new();
+                for (run, start) in members {
+                    let hits = ws.search_blocks(run, &query).map_err(|e| err(&e))?;
+                    keys.extend(hits.iter().map(|i| start + i));
+                }
+                Arc::from(keys)
+            }
+        }
     };
     Ok(Output::Found(query, hits))
 }
 
+/// The blocks `filter` keeps; in a group, of the members `docs` only (none named: all).
 pub(super) fn filter(
     ws: &Workspace,
-    run: &crate::model::Run,
+    scope: &Scope,
     filter: BlockFilter,
+    docs: Vec<usize>,
     announce: bool,
 ) -> Result<Output, String> {
-    let kept = if filter.is_empty() {
-        Arc::from(Vec::new())
-    } else {
-        ws.filter_blocks(run, &filter).map_err(|e| err(&e))?
+    let kept = match scope {
+        _ if filter.is_empty() && docs.is_empty() => Arc::from(Vec::new()),
+        Scope::Run(run) => ws.filter_blocks(run, &filter).map_err(|e| err(&e))?,
+        Scope::Group(members) => {
+            let mut keys = Vec::new();
+            for (m, (run, start)) in members.iter().enumerate() {
+                if !docs.is_empty() && !docs.contains(&m) {
+                    continue;
+                }
+                if filter.is_empty() {
+                    keys.extend(*start..start + run.counters.total);
+                    continue;
+                }
+                let kept = ws.filter_blocks(run, &filter).map_err(|e| err(&e))?;
+                keys.extend(kept.iter().map(|i| start + i));
+            }
+            Arc::from(keys)
+        }
     };
-    Ok(Output::View(filter, kept, announce))
+    Ok(Output::View(filter, docs, kept, announce))
+}
+
+/// Every staged block of every member run that has one, one transaction per member; `u`
+/// reverses them member by member.
+pub(super) fn confirm_all(
+    ws: &Workspace,
+    group_id: &str,
+    run_ids: &[String],
+) -> Result<Output, String> {
+    let (mut count, mut runs, mut undo) = (0u64, 0usize, Vec::new());
+    for run_id in run_ids {
+        let staged = ws
+            .get_run(run_id)
+            .map_err(|e| err(&e))?
+            .is_some_and(|r| r.counters.ai_complete > 0);
+        if !staged {
+            continue;
+        }
+        let out = ws
+            .confirm(run_id, &Target::AllStaged)
+            .map_err(|e| format!("{run_id}: {} (runs before it are confirmed)", err(&e)))?;
+        count += out.count as u64;
+        runs += 1;
+        undo.push(UndoEntry {
+            run_id: run_id.clone(),
+            action: out.action,
+            seq: out.event_seq,
+            undo: out.undo,
+        });
+    }
+    let msg = format!(
+        "confirmed {count} block(s) in {runs} run(s) of group {group_id} (u undoes one run at a time)"
+    );
+    Ok(Output::DecidedMany(msg, undo))
 }

@@ -31,6 +31,9 @@ pub(super) fn export(
 }
 
 pub(super) fn transition(ws: &Workspace, run_id: &str, cancel: bool) -> Result<Output, String> {
+    if run_id.starts_with("grp_") {
+        return group_transition(ws, run_id, cancel);
+    }
     let r = if cancel {
         ws.cancel_run(run_id)
     } else {
@@ -41,6 +44,28 @@ pub(super) fn transition(ws: &Workspace, run_id: &str, cancel: bool) -> Result<O
         "run {} is {}{}",
         r.run_id,
         r.status.as_str(),
+        if cancel { "" } else { "; s starts the worker" }
+    ))
+}
+
+/// Cancel or resume every member of a run group (one transaction).
+fn group_transition(ws: &Workspace, group_id: &str, cancel: bool) -> Result<Output, String> {
+    let crate::workspace::RunOrGroup::Group(group) =
+        ws.resolve_run_or_group(group_id).map_err(|e| err(&e))?
+    else {
+        return Err(format!("run group {group_id} does not exist"));
+    };
+    let s = if cancel {
+        ws.cancel_group(&group)
+    } else {
+        ws.resume_group(&group)
+    }
+    .map_err(|e| err(&e))?;
+    text(format!(
+        "group {} is {} ({} runs){}",
+        s.group_id,
+        s.status.as_str(),
+        s.runs,
         if cancel { "" } else { "; s starts the worker" }
     ))
 }
@@ -63,24 +88,32 @@ pub(super) fn reload(ws: &Workspace) -> Result<Output, String> {
 pub(super) fn estimate(
     ws: &Workspace,
     ask: u64,
-    (doc, schema): (&str, &str),
+    (doc, schema, project): (&str, &str, bool),
     opts: &CreateRunOptions,
 ) -> Result<Output, String> {
+    let result = if project {
+        ws.estimate_group(doc, schema, opts)
+    } else {
+        ws.estimate_run(doc, schema, opts)
+    };
     Ok(Output::Estimate {
         ask,
-        result: ws
-            .estimate_run(doc, schema, opts)
-            .map(Box::new)
-            .map_err(|e| err(&e)),
+        result: result.map(Box::new).map_err(|e| err(&e)),
     })
 }
 
+/// A run of `doc`, or with `project` a run group over project `doc`.
 pub(super) fn create_run(
     ws: &Workspace,
-    doc: &str,
-    schema: &str,
+    (doc, schema, project): (&str, &str, bool),
     opts: &CreateRunOptions,
 ) -> Result<Output, String> {
+    if project {
+        return ws
+            .create_group(doc, schema, opts)
+            .map(|g| Output::CreatedGroup(Box::new(g)))
+            .map_err(|e| err(&e));
+    }
     ws.create_run(doc, schema, opts)
         .map(|r| Output::Created(Box::new(r)))
         .map_err(|e| err(&e))
@@ -94,7 +127,7 @@ pub(super) fn ingest(ws: &Workspace, path: &Path) -> Result<Output, String> {
     let d = &report.document;
     let status = if report.created { "created" } else { "exists" };
     Ok(Output::Ingested {
-        conv_uid: d.conv_uid.clone(),
+        conv_uid: Some(d.conv_uid.clone()),
         message: format!(
             "{status} '{}' · {} blocks · {}",
             d.title,

@@ -18,6 +18,7 @@ pub enum Action {
     ShowSchemas,
     ShowPolicy,
     ShowKeys,
+    ShowLibrary,
     Up,
     Down,
     PageUp,
@@ -26,8 +27,10 @@ pub enum Action {
     Bottom,
     Left,
     Right,
-    /// Open the selected item (a run: its grid).
+    /// Open the selected item (a run or a run group: its grid).
     Open,
+    /// Runs pane: show / hide the member runs of the group under the cursor.
+    Fold,
     NewRun,
     StartWorker,
     CancelRun,
@@ -55,8 +58,12 @@ pub enum Action {
     NextFailed,
     PrevFailed,
     Export,
-    /// Ingest a file (a path prompt).
+    /// Ingest a file or a folder (a path prompt).
     Ingest,
+    /// Library pane: create a project (a name prompt).
+    NewProject,
+    /// Library pane: add the selected documents to a project (a picker).
+    AddToProject,
     SetKey,
     TestKey,
     RemoveKey,
@@ -138,12 +145,16 @@ impl Action {
             | Action::ShowGrid
             | Action::ShowSchemas
             | Action::ShowPolicy
+            | Action::ShowLibrary
             | Action::PreviewDown
             | Action::PreviewUp => return None,
             Action::NewSchema => "new schema",
             Action::ForkSchema => "fork",
             Action::DeleteSchema => "delete",
             Action::Open => "open",
+            Action::Fold => "group runs",
+            Action::NewProject => "new project",
+            Action::AddToProject => "add to project",
             Action::NewRun => "new run",
             Action::StartWorker => "start worker",
             Action::CancelRun => "cancel run",
@@ -187,6 +198,9 @@ impl Action {
             Action::ShowSchemas => "Schemas pane",
             Action::ShowPolicy => "Policy pane",
             Action::ShowKeys => "Keys pane",
+            Action::ShowLibrary | Action::NewProject | Action::AddToProject | Action::Fold => {
+                self.describe_projects()
+            }
             Action::Up => "move up",
             Action::Down => "move down",
             Action::PageUp => "page up",
@@ -195,8 +209,8 @@ impl Action {
             Action::Bottom => "last row",
             Action::Left => "previous column",
             Action::Right => "next column",
-            Action::Open => "open: a run's grid (Runs), a block's detail view (Grid)",
-            Action::NewRun => "new run: document, schema, provider, model, cost preview",
+            Action::Open => "open: a run's or a group's grid (Runs), a block's detail view (Grid)",
+            Action::NewRun => "new run or, on a project (Library), a run group: schema, model",
             Action::StartWorker => "start / continue the worker in the background",
             Action::CancelRun => "cancel the run (pending blocks stay pending)",
             Action::ResumeRun => "resume a paused or cancelled run",
@@ -222,7 +236,7 @@ impl Action {
             Action::NextFailed => "next failed block",
             Action::PrevFailed => "previous failed block",
             Action::Export => "export the run (JSONL / CSV / MD by file extension)",
-            Action::Ingest => "ingest a file (path prompt, Tab completes)",
+            Action::Ingest => "ingest a file or a folder (path prompt, Tab completes)",
             Action::SetKey => "set the provider's key (input hidden)",
             Action::TestKey => "test the provider's key with the cheapest real call",
             Action::RemoveKey => "remove the stored key (asks first)",
@@ -251,6 +265,19 @@ impl Action {
             | Action::StartWorkerOn(_)
             | Action::Shutdown
             | Action::StoreChanged { .. } => "",
+        }
+    }
+}
+
+impl Action {
+    /// The help lines of the Library pane's and the run groups' actions.
+    fn describe_projects(&self) -> &'static str {
+        match self {
+            Action::ShowLibrary => "Library pane",
+            Action::NewProject => "new project (a name, same rule as a schema ref)",
+            Action::AddToProject => "add the selected documents (or the current one) to a project",
+            Action::Fold => "show / hide the member runs of a run group",
+            _ => "",
         }
     }
 }

@@ -32,6 +32,8 @@ pub enum Effect {
     Close,
     /// Show this run in the grid.
     OpenRun(String),
+    /// Show every block of this run group's members in the grid.
+    OpenGroup(String),
     /// Long or writing work: runs off the UI task, comes back as `Action::JobDone`.
     Job(Job, Reply),
     /// Move the grid's cursor to this block (accept-and-next after a reject's reason prompt).

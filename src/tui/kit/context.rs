@@ -13,18 +13,20 @@ pub enum KeyContext {
     Schemas,
     Policy,
     Keys,
+    Library,
     Input,
 }
 
 impl KeyContext {
     /// Every section, in the help overlay's order.
-    pub const ALL: [KeyContext; 7] = [
+    pub const ALL: [KeyContext; 8] = [
         KeyContext::Global,
         KeyContext::Runs,
         KeyContext::Grid,
         KeyContext::Schemas,
         KeyContext::Policy,
         KeyContext::Keys,
+        KeyContext::Library,
         KeyContext::Input,
     ];
 
@@ -37,6 +39,7 @@ impl KeyContext {
             KeyContext::Schemas => "schemas",
             KeyContext::Policy => "policy",
             KeyContext::Keys => "keys",
+            KeyContext::Library => "library",
             KeyContext::Input => "input",
         }
     }

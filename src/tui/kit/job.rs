@@ -5,7 +5,7 @@
 use std::path::PathBuf;
 use std::sync::Arc;
 
-use crate::model::{sanitize_line, Run, Schema};
+use crate::model::{sanitize_line, Run, RunGroup, Schema};
 use crate::workspace::{
     AuditEntry, BlockFilter as Filter, CreateRunOptions, EffectiveValue, Format, KeySummary, Mode,
     ReviewAction, RunEstimate, Selection, Target, Undo, Workspace,
@@ -29,6 +29,14 @@ impl std::fmt::Debug for Secret {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str("Secret(..)")
     }
+}
+
+/// What a search or a filter runs over: one run, or a group's member runs each with the grid
+/// key of its block 0 (the grid of a group lists every member's blocks one after another).
+#[derive(Debug, Clone)]
+pub enum Scope {
+    Run(Box<Run>),
+    Group(Vec<(Run, u32)>),
 }
 
 #[derive(Debug, Clone)]
@@ -76,15 +84,22 @@ pub enum Job {
     },
     /// Find the blocks whose content or value contains `query`.
     Search {
-        run: Box<Run>,
+        scope: Scope,
         query: String,
     },
-    /// Find the blocks `filter` keeps; `announce` says how many (not after a review action,
-    /// whose own line stays on the status bar).
+    /// Find the blocks `filter` keeps (in a group: of the members `docs` only, when any is
+    /// named); `announce` says how many (not after a review action, whose own line stays on
+    /// the status bar).
     Filter {
-        run: Box<Run>,
+        scope: Scope,
         filter: Filter,
+        docs: Vec<usize>,
         announce: bool,
+    },
+    /// `A` on a group: every staged block of every member run, member by member.
+    ConfirmAll {
+        group_id: String,
+        run_ids: Vec<String>,
     },
     /// Failed blocks back to pending with fresh attempts.
     RetryFailed {
@@ -94,21 +109,38 @@ pub enum Job {
     Reload {
         announce: bool,
     },
-    /// The new-run form's cost preview; `ask` tells a stale answer from the latest.
+    /// The new-run form's cost preview; `ask` tells a stale answer from the latest. With
+    /// `project`, `doc` names a project and the preview is of a run group over it.
     Estimate {
         ask: u64,
         doc: String,
         schema: String,
         opts: CreateRunOptions,
+        project: bool,
     },
+    /// Create a run (with `project`: a run group over project `doc`).
     CreateRun {
         doc: String,
         schema: String,
         opts: CreateRunOptions,
+        project: bool,
     },
     /// Ingest one file, with the CLI's checks and message.
     Ingest {
         path: PathBuf,
+    },
+    /// Ingest a folder (its subfolders too) as `blockwise ingest -r` does, reporting progress
+    /// and stopping between files when asked.
+    IngestFolder {
+        path: PathBuf,
+        progress: Arc<IngestProgress>,
+    },
+    CreateProject {
+        project_ref: String,
+    },
+    AddToProject {
+        project_ref: String,
+        docs: Vec<String>,
     },
     SetKey {
         provider: String,
@@ -155,6 +187,7 @@ pub enum JobKind {
     Estimate,
     CreateRun,
     Ingest,
+    Project,
     Keys,
     DeleteSchema,
 }
@@ -168,8 +201,11 @@ pub enum Output {
     Decided(String, Box<UndoEntry>),
     /// A search's query and matching blocks.
     Found(String, Arc<[u32]>),
-    /// A filter, the blocks it keeps, and whether to say how many.
-    View(Filter, Arc<[u32]>, bool),
+    /// A filter, the group members it keeps (none: all), the blocks it keeps, and whether to
+    /// say how many.
+    View(Filter, Vec<usize>, Arc<[u32]>, bool),
+    /// Review actions on several runs of a group: one line, and how `u` reverses each.
+    DecidedMany(String, Vec<UndoEntry>),
     /// A full re-read of the lists.
     Snapshot(Box<Snapshot>),
     /// A cost preview for the new-run form (its refusal is shown in the form).
@@ -179,8 +215,13 @@ pub enum Output {
     },
     /// A run was created.
     Created(Box<Run>),
-    /// A file was ingested: the document and the CLI's line about it.
-    Ingested { conv_uid: String, message: String },
+    /// Files were ingested: the (last) document and the CLI's line about it.
+    Ingested {
+        conv_uid: Option<String>,
+        message: String,
+    },
+    /// A run group was created.
+    CreatedGroup(Box<RunGroup>),
 }
 
 /// A finished job, as it comes back to the UI.
@@ -196,6 +237,7 @@ pub struct JobDone {
 #[derive(Debug, Clone)]
 pub struct Snapshot {
     pub runs: Vec<Run>,
+    pub groups: Vec<RunGroup>,
     pub schemas: Vec<Schema>,
     pub policy: Vec<EffectiveValue>,
     pub audit: Vec<AuditEntry>,
@@ -207,6 +249,7 @@ impl Snapshot {
     pub fn read(ws: &Workspace) -> anyhow::Result<Snapshot> {
         Ok(Snapshot {
             runs: ws.list_runs()?,
+            groups: ws.list_groups()?,
             schemas: ws.list_schemas()?,
             policy: ws.policy_all()?,
             audit: ws.audit_log()?,
@@ -219,7 +262,7 @@ impl Snapshot {
 impl Job {
     pub fn kind(&self) -> JobKind {
         match self {
-            Job::Confirm { .. } => JobKind::Confirm,
+            Job::Confirm { .. } | Job::ConfirmAll { .. } => JobKind::Confirm,
             Job::Reject { .. } => JobKind::Reject,
             Job::Unconfirm { .. } => JobKind::Unconfirm,
             Job::Undo(_) => JobKind::Undo,
@@ -236,7 +279,8 @@ impl Job {
             },
             Job::Estimate { .. } => JobKind::Estimate,
             Job::CreateRun { .. } => JobKind::CreateRun,
-            Job::Ingest { .. } => JobKind::Ingest,
+            Job::Ingest { .. } | Job::IngestFolder { .. } => JobKind::Ingest,
+            Job::CreateProject { .. } | Job::AddToProject { .. } => JobKind::Project,
             Job::SetKey { .. }
             | Job::TestKey { .. }
             | Job::RemoveKey { .. }
@@ -264,6 +308,10 @@ impl Job {
             Job::Unconfirm { run_id, selection } => {
                 format!("unconfirming {} block(s) of {run_id}", selection.len())
             }
+            Job::ConfirmAll { group_id, run_ids } => format!(
+                "confirming every staged block of the {} runs of {group_id}",
+                run_ids.len()
+            ),
             Job::Undo(e) => format!("undoing a {} on {}", e.action.as_str(), e.run_id),
             Job::Discard { run_id, index } => format!("discarding the edit of {run_id}/{index}"),
             Job::Edit { index, field, .. } => format!("saving block {index} · {field}"),
@@ -282,6 +330,13 @@ impl Job {
             Job::Estimate { .. } => "estimating the cost".into(),
             Job::CreateRun { schema, .. } => format!("creating a run of {schema}"),
             Job::Ingest { path } => format!("ingesting {}", path.display()),
+            Job::IngestFolder { path, progress } => {
+                format!("ingesting {} ({})", path.display(), progress.describe())
+            }
+            Job::CreateProject { project_ref } => format!("creating project {project_ref}"),
+            Job::AddToProject { project_ref, docs } => {
+                format!("adding {} document(s) to {project_ref}", docs.len())
+            }
             Job::SetKey { provider, .. } => format!("storing the {provider} key"),
             Job::TestKey { provider } => format!("testing the {provider} key"),
             Job::RemoveKey { provider } => format!("removing the {provider} key"),
@@ -291,6 +346,39 @@ impl Job {
             Job::SetKeyDefaults { provider, .. } => {
                 format!("storing the {provider} key's defaults")
             }
+        }
+    }
+}
+
+/// How far a folder ingest is, shared by the job (which counts) and the screen (which reads),
+/// and the switch that stops it between files.
+#[derive(Debug, Default)]
+pub struct IngestProgress {
+    pub done: std::sync::atomic::AtomicUsize,
+    /// Files to ingest (known once the walk is done).
+    pub total: std::sync::atomic::AtomicUsize,
+    pub walked: std::sync::atomic::AtomicBool,
+    /// Set to stop: files being parsed finish, no new one starts.
+    pub stop: std::sync::atomic::AtomicBool,
+}
+
+impl IngestProgress {
+    /// `walking the folder`, `120/400 files`, with `stopping` once asked.
+    pub fn describe(&self) -> String {
+        use std::sync::atomic::Ordering::Relaxed;
+        let what = if self.walked.load(Relaxed) {
+            format!(
+                "{}/{} files",
+                self.done.load(Relaxed),
+                self.total.load(Relaxed)
+            )
+        } else {
+            "walking the folder".into()
+        };
+        if self.stop.load(Relaxed) {
+            format!("{what} · stopping after the files in progress")
+        } else {
+            what
         }
     }
 }

@@ -20,7 +20,7 @@ pub use component::{
     View,
 };
 pub use context::KeyContext;
-pub use job::{Job, JobDone, JobKind, Output, Reply, Secret, Snapshot, UndoEntry};
+pub use job::{Job, JobDone, JobKind, Output, Reply, Scope, Secret, Snapshot, UndoEntry};
 pub use keymap::Keymap;
 pub use tab::Pane;
 pub use theme::Theme;

@@ -10,15 +10,17 @@ pub enum Pane {
     Schemas,
     Policy,
     Keys,
+    Library,
 }
 
 impl Pane {
-    pub const ALL: [Pane; 5] = [
+    pub const ALL: [Pane; 6] = [
         Pane::Runs,
         Pane::Grid,
         Pane::Schemas,
         Pane::Policy,
         Pane::Keys,
+        Pane::Library,
     ];
 
     pub fn title(self) -> &'static str {
@@ -28,6 +30,7 @@ impl Pane {
             Pane::Schemas => "Schemas",
             Pane::Policy => "Policy",
             Pane::Keys => "Keys",
+            Pane::Library => "Library",
         }
     }
 
@@ -39,6 +42,7 @@ impl Pane {
             Pane::Schemas => KeyContext::Schemas,
             Pane::Policy => KeyContext::Policy,
             Pane::Keys => KeyContext::Keys,
+            Pane::Library => KeyContext::Library,
         }
     }
 

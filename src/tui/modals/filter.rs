@@ -1,18 +1,20 @@
-//! The grid's filter (`f`): statuses and block types to keep, as checkboxes. `space` toggles,
-//! Enter applies (nothing checked: every block), Esc leaves the filter as it was.
+//! The grid's filter (`f`): statuses, documents (the grid of a run group) and block types to
+//! keep, as checkboxes. `space` toggles, Enter applies (nothing checked: every block), Esc
+//! leaves the filter as it was.
 
 use ratatui::layout::Rect;
 use ratatui::widgets::ListItem;
 use ratatui::Frame;
 use tui_textarea::{Input, Key};
 
-use crate::model::{BlockType, Run};
+use crate::model::BlockType;
 use crate::tui::kit::draw::centered;
 use crate::tui::kit::draw::list_dialog;
+use crate::tui::kit::text::cut_to_width;
 use crate::tui::kit::Action;
 use crate::tui::kit::Job;
 use crate::tui::kit::{navigate, Component, Ctx, View};
-use crate::tui::kit::{Effect, Reply};
+use crate::tui::kit::{Effect, Reply, Scope};
 use crate::tui::kit::{KeyMode, Modal};
 use crate::workspace::{BlockFilter as Filter, StatusChoice};
 
@@ -20,24 +22,42 @@ use crate::workspace::{BlockFilter as Filter, StatusChoice};
 enum Choice {
     Status(StatusChoice),
     Type(BlockType),
+    /// A member document of the group, by its position in the group.
+    Doc(usize),
 }
 
 pub struct FilterPicker {
-    run: Run,
+    scope: Scope,
     items: Vec<(Choice, bool)>,
+    /// The group's file names (sanitized), by member; empty for one run.
+    docs: Vec<String>,
     pub cursor: usize,
 }
 
 impl FilterPicker {
-    pub fn new(run: Run, current: &Filter) -> FilterPicker {
+    /// Over one run (`docs` empty) or a group's runs, whose file names `docs` lists; `current`
+    /// and `chosen` (members) are checked.
+    pub fn new(scope: Scope, current: &Filter, docs: Vec<String>, chosen: &[usize]) -> Self {
         let statuses =
             StatusChoice::ALL.map(|s| (Choice::Status(s), current.statuses.contains(&s)));
+        let members = (0..docs.len()).map(|m| (Choice::Doc(m), chosen.contains(&m)));
         let types = BlockType::ALL.map(|t| (Choice::Type(t), current.types.contains(&t)));
         FilterPicker {
-            run,
-            items: statuses.into_iter().chain(types).collect(),
+            scope,
+            items: statuses.into_iter().chain(members).chain(types).collect(),
+            docs,
             cursor: 0,
         }
+    }
+
+    /// The members checked (none: every document).
+    pub fn chosen_docs(&self) -> Vec<usize> {
+        let docs = self.items.iter().filter(|(_, on)| *on);
+        docs.filter_map(|(c, _)| match c {
+            Choice::Doc(m) => Some(*m),
+            _ => None,
+        })
+        .collect()
     }
 
     /// The filter the checked boxes describe.
@@ -55,16 +75,15 @@ impl FilterPicker {
 
     /// Where the box named `label` is in the list (tests walk the cursor there).
     pub fn position(&self, label: &str) -> Option<usize> {
-        self.items
-            .iter()
-            .position(|(c, _)| choice_label(*c) == label)
+        self.items.iter().position(|(c, _)| self.label(*c) == label)
     }
-}
 
-fn choice_label(c: Choice) -> &'static str {
-    match c {
-        Choice::Status(s) => s.as_str(),
-        Choice::Type(t) => t.as_str(),
+    fn label(&self, c: Choice) -> &str {
+        match c {
+            Choice::Status(s) => s.as_str(),
+            Choice::Type(t) => t.as_str(),
+            Choice::Doc(m) => self.docs.get(m).map(String::as_str).unwrap_or(""),
+        }
     }
 }
 
@@ -86,8 +105,9 @@ impl Component for FilterPicker {
             Action::Cancel => vec![Effect::Close],
             Action::Submit => {
                 let job = Job::Filter {
-                    run: Box::new(self.run.clone()),
+                    scope: self.scope.clone(),
                     filter: self.filter(),
+                    docs: self.chosen_docs(),
                     announce: true,
                 };
                 vec![Effect::Close, Effect::Job(job, Reply::Status)]
@@ -115,9 +135,11 @@ impl Component for FilterPicker {
                 let kind = match choice {
                     Choice::Status(_) => "status",
                     Choice::Type(_) => "type  ",
+                    Choice::Doc(_) => "doc   ",
                 };
                 let mark = if *on { "[x]" } else { "[ ]" };
-                ListItem::new(format!("{mark} {kind} {}", choice_label(*choice)))
+                let label = cut_to_width(self.label(*choice), 36);
+                ListItem::new(format!("{mark} {kind} {label}"))
             })
             .collect();
         let title = " Filter · space toggles, Enter applies, Esc cancels ";

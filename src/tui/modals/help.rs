@@ -67,7 +67,14 @@ impl Component for Help {
         // As many columns as fit, but no more than the lines need (wider text instead).
         let columns = (inner_w / COLUMN).clamp(1, count.div_ceil(per_col).max(1) as u16);
         let col_width = inner_w / columns;
-        let desc_w = col_width.saturating_sub(2 + 17) as usize;
+        // The keys column is as wide as the longest keys (at most 16), the rest describes.
+        let keys_w = help
+            .iter()
+            .flat_map(|(_, b)| b.iter().map(|(k, _)| k.chars().count()))
+            .max()
+            .unwrap_or(0)
+            .min(16);
+        let desc_w = (col_width as usize).saturating_sub(2 + keys_w + 1);
         let mut lines = Vec::new();
         for (context, bindings) in help {
             lines.push(Line::from(Span::styled(
@@ -77,7 +84,7 @@ impl Component for Help {
             for (keys, desc) in bindings {
                 lines.push(Line::from(vec![
                     Span::styled(
-                        format!("  {:<16} ", cut_to_width(&keys, 16)),
+                        format!("  {:<keys_w$} ", cut_to_width(&keys, keys_w)),
                         theme.fg("staged"),
                     ),
                     Span::raw(cut_to_width(&desc, desc_w)),

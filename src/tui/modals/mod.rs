@@ -9,7 +9,9 @@ pub(crate) mod complete;
 pub(crate) mod enum_pick;
 pub(crate) mod filter;
 pub(crate) mod help;
+pub(crate) mod ingest_watch;
 pub(crate) mod new_run;
+pub(crate) mod project_pick;
 pub(crate) mod prompt;
 pub mod studio;
 
@@ -18,6 +20,8 @@ pub use calls::CallLog;
 pub use enum_pick::EnumPicker;
 pub use filter::FilterPicker;
 pub use help::Help;
+pub use ingest_watch::IngestWatch;
 pub use new_run::NewRunForm;
+pub use project_pick::ProjectPicker;
 pub use prompt::{Prompt, PromptKind};
 pub use studio::Studio;

@@ -93,6 +93,8 @@ pub struct NewRunForm {
     pub error: Option<String>,
     /// The creation job is running.
     pub busy: bool,
+    /// A run group over this project (its one "document" choice names the project).
+    pub project: Option<String>,
 }
 
 impl NewRunForm {
@@ -146,7 +148,33 @@ impl NewRunForm {
             preview: None,
             error: None,
             busy: false,
+            project: None,
         })
+    }
+
+    /// The same form with project `project_ref` as the target: it creates a run group, one run
+    /// per member document (`n` on a project in the Library pane).
+    pub fn for_project(
+        ws: &Workspace,
+        (project_ref, docs, blocks): (&str, usize, u32),
+    ) -> Result<NewRunForm, String> {
+        if docs == 0 {
+            return Err(format!(
+                "project {project_ref} has no documents: a adds the selected ones"
+            ));
+        }
+        let mut form = NewRunForm::open(ws)?;
+        form.docs = vec![DocChoice {
+            conv_uid: project_ref.to_string(),
+            label: safe(&format!(
+                "project {project_ref}  ({docs} documents, {blocks} blocks): a run group"
+            )),
+            blocks,
+        }];
+        form.doc = 0;
+        form.focus = Field::Schema;
+        form.project = Some(project_ref.to_string());
+        Ok(form)
     }
 
     /// Put the cursor on a document (the one just ingested).
@@ -212,6 +240,7 @@ impl NewRunForm {
                 doc,
                 schema,
                 opts,
+                project: self.project.is_some(),
             },
             Reply::Status,
         )]
@@ -248,7 +277,12 @@ impl NewRunForm {
         self.busy = true;
         self.error = None;
         vec![Effect::Job(
-            Job::CreateRun { doc, schema, opts },
+            Job::CreateRun {
+                doc,
+                schema,
+                opts,
+                project: self.project.is_some(),
+            },
             Reply::Status,
         )]
     }
@@ -415,7 +449,7 @@ impl Modal for NewRunForm {
                 self.preview_done(ask, result);
                 JobFate::Taken
             }
-            Ok(Output::Created(_)) => JobFate::Close(done),
+            Ok(Output::Created(_) | Output::CreatedGroup(_)) => JobFate::Close(done),
             Err(reason) if done.kind == JobKind::CreateRun => {
                 self.create_refused(reason);
                 JobFate::Taken
@@ -444,9 +478,13 @@ impl Component for NewRunForm {
 
     fn render(&self, frame: &mut Frame, area: Rect, view: &View) {
         let theme = view.theme;
-        let title = match self.focus {
-            Field::Document => " New run · pick a document (←/→), Enter: next ",
-            Field::Schema => " New run · pick a schema (←/→), Enter creates the run ",
+        let title = match (self.focus, &self.project) {
+            (Field::Schema | Field::Document, Some(_)) => {
+                " New run group · pick a schema (←/→), Enter creates one run per document "
+            }
+            (_, Some(_)) => " New run group · Enter creates one run per document ",
+            (Field::Document, None) => " New run · pick a document (←/→), Enter: next ",
+            (Field::Schema, None) => " New run · pick a schema (←/→), Enter creates the run ",
             _ => " New run · Enter creates the run ",
         };
         let rect = centered(area, area.width.saturating_sub(4).min(110), 22);

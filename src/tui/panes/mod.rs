@@ -5,6 +5,8 @@
 
 pub(crate) mod grid;
 pub mod keys;
+pub(crate) mod library;
 pub mod policy;
+pub(crate) mod run_groups;
 pub(crate) mod runs;
 pub(crate) mod schemas;

@@ -3,7 +3,7 @@
 //! ETA, tokens and cost.
 
 use std::cell::Cell as StdCell;
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::time::Instant;
 
 use ratatui::layout::{Constraint, Direction, Layout, Position, Rect};
@@ -11,7 +11,8 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Borders, Cell, Paragraph, Row, Table, Wrap};
 use ratatui::Frame;
 
-use crate::model::{OverlayStatus, Run, RunCounters, RunStatus, UsageTotals};
+use super::run_groups::{self, Entry, GroupRow};
+use crate::model::{OverlayStatus, Run, RunCounters, RunGroup, RunStatus, UsageTotals};
 use crate::tui::kit::draw::list_table;
 use crate::tui::kit::text::{cut_to_width, inert};
 use crate::tui::kit::Action;
@@ -38,6 +39,14 @@ struct Speed {
 #[derive(Debug, Default)]
 pub struct RunsPane {
     pub runs: Vec<Run>,
+    /// Run groups as stored; `groups` sums their members out of `runs`.
+    records: Vec<RunGroup>,
+    pub groups: Vec<GroupRow>,
+    /// The rows shown: runs of no group, groups, and the members of unfolded groups.
+    pub entries: Vec<Entry>,
+    /// Groups whose member runs are shown under them (`space`).
+    pub unfolded: HashSet<String>,
+    /// A row of `entries`.
     pub cursor: usize,
     /// First row shown; kept by ratatui's TableState so the cursor stays visible.
     offset: StdCell<usize>,
@@ -50,8 +59,63 @@ pub struct RunsPane {
 }
 
 impl RunsPane {
+    /// The run under the cursor (a run or a group's member; `None` on a group row).
     pub fn current(&self) -> Option<&Run> {
-        self.runs.get(self.cursor)
+        match self.entries.get(self.cursor)? {
+            Entry::Run(i) | Entry::Member(_, i) => self.runs.get(*i),
+            Entry::Group(_) => None,
+        }
+    }
+
+    /// The group whose row is under the cursor.
+    pub fn current_group(&self) -> Option<&GroupRow> {
+        match self.entries.get(self.cursor)? {
+            Entry::Group(g) => self.groups.get(*g),
+            _ => None,
+        }
+    }
+
+    /// Replace the stored groups (after a reload) and sum them again.
+    pub fn set_groups(&mut self, groups: Vec<RunGroup>) {
+        let keep = self.cursor_key();
+        self.records = groups;
+        self.rebuild(keep);
+    }
+
+    /// What the cursor is on, to find it again after the rows change.
+    fn cursor_key(&self) -> Option<String> {
+        match self.entries.get(self.cursor)? {
+            Entry::Group(g) => self.groups.get(*g).map(|g| g.group.group_id.clone()),
+            _ => self.current().map(|r| r.run_id.clone()),
+        }
+    }
+
+    /// Sum the groups, lay out the rows and put the cursor back on `keep`.
+    fn rebuild(&mut self, keep: Option<String>) {
+        self.groups = run_groups::group_rows(&self.records, &self.runs);
+        self.entries = run_groups::entries(&self.runs, &self.groups, &self.unfolded);
+        self.cursor = crate::tui::kit::moved(self.cursor, self.entries.len(), 0);
+        if let Some(id) = keep {
+            self.select(&id);
+        }
+    }
+
+    /// `group`'s member runs in project order, if the list has every one of them.
+    pub fn members(&self, group: &RunGroup) -> Option<Vec<Run>> {
+        let by_id: HashMap<&str, &Run> = self.runs.iter().map(|r| (r.run_id.as_str(), r)).collect();
+        group
+            .run_ids
+            .iter()
+            .map(|id| by_id.get(id.as_str()).map(|r| (*r).clone()))
+            .collect()
+    }
+
+    /// Show or hide the member runs of the group `group_id`.
+    pub fn fold(&mut self, group_id: &str) {
+        if !self.unfolded.remove(group_id) {
+            self.unfolded.insert(group_id.to_string());
+        }
+        self.rebuild(Some(group_id.to_string()));
     }
 
     pub fn find(&self, run_id: &str) -> Option<&Run> {
@@ -67,21 +131,34 @@ impl RunsPane {
                 .then(b.run_id.cmp(&a.run_id))
         });
         self.runs = runs;
-        self.cursor = crate::tui::kit::moved(self.cursor, self.runs.len(), 0);
-        if let Some(id) = keep {
-            self.select(&id);
-        }
+        self.rebuild(keep);
     }
 
-    /// Put the cursor on `run_id` when it is listed.
-    pub fn select(&mut self, run_id: &str) {
-        if let Some(i) = self.runs.iter().position(|r| r.run_id == run_id) {
+    /// Put the cursor on `id` (a run, else the group holding it, or a group) when it is listed.
+    pub fn select(&mut self, id: &str) {
+        let run = self.runs.iter().position(|r| r.run_id == id);
+        let at = self.entries.iter().position(|e| match e {
+            Entry::Run(i) | Entry::Member(_, i) => Some(*i) == run,
+            Entry::Group(g) => self.groups[*g].group.group_id == id,
+        });
+        let holder = || {
+            let g = self
+                .groups
+                .iter()
+                .position(|g| g.group.run_ids.iter().any(|r| r == id))?;
+            self.entries.iter().position(|e| *e == Entry::Group(g))
+        };
+        if let Some(i) = at.or_else(holder) {
             self.cursor = i;
         }
     }
 
     /// A worker's progress report, shown before the next reload.
     pub fn progress(&mut self, run_id: &str, counters: RunCounters, usage: UsageTotals) {
+        if let Some(g) = self.groups.iter_mut().find(|g| g.group.group_id == run_id) {
+            g.summary.counters = counters;
+            g.summary.usage = usage;
+        }
         if let Some(r) = self.runs.iter_mut().find(|r| r.run_id == run_id) {
             r.counters = counters;
             r.usage = usage;
@@ -137,16 +214,30 @@ impl RunsPane {
             })
             .sum();
         let state_w = area.width.saturating_sub(fixed + 1).max(10) as usize;
-        let rows = self
-            .runs
-            .iter()
-            .map(|r| self.run_row(r, view, (wide, extra), state_w));
+        let rows = self.entries.iter().map(|e| match *e {
+            Entry::Run(i) => self.run_row(&self.runs[i], view, (wide, extra), state_w, None),
+            Entry::Member(_, i) => {
+                let id = run_groups::member_id(&self.runs[i], wide);
+                self.run_row(&self.runs[i], view, (wide, extra), state_w, Some(id))
+            }
+            Entry::Group(g) => {
+                let row = &self.groups[g];
+                let open = self.unfolded.contains(&row.group.group_id);
+                run_groups::group_row(row, open, view, (wide, extra), state_w)
+            }
+        });
         let title = if self.runs.is_empty() {
             " Runs · none yet: i ingests a file, n creates a run ".to_string()
-        } else {
+        } else if self.groups.is_empty() {
             format!(" Runs · {} · newest first ", self.runs.len())
+        } else {
+            format!(
+                " Runs · {} · {} group(s) · newest first · space shows a group's runs ",
+                self.runs.len(),
+                self.groups.len()
+            )
         };
-        let cursor = (!self.runs.is_empty()).then_some(self.cursor);
+        let cursor = (!self.entries.is_empty()).then_some(self.cursor);
         let table = Table::new(rows, widths).header(header);
         list_table(frame, area, table, &title, theme, cursor, &self.offset);
     }
@@ -159,14 +250,15 @@ impl RunsPane {
         view: &View,
         (wide, extra): (bool, bool),
         state_w: usize,
+        member: Option<String>,
     ) -> Row<'static> {
         let theme = view.theme;
         let c = &r.counters;
         // A prefix is what `blockwise run … PREFIX` takes: no ellipsis on it.
-        let id: String = if wide {
-            r.run_id.clone()
-        } else {
-            r.run_id.chars().take(12).collect()
+        let id: String = match member {
+            Some(id) => id,
+            None if wide => r.run_id.clone(),
+            None => r.run_id.chars().take(12).collect(),
         };
         let progress = if wide {
             progress_bar(r, 10)
@@ -238,6 +330,9 @@ impl RunsPane {
     /// The selected run in full: state and reason, what to do, speed, usage.
     fn detail(&self, frame: &mut Frame, area: Rect, view: &View) {
         let theme = view.theme;
+        if let Some(row) = self.current_group() {
+            return run_groups::group_detail(frame, area, view, row);
+        }
         let Some(run) = self.current() else {
             return;
         };
@@ -411,8 +506,15 @@ pub fn progress_bar(run: &Run, width: usize) -> String {
 
 impl Component for RunsPane {
     fn update(&mut self, action: Action, ctx: &Ctx) -> Vec<Effect> {
-        if navigate(&mut self.cursor, self.runs.len(), &action, ctx.page) {
+        if navigate(&mut self.cursor, self.entries.len(), &action, ctx.page) {
             return Vec::new();
+        }
+        if let Some(id) = self.current_group().map(|g| g.group.group_id.clone()) {
+            let (fx, fold) = run_groups::group_action(action, &id, self.unfolded.contains(&id));
+            if fold {
+                self.fold(&id);
+            }
+            return fx;
         }
         let Some(run) = self.current() else {
             return Vec::new();
@@ -446,7 +548,7 @@ impl Component for RunsPane {
     fn click(&mut self, area: Rect, at: Position) -> Vec<Effect> {
         let [list, _] = split(area);
         if let Some(row) = crate::tui::kit::row_at(list, self.offset.get(), at) {
-            if row < self.runs.len() {
+            if row < self.entries.len() {
                 self.cursor = row;
             }
         }

@@ -19,7 +19,7 @@ use crate::tui::kit::draw::centered;
 use crate::tui::kit::Action;
 use crate::tui::kit::{Component, Ctx, View};
 use crate::tui::kit::{Effect, Reply};
-use crate::tui::kit::{Job, Secret};
+use crate::tui::kit::{Job, Scope, Secret};
 use crate::tui::kit::{JobDone, JobFate, KeyMode, Modal, Output};
 use crate::workspace::{Format, Mode, Selection};
 
@@ -42,19 +42,21 @@ pub enum PromptKind {
         key: String,
         value: String,
     },
-    /// What `/` searches for in `run`.
+    /// What `/` searches for in a run or a group's runs.
     Search {
-        run: Box<Run>,
+        scope: Scope,
     },
-    /// The optional reason of a reject; then the grid moves on to `next`.
+    /// The optional reason of a reject of each (run, blocks) part (a group's selection may span
+    /// several runs); then the grid moves on to `next`.
     RejectReason {
-        run_id: String,
+        parts: Vec<(String, Selection)>,
         title: String,
-        selection: Selection,
         next: Option<u32>,
     },
-    /// A file to ingest (Tab completes the path).
+    /// A file or folder to ingest (Tab completes the path).
     Ingest,
+    /// The name of a new project.
+    NewProject,
     /// The custom provider's base URL, asked before its key.
     KeyBaseUrl {
         provider: String,
@@ -126,12 +128,22 @@ impl Prompt {
         p
     }
 
-    /// A file to ingest.
+    /// A file or a folder to ingest.
     pub fn ingest() -> Prompt {
         Prompt::new(
             PromptKind::Ingest,
-            "Ingest a file (.md or .txt)".into(),
+            "Ingest a file or a folder (its subfolders too)".into(),
             "path · Tab completes · Enter ingests, Esc cancels".into(),
+            String::new(),
+        )
+    }
+
+    /// The name of a new project.
+    pub fn new_project() -> Prompt {
+        Prompt::new(
+            PromptKind::NewProject,
+            "New project".into(),
+            "a name: a-z 0-9 _ - (up to 64) · Enter creates, Esc cancels".into(),
             String::new(),
         )
     }
@@ -155,19 +167,14 @@ impl Prompt {
     /// A job for this prompt's text, the next prompt, or the reason nothing can be saved.
     fn submit(&self, text: String, ctx: &Ctx) -> Result<Vec<Effect>, String> {
         let job = match &self.kind {
-            PromptKind::Search { run } => {
+            PromptKind::Search { scope } => {
                 let job = Job::Search {
-                    run: run.clone(),
+                    scope: scope.clone(),
                     query: text.trim().to_string(),
                 };
                 return Ok(vec![Effect::Close, Effect::Job(job, Reply::Status)]);
             }
-            PromptKind::RejectReason {
-                run_id,
-                selection,
-                next,
-                ..
-            } => return Ok(reject(run_id, selection, *next, &text)),
+            PromptKind::RejectReason { parts, next, .. } => return Ok(reject(parts, *next, &text)),
             PromptKind::EditCell {
                 run_id,
                 index,
@@ -190,7 +197,12 @@ impl Prompt {
             }
             PromptKind::PolicyValue { key } => return policy_value(key, text.trim(), ctx),
             PromptKind::PolicyReason { key, value } => policy_reason(key, value, text.trim())?,
-            PromptKind::Ingest => ingest(text.trim())?,
+            PromptKind::Ingest => return ingest(text.trim()),
+            PromptKind::NewProject => {
+                let project_ref = text.trim().to_string();
+                crate::workspace::validate_project_ref(&project_ref).map_err(|e| e.to_string())?;
+                Job::CreateProject { project_ref }
+            }
             PromptKind::KeyBaseUrl { provider } => return key_base_url(provider, text.trim()),
             PromptKind::SetKey { provider, base_url } => set_key(provider, base_url, text)?,
             PromptKind::KeyDefaults(d) => return d.submit(&text).map(|e| vec![e]),
@@ -273,14 +285,17 @@ impl Prompt {
 }
 
 /// Reject with the typed reason (none when empty), then move to `next` (accept-and-next).
-fn reject(run_id: &str, selection: &Selection, next: Option<u32>, text: &str) -> Vec<Effect> {
+fn reject(parts: &[(String, Selection)], next: Option<u32>, text: &str) -> Vec<Effect> {
     let reason = Some(text.trim().to_string()).filter(|r| !r.is_empty());
-    let job = Job::Reject {
-        run_id: run_id.to_string(),
-        selection: selection.clone(),
-        reason,
-    };
-    let mut fx = vec![Effect::Close, Effect::Job(job, Reply::Status)];
+    let mut fx = vec![Effect::Close];
+    for (run_id, selection) in parts {
+        let job = Job::Reject {
+            run_id: run_id.clone(),
+            selection: selection.clone(),
+            reason: reason.clone(),
+        };
+        fx.push(Effect::Job(job, Reply::Status));
+    }
     fx.extend(next.map(Effect::GoTo));
     fx
 }
@@ -313,13 +328,22 @@ fn policy_reason(key: &str, value: &str, reason: &str) -> Result<Job, String> {
     })
 }
 
-fn ingest(path: &str) -> Result<Job, String> {
+/// A file is ingested by a job this prompt waits for; a folder by a job the progress dialog
+/// (which replaces the prompt) watches.
+fn ingest(path: &str) -> Result<Vec<Effect>, String> {
     if path.is_empty() {
-        return Err("type the path of a .md or .txt file (Tab completes)".into());
+        return Err("type the path of a file or a folder (Tab completes)".into());
     }
-    Ok(Job::Ingest {
-        path: crate::tui::modals::complete::expand_home(path),
-    })
+    let path = crate::tui::modals::complete::expand_home(path);
+    if path.is_dir() {
+        let progress = std::sync::Arc::new(crate::tui::kit::job::IngestProgress::default());
+        let watch = super::ingest_watch::IngestWatch::new(path.clone(), progress.clone());
+        return Ok(vec![
+            Effect::Replace(Box::new(watch)),
+            Effect::Job(Job::IngestFolder { path, progress }, Reply::Status),
+        ]);
+    }
+    Ok(vec![Effect::Job(Job::Ingest { path }, Reply::Prompt)])
 }
 
 /// The custom provider's base URL leads to the prompt for its (optional) key.

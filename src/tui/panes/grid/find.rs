@@ -13,13 +13,19 @@ use crate::workspace::{BlockFilter as Filter, Workspace};
 
 impl GridPane {
     /// A filter's result arrived: show only those blocks, keeping the cursor's block if kept.
-    pub fn set_view(&mut self, filter: Filter, kept: Arc<[u32]>, ws: &Workspace) -> Vec<Effect> {
+    pub fn set_view(
+        &mut self,
+        (filter, docs): (Filter, Vec<usize>),
+        kept: Arc<[u32]>,
+        ws: &Workspace,
+    ) -> Vec<Effect> {
         let at = self.index();
-        self.view = if filter.is_empty() {
+        self.view = if filter.is_empty() && docs.is_empty() {
             None
         } else {
             Some((filter, kept))
         };
+        self.doc_filter = docs;
         self.anchor = None;
         self.cursor = self.position_of(at);
         self.clamp();
@@ -62,8 +68,13 @@ impl GridPane {
 
     /// `/`: ask for the text to find (empty clears the search).
     pub(super) fn begin_search(&self) -> Vec<Effect> {
-        let Some(run) = &self.run else {
+        let Some(scope) = self.scope() else {
             return vec![no_run()];
+        };
+        let what = if self.group.is_some() {
+            "Search every document of the group"
+        } else {
+            "Search block content and values"
         };
         let current = self
             .search
@@ -71,10 +82,8 @@ impl GridPane {
             .map(|(q, _)| q.clone())
             .unwrap_or_default();
         let prompt = Prompt::new(
-            PromptKind::Search {
-                run: Box::new(run.clone()),
-            },
-            "Search block content and values".into(),
+            PromptKind::Search { scope },
+            what.into(),
             "case-insensitive · Enter searches (empty clears), Esc cancels · then n / N".into(),
             current,
         );
@@ -82,8 +91,8 @@ impl GridPane {
     }
 
     /// `f`: choose statuses and block types.
-    pub(super) fn begin_filter(&self) -> Vec<Effect> {
-        let Some(run) = &self.run else {
+    pub(super) fn begin_filter(&mut self, ws: &Workspace) -> Vec<Effect> {
+        let Some(scope) = self.scope() else {
             return vec![no_run()];
         };
         let current = self
@@ -91,8 +100,23 @@ impl GridPane {
             .as_ref()
             .map(|(f, _)| f.clone())
             .unwrap_or_default();
-        let picker = FilterPicker::new(run.clone(), &current);
+        let docs = match &mut self.group {
+            Some(g) => g.all_names(ws),
+            None => Vec::new(),
+        };
+        let picker = FilterPicker::new(scope, &current, docs, &self.doc_filter);
         vec![Effect::Open(Box::new(picker))]
+    }
+
+    /// The filter job that re-applies the current filter (after a review changed statuses).
+    pub fn refilter_job(&self) -> Option<crate::tui::kit::Job> {
+        let (filter, _) = self.view.as_ref()?;
+        Some(crate::tui::kit::Job::Filter {
+            scope: self.scope()?,
+            filter: filter.clone(),
+            docs: self.doc_filter.clone(),
+            announce: false,
+        })
     }
 }
 

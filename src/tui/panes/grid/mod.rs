@@ -12,8 +12,12 @@ use std::sync::Arc;
 
 mod detail;
 mod find;
+mod group;
+mod group_window;
 mod review;
 mod table;
+
+pub use group::GroupGrid;
 
 use crate::model::{OverlayStatus, Run};
 use crate::tui::kit::draw::GRID_FIXED as FIXED;
@@ -32,7 +36,12 @@ const CHROME_ROWS: u16 = 6;
 /// One visible row, built from the block and its overlay.
 #[derive(Debug, Clone)]
 pub struct GridRow {
+    /// The row's key: the block index, or in a group's grid the position across its members.
     pub index: u32,
+    /// The block's index in its document.
+    pub block: u32,
+    /// The document's file name (the grid of a group).
+    pub doc: Option<String>,
     pub block_type: String,
     pub content: String,
     pub status: OverlayStatus,
@@ -45,7 +54,12 @@ pub struct GridRow {
 
 #[derive(Debug)]
 pub struct GridPane {
+    /// The run shown; in a group's grid, the member run of the cursor's row.
     pub run: Option<Run>,
+    /// The run group shown (every member's blocks), if a group is open.
+    pub group: Option<GroupGrid>,
+    /// The group members the filter keeps (none: all).
+    pub doc_filter: Vec<usize>,
     pub schema: Option<Value>,
     pub fields: Vec<String>,
     pub cursor: u32,
@@ -60,6 +74,8 @@ pub struct GridPane {
     pub height: u32,
     /// The detail view of the cursor's block, when open (`enter`; `esc` closes it).
     pub detail: Option<Detail>,
+    /// The row key the detail view shows.
+    detail_key: u32,
     /// The active filter and the blocks it keeps (ascending); `cursor` and `offset` are then
     /// positions in this list. `None`: every block, position = block index.
     pub view: Option<(Filter, Arc<[u32]>)>,
@@ -71,6 +87,8 @@ impl Default for GridPane {
     fn default() -> Self {
         GridPane {
             run: None,
+            group: None,
+            doc_filter: Vec::new(),
             schema: None,
             fields: Vec::new(),
             cursor: 0,
@@ -81,6 +99,7 @@ impl Default for GridPane {
             rows: Vec::new(),
             height: 20,
             detail: None,
+            detail_key: 0,
             view: None,
             search: None,
         }
@@ -92,7 +111,18 @@ impl GridPane {
     pub fn total(&self) -> u32 {
         match &self.view {
             Some((_, v)) => v.len() as u32,
-            None => self.run.as_ref().map(|r| r.counters.total).unwrap_or(0),
+            None => match &self.group {
+                Some(g) => g.total(),
+                None => self.run.as_ref().map(|r| r.counters.total).unwrap_or(0),
+            },
+        }
+    }
+
+    /// The cursor's block index in its own document (its run's index).
+    pub fn local_index(&self) -> u32 {
+        match &self.group {
+            Some(g) => g.locate(self.index()).map_or(u32::MAX, |(_, i)| i),
+            None => self.index(),
         }
     }
 
@@ -122,38 +152,58 @@ impl GridPane {
 
     /// Show `run` (fresh cursor when it is another run).
     pub fn open(&mut self, ws: &Workspace, run: Run) -> Result<(), workspace::Error> {
-        let same = self.run.as_ref().is_some_and(|r| r.run_id == run.run_id);
+        let same =
+            self.group.is_none() && self.run.as_ref().is_some_and(|r| r.run_id == run.run_id);
         if !same {
-            self.cursor = 0;
-            self.offset = 0;
-            self.col = 0;
-            self.detail = None;
-            self.view = None;
-            self.search = None;
-            self.clear_selection();
-            let schema = ws.get_schema(&run.schema_id)?.map(|s| s.json);
-            self.fields = schema
-                .as_ref()
-                .and_then(properties)
-                .map(|p| p.keys().cloned().collect())
-                .unwrap_or_default();
-            self.schema = schema;
+            self.fresh(ws, &run.schema_id)?;
         }
+        self.group = None;
         self.run = Some(run);
         self.reload(ws)
     }
 
-    /// Re-read the run and the visible window (a bounded read: `height` rows).
+    /// A fresh cursor, no filter, search or selection, and the fields of schema `schema_id`.
+    fn fresh(&mut self, ws: &Workspace, schema_id: &str) -> Result<(), workspace::Error> {
+        self.cursor = 0;
+        self.offset = 0;
+        self.col = 0;
+        self.detail = None;
+        self.view = None;
+        self.doc_filter.clear();
+        self.search = None;
+        self.clear_selection();
+        let schema = ws.get_schema(schema_id)?.map(|s| s.json);
+        self.fields = schema
+            .as_ref()
+            .and_then(properties)
+            .map(|p| p.keys().cloned().collect())
+            .unwrap_or_default();
+        self.schema = schema;
+        Ok(())
+    }
+
+    /// Re-read the run (a group: its members) and the visible window (a bounded read:
+    /// `height` rows).
     pub fn reload(&mut self, ws: &Workspace) -> Result<(), workspace::Error> {
+        if let Some(g) = &mut self.group {
+            g.refresh(ws)?;
+        } else if let Some(run) = &self.run {
+            if let Some(fresh) = ws.get_run(&run.run_id)? {
+                self.run = Some(fresh);
+            }
+        }
+        self.load_window(ws)
+    }
+
+    /// Read the visible window's rows (and the detail view's block when open).
+    fn load_window(&mut self, ws: &Workspace) -> Result<(), workspace::Error> {
+        self.clamp();
+        if self.group.is_some() {
+            self.rows = self.group_window(ws)?;
+            return self.detail_follows(ws);
+        }
         let Some(run) = &self.run else {
             self.rows.clear();
-            return Ok(());
-        };
-        if let Some(fresh) = ws.get_run(&run.run_id)? {
-            self.run = Some(fresh);
-        }
-        self.clamp();
-        let Some(run) = &self.run else {
             return Ok(());
         };
         let to = (self.offset + self.height.max(1)).min(self.total());
@@ -176,6 +226,8 @@ impl GridPane {
                 let value = ov.status.shown(ov.confirmed, ov.staging).value();
                 GridRow {
                     index: ov.block_index,
+                    block: ov.block_index,
+                    doc: None,
                     block_type: b.block_type.as_str().to_string(),
                     content: b.block_content,
                     status: ov.status,
@@ -185,6 +237,10 @@ impl GridPane {
                 }
             })
             .collect();
+        self.detail_follows(ws)
+    }
+
+    fn detail_follows(&mut self, ws: &Workspace) -> Result<(), workspace::Error> {
         if self.detail.is_some() {
             self.load_detail(ws)?;
         }
@@ -198,10 +254,11 @@ impl GridPane {
             return Ok(());
         };
         let (scroll, value_scroll) = match &self.detail {
-            Some(d) if d.index == self.index() => (d.scroll, d.value_scroll),
+            Some(d) if self.detail_key == self.index() => (d.scroll, d.value_scroll),
             _ => (0, 0),
         };
-        self.detail = Detail::load(ws, run, self.index())?.map(|mut d| {
+        self.detail_key = self.index();
+        self.detail = Detail::load(ws, run, self.local_index())?.map(|mut d| {
             d.scroll = scroll;
             d.value_scroll = value_scroll;
             d
@@ -240,7 +297,8 @@ impl GridPane {
     pub fn resize(&mut self, rows: u16, ws: &Workspace) -> Vec<Effect> {
         self.height = u32::from(rows.saturating_sub(CHROME_ROWS)).max(1);
         if self.clamp() || self.rows.len() < self.height as usize {
-            return self.refresh(ws);
+            // The window only: a group's members are as fresh as the last reload.
+            return self.fetch(ws);
         }
         Vec::new()
     }
@@ -250,6 +308,7 @@ impl GridPane {
         let total = self.total();
         self.cursor = self.cursor.min(total.saturating_sub(1));
         self.col = self.col.min(self.fields.len().saturating_sub(1));
+        self.follow_member();
         let h = self.height.max(1);
         let before = self.offset;
         if self.cursor < self.offset {
@@ -273,9 +332,18 @@ impl GridPane {
     fn move_and_fetch(&mut self, delta: i64, ws: &Workspace) -> Vec<Effect> {
         self.move_by(delta);
         if self.clamp() || self.current_row().is_none() {
-            return self.refresh(ws);
+            return self.fetch(ws);
         }
         Vec::new()
+    }
+
+    /// Read the window only (the cursor moved; the run's counters are as fresh as the last
+    /// reload), reporting a failure as an effect.
+    fn fetch(&mut self, ws: &Workspace) -> Vec<Effect> {
+        match self.load_window(ws) {
+            Ok(()) => Vec::new(),
+            Err(e) => vec![Effect::Error(format!("cannot read the grid: {e}"))],
+        }
     }
 
     pub fn current_row(&self) -> Option<&GridRow> {
@@ -320,9 +388,9 @@ impl GridPane {
     /// The first staged block after `sel` (wrapping to the start), for accept-and-next: the
     /// blocks of `sel` still read as staged until the job lands, so they are skipped.
     fn next_needing_review(&self, ws: &Workspace, sel: &Selection) -> Option<u32> {
-        let run = self.run.as_ref()?;
+        self.run.as_ref()?;
         let staged = |from| {
-            ws.next_with_status(&run.run_id, OverlayStatus::AiComplete, from, true)
+            self.next_status(ws, OverlayStatus::AiComplete, from, true)
                 .ok()
                 .flatten()
         };
@@ -346,14 +414,14 @@ impl GridPane {
     pub fn goto(&mut self, index: u32, ws: &Workspace) -> Vec<Effect> {
         self.cursor = self.position_of(index);
         self.clamp();
-        self.refresh(ws)
+        self.fetch(ws)
     }
 
     /// Jump to the nearest block with `status` after (`forward`) or before the cursor.
     fn jump(&mut self, status: OverlayStatus, forward: bool, ws: &Workspace) -> Vec<Effect> {
-        let Some(run) = &self.run else {
+        if self.run.is_none() {
             return vec![no_run()];
-        };
+        }
         let from = if forward {
             self.index().saturating_add(1)
         } else {
@@ -363,7 +431,7 @@ impl GridPane {
             OverlayStatus::Failed => "failed",
             _ => "staged",
         };
-        match ws.next_with_status(&run.run_id, status, from, forward) {
+        match self.next_status(ws, status, from, forward) {
             Ok(Some(i)) => self.goto(i, ws),
             Ok(None) => vec![Effect::Info(format!(
                 "no {what} block {} row {}",
@@ -386,11 +454,7 @@ impl Component for GridPane {
         }
         let fx = self.update_grid(action, ctx);
         // The detail view follows the cursor (accept-and-next, jumps).
-        if self
-            .detail
-            .as_ref()
-            .is_some_and(|d| d.index != self.index())
-        {
+        if self.detail.is_some() && self.detail_key != self.index() {
             if let Err(e) = self.load_detail(ctx.ws) {
                 return vec![Effect::Error(e.to_string())];
             }
@@ -443,7 +507,7 @@ impl GridPane {
             Action::SearchNext => return self.next_match(true, ctx.ws),
             Action::SearchPrev => return self.next_match(false, ctx.ws),
             Action::Search => return self.begin_search(),
-            Action::Filter => return self.begin_filter(),
+            Action::Filter => return self.begin_filter(ctx.ws),
             Action::NextStaged => return self.jump(OverlayStatus::AiComplete, true, ctx.ws),
             Action::PrevStaged => return self.jump(OverlayStatus::AiComplete, false, ctx.ws),
             Action::NextFailed => return self.jump(OverlayStatus::Failed, true, ctx.ws),
@@ -461,10 +525,13 @@ impl GridPane {
             Action::Unconfirm => {
                 let selection = self.targets();
                 self.clear_selection();
-                return self.review(|run_id| Job::Unconfirm { run_id, selection });
+                return self.review_each(&selection, |run_id, selection| Job::Unconfirm {
+                    run_id,
+                    selection,
+                });
             }
             Action::DiscardEdit => {
-                let index = self.index();
+                let index = self.local_index();
                 return self.review(|run_id| Job::Discard { run_id, index });
             }
             Action::Edit => return self.begin_edit(),

@@ -8,7 +8,7 @@ use crate::model::OverlayStatus;
 use crate::tui::kit::text::{compact, thousands};
 use crate::tui::kit::{Effect, Job, Reply};
 use crate::tui::modals::{Ask, EnumPicker, Prompt, PromptKind};
-use crate::workspace::{properties, Target, Workspace};
+use crate::workspace::{properties, Selection, Target, Workspace};
 
 impl GridPane {
     /// A review job on the open run, or the reason there is none.
@@ -19,6 +19,21 @@ impl GridPane {
         }
     }
 
+    /// One review job per run the selection `sel` (row keys) touches.
+    pub(super) fn review_each(
+        &self,
+        sel: &Selection,
+        job: impl Fn(String, Selection) -> Job,
+    ) -> Vec<Effect> {
+        if self.run.is_none() {
+            return vec![no_run()];
+        }
+        self.review_parts(sel)
+            .into_iter()
+            .map(|(run_id, part)| Effect::Job(job(run_id, part), Reply::Status))
+            .collect()
+    }
+
     /// Accept-and-next: confirm the targets, then go to the next block needing review.
     pub(super) fn confirm_and_next(&mut self, ws: &Workspace) -> Vec<Effect> {
         let sel = self.targets();
@@ -26,8 +41,10 @@ impl GridPane {
             return Vec::new();
         }
         let next = self.next_needing_review(ws, &sel);
-        let target = Target::Blocks(sel);
-        let mut fx = self.review(|run_id| Job::Confirm { run_id, target });
+        let mut fx = self.review_each(&sel, |run_id, part| Job::Confirm {
+            run_id,
+            target: Target::Blocks(part),
+        });
         self.clear_selection();
         if let Some(i) = next {
             fx.extend(self.goto(i, ws));
@@ -37,21 +54,25 @@ impl GridPane {
 
     /// Ask for an optional reason, then reject the targets and move on.
     pub(super) fn begin_reject(&self, ws: &Workspace) -> Vec<Effect> {
-        let Some(run) = &self.run else {
+        if self.run.is_none() {
             return vec![no_run()];
-        };
+        }
         let selection = self.targets();
         if selection.is_empty() {
             return Vec::new();
         }
         let next = self.next_needing_review(ws, &selection);
+        let parts = self.review_parts(&selection);
+        let title = match parts.as_slice() {
+            [(_, one)] => format!("Reject {} block(s): {one}", one.len()),
+            _ => format!(
+                "Reject {} block(s) in {} documents",
+                selection.len(),
+                parts.len()
+            ),
+        };
         let prompt = Prompt::new(
-            PromptKind::RejectReason {
-                run_id: run.run_id.clone(),
-                title: format!("Reject {} block(s): {selection}", selection.len()),
-                selection,
-                next,
-            },
+            PromptKind::RejectReason { parts, title, next },
             String::new(),
             "optional reason, kept in the review log · Enter rejects, Esc cancels".into(),
             String::new(),
@@ -61,6 +82,28 @@ impl GridPane {
 
     /// `A`: ask first, with the count.
     pub(super) fn ask_confirm_all(&self) -> Vec<Effect> {
+        if let Some(g) = &self.group {
+            let n = g.counters().ai_complete;
+            if n == 0 {
+                return vec![Effect::Info(
+                    "no staged blocks to confirm in this group".into(),
+                )];
+            }
+            let with = g.runs.iter().filter(|r| r.counters.ai_complete > 0).count();
+            let ask = Ask::new(
+                format!(
+                    "Confirm all {} staged blocks of {with} of the {} documents of group {}?",
+                    thousands(n),
+                    g.runs.len(),
+                    g.group.group_id
+                ),
+                Job::ConfirmAll {
+                    group_id: g.group.group_id.clone(),
+                    run_ids: g.group.run_ids.clone(),
+                },
+            );
+            return vec![Effect::Open(Box::new(ask))];
+        }
         let Some(run) = &self.run else {
             return vec![no_run()];
         };
@@ -99,7 +142,7 @@ impl GridPane {
         if row.status != OverlayStatus::AiComplete {
             return vec![Effect::Error(format!(
                 "block {} is {}: only staged blocks can be edited",
-                row.index,
+                row.block,
                 row.status.as_str()
             ))];
         }
@@ -134,7 +177,7 @@ fn cell_editor(
     if let FieldKind::Enum(members) = &kind {
         let picker = EnumPicker::new(
             run_id.to_string(),
-            row.index,
+            row.block,
             field,
             members.clone(),
             &current,
@@ -146,7 +189,7 @@ fn cell_editor(
         return vec![Effect::Job(
             Job::Edit {
                 run_id: run_id.to_string(),
-                index: row.index,
+                index: row.block,
                 field,
                 text: text.into(),
             },
@@ -163,10 +206,10 @@ fn cell_editor(
         let mut prompt = Prompt::new(
             PromptKind::EditCell {
                 run_id: run_id.to_string(),
-                index: row.index,
+                index: row.block,
                 field: field.clone(),
             },
-            format!("Edit block {} · {field} (JSON)", row.index),
+            format!("Edit block {} · {field} (JSON)", row.block),
             format!("Enter: new line · ctrl-s saves, Esc cancels · schema {ty}"),
             pretty,
         );
@@ -176,10 +219,10 @@ fn cell_editor(
     let prompt = Prompt::new(
         PromptKind::EditCell {
             run_id: run_id.to_string(),
-            index: row.index,
+            index: row.block,
             field: field.clone(),
         },
-        format!("Edit block {} · {field}", row.index),
+        format!("Edit block {} · {field}", row.block),
         format!("Enter saves, Esc cancels · schema {ty}"),
         current,
     );

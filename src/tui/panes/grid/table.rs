@@ -20,18 +20,13 @@ impl GridPane {
             return;
         }
         let Some(run) = &self.run else {
-            let p = Paragraph::new("No run open. Pick one in the Runs pane (1) and press Enter.")
-                .block(
-                    Block::default()
-                        .borders(Borders::ALL)
-                        .border_style(theme.border()),
-                );
-            frame.render_widget(p, area);
-            return;
+            return no_run_box(frame, area, theme);
         };
+        let doc_w = self.doc_width(area.width);
         let (first, last) = self.field_window(area.width);
-        let content_w = content_width(area.width, last - first);
-        let (header, widths) = self.header(view.theme, (first, last), content_w);
+        let doc_room = if doc_w > 0 { doc_w + 1 } else { 0 };
+        let content_w = content_width(area.width.saturating_sub(doc_room), last - first);
+        let (header, widths) = self.header(view.theme, (first, last), (content_w, doc_w));
         let here = self.index();
         let query = self.search.as_ref().map(|(q, _)| q.to_lowercase());
         let hl = theme.fg("marked").add_modifier(Modifier::REVERSED);
@@ -49,12 +44,18 @@ impl GridPane {
             let mut cells = vec![
                 Cell::from(Line::from(vec![
                     Span::styled(marker, theme.fg("marked")),
-                    Span::raw(format!("{:>4}", row.index)),
+                    Span::raw(format!("{:>4}", row.block)),
                 ])),
                 Cell::from(one_line(&row.block_type, 10)).style(theme.fg("muted")),
                 Cell::from(status_label(row)).style(status_style),
                 mark(one_line(&row.content, content_w.into()), theme.fg("text")),
             ];
+            if let (Some(doc), true) = (&row.doc, doc_w > 0) {
+                cells.insert(
+                    1,
+                    Cell::from(one_line(doc, doc_w.into())).style(theme.fg("muted")),
+                );
+            }
             for (i, f) in self.fields[first..last].iter().enumerate() {
                 let text = match (&row.value, row.status) {
                     (Some(v), _) => v.get(f).map(compact).unwrap_or_default(),
@@ -94,13 +95,17 @@ impl GridPane {
         &self,
         theme: &Theme,
         (first, last): (usize, usize),
-        content_w: u16,
+        (content_w, doc_w): (u16, u16),
     ) -> (Vec<Cell<'static>>, Vec<Constraint>) {
         let mut header: Vec<Cell<'static>> = FIXED.iter().map(|(n, _)| Cell::from(*n)).collect();
         let mut widths: Vec<Constraint> = FIXED
             .iter()
             .map(|(n, w)| Constraint::Length(if *n == "content" { content_w } else { *w }))
             .collect();
+        if doc_w > 0 {
+            header.insert(1, Cell::from("doc"));
+            widths.insert(1, Constraint::Length(doc_w));
+        }
         for (i, f) in self.fields[first..last].iter().enumerate() {
             let mut style = theme.title();
             if first + i == self.col {
@@ -116,7 +121,16 @@ impl GridPane {
     /// view's `Block N · type · …`.
     pub(super) fn title(&self, run: &Run, view: &View) -> Line<'static> {
         let theme = view.theme;
-        let c = &run.counters;
+        let counters = self.group.as_ref().map(|g| g.counters());
+        let c = counters.as_ref().unwrap_or(&run.counters);
+        // A group's grid names the group and its size; the cursor's member is in the doc column.
+        let (what, schema) = match &self.group {
+            Some(g) => (
+                format!("group {} · {} docs", g.group.group_id, g.runs.len()),
+                &g.group.schema_ref,
+            ),
+            None => (run.run_id.clone(), &run.schema_ref),
+        };
         let reviewed = format!(
             "reviewed {} / {} ({:.1}%)",
             thousands(c.confirmed),
@@ -136,12 +150,9 @@ impl GridPane {
             ),
             None => format!(
                 " Grid{} · {} · {} · row {}/{} · {reviewed} · col {}/{} ",
-                match &self.view {
-                    Some((f, _)) => format!(" [filter: {}]", f.describe()),
-                    None => String::new(),
-                },
-                sanitize_line(&run.run_id),
-                sanitize_line(&run.schema_ref),
+                self.filter_label(),
+                sanitize_line(&what),
+                sanitize_line(schema),
                 if self.total() == 0 {
                     0
                 } else {
@@ -183,13 +194,47 @@ impl GridPane {
         Line::from(title)
     }
 
+    /// ` [filter: … · 2 doc(s)]`, or nothing without a filter.
+    fn filter_label(&self) -> String {
+        match &self.view {
+            Some((f, _)) if !self.doc_filter.is_empty() => format!(
+                " [filter: {} · {} doc(s)]",
+                f.describe(),
+                self.doc_filter.len()
+            ),
+            Some((f, _)) => format!(" [filter: {}]", f.describe()),
+            None => String::new(),
+        }
+    }
+
+    /// The doc column's width in a group's grid (0: no such column).
+    pub(super) fn doc_width(&self, width: u16) -> u16 {
+        match (&self.group, width) {
+            (None, _) => 0,
+            (Some(_), 0..=99) => 12,
+            (Some(_), 100..=139) => 18,
+            _ => 24,
+        }
+    }
+
     /// Property columns that fit `width`, starting so the current one is visible.
     pub(super) fn field_window(&self, width: u16) -> (usize, usize) {
-        let fixed: u16 = FIXED.iter().map(|(_, w)| w + 1).sum::<u16>() + 2;
+        let doc = self.doc_width(width);
+        let fixed: u16 = FIXED.iter().map(|(_, w)| w + 1).sum::<u16>() + 2 + doc;
         let fit = (width.saturating_sub(fixed) / (FIELD_WIDTH + 1)).max(1) as usize;
         let first = self.col.saturating_sub(fit - 1);
         (first, (first + fit).min(self.fields.len()))
     }
+}
+
+/// The grid before a run is opened: where to open one.
+fn no_run_box(frame: &mut Frame, area: Rect, theme: &Theme) {
+    let p = Paragraph::new("No run open. Pick one in the Runs pane (1) and press Enter.").block(
+        Block::default()
+            .borders(Borders::ALL)
+            .border_style(theme.border()),
+    );
+    frame.render_widget(p, area);
 }
 
 /// The content column's width: at most its own, less when the table (borders, the other fixed
