@@ -32,6 +32,7 @@ mod run;
 mod run_group;
 mod schema;
 mod schema_refine;
+mod schema_report;
 mod schema_suggest;
 mod sigint;
 mod terminal_writer;

@@ -151,7 +151,7 @@ fn deliver(
 ) -> anyhow::Result<u8> {
     if let Some(r) = &args.save {
         let result = ws.save_schema(schema, Some(r.clone()));
-        return super::schema::report(ctx, result, None);
+        return super::schema_report::report(ctx, result, None);
     }
     if let Some(path) = &args.out {
         write_new(path, &schema)?;
