@@ -8,15 +8,25 @@
 //!
 //! It prints `ANTHROPIC_BASE_URL=…` and `OPENAI_BASE_URL=…`, then serves until killed. Answers
 //! are made up from the schema and the block (see `src/fake/answer.rs`), 150 ms per call.
+//! `FAKE_BATCH_SECONDS=N` makes each Message Batch take N seconds to end (default 0).
 
 use std::time::Duration;
 
-use blockwise::fake::{FakeConfig, FakeServer};
+use blockwise::fake::{FakeBatchConfig, FakeConfig, FakeServer};
 
 fn main() -> std::io::Result<()> {
     let fake = FakeServer::start(FakeConfig {
         default_latency: Duration::from_millis(150),
         expected_key: std::env::args().nth(1),
+        batch: FakeBatchConfig {
+            processing: Duration::from_secs(
+                std::env::var("FAKE_BATCH_SECONDS")
+                    .ok()
+                    .and_then(|s| s.parse().ok())
+                    .unwrap_or(0),
+            ),
+            ..FakeBatchConfig::default()
+        },
         ..FakeConfig::default()
     })?;
     println!("ANTHROPIC_BASE_URL={}", fake.anthropic_base_url());

@@ -255,11 +255,11 @@ fn refusals_name_the_block_and_state_and_change_nothing() {
         m.starts_with("block 7 is pending: nothing to confirm"),
         "{m}"
     );
-    // A mixed selection is refused as a whole: block 0 is not confirmed either.
+    // A selection with no staged block is refused as a whole.
     let m = msg(review::confirm(
         &fx.store,
         &fx.run_id,
-        &Target::Blocks(Fx::sel("0-2,7")),
+        &Target::Blocks(Fx::sel("2,7")),
         USER,
     ));
     assert!(
@@ -268,7 +268,6 @@ fn refusals_name_the_block_and_state_and_change_nothing() {
             && m.contains("nothing was changed"),
         "{m}"
     );
-    assert_eq!(fx.ov(0).status, OverlayStatus::AiComplete);
     let m = msg(review::confirm(
         &fx.store,
         &fx.run_id,
@@ -923,12 +922,36 @@ fn cli_reject_with_a_reason_and_unconfirm_are_logged_with_who_and_when() {
     assert_eq!(code, 0, "{err}");
     let (code, _, err) = cli(p, &["review", "confirm", "run_1", "--blocks", "0-1"]);
     assert_eq!(code, 0, "{err}");
-    // Block 2 is staged, not confirmed: the whole unconfirm is refused.
-    let (code, _, err) = cli(p, &["review", "unconfirm", "run_1", "--blocks", "1-2"]);
+    // Block 2 alone is staged, not confirmed: nothing to unconfirm, refused.
+    let print = || {
+        blockwise::store::Store::open(p)
+            .unwrap()
+            .fingerprint()
+            .unwrap()
+    };
+    let before = print();
+    let (code, _, err) = cli(p, &["review", "unconfirm", "run_1", "--blocks", "2"]);
     assert_eq!(code, 1);
     assert!(
         err.contains("block 2 is ai_complete") && err.contains("nothing was changed"),
         "{err}"
+    );
+    assert_eq!(print(), before, "the refusal wrote nothing");
+    // 0-2: blocks 0 and 1 are unconfirmed, block 2 is skipped and said so (--json too).
+    let (code, out, err) = cli(
+        p,
+        &["review", "unconfirm", "run_1", "--blocks", "0-2", "--json"],
+    );
+    assert_eq!(code, 0, "{err}");
+    let v: Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(v["blocks"], json!("0-1"));
+    assert_eq!(v["skipped"], json!([{"block": 2, "status": "ai_complete"}]));
+    let (code, out, err) = cli(p, &["review", "confirm", "run_1", "--blocks", "0-3"]);
+    assert_eq!(code, 0, "{err}");
+    assert!(
+        out.contains("confirmed 3 blocks of run run_1 (0-2)")
+            && out.contains("1 skipped: block 3 is pending (only staged blocks"),
+        "{out}"
     );
     let (code, out, err) = cli(p, &["review", "unconfirm", "run_1", "--blocks", "1"]);
     assert_eq!(code, 0, "{err}");

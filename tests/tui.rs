@@ -144,7 +144,7 @@ fn invalid_edit_shows_the_validator_reason_and_changes_nothing() {
         panic!("the editor stays open after a refusal");
     };
     let reason = p.error.clone().unwrap();
-    let text = p.textarea.lines().join("\n");
+    let text = p.field.area().lines().join("\n");
     let schema = app.grid().schema.clone().unwrap();
     let expected = blockwise::review::edit::parse_and_validate(&schema, "obligations", &text)
         .unwrap_err()

@@ -176,3 +176,63 @@ fn j_stops_at_the_end_of_the_value_instead_of_scrolling_into_blank_rows() {
         "the value panel's bottom row is blank:\n{end}"
     );
 }
+
+/// Issue 23 item 7: block 2's staged value made to differ from the model's answer in a short
+/// enum field and a long text field.
+fn change_block(env: &Demo) {
+    env.store
+        .with_run(&env.run_id, |rt| {
+            let mut ov = rt.overlay(2)?.unwrap();
+            let mut model = ov.model_output.clone().unwrap();
+            model["risk_level"] = "none".into();
+            model["risk_reason"] =
+                "The tenant must pay the rent on the first day of every month.".into();
+            let mut staged = model.clone();
+            staged["risk_level"] = "medium".into();
+            staged["risk_reason"] =
+                "The tenant shall pay the rent on the fifth day of every month.".into();
+            ov.model_output = Some(model);
+            ov.staging = Some(staged);
+            ov.edited = true;
+            rt.put_overlay(&ov)
+        })
+        .unwrap();
+}
+
+#[test]
+fn the_change_view_keeps_removed_and_added_text_apart_in_every_colour_mode() {
+    use blockwise::tui::theme::ColorMode;
+    use blockwise::tui::{Action, Keymap, Theme};
+    use blockwise::workspace::Workspace;
+    let env = demo(true);
+    change_block(&env);
+    for mode in [ColorMode::None, ColorMode::Basic, ColorMode::Rgb] {
+        let mut app = App::new(
+            Workspace::new(env.store.clone()),
+            Keymap::default_keymap(),
+            Theme::with_mode(mode),
+        );
+        app.update(Action::Resize(120, 40));
+        app.handle_key(key('2'));
+        app.handle_key(key('j'));
+        app.handle_key(key('j'));
+        app.handle_key(code(KeyCode::Enter));
+        let s = screen(&app, 120, 40);
+        assert!(
+            s.contains("model answer → staged (differs)"),
+            "{mode:?}\n{s}"
+        );
+        assert!(
+            !s.contains("nonemedium"),
+            "{mode:?}: old and new run together\n{s}"
+        );
+        assert!(
+            s.contains("  - none") && s.contains("  + medium"),
+            "{mode:?}: a short value as before / after lines\n{s}"
+        );
+        assert!(
+            s.contains("[-must-]{+shall+}") && s.contains("[-first-]{+fifth+}"),
+            "{mode:?}: a long text as a marked word diff\n{s}"
+        );
+    }
+}

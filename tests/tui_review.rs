@@ -243,7 +243,7 @@ fn the_prompt_shows_its_cursor_and_takes_readline_keys() {
     let Some(p) = app.modal::<Prompt>() else {
         panic!("reason prompt");
     };
-    assert_eq!(p.textarea.lines(), ["Xabc Y"]);
+    assert_eq!(p.field.area().lines(), ["Xabc Y"]);
     // The cursor is drawn (a reversed cell after the text) and the terminal cursor is there.
     let mut term = Terminal::new(TestBackend::new(120, 40)).unwrap();
     term.draw(|f| draw(f, &app)).unwrap();
@@ -259,7 +259,7 @@ fn the_prompt_shows_its_cursor_and_takes_readline_keys() {
     let Some(p) = app.modal::<Prompt>() else {
         panic!("reason prompt");
     };
-    assert_eq!(p.textarea.lines(), [""]);
+    assert_eq!(p.field.area().lines(), [""]);
     // Esc: nothing rejected.
     app.handle_key(code(KeyCode::Esc));
     assert_eq!(status(&env, 0), OverlayStatus::AiComplete);

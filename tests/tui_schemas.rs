@@ -296,7 +296,7 @@ fn a_ref_conflict_shows_the_existing_schema_and_saves_under_the_suggested_ref() 
     let Screen::Save(form) = studio(&app) else {
         panic!("still on the save screen")
     };
-    assert_eq!(form.ref_field.lines(), ["clause_review_v2"]);
+    assert_eq!(form.ref_field.area().lines(), ["clause_review_v2"]);
     enter(&mut app);
     assert!(message(&app).contains("created schema 'clause_review_v2'"));
     let new = stored(&env, "clause_review_v2");
@@ -332,7 +332,7 @@ fn fork_suggests_v2_and_leaves_the_original_untouched() {
     let Screen::Save(form) = studio(&app) else {
         panic!()
     };
-    assert_eq!(form.ref_field.lines(), ["summary_key_points_v3"]);
+    assert_eq!(form.ref_field.area().lines(), ["summary_key_points_v3"]);
 }
 
 #[test]

@@ -430,12 +430,12 @@ fn a_stored_keys_default_model_temperature_and_max_tokens_are_set_with_the_clis_
     let Some(p) = app.modal::<Prompt>() else {
         panic!("prompt")
     };
-    assert_eq!(p.textarea.lines(), ["claude-haiku-4-5"]);
+    assert_eq!(p.field.area().lines(), ["claude-haiku-4-5"]);
     app.handle_key(code(KeyCode::Enter));
     let Some(p) = app.modal::<Prompt>() else {
         panic!("prompt")
     };
-    assert_eq!(p.textarea.lines(), ["0.2"]);
+    assert_eq!(p.field.area().lines(), ["0.2"]);
     for _ in 0..5 {
         app.handle_key(code(KeyCode::Backspace));
     }
@@ -472,7 +472,7 @@ fn ingest_completes_the_path_checks_like_the_cli_and_the_document_is_offered_at_
         panic!("i opens the path prompt")
     };
     assert_eq!(
-        p.textarea.lines()[0],
+        p.field.area().lines()[0],
         format!("{}/lease_terms.md", dir.display())
     );
     // A file the CLI refuses is refused here with the same message; nothing is stored.

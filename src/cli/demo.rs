@@ -33,7 +33,7 @@ pub fn run(ctx: &Ctx, headless: bool) -> anyhow::Result<u8> {
         return Ok(0);
     }
     let path = ctx.store_path.clone();
-    let code = super::run::start(ctx, &ws, &run.run_id, None)?;
+    let code = super::run::start(ctx, &ws, &run.run_id, Default::default())?;
     if !ctx.quiet {
         preview(&ws, &run.run_id)?;
         let s = path.display();

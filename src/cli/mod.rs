@@ -29,6 +29,7 @@ mod progress;
 mod project;
 mod review;
 mod run;
+mod run_batch;
 mod run_group;
 mod schema;
 mod schema_refine;

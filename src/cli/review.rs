@@ -20,7 +20,7 @@ pub enum ReviewCmd {
         /// Every staged (ai_complete) block of the run (of every member of a group).
         #[arg(long, conflicts_with = "blocks", required_unless_present = "blocks")]
         all: bool,
-        /// Blocks to confirm, like 0,3,7-12; all must be staged.
+        /// Blocks to confirm, like 0,3,7-12; those not staged are skipped (and listed).
         #[arg(long, value_name = "SPEC")]
         blocks: Option<String>,
     },
@@ -31,7 +31,7 @@ pub enum ReviewCmd {
         #[arg(long, value_name = "DOC")]
         doc: Option<String>,
 
-        /// Blocks to reject, like 0,3,7-12; all must be staged.
+        /// Blocks to reject, like 0,3,7-12; those not staged are skipped (and listed).
         #[arg(long, value_name = "SPEC")]
         blocks: String,
         /// Why (kept in the review log).
@@ -45,7 +45,7 @@ pub enum ReviewCmd {
         #[arg(long, value_name = "DOC")]
         doc: Option<String>,
 
-        /// Blocks to unconfirm, like 0,3,7-12; all must be confirmed.
+        /// Blocks to unconfirm, like 0,3,7-12; those not confirmed are skipped (and listed).
         #[arg(long, value_name = "SPEC")]
         blocks: String,
     },
@@ -342,6 +342,10 @@ fn report(ctx: &Ctx, out: &ReviewOutcome, verb: &str) -> anyhow::Result<u8> {
             "blocks": out.blocks.to_string(),
             "count": out.count,
             "event_seq": out.event_seq,
+            "skipped": out.skipped.iter().map(|s| json!({
+                "block": s.index,
+                "status": s.status.as_str(),
+            })).collect::<Vec<_>>(),
         }))?;
     } else if !ctx.quiet {
         if out.count == 0 {
@@ -354,6 +358,9 @@ fn report(ctx: &Ctx, out: &ReviewOutcome, verb: &str) -> anyhow::Result<u8> {
                 out.run_id,
                 out.blocks
             );
+        }
+        if let Some(line) = out.skipped_line() {
+            outln!("{line}; they were left as they are");
         }
     }
     Ok(0)

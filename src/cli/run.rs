@@ -88,7 +88,13 @@ pub enum RunCommand {
     Create(RunArgs),
     /// What a run would cost, without creating it: blocks, calls with the current packing,
     /// input / cache / output tokens and dollars at the model's prices.
-    Estimate(RunArgs),
+    Estimate {
+        #[command(flatten)]
+        args: RunArgs,
+        /// Also price it through the provider's batch API (half the real-time price).
+        #[arg(long)]
+        batch: bool,
+    },
     /// Run the worker until the run is complete (exit 0; 5 with failed blocks), paused (4) or
     /// cancelled (6).
     Start {
@@ -96,6 +102,10 @@ pub enum RunCommand {
         /// Calls in flight at once (default: the run's worker.concurrency).
         #[arg(long)]
         concurrency: Option<u32>,
+        /// Through the provider's batch API, at half price (anthropic; results within 24 h).
+        /// A run with open batches resumes polling them either way.
+        #[arg(long)]
+        batch: bool,
     },
     /// List runs.
     List,
@@ -124,7 +134,7 @@ pub fn run(ctx: &Ctx, cmd: RunCommand) -> anyhow::Result<u8> {
         RunCommand::List
             | RunCommand::Status { .. }
             | RunCommand::Calls { .. }
-            | RunCommand::Estimate(_)
+            | RunCommand::Estimate { .. }
     );
     let ws = if read_only {
         ctx.open_read()?
@@ -136,14 +146,19 @@ pub fn run(ctx: &Ctx, cmd: RunCommand) -> anyhow::Result<u8> {
     }
     match cmd {
         RunCommand::Create(args) => create(ctx, &ws, &args),
-        RunCommand::Estimate(args) => estimate(ctx, &ws, &args),
-        RunCommand::Start { run, concurrency } => start(ctx, &ws, &run, concurrency),
+        RunCommand::Estimate { args, batch } => estimate(ctx, &ws, &args, batch),
+        RunCommand::Start {
+            run,
+            concurrency,
+            batch,
+        } => start(ctx, &ws, &run, SessionOptions { concurrency, batch }),
         RunCommand::List => list(ctx, &ws),
         RunCommand::Status { run } => status(ctx, &ws, &run),
         RunCommand::Calls { run } => calls(ctx, &ws, &run),
         RunCommand::Cancel { run } => {
             let id = ws.resolve_run(&run)?;
             let r = ws.cancel_run(&id)?;
+            super::run_batch::cancel_open_batches(ctx, &ws, &id)?;
             report_state(ctx, &r)
         }
         RunCommand::Resume { run } => {
@@ -199,16 +214,26 @@ fn create(ctx: &Ctx, ws: &Workspace, args: &RunArgs) -> anyhow::Result<u8> {
 }
 
 /// `run estimate`: the cost and time a run (or a group over a project) would take.
-fn estimate(ctx: &Ctx, ws: &Workspace, args: &RunArgs) -> anyhow::Result<u8> {
+fn estimate(ctx: &Ctx, ws: &Workspace, args: &RunArgs, batch: bool) -> anyhow::Result<u8> {
     let e = match args.over()? {
         Over::Project { project, schema } => ws.estimate_group(project, schema, &args.options()),
         Over::Doc { doc, schema } => ws.estimate_run(doc, schema, &args.options()),
     }
     .map_err(refused)?;
+    let batch = batch
+        .then(|| super::run_batch::estimate_batch(&e))
+        .transpose()?;
     if ctx.json {
-        print_json(&e)?;
+        let mut v = serde_json::to_value(&e)?;
+        if let Some((b, _)) = &batch {
+            v["batch"] = b.clone();
+        }
+        print_json(&v)?;
     } else if !ctx.quiet {
         for line in estimate_lines(&e) {
+            outln!("{line}");
+        }
+        if let Some((_, line)) = &batch {
             outln!("{line}");
         }
     }
@@ -265,7 +290,17 @@ fn on_group(ctx: &Ctx, ws: &Workspace, cmd: &RunCommand) -> anyhow::Result<Optio
         return Ok(None);
     };
     Ok(Some(match cmd {
-        RunCommand::Start { concurrency, .. } => g::start(ctx, ws, &group, *concurrency)?,
+        RunCommand::Start {
+            concurrency, batch, ..
+        } => g::start(
+            ctx,
+            ws,
+            &group,
+            SessionOptions {
+                concurrency: *concurrency,
+                batch: *batch,
+            },
+        )?,
         RunCommand::Status { .. } => g::status(ctx, ws, &group)?,
         RunCommand::Calls { .. } => g::calls(ctx, ws, &group)?,
         RunCommand::Cancel { .. } => g::cancel(ctx, ws, &group)?,
@@ -300,7 +335,7 @@ pub(super) fn start(
     ctx: &Ctx,
     ws: &Workspace,
     run: &str,
-    concurrency: Option<u32>,
+    opts: SessionOptions,
 ) -> anyhow::Result<u8> {
     let id = ws.resolve_run(run)?;
     if ws
@@ -317,7 +352,7 @@ pub(super) fn start(
         .enable_all()
         .build()?;
     let session = ws
-        .start_session(runtime.handle(), &id, SessionOptions { concurrency })
+        .start_session(runtime.handle(), &id, opts)
         .map_err(refused)?;
     let tty = std::io::stdout().is_terminal() && !ctx.json && !ctx.quiet;
     let quiet = ctx.quiet || ctx.json;
@@ -429,10 +464,12 @@ fn status(ctx: &Ctx, ws: &Workspace, run: &str) -> anyhow::Result<u8> {
             "elapsed_seconds": secs,
             "blocks_per_second": rate,
             "estimated_cost": format_cost(r.usage.cost_usd),
+            "batches": ws.batches(std::slice::from_ref(&id))?,
         }))?;
         return Ok(0);
     }
     print_status_progress(&r, secs, rate);
+    super::run_batch::print_batches(ws, std::slice::from_ref(&id))?;
     print_status_config(ws, &id, &r)?;
     Ok(0)
 }

@@ -61,7 +61,8 @@ pub(super) fn status(ctx: &Ctx, ws: &Workspace, group: &RunGroup) -> anyhow::Res
     let runs = ws.group_runs(group)?;
     let s = GroupSummary::of(group, &runs);
     if ctx.json {
-        print_json(&json!({"group": group, "summary": s, "runs": runs}))?;
+        let batches = ws.batches(&group.run_ids)?;
+        print_json(&json!({"group": group, "summary": s, "runs": runs, "batches": batches}))?;
         return Ok(0);
     }
     let (c, u) = (s.counters, s.usage);
@@ -88,6 +89,7 @@ pub(super) fn status(ctx: &Ctx, ws: &Workspace, group: &RunGroup) -> anyhow::Res
         s.runs
     );
     print_totals(&c, &u);
+    super::run_batch::print_batches(ws, &group.run_ids)?;
     if let Some(r) = runs.first() {
         let mc = &r.model_config;
         outln!(
@@ -179,7 +181,7 @@ pub(super) fn start(
     ctx: &Ctx,
     ws: &Workspace,
     group: &RunGroup,
-    concurrency: Option<u32>,
+    opts: SessionOptions,
 ) -> anyhow::Result<u8> {
     let gid = group.group_id.clone();
     let runs = ws.group_runs(group)?;
@@ -193,7 +195,7 @@ pub(super) fn start(
         .enable_all()
         .build()?;
     let mut session = ws
-        .start_group_session(runtime.handle(), group, SessionOptions { concurrency })
+        .start_group_session(runtime.handle(), group, opts)
         .map_err(refused)?;
     if let Some(view) = progress_view(group, &runs) {
         session.run = view;

@@ -9,7 +9,10 @@
 
 mod answer;
 mod anthropic;
+mod anthropic_batch;
+mod batch_script;
 mod openai;
+mod openai_batch;
 mod reply;
 mod server;
 
@@ -22,6 +25,7 @@ use std::time::Duration;
 use serde_json::Value;
 
 pub use answer::answer_for;
+pub use batch_script::{FakeBatchConfig, FakeBatchScript, FakeOutcome};
 
 /// Model name the fake reports in `GET /v1/models`.
 pub const FAKE_MODEL: &str = "fake-model";
@@ -43,6 +47,8 @@ pub struct FakeConfig {
     pub local: Option<FakeLocal>,
     /// System prompts shorter than this (≈ chars/4 tokens) are not cached. 0 caches any size.
     pub min_cacheable_tokens: u64,
+    /// The batch APIs' processing delay and cancel behaviour.
+    pub batch: FakeBatchConfig,
 }
 
 impl Default for FakeConfig {
@@ -55,6 +61,7 @@ impl Default for FakeConfig {
             tools_supported: true,
             local: None,
             min_cacheable_tokens: 0,
+            batch: FakeBatchConfig::default(),
         }
     }
 }
@@ -190,6 +197,7 @@ struct Shared {
     requests: Mutex<Vec<RecordedRequest>>,
     /// Cache keys of system prompts seen with caching on.
     cache: Mutex<HashSet<String>>,
+    batches: Mutex<anthropic_batch::Batches>,
 }
 
 fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
@@ -226,6 +234,7 @@ impl FakeServer {
             max_active: AtomicU64::new(0),
             requests: Mutex::new(Vec::new()),
             cache: Mutex::new(HashSet::new()),
+            batches: Mutex::new(Default::default()),
         });
         let runtime = tokio::runtime::Builder::new_multi_thread()
             .worker_threads(2)
@@ -311,6 +320,36 @@ impl FakeServer {
 
     pub fn last_request(&self) -> Option<RecordedRequest> {
         lock(&self.shared.requests).last().cloned()
+    }
+
+    /// Script the next batch created (scripts are used one per batch, in creation order).
+    pub fn script_batch(&self, script: FakeBatchScript) {
+        lock(&self.shared.batches).scripts.push_back(script);
+    }
+
+    pub fn set_batch_config(&self, batch: FakeBatchConfig) {
+        lock(&self.shared.config).batch = batch;
+    }
+
+    /// Batches created so far (accepted create requests).
+    pub fn batches_created(&self) -> u64 {
+        lock(&self.shared.batches).created
+    }
+
+    /// Cancel requests received.
+    pub fn batch_cancels(&self) -> u64 {
+        lock(&self.shared.batches).cancels
+    }
+
+    /// Requests of every batch created, in order.
+    pub fn batch_requests(&self) -> u64 {
+        let b = lock(&self.shared.batches);
+        let anthropic: u64 = b.held.iter().map(anthropic_batch::request_count).sum();
+        anthropic
+            + b.openai
+                .iter()
+                .map(openai_batch::request_count)
+                .sum::<u64>()
     }
 
     /// Forget cached prompts (the next cacheable call writes the cache again).

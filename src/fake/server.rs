@@ -98,6 +98,15 @@ async fn handle(shared: Arc<Shared>, req: Request<Incoming>) -> Result<Reply, st
         body: body.clone(),
     });
 
+    if let Some(answer) =
+        super::anthropic_batch::route(&shared, &method, &path, &headers, &body).await
+    {
+        return Ok(answer);
+    }
+    if let Some(answer) = super::openai_batch::route(&shared, &method, &path, &headers, &raw).await
+    {
+        return Ok(answer);
+    }
     let protocol = match (&method, path.as_str()) {
         (&Method::POST, "/v1/messages") => Protocol::Anthropic,
         (&Method::POST, "/v1/chat/completions") | (&Method::POST, "/chat/completions") => {

@@ -74,7 +74,8 @@ pub enum SourceFormat {
     Pdf,
 }
 
-const SUPPORTED: &str = "supported: .md, .txt, .html, .csv, .tsv, .docx, .epub, .pdf";
+/// The formats ingest reads, as said to the user (refusals, the ingest prompt).
+pub const SUPPORTED: &str = "supported: .md, .txt, .html, .csv, .tsv, .docx, .epub, .pdf";
 
 impl SourceFormat {
     /// Map a file extension to a format, or say why not.

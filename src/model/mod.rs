@@ -1,5 +1,6 @@
 //! Plain serde types shared by every module. No I/O here.
 
+mod batch;
 mod block;
 mod call;
 mod document;
@@ -12,6 +13,10 @@ mod sanitize;
 mod schema;
 mod usage;
 
+pub use batch::{
+    batch_owner, held_by_a_batch, BatchCounts, BatchJoin, BatchRecord, BatchRequest, BatchState,
+    CallMode, BATCH_OWNER_PREFIX,
+};
 pub use block::{Block, BlockRef, BlockType, Locator};
 pub use call::{CallOutcome, ErrorClass};
 pub use document::Document;

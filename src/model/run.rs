@@ -359,4 +359,7 @@ pub struct CallRecord {
     /// Most the call can cost (estimated input, maximum output): counted for a `lost` call.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub cost_upper_usd: Option<f64>,
+    /// `batch` for a request of a provider batch (priced at the batch rate); absent: real time.
+    #[serde(default, skip_serializing_if = "super::CallMode::is_realtime")]
+    pub mode: super::CallMode,
 }

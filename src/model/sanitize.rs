@@ -7,6 +7,8 @@
 //! - C1 controls (U+0080–U+009F, e.g. the 8-bit CSI U+009B) and the bidirectional overrides and
 //!   isolates (U+202A–U+202E, U+2066–U+2069, which can reorder what the reader sees) become
 //!   `<U+XXXX>`;
+//! - private-use code points (icon-font glyphs such as U+F0C1) are dropped: their width depends
+//!   on the terminal's font, so they would misalign every column after them;
 //! - [`sanitize`] keeps line feeds and tabs (multi-line content); [`sanitize_line`] shows a line
 //!   feed as `␊` and a tab as a space, for one-line places (titles, file names, cells).
 
@@ -16,10 +18,17 @@ fn is_bidi_control(c: char) -> bool {
     matches!(c, '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}')
 }
 
+/// Private-use code points: icon-font glyphs (a Sphinx permalink `U+F0C1`, Nerd Font icons).
+/// Terminals draw them one or two columns wide depending on the font, so no width computed
+/// here can match; they carry no text, and are dropped from display.
+fn is_private_use(c: char) -> bool {
+    matches!(c, '\u{e000}'..='\u{f8ff}' | '\u{f0000}'..='\u{ffffd}' | '\u{100000}'..='\u{10fffd}')
+}
+
 fn needs_change(c: char, keep_lines: bool) -> bool {
     match c {
         '\n' | '\t' => !keep_lines,
-        c => c.is_control() || is_bidi_control(c),
+        c => c.is_control() || is_bidi_control(c) || is_private_use(c),
     }
 }
 
@@ -36,6 +45,7 @@ fn push_visible(out: &mut String, c: char, keep_lines: bool) {
         c if c.is_control() || is_bidi_control(c) => {
             out.push_str(&format!("<U+{:04X}>", c as u32));
         }
+        c if is_private_use(c) => {}
         c => out.push(c),
     }
 }
@@ -128,6 +138,12 @@ mod tests {
         assert_eq!(sanitize_line("two\nlines\tok"), "two␊lines ok");
         let out = sanitize("\x1b[2J\x1b]0;t\x07\u{9b}\u{85}");
         assert!(!out.chars().any(|c| c.is_control()), "{out:?}");
+    }
+
+    #[test]
+    fn icon_glyphs_are_dropped() {
+        assert_eq!(sanitize_line("Permalink\u{f0c1} here"), "Permalink here");
+        assert_eq!(sanitize("a\u{e000}b\u{f0000}c\u{10fffd}"), "abc");
     }
 
     #[test]

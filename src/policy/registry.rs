@@ -215,6 +215,27 @@ pub const REGISTRY: &[PolicyKey] = &[
         default: DefaultValue::Int(8),
     },
     PolicyKey {
+        key: keys::BATCH_POLL_SECONDS_MIN,
+        ty: int(1, Some(Bound::Fixed(3600)), U32),
+        description: "Batch mode (`run start --batch`): the first wait, in seconds, before an \
+                      open provider batch is polled again; the wait doubles up to the maximum.",
+        default: DefaultValue::Int(10),
+    },
+    PolicyKey {
+        key: keys::BATCH_POLL_SECONDS_MAX,
+        ty: int(1, Some(Bound::Fixed(86400)), U32),
+        description: "Batch mode: the longest wait, in seconds, between two polls of an open \
+                      provider batch.",
+        default: DefaultValue::Int(120),
+    },
+    PolicyKey {
+        key: keys::BATCH_RESUBMIT_EXPIRED,
+        ty: KeyType::Bool,
+        description: "Batch mode: requests the provider expired or cancelled return their \
+                      blocks to pending (no attempt used) and go out again in a new batch.",
+        default: DefaultValue::Bool(true),
+    },
+    PolicyKey {
         key: keys::DEFAULT_SYSTEM_PROMPT,
         ty: KeyType::String { non_empty: false },
         description: "System prompt of every call when the schema has no system_instructions.",

@@ -49,6 +49,11 @@ impl AnthropicClient {
         }
     }
 
+    /// The key, base URL and HTTP client, for the batch API of the same account.
+    pub(crate) fn parts(&self) -> (&str, &str, &reqwest::Client) {
+        (&self.key, &self.base_url, &self.http)
+    }
+
     fn post(&self, body: &Value) -> reqwest::RequestBuilder {
         self.http
             .post(http::join(&self.base_url, "/v1/messages"))

@@ -6,6 +6,7 @@
 //! client for a run's provider is built in `worker::connect`.
 
 pub mod anthropic;
+pub mod batch;
 pub(crate) mod discover;
 pub(crate) mod errors;
 pub(crate) mod http;

@@ -106,6 +106,11 @@ impl OpenAiClient {
         self.flavor
     }
 
+    /// The key, base URL and HTTP client, for the batch API of the same account.
+    pub(crate) fn parts(&self) -> (&str, &str, &reqwest::Client) {
+        (&self.key, &self.base_url, &self.http)
+    }
+
     pub(super) fn http(&self) -> &reqwest::Client {
         &self.http
     }

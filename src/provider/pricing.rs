@@ -265,6 +265,15 @@ impl PriceTable {
     }
 }
 
+/// The share of the real-time price a provider's batch API charges (Anthropic Message Batches
+/// and OpenAI Batch: 50 %, prompt-cache prices included, so the cache discount stacks).
+pub const BATCH_PRICE_FACTOR: f64 = 0.5;
+
+/// A real-time cost at the batch price.
+pub fn batch_cost(real_time: Option<f64>) -> Option<f64> {
+    real_time.map(|c| c * BATCH_PRICE_FACTOR)
+}
+
 /// A cost for humans: `$0.0123`, or `unknown` (never `$0` for a model without a price).
 pub fn format_cost(cost: Option<f64>) -> String {
     match cost {

@@ -16,6 +16,8 @@
 
 use serde_json::{Map, Number, Value};
 
+mod example;
+
 /// Why a typed-in value was refused. Messages say which field and what was expected.
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
 pub enum EditError {
@@ -136,7 +138,12 @@ pub fn parse_field_value(schema: &Value, field: &str, text: &str) -> Result<Valu
             return Ok(v);
         }
     }
-    Err(wrong_type(field, &types, text))
+    Err(wrong_type(
+        field,
+        &types,
+        text,
+        &example::example(schema, s, 0),
+    ))
 }
 
 /// `text` as one of the enum's `members`: the text itself when it is a member string, else the
@@ -186,7 +193,14 @@ fn parse_as(wanted: &str, text: &str) -> Option<Value> {
 }
 
 /// The refusal naming the types `field` takes, in words.
-fn wrong_type(field: &str, types: &[String], text: &str) -> EditError {
+fn wrong_type(field: &str, types: &[String], text: &str, example: &Value) -> EditError {
+    let json_like = |what: &str| {
+        let why = match serde_json::from_str::<Value>(text.trim()) {
+            Err(e) => format!(" (the text is not JSON: {e})"),
+            Ok(_) => String::new(),
+        };
+        format!("{what} like {example}{why}")
+    };
     let mut expected: Vec<&str> = types
         .iter()
         .map(String::as_str)
@@ -198,16 +212,16 @@ fn wrong_type(field: &str, types: &[String], text: &str) -> EditError {
         expected: expected
             .iter()
             .map(|t| match *t {
-                "integer" => "an integer",
-                "number" => "a number",
-                "boolean" => "true or false",
-                "array" => "a JSON array like [\"a\", \"b\"]",
-                "object" => "a JSON object like {\"k\": 1}",
-                other => other,
+                "integer" => "an integer".to_string(),
+                "number" => "a number".to_string(),
+                "boolean" => "true or false".to_string(),
+                "array" => json_like("a JSON array"),
+                "object" => json_like("a JSON object"),
+                other => other.to_string(),
             })
             .collect::<Vec<_>>()
             .join(" or "),
-        input: text.to_string(),
+        input: example::shortened(text),
     }
 }
 

@@ -11,6 +11,7 @@ mod find;
 mod ops;
 mod selection;
 mod undo;
+mod wrong;
 
 pub use edit::EditError;
 pub use find::{search as find_blocks, Filter, StatusChoice};
@@ -20,6 +21,7 @@ pub use ops::{
 };
 pub use selection::{Selection, SelectionError};
 pub use undo::{unconfirm, undo, Undo};
+pub use wrong::{skipped_line, SkippedBlock};
 
 pub use crate::model::ReviewEvent;
 
@@ -111,15 +113,20 @@ pub enum ReviewError {
 /// How many offending blocks a refusal names before "and N more".
 const NAMED_WRONG: usize = 8;
 
-fn wrong_state_message(action: Action, wrong: &[(u32, OverlayStatus)], total: usize) -> String {
-    let rule = match action {
+/// The state an action needs, as said to the user.
+fn state_rule(action: Action) -> &'static str {
+    match action {
         Action::Confirm => "only staged blocks (ai_complete) can be confirmed",
         Action::Reject => "only staged blocks (ai_complete) can be rejected",
         Action::Edit => "only staged blocks (ai_complete) can be edited",
         Action::Discard => "only staged blocks (ai_complete) have draft edits to discard",
         Action::Unconfirm => "only confirmed blocks can be unconfirmed",
         Action::Undo => "it changed since the action being undone",
-    };
+    }
+}
+
+fn wrong_state_message(action: Action, wrong: &[(u32, OverlayStatus)], total: usize) -> String {
+    let rule = state_rule(action);
     let named: Vec<String> = wrong
         .iter()
         .map(|(i, s)| format!("block {i} is {}", s.as_str()))

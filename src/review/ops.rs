@@ -1,10 +1,13 @@
 //! The review operations. Each is one `with_run` transaction that checks every block first-hand,
 //! changes the overlays, and appends the review event; any refusal aborts the whole transaction.
+//! Over a selection, blocks in the wrong state are skipped (and reported) rather than refusing
+//! the rest.
 
 use serde_json::Value;
 
 use super::edit::{parse_and_validate, FieldValidators};
-use super::{Action, ReviewError, Selection, Undo, NAMED_WRONG};
+use super::wrong::{SkippedBlock, Wrong};
+use super::{Action, ReviewError, Selection, Undo};
 use crate::model::{Overlay, OverlayStatus, RunStatus};
 use crate::store::{ReviewEvent, RunTxn, Store};
 
@@ -29,6 +32,10 @@ pub struct ReviewOutcome {
     pub event_seq: Option<u64>,
     /// How to reverse it (the TUI's `u`).
     pub undo: Undo,
+    /// Blocks of the selection left alone because of their state (see [`skipped_line`]).
+    ///
+    /// [`skipped_line`]: super::skipped_line
+    pub skipped: Vec<SkippedBlock>,
 }
 
 /// What an edit or discard did.
@@ -67,42 +74,6 @@ pub(super) fn event(
     }
 }
 
-/// Collects blocks in the wrong state while a transaction walks a selection.
-pub(super) struct Wrong {
-    action: Action,
-    named: Vec<(u32, OverlayStatus)>,
-    total: usize,
-}
-
-impl Wrong {
-    pub(super) fn new(action: Action) -> Wrong {
-        Wrong {
-            action,
-            named: Vec::new(),
-            total: 0,
-        }
-    }
-
-    pub(super) fn push(&mut self, index: u32, status: OverlayStatus) {
-        self.total += 1;
-        if self.named.len() < NAMED_WRONG {
-            self.named.push((index, status));
-        }
-    }
-
-    pub(super) fn into_result(self, run_id: &str) -> Result<(), ReviewError> {
-        if self.total == 0 {
-            return Ok(());
-        }
-        Err(ReviewError::WrongState {
-            run_id: run_id.to_string(),
-            action: self.action,
-            wrong: self.named,
-            wrong_total: self.total,
-        })
-    }
-}
-
 pub(super) fn check_range(rt: &RunTxn<'_>, sel: &Selection) -> Result<(), ReviewError> {
     let total = rt.run.counters.total;
     match sel.max() {
@@ -124,7 +95,8 @@ pub(super) fn load(rt: &RunTxn<'_>, index: u32) -> Result<Overlay, ReviewError> 
 }
 
 /// Confirm staged blocks: the staged value is copied to `confirmed`, stamped with `user` and the
-/// time. A selection containing any block that is not staged is refused as a whole.
+/// time. Blocks of the selection that are not staged are skipped and reported back
+/// ([`ReviewOutcome::skipped`]); a selection with no staged block is refused.
 pub fn confirm(
     store: &Store,
     run_id: &str,
@@ -194,6 +166,7 @@ fn confirm_in(
     };
     let now = crate::clock::now_rfc3339();
     let mut wrong = Wrong::new(Action::Confirm);
+    let mut done = Vec::new();
     for index in selection.iter() {
         let mut ov = load(rt, index)?;
         if ov.status != OverlayStatus::AiComplete {
@@ -214,10 +187,13 @@ fn confirm_in(
         ov.confirmed_by = Some(user.to_string());
         ov.status = OverlayStatus::Confirmed;
         rt.put_overlay(&ov)?;
+        done.push(index);
     }
-    wrong.into_result(&run_id)?;
+    let skipped = wrong.into_skipped(&run_id, done.len())?;
+    let selection = Selection::from_indices(done);
     let undo = Undo::Confirm(selection.clone());
-    finish(rt, user, Action::Confirm, selection, None, undo)
+    let out = finish(rt, user, Action::Confirm, selection, None, undo)?;
+    Ok(out.with_skipped(skipped))
 }
 
 /// Reject staged blocks back to `pending`: the staged value and the model's answer are cleared,
@@ -263,13 +239,15 @@ pub fn reject_with_reason(
             rt.put_overlay(&ov)?;
             after.push(ov);
         }
-        wrong.into_result(run_id)?;
+        let skipped = wrong.into_skipped(run_id, after.len())?;
         if rt.run.status == RunStatus::Complete && rt.run.counters.pending > 0 {
             rt.run.status = RunStatus::Running;
             rt.run.finished_at = None;
         }
+        let done = Selection::from_indices(after.iter().map(|o| o.block_index));
         let undo = Undo::Restore { before, after };
-        finish(rt, user, Action::Reject, selection.clone(), reason, undo)
+        let out = finish(rt, user, Action::Reject, done, reason, undo)?;
+        Ok(out.with_skipped(skipped))
     })
 }
 
@@ -296,7 +274,20 @@ pub(super) fn finish(
         count,
         event_seq,
         undo,
+        skipped: Vec::new(),
     })
+}
+
+impl ReviewOutcome {
+    fn with_skipped(mut self, skipped: Vec<SkippedBlock>) -> ReviewOutcome {
+        self.skipped = skipped;
+        self
+    }
+
+    /// What was skipped and why, for a status line or the CLI; `None` when nothing was.
+    pub fn skipped_line(&self) -> Option<String> {
+        super::wrong::skipped_line(self.action, &self.skipped)
+    }
 }
 
 fn run_schema(store: &Store, run_id: &str) -> Result<Value, ReviewError> {

@@ -4,7 +4,8 @@
 
 use serde_json::Value;
 
-use super::ops::{check_range, event, finish, load, Wrong};
+use super::ops::{check_range, event, finish, load};
+use super::wrong::Wrong;
 use super::{Action, ReviewError, ReviewOutcome, Selection};
 use crate::model::{Overlay, OverlayStatus};
 use crate::store::{RunTxn, Store};
@@ -23,8 +24,8 @@ pub enum Undo {
 }
 
 /// Confirmed blocks back to staged (`ai_complete`): the confirmed value and its stamp are
-/// cleared; the staged value (kept by confirm) is shown again. Any block that is not confirmed
-/// refuses the whole selection.
+/// cleared; the staged value (kept by confirm) is shown again. Blocks that are not confirmed are
+/// skipped and reported; a selection with no confirmed block is refused.
 pub fn unconfirm(
     store: &Store,
     run_id: &str,
@@ -32,19 +33,23 @@ pub fn unconfirm(
     user: &str,
 ) -> Result<ReviewOutcome, ReviewError> {
     store.with_run(run_id, |rt| {
-        unconfirm_in(rt, selection, Action::Unconfirm)?;
-        let undo = Undo::Confirm(selection.clone());
-        finish(rt, user, Action::Unconfirm, selection.clone(), None, undo)
+        let (done, wrong) = unconfirm_in(rt, selection, Action::Unconfirm)?;
+        let skipped = wrong.into_skipped(run_id, done.len() as usize)?;
+        let undo = Undo::Confirm(done.clone());
+        let out = finish(rt, user, Action::Unconfirm, done, None, undo)?;
+        Ok(ReviewOutcome { skipped, ..out })
     })
 }
 
+/// Unconfirm the confirmed blocks of `selection`: the blocks changed, and those skipped.
 fn unconfirm_in(
     rt: &mut RunTxn<'_>,
     selection: &Selection,
     action: Action,
-) -> Result<(), ReviewError> {
+) -> Result<(Selection, Wrong), ReviewError> {
     check_range(rt, selection)?;
     let mut wrong = Wrong::new(action);
+    let mut done = Vec::new();
     for index in selection.iter() {
         let mut ov = load(rt, index)?;
         if ov.status != OverlayStatus::Confirmed {
@@ -59,9 +64,9 @@ fn unconfirm_in(
         ov.confirmed_by = None;
         ov.status = OverlayStatus::AiComplete;
         rt.put_overlay(&ov)?;
+        done.push(index);
     }
-    let run_id = rt.run.run_id.clone();
-    wrong.into_result(&run_id)
+    Ok((Selection::from_indices(done), wrong))
 }
 
 /// Reverse `what` (the action `of` recorded as event `seq`), as one new `undo` event whose
@@ -85,7 +90,9 @@ pub fn undo(
                     "that confirm changed no block".into(),
                 ));
             }
-            unconfirm_in(rt, sel, Action::Undo)?;
+            // An undo is all or nothing: a block that moved on refuses it.
+            let (_, wrong) = unconfirm_in(rt, sel, Action::Undo)?;
+            wrong.into_result(run_id)?;
             let undo = Undo::Confirm(Selection::from_indices([]));
             finish(rt, user, Action::Undo, sel.clone(), Some(&reason), undo)
         }
@@ -128,6 +135,7 @@ pub fn undo(
                     before: after.clone(),
                     after: before.clone(),
                 },
+                skipped: Vec::new(),
             })
         }
     })

@@ -1,5 +1,5 @@
 //! A cheap witness that another process (or this one) changed the store, for the TUI to poll:
-//! the run records (counters, status, usage) plus the lengths and last keys of the append-only
+//! the run records (counters, status, usage), the provider batches, plus the lengths and last keys of the append-only
 //! logs. Reading it costs one read transaction over the small tables, never the overlays.
 
 use std::collections::hash_map::DefaultHasher;
@@ -25,6 +25,12 @@ impl Store {
         let tx = self.read()?;
         let mut runs = DefaultHasher::new();
         for entry in tx.open_table(RUNS)?.iter()? {
+            let (k, v) = entry?;
+            k.value().hash(&mut runs);
+            v.value().hash(&mut runs);
+        }
+        // Provider batches (state, counts, next poll): the Runs pane's batch lines.
+        for entry in tx.open_table(BATCHES)?.iter()? {
             let (k, v) = entry?;
             k.value().hash(&mut runs);
             v.value().hash(&mut runs);

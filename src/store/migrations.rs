@@ -24,6 +24,7 @@ const MIGRATIONS: &[(u64, &str, Step)] = &[
         "create the project and run-group tables",
         create_all_tables,
     ),
+    (5, "create the provider batch tables", create_all_tables),
 ];
 
 /// Read the store's format version; upgrade an older store in place; refuse a newer one.
@@ -114,6 +115,9 @@ fn create_all_tables(tx: &redb::WriteTransaction) -> Result<(), StoreError> {
     tx.open_table(tables::DOCUMENT_PROJECTS)?;
     tx.open_table(tables::PROJECT_GROUPS)?;
     tx.open_table(tables::RUN_GROUPS)?;
+    tx.open_table(tables::BATCHES)?;
+    tx.open_table(tables::BATCH_REQUESTS)?;
+    tx.open_table(tables::RUN_BATCHES)?;
     Ok(())
 }
 
@@ -252,7 +256,7 @@ mod tests {
         stamp(&path, 1);
         let store = Store::open(&path).unwrap();
         assert_eq!(read_version(&store).unwrap(), Some(FORMAT_VERSION));
-        assert_eq!(FORMAT_VERSION, 4, "4: the project and run-group tables");
+        assert_eq!(FORMAT_VERSION, 5, "5: the provider batch tables");
         assert_eq!(store.list_documents().unwrap(), docs);
         assert_eq!(store.blocks(&docs[0].conv_uid).unwrap(), blocks);
         assert_eq!(store.meta("note").unwrap().as_deref(), Some(&b"kept"[..]));

@@ -1,5 +1,6 @@
 //! The only code that knows redb. Every multi-row change is one write transaction.
 
+mod batches;
 mod block_codec;
 mod change_stamp;
 mod check;
@@ -32,6 +33,7 @@ mod space;
 mod text_pages;
 mod writer_mark;
 pub use crate::model::ReviewEvent;
+pub use batches::{put_in as batch_put_in, RequestLookup};
 pub use change_stamp::ChangeStamp;
 pub use export_scan::OverlayView;
 pub use run_holders::{Alive, Holder};
@@ -56,8 +58,9 @@ const CACHE_BYTES: usize = 2 * 1024 * 1024;
 
 /// Store format this build writes and reads. Bump with a numbered migration in
 /// `migrations.rs` (2: the v1 stamp covered three block layouts; see `v1_to_v2`; 3: user-data
-/// records are sealed with a checksum, `sealed.rs`; 4: projects and run groups).
-pub const FORMAT_VERSION: u64 = 4;
+/// records are sealed with a checksum, `sealed.rs`; 4: projects and run groups; 5: provider
+/// batches).
+pub const FORMAT_VERSION: u64 = 5;
 
 /// How long a write waits for another process's write transaction before giving up.
 pub const WRITE_WAIT: Duration = Duration::from_secs(5);
@@ -147,6 +150,22 @@ impl Store {
         let gave_up = Instant::now() + READ_RETRY;
         let mut repaired = false;
         let db = loop {
+            // redb's open waits, without end, for a writer that holds the header lock; one
+            // commits in far less than READ_RETRY, so one that keeps it is stopped: say so.
+            if writer_mark::redb_header_held(path) {
+                if Instant::now() < gave_up {
+                    std::thread::sleep(Duration::from_millis(10));
+                    continue;
+                }
+                return Err(StoreError::Open {
+                    path: path.to_path_buf(),
+                    reason: format!(
+                        "a writer has been stopped in the middle of a commit ({}); continue \
+                         or end that process and try again",
+                        holders::open_by(path)
+                    ),
+                });
+            }
             let opened = Database::builder()
                 .set_concurrency_mode(redb::ConcurrencyMode::MultiWriter)
                 .set_cache_size(CACHE_BYTES)

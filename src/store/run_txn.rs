@@ -97,6 +97,16 @@ impl RunTxn<'_> {
         Ok(())
     }
 
+    /// The call record `seq` of this run, if any.
+    pub fn calls_at(&self, seq: u64) -> Result<Option<CallRecord>, StoreError> {
+        match self.calls.get((self.run.run_id.as_str(), seq))? {
+            Some(raw) => Ok(Some(super::sealed::open_json(raw.value(), || {
+                format!("call {seq} of run {}", self.run.run_id)
+            })?)),
+            None => Ok(None),
+        }
+    }
+
     /// Calls of this run, in order.
     pub fn calls(&self) -> Result<Vec<CallRecord>, StoreError> {
         let run_id = self.run.run_id.as_str();
@@ -176,7 +186,18 @@ impl Store {
     pub fn with_runs<R, E: From<StoreError>>(
         &self,
         run_ids: &[String],
+        f: impl FnMut(&mut RunTxn<'_>) -> Result<R, E>,
+    ) -> Result<Vec<R>, E> {
+        self.with_runs_then(run_ids, f, |_, _| Ok(()))
+    }
+
+    /// [`Store::with_runs`], then `then` in the same transaction before it commits (another
+    /// table that must change with the runs, e.g. a provider batch's record).
+    pub(crate) fn with_runs_then<R, E: From<StoreError>>(
+        &self,
+        run_ids: &[String],
         mut f: impl FnMut(&mut RunTxn<'_>) -> Result<R, E>,
+        then: impl FnOnce(&redb::WriteTransaction, &[R]) -> Result<(), E>,
     ) -> Result<Vec<R>, E> {
         let tx = self.write()?;
         let mut out = Vec::with_capacity(run_ids.len());
@@ -221,6 +242,7 @@ impl Store {
                 }
             }
         }
+        then(&tx, &out)?;
         tx.commit().map_err(StoreError::from)?;
         Ok(out)
     }

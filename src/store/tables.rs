@@ -100,3 +100,15 @@ pub const DOCUMENT_PROJECTS: TableDefinition<(&str, &str), ()> =
 /// group creator writes it in the transaction that creates the group (`projects::link_group`).
 pub const PROJECT_GROUPS: TableDefinition<(&str, &str), ()> =
     TableDefinition::new("project_groups_v1");
+
+/// `batch key -> BatchRecord` JSON (sealed): one provider batch of a run or group (SPEC §3
+/// "Batch mode"): provider id, state, times, counts.
+pub const BATCHES: TableDefinition<&str, &[u8]> = TableDefinition::new("batches_v1");
+
+/// `(batch key, request number) -> BatchRequest` JSON (sealed): the pack one `custom_id` stands
+/// for (`(member, block index)` of each block) and its call record.
+pub const BATCH_REQUESTS: TableDefinition<(&str, u32), &[u8]> =
+    TableDefinition::new("batch_requests_v1");
+
+/// `(run_id, batch key) -> ()`: the batches holding blocks of a run (range scan per run).
+pub const RUN_BATCHES: TableDefinition<(&str, &str), ()> = TableDefinition::new("run_batches_v1");

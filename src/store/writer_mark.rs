@@ -128,6 +128,22 @@ pub(crate) fn redb_writer_byte_held(path: &Path) -> bool {
     .unwrap_or(false)
 }
 
+/// redb 4's header lock (`HEADER_LOCK` = 0..`DB_HEADER_SIZE`, 320 bytes, in redb's
+/// `page_manager.rs`): a writer holds it exclusively while it writes and syncs the header of a
+/// commit, and every open takes it shared, waiting. Whether another open file description holds
+/// it exclusively now: a writer stopped (SIGSTOP, a debugger) inside that moment keeps it.
+const REDB_HEADER_LEN: i64 = 320;
+
+pub(crate) fn redb_header_held(path: &Path) -> bool {
+    with_file(path, |file| {
+        let mut fl = flock(libc::F_RDLCK, 0, REDB_HEADER_LEN);
+        // SAFETY: a valid descriptor and a fully initialised flock; F_OFD_GETLK wants l_pid 0.
+        let r = unsafe { libc::fcntl(file.as_raw_fd(), libc::F_OFD_GETLK, &mut fl) };
+        r == 0 && fl.l_type != libc::F_UNLCK as libc::c_short
+    })
+    .unwrap_or(false)
+}
+
 fn query(file: &File) -> Option<Writer> {
     let mut fl = flock(libc::F_WRLCK, MARK_BASE, MARK_SPAN);
     // SAFETY: a valid descriptor and a fully initialised flock for F_GETLK.

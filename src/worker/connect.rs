@@ -101,6 +101,22 @@ impl AnyProvider {
         }
     }
 
+    /// The batch API of the same key and endpoint; `Err` says why this provider has none.
+    pub fn batch_client(&self) -> Result<crate::provider::batch::BatchClient, WorkerError> {
+        use crate::provider::batch::{AnthropicBatch, BatchClient};
+        match self {
+            AnyProvider::Anthropic(c) if c.name() == "anthropic" => {
+                Ok(BatchClient::Anthropic(AnthropicBatch::of(c)))
+            }
+            AnyProvider::OpenAi(c) if c.flavor() == crate::provider::Flavor::OpenAi => Ok(
+                BatchClient::OpenAi(crate::provider::batch::OpenAiBatch::of(c)),
+            ),
+            other => Err(WorkerError::Refused(
+                super::batch::refusal(other.name()).unwrap_or_default(),
+            )),
+        }
+    }
+
     /// `true` for the offline demo provider, so fronts can label its results as such.
     pub fn is_demo(&self) -> bool {
         matches!(self, AnyProvider::Demo { .. })

@@ -194,7 +194,7 @@ async fn work<P: Provider>(
 
 /// Recover what dead workers left (lost calls counted, stale leases back to pending); `Some`
 /// names how the session ends at once when none of its runs is running.
-async fn recover_leases(
+pub(crate) async fn recover_leases(
     store: &Arc<Store>,
     run_ids: &Arc<Vec<String>>,
     lease: Duration,
@@ -212,7 +212,7 @@ async fn recover_leases(
 }
 
 /// The writer thread of a session: it records what the calls return.
-fn spawn_writer(
+pub(crate) fn spawn_writer(
     store: &Arc<Store>,
     plan: &RunPlan,
     run_id: &str,
@@ -234,7 +234,7 @@ fn spawn_writer(
 /// What every call of the session shares: the provider, the plan, the policy (with this
 /// session's overrides), the writer, and the signals to stop.
 #[allow(clippy::too_many_arguments)]
-fn new_shared<P: Provider>(
+pub(crate) fn new_shared<P: Provider>(
     provider: Arc<P>,
     plan: RunPlan,
     members: &Members,
@@ -351,7 +351,7 @@ fn size_to_server(
 }
 
 /// The event that announces a session's end (none for an interrupt or a busy run).
-fn end_event(run_id: &str, end: &RunEnd) -> Option<WorkerEvent> {
+pub(crate) fn end_event(run_id: &str, end: &RunEnd) -> Option<WorkerEvent> {
     let run_id = run_id.to_string();
     match end {
         RunEnd::Complete => Some(WorkerEvent::Complete { run_id }),

@@ -7,6 +7,7 @@
 pub(crate) mod answer;
 mod apply;
 mod backoff;
+pub mod batch;
 mod claiming;
 mod connect;
 mod create;

@@ -53,6 +53,11 @@ pub(crate) fn release_where(
     let mut released = 0;
     for i in candidates {
         if let Some(mut ov) = rt.overlay(i)? {
+            // A block leased to a provider batch is given back only by that batch's own join
+            // or failure (worker::batch), never by a lease check, a pause or a worker's end.
+            if crate::model::held_by_a_batch(&ov) {
+                continue;
+            }
             if ov.status == OverlayStatus::Claimed && should_release(&ov) {
                 unclaim(&mut ov);
                 rt.put_overlay(&ov)?;
@@ -68,6 +73,10 @@ pub(crate) fn release_where(
 pub fn call_state(record: &CallRecord, owner_alive: impl Fn(&str) -> bool) -> CallOutcome {
     if record.outcome != CallOutcome::Started {
         return record.outcome;
+    }
+    if record.mode == crate::model::CallMode::Batch {
+        // A request of a provider batch: in flight at the provider, whoever sent it.
+        return CallOutcome::InFlight;
     }
     match record.worker.as_deref() {
         Some(w) if owner_alive(w) => CallOutcome::InFlight,

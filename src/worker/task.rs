@@ -204,7 +204,7 @@ impl<P> Shared<P> {
 
 impl<P> Shared<P> {
     /// The run that keeps a pack's call record: the run of its first block.
-    fn home(&self, pack: &[Item]) -> &str {
+    pub(crate) fn home(&self, pack: &[Item]) -> &str {
         let slot = pack.first().map(|i| i.run as usize).unwrap_or(0);
         self.run_ids
             .get(slot)
@@ -213,7 +213,7 @@ impl<P> Shared<P> {
     }
 }
 
-fn record(run_id: &str, endpoint: &str, pack: &[Item]) -> CallRecord {
+pub(crate) fn record(run_id: &str, endpoint: &str, pack: &[Item]) -> CallRecord {
     CallRecord {
         seq: 0,
         run_id: run_id.to_string(),
@@ -235,10 +235,11 @@ fn record(run_id: &str, endpoint: &str, pack: &[Item]) -> CallRecord {
         at: crate::clock::now_rfc3339(),
         worker: None,
         cost_upper_usd: None,
+        mode: crate::model::CallMode::Realtime,
     }
 }
 
-fn error_class(e: &ProviderError) -> ErrorClass {
+pub(crate) fn error_class(e: &ProviderError) -> ErrorClass {
     match e {
         ProviderError::Transient { .. } => ErrorClass::Transient,
         ProviderError::RateLimited { .. } => ErrorClass::RateLimited,
@@ -257,7 +258,7 @@ fn halves(pack: Vec<Item>) -> (Vec<Item>, Vec<Item>) {
 }
 
 impl<P: Provider> Shared<P> {
-    fn request(&self, pack: &[Item]) -> CallRequest {
+    pub(crate) fn request(&self, pack: &[Item]) -> CallRequest {
         self.plan.request(
             pack.iter()
                 .zip(call_keys(pack))
@@ -400,7 +401,7 @@ impl<P: Provider> Shared<P> {
         }
     }
 
-    fn on_answer(
+    pub(crate) fn on_answer(
         &self,
         answer: CallAnswer,
         pack: Vec<Item>,

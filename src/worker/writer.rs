@@ -28,6 +28,8 @@ pub enum WriterMsg {
     /// A finished call; `ack` fires once it is durably committed.
     Call(Box<CallEffect>, Option<oneshot::Sender<()>>),
     Halt(Halt),
+    /// Nothing to write: `ack` fires once everything sent before it is committed.
+    Flush(oneshot::Sender<()>),
 }
 
 pub struct WriterHandle {
@@ -146,6 +148,7 @@ fn writer_loop(
                     acks.extend(ack);
                 }
                 WriterMsg::Halt(h) => halts.push(h),
+                WriterMsg::Flush(ack) => acks.push(ack),
             }
         }
         if !started.is_empty() {

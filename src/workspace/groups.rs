@@ -228,9 +228,46 @@ impl Workspace {
         let (stop, stop_rx) = watch::channel(false);
         let (ev_tx, events) = mpsc::channel(super::session::EVENT_BUFFER);
         let (store, id) = (self.store.clone(), group.group_id.clone());
+        let batch =
+            opts.batch || crate::worker::batch::has_open_batches(&self.store, &group.run_ids)?;
+        let client = if batch {
+            Some(super::session::batch_client(
+                &provider,
+                &run.model_config.provider,
+            )?)
+        } else {
+            None
+        };
         let done = runtime.spawn(async move {
-            crate::worker::run_group_worker(store, provider, &id, engine, Some(ev_tx), stop_rx)
-                .await
+            match client {
+                Some(client) => {
+                    let opts = crate::worker::batch::BatchOptions {
+                        engine,
+                        ..Default::default()
+                    };
+                    crate::worker::batch::run_batch_group_worker(
+                        store,
+                        provider,
+                        client,
+                        &id,
+                        opts,
+                        Some(ev_tx),
+                        stop_rx,
+                    )
+                    .await
+                }
+                None => {
+                    crate::worker::run_group_worker(
+                        store,
+                        provider,
+                        &id,
+                        engine,
+                        Some(ev_tx),
+                        stop_rx,
+                    )
+                    .await
+                }
+            }
         });
         Ok(Session {
             run,

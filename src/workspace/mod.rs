@@ -9,6 +9,7 @@
 //! Every method returns the one [`Error`]: each subsystem's error in its own variant, its
 //! message unchanged; the fronts match on the variant (the CLI's exit codes: `cli::exit`).
 
+mod batches;
 mod documents;
 mod error;
 pub use error::Error;
@@ -32,6 +33,7 @@ mod session;
 use std::path::Path;
 use std::sync::Arc;
 
+pub use batches::batch_summary;
 pub use documents::ingest_line;
 pub use keys::{KeyTest, KeyTestError};
 pub use providers::ProviderChoice;
@@ -42,7 +44,10 @@ pub use session::{Session, SessionOptions};
 pub use crate::demo::{DEMO_TEMPLATES, SAMPLE_NAME};
 pub use crate::export::{ExportError, ExportSummary, Format, Mode};
 pub use crate::files::{read_stdin, read_text, KEY_MAX, SCHEMA_FILE_MAX, VALUE_FILE_MAX};
-pub use crate::ingest::{FileDone, FileOutcome, IngestError, IngestLimits, IngestReport, SkipKind};
+pub use crate::ingest::{
+    FileDone, FileOutcome, IngestError, IngestLimits, IngestReport, SkipKind,
+    SUPPORTED as SUPPORTED_FORMATS,
+};
 pub use crate::model::{GroupSummary, MembershipChange, Project, ProviderKind, RunGroup};
 pub use crate::policy::{
     display_value, AdminChange, AdminRecord, AuditEntry, EffectiveValue, PolicyError, PolicySource,
@@ -53,7 +58,7 @@ pub use crate::provider::{
 };
 pub use crate::review::{
     Action as ReviewAction, EditOutcome, Filter as BlockFilter, ReviewError, ReviewEvent,
-    ReviewOutcome, Selection, SelectionError, StatusChoice, Target, Undo,
+    ReviewOutcome, Selection, SelectionError, SkippedBlock, StatusChoice, Target, Undo,
 };
 pub use crate::schema::suggest as schema_suggest;
 pub use crate::schema::suggest_refine as schema_refine;

@@ -19,6 +19,9 @@ pub(super) const EVENT_BUFFER: usize = 256;
 pub struct SessionOptions {
     /// Overrides the run's `worker.concurrency` for this session.
     pub concurrency: Option<u32>,
+    /// Through the provider's batch API (SPEC §3 "Batch mode"); a run with open batches
+    /// resumes them whatever this says.
+    pub batch: bool,
 }
 
 /// A running worker session.
@@ -59,8 +62,39 @@ impl Workspace {
         let (stop, stop_rx) = watch::channel(false);
         let (ev_tx, events) = mpsc::channel(EVENT_BUFFER);
         let (store, id) = (self.store.clone(), run_id.to_string());
+        let batch = opts.batch
+            || crate::worker::batch::has_open_batches(
+                &self.store,
+                std::slice::from_ref(&run.run_id),
+            )?;
+        let client = if batch {
+            Some(batch_client(&provider, &run.model_config.provider)?)
+        } else {
+            None
+        };
         let done = runtime.spawn(async move {
-            crate::worker::run_worker(store, provider, &id, engine, Some(ev_tx), stop_rx).await
+            match client {
+                Some(client) => {
+                    let opts = crate::worker::batch::BatchOptions {
+                        engine,
+                        ..Default::default()
+                    };
+                    crate::worker::batch::run_batch_worker(
+                        store,
+                        provider,
+                        client,
+                        &id,
+                        opts,
+                        Some(ev_tx),
+                        stop_rx,
+                    )
+                    .await
+                }
+                None => {
+                    crate::worker::run_worker(store, provider, &id, engine, Some(ev_tx), stop_rx)
+                        .await
+                }
+            }
         });
         Ok(Session {
             run,
@@ -69,4 +103,15 @@ impl Workspace {
             done,
         })
     }
+}
+
+/// The run's batch API, or why its provider has none (refused before anything is claimed).
+pub(super) fn batch_client(
+    provider: &crate::worker::AnyProvider,
+    name: &str,
+) -> Result<crate::provider::batch::BatchClient, WorkerError> {
+    if let Some(why) = crate::worker::batch::refusal(name) {
+        return Err(WorkerError::Refused(why));
+    }
+    provider.batch_client()
 }

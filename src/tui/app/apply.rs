@@ -9,7 +9,7 @@ impl App {
     pub(super) fn apply(&mut self, effects: Vec<Effect>) {
         for effect in effects {
             match effect {
-                Effect::Info(msg) => self.message = Some((msg, false)),
+                Effect::Info(msg) => self.messages.push((msg, false)),
                 Effect::Error(msg) => self.error(msg),
                 Effect::Focus(pane) => {
                     self.pane = pane;
@@ -53,7 +53,7 @@ impl App {
     pub(super) fn error(&mut self, msg: impl std::fmt::Display) {
         let msg = msg.to_string();
         tracing::warn!("{msg}");
-        self.message = Some((msg, true));
+        self.messages.push((msg, true));
     }
 
     /// Re-read the schema list after a save or delete, and put the cursor on `select`.
@@ -113,6 +113,9 @@ impl App {
         if let Ok(held) = self.ws.run_holders() {
             self.runs.holders = held.into_iter().map(|(id, h)| (id, h.describe())).collect();
         }
+        if let Ok(lines) = self.ws.batch_lines() {
+            self.runs.batches = lines;
+        }
     }
 
     pub(super) fn open_run(&mut self, run_id: &str) {
@@ -153,7 +156,7 @@ impl App {
         } else {
             ""
         };
-        self.message = Some((
+        self.messages.push((
             format!(
                 "created run {} ({} blocks, schema {}, {}:{}{demo}); s starts the worker",
                 run.run_id,
@@ -173,7 +176,7 @@ impl App {
 
     /// A run group was created (by the form over a project): list it, show its grid.
     fn created_group(&mut self, group: crate::model::RunGroup) {
-        self.message = Some((
+        self.messages.push((
             format!(
                 "created run group {} ({} runs, schema {}, project {}); s starts the worker",
                 group.group_id,
@@ -225,10 +228,10 @@ impl App {
             Ok(Output::Snapshot(s)) => {
                 self.apply_snapshot(*s);
                 if done.kind == (JobKind::Reload { announce: true }) {
-                    self.message = Some(("reloaded".into(), false));
+                    self.messages.push(("reloaded".into(), false));
                 }
             }
-            Ok(Output::Message(msg)) => self.message = Some((msg, false)),
+            Ok(Output::Message(msg)) => self.messages.push((msg, false)),
             Ok(Output::Found(query, hits)) => {
                 let fx = self.grid.set_search(query, hits, &self.ws);
                 self.apply(fx);
@@ -238,19 +241,22 @@ impl App {
                     0 => filter.describe(),
                     n => format!("{} · {n} document(s)", filter.describe()),
                 };
-                let n = kept.len();
                 let fx = self.grid.set_view((filter, docs), kept, &self.ws);
+                // The rows the grid now shows (every block when the filter was cleared).
+                let n = self.grid.total();
                 if announce {
-                    self.message = Some((format!("filter: {described} · {n} row(s)"), false));
+                    self.messages
+                        .push((format!("filter: {described} · {n} row(s)"), false));
                 }
                 self.apply(fx);
             }
-            Ok(Output::Decided(msg, entry)) => {
-                self.message = Some((msg, false));
+            Ok(Output::Decided(msg, entry, skipped)) => {
+                self.messages.push((msg, false));
                 self.undo.push(*entry);
+                self.grid.select_only(skipped);
             }
             Ok(Output::DecidedMany(msg, entries)) => {
-                self.message = Some((msg, false));
+                self.messages.push((msg, false));
                 self.undo.extend(entries);
             }
             // A preview whose form has closed: nothing shows it any more.
@@ -264,7 +270,7 @@ impl App {
                     ""
                 };
                 self.last_ingested = conv_uid.or(self.last_ingested.take());
-                self.message = Some((format!("{message}{next}"), false));
+                self.messages.push((format!("{message}{next}"), false));
             }
             Err(reason) => self.error(reason),
         }
@@ -274,10 +280,8 @@ impl App {
     /// lists a reload re-reads.
     fn after_job(&mut self, kind: JobKind, ok: bool) {
         match kind {
+            // The selection now holds what was skipped (a refusal keeps all of it).
             JobKind::Confirm | JobKind::Reject | JobKind::Unconfirm => {
-                if ok {
-                    self.grid.clear_selection();
-                }
                 self.stale = true;
                 self.refilter();
             }

@@ -11,7 +11,9 @@ pub(crate) mod workers;
 use std::path::PathBuf;
 
 use super::jobs::Jobs;
-use super::kit::{Action, Component, Keymap, Modal, Pane, Snapshot, Spawner, Theme, UndoEntry};
+use super::kit::{
+    Action, Component, Keymap, MessageLog, Modal, Pane, Snapshot, Spawner, Theme, UndoEntry,
+};
 use super::panes::grid::GridPane;
 use super::panes::keys::KeysPane;
 use super::panes::library::LibraryPane;
@@ -34,8 +36,8 @@ pub struct App {
     policy: PolicyPane,
     keys: KeysPane,
     library: LibraryPane,
-    /// The last message and whether it is an error.
-    message: Option<(String, bool)>,
+    /// The session's messages; the status bar shows the last.
+    messages: MessageLog,
     quit: bool,
     user: String,
     workers: Workers,
@@ -68,7 +70,7 @@ impl App {
             policy: PolicyPane::default(),
             keys: KeysPane::default(),
             library: LibraryPane::default(),
-            message: None,
+            messages: MessageLog::default(),
             quit: false,
             workers: Workers::default(),
             jobs: Jobs::default(),
@@ -189,7 +191,7 @@ impl App {
 
     /// The last status-bar message and whether it is an error.
     pub fn message(&self) -> Option<&(String, bool)> {
-        self.message.as_ref()
+        self.messages.last()
     }
 
     /// The open modals, bottom first (the frame draws them in this order).

@@ -12,7 +12,7 @@ use crate::tui::kit::draw::areas;
 use crate::tui::kit::tab::tab_at;
 use crate::tui::kit::Pane;
 use crate::tui::kit::{nav_delta, Action, Ctx, Effect, Job, KeyContext, KeyMode, Modal, Reply};
-use crate::tui::modals::{Help, NewRunForm, Prompt};
+use crate::tui::modals::{Help, Messages, NewRunForm, Prompt};
 
 /// Rows one wheel notch moves.
 const WHEEL: usize = 3;
@@ -185,6 +185,10 @@ impl App {
         let focus = |pane| vec![Effect::Focus(pane)];
         Some(match action {
             Action::ToggleHelp => vec![Effect::Open(Box::new(Help::default()))],
+            Action::MessageLog => {
+                let entries = self.messages.entries().cloned().collect();
+                vec![Effect::Open(Box::new(Messages::new(entries)))]
+            }
             Action::NextPane => focus(self.pane.cycle(1)),
             Action::PrevPane => focus(self.pane.cycle(-1)),
             Action::ShowRuns => focus(Pane::Runs),
@@ -201,6 +205,14 @@ impl App {
                     .start_group(self.spawner.as_ref(), &self.ws, &g)],
                 (None, Some(id)) => vec![self.workers.start(self.spawner.as_ref(), &self.ws, &id)],
                 (None, None) => Vec::new(),
+            },
+            Action::StartBatch => match self.target_run() {
+                Some(id) => {
+                    vec![self
+                        .workers
+                        .start_with(self.spawner.as_ref(), &self.ws, &id, true)]
+                }
+                None => Vec::new(),
             },
             Action::CancelRun => self.transition(true),
             Action::ResumeRun => self.transition(false),

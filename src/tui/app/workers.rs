@@ -50,6 +50,18 @@ impl Workers {
 
     /// Start the worker on `run_id` as a background task; its events come back as actions.
     pub fn start(&mut self, spawner: Option<&Spawner>, ws: &Workspace, run_id: &str) -> Effect {
+        self.start_with(spawner, ws, run_id, false)
+    }
+
+    /// [`Workers::start`], through the provider's batch API when `batch` (a run with open
+    /// batches resumes them either way).
+    pub fn start_with(
+        &mut self,
+        spawner: Option<&Spawner>,
+        ws: &Workspace,
+        run_id: &str,
+        batch: bool,
+    ) -> Effect {
         if self.contains(run_id) {
             return Effect::Info(format!("the worker is already running on {run_id}"));
         }
@@ -73,7 +85,11 @@ impl Workers {
                 ))
             }
         }
-        let session = match ws.start_session(&spawner.handle, run_id, SessionOptions::default()) {
+        let opts = SessionOptions {
+            batch,
+            ..SessionOptions::default()
+        };
+        let session = match ws.start_session(&spawner.handle, run_id, opts) {
             Ok(s) => s,
             Err(workspace::Error::Worker(WorkerError::Refused(why))) => return Effect::Error(why),
             Err(e) => {
@@ -82,7 +98,8 @@ impl Workers {
         };
         self.spawn(spawner, session, run_id);
         Effect::Info(format!(
-            "worker started on {run_id}{}",
+            "{}worker started on {run_id}{}",
+            if batch { "batch " } else { "" },
             if run.model_config.is_demo() {
                 " (offline DEMO provider)"
             } else {

@@ -1,10 +1,12 @@
 //! The chrome around the tab: tab bar, key-hint line and status bar.
 
 use crate::model::sanitize_line;
+use crate::tui::kit::text::cut_to_width;
 use ratatui::layout::Rect;
 use ratatui::text::{Line, Span};
 use ratatui::widgets::Paragraph;
 use ratatui::Frame;
+use unicode_width::UnicodeWidthStr;
 
 use crate::tui::app::App;
 use crate::tui::kit::tab::{tab_label, BRAND};
@@ -31,47 +33,77 @@ pub fn tabs(frame: &mut Frame, area: Rect, app: &App) {
     frame.render_widget(Paragraph::new(Line::from(spans)), area);
 }
 
+/// The status bar: the last message comes first in priority. When the row cannot hold it and
+/// the rest, the demo badge shortens and the store path goes; a message still too long is cut
+/// with a pointer to `M`, where it reads in full.
 pub fn status_bar(frame: &mut Frame, area: Rect, app: &App) {
+    let width = usize::from(area.width);
+    let theme = app.theme();
+    let message = app.message().map(|(msg, is_error)| {
+        let style = if *is_error {
+            theme.fg("error")
+        } else {
+            theme.fg("text")
+        };
+        (sanitize_line(msg).into_owned(), style)
+    });
+    let msg_width = message.as_ref().map_or(0, |(m, _)| m.width());
+    let mut lead = lead_spans(app, false);
+    let path = app.workspace().display().to_string();
+    let fits = |lead: &[Span]| lead.iter().map(Span::width).sum::<usize>() + msg_width <= width;
+    if !fits(&lead) {
+        lead = lead_spans(app, true);
+    }
+    let mut spans = lead;
+    if let Some((msg, style)) = message {
+        let room = width.saturating_sub(spans.iter().map(Span::width).sum::<usize>());
+        if msg.width() <= room {
+            spans.push(Span::styled(format!("{msg}  "), style));
+        } else {
+            let cut = cut_to_width(&msg, room.saturating_sub(MORE.width()));
+            spans.push(Span::styled(cut, style));
+            spans.push(Span::styled(MORE, theme.fg("staged")));
+        }
+    }
+    spans.push(Span::styled(path, theme.fg("muted")));
+    frame.render_widget(Paragraph::new(Line::from(spans)), area);
+}
+
+/// Where a cut message says the rest is.
+const MORE: &str = " M: all";
+
+/// The badges before the message: demo, workers, the busy job (`short`: as few columns as
+/// they can take).
+fn lead_spans(app: &App, short: bool) -> Vec<Span<'static>> {
+    let theme = app.theme();
     let mut spans = Vec::new();
     if app.showing_demo() {
-        spans.push(Span::styled(
-            " DEMO · offline demo provider, not a real model ",
-            app.theme().demo(),
-        ));
+        let badge = if short {
+            " DEMO "
+        } else {
+            " DEMO · offline demo provider, not a real model "
+        };
+        spans.push(Span::styled(badge, theme.demo()));
         spans.push(Span::raw(" "));
     }
     if !app.workers().is_empty() {
         spans.push(Span::styled(
             format!("worker ▶ {} ", app.workers().len()),
-            app.theme().fg("claimed"),
+            theme.fg("claimed"),
         ));
     }
     if let Some((label, more)) = app.jobs().busy() {
-        let more = if more > 0 {
+        let more = if more > 0 && !short {
             format!(" (+{more} queued)")
         } else {
             String::new()
         };
         spans.push(Span::styled(
             format!("… {label}{more} "),
-            app.theme().fg("claimed"),
+            theme.fg("claimed"),
         ));
     }
-    // The message before the store path: when the row is too narrow for both, the path (the
-    // same all session) is what gets cut, not the outcome the user just asked for.
-    if let Some((msg, is_error)) = app.message() {
-        let style = if *is_error {
-            app.theme().fg("error")
-        } else {
-            app.theme().fg("text")
-        };
-        spans.push(Span::styled(format!("{}  ", sanitize_line(msg)), style));
-    }
-    spans.push(Span::styled(
-        app.workspace().display().to_string(),
-        app.theme().fg("muted"),
-    ));
-    frame.render_widget(Paragraph::new(Line::from(spans)), area);
+    spans
 }
 
 /// The key hints of the focused pane or open dialog, generated from the keymap, cut to width.
@@ -88,7 +120,13 @@ pub fn hints(frame: &mut Frame, area: Rect, app: &App) {
         Some(Hints::Keymap) | None => {}
     }
     // `?` and `q` (the last hints) always show; the pane's own fill the room before them.
-    let all = app.keymap().hints(app.context());
+    let mut all = app.keymap().hints(app.context());
+    // Enter says what it does in this dialog (search, apply, reject, ...), not always "save".
+    if let Some(label) = app.top_modal().and_then(|m| m.submit_label()) {
+        for (_, hint) in all.iter_mut().filter(|(_, h)| *h == "save") {
+            *hint = label;
+        }
+    }
     let split = all
         .iter()
         .position(|(_, h)| *h == "help" || *h == "quit")

@@ -24,11 +24,21 @@ fn decided(
         seq,
         undo,
     };
-    Ok(Output::Decided(msg, Box::new(entry)))
+    Ok(Output::Decided(msg, Box::new(entry), Vec::new()))
 }
 
+/// A selection's review: what was done, then what was skipped and why (those stay selected).
 fn outcome(msg: String, run_id: &str, out: ReviewOutcome) -> Result<Output, String> {
-    decided(msg, run_id, out.action, out.event_seq, out.undo)
+    let msg = match out.skipped_line() {
+        Some(line) => format!("{msg} · {line}; still selected"),
+        None => msg,
+    };
+    let skipped = out.skipped.iter().map(|s| s.index).collect();
+    let decided = decided(msg, run_id, out.action, out.event_seq, out.undo)?;
+    match decided {
+        Output::Decided(msg, entry, _) => Ok(Output::Decided(msg, entry, skipped)),
+        other => Ok(other),
+    }
 }
 
 pub(super) fn confirm(ws: &Workspace, run_id: &str, target: &Target) -> Result<Output, String> {

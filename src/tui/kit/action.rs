@@ -11,6 +11,8 @@ use crate::workspace::{RunEnd, WorkerEvent};
 pub enum Action {
     Quit,
     ToggleHelp,
+    /// Every message of this session in full (the status bar shows the last one).
+    MessageLog,
     NextPane,
     PrevPane,
     ShowRuns,
@@ -33,6 +35,8 @@ pub enum Action {
     Fold,
     NewRun,
     StartWorker,
+    /// Start the worker through the provider's batch API (issue 24).
+    StartBatch,
     CancelRun,
     ResumeRun,
     ToggleSelect,
@@ -41,7 +45,7 @@ pub enum Action {
     Reject,
     Edit,
     DiscardEdit,
-    /// Start / end a range selection from the current row.
+    /// Start a range selection from the current row; again: keep the range selected.
     RangeSelect,
     /// Undo the last review action made since the TUI opened.
     Undo,
@@ -157,6 +161,7 @@ impl Action {
             Action::AddToProject => "add to project",
             Action::NewRun => "new run",
             Action::StartWorker => "start worker",
+            Action::StartBatch => "start batch",
             Action::CancelRun => "cancel run",
             Action::ResumeRun => "resume",
             Action::ToggleSelect => "select",
@@ -180,6 +185,7 @@ impl Action {
             Action::Submit => "save",
             Action::Cancel => "close",
             Action::ToggleHelp => "help",
+            Action::MessageLog => "messages",
             Action::Refresh => "reload",
             other => other.describe().split(" (").next().unwrap_or(""),
         })
@@ -191,6 +197,7 @@ impl Action {
         match self {
             Action::Quit => "quit",
             Action::ToggleHelp => "show / hide this help",
+            Action::MessageLog => "messages of this session in full (the status line's last one)",
             Action::NextPane => "next pane",
             Action::PrevPane => "previous pane",
             Action::ShowRuns => "Runs pane",
@@ -212,6 +219,9 @@ impl Action {
             Action::Open => "open: a run's or a group's grid (Runs), a block's detail view (Grid)",
             Action::NewRun => "new run or, on a project (Library), a run group: schema, model",
             Action::StartWorker => "start / continue the worker in the background",
+            Action::StartBatch => {
+                "start the worker through the provider's batch API (half price, results within 24 h)"
+            }
             Action::CancelRun => "cancel the run (pending blocks stay pending)",
             Action::ResumeRun => "resume a paused or cancelled run",
             Action::ToggleSelect => "select / unselect the row",
@@ -224,7 +234,7 @@ impl Action {
             }
             Action::Edit => "edit the current cell / policy key",
             Action::DiscardEdit => "discard the draft edit of the current row",
-            Action::RangeSelect => "start / stop a range selection (v, then move)",
+            Action::RangeSelect => "start a range (v, move, v keeps it selected)",
             Action::Undo => "undo the last confirm / reject / edit / discard of this session",
             Action::Unconfirm => "unconfirm selected rows (or the current one) back to staged",
             Action::Search => "search block content and values",

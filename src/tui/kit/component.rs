@@ -164,6 +164,10 @@ pub trait Modal: Component {
     fn hints(&self) -> Hints {
         Hints::Keymap
     }
+    /// What Enter does here, for the hint line ("search", "apply"); `None`: "save".
+    fn submit_label(&self) -> Option<&'static str> {
+        None
+    }
     /// A job came back while this modal is on top.
     fn job_done(&mut self, done: JobDone) -> JobFate {
         JobFate::Pass(done)

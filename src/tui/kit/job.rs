@@ -197,8 +197,9 @@ pub enum JobKind {
 pub enum Output {
     /// One line for the status bar.
     Message(String),
-    /// A review action: its line, and how `u` reverses it.
-    Decided(String, Box<UndoEntry>),
+    /// A review action: its line, how `u` reverses it, and the blocks it skipped (their state
+    /// kept them out; they stay selected).
+    Decided(String, Box<UndoEntry>, Vec<u32>),
     /// A search's query and matching blocks.
     Found(String, Arc<[u32]>),
     /// A filter, the group members it keeps (none: all), the blocks it keeps, and whether to

@@ -404,7 +404,7 @@ mod tests {
             "{err}"
         );
         assert!(
-            err.contains("global, runs, grid, schemas, policy, keys, input"),
+            err.contains("global, runs, grid, schemas, policy, keys, library, input"),
             "{err}"
         );
         // Sections are lower-case names: `[Grid]` is not `[grid]`.

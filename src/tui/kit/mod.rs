@@ -4,11 +4,14 @@
 //! `tui` module.
 
 pub(crate) mod action;
+pub(crate) mod complete;
 pub(crate) mod component;
 pub(crate) mod context;
 pub(crate) mod draw;
+pub(crate) mod input;
 pub(crate) mod job;
 pub mod keymap;
+pub(crate) mod messages;
 pub(crate) mod tab;
 pub(crate) mod text;
 pub mod theme;
@@ -20,7 +23,9 @@ pub use component::{
     View,
 };
 pub use context::KeyContext;
+pub use input::{edit_string, TextInput};
 pub use job::{Job, JobDone, JobKind, Output, Reply, Scope, Secret, Snapshot, UndoEntry};
 pub use keymap::Keymap;
+pub use messages::{Message, MessageLog};
 pub use tab::Pane;
 pub use theme::Theme;

@@ -44,6 +44,42 @@ pub fn cut_to_width(s: &str, width: usize) -> String {
     out
 }
 
+/// Text that may hold line feeds (a refusal with a bulleted list) as one styled line per line
+/// of it, sanitized: a `Span` drops line feeds, which ran the bullets together.
+pub fn text_lines(s: &str, style: ratatui::style::Style) -> Vec<ratatui::text::Line<'static>> {
+    safe(s)
+        .split('\n')
+        .map(|l| ratatui::text::Line::styled(l.to_string(), style))
+        .collect()
+}
+
+/// `s` cut to `width` columns in the middle, keeping its start and its end (`entity_…ion_v2`):
+/// names that differ only in a suffix (a version) stay apart. Sanitized first.
+pub fn cut_middle(s: &str, width: usize) -> String {
+    use unicode_segmentation::UnicodeSegmentation;
+    use unicode_width::UnicodeWidthStr;
+    let clean = sanitize_line(s);
+    if clean.width() <= width {
+        return clean.into_owned();
+    }
+    if width < 5 {
+        return cut_to_width(&clean, width);
+    }
+    let graphemes: Vec<&str> = clean.graphemes(true).collect();
+    let tail_room = (width - 1) / 2;
+    let (mut tail, mut used) = (Vec::new(), 0);
+    for g in graphemes.iter().rev() {
+        if used + g.width() > tail_room {
+            break;
+        }
+        used += g.width();
+        tail.push(*g);
+    }
+    tail.reverse();
+    let head = cut_to_width(&clean, width - used);
+    format!("{head}{}", tail.concat())
+}
+
 /// A value as one compact line: strings bare, everything else compact JSON.
 pub fn compact(v: &Value) -> String {
     match v {
@@ -99,5 +135,24 @@ mod tests {
         assert!(!cut.chars().any(char::is_control), "{cut:?}");
         assert_eq!(cut, "a␛[2Jb␇");
         assert_eq!(super::inert("x\ny\u{9b}"), "x␊y<U+009B>");
+    }
+
+    #[test]
+    fn bullets_keep_their_lines() {
+        let lines = super::text_lines(
+            "works:\n- a hosted model;\n- a local one\u{1b}[2J",
+            ratatui::style::Style::default(),
+        );
+        let text: Vec<String> = lines.iter().map(|l| l.to_string()).collect();
+        assert_eq!(text, ["works:", "- a hosted model;", "- a local one␛[2J"]);
+    }
+
+    #[test]
+    fn a_middle_cut_keeps_the_suffix() {
+        use super::cut_middle;
+        assert_eq!(cut_middle("entity_extraction", 14), "entity_…action");
+        assert_eq!(cut_middle("entity_extraction_v2", 14), "entity_…ion_v2");
+        assert_eq!(cut_middle("short", 14), "short");
+        assert_eq!(cut_middle("entity_extraction_v2", 14).width(), 14);
     }
 }

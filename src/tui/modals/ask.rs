@@ -11,9 +11,9 @@ use crate::model::sanitize_line;
 use crate::tui::kit::draw::centered;
 use crate::tui::kit::Action;
 use crate::tui::kit::Job;
-use crate::tui::kit::Modal;
 use crate::tui::kit::{Component, Ctx, View};
 use crate::tui::kit::{Effect, Reply};
+use crate::tui::kit::{Hints, Modal};
 
 pub struct Ask {
     pub question: String,
@@ -38,6 +38,9 @@ impl Ask {
 }
 
 impl Modal for Ask {
+    fn hints(&self) -> Hints {
+        Hints::Line(" y / enter yes · n / esc no")
+    }
     fn as_any(&self) -> &dyn std::any::Any {
         self
     }

@@ -58,6 +58,9 @@ impl EnumPicker {
 }
 
 impl Modal for EnumPicker {
+    fn submit_label(&self) -> Option<&'static str> {
+        Some("choose")
+    }
     fn key_mode(&self) -> KeyMode {
         KeyMode::Picker { typed: false }
     }

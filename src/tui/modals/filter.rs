@@ -88,6 +88,9 @@ impl FilterPicker {
 }
 
 impl Modal for FilterPicker {
+    fn submit_label(&self) -> Option<&'static str> {
+        Some("apply")
+    }
     fn key_mode(&self) -> KeyMode {
         KeyMode::Picker { typed: true }
     }

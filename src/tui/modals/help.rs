@@ -15,8 +15,9 @@ use crate::tui::kit::Effect;
 use crate::tui::kit::{moved, nav_delta, Component, Ctx, View};
 use crate::tui::kit::{Hints, KeyContext, KeyMode, Modal};
 
-/// Narrowest help column.
-const COLUMN: u16 = 40;
+/// Narrowest help column: the keys (18) and a description of at least 38 columns, which wraps
+/// onto more lines rather than being cut.
+const COLUMN: u16 = 56;
 
 #[derive(Debug, Default)]
 pub struct Help {
@@ -82,13 +83,17 @@ impl Component for Help {
                 theme.title(),
             )));
             for (keys, desc) in bindings {
-                lines.push(Line::from(vec![
-                    Span::styled(
-                        format!("  {:<keys_w$} ", cut_to_width(&keys, keys_w)),
-                        theme.fg("staged"),
-                    ),
-                    Span::raw(cut_to_width(&desc, desc_w)),
-                ]));
+                for (i, part) in wrap_words(&desc, desc_w).into_iter().enumerate() {
+                    let keys = if i == 0 {
+                        cut_to_width(&keys, keys_w)
+                    } else {
+                        String::new()
+                    };
+                    lines.push(Line::from(vec![
+                        Span::styled(format!("  {keys:<keys_w$} "), theme.fg("staged")),
+                        Span::raw(part),
+                    ]));
+                }
             }
         }
         let shown = per_col * columns as usize;
@@ -127,5 +132,40 @@ impl Component for Help {
             };
             frame.render_widget(Paragraph::new(chunk.to_vec()), col);
         }
+    }
+}
+
+/// `text` in lines of at most `width` columns, broken between words (a word wider than a line
+/// is cut).
+fn wrap_words(text: &str, width: usize) -> Vec<String> {
+    use unicode_width::UnicodeWidthStr;
+    let mut lines = vec![String::new()];
+    for word in text.split_whitespace() {
+        let line = lines.last_mut().expect("one line at least");
+        if line.is_empty() {
+            line.push_str(&cut_to_width(word, width));
+        } else if line.width() + 1 + word.width() <= width {
+            line.push(' ');
+            line.push_str(word);
+        } else {
+            lines.push(cut_to_width(word, width));
+        }
+    }
+    lines
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn descriptions_wrap_between_words() {
+        let got = super::wrap_words("confirm selected rows (or the current one), then go on", 20);
+        assert_eq!(
+            got,
+            [
+                "confirm selected",
+                "rows (or the current",
+                "one), then go on"
+            ]
+        );
     }
 }

@@ -5,11 +5,11 @@
 
 pub(crate) mod ask;
 pub(crate) mod calls;
-pub(crate) mod complete;
 pub(crate) mod enum_pick;
 pub(crate) mod filter;
 pub(crate) mod help;
 pub(crate) mod ingest_watch;
+pub(crate) mod messages;
 pub(crate) mod new_run;
 pub(crate) mod project_pick;
 pub(crate) mod prompt;
@@ -21,6 +21,7 @@ pub use enum_pick::EnumPicker;
 pub use filter::FilterPicker;
 pub use help::Help;
 pub use ingest_watch::IngestWatch;
+pub use messages::Messages;
 pub use new_run::NewRunForm;
 pub use project_pick::ProjectPicker;
 pub use prompt::{Prompt, PromptKind};

@@ -9,7 +9,8 @@ use ratatui::Frame;
 use tui_textarea::{Input, Key};
 
 use crate::tui::kit::draw::centered;
-use crate::tui::kit::text::safe;
+use crate::tui::kit::edit_string;
+use crate::tui::kit::text::{safe, text_lines};
 use crate::tui::kit::Action;
 use crate::tui::kit::Job;
 use crate::tui::kit::{Component, Ctx, View};
@@ -354,15 +355,11 @@ impl NewRunForm {
             }
             Key::Left => self.cycle(-1),
             Key::Right => self.cycle(1),
-            Key::Backspace => self.text_mut().and_then(|t| t.pop()).is_some(),
-            Key::Char(c) if !input.ctrl && !input.alt && !c.is_control() => match self.text_mut() {
-                Some(t) => {
-                    t.push(c);
-                    true
-                }
+            // Typed fields edit through the one text-input widget (ctrl-u, ctrl-w, ...).
+            _ => match self.text_mut() {
+                Some(t) => edit_string(t, input),
                 None => false,
             },
-            _ => false,
         };
         if changed {
             self.refresh()
@@ -495,16 +492,25 @@ impl Component for NewRunForm {
             .title(Span::styled(title, theme.title()));
         let inner = block.inner(rect);
         frame.render_widget(block, rect);
+        // The fields come first: in a small terminal the preview gives way, and a list taller
+        // than the room scrolls to keep the focused field in view (at 40x10 the provider shows).
+        let field_rows = (Field::ALL.len() as u16 + 1).min(inner.height.saturating_sub(1));
         let [fields, preview, hint] = Layout::default()
             .direction(Direction::Vertical)
             .constraints([
-                Constraint::Length(Field::ALL.len() as u16 + 1),
-                Constraint::Min(3),
+                Constraint::Length(field_rows),
+                Constraint::Min(0),
                 Constraint::Length(1),
             ])
             .areas(inner);
+        let focus_at = Field::ALL
+            .iter()
+            .position(|f| *f == self.focus)
+            .unwrap_or(0);
+        let skip = focus_at.saturating_sub(usize::from(field_rows.saturating_sub(1)));
         let lines: Vec<Line> = Field::ALL
             .iter()
+            .skip(skip)
             .map(|f| {
                 let (value, note) = self.row(*f);
                 let focused = *f == self.focus;
@@ -529,15 +535,10 @@ impl Component for NewRunForm {
         frame.render_widget(Paragraph::new(lines), fields);
         let mut text = vec![Line::from(Span::styled("Cost preview", theme.title()))];
         match (&self.error, &self.preview) {
-            (Some(e), _) => text.push(Line::from(Span::styled(
-                safe(&format!("refused: {e}")),
-                theme.fg("error"),
-            ))),
+            (Some(e), _) | (None, Some(Err(e))) => {
+                text.extend(text_lines(&format!("refused: {e}"), theme.fg("error")));
+            }
             (None, None) => text.push(Line::from("estimating…")),
-            (None, Some(Err(e))) => text.push(Line::from(Span::styled(
-                safe(&format!("refused: {e}")),
-                theme.fg("error"),
-            ))),
             (None, Some(Ok(e))) => {
                 text.extend(estimate_summary(e).iter().map(|l| Line::from(safe(l))));
             }

@@ -55,6 +55,8 @@ pub struct RunsPane {
     pub reasons: HashMap<String, String>,
     /// Who holds a run in another process (`pid 123 on host: blockwise run start …`).
     pub holders: HashMap<String, String>,
+    /// Batch progress of runs sent through a provider's batch API (one line each).
+    pub batches: HashMap<String, String>,
     speed: HashMap<String, Speed>,
 }
 
@@ -365,15 +367,20 @@ impl RunsPane {
             _ if remaining == 0 => "done".into(),
             _ => "–".into(),
         };
-        lines.push(Line::from(vec![
-            label("speed"),
-            Span::raw(format!(
-                "{}/{} done · {} blocks/s · ETA {eta}",
-                done(c),
-                c.total,
-                rate.map_or("–".into(), |r| format!("{r:.1}"))
-            )),
-        ]));
+        if let Some(batch) = self.batches.get(&run.run_id) {
+            // A batch run's progress is the provider's: blocks/s means nothing there.
+            lines.push(Line::from(vec![label("batch"), Span::raw(inert(batch))]));
+        } else {
+            lines.push(Line::from(vec![
+                label("speed"),
+                Span::raw(format!(
+                    "{}/{} done · {} blocks/s · ETA {eta}",
+                    done(c),
+                    c.total,
+                    rate.map_or("–".into(), |r| format!("{r:.1}"))
+                )),
+            ]));
+        }
         let u = &run.usage;
         lines.push(Line::from(vec![
             label("usage"),

@@ -11,7 +11,7 @@ use ratatui::Frame;
 
 use crate::model::{Run, Schema};
 use crate::tui::kit::draw::list_table;
-use crate::tui::kit::text::safe;
+use crate::tui::kit::text::{cut_middle, safe};
 use crate::tui::kit::Action;
 use crate::tui::kit::Effect;
 use crate::tui::kit::Job;
@@ -152,6 +152,9 @@ impl Component for SchemasPane {
     fn render(&self, frame: &mut Frame, area: Rect, view: &View) {
         let theme = view.theme;
         let [left, right] = split(area);
+        // The ref column: what the fixed columns and the borders leave; long refs are cut in
+        // the middle so that `x` and `x_v2` stay apart.
+        let ref_width = usize::from(left.width).saturating_sub(2 + 8 + 6 + 6 + 4 + 4);
         let header = Row::new(["ref", "uid", "fields", "compat", "runs"]).style(theme.fg("muted"));
         let rows: Vec<Row> = self
             .schemas
@@ -165,7 +168,7 @@ impl Component for SchemasPane {
                     n => n.to_string(),
                 };
                 Row::new([
-                    safe(&s.schema_ref),
+                    cut_middle(&s.schema_ref, ref_width.max(5)),
                     s.schema_uid.chars().take(8).collect(),
                     fields.to_string(),
                     compat.to_string(),

@@ -12,11 +12,13 @@ use ratatui::style::{Modifier, Style};
 use ratatui::text::Span;
 use ratatui::widgets::{Block, Borders, Clear, Paragraph, Wrap};
 use ratatui::Frame;
-use tui_textarea::{CursorMove, Input, Key, TextArea};
+use tui_textarea::{Input, Key};
 
 use crate::model::Run;
 use crate::tui::kit::draw::centered;
+use crate::tui::kit::text::text_lines;
 use crate::tui::kit::Action;
+use crate::tui::kit::TextInput;
 use crate::tui::kit::{Component, Ctx, View};
 use crate::tui::kit::{Effect, Reply};
 use crate::tui::kit::{Job, Scope, Secret};
@@ -74,7 +76,8 @@ pub struct Prompt {
     pub kind: PromptKind,
     pub title: String,
     pub hint: String,
-    pub textarea: TextArea<'static>,
+    /// The one text-input widget: readline keys, Tab completes a path (ingest, export).
+    pub field: TextInput,
     /// Why the last submit was refused (nothing was saved).
     pub error: Option<String>,
     /// A submitted job is running; the prompt closes or shows its refusal when it reports.
@@ -92,14 +95,15 @@ impl Prompt {
         // The value being edited can hold hostile bytes: the editor shows (and would save) their
         // visible stand-ins, never the raw control characters.
         let text = sanitize(&text).into_owned();
-        let mut textarea = TextArea::new(text.lines().map(str::to_string).collect());
-        textarea.move_cursor(tui_textarea::CursorMove::Bottom);
-        textarea.move_cursor(tui_textarea::CursorMove::End);
+        let field = match kind {
+            PromptKind::Ingest | PromptKind::Export { .. } => TextInput::path(&text),
+            _ => TextInput::line(&text),
+        };
         Prompt {
             kind,
             title,
             hint,
-            textarea,
+            field,
             error: None,
             busy: false,
             multiline: false,
@@ -124,7 +128,7 @@ impl Prompt {
             hint.into(),
             String::new(),
         );
-        p.textarea.set_mask_char('•');
+        p.field.area_mut().set_mask_char('•');
         p
     }
 
@@ -133,7 +137,10 @@ impl Prompt {
         Prompt::new(
             PromptKind::Ingest,
             "Ingest a file or a folder (its subfolders too)".into(),
-            "path · Tab completes · Enter ingests, Esc cancels".into(),
+            format!(
+                "path · Tab completes · {} · Enter ingests, Esc cancels",
+                crate::workspace::SUPPORTED_FORMATS
+            ),
             String::new(),
         )
     }
@@ -210,71 +217,19 @@ impl Prompt {
         Ok(vec![Effect::Job(job, Reply::Prompt)])
     }
 
-    /// Readline keys the text area binds otherwise (ctrl-u is its undo): ctrl-u deletes to the
-    /// start of the line, ctrl-w the word before the cursor, ctrl-a / ctrl-e go to start / end.
-    fn input(&mut self, input: Input) {
-        let ta = &mut self.textarea;
-        match input {
-            Input {
-                key: Key::Char('u'),
-                ctrl: true,
-                alt: false,
-                ..
-            } => {
-                ta.delete_line_by_head();
-            }
-            Input {
-                key: Key::Char('w'),
-                ctrl: true,
-                alt: false,
-                ..
-            } => {
-                ta.delete_word();
-            }
-            Input {
-                key: Key::Char('a'),
-                ctrl: true,
-                alt: false,
-                ..
-            } => ta.move_cursor(CursorMove::Head),
-            Input {
-                key: Key::Char('e'),
-                ctrl: true,
-                alt: false,
-                ..
-            } => ta.move_cursor(CursorMove::End),
-            // One line: Enter never reaches here (it submits); a pasted newline is dropped.
-            Input {
-                key: Key::Enter, ..
-            } if !self.multiline => {}
-            input => {
-                ta.input(input);
-            }
-        }
+    /// A multi-line editor: Enter types a new line, ctrl-s saves (the JSON cell editor).
+    pub fn set_multiline(&mut self) {
+        self.multiline = true;
+        self.field.set_multiline(true);
     }
 
-    /// Tab in a path prompt: complete the path as far as it is unambiguous, and list the
-    /// candidates when there are several.
-    fn complete(&mut self) {
-        let text = self.textarea.lines().join("");
-        let done = crate::tui::modals::complete::complete_path(&text);
-        if done.text != text {
-            self.textarea = TextArea::new(vec![done.text]);
-            self.textarea.move_cursor(tui_textarea::CursorMove::End);
+    /// One key into the field; a Tab that could not complete a path says why below it.
+    fn input(&mut self, input: Input) {
+        let tab = input.key == Key::Tab;
+        self.field.input(input);
+        if tab {
+            self.error = self.field.note().map(str::to_string);
         }
-        self.error = match done.candidates.len() {
-            0 => Some(format!("nothing matches '{text}'")),
-            1 => None,
-            n => Some(format!(
-                "{n} matches: {}",
-                done.candidates
-                    .iter()
-                    .take(12)
-                    .cloned()
-                    .collect::<Vec<_>>()
-                    .join("  ")
-            )),
-        };
     }
 
     /// The job it started reported: `Err` keeps the prompt open with the reason.
@@ -332,9 +287,12 @@ fn policy_reason(key: &str, value: &str, reason: &str) -> Result<Job, String> {
 /// (which replaces the prompt) watches.
 fn ingest(path: &str) -> Result<Vec<Effect>, String> {
     if path.is_empty() {
-        return Err("type the path of a file or a folder (Tab completes)".into());
+        return Err(format!(
+            "type the path of a file or a folder (Tab completes; {})",
+            crate::workspace::SUPPORTED_FORMATS
+        ));
     }
-    let path = crate::tui::modals::complete::expand_home(path);
+    let path = crate::tui::kit::complete::expand_home(path);
     if path.is_dir() {
         let progress = std::sync::Arc::new(crate::tui::kit::job::IngestProgress::default());
         let watch = super::ingest_watch::IngestWatch::new(path.clone(), progress.clone());
@@ -368,6 +326,17 @@ fn set_key(provider: &str, base_url: &Option<String>, text: String) -> Result<Jo
 }
 
 impl Modal for Prompt {
+    fn submit_label(&self) -> Option<&'static str> {
+        Some(match self.kind {
+            PromptKind::Search { .. } => "search",
+            PromptKind::RejectReason { .. } => "reject",
+            PromptKind::Export { .. } => "export",
+            PromptKind::Ingest => "ingest",
+            PromptKind::PolicyValue { .. } | PromptKind::KeyBaseUrl { .. } => "next",
+            PromptKind::SetKey { .. } => "store",
+            _ => return None,
+        })
+    }
     fn key_mode(&self) -> KeyMode {
         if self.multiline {
             KeyMode::Lines
@@ -408,19 +377,12 @@ impl Component for Prompt {
                 Effect::Info("cancelled; nothing was changed".into()),
             ],
             _ if self.busy => Vec::new(),
-            Action::Input(input)
-                if matches!(self.kind, PromptKind::Ingest)
-                    && input.key == tui_textarea::Key::Tab =>
-            {
-                self.complete();
-                Vec::new()
-            }
             Action::Input(input) => {
                 self.input(input);
                 Vec::new()
             }
             Action::Submit => {
-                let text = self.textarea.lines().join("\n");
+                let text = self.field.text();
                 match self.submit(text, ctx) {
                     Ok(effects) => {
                         if effects
@@ -445,12 +407,21 @@ impl Component for Prompt {
     fn render(&self, frame: &mut Frame, area: Rect, view: &View) {
         let theme = view.theme;
         let text_rows: u16 = if self.multiline {
-            (self.textarea.lines().len() as u16 + 2).clamp(5, area.height.saturating_sub(8).max(5))
+            (self.field.area().lines().len() as u16 + 2)
+                .clamp(5, area.height.saturating_sub(8).max(5))
         } else {
             3
         };
-        let height = text_rows + if self.error.is_some() { 6 } else { 3 };
-        let rect = centered(area, area.width.saturating_sub(8).max(20), height);
+        let width = area.width.saturating_sub(8).max(20);
+        // The hint and a refusal wrap: the box grows to show them whole (as far as it can).
+        let (hint_para, err_para) = self.notes(view);
+        let rows = |p: &Paragraph| p.line_count(width.saturating_sub(2)) as u16;
+        let err_rows = err_para.as_ref().map_or(0, rows);
+        let hint_rows = rows(&hint_para).clamp(1, 2);
+        // A refusal has priority over the height of the text field (at least one text row).
+        let text_rows = text_rows.min(area.height.saturating_sub(2 + hint_rows + err_rows).max(3));
+        let height = text_rows + 2 + hint_rows + err_rows;
+        let rect = centered(area, width, height);
         frame.render_widget(Clear, rect);
         let block = Block::default()
             .borders(Borders::ALL)
@@ -465,11 +436,11 @@ impl Component for Prompt {
             .direction(Direction::Vertical)
             .constraints([
                 Constraint::Length(text_rows),
-                Constraint::Length(1),
+                Constraint::Length(hint_rows),
                 Constraint::Min(0),
             ])
             .areas(inner);
-        let mut ta = self.textarea.clone();
+        let mut ta = self.field.area().clone();
         ta.set_block(
             Block::default()
                 .borders(Borders::ALL)
@@ -485,28 +456,40 @@ impl Component for Prompt {
             let y = text.y + 1 + (row as u16).min(text.height.saturating_sub(3));
             frame.set_cursor_position((x, y));
         }
-        let hint_text = if self.busy {
-            "working… (Esc closes; the work finishes in the background)"
-        } else {
-            &self.hint
-        };
-        frame.render_widget(
-            Paragraph::new(Span::styled(
-                sanitize_line(hint_text).into_owned(),
-                theme.fg("muted"),
-            )),
-            hint,
-        );
-        if let Some(e) = &self.error {
-            frame.render_widget(
-                Paragraph::new(Span::styled(
-                    format!("refused: {}", sanitize(e)),
-                    theme.fg("error"),
-                ))
-                .wrap(Wrap { trim: false }),
-                err,
-            );
+        frame.render_widget(hint_para, hint);
+        if let Some(p) = err_para {
+            frame.render_widget(p, err);
         }
+    }
+}
+
+impl Prompt {
+    /// The hint line and the refusal (if any), both wrapped.
+    fn notes(&self, view: &View) -> (Paragraph<'static>, Option<Paragraph<'static>>) {
+        let theme = view.theme;
+        let hint_text = if self.busy {
+            "working… (Esc closes; the work finishes in the background)".to_string()
+        } else if self.field.area().mask_char().is_some() {
+            // Hidden input: its length is the only feedback that the keys arrive.
+            let n = self.field.text().chars().count();
+            format!(
+                "{n} character{} typed · {}",
+                if n == 1 { "" } else { "s" },
+                self.hint
+            )
+        } else {
+            self.hint.clone()
+        };
+        let hint = Paragraph::new(Span::styled(
+            sanitize_line(&hint_text).into_owned(),
+            theme.fg("muted"),
+        ))
+        .wrap(Wrap { trim: false });
+        let err = self.error.as_ref().map(|e| {
+            Paragraph::new(text_lines(&format!("refused: {e}"), theme.fg("error")))
+                .wrap(Wrap { trim: false })
+        });
+        (hint, err)
     }
 }
 

@@ -5,8 +5,40 @@ use serde_json::{Number, Value};
 
 use crate::workspace::{Field, FieldSpec, FieldType, WizardModel};
 
-/// A field's place: indices from the top-level list down through nested object properties.
+/// A field's place: indices from the top-level list down through nested fields: an object's
+/// properties, or the item fields of an array of objects.
 pub type Path = Vec<usize>;
+
+/// The object whose fields nest under `spec`: the spec itself for an object, its items for an
+/// array of objects.
+fn container(spec: &FieldSpec) -> &FieldSpec {
+    match (&spec.field_type, &spec.items) {
+        (Some(FieldType::Array), Some(items)) if items.field_type == Some(FieldType::Object) => {
+            items
+        }
+        _ => spec,
+    }
+}
+
+fn container_mut(spec: &mut FieldSpec) -> &mut FieldSpec {
+    let is_items = matches!(
+        (&spec.field_type, &spec.items),
+        (Some(FieldType::Array), Some(items)) if items.field_type == Some(FieldType::Object)
+    );
+    if is_items && spec.items.is_some() {
+        return spec.items.as_deref_mut().expect("checked just above");
+    }
+    spec
+}
+
+/// The fields nested under `spec` (an object's properties, an array's item fields).
+fn children(spec: &FieldSpec) -> Option<&Vec<Field>> {
+    container(spec).properties.as_ref()
+}
+
+fn children_mut(spec: &mut FieldSpec) -> Option<&mut Vec<Field>> {
+    container_mut(spec).properties.as_mut()
+}
 
 /// Every field in display order with its depth (nested objects under their parent).
 pub fn flatten(fields: &[Field]) -> Vec<(Path, usize)> {
@@ -14,7 +46,7 @@ pub fn flatten(fields: &[Field]) -> Vec<(Path, usize)> {
         for (i, f) in fields.iter().enumerate() {
             prefix.push(i);
             out.push((prefix.clone(), prefix.len() - 1));
-            if let Some(children) = &f.spec.properties {
+            if let Some(children) = children(&f.spec) {
                 walk(children, prefix, out);
             }
             prefix.pop();
@@ -29,7 +61,7 @@ pub fn field<'a>(model: &'a WizardModel, path: &[usize]) -> Option<&'a Field> {
     let (first, rest) = path.split_first()?;
     let mut f = model.fields.get(*first)?;
     for i in rest {
-        f = f.spec.properties.as_ref()?.get(*i)?;
+        f = children(&f.spec)?.get(*i)?;
     }
     Some(f)
 }
@@ -38,7 +70,7 @@ pub fn field_mut<'a>(model: &'a mut WizardModel, path: &[usize]) -> Option<&'a m
     let (first, rest) = path.split_first()?;
     let mut f = model.fields.get_mut(*first)?;
     for i in rest {
-        f = f.spec.properties.as_mut()?.get_mut(*i)?;
+        f = children_mut(&mut f.spec)?.get_mut(*i)?;
     }
     Some(f)
 }
@@ -47,7 +79,7 @@ pub fn field_mut<'a>(model: &'a mut WizardModel, path: &[usize]) -> Option<&'a m
 fn siblings_mut<'a>(model: &'a mut WizardModel, path: &[usize]) -> Option<&'a mut Vec<Field>> {
     match path.split_last() {
         Some((_, [])) | None => Some(&mut model.fields),
-        Some((_, parent)) => field_mut(model, parent)?.spec.properties.as_mut(),
+        Some((_, parent)) => children_mut(&mut field_mut(model, parent)?.spec),
     }
 }
 
@@ -56,8 +88,7 @@ fn required_mut<'a>(model: &'a mut WizardModel, path: &[usize]) -> Option<&'a mu
     match path.split_last() {
         Some((_, [])) => Some(&mut model.required),
         Some((_, parent)) => Some(
-            field_mut(model, parent)?
-                .spec
+            container_mut(&mut field_mut(model, parent)?.spec)
                 .required
                 .get_or_insert_with(Vec::new),
         ),
@@ -71,7 +102,9 @@ pub fn is_required(model: &WizardModel, path: &[usize]) -> bool {
     };
     let list = match path.split_last() {
         Some((_, [])) => Some(&model.required),
-        Some((_, parent)) => field(model, parent).and_then(|p| p.spec.required.as_ref()),
+        Some((_, parent)) => {
+            field(model, parent).and_then(|p| container(&p.spec).required.as_ref())
+        }
         None => None,
     };
     list.is_some_and(|r| r.contains(&f.name))
@@ -124,14 +157,27 @@ pub fn add_sibling(model: &mut WizardModel, path: Option<&[usize]>) -> Path {
     out
 }
 
-/// Add a string field inside the object field at `path`. Returns its path, or `None` when the
-/// field is not an object.
+/// Add a string field inside the object field at `path`, or to the items of the array field at
+/// `path` (an array with no items type gets object items). Returns its path, or `None` when the
+/// field holds no object (a string, or an array of strings).
 pub fn add_child(model: &mut WizardModel, path: &[usize]) -> Option<Path> {
     let f = field_mut(model, path)?;
-    if f.spec.field_type != Some(FieldType::Object) {
-        return None;
+    match f.spec.field_type {
+        Some(FieldType::Object) => {}
+        Some(FieldType::Array) => {
+            let items = f
+                .spec
+                .items
+                .get_or_insert_with(|| Box::new(FieldSpec::new(FieldType::Object)));
+            if items.field_type != Some(FieldType::Object) {
+                return None;
+            }
+        }
+        _ => return None,
     }
-    let list = f.spec.properties.get_or_insert_with(Vec::new);
+    let list = container_mut(&mut f.spec)
+        .properties
+        .get_or_insert_with(Vec::new);
     let name = fresh_name(list);
     list.push(Field {
         name,

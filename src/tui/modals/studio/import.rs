@@ -2,17 +2,17 @@
 //! invalid: the error with line and column, nothing else happens; inside the wizard's subset:
 //! the wizard; anything else: the raw JSON editor (with the reasons).
 
+use crate::tui::kit::TextInput;
 use std::path::Path;
 
 use ratatui::layout::Rect;
 use ratatui::text::Span;
 use ratatui::widgets::{Paragraph, Wrap};
 use ratatui::Frame;
-use tui_textarea::{Input, Key, TextArea};
+use tui_textarea::{Input, Key};
 
 use super::{
-    boxed, hint, line_field, safe, split_rows, split_rows_bottom, JsonEditor, Next, Origin, Screen,
-    Wizard,
+    boxed, hint, safe, split_rows, split_rows_bottom, JsonEditor, Next, Origin, Screen, Wizard,
 };
 use crate::tui::kit::Action;
 use crate::tui::kit::View;
@@ -22,7 +22,8 @@ use crate::workspace::{classify_schema, ImportClass, WizardModel};
 const MAX_BYTES: u64 = 4 * 1024 * 1024;
 
 pub struct ImportForm {
-    pub path: TextArea<'static>,
+    /// A path field: Tab completes.
+    pub path: TextInput,
     pub error: Option<String>,
 }
 
@@ -35,7 +36,7 @@ impl Default for ImportForm {
 impl ImportForm {
     pub fn new() -> ImportForm {
         ImportForm {
-            path: line_field(""),
+            path: TextInput::path(""),
             error: None,
         }
     }
@@ -47,7 +48,7 @@ impl ImportForm {
             | Action::Input(Input {
                 key: Key::Enter, ..
             }) => {
-                let text = self.path.lines().join("");
+                let text = self.path.text();
                 match open(Path::new(text.trim())) {
                     Ok(screen) => Next::Go(screen),
                     Err(e) => {
@@ -57,7 +58,11 @@ impl ImportForm {
                 }
             }
             Action::Input(input) => {
+                let tab = input.key == Key::Tab;
                 self.path.input(input);
+                if tab {
+                    self.error = self.path.note().map(str::to_string);
+                }
                 Next::Stay
             }
             _ => Next::Stay,
@@ -67,7 +72,7 @@ impl ImportForm {
     pub fn render(&self, frame: &mut Frame, area: Rect, view: &View) {
         let [field, rest] = split_rows(area, 3);
         let [body, hints] = split_rows_bottom(rest, 1);
-        let mut ta = self.path.clone();
+        let mut ta = self.path.area().clone();
         ta.set_block(boxed(view, "Import a JSON schema file · path".into()));
         frame.render_widget(&ta, field);
         if let Some(e) = &self.error {
@@ -84,7 +89,7 @@ impl ImportForm {
             frame,
             hints,
             view,
-            "Enter reads the file (wizard if it fits, else the JSON editor) · Esc back",
+            "Tab completes · Enter opens it in the wizard (or the JSON editor) · Esc back",
         );
     }
 }

@@ -2,12 +2,13 @@
 //! column and blocks saving; F3 switches to the wizard, whose model keeps every key it does not
 //! understand, so nothing is lost going there and back.
 
+use crate::tui::kit::TextInput;
 use ratatui::layout::Rect;
 use ratatui::text::Span;
 use ratatui::widgets::{Paragraph, Wrap};
 use ratatui::Frame;
 use serde_json::Value;
-use tui_textarea::{Input, Key, TextArea};
+use tui_textarea::{Input, Key};
 
 use super::{
     boxed, hint, is_save, is_switch, safe, split_rows, split_rows_bottom, Next, Origin, Screen,
@@ -36,7 +37,8 @@ impl std::fmt::Display for ParseProblem {
 }
 
 pub struct JsonEditor {
-    pub textarea: TextArea<'static>,
+    /// The one text-input widget, multi-line.
+    pub field: TextInput,
     pub origin: Origin,
     /// The ref the draft will be saved under (empty: derived at save).
     pub schema_ref: String,
@@ -74,11 +76,14 @@ pub fn parse(text: &str) -> Result<Value, ParseProblem> {
 
 impl JsonEditor {
     pub fn new(text: &str, origin: Origin, schema_ref: String) -> JsonEditor {
-        let mut textarea = TextArea::new(text.lines().map(str::to_string).collect());
-        textarea.set_line_number_style(ratatui::style::Style::default());
+        let mut field = TextInput::lines(text);
+        field.cursor_to_start();
+        field
+            .area_mut()
+            .set_line_number_style(ratatui::style::Style::default());
         JsonEditor {
             parsed: parse(text),
-            textarea,
+            field,
             origin,
             schema_ref,
             note: None,
@@ -87,11 +92,11 @@ impl JsonEditor {
     }
 
     pub fn text(&self) -> String {
-        self.textarea.lines().join("\n")
+        self.field.text()
     }
 
     fn edit(&mut self, input: Input) {
-        if self.textarea.input(input) {
+        if self.field.input(input) {
             self.parsed = parse(&self.text());
         }
     }
@@ -172,7 +177,7 @@ impl JsonEditor {
             Err(p) => (format!("invalid, save blocked: {p}"), theme.fg("error")),
         };
         frame.render_widget(Paragraph::new(Span::styled(safe(&text), style)), status);
-        let mut ta = self.textarea.clone();
+        let mut ta = self.field.area().clone();
         let r = if self.schema_ref.is_empty() {
             "ref derived at save".to_string()
         } else {

@@ -12,13 +12,13 @@ mod json_editor;
 mod save;
 mod wizard;
 
+use crate::tui::kit::TextInput;
 use ratatui::layout::Rect;
-use ratatui::style::Style;
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Borders, Clear, List, ListItem, Paragraph, Wrap};
 use ratatui::Frame;
 use serde_json::Value;
-use tui_textarea::{Input, Key, TextArea};
+use tui_textarea::{Input, Key};
 
 use crate::model::Schema;
 use crate::tui::kit::Action;
@@ -359,12 +359,9 @@ pub(crate) fn hint(frame: &mut Frame, area: Rect, view: &View, text: &str) {
     );
 }
 
-/// A one-line text field holding `text`, cursor at the end.
-pub(crate) fn line_field(text: &str) -> TextArea<'static> {
-    let mut ta = TextArea::new(vec![text.to_string()]);
-    ta.set_cursor_line_style(Style::default());
-    ta.move_cursor(tui_textarea::CursorMove::End);
-    ta
+/// A one-line text field holding `text`, cursor at the end (the one text-input widget).
+pub(crate) fn line_field(text: &str) -> TextInput {
+    TextInput::line(text)
 }
 
 /// The key as a character when no modifier but shift is held.

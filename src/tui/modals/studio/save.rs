@@ -2,12 +2,13 @@
 //! workspace's save boundary. A conflict shows the existing schema beside the new one and puts
 //! a free ref (when one resolves it) in the ref field.
 
+use crate::tui::kit::TextInput;
 use ratatui::layout::{Constraint, Direction, Layout, Rect};
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Paragraph, Wrap};
 use ratatui::Frame;
 use serde_json::Value;
-use tui_textarea::{Input, Key, TextArea};
+use tui_textarea::{Input, Key};
 
 use super::{
     boxed, hint, is_save, is_switch, line_field, pretty, safe, split_rows, JsonEditor, Next,
@@ -32,7 +33,7 @@ pub struct SaveForm {
     pub origin: Origin,
     /// What an unedited fork copies (shown as the draft).
     source_json: Option<Value>,
-    pub ref_field: TextArea<'static>,
+    pub ref_field: TextInput,
     pub conflict: Option<Conflict>,
     /// A rejection (invalid ref, bad prompt_config, ...): nothing was written.
     pub error: Option<String>,
@@ -82,7 +83,7 @@ impl SaveForm {
     }
 
     fn typed_ref(&self) -> Option<String> {
-        let r = self.ref_field.lines().join("").trim().to_string();
+        let r = self.ref_field.text().trim().to_string();
         (!r.is_empty()).then_some(r)
     }
 
@@ -213,7 +214,7 @@ impl SaveForm {
             }
         };
         let [top, rest] = split_rows(area, 3);
-        let mut field = self.ref_field.clone();
+        let mut field = self.ref_field.area().clone();
         field.set_block(boxed(view, format!("Save · {what} · ref")));
         frame.render_widget(&field, top);
         let msg_rows = if self.conflict.is_some() || self.error.is_some() {

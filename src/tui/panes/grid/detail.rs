@@ -1,7 +1,7 @@
 //! The detail view of one block (`enter` on a grid row, `esc` back): its full content wrapped
 //! and scrollable between its dimmed neighbours, every field of its value as pretty JSON, the
-//! model's answer / staged edit / confirmed value side by side when they differ (a word diff for
-//! text fields), `last_error` and attempts, and the call that produced it. Everything is read
+//! model's answer / staged edit / confirmed value per field when they differ (before / after
+//! lines, or a marked word diff for long text: `change.rs`), `last_error` and attempts, and the call that produced it. Everything is read
 //! when the view opens or its block changes: a handful of bounded reads.
 
 use std::cell::Cell;
@@ -12,8 +12,8 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Borders, Paragraph, Wrap};
 use ratatui::Frame;
 use serde_json::Value;
-use similar::{ChangeTag, TextDiff};
 
+use super::change::text_change;
 use super::View;
 use crate::model::{
     sanitize, sanitize_line, Block as DocBlock, CallRecord, Overlay, OverlayStatus, Run,
@@ -260,19 +260,12 @@ impl Detail {
                 format!("{}:", sanitize_line(k)),
                 theme.fg("staged"),
             )));
-            match (a, b) {
-                (Some(Value::String(a)), Some(Value::String(b))) => {
-                    lines.push(word_diff(a, b, view));
-                }
-                _ => {
-                    let show = |v: Option<&Value>| v.map_or("(absent)".into(), compact_json);
-                    lines.push(Line::from(vec![
-                        Span::styled(show(a), theme.fg("error")),
-                        Span::raw("  →  "),
-                        Span::styled(show(b), theme.fg("confirmed")),
-                    ]));
-                }
-            }
+            let text = |v: Option<&Value>| match v {
+                Some(Value::String(s)) => s.clone(),
+                Some(v) => compact_json(v),
+                None => "(absent)".into(),
+            };
+            lines.extend(text_change(&text(a), &text(b), theme));
         }
         lines
     }
@@ -297,24 +290,4 @@ fn json_lines(v: &Value, style: Style) -> Vec<Line<'static>> {
         .lines()
         .map(|l| Line::from(Span::styled(format!("  {l}"), style)))
         .collect()
-}
-
-/// Removed words struck through, added words underlined (readable without colour too).
-fn word_diff(old: &str, new: &str, view: &View) -> Line<'static> {
-    let theme = view.theme;
-    let mut spans = vec![Span::raw("  ")];
-    for change in TextDiff::from_words(old, new).iter_all_changes() {
-        let text = sanitize_line(change.value()).into_owned();
-        spans.push(match change.tag() {
-            ChangeTag::Equal => Span::raw(text),
-            ChangeTag::Delete => {
-                Span::styled(text, theme.fg("error").add_modifier(Modifier::CROSSED_OUT))
-            }
-            ChangeTag::Insert => Span::styled(
-                text,
-                theme.fg("confirmed").add_modifier(Modifier::UNDERLINED),
-            ),
-        });
-    }
-    Line::from(spans)
 }

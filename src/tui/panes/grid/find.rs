@@ -26,7 +26,8 @@ impl GridPane {
             Some((filter, kept))
         };
         self.doc_filter = docs;
-        self.anchor = None;
+        // A range being drawn is kept as marked blocks: its positions belong to the old view.
+        self.keep_range();
         self.cursor = self.position_of(at);
         self.clamp();
         self.refresh(ws)

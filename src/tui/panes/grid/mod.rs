@@ -10,6 +10,7 @@ use serde_json::Value;
 
 use std::sync::Arc;
 
+mod change;
 mod detail;
 mod find;
 mod group;
@@ -380,6 +381,30 @@ impl GridPane {
                 .is_some_and(|a| (a.min(self.cursor)..=a.max(self.cursor)).contains(&pos))
     }
 
+    /// End a `v` range by keeping it: its blocks join the marked ones.
+    pub fn keep_range(&mut self) {
+        let Some(a) = self.anchor.take() else {
+            return;
+        };
+        let (lo, hi) = (a.min(self.cursor), a.max(self.cursor));
+        let blocks: Vec<u32> = (lo..=hi).map(|p| self.index_at(p)).collect();
+        self.selected
+            .extend(blocks.into_iter().filter(|&i| i != u32::MAX));
+    }
+
+    /// The targets of a review key, the `v` range kept as marked blocks, so that the selection
+    /// survives the cursor moving on (accept-and-next) and a refusal.
+    pub fn take_targets(&mut self) -> Selection {
+        self.keep_range();
+        self.targets()
+    }
+
+    /// After a review job: exactly these blocks stay selected (those it skipped).
+    pub fn select_only(&mut self, blocks: Vec<u32>) {
+        self.anchor = None;
+        self.selected = blocks.into_iter().collect();
+    }
+
     pub fn clear_selection(&mut self) {
         self.selected.clear();
         self.anchor = None;
@@ -491,12 +516,10 @@ impl GridPane {
         match action {
             Action::Left => self.col = self.col.saturating_sub(1),
             Action::Right => self.col = (self.col + 1).min(self.fields.len().saturating_sub(1)),
-            Action::RangeSelect if self.total() > 0 => {
-                self.anchor = match self.anchor {
-                    Some(_) => None,
-                    None => Some(self.cursor),
-                };
-            }
+            Action::RangeSelect if self.total() > 0 => match self.anchor {
+                Some(_) => self.keep_range(),
+                None => self.anchor = Some(self.cursor),
+            },
             Action::Cancel => self.clear_selection(),
             Action::Open if self.total() > 0 => {
                 return match self.load_detail(ctx.ws) {
@@ -523,8 +546,7 @@ impl GridPane {
             Action::ConfirmAllStaged => return self.ask_confirm_all(),
             Action::Reject => return self.begin_reject(ctx.ws),
             Action::Unconfirm => {
-                let selection = self.targets();
-                self.clear_selection();
+                let selection = self.take_targets();
                 return self.review_each(&selection, |run_id, selection| Job::Unconfirm {
                     run_id,
                     selection,

@@ -36,7 +36,7 @@ impl GridPane {
 
     /// Accept-and-next: confirm the targets, then go to the next block needing review.
     pub(super) fn confirm_and_next(&mut self, ws: &Workspace) -> Vec<Effect> {
-        let sel = self.targets();
+        let sel = self.take_targets();
         if sel.is_empty() {
             return Vec::new();
         }
@@ -45,7 +45,6 @@ impl GridPane {
             run_id,
             target: Target::Blocks(part),
         });
-        self.clear_selection();
         if let Some(i) = next {
             fx.extend(self.goto(i, ws));
         }
@@ -53,11 +52,11 @@ impl GridPane {
     }
 
     /// Ask for an optional reason, then reject the targets and move on.
-    pub(super) fn begin_reject(&self, ws: &Workspace) -> Vec<Effect> {
+    pub(super) fn begin_reject(&mut self, ws: &Workspace) -> Vec<Effect> {
         if self.run.is_none() {
             return vec![no_run()];
         }
-        let selection = self.targets();
+        let selection = self.take_targets();
         if selection.is_empty() {
             return Vec::new();
         }
@@ -213,7 +212,7 @@ fn cell_editor(
             format!("Enter: new line · ctrl-s saves, Esc cancels · schema {ty}"),
             pretty,
         );
-        prompt.multiline = true;
+        prompt.set_multiline();
         return vec![Effect::Open(Box::new(prompt))];
     }
     let prompt = Prompt::new(

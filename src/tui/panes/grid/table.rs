@@ -183,7 +183,7 @@ impl GridPane {
                     " {} selected{} ",
                     self.targets().len(),
                     if self.anchor.is_some() {
-                        " (range: v ends)"
+                        " (range: v keeps it)"
                     } else {
                         ""
                     }

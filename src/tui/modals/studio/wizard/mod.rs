@@ -2,12 +2,13 @@
 //! time (Tab / shift-Tab, or 1–5). It edits a `WizardModel`, which keeps every key it does not
 //! understand, so a schema passes through it unchanged except for what the user edited.
 
+use crate::tui::kit::TextInput;
 use ratatui::layout::{Constraint, Direction, Layout, Rect};
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{List, ListItem, Paragraph, Wrap};
 use ratatui::Frame;
 use serde_json::Value;
-use tui_textarea::{Input, Key, TextArea};
+use tui_textarea::{Input, Key};
 
 mod view;
 
@@ -68,7 +69,7 @@ enum Target {
 
 struct LineEdit {
     target: Target,
-    field: TextArea<'static>,
+    field: TextInput,
 }
 
 /// The field editor open on one field (Fields step).
@@ -282,7 +283,7 @@ impl Wizard {
             match action {
                 Action::Cancel => {}
                 Action::Submit => {
-                    let text = edit.field.lines().join("");
+                    let text = edit.field.text();
                     if let Err(e) = self.commit(&edit.target, &text) {
                         self.message = Some(format!("refused: {e}; nothing changed"));
                         self.edit = Some(edit);
@@ -432,8 +433,11 @@ impl Wizard {
                     self.editor = Some(FieldEditor { path: p, row: 0 });
                 }
                 None => {
-                    self.message =
-                        Some("c adds a nested field to an object field; set its type first".into())
+                    self.message = Some(
+                        "c adds a nested field to an object, or an item field to an array of \
+                         objects: set its type (or its items type) to object first"
+                            .into(),
+                    )
                 }
             },
             (Key::Delete, _) | (_, Some('d')) => {

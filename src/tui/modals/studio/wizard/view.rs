@@ -120,7 +120,7 @@ impl Wizard {
                     .constraints([Constraint::Length(label.len() as u16), Constraint::Min(1)])
                     .areas(line_area);
                 frame.render_widget(Paragraph::new(label), l);
-                frame.render_widget(&e.field, r);
+                frame.render_widget(e.field.area(), r);
                 continue;
             }
             let style = if selected {
