@@ -33,6 +33,9 @@ mod run_batch;
 mod run_compare;
 mod run_group;
 mod schema;
+mod schema_refine;
+mod schema_report;
+mod schema_suggest;
 mod sigint;
 mod terminal_writer;
 

@@ -6,8 +6,9 @@ use clap::Subcommand;
 use serde_json::{json, Value};
 
 use super::output::{one_line, print_json, short_id};
+use super::schema_report::report;
 use super::{Ctx, Exit};
-use crate::workspace::{self, ImportClass, SaveOutcome, SchemaDelete, SchemaError};
+use crate::workspace::{self, ImportClass, SchemaDelete, SchemaError};
 
 #[derive(Debug, Subcommand)]
 pub enum SchemaCmd {
@@ -46,6 +47,44 @@ pub enum SchemaCmd {
     Templates,
     /// Check a JSON file without saving: import class and compatibility warnings.
     Check { file: PathBuf },
+    /// Suggest a schema for an intent from sample blocks (checked before it is shown).
+    Suggest {
+        /// What to extract, in plain words.
+        intent: String,
+        /// Document (conv_uid prefix; default: the only document).
+        #[arg(long)]
+        doc: Option<String>,
+        /// Most sample blocks the request carries.
+        #[arg(long, default_value_t = 8)]
+        blocks: usize,
+        /// Provider (only `demo`, offline and deterministic, for now).
+        #[arg(long, default_value = "demo")]
+        provider: String,
+        /// Model name for a real provider.
+        #[arg(long)]
+        model: Option<String>,
+        /// Write the suggestion to a new file.
+        #[arg(
+            short = 'o',
+            long = "out",
+            value_name = "FILE",
+            conflicts_with = "save"
+        )]
+        out: Option<PathBuf>,
+        /// Save the suggestion under this ref.
+        #[arg(long, value_name = "REF")]
+        save: Option<String>,
+    },
+    /// Apply one instruction to a draft (file or saved schema); prints the field diff.
+    Refine {
+        /// A draft JSON file, or a saved schema's ref or id (never changed).
+        draft: String,
+        /// The change, e.g. "add owner, due_date" or "remove summary".
+        instruction: String,
+        /// Write the refined schema to a new file (default: stdout).
+        #[arg(short = 'o', long = "out", value_name = "FILE")]
+        out: Option<PathBuf>,
+    },
 }
 
 pub fn run(ctx: &Ctx, cmd: SchemaCmd) -> anyhow::Result<u8> {
@@ -62,6 +101,38 @@ pub fn run(ctx: &Ctx, cmd: SchemaCmd) -> anyhow::Result<u8> {
         SchemaCmd::Delete { schema } => delete(ctx, &schema),
         SchemaCmd::Templates => templates(ctx),
         SchemaCmd::Check { file } => check(ctx, &file),
+        SchemaCmd::Suggest {
+            intent,
+            doc,
+            blocks,
+            provider,
+            model,
+            out,
+            save,
+        } => super::schema_suggest::run(
+            ctx,
+            super::schema_suggest::SuggestArgs {
+                intent,
+                doc,
+                blocks,
+                provider,
+                model,
+                out,
+                save,
+            },
+        ),
+        SchemaCmd::Refine {
+            draft,
+            instruction,
+            out,
+        } => super::schema_refine::run(
+            ctx,
+            super::schema_refine::RefineArgs {
+                draft,
+                instruction,
+                out,
+            },
+        ),
     }
 }
 
@@ -91,80 +162,6 @@ fn read_schema_file(path: &Path) -> anyhow::Result<(Value, ImportClass)> {
             .into())
         }
         _ => Ok((class.json().cloned().unwrap_or(Value::Null), class)),
-    }
-}
-
-/// Print a save result; conflicts exit 3, rejections 1.
-fn report(
-    ctx: &Ctx,
-    result: Result<SaveOutcome, workspace::Error>,
-    class: Option<&ImportClass>,
-) -> anyhow::Result<u8> {
-    match result {
-        Ok(outcome) => {
-            let s = outcome.schema();
-            if ctx.json {
-                print_json(&json!({
-                    "status": outcome.status(),
-                    "schema_ref": s.schema_ref,
-                    "schema_id": s.schema_id,
-                    "schema_uid": s.schema_uid,
-                    "warnings": s.warnings,
-                    "import_class": class.map(ImportClass::name),
-                }))?;
-            } else if !ctx.quiet {
-                outln!("{} {} {}", outcome.status(), s.schema_ref, s.schema_uid);
-                for w in &s.warnings {
-                    errln!("warning: {w}");
-                }
-                if let Some(ImportClass::Advanced { .. }) = class {
-                    errln!(
-                        "note: parts of this schema are outside the wizard's subset; edit it as \
-                         raw JSON"
-                    );
-                }
-            }
-            Ok(0)
-        }
-        Err(workspace::Error::Schema(e)) if e.is_conflict() => {
-            if ctx.json {
-                let body = match &e {
-                    SchemaError::RefConflict {
-                        schema_ref,
-                        existing_id,
-                        existing_uid,
-                        suggested_ref,
-                    } => json!({
-                        "status": "ref_conflict",
-                        "schema_ref": schema_ref,
-                        "existing_schema_id": existing_id,
-                        "existing_schema_uid": existing_uid,
-                        "suggested_ref": suggested_ref,
-                        "message": e.to_string(),
-                    }),
-                    SchemaError::ContentConflict {
-                        requested_ref,
-                        existing_ref,
-                        existing_id,
-                        schema_uid,
-                    } => json!({
-                        "status": "content_conflict",
-                        "schema_ref": requested_ref,
-                        "existing_schema_ref": existing_ref,
-                        "existing_schema_id": existing_id,
-                        "schema_uid": schema_uid,
-                        "message": e.to_string(),
-                    }),
-                    _ => json!({"status": "conflict", "message": e.to_string()}),
-                };
-                print_json(&body)?;
-            }
-            Err(Exit::new(3, format!("{e}; nothing saved")).into())
-        }
-        Err(workspace::Error::Schema(e)) if e.is_rejected() => {
-            Err(Exit::new(1, format!("error: {e}; nothing saved")).into())
-        }
-        Err(e) => Err(e.into()),
     }
 }
 

@@ -10,6 +10,8 @@ mod import;
 mod prompt;
 mod reference;
 mod save;
+pub mod suggest;
+pub mod suggest_refine;
 mod templates;
 mod value_type;
 mod wizard;

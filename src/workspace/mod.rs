@@ -62,6 +62,8 @@ pub use crate::review::{
     Action as ReviewAction, EditOutcome, Filter as BlockFilter, ReviewError, ReviewEvent,
     ReviewOutcome, Salvage, Selection, SelectionError, SkippedBlock, StatusChoice, Target, Undo,
 };
+pub use crate::schema::suggest as schema_suggest;
+pub use crate::schema::suggest_refine as schema_refine;
 pub use crate::schema::{
     check as check_schema, classify as classify_schema, derive_ref, properties, templates, Compat,
     Field, FieldSpec, FieldType, ImportClass, PromptConfig, SaveOutcome, SaveRequest, SchemaError,

@@ -1,0 +1,185 @@
+//! `schema suggest "INTENT"`: sample a document's blocks, ask a provider for a schema, check
+//! the answer, then print it, write it to a new file, or save it through the one boundary.
+//!
+//! Only the offline DEMO provider answers for now (issue 26, item 1 headless part); a real
+//! provider is refused with a clear message rather than faked.
+
+use std::path::{Path, PathBuf};
+
+use serde_json::{json, Value};
+
+use super::output::print_json;
+use super::{Ctx, Exit};
+use crate::workspace::{schema_suggest as suggest, Workspace};
+
+/// Longest sample block text the request carries (characters).
+const SAMPLE_CHARS: usize = 1_500;
+
+/// The contract a suggested schema must meet (SPEC §2), sent with every request.
+const CONTRACT: &str = "Answer with one JSON Schema (draft 2020-12) object: type \"object\", \
+    a `properties` map of at most 30 fields named in lower_snake_case, each with a JSON type \
+    (string, integer, number, boolean, array, object, null), non-empty `enum` lists, a short \
+    `description`; optional `required` and `prompt_config`; no remote `$ref`.";
+
+pub struct SuggestArgs {
+    pub intent: String,
+    pub doc: Option<String>,
+    pub blocks: usize,
+    pub provider: String,
+    pub model: Option<String>,
+    pub out: Option<PathBuf>,
+    pub save: Option<String>,
+}
+
+pub fn run(ctx: &Ctx, args: SuggestArgs) -> anyhow::Result<u8> {
+    let intent = args.intent.trim();
+    if intent.is_empty() {
+        return Err(refuse(
+            "the intent is empty: say what to extract, e.g. \"parties and dates\"",
+        ));
+    }
+    if args.blocks == 0 {
+        return Err(refuse("--blocks must be at least 1"));
+    }
+    if args.provider != "demo" {
+        return Err(refuse(&format!(
+            "provider {:?} is not wired into `schema suggest` yet; use --provider demo",
+            args.provider
+        )));
+    }
+    if args.model.is_some() {
+        return Err(refuse(
+            "--model is for a real provider; the demo provider has no models",
+        ));
+    }
+    if let Some(path) = &args.out {
+        if path.exists() {
+            return Err(refuse(&format!(
+                "{} already exists; choose a new file (nothing is written over)",
+                path.display()
+            )));
+        }
+    }
+    let ws = if args.save.is_some() {
+        ctx.open()?
+    } else {
+        ctx.open_read()?
+    };
+    let conv_uid = pick_document(&ws, args.doc.as_deref())?;
+    let request = build_request(&ws, &conv_uid, intent, args.blocks)?;
+    let types: Vec<&str> = request["samples"]
+        .as_array()
+        .map(|a| a.iter().filter_map(|s| s["block_type"].as_str()).collect())
+        .unwrap_or_default();
+    let schema = suggest::demo_suggestion(intent, &types);
+    let problems = suggest::problems(&schema);
+    if !problems.is_empty() {
+        return Err(refuse(&format!(
+            "the suggestion is invalid: {}",
+            problems.join("; ")
+        )));
+    }
+    let request_bytes = serde_json::to_vec(&request)?.len();
+    if !ctx.quiet && !ctx.json {
+        errln!(
+            "DEMO suggestion (offline, deterministic) from {} sample blocks; request {} bytes",
+            types.len(),
+            request_bytes
+        );
+    }
+    deliver(ctx, &ws, schema, &args, request_bytes, types.len())
+}
+
+fn refuse(why: &str) -> anyhow::Error {
+    Exit::new(1, format!("error: schema suggest: {why}; nothing saved")).into()
+}
+
+/// `--doc`, or the only document in the store.
+fn pick_document(ws: &Workspace, doc: Option<&str>) -> anyhow::Result<String> {
+    if let Some(prefix) = doc {
+        return ws
+            .resolve_document(prefix)
+            .map_err(|e| refuse(&format!("document {prefix:?}: {e}")));
+    }
+    let docs = ws.list_documents()?;
+    match docs.as_slice() {
+        [one] => Ok(one.conv_uid.clone()),
+        [] => Err(refuse("the store has no documents; ingest one first")),
+        _ => Err(refuse(&format!(
+            "{} documents in the store; name one with --doc",
+            docs.len()
+        ))),
+    }
+}
+
+/// The request: the intent, up to `n` sample blocks and the contract.
+pub(crate) fn build_request(
+    ws: &Workspace,
+    conv_uid: &str,
+    intent: &str,
+    n: usize,
+) -> anyhow::Result<Value> {
+    let mut types: Vec<&'static str> = Vec::new();
+    ws.for_each_block(conv_uid, |b| {
+        types.push(b.block_type.as_str());
+        Ok(())
+    })?;
+    let positions = suggest::sample_positions(&types, n);
+    let indices: Vec<u32> = positions.iter().map(|&p| p as u32).collect();
+    let samples: Vec<Value> = ws
+        .blocks_at(conv_uid, &indices)?
+        .into_iter()
+        .map(|b| {
+            let text: String = b.block_content.chars().take(SAMPLE_CHARS).collect();
+            json!({"block_index": b.block_index, "block_type": b.block_type.as_str(),
+                   "text": text})
+        })
+        .collect();
+    Ok(
+        json!({"intent": intent, "total_blocks": types.len(), "samples": samples,
+              "contract": CONTRACT}),
+    )
+}
+
+fn deliver(
+    ctx: &Ctx,
+    ws: &Workspace,
+    schema: Value,
+    args: &SuggestArgs,
+    request_bytes: usize,
+    samples: usize,
+) -> anyhow::Result<u8> {
+    if let Some(r) = &args.save {
+        let result = ws.save_schema(schema, Some(r.clone()));
+        return super::schema_report::report(ctx, result, None);
+    }
+    if let Some(path) = &args.out {
+        write_new(path, &schema)?;
+        if !ctx.quiet {
+            outln!("wrote {}", path.display());
+        }
+        return Ok(0);
+    }
+    if ctx.json {
+        print_json(
+            &json!({"provider": "demo", "label": "DEMO", "samples": samples,
+                           "request_bytes": request_bytes, "schema": schema}),
+        )?;
+    } else {
+        print_json(&schema)?;
+    }
+    Ok(0)
+}
+
+/// Write to a file that must not exist yet.
+pub(super) fn write_new(path: &Path, schema: &Value) -> anyhow::Result<()> {
+    use std::io::Write;
+    let mut f = std::fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .open(path)
+        .map_err(|e| refuse(&format!("cannot create {}: {e}", path.display())))?;
+    let text = serde_json::to_string_pretty(schema)? + "\n";
+    f.write_all(text.as_bytes())?;
+    Ok(())
+}
