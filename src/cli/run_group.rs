@@ -81,7 +81,9 @@ pub(super) fn status(ctx: &Ctx, ws: &Workspace, group: &RunGroup) -> anyhow::Res
             .iter()
             .map(|(id, causes)| Ok((id.clone(), serde_json::to_value(causes)?)))
             .collect::<Result<_, serde_json::Error>>()?;
-        print_json(&json!({"group": group, "summary": s, "runs": runs, "batches": batches, "failures": by_run}))?;
+        print_json(
+            &json!({"group": group, "summary": s, "runs": runs, "batches": batches, "failures": by_run}),
+        )?;
         return Ok(0);
     }
     let (c, u) = (s.counters, s.usage);
