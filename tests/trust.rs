@@ -1413,20 +1413,29 @@ fn item12_read_only_commands_never_create_or_change_a_store() {
 #[test]
 fn item13_utf16_input_is_named_with_how_to_convert_it() {
     let w = ws(1);
+    let utf16 = |bom: bool| {
+        let mut bytes = if bom { vec![0xff, 0xfe] } else { Vec::new() };
+        bytes.extend(
+            "# Notes\n\nSome text.\n"
+                .encode_utf16()
+                .flat_map(u16::to_le_bytes),
+        );
+        bytes
+    };
+    // Without a byte order mark it is refused, naming the encoding and how to convert it.
     let file = w.path("notes.md");
-    let mut bytes = vec![0xff, 0xfe];
-    bytes.extend(
-        "# Notes\n\nSome text.\n"
-            .encode_utf16()
-            .flat_map(u16::to_le_bytes),
-    );
-    std::fs::write(&file, bytes).unwrap();
+    std::fs::write(&file, utf16(false)).unwrap();
     let (code, _, err) = w.cli(&["ingest", file.to_str().unwrap()]);
     assert_eq!(code, 1);
     assert!(
         err.contains("notes.md") && err.contains("UTF-16") && err.contains("iconv"),
         "{err}"
     );
+    // With one it is read (issue 25 item 3: BOM-marked UTF-16 text is accepted, decoded).
+    let marked = w.path("marked.md");
+    std::fs::write(&marked, utf16(true)).unwrap();
+    let (code, _, err) = w.cli(&["ingest", marked.to_str().unwrap()]);
+    assert_eq!(code, 0, "{err}");
 }
 
 // ------------------------------------------------------------------ 15. prompt must fit

@@ -258,13 +258,18 @@ impl App {
     /// Cancel (`cancel`) or resume the target run.
     fn transition(&mut self, cancel: bool) -> Vec<Effect> {
         let group = self.target_group().map(|g| g.group_id);
+        let is_group = group.is_some();
         let Some(run_id) = group.or_else(|| self.target_run()) else {
             return Vec::new();
         };
-        if !cancel {
+        // A single run: `r` resumes and starts its worker. A group row resumes every member in
+        // one transaction (the job below); `s` then starts the group's worker.
+        if !cancel && !is_group {
             return self.resume_and_start(&run_id);
         }
-        self.workers.stop(&run_id);
+        if cancel {
+            self.workers.stop(&run_id);
+        }
         vec![Effect::Job(
             Job::Transition { run_id, cancel },
             Reply::Status,

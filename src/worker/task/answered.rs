@@ -63,7 +63,7 @@ impl<P: Provider> Shared<P> {
                     {
                         Ok(()) => {
                             if let (Some(fb), true) = (outcome.record.feedback.as_mut(), single) {
-                                fb.passed = Some(value.clone());
+                                fb.passed = Some(super::grounding::kept_answer(&value));
                             }
                             if let Some(spans) = ground.spans {
                                 outcome.evidence.push((item.at(), spans));

@@ -30,10 +30,23 @@ pub(super) fn add_feedback(request: &mut CallRequest, fb: &CallFeedback) {
 pub(super) fn feedback(item: &Item, error: &str, answer: &Value) -> Box<CallFeedback> {
     Box::new(CallFeedback {
         block_index: item.index,
-        error: error.to_string(),
-        first_answer: answer.clone(),
+        error: crate::record_cap::cap(error.to_string()),
+        first_answer: kept_answer(answer),
         passed: None,
     })
+}
+
+/// Largest answer (as JSON) a call's feedback history keeps whole; a bigger one is named by
+/// its size only, so a model that answers megabytes does not grow the store by megabytes.
+const MAX_KEPT_ANSWER: usize = 64 * 1024;
+
+pub(super) fn kept_answer(answer: &Value) -> Value {
+    let len = answer.to_string().len();
+    if len <= MAX_KEPT_ANSWER {
+        answer.clone()
+    } else {
+        Value::String(format!("[cut: an answer of {len} bytes is not kept]"))
+    }
 }
 
 /// The grounding of one mapped result.
