@@ -83,6 +83,25 @@ pub struct Store {
     write_wait: Duration,
 }
 
+/// redb's open waits, without end, for a writer that holds the header lock; one commits in far
+/// less than READ_RETRY, so one that keeps it until `gave_up` is stopped: say so.
+fn wait_for_redb_header(path: &Path, gave_up: Instant) -> Result<(), StoreError> {
+    while writer_mark::redb_header_held(path) {
+        if Instant::now() >= gave_up {
+            return Err(StoreError::Open {
+                path: path.to_path_buf(),
+                reason: format!(
+                    "a writer has been stopped in the middle of a commit ({}); continue or \
+                     end that process and try again",
+                    holders::open_by(path)
+                ),
+            });
+        }
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    Ok(())
+}
+
 impl Store {
     /// Open (or create) the store at `path`, creating parent directories. Refuses a store written
     /// by a newer format version.
@@ -151,22 +170,7 @@ impl Store {
         let gave_up = Instant::now() + READ_RETRY;
         let mut repaired = false;
         let db = loop {
-            // redb's open waits, without end, for a writer that holds the header lock; one
-            // commits in far less than READ_RETRY, so one that keeps it is stopped: say so.
-            if writer_mark::redb_header_held(path) {
-                if Instant::now() < gave_up {
-                    std::thread::sleep(Duration::from_millis(10));
-                    continue;
-                }
-                return Err(StoreError::Open {
-                    path: path.to_path_buf(),
-                    reason: format!(
-                        "a writer has been stopped in the middle of a commit ({}); continue \
-                         or end that process and try again",
-                        holders::open_by(path)
-                    ),
-                });
-            }
+            wait_for_redb_header(path, gave_up)?;
             let opened = Database::builder()
                 .set_concurrency_mode(redb::ConcurrencyMode::MultiWriter)
                 .set_cache_size(CACHE_BYTES)
