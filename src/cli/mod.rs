@@ -32,6 +32,7 @@ mod run;
 mod run_batch;
 mod run_compare;
 mod run_group;
+mod run_status;
 mod schema;
 mod schema_refine;
 mod schema_report;

@@ -162,104 +162,124 @@ pub(super) enum Item {
 
 /// Read the paragraphs and top-level tables of a part in document order.
 pub(super) fn parse_part(xml: &[u8], part: &str) -> Result<Vec<Item>, String> {
-    let mut items = Vec::new();
-    let mut count = 0u32;
-    let mut para: Option<Para> = None;
-    let mut in_t = false;
-    let mut rs = RunState::default();
-    let mut num: (Option<String>, Option<u32>) = (None, None);
-    let mut tbl_depth = 0u32;
-    let mut table: (Vec<Vec<String>>, u32) = (Vec::new(), 0);
-    let mut note: Option<(String, String)> = None;
+    let mut r = PartReader::default();
+    walk(xml, part, |ev| r.event(ev))?;
+    Ok(r.items)
+}
+
+/// The state of one part's walk: what is open (paragraph, run, table, note) and what is done.
+#[derive(Default)]
+struct PartReader {
+    items: Vec<Item>,
+    count: u32,
+    para: Option<Para>,
+    in_t: bool,
+    rs: RunState,
+    num: (Option<String>, Option<u32>),
+    tbl_depth: u32,
+    table: (Vec<Vec<String>>, u32),
+    note: Option<(String, String)>,
     // A text box inside a paragraph holds paragraphs of its own: the outer one waits here.
-    let mut outer: Vec<Para> = Vec::new();
+    outer: Vec<Para>,
     // `mc:Fallback` repeats `mc:Choice` (a text box as VML): read once, from the choice.
-    let mut fallback = 0u32;
-    walk(xml, part, |ev| match ev {
-        XmlEvent::Open {
-            name: "Fallback", ..
-        } => fallback += 1,
-        XmlEvent::Close { name: "Fallback" } => fallback = fallback.saturating_sub(1),
-        XmlEvent::Open { name: "p", .. } if fallback > 0 => count += 1,
-        _ if fallback > 0 => {}
-        XmlEvent::Open { name, attrs } => match name {
-            "p" => {
-                if let Some(open) = para.take() {
-                    outer.push(open);
+    fallback: u32,
+}
+
+impl PartReader {
+    fn event(&mut self, ev: XmlEvent<'_>) {
+        match ev {
+            XmlEvent::Open {
+                name: "Fallback", ..
+            } => self.fallback += 1,
+            XmlEvent::Close { name: "Fallback" } => self.fallback = self.fallback.saturating_sub(1),
+            XmlEvent::Open { name: "p", .. } if self.fallback > 0 => self.count += 1,
+            _ if self.fallback > 0 => {}
+            XmlEvent::Open { name, attrs } => self.open(name, attrs),
+            XmlEvent::Text(t) => {
+                if self.in_t {
+                    if let Some(p) = self.para.as_mut() {
+                        p.text.push_str(t);
+                        p.runs.push(self.rs.run(t, false));
+                    }
                 }
-                para = Some(Para {
-                    index: count,
-                    note: note.clone(),
+            }
+            XmlEvent::Close { name } => self.close(name),
+        }
+    }
+
+    fn open(&mut self, name: &str, attrs: &[(String, String)]) {
+        match name {
+            "p" => {
+                if let Some(open) = self.para.take() {
+                    self.outer.push(open);
+                }
+                self.para = Some(Para {
+                    index: self.count,
+                    note: self.note.clone(),
                     ..Para::default()
                 });
-                count += 1;
+                self.count += 1;
             }
-            "footnote" | "endnote" => note = Some(note_of(attrs)),
+            "footnote" | "endnote" => self.note = Some(note_of(attrs)),
             "tbl" => {
-                tbl_depth += 1;
-                if tbl_depth == 1 {
-                    table = (Vec::new(), count);
+                self.tbl_depth += 1;
+                if self.tbl_depth == 1 {
+                    self.table = (Vec::new(), self.count);
                 }
             }
-            "tr" if tbl_depth == 1 => table.0.push(Vec::new()),
-            "tc" if tbl_depth == 1 => {
-                if let Some(row) = table.0.last_mut() {
+            "tr" if self.tbl_depth == 1 => self.table.0.push(Vec::new()),
+            "tc" if self.tbl_depth == 1 => {
+                if let Some(row) = self.table.0.last_mut() {
                     row.push(String::new());
                 }
             }
             "r" => {
-                rs.in_run = true;
-                rs.format = Run::default();
+                self.rs.in_run = true;
+                self.rs.format = Run::default();
             }
-            "rPr" if rs.in_run => rs.in_props = true,
-            "hyperlink" => rs.link = attr(attrs, "id").map(str::to_string),
-            "t" => in_t = true,
-            _ if rs.in_props => rs.property(name, attrs),
+            "rPr" if self.rs.in_run => self.rs.in_props = true,
+            "hyperlink" => self.rs.link = attr(attrs, "id").map(str::to_string),
+            "t" => self.in_t = true,
+            _ if self.rs.in_props => self.rs.property(name, attrs),
             _ => {
-                if let Some(p) = para.as_mut() {
-                    run_property(p, &mut num, name, attrs, &rs);
-                }
-            }
-        },
-        XmlEvent::Text(t) => {
-            if in_t {
-                if let Some(p) = para.as_mut() {
-                    p.text.push_str(t);
-                    p.runs.push(rs.run(t, false));
+                if let Some(p) = self.para.as_mut() {
+                    run_property(p, &mut self.num, name, attrs, &self.rs);
                 }
             }
         }
-        XmlEvent::Close { name } => match name {
-            "t" => in_t = false,
-            "r" => rs.in_run = false,
-            "rPr" => rs.in_props = false,
-            "hyperlink" => rs.link = None,
+    }
+
+    fn close(&mut self, name: &str) {
+        match name {
+            "t" => self.in_t = false,
+            "r" => self.rs.in_run = false,
+            "rPr" => self.rs.in_props = false,
+            "hyperlink" => self.rs.link = None,
             "numPr" => {
-                if let (Some(p), Some(id)) = (para.as_mut(), num.0.take()) {
-                    p.num = Some((id, num.1.take().unwrap_or(0)));
+                if let (Some(p), Some(id)) = (self.para.as_mut(), self.num.0.take()) {
+                    p.num = Some((id, self.num.1.take().unwrap_or(0)));
                 }
-                num = (None, None);
+                self.num = (None, None);
             }
             "p" => {
-                let Some(p) = para.take() else { return };
-                if tbl_depth > 0 {
-                    append_to_cell(&mut table.0, &p.text);
+                let Some(p) = self.para.take() else { return };
+                if self.tbl_depth > 0 {
+                    append_to_cell(&mut self.table.0, &p.text);
                 } else {
-                    items.push(Item::Para(p));
+                    self.items.push(Item::Para(p));
                 }
-                para = outer.pop();
+                self.para = self.outer.pop();
             }
             "tbl" => {
-                tbl_depth = tbl_depth.saturating_sub(1);
-                if tbl_depth == 0 {
-                    items.push(finished_table(&mut table, count));
+                self.tbl_depth = self.tbl_depth.saturating_sub(1);
+                if self.tbl_depth == 0 {
+                    self.items.push(finished_table(&mut self.table, self.count));
                 }
             }
-            "footnote" | "endnote" => note = None,
+            "footnote" | "endnote" => self.note = None,
             _ => {}
-        },
-    })?;
-    Ok(items)
+        }
+    }
 }
 
 /// A paragraph or run property inside the open paragraph: its style, numbering, outline level,

@@ -195,7 +195,7 @@ impl Action {
         .filter(|h| !h.is_empty())
     }
 
-    /// One line for the help overlay.
+    /// One line for the help overlay. A table (one arm per action), long by design.
     pub fn describe(&self) -> &'static str {
         match self {
             Action::Quit => "quit",

@@ -94,26 +94,7 @@ impl Component for CallLog {
         frame.render_widget(Clear, area);
         let [list, info] = split(area);
         let wide = area.width >= 100;
-        let mut head = vec!["seq", "pack", "blocks", "in", "out", "ms", "outcome"];
-        let mut widths = vec![
-            Constraint::Length(5),
-            Constraint::Length(4),
-            Constraint::Length(11),
-            Constraint::Length(7),
-            Constraint::Length(7),
-            Constraint::Length(6),
-            Constraint::Length(14),
-        ];
-        if wide {
-            head.extend(["c-write", "c-read", "stop"]);
-            widths.extend([
-                Constraint::Length(7),
-                Constraint::Length(7),
-                Constraint::Length(10),
-            ]);
-        }
-        head.push("detail");
-        widths.push(Constraint::Min(10));
+        let (head, widths) = columns(wide);
         let rows = self.calls.iter().map(|c| {
             let mut cells = vec![
                 c.seq.to_string(),
@@ -179,4 +160,29 @@ fn split(area: Rect) -> [Rect; 2] {
         .direction(Direction::Vertical)
         .constraints([Constraint::Min(3), Constraint::Length(5)])
         .areas(area)
+}
+
+/// The call log's column titles and widths (three cache/stop columns when `wide`).
+fn columns(wide: bool) -> (Vec<&'static str>, Vec<Constraint>) {
+    let mut head = vec!["seq", "pack", "blocks", "in", "out", "ms", "outcome"];
+    let mut widths = vec![
+        Constraint::Length(5),
+        Constraint::Length(4),
+        Constraint::Length(11),
+        Constraint::Length(7),
+        Constraint::Length(7),
+        Constraint::Length(6),
+        Constraint::Length(14),
+    ];
+    if wide {
+        head.extend(["c-write", "c-read", "stop"]);
+        widths.extend([
+            Constraint::Length(7),
+            Constraint::Length(7),
+            Constraint::Length(10),
+        ]);
+    }
+    head.push("detail");
+    widths.push(Constraint::Min(10));
+    (head, widths)
 }

@@ -475,15 +475,7 @@ impl Component for NewRunForm {
 
     fn render(&self, frame: &mut Frame, area: Rect, view: &View) {
         let theme = view.theme;
-        let title = match (self.focus, &self.project) {
-            (Field::Schema | Field::Document, Some(_)) => {
-                " New run group · pick a schema (←/→), Enter creates one run per document "
-            }
-            (_, Some(_)) => " New run group · Enter creates one run per document ",
-            (Field::Document, None) => " New run · pick a document (←/→), Enter: next ",
-            (Field::Schema, None) => " New run · pick a schema (←/→), Enter creates the run ",
-            _ => " New run · Enter creates the run ",
-        };
+        let title = self.title();
         let rect = centered(area, area.width.saturating_sub(4).min(110), 22);
         frame.render_widget(Clear, rect);
         let block = Block::default()
@@ -553,5 +545,20 @@ impl Component for NewRunForm {
             Paragraph::new(Span::styled(hint_text, theme.fg("muted"))),
             hint,
         );
+    }
+}
+
+impl NewRunForm {
+    /// The form's title: what Enter does from the focused field.
+    fn title(&self) -> &'static str {
+        match (self.focus, &self.project) {
+            (Field::Schema | Field::Document, Some(_)) => {
+                " New run group · pick a schema (←/→), Enter creates one run per document "
+            }
+            (_, Some(_)) => " New run group · Enter creates one run per document ",
+            (Field::Document, None) => " New run · pick a document (←/→), Enter: next ",
+            (Field::Schema, None) => " New run · pick a schema (←/→), Enter creates the run ",
+            _ => " New run · Enter creates the run ",
+        }
     }
 }

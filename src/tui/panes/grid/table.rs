@@ -57,19 +57,7 @@ impl GridPane {
                 );
             }
             for (i, f) in self.fields[first..last].iter().enumerate() {
-                let text = match (&row.value, row.status) {
-                    (Some(v), _) => v.get(f).map(compact).unwrap_or_default(),
-                    (None, OverlayStatus::Failed) if i == 0 => {
-                        row.error.clone().unwrap_or_default()
-                    }
-                    _ => String::new(),
-                };
-                // A quote not found as such in its block (SPEC §4a): `?` before the value.
-                let text = if row.look.iter().any(|l| l == f) {
-                    format!("?{text}")
-                } else {
-                    text
-                };
+                let text = field_text(row, f, i == 0);
                 let mut style = status_style;
                 if row.index == here && first + i == self.col {
                     style = style.add_modifier(Modifier::REVERSED | Modifier::BOLD);
@@ -298,6 +286,21 @@ pub(super) fn highlighted(text: String, query: &str, base: Style, hl: Style) -> 
         spans.push(Span::styled(text[at..].to_string(), base));
     }
     Line::from(spans)
+}
+
+/// The text of field `f` in a row: its value, a failed block's error in the first field
+/// column, and `?` before a quote not found as such in its block (SPEC §4a).
+fn field_text(row: &GridRow, f: &str, first_column: bool) -> String {
+    let text = match (&row.value, row.status) {
+        (Some(v), _) => v.get(f).map(compact).unwrap_or_default(),
+        (None, OverlayStatus::Failed) if first_column => row.error.clone().unwrap_or_default(),
+        _ => String::new(),
+    };
+    if row.look.iter().any(|l| l == f) {
+        format!("?{text}")
+    } else {
+        text
+    }
 }
 
 #[cfg(test)]
