@@ -8,7 +8,7 @@ use clap::{Args, Subcommand};
 use super::exit::refused;
 use super::output::print_json;
 use super::progress::print_progress;
-use super::run_status::{calls, list, status};
+use super::run_status::{calls, demo_label, list, status};
 use super::{Ctx, Exit};
 use crate::model::Run;
 use crate::workspace::{
@@ -335,14 +335,6 @@ fn on_group(ctx: &Ctx, ws: &Workspace, cmd: &RunCommand) -> anyhow::Result<Optio
 /// The estimate for people (the TUI's cost preview shows the same lines).
 fn estimate_lines(e: &RunEstimate) -> Vec<String> {
     crate::workspace::estimate_summary(e)
-}
-
-pub(super) fn demo_label(run: &Run) -> &'static str {
-    if run.model_config.is_demo() {
-        "  [DEMO: offline provider, not a real model]"
-    } else {
-        ""
-    }
 }
 
 fn report_state(ctx: &Ctx, r: &Run) -> anyhow::Result<u8> {

@@ -7,8 +7,6 @@ use super::{Ctx, Exit};
 use crate::model::Run;
 use crate::workspace::{format_cost, Workspace};
 
-use super::run::demo_label;
-
 pub(super) fn list(ctx: &Ctx, ws: &Workspace) -> anyhow::Result<u8> {
     let runs = ws.list_runs()?;
     let states = ws.run_states(&runs)?;
@@ -236,4 +234,13 @@ pub(super) fn calls(ctx: &Ctx, ws: &Workspace, run: &str) -> anyhow::Result<u8> 
         }
     }
     Ok(0)
+}
+
+/// The DEMO mark after a demo run's id.
+pub(super) fn demo_label(run: &Run) -> &'static str {
+    if run.model_config.is_demo() {
+        "  [DEMO: offline provider, not a real model]"
+    } else {
+        ""
+    }
 }
