@@ -900,6 +900,45 @@ fn stop_inside_a_write(store: &Path, child: u32) -> usize {
     panic!("could not stop {child} inside a write transaction");
 }
 
+/// A writer stopped inside redb's header commit keeps the header lock every open waits on: a
+/// reader gives up after a moment, says why and changes nothing, instead of waiting for ever.
+#[test]
+fn item11_a_reader_gives_up_on_a_header_lock_that_is_never_released() {
+    use std::os::fd::AsRawFd;
+    let w = ws(2);
+    let before = w.open().fingerprint().unwrap();
+    // Hold redb's header lock (bytes 0..320) the way a writer stopped mid-commit does.
+    let file = std::fs::OpenOptions::new()
+        .read(true)
+        .write(true)
+        .open(&w.store)
+        .unwrap();
+    // SAFETY: flock is plain data; all-zero is a valid value.
+    let mut fl: libc::flock = unsafe { std::mem::zeroed() };
+    fl.l_type = libc::F_WRLCK as libc::c_short;
+    fl.l_whence = libc::SEEK_SET as libc::c_short;
+    fl.l_len = 320;
+    // SAFETY: a valid descriptor and a fully initialised flock; F_OFD_SETLK never blocks.
+    assert_eq!(
+        unsafe { libc::fcntl(file.as_raw_fd(), libc::F_OFD_SETLK, &fl) },
+        0
+    );
+    let t = Instant::now();
+    let (code, _, err) = w.cli(&["docs"]);
+    let took = t.elapsed();
+    println!("== docs behind a held header lock: exit {code} after {took:?}\n{err}");
+    assert_eq!(code, 1, "{err}");
+    assert!(err.contains("stopped in the middle of a commit"), "{err}");
+    assert!(took < Duration::from_secs(20), "{took:?}");
+    drop(file);
+    assert_eq!(w.open().fingerprint().unwrap(), before);
+    let (code, _, err) = w.cli(&["docs"]);
+    assert_eq!(
+        code, 0,
+        "once the lock is gone the store reads again: {err}"
+    );
+}
+
 /// A real `blockwise run start` stopped (SIGSTOP) inside a write transaction: readers answer at
 /// once, writers give up after a few seconds naming its pid and command and how to continue
 /// it; once it is SIGKILLed, nobody names it and everything works again.
