@@ -25,6 +25,7 @@ const MIGRATIONS: &[(u64, &str, Step)] = &[
         create_all_tables,
     ),
     (5, "create the provider batch tables", create_all_tables),
+    (6, "write a light head for every run (lists)", v5_to_v6),
 ];
 
 /// Read the store's format version; upgrade an older store in place; refuse a newer one.
@@ -101,6 +102,7 @@ fn create_all_tables(tx: &redb::WriteTransaction) -> Result<(), StoreError> {
     tx.open_table(tables::SCHEMA_UIDS)?;
     tx.open_table(tables::RUNS)?;
     tx.open_table(tables::RUNS_BY_SCHEMA)?;
+    tx.open_table(tables::RUN_HEADS)?;
     tx.open_table(tables::OVERLAYS)?;
     tx.open_table(tables::OVERLAY_STATUS)?;
     tx.open_table(tables::CALLS)?;
@@ -119,6 +121,12 @@ fn create_all_tables(tx: &redb::WriteTransaction) -> Result<(), StoreError> {
     tx.open_table(tables::BATCH_REQUESTS)?;
     tx.open_table(tables::RUN_BATCHES)?;
     Ok(())
+}
+
+/// Migration 6: the run heads table, with a head for every run record.
+fn v5_to_v6(tx: &redb::WriteTransaction) -> Result<(), StoreError> {
+    create_all_tables(tx)?;
+    super::run_heads::fill(tx)
 }
 
 /// Block tables of pre-release builds that still stamped version 1. Their layouts differ from
@@ -256,7 +264,7 @@ mod tests {
         stamp(&path, 1);
         let store = Store::open(&path).unwrap();
         assert_eq!(read_version(&store).unwrap(), Some(FORMAT_VERSION));
-        assert_eq!(FORMAT_VERSION, 5, "5: the provider batch tables");
+        assert_eq!(FORMAT_VERSION, 6, "6: the run heads");
         assert_eq!(store.list_documents().unwrap(), docs);
         assert_eq!(store.blocks(&docs[0].conv_uid).unwrap(), blocks);
         assert_eq!(store.meta("note").unwrap().as_deref(), Some(&b"kept"[..]));

@@ -15,6 +15,8 @@ mod groups;
 pub mod guard;
 mod holders;
 pub(crate) mod policy;
+mod run_heads;
+pub use run_heads::head_of as run_head_of;
 mod run_holders;
 pub mod sealed;
 pub use documents::{BatchWriter, DocumentWriter, InsertOutcome};
@@ -61,7 +63,7 @@ const CACHE_BYTES: usize = 2 * 1024 * 1024;
 /// `migrations.rs` (2: the v1 stamp covered three block layouts; see `v1_to_v2`; 3: user-data
 /// records are sealed with a checksum, `sealed.rs`; 4: projects and run groups; 5: provider
 /// batches).
-pub const FORMAT_VERSION: u64 = 5;
+pub const FORMAT_VERSION: u64 = 6;
 
 /// How long a write waits for another process's write transaction before giving up.
 pub const WRITE_WAIT: Duration = Duration::from_secs(5);

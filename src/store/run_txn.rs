@@ -3,7 +3,7 @@
 
 use redb::{ReadableTable, Table};
 
-use super::tables::{CALLS, OVERLAYS, OVERLAY_STATUS, REVIEW_LOG, RUNS};
+use super::tables::{CALLS, OVERLAYS, OVERLAY_STATUS, REVIEW_LOG, RUNS, RUN_HEADS};
 use super::{Store, StoreError};
 use crate::model::{CallRecord, Overlay, OverlayStatus, Run};
 
@@ -172,6 +172,8 @@ impl Store {
             let bytes = super::sealed::seal_json(&rt.run)?;
             runs.insert(run_id, bytes.as_slice())
                 .map_err(StoreError::from)?;
+            let mut heads = tx.open_table(RUN_HEADS).map_err(StoreError::from)?;
+            super::run_heads::put(&mut heads, &rt.run)?;
             out
         };
         tx.commit().map_err(StoreError::from)?;
@@ -203,6 +205,7 @@ impl Store {
         let mut out = Vec::with_capacity(run_ids.len());
         {
             let mut runs = tx.open_table(RUNS).map_err(StoreError::from)?;
+            let mut heads = tx.open_table(RUN_HEADS).map_err(StoreError::from)?;
             let mut rt: Option<RunTxn<'_>> = None;
             for run_id in run_ids {
                 let (run, before): (Run, Vec<u8>) =
@@ -239,6 +242,7 @@ impl Store {
                 if bytes != before {
                     runs.insert(run_id.as_str(), bytes.as_slice())
                         .map_err(StoreError::from)?;
+                    super::run_heads::put(&mut heads, &view.run)?;
                 }
             }
         }

@@ -120,6 +120,11 @@ impl Workspace {
         Ok(self.store.group_runs(group)?)
     }
 
+    /// A group's member runs in project order, without their creation snapshots (heads).
+    pub fn group_run_heads(&self, group: &RunGroup) -> Result<Vec<Run>, Error> {
+        Ok(self.store.get_run_heads(&group.run_ids)?)
+    }
+
     /// A group's state: its members' counters, usage and cost summed.
     pub fn group_summary(&self, group: &RunGroup) -> Result<GroupSummary, Error> {
         Ok(GroupSummary::of(group, &self.store.group_runs(group)?))

@@ -90,7 +90,7 @@ impl App {
         if !std::mem::take(&mut self.stale) {
             return;
         }
-        if let Ok(runs) = self.ws.list_runs() {
+        if let Ok(runs) = self.ws.list_run_heads() {
             self.schemas.set_usage(&runs);
             // A group created elsewhere (the CLI): its members arrive first; read the groups.
             let known = |g: &String| self.runs.groups.iter().any(|r| &r.group.group_id == g);
@@ -171,7 +171,7 @@ impl App {
             ),
             false,
         ));
-        if let Ok(runs) = self.ws.list_runs() {
+        if let Ok(runs) = self.ws.list_run_heads() {
             self.schemas.set_usage(&runs);
             self.runs.set_runs(runs);
         }

@@ -38,6 +38,7 @@ struct Speed {
 
 #[derive(Debug, Default)]
 pub struct RunsPane {
+    /// Run heads (`Store::list_run_heads`: no creation snapshot; `get_run` reads one whole).
     pub runs: Vec<Run>,
     /// Run groups as stored; `groups` sums their members out of `runs`.
     records: Vec<RunGroup>,
