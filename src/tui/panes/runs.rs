@@ -47,6 +47,8 @@ pub struct RunsPane {
     pub entries: Vec<Entry>,
     /// Groups whose member runs are shown under them (`space`).
     pub unfolded: HashSet<String>,
+    /// Member documents' file names (sanitized) by `conv_uid`, read when a group unfolds.
+    pub doc_names: HashMap<String, String>,
     /// A row of `entries`.
     pub cursor: usize,
     /// First row shown; kept by ratatui's TableState so the cursor stays visible.
@@ -220,8 +222,8 @@ impl RunsPane {
         let rows = self.entries.iter().map(|e| match *e {
             Entry::Run(i) => self.run_row(&self.runs[i], view, (wide, extra), state_w, None),
             Entry::Member(_, i) => {
-                let id = run_groups::member_id(&self.runs[i], wide);
-                self.run_row(&self.runs[i], view, (wide, extra), state_w, Some(id))
+                let label = run_groups::member_label(&self.runs[i], wide, &self.doc_names);
+                self.run_row(&self.runs[i], view, (wide, extra), state_w, Some(label))
             }
             Entry::Group(g) => {
                 let row = &self.groups[g];
@@ -253,15 +255,22 @@ impl RunsPane {
         view: &View,
         (wide, extra): (bool, bool),
         state_w: usize,
-        member: Option<String>,
+        member: Option<(String, String)>,
     ) -> Row<'static> {
         let theme = view.theme;
         let c = &r.counters;
+        let (state, style) = (self.state(r, view), state_style(r, view));
         // A prefix is what `blockwise run … PREFIX` takes: no ellipsis on it.
-        let id: String = match member {
-            Some(id) => id,
-            None if wide => r.run_id.clone(),
-            None => r.run_id.chars().take(12).collect(),
+        let (id, state) = match member {
+            Some((id, doc)) => (
+                id,
+                run_groups::member_state(&doc, &state, style, state_w, view),
+            ),
+            None if wide => (r.run_id.clone(), Cell::from(cut_to_width(&state, state_w))),
+            None => (
+                r.run_id.chars().take(12).collect(),
+                Cell::from(cut_to_width(&state, state_w)),
+            ),
         };
         let progress = if wide {
             progress_bar(r, 10)
@@ -270,7 +279,7 @@ impl RunsPane {
         };
         let mut cells = vec![
             Cell::from(id),
-            Cell::from(cut_to_width(&self.state(r, view), state_w)).style(state_style(r, view)),
+            state.style(style),
             Cell::from(progress),
             Cell::from(format!("{}", c.ai_complete)).style(theme.status(OverlayStatus::AiComplete)),
             Cell::from(format!("{}", c.failed)).style(theme.status(OverlayStatus::Failed)),
@@ -516,6 +525,7 @@ impl Component for RunsPane {
             let (fx, fold) = run_groups::group_action(action, &id, self.unfolded.contains(&id));
             if fold {
                 self.fold(&id);
+                run_groups::read_names(ctx.ws, &self.groups, &id, &mut self.doc_names);
             }
             return fx;
         }
