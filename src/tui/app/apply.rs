@@ -140,15 +140,30 @@ impl App {
 
     /// Show every block of group `group_id`'s members in the grid.
     pub(super) fn open_group(&mut self, group_id: &str) {
-        match self.ws.resolve_run_or_group(group_id) {
-            Ok(crate::workspace::RunOrGroup::Group(group)) => {
+        // The listed record when the Runs pane has it: a 1,000-member group is not read twice.
+        let listed = self
+            .runs
+            .groups
+            .iter()
+            .find(|g| g.group.group_id == group_id);
+        let group = match listed.map(|g| Ok(Some(g.group.clone()))) {
+            Some(group) => group,
+            None => self.ws.resolve_run_or_group(group_id).map(|r| match r {
+                crate::workspace::RunOrGroup::Group(group) => Some(group),
+                _ => None,
+            }),
+        };
+        match group {
+            Ok(Some(group)) => {
                 self.runs.select(&group.group_id);
-                let members = self.runs.members(&group);
+                // Already shown: the grid keeps its members (a flush re-reads them).
+                let shown = self.grid.shows_group(&group.group_id);
+                let members = (!shown).then(|| self.runs.members(&group)).flatten();
                 if let Err(e) = self.grid.open_group(&self.ws, group, members) {
                     self.error(e);
                 }
             }
-            Ok(_) => self.error(format!("run group {group_id} does not exist")),
+            Ok(None) => self.error(format!("run group {group_id} does not exist")),
             Err(e) => self.error(e),
         }
     }
