@@ -109,6 +109,18 @@ fn heads_follow_every_write_of_a_run_and_drop_only_the_creation_snapshot() {
         (None, 1234)
     );
     assert!(head.pack_guard.is_none() && head.server.is_none());
+    // A run group's members are created in one transaction, heads included.
+    let ws = blockwise::workspace::Workspace::new(std::sync::Arc::new(Store::open(&path).unwrap()));
+    let convs: Vec<String> = runs.iter().map(|r| r.conv_uid.clone()).collect();
+    ws.create_project("p", None).unwrap();
+    ws.add_to_project("p", &convs).unwrap();
+    let opts = CreateRunOptions {
+        provider: Some("demo".into()),
+        ..Default::default()
+    };
+    let group = ws.create_group("p", "s", &opts).unwrap();
+    assert_eq!(store.get_run_heads(&group.run_ids).unwrap().len(), 3);
+    assert_in_step(&store);
     // Several runs in one transaction (a group's claims): each member's head follows.
     let two = vec![runs[1].run_id.clone(), runs[2].run_id.clone()];
     store
@@ -126,7 +138,7 @@ fn heads_follow_every_write_of_a_run_and_drop_only_the_creation_snapshot() {
     assert!(heads.iter().all(|h| h.status == RunStatus::Cancelled));
     store.delete_run(&runs[1].run_id).unwrap();
     assert_in_step(&store);
-    assert_eq!(store.list_run_heads().unwrap().len(), 2);
+    assert_eq!(store.list_run_heads().unwrap().len(), 5);
     let err = store.get_run_heads(&two).unwrap_err().to_string();
     assert!(err.contains(&runs[1].run_id), "{err}");
 }
