@@ -75,8 +75,9 @@ impl App {
 
     pub(super) fn apply_snapshot(&mut self, s: Snapshot) {
         self.schemas.set_usage(&s.runs);
-        self.runs.set_runs(s.runs);
+        // Groups first: the rows are laid out once, when both are in (not once per list).
         self.runs.set_groups(s.groups);
+        self.runs.set_runs(s.runs);
         self.read_holders();
         self.schemas.set_schemas(s.schemas);
         self.policy.set(s.policy, s.audit, s.is_admin);
