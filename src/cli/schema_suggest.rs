@@ -1,8 +1,8 @@
 //! `schema suggest "INTENT"`: sample a document's blocks, ask a provider for a schema, check
 //! the answer, then print it, write it to a new file, or save it through the one boundary.
 //!
-//! Only the offline DEMO provider answers for now (issue 26, item 1 headless part); a real
-//! provider is refused with a clear message rather than faked.
+//! The call, its check and its one retry live in `workspace::schema_assist`; the demo provider
+//! answers offline and is labelled DEMO.
 
 use std::path::{Path, PathBuf};
 
@@ -10,7 +10,8 @@ use serde_json::{json, Value};
 
 use super::output::print_json;
 use super::{Ctx, Exit};
-use crate::workspace::{schema_suggest as suggest, Workspace};
+use crate::model::sanitize_line;
+use crate::workspace::{schema_suggest as suggest, AssistOutcome, AssistTask, Workspace};
 
 /// Longest sample block text the request carries (characters).
 const SAMPLE_CHARS: usize = 1_500;
@@ -41,17 +42,6 @@ pub fn run(ctx: &Ctx, args: SuggestArgs) -> anyhow::Result<u8> {
     if args.blocks == 0 {
         return Err(refuse("--blocks must be at least 1"));
     }
-    if args.provider != "demo" {
-        return Err(refuse(&format!(
-            "provider {:?} is not wired into `schema suggest` yet; use --provider demo",
-            args.provider
-        )));
-    }
-    if args.model.is_some() {
-        return Err(refuse(
-            "--model is for a real provider; the demo provider has no models",
-        ));
-    }
     if let Some(path) = &args.out {
         if path.exists() {
             return Err(refuse(&format!(
@@ -60,34 +50,52 @@ pub fn run(ctx: &Ctx, args: SuggestArgs) -> anyhow::Result<u8> {
             )));
         }
     }
-    let ws = if args.save.is_some() {
-        ctx.open()?
-    } else {
-        ctx.open_read()?
-    };
+    // Writable: every call is recorded (`schema calls`), even one that is refused.
+    let ws = ctx.open()?;
     let conv_uid = pick_document(&ws, args.doc.as_deref())?;
     let request = build_request(&ws, &conv_uid, intent, args.blocks)?;
-    let types: Vec<&str> = request["samples"]
-        .as_array()
-        .map(|a| a.iter().filter_map(|s| s["block_type"].as_str()).collect())
-        .unwrap_or_default();
-    let schema = suggest::demo_suggestion(intent, &types);
-    let problems = suggest::problems(&schema);
-    if !problems.is_empty() {
-        return Err(refuse(&format!(
-            "the suggestion is invalid: {}",
-            problems.join("; ")
-        )));
-    }
-    let request_bytes = serde_json::to_vec(&request)?.len();
+    let samples = request["samples"].as_array().map_or(0, Vec::len);
+    let task = AssistTask::Suggest { request, conv_uid };
+    let outcome = ask(&ws, task, &args.provider, args.model.as_deref()).map_err(|e| refuse(&e))?;
     if !ctx.quiet && !ctx.json {
-        errln!(
-            "DEMO suggestion (offline, deterministic) from {} sample blocks; request {} bytes",
-            types.len(),
-            request_bytes
-        );
+        report_calls(&outcome, samples);
     }
-    deliver(ctx, &ws, schema, &args, request_bytes, types.len())
+    deliver(ctx, &ws, &outcome, &args, samples)
+}
+
+/// Run one assistant request to the end (the CLI has no runtime of its own).
+pub(super) fn ask(
+    ws: &Workspace,
+    task: AssistTask,
+    provider: &str,
+    model: Option<&str>,
+) -> Result<AssistOutcome, String> {
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .map_err(|e| format!("cannot start the async runtime: {e}"))?;
+    runtime
+        .block_on(ws.assist(task, provider, model, None))
+        .map_err(|e| sanitize_line(&e.message).into_owned())
+}
+
+/// One stderr line per call: provider, model, tokens, cost, outcome.
+pub(super) fn report_calls(outcome: &AssistOutcome, samples: usize) {
+    match outcome.label {
+        Some(label) => errln!(
+            "{label} suggestion (offline, deterministic) from {samples} sample blocks; request {} bytes",
+            outcome.request_bytes
+        ),
+        None => errln!(
+            "{} {} from {samples} sample blocks; request {} bytes",
+            sanitize_line(&outcome.provider),
+            sanitize_line(&outcome.model),
+            outcome.request_bytes
+        ),
+    }
+    for c in &outcome.calls {
+        errln!("  {}", super::schema_calls::call_line(c));
+    }
 }
 
 fn refuse(why: &str) -> anyhow::Error {
@@ -144,11 +152,11 @@ pub(crate) fn build_request(
 fn deliver(
     ctx: &Ctx,
     ws: &Workspace,
-    schema: Value,
+    outcome: &AssistOutcome,
     args: &SuggestArgs,
-    request_bytes: usize,
     samples: usize,
 ) -> anyhow::Result<u8> {
+    let schema = outcome.schema.clone();
     if let Some(r) = &args.save {
         let result = ws.save_schema(schema, Some(r.clone()));
         return super::schema_report::report(ctx, result, None);
@@ -161,9 +169,16 @@ fn deliver(
         return Ok(0);
     }
     if ctx.json {
+        let calls: Vec<Value> = outcome
+            .calls
+            .iter()
+            .map(super::schema_calls::call_json)
+            .collect();
         print_json(
-            &json!({"provider": "demo", "label": "DEMO", "samples": samples,
-                           "request_bytes": request_bytes, "schema": schema}),
+            &json!({"provider": outcome.provider, "model": outcome.model,
+                           "label": outcome.label, "samples": samples,
+                           "request_bytes": outcome.request_bytes, "calls": calls,
+                           "schema": schema}),
         )?;
     } else {
         print_json(&schema)?;

@@ -1,5 +1,6 @@
 //! The only code that knows redb. Every multi-row change is one write transaction.
 
+mod assist_calls;
 mod batches;
 mod block_codec;
 mod change_stamp;
