@@ -11,16 +11,7 @@ use serde_json::{json, Value};
 use super::output::print_json;
 use super::{Ctx, Exit};
 use crate::model::sanitize_line;
-use crate::workspace::{schema_suggest as suggest, AssistOutcome, AssistTask, Workspace};
-
-/// Longest sample block text the request carries (characters).
-const SAMPLE_CHARS: usize = 1_500;
-
-/// The contract a suggested schema must meet (SPEC §2), sent with every request.
-const CONTRACT: &str = "Answer with one JSON Schema (draft 2020-12) object: type \"object\", \
-    a `properties` map of at most 30 fields named in lower_snake_case, each with a JSON type \
-    (string, integer, number, boolean, array, object, null), non-empty `enum` lists, a short \
-    `description`; optional `required` and `prompt_config`; no remote `$ref`.";
+use crate::workspace::{AssistOutcome, AssistTask, Workspace};
 
 pub struct SuggestArgs {
     pub intent: String,
@@ -53,9 +44,12 @@ pub fn run(ctx: &Ctx, args: SuggestArgs) -> anyhow::Result<u8> {
     // Writable: every call is recorded (`schema calls`), even one that is refused.
     let ws = ctx.open()?;
     let conv_uid = pick_document(&ws, args.doc.as_deref())?;
-    let request = build_request(&ws, &conv_uid, intent, args.blocks)?;
+    let request = ws.suggest_request(Some(&conv_uid), intent, args.blocks)?;
     let samples = request["samples"].as_array().map_or(0, Vec::len);
-    let task = AssistTask::Suggest { request, conv_uid };
+    let task = AssistTask::Suggest {
+        request,
+        conv_uid: Some(conv_uid),
+    };
     let outcome = ask(&ws, task, &args.provider, args.model.as_deref()).map_err(|e| refuse(&e))?;
     if !ctx.quiet && !ctx.json {
         report_calls(&outcome, samples);
@@ -118,35 +112,6 @@ fn pick_document(ws: &Workspace, doc: Option<&str>) -> anyhow::Result<String> {
             docs.len()
         ))),
     }
-}
-
-/// The request: the intent, up to `n` sample blocks and the contract.
-pub(crate) fn build_request(
-    ws: &Workspace,
-    conv_uid: &str,
-    intent: &str,
-    n: usize,
-) -> anyhow::Result<Value> {
-    let mut types: Vec<&'static str> = Vec::new();
-    ws.for_each_block(conv_uid, |b| {
-        types.push(b.block_type.as_str());
-        Ok(())
-    })?;
-    let positions = suggest::sample_positions(&types, n);
-    let indices: Vec<u32> = positions.iter().map(|&p| p as u32).collect();
-    let samples: Vec<Value> = ws
-        .blocks_at(conv_uid, &indices)?
-        .into_iter()
-        .map(|b| {
-            let text: String = b.block_content.chars().take(SAMPLE_CHARS).collect();
-            json!({"block_index": b.block_index, "block_type": b.block_type.as_str(),
-                   "text": text})
-        })
-        .collect();
-    Ok(
-        json!({"intent": intent, "total_blocks": types.len(), "samples": samples,
-              "contract": CONTRACT}),
-    )
 }
 
 fn deliver(

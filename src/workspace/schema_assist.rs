@@ -35,10 +35,10 @@ const SYSTEM: &str = "You design extraction schemas for Blockwise, which applies
 /// What the assistant is asked.
 #[derive(Debug, Clone)]
 pub enum AssistTask {
-    /// `request` is the intent, samples and contract (`cli::schema_suggest::build_request`).
+    /// `request` is the intent, samples and contract ([`Workspace::suggest_request`]).
     Suggest {
         request: Value,
-        conv_uid: String,
+        conv_uid: Option<String>,
     },
     Refine {
         draft: Value,
@@ -115,7 +115,51 @@ pub struct AssistEstimate {
     pub cost: Option<f64>,
 }
 
+/// Longest sample block text a request carries (characters).
+const SAMPLE_CHARS: usize = 1_500;
+
+/// The contract a suggested schema must meet (SPEC §2), sent with every request.
+const CONTRACT: &str = "Answer with the propose_schema fields: at most 30, named in \
+    lower_snake_case, each with a type (string, integer, number, boolean, array of strings), \
+    an enum only when the values are a closed set, a short description, nullable when a block \
+    may have no value, grounded when the value quotes the block; plus a title, a description, \
+    system instructions and a per-block prompt.";
+
 impl Workspace {
+    /// A suggestion request: the intent, up to `n` sample blocks of `conv_uid` (a mix of
+    /// types, spread through the document; none without a document) and the contract. Reads
+    /// every block's type once, streaming, then only the sampled blocks.
+    pub fn suggest_request(
+        &self,
+        conv_uid: Option<&str>,
+        intent: &str,
+        n: usize,
+    ) -> Result<Value, super::Error> {
+        let mut types: Vec<&'static str> = Vec::new();
+        let mut samples: Vec<Value> = Vec::new();
+        if let Some(conv_uid) = conv_uid {
+            self.for_each_block(conv_uid, |b| {
+                types.push(b.block_type.as_str());
+                Ok(())
+            })?;
+            let positions = suggest::sample_positions(&types, n);
+            let indices: Vec<u32> = positions.iter().map(|&p| p as u32).collect();
+            samples = self
+                .blocks_at(conv_uid, &indices)?
+                .into_iter()
+                .map(|b| {
+                    let text: String = b.block_content.chars().take(SAMPLE_CHARS).collect();
+                    json!({"block_index": b.block_index, "block_type": b.block_type.as_str(),
+                           "text": text})
+                })
+                .collect();
+        }
+        Ok(
+            json!({"intent": intent, "total_blocks": types.len(), "samples": samples,
+                  "contract": CONTRACT}),
+        )
+    }
+
     /// What one call of `task` to `provider` would cost at most.
     pub fn assist_estimate(
         &self,
@@ -260,7 +304,7 @@ impl Workspace {
             attempt,
             prompt: task.prompt(),
             conv_uid: match task {
-                AssistTask::Suggest { conv_uid, .. } => Some(conv_uid.clone()),
+                AssistTask::Suggest { conv_uid, .. } => conv_uid.clone(),
                 AssistTask::Refine { .. } => None,
             },
             usage: Usage::default(),
