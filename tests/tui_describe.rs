@@ -94,7 +94,7 @@ fn describe_with_the_demo_opens_a_labelled_proposal_and_r_refines_with_a_diff() 
     press_code(&mut app, KeyCode::F(5), 1);
     let s = screen(&app);
     assert!(
-        s.contains("DEMO proposal (offline, deterministic, not a model)"),
+        s.contains("DEMO proposal (offline, not a model) · 1 call(s), 0/0 tokens"),
         "{s}"
     );
     let fields = wizard_fields(&app);
@@ -161,7 +161,7 @@ fn describe_over_providers_shows_the_cost_first_retries_an_invalid_answer_and_ca
     let s = screen(&app);
     assert!(s.contains("‹ anthropic ›"), "{s}");
     assert!(
-        s.contains("this call: ≈") && s.contains("≤ 4096 out") && s.contains("(claude-sonnet-4-5)"),
+        s.contains("this call: ≈") && s.contains("≤ 4096 out") && s.contains("· claude-sonnet-4-5"),
         "the cost before sending:\n{s}"
     );
     assert!(s.contains("≤ $"), "claude-sonnet-4-5 is priced:\n{s}");

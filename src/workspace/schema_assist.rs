@@ -176,7 +176,9 @@ impl Workspace {
             output_tokens: u64::from(ASSIST_MAX_TOKENS),
             ..Usage::default()
         };
-        let cost = PriceTable::for_user().estimate_at(&model, &usage, true);
+        // A custom server is priced only by the user's prices.json (as its run calls are).
+        let vendor = ProviderKind::parse(provider) != Some(ProviderKind::Custom);
+        let cost = PriceTable::for_user().estimate_at(&model, &usage, vendor);
         AssistEstimate {
             model,
             input_tokens: usage.input_tokens,

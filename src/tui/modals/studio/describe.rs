@@ -313,11 +313,14 @@ impl Describe {
         if self.provider() == "demo" {
             return "this call: DEMO, offline and deterministic · free".into();
         }
+        let cost = match e.cost {
+            Some(c) => format!("≤ {}", format_cost(Some(c))),
+            None => "no price known (prices.json can add one)".into(),
+        };
         format!(
-            "this call: ≈ {} tokens in, ≤ {} out · ≤ {} ({}) · recorded in `schema calls`",
+            "this call: ≈ {} tokens in, ≤ {} out · {cost} · {}",
             e.input_tokens,
             e.max_output_tokens,
-            format_cost(e.cost),
             safe(&e.model)
         )
     }
@@ -325,7 +328,7 @@ impl Describe {
     pub fn render(&self, frame: &mut Frame, area: Rect, view: &View) {
         let theme = view.theme;
         let [body, hints] = split_rows_bottom(area, 2);
-        let rows = 5u16;
+        let rows = 7u16;
         let [text, rest] = split_rows(body, body.height.saturating_sub(rows).max(3));
         let mut ta = self.intent.area().clone();
         let mark = if self.focus == Focus::Intent {
@@ -382,7 +385,7 @@ impl Describe {
             ))),
             _ => {}
         }
-        frame.render_widget(Paragraph::new(lines), rest);
+        frame.render_widget(Paragraph::new(lines).wrap(Wrap { trim: false }), rest);
         let keys = if self.busy.is_some() {
             "Esc cancels the call (nothing is saved)"
         } else if self.armed {
@@ -404,11 +407,11 @@ pub fn proposal_note(o: &AssistOutcome) -> String {
     });
     let cost: f64 = o.calls.iter().filter_map(|c| c.cost).sum();
     let from = match o.label {
-        Some(l) => format!("{l} proposal (offline, deterministic, not a model)"),
+        Some(l) => format!("{l} proposal (offline, not a model)"),
         None => format!("proposal from {} {}", safe(&o.provider), safe(&o.model)),
     };
     format!(
-        "{from} · {} call(s), {tokens_in} in / {tokens_out} out tokens, {} · edit anything · r refines · u undoes a refinement",
+        "{from} · {} call(s), {tokens_in}/{tokens_out} tokens, {}",
         o.calls.len(),
         format_cost(Some(cost))
     )
