@@ -514,3 +514,40 @@ fn one_suggest_call_on_the_fake_returns_within_100_ms_of_its_latency() {
     );
     assert!(ratio <= 1.0, "overhead {best:?} > 100 ms");
 }
+
+#[test]
+fn google_goes_through_its_openai_compatible_endpoint_with_a_strict_schema() {
+    let d = tempfile::tempdir().unwrap();
+    let fake = support::fake();
+    ingest(d.path(), &fake);
+    // Gemini has no base-URL variable: a stored key's base URL points it at the fake.
+    let mut c = support::blockwise_in(d.path());
+    c.arg("--store").arg(d.path().join("s.redb"));
+    c.args([
+        "keys",
+        "set",
+        "google",
+        "--env",
+        "MY_GEMINI",
+        "--base-url",
+        &fake.openai_base_url(),
+    ]);
+    let (code, out, err) = support::outcome(c.env("MY_GEMINI", "gm-test-0000").output().unwrap());
+    assert_eq!(code, 0, "{out}{err}");
+    let args = [
+        "--json",
+        "schema",
+        "suggest",
+        "citations",
+        "--provider",
+        "google",
+    ];
+    let (code, out, err) = cli(d.path(), &fake, Via::Anthropic, &args);
+    assert_eq!(code, 0, "{err}");
+    let v: Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(v["model"], "gemini-2.5-flash");
+    assert!(v["schema"]["properties"]["citations"].is_object(), "{v}");
+    let body = fake.last_request().unwrap().body;
+    assert_eq!(body["response_format"]["json_schema"]["strict"], true);
+    assert_eq!(body["max_tokens"], 4096);
+}
