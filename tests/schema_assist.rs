@@ -551,3 +551,62 @@ fn google_goes_through_its_openai_compatible_endpoint_with_a_strict_schema() {
     assert_eq!(body["response_format"]["json_schema"]["strict"], true);
     assert_eq!(body["max_tokens"], 4096);
 }
+
+#[test]
+fn transient_trouble_is_waited_out_twice_without_using_the_answer_attempt() {
+    let d = tempfile::tempdir().unwrap();
+    let fake = support::fake();
+    ingest(d.path(), &fake);
+    fake.push(Fault::Overloaded);
+    fake.push(Fault::RateLimited {
+        retry_after_secs: 1,
+    });
+    let args = [
+        "schema",
+        "suggest",
+        "parties",
+        "--provider",
+        "anthropic",
+        "--save",
+        "ai",
+    ];
+    let (code, out, err) = cli(d.path(), &fake, Via::Anthropic, &args);
+    assert_eq!(code, 0, "{err}");
+    assert!(out.starts_with("created"), "{out}");
+    let recorded = calls(d.path(), &fake);
+    let seen: Vec<(&str, u64)> = recorded
+        .iter()
+        .map(|c| {
+            (
+                c["outcome"].as_str().unwrap(),
+                c["attempt"].as_u64().unwrap(),
+            )
+        })
+        .collect();
+    assert_eq!(seen, [("error", 1), ("error", 1), ("ok", 1)]);
+
+    for _ in 0..3 {
+        fake.push(Fault::ServerError);
+    }
+    let args = [
+        "schema",
+        "suggest",
+        "dates",
+        "--provider",
+        "anthropic",
+        "--save",
+        "ai2",
+    ];
+    let (code, _, err) = cli(d.path(), &fake, Via::Anthropic, &args);
+    assert_eq!(code, 1);
+    assert!(
+        err.contains("provider unavailable") && err.contains("nothing saved"),
+        "{err}"
+    );
+    assert_eq!(
+        calls(d.path(), &fake).len(),
+        6,
+        "1 + 2 waited-out retries recorded"
+    );
+    assert_eq!(schema_count(d.path(), &fake), 1);
+}

@@ -12,7 +12,8 @@ use serde_json::{json, Value};
 use super::Workspace;
 use crate::model::{AssistCall, ProviderKind, Usage};
 use crate::provider::{
-    builtin_prices_apply, default_model, http, PriceTable, Provider, ToolAnswer, ToolCall,
+    builtin_prices_apply, default_model, http, PriceTable, Provider, ProviderError, ToolAnswer,
+    ToolCall,
 };
 use crate::schema::assist_wire::{self, answer_schema, from_wire, wire_problems};
 use crate::schema::{suggest, suggest_refine};
@@ -22,6 +23,10 @@ use crate::worker::AnyProvider;
 pub const ASSIST_MAX_TOKENS: u32 = 4096;
 /// How many answers a request may take: the first, and one retry carrying its errors.
 pub const ASSIST_ATTEMPTS: u32 = 2;
+/// Transient failures (429, 529/503, 5xx, timeouts) waited out per request.
+pub const ASSIST_TRANSIENT_RETRIES: u32 = 2;
+/// The longest wait between them (a longer `retry-after` is cut to this).
+pub const ASSIST_MAX_WAIT: Duration = Duration::from_secs(10);
 
 const SYSTEM: &str = "You design extraction schemas for Blockwise, which applies one schema to \
     every block (paragraph, heading, list item, table, ...) of a long document, one block at a \
@@ -351,7 +356,8 @@ impl Call<'_> {
         let mut payload = self.task.payload();
         let mut calls = Vec::new();
         let mut first_bytes = 0;
-        for attempt in 1..=ASSIST_ATTEMPTS {
+        let (mut attempt, mut transient) = (1, 0);
+        loop {
             let user = assist_wire::user_message(&payload);
             if attempt == 1 {
                 first_bytes = user.len();
@@ -359,17 +365,26 @@ impl Call<'_> {
             let mut record =
                 self.ws
                     .record_of(self.task, self.provider, self.model, attempt, user.len());
-            let sent = self.send(user).await;
-            let answer = match sent {
+            let answer = match self.send(user).await {
                 Ok(a) => a,
-                Err((outcome, why)) => {
-                    record.outcome = outcome.into();
-                    record.detail = Some(why.clone());
+                Err(failed) => {
+                    record.outcome = failed.outcome.into();
+                    record.detail = Some(failed.why.clone());
                     calls.extend(self.ws.record(record));
-                    return Err(AssistError {
-                        message: why,
-                        calls,
-                    });
+                    // Transient trouble (429, 529/503, 5xx, timeouts) is waited out, a few
+                    // times, without using the answer's attempt (SPEC §3 Failures).
+                    match failed.wait.filter(|_| transient < ASSIST_TRANSIENT_RETRIES) {
+                        Some(wait) if !self.pause_or_cancel(wait).await => {
+                            transient += 1;
+                            continue;
+                        }
+                        _ => {
+                            return Err(AssistError {
+                                message: failed.why,
+                                calls,
+                            })
+                        }
+                    }
                 }
             };
             self.price(&mut record, &answer);
@@ -391,6 +406,7 @@ impl Call<'_> {
                     })
                 }
                 Err(problems) if attempt < ASSIST_ATTEMPTS => {
+                    attempt += 1;
                     payload["previous_answer"] = answer.output.unwrap_or(Value::Null);
                     payload["previous_answer_errors"] = json!(problems);
                 }
@@ -403,14 +419,18 @@ impl Call<'_> {
                 }
             }
         }
-        Err(AssistError {
-            message: "no answer".into(),
-            calls,
-        })
     }
 
-    /// The call, bounded by the request timeout and by `cancel`; `Err((outcome, why))`.
-    async fn send(&self, user: String) -> Result<ToolAnswer, (&'static str, String)> {
+    /// Wait `wait` (at most [`ASSIST_MAX_WAIT`]); `true` when cancelled meanwhile.
+    async fn pause_or_cancel(&self, wait: Duration) -> bool {
+        tokio::select! {
+            () = tokio::time::sleep(wait.min(ASSIST_MAX_WAIT)) => false,
+            () = watch_cancel(self.cancel.clone()) => true,
+        }
+    }
+
+    /// The call, bounded by the request timeout and by `cancel`.
+    async fn send(&self, user: String) -> Result<ToolAnswer, SendFailure> {
         let call = ToolCall {
             model: self.model.to_string(),
             temperature: 0.2,
@@ -433,10 +453,17 @@ impl Call<'_> {
         tokio::select! {
             r = tokio::time::timeout(http::REQUEST_TIMEOUT, request) => match r {
                 Ok(Ok(a)) => Ok(a),
-                Ok(Err(e)) => Err(("error", format!("the {} call failed: {e}", self.provider))),
-                Err(_) => Err(("error", http::timed_out(http::REQUEST_TIMEOUT).to_string())),
+                Ok(Err(e)) => Err(SendFailure::of(self.provider, &e, transient_wait(&e))),
+                Err(_) => {
+                    let e = http::timed_out(http::REQUEST_TIMEOUT);
+                    Err(SendFailure::of(self.provider, &e, Some(Duration::from_secs(1))))
+                }
             },
-            () = cancelled => Err(("cancelled", "cancelled; nothing was saved".into())),
+            () = cancelled => Err(SendFailure {
+                outcome: "cancelled",
+                why: "cancelled; nothing was saved".into(),
+                wait: None,
+            }),
         }
     }
 
@@ -445,6 +472,35 @@ impl Call<'_> {
         record.latency_ms = answer.latency.as_millis() as u64;
         let vendor = builtin_prices_apply(self.provider, self.client.base_url());
         record.cost = PriceTable::for_user().estimate_at(self.model, &answer.usage, vendor);
+    }
+}
+
+/// Why a call got no answer, and how long to wait before asking again (transient only).
+struct SendFailure {
+    outcome: &'static str,
+    why: String,
+    wait: Option<Duration>,
+}
+
+impl SendFailure {
+    fn of(provider: &str, e: &ProviderError, wait: Option<Duration>) -> SendFailure {
+        SendFailure {
+            outcome: "error",
+            why: format!("the {provider} call failed: {e}"),
+            wait,
+        }
+    }
+}
+
+/// The pause before asking again after `e`: `retry-after` when the provider said, else 1 s;
+/// `None` for errors a retry cannot fix (key, credit, the request itself).
+fn transient_wait(e: &ProviderError) -> Option<Duration> {
+    match e {
+        ProviderError::RateLimited { retry_after, .. } => {
+            Some(retry_after.unwrap_or(Duration::from_secs(1)))
+        }
+        ProviderError::Transient { .. } => Some(Duration::from_secs(1)),
+        _ => None,
     }
 }
 
