@@ -610,3 +610,37 @@ fn transient_trouble_is_waited_out_twice_without_using_the_answer_attempt() {
     );
     assert_eq!(schema_count(d.path(), &fake), 1);
 }
+
+#[test]
+fn check_names_a_damaged_assistant_call_record() {
+    let d = tempfile::tempdir().unwrap();
+    let fake = support::fake();
+    ingest(d.path(), &fake);
+    let (code, _, err) = cli(d.path(), &fake, Via::Anthropic, &["check"]);
+    assert_eq!(
+        code, 0,
+        "a store without the assistant table checks clean: {err}"
+    );
+    let args = ["schema", "suggest", "parties", "--provider", "anthropic"];
+    assert_eq!(cli(d.path(), &fake, Via::Anthropic, &args).0, 0);
+    {
+        use redb::ReadableTable;
+        let table: redb::TableDefinition<u64, &[u8]> =
+            redb::TableDefinition::new("assist_calls_v1");
+        let db = redb::Database::create(d.path().join("s.redb")).unwrap();
+        let tx = db.begin_write().unwrap();
+        {
+            let mut t = tx.open_table(table).unwrap();
+            let mut bytes = t.get(1).unwrap().expect("call 1").value().to_vec();
+            bytes[10] ^= 0x20;
+            t.insert(1, bytes.as_slice()).unwrap();
+        }
+        tx.commit().unwrap();
+    }
+    let (code, out, err) = cli(d.path(), &fake, Via::Anthropic, &["check"]);
+    assert_eq!(code, 1, "{out}{err}");
+    assert!(
+        format!("{out}{err}").contains("schema assistant call 1"),
+        "{out}{err}"
+    );
+}
