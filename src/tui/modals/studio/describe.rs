@@ -128,8 +128,10 @@ impl Describe {
         PROVIDERS[self.provider % PROVIDERS.len()]
     }
 
+    /// The model typed, if any (the offline demo has none, so it is not sent there).
     fn model_text(&self) -> Option<String> {
-        Some(self.model.text().trim().to_string()).filter(|m| !m.is_empty())
+        Some(self.model.text().trim().to_string())
+            .filter(|m| !m.is_empty() && self.provider() != "demo")
     }
 
     fn conv_uid(&self) -> Option<String> {
@@ -286,7 +288,7 @@ impl Describe {
     fn type_key(&mut self, input: Input, ws: &Workspace) {
         let changed = match self.focus {
             Focus::Intent => self.intent.input(input),
-            Focus::Model => self.model.input(input),
+            Focus::Model if self.provider() != "demo" => self.model.input(input),
             _ => false,
         };
         if changed {
