@@ -119,6 +119,25 @@ impl RunTxn<'_> {
         Ok(out)
     }
 
+    /// Calls of this run that `keep` picks, in order (the others are decoded and dropped one
+    /// at a time, so a run of 100,000 calls is never all in memory).
+    pub fn calls_where(
+        &self,
+        keep: impl Fn(&CallRecord) -> bool,
+    ) -> Result<Vec<CallRecord>, StoreError> {
+        let run_id = self.run.run_id.as_str();
+        let mut out = Vec::new();
+        for entry in self.calls.range((run_id, 0u64)..=(run_id, u64::MAX))? {
+            let (k, v) = entry?;
+            let what = || format!("call {} of run {}", k.value().1, self.run.run_id);
+            let rec: CallRecord = super::sealed::open_json(v.value(), what)?;
+            if keep(&rec) {
+                out.push(rec);
+            }
+        }
+        Ok(out)
+    }
+
     /// Append a call record; returns its sequence number.
     pub fn append_call(&mut self, mut record: CallRecord) -> Result<u64, StoreError> {
         let run_id = self.run.run_id.clone();

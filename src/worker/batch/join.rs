@@ -7,6 +7,7 @@
 
 use std::collections::{BTreeMap, HashMap, HashSet, VecDeque};
 use std::sync::Arc;
+use std::time::{Duration, Instant};
 
 use tokio::sync::{oneshot, Semaphore};
 
@@ -36,8 +37,9 @@ pub(super) enum Joined {
     Again(String),
 }
 
-/// Lines read, resolved (one store read on the blocking pool) and sent to the writer at once.
-const CHUNK: usize = 256;
+/// Lines read, resolved (three store reads on the blocking pool) and committed in one
+/// transaction at once.
+const CHUNK: usize = 1024;
 
 pub(super) async fn join<P: Provider>(
     cx: &Cx<P>,
@@ -60,13 +62,17 @@ pub(super) async fn join<P: Provider>(
     // two chunks are in memory or in the writer's queue.
     let mut committing: Option<oneshot::Receiver<()>> = None;
     loop {
+        let t = Instant::now();
         let (chunk, broke) = read_chunk(&mut lines).await;
+        j.took[0] += t.elapsed();
         let last = chunk.is_empty();
         join_chunk(cx, batch, chunk, &mut j).await?;
         let next = send_flush(cx);
+        let t = Instant::now();
         if let Some(rx) = committing.replace(next) {
             let _ = rx.await;
         }
+        j.took[3] += t.elapsed();
         if let Some(e) = broke {
             flush(cx).await;
             return Ok(Joined::Again(format!("the result download broke off: {e}")));
@@ -75,7 +81,10 @@ pub(super) async fn join<P: Provider>(
             break;
         }
     }
+    let t = Instant::now();
     flush(cx).await;
+    j.took[3] += t.elapsed();
+    let t = Instant::now();
     batch.join.missing = batch.requests.saturating_sub(j.seen.len() as u32);
     batch.join.joined = j.seen.len() as u32 - j.not_joined;
     retry_in_real_time(cx, std::mem::take(&mut j.retry)).await;
@@ -96,6 +105,11 @@ pub(super) async fn join<P: Provider>(
     })
     .await?;
     batch.state = BatchState::Joined;
+    tracing::debug!(
+        batch = %batch.key,
+        "join timing: read {:?}, parse+resolve {:?}, answers {:?}, commit wait {:?}, retry+release {:?}",
+        j.took[0], j.took[1], j.took[2], j.took[3], t.elapsed()
+    );
     cx.notice(format!(
         "batch {} joined: {} lines, {} blocks back to pending, ignored {} unknown, {} duplicate, {} malformed lines",
         status.id, batch.join.joined, back, batch.join.unknown, batch.join.duplicate, batch.join.malformed
@@ -110,6 +124,8 @@ struct JoinState {
     not_joined: u32,
     expired: u32,
     retry: Vec<Vec<Item>>,
+    /// Time spent reading lines, resolving them, making their answers, waiting for commits.
+    took: [Duration; 4],
 }
 
 /// Give the batch up: its blocks back to pending (no attempt used), the reason recorded.
@@ -173,6 +189,7 @@ async fn join_chunk<P: Provider>(
     chunk: Vec<Vec<u8>>,
     j: &mut JoinState,
 ) -> Result<(), WorkerError> {
+    let t = Instant::now();
     let mut parsed = Vec::with_capacity(chunk.len());
     for line in &chunk {
         match cx.client.parse_line(line) {
@@ -187,6 +204,9 @@ async fn join_chunk<P: Provider>(
     let ids: Vec<String> = parsed.iter().map(|p| p.custom_id.clone()).collect();
     let (k, s, m) = (batch.key.clone(), cx.store.clone(), cx.members.clone());
     let resolved = blocking(move || resolve(&s, &m, &k, ids)).await?;
+    j.took[1] += t.elapsed();
+    let t = Instant::now();
+    let mut effects = Vec::with_capacity(parsed.len());
     for (line, found) in parsed.into_iter().zip(resolved) {
         let Resolved::Request(n, request, loaded) = found else {
             batch.join.unknown += 1;
@@ -201,12 +221,11 @@ async fn join_chunk<P: Provider>(
             j.not_joined += 1;
             continue;
         };
-        let effect = effect_of(cx, line.outcome, &request, items, home, j);
-        let _ = cx
-            .shared
-            .writer
-            .send(WriterMsg::Call(Box::new(effect), None));
+        effects.push(effect_of(cx, line.outcome, &request, items, home, j));
     }
+    j.took[2] += t.elapsed();
+    // The whole chunk in one transaction: one durable commit per chunk, not per few calls.
+    let _ = cx.shared.writer.send(WriterMsg::Calls(effects, None));
     Ok(())
 }
 
