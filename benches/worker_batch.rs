@@ -59,7 +59,8 @@ unsafe impl GlobalAlloc for Counting {
         let p = System.realloc(ptr, layout, new);
         if !p.is_null() {
             if new >= layout.size() {
-                let now = LIVE.fetch_add(new - layout.size(), Ordering::Relaxed) + new - layout.size();
+                let now =
+                    LIVE.fetch_add(new - layout.size(), Ordering::Relaxed) + new - layout.size();
                 PEAK.fetch_max(now, Ordering::Relaxed);
             } else {
                 LIVE.fetch_sub(layout.size() - new, Ordering::Relaxed);

@@ -13,11 +13,11 @@ use tokio::sync::{oneshot, Semaphore};
 
 use super::session::Cx;
 use super::store_ops;
+use crate::model::Block;
 use crate::model::{BatchRecord, BatchRequest, BatchState, CallMode, CallOutcome};
 use crate::provider::batch::{BatchOutcome, BatchStatus};
 use crate::provider::pricing::batch_cost;
 use crate::provider::Provider;
-use crate::model::Block;
 use crate::store::Store;
 use crate::worker::apply::{pack_shares, CallEffect};
 use crate::worker::pack::estimate_tokens;
@@ -242,7 +242,10 @@ fn resolve(
     let mut found = Vec::with_capacity(ids.len());
     for id in &ids {
         found.push(match request_number(id) {
-            Some(n) => lookup.get(n)?.filter(|r| &r.custom_id == id).map(|r| (n, r)),
+            Some(n) => lookup
+                .get(n)?
+                .filter(|r| &r.custom_id == id)
+                .map(|r| (n, r)),
             None => None,
         });
     }
@@ -250,7 +253,12 @@ fn resolve(
     let homes: Vec<(&str, u64)> = found
         .iter()
         .flatten()
-        .filter_map(|(_, r)| Some((members.run_ids[r.blocks.first()?.0 as usize].as_str(), r.call_seq)))
+        .filter_map(|(_, r)| {
+            Some((
+                members.run_ids[r.blocks.first()?.0 as usize].as_str(),
+                r.call_seq,
+            ))
+        })
         .collect();
     let mut started = store.calls_started(&homes)?.into_iter();
     let mut open = Vec::with_capacity(found.len());
