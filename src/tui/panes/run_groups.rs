@@ -251,8 +251,9 @@ pub fn group_lines(
         ]),
     ];
     if let Some(batch) = batch {
-        // The members' provider batches, as a run's detail shows its own.
-        lines.push(Line::from(vec![label("batch"), Span::raw(inert(batch))]));
+        // The members' provider batches, as a run's detail shows its own; second, so a small
+        // detail box (80×24) still shows it.
+        lines.insert(1, Line::from(vec![label("batch"), Span::raw(inert(batch))]));
     }
     lines
 }
