@@ -126,6 +126,8 @@ impl Store {
             super::run_heads::check_heads(&tx, &runs, r)
         })?;
         super::check_records::check_sealed_tables(&tx, &mut report)?;
+        let _reading = super::guard::reading("the provider batch tables");
+        contain(&mut report, |r| super::check_batches::check_batches(&tx, r))?;
         Ok(report)
     }
 }
