@@ -63,18 +63,20 @@ fn page_lines(page: &Page) -> Vec<Line> {
         .iter()
         .filter(|s| !s.text.trim().is_empty())
         .collect();
-    let Some(gutter) = gutter(page, &spans) else {
+    let runs = runs(&spans);
+    let Some(gutter) = gutter(page, &runs) else {
         return lines(&spans);
     };
     let (mut left, mut right, mut wide) = (Vec::new(), Vec::new(), Vec::new());
-    for s in spans {
-        if s.x1 <= gutter {
-            left.push(s);
-        } else if s.x0 >= gutter {
-            right.push(s);
+    for r in &runs {
+        let side = if r.x1 <= gutter {
+            &mut left
+        } else if r.x0 >= gutter {
+            &mut right
         } else {
-            wide.push(s);
-        }
+            &mut wide
+        };
+        side.extend(r.spans.iter().copied());
     }
     let columns_top = left
         .iter()
@@ -90,10 +92,51 @@ fn page_lines(page: &Page) -> Vec<Line> {
     out
 }
 
+/// Spans of one baseline whose gaps are narrower than a column gap (under an em): the words of
+/// one line of one column. Browser engines write a span per word or per glyph, so a gutter is
+/// looked for between runs, never between words.
+struct Run<'a> {
+    x0: f32,
+    x1: f32,
+    spans: Vec<&'a Span>,
+}
+
+fn runs<'a>(spans: &[&'a Span]) -> Vec<Run<'a>> {
+    let mut sorted = spans.to_vec();
+    sorted.sort_by(|a, b| b.y.total_cmp(&a.y).then(a.x0.total_cmp(&b.x0)));
+    let mut rows: Vec<Vec<&Span>> = Vec::new();
+    for s in sorted {
+        match rows.last_mut() {
+            Some(row) if (row[0].y - s.y).abs() <= 0.4 * row[0].size.max(s.size) => row.push(s),
+            _ => rows.push(vec![s]),
+        }
+    }
+    let mut out: Vec<Run<'a>> = Vec::new();
+    for mut row in rows {
+        row.sort_by(|a, b| a.x0.total_cmp(&b.x0));
+        let first = out.len();
+        for s in row {
+            let in_row = out.len() > first;
+            match out.last_mut() {
+                Some(r) if in_row && s.x0 - r.x1 < 0.9 * s.size => {
+                    r.x1 = r.x1.max(s.x1);
+                    r.spans.push(s);
+                }
+                _ => out.push(Run {
+                    x0: s.x0,
+                    x1: s.x1,
+                    spans: vec![s],
+                }),
+            }
+        }
+    }
+    out
+}
+
 /// The x of a column gutter: a 1 pt strip in the middle half of the page crossed by at most a
-/// few spans, with enough text on both sides.
-fn gutter(page: &Page, spans: &[&Span]) -> Option<f32> {
-    if spans.len() < 10 {
+/// few runs, with enough text on both sides.
+fn gutter(page: &Page, runs: &[Run<'_>]) -> Option<f32> {
+    if runs.len() < 10 {
         return None;
     }
     let left_edge = page.origin.0 + page.width * 0.3;
@@ -101,16 +144,16 @@ fn gutter(page: &Page, spans: &[&Span]) -> Option<f32> {
     let mut best: Option<(usize, f32)> = None;
     let mut x = left_edge;
     while x <= right_edge {
-        let crossing = spans.iter().filter(|s| s.x0 < x && s.x1 > x).count();
+        let crossing = runs.iter().filter(|s| s.x0 < x && s.x1 > x).count();
         if best.is_none_or(|(c, _)| crossing < c) {
             best = Some((crossing, x));
         }
         x += 1.0;
     }
     let (crossing, x) = best?;
-    let left = spans.iter().filter(|s| s.x1 <= x).count();
-    let right = spans.iter().filter(|s| s.x0 >= x).count();
-    (crossing * 10 <= spans.len() && left >= 5 && right >= 5).then_some(x)
+    let left = runs.iter().filter(|s| s.x1 <= x).count();
+    let right = runs.iter().filter(|s| s.x0 >= x).count();
+    (crossing * 10 <= runs.len() && left >= 5 && right >= 5).then_some(x)
 }
 
 /// Spans on (nearly) the same baseline, left to right, joined with spaces where there is a gap.
