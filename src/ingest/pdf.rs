@@ -278,8 +278,12 @@ fn read_page(doc: &Document, number: u32, id: ObjectId) -> Result<(Page, usize),
     let mut tm = IDENTITY;
     let mut tlm = IDENTITY;
     let mut draws = 0usize;
+    let mut marks = super::pdf_marks::Marks::default();
     for op in &content.operations {
         let o = &op.operands;
+        if marks.op(&op.operator, o, st.ctm) {
+            continue;
+        }
         match op.operator.as_str() {
             "q" => stack.push(st),
             "Q" => {
@@ -335,6 +339,7 @@ fn read_page(doc: &Document, number: u32, id: ObjectId) -> Result<(Page, usize),
             height: media[3] - media[1],
             origin: (media[0], media[1]),
             spans,
+            marks: marks.found,
         },
         images,
     ))

@@ -288,3 +288,25 @@ fn bullets_painted_as_shapes_make_list_items() {
         ]
     );
 }
+
+#[test]
+fn a_painted_bullet_item_keeps_its_wrapped_line_and_rules_are_no_bullets() {
+    // A square bullet (`re f`) before a two-line item, then a thin rule before a paragraph.
+    let s = "76 707 4 4 re f\n\
+        BT /F1 10 Tf 90 704 Td (an item long enough to wrap onto) Tj ET\n\
+        BT /F1 10 Tf 90 692 Td (a second line) Tj ET\n\
+        72 672 200 0.8 re f\n\
+        BT /F1 10 Tf 76 660 Td (After the rule.) Tj ET\n";
+    let got = blocks(&build(&[HELVETICA], &[s.to_string()]));
+    let kinds: Vec<(BlockType, &str)> = got.iter().map(|b| (b.0, b.1.as_str())).collect();
+    assert_eq!(
+        kinds,
+        [
+            (
+                BlockType::ListItem,
+                "- an item long enough to wrap onto a second line"
+            ),
+            (BlockType::Paragraph, "After the rule."),
+        ]
+    );
+}

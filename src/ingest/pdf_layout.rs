@@ -37,6 +37,8 @@ pub(crate) struct Page {
     pub height: f32,
     pub origin: (f32, f32),
     pub spans: Vec<Span>,
+    /// Bullet-sized painted shapes (`pdf_marks.rs`), as boxes `[x0, y0, x1, y1]`.
+    pub marks: Vec<[f32; 4]>,
 }
 
 #[derive(Debug, Clone)]
@@ -52,12 +54,30 @@ struct Line {
     /// Set in a monospace font throughout: a code line, `raw` its text with spacing kept.
     mono: bool,
     raw: String,
+    /// A painted bullet sits just left of the line: it starts a list item.
+    bullet: bool,
 }
 
 /// Lines of a page in reading order. A page set in two columns (a vertical gutter in the middle
 /// that almost no text crosses) is read as: full-width text above the columns, the left column,
 /// the right column, full-width text below.
 fn page_lines(page: &Page) -> Vec<Line> {
+    let mut lines = lines_in_order(page);
+    for l in &mut lines {
+        l.bullet = page.marks.iter().any(|m| bullet_of(m, l));
+    }
+    lines
+}
+
+/// Whether mark `m` is the bullet of line `l`: right before its first character (within three
+/// ems) and level with its x-height.
+fn bullet_of(m: &[f32; 4], l: &Line) -> bool {
+    let mid = (m[1] + m[3]) / 2.0;
+    let before = l.x0 - m[2];
+    before > 0.0 && before < 3.0 * l.size && mid > l.y - 0.2 * l.size && mid < l.y + 0.8 * l.size
+}
+
+fn lines_in_order(page: &Page) -> Vec<Line> {
     let spans: Vec<&Span> = page
         .spans
         .iter()
@@ -229,6 +249,7 @@ fn lines(spans: &[&Span]) -> Vec<Line> {
                 } else {
                     String::new()
                 },
+                bullet: false,
             }
         })
         .filter(|l| !l.text.is_empty())
@@ -313,6 +334,8 @@ struct Open {
     x0: f32,
     max_x1: f32,
     last: Line,
+    /// A list item whose bullet is a painted shape.
+    painted: bool,
 }
 
 fn push(r: &mut Renderer, b: Open, vocab: &Vocabulary) {
@@ -385,7 +408,7 @@ pub(crate) fn layout(pages: &[Page]) -> Renderer {
                 sizes.level_of(l)
             };
             let marker = if level.is_none() && !tabular && !l.mono {
-                list_marker(&l.text)
+                list_marker(&l.text).or(l.bullet.then_some((None, l.text.as_str())))
             } else {
                 None
             };
@@ -480,7 +503,11 @@ fn continues(
     match o.block_type {
         BlockType::Heading => level == Some(o.level) && same_size && normal_gap,
         BlockType::ListItem => {
-            level.is_none() && marker.is_none() && same_size && normal_gap && l.x0 > o.x0 + 1.0
+            // Under a text marker the text is indented past it; under a painted one, the
+            // wrapped lines line up with the first line's text.
+            let hangs =
+                l.x0 > o.x0 + 1.0 || (o.last.bullet || o.painted) && (l.x0 - o.x0).abs() < 1.0;
+            level.is_none() && marker.is_none() && same_size && normal_gap && hangs
         }
         _ => {
             let short_last = o.last.x1 < o.max_x1 - 3.0 * o.size
@@ -528,6 +555,7 @@ impl Open {
             x0: l.x0,
             max_x1: l.x1,
             last: l.clone(),
+            painted: l.bullet,
         }
     }
 
