@@ -452,9 +452,11 @@ fn show(f: &Font<'_>, st: &State, tm: &mut [f32; 6], parts: &[&Object], spans: &
                 *tm = mul([1.0, 0.0, 0.0, 1.0, advance, 0.0], *tm);
             }
             other => {
-                // A kerning adjustment in thousandths of text space; a large one is a space.
+                // A kerning adjustment in thousandths of text space; one over 0.1 em is a word
+                // space, as pdftotext's minimum word break (browser engines drop the space
+                // glyph and move by its width, 0.2 em or less in a condensed face).
                 let adjust = -num(other) / 1000.0 * st.size * st.scale;
-                if adjust > st.size * 0.2 && !text.ends_with(' ') {
+                if adjust > st.size * st.scale * 0.1 && !text.ends_with(' ') {
                     text.push(' ');
                 }
                 *tm = mul([1.0, 0.0, 0.0, 1.0, adjust, 0.0], *tm);

@@ -174,10 +174,10 @@ fn tj_offsets_between_words_are_spaces_and_kerning_is_not() {
     let content = "1 0 0 -1 0 792 cm 0.75 0 0 0.75 0 0 cm\n\
         BT /F1 1 Tf 16 0 0 -16 96 120 Tm \
         [(W) 60 (ord) -278 (gaps) -600 (made) -278.5 (by) 12 -290 (offsets)] TJ ET\n\
-        BT /F1 1 Tf 16 0 0 -16 96 140 Tm [(kern) 80 (ing) -40 (stays)] TJ ET";
+        BT /F1 1 Tf 16 0 0 -16 96 140 Tm [(kern) 80 (ing) -40 (stays) -190 (condensed)] TJ ET";
     let got = blocks(&build(&[HELVETICA], &[content.to_string()]));
     let texts: Vec<&str> = got.iter().map(|b| b.1.as_str()).collect();
-    assert_eq!(texts, ["Word gaps made by offsets kerningstays"]);
+    assert_eq!(texts, ["Word gaps made by offsets kerningstays condensed"]);
 }
 
 #[test]
