@@ -182,7 +182,7 @@ impl<'a> Font<'a> {
         }
         .unwrap_or(0.001);
         Font {
-            encoding: dict.get_font_encoding(doc).ok(),
+            encoding: to_unicode_first(doc, dict).or_else(|| dict.get_font_encoding(doc).ok()),
             two_byte,
             widths,
             default_width,
@@ -210,6 +210,22 @@ impl<'a> Font<'a> {
                 .unwrap_or_else(|_| String::from_utf8_lossy(bytes).into_owned()),
             None => bytes.iter().map(|&b| b as char).collect(),
         }
+    }
+}
+
+/// The font's `ToUnicode` CMap as its encoding when it also has an `Encoding` (lopdf reads the
+/// `Encoding` first): Skia's Type3 fonts name glyphs `/g0 /g1 ...`, which mean nothing, and
+/// pdftotext reads the CMap too.
+fn to_unicode_first(doc: &Document, dict: &Dictionary) -> Option<Encoding<'static>> {
+    dict.get_deref(b"ToUnicode", doc)
+        .and_then(Object::as_stream)
+        .ok()?;
+    dict.get(b"Encoding").ok()?;
+    let mut bare = dict.clone();
+    bare.remove(b"Encoding");
+    match bare.get_font_encoding(doc) {
+        Ok(Encoding::UnicodeMapEncoding(cmap)) => Some(Encoding::UnicodeMapEncoding(cmap)),
+        _ => None,
     }
 }
 

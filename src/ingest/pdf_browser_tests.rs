@@ -14,10 +14,16 @@ use crate::model::{BlockType, Locator};
 /// A one-font-per-name PDF: `fonts` are `(resource name, font dictionary)`, each page a content
 /// stream. Offsets in the xref table are exact.
 fn build(fonts: &[(&str, &str)], pages: &[String]) -> Vec<u8> {
+    build_with(&[], fonts, pages)
+}
+
+/// [`build`] with `extra` objects first: they are objects 3, 4, ... (fonts refer to them).
+fn build_with(extra: &[String], fonts: &[(&str, &str)], pages: &[String]) -> Vec<u8> {
     let mut objects: Vec<String> = vec![
         "<< /Type /Catalog /Pages 2 0 R >>".into(),
         String::new(), // the page tree, filled in below
     ];
+    objects.extend(extra.iter().cloned());
     let font_ids: Vec<(String, usize)> = fonts
         .iter()
         .map(|(name, dict)| {
@@ -309,4 +315,31 @@ fn a_painted_bullet_item_keeps_its_wrapped_line_and_rules_are_no_bullets() {
             (BlockType::Paragraph, "After the rule."),
         ]
     );
+}
+
+#[test]
+fn a_to_unicode_map_wins_over_glyph_name_differences() {
+    // Skia's Type3 fonts name their glyphs /g0 /g1 ... (no Unicode meaning) and carry the text
+    // in a ToUnicode CMap: the CMap must be read, not the names.
+    let cmap = "/CIDInit /ProcSet findresource begin 12 dict begin begincmap\n\
+        /CMapName /Adobe-Identity-UCS def /CMapType 2 def\n\
+        1 begincodespacerange <00> <FF> endcodespacerange\n\
+        5 beginbfchar <00> <0048> <01> <0069> <02> <0020> <03> <0079> <04> <006F> endbfchar\n\
+        endcmap CMapName currentdict /CMap defineresource pop end end";
+    let stream = format!(
+        "<< /Length {} >>\nstream\n{cmap}\nendstream",
+        cmap.len() + 1
+    );
+    let type3 = (
+        "T3",
+        "<< /Type /Font /Subtype /Type3 /FontBBox [0 0 1000 1000] \
+         /FontMatrix [0.001 0 0 0.001 0 0] /CharProcs << >> /Resources << >> \
+         /Encoding << /Type /Encoding /Differences [0 /g0 /g1 /g2 /g3 /g4] >> \
+         /FirstChar 0 /LastChar 4 /Widths [722 222 278 500 556] /ToUnicode 3 0 R >>",
+    );
+    // "Hi yo" as codes 00 01 02 03 04.
+    let content = "BT /T3 12 Tf 72 700 Td <0001020304> Tj ET";
+    let got = blocks(&build_with(&[stream], &[type3], &[content.to_string()]));
+    assert_eq!(got.len(), 1, "{got:#?}");
+    assert_eq!(got[0].1, "Hi yo");
 }
