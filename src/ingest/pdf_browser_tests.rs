@@ -343,3 +343,38 @@ fn a_to_unicode_map_wins_over_glyph_name_differences() {
     assert_eq!(got.len(), 1, "{got:#?}");
     assert_eq!(got[0].1, "Hi yo");
 }
+
+#[test]
+fn a_type0_identity_font_with_glyph_ids_and_tj_positions_reads_as_text() {
+    // Skia's usual text: a Type0 font, Identity-H, two-byte glyph ids mapped by ToUnicode,
+    // widths in the descendant's W array, small TJ position fixes inside words, the space
+    // glyph dropped and replaced by an offset, under a flipped and scaled page cm.
+    let cmap = "/CIDInit /ProcSet findresource begin 12 dict begin begincmap\n\
+        /CMapName /Adobe-Identity-UCS def /CMapType 2 def\n\
+        1 begincodespacerange <0000> <FFFF> endcodespacerange\n\
+        6 beginbfchar <0003> <0074> <0004> <0069> <0005> <0064> <0006> <0065> \
+        <0007> <0073> <0008> <0077> endbfchar\n\
+        endcmap CMapName currentdict /CMap defineresource pop end end";
+    let stream = format!(
+        "<< /Length {} >>\nstream\n{cmap}\nendstream",
+        cmap.len() + 1
+    );
+    let descendant = "<< /Type /Font /Subtype /CIDFontType2 /BaseFont /AAAAAA+Arimo \
+        /CIDSystemInfo << /Registry (Adobe) /Ordering (Identity) /Supplement 0 >> \
+        /DW 500 /W [3 [278 222 556 556 500 722]] >>";
+    let type0 = format!(
+        "<< /Type /Font /Subtype /Type0 /BaseFont /AAAAAA+Arimo /Encoding /Identity-H \
+         /DescendantFonts [{descendant}] /ToUnicode 3 0 R >>"
+    );
+    // "tides" -250 "wide" under the flip: glyphs t i d e s, a dropped space, w i d e.
+    let content = "1 0 0 -1 0 792 cm 0.75 0 0 0.75 0 0 cm\n\
+        BT /F0 16 Tf 1 0 0 -1 96 120 Tm \
+        [<00030004> 4 <000500060007> -250 <0008> -6 <000400050006>] TJ ET";
+    let got = blocks(&build_with(
+        &[stream],
+        &[("F0", &type0)],
+        &[content.to_string()],
+    ));
+    assert_eq!(got.len(), 1, "{got:#?}");
+    assert_eq!(got[0].1, "tides wide");
+}
