@@ -378,3 +378,19 @@ fn a_type0_identity_font_with_glyph_ids_and_tj_positions_reads_as_text() {
     assert_eq!(got.len(), 1, "{got:#?}");
     assert_eq!(got[0].1, "tides wide");
 }
+
+#[test]
+fn two_columns_of_one_run_per_word_read_column_by_column() {
+    // CSS columns: the same per-word runs, two columns 36 px apart; each column reads whole.
+    let left = prose_lines(14, 230.0, 16.0);
+    let right: Vec<Vec<String>> = prose_lines(28, 230.0, 16.0).split_off(14);
+    let mut page = skia_page(&left, 16.0, 96.0, 120.0);
+    page.push_str(
+        &skia_page(&right, 16.0, 362.0, 120.0)
+            .replace("1 0 0 -1 0 792 cm\n0.75 0 0 0.75 0 0 cm\n", ""),
+    );
+    let got = blocks(&build(&[HELVETICA], &[page]));
+    let texts: Vec<String> = got.iter().map(|b| b.1.clone()).collect();
+    let words = |ls: &[Vec<String>]| ls.iter().flatten().cloned().collect::<Vec<_>>().join(" ");
+    assert_eq!(texts, [words(&left), words(&right)]);
+}
