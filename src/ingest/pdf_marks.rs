@@ -34,6 +34,27 @@ impl Marks {
                 ctm[1] * x + ctm[3] * y + ctm[5],
             ]
         };
+        if !matches!(
+            op,
+            "m" | "l"
+                | "c"
+                | "v"
+                | "y"
+                | "re"
+                | "h"
+                | "n"
+                | "f"
+                | "F"
+                | "f*"
+                | "B"
+                | "B*"
+                | "b"
+                | "b*"
+                | "S"
+                | "s"
+        ) {
+            return false;
+        }
         let v: Vec<f32> = o.iter().map(num).collect();
         match op {
             "m" | "l" | "c" | "v" | "y" => {
