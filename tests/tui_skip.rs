@@ -109,5 +109,17 @@ fn the_grid_shows_skipped_furniture_and_counts_it_in_the_title() {
     );
     let row = screen.lines().find(|l| l.contains("│    1 ")).unwrap();
     assert!(row.contains("heading") && row.contains("pending"), "{row}");
-    std::fs::write("/work/notes/f25b-cap-grid-testbackend-120x40.txt", &screen).ok();
+    // The status filter has a `skipped` box: only the furniture rows.
+    app.handle_key(key('f'));
+    support::tui::toggle_filter(&mut app, "skipped");
+    app.handle_key(code(KeyCode::Enter));
+    let shown: Vec<u32> = (0..app.grid().total())
+        .map(|r| app.grid().index_at(r))
+        .collect();
+    let furniture = env
+        .store
+        .indices_with_status(&run.run_id, blockwise::model::OverlayStatus::Skipped)
+        .unwrap();
+    assert_eq!(shown, furniture);
+    assert_eq!(shown.len(), 4);
 }
