@@ -200,7 +200,7 @@ fn a_format_5_store_gains_a_head_for_every_run_when_it_is_opened() {
         "a reader cannot migrate"
     );
     let store = Store::open(&path).unwrap();
-    assert_eq!(FORMAT_VERSION, 6);
+    assert_eq!(FORMAT_VERSION, 7);
     assert_eq!(store.list_run_heads().unwrap().len(), runs.len());
     assert_in_step(&store);
     drop(store);
@@ -212,6 +212,27 @@ fn a_format_5_store_gains_a_head_for_every_run_when_it_is_opened() {
         3,
         "the heads are stored, not made up on reading"
     );
+    drop((heads, tx, db));
+    // A store stamped 7 by a build that skipped migration 6 has no heads table: a reader
+    // lists the full records, `check` says so, and the next writing open writes the heads.
+    {
+        let db = redb::Database::create(&path).unwrap();
+        let tx = db.begin_write().unwrap();
+        assert!(tx.delete_table(tables::RUN_HEADS).unwrap());
+        tx.commit().unwrap();
+    }
+    let reader = Store::open_read_only(&path).unwrap();
+    let full = reader.list_runs().unwrap();
+    let heads = reader.list_run_heads().unwrap();
+    assert_eq!(heads, full.iter().map(run_head_of).collect::<Vec<_>>());
+    let damage = reader.check().unwrap().damage;
+    assert!(
+        damage.iter().any(|d| d.subject == "the run heads table"),
+        "{damage:?}"
+    );
+    drop(reader);
+    let store = Store::open(&path).unwrap();
+    assert_in_step(&store);
 }
 
 /// Change the head table with a raw redb transaction.

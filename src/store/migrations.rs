@@ -26,6 +26,14 @@ const MIGRATIONS: &[(u64, &str, Step)] = &[
     ),
     (5, "create the provider batch tables", create_all_tables),
     (6, "write a light head for every run (lists)", v5_to_v6),
+    // 7 only stamps the version: overlays of new runs may be `skipped` (status code 5, from
+    // `worker.skip_block_types`), and a build that does not know that status must refuse the
+    // store by its version instead of calling those overlays damaged.
+    (
+        7,
+        "overlay status skipped (worker.skip_block_types)",
+        create_all_tables,
+    ),
 ];
 
 /// Read the store's format version; upgrade an older store in place; refuse a newer one.
@@ -264,7 +272,7 @@ mod tests {
         stamp(&path, 1);
         let store = Store::open(&path).unwrap();
         assert_eq!(read_version(&store).unwrap(), Some(FORMAT_VERSION));
-        assert_eq!(FORMAT_VERSION, 6, "6: the run heads");
+        assert_eq!(FORMAT_VERSION, 7, "7: overlays may be skipped");
         assert_eq!(store.list_documents().unwrap(), docs);
         assert_eq!(store.blocks(&docs[0].conv_uid).unwrap(), blocks);
         assert_eq!(store.meta("note").unwrap().as_deref(), Some(&b"kept"[..]));

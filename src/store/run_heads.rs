@@ -60,6 +60,7 @@ pub(super) fn encode(run: &Run) -> Vec<u8> {
         c.ai_complete,
         c.confirmed,
         c.failed,
+        c.skipped,
     ] {
         w.extend_from_slice(&n.to_le_bytes());
     }
@@ -104,7 +105,7 @@ pub(super) fn decode(sealed_bytes: &[u8]) -> Option<Run> {
     let status = status_of(r.byte()?)?;
     let temperature = f64::from_le_bytes(r.array()?);
     let max_tokens = u32::from_le_bytes(r.array()?);
-    let mut c = [0u32; 6];
+    let mut c = [0u32; 7];
     for n in &mut c {
         *n = u32::from_le_bytes(r.array()?);
     }
@@ -135,6 +136,7 @@ pub(super) fn decode(sealed_bytes: &[u8]) -> Option<Run> {
             ai_complete: c[3],
             confirmed: c[4],
             failed: c[5],
+            skipped: c[6],
         },
         usage: UsageTotals {
             calls: u[0],
@@ -270,7 +272,13 @@ impl Store {
     pub fn list_run_heads(&self) -> Result<Vec<Run>, StoreError> {
         let _reading = super::guard::reading("the run heads table");
         let tx = self.read()?;
-        let heads = tx.open_table(RUN_HEADS)?;
+        let heads = match tx.open_table(RUN_HEADS) {
+            Ok(t) => t,
+            Err(redb::TableError::TableDoesNotExist(_)) => {
+                return Ok(self.list_runs()?.iter().map(head_of).collect())
+            }
+            Err(e) => return Err(e.into()),
+        };
         let runs = tx.open_table(RUNS)?;
         if heads.len()? != runs.len()? {
             return Ok(self.list_runs()?.iter().map(head_of).collect());
@@ -301,7 +309,13 @@ impl Store {
     pub fn get_run_heads(&self, run_ids: &[String]) -> Result<Vec<Run>, StoreError> {
         let _reading = super::guard::reading("the run heads table");
         let tx = self.read()?;
-        let heads = tx.open_table(RUN_HEADS)?;
+        let heads = match tx.open_table(RUN_HEADS) {
+            Ok(t) => t,
+            Err(redb::TableError::TableDoesNotExist(_)) => {
+                return Ok(self.get_runs(run_ids)?.iter().map(head_of).collect())
+            }
+            Err(e) => return Err(e.into()),
+        };
         let runs = tx.open_table(RUNS)?;
         let mut out = Vec::with_capacity(run_ids.len());
         for id in run_ids {
@@ -324,10 +338,12 @@ fn full(runs: &redb::ReadOnlyTable<&str, &[u8]>, run_id: &str) -> Result<Run, St
     sealed::open_json(raw.value(), || format!("run {run_id}"))
 }
 
-/// Migration 6: a head for every run record (an unreadable record is left for `check`).
+/// Migration 6: a head for every run record, and no other (an unreadable record is left for
+/// `check`).
 pub(super) fn fill(tx: &redb::WriteTransaction) -> Result<(), StoreError> {
     let runs = tx.open_table(RUNS)?;
     let mut heads = tx.open_table(RUN_HEADS)?;
+    heads.retain(|_, _| false)?;
     for entry in runs.iter()? {
         let (k, v) = entry?;
         if let Ok(run) = sealed::open_json::<Run>(v.value(), || format!("run {}", k.value())) {
@@ -345,7 +361,19 @@ pub(super) fn check_heads(
     report: &mut super::CheckReport,
 ) -> Result<(), StoreError> {
     let _reading = super::guard::reading("the run heads table");
-    let heads = tx.open_table(RUN_HEADS)?;
+    let heads = match tx.open_table(RUN_HEADS) {
+        Ok(t) => t,
+        Err(redb::TableError::TableDoesNotExist(_)) => {
+            report.damage.push(super::Damage {
+                subject: "the run heads table".into(),
+                problem: "it is missing (lists read the full run records; a writing open \
+                          writes it again)"
+                    .into(),
+            });
+            return Ok(());
+        }
+        Err(e) => return Err(e.into()),
+    };
     let mut damage = |subject: String, problem: &str| {
         report.damage.push(super::Damage {
             subject,
@@ -381,5 +409,27 @@ pub(super) fn check_heads(
             );
         }
     }
+    Ok(())
+}
+
+/// On a writing open: when the heads table is missing or holds another number of heads than
+/// there are runs (a store stamped 7 by a build that skipped migration 6, or a head lost to
+/// damage), write every head again. One read of two table lengths otherwise.
+pub(super) fn fill_if_out_of_step(store: &Store) -> Result<(), StoreError> {
+    let in_step = {
+        let tx = store.read()?;
+        let runs = tx.open_table(RUNS)?.len()?;
+        match tx.open_table(RUN_HEADS) {
+            Ok(heads) => heads.len()? == runs,
+            Err(redb::TableError::TableDoesNotExist(_)) => runs == 0,
+            Err(e) => return Err(e.into()),
+        }
+    };
+    if in_step {
+        return Ok(());
+    }
+    let tx = store.write()?;
+    fill(&tx)?;
+    tx.commit()?;
     Ok(())
 }
