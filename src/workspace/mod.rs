@@ -11,6 +11,8 @@
 
 mod batches;
 mod compare;
+pub use compare::Against;
+pub use crate::review::look::LookSet;
 mod detach;
 mod documents;
 mod error;

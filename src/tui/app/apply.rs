@@ -38,6 +38,7 @@ impl App {
                     }
                 }
                 Effect::Stale => self.stale = true,
+                Effect::Against(a) => self.grid.against = a,
                 Effect::SchemasChanged(select) => self.reload_schemas(select.as_deref()),
                 Effect::Quit { keep_workers } => {
                     self.workers.hand_over(keep_workers);
@@ -77,6 +78,7 @@ impl App {
         self.schemas.set_usage(&s.runs);
         self.runs.set_runs(s.runs);
         self.runs.set_groups(s.groups);
+        self.runs.refresh_marks(&self.ws);
         self.read_holders();
         self.schemas.set_schemas(s.schemas);
         self.policy.set(s.policy, s.audit, s.is_admin);

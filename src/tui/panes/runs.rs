@@ -12,6 +12,7 @@ use ratatui::widgets::{Block, Borders, Cell, Paragraph, Row, Table, Wrap};
 use ratatui::Frame;
 
 use super::run_groups::{self, Entry, GroupRow};
+use super::run_marks::RunMarks;
 use crate::model::{OverlayStatus, Run, RunCounters, RunGroup, RunState, RunStatus, UsageTotals};
 use crate::tui::kit::draw::list_table;
 use crate::tui::kit::text::{cut_to_width, inert};
@@ -58,6 +59,8 @@ pub struct RunsPane {
     /// Batch progress of runs sent through a provider's batch API (one line each).
     pub batches: HashMap<String, String>,
     speed: HashMap<String, Speed>,
+    /// Marked runs to compare and the gold run (SPEC §4a).
+    pub marks: RunMarks,
 }
 
 impl RunsPane {
@@ -228,13 +231,14 @@ impl RunsPane {
                 run_groups::group_row(row, open, view, (wide, extra), state_w)
             }
         });
+        let marks = self.marks.title();
         let title = if self.runs.is_empty() {
             " Runs · none yet: i ingests a file, n creates a run ".to_string()
         } else if self.groups.is_empty() {
-            format!(" Runs · {} · newest first ", self.runs.len())
+            format!(" Runs · {} · newest first{marks} ", self.runs.len())
         } else {
             format!(
-                " Runs · {} · {} group(s) · newest first · space shows a group's runs ",
+                " Runs · {} · {} group(s) · newest first{marks} · space shows a group's runs ",
                 self.runs.len(),
                 self.groups.len()
             )
@@ -377,6 +381,9 @@ impl RunsPane {
                 )),
             ]));
         }
+        if let Some(score) = self.marks.score_of(&run.run_id) {
+            lines.push(Line::from(vec![label("gold"), Span::raw(inert(&score))]));
+        }
         let u = &run.usage;
         lines.push(Line::from(vec![
             label("usage"),
@@ -454,10 +461,11 @@ impl RunsPane {
     }
 }
 
-/// The list above, the selected run's detail box below (when there is room for both).
-fn split(area: Rect) -> [Rect; 2] {
-    let detail = if area.height >= DETAIL_ROWS + 5 {
-        DETAIL_ROWS
+/// The list above, the selected run's detail box below (when there is room for both); `extra`
+/// rows for the gold line.
+fn split(area: Rect, extra: u16) -> [Rect; 2] {
+    let detail = if area.height >= DETAIL_ROWS + extra + 5 {
+        DETAIL_ROWS + extra
     } else {
         0
     };
@@ -509,6 +517,7 @@ pub fn progress_bar(run: &Run, width: usize) -> String {
 impl Component for RunsPane {
     fn update(&mut self, action: Action, ctx: &Ctx) -> Vec<Effect> {
         if navigate(&mut self.cursor, self.entries.len(), &action, ctx.page) {
+            self.refresh_marks(ctx.ws);
             return Vec::new();
         }
         if let Some(id) = self.current_group().map(|g| g.group.group_id.clone()) {
@@ -522,6 +531,11 @@ impl Component for RunsPane {
             return Vec::new();
         };
         let run_id = run.run_id.clone();
+        let run = run.clone();
+        if let Some(fx) = self.marks.update(&action, &run, ctx) {
+            self.refresh_marks(ctx.ws);
+            return fx;
+        }
         match action {
             Action::Open => vec![Effect::OpenRun(run_id), Effect::Focus(Pane::Grid)],
             Action::CallLog => match CallLog::load(ctx.ws, &run_id) {
@@ -540,7 +554,7 @@ impl Component for RunsPane {
     }
 
     fn render(&self, frame: &mut Frame, area: Rect, view: &View) {
-        let [list, info] = split(area);
+        let [list, info] = split(area, u16::from(self.marks.gold.is_some()));
         self.table(frame, list, view);
         if info.height > 0 {
             self.detail(frame, info, view);
@@ -548,7 +562,7 @@ impl Component for RunsPane {
     }
 
     fn click(&mut self, area: Rect, at: Position) -> Vec<Effect> {
-        let [list, _] = split(area);
+        let [list, _] = split(area, u16::from(self.marks.gold.is_some()));
         if let Some(row) = crate::tui::kit::row_at(list, self.offset.get(), at) {
             if row < self.entries.len() {
                 self.cursor = row;
