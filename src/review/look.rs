@@ -25,15 +25,16 @@ pub struct LookSet {
 
 /// Whether the overlay's value has a grounded value that needs a look.
 pub fn ungrounded(ov: &Overlay) -> bool {
-    ov.evidence
-        .iter()
-        .flatten()
-        .any(|s| s.kind.needs_a_look())
+    ov.evidence.iter().flatten().any(|s| s.kind.needs_a_look())
 }
 
 /// Split the staged blocks of `run` into those that need a look and the clean ones, in one pass
 /// over the overlays (block order) and one over the call records.
-pub fn look_set(store: &Store, run: &Run, differing: &BTreeSet<u32>) -> Result<LookSet, StoreError> {
+pub fn look_set(
+    store: &Store,
+    run: &Run,
+    differing: &BTreeSet<u32>,
+) -> Result<LookSet, StoreError> {
     let fixed_calls: HashSet<u64> = store
         .calls(&run.run_id)?
         .into_iter()
@@ -72,7 +73,10 @@ impl LookSet {
             why.push(format!("{} fixed after a validation retry", self.fixed));
         }
         if self.differing > 0 {
-            why.push(format!("{} differ from the compared or gold run", self.differing));
+            why.push(format!(
+                "{} differ from the compared or gold run",
+                self.differing
+            ));
         }
         let why = if why.is_empty() {
             String::new()

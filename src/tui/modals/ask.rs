@@ -39,8 +39,7 @@ impl Ask {
     }
 
     fn other_answer(&self, c: char) -> Option<Vec<Effect>> {
-        let (key, _, job) = self.other.as_ref().filter(|(k, ..)| *k == c)?;
-        let _ = key;
+        let (_, _, job) = self.other.as_ref().filter(|(k, ..)| *k == c)?;
         Some(vec![Effect::Close, Effect::Job(job.clone(), Reply::Status)])
     }
 

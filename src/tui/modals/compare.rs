@@ -185,7 +185,9 @@ impl CompareView {
 
 impl Modal for CompareView {
     fn hints(&self) -> Hints {
-        Hints::Line(" ] [ next / previous disagreement · tab next field · 1 take A · 2 take B · esc close")
+        Hints::Line(
+            " ] [ next / previous disagreement · tab next field · 1 take A · 2 take B · esc close",
+        )
     }
     /// An edit made here changes a run: show the values as they are now.
     fn store_changed(&mut self, ws: &Workspace) {
@@ -232,8 +234,8 @@ impl Component for CompareView {
             .direction(Direction::Vertical)
             .constraints([
                 Constraint::Length(2),
+                Constraint::Length(self.sides_height(inner)),
                 Constraint::Min(3),
-                Constraint::Length(inner.height / 4),
             ])
             .areas(inner);
         let n = self.differing().len();
@@ -242,7 +244,10 @@ impl Component for CompareView {
             None => "A and B agree on every block of this field".into(),
         };
         let head_lines = vec![
-            Line::from(Span::styled(sanitize_line(&self.figures()).into_owned(), theme.fg("text"))),
+            Line::from(Span::styled(
+                sanitize_line(&self.figures()).into_owned(),
+                theme.fg("text"),
+            )),
             Line::from(Span::styled(where_, theme.fg("muted"))),
         ];
         frame.render_widget(Paragraph::new(head_lines), head);
@@ -262,6 +267,15 @@ impl Component for CompareView {
 }
 
 impl CompareView {
+    /// Rows for the two value boxes: what the longer value needs wrapped, at most half of `area`.
+    fn sides_height(&self, area: Rect) -> u16 {
+        let len = |v: &Option<Value>| v.as_ref().map_or(10, |v| compact(v).chars().count());
+        let longest = self.pair.as_ref().map_or(0, |p| len(&p.a).max(len(&p.b)));
+        let per_line = (area.width / 2).saturating_sub(2).max(1) as usize;
+        let rows = (longest / per_line + 1 + 2) as u16;
+        rows.clamp(3, (area.height / 2).max(3))
+    }
+
     fn render_sides(&self, frame: &mut Frame, area: Rect, theme: &Theme, pair: &Pair) {
         let [left, right] = Layout::default()
             .direction(Direction::Horizontal)
@@ -309,14 +323,23 @@ mod tests {
     fn plain(lines: &[ratatui::text::Line]) -> String {
         lines
             .iter()
-            .map(|l| l.spans.iter().map(|s| s.content.as_ref()).collect::<String>())
+            .map(|l| {
+                l.spans
+                    .iter()
+                    .map(|s| s.content.as_ref())
+                    .collect::<String>()
+            })
             .collect()
     }
 
     #[test]
     fn each_side_marks_the_words_the_other_lacks_and_never_passes_an_escape() {
         let theme = Theme::with_mode(crate::tui::kit::theme::ColorMode::None);
-        let (a, b) = side_by_side("the tenant must pay", "the tenant shall pay\u{1b}[2J", &theme);
+        let (a, b) = side_by_side(
+            "the tenant must pay",
+            "the tenant shall pay\u{1b}[2J",
+            &theme,
+        );
         assert_eq!(plain(&a), "the tenant [-must-] pay");
         let b = plain(&b);
         assert!(b.starts_with("the tenant {+shall+} "), "{b}");

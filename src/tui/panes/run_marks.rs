@@ -53,7 +53,10 @@ impl RunMarks {
             .collect();
         vec![Effect::Info(match self.marked.len() {
             0 => "no run marked".into(),
-            1 => format!("marked {}; mark a second run, then C compares them", names[0]),
+            1 => format!(
+                "marked {}; mark a second run, then C compares them",
+                names[0]
+            ),
             _ => format!("marked {}; C compares them", names.join(", ")),
         })]
     }
@@ -161,7 +164,9 @@ pub fn score_line(c: &Comparison) -> String {
         .fields
         .iter()
         .map(|t| {
-            let acc = t.exact_rate().map_or("–".into(), |r| format!("{:.1}%", r * 100.0));
+            let acc = t
+                .exact_rate()
+                .map_or("–".into(), |r| format!("{:.1}%", r * 100.0));
             let kappa = t.kappa().map(|k| format!(" κ {k:.2}")).unwrap_or_default();
             format!("{} {acc} ({}/{}){kappa}", t.field, t.exact, t.compared)
         })

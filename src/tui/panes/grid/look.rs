@@ -139,7 +139,10 @@ mod tests {
             clean: vec![0, 1],
             ..LookSet::default()
         };
-        assert_eq!(&*look_order(&set, 7, LookMode::First), &[2, 5, 0, 1, 3, 4, 6]);
+        assert_eq!(
+            &*look_order(&set, 7, LookMode::First),
+            &[2, 5, 0, 1, 3, 4, 6]
+        );
         assert_eq!(&*look_order(&set, 7, LookMode::Only), &[2, 5]);
     }
 }

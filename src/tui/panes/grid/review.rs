@@ -114,10 +114,19 @@ impl GridPane {
             run_id: run.run_id.clone(),
             target: Target::AllStaged,
         };
-        let plain = || format!("Confirm all {} staged blocks of run {}?", thousands(n), run.run_id);
+        let plain = || {
+            format!(
+                "Confirm all {} staged blocks of run {}?",
+                thousands(n),
+                run.run_id
+            )
+        };
         let ask = match self.look_now(ws) {
             Some(Ok(set)) if !set.look.is_empty() && !set.clean.is_empty() => {
-                let label = format!("confirm only the {} clean ones", thousands(set.clean.len() as u32));
+                let label = format!(
+                    "confirm only the {} clean ones",
+                    thousands(set.clean.len() as u32)
+                );
                 let clean = Job::Confirm {
                     run_id: run.run_id.clone(),
                     target: Target::Blocks(Selection::from_indices(set.clean.iter().copied())),
@@ -125,7 +134,9 @@ impl GridPane {
                 Ask::new(super::look::confirm_question(&run.run_id, n, &set), all)
                     .with_other('c', label, clean)
             }
-            Some(Err(e)) => return vec![Effect::Error(format!("cannot tell what needs a look: {e}"))],
+            Some(Err(e)) => {
+                return vec![Effect::Error(format!("cannot tell what needs a look: {e}"))]
+            }
             _ => Ask::new(plain(), all),
         };
         vec![Effect::Open(Box::new(ask))]
