@@ -78,7 +78,8 @@ impl App {
         self.schemas.set_usage(&s.runs);
         self.runs.set_runs(s.runs);
         self.runs.set_groups(s.groups);
-        self.runs.refresh_marks(&self.ws);
+        let selected = self.runs.current().cloned();
+        self.runs.marks.refresh(&self.ws, selected.as_ref());
         self.read_holders();
         self.schemas.set_schemas(s.schemas);
         self.policy.set(s.policy, s.audit, s.is_admin);

@@ -8,14 +8,6 @@ use crate::tui::kit::{Action, Ctx, Effect};
 use crate::tui::modals::CompareView;
 use crate::workspace::{Against, Workspace};
 
-impl super::runs::RunsPane {
-    /// Score the selected run against the gold run again (a reload, a move).
-    pub fn refresh_marks(&mut self, ws: &Workspace) {
-        let run = self.current().cloned();
-        self.marks.refresh(ws, run.as_ref());
-    }
-}
-
 #[derive(Debug, Default)]
 pub struct RunMarks {
     /// Marked runs, A first; marking a third drops the oldest.

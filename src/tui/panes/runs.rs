@@ -517,7 +517,8 @@ pub fn progress_bar(run: &Run, width: usize) -> String {
 impl Component for RunsPane {
     fn update(&mut self, action: Action, ctx: &Ctx) -> Vec<Effect> {
         if navigate(&mut self.cursor, self.entries.len(), &action, ctx.page) {
-            self.refresh_marks(ctx.ws);
+            let run = self.current().cloned();
+            self.marks.refresh(ctx.ws, run.as_ref());
             return Vec::new();
         }
         if let Some(id) = self.current_group().map(|g| g.group.group_id.clone()) {
@@ -533,7 +534,7 @@ impl Component for RunsPane {
         let run_id = run.run_id.clone();
         let run = run.clone();
         if let Some(fx) = self.marks.update(&action, &run, ctx) {
-            self.refresh_marks(ctx.ws);
+            self.marks.refresh(ctx.ws, Some(&run));
             return fx;
         }
         match action {
