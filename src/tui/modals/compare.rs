@@ -233,7 +233,7 @@ impl Component for CompareView {
         let [head, sides, block] = Layout::default()
             .direction(Direction::Vertical)
             .constraints([
-                Constraint::Length(2),
+                Constraint::Length(3),
                 Constraint::Length(self.sides_height(inner)),
                 Constraint::Min(3),
             ])
@@ -250,7 +250,7 @@ impl Component for CompareView {
             )),
             Line::from(Span::styled(where_, theme.fg("muted"))),
         ];
-        frame.render_widget(Paragraph::new(head_lines), head);
+        frame.render_widget(Paragraph::new(head_lines).wrap(Wrap { trim: false }), head);
         if let Some(pair) = &self.pair {
             self.render_sides(frame, sides, theme, pair);
             let content = Paragraph::new(sanitize(&pair.content).into_owned())
@@ -296,23 +296,51 @@ impl CompareView {
 }
 
 /// A's words with those B lacks marked `[-…-]`, and B's with those A lacks marked `{+…+}`,
-/// each piece sanitized.
+/// each piece sanitized; the space between two changed words belongs to the change.
 pub fn side_by_side(a: &str, b: &str, theme: &Theme) -> (Vec<Line<'static>>, Vec<Line<'static>>) {
     let removed = theme.fg("error").add_modifier(Modifier::CROSSED_OUT);
     let added = theme.fg("confirmed").add_modifier(Modifier::UNDERLINED);
-    let (mut left, mut right) = (Vec::new(), Vec::new());
-    for change in TextDiff::from_words(a, b).iter_all_changes() {
-        let text = sanitize_line(change.value()).into_owned();
-        match change.tag() {
-            ChangeTag::Equal => {
-                left.push(Span::raw(text.clone()));
-                right.push(Span::raw(text));
-            }
-            ChangeTag::Delete => left.push(Span::styled(format!("[-{text}-]"), removed)),
-            ChangeTag::Insert => right.push(Span::styled(format!("{{+{text}+}}"), added)),
+    let diff = TextDiff::from_words(a, b);
+    let changes: Vec<(ChangeTag, String)> = diff
+        .iter_all_changes()
+        .map(|c| (c.tag(), sanitize_line(c.value()).into_owned()))
+        .collect();
+    let side = |mine: ChangeTag, style, open: &str, close: &str| {
+        let pieces: Vec<(bool, &str)> = changes
+            .iter()
+            .filter(|(t, _)| *t == ChangeTag::Equal || *t == mine)
+            .map(|(t, text)| (*t == mine, text.as_str()))
+            .collect();
+        let spans = merged(&pieces)
+            .into_iter()
+            .map(|(changed, text)| match changed {
+                true => Span::styled(format!("{open}{text}{close}"), style),
+                false => Span::raw(text),
+            })
+            .collect::<Vec<_>>();
+        vec![Line::from(spans)]
+    };
+    (
+        side(ChangeTag::Delete, removed, "[-", "-]"),
+        side(ChangeTag::Insert, added, "{+", "+}"),
+    )
+}
+
+/// Runs of changed and kept text; blank kept text between two changes joins them.
+fn merged(pieces: &[(bool, &str)]) -> Vec<(bool, String)> {
+    let mut out: Vec<(bool, String)> = Vec::new();
+    for (i, &(changed, text)) in pieces.iter().enumerate() {
+        let between = !changed
+            && text.trim().is_empty()
+            && out.last().is_some_and(|(c, _)| *c)
+            && pieces.get(i + 1).is_some_and(|(c, _)| *c);
+        let changed = changed || between;
+        match out.last_mut() {
+            Some((c, run)) if *c == changed => run.push_str(text),
+            _ => out.push((changed, text.to_string())),
         }
     }
-    (vec![Line::from(left)], vec![Line::from(right)])
+    out
 }
 
 #[cfg(test)]
@@ -337,7 +365,7 @@ mod tests {
         let theme = Theme::with_mode(crate::tui::kit::theme::ColorMode::None);
         let (a, b) = side_by_side(
             "the tenant must pay",
-            "the tenant shall pay\u{1b}[2J",
+            "the tenant shall pay \u{1b}[2J",
             &theme,
         );
         assert_eq!(plain(&a), "the tenant [-must-] pay");
