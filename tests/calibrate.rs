@@ -264,3 +264,37 @@ fn the_calibrate_key_names_providers_and_a_wrong_name_is_refused_naming_it() {
     .to_string();
     assert!(err.contains("at least 2"), "{err}");
 }
+
+fn cli(dir: &std::path::Path, store: &std::path::Path, args: &[&str]) -> (i32, String, String) {
+    let mut c = support::blockwise_in(dir);
+    c.arg("--store").arg(store).args(args);
+    support::outcome(c.output().unwrap())
+}
+
+#[test]
+fn run_start_calibrate_prints_the_choice_and_run_status_shows_it() {
+    let env = setup(20);
+    let run = env.create();
+    let path = env._dir.path().join("store.redb");
+    let dir = env._dir.path().to_path_buf();
+    drop(env.store);
+    let (code, out, err) = cli(
+        &dir,
+        &path,
+        &["run", "start", &run.run_id, "--calibrate", "--batch"],
+    );
+    assert_eq!(code, 2, "--calibrate and --batch do not mix: {out}{err}");
+    let (code, out, err) = cli(&dir, &path, &["run", "start", &run.run_id, "--calibrate"]);
+    assert_eq!(code, 0, "{out}{err}");
+    let all = format!("{out}{err}");
+    assert!(
+        all.contains("calibration: blocks 0-7 (8 answered singly): pack 8 agreed"),
+        "{all}"
+    );
+    let (code, out, _) = cli(&dir, &path, &["run", "status", &run.run_id]);
+    assert_eq!(code, 0);
+    assert!(
+        out.contains("calibration: blocks 0-7") && out.contains("-> pack size 8"),
+        "{out}"
+    );
+}

@@ -35,7 +35,7 @@ pub const AGREEMENT: f64 = 0.95;
 pub fn wanted(run: &Run, asked: bool) -> bool {
     let policy = crate::policy::WorkerPolicy::from_snapshot(&run.model_config.policy);
     let named = crate::policy::registry::calibrate_providers(&policy.calibrate)
-        .is_ok_and(|p| p.iter().any(|p| *p == run.model_config.provider));
+        .is_ok_and(|p| p.contains(&run.model_config.provider));
     let done = run
         .pack_guard
         .as_ref()
