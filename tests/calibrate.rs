@@ -93,12 +93,14 @@ impl Env {
 
     /// Calibrate, then work the rest of the run.
     async fn calibrate_and_work(&self, run: &Run) -> blockwise::model::Calibration {
+        let (_stop, stop) = watch::channel(false);
         let cal = calibrate::calibrate(
             self.store.clone(),
             self.provider(),
             &run.run_id,
             &Self::opts(),
             None,
+            stop,
         )
         .await
         .unwrap()
@@ -227,7 +229,7 @@ async fn packs_that_move_answers_between_blocks_calibrate_down_to_one() {
 
 #[test]
 fn the_calibrate_key_names_providers_and_a_wrong_name_is_refused_naming_it() {
-    let env = setup(2);
+    let env = setup(12);
     let err = policy::set_value(
         &env.store,
         ADMIN,
@@ -254,6 +256,17 @@ fn the_calibrate_key_names_providers_and_a_wrong_name_is_refused_naming_it() {
     assert!(
         calibrate::wanted(&run, false),
         "named in the policy snapshot"
+    );
+    // Not automatic when nothing would be left to pack after the calibrated blocks.
+    let key = "worker.batching.calibrate_blocks";
+    policy::set_value(&env.store, ADMIN, key, json!(12), None).unwrap();
+    assert!(
+        !calibrate::wanted(&env.create(), false),
+        "12 blocks, 12 to calibrate"
+    );
+    assert!(
+        calibrate::wanted(&env.create(), true),
+        "asked: it says why it did not"
     );
     let err = policy::set_value(
         &env.store,
@@ -299,4 +312,26 @@ fn run_start_calibrate_prints_the_choice_and_run_status_shows_it() {
         out.contains("calibration: blocks 0-7") && out.contains("-> pack size 8"),
         "{out}"
     );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_stop_during_calibration_ends_it_at_once_records_nothing_and_leaves_nothing_claimed() {
+    let env = setup(20);
+    env.fake.set_default_latency(Duration::from_millis(400));
+    let run = env.create();
+    let (stop_tx, stop) = watch::channel(false);
+    let (store, provider, id) = (env.store.clone(), env.provider(), run.run_id.clone());
+    let task = tokio::spawn(async move {
+        calibrate::calibrate(store, provider, &id, &Env::opts(), None, stop).await
+    });
+    tokio::time::sleep(Duration::from_millis(150)).await;
+    let since = std::time::Instant::now();
+    stop_tx.send(true).unwrap();
+    let got = task.await.unwrap().unwrap();
+    assert!(got.is_none(), "{got:?}");
+    assert!(since.elapsed() < Duration::from_secs(2), "{:?}", since.elapsed());
+    let stored = env.store.get_run(&run.run_id).unwrap().unwrap();
+    assert!(stored.pack_guard.is_none_or(|g| g.calibration.is_none()));
+    assert_eq!(stored.counters.claimed, 0, "{:?}", stored.counters);
+    assert_eq!(stored.counters.pending, 20, "the calls in flight were aborted");
 }

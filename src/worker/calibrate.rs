@@ -40,51 +40,143 @@ pub fn wanted(run: &Run, asked: bool) -> bool {
         .pack_guard
         .as_ref()
         .is_some_and(|g| g.calibration.is_some());
-    (asked || named) && policy.batching && policy.pack_size > 1 && !done
+    // Automatic only when blocks are left to pack after it.
+    let worth = asked || run.counters.pending > policy.calibrate_blocks;
+    (asked || named) && worth && policy.batching && policy.pack_size > 1 && !done
 }
 
-/// Calibrate `run_id` (see the module); `None` when there was nothing to calibrate.
+/// The session's stop (Ctrl-C, the TUI quits) and the run's cancel, as calibration watches them.
+struct Halt {
+    stop: watch::Receiver<bool>,
+    cancel: watch::Receiver<bool>,
+}
+
+impl Halt {
+    fn raised(&self) -> bool {
+        *self.stop.borrow() || *self.cancel.borrow()
+    }
+
+    /// Resolves when either is raised (never by a signal whose sender is gone).
+    async fn wait(&self) {
+        async fn raised(mut rx: watch::Receiver<bool>) {
+            if rx.wait_for(|v| *v).await.is_err() {
+                std::future::pending::<()>().await;
+            }
+        }
+        tokio::select! {
+            _ = raised(self.stop.clone()) => {}
+            _ = raised(self.cancel.clone()) => {}
+        }
+    }
+}
+
+/// Calibrate `run_id` (see the module); `None` when there was nothing to calibrate or `stop`
+/// (or a cancel of the run) came first. Sized to what a local server reports, as the engine is.
 pub async fn calibrate<P: Provider>(
     store: Arc<Store>,
     provider: Arc<P>,
     run_id: &str,
     opts: &EngineOptions,
     events: Option<mpsc::Sender<WorkerEvent>>,
+    stop: watch::Receiver<bool>,
 ) -> Result<Option<Calibration>, WorkerError> {
     let (s, r) = (store.clone(), run_id.to_string());
-    let plan = blocking(move || RunPlan::load(&s, &r)).await?;
-    let cap = plan.limits.block_cap;
-    if cap < 2 {
+    let mut plan = blocking(move || RunPlan::load(&s, &r)).await?;
+    let server = provider.server_limits(&plan.run.model_config.model).await;
+    if let Some(c) = server.as_ref().and_then(|l| l.context_tokens) {
+        plan.fit_to_context(c);
+    }
+    let (cap, n) = (
+        plan.limits.block_cap,
+        plan.policy.calibrate_blocks.max(2) as usize,
+    );
+    if cap < 2 || plan.run.counters.pending as usize <= n {
+        let why = format!(
+            "not calibrated: {} pending block(s), at most {cap} per call; calibration answers the \
+             first {n} both ways and needs blocks left to pack after them",
+            plan.run.counters.pending
+        );
+        notice(&events, run_id, why).await;
         return Ok(None);
     }
-    let n = plan.policy.calibrate_blocks.max(2) as usize;
-    let items = claim_first(&store, &plan, n, &opts.worker_id).await?;
+    let members = Members {
+        label: run_id.to_string(),
+        group: None,
+        run_ids: Arc::new(vec![run_id.to_string()]),
+        convs: Arc::new(vec![plan.run.conv_uid.clone()]),
+    };
+    let (cancel_tx, cancel) = watch::channel(false);
+    let watcher = tokio::spawn(super::session::watch_for_cancel(
+        store.clone(),
+        members.clone(),
+        opts.cancel_poll,
+        cancel_tx,
+    ));
+    let halt = Halt { stop, cancel };
+    let concurrency = opts
+        .concurrency
+        .or(server.and_then(|l| l.slots))
+        .unwrap_or(plan.policy.concurrency)
+        .clamp(1, 256);
+    let setup = Setup {
+        members: &members,
+        n,
+        concurrency,
+        halt: &halt,
+    };
+    let out = calibrate_with(&store, provider, &plan, setup, opts, &events).await;
+    watcher.abort();
+    out
+}
+
+/// What [`calibrate`] set up for [`calibrate_with`].
+struct Setup<'a> {
+    members: &'a Members,
+    n: usize,
+    concurrency: u32,
+    halt: &'a Halt,
+}
+
+/// [`calibrate`] once the plan is sized and the halt signals are watched.
+async fn calibrate_with<P: Provider>(
+    store: &Arc<Store>,
+    provider: Arc<P>,
+    plan: &RunPlan,
+    setup: Setup<'_>,
+    opts: &EngineOptions,
+    events: &Option<mpsc::Sender<WorkerEvent>>,
+) -> Result<Option<Calibration>, WorkerError> {
+    let (run_id, cap, halt) = (
+        setup.members.label.as_str(),
+        plan.limits.block_cap,
+        setup.halt,
+    );
+    let items = claim_first(store, plan, setup.n, &opts.worker_id).await?;
     if items.is_empty() {
         return Ok(None);
     }
-    notice(
-        &events,
-        run_id,
-        format!(
-            "calibrating the pack size: blocks {}-{} singly, then packed (at most {cap} per call)",
-            items[0].index,
-            items[items.len() - 1].index
-        ),
-    )
-    .await;
+    let (first, last) = (items[0].index, items[items.len() - 1].index);
+    let msg = format!(
+        "calibrating the pack size: blocks {first}-{last} singly, then packed (at most {cap} per call)"
+    );
+    notice(events, run_id, msg).await;
     answer_singly(
-        &store,
+        store,
         provider.clone(),
-        &plan,
+        plan,
         items.clone(),
         opts,
-        &events,
+        events,
+        &setup,
     )
     .await?;
-    let singles = single_answers(&store, run_id, &items).await?;
+    if halt.raised() {
+        return Ok(None);
+    }
+    let singles = single_answers(store, run_id, &items).await?;
     let mut cal = Calibration {
-        first_block: items[0].index,
-        last_block: items[items.len() - 1].index,
+        first_block: first,
+        last_block: last,
         blocks: singles.len() as u32,
         chosen: 1,
         ..Calibration::default()
@@ -96,11 +188,14 @@ pub async fn calibrate<P: Provider>(
     if kept.len() < 2 {
         cal.note = Some("fewer than 2 blocks answered singly: nothing to compare".into());
     } else {
-        try_sizes(&store, &*provider, &plan, &kept, &singles, &mut cal).await;
+        try_sizes(store, &*provider, plan, (&kept, &singles), &mut cal, halt).await;
+        if halt.raised() {
+            return Ok(None);
+        }
     }
     let (s, r, c) = (store.clone(), run_id.to_string(), cal.clone());
     blocking(move || record_calibration(&s, &r, c)).await?;
-    notice(&events, run_id, format!("calibration: {}", cal.describe())).await;
+    notice(events, run_id, format!("calibration: {}", cal.describe())).await;
     Ok(Some(cal))
 }
 
@@ -148,28 +243,22 @@ async fn answer_singly<P: Provider>(
     items: Vec<Item>,
     opts: &EngineOptions,
     events: &Option<mpsc::Sender<WorkerEvent>>,
+    setup: &Setup<'_>,
 ) -> Result<(), WorkerError> {
     let run = &plan.run;
-    let members = Members {
-        label: run.run_id.clone(),
-        group: None,
-        run_ids: Arc::new(vec![run.run_id.clone()]),
-        convs: Arc::new(vec![run.conv_uid.clone()]),
-    };
+    let members = setup.members;
     let writer = spawn_writer(store, plan, &run.run_id, &members.run_ids, events);
-    let (_cancel_tx, cancel) = watch::channel(false);
-    let (_stop_tx, stop) = watch::channel(false);
     let shared = new_shared(
         provider,
         plan.clone(),
-        &members,
+        members,
         opts,
         &writer,
         events,
-        &cancel,
-        &stop,
+        &setup.halt.cancel,
+        &setup.halt.stop,
     );
-    let slots = Arc::new(Semaphore::new(plan.policy.concurrency.max(1) as usize));
+    let slots = Arc::new(Semaphore::new(setup.concurrency as usize));
     let mut tasks = JoinSet::new();
     for item in items {
         let (shared, slots) = (shared.clone(), slots.clone());
@@ -179,6 +268,16 @@ async fn answer_singly<P: Provider>(
         });
     }
     while tasks.join_next().await.is_some() {}
+    if setup.halt.raised() {
+        // What a stop or cancel left claimed goes back to pending, as at the engine's end.
+        let (s, r, w) = (store.clone(), run.run_id.clone(), opts.worker_id.clone());
+        blocking(move || {
+            let mine = |ov: &crate::model::Overlay| ov.claimed_by.as_deref() == Some(w.as_str());
+            s.with_run(&r, |rt| super::steps::release_where(rt, None, mine))?;
+            Ok(())
+        })
+        .await?;
+    }
     drop(shared);
     drop(writer.tx);
     let _ = writer.thread.join();
@@ -223,9 +322,9 @@ async fn try_sizes<P: Provider>(
     store: &Arc<Store>,
     provider: &P,
     plan: &RunPlan,
-    items: &[Item],
-    singles: &BTreeMap<u32, Value>,
+    (items, singles): (&[Item], &BTreeMap<u32, Value>),
     cal: &mut Calibration,
+    halt: &Halt,
 ) {
     for size in sizes(plan.limits.block_cap, items.len()) {
         let mut t = CalibrationTry {
@@ -233,7 +332,11 @@ async fn try_sizes<P: Provider>(
             ..CalibrationTry::default()
         };
         for pack in items.chunks(size as usize) {
-            match call_pack(store, provider, plan, pack).await {
+            let answered = tokio::select! {
+                a = call_pack(store, provider, plan, pack) => a,
+                _ = halt.wait() => return,
+            };
+            match answered {
                 Ok(answers) => tally(plan, pack, &answers, singles, &mut t),
                 Err(e) => {
                     cal.note = Some(format!("a calibration call failed: {e}"));

@@ -97,7 +97,8 @@ impl Workspace {
                 None => {
                     if calibrate {
                         let (s, p, tx) = (store.clone(), provider.clone(), Some(ev_tx.clone()));
-                        crate::worker::calibrate::calibrate(s, p, &id, &engine, tx).await?;
+                        let stop = stop_rx.clone();
+                        crate::worker::calibrate::calibrate(s, p, &id, &engine, tx, stop).await?;
                     }
                     crate::worker::run_worker(store, provider, &id, engine, Some(ev_tx), stop_rx)
                         .await
