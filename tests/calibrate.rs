@@ -329,9 +329,16 @@ async fn a_stop_during_calibration_ends_it_at_once_records_nothing_and_leaves_no
     stop_tx.send(true).unwrap();
     let got = task.await.unwrap().unwrap();
     assert!(got.is_none(), "{got:?}");
-    assert!(since.elapsed() < Duration::from_secs(2), "{:?}", since.elapsed());
+    assert!(
+        since.elapsed() < Duration::from_secs(2),
+        "{:?}",
+        since.elapsed()
+    );
     let stored = env.store.get_run(&run.run_id).unwrap().unwrap();
     assert!(stored.pack_guard.is_none_or(|g| g.calibration.is_none()));
     assert_eq!(stored.counters.claimed, 0, "{:?}", stored.counters);
-    assert_eq!(stored.counters.pending, 20, "the calls in flight were aborted");
+    assert_eq!(
+        stored.counters.pending, 20,
+        "the calls in flight were aborted"
+    );
 }

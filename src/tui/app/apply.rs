@@ -79,7 +79,7 @@ impl App {
         self.runs.set_runs(s.runs);
         self.runs.set_groups(s.groups);
         let selected = self.runs.current().cloned();
-        self.runs.marks.refresh(&self.ws, selected.as_ref());
+        self.runs.marks.refresh(&self.ws, selected.as_ref(), false);
         self.read_holders();
         self.schemas.set_schemas(s.schemas);
         self.policy.set(s.policy, s.audit, s.is_admin);

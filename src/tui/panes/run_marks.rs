@@ -15,7 +15,13 @@ pub struct RunMarks {
     pub gold: Option<String>,
     /// `(scored run, gold run, the score line)`, for the run last selected.
     score: Option<(String, String, String)>,
+    /// When the shown score was read: reloads while a worker writes read it again at most
+    /// every [`RESCORE`], not on every store change.
+    scored_at: Option<std::time::Instant>,
 }
+
+/// Least time between two scorings of the same pair on reloads.
+const RESCORE: std::time::Duration = std::time::Duration::from_secs(2);
 
 impl RunMarks {
     /// The evidence keys on a run row (`None`: not one of them).
@@ -107,13 +113,22 @@ impl RunMarks {
         }
     }
 
-    /// Score `run` against the gold run again (after a reload or a move); a bounded read of the
-    /// two runs in block order.
-    pub fn refresh(&mut self, ws: &Workspace, run: Option<&Run>) {
+    /// Score `run` against the gold run again (after a reload or a move); one streamed read
+    /// of the two runs in block order. On a reload (`forced` false) the same pair is read again
+    /// at most every [`RESCORE`]; a key in the pane always reads it.
+    pub fn refresh(&mut self, ws: &Workspace, run: Option<&Run>, forced: bool) {
         let (Some(gold), Some(run)) = (self.gold.clone(), run) else {
             self.score = None;
             return;
         };
+        let same = self
+            .score
+            .as_ref()
+            .is_some_and(|(r, g, _)| *r == run.run_id && *g == gold);
+        if same && !forced && self.scored_at.is_some_and(|t| t.elapsed() < RESCORE) {
+            return;
+        }
+        self.scored_at = Some(std::time::Instant::now());
         let line = if run.run_id == gold {
             "this is the gold run: its confirmed values score the others".to_string()
         } else {

@@ -518,7 +518,7 @@ impl Component for RunsPane {
     fn update(&mut self, action: Action, ctx: &Ctx) -> Vec<Effect> {
         if navigate(&mut self.cursor, self.entries.len(), &action, ctx.page) {
             let run = self.current().cloned();
-            self.marks.refresh(ctx.ws, run.as_ref());
+            self.marks.refresh(ctx.ws, run.as_ref(), true);
             return Vec::new();
         }
         if let Some(id) = self.current_group().map(|g| g.group.group_id.clone()) {
@@ -534,7 +534,7 @@ impl Component for RunsPane {
         let run_id = run.run_id.clone();
         let run = run.clone();
         if let Some(fx) = self.marks.update(&action, &run, ctx) {
-            self.marks.refresh(ctx.ws, Some(&run));
+            self.marks.refresh(ctx.ws, Some(&run), true);
             return fx;
         }
         match action {
