@@ -1,5 +1,6 @@
 //! Plain serde types shared by every module. No I/O here.
 
+mod assist_call;
 mod batch;
 mod block;
 mod call;
@@ -15,6 +16,7 @@ mod sanitize;
 mod schema;
 mod usage;
 
+pub use assist_call::AssistCall;
 pub use batch::{
     batch_owner, held_by_a_batch, BatchCounts, BatchJoin, BatchRecord, BatchRequest, BatchState,
     CallMode, BATCH_OWNER_PREFIX,

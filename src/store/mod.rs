@@ -1,9 +1,11 @@
 //! The only code that knows redb. Every multi-row change is one write transaction.
 
+mod assist_calls;
 mod batches;
 mod block_codec;
 mod change_stamp;
 mod check;
+mod check_batches;
 mod check_projects;
 mod check_records;
 mod check_report;

@@ -196,6 +196,11 @@ pub fn apply_outcomes(
         .map(|(s, _)| run_ids[*s as usize].clone())
         .collect();
     let mut written = vec![0u32; outcomes.len()];
+    // Only a run's last visit is returned (a group commit of one run's calls clones it once).
+    let mut later = std::collections::HashSet::new();
+    let mut last_visit: Vec<bool> = ids.iter().rev().map(|id| later.insert(id)).collect();
+    last_visit.reverse();
+    let mut visit = 0usize;
     let mut parts = order.into_iter();
     let runs = store.with_runs(&ids, |rt| {
         let (_, part) = parts.next().expect("one part per run visit");
@@ -218,16 +223,11 @@ pub fn apply_outcomes(
         write_staged(rt, staged, seq)?;
         apply_failures(rt, part.failures, part.invalid_answers, max_retries)?;
         rollup(rt);
-        Ok::<_, StoreError>(rt.run.clone())
+        visit += 1;
+        Ok::<_, StoreError>(last_visit[visit - 1].then(|| rt.run.clone()))
     })?;
-    // A run visited twice appears twice; its last visit is its final state.
-    let mut last: Vec<Run> = Vec::new();
-    for run in runs.into_iter().rev() {
-        if !last.iter().any(|r| r.run_id == run.run_id) {
-            last.push(run);
-        }
-    }
-    Ok(last)
+    // Each run's last visit is its final state (latest first, as before).
+    Ok(runs.into_iter().rev().flatten().collect())
 }
 
 /// An overlay to stage, its value and the value's grounding.

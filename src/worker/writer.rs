@@ -27,6 +27,8 @@ pub enum WriterMsg {
     Started(Box<crate::model::CallRecord>, oneshot::Sender<u64>),
     /// A finished call; `ack` fires once it is durably committed.
     Call(Box<CallEffect>, Option<oneshot::Sender<()>>),
+    /// Many finished calls applied in one transaction (a batch join's chunk of lines).
+    Calls(Vec<CallEffect>, Option<oneshot::Sender<()>>),
     Halt(Halt),
     /// Nothing to write: `ack` fires once everything sent before it is committed.
     Flush(oneshot::Sender<()>),
@@ -145,6 +147,10 @@ fn writer_loop(
                 }
                 WriterMsg::Call(outcome, ack) => {
                     calls.push(*outcome);
+                    acks.extend(ack);
+                }
+                WriterMsg::Calls(many, ack) => {
+                    calls.extend(many);
                     acks.extend(ack);
                 }
                 WriterMsg::Halt(h) => halts.push(h),
