@@ -31,7 +31,7 @@ pub use provider::{ProviderKind, UnknownProvider};
 pub use records::{AdminRecord, AuditEntry, ReviewEvent, StoredKey};
 pub use run::{
     CallRecord, ModelConfig, Overlay, OverlayStatus, Run, RunCounters, RunStatus, ServerSeen,
-    Shown, UsageTotals,
+    Shown, UsageTotals, SKIP_BLOCK_TYPES_KEY,
 };
 pub use run_state::RunState;
 pub use sanitize::{json_escape_controls, one_line, sanitize, sanitize_line};

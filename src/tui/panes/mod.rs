@@ -9,5 +9,6 @@ pub(crate) mod library;
 pub mod policy;
 pub(crate) mod run_groups;
 pub(crate) mod run_marks;
+pub(crate) mod run_text;
 pub(crate) mod runs;
 pub(crate) mod schemas;

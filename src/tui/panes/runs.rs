@@ -13,6 +13,8 @@ use ratatui::Frame;
 
 use super::run_groups::{self, Entry, GroupRow};
 use super::run_marks::RunMarks;
+use super::run_text::done;
+pub use super::run_text::{format_secs, progress_bar};
 use crate::model::{OverlayStatus, Run, RunCounters, RunGroup, RunState, RunStatus, UsageTotals};
 use crate::tui::kit::draw::list_table;
 use crate::tui::kit::text::{cut_to_width, inert};
@@ -375,9 +377,13 @@ impl RunsPane {
             lines.push(Line::from(vec![
                 label("speed"),
                 Span::raw(format!(
-                    "{}/{} done · {} blocks/s · ETA {eta}",
+                    "{}/{} done{} · {} blocks/s · ETA {eta}",
                     done(c),
                     c.total,
+                    match c.skipped {
+                        0 => String::new(),
+                        n => format!(" ({n} skipped by type)"),
+                    },
                     rate.map_or("–".into(), |r| format!("{r:.1}"))
                 )),
             ]));
@@ -480,10 +486,6 @@ fn split(area: Rect, extra: u16) -> [Rect; 2] {
         .areas(area)
 }
 
-fn done(c: &RunCounters) -> u32 {
-    c.total.saturating_sub(c.pending + c.claimed)
-}
-
 fn state_style(run: &Run, view: &View) -> ratatui::style::Style {
     let theme = view.theme;
     match run.status {
@@ -493,30 +495,6 @@ fn state_style(run: &Run, view: &View) -> ratatui::style::Style {
         RunStatus::Running if view.working.contains(&run.run_id) => theme.fg("claimed"),
         _ => theme.fg("text"),
     }
-}
-
-/// `2h 05m`, `3m 10s`, `42s`.
-pub fn format_secs(secs: f64) -> String {
-    let s = secs.round().max(0.0) as u64;
-    match s {
-        0 if secs > 0.0 => "<1s".into(),
-        0..=59 => format!("{s}s"),
-        60..=3599 => format!("{}m {:02}s", s / 60, s % 60),
-        _ => format!("{}h {:02}m", s / 3600, (s % 3600) / 60),
-    }
-}
-
-/// `[#####.....] 12/40` from the counters.
-pub fn progress_bar(run: &Run, width: usize) -> String {
-    let c = &run.counters;
-    let done = done(c);
-    let filled = (done as usize * width) / c.total.max(1) as usize;
-    format!(
-        "[{}{}] {done}/{}",
-        "#".repeat(filled),
-        ".".repeat(width - filled.min(width)),
-        c.total
-    )
 }
 
 impl Component for RunsPane {
