@@ -88,6 +88,7 @@ fn heads_follow_every_write_of_a_run_and_drop_only_the_creation_snapshot() {
                 shifted_packs: 1,
                 pack_size: Some(5),
                 steps: vec!["halved".into()],
+                calibration: None,
             });
             rt.run.server = Some(ServerSeen {
                 summary: "llama.cpp".into(),

@@ -277,6 +277,7 @@ pub(crate) fn new_shared<P: Provider>(
         events: events.clone(),
         worker_id: opts.worker_id.clone(),
         guard: super::guard::PackGuardState::new(plan_cap, plan_guard.as_ref()),
+        remembered: Mutex::new(Default::default()),
     })
 }
 

@@ -8,6 +8,7 @@ pub(crate) mod answer;
 mod apply;
 mod backoff;
 pub mod batch;
+pub mod calibrate;
 mod claiming;
 mod connect;
 mod create;

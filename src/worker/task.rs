@@ -1,6 +1,6 @@
 //! One pack's life: call, parse, write, and split-and-retry down to single blocks (SPEC §3).
 
-use std::collections::VecDeque;
+use std::collections::{HashMap, VecDeque};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
@@ -67,6 +67,9 @@ pub struct Shared<P> {
     pub worker_id: String,
     /// Shifted packs and the pack size in force (SPEC §4a pack guard).
     pub guard: super::guard::PackGuardState,
+    /// Why a block's last single answer of this session was invalid: its next call alone
+    /// carries it (SPEC §4a validation feedback).
+    pub remembered: Mutex<HashMap<super::apply::At, Box<crate::model::CallFeedback>>>,
 }
 
 /// Resolves when `rx` turns `true`; never, once its sender is gone.
@@ -204,6 +207,23 @@ impl<P> Shared<P> {
 }
 
 impl<P> Shared<P> {
+    /// A block sent alone carries the feedback of its last invalid single answer of this
+    /// session (once).
+    fn recall_feedback(&self, pack: &mut [Item]) {
+        if let [one] = pack {
+            if one.feedback.is_none() {
+                let mut map = self.remembered.lock().unwrap_or_else(|p| p.into_inner());
+                one.feedback = map.remove(&one.at());
+            }
+        }
+    }
+
+    /// Keep why `item`'s single answer was invalid, for its next call alone.
+    pub(crate) fn remember_feedback(&self, item: &Item, fb: Box<crate::model::CallFeedback>) {
+        let mut map = self.remembered.lock().unwrap_or_else(|p| p.into_inner());
+        map.insert(item.at(), fb);
+    }
+
     /// The run that keeps a pack's call record: the run of its first block.
     pub(crate) fn home(&self, pack: &[Item]) -> &str {
         let slot = pack.first().map(|i| i.run as usize).unwrap_or(0);
@@ -376,7 +396,8 @@ impl<P: Provider> Shared<P> {
     /// Process one pack to the end: results staged, bad answers split, failures counted.
     pub async fn process(&self, pack: Vec<Item>) {
         let mut queue = VecDeque::from([pack]);
-        while let Some(pack) = queue.pop_front() {
+        while let Some(mut pack) = queue.pop_front() {
+            self.recall_feedback(&mut pack);
             if self.halted() {
                 // Claims are released by the pause; nothing to send.
                 return;

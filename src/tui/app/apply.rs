@@ -38,6 +38,7 @@ impl App {
                     }
                 }
                 Effect::Stale => self.stale = true,
+                Effect::Against(a) => self.grid.against = a,
                 Effect::SchemasChanged(select) => self.reload_schemas(select.as_deref()),
                 Effect::Quit { keep_workers } => {
                     self.workers.hand_over(keep_workers);
@@ -78,6 +79,8 @@ impl App {
         // Groups first: the rows are laid out once, when both are in (not once per list).
         self.runs.set_groups(s.groups);
         self.runs.set_runs(s.runs);
+        let selected = self.runs.current().cloned();
+        self.runs.marks.refresh(&self.ws, selected.as_ref(), false);
         self.read_holders();
         self.schemas.set_schemas(s.schemas);
         self.policy.set(s.policy, s.audit, s.is_admin);
