@@ -7,6 +7,7 @@ mod check;
 mod check_projects;
 mod check_records;
 mod check_report;
+pub mod commit_stats;
 mod compare_scan;
 mod documents;
 mod export_scan;
@@ -267,15 +268,19 @@ impl Store {
                 path: self.path.clone(),
             });
         };
-        let deadline = Instant::now() + self.write_wait;
+        let asked = Instant::now();
+        let deadline = asked + self.write_wait;
         let mut pause = Duration::from_millis(2);
         loop {
             match db.try_begin_write() {
                 Ok(tx) => {
+                    if pause > Duration::from_millis(2) {
+                        commit_stats::waited(asked.elapsed());
+                    }
                     return Ok(WriteTxn {
                         tx,
                         _mark: writer_mark::Mark::take(&self.path),
-                    })
+                    });
                 }
                 Err(redb::TransactionError::WouldBlock) if Instant::now() < deadline => {
                     std::thread::sleep(pause);
@@ -336,7 +341,10 @@ pub(crate) struct WriteTxn {
 
 impl WriteTxn {
     pub(crate) fn commit(self) -> Result<(), redb::CommitError> {
-        self.tx.commit()
+        let t = Instant::now();
+        let done = self.tx.commit();
+        commit_stats::committed(t.elapsed());
+        done
     }
 
     pub(crate) fn abort(self) -> Result<(), redb::StorageError> {

@@ -91,6 +91,7 @@ pub(crate) fn claim_ahead(claim: &Claim) -> Option<ClaimAhead> {
     if from >= claim.run_ids.len() {
         return None;
     }
+    let asked = std::time::Instant::now();
     Some(tokio::task::spawn_blocking(move || {
         let now = crate::clock::now_millis();
         let taken = many::claim_group(&s, &r, from, n, &w, now)?;
@@ -100,6 +101,7 @@ pub(crate) fn claim_ahead(claim: &Claim) -> Option<ClaimAhead> {
                 blocks.push((*slot, b));
             }
         }
+        super::profile::claim(asked.elapsed());
         Ok((taken, blocks))
     }))
 }

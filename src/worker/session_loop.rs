@@ -55,7 +55,10 @@ pub(crate) async fn run_loop<P: Provider>(
         let next = next_pack(&tokens, limits, claims.exhausted, cap);
         if next.is_none() && claims.ahead.is_some() {
             // Nothing to send until the claim lands (or a call ends, or the session stops).
-            if let Some(by) = wait_for_claim(shared, claims, tasks, stop, cancel).await? {
+            let waiting = std::time::Instant::now();
+            let by = wait_for_claim(shared, claims, tasks, stop, cancel).await?;
+            super::profile::starved(waiting.elapsed());
+            if let Some(by) = by {
                 return Ok(by);
             }
             continue;

@@ -184,7 +184,10 @@ impl<P> Shared<P> {
         {
             return 0;
         }
-        rx.await.unwrap_or(0)
+        let asked = std::time::Instant::now();
+        let seq = rx.await.unwrap_or(0);
+        super::profile::started_wait(asked.elapsed());
+        seq
     }
 
     /// Send an outcome to the writer and wait until it is committed.
@@ -198,7 +201,9 @@ impl<P> Shared<P> {
             .send(WriterMsg::Call(Box::new(outcome), Some(tx)))
             .is_ok()
         {
+            let asked = std::time::Instant::now();
             let _ = rx.await;
+            super::profile::result_wait(asked.elapsed());
         }
     }
 }
