@@ -10,6 +10,7 @@ use super::group_transitions as many;
 use super::pack::estimate_tokens;
 use super::session::{blocking, RunEnd, StoppedBy};
 use super::task::Item;
+use super::writer::{ClaimAsk, WriterMsg};
 use super::WorkerError;
 use crate::model::RunStatus;
 use crate::store::Store;
@@ -106,6 +107,53 @@ pub(crate) fn claim_ahead(claim: &Claim) -> Option<ClaimAhead> {
     }))
 }
 
+/// Where a session's claims commit: in its writer's transaction (with the calls' started
+/// records and results: one durable commit for all), `rounds` claims of `Claim::n` at once.
+pub(crate) struct ViaWriter {
+    pub writer: std::sync::mpsc::Sender<WriterMsg>,
+    pub rounds: usize,
+}
+
+/// [`claim_ahead`] through the session's writer: the claim commits with whatever else the
+/// writer has waiting, then the claimed blocks are read on the blocking pool.
+pub(crate) fn claim_ahead_via(claim: &Claim, via: &ViaWriter) -> Option<ClaimAhead> {
+    if claim.cursor >= claim.run_ids.len() {
+        return None;
+    }
+    let ask = ClaimAsk {
+        from: claim.cursor,
+        n: claim.n,
+        rounds: via.rounds,
+        worker: claim.worker.clone(),
+        now_ms: crate::clock::now_millis(),
+    };
+    let (s, c, writer) = (claim.store.clone(), claim.convs.clone(), via.writer.clone());
+    let asked = std::time::Instant::now();
+    Some(tokio::spawn(async move {
+        let gone = || WorkerError::Refused("the session's writer is gone".into());
+        let (tx, rx) = tokio::sync::oneshot::channel();
+        writer.send(WriterMsg::Claim(ask, tx)).map_err(|_| gone())?;
+        // The writer's sender is not kept: the writer ends once the session lets go of it.
+        drop(writer);
+        let taken = rx
+            .await
+            .map_err(|_| gone())?
+            .map_err(WorkerError::Refused)?;
+        let got = blocking(move || {
+            let mut blocks = Vec::with_capacity(taken.count());
+            for (slot, indices) in &taken.claimed {
+                for b in s.blocks_at(&c[*slot as usize], indices)? {
+                    blocks.push((*slot, b));
+                }
+            }
+            Ok((taken, blocks))
+        })
+        .await;
+        super::profile::claim(asked.elapsed());
+        got
+    }))
+}
+
 /// Wait for a claim started by [`claim_ahead`].
 pub(crate) async fn taken(ahead: ClaimAhead) -> Result<Taken, WorkerError> {
     ahead
@@ -151,6 +199,8 @@ pub(crate) struct Claims {
     /// A claim in flight, and the first member whose blocks returned to pending meanwhile.
     pub ahead: Option<ClaimAhead>,
     pub rewind: usize,
+    /// Claims go through the session's writer (else each is its own transaction).
+    pub via: Option<ViaWriter>,
 }
 
 impl Claims {
@@ -161,12 +211,30 @@ impl Claims {
             exhausted: false,
             ahead: None,
             rewind: usize::MAX,
+            via: None,
         }
+    }
+
+    /// Claims through the session's writer, `rounds` of `claim.n` at once.
+    pub(crate) fn via_writer(mut self, via: ViaWriter) -> Self {
+        self.via = Some(via);
+        self
+    }
+
+    /// How few buffered blocks start the next claim: half of what one claim takes, and never
+    /// fewer than two packs.
+    pub(crate) fn low_mark(&self, block_cap: usize) -> usize {
+        let rounds = self.via.as_ref().map_or(1, |v| v.rounds);
+        (block_cap * 2).max(self.claim.n * rounds / 2)
     }
 
     /// Start a claim in the background; past the last member, nothing more is coming.
     pub(crate) fn start_claim(&mut self) {
-        match claim_ahead(&self.claim) {
+        let ahead = match &self.via {
+            Some(via) => claim_ahead_via(&self.claim, via),
+            None => claim_ahead(&self.claim),
+        };
+        match ahead {
             Some(h) => self.ahead = Some(h),
             None => self.exhausted = true,
         }

@@ -46,7 +46,8 @@ pub(crate) async fn run_loop<P: Provider>(
             }
             continue;
         }
-        if claims.ahead.is_none() && needs_refill(claims.exhausted, claims.buffer.len(), cap) {
+        let low = claims.low_mark(cap);
+        if claims.ahead.is_none() && needs_refill(claims.exhausted, claims.buffer.len(), low) {
             // Claimed in the background: the buffered blocks keep going out meanwhile.
             claims.start_claim();
             continue;
@@ -55,10 +56,7 @@ pub(crate) async fn run_loop<P: Provider>(
         let next = next_pack(&tokens, limits, claims.exhausted, cap);
         if next.is_none() && claims.ahead.is_some() {
             // Nothing to send until the claim lands (or a call ends, or the session stops).
-            let waiting = std::time::Instant::now();
-            let by = wait_for_claim(shared, claims, tasks, stop, cancel).await?;
-            super::profile::starved(waiting.elapsed());
-            if let Some(by) = by {
+            if let Some(by) = wait_for_claim(shared, claims, tasks, stop, cancel).await? {
                 return Ok(by);
             }
             continue;
@@ -135,6 +133,7 @@ async fn wait_for_claim<P: Provider>(
     let Some(h) = claims.ahead.as_mut() else {
         return Ok(None);
     };
+    let _starving = Starving(std::time::Instant::now());
     tokio::select! {
         got = h => {
             claims.ahead = None;
@@ -148,6 +147,15 @@ async fn wait_for_claim<P: Provider>(
         _ = stopped(cancel) => {}
     }
     Ok(None)
+}
+
+/// Counts, when dropped, how long the loop had nothing to send while a claim ran.
+struct Starving(std::time::Instant);
+
+impl Drop for Starving {
+    fn drop(&mut self) {
+        super::profile::starved(self.0.elapsed());
+    }
 }
 
 /// Nothing buffered and no claim in flight: wait for a call to end (or a stop).
@@ -199,9 +207,9 @@ pub(crate) async fn wind_down(
 /// How long a session waits, once stopped, for its tasks to record their aborted calls.
 const ABORT_GRACE: Duration = Duration::from_secs(3);
 
-/// Keep at least two packs' worth of blocks ready so no task waits on a claim.
-pub(crate) fn needs_refill(exhausted: bool, buffered: usize, block_cap: usize) -> bool {
-    !exhausted && buffered < block_cap * 2
+/// Keep at least `low` blocks ready so no task waits on a claim.
+pub(crate) fn needs_refill(exhausted: bool, buffered: usize, low: usize) -> bool {
+    !exhausted && buffered < low
 }
 
 /// Which buffered blocks to send now: the first pack when it is full, or the partial tail once
@@ -247,11 +255,11 @@ mod tests {
     }
 
     #[test]
-    fn refill_only_below_two_packs_and_never_once_exhausted() {
-        assert!(needs_refill(false, 0, 3));
-        assert!(needs_refill(false, 5, 3));
-        assert!(!needs_refill(false, 6, 3));
-        assert!(!needs_refill(true, 0, 3));
+    fn refill_only_below_the_low_mark_and_never_once_exhausted() {
+        assert!(needs_refill(false, 0, 6));
+        assert!(needs_refill(false, 5, 6));
+        assert!(!needs_refill(false, 6, 6));
+        assert!(!needs_refill(true, 0, 6));
     }
 
     #[test]

@@ -5,7 +5,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use tokio::sync::{mpsc, oneshot, watch};
+use tokio::sync::{mpsc, oneshot, watch, SemaphorePermit};
 use tokio::time::Instant;
 
 use super::apply::{pack_shares, CallEffect};
@@ -36,6 +36,9 @@ pub struct Shared<P> {
     /// The session's runs (`Item::run` indexes it).
     pub run_ids: Arc<Vec<String>>,
     pub gate: Gate,
+    /// Call slots (`worker.concurrency`): held from a call's first send to its end (retries
+    /// included), never while its started record or its results commit.
+    pub slots: Arc<tokio::sync::Semaphore>,
     pub halt: Mutex<Option<Halt>>,
     pub writer: std::sync::mpsc::Sender<WriterMsg>,
     pub prices: PriceTable,
@@ -75,6 +78,10 @@ async fn raised(mut rx: watch::Receiver<bool>) {
         std::future::pending::<()>().await;
     }
 }
+
+/// A try that was sent: the provider's result, the started record's sequence number, and when
+/// the request went out.
+type Sent = (Result<CallAnswer, ProviderError>, u64, Instant);
 
 /// Why a call produced no answer.
 enum CallEnd {
@@ -190,6 +197,15 @@ impl<P> Shared<P> {
         seq
     }
 
+    /// A call recorded as started (`seq`; 0: not recorded) that will never be sent: its
+    /// record goes, since it used and cost nothing.
+    fn unsent(&self, pack: &[Item], seq: u64) {
+        if seq != 0 {
+            let run_id = self.home(pack).to_string();
+            let _ = self.writer.send(WriterMsg::Unsent { run_id, seq });
+        }
+    }
+
     /// Send an outcome to the writer and wait until it is committed.
     async fn write(&self, outcome: CallEffect) {
         if let Some(first) = outcome.failures.iter().map(|(at, _)| at.run as usize).min() {
@@ -297,13 +313,70 @@ impl<P: Provider> Shared<P> {
         )
     }
 
+    /// One try of a call: recorded as started, then sent once the call has a slot (the first
+    /// try waits for one; retries keep it, so trouble never adds load). `Err` is how the call
+    /// ends without an answer; `Ok` has the provider's result, the started record's sequence
+    /// number and when the request went.
+    async fn one_try<'s>(
+        &'s self,
+        pack: &[Item],
+        request: &CallRequest,
+        (slot, queued): (&mut Option<SemaphorePermit<'s>>, &mut Duration),
+    ) -> Result<Sent, (Result<CallAnswer, CallEnd>, u64)> {
+        let not_sent = CallEnd::Cancelled {
+            after: Duration::ZERO,
+            upper: None,
+        };
+        let seq = self.start(pack, request).await;
+        if slot.is_none() {
+            let asked = Instant::now();
+            *slot = tokio::select! {
+                p = self.slots.acquire() => p.ok(),
+                _ = self.on_abort() => None,
+            };
+            *queued += asked.elapsed();
+        }
+        if slot.is_none() {
+            self.unsent(pack, seq);
+            return Err((Err(not_sent), 0));
+        }
+        if self.halted() {
+            // The run paused while this call waited for a slot: it is never sent.
+            self.unsent(pack, seq);
+            return Err((Err(CallEnd::Halted), 0));
+        }
+        let started = Instant::now();
+        self.in_flight(1);
+        // Dropping the call's future on cancel aborts its HTTP request.
+        let result = tokio::select! {
+            r = tokio::time::timeout(self.request_timeout, self.provider.call(request)) => {
+                Some(r.unwrap_or_else(|_| Err(timed_out(self.request_timeout))))
+            }
+            _ = self.on_abort() => None,
+        };
+        self.in_flight(-1);
+        match result {
+            Some(result) => Ok((result, seq, started)),
+            None => {
+                let after = started.elapsed().max(Duration::from_millis(1));
+                let upper = self.cost_upper_bound(request);
+                Err((Err(CallEnd::Cancelled { after, upper }), seq))
+            }
+        }
+    }
+
     /// Call with backoff for transient trouble (never using a block's attempts), each try
     /// limited to `request_timeout` and recorded as `started` before its request is sent.
     /// Every failed try that is retried is recorded as a call. `Failed` is a non-transient
     /// error, or transient trouble that outlasted `transient_retries`; `Cancelled` means the
-    /// run was cancelled or the session interrupted (the request is aborted). Also returns the sequence number of the
-    /// last try's `started` record (0: none), which the final record replaces.
-    async fn call_with_retry(&self, pack: &[Item]) -> (Result<CallAnswer, CallEnd>, u64) {
+    /// run was cancelled or the session interrupted (the request is aborted). Also returns the
+    /// sequence number of the last try's `started` record (0: none), which the final record replaces.
+    /// `queued` adds up the time the tries waited for a call slot (not part of the latency).
+    async fn call_with_retry(
+        &self,
+        pack: &[Item],
+        queued: &mut Duration,
+    ) -> (Result<CallAnswer, CallEnd>, u64) {
         let request = self.request(pack);
         let run_id = &self.label;
         let not_sent = || {
@@ -314,27 +387,18 @@ impl<P: Provider> Shared<P> {
             (Err(nothing), 0)
         };
         let mut retries = 0u32;
+        // The call's slot, from its first send until it ends (answer, failure or abort).
+        let mut slot = None;
         loop {
             tokio::select! {
                 _ = self.gate.wait() => {}
                 _ = self.on_abort() => return not_sent(),
             }
-            let seq = self.start(pack, &request).await;
-            let started = Instant::now();
-            self.in_flight(1);
-            // Dropping the call's future on cancel aborts its HTTP request.
-            let result = tokio::select! {
-                r = tokio::time::timeout(self.request_timeout, self.provider.call(&request)) => {
-                    Some(r.unwrap_or_else(|_| Err(timed_out(self.request_timeout))))
-                }
-                _ = self.on_abort() => None,
-            };
-            self.in_flight(-1);
-            let Some(result) = result else {
-                let after = started.elapsed().max(Duration::from_millis(1));
-                let upper = self.cost_upper_bound(&request);
-                return (Err(CallEnd::Cancelled { after, upper }), seq);
-            };
+            let (result, seq, started) =
+                match self.one_try(pack, &request, (&mut slot, queued)).await {
+                    Ok(sent) => sent,
+                    Err(end) => return end,
+                };
             let err = match result {
                 Ok(answer) => return (Ok(answer), seq),
                 Err(e) => e,
@@ -392,9 +456,10 @@ impl<P: Provider> Shared<P> {
             }
             let mut rec = record(self.home(&pack), &self.endpoint, &pack);
             let started = Instant::now();
-            let (result, seq) = self.call_with_retry(&pack).await;
+            let mut queued = Duration::ZERO;
+            let (result, seq) = self.call_with_retry(&pack, &mut queued).await;
             rec.seq = seq;
-            rec.latency_ms = started.elapsed().as_millis() as u64;
+            rec.latency_ms = started.elapsed().saturating_sub(queued).as_millis() as u64;
             let mut outcome = CallEffect {
                 record: rec,
                 results: Vec::new(),
