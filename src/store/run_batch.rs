@@ -77,6 +77,33 @@ impl Store {
     }
 }
 
+impl Store {
+    /// Read `run_ids` one at a time in ONE read transaction, handing each to `f` and keeping
+    /// none: a group's thousand runs (each with its policy snapshot) are never all in memory.
+    /// A run that does not exist is an error naming it.
+    pub fn each_run<E: From<StoreError>>(
+        &self,
+        run_ids: &[String],
+        mut f: impl FnMut(Run) -> Result<(), E>,
+    ) -> Result<(), E> {
+        let tx = self.read()?;
+        let runs = tx.open_table(RUNS).map_err(StoreError::from)?;
+        for run_id in run_ids {
+            let raw = runs
+                .get(run_id.as_str())
+                .map_err(StoreError::from)?
+                .ok_or_else(|| StoreError::NotFound {
+                    kind: "run",
+                    prefix: run_id.clone(),
+                })?;
+            f(super::sealed::open_json(raw.value(), || {
+                format!("run {run_id}")
+            })?)?;
+        }
+        Ok(())
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -125,5 +152,18 @@ mod tests {
             "{failed:?}"
         );
         assert_eq!(store.fingerprint().unwrap(), before, "a failed batch wrote");
+        let mut seen = Vec::new();
+        let ids = ["r2".to_string(), "r1".to_string()];
+        store
+            .each_run(&ids, |r| {
+                Ok::<_, StoreError>(seen.push((r.run_id, r.counters.total)))
+            })
+            .unwrap();
+        assert_eq!(seen, vec![("r2".to_string(), 2), ("r1".to_string(), 3)]);
+        let missing = store.each_run(&["gone".to_string()], |_| Ok::<_, StoreError>(()));
+        assert!(
+            matches!(missing, Err(StoreError::NotFound { .. })),
+            "{missing:?}"
+        );
     }
 }

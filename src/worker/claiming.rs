@@ -17,7 +17,7 @@ use crate::store::Store;
 
 /// How a session that has nothing to work on ends, from its runs' states: `None` while any
 /// of them is running.
-pub(crate) fn idle_end(runs: &[crate::model::Run]) -> Option<RunEnd> {
+pub(crate) fn idle_end(runs: &[many::RunBrief]) -> Option<RunEnd> {
     if runs.iter().all(|r| r.status == RunStatus::Complete) {
         return Some(RunEnd::Complete);
     }
@@ -48,9 +48,9 @@ impl Claim {
     pub(crate) async fn any_pending(&mut self) -> Result<bool, WorkerError> {
         let (s, r) = (self.store.clone(), self.run_ids.clone());
         let first = blocking(move || {
-            Ok(s.get_runs(&r)?
+            Ok(many::briefs(&s, &r)?
                 .iter()
-                .position(|run| run.status == RunStatus::Running && run.counters.pending > 0))
+                .position(|run| run.status == RunStatus::Running && run.pending > 0))
         })
         .await?;
         if let Some(at) = first {
@@ -304,7 +304,7 @@ pub(crate) fn finish(
     if let Some(end) = idle_end(&runs) {
         return Ok(end);
     }
-    let claimed: u32 = runs.iter().map(|r| r.counters.claimed).sum();
+    let claimed: u32 = runs.iter().map(|r| r.claimed).sum();
     Ok(RunEnd::Busy(format!(
         "{claimed} blocks are claimed by another worker that is still alive; they return to this \
          run when it finishes or its lease ({} s) expires",

@@ -210,7 +210,7 @@ pub(crate) async fn recover_leases(
         // Calls a dead worker left in flight are counted, at their cost's upper bound.
         many::mark_lost_many(&s, &r, lease::owner_alive)?;
         many::recover_many(&s, &r, now, lease_ms, lease::owner_alive)?;
-        Ok(s.get_runs(&r)?)
+        Ok(many::briefs(&s, &r)?)
     })
     .await?;
     Ok(idle_end(&runs))

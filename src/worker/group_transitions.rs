@@ -215,17 +215,48 @@ pub fn pause_many(store: &Store, run_ids: &[String], reason: &str) -> Result<Vec
     })
 }
 
+/// What a session's end needs to know of a run: a few bytes, where a whole `Run` carries its
+/// policy snapshot (a group's thousand of them would be held at once for nothing).
+#[derive(Debug, Clone, PartialEq)]
+pub struct RunBrief {
+    pub status: RunStatus,
+    pub paused_reason: Option<String>,
+    pub pending: u32,
+    pub claimed: u32,
+}
+
+impl RunBrief {
+    pub fn of(run: &Run) -> RunBrief {
+        RunBrief {
+            status: run.status,
+            paused_reason: run.paused_reason.clone(),
+            pending: run.counters.pending,
+            claimed: run.counters.claimed,
+        }
+    }
+}
+
 /// Roll each run up to `complete` if nothing is left, adding the session's active time.
 pub fn finalize_many(
     store: &Store,
     run_ids: &[String],
     active_millis: u64,
-) -> Result<Vec<Run>, StoreError> {
+) -> Result<Vec<RunBrief>, StoreError> {
     store.with_runs(run_ids, |rt| {
         rollup(rt);
         rt.run.active_millis += active_millis;
-        Ok(rt.run.clone())
+        Ok(RunBrief::of(&rt.run))
     })
+}
+
+/// Every run's [`RunBrief`], read one run at a time.
+pub fn briefs(store: &Store, run_ids: &[String]) -> Result<Vec<RunBrief>, StoreError> {
+    let mut out = Vec::with_capacity(run_ids.len());
+    store.each_run(run_ids, |run| {
+        out.push(RunBrief::of(&run));
+        Ok::<_, StoreError>(())
+    })?;
+    Ok(out)
 }
 
 /// `run cancel GROUP`: every running or paused member is cancelled, in one transaction.

@@ -13,7 +13,7 @@ use tokio::task::JoinSet;
 use super::claiming::{taken, ClaimAhead, Claims};
 use super::pack::{make_packs, CloseReason, PackLimits};
 use super::session::StoppedBy;
-use super::task::{Item, Shared};
+use super::task::{queue_for_slot, Item, Shared};
 use super::WorkerError;
 use crate::provider::Provider;
 
@@ -91,9 +91,11 @@ pub(crate) async fn run_loop<P: Provider>(
             continue;
         }
         let pack: Vec<Item> = claims.buffer.drain(range).collect();
+        // Queued for a call slot now, so calls go out in the order packs are formed.
+        let place = queue_for_slot(shared.slots.clone()).await;
         let shared = shared.clone();
         tasks.spawn(async move {
-            shared.process(pack).await;
+            shared.process_in_turn(pack, Some(place)).await;
             drop(permit);
         });
     }

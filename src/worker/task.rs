@@ -5,7 +5,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use tokio::sync::{mpsc, oneshot, watch, SemaphorePermit};
+use tokio::sync::{mpsc, oneshot, watch, OwnedSemaphorePermit};
 use tokio::time::Instant;
 
 use super::apply::{pack_shares, CallEffect};
@@ -25,6 +25,8 @@ mod answered;
 mod failed;
 mod grounding;
 mod retry;
+mod slot;
+pub(crate) use slot::{queue_for_slot, Slot};
 
 /// What every task of a session shares.
 pub struct Shared<P> {
@@ -77,6 +79,12 @@ async fn raised(mut rx: watch::Receiver<bool>) {
     if rx.wait_for(|c| *c).await.is_err() {
         std::future::pending::<()>().await;
     }
+}
+
+/// A call's slot: its place in the queue until it holds one.
+struct SlotState {
+    place: Option<Slot>,
+    held: Option<OwnedSemaphorePermit>,
 }
 
 /// A try that was sent: the provider's result, the started record's sequence number, and when
@@ -317,26 +325,30 @@ impl<P: Provider> Shared<P> {
     /// try waits for one; retries keep it, so trouble never adds load). `Err` is how the call
     /// ends without an answer; `Ok` has the provider's result, the started record's sequence
     /// number and when the request went.
-    async fn one_try<'s>(
-        &'s self,
+    async fn one_try(
+        &self,
         pack: &[Item],
         request: &CallRequest,
-        (slot, queued): (&mut Option<SemaphorePermit<'s>>, &mut Duration),
+        (slot, queued): (&mut SlotState, &mut Duration),
     ) -> Result<Sent, (Result<CallAnswer, CallEnd>, u64)> {
         let not_sent = CallEnd::Cancelled {
             after: Duration::ZERO,
             upper: None,
         };
         let seq = self.start(pack, request).await;
-        if slot.is_none() {
+        if slot.held.is_none() {
             let asked = Instant::now();
-            *slot = tokio::select! {
-                p = self.slots.acquire() => p.ok(),
+            let place = match slot.place.take() {
+                Some(place) => place,
+                None => queue_for_slot(self.slots.clone()).await,
+            };
+            slot.held = tokio::select! {
+                p = place.take() => p.ok(),
                 _ = self.on_abort() => None,
             };
             *queued += asked.elapsed();
         }
-        if slot.is_none() {
+        if slot.held.is_none() {
             self.unsent(pack, seq);
             return Err((Err(not_sent), 0));
         }
@@ -371,11 +383,12 @@ impl<P: Provider> Shared<P> {
     /// error, or transient trouble that outlasted `transient_retries`; `Cancelled` means the
     /// run was cancelled or the session interrupted (the request is aborted). Also returns the
     /// sequence number of the last try's `started` record (0: none), which the final record replaces.
-    /// `queued` adds up the time the tries waited for a call slot (not part of the latency).
+    /// `queued` adds up the time the tries waited for a call slot (not part of the latency);
+    /// `place` is the pack's place in the queue for one (`None`: it queues when it asks).
     async fn call_with_retry(
         &self,
         pack: &[Item],
-        queued: &mut Duration,
+        (place, queued): (Option<Slot>, &mut Duration),
     ) -> (Result<CallAnswer, CallEnd>, u64) {
         let request = self.request(pack);
         let run_id = &self.label;
@@ -388,7 +401,7 @@ impl<P: Provider> Shared<P> {
         };
         let mut retries = 0u32;
         // The call's slot, from its first send until it ends (answer, failure or abort).
-        let mut slot = None;
+        let mut slot = SlotState { place, held: None };
         loop {
             tokio::select! {
                 _ = self.gate.wait() => {}
@@ -444,6 +457,12 @@ impl<P: Provider> Shared<P> {
 
     /// Process one pack to the end: results staged, bad answers split, failures counted.
     pub async fn process(&self, pack: Vec<Item>) {
+        self.process_in_turn(pack, None).await
+    }
+
+    /// [`Self::process`], the first call taking the slot `place` queued for (parts of a split
+    /// pack queue again, behind the packs already waiting).
+    pub(crate) async fn process_in_turn(&self, pack: Vec<Item>, mut place: Option<Slot>) {
         let mut queue = VecDeque::from([pack]);
         while let Some(pack) = queue.pop_front() {
             if self.halted() {
@@ -457,7 +476,9 @@ impl<P: Provider> Shared<P> {
             let mut rec = record(self.home(&pack), &self.endpoint, &pack);
             let started = Instant::now();
             let mut queued = Duration::ZERO;
-            let (result, seq) = self.call_with_retry(&pack, &mut queued).await;
+            let (result, seq) = self
+                .call_with_retry(&pack, (place.take(), &mut queued))
+                .await;
             rec.seq = seq;
             rec.latency_ms = started.elapsed().saturating_sub(queued).as_millis() as u64;
             let mut outcome = CallEffect {

@@ -99,13 +99,16 @@ struct Totals {
 
 impl Totals {
     fn load(store: &Store, run_ids: &[String]) -> Totals {
-        let runs = store.get_runs(run_ids).unwrap_or_default();
-        Totals {
-            each: runs
-                .into_iter()
-                .map(|r| (r.run_id, (r.counters, r.usage)))
-                .collect(),
+        let mut each = HashMap::with_capacity(run_ids.len());
+        // One run at a time: only the counters and usage are kept.
+        let read = store.each_run(run_ids, |r| {
+            each.insert(r.run_id, (r.counters, r.usage));
+            Ok::<_, StoreError>(())
+        });
+        if let Err(e) = read {
+            tracing::warn!(error = %e, "progress totals start from what the calls report");
         }
+        Totals { each }
     }
 
     fn update(&mut self, runs: &[Run]) {
