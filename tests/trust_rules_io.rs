@@ -392,3 +392,42 @@ async fn item9_a_run_through_an_anthropic_gateway_is_priced() {
         r.usage.cost_usd
     );
 }
+
+#[test]
+fn a_temperature_above_anthropics_bound_is_refused_at_create_and_fine_for_openai() {
+    let d = Dir::new();
+    let path = own_store(&d);
+    let doc = d.path("t.md");
+    std::fs::write(&doc, "# T\n\nOne paragraph.\n").unwrap();
+    let (code, _, err) = d.cli(&path, &["ingest", doc.to_str().unwrap()]);
+    assert_eq!(code, 0, "{err}");
+    let runs = d.json(&path, &["run", "list"]);
+    let conv = d.json(&path, &["docs"])[0]["conv_uid"].as_str().unwrap()[..12].to_string();
+    let conv = conv.as_str();
+    let args = |t: &'static str| {
+        vec![
+            "run",
+            "estimate",
+            conv,
+            "classification",
+            "--provider",
+            "anthropic",
+            "--temperature",
+            t,
+        ]
+    };
+    let (code, _, err) = d.cli(&path, &args("1.5"));
+    assert_eq!(code, 1, "{err}");
+    assert!(
+        err.contains("temperature") && err.contains("0.0 to 1.0 for anthropic"),
+        "{err}"
+    );
+    let (code, _, err) = d.cli(&path, &args("0.9"));
+    assert_eq!(code, 0, "1.0 is anthropic's bound, 0.9 is fine: {err}");
+    // The same value is fine for OpenAI, whose bound is 2.0.
+    let mut openai = args("1.5");
+    openai[5] = "openai";
+    let (code, _, err) = d.cli(&path, &openai);
+    assert_eq!(code, 0, "{err}");
+    assert_eq!(d.json(&path, &["run", "list"]), runs, "no run created");
+}

@@ -199,15 +199,22 @@ fn run(cli: Cli) -> anyhow::Result<u8> {
     };
     // A panic from reading a damaged store file is a clean "store is damaged" error (exit 1).
     let result = crate::store::guard::catch_damage(|| dispatch(&ctx, command));
-    result.map_err(|e| {
-        let message = format!("error: {}", output::error_text(&e));
-        let named = output::with_store_path(message.clone(), &ctx.store_path);
-        if named == message {
-            e
-        } else {
-            Exit::new(1, named).into()
-        }
-    })
+    result.map_err(|e| name_the_store(e, &ctx.store_path))
+}
+
+/// A store error names the store file. An `Exit` keeps its code and its own `error:` prefix
+/// (it was "error: error: …" with exit 1 before); any other error gets the prefix here.
+fn name_the_store(e: anyhow::Error, store: &std::path::Path) -> anyhow::Error {
+    let (code, message) = match e.downcast_ref::<Exit>() {
+        Some(exit) => (exit.code, exit.message.clone()),
+        None => (1, format!("error: {}", output::error_text(&e))),
+    };
+    let named = output::with_store_path(message.clone(), store);
+    if named == message {
+        e
+    } else {
+        Exit::new(code, named).into()
+    }
 }
 
 fn dispatch(ctx: &Ctx, command: Command) -> anyhow::Result<u8> {
@@ -259,5 +266,34 @@ fn restore_default_sigpipe() {
     // SAFETY: called first thing in main, before any thread exists; SIG_DFL is always valid.
     unsafe {
         libc::signal(libc::SIGPIPE, libc::SIG_DFL);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_store_error_names_the_store_once_and_keeps_its_exit_code() {
+        let store = std::path::Path::new("/tmp/x/store.redb");
+        let exit: anyhow::Error = Exit::new(4, "error: store error: busy").into();
+        let named = name_the_store(exit, store);
+        let named = named.downcast_ref::<Exit>().expect("still an Exit");
+        assert_eq!(named.code, 4);
+        assert_eq!(
+            named.message,
+            "error: store error: busy (store file /tmp/x/store.redb)"
+        );
+        let other = name_the_store(anyhow::anyhow!("store error: gone"), store);
+        let other = other
+            .downcast_ref::<Exit>()
+            .expect("an Exit naming the store");
+        assert_eq!(other.code, 1);
+        assert_eq!(
+            other.message,
+            "error: store error: gone (store file /tmp/x/store.redb)"
+        );
+        let plain = name_the_store(anyhow::anyhow!("no such run"), store);
+        assert_eq!(plain.to_string(), "no such run");
     }
 }

@@ -191,13 +191,23 @@ pub fn build_model_config(
     let model = resolve("model", inputs.model.clone().map(Value::from));
     let temperature = resolve("temperature", inputs.temperature.map(Value::from));
     let max_tokens = resolve("max_tokens", inputs.max_tokens.map(Value::from));
+    let temperature_value = temperature.as_f64().unwrap_or(defaults.default_temperature);
+    let max = crate::vault::temperature_max(&inputs.provider);
+    if temperature_value > max {
+        let source = sources.get("temperature").cloned().unwrap_or_default();
+        return Err(PolicyError::InvalidValue {
+            key: "temperature".to_string(),
+            value: format!("{temperature_value} ({source})"),
+            expected: format!("a number from 0.0 to {max:.1} for {}", inputs.provider),
+        });
+    }
     Ok(ModelConfig {
         provider: inputs.provider.clone(),
         model: model
             .as_str()
             .map(str::to_string)
             .unwrap_or(defaults.default_model),
-        temperature: temperature.as_f64().unwrap_or(defaults.default_temperature),
+        temperature: temperature_value,
         max_tokens: max_tokens
             .as_u64()
             .and_then(|n| u32::try_from(n).ok())

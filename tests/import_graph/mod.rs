@@ -1,8 +1,9 @@
 //! What the two import checks share (tests/tui_floors.rs and tests/module_cycles.rs): the edge
-//! record, `use`-tree expansion and the cycle finder. Each check keeps its own path reading,
-//! since they resolve paths against different roots.
+//! record, `use`-tree expansion, the cycle finder, and (in [`paths`]) reading a tree's imports.
 
 use std::collections::{BTreeMap, BTreeSet};
+
+pub mod paths;
 
 /// One import between two modules: where it is written and what it names.
 #[derive(Debug, Clone)]
