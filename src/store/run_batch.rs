@@ -156,7 +156,8 @@ mod tests {
         let ids = ["r2".to_string(), "r1".to_string()];
         store
             .each_run(&ids, |r| {
-                Ok::<_, StoreError>(seen.push((r.run_id, r.counters.total)))
+                seen.push((r.run_id, r.counters.total));
+                Ok::<_, StoreError>(())
             })
             .unwrap();
         assert_eq!(seen, vec![("r2".to_string(), 2), ("r1".to_string(), 3)]);
