@@ -91,14 +91,24 @@ pub(crate) async fn run_loop<P: Provider>(
             continue;
         }
         let pack: Vec<Item> = claims.buffer.drain(range).collect();
-        // Queued for a call slot now, so calls go out in the order packs are formed.
-        let place = queue_for_slot(shared.slots.clone()).await;
-        let shared = shared.clone();
-        tasks.spawn(async move {
-            shared.process_in_turn(pack, Some(place)).await;
-            drop(permit);
-        });
+        spawn_pack(shared, tasks, pack, permit).await;
     }
+}
+
+/// Run `pack` as a task holding `permit` (one of the packs in progress), queued for a call
+/// slot now, so calls go out in the order packs are formed.
+async fn spawn_pack<P: Provider>(
+    shared: &Arc<Shared<P>>,
+    tasks: &mut JoinSet<()>,
+    pack: Vec<Item>,
+    permit: tokio::sync::OwnedSemaphorePermit,
+) {
+    let place = queue_for_slot(shared.slots.clone()).await;
+    let shared = shared.clone();
+    tasks.spawn(async move {
+        shared.process_in_turn(pack, Some(place)).await;
+        drop(permit);
+    });
 }
 
 /// `Some` when the session must stop now: interrupted, cancelled, or halted by a call.
