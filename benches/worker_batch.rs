@@ -13,8 +13,10 @@
 //!    counted; it has rendered the file once before the child starts (a real provider serves a
 //!    finished file).
 
+use std::alloc::{GlobalAlloc, Layout, System};
 use std::path::Path;
 use std::process::Command;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -33,6 +35,43 @@ use tokio::sync::watch;
 const MODEL: &str = "claude-sonnet-4-5";
 const USER: &str = "bench";
 const KEY: &str = "sk-ant-bench-key";
+
+/// Live heap bytes and their peak (the join child reports its heap peak next to its RSS, to
+/// tell what it allocated from what the allocator kept).
+struct Counting;
+static LIVE: AtomicUsize = AtomicUsize::new(0);
+static PEAK: AtomicUsize = AtomicUsize::new(0);
+
+unsafe impl GlobalAlloc for Counting {
+    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
+        let p = System.alloc(layout);
+        if !p.is_null() {
+            let now = LIVE.fetch_add(layout.size(), Ordering::Relaxed) + layout.size();
+            PEAK.fetch_max(now, Ordering::Relaxed);
+        }
+        p
+    }
+    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
+        System.dealloc(ptr, layout);
+        LIVE.fetch_sub(layout.size(), Ordering::Relaxed);
+    }
+    unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new: usize) -> *mut u8 {
+        let p = System.realloc(ptr, layout, new);
+        if !p.is_null() {
+            if new >= layout.size() {
+                let now =
+                    LIVE.fetch_add(new - layout.size(), Ordering::Relaxed) + new - layout.size();
+                PEAK.fetch_max(now, Ordering::Relaxed);
+            } else {
+                LIVE.fetch_sub(layout.size() - new, Ordering::Relaxed);
+            }
+        }
+        p
+    }
+}
+
+#[global_allocator]
+static ALLOC: Counting = Counting;
 
 fn status_kib(field: &str) -> u64 {
     std::fs::read_to_string("/proc/self/status")
@@ -296,6 +335,11 @@ fn join_part(rt: &tokio::runtime::Runtime, lines: usize) -> usize {
             String::from_utf8_lossy(&out.stderr)
         );
     };
+    for l in String::from_utf8_lossy(&out.stderr).lines() {
+        if l.contains("timing") || l.contains("batch session") {
+            println!("  child: {}", l.trim());
+        }
+    }
     let r: Value = serde_json::from_str(r).unwrap();
     let secs = r["seconds"].as_f64().unwrap();
     let rate = lines as f64 / secs;
@@ -317,12 +361,21 @@ fn join_part(rt: &tokio::runtime::Runtime, lines: usize) -> usize {
         above_mib / 64.0,
         verdict(mem_ok)
     );
+    println!(
+        "  join: heap peak {:.1} MiB above the same baseline (what the allocator kept beyond it is the rest of the RSS)",
+        r["heap_peak_kib"].as_u64().unwrap_or(0) as f64 / 1024.0
+    );
     usize::from(!rate_ok) + usize::from(!mem_ok)
 }
 
 /// Part 2, child side: open the store and run the batch worker, which polls (ended) and joins.
 fn join_child() {
     let var = |k: &str| std::env::var(k).unwrap();
+    // The join's own phase timings (debug lines) go to stderr; the parent shows them.
+    tracing_subscriber::fmt()
+        .with_env_filter("blockwise::worker::batch=debug")
+        .with_writer(std::io::stderr)
+        .init();
     let store = Arc::new(Store::open(Path::new(&var("BENCH_STORE"))).unwrap());
     let run = var("BENCH_RUN");
     let p = worker::connect("anthropic", Some(KEY.into()), Some(var("BENCH_FAKE_URL"))).unwrap();
@@ -332,6 +385,8 @@ fn join_child() {
         .build()
         .unwrap();
     let base = status_kib("VmRSS:");
+    let heap_base = LIVE.load(Ordering::Relaxed);
+    PEAK.store(heap_base, Ordering::Relaxed);
     let (_stop, rx) = watch::channel(false);
     let opts = BatchOptions {
         poll: Some((Duration::from_millis(1), Duration::from_millis(1))),
@@ -356,7 +411,8 @@ fn join_child() {
     let peak = status_kib("VmHWM:");
     println!(
         "RESULT {}",
-        json!({"seconds": seconds, "base_kib": base, "peak_kib": peak})
+        json!({"seconds": seconds, "base_kib": base, "peak_kib": peak,
+            "heap_peak_kib": (PEAK.load(Ordering::Relaxed) - heap_base) / 1024})
     );
 }
 

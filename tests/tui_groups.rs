@@ -347,3 +347,34 @@ fn cancel_and_resume_on_a_group_row_act_on_every_member() {
     assert!(app.workers().is_empty());
     assert!(app.message().unwrap().0.contains("no background runtime"));
 }
+
+#[test]
+fn a_group_whose_members_have_a_provider_batch_shows_a_batch_line() {
+    let env = setup();
+    let mut app = app(&env, 120, 40);
+    to_group_row(&mut app, &env);
+    let s = screen(&app, 120, 40);
+    assert!(!s.contains("batch  "), "no batch yet, no batch line: {s}");
+    // A batch over two of the members, as a group batch session records it.
+    let batch: blockwise::model::BatchRecord = serde_json::from_value(json!({
+        "key": "b0001", "label": env.group.group_id, "provider": "anthropic",
+        "run_ids": [env.group.run_ids[0], env.group.run_ids[1]],
+        "provider_batch_id": "msgbatch_01", "state": "in_progress",
+        "requests": 3, "blocks": 7, "worker": "w", "created_at": "2026-12-07T01:00:00Z",
+        "next_poll_at": "2026-12-07T01:00:30Z",
+        "counts": {"processing": 2, "succeeded": 1, "errored": 0, "canceled": 0, "expired": 0}
+    }))
+    .unwrap();
+    env.store.insert_batch(&batch, &[]).unwrap();
+    app.update(Action::StoreChanged {
+        runs: true,
+        rest: false,
+    });
+    to_group_row(&mut app, &env);
+    let s = screen(&app, 120, 40);
+    assert!(
+        s.contains("batch  1 open, 0 ended; requests 2 processing, 1 succeeded")
+            && s.contains("· next poll"),
+        "the group's detail box: {s}"
+    );
+}

@@ -145,6 +145,26 @@ impl Store {
         Ok(out)
     }
 
+    /// Which of these calls (run, sequence number) are still `started`, read from one snapshot
+    /// (a join checks a whole chunk of lines at once).
+    pub fn calls_started(&self, calls: &[(&str, u64)]) -> Result<Vec<bool>, StoreError> {
+        let tx = self.read()?;
+        let table = tx.open_table(super::tables::CALLS)?;
+        let mut out = Vec::with_capacity(calls.len());
+        for &(run_id, seq) in calls {
+            let started = match table.get((run_id, seq))? {
+                Some(raw) => {
+                    let rec: crate::model::CallRecord =
+                        open_json(raw.value(), || format!("call {seq} of run {run_id}"))?;
+                    rec.outcome == crate::model::CallOutcome::Started
+                }
+                None => false,
+            };
+            out.push(started);
+        }
+        Ok(out)
+    }
+
     /// A reader of `key`'s requests from one snapshot.
     pub fn batch_requests(&self, key: &str) -> Result<RequestLookup, StoreError> {
         let tx = self.read()?;

@@ -123,6 +123,8 @@ impl Store {
             contain(&mut report, |r| check_run(&tx, run, &docs, r))?;
         }
         super::check_records::check_sealed_tables(&tx, &mut report)?;
+        let _reading = super::guard::reading("the provider batch tables");
+        contain(&mut report, |r| super::check_batches::check_batches(&tx, r))?;
         Ok(report)
     }
 }

@@ -4,6 +4,7 @@ mod batches;
 mod block_codec;
 mod change_stamp;
 mod check;
+mod check_batches;
 mod check_projects;
 mod check_records;
 mod check_report;

@@ -137,6 +137,25 @@ impl<'t> RunTxn<'t> {
         Ok(out)
     }
 
+    /// Calls of this run that `keep` picks, in order (the others are decoded and dropped one
+    /// at a time, so a run of 100,000 calls is never all in memory).
+    pub fn calls_where(
+        &self,
+        keep: impl Fn(&CallRecord) -> bool,
+    ) -> Result<Vec<CallRecord>, StoreError> {
+        let run_id = self.run.run_id.as_str();
+        let mut out = Vec::new();
+        for entry in self.calls.range((run_id, 0u64)..=(run_id, u64::MAX))? {
+            let (k, v) = entry?;
+            let what = || format!("call {} of run {}", k.value().1, self.run.run_id);
+            let rec: CallRecord = super::sealed::open_json(v.value(), what)?;
+            if keep(&rec) {
+                out.push(rec);
+            }
+        }
+        Ok(out)
+    }
+
     /// Append a call record; returns its sequence number.
     pub fn append_call(&mut self, mut record: CallRecord) -> Result<u64, StoreError> {
         let run_id = self.run.run_id.clone();
@@ -222,41 +241,29 @@ impl Store {
         {
             let mut runs = tx.open_table(RUNS).map_err(StoreError::from)?;
             let mut rt: Option<RunTxn<'_>> = None;
-            for run_id in run_ids {
-                let (run, before): (Run, Vec<u8>) =
-                    match runs.get(run_id.as_str()).map_err(StoreError::from)? {
-                        Some(raw) => (
-                            super::sealed::open_json(raw.value(), || format!("run {run_id}"))?,
-                            raw.value().to_vec(),
-                        ),
-                        None => {
-                            return Err(StoreError::NotFound {
-                                kind: "run",
-                                prefix: run_id.clone(),
-                            }
-                            .into())
-                        }
-                    };
-                let view = match rt.as_mut() {
-                    Some(view) => {
-                        view.run = run;
-                        view
+            // The run in `rt` and its sealed bytes as read: visits of the same run in a row
+            // (a group commit of one run's calls) decode and seal it once.
+            let mut before: Vec<u8> = Vec::new();
+            for (i, run_id) in run_ids.iter().enumerate() {
+                let again = rt.as_ref().is_some_and(|v| v.run.run_id == *run_id);
+                if !again {
+                    let run = read_run(&runs, run_id, &mut before)?;
+                    match rt.as_mut() {
+                        Some(view) => view.run = run,
+                        None => rt = Some(run_view(&tx, run)?),
                     }
-                    None => rt.insert(RunTxn {
-                        run,
-                        overlays: tx.open_table(OVERLAYS).map_err(StoreError::from)?,
-                        status: tx.open_table(OVERLAY_STATUS).map_err(StoreError::from)?,
-                        calls: tx.open_table(CALLS).map_err(StoreError::from)?,
-                        review: tx.open_table(REVIEW_LOG).map_err(StoreError::from)?,
-                    }),
-                };
+                }
+                let view = rt.as_mut().expect("a run is loaded");
                 out.push(f(view)?);
-                let bytes = super::sealed::seal_json(&view.run)?;
-                // A member the change did not touch is not rewritten (a claim window, a lease
-                // check over a whole group): fewer dirty pages, less to commit.
-                if bytes != before {
-                    runs.insert(run_id.as_str(), bytes.as_slice())
-                        .map_err(StoreError::from)?;
+                let leaves = run_ids.get(i + 1) != Some(run_id);
+                if leaves {
+                    let bytes = super::sealed::seal_json(&view.run)?;
+                    // A member the change did not touch is not rewritten (a claim window, a
+                    // lease check over a whole group): fewer dirty pages, less to commit.
+                    if bytes != before {
+                        runs.insert(run_id.as_str(), bytes.as_slice())
+                            .map_err(StoreError::from)?;
+                    }
                 }
             }
         }
@@ -264,6 +271,36 @@ impl Store {
         tx.commit().map_err(StoreError::from)?;
         Ok(out)
     }
+}
+
+/// Run `run_id` from `runs`, its sealed bytes left in `before`.
+fn read_run(
+    runs: &redb::Table<'_, &str, &[u8]>,
+    run_id: &str,
+    before: &mut Vec<u8>,
+) -> Result<Run, StoreError> {
+    match runs.get(run_id)? {
+        Some(raw) => {
+            before.clear();
+            before.extend_from_slice(raw.value());
+            super::sealed::open_json(raw.value(), || format!("run {run_id}"))
+        }
+        None => Err(StoreError::NotFound {
+            kind: "run",
+            prefix: run_id.to_string(),
+        }),
+    }
+}
+
+/// The tables a run's changes touch, opened once per transaction.
+fn run_view<'t>(tx: &'t redb::WriteTransaction, run: Run) -> Result<RunTxn<'t>, StoreError> {
+    Ok(RunTxn {
+        run,
+        overlays: tx.open_table(OVERLAYS)?,
+        status: tx.open_table(OVERLAY_STATUS)?,
+        calls: tx.open_table(CALLS)?,
+        review: tx.open_table(REVIEW_LOG)?,
+    })
 }
 
 #[cfg(test)]

@@ -10,7 +10,8 @@
 //! well under 1 % of ingest or worker wall (`cargo bench --bench seal_cost`).
 //!
 //! Sealed tables (format 3 on, see `tables.rs`): documents, block chunks, schemas, runs,
-//! overlays, calls, policy values, admins, audit, API keys and the review log. Document text is
+//! overlays, calls, policy values, admins, audit, API keys, the review log, and (format 5) the
+//! provider batches and their requests (`check_batches.rs`). Document text is
 //! not sealed: it is verified against its content hash (`conv_uid`) before it is shown.
 //!
 //! ## Adopting it in a new table (one line each way)

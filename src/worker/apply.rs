@@ -203,8 +203,12 @@ pub(crate) fn apply_outcomes_in(
 ) -> Result<Vec<Run>, StoreError> {
     let order = parts_in_order(run_ids, outcomes);
     let mut written = vec![0u32; outcomes.len()];
-    let mut runs: Vec<Run> = Vec::with_capacity(order.len());
-    for (slot, part) in order {
+    // Only a run's last visit is returned (a group commit of one run's calls clones it once).
+    let mut later = std::collections::HashSet::new();
+    let mut last_visit: Vec<bool> = order.iter().rev().map(|(s, _)| later.insert(*s)).collect();
+    last_visit.reverse();
+    let mut runs: Vec<Option<Run>> = Vec::with_capacity(order.len());
+    for (visit, (slot, part)) in order.into_iter().enumerate() {
         let o = &outcomes[part.effect];
         let run = batch.visit(&run_ids[slot as usize], |rt| {
             let is_home = o.record.run_id == rt.run.run_id;
@@ -225,18 +229,12 @@ pub(crate) fn apply_outcomes_in(
             write_staged(rt, staged, seq)?;
             apply_failures(rt, part.failures, part.invalid_answers, max_retries)?;
             rollup(rt);
-            Ok::<_, StoreError>(rt.run.clone())
+            Ok::<_, StoreError>(last_visit[visit].then(|| rt.run.clone()))
         })?;
         runs.push(run);
     }
-    // A run visited twice appears twice; its last visit is its final state.
-    let mut last: Vec<Run> = Vec::new();
-    for run in runs.into_iter().rev() {
-        if !last.iter().any(|r| r.run_id == run.run_id) {
-            last.push(run);
-        }
-    }
-    Ok(last)
+    // Each run's last visit is its final state (latest first, as before).
+    Ok(runs.into_iter().rev().flatten().collect())
 }
 
 /// An overlay to stage, its value and the value's grounding.

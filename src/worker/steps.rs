@@ -91,12 +91,10 @@ pub(crate) fn mark_lost_in(
     owner_alive: impl Fn(&str) -> bool,
 ) -> Result<u32, StoreError> {
     let mut n = 0;
-    for mut rec in rt.calls()? {
-        if rec.outcome != CallOutcome::Started
-            || call_state(&rec, &owner_alive) != CallOutcome::Lost
-        {
-            continue;
-        }
+    let lost = |rec: &CallRecord| {
+        rec.outcome == CallOutcome::Started && call_state(rec, &owner_alive) == CallOutcome::Lost
+    };
+    for mut rec in rt.calls_where(lost)? {
         rec.outcome = CallOutcome::Lost;
         rec.detail = Some(
             "the worker ended while this call was in flight; its cost is counted as an upper bound"

@@ -27,6 +27,8 @@ pub enum WriterMsg {
     Started(Box<crate::model::CallRecord>, oneshot::Sender<u64>),
     /// A finished call; `ack` fires once it is durably committed.
     Call(Box<CallEffect>, Option<oneshot::Sender<()>>),
+    /// Many finished calls applied in one transaction (a batch join's chunk of lines).
+    Calls(Vec<CallEffect>, Option<oneshot::Sender<()>>),
     Halt(Halt),
     /// Nothing to write: `ack` fires once everything sent before it is committed.
     Flush(oneshot::Sender<()>),
@@ -174,6 +176,10 @@ impl Batch {
             }
             WriterMsg::Call(outcome, ack) => {
                 self.calls.push(*outcome);
+                self.acks.extend(ack);
+            }
+            WriterMsg::Calls(many, ack) => {
+                self.calls.extend(many);
                 self.acks.extend(ack);
             }
             WriterMsg::Halt(h) => self.halts.push(h),

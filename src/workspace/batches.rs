@@ -15,31 +15,50 @@ impl Workspace {
         crate::worker::batch::has_open_batches(&self.store, run_ids)
     }
 
-    /// One line per run that has batches: the first line of [`batch_summary`] plus the next
-    /// poll of its newest open batch (the Runs pane's batch progress).
+    /// One line per run that has batches, and per group whose members have batches (keyed by
+    /// the group id): the first line of [`batch_summary`] plus the next poll of its newest open
+    /// batch (the Runs pane's batch progress).
     pub fn batch_lines(&self) -> Result<std::collections::HashMap<String, String>, StoreError> {
+        let all = self.store.all_batches()?;
         let mut by_run: std::collections::HashMap<String, Vec<BatchRecord>> = Default::default();
-        for b in self.store.all_batches()? {
+        for b in &all {
             for r in &b.run_ids {
                 by_run.entry(r.clone()).or_default().push(b.clone());
             }
         }
-        Ok(by_run
+        let mut lines: std::collections::HashMap<String, String> = by_run
             .into_iter()
-            .filter_map(|(run, list)| {
-                let mut line = batch_summary(&list)?.into_iter().next()?;
-                if let Some(at) = list
-                    .iter()
-                    .rev()
-                    .find(|b| b.state.is_open())
-                    .and_then(|b| b.next_poll_at.as_deref())
-                {
-                    line.push_str(&format!(" · next poll {at}"));
-                }
-                Some((run, line))
-            })
-            .collect())
+            .filter_map(|(run, list)| Some((run, batch_line(&list)?)))
+            .collect();
+        if all.is_empty() {
+            return Ok(lines);
+        }
+        for g in self.store.list_groups()? {
+            let members: Vec<BatchRecord> = all
+                .iter()
+                .filter(|b| b.run_ids.iter().any(|r| g.run_ids.contains(r)))
+                .cloned()
+                .collect();
+            if let Some(line) = batch_line(&members) {
+                lines.insert(g.group_id, line);
+            }
+        }
+        Ok(lines)
     }
+}
+
+/// The Runs pane's one batch line for these batches: `None` when there are none.
+fn batch_line(list: &[BatchRecord]) -> Option<String> {
+    let mut line = batch_summary(list)?.into_iter().next()?;
+    if let Some(at) = list
+        .iter()
+        .rev()
+        .find(|b| b.state.is_open())
+        .and_then(|b| b.next_poll_at.as_deref())
+    {
+        line.push_str(&format!(" · next poll {at}"));
+    }
+    Some(line)
 }
 
 /// Batches by state and their requests by outcome, for people: `None` when there are none.

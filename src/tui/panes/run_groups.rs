@@ -201,13 +201,18 @@ fn group_style(row: &GroupRow, view: &View) -> ratatui::style::Style {
 }
 
 /// The detail box's lines for a group: state, what to do, runs and usage.
-pub fn group_lines(row: &GroupRow, view: &View, keys: GroupKeys) -> Vec<Line<'static>> {
+pub fn group_lines(
+    row: &GroupRow,
+    view: &View,
+    keys: GroupKeys,
+    batch: Option<&String>,
+) -> Vec<Line<'static>> {
     let theme = view.theme;
     let s = &row.summary;
     let label = |t: &'static str| Span::styled(format!("{t:<7}"), theme.fg("muted"));
     let c = &s.counters;
     let u = &s.usage;
-    vec![
+    let mut lines = vec![
         Line::from(vec![
             label("state"),
             Span::styled(inert(&group_state(row, view)), group_style(row, view)),
@@ -244,7 +249,13 @@ pub fn group_lines(row: &GroupRow, view: &View, keys: GroupKeys) -> Vec<Line<'st
                 format_cost(u.cost_usd)
             )),
         ]),
-    ]
+    ];
+    if let Some(batch) = batch {
+        // The members' provider batches, as a run's detail shows its own; second, so a small
+        // detail box (80×24) still shows it.
+        lines.insert(1, Line::from(vec![label("batch"), Span::raw(inert(batch))]));
+    }
+    lines
 }
 
 /// The keys the group detail names (from the keymap).
@@ -255,7 +266,13 @@ pub struct GroupKeys {
 }
 
 /// The selected group in full, in the detail box: its summed state, what to do, runs, usage.
-pub fn group_detail(frame: &mut Frame, area: Rect, view: &View, row: &GroupRow) {
+pub fn group_detail(
+    frame: &mut Frame,
+    area: Rect,
+    view: &View,
+    row: &GroupRow,
+    batch: Option<&String>,
+) {
     let theme = view.theme;
     let k = |a: Action| {
         view.keymap
@@ -267,7 +284,7 @@ pub fn group_detail(frame: &mut Frame, area: Rect, view: &View, row: &GroupRow) 
         fold: k(Action::Fold),
         start: k(Action::StartWorker),
     };
-    let lines = group_lines(row, view, keys);
+    let lines = group_lines(row, view, keys, batch);
     let title = cut_to_width(
         &inert(&format!(
             " group {} · project {} · schema {} ",

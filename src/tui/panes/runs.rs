@@ -329,7 +329,8 @@ impl RunsPane {
     fn detail(&self, frame: &mut Frame, area: Rect, view: &View) {
         let theme = view.theme;
         if let Some(row) = self.current_group() {
-            return run_groups::group_detail(frame, area, view, row);
+            let batch = self.batches.get(&row.group.group_id);
+            return run_groups::group_detail(frame, area, view, row, batch);
         }
         let Some(run) = self.current() else {
             return;
@@ -448,7 +449,11 @@ impl RunsPane {
                 )
             }
             RunStatus::Running => {
-                format!("{} starts the worker on it{retry}", k(Action::StartWorker))
+                format!(
+                    "{} starts the worker on it, {} in batch mode{retry}",
+                    k(Action::StartWorker),
+                    k(Action::StartBatch)
+                )
             }
         }
     }

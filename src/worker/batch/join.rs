@@ -5,21 +5,23 @@
 //! invalid blocks are retried in real time; what the batch still holds afterwards (expired,
 //! canceled, no line) returns to `pending` without using an attempt.
 
-use std::collections::{HashSet, VecDeque};
+use std::collections::{BTreeMap, HashMap, HashSet, VecDeque};
 use std::sync::Arc;
+use std::time::{Duration, Instant};
 
 use tokio::sync::{oneshot, Semaphore};
 
 use super::session::Cx;
 use super::store_ops;
+use crate::model::Block;
 use crate::model::{BatchRecord, BatchRequest, BatchState, CallMode, CallOutcome};
 use crate::provider::batch::{BatchOutcome, BatchStatus};
 use crate::provider::pricing::batch_cost;
 use crate::provider::Provider;
-use crate::store::RequestLookup;
+use crate::store::Store;
 use crate::worker::apply::{pack_shares, CallEffect};
 use crate::worker::pack::estimate_tokens;
-use crate::worker::session::blocking;
+use crate::worker::session::{blocking, Members};
 use crate::worker::task::{error_class, record, Item};
 use crate::worker::writer::WriterMsg;
 use crate::worker::WorkerError;
@@ -35,8 +37,9 @@ pub(super) enum Joined {
     Again(String),
 }
 
-/// Lines read, resolved (one store read on the blocking pool) and sent to the writer at once.
-const CHUNK: usize = 256;
+/// Lines read, resolved (three store reads on the blocking pool) and committed in one
+/// transaction at once.
+const CHUNK: usize = 1024;
 
 pub(super) async fn join<P: Provider>(
     cx: &Cx<P>,
@@ -54,20 +57,22 @@ pub(super) async fn join<P: Provider>(
             .await
         }
     };
-    let (s, k) = (cx.store.clone(), batch.key.clone());
-    let lookup = Arc::new(blocking(move || Ok(s.batch_requests(&k)?)).await?);
     let mut j = JoinState::default();
     // The previous chunk's commit is awaited after the next chunk is read and sent: at most
     // two chunks are in memory or in the writer's queue.
     let mut committing: Option<oneshot::Receiver<()>> = None;
     loop {
+        let t = Instant::now();
         let (chunk, broke) = read_chunk(&mut lines).await;
+        j.took[0] += t.elapsed();
         let last = chunk.is_empty();
-        join_chunk(cx, batch, &lookup, chunk, &mut j).await?;
+        join_chunk(cx, batch, chunk, &mut j).await?;
         let next = send_flush(cx);
+        let t = Instant::now();
         if let Some(rx) = committing.replace(next) {
             let _ = rx.await;
         }
+        j.took[3] += t.elapsed();
         if let Some(e) = broke {
             flush(cx).await;
             return Ok(Joined::Again(format!("the result download broke off: {e}")));
@@ -76,14 +81,35 @@ pub(super) async fn join<P: Provider>(
             break;
         }
     }
+    let t = Instant::now();
     flush(cx).await;
+    j.took[3] += t.elapsed();
+    let t = Instant::now();
     batch.join.missing = batch.requests.saturating_sub(j.seen.len() as u32);
     batch.join.joined = j.seen.len() as u32 - j.not_joined;
     retry_in_real_time(cx, std::mem::take(&mut j.retry)).await;
     let why = "no result for this request: its blocks went back to pending";
+    // Only a request with no line can still have a `started` call.
+    let unseen: Vec<u32> = (0..batch.requests)
+        .filter(|n| !j.seen.contains(n))
+        .collect();
     let (s, b) = (cx.store.clone(), batch.clone());
-    let back = blocking(move || Ok(store_ops::release(&s, &b, BatchState::Joined, why)?)).await?;
+    let back = blocking(move || {
+        Ok(store_ops::release(
+            &s,
+            &b,
+            BatchState::Joined,
+            why,
+            Some(&unseen),
+        )?)
+    })
+    .await?;
     batch.state = BatchState::Joined;
+    tracing::debug!(
+        batch = %batch.key,
+        "join timing: read {:?}, parse+resolve {:?}, answers {:?}, commit wait {:?}, retry+release {:?}",
+        j.took[0], j.took[1], j.took[2], j.took[3], t.elapsed()
+    );
     cx.notice(format!(
         "batch {} joined: {} lines, {} blocks back to pending, ignored {} unknown, {} duplicate, {} malformed lines",
         status.id, batch.join.joined, back, batch.join.unknown, batch.join.duplicate, batch.join.malformed
@@ -98,6 +124,8 @@ struct JoinState {
     not_joined: u32,
     expired: u32,
     retry: Vec<Vec<Item>>,
+    /// Time spent reading lines, resolving them, making their answers, waiting for commits.
+    took: [Duration; 4],
 }
 
 /// Give the batch up: its blocks back to pending (no attempt used), the reason recorded.
@@ -108,7 +136,7 @@ pub(super) async fn give_up<P: Provider>(
 ) -> Result<Joined, WorkerError> {
     batch.message = Some(why.clone());
     let (s, b, w) = (cx.store.clone(), batch.clone(), why.clone());
-    blocking(move || Ok(store_ops::release(&s, &b, BatchState::Failed, &w)?)).await?;
+    blocking(move || Ok(store_ops::release(&s, &b, BatchState::Failed, &w, None)?)).await?;
     batch.state = BatchState::Failed;
     cx.warning(why.clone());
     Ok(Joined::Failed(why))
@@ -158,10 +186,10 @@ enum Resolved {
 async fn join_chunk<P: Provider>(
     cx: &Cx<P>,
     batch: &mut BatchRecord,
-    lookup: &Arc<RequestLookup>,
     chunk: Vec<Vec<u8>>,
     j: &mut JoinState,
 ) -> Result<(), WorkerError> {
+    let t = Instant::now();
     let mut parsed = Vec::with_capacity(chunk.len());
     for line in &chunk {
         match cx.client.parse_line(line) {
@@ -174,8 +202,11 @@ async fn join_chunk<P: Provider>(
     }
     drop(chunk);
     let ids: Vec<String> = parsed.iter().map(|p| p.custom_id.clone()).collect();
-    let (l, s, m) = (lookup.clone(), cx.store.clone(), cx.members.clone());
-    let resolved = blocking(move || resolve(&s, &m, &l, ids)).await?;
+    let (k, s, m) = (batch.key.clone(), cx.store.clone(), cx.members.clone());
+    let resolved = blocking(move || resolve(&s, &m, &k, ids)).await?;
+    j.took[1] += t.elapsed();
+    let t = Instant::now();
+    let mut effects = Vec::with_capacity(parsed.len());
     for (line, found) in parsed.into_iter().zip(resolved) {
         let Resolved::Request(n, request, loaded) = found else {
             batch.join.unknown += 1;
@@ -190,37 +221,114 @@ async fn join_chunk<P: Provider>(
             j.not_joined += 1;
             continue;
         };
-        let effect = effect_of(cx, line.outcome, &request, items, home, j);
-        let _ = cx
-            .shared
-            .writer
-            .send(WriterMsg::Call(Box::new(effect), None));
+        effects.push(effect_of(cx, line.outcome, &request, items, home, j));
     }
+    j.took[2] += t.elapsed();
+    // The whole chunk in one transaction: one durable commit per chunk, not per few calls.
+    let _ = cx.shared.writer.send(WriterMsg::Calls(effects, None));
     Ok(())
 }
 
-/// Each line's request and blocks (one pass on the blocking pool for a whole chunk).
+/// Each line's request and blocks, for a whole chunk from three reads: its requests, which
+/// of their calls are still `started`, and the blocks of those (each block chunk of the store
+/// decoded once per member run, not once per line).
 fn resolve(
-    store: &crate::store::Store,
-    members: &crate::worker::session::Members,
-    lookup: &RequestLookup,
+    store: &Store,
+    members: &Members,
+    key: &str,
     ids: Vec<String>,
 ) -> Result<Vec<Resolved>, WorkerError> {
-    let mut out = Vec::with_capacity(ids.len());
-    for id in ids {
-        let found = match request_number(&id) {
-            Some(n) => lookup.get(n)?.filter(|r| r.custom_id == id).map(|r| (n, r)),
+    let lookup = store.batch_requests(key)?;
+    let mut found = Vec::with_capacity(ids.len());
+    for id in &ids {
+        found.push(match request_number(id) {
+            Some(n) => lookup
+                .get(n)?
+                .filter(|r| &r.custom_id == id)
+                .map(|r| (n, r)),
             None => None,
-        };
-        out.push(match found {
-            None => Resolved::Unknown,
-            Some((n, r)) => {
-                let loaded = load(store, members, &r)?;
-                Resolved::Request(n, r, loaded)
-            }
         });
     }
+    drop(lookup);
+    let homes: Vec<(&str, u64)> = found
+        .iter()
+        .flatten()
+        .filter_map(|(_, r)| {
+            Some((
+                members.run_ids[r.blocks.first()?.0 as usize].as_str(),
+                r.call_seq,
+            ))
+        })
+        .collect();
+    let mut started = store.calls_started(&homes)?.into_iter();
+    let mut open = Vec::with_capacity(found.len());
+    for f in &found {
+        open.push(match f {
+            Some((_, r)) if !r.blocks.is_empty() => started.next().unwrap_or(false),
+            _ => false,
+        });
+    }
+    let wanted = found
+        .iter()
+        .zip(&open)
+        .filter(|(_, o)| **o)
+        .flat_map(|(f, _)| f.iter().flat_map(|(_, r)| r.blocks.iter().copied()));
+    let mut blocks = load_blocks(store, members, wanted)?;
+    Ok(found
+        .into_iter()
+        .zip(open)
+        .map(|(f, open)| match f {
+            None => Resolved::Unknown,
+            Some((n, r)) => {
+                let loaded = open.then(|| items_of(&r, &mut blocks, &members.run_ids));
+                Resolved::Request(n, r, loaded)
+            }
+        })
+        .collect())
+}
+
+/// The blocks at `(member, index)`, read once per member run in index order.
+fn load_blocks(
+    store: &Store,
+    members: &Members,
+    wanted: impl Iterator<Item = (u32, u32)>,
+) -> Result<HashMap<(u32, u32), Block>, WorkerError> {
+    let mut by_slot: BTreeMap<u32, Vec<u32>> = BTreeMap::new();
+    for (slot, index) in wanted {
+        by_slot.entry(slot).or_default().push(index);
+    }
+    let mut out = HashMap::new();
+    for (slot, mut indices) in by_slot {
+        indices.sort_unstable();
+        indices.dedup();
+        for b in store.blocks_at(&members.convs[slot as usize], &indices)? {
+            out.insert((slot, b.block_index), b);
+        }
+    }
     Ok(out)
+}
+
+/// A request's blocks as items (taken out of `blocks`), and the run that keeps its call.
+fn items_of(
+    r: &BatchRequest,
+    blocks: &mut HashMap<(u32, u32), Block>,
+    run_ids: &[String],
+) -> (Vec<Item>, String) {
+    let home = run_ids[r.blocks[0].0 as usize].clone();
+    let items = r
+        .blocks
+        .iter()
+        .filter_map(|at| blocks.remove(at).map(|b| (at.0, b)))
+        .map(|(slot, b)| Item {
+            run: slot,
+            index: b.block_index,
+            tokens: estimate_tokens(&b.block_content),
+            block_type: b.block_type.as_str().to_string(),
+            content: b.block_content,
+            feedback: None,
+        })
+        .collect();
+    (items, home)
 }
 
 /// The call effect of one line: its answer parsed, mapped, validated and staged as a
@@ -284,45 +392,6 @@ fn effect_of<P: Provider>(
         }
     }
     effect
-}
-
-/// The request's blocks as items, and the run that keeps its call; `None` when its call is no
-/// longer `started` (joined before a restart).
-fn load(
-    s: &crate::store::Store,
-    m: &crate::worker::session::Members,
-    r: &BatchRequest,
-) -> Result<Option<(Vec<Item>, String)>, WorkerError> {
-    let Some(&(home_slot, _)) = r.blocks.first() else {
-        return Ok(None);
-    };
-    let home = m.run_ids[home_slot as usize].clone();
-    match s.call(&home, r.call_seq)? {
-        Some(rec) if rec.outcome == CallOutcome::Started => {}
-        _ => return Ok(None),
-    }
-    let mut items = Vec::with_capacity(r.blocks.len());
-    let mut at = 0;
-    while at < r.blocks.len() {
-        let slot = r.blocks[at].0;
-        let same: Vec<u32> = r.blocks[at..]
-            .iter()
-            .take_while(|b| b.0 == slot)
-            .map(|b| b.1)
-            .collect();
-        at += same.len();
-        for b in s.blocks_at(&m.convs[slot as usize], &same)? {
-            items.push(Item {
-                run: slot,
-                index: b.block_index,
-                tokens: estimate_tokens(&b.block_content),
-                block_type: b.block_type.as_str().to_string(),
-                content: b.block_content,
-                feedback: None,
-            });
-        }
-    }
-    Ok(Some((items, home)))
 }
 
 /// Missing and invalid blocks of joined answers, retried as today: split, then single,

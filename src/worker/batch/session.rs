@@ -241,7 +241,9 @@ async fn work<P: Provider>(
         poll,
         events: events.clone(),
     };
+    tracing::debug!("batch session: ready to loop after {:?}", session.elapsed());
     let stopped_by = run_loop(&cx, resubmit, stop, cancel).await;
+    tracing::debug!("batch session: loop ended after {:?}", session.elapsed());
     watcher.abort();
     drop(cx);
     drop(writer.tx);

@@ -90,23 +90,34 @@ fn started_record(run: &Run, r: &BatchRequest, batch: &BatchRecord, endpoint: &s
 /// End `batch` as `state` with `message`: every block it still holds returns to `pending`
 /// without using an attempt, and each of its calls still `started` is closed as cancelled
 /// (`why`), costing nothing (the provider bills no request that did not finish). One
-/// transaction; returns how many blocks went back.
+/// transaction; returns how many blocks went back. `open`: the requests whose call may still
+/// be `started` (a join passes those it saw no line for), all of them when `None`.
 pub(crate) fn release(
     store: &Store,
     batch: &BatchRecord,
     state: BatchState,
     why: &str,
+    open: Option<&[u32]>,
 ) -> Result<u32, StoreError> {
     let owner = batch_owner(&batch.key);
     let lookup = store.batch_requests(&batch.key)?;
     let mut seqs: Vec<(u32, u64)> = Vec::new();
-    for n in 0..batch.requests {
+    let every: Vec<u32>;
+    let open = match open {
+        Some(o) => o,
+        None => {
+            every = (0..batch.requests).collect();
+            &every
+        }
+    };
+    for &n in open {
         if let Some(r) = lookup.get(n)? {
             if let (Some(&(home, _)), true) = (r.blocks.first(), r.call_seq != 0) {
                 seqs.push((home, r.call_seq));
             }
         }
     }
+    drop(lookup);
     let mut slot = 0u32;
     let mut ended = batch.clone();
     ended.state = state;
