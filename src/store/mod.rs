@@ -9,6 +9,7 @@ mod check_batches;
 mod check_projects;
 mod check_records;
 mod check_report;
+pub mod commit_stats;
 mod compare_scan;
 mod documents;
 mod export_scan;
@@ -30,6 +31,7 @@ mod prefix;
 pub(crate) mod projects;
 pub use projects::ProjectDelete;
 mod review_log;
+mod run_batch;
 mod run_skips;
 pub(crate) mod run_txn;
 mod run_txn_review;
@@ -42,6 +44,7 @@ pub use crate::model::ReviewEvent;
 pub use batches::{put_in as batch_put_in, RequestLookup};
 pub use change_stamp::ChangeStamp;
 pub use export_scan::OverlayView;
+pub use run_batch::RunBatch;
 pub use run_holders::{Alive, Holder};
 pub use run_txn::RunTxn;
 pub use schemas::{SchemaDelete, SchemaInsert};
@@ -274,15 +277,19 @@ impl Store {
                 path: self.path.clone(),
             });
         };
-        let deadline = Instant::now() + self.write_wait;
+        let asked = Instant::now();
+        let deadline = asked + self.write_wait;
         let mut pause = Duration::from_millis(2);
         loop {
             match db.try_begin_write() {
                 Ok(tx) => {
+                    if pause > Duration::from_millis(2) {
+                        commit_stats::waited(asked.elapsed());
+                    }
                     return Ok(WriteTxn {
                         tx,
                         _mark: writer_mark::Mark::take(&self.path),
-                    })
+                    });
                 }
                 Err(redb::TransactionError::WouldBlock) if Instant::now() < deadline => {
                     std::thread::sleep(pause);
@@ -343,7 +350,10 @@ pub(crate) struct WriteTxn {
 
 impl WriteTxn {
     pub(crate) fn commit(self) -> Result<(), redb::CommitError> {
-        self.tx.commit()
+        let t = Instant::now();
+        let done = self.tx.commit();
+        commit_stats::committed(t.elapsed());
+        done
     }
 
     pub(crate) fn abort(self) -> Result<(), redb::StorageError> {

@@ -18,7 +18,7 @@ pub struct RunTxn<'t> {
     pub(super) review: Table<'t, u64, &'static [u8]>,
 }
 
-impl RunTxn<'_> {
+impl<'t> RunTxn<'t> {
     pub fn overlay(&self, index: u32) -> Result<Option<Overlay>, StoreError> {
         match self.overlays.get((self.run.run_id.as_str(), index))? {
             Some(raw) => Ok(Some(super::sealed::open_json(raw.value(), || {
@@ -105,6 +105,24 @@ impl RunTxn<'_> {
             })?)),
             None => Ok(None),
         }
+    }
+
+    /// Remove the call record at `seq` (a call recorded as started that was never sent).
+    pub fn remove_call(&mut self, seq: u64) -> Result<(), StoreError> {
+        let run_id = self.run.run_id.clone();
+        self.calls.remove((run_id.as_str(), seq))?;
+        Ok(())
+    }
+
+    /// A view of `run` inside the open transaction `tx` (see [`super::run_batch`]).
+    pub(super) fn open_in(tx: &'t redb::WriteTransaction, run: Run) -> Result<Self, StoreError> {
+        Ok(RunTxn {
+            run,
+            overlays: tx.open_table(OVERLAYS)?,
+            status: tx.open_table(OVERLAY_STATUS)?,
+            calls: tx.open_table(CALLS)?,
+            review: tx.open_table(REVIEW_LOG)?,
+        })
     }
 
     /// Calls of this run, in order.

@@ -26,6 +26,7 @@ mod item;
 pub mod lease;
 pub(crate) mod pack;
 mod prepare;
+pub mod profile;
 pub use crate::record_cap;
 mod session;
 mod session_loop;
