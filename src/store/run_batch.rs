@@ -5,7 +5,7 @@
 use redb::{ReadableTable, Table};
 
 use super::run_txn::RunTxn;
-use super::tables::RUNS;
+use super::tables::{RUNS, RUN_HEADS};
 use super::{Store, StoreError};
 use crate::model::Run;
 
@@ -13,6 +13,7 @@ use crate::model::Run;
 pub struct RunBatch<'t> {
     tx: &'t redb::WriteTransaction,
     runs: Table<'t, &'static str, &'static [u8]>,
+    heads: Table<'t, &'static str, &'static [u8]>,
     view: Option<RunTxn<'t>>,
 }
 
@@ -50,6 +51,8 @@ impl<'t> RunBatch<'t> {
             self.runs
                 .insert(run_id, bytes.as_slice())
                 .map_err(StoreError::from)?;
+            // The light copy the lists read changes with the record (store format 6).
+            super::run_heads::put(&mut self.heads, &view.run)?;
         }
         Ok(out)
     }
@@ -68,6 +71,7 @@ impl Store {
             let mut batch = RunBatch {
                 tx: &tx,
                 runs: tx.open_table(RUNS).map_err(StoreError::from)?,
+                heads: tx.open_table(RUN_HEADS).map_err(StoreError::from)?,
                 view: None,
             };
             f(&mut batch)?
