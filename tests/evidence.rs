@@ -411,7 +411,10 @@ async fn a_planted_shift_in_every_pack_is_flagged_for_every_shifted_value() {
     // a pack already formed when the guard halves (the worker keeps up to 2 x concurrency
     // packs in progress) still goes out at the old size, and is caught the same way.
     assert_eq!((flagged, retried), (packed, packed), "{calls:#?}");
-    assert!((28..=40).contains(&packed), "{packed} blocks went out packed");
+    assert!(
+        (28..=40).contains(&packed),
+        "{packed} blocks went out packed"
+    );
     assert_eq!(env.run(&run).pack_guard.unwrap().pack_size, Some(1));
     assert_exact_spans(&env, &run);
 }
