@@ -19,12 +19,17 @@ use crate::provider::openai::{request_body, OpenAiClient, OutputMode};
 use crate::provider::types::{CallAnswer, CallRequest, ProviderError};
 use crate::provider::Flavor;
 
-/// Inline requests take at most 20 MB per batch; the request count is bounded by bytes only,
-/// so the count limit is set as OpenAI's (50,000) to keep a batch object small.
+/// Inline requests take at most 20 MB per batch, the whole create body. The split counts only
+/// the request bodies, so 5 MB are kept for the per-request wrapper (`{"request": …,
+/// "metadata": {"key": …}}`, under 100 bytes with a 64-character key) of up to 50,000 requests.
+/// No request-count limit is documented; OpenAI's 50,000 keeps a batch object small.
 pub const LIMITS: BatchLimits = BatchLimits {
     max_requests: 50_000,
-    max_bytes: 20 * 1000 * 1000,
+    max_bytes: 15 * 1000 * 1000,
 };
+
+/// The documented ceiling of one inline create body.
+pub const INLINE_MAX_BYTES: usize = 20 * 1000 * 1000;
 
 #[derive(Clone)]
 pub struct GoogleBatch {
@@ -331,6 +336,12 @@ pub fn as_chat_completion(body: &Value) -> Value {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_full_batch_with_its_wrappers_stays_under_the_inline_ceiling() {
+        let wrapper = r#"{"request":,"metadata":{"key":""}},"#.len() + 64;
+        assert!(LIMITS.max_bytes + LIMITS.max_requests * wrapper + 200 <= INLINE_MAX_BYTES);
+    }
 
     #[test]
     fn states_of_both_spellings_map_onto_the_batch_model() {
