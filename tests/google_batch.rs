@@ -407,6 +407,28 @@ async fn a_refused_submit_pauses_with_the_message_and_a_vanished_batch_loses_not
 }
 
 #[tokio::test]
+async fn a_failed_batch_says_why_and_its_blocks_go_out_again_never_done() {
+    let env = setup(3);
+    let run = env.create();
+    env.fake.script_batch(FakeBatchScript {
+        batch_failed: Some("internal error while processing the batch".into()),
+        ..Default::default()
+    });
+    assert_eq!(env.work(&run).await, RunEnd::Complete);
+    let batches = env.store.batches_of_run(&run.run_id).unwrap();
+    assert_eq!(batches.len(), 2);
+    assert_eq!(batches[0].state, BatchState::Failed);
+    let why = batches[0].message.clone().unwrap();
+    assert!(
+        why.contains("failed: internal error while processing"),
+        "{why}"
+    );
+    assert_eq!(batches[1].state, BatchState::Joined);
+    env.assert_all_staged(&run, 3);
+    assert!((0..3).all(|i| env.attempts(&run, i) == 0));
+}
+
+#[tokio::test]
 async fn an_interrupted_session_resumes_polling_after_restart_and_never_resubmits() {
     let env = setup(5);
     env.fake.set_batch_config(FakeBatchConfig {

@@ -242,6 +242,8 @@ fn state(b: &GBatch, ended: bool) -> &'static str {
     let outs: Vec<FakeOutcome> = (0..b.requests.len()).map(|i| outcome(b, i)).collect();
     if !ended {
         "BATCH_STATE_RUNNING"
+    } else if b.script.batch_failed.is_some() {
+        "BATCH_STATE_FAILED"
     } else if outs.contains(&FakeOutcome::Expired) {
         "BATCH_STATE_EXPIRED"
     } else if b.cancelled.is_some() || outs.contains(&FakeOutcome::Canceled) {
@@ -281,6 +283,10 @@ fn operation(b: &GBatch, p: Duration, responses: Option<Value>) -> Value {
             json!(humantime::format_rfc3339_seconds(std::time::SystemTime::now()).to_string());
     }
     op["metadata"] = meta;
+    if let (true, Some(why)) = (ended, &b.script.batch_failed) {
+        op["error"] = json!({"code": 13, "message": why});
+        return op;
+    }
     if let Some(r) = responses {
         op["response"] = json!({
             "@type": "type.googleapis.com/google.ai.generativelanguage.v1main.GenerateContentBatchOutput",

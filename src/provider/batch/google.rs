@@ -131,6 +131,17 @@ impl GoogleBatch {
             .or_else(|| body.pointer("/metadata/output/inlinedResponses/inlinedResponses"))
             .and_then(Value::as_array)
             .unwrap_or(&empty);
+        if responses.is_empty() && state_word(&state).0 == "failed" {
+            // The whole batch failed: say why rather than report every request missing.
+            let why = body.pointer("/error/message").and_then(Value::as_str);
+            return Err(ProviderError::Malformed {
+                message: short(&format!(
+                    "batch {} failed: {}",
+                    status.id,
+                    why.unwrap_or("the provider gave no reason")
+                )),
+            });
+        }
         let lines = responses
             .iter()
             .map(|r| {
