@@ -34,6 +34,7 @@ mod run_compare;
 mod run_group;
 mod run_status;
 mod schema;
+mod schema_calls;
 mod schema_refine;
 mod schema_report;
 mod schema_suggest;

@@ -54,8 +54,13 @@ pub fn short_id(id: &str) -> &str {
 
 /// The `blocks`, `usage` and `cost` lines of `run status`, for a run and for a group (its sums).
 pub fn print_totals(c: &crate::model::RunCounters, u: &crate::model::UsageTotals) {
+    // Blocks skipped by type (worker.skip_block_types) are named only when there are some.
+    let skipped = match c.skipped {
+        0 => String::new(),
+        n => format!("  skipped {n} (by type)"),
+    };
     outln!(
-        "blocks    total {}  pending {}  claimed {}  ai_complete {}  confirmed {}  failed {}",
+        "blocks    total {}  pending {}  claimed {}  ai_complete {}  confirmed {}  failed {}{skipped}",
         c.total,
         c.pending,
         c.claimed,

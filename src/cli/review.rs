@@ -152,7 +152,17 @@ fn confirm(
     }
     let run_id = member(ws, run, doc)?;
     let out = ws.confirm(&run_id, &target).map_err(refused)?;
-    report(ctx, &out, "confirmed")
+    let code = report(ctx, &out, "confirmed")?;
+    // `--all` confirms staged blocks only: blocks skipped by type stay skipped (SPEC §3).
+    let by_type = ws.get_run(&run_id)?.map_or(0, |r| r.counters.skipped);
+    if target == Target::AllStaged && by_type > 0 && !ctx.quiet && !ctx.json {
+        outln!(
+            "{by_type} block{} skipped by type (worker.skip_block_types) stay skipped: nothing \
+             to review, they export with data null",
+            if by_type == 1 { "" } else { "s" }
+        );
+    }
+    Ok(code)
 }
 
 /// `review edit`: stage a draft value for one field and show old -> new.

@@ -159,6 +159,15 @@ fn print_status_config(ws: &Workspace, id: &str, r: &Run) -> anyhow::Result<()> 
         p.request_timeout_seconds,
         p.transient_retries
     );
+    let skip: Vec<&str> = mc.skip_block_types().iter().map(|t| t.as_str()).collect();
+    outln!(
+        "          skip_block_types={} (run snapshot)",
+        if skip.is_empty() {
+            "(none)".to_string()
+        } else {
+            skip.join(",")
+        }
+    );
     // The pack guard (SPEC §4a): packs that moved answers between blocks, and any halving.
     if let Some(g) = &r.pack_guard {
         let size = g

@@ -57,7 +57,7 @@ pub enum SchemaCmd {
         /// Most sample blocks the request carries.
         #[arg(long, default_value_t = 8)]
         blocks: usize,
-        /// Provider (only `demo`, offline and deterministic, for now).
+        /// Provider: anthropic, openai, google, custom, or demo (offline, deterministic).
         #[arg(long, default_value = "demo")]
         provider: String,
         /// Model name for a real provider.
@@ -84,7 +84,15 @@ pub enum SchemaCmd {
         /// Write the refined schema to a new file (default: stdout).
         #[arg(short = 'o', long = "out", value_name = "FILE")]
         out: Option<PathBuf>,
+        /// Provider: anthropic, openai, google, custom, or demo (offline, deterministic).
+        #[arg(long, default_value = "demo")]
+        provider: String,
+        /// Model name for a real provider.
+        #[arg(long)]
+        model: Option<String>,
     },
+    /// Every schema assistant call (suggest / refine) with its tokens and cost.
+    Calls,
 }
 
 pub fn run(ctx: &Ctx, cmd: SchemaCmd) -> anyhow::Result<u8> {
@@ -125,14 +133,19 @@ pub fn run(ctx: &Ctx, cmd: SchemaCmd) -> anyhow::Result<u8> {
             draft,
             instruction,
             out,
+            provider,
+            model,
         } => super::schema_refine::run(
             ctx,
             super::schema_refine::RefineArgs {
                 draft,
                 instruction,
                 out,
+                provider,
+                model,
             },
         ),
+        SchemaCmd::Calls => super::schema_calls::run(ctx),
     }
 }
 

@@ -1,5 +1,5 @@
-//! `schema refine FILE_OR_REF "INSTRUCTION" [-o FILE]`: one instruction applied to a draft by
-//! the DEMO provider; the field diff is printed (stderr) before anything is written, and the
+//! `schema refine FILE_OR_REF "INSTRUCTION" [-o FILE] [--provider P] [--model M]`: one
+//! instruction applied to a draft by a provider (the DEMO one offline); the field diff is printed (stderr) before anything is written, and the
 //! result is checked like a suggestion. The draft and the store are never changed.
 
 use std::path::PathBuf;
@@ -7,12 +7,14 @@ use std::path::PathBuf;
 use serde_json::Value;
 
 use super::{Ctx, Exit};
-use crate::workspace::{self, schema_refine as refine, schema_suggest as suggest};
+use crate::workspace::{self, schema_refine as refine, AssistTask};
 
 pub struct RefineArgs {
     pub draft: String,
     pub instruction: String,
     pub out: Option<PathBuf>,
+    pub provider: String,
+    pub model: Option<String>,
 }
 
 pub fn run(ctx: &Ctx, args: RefineArgs) -> anyhow::Result<u8> {
@@ -28,7 +30,15 @@ pub fn run(ctx: &Ctx, args: RefineArgs) -> anyhow::Result<u8> {
         }
     }
     let draft = load_draft(ctx, &args.draft)?;
-    let refined = refine::demo_refine(&draft, &args.instruction).map_err(|e| refuse(&e))?;
+    // Writable: the call is recorded (`schema calls`); the draft and the schemas are not touched.
+    let ws = ctx.open()?;
+    let task = AssistTask::Refine {
+        draft: draft.clone(),
+        instruction: args.instruction.trim().to_string(),
+    };
+    let outcome = super::schema_suggest::ask(&ws, task, &args.provider, args.model.as_deref())
+        .map_err(|e| refuse(&e))?;
+    let refined = outcome.schema.clone();
     let has_fields = refined
         .get("properties")
         .and_then(Value::as_object)
@@ -36,17 +46,20 @@ pub fn run(ctx: &Ctx, args: RefineArgs) -> anyhow::Result<u8> {
     if !has_fields {
         return Err(refuse("the refinement removes every field"));
     }
-    let problems = suggest::problems(&refined);
-    if !problems.is_empty() {
-        return Err(refuse(&format!(
-            "the refined schema is invalid: {}",
-            problems.join("; ")
-        )));
-    }
     if !ctx.quiet {
-        errln!("DEMO refinement (offline, deterministic); field changes:");
+        match outcome.label {
+            Some(l) => errln!("{l} refinement (offline, deterministic); field changes:"),
+            None => errln!(
+                "{} {} refinement; field changes:",
+                outcome.provider,
+                outcome.model
+            ),
+        }
         for change in refine::field_diff(&draft, &refined) {
             errln!("  {change}");
+        }
+        for c in &outcome.calls {
+            errln!("  {}", super::schema_calls::call_line(c));
         }
     }
     match &args.out {

@@ -1,8 +1,8 @@
 //! `schema suggest "INTENT"`: sample a document's blocks, ask a provider for a schema, check
 //! the answer, then print it, write it to a new file, or save it through the one boundary.
 //!
-//! Only the offline DEMO provider answers for now (issue 26, item 1 headless part); a real
-//! provider is refused with a clear message rather than faked.
+//! The call, its check and its one retry live in `workspace::schema_assist`; the demo provider
+//! answers offline and is labelled DEMO.
 
 use std::path::{Path, PathBuf};
 
@@ -10,16 +10,8 @@ use serde_json::{json, Value};
 
 use super::output::print_json;
 use super::{Ctx, Exit};
-use crate::workspace::{schema_suggest as suggest, Workspace};
-
-/// Longest sample block text the request carries (characters).
-const SAMPLE_CHARS: usize = 1_500;
-
-/// The contract a suggested schema must meet (SPEC §2), sent with every request.
-const CONTRACT: &str = "Answer with one JSON Schema (draft 2020-12) object: type \"object\", \
-    a `properties` map of at most 30 fields named in lower_snake_case, each with a JSON type \
-    (string, integer, number, boolean, array, object, null), non-empty `enum` lists, a short \
-    `description`; optional `required` and `prompt_config`; no remote `$ref`.";
+use crate::model::sanitize_line;
+use crate::workspace::{AssistOutcome, AssistTask, Workspace};
 
 pub struct SuggestArgs {
     pub intent: String,
@@ -41,17 +33,6 @@ pub fn run(ctx: &Ctx, args: SuggestArgs) -> anyhow::Result<u8> {
     if args.blocks == 0 {
         return Err(refuse("--blocks must be at least 1"));
     }
-    if args.provider != "demo" {
-        return Err(refuse(&format!(
-            "provider {:?} is not wired into `schema suggest` yet; use --provider demo",
-            args.provider
-        )));
-    }
-    if args.model.is_some() {
-        return Err(refuse(
-            "--model is for a real provider; the demo provider has no models",
-        ));
-    }
     if let Some(path) = &args.out {
         if path.exists() {
             return Err(refuse(&format!(
@@ -60,34 +41,55 @@ pub fn run(ctx: &Ctx, args: SuggestArgs) -> anyhow::Result<u8> {
             )));
         }
     }
-    let ws = if args.save.is_some() {
-        ctx.open()?
-    } else {
-        ctx.open_read()?
-    };
+    // Writable: every call is recorded (`schema calls`), even one that is refused.
+    let ws = ctx.open()?;
     let conv_uid = pick_document(&ws, args.doc.as_deref())?;
-    let request = build_request(&ws, &conv_uid, intent, args.blocks)?;
-    let types: Vec<&str> = request["samples"]
-        .as_array()
-        .map(|a| a.iter().filter_map(|s| s["block_type"].as_str()).collect())
-        .unwrap_or_default();
-    let schema = suggest::demo_suggestion(intent, &types);
-    let problems = suggest::problems(&schema);
-    if !problems.is_empty() {
-        return Err(refuse(&format!(
-            "the suggestion is invalid: {}",
-            problems.join("; ")
-        )));
-    }
-    let request_bytes = serde_json::to_vec(&request)?.len();
+    let request = ws.suggest_request(Some(&conv_uid), intent, args.blocks)?;
+    let samples = request["samples"].as_array().map_or(0, Vec::len);
+    let task = AssistTask::Suggest {
+        request,
+        conv_uid: Some(conv_uid),
+    };
+    let outcome = ask(&ws, task, &args.provider, args.model.as_deref()).map_err(|e| refuse(&e))?;
     if !ctx.quiet && !ctx.json {
-        errln!(
-            "DEMO suggestion (offline, deterministic) from {} sample blocks; request {} bytes",
-            types.len(),
-            request_bytes
-        );
+        report_calls(&outcome, samples);
     }
-    deliver(ctx, &ws, schema, &args, request_bytes, types.len())
+    deliver(ctx, &ws, &outcome, &args, samples)
+}
+
+/// Run one assistant request to the end (the CLI has no runtime of its own).
+pub(super) fn ask(
+    ws: &Workspace,
+    task: AssistTask,
+    provider: &str,
+    model: Option<&str>,
+) -> Result<AssistOutcome, String> {
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .map_err(|e| format!("cannot start the async runtime: {e}"))?;
+    runtime
+        .block_on(ws.assist(task, provider, model, None))
+        .map_err(|e| sanitize_line(&e.message).into_owned())
+}
+
+/// One stderr line per call: provider, model, tokens, cost, outcome.
+pub(super) fn report_calls(outcome: &AssistOutcome, samples: usize) {
+    match outcome.label {
+        Some(label) => errln!(
+            "{label} suggestion (offline, deterministic) from {samples} sample blocks; request {} bytes",
+            outcome.request_bytes
+        ),
+        None => errln!(
+            "{} {} from {samples} sample blocks; request {} bytes",
+            sanitize_line(&outcome.provider),
+            sanitize_line(&outcome.model),
+            outcome.request_bytes
+        ),
+    }
+    for c in &outcome.calls {
+        errln!("  {}", super::schema_calls::call_line(c));
+    }
 }
 
 fn refuse(why: &str) -> anyhow::Error {
@@ -112,43 +114,14 @@ fn pick_document(ws: &Workspace, doc: Option<&str>) -> anyhow::Result<String> {
     }
 }
 
-/// The request: the intent, up to `n` sample blocks and the contract.
-pub(crate) fn build_request(
-    ws: &Workspace,
-    conv_uid: &str,
-    intent: &str,
-    n: usize,
-) -> anyhow::Result<Value> {
-    let mut types: Vec<&'static str> = Vec::new();
-    ws.for_each_block(conv_uid, |b| {
-        types.push(b.block_type.as_str());
-        Ok(())
-    })?;
-    let positions = suggest::sample_positions(&types, n);
-    let indices: Vec<u32> = positions.iter().map(|&p| p as u32).collect();
-    let samples: Vec<Value> = ws
-        .blocks_at(conv_uid, &indices)?
-        .into_iter()
-        .map(|b| {
-            let text: String = b.block_content.chars().take(SAMPLE_CHARS).collect();
-            json!({"block_index": b.block_index, "block_type": b.block_type.as_str(),
-                   "text": text})
-        })
-        .collect();
-    Ok(
-        json!({"intent": intent, "total_blocks": types.len(), "samples": samples,
-              "contract": CONTRACT}),
-    )
-}
-
 fn deliver(
     ctx: &Ctx,
     ws: &Workspace,
-    schema: Value,
+    outcome: &AssistOutcome,
     args: &SuggestArgs,
-    request_bytes: usize,
     samples: usize,
 ) -> anyhow::Result<u8> {
+    let schema = outcome.schema.clone();
     if let Some(r) = &args.save {
         let result = ws.save_schema(schema, Some(r.clone()));
         return super::schema_report::report(ctx, result, None);
@@ -161,9 +134,16 @@ fn deliver(
         return Ok(0);
     }
     if ctx.json {
+        let calls: Vec<Value> = outcome
+            .calls
+            .iter()
+            .map(super::schema_calls::call_json)
+            .collect();
         print_json(
-            &json!({"provider": "demo", "label": "DEMO", "samples": samples,
-                           "request_bytes": request_bytes, "schema": schema}),
+            &json!({"provider": outcome.provider, "model": outcome.model,
+                           "label": outcome.label, "samples": samples,
+                           "request_bytes": outcome.request_bytes, "calls": calls,
+                           "schema": schema}),
         )?;
     } else {
         print_json(&schema)?;

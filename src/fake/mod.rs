@@ -10,6 +10,7 @@
 mod answer;
 mod anthropic;
 mod anthropic_batch;
+mod assist;
 mod batch_script;
 mod google_batch;
 mod openai;
@@ -139,6 +140,8 @@ pub enum Fault {
     /// A pack shift: each result of a batch carries the answer for the next block of the
     /// pack (the last one the first's), as a small model that loses its place does.
     Shift,
+    /// A schema assistant answer with colliding field names and an unknown type.
+    InvalidProposal,
 }
 
 /// The behaviour of one call: optional latency (else the default) and a fault.

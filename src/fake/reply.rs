@@ -60,9 +60,12 @@ pub(super) struct Wanted {
     pub(super) properties: Value,
     /// The key each batched result carries its block index under, as the tool schema says.
     pub(super) key: String,
+    /// The payload of a schema assistant call, which is answered by `assist.rs`.
+    pub(super) assist: Option<Value>,
 }
 
 pub(super) fn wanted(user_text: &str, schema: &Value) -> Wanted {
+    let assist = crate::schema::assist_wire::payload_of(user_text);
     let blocks = prompt::parse_blocks(user_text);
     let results = schema.pointer("/properties/results/items/properties");
     match results {
@@ -75,6 +78,7 @@ pub(super) fn wanted(user_text: &str, schema: &Value) -> Wanted {
                 batched: true,
                 properties: Value::Object(props),
                 key,
+                assist,
             }
         }
         _ => Wanted {
@@ -82,12 +86,19 @@ pub(super) fn wanted(user_text: &str, schema: &Value) -> Wanted {
             batched: false,
             properties: schema.get("properties").cloned().unwrap_or(json!({})),
             key: INDEX_KEY.into(),
+            assist,
         },
     }
 }
 
 /// The structured output for a request, with the fault applied. Returns (output, truncated).
 pub(super) fn build_output(w: &Wanted, fault: &Fault) -> (Value, bool) {
+    if let Some(payload) = &w.assist {
+        return (
+            super::assist::answer(payload, fault),
+            *fault == Fault::Truncated,
+        );
+    }
     if !w.batched {
         let b = w.blocks.first();
         let out = match b {

@@ -23,6 +23,7 @@ mod inline_md;
 mod markdown;
 mod pdf;
 mod pdf_layout;
+mod pdf_marks;
 mod pdf_metrics;
 mod pdf_words;
 mod pptx;

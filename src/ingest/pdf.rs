@@ -121,6 +121,8 @@ struct Font<'a> {
     two_byte: bool,
     widths: BTreeMap<u32, f32>,
     default_width: f32,
+    /// Glyph space to text space for widths: 1/1000, or a Type3 font's `FontMatrix`.
+    width_scale: f32,
     bold: bool,
     /// A fixed-pitch font (Courier, a "Mono" face): its lines are code.
     mono: bool,
@@ -135,6 +137,7 @@ impl<'a> Font<'a> {
             .and_then(Object::as_name)
             .unwrap_or(b"");
         let two_byte = subtype == b"Type0";
+        let (fixed_pitch, missing_width) = descriptor(doc, dict);
         let base = dict
             .get(b"BaseFont")
             .and_then(Object::as_name)
@@ -164,22 +167,28 @@ impl<'a> Font<'a> {
                     widths.insert(first + i as u32, v);
                 }
             }
-            if widths.is_empty() {
+            default_width = match missing_width {
+                Some(w) if w > 0.0 => w,
                 // The standard 14 fonts need no widths: a Helvetica-like average.
-                default_width = if base.contains("courier") {
-                    600.0
-                } else {
-                    520.0
-                };
-            }
+                _ if base.contains("courier") || fixed_pitch => 600.0,
+                _ if widths.is_empty() => 520.0,
+                _ => default_width,
+            };
         }
+        // A Type3 font's glyph space is its FontMatrix's (often not 1/1000 of an em).
+        let width_scale = match dict.get(b"FontMatrix").and_then(Object::as_array) {
+            Ok(m) if subtype == b"Type3" => m.first().map(num).filter(|v| *v > 0.0),
+            _ => None,
+        }
+        .unwrap_or(0.001);
         Font {
-            encoding: dict.get_font_encoding(doc).ok(),
+            encoding: to_unicode_first(doc, dict).or_else(|| dict.get_font_encoding(doc).ok()),
             two_byte,
             widths,
             default_width,
+            width_scale,
             bold: base.contains("bold") || base.contains("black") || base.contains("heavy"),
-            mono: super::pdf_words::is_monospace(&base),
+            mono: fixed_pitch || super::pdf_words::is_monospace(&base),
             base,
         }
     }
@@ -202,6 +211,50 @@ impl<'a> Font<'a> {
             None => bytes.iter().map(|&b| b as char).collect(),
         }
     }
+}
+
+/// The font's `ToUnicode` CMap as its encoding when it also has an `Encoding` (lopdf reads the
+/// `Encoding` first): Skia's Type3 fonts name glyphs `/g0 /g1 ...`, which mean nothing, and
+/// pdftotext reads the CMap too.
+fn to_unicode_first(doc: &Document, dict: &Dictionary) -> Option<Encoding<'static>> {
+    dict.get_deref(b"ToUnicode", doc)
+        .and_then(Object::as_stream)
+        .ok()?;
+    dict.get(b"Encoding").ok()?;
+    let mut bare = dict.clone();
+    bare.remove(b"Encoding");
+    match bare.get_font_encoding(doc) {
+        Ok(Encoding::UnicodeMapEncoding(cmap)) => Some(Encoding::UnicodeMapEncoding(cmap)),
+        _ => None,
+    }
+}
+
+/// The font descriptor's FixedPitch flag (bit 1 of `Flags`) and `MissingWidth`, looked up on the
+/// font or, for a Type0 font, on its descendant: subset fonts of browser PDFs have names like
+/// `ABCDEF+Iosevka` that say nothing of their pitch.
+fn descriptor(doc: &Document, dict: &Dictionary) -> (bool, Option<f32>) {
+    let own = dict
+        .get_deref(b"FontDescriptor", doc)
+        .and_then(Object::as_dict);
+    let descendant = || {
+        dict.get_deref(b"DescendantFonts", doc)
+            .and_then(Object::as_array)
+            .ok()
+            .and_then(|a| a.first())
+            .and_then(|d| doc.dereference(d).ok())
+            .and_then(|(_, d)| d.as_dict().ok())
+            .and_then(|d| {
+                d.get_deref(b"FontDescriptor", doc)
+                    .and_then(Object::as_dict)
+                    .ok()
+            })
+    };
+    let Some(fd) = own.ok().or_else(descendant) else {
+        return (false, None);
+    };
+    let flags = fd.get(b"Flags").and_then(Object::as_i64).unwrap_or(0);
+    let missing = fd.get(b"MissingWidth").ok().map(num);
+    (flags & 1 == 1, missing)
 }
 
 /// `W` array of a CID font: `c [w1 w2 ...]` or `c_first c_last w`.
@@ -241,8 +294,12 @@ fn read_page(doc: &Document, number: u32, id: ObjectId) -> Result<(Page, usize),
     let mut tm = IDENTITY;
     let mut tlm = IDENTITY;
     let mut draws = 0usize;
+    let mut marks = super::pdf_marks::Marks::default();
     for op in &content.operations {
         let o = &op.operands;
+        if marks.op(&op.operator, o, st.ctm) {
+            continue;
+        }
         match op.operator.as_str() {
             "q" => stack.push(st),
             "Q" => {
@@ -298,6 +355,7 @@ fn read_page(doc: &Document, number: u32, id: ObjectId) -> Result<(Page, usize),
             height: media[3] - media[1],
             origin: (media[0], media[1]),
             spans,
+            marks: marks.found,
         },
         images,
     ))
@@ -398,7 +456,7 @@ fn show(f: &Font<'_>, st: &State, tm: &mut [f32; 6], parts: &[&Object], spans: &
                                 .flatten()
                         })
                         .unwrap_or(f.default_width)
-                        / 1000.0;
+                        * f.width_scale;
                     let space = if !f.two_byte && code == 32 {
                         st.word_spacing
                     } else {
@@ -410,9 +468,11 @@ fn show(f: &Font<'_>, st: &State, tm: &mut [f32; 6], parts: &[&Object], spans: &
                 *tm = mul([1.0, 0.0, 0.0, 1.0, advance, 0.0], *tm);
             }
             other => {
-                // A kerning adjustment in thousandths of text space; a large one is a space.
+                // A kerning adjustment in thousandths of text space; one over 0.1 em is a word
+                // space, as pdftotext's minimum word break (browser engines drop the space
+                // glyph and move by its width, 0.2 em or less in a condensed face).
                 let adjust = -num(other) / 1000.0 * st.size * st.scale;
-                if adjust > st.size * 0.2 && !text.ends_with(' ') {
+                if adjust > st.size * st.scale * 0.1 && !text.ends_with(' ') {
                     text.push(' ');
                 }
                 *tm = mul([1.0, 0.0, 0.0, 1.0, adjust, 0.0], *tm);
@@ -483,3 +543,7 @@ fn info_title(doc: &Document) -> Option<String> {
             )
     })
 }
+
+#[cfg(test)]
+#[path = "pdf_browser_tests.rs"]
+mod browser_tests;

@@ -37,6 +37,8 @@ pub(crate) struct Page {
     pub height: f32,
     pub origin: (f32, f32),
     pub spans: Vec<Span>,
+    /// Bullet-sized painted shapes (`pdf_marks.rs`), as boxes `[x0, y0, x1, y1]`.
+    pub marks: Vec<[f32; 4]>,
 }
 
 #[derive(Debug, Clone)]
@@ -52,29 +54,49 @@ struct Line {
     /// Set in a monospace font throughout: a code line, `raw` its text with spacing kept.
     mono: bool,
     raw: String,
+    /// A painted bullet sits just left of the line: it starts a list item.
+    bullet: bool,
 }
 
 /// Lines of a page in reading order. A page set in two columns (a vertical gutter in the middle
 /// that almost no text crosses) is read as: full-width text above the columns, the left column,
 /// the right column, full-width text below.
 fn page_lines(page: &Page) -> Vec<Line> {
+    let mut lines = lines_in_order(page);
+    for l in &mut lines {
+        l.bullet = page.marks.iter().any(|m| bullet_of(m, l));
+    }
+    lines
+}
+
+/// Whether mark `m` is the bullet of line `l`: right before its first character (within three
+/// ems) and level with its x-height.
+fn bullet_of(m: &[f32; 4], l: &Line) -> bool {
+    let mid = (m[1] + m[3]) / 2.0;
+    let before = l.x0 - m[2];
+    before > 0.0 && before < 3.0 * l.size && mid > l.y - 0.2 * l.size && mid < l.y + 0.8 * l.size
+}
+
+fn lines_in_order(page: &Page) -> Vec<Line> {
     let spans: Vec<&Span> = page
         .spans
         .iter()
         .filter(|s| !s.text.trim().is_empty())
         .collect();
-    let Some(gutter) = gutter(page, &spans) else {
+    let runs = runs(&spans);
+    let Some(gutter) = gutter(page, &runs) else {
         return lines(&spans);
     };
     let (mut left, mut right, mut wide) = (Vec::new(), Vec::new(), Vec::new());
-    for s in spans {
-        if s.x1 <= gutter {
-            left.push(s);
-        } else if s.x0 >= gutter {
-            right.push(s);
+    for r in &runs {
+        let side = if r.x1 <= gutter {
+            &mut left
+        } else if r.x0 >= gutter {
+            &mut right
         } else {
-            wide.push(s);
-        }
+            &mut wide
+        };
+        side.extend(r.spans.iter().copied());
     }
     let columns_top = left
         .iter()
@@ -90,10 +112,51 @@ fn page_lines(page: &Page) -> Vec<Line> {
     out
 }
 
+/// Spans of one baseline whose gaps are narrower than a column gap (under an em): the words of
+/// one line of one column. Browser engines write a span per word or per glyph, so a gutter is
+/// looked for between runs, never between words.
+struct Run<'a> {
+    x0: f32,
+    x1: f32,
+    spans: Vec<&'a Span>,
+}
+
+fn runs<'a>(spans: &[&'a Span]) -> Vec<Run<'a>> {
+    let mut sorted = spans.to_vec();
+    sorted.sort_by(|a, b| b.y.total_cmp(&a.y).then(a.x0.total_cmp(&b.x0)));
+    let mut rows: Vec<Vec<&Span>> = Vec::new();
+    for s in sorted {
+        match rows.last_mut() {
+            Some(row) if (row[0].y - s.y).abs() <= 0.4 * row[0].size.max(s.size) => row.push(s),
+            _ => rows.push(vec![s]),
+        }
+    }
+    let mut out: Vec<Run<'a>> = Vec::new();
+    for mut row in rows {
+        row.sort_by(|a, b| a.x0.total_cmp(&b.x0));
+        let first = out.len();
+        for s in row {
+            let in_row = out.len() > first;
+            match out.last_mut() {
+                Some(r) if in_row && s.x0 - r.x1 < 0.9 * s.size => {
+                    r.x1 = r.x1.max(s.x1);
+                    r.spans.push(s);
+                }
+                _ => out.push(Run {
+                    x0: s.x0,
+                    x1: s.x1,
+                    spans: vec![s],
+                }),
+            }
+        }
+    }
+    out
+}
+
 /// The x of a column gutter: a 1 pt strip in the middle half of the page crossed by at most a
-/// few spans, with enough text on both sides.
-fn gutter(page: &Page, spans: &[&Span]) -> Option<f32> {
-    if spans.len() < 10 {
+/// few runs, with enough text on both sides.
+fn gutter(page: &Page, runs: &[Run<'_>]) -> Option<f32> {
+    if runs.len() < 10 {
         return None;
     }
     let left_edge = page.origin.0 + page.width * 0.3;
@@ -101,16 +164,16 @@ fn gutter(page: &Page, spans: &[&Span]) -> Option<f32> {
     let mut best: Option<(usize, f32)> = None;
     let mut x = left_edge;
     while x <= right_edge {
-        let crossing = spans.iter().filter(|s| s.x0 < x && s.x1 > x).count();
+        let crossing = runs.iter().filter(|s| s.x0 < x && s.x1 > x).count();
         if best.is_none_or(|(c, _)| crossing < c) {
             best = Some((crossing, x));
         }
         x += 1.0;
     }
     let (crossing, x) = best?;
-    let left = spans.iter().filter(|s| s.x1 <= x).count();
-    let right = spans.iter().filter(|s| s.x0 >= x).count();
-    (crossing * 10 <= spans.len() && left >= 5 && right >= 5).then_some(x)
+    let left = runs.iter().filter(|s| s.x1 <= x).count();
+    let right = runs.iter().filter(|s| s.x0 >= x).count();
+    (crossing * 10 <= runs.len() && left >= 5 && right >= 5).then_some(x)
 }
 
 /// Spans on (nearly) the same baseline, left to right, joined with spaces where there is a gap.
@@ -186,6 +249,7 @@ fn lines(spans: &[&Span]) -> Vec<Line> {
                 } else {
                     String::new()
                 },
+                bullet: false,
             }
         })
         .filter(|l| !l.text.is_empty())
@@ -270,6 +334,8 @@ struct Open {
     x0: f32,
     max_x1: f32,
     last: Line,
+    /// A list item whose bullet is a painted shape.
+    painted: bool,
 }
 
 fn push(r: &mut Renderer, b: Open, vocab: &Vocabulary) {
@@ -342,7 +408,7 @@ pub(crate) fn layout(pages: &[Page]) -> Renderer {
                 sizes.level_of(l)
             };
             let marker = if level.is_none() && !tabular && !l.mono {
-                list_marker(&l.text)
+                list_marker(&l.text).or(l.bullet.then_some((None, l.text.as_str())))
             } else {
                 None
             };
@@ -437,7 +503,11 @@ fn continues(
     match o.block_type {
         BlockType::Heading => level == Some(o.level) && same_size && normal_gap,
         BlockType::ListItem => {
-            level.is_none() && marker.is_none() && same_size && normal_gap && l.x0 > o.x0 + 1.0
+            // Under a text marker the text is indented past it; under a painted one, the
+            // wrapped lines line up with the first line's text.
+            let hangs =
+                l.x0 > o.x0 + 1.0 || (o.last.bullet || o.painted) && (l.x0 - o.x0).abs() < 1.0;
+            level.is_none() && marker.is_none() && same_size && normal_gap && hangs
         }
         _ => {
             let short_last = o.last.x1 < o.max_x1 - 3.0 * o.size
@@ -485,6 +555,7 @@ impl Open {
             x0: l.x0,
             max_x1: l.x1,
             last: l.clone(),
+            painted: l.bullet,
         }
     }
 

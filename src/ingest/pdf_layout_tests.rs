@@ -20,6 +20,7 @@ fn page(number: u32, spans: Vec<Span>) -> Page {
         height: 800.0,
         origin: (0.0, 0.0),
         spans,
+        marks: Vec::new(),
     }
 }
 

@@ -57,12 +57,7 @@ impl GroupSummary {
         let count = |s: RunStatus| members.iter().filter(|r| r.status == s).count();
         for r in &members {
             let (c, u) = (&r.counters, &r.usage);
-            counters.total += c.total;
-            counters.pending += c.pending;
-            counters.claimed += c.claimed;
-            counters.ai_complete += c.ai_complete;
-            counters.confirmed += c.confirmed;
-            counters.failed += c.failed;
+            counters.add(c);
             usage.calls += u.calls;
             usage.cache_hit_calls += u.cache_hit_calls;
             usage.failed_calls += u.failed_calls;

@@ -1,5 +1,6 @@
 //! Plain serde types shared by every module. No I/O here.
 
+mod assist_call;
 mod batch;
 mod block;
 mod call;
@@ -15,6 +16,7 @@ mod sanitize;
 mod schema;
 mod usage;
 
+pub use assist_call::AssistCall;
 pub use batch::{
     batch_owner, held_by_a_batch, BatchCounts, BatchJoin, BatchRecord, BatchRequest, BatchState,
     CallMode, BATCH_OWNER_PREFIX,
@@ -29,7 +31,7 @@ pub use provider::{ProviderKind, UnknownProvider};
 pub use records::{AdminRecord, AuditEntry, ReviewEvent, StoredKey};
 pub use run::{
     CallRecord, ModelConfig, Overlay, OverlayStatus, Run, RunCounters, RunStatus, ServerSeen,
-    Shown, UsageTotals,
+    Shown, UsageTotals, SKIP_BLOCK_TYPES_KEY,
 };
 pub use run_state::RunState;
 pub use sanitize::{json_escape_controls, one_line, sanitize, sanitize_line};

@@ -37,6 +37,9 @@ pub enum OverlayStatus {
     AiComplete,
     Confirmed,
     Failed,
+    /// The block's type is in the run's `worker.skip_block_types`: never claimed, never sent to
+    /// a model; it counts toward complete and exports with `data: null`.
+    Skipped,
 }
 
 /// The values a block shows (the one rule used by the grid and by export): the confirmed value
@@ -73,12 +76,13 @@ impl OverlayStatus {
         }
     }
 
-    pub const ALL: [OverlayStatus; 5] = [
+    pub const ALL: [OverlayStatus; 6] = [
         OverlayStatus::Pending,
         OverlayStatus::Claimed,
         OverlayStatus::AiComplete,
         OverlayStatus::Confirmed,
         OverlayStatus::Failed,
+        OverlayStatus::Skipped,
     ];
 
     pub fn code(self) -> u8 {
@@ -88,6 +92,7 @@ impl OverlayStatus {
             OverlayStatus::AiComplete => 2,
             OverlayStatus::Confirmed => 3,
             OverlayStatus::Failed => 4,
+            OverlayStatus::Skipped => 5,
         }
     }
 
@@ -98,9 +103,14 @@ impl OverlayStatus {
             OverlayStatus::AiComplete => "ai_complete",
             OverlayStatus::Confirmed => "confirmed",
             OverlayStatus::Failed => "failed",
+            OverlayStatus::Skipped => "skipped",
         }
     }
 }
+
+/// The policy key naming the block types a run skips (declared here so the store, which
+/// creates the overlays, can read it from a run's snapshot; `policy::keys` re-exports it).
+pub const SKIP_BLOCK_TYPES_KEY: &str = "worker.skip_block_types";
 
 /// Everything a run needs to behave the same forever: provider, model controls, and a snapshot
 /// of every effective policy value at creation (SPEC §3, §5).
@@ -127,6 +137,23 @@ impl ModelConfig {
         super::ProviderKind::is_demo_name(&self.provider)
     }
 
+    /// The block types this run skips: the snapshot's `worker.skip_block_types` (unknown names
+    /// are ignored; policy validation refuses them when they are set). A run without the key in
+    /// its snapshot (made by an older build, or [`ModelConfig::fixed`]) skips nothing.
+    pub fn skip_block_types(&self) -> Vec<super::BlockType> {
+        let Some(list) = self
+            .policy
+            .get(SKIP_BLOCK_TYPES_KEY)
+            .and_then(Value::as_array)
+        else {
+            return Vec::new();
+        };
+        list.iter()
+            .filter_map(Value::as_str)
+            .filter_map(|s| s.parse().ok())
+            .collect()
+    }
+
     /// A config with explicit values and no recorded sources or policy snapshot.
     pub fn fixed(provider: &str, model: &str, temperature: f64, max_tokens: u32) -> ModelConfig {
         ModelConfig {
@@ -150,6 +177,9 @@ pub struct RunCounters {
     pub ai_complete: u32,
     pub confirmed: u32,
     pub failed: u32,
+    /// Blocks the run skips by type (`worker.skip_block_types`); absent in older runs.
+    #[serde(default)]
+    pub skipped: u32,
 }
 
 impl RunCounters {
@@ -160,7 +190,19 @@ impl RunCounters {
             OverlayStatus::AiComplete => &mut self.ai_complete,
             OverlayStatus::Confirmed => &mut self.confirmed,
             OverlayStatus::Failed => &mut self.failed,
+            OverlayStatus::Skipped => &mut self.skipped,
         }
+    }
+
+    /// Add `other`'s counts to these (a run group's totals).
+    pub fn add(&mut self, other: &RunCounters) {
+        self.total += other.total;
+        self.pending += other.pending;
+        self.claimed += other.claimed;
+        self.ai_complete += other.ai_complete;
+        self.confirmed += other.confirmed;
+        self.failed += other.failed;
+        self.skipped += other.skipped;
     }
 
     /// Record one overlay moving from `from` to `to`.
@@ -318,10 +360,15 @@ pub struct Overlay {
 
 impl Overlay {
     pub fn new_pending(run_id: &str, block_index: u32) -> Overlay {
+        Overlay::new_with_status(run_id, block_index, OverlayStatus::Pending)
+    }
+
+    /// A new overlay in `status` (pending, or skipped by type) with nothing else set.
+    pub fn new_with_status(run_id: &str, block_index: u32, status: OverlayStatus) -> Overlay {
         Overlay {
             run_id: run_id.to_string(),
             block_index,
-            status: OverlayStatus::Pending,
+            status,
             attempt_count: 0,
             last_error: None,
             claimed_by: None,

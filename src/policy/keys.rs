@@ -20,6 +20,7 @@ pub const MAX_RETRIES: &str = "worker.max_retries";
 pub const CONCURRENCY: &str = "worker.concurrency";
 pub const REQUEST_TIMEOUT_SECONDS: &str = "worker.request_timeout_seconds";
 pub const TRANSIENT_RETRIES: &str = "worker.transient_retries";
+pub const SKIP_BLOCK_TYPES: &str = crate::model::SKIP_BLOCK_TYPES_KEY;
 pub const BATCH_POLL_SECONDS_MIN: &str = "worker.batch_api.poll_seconds_min";
 pub const BATCH_POLL_SECONDS_MAX: &str = "worker.batch_api.poll_seconds_max";
 pub const BATCH_RESUBMIT_EXPIRED: &str = "worker.batch_api.resubmit_expired";

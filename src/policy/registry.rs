@@ -33,6 +33,8 @@ pub enum KeyType {
     String {
         non_empty: bool,
     },
+    /// A list of block type names (`heading`, `page_footer`, ...), each known, none twice.
+    BlockTypes,
 }
 
 impl KeyType {
@@ -42,6 +44,7 @@ impl KeyType {
             KeyType::Integer { .. } => "integer",
             KeyType::Number { .. } => "number",
             KeyType::String { .. } => "string",
+            KeyType::BlockTypes => "list of block types",
         }
     }
 }
@@ -61,6 +64,7 @@ enum DefaultValue {
     Int(i64),
     Num(f64),
     Str(&'static str),
+    List(&'static [&'static str]),
 }
 
 impl PolicyKey {
@@ -70,6 +74,7 @@ impl PolicyKey {
             DefaultValue::Int(i) => json!(i),
             DefaultValue::Num(n) => json!(n),
             DefaultValue::Str(s) => json!(s),
+            DefaultValue::List(l) => json!(l),
         }
     }
 
@@ -85,6 +90,7 @@ impl PolicyKey {
             KeyType::Number { min, max } => format!("{min:.1}..={max:.1}"),
             KeyType::String { non_empty: true } => "non-empty".into(),
             KeyType::String { non_empty: false } => String::new(),
+            KeyType::BlockTypes => "known block types".into(),
         }
     }
 }
@@ -215,6 +221,15 @@ pub const REGISTRY: &[PolicyKey] = &[
         default: DefaultValue::Int(8),
     },
     PolicyKey {
+        key: keys::SKIP_BLOCK_TYPES,
+        ty: KeyType::BlockTypes,
+        description: "Block types a new run does not send to the model: their blocks are \
+                      `skipped` from creation, cost nothing, count toward complete and export \
+                      with data null (page furniture by default). Set as names separated by \
+                      commas, or a JSON list; empty or [] skips nothing.",
+        default: DefaultValue::List(&["page_header", "page_footer"]),
+    },
+    PolicyKey {
         key: keys::BATCH_POLL_SECONDS_MIN,
         ty: int(1, Some(Bound::Fixed(3600)), U32),
         description: "Batch mode (`run start --batch`): the first wait, in seconds, before an \
@@ -322,7 +337,32 @@ pub fn parse_value(key: &PolicyKey, text: &str) -> Result<Value, PolicyError> {
             _ => Err(bad("a number such as 0.3")),
         },
         KeyType::String { .. } => Ok(Value::String(text.to_string())),
+        KeyType::BlockTypes => parse_name_list(t).map_err(|why| bad(&why)),
     }
+}
+
+/// `a, b c` or a JSON list of strings → a JSON list of the names, first occurrence kept;
+/// empty text, `[]` or `none` is the empty list. Names are checked by [`check_bounds`].
+fn parse_name_list(text: &str) -> Result<Value, String> {
+    let names: Vec<String> = if text.starts_with('[') {
+        serde_json::from_str::<Vec<String>>(text).map_err(|e| {
+            format!("a list of block type names, e.g. page_header, page_footer (not JSON: {e})")
+        })?
+    } else if text.eq_ignore_ascii_case("none") {
+        Vec::new()
+    } else {
+        text.split(|c: char| c == ',' || c.is_whitespace())
+            .filter(|s| !s.is_empty())
+            .map(str::to_string)
+            .collect()
+    };
+    let mut out: Vec<String> = Vec::new();
+    for n in names.into_iter().map(|n| n.trim().to_string()) {
+        if !out.contains(&n) {
+            out.push(n);
+        }
+    }
+    Ok(json!(out))
 }
 
 /// Check a value's type (a JSON value from any front end) without bounds.
@@ -332,6 +372,9 @@ pub fn check_type(key: &PolicyKey, value: &Value) -> Result<(), PolicyError> {
         KeyType::Integer { .. } => value.is_i64() || value.is_u64(),
         KeyType::Number { .. } => value.as_f64().is_some_and(f64::is_finite),
         KeyType::String { .. } => value.is_string(),
+        KeyType::BlockTypes => value
+            .as_array()
+            .is_some_and(|l| l.iter().all(Value::is_string)),
     };
     if ok {
         Ok(())
@@ -419,7 +462,23 @@ pub fn check_bounds(
                 Ok(())
             }
         }
+        KeyType::BlockTypes => known_block_types(value).map_err(out),
     }
+}
+
+/// Every name of the list is a block type, and none comes twice.
+fn known_block_types(value: &Value) -> Result<(), String> {
+    let names: Vec<&str> = value
+        .as_array()
+        .map(|l| l.iter().filter_map(Value::as_str).collect())
+        .unwrap_or_default();
+    for (i, name) in names.iter().enumerate() {
+        name.parse::<crate::model::BlockType>()?;
+        if names[..i].contains(name) {
+            return Err(format!("'{name}' is listed twice"));
+        }
+    }
+    Ok(())
 }
 
 /// Keys whose bounds refer to `key` (e.g. `pack_size` and `text_heavy_max_pack_size` for

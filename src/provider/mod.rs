@@ -13,6 +13,7 @@ pub(crate) mod http;
 pub mod openai;
 pub(crate) mod pricing;
 pub mod prompt;
+pub mod tool_call;
 mod types;
 
 use crate::model::ProviderKind;
@@ -20,6 +21,7 @@ pub use anthropic::AnthropicClient;
 pub use discover::{ServerKind, ServerLimits};
 pub use openai::{Flavor, OpenAiClient, OutputMode, StructuredSupport};
 pub use pricing::{format_cost, ModelPrice, PriceTable};
+pub use tool_call::{ToolAnswer, ToolCall};
 pub use types::{BlockInput, CallAnswer, CallRequest, Provider, ProviderError, RateLimitInfo};
 
 /// Every provider name the product knows.

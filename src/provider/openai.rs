@@ -226,7 +226,7 @@ fn probe_request(model: &str) -> CallRequest {
 }
 
 /// Reasoning models refuse a temperature other than the default.
-fn takes_temperature(model: &str) -> bool {
+pub(super) fn takes_temperature(model: &str) -> bool {
     let m = model.rsplit('/').next().unwrap_or(model);
     !(m.starts_with("o1") || m.starts_with("o3") || m.starts_with("o4") || m.starts_with("gpt-5"))
 }
@@ -374,7 +374,7 @@ fn strip_fences(text: &str) -> &str {
 }
 
 /// A 400 that says the server does not know the `json_schema` response format.
-fn refuses_json_schema(err: &ProviderError) -> bool {
+pub(super) fn refuses_json_schema(err: &ProviderError) -> bool {
     match err {
         ProviderError::BadRequest { status, message } if *status == 400 || *status == 422 => {
             let m = message.to_ascii_lowercase();

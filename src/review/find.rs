@@ -17,15 +17,18 @@ pub enum StatusChoice {
     Edited,
     Confirmed,
     Failed,
+    /// Skipped by type (`worker.skip_block_types`).
+    Skipped,
 }
 
 impl StatusChoice {
-    pub const ALL: [StatusChoice; 5] = [
+    pub const ALL: [StatusChoice; 6] = [
         StatusChoice::Pending,
         StatusChoice::Staged,
         StatusChoice::Edited,
         StatusChoice::Confirmed,
         StatusChoice::Failed,
+        StatusChoice::Skipped,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -35,6 +38,7 @@ impl StatusChoice {
             StatusChoice::Edited => "edited",
             StatusChoice::Confirmed => "confirmed",
             StatusChoice::Failed => "failed",
+            StatusChoice::Skipped => "skipped",
         }
     }
 }
@@ -75,6 +79,7 @@ impl Filter {
                 StatusChoice::Staged => OverlayStatus::AiComplete,
                 StatusChoice::Confirmed => OverlayStatus::Confirmed,
                 StatusChoice::Failed => OverlayStatus::Failed,
+                StatusChoice::Skipped => OverlayStatus::Skipped,
                 StatusChoice::Edited => {
                     store.for_each_overlay(&run.run_id, |ov| {
                         if ov.status == OverlayStatus::AiComplete && ov.edited {

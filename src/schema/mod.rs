@@ -3,6 +3,7 @@
 //!
 //! Every way of making a schema ends in [`save`]; nothing else writes schemas.
 
+pub mod assist_wire;
 mod canonical;
 mod compat;
 mod error;

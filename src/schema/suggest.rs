@@ -7,6 +7,8 @@ use super::check;
 
 /// Default number of sample blocks a suggestion request carries.
 pub const DEFAULT_SAMPLE_BLOCKS: usize = 8;
+/// The problem of a schema with an empty `properties` map.
+pub const NO_FIELDS: &str = "the schema has no fields";
 /// Most fields a suggested schema may have.
 pub const MAX_SUGGESTED_FIELDS: usize = 30;
 
@@ -112,7 +114,7 @@ pub fn problems(schema: &Value) -> Vec<String> {
         return vec!["the answer has no `properties` object".into()];
     };
     if props.is_empty() {
-        out.push("the schema has no fields".into());
+        out.push(NO_FIELDS.into());
     }
     if props.len() > MAX_SUGGESTED_FIELDS {
         out.push(format!(

@@ -387,6 +387,7 @@ fn check_overlays(
         ("ai_complete", c.ai_complete, counted.ai_complete),
         ("confirmed", c.confirmed, counted.confirmed),
         ("failed", c.failed, counted.failed),
+        ("skipped", c.skipped, counted.skipped),
     ] {
         if stored != actual {
             damage(format!(

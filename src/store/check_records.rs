@@ -80,5 +80,21 @@ pub(super) fn check_sealed_tables(
     }
     let _reading = super::guard::reading("the calls log");
     contain(report, |r| calls(tx, r))?;
+    let _reading = super::guard::reading("the schema assistant calls");
+    contain(report, |r| assist_calls(tx, r))?;
     Ok(())
+}
+
+/// The schema assistant's log, created by its first call (none yet: nothing to verify).
+fn assist_calls(tx: &redb::ReadTransaction, report: &mut CheckReport) -> Result<(), StoreError> {
+    match tx.open_table(super::tables::ASSIST_CALLS) {
+        Err(redb::TableError::TableDoesNotExist(_)) => Ok(()),
+        Err(e) => Err(e.into()),
+        Ok(_) => by_seq(
+            tx,
+            super::tables::ASSIST_CALLS,
+            "schema assistant call",
+            report,
+        ),
+    }
 }

@@ -13,7 +13,12 @@ fn feed<K: redb::Key + 'static, V: redb::Value + 'static>(
     hasher: &mut Sha256,
 ) -> Result<(), StoreError> {
     hasher.update(def.to_string().as_bytes());
-    let table = tx.open_table(def)?;
+    let table = match tx.open_table(def) {
+        Ok(t) => t,
+        // The schema assistant's table is made by its first call (a store without it is fine).
+        Err(redb::TableError::TableDoesNotExist(_)) => return Ok(()),
+        Err(e) => return Err(e.into()),
+    };
     for entry in table.iter()? {
         let (k, v) = entry?;
         let (kv, vv) = (k.value(), v.value());
@@ -57,6 +62,10 @@ impl Store {
         feed(&tx, DOCUMENT_PROJECTS, &mut h)?;
         feed(&tx, PROJECT_GROUPS, &mut h)?;
         feed(&tx, RUN_GROUPS, &mut h)?;
+        feed(&tx, BATCHES, &mut h)?;
+        feed(&tx, BATCH_REQUESTS, &mut h)?;
+        feed(&tx, RUN_BATCHES, &mut h)?;
+        feed(&tx, ASSIST_CALLS, &mut h)?;
         Ok(hex::encode(h.finalize()))
     }
 }

@@ -25,6 +25,14 @@ const MIGRATIONS: &[(u64, &str, Step)] = &[
         create_all_tables,
     ),
     (5, "create the provider batch tables", create_all_tables),
+    // 7 only stamps the version: overlays of new runs may be `skipped` (status code 5, from
+    // `worker.skip_block_types`), and a build that does not know that status must refuse the
+    // store by its version instead of calling those overlays damaged.
+    (
+        7,
+        "overlay status skipped (worker.skip_block_types)",
+        create_all_tables,
+    ),
 ];
 
 /// Read the store's format version; upgrade an older store in place; refuse a newer one.
@@ -256,7 +264,7 @@ mod tests {
         stamp(&path, 1);
         let store = Store::open(&path).unwrap();
         assert_eq!(read_version(&store).unwrap(), Some(FORMAT_VERSION));
-        assert_eq!(FORMAT_VERSION, 5, "5: the provider batch tables");
+        assert_eq!(FORMAT_VERSION, 7, "7: overlays may be skipped");
         assert_eq!(store.list_documents().unwrap(), docs);
         assert_eq!(store.blocks(&docs[0].conv_uid).unwrap(), blocks);
         assert_eq!(store.meta("note").unwrap().as_deref(), Some(&b"kept"[..]));

@@ -1,5 +1,6 @@
 //! The only code that knows redb. Every multi-row change is one write transaction.
 
+mod assist_calls;
 mod batches;
 mod block_codec;
 mod change_stamp;
@@ -27,6 +28,7 @@ mod prefix;
 pub(crate) mod projects;
 pub use projects::ProjectDelete;
 mod review_log;
+mod run_skips;
 pub(crate) mod run_txn;
 mod run_txn_review;
 mod runs;
@@ -61,8 +63,9 @@ const CACHE_BYTES: usize = 2 * 1024 * 1024;
 /// Store format this build writes and reads. Bump with a numbered migration in
 /// `migrations.rs` (2: the v1 stamp covered three block layouts; see `v1_to_v2`; 3: user-data
 /// records are sealed with a checksum, `sealed.rs`; 4: projects and run groups; 5: provider
-/// batches).
-pub const FORMAT_VERSION: u64 = 5;
+/// batches; 6: reserved for the run summary of issue 22; 7: overlays may be `skipped`, code 5,
+/// which older builds cannot read).
+pub const FORMAT_VERSION: u64 = 7;
 
 /// How long a write waits for another process's write transaction before giving up.
 pub const WRITE_WAIT: Duration = Duration::from_secs(5);

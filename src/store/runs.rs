@@ -200,7 +200,8 @@ impl Store {
     }
 }
 
-/// Write a new run with one `pending` overlay per block inside `tx` (refused if its id exists).
+/// Write a new run inside `tx` (refused if its id exists): one `pending` overlay per block, or
+/// `skipped` for a block whose type is in the run's snapshot of `worker.skip_block_types`.
 pub(super) fn insert_run(
     tx: &redb::WriteTransaction,
     run: &Run,
@@ -213,10 +214,13 @@ pub(super) fn insert_run(
             run.run_id
         )));
     }
+    let skip = run.model_config.skip_block_types();
+    let skipped = super::run_skips::indices_of_types(tx, &run.conv_uid, total_blocks, &skip)?;
     let mut run = run.clone();
     run.counters = Default::default();
     run.counters.total = total_blocks;
-    run.counters.pending = total_blocks;
+    run.counters.skipped = skipped.len() as u32;
+    run.counters.pending = total_blocks - run.counters.skipped;
     runs.insert(
         run.run_id.as_str(),
         super::sealed::seal_json(&run)?.as_slice(),
@@ -225,14 +229,18 @@ pub(super) fn insert_run(
     by_schema.insert((run.schema_id.as_str(), run.run_id.as_str()), ())?;
     let mut overlays = tx.open_table(OVERLAYS)?;
     let mut status = tx.open_table(OVERLAY_STATUS)?;
-    let pending = OverlayStatus::Pending.code();
     for index in 0..total_blocks {
-        let ov = Overlay::new_pending(&run.run_id, index);
+        let state = if skipped.contains(&index) {
+            OverlayStatus::Skipped
+        } else {
+            OverlayStatus::Pending
+        };
+        let ov = Overlay::new_with_status(&run.run_id, index, state);
         overlays.insert(
             (run.run_id.as_str(), index),
             super::sealed::seal_json(&ov)?.as_slice(),
         )?;
-        status.insert((run.run_id.as_str(), pending, index), ())?;
+        status.insert((run.run_id.as_str(), state.code(), index), ())?;
     }
     Ok(())
 }

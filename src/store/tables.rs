@@ -112,3 +112,7 @@ pub const BATCH_REQUESTS: TableDefinition<(&str, u32), &[u8]> =
 
 /// `(run_id, batch key) -> ()`: the batches holding blocks of a run (range scan per run).
 pub const RUN_BATCHES: TableDefinition<(&str, &str), ()> = TableDefinition::new("run_batches_v1");
+
+/// `seq -> AssistCall` JSON, sealed: every schema assistant call (suggest / refine), in order.
+/// Created by the first call recorded; a store without it has recorded none.
+pub const ASSIST_CALLS: TableDefinition<u64, &[u8]> = TableDefinition::new("assist_calls_v1");

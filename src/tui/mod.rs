@@ -38,6 +38,8 @@ use frame::terminal;
 use crate::workspace::Workspace;
 
 const FRAME: Duration = Duration::from_millis(16);
+/// How often the screen is redrawn while a job runs (spinners, elapsed time).
+const TICK: Duration = Duration::from_millis(100);
 const BATCH: usize = 512;
 /// How long closing waits for background workers to release their claims.
 const WORKER_GRACE: Duration = Duration::from_secs(3);
@@ -181,6 +183,8 @@ async fn event_loop(
             dirty = false;
         }
         let next_frame = tokio::time::Instant::from_std(last_draw + FRAME);
+        // While a job runs, draw again every TICK so a spinner and its elapsed time move.
+        let ticking = !app.jobs().is_empty();
         tokio::select! {
             ev = input.recv() => match ev {
                 Some(ev) => on_event(app, ev),
@@ -189,6 +193,7 @@ async fn event_loop(
             },
             Some(a) = actions.recv() => app.update(a),
             _ = tokio::time::sleep_until(next_frame), if dirty => {}
+            _ = tokio::time::sleep(TICK), if ticking => {}
         }
         dirty = true;
         // Drain what else arrived in one batch before drawing again.

@@ -25,6 +25,8 @@ pub struct RunEstimate {
     /// Where model, temperature and max_tokens came from (the precedence chain).
     pub sources: std::collections::BTreeMap<String, String>,
     pub blocks: u32,
+    /// Blocks of `blocks` the run would skip by type (`worker.skip_block_types`): no calls.
+    pub skipped: u32,
     pub document_blocks: u32,
     pub calls: u32,
     /// Blocks per call at most (the packer's cap).
@@ -110,11 +112,15 @@ fn estimate_planned(
         Some(ProviderKind::Custom) => (false, Flavor::Custom.accepts_array_bounds()),
         _ => (false, false),
     };
+    let skip = run.model_config.skip_block_types();
     let plan = RunPlan::for_run(store, run)?;
     let mut inputs: Vec<BlockInput> = Vec::with_capacity(blocks as usize);
+    let mut skipped = 0u32;
     for (conv, take) in docs {
         store.for_each_block(conv, |b| {
-            if b.block_index < *take {
+            if b.block_index < *take && skip.contains(&b.block_type) {
+                skipped += 1;
+            } else if b.block_index < *take {
                 inputs.push(BlockInput {
                     block_index: b.block_index,
                     block_type: b.block_type.as_str().to_string(),
@@ -160,6 +166,7 @@ fn estimate_planned(
         max_tokens: mc.max_tokens,
         sources: mc.sources.clone(),
         blocks,
+        skipped,
         document_blocks,
         calls: packs.len() as u32,
         block_cap: plan.limits.block_cap,

@@ -28,6 +28,8 @@ pub use projects::{validate_project_ref, ProjectError, MAX_DESCRIPTION_CHARS};
 mod providers;
 mod review;
 mod runs;
+mod schema_assist;
+pub use schema_assist::{AssistError, AssistEstimate, AssistOutcome, AssistTask, ASSIST_ATTEMPTS};
 mod schemas;
 pub use schemas::PromptPreview;
 mod session;

@@ -122,11 +122,17 @@ impl Workspace {
 /// The estimate in lines for people: the CLI prints them, the new-run form shows them.
 pub fn estimate_summary(e: &RunEstimate) -> Vec<String> {
     let src = |name: &str| e.sources.get(name).map(String::as_str).unwrap_or("run");
-    let blocks = if e.blocks < e.document_blocks {
+    let mut blocks = if e.blocks < e.document_blocks {
         format!("{} of {} (sample)", e.blocks, e.document_blocks)
     } else {
         e.blocks.to_string()
     };
+    if e.skipped > 0 {
+        blocks.push_str(&format!(
+            ", {} skipped by type (worker.skip_block_types)",
+            e.skipped
+        ));
+    }
     vec![
         format!(
             "provider {}  model {} ({})  temperature {} ({})  max_tokens {} ({})",

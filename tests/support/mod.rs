@@ -71,5 +71,6 @@ pub fn outcome(out: std::process::Output) -> (i32, String, String) {
     )
 }
 
+pub mod assist;
 pub mod rules;
 pub mod tui;

@@ -265,6 +265,12 @@ impl App {
             }
             // A preview whose form has closed: nothing shows it any more.
             Ok(Output::Estimate { .. }) => {}
+            // An assistant answer whose studio has closed: nothing was saved; the call is
+            // recorded (`schema calls`).
+            Ok(Output::Assist { .. }) => self.messages.push((
+                "the schema assistant answered after the studio closed; nothing was saved".into(),
+                false,
+            )),
             Ok(Output::Created(run)) => self.created(*run),
             Ok(Output::CreatedGroup(group)) => self.created_group(*group),
             Ok(Output::Ingested { conv_uid, message }) => {

@@ -4,6 +4,7 @@
 //! result comes back through the UI's action channel as [`Action::JobDone`]. What each job does
 //! lives in one file per area: `review`, `runs`, `keys`, `schemas` (schemas and policy).
 
+mod assist;
 mod keys;
 mod library;
 mod review;
@@ -79,6 +80,13 @@ pub fn run(job: Job, ws: &Workspace) -> Result<Output, String> {
             schema_id,
             schema_ref,
         } => schemas::delete_schema(ws, &schema_id, &schema_ref),
+        Job::Assist {
+            ask,
+            task,
+            provider,
+            model,
+            cancel,
+        } => assist::assist(ws, ask, task, (&provider, model.as_deref()), cancel),
     }
 }
 

@@ -7,8 +7,8 @@ use std::sync::Arc;
 
 use crate::model::{sanitize_line, Run, RunGroup, Schema};
 use crate::workspace::{
-    AuditEntry, BlockFilter as Filter, CreateRunOptions, EffectiveValue, Format, KeySummary, Mode,
-    ReviewAction, RunEstimate, Selection, Target, Undo, Workspace,
+    AssistOutcome, AssistTask, AuditEntry, BlockFilter as Filter, CreateRunOptions, EffectiveValue,
+    Format, KeySummary, Mode, ReviewAction, RunEstimate, Selection, Target, Undo, Workspace,
 };
 
 /// One review action of this session that `u` can reverse.
@@ -171,6 +171,15 @@ pub enum Job {
         temperature: Option<f64>,
         max_tokens: Option<u32>,
     },
+    /// A schema assistant call (Describe's suggestion, the wizard's `r` refinement); `ask`
+    /// tells a stale answer from the latest, `cancel` set aborts the call in flight.
+    Assist {
+        ask: u64,
+        task: AssistTask,
+        provider: String,
+        model: Option<String>,
+        cancel: Arc<std::sync::atomic::AtomicBool>,
+    },
 }
 
 /// Which job finished, without its payload: decides what the app does next.
@@ -195,6 +204,7 @@ pub enum JobKind {
     Project,
     Keys,
     DeleteSchema,
+    Assist,
 }
 
 /// What a job produced.
@@ -228,6 +238,11 @@ pub enum Output {
     },
     /// A run group was created.
     CreatedGroup(Box<RunGroup>),
+    /// A schema assistant answer (a checked proposal) or why there is none.
+    Assist {
+        ask: u64,
+        result: Result<Box<AssistOutcome>, String>,
+    },
 }
 
 /// A finished job, as it comes back to the UI.
@@ -279,6 +294,7 @@ impl Job {
             Job::Export { .. } => JobKind::Export,
             Job::SetPolicy { .. } => JobKind::SetPolicy,
             Job::Transition { .. } => JobKind::Transition,
+            Job::Assist { .. } => JobKind::Assist,
             Job::RetryFailed { .. } => JobKind::RetryFailed,
             Job::Reload { announce } => JobKind::Reload {
                 announce: *announce,
@@ -356,6 +372,7 @@ impl Job {
             Job::SetKeyDefaults { provider, .. } => {
                 format!("storing the {provider} key's defaults")
             }
+            Job::Assist { provider, .. } => format!("asking {provider} for a schema"),
         }
     }
 }

@@ -151,6 +151,8 @@ impl Theme {
             OverlayStatus::AiComplete => "staged",
             OverlayStatus::Confirmed => "confirmed",
             OverlayStatus::Failed => "failed",
+            // Page furniture and other skipped types: nothing to review, drawn quietly.
+            OverlayStatus::Skipped => "muted",
         };
         let s = self.fg(role);
         if self.mode == ColorMode::None && status == OverlayStatus::Failed {

@@ -371,9 +371,13 @@ impl RunsPane {
             lines.push(Line::from(vec![
                 label("speed"),
                 Span::raw(format!(
-                    "{}/{} done · {} blocks/s · ETA {eta}",
+                    "{}/{} done{} · {} blocks/s · ETA {eta}",
                     done(c),
                     c.total,
+                    match c.skipped {
+                        0 => String::new(),
+                        n => format!(" ({n} skipped by type)"),
+                    },
                     rate.map_or("–".into(), |r| format!("{r:.1}"))
                 )),
             ]));

@@ -5,6 +5,7 @@
 //! The studio takes raw keys (it is mostly text fields); each screen names its keys in a hint
 //! line. Esc goes back one screen; Esc on the menu closes the studio.
 
+mod describe;
 mod fields;
 mod gallery;
 mod import;
@@ -24,9 +25,12 @@ use crate::model::Schema;
 use crate::tui::kit::Action;
 use crate::tui::kit::Effect;
 use crate::tui::kit::{Component, Ctx, View};
-use crate::tui::kit::{Hints, KeyMode, Modal};
+use crate::tui::kit::{Hints, JobDone, JobFate, KeyMode, Modal, Output};
 use crate::workspace::Workspace;
 
+pub use describe::{
+    AssistWith, Busy, Describe, Focus as DescribeFocus, PROVIDERS as DESCRIBE_PROVIDERS,
+};
 pub use gallery::Gallery;
 pub use import::ImportForm;
 pub use json_editor::JsonEditor;
@@ -47,8 +51,12 @@ pub enum Origin {
     },
 }
 
-/// The five ways, in menu order.
-const WAYS: [(&str, &str); 5] = [
+/// The ways, in menu order: Describe first (issue 26), then the five of SPEC §2.
+const WAYS: [(&str, &str); 6] = [
+    (
+        "d",
+        "Describe · say what you want; a model proposes the fields",
+    ),
     (
         "t",
         "Templates · a gallery of built-in schemas to start from",
@@ -64,6 +72,7 @@ const WAYS: [(&str, &str); 5] = [
 
 pub enum Screen {
     Menu { cursor: usize },
+    Describe(Box<Describe>),
     Gallery(Gallery),
     Import(Box<ImportForm>),
     Json(Box<JsonEditor>),
@@ -89,6 +98,8 @@ pub enum Next {
     Back,
     /// Done: close the studio with these effects.
     Close(Vec<Effect>),
+    /// Stay on this screen and run these effects (a job).
+    Run(Vec<Effect>),
     /// Go to the save screen with this draft (`now`: try the save at once, ctrl-s / F2).
     Save {
         json: Value,
@@ -119,23 +130,24 @@ impl Studio {
 
     fn choose(&mut self, way: usize, ws: &Workspace) -> Next {
         match way {
-            0 => match Gallery::new() {
+            0 => Next::Go(Screen::Describe(Box::new(Describe::new(ws)))),
+            1 => match Gallery::new() {
                 Ok(g) => Next::Go(Screen::Gallery(g)),
                 Err(e) => self.fail(e),
             },
-            1 => match &self.selected {
+            2 => match &self.selected {
                 Some(s) => match SaveForm::fork(ws, s) {
                     Ok(f) => Next::Go(Screen::Save(Box::new(f))),
                     Err(e) => self.fail(e),
                 },
                 None => self.fail("no schema is selected in the pane to fork".into()),
             },
-            2 => Next::Go(Screen::Wizard(Box::new(Wizard::new(
+            3 => Next::Go(Screen::Wizard(Box::new(Wizard::new(
                 crate::workspace::WizardModel::new(""),
                 Origin::New,
                 String::new(),
             )))),
-            3 => Next::Go(Screen::Import(Box::default())),
+            4 => Next::Go(Screen::Import(Box::default())),
             _ => Next::Go(Screen::Json(Box::new(JsonEditor::new(
                 "{\n  \"type\": \"object\",\n  \"properties\": {}\n}",
                 Origin::New,
@@ -201,7 +213,7 @@ impl Studio {
                 }
             })
             .collect();
-        let [list, info] = split_rows(area, 7);
+        let [list, info] = split_rows(area, 8);
         frame.render_widget(
             List::new(items).block(boxed(view, "New schema · choose a way".into())),
             list,
@@ -234,6 +246,23 @@ impl Modal for Studio {
     fn hints(&self) -> Hints {
         Hints::Own
     }
+    /// A schema assistant answer: Describe opens the proposal in the wizard, the wizard shows
+    /// a refinement's diff; a stale answer (an earlier, cancelled ask) is dropped.
+    fn job_done(&mut self, done: JobDone) -> JobFate {
+        let Ok(Output::Assist { ask, result }) = done.result else {
+            return JobFate::Pass(done);
+        };
+        match &mut self.screen {
+            Screen::Describe(d) => {
+                if let Next::Go(screen) = d.done(ask, result) {
+                    self.screen = screen;
+                }
+            }
+            Screen::Wizard(w) => w.refine_done(ask, result),
+            _ => {}
+        }
+        JobFate::Taken
+    }
     fn as_any(&self) -> &dyn std::any::Any {
         self
     }
@@ -256,6 +285,7 @@ impl Component for Studio {
                 let c = *cursor;
                 self.update_menu(c, action, ctx.ws)
             }
+            Screen::Describe(d) => d.update(action, ctx.ws),
             Screen::Gallery(g) => g.update(action, ctx.ws),
             Screen::Import(f) => f.update(action),
             Screen::Json(e) => e.update(action, ctx.ws),
@@ -297,6 +327,7 @@ impl Component for Studio {
                 fx.insert(0, Effect::Close);
                 fx
             }
+            Next::Run(fx) => fx,
         }
     }
 
@@ -305,6 +336,7 @@ impl Component for Studio {
         let [body, note] = split_rows_bottom(area, u16::from(self.note.is_some()));
         match &self.screen {
             Screen::Menu { cursor } => self.render_menu(frame, body, view, *cursor),
+            Screen::Describe(d) => d.render(frame, body, view),
             Screen::Gallery(g) => g.render(frame, body, view),
             Screen::Import(f) => f.render(frame, body, view),
             Screen::Json(e) => e.render(frame, body, view),

@@ -233,6 +233,11 @@ impl Detail {
             None if ov.status == OverlayStatus::Failed => {
                 "its failed calls, with their reasons: the call log (c in the Runs pane)".into()
             }
+            None if ov.status == OverlayStatus::Skipped => {
+                "none: the run skips this block type (worker.skip_block_types in its snapshot); \
+                 it costs nothing and exports with data null"
+                    .into()
+            }
             None if ov.edited => "none: a reviewer fixed the model's invalid answer".into(),
             None => "no call produced this value yet".into(),
         }));
@@ -322,6 +327,7 @@ pub fn tries(ov: &Overlay) -> String {
         }
         OverlayStatus::AiComplete | OverlayStatus::Confirmed => "staged".to_string(),
         OverlayStatus::Failed => format!("failed after {failed} {}", plural(failed)),
+        OverlayStatus::Skipped => "never sent (skipped by type)".to_string(),
         _ if failed == 0 => "not tried yet".to_string(),
         _ => format!("{failed} failed {} so far", plural(failed)),
     }

@@ -67,12 +67,7 @@ impl GroupGrid {
     pub fn counters(&self) -> RunCounters {
         let mut c = RunCounters::default();
         for r in &self.runs {
-            c.total += r.counters.total;
-            c.pending += r.counters.pending;
-            c.claimed += r.counters.claimed;
-            c.ai_complete += r.counters.ai_complete;
-            c.confirmed += r.counters.confirmed;
-            c.failed += r.counters.failed;
+            c.add(&r.counters);
         }
         c
     }

@@ -125,16 +125,21 @@ impl GridPane {
             ),
             None => (run.run_id.clone(), &run.schema_ref),
         };
-        let reviewed = format!(
+        // Blocks skipped by type have nothing to review: they are counted apart.
+        let reviewable = c.total.saturating_sub(c.skipped);
+        let mut reviewed = format!(
             "reviewed {} / {} ({:.1}%)",
             thousands(c.confirmed),
-            thousands(c.total),
-            if c.total == 0 {
+            thousands(reviewable),
+            if reviewable == 0 {
                 0.0
             } else {
-                f64::from(c.confirmed) * 100.0 / f64::from(c.total)
+                f64::from(c.confirmed) * 100.0 / f64::from(reviewable)
             }
         );
+        if c.skipped > 0 {
+            reviewed.push_str(&format!(" · {} skipped", thousands(c.skipped)));
+        }
         let head = match &self.detail {
             Some(d) => format!(
                 " Block {} · {} · run {} · {reviewed} · esc back ",

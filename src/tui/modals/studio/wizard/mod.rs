@@ -10,6 +10,7 @@ use ratatui::Frame;
 use serde_json::Value;
 use tui_textarea::{Input, Key};
 
+mod refine;
 mod view;
 
 use super::fields::{self, Path, Row};
@@ -102,6 +103,9 @@ pub struct Wizard {
     /// A note or a refusal, shown above the hints.
     pub message: Option<String>,
     armed: bool,
+    /// The provider the proposal came from (Describe); `r` refines with it (else the demo).
+    pub assist: Option<super::AssistWith>,
+    pub refine: refine::Refine,
 }
 
 impl Wizard {
@@ -120,6 +124,8 @@ impl Wizard {
             },
             message: None,
             armed: false,
+            assist: None,
+            refine: refine::Refine::default(),
         }
     }
 
@@ -279,6 +285,9 @@ impl Wizard {
     }
 
     pub fn update(&mut self, action: Action, ws: &Workspace) -> Next {
+        if let Some(next) = self.refine_update(&action) {
+            return next;
+        }
         if let Some(mut edit) = self.edit.take() {
             match action {
                 Action::Cancel => {}

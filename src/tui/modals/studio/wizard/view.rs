@@ -78,10 +78,11 @@ impl Wizard {
                 Step::Save => {
                     "Enter saves · the ref is set in step 1 · Tab/1-5 step · F3 JSON · Esc back"
                 }
-                _ => "j/k · Enter edit · Tab/1-5 step · F3 JSON · ctrl-s save (F2: ref) · Esc back",
+                _ => "j/k · Enter edit · Tab/1-5 · r refine · u undo · F3 JSON · ctrl-s save · Esc",
             }
         };
         hint(frame, hints, view, keys);
+        self.render_refine(frame, body, view);
     }
 
     /// A label / value form: the cursor row marked, an open one-line edit drawn in place of its
