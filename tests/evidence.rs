@@ -307,6 +307,60 @@ async fn an_invalid_value_is_sent_back_with_its_single_retry_and_the_call_log_ke
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_single_blocks_invalid_first_answer_is_sent_back_with_its_next_call() {
+    // Pack size 1: block 0's first (single) answer is invalid. It uses one attempt as before,
+    // and its next call alone tells the model what was wrong.
+    let env = setup(2, 1);
+    env.fake.script(FakeScript::new().then(Fault::InvalidValue {
+        field: "label".into(),
+        value: json!("opinion"),
+    }));
+    let run = env.create();
+    env.work(&run).await;
+    let requests: Vec<_> = env
+        .fake
+        .requests()
+        .into_iter()
+        .filter(|r| r.path.ends_with("/messages"))
+        .collect();
+    let calls = env.store.calls(&run.run_id).unwrap();
+    let sizes: Vec<(u32, u32)> = calls.iter().map(|c| (c.pack_size, c.first_block)).collect();
+    assert_eq!(
+        sizes,
+        vec![(1, 0), (1, 1), (1, 0)],
+        "block 0, block 1, block 0 again"
+    );
+    assert_eq!(requests.len(), 3);
+    assert!(!user_text(&requests[0]).contains("was refused"));
+    assert!(
+        !user_text(&requests[1]).contains("was refused"),
+        "block 1 is told nothing"
+    );
+    let retry = user_text(&requests[2]);
+    assert!(
+        retry.contains("Your previous answer for this block was refused")
+            && retry.contains("'label'")
+            && retry.contains("\"opinion\""),
+        "{retry}"
+    );
+    let fb = calls[2]
+        .feedback
+        .as_ref()
+        .expect("the retry keeps its feedback");
+    assert_eq!(fb.first_answer["label"], "opinion");
+    let ov = env.store.overlay(&run.run_id, 0).unwrap().unwrap();
+    assert_eq!(
+        ov.attempt_count, 1,
+        "the invalid answer used one attempt, as before"
+    );
+    assert_eq!(
+        fb.passed.as_ref(),
+        ov.staging.as_ref(),
+        "the answer that passed"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_planted_shift_in_every_pack_is_flagged_for_every_shifted_value() {
     // 40 blocks, packs of 8, every packed answer shifted by one block.
     let env = setup(40, 8);
