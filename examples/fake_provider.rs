@@ -6,9 +6,10 @@
 //! cargo run --example fake_provider -- sk-ant-try-0000   # only this key is accepted
 //! ```
 //!
-//! It prints `ANTHROPIC_BASE_URL=…` and `OPENAI_BASE_URL=…`, then serves until killed. Answers
+//! It prints `ANTHROPIC_BASE_URL=…`, `OPENAI_BASE_URL=…` and the `keys set google` line (its
+//! Gemini base URL), then serves until killed. Answers
 //! are made up from the schema and the block (see `src/fake/answer.rs`), 150 ms per call.
-//! `FAKE_BATCH_SECONDS=N` makes each Message Batch take N seconds to end (default 0).
+//! `FAKE_BATCH_SECONDS=N` makes each batch (Anthropic, OpenAI, Gemini) take N seconds to end (default 0).
 
 use std::time::Duration;
 
@@ -31,6 +32,11 @@ fn main() -> std::io::Result<()> {
     })?;
     println!("ANTHROPIC_BASE_URL={}", fake.anthropic_base_url());
     println!("OPENAI_BASE_URL={}", fake.openai_base_url());
+    // No variable sets Google's base URL: store it with the key.
+    println!(
+        "google: blockwise keys set google --stdin --base-url {}",
+        fake.google_base_url()
+    );
     loop {
         std::thread::sleep(Duration::from_secs(3600));
     }

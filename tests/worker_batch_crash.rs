@@ -3,7 +3,8 @@
 //! joins) and restarted each time. At the end: the run is complete, every block holds exactly
 //! the fake's answer, no result was written twice, no request the store knew was submitted
 //! went out again, and every batch the provider accepted is in the store once (or, for a kill
-//! inside the one unavoidable window, shown as `unconfirmed`).
+//! inside the one unavoidable window, shown as `unconfirmed`). The same test runs against
+//! the fake's Gemini Batch API (inline requests).
 
 mod support;
 
@@ -23,9 +24,48 @@ use serde_json::{json, Value};
 const BLOCKS: usize = 2_000;
 const KILLS: usize = 10;
 
+/// The batch API a run goes through.
+#[derive(Clone, Copy, PartialEq)]
+enum Api {
+    Anthropic,
+    Google,
+}
+
+impl Api {
+    fn provider(self) -> &'static str {
+        match self {
+            Api::Anthropic => "anthropic",
+            Api::Google => "google",
+        }
+    }
+
+    /// Every request key of every create request the fake received.
+    fn submitted_ids(self, fake: &FakeServer) -> Vec<String> {
+        let (list, key) = match self {
+            Api::Anthropic => ("/requests", "/custom_id"),
+            Api::Google => ("/batch/inputConfig/requests/requests", "/metadata/key"),
+        };
+        fake.requests()
+            .iter()
+            .filter(|q| {
+                q.path == "/v1/messages/batches" || q.path.ends_with(":batchGenerateContent")
+            })
+            .flat_map(|q| {
+                q.body
+                    .pointer(list)
+                    .and_then(Value::as_array)
+                    .cloned()
+                    .unwrap_or_default()
+            })
+            .filter_map(|r| r.pointer(key).and_then(Value::as_str).map(str::to_string))
+            .collect()
+    }
+}
+
 struct Env {
     dir: tempfile::TempDir,
     fake: FakeServer,
+    api: Api,
 }
 
 impl Env {
@@ -35,11 +75,31 @@ impl Env {
 
     fn command(&self, args: &[&str]) -> Command {
         let mut c = support::blockwise_in(self.dir.path());
-        c.args(args)
-            .env("BLOCKWISE_STORE", self.path("store.redb"))
-            .env("ANTHROPIC_BASE_URL", self.fake.anthropic_base_url())
-            .env("ANTHROPIC_API_KEY", "sk-ant-batch-crash-key");
+        c.args(args).env("BLOCKWISE_STORE", self.path("store.redb"));
+        if self.api == Api::Anthropic {
+            c.env("ANTHROPIC_BASE_URL", self.fake.anthropic_base_url())
+                .env("ANTHROPIC_API_KEY", "sk-ant-batch-crash-key");
+        }
         c
+    }
+
+    /// Google's key and the fake's base URL, stored as a user would (`keys set --stdin`).
+    fn store_google_key(&self) {
+        let url = self.fake.google_base_url();
+        let mut child = self
+            .command(&["keys", "set", "google", "--stdin", "--base-url", &url])
+            .stdin(Stdio::piped())
+            .stdout(Stdio::null())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        support::feed_stdin(&mut child, b"gem-batch-crash-key");
+        let out = child.wait_with_output().unwrap();
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
     }
 
     fn ok(&self, args: &[&str]) -> Value {
@@ -85,6 +145,15 @@ fn phase(store: &Store, run_id: &str) -> &'static str {
 
 #[test]
 fn ten_sigkills_across_submit_poll_and_join_lose_nothing_and_duplicate_nothing() {
+    kill_and_restart(Api::Anthropic);
+}
+
+#[test]
+fn ten_sigkills_of_a_gemini_batch_run_lose_nothing_and_duplicate_nothing() {
+    kill_and_restart(Api::Google);
+}
+
+fn kill_and_restart(api: Api) {
     let fake = FakeServer::start(FakeConfig {
         batch: FakeBatchConfig {
             processing: Duration::from_millis(1500),
@@ -106,7 +175,11 @@ fn ten_sigkills_across_submit_poll_and_join_lose_nothing_and_duplicate_nothing()
     let env = Env {
         dir: tempfile::tempdir().unwrap(),
         fake,
+        api,
     };
+    if api == Api::Google {
+        env.store_google_key();
+    }
     let seed = std::env::var("CRASH_SEED")
         .ok()
         .and_then(|s| s.parse().ok())
@@ -134,7 +207,14 @@ fn ten_sigkills_across_submit_poll_and_join_lose_nothing_and_duplicate_nothing()
     ]);
     env.ok(&["policy", "set", "worker.batch_api.poll_seconds_min", "1"]);
     env.ok(&["policy", "set", "worker.batch_api.poll_seconds_max", "1"]);
-    let run = env.ok(&["run", "create", &conv, "crash", "--provider", "anthropic"]);
+    let run = env.ok(&[
+        "run",
+        "create",
+        &conv,
+        "crash",
+        "--provider",
+        api.provider(),
+    ]);
     let run_id = run["run_id"].as_str().unwrap().to_string();
     let store_path = env.path("store.redb");
 
@@ -170,7 +250,8 @@ fn ten_sigkills_across_submit_poll_and_join_lose_nothing_and_duplicate_nothing()
         String::from_utf8_lossy(&out.stderr)
     );
     eprintln!(
-        "kills {kills} by phase {phases:?}; batches the fake accepted {}",
+        "{}: kills {kills} by phase {phases:?}; batches the fake accepted {}",
+        api.provider(),
         env.fake.batches_created()
     );
 
@@ -238,14 +319,7 @@ fn ten_sigkills_across_submit_poll_and_join_lose_nothing_and_duplicate_nothing()
     )));
     // No request the store knew was submitted went out again: every custom_id the fake got is
     // distinct (a resubmission of a known request would repeat its batch key and number).
-    let mut ids: Vec<String> = env
-        .fake
-        .requests()
-        .iter()
-        .filter(|q| q.path == "/v1/messages/batches")
-        .flat_map(|q| q.body["requests"].as_array().cloned().unwrap_or_default())
-        .filter_map(|r| r["custom_id"].as_str().map(str::to_string))
-        .collect();
+    let mut ids = api.submitted_ids(&env.fake);
     let n = ids.len();
     ids.sort();
     ids.dedup();

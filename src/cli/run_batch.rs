@@ -27,11 +27,20 @@ pub(super) fn estimate_batch(e: &RunEstimate) -> anyhow::Result<(serde_json::Val
     if let Some(why) = crate::worker::batch::refusal(&e.provider) {
         return Err(Exit::new(1, format!("run estimate --batch: {why}")).into());
     }
-    let limit = match e.provider.as_str() {
-        "openai" => crate::provider::batch::openai::LIMITS.max_requests,
-        _ => crate::provider::batch::anthropic::LIMITS.max_requests,
-    } as u32;
-    let batches = e.calls.div_ceil(limit.max(1));
+    use crate::provider::batch::{anthropic, google, openai};
+    let limits = match e.provider.as_str() {
+        "openai" => openai::LIMITS,
+        "google" => google::LIMITS,
+        _ => anthropic::LIMITS,
+    };
+    // The byte limit binds first for Gemini's inline requests (20 MB): about 5 bytes of
+    // request per prompt token (text plus JSON escaping), a deliberately high guess.
+    let prompt_tokens = e.input_tokens + e.cache_write_tokens + e.cache_read_tokens;
+    let by_bytes = (prompt_tokens * 5).div_ceil(limits.max_bytes.max(1) as u64) as u32;
+    let batches = e
+        .calls
+        .div_ceil(limits.max_requests.max(1) as u32)
+        .max(by_bytes);
     let cost = batch_cost(e.cost_usd);
     let line = format!(
         "batch {} requests in {batches} batch(es) at the batch price (50 % of real time, cache \

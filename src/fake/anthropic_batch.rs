@@ -42,6 +42,8 @@ pub(super) struct Batches {
     pub(super) openai: Vec<super::openai_batch::OaBatch>,
     pub(super) files: std::collections::HashMap<String, String>,
     pub(super) created_files: u64,
+    /// The Gemini Batch API's batches.
+    pub(super) google: Vec<super::google_batch::GBatch>,
 }
 
 pub(super) fn request_count(b: &FakeBatch) -> u64 {

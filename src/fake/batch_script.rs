@@ -36,6 +36,9 @@ pub struct FakeBatchScript {
     pub vanish: bool,
     /// The result file answers 500.
     pub results_fail: bool,
+    /// The whole batch ends failed with this message (Gemini's `BATCH_STATE_FAILED`, with an
+    /// Operation `error` and no responses); the other fakes ignore it.
+    pub batch_failed: Option<String>,
 }
 
 /// The fake's batch behaviour.

@@ -12,6 +12,7 @@ mod anthropic;
 mod anthropic_batch;
 mod assist;
 mod batch_script;
+mod google_batch;
 mod openai;
 mod openai_batch;
 mod reply;
@@ -276,6 +277,12 @@ impl FakeServer {
         format!("http://{}/v1", self.addr)
     }
 
+    /// Root for a Google client: Gemini's OpenAI-compatible base (`…/v1beta/openai/`); the
+    /// native batch API is under `…/v1beta/`.
+    pub fn google_base_url(&self) -> String {
+        format!("http://{}/v1beta/openai/", self.addr)
+    }
+
     /// Append behaviours to the script.
     pub fn script(&self, script: FakeScript) {
         lock(&self.shared.script).extend(script.calls);
@@ -363,6 +370,10 @@ impl FakeServer {
             + b.openai
                 .iter()
                 .map(openai_batch::request_count)
+                .sum::<u64>()
+            + b.google
+                .iter()
+                .map(google_batch::request_count)
                 .sum::<u64>()
     }
 

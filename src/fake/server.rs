@@ -107,11 +107,15 @@ async fn handle(shared: Arc<Shared>, req: Request<Incoming>) -> Result<Reply, st
     {
         return Ok(answer);
     }
+    if let Some(answer) = super::google_batch::route(&shared, &method, &path, &headers, &raw).await
+    {
+        return Ok(answer);
+    }
     let protocol = match (&method, path.as_str()) {
         (&Method::POST, "/v1/messages") => Protocol::Anthropic,
-        (&Method::POST, "/v1/chat/completions") | (&Method::POST, "/chat/completions") => {
-            Protocol::OpenAi
-        }
+        (&Method::POST, "/v1/chat/completions")
+        | (&Method::POST, "/chat/completions")
+        | (&Method::POST, "/v1beta/openai/chat/completions") => Protocol::OpenAi,
         _ => return Ok(discovery_reply(&shared, &method, &path, &headers)),
     };
 

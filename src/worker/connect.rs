@@ -111,6 +111,9 @@ impl AnyProvider {
             AnyProvider::OpenAi(c) if c.flavor() == crate::provider::Flavor::OpenAi => Ok(
                 BatchClient::OpenAi(crate::provider::batch::OpenAiBatch::of(c)),
             ),
+            AnyProvider::OpenAi(c) if c.flavor() == crate::provider::Flavor::Google => Ok(
+                BatchClient::Google(crate::provider::batch::GoogleBatch::of(c)),
+            ),
             other => Err(WorkerError::Refused(
                 super::batch::refusal(other.name()).unwrap_or_default(),
             )),

@@ -91,3 +91,22 @@ impl LineStream {
         (!line.iter().all(u8::is_ascii_whitespace)).then_some(line)
     }
 }
+
+impl LineStream {
+    /// Lines already in memory (Gemini's inline responses come inside the batch object, at most
+    /// the 20 MB the inline requests may take).
+    pub(crate) fn from_lines(lines: Vec<Vec<u8>>, secret: &str) -> LineStream {
+        let mut buf = Vec::with_capacity(lines.iter().map(|l| l.len() + 1).sum());
+        for line in lines {
+            buf.extend_from_slice(&line);
+            buf.push(b'\n');
+        }
+        LineStream {
+            response: None,
+            then: Default::default(),
+            buf,
+            at: 0,
+            secret: secret.to_string(),
+        }
+    }
+}

@@ -30,13 +30,7 @@ pub fn has_open_batches(
 /// Why runs of `provider` cannot use batch mode, or `None` when they can.
 pub fn refusal(provider: &str) -> Option<String> {
     match ProviderKind::parse(provider) {
-        Some(ProviderKind::Anthropic) | Some(ProviderKind::OpenAi) => None,
-        Some(ProviderKind::Google) => Some(
-            "batch mode for google is not built yet (anthropic's Message Batches and \
-             OpenAI's Batch API are): run it in real time with `blockwise run start` (no \
-             --batch)"
-                .to_string(),
-        ),
+        Some(ProviderKind::Anthropic | ProviderKind::OpenAi | ProviderKind::Google) => None,
         Some(ProviderKind::Custom) => Some(
             "the custom provider has no batch API (an OpenAI-compatible server answers calls \
              as they come): run it with `blockwise run start` (no --batch)"
