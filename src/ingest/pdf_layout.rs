@@ -217,9 +217,12 @@ fn lines(spans: &[&Span]) -> Vec<Line> {
                 }
                 prev_x1 = Some(s.x1);
             }
-            // The line's size and weight are those of most of its characters.
+            // The line's size and weight are those of most of its characters, not counting
+            // inline code (set smaller by browsers) when the line has other text.
+            let prose = row.iter().any(|s| !s.mono);
             let main = row
                 .iter()
+                .filter(|s| !prose || !s.mono)
                 .max_by_key(|s| s.text.chars().count())
                 .copied()
                 .unwrap_or(row[0]);
@@ -441,8 +444,11 @@ struct Sizes {
 impl Sizes {
     fn measure(pages: &[(Page, Vec<Line>)]) -> Sizes {
         let mut by_size: BTreeMap<i32, usize> = BTreeMap::new();
+        // Code is set in its own (usually smaller) size: a code-heavy document's body size is
+        // that of its prose, else its prose would all read as headings.
+        let prose = pages.iter().flat_map(|(_, ls)| ls).any(|l| !l.mono);
         for (_, lines) in pages {
-            for l in lines {
+            for l in lines.iter().filter(|l| !prose || !l.mono) {
                 *by_size.entry(size_key(l.size)).or_default() += l.text.chars().count();
             }
         }

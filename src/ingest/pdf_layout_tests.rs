@@ -103,3 +103,70 @@ fn monospace_lines_are_code_with_their_spacing_and_diagrams_are_not_tables() {
         ]
     );
 }
+
+fn mono_span(x0: f32, y: f32, size: f32, text: &str) -> Span {
+    Span {
+        mono: true,
+        ..span(x0, y, size, text)
+    }
+}
+
+fn types_and_texts(pages: &[Page]) -> Vec<(BlockType, String)> {
+    let (text, drafts) = layout(pages).finish();
+    drafts
+        .blocks
+        .iter()
+        .map(|b| (b.block_type, text[b.start..b.end].to_string()))
+        .collect()
+}
+
+#[test]
+fn prose_of_a_code_heavy_document_is_paragraphs_not_headings() {
+    // Chromium printing pandoc's HTML of a command reference: more characters of 10.2 pt code
+    // than of 12 pt prose. The body size is the prose's, so the prose is no heading.
+    let mut spans = vec![span(
+        50.0,
+        700.0,
+        12.0,
+        "The terminal UI is the main face of it",
+    )];
+    for i in 0..8 {
+        let y = 670.0 - 12.0 * i as f32;
+        spans.push(mono_span(
+            50.0,
+            y,
+            10.2,
+            "blockwise ingest PATH... [--project REF] [--recursive]",
+        ));
+    }
+    let got = types_and_texts(&[page(1, spans)]);
+    assert_eq!(
+        got[0],
+        (
+            BlockType::Paragraph,
+            "The terminal UI is the main face of it".into()
+        )
+    );
+    assert_eq!(got[1].0, BlockType::CodeBlock);
+    assert_eq!(got.len(), 2);
+}
+
+#[test]
+fn a_line_with_a_long_inline_code_span_stays_in_its_paragraph() {
+    // The longest span of the second line is inline code at 85% size: the line's size is still
+    // the prose's, so the paragraph is not cut there.
+    let spans = vec![
+        span(
+            50.0,
+            700.0,
+            12.0,
+            "Each block has a locator and a type set at ingest,",
+        ),
+        span(50.0, 686.0, 12.0, "for"),
+        mono_span(70.0, 686.0, 10.2, "text_offset_range_and_more_code"),
+        span(232.0, 686.0, 12.0, "ranges."),
+    ];
+    let got = types_and_texts(&[page(1, spans)]);
+    assert_eq!(got.len(), 1, "{got:?}");
+    assert_eq!(got[0].0, BlockType::Paragraph);
+}
