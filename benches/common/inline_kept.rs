@@ -27,8 +27,8 @@ fn source_inline(md: &PathBuf) -> Option<Inline> {
 pub fn report(docs: &[(PathBuf, Vec<PathBuf>)]) {
     println!("Inline markup kept (pandoc AST of the source vs our block contents as CommonMark):");
     for ext in ["html", "epub", "docx"] {
-        let mut kept = [0usize; 3];
-        let mut of = [0usize; 3];
+        let mut kept = [0usize; 4];
+        let mut of = [0usize; 4];
         for (md, files) in docs {
             let Some(file) = files
                 .iter()
@@ -63,12 +63,25 @@ pub fn report(docs: &[(PathBuf, Vec<PathBuf>)]) {
                 kept[i] += overlap(s, o);
                 of[i] += total(s);
             }
+            let outside = |b: &Bag| -> Bag {
+                b.iter()
+                    .filter(|(k, _)| !k.starts_with('#'))
+                    .map(|(k, n)| (k.clone(), *n))
+                    .collect()
+            };
+            kept[3] += overlap(&outside(&src.links), &outside(&ours.links));
+            of[3] += total(&outside(&src.links));
         }
         let share = |i: usize| kept[i] as f64 / of[i].max(1) as f64;
+        let (ek, eo) = (kept[3], of[3]);
         let v = |i: usize| if share(i) >= 0.95 { "PASS" } else { "FAIL" };
         println!(
             "  {ext:<5} code spans {:.3} ({}/{}) {} | emphases {:.3} ({}/{}) {} | link URLs {:.3} ({}/{}) {}  (target >= 0.95 each)",
             share(0), kept[0], of[0], v(0), share(1), kept[1], of[1], v(1), share(2), kept[2], of[2], v(2)
+        );
+        println!(
+            "        (of which link URLs leaving the page, i.e. not `#fragment`: {:.3} ({ek}/{eo}); no target, for reading the miss)",
+            ek as f64 / eo.max(1) as f64
         );
     }
 }

@@ -170,3 +170,46 @@ fn a_line_with_a_long_inline_code_span_stays_in_its_paragraph() {
     assert_eq!(got.len(), 1, "{got:?}");
     assert_eq!(got[0].0, BlockType::Paragraph);
 }
+
+#[test]
+fn a_heading_set_all_in_code_is_a_heading_not_a_code_block() {
+    // pandoc's `### \`url.hash\``: code font at 85% of the 14 pt heading, above 10.2 pt code.
+    let mut spans = vec![span(50.0, 740.0, 18.0, "The WHATWG API")];
+    spans.push(span(50.0, 718.0, 14.0, "Class: URL"));
+    spans.push(span(
+        50.0,
+        700.0,
+        12.0,
+        "Gets and sets the fragment portion of the URL.",
+    ));
+    spans.push(mono_span(
+        50.0,
+        680.0,
+        10.2,
+        "const myURL = new URL('https://example.org/foo#bar');",
+    ));
+    spans.push(mono_span(50.0, 668.0, 10.2, "console.log(myURL.hash);"));
+    spans.push(mono_span(50.0, 640.0, 11.9, "url.host"));
+    spans.push(span(
+        50.0,
+        620.0,
+        12.0,
+        "Gets and sets the host portion of the URL.",
+    ));
+    let got = types_and_texts(&[page(1, spans)]);
+    let types: Vec<BlockType> = got.iter().map(|g| g.0).collect();
+    assert_eq!(
+        types,
+        [
+            BlockType::Heading,
+            BlockType::Heading,
+            BlockType::Paragraph,
+            BlockType::CodeBlock,
+            BlockType::Heading,
+            BlockType::Paragraph
+        ],
+        "{got:?}"
+    );
+    // At the level of the 14 pt heading, the next size up from the code heading's.
+    assert_eq!(got[4].1, "## url.host");
+}
