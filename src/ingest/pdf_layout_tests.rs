@@ -213,3 +213,29 @@ fn a_heading_set_all_in_code_is_a_heading_not_a_code_block() {
     // At the level of the 14 pt heading, the next size up from the code heading's.
     assert_eq!(got[4].1, "## url.host");
 }
+
+#[test]
+fn a_code_block_at_a_browser_line_pitch_keeps_its_blank_lines() {
+    // Chromium printing pandoc's `<pre>`: 10.2 pt code at an 18 pt pitch, so a blank line
+    // leaves 36 pt between baselines. One source code block, one block.
+    let spans = vec![
+        mono_span(
+            50.0,
+            700.0,
+            10.2,
+            "let myURL = new URL('http://Example.com/');",
+        ),
+        mono_span(50.0, 682.0, 10.2, "// http://example.com/"),
+        mono_span(
+            50.0,
+            646.0,
+            10.2,
+            "myURL = new URL('https://Example.com/');",
+        ),
+        mono_span(50.0, 628.0, 10.2, "// https://example.com/"),
+    ];
+    let got = types_and_texts(&[page(1, spans)]);
+    assert_eq!(got.len(), 1, "{got:?}");
+    assert_eq!(got[0].0, BlockType::CodeBlock);
+    assert!(got[0].1.contains("example.com/\n\nmyURL"), "{got:?}");
+}
