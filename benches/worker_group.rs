@@ -149,8 +149,27 @@ fn run_child(dir: &Path, group_id: &str, fake_url: String) {
     let s = ws.group_summary(&group).expect("summary");
     assert_eq!(s.counters.ai_complete, s.counters.total, "{:?}", s.counters);
     let result = json!({"wall_s": wall, "calls": s.usage.calls,
-        "cache_hit_calls": s.usage.cache_hit_calls, "peak_kib": peak_kib()});
+        "cache_hit_calls": s.usage.cache_hit_calls, "peak_kib": peak_kib(),
+        "profile": where_time_went()});
     println!("RESULT {result}");
+}
+
+/// Where the session's time went: commits (count, mean ms), writes that waited behind another
+/// write transaction, how long calls waited for their records to commit, the claims.
+fn where_time_went() -> Value {
+    let c = blockwise::store::commit_stats::snapshot();
+    let p = blockwise::worker::profile::snapshot();
+    let ms = |d: Duration| d.as_secs_f64() * 1e3;
+    let mean = |(n, d): (u64, Duration)| ms(d) / n.max(1) as f64;
+    json!({
+        "commits": c.commits, "commit_total_ms": ms(c.commit_time),
+        "commit_mean_ms": mean((c.commits, c.commit_time)),
+        "write_waits": c.waits, "write_wait_total_ms": ms(c.wait_time),
+        "started_waits": p.started_wait.0, "started_wait_mean_ms": mean(p.started_wait),
+        "result_waits": p.result_wait.0, "result_wait_mean_ms": mean(p.result_wait),
+        "claims": p.claims.0, "claim_mean_ms": mean(p.claims),
+        "starved_total_ms": ms(p.starved.1),
+    })
 }
 
 fn child_result(mut cmd: Command, what: &str) -> Value {
@@ -283,6 +302,7 @@ fn main() {
             "  worker peak memory {:.1} MiB",
             v["peak_kib"].as_u64().unwrap_or(0) as f64 / 1024.0
         );
+        println!("  where the time went: {}", v["profile"]);
         results.push((n, v));
     }
     if results.len() >= 2 {

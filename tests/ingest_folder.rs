@@ -383,3 +383,39 @@ fn a_progress_bar_is_drawn_on_a_terminal() {
     );
     assert!(out.contains("ingested 30 · unchanged 0"), "{out}");
 }
+
+#[test]
+fn a_store_error_while_committing_stops_the_ingest_with_it_and_reports_no_file_as_stored() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path().join("docs");
+    std::fs::create_dir_all(&root).unwrap();
+    for i in 0..600 {
+        std::fs::write(
+            root.join(format!("f{i:03}.md")),
+            format!("# F {i}\n\nText {i}.\n"),
+        )
+        .unwrap();
+    }
+    let path = dir.path().join("s.redb");
+    drop(Store::open(&path).unwrap());
+    // A read-only handle: every batch's write transaction is refused.
+    let store = Store::open_read_only(&path).unwrap();
+    let files = walk(std::slice::from_ref(&root), &WalkOptions::default()).files;
+    assert_eq!(files.len(), 600);
+    let opts = ManyOptions {
+        limits: blockwise::ingest::IngestLimits::default(),
+        threads: 2,
+        interrupt: None,
+    };
+    let started = Instant::now();
+    let mut stored = 0;
+    let err = ingest_many(&store, &files, opts, |f| {
+        stored += usize::from(!matches!(f.outcome, FileOutcome::Refused(_)));
+    })
+    .unwrap_err();
+    assert!(err.to_string().contains("was opened read-only"), "{err}");
+    assert_eq!(stored, 0, "no file is reported as stored");
+    assert!(started.elapsed() < Duration::from_secs(60), "no hang");
+    let store = Store::open(&path).unwrap();
+    assert!(store.list_documents().unwrap().is_empty());
+}

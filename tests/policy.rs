@@ -82,12 +82,14 @@ fn registry_holds_every_spec_key_with_its_default() {
         "worker.batch_api.poll_seconds_min": 10,
         "worker.batch_api.poll_seconds_max": 120,
         "worker.batch_api.resubmit_expired": true,
+        "worker.batching.calibrate": "custom",
+        "worker.batching.calibrate_blocks": 20,
         "worker.skip_block_types": ["page_header", "page_footer"],
         "upload.max_file_bytes": 52428800,
     });
     let (_d, store) = store();
     let all = policy::effective_all(&store).unwrap();
-    assert_eq!(all.len(), 25, "SPEC §5 lists 25 keys");
+    assert_eq!(all.len(), 27, "SPEC §5 lists 27 keys");
     for e in &all {
         assert_eq!(e.source, PolicySource::Default, "{}", e.key);
         assert!(!e.description.is_empty(), "{} has no description", e.key);
@@ -282,7 +284,7 @@ fn non_admins_can_read_but_change_nothing() {
     assert!(policy::remove_admin(&store, "mallory", ADMIN, None).is_err());
     assert_eq!(state(&store), before);
     // Reading is fine.
-    assert_eq!(policy::effective_all(&store).unwrap().len(), 25);
+    assert_eq!(policy::effective_all(&store).unwrap().len(), 27);
     assert!(!policy::is_admin(&store, "mallory").unwrap());
 }
 
@@ -389,7 +391,7 @@ fn a_run_snapshot_is_not_changed_by_later_policy_changes() {
         ..Default::default()
     };
     let config = policy::build_model_config(&store, &inputs).unwrap();
-    assert_eq!(config.policy.len(), 25, "every key is snapshotted");
+    assert_eq!(config.policy.len(), 27, "every key is snapshotted");
     // The run record is stored as JSON; keep it the way the store would.
     let stored_run = serde_json::to_vec(&config).unwrap();
 

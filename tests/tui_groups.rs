@@ -348,6 +348,83 @@ fn cancel_and_resume_on_a_group_row_act_on_every_member() {
     assert!(app.message().unwrap().0.contains("no background runtime"));
 }
 
+/// `text` with the random parts of run and group ids (hex after `run_` / `grp_`) as `X`.
+fn masked_ids(text: &str) -> String {
+    let mut c: Vec<char> = text.chars().collect();
+    let mut i = 0;
+    while i + 4 <= c.len() {
+        let head: String = c[i..i + 4].iter().collect();
+        if head == "run_" || head == "grp_" {
+            let mut j = i + 4;
+            while j < c.len() && c[j].is_ascii_hexdigit() {
+                c[j] = 'X';
+                j += 1;
+            }
+            i = j;
+        } else {
+            i += 1;
+        }
+    }
+    c.into_iter().collect()
+}
+
+#[test]
+fn member_rows_name_their_document_cut_to_fit_and_sanitized() {
+    let env = setup();
+    // A fourth document, alone in a second group: a long name with a terminal escape in it.
+    let hostile = "quarterly \u{1b}[31mred\u{1b}[0m board minutes of the whole long year.md";
+    let f = env._dir.path().join(hostile);
+    std::fs::write(&f, "One paragraph of minutes.\n\n").unwrap();
+    let limits = env.ws.ingest_limits().unwrap();
+    let conv = env.ws.ingest(&f, limits).unwrap().document.conv_uid;
+    env.ws.create_project("q", None).unwrap();
+    env.ws.add_to_project("q", &[conv]).unwrap();
+    let opts = CreateRunOptions {
+        provider: Some("demo".into()),
+        ..Default::default()
+    };
+    // Created a second later than everything else: the newest row, whatever the clock said.
+    std::thread::sleep(std::time::Duration::from_millis(1100));
+    let second = env.ws.create_group("q", "s", &opts).unwrap();
+    for (w, h) in [(80u16, 24u16), (120, 40)] {
+        let mut app = app(&env, w, h);
+        // Folded: no member row, no name read.
+        let s = screen(&app, w, h);
+        assert!(!s.contains("alpha.md") && !s.contains("quarterly"), "{s}");
+        for id in [&env.group.group_id, &second.group_id] {
+            app.handle_key(key('g'));
+            while app.runs().current_group().map(|g| &g.group.group_id) != Some(id) {
+                app.handle_key(key('j'));
+            }
+            app.handle_key(key(' '));
+        }
+        let s = screen(&app, w, h);
+        for name in ["alpha.md", "beta.md", "gamma.md"] {
+            let row = s
+                .lines()
+                .find(|l| l.contains(name))
+                .unwrap_or_else(|| panic!("{s}"));
+            assert!(row.contains("└ run_") && row.contains("complete"), "{row}");
+        }
+        let row = s
+            .lines()
+            .find(|l| l.contains("quarterly"))
+            .expect("the fourth member");
+        assert!(
+            row.contains('…') && row.contains("idle"),
+            "cut to fit: {row}"
+        );
+        assert!(!s.contains('\u{1b}'), "sanitized: {s}");
+        assert!(s.lines().all(|l| l.chars().count() == w as usize), "{s}");
+        let store = env._dir.path().join("store.redb");
+        let s = s.replace(&store.display().to_string(), "/tmp/STORE/store.redb");
+        // The run of no group was created in the same second as group p or the one before:
+        // its row is left out so the snapshot does not depend on the clock.
+        let s: Vec<&str> = s.lines().filter(|l| !l.starts_with("│run_")).collect();
+        insta::assert_snapshot!(format!("members_{w}x{h}"), masked_ids(&s.join("\n")));
+    }
+}
+
 #[test]
 fn a_group_whose_members_have_a_provider_batch_shows_a_batch_line() {
     let env = setup();

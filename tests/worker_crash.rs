@@ -195,12 +195,14 @@ fn sigkilled_worker_restarts_to_a_complete_run_with_every_result_written_once() 
         if early {
             std::thread::sleep(Duration::from_millis(rng.below(120)));
         } else {
-            // A new call is sent only after an earlier one is committed (its concurrency permit
-            // is released after the writer's ack), so CONCURRENCY + k calls received means at
+            // At most 2 x CONCURRENCY packs are in progress, and a pack's task gives its place
+            // back only after the writer's ack of its last call (a call slot is free as soon as
+            // the request ends, so a pack can be recorded as started ahead). Each task has at
+            // most one call not yet committed, so 2 x CONCURRENCY + k calls received means at
             // least k calls committed in this session.
             let k = 1 + rng.below(6);
             let deadline = Instant::now() + Duration::from_secs(20);
-            while env.fake.call_count() < before + CONCURRENCY + k {
+            while env.fake.call_count() < before + 2 * CONCURRENCY + k {
                 if let Some(status) = child.try_wait().unwrap() {
                     panic!(
                         "worker exited ({status}) before kill {attempt}; the run should still \

@@ -107,6 +107,10 @@ pub enum RunCommand {
         /// A run with open batches resumes polling them either way.
         #[arg(long)]
         batch: bool,
+        /// Calibrate the pack size first: the first blocks (worker.batching.calibrate_blocks)
+        /// singly and packed, keeping the largest pack size that agrees on >= 95%.
+        #[arg(long, conflicts_with = "batch")]
+        calibrate: bool,
     },
     /// List runs.
     List,
@@ -166,7 +170,17 @@ pub fn run(ctx: &Ctx, cmd: RunCommand) -> anyhow::Result<u8> {
             run,
             concurrency,
             batch,
-        } => start(ctx, &ws, &run, SessionOptions { concurrency, batch }),
+            calibrate,
+        } => start(
+            ctx,
+            &ws,
+            &run,
+            SessionOptions {
+                concurrency,
+                batch,
+                calibrate,
+            },
+        ),
         RunCommand::List => list(ctx, &ws),
         RunCommand::Status { run } => status(ctx, &ws, &run),
         RunCommand::Calls { run } => calls(ctx, &ws, &run),
@@ -313,6 +327,13 @@ fn on_group(ctx: &Ctx, ws: &Workspace, cmd: &RunCommand) -> anyhow::Result<Optio
         return Ok(None);
     };
     Ok(Some(match cmd {
+        RunCommand::Start { calibrate: true, .. } => {
+            return Err(Exit::new(
+                2,
+                format!("--calibrate works on one run, not on group {}: start one of its runs with --calibrate", group.group_id),
+            )
+            .into())
+        }
         RunCommand::Start {
             concurrency, batch, ..
         } => g::start(
@@ -322,6 +343,7 @@ fn on_group(ctx: &Ctx, ws: &Workspace, cmd: &RunCommand) -> anyhow::Result<Optio
             SessionOptions {
                 concurrency: *concurrency,
                 batch: *batch,
+                calibrate: false,
             },
         )?,
         RunCommand::Status { .. } => g::status(ctx, ws, &group)?,

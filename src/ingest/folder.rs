@@ -108,9 +108,48 @@ fn reason_of(e: &super::IngestError) -> String {
     }
 }
 
+/// Collect parsed files into batches; a committer thread writes each batch while this thread
+/// keeps receiving (a durable commit waits on the disk: the parsers do not wait with it). At most
+/// two batches are held: the one being committed and the one being filled.
 fn write_batches(
     store: &Store,
     rx: Receiver<Parsed>,
+    order: &mut InOrder<'_, impl FnMut(FileDone)>,
+) -> Result<usize, StoreError> {
+    let (to_commit, batches) = sync_channel::<Vec<(usize, Prepared)>>(0);
+    let (done_tx, done) = std::sync::mpsc::channel::<Result<Outcomes, StoreError>>();
+    std::thread::scope(|scope| {
+        scope.spawn(move || {
+            for batch in batches {
+                let result = commit_batch(store, batch);
+                let failed = result.is_err();
+                if done_tx.send(result).is_err() || failed {
+                    break;
+                }
+            }
+        });
+        let filled = fill_batches(rx, &to_commit, &done, order);
+        // No more batches: the committer finishes the last one, then its outcomes are reported.
+        drop(to_commit);
+        let mut commits = filled?;
+        for result in done {
+            report(result?, order);
+            commits += 1;
+        }
+        Ok(commits)
+    })
+}
+
+/// What one committed batch did to each of its files (index, outcome).
+type Outcomes = Vec<(usize, FileOutcome)>;
+
+/// The receiving side of [`write_batches`]: refusals are reported at once, files are batched
+/// and handed to the committer; outcomes of committed batches are reported as they come.
+/// Returns the commits reported here.
+fn fill_batches(
+    rx: Receiver<Parsed>,
+    to_commit: &std::sync::mpsc::SyncSender<Vec<(usize, Prepared)>>,
+    done: &Receiver<Result<Outcomes, StoreError>>,
     order: &mut InOrder<'_, impl FnMut(FileDone)>,
 ) -> Result<usize, StoreError> {
     let mut commits = 0;
@@ -132,43 +171,67 @@ fn write_batches(
                 bytes += prepared.text.len();
                 batch.push((i, prepared));
                 if bytes >= BATCH_BYTES || batch.len() >= BATCH_FILES {
-                    commits += commit_batch(store, std::mem::take(&mut batch), order)?;
+                    commits += hand_over(std::mem::take(&mut batch), to_commit, done, order)?;
                     bytes = 0;
                 }
             }
             Err(RecvTimeoutError::Timeout) => {
-                commits += commit_batch(store, std::mem::take(&mut batch), order)?;
+                commits += hand_over(std::mem::take(&mut batch), to_commit, done, order)?;
                 bytes = 0;
             }
             Err(RecvTimeoutError::Disconnected) => break,
         }
     }
-    Ok(commits + commit_batch(store, batch, order)?)
+    commits += hand_over(batch, to_commit, done, order)?;
+    Ok(commits)
 }
 
-fn commit_batch(
-    store: &Store,
+/// Give `batch` to the committer (waiting while it commits the one before), then report the
+/// batches it finished. Returns how many it finished; its error if it stopped on one.
+fn hand_over(
     batch: Vec<(usize, Prepared)>,
+    to_commit: &std::sync::mpsc::SyncSender<Vec<(usize, Prepared)>>,
+    done: &Receiver<Result<Outcomes, StoreError>>,
     order: &mut InOrder<'_, impl FnMut(FileDone)>,
 ) -> Result<usize, StoreError> {
-    if batch.is_empty() {
-        return Ok(0);
+    let sent = batch.is_empty() || to_commit.send(batch).is_ok();
+    let mut commits = 0;
+    for result in done.try_iter() {
+        report(result?, order);
+        commits += 1;
     }
-    let mut writer = store.begin_batch()?;
-    let mut outcomes = Vec::with_capacity(batch.len());
-    for (i, p) in &batch {
-        let existing = writer.add(&p.document, p.text.as_bytes(), p.block_refs())?;
-        outcomes.push((*i, existing));
+    if sent {
+        return Ok(commits);
     }
-    writer.commit()?;
-    for ((i, existing), (_, p)) in outcomes.into_iter().zip(batch) {
-        let outcome = match existing {
-            Some(stored) => FileOutcome::Unchanged(stored),
-            None => FileOutcome::Created(p.document),
-        };
+    // The committer stopped on a store error: it is the next (last) thing it sent.
+    match done.recv() {
+        Ok(Err(e)) => Err(e),
+        _ => Err(StoreError::Corrupt("the ingest committer stopped".into())),
+    }
+}
+
+fn report(outcomes: Outcomes, order: &mut InOrder<'_, impl FnMut(FileDone)>) {
+    for (i, outcome) in outcomes {
         order.done(i, outcome);
     }
-    Ok(1)
+}
+
+/// Write one batch in ONE durable transaction; each file's outcome once it is committed.
+fn commit_batch(store: &Store, batch: Vec<(usize, Prepared)>) -> Result<Outcomes, StoreError> {
+    let mut writer = store.begin_batch()?;
+    let mut existing = Vec::with_capacity(batch.len());
+    for (_, p) in &batch {
+        existing.push(writer.add(&p.document, p.text.as_bytes(), p.block_refs())?);
+    }
+    writer.commit()?;
+    Ok(existing
+        .into_iter()
+        .zip(batch)
+        .map(|(existing, (i, p))| match existing {
+            Some(stored) => (i, FileOutcome::Unchanged(stored)),
+            None => (i, FileOutcome::Created(p.document)),
+        })
+        .collect())
 }
 
 /// Hands outcomes on in index order: out-of-order ones wait (records only, no text).

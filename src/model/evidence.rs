@@ -89,6 +89,84 @@ pub struct PackGuard {
     /// One line per halving, e.g. `call 12: 2 packs moved values between blocks; pack size 10 -> 5`.
     #[serde(default)]
     pub steps: Vec<String>,
+    /// The calibration that chose the pack size (SPEC §4a), when one ran.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub calibration: Option<Calibration>,
+}
+
+/// Calibration (SPEC §4a): the first blocks answered singly (kept as the run's answers) and
+/// packed at falling pack sizes; the largest size whose answers agree with the single ones on
+/// at least 95% of field values is kept for the rest of the run.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Calibration {
+    /// The blocks answered both ways, first and last index.
+    pub first_block: u32,
+    pub last_block: u32,
+    /// Blocks with a single answer (the ones compared).
+    pub blocks: u32,
+    /// Each pack size tried, largest first, with its agreement.
+    pub tries: Vec<CalibrationTry>,
+    pub chosen: u32,
+    /// Why calibration stopped early, if it did (a failed call, no single answers).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub note: Option<String>,
+}
+
+/// One pack size tried: field values compared with the single answers and how many agreed
+/// (normalized: strings folded, numbers to 1e-9).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CalibrationTry {
+    pub pack_size: u32,
+    pub calls: u32,
+    pub compared: u64,
+    pub agreeing: u64,
+}
+
+impl CalibrationTry {
+    /// Agreement with the single answers, 0..=1 (0 when nothing was compared).
+    pub fn agreement(&self) -> f64 {
+        if self.compared == 0 {
+            0.0
+        } else {
+            self.agreeing as f64 / self.compared as f64
+        }
+    }
+}
+
+impl Calibration {
+    /// `blocks 0-19 (20): pack 10 agreed 82.5% (165/200), pack 5 96.0% (192/200) -> pack size 5`.
+    pub fn describe(&self) -> String {
+        let tries: Vec<String> = self
+            .tries
+            .iter()
+            .map(|t| {
+                format!(
+                    "pack {} agreed {:.1}% ({}/{})",
+                    t.pack_size,
+                    t.agreement() * 100.0,
+                    t.agreeing,
+                    t.compared
+                )
+            })
+            .collect();
+        let note = self
+            .note
+            .as_deref()
+            .map(|n| format!(" ({n})"))
+            .unwrap_or_default();
+        format!(
+            "blocks {}-{} ({} answered singly): {} -> pack size {}{note}",
+            self.first_block,
+            self.last_block,
+            self.blocks,
+            if tries.is_empty() {
+                "no pack tried".to_string()
+            } else {
+                tries.join(", ")
+            },
+            self.chosen
+        )
+    }
 }
 
 /// Validation feedback (SPEC §4a): a block's first answer was invalid, so its single retry

@@ -24,7 +24,7 @@ pub use batch::{
 pub use block::{Block, BlockRef, BlockType, Locator};
 pub use call::{CallOutcome, ErrorClass};
 pub use document::{Document, HiddenSkipped};
-pub use evidence::{CallFeedback, PackGuard, Span, SpanKind};
+pub use evidence::{Calibration, CalibrationTry, CallFeedback, PackGuard, Span, SpanKind};
 pub use group::{GroupSummary, RunGroup};
 pub use project::{MembershipChange, Project};
 pub use provider::{ProviderKind, UnknownProvider};

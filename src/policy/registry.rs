@@ -221,6 +221,21 @@ pub const REGISTRY: &[PolicyKey] = &[
         default: DefaultValue::Int(8),
     },
     PolicyKey {
+        key: keys::CALIBRATE,
+        ty: KeyType::String { non_empty: true },
+        description: "Providers whose runs calibrate the pack size before packing (`all`, `none`, \
+                      or names such as `custom` or `custom,openai`); `run start --calibrate` \
+                      calibrates on any provider.",
+        default: DefaultValue::Str("custom"),
+    },
+    PolicyKey {
+        key: keys::CALIBRATE_BLOCKS,
+        ty: int(2, Some(Bound::Fixed(200)), U32),
+        description: "Calibration answers this many first blocks both singly and packed and \
+                      keeps the largest pack size that agrees with single calls on >= 95%.",
+        default: DefaultValue::Int(20),
+    },
+    PolicyKey {
         key: keys::SKIP_BLOCK_TYPES,
         ty: KeyType::BlockTypes,
         description: "Block types a new run does not send to the model: their blocks are \
@@ -458,11 +473,34 @@ pub fn check_bounds(
         KeyType::String { non_empty } => {
             if non_empty && value.as_str().is_none_or(|s| s.trim().is_empty()) {
                 Err(out("must not be empty".into()))
+            } else if key.key == keys::CALIBRATE {
+                calibrate_providers(value.as_str().unwrap_or_default())
+                    .map(|_| ())
+                    .map_err(out)
             } else {
                 Ok(())
             }
         }
         KeyType::BlockTypes => known_block_types(value).map_err(out),
+    }
+}
+
+/// The providers `worker.batching.calibrate` names (`all`: every one, `none`: none), or why it
+/// names something else.
+pub fn calibrate_providers(value: &str) -> Result<Vec<String>, String> {
+    const KNOWN: [&str; 5] = ["anthropic", "openai", "google", "custom", "demo"];
+    match value.trim() {
+        "all" => return Ok(KNOWN.iter().map(|p| p.to_string()).collect()),
+        "none" => return Ok(Vec::new()),
+        _ => {}
+    }
+    let names: Vec<String> = value.split(',').map(|p| p.trim().to_string()).collect();
+    match names.iter().find(|n| !KNOWN.contains(&n.as_str())) {
+        Some(bad) => Err(format!(
+            "'{bad}' is not a provider: use all, none, or names from {}",
+            KNOWN.join(", ")
+        )),
+        None => Ok(names),
     }
 }
 

@@ -39,6 +39,9 @@ pub struct WorkerPolicy {
     pub concurrency: u32,
     pub request_timeout_seconds: u32,
     pub transient_retries: u32,
+    /// `worker.batching.calibrate` as written (`custom`, `all`, `none`, `custom,openai`).
+    pub calibrate: String,
+    pub calibrate_blocks: u32,
     pub batch_poll_seconds_min: u32,
     pub batch_poll_seconds_max: u32,
     pub batch_resubmit_expired: bool,
@@ -103,6 +106,8 @@ impl WorkerPolicy {
             concurrency: r.u32(keys::CONCURRENCY),
             request_timeout_seconds: r.u32(keys::REQUEST_TIMEOUT_SECONDS),
             transient_retries: r.u32(keys::TRANSIENT_RETRIES),
+            calibrate: r.string(keys::CALIBRATE),
+            calibrate_blocks: r.u32(keys::CALIBRATE_BLOCKS),
             batch_poll_seconds_min: r.u32(keys::BATCH_POLL_SECONDS_MIN),
             batch_poll_seconds_max: r.u32(keys::BATCH_POLL_SECONDS_MAX),
             batch_resubmit_expired: r.bool(keys::BATCH_RESUBMIT_EXPIRED),

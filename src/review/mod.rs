@@ -8,6 +8,7 @@
 
 pub mod edit;
 mod find;
+pub mod look;
 mod ops;
 mod regrounding;
 mod salvage;

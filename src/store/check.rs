@@ -122,6 +122,9 @@ impl Store {
         for run in &runs {
             contain(&mut report, |r| check_run(&tx, run, &docs, r))?;
         }
+        contain(&mut report, |r| {
+            super::run_heads::check_heads(&tx, &runs, r)
+        })?;
         super::check_records::check_sealed_tables(&tx, &mut report)?;
         let _reading = super::guard::reading("the provider batch tables");
         contain(&mut report, |r| super::check_batches::check_batches(&tx, r))?;

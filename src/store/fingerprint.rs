@@ -47,6 +47,7 @@ impl Store {
         feed(&tx, SCHEMA_REFS, &mut h)?;
         feed(&tx, SCHEMA_UIDS, &mut h)?;
         feed(&tx, RUNS, &mut h)?;
+        feed(&tx, RUN_HEADS, &mut h)?;
         feed(&tx, RUNS_BY_SCHEMA, &mut h)?;
         feed(&tx, OVERLAYS, &mut h)?;
         feed(&tx, OVERLAY_STATUS, &mut h)?;

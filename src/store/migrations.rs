@@ -25,6 +25,7 @@ const MIGRATIONS: &[(u64, &str, Step)] = &[
         create_all_tables,
     ),
     (5, "create the provider batch tables", create_all_tables),
+    (6, "write a light head for every run (lists)", v5_to_v6),
     // 7 only stamps the version: overlays of new runs may be `skipped` (status code 5, from
     // `worker.skip_block_types`), and a build that does not know that status must refuse the
     // store by its version instead of calling those overlays damaged.
@@ -109,6 +110,7 @@ fn create_all_tables(tx: &redb::WriteTransaction) -> Result<(), StoreError> {
     tx.open_table(tables::SCHEMA_UIDS)?;
     tx.open_table(tables::RUNS)?;
     tx.open_table(tables::RUNS_BY_SCHEMA)?;
+    tx.open_table(tables::RUN_HEADS)?;
     tx.open_table(tables::OVERLAYS)?;
     tx.open_table(tables::OVERLAY_STATUS)?;
     tx.open_table(tables::CALLS)?;
@@ -127,6 +129,12 @@ fn create_all_tables(tx: &redb::WriteTransaction) -> Result<(), StoreError> {
     tx.open_table(tables::BATCH_REQUESTS)?;
     tx.open_table(tables::RUN_BATCHES)?;
     Ok(())
+}
+
+/// Migration 6: the run heads table, with a head for every run record.
+fn v5_to_v6(tx: &redb::WriteTransaction) -> Result<(), StoreError> {
+    create_all_tables(tx)?;
+    super::run_heads::fill(tx)
 }
 
 /// Block tables of pre-release builds that still stamped version 1. Their layouts differ from

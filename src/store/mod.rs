@@ -9,6 +9,7 @@ mod check_batches;
 mod check_projects;
 mod check_records;
 mod check_report;
+pub mod commit_stats;
 mod compare_scan;
 mod documents;
 mod export_scan;
@@ -17,6 +18,8 @@ mod groups;
 pub mod guard;
 mod holders;
 pub(crate) mod policy;
+mod run_heads;
+pub use run_heads::head_of as run_head_of;
 mod run_holders;
 pub mod sealed;
 pub use documents::{BatchWriter, DocumentWriter, InsertOutcome};
@@ -28,6 +31,7 @@ mod prefix;
 pub(crate) mod projects;
 pub use projects::ProjectDelete;
 mod review_log;
+mod run_batch;
 mod run_skips;
 pub(crate) mod run_txn;
 mod run_txn_review;
@@ -40,6 +44,7 @@ pub use crate::model::ReviewEvent;
 pub use batches::{put_in as batch_put_in, RequestLookup};
 pub use change_stamp::ChangeStamp;
 pub use export_scan::OverlayView;
+pub use run_batch::RunBatch;
 pub use run_holders::{Alive, Holder};
 pub use run_txn::RunTxn;
 pub use schemas::{SchemaDelete, SchemaInsert};
@@ -63,7 +68,7 @@ const CACHE_BYTES: usize = 2 * 1024 * 1024;
 /// Store format this build writes and reads. Bump with a numbered migration in
 /// `migrations.rs` (2: the v1 stamp covered three block layouts; see `v1_to_v2`; 3: user-data
 /// records are sealed with a checksum, `sealed.rs`; 4: projects and run groups; 5: provider
-/// batches; 6: reserved for the run summary of issue 22; 7: overlays may be `skipped`, code 5,
+/// batches; 6: run heads, `run_heads.rs`; 7: overlays may be `skipped`, code 5,
 /// which older builds cannot read).
 pub const FORMAT_VERSION: u64 = 7;
 
@@ -143,6 +148,7 @@ impl Store {
             write_wait: WRITE_WAIT,
         };
         migrations::check_and_migrate(&store)?;
+        run_heads::fill_if_out_of_step(&store)?;
         Ok(store)
     }
 
@@ -271,15 +277,19 @@ impl Store {
                 path: self.path.clone(),
             });
         };
-        let deadline = Instant::now() + self.write_wait;
+        let asked = Instant::now();
+        let deadline = asked + self.write_wait;
         let mut pause = Duration::from_millis(2);
         loop {
             match db.try_begin_write() {
                 Ok(tx) => {
+                    if pause > Duration::from_millis(2) {
+                        commit_stats::waited(asked.elapsed());
+                    }
                     return Ok(WriteTxn {
                         tx,
                         _mark: writer_mark::Mark::take(&self.path),
-                    })
+                    });
                 }
                 Err(redb::TransactionError::WouldBlock) if Instant::now() < deadline => {
                     std::thread::sleep(pause);
@@ -340,7 +350,10 @@ pub(crate) struct WriteTxn {
 
 impl WriteTxn {
     pub(crate) fn commit(self) -> Result<(), redb::CommitError> {
-        self.tx.commit()
+        let t = Instant::now();
+        let done = self.tx.commit();
+        commit_stats::committed(t.elapsed());
+        done
     }
 
     pub(crate) fn abort(self) -> Result<(), redb::StorageError> {

@@ -3,7 +3,7 @@
 
 use redb::{ReadableTable, Table};
 
-use super::tables::{CALLS, OVERLAYS, OVERLAY_STATUS, REVIEW_LOG, RUNS};
+use super::tables::{CALLS, OVERLAYS, OVERLAY_STATUS, REVIEW_LOG, RUNS, RUN_HEADS};
 use super::{Store, StoreError};
 use crate::model::{CallRecord, Overlay, OverlayStatus, Run};
 
@@ -18,7 +18,7 @@ pub struct RunTxn<'t> {
     pub(super) review: Table<'t, u64, &'static [u8]>,
 }
 
-impl RunTxn<'_> {
+impl<'t> RunTxn<'t> {
     pub fn overlay(&self, index: u32) -> Result<Option<Overlay>, StoreError> {
         match self.overlays.get((self.run.run_id.as_str(), index))? {
             Some(raw) => Ok(Some(super::sealed::open_json(raw.value(), || {
@@ -107,6 +107,24 @@ impl RunTxn<'_> {
         }
     }
 
+    /// Remove the call record at `seq` (a call recorded as started that was never sent).
+    pub fn remove_call(&mut self, seq: u64) -> Result<(), StoreError> {
+        let run_id = self.run.run_id.clone();
+        self.calls.remove((run_id.as_str(), seq))?;
+        Ok(())
+    }
+
+    /// A view of `run` inside the open transaction `tx` (see [`super::run_batch`]).
+    pub(super) fn open_in(tx: &'t redb::WriteTransaction, run: Run) -> Result<Self, StoreError> {
+        Ok(RunTxn {
+            run,
+            overlays: tx.open_table(OVERLAYS)?,
+            status: tx.open_table(OVERLAY_STATUS)?,
+            calls: tx.open_table(CALLS)?,
+            review: tx.open_table(REVIEW_LOG)?,
+        })
+    }
+
     /// Calls of this run, in order.
     pub fn calls(&self) -> Result<Vec<CallRecord>, StoreError> {
         let run_id = self.run.run_id.as_str();
@@ -191,6 +209,8 @@ impl Store {
             let bytes = super::sealed::seal_json(&rt.run)?;
             runs.insert(run_id, bytes.as_slice())
                 .map_err(StoreError::from)?;
+            let mut heads = tx.open_table(RUN_HEADS).map_err(StoreError::from)?;
+            super::run_heads::put(&mut heads, &rt.run)?;
             out
         };
         tx.commit().map_err(StoreError::from)?;
@@ -222,6 +242,7 @@ impl Store {
         let mut out = Vec::with_capacity(run_ids.len());
         {
             let mut runs = tx.open_table(RUNS).map_err(StoreError::from)?;
+            let mut heads = tx.open_table(RUN_HEADS).map_err(StoreError::from)?;
             let mut rt: Option<RunTxn<'_>> = None;
             // The run in `rt` and its sealed bytes as read: visits of the same run in a row
             // (a group commit of one run's calls) decode and seal it once.
@@ -245,6 +266,7 @@ impl Store {
                     if bytes != before {
                         runs.insert(run_id.as_str(), bytes.as_slice())
                             .map_err(StoreError::from)?;
+                        super::run_heads::put(&mut heads, &view.run)?;
                     }
                 }
             }

@@ -47,6 +47,10 @@ pub const SCHEMA_UIDS: TableDefinition<&str, &str> = TableDefinition::new("schem
 /// `run_id -> Run` JSON (status, model_config with the policy snapshot, counters, usage).
 pub const RUNS: TableDefinition<&str, &[u8]> = TableDefinition::new("runs_v1");
 
+/// `run_id -> RunHead` (format 6, sealed binary, `run_heads.rs`): a run without its creation
+/// snapshot, written in every transaction that writes `RUNS`; what lists read.
+pub const RUN_HEADS: TableDefinition<&str, &[u8]> = TableDefinition::new("run_heads_v1");
+
 /// `(schema_id, run_id) -> ()`: which runs reference a schema (delete guard).
 pub const RUNS_BY_SCHEMA: TableDefinition<(&str, &str), ()> =
     TableDefinition::new("runs_by_schema_v1");

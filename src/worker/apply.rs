@@ -9,7 +9,7 @@ use serde_json::Value;
 use super::guard::GuardStep;
 use super::steps::rollup;
 use crate::model::{CallRecord, OverlayStatus, Run, Span, Usage};
-use crate::store::{RunTxn, Store, StoreError};
+use crate::store::{RunBatch, RunTxn, Store, StoreError};
 
 /// A block of a session: `run` is the member's position in the session's run list (0 for a
 /// single run), `index` its block index.
@@ -190,42 +190,49 @@ pub fn apply_outcomes(
     outcomes: Vec<CallEffect>,
     max_retries: u32,
 ) -> Result<Vec<Run>, StoreError> {
-    let order = parts_in_order(run_ids, &outcomes);
-    let ids: Vec<String> = order
-        .iter()
-        .map(|(s, _)| run_ids[*s as usize].clone())
-        .collect();
+    store.with_batch(|b| apply_outcomes_in(b, run_ids, &outcomes, max_retries))
+}
+
+/// [`apply_outcomes`] inside an open transaction (the session writer's batch, which commits
+/// claims and started records with it).
+pub(crate) fn apply_outcomes_in(
+    batch: &mut RunBatch<'_>,
+    run_ids: &[String],
+    outcomes: &[CallEffect],
+    max_retries: u32,
+) -> Result<Vec<Run>, StoreError> {
+    let order = parts_in_order(run_ids, outcomes);
     let mut written = vec![0u32; outcomes.len()];
     // Only a run's last visit is returned (a group commit of one run's calls clones it once).
     let mut later = std::collections::HashSet::new();
-    let mut last_visit: Vec<bool> = ids.iter().rev().map(|id| later.insert(id)).collect();
+    let mut last_visit: Vec<bool> = order.iter().rev().map(|(s, _)| later.insert(*s)).collect();
     last_visit.reverse();
-    let mut visit = 0usize;
-    let mut parts = order.into_iter();
-    let runs = store.with_runs(&ids, |rt| {
-        let (_, part) = parts.next().expect("one part per run visit");
+    let mut runs: Vec<Option<Run>> = Vec::with_capacity(order.len());
+    for (visit, (slot, part)) in order.into_iter().enumerate() {
         let o = &outcomes[part.effect];
-        let is_home = o.record.run_id == rt.run.run_id;
-        let staged = stage_results(rt, part.results)?;
-        written[part.effect] += staged.len() as u32;
-        let seq = if is_home {
-            let mut record = o.record.clone();
-            record.written = written[part.effect];
-            let seq = put_record(rt, record, &part.usage, part.cost_usd)?;
-            if let Some(step) = &o.guard {
-                step.record(rt.run.pack_guard.get_or_insert_with(Default::default), seq);
-            }
-            Some(seq)
-        } else {
-            add_share(&mut rt.run.usage, &part.usage, part.cost_usd);
-            None
-        };
-        write_staged(rt, staged, seq)?;
-        apply_failures(rt, part.failures, part.invalid_answers, max_retries)?;
-        rollup(rt);
-        visit += 1;
-        Ok::<_, StoreError>(last_visit[visit - 1].then(|| rt.run.clone()))
-    })?;
+        let run = batch.visit(&run_ids[slot as usize], |rt| {
+            let is_home = o.record.run_id == rt.run.run_id;
+            let staged = stage_results(rt, part.results)?;
+            written[part.effect] += staged.len() as u32;
+            let seq = if is_home {
+                let mut record = o.record.clone();
+                record.written = written[part.effect];
+                let seq = put_record(rt, record, &part.usage, part.cost_usd)?;
+                if let Some(step) = &o.guard {
+                    step.record(rt.run.pack_guard.get_or_insert_with(Default::default), seq);
+                }
+                Some(seq)
+            } else {
+                add_share(&mut rt.run.usage, &part.usage, part.cost_usd);
+                None
+            };
+            write_staged(rt, staged, seq)?;
+            apply_failures(rt, part.failures, part.invalid_answers, max_retries)?;
+            rollup(rt);
+            Ok::<_, StoreError>(last_visit[visit].then(|| rt.run.clone()))
+        })?;
+        runs.push(run);
+    }
     // Each run's last visit is its final state (latest first, as before).
     Ok(runs.into_iter().rev().flatten().collect())
 }

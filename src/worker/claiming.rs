@@ -10,13 +10,14 @@ use super::group_transitions as many;
 use super::pack::estimate_tokens;
 use super::session::{blocking, RunEnd, StoppedBy};
 use super::task::Item;
+use super::writer::{ClaimAsk, WriterMsg};
 use super::WorkerError;
 use crate::model::RunStatus;
 use crate::store::Store;
 
 /// How a session that has nothing to work on ends, from its runs' states: `None` while any
 /// of them is running.
-pub(crate) fn idle_end(runs: &[crate::model::Run]) -> Option<RunEnd> {
+pub(crate) fn idle_end(runs: &[many::RunBrief]) -> Option<RunEnd> {
     if runs.iter().all(|r| r.status == RunStatus::Complete) {
         return Some(RunEnd::Complete);
     }
@@ -47,9 +48,9 @@ impl Claim {
     pub(crate) async fn any_pending(&mut self) -> Result<bool, WorkerError> {
         let (s, r) = (self.store.clone(), self.run_ids.clone());
         let first = blocking(move || {
-            Ok(s.get_runs(&r)?
+            Ok(many::briefs(&s, &r)?
                 .iter()
-                .position(|run| run.status == RunStatus::Running && run.counters.pending > 0))
+                .position(|run| run.status == RunStatus::Running && run.pending > 0))
         })
         .await?;
         if let Some(at) = first {
@@ -91,6 +92,7 @@ pub(crate) fn claim_ahead(claim: &Claim) -> Option<ClaimAhead> {
     if from >= claim.run_ids.len() {
         return None;
     }
+    let asked = std::time::Instant::now();
     Some(tokio::task::spawn_blocking(move || {
         let now = crate::clock::now_millis();
         let taken = many::claim_group(&s, &r, from, n, &w, now)?;
@@ -100,7 +102,55 @@ pub(crate) fn claim_ahead(claim: &Claim) -> Option<ClaimAhead> {
                 blocks.push((*slot, b));
             }
         }
+        super::profile::claim(asked.elapsed());
         Ok((taken, blocks))
+    }))
+}
+
+/// Where a session's claims commit: in its writer's transaction (with the calls' started
+/// records and results: one durable commit for all), `rounds` claims of `Claim::n` at once.
+pub(crate) struct ViaWriter {
+    pub writer: std::sync::mpsc::Sender<WriterMsg>,
+    pub rounds: usize,
+}
+
+/// [`claim_ahead`] through the session's writer: the claim commits with whatever else the
+/// writer has waiting, then the claimed blocks are read on the blocking pool.
+pub(crate) fn claim_ahead_via(claim: &Claim, via: &ViaWriter) -> Option<ClaimAhead> {
+    if claim.cursor >= claim.run_ids.len() {
+        return None;
+    }
+    let ask = ClaimAsk {
+        from: claim.cursor,
+        n: claim.n,
+        rounds: via.rounds,
+        worker: claim.worker.clone(),
+        now_ms: crate::clock::now_millis(),
+    };
+    let (s, c, writer) = (claim.store.clone(), claim.convs.clone(), via.writer.clone());
+    let asked = std::time::Instant::now();
+    Some(tokio::spawn(async move {
+        let gone = || WorkerError::Refused("the session's writer is gone".into());
+        let (tx, rx) = tokio::sync::oneshot::channel();
+        writer.send(WriterMsg::Claim(ask, tx)).map_err(|_| gone())?;
+        // The writer's sender is not kept: the writer ends once the session lets go of it.
+        drop(writer);
+        let taken = rx
+            .await
+            .map_err(|_| gone())?
+            .map_err(WorkerError::Refused)?;
+        let got = blocking(move || {
+            let mut blocks = Vec::with_capacity(taken.count());
+            for (slot, indices) in &taken.claimed {
+                for b in s.blocks_at(&c[*slot as usize], indices)? {
+                    blocks.push((*slot, b));
+                }
+            }
+            Ok((taken, blocks))
+        })
+        .await;
+        super::profile::claim(asked.elapsed());
+        got
     }))
 }
 
@@ -149,6 +199,8 @@ pub(crate) struct Claims {
     /// A claim in flight, and the first member whose blocks returned to pending meanwhile.
     pub ahead: Option<ClaimAhead>,
     pub rewind: usize,
+    /// Claims go through the session's writer (else each is its own transaction).
+    pub via: Option<ViaWriter>,
 }
 
 impl Claims {
@@ -159,12 +211,30 @@ impl Claims {
             exhausted: false,
             ahead: None,
             rewind: usize::MAX,
+            via: None,
         }
+    }
+
+    /// Claims through the session's writer, `rounds` of `claim.n` at once.
+    pub(crate) fn via_writer(mut self, via: ViaWriter) -> Self {
+        self.via = Some(via);
+        self
+    }
+
+    /// How few buffered blocks start the next claim: half of what one claim takes, and never
+    /// fewer than two packs.
+    pub(crate) fn low_mark(&self, block_cap: usize) -> usize {
+        let rounds = self.via.as_ref().map_or(1, |v| v.rounds);
+        (block_cap * 2).max(self.claim.n * rounds / 2)
     }
 
     /// Start a claim in the background; past the last member, nothing more is coming.
     pub(crate) fn start_claim(&mut self) {
-        match claim_ahead(&self.claim) {
+        let ahead = match &self.via {
+            Some(via) => claim_ahead_via(&self.claim, via),
+            None => claim_ahead(&self.claim),
+        };
+        match ahead {
             Some(h) => self.ahead = Some(h),
             None => self.exhausted = true,
         }
@@ -234,7 +304,7 @@ pub(crate) fn finish(
     if let Some(end) = idle_end(&runs) {
         return Ok(end);
     }
-    let claimed: u32 = runs.iter().map(|r| r.counters.claimed).sum();
+    let claimed: u32 = runs.iter().map(|r| r.claimed).sum();
     Ok(RunEnd::Busy(format!(
         "{claimed} blocks are claimed by another worker that is still alive; they return to this \
          run when it finishes or its lease ({} s) expires",

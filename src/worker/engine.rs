@@ -10,7 +10,7 @@ use tokio::sync::{mpsc, watch, Semaphore};
 use tokio::task::JoinSet;
 
 use super::backoff::Gate;
-use super::claiming::{finish, idle_end, Claim, Claims};
+use super::claiming::{finish, idle_end, Claim, Claims, ViaWriter};
 use super::events::WorkerEvent;
 use super::group_transitions as many;
 use super::pack::estimate_tokens;
@@ -142,15 +142,8 @@ async fn work<P: Provider>(
         let (s, r) = (store.clone(), run_id.clone());
         blocking(move || Ok(transitions::record_server(&s, &r, seen)?)).await?;
     }
-    let mut claims = Claims::new(Claim {
-        store: store.clone(),
-        run_ids: run_ids.clone(),
-        convs: members.convs.clone(),
-        worker: opts.worker_id.clone(),
-        n: plan.policy.claim_batch_size.max(1) as usize,
-        cursor: 0,
-    });
     let writer = spawn_writer(&store, &plan, &run_id, &run_ids, &events);
+    let mut claims = session_claims(&store, members, &opts, &plan, (&writer, concurrency));
     let (cancel_tx, mut cancel) = watch::channel(false);
     let watcher = tokio::spawn(watch_for_cancel(
         store.clone(),
@@ -159,15 +152,25 @@ async fn work<P: Provider>(
         cancel_tx,
     ));
     let limits = plan.limits;
-    let shared = new_shared(
-        provider, plan, members, &opts, &writer, &events, &cancel, &stop,
+    let signals = (&cancel, &stop);
+    let shared = new_shared_sized(
+        provider,
+        plan,
+        members,
+        &opts,
+        &writer,
+        &events,
+        signals,
+        concurrency,
     );
     let mut tasks = JoinSet::new();
     let loop_end = run_loop(
         &shared,
         &mut claims,
         &mut tasks,
-        Arc::new(Semaphore::new(concurrency)),
+        // Packs in progress: twice the call slots, so the next calls are recorded as started
+        // while the slots are busy (a pack holds a call slot only while its request is out).
+        Arc::new(Semaphore::new(concurrency * 2)),
         &limits,
         (&mut stop, &mut cancel),
     )
@@ -175,6 +178,8 @@ async fn work<P: Provider>(
     let stopped_by = loop_end?;
     wind_down(&mut tasks, claims.ahead.take(), stopped_by, &run_id).await;
     watcher.abort();
+    // Every sender of the writer goes (the claims hold one), so the writer can end.
+    drop(claims);
     drop(shared);
     drop(writer.tx);
     let _ = writer.thread.join();
@@ -205,7 +210,7 @@ pub(crate) async fn recover_leases(
         // Calls a dead worker left in flight are counted, at their cost's upper bound.
         many::mark_lost_many(&s, &r, lease::owner_alive)?;
         many::recover_many(&s, &r, now, lease_ms, lease::owner_alive)?;
-        Ok(s.get_runs(&r)?)
+        Ok(many::briefs(&s, &r)?)
     })
     .await?;
     Ok(idle_end(&runs))
@@ -231,8 +236,41 @@ pub(crate) fn spawn_writer(
     )
 }
 
+/// The claim side of a session: `worker.claim_batch_size` blocks a claim, claims made in the
+/// session writer's transaction, enough of them at once to feed every call slot.
+fn session_claims(
+    store: &Arc<Store>,
+    members: &Members,
+    opts: &EngineOptions,
+    plan: &RunPlan,
+    (writer, concurrency): (&writer::WriterHandle, usize),
+) -> Claims {
+    let n = plan.policy.claim_batch_size.max(1) as usize;
+    Claims::new(Claim {
+        store: store.clone(),
+        run_ids: members.run_ids.clone(),
+        convs: members.convs.clone(),
+        worker: opts.worker_id.clone(),
+        n,
+        cursor: 0,
+    })
+    .via_writer(ViaWriter {
+        writer: writer.tx.clone(),
+        rounds: claim_rounds(concurrency, plan.limits.block_cap as usize, n),
+    })
+}
+
+/// How many claims of `n` blocks one claim makes: two packs for every call slot, so the slots
+/// stay fed while the next claim commits (at least one).
+pub(crate) fn claim_rounds(concurrency: usize, block_cap: usize, n: usize) -> usize {
+    (2 * concurrency * block_cap.max(1))
+        .div_ceil(n.max(1))
+        .max(1)
+}
+
 /// What every call of the session shares: the provider, the plan, the policy (with this
-/// session's overrides), the writer, and the signals to stop.
+/// session's overrides), the writer, and the signals to stop. No limit on call slots here (a
+/// provider batch session sends no real-time calls); see [`new_shared_sized`].
 #[allow(clippy::too_many_arguments)]
 pub(crate) fn new_shared<P: Provider>(
     provider: Arc<P>,
@@ -243,6 +281,31 @@ pub(crate) fn new_shared<P: Provider>(
     events: &Option<mpsc::Sender<WorkerEvent>>,
     cancel: &watch::Receiver<bool>,
     stop: &watch::Receiver<bool>,
+) -> Arc<Shared<P>> {
+    let slots = Semaphore::MAX_PERMITS;
+    new_shared_sized(
+        provider,
+        plan,
+        members,
+        opts,
+        writer,
+        events,
+        (cancel, stop),
+        slots,
+    )
+}
+
+/// [`new_shared`] with `slots` call slots: requests out at once.
+#[allow(clippy::too_many_arguments)]
+pub(crate) fn new_shared_sized<P: Provider>(
+    provider: Arc<P>,
+    plan: RunPlan,
+    members: &Members,
+    opts: &EngineOptions,
+    writer: &writer::WriterHandle,
+    events: &Option<mpsc::Sender<WorkerEvent>>,
+    (cancel, stop): (&watch::Receiver<bool>, &watch::Receiver<bool>),
+    slots: usize,
 ) -> Arc<Shared<P>> {
     let vendor_prices = crate::provider::builtin_prices_apply(provider.name(), provider.base_url());
     let priced = is_priced(&plan, opts, &*provider, vendor_prices, &members.label);
@@ -263,6 +326,7 @@ pub(crate) fn new_shared<P: Provider>(
         label: members.label.clone(),
         run_ids: members.run_ids.clone(),
         gate: Gate::new(),
+        slots: Arc::new(Semaphore::new(slots)),
         halt: Mutex::new(None),
         writer: writer.tx.clone(),
         vendor_prices,
@@ -277,6 +341,7 @@ pub(crate) fn new_shared<P: Provider>(
         events: events.clone(),
         worker_id: opts.worker_id.clone(),
         guard: super::guard::PackGuardState::new(plan_cap, plan_guard.as_ref()),
+        remembered: Mutex::new(Default::default()),
     })
 }
 

@@ -3,7 +3,7 @@
 
 use super::steps::{self, release_where, rollup};
 use crate::model::{CallRecord, Run, RunStatus};
-use crate::store::{Store, StoreError};
+use crate::store::{RunBatch, Store, StoreError};
 
 /// What one claim over a group took.
 #[derive(Debug, Clone, Default)]
@@ -35,44 +35,109 @@ pub fn claim_group(
     worker: &str,
     now_ms: u64,
 ) -> Result<GroupClaim, StoreError> {
+    store.with_batch(|b| claim_group_in(b, run_ids, from, n, worker, now_ms))
+}
+
+/// [`claim_group`] inside an open transaction (the session writer's batch).
+pub(crate) fn claim_group_in(
+    batch: &mut RunBatch<'_>,
+    run_ids: &[String],
+    from: usize,
+    n: usize,
+    worker: &str,
+    now_ms: u64,
+) -> Result<GroupClaim, StoreError> {
     let from = from.min(run_ids.len());
     let window = &run_ids[from..(from + n.max(1)).min(run_ids.len())];
     let mut out = GroupClaim {
         next: from,
         ..GroupClaim::default()
     };
-    let mut left = n;
-    let mut position = from;
-    let mut drained = true;
-    store.with_runs(window, |rt| {
-        let slot = position as u32;
-        position += 1;
-        if rt.run.status != RunStatus::Running {
-            out.cancelled |= rt.run.status == RunStatus::Cancelled;
-            if drained {
-                out.next = position;
-            }
-            return Ok::<_, StoreError>(());
-        }
-        out.any_running = true;
-        if left == 0 {
-            drained = false;
-            return Ok(());
-        }
-        let indices = steps::claim_in(rt, left, worker, now_ms)?;
-        left -= indices.len();
-        // A member is passed once nothing of it is pending any more.
-        if rt.run.counters.pending == 0 && drained {
-            out.next = position;
-        } else {
-            drained = false;
-        }
-        if !indices.is_empty() {
-            out.claimed.push((slot, indices));
-        }
-        Ok(())
-    })?;
+    let mut walk = Walk {
+        left: n,
+        position: from,
+        drained: true,
+    };
+    for run_id in window {
+        batch.visit(run_id, |rt| {
+            claim_member(rt, &mut out, &mut walk, worker, now_ms)
+        })?;
+    }
     Ok(out)
+}
+
+/// Where a claim over a window of members is: blocks still to take, the member's position,
+/// and whether every member so far has nothing pending left.
+struct Walk {
+    left: usize,
+    position: usize,
+    drained: bool,
+}
+
+/// One member of a claim window: claims up to `walk.left` of its pending blocks when it runs,
+/// and moves `out.next` past it once nothing of it is pending.
+fn claim_member(
+    rt: &mut crate::store::RunTxn<'_>,
+    out: &mut GroupClaim,
+    walk: &mut Walk,
+    worker: &str,
+    now_ms: u64,
+) -> Result<(), StoreError> {
+    let slot = walk.position as u32;
+    walk.position += 1;
+    if rt.run.status != RunStatus::Running {
+        out.cancelled |= rt.run.status == RunStatus::Cancelled;
+        if walk.drained {
+            out.next = walk.position;
+        }
+        return Ok(());
+    }
+    out.any_running = true;
+    if walk.left == 0 {
+        walk.drained = false;
+        return Ok(());
+    }
+    let indices = steps::claim_in(rt, walk.left, worker, now_ms)?;
+    walk.left -= indices.len();
+    // A member is passed once nothing of it is pending any more.
+    if rt.run.counters.pending == 0 && walk.drained {
+        out.next = walk.position;
+    } else {
+        walk.drained = false;
+    }
+    if !indices.is_empty() {
+        out.claimed.push((slot, indices));
+    }
+    Ok(())
+}
+
+/// `rounds` claims of up to `n` blocks each, every one from where the last stopped, in the
+/// open transaction: enough blocks to keep every call slot fed with one commit.
+pub(crate) fn claim_rounds_in(
+    batch: &mut RunBatch<'_>,
+    run_ids: &[String],
+    (from, n, rounds): (usize, usize, usize),
+    worker: &str,
+    now_ms: u64,
+) -> Result<GroupClaim, StoreError> {
+    let mut all = GroupClaim {
+        next: from,
+        ..GroupClaim::default()
+    };
+    for _ in 0..rounds.max(1) {
+        let at = all.next;
+        let c = claim_group_in(batch, run_ids, at, n, worker, now_ms)?;
+        let claimed = c.count();
+        all.claimed.extend(c.claimed);
+        all.any_running |= c.any_running;
+        all.cancelled |= c.cancelled;
+        all.next = c.next;
+        if c.next >= run_ids.len() || (claimed == 0 && c.next == at) {
+            // Past the last member, or no way forward from here.
+            break;
+        }
+    }
+    Ok(all)
 }
 
 /// Record calls as `started` (one transaction); returns their sequence numbers in order.
@@ -80,12 +145,21 @@ pub fn record_started_many(
     store: &Store,
     records: Vec<CallRecord>,
 ) -> Result<Vec<u64>, StoreError> {
-    let ids: Vec<String> = records.iter().map(|r| r.run_id.clone()).collect();
-    let mut records = records.into_iter();
-    store.with_runs(&ids, |rt| {
-        let rec = records.next().expect("one record per run visit");
-        rt.append_call(rec)
-    })
+    store.with_batch(|b| record_started_in(b, records))
+}
+
+/// [`record_started_many`] inside an open transaction (the session writer's batch).
+pub(crate) fn record_started_in(
+    batch: &mut RunBatch<'_>,
+    records: Vec<CallRecord>,
+) -> Result<Vec<u64>, StoreError> {
+    records
+        .into_iter()
+        .map(|rec| {
+            let run_id = rec.run_id.clone();
+            batch.visit(&run_id, |rt| rt.append_call(rec))
+        })
+        .collect()
 }
 
 /// Give back every claim `worker` holds on these runs.
@@ -141,17 +215,48 @@ pub fn pause_many(store: &Store, run_ids: &[String], reason: &str) -> Result<Vec
     })
 }
 
+/// What a session's end needs to know of a run: a few bytes, where a whole `Run` carries its
+/// policy snapshot (a group's thousand of them would be held at once for nothing).
+#[derive(Debug, Clone, PartialEq)]
+pub struct RunBrief {
+    pub status: RunStatus,
+    pub paused_reason: Option<String>,
+    pub pending: u32,
+    pub claimed: u32,
+}
+
+impl RunBrief {
+    pub fn of(run: &Run) -> RunBrief {
+        RunBrief {
+            status: run.status,
+            paused_reason: run.paused_reason.clone(),
+            pending: run.counters.pending,
+            claimed: run.counters.claimed,
+        }
+    }
+}
+
 /// Roll each run up to `complete` if nothing is left, adding the session's active time.
 pub fn finalize_many(
     store: &Store,
     run_ids: &[String],
     active_millis: u64,
-) -> Result<Vec<Run>, StoreError> {
+) -> Result<Vec<RunBrief>, StoreError> {
     store.with_runs(run_ids, |rt| {
         rollup(rt);
         rt.run.active_millis += active_millis;
-        Ok(rt.run.clone())
+        Ok(RunBrief::of(&rt.run))
     })
+}
+
+/// Every run's [`RunBrief`], read one run at a time.
+pub fn briefs(store: &Store, run_ids: &[String]) -> Result<Vec<RunBrief>, StoreError> {
+    let mut out = Vec::with_capacity(run_ids.len());
+    store.each_run(run_ids, |run| {
+        out.push(RunBrief::of(&run));
+        Ok::<_, StoreError>(())
+    })?;
+    Ok(out)
 }
 
 /// `run cancel GROUP`: every running or paused member is cancelled, in one transaction.

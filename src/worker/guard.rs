@@ -102,7 +102,7 @@ mod tests {
         let stored = PackGuard {
             shifted_packs: 3,
             pack_size: Some(4),
-            steps: vec![],
+            ..PackGuard::default()
         };
         let g = PackGuardState::new(10, Some(&stored));
         assert_eq!(g.cap(10), 4);

@@ -13,7 +13,7 @@ use tokio::task::JoinSet;
 use super::claiming::{taken, ClaimAhead, Claims};
 use super::pack::{make_packs, CloseReason, PackLimits};
 use super::session::StoppedBy;
-use super::task::{Item, Shared};
+use super::task::{queue_for_slot, Item, Shared};
 use super::WorkerError;
 use crate::provider::Provider;
 
@@ -46,7 +46,8 @@ pub(crate) async fn run_loop<P: Provider>(
             }
             continue;
         }
-        if claims.ahead.is_none() && needs_refill(claims.exhausted, claims.buffer.len(), cap) {
+        let low = claims.low_mark(cap);
+        if claims.ahead.is_none() && needs_refill(claims.exhausted, claims.buffer.len(), low) {
             // Claimed in the background: the buffered blocks keep going out meanwhile.
             claims.start_claim();
             continue;
@@ -90,12 +91,24 @@ pub(crate) async fn run_loop<P: Provider>(
             continue;
         }
         let pack: Vec<Item> = claims.buffer.drain(range).collect();
-        let shared = shared.clone();
-        tasks.spawn(async move {
-            shared.process(pack).await;
-            drop(permit);
-        });
+        spawn_pack(shared, tasks, pack, permit).await;
     }
+}
+
+/// Run `pack` as a task holding `permit` (one of the packs in progress), queued for a call
+/// slot now, so calls go out in the order packs are formed.
+async fn spawn_pack<P: Provider>(
+    shared: &Arc<Shared<P>>,
+    tasks: &mut JoinSet<()>,
+    pack: Vec<Item>,
+    permit: tokio::sync::OwnedSemaphorePermit,
+) {
+    let place = queue_for_slot(shared.slots.clone()).await;
+    let shared = shared.clone();
+    tasks.spawn(async move {
+        shared.process_in_turn(pack, Some(place)).await;
+        drop(permit);
+    });
 }
 
 /// `Some` when the session must stop now: interrupted, cancelled, or halted by a call.
@@ -132,6 +145,7 @@ async fn wait_for_claim<P: Provider>(
     let Some(h) = claims.ahead.as_mut() else {
         return Ok(None);
     };
+    let _starving = Starving(std::time::Instant::now());
     tokio::select! {
         got = h => {
             claims.ahead = None;
@@ -145,6 +159,15 @@ async fn wait_for_claim<P: Provider>(
         _ = stopped(cancel) => {}
     }
     Ok(None)
+}
+
+/// Counts, when dropped, how long the loop had nothing to send while a claim ran.
+struct Starving(std::time::Instant);
+
+impl Drop for Starving {
+    fn drop(&mut self) {
+        super::profile::starved(self.0.elapsed());
+    }
 }
 
 /// Nothing buffered and no claim in flight: wait for a call to end (or a stop).
@@ -196,9 +219,9 @@ pub(crate) async fn wind_down(
 /// How long a session waits, once stopped, for its tasks to record their aborted calls.
 const ABORT_GRACE: Duration = Duration::from_secs(3);
 
-/// Keep at least two packs' worth of blocks ready so no task waits on a claim.
-pub(crate) fn needs_refill(exhausted: bool, buffered: usize, block_cap: usize) -> bool {
-    !exhausted && buffered < block_cap * 2
+/// Keep at least `low` blocks ready so no task waits on a claim.
+pub(crate) fn needs_refill(exhausted: bool, buffered: usize, low: usize) -> bool {
+    !exhausted && buffered < low
 }
 
 /// Which buffered blocks to send now: the first pack when it is full, or the partial tail once
@@ -244,11 +267,11 @@ mod tests {
     }
 
     #[test]
-    fn refill_only_below_two_packs_and_never_once_exhausted() {
-        assert!(needs_refill(false, 0, 3));
-        assert!(needs_refill(false, 5, 3));
-        assert!(!needs_refill(false, 6, 3));
-        assert!(!needs_refill(true, 0, 3));
+    fn refill_only_below_the_low_mark_and_never_once_exhausted() {
+        assert!(needs_refill(false, 0, 6));
+        assert!(needs_refill(false, 5, 6));
+        assert!(!needs_refill(false, 6, 6));
+        assert!(!needs_refill(true, 0, 6));
     }
 
     #[test]

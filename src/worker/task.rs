@@ -1,11 +1,11 @@
 //! One pack's life: call, parse, write, and split-and-retry down to single blocks (SPEC §3).
 
-use std::collections::VecDeque;
+use std::collections::{HashMap, VecDeque};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use tokio::sync::{mpsc, oneshot, watch};
+use tokio::sync::{mpsc, oneshot, watch, OwnedSemaphorePermit};
 use tokio::time::Instant;
 
 use super::apply::{pack_shares, CallEffect};
@@ -25,6 +25,8 @@ mod answered;
 mod failed;
 mod grounding;
 mod retry;
+mod slot;
+pub(crate) use slot::{queue_for_slot, Slot};
 
 /// What every task of a session shares.
 pub struct Shared<P> {
@@ -36,6 +38,9 @@ pub struct Shared<P> {
     /// The session's runs (`Item::run` indexes it).
     pub run_ids: Arc<Vec<String>>,
     pub gate: Gate,
+    /// Call slots (`worker.concurrency`): held from a call's first send to its end (retries
+    /// included), never while its started record or its results commit.
+    pub slots: Arc<tokio::sync::Semaphore>,
     pub halt: Mutex<Option<Halt>>,
     pub writer: std::sync::mpsc::Sender<WriterMsg>,
     pub prices: PriceTable,
@@ -67,6 +72,9 @@ pub struct Shared<P> {
     pub worker_id: String,
     /// Shifted packs and the pack size in force (SPEC §4a pack guard).
     pub guard: super::guard::PackGuardState,
+    /// Why a block's last single answer of this session was invalid: its next call alone
+    /// carries it (SPEC §4a validation feedback).
+    pub remembered: Mutex<HashMap<super::apply::At, Box<crate::model::CallFeedback>>>,
 }
 
 /// Resolves when `rx` turns `true`; never, once its sender is gone.
@@ -75,6 +83,16 @@ async fn raised(mut rx: watch::Receiver<bool>) {
         std::future::pending::<()>().await;
     }
 }
+
+/// A call's slot: its place in the queue until it holds one.
+struct SlotState {
+    place: Option<Slot>,
+    held: Option<OwnedSemaphorePermit>,
+}
+
+/// A try that was sent: the provider's result, the started record's sequence number, and when
+/// the request went out.
+type Sent = (Result<CallAnswer, ProviderError>, u64, Instant);
 
 /// Why a call produced no answer.
 enum CallEnd {
@@ -184,7 +202,19 @@ impl<P> Shared<P> {
         {
             return 0;
         }
-        rx.await.unwrap_or(0)
+        let asked = std::time::Instant::now();
+        let seq = rx.await.unwrap_or(0);
+        super::profile::started_wait(asked.elapsed());
+        seq
+    }
+
+    /// A call recorded as started (`seq`; 0: not recorded) that will never be sent: its
+    /// record goes, since it used and cost nothing.
+    fn unsent(&self, pack: &[Item], seq: u64) {
+        if seq != 0 {
+            let run_id = self.home(pack).to_string();
+            let _ = self.writer.send(WriterMsg::Unsent { run_id, seq });
+        }
     }
 
     /// Send an outcome to the writer and wait until it is committed.
@@ -198,12 +228,31 @@ impl<P> Shared<P> {
             .send(WriterMsg::Call(Box::new(outcome), Some(tx)))
             .is_ok()
         {
+            let asked = std::time::Instant::now();
             let _ = rx.await;
+            super::profile::result_wait(asked.elapsed());
         }
     }
 }
 
 impl<P> Shared<P> {
+    /// A block sent alone carries the feedback of its last invalid single answer of this
+    /// session (once).
+    fn recall_feedback(&self, pack: &mut [Item]) {
+        if let [one] = pack {
+            if one.feedback.is_none() {
+                let mut map = self.remembered.lock().unwrap_or_else(|p| p.into_inner());
+                one.feedback = map.remove(&one.at());
+            }
+        }
+    }
+
+    /// Keep why `item`'s single answer was invalid, for its next call alone.
+    pub(crate) fn remember_feedback(&self, item: &Item, fb: Box<crate::model::CallFeedback>) {
+        let mut map = self.remembered.lock().unwrap_or_else(|p| p.into_inner());
+        map.insert(item.at(), fb);
+    }
+
     /// The run that keeps a pack's call record: the run of its first block.
     pub(crate) fn home(&self, pack: &[Item]) -> &str {
         let slot = pack.first().map(|i| i.run as usize).unwrap_or(0);
@@ -292,13 +341,75 @@ impl<P: Provider> Shared<P> {
         )
     }
 
+    /// One try of a call: recorded as started, then sent once the call has a slot (the first
+    /// try waits for one; retries keep it, so trouble never adds load). `Err` is how the call
+    /// ends without an answer; `Ok` has the provider's result, the started record's sequence
+    /// number and when the request went.
+    async fn one_try(
+        &self,
+        pack: &[Item],
+        request: &CallRequest,
+        (slot, queued): (&mut SlotState, &mut Duration),
+    ) -> Result<Sent, (Result<CallAnswer, CallEnd>, u64)> {
+        let not_sent = CallEnd::Cancelled {
+            after: Duration::ZERO,
+            upper: None,
+        };
+        let seq = self.start(pack, request).await;
+        if slot.held.is_none() {
+            let asked = Instant::now();
+            let place = match slot.place.take() {
+                Some(place) => place,
+                None => queue_for_slot(self.slots.clone()).await,
+            };
+            slot.held = tokio::select! {
+                p = place.take() => p.ok(),
+                _ = self.on_abort() => None,
+            };
+            *queued += asked.elapsed();
+        }
+        if slot.held.is_none() {
+            self.unsent(pack, seq);
+            return Err((Err(not_sent), 0));
+        }
+        if self.halted() {
+            // The run paused while this call waited for a slot: it is never sent.
+            self.unsent(pack, seq);
+            return Err((Err(CallEnd::Halted), 0));
+        }
+        let started = Instant::now();
+        self.in_flight(1);
+        // Dropping the call's future on cancel aborts its HTTP request.
+        let result = tokio::select! {
+            r = tokio::time::timeout(self.request_timeout, self.provider.call(request)) => {
+                Some(r.unwrap_or_else(|_| Err(timed_out(self.request_timeout))))
+            }
+            _ = self.on_abort() => None,
+        };
+        self.in_flight(-1);
+        match result {
+            Some(result) => Ok((result, seq, started)),
+            None => {
+                let after = started.elapsed().max(Duration::from_millis(1));
+                let upper = self.cost_upper_bound(request);
+                Err((Err(CallEnd::Cancelled { after, upper }), seq))
+            }
+        }
+    }
+
     /// Call with backoff for transient trouble (never using a block's attempts), each try
     /// limited to `request_timeout` and recorded as `started` before its request is sent.
     /// Every failed try that is retried is recorded as a call. `Failed` is a non-transient
     /// error, or transient trouble that outlasted `transient_retries`; `Cancelled` means the
-    /// run was cancelled or the session interrupted (the request is aborted). Also returns the sequence number of the
-    /// last try's `started` record (0: none), which the final record replaces.
-    async fn call_with_retry(&self, pack: &[Item]) -> (Result<CallAnswer, CallEnd>, u64) {
+    /// run was cancelled or the session interrupted (the request is aborted). Also returns the
+    /// sequence number of the last try's `started` record (0: none), which the final record replaces.
+    /// `queued` adds up the time the tries waited for a call slot (not part of the latency);
+    /// `place` is the pack's place in the queue for one (`None`: it queues when it asks).
+    async fn call_with_retry(
+        &self,
+        pack: &[Item],
+        (place, queued): (Option<Slot>, &mut Duration),
+    ) -> (Result<CallAnswer, CallEnd>, u64) {
         let request = self.request(pack);
         let run_id = &self.label;
         let not_sent = || {
@@ -309,27 +420,18 @@ impl<P: Provider> Shared<P> {
             (Err(nothing), 0)
         };
         let mut retries = 0u32;
+        // The call's slot, from its first send until it ends (answer, failure or abort).
+        let mut slot = SlotState { place, held: None };
         loop {
             tokio::select! {
                 _ = self.gate.wait() => {}
                 _ = self.on_abort() => return not_sent(),
             }
-            let seq = self.start(pack, &request).await;
-            let started = Instant::now();
-            self.in_flight(1);
-            // Dropping the call's future on cancel aborts its HTTP request.
-            let result = tokio::select! {
-                r = tokio::time::timeout(self.request_timeout, self.provider.call(&request)) => {
-                    Some(r.unwrap_or_else(|_| Err(timed_out(self.request_timeout))))
-                }
-                _ = self.on_abort() => None,
-            };
-            self.in_flight(-1);
-            let Some(result) = result else {
-                let after = started.elapsed().max(Duration::from_millis(1));
-                let upper = self.cost_upper_bound(&request);
-                return (Err(CallEnd::Cancelled { after, upper }), seq);
-            };
+            let (result, seq, started) =
+                match self.one_try(pack, &request, (&mut slot, queued)).await {
+                    Ok(sent) => sent,
+                    Err(end) => return end,
+                };
             let err = match result {
                 Ok(answer) => return (Ok(answer), seq),
                 Err(e) => e,
@@ -375,8 +477,15 @@ impl<P: Provider> Shared<P> {
 
     /// Process one pack to the end: results staged, bad answers split, failures counted.
     pub async fn process(&self, pack: Vec<Item>) {
+        self.process_in_turn(pack, None).await
+    }
+
+    /// [`Self::process`], the first call taking the slot `place` queued for (parts of a split
+    /// pack queue again, behind the packs already waiting).
+    pub(crate) async fn process_in_turn(&self, pack: Vec<Item>, mut place: Option<Slot>) {
         let mut queue = VecDeque::from([pack]);
-        while let Some(pack) = queue.pop_front() {
+        while let Some(mut pack) = queue.pop_front() {
+            self.recall_feedback(&mut pack);
             if self.halted() {
                 // Claims are released by the pause; nothing to send.
                 return;
@@ -387,9 +496,12 @@ impl<P: Provider> Shared<P> {
             }
             let mut rec = record(self.home(&pack), &self.endpoint, &pack);
             let started = Instant::now();
-            let (result, seq) = self.call_with_retry(&pack).await;
+            let mut queued = Duration::ZERO;
+            let (result, seq) = self
+                .call_with_retry(&pack, (place.take(), &mut queued))
+                .await;
             rec.seq = seq;
-            rec.latency_ms = started.elapsed().as_millis() as u64;
+            rec.latency_ms = started.elapsed().saturating_sub(queued).as_millis() as u64;
             let mut outcome = CallEffect {
                 record: rec,
                 results: Vec::new(),

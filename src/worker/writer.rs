@@ -12,7 +12,7 @@ use super::apply::{self, CallEffect};
 use super::events::WorkerEvent;
 use super::group_transitions as many;
 use crate::model::{CallRecord, Run, RunCounters, UsageTotals};
-use crate::store::Store;
+use crate::store::{Store, StoreError};
 
 /// Why the engine must stop calling.
 #[derive(Debug, Clone, PartialEq)]
@@ -32,7 +32,30 @@ pub enum WriterMsg {
     Halt(Halt),
     /// Nothing to write: `ack` fires once everything sent before it is committed.
     Flush(oneshot::Sender<()>),
+    /// Claim blocks for the session (see [`ClaimAsk`]), in the same transaction as the calls'
+    /// records; `ack` gets what was claimed once committed, or why nothing could be.
+    Claim(ClaimAsk, oneshot::Sender<Result<many::GroupClaim, String>>),
+    /// A call recorded as started that was never sent (the session stopped while it waited
+    /// for a call slot): its record goes, since it used and cost nothing.
+    Unsent {
+        run_id: String,
+        seq: u64,
+    },
 }
+
+/// `rounds` claims of up to `n` blocks each (`worker.claim_batch_size`), every one from where
+/// the last stopped, member `from` first.
+#[derive(Debug, Clone)]
+pub struct ClaimAsk {
+    pub from: usize,
+    pub n: usize,
+    pub rounds: usize,
+    pub worker: String,
+    pub now_ms: u64,
+}
+
+/// What the writer answers a claim.
+pub(crate) type ClaimAck = oneshot::Sender<Result<many::GroupClaim, String>>;
 
 pub struct WriterHandle {
     pub tx: Sender<WriterMsg>,
@@ -78,13 +101,16 @@ struct Totals {
 
 impl Totals {
     fn load(store: &Store, run_ids: &[String]) -> Totals {
-        let runs = store.get_runs(run_ids).unwrap_or_default();
-        Totals {
-            each: runs
-                .into_iter()
-                .map(|r| (r.run_id, (r.counters, r.usage)))
-                .collect(),
+        let mut each = HashMap::with_capacity(run_ids.len());
+        // One run at a time: only the counters and usage are kept.
+        let read = store.each_run(run_ids, |r| {
+            each.insert(r.run_id, (r.counters, r.usage));
+            Ok::<_, StoreError>(())
+        });
+        if let Err(e) = read {
+            tracing::warn!(error = %e, "progress totals start from what the calls report");
         }
+        Totals { each }
     }
 
     fn update(&mut self, runs: &[Run]) {
@@ -116,95 +142,184 @@ impl Totals {
     }
 }
 
+/// What one batch of messages asks the writer to do.
+#[derive(Default)]
+struct Batch {
+    calls: Vec<CallEffect>,
+    acks: Vec<oneshot::Sender<()>>,
+    halts: Vec<Halt>,
+    started: Vec<CallRecord>,
+    started_acks: Vec<oneshot::Sender<u64>>,
+    claims: Vec<(ClaimAsk, ClaimAck)>,
+    unsent: Vec<(String, u64)>,
+}
+
+impl Batch {
+    /// The first message, and whatever else is already waiting (at most [`GROUP`]).
+    fn gather(first: WriterMsg, rx: &Receiver<WriterMsg>) -> Batch {
+        let mut batch = Batch::default();
+        batch.push(first);
+        for _ in 1..GROUP {
+            match rx.try_recv() {
+                Ok(m) => batch.push(m),
+                Err(_) => break,
+            }
+        }
+        batch
+    }
+
+    fn push(&mut self, msg: WriterMsg) {
+        match msg {
+            WriterMsg::Started(record, ack) => {
+                self.started.push(*record);
+                self.started_acks.push(ack);
+            }
+            WriterMsg::Call(outcome, ack) => {
+                self.calls.push(*outcome);
+                self.acks.extend(ack);
+            }
+            WriterMsg::Calls(many, ack) => {
+                self.calls.extend(many);
+                self.acks.extend(ack);
+            }
+            WriterMsg::Halt(h) => self.halts.push(h),
+            WriterMsg::Flush(ack) => self.acks.push(ack),
+            WriterMsg::Claim(ask, ack) => self.claims.push((ask, ack)),
+            WriterMsg::Unsent { run_id, seq } => self.unsent.push((run_id, seq)),
+        }
+    }
+}
+
 fn writer_loop(
     store: &Store,
     scope: &Scope,
     rx: Receiver<WriterMsg>,
     events: Option<mpsc::Sender<WorkerEvent>>,
 ) -> Option<Run> {
-    let run_ids = scope.run_ids.as_slice();
     let label = scope.label.as_str();
-    let mut totals = (run_ids.len() > 1).then(|| Totals::load(store, run_ids));
+    let mut totals = (scope.run_ids.len() > 1).then(|| Totals::load(store, &scope.run_ids));
     let mut last: Option<Run> = None;
     while let Ok(first) = rx.recv() {
-        let mut batch = vec![first];
-        while batch.len() < GROUP {
-            match rx.try_recv() {
-                Ok(m) => batch.push(m),
-                Err(_) => break,
-            }
-        }
-        let mut calls = Vec::new();
-        let mut acks = Vec::new();
-        let mut halts = Vec::new();
-        let mut started = Vec::new();
-        let mut started_acks = Vec::new();
-        for msg in batch {
-            match msg {
-                WriterMsg::Started(record, ack) => {
-                    started.push(*record);
-                    started_acks.push(ack);
-                }
-                WriterMsg::Call(outcome, ack) => {
-                    calls.push(*outcome);
-                    acks.extend(ack);
-                }
-                WriterMsg::Calls(many, ack) => {
-                    calls.extend(many);
-                    acks.extend(ack);
-                }
-                WriterMsg::Halt(h) => halts.push(h),
-                WriterMsg::Flush(ack) => acks.push(ack),
-            }
-        }
-        if !started.is_empty() {
-            record_started(store, label, started, started_acks);
-        }
-        if !calls.is_empty() {
-            let records: Vec<_> = calls.iter().map(|c| c.record.clone()).collect();
-            match apply::apply_outcomes(store, run_ids, calls, scope.max_retries) {
-                Ok(runs) => {
-                    for r in records {
-                        emit(&events, WorkerEvent::CallFinished(r));
+        let mut batch = Batch::gather(first, &rx);
+        let done = commit(store, scope, &batch);
+        match done.runs {
+            Ok(runs) => {
+                if !batch.calls.is_empty() {
+                    for c in &batch.calls {
+                        emit(&events, WorkerEvent::CallFinished(c.record.clone()));
                     }
                     emit_progress(&events, label, totals.as_mut(), &runs);
-                    last = runs.into_iter().next().or(last);
                 }
-                Err(e) => {
-                    // Results are lost only as calls in flight are: the overlays stay claimed
-                    // and return to pending through lease recovery.
-                    tracing::error!(run = label, error = %e, "could not write call results");
-                    halts.push(Halt {
-                        reason: format!("could not write results to the store: {e}"),
-                        bad_key: false,
-                    });
-                }
+                last = runs.into_iter().next().or(last);
+            }
+            Err(e) => {
+                // Results are lost only as calls in flight are: the overlays stay claimed
+                // and return to pending through lease recovery.
+                tracing::error!(run = label, error = %e, "could not write call results");
+                batch.halts.push(Halt {
+                    reason: format!("could not write results to the store: {e}"),
+                    bad_key: false,
+                });
             }
         }
-        for ack in acks {
-            let _ = ack.send(());
-        }
-        if let Some(h) = halts.into_iter().next() {
+        answer(&mut batch, done.seqs, done.claims);
+        if let Some(h) = batch.halts.into_iter().next() {
             last = halt(store, scope, &h, &events).or(last);
         }
     }
     last
 }
 
-/// Record calls as started in one transaction; each ack gets its call's sequence number (0 when
-/// the write failed).
-fn record_started(
-    store: &Store,
-    label: &str,
-    started: Vec<CallRecord>,
-    started_acks: Vec<oneshot::Sender<u64>>,
-) {
-    let seqs = many::record_started_many(store, started).unwrap_or_else(|e| {
-        tracing::error!(run = label, error = %e, "could not record calls as started");
-        Vec::new()
+/// What a batch's commit gave: the runs the results touched, the started calls' sequence
+/// numbers (in order), and each claim's outcome.
+struct Committed {
+    runs: Result<Vec<Run>, StoreError>,
+    seqs: Vec<u64>,
+    claims: Vec<Result<many::GroupClaim, String>>,
+}
+
+/// Results, then unsent records removed, then started records, then claims: ONE durable
+/// transaction. Should it fail, each part is tried again in its own, so one bad part does not
+/// sink the others.
+fn commit(store: &Store, scope: &Scope, batch: &Batch) -> Committed {
+    let run_ids = scope.run_ids.as_slice();
+    let together = store.with_batch(|b| {
+        let runs = apply::apply_outcomes_in(b, run_ids, &batch.calls, scope.max_retries)?;
+        for (run_id, seq) in &batch.unsent {
+            b.visit(run_id, |rt| rt.remove_call(*seq))?;
+        }
+        let seqs = many::record_started_in(b, batch.started.clone())?;
+        let claims = batch
+            .claims
+            .iter()
+            .map(|(ask, _)| claim_in(b, run_ids, ask))
+            .collect::<Result<Vec<_>, _>>()?;
+        Ok::<_, StoreError>((runs, seqs, claims))
     });
-    for (i, ack) in started_acks.into_iter().enumerate() {
+    match together {
+        Ok((runs, seqs, claims)) => Committed {
+            runs: Ok(runs),
+            seqs,
+            claims: claims.into_iter().map(Ok).collect(),
+        },
+        Err(e) => {
+            tracing::warn!(run = scope.label, error = %e, "batch commit failed; parts retried alone");
+            apart(store, scope, batch)
+        }
+    }
+}
+
+/// [`commit`]'s fallback: each part in its own transaction.
+fn apart(store: &Store, scope: &Scope, batch: &Batch) -> Committed {
+    let run_ids = scope.run_ids.as_slice();
+    let runs = match batch.calls.is_empty() {
+        true => Ok(Vec::new()),
+        false => apply::apply_outcomes(store, run_ids, batch.calls.clone(), scope.max_retries),
+    };
+    for (run_id, seq) in &batch.unsent {
+        if let Err(e) = store.with_run(run_id, |rt| rt.remove_call(*seq)) {
+            tracing::warn!(run = run_id, seq, error = %e, "could not remove an unsent call");
+        }
+    }
+    let seqs = match batch.started.is_empty() {
+        true => Vec::new(),
+        false => many::record_started_many(store, batch.started.clone()).unwrap_or_else(|e| {
+            tracing::error!(run = scope.label, error = %e, "could not record calls as started");
+            Vec::new()
+        }),
+    };
+    let claims = batch
+        .claims
+        .iter()
+        .map(|(ask, _)| {
+            store
+                .with_batch(|b| claim_in(b, run_ids, ask))
+                .map_err(|e| e.to_string())
+        })
+        .collect();
+    Committed { runs, seqs, claims }
+}
+
+fn claim_in(
+    b: &mut crate::store::RunBatch<'_>,
+    run_ids: &[String],
+    ask: &ClaimAsk,
+) -> Result<many::GroupClaim, StoreError> {
+    let shape = (ask.from, ask.n, ask.rounds);
+    many::claim_rounds_in(b, run_ids, shape, &ask.worker, ask.now_ms)
+}
+
+/// Tell every waiting task what became of its message (a started call whose record could not
+/// be written gets 0).
+fn answer(batch: &mut Batch, seqs: Vec<u64>, claimed: Vec<Result<many::GroupClaim, String>>) {
+    for (i, ack) in batch.started_acks.drain(..).enumerate() {
         let _ = ack.send(seqs.get(i).copied().unwrap_or(0));
+    }
+    for ack in batch.acks.drain(..) {
+        let _ = ack.send(());
+    }
+    for ((_, ack), got) in batch.claims.drain(..).zip(claimed) {
+        let _ = ack.send(got);
     }
 }
 

@@ -52,3 +52,41 @@ impl Workspace {
         compare_runs::compare(&self.store, &sa, &sb, field, gold)
     }
 }
+
+/// A run the grid compares its run with: the blocks where they disagree need a look.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Against {
+    pub run_id: String,
+    /// Score against the other run's confirmed values (a gold run) rather than compare.
+    pub gold: bool,
+}
+
+impl Workspace {
+    /// The staged blocks of `run` that need a look and the clean ones (SPEC §4a); with
+    /// `against`, the blocks that disagree with that run (or differ from it as gold) too. The
+    /// second value says why `against` was left out (another document, the run itself).
+    pub fn look_set(
+        &self,
+        run: &crate::model::Run,
+        against: Option<&Against>,
+    ) -> Result<(crate::review::look::LookSet, Option<String>), super::Error> {
+        let mut differing = std::collections::BTreeSet::new();
+        let mut note = None;
+        match against {
+            Some(a) if a.run_id == run.run_id => {
+                note = Some(format!("{} is the run itself: not compared", a.run_id));
+            }
+            Some(a) => match self.compare_runs(&run.run_id, &a.run_id, None, a.gold) {
+                Ok(c) => {
+                    for t in &c.fields {
+                        differing.extend(t.differing.iter().map(|&(_, i)| i));
+                    }
+                }
+                Err(e) => note = Some(format!("not compared with {}: {e}", a.run_id)),
+            },
+            None => {}
+        }
+        let set = crate::review::look::look_set(&self.store, run, &differing)?;
+        Ok((set, note))
+    }
+}

@@ -120,9 +120,23 @@ impl Workspace {
         Ok(self.store.group_runs(group)?)
     }
 
+    /// A group's member runs in project order, without their creation snapshots (heads).
+    pub fn group_run_heads(&self, group: &RunGroup) -> Result<Vec<Run>, Error> {
+        Ok(self.store.get_run_heads(&group.run_ids)?)
+    }
+
     /// A group's state: its members' counters, usage and cost summed.
     pub fn group_summary(&self, group: &RunGroup) -> Result<GroupSummary, Error> {
-        Ok(GroupSummary::of(group, &self.store.group_runs(group)?))
+        // Read one member at a time and keep it without its policy snapshot (the summary needs
+        // status, counters and usage): a thousand members never sit in memory whole.
+        let mut light = Vec::with_capacity(group.run_ids.len());
+        self.store.each_run(&group.run_ids, |mut run| {
+            run.model_config.policy.clear();
+            run.model_config.sources.clear();
+            light.push(run);
+            Ok::<_, crate::store::StoreError>(())
+        })?;
+        Ok(GroupSummary::of(group, &light))
     }
 
     /// Cancel every running or paused member (one transaction) and flag the group, so a

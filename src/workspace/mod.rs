@@ -11,6 +11,8 @@
 
 mod batches;
 mod compare;
+pub use crate::review::look::LookSet;
+pub use compare::Against;
 mod detach;
 mod documents;
 mod error;

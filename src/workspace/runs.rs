@@ -42,6 +42,11 @@ impl Workspace {
         Ok(self.store.list_runs()?)
     }
 
+    /// Every run without its creation snapshot (`Store::list_run_heads`): what lists show.
+    pub fn list_run_heads(&self) -> Result<Vec<Run>, Error> {
+        Ok(self.store.list_run_heads()?)
+    }
+
     /// The derived state of each of `runs` (running with a live worker / idle / paused /
     /// cancelled / complete), the holders read once. A worker of this process is not seen
     /// here: the TUI adds its own.

@@ -22,6 +22,9 @@ pub struct SessionOptions {
     /// Through the provider's batch API (SPEC §3 "Batch mode"); a run with open batches
     /// resumes them whatever this says.
     pub batch: bool,
+    /// Calibrate the pack size first (`run start --calibrate`; SPEC §4a), whatever
+    /// `worker.batching.calibrate` says.
+    pub calibrate: bool,
 }
 
 /// A running worker session.
@@ -72,6 +75,7 @@ impl Workspace {
         } else {
             None
         };
+        let calibrate = client.is_none() && crate::worker::calibrate::wanted(&run, opts.calibrate);
         let done = runtime.spawn(async move {
             match client {
                 Some(client) => {
@@ -91,6 +95,11 @@ impl Workspace {
                     .await
                 }
                 None => {
+                    if calibrate {
+                        let (s, p, tx) = (store.clone(), provider.clone(), Some(ev_tx.clone()));
+                        let stop = stop_rx.clone();
+                        crate::worker::calibrate::calibrate(s, p, &id, &engine, tx, stop).await?;
+                    }
                     crate::worker::run_worker(store, provider, &id, engine, Some(ev_tx), stop_rx)
                         .await
                 }

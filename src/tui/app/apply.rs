@@ -38,6 +38,7 @@ impl App {
                     }
                 }
                 Effect::Stale => self.stale = true,
+                Effect::Against(a) => self.grid.against = a,
                 Effect::SchemasChanged(select) => self.reload_schemas(select.as_deref()),
                 Effect::Quit { keep_workers } => {
                     self.workers.hand_over(keep_workers);
@@ -75,8 +76,11 @@ impl App {
 
     pub(super) fn apply_snapshot(&mut self, s: Snapshot) {
         self.schemas.set_usage(&s.runs);
-        self.runs.set_runs(s.runs);
+        // Groups first: the rows are laid out once, when both are in (not once per list).
         self.runs.set_groups(s.groups);
+        self.runs.set_runs(s.runs);
+        let selected = self.runs.current().cloned();
+        self.runs.marks.refresh(&self.ws, selected.as_ref(), false);
         self.read_holders();
         self.schemas.set_schemas(s.schemas);
         self.policy.set(s.policy, s.audit, s.is_admin);
@@ -90,7 +94,7 @@ impl App {
         if !std::mem::take(&mut self.stale) {
             return;
         }
-        if let Ok(runs) = self.ws.list_runs() {
+        if let Ok(runs) = self.ws.list_run_heads() {
             self.schemas.set_usage(&runs);
             // A group created elsewhere (the CLI): its members arrive first; read the groups.
             let known = |g: &String| self.runs.groups.iter().any(|r| &r.group.group_id == g);
@@ -140,15 +144,30 @@ impl App {
 
     /// Show every block of group `group_id`'s members in the grid.
     pub(super) fn open_group(&mut self, group_id: &str) {
-        match self.ws.resolve_run_or_group(group_id) {
-            Ok(crate::workspace::RunOrGroup::Group(group)) => {
+        // The listed record when the Runs pane has it: a 1,000-member group is not read twice.
+        let listed = self
+            .runs
+            .groups
+            .iter()
+            .find(|g| g.group.group_id == group_id);
+        let group = match listed.map(|g| Ok(Some(g.group.clone()))) {
+            Some(group) => group,
+            None => self.ws.resolve_run_or_group(group_id).map(|r| match r {
+                crate::workspace::RunOrGroup::Group(group) => Some(group),
+                _ => None,
+            }),
+        };
+        match group {
+            Ok(Some(group)) => {
                 self.runs.select(&group.group_id);
-                let members = self.runs.members(&group);
+                // Already shown: the grid keeps its members (a flush re-reads them).
+                let shown = self.grid.shows_group(&group.group_id);
+                let members = (!shown).then(|| self.runs.members(&group)).flatten();
                 if let Err(e) = self.grid.open_group(&self.ws, group, members) {
                     self.error(e);
                 }
             }
-            Ok(_) => self.error(format!("run group {group_id} does not exist")),
+            Ok(None) => self.error(format!("run group {group_id} does not exist")),
             Err(e) => self.error(e),
         }
     }
@@ -171,7 +190,7 @@ impl App {
             ),
             false,
         ));
-        if let Ok(runs) = self.ws.list_runs() {
+        if let Ok(runs) = self.ws.list_run_heads() {
             self.schemas.set_usage(&runs);
             self.runs.set_runs(runs);
         }

@@ -57,6 +57,12 @@ pub enum Action {
     SearchPrev,
     /// Filter the grid by status and block type.
     Filter,
+    /// Grid: the values that need a look first, then only them, then block order (SPEC §4a).
+    NeedsALook,
+    /// Runs pane: compare the two marked runs field by field (a view with a word diff).
+    CompareRuns,
+    /// Runs pane: score runs against this one's confirmed values (again: no gold run).
+    SetGold,
     NextStaged,
     PrevStaged,
     NextFailed,
@@ -178,6 +184,9 @@ impl Action {
             Action::Search => "search",
             Action::SearchNext | Action::SearchPrev => "match",
             Action::Filter => "filter",
+            Action::NeedsALook => "needs a look",
+            Action::CompareRuns => "compare",
+            Action::SetGold => "gold",
             Action::NextStaged | Action::PrevStaged => "staged",
             Action::NextFailed | Action::PrevFailed => "failed",
             Action::Export => "export",
@@ -244,6 +253,7 @@ impl Action {
             Action::SearchNext => "next search match",
             Action::SearchPrev => "previous search match",
             Action::Filter => "filter by status and block type",
+            Action::NeedsALook | Action::CompareRuns | Action::SetGold => self.describe_evidence(),
             Action::NextStaged => "next staged block (needs review)",
             Action::PrevStaged => "previous staged block",
             Action::NextFailed => "next failed block",
@@ -284,6 +294,18 @@ impl Action {
 }
 
 impl Action {
+    /// The help lines of the evidence actions (SPEC §4a).
+    fn describe_evidence(&self) -> &'static str {
+        match self {
+            Action::NeedsALook => {
+                "needs a look first (ungrounded, fixed after a retry, differs), only those, off"
+            }
+            Action::CompareRuns => "compare the two marked runs (m marks): A | B, ] [ , 1 / 2",
+            Action::SetGold => "score runs against this run's confirmed values (again: off)",
+            _ => "",
+        }
+    }
+
     /// The help lines of the Library pane's and the run groups' actions.
     fn describe_projects(&self) -> &'static str {
         match self {

@@ -40,6 +40,8 @@ pub enum Effect {
     GoTo(u32),
     /// Background events changed the store: re-read runs and the grid window before drawing.
     Stale,
+    /// The run the grid compares its run with, or scores it against as gold (SPEC §4a).
+    Against(Option<crate::workspace::Against>),
     /// A schema was saved or deleted: re-read the schema list (and select this id).
     SchemasChanged(Option<String>),
     /// Close the TUI; `keep_workers`: hand this window's workers over to background

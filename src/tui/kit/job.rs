@@ -257,6 +257,7 @@ pub struct JobDone {
 /// Everything the Runs, Schemas and Policy panes list.
 #[derive(Debug, Clone)]
 pub struct Snapshot {
+    /// Run heads (no creation snapshot): `Store::list_run_heads`.
     pub runs: Vec<Run>,
     pub groups: Vec<RunGroup>,
     pub schemas: Vec<Schema>,
@@ -269,7 +270,7 @@ pub struct Snapshot {
 impl Snapshot {
     pub fn read(ws: &Workspace) -> anyhow::Result<Snapshot> {
         Ok(Snapshot {
-            runs: ws.list_runs()?,
+            runs: ws.list_run_heads()?,
             groups: ws.list_groups()?,
             schemas: ws.list_schemas()?,
             policy: ws.policy_all()?,

@@ -1,5 +1,6 @@
 //! A yes/no question before a large change (`A`: confirm every staged block). Enter or `y`
-//! starts the job; Esc or `n` cancels and nothing changes.
+//! starts the job; Esc or `n` cancels and nothing changes. A question may offer one other
+//! answer on its own key (`c`: confirm only the clean ones).
 
 use ratatui::layout::Rect;
 use ratatui::text::{Line, Span};
@@ -18,11 +19,28 @@ use crate::tui::kit::{Hints, Modal};
 pub struct Ask {
     pub question: String,
     job: Job,
+    /// Another answer: its key, what it does (shown), and its job.
+    pub other: Option<(char, String, Job)>,
 }
 
 impl Ask {
     pub fn new(question: String, job: Job) -> Ask {
-        Ask { question, job }
+        Ask {
+            question,
+            job,
+            other: None,
+        }
+    }
+
+    /// The question with another answer on key `key`, described by `label`.
+    pub fn with_other(mut self, key: char, label: String, job: Job) -> Ask {
+        self.other = Some((key, label, job));
+        self
+    }
+
+    fn other_answer(&self, c: char) -> Option<Vec<Effect>> {
+        let (_, _, job) = self.other.as_ref().filter(|(k, ..)| *k == c)?;
+        Some(vec![Effect::Close, Effect::Job(job.clone(), Reply::Status)])
     }
 
     fn yes(&self) -> Vec<Effect> {
@@ -39,7 +57,10 @@ impl Ask {
 
 impl Modal for Ask {
     fn hints(&self) -> Hints {
-        Hints::Line(" y / enter yes · n / esc no")
+        match self.other {
+            Some(_) => Hints::Own,
+            None => Hints::Line(" y / enter yes · n / esc no"),
+        }
     }
     fn as_any(&self) -> &dyn std::any::Any {
         self
@@ -48,6 +69,14 @@ impl Modal for Ask {
 
 impl Component for Ask {
     fn update(&mut self, action: Action, _ctx: &Ctx) -> Vec<Effect> {
+        if let Action::Input(Input {
+            key: Key::Char(c), ..
+        }) = &action
+        {
+            if let Some(fx) = self.other_answer(*c) {
+                return fx;
+            }
+        }
         match action {
             Action::Submit => self.yes(),
             Action::Cancel => Ask::no(),
@@ -65,18 +94,23 @@ impl Component for Ask {
 
     fn render(&self, frame: &mut Frame, area: Rect, view: &View) {
         let theme = view.theme;
-        let rect = centered(area, area.width.saturating_sub(8).clamp(20, 70), 5);
+        let tall = if self.other.is_some() { 8 } else { 5 };
+        let rect = centered(area, area.width.saturating_sub(8).clamp(20, 70), tall);
         frame.render_widget(Clear, rect);
-        let text = vec![
-            Line::from(Span::styled(
-                sanitize_line(&self.question).into_owned(),
+        let mut text = vec![Line::from(Span::styled(
+            sanitize_line(&self.question).into_owned(),
+            theme.fg("text"),
+        ))];
+        if let Some((key, label, _)) = &self.other {
+            text.push(Line::from(Span::styled(
+                format!("{key}: {}", sanitize_line(label)),
                 theme.fg("text"),
-            )),
-            Line::from(Span::styled(
-                "Enter / y: yes · Esc / n: no",
-                theme.fg("muted"),
-            )),
-        ];
+            )));
+        }
+        text.push(Line::from(Span::styled(
+            "Enter / y: yes · Esc / n: no",
+            theme.fg("muted"),
+        )));
         frame.render_widget(
             Paragraph::new(text).wrap(Wrap { trim: false }).block(
                 Block::default()

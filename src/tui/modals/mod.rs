@@ -5,6 +5,7 @@
 
 pub(crate) mod ask;
 pub(crate) mod calls;
+pub(crate) mod compare;
 pub(crate) mod enum_pick;
 pub(crate) mod filter;
 pub(crate) mod help;
@@ -18,6 +19,7 @@ pub mod studio;
 
 pub use ask::Ask;
 pub use calls::CallLog;
+pub use compare::CompareView;
 pub use enum_pick::EnumPicker;
 pub use filter::FilterPicker;
 pub use help::Help;

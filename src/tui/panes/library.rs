@@ -65,7 +65,7 @@ impl LibraryPane {
     pub fn load(&mut self, ws: &Workspace) -> Result<(), String> {
         let e = |e: &dyn std::fmt::Display| format!("cannot read the library: {e}");
         let docs = ws.list_documents().map_err(|x| e(&x))?;
-        let runs = ws.list_runs().map_err(|x| e(&x))?;
+        let runs = ws.list_run_heads().map_err(|x| e(&x))?;
         let mut of_doc: HashMap<&str, Vec<String>> = HashMap::new();
         for r in &runs {
             of_doc

@@ -8,5 +8,7 @@ pub mod keys;
 pub(crate) mod library;
 pub mod policy;
 pub(crate) mod run_groups;
+pub(crate) mod run_marks;
+pub(crate) mod run_text;
 pub(crate) mod runs;
 pub(crate) mod schemas;

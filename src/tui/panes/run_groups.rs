@@ -5,9 +5,11 @@
 use std::collections::{HashMap, HashSet};
 
 use ratatui::layout::Rect;
+use ratatui::style::Style;
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Borders, Cell, Paragraph, Row, Wrap};
 use ratatui::Frame;
+use unicode_width::UnicodeWidthStr;
 
 use crate::tui::kit::{Action, Effect, Pane};
 
@@ -321,8 +323,54 @@ pub fn group_action(action: Action, id: &str, unfolded: bool) -> (Vec<Effect>, b
     }
 }
 
-/// A member run's row label: `  └ run_…`, cut to the id column.
-pub fn member_id(run: &Run, wide: bool) -> String {
+/// A member run's row label: `└ run_…` cut to the id column, and its document's file name
+/// (the first 12 characters of its `conv_uid` until the name is read).
+pub fn member_label(run: &Run, wide: bool, names: &HashMap<String, String>) -> (String, String) {
     let w = if wide { 16 } else { 12 };
-    format!("└ {}", run.run_id).chars().take(w).collect()
+    let id = format!("└ {}", run.run_id).chars().take(w).collect();
+    let doc = match names.get(&run.conv_uid) {
+        Some(name) => name.clone(),
+        None => run.conv_uid.chars().take(12).collect(),
+    };
+    (id, doc)
+}
+
+/// A member row's state cell: the document's name (muted, cut to at most two fifths of the
+/// column, at least 8 characters) then the state in the rest.
+pub fn member_state(
+    doc: &str,
+    state: &str,
+    style: Style,
+    width: usize,
+    view: &View,
+) -> Cell<'static> {
+    let name = cut_to_width(doc, (width * 2 / 5).max(8).min(width));
+    let rest = width.saturating_sub(name.width() + 3);
+    Cell::from(Line::from(vec![
+        Span::styled(name, view.theme.fg("muted")),
+        Span::raw(" · "),
+        Span::styled(cut_to_width(state, rest), style),
+    ]))
+}
+
+/// Read the file names of group `group_id`'s documents that `names` lacks (an unreadable
+/// document keeps its `conv_uid` prefix). Names go through the one sanitizer.
+pub fn read_names(
+    ws: &crate::workspace::Workspace,
+    rows: &[GroupRow],
+    group_id: &str,
+    names: &mut HashMap<String, String>,
+) {
+    let Some(row) = rows.iter().find(|r| r.group.group_id == group_id) else {
+        return;
+    };
+    for conv in &row.group.conv_uids {
+        if names.contains_key(conv) {
+            continue;
+        }
+        if let Ok(Some(doc)) = ws.get_document(conv) {
+            let name = crate::model::sanitize_line(&doc.file_name).into_owned();
+            names.insert(conv.clone(), name);
+        }
+    }
 }

@@ -12,6 +12,9 @@ use ratatui::widgets::{Block, Borders, Cell, Paragraph, Row, Table, Wrap};
 use ratatui::Frame;
 
 use super::run_groups::{self, Entry, GroupRow};
+use super::run_marks::RunMarks;
+use super::run_text::done;
+pub use super::run_text::{format_secs, progress_bar};
 use crate::model::{OverlayStatus, Run, RunCounters, RunGroup, RunState, RunStatus, UsageTotals};
 use crate::tui::kit::draw::list_table;
 use crate::tui::kit::text::{cut_to_width, inert};
@@ -38,6 +41,7 @@ struct Speed {
 
 #[derive(Debug, Default)]
 pub struct RunsPane {
+    /// Run heads (`Store::list_run_heads`: no creation snapshot; `get_run` reads one whole).
     pub runs: Vec<Run>,
     /// Run groups as stored; `groups` sums their members out of `runs`.
     records: Vec<RunGroup>,
@@ -46,6 +50,8 @@ pub struct RunsPane {
     pub entries: Vec<Entry>,
     /// Groups whose member runs are shown under them (`space`).
     pub unfolded: HashSet<String>,
+    /// Member documents' file names (sanitized) by `conv_uid`, read when a group unfolds.
+    pub doc_names: HashMap<String, String>,
     /// A row of `entries`.
     pub cursor: usize,
     /// First row shown; kept by ratatui's TableState so the cursor stays visible.
@@ -58,6 +64,8 @@ pub struct RunsPane {
     /// Batch progress of runs sent through a provider's batch API (one line each).
     pub batches: HashMap<String, String>,
     speed: HashMap<String, Speed>,
+    /// Marked runs to compare and the gold run (SPEC §4a).
+    pub marks: RunMarks,
 }
 
 impl RunsPane {
@@ -219,8 +227,8 @@ impl RunsPane {
         let rows = self.entries.iter().map(|e| match *e {
             Entry::Run(i) => self.run_row(&self.runs[i], view, (wide, extra), state_w, None),
             Entry::Member(_, i) => {
-                let id = run_groups::member_id(&self.runs[i], wide);
-                self.run_row(&self.runs[i], view, (wide, extra), state_w, Some(id))
+                let label = run_groups::member_label(&self.runs[i], wide, &self.doc_names);
+                self.run_row(&self.runs[i], view, (wide, extra), state_w, Some(label))
             }
             Entry::Group(g) => {
                 let row = &self.groups[g];
@@ -228,13 +236,14 @@ impl RunsPane {
                 run_groups::group_row(row, open, view, (wide, extra), state_w)
             }
         });
+        let marks = self.marks.title();
         let title = if self.runs.is_empty() {
             " Runs · none yet: i ingests a file, n creates a run ".to_string()
         } else if self.groups.is_empty() {
-            format!(" Runs · {} · newest first ", self.runs.len())
+            format!(" Runs · {} · newest first{marks} ", self.runs.len())
         } else {
             format!(
-                " Runs · {} · {} group(s) · newest first · space shows a group's runs ",
+                " Runs · {} · {} group(s) · newest first{marks} · space shows a group's runs ",
                 self.runs.len(),
                 self.groups.len()
             )
@@ -252,15 +261,22 @@ impl RunsPane {
         view: &View,
         (wide, extra): (bool, bool),
         state_w: usize,
-        member: Option<String>,
+        member: Option<(String, String)>,
     ) -> Row<'static> {
         let theme = view.theme;
         let c = &r.counters;
+        let (state, style) = (self.state(r, view), state_style(r, view));
         // A prefix is what `blockwise run … PREFIX` takes: no ellipsis on it.
-        let id: String = match member {
-            Some(id) => id,
-            None if wide => r.run_id.clone(),
-            None => r.run_id.chars().take(12).collect(),
+        let (id, state) = match member {
+            Some((id, doc)) => (
+                id,
+                run_groups::member_state(&doc, &state, style, state_w, view),
+            ),
+            None if wide => (r.run_id.clone(), Cell::from(cut_to_width(&state, state_w))),
+            None => (
+                r.run_id.chars().take(12).collect(),
+                Cell::from(cut_to_width(&state, state_w)),
+            ),
         };
         let progress = if wide {
             progress_bar(r, 10)
@@ -269,7 +285,7 @@ impl RunsPane {
         };
         let mut cells = vec![
             Cell::from(id),
-            Cell::from(cut_to_width(&self.state(r, view), state_w)).style(state_style(r, view)),
+            state.style(style),
             Cell::from(progress),
             Cell::from(format!("{}", c.ai_complete)).style(theme.status(OverlayStatus::AiComplete)),
             Cell::from(format!("{}", c.failed)).style(theme.status(OverlayStatus::Failed)),
@@ -382,6 +398,9 @@ impl RunsPane {
                 )),
             ]));
         }
+        if let Some(score) = self.marks.score_of(&run.run_id) {
+            lines.push(Line::from(vec![label("gold"), Span::raw(inert(&score))]));
+        }
         let u = &run.usage;
         lines.push(Line::from(vec![
             label("usage"),
@@ -463,10 +482,11 @@ impl RunsPane {
     }
 }
 
-/// The list above, the selected run's detail box below (when there is room for both).
-fn split(area: Rect) -> [Rect; 2] {
-    let detail = if area.height >= DETAIL_ROWS + 5 {
-        DETAIL_ROWS
+/// The list above, the selected run's detail box below (when there is room for both); `extra`
+/// rows for the gold line.
+fn split(area: Rect, extra: u16) -> [Rect; 2] {
+    let detail = if area.height >= DETAIL_ROWS + extra + 5 {
+        DETAIL_ROWS + extra
     } else {
         0
     };
@@ -474,10 +494,6 @@ fn split(area: Rect) -> [Rect; 2] {
         .direction(Direction::Vertical)
         .constraints([Constraint::Min(3), Constraint::Length(detail)])
         .areas(area)
-}
-
-fn done(c: &RunCounters) -> u32 {
-    c.total.saturating_sub(c.pending + c.claimed)
 }
 
 fn state_style(run: &Run, view: &View) -> ratatui::style::Style {
@@ -491,39 +507,18 @@ fn state_style(run: &Run, view: &View) -> ratatui::style::Style {
     }
 }
 
-/// `2h 05m`, `3m 10s`, `42s`.
-pub fn format_secs(secs: f64) -> String {
-    let s = secs.round().max(0.0) as u64;
-    match s {
-        0 if secs > 0.0 => "<1s".into(),
-        0..=59 => format!("{s}s"),
-        60..=3599 => format!("{}m {:02}s", s / 60, s % 60),
-        _ => format!("{}h {:02}m", s / 3600, (s % 3600) / 60),
-    }
-}
-
-/// `[#####.....] 12/40` from the counters.
-pub fn progress_bar(run: &Run, width: usize) -> String {
-    let c = &run.counters;
-    let done = done(c);
-    let filled = (done as usize * width) / c.total.max(1) as usize;
-    format!(
-        "[{}{}] {done}/{}",
-        "#".repeat(filled),
-        ".".repeat(width - filled.min(width)),
-        c.total
-    )
-}
-
 impl Component for RunsPane {
     fn update(&mut self, action: Action, ctx: &Ctx) -> Vec<Effect> {
         if navigate(&mut self.cursor, self.entries.len(), &action, ctx.page) {
+            let run = self.current().cloned();
+            self.marks.refresh(ctx.ws, run.as_ref(), true);
             return Vec::new();
         }
         if let Some(id) = self.current_group().map(|g| g.group.group_id.clone()) {
             let (fx, fold) = run_groups::group_action(action, &id, self.unfolded.contains(&id));
             if fold {
                 self.fold(&id);
+                run_groups::read_names(ctx.ws, &self.groups, &id, &mut self.doc_names);
             }
             return fx;
         }
@@ -531,6 +526,11 @@ impl Component for RunsPane {
             return Vec::new();
         };
         let run_id = run.run_id.clone();
+        let run = run.clone();
+        if let Some(fx) = self.marks.update(&action, &run, ctx) {
+            self.marks.refresh(ctx.ws, Some(&run), true);
+            return fx;
+        }
         match action {
             Action::Open => vec![Effect::OpenRun(run_id), Effect::Focus(Pane::Grid)],
             Action::CallLog => match CallLog::load(ctx.ws, &run_id) {
@@ -549,7 +549,7 @@ impl Component for RunsPane {
     }
 
     fn render(&self, frame: &mut Frame, area: Rect, view: &View) {
-        let [list, info] = split(area);
+        let [list, info] = split(area, u16::from(self.marks.gold.is_some()));
         self.table(frame, list, view);
         if info.height > 0 {
             self.detail(frame, info, view);
@@ -557,7 +557,7 @@ impl Component for RunsPane {
     }
 
     fn click(&mut self, area: Rect, at: Position) -> Vec<Effect> {
-        let [list, _] = split(area);
+        let [list, _] = split(area, u16::from(self.marks.gold.is_some()));
         if let Some(row) = crate::tui::kit::row_at(list, self.offset.get(), at) {
             if row < self.entries.len() {
                 self.cursor = row;

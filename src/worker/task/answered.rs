@@ -71,6 +71,9 @@ impl<P: Provider> Shared<P> {
                             outcome.results.push((item.at(), value));
                         }
                         Err(e) if single => {
+                            // Its next call alone (a later attempt) says what was wrong.
+                            let fb = feedback(&item, &e.to_string(), &value);
+                            self.remember_feedback(&item, fb);
                             outcome
                                 .failures
                                 .push((item.at(), format!("invalid answer: {e}")));

@@ -20,6 +20,7 @@ impl GridPane {
         ws: &Workspace,
     ) -> Vec<Effect> {
         let at = self.index();
+        self.look = None;
         self.view = if filter.is_empty() && docs.is_empty() {
             None
         } else {
@@ -111,7 +112,7 @@ impl GridPane {
 
     /// The filter job that re-applies the current filter (after a review changed statuses).
     pub fn refilter_job(&self) -> Option<crate::tui::kit::Job> {
-        let (filter, _) = self.view.as_ref()?;
+        let (filter, _) = self.view.as_ref().filter(|_| self.look.is_none())?;
         Some(crate::tui::kit::Job::Filter {
             scope: self.scope()?,
             filter: filter.clone(),

@@ -14,7 +14,7 @@ use crate::workspace::{self, Selection, Workspace};
 #[derive(Debug, Clone)]
 pub struct GroupGrid {
     pub group: RunGroup,
-    /// The member runs in project order, as last read.
+    /// The member runs in project order, as last read (heads: no creation snapshot).
     pub runs: Vec<Run>,
     /// `starts[m]`: the key of member `m`'s block 0; one more entry holds the total.
     starts: Vec<u32>,
@@ -25,7 +25,7 @@ pub struct GroupGrid {
 impl GroupGrid {
     /// Read the group's member runs (one read transaction) and lay out their keys.
     pub fn load(ws: &Workspace, group: RunGroup) -> Result<GroupGrid, workspace::Error> {
-        let runs = ws.group_runs(&group)?;
+        let runs = ws.group_run_heads(&group)?;
         Ok(GroupGrid::with_runs(group, runs))
     }
 
@@ -53,7 +53,7 @@ impl GroupGrid {
 
     /// Re-read the members' counters (after reviews or worker progress).
     pub fn refresh(&mut self, ws: &Workspace) -> Result<(), workspace::Error> {
-        self.runs = ws.group_runs(&self.group)?;
+        self.runs = ws.group_run_heads(&self.group)?;
         self.lay_out();
         Ok(())
     }

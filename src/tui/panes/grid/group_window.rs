@@ -33,6 +33,13 @@ impl GridPane {
         self.load_window(ws)
     }
 
+    /// Whether the grid shows group `group_id`.
+    pub fn shows_group(&self, group_id: &str) -> bool {
+        self.group
+            .as_ref()
+            .is_some_and(|g| g.group.group_id == group_id)
+    }
+
     /// In a group's grid, `run` is the cursor's member run (edits, the detail view and the
     /// app-wide keys act on it).
     pub(super) fn follow_member(&mut self) {

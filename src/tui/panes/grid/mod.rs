@@ -16,10 +16,12 @@ mod evidence;
 mod find;
 mod group;
 mod group_window;
+mod look;
 mod review;
 mod table;
 
 pub use group::GroupGrid;
+pub use look::LookMode;
 
 use crate::model::{OverlayStatus, Run};
 use crate::tui::kit::draw::GRID_FIXED as FIXED;
@@ -88,6 +90,11 @@ pub struct GridPane {
     pub view: Option<(Filter, Arc<[u32]>)>,
     /// The last search (`/`) and its matching blocks (ascending), for `n` / `N` and highlights.
     pub search: Option<(String, Arc<[u32]>)>,
+    /// The needs-a-look order (`L`, SPEC §4a); `view` then holds its rows.
+    pub look: Option<LookMode>,
+    look_label: Option<String>,
+    /// The run chosen to compare with (or as gold) in the Runs pane.
+    pub against: Option<workspace::Against>,
 }
 
 impl Default for GridPane {
@@ -109,6 +116,9 @@ impl Default for GridPane {
             detail_key: 0,
             view: None,
             search: None,
+            look: None,
+            look_label: None,
+            against: None,
         }
     }
 }
@@ -149,6 +159,10 @@ impl GridPane {
     /// The row of block `index`, or of the first kept block after it (filtered).
     pub fn position_of(&self, index: u32) -> u32 {
         match &self.view {
+            // The look order is not ascending.
+            Some((_, v)) if self.look == Some(LookMode::First) => {
+                v.iter().position(|&i| i == index).unwrap_or(0) as u32
+            }
             Some((_, v)) => match v.binary_search(&index) {
                 Ok(p) => p as u32,
                 Err(p) => (p as u32).min((v.len() as u32).saturating_sub(1)),
@@ -176,6 +190,7 @@ impl GridPane {
         self.col = 0;
         self.detail = None;
         self.view = None;
+        self.look = None;
         self.doc_filter.clear();
         self.search = None;
         self.clear_selection();
@@ -540,6 +555,7 @@ impl GridPane {
             Action::SearchPrev => return self.next_match(false, ctx.ws),
             Action::Search => return self.begin_search(),
             Action::Filter => return self.begin_filter(ctx.ws),
+            Action::NeedsALook => return self.cycle_look(ctx.ws),
             Action::NextStaged => return self.jump(OverlayStatus::AiComplete, true, ctx.ws),
             Action::PrevStaged => return self.jump(OverlayStatus::AiComplete, false, ctx.ws),
             Action::NextFailed => return self.jump(OverlayStatus::Failed, true, ctx.ws),
@@ -552,7 +568,7 @@ impl GridPane {
                 return self.move_and_fetch(1, ctx.ws);
             }
             Action::ConfirmSelected => return self.confirm_and_next(ctx.ws),
-            Action::ConfirmAllStaged => return self.ask_confirm_all(),
+            Action::ConfirmAllStaged => return self.ask_confirm_all(ctx.ws),
             Action::Reject => return self.begin_reject(ctx.ws),
             Action::Unconfirm => {
                 let selection = self.take_targets();

@@ -79,8 +79,8 @@ impl GridPane {
         vec![Effect::Open(Box::new(prompt))]
     }
 
-    /// `A`: ask first, with the count.
-    pub(super) fn ask_confirm_all(&self) -> Vec<Effect> {
+    /// `A`: ask first, with the count; on a run, offer to confirm only the clean ones.
+    pub(super) fn ask_confirm_all(&self, ws: &Workspace) -> Vec<Effect> {
         if let Some(g) = &self.group {
             let n = g.counters().ai_complete;
             if n == 0 {
@@ -110,17 +110,35 @@ impl GridPane {
         if n == 0 {
             return vec![Effect::Info("no staged blocks to confirm".into())];
         }
-        let ask = Ask::new(
+        let all = Job::Confirm {
+            run_id: run.run_id.clone(),
+            target: Target::AllStaged,
+        };
+        let plain = || {
             format!(
                 "Confirm all {} staged blocks of run {}?",
                 thousands(n),
                 run.run_id
-            ),
-            Job::Confirm {
-                run_id: run.run_id.clone(),
-                target: Target::AllStaged,
-            },
-        );
+            )
+        };
+        let ask = match self.look_now(ws) {
+            Some(Ok(set)) if !set.look.is_empty() && !set.clean.is_empty() => {
+                let label = format!(
+                    "confirm only the {} clean ones",
+                    thousands(set.clean.len() as u32)
+                );
+                let clean = Job::Confirm {
+                    run_id: run.run_id.clone(),
+                    target: Target::Blocks(Selection::from_indices(set.clean.iter().copied())),
+                };
+                Ask::new(super::look::confirm_question(&run.run_id, n, &set), all)
+                    .with_other('c', label, clean)
+            }
+            Some(Err(e)) => {
+                return vec![Effect::Error(format!("cannot tell what needs a look: {e}"))]
+            }
+            _ => Ask::new(plain(), all),
+        };
         vec![Effect::Open(Box::new(ask))]
     }
 

@@ -195,6 +195,9 @@ impl GridPane {
 
     /// ` [filter: … · 2 doc(s)]`, or nothing without a filter.
     fn filter_label(&self) -> String {
+        if let Some(look) = self.look_title() {
+            return look;
+        }
         match &self.view {
             Some((f, _)) if !self.doc_filter.is_empty() => format!(
                 " [filter: {} · {} doc(s)]",

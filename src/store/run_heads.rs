@@ -1,0 +1,435 @@
+//! Run heads (store format 6, issue 22): a light copy of every run record for lists.
+//!
+//! A run record carries its creation snapshot (every effective policy value and where each
+//! model setting came from: about 4 kB of JSON), which a list never shows. Decoding 1,000 of
+//! them made the TUI's launch on a 1,000-document run group 14x slower than on one run. A head
+//! is the same run without that snapshot, the server note and the pack guard, in a small binary
+//! layout (no JSON), sealed like every record (`sealed.rs`).
+//!
+//! Heads are written in the same write transaction as their run record, by every writer of
+//! `RUNS` (create, `with_run`, `with_runs`, delete, migration 6), so another process's change is
+//! seen in both at once. A reader that finds the tables out of step (a head missing, damaged or
+//! under another run's name, or the two tables of different lengths) reads the full records
+//! instead, so a list is not wrong, only slower; `blockwise check` names such a head. (A stale
+//! head of a deleted run next to a missing head of a live one would pass the length test; no
+//! writer leaves one, and `check` names both.)
+
+use redb::{ReadableTable, ReadableTableMetadata};
+
+use super::tables::{RUNS, RUN_HEADS};
+use super::{sealed, Store, StoreError};
+use crate::model::{ModelConfig, Run, RunCounters, RunStatus, Usage, UsageTotals};
+
+/// The layout's first byte; a new layout gets a new number.
+const LAYOUT: u8 = 1;
+
+/// `run` as a head: its layout byte, then the fields in order, sealed.
+pub(super) fn encode(run: &Run) -> Vec<u8> {
+    let mut w = Vec::with_capacity(256);
+    w.push(LAYOUT);
+    for s in [
+        &run.run_id,
+        &run.conv_uid,
+        &run.schema_id,
+        &run.schema_ref,
+        &run.schema_uid,
+        &run.model_config.provider,
+        &run.model_config.model,
+        &run.created_at,
+        &run.created_by,
+    ] {
+        put_str(&mut w, s);
+    }
+    for s in [
+        &run.paused_reason,
+        &run.model_config.base_url,
+        &run.started_at,
+        &run.finished_at,
+        &run.group_id,
+    ] {
+        put_opt_str(&mut w, s.as_deref());
+    }
+    w.push(status_code(run.status));
+    w.extend_from_slice(&run.model_config.temperature.to_le_bytes());
+    w.extend_from_slice(&run.model_config.max_tokens.to_le_bytes());
+    let c = &run.counters;
+    for n in [
+        c.total,
+        c.pending,
+        c.claimed,
+        c.ai_complete,
+        c.confirmed,
+        c.failed,
+        c.skipped,
+    ] {
+        w.extend_from_slice(&n.to_le_bytes());
+    }
+    let u = &run.usage;
+    let t = &u.tokens;
+    for n in [
+        u.calls,
+        u.cache_hit_calls,
+        u.failed_calls,
+        t.input_tokens,
+        t.output_tokens,
+        t.cache_write_tokens,
+        t.cache_read_tokens,
+        run.active_millis,
+    ] {
+        w.extend_from_slice(&n.to_le_bytes());
+    }
+    put_opt(&mut w, u.cost_usd.map(f64::to_le_bytes));
+    put_opt(&mut w, run.sample.map(u32::to_le_bytes));
+    sealed::seal_in_place(&mut w);
+    w
+}
+
+/// A head's run (no policy snapshot, no model-setting sources, no server note, no pack guard),
+/// or `None` when the bytes are not a head of this layout.
+pub(super) fn decode(sealed_bytes: &[u8]) -> Option<Run> {
+    let mut r = Reader(sealed::verify(sealed_bytes)?);
+    if r.byte()? != LAYOUT {
+        return None;
+    }
+    let mut s = [(); 9].map(|_| String::new());
+    for slot in &mut s {
+        *slot = r.str()?;
+    }
+    let mut o = [(); 5].map(|_| None);
+    for slot in &mut o {
+        *slot = r.opt_str()?;
+    }
+    let [run_id, conv_uid, schema_id, schema_ref, schema_uid, provider, model, created_at, created_by] =
+        s;
+    let [paused_reason, base_url, started_at, finished_at, group_id] = o;
+    let status = status_of(r.byte()?)?;
+    let temperature = f64::from_le_bytes(r.array()?);
+    let max_tokens = u32::from_le_bytes(r.array()?);
+    let mut c = [0u32; 7];
+    for n in &mut c {
+        *n = u32::from_le_bytes(r.array()?);
+    }
+    let mut u = [0u64; 8];
+    for n in &mut u {
+        *n = u64::from_le_bytes(r.array()?);
+    }
+    let cost_usd = r.opt::<8>()?.map(f64::from_le_bytes);
+    let sample = r.opt::<4>()?.map(u32::from_le_bytes);
+    if !r.0.is_empty() {
+        return None;
+    }
+    let mut model_config = ModelConfig::fixed(&provider, &model, temperature, max_tokens);
+    model_config.base_url = base_url;
+    Some(Run {
+        run_id,
+        conv_uid,
+        schema_id,
+        schema_ref,
+        schema_uid,
+        status,
+        paused_reason,
+        model_config,
+        counters: RunCounters {
+            total: c[0],
+            pending: c[1],
+            claimed: c[2],
+            ai_complete: c[3],
+            confirmed: c[4],
+            failed: c[5],
+            skipped: c[6],
+        },
+        usage: UsageTotals {
+            calls: u[0],
+            cache_hit_calls: u[1],
+            failed_calls: u[2],
+            tokens: Usage {
+                input_tokens: u[3],
+                output_tokens: u[4],
+                cache_write_tokens: u[5],
+                cache_read_tokens: u[6],
+            },
+            cost_usd,
+        },
+        created_at,
+        created_by,
+        started_at,
+        finished_at,
+        active_millis: u[7],
+        sample,
+        server: None,
+        group_id,
+        pack_guard: None,
+    })
+}
+
+/// `run` with only what its head keeps: what [`decode`] of [`encode`] gives back.
+pub fn head_of(run: &Run) -> Run {
+    let mut head = run.clone();
+    head.model_config.policy.clear();
+    head.model_config.sources.clear();
+    head.server = None;
+    head.pack_guard = None;
+    head
+}
+
+/// Write `run`'s head (in the transaction that writes its record).
+pub(super) fn put(heads: &mut redb::Table<&str, &[u8]>, run: &Run) -> Result<(), StoreError> {
+    heads.insert(run.run_id.as_str(), encode(run).as_slice())?;
+    Ok(())
+}
+
+fn status_code(s: RunStatus) -> u8 {
+    match s {
+        RunStatus::Running => 0,
+        RunStatus::Paused => 1,
+        RunStatus::Complete => 2,
+        RunStatus::Cancelled => 3,
+    }
+}
+
+fn status_of(code: u8) -> Option<RunStatus> {
+    Some(match code {
+        0 => RunStatus::Running,
+        1 => RunStatus::Paused,
+        2 => RunStatus::Complete,
+        3 => RunStatus::Cancelled,
+        _ => return None,
+    })
+}
+
+fn put_str(w: &mut Vec<u8>, s: &str) {
+    w.extend_from_slice(&(s.len() as u32).to_le_bytes());
+    w.extend_from_slice(s.as_bytes());
+}
+
+fn put_opt_str(w: &mut Vec<u8>, s: Option<&str>) {
+    match s {
+        Some(s) => {
+            w.push(1);
+            put_str(w, s);
+        }
+        None => w.push(0),
+    }
+}
+
+fn put_opt<const N: usize>(w: &mut Vec<u8>, v: Option<[u8; N]>) {
+    match v {
+        Some(b) => {
+            w.push(1);
+            w.extend_from_slice(&b);
+        }
+        None => w.push(0),
+    }
+}
+
+/// Reads a head's fields off the front of its payload; `None` when it runs short.
+struct Reader<'a>(&'a [u8]);
+
+impl Reader<'_> {
+    fn take(&mut self, n: usize) -> Option<&[u8]> {
+        if self.0.len() < n {
+            return None;
+        }
+        let (head, rest) = self.0.split_at(n);
+        self.0 = rest;
+        Some(head)
+    }
+
+    fn byte(&mut self) -> Option<u8> {
+        Some(self.take(1)?[0])
+    }
+
+    fn array<const N: usize>(&mut self) -> Option<[u8; N]> {
+        self.take(N)?.try_into().ok()
+    }
+
+    fn str(&mut self) -> Option<String> {
+        let n = u32::from_le_bytes(self.array()?) as usize;
+        String::from_utf8(self.take(n)?.to_vec()).ok()
+    }
+
+    fn opt_str(&mut self) -> Option<Option<String>> {
+        match self.byte()? {
+            0 => Some(None),
+            1 => Some(Some(self.str()?)),
+            _ => None,
+        }
+    }
+
+    fn opt<const N: usize>(&mut self) -> Option<Option<[u8; N]>> {
+        match self.byte()? {
+            0 => Some(None),
+            1 => Some(Some(self.array()?)),
+            _ => None,
+        }
+    }
+}
+
+impl Store {
+    /// Every run as its head (see the module doc: no policy snapshot, model-setting sources,
+    /// server note or pack guard; `get_run` reads a run whole), oldest first like
+    /// [`Store::list_runs`]. What the TUI's lists read.
+    pub fn list_run_heads(&self) -> Result<Vec<Run>, StoreError> {
+        let _reading = super::guard::reading("the run heads table");
+        let tx = self.read()?;
+        let heads = match tx.open_table(RUN_HEADS) {
+            Ok(t) => t,
+            Err(redb::TableError::TableDoesNotExist(_)) => {
+                return Ok(self.list_runs()?.iter().map(head_of).collect())
+            }
+            Err(e) => return Err(e.into()),
+        };
+        let runs = tx.open_table(RUNS)?;
+        if heads.len()? != runs.len()? {
+            return Ok(self.list_runs()?.iter().map(head_of).collect());
+        }
+        let mut out = Vec::with_capacity(heads.len()? as usize);
+        for entry in heads.iter()? {
+            let (k, v) = entry?;
+            match decode(v.value()) {
+                Some(run) if run.run_id == k.value() => out.push(run),
+                // Damaged or misplaced: the run records say what is true.
+                _ => {
+                    return self
+                        .list_runs()
+                        .map(|all| all.iter().map(head_of).collect())
+                }
+            }
+        }
+        out.sort_by(|a, b| {
+            a.created_at
+                .cmp(&b.created_at)
+                .then(a.run_id.cmp(&b.run_id))
+        });
+        Ok(out)
+    }
+
+    /// The heads of these runs, in this order (one read transaction); a missing run is an
+    /// error naming it. A missing or damaged head is read from the full record.
+    pub fn get_run_heads(&self, run_ids: &[String]) -> Result<Vec<Run>, StoreError> {
+        let _reading = super::guard::reading("the run heads table");
+        let tx = self.read()?;
+        let heads = match tx.open_table(RUN_HEADS) {
+            Ok(t) => t,
+            Err(redb::TableError::TableDoesNotExist(_)) => {
+                return Ok(self.get_runs(run_ids)?.iter().map(head_of).collect())
+            }
+            Err(e) => return Err(e.into()),
+        };
+        let runs = tx.open_table(RUNS)?;
+        let mut out = Vec::with_capacity(run_ids.len());
+        for id in run_ids {
+            let head = heads.get(id.as_str())?.and_then(|raw| decode(raw.value()));
+            match head {
+                Some(run) if &run.run_id == id => out.push(run),
+                _ => out.push(head_of(&full(&runs, id)?)),
+            }
+        }
+        Ok(out)
+    }
+}
+
+/// Run `run_id`'s full record inside a read transaction; missing is [`StoreError::NotFound`].
+fn full(runs: &redb::ReadOnlyTable<&str, &[u8]>, run_id: &str) -> Result<Run, StoreError> {
+    let raw = runs.get(run_id)?.ok_or_else(|| StoreError::NotFound {
+        kind: "run",
+        prefix: run_id.to_string(),
+    })?;
+    sealed::open_json(raw.value(), || format!("run {run_id}"))
+}
+
+/// Migration 6: a head for every run record, and no other (an unreadable record is left for
+/// `check`).
+pub(super) fn fill(tx: &redb::WriteTransaction) -> Result<(), StoreError> {
+    let runs = tx.open_table(RUNS)?;
+    let mut heads = tx.open_table(RUN_HEADS)?;
+    heads.retain(|_, _| false)?;
+    for entry in runs.iter()? {
+        let (k, v) = entry?;
+        if let Ok(run) = sealed::open_json::<Run>(v.value(), || format!("run {}", k.value())) {
+            put(&mut heads, &run)?;
+        }
+    }
+    Ok(())
+}
+
+/// `blockwise check`: every readable run has a head that says what its record says, and every
+/// head belongs to a run. A head out of step is listed (lists then read the full record).
+pub(super) fn check_heads(
+    tx: &redb::ReadTransaction,
+    runs: &[Run],
+    report: &mut super::CheckReport,
+) -> Result<(), StoreError> {
+    let _reading = super::guard::reading("the run heads table");
+    let heads = match tx.open_table(RUN_HEADS) {
+        Ok(t) => t,
+        Err(redb::TableError::TableDoesNotExist(_)) => {
+            report.damage.push(super::Damage {
+                subject: "the run heads table".into(),
+                problem: "it is missing (lists read the full run records; a writing open \
+                          writes it again)"
+                    .into(),
+            });
+            return Ok(());
+        }
+        Err(e) => return Err(e.into()),
+    };
+    let mut damage = |subject: String, problem: &str| {
+        report.damage.push(super::Damage {
+            subject,
+            problem: problem.to_string(),
+        })
+    };
+    for run in runs {
+        let subject = format!("the head of run {}", run.run_id);
+        match heads.get(run.run_id.as_str())? {
+            None => damage(
+                subject,
+                "it is missing (lists read the full run record instead)",
+            ),
+            Some(raw) => match decode(raw.value()) {
+                None => damage(
+                    subject,
+                    "its checksum or layout is wrong: it does not decode",
+                ),
+                Some(head) if head != head_of(run) => {
+                    damage(subject, "it does not say what the run record says")
+                }
+                Some(_) => {}
+            },
+        }
+    }
+    let all_runs = tx.open_table(RUNS)?;
+    for entry in heads.iter()? {
+        let (k, _) = entry?;
+        if all_runs.get(k.value())?.is_none() {
+            damage(
+                format!("the head of run {}", k.value()),
+                "its run does not exist",
+            );
+        }
+    }
+    Ok(())
+}
+
+/// On a writing open: when the heads table is missing or holds another number of heads than
+/// there are runs (a store stamped 7 by a build that skipped migration 6, or a head lost to
+/// damage), write every head again. One read of two table lengths otherwise.
+pub(super) fn fill_if_out_of_step(store: &Store) -> Result<(), StoreError> {
+    let in_step = {
+        let tx = store.read()?;
+        let runs = tx.open_table(RUNS)?.len()?;
+        match tx.open_table(RUN_HEADS) {
+            Ok(heads) => heads.len()? == runs,
+            Err(redb::TableError::TableDoesNotExist(_)) => runs == 0,
+            Err(e) => return Err(e.into()),
+        }
+    };
+    if in_step {
+        return Ok(());
+    }
+    let tx = store.write()?;
+    fill(&tx)?;
+    tx.commit()?;
+    Ok(())
+}
