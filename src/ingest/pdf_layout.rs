@@ -12,10 +12,14 @@
 //! when their columns are set apart by wide gaps (a cell that wraps onto two lines becomes two
 //! rows), a paragraph that runs across a page break is two blocks.
 
-use std::collections::{BTreeMap, HashMap, HashSet};
+use std::collections::{HashMap, HashSet};
 
 use super::pdf_words::{join_lines, spaced, Vocabulary};
 use super::render::{self, Renderer};
+use sizes::Sizes;
+
+#[path = "pdf_sizes.rs"]
+mod sizes;
 use crate::model::{BlockType, Locator};
 
 /// One shown string on a page, in page coordinates (points, origin bottom-left).
@@ -217,9 +221,12 @@ fn lines(spans: &[&Span]) -> Vec<Line> {
                 }
                 prev_x1 = Some(s.x1);
             }
-            // The line's size and weight are those of most of its characters.
+            // The line's size and weight are those of most of its characters, not counting
+            // inline code (set smaller by browsers) when the line has other text.
+            let prose = row.iter().any(|s| !s.mono);
             let main = row
                 .iter()
+                .filter(|s| !prose || !s.mono)
                 .max_by_key(|s| s.text.chars().count())
                 .copied()
                 .unwrap_or(row[0]);
@@ -294,10 +301,6 @@ fn running_lines(pages: &[(Page, Vec<Line>)]) -> HashSet<String> {
         .filter(|(_, p)| p.len() >= need)
         .map(|(k, _)| k)
         .collect()
-}
-
-fn size_key(size: f32) -> i32 {
-    (size * 2.0).round() as i32
 }
 
 /// The list marker a line starts with: `None`, or `Some(Some(n))` for `n.` / `n)`,
@@ -402,11 +405,7 @@ pub(crate) fn layout(pages: &[Page]) -> Renderer {
                 continue;
             }
             let tabular = l.cells.len() >= 2 && !l.mono;
-            let level = if tabular || l.mono {
-                None
-            } else {
-                sizes.level_of(l)
-            };
+            let level = if tabular { None } else { sizes.level_of(l) };
             let marker = if level.is_none() && !tabular && !l.mono {
                 list_marker(&l.text).or(l.bullet.then_some((None, l.text.as_str())))
             } else {
@@ -431,50 +430,6 @@ pub(crate) fn layout(pages: &[Page]) -> Renderer {
     r
 }
 
-/// The document's type sizes: the body size (the one most characters are set in) and the
-/// larger sizes that mark headings, largest first.
-struct Sizes {
-    body: i32,
-    heading_sizes: Vec<i32>,
-}
-
-impl Sizes {
-    fn measure(pages: &[(Page, Vec<Line>)]) -> Sizes {
-        let mut by_size: BTreeMap<i32, usize> = BTreeMap::new();
-        for (_, lines) in pages {
-            for l in lines {
-                *by_size.entry(size_key(l.size)).or_default() += l.text.chars().count();
-            }
-        }
-        let body = by_size
-            .iter()
-            .max_by_key(|(_, n)| **n)
-            .map(|(k, _)| *k)
-            .unwrap_or(20);
-        let body_pt = body as f32 / 2.0;
-        let mut heading_sizes: Vec<i32> = by_size
-            .keys()
-            .copied()
-            .filter(|k| (*k as f32 / 2.0) > body_pt * 1.15)
-            .collect();
-        heading_sizes.sort_unstable_by(|a, b| b.cmp(a));
-        Sizes {
-            body,
-            heading_sizes,
-        }
-    }
-
-    /// The heading level of a line set in a heading size, or of a short bold body-size line.
-    fn level_of(&self, l: &Line) -> Option<usize> {
-        let k = size_key(l.size);
-        if let Some(i) = self.heading_sizes.iter().position(|s| *s == k) {
-            return (l.text.chars().count() < 200).then_some((i + 1).min(6));
-        }
-        let short = l.text.chars().count() < 90 && !l.text.ends_with(['.', ',', ';', ':']);
-        (l.bold && k == self.body && short).then_some((self.heading_sizes.len() + 1).min(6))
-    }
-}
-
 /// Whether line `l` goes on in the open block: same kind, same size, a normal line gap.
 fn continues(
     o: &Open,
@@ -484,12 +439,13 @@ fn continues(
     marker: Option<(Option<usize>, &str)>,
 ) -> bool {
     let gap = o.last.y - l.y;
-    if o.block_type == BlockType::CodeBlock || l.mono {
-        // Code lines stay together across a blank line or two.
+    if (o.block_type == BlockType::CodeBlock || l.mono) && level.is_none() {
+        // Code lines stay together across a blank line: browsers set `<pre>` at a line pitch
+        // up to ~1.8x its size (Chromium: 18 pt for 10.2 pt code), so a blank line is ~3.6x.
         return o.block_type == BlockType::CodeBlock
             && l.mono
             && gap > 0.0
-            && gap < o.last.size.max(l.size) * 3.5;
+            && gap < o.last.size.max(l.size) * 4.5;
     }
     let same_size = (o.size - l.size).abs() < 1.0;
     let normal_gap = gap > 0.0 && gap < o.last.size.max(l.size) * 1.75;
@@ -533,7 +489,7 @@ impl Open {
     ) -> Open {
         let (bottom, top) = vertical_extent(l);
         let (block_type, level, ordinal, text) = match (level, marker) {
-            _ if l.mono => (BlockType::CodeBlock, 0, None, l.raw.clone()),
+            _ if l.mono && level.is_none() => (BlockType::CodeBlock, 0, None, l.raw.clone()),
             _ if tabular => (BlockType::Table, 0, None, l.text.clone()),
             (Some(n), _) => (BlockType::Heading, n, None, l.text.clone()),
             (None, Some((n, rest))) => (BlockType::ListItem, 0, n, rest.to_string()),

@@ -103,3 +103,139 @@ fn monospace_lines_are_code_with_their_spacing_and_diagrams_are_not_tables() {
         ]
     );
 }
+
+fn mono_span(x0: f32, y: f32, size: f32, text: &str) -> Span {
+    Span {
+        mono: true,
+        ..span(x0, y, size, text)
+    }
+}
+
+fn types_and_texts(pages: &[Page]) -> Vec<(BlockType, String)> {
+    let (text, drafts) = layout(pages).finish();
+    drafts
+        .blocks
+        .iter()
+        .map(|b| (b.block_type, text[b.start..b.end].to_string()))
+        .collect()
+}
+
+#[test]
+fn prose_of_a_code_heavy_document_is_paragraphs_not_headings() {
+    // Chromium printing pandoc's HTML of a command reference: more characters of 10.2 pt code
+    // than of 12 pt prose. The body size is the prose's, so the prose is no heading.
+    let mut spans = vec![span(
+        50.0,
+        700.0,
+        12.0,
+        "The terminal UI is the main face of it",
+    )];
+    for i in 0..8 {
+        let y = 670.0 - 12.0 * i as f32;
+        spans.push(mono_span(
+            50.0,
+            y,
+            10.2,
+            "blockwise ingest PATH... [--project REF] [--recursive]",
+        ));
+    }
+    let got = types_and_texts(&[page(1, spans)]);
+    assert_eq!(
+        got[0],
+        (
+            BlockType::Paragraph,
+            "The terminal UI is the main face of it".into()
+        )
+    );
+    assert_eq!(got[1].0, BlockType::CodeBlock);
+    assert_eq!(got.len(), 2);
+}
+
+#[test]
+fn a_line_with_a_long_inline_code_span_stays_in_its_paragraph() {
+    // The longest span of the second line is inline code at 85% size: the line's size is still
+    // the prose's, so the paragraph is not cut there.
+    let spans = vec![
+        span(
+            50.0,
+            700.0,
+            12.0,
+            "Each block has a locator and a type set at ingest,",
+        ),
+        span(50.0, 686.0, 12.0, "for"),
+        mono_span(70.0, 686.0, 10.2, "text_offset_range_and_more_code"),
+        span(232.0, 686.0, 12.0, "ranges."),
+    ];
+    let got = types_and_texts(&[page(1, spans)]);
+    assert_eq!(got.len(), 1, "{got:?}");
+    assert_eq!(got[0].0, BlockType::Paragraph);
+}
+
+#[test]
+fn a_heading_set_all_in_code_is_a_heading_not_a_code_block() {
+    // pandoc's `### \`url.hash\``: code font at 85% of the 14 pt heading, above 10.2 pt code.
+    let mut spans = vec![span(50.0, 740.0, 18.0, "The WHATWG API")];
+    spans.push(span(50.0, 718.0, 14.0, "Class: URL"));
+    spans.push(span(
+        50.0,
+        700.0,
+        12.0,
+        "Gets and sets the fragment portion of the URL.",
+    ));
+    spans.push(mono_span(
+        50.0,
+        680.0,
+        10.2,
+        "const myURL = new URL('https://example.org/foo#bar');",
+    ));
+    spans.push(mono_span(50.0, 668.0, 10.2, "console.log(myURL.hash);"));
+    spans.push(mono_span(50.0, 640.0, 11.9, "url.host"));
+    spans.push(span(
+        50.0,
+        620.0,
+        12.0,
+        "Gets and sets the host portion of the URL.",
+    ));
+    let got = types_and_texts(&[page(1, spans)]);
+    let types: Vec<BlockType> = got.iter().map(|g| g.0).collect();
+    assert_eq!(
+        types,
+        [
+            BlockType::Heading,
+            BlockType::Heading,
+            BlockType::Paragraph,
+            BlockType::CodeBlock,
+            BlockType::Heading,
+            BlockType::Paragraph
+        ],
+        "{got:?}"
+    );
+    // At the level of the 14 pt heading, the next size up from the code heading's.
+    assert_eq!(got[4].1, "## url.host");
+}
+
+#[test]
+fn a_code_block_at_a_browser_line_pitch_keeps_its_blank_lines() {
+    // Chromium printing pandoc's `<pre>`: 10.2 pt code at an 18 pt pitch, so a blank line
+    // leaves 36 pt between baselines. One source code block, one block.
+    let spans = vec![
+        mono_span(
+            50.0,
+            700.0,
+            10.2,
+            "let myURL = new URL('http://Example.com/');",
+        ),
+        mono_span(50.0, 682.0, 10.2, "// http://example.com/"),
+        mono_span(
+            50.0,
+            646.0,
+            10.2,
+            "myURL = new URL('https://Example.com/');",
+        ),
+        mono_span(50.0, 628.0, 10.2, "// https://example.com/"),
+    ];
+    let got = types_and_texts(&[page(1, spans)]);
+    assert_eq!(got.len(), 1, "{got:?}");
+    assert_eq!(got[0].0, BlockType::CodeBlock);
+    assert!(got[0].1.contains("example.com/\n\nmyURL"), "{got:?}");
+}
