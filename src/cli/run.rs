@@ -103,7 +103,7 @@ pub enum RunCommand {
         /// Calls in flight at once (default: the run's worker.concurrency).
         #[arg(long)]
         concurrency: Option<u32>,
-        /// Through the provider's batch API, at half price (anthropic; results within 24 h).
+        /// Through the provider's batch API, at half price (anthropic, openai, google; results within 24 h).
         /// A run with open batches resumes polling them either way.
         #[arg(long)]
         batch: bool,
