@@ -21,15 +21,40 @@ pub(super) struct Para {
 }
 
 /// How a run of text is set: bold, italic, code (a code style or a monospace font), and the
-/// relationship id of the hyperlink it sits in. `raw` text is Markdown already.
+/// hyperlink it sits in. `raw` text is Markdown already.
 #[derive(Debug, Default, Clone, PartialEq, Eq)]
 pub(super) struct Run {
     pub(super) text: String,
     bold: bool,
     italic: bool,
     code: bool,
-    link: Option<String>,
+    link: Option<Link>,
     raw: bool,
+}
+
+/// Where a hyperlink goes: a relationship (`r:id`, an external URL) or a bookmark of the
+/// document (`w:anchor`, read as the in-page link `#anchor`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum Link {
+    Rel(String),
+    Anchor(String),
+}
+
+impl Link {
+    fn of(attrs: &[(String, String)]) -> Option<Link> {
+        match (attr(attrs, "id"), attr(attrs, "anchor")) {
+            (Some(id), _) => Some(Link::Rel(id.to_string())),
+            (None, Some(a)) if !a.is_empty() => Some(Link::Anchor(a.to_string())),
+            _ => None,
+        }
+    }
+
+    fn url(&self, targets: &std::collections::HashMap<String, String>) -> Option<String> {
+        match self {
+            Link::Rel(id) => targets.get(id).cloned(),
+            Link::Anchor(a) => Some(format!("#{a}")),
+        }
+    }
 }
 
 impl Run {
@@ -66,8 +91,8 @@ impl Para {
                 .find(|&j| &self.runs[j].link != link)
                 .unwrap_or(self.runs.len());
             let inner = formatted(&self.runs[i..end]);
-            match link.as_ref().and_then(|id| targets.get(id)) {
-                Some(url) => out.push_str(&inline_md::link(&inner, url)),
+            match link.as_ref().and_then(|l| l.url(targets)) {
+                Some(url) => out.push_str(&inline_md::link(&inner, &url)),
                 None => out.push_str(&inner),
             }
             i = end;
@@ -115,7 +140,7 @@ struct RunState {
     in_run: bool,
     in_props: bool,
     format: Run,
-    link: Option<String>,
+    link: Option<Link>,
 }
 
 impl RunState {
@@ -238,7 +263,7 @@ impl PartReader {
                 self.rs.format = Run::default();
             }
             "rPr" if self.rs.in_run => self.rs.in_props = true,
-            "hyperlink" => self.rs.link = attr(attrs, "id").map(str::to_string),
+            "hyperlink" => self.rs.link = Link::of(attrs),
             "t" => self.in_t = true,
             _ if self.rs.in_props => self.rs.property(name, attrs),
             _ => {
@@ -356,5 +381,36 @@ fn append_to_cell(rows: &mut [Vec<String>], text: &str) {
             cell.push(' ');
         }
         cell.push_str(text);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn paras(body: &str) -> Vec<Para> {
+        let xml = format!(
+            "<w:document xmlns:w=\"w\" xmlns:r=\"r\"><w:body>{body}</w:body></w:document>"
+        );
+        parse_part(xml.as_bytes(), "word/document.xml")
+            .unwrap()
+            .into_iter()
+            .filter_map(|i| match i {
+                Item::Para(p) => Some(p),
+                Item::Table { .. } => None,
+            })
+            .collect()
+    }
+
+    #[test]
+    fn a_hyperlink_to_a_bookmark_reads_as_an_in_page_link() {
+        let got = paras(
+            r#"<w:p><w:r><w:t xml:space="preserve">See </w:t></w:r><w:hyperlink w:anchor="part-two"><w:r><w:t>part two</w:t></w:r></w:hyperlink><w:r><w:t xml:space="preserve"> and </w:t></w:r><w:hyperlink r:id="rId5"><w:r><w:t>the site</w:t></w:r></w:hyperlink><w:r><w:t>.</w:t></w:r></w:p>"#,
+        );
+        let targets = [("rId5".to_string(), "https://x.org/".to_string())].into();
+        assert_eq!(
+            got[0].markdown(&targets),
+            "See [part two](#part-two) and [the site](https://x.org/)."
+        );
     }
 }

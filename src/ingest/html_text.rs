@@ -157,7 +157,8 @@ pub(super) fn push_markdown(c: &Handle, out: &mut String, skip_lists: bool) {
 }
 
 /// Emphasis, strong and links around their inner Markdown; a permalink glyph (`¶` linking
-/// into the page, Sphinx's `headerlink`) is dropped, an in-page link keeps only its text.
+/// into the page, Sphinx's `headerlink`) is dropped. An in-page link keeps its fragment
+/// (`[text](#id)`); a link with no target or a `javascript:` one keeps only its text.
 fn inline_markup(c: &Handle, name: &str, out: &mut String, skip_lists: bool) {
     let mut inner = String::new();
     collect_text(c, &mut inner, skip_lists);
@@ -170,13 +171,12 @@ fn inline_markup(c: &Handle, name: &str, out: &mut String, skip_lists: bool) {
             if marks(c).iter().any(|w| w == "headerlink") || (glyph && href.starts_with('#')) {
                 return;
             }
-            let external = !href.is_empty()
-                && !href.starts_with('#')
+            let kept = !matches!(href.trim(), "" | "#")
                 && !href
                     .trim_start()
                     .to_ascii_lowercase()
                     .starts_with("javascript:");
-            if external {
+            if kept {
                 out.push_str(&inline_md::link(&inner, &href));
             } else {
                 out.push_str(&inner);
