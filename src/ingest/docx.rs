@@ -287,9 +287,18 @@ impl Out<'_> {
         match item {
             Item::Table { rows, first, count } => {
                 self.flush();
+                // Cells keep their inline Markdown (code spans, emphasis, links), on one line.
+                let rows: Vec<Vec<String>> = rows
+                    .iter()
+                    .map(|row| {
+                        row.iter()
+                            .map(|c| inline_md::one_line(&c.markdown(self.targets)))
+                            .collect()
+                    })
+                    .collect();
                 self.r.push(
                     BlockType::Table,
-                    &render::table(rows),
+                    &render::table(&rows),
                     locator(BODY, *first, *count),
                 );
             }

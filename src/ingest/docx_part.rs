@@ -83,22 +83,40 @@ impl Para {
     /// The paragraph as inline Markdown: literal text escaped, bold, italic, code and
     /// hyperlinks (through `targets`, the part's relationships) in their CommonMark forms.
     pub(super) fn markdown(&self, targets: &std::collections::HashMap<String, String>) -> String {
-        let mut out = String::new();
-        let mut i = 0;
-        while i < self.runs.len() {
-            let link = &self.runs[i].link;
-            let end = (i..self.runs.len())
-                .find(|&j| &self.runs[j].link != link)
-                .unwrap_or(self.runs.len());
-            let inner = formatted(&self.runs[i..end]);
-            match link.as_ref().and_then(|l| l.url(targets)) {
-                Some(url) => out.push_str(&inline_md::link(&inner, &url)),
-                None => out.push_str(&inner),
-            }
-            i = end;
-        }
-        out
+        markdown_of(&self.runs, targets)
     }
+}
+
+/// A table cell: its paragraphs' text, space-separated, and the same as formatted runs.
+#[derive(Debug, Default)]
+pub(super) struct Cell {
+    pub(super) text: String,
+    runs: Vec<Run>,
+}
+
+impl Cell {
+    /// The cell as inline Markdown, like [`Para::markdown`].
+    pub(super) fn markdown(&self, targets: &std::collections::HashMap<String, String>) -> String {
+        markdown_of(&self.runs, targets)
+    }
+}
+
+fn markdown_of(runs: &[Run], targets: &std::collections::HashMap<String, String>) -> String {
+    let mut out = String::new();
+    let mut i = 0;
+    while i < runs.len() {
+        let link = &runs[i].link;
+        let end = (i..runs.len())
+            .find(|&j| &runs[j].link != link)
+            .unwrap_or(runs.len());
+        let inner = formatted(&runs[i..end]);
+        match link.as_ref().and_then(|l| l.url(targets)) {
+            Some(url) => out.push_str(&inline_md::link(&inner, &url)),
+            None => out.push_str(&inner),
+        }
+        i = end;
+    }
+    out
 }
 
 /// Runs of one link (or none) as Markdown, neighbours of the same format merged first.
@@ -179,7 +197,7 @@ impl RunState {
 pub(super) enum Item {
     Para(Para),
     Table {
-        rows: Vec<Vec<String>>,
+        rows: Vec<Vec<Cell>>,
         first: u32,
         count: u32,
     },
@@ -202,7 +220,7 @@ struct PartReader {
     rs: RunState,
     num: (Option<String>, Option<u32>),
     tbl_depth: u32,
-    table: (Vec<Vec<String>>, u32),
+    table: (Vec<Vec<Cell>>, u32),
     note: Option<(String, String)>,
     // A text box inside a paragraph holds paragraphs of its own: the outer one waits here.
     outer: Vec<Para>,
@@ -255,7 +273,7 @@ impl PartReader {
             "tr" if self.tbl_depth == 1 => self.table.0.push(Vec::new()),
             "tc" if self.tbl_depth == 1 => {
                 if let Some(row) = self.table.0.last_mut() {
-                    row.push(String::new());
+                    row.push(Cell::default());
                 }
             }
             "r" => {
@@ -289,7 +307,7 @@ impl PartReader {
             "p" => {
                 let Some(p) = self.para.take() else { return };
                 if self.tbl_depth > 0 {
-                    append_to_cell(&mut self.table.0, &p.text);
+                    append_to_cell(&mut self.table.0, p);
                 } else {
                     self.items.push(Item::Para(p));
                 }
@@ -365,7 +383,7 @@ fn note_of(attrs: &[(String, String)]) -> (String, String) {
 }
 
 /// The top-level table just closed, spanning the paragraphs counted since it opened.
-fn finished_table(table: &mut (Vec<Vec<String>>, u32), count: u32) -> Item {
+fn finished_table(table: &mut (Vec<Vec<Cell>>, u32), count: u32) -> Item {
     let (rows, first) = std::mem::take(table);
     Item::Table {
         rows,
@@ -374,13 +392,19 @@ fn finished_table(table: &mut (Vec<Vec<String>>, u32), count: u32) -> Item {
     }
 }
 
-/// Append a paragraph's text to the last cell of a table, space-separated from what is there.
-fn append_to_cell(rows: &mut [Vec<String>], text: &str) {
+/// Append a paragraph to the last cell of a table, space-separated from what is there.
+fn append_to_cell(rows: &mut [Vec<Cell>], p: Para) {
     if let Some(cell) = rows.last_mut().and_then(|r| r.last_mut()) {
-        if !cell.is_empty() && !text.trim().is_empty() {
-            cell.push(' ');
+        if !cell.text.is_empty() && !p.text.trim().is_empty() {
+            cell.text.push(' ');
+            cell.runs.push(Run {
+                text: " ".into(),
+                raw: true,
+                ..Run::default()
+            });
         }
-        cell.push_str(text);
+        cell.text.push_str(&p.text);
+        cell.runs.extend(p.runs);
     }
 }
 
@@ -400,6 +424,19 @@ mod tests {
                 Item::Table { .. } => None,
             })
             .collect()
+    }
+
+    #[test]
+    fn a_table_cell_keeps_its_code_spans_and_links() {
+        let xml = r#"<w:document xmlns:w="w" xmlns:r="r"><w:body><w:tbl><w:tr><w:tc><w:p><w:r><w:rPr><w:rStyle w:val="VerbatimChar"/></w:rPr><w:t>--json</w:t></w:r></w:p><w:p><w:r><w:t>a*b</w:t></w:r></w:p></w:tc><w:tc><w:p><w:r><w:t xml:space="preserve">see </w:t></w:r><w:hyperlink w:anchor="opts"><w:r><w:t>options</w:t></w:r></w:hyperlink></w:p></w:tc></w:tr></w:tbl></w:body></w:document>"#;
+        let items = parse_part(xml.as_bytes(), "word/document.xml").unwrap();
+        let Some(Item::Table { rows, .. }) = items.first() else {
+            panic!("{items:?}")
+        };
+        let none = Default::default();
+        let md: Vec<String> = rows[0].iter().map(|c| c.markdown(&none)).collect();
+        assert_eq!(md, ["`--json` a\\*b", "see [options](#opts)"]);
+        assert_eq!(rows[0][0].text, "--json a*b", "the plain text stays for furniture");
     }
 
     #[test]
