@@ -18,6 +18,8 @@ pub(super) struct Para {
     pub(super) note: Option<(String, String)>,
     /// The text again as formatted runs, for its inline Markdown ([`Para::markdown`]).
     pub(super) runs: Vec<Run>,
+    /// Names of the bookmarks that start in the paragraph or just before it.
+    pub(super) bookmarks: Vec<String>,
 }
 
 /// How a run of text is set: bold, italic, code (a code style or a monospace font), and the
@@ -52,7 +54,11 @@ impl Link {
     fn url(&self, targets: &std::collections::HashMap<String, String>) -> Option<String> {
         match self {
             Link::Rel(id) => targets.get(id).cloned(),
-            Link::Anchor(a) => Some(format!("#{a}")),
+            // A bookmark at a heading reads as the heading's own anchor (`docx.rs`).
+            Link::Anchor(a) => {
+                let key = format!("#{a}");
+                Some(targets.get(&key).cloned().unwrap_or(key))
+            }
         }
     }
 }
@@ -226,6 +232,8 @@ struct PartReader {
     outer: Vec<Para>,
     // `mc:Fallback` repeats `mc:Choice` (a text box as VML): read once, from the choice.
     fallback: u32,
+    // Bookmarks started between paragraphs: they belong to the next one.
+    bookmarks: Vec<String>,
 }
 
 impl PartReader {
@@ -259,6 +267,7 @@ impl PartReader {
                 self.para = Some(Para {
                     index: self.count,
                     note: self.note.clone(),
+                    bookmarks: std::mem::take(&mut self.bookmarks),
                     ..Para::default()
                 });
                 self.count += 1;
@@ -282,6 +291,13 @@ impl PartReader {
             }
             "rPr" if self.rs.in_run => self.rs.in_props = true,
             "hyperlink" => self.rs.link = Link::of(attrs),
+            "bookmarkStart" => {
+                let name = attr(attrs, "name").unwrap_or("").to_string();
+                match self.para.as_mut() {
+                    Some(p) => p.bookmarks.push(name),
+                    None => self.bookmarks.push(name),
+                }
+            }
             "t" => self.in_t = true,
             _ if self.rs.in_props => self.rs.property(name, attrs),
             _ => {
