@@ -448,10 +448,12 @@ mod tests {
         let html = concat!(
             r##"<html><body><h2 id="s">Setup <a class="headerlink" href="#s">¶</a></h2>"##,
             r##"<p>See <a href="#s">the setup</a>, <a href="#">top</a>, "##,
-            r##"<a href="javascript:go()">go</a> and <a href="#a_(b)">odd</a>.</p></body></html>"##
+            r##"<a href="javascript:go()">go</a> and <a href="#a_(b)">odd</a>."##,
+            "<a href=\"#r1\">\u{21a9}\u{fe0e}</a></p></body></html>"
         );
         let got = blocks(html);
         assert_eq!(got[0].1, "## Setup", "the permalink glyph is still dropped");
+        // The back-link glyph is dropped too; a trailing space is trimmed.
         assert_eq!(
             got[1].1,
             "See [the setup](#s), top, go and [odd](<#a_(b)>)."
