@@ -226,11 +226,7 @@ fn source_blocks_matched(md: &Path, ours: &Prepared) -> (usize, usize, usize) {
         .map(|(_, s)| lower_bag(s))
         .collect();
     let drafts = markdown_drafts(text);
-    let all: Vec<Bag> = drafts
-        .blocks
-        .iter()
-        .map(|d| source_bag(d, text))
-        .collect();
+    let all: Vec<Bag> = drafts.blocks.iter().map(|d| source_bag(d, text)).collect();
     let unseen = all.iter().filter(|b| b.is_empty()).count();
     let src: Vec<Bag> = all.into_iter().filter(|b| !b.is_empty()).collect();
     let matched = src
@@ -266,9 +262,8 @@ fn write_misses(dump: &Path, md: &Path, text: &str, ours: &Prepared, pdf_bags: &
         if s.is_empty() {
             continue;
         }
-        let best = (0..pdf_bags.len()).max_by(|&a, &b| {
-            f1(&s, &pdf_bags[a]).total_cmp(&f1(&s, &pdf_bags[b]))
-        });
+        let best = (0..pdf_bags.len())
+            .max_by(|&a, &b| f1(&s, &pdf_bags[a]).total_cmp(&f1(&s, &pdf_bags[b])));
         let Some(b) = best.filter(|&b| f1(&s, &pdf_bags[b]) < 0.9) else {
             continue;
         };
@@ -282,7 +277,11 @@ fn write_misses(dump: &Path, md: &Path, text: &str, ours: &Prepared, pdf_bags: &
             pdf[b].1
         ));
     }
-    if let Ok(mut f) = std::fs::OpenOptions::new().create(true).append(true).open(dump) {
+    if let Ok(mut f) = std::fs::OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(dump)
+    {
         let _ = f.write_all(out.as_bytes());
     }
 }

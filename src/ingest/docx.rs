@@ -525,7 +525,9 @@ mod tests {
             )
         };
         let link = |anchor: &str| {
-            format!(r#"<w:hyperlink w:anchor="{anchor}"><w:r><w:t>{anchor}</w:t></w:r></w:hyperlink>"#)
+            format!(
+                r#"<w:hyperlink w:anchor="{anchor}"><w:r><w:t>{anchor}</w:t></w:r></w:hyperlink>"#
+            )
         };
         let xml = format!(
             r#"<w:document xmlns:w="w"><w:body>{}{}{}<w:p>{}{}{}{}</w:p></w:body></w:document>"#,

@@ -429,9 +429,8 @@ mod tests {
     use super::*;
 
     fn paras(body: &str) -> Vec<Para> {
-        let xml = format!(
-            "<w:document xmlns:w=\"w\" xmlns:r=\"r\"><w:body>{body}</w:body></w:document>"
-        );
+        let xml =
+            format!("<w:document xmlns:w=\"w\" xmlns:r=\"r\"><w:body>{body}</w:body></w:document>");
         parse_part(xml.as_bytes(), "word/document.xml")
             .unwrap()
             .into_iter()
@@ -452,7 +451,10 @@ mod tests {
         let none = Default::default();
         let md: Vec<String> = rows[0].iter().map(|c| c.markdown(&none)).collect();
         assert_eq!(md, ["`--json` a\\*b", "see [options](#opts)"]);
-        assert_eq!(rows[0][0].text, "--json a*b", "the plain text stays for furniture");
+        assert_eq!(
+            rows[0][0].text, "--json a*b",
+            "the plain text stays for furniture"
+        );
     }
 
     #[test]

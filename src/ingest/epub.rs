@@ -213,7 +213,10 @@ mod tests {
 
     #[test]
     fn a_link_to_a_place_in_another_chapter_reads_as_an_in_page_link() {
-        let book = ["EPUB/text/ch001.xhtml".to_string(), "EPUB/text/ch002.xhtml".to_string()];
+        let book = [
+            "EPUB/text/ch001.xhtml".to_string(),
+            "EPUB/text/ch002.xhtml".to_string(),
+        ];
         let from = "EPUB/text/ch002.xhtml";
         let got = |href| in_book(from, &book, href);
         assert_eq!(got("ch001.xhtml#part-two").as_deref(), Some("#part-two"));
