@@ -13,12 +13,13 @@
 //! rows). A paragraph, list item or code block that runs across a page break is one block, its
 //! locator naming the page and box where it starts.
 
-use std::collections::{HashMap, HashSet};
-
 use super::pdf_words::{join_lines, spaced, Vocabulary};
 use super::render::{self, Renderer};
+use running::{in_margin, margin_key, running_lines};
 use sizes::Sizes;
 
+#[path = "pdf_running.rs"]
+mod running;
 #[path = "pdf_sizes.rs"]
 mod sizes;
 use crate::model::{BlockType, Locator};
@@ -264,46 +265,6 @@ fn lines(spans: &[&Span]) -> Vec<Line> {
         .collect()
 }
 
-/// Text with digits folded, so "Page 3" and "Page 4" repeat.
-fn margin_key(text: &str) -> String {
-    let mut out = String::new();
-    let mut last_digit = false;
-    for c in text.to_lowercase().chars().filter(|c| !c.is_whitespace()) {
-        if c.is_ascii_digit() {
-            if !last_digit {
-                out.push('#');
-            }
-            last_digit = true;
-        } else {
-            out.push(c);
-            last_digit = false;
-        }
-    }
-    out
-}
-
-fn in_margin(page: &Page, line: &Line) -> bool {
-    let rel = (line.y - page.origin.1) / page.height.max(1.0);
-    !(0.09..=0.91).contains(&rel)
-}
-
-/// Keys of margin lines that repeat on at least half the pages (at least two).
-fn running_lines(pages: &[(Page, Vec<Line>)]) -> HashSet<String> {
-    let mut seen: HashMap<String, HashSet<u32>> = HashMap::new();
-    for (page, lines) in pages {
-        for l in lines.iter().filter(|l| in_margin(page, l)) {
-            seen.entry(margin_key(&l.text))
-                .or_default()
-                .insert(page.number);
-        }
-    }
-    let need = pages.len().div_ceil(2).max(2);
-    seen.into_iter()
-        .filter(|(_, p)| p.len() >= need)
-        .map(|(k, _)| k)
-        .collect()
-}
-
 /// The list marker a line starts with: `None`, or `Some(Some(n))` for `n.` / `n)`,
 /// `Some(None)` for a bullet. Returns the text after the marker too.
 fn list_marker(text: &str) -> Option<(Option<usize>, &str)> {
@@ -389,9 +350,16 @@ fn furniture(page: &Page, l: &Line) -> Furniture {
     (block_type, render::paragraph(&l.text), loc)
 }
 
-/// Lay out every page into blocks.
-pub(crate) fn layout(pages: &[Page]) -> Renderer {
-    let pages: Vec<(Page, Vec<Line>)> = pages.iter().map(|p| (p.clone(), page_lines(p))).collect();
+/// Lay out every page into blocks. A page's spans are dropped once they are lines.
+pub(crate) fn layout(pages: Vec<Page>) -> Renderer {
+    let pages: Vec<(Page, Vec<Line>)> = pages
+        .into_iter()
+        .map(|mut p| {
+            let lines = page_lines(&p);
+            p.spans = Vec::new();
+            (p, lines)
+        })
+        .collect();
     let running = running_lines(&pages);
     let sizes = Sizes::measure(&pages);
     let mut vocab = Vocabulary::default();

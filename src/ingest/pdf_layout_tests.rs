@@ -41,7 +41,7 @@ fn running_headers_and_page_numbers_are_typed_and_sizes_make_headings() {
             )
         })
         .collect();
-    let (text, drafts) = layout(&pages).finish();
+    let (text, drafts) = layout(pages).finish();
     let got: Vec<(BlockType, &str)> = drafts
         .blocks
         .iter()
@@ -86,7 +86,7 @@ fn monospace_lines_are_code_with_their_spacing_and_diagrams_are_not_tables() {
         mono(50.0, 618.0, "| a   |-->"),
         mono(110.0, 618.0, "| b   |"),
     ];
-    let (text, drafts) = layout(&[page(1, spans)]).finish();
+    let (text, drafts) = layout(vec![page(1, spans)]).finish();
     let got: Vec<(BlockType, &str)> = drafts
         .blocks
         .iter()
@@ -112,7 +112,7 @@ fn mono_span(x0: f32, y: f32, size: f32, text: &str) -> Span {
 }
 
 fn types_and_texts(pages: &[Page]) -> Vec<(BlockType, String)> {
-    let (text, drafts) = layout(pages).finish();
+    let (text, drafts) = layout(pages.to_vec()).finish();
     drafts
         .blocks
         .iter()
@@ -250,7 +250,12 @@ fn a_paragraph_or_code_block_cut_by_a_page_break_is_one_block() {
     };
     let mut p1 = furniture(1);
     p1.extend([
-        span(50.0, 700.0, 10.0, "A paragraph that is long enough to wrap and"),
+        span(
+            50.0,
+            700.0,
+            10.0,
+            "A paragraph that is long enough to wrap and",
+        ),
         span(50.0, 688.0, 10.0, "it runs on past the end of the page and"),
     ]);
     let mut p2 = furniture(2);
