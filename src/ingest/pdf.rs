@@ -4,7 +4,8 @@
 //! joins hyphenated line ends. The locator is the page and the bounding box of the block.
 
 use std::borrow::Cow;
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
+use std::rc::Rc;
 
 use lopdf::content::Content;
 use lopdf::{Dictionary, Document, Encoding, LoadOptions, Object, ObjectId};
@@ -43,8 +44,9 @@ pub(crate) fn pdf_drafts(raw: &[u8]) -> Result<(Cow<'static, str>, Drafts), Stri
     }
     let mut pages = Vec::with_capacity(page_ids.len());
     let mut images = 0usize;
+    let mut fonts = FontCache::new();
     for (&number, &id) in &page_ids {
-        let (page, page_images) = read_page(&doc, number, id)?;
+        let (page, page_images) = read_page(&doc, number, id, &mut fonts)?;
         images += page_images;
         pages.push(page);
     }
@@ -64,6 +66,7 @@ pub(crate) fn pdf_drafts(raw: &[u8]) -> Result<(Cow<'static, str>, Drafts), Stri
     }
     // The document is not needed past here: freed before the layout (memory, issue 25).
     let title = info_title(&doc);
+    drop(fonts);
     drop(doc);
     let mut r = layout(pages);
     if let Some(title) = title {
@@ -311,9 +314,14 @@ fn cid_widths(doc: &Document, w: &[Object], out: &mut BTreeMap<u32, f32>) {
 }
 
 /// Interpret one page's content: every shown string becomes a span with its position.
-fn read_page(doc: &Document, number: u32, id: ObjectId) -> Result<(Page, usize), String> {
+fn read_page<'a>(
+    doc: &'a Document,
+    number: u32,
+    id: ObjectId,
+    cache: &mut FontCache<'a>,
+) -> Result<(Page, usize), String> {
     let media = media_box(doc, id);
-    let fonts = page_fonts(doc, number, id)?;
+    let fonts = page_fonts(doc, number, id, cache)?;
     let images = doc.get_page_images(id).map(|v| v.len()).unwrap_or(0);
     let content = page_content(doc, number, id)?;
     let mut spans = Vec::new();
@@ -348,7 +356,8 @@ fn read_page(doc: &Document, number: u32, id: ObjectId) -> Result<(Page, usize),
                 font = o
                     .first()
                     .and_then(|n| n.as_name().ok())
-                    .and_then(|n| fonts.get(n));
+                    .and_then(|n| fonts.get(n))
+                    .map(|f| &**f);
                 st.size = o.get(1).map(num).unwrap_or(0.0);
             }
             "Tc" => st.char_spacing = o.first().map(num).unwrap_or(0.0),
@@ -404,16 +413,26 @@ const START: State = State {
 };
 
 /// The fonts of a page's resources by name.
-fn page_fonts(
-    doc: &Document,
+/// Fonts already loaded, by their dictionary: one font serves many pages, and a CID font's
+/// widths are thousands of entries to read (Chromium's: every page).
+type FontCache<'a> = HashMap<*const Dictionary, Rc<Font<'a>>>;
+
+fn page_fonts<'a>(
+    doc: &'a Document,
     number: u32,
     id: ObjectId,
-) -> Result<BTreeMap<Vec<u8>, Font<'_>>, String> {
+    cache: &mut FontCache<'a>,
+) -> Result<BTreeMap<Vec<u8>, Rc<Font<'a>>>, String> {
     Ok(doc
         .get_page_fonts(id)
         .map_err(|e| format!("damaged PDF: page {number} fonts cannot be read ({e})"))?
         .into_iter()
-        .map(|(name, dict)| (name, Font::load(doc, dict)))
+        .map(|(name, dict)| {
+            let font = cache
+                .entry(dict as *const Dictionary)
+                .or_insert_with(|| Rc::new(Font::load(doc, dict)));
+            (name, Rc::clone(font))
+        })
         .collect())
 }
 

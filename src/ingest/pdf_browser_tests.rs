@@ -405,9 +405,25 @@ fn a_tagged_pdfs_structure_tree_is_not_loaded_and_its_text_still_reads() {
     let content = "BT /F1 12 Tf 72 700 Td (Tagged text reads.) Tj ET".to_string();
     let pdf = build_with(&extra, &[HELVETICA], &[content]);
     let doc = super::load(&pdf).unwrap();
-    assert!(doc.get_object((4, 0)).is_err(), "the StructElem is not loaded");
+    assert!(
+        doc.get_object((4, 0)).is_err(),
+        "the StructElem is not loaded"
+    );
     assert!(doc.get_object((3, 0)).is_ok(), "other objects are");
     assert_eq!(doc.get_pages().len(), 1);
     let got = blocks(&pdf);
     assert_eq!(got[0].1, "Tagged text reads.");
+}
+
+#[test]
+fn a_font_shared_by_pages_is_loaded_once() {
+    let page = |t: &str| format!("BT /F1 12 Tf 72 700 Td ({t}) Tj ET");
+    let pdf = build(&[HELVETICA], &[page("One."), page("Two.")]);
+    let doc = super::load(&pdf).unwrap();
+    let mut cache = super::FontCache::new();
+    for (&number, &id) in &doc.get_pages() {
+        let (page, _) = super::read_page(&doc, number, id, &mut cache).unwrap();
+        assert_eq!(page.spans.len(), 1);
+    }
+    assert_eq!(cache.len(), 1, "one font dictionary, one load");
 }
