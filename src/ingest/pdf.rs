@@ -64,10 +64,9 @@ pub(crate) fn pdf_drafts(raw: &[u8]) -> Result<(Cow<'static, str>, Drafts), Stri
             "the PDF has no text to read".into()
         });
     }
-    // The document is not needed past here: freed before the layout (memory, issue 25).
     let title = info_title(&doc);
     drop(fonts);
-    drop(doc);
+    drop(doc); // not needed past here: freed before the layout (memory)
     let mut r = layout(pages);
     if let Some(title) = title {
         r.fallback_title(&title);
@@ -87,9 +86,8 @@ fn load(raw: &[u8]) -> Result<Document, String> {
     }
 }
 
-/// Drop, while loading, a tagged PDF's structure tree elements: Chromium writes one
-/// `StructElem` per HTML element (7,451 of the 7,893 objects of Node's http.md printed), most
-/// of the memory a load took; text is read from the pages' content streams only.
+/// Drop a tagged PDF's structure elements while loading (text comes from content streams):
+/// Chromium writes one per HTML element, 7,451 of 7,893 objects (most memory) in Node's http.md.
 fn unread(id: ObjectId, object: &mut Object) -> Option<(ObjectId, Object)> {
     let structure = match &*object {
         Object::Dictionary(d) => d
@@ -366,16 +364,7 @@ fn read_page<'a>(
             "TL" => st.leading = o.first().map(num).unwrap_or(0.0),
             "Ts" => st.rise = o.first().map(num).unwrap_or(0.0),
             "Tj" | "'" | "\"" | "TJ" => {
-                if op.operator == "'" || op.operator == "\"" {
-                    if op.operator == "\"" {
-                        if let Some([aw, ac]) = o.get(..2).and_then(nums::<2>) {
-                            st.word_spacing = aw;
-                            st.char_spacing = ac;
-                        }
-                    }
-                    tlm = mul([1.0, 0.0, 0.0, 1.0, 0.0, -st.leading], tlm);
-                    tm = tlm;
-                }
+                quote_moves(&op.operator, o, &mut st, &mut tm, &mut tlm);
                 let Some(f) = font else { continue };
                 draws += 1;
                 show(f, &st, &mut tm, &shown_parts(&op.operator, o), &mut spans);
@@ -413,8 +402,7 @@ const START: State = State {
 };
 
 /// The fonts of a page's resources by name.
-/// Fonts already loaded, by their dictionary: one font serves many pages, and a CID font's
-/// widths are thousands of entries to read (Chromium's: every page).
+/// Fonts already loaded, by their dictionary: a CID font's thousands of widths are read once.
 type FontCache<'a> = HashMap<*const Dictionary, Rc<Font<'a>>>;
 
 fn page_fonts<'a>(
@@ -476,6 +464,18 @@ fn move_text(op: &str, o: &[Object], st: &mut State, tm: &mut [f32; 6], tlm: &mu
 }
 
 /// The operands a text-showing operator shows: the `TJ` array's items, else its last operand.
+/// The `'` and `"` operators move to the next line (and `"` sets the spacings) first.
+fn quote_moves(op: &str, o: &[Object], st: &mut State, tm: &mut [f32; 6], tlm: &mut [f32; 6]) {
+    if op == "'" || op == "\"" {
+        if let Some([aw, ac]) = o.get(..2).and_then(nums::<2>).filter(|_| op == "\"") {
+            st.word_spacing = aw;
+            st.char_spacing = ac;
+        }
+        *tlm = mul([1.0, 0.0, 0.0, 1.0, 0.0, -st.leading], *tlm);
+        *tm = *tlm;
+    }
+}
+
 fn shown_parts<'o>(op: &str, o: &'o [Object]) -> Vec<&'o Object> {
     match op {
         "TJ" => o
