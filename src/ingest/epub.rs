@@ -166,10 +166,7 @@ fn in_book(part: &str, chapters: &[String], href: &str) -> Option<String> {
     } else {
         resolve(&format!("{dir}/"), file)
     };
-    chapters
-        .iter()
-        .any(|c| *c == target)
-        .then(|| format!("#{fragment}"))
+    chapters.contains(&target).then(|| format!("#{fragment}"))
 }
 
 /// `href` relative to the package directory, with `..` and `%xx` resolved.
