@@ -16,8 +16,11 @@
 //! - glued words per 5,000 of ours: a word of ours absent from pdftotext's that splits into two
 //!   of pdftotext's words (<= 1);
 //! - ligature glyphs U+FB00–FB06 in our text (0);
-//! - source blocks matched: a block of the Markdown source (our Markdown reader; link targets
-//!   dropped) is *matched* when one single non-furniture PDF block has a lower-cased word bag
+//! - source blocks matched: a block of the Markdown source (our Markdown reader; what the
+//!   printed page does not show dropped: link targets, HTML comments, a code fence's info
+//!   string; a block left with no words, i.e. an HTML comment or a link reference definition
+//!   `[x]: url`, is not counted) is *matched*
+//!   when one single non-furniture PDF block has a lower-cased word bag
 //!   with token F1 >= 0.9 against it — i.e. the PDF block has the same boundaries, neither
 //!   merged with a neighbour nor split (>= 0.85);
 //! - pages with a `page_header` block and pages with a `page_footer` block, over `pdfinfo`'s page
@@ -40,7 +43,7 @@ use blockwise::store::Store;
 
 #[path = "common/words.rs"]
 mod words;
-use words::{bag, f1, glued, ligatures, lower_bag, overlap, strip_link_targets, tokens, Bag};
+use words::{bag, f1, glued, ligatures, lower_bag, overlap, seen_text, tokens, Bag};
 
 const LIMITS: IngestLimits = IngestLimits {
     max_file_bytes: 1 << 30,
@@ -178,7 +181,7 @@ fn measure_pdf_quality(doc: &Doc, pdf: &Path, t: &mut PdfTotals) {
     );
     let g = glued(&ob, &rb);
     let lig = ligatures(&all);
-    let (sn, sm) = source_blocks_matched(&doc.md, &ours);
+    let (sn, sm, unseen) = source_blocks_matched(&doc.md, &ours);
     let pages = pdf_pages(pdf);
     let on_pages = |want: BlockType| {
         let mut p: Vec<u32> = block_texts(&ours)
@@ -197,7 +200,7 @@ fn measure_pdf_quality(doc: &Doc, pdf: &Path, t: &mut PdfTotals) {
     );
     println!(
         "  {:<24} {pages:>3} pages {rn:>6} words | recall {:.3} precision {:.3} | glued {g} \
-         ligatures {lig} | source blocks {sm}/{sn} | header pages {hp} footer pages {fp}",
+         ligatures {lig} | source blocks {sm}/{sn} ({unseen} unseen) | header pages {hp} footer pages {fp}",
         doc.name,
         m as f64 / rn.max(1) as f64,
         m as f64 / on.max(1) as f64
@@ -214,25 +217,73 @@ fn measure_pdf_quality(doc: &Doc, pdf: &Path, t: &mut PdfTotals) {
     t.footer_pages += fp;
 }
 
-/// (source blocks with words, of them matched by one PDF block with token F1 >= 0.9).
-fn source_blocks_matched(md: &Path, ours: &Prepared) -> (usize, usize) {
-    let text = std::fs::read_to_string(md).unwrap_or_default();
+/// (source blocks with words, of them matched by one PDF block with token F1 >= 0.9, blocks
+/// with no word the page shows, not counted).
+fn source_blocks_matched(md: &Path, ours: &Prepared) -> (usize, usize, usize) {
+    let text = &std::fs::read_to_string(md).unwrap_or_default();
     let pdf_bags: Vec<Bag> = block_texts(ours)
         .filter(|(d, _)| !furniture(d.block_type))
         .map(|(_, s)| lower_bag(s))
         .collect();
-    let drafts = markdown_drafts(&text);
-    let src: Vec<Bag> = drafts
-        .blocks
-        .iter()
-        .map(|d| lower_bag(&strip_link_targets(&text[d.start..d.end])))
-        .filter(|b| !b.is_empty())
-        .collect();
+    let drafts = markdown_drafts(text);
+    let all: Vec<Bag> = drafts.blocks.iter().map(|d| source_bag(d, text)).collect();
+    let unseen = all.iter().filter(|b| b.is_empty()).count();
+    let src: Vec<Bag> = all.into_iter().filter(|b| !b.is_empty()).collect();
     let matched = src
         .iter()
         .filter(|s| pdf_bags.iter().any(|p| f1(s, p) >= 0.9))
         .count();
-    (src.len(), matched)
+    if let Ok(dump) = std::env::var("BENCH_MISSES") {
+        write_misses(Path::new(&dump), md, text, ours, &pdf_bags);
+    }
+    (src.len(), matched, unseen)
+}
+
+/// The lower-cased words of source block `d` that the printed page shows ([`seen_text`]); a
+/// link reference definition (`[x]: url`) shows none.
+fn source_bag(d: &blockwise::ingest::BlockDraft, text: &str) -> Bag {
+    if d.block_type == BlockType::Definition {
+        return Bag::new();
+    }
+    lower_bag(&seen_text(&text[d.start..d.end]))
+}
+
+/// For reading the misses (`BENCH_MISSES=FILE`, appended; no target): each unmatched source
+/// block with its type, and the PDF block closest to it with its F1.
+fn write_misses(dump: &Path, md: &Path, text: &str, ours: &Prepared, pdf_bags: &[Bag]) {
+    use std::io::Write;
+    let pdf: Vec<(BlockType, &str)> = block_texts(ours)
+        .filter(|(d, _)| !furniture(d.block_type))
+        .map(|(d, s)| (d.block_type, s))
+        .collect();
+    let mut out = String::new();
+    for d in &markdown_drafts(text).blocks {
+        let s = source_bag(d, text);
+        if s.is_empty() {
+            continue;
+        }
+        let best = (0..pdf_bags.len())
+            .max_by(|&a, &b| f1(&s, &pdf_bags[a]).total_cmp(&f1(&s, &pdf_bags[b])));
+        let Some(b) = best.filter(|&b| f1(&s, &pdf_bags[b]) < 0.9) else {
+            continue;
+        };
+        out.push_str(&format!(
+            "=== {} {:?} (best {:?} F1 {:.2})\n{}\n--- best:\n{}\n",
+            md.display(),
+            d.block_type,
+            pdf[b].0,
+            f1(&s, &pdf_bags[b]),
+            &text[d.start..d.end],
+            pdf[b].1
+        ));
+    }
+    if let Ok(mut f) = std::fs::OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(dump)
+    {
+        let _ = f.write_all(out.as_bytes());
+    }
 }
 
 fn print_pdf_totals(t: &PdfTotals) {

@@ -102,11 +102,13 @@ pub fn read_regular(path: &Path, limit: u64) -> Result<Vec<u8>, ReadError> {
     if meta.len() > limit {
         return Err(ReadError::TooLarge { limit });
     }
-    read_at_most(file, limit)
+    read_at_most(file, limit, meta.len())
 }
 
-fn read_at_most(file: File, limit: u64) -> Result<Vec<u8>, ReadError> {
-    let mut buf = Vec::new();
+/// At most `limit` bytes of `file`, into a buffer sized for the `expected` length (a buffer
+/// grown by doubling holds up to twice the file).
+fn read_at_most(file: File, limit: u64, expected: u64) -> Result<Vec<u8>, ReadError> {
+    let mut buf = Vec::with_capacity(expected.min(limit) as usize);
     file.take(limit.saturating_add(1)).read_to_end(&mut buf)?;
     if buf.len() as u64 > limit {
         return Err(ReadError::TooLarge { limit });

@@ -70,8 +70,8 @@ see <a href="https://example.org/docs?a=1&amp;b=2">the docs</a> or <a href="#s">
     assert_eq!((p1.em, p1.strong), (1, 1));
     assert_eq!(
         p1.links,
-        ["https://example.org/docs?a=1&b=2"],
-        "in-page link keeps its text only"
+        ["https://example.org/docs?a=1&b=2", "#s"],
+        "an in-page link keeps its fragment"
     );
     assert!(p1.text.contains("or above."), "{p1:?}");
     let p2 = read(&blocks[2]);

@@ -53,6 +53,27 @@ pub fn ligatures(text: &str) -> usize {
         .count()
 }
 
+/// A Markdown source block as a reader of the printed page sees it: HTML comments (never
+/// rendered) and a code fence's info string (`\`\`\`js`: the language, not shown) removed, and
+/// link targets dropped ([`strip_link_targets`]).
+pub fn seen_text(block: &str) -> String {
+    let mut text = String::with_capacity(block.len());
+    let mut rest = block;
+    while let Some(i) = rest.find("<!--") {
+        text.push_str(&rest[..i]);
+        rest = rest[i..].find("-->").map_or("", |j| &rest[i + j + 3..]);
+    }
+    text.push_str(rest);
+    let trimmed = text.trim_start();
+    let fence = trimmed.starts_with("```") || trimmed.starts_with("~~~");
+    if fence {
+        let marks = trimmed.len() - trimmed.trim_start_matches(['`', '~']).len();
+        let line_end = trimmed.find('\n').unwrap_or(trimmed.len());
+        text = format!("{}{}", &trimmed[..marks], &trimmed[line_end..]);
+    }
+    strip_link_targets(&text)
+}
+
 /// `[text](url)` -> `text`, so a source block's tokens are the words a reader sees.
 pub fn strip_link_targets(text: &str) -> String {
     let mut out = String::with_capacity(text.len());

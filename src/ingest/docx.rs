@@ -46,6 +46,8 @@ pub(crate) fn docx_drafts(raw: &[u8]) -> Result<(Cow<'static, str>, Drafts), Str
     let mut seen = std::collections::HashSet::new();
     docx_furniture::render(&mut r, &mut zip, &headers, BlockType::PageHeader, &mut seen)?;
     let items = parse_part(&body, BODY)?;
+    let mut targets = targets;
+    heading_anchors(&items, &styles, &mut targets);
     let mut out = Out {
         r: &mut r,
         styles: &styles,
@@ -69,6 +71,37 @@ pub(crate) fn docx_drafts(raw: &[u8]) -> Result<(Cow<'static, str>, Drafts), Str
     }
     let (text, drafts) = r.finish();
     Ok((Cow::Owned(text), drafts))
+}
+
+/// Bookmarks at headings, as `#name` -> the heading's anchor in Markdown (`#` and its text the
+/// GitHub way: lower-cased, punctuation but `-` and `_` dropped, spaces as `-`, a repeat
+/// numbered `-1`, `-2`...). A writer names bookmarks as it likes (pandoc hashes ids longer than
+/// Word's 40 characters); a link to a heading keeps pointing at it in the blocks.
+fn heading_anchors(items: &[Item], styles: &Styles, targets: &mut HashMap<String, String>) {
+    let mut used: HashMap<String, usize> = HashMap::new();
+    for item in items {
+        let Item::Para(p) = item else { continue };
+        if styles.heading_level(p).is_none() || p.text.trim().is_empty() {
+            continue;
+        }
+        let base: String = p
+            .text
+            .trim()
+            .to_lowercase()
+            .chars()
+            .filter(|c| c.is_alphanumeric() || matches!(c, '-' | '_' | ' '))
+            .map(|c| if c == ' ' { '-' } else { c })
+            .collect();
+        let n = used.entry(base.clone()).or_insert(0);
+        let anchor = match *n {
+            0 => base.clone(),
+            k => format!("{base}-{k}"),
+        };
+        *n += 1;
+        for b in p.bookmarks.iter().filter(|b| !b.is_empty()) {
+            targets.insert(format!("#{b}"), format!("#{anchor}"));
+        }
+    }
 }
 
 /// Paragraph styles: what each style id means, following `basedOn`.
@@ -287,9 +320,18 @@ impl Out<'_> {
         match item {
             Item::Table { rows, first, count } => {
                 self.flush();
+                // Cells keep their inline Markdown (code spans, emphasis, links), on one line.
+                let rows: Vec<Vec<String>> = rows
+                    .iter()
+                    .map(|row| {
+                        row.iter()
+                            .map(|c| inline_md::one_line(&c.markdown(self.targets)))
+                            .collect()
+                    })
+                    .collect();
                 self.r.push(
                     BlockType::Table,
-                    &render::table(rows),
+                    &render::table(&rows),
                     locator(BODY, *first, *count),
                 );
             }
@@ -469,4 +511,44 @@ fn core_title(xml: &[u8]) -> Result<Option<String>, String> {
         _ => {}
     })?;
     Ok(Some(title).filter(|t| !t.trim().is_empty()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_link_to_a_bookmarked_heading_reads_as_the_headings_anchor() {
+        let heading = |bookmark: &str, text: &str| {
+            format!(
+                r#"<w:bookmarkStart w:id="1" w:name="{bookmark}"/><w:p><w:pPr><w:outlineLvl w:val="1"/></w:pPr><w:r><w:t>{text}</w:t></w:r></w:p>"#
+            )
+        };
+        let link = |anchor: &str| {
+            format!(
+                r#"<w:hyperlink w:anchor="{anchor}"><w:r><w:t>{anchor}</w:t></w:r></w:hyperlink>"#
+            )
+        };
+        let xml = format!(
+            r#"<w:document xmlns:w="w"><w:body>{}{}{}<w:p>{}{}{}{}</w:p></w:body></w:document>"#,
+            heading("X1b72136", "response.writeHead(statusCode[, headers])"),
+            heading("intro", "Intro"),
+            heading("intro-1", "Intro"),
+            link("X1b72136"),
+            link("intro-1"),
+            link("intro"),
+            link("elsewhere"),
+        );
+        let items = parse_part(xml.as_bytes(), BODY).unwrap();
+        let mut targets = HashMap::new();
+        heading_anchors(&items, &Styles::default(), &mut targets);
+        let Some(Item::Para(p)) = items.last() else {
+            panic!("{items:?}")
+        };
+        assert_eq!(
+            p.markdown(&targets),
+            "[X1b72136](#responsewriteheadstatuscode-headers)[intro-1](#intro-1)[intro](#intro)\
+             [elsewhere](#elsewhere)"
+        );
+    }
 }

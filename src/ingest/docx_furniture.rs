@@ -54,7 +54,7 @@ pub(super) fn render(
             let (text, first, count) = match &item {
                 Item::Para(p) => (p.text.clone(), p.index, 1),
                 Item::Table { rows, first, count } => {
-                    let cells: Vec<&str> = rows.iter().flatten().map(String::as_str).collect();
+                    let cells: Vec<&str> = rows.iter().flatten().map(|c| c.text.as_str()).collect();
                     (cells.join(" "), *first, *count)
                 }
             };

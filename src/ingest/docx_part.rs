@@ -18,18 +18,49 @@ pub(super) struct Para {
     pub(super) note: Option<(String, String)>,
     /// The text again as formatted runs, for its inline Markdown ([`Para::markdown`]).
     pub(super) runs: Vec<Run>,
+    /// Names of the bookmarks that start in the paragraph or just before it.
+    pub(super) bookmarks: Vec<String>,
 }
 
 /// How a run of text is set: bold, italic, code (a code style or a monospace font), and the
-/// relationship id of the hyperlink it sits in. `raw` text is Markdown already.
+/// hyperlink it sits in. `raw` text is Markdown already.
 #[derive(Debug, Default, Clone, PartialEq, Eq)]
 pub(super) struct Run {
     pub(super) text: String,
     bold: bool,
     italic: bool,
     code: bool,
-    link: Option<String>,
+    link: Option<Link>,
     raw: bool,
+}
+
+/// Where a hyperlink goes: a relationship (`r:id`, an external URL) or a bookmark of the
+/// document (`w:anchor`, read as the in-page link `#anchor`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum Link {
+    Rel(String),
+    Anchor(String),
+}
+
+impl Link {
+    fn of(attrs: &[(String, String)]) -> Option<Link> {
+        match (attr(attrs, "id"), attr(attrs, "anchor")) {
+            (Some(id), _) => Some(Link::Rel(id.to_string())),
+            (None, Some(a)) if !a.is_empty() => Some(Link::Anchor(a.to_string())),
+            _ => None,
+        }
+    }
+
+    fn url(&self, targets: &std::collections::HashMap<String, String>) -> Option<String> {
+        match self {
+            Link::Rel(id) => targets.get(id).cloned(),
+            // A bookmark at a heading reads as the heading's own anchor (`docx.rs`).
+            Link::Anchor(a) => {
+                let key = format!("#{a}");
+                Some(targets.get(&key).cloned().unwrap_or(key))
+            }
+        }
+    }
 }
 
 impl Run {
@@ -58,22 +89,40 @@ impl Para {
     /// The paragraph as inline Markdown: literal text escaped, bold, italic, code and
     /// hyperlinks (through `targets`, the part's relationships) in their CommonMark forms.
     pub(super) fn markdown(&self, targets: &std::collections::HashMap<String, String>) -> String {
-        let mut out = String::new();
-        let mut i = 0;
-        while i < self.runs.len() {
-            let link = &self.runs[i].link;
-            let end = (i..self.runs.len())
-                .find(|&j| &self.runs[j].link != link)
-                .unwrap_or(self.runs.len());
-            let inner = formatted(&self.runs[i..end]);
-            match link.as_ref().and_then(|id| targets.get(id)) {
-                Some(url) => out.push_str(&inline_md::link(&inner, url)),
-                None => out.push_str(&inner),
-            }
-            i = end;
-        }
-        out
+        markdown_of(&self.runs, targets)
     }
+}
+
+/// A table cell: its paragraphs' text, space-separated, and the same as formatted runs.
+#[derive(Debug, Default)]
+pub(super) struct Cell {
+    pub(super) text: String,
+    runs: Vec<Run>,
+}
+
+impl Cell {
+    /// The cell as inline Markdown, like [`Para::markdown`].
+    pub(super) fn markdown(&self, targets: &std::collections::HashMap<String, String>) -> String {
+        markdown_of(&self.runs, targets)
+    }
+}
+
+fn markdown_of(runs: &[Run], targets: &std::collections::HashMap<String, String>) -> String {
+    let mut out = String::new();
+    let mut i = 0;
+    while i < runs.len() {
+        let link = &runs[i].link;
+        let end = (i..runs.len())
+            .find(|&j| &runs[j].link != link)
+            .unwrap_or(runs.len());
+        let inner = formatted(&runs[i..end]);
+        match link.as_ref().and_then(|l| l.url(targets)) {
+            Some(url) => out.push_str(&inline_md::link(&inner, &url)),
+            None => out.push_str(&inner),
+        }
+        i = end;
+    }
+    out
 }
 
 /// Runs of one link (or none) as Markdown, neighbours of the same format merged first.
@@ -115,7 +164,7 @@ struct RunState {
     in_run: bool,
     in_props: bool,
     format: Run,
-    link: Option<String>,
+    link: Option<Link>,
 }
 
 impl RunState {
@@ -154,7 +203,7 @@ impl RunState {
 pub(super) enum Item {
     Para(Para),
     Table {
-        rows: Vec<Vec<String>>,
+        rows: Vec<Vec<Cell>>,
         first: u32,
         count: u32,
     },
@@ -177,12 +226,14 @@ struct PartReader {
     rs: RunState,
     num: (Option<String>, Option<u32>),
     tbl_depth: u32,
-    table: (Vec<Vec<String>>, u32),
+    table: (Vec<Vec<Cell>>, u32),
     note: Option<(String, String)>,
     // A text box inside a paragraph holds paragraphs of its own: the outer one waits here.
     outer: Vec<Para>,
     // `mc:Fallback` repeats `mc:Choice` (a text box as VML): read once, from the choice.
     fallback: u32,
+    // Bookmarks started between paragraphs: they belong to the next one.
+    bookmarks: Vec<String>,
 }
 
 impl PartReader {
@@ -216,6 +267,7 @@ impl PartReader {
                 self.para = Some(Para {
                     index: self.count,
                     note: self.note.clone(),
+                    bookmarks: std::mem::take(&mut self.bookmarks),
                     ..Para::default()
                 });
                 self.count += 1;
@@ -230,7 +282,7 @@ impl PartReader {
             "tr" if self.tbl_depth == 1 => self.table.0.push(Vec::new()),
             "tc" if self.tbl_depth == 1 => {
                 if let Some(row) = self.table.0.last_mut() {
-                    row.push(String::new());
+                    row.push(Cell::default());
                 }
             }
             "r" => {
@@ -238,7 +290,14 @@ impl PartReader {
                 self.rs.format = Run::default();
             }
             "rPr" if self.rs.in_run => self.rs.in_props = true,
-            "hyperlink" => self.rs.link = attr(attrs, "id").map(str::to_string),
+            "hyperlink" => self.rs.link = Link::of(attrs),
+            "bookmarkStart" => {
+                let name = attr(attrs, "name").unwrap_or("").to_string();
+                match self.para.as_mut() {
+                    Some(p) => p.bookmarks.push(name),
+                    None => self.bookmarks.push(name),
+                }
+            }
             "t" => self.in_t = true,
             _ if self.rs.in_props => self.rs.property(name, attrs),
             _ => {
@@ -264,7 +323,7 @@ impl PartReader {
             "p" => {
                 let Some(p) = self.para.take() else { return };
                 if self.tbl_depth > 0 {
-                    append_to_cell(&mut self.table.0, &p.text);
+                    append_to_cell(&mut self.table.0, p);
                 } else {
                     self.items.push(Item::Para(p));
                 }
@@ -340,7 +399,7 @@ fn note_of(attrs: &[(String, String)]) -> (String, String) {
 }
 
 /// The top-level table just closed, spanning the paragraphs counted since it opened.
-fn finished_table(table: &mut (Vec<Vec<String>>, u32), count: u32) -> Item {
+fn finished_table(table: &mut (Vec<Vec<Cell>>, u32), count: u32) -> Item {
     let (rows, first) = std::mem::take(table);
     Item::Table {
         rows,
@@ -349,12 +408,64 @@ fn finished_table(table: &mut (Vec<Vec<String>>, u32), count: u32) -> Item {
     }
 }
 
-/// Append a paragraph's text to the last cell of a table, space-separated from what is there.
-fn append_to_cell(rows: &mut [Vec<String>], text: &str) {
+/// Append a paragraph to the last cell of a table, space-separated from what is there.
+fn append_to_cell(rows: &mut [Vec<Cell>], p: Para) {
     if let Some(cell) = rows.last_mut().and_then(|r| r.last_mut()) {
-        if !cell.is_empty() && !text.trim().is_empty() {
-            cell.push(' ');
+        if !cell.text.is_empty() && !p.text.trim().is_empty() {
+            cell.text.push(' ');
+            cell.runs.push(Run {
+                text: " ".into(),
+                raw: true,
+                ..Run::default()
+            });
         }
-        cell.push_str(text);
+        cell.text.push_str(&p.text);
+        cell.runs.extend(p.runs);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn paras(body: &str) -> Vec<Para> {
+        let xml =
+            format!("<w:document xmlns:w=\"w\" xmlns:r=\"r\"><w:body>{body}</w:body></w:document>");
+        parse_part(xml.as_bytes(), "word/document.xml")
+            .unwrap()
+            .into_iter()
+            .filter_map(|i| match i {
+                Item::Para(p) => Some(p),
+                Item::Table { .. } => None,
+            })
+            .collect()
+    }
+
+    #[test]
+    fn a_table_cell_keeps_its_code_spans_and_links() {
+        let xml = r#"<w:document xmlns:w="w" xmlns:r="r"><w:body><w:tbl><w:tr><w:tc><w:p><w:r><w:rPr><w:rStyle w:val="VerbatimChar"/></w:rPr><w:t>--json</w:t></w:r></w:p><w:p><w:r><w:t>a*b</w:t></w:r></w:p></w:tc><w:tc><w:p><w:r><w:t xml:space="preserve">see </w:t></w:r><w:hyperlink w:anchor="opts"><w:r><w:t>options</w:t></w:r></w:hyperlink></w:p></w:tc></w:tr></w:tbl></w:body></w:document>"#;
+        let items = parse_part(xml.as_bytes(), "word/document.xml").unwrap();
+        let Some(Item::Table { rows, .. }) = items.first() else {
+            panic!("{items:?}")
+        };
+        let none = Default::default();
+        let md: Vec<String> = rows[0].iter().map(|c| c.markdown(&none)).collect();
+        assert_eq!(md, ["`--json` a\\*b", "see [options](#opts)"]);
+        assert_eq!(
+            rows[0][0].text, "--json a*b",
+            "the plain text stays for furniture"
+        );
+    }
+
+    #[test]
+    fn a_hyperlink_to_a_bookmark_reads_as_an_in_page_link() {
+        let got = paras(
+            r#"<w:p><w:r><w:t xml:space="preserve">See </w:t></w:r><w:hyperlink w:anchor="part-two"><w:r><w:t>part two</w:t></w:r></w:hyperlink><w:r><w:t xml:space="preserve"> and </w:t></w:r><w:hyperlink r:id="rId5"><w:r><w:t>the site</w:t></w:r></w:hyperlink><w:r><w:t>.</w:t></w:r></w:p>"#,
+        );
+        let targets = [("rId5".to_string(), "https://x.org/".to_string())].into();
+        assert_eq!(
+            got[0].markdown(&targets),
+            "See [part two](#part-two) and [the site](https://x.org/)."
+        );
     }
 }

@@ -28,27 +28,28 @@ pub(crate) fn epub_drafts(raw: &[u8]) -> Result<(Cow<'static, str>, Drafts), Str
     if let Some(t) = &package.title {
         r.fallback_title(t);
     }
-    for idref in &package.spine {
-        let Some(item) = package.items.get(idref) else {
-            continue;
-        };
-        if item.nav || !item.media_type.contains("html") {
-            continue;
-        }
-        let part = resolve(&base, &item.href);
+    let chapters: Vec<String> = package
+        .spine
+        .iter()
+        .filter_map(|idref| package.items.get(idref))
+        .filter(|item| !item.nav && item.media_type.contains("html"))
+        .map(|item| resolve(&base, &item.href))
+        .collect();
+    for part in &chapters {
         // Escaped for messages: the name comes from the file.
         let shown = part.escape_debug().to_string();
-        if encrypted.iter().any(|e| e == &part) {
+        if encrypted.iter().any(|e| e == part) {
             return Err(format!(
                 "the EPUB is DRM-protected: chapter {shown} is encrypted"
             ));
         }
         let bytes = zip
-            .read(&part)?
+            .read(part)?
             .ok_or_else(|| format!("damaged EPUB: the spine names {shown}, which is missing"))?;
         let html = super::charset::decode_html(&bytes, true)
             .map_err(|e| format!("chapter {shown}: {e}"))?;
-        render_html(&html, Some(&part), &mut r)?;
+        let in_book = |href: &str| in_book(part, &chapters, href);
+        render_html(&html, Some(part), &in_book, &mut r)?;
     }
     if r.is_empty() {
         return Err("the EPUB has no readable text in its spine".into());
@@ -150,6 +151,24 @@ fn encrypted_parts(xml: &[u8]) -> Result<Vec<String>, String> {
     Ok(parts)
 }
 
+/// The in-page form (`#id`) of a link from chapter `part` to a place in one of the book's
+/// `chapters`; `None` for a link that leaves the book (a scheme, an absolute path, another
+/// file) or names no place.
+fn in_book(part: &str, chapters: &[String], href: &str) -> Option<String> {
+    let (file, fragment) = href.trim().split_once('#')?;
+    let external = file.starts_with('/') || file.split('/').next()?.contains(':');
+    if fragment.is_empty() || external {
+        return None;
+    }
+    let dir = part.rsplit_once('/').map_or("", |(d, _)| d);
+    let target = if file.is_empty() {
+        part.to_string()
+    } else {
+        resolve(&format!("{dir}/"), file)
+    };
+    chapters.contains(&target).then(|| format!("#{fragment}"))
+}
+
 /// `href` relative to the package directory, with `..` and `%xx` resolved.
 fn resolve(base: &str, href: &str) -> String {
     let href = href.split('#').next().unwrap_or(href);
@@ -188,6 +207,23 @@ fn percent_decode(s: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_link_to_a_place_in_another_chapter_reads_as_an_in_page_link() {
+        let book = [
+            "EPUB/text/ch001.xhtml".to_string(),
+            "EPUB/text/ch002.xhtml".to_string(),
+        ];
+        let from = "EPUB/text/ch002.xhtml";
+        let got = |href| in_book(from, &book, href);
+        assert_eq!(got("ch001.xhtml#part-two").as_deref(), Some("#part-two"));
+        assert_eq!(got("../text/ch002.xhtml#x").as_deref(), Some("#x"));
+        assert_eq!(got("#here").as_deref(), Some("#here"));
+        assert_eq!(got("ch009.xhtml#gone"), None, "not a chapter of the book");
+        assert_eq!(got("ch001.xhtml"), None, "no place named");
+        assert_eq!(got("https://x.org/ch001.xhtml#a"), None);
+        assert_eq!(got("/EPUB/text/ch001.xhtml#a"), None);
+    }
 
     #[test]
     fn hrefs_resolve_against_the_package_directory() {

@@ -23,7 +23,7 @@ pub(crate) fn html_drafts(raw: &[u8]) -> Result<(Cow<'static, str>, Drafts), Str
     let decoded = super::charset::decode_html(raw, xml)?;
     let source = validate_text(decoded.as_bytes())?;
     let mut r = Renderer::new();
-    render_html(source, None, &mut r)?;
+    render_html(source, None, &|_| None, &mut r)?;
     if r.is_empty() {
         return Err(
             "no readable text found (scripts, styles and navigation are not content)".into(),
@@ -33,11 +33,14 @@ pub(crate) fn html_drafts(raw: &[u8]) -> Result<(Cow<'static, str>, Drafts), Str
     Ok((Cow::Owned(text), drafts))
 }
 
-/// Render one HTML source into `r`. `part` names the file inside an archive (EPUB chapter).
-/// Refused (with the reason) when it nests deeper than [`html_dom::MAX_DEPTH`].
+/// Render one HTML source into `r`. `part` names the file inside an archive (EPUB chapter);
+/// `in_book` gives the in-page form (`#id`) of a link to another file of that archive, which
+/// reads as a link inside the one document the archive is ingested as. Refused (with the
+/// reason) when it nests deeper than [`html_dom::MAX_DEPTH`].
 pub(crate) fn render_html(
     source: &str,
     part: Option<&str>,
+    in_book: &dyn Fn(&str) -> Option<String>,
     r: &mut Renderer,
 ) -> Result<(), String> {
     let doc = html_dom::parse(source).map_err(|deep| match part {
@@ -53,6 +56,13 @@ pub(crate) fn render_html(
     let Some(body) = child_named(&html, "body") else {
         return Ok(());
     };
+    let mut links = Vec::new();
+    find_all(&body, "a", &mut links);
+    for a in &links {
+        if let Some(local) = a.attr("href").and_then(|h| in_book(&h)) {
+            a.set_attr("href", &local);
+        }
+    }
     // A page with one <main> keeps its content there; everything around it is chrome.
     let mut mains = Vec::new();
     find_all(&body, "main", &mut mains);
@@ -430,6 +440,23 @@ mod tests {
         assert_eq!(
             &html[*source_start as usize..*source_end as usize],
             "<p>one"
+        );
+    }
+
+    #[test]
+    fn an_in_page_link_keeps_its_fragment_as_its_url() {
+        let html = concat!(
+            r##"<html><body><h2 id="s">Setup <a class="headerlink" href="#s">¶</a></h2>"##,
+            r##"<p>See <a href="#s">the setup</a>, <a href="#">top</a>, "##,
+            r##"<a href="javascript:go()">go</a> and <a href="#a_(b)">odd</a>."##,
+            "<a href=\"#r1\">\u{21a9}\u{fe0e}</a></p></body></html>"
+        );
+        let got = blocks(html);
+        assert_eq!(got[0].1, "## Setup", "the permalink glyph is still dropped");
+        // The back-link glyph is dropped too; a trailing space is trimmed.
+        assert_eq!(
+            got[1].1,
+            "See [the setup](#s), top, go and [odd](<#a_(b)>)."
         );
     }
 }

@@ -88,6 +88,17 @@ impl Node {
         }
     }
 
+    /// Replace the value of attribute `key` where the element has it.
+    pub fn set_attr(&self, key: &str, value: &str) {
+        if let Kind::Element { attrs, .. } = &self.kind {
+            for a in attrs.borrow_mut().iter_mut() {
+                if &*a.name.local == key {
+                    a.value = StrTendril::from(value);
+                }
+            }
+        }
+    }
+
     pub fn attr(&self, key: &str) -> Option<String> {
         match &self.kind {
             Kind::Element { attrs, .. } => attrs

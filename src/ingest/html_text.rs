@@ -156,8 +156,9 @@ pub(super) fn push_markdown(c: &Handle, out: &mut String, skip_lists: bool) {
     }
 }
 
-/// Emphasis, strong and links around their inner Markdown; a permalink glyph (`¶` linking
-/// into the page, Sphinx's `headerlink`) is dropped, an in-page link keeps only its text.
+/// Emphasis, strong and links around their inner Markdown; a permalink or back-link glyph (`¶`,
+/// `↩` linking into the page, Sphinx's `headerlink`) is dropped. An in-page link keeps its fragment
+/// (`[text](#id)`); a link with no target or a `javascript:` one keeps only its text.
 fn inline_markup(c: &Handle, name: &str, out: &mut String, skip_lists: bool) {
     let mut inner = String::new();
     collect_text(c, &mut inner, skip_lists);
@@ -166,17 +167,20 @@ fn inline_markup(c: &Handle, name: &str, out: &mut String, skip_lists: bool) {
         "strong" | "b" => out.push_str(&inline_md::emphasis(&inner, "**")),
         _ => {
             let href = c.attr("href").unwrap_or_default();
-            let glyph = matches!(inner.trim(), "¶" | "§" | "#" | "\\#" | "🔗");
+            // Navigation glyphs: permalinks and footnotes' back-links (`↩︎`).
+            let glyph = matches!(
+                inner.trim().trim_end_matches(['\u{fe0e}', '\u{fe0f}']),
+                "¶" | "§" | "#" | "\\#" | "🔗" | "↩" | "↑"
+            );
             if marks(c).iter().any(|w| w == "headerlink") || (glyph && href.starts_with('#')) {
                 return;
             }
-            let external = !href.is_empty()
-                && !href.starts_with('#')
+            let kept = !matches!(href.trim(), "" | "#")
                 && !href
                     .trim_start()
                     .to_ascii_lowercase()
                     .starts_with("javascript:");
-            if external {
+            if kept {
                 out.push_str(&inline_md::link(&inner, &href));
             } else {
                 out.push_str(&inner);

@@ -4,10 +4,11 @@
 //! joins hyphenated line ends. The locator is the page and the bounding box of the block.
 
 use std::borrow::Cow;
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
+use std::rc::Rc;
 
 use lopdf::content::Content;
-use lopdf::{Dictionary, Document, Encoding, Object, ObjectId};
+use lopdf::{Dictionary, Document, Encoding, LoadOptions, Object, ObjectId};
 
 use super::pdf_layout::{layout, Page, Span};
 use super::pdf_metrics::standard_width;
@@ -29,8 +30,7 @@ pub(crate) fn pdf_drafts(raw: &[u8]) -> Result<(Cow<'static, str>, Drafts), Stri
     if !tail.windows(5).any(|w| w == b"%%EOF") {
         return Err("damaged or truncated PDF: the file ends without its %%EOF marker".into());
     }
-    let doc = Document::load_mem(raw)
-        .map_err(|e| format!("damaged or truncated PDF: cannot be parsed ({e})"))?;
+    let doc = load(raw)?;
     if doc.trailer.get(b"Encrypt").is_ok() && doc.encryption_state.is_none() {
         return Err(
             "the PDF is encrypted and needs a password: remove the password and save it again to \
@@ -44,8 +44,9 @@ pub(crate) fn pdf_drafts(raw: &[u8]) -> Result<(Cow<'static, str>, Drafts), Stri
     }
     let mut pages = Vec::with_capacity(page_ids.len());
     let mut images = 0usize;
+    let mut fonts = FontCache::new();
     for (&number, &id) in &page_ids {
-        let (page, page_images) = read_page(&doc, number, id)?;
+        let (page, page_images) = read_page(&doc, number, id, &mut fonts)?;
         images += page_images;
         pages.push(page);
     }
@@ -63,12 +64,41 @@ pub(crate) fn pdf_drafts(raw: &[u8]) -> Result<(Cow<'static, str>, Drafts), Stri
             "the PDF has no text to read".into()
         });
     }
-    let mut r = layout(&pages);
-    if let Some(title) = info_title(&doc) {
+    let title = info_title(&doc);
+    drop(fonts);
+    drop(doc); // not needed past here: freed before the layout (memory)
+    let mut r = layout(pages);
+    if let Some(title) = title {
         r.fallback_title(&title);
     }
     let (text, drafts) = r.finish();
     Ok((Cow::Owned(text), drafts))
+}
+
+/// The document without the objects the reader never looks at ([`unread`]); a file whose page
+/// tree only a full load can rebuild (damaged cross-references) is loaded in full.
+fn load(raw: &[u8]) -> Result<Document, String> {
+    let failed = |e: lopdf::Error| format!("damaged or truncated PDF: cannot be parsed ({e})");
+    let doc = Document::load_mem_with_options(raw, LoadOptions::with_filter(unread));
+    match doc {
+        Ok(doc) if !doc.get_pages().is_empty() => Ok(doc),
+        _ => Document::load_mem(raw).map_err(failed),
+    }
+}
+
+/// Drop a tagged PDF's structure elements while loading (text comes from content streams):
+/// Chromium writes one per HTML element, 7,451 of 7,893 objects (most memory) in Node's http.md.
+fn unread(id: ObjectId, object: &mut Object) -> Option<(ObjectId, Object)> {
+    let structure = match &*object {
+        Object::Dictionary(d) => d
+            .get(b"Type")
+            .and_then(Object::as_name)
+            .is_ok_and(|t| t == b"StructElem"),
+        _ => false,
+    };
+    // lopdf keeps the object it passed for a top-level object but the returned one for a
+    // member of an object stream: a copy serves both (one object at a time).
+    (!structure).then(|| (id, object.clone()))
 }
 
 /// The graphics and text state the interpreter tracks (PDF 32000-1 §9.3, §9.4).
@@ -282,9 +312,14 @@ fn cid_widths(doc: &Document, w: &[Object], out: &mut BTreeMap<u32, f32>) {
 }
 
 /// Interpret one page's content: every shown string becomes a span with its position.
-fn read_page(doc: &Document, number: u32, id: ObjectId) -> Result<(Page, usize), String> {
+fn read_page<'a>(
+    doc: &'a Document,
+    number: u32,
+    id: ObjectId,
+    cache: &mut FontCache<'a>,
+) -> Result<(Page, usize), String> {
     let media = media_box(doc, id);
-    let fonts = page_fonts(doc, number, id)?;
+    let fonts = page_fonts(doc, number, id, cache)?;
     let images = doc.get_page_images(id).map(|v| v.len()).unwrap_or(0);
     let content = page_content(doc, number, id)?;
     let mut spans = Vec::new();
@@ -319,7 +354,8 @@ fn read_page(doc: &Document, number: u32, id: ObjectId) -> Result<(Page, usize),
                 font = o
                     .first()
                     .and_then(|n| n.as_name().ok())
-                    .and_then(|n| fonts.get(n));
+                    .and_then(|n| fonts.get(n))
+                    .map(|f| &**f);
                 st.size = o.get(1).map(num).unwrap_or(0.0);
             }
             "Tc" => st.char_spacing = o.first().map(num).unwrap_or(0.0),
@@ -328,16 +364,7 @@ fn read_page(doc: &Document, number: u32, id: ObjectId) -> Result<(Page, usize),
             "TL" => st.leading = o.first().map(num).unwrap_or(0.0),
             "Ts" => st.rise = o.first().map(num).unwrap_or(0.0),
             "Tj" | "'" | "\"" | "TJ" => {
-                if op.operator == "'" || op.operator == "\"" {
-                    if op.operator == "\"" {
-                        if let Some([aw, ac]) = o.get(..2).and_then(nums::<2>) {
-                            st.word_spacing = aw;
-                            st.char_spacing = ac;
-                        }
-                    }
-                    tlm = mul([1.0, 0.0, 0.0, 1.0, 0.0, -st.leading], tlm);
-                    tm = tlm;
-                }
+                quote_moves(&op.operator, o, &mut st, &mut tm, &mut tlm);
                 let Some(f) = font else { continue };
                 draws += 1;
                 show(f, &st, &mut tm, &shown_parts(&op.operator, o), &mut spans);
@@ -348,6 +375,8 @@ fn read_page(doc: &Document, number: u32, id: ObjectId) -> Result<(Page, usize),
             return Err(format!("page {number} has too many text operations"));
         }
     }
+    // Every page's spans live until the layout: no growth slack kept (memory, issue 25).
+    spans.shrink_to_fit();
     Ok((
         Page {
             number,
@@ -373,16 +402,25 @@ const START: State = State {
 };
 
 /// The fonts of a page's resources by name.
-fn page_fonts(
-    doc: &Document,
+/// Fonts already loaded, by their dictionary: a CID font's thousands of widths are read once.
+type FontCache<'a> = HashMap<*const Dictionary, Rc<Font<'a>>>;
+
+fn page_fonts<'a>(
+    doc: &'a Document,
     number: u32,
     id: ObjectId,
-) -> Result<BTreeMap<Vec<u8>, Font<'_>>, String> {
+    cache: &mut FontCache<'a>,
+) -> Result<BTreeMap<Vec<u8>, Rc<Font<'a>>>, String> {
     Ok(doc
         .get_page_fonts(id)
         .map_err(|e| format!("damaged PDF: page {number} fonts cannot be read ({e})"))?
         .into_iter()
-        .map(|(name, dict)| (name, Font::load(doc, dict)))
+        .map(|(name, dict)| {
+            let font = cache
+                .entry(dict as *const Dictionary)
+                .or_insert_with(|| Rc::new(Font::load(doc, dict)));
+            (name, Rc::clone(font))
+        })
         .collect())
 }
 
@@ -426,6 +464,18 @@ fn move_text(op: &str, o: &[Object], st: &mut State, tm: &mut [f32; 6], tlm: &mu
 }
 
 /// The operands a text-showing operator shows: the `TJ` array's items, else its last operand.
+/// The `'` and `"` operators move to the next line (and `"` sets the spacings) first.
+fn quote_moves(op: &str, o: &[Object], st: &mut State, tm: &mut [f32; 6], tlm: &mut [f32; 6]) {
+    if op == "'" || op == "\"" {
+        if let Some([aw, ac]) = o.get(..2).and_then(nums::<2>).filter(|_| op == "\"") {
+            st.word_spacing = aw;
+            st.char_spacing = ac;
+        }
+        *tlm = mul([1.0, 0.0, 0.0, 1.0, 0.0, -st.leading], *tlm);
+        *tm = *tlm;
+    }
+}
+
 fn shown_parts<'o>(op: &str, o: &'o [Object]) -> Vec<&'o Object> {
     match op {
         "TJ" => o

@@ -394,3 +394,36 @@ fn two_columns_of_one_run_per_word_read_column_by_column() {
     let words = |ls: &[Vec<String>]| ls.iter().flatten().cloned().collect::<Vec<_>>().join(" ");
     assert_eq!(texts, [words(&left), words(&right)]);
 }
+
+#[test]
+fn a_tagged_pdfs_structure_tree_is_not_loaded_and_its_text_still_reads() {
+    // Chromium writes a structure element per HTML element; the reader never needs them.
+    let extra = [
+        "<< /Type /StructTreeRoot /K 4 0 R >>".to_string(),
+        "<< /Type /StructElem /S /P /P 3 0 R /K 0 >>".to_string(),
+    ];
+    let content = "BT /F1 12 Tf 72 700 Td (Tagged text reads.) Tj ET".to_string();
+    let pdf = build_with(&extra, &[HELVETICA], &[content]);
+    let doc = super::load(&pdf).unwrap();
+    assert!(
+        doc.get_object((4, 0)).is_err(),
+        "the StructElem is not loaded"
+    );
+    assert!(doc.get_object((3, 0)).is_ok(), "other objects are");
+    assert_eq!(doc.get_pages().len(), 1);
+    let got = blocks(&pdf);
+    assert_eq!(got[0].1, "Tagged text reads.");
+}
+
+#[test]
+fn a_font_shared_by_pages_is_loaded_once() {
+    let page = |t: &str| format!("BT /F1 12 Tf 72 700 Td ({t}) Tj ET");
+    let pdf = build(&[HELVETICA], &[page("One."), page("Two.")]);
+    let doc = super::load(&pdf).unwrap();
+    let mut cache = super::FontCache::new();
+    for (&number, &id) in &doc.get_pages() {
+        let (page, _) = super::read_page(&doc, number, id, &mut cache).unwrap();
+        assert_eq!(page.spans.len(), 1);
+    }
+    assert_eq!(cache.len(), 1, "one font dictionary, one load");
+}

@@ -10,14 +10,16 @@
 //!
 //! Known limits: one column only (two-column pages interleave their lines), tables are found only
 //! when their columns are set apart by wide gaps (a cell that wraps onto two lines becomes two
-//! rows), a paragraph that runs across a page break is two blocks.
-
-use std::collections::{HashMap, HashSet};
+//! rows). A paragraph, list item or code block that runs across a page break is one block, its
+//! locator naming the page and box where it starts.
 
 use super::pdf_words::{join_lines, spaced, Vocabulary};
 use super::render::{self, Renderer};
+use running::{in_margin, margin_key, running_lines};
 use sizes::Sizes;
 
+#[path = "pdf_running.rs"]
+mod running;
 #[path = "pdf_sizes.rs"]
 mod sizes;
 use crate::model::{BlockType, Locator};
@@ -263,46 +265,6 @@ fn lines(spans: &[&Span]) -> Vec<Line> {
         .collect()
 }
 
-/// Text with digits folded, so "Page 3" and "Page 4" repeat.
-fn margin_key(text: &str) -> String {
-    let mut out = String::new();
-    let mut last_digit = false;
-    for c in text.to_lowercase().chars().filter(|c| !c.is_whitespace()) {
-        if c.is_ascii_digit() {
-            if !last_digit {
-                out.push('#');
-            }
-            last_digit = true;
-        } else {
-            out.push(c);
-            last_digit = false;
-        }
-    }
-    out
-}
-
-fn in_margin(page: &Page, line: &Line) -> bool {
-    let rel = (line.y - page.origin.1) / page.height.max(1.0);
-    !(0.09..=0.91).contains(&rel)
-}
-
-/// Keys of margin lines that repeat on at least half the pages (at least two).
-fn running_lines(pages: &[(Page, Vec<Line>)]) -> HashSet<String> {
-    let mut seen: HashMap<String, HashSet<u32>> = HashMap::new();
-    for (page, lines) in pages {
-        for l in lines.iter().filter(|l| in_margin(page, l)) {
-            seen.entry(margin_key(&l.text))
-                .or_default()
-                .insert(page.number);
-        }
-    }
-    let need = pages.len().div_ceil(2).max(2);
-    seen.into_iter()
-        .filter(|(_, p)| p.len() >= need)
-        .map(|(k, _)| k)
-        .collect()
-}
-
 /// The list marker a line starts with: `None`, or `Some(Some(n))` for `n.` / `n)`,
 /// `Some(None)` for a bullet. Returns the text after the marker too.
 fn list_marker(text: &str) -> Option<(Option<usize>, &str)> {
@@ -339,6 +301,8 @@ struct Open {
     last: Line,
     /// A list item whose bullet is a painted shape.
     painted: bool,
+    /// The page of the last line (the box covers only the first page's lines).
+    last_page: u32,
 }
 
 fn push(r: &mut Renderer, b: Open, vocab: &Vocabulary) {
@@ -366,9 +330,11 @@ fn push(r: &mut Renderer, b: Open, vocab: &Vocabulary) {
     }
 }
 
+type Furniture = (BlockType, String, Locator);
+
 /// A running header or footer line (repeated at the same place on most pages): kept as its
 /// own `page_header` / `page_footer` block, never dropped.
-fn furniture(r: &mut Renderer, page: &Page, l: &Line) {
+fn furniture(page: &Page, l: &Line) -> Furniture {
     let top = (l.y - page.origin.1) / page.height.max(1.0) > 0.5;
     let block_type = if top {
         BlockType::PageHeader
@@ -381,12 +347,19 @@ fn furniture(r: &mut Renderer, page: &Page, l: &Line) {
         page: page.number,
         bbox: [l.x0, l.y, l.x1, l.y + l.size].map(|v| (v as f64 * 10.0).round() / 10.0),
     };
-    r.push(block_type, &render::paragraph(&l.text), loc);
+    (block_type, render::paragraph(&l.text), loc)
 }
 
-/// Lay out every page into blocks.
-pub(crate) fn layout(pages: &[Page]) -> Renderer {
-    let pages: Vec<(Page, Vec<Line>)> = pages.iter().map(|p| (p.clone(), page_lines(p))).collect();
+/// Lay out every page into blocks. A page's spans are dropped once they are lines.
+pub(crate) fn layout(pages: Vec<Page>) -> Renderer {
+    let pages: Vec<(Page, Vec<Line>)> = pages
+        .into_iter()
+        .map(|mut p| {
+            let lines = page_lines(&p);
+            p.spans = Vec::new();
+            (p, lines)
+        })
+        .collect();
     let running = running_lines(&pages);
     let sizes = Sizes::measure(&pages);
     let mut vocab = Vocabulary::default();
@@ -394,14 +367,25 @@ pub(crate) fn layout(pages: &[Page]) -> Renderer {
         vocab.add_line(&l.text);
     }
     let mut r = Renderer::new();
+    // A block open at a page's end may go on at the next page's top: the furniture met in
+    // between (footer, header) waits and follows the block.
+    let mut open: Option<Open> = None;
+    let mut held = Vec::new();
+    let close = |r: &mut Renderer, open: &mut Option<Open>, held: &mut Vec<Furniture>| {
+        if let Some(done) = open.take() {
+            push(r, done, &vocab);
+        }
+        for (t, text, loc) in held.drain(..) {
+            r.push(t, &text, loc);
+        }
+    };
     for (page, lines) in &pages {
-        let mut open: Option<Open> = None;
         for l in lines {
             if in_margin(page, l) && running.contains(&margin_key(&l.text)) {
-                if let Some(done) = open.take() {
-                    push(&mut r, done, &vocab);
+                held.push(furniture(page, l));
+                if open.is_none() {
+                    close(&mut r, &mut open, &mut held);
                 }
-                furniture(&mut r, page, l);
                 continue;
             }
             let tabular = l.cells.len() >= 2 && !l.mono;
@@ -411,44 +395,54 @@ pub(crate) fn layout(pages: &[Page]) -> Renderer {
             } else {
                 None
             };
-            if let Some(o) = open
-                .as_mut()
-                .filter(|o| continues(o, l, tabular, level, marker))
-            {
-                o.extend(l, tabular);
+            if let Some(o) = open.as_mut().filter(|o| {
+                let page_break = o.last_page != page.number;
+                continues(o, l, tabular, level, marker, page_break)
+            }) {
+                o.extend(l, tabular, page.number);
                 continue;
             }
-            if let Some(done) = open.take() {
-                push(&mut r, done, &vocab);
-            }
+            close(&mut r, &mut open, &mut held);
             open = Some(Open::start(page.number, l, tabular, level, marker));
         }
-        if let Some(done) = open.take() {
-            push(&mut r, done, &vocab);
-        }
     }
+    close(&mut r, &mut open, &mut held);
     r
 }
 
-/// Whether line `l` goes on in the open block: same kind, same size, a normal line gap.
+/// Whether line `l` goes on in the open block: same kind, same size, a normal line gap. The
+/// first line of a page (`page_break`) goes on a list item or paragraph whose text does not
+/// end there, at the same left edge, or a code block that is not done ([`code_goes_on`]),
+/// whatever the gap.
 fn continues(
     o: &Open,
     l: &Line,
     tabular: bool,
     level: Option<usize>,
     marker: Option<(Option<usize>, &str)>,
+    page_break: bool,
 ) -> bool {
     let gap = o.last.y - l.y;
+    let gap_under = |k: f32| page_break || (gap > 0.0 && gap < o.last.size.max(l.size) * k);
     if (o.block_type == BlockType::CodeBlock || l.mono) && level.is_none() {
         // Code lines stay together across a blank line: browsers set `<pre>` at a line pitch
         // up to ~1.8x its size (Chromium: 18 pt for 10.2 pt code), so a blank line is ~3.6x.
         return o.block_type == BlockType::CodeBlock
             && l.mono
-            && gap > 0.0
-            && gap < o.last.size.max(l.size) * 4.5;
+            && gap_under(4.5)
+            && (!page_break || code_goes_on(o, l));
     }
     let same_size = (o.size - l.size).abs() < 1.0;
-    let normal_gap = gap > 0.0 && gap < o.last.size.max(l.size) * 1.75;
+    let normal_gap = gap_under(1.75);
+    if page_break {
+        let ended = o.last.text.ends_with(['.', '!', '?', ':'])
+            && !l.text.starts_with(|c: char| c.is_lowercase());
+        let aligned = (l.x0 - o.x0).abs() < 1.0 || o.block_type == BlockType::ListItem;
+        let kind_goes_on = matches!(o.block_type, BlockType::Paragraph | BlockType::ListItem);
+        if ended || !aligned || tabular || !kind_goes_on {
+            return false;
+        }
+    }
     if tabular || o.block_type == BlockType::Table {
         // Rows of one table: tabular lines close together.
         return tabular
@@ -471,6 +465,24 @@ fn continues(
             level.is_none() && marker.is_none() && same_size && normal_gap && !short_last
         }
     }
+}
+
+/// Whether code line `l`, the first of a page, goes on the code block left open at the end of
+/// the previous one: a bracket is still open, or either side of the break is indented. Two
+/// whole code blocks in a row (Node's `mjs` / `cjs` pairs) start and end at the margin.
+fn code_goes_on(o: &Open, l: &Line) -> bool {
+    let depth: i32 = o
+        .lines
+        .iter()
+        .flat_map(|line| line.chars())
+        .map(|c| match c {
+            '(' | '[' | '{' => 1,
+            ')' | ']' | '}' => -1,
+            _ => 0,
+        })
+        .sum();
+    let indented = o.lines.last().is_some_and(|s| s.starts_with(' '));
+    l.x0 > o.x0 - 1.0 && (depth > 0 || indented || l.x0 > o.x0 + 1.0)
 }
 
 /// A line's box as (bottom, top), from its baseline and size.
@@ -512,11 +524,12 @@ impl Open {
             max_x1: l.x1,
             last: l.clone(),
             painted: l.bullet,
+            last_page: page,
         }
     }
 
-    /// Add line `l` to the block and grow its box.
-    fn extend(&mut self, l: &Line, tabular: bool) {
+    /// Add line `l` (on page `page`) to the block and grow its box on its first page.
+    fn extend(&mut self, l: &Line, tabular: bool, page: u32) {
         let (bottom, top) = vertical_extent(l);
         if self.block_type == BlockType::CodeBlock {
             // Indentation from the offset to the block's first line, in monospace cells.
@@ -531,14 +544,18 @@ impl Open {
         if tabular {
             self.rows.push(l.cells.clone());
         }
+        self.last = l.clone();
+        self.last_page = page;
+        self.max_x1 = self.max_x1.max(l.x1);
+        if page != self.page {
+            return;
+        }
         self.bbox = [
             self.bbox[0].min(l.x0),
             self.bbox[1].min(bottom),
             self.bbox[2].max(l.x1),
             self.bbox[3].max(top),
         ];
-        self.max_x1 = self.max_x1.max(l.x1);
-        self.last = l.clone();
     }
 }
 

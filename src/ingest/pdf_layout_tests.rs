@@ -41,7 +41,7 @@ fn running_headers_and_page_numbers_are_typed_and_sizes_make_headings() {
             )
         })
         .collect();
-    let (text, drafts) = layout(&pages).finish();
+    let (text, drafts) = layout(pages).finish();
     let got: Vec<(BlockType, &str)> = drafts
         .blocks
         .iter()
@@ -86,7 +86,7 @@ fn monospace_lines_are_code_with_their_spacing_and_diagrams_are_not_tables() {
         mono(50.0, 618.0, "| a   |-->"),
         mono(110.0, 618.0, "| b   |"),
     ];
-    let (text, drafts) = layout(&[page(1, spans)]).finish();
+    let (text, drafts) = layout(vec![page(1, spans)]).finish();
     let got: Vec<(BlockType, &str)> = drafts
         .blocks
         .iter()
@@ -112,7 +112,7 @@ fn mono_span(x0: f32, y: f32, size: f32, text: &str) -> Span {
 }
 
 fn types_and_texts(pages: &[Page]) -> Vec<(BlockType, String)> {
-    let (text, drafts) = layout(pages).finish();
+    let (text, drafts) = layout(pages.to_vec()).finish();
     drafts
         .blocks
         .iter()
@@ -238,4 +238,80 @@ fn a_code_block_at_a_browser_line_pitch_keeps_its_blank_lines() {
     assert_eq!(got.len(), 1, "{got:?}");
     assert_eq!(got[0].0, BlockType::CodeBlock);
     assert!(got[0].1.contains("example.com/\n\nmyURL"), "{got:?}");
+}
+
+#[test]
+fn a_paragraph_or_code_block_cut_by_a_page_break_is_one_block() {
+    let furniture = |n: u32| {
+        vec![
+            span(50.0, 770.0, 9.0, "Manual"),
+            span(290.0, 30.0, 9.0, &format!("{n}/3")),
+        ]
+    };
+    let mut p1 = furniture(1);
+    p1.extend([
+        span(
+            50.0,
+            700.0,
+            10.0,
+            "A paragraph that is long enough to wrap and",
+        ),
+        span(50.0, 688.0, 10.0, "it runs on past the end of the page and"),
+    ]);
+    let mut p2 = furniture(2);
+    p2.extend([
+        span(50.0, 740.0, 10.0, "ends on the next page."),
+        mono_span(50.0, 700.0, 10.0, "fn main() {"),
+    ]);
+    let mut p3 = furniture(3);
+    p3.extend([
+        mono_span(50.0, 740.0, 10.0, "}"),
+        span(50.0, 700.0, 10.0, "Done here."),
+    ]);
+    let got = types_and_texts(&[page(1, p1), page(2, p2), page(3, p3)]);
+    let body: Vec<_> = got
+        .iter()
+        .filter(|(t, _)| !matches!(t, BlockType::PageHeader | BlockType::PageFooter))
+        .map(|(t, s)| (*t, s.as_str()))
+        .collect();
+    assert_eq!(
+        body,
+        [
+            (
+                BlockType::Paragraph,
+                "A paragraph that is long enough to wrap and it runs on past the end of the \
+                 page and ends on the next page."
+            ),
+            (BlockType::CodeBlock, "```\nfn main() {\n}\n```"),
+            (BlockType::Paragraph, "Done here."),
+        ]
+    );
+    // Nothing is dropped: each page's header and footer is still there, after the block.
+    use BlockType::{CodeBlock as C, PageFooter as F, PageHeader as H, Paragraph as P};
+    let types: Vec<BlockType> = got.iter().map(|(t, _)| *t).collect();
+    assert_eq!(types, [H, P, F, H, C, F, H, P, F]);
+}
+
+#[test]
+fn blocks_that_end_at_a_page_end_are_not_joined_to_the_next_page() {
+    let pages = [
+        page(
+            1,
+            vec![
+                span(50.0, 700.0, 10.0, "The first page ends here."),
+                mono_span(50.0, 600.0, 10.0, "import a from 'a';"),
+                mono_span(50.0, 590.0, 10.0, "a();"),
+            ],
+        ),
+        page(
+            2,
+            vec![
+                mono_span(50.0, 740.0, 10.0, "const a = require('a');"),
+                span(50.0, 700.0, 10.0, "Another paragraph starts."),
+            ],
+        ),
+        page(3, vec![span(50.0, 740.0, 10.0, "Yet another one.")]),
+    ];
+    let got = types_and_texts(&pages);
+    assert_eq!(got.len(), 5, "{got:?}");
 }
