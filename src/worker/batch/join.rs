@@ -39,7 +39,7 @@ pub(super) enum Joined {
 
 /// Lines read, resolved (three store reads on the blocking pool) and committed in one
 /// transaction at once.
-const CHUNK: usize = 4096;
+const CHUNK: usize = 2048;
 
 pub(super) async fn join<P: Provider>(
     cx: &Cx<P>,
