@@ -61,7 +61,8 @@ impl<'t> RunBatch<'t> {
         };
         let bytes = super::sealed::seal_json(&view.run)?;
         if bytes != self.before {
-            self.runs.insert(view.run.run_id.as_str(), bytes.as_slice())?;
+            self.runs
+                .insert(view.run.run_id.as_str(), bytes.as_slice())?;
             // The light copy the lists read changes with the record (store format 6).
             super::run_heads::put(&mut self.heads, &view.run)?;
             self.before = bytes;

@@ -46,24 +46,36 @@ impl<'t> RunTxn<'t> {
 
     /// [`RunTxn::put_overlay`] over an overlay the caller read in this transaction with
     /// status `was` (not read and decoded a second time).
-    pub fn replace_overlay(&mut self, overlay: &Overlay, was: OverlayStatus) -> Result<(), StoreError> {
+    pub fn replace_overlay(
+        &mut self,
+        overlay: &Overlay,
+        was: OverlayStatus,
+    ) -> Result<(), StoreError> {
         self.write_overlay(overlay, Some(was))
     }
 
-    fn write_overlay(&mut self, overlay: &Overlay, was: Option<OverlayStatus>) -> Result<(), StoreError> {
+    fn write_overlay(
+        &mut self,
+        overlay: &Overlay,
+        was: Option<OverlayStatus>,
+    ) -> Result<(), StoreError> {
         let run_id = self.run.run_id.as_str();
         let index = overlay.block_index;
-        self.overlays
-            .insert((run_id, index), super::sealed::seal_json(overlay)?.as_slice())?;
+        self.overlays.insert(
+            (run_id, index),
+            super::sealed::seal_json(overlay)?.as_slice(),
+        )?;
         match was {
             Some(old) if old == overlay.status => {}
             Some(old) => {
                 self.status.remove((run_id, old.code(), index))?;
-                self.status.insert((run_id, overlay.status.code(), index), ())?;
+                self.status
+                    .insert((run_id, overlay.status.code(), index), ())?;
                 self.run.counters.shift(old, overlay.status);
             }
             None => {
-                self.status.insert((run_id, overlay.status.code(), index), ())?;
+                self.status
+                    .insert((run_id, overlay.status.code(), index), ())?;
                 *self.run.counters.get_mut(overlay.status) += 1;
                 self.run.counters.total += 1;
             }

@@ -216,7 +216,10 @@ pub fn parse_line(line: &[u8]) -> Result<BatchLine, String> {
         .ok_or("neither response nor error")?;
     let code = response["status_code"].as_u64().ok_or("no status_code")? as u16;
     // Moved out of the line, not copied: the line is dropped here.
-    let body = response.get_mut("body").map(Value::take).unwrap_or(Value::Null);
+    let body = response
+        .get_mut("body")
+        .map(Value::take)
+        .unwrap_or(Value::Null);
     let outcome = if (200..300).contains(&code) {
         BatchOutcome::Succeeded(body)
     } else {
