@@ -85,6 +85,17 @@ fn status_kib(field: &str) -> u64 {
         .unwrap_or(0)
 }
 
+/// CPU seconds this process has used (user + system, from /proc/self/stat): a figure that
+/// does not depend on how loaded the machine is, shown beside the wall-clock rate.
+fn cpu_seconds() -> f64 {
+    let stat = std::fs::read_to_string("/proc/self/stat").unwrap_or_default();
+    // Fields after the command name (which is in parentheses): utime and stime are 14 and 15.
+    let rest = stat.rsplit_once(')').map(|(_, r)| r).unwrap_or("");
+    let f: Vec<&str> = rest.split_whitespace().collect();
+    let ticks = |i: usize| f.get(i).and_then(|v| v.parse::<f64>().ok()).unwrap_or(0.0);
+    (ticks(11) + ticks(12)) / 100.0
+}
+
 fn verdict(ok: bool) -> &'static str {
     if ok {
         "PASS"
@@ -354,6 +365,12 @@ fn join_part(rt: &tokio::runtime::Runtime, lines: usize) -> usize {
         rate / 50_000.0,
         verdict(rate_ok)
     );
+    let cpu = r["cpu_seconds"].as_f64().unwrap_or(0.0);
+    println!(
+        "  join: the child used {cpu:.2} CPU seconds (user + system, all threads) = {:.0} lines per CPU second; load {}",
+        lines as f64 / cpu.max(0.01),
+        std::fs::read_to_string("/proc/loadavg").unwrap_or_default().trim()
+    );
     println!(
         "  join: peak {:.1} MiB above the child's baseline ({:.1} MiB after opening the store), ratio to 64 MiB = {:.2}  {}",
         above_mib,
@@ -393,6 +410,7 @@ fn join_child() {
         ..batch_opts(None)
     };
     let t = Instant::now();
+    let cpu = cpu_seconds();
     let end = rt
         .block_on(run_batch_worker(
             store.clone(),
@@ -405,13 +423,14 @@ fn join_child() {
         ))
         .unwrap();
     let seconds = t.elapsed().as_secs_f64();
+    let cpu = cpu_seconds() - cpu;
     assert_eq!(end, RunEnd::Complete);
     let r = store.get_run(&run).unwrap().unwrap();
     assert_eq!(r.counters.ai_complete, r.counters.total);
     let peak = status_kib("VmHWM:");
     println!(
         "RESULT {}",
-        json!({"seconds": seconds, "base_kib": base, "peak_kib": peak,
+        json!({"seconds": seconds, "cpu_seconds": cpu, "base_kib": base, "peak_kib": peak,
             "heap_peak_kib": (PEAK.load(Ordering::Relaxed) - heap_base) / 1024})
     );
 }

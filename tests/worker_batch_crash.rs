@@ -308,10 +308,16 @@ fn kill_and_restart(api: Api) {
         .iter()
         .filter(|b| b.state == BatchState::Unconfirmed)
         .count();
-    assert_eq!(
-        env.fake.batches_created() as usize,
-        known.len() + unconfirmed,
-        "every batch the provider accepted is known to the store, or shown as unconfirmed"
+    // An unconfirmed batch was recorded as being sent when the kill came: the provider may
+    // have it, or the kill may have come before the request reached it (the unavoidable
+    // window; SPEC note). So the provider holds every batch the store knows, and no more
+    // than those plus the unconfirmed ones.
+    let created = env.fake.batches_created() as usize;
+    assert!(
+        known.len() <= created && created <= known.len() + unconfirmed,
+        "every batch the provider accepted is known to the store, or shown as unconfirmed: \
+         the fake accepted {created}, the store knows {}, unconfirmed {unconfirmed}",
+        known.len()
     );
     assert!(batches.iter().all(|b| matches!(
         b.state,

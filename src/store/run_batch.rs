@@ -15,6 +15,10 @@ pub struct RunBatch<'t> {
     runs: Table<'t, &'static str, &'static [u8]>,
     heads: Table<'t, &'static str, &'static [u8]>,
     view: Option<RunTxn<'t>>,
+    /// The sealed bytes of the run in `view` as it was read: it is written back (only if it
+    /// changed) when another run is visited or the batch ends, so visits of one run in a row
+    /// (a writer batch of one run's calls) decode and seal its record once, not once per call.
+    before: Vec<u8>,
 }
 
 impl<'t> RunBatch<'t> {
@@ -25,36 +29,45 @@ impl<'t> RunBatch<'t> {
         run_id: &str,
         f: impl FnOnce(&mut RunTxn<'t>) -> Result<R, E>,
     ) -> Result<R, E> {
-        let (run, before): (Run, Vec<u8>) = match self.runs.get(run_id).map_err(StoreError::from)? {
-            Some(raw) => (
-                super::sealed::open_json(raw.value(), || format!("run {run_id}"))?,
-                raw.value().to_vec(),
-            ),
-            None => {
-                return Err(StoreError::NotFound {
-                    kind: "run",
-                    prefix: run_id.to_string(),
+        let again = self.view.as_ref().is_some_and(|v| v.run.run_id == run_id);
+        if !again {
+            self.write_back()?;
+            let run: Run = match self.runs.get(run_id).map_err(StoreError::from)? {
+                Some(raw) => {
+                    self.before.clear();
+                    self.before.extend_from_slice(raw.value());
+                    super::sealed::open_json(raw.value(), || format!("run {run_id}"))?
                 }
-                .into())
+                None => {
+                    return Err(StoreError::NotFound {
+                        kind: "run",
+                        prefix: run_id.to_string(),
+                    }
+                    .into())
+                }
+            };
+            match self.view.as_mut() {
+                Some(view) => view.run = run,
+                None => self.view = Some(RunTxn::open_in(self.tx, run)?),
             }
+        }
+        f(self.view.as_mut().expect("a run is loaded"))
+    }
+
+    /// Write the run in `view` back if its record changed since it was read.
+    fn write_back(&mut self) -> Result<(), StoreError> {
+        let Some(view) = self.view.as_ref() else {
+            return Ok(());
         };
-        let view = match self.view.as_mut() {
-            Some(view) => {
-                view.run = run;
-                view
-            }
-            None => self.view.insert(RunTxn::open_in(self.tx, run)?),
-        };
-        let out = f(view)?;
         let bytes = super::sealed::seal_json(&view.run)?;
-        if bytes != before {
+        if bytes != self.before {
             self.runs
-                .insert(run_id, bytes.as_slice())
-                .map_err(StoreError::from)?;
+                .insert(view.run.run_id.as_str(), bytes.as_slice())?;
             // The light copy the lists read changes with the record (store format 6).
             super::run_heads::put(&mut self.heads, &view.run)?;
+            self.before = bytes;
         }
-        Ok(out)
+        Ok(())
     }
 }
 
@@ -73,8 +86,11 @@ impl Store {
                 runs: tx.open_table(RUNS).map_err(StoreError::from)?,
                 heads: tx.open_table(RUN_HEADS).map_err(StoreError::from)?,
                 view: None,
+                before: Vec::new(),
             };
-            f(&mut batch)?
+            let out = f(&mut batch)?;
+            batch.write_back()?;
+            out
         };
         tx.commit().map_err(StoreError::from)?;
         Ok(out)

@@ -30,9 +30,8 @@ impl<'t> RunTxn<'t> {
 
     /// Insert or replace an overlay, keeping the status index and the run counters in step.
     pub fn put_overlay(&mut self, overlay: &Overlay) -> Result<(), StoreError> {
-        let run_id = self.run.run_id.clone();
-        let key = (run_id.as_str(), overlay.block_index);
-        let old = self
+        let key = (self.run.run_id.as_str(), overlay.block_index);
+        let was = self
             .overlays
             .get(key)?
             .map(|raw| {
@@ -40,25 +39,43 @@ impl<'t> RunTxn<'t> {
                     format!("overlay {} block {}", overlay.run_id, overlay.block_index)
                 })
             })
-            .transpose()?;
-        self.overlays
-            .insert(key, super::sealed::seal_json(overlay)?.as_slice())?;
-        match old {
-            Some(old) if old.status == overlay.status => {}
+            .transpose()?
+            .map(|old| old.status);
+        self.write_overlay(overlay, was)
+    }
+
+    /// [`RunTxn::put_overlay`] over an overlay the caller read in this transaction with
+    /// status `was` (not read and decoded a second time).
+    pub fn replace_overlay(
+        &mut self,
+        overlay: &Overlay,
+        was: OverlayStatus,
+    ) -> Result<(), StoreError> {
+        self.write_overlay(overlay, Some(was))
+    }
+
+    fn write_overlay(
+        &mut self,
+        overlay: &Overlay,
+        was: Option<OverlayStatus>,
+    ) -> Result<(), StoreError> {
+        let run_id = self.run.run_id.as_str();
+        let index = overlay.block_index;
+        self.overlays.insert(
+            (run_id, index),
+            super::sealed::seal_json(overlay)?.as_slice(),
+        )?;
+        match was {
+            Some(old) if old == overlay.status => {}
             Some(old) => {
+                self.status.remove((run_id, old.code(), index))?;
                 self.status
-                    .remove((run_id.as_str(), old.status.code(), old.block_index))?;
-                self.status.insert(
-                    (run_id.as_str(), overlay.status.code(), overlay.block_index),
-                    (),
-                )?;
-                self.run.counters.shift(old.status, overlay.status);
+                    .insert((run_id, overlay.status.code(), index), ())?;
+                self.run.counters.shift(old, overlay.status);
             }
             None => {
-                self.status.insert(
-                    (run_id.as_str(), overlay.status.code(), overlay.block_index),
-                    (),
-                )?;
+                self.status
+                    .insert((run_id, overlay.status.code(), index), ())?;
                 *self.run.counters.get_mut(overlay.status) += 1;
                 self.run.counters.total += 1;
             }

@@ -302,6 +302,7 @@ fn write_staged(
     seq: Option<u64>,
 ) -> Result<(), StoreError> {
     for (mut ov, value, spans) in staged {
+        let was = ov.status;
         ov.status = OverlayStatus::AiComplete;
         ov.staging = Some(value.clone());
         ov.model_output = Some(value);
@@ -312,7 +313,7 @@ fn write_staged(
         ov.claimed_at = None;
         ov.result_call = seq;
         ov.evidence = spans;
-        rt.put_overlay(&ov)?;
+        rt.replace_overlay(&ov, was)?;
     }
     Ok(())
 }

@@ -144,22 +144,24 @@ fn read_status(body: &Value) -> Result<BatchStatus, ProviderError> {
 
 /// One line of the result file.
 pub fn parse_line(line: &[u8]) -> Result<BatchLine, String> {
-    let v: Value = serde_json::from_slice(line).map_err(|e| format!("not JSON ({e})"))?;
+    let mut v: Value = serde_json::from_slice(line).map_err(|e| format!("not JSON ({e})"))?;
     let custom_id = v
         .get("custom_id")
         .and_then(Value::as_str)
         .ok_or("no custom_id")?
         .to_string();
-    let result = v.get("result").ok_or("no result")?;
+    let result = v.get_mut("result").ok_or("no result")?;
     let kind = result
         .get("type")
         .and_then(Value::as_str)
-        .ok_or("no result type")?;
-    let outcome = match kind {
+        .ok_or("no result type")?
+        .to_string();
+    let outcome = match kind.as_str() {
+        // Moved out of the line, not copied: the line is dropped here.
         "succeeded" => BatchOutcome::Succeeded(
             result
-                .get("message")
-                .cloned()
+                .get_mut("message")
+                .map(Value::take)
                 .ok_or("a succeeded result without a message")?,
         ),
         "errored" => BatchOutcome::Errored(errored(result)),

@@ -194,7 +194,7 @@ fn read_status(body: &Value) -> Result<BatchStatus, ProviderError> {
 
 /// One line of the output or error file.
 pub fn parse_line(line: &[u8]) -> Result<BatchLine, String> {
-    let v: Value = serde_json::from_slice(line).map_err(|e| format!("not JSON ({e})"))?;
+    let mut v: Value = serde_json::from_slice(line).map_err(|e| format!("not JSON ({e})"))?;
     let custom_id = v["custom_id"].as_str().ok_or("no custom_id")?.to_string();
     if let Some(err) = v.get("error").filter(|e| !e.is_null()) {
         let code = err["code"].as_str().unwrap_or("");
@@ -211,11 +211,15 @@ pub fn parse_line(line: &[u8]) -> Result<BatchLine, String> {
         return Ok(BatchLine { custom_id, outcome });
     }
     let response = v
-        .get("response")
+        .get_mut("response")
         .filter(|r| !r.is_null())
         .ok_or("neither response nor error")?;
     let code = response["status_code"].as_u64().ok_or("no status_code")? as u16;
-    let body = response.get("body").cloned().unwrap_or(Value::Null);
+    // Moved out of the line, not copied: the line is dropped here.
+    let body = response
+        .get_mut("body")
+        .map(Value::take)
+        .unwrap_or(Value::Null);
     let outcome = if (200..300).contains(&code) {
         BatchOutcome::Succeeded(body)
     } else {

@@ -17,7 +17,7 @@ use crate::model::Block;
 use crate::model::{BatchRecord, BatchRequest, BatchState, CallMode, CallOutcome};
 use crate::provider::batch::{BatchOutcome, BatchStatus};
 use crate::provider::pricing::batch_cost;
-use crate::provider::Provider;
+use crate::provider::{CallRequest, Provider};
 use crate::store::Store;
 use crate::worker::apply::{pack_shares, CallEffect};
 use crate::worker::pack::estimate_tokens;
@@ -39,7 +39,7 @@ pub(super) enum Joined {
 
 /// Lines read, resolved (three store reads on the blocking pool) and committed in one
 /// transaction at once.
-const CHUNK: usize = 1024;
+const CHUNK: usize = 2048;
 
 pub(super) async fn join<P: Provider>(
     cx: &Cx<P>,
@@ -57,7 +57,10 @@ pub(super) async fn join<P: Provider>(
             .await
         }
     };
-    let mut j = JoinState::default();
+    let mut j = JoinState {
+        requests: light_requests(cx),
+        ..JoinState::default()
+    };
     // The previous chunk's commit is awaited after the next chunk is read and sent: at most
     // two chunks are in memory or in the writer's queue.
     let mut committing: Option<oneshot::Receiver<()>> = None;
@@ -126,6 +129,19 @@ struct JoinState {
     retry: Vec<Vec<Item>>,
     /// Time spent reading lines, resolving them, making their answers, waiting for commits.
     took: [Duration; 4],
+    /// The request an answer is decoded against, for a single block and for a pack (see
+    /// [`light_requests`]).
+    requests: Option<[CallRequest; 2]>,
+}
+
+/// What an answer is decoded against: a batch answer's decoder reads only whether the call
+/// was one block or a pack (which tool / output shape to expect), so the run's request is
+/// built once per join, without blocks, not once per line with copies of its blocks.
+fn light_requests<P: Provider>(cx: &Cx<P>) -> Option<[CallRequest; 2]> {
+    let mut single = cx.shared.request(&[]);
+    let mut pack = single.clone();
+    (single.batched, pack.batched) = (false, true);
+    Some([single, pack])
 }
 
 /// Give the batch up: its blocks back to pending (no attempt used), the reason recorded.
@@ -357,8 +373,9 @@ fn effect_of<P: Provider>(
     effect.record.mode = CallMode::Batch;
     match outcome {
         BatchOutcome::Succeeded(message) => {
-            let call = cx.shared.request(&items);
-            match cx.client.answer(&message, &call) {
+            let requests = j.requests.as_ref().expect("made when the join starts");
+            let call = &requests[usize::from(items.len() > 1)];
+            match cx.client.answer(&message, call) {
                 Ok(answer) => {
                     let mut queue = VecDeque::new();
                     cx.shared.on_answer(answer, items, &mut effect, &mut queue);
