@@ -2,8 +2,10 @@
 //!
 //! Worker threads take the next file (by index), read, validate and convert it
 //! ([`prepare_path`], no store), and hand the result over a bounded channel. This thread
-//! collects prepared documents into a batch and writes it in ONE durable transaction when it
-//! holds [`BATCH_BYTES`] of text or [`BATCH_FILES`] files, or [`BATCH_WAIT`] after its first file.
+//! collects prepared documents into a batch and a committer thread writes it in ONE durable
+//! transaction when it holds [`BATCH_BYTES`] of text or [`BATCH_FILES`] files, or [`BATCH_WAIT`]
+//! after its first file; while the committer is still writing the batch before, this one keeps
+//! filling (up to 1.5 times those limits), so the parsers do not wait on the disk.
 //! Outcomes are reported in path order (a small reorder buffer of records, never of text).
 //!
 //! Interrupt: once the flag is set no new file is started; the files being parsed are finished
@@ -12,7 +14,7 @@
 use std::collections::BTreeMap;
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
-use std::sync::mpsc::{sync_channel, Receiver, RecvTimeoutError};
+use std::sync::mpsc::{sync_channel, Receiver, RecvTimeoutError, SyncSender, TrySendError};
 use std::time::{Duration, Instant};
 
 use super::{prepare_path, IngestLimits, Prepared};
@@ -145,62 +147,119 @@ type Outcomes = Vec<(usize, FileOutcome)>;
 
 /// The receiving side of [`write_batches`]: refusals are reported at once, files are batched
 /// and handed to the committer; outcomes of committed batches are reported as they come.
+/// A full batch (or one [`BATCH_WAIT`] old) is offered to the committer without waiting: while
+/// it is still writing the one before, this thread keeps receiving into the same batch (the
+/// parsers never wait on the disk), up to [`HARD_HALVES`] halves of the limits, where it waits.
 /// Returns the commits reported here.
 fn fill_batches(
     rx: Receiver<Parsed>,
-    to_commit: &std::sync::mpsc::SyncSender<Vec<(usize, Prepared)>>,
+    to_commit: &SyncSender<Vec<(usize, Prepared)>>,
     done: &Receiver<Result<Outcomes, StoreError>>,
     order: &mut InOrder<'_, impl FnMut(FileDone)>,
 ) -> Result<usize, StoreError> {
     let mut commits = 0;
-    let mut batch: Vec<(usize, Prepared)> = Vec::new();
-    let mut bytes = 0;
-    let mut since = Instant::now();
+    let mut batch = Filling::default();
     loop {
-        let received = if batch.is_empty() {
+        let received = if batch.files.is_empty() {
             rx.recv().map_err(|_| RecvTimeoutError::Disconnected)
         } else {
-            rx.recv_timeout(BATCH_WAIT.saturating_sub(since.elapsed()))
+            rx.recv_timeout(BATCH_WAIT.saturating_sub(batch.since.elapsed()))
         };
-        match received {
-            Ok((i, Err(reason))) => order.done(i, FileOutcome::Refused(reason)),
-            Ok((i, Ok(prepared))) => {
-                if batch.is_empty() {
-                    since = Instant::now();
-                }
-                bytes += prepared.text.len();
-                batch.push((i, prepared));
-                if bytes >= BATCH_BYTES || batch.len() >= BATCH_FILES {
-                    commits += hand_over(std::mem::take(&mut batch), to_commit, done, order)?;
-                    bytes = 0;
-                }
+        let offer = match received {
+            Ok((i, Err(reason))) => {
+                order.done(i, FileOutcome::Refused(reason));
+                false
             }
-            Err(RecvTimeoutError::Timeout) => {
-                commits += hand_over(std::mem::take(&mut batch), to_commit, done, order)?;
-                bytes = 0;
-            }
+            Ok((i, Ok(prepared))) => batch.push(i, prepared),
+            Err(RecvTimeoutError::Timeout) => true,
             Err(RecvTimeoutError::Disconnected) => break,
+        };
+        if offer {
+            let wait = batch.at_hard_limit();
+            commits += hand_over(&mut batch, to_commit, done, order, wait)?;
         }
     }
-    commits += hand_over(batch, to_commit, done, order)?;
+    commits += hand_over(&mut batch, to_commit, done, order, true)?;
     Ok(commits)
 }
 
-/// Give `batch` to the committer (waiting while it commits the one before), then report the
-/// batches it finished. Returns how many it finished; its error if it stopped on one.
+/// How far past the batch limits the receiver keeps filling while the committer is busy (in
+/// halves: 3 = one and a half times; the peak memory of a folder ingest stays within 2x the
+/// largest file's, `cargo bench --bench ingest_folder`).
+const HARD_HALVES: usize = 3;
+
+/// The batch being filled.
+struct Filling {
+    files: Vec<(usize, Prepared)>,
+    bytes: usize,
+    since: Instant,
+}
+
+impl Default for Filling {
+    fn default() -> Self {
+        Filling {
+            files: Vec::new(),
+            bytes: 0,
+            since: Instant::now(),
+        }
+    }
+}
+
+impl Filling {
+    /// Add a file; whether the batch is now full.
+    fn push(&mut self, i: usize, prepared: Prepared) -> bool {
+        if self.files.is_empty() {
+            self.since = Instant::now();
+        }
+        self.bytes += prepared.text.len();
+        self.files.push((i, prepared));
+        self.bytes >= BATCH_BYTES || self.files.len() >= BATCH_FILES
+    }
+
+    fn at_hard_limit(&self) -> bool {
+        2 * self.bytes >= HARD_HALVES * BATCH_BYTES
+            || 2 * self.files.len() >= HARD_HALVES * BATCH_FILES
+    }
+}
+
+/// Give the batch to the committer (`wait`: even while it commits the one before; else only
+/// when it is free, and a busy committer leaves the batch filling), then report the batches it
+/// finished. Returns how many it finished; its error if it stopped on one.
 fn hand_over(
-    batch: Vec<(usize, Prepared)>,
-    to_commit: &std::sync::mpsc::SyncSender<Vec<(usize, Prepared)>>,
+    batch: &mut Filling,
+    to_commit: &SyncSender<Vec<(usize, Prepared)>>,
     done: &Receiver<Result<Outcomes, StoreError>>,
     order: &mut InOrder<'_, impl FnMut(FileDone)>,
+    wait: bool,
 ) -> Result<usize, StoreError> {
-    let sent = batch.is_empty() || to_commit.send(batch).is_ok();
+    let mut stopped = false;
+    if !batch.files.is_empty() {
+        let files = std::mem::take(&mut batch.files);
+        let sent = if wait {
+            to_commit.send(files).map_err(|_| ())
+        } else {
+            match to_commit.try_send(files) {
+                Ok(()) => Ok(()),
+                Err(TrySendError::Full(files)) => {
+                    // Busy: keep filling; offer again at the next file or after another wait.
+                    batch.files = files;
+                    batch.since = Instant::now();
+                    Ok(())
+                }
+                Err(TrySendError::Disconnected(_)) => Err(()),
+            }
+        };
+        stopped = sent.is_err();
+        if batch.files.is_empty() {
+            batch.bytes = 0;
+        }
+    }
     let mut commits = 0;
     for result in done.try_iter() {
         report(result?, order);
         commits += 1;
     }
-    if sent {
+    if !stopped {
         return Ok(commits);
     }
     // The committer stopped on a store error: it is the next (last) thing it sent.
@@ -216,20 +275,21 @@ fn report(outcomes: Outcomes, order: &mut InOrder<'_, impl FnMut(FileDone)>) {
     }
 }
 
-/// Write one batch in ONE durable transaction; each file's outcome once it is committed.
+/// Write one batch in ONE durable transaction; each file's outcome once it is committed. A
+/// file's text and blocks are dropped once they are in the transaction (its pages hold them).
 fn commit_batch(store: &Store, batch: Vec<(usize, Prepared)>) -> Result<Outcomes, StoreError> {
     let mut writer = store.begin_batch()?;
-    let mut existing = Vec::with_capacity(batch.len());
-    for (_, p) in &batch {
-        existing.push(writer.add(&p.document, p.text.as_bytes(), p.block_refs())?);
+    let mut added = Vec::with_capacity(batch.len());
+    for (i, p) in batch {
+        let existing = writer.add(&p.document, p.text.as_bytes(), p.block_refs())?;
+        added.push((i, existing, p.document));
     }
     writer.commit()?;
-    Ok(existing
+    Ok(added
         .into_iter()
-        .zip(batch)
-        .map(|(existing, (i, p))| match existing {
+        .map(|(i, existing, document)| match existing {
             Some(stored) => (i, FileOutcome::Unchanged(stored)),
-            None => (i, FileOutcome::Created(p.document)),
+            None => (i, FileOutcome::Created(document)),
         })
         .collect())
 }

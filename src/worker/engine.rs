@@ -95,6 +95,7 @@ pub(crate) async fn run_members<P: Provider>(
     events: Option<mpsc::Sender<WorkerEvent>>,
     stop: watch::Receiver<bool>,
 ) -> Result<RunEnd, WorkerError> {
+    super::arenas::limit();
     // One worker per run: refused (with who holds it) before anything is claimed.
     let (s, r, w) = (
         store.clone(),

@@ -6,6 +6,7 @@
 
 pub(crate) mod answer;
 mod apply;
+mod arenas;
 mod backoff;
 pub mod batch;
 pub mod calibrate;
