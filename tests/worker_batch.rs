@@ -8,92 +8,23 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use blockwise::fake::{FakeBatchConfig, FakeBatchScript, FakeOutcome};
-use blockwise::ingest::{ingest_path, IngestLimits};
 use blockwise::model::{BatchState, CallMode, CallOutcome, OverlayStatus, Run, RunStatus};
-use blockwise::policy;
 use blockwise::provider::batch::{AnthropicBatch, BatchClient, BatchLimits};
 use blockwise::provider::AnthropicClient;
-use blockwise::schema::{self, SaveRequest};
-use blockwise::store::Store;
 use blockwise::worker::batch::{run_batch_worker, BatchOptions};
-use blockwise::worker::{self, transitions, CreateRunOptions, EngineOptions, RunEnd};
-use serde_json::{json, Value};
-use support::{answer_for, FakeServer, Fault};
+use blockwise::worker::{self, transitions, RunEnd};
+use serde_json::json;
+use support::batch_env::fast;
+use support::{answer_for, Fault};
 use tokio::sync::watch;
 
-const ADMIN: &str = "tester";
-
-struct Env {
-    _dir: tempfile::TempDir,
-    store: Arc<Store>,
-    fake: FakeServer,
-    conv: String,
-    properties: Value,
-}
+type Env = support::batch_env::BatchEnv;
 
 fn setup(blocks: usize) -> Env {
-    let dir = tempfile::tempdir().unwrap();
-    let store = Store::open(&dir.path().join("store.redb")).unwrap();
-    policy::ensure_workspace_admin_as(&store, ADMIN).unwrap();
-    let doc = dir.path().join("doc.md");
-    let text: String = (0..blocks)
-        .map(|i| format!("Paragraph {i} says something plain.\n\n"))
-        .collect();
-    std::fs::write(&doc, text).unwrap();
-    let conv = ingest_path(&store, &doc, IngestLimits::default())
-        .unwrap()
-        .document
-        .conv_uid;
-    let schema = json!({"type": "object", "properties": {
-        "label": {"type": "string", "enum": ["fact", "claim", "other"]},
-        "score": {"type": "integer", "minimum": 0, "maximum": 9}
-    }});
-    let properties = schema["properties"].clone();
-    schema::save(&store, SaveRequest::new(schema, Some("s".into()), ADMIN)).unwrap();
-    Env {
-        _dir: dir,
-        store: Arc::new(store),
-        fake: support::fake(),
-        conv,
-        properties,
-    }
-}
-
-fn fast() -> BatchOptions {
-    BatchOptions {
-        engine: EngineOptions {
-            concurrency: Some(2),
-            backoff_base: Duration::from_millis(5),
-            backoff_max: Duration::from_millis(20),
-            cancel_poll: Duration::from_millis(20),
-            ..EngineOptions::default()
-        },
-        poll: Some((Duration::from_millis(20), Duration::from_millis(80))),
-        limits: None,
-    }
+    support::batch_env::setup(blocks, "claude-sonnet-4-5")
 }
 
 impl Env {
-    fn policy(&self, key: &str, value: Value) {
-        policy::set_value(&self.store, ADMIN, key, value, Some("test")).unwrap();
-    }
-
-    fn create(&self) -> Run {
-        worker::create_run(
-            &self.store,
-            &self.conv,
-            "s",
-            &CreateRunOptions {
-                // The run names the offline provider (no key needed); the session talks to
-                // the fake as anthropic.
-                provider: Some("demo".into()),
-                model: Some("claude-sonnet-4-5".into()),
-                ..Default::default()
-            },
-        )
-        .unwrap()
-    }
-
     fn clients(&self) -> (Arc<worker::AnyProvider>, BatchClient) {
         let p = worker::connect(
             "anthropic",

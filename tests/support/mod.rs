@@ -72,5 +72,6 @@ pub fn outcome(out: std::process::Output) -> (i32, String, String) {
 }
 
 pub mod assist;
+pub mod batch_env;
 pub mod rules;
 pub mod tui;
