@@ -342,3 +342,41 @@ async fn a_stop_during_calibration_ends_it_at_once_records_nothing_and_leaves_no
         "the calls in flight were aborted"
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn calibration_holds_the_run_so_status_names_it_and_a_second_worker_is_refused() {
+    let env = setup(20);
+    env.fake.set_default_latency(Duration::from_millis(300));
+    let run = env.create();
+    let (stop_tx, stop) = watch::channel(false);
+    let (store, provider, id) = (env.store.clone(), env.provider(), run.run_id.clone());
+    let task = tokio::spawn(async move {
+        calibrate::calibrate(store, provider, &id, &Env::opts(), None, stop).await
+    });
+    // A call at the fake means calibration has started (it takes the run before any call).
+    let deadline = std::time::Instant::now() + Duration::from_secs(30);
+    while env.fake.call_count() == 0 && env.fake.requests().is_empty() {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "no call reached the fake"
+        );
+        tokio::time::sleep(Duration::from_millis(5)).await;
+    }
+    let held: Vec<String> = env
+        .store
+        .holders()
+        .unwrap()
+        .into_iter()
+        .map(|(r, _)| r)
+        .collect();
+    assert_eq!(held, vec![run.run_id.clone()], "calibration holds the run");
+    let other = worker::holding::take(&env.store, &run.run_id, "elsewhere:1:0");
+    let why = format!("{:?}", other.expect_err("a second worker is refused"));
+    assert!(why.contains("already being worked on"), "{why}");
+    stop_tx.send(true).unwrap();
+    task.await.unwrap().unwrap();
+    assert!(
+        env.store.holders().unwrap().is_empty(),
+        "calibration gives the run up when it ends"
+    );
+}

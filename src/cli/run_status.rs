@@ -86,7 +86,7 @@ pub(super) fn status(ctx: &Ctx, ws: &Workspace, run: &str) -> anyhow::Result<u8>
         .run_states(std::slice::from_ref(&r))?
         .pop()
         .unwrap_or(crate::workspace::RunState::Idle);
-    let secs = r.active_millis as f64 / 1000.0;
+    let secs = (r.active_millis + live_session_millis(ws, &id, &state)?) as f64 / 1000.0;
     let done = r.counters.ai_complete + r.counters.confirmed + r.counters.failed;
     let rate = if secs > 0.0 { done as f64 / secs } else { 0.0 };
     let failures = ws.failures_by_cause(&id)?;
@@ -110,6 +110,24 @@ pub(super) fn status(ctx: &Ctx, ws: &Workspace, run: &str) -> anyhow::Result<u8>
     }
     print_status_config(ws, &id, &r)?;
     Ok(0)
+}
+
+/// The running session's time so far: a run's `active_millis` grows only when a session ends,
+/// so without this a live run showed `0.0s active`.
+fn live_session_millis(
+    ws: &Workspace,
+    id: &str,
+    state: &crate::workspace::RunState,
+) -> anyhow::Result<u64> {
+    if !matches!(state, crate::workspace::RunState::Running { .. }) {
+        return Ok(0);
+    }
+    let now = crate::clock::now_millis();
+    Ok(ws
+        .run_holders()?
+        .into_iter()
+        .find(|(run_id, _)| run_id == id)
+        .map_or(0, |(_, h)| now.saturating_sub(h.since_ms)))
 }
 
 /// `status`: what the run is, how far it got, what it used and cost.

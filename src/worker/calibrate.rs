@@ -80,6 +80,26 @@ pub async fn calibrate<P: Provider>(
     events: Option<mpsc::Sender<WorkerEvent>>,
     stop: watch::Receiver<bool>,
 ) -> Result<Option<Calibration>, WorkerError> {
+    // One worker per run holds for calibration too: a second `run start` is refused and
+    // `run status` names this worker instead of "idle". Given up after; the worker that follows
+    // takes the run again.
+    let (s, r, w) = (store.clone(), run_id.to_string(), opts.worker_id.clone());
+    blocking(move || super::holding::take(&s, &r, &w)).await?;
+    let out = calibrate_held(store.clone(), provider, run_id, opts, events, stop).await;
+    let (r, w) = (run_id.to_string(), opts.worker_id.clone());
+    blocking(move || Ok(store.release_holder(&r, &w)?)).await?;
+    out
+}
+
+/// [`calibrate`] once this worker holds the run.
+async fn calibrate_held<P: Provider>(
+    store: Arc<Store>,
+    provider: Arc<P>,
+    run_id: &str,
+    opts: &EngineOptions,
+    events: Option<mpsc::Sender<WorkerEvent>>,
+    stop: watch::Receiver<bool>,
+) -> Result<Option<Calibration>, WorkerError> {
     let (s, r) = (store.clone(), run_id.to_string());
     let mut plan = blocking(move || RunPlan::load(&s, &r)).await?;
     let server = provider.server_limits(&plan.run.model_config.model).await;
