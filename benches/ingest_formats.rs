@@ -88,17 +88,32 @@ fn measure(dir: &Path, name: &str, bytes: &[u8]) -> Option<Duration> {
     Some(full)
 }
 
+/// The Python interpreter itself (`sys.executable`), not the `python3` on PATH: a pyenv shim
+/// is a shell script that adds its own start-up to every timed run.
+fn python() -> &'static str {
+    static EXE: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+    EXE.get_or_init(|| {
+        std::process::Command::new("python3")
+            .args(["-c", "import sys; print(sys.executable)"])
+            .output()
+            .ok()
+            .map(|o| String::from_utf8_lossy(&o.stdout).trim().to_string())
+            .filter(|p| !p.is_empty())
+            .unwrap_or_else(|| "python3".into())
+    })
+}
+
 /// A reference reader: the program and arguments that read `path` fully.
 fn reference(tool: &str, path: &Path) -> Option<std::process::Command> {
     let p = path.to_str()?;
     let (program, args): (&str, Vec<String>) = match tool {
         "pdftotext" => ("pdftotext", vec![p.into(), "/dev/null".into()]),
         "python-pptx" => (
-            "python3",
+            python(),
             vec!["-c".into(), format!("import pptx\nd=pptx.Presentation({p:?})\nn=sum(len(s.shapes) for s in d.slides)")],
         ),
         _ => (
-            "python3",
+            python(),
             vec!["-c".into(), format!("import openpyxl\nw=openpyxl.load_workbook({p:?}, read_only=True)\nn=sum(1 for s in w for r in s.iter_rows(values_only=True))")],
         ),
     };
@@ -109,6 +124,30 @@ fn reference(tool: &str, path: &Path) -> Option<std::process::Command> {
     Some(c)
 }
 
+/// One untimed run of the reference tool; on failure, why (its last line of stderr: a failure
+/// on the bench's own file was once reported as "not installed").
+fn try_reference(tool: &str, path: &Path) -> Result<(), String> {
+    let mut c = reference(tool, path).ok_or("no path")?;
+    let out = c
+        .stderr(std::process::Stdio::piped())
+        .output()
+        .map_err(|e| format!("not installed ({e})"))?;
+    if out.status.success() {
+        return Ok(());
+    }
+    let err = String::from_utf8_lossy(&out.stderr);
+    let last = err
+        .lines()
+        .rev()
+        .find(|l| !l.trim().is_empty())
+        .unwrap_or("");
+    Err(format!(
+        "failed on the file ({}: {})",
+        out.status,
+        last.trim()
+    ))
+}
+
 /// Time the reference tool on `path` (best of 3) and print ours / its against `target`.
 fn versus(tool: &str, path: &Path, ours: Option<Duration>, target: f64) {
     let Some(ours) = ours else {
@@ -117,11 +156,8 @@ fn versus(tool: &str, path: &Path, ours: Option<Duration>, target: f64) {
         );
         return;
     };
-    let ran = reference(tool, path)
-        .and_then(|mut c| c.status().ok())
-        .is_some_and(|s| s.success());
-    if !ran {
-        println!("  {tool:<11} not installed (or failed on the file): ratio to it NOT MEASURED (target <= {target}x)");
+    if let Err(why) = try_reference(tool, path) {
+        println!("  {tool:<11} {why}: ratio to it NOT MEASURED (target <= {target}x)");
         return;
     }
     let theirs = best_of(3, || {

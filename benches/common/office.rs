@@ -6,6 +6,64 @@ use super::formats::{sentence, zip_of};
 const P: &str = r#"xmlns:p="http://schemas.openxmlformats.org/presentationml/2006/main" xmlns:a="http://schemas.openxmlformats.org/drawingml/2006/main" xmlns:r="http://schemas.openxmlformats.org/officeDocument/2006/relationships""#;
 const REL: &str = "http://schemas.openxmlformats.org/officeDocument/2006/relationships";
 const RELS: &str = "http://schemas.openxmlformats.org/package/2006/relationships";
+const OFFICE: &str = "application/vnd.openxmlformats-officedocument";
+
+/// `[Content_Types].xml` and `_rels/.rels`, which every OOXML package has (ECMA-376 part 2):
+/// without them python-pptx and openpyxl refuse the file ("no member '/[Content_Types].xml'").
+/// `parts` are (part name, content type after "application/vnd.openxmlformats-officedocument.").
+fn package(main: &str, parts: &[(String, String)]) -> [(String, String); 2] {
+    let overrides: String = parts
+        .iter()
+        .map(|(name, ty)| format!(r#"<Override PartName="/{name}" ContentType="{OFFICE}.{ty}"/>"#))
+        .collect();
+    [
+        (
+            "[Content_Types].xml".into(),
+            format!(
+                r#"<?xml version="1.0"?><Types xmlns="http://schemas.openxmlformats.org/package/2006/content-types"><Default Extension="rels" ContentType="application/vnd.openxmlformats-package.relationships+xml"/><Default Extension="xml" ContentType="application/xml"/>{overrides}</Types>"#
+            ),
+        ),
+        (
+            "_rels/.rels".into(),
+            format!(
+                r#"<?xml version="1.0"?><Relationships xmlns="{RELS}"><Relationship Id="rId1" Type="{REL}/officeDocument" Target="{main}"/></Relationships>"#
+            ),
+        ),
+    ]
+}
+
+/// The content type of a generated part, by its folder (`None`: a `.rels` part, by Default).
+fn content_type(name: &str) -> Option<&'static str> {
+    let types = [
+        (
+            "ppt/presentation.xml",
+            "presentationml.presentation.main+xml",
+        ),
+        ("ppt/slides/slide", "presentationml.slide+xml"),
+        ("ppt/notesSlides/", "presentationml.notesSlide+xml"),
+        ("xl/workbook.xml", "spreadsheetml.sheet.main+xml"),
+        ("xl/worksheets/", "spreadsheetml.worksheet+xml"),
+        ("xl/styles.xml", "spreadsheetml.styles+xml"),
+    ];
+    if name.ends_with(".rels") {
+        return None;
+    }
+    types
+        .iter()
+        .find(|(p, _)| name.starts_with(p))
+        .map(|(_, t)| *t)
+}
+
+/// Zip `files` as a package whose main part is `main`.
+fn zip_package(main: &str, mut files: Vec<(String, String)>) -> Vec<u8> {
+    let parts: Vec<(String, String)> = files
+        .iter()
+        .filter_map(|(n, _)| Some((n.clone(), content_type(n)?.to_string())))
+        .collect();
+    files.extend(package(main, &parts));
+    let refs: Vec<(&str, String)> = files.iter().map(|(n, b)| (n.as_str(), b.clone())).collect();
+    zip_of(&refs)
+}
 
 fn sp(id: usize, ph: &str, paras: &[String]) -> String {
     let body: String = paras
@@ -66,14 +124,13 @@ pub fn pptx(slides: usize) -> Vec<u8> {
     }
     files.push((
         "ppt/presentation.xml".into(),
-        format!(r#"<?xml version="1.0"?><p:presentation {P}><p:sldIdLst>{ids}</p:sldIdLst></p:presentation>"#),
+        format!(r#"<?xml version="1.0"?><p:presentation {P}><p:sldIdLst>{ids}</p:sldIdLst><p:sldSz cx="9144000" cy="6858000"/><p:notesSz cx="6858000" cy="9144000"/></p:presentation>"#),
     ));
     files.push((
         "ppt/_rels/presentation.xml.rels".into(),
         format!(r#"<?xml version="1.0"?><Relationships xmlns="{RELS}">{rels}</Relationships>"#),
     ));
-    let refs: Vec<(&str, String)> = files.iter().map(|(n, b)| (n.as_str(), b.clone())).collect();
-    zip_of(&refs)
+    zip_package("ppt/presentation.xml", files)
 }
 
 pub fn xlsx(rows: usize) -> Vec<u8> {
@@ -92,29 +149,29 @@ pub fn xlsx(rows: usize) -> Vec<u8> {
     }
     let files = [
         (
-            "xl/workbook.xml",
+            "xl/workbook.xml".to_string(),
             format!(
                 r#"<?xml version="1.0"?><workbook xmlns="{main}" xmlns:r="{REL}"><sheets><sheet name="Data" sheetId="1" r:id="rId1"/></sheets></workbook>"#
             ),
         ),
         (
-            "xl/_rels/workbook.xml.rels",
+            "xl/_rels/workbook.xml.rels".to_string(),
             format!(
                 r#"<?xml version="1.0"?><Relationships xmlns="{RELS}"><Relationship Id="rId1" Type="{REL}/worksheet" Target="worksheets/sheet1.xml"/><Relationship Id="rId2" Type="{REL}/styles" Target="styles.xml"/></Relationships>"#
             ),
         ),
         (
-            "xl/styles.xml",
+            "xl/styles.xml".to_string(),
             format!(
-                r#"<?xml version="1.0"?><styleSheet xmlns="{main}"><cellXfs count="2"><xf numFmtId="0"/><xf numFmtId="14" applyNumberFormat="1"/></cellXfs></styleSheet>"#
+                r#"<?xml version="1.0"?><styleSheet xmlns="{main}"><fonts count="1"><font><sz val="11"/><name val="Calibri"/></font></fonts><fills count="1"><fill><patternFill patternType="none"/></fill></fills><borders count="1"><border/></borders><cellStyleXfs count="1"><xf numFmtId="0"/></cellStyleXfs><cellXfs count="2"><xf numFmtId="0"/><xf numFmtId="14" applyNumberFormat="1"/></cellXfs><cellStyles count="1"><cellStyle name="Normal" xfId="0" builtinId="0"/></cellStyles></styleSheet>"#
             ),
         ),
         (
-            "xl/worksheets/sheet1.xml",
+            "xl/worksheets/sheet1.xml".to_string(),
             format!(
                 r#"<?xml version="1.0"?><worksheet xmlns="{main}"><sheetData>{data}</sheetData></worksheet>"#
             ),
         ),
     ];
-    zip_of(&files)
+    zip_package("xl/workbook.xml", files.into())
 }
