@@ -18,7 +18,7 @@ fn parts(bytes: &[u8]) -> Vec<(String, String)> {
             let mut f = z.by_index(i).unwrap();
             let mut s = String::new();
             f.read_to_string(&mut s).unwrap();
-            (f.name().to_string(), s)
+            (f.name().unwrap().to_string(), s)
         })
         .collect()
 }
@@ -50,7 +50,7 @@ fn ingest(name: &str, bytes: &[u8]) -> u64 {
     let store = blockwise::store::Store::open(&dir.path().join("s.redb")).unwrap();
     let limits = blockwise::ingest::IngestLimits::default();
     let rep = blockwise::ingest::ingest_path(&store, &path, limits).unwrap();
-    rep.document.total_blocks
+    u64::from(rep.document.total_blocks)
 }
 
 #[test]
