@@ -221,10 +221,20 @@ fn item2_export_keeps_mode_and_a_signal_removes_its_temp_file() {
         // Catch the export while its temp file exists: stop it, queue the signal, let it go.
         let mut caught = false;
         for _attempt in 0..20 {
-            let mut child = w
-                .cmd(&["export", &w.run_id, "-o", out.to_str().unwrap()])
-                .spawn()
-                .unwrap();
+            let mut cmd = w.cmd(&["export", &w.run_id, "-o", out.to_str().unwrap()]);
+            // The signals' default action, whatever this test inherited: under `nohup` SIGHUP
+            // is ignored, and an export rightly keeps an ignored signal ignored.
+            // SAFETY: only signal(2), async-signal-safe, between fork and exec.
+            unsafe {
+                use std::os::unix::process::CommandExt;
+                cmd.pre_exec(|| {
+                    for s in [libc::SIGINT, libc::SIGTERM, libc::SIGHUP] {
+                        libc::signal(s, libc::SIG_DFL);
+                    }
+                    Ok(())
+                });
+            }
+            let mut child = cmd.spawn().unwrap();
             let pid = child.id() as i32;
             let deadline = Instant::now() + Duration::from_secs(30);
             while temps(w.dir.path(), "out.jsonl").is_empty() && Instant::now() < deadline {
