@@ -85,7 +85,7 @@ impl ProgressLine {
             run_id: run.run_id.clone(),
             label,
             started,
-            done_at_start: run.counters.total - run.counters.pending - run.counters.claimed,
+            done_at_start: work_done(&run.counters).0,
             last_line: Instant::now() - Duration::from_secs(10),
             tty,
         }
@@ -93,7 +93,11 @@ impl ProgressLine {
 
     fn show(&mut self, counters: &RunCounters, usage: &UsageTotals) {
         let label = self.label;
-        let done = counters.total - counters.pending - counters.claimed;
+        let (done, total) = work_done(&counters);
+        let skipped = match counters.skipped {
+            0 => String::new(),
+            n => format!(" ({n} skipped by type)"),
+        };
         let secs = self.started.elapsed().as_secs_f64().max(0.001);
         let rate = (done.saturating_sub(self.done_at_start)) as f64 / secs;
         let left = counters.pending + counters.claimed;
@@ -105,20 +109,19 @@ impl ProgressLine {
         let cost = format_cost(usage.cost_usd);
         if self.tty {
             let width = 30usize;
-            let filled = (done as usize * width) / counters.total.max(1) as usize;
+            let filled = (done as usize * width) / total.max(1) as usize;
             print!(
-                "\r[{}{}] {done}/{} blocks  {rate:.1}/s  ETA {eta}  calls {}  {cost}{label}  ",
+                "\r[{}{}] {done}/{total} blocks{skipped}  {rate:.1}/s  ETA {eta}  calls {}  {cost}{label}  ",
                 "#".repeat(filled),
                 ".".repeat(width - filled),
-                counters.total,
                 usage.calls
             );
             let _ = std::io::stdout().flush();
         } else if self.last_line.elapsed() >= Duration::from_secs(2) || left == 0 {
             self.last_line = Instant::now();
             outln!(
-                "{}: {done}/{} done ({} staged, {} failed), {rate:.1} blocks/s, calls {}, {cost}{label}",
-                self.run_id, counters.total, counters.ai_complete, counters.failed, usage.calls
+                "{}: {done}/{total} done ({} staged, {} failed){skipped}, {rate:.1} blocks/s, calls {}, {cost}{label}",
+                self.run_id, counters.ai_complete, counters.failed, usage.calls
             );
         }
     }
@@ -163,4 +166,11 @@ impl Waiting {
             outln!("{line}");
         }
     }
+}
+
+/// Blocks done and blocks to work: skipped blocks (page furniture, `worker.skip_block_types`)
+/// are no work, so they count in neither.
+fn work_done(c: &crate::model::RunCounters) -> (u32, u32) {
+    let total = c.total.saturating_sub(c.skipped);
+    (total.saturating_sub(c.pending + c.claimed), total)
 }
