@@ -93,7 +93,7 @@ impl ProgressLine {
 
     fn show(&mut self, counters: &RunCounters, usage: &UsageTotals) {
         let label = self.label;
-        let (done, total) = work_done(&counters);
+        let (done, total) = work_done(counters);
         let skipped = match counters.skipped {
             0 => String::new(),
             n => format!(" ({n} skipped by type)"),
