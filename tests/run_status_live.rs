@@ -4,32 +4,13 @@
 
 mod support;
 
-use blockwise::ingest::{ingest_path, IngestLimits};
-use blockwise::policy;
-use blockwise::schema::{self, SaveRequest};
-use blockwise::store::{Holder, Store};
-use blockwise::worker::{self, CreateRunOptions};
-use serde_json::json;
+use blockwise::store::Holder;
+use support::batch_env;
 
 #[test]
 fn a_held_runs_status_counts_the_live_sessions_time() {
-    let dir = tempfile::tempdir().unwrap();
-    let path = dir.path().join("store.redb");
-    let store = Store::open(&path).unwrap();
-    policy::ensure_workspace_admin_as(&store, "tester").unwrap();
-    let doc = dir.path().join("doc.md");
-    std::fs::write(&doc, "one\n\ntwo\n").unwrap();
-    let conv = ingest_path(&store, &doc, IngestLimits::default())
-        .unwrap()
-        .document
-        .conv_uid;
-    let schema = json!({"type": "object", "properties": {"q": {"type": "string"}}});
-    schema::save(&store, SaveRequest::new(schema, Some("s".into()), "tester")).unwrap();
-    let opts = CreateRunOptions {
-        provider: Some("demo".into()),
-        ..Default::default()
-    };
-    let run = worker::create_run(&store, &conv, "s", &opts).unwrap();
+    let env = batch_env::setup(2, "claude-sonnet-4-5");
+    let run = env.create();
     // A worker on another host took the run 90 s ago (within the lease, so it counts as live).
     let since_ms = blockwise::clock::now_millis() - 90_000;
     let other = Holder {
@@ -40,23 +21,23 @@ fn a_held_runs_status_counts_the_live_sessions_time() {
         since: "earlier".into(),
         since_ms,
     };
-    let refused = store.acquire_holder(&run.run_id, &other, &|_, _| false);
+    let refused = env.store.acquire_holder(&run.run_id, &other, &|_, _| false);
     assert_eq!(refused.unwrap(), None, "the holder was written");
-    drop(store);
-    let mut c = support::blockwise_in(dir.path());
-    c.arg("--store")
-        .arg(&path)
-        .args(["run", "status", &run.run_id, "--json"]);
-    let (code, out, err) = support::outcome(c.output().unwrap());
+    let status = |json: bool| {
+        let mut c = support::blockwise_in(env.dir());
+        c.arg("--store").arg(env.store_path());
+        c.args(["run", "status", &run.run_id]);
+        if json {
+            c.arg("--json");
+        }
+        support::outcome(c.output().unwrap())
+    };
+    let (code, out, err) = status(true);
     assert_eq!(code, 0, "{out}{err}");
     let v: serde_json::Value = serde_json::from_str(&out).unwrap();
     let secs = v["elapsed_seconds"].as_f64().unwrap();
     assert!((89.0..3600.0).contains(&secs), "elapsed {secs} s: {out}");
-    let mut c = support::blockwise_in(dir.path());
-    c.arg("--store")
-        .arg(&path)
-        .args(["run", "status", &run.run_id]);
-    let (code, out, _) = support::outcome(c.output().unwrap());
+    let (code, out, _) = status(false);
     assert_eq!(code, 0);
     assert!(
         out.contains("running ▶ worker pid 4242 on elsewhere"),

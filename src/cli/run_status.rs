@@ -82,11 +82,14 @@ pub(super) fn status(ctx: &Ctx, ws: &Workspace, run: &str) -> anyhow::Result<u8>
     let r = ws
         .get_run(&id)?
         .ok_or_else(|| Exit::new(1, format!("run {id} does not exist")))?;
-    let state = ws
-        .run_states(std::slice::from_ref(&r))?
-        .pop()
-        .unwrap_or(crate::workspace::RunState::Idle);
-    let secs = (r.active_millis + live_session_millis(ws, &id, &state)?) as f64 / 1000.0;
+    // One read of the holders gives the state and the live session's start.
+    let holder = ws
+        .run_holders()?
+        .into_iter()
+        .find(|(run_id, _)| *run_id == id);
+    let holder = holder.map(|(_, h)| h);
+    let state = crate::workspace::RunState::of(&r, holder.as_ref().map(|h| h.describe()));
+    let secs = (r.active_millis + live_session_millis(holder.as_ref(), &state)) as f64 / 1000.0;
     let done = r.counters.ai_complete + r.counters.confirmed + r.counters.failed;
     let rate = if secs > 0.0 { done as f64 / secs } else { 0.0 };
     let failures = ws.failures_by_cause(&id)?;
@@ -115,19 +118,15 @@ pub(super) fn status(ctx: &Ctx, ws: &Workspace, run: &str) -> anyhow::Result<u8>
 /// The running session's time so far: a run's `active_millis` grows only when a session ends,
 /// so without this a live run showed `0.0s active`.
 fn live_session_millis(
-    ws: &Workspace,
-    id: &str,
+    holder: Option<&crate::store::Holder>,
     state: &crate::workspace::RunState,
-) -> anyhow::Result<u64> {
-    if !matches!(state, crate::workspace::RunState::Running { .. }) {
-        return Ok(0);
+) -> u64 {
+    match (state, holder) {
+        (crate::workspace::RunState::Running { .. }, Some(h)) => {
+            crate::clock::now_millis().saturating_sub(h.since_ms)
+        }
+        _ => 0,
     }
-    let now = crate::clock::now_millis();
-    Ok(ws
-        .run_holders()?
-        .into_iter()
-        .find(|(run_id, _)| run_id == id)
-        .map_or(0, |(_, h)| now.saturating_sub(h.since_ms)))
 }
 
 /// `status`: what the run is, how far it got, what it used and cost.

@@ -1,5 +1,5 @@
 //! What the batch-mode tests share (tests/worker_batch.rs against the fake's Anthropic batch
-//! API, tests/google_batch.rs against its Gemini one): a real store with one document of plain
+//! API, tests/google_batch.rs against its Gemini one; tests/run_status_live.rs uses its store): a real store with one document of plain
 //! paragraphs and a two-field schema, the fake over loopback, fast batch options, and runs
 //! that name the offline provider (no key) while the session talks to the fake.
 
@@ -74,6 +74,16 @@ pub fn fast() -> BatchOptions {
 }
 
 impl BatchEnv {
+    /// The store file (in the env's temporary folder), for the CLI.
+    pub fn store_path(&self) -> std::path::PathBuf {
+        self._dir.path().join("store.redb")
+    }
+
+    /// The env's temporary folder.
+    pub fn dir(&self) -> &std::path::Path {
+        self._dir.path()
+    }
+
     pub fn policy(&self, key: &str, value: Value) {
         policy::set_value(&self.store, ADMIN, key, value, Some("test")).unwrap();
     }
