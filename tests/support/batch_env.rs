@@ -1,7 +1,8 @@
 //! What the batch-mode tests share (tests/worker_batch.rs against the fake's Anthropic batch
-//! API, tests/google_batch.rs against its Gemini one; tests/run_status_live.rs uses its store): a real store with one document of plain
-//! paragraphs and a two-field schema, the fake over loopback, fast batch options, and runs
-//! that name the offline provider (no key) while the session talks to the fake.
+//! API, tests/google_batch.rs against its Gemini one; tests/run_status_live.rs uses its store):
+//! a real store with one document of plain paragraphs and a two-field schema, the fake over
+//! loopback, fast batch options, and runs that name the offline provider (no key) while the
+//! session talks to the fake.
 
 use std::sync::Arc;
 use std::time::Duration;
