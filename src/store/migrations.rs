@@ -2,7 +2,7 @@
 
 use super::tables::{self, META};
 use super::{Store, StoreError, FORMAT_VERSION};
-use redb::TableHandle;
+use redb::{ReadableDatabase, ReadableTable, TableHandle};
 
 const FORMAT_KEY: &str = "format_version";
 
@@ -50,15 +50,60 @@ pub(super) fn check_and_migrate(store: &Store) -> Result<(), StoreError> {
         return Ok(());
     }
     let tx = store.write()?;
-    for (to, name, step) in MIGRATIONS.iter().filter(|(to, ..)| *to > found) {
-        tracing::info!(path = %store.path.display(), "store migration {to}: {name}");
-        step(&tx)?;
-    }
-    {
-        let mut meta = tx.open_table(META)?;
-        meta.insert(FORMAT_KEY, FORMAT_VERSION.to_le_bytes().as_slice())?;
-    }
+    migrate_in(&store.path, &tx, found)?;
     tx.commit()?;
+    Ok(())
+}
+
+/// A file redb has just initialised, with no version stamp and no table of ours.
+pub(super) fn is_blank(store: &Store) -> Result<bool, StoreError> {
+    let _reading = super::guard::reading("the new store's tables");
+    let tx = match &store.db {
+        super::Db::ReadWrite(db) => db.begin_read()?,
+        super::Db::ReadOnly(_) => return Ok(false),
+    };
+    let blank = tx.list_tables()?.next().is_none();
+    Ok(blank)
+}
+
+/// A new store's set-up (every migration and the version stamp) inside the caller's first write
+/// transaction. The steps are idempotent: another process that set the file up meanwhile
+/// leaves nothing for them to change.
+pub(super) fn set_up(
+    path: &std::path::Path,
+    tx: &redb::WriteTransaction,
+) -> Result<(), StoreError> {
+    let found = {
+        let meta = tx.open_table(META)?;
+        let raw = meta.get(FORMAT_KEY)?;
+        raw.and_then(|v| <[u8; 8]>::try_from(v.value()).ok())
+            .map_or(0, u64::from_le_bytes)
+    };
+    if found > FORMAT_VERSION {
+        return Err(StoreError::NewerFormat {
+            path: path.to_path_buf(),
+            found,
+            supported: FORMAT_VERSION,
+        });
+    }
+    if found == FORMAT_VERSION {
+        return Ok(());
+    }
+    migrate_in(path, tx, found)
+}
+
+/// Every step above `found`, then the version stamp, in `tx`.
+fn migrate_in(
+    path: &std::path::Path,
+    tx: &redb::WriteTransaction,
+    found: u64,
+) -> Result<(), StoreError> {
+    for (to, name, step) in MIGRATIONS.iter().filter(|(to, ..)| *to > found) {
+        tracing::info!(path = %path.display(), "store migration {to}: {name}");
+        step(tx)?;
+    }
+    let mut meta = tx.open_table(META)?;
+    meta.insert(FORMAT_KEY, FORMAT_VERSION.to_le_bytes().as_slice())?;
     Ok(())
 }
 
@@ -78,6 +123,11 @@ pub(super) fn check_readable(store: &Store) -> Result<(), StoreError> {
                 .into(),
         }),
     }
+}
+
+#[cfg(test)]
+pub(super) fn read_version_for_tests(store: &Store) -> Option<u64> {
+    read_version(store).unwrap()
 }
 
 fn read_version(store: &Store) -> Result<Option<u64>, StoreError> {

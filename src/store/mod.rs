@@ -27,6 +27,8 @@ mod error;
 mod keys;
 mod meta;
 mod migrations;
+#[cfg(test)]
+mod new_store_tests;
 mod prefix;
 pub(crate) mod projects;
 pub use projects::ProjectDelete;
@@ -53,6 +55,8 @@ pub use writer_mark::{writer as write_holder, Writer};
 pub mod tables;
 
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use redb::{Database, ReadOnlyDatabase, ReadableDatabase};
@@ -90,6 +94,10 @@ pub struct Store {
     db: Db,
     path: PathBuf,
     write_wait: Duration,
+    /// A file this open created: its tables and version stamp are not written yet. They go into
+    /// the first write transaction (one durable commit instead of two for `ingest` into a new
+    /// store), or into a set-up commit of their own before the first read or at drop.
+    setup: Arc<AtomicBool>,
 }
 
 /// redb's open waits, without end, for a writer that holds the header lock; one commits in far
@@ -124,14 +132,15 @@ impl Store {
         // A new store is created owner-only (0600) before redb initialises it: its
         // permissions are the real boundary (README "Trust model"). An existing file keeps
         // the mode its owner gave it.
-        if let Err(e) = crate::files::create_private_file(path) {
-            if e.kind() != std::io::ErrorKind::AlreadyExists {
+        let created = match crate::files::create_private_file(path) {
+            Ok(()) => true,
+            Err(e) if e.kind() != std::io::ErrorKind::AlreadyExists => {
                 return Err(StoreError::Io {
                     path: path.to_path_buf(),
                     source: e,
-                });
+                })
             }
-            if !crate::files::writable(path) {
+            Err(_) if !crate::files::writable(path) => {
                 return Err(StoreError::Open {
                     path: path.to_path_buf(),
                     reason: "this account may read it but not write it (permission denied); \
@@ -140,16 +149,36 @@ impl Store {
                         .to_string(),
                 });
             }
-        }
+            Err(_) => false,
+        };
         let db = open_writable(path)?;
         let store = Store {
             db: Db::ReadWrite(db),
             path: path.to_path_buf(),
             write_wait: WRITE_WAIT,
+            setup: Arc::new(AtomicBool::new(false)),
         };
+        if created && migrations::is_blank(&store)? {
+            // Nothing to migrate and no runs to give heads: set up with the first write.
+            store.setup.store(true, Ordering::SeqCst);
+            return Ok(store);
+        }
         migrations::check_and_migrate(&store)?;
         run_heads::fill_if_out_of_step(&store)?;
         Ok(store)
+    }
+
+    /// This open created the file and nothing has been written to it yet.
+    fn setup_owed(&self) -> bool {
+        self.setup.load(Ordering::SeqCst)
+    }
+
+    /// A new file's set-up, if it is still owed, in a commit of its own.
+    fn finish_setup(&self) -> Result<(), StoreError> {
+        if self.setup_owed() {
+            self.write()?.commit()?;
+        }
+        Ok(())
     }
 
     /// Open an existing store for reading only (issue 10 item 12): a missing store is an error
@@ -223,6 +252,7 @@ impl Store {
             db: Db::ReadOnly(db),
             path: path.to_path_buf(),
             write_wait: WRITE_WAIT,
+            setup: Arc::new(AtomicBool::new(false)),
         };
         migrations::check_readable(&store)?;
         Ok(store)
@@ -261,6 +291,7 @@ impl Store {
 
     /// Begin a read transaction (a consistent snapshot).
     pub(crate) fn read(&self) -> Result<redb::ReadTransaction, StoreError> {
+        self.finish_setup()?;
         Ok(match &self.db {
             Db::ReadWrite(db) => db.begin_read()?,
             Db::ReadOnly(db) => db.begin_read()?,
@@ -286,9 +317,15 @@ impl Store {
                     if pause > Duration::from_millis(2) {
                         commit_stats::waited(asked.elapsed());
                     }
+                    let mark = writer_mark::Mark::take(&self.path);
+                    let setup = self.setup.load(Ordering::SeqCst);
+                    if setup {
+                        migrations::set_up(&self.path, &tx)?;
+                    }
                     return Ok(WriteTxn {
                         tx,
-                        _mark: writer_mark::Mark::take(&self.path),
+                        _mark: mark,
+                        setup: setup.then(|| self.setup.clone()),
                     });
                 }
                 Err(redb::TransactionError::WouldBlock) if Instant::now() < deadline => {
@@ -304,6 +341,16 @@ impl Store {
                 }
                 Err(e) => return Err(e.into()),
             }
+        }
+    }
+}
+
+impl Drop for Store {
+    /// A new store nobody wrote to is still set up before it closes, so the next read-only
+    /// command finds an initialised store (as when the set-up had its own commit at open).
+    fn drop(&mut self) {
+        if let Err(e) = self.finish_setup() {
+            tracing::warn!(path = %self.path.display(), "setting up the new store failed: {e}");
         }
     }
 }
@@ -346,6 +393,8 @@ fn open_writable(path: &Path) -> Result<Database, StoreError> {
 pub(crate) struct WriteTxn {
     tx: redb::WriteTransaction,
     _mark: writer_mark::Mark,
+    /// The new store's set-up rides in this transaction: once it commits, it is no longer owed.
+    setup: Option<Arc<AtomicBool>>,
 }
 
 impl WriteTxn {
@@ -353,6 +402,9 @@ impl WriteTxn {
         let t = Instant::now();
         let done = self.tx.commit();
         commit_stats::committed(t.elapsed());
+        if let (Ok(()), Some(owed)) = (&done, &self.setup) {
+            owed.store(false, Ordering::SeqCst);
+        }
         done
     }
 

@@ -132,6 +132,11 @@ impl Store {
 
     /// Whether any admin exists (a fresh workspace has none until its creator opens it).
     pub fn has_policy_admins(&self) -> Result<bool, StoreError> {
+        if self.setup_owed() {
+            // A file this process just created holds nothing yet; the first writing open then
+            // sets it up in the same commit that registers its admin.
+            return Ok(false);
+        }
         let _reading = super::guard::reading("the policy admins");
         let tx = self.read()?;
         let table = tx.open_table(ADMINS)?;
