@@ -77,8 +77,7 @@ impl App {
     pub(super) fn apply_snapshot(&mut self, s: Snapshot) {
         self.schemas.set_usage(&s.runs);
         // Groups first: the rows are laid out once, when both are in (not once per list).
-        self.runs.set_groups(s.groups);
-        self.runs.set_runs(s.runs);
+        self.runs.set_lists(s.groups, s.runs);
         let selected = self.runs.current().cloned();
         self.runs.marks.refresh(&self.ws, selected.as_ref(), false);
         self.read_holders();
@@ -153,7 +152,7 @@ impl App {
         let group = match listed.map(|g| Ok(Some(g.group.clone()))) {
             Some(group) => group,
             None => self.ws.resolve_run_or_group(group_id).map(|r| match r {
-                crate::workspace::RunOrGroup::Group(group) => Some(group),
+                crate::workspace::RunOrGroup::Group(group) => Some(std::sync::Arc::new(group)),
                 _ => None,
             }),
         };
