@@ -118,8 +118,16 @@ pub(super) fn decode(sealed_bytes: &[u8]) -> Option<Run> {
     if !r.0.is_empty() {
         return None;
     }
-    let mut model_config = ModelConfig::fixed(&provider, &model, temperature, max_tokens);
-    model_config.base_url = base_url;
+    // Built in place: `ModelConfig::fixed` would copy the two strings just decoded.
+    let model_config = ModelConfig {
+        provider,
+        model,
+        temperature,
+        max_tokens,
+        base_url,
+        sources: Default::default(),
+        policy: Default::default(),
+    };
     Some(Run {
         run_id,
         conv_uid,

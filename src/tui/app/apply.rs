@@ -75,10 +75,9 @@ impl App {
     }
 
     pub(super) fn apply_snapshot(&mut self, s: Snapshot) {
-        self.schemas.set_usage(&s.runs);
-        // Groups first: the rows are laid out once, when both are in (not once per list).
-        self.runs.set_groups(s.groups);
-        self.runs.set_runs(s.runs);
+        // Groups and runs at once: the rows are laid out once.
+        self.runs.set_lists(s.groups, s.runs);
+        self.schemas.set_usage(&self.runs.runs);
         let selected = self.runs.current().cloned();
         self.runs.marks.refresh(&self.ws, selected.as_ref(), false);
         self.read_holders();
@@ -95,13 +94,13 @@ impl App {
             return;
         }
         if let Ok(runs) = self.ws.list_run_heads() {
-            self.schemas.set_usage(&runs);
             // A group created elsewhere (the CLI): its members arrive first; read the groups.
             let known = |g: &String| self.runs.groups.iter().any(|r| &r.group.group_id == g);
             let new_group = runs
                 .iter()
                 .any(|r| r.group_id.as_ref().is_some_and(|g| !known(g)));
             self.runs.set_runs(runs);
+            self.schemas.set_usage(&self.runs.runs);
             if new_group {
                 if let Ok(groups) = self.ws.list_groups() {
                     self.runs.set_groups(groups);
@@ -153,7 +152,7 @@ impl App {
         let group = match listed.map(|g| Ok(Some(g.group.clone()))) {
             Some(group) => group,
             None => self.ws.resolve_run_or_group(group_id).map(|r| match r {
-                crate::workspace::RunOrGroup::Group(group) => Some(group),
+                crate::workspace::RunOrGroup::Group(group) => Some(std::sync::Arc::new(group)),
                 _ => None,
             }),
         };
@@ -191,8 +190,8 @@ impl App {
             false,
         ));
         if let Ok(runs) = self.ws.list_run_heads() {
-            self.schemas.set_usage(&runs);
             self.runs.set_runs(runs);
+            self.schemas.set_usage(&self.runs.runs);
         }
         self.open_run(&run.run_id);
     }

@@ -167,8 +167,8 @@ impl App {
     /// the group open in the grid.
     fn target_group(&self) -> Option<crate::model::RunGroup> {
         match self.pane {
-            Pane::Runs => self.runs.current_group().map(|g| g.group.clone()),
-            Pane::Grid => self.grid.group.as_ref().map(|g| g.group.clone()),
+            Pane::Runs => self.runs.current_group().map(|g| (*g.group).clone()),
+            Pane::Grid => self.grid.group.as_ref().map(|g| (*g.group).clone()),
             _ => None,
         }
     }

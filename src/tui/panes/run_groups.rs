@@ -3,6 +3,7 @@
 //! This file builds the list of rows and draws the group rows; `runs.rs` owns the pane.
 
 use std::collections::{HashMap, HashSet};
+use std::sync::Arc;
 
 use ratatui::layout::Rect;
 use ratatui::style::Style;
@@ -21,8 +22,12 @@ use crate::workspace::format_cost;
 /// A group as the pane shows it: the record and its members' state summed.
 #[derive(Debug, Clone)]
 pub struct GroupRow {
-    pub group: RunGroup,
+    /// Shared with the grid when it shows the group (a 1,000-member record is not copied).
+    pub group: Arc<RunGroup>,
     pub summary: GroupSummary,
+    /// Where the group's members are in the run list, in project order (members the list
+    /// lacks are left out).
+    pub members: Vec<usize>,
 }
 
 /// One row of the Runs list.
@@ -37,18 +42,27 @@ pub enum Entry {
 }
 
 /// Sum every group's members out of `runs` (a member the list lacks is left out of the sums).
-pub fn group_rows(groups: &[RunGroup], runs: &[Run]) -> Vec<GroupRow> {
-    let by_id: HashMap<&str, &Run> = runs.iter().map(|r| (r.run_id.as_str(), r)).collect();
+pub fn group_rows(groups: &[Arc<RunGroup>], runs: &[Arc<Run>]) -> Vec<GroupRow> {
+    if groups.is_empty() {
+        return Vec::new();
+    }
+    let index: HashMap<&str, usize> = runs
+        .iter()
+        .enumerate()
+        .map(|(i, r)| (r.run_id.as_str(), i))
+        .collect();
     groups
         .iter()
         .map(|g| {
-            let members = g
+            let members: Vec<usize> = g
                 .run_ids
                 .iter()
-                .filter_map(|id| by_id.get(id.as_str()).copied());
+                .filter_map(|id| index.get(id.as_str()).copied())
+                .collect();
             GroupRow {
-                summary: GroupSummary::of(g, members),
+                summary: GroupSummary::of(g, members.iter().map(|&i| &*runs[i])),
                 group: g.clone(),
+                members,
             }
         })
         .collect()
@@ -56,21 +70,16 @@ pub fn group_rows(groups: &[RunGroup], runs: &[Run]) -> Vec<GroupRow> {
 
 /// The rows: runs of no group and groups, newest first; an unfolded group's members follow it
 /// in project order. `runs` is sorted newest first.
-pub fn entries(runs: &[Run], groups: &[GroupRow], unfolded: &HashSet<String>) -> Vec<Entry> {
-    let index: HashMap<&str, usize> = runs
-        .iter()
-        .enumerate()
-        .map(|(i, r)| (r.run_id.as_str(), i))
-        .collect();
-    let grouped: HashSet<&str> = groups
-        .iter()
-        .flat_map(|g| g.group.run_ids.iter().map(String::as_str))
-        .collect();
+pub fn entries(runs: &[Arc<Run>], groups: &[GroupRow], unfolded: &HashSet<String>) -> Vec<Entry> {
+    let mut grouped = vec![false; runs.len()];
+    for &i in groups.iter().flat_map(|g| &g.members) {
+        grouped[i] = true;
+    }
     // (created_at, entry), then newest first; a stable sort keeps the runs' own order on ties.
     let mut top: Vec<(&str, Entry)> = runs
         .iter()
         .enumerate()
-        .filter(|(_, r)| !grouped.contains(r.run_id.as_str()))
+        .filter(|(i, _)| !grouped[*i])
         .map(|(i, r)| (r.created_at.as_str(), Entry::Run(i)))
         .collect();
     top.extend(
@@ -86,13 +95,7 @@ pub fn entries(runs: &[Run], groups: &[GroupRow], unfolded: &HashSet<String>) ->
         if let Entry::Group(g) = e {
             let row = &groups[g];
             if unfolded.contains(&row.group.group_id) {
-                out.extend(
-                    row.group
-                        .run_ids
-                        .iter()
-                        .filter_map(|id| index.get(id.as_str()))
-                        .map(|&i| Entry::Member(g, i)),
-                );
+                out.extend(row.members.iter().map(|&i| Entry::Member(g, i)));
             }
         }
     }

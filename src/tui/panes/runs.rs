@@ -4,6 +4,7 @@
 
 use std::cell::Cell as StdCell;
 use std::collections::{HashMap, HashSet};
+use std::sync::Arc;
 use std::time::Instant;
 
 use ratatui::layout::{Constraint, Direction, Layout, Position, Rect};
@@ -41,10 +42,11 @@ struct Speed {
 
 #[derive(Debug, Default)]
 pub struct RunsPane {
-    /// Run heads (`Store::list_run_heads`: no creation snapshot; `get_run` reads one whole).
-    pub runs: Vec<Run>,
+    /// Run heads (`Store::list_run_heads`: no creation snapshot; `get_run` reads one whole),
+    /// shared with the grid when it shows their group (1,000 members are not copied).
+    pub runs: Vec<Arc<Run>>,
     /// Run groups as stored; `groups` sums their members out of `runs`.
-    records: Vec<RunGroup>,
+    records: Vec<Arc<RunGroup>>,
     pub groups: Vec<GroupRow>,
     /// The rows shown: runs of no group, groups, and the members of unfolded groups.
     pub entries: Vec<Entry>,
@@ -72,7 +74,7 @@ impl RunsPane {
     /// The run under the cursor (a run or a group's member; `None` on a group row).
     pub fn current(&self) -> Option<&Run> {
         match self.entries.get(self.cursor)? {
-            Entry::Run(i) | Entry::Member(_, i) => self.runs.get(*i),
+            Entry::Run(i) | Entry::Member(_, i) => self.runs.get(*i).map(|r| &**r),
             Entry::Group(_) => None,
         }
     }
@@ -88,7 +90,15 @@ impl RunsPane {
     /// Replace the stored groups (after a reload) and sum them again.
     pub fn set_groups(&mut self, groups: Vec<RunGroup>) {
         let keep = self.cursor_key();
-        self.records = groups;
+        self.records = groups.into_iter().map(Arc::new).collect();
+        self.rebuild(keep);
+    }
+
+    /// Replace the groups and the runs at once (a full reload): the rows are laid out once.
+    pub fn set_lists(&mut self, groups: Vec<RunGroup>, runs: Vec<Run>) {
+        let keep = self.cursor_key();
+        self.records = groups.into_iter().map(Arc::new).collect();
+        self.put_runs(runs);
         self.rebuild(keep);
     }
 
@@ -110,13 +120,23 @@ impl RunsPane {
         }
     }
 
-    /// `group`'s member runs in project order, if the list has every one of them.
-    pub fn members(&self, group: &RunGroup) -> Option<Vec<Run>> {
-        let by_id: HashMap<&str, &Run> = self.runs.iter().map(|r| (r.run_id.as_str(), r)).collect();
+    /// `group`'s member runs in project order, if the list has every one of them (shared, not
+    /// copied).
+    pub fn members(&self, group: &RunGroup) -> Option<Vec<Arc<Run>>> {
+        let listed = self
+            .groups
+            .iter()
+            .find(|g| g.group.group_id == group.group_id && g.group.run_ids == group.run_ids);
+        if let Some(row) = listed {
+            return (row.members.len() == group.run_ids.len())
+                .then(|| row.members.iter().map(|&i| self.runs[i].clone()).collect());
+        }
+        let by_id: HashMap<&str, &Arc<Run>> =
+            self.runs.iter().map(|r| (r.run_id.as_str(), r)).collect();
         group
             .run_ids
             .iter()
-            .map(|id| by_id.get(id.as_str()).map(|r| (*r).clone()))
+            .map(|id| by_id.get(id.as_str()).map(|r| Arc::clone(r)))
             .collect()
     }
 
@@ -129,19 +149,24 @@ impl RunsPane {
     }
 
     pub fn find(&self, run_id: &str) -> Option<&Run> {
-        self.runs.iter().find(|r| r.run_id == run_id)
+        self.runs.iter().find(|r| r.run_id == run_id).map(|r| &**r)
     }
 
     /// Replace the list (after a reload), newest first, keeping the cursor on the same run.
-    pub fn set_runs(&mut self, mut runs: Vec<Run>) {
+    pub fn set_runs(&mut self, runs: Vec<Run>) {
         let keep = self.current().map(|r| r.run_id.clone());
+        self.put_runs(runs);
+        self.rebuild(keep);
+    }
+
+    /// Keep `runs` newest first.
+    fn put_runs(&mut self, mut runs: Vec<Run>) {
         runs.sort_by(|a, b| {
             b.created_at
                 .cmp(&a.created_at)
                 .then(b.run_id.cmp(&a.run_id))
         });
-        self.runs = runs;
-        self.rebuild(keep);
+        self.runs = runs.into_iter().map(Arc::new).collect();
     }
 
     /// Put the cursor on `id` (a run, else the group holding it, or a group) when it is listed.
@@ -170,6 +195,7 @@ impl RunsPane {
             g.summary.usage = usage;
         }
         if let Some(r) = self.runs.iter_mut().find(|r| r.run_id == run_id) {
+            let r = Arc::make_mut(r);
             r.counters = counters;
             r.usage = usage;
             self.speed.entry(run_id.to_string()).or_insert(Speed {
@@ -187,6 +213,7 @@ impl RunsPane {
     /// A worker paused the run: show it at once, with its reason.
     pub fn paused(&mut self, run_id: &str, reason: &str) {
         if let Some(r) = self.runs.iter_mut().find(|r| r.run_id == run_id) {
+            let r = Arc::make_mut(r);
             r.status = RunStatus::Paused;
             r.paused_reason = Some(reason.to_string());
         }

@@ -3,6 +3,7 @@
 //! and the doors into the schema studio (`n` new, `f` fork).
 
 use std::collections::BTreeMap;
+use std::sync::Arc;
 
 use ratatui::layout::{Constraint, Direction, Layout, Position, Rect};
 use ratatui::text::Span;
@@ -24,8 +25,8 @@ use crate::workspace::properties;
 pub struct SchemasPane {
     pub schemas: Vec<Schema>,
     pub cursor: usize,
-    /// schema_id → the runs that pin it.
-    pub usage: BTreeMap<String, Vec<String>>,
+    /// schema_id → the runs that pin it (shared with the Runs pane's list, not copied).
+    pub usage: BTreeMap<String, Vec<Arc<Run>>>,
     /// First preview line shown.
     pub scroll: u16,
     /// First list row shown in the last frame (keeps the window still while the cursor moves
@@ -39,14 +40,17 @@ impl SchemasPane {
         self.cursor = crate::tui::kit::moved(self.cursor, self.schemas.len(), 0);
     }
 
-    /// Which runs use which schema (from the run list the app holds).
-    pub fn set_usage(&mut self, runs: &[Run]) {
+    /// Which runs use which schema, from the Runs pane's list (newest first); each schema's
+    /// runs are kept oldest first, as the store lists them.
+    pub fn set_usage(&mut self, runs: &[Arc<Run>]) {
         self.usage.clear();
-        for r in runs {
-            self.usage
-                .entry(r.schema_id.clone())
-                .or_default()
-                .push(r.run_id.clone());
+        for r in runs.iter().rev() {
+            match self.usage.get_mut(&r.schema_id) {
+                Some(v) => v.push(r.clone()),
+                None => {
+                    self.usage.insert(r.schema_id.clone(), vec![r.clone()]);
+                }
+            }
         }
     }
 
@@ -62,7 +66,7 @@ impl SchemasPane {
         self.schemas.get(self.cursor)
     }
 
-    fn runs_of(&self, s: &Schema) -> &[String] {
+    fn runs_of(&self, s: &Schema) -> &[Arc<Run>] {
         self.usage
             .get(&s.schema_id)
             .map(Vec::as_slice)
@@ -94,7 +98,7 @@ impl SchemasPane {
                 "refused: schema '{}' is used by run(s) {}; delete those runs first (nothing was \
                  changed)",
                 safe(&s.schema_ref),
-                runs.join(", ")
+                ids(runs)
             ))];
         }
         let question = format!(
@@ -202,7 +206,7 @@ impl Component for SchemasPane {
                 let used = if runs.is_empty() {
                     "no runs".to_string()
                 } else {
-                    format!("runs: {}", runs.join(", "))
+                    format!("runs: {}", ids(runs))
                 };
                 (
                     format!(" {} · {used} · J/K scroll ", safe(&s.schema_ref)),
@@ -239,4 +243,10 @@ impl Component for SchemasPane {
         }
         Vec::new()
     }
+}
+
+/// The runs' ids, comma separated.
+fn ids(runs: &[Arc<Run>]) -> String {
+    let ids: Vec<&str> = runs.iter().map(|r| r.run_id.as_str()).collect();
+    ids.join(", ")
 }

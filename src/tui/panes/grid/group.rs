@@ -5,6 +5,7 @@
 //! shown. Review actions are split by member run, each with that run's own block indices.
 
 use std::collections::HashMap;
+use std::sync::Arc;
 
 use crate::model::{sanitize_line, OverlayStatus, Run, RunCounters, RunGroup};
 use crate::tui::kit::Scope;
@@ -13,9 +14,11 @@ use crate::workspace::{self, Selection, Workspace};
 /// A run group open in the grid.
 #[derive(Debug, Clone)]
 pub struct GroupGrid {
-    pub group: RunGroup,
-    /// The member runs in project order, as last read (heads: no creation snapshot).
-    pub runs: Vec<Run>,
+    /// Shared with the Runs pane's row of the group.
+    pub group: Arc<RunGroup>,
+    /// The member runs in project order, as last read (heads: no creation snapshot; shared
+    /// with the Runs pane's list when they came from it).
+    pub runs: Vec<Arc<Run>>,
     /// `starts[m]`: the key of member `m`'s block 0; one more entry holds the total.
     starts: Vec<u32>,
     /// File names read so far, by member (sanitized, one line).
@@ -24,13 +27,16 @@ pub struct GroupGrid {
 
 impl GroupGrid {
     /// Read the group's member runs (one read transaction) and lay out their keys.
-    pub fn load(ws: &Workspace, group: RunGroup) -> Result<GroupGrid, workspace::Error> {
+    pub fn load(ws: &Workspace, group: Arc<RunGroup>) -> Result<GroupGrid, workspace::Error> {
         let runs = ws.group_run_heads(&group)?;
-        Ok(GroupGrid::with_runs(group, runs))
+        Ok(GroupGrid::with_runs(
+            group,
+            runs.into_iter().map(Arc::new).collect(),
+        ))
     }
 
     /// Over member runs already read (in project order).
-    pub fn with_runs(group: RunGroup, runs: Vec<Run>) -> GroupGrid {
+    pub fn with_runs(group: Arc<RunGroup>, runs: Vec<Arc<Run>>) -> GroupGrid {
         let mut g = GroupGrid {
             group,
             runs,
@@ -53,7 +59,11 @@ impl GroupGrid {
 
     /// Re-read the members' counters (after reviews or worker progress).
     pub fn refresh(&mut self, ws: &Workspace) -> Result<(), workspace::Error> {
-        self.runs = ws.group_run_heads(&self.group)?;
+        self.runs = ws
+            .group_run_heads(&self.group)?
+            .into_iter()
+            .map(Arc::new)
+            .collect();
         self.lay_out();
         Ok(())
     }
@@ -168,7 +178,7 @@ impl GroupGrid {
             self.runs
                 .iter()
                 .zip(&self.starts)
-                .map(|(r, s)| (r.clone(), *s))
+                .map(|(r, s)| ((**r).clone(), *s))
                 .collect(),
         )
     }
@@ -180,7 +190,7 @@ mod tests {
     use crate::model::ModelConfig;
 
     fn grid(totals: &[u32]) -> GroupGrid {
-        let runs: Vec<Run> = totals
+        let runs: Vec<Arc<Run>> = totals
             .iter()
             .enumerate()
             .map(|(i, t)| {
@@ -192,11 +202,11 @@ mod tests {
                     "me",
                 );
                 r.counters.total = *t;
-                r
+                Arc::new(r)
             })
             .collect();
         let mut g = GroupGrid {
-            group: crate::model::RunGroup {
+            group: Arc::new(crate::model::RunGroup {
                 group_id: "grp_x".into(),
                 project_ref: "p".into(),
                 schema_id: "s".into(),
@@ -207,7 +217,7 @@ mod tests {
                 created_at: String::new(),
                 created_by: "me".into(),
                 cancelled: false,
-            },
+            }),
             runs,
             starts: Vec::new(),
             names: HashMap::new(),

@@ -2,6 +2,8 @@
 //! bounded read per member the window touches), keep `run` on the cursor's member, and the
 //! look-ups that are per run in a run's grid and member after member in a group's.
 
+use std::sync::Arc;
+
 use super::{GridPane, GridRow, GroupGrid};
 use crate::model::{OverlayStatus, RunGroup};
 use crate::tui::kit::Scope;
@@ -14,8 +16,8 @@ impl GridPane {
     pub fn open_group(
         &mut self,
         ws: &Workspace,
-        group: RunGroup,
-        members: Option<Vec<crate::model::Run>>,
+        group: Arc<RunGroup>,
+        members: Option<Vec<Arc<crate::model::Run>>>,
     ) -> Result<(), workspace::Error> {
         let same = self
             .group
@@ -56,7 +58,7 @@ impl GridPane {
             return;
         };
         if self.run.as_ref().map(|r| &r.run_id) != Some(&run.run_id) {
-            self.run = Some(run.clone());
+            self.run = Some((**run).clone());
         }
     }
 
