@@ -479,3 +479,20 @@ fn blocks_spanning_several_text_pages_read_back_exactly() {
         expected[2]
     );
 }
+
+/// A refused file is the first thing sent to a new store: it writes nothing, and the store is
+/// still set up when it closes (its set-up rides in the first committed write, not this one).
+#[test]
+fn a_refused_first_file_leaves_a_new_store_empty_and_set_up() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("s.redb");
+    let bad = dir.path().join("bad.md");
+    std::fs::write(&bad, b"ok \x80 not UTF-8").unwrap();
+    let store = Store::open(&path).unwrap();
+    let err = ingest_path(&store, &bad, IngestLimits::default()).unwrap_err();
+    assert!(err.to_string().contains("UTF-8"), "{err}");
+    drop(store);
+    let reader = Store::open_read_only(&path).unwrap();
+    assert!(reader.list_documents().unwrap().is_empty());
+    assert!(reader.check().unwrap().damage.is_empty());
+}
