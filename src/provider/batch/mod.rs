@@ -146,6 +146,25 @@ impl BatchClient {
         }
     }
 
+    /// The `custom_id` a result line names (Gemini: its `key`), read without decoding the
+    /// rest of the line; `None` when it names none. The join only orders lines by it: every
+    /// line is decoded in full by [`BatchClient::parse_line`] when it is joined.
+    pub fn line_custom_id(&self, line: &[u8]) -> Option<String> {
+        #[derive(serde::Deserialize)]
+        struct Head<'a> {
+            #[serde(borrow, default)]
+            custom_id: Option<std::borrow::Cow<'a, str>>,
+            #[serde(borrow, default)]
+            key: Option<std::borrow::Cow<'a, str>>,
+        }
+        let head: Head<'_> = serde_json::from_slice(line).ok()?;
+        match self {
+            BatchClient::Google(_) => head.key,
+            BatchClient::Anthropic(_) | BatchClient::OpenAi(_) => head.custom_id,
+        }
+        .map(std::borrow::Cow::into_owned)
+    }
+
     /// A succeeded request's answer, decoded as the real-time call's would be.
     pub fn answer(&self, body: &Value, request: &CallRequest) -> Result<CallAnswer, ProviderError> {
         match self {

@@ -12,6 +12,7 @@ use std::time::{Duration, Instant};
 use tokio::sync::{oneshot, Semaphore};
 
 use super::session::Cx;
+use super::spool::Source;
 use super::store_ops;
 use crate::model::Block;
 use crate::model::{BatchRecord, BatchRequest, BatchState, CallMode, CallOutcome};
@@ -46,7 +47,8 @@ pub(super) async fn join<P: Provider>(
     batch: &mut BatchRecord,
     status: &BatchStatus,
 ) -> Result<Joined, WorkerError> {
-    let mut lines = match cx.client.results(status).await {
+    let t = Instant::now();
+    let lines = match cx.client.results(status).await {
         Ok(l) => l,
         Err(e) => {
             return give_up(
@@ -57,16 +59,25 @@ pub(super) async fn join<P: Provider>(
             .await
         }
     };
+    let key = |line: &[u8]| {
+        cx.client
+            .line_custom_id(line)
+            .as_deref()
+            .and_then(request_number)
+            .unwrap_or(u32::MAX)
+    };
+    let mut source = Source::open(lines, cx.store.path().parent(), key).await;
     let mut j = JoinState {
         requests: light_requests(cx),
         ..JoinState::default()
     };
+    j.took[0] += t.elapsed();
     // The previous chunk's commit is awaited after the next chunk is read and sent: at most
     // two chunks are in memory or in the writer's queue.
     let mut committing: Option<oneshot::Receiver<()>> = None;
     loop {
         let t = Instant::now();
-        let (chunk, broke) = read_chunk(&mut lines).await;
+        let (chunk, broke) = source.next_chunk(CHUNK).await;
         j.took[0] += t.elapsed();
         let last = chunk.is_empty();
         join_chunk(cx, batch, chunk, &mut j).await?;
@@ -168,21 +179,6 @@ fn send_flush<P: Provider>(cx: &Cx<P>) -> oneshot::Receiver<()> {
     let (tx, rx) = oneshot::channel();
     let _ = cx.shared.writer.send(WriterMsg::Flush(tx));
     rx
-}
-
-/// Up to [`CHUNK`] lines; empty at the end. A broken download returns what came before it.
-async fn read_chunk(
-    lines: &mut crate::provider::batch::LineStream,
-) -> (Vec<Vec<u8>>, Option<crate::provider::ProviderError>) {
-    let mut chunk = Vec::with_capacity(CHUNK);
-    while chunk.len() < CHUNK {
-        match lines.next_line().await {
-            Ok(Some(line)) => chunk.push(line),
-            Ok(None) => break,
-            Err(e) => return (chunk, Some(e)),
-        }
-    }
-    (chunk, None)
 }
 
 /// The request number a `custom_id` of this batch names, if it names one.
