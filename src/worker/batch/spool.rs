@@ -93,11 +93,15 @@ impl Source {
         }
     }
 
-    /// Up to `n` lines; empty at the end. The second value says why the download broke off
-    /// (the lines before it are all given first).
-    pub(super) async fn next_chunk(&mut self, n: usize) -> (Vec<Vec<u8>>, Option<String>) {
+    /// Up to `n` lines with their keys; empty at the end. The second value says why the
+    /// download broke off (the lines before it are all given first).
+    pub(super) async fn next_chunk(
+        &mut self,
+        n: usize,
+        key: impl Fn(&[u8]) -> u32,
+    ) -> (Vec<(u32, Vec<u8>)>, Option<String>) {
         match self {
-            Source::Streamed(lines) => read_chunk(lines, n).await,
+            Source::Streamed(lines) => read_chunk(lines, n, key).await,
             Source::Spooled {
                 file,
                 entries,
@@ -115,7 +119,7 @@ impl Source {
                             Some(format!("the kept result file could not be read: {e}")),
                         );
                     }
-                    chunk.push(line);
+                    chunk.push((e.key, line));
                 }
                 *next = end;
                 let last = *next == entries.len();
@@ -125,13 +129,17 @@ impl Source {
     }
 }
 
-/// Up to `n` lines as they come; empty at the end. A broken download returns what came before
-/// it.
-async fn read_chunk(lines: &mut LineStream, n: usize) -> (Vec<Vec<u8>>, Option<String>) {
+/// Up to `n` lines as they come, with their keys; empty at the end. A broken download returns
+/// what came before it.
+async fn read_chunk(
+    lines: &mut LineStream,
+    n: usize,
+    key: impl Fn(&[u8]) -> u32,
+) -> (Vec<(u32, Vec<u8>)>, Option<String>) {
     let mut chunk = Vec::with_capacity(n);
     while chunk.len() < n {
         match lines.next_line().await {
-            Ok(Some(line)) => chunk.push(line),
+            Ok(Some(line)) => chunk.push((key(&line), line)),
             Ok(None) => break,
             Err(e) => return (chunk, Some(e.to_string())),
         }
