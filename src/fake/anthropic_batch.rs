@@ -301,7 +301,14 @@ async fn results(shared: &Shared, headers: &BTreeMap<String, String>, id: &str) 
             FakeOutcome::Expired => json!({"type": "expired"}),
             FakeOutcome::Canceled => json!({"type": "canceled"}),
         };
-        let line = json!({"custom_id": custom_id, "result": result}).to_string();
+        let line = if i == 0 && script.doubled_id_first {
+            format!(
+                r#"{{"custom_id":"zz-0","custom_id":{},"result":{result}}}"#,
+                json!(custom_id)
+            )
+        } else {
+            json!({"custom_id": custom_id, "result": result}).to_string()
+        };
         if i == 0 && script.duplicate_first {
             lines.push(line.clone());
         }

@@ -146,3 +146,56 @@ async fn read_chunk(
     }
     (chunk, None)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn line(id: &str, n: u32) -> Vec<u8> {
+        format!(r#"{{"custom_id":"{id}","n":{n}}}"#).into_bytes()
+    }
+
+    /// The key a line's `custom_id` names: its number after the last '-'.
+    fn key(l: &[u8]) -> u32 {
+        let v: serde_json::Value = serde_json::from_slice(l).unwrap_or_default();
+        v["custom_id"]
+            .as_str()
+            .and_then(|id| id.rsplit('-').next()?.parse().ok())
+            .unwrap_or(u32::MAX)
+    }
+
+    #[tokio::test]
+    async fn lines_come_back_in_key_order_in_chunks_with_equal_keys_in_file_order() {
+        let lines = vec![
+            line("r-3", 0),
+            line("r-1", 1),
+            line("bad", 2),
+            line("r-1", 3),
+            line("r-2", 4),
+        ];
+        let stream = LineStream::from_lines(lines.clone(), "");
+        let mut source = Source::open(stream, None, key).await;
+        assert!(matches!(source, Source::Spooled { .. }), "a temporary file");
+        let mut got = Vec::new();
+        loop {
+            let (chunk, broke) = source.next_chunk(2, key).await;
+            assert!(broke.is_none());
+            if chunk.is_empty() {
+                break;
+            }
+            assert!(chunk.len() <= 2);
+            got.extend(chunk);
+        }
+        let want = [
+            (1, &lines[1]),
+            (1, &lines[3]),
+            (2, &lines[4]),
+            (3, &lines[0]),
+            (u32::MAX, &lines[2]),
+        ];
+        assert_eq!(got.len(), want.len());
+        for ((k, l), (wk, wl)) in got.iter().zip(want) {
+            assert_eq!((*k, l), (wk, wl), "every line, byte for byte, in key order");
+        }
+    }
+}
