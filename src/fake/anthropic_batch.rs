@@ -303,7 +303,7 @@ async fn results(shared: &Shared, headers: &BTreeMap<String, String>, id: &str) 
         };
         let line = if i == 0 && script.doubled_id_first {
             format!(
-                r#"{{"custom_id":"zz-0","custom_id":{},"result":{result}}}"#,
+                r#"{{"custom_id":"zz-x","custom_id":{},"result":{result}}}"#,
                 json!(custom_id)
             )
         } else {

@@ -74,6 +74,20 @@ pub enum BatchClient {
     Google(GoogleBatch),
 }
 
+/// The common case read without a decoder: a line that starts `{"custom_id":"` with an id
+/// free of escapes (Anthropic's and the fake's lines). What it reads only orders the lines:
+/// a line whose full decode names another id is looked up again by that one.
+fn leading_custom_id(client: &BatchClient, line: &[u8]) -> Option<String> {
+    if matches!(client, BatchClient::Google(_)) {
+        return None;
+    }
+    let rest = line.strip_prefix(br#"{"custom_id":""#)?;
+    let end = rest.iter().position(|b| *b == b'"' || *b == b'\\')?;
+    (rest[end] == b'"')
+        .then(|| std::str::from_utf8(&rest[..end]).ok().map(str::to_owned))
+        .flatten()
+}
+
 impl BatchClient {
     pub fn limits(&self) -> BatchLimits {
         match self {
@@ -156,6 +170,9 @@ impl BatchClient {
             custom_id: Option<std::borrow::Cow<'a, str>>,
             #[serde(borrow, default)]
             key: Option<std::borrow::Cow<'a, str>>,
+        }
+        if let Some(id) = leading_custom_id(self, line) {
+            return Some(id);
         }
         let head: Head<'_> = serde_json::from_slice(line).ok()?;
         match self {
