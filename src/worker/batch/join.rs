@@ -59,41 +59,16 @@ pub(super) async fn join<P: Provider>(
             .await
         }
     };
-    let key = |line: &[u8]| {
-        cx.client
-            .line_custom_id(line)
-            .as_deref()
-            .and_then(request_number)
-            .unwrap_or(u32::MAX)
-    };
+    let key = |line: &[u8]| line_key(cx, line);
     let mut source = Source::open(lines, cx.store.path().parent(), &key).await;
     let mut j = JoinState {
         requests: light_requests(cx),
         ..JoinState::default()
     };
     j.took[0] += t.elapsed();
-    // The previous chunk's commit is awaited after the next chunk is read and sent: at most
-    // two chunks are in memory or in the writer's queue.
-    let mut committing: Option<oneshot::Receiver<()>> = None;
-    loop {
-        let t = Instant::now();
-        let (chunk, broke) = source.next_chunk(CHUNK, &key).await;
-        j.took[0] += t.elapsed();
-        let last = chunk.is_empty();
-        join_chunk(cx, batch, chunk, &mut j).await?;
-        let next = send_flush(cx);
-        let t = Instant::now();
-        if let Some(rx) = committing.replace(next) {
-            let _ = rx.await;
-        }
-        j.took[3] += t.elapsed();
-        if let Some(e) = broke {
-            flush(cx).await;
-            return Ok(Joined::Again(format!("the result download broke off: {e}")));
-        }
-        if last {
-            break;
-        }
+    if let Some(e) = join_all(cx, batch, &mut source, &key, &mut j).await? {
+        flush(cx).await;
+        return Ok(Joined::Again(format!("the result download broke off: {e}")));
     }
     let t = Instant::now();
     flush(cx).await;
@@ -129,6 +104,45 @@ pub(super) async fn join<P: Provider>(
         status.id, batch.join.joined, back, batch.join.unknown, batch.join.duplicate, batch.join.malformed
     ));
     Ok(Joined::Done { expired: j.expired })
+}
+
+/// The request a line's `custom_id` names (`u32::MAX`: none), read quickly: it orders the
+/// lines only.
+fn line_key<P: Provider>(cx: &Cx<P>, line: &[u8]) -> u32 {
+    cx.client
+        .line_custom_id(line)
+        .as_deref()
+        .and_then(request_number)
+        .unwrap_or(u32::MAX)
+}
+
+/// Join every chunk of `source` in order; `Some`: why the download broke off (what came
+/// before it is joined). The previous chunk's commit is awaited after the next chunk is read
+/// and sent: at most two chunks are in memory or in the writer's queue.
+async fn join_all<P: Provider>(
+    cx: &Cx<P>,
+    batch: &mut BatchRecord,
+    source: &mut Source,
+    key: &impl Fn(&[u8]) -> u32,
+    j: &mut JoinState,
+) -> Result<Option<String>, WorkerError> {
+    let mut committing: Option<oneshot::Receiver<()>> = None;
+    loop {
+        let t = Instant::now();
+        let (chunk, broke) = source.next_chunk(CHUNK, key).await;
+        j.took[0] += t.elapsed();
+        let last = chunk.is_empty();
+        join_chunk(cx, batch, chunk, j).await?;
+        let next = send_flush(cx);
+        let t = Instant::now();
+        if let Some(rx) = committing.replace(next) {
+            let _ = rx.await;
+        }
+        j.took[3] += t.elapsed();
+        if broke.is_some() || last {
+            return Ok(broke);
+        }
+    }
 }
 
 #[derive(Default)]
