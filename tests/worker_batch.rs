@@ -290,6 +290,27 @@ async fn unknown_duplicate_and_malformed_result_lines_are_counted_and_ignored() 
 }
 
 #[tokio::test]
+async fn a_line_naming_two_custom_ids_joins_by_the_last_one_as_json_reads_it() {
+    // The join orders lines by a quick read of their id, which sees no id in such a line; the
+    // full decode sees the last one, and the line is looked up again by it.
+    let env = setup(4);
+    env.policy("worker.batching.pack_size", json!(2));
+    let run = env.create();
+    env.fake.script_batch(FakeBatchScript {
+        doubled_id_first: true,
+        ..Default::default()
+    });
+    assert_eq!(env.work(&run).await, RunEnd::Complete);
+    for i in 0..4 {
+        env.assert_staged_as_the_fake_says(&run, i);
+    }
+    let batches = env.store.batches_of_run(&run.run_id).unwrap();
+    assert_eq!(batches.len(), 1, "nothing went out again");
+    let b = &batches[0].join;
+    assert_eq!((b.joined, b.unknown, b.missing), (2, 0, 0));
+}
+
+#[tokio::test]
 async fn a_refused_submit_pauses_the_run_with_the_providers_message_and_loses_nothing() {
     let env = setup(3);
     let run = env.create();

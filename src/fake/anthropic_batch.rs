@@ -301,7 +301,7 @@ async fn results(shared: &Shared, headers: &BTreeMap<String, String>, id: &str) 
             FakeOutcome::Expired => json!({"type": "expired"}),
             FakeOutcome::Canceled => json!({"type": "canceled"}),
         };
-        let line = json!({"custom_id": custom_id, "result": result}).to_string();
+        let line = line_of(custom_id, &result, i == 0 && script.doubled_id_first);
         if i == 0 && script.duplicate_first {
             lines.push(line.clone());
         }
@@ -315,6 +315,18 @@ async fn results(shared: &Shared, headers: &BTreeMap<String, String>, id: &str) 
         b.rendered = Some(std::sync::Arc::new(body.clone()));
     }
     raw_reply(StatusCode::OK, body, &[])
+}
+
+/// One line of the result file; `doubled`: it names a bogus `custom_id` before its own.
+fn line_of(custom_id: &str, result: &Value, doubled: bool) -> String {
+    if doubled {
+        format!(
+            r#"{{"custom_id":"zz-x","custom_id":{},"result":{result}}}"#,
+            json!(custom_id)
+        )
+    } else {
+        json!({"custom_id": custom_id, "result": result}).to_string()
+    }
 }
 
 /// The message the real-time endpoint would send for `params`.

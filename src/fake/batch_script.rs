@@ -32,6 +32,9 @@ pub struct FakeBatchScript {
     pub extra_lines: Vec<String>,
     /// The first request's line appears twice.
     pub duplicate_first: bool,
+    /// The first request's line names a `custom_id` twice, a bogus one and then its own (a
+    /// JSON object's last key wins; Anthropic's fake only).
+    pub doubled_id_first: bool,
     /// The batch vanishes once created: `GET` answers 404.
     pub vanish: bool,
     /// The result file answers 500.

@@ -205,7 +205,8 @@ fn writer_loop(
         match done.runs {
             Ok(runs) => {
                 if !batch.calls.is_empty() {
-                    for c in &batch.calls {
+                    // No listener (`run start` in a script, a bench): no copy of each record.
+                    for c in batch.calls.iter().filter(|_| events.is_some()) {
                         emit(&events, WorkerEvent::CallFinished(c.record.clone()));
                     }
                     emit_progress(&events, label, totals.as_mut(), &runs);

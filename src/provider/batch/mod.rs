@@ -74,6 +74,20 @@ pub enum BatchClient {
     Google(GoogleBatch),
 }
 
+/// The common case read without a decoder: a line that starts `{"custom_id":"` with an id
+/// free of escapes (Anthropic's and the fake's lines). What it reads only orders the lines:
+/// a line whose full decode names another id is looked up again by that one.
+fn leading_custom_id(client: &BatchClient, line: &[u8]) -> Option<String> {
+    if matches!(client, BatchClient::Google(_)) {
+        return None;
+    }
+    let rest = line.strip_prefix(br#"{"custom_id":""#)?;
+    let end = rest.iter().position(|b| *b == b'"' || *b == b'\\')?;
+    (rest[end] == b'"')
+        .then(|| std::str::from_utf8(&rest[..end]).ok().map(str::to_owned))
+        .flatten()
+}
+
 impl BatchClient {
     pub fn limits(&self) -> BatchLimits {
         match self {
@@ -144,6 +158,28 @@ impl BatchClient {
             BatchClient::OpenAi(_) => openai::parse_line(line),
             BatchClient::Google(_) => google::parse_line(line),
         }
+    }
+
+    /// The `custom_id` a result line names (Gemini: its `key`), read without decoding the
+    /// rest of the line; `None` when it names none. The join only orders lines by it: every
+    /// line is decoded in full by [`BatchClient::parse_line`] when it is joined.
+    pub fn line_custom_id(&self, line: &[u8]) -> Option<String> {
+        #[derive(serde::Deserialize)]
+        struct Head<'a> {
+            #[serde(borrow, default)]
+            custom_id: Option<std::borrow::Cow<'a, str>>,
+            #[serde(borrow, default)]
+            key: Option<std::borrow::Cow<'a, str>>,
+        }
+        if let Some(id) = leading_custom_id(self, line) {
+            return Some(id);
+        }
+        let head: Head<'_> = serde_json::from_slice(line).ok()?;
+        match self {
+            BatchClient::Google(_) => head.key,
+            BatchClient::Anthropic(_) | BatchClient::OpenAi(_) => head.custom_id,
+        }
+        .map(std::borrow::Cow::into_owned)
     }
 
     /// A succeeded request's answer, decoded as the real-time call's would be.

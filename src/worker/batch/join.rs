@@ -12,10 +12,11 @@ use std::time::{Duration, Instant};
 use tokio::sync::{oneshot, Semaphore};
 
 use super::session::Cx;
+use super::spool::Source;
 use super::store_ops;
 use crate::model::Block;
 use crate::model::{BatchRecord, BatchRequest, BatchState, CallMode, CallOutcome};
-use crate::provider::batch::{BatchOutcome, BatchStatus};
+use crate::provider::batch::{BatchLine, BatchOutcome, BatchStatus};
 use crate::provider::pricing::batch_cost;
 use crate::provider::{CallRequest, Provider};
 use crate::store::Store;
@@ -46,7 +47,8 @@ pub(super) async fn join<P: Provider>(
     batch: &mut BatchRecord,
     status: &BatchStatus,
 ) -> Result<Joined, WorkerError> {
-    let mut lines = match cx.client.results(status).await {
+    let t = Instant::now();
+    let lines = match cx.client.results(status).await {
         Ok(l) => l,
         Err(e) => {
             return give_up(
@@ -57,32 +59,16 @@ pub(super) async fn join<P: Provider>(
             .await
         }
     };
+    let key = |line: &[u8]| line_key(cx, line);
+    let mut source = Source::open(lines, cx.store.path().parent(), &key).await;
     let mut j = JoinState {
         requests: light_requests(cx),
         ..JoinState::default()
     };
-    // The previous chunk's commit is awaited after the next chunk is read and sent: at most
-    // two chunks are in memory or in the writer's queue.
-    let mut committing: Option<oneshot::Receiver<()>> = None;
-    loop {
-        let t = Instant::now();
-        let (chunk, broke) = read_chunk(&mut lines).await;
-        j.took[0] += t.elapsed();
-        let last = chunk.is_empty();
-        join_chunk(cx, batch, chunk, &mut j).await?;
-        let next = send_flush(cx);
-        let t = Instant::now();
-        if let Some(rx) = committing.replace(next) {
-            let _ = rx.await;
-        }
-        j.took[3] += t.elapsed();
-        if let Some(e) = broke {
-            flush(cx).await;
-            return Ok(Joined::Again(format!("the result download broke off: {e}")));
-        }
-        if last {
-            break;
-        }
+    j.took[0] += t.elapsed();
+    if let Some(e) = join_all(cx, batch, &mut source, &key, &mut j).await? {
+        flush(cx).await;
+        return Ok(Joined::Again(format!("the result download broke off: {e}")));
     }
     let t = Instant::now();
     flush(cx).await;
@@ -118,6 +104,45 @@ pub(super) async fn join<P: Provider>(
         status.id, batch.join.joined, back, batch.join.unknown, batch.join.duplicate, batch.join.malformed
     ));
     Ok(Joined::Done { expired: j.expired })
+}
+
+/// The request a line's `custom_id` names (`u32::MAX`: none), read quickly: it orders the
+/// lines only.
+fn line_key<P: Provider>(cx: &Cx<P>, line: &[u8]) -> u32 {
+    cx.client
+        .line_custom_id(line)
+        .as_deref()
+        .and_then(request_number)
+        .unwrap_or(u32::MAX)
+}
+
+/// Join every chunk of `source` in order; `Some`: why the download broke off (what came
+/// before it is joined). The previous chunk's commit is awaited after the next chunk is read
+/// and sent: at most two chunks are in memory or in the writer's queue.
+async fn join_all<P: Provider>(
+    cx: &Cx<P>,
+    batch: &mut BatchRecord,
+    source: &mut Source,
+    key: &impl Fn(&[u8]) -> u32,
+    j: &mut JoinState,
+) -> Result<Option<String>, WorkerError> {
+    let mut committing: Option<oneshot::Receiver<()>> = None;
+    loop {
+        let t = Instant::now();
+        let (chunk, broke) = source.next_chunk(CHUNK, key).await;
+        j.took[0] += t.elapsed();
+        let last = chunk.is_empty();
+        join_chunk(cx, batch, chunk, j).await?;
+        let next = send_flush(cx);
+        let t = Instant::now();
+        if let Some(rx) = committing.replace(next) {
+            let _ = rx.await;
+        }
+        j.took[3] += t.elapsed();
+        if broke.is_some() || last {
+            return Ok(broke);
+        }
+    }
 }
 
 #[derive(Default)]
@@ -170,31 +195,59 @@ fn send_flush<P: Provider>(cx: &Cx<P>) -> oneshot::Receiver<()> {
     rx
 }
 
-/// Up to [`CHUNK`] lines; empty at the end. A broken download returns what came before it.
-async fn read_chunk(
-    lines: &mut crate::provider::batch::LineStream,
-) -> (Vec<Vec<u8>>, Option<crate::provider::ProviderError>) {
-    let mut chunk = Vec::with_capacity(CHUNK);
-    while chunk.len() < CHUNK {
-        match lines.next_line().await {
-            Ok(Some(line)) => chunk.push(line),
-            Ok(None) => break,
-            Err(e) => return (chunk, Some(e)),
-        }
-    }
-    (chunk, None)
-}
-
 /// The request number a `custom_id` of this batch names, if it names one.
 fn request_number(custom_id: &str) -> Option<u32> {
     custom_id.rsplit('-').next()?.parse().ok()
 }
 
-/// What one line of the file stands for, resolved against the store.
-enum Resolved {
-    Unknown,
-    /// Its request, its blocks, and the run that keeps its call; `None`: joined already.
-    Request(u32, BatchRequest, Option<(Vec<Item>, String)>),
+/// What the store says about the requests a chunk's lines name, line by line: the request
+/// (if the number names one) and whether its call is still `started`; and the blocks of the
+/// open ones.
+#[derive(Default)]
+struct Lookup {
+    found: Vec<Option<(BatchRequest, bool)>>,
+    blocks: HashMap<(u32, u32), Block>,
+}
+
+/// Decode a chunk's lines while the requests their keys name are looked up on the blocking
+/// pool; a line whose decoded `custom_id` names another request than its key (the quick read
+/// of the id disagreed) is looked up again by what it names.
+async fn decode_and_look_up<P: Provider>(
+    cx: &Cx<P>,
+    key: &str,
+    chunk: Vec<(u32, Vec<u8>)>,
+) -> Result<(Vec<Result<BatchLine, String>>, Lookup), WorkerError> {
+    let numbers: Vec<u32> = chunk.iter().map(|(n, _)| *n).collect();
+    let (k, s, m, n) = (
+        key.to_string(),
+        cx.store.clone(),
+        cx.members.clone(),
+        numbers.clone(),
+    );
+    let looking = tokio::task::spawn_blocking(move || resolve(&s, &m, &k, &n));
+    let parsed: Vec<_> = chunk.iter().map(|(_, l)| cx.client.parse_line(l)).collect();
+    drop(chunk);
+    let mut lookup = looking
+        .await
+        .map_err(|e| WorkerError::Refused(format!("worker task failed: {e}")))??;
+    let again: Vec<(usize, u32)> = parsed
+        .iter()
+        .enumerate()
+        .filter_map(|(i, p)| {
+            let named = request_number(&p.as_ref().ok()?.custom_id).unwrap_or(u32::MAX);
+            (named != numbers[i]).then_some((i, named))
+        })
+        .collect();
+    if !again.is_empty() {
+        let (k, s, m) = (key.to_string(), cx.store.clone(), cx.members.clone());
+        let wanted: Vec<u32> = again.iter().map(|(_, n)| *n).collect();
+        let more = blocking(move || resolve(&s, &m, &k, &wanted)).await?;
+        for ((i, _), f) in again.into_iter().zip(more.found) {
+            lookup.found[i] = f;
+        }
+        lookup.blocks.extend(more.blocks);
+    }
+    Ok((parsed, lookup))
 }
 
 /// Parse a chunk of lines, resolve them all in one blocking step, and send each answer through
@@ -202,29 +255,27 @@ enum Resolved {
 async fn join_chunk<P: Provider>(
     cx: &Cx<P>,
     batch: &mut BatchRecord,
-    chunk: Vec<Vec<u8>>,
+    chunk: Vec<(u32, Vec<u8>)>,
     j: &mut JoinState,
 ) -> Result<(), WorkerError> {
     let t = Instant::now();
-    let mut parsed = Vec::with_capacity(chunk.len());
-    for line in &chunk {
-        match cx.client.parse_line(line) {
-            Ok(p) => parsed.push(p),
-            Err(why) => {
-                tracing::warn!(batch = %batch.key, "malformed result line ignored: {why}");
-                batch.join.malformed += 1;
-            }
-        }
-    }
-    drop(chunk);
-    let ids: Vec<String> = parsed.iter().map(|p| p.custom_id.clone()).collect();
-    let (k, s, m) = (batch.key.clone(), cx.store.clone(), cx.members.clone());
-    let resolved = blocking(move || resolve(&s, &m, &k, ids)).await?;
+    let (parsed, mut lookup) = decode_and_look_up(cx, &batch.key, chunk).await?;
     j.took[1] += t.elapsed();
     let t = Instant::now();
     let mut effects = Vec::with_capacity(parsed.len());
-    for (line, found) in parsed.into_iter().zip(resolved) {
-        let Resolved::Request(n, request, loaded) = found else {
+    for (i, line) in parsed.into_iter().enumerate() {
+        let line = match line {
+            Ok(line) => line,
+            Err(why) => {
+                tracing::warn!(batch = %batch.key, "malformed result line ignored: {why}");
+                batch.join.malformed += 1;
+                continue;
+            }
+        };
+        let found = lookup.found[i]
+            .take()
+            .filter(|(r, _)| r.custom_id == line.custom_id);
+        let (Some((request, open)), Some(n)) = (found, request_number(&line.custom_id)) else {
             batch.join.unknown += 1;
             continue;
         };
@@ -232,11 +283,12 @@ async fn join_chunk<P: Provider>(
             batch.join.duplicate += 1;
             continue;
         }
-        let Some((items, home)) = loaded else {
+        if !open {
             // Already joined before a restart (its call is no longer `started`).
             j.not_joined += 1;
             continue;
-        };
+        }
+        let (items, home) = items_of(&request, &mut lookup.blocks, &cx.members.run_ids);
         effects.push(effect_of(cx, line.outcome, &request, items, home, j));
     }
     j.took[2] += t.elapsed();
@@ -245,31 +297,28 @@ async fn join_chunk<P: Provider>(
     Ok(())
 }
 
-/// Each line's request and blocks, for a whole chunk from three reads: its requests, which
-/// of their calls are still `started`, and the blocks of those (each block chunk of the store
-/// decoded once per member run, not once per line).
+/// The requests `numbers` name (`u32::MAX`: none), for a whole chunk from three reads: the
+/// requests, which of their calls are still `started`, and the blocks of those (each block
+/// chunk of the store decoded once per member run, not once per line).
 fn resolve(
     store: &Store,
     members: &Members,
     key: &str,
-    ids: Vec<String>,
-) -> Result<Vec<Resolved>, WorkerError> {
+    numbers: &[u32],
+) -> Result<Lookup, WorkerError> {
     let lookup = store.batch_requests(key)?;
-    let mut found = Vec::with_capacity(ids.len());
-    for id in &ids {
-        found.push(match request_number(id) {
-            Some(n) => lookup
-                .get(n)?
-                .filter(|r| &r.custom_id == id)
-                .map(|r| (n, r)),
-            None => None,
+    let mut found = Vec::with_capacity(numbers.len());
+    for &n in numbers {
+        found.push(match n {
+            u32::MAX => None,
+            n => lookup.get(n)?,
         });
     }
     drop(lookup);
     let homes: Vec<(&str, u64)> = found
         .iter()
         .flatten()
-        .filter_map(|(_, r)| {
+        .filter_map(|r| {
             Some((
                 members.run_ids[r.blocks.first()?.0 as usize].as_str(),
                 r.call_seq,
@@ -277,30 +326,22 @@ fn resolve(
         })
         .collect();
     let mut started = store.calls_started(&homes)?.into_iter();
-    let mut open = Vec::with_capacity(found.len());
-    for f in &found {
-        open.push(match f {
-            Some((_, r)) if !r.blocks.is_empty() => started.next().unwrap_or(false),
-            _ => false,
-        });
-    }
+    let found: Vec<Option<(BatchRequest, bool)>> = found
+        .into_iter()
+        .map(|f| {
+            f.map(|r| {
+                let open = !r.blocks.is_empty() && started.next().unwrap_or(false);
+                (r, open)
+            })
+        })
+        .collect();
     let wanted = found
         .iter()
-        .zip(&open)
-        .filter(|(_, o)| **o)
-        .flat_map(|(f, _)| f.iter().flat_map(|(_, r)| r.blocks.iter().copied()));
-    let mut blocks = load_blocks(store, members, wanted)?;
-    Ok(found
-        .into_iter()
-        .zip(open)
-        .map(|(f, open)| match f {
-            None => Resolved::Unknown,
-            Some((n, r)) => {
-                let loaded = open.then(|| items_of(&r, &mut blocks, &members.run_ids));
-                Resolved::Request(n, r, loaded)
-            }
-        })
-        .collect())
+        .flatten()
+        .filter(|(_, open)| *open)
+        .flat_map(|(r, _)| r.blocks.iter().copied());
+    let blocks = load_blocks(store, members, wanted)?;
+    Ok(Lookup { found, blocks })
 }
 
 /// The blocks at `(member, index)`, read once per member run in index order.

@@ -8,6 +8,7 @@
 mod join;
 mod poll;
 mod session;
+mod spool;
 mod store_ops;
 mod submit;
 
