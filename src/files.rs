@@ -65,6 +65,42 @@ pub fn create_private_file(path: &Path) -> io::Result<()> {
         .map(drop)
 }
 
+/// An unnamed file (mode 0600) in `dir`, gone from the directory from the start and from the
+/// disk once it is closed: Linux `O_TMPFILE`; elsewhere a fresh name, unlinked at once.
+pub fn unnamed_temp_file_in(dir: &Path) -> io::Result<std::fs::File> {
+    use std::os::unix::fs::OpenOptionsExt;
+    #[cfg(target_os = "linux")]
+    {
+        std::fs::OpenOptions::new()
+            .read(true)
+            .write(true)
+            .mode(0o600)
+            .custom_flags(libc::O_TMPFILE)
+            .open(dir)
+    }
+    #[cfg(not(target_os = "linux"))]
+    {
+        use std::sync::atomic::{AtomicU64, Ordering};
+        static NEXT: AtomicU64 = AtomicU64::new(0);
+        let nanos = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| d.subsec_nanos());
+        let path = dir.join(format!(
+            ".blockwise-spool-{}-{}-{nanos}",
+            std::process::id(),
+            NEXT.fetch_add(1, Ordering::Relaxed)
+        ));
+        let file = std::fs::OpenOptions::new()
+            .read(true)
+            .write(true)
+            .create_new(true)
+            .mode(0o600)
+            .open(&path)?;
+        std::fs::remove_file(&path)?;
+        Ok(file)
+    }
+}
+
 /// Whether this account may write `path` (the kernel's answer, `access(W_OK)`).
 pub fn writable(path: &Path) -> bool {
     use std::os::unix::ffi::OsStrExt;
@@ -151,5 +187,21 @@ mod tests {
             Err(ReadError::TooLarge { limit: 10 })
         ));
         assert_eq!(read_regular(&big, 11).unwrap().len(), 11);
+    }
+
+    #[test]
+    fn an_unnamed_temp_file_is_private_readable_and_leaves_no_name() {
+        use std::io::{Read, Seek, Write};
+        use std::os::unix::fs::PermissionsExt;
+        let dir = tempfile::tempdir().unwrap();
+        let mut f = unnamed_temp_file_in(dir.path()).unwrap();
+        f.write_all(b"line one\nline two\n").unwrap();
+        f.rewind().unwrap();
+        let mut back = String::new();
+        f.read_to_string(&mut back).unwrap();
+        assert_eq!(back, "line one\nline two\n");
+        assert_eq!(f.metadata().unwrap().permissions().mode() & 0o777, 0o600);
+        assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 0);
+        assert!(unnamed_temp_file_in(&dir.path().join("missing")).is_err());
     }
 }

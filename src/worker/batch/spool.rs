@@ -44,8 +44,8 @@ impl Source {
     ) -> Source {
         let made = store_dir
             .filter(|d| !d.as_os_str().is_empty())
-            .and_then(|d| tempfile::tempfile_in(d).ok())
-            .or_else(|| tempfile::tempfile().ok());
+            .and_then(|d| crate::files::unnamed_temp_file_in(d).ok())
+            .or_else(|| crate::files::unnamed_temp_file_in(&std::env::temp_dir()).ok());
         let Some(file) = made else {
             tracing::warn!(
                 "no temporary file for the result file: its lines are joined as they come"
