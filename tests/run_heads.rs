@@ -50,6 +50,11 @@ fn assert_in_step(store: &Store) {
     let full: Vec<Run> = store.list_runs().unwrap();
     let heads = store.list_run_heads().unwrap();
     assert_eq!(heads, full.iter().map(run_head_of).collect::<Vec<_>>());
+    assert_eq!(
+        lazy(store),
+        heads,
+        "lazy heads say the same, in the same order"
+    );
     let ids: Vec<String> = full.iter().map(|r| r.run_id.clone()).collect();
     assert_eq!(store.get_run_heads(&ids).unwrap(), heads);
     let report = store.check().unwrap();
@@ -236,6 +241,12 @@ fn a_format_5_store_gains_a_head_for_every_run_when_it_is_opened() {
     assert_in_step(&store);
 }
 
+/// `Store::list_heads` decoded whole.
+fn lazy(store: &Store) -> Vec<Run> {
+    let heads = store.list_heads().unwrap();
+    heads.iter().map(|h| h.run().clone()).collect()
+}
+
 /// Change the head table with a raw redb transaction.
 fn edit_heads(path: &Path, edit: impl FnOnce(&mut redb::Table<&str, &[u8]>)) {
     let db = redb::Database::create(path).unwrap();
@@ -264,6 +275,7 @@ fn check_names_a_damaged_missing_or_orphan_head_and_lists_read_the_records_inste
         expected,
         "a damaged head is not read"
     );
+    assert_eq!(lazy(&store), expected, "nor as a lazy head");
     let damage = store.check().unwrap().damage;
     assert_eq!(damage.len(), 1, "{damage:?}");
     assert_eq!(damage[0].subject, format!("the head of run {a}"));
@@ -276,6 +288,7 @@ fn check_names_a_damaged_missing_or_orphan_head_and_lists_read_the_records_inste
     });
     let store = Store::open(&path).unwrap();
     assert_eq!(store.list_run_heads().unwrap(), expected);
+    assert_eq!(lazy(&store), expected);
     let damage = store.check().unwrap().damage;
     let named = |s: &str, p: &str| {
         damage

@@ -44,19 +44,45 @@ pub struct GroupSummary {
     pub paused_reason: Option<String>,
 }
 
+/// What a group's sums read of a member run (a `Run`, or a lazy head that has not decoded it).
+pub trait MemberState {
+    fn status(&self) -> RunStatus;
+    fn counters(&self) -> &RunCounters;
+    fn usage(&self) -> &UsageTotals;
+    fn paused_reason(&self) -> Option<&str>;
+}
+
+impl MemberState for Run {
+    fn status(&self) -> RunStatus {
+        self.status
+    }
+    fn counters(&self) -> &RunCounters {
+        &self.counters
+    }
+    fn usage(&self) -> &UsageTotals {
+        &self.usage
+    }
+    fn paused_reason(&self) -> Option<&str> {
+        self.paused_reason.as_deref()
+    }
+}
+
 impl GroupSummary {
     /// Sum `members` (the group's runs). Status: `complete` when every member is; else
     /// `running` while any member runs, else `paused` if any is paused, else `cancelled`.
-    pub fn of<'a>(group: &RunGroup, members: impl IntoIterator<Item = &'a Run>) -> GroupSummary {
-        let members: Vec<&Run> = members.into_iter().collect();
+    pub fn of<'a, M: MemberState + 'a>(
+        group: &RunGroup,
+        members: impl IntoIterator<Item = &'a M>,
+    ) -> GroupSummary {
+        let members: Vec<&M> = members.into_iter().collect();
         let mut counters = RunCounters::default();
         let mut usage = UsageTotals {
             cost_usd: Some(0.0),
             ..UsageTotals::default()
         };
-        let count = |s: RunStatus| members.iter().filter(|r| r.status == s).count();
+        let count = |s: RunStatus| members.iter().filter(|r| r.status() == s).count();
         for r in &members {
-            let (c, u) = (&r.counters, &r.usage);
+            let (c, u) = (r.counters(), r.usage());
             counters.add(c);
             usage.calls += u.calls;
             usage.cache_hit_calls += u.cache_hit_calls;
@@ -89,7 +115,9 @@ impl GroupSummary {
             runs_cancelled: cancelled,
             counters,
             usage,
-            paused_reason: members.iter().find_map(|r| r.paused_reason.clone()),
+            paused_reason: members
+                .iter()
+                .find_map(|r| r.paused_reason().map(str::to_string)),
         }
     }
 }

@@ -84,24 +84,37 @@ pub(super) fn encode(run: &Run) -> Vec<u8> {
     w
 }
 
-/// A head's run (no policy snapshot, no model-setting sources, no server note, no pack guard),
-/// or `None` when the bytes are not a head of this layout.
-pub(super) fn decode(sealed_bytes: &[u8]) -> Option<Run> {
-    let mut r = Reader(sealed::verify(sealed_bytes)?);
+/// A head's fields borrowed from its payload (no allocation, strings not yet checked to be
+/// UTF-8): what [`decode`] and a lazy [`super::Head`] read.
+pub(super) struct Parsed<'a> {
+    /// run_id, conv_uid, schema_id, schema_ref, schema_uid, provider, model, created_at,
+    /// created_by.
+    pub s: [&'a [u8]; 9],
+    /// paused_reason, base_url, started_at, finished_at, group_id.
+    pub o: [Option<&'a [u8]>; 5],
+    pub status: RunStatus,
+    pub temperature: f64,
+    pub max_tokens: u32,
+    pub counters: RunCounters,
+    pub usage: UsageTotals,
+    pub active_millis: u64,
+    pub sample: Option<u32>,
+}
+
+/// Parse a head's payload (checksum already verified), or `None` when it is not this layout.
+pub(super) fn parse(payload: &[u8]) -> Option<Parsed<'_>> {
+    let mut r = Reader(payload);
     if r.byte()? != LAYOUT {
         return None;
     }
-    let mut s = [(); 9].map(|_| String::new());
+    let mut s: [&[u8]; 9] = [&[]; 9];
     for slot in &mut s {
         *slot = r.str()?;
     }
-    let mut o = [(); 5].map(|_| None);
+    let mut o = [None; 5];
     for slot in &mut o {
         *slot = r.opt_str()?;
     }
-    let [run_id, conv_uid, schema_id, schema_ref, schema_uid, provider, model, created_at, created_by] =
-        s;
-    let [paused_reason, base_url, started_at, finished_at, group_id] = o;
     let status = status_of(r.byte()?)?;
     let temperature = f64::from_le_bytes(r.array()?);
     let max_tokens = u32::from_le_bytes(r.array()?);
@@ -118,25 +131,12 @@ pub(super) fn decode(sealed_bytes: &[u8]) -> Option<Run> {
     if !r.0.is_empty() {
         return None;
     }
-    // Built in place: `ModelConfig::fixed` would copy the two strings just decoded.
-    let model_config = ModelConfig {
-        provider,
-        model,
+    Some(Parsed {
+        s,
+        o,
+        status,
         temperature,
         max_tokens,
-        base_url,
-        sources: Default::default(),
-        policy: Default::default(),
-    };
-    Some(Run {
-        run_id,
-        conv_uid,
-        schema_id,
-        schema_ref,
-        schema_uid,
-        status,
-        paused_reason,
-        model_config,
         counters: RunCounters {
             total: c[0],
             pending: c[1],
@@ -158,16 +158,66 @@ pub(super) fn decode(sealed_bytes: &[u8]) -> Option<Run> {
             },
             cost_usd,
         },
-        created_at,
-        created_by,
-        started_at,
-        finished_at,
         active_millis: u[7],
         sample,
-        server: None,
-        group_id,
-        pack_guard: None,
     })
+}
+
+/// A head's run (no policy snapshot, no model-setting sources, no server note, no pack guard),
+/// or `None` when the bytes are not a head of this layout.
+pub(super) fn decode(sealed_bytes: &[u8]) -> Option<Run> {
+    parse(sealed::verify(sealed_bytes)?)?.to_run(|b| String::from_utf8(b.to_vec()).ok())
+}
+
+impl Parsed<'_> {
+    /// The run, its strings copied out by `own` (`None` from it: no run).
+    pub fn to_run(&self, own: impl Fn(&[u8]) -> Option<String>) -> Option<Run> {
+        let mut s = [(); 9].map(|_| String::new());
+        for (slot, b) in s.iter_mut().zip(self.s) {
+            *slot = own(b)?;
+        }
+        let mut o = [(); 5].map(|_| None);
+        for (slot, b) in o.iter_mut().zip(self.o) {
+            *slot = match b {
+                Some(b) => Some(own(b)?),
+                None => None,
+            };
+        }
+        let [run_id, conv_uid, schema_id, schema_ref, schema_uid, provider, model, created_at, created_by] =
+            s;
+        let [paused_reason, base_url, started_at, finished_at, group_id] = o;
+        // Built in place: `ModelConfig::fixed` would copy the two strings just decoded.
+        let model_config = ModelConfig {
+            provider,
+            model,
+            temperature: self.temperature,
+            max_tokens: self.max_tokens,
+            base_url,
+            sources: Default::default(),
+            policy: Default::default(),
+        };
+        Some(Run {
+            run_id,
+            conv_uid,
+            schema_id,
+            schema_ref,
+            schema_uid,
+            status: self.status,
+            paused_reason,
+            model_config,
+            counters: self.counters,
+            usage: self.usage,
+            created_at,
+            created_by,
+            started_at,
+            finished_at,
+            active_millis: self.active_millis,
+            sample: self.sample,
+            server: None,
+            group_id,
+            pack_guard: None,
+        })
+    }
 }
 
 /// `run` with only what its head keeps: what [`decode`] of [`encode`] gives back.
@@ -233,8 +283,8 @@ fn put_opt<const N: usize>(w: &mut Vec<u8>, v: Option<[u8; N]>) {
 /// Reads a head's fields off the front of its payload; `None` when it runs short.
 struct Reader<'a>(&'a [u8]);
 
-impl Reader<'_> {
-    fn take(&mut self, n: usize) -> Option<&[u8]> {
+impl<'a> Reader<'a> {
+    fn take(&mut self, n: usize) -> Option<&'a [u8]> {
         if self.0.len() < n {
             return None;
         }
@@ -251,12 +301,12 @@ impl Reader<'_> {
         self.take(N)?.try_into().ok()
     }
 
-    fn str(&mut self) -> Option<String> {
+    fn str(&mut self) -> Option<&'a [u8]> {
         let n = u32::from_le_bytes(self.array()?) as usize;
-        String::from_utf8(self.take(n)?.to_vec()).ok()
+        self.take(n)
     }
 
-    fn opt_str(&mut self) -> Option<Option<String>> {
+    fn opt_str(&mut self) -> Option<Option<&'a [u8]>> {
         match self.byte()? {
             0 => Some(None),
             1 => Some(Some(self.str()?)),
@@ -309,6 +359,41 @@ impl Store {
                 .cmp(&b.created_at)
                 .then(a.run_id.cmp(&b.run_id))
         });
+        Ok(out)
+    }
+
+    /// [`Store::list_run_heads`] as lazy heads (see [`super::Head`]): a run is decoded whole
+    /// only when something past its id, state, creation time or schema is read.
+    pub fn list_heads(&self) -> Result<Vec<super::Head>, StoreError> {
+        let _reading = super::guard::reading("the run heads table");
+        let whole = || -> Result<Vec<super::Head>, StoreError> {
+            Ok(self
+                .list_runs()?
+                .iter()
+                .map(|r| head_of(r).into())
+                .collect())
+        };
+        let tx = self.read()?;
+        let heads = match tx.open_table(RUN_HEADS) {
+            Ok(t) => t,
+            Err(redb::TableError::TableDoesNotExist(_)) => return whole(),
+            Err(e) => return Err(e.into()),
+        };
+        let runs = tx.open_table(RUNS)?;
+        if heads.len()? != runs.len()? {
+            return whole();
+        }
+        let mut out = Vec::with_capacity(heads.len()? as usize);
+        for entry in heads.iter()? {
+            let (k, v) = entry?;
+            let head = sealed::verify(v.value()).and_then(super::Head::from_payload);
+            match head {
+                Some(head) if head.is(k.value()) => out.push(head),
+                // Damaged or misplaced: the run records say what is true.
+                _ => return whole(),
+            }
+        }
+        out.sort_by(|a, b| a.order_key().cmp(&b.order_key()));
         Ok(out)
     }
 

@@ -42,6 +42,12 @@ impl Workspace {
         Ok(self.store.list_runs()?)
     }
 
+    /// [`Workspace::list_run_heads`] as lazy heads (`Store::list_heads`): what the TUI's Runs
+    /// list holds.
+    pub fn list_heads(&self) -> Result<Vec<crate::store::Head>, Error> {
+        Ok(self.store.list_heads()?)
+    }
+
     /// Every run without its creation snapshot (`Store::list_run_heads`): what lists show.
     pub fn list_run_heads(&self) -> Result<Vec<Run>, Error> {
         Ok(self.store.list_run_heads()?)

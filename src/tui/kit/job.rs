@@ -257,8 +257,8 @@ pub struct JobDone {
 /// Everything the Runs, Schemas and Policy panes list.
 #[derive(Debug, Clone)]
 pub struct Snapshot {
-    /// Run heads (no creation snapshot): `Store::list_run_heads`.
-    pub runs: Vec<Run>,
+    /// Run heads (no creation snapshot), lazy: `Store::list_heads`.
+    pub runs: Vec<crate::store::Head>,
     pub groups: Vec<RunGroup>,
     pub schemas: Vec<Schema>,
     pub policy: Vec<EffectiveValue>,
@@ -270,7 +270,7 @@ pub struct Snapshot {
 impl Snapshot {
     pub fn read(ws: &Workspace) -> anyhow::Result<Snapshot> {
         Ok(Snapshot {
-            runs: ws.list_run_heads()?,
+            runs: ws.list_heads()?,
             groups: ws.list_groups()?,
             schemas: ws.list_schemas()?,
             policy: ws.policy_all()?,

@@ -15,6 +15,7 @@ use unicode_width::UnicodeWidthStr;
 use crate::tui::kit::{Action, Effect, Pane};
 
 use crate::model::{GroupSummary, OverlayStatus, Run, RunCounters, RunGroup, RunStatus};
+use crate::store::Head;
 use crate::tui::kit::text::{cut_to_width, inert};
 use crate::tui::kit::View;
 use crate::workspace::format_cost;
@@ -42,14 +43,14 @@ pub enum Entry {
 }
 
 /// Sum every group's members out of `runs` (a member the list lacks is left out of the sums).
-pub fn group_rows(groups: &[Arc<RunGroup>], runs: &[Arc<Run>]) -> Vec<GroupRow> {
+pub fn group_rows(groups: &[Arc<RunGroup>], runs: &[Arc<Head>]) -> Vec<GroupRow> {
     if groups.is_empty() {
         return Vec::new();
     }
-    let index: HashMap<&str, usize> = runs
+    let index: HashMap<&[u8], usize> = runs
         .iter()
         .enumerate()
-        .map(|(i, r)| (r.run_id.as_str(), i))
+        .map(|(i, r)| (r.order_key().1, i))
         .collect();
     groups
         .iter()
@@ -57,7 +58,7 @@ pub fn group_rows(groups: &[Arc<RunGroup>], runs: &[Arc<Run>]) -> Vec<GroupRow> 
             let members: Vec<usize> = g
                 .run_ids
                 .iter()
-                .filter_map(|id| index.get(id.as_str()).copied())
+                .filter_map(|id| index.get(id.as_bytes()).copied())
                 .collect();
             GroupRow {
                 summary: GroupSummary::of(g, members.iter().map(|&i| &*runs[i])),
@@ -70,7 +71,7 @@ pub fn group_rows(groups: &[Arc<RunGroup>], runs: &[Arc<Run>]) -> Vec<GroupRow> 
 
 /// The rows: runs of no group and groups, newest first; an unfolded group's members follow it
 /// in project order. `runs` is sorted newest first.
-pub fn entries(runs: &[Arc<Run>], groups: &[GroupRow], unfolded: &HashSet<String>) -> Vec<Entry> {
+pub fn entries(runs: &[Arc<Head>], groups: &[GroupRow], unfolded: &HashSet<String>) -> Vec<Entry> {
     let mut grouped = vec![false; runs.len()];
     for &i in groups.iter().flat_map(|g| &g.members) {
         grouped[i] = true;
@@ -80,7 +81,7 @@ pub fn entries(runs: &[Arc<Run>], groups: &[GroupRow], unfolded: &HashSet<String
         .iter()
         .enumerate()
         .filter(|(i, _)| !grouped[*i])
-        .map(|(i, r)| (r.created_at.as_str(), Entry::Run(i)))
+        .map(|(i, r)| (r.created_at(), Entry::Run(i)))
         .collect();
     top.extend(
         groups

@@ -17,6 +17,7 @@ use super::run_marks::RunMarks;
 use super::run_text::done;
 pub use super::run_text::{format_secs, progress_bar};
 use crate::model::{OverlayStatus, Run, RunCounters, RunGroup, RunState, RunStatus, UsageTotals};
+use crate::store::Head;
 use crate::tui::kit::draw::list_table;
 use crate::tui::kit::text::{cut_to_width, inert};
 use crate::tui::kit::Action;
@@ -44,7 +45,9 @@ struct Speed {
 pub struct RunsPane {
     /// Run heads (`Store::list_run_heads`: no creation snapshot; `get_run` reads one whole),
     /// shared with the grid when it shows their group (1,000 members are not copied).
-    pub runs: Vec<Arc<Run>>,
+    /// Lazy (`Head`): a member's run is decoded when its row is drawn or it is read past its
+    /// id and state.
+    pub runs: Vec<Arc<Head>>,
     /// Run groups as stored; `groups` sums their members out of `runs`.
     records: Vec<Arc<RunGroup>>,
     pub groups: Vec<GroupRow>,
@@ -74,7 +77,7 @@ impl RunsPane {
     /// The run under the cursor (a run or a group's member; `None` on a group row).
     pub fn current(&self) -> Option<&Run> {
         match self.entries.get(self.cursor)? {
-            Entry::Run(i) | Entry::Member(_, i) => self.runs.get(*i).map(|r| &**r),
+            Entry::Run(i) | Entry::Member(_, i) => self.runs.get(*i).map(|r| r.run()),
             Entry::Group(_) => None,
         }
     }
@@ -95,7 +98,7 @@ impl RunsPane {
     }
 
     /// Replace the groups and the runs at once (a full reload): the rows are laid out once.
-    pub fn set_lists(&mut self, groups: Vec<RunGroup>, runs: Vec<Run>) {
+    pub fn set_lists(&mut self, groups: Vec<RunGroup>, runs: Vec<Head>) {
         let keep = self.cursor_key();
         self.records = groups.into_iter().map(Arc::new).collect();
         self.put_runs(runs);
@@ -122,7 +125,7 @@ impl RunsPane {
 
     /// `group`'s member runs in project order, if the list has every one of them (shared, not
     /// copied).
-    pub fn members(&self, group: &RunGroup) -> Option<Vec<Arc<Run>>> {
+    pub fn members(&self, group: &RunGroup) -> Option<Vec<Arc<Head>>> {
         let listed = self
             .groups
             .iter()
@@ -131,8 +134,7 @@ impl RunsPane {
             return (row.members.len() == group.run_ids.len())
                 .then(|| row.members.iter().map(|&i| self.runs[i].clone()).collect());
         }
-        let by_id: HashMap<&str, &Arc<Run>> =
-            self.runs.iter().map(|r| (r.run_id.as_str(), r)).collect();
+        let by_id: HashMap<&str, &Arc<Head>> = self.runs.iter().map(|r| (r.run_id(), r)).collect();
         group
             .run_ids
             .iter()
@@ -149,29 +151,28 @@ impl RunsPane {
     }
 
     pub fn find(&self, run_id: &str) -> Option<&Run> {
-        self.runs.iter().find(|r| r.run_id == run_id).map(|r| &**r)
+        self.runs.iter().find(|r| r.is(run_id)).map(|r| r.run())
     }
 
     /// Replace the list (after a reload), newest first, keeping the cursor on the same run.
     pub fn set_runs(&mut self, runs: Vec<Run>) {
         let keep = self.current().map(|r| r.run_id.clone());
-        self.put_runs(runs);
+        self.put_runs(runs.into_iter().map(Head::from).collect());
         self.rebuild(keep);
     }
 
-    /// Keep `runs` newest first.
-    fn put_runs(&mut self, mut runs: Vec<Run>) {
-        runs.sort_by(|a, b| {
-            b.created_at
-                .cmp(&a.created_at)
-                .then(b.run_id.cmp(&a.run_id))
-        });
+    /// Keep `runs` newest first (the store lists them oldest first: then a reversal will do).
+    fn put_runs(&mut self, mut runs: Vec<Head>) {
+        runs.reverse();
+        if !runs.is_sorted_by(|a, b| a.order_key() >= b.order_key()) {
+            runs.sort_by(|a, b| b.order_key().cmp(&a.order_key()));
+        }
         self.runs = runs.into_iter().map(Arc::new).collect();
     }
 
     /// Put the cursor on `id` (a run, else the group holding it, or a group) when it is listed.
     pub fn select(&mut self, id: &str) {
-        let run = self.runs.iter().position(|r| r.run_id == id);
+        let run = self.runs.iter().position(|r| r.is(id));
         let at = self.entries.iter().position(|e| match e {
             Entry::Run(i) | Entry::Member(_, i) => Some(*i) == run,
             Entry::Group(g) => self.groups[*g].group.group_id == id,
@@ -194,7 +195,7 @@ impl RunsPane {
             g.summary.counters = counters;
             g.summary.usage = usage;
         }
-        if let Some(r) = self.runs.iter_mut().find(|r| r.run_id == run_id) {
+        if let Some(r) = self.runs.iter_mut().find(|r| r.is(run_id)) {
             let r = Arc::make_mut(r);
             r.counters = counters;
             r.usage = usage;
@@ -212,7 +213,7 @@ impl RunsPane {
 
     /// A worker paused the run: show it at once, with its reason.
     pub fn paused(&mut self, run_id: &str, reason: &str) {
-        if let Some(r) = self.runs.iter_mut().find(|r| r.run_id == run_id) {
+        if let Some(r) = self.runs.iter_mut().find(|r| r.is(run_id)) {
             let r = Arc::make_mut(r);
             r.status = RunStatus::Paused;
             r.paused_reason = Some(reason.to_string());

@@ -10,7 +10,8 @@ use ratatui::text::Span;
 use ratatui::widgets::{Block, Borders, Paragraph, Row, Table, Wrap};
 use ratatui::Frame;
 
-use crate::model::{Run, Schema};
+use crate::model::Schema;
+use crate::store::Head;
 use crate::tui::kit::draw::list_table;
 use crate::tui::kit::text::{cut_middle, safe};
 use crate::tui::kit::Action;
@@ -26,7 +27,7 @@ pub struct SchemasPane {
     pub schemas: Vec<Schema>,
     pub cursor: usize,
     /// schema_id → the runs that pin it (shared with the Runs pane's list, not copied).
-    pub usage: BTreeMap<String, Vec<Arc<Run>>>,
+    pub usage: BTreeMap<String, Vec<Arc<Head>>>,
     /// First preview line shown.
     pub scroll: u16,
     /// First list row shown in the last frame (keeps the window still while the cursor moves
@@ -42,13 +43,14 @@ impl SchemasPane {
 
     /// Which runs use which schema, from the Runs pane's list (newest first); each schema's
     /// runs are kept oldest first, as the store lists them.
-    pub fn set_usage(&mut self, runs: &[Arc<Run>]) {
+    pub fn set_usage(&mut self, runs: &[Arc<Head>]) {
         self.usage.clear();
         for r in runs.iter().rev() {
-            match self.usage.get_mut(&r.schema_id) {
+            match self.usage.get_mut(r.schema_id()) {
                 Some(v) => v.push(r.clone()),
                 None => {
-                    self.usage.insert(r.schema_id.clone(), vec![r.clone()]);
+                    self.usage
+                        .insert(r.schema_id().to_string(), vec![r.clone()]);
                 }
             }
         }
@@ -66,7 +68,7 @@ impl SchemasPane {
         self.schemas.get(self.cursor)
     }
 
-    fn runs_of(&self, s: &Schema) -> &[Arc<Run>] {
+    fn runs_of(&self, s: &Schema) -> &[Arc<Head>] {
         self.usage
             .get(&s.schema_id)
             .map(Vec::as_slice)
@@ -246,7 +248,7 @@ impl Component for SchemasPane {
 }
 
 /// The runs' ids, comma separated.
-fn ids(runs: &[Arc<Run>]) -> String {
-    let ids: Vec<&str> = runs.iter().map(|r| r.run_id.as_str()).collect();
+fn ids(runs: &[Arc<Head>]) -> String {
+    let ids: Vec<&str> = runs.iter().map(|r| r.run_id()).collect();
     ids.join(", ")
 }

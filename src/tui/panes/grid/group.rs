@@ -7,7 +7,8 @@
 use std::collections::HashMap;
 use std::sync::Arc;
 
-use crate::model::{sanitize_line, OverlayStatus, Run, RunCounters, RunGroup};
+use crate::model::{sanitize_line, MemberState, OverlayStatus, RunCounters, RunGroup};
+use crate::store::Head;
 use crate::tui::kit::Scope;
 use crate::workspace::{self, Selection, Workspace};
 
@@ -18,7 +19,7 @@ pub struct GroupGrid {
     pub group: Arc<RunGroup>,
     /// The member runs in project order, as last read (heads: no creation snapshot; shared
     /// with the Runs pane's list when they came from it).
-    pub runs: Vec<Arc<Run>>,
+    pub runs: Vec<Arc<Head>>,
     /// `starts[m]`: the key of member `m`'s block 0; one more entry holds the total.
     starts: Vec<u32>,
     /// File names read so far, by member (sanitized, one line).
@@ -31,12 +32,12 @@ impl GroupGrid {
         let runs = ws.group_run_heads(&group)?;
         Ok(GroupGrid::with_runs(
             group,
-            runs.into_iter().map(Arc::new).collect(),
+            runs.into_iter().map(|r| Arc::new(Head::from(r))).collect(),
         ))
     }
 
     /// Over member runs already read (in project order).
-    pub fn with_runs(group: Arc<RunGroup>, runs: Vec<Arc<Run>>) -> GroupGrid {
+    pub fn with_runs(group: Arc<RunGroup>, runs: Vec<Arc<Head>>) -> GroupGrid {
         let mut g = GroupGrid {
             group,
             runs,
@@ -52,7 +53,7 @@ impl GroupGrid {
         self.starts = Vec::with_capacity(self.runs.len() + 1);
         for r in &self.runs {
             self.starts.push(at);
-            at = at.saturating_add(r.counters.total);
+            at = at.saturating_add(r.counters().total);
         }
         self.starts.push(at);
     }
@@ -62,7 +63,7 @@ impl GroupGrid {
         self.runs = ws
             .group_run_heads(&self.group)?
             .into_iter()
-            .map(Arc::new)
+            .map(|r| Arc::new(Head::from(r)))
             .collect();
         self.lay_out();
         Ok(())
@@ -77,7 +78,7 @@ impl GroupGrid {
     pub fn counters(&self) -> RunCounters {
         let mut c = RunCounters::default();
         for r in &self.runs {
-            c.add(&r.counters);
+            c.add(r.counters());
         }
         c
     }
@@ -130,7 +131,12 @@ impl GroupGrid {
         }
         parts
             .into_iter()
-            .map(|(m, v)| (self.runs[m].run_id.clone(), Selection::from_indices(v)))
+            .map(|(m, v)| {
+                (
+                    self.runs[m].run_id().to_string(),
+                    Selection::from_indices(v),
+                )
+            })
             .collect()
     }
 
@@ -145,9 +151,9 @@ impl GroupGrid {
     ) -> Result<Option<u32>, workspace::Error> {
         let n = self.runs.len();
         let (m0, i0) = self.locate(from).unwrap_or((n.saturating_sub(1), u32::MAX));
-        let has = |r: &Run| match status {
-            OverlayStatus::Failed => r.counters.failed > 0,
-            OverlayStatus::AiComplete => r.counters.ai_complete > 0,
+        let has = |r: &Head| match status {
+            OverlayStatus::Failed => r.counters().failed > 0,
+            OverlayStatus::AiComplete => r.counters().ai_complete > 0,
             _ => true,
         };
         let order: Box<dyn Iterator<Item = usize>> = if forward {
@@ -161,11 +167,11 @@ impl GroupGrid {
                 continue;
             }
             let local = match (m == m0, forward) {
-                (true, _) => i0.min(run.counters.total),
+                (true, _) => i0.min(run.counters().total),
                 (false, true) => 0,
-                (false, false) => run.counters.total,
+                (false, false) => run.counters().total,
             };
-            if let Some(i) = ws.next_with_status(&run.run_id, status, local, forward)? {
+            if let Some(i) = ws.next_with_status(run.run_id(), status, local, forward)? {
                 return Ok(Some(self.key(m, i)));
             }
         }
@@ -178,7 +184,7 @@ impl GroupGrid {
             self.runs
                 .iter()
                 .zip(&self.starts)
-                .map(|(r, s)| ((**r).clone(), *s))
+                .map(|(r, s)| (r.run().clone(), *s))
                 .collect(),
         )
     }
@@ -187,10 +193,10 @@ impl GroupGrid {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::model::ModelConfig;
+    use crate::model::{ModelConfig, Run};
 
     fn grid(totals: &[u32]) -> GroupGrid {
-        let runs: Vec<Arc<Run>> = totals
+        let runs: Vec<Arc<Head>> = totals
             .iter()
             .enumerate()
             .map(|(i, t)| {
@@ -202,7 +208,7 @@ mod tests {
                     "me",
                 );
                 r.counters.total = *t;
-                Arc::new(r)
+                Arc::new(Head::from(r))
             })
             .collect();
         let mut g = GroupGrid {

@@ -17,7 +17,7 @@ impl GridPane {
         &mut self,
         ws: &Workspace,
         group: Arc<RunGroup>,
-        members: Option<Vec<Arc<crate::model::Run>>>,
+        members: Option<Vec<Arc<crate::store::Head>>>,
     ) -> Result<(), workspace::Error> {
         let same = self
             .group
@@ -57,8 +57,8 @@ impl GridPane {
             self.run = None;
             return;
         };
-        if self.run.as_ref().map(|r| &r.run_id) != Some(&run.run_id) {
-            self.run = Some((**run).clone());
+        if self.run.as_ref().map(|r| r.run_id.as_str()) != Some(run.run_id()) {
+            self.run = Some(run.run().clone());
         }
     }
 
