@@ -1,6 +1,10 @@
-//! Text of the Runs pane: blocks done, durations and the progress bar.
+//! Text of the Runs pane: blocks done, durations, the progress bar, the state's style and the
+//! table's columns.
 
-use crate::model::{Run, RunCounters};
+use ratatui::layout::Constraint;
+
+use crate::model::{OverlayStatus, Run, RunCounters, RunStatus};
+use crate::tui::kit::View;
 
 /// Blocks no longer waiting (staged, confirmed, failed, skipped).
 pub(super) fn done(c: &RunCounters) -> u32 {
@@ -29,4 +33,39 @@ pub fn progress_bar(run: &Run, width: usize) -> String {
         ".".repeat(width - filled.min(width)),
         c.total
     )
+}
+
+pub(super) fn state_style(run: &Run, view: &View) -> ratatui::style::Style {
+    let theme = view.theme;
+    match run.status {
+        RunStatus::Paused => theme.fg("error"),
+        RunStatus::Complete if run.counters.failed > 0 => theme.status(OverlayStatus::Failed),
+        RunStatus::Complete => theme.status(OverlayStatus::Confirmed),
+        RunStatus::Running if view.working.contains(&run.run_id) => theme.fg("claimed"),
+        _ => theme.fg("text"),
+    }
+}
+
+/// The Runs table's header and column widths at this width.
+pub(super) fn columns(wide: bool, extra: bool) -> (Vec<&'static str>, Vec<Constraint>) {
+    let mut head = vec!["run", "state", "progress", "staged", "fail", "cost"];
+    let mut widths = vec![
+        Constraint::Length(if wide { 16 } else { 12 }),
+        Constraint::Min(10),
+        Constraint::Length(if wide { 22 } else { 11 }),
+        Constraint::Length(6),
+        Constraint::Length(5),
+        Constraint::Length(9),
+    ];
+    if wide {
+        head.insert(3, "pend");
+        widths.insert(3, Constraint::Length(5));
+        head.insert(5, "conf");
+        widths.insert(5, Constraint::Length(5));
+    }
+    if extra {
+        head.extend(["schema", "model"]);
+        widths.extend([Constraint::Length(18), Constraint::Length(22)]);
+    }
+    (head, widths)
 }

@@ -14,7 +14,7 @@ use ratatui::Frame;
 
 use super::run_groups::{self, Entry, GroupRow};
 use super::run_marks::RunMarks;
-use super::run_text::done;
+use super::run_text::{columns, done, state_style};
 pub use super::run_text::{format_secs, progress_bar};
 use crate::model::{OverlayStatus, Run, RunCounters, RunGroup, RunState, RunStatus, UsageTotals};
 use crate::store::Head;
@@ -524,17 +524,6 @@ fn split(area: Rect, extra: u16) -> [Rect; 2] {
         .areas(area)
 }
 
-fn state_style(run: &Run, view: &View) -> ratatui::style::Style {
-    let theme = view.theme;
-    match run.status {
-        RunStatus::Paused => theme.fg("error"),
-        RunStatus::Complete if run.counters.failed > 0 => theme.status(OverlayStatus::Failed),
-        RunStatus::Complete => theme.status(OverlayStatus::Confirmed),
-        RunStatus::Running if view.working.contains(&run.run_id) => theme.fg("claimed"),
-        _ => theme.fg("text"),
-    }
-}
-
 impl Component for RunsPane {
     fn update(&mut self, action: Action, ctx: &Ctx) -> Vec<Effect> {
         if navigate(&mut self.cursor, self.entries.len(), &action, ctx.page) {
@@ -593,28 +582,4 @@ impl Component for RunsPane {
         }
         Vec::new()
     }
-}
-
-/// The Runs table's header and column widths at this width.
-fn columns(wide: bool, extra: bool) -> (Vec<&'static str>, Vec<Constraint>) {
-    let mut head = vec!["run", "state", "progress", "staged", "fail", "cost"];
-    let mut widths = vec![
-        Constraint::Length(if wide { 16 } else { 12 }),
-        Constraint::Min(10),
-        Constraint::Length(if wide { 22 } else { 11 }),
-        Constraint::Length(6),
-        Constraint::Length(5),
-        Constraint::Length(9),
-    ];
-    if wide {
-        head.insert(3, "pend");
-        widths.insert(3, Constraint::Length(5));
-        head.insert(5, "conf");
-        widths.insert(5, Constraint::Length(5));
-    }
-    if extra {
-        head.extend(["schema", "model"]);
-        widths.extend([Constraint::Length(18), Constraint::Length(22)]);
-    }
-    (head, widths)
 }
