@@ -145,10 +145,16 @@ pub fn document(
     }
 }
 
-/// Validate, split and identify `raw`. Pure: no I/O. For a source that is its own
+/// From this size a source that is its own representation is hashed on a second thread while
+/// its text is parsed. Below it, hashing costs less than starting a thread (SHA-256 runs at
+/// about 1 GB/s here), and a folder ingest already keeps every core parsing.
+const HASH_BESIDE_PARSE_BYTES: usize = 256 * 1024;
+
+/// Validate, split and identify `raw`. Pure: no I/O. For a large source that is its own
 /// representation, hashing runs on a second thread while the text is validated and parsed.
 pub fn assemble(format: SourceFormat, file_name: &str, raw: &[u8]) -> Result<Prepared, String> {
-    let (converted, ids) = if format.is_own_representation_of(raw) {
+    let own = format.is_own_representation_of(raw);
+    let (converted, ids) = if own && raw.len() >= HASH_BESIDE_PARSE_BYTES {
         let (ids, converted) = std::thread::scope(|scope| {
             let ids = scope.spawn(|| identity(format, format.parsing_tool(), raw, raw));
             let converted = convert(format, raw);
@@ -158,6 +164,9 @@ pub fn assemble(format: SourceFormat, file_name: &str, raw: &[u8]) -> Result<Pre
             )
         });
         (converted?, ids)
+    } else if own {
+        let converted = convert(format, raw)?;
+        (converted, identity(format, format.parsing_tool(), raw, raw))
     } else {
         let converted = convert(format, raw)?;
         let tool = parsing_tool(format, &converted.drafts);
