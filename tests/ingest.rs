@@ -496,3 +496,30 @@ fn a_refused_first_file_leaves_a_new_store_empty_and_set_up() {
     assert!(reader.list_documents().unwrap().is_empty());
     assert!(reader.check().unwrap().damage.is_empty());
 }
+
+/// Folder ingest (`prepare_path`) hashes a small Markdown source inline and a large one (from
+/// 256 KiB) beside its parse; either way its ids are the ones the single-file ingest stores.
+#[test]
+fn prepared_ids_match_the_single_file_ingest_below_and_above_the_threaded_hash_size() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = Store::open(&dir.path().join("s.redb")).unwrap();
+    for (name, paragraphs) in [("small.md", 10), ("large.md", 6_000)] {
+        let path = dir.path().join(name);
+        let text: String = (0..paragraphs)
+            .map(|i| format!("Paragraph {i} of {name}, with some words to hash.\n\n"))
+            .collect();
+        std::fs::write(&path, &text).unwrap();
+        let large = text.len() >= 256 * 1024;
+        assert_eq!(large, name == "large.md", "{name}: {} bytes", text.len());
+        let prepared = prepare(&path);
+        let stored = ingest_path(&store, &path, IngestLimits::default()).unwrap();
+        assert_eq!(
+            prepared.document.conv_uid, stored.document.conv_uid,
+            "{name}"
+        );
+        assert_eq!(
+            prepared.document.source_uid, stored.document.source_uid,
+            "{name}"
+        );
+    }
+}
