@@ -383,12 +383,30 @@ impl Store {
         if heads.len()? != runs.len()? {
             return whole();
         }
-        let mut out = Vec::with_capacity(heads.len()? as usize);
+        // Every payload into one buffer, each key beside its span, then the heads over it.
+        let n = heads.len()? as usize;
+        let (mut buf, mut spans, mut keys) = (Vec::new(), Vec::with_capacity(n), String::new());
         for entry in heads.iter()? {
             let (k, v) = entry?;
-            let head = sealed::verify(v.value()).and_then(super::Head::from_payload);
-            match head {
-                Some(head) if head.is(k.value()) => out.push(head),
+            // Damaged: the run records say what is true.
+            let Some(payload) = sealed::verify(v.value()) else {
+                return whole();
+            };
+            if buf.is_empty() {
+                // Heads are about the same size: room for all at once, not doubling.
+                buf.reserve(n * (payload.len() + 64));
+                keys.reserve(n * (k.value().len() + 8));
+            }
+            spans.push(((buf.len() as u32, payload.len() as u32), keys.len()));
+            buf.extend_from_slice(payload);
+            keys.push_str(k.value());
+        }
+        let shared = std::sync::Arc::new(buf);
+        let mut out = Vec::with_capacity(n);
+        for (i, &(span, key_at)) in spans.iter().enumerate() {
+            let key_end = spans.get(i + 1).map_or(keys.len(), |s| s.1);
+            match super::Head::in_shared(&shared, span) {
+                Some(head) if head.is(&keys[key_at..key_end]) => out.push(head),
                 // Damaged or misplaced: the run records say what is true.
                 _ => return whole(),
             }

@@ -47,7 +47,7 @@ pub fn group_rows(groups: &[Arc<RunGroup>], runs: &[Arc<Head>]) -> Vec<GroupRow>
     if groups.is_empty() {
         return Vec::new();
     }
-    let index: HashMap<&[u8], usize> = runs
+    let index: rustc_hash::FxHashMap<&[u8], usize> = runs
         .iter()
         .enumerate()
         .map(|(i, r)| (r.order_key().1, i))

@@ -134,7 +134,8 @@ impl RunsPane {
             return (row.members.len() == group.run_ids.len())
                 .then(|| row.members.iter().map(|&i| self.runs[i].clone()).collect());
         }
-        let by_id: HashMap<&str, &Arc<Head>> = self.runs.iter().map(|r| (r.run_id(), r)).collect();
+        let by_id: rustc_hash::FxHashMap<&str, &Arc<Head>> =
+            self.runs.iter().map(|r| (r.run_id(), r)).collect();
         group
             .run_ids
             .iter()

@@ -45,13 +45,24 @@ impl SchemasPane {
     /// runs are kept oldest first, as the store lists them.
     pub fn set_usage(&mut self, runs: &[Arc<Head>]) {
         self.usage.clear();
+        // Runs of one schema come in a row (a group's members): gathered before each insert.
+        let mut same: Vec<Arc<Head>> = Vec::new();
         for r in runs.iter().rev() {
-            match self.usage.get_mut(r.schema_id()) {
-                Some(v) => v.push(r.clone()),
-                None => {
-                    self.usage
-                        .insert(r.schema_id().to_string(), vec![r.clone()]);
-                }
+            if same.first().is_some_and(|s| s.schema_id() != r.schema_id()) {
+                self.add_usage(std::mem::take(&mut same));
+            }
+            same.push(r.clone());
+        }
+        self.add_usage(same);
+    }
+
+    /// Runs of one schema, oldest first, after the ones already listed.
+    fn add_usage(&mut self, same: Vec<Arc<Head>>) {
+        let Some(first) = same.first() else { return };
+        match self.usage.get_mut(first.schema_id()) {
+            Some(v) => v.extend(same),
+            None => {
+                self.usage.insert(first.schema_id().to_string(), same);
             }
         }
     }
@@ -251,4 +262,43 @@ impl Component for SchemasPane {
 fn ids(runs: &[Arc<Head>]) -> String {
     let ids: Vec<&str> = runs.iter().map(|r| r.run_id()).collect();
     ids.join(", ")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::{ModelConfig, Run};
+
+    fn head(id: &str, schema: &str) -> Arc<Head> {
+        let run = Run::new(
+            id,
+            "conv",
+            (schema, "s@1", "uid"),
+            ModelConfig::fixed("demo", "m", 0.0, 9),
+            "me",
+        );
+        Arc::new(Head::from(run))
+    }
+
+    #[test]
+    fn usage_lists_each_schemas_runs_oldest_first_when_schemas_interleave() {
+        let mut pane = SchemasPane::default();
+        // Newest first, as the Runs pane holds them: schema a, b, a, a.
+        let runs = [
+            head("r4", "a"),
+            head("r3", "b"),
+            head("r2", "a"),
+            head("r1", "a"),
+        ];
+        pane.set_usage(&runs);
+        let ids = |pane: &SchemasPane, s: &str| -> Vec<String> {
+            pane.usage[s].iter().map(|r| r.run_id().to_string()).collect()
+        };
+        assert_eq!(ids(&pane, "a"), ["r1", "r2", "r4"]);
+        assert_eq!(ids(&pane, "b"), ["r3"]);
+        assert_eq!(pane.usage.len(), 2);
+        pane.set_usage(&runs[..1]);
+        assert_eq!(ids(&pane, "a"), ["r4"], "a new list replaces the old one");
+        assert_eq!(pane.usage.len(), 1);
+    }
 }
