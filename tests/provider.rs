@@ -51,6 +51,7 @@ fn request(n: usize, batched: bool, caching: bool) -> CallRequest {
 }
 
 fn http() -> reqwest::Client {
+    blockwise::provider::install_tls();
     reqwest::Client::builder()
         .timeout(Duration::from_secs(20))
         .build()

@@ -19,6 +19,7 @@ mod types;
 use crate::model::ProviderKind;
 pub use anthropic::AnthropicClient;
 pub use discover::{ServerKind, ServerLimits};
+pub use http::install_tls;
 pub use openai::{Flavor, OpenAiClient, OutputMode, StructuredSupport};
 pub use pricing::{format_cost, ModelPrice, PriceTable};
 pub use tool_call::{ToolAnswer, ToolCall};

@@ -292,7 +292,10 @@ mod tests {
         ];
         pane.set_usage(&runs);
         let ids = |pane: &SchemasPane, s: &str| -> Vec<String> {
-            pane.usage[s].iter().map(|r| r.run_id().to_string()).collect()
+            pane.usage[s]
+                .iter()
+                .map(|r| r.run_id().to_string())
+                .collect()
         };
         assert_eq!(ids(&pane, "a"), ["r1", "r2", "r4"]);
         assert_eq!(ids(&pane, "b"), ["r3"]);
