@@ -20,6 +20,9 @@ use super::tables::{RUNS, RUN_HEADS};
 use super::{sealed, Store, StoreError};
 use crate::model::{ModelConfig, Run, RunCounters, RunStatus, Usage, UsageTotals};
 
+/// The most `list_heads` reserves up front for its payload buffer (it grows past it as needed).
+const RESERVE_CAP: usize = 64 << 20;
+
 /// The layout's first byte; a new layout gets a new number.
 const LAYOUT: u8 = 1;
 
@@ -393,11 +396,19 @@ impl Store {
                 return whole();
             };
             if buf.is_empty() {
-                // Heads are about the same size: room for all at once, not doubling.
-                buf.reserve(n * (payload.len() + 64));
-                keys.reserve(n * (k.value().len() + 8));
+                // Heads are about the same size: room for all at once, not doubling (capped: a
+                // damaged first head's length must not reserve gigabytes).
+                buf.reserve(n.saturating_mul(payload.len() + 64).min(RESERVE_CAP));
+                keys.reserve(n.saturating_mul(k.value().len() + 8).min(RESERVE_CAP));
             }
-            spans.push(((buf.len() as u32, payload.len() as u32), keys.len()));
+            // Spans are 32-bit: a list past 4 GiB of heads reads the full records instead.
+            let (Ok(at), Ok(len)) = (u32::try_from(buf.len()), u32::try_from(payload.len())) else {
+                return whole();
+            };
+            if at.checked_add(len).is_none() {
+                return whole();
+            }
+            spans.push(((at, len), keys.len()));
             buf.extend_from_slice(payload);
             keys.push_str(k.value());
         }
