@@ -134,6 +134,47 @@ fn changes_by_another_process_show_within_a_second_without_ctrl_r() {
 }
 
 #[test]
+fn a_group_created_by_another_process_shows_as_one_group_row_without_ctrl_r() {
+    let env = support::tui::demo(true);
+    let doc = env.store.get_run(&env.run_id).unwrap().unwrap().conv_uid;
+    let (mut app, mut rx) = live_app(&env);
+    assert!(app.runs().groups.is_empty());
+    for args in [
+        vec!["project", "create", "contracts"],
+        vec!["project", "add", "contracts", &doc],
+        vec![
+            "run",
+            "create",
+            "--project",
+            "contracts",
+            "clause_review",
+            "--provider",
+            "demo",
+        ],
+    ] {
+        let out = cli(&env, &args).output().unwrap();
+        assert!(
+            out.status.success(),
+            "{args:?}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+    // The reload lists the member's head first and reads the groups because of it (its group
+    // id is read from the lazy head, not from a decoded run).
+    let took = pump_until(&env, &mut app, &mut rx, Duration::from_secs(5), |a| {
+        a.runs().groups.len() == 1
+    })
+    .expect("the Runs pane lists the CLI's group");
+    println!("CLI group seen by the TUI after {took:?}");
+    let row = &app.runs().groups[0];
+    assert_eq!(row.group.project_ref, "contracts");
+    assert_eq!(row.members.len(), 1, "its member run is summed into it");
+    app.handle_key(key('1'));
+    let s = support::tui::screen(&app, 120, 40);
+    assert!(s.contains("1 group(s)"), "{s}");
+}
+
+#[test]
 fn a_second_worker_is_refused_naming_the_live_process_that_holds_the_run() {
     let env = support::tui::demo(true);
     let fake = support::fake();

@@ -20,9 +20,11 @@ pub struct Head {
     bytes: Option<Arc<Vec<u8>>>,
     /// This head's payload in `bytes` (checksum verified, layout parsed once): start, length.
     span: (u32, u32),
-    /// Byte ranges in `bytes`: run_id, created_at, schema_id, paused_reason (if any).
-    at: [(u32, u32); 4],
+    /// Byte ranges in `bytes`: run_id, created_at, schema_id, paused_reason and group_id (if
+    /// any).
+    at: [(u32, u32); 5],
     has_reason: bool,
+    has_group: bool,
     // Named apart from `Run`'s fields, which a `Head` derefs to.
     state: (RunStatus, RunCounters, UsageTotals),
     /// Boxed: a `Head` stays small to move and sort.
@@ -31,7 +33,7 @@ pub struct Head {
 
 impl Head {
     /// From a head's verified payload; `None` when it does not parse or the strings a list
-    /// reads (id, creation time, schema, pause reason) are not UTF-8.
+    /// reads (id, creation time, schema, pause reason, group) are not UTF-8.
     #[cfg(test)]
     pub(super) fn from_payload(payload: &[u8]) -> Option<Head> {
         let len = payload.len() as u32;
@@ -53,7 +55,13 @@ impl Head {
             _ => (0, 0),
         };
         let Parsed { s, o, .. } = &p;
-        let listed = [s[0], s[7], s[2], o[0].unwrap_or_default()];
+        let listed = [
+            s[0],
+            s[7],
+            s[2],
+            o[0].unwrap_or_default(),
+            o[4].unwrap_or_default(),
+        ];
         let utf8 = |b: &[u8]| b.is_ascii() || std::str::from_utf8(b).is_ok();
         if !listed.iter().all(|b| utf8(b)) {
             return None;
@@ -63,6 +71,7 @@ impl Head {
             span,
             at: listed.map(range),
             has_reason: o[0].is_some(),
+            has_group: o[4].is_some(),
             state: (p.status, p.counters, p.usage),
             run: OnceLock::new(),
         })
@@ -79,7 +88,7 @@ impl Head {
 
     fn slice(&self, k: usize) -> &str {
         let raw = self.raw(k);
-        // SAFETY: `in_shared` checked that these four ranges are UTF-8, and the shared buffer
+        // SAFETY: `in_shared` checked that these five ranges are UTF-8, and the shared buffer
         // is never written after the heads over it are made (it sits behind an `Arc`, not
         // `&mut`). A list sorts and groups by these strings: checking them again on every read
         // cost a 1,000-document group's launch 0.3M instructions.
@@ -135,6 +144,14 @@ impl Head {
             None => self.slice(2),
         }
     }
+
+    /// The run group this run belongs to, if any (no decoding).
+    pub fn group_id(&self) -> Option<&str> {
+        match self.run.get() {
+            Some(r) => r.group_id.as_deref(),
+            None => self.has_group.then(|| self.slice(4)),
+        }
+    }
 }
 
 impl MemberState for Head {
@@ -160,8 +177,9 @@ impl From<Run> for Head {
         Head {
             bytes: None,
             span: (0, 0),
-            at: [(0, 0); 4],
+            at: [(0, 0); 5],
             has_reason: false,
+            has_group: false,
             state: (run.status, run.counters, run.usage),
             run: OnceLock::from(Box::new(run)),
         }
@@ -226,6 +244,7 @@ mod tests {
         assert_eq!(h.created_at(), r.created_at);
         assert_eq!(h.schema_id(), "sch_a");
         assert_eq!(h.paused_reason(), Some("quota"));
+        assert_eq!(h.group_id(), Some("grp_a"));
         assert_eq!(MemberState::status(&h), RunStatus::Paused);
         assert_eq!(MemberState::counters(&h).total, 7);
         assert_eq!(MemberState::usage(&h).calls, 3);

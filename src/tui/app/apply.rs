@@ -93,12 +93,12 @@ impl App {
         if !std::mem::take(&mut self.stale) {
             return;
         }
-        if let Ok(runs) = self.ws.list_run_heads() {
+        // Lazy heads: a worker's progress makes this reload often, and nothing here needs a run
+        // decoded whole (the rows shown decode theirs when drawn).
+        if let Ok(runs) = self.ws.list_heads() {
             // A group created elsewhere (the CLI): its members arrive first; read the groups.
-            let known = |g: &String| self.runs.groups.iter().any(|r| &r.group.group_id == g);
-            let new_group = runs
-                .iter()
-                .any(|r| r.group_id.as_ref().is_some_and(|g| !known(g)));
+            let known = |g: &str| self.runs.groups.iter().any(|r| r.group.group_id == g);
+            let new_group = runs.iter().any(|r| r.group_id().is_some_and(|g| !known(g)));
             self.runs.set_runs(runs);
             self.schemas.set_usage(&self.runs.runs);
             if new_group {
@@ -189,7 +189,7 @@ impl App {
             ),
             false,
         ));
-        if let Ok(runs) = self.ws.list_run_heads() {
+        if let Ok(runs) = self.ws.list_heads() {
             self.runs.set_runs(runs);
             self.schemas.set_usage(&self.runs.runs);
         }

@@ -156,9 +156,9 @@ impl RunsPane {
     }
 
     /// Replace the list (after a reload), newest first, keeping the cursor on the same run.
-    pub fn set_runs(&mut self, runs: Vec<Run>) {
+    pub fn set_runs(&mut self, runs: Vec<Head>) {
         let keep = self.current().map(|r| r.run_id.clone());
-        self.put_runs(runs.into_iter().map(Head::from).collect());
+        self.put_runs(runs);
         self.rebuild(keep);
     }
 

@@ -7,7 +7,7 @@
 use std::collections::HashMap;
 use std::sync::Arc;
 
-use crate::model::{sanitize_line, MemberState, OverlayStatus, RunCounters, RunGroup};
+use crate::model::{sanitize_line, MemberState, OverlayStatus, Run, RunCounters, RunGroup};
 use crate::store::Head;
 use crate::tui::kit::Scope;
 use crate::workspace::{self, Selection, Workspace};
@@ -29,11 +29,8 @@ pub struct GroupGrid {
 impl GroupGrid {
     /// Read the group's member runs (one read transaction) and lay out their keys.
     pub fn load(ws: &Workspace, group: Arc<RunGroup>) -> Result<GroupGrid, workspace::Error> {
-        let runs = ws.group_run_heads(&group)?;
-        Ok(GroupGrid::with_runs(
-            group,
-            runs.into_iter().map(|r| Arc::new(Head::from(r))).collect(),
-        ))
+        let runs = shared(ws.group_run_heads(&group)?);
+        Ok(GroupGrid::with_runs(group, runs))
     }
 
     /// Over member runs already read (in project order).
@@ -60,11 +57,7 @@ impl GroupGrid {
 
     /// Re-read the members' counters (after reviews or worker progress).
     pub fn refresh(&mut self, ws: &Workspace) -> Result<(), workspace::Error> {
-        self.runs = ws
-            .group_run_heads(&self.group)?
-            .into_iter()
-            .map(|r| Arc::new(Head::from(r)))
-            .collect();
+        self.runs = shared(ws.group_run_heads(&self.group)?);
         self.lay_out();
         Ok(())
     }
@@ -190,10 +183,15 @@ impl GroupGrid {
     }
 }
 
+/// Runs read whole, as the shared heads the grid holds.
+fn shared(runs: Vec<Run>) -> Vec<Arc<Head>> {
+    runs.into_iter().map(|r| Arc::new(Head::from(r))).collect()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::model::{ModelConfig, Run};
+    use crate::model::ModelConfig;
 
     fn grid(totals: &[u32]) -> GroupGrid {
         let runs: Vec<Arc<Head>> = totals
