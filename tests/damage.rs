@@ -48,7 +48,10 @@ fn item2_flips_that_panic_redb_give_a_clean_damaged_error_from_every_command() {
     // location, or redb's own corruption error), one `check` per flip.
     let mut inside_redb = Vec::new();
     // From the end: the pages written last (the current tree roots) are where redb panics.
-    for at in (0..len).step_by(37).rev() {
+    // First the first byte of each 4 KiB page (a B-tree page's type: redb trusts it), then
+    // every 37th byte (lengths and offsets inside pages).
+    let page_starts = (0..len).step_by(4096).rev();
+    for at in page_starts.chain((0..len).step_by(37).rev()) {
         let copy = flipped_copy(&p, at);
         let (code, out, err) = cli(&p, &copy, &["check"]);
         assert_ne!(code, 101, "check panicked at flip {at}: {err}");

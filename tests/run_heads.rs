@@ -206,7 +206,7 @@ fn a_format_5_store_gains_a_head_for_every_run_when_it_is_opened() {
         "a reader cannot migrate"
     );
     let store = Store::open(&path).unwrap();
-    assert_eq!(FORMAT_VERSION, 7);
+    assert_eq!(FORMAT_VERSION, 8);
     assert_eq!(store.list_run_heads().unwrap().len(), runs.len());
     assert_in_step(&store);
     drop(store);
@@ -219,7 +219,7 @@ fn a_format_5_store_gains_a_head_for_every_run_when_it_is_opened() {
         "the heads are stored, not made up on reading"
     );
     drop((heads, tx, db));
-    // A store stamped 7 by a build that skipped migration 6 has no heads table: a reader
+    // A store stamped 8 by a build that skipped migration 6 has no heads table: a reader
     // lists the full records, `check` says so, and the next writing open writes the heads.
     {
         let db = redb::Database::create(&path).unwrap();

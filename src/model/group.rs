@@ -44,6 +44,11 @@ pub struct GroupSummary {
     pub paused_reason: Option<String>,
 }
 
+/// A cost in whole nano-dollars, as a group sums it (a cost past ±9.2e9 USD saturates).
+pub fn nanos(cost_usd: f64) -> i64 {
+    (cost_usd * 1e9).round() as i64
+}
+
 /// What a group's sums read of a member run (a `Run`, or a lazy head that has not decoded it).
 pub trait MemberState {
     fn status(&self) -> RunStatus;
@@ -76,10 +81,10 @@ impl GroupSummary {
     ) -> GroupSummary {
         let members: Vec<&M> = members.into_iter().collect();
         let mut counters = RunCounters::default();
-        let mut usage = UsageTotals {
-            cost_usd: Some(0.0),
-            ..UsageTotals::default()
-        };
+        let mut usage = UsageTotals::default();
+        // Summed in whole nano-dollars, each member's cost rounded once: the same sum a
+        // stored group tally keeps by differences (no floating-point drift).
+        let mut cost_nanos = Some(0i64);
         let count = |s: RunStatus| members.iter().filter(|r| r.status() == s).count();
         for r in &members {
             let (c, u) = (r.counters(), r.usage());
@@ -88,8 +93,11 @@ impl GroupSummary {
             usage.cache_hit_calls += u.cache_hit_calls;
             usage.failed_calls += u.failed_calls;
             usage.tokens.add(&u.tokens);
-            usage.cost_usd = usage.cost_usd.zip(u.cost_usd).map(|(a, b)| a + b);
+            cost_nanos = cost_nanos
+                .zip(u.cost_usd)
+                .map(|(a, b)| a.wrapping_add(nanos(b)));
         }
+        usage.cost_usd = cost_nanos.map(|n| n as f64 / 1e9);
         let (complete, paused, cancelled) = (
             count(RunStatus::Complete),
             count(RunStatus::Paused),

@@ -25,7 +25,7 @@ pub use block::{Block, BlockRef, BlockType, Locator};
 pub use call::{CallOutcome, ErrorClass};
 pub use document::{Document, HiddenSkipped};
 pub use evidence::{Calibration, CalibrationTry, CallFeedback, PackGuard, Span, SpanKind};
-pub use group::{GroupSummary, MemberState, RunGroup};
+pub use group::{nanos, GroupSummary, MemberState, RunGroup};
 pub use project::{MembershipChange, Project};
 pub use provider::{ProviderKind, UnknownProvider};
 pub use records::{AdminRecord, AuditEntry, ReviewEvent, StoredKey};

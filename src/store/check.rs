@@ -125,6 +125,9 @@ impl Store {
         contain(&mut report, |r| {
             super::run_heads::check_heads(&tx, &runs, r)
         })?;
+        contain(&mut report, |r| {
+            super::head_tables::check_tallies(&tx, &runs, r)
+        })?;
         super::check_records::check_sealed_tables(&tx, &mut report)?;
         let _reading = super::guard::reading("the provider batch tables");
         contain(&mut report, |r| super::check_batches::check_batches(&tx, r))?;

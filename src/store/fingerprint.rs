@@ -48,6 +48,8 @@ impl Store {
         feed(&tx, SCHEMA_UIDS, &mut h)?;
         feed(&tx, RUNS, &mut h)?;
         feed(&tx, RUN_HEADS, &mut h)?;
+        feed(&tx, SOLO_HEADS, &mut h)?;
+        feed(&tx, GROUP_TALLIES, &mut h)?;
         feed(&tx, RUNS_BY_SCHEMA, &mut h)?;
         feed(&tx, OVERLAYS, &mut h)?;
         feed(&tx, OVERLAY_STATUS, &mut h)?;

@@ -40,6 +40,9 @@ impl Store {
                 super::sealed::seal_json(group)?.as_slice(),
             )?;
         }
+        // The tally first: each member's head below adds itself to it.
+        let totals = members.iter().map(|(_, blocks)| *blocks).collect();
+        super::head_tables::HeadTables::open(&tx)?.start_group(&group.group_id, totals)?;
         for (run, blocks) in members {
             insert_run(&tx, run, *blocks)?;
         }
@@ -65,21 +68,7 @@ impl Store {
 
     /// Every run group, oldest first.
     pub fn list_groups(&self) -> Result<Vec<RunGroup>, StoreError> {
-        let tx = self.read()?;
-        let t = tx.open_table(RUN_GROUPS)?;
-        let mut out = Vec::new();
-        for entry in t.iter()? {
-            out.push(super::sealed::open_json::<RunGroup>(
-                entry?.1.value(),
-                || "a run group".to_string(),
-            )?);
-        }
-        out.sort_by(|a, b| {
-            a.created_at
-                .cmp(&b.created_at)
-                .then(a.group_id.cmp(&b.group_id))
-        });
-        Ok(out)
+        super::run_overview::groups_in(&self.read()?)
     }
 
     /// Ids of the run groups made from project `project_ref` (a project they use cannot be

@@ -34,6 +34,11 @@ const MIGRATIONS: &[(u64, &str, Step)] = &[
         "overlay status skipped (worker.skip_block_types)",
         create_all_tables,
     ),
+    (
+        8,
+        "solo run heads and group tallies (a list shows a group without its members)",
+        v7_to_v8,
+    ),
 ];
 
 /// Read the store's format version; upgrade an older store in place; refuse a newer one.
@@ -161,6 +166,8 @@ fn create_all_tables(tx: &redb::WriteTransaction) -> Result<(), StoreError> {
     tx.open_table(tables::RUNS)?;
     tx.open_table(tables::RUNS_BY_SCHEMA)?;
     tx.open_table(tables::RUN_HEADS)?;
+    tx.open_table(tables::SOLO_HEADS)?;
+    tx.open_table(tables::GROUP_TALLIES)?;
     tx.open_table(tables::OVERLAYS)?;
     tx.open_table(tables::OVERLAY_STATUS)?;
     tx.open_table(tables::CALLS)?;
@@ -184,7 +191,13 @@ fn create_all_tables(tx: &redb::WriteTransaction) -> Result<(), StoreError> {
 /// Migration 6: the run heads table, with a head for every run record.
 fn v5_to_v6(tx: &redb::WriteTransaction) -> Result<(), StoreError> {
     create_all_tables(tx)?;
-    super::run_heads::fill(tx)
+    super::head_tables::fill(tx)
+}
+
+/// Migration 8: the heads of runs of no group apart, and every group's tally.
+fn v7_to_v8(tx: &redb::WriteTransaction) -> Result<(), StoreError> {
+    create_all_tables(tx)?;
+    super::head_tables::fill(tx)
 }
 
 /// Block tables of pre-release builds that still stamped version 1. Their layouts differ from
@@ -322,7 +335,7 @@ mod tests {
         stamp(&path, 1);
         let store = Store::open(&path).unwrap();
         assert_eq!(read_version(&store).unwrap(), Some(FORMAT_VERSION));
-        assert_eq!(FORMAT_VERSION, 7, "7: overlays may be skipped");
+        assert_eq!(FORMAT_VERSION, 8, "8: solo heads and group tallies");
         assert_eq!(store.list_documents().unwrap(), docs);
         assert_eq!(store.blocks(&docs[0].conv_uid).unwrap(), blocks);
         assert_eq!(store.meta("note").unwrap().as_deref(), Some(&b"kept"[..]));

@@ -14,12 +14,17 @@ mod compare_scan;
 mod documents;
 mod export_scan;
 mod fingerprint;
+mod group_tally;
 mod groups;
 pub mod guard;
 mod head;
+mod head_tables;
 mod holders;
 pub(crate) mod policy;
+mod run_overview;
+pub use group_tally::GroupTally;
 pub use head::Head;
+pub use run_overview::RunOverview;
 mod run_heads;
 pub use run_heads::head_of as run_head_of;
 mod run_holders;
@@ -76,7 +81,7 @@ const CACHE_BYTES: usize = 2 * 1024 * 1024;
 /// records are sealed with a checksum, `sealed.rs`; 4: projects and run groups; 5: provider
 /// batches; 6: run heads, `run_heads.rs`; 7: overlays may be `skipped`, code 5,
 /// which older builds cannot read).
-pub const FORMAT_VERSION: u64 = 7;
+pub const FORMAT_VERSION: u64 = 8;
 
 /// How long a write waits for another process's write transaction before giving up.
 pub const WRITE_WAIT: Duration = Duration::from_secs(5);
@@ -166,7 +171,7 @@ impl Store {
             return Ok(store);
         }
         migrations::check_and_migrate(&store)?;
-        run_heads::fill_if_out_of_step(&store)?;
+        head_tables::fill_if_out_of_step(&store)?;
         Ok(store)
     }
 

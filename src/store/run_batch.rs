@@ -4,8 +4,9 @@
 
 use redb::{ReadableTable, Table};
 
+use super::head_tables::HeadTables;
 use super::run_txn::RunTxn;
-use super::tables::{RUNS, RUN_HEADS};
+use super::tables::RUNS;
 use super::{Store, StoreError};
 use crate::model::Run;
 
@@ -13,7 +14,7 @@ use crate::model::Run;
 pub struct RunBatch<'t> {
     tx: &'t redb::WriteTransaction,
     runs: Table<'t, &'static str, &'static [u8]>,
-    heads: Table<'t, &'static str, &'static [u8]>,
+    heads: HeadTables<'t>,
     view: Option<RunTxn<'t>>,
     /// The sealed bytes of the run in `view` as it was read: it is written back (only if it
     /// changed) when another run is visited or the batch ends, so visits of one run in a row
@@ -64,7 +65,7 @@ impl<'t> RunBatch<'t> {
             self.runs
                 .insert(view.run.run_id.as_str(), bytes.as_slice())?;
             // The light copy the lists read changes with the record (store format 6).
-            super::run_heads::put(&mut self.heads, &view.run)?;
+            self.heads.put(&view.run)?;
             self.before = bytes;
         }
         Ok(())
@@ -84,7 +85,7 @@ impl Store {
             let mut batch = RunBatch {
                 tx: &tx,
                 runs: tx.open_table(RUNS).map_err(StoreError::from)?,
-                heads: tx.open_table(RUN_HEADS).map_err(StoreError::from)?,
+                heads: HeadTables::open(&tx)?,
                 view: None,
                 before: Vec::new(),
             };

@@ -7,8 +7,9 @@
 //! layout (no JSON), sealed like every record (`sealed.rs`).
 //!
 //! Heads are written in the same write transaction as their run record, by every writer of
-//! `RUNS` (create, `with_run`, `with_runs`, delete, migration 6), so another process's change is
-//! seen in both at once. A reader that finds the tables out of step (a head missing, damaged or
+//! `RUNS` (create, `with_run`, `with_runs`, delete, migrations 6 and 8), all through
+//! `head_tables.rs` (which also keeps the solo heads and group tallies of format 8), so
+//! another process's change is seen in both at once. A reader that finds the tables out of step (a head missing, damaged or
 //! under another run's name, or the two tables of different lengths) reads the full records
 //! instead, so a list is not wrong, only slower; `blockwise check` names such a head. (A stale
 //! head of a deleted run next to a missing head of a live one would pass the length test; no
@@ -233,12 +234,6 @@ pub fn head_of(run: &Run) -> Run {
     head
 }
 
-/// Write `run`'s head (in the transaction that writes its record).
-pub(super) fn put(heads: &mut redb::Table<&str, &[u8]>, run: &Run) -> Result<(), StoreError> {
-    heads.insert(run.run_id.as_str(), encode(run).as_slice())?;
-    Ok(())
-}
-
 fn status_code(s: RunStatus) -> u8 {
     match s {
         RunStatus::Running => 0,
@@ -386,44 +381,10 @@ impl Store {
         if heads.len()? != runs.len()? {
             return whole();
         }
-        // Every payload into one buffer, each key beside its span, then the heads over it.
-        let n = heads.len()? as usize;
-        let (mut buf, mut spans, mut keys) = (Vec::new(), Vec::with_capacity(n), String::new());
-        for entry in heads.iter()? {
-            let (k, v) = entry?;
-            // Damaged: the run records say what is true.
-            let Some(payload) = sealed::verify(v.value()) else {
-                return whole();
-            };
-            if buf.is_empty() {
-                // Heads are about the same size: room for all at once, not doubling (capped: a
-                // damaged first head's length must not reserve gigabytes).
-                buf.reserve(n.saturating_mul(payload.len() + 64).min(RESERVE_CAP));
-                keys.reserve(n.saturating_mul(k.value().len() + 8).min(RESERVE_CAP));
-            }
-            // Spans are 32-bit: a list past 4 GiB of heads reads the full records instead.
-            let (Ok(at), Ok(len)) = (u32::try_from(buf.len()), u32::try_from(payload.len())) else {
-                return whole();
-            };
-            if at.checked_add(len).is_none() {
-                return whole();
-            }
-            spans.push(((at, len), keys.len()));
-            buf.extend_from_slice(payload);
-            keys.push_str(k.value());
+        match lazy_heads(&heads)? {
+            Some(out) => Ok(out),
+            None => whole(),
         }
-        let shared = std::sync::Arc::new(buf);
-        let mut out = Vec::with_capacity(n);
-        for (i, &(span, key_at)) in spans.iter().enumerate() {
-            let key_end = spans.get(i + 1).map_or(keys.len(), |s| s.1);
-            match super::Head::in_shared(&shared, span) {
-                Some(head) if head.is(&keys[key_at..key_end]) => out.push(head),
-                // Damaged or misplaced: the run records say what is true.
-                _ => return whole(),
-            }
-        }
-        out.sort_by(|a, b| a.order_key().cmp(&b.order_key()));
-        Ok(out)
     }
 
     /// The heads of these runs, in this order (one read transaction); a missing run is an
@@ -458,21 +419,6 @@ fn full(runs: &redb::ReadOnlyTable<&str, &[u8]>, run_id: &str) -> Result<Run, St
         prefix: run_id.to_string(),
     })?;
     sealed::open_json(raw.value(), || format!("run {run_id}"))
-}
-
-/// Migration 6: a head for every run record, and no other (an unreadable record is left for
-/// `check`).
-pub(super) fn fill(tx: &redb::WriteTransaction) -> Result<(), StoreError> {
-    let runs = tx.open_table(RUNS)?;
-    let mut heads = tx.open_table(RUN_HEADS)?;
-    heads.retain(|_, _| false)?;
-    for entry in runs.iter()? {
-        let (k, v) = entry?;
-        if let Ok(run) = sealed::open_json::<Run>(v.value(), || format!("run {}", k.value())) {
-            put(&mut heads, &run)?;
-        }
-    }
-    Ok(())
 }
 
 /// `blockwise check`: every readable run has a head that says what its record says, and every
@@ -534,24 +480,47 @@ pub(super) fn check_heads(
     Ok(())
 }
 
-/// On a writing open: when the heads table is missing or holds another number of heads than
-/// there are runs (a store stamped 7 by a build that skipped migration 6, or a head lost to
-/// damage), write every head again. One read of two table lengths otherwise.
-pub(super) fn fill_if_out_of_step(store: &Store) -> Result<(), StoreError> {
-    let in_step = {
-        let tx = store.read()?;
-        let runs = tx.open_table(RUNS)?.len()?;
-        match tx.open_table(RUN_HEADS) {
-            Ok(heads) => heads.len()? == runs,
-            Err(redb::TableError::TableDoesNotExist(_)) => runs == 0,
-            Err(e) => return Err(e.into()),
+/// Every head of `heads` as lazy heads over one shared payload buffer, oldest first; `None`
+/// when one is damaged or under another run's name (the caller reads the full records).
+pub(super) fn lazy_heads(
+    heads: &redb::ReadOnlyTable<&str, &[u8]>,
+) -> Result<Option<Vec<super::Head>>, StoreError> {
+    // Every payload into one buffer, each key beside its span, then the heads over it.
+    let n = heads.len()? as usize;
+    let (mut buf, mut spans, mut keys) = (Vec::new(), Vec::with_capacity(n), String::new());
+    for entry in heads.iter()? {
+        let (k, v) = entry?;
+        // Damaged: the run records say what is true.
+        let Some(payload) = sealed::verify(v.value()) else {
+            return Ok(None);
+        };
+        if buf.is_empty() {
+            // Heads are about the same size: room for all at once, not doubling (capped: a
+            // damaged first head's length must not reserve gigabytes).
+            buf.reserve(n.saturating_mul(payload.len() + 64).min(RESERVE_CAP));
+            keys.reserve(n.saturating_mul(k.value().len() + 8).min(RESERVE_CAP));
         }
-    };
-    if in_step {
-        return Ok(());
+        // Spans are 32-bit: a list past 4 GiB of heads reads the full records instead.
+        let (Ok(at), Ok(len)) = (u32::try_from(buf.len()), u32::try_from(payload.len())) else {
+            return Ok(None);
+        };
+        if at.checked_add(len).is_none() {
+            return Ok(None);
+        }
+        spans.push(((at, len), keys.len()));
+        buf.extend_from_slice(payload);
+        keys.push_str(k.value());
     }
-    let tx = store.write()?;
-    fill(&tx)?;
-    tx.commit()?;
-    Ok(())
+    let shared = std::sync::Arc::new(buf);
+    let mut out = Vec::with_capacity(n);
+    for (i, &(span, key_at)) in spans.iter().enumerate() {
+        let key_end = spans.get(i + 1).map_or(keys.len(), |s| s.1);
+        match super::Head::in_shared(&shared, span) {
+            Some(head) if head.is(&keys[key_at..key_end]) => out.push(head),
+            // Damaged or misplaced: the run records say what is true.
+            _ => return Ok(None),
+        }
+    }
+    out.sort_by(|a, b| a.order_key().cmp(&b.order_key()));
+    Ok(Some(out))
 }

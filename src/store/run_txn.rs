@@ -3,7 +3,7 @@
 
 use redb::{ReadableTable, Table};
 
-use super::tables::{CALLS, OVERLAYS, OVERLAY_STATUS, REVIEW_LOG, RUNS, RUN_HEADS};
+use super::tables::{CALLS, OVERLAYS, OVERLAY_STATUS, REVIEW_LOG, RUNS};
 use super::{Store, StoreError};
 use crate::model::{CallRecord, Overlay, OverlayStatus, Run};
 
@@ -226,8 +226,7 @@ impl Store {
             let bytes = super::sealed::seal_json(&rt.run)?;
             runs.insert(run_id, bytes.as_slice())
                 .map_err(StoreError::from)?;
-            let mut heads = tx.open_table(RUN_HEADS).map_err(StoreError::from)?;
-            super::run_heads::put(&mut heads, &rt.run)?;
+            super::head_tables::HeadTables::open(&tx)?.put(&rt.run)?;
             out
         };
         tx.commit().map_err(StoreError::from)?;
@@ -259,7 +258,7 @@ impl Store {
         let mut out = Vec::with_capacity(run_ids.len());
         {
             let mut runs = tx.open_table(RUNS).map_err(StoreError::from)?;
-            let mut heads = tx.open_table(RUN_HEADS).map_err(StoreError::from)?;
+            let mut heads = super::head_tables::HeadTables::open(&tx)?;
             let mut rt: Option<RunTxn<'_>> = None;
             // The run in `rt` and its sealed bytes as read: visits of the same run in a row
             // (a group commit of one run's calls) decode and seal it once.
@@ -283,7 +282,7 @@ impl Store {
                     if bytes != before {
                         runs.insert(run_id.as_str(), bytes.as_slice())
                             .map_err(StoreError::from)?;
-                        super::run_heads::put(&mut heads, &view.run)?;
+                        heads.put(&view.run)?;
                     }
                 }
             }

@@ -186,7 +186,7 @@ impl Store {
             drop(raw);
             tx.open_table(RUNS_BY_SCHEMA)?
                 .remove((run.schema_id.as_str(), run_id))?;
-            tx.open_table(super::tables::RUN_HEADS)?.remove(run_id)?;
+            super::head_tables::HeadTables::open(&tx)?.remove(&run)?;
             tx.open_table(OVERLAYS)?
                 .retain_in((run_id, 0u32)..=(run_id, u32::MAX), |_, _| false)?;
             tx.open_table(OVERLAY_STATUS)?
@@ -226,7 +226,7 @@ pub(super) fn insert_run(
         run.run_id.as_str(),
         super::sealed::seal_json(&run)?.as_slice(),
     )?;
-    super::run_heads::put(&mut tx.open_table(super::tables::RUN_HEADS)?, &run)?;
+    super::head_tables::HeadTables::open(tx)?.put(&run)?;
     let mut by_schema = tx.open_table(RUNS_BY_SCHEMA)?;
     by_schema.insert((run.schema_id.as_str(), run.run_id.as_str()), ())?;
     let mut overlays = tx.open_table(OVERLAYS)?;

@@ -51,6 +51,15 @@ pub const RUNS: TableDefinition<&str, &[u8]> = TableDefinition::new("runs_v1");
 /// snapshot, written in every transaction that writes `RUNS`; what lists read.
 pub const RUN_HEADS: TableDefinition<&str, &[u8]> = TableDefinition::new("run_heads_v1");
 
+/// `run_id -> RunHead` (format 8): the heads of the runs of no group, the same bytes as in
+/// `RUN_HEADS`, written with them: what the Runs list reads at launch without iterating the
+/// heads of every group member (`head_tables.rs`).
+pub const SOLO_HEADS: TableDefinition<&str, &[u8]> = TableDefinition::new("solo_run_heads_v1");
+
+/// `group_id -> GroupTally` (format 8, sealed binary, `group_tally.rs`): a run group's members
+/// summed, changed by differences in every transaction that writes a member's head.
+pub const GROUP_TALLIES: TableDefinition<&str, &[u8]> = TableDefinition::new("group_tallies_v1");
+
 /// `(schema_id, run_id) -> ()`: which runs reference a schema (delete guard).
 pub const RUNS_BY_SCHEMA: TableDefinition<(&str, &str), ()> =
     TableDefinition::new("runs_by_schema_v1");

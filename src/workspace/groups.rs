@@ -115,6 +115,17 @@ impl Workspace {
         Ok(self.store.list_groups()?)
     }
 
+    /// The runs of no group, every group and its stored tally, in one read (what the TUI's
+    /// Runs list shows at launch; see `Store::run_overview`).
+    pub fn run_overview(&self) -> Result<crate::store::RunOverview, Error> {
+        Ok(self.store.run_overview()?)
+    }
+
+    /// Group `group`'s stored tally when it is whole (else sum its members).
+    pub fn group_tally(&self, group: &RunGroup) -> Result<Option<crate::store::GroupTally>, Error> {
+        Ok(self.store.group_tally(group)?)
+    }
+
     /// A group's member runs in project order.
     pub fn group_runs(&self, group: &RunGroup) -> Result<Vec<Run>, Error> {
         Ok(self.store.group_runs(group)?)
@@ -123,6 +134,11 @@ impl Workspace {
     /// A group's member runs in project order, without their creation snapshots (heads).
     pub fn group_run_heads(&self, group: &RunGroup) -> Result<Vec<Run>, Error> {
         Ok(self.store.get_run_heads(&group.run_ids)?)
+    }
+
+    /// These runs' heads, in this order (one read transaction).
+    pub fn run_heads(&self, run_ids: &[String]) -> Result<Vec<Run>, Error> {
+        Ok(self.store.get_run_heads(run_ids)?)
     }
 
     /// A group's state: its members' counters, usage and cost summed.
