@@ -455,3 +455,64 @@ fn a_group_whose_members_have_a_provider_batch_shows_a_batch_line() {
         "the group's detail box: {s}"
     );
 }
+
+#[test]
+fn the_first_frame_stands_on_the_groups_tally_and_shows_what_its_members_sum_to() {
+    let env = setup();
+    let launch = || {
+        App::new(
+            env.ws.clone(),
+            Keymap::default_keymap(),
+            Theme::with_mode(ColorMode::None),
+        )
+    };
+    for (w, h) in [(120, 40), (80, 24)] {
+        // The Runs pane: the group's row from its stored tally, then from its members.
+        let mut app = launch();
+        app.update(Action::Resize(w, h));
+        assert!(!app.members_listed(), "the launch read no member head");
+        let first = screen(&app, w, h);
+        app.list_members();
+        assert!(app.members_listed());
+        assert_eq!(
+            screen(&app, w, h),
+            first,
+            "{w}x{h}: the same row either way"
+        );
+        // The grid of the group: laid out and titled from the tally, the window's member read.
+        let mut app = launch();
+        app.update(Action::Resize(w, h));
+        app.update(Action::ShowRun(env.group.group_id.clone()));
+        assert!(!app.members_listed());
+        let first = screen(&app, w, h);
+        assert!(
+            first.contains("3 docs") && first.contains("alpha.md"),
+            "{first}"
+        );
+        app.list_members();
+        assert_eq!(
+            screen(&app, w, h),
+            first,
+            "{w}x{h}: the same grid either way"
+        );
+    }
+    // A cancelled group and a review in one member: the tally says the same as the members.
+    env.ws
+        .confirm(&env.group.run_ids[1], &blockwise::review::Target::AllStaged)
+        .unwrap();
+    env.ws.cancel_group(&env.group).unwrap();
+    let mut app = launch();
+    app.update(Action::Resize(120, 40));
+    assert!(!app.members_listed());
+    let first = screen(&app, 120, 40);
+    app.list_members();
+    assert_eq!(screen(&app, 120, 40), first);
+    // Any key reads the members before it acts: `G` goes to the last member's last block.
+    let mut app = launch();
+    app.update(Action::Resize(120, 40));
+    app.update(Action::ShowRun(env.group.group_id.clone()));
+    app.handle_key(key('G'));
+    assert!(app.members_listed());
+    let s = screen(&app, 120, 40);
+    assert!(s.contains("row 9/9") && s.contains("gamma.md"), "{s}");
+}

@@ -181,6 +181,11 @@ async fn event_loop(
             term.draw(|f| draw(f, app))?;
             last_draw = Instant::now();
             dirty = false;
+            // The first frame stood on the groups' tallies: read their members now.
+            if !app.members_listed() {
+                app.list_members();
+                dirty = true;
+            }
         }
         let next_frame = tokio::time::Instant::from_std(last_draw + FRAME);
         // While a job runs, draw again every TICK so a spinner and its elapsed time move.

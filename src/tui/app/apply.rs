@@ -4,6 +4,7 @@
 use super::route::reload;
 use super::App;
 use crate::tui::kit::{Effect, JobDone, JobFate, JobKind, Output, Reply, Snapshot};
+use crate::tui::panes::grid::Members;
 
 impl App {
     pub(super) fn apply(&mut self, effects: Vec<Effect>) {
@@ -76,7 +77,8 @@ impl App {
 
     pub(super) fn apply_snapshot(&mut self, s: Snapshot) {
         // Groups and runs at once: the rows are laid out once.
-        self.runs.set_lists(s.groups, s.runs);
+        self.runs
+            .set_lists(s.groups, s.tallies, s.runs, s.members_listed);
         self.schemas.set_usage(&self.runs.runs);
         let selected = self.runs.current().cloned();
         self.runs.marks.refresh(&self.ws, selected.as_ref(), false);
@@ -86,6 +88,32 @@ impl App {
         self.keys.set(s.keys);
         let fx = self.grid.refresh(&self.ws);
         self.apply(fx);
+    }
+
+    /// The launch listed the runs of no group and the groups' tallies: read every head now
+    /// (after the first frame; before anything acts on the lists), and give the grid of a
+    /// group its members.
+    pub fn list_members(&mut self) {
+        if self.runs.members_listed {
+            return;
+        }
+        match self.ws.list_heads() {
+            Ok(runs) => {
+                self.runs.set_runs(runs);
+                self.schemas.set_usage(&self.runs.runs);
+            }
+            Err(e) => {
+                // Not again on every key: the lists stay as they are, with the tallies.
+                self.runs.members_listed = true;
+                self.error(format!("cannot read the group members' runs: {e}"));
+            }
+        }
+        let shown = self.grid.group.as_ref().map(|g| g.group.clone());
+        if let Some(heads) = shown.and_then(|g| self.runs.members(&g)) {
+            if let Some(g) = self.grid.group.as_mut() {
+                g.attach(heads);
+            }
+        }
     }
 
     /// Re-read the run list and the grid window when background events changed them.
@@ -161,7 +189,14 @@ impl App {
                 self.runs.select(&group.group_id);
                 // Already shown: the grid keeps its members (a flush re-reads them).
                 let shown = self.grid.shows_group(&group.group_id);
-                let members = (!shown).then(|| self.runs.members(&group)).flatten();
+                let members = match (shown, self.runs.members(&group)) {
+                    (true, _) => Members::Read,
+                    (false, Some(heads)) => Members::Heads(heads),
+                    (false, None) => self
+                        .runs
+                        .tally(&group.group_id)
+                        .map_or(Members::Read, Members::Tally),
+                };
                 if let Err(e) = self.grid.open_group(&self.ws, group, members) {
                     self.error(e);
                 }
@@ -218,7 +253,7 @@ impl App {
 
     /// A review changed statuses: run the grid's filter again in the background.
     fn refilter(&mut self) {
-        if let Some(job) = self.grid.refilter_job() {
+        if let Some(job) = self.grid.refilter_job(&self.ws) {
             self.apply(vec![Effect::Job(job, Reply::Status)]);
         }
     }

@@ -80,8 +80,9 @@ impl App {
             size: (0, 0),
             last_ingested: None,
         };
-        // The first frame needs the lists: read them here, before any runtime exists.
-        match Snapshot::read(&app.ws) {
+        // The first frame needs the lists: read them here, before any runtime exists (a
+        // group's members after the first frame: `App::list_members`).
+        match Snapshot::launch(&app.ws) {
             Ok(s) => app.apply_snapshot(s),
             Err(e) => app.error(format!("cannot read the store: {e}")),
         }
@@ -120,6 +121,11 @@ impl App {
     /// Nothing in the background still needs the process (workers and jobs all reported).
     pub fn idle(&self) -> bool {
         self.workers.is_empty() && self.jobs.is_empty()
+    }
+
+    /// Whether the Runs list holds the groups' member runs (see `App::list_members`).
+    pub fn members_listed(&self) -> bool {
+        self.runs.members_listed
     }
 
     /// The user asked to quit.

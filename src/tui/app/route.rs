@@ -86,6 +86,7 @@ impl App {
     /// Wheel scrolls what has the focus (the top dialog, else the pane); a left click on a tab
     /// switches pane, on a list row selects it.
     pub fn handle_mouse(&mut self, m: MouseEvent) {
+        self.list_members();
         let (w, h) = self.size;
         let [top, main, _, _] = areas(Rect::new(0, 0, w, h));
         let step = match m.kind {
@@ -118,6 +119,16 @@ impl App {
 
     /// The only place state changes.
     pub fn update(&mut self, action: Action) {
+        // The first frame may stand on the groups' tallies; anything past a resize or showing
+        // a group reads the members first (once).
+        let first_frame = match &action {
+            Action::Resize(..) => true,
+            Action::ShowRun(id) => id.starts_with("grp_"),
+            _ => false,
+        };
+        if !first_frame {
+            self.list_members();
+        }
         let effects = match action {
             Action::Quit => self.ask_to_quit(),
             Action::Resize(cols, rows) => {

@@ -257,9 +257,13 @@ pub struct JobDone {
 /// Everything the Runs, Schemas and Policy panes list.
 #[derive(Debug, Clone)]
 pub struct Snapshot {
-    /// Run heads (no creation snapshot), lazy: `Store::list_heads`.
+    /// Run heads (no creation snapshot), lazy: `Store::list_heads`; at launch only the runs
+    /// of no group (`members_listed` false: the groups' tallies stand in for their members).
     pub runs: Vec<crate::store::Head>,
     pub groups: Vec<RunGroup>,
+    /// `tallies[i]`: `groups[i]`'s stored tally when the members are not listed.
+    pub tallies: Vec<Option<crate::store::GroupTally>>,
+    pub members_listed: bool,
     pub schemas: Vec<Schema>,
     pub policy: Vec<EffectiveValue>,
     pub audit: Vec<AuditEntry>,
@@ -268,10 +272,37 @@ pub struct Snapshot {
 }
 
 impl Snapshot {
+    /// Every list, every run head included.
     pub fn read(ws: &Workspace) -> anyhow::Result<Snapshot> {
+        let groups = ws.list_groups()?;
+        Snapshot::with_runs(ws, ws.list_heads()?, groups, Vec::new(), true)
+    }
+
+    /// What the first frame needs: the runs of no group and each group's stored tally, not
+    /// its members (read after the first frame). Every head when a tally cannot stand in: one
+    /// is not kept, or a group is paused (its row names a member's reason).
+    pub fn launch(ws: &Workspace) -> anyhow::Result<Snapshot> {
+        let o = ws.run_overview()?;
+        let paused = o.tallies.iter().flatten().any(|t| t.by_status[1] > 0);
+        // No group: nothing was left out.
+        if o.members_listed || paused || o.groups.is_empty() {
+            return Snapshot::with_runs(ws, o.runs, o.groups, Vec::new(), true);
+        }
+        Snapshot::with_runs(ws, o.runs, o.groups, o.tallies, false)
+    }
+
+    fn with_runs(
+        ws: &Workspace,
+        runs: Vec<crate::store::Head>,
+        groups: Vec<RunGroup>,
+        tallies: Vec<Option<crate::store::GroupTally>>,
+        members_listed: bool,
+    ) -> anyhow::Result<Snapshot> {
         Ok(Snapshot {
-            runs: ws.list_heads()?,
-            groups: ws.list_groups()?,
+            runs,
+            groups,
+            tallies,
+            members_listed,
             schemas: ws.list_schemas()?,
             policy: ws.policy_all()?,
             audit: ws.audit_log()?,

@@ -15,7 +15,7 @@ use unicode_width::UnicodeWidthStr;
 use crate::tui::kit::{Action, Effect, Pane};
 
 use crate::model::{GroupSummary, OverlayStatus, Run, RunCounters, RunGroup, RunStatus};
-use crate::store::Head;
+use crate::store::{GroupTally, Head};
 use crate::tui::kit::text::{cut_to_width, inert};
 use crate::tui::kit::View;
 use crate::workspace::format_cost;
@@ -42,8 +42,13 @@ pub enum Entry {
     Member(usize, usize),
 }
 
-/// Sum every group's members out of `runs` (a member the list lacks is left out of the sums).
-pub fn group_rows(groups: &[Arc<RunGroup>], runs: &[Arc<Head>]) -> Vec<GroupRow> {
+/// Sum every group's members out of `runs` (a member the list lacks is left out of the sums),
+/// or take `tallies[g]` (the stored sums) when the list lacks the group's members.
+pub fn group_rows(
+    groups: &[Arc<RunGroup>],
+    tallies: &[Option<GroupTally>],
+    runs: &[Arc<Head>],
+) -> Vec<GroupRow> {
     if groups.is_empty() {
         return Vec::new();
     }
@@ -54,14 +59,20 @@ pub fn group_rows(groups: &[Arc<RunGroup>], runs: &[Arc<Head>]) -> Vec<GroupRow>
         .collect();
     groups
         .iter()
-        .map(|g| {
+        .enumerate()
+        .map(|(at, g)| {
             let members: Vec<usize> = g
                 .run_ids
                 .iter()
                 .filter_map(|id| index.get(id.as_bytes()).copied())
                 .collect();
+            let tally = tallies.get(at).and_then(Option::as_ref);
+            let summary = match tally {
+                Some(t) if members.len() < g.run_ids.len() => t.summary(g),
+                _ => GroupSummary::of(g, members.iter().map(|&i| &*runs[i])),
+            };
             GroupRow {
-                summary: GroupSummary::of(g, members.iter().map(|&i| &*runs[i])),
+                summary,
                 group: g.clone(),
                 members,
             }

@@ -17,7 +17,7 @@ use super::run_marks::RunMarks;
 use super::run_text::{columns, done, state_style};
 pub use super::run_text::{format_secs, progress_bar};
 use crate::model::{OverlayStatus, Run, RunCounters, RunGroup, RunState, RunStatus, UsageTotals};
-use crate::store::Head;
+use crate::store::{GroupTally, Head};
 use crate::tui::kit::draw::list_table;
 use crate::tui::kit::text::{cut_to_width, inert};
 use crate::tui::kit::Action;
@@ -50,6 +50,11 @@ pub struct RunsPane {
     pub runs: Vec<Arc<Head>>,
     /// Run groups as stored; `groups` sums their members out of `runs`.
     records: Vec<Arc<RunGroup>>,
+    /// `tallies[i]`: `records[i]`'s stored tally, while `runs` lacks the members.
+    tallies: Vec<Option<GroupTally>>,
+    /// Whether `runs` holds the groups' members (the launch lists only the runs of no group,
+    /// `App::list_members` reads the rest after the first frame).
+    pub members_listed: bool,
     pub groups: Vec<GroupRow>,
     /// The rows shown: runs of no group, groups, and the members of unfolded groups.
     pub entries: Vec<Entry>,
@@ -94,15 +99,44 @@ impl RunsPane {
     pub fn set_groups(&mut self, groups: Vec<RunGroup>) {
         let keep = self.cursor_key();
         self.records = groups.into_iter().map(Arc::new).collect();
+        self.tallies = vec![None; self.records.len()];
         self.rebuild(keep);
     }
 
-    /// Replace the groups and the runs at once (a full reload): the rows are laid out once.
-    pub fn set_lists(&mut self, groups: Vec<RunGroup>, runs: Vec<Head>) {
+    /// Replace the groups and the runs at once (a full reload, or the launch: then `runs`
+    /// lacks the members and `tallies` sums them): the rows are laid out once.
+    pub fn set_lists(
+        &mut self,
+        groups: Vec<RunGroup>,
+        tallies: Vec<Option<GroupTally>>,
+        runs: Vec<Head>,
+        members_listed: bool,
+    ) {
         let keep = self.cursor_key();
         self.records = groups.into_iter().map(Arc::new).collect();
+        self.tallies = tallies;
+        self.tallies.resize(self.records.len(), None);
+        self.members_listed = members_listed;
         self.put_runs(runs);
         self.rebuild(keep);
+    }
+
+    /// How many runs there are, the members of every group included (counted by the tallies
+    /// while `runs` lacks them).
+    pub fn run_count(&self) -> usize {
+        let unlisted: usize = self
+            .tallies
+            .iter()
+            .flatten()
+            .map(|t| t.included as usize)
+            .sum();
+        self.runs.len() + unlisted
+    }
+
+    /// Group `group_id`'s stored tally, while the members are not listed.
+    pub fn tally(&self, group_id: &str) -> Option<GroupTally> {
+        let i = self.records.iter().position(|g| g.group_id == group_id)?;
+        self.tallies.get(i)?.clone()
     }
 
     /// What the cursor is on, to find it again after the rows change.
@@ -115,7 +149,7 @@ impl RunsPane {
 
     /// Sum the groups, lay out the rows and put the cursor back on `keep`.
     fn rebuild(&mut self, keep: Option<String>) {
-        self.groups = run_groups::group_rows(&self.records, &self.runs);
+        self.groups = run_groups::group_rows(&self.records, &self.tallies, &self.runs);
         self.entries = run_groups::entries(&self.runs, &self.groups, &self.unfolded);
         self.cursor = crate::tui::kit::moved(self.cursor, self.entries.len(), 0);
         if let Some(id) = keep {
@@ -126,6 +160,9 @@ impl RunsPane {
     /// `group`'s member runs in project order, if the list has every one of them (shared, not
     /// copied).
     pub fn members(&self, group: &RunGroup) -> Option<Vec<Arc<Head>>> {
+        if !self.members_listed {
+            return None;
+        }
         let listed = self
             .groups
             .iter()
@@ -155,9 +192,12 @@ impl RunsPane {
         self.runs.iter().find(|r| r.is(run_id)).map(|r| r.run())
     }
 
-    /// Replace the list (after a reload), newest first, keeping the cursor on the same run.
+    /// Replace the list (after a reload: every run, the members too), newest first, keeping
+    /// the cursor on the same run.
     pub fn set_runs(&mut self, runs: Vec<Head>) {
         let keep = self.current().map(|r| r.run_id.clone());
+        self.members_listed = true;
+        self.tallies = vec![None; self.records.len()];
         self.put_runs(runs);
         self.rebuild(keep);
     }
@@ -266,14 +306,14 @@ impl RunsPane {
             }
         });
         let marks = self.marks.title();
-        let title = if self.runs.is_empty() {
+        let title = if self.run_count() == 0 {
             " Runs · none yet: i ingests a file, n creates a run ".to_string()
         } else if self.groups.is_empty() {
-            format!(" Runs · {} · newest first{marks} ", self.runs.len())
+            format!(" Runs · {} · newest first{marks} ", self.run_count())
         } else {
             format!(
                 " Runs · {} · {} group(s) · newest first{marks} · space shows a group's runs ",
-                self.runs.len(),
+                self.run_count(),
                 self.groups.len()
             )
         };

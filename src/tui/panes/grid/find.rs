@@ -69,8 +69,8 @@ impl GridPane {
     }
 
     /// `/`: ask for the text to find (empty clears the search).
-    pub(super) fn begin_search(&self) -> Vec<Effect> {
-        let Some(scope) = self.scope() else {
+    pub(super) fn begin_search(&mut self, ws: &Workspace) -> Vec<Effect> {
+        let Some(scope) = self.scope(ws) else {
             return vec![no_run()];
         };
         let what = if self.group.is_some() {
@@ -94,7 +94,7 @@ impl GridPane {
 
     /// `f`: choose statuses and block types.
     pub(super) fn begin_filter(&mut self, ws: &Workspace) -> Vec<Effect> {
-        let Some(scope) = self.scope() else {
+        let Some(scope) = self.scope(ws) else {
             return vec![no_run()];
         };
         let current = self
@@ -111,11 +111,12 @@ impl GridPane {
     }
 
     /// The filter job that re-applies the current filter (after a review changed statuses).
-    pub fn refilter_job(&self) -> Option<crate::tui::kit::Job> {
+    pub fn refilter_job(&mut self, ws: &Workspace) -> Option<crate::tui::kit::Job> {
         let (filter, _) = self.view.as_ref().filter(|_| self.look.is_none())?;
+        let filter = filter.clone();
         Some(crate::tui::kit::Job::Filter {
-            scope: self.scope()?,
-            filter: filter.clone(),
+            scope: self.scope(ws)?,
+            filter,
             docs: self.doc_filter.clone(),
             announce: false,
         })

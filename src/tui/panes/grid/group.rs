@@ -8,7 +8,7 @@ use std::collections::HashMap;
 use std::sync::Arc;
 
 use crate::model::{sanitize_line, MemberState, OverlayStatus, Run, RunCounters, RunGroup};
-use crate::store::Head;
+use crate::store::{GroupTally, Head};
 use crate::tui::kit::Scope;
 use crate::workspace::{self, Selection, Workspace};
 
@@ -18,8 +18,13 @@ pub struct GroupGrid {
     /// Shared with the Runs pane's row of the group.
     pub group: Arc<RunGroup>,
     /// The member runs in project order, as last read (heads: no creation snapshot; shared
-    /// with the Runs pane's list when they came from it).
-    pub runs: Vec<Arc<Head>>,
+    /// with the Runs pane's list when they came from it). Empty while the grid stands on the
+    /// group's stored tally (a launch: the members are read after the first frame).
+    runs: Vec<Arc<Head>>,
+    /// The stored tally (sums and block totals) while `runs` is empty.
+    tally: Option<GroupTally>,
+    /// Heads of the members the window showed, read one by one while `runs` is empty.
+    loose: HashMap<usize, Arc<Head>>,
     /// `starts[m]`: the key of member `m`'s block 0; one more entry holds the total.
     starts: Vec<u32>,
     /// File names read so far, by member (sanitized, one line).
@@ -35,9 +40,21 @@ impl GroupGrid {
 
     /// Over member runs already read (in project order).
     pub fn with_runs(group: Arc<RunGroup>, runs: Vec<Arc<Head>>) -> GroupGrid {
+        GroupGrid::new(group, runs, None)
+    }
+
+    /// Over the group's stored tally (whole: `GroupTally::is_whole`): its sums and block
+    /// totals, the members read when something needs them.
+    pub fn with_tally(group: Arc<RunGroup>, tally: GroupTally) -> GroupGrid {
+        GroupGrid::new(group, Vec::new(), Some(tally))
+    }
+
+    fn new(group: Arc<RunGroup>, runs: Vec<Arc<Head>>, tally: Option<GroupTally>) -> GroupGrid {
         let mut g = GroupGrid {
             group,
             runs,
+            tally,
+            loose: HashMap::new(),
             starts: Vec::new(),
             names: HashMap::new(),
         };
@@ -45,12 +62,81 @@ impl GroupGrid {
         g
     }
 
+    /// Whether every member's head is here (else the grid stands on the tally).
+    pub fn members_read(&self) -> bool {
+        self.runs.len() == self.group.run_ids.len()
+    }
+
+    /// Member heads read elsewhere (the Runs list), in project order: the grid keeps them.
+    pub fn attach(&mut self, runs: Vec<Arc<Head>>) {
+        if runs.len() == self.group.run_ids.len() {
+            self.runs = runs;
+            self.tally = None;
+            self.loose.clear();
+            self.lay_out();
+        }
+    }
+
+    /// Read every member's head if the grid stands on the tally.
+    pub fn read_members(&mut self, ws: &Workspace) -> Result<(), workspace::Error> {
+        if !self.members_read() {
+            self.refresh(ws)?;
+        }
+        Ok(())
+    }
+
+    /// Member `m`'s head: from the members read, else read alone once (the window's members).
+    pub fn head(
+        &mut self,
+        ws: &Workspace,
+        m: usize,
+    ) -> Result<Option<Arc<Head>>, workspace::Error> {
+        if let Some(h) = self.runs.get(m).or_else(|| self.loose.get(&m)) {
+            return Ok(Some(h.clone()));
+        }
+        let Some(id) = self.group.run_ids.get(m) else {
+            return Ok(None);
+        };
+        let head = shared(ws.run_heads(std::slice::from_ref(id))?)
+            .pop()
+            .expect("one head per id");
+        self.loose.insert(m, head.clone());
+        Ok(Some(head))
+    }
+
+    /// Member `m`'s head if it has been read.
+    pub fn head_read(&self, m: usize) -> Option<&Arc<Head>> {
+        self.runs.get(m).or_else(|| self.loose.get(&m))
+    }
+
+    /// How many members have staged blocks (their heads read for it if need be).
+    pub fn staged_members(&self, ws: &Workspace) -> Result<usize, workspace::Error> {
+        let staged = |r: &Run| r.counters.ai_complete > 0;
+        if self.members_read() {
+            return Ok(self.runs.iter().filter(|r| staged(r.run())).count());
+        }
+        Ok(ws
+            .group_run_heads(&self.group)?
+            .iter()
+            .filter(|r| staged(r))
+            .count())
+    }
+
+    /// How many member runs the group has.
+    pub fn len(&self) -> usize {
+        self.group.run_ids.len()
+    }
+
     fn lay_out(&mut self) {
         let mut at = 0u32;
-        self.starts = Vec::with_capacity(self.runs.len() + 1);
-        for r in &self.runs {
+        self.starts = Vec::with_capacity(self.len() + 1);
+        let totals: Box<dyn Iterator<Item = u32> + '_> = match &self.tally {
+            Some(t) if !self.members_read() => Box::new(t.totals.iter().copied()),
+            _ => Box::new(self.runs.iter().map(|r| r.counters().total)),
+        };
+        for total in totals {
             self.starts.push(at);
-            at = at.saturating_add(r.counters().total);
+            at = at.saturating_add(total);
         }
         self.starts.push(at);
     }
@@ -58,6 +144,8 @@ impl GroupGrid {
     /// Re-read the members' counters (after reviews or worker progress).
     pub fn refresh(&mut self, ws: &Workspace) -> Result<(), workspace::Error> {
         self.runs = shared(ws.group_run_heads(&self.group)?);
+        self.tally = None;
+        self.loose.clear();
         self.lay_out();
         Ok(())
     }
@@ -67,8 +155,11 @@ impl GroupGrid {
         self.starts.last().copied().unwrap_or(0)
     }
 
-    /// The members' counters summed.
+    /// The members' counters summed (the tally's while the members are not read).
     pub fn counters(&self) -> RunCounters {
+        if let Some(t) = self.tally.as_ref().filter(|_| !self.members_read()) {
+            return t.counters();
+        }
         let mut c = RunCounters::default();
         for r in &self.runs {
             c.add(r.counters());
@@ -96,7 +187,7 @@ impl GroupGrid {
         if let Some(n) = self.names.get(&m) {
             return n.clone();
         }
-        let conv = &self.runs[m].conv_uid;
+        let conv = &self.group.conv_uids[m];
         let name = match ws.get_document(conv) {
             Ok(Some(d)) => sanitize_line(&d.file_name).into_owned(),
             _ => conv.chars().take(12).collect(),
@@ -107,7 +198,7 @@ impl GroupGrid {
 
     /// Every member's file name (the filter lists them).
     pub fn all_names(&mut self, ws: &Workspace) -> Vec<String> {
-        (0..self.runs.len()).map(|m| self.name(ws, m)).collect()
+        (0..self.len()).map(|m| self.name(ws, m)).collect()
     }
 
     /// `sel` (keys) split by member: (run id, that run's block indices), in project order.
@@ -124,12 +215,7 @@ impl GroupGrid {
         }
         parts
             .into_iter()
-            .map(|(m, v)| {
-                (
-                    self.runs[m].run_id().to_string(),
-                    Selection::from_indices(v),
-                )
-            })
+            .map(|(m, v)| (self.group.run_ids[m].clone(), Selection::from_indices(v)))
             .collect()
     }
 
@@ -142,7 +228,15 @@ impl GroupGrid {
         from: u32,
         forward: bool,
     ) -> Result<Option<u32>, workspace::Error> {
-        let n = self.runs.len();
+        // Standing on the tally: the members' counters are read for this look-up.
+        let fresh;
+        let runs: &[Arc<Head>] = if self.members_read() {
+            &self.runs
+        } else {
+            fresh = shared(ws.group_run_heads(&self.group)?);
+            &fresh
+        };
+        let n = runs.len();
         let (m0, i0) = self.locate(from).unwrap_or((n.saturating_sub(1), u32::MAX));
         let has = |r: &Head| match status {
             OverlayStatus::Failed => r.counters().failed > 0,
@@ -155,7 +249,7 @@ impl GroupGrid {
             Box::new((0..=m0.min(n.saturating_sub(1))).rev())
         };
         for m in order {
-            let run = &self.runs[m];
+            let run = &runs[m];
             if n == 0 || !has(run) {
                 continue;
             }
@@ -171,7 +265,8 @@ impl GroupGrid {
         Ok(None)
     }
 
-    /// What a search or filter job runs over: every member with its first key.
+    /// What a search or filter job runs over: every member with its first key (the members
+    /// read: [`GroupGrid::read_members`] first).
     pub fn scope(&self) -> Scope {
         Scope::Group(
             self.runs
@@ -209,8 +304,8 @@ mod tests {
                 Arc::new(Head::from(r))
             })
             .collect();
-        let mut g = GroupGrid {
-            group: Arc::new(crate::model::RunGroup {
+        GroupGrid::with_runs(
+            Arc::new(crate::model::RunGroup {
                 group_id: "grp_x".into(),
                 project_ref: "p".into(),
                 schema_id: "s".into(),
@@ -223,11 +318,7 @@ mod tests {
                 cancelled: false,
             }),
             runs,
-            starts: Vec::new(),
-            names: HashMap::new(),
-        };
-        g.lay_out();
-        g
+        )
     }
 
     #[test]

@@ -9,15 +9,25 @@ use crate::model::{OverlayStatus, RunGroup};
 use crate::tui::kit::Scope;
 use crate::workspace::{self, Selection, Workspace};
 
+/// What a group's grid opens on.
+pub enum Members {
+    /// Every member's head, in project order (shared with the Runs list).
+    Heads(Vec<Arc<crate::store::Head>>),
+    /// The group's stored tally (whole): the members are read when needed.
+    Tally(crate::store::GroupTally),
+    /// Nothing yet: read the members.
+    Read,
+}
+
 impl GridPane {
     /// Show every block of `group`'s members (fresh cursor unless it is already shown).
-    /// `members` are the member runs as just read (the Runs list), in project order, when the
-    /// caller has them all: then they are not read again.
+    /// `members`: the member runs as just read (the Runs list), in project order, when the
+    /// caller has them all (then they are not read again), else the group's stored tally.
     pub fn open_group(
         &mut self,
         ws: &Workspace,
         group: Arc<RunGroup>,
-        members: Option<Vec<Arc<crate::store::Head>>>,
+        members: Members,
     ) -> Result<(), workspace::Error> {
         let same = self
             .group
@@ -26,8 +36,9 @@ impl GridPane {
         if !same {
             self.fresh(ws, &group.schema_id)?;
             self.group = Some(match members {
-                Some(runs) => GroupGrid::with_runs(group, runs),
-                None => GroupGrid::load(ws, group)?,
+                Members::Heads(runs) => GroupGrid::with_runs(group, runs),
+                Members::Tally(tally) => GroupGrid::with_tally(group, tally),
+                Members::Read => GroupGrid::load(ws, group)?,
             });
             self.run = None;
         }
@@ -53,7 +64,7 @@ impl GridPane {
             None => Some(self.cursor),
         };
         let m = at.and_then(|k| g.locate(k)).map_or(0, |(m, _)| m);
-        let Some(run) = g.runs.get(m) else {
+        let Some(run) = g.head_read(m) else {
             self.run = None;
             return;
         };
@@ -86,19 +97,22 @@ impl GridPane {
         let mut rows = Vec::new();
         for (m, indices) in parts {
             let doc = g.name(ws, m);
-            let run = &g.runs[m];
+            // The cursor's member becomes `run` (`follow_member`): its head is read.
+            g.head(ws, m)?;
+            let group = g.group.clone();
+            let (run_id, conv_uid) = (&group.run_ids[m], &group.conv_uids[m]);
             let (lo, hi) = (indices[0], indices[indices.len() - 1]);
             let overlays = if hi - lo + 1 == indices.len() as u32 {
-                ws.overlays_range(&run.run_id, lo, hi + 1)?
+                ws.overlays_range(run_id, lo, hi + 1)?
             } else {
                 let mut out = Vec::new();
                 for &i in &indices {
-                    out.extend(ws.overlay(&run.run_id, i)?);
+                    out.extend(ws.overlay(run_id, i)?);
                 }
                 out
             };
             let at: Vec<u32> = overlays.iter().map(|o| o.block_index).collect();
-            let blocks = ws.blocks_at(&run.conv_uid, &at)?;
+            let blocks = ws.blocks_at(conv_uid, &at)?;
             for (ov, b) in overlays.into_iter().zip(blocks) {
                 let look = super::evidence::needs_a_look(&ov);
                 rows.push(GridRow {
@@ -145,8 +159,12 @@ impl GridPane {
         }
     }
 
-    /// What a search or filter runs over.
-    pub fn scope(&self) -> Option<Scope> {
+    /// What a search or filter runs over (a group's members are read first if the grid
+    /// stands on the group's tally).
+    pub fn scope(&mut self, ws: &Workspace) -> Option<Scope> {
+        if let Some(g) = &mut self.group {
+            g.read_members(ws).ok()?;
+        }
         match (&self.group, &self.run) {
             (Some(g), _) => Some(g.scope()),
             (None, Some(run)) => Some(Scope::Run(Box::new(run.clone()))),

@@ -21,6 +21,7 @@ mod review;
 mod table;
 
 pub use group::GroupGrid;
+pub use group_window::Members;
 pub use look::LookMode;
 
 use crate::model::{OverlayStatus, Run};
@@ -222,6 +223,8 @@ impl GridPane {
         self.clamp();
         if self.group.is_some() {
             self.rows = self.group_window(ws)?;
+            // The window read the heads of its members: `run` is the cursor's.
+            self.follow_member();
             return self.detail_follows(ws);
         }
         let Some(run) = &self.run else {
@@ -553,7 +556,7 @@ impl GridPane {
             }
             Action::SearchNext => return self.next_match(true, ctx.ws),
             Action::SearchPrev => return self.next_match(false, ctx.ws),
-            Action::Search => return self.begin_search(),
+            Action::Search => return self.begin_search(ctx.ws),
             Action::Filter => return self.begin_filter(ctx.ws),
             Action::NeedsALook => return self.cycle_look(ctx.ws),
             Action::NextStaged => return self.jump(OverlayStatus::AiComplete, true, ctx.ws),

@@ -88,12 +88,15 @@ impl GridPane {
                     "no staged blocks to confirm in this group".into(),
                 )];
             }
-            let with = g.runs.iter().filter(|r| r.counters.ai_complete > 0).count();
+            let with = match g.staged_members(ws) {
+                Ok(n) => n,
+                Err(e) => return vec![Effect::Error(format!("cannot read the group: {e}"))],
+            };
             let ask = Ask::new(
                 format!(
                     "Confirm all {} staged blocks of {with} of the {} documents of group {}?",
                     thousands(n),
-                    g.runs.len(),
+                    g.len(),
                     g.group.group_id
                 ),
                 Job::ConfirmAll {

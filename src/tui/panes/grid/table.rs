@@ -120,7 +120,7 @@ impl GridPane {
         // A group's grid names the group and its size; the cursor's member is in the doc column.
         let (what, schema) = match &self.group {
             Some(g) => (
-                format!("group {} · {} docs", g.group.group_id, g.runs.len()),
+                format!("group {} · {} docs", g.group.group_id, g.len()),
                 &g.group.schema_ref,
             ),
             None => (run.run_id.clone(), &run.schema_ref),
