@@ -138,6 +138,10 @@ fn a_group_is_one_row_with_its_sums_and_space_shows_its_member_runs() {
     assert!(s.contains("complete · 3/3 docs done"), "{s}");
     assert!(s.contains("group(s)"), "{s}");
     assert!(s.contains("grid of all 3 documents"), "the detail box: {s}");
+    assert!(
+        s.contains("DEMO · offline demo provider"),
+        "a group of demo runs is labelled on its row: {s}"
+    );
     assert!(!s.contains("└ run_"), "folded: {s}");
     app.handle_key(key(' '));
     let s = screen(&app, 120, 40);

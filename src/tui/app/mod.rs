@@ -115,7 +115,19 @@ impl App {
 
     /// Whether the run on screen (grid, else the Runs cursor) uses the demo provider.
     pub fn showing_demo(&self) -> bool {
-        self.target().is_some_and(|r| r.model_config.is_demo())
+        let demo = |r: &crate::model::Run| r.model_config.is_demo();
+        if let (Pane::Runs, Some(row)) = (self.pane, self.runs.current_group()) {
+            // A group's members share one model config: a member the grid or the list read.
+            let group_id = &row.group.group_id;
+            let in_grid = self
+                .grid
+                .shows_group(group_id)
+                .then_some(())
+                .and(self.grid.run.as_ref());
+            let listed = row.members.first().map(|&i| self.runs.runs[i].run());
+            return in_grid.or(listed).is_some_and(demo);
+        }
+        self.target().is_some_and(demo)
     }
 
     /// Nothing in the background still needs the process (workers and jobs all reported).
