@@ -272,3 +272,36 @@ fn a_format_7_store_gains_solo_heads_and_tallies_when_it_is_opened() {
         .to_vec();
     assert_eq!(v, 8u64.to_le_bytes());
 }
+
+#[test]
+fn a_member_moved_out_of_its_group_and_back_leaves_the_tally_exact() {
+    let dir = tempfile::tempdir().unwrap();
+    let (path, group, solo) = setup(dir.path(), &[2, 5, 3]);
+    let store = Arc::new(Store::open(&path).unwrap());
+    let member = group.run_ids[1].clone();
+    // No writer moves a run between groups; the head tables follow one that does.
+    store
+        .with_run(&member, |rt| {
+            rt.run.group_id = None;
+            Ok::<_, blockwise::store::StoreError>(())
+        })
+        .unwrap();
+    let o = store.run_overview().unwrap();
+    assert!(
+        o.members_listed,
+        "the group's tally no longer includes every member"
+    );
+    assert!(store
+        .check()
+        .unwrap()
+        .damage
+        .iter()
+        .any(|d| d.subject == format!("the tally of run group {}", group.group_id)));
+    store
+        .with_run(&member, |rt| {
+            rt.run.group_id = Some(group.group_id.clone());
+            Ok::<_, blockwise::store::StoreError>(())
+        })
+        .unwrap();
+    assert_in_step(&store, &group, &solo);
+}

@@ -19,12 +19,16 @@ pub(super) struct HeadTables<'t> {
     tallies: Bytes<'t>,
 }
 
-/// A head's part in its group's tally: `Err(())` when the head does not decode.
-fn part_of(sealed_head: &[u8]) -> Result<Part, ()> {
+/// A head's part in its group's tally, and its group: `Err(())` when the head does not decode.
+fn part_of(sealed_head: &[u8]) -> Result<(Part, Option<String>), ()> {
     let p = sealed::verify(sealed_head)
         .and_then(run_heads::parse)
         .ok_or(())?;
-    Ok(Part::new(p.status, &p.counters, &p.usage))
+    let group = match p.o[4] {
+        Some(b) => Some(String::from_utf8(b.to_vec()).map_err(|_| ())?),
+        None => None,
+    };
+    Ok((Part::new(p.status, &p.counters, &p.usage), group))
 }
 
 impl<'t> HeadTables<'t> {
@@ -43,14 +47,37 @@ impl<'t> HeadTables<'t> {
             .heads
             .insert(run.run_id.as_str(), bytes.as_slice())?
             .map(|g| part_of(g.value()));
+        let new = Part::new(run.status, &run.counters, &run.usage);
+        match (old, &run.group_id) {
+            // The run was in another group, or in none (no writer does this today): out of
+            // the old one, into the new.
+            (Some(Ok((part, was))), now) if was.as_ref() != now.as_ref() => {
+                match &was {
+                    Some(g) => self.change(g, Some(Ok(part)), None)?,
+                    None => {
+                        self.solo.remove(run.run_id.as_str())?;
+                    }
+                }
+                self.enter(run, &bytes, None, new)?;
+            }
+            (old, _) => self.enter(run, &bytes, old.map(|o| o.map(|(p, _)| p)), new)?,
+        }
+        Ok(())
+    }
+
+    /// `run`'s new head into the solo heads, or its difference into its group's tally.
+    fn enter(
+        &mut self,
+        run: &Run,
+        bytes: &[u8],
+        old: Option<Result<Part, ()>>,
+        new: Part,
+    ) -> Result<(), StoreError> {
         match &run.group_id {
             None => {
-                self.solo.insert(run.run_id.as_str(), bytes.as_slice())?;
+                self.solo.insert(run.run_id.as_str(), bytes)?;
             }
-            Some(group) => {
-                let new = Part::new(run.status, &run.counters, &run.usage);
-                self.change(group, old, Some(new))?;
-            }
+            Some(group) => self.change(group, old, Some(new))?,
         }
         Ok(())
     }
@@ -60,7 +87,7 @@ impl<'t> HeadTables<'t> {
         let old = self
             .heads
             .remove(run.run_id.as_str())?
-            .map(|g| part_of(g.value()));
+            .map(|g| part_of(g.value()).map(|(p, _)| p));
         self.solo.remove(run.run_id.as_str())?;
         if let Some(group) = &run.group_id {
             self.change(group, old, None)?;
@@ -141,6 +168,7 @@ pub(super) fn fill(tx: &redb::WriteTransaction) -> Result<(), StoreError> {
             }
         }
     }
+    let mut included = 0u64;
     for g in &groups {
         let mut members = Vec::with_capacity(g.run_ids.len());
         for id in &g.run_ids {
@@ -155,45 +183,84 @@ pub(super) fn fill(tx: &redb::WriteTransaction) -> Result<(), StoreError> {
         if members.len() == g.run_ids.len() {
             let totals = super::group_tally::totals_of(&members);
             let t = GroupTally::of_members(totals, &members);
+            included += u64::from(t.included);
             tables
                 .tallies
                 .insert(g.group_id.as_str(), t.encode().as_slice())?;
         }
     }
+    // What this fill left, in the order of `counts_in`.
+    let left = [
+        runs.len()?,
+        tx.open_table(RUN_GROUPS)?.len()?,
+        tables.heads.len()?,
+        tables.solo.len()?,
+        tables.tallies.len()?,
+        included,
+    ];
+    tx.open_table(super::tables::META)?
+        .insert(FILLED_AT, encode_counts(&left).as_slice())?;
     Ok(())
+}
+
+/// `META` key: the counts of the head tables as the last [`fill`] left them (see
+/// [`fill_if_out_of_step`]).
+const FILLED_AT: &str = "head_tables_filled_at";
+
+/// The counts that say whether the head tables are in step, read in `tx`: runs, groups,
+/// heads, solo heads, tallies, and the members the tallies include (`u64::MAX` for a table
+/// that is missing or a tally that does not decode).
+fn counts_in(tx: &redb::ReadTransaction) -> Result<[u64; 6], StoreError> {
+    let runs = tx.open_table(RUNS)?.len()?;
+    let groups = tx.open_table(RUN_GROUPS)?.len()?;
+    let len = |def| match tx.open_table(def) {
+        Ok(t) => t.len().map_err(StoreError::from),
+        Err(redb::TableError::TableDoesNotExist(_)) => Ok(u64::MAX),
+        Err(e) => Err(StoreError::from(e)),
+    };
+    let (heads, solo) = (len(RUN_HEADS)?, len(SOLO_HEADS)?);
+    let (tallies, included) = match tx.open_table(GROUP_TALLIES) {
+        Ok(t) => {
+            let mut included = 0u64;
+            for entry in t.iter()? {
+                included = match GroupTally::decode(entry?.1.value()) {
+                    Some(tally) => included.saturating_add(u64::from(tally.included)),
+                    None => u64::MAX,
+                };
+            }
+            (t.len()?, included)
+        }
+        Err(redb::TableError::TableDoesNotExist(_)) => (u64::MAX, u64::MAX),
+        Err(e) => return Err(e.into()),
+    };
+    Ok([runs, groups, heads, solo, tallies, included])
+}
+
+fn encode_counts(c: &[u64; 6]) -> Vec<u8> {
+    c.iter().flat_map(|n| n.to_le_bytes()).collect()
 }
 
 /// On a writing open: when a head table is missing or holds another number of records than
 /// it should (a store stamped by a build that skipped a migration, or a head or tally lost to
 /// damage), write them all again. Otherwise a read of table lengths and of the tallies' counts.
+/// A store whose damage [`fill`] cannot mend (an unreadable run or group record) is filled
+/// once, not at every open: the counts it left are kept in `META` and an open that finds the
+/// same counts leaves the tables alone.
 pub(super) fn fill_if_out_of_step(store: &Store) -> Result<(), StoreError> {
-    let in_step = {
+    let (now, filled) = {
         let tx = store.read()?;
-        let runs = tx.open_table(RUNS)?.len()?;
-        let groups = tx.open_table(RUN_GROUPS)?.len()?;
-        let open = |def| match tx.open_table(def) {
-            Ok(t) => Ok(Some(t)),
-            Err(redb::TableError::TableDoesNotExist(_)) => Ok(None),
-            Err(e) => Err(StoreError::from(e)),
-        };
-        let (heads, solo, tallies) = (open(RUN_HEADS)?, open(SOLO_HEADS)?, open(GROUP_TALLIES)?);
-        match (heads, solo, tallies) {
-            (Some(heads), Some(solo), Some(tallies)) => {
-                // Members summed: every run is a solo head or included in one tally.
-                let mut included = Some(0u64);
-                for entry in tallies.iter()? {
-                    let t = GroupTally::decode(entry?.1.value());
-                    included = included.zip(t).map(|(n, t)| n + u64::from(t.included));
-                }
-                let solo = solo.len()?;
-                heads.len()? == runs
-                    && tallies.len()? == groups
-                    && included.is_some_and(|n| n + solo == runs)
-            }
-            (None, _, _) | (_, None, _) | (_, _, None) => runs == 0 && groups == 0,
-        }
+        let filled = tx
+            .open_table(super::tables::META)?
+            .get(FILLED_AT)?
+            .map(|v| v.value().to_vec());
+        (counts_in(&tx)?, filled)
     };
-    if in_step {
+    let [runs, groups, heads, solo, tallies, included] = now;
+    let in_step = heads == runs
+        && tallies == groups
+        && solo != u64::MAX
+        && included.checked_add(solo) == Some(runs);
+    if in_step || filled.as_deref() == Some(encode_counts(&now).as_slice()) {
         return Ok(());
     }
     let tx = store.write()?;
