@@ -520,3 +520,28 @@ fn the_first_frame_stands_on_the_groups_tally_and_shows_what_its_members_sum_to(
     let s = screen(&app, 120, 40);
     assert!(s.contains("row 9/9") && s.contains("gamma.md"), "{s}");
 }
+
+#[test]
+fn a_launch_on_a_paused_group_lists_its_members_to_name_the_reason() {
+    let env = setup();
+    env.store
+        .with_run(&env.group.run_ids[2], |rt| {
+            rt.run.status = blockwise::model::RunStatus::Paused;
+            rt.run.paused_reason = Some("quota reached".into());
+            Ok::<_, blockwise::store::StoreError>(())
+        })
+        .unwrap();
+    let mut app = App::new(
+        env.ws.clone(),
+        Keymap::default_keymap(),
+        Theme::with_mode(ColorMode::None),
+    );
+    app.update(Action::Resize(120, 40));
+    assert!(
+        app.members_listed(),
+        "a tally does not keep a member's reason"
+    );
+    let s = screen(&app, 120, 40);
+    assert!(s.contains("Runs · 4 · 1 group(s)"), "{s}");
+    assert!(s.contains("paused: quota reached"), "{s}");
+}

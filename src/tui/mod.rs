@@ -182,7 +182,7 @@ async fn event_loop(
             last_draw = Instant::now();
             dirty = false;
             // The first frame stood on the groups' tallies: read their members now.
-            if !app.members_listed() {
+            if app.members_pending() {
                 app.list_members();
                 dirty = true;
             }

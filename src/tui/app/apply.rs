@@ -94,7 +94,7 @@ impl App {
     /// (after the first frame; before anything acts on the lists), and give the grid of a
     /// group its members.
     pub fn list_members(&mut self) {
-        if self.runs.members_listed {
+        if self.runs.members_listed || self.members_failed {
             return;
         }
         match self.ws.list_heads() {
@@ -103,8 +103,9 @@ impl App {
                 self.schemas.set_usage(&self.runs.runs);
             }
             Err(e) => {
-                // Not again on every key: the lists stay as they are, with the tallies.
-                self.runs.members_listed = true;
+                // Not again on every key: the lists stay as they are, on the tallies (a
+                // reload, ctrl-r, tries again).
+                self.members_failed = true;
                 self.error(format!("cannot read the group members' runs: {e}"));
             }
         }

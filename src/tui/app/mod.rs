@@ -53,6 +53,8 @@ pub struct App {
     size: (u16, u16),
     /// The document ingested last in this session: the new-run form starts on it.
     last_ingested: Option<String>,
+    /// Reading the groups' members after the first frame failed (not tried on every key).
+    members_failed: bool,
 }
 
 impl App {
@@ -79,6 +81,7 @@ impl App {
             stale: false,
             size: (0, 0),
             last_ingested: None,
+            members_failed: false,
         };
         // The first frame needs the lists: read them here, before any runtime exists (a
         // group's members after the first frame: `App::list_members`).
@@ -138,6 +141,11 @@ impl App {
     /// Whether the Runs list holds the groups' member runs (see `App::list_members`).
     pub fn members_listed(&self) -> bool {
         self.runs.members_listed
+    }
+
+    /// Whether the members are still to be read after the first frame.
+    pub fn members_pending(&self) -> bool {
+        !self.runs.members_listed && !self.members_failed
     }
 
     /// The user asked to quit.

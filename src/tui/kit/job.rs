@@ -283,10 +283,13 @@ impl Snapshot {
     /// is not kept, or a group is paused (its row names a member's reason).
     pub fn launch(ws: &Workspace) -> anyhow::Result<Snapshot> {
         let o = ws.run_overview()?;
-        let paused = o.tallies.iter().flatten().any(|t| t.by_status[1] > 0);
-        // No group: nothing was left out.
-        if o.members_listed || paused || o.groups.is_empty() {
+        // No group, or the tallies not kept: `o.runs` is every head already.
+        if o.members_listed || o.groups.is_empty() {
             return Snapshot::with_runs(ws, o.runs, o.groups, Vec::new(), true);
+        }
+        if o.tallies.iter().flatten().any(|t| t.by_status[1] > 0) {
+            // `o.runs` holds only the runs of no group: list the members too.
+            return Snapshot::with_runs(ws, ws.list_heads()?, o.groups, Vec::new(), true);
         }
         Snapshot::with_runs(ws, o.runs, o.groups, o.tallies, false)
     }

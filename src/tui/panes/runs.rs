@@ -98,8 +98,13 @@ impl RunsPane {
     /// Replace the stored groups (after a reload) and sum them again.
     pub fn set_groups(&mut self, groups: Vec<RunGroup>) {
         let keep = self.cursor_key();
-        self.records = groups.into_iter().map(Arc::new).collect();
-        self.tallies = vec![None; self.records.len()];
+        let records: Vec<Arc<RunGroup>> = groups.into_iter().map(Arc::new).collect();
+        // Without the members (their list could not be read), a group keeps its tally.
+        self.tallies = records
+            .iter()
+            .map(|g| self.tally(&g.group_id).filter(|_| !self.members_listed))
+            .collect();
+        self.records = records;
         self.rebuild(keep);
     }
 
