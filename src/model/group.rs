@@ -98,14 +98,34 @@ impl GroupSummary {
                 .map(|(a, b)| a.wrapping_add(nanos(b)));
         }
         usage.cost_usd = cost_nanos.map(|n| n as f64 / 1e9);
-        let (complete, paused, cancelled) = (
-            count(RunStatus::Complete),
-            count(RunStatus::Paused),
-            count(RunStatus::Cancelled),
-        );
-        let status = if complete == members.len() {
+        let states = [
+            RunStatus::Running,
+            RunStatus::Paused,
+            RunStatus::Complete,
+            RunStatus::Cancelled,
+        ]
+        .map(count);
+        let mut s = GroupSummary::of_sums(group, states, counters, usage);
+        s.paused_reason = members
+            .iter()
+            .find_map(|r| r.paused_reason().map(str::to_string));
+        s
+    }
+
+    /// A summary from sums already taken: `states` counts the members running, paused,
+    /// complete and cancelled (no paused reason). Status: `complete` when every member is;
+    /// else `running` while any member runs, else `paused` if any is, else `cancelled`.
+    pub fn of_sums(
+        group: &RunGroup,
+        states: [usize; 4],
+        counters: RunCounters,
+        usage: UsageTotals,
+    ) -> GroupSummary {
+        let [running, paused, complete, cancelled] = states;
+        let runs = states.iter().sum();
+        let status = if complete == runs {
             RunStatus::Complete
-        } else if count(RunStatus::Running) > 0 {
+        } else if running > 0 {
             RunStatus::Running
         } else if paused > 0 {
             RunStatus::Paused
@@ -117,15 +137,13 @@ impl GroupSummary {
             project_ref: group.project_ref.clone(),
             schema_ref: group.schema_ref.clone(),
             status,
-            runs: members.len(),
+            runs,
             runs_complete: complete,
             runs_paused: paused,
             runs_cancelled: cancelled,
             counters,
             usage,
-            paused_reason: members
-                .iter()
-                .find_map(|r| r.paused_reason().map(str::to_string)),
+            paused_reason: None,
         }
     }
 }

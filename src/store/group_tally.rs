@@ -14,7 +14,7 @@
 //! right), `check` names the missing tally and the next writing open writes every tally again.
 
 use crate::model::nanos;
-use crate::model::{GroupSummary, MemberState, RunCounters, RunGroup, RunStatus, Usage};
+use crate::model::{GroupSummary, MemberState, RunCounters, RunGroup, RunStatus};
 use crate::model::{Run, UsageTotals};
 
 use super::sealed;
@@ -60,19 +60,10 @@ impl Part {
     }
 
     pub(super) fn new(status: RunStatus, c: &RunCounters, u: &UsageTotals) -> Part {
-        let t = &u.tokens;
         Part {
             status,
             counters: *c,
-            usage: [
-                u.calls,
-                u.cache_hit_calls,
-                u.failed_calls,
-                t.input_tokens,
-                t.output_tokens,
-                t.cache_write_tokens,
-                t.cache_read_tokens,
-            ],
+            usage: super::run_heads::usage_array(u),
             cost: u.cost_usd,
         }
     }
@@ -85,18 +76,6 @@ fn state_slot(s: RunStatus) -> usize {
         RunStatus::Complete => 2,
         RunStatus::Cancelled => 3,
     }
-}
-
-fn counters_of(c: &RunCounters) -> [u32; 7] {
-    [
-        c.total,
-        c.pending,
-        c.claimed,
-        c.ai_complete,
-        c.confirmed,
-        c.failed,
-        c.skipped,
-    ]
 }
 
 impl GroupTally {
@@ -148,7 +127,11 @@ impl GroupTally {
         self.included = op32(self.included, 1);
         let s = &mut self.by_status[state_slot(p.status)];
         *s = op32(*s, 1);
-        for (sum, n) in self.counters.iter_mut().zip(counters_of(&p.counters)) {
+        for (sum, n) in self
+            .counters
+            .iter_mut()
+            .zip(super::run_heads::counters_array(&p.counters))
+        {
             *sum = op64(*sum, u64::from(n));
         }
         for (sum, n) in self.usage.iter_mut().zip(p.usage) {
@@ -168,63 +151,20 @@ impl GroupTally {
 
     /// The members' counters summed (a sum past `u32::MAX` shows as `u32::MAX`).
     pub fn counters(&self) -> RunCounters {
-        let c = self.counters.map(|n| u32::try_from(n).unwrap_or(u32::MAX));
-        RunCounters {
-            total: c[0],
-            pending: c[1],
-            claimed: c[2],
-            ai_complete: c[3],
-            confirmed: c[4],
-            failed: c[5],
-            skipped: c[6],
-        }
+        super::run_heads::counters_from(self.counters.map(|n| u32::try_from(n).unwrap_or(u32::MAX)))
     }
 
     /// The members' usage summed; the cost is unknown when any member's is.
     pub fn usage(&self) -> UsageTotals {
-        let u = self.usage;
-        UsageTotals {
-            calls: u[0],
-            cache_hit_calls: u[1],
-            failed_calls: u[2],
-            tokens: Usage {
-                input_tokens: u[3],
-                output_tokens: u[4],
-                cache_write_tokens: u[5],
-                cache_read_tokens: u[6],
-            },
-            cost_usd: (self.cost_unknown == 0).then(|| self.cost_nanos as f64 / 1e9),
-        }
+        let cost = (self.cost_unknown == 0).then(|| self.cost_nanos as f64 / 1e9);
+        super::run_heads::usage_from(self.usage, cost)
     }
 
-    /// The group's summary from the sums. Status: `complete` when every included member is;
-    /// else `running` while any runs, else `paused` if any is, else `cancelled`.
-    /// `paused_reason` is a member's text, which a tally does not keep: `None` here.
+    /// The group's summary from the sums (`GroupSummary::of_sums`: no paused reason, a
+    /// member's text, which a tally does not keep).
     pub fn summary(&self, group: &RunGroup) -> GroupSummary {
-        let [running, paused, complete, cancelled] = self.by_status.map(|n| n as usize);
-        let runs = self.included as usize;
-        let status = if complete == runs {
-            RunStatus::Complete
-        } else if running > 0 {
-            RunStatus::Running
-        } else if paused > 0 {
-            RunStatus::Paused
-        } else {
-            RunStatus::Cancelled
-        };
-        GroupSummary {
-            group_id: group.group_id.clone(),
-            project_ref: group.project_ref.clone(),
-            schema_ref: group.schema_ref.clone(),
-            status,
-            runs,
-            runs_complete: complete,
-            runs_paused: paused,
-            runs_cancelled: cancelled,
-            counters: self.counters(),
-            usage: self.usage(),
-            paused_reason: None,
-        }
+        let states = self.by_status.map(|n| n as usize);
+        GroupSummary::of_sums(group, states, self.counters(), self.usage())
     }
 
     /// The sealed bytes of this tally.

@@ -56,33 +56,16 @@ pub(super) fn encode(run: &Run) -> Vec<u8> {
     w.push(status_code(run.status));
     w.extend_from_slice(&run.model_config.temperature.to_le_bytes());
     w.extend_from_slice(&run.model_config.max_tokens.to_le_bytes());
-    let c = &run.counters;
-    for n in [
-        c.total,
-        c.pending,
-        c.claimed,
-        c.ai_complete,
-        c.confirmed,
-        c.failed,
-        c.skipped,
-    ] {
+    for n in counters_array(&run.counters) {
         w.extend_from_slice(&n.to_le_bytes());
     }
-    let u = &run.usage;
-    let t = &u.tokens;
-    for n in [
-        u.calls,
-        u.cache_hit_calls,
-        u.failed_calls,
-        t.input_tokens,
-        t.output_tokens,
-        t.cache_write_tokens,
-        t.cache_read_tokens,
-        run.active_millis,
-    ] {
+    for n in usage_array(&run.usage)
+        .into_iter()
+        .chain([run.active_millis])
+    {
         w.extend_from_slice(&n.to_le_bytes());
     }
-    put_opt(&mut w, u.cost_usd.map(f64::to_le_bytes));
+    put_opt(&mut w, run.usage.cost_usd.map(f64::to_le_bytes));
     put_opt(&mut w, run.sample.map(u32::to_le_bytes));
     sealed::seal_in_place(&mut w);
     w
@@ -141,30 +124,69 @@ pub(super) fn parse(payload: &[u8]) -> Option<Parsed<'_>> {
         status,
         temperature,
         max_tokens,
-        counters: RunCounters {
-            total: c[0],
-            pending: c[1],
-            claimed: c[2],
-            ai_complete: c[3],
-            confirmed: c[4],
-            failed: c[5],
-            skipped: c[6],
-        },
-        usage: UsageTotals {
-            calls: u[0],
-            cache_hit_calls: u[1],
-            failed_calls: u[2],
-            tokens: Usage {
-                input_tokens: u[3],
-                output_tokens: u[4],
-                cache_write_tokens: u[5],
-                cache_read_tokens: u[6],
-            },
-            cost_usd,
-        },
+        counters: counters_from(c),
+        usage: usage_from([u[0], u[1], u[2], u[3], u[4], u[5], u[6]], cost_usd),
         active_millis: u[7],
         sample,
     })
+}
+
+/// Counters from their order in a head (and a tally): total, pending, claimed, ai_complete,
+/// confirmed, failed, skipped.
+pub(super) fn counters_from(c: [u32; 7]) -> RunCounters {
+    RunCounters {
+        total: c[0],
+        pending: c[1],
+        claimed: c[2],
+        ai_complete: c[3],
+        confirmed: c[4],
+        failed: c[5],
+        skipped: c[6],
+    }
+}
+
+/// Counters in their order in a head (and a tally): see [`counters_from`].
+pub(super) fn counters_array(c: &RunCounters) -> [u32; 7] {
+    [
+        c.total,
+        c.pending,
+        c.claimed,
+        c.ai_complete,
+        c.confirmed,
+        c.failed,
+        c.skipped,
+    ]
+}
+
+/// Usage in its order in a head (and a tally): see [`usage_from`].
+pub(super) fn usage_array(u: &UsageTotals) -> [u64; 7] {
+    let t = &u.tokens;
+    [
+        u.calls,
+        u.cache_hit_calls,
+        u.failed_calls,
+        t.input_tokens,
+        t.output_tokens,
+        t.cache_write_tokens,
+        t.cache_read_tokens,
+    ]
+}
+
+/// Usage from its order in a head (and a tally): calls, cache-hit calls, failed calls, input,
+/// output, cache-write and cache-read tokens.
+pub(super) fn usage_from(u: [u64; 7], cost_usd: Option<f64>) -> UsageTotals {
+    UsageTotals {
+        calls: u[0],
+        cache_hit_calls: u[1],
+        failed_calls: u[2],
+        tokens: Usage {
+            input_tokens: u[3],
+            output_tokens: u[4],
+            cache_write_tokens: u[5],
+            cache_read_tokens: u[6],
+        },
+        cost_usd,
+    }
 }
 
 /// A head's run (no policy snapshot, no model-setting sources, no server note, no pack guard),
