@@ -126,7 +126,7 @@ impl Store {
             super::run_heads::check_heads(&tx, &runs, r)
         })?;
         contain(&mut report, |r| {
-            super::head_tables::check_tallies(&tx, &runs, r)
+            super::check_tallies::check_tallies(&tx, &runs, r)
         })?;
         super::check_records::check_sealed_tables(&tx, &mut report)?;
         let _reading = super::guard::reading("the provider batch tables");

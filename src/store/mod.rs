@@ -9,6 +9,7 @@ mod check_batches;
 mod check_projects;
 mod check_records;
 mod check_report;
+mod check_tallies;
 pub mod commit_stats;
 mod compare_scan;
 mod documents;
