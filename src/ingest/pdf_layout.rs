@@ -198,71 +198,75 @@ fn lines(spans: &[&Span]) -> Vec<Line> {
         }
     }
     rows.into_iter()
-        .map(|mut row| {
-            row.sort_by(|a, b| a.x0.total_cmp(&b.x0));
-            let mut text = String::new();
-            let mut cells = vec![String::new()];
-            let mut prev_x1: Option<f32> = None;
-            for s in &row {
-                if let Some(px) = prev_x1 {
-                    let gap = s.x0 - px;
-                    if gap > 0.15 * s.size && !text.ends_with(' ') && !s.text.starts_with(' ') {
-                        text.push(' ');
-                        if let Some(c) = cells.last_mut() {
-                            c.push(' ');
-                        }
-                    }
-                    // Wider than a few spaces: a column gap (table cell padding is about an em).
-                    if gap > 0.9 * s.size {
-                        cells.push(String::new());
-                    }
-                }
-                text.push_str(&s.text);
-                if let Some(c) = cells.last_mut() {
-                    c.push_str(&s.text);
-                }
-                prev_x1 = Some(s.x1);
-            }
-            // The line's size and weight are those of most of its characters, not counting
-            // inline code (set smaller by browsers) when the line has other text.
-            let prose = row.iter().any(|s| !s.mono);
-            let main = row
-                .iter()
-                .filter(|s| !prose || !s.mono)
-                .max_by_key(|s| s.text.chars().count())
-                .copied()
-                .unwrap_or(row[0]);
-            let mut cells: Vec<String> = cells.iter().map(|c| render::inline(c)).collect();
-            // A bullet or number set apart from its text is a list marker, not a column.
-            if cells.len() >= 2
-                && list_marker(&format!("{} x", cells[0])).is_some_and(|(_, rest)| rest == "x")
-            {
-                let first = cells.remove(0);
-                cells[0] = format!("{first} {}", cells[0]);
-            }
-            Line {
-                text: render::inline(&text),
-                cells,
-                x0: row.iter().map(|s| s.x0).fold(f32::MAX, f32::min),
-                x1: row.iter().map(|s| s.x1).fold(f32::MIN, f32::max),
-                y: main.y,
-                size: main.size,
-                bold: row.iter().all(|s| s.bold),
-                mono: row.iter().all(|s| s.mono),
-                raw: if row.iter().all(|s| s.mono) {
-                    let cells: Vec<_> = row
-                        .iter()
-                        .map(|s| (s.x0, s.x1, s.size, s.text.as_str()))
-                        .collect();
-                    spaced(&cells)
-                } else {
-                    String::new()
-                },
-                bullet: false,
-            }
-        })
+        .map(line_of)
         .filter(|l| !l.text.is_empty())
         .collect()
+}
+
+/// One row of spans (one baseline) as a line: text with spaces at gaps, cells split at column
+/// gaps, the size and weight of most of its characters.
+fn line_of(mut row: Vec<&Span>) -> Line {
+    row.sort_by(|a, b| a.x0.total_cmp(&b.x0));
+    let mut text = String::new();
+    let mut cells = vec![String::new()];
+    let mut prev_x1: Option<f32> = None;
+    for s in &row {
+        if let Some(px) = prev_x1 {
+            let gap = s.x0 - px;
+            if gap > 0.15 * s.size && !text.ends_with(' ') && !s.text.starts_with(' ') {
+                text.push(' ');
+                if let Some(c) = cells.last_mut() {
+                    c.push(' ');
+                }
+            }
+            // Wider than a few spaces: a column gap (table cell padding is about an em).
+            if gap > 0.9 * s.size {
+                cells.push(String::new());
+            }
+        }
+        text.push_str(&s.text);
+        if let Some(c) = cells.last_mut() {
+            c.push_str(&s.text);
+        }
+        prev_x1 = Some(s.x1);
+    }
+    // The line's size and weight are those of most of its characters, not counting
+    // inline code (set smaller by browsers) when the line has other text.
+    let prose = row.iter().any(|s| !s.mono);
+    let main = row
+        .iter()
+        .filter(|s| !prose || !s.mono)
+        .max_by_key(|s| s.text.chars().count())
+        .copied()
+        .unwrap_or(row[0]);
+    let mut cells: Vec<String> = cells.iter().map(|c| render::inline(c)).collect();
+    // A bullet or number set apart from its text is a list marker, not a column.
+    if cells.len() >= 2
+        && list_marker(&format!("{} x", cells[0])).is_some_and(|(_, rest)| rest == "x")
+    {
+        let first = cells.remove(0);
+        cells[0] = format!("{first} {}", cells[0]);
+    }
+    Line {
+        text: render::inline(&text),
+        cells,
+        x0: row.iter().map(|s| s.x0).fold(f32::MAX, f32::min),
+        x1: row.iter().map(|s| s.x1).fold(f32::MIN, f32::max),
+        y: main.y,
+        size: main.size,
+        bold: row.iter().all(|s| s.bold),
+        mono: row.iter().all(|s| s.mono),
+        raw: if row.iter().all(|s| s.mono) {
+            let cells: Vec<_> = row
+                .iter()
+                .map(|s| (s.x0, s.x1, s.size, s.text.as_str()))
+                .collect();
+            spaced(&cells)
+        } else {
+            String::new()
+        },
+        bullet: false,
+    }
 }
 
 /// The list marker a line starts with: `None`, or `Some(Some(n))` for `n.` / `n)`,

@@ -114,22 +114,7 @@ fn estimate_planned(
     };
     let skip = run.model_config.skip_block_types();
     let plan = RunPlan::for_run(store, run)?;
-    let mut inputs: Vec<BlockInput> = Vec::with_capacity(blocks as usize);
-    let mut skipped = 0u32;
-    for (conv, take) in docs {
-        store.for_each_block(conv, |b| {
-            if b.block_index < *take && skip.contains(&b.block_type) {
-                skipped += 1;
-            } else if b.block_index < *take {
-                inputs.push(BlockInput {
-                    block_index: b.block_index,
-                    block_type: b.block_type.as_str().to_string(),
-                    content: b.block_content,
-                });
-            }
-            Ok(())
-        })?;
-    }
+    let (inputs, skipped) = planned_inputs(store, docs, &skip, blocks)?;
     let tokens: Vec<u32> = inputs.iter().map(|b| estimate_tokens(&b.content)).collect();
     let packs = make_packs(&tokens, &plan.limits);
     let system = estimate_tokens(&plan.system_prompt) as u64;
@@ -178,6 +163,33 @@ fn estimate_planned(
         cache_read_tokens: usage.cache_read_tokens,
         output_tokens: usage.output_tokens,
     })
+}
+
+/// The first `take` blocks of each document as a call would send them, and how many of them
+/// the run skips by type.
+fn planned_inputs(
+    store: &Store,
+    docs: &[(String, u32)],
+    skip: &[crate::model::BlockType],
+    blocks: u32,
+) -> Result<(Vec<BlockInput>, u32), WorkerError> {
+    let mut inputs: Vec<BlockInput> = Vec::with_capacity(blocks as usize);
+    let mut skipped = 0u32;
+    for (conv, take) in docs {
+        store.for_each_block(conv, |b| {
+            if b.block_index < *take && skip.contains(&b.block_type) {
+                skipped += 1;
+            } else if b.block_index < *take {
+                inputs.push(BlockInput {
+                    block_index: b.block_index,
+                    block_type: b.block_type.as_str().to_string(),
+                    content: b.block_content,
+                });
+            }
+            Ok(())
+        })?;
+    }
+    Ok((inputs, skipped))
 }
 
 /// The answer a call would get: `{results: [{KEY, ...}]}` for a pack, the fields alone for one

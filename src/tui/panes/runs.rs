@@ -287,7 +287,6 @@ impl RunsPane {
         let Some(run) = self.current() else {
             return;
         };
-        let c = &run.counters;
         let label = |s: &'static str| Span::styled(format!("{s:<7}"), theme.fg("muted"));
         let mut lines = vec![Line::from(vec![
             label("state"),
@@ -307,31 +306,13 @@ impl RunsPane {
             label("do"),
             Span::raw(self.what_to_do(run, view)),
         ]));
-        let rate = self.rate(run, view.working.contains(&run.run_id));
-        let remaining = c.pending + c.claimed;
-        // An ETA only while a worker is on it, and never "0s" with blocks left.
-        let eta = match rate {
-            _ if remaining == 0 => "done".into(),
-            _ if !self.derived(run, view).is_worked() => "– (no worker)".into(),
-            Some(r) => format_secs(f64::from(remaining) / r),
-            None => "–".into(),
-        };
         if let Some(batch) = self.batches.get(&run.run_id) {
             // A batch run's progress is the provider's: blocks/s means nothing there.
             lines.push(Line::from(vec![label("batch"), Span::raw(inert(batch))]));
         } else {
             lines.push(Line::from(vec![
                 label("speed"),
-                Span::raw(format!(
-                    "{}/{} done{} · {} blocks/s · ETA {eta}",
-                    done(c),
-                    c.total,
-                    match c.skipped {
-                        0 => String::new(),
-                        n => format!(" ({n} skipped by type)"),
-                    },
-                    rate.map_or("–".into(), |r| format!("{r:.1}"))
-                )),
+                Span::raw(self.speed(run, view)),
             ]));
         }
         if let Some(score) = self.marks.score_of(&run.run_id) {
@@ -364,6 +345,30 @@ impl RunsPane {
                 .title(Span::styled(title, theme.title())),
         );
         frame.render_widget(box_, area);
+    }
+
+    /// `12/40 done · 1.5 blocks/s · ETA 18s`: an ETA only while a worker is on it, and never
+    /// "0s" with blocks left.
+    fn speed(&self, run: &Run, view: &View) -> String {
+        let c = &run.counters;
+        let rate = self.rate(run, view.working.contains(&run.run_id));
+        let remaining = c.pending + c.claimed;
+        let eta = match rate {
+            _ if remaining == 0 => "done".into(),
+            _ if !self.derived(run, view).is_worked() => "– (no worker)".into(),
+            Some(r) => format_secs(f64::from(remaining) / r),
+            None => "–".into(),
+        };
+        format!(
+            "{}/{} done{} · {} blocks/s · ETA {eta}",
+            done(c),
+            c.total,
+            match c.skipped {
+                0 => String::new(),
+                n => format!(" ({n} skipped by type)"),
+            },
+            rate.map_or("–".into(), |r| format!("{r:.1}"))
+        )
     }
 
     /// The next step for a run in its state, naming the keys from the keymap.
