@@ -37,7 +37,7 @@ fn main() {
     let c = flip_sweep::sweep_limited(&p, every, max);
     println!(
         "{} flips in {:.0}s: {} no effect, {} reported as damage, {} panics, {} silent export \
-         changes, {} other silent changes {}",
+         changes, {} other silent changes, {} refused by a read that check passed {}",
         c.flips,
         t.elapsed().as_secs_f64(),
         c.no_effect,
@@ -45,7 +45,8 @@ fn main() {
         c.panics,
         c.silent_export,
         c.silent_other,
-        if c.panics == 0 && c.silent_export == 0 {
+        c.read_only,
+        if c.panics == 0 && c.silent_export + c.silent_other + c.read_only == 0 {
             "PASS"
         } else {
             "FAIL"
@@ -57,7 +58,7 @@ fn main() {
             &c.first_silent[..c.first_silent.len().min(20)]
         );
     }
-    if c.panics > 0 || c.silent_export > 0 {
+    if c.panics > 0 || c.silent_export + c.silent_other + c.read_only > 0 {
         std::process::exit(1);
     }
 }
