@@ -190,10 +190,7 @@ impl GroupTally {
 
     /// A tally from its sealed bytes; `None` when damaged or not this layout.
     pub(super) fn decode(sealed_bytes: &[u8]) -> Option<GroupTally> {
-        let p = sealed::verify(sealed_bytes)?;
-        if p.len() < FIXED || p[0] != LAYOUT {
-            return None;
-        }
+        let p = payload(sealed_bytes)?;
         let mut at = 1;
         let mut take = |n: usize| {
             let s = &p[at..at + n];
@@ -208,12 +205,7 @@ impl GroupTally {
         let usage = [(); 7].map(|_| u64_of(take(8)));
         let cost_nanos = u64_of(take(8)) as i64;
         let cost_unknown = u32_of(take(4));
-        let n = u32_of(take(4)) as usize;
-        let rest = &p[FIXED..];
-        if rest.len() != n.checked_mul(4)? {
-            return None;
-        }
-        let totals = rest.chunks_exact(4).map(u32_of).collect();
+        let totals = p[FIXED..].chunks_exact(4).map(u32_of).collect();
         Some(GroupTally {
             included,
             by_status,
@@ -224,6 +216,24 @@ impl GroupTally {
             totals,
         })
     }
+}
+
+/// A tally's payload when its checksum, layout byte and length (the fixed part, then as many
+/// block totals as it says) are right.
+fn payload(sealed_bytes: &[u8]) -> Option<&[u8]> {
+    let p = sealed::verify(sealed_bytes)?;
+    if p.len() < FIXED || p[0] != LAYOUT {
+        return None;
+    }
+    let n = u32::from_le_bytes(p[FIXED - 4..FIXED].try_into().ok()?) as usize;
+    (p.len() - FIXED == n.checked_mul(4)?).then_some(p)
+}
+
+/// How many member heads a stored tally includes, without decoding it (a writing open counts
+/// them; `None` when the tally does not decode).
+pub(super) fn included_in(sealed_bytes: &[u8]) -> Option<u32> {
+    let p = payload(sealed_bytes)?;
+    Some(u32::from_le_bytes(p[1..5].try_into().ok()?))
 }
 
 /// The block totals of a group's members (their runs' `counters.total`, fixed at creation).

@@ -3,6 +3,8 @@
 //! group's tally (`GROUP_TALLIES`). Every writer of a head goes through [`HeadTables`], in the
 //! transaction that writes the run record, so the three never disagree after a commit.
 
+use std::collections::HashMap;
+
 use redb::{ReadableTable, ReadableTableMetadata, Table};
 
 use super::group_tally::{GroupTally, Part};
@@ -155,6 +157,9 @@ pub(super) fn fill(tx: &redb::WriteTransaction) -> Result<(), StoreError> {
     tables.solo.retain(|_, _| false)?;
     tables.tallies.retain(|_, _| false)?;
     let runs = tx.open_table(RUNS)?;
+    // Each readable run's part in a tally and its block total, by id: every record is
+    // decoded once.
+    let mut parts: HashMap<String, (Part, u32)> = HashMap::new();
     for entry in runs.iter()? {
         let (k, v) = entry?;
         if let Ok(run) = sealed::open_json::<Run>(v.value(), || format!("run {}", k.value())) {
@@ -166,23 +171,19 @@ pub(super) fn fill(tx: &redb::WriteTransaction) -> Result<(), StoreError> {
                     .heads
                     .insert(run.run_id.as_str(), run_heads::encode(&run).as_slice())?;
             }
+            let part = Part::new(run.status, &run.counters, &run.usage);
+            parts.insert(run.run_id, (part, run.counters.total));
         }
     }
     let mut included = 0u64;
     for g in &groups {
-        let mut members = Vec::with_capacity(g.run_ids.len());
-        for id in &g.run_ids {
-            let run = runs
-                .get(id.as_str())?
-                .and_then(|raw| sealed::open_json::<Run>(raw.value(), || id.clone()).ok());
-            match run {
-                Some(r) => members.push(r),
-                None => break,
+        let members: Option<Vec<&(Part, u32)>> =
+            g.run_ids.iter().map(|id| parts.get(id.as_str())).collect();
+        if let Some(members) = members {
+            let mut t = GroupTally::new(members.iter().map(|(_, total)| *total).collect());
+            for (part, _) in &members {
+                t.add(part);
             }
-        }
-        if members.len() == g.run_ids.len() {
-            let totals = super::group_tally::totals_of(&members);
-            let t = GroupTally::of_members(totals, &members);
             included += u64::from(t.included);
             tables
                 .tallies
@@ -223,8 +224,8 @@ fn counts_in(tx: &redb::ReadTransaction) -> Result<[u64; 6], StoreError> {
         Ok(t) => {
             let mut included = 0u64;
             for entry in t.iter()? {
-                included = match GroupTally::decode(entry?.1.value()) {
-                    Some(tally) => included.saturating_add(u64::from(tally.included)),
+                included = match super::group_tally::included_in(entry?.1.value()) {
+                    Some(n) => included.saturating_add(u64::from(n)),
                     None => u64::MAX,
                 };
             }

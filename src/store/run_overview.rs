@@ -27,20 +27,21 @@ impl Store {
     /// The heads of the runs of no group, every group and its tally (one read transaction).
     pub fn run_overview(&self) -> Result<RunOverview, StoreError> {
         let _reading = super::guard::reading("the run heads and group tallies");
-        let fast = {
+        let (groups, fast) = {
             let tx = self.read()?;
             let groups = groups_in(&tx)?;
-            fast_path(&tx, &groups)?.map(|(runs, tallies)| RunOverview {
+            let fast = fast_path(&tx, &groups)?;
+            (groups, fast)
+        };
+        if let Some((runs, tallies)) = fast {
+            return Ok(RunOverview {
                 runs,
                 tallies: tallies.into_iter().map(Some).collect(),
                 groups,
                 members_listed: false,
-            })
-        };
-        if let Some(o) = fast {
-            return Ok(o);
+            });
         }
-        let groups = self.list_groups()?;
+        // The groups as read above; every head (a transaction of its own, as before).
         Ok(RunOverview {
             runs: self.list_heads()?,
             tallies: vec![None; groups.len()],

@@ -124,9 +124,9 @@ impl App {
             let group_id = &row.group.group_id;
             let in_grid = self
                 .grid
-                .shows_group(group_id)
-                .then_some(())
-                .and(self.grid.run.as_ref());
+                .run
+                .as_ref()
+                .filter(|_| self.grid.shows_group(group_id));
             let listed = row.members.first().map(|&i| self.runs.runs[i].run());
             return in_grid.or(listed).is_some_and(demo);
         }

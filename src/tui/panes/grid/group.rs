@@ -4,6 +4,7 @@
 //! the visible window is read; a member's file name is read the first time one of its rows is
 //! shown. Review actions are split by member run, each with that run's own block indices.
 
+use std::borrow::Cow;
 use std::collections::HashMap;
 use std::sync::Arc;
 
@@ -91,7 +92,7 @@ impl GroupGrid {
         ws: &Workspace,
         m: usize,
     ) -> Result<Option<Arc<Head>>, workspace::Error> {
-        if let Some(h) = self.runs.get(m).or_else(|| self.loose.get(&m)) {
+        if let Some(h) = self.head_read(m) {
             return Ok(Some(h.clone()));
         }
         let Some(id) = self.group.run_ids.get(m) else {
@@ -109,16 +110,21 @@ impl GroupGrid {
         self.runs.get(m).or_else(|| self.loose.get(&m))
     }
 
+    /// Every member's head: those read, else read now for one look-up (the grid keeps standing
+    /// on the tally).
+    fn members(&self, ws: &Workspace) -> Result<Cow<'_, [Arc<Head>]>, workspace::Error> {
+        if self.members_read() {
+            return Ok(Cow::Borrowed(&self.runs));
+        }
+        Ok(Cow::Owned(shared(ws.group_run_heads(&self.group)?)))
+    }
+
     /// How many members have staged blocks (their heads read for it if need be).
     pub fn staged_members(&self, ws: &Workspace) -> Result<usize, workspace::Error> {
-        let staged = |r: &Run| r.counters.ai_complete > 0;
-        if self.members_read() {
-            return Ok(self.runs.iter().filter(|r| staged(r.run())).count());
-        }
-        Ok(ws
-            .group_run_heads(&self.group)?
+        let members = self.members(ws)?;
+        Ok(members
             .iter()
-            .filter(|r| staged(r))
+            .filter(|r| r.counters().ai_complete > 0)
             .count())
     }
 
@@ -130,9 +136,10 @@ impl GroupGrid {
     fn lay_out(&mut self) {
         let mut at = 0u32;
         self.starts = Vec::with_capacity(self.len() + 1);
+        // A tally is kept only while the members are not read.
         let totals: Box<dyn Iterator<Item = u32> + '_> = match &self.tally {
-            Some(t) if !self.members_read() => Box::new(t.totals.iter().copied()),
-            _ => Box::new(self.runs.iter().map(|r| r.counters().total)),
+            Some(t) => Box::new(t.totals.iter().copied()),
+            None => Box::new(self.runs.iter().map(|r| r.counters().total)),
         };
         for total in totals {
             self.starts.push(at);
@@ -157,7 +164,7 @@ impl GroupGrid {
 
     /// The members' counters summed (the tally's while the members are not read).
     pub fn counters(&self) -> RunCounters {
-        if let Some(t) = self.tally.as_ref().filter(|_| !self.members_read()) {
+        if let Some(t) = &self.tally {
             return t.counters();
         }
         let mut c = RunCounters::default();
@@ -228,14 +235,7 @@ impl GroupGrid {
         from: u32,
         forward: bool,
     ) -> Result<Option<u32>, workspace::Error> {
-        // Standing on the tally: the members' counters are read for this look-up.
-        let fresh;
-        let runs: &[Arc<Head>] = if self.members_read() {
-            &self.runs
-        } else {
-            fresh = shared(ws.group_run_heads(&self.group)?);
-            &fresh
-        };
+        let runs = self.members(ws)?;
         let n = runs.len();
         let (m0, i0) = self.locate(from).unwrap_or((n.saturating_sub(1), u32::MAX));
         let has = |r: &Head| match status {
